@@ -1,0 +1,294 @@
+//! The OS keychain (Windows Credential Manager, macOS Keychain, Secret Service on Linux) through
+//! the `keyring` crate: the only place careid keeps a secret.
+//!
+//! Windows limits a credential to 2,560 bytes, and CIS2 refresh tokens and private keys can be
+//! longer, so every value is stored as numbered parts under a small header entry. A value is
+//! replaced by writing a new generation of parts and only then pointing the header at it: if the
+//! keychain fails half way, the previous value is still whole.
+
+use crate::SecretString;
+
+/// The largest part, in UTF-16 code units: Windows counts `set_password` in UTF-16 and holds at
+/// most 2,560 bytes, so 1,200 units fit with room to spare on every platform.
+pub const MAX_PART_UTF16_UNITS: usize = 1_200;
+
+const HEADER_PREFIX: &str = "careid-secret/1";
+
+/// Development and release builds keep separate secrets, so a debug build can never read, rotate
+/// or delete the refresh token of the installed app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildKind {
+    Debug,
+    Release,
+}
+
+impl BuildKind {
+    fn service(self) -> &'static str {
+        match self {
+            BuildKind::Debug => "careid-dev",
+            BuildKind::Release => "careid",
+        }
+    }
+}
+
+/// What went wrong with the keychain. Messages never contain a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeychainError {
+    /// No keychain is reachable: no Secret Service on the session bus, or a locked store.
+    #[error("the OS keychain is unavailable: {0}")]
+    Unavailable(String),
+    /// An entry exists but is not one careid wrote whole, or one of its parts is missing.
+    #[error("the keychain entry {account:?} is damaged")]
+    Corrupt { account: String },
+    /// The keychain refused the operation.
+    #[error("the OS keychain failed: {0}")]
+    Failed(String),
+}
+
+impl KeychainError {
+    /// A stable code for callers to branch on (the UI chooses its sentence by code).
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeychainError::Unavailable(_) => "keychain_unavailable",
+            KeychainError::Corrupt { .. } => "keychain_corrupt",
+            KeychainError::Failed(_) => "keychain_failed",
+        }
+    }
+
+    fn from_keyring(error: keyring::Error, account: &str) -> Self {
+        match error {
+            keyring::Error::NoStorageAccess(inner) => KeychainError::Unavailable(inner.to_string()),
+            keyring::Error::PlatformFailure(inner) => KeychainError::Unavailable(inner.to_string()),
+            // The payload of `BadEncoding` is the stored value itself: never format it.
+            keyring::Error::BadEncoding(_) | keyring::Error::Ambiguous(_) => {
+                KeychainError::Corrupt {
+                    account: account.to_owned(),
+                }
+            }
+            other => KeychainError::Failed(other.to_string()),
+        }
+    }
+}
+
+/// The OS keychain under one service name. Accounts name what is stored (for example
+/// `profile/user/refresh-token`); the service name separates build kinds.
+#[derive(Debug, Clone)]
+pub struct Keychain {
+    service: String,
+}
+
+/// Where a stored value's parts are: which generation, and how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Header {
+    generation: u32,
+    parts: usize,
+}
+
+impl Header {
+    fn encode(self) -> String {
+        format!(
+            "{HEADER_PREFIX} gen={} parts={}",
+            self.generation, self.parts
+        )
+    }
+
+    fn decode(text: &str) -> Option<Self> {
+        let rest = text.strip_prefix(HEADER_PREFIX)?.strip_prefix(" gen=")?;
+        let (generation, parts) = rest.split_once(" parts=")?;
+        Some(Header {
+            generation: generation.parse().ok()?,
+            parts: parts.parse().ok()?,
+        })
+    }
+}
+
+impl Keychain {
+    /// The keychain of this kind of build.
+    pub fn new(build: BuildKind) -> Self {
+        Self::with_service(build.service())
+    }
+
+    /// A keychain under another service name, so tests and diagnostics never touch a user's
+    /// own entries.
+    pub fn with_service(service: impl Into<String>) -> Self {
+        Self {
+            service: service.into(),
+        }
+    }
+
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// Stores `secret` under `account`, replacing any previous value only once the new one is
+    /// whole.
+    pub fn store(&self, account: &str, secret: &SecretString) -> Result<(), KeychainError> {
+        // A damaged or unreadable previous header must not stop a fresh value from being stored.
+        let previous = self.read_header(account).ok().flatten();
+        let generation = previous.map_or(0, |header| header.generation.wrapping_add(1));
+        let parts = split_into_parts(secret.expose_secret());
+        for (index, part) in parts.iter().enumerate() {
+            self.entry(&part_account(account, generation, index))?
+                .set_password(part)
+                .map_err(|e| KeychainError::from_keyring(e, account))?;
+        }
+        self.entry(account)?
+            .set_password(
+                &Header {
+                    generation,
+                    parts: parts.len(),
+                }
+                .encode(),
+            )
+            .map_err(|e| KeychainError::from_keyring(e, account))?;
+        if let Some(old) = previous {
+            self.delete_parts(account, old)?;
+        }
+        Ok(())
+    }
+
+    /// The secret stored under `account`, or `None` when there is none.
+    pub fn load(&self, account: &str) -> Result<Option<SecretString>, KeychainError> {
+        let Some(header) = self.read_header(account)? else {
+            return Ok(None);
+        };
+        let mut value = String::new();
+        for index in 0..header.parts {
+            match self
+                .entry(&part_account(account, header.generation, index))?
+                .get_password()
+            {
+                Ok(part) => value.push_str(&part),
+                Err(keyring::Error::NoEntry) => {
+                    return Err(KeychainError::Corrupt {
+                        account: account.to_owned(),
+                    })
+                }
+                Err(error) => return Err(KeychainError::from_keyring(error, account)),
+            }
+        }
+        Ok(Some(SecretString::new(value)))
+    }
+
+    /// Deletes what is stored under `account`. Deleting nothing is not an error.
+    pub fn delete(&self, account: &str) -> Result<(), KeychainError> {
+        match self.read_header(account) {
+            Ok(Some(header)) => self.delete_parts(account, header)?,
+            Ok(None) => return Ok(()),
+            // A damaged header is still deleted, so the account is clean afterwards.
+            Err(KeychainError::Corrupt { .. }) => {}
+            Err(error) => return Err(error),
+        }
+        ignore_missing(self.entry(account)?.delete_credential(), account)
+    }
+
+    fn read_header(&self, account: &str) -> Result<Option<Header>, KeychainError> {
+        match self.entry(account)?.get_password() {
+            Ok(text) => Header::decode(&text)
+                .map(Some)
+                .ok_or_else(|| KeychainError::Corrupt {
+                    account: account.to_owned(),
+                }),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(error) => Err(KeychainError::from_keyring(error, account)),
+        }
+    }
+
+    fn delete_parts(&self, account: &str, header: Header) -> Result<(), KeychainError> {
+        for index in 0..header.parts {
+            let entry = self.entry(&part_account(account, header.generation, index))?;
+            ignore_missing(entry.delete_credential(), account)?;
+        }
+        Ok(())
+    }
+
+    fn entry(&self, account: &str) -> Result<keyring::Entry, KeychainError> {
+        keyring::Entry::new(&self.service, account)
+            .map_err(|error| KeychainError::from_keyring(error, account))
+    }
+}
+
+fn part_account(account: &str, generation: u32, index: usize) -> String {
+    format!("{account}#{generation}.{index}")
+}
+
+fn ignore_missing(result: Result<(), keyring::Error>, account: &str) -> Result<(), KeychainError> {
+    match result {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(error) => Err(KeychainError::from_keyring(error, account)),
+    }
+}
+
+/// Splits on character boundaries so that no part exceeds [`MAX_PART_UTF16_UNITS`]. An empty
+/// value is one empty part, so it round-trips.
+fn split_into_parts(value: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut units = 0;
+    for (offset, character) in value.char_indices() {
+        if units + character.len_utf16() > MAX_PART_UTF16_UNITS {
+            parts.push(&value[start..offset]);
+            start = offset;
+            units = 0;
+        }
+        units += character.len_utf16();
+    }
+    parts.push(&value[start..]);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_respects_the_windows_limit_and_rejoins() {
+        let cases: &[(&str, String)] = &[
+            ("empty", String::new()),
+            ("short", "abc".to_owned()),
+            ("exactly one part", "a".repeat(MAX_PART_UTF16_UNITS)),
+            ("one over", "a".repeat(MAX_PART_UTF16_UNITS + 1)),
+            ("4 KiB token", "x".repeat(4096)),
+            ("astral characters", "𝄞".repeat(MAX_PART_UTF16_UNITS)),
+        ];
+        for (name, value) in cases {
+            let parts = split_into_parts(value);
+            assert!(!parts.is_empty(), "{name}");
+            for part in &parts {
+                let units: usize = part.chars().map(char::len_utf16).sum();
+                assert!(
+                    units <= MAX_PART_UTF16_UNITS,
+                    "{name}: part of {units} units"
+                );
+                assert!(part.encode_utf16().count() * 2 <= 2_560, "{name}");
+            }
+            assert_eq!(parts.concat(), *value, "{name}");
+        }
+    }
+
+    #[test]
+    fn header_round_trips_and_refuses_foreign_values() {
+        let header = Header {
+            generation: 7,
+            parts: 4,
+        };
+        assert_eq!(Header::decode(&header.encode()), Some(header));
+        for foreign in [
+            "",
+            "a-refresh-token",
+            "careid-secret/1 gen=x parts=1",
+            "careid-secret/1",
+        ] {
+            assert_eq!(Header::decode(foreign), None, "{foreign}");
+        }
+    }
+
+    #[test]
+    fn build_kinds_use_separate_services() {
+        assert_ne!(
+            Keychain::new(BuildKind::Debug).service(),
+            Keychain::new(BuildKind::Release).service()
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! careid-core: signing in to NHS CIS2 Authentication, with no UI, Tauri or CLI dependency.
+//!
+//! The core prints nothing, reads no environment variable and never opens a browser: callers
+//! (the `careid` CLI and the desktop shell) decide all of that and pass it in.
+//!
+//! What is here so far:
+//! - [`SecretString`]: a secret value whose `Debug` is redacted and which is wiped on drop.
+//! - [`Keychain`]: the OS keychain (Windows Credential Manager, macOS Keychain, Secret Service),
+//!   namespaced by build kind, with values split across entries where a platform limits size.
+
+pub mod keychain;
+pub mod secret;
+
+pub use keychain::{BuildKind, Keychain, KeychainError};
+pub use secret::SecretString;

@@ -1,0 +1,61 @@
+//! `careid keychain check`: proves the OS keychain can hold a secret of a refresh token's size.
+
+use anyhow::{ensure, Context};
+use careid_core::{BuildKind, Keychain, SecretString};
+
+/// Larger than the biggest refresh tokens seen, and over Windows' 2,560-byte limit per entry.
+const PROBE_BYTES: usize = 4096;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Keychain service name to use instead of this build's own.
+    #[arg(long, value_name = "NAME")]
+    service: Option<String>,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let keychain = match &args.service {
+        Some(service) => Keychain::with_service(service.clone()),
+        None if cfg!(debug_assertions) => Keychain::new(BuildKind::Debug),
+        None => Keychain::new(BuildKind::Release),
+    };
+    let account = format!("keychain-check/{}", std::process::id());
+    let probe = SecretString::new(probe_value(PROBE_BYTES));
+
+    keychain
+        .store(&account, &probe)
+        .context("storing a test secret")?;
+    let loaded = keychain
+        .load(&account)
+        .context("reading the test secret back");
+    // Delete whatever happened to the read, so a failed check leaves nothing behind.
+    let deleted = keychain
+        .delete(&account)
+        .context("deleting the test secret");
+    let loaded = loaded?;
+    deleted?;
+    ensure!(
+        loaded.as_ref() == Some(&probe),
+        "the keychain gave back a different value"
+    );
+    ensure!(
+        keychain
+            .load(&account)
+            .context("checking the deletion")?
+            .is_none(),
+        "the test secret was still there after deletion"
+    );
+    println!(
+        "keychain: ok (stored, read back and deleted {PROBE_BYTES} bytes under service {:?})",
+        keychain.service()
+    );
+    Ok(())
+}
+
+/// A printable, non-repeating value, so a truncated or reordered read cannot pass.
+fn probe_value(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    (0..len)
+        .map(|i| ALPHABET[(i * 7 + i / ALPHABET.len()) % ALPHABET.len()] as char)
+        .collect()
+}

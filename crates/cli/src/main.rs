@@ -1,0 +1,75 @@
+//! The `careid` command: the CLI over careid-core, for testers and scripts.
+//!
+//! Arguments are parsed once into clap types; each command returns `anyhow::Result`, and
+//! [`exit_code`] maps the core's typed errors to the documented exit codes.
+
+mod keychain_check;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  2  usage error
+  3  a response was rejected as unsafe or invalid
+  4  the provider answered with an OAuth error
+  5  the provider could not be reached
+  6  cancelled or timed out
+  7  the OS keychain is unavailable or failing
+  8  not signed in, or the session ended
+
+Logging goes to stderr; set RUST_LOG (for example RUST_LOG=debug) for more.";
+
+/// Sign in to NHS CIS2 Authentication from a terminal.
+#[derive(Debug, Parser)]
+#[command(name = "careid", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The OS keychain, where careid keeps refresh tokens and client secrets.
+    #[command(subcommand)]
+    Keychain(KeychainCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeychainCommand {
+    /// Store, read back and delete a 4 KiB test secret, to prove the keychain works here.
+    Check(keychain_check::Args),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .init();
+
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keychain(KeychainCommand::Check(args)) => keychain_check::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("careid: {error:#}");
+            ExitCode::from(exit_code(&error))
+        }
+    }
+}
+
+/// The documented exit code for an error, chosen by its type, never by its text.
+fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<careid_core::KeychainError>().is_some() {
+        7
+    } else {
+        1
+    }
+}

@@ -1,0 +1,35 @@
+//! Logging for the desktop app: `tracing` to stderr and to a daily file in the platform log folder,
+//! filtered by `RUST_LOG` (default `info`). Nothing secret is ever passed to a log macro.
+
+use std::path::PathBuf;
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter, Layer};
+
+/// Installs the subscriber. Keep the returned guard alive until exit so the file is flushed.
+pub fn init(log_dir: Option<PathBuf>) -> Option<WorkerGuard> {
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let stderr = fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter());
+
+    let (file, guard) = match log_dir.filter(|dir| std::fs::create_dir_all(dir).is_ok()) {
+        Some(dir) => {
+            let (writer, guard) =
+                tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, "careid.log"));
+            let layer = fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer)
+                .with_filter(filter());
+            (Some(layer), Some(guard))
+        }
+        None => (None, None),
+    };
+
+    // Another subscriber may already be installed (a host embedding the shell); keep it.
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
+        .try_init();
+    guard
+}

@@ -1,0 +1,203 @@
+//! The desktop app under WebDriver: `tauri-driver` starts WebKitWebDriver, which starts the built
+//! app; tests read the DOM, never screenshots.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::{binaries, net, TestHome};
+
+/// How long the app may take to start and render; generous for a cold debug build on 2 cores.
+pub const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How to start the app.
+#[derive(Debug, Default)]
+pub struct DesktopOptions {
+    /// Extra command-line arguments for the app.
+    pub args: Vec<String>,
+    /// Extra environment for the app (for example `BROWSER`), on top of the isolated home.
+    pub env: Vec<(String, OsString)>,
+    /// A home to reuse (to restart the app on the same files and profiles); a fresh one if `None`.
+    pub home: Option<TestHome>,
+}
+
+/// A running desktop app and its WebDriver session. Dropping it ends both.
+#[derive(Debug)]
+pub struct Desktop {
+    client: Option<Client>,
+    driver: Child,
+    home: TestHome,
+    args: Vec<String>,
+    env: Vec<(String, OsString)>,
+}
+
+impl Desktop {
+    /// Starts the built app in its own home folder and connects a WebDriver session to it.
+    pub async fn launch(options: DesktopOptions) -> anyhow::Result<Self> {
+        let application = binaries::desktop_app()?;
+        let tauri_driver = binaries::find_program("tauri-driver")
+            .context("tauri-driver is not installed: run `cargo xtask test`")?;
+        let native_driver = binaries::find_program("WebKitWebDriver")
+            .context("WebKitWebDriver is not installed (Debian package webkit2gtk-driver)")?;
+        let home = match options.home {
+            Some(home) => home,
+            None => TestHome::new()?,
+        };
+        let env = full_env(&home, options.env);
+
+        let port = net::free_port()?;
+        let native_port = net::free_port()?;
+        let log = File::create(home.path().join("tauri-driver.log"))?;
+        let driver = Command::new(tauri_driver)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--native-port")
+            .arg(native_port.to_string())
+            .arg("--native-driver")
+            .arg(native_driver)
+            .envs(env.iter().map(|(key, value)| (key, value)))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            // Its own process group, so ending it also ends WebKitWebDriver and the app.
+            .process_group(0)
+            .spawn()
+            .context("starting tauri-driver")?;
+        let mut desktop = Self {
+            client: None,
+            driver,
+            home,
+            args: options.args,
+            env,
+        };
+        net::wait_for_port(port, Duration::from_secs(20)).await?;
+
+        let capabilities = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": application, "args": desktop.args },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object literal")
+        };
+        let client = ClientBuilder::rustls()?
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .with_context(|| format!("starting the app through tauri-driver on port {port}"))?;
+        desktop.client = Some(client);
+        Ok(desktop)
+    }
+
+    pub fn home(&self) -> &TestHome {
+        &self.home
+    }
+
+    pub fn client(&self) -> &Client {
+        self.client
+            .as_ref()
+            .expect("the session is open until close()")
+    }
+
+    /// The text of the first element matching `css`.
+    pub async fn text(&self, css: &str) -> anyhow::Result<String> {
+        Ok(self.client().find(Locator::Css(css)).await?.text().await?)
+    }
+
+    /// Waits until the element matching `css` exists and its text contains `expected`.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) -> anyhow::Result<String> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        let mut last_seen = String::new();
+        loop {
+            if let Ok(element) = self.client().find(Locator::Css(css)).await {
+                last_seen = element.text().await.unwrap_or_default();
+                if last_seen.contains(expected) {
+                    return Ok(last_seen);
+                }
+            }
+            if Instant::now() >= deadline {
+                anyhow::bail!(
+                    "timed out after {START_TIMEOUT:?} waiting for {css:?} to contain {expected:?}; \
+                     last text seen: {last_seen:?}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// How many windows the app has open.
+    pub async fn window_count(&self) -> anyhow::Result<usize> {
+        Ok(self.client().windows().await?.len())
+    }
+
+    /// Starts the app binary a second time, directly, with the same home and environment, and
+    /// waits for it to exit (a single-instance app hands over to the first and exits).
+    pub async fn launch_again(&self) -> anyhow::Result<ExitStatus> {
+        let mut second = Command::new(binaries::desktop_app()?)
+            .args(&self.args)
+            .envs(self.env.iter().map(|(key, value)| (key, value)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(self.home.path().join("second-launch.log"))?)
+            .process_group(0)
+            .spawn()?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = second.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                crate::process::kill_group(&mut second);
+                anyhow::bail!("the second launch did not exit within 20 s: it opened a second app");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The app's log file contents (the daily file in the platform log folder).
+    pub fn log_text(&self) -> anyhow::Result<String> {
+        let mut text = String::new();
+        for entry in std::fs::read_dir(self.home.desktop_log_dir())? {
+            text.push_str(&std::fs::read_to_string(entry?.path())?);
+        }
+        Ok(text)
+    }
+
+    /// Ends the WebDriver session (which ends the app) and tauri-driver; returns the home so a
+    /// test can start the app again on the same files.
+    pub async fn close(mut self) -> anyhow::Result<TestHome> {
+        if let Some(client) = self.client.take() {
+            client.close().await?;
+        }
+        self.stop_driver();
+        let home = std::mem::replace(&mut self.home, TestHome::new()?);
+        Ok(home)
+    }
+
+    fn stop_driver(&mut self) {
+        if let Ok(None) = self.driver.try_wait() {
+            crate::process::kill_group(&mut self.driver);
+        }
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        self.stop_driver();
+    }
+}
+
+fn full_env(home: &TestHome, extra: Vec<(String, OsString)>) -> Vec<(String, OsString)> {
+    let mut env: Vec<(String, OsString)> = home
+        .env()
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), OsString::from(value)))
+        .collect();
+    env.extend(extra);
+    env
+}

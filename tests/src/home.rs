@@ -1,0 +1,49 @@
+//! A throwaway home folder with its own XDG folders, so an app or CLI under test never reads or
+//! writes the user's files, and two tests never share state.
+
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+#[derive(Debug)]
+pub struct TestHome {
+    root: TempDir,
+}
+
+impl TestHome {
+    pub fn new() -> anyhow::Result<Self> {
+        let root = tempfile::Builder::new().prefix("careid-home-").tempdir()?;
+        let home = Self { root };
+        for (_, dir) in home.env() {
+            std::fs::create_dir_all(dir)?;
+        }
+        Ok(home)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// careid's own configuration folder (`CAREID_CONFIG_DIR`), for profiles.
+    pub fn config_dir(&self) -> PathBuf {
+        self.path().join("careid-config")
+    }
+
+    /// Variables that point every per-user folder into this home.
+    pub fn env(&self) -> Vec<(&'static str, PathBuf)> {
+        let root = self.path();
+        vec![
+            ("HOME", root.to_path_buf()),
+            ("XDG_CONFIG_HOME", root.join(".config")),
+            ("XDG_DATA_HOME", root.join(".local/share")),
+            ("XDG_CACHE_HOME", root.join(".cache")),
+            ("XDG_STATE_HOME", root.join(".local/state")),
+            ("CAREID_CONFIG_DIR", self.config_dir()),
+        ]
+    }
+
+    /// Where the desktop app writes its log file (Tauri's `app_log_dir` on Linux).
+    pub fn desktop_log_dir(&self) -> PathBuf {
+        self.path().join(".local/share/org.careid.desktop/logs")
+    }
+}

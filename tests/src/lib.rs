@@ -1,0 +1,16 @@
+//! The end-to-end harness: isolated homes, the built binaries, the desktop app under WebDriver,
+//! and a "system browser" stand-in.
+//!
+//! `cargo xtask test` runs these tests inside a private D-Bus session with an unlocked
+//! gnome-keyring, a private session keyring and an Xvfb display; the harness adds a fresh home
+//! folder for every app it starts, so runs never share files.
+
+pub mod binaries;
+pub mod desktop;
+pub mod home;
+pub mod net;
+pub mod process;
+pub mod wait;
+
+pub use desktop::{Desktop, DesktopOptions};
+pub use home::TestHome;

@@ -1,0 +1,120 @@
+//! `cargo xtask`: the project's set-up and orchestration, in Rust so it runs wherever cargo does.
+//!
+//! - `cargo xtask run`: installs what is missing, builds the UI and the app, opens the window.
+//! - `cargo xtask test`: installs what is missing, then runs every check and prints one summary.
+//! - `cargo xtask screenshot`: renders the app under Xvfb into `docs/screenshots/`.
+//! - `cargo xtask icons`: regenerates `icons/` from `icons/source.png`.
+
+mod icons;
+mod isolation;
+mod setup;
+mod shell;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  run [--release]   install what is missing, build the UI and the app, open the careid window
+  test              install what is missing, then run every check (fmt, clippy, Rust tests,
+                    UI type check and tests, desktop end-to-end suite)
+  screenshot        render the app under Xvfb into docs/screenshots/
+  icons             regenerate the icon set in icons/ from icons/source.png";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(args.iter().any(|arg| arg == "--release")),
+        Some("test") => test::run(),
+        Some("screenshot") => screenshot(),
+        Some("icons") => regenerate_icons(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: xtask lives one folder below it.
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .expect("xtask has a parent folder")
+        .to_path_buf()
+}
+
+fn run(release: bool) -> anyhow::Result<ExitCode> {
+    setup::prepare(setup::Needs::App)?;
+    setup::build_ui()?;
+    let mut build = shell::cargo();
+    build.args(["build", "--package", "careid-desktop"]);
+    if release {
+        build.arg("--release");
+    }
+    shell::run_checked(&mut build)?;
+    let binary = root()
+        .join("target")
+        .join(if release { "release" } else { "debug" })
+        .join(format!("careid-desktop{}", std::env::consts::EXE_SUFFIX));
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
+        anyhow::bail!(
+            "no display: set DISPLAY (or run under `xvfb-run cargo xtask run`); \
+             `cargo xtask screenshot` renders the window without one"
+        );
+    }
+    println!("xtask: starting {}", binary.display());
+    let status = std::process::Command::new(binary).status()?;
+    Ok(shell::exit_code(status))
+}
+
+fn screenshot() -> anyhow::Result<ExitCode> {
+    setup::prepare(setup::Needs::Tests)?;
+    setup::build_ui()?;
+    shell::run_checked(shell::cargo().args([
+        "build",
+        "--package",
+        "careid-desktop",
+        "--package",
+        "careid-e2e",
+        "--bins",
+    ]))?;
+    let out_dir = root().join("docs/screenshots");
+    std::fs::create_dir_all(&out_dir)?;
+    let environment = isolation::TestEnvironment::start()?;
+    let mut capture = std::process::Command::new(root().join("target/debug/screenshot"));
+    capture.arg(&out_dir);
+    environment.apply(&mut capture);
+    let status = capture.status()?;
+    drop(environment);
+    if status.success() {
+        println!("xtask: screenshots written to {}", out_dir.display());
+    }
+    Ok(shell::exit_code(status))
+}
+
+fn regenerate_icons() -> anyhow::Result<ExitCode> {
+    let icons_dir = root().join("icons");
+    let written = icons::generate(&icons_dir.join("source.png"), &icons_dir)?;
+    for path in written {
+        println!("xtask: wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

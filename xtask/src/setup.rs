@@ -1,0 +1,246 @@
+//! Installing what is missing: system packages (apt), `tauri-driver`, `cargo-nextest`, the UI's
+//! npm packages, and the built UI. Each step checks first, so a second run skips them in seconds.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::SystemTime;
+
+use anyhow::{bail, Context};
+
+use crate::shell;
+
+/// Debian/Ubuntu packages to build and run the desktop app.
+const APP_PACKAGES: &[&str] = &[
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "librsvg2-dev",
+    "libayatana-appindicator3-dev",
+    "libsoup-3.0-dev",
+    "libjavascriptcoregtk-4.1-dev",
+    "build-essential",
+    "pkg-config",
+    "libssl-dev",
+    "libxdo-dev",
+    "libdbus-1-dev",
+];
+
+/// Extra packages for the tests: a display, WebDriver, the keychain and its tools, a browser.
+const TEST_PACKAGES: &[&str] = &[
+    "xvfb",
+    "webkit2gtk-driver",
+    "gnome-keyring",
+    "dbus-x11",
+    "keyutils",
+    "libsecret-tools",
+    "chromium",
+    "chromium-driver",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Building and running the app.
+    App,
+    /// Everything `cargo xtask test` and `cargo xtask screenshot` use.
+    Tests,
+}
+
+/// Makes sure everything the command needs is installed.
+pub fn prepare(needs: Needs) -> anyhow::Result<()> {
+    system_packages(needs)?;
+    require_node()?;
+    npm_packages()?;
+    if needs == Needs::Tests {
+        cargo_tool("tauri-driver", "tauri-driver")?;
+        cargo_tool("cargo-nextest", "cargo-nextest")?;
+    }
+    Ok(())
+}
+
+fn system_packages(needs: Needs) -> anyhow::Result<()> {
+    if cfg!(windows) {
+        println!(
+            "xtask: on Windows careid needs the Microsoft C++ Build Tools and the WebView2 runtime \
+             (present on Windows 11; the Evergreen installer from Microsoft otherwise); \
+             the desktop end-to-end suite runs on Linux"
+        );
+        return Ok(());
+    }
+    if cfg!(target_os = "macos") {
+        println!(
+            "xtask: on macOS careid needs the Xcode Command Line Tools (`xcode-select --install`); \
+             the desktop end-to-end suite runs on Linux"
+        );
+        return Ok(());
+    }
+    let mut wanted: Vec<&str> = APP_PACKAGES.to_vec();
+    if needs == Needs::Tests {
+        wanted.extend_from_slice(TEST_PACKAGES);
+    }
+    if shell::find_program("dpkg-query").is_none() || shell::find_program("apt-get").is_none() {
+        println!(
+            "xtask: not a Debian or Ubuntu system; make sure the equivalents of these are installed: {}",
+            wanted.join(" ")
+        );
+        return Ok(());
+    }
+    let missing = missing_packages(&wanted)?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let install = format!(
+        "apt-get update && apt-get install -y --no-install-recommends {}",
+        missing.join(" ")
+    );
+    println!("xtask: installing system packages: {}", missing.join(" "));
+    let as_root = is_root();
+    if !as_root && !sudo_works() {
+        bail!("missing system packages; install them with:\n  sudo sh -c '{install}'");
+    }
+    let mut command = if as_root {
+        Command::new("sh")
+    } else {
+        Command::new("sudo")
+    };
+    if !as_root {
+        command.args(["-n", "sh"]);
+    }
+    command
+        .args(["-c", &install])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    shell::run_checked(&mut command)?;
+    let still_missing = missing_packages(&wanted)?;
+    anyhow::ensure!(
+        still_missing.is_empty(),
+        "apt did not install: {}",
+        still_missing.join(" ")
+    );
+    Ok(())
+}
+
+/// The packages of `wanted` that dpkg does not report as installed, in one query.
+fn missing_packages(wanted: &[&str]) -> anyhow::Result<Vec<String>> {
+    let output = Command::new("dpkg-query")
+        .args(["-W", "-f=${Package} ${db:Status-Abbrev}\n"])
+        .args(wanted)
+        .stderr(Stdio::null())
+        .output()
+        .context("running dpkg-query")?;
+    let listing = String::from_utf8_lossy(&output.stdout);
+    let installed: Vec<&str> = listing
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .filter(|(_, status)| status.starts_with("ii"))
+        .map(|(package, _)| package.split(':').next().unwrap_or(package))
+        .collect();
+    Ok(wanted
+        .iter()
+        .filter(|p| !installed.contains(p))
+        .map(|p| p.to_string())
+        .collect())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn sudo_works() -> bool {
+    Command::new("sudo")
+        .args(["-n", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|status| status.success())
+        .unwrap_or(false)
+}
+
+fn require_node() -> anyhow::Result<()> {
+    let version = Command::new(if cfg!(windows) { "node.exe" } else { "node" })
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
+    let major = version.as_deref().and_then(|v| {
+        v.trim_start_matches('v')
+            .split('.')
+            .next()?
+            .parse::<u32>()
+            .ok()
+    });
+    match major {
+        Some(major) if major >= 20 => Ok(()),
+        _ => bail!(
+            "Node.js 20 or later with npm is needed for the UI (found {}); \
+             on Debian/Ubuntu: https://github.com/nodesource/distributions, or `apt-get install nodejs npm` \
+             where the distribution's version is 20+",
+            version.unwrap_or_else(|| "none".to_owned())
+        ),
+    }
+}
+
+/// `npm ci` when `node_modules` is missing or older than the lock file.
+fn npm_packages() -> anyhow::Result<()> {
+    let ui = crate::root().join("ui");
+    let lock = modified(&ui.join("package-lock.json"))?;
+    let installed = modified(&ui.join("node_modules/.package-lock.json")).ok();
+    if installed.is_some_and(|installed| installed >= lock) {
+        return Ok(());
+    }
+    println!("xtask: installing the UI's npm packages (npm ci)");
+    shell::run_checked(shell::npm().args(["ci", "--no-audit", "--no-fund"]))
+}
+
+/// `cargo install NAME --locked` when `program` is not found.
+fn cargo_tool(program: &str, crate_name: &str) -> anyhow::Result<()> {
+    if shell::find_program(program).is_some() {
+        return Ok(());
+    }
+    println!("xtask: installing {crate_name}");
+    shell::run_checked(shell::cargo().args(["install", crate_name, "--locked"]))
+}
+
+/// Builds `ui/dist` when any of the UI's sources is newer than it.
+pub fn build_ui() -> anyhow::Result<()> {
+    let ui = crate::root().join("ui");
+    let built = modified(&ui.join("dist/index.html")).ok();
+    let mut newest_source = SystemTime::UNIX_EPOCH;
+    for input in [
+        "index.html",
+        "package-lock.json",
+        "vite.config.ts",
+        "tsconfig.json",
+        "src",
+        "public",
+    ] {
+        newest_source = newest_source.max(newest_in(&ui.join(input))?);
+    }
+    if built.is_some_and(|built| built >= newest_source) {
+        return Ok(());
+    }
+    println!("xtask: building the UI");
+    shell::run_checked(shell::npm().args(["run", "build"]))
+}
+
+fn modified(path: &Path) -> anyhow::Result<SystemTime> {
+    Ok(std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .with_context(|| format!("reading {}", path.display()))?)
+}
+
+/// The newest modification time of a file or of anything below a folder (epoch if absent).
+fn newest_in(path: &Path) -> anyhow::Result<SystemTime> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(SystemTime::UNIX_EPOCH);
+    };
+    let mut newest = meta.modified()?;
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            newest = newest.max(newest_in(&entry?.path())?);
+        }
+    }
+    Ok(newest)
+}

@@ -1,0 +1,211 @@
+//! `cargo xtask test`: every check, then one summary line `N passed, N failed`.
+//!
+//! Each check counts once; the UI's and Rust's test suites count each test, read from their
+//! reports (vitest JSON, nextest JUnit). A check that cannot run counts as failed.
+
+use std::path::Path;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use crate::isolation::TestEnvironment;
+use crate::{setup, shell};
+
+#[derive(Debug, Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn check(&mut self, name: &str, command: &mut Command) -> bool {
+        let started = Instant::now();
+        println!("xtask: ── {name}");
+        let ok = command
+            .status()
+            .map(|status| status.success())
+            .unwrap_or_else(|error| {
+                eprintln!("xtask: could not start {name}: {error}");
+                false
+            });
+        println!(
+            "xtask: {} {name} ({:.1}s)",
+            if ok { "ok" } else { "FAILED" },
+            started.elapsed().as_secs_f64()
+        );
+        self.count(name, ok);
+        ok
+    }
+
+    fn count(&mut self, name: &str, ok: bool) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+            self.failures.push(name.to_owned());
+        }
+    }
+
+    /// Adds a test suite's own counts; a suite that did not complete, or left no report,
+    /// also counts as one failure, so a crash can never read as success.
+    fn suite(&mut self, name: &str, completed: bool, counts: Option<(usize, usize)>) {
+        let (passed, failed) = counts.unwrap_or((0, 0));
+        self.passed += passed;
+        self.failed += failed;
+        if failed > 0 {
+            self.failures.push(format!("{name}: {failed} failed"));
+        } else if !completed || counts.is_none() {
+            self.count(&format!("{name} (did not complete)"), false);
+        }
+    }
+}
+
+pub fn run() -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    setup::prepare(setup::Needs::Tests)?;
+    let root = crate::root();
+    let reports = root.join("target/xtask");
+    std::fs::create_dir_all(&reports)?;
+    let mut tally = Tally::default();
+
+    tally.check(
+        "cargo fmt --check",
+        shell::cargo().args(["fmt", "--all", "--check"]),
+    );
+
+    tally.check("UI type check", shell::npm().args(["run", "check"]));
+    let vitest_report = reports.join("vitest.json");
+    let _ = std::fs::remove_file(&vitest_report);
+    let ui_ran = shell::npm()
+        .args(["test", "--", "--reporter=default", "--reporter=json"])
+        .arg(format!("--outputFile.json={}", vitest_report.display()))
+        .status()
+        .is_ok_and(|status| status.success());
+    tally.suite("UI tests", ui_ran, vitest_counts(&vitest_report));
+
+    let ui_built = setup::build_ui().is_ok();
+    tally.count("UI build", ui_built);
+
+    tally.check(
+        "cargo clippy",
+        shell::cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    // Tests and binaries in one build, so the end-to-end suite finds the app and the CLI and
+    // nextest finds everything already compiled with the same features.
+    let built = tally.check(
+        "cargo build",
+        shell::cargo().args(["build", "--workspace", "--all-targets", "--locked"]),
+    );
+
+    if built {
+        let junit = root.join("target/nextest/xtask/junit.xml");
+        let _ = std::fs::remove_file(&junit);
+        let environment = TestEnvironment::start()?;
+        // A session keyring of its own for the test run (the Linux kernel keyring backend).
+        let mut nextest = Command::new("keyctl");
+        nextest
+            .args(["session", "-"])
+            .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        nextest
+            .args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--locked",
+                "--profile",
+                "xtask",
+                "--no-fail-fast",
+            ])
+            .current_dir(&root);
+        environment.apply(&mut nextest);
+        let ran = nextest.status().is_ok_and(|status| status.success());
+        drop(environment);
+        tally.suite("Rust tests", ran, junit_counts(&junit));
+    }
+
+    println!();
+    for failure in &tally.failures {
+        println!("xtask: failed: {failure}");
+    }
+    println!(
+        "{} passed, {} failed ({:.0}s)",
+        tally.passed,
+        tally.failed,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if tally.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// (passed, failed) from vitest's JSON report.
+fn vitest_counts(report: &Path) -> Option<(usize, usize)> {
+    let text = std::fs::read_to_string(report).ok()?;
+    let number = |key: &str| -> Option<usize> {
+        let start = text.find(&format!("\"{key}\":"))? + key.len() + 3;
+        let digits: String = text[start..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    };
+    Some((number("numPassedTests")?, number("numFailedTests")?))
+}
+
+/// (passed, failed) from nextest's JUnit report.
+fn junit_counts(report: &Path) -> Option<(usize, usize)> {
+    let text = std::fs::read_to_string(report).ok()?;
+    let cases = text.matches("<testcase ").count();
+    let failed = text.matches("<failure").count() + text.matches("<error").count();
+    Some((cases.saturating_sub(failed), failed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, text: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("xtask-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).expect("write report");
+        path
+    }
+
+    #[test]
+    fn reads_vitest_counts() {
+        let path = write(
+            "vitest.json",
+            r#"{"numFailedTests":1,"numPassedTests":12,"numTotalTests":13}"#,
+        );
+        assert_eq!(vitest_counts(&path), Some((12, 1)));
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn reads_junit_counts() {
+        let xml = r#"<testsuites><testsuite><testcase name="a"/><testcase name="b"><failure message="x"/></testcase><testcase name="c"/></testsuite></testsuites>"#;
+        let path = write("junit.xml", xml);
+        assert_eq!(junit_counts(&path), Some((2, 1)));
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn missing_report_counts_as_a_failure() {
+        let mut tally = Tally::default();
+        tally.suite(
+            "Rust tests",
+            false,
+            junit_counts(Path::new("/nonexistent/junit.xml")),
+        );
+        assert_eq!((tally.passed, tally.failed), (0, 1));
+    }
+}
