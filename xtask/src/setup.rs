@@ -226,9 +226,9 @@ pub fn build_ui() -> anyhow::Result<()> {
 }
 
 fn modified(path: &Path) -> anyhow::Result<SystemTime> {
-    Ok(std::fs::metadata(path)
+    std::fs::metadata(path)
         .and_then(|meta| meta.modified())
-        .with_context(|| format!("reading {}", path.display()))?)
+        .with_context(|| format!("reading {}", path.display()))
 }
 
 /// The newest modification time of a file or of anything below a folder (epoch if absent).

@@ -133,7 +133,7 @@ fn visit_with_chromium(url: &str) -> anyhow::Result<()> {
         }
         agent
             .post(format!("{session_url}/url"))
-            .send_json(&json!({ "url": url }))?;
+            .send_json(json!({ "url": url }))?;
         // The visit is over when the page reaches the app's loopback listener.
         let until = std::env::var("CAREID_TEST_BROWSER_UNTIL")
             .unwrap_or_else(|_| "http://127.0.0.1:".to_owned());
