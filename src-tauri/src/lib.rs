@@ -7,6 +7,7 @@
 mod commands;
 mod ipc;
 mod logging;
+mod window_state;
 
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -32,7 +33,8 @@ pub fn run() {
             tracing::info!("second launch: focusing the existing window");
             focus_main_window(app);
         }))
-        .plugin(tauri_plugin_window_state::Builder::default().build());
+        .plugin(window_state::plugin())
+        .on_window_event(window_state::on_window_event);
 
     let app = match run_app(builder, tauri::generate_context!()) {
         Ok(app) => app,

@@ -48,3 +48,37 @@ async fn second_launch_focuses_the_first_window_instead_of_opening_another() -> 
     app.close().await?;
     Ok(())
 }
+
+/// Size is restored by the window-state plugin from the app's config folder.
+#[tokio::test]
+async fn window_size_is_remembered_across_launches() -> anyhow::Result<()> {
+    let app = Desktop::launch(DesktopOptions::default()).await?;
+    app.wait_for_text(APP_VERSION, VERSION).await?;
+    app.client().set_window_size(700, 560).await?;
+    let resized = app.client().get_window_size().await?;
+    // Saved once the resize settles, without waiting for a clean exit.
+    let state_file = app
+        .home()
+        .path()
+        .join(".config/org.careid.desktop/.window-state.json");
+    careid_e2e::wait::until(
+        std::time::Duration::from_secs(10),
+        "the saved window state",
+        || {
+            let exists = state_file.exists();
+            async move { Ok(exists) }
+        },
+    )
+    .await?;
+    let home = app.close().await?;
+
+    let app = Desktop::launch(DesktopOptions {
+        home: Some(home),
+        ..Default::default()
+    })
+    .await?;
+    app.wait_for_text(APP_VERSION, VERSION).await?;
+    assert_eq!(app.client().get_window_size().await?, resized);
+    app.close().await?;
+    Ok(())
+}

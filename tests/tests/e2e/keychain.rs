@@ -79,7 +79,7 @@ fn replacing_a_long_value_with_a_short_one_leaves_no_stale_parts() {
     let listing = String::from_utf8_lossy(&output.stdout);
     let entries = listing
         .lines()
-        .filter(|line| line.starts_with("attribute.username = "))
+        .filter(|line| line.starts_with("label = "))
         .count();
     assert_eq!(entries, 2, "{listing}");
     keychain.delete(account).expect("deleted");
