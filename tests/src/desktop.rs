@@ -3,7 +3,6 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -54,7 +53,8 @@ impl Desktop {
         let port = net::free_port()?;
         let native_port = net::free_port()?;
         let log = File::create(home.path().join("tauri-driver.log"))?;
-        let driver = Command::new(tauri_driver)
+        let mut driver = Command::new(tauri_driver);
+        driver
             .arg("--port")
             .arg(port.to_string())
             .arg("--native-port")
@@ -64,9 +64,9 @@ impl Desktop {
             .envs(env.iter().map(|(key, value)| (key, value)))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
-            .stderr(log)
-            // Its own process group, so ending it also ends WebKitWebDriver and the app.
-            .process_group(0)
+            .stderr(log);
+        // Its own process group, so ending it also ends WebKitWebDriver and the app.
+        let driver = crate::process::in_own_group(&mut driver)
             .spawn()
             .context("starting tauri-driver")?;
         let mut desktop = Self {
@@ -138,14 +138,14 @@ impl Desktop {
     /// Starts the app binary a second time, directly, with the same home and environment, and
     /// waits for it to exit (a single-instance app hands over to the first and exits).
     pub async fn launch_again(&self) -> anyhow::Result<ExitStatus> {
-        let mut second = Command::new(binaries::desktop_app()?)
+        let mut second = Command::new(binaries::desktop_app()?);
+        second
             .args(&self.args)
             .envs(self.env.iter().map(|(key, value)| (key, value)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(File::create(self.home.path().join("second-launch.log"))?)
-            .process_group(0)
-            .spawn()?;
+            .stderr(File::create(self.home.path().join("second-launch.log"))?);
+        let mut second = crate::process::in_own_group(&mut second).spawn()?;
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = second.try_wait()? {

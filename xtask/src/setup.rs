@@ -46,6 +46,7 @@ pub enum Needs {
 
 /// Makes sure everything the command needs is installed.
 pub fn prepare(needs: Needs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     system_packages(needs)?;
     require_node()?;
     npm_packages()?;
@@ -53,6 +54,10 @@ pub fn prepare(needs: Needs) -> anyhow::Result<()> {
         cargo_tool("tauri-driver", "tauri-driver")?;
         cargo_tool("cargo-nextest", "cargo-nextest")?;
     }
+    println!(
+        "xtask: set-up checked in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

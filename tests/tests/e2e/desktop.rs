@@ -82,3 +82,50 @@ async fn window_size_is_remembered_across_launches() -> anyhow::Result<()> {
     app.close().await?;
     Ok(())
 }
+
+/// The CSP and the capability hold inside the real webview: no inline script runs, no request
+/// leaves for the network, and a command the capability does not grant is refused.
+#[tokio::test]
+async fn webview_is_locked_down_by_csp_and_capability() -> anyhow::Result<()> {
+    let app = Desktop::launch(DesktopOptions::default()).await?;
+    app.wait_for_text(APP_VERSION, VERSION).await?;
+    let client = app.client();
+
+    let inline_ran = client
+        .execute(
+            "const script = document.createElement('script');
+             script.textContent = 'window.__careidInlineRan = true';
+             document.head.appendChild(script);
+             return window.__careidInlineRan === true;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(inline_ran, serde_json::json!(false), "an inline script ran");
+
+    let fetch_outcome = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('http://127.0.0.1:9/').then(() => done('fetched'), () => done('blocked'));",
+            vec![],
+        )
+        .await?;
+    assert_eq!(fetch_outcome, serde_json::json!("blocked"));
+
+    let invoke = |command: &'static str| {
+        client.execute_async(
+            "const [command, done] = [arguments[0], arguments[arguments.length - 1]];
+             window.__TAURI_INTERNALS__.invoke(command, {})
+               .then(() => done('allowed'), (error) => done('refused: ' + String(error)));",
+            vec![serde_json::json!(command)],
+        )
+    };
+    assert_eq!(invoke("app_info").await?, serde_json::json!("allowed"));
+    let refused = invoke("plugin:window|close").await?;
+    let refused = refused.as_str().unwrap_or_default();
+    assert!(
+        refused.starts_with("refused: ") && refused.contains("not allowed"),
+        "{refused}"
+    );
+    app.close().await?;
+    Ok(())
+}
