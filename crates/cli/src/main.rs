@@ -4,6 +4,7 @@
 //! [`exit_code`] maps the core's typed errors to the documented exit codes.
 
 mod keychain_check;
+mod mock_serve;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,9 @@ enum Command {
     /// The OS keychain, where careid keeps refresh tokens and client secrets.
     #[command(subcommand)]
     Keychain(KeychainCommand),
+    /// The mock CIS2 provider, for trying careid and other clients without a CIS2 registration.
+    #[command(subcommand)]
+    Mock(mock_serve::MockCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Keychain(KeychainCommand::Check(args)) => keychain_check::run(&args),
+        Command::Mock(command) => mock_serve::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,13 @@
 //! The issuer and its discovery document (OpenID Connect Discovery 1.0 §3, RFC 9207 §3), shaped
 //! like CIS2's published configuration.
 
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
 use serde_json::{json, Value};
+
+use crate::provider::Provider;
 
 /// The path of CIS2's Healthcare realm under the host, as in every CIS2 issuer.
 pub const CIS2_REALM_PATH: &str = "/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
@@ -76,6 +82,11 @@ impl Issuer {
             "backchannel_logout_session_supported": true
         })
     }
+}
+
+/// The discovery endpoint: `{issuer}/.well-known/openid-configuration`.
+pub(crate) async fn handle(State(provider): State<Arc<Provider>>) -> Json<Value> {
+    Json(provider.issuer.discovery_document())
 }
 
 #[cfg(test)]

@@ -1,9 +1,50 @@
 //! mock-cis2: a local imitation of NHS CIS2 Authentication, built from the reference's facts.
 //!
 //! This crate does not depend on `careid-core`, so the client and the fake cannot share a bug.
-//! What is here so far: the issuer and the discovery document in CIS2's shape
-//! (OpenID Connect Discovery 1.0 §3), with CIS2's endpoint paths under the issuer.
+//! Shared truth lives in data files: `data/users.json` (CIS2-shaped test users) and
+//! `data/clients.json` (registered relying parties).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), mock_cis2::StartError> {
+//! let mock = mock_cis2::MockCis2::new()
+//!     .auto_login("555057896106:smartcard".parse().expect("valid auto-login"))
+//!     .start()
+//!     .await?;
+//! println!("discovery: {}/.well-known/openid-configuration", mock.issuer());
+//! mock.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Endpoints, under the issuer's path as in CIS2: discovery, `/connect/jwk_uri`, `/authorize`
+//! (code flow, query response mode, PKCE S256), `/access_token` (authorization code and refresh
+//! grants; `client_secret_basic`, `client_secret_post`, and `none` for a public client),
+//! `/userinfo` and `/token/revoke`.
 
+mod authenticators;
+mod authorize;
+mod client_auth;
+mod clients;
 pub mod discovery;
+mod error;
+mod jwks;
+mod keys;
+mod pages;
+mod provider;
+mod revoke;
+mod server;
+mod sign_in;
+mod store;
+mod token;
+mod userinfo;
+mod users;
 
+pub use authenticators::{Authenticator, UnknownAuthenticator};
+pub use clients::{ClientAuthMethod, ClientRegistry, RegisteredClient, BUILTIN_CLIENTS_JSON};
 pub use discovery::{Issuer, CIS2_REALM_PATH};
+pub use error::{DataError, ErrorCode, OAuthError, StartError};
+pub use keys::SigningAlgorithm;
+pub use server::{MockCis2, RunningMock, PORT_PLACEHOLDER};
+pub use sign_in::AutoLogin;
+pub use store::StoreCounts;
+pub use users::{Directory, NrbacRole, TestUser, BUILTIN_USERS_JSON};

@@ -1,0 +1,112 @@
+//! `careid mock serve`: runs the mock CIS2 provider in the foreground and prints what a client
+//! needs to use it (issuer, client ids and secrets) until Ctrl-C.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use mock_cis2::{AutoLogin, ClientRegistry, Directory, MockCis2, RunningMock};
+
+#[derive(Debug, Subcommand)]
+pub enum MockCommand {
+    /// Run the mock provider until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 and ::1; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Sign this user in without a page: USER_ID[:AUTHENTICATOR[:ROLE_ID]].
+    #[arg(long, value_name = "USER[:AUTH[:ROLE]]", value_parser = parse_auto_login)]
+    auto_login: Option<AutoLogin>,
+    /// Test users file, shaped like the built-in data/users.json.
+    #[arg(long, value_name = "FILE")]
+    users: Option<PathBuf>,
+    /// Registered clients file, shaped like the built-in data/clients.json.
+    #[arg(long, value_name = "FILE")]
+    clients: Option<PathBuf>,
+    /// Issuer string, used exactly as written; `{port}` stands for the bound port.
+    #[arg(long, value_name = "STRING")]
+    issuer: Option<String>,
+    /// Emit the assurance level claims as numbers instead of strings.
+    #[arg(long)]
+    assurance_levels_as_numbers: bool,
+}
+
+fn parse_auto_login(text: &str) -> Result<AutoLogin, String> {
+    text.parse()
+}
+
+pub fn run(command: MockCommand) -> anyhow::Result<()> {
+    let MockCommand::Serve(args) = command;
+    let mut mock = MockCis2::new()
+        .port(args.port)
+        .assurance_levels_as_numbers(args.assurance_levels_as_numbers);
+    if let Some(path) = &args.users {
+        mock = mock.users(Directory::from_path(path)?);
+    }
+    if let Some(path) = &args.clients {
+        mock = mock.clients(ClientRegistry::from_path(path)?);
+    }
+    if let Some(issuer) = args.issuer {
+        mock = mock.issuer(issuer);
+    }
+    if let Some(auto_login) = args.auto_login.clone() {
+        mock = mock.auto_login(auto_login);
+    }
+    // The rest of the CLI is synchronous; the mock alone needs a runtime.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let running = mock
+            .start()
+            .await
+            .context("the mock CIS2 provider did not start")?;
+        print_banner(&running, args.auto_login.as_ref());
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
+        eprintln!("careid: stopping the mock CIS2 provider");
+        running.shutdown().await;
+        Ok(())
+    })
+}
+
+fn print_banner(running: &RunningMock, auto_login: Option<&AutoLogin>) {
+    println!("Mock CIS2 provider (development keys, NOT NHS CIS2)");
+    println!("issuer:    {}", running.issuer());
+    println!(
+        "discovery: {}/.well-known/openid-configuration",
+        running.issuer().trim_end_matches('/')
+    );
+    let addresses: Vec<String> = running
+        .addresses()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    println!("listening: {}", addresses.join(", "));
+    match auto_login {
+        Some(auto_login) => println!("auto-login: {auto_login}"),
+        None => println!("sign-in:   a page lists the test users"),
+    }
+    println!("clients:");
+    for client in running.clients().clients() {
+        println!("  client_id:     {}", client.client_id);
+        println!(
+            "    auth method: {}",
+            client.token_endpoint_auth_method.as_str()
+        );
+        if let Some(secret) = &client.client_secret {
+            println!("    secret:      {secret}");
+        }
+        println!("    redirects:   {}", client.redirect_uris.join(" "));
+        if !client.description.is_empty() {
+            println!("    note:        {}", client.description);
+        }
+    }
+    println!("Press Ctrl-C to stop.");
+}

@@ -1,0 +1,275 @@
+//! The authorization endpoint: request validation for the code flow only (RFC 6749 §4.1.1 and
+//! §4.1.2.1, OpenID Connect Core 1.0 §3.1.2), PKCE S256 (RFC 7636 §4.3), CIS2's query-only
+//! response mode, and the redirect back with `iss` (RFC 9207 §2).
+
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::clients::RegisteredClient;
+use crate::error::{ErrorCode, OAuthError};
+use crate::pages;
+use crate::provider::Provider;
+use crate::sign_in;
+use crate::store::AuthorizationRequest;
+
+/// The scopes CIS2 knows (REFERENCE §4); anything else is refused.
+const KNOWN_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "nhsperson",
+    "associatedorgs",
+    "nationalrbacaccess",
+    "professionalmemberships",
+    "organisationalmemberships",
+    "selectedrole",
+    "changedrole",
+];
+
+/// Why an authorization request was refused, and how the refusal must be delivered.
+#[derive(Debug)]
+enum Refusal {
+    /// The client or redirect URI cannot be trusted: show a page, never redirect.
+    Page(OAuthError),
+    /// Tell the client through its verified redirect URI.
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: OAuthError,
+    },
+}
+
+pub(crate) async fn handle(
+    State(provider): State<Arc<Provider>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let parameters: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    match validate(&provider, &parameters) {
+        Ok(request) => sign_in::begin(&provider, request),
+        Err(Refusal::Page(error)) => pages::error_page(error.code().as_str(), error.description()),
+        Err(Refusal::Redirect {
+            redirect_uri,
+            state,
+            error,
+        }) => redirect_error(&provider, &redirect_uri, state.as_deref(), &error),
+    }
+}
+
+fn validate(
+    provider: &Provider,
+    parameters: &[(String, String)],
+) -> Result<AuthorizationRequest, Refusal> {
+    // RFC 6749 §3.1: parameters must not be repeated.
+    let repeated = parameters
+        .iter()
+        .enumerate()
+        .find_map(|(index, (name, _))| {
+            parameters[..index]
+                .iter()
+                .any(|(earlier, _)| earlier == name)
+                .then_some(name.as_str())
+        });
+    let get = |name: &str| {
+        parameters
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
+    let page = |description: String| Refusal::Page(OAuthError::invalid_request(description));
+
+    let client_id = get("client_id").ok_or_else(|| page("client_id is missing".into()))?;
+    let client: &RegisteredClient = provider.clients.get(client_id).ok_or_else(|| {
+        Refusal::Page(OAuthError::new(
+            ErrorCode::InvalidClient,
+            format!("client {client_id:?} is not registered"),
+        ))
+    })?;
+    let redirect_uri = get("redirect_uri").ok_or_else(|| page("redirect_uri is missing".into()))?;
+    if matches!(repeated, Some("client_id" | "redirect_uri")) {
+        return Err(page(format!(
+            "{} is repeated",
+            repeated.unwrap_or_default()
+        )));
+    }
+    if !client.accepts_redirect_uri(redirect_uri) {
+        return Err(page(format!(
+            "redirect_uri {redirect_uri:?} is not registered for this client"
+        )));
+    }
+
+    // From here the redirect URI is trusted, so errors go back to the client.
+    let state = get("state").map(str::to_owned);
+    let refuse = |code: ErrorCode, description: String| Refusal::Redirect {
+        redirect_uri: redirect_uri.to_owned(),
+        state: state.clone(),
+        error: OAuthError::new(code, description),
+    };
+    if let Some(name) = repeated {
+        return Err(refuse(
+            ErrorCode::InvalidRequest,
+            format!("{name} is repeated"),
+        ));
+    }
+    if let Some(mode) = get("response_mode").filter(|mode| *mode != "query") {
+        return Err(refuse(
+            ErrorCode::InvalidRequest,
+            format!("response_mode {mode} is not supported: CIS2 answers in the query only"),
+        ));
+    }
+    match get("response_type") {
+        Some("code") => {}
+        Some(other) => {
+            return Err(refuse(
+                ErrorCode::UnsupportedResponseType,
+                format!("response_type {other} is not supported: only the code flow is"),
+            ))
+        }
+        None => {
+            return Err(refuse(
+                ErrorCode::InvalidRequest,
+                "response_type is missing".into(),
+            ))
+        }
+    }
+    for name in ["request", "request_uri"] {
+        if get(name).is_some() {
+            return Err(refuse(
+                ErrorCode::InvalidRequest,
+                format!("the {name} parameter is not supported"),
+            ));
+        }
+    }
+
+    let scopes: Vec<String> = get("scope")
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|scope| !scope.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if !scopes.iter().any(|scope| scope == "openid") {
+        return Err(refuse(
+            ErrorCode::InvalidScope,
+            "the openid scope is required".into(),
+        ));
+    }
+    if let Some(unknown) = scopes
+        .iter()
+        .find(|scope| !KNOWN_SCOPES.contains(&scope.as_str()))
+    {
+        return Err(refuse(
+            ErrorCode::InvalidScope,
+            format!("unknown scope {unknown}"),
+        ));
+    }
+
+    let code_challenge = check_pkce(client, get("code_challenge"), get("code_challenge_method"))
+        .map_err(|description| refuse(ErrorCode::InvalidRequest, description))?;
+
+    let prompt: Vec<&str> = get("prompt").unwrap_or_default().split(' ').collect();
+    if prompt.contains(&"none") && provider.auto_login.is_none() {
+        // Without auto-login there is never a CIS2 session to reuse silently.
+        return Err(refuse(
+            ErrorCode::LoginRequired,
+            "prompt=none but no CIS2 session exists".into(),
+        ));
+    }
+
+    Ok(AuthorizationRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        scopes,
+        state,
+        nonce: get("nonce").map(str::to_owned),
+        code_challenge,
+        acr_values: get("acr_values")
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+/// RFC 7636 §4.3 with CIS2's choices: S256 only (`plain`, also the default when the method is
+/// absent, is refused), and a challenge required for clients registered for PKCE.
+fn check_pkce(
+    client: &RegisteredClient,
+    challenge: Option<&str>,
+    method: Option<&str>,
+) -> Result<Option<String>, String> {
+    match (challenge, method) {
+        (None, None) if client.pkce_required => {
+            Err("this client must send a PKCE code_challenge with method S256".into())
+        }
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err("code_challenge_method without code_challenge".into()),
+        (Some(_), None) => Err(
+            "code_challenge_method is missing, and the default (plain) is refused: use S256".into(),
+        ),
+        (Some(_), Some(method)) if method != "S256" => Err(format!(
+            "code_challenge_method {method} is refused: use S256"
+        )),
+        (Some(challenge), Some(_)) => {
+            // An S256 challenge is the base64url of a SHA-256 digest: exactly 43 characters.
+            let well_formed = challenge.len() == 43
+                && challenge
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+            if well_formed {
+                Ok(Some(challenge.to_owned()))
+            } else {
+                Err("code_challenge is not a base64url SHA-256 digest".into())
+            }
+        }
+    }
+}
+
+/// A 302 to the client's redirect URI with `params` and the RFC 9207 `iss` added to its query.
+/// The URI is extended as text so that it reaches the client exactly as registered.
+pub(crate) fn redirect_to_client(
+    provider: &Provider,
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+) -> Response {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        query.append_pair(name, value);
+    }
+    query.append_pair("iss", provider.issuer.as_str());
+    let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+    let location = format!("{redirect_uri}{separator}{}", query.finish());
+    match HeaderValue::from_str(&location) {
+        Ok(location) => {
+            let mut response = StatusCode::FOUND.into_response();
+            response.headers_mut().insert(header::LOCATION, location);
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(_) => pages::error_page("invalid_request", "the redirect URI cannot be used"),
+    }
+}
+
+/// The error redirect of RFC 6749 §4.1.2.1.
+pub(crate) fn redirect_error(
+    provider: &Provider,
+    redirect_uri: &str,
+    state: Option<&str>,
+    error: &OAuthError,
+) -> Response {
+    let mut params = vec![
+        ("error", error.code().as_str()),
+        ("error_description", error.description()),
+    ];
+    if let Some(state) = state {
+        params.push(("state", state));
+    }
+    redirect_to_client(provider, redirect_uri, &params)
+}

@@ -1,0 +1,162 @@
+//! Client authentication at the token and revocation endpoints: `client_secret_basic` and
+//! `client_secret_post` (RFC 6749 §2.3.1), and `none` for a public client (not CIS2 behaviour).
+
+use axum::http::{header, HeaderMap};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
+use crate::clients::{ClientAuthMethod, RegisteredClient};
+use crate::error::{Challenge, OAuthError};
+use crate::provider::Provider;
+
+/// The form parameters of a token or revocation request.
+#[derive(Debug)]
+pub(crate) struct FormParameters(Vec<(String, String)>);
+
+impl FormParameters {
+    pub fn parse(body: &[u8]) -> Self {
+        Self(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// RFC 6749 §3.2: request parameters must not be repeated.
+    pub fn repeated(&self) -> Option<&str> {
+        self.0.iter().enumerate().find_map(|(index, (name, _))| {
+            self.0[..index]
+                .iter()
+                .any(|(earlier, _)| earlier == name)
+                .then_some(name.as_str())
+        })
+    }
+}
+
+/// The credentials a request presented, before they are checked.
+enum Presented {
+    Basic { client_id: String, secret: String },
+    Post { client_id: String, secret: String },
+    ClientIdOnly(String),
+}
+
+fn form_decode(text: &str) -> String {
+    // RFC 6749 §2.3.1: the Basic user name and password are form-urlencoded first.
+    url::form_urlencoded::parse(format!("v={text}").as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
+}
+
+fn presented(headers: &HeaderMap, form: &FormParameters) -> Result<Presented, OAuthError> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            value
+                .split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+                .map(|(_, credentials)| credentials.trim().to_owned())
+        });
+    if form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some() {
+        return Err(OAuthError::invalid_client(
+            "client assertions are not accepted for any client registered with this mock",
+        ));
+    }
+    let form_secret = form.get("client_secret");
+    match (basic, form_secret) {
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
+            "more than one client authentication method was used",
+        )),
+        (Some(credentials), None) => {
+            let decoded = STANDARD
+                .decode(credentials)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| {
+                    OAuthError::invalid_client("the Basic credentials are not valid base64")
+                        .with_challenge(Challenge::Basic)
+                })?;
+            let (client_id, secret) = decoded.split_once(':').ok_or_else(|| {
+                OAuthError::invalid_client("the Basic credentials lack a ':'")
+                    .with_challenge(Challenge::Basic)
+            })?;
+            Ok(Presented::Basic {
+                client_id: form_decode(client_id),
+                secret: form_decode(secret),
+            })
+        }
+        (None, Some(secret)) => Ok(Presented::Post {
+            client_id: form
+                .get("client_id")
+                .ok_or_else(|| OAuthError::invalid_client("client_id is missing"))?
+                .to_owned(),
+            secret: secret.to_owned(),
+        }),
+        (None, None) => Ok(Presented::ClientIdOnly(
+            form.get("client_id")
+                .ok_or_else(|| OAuthError::invalid_client("no client authentication"))?
+                .to_owned(),
+        )),
+    }
+}
+
+/// Authenticates the client of a token or revocation request with its registered method.
+pub(crate) fn authenticate<'p>(
+    provider: &'p Provider,
+    headers: &HeaderMap,
+    form: &FormParameters,
+) -> Result<&'p RegisteredClient, OAuthError> {
+    let presented = presented(headers, form)?;
+    let (client_id, secret, method, challenge) = match &presented {
+        Presented::Basic { client_id, secret } => (
+            client_id,
+            Some(secret),
+            ClientAuthMethod::ClientSecretBasic,
+            Challenge::Basic,
+        ),
+        Presented::Post { client_id, secret } => (
+            client_id,
+            Some(secret),
+            ClientAuthMethod::ClientSecretPost,
+            Challenge::None,
+        ),
+        Presented::ClientIdOnly(client_id) => {
+            (client_id, None, ClientAuthMethod::None, Challenge::None)
+        }
+    };
+    let refuse =
+        |description: String| OAuthError::invalid_client(description).with_challenge(challenge);
+    if let Some(body_id) = form.get("client_id") {
+        if body_id != client_id {
+            return Err(refuse(
+                "client_id differs from the authenticated client".into(),
+            ));
+        }
+    }
+    let client = provider
+        .clients
+        .get(client_id)
+        .ok_or_else(|| refuse(format!("client {client_id:?} is not registered")))?;
+    if client.token_endpoint_auth_method != method {
+        return Err(refuse(format!(
+            "client {client_id} is registered for {}, not {}",
+            client.token_endpoint_auth_method.as_str(),
+            method.as_str()
+        )));
+    }
+    if let (Some(presented), Some(registered)) = (secret, client.client_secret.as_deref()) {
+        let matches = aws_lc_rs::constant_time::verify_slices_are_equal(
+            presented.as_bytes(),
+            registered.as_bytes(),
+        )
+        .is_ok();
+        if !matches {
+            return Err(refuse("the client secret is wrong".into()));
+        }
+    }
+    Ok(client)
+}

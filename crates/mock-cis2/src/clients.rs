@@ -1,0 +1,293 @@
+//! The registered relying parties: loaded from a data file, with exact redirect URI matching
+//! (RFC 6749 §3.1.2.3, OpenID Connect Core 1.0 §3.1.2.1) and optional loopback port-agnostic
+//! matching (RFC 8252 §7.3).
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+use url::{Host, Url};
+
+use crate::error::DataError;
+use crate::keys::SigningAlgorithm;
+
+/// The built-in clients, shared with tests through the file itself.
+pub const BUILTIN_CLIENTS_JSON: &str = include_str!("../data/clients.json");
+
+/// How a client authenticates at the token endpoint (RFC 6749 §2.3, OpenID Connect Core 1.0 §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    /// A public client. Not CIS2 behaviour: CIS2 registers confidential clients only.
+    None,
+}
+
+impl ClientAuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
+        }
+    }
+}
+
+fn default_alg() -> SigningAlgorithm {
+    SigningAlgorithm::RS256
+}
+
+/// One registered client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisteredClient {
+    pub client_id: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    pub token_endpoint_auth_method: ClientAuthMethod,
+    pub redirect_uris: Vec<String>,
+    /// PKCE with S256 is required for every authorization request.
+    #[serde(default)]
+    pub pkce_required: bool,
+    /// A loopback IP redirect URI matches on any port (RFC 8252 §7.3).
+    #[serde(default)]
+    pub loopback_any_port: bool,
+    /// Whether the token endpoint issues refresh tokens to this client.
+    #[serde(default)]
+    pub refresh_tokens: bool,
+    /// UserInfo answers as a signed JWT (`application/jwt`) rather than JSON.
+    #[serde(default)]
+    pub userinfo_signed: bool,
+    #[serde(default = "default_alg")]
+    pub id_token_signed_response_alg: SigningAlgorithm,
+}
+
+impl RegisteredClient {
+    /// Whether `requested` is one of the registered redirect URIs: compared as exact strings,
+    /// or, for a client registered for it, as a loopback IP URI whose port alone differs.
+    pub fn accepts_redirect_uri(&self, requested: &str) -> bool {
+        if self
+            .redirect_uris
+            .iter()
+            .any(|registered| registered == requested)
+        {
+            return true;
+        }
+        self.loopback_any_port
+            && self
+                .redirect_uris
+                .iter()
+                .any(|registered| same_loopback_uri_but_port(registered, requested))
+    }
+}
+
+/// RFC 8252 §7.3 matching: both URIs are `http` on the same loopback IP literal, with the same
+/// path and query; only the port may differ. `localhost` is deliberately excluded (RFC 8252 §8.3).
+fn same_loopback_uri_but_port(registered: &str, requested: &str) -> bool {
+    let (Ok(registered), Ok(requested)) = (Url::parse(registered), Url::parse(requested)) else {
+        return false;
+    };
+    let loopback_ip = |url: &Url| match url.host() {
+        Some(Host::Ipv4(ip)) => Some(IpAddr::V4(ip)).filter(IpAddr::is_loopback),
+        Some(Host::Ipv6(ip)) => Some(IpAddr::V6(ip)).filter(IpAddr::is_loopback),
+        _ => None,
+    };
+    registered.scheme() == "http"
+        && requested.scheme() == "http"
+        && loopback_ip(&registered).is_some()
+        && loopback_ip(&registered) == loopback_ip(&requested)
+        && registered.path() == requested.path()
+        && registered.query() == requested.query()
+        && requested.fragment().is_none()
+        && requested.username().is_empty()
+        && requested.password().is_none()
+}
+
+#[derive(Debug, Deserialize)]
+struct ClientsFile {
+    clients: Vec<RegisteredClient>,
+}
+
+/// All registered clients.
+#[derive(Debug, Clone)]
+pub struct ClientRegistry {
+    clients: Vec<RegisteredClient>,
+}
+
+impl ClientRegistry {
+    /// The clients shipped with the mock (`data/clients.json`).
+    pub fn builtin() -> Self {
+        Self::from_json(BUILTIN_CLIENTS_JSON, "built-in clients.json")
+            .expect("the built-in clients file is valid")
+    }
+
+    pub fn from_path(path: &Path) -> Result<Self, DataError> {
+        let text = std::fs::read_to_string(path).map_err(|source| DataError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_json(&text, &path.display().to_string())
+    }
+
+    /// Parses a clients file; `what` names it in errors.
+    pub fn from_json(text: &str, what: &str) -> Result<Self, DataError> {
+        let file: ClientsFile = serde_json::from_str(text).map_err(|source| DataError::Parse {
+            what: what.to_owned(),
+            source,
+        })?;
+        let invalid = |problem: String| DataError::Invalid {
+            what: what.to_owned(),
+            problem,
+        };
+        for (index, client) in file.clients.iter().enumerate() {
+            let id = &client.client_id;
+            if file.clients[..index]
+                .iter()
+                .any(|other| &other.client_id == id)
+            {
+                return Err(invalid(format!("client {id} appears twice")));
+            }
+            let has_secret = client
+                .client_secret
+                .as_deref()
+                .is_some_and(|s| !s.is_empty());
+            match (client.token_endpoint_auth_method, has_secret) {
+                (ClientAuthMethod::None, true) => {
+                    return Err(invalid(format!(
+                        "public client {id} must not have a secret"
+                    )))
+                }
+                (
+                    ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost,
+                    false,
+                ) => return Err(invalid(format!("client {id} needs a client_secret"))),
+                _ => {}
+            }
+            if client.redirect_uris.is_empty() {
+                return Err(invalid(format!("client {id} has no redirect URI")));
+            }
+            if let Some(bad) = client
+                .redirect_uris
+                .iter()
+                .find(|uri| Url::parse(uri).map_or(true, |url| url.fragment().is_some()))
+            {
+                return Err(invalid(format!(
+                    "client {id}: redirect URI {bad:?} is not an absolute URI without fragment"
+                )));
+            }
+        }
+        Ok(Self {
+            clients: file.clients,
+        })
+    }
+
+    pub fn get(&self, client_id: &str) -> Option<&RegisteredClient> {
+        self.clients
+            .iter()
+            .find(|client| client.client_id == client_id)
+    }
+
+    pub fn clients(&self) -> &[RegisteredClient] {
+        &self.clients
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(loopback_any_port: bool) -> RegisteredClient {
+        RegisteredClient {
+            client_id: "555000000009.apps.local".into(),
+            description: String::new(),
+            client_secret: Some("secret".into()),
+            token_endpoint_auth_method: ClientAuthMethod::ClientSecretBasic,
+            redirect_uris: vec![
+                "http://127.0.0.1/callback".into(),
+                "http://[::1]:7000/callback".into(),
+                "http://localhost:8765/callback".into(),
+            ],
+            pkce_required: true,
+            loopback_any_port,
+            refresh_tokens: true,
+            userinfo_signed: false,
+            id_token_signed_response_alg: SigningAlgorithm::RS256,
+        }
+    }
+
+    #[test]
+    fn redirect_uri_matching() {
+        let cases = [
+            // (loopback_any_port, requested, accepted)
+            (false, "http://127.0.0.1/callback", true),
+            (false, "http://127.0.0.1:50000/callback", false),
+            (true, "http://127.0.0.1:50000/callback", true),
+            (true, "http://[::1]:50001/callback", true),
+            (true, "http://127.0.0.1:50000/other", false),
+            (true, "http://127.0.0.1:50000/callback?extra=1", false),
+            (true, "https://127.0.0.1:50000/callback", false),
+            (true, "http://127.0.0.2:50000/callback", false),
+            // RFC 8252 §7.3 is for IP literals; `localhost` stays exact.
+            (true, "http://localhost:9999/callback", false),
+            (true, "http://localhost:8765/callback", true),
+            (false, "http://localhost:8765/callback/", false),
+            (true, "http://127.0.0.1:50000/callback#fragment", false),
+        ];
+        for (any_port, requested, expected) in cases {
+            assert_eq!(
+                client(any_port).accepts_redirect_uri(requested),
+                expected,
+                "{requested} with loopback_any_port={any_port}"
+            );
+        }
+    }
+
+    #[test]
+    fn builtin_clients_offer_each_method() {
+        let registry = ClientRegistry::builtin();
+        let methods: Vec<ClientAuthMethod> = registry
+            .clients()
+            .iter()
+            .map(|client| client.token_endpoint_auth_method)
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                ClientAuthMethod::ClientSecretBasic,
+                ClientAuthMethod::ClientSecretPost,
+                ClientAuthMethod::None
+            ]
+        );
+        let public = &registry.clients()[2];
+        assert!(public.description.contains("NOT CIS2 BEHAVIOUR"));
+    }
+
+    #[test]
+    fn rejects_inconsistent_registrations() {
+        let cases = [
+            (
+                r#"{"clients":[{"client_id":"a","token_endpoint_auth_method":"none","client_secret":"s","redirect_uris":["http://127.0.0.1/cb"]}]}"#,
+                "must not have a secret",
+            ),
+            (
+                r#"{"clients":[{"client_id":"a","token_endpoint_auth_method":"client_secret_post","redirect_uris":["http://127.0.0.1/cb"]}]}"#,
+                "needs a client_secret",
+            ),
+            (
+                r#"{"clients":[{"client_id":"a","token_endpoint_auth_method":"none","redirect_uris":[]}]}"#,
+                "no redirect URI",
+            ),
+            (
+                r#"{"clients":[{"client_id":"a","token_endpoint_auth_method":"none","redirect_uris":["/relative"]}]}"#,
+                "not an absolute URI",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = ClientRegistry::from_json(text, "test").unwrap_err();
+            assert!(error.to_string().contains(expected), "{error}");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The running provider's shared state and the small primitives every endpoint uses: the clock,
+//! random values (RFC 6749 §10.10), and the lifetimes of what it issues.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
+use crate::clients::ClientRegistry;
+use crate::discovery::Issuer;
+use crate::keys::SigningKeys;
+use crate::sign_in::AutoLogin;
+use crate::store::{Store, UnixTime};
+use crate::users::Directory;
+
+/// Lifetimes and claim spellings chosen at start.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// CIS2 emits the two assurance level claims as strings in some tokens and as numbers in
+    /// others; this picks numbers.
+    pub assurance_levels_as_numbers: bool,
+    /// Access and ID tokens: about an hour in CIS2 fixtures.
+    pub token_lifetime: u64,
+    /// Refresh tokens, and the grant behind them.
+    pub refresh_token_lifetime: u64,
+    /// Authorization codes: 60 seconds.
+    pub code_lifetime: u64,
+    /// How long the sign-in page's pending request stays usable.
+    pub sign_in_lifetime: u64,
+}
+
+/// Everything an endpoint handler may read.
+#[derive(Debug)]
+pub(crate) struct Provider {
+    pub issuer: Issuer,
+    /// The issuer's path: where the endpoints are routed, and what the sign-in form posts to.
+    pub base_path: String,
+    pub keys: SigningKeys,
+    pub users: Directory,
+    pub clients: ClientRegistry,
+    pub store: Store,
+    pub settings: Settings,
+    pub auto_login: Option<AutoLogin>,
+    rng: SystemRandom,
+}
+
+impl Provider {
+    pub fn new(
+        issuer: Issuer,
+        base_path: String,
+        keys: SigningKeys,
+        users: Directory,
+        clients: ClientRegistry,
+        settings: Settings,
+        auto_login: Option<AutoLogin>,
+    ) -> Self {
+        Self {
+            issuer,
+            base_path,
+            keys,
+            users,
+            clients,
+            store: Store::default(),
+            settings,
+            auto_login,
+            rng: SystemRandom::new(),
+        }
+    }
+
+    /// A random, URL-safe value of `bytes` bytes of entropy: codes, tokens, session ids.
+    pub fn random(&self, bytes: usize) -> String {
+        let mut buffer = vec![0; bytes];
+        self.rng
+            .fill(&mut buffer)
+            .expect("the system random source is available");
+        URL_SAFE_NO_PAD.encode(buffer)
+    }
+}
+
+/// The current time as the store and the token claims count it.
+pub(crate) fn now() -> UnixTime {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,31 @@
+//! The revocation endpoint (RFC 7009 §2): refresh tokens take their whole grant with them,
+//! access tokens go alone, and unknown tokens are answered 200 all the same (§2.2).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::client_auth::{authenticate, FormParameters};
+use crate::error::OAuthError;
+use crate::provider::Provider;
+
+pub(crate) async fn handle(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = FormParameters::parse(&body);
+    let client = match authenticate(&provider, &headers, &form) {
+        Ok(client) => client,
+        Err(error) => return error.into_response(),
+    };
+    let Some(token) = form.get("token") else {
+        return OAuthError::invalid_request("token is missing").into_response();
+    };
+    // The hint only speeds up a lookup (RFC 7009 §2.1); both kinds are checked regardless.
+    provider.store.revoke(token, &client.client_id);
+    StatusCode::OK.into_response()
+}

@@ -1,0 +1,347 @@
+//! Configuring and running the provider: the `MockCis2` builder, the listeners on `127.0.0.1`
+//! and `::1`, the routes under the issuer's path, the expiry sweeper, and graceful shutdown.
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clients::ClientRegistry;
+use crate::discovery::Issuer;
+use crate::error::StartError;
+use crate::keys::SigningKeys;
+use crate::provider::{now, Provider, Settings};
+use crate::sign_in::AutoLogin;
+use crate::store::StoreCounts;
+use crate::users::Directory;
+use crate::{authorize, discovery, jwks, revoke, sign_in, token, userinfo};
+
+/// The placeholder an issuer override may hold for the port, which is only known once bound.
+pub const PORT_PLACEHOLDER: &str = "{port}";
+
+/// How to run a mock CIS2 provider. Every setting has a default that imitates CIS2.
+#[derive(Debug, Clone)]
+pub struct MockCis2 {
+    issuer: Option<String>,
+    port: u16,
+    users: Directory,
+    clients: ClientRegistry,
+    auto_login: Option<AutoLogin>,
+    assurance_levels_as_numbers: bool,
+    token_lifetime: Duration,
+    refresh_token_lifetime: Duration,
+    sweep_interval: Duration,
+}
+
+impl Default for MockCis2 {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            port: 0,
+            users: Directory::builtin(),
+            clients: ClientRegistry::builtin(),
+            auto_login: None,
+            assurance_levels_as_numbers: false,
+            token_lifetime: Duration::from_secs(3600),
+            refresh_token_lifetime: Duration::from_secs(12 * 3600),
+            sweep_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+impl MockCis2 {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The issuer string, used exactly as written (`{port}` is replaced by the bound port). Its
+    /// path is where the endpoints are served. Defaults to `http://localhost:{port}` followed by
+    /// CIS2's realm path.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The port to listen on; 0 (the default) picks a free one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    pub fn users(mut self, users: Directory) -> Self {
+        self.users = users;
+        self
+    }
+
+    pub fn clients(mut self, clients: ClientRegistry) -> Self {
+        self.clients = clients;
+        self
+    }
+
+    /// Signs this user in without a page.
+    pub fn auto_login(mut self, auto_login: AutoLogin) -> Self {
+        self.auto_login = Some(auto_login);
+        self
+    }
+
+    /// Emits `id_assurance_level` and `authentication_assurance_level` as numbers instead of
+    /// CIS2's more common strings.
+    pub fn assurance_levels_as_numbers(mut self, numbers: bool) -> Self {
+        self.assurance_levels_as_numbers = numbers;
+        self
+    }
+
+    /// The lifetime of access and ID tokens (one hour by default).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// The lifetime of refresh tokens (twelve hours by default, CIS2's absolute session limit).
+    pub fn refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.refresh_token_lifetime = lifetime;
+        self
+    }
+
+    /// How often expired codes, tokens and sign-ins are removed.
+    pub fn sweep_interval(mut self, interval: Duration) -> Self {
+        self.sweep_interval = interval;
+        self
+    }
+
+    /// Starts the provider on `127.0.0.1` and, when available, `::1`, on one port.
+    pub async fn start(self) -> Result<RunningMock, StartError> {
+        if let Some(auto_login) = &self.auto_login {
+            auto_login.check(&self.users)?;
+        }
+        let (listeners, port) = bind(self.port).await?;
+        let issuer = match &self.issuer {
+            Some(issuer) => Issuer::exact(issuer.replace(PORT_PLACEHOLDER, &port.to_string())),
+            None => Issuer::localhost(port),
+        };
+        let base_path = base_path(issuer.as_str())?;
+
+        let keys = tokio::task::spawn_blocking(SigningKeys::generate)
+            .await
+            .map_err(|_| StartError::KeyGeneration)??;
+        tracing::warn!(
+            issuer = issuer.as_str(),
+            "mock CIS2 signs with freshly generated DEVELOPMENT keys: nothing it issues is a real NHS credential"
+        );
+
+        let settings = Settings {
+            assurance_levels_as_numbers: self.assurance_levels_as_numbers,
+            token_lifetime: self.token_lifetime.as_secs().max(1),
+            refresh_token_lifetime: self.refresh_token_lifetime.as_secs().max(1),
+            code_lifetime: 60,
+            sign_in_lifetime: 600,
+        };
+        let provider = Arc::new(Provider::new(
+            issuer.clone(),
+            base_path.clone(),
+            keys,
+            self.users,
+            self.clients,
+            settings,
+            self.auto_login,
+        ));
+        let app = router(&base_path, provider.clone());
+
+        let (shutdown, signal) = watch::channel(false);
+        let mut addresses = Vec::new();
+        let mut tasks = Vec::new();
+        for listener in listeners {
+            if let Ok(address) = listener.local_addr() {
+                addresses.push(address);
+            }
+            let mut signal = signal.clone();
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = signal.wait_for(|stop| *stop).await;
+                };
+                if let Err(error) = axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                {
+                    tracing::error!(%error, "mock CIS2 listener failed");
+                }
+            }));
+        }
+        tasks.push(tokio::spawn(sweep(
+            provider.clone(),
+            self.sweep_interval,
+            signal,
+        )));
+        tracing::info!(
+            issuer = issuer.as_str(),
+            ?addresses,
+            "mock CIS2 is listening"
+        );
+        Ok(RunningMock {
+            issuer,
+            port,
+            addresses,
+            provider,
+            shutdown,
+            tasks,
+        })
+    }
+}
+
+/// Binds `127.0.0.1:port`, then `[::1]` on the same port. An ephemeral IPv4 port may be taken on
+/// IPv6, so that case retries with a new port; a machine without IPv6 loopback gets IPv4 alone.
+async fn bind(port: u16) -> Result<(Vec<TcpListener>, u16), StartError> {
+    const ATTEMPTS: usize = 10;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let v4_address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let bind_error = |source| StartError::Bind {
+            address: v4_address.to_string(),
+            source,
+        };
+        let v4 = TcpListener::bind(v4_address).await.map_err(bind_error)?;
+        let bound = v4.local_addr().map_err(bind_error)?.port();
+        match TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, bound))).await {
+            Ok(v6) => return Ok((vec![v4, v6], bound)),
+            Err(error)
+                if error.kind() == std::io::ErrorKind::AddrInUse
+                    && port == 0
+                    && attempt < ATTEMPTS => {}
+            Err(error) => {
+                tracing::warn!(%error, port = bound, "mock CIS2 is not listening on [::1]; 127.0.0.1 only");
+                return Ok((vec![v4], bound));
+            }
+        }
+    }
+}
+
+/// The issuer's path without a trailing slash: the prefix of every route.
+fn base_path(issuer: &str) -> Result<String, StartError> {
+    let invalid = || StartError::InvalidIssuer {
+        issuer: issuer.to_owned(),
+    };
+    let url = url::Url::parse(issuer).map_err(|_| invalid())?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.has_host()
+    {
+        return Err(invalid());
+    }
+    Ok(url.path().trim_end_matches('/').to_owned())
+}
+
+fn router(base_path: &str, provider: Arc<Provider>) -> Router {
+    let endpoints = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery::handle))
+        .route("/connect/jwk_uri", get(jwks::handle))
+        .route("/authorize", get(authorize::handle))
+        .route("/authorize/sign-in", post(sign_in::submit))
+        .route("/access_token", post(token::handle))
+        .route("/userinfo", get(userinfo::handle).post(userinfo::handle))
+        .route("/token/revoke", post(revoke::handle))
+        .with_state(provider);
+    if base_path.is_empty() {
+        endpoints
+    } else {
+        Router::new().nest(base_path, endpoints)
+    }
+}
+
+/// Removes expired state at every interval until shutdown.
+async fn sweep(provider: Arc<Provider>, interval: Duration, mut signal: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => provider.store.sweep(now()),
+            _ = signal.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+/// A running provider. Dropping it stops the listeners; [`RunningMock::shutdown`] also waits
+/// for them to finish.
+#[derive(Debug)]
+pub struct RunningMock {
+    issuer: Issuer,
+    port: u16,
+    addresses: Vec<SocketAddr>,
+    provider: Arc<Provider>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningMock {
+    /// The issuer string exactly as it appears in discovery and tokens.
+    pub fn issuer(&self) -> &str {
+        self.issuer.as_str()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The socket addresses listened on: `127.0.0.1`, and `[::1]` where available.
+    pub fn addresses(&self) -> &[SocketAddr] {
+        &self.addresses
+    }
+
+    /// The registered clients, for printing the credentials to use.
+    pub fn clients(&self) -> &ClientRegistry {
+        &self.provider.clients
+    }
+
+    /// How much state is held: codes, grants and tokens not yet swept.
+    pub fn store_counts(&self) -> StoreCounts {
+        self.provider.store.counts()
+    }
+
+    /// Removes expired state now rather than at the next interval.
+    pub fn sweep_now(&self) {
+        self.provider.store.sweep(now());
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, and waits for the tasks.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        for task in std::mem::take(&mut self.tasks) {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningMock {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_live_under_the_issuer_path() {
+        let cases = [
+            (
+                "http://localhost:1/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare",
+                Some("/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare"),
+            ),
+            ("https://am.example:443/realm/", Some("/realm")),
+            ("http://localhost:1", Some("")),
+            ("http://localhost:1/realm?x=1", None),
+            ("localhost/realm", None),
+        ];
+        for (issuer, expected) in cases {
+            assert_eq!(base_path(issuer).ok().as_deref(), expected, "{issuer}");
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! The provider's in-memory state: pending sign-ins, authorization codes (RFC 6749 §4.1.2,
+//! §10.5), grants and the tokens issued from them (RFC 6749 §10.4 and RFC 9700 §4.14 for refresh
+//! token rotation), all with an expiry and swept so memory stays bounded.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use crate::authenticators::Authenticator;
+
+/// Seconds since the Unix epoch: the clock of every expiry, passed in so tests can move it.
+pub(crate) type UnixTime = u64;
+
+/// A validated authorization request, as the token endpoint must later check it.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthorizationRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    /// The S256 `code_challenge`, when one was sent.
+    pub code_challenge: Option<String>,
+    pub acr_values: Vec<String>,
+}
+
+impl AuthorizationRequest {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|requested| requested == scope)
+    }
+}
+
+/// A completed sign-in: who, how, and in which CIS2 session.
+#[derive(Debug, Clone)]
+pub(crate) struct SignIn {
+    pub user_id: String,
+    pub authenticator: Authenticator,
+    pub acr: String,
+    pub selected_roleid: Option<String>,
+    pub auth_time: UnixTime,
+    pub sid: String,
+}
+
+/// What a code or refresh token stands for: one sign-in authorised for one client. Revoking a
+/// grant ends every token issued under it.
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    pub request: AuthorizationRequest,
+    pub sign_in: SignIn,
+    expires_at: UnixTime,
+}
+
+pub(crate) type GrantId = u64;
+
+#[derive(Debug)]
+struct PendingSignIn {
+    request: AuthorizationRequest,
+    expires_at: UnixTime,
+}
+
+#[derive(Debug)]
+enum CodeState {
+    Unused(Box<(AuthorizationRequest, SignIn)>),
+    /// Kept until the code would have expired, so a replay can be recognised and punished.
+    Redeemed(Option<GrantId>),
+}
+
+#[derive(Debug)]
+struct IssuedCode {
+    state: CodeState,
+    expires_at: UnixTime,
+}
+
+#[derive(Debug)]
+struct AccessTokenRecord {
+    grant: GrantId,
+    expires_at: UnixTime,
+}
+
+#[derive(Debug)]
+struct RefreshTokenRecord {
+    grant: GrantId,
+    client_id: String,
+    used: bool,
+    expires_at: UnixTime,
+}
+
+/// The outcome of presenting an authorization code.
+#[derive(Debug)]
+pub(crate) enum CodeRedemption {
+    /// First use: the code is now spent.
+    Fresh(Box<(AuthorizationRequest, SignIn)>),
+    /// The code was already used; the grant it produced, if any, has been revoked.
+    Replayed,
+    /// Never issued, or expired.
+    Unknown,
+}
+
+/// The outcome of presenting a refresh token.
+#[derive(Debug)]
+pub(crate) enum RefreshUse {
+    /// The token was current: it is now spent and the grant may issue a new one.
+    Current(GrantId, Box<Grant>),
+    /// An already rotated token came back: the whole grant has been revoked.
+    Reused,
+    /// Unknown, expired, revoked, or issued to another client.
+    Invalid,
+}
+
+/// How many records of each kind are held: for the sweeper's log and for tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoreCounts {
+    pub pending_sign_ins: usize,
+    pub codes: usize,
+    pub grants: usize,
+    pub access_tokens: usize,
+    pub refresh_tokens: usize,
+}
+
+#[derive(Debug, Default)]
+struct Records {
+    pending: HashMap<String, PendingSignIn>,
+    codes: HashMap<String, IssuedCode>,
+    grants: HashMap<GrantId, Grant>,
+    access_tokens: HashMap<String, AccessTokenRecord>,
+    refresh_tokens: HashMap<String, RefreshTokenRecord>,
+    next_grant: GrantId,
+}
+
+/// All state, behind one lock held only for map operations.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    records: Mutex<Records>,
+}
+
+impl Store {
+    fn records(&self) -> std::sync::MutexGuard<'_, Records> {
+        // A panic while holding the lock leaves the maps consistent (each operation is a few
+        // map calls), so the state is still usable.
+        self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn insert_pending(&self, id: String, request: AuthorizationRequest, expires_at: UnixTime) {
+        self.records().pending.insert(
+            id,
+            PendingSignIn {
+                request,
+                expires_at,
+            },
+        );
+    }
+
+    /// Takes a pending sign-in: each can be completed once.
+    pub fn take_pending(&self, id: &str, now: UnixTime) -> Option<AuthorizationRequest> {
+        self.records()
+            .pending
+            .remove(id)
+            .filter(|pending| pending.expires_at > now)
+            .map(|pending| pending.request)
+    }
+
+    pub fn insert_code(
+        &self,
+        code: String,
+        request: AuthorizationRequest,
+        sign_in: SignIn,
+        expires_at: UnixTime,
+    ) {
+        self.records().codes.insert(
+            code,
+            IssuedCode {
+                state: CodeState::Unused(Box::new((request, sign_in))),
+                expires_at,
+            },
+        );
+    }
+
+    /// Spends a code. A second use revokes whatever the first use issued (RFC 6749 §4.1.2).
+    pub fn redeem_code(&self, code: &str, now: UnixTime) -> CodeRedemption {
+        let mut records = self.records();
+        let Some(issued) = records.codes.get_mut(code).filter(|c| c.expires_at > now) else {
+            return CodeRedemption::Unknown;
+        };
+        match std::mem::replace(&mut issued.state, CodeState::Redeemed(None)) {
+            CodeState::Unused(details) => CodeRedemption::Fresh(details),
+            CodeState::Redeemed(grant) => {
+                issued.state = CodeState::Redeemed(None);
+                if let Some(grant) = grant {
+                    records.grants.remove(&grant);
+                }
+                CodeRedemption::Replayed
+            }
+        }
+    }
+
+    /// Records the grant a code produced, so that a replay of the code can revoke it.
+    pub fn create_grant(
+        &self,
+        code: &str,
+        request: AuthorizationRequest,
+        sign_in: SignIn,
+        expires_at: UnixTime,
+    ) -> GrantId {
+        let mut records = self.records();
+        records.next_grant += 1;
+        let id = records.next_grant;
+        records.grants.insert(
+            id,
+            Grant {
+                request,
+                sign_in,
+                expires_at,
+            },
+        );
+        if let Some(issued) = records.codes.get_mut(code) {
+            issued.state = CodeState::Redeemed(Some(id));
+        }
+        id
+    }
+
+    pub fn insert_access_token(&self, token: String, grant: GrantId, expires_at: UnixTime) {
+        self.records()
+            .access_tokens
+            .insert(token, AccessTokenRecord { grant, expires_at });
+    }
+
+    pub fn insert_refresh_token(
+        &self,
+        token: String,
+        grant: GrantId,
+        client_id: &str,
+        expires_at: UnixTime,
+    ) {
+        self.records().refresh_tokens.insert(
+            token,
+            RefreshTokenRecord {
+                grant,
+                client_id: client_id.to_owned(),
+                used: false,
+                expires_at,
+            },
+        );
+    }
+
+    /// The grant behind a current access token.
+    pub fn access_token_grant(&self, token: &str, now: UnixTime) -> Option<Grant> {
+        let records = self.records();
+        let record = records
+            .access_tokens
+            .get(token)
+            .filter(|record| record.expires_at > now)?;
+        records
+            .grants
+            .get(&record.grant)
+            .filter(|grant| grant.expires_at > now)
+            .cloned()
+    }
+
+    /// Spends a refresh token for `client_id`, detecting reuse of a rotated one.
+    pub fn use_refresh_token(&self, token: &str, client_id: &str, now: UnixTime) -> RefreshUse {
+        let mut records = self.records();
+        let Some(record) = records
+            .refresh_tokens
+            .get_mut(token)
+            .filter(|record| record.expires_at > now && record.client_id == client_id)
+        else {
+            return RefreshUse::Invalid;
+        };
+        let grant_id = record.grant;
+        if record.used {
+            records.grants.remove(&grant_id);
+            return RefreshUse::Reused;
+        }
+        record.used = true;
+        match records
+            .grants
+            .get(&grant_id)
+            .filter(|grant| grant.expires_at > now)
+        {
+            Some(grant) => RefreshUse::Current(grant_id, Box::new(grant.clone())),
+            None => RefreshUse::Invalid,
+        }
+    }
+
+    /// RFC 7009 §2.1: revokes a token issued to `client_id`. A refresh token takes its whole
+    /// grant with it; an access token goes alone. Tokens of other clients are left untouched.
+    pub fn revoke(&self, token: &str, client_id: &str) {
+        let mut records = self.records();
+        if let Some(record) = records.refresh_tokens.get(token) {
+            if record.client_id == client_id {
+                let grant = record.grant;
+                records.grants.remove(&grant);
+            }
+            return;
+        }
+        let owner = records
+            .access_tokens
+            .get(token)
+            .and_then(|record| records.grants.get(&record.grant))
+            .map(|grant| grant.request.client_id == client_id);
+        if owner == Some(true) {
+            records.access_tokens.remove(token);
+        }
+    }
+
+    /// Removes everything expired, and tokens whose grant is gone.
+    pub fn sweep(&self, now: UnixTime) {
+        let mut records = self.records();
+        let records = &mut *records;
+        records
+            .pending
+            .retain(|_, pending| pending.expires_at > now);
+        records.codes.retain(|_, code| code.expires_at > now);
+        records.grants.retain(|_, grant| grant.expires_at > now);
+        let grants = &records.grants;
+        records
+            .access_tokens
+            .retain(|_, token| token.expires_at > now && grants.contains_key(&token.grant));
+        records
+            .refresh_tokens
+            .retain(|_, token| token.expires_at > now && grants.contains_key(&token.grant));
+    }
+
+    pub fn counts(&self) -> StoreCounts {
+        let records = self.records();
+        StoreCounts {
+            pending_sign_ins: records.pending.len(),
+            codes: records.codes.len(),
+            grants: records.grants.len(),
+            access_tokens: records.access_tokens.len(),
+            refresh_tokens: records.refresh_tokens.len(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> AuthorizationRequest {
+        AuthorizationRequest {
+            client_id: "client".into(),
+            redirect_uri: "http://127.0.0.1/callback".into(),
+            scopes: vec!["openid".into()],
+            state: None,
+            nonce: None,
+            code_challenge: None,
+            acr_values: Vec::new(),
+        }
+    }
+
+    fn sign_in() -> SignIn {
+        SignIn {
+            user_id: "555057896106".into(),
+            authenticator: Authenticator::Smartcard,
+            acr: "AAL3_ANY".into(),
+            selected_roleid: None,
+            auth_time: 0,
+            sid: "sid".into(),
+        }
+    }
+
+    #[test]
+    fn replayed_code_revokes_the_tokens_issued_from_it() {
+        let store = Store::default();
+        store.insert_code("code".into(), request(), sign_in(), 60);
+        assert!(matches!(
+            store.redeem_code("code", 1),
+            CodeRedemption::Fresh(_)
+        ));
+        let grant = store.create_grant("code", request(), sign_in(), 3600);
+        store.insert_access_token("access".into(), grant, 3600);
+        assert!(store.access_token_grant("access", 2).is_some());
+
+        assert!(matches!(
+            store.redeem_code("code", 3),
+            CodeRedemption::Replayed
+        ));
+        assert!(store.access_token_grant("access", 4).is_none());
+        assert!(matches!(
+            store.redeem_code("code", 61),
+            CodeRedemption::Unknown
+        ));
+    }
+
+    #[test]
+    fn codes_expire_after_their_lifetime() {
+        let store = Store::default();
+        store.insert_code("code".into(), request(), sign_in(), 60);
+        assert!(matches!(
+            store.redeem_code("code", 60),
+            CodeRedemption::Unknown
+        ));
+    }
+
+    #[test]
+    fn reused_refresh_token_revokes_the_family() {
+        let store = Store::default();
+        let grant = store.create_grant("code", request(), sign_in(), 3600);
+        store.insert_refresh_token("first".into(), grant, "client", 3600);
+        store.insert_access_token("access".into(), grant, 3600);
+        assert!(matches!(
+            store.use_refresh_token("first", "other", 1),
+            RefreshUse::Invalid
+        ));
+        assert!(matches!(
+            store.use_refresh_token("first", "client", 1),
+            RefreshUse::Current(..)
+        ));
+        store.insert_refresh_token("second".into(), grant, "client", 3600);
+
+        assert!(matches!(
+            store.use_refresh_token("first", "client", 2),
+            RefreshUse::Reused
+        ));
+        assert!(matches!(
+            store.use_refresh_token("second", "client", 3),
+            RefreshUse::Invalid
+        ));
+        assert!(store.access_token_grant("access", 3).is_none());
+    }
+
+    #[test]
+    fn sweeping_leaves_nothing_expired() {
+        let store = Store::default();
+        for index in 0..100 {
+            let code = format!("code{index}");
+            store.insert_pending(format!("pending{index}"), request(), 600);
+            store.insert_code(code.clone(), request(), sign_in(), 60);
+            let grant = store.create_grant(&code, request(), sign_in(), 3600);
+            store.insert_access_token(format!("access{index}"), grant, 3600);
+            store.insert_refresh_token(format!("refresh{index}"), grant, "client", 3600);
+        }
+        store.sweep(59);
+        assert_eq!(store.counts().codes, 100);
+        store.sweep(3600);
+        assert_eq!(store.counts(), StoreCounts::default());
+    }
+}
