@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's set-up and orchestration, in Rust so it runs wherever cargo does.
 //!
 //! - `cargo xtask run`: installs what is missing, builds the UI and the app, opens the window.
-//! - `cargo xtask test`: installs what is missing, then runs every check and prints one summary.
+//! - `cargo xtask test [FILTER...]`: installs what is missing, then runs every check and prints
+//!   one summary; filters narrow it to the Rust tests they select.
 //! - `cargo xtask screenshot`: renders the app under Xvfb into `docs/screenshots/`.
 //! - `cargo xtask icons`: regenerates `icons/` from `icons/source.png`.
 
@@ -19,8 +20,9 @@ usage: cargo xtask <command>
 
 commands:
   run [--release]   install what is missing, build the UI and the app, open the careid window
-  test              install what is missing, then run every check (fmt, clippy, Rust tests,
-                    UI type check and tests, desktop end-to-end suite)
+  test [FILTER...]  install what is missing, then run every check (fmt, clippy, Rust tests,
+                    UI type check and tests, desktop end-to-end suite); with nextest filters,
+                    only the Rust tests they select, in the same isolated environment
   screenshot        render the app under Xvfb into docs/screenshots/
   icons             regenerate the icon set in icons/ from icons/source.png";
 
@@ -28,7 +30,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(args.iter().any(|arg| arg == "--release")),
-        Some("test") => test::run(),
+        Some("test") => test::run(&args[1..]),
         Some("screenshot") => screenshot(),
         Some("icons") => regenerate_icons(),
         Some("-h" | "--help" | "help") => {

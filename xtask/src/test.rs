@@ -60,14 +60,48 @@ impl Tally {
     }
 }
 
-pub fn run() -> anyhow::Result<ExitCode> {
+/// Every check; with `filters`, only the Rust tests they select (nextest filters), in the same
+/// isolated environment, for a quick loop while working on one test.
+pub fn run(filters: &[String]) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     setup::prepare(setup::Needs::Tests)?;
-    let root = crate::root();
-    let reports = root.join("target/xtask");
-    std::fs::create_dir_all(&reports)?;
     let mut tally = Tally::default();
+    if filters.is_empty() {
+        static_checks(&mut tally)?;
+    } else {
+        tally.count("UI build", setup::build_ui().is_ok());
+    }
+    // Tests and binaries in one build, so the end-to-end suite finds the app and the CLI and
+    // nextest finds everything already compiled with the same features.
+    let built = tally.check(
+        "cargo build",
+        shell::cargo().args(["build", "--workspace", "--all-targets", "--locked"]),
+    );
+    if built {
+        rust_tests(&mut tally, filters)?;
+    }
 
+    println!();
+    for failure in &tally.failures {
+        println!("xtask: failed: {failure}");
+    }
+    println!(
+        "{} passed, {} failed ({:.0}s)",
+        tally.passed,
+        tally.failed,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if tally.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Formatting, the UI's type check, tests and build, and clippy.
+fn static_checks(tally: &mut Tally) -> anyhow::Result<()> {
+    let reports = crate::root().join("target/xtask");
+    std::fs::create_dir_all(&reports)?;
     tally.check(
         "cargo fmt --check",
         shell::cargo().args(["fmt", "--all", "--check"]),
@@ -98,54 +132,37 @@ pub fn run() -> anyhow::Result<ExitCode> {
             "warnings",
         ]),
     );
-    // Tests and binaries in one build, so the end-to-end suite finds the app and the CLI and
-    // nextest finds everything already compiled with the same features.
-    let built = tally.check(
-        "cargo build",
-        shell::cargo().args(["build", "--workspace", "--all-targets", "--locked"]),
-    );
+    Ok(())
+}
 
-    if built {
-        let junit = root.join("target/nextest/xtask/junit.xml");
-        let _ = std::fs::remove_file(&junit);
-        let environment = TestEnvironment::start()?;
-        // A session keyring of its own for the test run (the Linux kernel keyring backend).
-        let mut nextest = Command::new("keyctl");
-        nextest
-            .args(["session", "-"])
-            .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        nextest
-            .args([
-                "nextest",
-                "run",
-                "--workspace",
-                "--locked",
-                "--profile",
-                "xtask",
-                "--no-fail-fast",
-            ])
-            .current_dir(&root);
-        environment.apply(&mut nextest);
-        let ran = nextest.status().is_ok_and(|status| status.success());
-        drop(environment);
-        tally.suite("Rust tests", ran, junit_counts(&junit));
-    }
-
-    println!();
-    for failure in &tally.failures {
-        println!("xtask: failed: {failure}");
-    }
-    println!(
-        "{} passed, {} failed ({:.0}s)",
-        tally.passed,
-        tally.failed,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(if tally.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+/// Every Rust test (or those `filters` select) inside the isolated environment.
+fn rust_tests(tally: &mut Tally, filters: &[String]) -> anyhow::Result<()> {
+    let root = crate::root();
+    let junit = root.join("target/nextest/xtask/junit.xml");
+    let _ = std::fs::remove_file(&junit);
+    let environment = TestEnvironment::start()?;
+    // A session keyring of its own for the test run (the Linux kernel keyring backend).
+    let mut nextest = Command::new("keyctl");
+    nextest
+        .args(["session", "-"])
+        .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    nextest
+        .args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--locked",
+            "--profile",
+            "xtask",
+            "--no-fail-fast",
+        ])
+        .args(filters)
+        .current_dir(&root);
+    environment.apply(&mut nextest);
+    let ran = nextest.status().is_ok_and(|status| status.success());
+    drop(environment);
+    tally.suite("Rust tests", ran, junit_counts(&junit));
+    Ok(())
 }
 
 /// (passed, failed) from vitest's JSON report.

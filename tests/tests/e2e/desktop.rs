@@ -61,12 +61,21 @@ async fn window_size_is_remembered_across_launches() -> anyhow::Result<()> {
         .home()
         .path()
         .join(".config/org.careid.desktop/.window-state.json");
+    // The start-up size may be saved first; wait for the new one.
+    let saved_size = || -> Option<(u64, u64)> {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&state_file).ok()?).ok()?;
+        Some((
+            state["main"]["width"].as_u64()?,
+            state["main"]["height"].as_u64()?,
+        ))
+    };
     careid_e2e::wait::until(
         std::time::Duration::from_secs(10),
-        "the saved window state",
+        "the new size in the saved window state",
         || {
-            let exists = state_file.exists();
-            async move { Ok(exists) }
+            let saved = saved_size();
+            async move { Ok(saved == Some((u64::from(resized.0), u64::from(resized.1)))) }
         },
     )
     .await?;
