@@ -35,6 +35,7 @@ pub struct MockCis2 {
     assurance_levels_as_numbers: bool,
     token_lifetime: Duration,
     refresh_token_lifetime: Duration,
+    code_lifetime: Duration,
     sweep_interval: Duration,
 }
 
@@ -49,6 +50,7 @@ impl Default for MockCis2 {
             assurance_levels_as_numbers: false,
             token_lifetime: Duration::from_secs(3600),
             refresh_token_lifetime: Duration::from_secs(12 * 3600),
+            code_lifetime: Duration::from_secs(60),
             sweep_interval: Duration::from_secs(5),
         }
     }
@@ -108,6 +110,13 @@ impl MockCis2 {
         self
     }
 
+    /// The lifetime of authorization codes (60 seconds by default). A spent code is kept this
+    /// long, so that a replay is recognised and revokes what the code issued.
+    pub fn code_lifetime(mut self, lifetime: Duration) -> Self {
+        self.code_lifetime = lifetime;
+        self
+    }
+
     /// How often expired codes, tokens and sign-ins are removed.
     pub fn sweep_interval(mut self, interval: Duration) -> Self {
         self.sweep_interval = interval;
@@ -138,7 +147,7 @@ impl MockCis2 {
             assurance_levels_as_numbers: self.assurance_levels_as_numbers,
             token_lifetime: self.token_lifetime.as_secs().max(1),
             refresh_token_lifetime: self.refresh_token_lifetime.as_secs().max(1),
-            code_lifetime: 60,
+            code_lifetime: self.code_lifetime.as_secs().max(1),
             sign_in_lifetime: 600,
         };
         let provider = Arc::new(Provider::new(

@@ -3,6 +3,7 @@
 
 mod flow;
 mod issuer;
+mod load;
 mod plain_http;
 mod refusals;
 mod support;

@@ -145,3 +145,24 @@ pub async fn userinfo(
         .await
         .expect("the mock answers")
 }
+
+/// One whole login for the basic client: authorize (auto-login), token, UserInfo. Says which
+/// step answered wrongly, if one did.
+pub async fn complete_login(
+    mock: &RunningMock,
+    http: &reqwest::Client,
+    secret: &str,
+) -> Result<(), String> {
+    let (code, verifier) = code_for_basic_client(mock, http).await;
+    let tokens = exchange_code(mock, http, &code, &verifier, secret).await;
+    if tokens.status() != 200 {
+        return Err(format!("token endpoint answered {}", tokens.status()));
+    }
+    let tokens: Value = tokens.json().await.map_err(|e| e.to_string())?;
+    let access_token = tokens["access_token"].as_str().ok_or("no access token")?;
+    let claims = userinfo(mock, http, access_token).await;
+    if claims.status() != 200 {
+        return Err(format!("UserInfo answered {}", claims.status()));
+    }
+    Ok(())
+}
