@@ -222,6 +222,25 @@ mod tests {
     }
 
     #[test]
+    fn readme_table_matches_the_code() {
+        let readme = include_str!("../README.md");
+        for authenticator in Authenticator::ALL {
+            let row = readme
+                .lines()
+                .find(|line| line.starts_with(&format!("| `{authenticator}` |")))
+                .unwrap_or_else(|| panic!("a README row for {authenticator}"));
+            let level = format!("| AAL{} |", authenticator.assurance_level());
+            let acr = format!("`{}`", authenticator.default_acr());
+            let amr = format!("| `{}`", authenticator.amr());
+            for expected in [&level, &acr, &amr] {
+                assert!(row.contains(expected.as_str()), "{expected} in {row}");
+            }
+            let verified = matches!(authenticator.amr(), "N3_SMARTCARD" | "pwd");
+            assert_eq!(!row.contains("UNVERIFIED"), verified, "{row}");
+        }
+    }
+
+    #[test]
     fn names_round_trip() {
         for authenticator in Authenticator::ALL {
             assert_eq!(authenticator.name().parse(), Ok(authenticator));
