@@ -54,6 +54,20 @@ impl Authenticator {
         }
     }
 
+    /// The name shown on the sign-in page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Smartcard => "Smartcard",
+            Self::WindowsHello => "Windows Hello for Business",
+            Self::SecurityKey => "Security key",
+            Self::Ipad => "NHS CIS2 Authentication iPad app",
+            Self::AuthenticatorApp => "Authenticator app",
+            Self::Nhsmail => "NHSmail",
+            Self::Passkey => "Passkey",
+            Self::Password => "Password (development only)",
+        }
+    }
+
     /// The authentication assurance level (NIST SP 800-63B) the authenticator reaches.
     pub fn assurance_level(self) -> u8 {
         match self {
@@ -101,6 +115,31 @@ impl Authenticator {
             _ => return None,
         };
         Some(admitted)
+    }
+
+    /// Why the requested `acr_values` refuse this authenticator, in words for the sign-in page;
+    /// `None` when they admit it.
+    pub(crate) fn refusal(self, requested: &[String]) -> Option<String> {
+        if self.acr_for(requested).is_some() {
+            return None;
+        }
+        let by_level = requested.iter().any(|acr| {
+            matches!(
+                acr.as_str(),
+                "AAL3_ANY" | "AAL2_OR_AAL3_ANY" | "AAL2_ANY" | "AAL1_USERPASS"
+            )
+        });
+        Some(if by_level {
+            format!(
+                "AAL{} is below the assurance level the application asked for",
+                self.assurance_level()
+            )
+        } else {
+            format!(
+                "the application asked for a specific authenticator ({})",
+                requested.join(" ")
+            )
+        })
     }
 
     /// The `acr` of a sign-in with this authenticator for the requested `acr_values`: the first
@@ -179,6 +218,25 @@ mod tests {
                 *expected,
                 "{authenticator} for {requested:?}"
             );
+        }
+    }
+
+    #[test]
+    fn readme_table_matches_the_code() {
+        let readme = include_str!("../README.md");
+        for authenticator in Authenticator::ALL {
+            let row = readme
+                .lines()
+                .find(|line| line.starts_with(&format!("| `{authenticator}` |")))
+                .unwrap_or_else(|| panic!("a README row for {authenticator}"));
+            let level = format!("| AAL{} |", authenticator.assurance_level());
+            let acr = format!("`{}`", authenticator.default_acr());
+            let amr = format!("| `{}`", authenticator.amr());
+            for expected in [&level, &acr, &amr] {
+                assert!(row.contains(expected.as_str()), "{expected} in {row}");
+            }
+            let verified = matches!(authenticator.amr(), "N3_SMARTCARD" | "pwd");
+            assert_eq!(!row.contains("UNVERIFIED"), verified, "{row}");
         }
     }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::clients::RegisteredClient;
@@ -44,6 +44,7 @@ enum Refusal {
 
 pub(crate) async fn handle(
     State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let parameters: Vec<(String, String)> =
@@ -51,7 +52,7 @@ pub(crate) async fn handle(
             .into_owned()
             .collect();
     match validate(&provider, &parameters) {
-        Ok(request) => sign_in::begin(&provider, request),
+        Ok(request) => sign_in::begin(&provider, request, &headers),
         Err(Refusal::Page(error)) => pages::error_page(error.code().as_str(), error.description()),
         Err(Refusal::Redirect {
             redirect_uri,
@@ -171,14 +172,28 @@ fn validate(
     let code_challenge = check_pkce(client, get("code_challenge"), get("code_challenge_method"))
         .map_err(|description| refuse(ErrorCode::InvalidRequest, description))?;
 
-    let prompt: Vec<&str> = get("prompt").unwrap_or_default().split(' ').collect();
-    if prompt.contains(&"none") && provider.auto_login.is_none() {
-        // Without auto-login there is never a CIS2 session to reuse silently.
+    let prompt: Vec<String> = get("prompt")
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
+        .collect();
+    // OpenID Connect Core 1.0 §3.1.2.1: `none` with any other value is an error.
+    if prompt.len() > 1 && prompt.iter().any(|value| value == "none") {
         return Err(refuse(
-            ErrorCode::LoginRequired,
-            "prompt=none but no CIS2 session exists".into(),
+            ErrorCode::InvalidRequest,
+            "prompt=none cannot be combined with other values".into(),
         ));
     }
+    let max_age = match get("max_age") {
+        None => None,
+        Some(text) => Some(text.parse::<u64>().map_err(|_| {
+            refuse(
+                ErrorCode::InvalidRequest,
+                format!("max_age {text:?} is not a number of seconds"),
+            )
+        })?),
+    };
 
     Ok(AuthorizationRequest {
         client_id: client.client_id.clone(),
@@ -193,6 +208,9 @@ fn validate(
             .filter(|value| !value.is_empty())
             .map(str::to_owned)
             .collect(),
+        prompt,
+        max_age,
+        login_hint: get("login_hint").map(str::to_owned),
     })
 }
 

@@ -19,7 +19,10 @@
 //! Endpoints, under the issuer's path as in CIS2: discovery, `/connect/jwk_uri`, `/authorize`
 //! (code flow, query response mode, PKCE S256), `/access_token` (authorization code and refresh
 //! grants; `client_secret_basic`, `client_secret_post`, and `none` for a public client),
-//! `/userinfo` and `/token/revoke`.
+//! `/userinfo` and `/token/revoke`. Without auto-login, `/authorize` shows server-rendered
+//! sign-in pages (user, authenticator and its step, CIS2's role picker) and keeps an SSO
+//! session in a cookie, listed by [`RunningMock::sessions`] and ended by
+//! [`RunningMock::end_session`].
 
 mod authenticators;
 mod authorize;
@@ -33,9 +36,12 @@ mod pages;
 mod provider;
 mod revoke;
 mod server;
+mod sessions;
 mod sign_in;
+mod sign_in_pages;
 mod store;
 mod token;
+mod totp;
 mod userinfo;
 mod users;
 
@@ -45,6 +51,7 @@ pub use discovery::{Issuer, CIS2_REALM_PATH};
 pub use error::{DataError, ErrorCode, OAuthError, StartError};
 pub use keys::SigningAlgorithm;
 pub use server::{MockCis2, RunningMock, PORT_PLACEHOLDER};
+pub use sessions::SessionInfo;
 pub use sign_in::AutoLogin;
 pub use store::StoreCounts;
 pub use users::{Directory, NrbacRole, TestUser, BUILTIN_USERS_JSON};

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use crate::clients::ClientRegistry;
 use crate::discovery::Issuer;
 use crate::keys::SigningKeys;
+use crate::sessions::Sessions;
 use crate::sign_in::AutoLogin;
 use crate::store::{Store, UnixTime};
 use crate::users::Directory;
@@ -28,6 +29,8 @@ pub(crate) struct Settings {
     pub code_lifetime: u64,
     /// How long the sign-in page's pending request stays usable.
     pub sign_in_lifetime: u64,
+    /// How long an SSO session lives after authentication.
+    pub session_lifetime: u64,
 }
 
 /// Everything an endpoint handler may read.
@@ -40,6 +43,7 @@ pub(crate) struct Provider {
     pub users: Directory,
     pub clients: ClientRegistry,
     pub store: Store,
+    pub sessions: Sessions,
     pub settings: Settings,
     pub auto_login: Option<AutoLogin>,
     rng: SystemRandom,
@@ -62,6 +66,7 @@ impl Provider {
             users,
             clients,
             store: Store::default(),
+            sessions: Sessions::default(),
             settings,
             auto_login,
             rng: SystemRandom::new(),

@@ -16,6 +16,7 @@ use crate::discovery::Issuer;
 use crate::error::StartError;
 use crate::keys::SigningKeys;
 use crate::provider::{now, Provider, Settings};
+use crate::sessions::SessionInfo;
 use crate::sign_in::AutoLogin;
 use crate::store::StoreCounts;
 use crate::users::Directory;
@@ -36,6 +37,7 @@ pub struct MockCis2 {
     token_lifetime: Duration,
     refresh_token_lifetime: Duration,
     code_lifetime: Duration,
+    session_lifetime: Duration,
     sweep_interval: Duration,
 }
 
@@ -51,6 +53,7 @@ impl Default for MockCis2 {
             token_lifetime: Duration::from_secs(3600),
             refresh_token_lifetime: Duration::from_secs(12 * 3600),
             code_lifetime: Duration::from_secs(60),
+            session_lifetime: Duration::from_secs(12 * 3600),
             sweep_interval: Duration::from_secs(5),
         }
     }
@@ -117,6 +120,13 @@ impl MockCis2 {
         self
     }
 
+    /// The lifetime of an SSO session from authentication (twelve hours by default, CIS2's
+    /// absolute session limit).
+    pub fn session_lifetime(mut self, lifetime: Duration) -> Self {
+        self.session_lifetime = lifetime;
+        self
+    }
+
     /// How often expired codes, tokens and sign-ins are removed.
     pub fn sweep_interval(mut self, interval: Duration) -> Self {
         self.sweep_interval = interval;
@@ -149,6 +159,7 @@ impl MockCis2 {
             refresh_token_lifetime: self.refresh_token_lifetime.as_secs().max(1),
             code_lifetime: self.code_lifetime.as_secs().max(1),
             sign_in_lifetime: 600,
+            session_lifetime: self.session_lifetime.as_secs().max(1),
         };
         let provider = Arc::new(Provider::new(
             issuer.clone(),
@@ -252,7 +263,10 @@ fn router(base_path: &str, provider: Arc<Provider>) -> Router {
         .route("/.well-known/openid-configuration", get(discovery::handle))
         .route("/connect/jwk_uri", get(jwks::handle))
         .route("/authorize", get(authorize::handle))
-        .route("/authorize/sign-in", post(sign_in::submit))
+        .route(
+            "/authorize/sign-in",
+            get(sign_in::show).post(sign_in::submit),
+        )
         .route("/access_token", post(token::handle))
         .route("/userinfo", get(userinfo::handle).post(userinfo::handle))
         .route("/token/revoke", post(revoke::handle))
@@ -270,7 +284,10 @@ async fn sweep(provider: Arc<Provider>, interval: Duration, mut signal: watch::R
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = ticker.tick() => provider.store.sweep(now()),
+            _ = ticker.tick() => {
+                provider.store.sweep(now());
+                provider.sessions.sweep(now());
+            }
             _ = signal.wait_for(|stop| *stop) => return,
         }
     }
@@ -316,6 +333,18 @@ impl RunningMock {
     /// Removes expired state now rather than at the next interval.
     pub fn sweep_now(&self) {
         self.provider.store.sweep(now());
+        self.provider.sessions.sweep(now());
+    }
+
+    /// The live SSO sessions, oldest sign-in first: for the admin page, and for tests.
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        self.provider.sessions.list(now())
+    }
+
+    /// Ends the SSO session with this `sid`, as a removed smartcard would: the browser's next
+    /// authorize must sign in again. `false` when no such session was live.
+    pub fn end_session(&self, sid: &str) -> bool {
+        self.provider.sessions.end(sid)
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits for the tasks.

@@ -1,13 +1,14 @@
 //! Signing a test user in and issuing the authorization code (RFC 6749 §4.1.2, OpenID Connect
-//! Core 1.0 §3.1.2.5): non-interactively with auto-login, or through a plain HTML page that
-//! lists the test users and needs no JavaScript. The full authenticator pages come later.
+//! Core 1.0 §3.1.2.5): from a live SSO session (honouring `prompt` and `max_age`, §3.1.2.1),
+//! non-interactively with auto-login, or through the sign-in pages' steps (user, authenticator,
+//! the authenticator's own check, CIS2's role picker). Cancel answers `access_denied`.
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
@@ -15,9 +16,12 @@ use serde::Deserialize;
 use crate::authenticators::Authenticator;
 use crate::authorize::{redirect_error, redirect_to_client};
 use crate::error::{ErrorCode, OAuthError, StartError};
-use crate::pages::{self, escape};
+use crate::pages;
 use crate::provider::{now, Provider};
-use crate::store::{AuthorizationRequest, SignIn};
+use crate::sessions::{self, SessionInfo};
+use crate::sign_in_pages;
+use crate::store::{AuthorizationRequest, Progress, SignIn, UnixTime};
+use crate::totp;
 use crate::users::{Directory, TestUser};
 
 /// `USER_ID[:AUTHENTICATOR[:ROLE_ID]]`: sign this user in without a page, so that a plain HTTP
@@ -104,50 +108,74 @@ impl AutoLogin {
     }
 }
 
-/// Continues a valid authorization request: signs the auto-login user in at once, or shows the
-/// sign-in page.
-pub(crate) fn begin(provider: &Provider, request: AuthorizationRequest) -> Response {
-    match &provider.auto_login {
-        Some(auto_login) => {
-            let Some(user) = provider.users.get(&auto_login.user_id) else {
-                let error = OAuthError::server_error("the auto-login user is unknown");
-                return redirect_error(
-                    provider,
-                    &request.redirect_uri,
-                    request.state.as_deref(),
-                    &error,
-                );
-            };
-            let authenticator = auto_login.authenticator.unwrap_or(user.authenticators()[0]);
-            complete(
-                provider,
-                request,
-                user,
-                authenticator,
-                auto_login.role_id.as_deref(),
-            )
-        }
-        None => show_page(provider, request),
-    }
-}
-
-/// Issues the code for a signed-in user, or refuses when the authenticator is below what the
-/// client's `acr_values` demand.
-fn complete(
+/// Continues a valid authorization request: reuses the SSO session when the request allows it,
+/// signs the auto-login user in at once, answers `login_required` to `prompt=none`, or shows
+/// the first sign-in page.
+pub(crate) fn begin(
     provider: &Provider,
     request: AuthorizationRequest,
-    user: &TestUser,
-    authenticator: Authenticator,
-    role_id: Option<&str>,
+    headers: &HeaderMap,
 ) -> Response {
-    let Some(acr) = authenticator.acr_for(&request.acr_values) else {
-        let error = OAuthError::new(
-            ErrorCode::AccessDenied,
-            format!(
-                "the {authenticator} authenticator does not meet acr_values {}",
-                request.acr_values.join(" ")
-            ),
+    let now = now();
+    let session = sessions::cookie_in(headers)
+        .and_then(|cookie| provider.sessions.by_cookie(&cookie, now))
+        .filter(|session| reusable(session, &request, now));
+    let auto_role = provider
+        .auto_login
+        .as_ref()
+        .and_then(|auto_login| auto_login.role_id.clone());
+    if let Some(session) = session {
+        let interactive = provider.auto_login.is_none();
+        return choose_role(
+            provider,
+            request,
+            session,
+            None,
+            auto_role.as_deref(),
+            interactive,
         );
+    }
+    if let Some(auto_login) = &provider.auto_login {
+        return auto_sign_in(provider, request, auto_login);
+    }
+    if request.has_prompt("none") {
+        return refuse(
+            provider,
+            &request,
+            ErrorCode::LoginRequired,
+            "prompt=none but no CIS2 session can be reused",
+        );
+    }
+    let pending = provider.random(24);
+    provider.store.insert_pending(
+        pending.clone(),
+        request.clone(),
+        now + provider.settings.sign_in_lifetime,
+    );
+    sign_in_pages::user_page(provider, &pending, &request, None)
+}
+
+/// Whether a live session may answer this request without authenticating again (OpenID
+/// Connect Core 1.0 §3.1.2.1): not with `prompt=login`, not once `max_age` has passed since
+/// `auth_time` (`max_age=0` always re-authenticates), and not when the session's authenticator
+/// is below what `acr_values` asks for now.
+fn reusable(session: &SessionInfo, request: &AuthorizationRequest, now: UnixTime) -> bool {
+    let too_old = request
+        .max_age
+        .is_some_and(|max_age| max_age == 0 || now.saturating_sub(session.auth_time) > max_age);
+    !request.has_prompt("login")
+        && !too_old
+        && session.authenticator.acr_for(&request.acr_values).is_some()
+}
+
+/// Signs the auto-login user in without a page, in a new session.
+fn auto_sign_in(
+    provider: &Provider,
+    request: AuthorizationRequest,
+    auto_login: &AutoLogin,
+) -> Response {
+    let Some(user) = provider.users.get(&auto_login.user_id) else {
+        let error = OAuthError::server_error("the auto-login user is unknown");
         return redirect_error(
             provider,
             &request.redirect_uri,
@@ -155,23 +183,159 @@ fn complete(
             &error,
         );
     };
-    // CIS2 reports a role only when the client asked for role selection.
-    let selected_roleid = if request.has_scope("selectedrole") || request.has_scope("changedrole") {
-        role_id
-            .and_then(|id| user.role(id))
-            .or_else(|| user.roles().first())
-            .map(|role| role.person_roleid.clone())
-    } else {
-        None
-    };
+    let authenticator = auto_login.authenticator.unwrap_or(user.authenticators()[0]);
+    if authenticator.acr_for(&request.acr_values).is_none() {
+        let description = format!(
+            "the {authenticator} authenticator does not meet acr_values {}",
+            request.acr_values.join(" ")
+        );
+        return refuse(provider, &request, ErrorCode::AccessDenied, &description);
+    }
+    let (session, cookie) = start_session(provider, user, authenticator);
+    let response = choose_role(
+        provider,
+        request,
+        session,
+        None,
+        auto_login.role_id.as_deref(),
+        false,
+    );
+    with_cookie(provider, response, &cookie)
+}
+
+/// Records a new SSO session for a user who has just authenticated; returns it with the
+/// cookie value that names it.
+fn start_session(
+    provider: &Provider,
+    user: &TestUser,
+    authenticator: Authenticator,
+) -> (SessionInfo, String) {
     let now = now();
-    let sign_in = SignIn {
+    let session = SessionInfo {
+        sid: provider.random(20),
         user_id: user.id().to_owned(),
         authenticator,
-        acr,
-        selected_roleid,
         auth_time: now,
-        sid: provider.random(20),
+        selected_roleid: None,
+        expires_at: now + provider.settings.session_lifetime,
+    };
+    let cookie = provider.random(32);
+    provider.sessions.create(cookie.clone(), session.clone());
+    (session, cookie)
+}
+
+fn with_cookie(provider: &Provider, mut response: Response, cookie: &str) -> Response {
+    sessions::set_cookie(
+        &mut response,
+        &provider.base_path,
+        cookie,
+        provider.settings.session_lifetime,
+    );
+    response
+}
+
+/// CIS2's role selection (REFERENCE §7) once the user is known: only for `selectedrole` or
+/// `changedrole`; a user with no roles passes with none; a role named by auto-login, or chosen
+/// earlier in the session (unless `changedrole`), is reused; a single role is chosen
+/// automatically; otherwise the picker is shown. Without pages (auto-login) the first role is
+/// taken, as before role selection existed.
+fn choose_role(
+    provider: &Provider,
+    request: AuthorizationRequest,
+    session: SessionInfo,
+    pending: Option<&str>,
+    preferred: Option<&str>,
+    interactive: bool,
+) -> Response {
+    let Some(user) = provider.users.get(&session.user_id) else {
+        return refuse(
+            provider,
+            &request,
+            ErrorCode::ServerError,
+            "the session's user is no longer known",
+        );
+    };
+    let wants_role = request.has_scope("selectedrole") || request.has_scope("changedrole");
+    if !wants_role || user.roles().is_empty() {
+        return complete(provider, request, &session, pending, None);
+    }
+    let held = |id: &&str| user.role(id).is_some();
+    let reused = session
+        .selected_roleid
+        .as_deref()
+        .filter(|_| !request.has_scope("changedrole"));
+    let automatic =
+        (user.roles().len() == 1 || !interactive).then(|| user.roles()[0].person_roleid.as_str());
+    let chosen = preferred
+        .filter(held)
+        .or(reused.filter(held))
+        .or(automatic)
+        .map(str::to_owned);
+    if let Some(role) = chosen {
+        return complete(provider, request, &session, pending, Some(&role));
+    }
+    if request.has_prompt("none") {
+        return refuse(
+            provider,
+            &request,
+            ErrorCode::LoginRequired,
+            "prompt=none but the role picker needs the user",
+        );
+    }
+    let pending = match pending {
+        Some(pending) => pending.to_owned(),
+        None => {
+            let pending = provider.random(24);
+            provider.store.insert_pending(
+                pending.clone(),
+                request,
+                now() + provider.settings.sign_in_lifetime,
+            );
+            pending
+        }
+    };
+    provider.store.set_progress(
+        &pending,
+        Progress {
+            user_id: Some(session.user_id.clone()),
+            authenticator: Some(session.authenticator),
+            sid: Some(session.sid.clone()),
+        },
+    );
+    sign_in_pages::role_page(provider, &pending, user, "", None)
+}
+
+/// Issues the code for a session. The `acr_values` check is repeated here, whatever page or
+/// shortcut led here, so that a form posted by hand cannot pass a refused authenticator.
+fn complete(
+    provider: &Provider,
+    request: AuthorizationRequest,
+    session: &SessionInfo,
+    pending: Option<&str>,
+    role_id: Option<&str>,
+) -> Response {
+    let now = now();
+    if let Some(pending) = pending {
+        provider.store.take_pending(pending, now);
+    }
+    let authenticator = session.authenticator;
+    let Some(acr) = authenticator.acr_for(&request.acr_values) else {
+        let description = format!(
+            "the {authenticator} authenticator does not meet acr_values {}",
+            request.acr_values.join(" ")
+        );
+        return refuse(provider, &request, ErrorCode::AccessDenied, &description);
+    };
+    if let Some(role_id) = role_id {
+        provider.sessions.choose_role(&session.sid, role_id);
+    }
+    let sign_in = SignIn {
+        user_id: session.user_id.clone(),
+        authenticator,
+        acr,
+        selected_roleid: role_id.map(str::to_owned),
+        auth_time: session.auth_time,
+        sid: session.sid.clone(),
     };
     let code = provider.random(32);
     let redirect_uri = request.redirect_uri.clone();
@@ -189,99 +353,257 @@ fn complete(
     redirect_to_client(provider, &redirect_uri, &params)
 }
 
-fn show_page(provider: &Provider, request: AuthorizationRequest) -> Response {
-    let pending = provider.random(24);
-    let action = format!("{}/authorize/sign-in", provider.base_path);
-    let mut body = String::from(
-        "<p>Choose a test user, an authenticator and a role, then sign in.</p>\n<ul>\n",
-    );
-    for user in provider.users.users() {
-        let authenticators: String = user
-            .authenticators()
-            .iter()
-            .map(|authenticator| {
-                format!(
-                    "<option value=\"{name}\">{name} (AAL{level})</option>",
-                    name = authenticator.name(),
-                    level = authenticator.assurance_level()
-                )
-            })
-            .collect();
-        let roles: String = user
-            .roles()
-            .iter()
-            .map(|role| {
-                format!(
-                    "<option value=\"{}\">{} at {}</option>",
-                    escape(&role.person_roleid),
-                    escape(role.role_name.rsplit(':').next().unwrap_or(&role.role_name)),
-                    escape(&role.org_code)
-                )
-            })
-            .collect();
-        let role_field = if roles.is_empty() {
-            "<span>no roles</span>".to_owned()
-        } else {
-            format!("<label>Role <select name=\"role\">{roles}</select></label>")
-        };
-        body.push_str(&format!(
-            "<li><form method=\"post\" action=\"{action}\">\
-             <input type=\"hidden\" name=\"pending\" value=\"{pending}\">\
-             <input type=\"hidden\" name=\"user\" value=\"{id}\">\
-             <strong>{name}</strong> <code>{id}</code>: {description} \
-             <label>Authenticator <select name=\"authenticator\">{authenticators}</select></label> \
-             {role_field} <button type=\"submit\">Sign in as {name}</button></form></li>\n",
-            action = escape(&action),
-            id = escape(user.id()),
-            name = escape(user.display_name()),
-            description = escape(user.description()),
-        ));
-    }
-    body.push_str("</ul>");
-    provider
-        .store
-        .insert_pending(pending, request, now() + provider.settings.sign_in_lifetime);
-    pages::page(StatusCode::OK, "Sign in with a test user", &body)
+/// An error redirect to the client (RFC 6749 §4.1.2.1), with the request's `state`.
+fn refuse(
+    provider: &Provider,
+    request: &AuthorizationRequest,
+    code: ErrorCode,
+    description: &str,
+) -> Response {
+    redirect_error(
+        provider,
+        &request.redirect_uri,
+        request.state.as_deref(),
+        &OAuthError::new(code, description.to_owned()),
+    )
 }
 
+fn expired() -> Response {
+    pages::error_page(
+        "invalid_request",
+        "this sign-in has expired or was already used: start again from the application",
+    )
+}
+
+/// Every field any sign-in page posts; each step reads its own.
 #[derive(Debug, Deserialize)]
-pub(crate) struct SignInForm {
+pub(crate) struct StepForm {
     pending: String,
-    user: String,
-    authenticator: String,
+    #[serde(default)]
+    step: String,
+    cancel: Option<String>,
+    user: Option<String>,
+    user_id: Option<String>,
+    authenticator: Option<String>,
+    pin: Option<String>,
+    code: Option<String>,
+    password: Option<String>,
+    confirm: Option<String>,
     role: Option<String>,
 }
 
-/// The sign-in page's form: completes the pending request with the chosen user.
+/// The sign-in pages' forms. Each step re-checks everything on the server: the pages only
+/// offer what the server will accept, they do not enforce it.
 pub(crate) async fn submit(
     State(provider): State<Arc<Provider>>,
-    Form(form): Form<SignInForm>,
+    Form(form): Form<StepForm>,
 ) -> Response {
-    let Some(request) = provider.store.take_pending(&form.pending, now()) else {
-        return pages::error_page(
-            "invalid_request",
-            "this sign-in has expired or was already used: start again from the application",
+    let now = now();
+    let pending = form.pending.as_str();
+    let Some((request, mut progress)) = provider.store.pending(pending, now) else {
+        return expired();
+    };
+    if form.cancel.is_some() {
+        provider.store.take_pending(pending, now);
+        return refuse(
+            &provider,
+            &request,
+            ErrorCode::AccessDenied,
+            "the user cancelled the sign-in",
         );
-    };
-    let Some(user) = provider.users.get(&form.user) else {
-        return pages::error_page("invalid_request", "unknown test user");
-    };
-    let authenticator = match form.authenticator.parse::<Authenticator>() {
-        Ok(authenticator) if user.authenticators().contains(&authenticator) => authenticator,
-        _ => return pages::error_page("invalid_request", "the user has no such authenticator"),
-    };
-    if let Some(role) = form.role.as_deref() {
-        if user.role(role).is_none() {
-            return pages::error_page("invalid_request", "the user has no such role");
+    }
+    let user = progress
+        .user_id
+        .as_deref()
+        .and_then(|id| provider.users.get(id));
+    match (form.step.as_str(), user) {
+        ("authenticator", Some(user)) => {
+            let chosen = form
+                .authenticator
+                .as_deref()
+                .and_then(|name| name.parse::<Authenticator>().ok());
+            let refusal = match chosen {
+                None => Some("Select how to sign in".to_owned()),
+                Some(authenticator) if !user.authenticators().contains(&authenticator) => Some(
+                    format!("{} is not registered for this user", authenticator.label()),
+                ),
+                Some(authenticator) => authenticator
+                    .refusal(&request.acr_values)
+                    .map(|reason| format!("{} cannot be used: {reason}", authenticator.label())),
+            };
+            match (chosen, refusal) {
+                (Some(authenticator), None) => {
+                    progress.authenticator = Some(authenticator);
+                    provider.store.set_progress(pending, progress);
+                    sign_in_pages::step_page(&provider, pending, user, authenticator, None)
+                }
+                (_, refusal) => sign_in_pages::authenticator_page(
+                    &provider,
+                    pending,
+                    &request,
+                    user,
+                    refusal.as_deref(),
+                ),
+            }
+        }
+        ("verify", Some(user)) => {
+            let Some(authenticator) = progress.authenticator else {
+                return sign_in_pages::authenticator_page(
+                    &provider,
+                    pending,
+                    &request,
+                    user,
+                    Some("Select how to sign in"),
+                );
+            };
+            if let Some(error) = check_step(user, authenticator, &form, now) {
+                return sign_in_pages::step_page(
+                    &provider,
+                    pending,
+                    user,
+                    authenticator,
+                    Some(error),
+                );
+            }
+            let (session, cookie) = start_session(&provider, user, authenticator);
+            progress.sid = Some(session.sid.clone());
+            provider.store.set_progress(pending, progress);
+            let response = choose_role(&provider, request, session, Some(pending), None, true);
+            with_cookie(&provider, response, &cookie)
+        }
+        ("role", Some(user)) => {
+            let Some(session) = progress
+                .sid
+                .as_deref()
+                .and_then(|sid| provider.sessions.by_sid(sid, now))
+            else {
+                provider.store.set_progress(pending, Progress::default());
+                return sign_in_pages::user_page(
+                    &provider,
+                    pending,
+                    &request,
+                    Some("Your session has ended: sign in again"),
+                );
+            };
+            match form.role.as_deref().filter(|id| user.role(id).is_some()) {
+                Some(role) => complete(&provider, request, &session, Some(pending), Some(role)),
+                None => {
+                    sign_in_pages::role_page(&provider, pending, user, "", Some("Select a role"))
+                }
+            }
+        }
+        _ => {
+            // The first step, and where a form out of order starts again.
+            let typed = form
+                .user_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|id| !id.is_empty());
+            match typed
+                .or(form.user.as_deref())
+                .and_then(|id| provider.users.get(id))
+            {
+                Some(user) => {
+                    let progress = Progress {
+                        user_id: Some(user.id().to_owned()),
+                        ..Progress::default()
+                    };
+                    provider.store.set_progress(pending, progress);
+                    sign_in_pages::authenticator_page(&provider, pending, &request, user, None)
+                }
+                None => sign_in_pages::user_page(
+                    &provider,
+                    pending,
+                    &request,
+                    Some("Select a test user or enter a known 12-digit user ID"),
+                ),
+            }
         }
     }
-    complete(
-        &provider,
-        request,
-        user,
-        authenticator,
-        form.role.as_deref(),
-    )
+}
+
+/// The authenticator's own step: the smartcard PIN, the app's current code, the development
+/// password, or a plain confirmation for the platform and FIDO2 authenticators.
+fn check_step(
+    user: &TestUser,
+    authenticator: Authenticator,
+    form: &StepForm,
+    now: UnixTime,
+) -> Option<&'static str> {
+    let field = |value: &Option<String>| value.as_deref().unwrap_or_default().trim().to_owned();
+    match authenticator {
+        Authenticator::Smartcard => {
+            let pin = field(&form.pin);
+            if pin.is_empty() {
+                Some("Enter your smartcard PIN")
+            } else if !user.smartcard_pin_is(&pin) {
+                Some("The PIN is not correct")
+            } else {
+                None
+            }
+        }
+        Authenticator::AuthenticatorApp => {
+            let code = field(&form.code);
+            let well_formed = code.len() == 6 && code.bytes().all(|byte| byte.is_ascii_digit());
+            let right = user
+                .totp_secret()
+                .is_some_and(|secret| totp::accepts(secret, &code, now));
+            if !well_formed {
+                Some("Enter the 6-digit code from your authenticator app")
+            } else if !right {
+                Some("The code is not correct or has expired")
+            } else {
+                None
+            }
+        }
+        Authenticator::Password => {
+            let password = form.password.as_deref().unwrap_or_default();
+            if password.is_empty() {
+                Some("Enter your password")
+            } else if !user.password_is(password) {
+                Some("The password is not correct")
+            } else {
+                None
+            }
+        }
+        Authenticator::WindowsHello
+        | Authenticator::SecurityKey
+        | Authenticator::Ipad
+        | Authenticator::Nhsmail
+        | Authenticator::Passkey => form
+            .confirm
+            .is_none()
+            .then_some("Confirm the sign-in to continue"),
+    }
+}
+
+/// What the role picker's search form sends: a GET, so it works without JavaScript.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ShowQuery {
+    pending: String,
+    #[serde(default)]
+    search: String,
+}
+
+/// Shows the current page of a pending sign-in: the role picker filtered by `search` once the
+/// user has authenticated, otherwise the first page.
+pub(crate) async fn show(
+    State(provider): State<Arc<Provider>>,
+    Query(query): Query<ShowQuery>,
+) -> Response {
+    let Some((request, progress)) = provider.store.pending(&query.pending, now()) else {
+        return expired();
+    };
+    let user = progress
+        .user_id
+        .as_deref()
+        .and_then(|id| provider.users.get(id));
+    match (progress.sid, user) {
+        (Some(_), Some(user)) => {
+            sign_in_pages::role_page(&provider, &query.pending, user, &query.search, None)
+        }
+        _ => sign_in_pages::user_page(&provider, &query.pending, &request, None),
+    }
 }
 
 #[cfg(test)]

@@ -21,12 +21,31 @@ pub(crate) struct AuthorizationRequest {
     /// The S256 `code_challenge`, when one was sent.
     pub code_challenge: Option<String>,
     pub acr_values: Vec<String>,
+    /// The `prompt` values (OpenID Connect Core 1.0 §3.1.2.1): `login` and `none` matter here.
+    pub prompt: Vec<String>,
+    /// `max_age` in seconds: an older authentication must be repeated.
+    pub max_age: Option<u64>,
+    /// `login_hint`: the user id the sign-in page pre-fills.
+    pub login_hint: Option<String>,
 }
 
 impl AuthorizationRequest {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|requested| requested == scope)
     }
+
+    pub fn has_prompt(&self, prompt: &str) -> bool {
+        self.prompt.iter().any(|requested| requested == prompt)
+    }
+}
+
+/// How far a pending sign-in has gone through the pages: the user chosen, the authenticator
+/// chosen, and once authenticated, the SSO session it created or reused.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Progress {
+    pub user_id: Option<String>,
+    pub authenticator: Option<Authenticator>,
+    pub sid: Option<String>,
 }
 
 /// A completed sign-in: who, how, and in which CIS2 session.
@@ -54,6 +73,7 @@ pub(crate) type GrantId = u64;
 #[derive(Debug)]
 struct PendingSignIn {
     request: AuthorizationRequest,
+    progress: Progress,
     expires_at: UnixTime,
 }
 
@@ -144,9 +164,25 @@ impl Store {
             id,
             PendingSignIn {
                 request,
+                progress: Progress::default(),
                 expires_at,
             },
         );
+    }
+
+    /// A pending sign-in and its progress, left in place for the next page.
+    pub fn pending(&self, id: &str, now: UnixTime) -> Option<(AuthorizationRequest, Progress)> {
+        self.records()
+            .pending
+            .get(id)
+            .filter(|pending| pending.expires_at > now)
+            .map(|pending| (pending.request.clone(), pending.progress.clone()))
+    }
+
+    pub fn set_progress(&self, id: &str, progress: Progress) {
+        if let Some(pending) = self.records().pending.get_mut(id) {
+            pending.progress = progress;
+        }
     }
 
     /// Takes a pending sign-in: each can be completed once.
@@ -345,6 +381,9 @@ mod tests {
             nonce: None,
             code_challenge: None,
             acr_values: Vec::new(),
+            prompt: Vec::new(),
+            max_age: None,
+            login_hint: None,
         }
     }
 

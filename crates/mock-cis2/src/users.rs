@@ -22,6 +22,15 @@ struct UsersFile {
 struct UserRecord {
     description: String,
     authenticators: Vec<Authenticator>,
+    /// The PIN the smartcard step asks for.
+    #[serde(default)]
+    smartcard_pin: Option<String>,
+    /// The base32 TOTP secret the authenticator app step checks codes against.
+    #[serde(default)]
+    totp_secret: Option<String>,
+    /// The development-only password.
+    #[serde(default)]
+    password: Option<String>,
     claims: Map<String, Value>,
 }
 
@@ -42,7 +51,23 @@ pub struct TestUser {
     description: String,
     authenticators: Vec<Authenticator>,
     roles: Vec<NrbacRole>,
+    secrets: Secrets,
     claims: Map<String, Value>,
+}
+
+/// What the sign-in steps check. Test data, not credentials: `Debug` still hides them so a log
+/// line never teaches anyone to paste them elsewhere.
+#[derive(Clone, Default)]
+struct Secrets {
+    smartcard_pin: Option<String>,
+    totp_secret: Option<Vec<u8>>,
+    password: Option<String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets([redacted])")
+    }
 }
 
 impl TestUser {
@@ -89,6 +114,32 @@ impl TestUser {
         }
     }
 
+    /// Whether `pin` is the user's smartcard PIN.
+    pub(crate) fn smartcard_pin_is(&self, pin: &str) -> bool {
+        self.secrets.smartcard_pin.as_deref() == Some(pin)
+    }
+
+    /// The decoded TOTP secret of the user's authenticator app.
+    pub(crate) fn totp_secret(&self) -> Option<&[u8]> {
+        self.secrets.totp_secret.as_deref()
+    }
+
+    /// Whether `password` is the user's development password.
+    pub(crate) fn password_is(&self, password: &str) -> bool {
+        self.secrets.password.as_deref() == Some(password)
+    }
+
+    /// The name of an organisation the user belongs to, from `nhsid_user_orgs`.
+    pub(crate) fn org_name(&self, org_code: &str) -> Option<&str> {
+        self.claims
+            .get("nhsid_user_orgs")?
+            .as_array()?
+            .iter()
+            .find(|org| org.get("org_code").and_then(Value::as_str) == Some(org_code))?
+            .get("org_name")?
+            .as_str()
+    }
+
     /// One claim from the user's full UserInfo.
     pub fn claim(&self, name: &str) -> Option<&Value> {
         self.claims.get(name)
@@ -118,6 +169,40 @@ impl TestUser {
         if record.authenticators.is_empty() {
             return Err(invalid(format!("user {id} has no authenticator")));
         }
+        // Each step needs its secret, so a user who could never finish signing in is refused
+        // at load rather than on the page.
+        let holds = |authenticator| record.authenticators.contains(&authenticator);
+        let needs = |authenticator, field: &str, present: bool| {
+            if holds(authenticator) && !present {
+                Err(invalid(format!(
+                    "user {id} has the {authenticator} authenticator but no `{field}`"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        needs(
+            Authenticator::Smartcard,
+            "smartcard_pin",
+            record.smartcard_pin.is_some(),
+        )?;
+        needs(
+            Authenticator::Password,
+            "password",
+            record.password.is_some(),
+        )?;
+        let totp_secret = match &record.totp_secret {
+            Some(text) => Some(
+                crate::totp::decode_base32(text)
+                    .ok_or_else(|| invalid(format!("user {id}: `totp_secret` is not base32")))?,
+            ),
+            None => None,
+        };
+        needs(
+            Authenticator::AuthenticatorApp,
+            "totp_secret",
+            totp_secret.is_some(),
+        )?;
         let roles = match record.claims.get("nhsid_nrbac_roles") {
             None => Vec::new(),
             Some(Value::Array(roles)) => roles
@@ -137,6 +222,11 @@ impl TestUser {
             description: record.description,
             authenticators: record.authenticators,
             roles,
+            secrets: Secrets {
+                smartcard_pin: record.smartcard_pin,
+                totp_secret,
+                password: record.password,
+            },
             claims: record.claims,
         })
     }
@@ -277,11 +367,11 @@ mod tests {
     fn rejects_files_that_would_mislead_a_client() {
         let cases = [
             (
-                r#"{"users":[{"description":"","authenticators":["smartcard"],"claims":{"sub":"12"}}]}"#,
+                r#"{"users":[{"description":"","authenticators":["nhsmail"],"claims":{"sub":"12"}}]}"#,
                 "not 12 digits",
             ),
             (
-                r#"{"users":[{"description":"","authenticators":["smartcard"],"claims":{"sub":"555000000001","uid":"555000000002"}}]}"#,
+                r#"{"users":[{"description":"","authenticators":["nhsmail"],"claims":{"sub":"555000000001","uid":"555000000002"}}]}"#,
                 "`uid` differs",
             ),
             (
@@ -289,7 +379,15 @@ mod tests {
                 "no authenticator",
             ),
             (
-                r#"{"users":[{"description":"","authenticators":["smartcard"],"claims":{"sub":"555000000001","nhsid_nrbac_roles":[{"person_roleid":"555000000002"}]}}]}"#,
+                r#"{"users":[{"description":"","authenticators":["smartcard"],"claims":{"sub":"555000000001"}}]}"#,
+                "no `smartcard_pin`",
+            ),
+            (
+                r#"{"users":[{"description":"","authenticators":["authenticator_app"],"totp_secret":"1!","claims":{"sub":"555000000001"}}]}"#,
+                "not base32",
+            ),
+            (
+                r#"{"users":[{"description":"","authenticators":["nhsmail"],"claims":{"sub":"555000000001","nhsid_nrbac_roles":[{"person_roleid":"555000000002"}]}}]}"#,
                 "lacks the required",
             ),
         ];

@@ -1,9 +1,13 @@
 //! Integration tests of the mock CIS2 provider, driven by independent clients: the
 //! `openidconnect` crate and plain HTTP (RFC 6749 §4.1, OpenID Connect Core 1.0 §3.1).
 
+mod authenticator_pages;
+mod browser;
 mod flow;
 mod issuer;
 mod load;
 mod plain_http;
 mod refusals;
+mod role_picker;
+mod sso;
 mod support;

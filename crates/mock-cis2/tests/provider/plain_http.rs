@@ -147,38 +147,29 @@ async fn plain_http_client_completes_a_whole_flow_with_auto_login() {
 #[tokio::test]
 async fn sign_in_page_lists_test_users_and_completes_with_the_chosen_one() {
     let mock = MockCis2::new().start().await.unwrap();
-    let http = no_redirects();
-    let (_, challenge) = pkce_pair("page");
-    let request = valid_request(&challenge);
-    let params: Vec<(&str, &str)> = request.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let page = authorize(&mock, &http, &params).await;
+    let browser = crate::browser::Browser::new();
+    let page = browser.authorize(&mock, &[]).await;
     assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
+    let html = page.page();
     assert!(html.contains("555057896106") && html.contains("656005750104"));
     assert!(!html.contains("<script"), "works without JavaScript");
-    let pending = html
-        .split("name=\"pending\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let pending = page.pending();
 
-    let submit = |pending: String| {
-        http.post(format!("{}/authorize/sign-in", mock.issuer()))
-            .form(&[
-                ("pending", pending.as_str()),
-                ("user", "555057910105"),
-                ("authenticator", "windows_hello"),
-                ("role", "555057910306"),
-            ])
-            .send()
-    };
-    let response = submit(pending.clone()).await.unwrap();
-    assert_eq!(response.status(), 302);
-    let query = location_query(&response).unwrap();
-    assert!(param(&query, "code").is_some());
-    assert_eq!(param(&query, "state"), Some("state-123"));
+    let signed_in = browser
+        .sign_in(
+            &mock,
+            &page,
+            "555057910105",
+            "windows_hello",
+            &[("confirm", "1")],
+        )
+        .await;
+    let query = signed_in.redirect();
+    assert!(param(query, "code").is_some());
+    assert_eq!(param(query, "state"), Some("state-123"));
 
-    let again = submit(pending).await.unwrap();
+    let again = browser
+        .submit(&mock, &pending, &[("step", "user"), ("user", NURSE)])
+        .await;
     assert_eq!(again.status(), 400, "a pending sign-in completes once");
 }

@@ -1,0 +1,217 @@
+//! CIS2's single sign-on session: who signed in, how and when, and the role chosen. The browser
+//! holds it as a cookie; ID tokens carry its `sid` and `auth_time` (OpenID Connect Core 1.0
+//! §2 and §3.1.2.1 for `prompt` and `max_age`; Back-Channel Logout 1.0 §2.1 for `sid`).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
+
+use crate::authenticators::Authenticator;
+use crate::store::UnixTime;
+
+/// The cookie naming the session. Its value is a random handle, never the `sid`: the `sid`
+/// reaches every client in ID tokens, so it must not be enough to ride the session.
+pub(crate) const COOKIE_NAME: &str = "mock_cis2_session";
+
+/// The most sessions held at once. Each authorize without a cookie (a plain HTTP client under
+/// load, say) makes one, so the oldest are dropped beyond this to keep memory bounded.
+const MAX_SESSIONS: usize = 10_000;
+
+/// One live SSO session, as the library API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The CIS2 session id: the ID token's `sid`, and the `sid` of a logout token.
+    pub sid: String,
+    pub user_id: String,
+    pub authenticator: Authenticator,
+    /// When the user authenticated: every ID token of the session carries it.
+    pub auth_time: UnixTime,
+    /// The `person_roleid` chosen in the role picker, reused until `changedrole`.
+    pub selected_roleid: Option<String>,
+    pub expires_at: UnixTime,
+}
+
+#[derive(Debug)]
+struct Held {
+    cookie: String,
+    info: SessionInfo,
+}
+
+#[derive(Debug, Default)]
+struct Maps {
+    by_sid: HashMap<String, Held>,
+    sid_by_cookie: HashMap<String, String>,
+}
+
+impl Maps {
+    fn remove(&mut self, sid: &str) -> Option<Held> {
+        let held = self.by_sid.remove(sid)?;
+        self.sid_by_cookie.remove(&held.cookie);
+        Some(held)
+    }
+}
+
+/// All live sessions, behind their own lock: sessions outlive the codes and tokens of the store.
+#[derive(Debug, Default)]
+pub(crate) struct Sessions {
+    maps: Mutex<Maps>,
+}
+
+impl Sessions {
+    fn maps(&self) -> std::sync::MutexGuard<'_, Maps> {
+        // Every operation leaves the two maps consistent before it can panic.
+        self.maps.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts a session the browser will name with `cookie`.
+    pub fn create(&self, cookie: String, info: SessionInfo) {
+        let mut maps = self.maps();
+        if maps.by_sid.len() >= MAX_SESSIONS {
+            let oldest = maps
+                .by_sid
+                .values()
+                .min_by_key(|held| held.info.auth_time)
+                .map(|held| held.info.sid.clone());
+            if let Some(oldest) = oldest {
+                maps.remove(&oldest);
+            }
+        }
+        maps.sid_by_cookie.insert(cookie.clone(), info.sid.clone());
+        maps.by_sid.insert(info.sid.clone(), Held { cookie, info });
+    }
+
+    /// The live session a browser's cookie names.
+    pub fn by_cookie(&self, cookie: &str, now: UnixTime) -> Option<SessionInfo> {
+        let maps = self.maps();
+        let sid = maps.sid_by_cookie.get(cookie)?;
+        maps.by_sid
+            .get(sid)
+            .filter(|held| held.info.expires_at > now)
+            .map(|held| held.info.clone())
+    }
+
+    pub fn by_sid(&self, sid: &str, now: UnixTime) -> Option<SessionInfo> {
+        self.maps()
+            .by_sid
+            .get(sid)
+            .filter(|held| held.info.expires_at > now)
+            .map(|held| held.info.clone())
+    }
+
+    /// Remembers the role chosen, so the next authorize with `selectedrole` reuses it.
+    pub fn choose_role(&self, sid: &str, role: &str) {
+        if let Some(held) = self.maps().by_sid.get_mut(sid) {
+            held.info.selected_roleid = Some(role.to_owned());
+        }
+    }
+
+    /// Ends a session; `false` when there was none with this `sid`.
+    pub fn end(&self, sid: &str) -> bool {
+        self.maps().remove(sid).is_some()
+    }
+
+    /// Live sessions, oldest sign-in first.
+    pub fn list(&self, now: UnixTime) -> Vec<SessionInfo> {
+        let mut sessions: Vec<SessionInfo> = self
+            .maps()
+            .by_sid
+            .values()
+            .filter(|held| held.info.expires_at > now)
+            .map(|held| held.info.clone())
+            .collect();
+        sessions.sort_by(|a, b| (a.auth_time, &a.sid).cmp(&(b.auth_time, &b.sid)));
+        sessions
+    }
+
+    pub fn sweep(&self, now: UnixTime) {
+        let mut maps = self.maps();
+        let maps = &mut *maps;
+        maps.by_sid.retain(|_, held| held.info.expires_at > now);
+        let by_sid = &maps.by_sid;
+        maps.sid_by_cookie.retain(|_, sid| by_sid.contains_key(sid));
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.maps().by_sid.len()
+    }
+}
+
+/// The session cookie's value in a request, if any.
+pub(crate) fn cookie_in(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Sets the session cookie: HttpOnly so page scripts cannot read it, SameSite=Lax so it rides
+/// the top-level redirect from the client, and scoped to the issuer's path like AM's own.
+pub(crate) fn set_cookie(response: &mut Response, path: &str, value: &str, max_age: u64) {
+    let path = if path.is_empty() { "/" } else { path };
+    let cookie =
+        format!("{COOKIE_NAME}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax");
+    if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(sid: &str, auth_time: UnixTime) -> SessionInfo {
+        SessionInfo {
+            sid: sid.into(),
+            user_id: "555057896106".into(),
+            authenticator: Authenticator::Smartcard,
+            auth_time,
+            selected_roleid: None,
+            expires_at: auth_time + 100,
+        }
+    }
+
+    #[test]
+    fn sessions_are_found_by_cookie_until_ended_or_expired() {
+        let sessions = Sessions::default();
+        sessions.create("cookie-a".into(), info("a", 0));
+        sessions.create("cookie-b".into(), info("b", 50));
+        assert_eq!(sessions.by_cookie("cookie-a", 10).unwrap().sid, "a");
+        assert!(
+            sessions.by_cookie("a", 10).is_none(),
+            "the sid is not a cookie"
+        );
+        assert!(sessions.end("a"));
+        assert!(!sessions.end("a"));
+        assert!(sessions.by_cookie("cookie-a", 10).is_none());
+        assert!(sessions.by_cookie("cookie-b", 150).is_none(), "expired");
+        sessions.sweep(150);
+        assert_eq!(sessions.len(), 0);
+    }
+
+    #[test]
+    fn the_oldest_session_makes_way_beyond_the_limit() {
+        let sessions = Sessions::default();
+        for index in 0..=MAX_SESSIONS as u64 {
+            sessions.create(format!("cookie{index}"), info(&format!("s{index}"), index));
+        }
+        assert_eq!(sessions.len(), MAX_SESSIONS);
+        assert!(sessions.by_sid("s0", 1).is_none());
+    }
+
+    #[test]
+    fn reads_the_cookie_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; mock_cis2_session=xyz; b=2"),
+        );
+        assert_eq!(cookie_in(&headers).as_deref(), Some("xyz"));
+    }
+}
