@@ -18,9 +18,11 @@
 //!
 //! Endpoints, under the issuer's path as in CIS2: discovery, `/connect/jwk_uri`, `/authorize`
 //! (code flow, query response mode, PKCE S256), `/access_token` (authorization code and refresh
-//! grants; `client_secret_basic`, `client_secret_post`, and `none` for a public client),
+//! grants; `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt`,
+//! and `none` for a public client),
 //! `/userinfo` and `/token/revoke`.
 
+mod assertion;
 mod authenticators;
 mod authorize;
 mod client_auth;

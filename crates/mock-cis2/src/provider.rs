@@ -7,6 +7,7 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
+use crate::assertion::SeenJtis;
 use crate::clients::ClientRegistry;
 use crate::discovery::Issuer;
 use crate::keys::SigningKeys;
@@ -42,6 +43,10 @@ pub(crate) struct Provider {
     pub store: Store,
     pub settings: Settings,
     pub auto_login: Option<AutoLogin>,
+    /// Client assertion `jti`s already accepted (RFC 7523 §3 item 7), swept with the store.
+    pub seen_jtis: SeenJtis,
+    /// Fetches `private_key_jwt` clients' `jwks_uri`.
+    pub http: reqwest::Client,
     rng: SystemRandom,
 }
 
@@ -64,6 +69,8 @@ impl Provider {
             store: Store::default(),
             settings,
             auto_login,
+            seen_jtis: SeenJtis::default(),
+            http: reqwest::Client::new(),
             rng: SystemRandom::new(),
         }
     }

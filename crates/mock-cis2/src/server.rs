@@ -261,7 +261,10 @@ async fn sweep(provider: Arc<Provider>, interval: Duration, mut signal: watch::R
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = ticker.tick() => provider.store.sweep(now()),
+            _ = ticker.tick() => {
+                provider.store.sweep(now());
+                provider.seen_jtis.sweep(now());
+            }
             _ = signal.wait_for(|stop| *stop) => return,
         }
     }
@@ -307,6 +310,7 @@ impl RunningMock {
     /// Removes expired state now rather than at the next interval.
     pub fn sweep_now(&self) {
         self.provider.store.sweep(now());
+        self.provider.seen_jtis.sweep(now());
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits for the tasks.

@@ -29,7 +29,7 @@ pub(crate) async fn handle(
     body: Bytes,
 ) -> Response {
     let form = FormParameters::parse(&body);
-    match exchange(&provider, &headers, &form) {
+    match exchange(&provider, &headers, &form).await {
         Ok(body) => {
             let mut response = Json(body).into_response();
             // RFC 6749 §5.1: token responses must not be cached.
@@ -42,7 +42,7 @@ pub(crate) async fn handle(
     }
 }
 
-fn exchange(
+async fn exchange(
     provider: &Provider,
     headers: &HeaderMap,
     form: &FormParameters,
@@ -50,7 +50,7 @@ fn exchange(
     if let Some(name) = form.repeated() {
         return Err(OAuthError::invalid_request(format!("{name} is repeated")));
     }
-    let client = authenticate(provider, headers, form)?;
+    let client = authenticate(provider, headers, form).await?;
     match form.get("grant_type") {
         Some("authorization_code") => authorization_code(provider, client, form),
         Some("refresh_token") => refresh(provider, client, form),
