@@ -20,7 +20,8 @@
 //! (code flow, query response mode, PKCE S256), `/access_token` (authorization code and refresh
 //! grants; `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt`,
 //! and `none` for a public client),
-//! `/userinfo` and `/token/revoke`.
+//! `/userinfo` and `/token/revoke`; faults on demand for negative testing (`FAULTS.md`) and key
+//! rotation on the running handle.
 
 mod assertion;
 mod authenticators;
@@ -29,6 +30,7 @@ mod client_auth;
 mod clients;
 pub mod discovery;
 mod error;
+mod faults;
 mod jwks;
 mod keys;
 mod pages;
@@ -45,6 +47,7 @@ pub use authenticators::{Authenticator, UnknownAuthenticator};
 pub use clients::{ClientAuthMethod, ClientRegistry, RegisteredClient, BUILTIN_CLIENTS_JSON};
 pub use discovery::{Issuer, CIS2_REALM_PATH};
 pub use error::{DataError, ErrorCode, OAuthError, StartError};
+pub use faults::{ArmedFault, Endpoint, Fault, UnknownFault, FAULT_NAMES};
 pub use keys::SigningAlgorithm;
 pub use server::{MockCis2, RunningMock, PORT_PLACEHOLDER};
 pub use sign_in::AutoLogin;

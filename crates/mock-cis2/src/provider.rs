@@ -10,6 +10,7 @@ use base64::Engine as _;
 use crate::assertion::SeenJtis;
 use crate::clients::ClientRegistry;
 use crate::discovery::Issuer;
+use crate::faults::Faults;
 use crate::keys::SigningKeys;
 use crate::sign_in::AutoLogin;
 use crate::store::{Store, UnixTime};
@@ -45,6 +46,8 @@ pub(crate) struct Provider {
     pub auto_login: Option<AutoLogin>,
     /// Client assertion `jti`s already accepted (RFC 7523 §3 item 7), swept with the store.
     pub seen_jtis: SeenJtis,
+    /// Faults armed for negative testing.
+    pub faults: Faults,
     /// Fetches `private_key_jwt` clients' `jwks_uri`.
     pub http: reqwest::Client,
     rng: SystemRandom,
@@ -70,6 +73,7 @@ impl Provider {
             settings,
             auto_login,
             seen_jtis: SeenJtis::default(),
+            faults: Faults::default(),
             http: reqwest::Client::new(),
             rng: SystemRandom::new(),
         }
