@@ -2,6 +2,7 @@
 //! `openidconnect` crate and plain HTTP (RFC 6749 §4.1, OpenID Connect Core 1.0 §3.1).
 
 mod client_assertions;
+mod faults;
 mod flow;
 mod issuer;
 mod plain_http;
