@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use mock_cis2::{AutoLogin, ClientRegistry, Directory, MockCis2, RunningMock};
+use mock_cis2::{ArmedFault, AutoLogin, ClientRegistry, Directory, MockCis2, RunningMock};
 
 #[derive(Debug, Subcommand)]
 pub enum MockCommand {
@@ -33,6 +33,15 @@ pub struct ServeArgs {
     /// Emit the assurance level claims as numbers instead of strings.
     #[arg(long)]
     assurance_levels_as_numbers: bool,
+    /// Arm a fault for negative testing, for COUNT requests or until cleared; repeatable.
+    /// Names are listed in crates/mock-cis2/FAULTS.md (e.g. wrong_issuer, http_503@token:2).
+    #[arg(long, value_name = "NAME[:COUNT]", value_parser = parse_fault)]
+    fault: Vec<ArmedFault>,
+}
+
+fn parse_fault(text: &str) -> Result<ArmedFault, String> {
+    text.parse()
+        .map_err(|error: mock_cis2::UnknownFault| error.to_string())
 }
 
 fn parse_auto_login(text: &str) -> Result<AutoLogin, String> {
@@ -55,6 +64,9 @@ pub fn run(command: MockCommand) -> anyhow::Result<()> {
     }
     if let Some(auto_login) = args.auto_login.clone() {
         mock = mock.auto_login(auto_login);
+    }
+    for fault in args.fault {
+        mock = mock.fault(fault);
     }
     // The rest of the CLI is synchronous; the mock alone needs a runtime.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -89,6 +101,15 @@ fn print_banner(running: &RunningMock, auto_login: Option<&AutoLogin>) {
         .map(ToString::to_string)
         .collect();
     println!("listening: {}", addresses.join(", "));
+    println!("admin:     {} (loopback only)", running.admin_faults_url());
+    let faults: Vec<String> = running
+        .armed_faults()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if !faults.is_empty() {
+        println!("FAULTS:    {}", faults.join(", "));
+    }
     match auto_login {
         Some(auto_login) => println!("auto-login: {auto_login}"),
         None => println!("sign-in:   a page lists the test users"),

@@ -256,10 +256,10 @@ pub(crate) fn redirect_to_client(
     params: &[(&str, &str)],
 ) -> Response {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in params {
-        query.append_pair(name, value);
+    // Faults hook: `callback` adds the `iss` and applies the callback faults.
+    for (name, value) in crate::faults::callback(provider, params) {
+        query.append_pair(&name, &value);
     }
-    query.append_pair("iss", provider.issuer.as_str());
     let separator = if redirect_uri.contains('?') { '&' } else { '?' };
     let location = format!("{redirect_uri}{separator}{}", query.finish());
     match HeaderValue::from_str(&location) {

@@ -1,13 +1,16 @@
 //! Client authentication at the token and revocation endpoints: `client_secret_basic` and
-//! `client_secret_post` (RFC 6749 §2.3.1), and `none` for a public client (not CIS2 behaviour).
+//! `client_secret_post` (RFC 6749 §2.3.1), client assertions (`client_secret_jwt`,
+//! `private_key_jwt`: RFC 7523 §2.2, checked in `assertion.rs`), and `none` for a public client
+//! (not CIS2 behaviour).
 
 use axum::http::{header, HeaderMap};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
+use crate::assertion::{self, Assertion, ASSERTION_TYPE, NOT_VALID};
 use crate::clients::{ClientAuthMethod, RegisteredClient};
 use crate::error::{Challenge, OAuthError};
-use crate::provider::Provider;
+use crate::provider::{now, Provider};
 
 /// The form parameters of a token or revocation request.
 #[derive(Debug)]
@@ -38,9 +41,20 @@ impl FormParameters {
 
 /// The credentials a request presented, before they are checked.
 enum Presented {
-    Basic { client_id: String, secret: String },
-    Post { client_id: String, secret: String },
+    Basic {
+        client_id: String,
+        secret: String,
+    },
+    Post {
+        client_id: String,
+        secret: String,
+    },
     ClientIdOnly(String),
+    /// RFC 7521 §4.2: the client is named by `client_id` when sent, else by the assertion's `iss`.
+    Assertion {
+        client_id: String,
+        assertion: Assertion,
+    },
 }
 
 fn form_decode(text: &str) -> String {
@@ -61,12 +75,34 @@ fn presented(headers: &HeaderMap, form: &FormParameters) -> Result<Presented, OA
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
                 .map(|(_, credentials)| credentials.trim().to_owned())
         });
-    if form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some() {
-        return Err(OAuthError::invalid_client(
-            "client assertions are not accepted for any client registered with this mock",
-        ));
-    }
     let form_secret = form.get("client_secret");
+    if form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some() {
+        if basic.is_some() || form_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "more than one client authentication method was used",
+            ));
+        }
+        if form.get("client_assertion_type") != Some(ASSERTION_TYPE) {
+            return Err(OAuthError::invalid_client(format!(
+                "client_assertion_type must be {ASSERTION_TYPE}"
+            )));
+        }
+        let assertion = form
+            .get("client_assertion")
+            .ok_or_else(|| OAuthError::invalid_client("client_assertion is missing"))
+            .and_then(|text| {
+                Assertion::parse(text).map_err(|_| OAuthError::invalid_client(NOT_VALID))
+            })?;
+        let client_id = form
+            .get("client_id")
+            .or_else(|| assertion.claimed_issuer())
+            .ok_or_else(|| OAuthError::invalid_client(NOT_VALID))?
+            .to_owned();
+        return Ok(Presented::Assertion {
+            client_id,
+            assertion,
+        });
+    }
     match (basic, form_secret) {
         (Some(_), Some(_)) => Err(OAuthError::invalid_request(
             "more than one client authentication method was used",
@@ -105,7 +141,7 @@ fn presented(headers: &HeaderMap, form: &FormParameters) -> Result<Presented, OA
 }
 
 /// Authenticates the client of a token or revocation request with its registered method.
-pub(crate) fn authenticate<'p>(
+pub(crate) async fn authenticate<'p>(
     provider: &'p Provider,
     headers: &HeaderMap,
     form: &FormParameters,
@@ -127,6 +163,10 @@ pub(crate) fn authenticate<'p>(
         Presented::ClientIdOnly(client_id) => {
             (client_id, None, ClientAuthMethod::None, Challenge::None)
         }
+        Presented::Assertion {
+            client_id,
+            assertion,
+        } => return authenticate_assertion(provider, client_id, assertion).await,
     };
     let refuse =
         |description: String| OAuthError::invalid_client(description).with_challenge(challenge);
@@ -159,4 +199,41 @@ pub(crate) fn authenticate<'p>(
         }
     }
     Ok(client)
+}
+
+/// A client assertion: the client must be registered for one, and every refusal answers CIS2's
+/// `invalid_client` / `JWT is not valid`, with the precise reason in the log only.
+async fn authenticate_assertion<'p>(
+    provider: &'p Provider,
+    client_id: &str,
+    assertion: &Assertion,
+) -> Result<&'p RegisteredClient, OAuthError> {
+    let client = provider.clients.get(client_id).ok_or_else(|| {
+        OAuthError::invalid_client(format!("client {client_id:?} is not registered"))
+    })?;
+    if !matches!(
+        client.token_endpoint_auth_method,
+        ClientAuthMethod::ClientSecretJwt | ClientAuthMethod::PrivateKeyJwt
+    ) {
+        return Err(OAuthError::invalid_client(format!(
+            "client {client_id} is registered for {}, not a client assertion",
+            client.token_endpoint_auth_method.as_str()
+        )));
+    }
+    let token_endpoint = provider.issuer.endpoint("/access_token");
+    let checked = match assertion::client_keys(client, &provider.http).await {
+        Ok(keys) => assertion::verify(
+            assertion,
+            client,
+            keys.as_ref(),
+            &token_endpoint,
+            &provider.seen_jtis,
+            now(),
+        ),
+        Err(flaw) => Err(flaw),
+    };
+    checked.map(|()| client).map_err(|flaw| {
+        tracing::info!(client_id, ?flaw, "client assertion refused");
+        OAuthError::invalid_client(NOT_VALID)
+    })
 }

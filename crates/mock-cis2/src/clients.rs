@@ -20,6 +20,10 @@ pub const BUILTIN_CLIENTS_JSON: &str = include_str!("../data/clients.json");
 pub enum ClientAuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// An HS256 or HS512 client assertion keyed with the client secret (RFC 7523 §2.2).
+    ClientSecretJwt,
+    /// An RS256 or RS512 client assertion signed with a key from the client's JWKS (RFC 7523 §2.2).
+    PrivateKeyJwt,
     /// A public client. Not CIS2 behaviour: CIS2 registers confidential clients only.
     None,
 }
@@ -29,6 +33,8 @@ impl ClientAuthMethod {
         match self {
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
+            Self::ClientSecretJwt => "client_secret_jwt",
+            Self::PrivateKeyJwt => "private_key_jwt",
             Self::None => "none",
         }
     }
@@ -48,6 +54,12 @@ pub struct RegisteredClient {
     #[serde(default)]
     pub client_secret: Option<String>,
     pub token_endpoint_auth_method: ClientAuthMethod,
+    /// A `private_key_jwt` client's public keys, inline (a JWK Set, RFC 7517 §5).
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
+    /// Where a `private_key_jwt` client publishes its keys, fetched when an assertion arrives.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
     pub redirect_uris: Vec<String>,
     /// PKCE with S256 is required for every authorization request.
     #[serde(default)]
@@ -161,10 +173,25 @@ impl ClientRegistry {
                     )))
                 }
                 (
-                    ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost,
+                    ClientAuthMethod::ClientSecretBasic
+                    | ClientAuthMethod::ClientSecretPost
+                    | ClientAuthMethod::ClientSecretJwt,
                     false,
                 ) => return Err(invalid(format!("client {id} needs a client_secret"))),
                 _ => {}
+            }
+            let has_keys = client.jwks.is_some() || client.jwks_uri.is_some();
+            match (client.token_endpoint_auth_method, has_keys) {
+                (ClientAuthMethod::PrivateKeyJwt, false) => {
+                    return Err(invalid(format!("client {id} needs jwks or a jwks_uri")))
+                }
+                (ClientAuthMethod::PrivateKeyJwt, true) => {}
+                (_, true) => {
+                    return Err(invalid(format!(
+                        "client {id}: jwks and jwks_uri are for private_key_jwt only"
+                    )))
+                }
+                (_, false) => {}
             }
             if client.redirect_uris.is_empty() {
                 return Err(invalid(format!("client {id} has no redirect URI")));
@@ -205,6 +232,8 @@ mod tests {
             description: String::new(),
             client_secret: Some("secret".into()),
             token_endpoint_auth_method: ClientAuthMethod::ClientSecretBasic,
+            jwks: None,
+            jwks_uri: None,
             redirect_uris: vec![
                 "http://127.0.0.1/callback".into(),
                 "http://[::1]:7000/callback".into(),
@@ -258,7 +287,9 @@ mod tests {
             [
                 ClientAuthMethod::ClientSecretBasic,
                 ClientAuthMethod::ClientSecretPost,
-                ClientAuthMethod::None
+                ClientAuthMethod::None,
+                ClientAuthMethod::ClientSecretJwt,
+                ClientAuthMethod::PrivateKeyJwt,
             ]
         );
         let public = &registry.clients()[2];
@@ -283,6 +314,18 @@ mod tests {
             (
                 r#"{"clients":[{"client_id":"a","token_endpoint_auth_method":"none","redirect_uris":["/relative"]}]}"#,
                 "not an absolute URI",
+            ),
+            (
+                r#"{"clients":[{"client_id":"a","token_endpoint_auth_method":"private_key_jwt","redirect_uris":["http://127.0.0.1/cb"]}]}"#,
+                "needs jwks or a jwks_uri",
+            ),
+            (
+                r#"{"clients":[{"client_id":"a","token_endpoint_auth_method":"client_secret_jwt","redirect_uris":["http://127.0.0.1/cb"]}]}"#,
+                "needs a client_secret",
+            ),
+            (
+                r#"{"clients":[{"client_id":"a","client_secret":"s","token_endpoint_auth_method":"client_secret_basic","jwks_uri":"http://127.0.0.1/jwks","redirect_uris":["http://127.0.0.1/cb"]}]}"#,
+                "for private_key_jwt only",
             ),
         ];
         for (text, expected) in cases {

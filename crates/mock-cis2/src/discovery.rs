@@ -64,8 +64,10 @@ impl Issuer {
                 "AAL3_N3_SMARTCARD", "AAL3_CIS2_SMARTCARD", "AAL3_SMARTCARD", "AAL2_TOTP",
                 "AAL2_NHSMAIL"
             ],
+            // CIS2's four methods, all accepted; `none` is the mock's public-client extension.
             "token_endpoint_auth_methods_supported": [
-                "client_secret_post", "client_secret_basic", "client_secret_jwt", "private_key_jwt"
+                "client_secret_post", "client_secret_basic", "client_secret_jwt", "private_key_jwt",
+                "none"
             ],
             "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS512", "HS256", "HS512"],
             "id_token_signing_alg_values_supported": ["RS256", "RS512"],

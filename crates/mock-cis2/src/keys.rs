@@ -1,5 +1,9 @@
 //! The provider's development signing keys and JWT signing: RS256 and RS512 (RFC 7518 §3.3),
-//! JWS compact serialisation (RFC 7515 §7.1), JWK thumbprints as key ids (RFC 7638).
+//! JWS compact serialisation (RFC 7515 §7.1), JWK thumbprints as key ids (RFC 7638), and key
+//! rotation (OpenID Connect Core 1.0 §10.1.1): new keys become current while old ones stay
+//! published until retired.
+
+use std::sync::{Arc, PoisonError, RwLock};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
@@ -100,10 +104,28 @@ impl SigningKey {
     }
 }
 
-/// The provider's signing keys: one RS256 and one RS512 key, generated fresh at every start.
+/// A fresh key for each algorithm, generated off the lock before being installed.
+#[derive(Debug)]
+pub(crate) struct NewKeys(Vec<SigningKey>);
+
+impl NewKeys {
+    /// One RSA-2048 key per algorithm; slow enough (tens of milliseconds) to keep off the
+    /// async runtime's threads.
+    pub fn generate() -> Result<Self, StartError> {
+        [SigningAlgorithm::RS256, SigningAlgorithm::RS512]
+            .into_iter()
+            .map(SigningKey::generate)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+}
+
+/// The provider's signing keys: the current RS256 and RS512 keys, generated fresh at every
+/// start, plus rotated-out keys still published until retired.
 #[derive(Debug)]
 pub struct SigningKeys {
-    keys: Vec<SigningKey>,
+    /// In publication order; the last key of each algorithm is the current one.
+    keys: RwLock<Vec<Arc<SigningKey>>>,
     rng: SystemRandom,
 }
 
@@ -111,38 +133,88 @@ impl SigningKeys {
     /// Generates a fresh RSA-2048 key for each algorithm. These are development keys: they live
     /// only in memory and exist so that nothing the mock signs can be mistaken for CIS2's.
     pub fn generate() -> Result<Self, StartError> {
-        let keys = [SigningAlgorithm::RS256, SigningAlgorithm::RS512]
-            .into_iter()
-            .map(SigningKey::generate)
-            .collect::<Result<Vec<_>, _>>()?;
+        let NewKeys(keys) = NewKeys::generate()?;
         Ok(Self {
-            keys,
+            keys: RwLock::new(keys.into_iter().map(Arc::new).collect()),
             rng: SystemRandom::new(),
         })
     }
 
+    /// Makes `new` the current keys; the previous ones stay published so that what they signed
+    /// still verifies.
+    pub(crate) fn rotate(&self, NewKeys(new): NewKeys) {
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        keys.extend(new.into_iter().map(Arc::new));
+    }
+
+    /// Unpublishes every key but the current one of each algorithm.
+    pub(crate) fn retire_old(&self) {
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        let current: Vec<Arc<SigningKey>> = [SigningAlgorithm::RS256, SigningAlgorithm::RS512]
+            .into_iter()
+            .filter_map(|algorithm| keys.iter().rev().find(|key| key.algorithm == algorithm))
+            .cloned()
+            .collect();
+        keys.retain(|key| current.iter().any(|kept| Arc::ptr_eq(kept, key)));
+    }
+
+    /// Replaces every key of `algorithm` with a new one at once, with no overlap: a rotation
+    /// without notice, as the `jwks_rotated_without_notice` fault does.
+    pub(crate) fn replace_without_notice(
+        &self,
+        algorithm: SigningAlgorithm,
+    ) -> Result<(), StartError> {
+        let new = Arc::new(SigningKey::generate(algorithm)?);
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        keys.retain(|key| key.algorithm != algorithm);
+        keys.push(new);
+        Ok(())
+    }
+
     /// The public keys as a JWK Set (RFC 7517 §5).
     pub fn jwks(&self) -> Value {
-        json!({ "keys": self.keys.iter().map(|key| key.jwk.clone()).collect::<Vec<_>>() })
+        let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        json!({ "keys": keys.iter().map(|key| key.jwk.clone()).collect::<Vec<_>>() })
     }
 
-    /// The key id used for an algorithm.
-    #[cfg(test)]
-    fn kid(&self, algorithm: SigningAlgorithm) -> &str {
-        &self.key(algorithm).kid
+    /// The key id currently used for an algorithm.
+    pub(crate) fn kid(&self, algorithm: SigningAlgorithm) -> String {
+        self.key(algorithm).kid.clone()
     }
 
-    fn key(&self, algorithm: SigningAlgorithm) -> &SigningKey {
+    /// The current key's public key as DER (PKCS#1 `RSAPublicKey`), which the
+    /// `hs256_with_public_key` fault uses as an HMAC secret.
+    pub(crate) fn public_key_der(&self, algorithm: SigningAlgorithm) -> Vec<u8> {
+        self.key(algorithm).pair.public_key().as_ref().to_vec()
+    }
+
+    fn key(&self, algorithm: SigningAlgorithm) -> Arc<SigningKey> {
         self.keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
             .iter()
+            .rev()
             .find(|key| key.algorithm == algorithm)
-            .expect("a key is generated for every algorithm")
+            .cloned()
+            .expect("a key is kept for every algorithm")
     }
 
     /// Signs `claims` as a compact JWS with `typ` set as given.
     pub fn sign(&self, algorithm: SigningAlgorithm, typ: &str, claims: &Value) -> String {
+        self.sign_with_header(algorithm, claims, |header| header["typ"] = json!(typ))
+    }
+
+    /// Signs `claims` with the current key, letting `edit` change the header first (the faults
+    /// use this to name a kid the JWKS lacks).
+    pub(crate) fn sign_with_header(
+        &self,
+        algorithm: SigningAlgorithm,
+        claims: &Value,
+        edit: impl FnOnce(&mut Value),
+    ) -> String {
         let key = self.key(algorithm);
-        let header = json!({ "typ": typ, "alg": algorithm.as_str(), "kid": key.kid });
+        let mut header = json!({ "typ": "JWT", "alg": algorithm.as_str(), "kid": key.kid });
+        edit(&mut header);
         let mut token = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -209,6 +281,29 @@ mod tests {
             keys.kid(SigningAlgorithm::RS256),
             keys.kid(SigningAlgorithm::RS512)
         );
+    }
+
+    #[test]
+    fn rotation_keeps_old_keys_published_until_retired() {
+        let keys = SigningKeys::generate().unwrap();
+        let old = keys.kid(SigningAlgorithm::RS256);
+        keys.rotate(NewKeys::generate().unwrap());
+        let new = keys.kid(SigningAlgorithm::RS256);
+        assert_ne!(old, new, "a new key becomes current");
+        let published = |keys: &SigningKeys| -> Vec<String> {
+            keys.jwks()["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|key| key["kid"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(published(&keys).len(), 4);
+        assert!(published(&keys).contains(&old));
+        keys.retire_old();
+        assert_eq!(published(&keys).len(), 2);
+        assert!(!published(&keys).contains(&old));
+        assert!(published(&keys).contains(&new));
     }
 
     #[test]

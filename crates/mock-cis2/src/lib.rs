@@ -18,18 +18,21 @@
 //!
 //! Endpoints, under the issuer's path as in CIS2: discovery, `/connect/jwk_uri`, `/authorize`
 //! (code flow, query response mode, PKCE S256), `/access_token` (authorization code and refresh
-//! grants; `client_secret_basic`, `client_secret_post`, and `none` for a public client),
-//! `/userinfo` and `/token/revoke`. Without auto-login, `/authorize` shows server-rendered
-//! sign-in pages (user, authenticator and its step, CIS2's role picker) and keeps an SSO
-//! session in a cookie, listed by [`RunningMock::sessions`] and ended by
-//! [`RunningMock::end_session`].
+//! grants; `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt`,
+//! and `none` for a public client), `/userinfo` and `/token/revoke`. Without auto-login,
+//! `/authorize` shows server-rendered sign-in pages (user, authenticator and its step, CIS2's role
+//! picker) and keeps an SSO session in a cookie, listed by [`RunningMock::sessions`] and ended by
+//! [`RunningMock::end_session`]. Faults on demand for negative testing (`FAULTS.md`) and key
+//! rotation are on the running handle.
 
+mod assertion;
 mod authenticators;
 mod authorize;
 mod client_auth;
 mod clients;
 pub mod discovery;
 mod error;
+mod faults;
 mod jwks;
 mod keys;
 mod pages;
@@ -49,6 +52,7 @@ pub use authenticators::{Authenticator, UnknownAuthenticator};
 pub use clients::{ClientAuthMethod, ClientRegistry, RegisteredClient, BUILTIN_CLIENTS_JSON};
 pub use discovery::{Issuer, CIS2_REALM_PATH};
 pub use error::{DataError, ErrorCode, OAuthError, StartError};
+pub use faults::{ArmedFault, Endpoint, Fault, UnknownFault, FAULT_NAMES};
 pub use keys::SigningAlgorithm;
 pub use server::{MockCis2, RunningMock, PORT_PLACEHOLDER};
 pub use sessions::SessionInfo;

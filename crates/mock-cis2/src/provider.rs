@@ -7,8 +7,10 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
+use crate::assertion::SeenJtis;
 use crate::clients::ClientRegistry;
 use crate::discovery::Issuer;
+use crate::faults::Faults;
 use crate::keys::SigningKeys;
 use crate::sessions::Sessions;
 use crate::sign_in::AutoLogin;
@@ -46,6 +48,12 @@ pub(crate) struct Provider {
     pub sessions: Sessions,
     pub settings: Settings,
     pub auto_login: Option<AutoLogin>,
+    /// Client assertion `jti`s already accepted (RFC 7523 §3 item 7), swept with the store.
+    pub seen_jtis: SeenJtis,
+    /// Faults armed for negative testing.
+    pub faults: Faults,
+    /// Fetches `private_key_jwt` clients' `jwks_uri`.
+    pub http: reqwest::Client,
     rng: SystemRandom,
 }
 
@@ -69,6 +77,9 @@ impl Provider {
             sessions: Sessions::default(),
             settings,
             auto_login,
+            seen_jtis: SeenJtis::default(),
+            faults: Faults::default(),
+            http: reqwest::Client::new(),
             rng: SystemRandom::new(),
         }
     }

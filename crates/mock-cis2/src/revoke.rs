@@ -18,7 +18,7 @@ pub(crate) async fn handle(
     body: Bytes,
 ) -> Response {
     let form = FormParameters::parse(&body);
-    let client = match authenticate(&provider, &headers, &form) {
+    let client = match authenticate(&provider, &headers, &form).await {
         Ok(client) => client,
         Err(error) => return error.into_response(),
     };

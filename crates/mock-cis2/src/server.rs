@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -14,13 +15,15 @@ use tokio::task::JoinHandle;
 use crate::clients::ClientRegistry;
 use crate::discovery::Issuer;
 use crate::error::StartError;
+use crate::faults::{ArmedFault, Fault};
+use crate::keys::NewKeys;
 use crate::keys::SigningKeys;
 use crate::provider::{now, Provider, Settings};
 use crate::sessions::SessionInfo;
 use crate::sign_in::AutoLogin;
 use crate::store::StoreCounts;
 use crate::users::Directory;
-use crate::{authorize, discovery, jwks, revoke, sign_in, token, userinfo};
+use crate::{authorize, discovery, faults, jwks, revoke, sign_in, token, userinfo};
 
 /// The placeholder an issuer override may hold for the port, which is only known once bound.
 pub const PORT_PLACEHOLDER: &str = "{port}";
@@ -39,6 +42,7 @@ pub struct MockCis2 {
     code_lifetime: Duration,
     session_lifetime: Duration,
     sweep_interval: Duration,
+    faults: Vec<ArmedFault>,
 }
 
 impl Default for MockCis2 {
@@ -55,6 +59,7 @@ impl Default for MockCis2 {
             code_lifetime: Duration::from_secs(60),
             session_lifetime: Duration::from_secs(12 * 3600),
             sweep_interval: Duration::from_secs(5),
+            faults: Vec::new(),
         }
     }
 }
@@ -133,6 +138,12 @@ impl MockCis2 {
         self
     }
 
+    /// Arms a fault from the start (see `FAULTS.md`).
+    pub fn fault(mut self, fault: ArmedFault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
     /// Starts the provider on `127.0.0.1` and, when available, `::1`, on one port.
     pub async fn start(self) -> Result<RunningMock, StartError> {
         if let Some(auto_login) = &self.auto_login {
@@ -170,6 +181,9 @@ impl MockCis2 {
             settings,
             self.auto_login,
         ));
+        for fault in self.faults {
+            provider.faults.arm(fault);
+        }
         let app = router(&base_path, provider.clone());
 
         let (shutdown, signal) = watch::channel(false);
@@ -185,6 +199,8 @@ impl MockCis2 {
                 let stopped = async move {
                     let _ = signal.wait_for(|stop| *stop).await;
                 };
+                // The admin endpoint needs the peer address to refuse non-loopback callers.
+                let app = app.into_make_service_with_connect_info::<SocketAddr>();
                 if let Err(error) = axum::serve(listener, app)
                     .with_graceful_shutdown(stopped)
                     .await
@@ -270,6 +286,17 @@ fn router(base_path: &str, provider: Arc<Provider>) -> Router {
         .route("/access_token", post(token::handle))
         .route("/userinfo", get(userinfo::handle).post(userinfo::handle))
         .route("/token/revoke", post(revoke::handle))
+        .layer(middleware::from_fn_with_state(
+            provider.clone(),
+            faults::middleware,
+        ))
+        // Added after the fault layer, so no fault can lock the tester out of clearing faults.
+        .route(
+            "/admin/faults",
+            get(faults::admin_list)
+                .post(faults::admin_arm)
+                .delete(faults::admin_clear),
+        )
         .with_state(provider);
     if base_path.is_empty() {
         endpoints
@@ -287,6 +314,7 @@ async fn sweep(provider: Arc<Provider>, interval: Duration, mut signal: watch::R
             _ = ticker.tick() => {
                 provider.store.sweep(now());
                 provider.sessions.sweep(now());
+                provider.seen_jtis.sweep(now());
             }
             _ = signal.wait_for(|stop| *stop) => return,
         }
@@ -334,6 +362,7 @@ impl RunningMock {
     pub fn sweep_now(&self) {
         self.provider.store.sweep(now());
         self.provider.sessions.sweep(now());
+        self.provider.seen_jtis.sweep(now());
     }
 
     /// The live SSO sessions, oldest sign-in first: for the admin page, and for tests.
@@ -345,6 +374,49 @@ impl RunningMock {
     /// authorize must sign in again. `false` when no such session was live.
     pub fn end_session(&self, sid: &str) -> bool {
         self.provider.sessions.end(sid)
+    }
+
+    /// Arms a fault for `count` requests, or until cleared when `None`.
+    pub fn arm_fault(&self, fault: Fault, count: Option<u32>) {
+        self.provider.faults.arm(ArmedFault {
+            fault,
+            remaining: count.filter(|count| *count > 0),
+        });
+    }
+
+    /// Disarms every fault.
+    pub fn clear_faults(&self) {
+        self.provider.faults.clear();
+    }
+
+    /// The armed faults with the requests each has left.
+    pub fn armed_faults(&self) -> Vec<ArmedFault> {
+        self.provider.faults.list()
+    }
+
+    /// The URL of the loopback-only admin endpoint for faults.
+    pub fn admin_faults_url(&self) -> String {
+        self.issuer.endpoint("/admin/faults")
+    }
+
+    /// Generates new signing keys with new `kid`s and makes them current. The previous keys stay
+    /// in the JWKS, so tokens they signed still verify, until [`RunningMock::retire_old_keys`].
+    pub async fn rotate_keys(&self) -> Result<(), StartError> {
+        let keys = tokio::task::spawn_blocking(NewKeys::generate)
+            .await
+            .map_err(|_| StartError::KeyGeneration)??;
+        self.provider.keys.rotate(keys);
+        Ok(())
+    }
+
+    /// Removes every key but the current ones from the JWKS.
+    pub fn retire_old_keys(&self) {
+        self.provider.keys.retire_old();
+    }
+
+    /// The JWK Set as published now.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.provider.keys.jwks()
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits for the tasks.

@@ -29,7 +29,7 @@ pub(crate) async fn handle(
     body: Bytes,
 ) -> Response {
     let form = FormParameters::parse(&body);
-    match exchange(&provider, &headers, &form) {
+    match exchange(&provider, &headers, &form).await {
         Ok(body) => {
             let mut response = Json(body).into_response();
             // RFC 6749 §5.1: token responses must not be cached.
@@ -42,7 +42,7 @@ pub(crate) async fn handle(
     }
 }
 
-fn exchange(
+async fn exchange(
     provider: &Provider,
     headers: &HeaderMap,
     form: &FormParameters,
@@ -50,7 +50,11 @@ fn exchange(
     if let Some(name) = form.repeated() {
         return Err(OAuthError::invalid_request(format!("{name} is repeated")));
     }
-    let client = authenticate(provider, headers, form)?;
+    let client = authenticate(provider, headers, form).await?;
+    // Faults hook: token endpoint errors.
+    if let Some(error) = crate::faults::token_error(provider, form.get("grant_type")) {
+        return Err(error);
+    }
     match form.get("grant_type") {
         Some("authorization_code") => authorization_code(provider, client, form),
         Some("refresh_token") => refresh(provider, client, form),
@@ -328,7 +332,8 @@ fn id_token(
         "org.forgerock.openidconnect.ops",
         json!(provider.random(16)),
     );
-    provider.keys.sign(alg, "JWT", &Value::Object(claims))
+    // Faults hook: the one place ID tokens are minted.
+    crate::faults::mint_id_token(provider, alg, claims)
 }
 
 #[cfg(test)]

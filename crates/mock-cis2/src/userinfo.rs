@@ -76,6 +76,9 @@ fn answer(provider: &Provider, headers: &HeaderMap) -> Result<Response, OAuthErr
         }
     }
 
+    // Faults hook: the one place UserInfo claims are answered.
+    crate::faults::userinfo(provider, &mut claims);
+
     let signed = provider
         .clients
         .get(&grant.request.client_id)

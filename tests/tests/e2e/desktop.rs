@@ -75,7 +75,7 @@ async fn window_size_is_remembered_across_launches() -> anyhow::Result<()> {
         "the new size in the saved window state",
         || {
             let saved = saved_size();
-            async move { Ok(saved == Some((u64::from(resized.0), u64::from(resized.1)))) }
+            async move { Ok(saved == Some(resized)) }
         },
     )
     .await?;

@@ -3,6 +3,8 @@
 
 mod authenticator_pages;
 mod browser;
+mod client_assertions;
+mod faults;
 mod flow;
 mod issuer;
 mod load;
