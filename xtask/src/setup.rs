@@ -32,6 +32,7 @@ const TEST_PACKAGES: &[&str] = &[
     "dbus-x11",
     "keyutils",
     "libsecret-tools",
+    "curl",
     "chromium",
     "chromium-driver",
 ];

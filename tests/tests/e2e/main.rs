@@ -5,3 +5,4 @@ mod browser;
 mod cli;
 mod desktop;
 mod keychain;
+mod mock_serve;
