@@ -7,9 +7,12 @@
 //! - [`SecretString`]: a secret value whose `Debug` is redacted and which is wiped on drop.
 //! - [`Keychain`]: the OS keychain (Windows Credential Manager, macOS Keychain, Secret Service),
 //!   namespaced by build kind, with values split across entries where a platform limits size.
+//! - [`LoopbackListener`]: the redirect listener on `127.0.0.1` that takes one valid callback.
 
 pub mod keychain;
+pub mod loopback;
 pub mod secret;
 
 pub use keychain::{BuildKind, Keychain, KeychainError};
+pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};
 pub use secret::SecretString;

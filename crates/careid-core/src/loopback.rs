@@ -1,0 +1,493 @@
+//! The loopback redirect listener of a native app (RFC 8252 §7.3, §8.3): binds `127.0.0.1` only,
+//! takes exactly one valid authorization response (RFC 6749 §4.1.2), checks `state` before
+//! anything else and `iss` (RFC 9207 §2.4), and answers the browser with an accessible page.
+//!
+//! Requests that are not the callback (another path, another method, an oversized or slow request)
+//! are refused on their own connection while the wait goes on, so a stray page or a port scanner
+//! cannot end a sign-in. A callback that fails a check ends the wait with the reason, because a
+//! response that does not match this sign-in must never be retried with.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::SecretString;
+
+/// The largest request head accepted: a callback URL is far smaller.
+const MAX_REQUEST_BYTES: usize = 8 * 1024;
+/// How long one connection may take to send its request head.
+const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest `error_description` passed on, so a hostile provider cannot flood the UI.
+const MAX_DESCRIPTION_CHARS: usize = 300;
+
+/// What went wrong while waiting for the browser. Messages never contain the code or the state.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoopbackError {
+    /// Every port of the profile's list is in use.
+    #[error("none of the redirect ports is free on 127.0.0.1: {}", list_ports(.ports))]
+    PortsTaken { ports: Vec<u16> },
+    /// The listener could not be opened.
+    #[error("cannot listen on 127.0.0.1: {0}")]
+    Bind(#[source] std::io::Error),
+    /// No valid callback came in time.
+    #[error("no answer from the browser within {} s", .0.as_secs())]
+    TimedOut(Duration),
+    /// The caller cancelled the wait.
+    #[error("sign-in cancelled")]
+    Cancelled,
+    /// The callback's `state` is not this sign-in's: possibly a forged response.
+    #[error("the response does not belong to this sign-in (state does not match)")]
+    StateMismatch,
+    /// The callback's `iss` names another issuer (RFC 9207 mix-up defence).
+    #[error("the response came from another issuer ({received:?})")]
+    IssuerMismatch { received: String },
+    /// The provider advertises `iss` in responses, but this one had none.
+    #[error("the response has no iss parameter, which this provider always sends")]
+    IssuerMissing,
+    /// The callback has neither `code` nor `error`.
+    #[error("the response has no authorization code")]
+    CodeMissing,
+    /// The provider answered with an OAuth error (RFC 6749 §4.1.2.1).
+    #[error("the provider refused the sign-in: {error}{}", describe(.description))]
+    Provider {
+        error: String,
+        description: Option<String>,
+    },
+}
+
+impl LoopbackError {
+    /// A stable code for callers to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LoopbackError::PortsTaken { .. } => "ports_taken",
+            LoopbackError::Bind(_) => "listener_failed",
+            LoopbackError::TimedOut(_) => "timed_out",
+            LoopbackError::Cancelled => "cancelled",
+            LoopbackError::StateMismatch => "state_mismatch",
+            LoopbackError::IssuerMismatch { .. } => "issuer_mismatch",
+            LoopbackError::IssuerMissing => "issuer_missing",
+            LoopbackError::CodeMissing => "code_missing",
+            LoopbackError::Provider { .. } => "provider_error",
+        }
+    }
+}
+
+fn list_ports(ports: &[u16]) -> String {
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe(description: &Option<String>) -> String {
+    description
+        .as_ref()
+        .map(|text| format!(" ({text})"))
+        .unwrap_or_default()
+}
+
+/// What a callback must carry to be accepted.
+#[derive(Debug)]
+pub struct CallbackChecks {
+    /// The `state` sent in the authorization request.
+    pub state: SecretString,
+    /// The issuer exactly as discovery published it.
+    pub issuer: String,
+    /// Discovery advertised `authorization_response_iss_parameter_supported`.
+    pub iss_required: bool,
+}
+
+/// A callback that passed every check.
+#[derive(Debug)]
+pub struct AuthorizationResponse {
+    pub code: SecretString,
+    /// The `iss` parameter, when the provider sent one (already checked).
+    pub iss: Option<String>,
+}
+
+/// A bound loopback listener, waiting to be given the checks and a deadline.
+#[derive(Debug)]
+pub struct LoopbackListener {
+    listener: TcpListener,
+    path: String,
+    redirect_uri: String,
+}
+
+impl LoopbackListener {
+    /// Binds `127.0.0.1` on the first free port of `ports` in order, or an ephemeral port when
+    /// `ports` is empty. `path` is the redirect URI's path, such as `/callback`.
+    pub async fn bind(ports: &[u16], path: &str) -> Result<Self, LoopbackError> {
+        let path = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
+        let listener = if ports.is_empty() {
+            TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .await
+                .map_err(LoopbackError::Bind)?
+        } else {
+            let mut bound = None;
+            for port in ports {
+                match TcpListener::bind((Ipv4Addr::LOCALHOST, *port)).await {
+                    Ok(listener) => {
+                        bound = Some(listener);
+                        break;
+                    }
+                    Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => continue,
+                    Err(error) => return Err(LoopbackError::Bind(error)),
+                }
+            }
+            bound.ok_or_else(|| LoopbackError::PortsTaken {
+                ports: ports.to_vec(),
+            })?
+        };
+        let port = listener.local_addr().map_err(LoopbackError::Bind)?.port();
+        let redirect_uri = format!("http://127.0.0.1:{port}{path}");
+        Ok(Self {
+            listener,
+            path,
+            redirect_uri,
+        })
+    }
+
+    /// The redirect URI to send in the authorization request.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Waits for the one valid callback, at most `timeout`, or until `cancel` resolves. The
+    /// listener is closed when this returns, so nothing else is ever accepted.
+    pub async fn wait(
+        self,
+        checks: CallbackChecks,
+        timeout: Duration,
+        cancel: impl std::future::Future<Output = ()>,
+    ) -> Result<AuthorizationResponse, LoopbackError> {
+        let (outcome_sender, mut outcomes) = mpsc::channel(1);
+        let mut connections = JoinSet::new();
+        let checks = std::sync::Arc::new(checks);
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline, cancel);
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    // An accept error (such as too many open files) ends one connection, not the wait.
+                    if let Ok((stream, _)) = accepted {
+                        let (path, checks, sender) =
+                            (self.path.clone(), std::sync::Arc::clone(&checks), outcome_sender.clone());
+                        connections.spawn(async move {
+                            if let Some(outcome) = serve(stream, &path, &checks).await {
+                                let _ = sender.send(outcome).await;
+                            }
+                        });
+                    }
+                }
+                Some(outcome) = outcomes.recv() => return outcome,
+                () = &mut deadline => return Err(LoopbackError::TimedOut(timeout)),
+                () = &mut cancel => return Err(LoopbackError::Cancelled),
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+    }
+}
+
+/// Answers one connection. `None` when it was not the callback (the wait goes on).
+async fn serve(
+    mut stream: TcpStream,
+    path: &str,
+    checks: &CallbackChecks,
+) -> Option<Result<AuthorizationResponse, LoopbackError>> {
+    let head = match tokio::time::timeout(REQUEST_READ_TIMEOUT, read_head(&mut stream)).await {
+        Ok(Ok(head)) => head,
+        Ok(Err(HeadError::TooLarge)) => {
+            respond(
+                &mut stream,
+                "431 Request Header Fields Too Large",
+                &page(Page::NotFound),
+            )
+            .await;
+            return None;
+        }
+        // A slow or broken connection is dropped; the browser's real request is another one.
+        Ok(Err(HeadError::Closed)) | Err(_) => return None,
+    };
+    let mut request_line = head.lines().next().unwrap_or_default().split(' ');
+    let (method, target) = (
+        request_line.next().unwrap_or_default(),
+        request_line.next().unwrap_or_default(),
+    );
+    let (request_path, query) = target.split_once('?').unwrap_or((target, ""));
+    if request_path != path {
+        respond(&mut stream, "404 Not Found", &page(Page::NotFound)).await;
+        return None;
+    }
+    if method != "GET" {
+        respond(&mut stream, "405 Method Not Allowed", &page(Page::NotFound)).await;
+        return None;
+    }
+    let outcome = check_callback(query, checks);
+    let answer = match &outcome {
+        Ok(_) => page(Page::Success),
+        Err(error) => page(Page::Failure(error)),
+    };
+    respond(&mut stream, "200 OK", &answer).await;
+    Some(outcome)
+}
+
+/// The checks of one callback, `state` first (RFC 6749 §10.12), then `iss` (RFC 9207 §2.4),
+/// then `error` or `code`.
+fn check_callback(
+    query: &str,
+    checks: &CallbackChecks,
+) -> Result<AuthorizationResponse, LoopbackError> {
+    let mut state = None;
+    let mut iss = None;
+    let mut code = None;
+    let mut error = None;
+    let mut description = None;
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        // A repeated parameter is ambiguous (RFC 6749 §3.1): treat the response as forged.
+        let slot = match name.as_ref() {
+            "state" => &mut state,
+            "iss" => &mut iss,
+            "code" => &mut code,
+            "error" => &mut error,
+            "error_description" => &mut description,
+            _ => continue,
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(LoopbackError::StateMismatch);
+        }
+    }
+    let state_matches = state.as_deref().is_some_and(|state| {
+        constant_time_eq(state.as_bytes(), checks.state.expose_secret().as_bytes())
+    });
+    if !state_matches {
+        return Err(LoopbackError::StateMismatch);
+    }
+    match iss.as_deref() {
+        Some(received) if received != checks.issuer => {
+            return Err(LoopbackError::IssuerMismatch {
+                received: printable(received, 200),
+            })
+        }
+        None if checks.iss_required => return Err(LoopbackError::IssuerMissing),
+        _ => {}
+    }
+    if let Some(error) = error {
+        return Err(LoopbackError::Provider {
+            error: printable(&error, 64),
+            description: description.map(|text| printable(&text, MAX_DESCRIPTION_CHARS)),
+        });
+    }
+    match code.filter(|code| !code.is_empty()) {
+        Some(code) => Ok(AuthorizationResponse {
+            code: SecretString::new(code),
+            iss,
+        }),
+        None => Err(LoopbackError::CodeMissing),
+    }
+}
+
+/// Compares without an early exit, so the time taken does not reveal how much of a guess was
+/// right. Only the length can differ in time, and the state's length is not secret.
+fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+    left.len() == right.len()
+        && left
+            .iter()
+            .zip(right)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
+/// Text from the provider made safe to show: printable characters only, bounded in length.
+fn printable(text: &str, max_chars: usize) -> String {
+    text.chars()
+        .filter(|c| !c.is_control())
+        .take(max_chars)
+        .collect()
+}
+
+#[derive(Debug)]
+enum HeadError {
+    TooLarge,
+    Closed,
+}
+
+async fn read_head(stream: &mut TcpStream) -> Result<String, HeadError> {
+    let mut head = Vec::with_capacity(1024);
+    let mut buffer = [0u8; 1024];
+    loop {
+        let read = stream
+            .read(&mut buffer)
+            .await
+            .map_err(|_| HeadError::Closed)?;
+        if read == 0 {
+            return Err(HeadError::Closed);
+        }
+        head.extend_from_slice(&buffer[..read]);
+        if let Some(end) = head.windows(4).position(|window| window == b"\r\n\r\n") {
+            head.truncate(end);
+            return Ok(String::from_utf8_lossy(&head).into_owned());
+        }
+        if head.len() > MAX_REQUEST_BYTES {
+            return Err(HeadError::TooLarge);
+        }
+    }
+}
+
+enum Page<'a> {
+    Success,
+    Failure(&'a LoopbackError),
+    NotFound,
+}
+
+/// An accessible page for the browser tab: a title, one heading, plain words.
+fn page(kind: Page<'_>) -> String {
+    let (title, message) = match kind {
+        Page::Success => (
+            "Signed in".to_owned(),
+            "You are signed in to careid. You can close this tab and return to the app.".to_owned(),
+        ),
+        Page::Failure(error) => (
+            "Sign-in failed".to_owned(),
+            format!(
+                "careid could not sign you in: {}. Close this tab and try again from the app.",
+                escape(&error.to_string())
+            ),
+        ),
+        Page::NotFound => (
+            "Not found".to_owned(),
+            "This address is only for careid's sign-in.".to_owned(),
+        ),
+    };
+    format!(
+        "<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} - careid</title>\
+         <style>body{{font-family:Arial,sans-serif;margin:2rem;max-width:40rem;font-size:1.2rem;line-height:1.5;color:#212b32}}\
+         h1{{font-size:2rem}}</style></head>\
+         <body><main><h1>{title}</h1><p>{message}</p></main></body></html>"
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+async fn respond(stream: &mut TcpStream, status: &str, body: &str) {
+    // The callback URL holds the code: no referrer may carry it on, and nothing may be cached.
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
+         Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
+         X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checks(iss_required: bool) -> CallbackChecks {
+        CallbackChecks {
+            state: SecretString::new("s-123".to_owned()),
+            issuer: "https://am.example:443/realm".to_owned(),
+            iss_required,
+        }
+    }
+
+    #[test]
+    fn callback_checks_table() {
+        let iss = "iss=https%3A%2F%2Fam.example%3A443%2Frealm";
+        let cases: &[(&str, bool, Result<&str, &str>)] = &[
+            ("valid with iss", true, Ok("c-1")),
+            ("valid without iss when not required", false, Ok("c-1")),
+            ("iss missing when required", true, Err("issuer_missing")),
+            (
+                "iss without the :443 the issuer has",
+                true,
+                Err("issuer_mismatch"),
+            ),
+            ("wrong state", true, Err("state_mismatch")),
+            ("no state", true, Err("state_mismatch")),
+            ("repeated state", true, Err("state_mismatch")),
+            ("state checked before error", true, Err("state_mismatch")),
+            ("provider error", true, Err("provider_error")),
+            ("no code", true, Err("code_missing")),
+        ];
+        let queries = [
+            format!("code=c-1&state=s-123&{iss}"),
+            "code=c-1&state=s-123".to_owned(),
+            "code=c-1&state=s-123".to_owned(),
+            "code=c-1&state=s-123&iss=https%3A%2F%2Fam.example%2Frealm".to_owned(),
+            format!("code=c-1&state=s-124&{iss}"),
+            format!("code=c-1&{iss}"),
+            format!("code=c-1&state=s-123&state=s-123&{iss}"),
+            format!("error=access_denied&state=bad&{iss}"),
+            format!("error=access_denied&error_description=User+cancelled&state=s-123&{iss}"),
+            format!("state=s-123&{iss}"),
+        ];
+        for ((name, required, expected), query) in cases.iter().zip(queries) {
+            let outcome = check_callback(&query, &checks(*required));
+            match (expected, outcome) {
+                (Ok(code), Ok(response)) => {
+                    assert_eq!(response.code.expose_secret(), *code, "{name}")
+                }
+                (Err(code), Err(error)) => assert_eq!(error.code(), *code, "{name}: {error}"),
+                (expected, outcome) => panic!("{name}: expected {expected:?}, got {outcome:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn provider_error_is_readable_and_bounded() {
+        let long = "x".repeat(1000);
+        let query = format!("error=access_denied&error_description={long}%0A%1B&state=s-123");
+        let error = check_callback(&query, &checks(false)).expect_err("an error response");
+        let text = error.to_string();
+        assert!(
+            text.starts_with("the provider refused the sign-in: access_denied ("),
+            "{text}"
+        );
+        assert!(text.len() < 400 && !text.contains('\n') && !text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn errors_never_show_the_code_or_the_state() {
+        let query = "code=secret-code&state=wrong-state-value";
+        let error = check_callback(query, &checks(false)).expect_err("wrong state");
+        let shown = format!("{error} {error:?} {}", page(Page::Failure(&error)));
+        assert!(
+            !shown.contains("secret-code") && !shown.contains("wrong-state-value"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn constant_time_eq_compares_whole_values() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(!constant_time_eq(b"", b"a"));
+    }
+}

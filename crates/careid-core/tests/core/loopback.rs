@@ -1,0 +1,220 @@
+//! The loopback listener with a real socket and a raw HTTP client standing in for the browser.
+
+use std::future::pending;
+use std::time::Duration;
+
+use careid_core::{CallbackChecks, LoopbackError, LoopbackListener, SecretString};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const ISSUER: &str = "http://localhost:9/realm";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn checks() -> CallbackChecks {
+    CallbackChecks {
+        state: SecretString::new("state-abc".to_owned()),
+        issuer: ISSUER.to_owned(),
+        iss_required: true,
+    }
+}
+
+/// Sends raw bytes as one request and returns the whole response.
+async fn send(port: u16, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    stream.write_all(request).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+async fn get(port: u16, target: &str) -> String {
+    send(
+        port,
+        format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes(),
+    )
+    .await
+}
+
+fn valid_callback() -> String {
+    "/callback?code=the-code&state=state-abc&iss=http%3A%2F%2Flocalhost%3A9%2Frealm".to_owned()
+}
+
+#[tokio::test]
+async fn valid_callback_returns_the_code_and_an_accessible_page() {
+    let listener = LoopbackListener::bind(&[], "/callback")
+        .await
+        .expect("bound");
+    let port = listener.local_addr().port();
+    assert_eq!(
+        listener.redirect_uri(),
+        format!("http://127.0.0.1:{port}/callback")
+    );
+    let waiting = tokio::spawn(listener.wait(checks(), WAIT, pending()));
+    let page = get(port, &valid_callback()).await;
+    let response = waiting.await.expect("joined").expect("accepted");
+    assert_eq!(response.code.expose_secret(), "the-code");
+    assert_eq!(response.iss.as_deref(), Some(ISSUER));
+    assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
+    assert!(
+        page.contains("Referrer-Policy: no-referrer") && page.contains("Cache-Control: no-store")
+    );
+    assert!(
+        page.contains("<html lang=\"en-GB\">") && page.contains("<h1>Signed in</h1>"),
+        "{page}"
+    );
+    // One valid callback only: the listener is closed now.
+    assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
+}
+
+#[tokio::test]
+async fn stray_requests_are_refused_without_ending_the_wait() {
+    let listener = LoopbackListener::bind(&[], "/callback")
+        .await
+        .expect("bound");
+    let port = listener.local_addr().port();
+    let waiting = tokio::spawn(listener.wait(checks(), WAIT, pending()));
+
+    // A connection that never sends anything must not hold up the browser's request.
+    let _slow = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "wrong path",
+            b"GET /favicon.ico HTTP/1.1\r\n\r\n".to_vec(),
+            "404 Not Found",
+        ),
+        (
+            "wrong path with a valid query",
+            format!("GET /other?{} HTTP/1.1\r\n\r\n", &valid_callback()[10..]).into_bytes(),
+            "404 Not Found",
+        ),
+        (
+            "wrong method",
+            format!("POST {} HTTP/1.1\r\n\r\n", valid_callback()).into_bytes(),
+            "405 Method Not Allowed",
+        ),
+        (
+            "oversized",
+            format!("GET /callback?{} HTTP/1.1\r\n\r\n", "x".repeat(20_000)).into_bytes(),
+            "431 ",
+        ),
+    ];
+    for (name, request, status) in cases {
+        let response = send(port, &request).await;
+        assert!(
+            response.starts_with(&format!("HTTP/1.1 {status}")),
+            "{name}: {response}"
+        );
+        assert!(!waiting.is_finished(), "{name} ended the wait");
+    }
+    get(port, &valid_callback()).await;
+    let response = tokio::time::timeout(Duration::from_secs(3), waiting)
+        .await
+        .expect("the valid callback was not held up by the slow connection")
+        .expect("joined")
+        .expect("accepted");
+    assert_eq!(response.code.expose_secret(), "the-code");
+}
+
+#[tokio::test]
+async fn a_callback_that_fails_a_check_ends_the_wait_with_the_reason() {
+    let cases = [
+        (
+            "wrong state",
+            "/callback?code=c&state=forged&iss=http%3A%2F%2Flocalhost%3A9%2Frealm",
+            "state_mismatch",
+        ),
+        (
+            "missing iss",
+            "/callback?code=c&state=state-abc",
+            "issuer_missing",
+        ),
+        (
+            "wrong iss",
+            "/callback?code=c&state=state-abc&iss=http%3A%2F%2Fevil%2Frealm",
+            "issuer_mismatch",
+        ),
+        (
+            "provider error",
+            "/callback?error=access_denied&state=state-abc&iss=http%3A%2F%2Flocalhost%3A9%2Frealm",
+            "provider_error",
+        ),
+    ];
+    for (name, target, code) in cases {
+        let listener = LoopbackListener::bind(&[], "/callback")
+            .await
+            .expect("bound");
+        let port = listener.local_addr().port();
+        let waiting = tokio::spawn(listener.wait(checks(), WAIT, pending()));
+        let page = get(port, target).await;
+        let error = waiting.await.expect("joined").expect_err(name);
+        assert_eq!(error.code(), code, "{name}: {error}");
+        assert!(page.contains("<h1>Sign-in failed</h1>"), "{name}: {page}");
+    }
+}
+
+#[tokio::test]
+async fn port_list_is_tried_in_order_and_all_taken_names_the_ports() {
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+    let taken_port = taken.local_addr().expect("addr").port();
+    let free_port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+
+    let listener = LoopbackListener::bind(&[taken_port, free_port], "/callback")
+        .await
+        .expect("second port");
+    assert_eq!(listener.local_addr().port(), free_port);
+
+    let also_taken = listener.local_addr().port();
+    let error = LoopbackListener::bind(&[taken_port, also_taken], "/callback")
+        .await
+        .expect_err("all taken");
+    assert_eq!(error.code(), "ports_taken");
+    let message = error.to_string();
+    assert!(
+        message.contains(&taken_port.to_string()) && message.contains(&also_taken.to_string()),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn binds_ipv4_loopback_only() {
+    let listener = LoopbackListener::bind(&[], "callback")
+        .await
+        .expect("bound");
+    let address = listener.local_addr();
+    assert!(address.ip().is_loopback() && address.is_ipv4(), "{address}");
+    assert!(listener.redirect_uri().ends_with("/callback"));
+    assert!(
+        TcpStream::connect(("::1", address.port())).await.is_err(),
+        "reachable on ::1"
+    );
+}
+
+#[tokio::test]
+async fn times_out_and_cancels() {
+    let listener = LoopbackListener::bind(&[], "/callback")
+        .await
+        .expect("bound");
+    let error = listener
+        .wait(checks(), Duration::from_millis(100), pending())
+        .await
+        .expect_err("timed out");
+    assert!(matches!(error, LoopbackError::TimedOut(_)), "{error}");
+
+    let listener = LoopbackListener::bind(&[], "/callback")
+        .await
+        .expect("bound");
+    let cancel = tokio::time::sleep(Duration::from_millis(50));
+    let error = listener
+        .wait(checks(), WAIT, cancel)
+        .await
+        .expect_err("cancelled");
+    assert_eq!(error.code(), "cancelled");
+}

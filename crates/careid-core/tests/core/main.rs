@@ -1,0 +1,3 @@
+//! careid-core at its boundaries, over real sockets.
+
+mod loopback;
