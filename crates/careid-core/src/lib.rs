@@ -8,11 +8,17 @@
 //! - [`Keychain`]: the OS keychain (Windows Credential Manager, macOS Keychain, Secret Service),
 //!   namespaced by build kind, with values split across entries where a platform limits size.
 //! - [`LoopbackListener`]: the redirect listener on `127.0.0.1` that takes one valid callback.
+//! - [`Profiles`]: the built-in environments (`mock`, `int`, `dep`, `live`) and custom ones.
 
 pub mod keychain;
 pub mod loopback;
+pub mod profile;
 pub mod secret;
 
 pub use keychain::{BuildKind, Keychain, KeychainError};
 pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};
+pub use profile::{
+    ClientAuth, IssuerSource, Profile, ProfileEntry, ProfileError, Profiles, RoleSelection,
+    SessionPolicy,
+};
 pub use secret::SecretString;

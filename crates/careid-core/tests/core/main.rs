@@ -1,3 +1,4 @@
 //! careid-core at its boundaries, over real sockets.
 
 mod loopback;
+mod profiles;

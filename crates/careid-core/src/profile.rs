@@ -1,0 +1,661 @@
+//! Environments to sign in to: the built-in `mock`, CIS2's `int`, `dep` and `live`, and custom
+//! profiles in `profiles.toml` in the config folder. A profile never holds a secret: it names the
+//! keychain account where its client secret or private key is kept.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The file, in the config folder, that holds custom profiles and settings for built-in ones.
+pub const PROFILES_FILE: &str = "profiles.toml";
+
+/// CIS2's realm path, the same in every environment.
+const CIS2_REALM: &str = "/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
+
+/// The built-in CIS2 environments with their issuers exactly as CIS2 publishes them: the `:443`
+/// is part of the string every token carries (REFERENCE §1). DEP's host is by pattern only.
+const CIS2_ENVIRONMENTS: &[(&str, &str, &str)] = &[
+    (
+        "int",
+        "am.nhsint.auth-ptl.cis2.spineservices.nhs.uk",
+        "CIS2 integration (INT)",
+    ),
+    (
+        "dep",
+        "am.nhsdep.auth-ptl.cis2.spineservices.nhs.uk",
+        "CIS2 deployment (DEP), host unverified",
+    ),
+    (
+        "live",
+        "am.nhsidentity.spineservices.nhs.uk",
+        "CIS2 production (live)",
+    ),
+];
+
+/// The mock's default confidential client, as registered in its `data/clients.json`.
+const MOCK_CLIENT_ID: &str = "555000000001.apps.local";
+
+/// How the client authenticates at the token endpoint (OpenID Connect Core §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// A public client: not CIS2 behaviour, for providers that allow it.
+    None,
+    ClientSecretBasic,
+    ClientSecretPost,
+    ClientSecretJwt,
+    PrivateKeyJwt,
+}
+
+impl ClientAuth {
+    pub const ALL: [ClientAuth; 5] = [
+        ClientAuth::None,
+        ClientAuth::ClientSecretBasic,
+        ClientAuth::ClientSecretPost,
+        ClientAuth::ClientSecretJwt,
+        ClientAuth::PrivateKeyJwt,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuth::None => "none",
+            ClientAuth::ClientSecretBasic => "client_secret_basic",
+            ClientAuth::ClientSecretPost => "client_secret_post",
+            ClientAuth::ClientSecretJwt => "client_secret_jwt",
+            ClientAuth::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+
+    /// What the keychain must hold for this method, if anything.
+    pub fn credential(self) -> Option<Credential> {
+        match self {
+            ClientAuth::None => None,
+            ClientAuth::PrivateKeyJwt => Some(Credential::PrivateKey),
+            _ => Some(Credential::ClientSecret),
+        }
+    }
+}
+
+impl FromStr for ClientAuth {
+    type Err = ProfileError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|method| method.as_str() == text)
+            .ok_or_else(|| {
+                ProfileError::Invalid(format!(
+                    "unknown client authentication {text:?}; use one of {}",
+                    Self::ALL.map(ClientAuth::as_str).join(", ")
+                ))
+            })
+    }
+}
+
+/// The secret a client authentication method needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    ClientSecret,
+    PrivateKey,
+}
+
+/// Who shows the role choice: the app, from UserInfo's roles, or CIS2's own picker (the
+/// `selectedrole` scope).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleSelection {
+    #[default]
+    App,
+    Cis2,
+}
+
+impl FromStr for RoleSelection {
+    type Err = ProfileError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "app" => Ok(RoleSelection::App),
+            "cis2" => Ok(RoleSelection::Cis2),
+            other => Err(ProfileError::Invalid(format!(
+                "unknown role selection {other:?}; use app or cis2"
+            ))),
+        }
+    }
+}
+
+/// Where the provider is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssuerSource {
+    /// An issuer, exactly as the provider publishes it.
+    Url(String),
+    /// The mock provider started in-process on an ephemeral port.
+    BuiltInMock,
+}
+
+/// When a session ends (REFERENCE §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionPolicy {
+    pub inactivity_minutes: u32,
+    /// A longer inactivity limit for AAL2 sign-ins (NIST SP 800-63 allows 30), when set.
+    pub aal2_inactivity_minutes: Option<u32>,
+    pub absolute_hours: u32,
+    pub clock_skew_seconds: u32,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            inactivity_minutes: 15,
+            aal2_inactivity_minutes: None,
+            absolute_hours: 12,
+            clock_skew_seconds: 120,
+        }
+    }
+}
+
+/// Everything careid needs to sign in to one environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    pub issuer: IssuerSource,
+    /// `None` until the user supplies the id CIS2 registered for them.
+    pub client_id: Option<String>,
+    pub client_auth: ClientAuth,
+    /// Ports tried in order on `127.0.0.1`; empty for an ephemeral port.
+    pub redirect_ports: Vec<u16>,
+    pub redirect_path: String,
+    pub scopes: Vec<String>,
+    pub acr_values: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<u32>,
+    pub role_selection: RoleSelection,
+    pub userinfo_signed: bool,
+    pub session: SessionPolicy,
+    pub built_in: bool,
+}
+
+impl Profile {
+    /// The keychain account holding this profile's client secret or private key, if it needs one.
+    /// The built-in mock's test secret is public and needs none.
+    pub fn credential_account(&self) -> Option<String> {
+        if self.issuer == IssuerSource::BuiltInMock {
+            return None;
+        }
+        self.client_auth
+            .credential()
+            .map(|credential| match credential {
+                Credential::ClientSecret => format!("profile/{}/client-secret", self.name),
+                Credential::PrivateKey => format!("profile/{}/private-key", self.name),
+            })
+    }
+
+    /// What the user must still supply before signing in, in words; empty when ready.
+    pub fn missing(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.client_id.is_none() {
+            missing.push("a client id (careid profile add NAME --client-id ID ...)");
+        }
+        missing
+    }
+
+    fn validate(&self) -> Result<(), ProfileError> {
+        let invalid = |problem: String| {
+            Err(ProfileError::Invalid(format!(
+                "profile {:?}: {problem}",
+                self.name
+            )))
+        };
+        if let IssuerSource::Url(issuer) = &self.issuer {
+            if let Err(problem) = check_issuer(issuer) {
+                return invalid(problem);
+            }
+            if self.client_auth == ClientAuth::None && is_cis2_host(issuer) {
+                return invalid(
+                    "CIS2 registers confidential clients only: choose a client authentication"
+                        .into(),
+                );
+            }
+        }
+        if !self.scopes.iter().any(|scope| scope == "openid") {
+            return invalid("the scopes must include openid".into());
+        }
+        if let Some(port) = self.redirect_ports.iter().find(|port| **port == 0) {
+            return invalid(format!(
+                "redirect port {port} is not a port; leave the list empty for an ephemeral one"
+            ));
+        }
+        let mut ports = self.redirect_ports.clone();
+        ports.sort_unstable();
+        ports.dedup();
+        if ports.len() != self.redirect_ports.len() {
+            return invalid("a redirect port is listed twice".into());
+        }
+        if !self.redirect_path.starts_with('/') || self.redirect_path.contains(['?', '#']) {
+            return invalid(format!(
+                "redirect path {:?} must start with / and have no query",
+                self.redirect_path
+            ));
+        }
+        if let Some(prompt) = &self.prompt {
+            let values: Vec<&str> = prompt.split(' ').collect();
+            if let Some(unknown) = values
+                .iter()
+                .find(|v| !["none", "login", "consent", "select_account"].contains(v))
+            {
+                return invalid(format!("unknown prompt value {unknown:?}"));
+            }
+            if values.contains(&"none") && values.len() > 1 {
+                return invalid("prompt none cannot be combined with other values".into());
+            }
+        }
+        let policy = self.session;
+        if policy.inactivity_minutes == 0 || policy.absolute_hours == 0 {
+            return invalid("session limits must be at least one minute and one hour".into());
+        }
+        Ok(())
+    }
+}
+
+/// An issuer must be an absolute `https` URL (or `http` on a loopback host, for local providers),
+/// with no query or fragment (OpenID Connect Discovery §3). It is kept exactly as written.
+fn check_issuer(issuer: &str) -> Result<(), String> {
+    let url = url::Url::parse(issuer)
+        .map_err(|error| format!("issuer {issuer:?} is not a URL: {error}"))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "issuer {issuer:?} must not have a query or fragment"
+        ));
+    }
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(format!(
+            "issuer {issuer:?} must use https (http is allowed on loopback only)"
+        )),
+    }
+}
+
+fn is_cis2_host(issuer: &str) -> bool {
+    url::Url::parse(issuer)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .is_some_and(|host| host.ends_with(".spineservices.nhs.uk"))
+}
+
+fn cis2_scopes() -> Vec<String> {
+    [
+        "openid",
+        "profile",
+        "nhsperson",
+        "associatedorgs",
+        "nationalrbacaccess",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn built_in_profiles() -> Vec<Profile> {
+    let base = |name: &str, description: &str, issuer: IssuerSource| Profile {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        issuer,
+        client_id: None,
+        client_auth: ClientAuth::PrivateKeyJwt,
+        redirect_ports: Vec::new(),
+        redirect_path: "/callback".to_owned(),
+        scopes: cis2_scopes(),
+        acr_values: None,
+        prompt: Some("login".to_owned()),
+        max_age: None,
+        role_selection: RoleSelection::App,
+        userinfo_signed: false,
+        session: SessionPolicy::default(),
+        built_in: true,
+    };
+    let mut mock = base(
+        "mock",
+        "The built-in mock CIS2 provider (no network)",
+        IssuerSource::BuiltInMock,
+    );
+    mock.client_id = Some(MOCK_CLIENT_ID.to_owned());
+    mock.client_auth = ClientAuth::ClientSecretBasic;
+    let mut profiles = vec![mock];
+    for (name, host, description) in CIS2_ENVIRONMENTS {
+        profiles.push(base(
+            name,
+            description,
+            IssuerSource::Url(format!("https://{host}:443{CIS2_REALM}")),
+        ));
+    }
+    profiles
+}
+
+/// One profile as written in `profiles.toml`. For a built-in name every field is optional and
+/// completes or overrides the built-in; a custom profile needs an issuer and a client id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_auth: Option<ClientAuth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_ports: Option<Vec<u16>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr_values: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_selection: Option<RoleSelection>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_signed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionPolicy>,
+}
+
+impl ProfileEntry {
+    fn apply(&self, profile: &mut Profile) {
+        let set = |target: &mut Option<String>, value: &Option<String>| {
+            if value.is_some() {
+                target.clone_from(value);
+            }
+        };
+        if let Some(description) = &self.description {
+            profile.description.clone_from(description);
+        }
+        if let Some(issuer) = &self.issuer {
+            profile.issuer = IssuerSource::Url(issuer.clone());
+        }
+        set(&mut profile.client_id, &self.client_id);
+        profile.client_auth = self.client_auth.unwrap_or(profile.client_auth);
+        if let Some(ports) = &self.redirect_ports {
+            profile.redirect_ports.clone_from(ports);
+        }
+        if let Some(path) = &self.redirect_path {
+            profile.redirect_path.clone_from(path);
+        }
+        if let Some(scopes) = &self.scopes {
+            profile.scopes.clone_from(scopes);
+        }
+        set(&mut profile.acr_values, &self.acr_values);
+        set(&mut profile.prompt, &self.prompt);
+        profile.max_age = self.max_age.or(profile.max_age);
+        profile.role_selection = self.role_selection.unwrap_or(profile.role_selection);
+        profile.userinfo_signed = self.userinfo_signed.unwrap_or(profile.userinfo_signed);
+        profile.session = self.session.unwrap_or(profile.session);
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfilesFile {
+    #[serde(default)]
+    profiles: BTreeMap<String, ProfileEntry>,
+}
+
+/// What went wrong with profiles. Messages name the profile and the problem.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProfileError {
+    #[error("no profile named {0:?}")]
+    NotFound(String),
+    #[error("a profile named {0:?} exists already")]
+    Exists(String),
+    #[error("{0:?} is a built-in profile and cannot be removed (its settings in the file can be)")]
+    BuiltIn(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot read or write {path}: {source}")]
+    File {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid profiles file: {message}")]
+    Parse { path: String, message: String },
+}
+
+impl ProfileError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProfileError::NotFound(_) => "profile_not_found",
+            ProfileError::Exists(_) => "profile_exists",
+            ProfileError::BuiltIn(_) => "profile_built_in",
+            ProfileError::Invalid(_) => "profile_invalid",
+            ProfileError::File { .. } => "profile_file",
+            ProfileError::Parse { .. } => "profile_file_invalid",
+        }
+    }
+}
+
+/// The profiles: built-ins, completed by the file, and the file's custom ones.
+#[derive(Debug)]
+pub struct Profiles {
+    path: PathBuf,
+    file: ProfilesFile,
+}
+
+impl Profiles {
+    /// Reads `profiles.toml` from `config_dir`; a missing file means no custom profiles.
+    pub fn load(config_dir: &Path) -> Result<Self, ProfileError> {
+        let path = config_dir.join(PROFILES_FILE);
+        let file = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|error| ProfileError::Parse {
+                path: path.display().to_string(),
+                message: error.message().to_owned(),
+            })?,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => ProfilesFile::default(),
+            Err(source) => {
+                return Err(ProfileError::File {
+                    path: path.display().to_string(),
+                    source,
+                })
+            }
+        };
+        let profiles = Self { path, file };
+        for name in profiles.file.profiles.keys() {
+            profiles.get(name)?;
+        }
+        Ok(profiles)
+    }
+
+    /// Every profile: the built-ins first, then custom ones by name.
+    pub fn list(&self) -> Result<Vec<Profile>, ProfileError> {
+        let mut names: Vec<String> = built_in_profiles().into_iter().map(|p| p.name).collect();
+        names.extend(
+            self.file
+                .profiles
+                .keys()
+                .filter(|name| !names.contains(name))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        names.iter().map(|name| self.get(name)).collect()
+    }
+
+    pub fn get(&self, name: &str) -> Result<Profile, ProfileError> {
+        let entry = self.file.profiles.get(name);
+        let mut profile = match built_in_profiles().into_iter().find(|p| p.name == name) {
+            Some(profile) => profile,
+            None => {
+                let entry = entry.ok_or_else(|| ProfileError::NotFound(name.to_owned()))?;
+                let issuer = entry.issuer.clone().ok_or_else(|| {
+                    ProfileError::Invalid(format!("profile {name:?} has no issuer"))
+                })?;
+                Profile {
+                    name: name.to_owned(),
+                    description: String::new(),
+                    issuer: IssuerSource::Url(issuer),
+                    client_id: None,
+                    client_auth: ClientAuth::ClientSecretBasic,
+                    redirect_ports: Vec::new(),
+                    redirect_path: "/callback".to_owned(),
+                    scopes: vec!["openid".to_owned()],
+                    acr_values: None,
+                    prompt: None,
+                    max_age: None,
+                    role_selection: RoleSelection::App,
+                    userinfo_signed: false,
+                    session: SessionPolicy::default(),
+                    built_in: false,
+                }
+            }
+        };
+        if let Some(entry) = entry {
+            if profile.issuer == IssuerSource::BuiltInMock && entry.issuer.is_some() {
+                return Err(ProfileError::Invalid(
+                    "the built-in mock's issuer is chosen at start".into(),
+                ));
+            }
+            entry.apply(&mut profile);
+        }
+        profile.validate()?;
+        Ok(profile)
+    }
+
+    /// Adds a custom profile, or completes a built-in one (CIS2 environments need the user's
+    /// client id). A custom profile needs an issuer and a client id.
+    pub fn add(&mut self, name: &str, entry: ProfileEntry) -> Result<Profile, ProfileError> {
+        let valid_name = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid_name {
+            return Err(ProfileError::Invalid(format!(
+                "profile name {name:?} must be 1 to 64 letters, digits, - or _"
+            )));
+        }
+        let built_in = built_in_profiles().iter().any(|p| p.name == name);
+        if self.file.profiles.contains_key(name) {
+            return Err(ProfileError::Exists(name.to_owned()));
+        }
+        if !built_in && (entry.issuer.is_none() || entry.client_id.is_none()) {
+            return Err(ProfileError::Invalid(format!(
+                "profile {name:?} needs an issuer and a client id"
+            )));
+        }
+        self.file.profiles.insert(name.to_owned(), entry);
+        match self.get(name) {
+            Ok(profile) => Ok(profile),
+            Err(error) => {
+                self.file.profiles.remove(name);
+                Err(error)
+            }
+        }
+    }
+
+    /// Removes a custom profile, or a built-in one's settings from the file.
+    pub fn remove(&mut self, name: &str) -> Result<(), ProfileError> {
+        if self.file.profiles.remove(name).is_some() {
+            return Ok(());
+        }
+        if built_in_profiles().iter().any(|p| p.name == name) {
+            return Err(ProfileError::BuiltIn(name.to_owned()));
+        }
+        Err(ProfileError::NotFound(name.to_owned()))
+    }
+
+    /// Writes the file: to a temporary file first, then renamed over, so a crash never leaves
+    /// half a file.
+    pub fn save(&self) -> Result<(), ProfileError> {
+        let file_error = |source| ProfileError::File {
+            path: self.path.display().to_string(),
+            source,
+        };
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(file_error)?;
+        }
+        let text = toml::to_string_pretty(&self.file)
+            .map_err(|error| ProfileError::Invalid(format!("cannot write profiles: {error}")))?;
+        let temporary = self.path.with_extension("toml.tmp");
+        std::fs::write(&temporary, text).map_err(file_error)?;
+        std::fs::rename(&temporary, &self.path).map_err(file_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_cis2_issuers_keep_the_443() {
+        for profile in built_in_profiles().into_iter().filter(|p| p.name != "mock") {
+            let IssuerSource::Url(issuer) = &profile.issuer else {
+                panic!("{} has a URL", profile.name)
+            };
+            assert!(
+                issuer.contains(".spineservices.nhs.uk:443/openam/"),
+                "{issuer}"
+            );
+            assert!(
+                issuer.ends_with("/realms/NHSIdentity/realms/Healthcare"),
+                "{issuer}"
+            );
+            assert_eq!(
+                profile.missing().len(),
+                1,
+                "{} needs the user's client id",
+                profile.name
+            );
+            profile.validate().expect("built-ins are valid");
+        }
+    }
+
+    #[test]
+    fn mock_is_a_confidential_client_needing_no_keychain() {
+        let mock = built_in_profiles().remove(0);
+        assert_eq!(mock.issuer, IssuerSource::BuiltInMock);
+        assert_ne!(mock.client_auth, ClientAuth::None);
+        assert!(mock.missing().is_empty() && mock.credential_account().is_none());
+    }
+
+    #[test]
+    fn issuer_rules() {
+        let cases = [
+            ("https://am.example.nhs.uk:443/realm", true),
+            ("https://idp.example", true),
+            ("http://localhost:8080/realm", true),
+            ("http://127.0.0.1:9/x", true),
+            ("http://idp.example/realm", false),
+            ("https://idp.example/realm?x=1", false),
+            ("https://idp.example/realm#f", false),
+            ("idp.example", false),
+        ];
+        for (issuer, ok) in cases {
+            assert_eq!(check_issuer(issuer).is_ok(), ok, "{issuer}");
+        }
+    }
+
+    #[test]
+    fn client_auth_names_round_trip() {
+        for method in ClientAuth::ALL {
+            assert_eq!(
+                method.as_str().parse::<ClientAuth>().expect("parses"),
+                method
+            );
+        }
+        assert_eq!(
+            "client_secret"
+                .parse::<ClientAuth>()
+                .expect_err("unknown")
+                .code(),
+            "profile_invalid"
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! Profiles on disk: built-ins, completing them, custom ones, and refusals.
+
+use careid_core::{ClientAuth, IssuerSource, ProfileEntry, Profiles, RoleSelection};
+
+fn custom(issuer: &str) -> ProfileEntry {
+    ProfileEntry {
+        issuer: Some(issuer.to_owned()),
+        client_id: Some("555000000009.apps.supplier".to_owned()),
+        client_auth: Some(ClientAuth::PrivateKeyJwt),
+        redirect_ports: Some(vec![8765, 8766]),
+        scopes: Some(vec![
+            "openid".into(),
+            "profile".into(),
+            "nationalrbacaccess".into(),
+        ]),
+        acr_values: Some("AAL3_ANY".into()),
+        prompt: Some("login".into()),
+        max_age: Some(300),
+        role_selection: Some(RoleSelection::Cis2),
+        ..ProfileEntry::default()
+    }
+}
+
+#[test]
+fn without_a_file_there_are_the_built_ins() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let names: Vec<String> = Profiles::load(dir.path())
+        .expect("loads")
+        .list()
+        .expect("lists")
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["mock", "int", "dep", "live"]);
+}
+
+#[test]
+fn custom_profile_survives_a_save_and_keeps_its_issuer_exactly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let issuer = "https://am.example.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
+    let mut profiles = Profiles::load(dir.path()).expect("loads");
+    let added = profiles.add("trust-idp", custom(issuer)).expect("added");
+    profiles.save().expect("saved");
+
+    let reloaded = Profiles::load(dir.path())
+        .expect("reloads")
+        .get("trust-idp")
+        .expect("present");
+    assert_eq!(reloaded, added);
+    assert_eq!(
+        reloaded.issuer,
+        IssuerSource::Url(issuer.to_owned()),
+        "the :443 is kept"
+    );
+    assert_eq!(reloaded.redirect_ports, [8765, 8766]);
+    assert_eq!(
+        reloaded.credential_account().as_deref(),
+        Some("profile/trust-idp/private-key")
+    );
+    let text = std::fs::read_to_string(dir.path().join("profiles.toml")).expect("file");
+    assert!(
+        !text.to_lowercase().contains("secret ="),
+        "no secret in the file: {text}"
+    );
+}
+
+#[test]
+fn a_built_in_cis2_environment_is_completed_with_the_users_client_id() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut profiles = Profiles::load(dir.path()).expect("loads");
+    assert!(!profiles.get("int").expect("built in").missing().is_empty());
+    let entry = ProfileEntry {
+        client_id: Some("555000000010.apps.supplier".into()),
+        client_auth: Some(ClientAuth::ClientSecretPost),
+        ..ProfileEntry::default()
+    };
+    profiles.add("int", entry).expect("completed");
+    profiles.save().expect("saved");
+    let int = Profiles::load(dir.path())
+        .expect("reloads")
+        .get("int")
+        .expect("int");
+    assert!(int.missing().is_empty() && int.built_in);
+    assert_eq!(
+        int.credential_account().as_deref(),
+        Some("profile/int/client-secret")
+    );
+    assert!(matches!(int.issuer, IssuerSource::Url(ref issuer) if issuer.contains(":443/")));
+}
+
+#[test]
+fn refusals_each_name_the_problem() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut profiles = Profiles::load(dir.path()).expect("loads");
+    profiles
+        .add("taken", custom("https://idp.example"))
+        .expect("first");
+    let public_cis2 = ProfileEntry {
+        client_auth: Some(ClientAuth::None),
+        ..custom("https://idp.example")
+    };
+    let cases: Vec<(&str, ProfileEntry, &str, &str)> = vec![
+        (
+            "no issuer",
+            ProfileEntry {
+                issuer: None,
+                ..custom("x")
+            },
+            "profile_invalid",
+            "issuer",
+        ),
+        (
+            "plain http",
+            custom("http://idp.example/realm"),
+            "profile_invalid",
+            "https",
+        ),
+        (
+            "no openid scope",
+            ProfileEntry {
+                scopes: Some(vec!["profile".into()]),
+                ..custom("https://idp.example")
+            },
+            "profile_invalid",
+            "openid",
+        ),
+        (
+            "port zero",
+            ProfileEntry {
+                redirect_ports: Some(vec![0]),
+                ..custom("https://idp.example")
+            },
+            "profile_invalid",
+            "port",
+        ),
+        (
+            "repeated port",
+            ProfileEntry {
+                redirect_ports: Some(vec![8765, 8765]),
+                ..custom("https://idp.example")
+            },
+            "profile_invalid",
+            "twice",
+        ),
+        (
+            "prompt none with login",
+            ProfileEntry {
+                prompt: Some("none login".into()),
+                ..custom("https://idp.example")
+            },
+            "profile_invalid",
+            "prompt",
+        ),
+        (
+            "bad name",
+            custom("https://idp.example"),
+            "profile_invalid",
+            "name",
+        ),
+        (
+            "existing name",
+            custom("https://idp.example"),
+            "profile_exists",
+            "taken",
+        ),
+    ];
+    for (name, entry, code, words) in cases {
+        let profile_name = match name {
+            "bad name" => "has space",
+            "existing name" => "taken",
+            _ => "new-profile",
+        };
+        let error = profiles.add(profile_name, entry).expect_err(name);
+        assert_eq!(error.code(), code, "{name}: {error}");
+        assert!(error.to_string().contains(words), "{name}: {error}");
+    }
+    let error = profiles.add(
+        "live",
+        ProfileEntry {
+            client_auth: Some(ClientAuth::None),
+            ..ProfileEntry::default()
+        },
+    );
+    assert!(error
+        .expect_err("CIS2 is confidential only")
+        .to_string()
+        .contains("confidential"));
+    assert!(
+        profiles.add("public", public_cis2).is_ok(),
+        "none is allowed for other providers"
+    );
+    assert_eq!(
+        profiles.remove("mock").expect_err("built in").code(),
+        "profile_built_in"
+    );
+    assert_eq!(
+        profiles.remove("nothing").expect_err("absent").code(),
+        "profile_not_found"
+    );
+    profiles.remove("taken").expect("custom removed");
+}
+
+#[test]
+fn a_damaged_file_is_a_clear_error() {
+    let cases = [
+        ("not toml", "this is = = not toml"),
+        (
+            "unknown field",
+            "[profiles.x]\nissuer = \"https://idp.example\"\nclient_secret = \"oops\"\n",
+        ),
+        (
+            "invalid profile",
+            "[profiles.x]\nissuer = \"ftp://idp.example\"\nclient_id = \"c\"\n",
+        ),
+    ];
+    for (name, text) in cases {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("profiles.toml"), text).expect("written");
+        let error = Profiles::load(dir.path()).expect_err(name);
+        assert!(
+            matches!(error.code(), "profile_file_invalid" | "profile_invalid"),
+            "{name}: {error}"
+        );
+        assert!(
+            !error.to_string().contains("oops"),
+            "{name}: a value from the file is not echoed: {error}"
+        );
+    }
+}
