@@ -75,6 +75,14 @@ pub struct RegisteredClient {
     pub userinfo_signed: bool,
     #[serde(default = "default_alg")]
     pub id_token_signed_response_alg: SigningAlgorithm,
+    /// Where end-session may send the browser back (RP-Initiated Logout 1.0 §3), matched
+    /// exactly; none registered means the provider shows its own signed-out page.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where the provider POSTs a logout token when a session this client received tokens in
+    /// ends (Back-Channel Logout 1.0 §2.2). The mock also accepts `http` for loopback tests.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl RegisteredClient {
@@ -205,6 +213,18 @@ impl ClientRegistry {
                     "client {id}: redirect URI {bad:?} is not an absolute URI without fragment"
                 )));
             }
+            // Back-Channel Logout 1.0 §2.2 and RP-Initiated Logout 1.0 §3: both are absolute
+            // URIs without a fragment, like redirect URIs.
+            if let Some(bad) = client
+                .post_logout_redirect_uris
+                .iter()
+                .chain(client.backchannel_logout_uri.as_ref())
+                .find(|uri| Url::parse(uri).map_or(true, |url| url.fragment().is_some()))
+            {
+                return Err(invalid(format!(
+                    "client {id}: logout URI {bad:?} is not an absolute URI without fragment"
+                )));
+            }
         }
         Ok(Self {
             clients: file.clients,
@@ -244,6 +264,8 @@ mod tests {
             refresh_tokens: true,
             userinfo_signed: false,
             id_token_signed_response_alg: SigningAlgorithm::RS256,
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
         }
     }
 
@@ -326,6 +348,14 @@ mod tests {
             (
                 r#"{"clients":[{"client_id":"a","client_secret":"s","token_endpoint_auth_method":"client_secret_basic","jwks_uri":"http://127.0.0.1/jwks","redirect_uris":["http://127.0.0.1/cb"]}]}"#,
                 "for private_key_jwt only",
+            ),
+            (
+                r#"{"clients":[{"client_id":"a","token_endpoint_auth_method":"none","redirect_uris":["http://127.0.0.1/cb"],"backchannel_logout_uri":"/logout"}]}"#,
+                "logout URI",
+            ),
+            (
+                r#"{"clients":[{"client_id":"a","token_endpoint_auth_method":"none","redirect_uris":["http://127.0.0.1/cb"],"post_logout_redirect_uris":["http://127.0.0.1/bye#x"]}]}"#,
+                "logout URI",
             ),
         ];
         for (text, expected) in cases {

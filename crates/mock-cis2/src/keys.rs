@@ -199,6 +199,41 @@ impl SigningKeys {
             .expect("a key is kept for every algorithm")
     }
 
+    /// The claims of a compact JWS this provider signed with a key still published (current or
+    /// rotated out but not retired), checked against that key and its algorithm; `None` for
+    /// anything else. Expiry is the caller's business: end-session accepts expired ID tokens.
+    pub(crate) fn verify(&self, token: &str) -> Option<Value> {
+        let mut parts = token.split('.');
+        let (header, claims, signature) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        let decode = |part: &str| -> Option<Value> {
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
+        };
+        let header_json = decode(header)?;
+        let key = self
+            .keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|key| header_json["kid"] == key.kid.as_str())
+            .cloned()?;
+        // The header's alg must be the key's own: no algorithm confusion, no `none`.
+        if header_json["alg"] != key.algorithm.as_str() {
+            return None;
+        }
+        let verification: &dyn aws_lc_rs::signature::VerificationAlgorithm = match key.algorithm {
+            SigningAlgorithm::RS256 => &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            SigningAlgorithm::RS512 => &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA512,
+        };
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        aws_lc_rs::signature::UnparsedPublicKey::new(verification, key.pair.public_key().as_ref())
+            .verify(format!("{header}.{claims}").as_bytes(), &signature)
+            .ok()?;
+        decode(claims)
+    }
+
     /// Signs `claims` as a compact JWS with `typ` set as given.
     pub fn sign(&self, algorithm: SigningAlgorithm, typ: &str, claims: &Value) -> String {
         self.sign_with_header(algorithm, claims, |header| header["typ"] = json!(typ))
@@ -264,6 +299,27 @@ mod tests {
         public
             .verify(&RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &signature)
             .expect("signature verifies");
+    }
+
+    #[test]
+    fn verifies_its_own_tokens_until_the_key_is_retired() {
+        let keys = SigningKeys::generate().unwrap();
+        let claims = json!({ "sub": "555057896106" });
+        let token = keys.sign(SigningAlgorithm::RS512, "JWT", &claims);
+        assert_eq!(keys.verify(&token), Some(claims));
+
+        let mut tampered = token.clone();
+        tampered.insert(tampered.find('.').unwrap() + 2, 'x');
+        assert_eq!(keys.verify(&tampered), None);
+        assert_eq!(keys.verify("not.a.jwt"), None);
+
+        keys.rotate(NewKeys::generate().unwrap());
+        assert!(
+            keys.verify(&token).is_some(),
+            "rotated out, still published"
+        );
+        keys.retire_old();
+        assert_eq!(keys.verify(&token), None, "retired");
     }
 
     #[test]

@@ -19,11 +19,13 @@
 //! Endpoints, under the issuer's path as in CIS2: discovery, `/connect/jwk_uri`, `/authorize`
 //! (code flow, query response mode, PKCE S256), `/access_token` (authorization code and refresh
 //! grants; `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt`,
-//! and `none` for a public client), `/userinfo` and `/token/revoke`. Without auto-login,
-//! `/authorize` shows server-rendered sign-in pages (user, authenticator and its step, CIS2's role
-//! picker) and keeps an SSO session in a cookie, listed by [`RunningMock::sessions`] and ended by
-//! [`RunningMock::end_session`]. Faults on demand for negative testing (`FAULTS.md`) and key
-//! rotation are on the running handle.
+//! and `none` for a public client), `/userinfo`, `/token/revoke`, `/introspect` and
+//! `/connect/endSession`. Without auto-login, `/authorize` shows server-rendered sign-in pages
+//! (user, authenticator and its step, CIS2's role picker) and keeps an SSO session in a cookie,
+//! listed by [`RunningMock::sessions`] and ended by [`RunningMock::end_session`]; every end of a
+//! session sends back-channel logout tokens, listed by [`RunningMock::backchannel_deliveries`].
+//! Faults on demand for negative testing (`FAULTS.md`) and key rotation are on the running
+//! handle.
 
 mod assertion;
 mod authenticators;
@@ -31,10 +33,13 @@ mod authorize;
 mod client_auth;
 mod clients;
 pub mod discovery;
+mod end_session;
 mod error;
 mod faults;
+mod introspect;
 mod jwks;
 mod keys;
+mod logout;
 mod pages;
 mod provider;
 mod revoke;
@@ -54,6 +59,7 @@ pub use discovery::{Issuer, CIS2_REALM_PATH};
 pub use error::{DataError, ErrorCode, OAuthError, StartError};
 pub use faults::{ArmedFault, Endpoint, Fault, UnknownFault, FAULT_NAMES};
 pub use keys::SigningAlgorithm;
+pub use logout::{BackchannelDelivery, DeliveryOutcome, SessionEndReason};
 pub use server::{MockCis2, RunningMock, PORT_PLACEHOLDER};
 pub use sessions::SessionInfo;
 pub use sign_in::AutoLogin;

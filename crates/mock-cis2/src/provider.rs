@@ -12,6 +12,7 @@ use crate::clients::ClientRegistry;
 use crate::discovery::Issuer;
 use crate::faults::Faults;
 use crate::keys::SigningKeys;
+use crate::logout::Backchannel;
 use crate::sessions::Sessions;
 use crate::sign_in::AutoLogin;
 use crate::store::{Store, UnixTime};
@@ -54,6 +55,8 @@ pub(crate) struct Provider {
     pub faults: Faults,
     /// Fetches `private_key_jwt` clients' `jwks_uri`.
     pub http: reqwest::Client,
+    /// Sends back-channel logout tokens and remembers what became of them.
+    pub backchannel: Backchannel,
     rng: SystemRandom,
 }
 
@@ -80,6 +83,7 @@ impl Provider {
             seen_jtis: SeenJtis::default(),
             faults: Faults::default(),
             http: reqwest::Client::new(),
+            backchannel: Backchannel::default(),
             rng: SystemRandom::new(),
         }
     }

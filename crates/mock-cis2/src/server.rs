@@ -18,12 +18,14 @@ use crate::error::StartError;
 use crate::faults::{ArmedFault, Fault};
 use crate::keys::NewKeys;
 use crate::keys::SigningKeys;
+use crate::logout::{BackchannelDelivery, SessionEndReason};
 use crate::provider::{now, Provider, Settings};
 use crate::sessions::SessionInfo;
 use crate::sign_in::AutoLogin;
 use crate::store::StoreCounts;
 use crate::users::Directory;
 use crate::{authorize, discovery, faults, jwks, revoke, sign_in, token, userinfo};
+use crate::{end_session, introspect};
 
 /// The placeholder an issuer override may hold for the port, which is only known once bound.
 pub const PORT_PLACEHOLDER: &str = "{port}";
@@ -286,6 +288,11 @@ fn router(base_path: &str, provider: Arc<Provider>) -> Router {
         .route("/access_token", post(token::handle))
         .route("/userinfo", get(userinfo::handle).post(userinfo::handle))
         .route("/token/revoke", post(revoke::handle))
+        .route("/introspect", post(introspect::handle))
+        .route(
+            "/connect/endSession",
+            get(end_session::show).post(end_session::submit),
+        )
         .layer(middleware::from_fn_with_state(
             provider.clone(),
             faults::middleware,
@@ -313,7 +320,7 @@ async fn sweep(provider: Arc<Provider>, interval: Duration, mut signal: watch::R
         tokio::select! {
             _ = ticker.tick() => {
                 provider.store.sweep(now());
-                provider.sessions.sweep(now());
+                provider.sweep_sessions(now());
                 provider.seen_jtis.sweep(now());
             }
             _ = signal.wait_for(|stop| *stop) => return,
@@ -361,7 +368,7 @@ impl RunningMock {
     /// Removes expired state now rather than at the next interval.
     pub fn sweep_now(&self) {
         self.provider.store.sweep(now());
-        self.provider.sessions.sweep(now());
+        self.provider.sweep_sessions(now());
         self.provider.seen_jtis.sweep(now());
     }
 
@@ -371,9 +378,16 @@ impl RunningMock {
     }
 
     /// Ends the SSO session with this `sid`, as a removed smartcard would: the browser's next
-    /// authorize must sign in again. `false` when no such session was live.
+    /// authorize must sign in again, the session's tokens are revoked, and its clients get a
+    /// back-channel logout token. `false` when no such session was live.
     pub fn end_session(&self, sid: &str) -> bool {
-        self.provider.sessions.end(sid)
+        self.provider.end_session(sid, SessionEndReason::Ended)
+    }
+
+    /// The back-channel logout POSTs that have finished (at most the latest 256), oldest first.
+    /// Sends are asynchronous, so a delivery appears shortly after the session ends.
+    pub fn backchannel_deliveries(&self) -> Vec<BackchannelDelivery> {
+        self.provider.backchannel.deliveries()
     }
 
     /// Arms a fault for `count` requests, or until cleared when `None`.

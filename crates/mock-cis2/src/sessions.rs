@@ -37,6 +37,25 @@ pub struct SessionInfo {
 struct Held {
     cookie: String,
     info: SessionInfo,
+    /// The clients that redeemed a code in this session: those a back-channel logout token
+    /// goes to when it ends (Back-Channel Logout 1.0 §2.7).
+    clients: Vec<String>,
+}
+
+/// A session that has just ended, with the clients to notify.
+#[derive(Debug, Clone)]
+pub(crate) struct EndedSession {
+    pub info: SessionInfo,
+    pub clients: Vec<String>,
+}
+
+impl From<Held> for EndedSession {
+    fn from(held: Held) -> Self {
+        Self {
+            info: held.info,
+            clients: held.clients,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -79,7 +98,14 @@ impl Sessions {
             }
         }
         maps.sid_by_cookie.insert(cookie.clone(), info.sid.clone());
-        maps.by_sid.insert(info.sid.clone(), Held { cookie, info });
+        maps.by_sid.insert(
+            info.sid.clone(),
+            Held {
+                cookie,
+                info,
+                clients: Vec::new(),
+            },
+        );
     }
 
     /// The live session a browser's cookie names.
@@ -107,9 +133,18 @@ impl Sessions {
         }
     }
 
-    /// Ends a session; `false` when there was none with this `sid`.
-    pub fn end(&self, sid: &str) -> bool {
-        self.maps().remove(sid).is_some()
+    /// Records that `client_id` received tokens in the session, so its end notifies the client.
+    pub fn add_client(&self, sid: &str, client_id: &str) {
+        if let Some(held) = self.maps().by_sid.get_mut(sid) {
+            if !held.clients.iter().any(|known| known == client_id) {
+                held.clients.push(client_id.to_owned());
+            }
+        }
+    }
+
+    /// Ends a session; `None` when there was none with this `sid`.
+    pub fn end(&self, sid: &str) -> Option<EndedSession> {
+        self.maps().remove(sid).map(EndedSession::from)
     }
 
     /// Live sessions, oldest sign-in first.
@@ -125,12 +160,20 @@ impl Sessions {
         sessions
     }
 
-    pub fn sweep(&self, now: UnixTime) {
+    /// Removes the expired sessions and returns them, so that their clients can be told.
+    pub fn sweep(&self, now: UnixTime) -> Vec<EndedSession> {
         let mut maps = self.maps();
-        let maps = &mut *maps;
-        maps.by_sid.retain(|_, held| held.info.expires_at > now);
-        let by_sid = &maps.by_sid;
-        maps.sid_by_cookie.retain(|_, sid| by_sid.contains_key(sid));
+        let expired: Vec<String> = maps
+            .by_sid
+            .iter()
+            .filter(|(_, held)| held.info.expires_at <= now)
+            .map(|(sid, _)| sid.clone())
+            .collect();
+        expired
+            .iter()
+            .filter_map(|sid| maps.remove(sid))
+            .map(EndedSession::from)
+            .collect()
     }
 
     #[cfg(test)]
@@ -187,11 +230,16 @@ mod tests {
             sessions.by_cookie("a", 10).is_none(),
             "the sid is not a cookie"
         );
-        assert!(sessions.end("a"));
-        assert!(!sessions.end("a"));
+        sessions.add_client("a", "client-1");
+        sessions.add_client("a", "client-1");
+        let ended = sessions.end("a").expect("a live session");
+        assert_eq!(ended.clients, ["client-1"]);
+        assert!(sessions.end("a").is_none());
         assert!(sessions.by_cookie("cookie-a", 10).is_none());
         assert!(sessions.by_cookie("cookie-b", 150).is_none(), "expired");
-        sessions.sweep(150);
+        let swept = sessions.sweep(150);
+        assert_eq!(swept.len(), 1);
+        assert_eq!(swept[0].info.sid, "b");
         assert_eq!(sessions.len(), 0);
     }
 

@@ -126,6 +126,19 @@ pub(crate) enum RefreshUse {
     Invalid,
 }
 
+/// What introspection learns of a token the asking client holds (RFC 7662 §2.2).
+#[derive(Debug)]
+pub(crate) enum ActiveToken {
+    Access {
+        grant: Box<Grant>,
+        expires_at: UnixTime,
+    },
+    Refresh {
+        grant: Box<Grant>,
+        expires_at: UnixTime,
+    },
+}
+
 /// How many records of each kind are held: for the sweeper's log and for tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StoreCounts {
@@ -338,6 +351,55 @@ impl Store {
         }
     }
 
+    /// Ends every grant issued in the SSO session `sid`, with its tokens, and unused codes of
+    /// the session: a signed-out session leaves nothing usable behind (RP-Initiated Logout 1.0
+    /// §2, Back-Channel Logout 1.0 §2.7).
+    pub fn revoke_session(&self, sid: &str) {
+        let mut records = self.records();
+        let records = &mut *records;
+        records.grants.retain(|_, grant| grant.sign_in.sid != sid);
+        records.codes.retain(|_, code| match &code.state {
+            CodeState::Unused(details) => details.1.sid != sid,
+            CodeState::Redeemed(_) => true,
+        });
+        let grants = &records.grants;
+        records
+            .access_tokens
+            .retain(|_, token| grants.contains_key(&token.grant));
+        records
+            .refresh_tokens
+            .retain(|_, token| grants.contains_key(&token.grant));
+    }
+
+    /// A token that is current and was issued to `client_id` (RFC 7662 §2.2): another client's
+    /// token is reported as unknown, so introspection reveals nothing of it.
+    pub fn introspect(&self, token: &str, client_id: &str, now: UnixTime) -> Option<ActiveToken> {
+        let records = self.records();
+        let live_grant = |id: &GrantId| {
+            records
+                .grants
+                .get(id)
+                .filter(|grant| grant.expires_at > now && grant.request.client_id == client_id)
+                .map(|grant| Box::new(grant.clone()))
+        };
+        if let Some(record) = records.access_tokens.get(token) {
+            return live_grant(&record.grant)
+                .filter(|_| record.expires_at > now)
+                .map(|grant| ActiveToken::Access {
+                    grant,
+                    expires_at: record.expires_at,
+                });
+        }
+        let record = records
+            .refresh_tokens
+            .get(token)
+            .filter(|record| !record.used && record.expires_at > now)?;
+        live_grant(&record.grant).map(|grant| ActiveToken::Refresh {
+            grant,
+            expires_at: record.expires_at,
+        })
+    }
+
     /// Removes everything expired, and tokens whose grant is gone.
     pub fn sweep(&self, now: UnixTime) {
         let mut records = self.records();
@@ -456,6 +518,63 @@ mod tests {
             RefreshUse::Invalid
         ));
         assert!(store.access_token_grant("access", 3).is_none());
+    }
+
+    #[test]
+    fn ending_a_session_revokes_its_grants_and_codes_only() {
+        let store = Store::default();
+        let mut other = sign_in();
+        other.sid = "other".into();
+        let ended = store.create_grant("a", request(), sign_in(), 3600);
+        let kept = store.create_grant("b", request(), other.clone(), 3600);
+        store.insert_access_token("ended".into(), ended, 3600);
+        store.insert_refresh_token("ended-refresh".into(), ended, "client", 3600);
+        store.insert_access_token("kept".into(), kept, 3600);
+        store.insert_code("code".into(), request(), sign_in(), 60);
+        store.insert_code("other-code".into(), request(), other, 60);
+
+        store.revoke_session("sid");
+        assert!(store.access_token_grant("ended", 1).is_none());
+        assert!(store.introspect("ended-refresh", "client", 1).is_none());
+        assert!(matches!(
+            store.redeem_code("code", 1),
+            CodeRedemption::Unknown
+        ));
+        assert!(store.access_token_grant("kept", 1).is_some());
+        assert!(matches!(
+            store.redeem_code("other-code", 1),
+            CodeRedemption::Fresh(_)
+        ));
+    }
+
+    #[test]
+    fn introspection_sees_only_the_asking_clients_current_tokens() {
+        let store = Store::default();
+        let grant = store.create_grant("code", request(), sign_in(), 3600);
+        store.insert_access_token("access".into(), grant, 100);
+        store.insert_refresh_token("refresh".into(), grant, "client", 3600);
+        assert!(matches!(
+            store.introspect("access", "client", 1),
+            Some(ActiveToken::Access {
+                expires_at: 100,
+                ..
+            })
+        ));
+        assert!(matches!(
+            store.introspect("refresh", "client", 1),
+            Some(ActiveToken::Refresh { .. })
+        ));
+        assert!(store.introspect("access", "other", 1).is_none());
+        assert!(store.introspect("access", "client", 100).is_none());
+        assert!(store.introspect("unknown", "client", 1).is_none());
+        assert!(matches!(
+            store.use_refresh_token("refresh", "client", 2),
+            RefreshUse::Current(..)
+        ));
+        assert!(
+            store.introspect("refresh", "client", 3).is_none(),
+            "rotated"
+        );
     }
 
     #[test]

@@ -106,6 +106,10 @@ fn authorization_code(
     let grant = provider
         .store
         .create_grant(code, request.clone(), sign_in.clone(), now + lifetime);
+    // The session now has a client to notify when it ends (Back-Channel Logout 1.0 §2.7).
+    provider
+        .sessions
+        .add_client(&sign_in.sid, &client.client_id);
     Ok(issue(
         provider,
         client,
