@@ -23,8 +23,12 @@
 //! `/authorize` shows server-rendered sign-in pages (user, authenticator and its step, CIS2's role
 //! picker) and keeps an SSO session in a cookie, listed by [`RunningMock::sessions`] and ended by
 //! [`RunningMock::end_session`]. Faults on demand for negative testing (`FAULTS.md`) and key
-//! rotation are on the running handle.
+//! rotation are on the running handle. [`RunningMock::request_log`] and
+//! [`RunningMock::issued_tokens`] say what the provider answered and issued, and the
+//! loopback-only admin page at [`RunningMock::admin_url`] shows all of it to testers.
 
+mod activity;
+mod admin;
 mod assertion;
 mod authenticators;
 mod authorize;
@@ -48,6 +52,7 @@ mod totp;
 mod userinfo;
 mod users;
 
+pub use activity::{IssuedToken, LoggedRequest, TokenKind};
 pub use authenticators::{Authenticator, UnknownAuthenticator};
 pub use clients::{ClientAuthMethod, ClientRegistry, RegisteredClient, BUILTIN_CLIENTS_JSON};
 pub use discovery::{Issuer, CIS2_REALM_PATH};
