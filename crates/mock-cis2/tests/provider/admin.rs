@@ -374,3 +374,42 @@ async fn admin_posts_without_the_form_token_are_refused() {
     assert_eq!(mock.armed_faults()[0].to_string(), "wrong_issuer");
     assert_eq!(mock.armed_faults().len(), 1);
 }
+
+#[tokio::test]
+async fn sign_in_pages_are_logged_without_the_pin_or_the_pending_sign_in() {
+    use crate::browser::{start_with_pages, user_field, Browser};
+    let mock = start_with_pages().await;
+    let browser = Browser::new();
+    let first = browser.authorize(&mock, &[]).await;
+    let pending = first.pending();
+    let pin = user_field(NURSE, "smartcard_pin");
+    let outcome = browser
+        .sign_in(&mock, &first, NURSE, "smartcard", &[("pin", &pin)])
+        .await;
+    let code = outcome
+        .redirect()
+        .iter()
+        .find(|(name, _)| name == "code")
+        .map(|(_, code)| code.clone())
+        .expect("a code");
+
+    let log = mock.request_log();
+    assert_eq!(log[0].endpoint, "/authorize");
+    assert!(log.len() > 2, "the pages' requests are logged");
+    assert!(log[1..]
+        .iter()
+        .all(|request| request.endpoint == "/authorize/sign-in"));
+    assert_eq!(log.last().map(|request| request.status), Some(302));
+    // The PIN is four digits, which a timestamp may contain by chance: so the text fields are
+    // checked for it, and the whole printed log for the long random values.
+    assert!(log
+        .iter()
+        .all(|request| !request.endpoint.contains(&pin) && !request.method.contains(&pin)));
+    let printed = format!("{log:?}");
+    for secret_value in [pending.as_str(), code.as_str()] {
+        assert!(
+            !printed.contains(secret_value),
+            "the log holds {secret_value}"
+        );
+    }
+}
