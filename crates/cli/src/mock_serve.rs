@@ -101,7 +101,11 @@ fn print_banner(running: &RunningMock, auto_login: Option<&AutoLogin>) {
         .map(ToString::to_string)
         .collect();
     println!("listening: {}", addresses.join(", "));
-    println!("admin:     {} (loopback only)", running.admin_faults_url());
+    println!("admin:     {} (loopback only)", running.admin_url());
+    println!(
+        "faults:    {} (JSON, loopback only)",
+        running.admin_faults_url()
+    );
     let faults: Vec<String> = running
         .armed_faults()
         .iter()

@@ -104,6 +104,15 @@ impl SigningKey {
     }
 }
 
+/// A published key as the admin page shows it: no key material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PublishedKey {
+    pub kid: String,
+    pub algorithm: SigningAlgorithm,
+    /// The key new tokens of its algorithm are signed with; the others await retirement.
+    pub current: bool,
+}
+
 /// A fresh key for each algorithm, generated off the lock before being installed.
 #[derive(Debug)]
 pub(crate) struct NewKeys(Vec<SigningKey>);
@@ -175,6 +184,22 @@ impl SigningKeys {
     pub fn jwks(&self) -> Value {
         let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
         json!({ "keys": keys.iter().map(|key| key.jwk.clone()).collect::<Vec<_>>() })
+    }
+
+    /// The published keys in publication order, each with whether it is the current key of its
+    /// algorithm: what the admin page lists.
+    pub(crate) fn published(&self) -> Vec<PublishedKey> {
+        let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        keys.iter()
+            .enumerate()
+            .map(|(index, key)| PublishedKey {
+                kid: key.kid.clone(),
+                algorithm: key.algorithm,
+                current: !keys[index + 1..]
+                    .iter()
+                    .any(|later| later.algorithm == key.algorithm),
+            })
+            .collect()
     }
 
     /// The key id currently used for an algorithm.
@@ -355,6 +380,9 @@ mod tests {
                 .collect()
         };
         assert_eq!(published(&keys).len(), 4);
+        let listed = keys.published();
+        assert_eq!(listed.iter().filter(|key| key.current).count(), 2);
+        assert!(listed.iter().any(|key| key.kid == old && !key.current));
         assert!(published(&keys).contains(&old));
         keys.retire_old();
         assert_eq!(published(&keys).len(), 2);

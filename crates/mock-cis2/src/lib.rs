@@ -26,7 +26,12 @@
 //! session sends back-channel logout tokens, listed by [`RunningMock::backchannel_deliveries`].
 //! Faults on demand for negative testing (`FAULTS.md`) and key rotation are on the running
 //! handle.
+//! [`RunningMock::request_log`] and [`RunningMock::issued_tokens`] say what the provider answered
+//! and issued, and the loopback-only admin page at [`RunningMock::admin_url`] shows all of it to
+//! testers.
 
+mod activity;
+mod admin;
 mod assertion;
 mod authenticators;
 mod authorize;
@@ -53,6 +58,7 @@ mod totp;
 mod userinfo;
 mod users;
 
+pub use activity::{IssuedToken, LoggedRequest, TokenKind};
 pub use authenticators::{Authenticator, UnknownAuthenticator};
 pub use clients::{ClientAuthMethod, ClientRegistry, RegisteredClient, BUILTIN_CLIENTS_JSON};
 pub use discovery::{Issuer, CIS2_REALM_PATH};

@@ -44,7 +44,12 @@ a{color:#005eb8}a:focus,input:focus,button:focus{outline:4px solid transparent;b
 .nhsuk-error-summary{border:4px solid #d5281b;padding:16px;margin-bottom:24px;background:#fff}\
 .nhsuk-error-summary__list{margin:0;padding-left:20px}.nhsuk-error-summary a{color:#d5281b;font-weight:600}\
 .nhsuk-u-visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}\
-.nhsuk-warning{background:#fff9c4;border-left:8px solid #ffeb3b;padding:8px 16px;margin:0}";
+.nhsuk-warning{background:#fff9c4;border-left:8px solid #ffeb3b;padding:8px 16px;margin:0}\
+.nhsuk-table{border-collapse:collapse;width:100%;margin-bottom:24px;background:#fff;font-size:16px}\
+.nhsuk-table__caption{text-align:left;font-weight:600;font-size:19px;padding-bottom:8px}\
+.nhsuk-table th,.nhsuk-table td{border-bottom:1px solid #d8dde0;padding:8px;text-align:left;vertical-align:top}\
+.nhsuk-inset-text{border-left:8px solid #005eb8;padding:8px 16px;margin-bottom:24px;background:#fff}\
+pre{background:#fff;border:1px solid #d8dde0;padding:8px;overflow-x:auto;font-size:14px}";
 
 /// A complete page with the mock's banner, so nobody mistakes it for CIS2.
 pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {

@@ -7,6 +7,7 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
+use crate::activity::Activity;
 use crate::assertion::SeenJtis;
 use crate::clients::ClientRegistry;
 use crate::discovery::Issuer;
@@ -57,6 +58,10 @@ pub(crate) struct Provider {
     pub http: reqwest::Client,
     /// Sends back-channel logout tokens and remembers what became of them.
     pub backchannel: Backchannel,
+    /// The request log and issued tokens' claims, for the admin page.
+    pub activity: Activity,
+    /// The admin page's CSRF token: random per process, embedded in its forms.
+    pub admin_form_token: String,
     rng: SystemRandom,
 }
 
@@ -70,6 +75,7 @@ impl Provider {
         settings: Settings,
         auto_login: Option<AutoLogin>,
     ) -> Self {
+        let rng = SystemRandom::new();
         Self {
             issuer,
             base_path,
@@ -84,18 +90,23 @@ impl Provider {
             faults: Faults::default(),
             http: reqwest::Client::new(),
             backchannel: Backchannel::default(),
-            rng: SystemRandom::new(),
+            activity: Activity::default(),
+            admin_form_token: random_with(&rng, 32),
+            rng,
         }
     }
 
     /// A random, URL-safe value of `bytes` bytes of entropy: codes, tokens, session ids.
     pub fn random(&self, bytes: usize) -> String {
-        let mut buffer = vec![0; bytes];
-        self.rng
-            .fill(&mut buffer)
-            .expect("the system random source is available");
-        URL_SAFE_NO_PAD.encode(buffer)
+        random_with(&self.rng, bytes)
     }
+}
+
+fn random_with(rng: &SystemRandom, bytes: usize) -> String {
+    let mut buffer = vec![0; bytes];
+    rng.fill(&mut buffer)
+        .expect("the system random source is available");
+    URL_SAFE_NO_PAD.encode(buffer)
 }
 
 /// The current time as the store and the token claims count it.

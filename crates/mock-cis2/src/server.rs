@@ -12,11 +12,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::activity::{IssuedToken, LoggedRequest};
 use crate::clients::ClientRegistry;
 use crate::discovery::Issuer;
 use crate::error::StartError;
 use crate::faults::{ArmedFault, Fault};
-use crate::keys::NewKeys;
 use crate::keys::SigningKeys;
 use crate::logout::{BackchannelDelivery, SessionEndReason};
 use crate::provider::{now, Provider, Settings};
@@ -24,6 +24,7 @@ use crate::sessions::SessionInfo;
 use crate::sign_in::AutoLogin;
 use crate::store::StoreCounts;
 use crate::users::Directory;
+use crate::{activity, admin};
 use crate::{authorize, discovery, faults, jwks, revoke, sign_in, token, userinfo};
 use crate::{end_session, introspect};
 
@@ -297,6 +298,12 @@ fn router(base_path: &str, provider: Arc<Provider>) -> Router {
             provider.clone(),
             faults::middleware,
         ))
+        // Outside the fault layer, so faulted answers are logged as the client saw them; before
+        // the admin routes, so looking at the log does not change it.
+        .layer(middleware::from_fn_with_state(
+            provider.clone(),
+            activity::record,
+        ))
         // Added after the fault layer, so no fault can lock the tester out of clearing faults.
         .route(
             "/admin/faults",
@@ -304,6 +311,12 @@ fn router(base_path: &str, provider: Arc<Provider>) -> Router {
                 .post(faults::admin_arm)
                 .delete(faults::admin_clear),
         )
+        .route("/admin", get(admin::show))
+        .route("/admin/sessions/end", post(admin::end_session))
+        .route("/admin/keys/rotate", post(admin::rotate_keys))
+        .route("/admin/keys/retire", post(admin::retire_keys))
+        .route("/admin/faults/arm", post(admin::arm_fault))
+        .route("/admin/faults/clear", post(admin::clear_faults))
         .with_state(provider);
     if base_path.is_empty() {
         endpoints
@@ -408,6 +421,22 @@ impl RunningMock {
         self.provider.faults.list()
     }
 
+    /// The URL of the loopback-only admin page: sessions, keys, faults, tokens, request log.
+    pub fn admin_url(&self) -> String {
+        self.issuer.endpoint("/admin")
+    }
+
+    /// The requests answered, in arrival order: the last 1,000, each with its endpoint (never
+    /// its query or body), status and duration. The admin endpoints are not logged.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.provider.activity.requests()
+    }
+
+    /// The claims of the last 200 ID and access tokens issued, oldest first; never the tokens.
+    pub fn issued_tokens(&self) -> Vec<IssuedToken> {
+        self.provider.activity.tokens()
+    }
+
     /// The URL of the loopback-only admin endpoint for faults.
     pub fn admin_faults_url(&self) -> String {
         self.issuer.endpoint("/admin/faults")
@@ -416,16 +445,12 @@ impl RunningMock {
     /// Generates new signing keys with new `kid`s and makes them current. The previous keys stay
     /// in the JWKS, so tokens they signed still verify, until [`RunningMock::retire_old_keys`].
     pub async fn rotate_keys(&self) -> Result<(), StartError> {
-        let keys = tokio::task::spawn_blocking(NewKeys::generate)
-            .await
-            .map_err(|_| StartError::KeyGeneration)??;
-        self.provider.keys.rotate(keys);
-        Ok(())
+        self.provider.rotate_keys().await
     }
 
     /// Removes every key but the current ones from the JWKS.
     pub fn retire_old_keys(&self) {
-        self.provider.keys.retire_old();
+        self.provider.retire_old_keys();
     }
 
     /// The JWK Set as published now.

@@ -13,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
+use crate::activity::TokenKind;
 use crate::client_auth::{authenticate, FormParameters};
 use crate::clients::RegisteredClient;
 use crate::error::{ErrorCode, OAuthError};
@@ -219,6 +220,15 @@ fn issue(
     provider
         .store
         .insert_access_token(access_token.clone(), grant, expires_at);
+    // Only the claims are kept, for the admin page: never the tokens themselves.
+    let activity = &provider.activity;
+    activity.record_token(TokenKind::IdToken, &client.client_id, now, &id_token);
+    activity.record_token(
+        TokenKind::AccessToken,
+        &client.client_id,
+        now,
+        &access_token,
+    );
 
     let mut body = json!({
         "access_token": access_token,

@@ -1,6 +1,7 @@
 //! Integration tests of the mock CIS2 provider, driven by independent clients: the
 //! `openidconnect` crate and plain HTTP (RFC 6749 §4.1, OpenID Connect Core 1.0 §3.1).
 
+mod admin;
 mod authenticator_pages;
 mod browser;
 mod client_assertions;
