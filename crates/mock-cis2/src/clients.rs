@@ -145,19 +145,16 @@ impl ClientRegistry {
     }
 
     pub fn from_path(path: &Path) -> Result<Self, DataError> {
-        let text = std::fs::read_to_string(path).map_err(|source| DataError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Self::from_json(&text, &path.display().to_string())
+        let (file, what) = DataError::parse_file(path)?;
+        Self::from_file(file, &what)
     }
 
     /// Parses a clients file; `what` names it in errors.
     pub fn from_json(text: &str, what: &str) -> Result<Self, DataError> {
-        let file: ClientsFile = serde_json::from_str(text).map_err(|source| DataError::Parse {
-            what: what.to_owned(),
-            source,
-        })?;
+        Self::from_file(DataError::parse_json(text, what)?, what)
+    }
+
+    fn from_file(file: ClientsFile, what: &str) -> Result<Self, DataError> {
         let invalid = |problem: String| DataError::Invalid {
             what: what.to_owned(),
             problem,

@@ -183,6 +183,29 @@ pub enum DataError {
 }
 
 impl DataError {
+    /// Reads a data file and parses its JSON into `T`; errors name the file.
+    pub(crate) fn parse_file<T: serde::de::DeserializeOwned>(
+        path: &std::path::Path,
+    ) -> Result<(T, String), DataError> {
+        let what = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| DataError::Read {
+            path: what.clone(),
+            source,
+        })?;
+        Ok((Self::parse_json(&text, &what)?, what))
+    }
+
+    /// Parses data-file JSON into `T`; `what` names the file in errors.
+    pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+        text: &str,
+        what: &str,
+    ) -> Result<T, DataError> {
+        serde_json::from_str(text).map_err(|source| DataError::Parse {
+            what: what.to_owned(),
+            source,
+        })
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::Read { .. } => "data_unreadable",

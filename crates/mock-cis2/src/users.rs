@@ -273,19 +273,16 @@ impl Directory {
     }
 
     pub fn from_path(path: &Path) -> Result<Self, DataError> {
-        let text = std::fs::read_to_string(path).map_err(|source| DataError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Self::from_json(&text, &path.display().to_string())
+        let (file, what) = DataError::parse_file(path)?;
+        Self::from_file(file, &what)
     }
 
     /// Parses a users file; `what` names it in errors.
     pub fn from_json(text: &str, what: &str) -> Result<Self, DataError> {
-        let file: UsersFile = serde_json::from_str(text).map_err(|source| DataError::Parse {
-            what: what.to_owned(),
-            source,
-        })?;
+        Self::from_file(DataError::parse_json(text, what)?, what)
+    }
+
+    fn from_file(file: UsersFile, what: &str) -> Result<Self, DataError> {
         let mut users: Vec<TestUser> = Vec::with_capacity(file.users.len());
         for record in file.users {
             let user = TestUser::from_record(record, what)?;
