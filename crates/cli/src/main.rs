@@ -14,6 +14,7 @@ use tracing_subscriber::EnvFilter;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
+  1  any other failure (for example, the mock's port is in use)
   2  usage error
   3  a response was rejected as unsafe or invalid
   4  the provider answered with an OAuth error
@@ -72,9 +73,22 @@ fn main() -> ExitCode {
 
 /// The documented exit code for an error, chosen by its type, never by its text.
 fn exit_code(error: &anyhow::Error) -> u8 {
-    if error.downcast_ref::<careid_core::KeychainError>().is_some() {
-        7
-    } else {
-        1
+    for cause in error.chain() {
+        if cause.is::<careid_core::KeychainError>() {
+            return 7;
+        }
+        // Arguments or files the user gave that the mock cannot use are usage errors.
+        if cause.is::<mock_cis2::DataError>() || cause.is::<mock_cis2::UnknownFault>() {
+            return 2;
+        }
+        if let Some(start) = cause.downcast_ref::<mock_cis2::StartError>() {
+            use mock_cis2::StartError::{AutoLogin, Data, InvalidIssuer};
+            return if matches!(start, AutoLogin(_) | Data(_) | InvalidIssuer { .. }) {
+                2
+            } else {
+                1
+            };
+        }
     }
+    1
 }

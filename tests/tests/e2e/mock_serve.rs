@@ -259,7 +259,52 @@ fn mock_serve_refuses_an_unknown_auto_login_user() {
         ])
         .output()
         .expect("careid runs");
-    assert!(!output.status.success());
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an unknown user is a usage error"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("999999999999"), "{stderr}");
+}
+
+#[test]
+fn mock_serve_arms_faults_from_the_command_line() {
+    let serve = Serve::start(&["--port", "0", "--fault", "http_503@discovery:1"]);
+    assert!(
+        serve.value("FAULTS:").contains("http_503"),
+        "{:#?}",
+        serve.banner
+    );
+    let discovery = format!(
+        "{}/.well-known/openid-configuration",
+        serve.value("issuer:")
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let first = agent.get(&discovery).call().expect("answers");
+    assert_eq!(
+        first.status(),
+        503,
+        "the armed fault answers the first request"
+    );
+    let second = agent.get(&discovery).call().expect("answers");
+    assert_eq!(
+        second.status(),
+        200,
+        "a count of 1 is spent after one request"
+    );
+
+    let output = Command::new(binaries::cli().expect("careid is built"))
+        .args(["mock", "serve", "--port", "0", "--fault", "no_such_fault"])
+        .output()
+        .expect("careid runs");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an unknown fault is a usage error"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no_such_fault"));
 }
