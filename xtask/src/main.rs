@@ -67,6 +67,10 @@ fn run(release: bool) -> anyhow::Result<ExitCode> {
     build.args(["build", "--package", "careid-desktop"]);
     if release {
         build.arg("--release");
+    } else {
+        // The same targets as `cargo xtask test` builds, so the debug app is the very binary the
+        // end-to-end suite drives, and switching between the two commands rebuilds nothing.
+        build.arg("--all-targets");
     }
     shell::run_checked(&mut build)?;
     let binary = root()
