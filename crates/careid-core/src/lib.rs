@@ -9,12 +9,19 @@
 //!   namespaced by build kind, with values split across entries where a platform limits size.
 //! - [`LoopbackListener`]: the redirect listener on `127.0.0.1` that takes one valid callback.
 //! - [`Profiles`]: the built-in environments (`mock`, `int`, `dep`, `live`) and custom ones.
+//! - [`Identity`] and [`choose_role`]: CIS2's claims from UserInfo, its national RBAC roles, the
+//!   role to sign in with, and the assurance level checks for the ID token.
 
+pub mod claims;
 pub mod keychain;
 pub mod loopback;
 pub mod profile;
 pub mod secret;
 
+pub use claims::{
+    assurance_level, check_assurance, choose_role, requested_level, ClaimsError, Identity,
+    NrbacRole, OrgMembership, Organisation, RoleChoice, RoleGroup,
+};
 pub use keychain::{BuildKind, Keychain, KeychainError};
 pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};
 pub use profile::{

@@ -1,4 +1,5 @@
 //! careid-core at its boundaries, over real sockets.
 
+mod claims;
 mod loopback;
 mod profiles;
