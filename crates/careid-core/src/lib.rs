@@ -9,11 +9,15 @@
 //!   namespaced by build kind, with values split across entries where a platform limits size.
 //! - [`LoopbackListener`]: the redirect listener on `127.0.0.1` that takes one valid callback.
 //! - [`Profiles`]: the built-in environments (`mock`, `int`, `dep`, `live`) and custom ones.
+//! - [`SessionStore`]: a session's facts in a state file and its refresh token in the keychain;
+//!   [`session::check`] ends it on inactivity or at the absolute limit; [`RefreshLock`] keeps
+//!   two processes from refreshing at once.
 
 pub mod keychain;
 pub mod loopback;
 pub mod profile;
 pub mod secret;
+pub mod session;
 
 pub use keychain::{BuildKind, Keychain, KeychainError};
 pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};
@@ -22,3 +26,7 @@ pub use profile::{
     SessionPolicy,
 };
 pub use secret::SecretString;
+pub use session::{
+    Loaded, RefreshLock, Restored, SessionError, SessionFacts, SessionStore, SignedOutReason,
+    Verdict,
+};
