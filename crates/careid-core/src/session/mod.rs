@@ -12,7 +12,8 @@
 //! 3. the refresh grant (RFC 6749 §6);
 //! 4. at once, [`SessionStore::replace_refresh_token`] with a rotated token, before anything
 //!    else can fail;
-//! 5. [`SessionStore::save`] the new facts, then drop the lock.
+//! 5. if the facts changed, [`SessionStore::save`] them with the current refresh token; then
+//!    drop the lock.
 //!
 //! Times are seconds since the Unix epoch, as `auth_time` is in an ID token (OIDC Core §2). The
 //! caller passes `now` in, so tests control time.
@@ -31,7 +32,7 @@ use crate::KeychainError;
 
 pub use lock::RefreshLock;
 pub use policy::{check, Verdict};
-pub use store::{Loaded, Restored, SessionStore};
+pub use store::{refresh_token_account, Loaded, Restored, SessionStore};
 
 /// What careid remembers of a session apart from its tokens. Nothing here is secret: it is
 /// written to a state file in plain JSON.

@@ -262,7 +262,7 @@ fn write_state(dir: &Path, path: &Path, state: &StateFile) -> Result<(), Session
         source,
     };
     create_private_dir(dir).map_err(file_error)?;
-    let text = serde_json::to_vec_pretty(state).expect("session facts always serialise");
+    let text = serde_json::to_vec_pretty(state).map_err(|e| file_error(e.into()))?;
     let temporary = path.with_extension(format!(
         "json.{}.{}.tmp",
         std::process::id(),

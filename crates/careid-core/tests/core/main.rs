@@ -2,3 +2,4 @@
 
 mod loopback;
 mod profiles;
+mod session;
