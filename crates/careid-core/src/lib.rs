@@ -11,12 +11,16 @@
 //! - [`Profiles`]: the built-in environments (`mock`, `int`, `dep`, `live`) and custom ones.
 //! - [`Identity`] and [`choose_role`]: CIS2's claims from UserInfo, its national RBAC roles, the
 //!   role to sign in with, and the assurance level checks for the ID token.
+//! - [`SessionStore`]: a session's facts in a state file and its refresh token in the keychain;
+//!   [`session::check`] ends it on inactivity or at the absolute limit; [`RefreshLock`] keeps
+//!   two processes from refreshing at once.
 
 pub mod claims;
 pub mod keychain;
 pub mod loopback;
 pub mod profile;
 pub mod secret;
+pub mod session;
 
 pub use claims::{
     assurance_level, check_assurance, choose_role, requested_level, ClaimsError, Identity,
@@ -29,3 +33,7 @@ pub use profile::{
     SessionPolicy,
 };
 pub use secret::SecretString;
+pub use session::{
+    Loaded, RefreshLock, Restored, SessionError, SessionFacts, SessionStore, SignedOutReason,
+    Verdict,
+};

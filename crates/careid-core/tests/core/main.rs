@@ -3,3 +3,4 @@
 mod claims;
 mod loopback;
 mod profiles;
+mod session;

@@ -1,0 +1,220 @@
+//! The persistent half of a session: the facts in a state file, the refresh token in the OS
+//! keychain, the policy that ends a session, and the lock that serialises refresh across
+//! processes. The network half (refresh, revocation) is the caller's: it holds a
+//! [`RefreshLock`], calls the token endpoint, then [`SessionStore::replace_refresh_token`].
+//!
+//! A refresh runs like this, so that the CLI and the desktop app never spend the same refresh
+//! token twice (a provider that rotates refresh tokens revokes the family on reuse):
+//!
+//! 1. [`RefreshLock::acquire`] for the profile;
+//! 2. [`SessionStore::load`] again, because another process may have rotated the token while
+//!    this one waited for the lock;
+//! 3. the refresh grant (RFC 6749 §6);
+//! 4. at once, [`SessionStore::replace_refresh_token`] with a rotated token, before anything
+//!    else can fail;
+//! 5. if the facts changed, [`SessionStore::save`] them with the current refresh token; then
+//!    drop the lock.
+//!
+//! Times are seconds since the Unix epoch, as `auth_time` is in an ID token (OIDC Core §2). The
+//! caller passes `now` in, so tests control time.
+
+mod lock;
+mod policy;
+mod store;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::KeychainError;
+
+pub use lock::RefreshLock;
+pub use policy::{check, Verdict};
+pub use store::{refresh_token_account, Loaded, Restored, SessionStore};
+
+/// What careid remembers of a session apart from its tokens. Nothing here is secret: it is
+/// written to a state file in plain JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionFacts {
+    /// The profile the session belongs to.
+    pub profile: String,
+    /// The user's id (`sub` of the ID token; the UUID in CIS2).
+    pub sub: String,
+    /// When the user authenticated (`auth_time`): the absolute limit runs from here.
+    pub auth_time: u64,
+    /// The last activity the caller recorded: the inactivity limit runs from here.
+    pub last_activity: u64,
+    /// The selected role's id (`selected_roleid`, a `person_roleid`), once a role is chosen.
+    pub selected_role_id: Option<String>,
+    /// The provider's session id (`sid`), to match back-channel logout tokens.
+    pub sid: Option<String>,
+    /// The authentication assurance level (2 or 3 in CIS2), when the provider said.
+    pub assurance_level: Option<u8>,
+    /// When these facts were written.
+    pub stored_at: u64,
+}
+
+/// Why there is no session to restore. Each is an ordinary "signed out" to the user; the reason
+/// is for the log. None carries a token or the file's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignedOutReason {
+    /// No state file: never signed in, or signed out.
+    NoSession,
+    /// The state file exists but could not be read.
+    Unreadable { kind: std::io::ErrorKind },
+    /// The state file is not valid JSON of the expected shape.
+    Corrupt { line: usize, column: usize },
+    /// The state file was written by a different version of careid.
+    UnknownVersion { version: u64 },
+    /// The state file names another profile (copied or renamed by hand).
+    OtherProfile,
+    /// The facts say a refresh token was stored, but the keychain has none (deleted outside
+    /// careid, or the keychain was reset).
+    RefreshTokenMissing,
+    /// The keychain entry was damaged; it has been deleted.
+    RefreshTokenCorrupt,
+}
+
+impl SignedOutReason {
+    /// A stable code for callers to branch on and log.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignedOutReason::NoSession => "no_session",
+            SignedOutReason::Unreadable { .. } => "state_unreadable",
+            SignedOutReason::Corrupt { .. } => "state_corrupt",
+            SignedOutReason::UnknownVersion { .. } => "state_unknown_version",
+            SignedOutReason::OtherProfile => "state_other_profile",
+            SignedOutReason::RefreshTokenMissing => "refresh_token_missing",
+            SignedOutReason::RefreshTokenCorrupt => "refresh_token_corrupt",
+        }
+    }
+}
+
+impl fmt::Display for SignedOutReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignedOutReason::NoSession => f.write_str("no stored session"),
+            SignedOutReason::Unreadable { kind } => {
+                write!(f, "the session state file cannot be read ({kind})")
+            }
+            SignedOutReason::Corrupt { line, column } => write!(
+                f,
+                "the session state file is damaged (line {line}, column {column})"
+            ),
+            SignedOutReason::UnknownVersion { version } => write!(
+                f,
+                "the session state file has version {version}, which this careid does not know"
+            ),
+            SignedOutReason::OtherProfile => {
+                f.write_str("the session state file belongs to another profile")
+            }
+            SignedOutReason::RefreshTokenMissing => {
+                f.write_str("the stored refresh token is no longer in the keychain")
+            }
+            SignedOutReason::RefreshTokenCorrupt => {
+                f.write_str("the stored refresh token was damaged and has been deleted")
+            }
+        }
+    }
+}
+
+/// What went wrong storing or locking a session. Messages never contain a token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The profile name cannot name a file (profile names are letters, digits, `-` and `_`).
+    #[error("profile name {0:?} cannot name a session file")]
+    InvalidProfileName(String),
+    /// The keychain is unavailable or failing.
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    /// The state file or its folder could not be written or removed.
+    #[error("cannot write the session state file {}: {source}", path.display())]
+    StateFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// There is no session to update.
+    #[error("not signed in to profile {profile:?}: {reason}")]
+    SignedOut {
+        profile: String,
+        reason: SignedOutReason,
+    },
+    /// Another process held the refresh lock for longer than the caller would wait.
+    #[error(
+        "another careid process is refreshing the session of profile {profile:?}; \
+         gave up after {} s",
+        waited.as_secs_f32()
+    )]
+    LockTimeout { profile: String, waited: Duration },
+    /// The lock file could not be opened or locked.
+    #[error("cannot lock {}: {source}", path.display())]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The refresh lock passed in is not the one for this profile.
+    #[error("the refresh lock held is for profile {held:?}, not {profile:?}")]
+    WrongLock { held: String, profile: String },
+}
+
+impl SessionError {
+    /// A stable code for callers to branch on (the UI chooses its sentence by code).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SessionError::InvalidProfileName(_) => "session_invalid_profile",
+            SessionError::Keychain(error) => error.code(),
+            SessionError::StateFile { .. } => "session_state_file",
+            SessionError::SignedOut { .. } => "session_signed_out",
+            SessionError::LockTimeout { .. } => "session_lock_timeout",
+            SessionError::Lock { .. } => "session_lock_failed",
+            SessionError::WrongLock { .. } => "session_wrong_lock",
+        }
+    }
+}
+
+/// Seconds since the Unix epoch; a clock set before 1970 reads as 0 rather than failing.
+pub fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// Profile names become file names, so anything but the characters a profile name may have
+/// (see `Profiles::add`) is refused before it can reach a path.
+fn check_profile_name(profile: &str) -> Result<(), SessionError> {
+    let valid = !profile.is_empty()
+        && profile.len() <= 64
+        && profile
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(SessionError::InvalidProfileName(profile.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_names_that_could_escape_the_state_folder_are_refused() {
+        for name in ["", "..", "../x", "a/b", "a\\b", "a.json", &"x".repeat(65)] {
+            assert_eq!(
+                check_profile_name(name).map_err(|e| e.code()),
+                Err("session_invalid_profile"),
+                "{name}"
+            );
+        }
+        for name in ["mock", "int", "trust-idp_2"] {
+            assert!(check_profile_name(name).is_ok(), "{name}");
+        }
+    }
+}

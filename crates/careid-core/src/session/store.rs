@@ -1,0 +1,445 @@
+//! Where a session is kept: its facts in `<state folder>/<profile>.json`, its refresh token only
+//! in the OS keychain under `session/<profile>/<sub>/refresh-token`.
+//!
+//! A state file that is missing, unreadable, damaged or of another version means "signed out",
+//! never an error that stops the app: the user signs in again and the next save replaces it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::session::{
+    check_profile_name, unix_seconds, RefreshLock, SessionError, SessionFacts, SignedOutReason,
+};
+use crate::{Keychain, KeychainError, SecretString};
+
+/// The state file format this careid writes and reads. A file of any other version is treated as
+/// signed out rather than guessed at.
+const STATE_VERSION: u64 = 1;
+
+/// The state file: the facts, and whether a refresh token should be in the keychain, so a token
+/// that vanished from the keychain reads as signed out rather than as a session that cannot
+/// refresh.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    version: u64,
+    refresh_token_stored: bool,
+    facts: SessionFacts,
+}
+
+/// Read first, so a file from another version is told apart from a damaged one.
+#[derive(Deserialize)]
+struct VersionOnly {
+    version: u64,
+}
+
+/// A stored session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub facts: SessionFacts,
+    /// `None` when the provider issued no refresh token: the session then lasts only as long as
+    /// the tokens the caller holds in memory.
+    pub refresh_token: Option<SecretString>,
+}
+
+/// What [`SessionStore::load`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restored {
+    Session(Loaded),
+    SignedOut(SignedOutReason),
+}
+
+/// The sessions of all profiles: state files in one folder, refresh tokens in one keychain.
+#[derive(Debug, Clone)]
+pub struct SessionStore {
+    keychain: Keychain,
+    state_dir: PathBuf,
+}
+
+impl SessionStore {
+    /// A store over `keychain` (already namespaced by build kind) and `state_dir`, the folder
+    /// that holds the state and lock files (for example `<data dir>/state`). The folder is
+    /// created on the first save.
+    pub fn new(keychain: Keychain, state_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            keychain,
+            state_dir: state_dir.into(),
+        }
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// The state file of `profile`.
+    pub fn state_path(&self, profile: &str) -> Result<PathBuf, SessionError> {
+        check_profile_name(profile)?;
+        Ok(self.state_dir.join(format!("{profile}.json")))
+    }
+
+    /// Stores a new session, replacing the profile's previous one: the refresh token (or the
+    /// lack of one) in the keychain, then the facts. A previous user's refresh token on the same
+    /// profile is deleted, so a profile holds one session.
+    pub fn save(
+        &self,
+        facts: &SessionFacts,
+        refresh_token: Option<&SecretString>,
+    ) -> Result<(), SessionError> {
+        let path = self.state_path(&facts.profile)?;
+        if let Ok(previous) = read_state(&path, &facts.profile) {
+            if previous.facts.sub != facts.sub {
+                self.keychain
+                    .delete(&refresh_token_account(&previous.facts))?;
+            }
+        }
+        let account = refresh_token_account(facts);
+        match refresh_token {
+            Some(token) => self.keychain.store(&account, token)?,
+            None => self.keychain.delete(&account)?,
+        }
+        let state = StateFile {
+            version: STATE_VERSION,
+            refresh_token_stored: refresh_token.is_some(),
+            facts: facts.clone(),
+        };
+        if let Err(error) = write_state(&self.state_dir, &path, &state) {
+            // Without its facts the token could never be found again: do not leave it behind.
+            if refresh_token.is_some() {
+                let _ = self.keychain.delete(&account);
+            }
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// The stored session of `profile`, or why there is none. Only a keychain that is
+    /// unavailable or failing is an error: a damaged keychain entry is deleted and reads as
+    /// signed out.
+    pub fn load(&self, profile: &str) -> Result<Restored, SessionError> {
+        let path = self.state_path(profile)?;
+        let state = match read_state(&path, profile) {
+            Ok(state) => state,
+            Err(reason) => return Ok(Restored::SignedOut(reason)),
+        };
+        let account = refresh_token_account(&state.facts);
+        let reason = match self.keychain.load(&account) {
+            Ok(Some(token)) => {
+                return Ok(Restored::Session(Loaded {
+                    facts: state.facts,
+                    refresh_token: Some(token),
+                }))
+            }
+            Ok(None) if !state.refresh_token_stored => {
+                return Ok(Restored::Session(Loaded {
+                    facts: state.facts,
+                    refresh_token: None,
+                }))
+            }
+            Ok(None) => SignedOutReason::RefreshTokenMissing,
+            Err(KeychainError::Corrupt { .. }) => {
+                self.keychain.delete(&account)?;
+                SignedOutReason::RefreshTokenCorrupt
+            }
+            Err(error) => return Err(error.into()),
+        };
+        // The session cannot be restored, so its facts go too: status then agrees with load.
+        remove_file(&path)?;
+        Ok(Restored::SignedOut(reason))
+    }
+
+    /// Stores a rotated refresh token in place of the old one.
+    ///
+    /// Call this immediately when the token endpoint answers with a new refresh token, before
+    /// validating the other tokens or anything else that can fail: the provider has already
+    /// spent the old one, and a rotating provider treats its reuse as theft and revokes the
+    /// session. Holding `lock` (the profile's [`RefreshLock`]) is required, so another process
+    /// cannot refresh with the old token in between.
+    pub fn replace_refresh_token(
+        &self,
+        lock: &RefreshLock,
+        facts: &SessionFacts,
+        refresh_token: &SecretString,
+    ) -> Result<(), SessionError> {
+        check_profile_name(&facts.profile)?;
+        if lock.profile() != facts.profile {
+            return Err(SessionError::WrongLock {
+                held: lock.profile().to_owned(),
+                profile: facts.profile.clone(),
+            });
+        }
+        self.keychain
+            .store(&refresh_token_account(facts), refresh_token)?;
+        Ok(())
+    }
+
+    /// Records user activity at `now`, which moves the inactivity limit on, and returns the
+    /// updated facts. The time is taken as given, even if earlier than the last one, so a clock
+    /// that went backwards can only shorten the session.
+    pub fn record_activity(
+        &self,
+        profile: &str,
+        now: SystemTime,
+    ) -> Result<SessionFacts, SessionError> {
+        let path = self.state_path(profile)?;
+        let mut state = read_state(&path, profile).map_err(|reason| SessionError::SignedOut {
+            profile: profile.to_owned(),
+            reason,
+        })?;
+        state.facts.last_activity = unix_seconds(now);
+        write_state(&self.state_dir, &path, &state)?;
+        Ok(state.facts)
+    }
+
+    /// Deletes the profile's session: its refresh token, then its state file. Clearing a
+    /// profile with no session is not an error.
+    pub fn clear(&self, profile: &str) -> Result<(), SessionError> {
+        let path = self.state_path(profile)?;
+        // The user id is needed to find the keychain entry; read it even from a file of another
+        // version, so signing out never leaves a refresh token behind that it could have found.
+        if let Some(sub) = readable_sub(&path) {
+            self.keychain.delete(&account(profile, &sub))?;
+        }
+        remove_file(&path)
+    }
+}
+
+/// The keychain account of a session's refresh token.
+pub fn refresh_token_account(facts: &SessionFacts) -> String {
+    account(&facts.profile, &facts.sub)
+}
+
+fn account(profile: &str, sub: &str) -> String {
+    format!("session/{profile}/{sub}/refresh-token")
+}
+
+fn read_state(path: &Path, profile: &str) -> Result<StateFile, SignedOutReason> {
+    let text = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SignedOutReason::NoSession)
+        }
+        Err(error) => {
+            return Err(SignedOutReason::Unreadable { kind: error.kind() });
+        }
+    };
+    parse_state(&text, profile)
+}
+
+fn parse_state(text: &[u8], profile: &str) -> Result<StateFile, SignedOutReason> {
+    let corrupt = |error: serde_json::Error| SignedOutReason::Corrupt {
+        line: error.line(),
+        column: error.column(),
+    };
+    let VersionOnly { version } = serde_json::from_slice(text).map_err(corrupt)?;
+    if version != STATE_VERSION {
+        return Err(SignedOutReason::UnknownVersion { version });
+    }
+    let state: StateFile = serde_json::from_slice(text).map_err(corrupt)?;
+    if state.facts.profile != profile {
+        return Err(SignedOutReason::OtherProfile);
+    }
+    Ok(state)
+}
+
+/// The user id in a state file of any version that keeps it where version 1 does.
+fn readable_sub(path: &Path) -> Option<String> {
+    let text = std::fs::read(path).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    value.get("facts")?.get("sub")?.as_str().map(str::to_owned)
+}
+
+/// Writes to a temporary file in the same folder, flushed to disk, then renamed over the old
+/// file: a crash leaves the old file or the new one, never half of one. Owner-only on Unix.
+fn write_state(dir: &Path, path: &Path, state: &StateFile) -> Result<(), SessionError> {
+    // Two processes, or two threads, may save at once: each writes its own temporary file.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let file_error = |source| SessionError::StateFile {
+        path: path.to_owned(),
+        source,
+    };
+    create_private_dir(dir).map_err(file_error)?;
+    let text = serde_json::to_vec_pretty(state).map_err(|e| file_error(e.into()))?;
+    let temporary = path.with_extension(format!(
+        "json.{}.{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = (|| {
+        let mut file = private_file_options().open(&temporary)?;
+        file.write_all(&text)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written.map_err(file_error)
+}
+
+fn remove_file(path: &Path) -> Result<(), SessionError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(SessionError::StateFile {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Options for a new file only its owner can read (the mode applies when the file is created,
+/// which `create_new` guarantees).
+pub(crate) fn private_file_options() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> SessionFacts {
+        SessionFacts {
+            profile: "mock".into(),
+            sub: "555000000001".into(),
+            auth_time: 1_750_000_000,
+            last_activity: 1_750_000_100,
+            selected_role_id: Some("555254242106".into()),
+            sid: Some("sid-1".into()),
+            assurance_level: Some(3),
+            stored_at: 1_750_000_000,
+        }
+    }
+
+    fn state_text() -> String {
+        serde_json::to_string(&StateFile {
+            version: STATE_VERSION,
+            refresh_token_stored: true,
+            facts: facts(),
+        })
+        .expect("serialises")
+    }
+
+    #[test]
+    fn state_files_that_are_not_a_session_read_as_signed_out() {
+        let good = state_text();
+        let cases: &[(&str, String, Result<(), &str>)] = &[
+            ("valid", good.clone(), Ok(())),
+            ("empty file", String::new(), Err("state_corrupt")),
+            (
+                "truncated",
+                good[..good.len() / 2].to_owned(),
+                Err("state_corrupt"),
+            ),
+            (
+                "not JSON",
+                "\u{0}\u{1}binary".to_owned(),
+                Err("state_corrupt"),
+            ),
+            (
+                "no version",
+                r#"{"facts":{}}"#.to_owned(),
+                Err("state_corrupt"),
+            ),
+            (
+                "version is not a number",
+                r#"{"version":"1"}"#.to_owned(),
+                Err("state_corrupt"),
+            ),
+            (
+                "a fact missing",
+                good.replace(r#""sub":"555000000001","#, ""),
+                Err("state_corrupt"),
+            ),
+            (
+                "an unknown field",
+                good.replace(r#""version":1"#, r#""version":1,"access_token":"x""#),
+                Err("state_corrupt"),
+            ),
+            (
+                "a newer version",
+                good.replace(r#""version":1"#, r#""version":2"#),
+                Err("state_unknown_version"),
+            ),
+            (
+                "version 0",
+                r#"{"version":0}"#.to_owned(),
+                Err("state_unknown_version"),
+            ),
+            (
+                "another profile's file",
+                good.replace(r#""profile":"mock""#, r#""profile":"int""#),
+                Err("state_other_profile"),
+            ),
+        ];
+        for (name, text, expect) in cases {
+            let got = parse_state(text.as_bytes(), "mock")
+                .map(|state| assert_eq!(state.facts, facts(), "{name}"))
+                .map_err(|reason| reason.code());
+            assert_eq!(&got, expect, "{name}");
+        }
+        assert_eq!(
+            parse_state(br#"{"version":7,"facts":"anything"}"#, "mock").map(|_| ()),
+            Err(SignedOutReason::UnknownVersion { version: 7 })
+        );
+    }
+
+    #[test]
+    fn a_missing_or_unreadable_file_reads_as_signed_out() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(
+            read_state(&dir.path().join("mock.json"), "mock").map(|_| ()),
+            Err(SignedOutReason::NoSession)
+        );
+        // A folder where the file should be cannot be read as one.
+        std::fs::create_dir(dir.path().join("int.json")).expect("dir");
+        assert!(matches!(
+            read_state(&dir.path().join("int.json"), "int"),
+            Err(SignedOutReason::Unreadable { .. })
+        ));
+    }
+
+    #[test]
+    fn state_is_written_whole_and_owner_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state_dir = dir.path().join("state");
+        let path = state_dir.join("mock.json");
+        let state = StateFile {
+            version: STATE_VERSION,
+            refresh_token_stored: false,
+            facts: facts(),
+        };
+        write_state(&state_dir, &path, &state).expect("written");
+        write_state(&state_dir, &path, &state).expect("written over");
+        let read = read_state(&path, "mock").expect("reads back");
+        assert_eq!(read.facts, facts());
+        assert!(!read.refresh_token_stored);
+        let names: Vec<_> = std::fs::read_dir(&state_dir)
+            .expect("lists")
+            .map(|entry| entry.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["mock.json"], "no temporary file is left");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(&state_dir), 0o700);
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! Sessions through the real OS keychain (Secret Service, which `cargo xtask test` provides) and
+//! a real state folder, and the refresh lock across handles and processes.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use careid_core::session::{self, refresh_token_account};
+use careid_core::{
+    Keychain, Loaded, RefreshLock, Restored, SecretString, SessionFacts, SessionPolicy,
+    SessionStore, SignedOutReason, Verdict,
+};
+
+/// A store over a keychain service and a state folder of this test alone, so tests run in
+/// parallel and never touch a user's own sessions.
+struct TestStore {
+    store: SessionStore,
+    keychain: Keychain,
+    _dir: tempfile::TempDir,
+}
+
+fn test_store(name: &str) -> TestStore {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let keychain = Keychain::with_service(format!(
+        "careid-test-{name}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let dir = tempfile::tempdir().expect("temp dir");
+    TestStore {
+        store: SessionStore::new(keychain.clone(), dir.path().join("state")),
+        keychain,
+        _dir: dir,
+    }
+}
+
+fn facts(sub: &str) -> SessionFacts {
+    SessionFacts {
+        profile: "mock".into(),
+        sub: sub.into(),
+        auth_time: 1_750_000_000,
+        last_activity: 1_750_000_000,
+        selected_role_id: Some("555254242106".into()),
+        sid: Some("b2e1c3d4-sid".into()),
+        assurance_level: Some(3),
+        stored_at: 1_750_000_000,
+    }
+}
+
+/// A refresh token of `len` characters that no other text in a file could contain by chance.
+fn token(marker: &str, len: usize) -> SecretString {
+    let mut value = format!("rt-{marker}-");
+    while value.len() < len {
+        value.push_str("Zq8xR2kLm0");
+    }
+    value.truncate(len);
+    SecretString::new(value)
+}
+
+fn loaded(restored: Restored) -> Loaded {
+    match restored {
+        Restored::Session(loaded) => loaded,
+        Restored::SignedOut(reason) => panic!("expected a session, signed out: {reason}"),
+    }
+}
+
+fn signed_out(restored: Restored) -> SignedOutReason {
+    match restored {
+        Restored::SignedOut(reason) => reason,
+        Restored::Session(loaded) => panic!("expected signed out, got {loaded:?}"),
+    }
+}
+
+#[test]
+fn a_session_with_a_4_kib_refresh_token_survives_a_save_and_load() {
+    let t = test_store("round-trip");
+    let refresh_token = token("4kib", 4096);
+    t.store
+        .save(&facts("555000000001"), Some(&refresh_token))
+        .expect("saved");
+
+    let loaded = loaded(t.store.load("mock").expect("loads"));
+    assert_eq!(loaded.facts, facts("555000000001"));
+    assert_eq!(loaded.refresh_token.as_ref(), Some(&refresh_token));
+
+    t.store.clear("mock").expect("cleared");
+}
+
+#[test]
+fn a_session_without_a_refresh_token_loads_without_one() {
+    let t = test_store("no-refresh");
+    t.store.save(&facts("555000000001"), None).expect("saved");
+    let loaded = loaded(t.store.load("mock").expect("loads"));
+    assert_eq!(loaded.refresh_token, None);
+    assert_eq!(loaded.facts, facts("555000000001"));
+}
+
+#[test]
+fn no_token_reaches_the_state_file() {
+    let t = test_store("no-token-in-file");
+    let refresh_token = token("secret-in-keychain-only", 3000);
+    t.store
+        .save(&facts("555000000001"), Some(&refresh_token))
+        .expect("saved");
+    t.store
+        .record_activity("mock", SystemTime::now())
+        .expect("activity recorded");
+
+    let path = t.store.state_path("mock").expect("path");
+    let text = std::fs::read_to_string(&path).expect("state file");
+    assert!(text.contains("555000000001"), "the facts are there: {text}");
+    assert!(
+        !text.contains("secret-in-keychain-only") && !text.contains("Zq8xR2kLm0"),
+        "the refresh token leaked into {}: {text}",
+        path.display()
+    );
+    t.store.clear("mock").expect("cleared");
+}
+
+#[test]
+fn rotation_replaces_the_stored_refresh_token() {
+    let t = test_store("rotation");
+    let facts = facts("555000000001");
+    t.store
+        .save(&facts, Some(&token("first", 2600)))
+        .expect("saved");
+
+    let lock =
+        RefreshLock::acquire(t.store.state_dir(), "mock", Duration::from_secs(5)).expect("locked");
+    let rotated = token("rotated", 2700);
+    t.store
+        .replace_refresh_token(&lock, &facts, &rotated)
+        .expect("replaced");
+    drop(lock);
+
+    let loaded = loaded(t.store.load("mock").expect("loads"));
+    assert_eq!(loaded.refresh_token, Some(rotated));
+    assert_eq!(loaded.facts, facts);
+    t.store.clear("mock").expect("cleared");
+}
+
+#[test]
+fn rotation_under_another_profiles_lock_is_refused() {
+    let t = test_store("wrong-lock");
+    let facts = facts("555000000001");
+    t.store
+        .save(&facts, Some(&token("first", 100)))
+        .expect("saved");
+    let other = RefreshLock::acquire(t.store.state_dir(), "int", Duration::ZERO).expect("locked");
+    let error = t
+        .store
+        .replace_refresh_token(&other, &facts, &token("rotated", 100))
+        .expect_err("refused");
+    assert_eq!(error.code(), "session_wrong_lock");
+    assert_eq!(
+        loaded(t.store.load("mock").expect("loads")).refresh_token,
+        Some(token("first", 100)),
+        "the stored token is untouched"
+    );
+    t.store.clear("mock").expect("cleared");
+}
+
+#[test]
+fn clear_deletes_everything_and_is_idempotent() {
+    let t = test_store("clear");
+    let facts = facts("555000000001");
+    t.store
+        .save(&facts, Some(&token("clear", 3000)))
+        .expect("saved");
+
+    t.store.clear("mock").expect("cleared");
+    t.store.clear("mock").expect("cleared again");
+    t.store.clear("int").expect("a profile never signed in");
+
+    assert_eq!(
+        signed_out(t.store.load("mock").expect("loads")),
+        SignedOutReason::NoSession
+    );
+    assert!(!t.store.state_path("mock").expect("path").exists());
+    assert_eq!(
+        t.keychain
+            .load(&refresh_token_account(&facts))
+            .expect("keychain reads"),
+        None
+    );
+}
+
+#[test]
+fn a_corrupt_keychain_entry_signs_out_and_is_deleted() {
+    let facts = facts("555000000001");
+    let account = refresh_token_account(&facts);
+    // What a damaged entry looks like: a header careid did not write, or a part gone missing.
+    type Corrupt = fn(&Keychain, &str);
+    let corruptions: &[(&str, Corrupt)] = &[
+        ("foreign header", |keychain, account| {
+            keyring::Entry::new(keychain.service(), account)
+                .expect("entry")
+                .set_password("not a careid header")
+                .expect("overwritten");
+        }),
+        ("missing part", |keychain, account| {
+            keyring::Entry::new(keychain.service(), &format!("{account}#0.1"))
+                .expect("entry")
+                .delete_credential()
+                .expect("part deleted");
+        }),
+    ];
+    for (name, corrupt) in corruptions {
+        let t = test_store("corrupt");
+        t.store
+            .save(&facts, Some(&token("corrupt", 3000)))
+            .expect("saved");
+        corrupt(&t.keychain, &account);
+
+        assert_eq!(
+            signed_out(t.store.load("mock").expect("loads")),
+            SignedOutReason::RefreshTokenCorrupt,
+            "{name}"
+        );
+        let header = keyring::Entry::new(t.keychain.service(), &account)
+            .expect("entry")
+            .get_password();
+        assert!(
+            matches!(header, Err(keyring::Error::NoEntry)),
+            "{name}: the damaged entry is gone"
+        );
+        assert!(
+            !t.store.state_path("mock").expect("path").exists(),
+            "{name}: the facts are gone too"
+        );
+        assert_eq!(
+            signed_out(t.store.load("mock").expect("loads again")),
+            SignedOutReason::NoSession,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_refresh_token_deleted_outside_careid_signs_out() {
+    let t = test_store("missing");
+    let facts = facts("555000000001");
+    t.store
+        .save(&facts, Some(&token("missing", 500)))
+        .expect("saved");
+    t.keychain
+        .delete(&refresh_token_account(&facts))
+        .expect("deleted behind careid's back");
+    assert_eq!(
+        signed_out(t.store.load("mock").expect("loads")),
+        SignedOutReason::RefreshTokenMissing
+    );
+    assert!(!t.store.state_path("mock").expect("path").exists());
+}
+
+#[test]
+fn a_damaged_state_file_signs_out_without_an_error() {
+    let t = test_store("damaged-file");
+    t.store.save(&facts("555000000001"), None).expect("saved");
+    let path = t.store.state_path("mock").expect("path");
+    for (text, code) in [
+        ("{\"version\":1,", "state_corrupt"),
+        ("{\"version\":99}", "state_unknown_version"),
+    ] {
+        std::fs::write(&path, text).expect("damaged");
+        assert_eq!(
+            signed_out(t.store.load("mock").expect("loads")).code(),
+            code,
+            "{text}"
+        );
+    }
+    t.store.clear("mock").expect("clear removes a damaged file");
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_new_user_on_a_profile_deletes_the_previous_users_refresh_token() {
+    let t = test_store("new-user");
+    let first = facts("555000000001");
+    t.store
+        .save(&first, Some(&token("first-user", 200)))
+        .expect("saved");
+    let second = facts("555000000002");
+    t.store
+        .save(&second, Some(&token("second-user", 200)))
+        .expect("saved");
+
+    assert_eq!(
+        t.keychain
+            .load(&refresh_token_account(&first))
+            .expect("keychain reads"),
+        None
+    );
+    assert_eq!(
+        loaded(t.store.load("mock").expect("loads")).facts.sub,
+        "555000000002"
+    );
+    t.store.clear("mock").expect("cleared");
+}
+
+#[test]
+fn recorded_activity_moves_the_inactivity_limit_on() {
+    let t = test_store("activity");
+    let signed_in = UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+    t.store.save(&facts("555000000001"), None).expect("saved");
+    let policy = SessionPolicy::default();
+    let later = signed_in + Duration::from_secs(14 * 60);
+
+    let facts = t.store.record_activity("mock", later).expect("recorded");
+    assert_eq!(facts.last_activity, 1_750_000_000 + 14 * 60);
+    let reloaded = loaded(t.store.load("mock").expect("loads")).facts;
+    assert_eq!(reloaded, facts);
+
+    let twenty_minutes_in = signed_in + Duration::from_secs(20 * 60);
+    assert_eq!(
+        session::check(&reloaded, &policy, twenty_minutes_in),
+        Verdict::Active {
+            ends_at: 1_750_000_000 + 12 * 3600,
+            idle_ends_at: 1_750_000_000 + 29 * 60,
+        }
+    );
+
+    let error = t
+        .store
+        .record_activity("int", later)
+        .expect_err("no session to record on");
+    assert_eq!(error.code(), "session_signed_out");
+    assert!(!t.store.state_path("int").expect("path").exists());
+}
+
+#[test]
+fn debug_of_every_type_holding_a_token_is_redacted() {
+    let refresh_token = token("debug-me", 64);
+    let loaded = Loaded {
+        facts: facts("555000000001"),
+        refresh_token: Some(refresh_token.clone()),
+    };
+    let restored = Restored::Session(loaded.clone());
+    let printed = format!("{refresh_token:?} {loaded:?} {loaded:#?} {restored:?} {restored:#?}");
+    assert!(!printed.contains("debug-me"), "{printed}");
+    assert!(printed.contains("[redacted]"), "{printed}");
+}
+
+#[test]
+fn the_refresh_lock_excludes_a_second_handle_until_dropped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let held = RefreshLock::acquire(dir.path(), "mock", Duration::ZERO).expect("locked");
+    assert_eq!(held.path(), dir.path().join("mock.lock"));
+
+    // `File::lock` is `flock(2)`, which belongs to the open file: a second handle in the same
+    // process is refused just as another process would be.
+    let started = Instant::now();
+    let error =
+        RefreshLock::acquire(dir.path(), "mock", Duration::from_millis(150)).expect_err("held");
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert_eq!(error.code(), "session_lock_timeout");
+    assert!(error.to_string().contains("\"mock\""), "{error}");
+
+    // Another profile has a lock of its own.
+    RefreshLock::acquire(dir.path(), "int", Duration::ZERO).expect("another profile");
+
+    drop(held);
+    RefreshLock::acquire(dir.path(), "mock", Duration::ZERO).expect("free once dropped");
+}
+
+#[test]
+fn a_waiting_refresh_gets_the_lock_when_the_holder_finishes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let held = RefreshLock::acquire(dir.path(), "mock", Duration::ZERO).expect("locked");
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        drop(held);
+    });
+    let started = Instant::now();
+    RefreshLock::acquire(dir.path(), "mock", Duration::from_secs(10)).expect("waited for it");
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    holder.join().expect("holder");
+}
+
+/// Another process through util-linux `flock(1)`, which takes the same `flock(2)` lock.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_refresh_lock_excludes_another_process_and_a_dead_one_holds_nothing() {
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let held = RefreshLock::acquire(dir.path(), "mock", Duration::ZERO).expect("locked");
+    let other_process_gets_it = || {
+        Command::new("flock")
+            .args(["--nonblock", "--conflict-exit-code", "9"])
+            .arg(dir.path().join("mock.lock"))
+            .arg("true")
+            .status()
+            .expect("flock(1) from util-linux runs")
+            .code()
+    };
+    assert_eq!(other_process_gets_it(), Some(9), "refused while held");
+    drop(held);
+    assert_eq!(other_process_gets_it(), Some(0), "free once dropped");
+
+    // The other process holds it (`--close` keeps the lock in `flock` itself, not in `cat`, which
+    // waits on its stdin so the test decides when it ends).
+    let mut other = Command::new("flock")
+        .arg("--close")
+        .arg(dir.path().join("mock.lock"))
+        .arg("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("flock(1) starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match RefreshLock::acquire(dir.path(), "mock", Duration::ZERO) {
+            Err(error) if error.code() == "session_lock_timeout" => break,
+            Err(error) => panic!("{error}"),
+            // Not taken yet by the other process: let go and look again.
+            Ok(_) => {
+                assert!(Instant::now() < deadline, "the other process never locked");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+    // Killed, it releases the lock without unlocking: the kernel does it.
+    other.kill().expect("killed");
+    other.wait().expect("reaped");
+    drop(other.stdin.take());
+    RefreshLock::acquire(dir.path(), "mock", Duration::from_secs(5)).expect("free after a crash");
+}
