@@ -5,16 +5,24 @@
 //!
 //! What is here so far:
 //! - [`SecretString`]: a secret value whose `Debug` is redacted and which is wiped on drop.
+//! - [`authenticate`]: client authentication for the token, revocation and introspection
+//!   endpoints (secret, client assertions signed with a secret or a [`PrivateKey`], or none).
 //! - [`Keychain`]: the OS keychain (Windows Credential Manager, macOS Keychain, Secret Service),
 //!   namespaced by build kind, with values split across entries where a platform limits size.
 //! - [`LoopbackListener`]: the redirect listener on `127.0.0.1` that takes one valid callback.
 //! - [`Profiles`]: the built-in environments (`mock`, `int`, `dep`, `live`) and custom ones.
 
+pub mod client_auth;
 pub mod keychain;
 pub mod loopback;
 pub mod profile;
 pub mod secret;
 
+pub use client_auth::{
+    authenticate, authenticate_with, ClientAuthError, ClientAuthentication, ClientCredential,
+    FormValue, HmacAlgorithm, PrivateKey, SigningAlgorithm, ASSERTION_LIFETIME,
+    CLIENT_ASSERTION_TYPE,
+};
 pub use keychain::{BuildKind, Keychain, KeychainError};
 pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};
 pub use profile::{

@@ -1,4 +1,5 @@
 //! careid-core at its boundaries, over real sockets.
 
+mod client_auth;
 mod loopback;
 mod profiles;
