@@ -506,3 +506,190 @@ fn debug_shows_no_secret_or_key_material() {
         }
     }
 }
+
+/// Every method end to end: a code from the in-process mock provider, exchanged at the token
+/// endpoint discovery published, with nothing but what [`authenticate`] returned.
+mod against_the_mock {
+    use super::*;
+
+    const NURSE_SMARTCARD: &str = "555057896106:smartcard";
+    const REDIRECT_ANY_PORT: &str = "http://127.0.0.1:49152/callback";
+    /// The post client registers exact redirect URIs only.
+    const REDIRECT_EXACT: &str = "http://127.0.0.1:8765/callback";
+
+    struct Case {
+        client_id: &'static str,
+        method: ClientAuth,
+        credential: ClientCredential,
+        hmac: HmacAlgorithm,
+        redirect_uri: &'static str,
+    }
+
+    fn registered_secret(client_id: &str) -> ClientCredential {
+        let secret = mock_cis2::ClientRegistry::builtin()
+            .get(client_id)
+            .and_then(|client| client.client_secret.clone())
+            .expect("a built-in confidential client");
+        ClientCredential::Secret(SecretString::new(secret))
+    }
+
+    fn cases() -> Vec<Case> {
+        let case = |client_id, method, credential, hmac, redirect_uri| Case {
+            client_id,
+            method,
+            credential,
+            hmac,
+            redirect_uri,
+        };
+        let rs512 = key("test-key-rsa-pkcs1.pem")
+            .with_algorithm(SigningAlgorithm::Rs512)
+            .unwrap();
+        vec![
+            case(
+                "555000000001.apps.local",
+                ClientAuth::ClientSecretBasic,
+                registered_secret("555000000001.apps.local"),
+                HmacAlgorithm::Hs256,
+                REDIRECT_ANY_PORT,
+            ),
+            case(
+                "555000000002.apps.supplier",
+                ClientAuth::ClientSecretPost,
+                registered_secret("555000000002.apps.supplier"),
+                HmacAlgorithm::Hs256,
+                REDIRECT_EXACT,
+            ),
+            case(
+                "555000000003.apps.local",
+                ClientAuth::None,
+                ClientCredential::None,
+                HmacAlgorithm::Hs256,
+                REDIRECT_ANY_PORT,
+            ),
+            case(
+                "555000000004.apps.supplier",
+                ClientAuth::ClientSecretJwt,
+                registered_secret("555000000004.apps.supplier"),
+                HmacAlgorithm::Hs256,
+                REDIRECT_ANY_PORT,
+            ),
+            case(
+                "555000000004.apps.supplier",
+                ClientAuth::ClientSecretJwt,
+                registered_secret("555000000004.apps.supplier"),
+                HmacAlgorithm::Hs512,
+                REDIRECT_ANY_PORT,
+            ),
+            case(
+                "555000000005.apps.national",
+                ClientAuth::PrivateKeyJwt,
+                ClientCredential::PrivateKey(key("test-key-rsa-pkcs8.pem")),
+                HmacAlgorithm::Hs256,
+                REDIRECT_ANY_PORT,
+            ),
+            case(
+                "555000000005.apps.national",
+                ClientAuth::PrivateKeyJwt,
+                ClientCredential::PrivateKey(rs512),
+                HmacAlgorithm::Hs256,
+                REDIRECT_ANY_PORT,
+            ),
+        ]
+    }
+
+    /// An authorization code for `case`, read from the redirect the mock answers with.
+    async fn code(http: &reqwest::Client, issuer: &str, case: &Case) -> (String, String) {
+        let verifier = format!("{:-<48}", case.client_id);
+        let challenge = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            verifier.as_bytes(),
+        ));
+        let response = http
+            .get(format!("{issuer}/authorize"))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", case.client_id),
+                ("redirect_uri", case.redirect_uri),
+                ("scope", "openid profile"),
+                ("state", "state-1"),
+                ("nonce", "nonce-1"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302, "{}", case.client_id);
+        let location = response.headers()[reqwest::header::LOCATION]
+            .to_str()
+            .unwrap();
+        let code = url::Url::parse(location)
+            .unwrap()
+            .query_pairs()
+            .find(|(name, _)| name == "code")
+            .map(|(_, value)| value.into_owned())
+            .expect("a code in the redirect");
+        (code, verifier)
+    }
+
+    #[tokio::test]
+    async fn every_method_exchanges_a_code() {
+        let mock = mock_cis2::MockCis2::new()
+            .auto_login(NURSE_SMARTCARD.parse().expect("valid auto-login"))
+            .start()
+            .await
+            .expect("the mock starts");
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let discovery: Value = http
+            .get(format!(
+                "{}/.well-known/openid-configuration",
+                mock.issuer()
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token_endpoint = discovery["token_endpoint"].as_str().unwrap().to_owned();
+
+        for case in cases() {
+            let (code, verifier) = code(&http, mock.issuer(), &case).await;
+            let auth = authenticate_with(
+                case.method,
+                case.client_id,
+                &case.credential,
+                &token_endpoint,
+                SystemTime::now(),
+                case.hmac,
+            )
+            .unwrap();
+            let mut form = vec![
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", case.redirect_uri),
+                ("code_verifier", verifier.as_str()),
+            ];
+            form.extend(auth.form_pairs());
+            let mut request = http.post(&token_endpoint).form(&form);
+            if let Some(header) = &auth.basic_authorization {
+                request = request.header(reqwest::header::AUTHORIZATION, header.expose_secret());
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(
+                status,
+                200,
+                "{} {:?}: {body}",
+                case.method.as_str(),
+                case.hmac
+            );
+            assert!(body["access_token"].is_string());
+        }
+        mock.shutdown().await;
+    }
+}
