@@ -5,6 +5,8 @@
 //!
 //! What is here so far:
 //! - [`SecretString`]: a secret value whose `Debug` is redacted and which is wiped on drop.
+//! - [`authenticate`]: client authentication for the token, revocation and introspection
+//!   endpoints (secret, client assertions signed with a secret or a [`PrivateKey`], or none).
 //! - [`Keychain`]: the OS keychain (Windows Credential Manager, macOS Keychain, Secret Service),
 //!   namespaced by build kind, with values split across entries where a platform limits size.
 //! - [`LoopbackListener`]: the redirect listener on `127.0.0.1` that takes one valid callback.
@@ -16,6 +18,7 @@
 //!   two processes from refreshing at once.
 
 pub mod claims;
+pub mod client_auth;
 pub mod keychain;
 pub mod loopback;
 pub mod profile;
@@ -25,6 +28,11 @@ pub mod session;
 pub use claims::{
     assurance_level, check_assurance, choose_role, requested_level, ClaimsError, Identity,
     NrbacRole, OrgMembership, Organisation, RoleChoice, RoleGroup,
+};
+pub use client_auth::{
+    authenticate, authenticate_with, ClientAuthError, ClientAuthentication, ClientCredential,
+    FormValue, HmacAlgorithm, PrivateKey, SigningAlgorithm, ASSERTION_LIFETIME,
+    CLIENT_ASSERTION_TYPE,
 };
 pub use keychain::{BuildKind, Keychain, KeychainError};
 pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};

@@ -1,6 +1,7 @@
 //! careid-core at its boundaries, over real sockets.
 
 mod claims;
+mod client_auth;
 mod loopback;
 mod profiles;
 mod session;

@@ -1,0 +1,812 @@
+//! Client authentication at the token, revocation and introspection endpoints: what to add to a
+//! request for `client_secret_basic` (RFC 6749 §2.3.1), `client_secret_post`, `client_secret_jwt`
+//! and `private_key_jwt` (OpenID Connect Core 1.0 §9, RFC 7523 §2.2 and §3, CIS2's rules in
+//! REFERENCE §3), and `none`. It sends nothing itself: the caller adds the result to its request.
+//!
+//! The assertion's `aud` is the token endpoint string exactly as discovery published it. CIS2
+//! compares it byte for byte and publishes it with `:443`, which URL types drop, so the endpoint
+//! is taken as a `&str` and never parsed here.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::error::KeyRejected;
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
+    RSA_PKCS1_SHA512,
+};
+use aws_lc_rs::{digest, hmac};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::profile::ClientAuth;
+use crate::secret::SecretString;
+
+/// How long a client assertion lives. CIS2 rejects assertions that live 30 minutes or more
+/// (REFERENCE §3); five minutes covers a slow token request and a little clock skew.
+pub const ASSERTION_LIFETIME: Duration = Duration::from_secs(5 * 60);
+
+/// RFC 7523 §2.2: the `client_assertion_type` for a JWT client assertion.
+pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Bytes of randomness in an assertion's `jti`: 128 bits cannot collide in practice, so the
+/// provider's replay check never refuses a fresh assertion.
+const JTI_BYTES: usize = 16;
+
+/// The JWS algorithm of a `private_key_jwt` assertion (RFC 7518 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SigningAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256: the default for RSA keys, and what CIS2 expects unless
+    /// the client registered RS512.
+    Rs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    Rs512,
+    /// ECDSA P-256 with SHA-256: for providers other than CIS2, which registers RS256 or RS512
+    /// only.
+    Es256,
+}
+
+impl SigningAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlgorithm::Rs256 => "RS256",
+            SigningAlgorithm::Rs512 => "RS512",
+            SigningAlgorithm::Es256 => "ES256",
+        }
+    }
+}
+
+/// The JWS algorithm of a `client_secret_jwt` assertion (RFC 7518 §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HmacAlgorithm {
+    #[default]
+    Hs256,
+    Hs512,
+}
+
+impl HmacAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HmacAlgorithm::Hs256 => "HS256",
+            HmacAlgorithm::Hs512 => "HS512",
+        }
+    }
+
+    fn aws(self) -> hmac::Algorithm {
+        match self {
+            HmacAlgorithm::Hs256 => hmac::HMAC_SHA256,
+            HmacAlgorithm::Hs512 => hmac::HMAC_SHA512,
+        }
+    }
+}
+
+/// What the client authenticates with, read from the keychain. Deliberately neither `Clone` nor
+/// `Serialize`, and its `Debug` shows no secret or key material.
+pub enum ClientCredential {
+    /// No credential: the `none` method.
+    None,
+    /// A client secret, for `client_secret_basic`, `client_secret_post` and `client_secret_jwt`.
+    Secret(SecretString),
+    /// A private key, for `private_key_jwt`.
+    PrivateKey(PrivateKey),
+}
+
+impl ClientCredential {
+    fn kind(&self) -> &'static str {
+        match self {
+            ClientCredential::None => "no credential",
+            ClientCredential::Secret(_) => "a client secret",
+            ClientCredential::PrivateKey(_) => "a private key",
+        }
+    }
+}
+
+impl fmt::Debug for ClientCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientCredential::None => f.write_str("None"),
+            ClientCredential::Secret(secret) => f.debug_tuple("Secret").field(secret).finish(),
+            ClientCredential::PrivateKey(key) => f.debug_tuple("PrivateKey").field(key).finish(),
+        }
+    }
+}
+
+/// A private key for `private_key_jwt`, parsed from PEM: RSA in PKCS#8 (`BEGIN PRIVATE KEY`) or
+/// PKCS#1 (`BEGIN RSA PRIVATE KEY`), or EC P-256 in PKCS#8 or SEC1 (`BEGIN EC PRIVATE KEY`).
+///
+/// Its key id (`kid`) is the one given with [`PrivateKey::with_kid`] or, by default, the RFC 7638
+/// JWK thumbprint of the public key (SHA-256, base64url): the key id a JWKS built with
+/// [`PrivateKey::public_jwk`] publishes, so the provider finds the key without further setup.
+/// Not `Clone`, not `Serialize`, and `Debug` shows only the key type, algorithm and key id.
+pub struct PrivateKey {
+    signer: Signer,
+    algorithm: SigningAlgorithm,
+    kid: String,
+}
+
+enum Signer {
+    Rsa(RsaKeyPair),
+    EcP256(EcdsaKeyPair),
+}
+
+impl PrivateKey {
+    /// Reads the first private key in `pem`. Text around the PEM block (a comment line, a
+    /// certificate) is skipped. Encrypted keys are refused: the keychain already protects the key.
+    pub fn from_pem(pem: &str) -> Result<Self, ClientAuthError> {
+        let (label, der) = pem_private_key(pem)?;
+        let signer = match label {
+            "PRIVATE KEY" => match RsaKeyPair::from_pkcs8(&der) {
+                Ok(key) => Signer::Rsa(key),
+                Err(rejected) if is_wrong_algorithm(&rejected) => {
+                    match EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der) {
+                        Ok(key) => Signer::EcP256(key),
+                        Err(rejected) if is_wrong_algorithm(&rejected) => {
+                            return Err(ClientAuthError::UnsupportedKey(
+                                "a PKCS#8 key that is neither RSA nor EC P-256".to_owned(),
+                            ))
+                        }
+                        Err(rejected) => return Err(rejected_key("PKCS#8 EC", &rejected)),
+                    }
+                }
+                Err(rejected) => return Err(rejected_key("PKCS#8", &rejected)),
+            },
+            "RSA PRIVATE KEY" => Signer::Rsa(
+                RsaKeyPair::from_der(&der).map_err(|rejected| rejected_key("PKCS#1", &rejected))?,
+            ),
+            "EC PRIVATE KEY" => Signer::EcP256(
+                EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
+                    .map_err(|rejected| rejected_key("SEC1 EC", &rejected))?,
+            ),
+            other => {
+                return Err(ClientAuthError::UnsupportedKey(format!(
+                    "a {} block",
+                    describe_label(other)
+                )))
+            }
+        };
+        let algorithm = match signer {
+            Signer::Rsa(_) => SigningAlgorithm::Rs256,
+            Signer::EcP256(_) => SigningAlgorithm::Es256,
+        };
+        let mut key = Self {
+            signer,
+            algorithm,
+            kid: String::new(),
+        };
+        key.kid = key.thumbprint();
+        Ok(key)
+    }
+
+    /// Uses `kid` in assertion headers instead of the thumbprint: for a JWKS whose key ids were
+    /// chosen some other way.
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = kid.into();
+        self
+    }
+
+    /// Signs with `algorithm`: RS256 or RS512 for an RSA key, ES256 for an EC key.
+    pub fn with_algorithm(mut self, algorithm: SigningAlgorithm) -> Result<Self, ClientAuthError> {
+        let fits = matches!(
+            (&self.signer, algorithm),
+            (
+                Signer::Rsa(_),
+                SigningAlgorithm::Rs256 | SigningAlgorithm::Rs512
+            ) | (Signer::EcP256(_), SigningAlgorithm::Es256)
+        );
+        if !fits {
+            return Err(ClientAuthError::AlgorithmMismatch {
+                algorithm: algorithm.as_str(),
+                key: self.key_type(),
+            });
+        }
+        self.algorithm = algorithm;
+        Ok(self)
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub fn algorithm(&self) -> SigningAlgorithm {
+        self.algorithm
+    }
+
+    /// The RFC 7638 JWK thumbprint of the public key: SHA-256 over the required members in
+    /// lexicographic order with no whitespace, base64url without padding.
+    pub fn thumbprint(&self) -> String {
+        // Every value is base64url or a fixed name, so none needs JSON escaping.
+        let members: Vec<String> = self
+            .required_jwk_members()
+            .into_iter()
+            .map(|(name, value)| format!(r#""{name}":"{value}""#))
+            .collect();
+        let input = format!("{{{}}}", members.join(","));
+        URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, input.as_bytes()))
+    }
+
+    /// The public key as a JWK (RFC 7517) with this key's `kid`, `alg` and `use: sig`: what to
+    /// publish at the JWKS URI registered for `private_key_jwt`.
+    pub fn public_jwk(&self) -> String {
+        let mut jwk = serde_json::Map::new();
+        for (name, value) in self.required_jwk_members() {
+            jwk.insert(name.to_owned(), value.into());
+        }
+        jwk.insert("kid".to_owned(), self.kid.clone().into());
+        jwk.insert("alg".to_owned(), self.algorithm.as_str().into());
+        jwk.insert("use".to_owned(), "sig".into());
+        serde_json::Value::Object(jwk).to_string()
+    }
+
+    /// RFC 7638 §3.2: the required public members, in lexicographic order of their names.
+    fn required_jwk_members(&self) -> Vec<(&'static str, String)> {
+        match &self.signer {
+            Signer::Rsa(key) => {
+                let public = key.public_key();
+                let n = public.modulus();
+                let e = public.exponent();
+                vec![
+                    (
+                        "e",
+                        URL_SAFE_NO_PAD.encode(e.big_endian_without_leading_zero()),
+                    ),
+                    ("kty", "RSA".to_owned()),
+                    (
+                        "n",
+                        URL_SAFE_NO_PAD.encode(n.big_endian_without_leading_zero()),
+                    ),
+                ]
+            }
+            Signer::EcP256(key) => {
+                // An uncompressed point: 0x04, then x and y of 32 bytes each (SEC1 §2.3.3).
+                let point = key.public_key().as_ref();
+                vec![
+                    ("crv", "P-256".to_owned()),
+                    ("kty", "EC".to_owned()),
+                    ("x", URL_SAFE_NO_PAD.encode(&point[1..33])),
+                    ("y", URL_SAFE_NO_PAD.encode(&point[33..65])),
+                ]
+            }
+        }
+    }
+
+    fn key_type(&self) -> &'static str {
+        match self.signer {
+            Signer::Rsa(_) => "an RSA",
+            Signer::EcP256(_) => "an EC P-256",
+        }
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, ClientAuthError> {
+        let rng = SystemRandom::new();
+        match (&self.signer, self.algorithm) {
+            (Signer::Rsa(key), SigningAlgorithm::Rs256 | SigningAlgorithm::Rs512) => {
+                let padding = if self.algorithm == SigningAlgorithm::Rs512 {
+                    &RSA_PKCS1_SHA512
+                } else {
+                    &RSA_PKCS1_SHA256
+                };
+                let mut signature = vec![0; key.public_modulus_len()];
+                key.sign(padding, &rng, message, &mut signature)
+                    .map_err(|_| ClientAuthError::Signing)?;
+                Ok(signature)
+            }
+            // The FIXED encoding is JWS's R || S (RFC 7518 §3.4), not ASN.1 DER.
+            (Signer::EcP256(key), SigningAlgorithm::Es256) => key
+                .sign(&rng, message)
+                .map(|signature| signature.as_ref().to_vec())
+                .map_err(|_| ClientAuthError::Signing),
+            // `with_algorithm` allows only algorithms that fit the key.
+            _ => Err(ClientAuthError::AlgorithmMismatch {
+                algorithm: self.algorithm.as_str(),
+                key: self.key_type(),
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = match &self.signer {
+            Signer::Rsa(key) => format!("RSA {} bits", key.public_modulus_len() * 8),
+            Signer::EcP256(_) => "EC P-256".to_owned(),
+        };
+        f.debug_struct("PrivateKey")
+            .field("key", &key)
+            .field("algorithm", &self.algorithm)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A form field's value: the client id is public, secrets and assertions are not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormValue {
+    Public(String),
+    Secret(SecretString),
+}
+
+impl FormValue {
+    /// The value to send: call only where the request is built.
+    pub fn expose(&self) -> &str {
+        match self {
+            FormValue::Public(value) => value,
+            FormValue::Secret(secret) => secret.expose_secret(),
+        }
+    }
+}
+
+/// What to add to a token, revocation or introspection request. Not `Clone`: an assertion
+/// carries a single-use `jti`, so build a fresh one for every request.
+#[derive(Debug)]
+pub struct ClientAuthentication {
+    /// The whole `Authorization` header value (`Basic ...`) for `client_secret_basic`.
+    pub basic_authorization: Option<SecretString>,
+    /// Fields to add to the `application/x-www-form-urlencoded` body.
+    pub form: Vec<(&'static str, FormValue)>,
+}
+
+impl ClientAuthentication {
+    /// The form fields as plain pairs, for an HTTP client's form builder.
+    pub fn form_pairs(&self) -> Vec<(&'static str, &str)> {
+        self.form
+            .iter()
+            .map(|(name, value)| (*name, value.expose()))
+            .collect()
+    }
+}
+
+/// Client authentication for `method`, with an HS256 assertion for `client_secret_jwt`. See
+/// [`authenticate_with`].
+pub fn authenticate(
+    method: ClientAuth,
+    client_id: &str,
+    credential: &ClientCredential,
+    token_endpoint: &str,
+    now: SystemTime,
+) -> Result<ClientAuthentication, ClientAuthError> {
+    authenticate_with(
+        method,
+        client_id,
+        credential,
+        token_endpoint,
+        now,
+        HmacAlgorithm::default(),
+    )
+}
+
+/// Client authentication for `method` with `credential`, for a request to any of the provider's
+/// endpoints. `token_endpoint` is the assertion's `aud`, exactly as discovery published it: RFC
+/// 7523 §3 and CIS2 use the token endpoint even when the request goes to revocation or
+/// introspection. `client_secret_jwt` assertions use `hmac_algorithm`; `private_key_jwt` assertions use the
+/// key's own algorithm. A credential that does not fit the method is an error, not ignored, so a
+/// misconfigured profile is noticed before the provider answers `invalid_client`.
+pub fn authenticate_with(
+    method: ClientAuth,
+    client_id: &str,
+    credential: &ClientCredential,
+    token_endpoint: &str,
+    now: SystemTime,
+    hmac_algorithm: HmacAlgorithm,
+) -> Result<ClientAuthentication, ClientAuthError> {
+    let client_id_field = ("client_id", FormValue::Public(client_id.to_owned()));
+    let mismatch = |expected: &'static str| ClientAuthError::CredentialMismatch {
+        method: method.as_str(),
+        expected,
+        given: credential.kind(),
+    };
+    match (method, credential) {
+        (ClientAuth::None, ClientCredential::None) => Ok(ClientAuthentication {
+            basic_authorization: None,
+            form: vec![client_id_field],
+        }),
+        (ClientAuth::None, _) => Err(mismatch("no credential")),
+        (
+            ClientAuth::ClientSecretBasic
+            | ClientAuth::ClientSecretPost
+            | ClientAuth::ClientSecretJwt,
+            ClientCredential::Secret(secret),
+        ) => {
+            if secret.expose_secret().is_empty() {
+                return Err(ClientAuthError::MissingCredential {
+                    method: method.as_str(),
+                    expected: "a client secret",
+                });
+            }
+            match method {
+                ClientAuth::ClientSecretBasic => Ok(ClientAuthentication {
+                    basic_authorization: Some(basic_authorization(client_id, secret)),
+                    form: Vec::new(),
+                }),
+                ClientAuth::ClientSecretPost => Ok(ClientAuthentication {
+                    basic_authorization: None,
+                    form: vec![
+                        client_id_field,
+                        ("client_secret", FormValue::Secret(secret.clone())),
+                    ],
+                }),
+                _ => {
+                    let header = JwsHeader {
+                        alg: hmac_algorithm.as_str(),
+                        typ: "JWT",
+                        kid: None,
+                    };
+                    let assertion = sign_assertion(&header, client_id, token_endpoint, now, |m| {
+                        let key =
+                            hmac::Key::new(hmac_algorithm.aws(), secret.expose_secret().as_bytes());
+                        Ok(hmac::sign(&key, m).as_ref().to_vec())
+                    })?;
+                    Ok(assertion_form(client_id_field, assertion))
+                }
+            }
+        }
+        (ClientAuth::PrivateKeyJwt, ClientCredential::PrivateKey(key)) => {
+            let header = JwsHeader {
+                alg: key.algorithm.as_str(),
+                typ: "JWT",
+                kid: Some(&key.kid),
+            };
+            let assertion =
+                sign_assertion(&header, client_id, token_endpoint, now, |m| key.sign(m))?;
+            Ok(assertion_form(client_id_field, assertion))
+        }
+        (ClientAuth::PrivateKeyJwt, ClientCredential::None) => {
+            Err(ClientAuthError::MissingCredential {
+                method: method.as_str(),
+                expected: "a private key",
+            })
+        }
+        (ClientAuth::PrivateKeyJwt, ClientCredential::Secret(_)) => Err(mismatch("a private key")),
+        (_, ClientCredential::None) => Err(ClientAuthError::MissingCredential {
+            method: method.as_str(),
+            expected: "a client secret",
+        }),
+        (_, _) => Err(mismatch("a client secret")),
+    }
+}
+
+/// RFC 6749 §2.3.1: the client id and secret are each form-urlencoded (Appendix B) before they
+/// are joined with `:` and base64-encoded, so a `:` in the client id stays unambiguous.
+fn basic_authorization(client_id: &str, secret: &SecretString) -> SecretString {
+    let encode = |text: &str| -> Zeroizing<String> {
+        Zeroizing::new(url::form_urlencoded::byte_serialize(text.as_bytes()).collect())
+    };
+    let credentials = Zeroizing::new(format!(
+        "{}:{}",
+        encode(client_id).as_str(),
+        encode(secret.expose_secret()).as_str()
+    ));
+    SecretString::new(format!("Basic {}", STANDARD.encode(credentials.as_bytes())))
+}
+
+fn assertion_form(
+    client_id_field: (&'static str, FormValue),
+    assertion: SecretString,
+) -> ClientAuthentication {
+    // RFC 7523 §3 makes `client_id` optional next to an assertion; CIS2's integrations send it,
+    // and it lets the provider find the client before it parses the JWT.
+    ClientAuthentication {
+        basic_authorization: None,
+        form: vec![
+            client_id_field,
+            (
+                "client_assertion_type",
+                FormValue::Public(CLIENT_ASSERTION_TYPE.to_owned()),
+            ),
+            ("client_assertion", FormValue::Secret(assertion)),
+        ],
+    }
+}
+
+#[derive(Serialize)]
+struct JwsHeader<'a> {
+    alg: &'static str,
+    typ: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kid: Option<&'a str>,
+}
+
+/// RFC 7523 §3 with CIS2's rules: `iss` = `sub` = client id, `aud` the token endpoint string,
+/// a fresh `jti`, `exp` five minutes after `iat`. No `nbf`: `iat` already says when it starts.
+#[derive(Serialize)]
+struct AssertionClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    jti: String,
+    iat: u64,
+    exp: u64,
+}
+
+fn sign_assertion(
+    header: &JwsHeader<'_>,
+    client_id: &str,
+    token_endpoint: &str,
+    now: SystemTime,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, ClientAuthError>,
+) -> Result<SecretString, ClientAuthError> {
+    if token_endpoint.is_empty() {
+        return Err(ClientAuthError::NoTokenEndpoint);
+    }
+    let iat = now
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| ClientAuthError::ClockBeforeEpoch)?
+        .as_secs();
+    let mut jti = [0u8; JTI_BYTES];
+    SystemRandom::new()
+        .fill(&mut jti)
+        .map_err(|_| ClientAuthError::Signing)?;
+    let claims = AssertionClaims {
+        iss: client_id,
+        sub: client_id,
+        aud: token_endpoint,
+        jti: URL_SAFE_NO_PAD.encode(jti),
+        iat,
+        exp: iat + ASSERTION_LIFETIME.as_secs(),
+    };
+    let header = serde_json::to_vec(header).map_err(|_| ClientAuthError::Signing)?;
+    let claims = serde_json::to_vec(&claims).map_err(|_| ClientAuthError::Signing)?;
+    // RFC 7515 §7.1: the signing input is the two base64url parts joined by a dot.
+    let mut jwt = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
+    let signature = sign(jwt.as_bytes())?;
+    jwt.push('.');
+    jwt.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    Ok(SecretString::new(jwt))
+}
+
+/// The label and DER bytes of the first private key block in `pem`. The DER is wiped on drop.
+fn pem_private_key(pem: &str) -> Result<(&str, Zeroizing<Vec<u8>>), ClientAuthError> {
+    let mut rest = pem;
+    let mut other_label = None;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after_begin = &rest[start + "-----BEGIN ".len()..];
+        let Some(label_end) = after_begin.find("-----") else {
+            return Err(ClientAuthError::MalformedKey(
+                "a PEM BEGIN line is not closed",
+            ));
+        };
+        let label = &after_begin[..label_end];
+        let body_and_rest = &after_begin[label_end + "-----".len()..];
+        let end_line = format!("-----END {label}-----");
+        let Some(body_end) = body_and_rest.find(&end_line) else {
+            return Err(ClientAuthError::MalformedKey("a PEM block has no END line"));
+        };
+        let body = &body_and_rest[..body_end];
+        rest = &body_and_rest[body_end + end_line.len()..];
+        if label == "ENCRYPTED PRIVATE KEY" {
+            return Err(ClientAuthError::EncryptedKey);
+        }
+        if !label.ends_with("PRIVATE KEY") {
+            other_label.get_or_insert(label);
+            continue;
+        }
+        // RFC 1421 headers, as in an OpenSSL-encrypted PKCS#1 key ("Proc-Type: 4,ENCRYPTED").
+        let mut headers = body.lines().filter(|line| line.contains(':'));
+        if headers
+            .clone()
+            .any(|line| line.starts_with("Proc-Type:") && line.contains("ENCRYPTED"))
+        {
+            return Err(ClientAuthError::EncryptedKey);
+        }
+        if headers.next().is_some() {
+            return Err(ClientAuthError::MalformedKey(
+                "the PEM block has headers careid does not read",
+            ));
+        }
+        let base64: Zeroizing<String> =
+            Zeroizing::new(body.chars().filter(|c| !c.is_whitespace()).collect());
+        let der = STANDARD
+            .decode(base64.as_bytes())
+            .map_err(|_| ClientAuthError::MalformedKey("the PEM block is not valid base64"))?;
+        return Ok((label, Zeroizing::new(der)));
+    }
+    match other_label {
+        Some(label) => Err(ClientAuthError::UnsupportedKey(format!(
+            "a {} block, not a private key",
+            describe_label(label)
+        ))),
+        None => Err(ClientAuthError::MalformedKey("no PEM block found")),
+    }
+}
+
+/// A PEM label for a message. Labels are short upper-case words; anything else in that place
+/// is not echoed, in case the text was something other than a key file.
+fn describe_label(label: &str) -> String {
+    let plain = label.len() <= 40
+        && label
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == ' ');
+    if plain {
+        format!("PEM {label:?}")
+    } else {
+        "PEM".to_owned()
+    }
+}
+
+fn is_wrong_algorithm(rejected: &KeyRejected) -> bool {
+    rejected.description_() == "WrongAlgorithm"
+}
+
+/// aws-lc-rs says why it refused a key in a fixed word ("InvalidEncoding", "TooSmall", ...),
+/// never with the key's bytes, so the word can go in the message.
+fn rejected_key(format: &str, rejected: &KeyRejected) -> ClientAuthError {
+    match rejected.description_() {
+        "InvalidEncoding" => ClientAuthError::MalformedKey("the key inside the PEM is not valid"),
+        "WrongAlgorithm" => ClientAuthError::UnsupportedKey(format!(
+            "a {format} key of a type or curve careid does not sign with"
+        )),
+        reason => ClientAuthError::UnsupportedKey(format!("a {format} key refused: {reason}")),
+    }
+}
+
+/// Why client authentication could not be prepared. Messages name the method and the problem,
+/// never a secret or key material.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientAuthError {
+    #[error("{method} needs {expected}, and none was given")]
+    MissingCredential {
+        method: &'static str,
+        expected: &'static str,
+    },
+    #[error("{method} needs {expected}, but {given} was given")]
+    CredentialMismatch {
+        method: &'static str,
+        expected: &'static str,
+        given: &'static str,
+    },
+    #[error("the private key is encrypted; store it unencrypted (the keychain protects it), for example with `openssl pkcs8 -topk8 -nocrypt`")]
+    EncryptedKey,
+    #[error("not a usable PEM private key: {0}")]
+    MalformedKey(&'static str),
+    #[error("unsupported private key ({0}); use an RSA key in PKCS#8 or PKCS#1 PEM")]
+    UnsupportedKey(String),
+    #[error("{algorithm} cannot be used with {key} key")]
+    AlgorithmMismatch {
+        algorithm: &'static str,
+        key: &'static str,
+    },
+    #[error("no token endpoint to address the client assertion to")]
+    NoTokenEndpoint,
+    #[error("the system clock is set before 1970")]
+    ClockBeforeEpoch,
+    #[error("signing the client assertion failed")]
+    Signing,
+}
+
+impl ClientAuthError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClientAuthError::MissingCredential { .. } => "client_credential_missing",
+            ClientAuthError::CredentialMismatch { .. } => "client_credential_mismatch",
+            ClientAuthError::EncryptedKey => "private_key_encrypted",
+            ClientAuthError::MalformedKey(_) => "private_key_malformed",
+            ClientAuthError::UnsupportedKey(_) => "private_key_unsupported",
+            ClientAuthError::AlgorithmMismatch { .. } => "signing_algorithm_mismatch",
+            ClientAuthError::NoTokenEndpoint => "token_endpoint_missing",
+            ClientAuthError::ClockBeforeEpoch => "clock_invalid",
+            ClientAuthError::Signing => "signing_failed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &str = "MIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA";
+
+    fn block(label: &str, body: &str) -> String {
+        format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n")
+    }
+
+    #[test]
+    fn the_assertion_lifetime_is_well_under_cis2s_limit() {
+        assert!(ASSERTION_LIFETIME <= Duration::from_secs(5 * 60));
+    }
+
+    #[test]
+    fn pem_skips_text_and_other_blocks_before_the_key() {
+        let pem = format!(
+            "# comment\n{}{}trailing",
+            block("CERTIFICATE", "AAAA"),
+            block("RSA PRIVATE KEY", BODY)
+        );
+        let (label, der) = pem_private_key(&pem).unwrap();
+        assert_eq!(label, "RSA PRIVATE KEY");
+        assert_eq!(der.as_slice(), STANDARD.decode(BODY).unwrap());
+    }
+
+    #[test]
+    fn pem_with_crlf_line_ends_reads() {
+        let pem = block("PRIVATE KEY", BODY).replace('\n', "\r\n");
+        assert_eq!(pem_private_key(&pem).unwrap().0, "PRIVATE KEY");
+    }
+
+    #[test]
+    fn pem_rejections_by_code() {
+        let encrypted_pkcs1 = block(
+            "RSA PRIVATE KEY",
+            &format!("Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\n{BODY}"),
+        );
+        let other_header = block("PRIVATE KEY", &format!("Comment: x\n\n{BODY}"));
+        let cases = [
+            (
+                block("ENCRYPTED PRIVATE KEY", BODY),
+                "private_key_encrypted",
+            ),
+            (encrypted_pkcs1, "private_key_encrypted"),
+            (other_header, "private_key_malformed"),
+            (block("CERTIFICATE", BODY), "private_key_unsupported"),
+            ("-----BEGIN PRIVATE KEY".to_owned(), "private_key_malformed"),
+            (
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n".to_owned(),
+                "private_key_malformed",
+            ),
+            (block("PRIVATE KEY", "AAA*"), "private_key_malformed"),
+        ];
+        for (pem, code) in cases {
+            let error = pem_private_key(&pem).map(|_| ()).unwrap_err();
+            assert_eq!(error.code(), code, "{pem}");
+        }
+    }
+
+    #[test]
+    fn unusual_labels_are_not_echoed() {
+        assert_eq!(describe_label("CERTIFICATE"), "PEM \"CERTIFICATE\"");
+        assert_eq!(describe_label("c2VjcmV0IGtleSBieXRlcw=="), "PEM");
+        assert_eq!(describe_label(&"A".repeat(41)), "PEM");
+        let error = PrivateKey::from_pem(&block("XYZ secret PRIVATE KEY", BODY)).unwrap_err();
+        assert_eq!(error.code(), "private_key_unsupported");
+        assert!(!error.to_string().contains("secret"), "{error}");
+    }
+
+    #[test]
+    fn a_header_never_carries_an_empty_kid() {
+        let header = JwsHeader {
+            alg: "HS256",
+            typ: "JWT",
+            kid: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&header).unwrap(),
+            r#"{"alg":"HS256","typ":"JWT"}"#
+        );
+    }
+
+    #[test]
+    fn a_clock_before_1970_is_an_error() {
+        let credential = ClientCredential::Secret(SecretString::new("s".to_owned()));
+        let error = authenticate(
+            ClientAuth::ClientSecretJwt,
+            "client",
+            &credential,
+            "https://op.example/token",
+            UNIX_EPOCH - Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "clock_invalid");
+    }
+
+    #[test]
+    fn an_assertion_needs_a_token_endpoint() {
+        let credential = ClientCredential::Secret(SecretString::new("s".to_owned()));
+        let error = authenticate(
+            ClientAuth::ClientSecretJwt,
+            "client",
+            &credential,
+            "",
+            SystemTime::now(),
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "token_endpoint_missing");
+    }
+}
