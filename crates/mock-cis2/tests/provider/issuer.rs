@@ -21,14 +21,8 @@ async fn explicit_default_port_in_the_issuer_survives_everywhere() {
     let base = format!("http://127.0.0.1:{}{CIS2_REALM_PATH}", mock.port());
     let http = no_redirects();
 
-    let discovery: Value = http
-        .get(format!("{base}/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value =
+        get_json(&http, format!("{base}/.well-known/openid-configuration")).await;
     assert_eq!(discovery["issuer"], issuer.as_str());
     assert_eq!(
         discovery["token_endpoint"],

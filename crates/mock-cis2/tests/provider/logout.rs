@@ -147,14 +147,11 @@ async fn verified_logout_token(mock: &RunningMock, token: &str) -> (Value, Value
     let parts: Vec<&str> = token.split('.').collect();
     assert_eq!(parts.len(), 3, "a compact JWS");
     let header = decode(parts[0]);
-    let jwks: Value = no_redirects()
-        .get(format!("{}/connect/jwk_uri", mock.issuer()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = get_json(
+        &no_redirects(),
+        format!("{}/connect/jwk_uri", mock.issuer()),
+    )
+    .await;
     let jwk = jwks["keys"]
         .as_array()
         .unwrap()
@@ -528,17 +525,11 @@ async fn an_unreachable_client_is_logged_as_failed() {
 #[tokio::test]
 async fn discovery_advertises_back_channel_logout_with_sid() {
     let mock = start_auto_login(NURSE).await;
-    let document: Value = no_redirects()
-        .get(format!(
-            "{}/.well-known/openid-configuration",
-            mock.issuer()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document: Value = get_json(
+        &no_redirects(),
+        format!("{}/.well-known/openid-configuration", mock.issuer()),
+    )
+    .await;
     assert_eq!(document["backchannel_logout_supported"], true);
     assert_eq!(document["backchannel_logout_session_supported"], true);
     assert_eq!(

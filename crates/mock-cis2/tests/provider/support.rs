@@ -166,3 +166,14 @@ pub async fn complete_login(
     }
     Ok(())
 }
+
+/// GETs `url` and reads the answer as JSON, failing the test if either step fails.
+pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
+    http.get(url)
+        .send()
+        .await
+        .expect("the mock answers")
+        .json()
+        .await
+        .expect("a JSON answer")
+}
