@@ -165,6 +165,12 @@ pub struct Profile {
     /// `None` until the user supplies the id CIS2 registered for them.
     pub client_id: Option<String>,
     pub client_auth: ClientAuth,
+    /// The client assertion's `alg` for `private_key_jwt` (RS256, RS512, ES256) or
+    /// `client_secret_jwt` (HS256, HS512); `None` for the key's or method's default.
+    pub assertion_algorithm: Option<String>,
+    /// The `kid` for `private_key_jwt` assertions when the registered JWKS does not use the
+    /// RFC 7638 thumbprint.
+    pub key_id: Option<String>,
     /// Ports tried in order on `127.0.0.1`; empty for an ephemeral port.
     pub redirect_ports: Vec<u16>,
     pub redirect_path: String,
@@ -218,6 +224,19 @@ impl Profile {
                     "CIS2 registers confidential clients only: choose a client authentication"
                         .into(),
                 );
+            }
+        }
+        if let Some(algorithm) = &self.assertion_algorithm {
+            let fits = match self.client_auth {
+                ClientAuth::PrivateKeyJwt => ["RS256", "RS512", "ES256"].contains(&algorithm.as_str()),
+                ClientAuth::ClientSecretJwt => ["HS256", "HS512"].contains(&algorithm.as_str()),
+                _ => false,
+            };
+            if !fits {
+                return invalid(format!(
+                    "assertion algorithm {algorithm:?} does not fit {}: private_key_jwt takes RS256, RS512 or ES256; client_secret_jwt takes HS256 or HS512",
+                    self.client_auth.as_str()
+                ));
             }
         }
         if !self.scopes.iter().any(|scope| scope == "openid") {
@@ -306,6 +325,8 @@ fn built_in_profiles() -> Vec<Profile> {
         issuer,
         client_id: None,
         client_auth: ClientAuth::PrivateKeyJwt,
+        assertion_algorithm: None,
+        key_id: None,
         redirect_ports: Vec::new(),
         redirect_path: "/callback".to_owned(),
         scopes: cis2_scopes(),
@@ -349,6 +370,10 @@ pub struct ProfileEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_auth: Option<ClientAuth>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub assertion_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_ports: Option<Vec<u16>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_path: Option<String>,
@@ -383,6 +408,8 @@ impl ProfileEntry {
         }
         set(&mut profile.client_id, &self.client_id);
         profile.client_auth = self.client_auth.unwrap_or(profile.client_auth);
+        set(&mut profile.assertion_algorithm, &self.assertion_algorithm);
+        set(&mut profile.key_id, &self.key_id);
         if let Some(ports) = &self.redirect_ports {
             profile.redirect_ports.clone_from(ports);
         }
@@ -503,6 +530,8 @@ impl Profiles {
                     issuer: IssuerSource::Url(issuer),
                     client_id: None,
                     client_auth: ClientAuth::ClientSecretBasic,
+                    assertion_algorithm: None,
+                    key_id: None,
                     redirect_ports: Vec::new(),
                     redirect_path: "/callback".to_owned(),
                     scopes: vec!["openid".to_owned()],

@@ -3,8 +3,11 @@
 //! Arguments are parsed once into clap types; each command returns `anyhow::Result`, and
 //! [`exit_code`] maps the core's typed errors to the documented exit codes.
 
+mod context;
 mod keychain_check;
 mod mock_serve;
+mod output;
+mod profile_cmd;
 
 use std::process::ExitCode;
 
@@ -29,12 +32,17 @@ Logging goes to stderr; set RUST_LOG (for example RUST_LOG=debug) for more.";
 #[derive(Debug, Parser)]
 #[command(name = "careid", version, about, after_help = EXIT_CODES)]
 struct Cli {
+    #[command(flatten)]
+    global: context::GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Profiles: the environments careid signs in to, and their client credentials.
+    #[command(subcommand)]
+    Profile(profile_cmd::ProfileCommand),
     /// The OS keychain, where careid keeps refresh tokens and client secrets.
     #[command(subcommand)]
     Keychain(KeychainCommand),
@@ -59,6 +67,9 @@ fn main() -> ExitCode {
 
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Profile(command) => {
+            context::Context::new(cli.global).and_then(|context| profile_cmd::run(&context, command))
+        }
         Command::Keychain(KeychainCommand::Check(args)) => keychain_check::run(&args),
         Command::Mock(command) => mock_serve::run(command),
     };
@@ -66,29 +77,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("careid: {error:#}");
-            ExitCode::from(exit_code(&error))
+            ExitCode::from(output::exit_code(&error))
         }
     }
-}
-
-/// The documented exit code for an error, chosen by its type, never by its text.
-fn exit_code(error: &anyhow::Error) -> u8 {
-    for cause in error.chain() {
-        if cause.is::<careid_core::KeychainError>() {
-            return 7;
-        }
-        // Arguments or files the user gave that the mock cannot use are usage errors.
-        if cause.is::<mock_cis2::DataError>() || cause.is::<mock_cis2::UnknownFault>() {
-            return 2;
-        }
-        if let Some(start) = cause.downcast_ref::<mock_cis2::StartError>() {
-            use mock_cis2::StartError::{AutoLogin, Data, InvalidIssuer};
-            return if matches!(start, AutoLogin(_) | Data(_) | InvalidIssuer { .. }) {
-                2
-            } else {
-                1
-            };
-        }
-    }
-    1
 }

@@ -1,0 +1,345 @@
+//! `careid profile ...`: list, show, add and remove environments, and keep a profile's client
+//! secret or private key in the keychain (never in the profiles file).
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _};
+use careid_core::profile::Credential;
+use careid_core::{
+    ClientAuth, IssuerSource, PrivateKey, Profile, ProfileEntry, RoleSelection, SecretString,
+    SessionPolicy,
+};
+use clap::Subcommand;
+use serde_json::json;
+
+use crate::context::Context;
+use crate::output::UsageError;
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// List every profile: the built-in ones first, then custom ones.
+    List,
+    /// Show everything a profile holds.
+    Show { name: String },
+    /// Add a custom profile, or complete a built-in one (int, dep and live need a client id).
+    Add(AddArgs),
+    /// Remove a custom profile (or a built-in one's settings), its stored secret and session.
+    Remove { name: String },
+    /// The profile's client secret or private key, kept in the OS keychain.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store the client secret or private key (PEM: PKCS#8 or PKCS#1 RSA, or EC P-256), read
+    /// from stdin or --from-file.
+    Set {
+        name: String,
+        /// Read the secret or PEM key from FILE instead of stdin.
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<PathBuf>,
+    },
+    /// Delete the stored client secret or private key.
+    Delete { name: String },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    name: String,
+    /// The issuer, exactly as the provider publishes it (CIS2's ends in `:443/...`).
+    #[arg(long)]
+    issuer: Option<String>,
+    #[arg(long)]
+    client_id: Option<String>,
+    /// none, client_secret_basic, client_secret_post, client_secret_jwt or private_key_jwt.
+    #[arg(long, value_name = "METHOD")]
+    client_auth: Option<ClientAuth>,
+    /// The client assertion's algorithm: RS256, RS512 or ES256 (private_key_jwt), HS256 or
+    /// HS512 (client_secret_jwt).
+    #[arg(long, value_name = "ALG")]
+    assertion_alg: Option<String>,
+    /// The key id registered for the private key, if not its RFC 7638 thumbprint.
+    #[arg(long, value_name = "KID")]
+    key_id: Option<String>,
+    /// A registered redirect port on 127.0.0.1, tried in the order given; none for an
+    /// ephemeral port.
+    #[arg(long = "redirect-port", value_name = "P")]
+    redirect_ports: Vec<u16>,
+    /// The redirect path (default /callback).
+    #[arg(long, value_name = "PATH")]
+    redirect_path: Option<String>,
+    /// A scope to request; repeat for several (must include openid).
+    #[arg(long = "scope", value_name = "S")]
+    scopes: Vec<String>,
+    /// acr_values to request, e.g. AAL3_ANY.
+    #[arg(long = "acr", value_name = "VALUES")]
+    acr_values: Option<String>,
+    /// prompt to send: login, none, consent or select_account.
+    #[arg(long, value_name = "P")]
+    prompt: Option<String>,
+    /// max_age in seconds.
+    #[arg(long, value_name = "S")]
+    max_age: Option<u32>,
+    /// Who asks for the role: the app (from UserInfo) or CIS2's own picker.
+    #[arg(long, value_name = "app|cis2")]
+    role_selection: Option<RoleSelection>,
+    /// Ask for UserInfo as a signed JWT.
+    #[arg(long)]
+    userinfo_signed: bool,
+    #[arg(long)]
+    description: Option<String>,
+    /// Minutes of inactivity that end a session (default 15).
+    #[arg(long, value_name = "MINUTES")]
+    inactivity_minutes: Option<u32>,
+    /// Hours after sign-in that end a session whatever happens (default 12).
+    #[arg(long, value_name = "HOURS")]
+    absolute_hours: Option<u32>,
+    /// Clock skew allowed when checking token times (default 120).
+    #[arg(long, value_name = "SECONDS")]
+    clock_skew_seconds: Option<u32>,
+}
+
+pub fn run(context: &Context, command: ProfileCommand) -> anyhow::Result<()> {
+    match command {
+        ProfileCommand::List => list(context),
+        ProfileCommand::Show { name } => show(context, &name),
+        ProfileCommand::Add(args) => add(context, args),
+        ProfileCommand::Remove { name } => remove(context, &name),
+        ProfileCommand::Secret(SecretCommand::Set { name, from_file }) => {
+            set_secret(context, &name, from_file)
+        }
+        ProfileCommand::Secret(SecretCommand::Delete { name }) => delete_secret(context, &name),
+    }
+}
+
+fn list(context: &Context) -> anyhow::Result<()> {
+    let profiles = context.profiles()?.list()?;
+    if context.args.json {
+        let list: Vec<_> = profiles
+            .iter()
+            .map(|profile| profile_json(context, profile))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    for profile in &profiles {
+        let secret_missing = profile
+            .credential_account()
+            .is_some_and(|account| matches!(context.keychain.load(&account), Ok(None)));
+        let ready = match profile.missing().first() {
+            Some(missing) => format!("needs {missing}"),
+            None if secret_missing => format!(
+                "needs its {}: careid profile secret set {}",
+                credential_words(profile),
+                profile.name
+            ),
+            None => "ready".to_owned(),
+        };
+        println!(
+            "{:<12} {:<22} {}  ({ready})",
+            profile.name,
+            profile.client_auth.as_str(),
+            issuer_text(profile)
+        );
+    }
+    Ok(())
+}
+
+fn show(context: &Context, name: &str) -> anyhow::Result<()> {
+    let profile = context.profiles()?.get(name)?;
+    let value = profile_json(context, &profile);
+    if context.args.json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    let serde_json::Value::Object(fields) = value else {
+        unreachable!("profile_json builds an object")
+    };
+    for (key, value) in fields {
+        let text = match value {
+            serde_json::Value::String(text) => text,
+            serde_json::Value::Null => "-".to_owned(),
+            other => other.to_string(),
+        };
+        println!("{key:<20} {text}");
+    }
+    Ok(())
+}
+
+fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
+    let mut profiles = context.profiles()?;
+    let session = (args.inactivity_minutes.is_some()
+        || args.absolute_hours.is_some()
+        || args.clock_skew_seconds.is_some())
+    .then(|| {
+        let default = SessionPolicy::default();
+        SessionPolicy {
+            inactivity_minutes: args.inactivity_minutes.unwrap_or(default.inactivity_minutes),
+            absolute_hours: args.absolute_hours.unwrap_or(default.absolute_hours),
+            clock_skew_seconds: args.clock_skew_seconds.unwrap_or(default.clock_skew_seconds),
+            ..default
+        }
+    });
+    let entry = ProfileEntry {
+        description: args.description,
+        issuer: args.issuer,
+        client_id: args.client_id,
+        client_auth: args.client_auth,
+        assertion_algorithm: args.assertion_alg,
+        key_id: args.key_id,
+        redirect_ports: (!args.redirect_ports.is_empty()).then_some(args.redirect_ports),
+        redirect_path: args.redirect_path,
+        scopes: (!args.scopes.is_empty()).then_some(args.scopes),
+        acr_values: args.acr_values,
+        prompt: args.prompt,
+        max_age: args.max_age,
+        role_selection: args.role_selection,
+        userinfo_signed: args.userinfo_signed.then_some(true),
+        session,
+    };
+    let profile = profiles.add(&args.name, entry)?;
+    profiles.save()?;
+    eprintln!("careid: profile {:?} saved", profile.name);
+    // A hint only: a keychain that cannot be read now is reported when the secret is set.
+    if let Some(account) = profile.credential_account() {
+        if matches!(context.keychain.load(&account), Ok(None)) {
+            eprintln!(
+                "careid: now store its {} with: careid profile secret set {}",
+                credential_words(&profile),
+                profile.name
+            );
+        }
+    }
+    Ok(())
+}
+
+fn remove(context: &Context, name: &str) -> anyhow::Result<()> {
+    let mut profiles = context.profiles()?;
+    let profile = profiles.get(name).ok();
+    profiles.remove(name)?;
+    profiles.save()?;
+    // Leave nothing behind: the session and the credential belonged to the profile.
+    context.session_store().clear(name)?;
+    if let Some(account) = profile.as_ref().and_then(Profile::credential_account) {
+        context.keychain.delete(&account)?;
+    }
+    eprintln!("careid: profile {name:?} removed");
+    Ok(())
+}
+
+fn set_secret(context: &Context, name: &str, from_file: Option<PathBuf>) -> anyhow::Result<()> {
+    let profile = context.profiles()?.get(name)?;
+    let Some(account) = profile.credential_account() else {
+        bail!(UsageError(match profile.issuer {
+            IssuerSource::BuiltInMock => format!(
+                "profile {name:?} uses the built-in mock's own test client, which needs no secret"
+            ),
+            IssuerSource::Url(_) => format!(
+                "profile {name:?} authenticates with {}, which needs no secret",
+                profile.client_auth.as_str()
+            ),
+        }));
+    };
+    let text = match &from_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+        None => read_stdin(&profile)?,
+    };
+    let value = SecretString::new(text.trim().to_owned());
+    if value.expose_secret().is_empty() {
+        bail!(UsageError("the secret is empty".into()));
+    }
+    if profile.client_auth.credential() == Some(Credential::PrivateKey) {
+        // Refuse what cannot sign before it replaces a working key.
+        PrivateKey::from_pem(value.expose_secret()).map_err(|error| {
+            UsageError(format!("this is not a private key careid can use: {error}"))
+        })?;
+    } else if value.expose_secret().contains("PRIVATE KEY-----") {
+        bail!(UsageError(format!(
+            "profile {name:?} uses {}, which takes a client secret, not a private key",
+            profile.client_auth.as_str()
+        )));
+    }
+    context.keychain.store(&account, &value)?;
+    eprintln!(
+        "careid: {} for profile {name:?} stored in the keychain",
+        credential_words(&profile)
+    );
+    Ok(())
+}
+
+fn delete_secret(context: &Context, name: &str) -> anyhow::Result<()> {
+    let profile = context.profiles()?.get(name)?;
+    if let Some(account) = profile.credential_account() {
+        context.keychain.delete(&account)?;
+    }
+    eprintln!("careid: no secret is stored for profile {name:?} now");
+    Ok(())
+}
+
+fn read_stdin(profile: &Profile) -> anyhow::Result<String> {
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!(
+            "careid: paste the {} for profile {:?}, then press Ctrl-D",
+            credential_words(profile),
+            profile.name
+        );
+    }
+    let mut text = String::new();
+    stdin
+        .read_to_string(&mut text)
+        .context("cannot read the secret from stdin")?;
+    Ok(text)
+}
+
+fn credential_words(profile: &Profile) -> &'static str {
+    match profile.client_auth.credential() {
+        Some(Credential::PrivateKey) => "private key",
+        _ => "client secret",
+    }
+}
+
+fn issuer_text(profile: &Profile) -> String {
+    match &profile.issuer {
+        IssuerSource::Url(issuer) => issuer.clone(),
+        IssuerSource::BuiltInMock => "(built-in mock, started when needed)".to_owned(),
+    }
+}
+
+/// A profile as data. Whether its secret is stored is looked up, never the secret itself; a
+/// keychain that cannot be read shows as null rather than failing the listing.
+fn profile_json(context: &Context, profile: &Profile) -> serde_json::Value {
+    let secret_stored = profile
+        .credential_account()
+        .map(|account| context.keychain.load(&account).ok().map(|v| v.is_some()));
+    json!({
+        "name": profile.name,
+        "description": profile.description,
+        "built_in": profile.built_in,
+        "issuer": issuer_text(profile),
+        "client_id": profile.client_id,
+        "client_auth": profile.client_auth.as_str(),
+        "assertion_algorithm": profile.assertion_algorithm,
+        "key_id": profile.key_id,
+        "credential": profile.credential_account().map(|_| credential_words(profile)),
+        "credential_stored": secret_stored.flatten(),
+        "redirect_ports": profile.redirect_ports,
+        "redirect_path": profile.redirect_path,
+        "scopes": profile.scopes,
+        "acr_values": profile.acr_values,
+        "prompt": profile.prompt,
+        "max_age": profile.max_age,
+        "role_selection": match profile.role_selection {
+            RoleSelection::App => "app",
+            RoleSelection::Cis2 => "cis2",
+        },
+        "userinfo_signed": profile.userinfo_signed,
+        "inactivity_minutes": profile.session.inactivity_minutes,
+        "absolute_hours": profile.session.absolute_hours,
+        "clock_skew_seconds": profile.session.clock_skew_seconds,
+        "missing": profile.missing(),
+    })
+}
