@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::KeychainError;
 
 pub use lock::RefreshLock;
-pub use policy::{check, Verdict};
+pub use policy::{check, inactivity_minutes, Verdict};
 pub use store::{refresh_token_account, Loaded, Restored, SessionStore};
 
 /// What careid remembers of a session apart from its tokens. Nothing here is secret: it is

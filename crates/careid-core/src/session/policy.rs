@@ -61,7 +61,7 @@ pub fn check(facts: &SessionFacts, policy: &SessionPolicy, now: SystemTime) -> V
 
 /// The inactivity limit for this session: the profile's AAL2 limit applies only to a session
 /// signed in at AAL2, so an AAL3 (smartcard) session keeps the stricter default.
-fn inactivity_minutes(facts: &SessionFacts, policy: &SessionPolicy) -> u32 {
+pub fn inactivity_minutes(facts: &SessionFacts, policy: &SessionPolicy) -> u32 {
     match (facts.assurance_level, policy.aal2_inactivity_minutes) {
         (Some(2), Some(minutes)) => minutes,
         _ => policy.inactivity_minutes,

@@ -194,6 +194,27 @@ impl SessionStore {
         Ok(state.facts)
     }
 
+    /// Rewrites the session's facts (a role choice, the time of a restore) and leaves the
+    /// refresh token as it is.
+    pub fn update_facts(&self, facts: &SessionFacts) -> Result<(), SessionError> {
+        let path = self.state_path(&facts.profile)?;
+        let mut state = read_state(&path, &facts.profile).map_err(|reason| {
+            SessionError::SignedOut {
+                profile: facts.profile.clone(),
+                reason,
+            }
+        })?;
+        if state.facts.sub != facts.sub {
+            return Err(SessionError::SignedOut {
+                profile: facts.profile.clone(),
+                // Another user signed in on this profile meanwhile.
+                reason: SignedOutReason::NoSession,
+            });
+        }
+        state.facts = facts.clone();
+        write_state(&self.state_dir, &path, &state)
+    }
+
     /// Deletes the profile's session: its refresh token, then its state file. Clearing a
     /// profile with no session is not an error.
     pub fn clear(&self, profile: &str) -> Result<(), SessionError> {

@@ -1,0 +1,187 @@
+//! What can go wrong signing in or using a session, and which of the documented outcomes it is.
+
+use crate::discovery::DiscoveryError;
+use crate::http::HttpError;
+use crate::id_token::IdTokenError;
+use crate::{ClaimsError, ClientAuthError, KeychainError, LoopbackError, SessionError};
+
+/// The kind of failure, which decides the CLI's exit code and the app's wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The profile or the request is wrong (exit 2).
+    Usage,
+    /// A response was rejected as unsafe or invalid (exit 3).
+    Rejected,
+    /// The provider answered with an OAuth error (exit 4).
+    Provider,
+    /// The provider could not be reached, or is unavailable (exit 5).
+    Unreachable,
+    /// The user cancelled, or the wait timed out (exit 6).
+    Cancelled,
+    /// The OS keychain is unavailable or failing (exit 7).
+    Keychain,
+    /// Not signed in, or the session ended (exit 8).
+    NotSignedIn,
+    /// Anything else (exit 1).
+    Other,
+}
+
+impl ErrorClass {
+    /// The `careid` exit code for this class.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorClass::Other => 1,
+            ErrorClass::Usage => 2,
+            ErrorClass::Rejected => 3,
+            ErrorClass::Provider => 4,
+            ErrorClass::Unreachable => 5,
+            ErrorClass::Cancelled => 6,
+            ErrorClass::Keychain => 7,
+            ErrorClass::NotSignedIn => 8,
+        }
+    }
+}
+
+/// A failed sign-in, refresh, UserInfo call or sign-out. Messages name the check or the answer
+/// in words and never contain a token, code, secret or response body.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignInError {
+    #[error("profile {profile:?} is not ready: it needs {missing}")]
+    ProfileNotReady { profile: String, missing: String },
+    #[error("no {what} is stored for profile {profile:?}: run `careid profile secret set {profile}`")]
+    CredentialMissing {
+        profile: String,
+        what: &'static str,
+    },
+    #[error("the stored credential of profile {profile:?} cannot be used: {source}")]
+    Credential {
+        profile: String,
+        #[source]
+        source: ClientAuthError,
+    },
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("discovery failed: {0}")]
+    Discovery(#[from] DiscoveryError),
+    #[error("the {endpoint} request failed: {source}")]
+    Http {
+        endpoint: &'static str,
+        #[source]
+        source: HttpError,
+    },
+    #[error(transparent)]
+    Loopback(#[from] LoopbackError),
+    #[error("the {endpoint} endpoint answered {error}{}", describe(.description))]
+    OAuth {
+        endpoint: &'static str,
+        status: u16,
+        error: String,
+        description: Option<String>,
+    },
+    #[error("the {endpoint} endpoint is unavailable (HTTP {status})")]
+    Unavailable { endpoint: &'static str, status: u16 },
+    #[error("the {endpoint} endpoint answered HTTP {status} without an OAuth error")]
+    UnexpectedStatus { endpoint: &'static str, status: u16 },
+    #[error("the {endpoint} response is not valid: {problem}")]
+    InvalidResponse {
+        endpoint: &'static str,
+        problem: String,
+    },
+    #[error("the ID token was rejected: {0}")]
+    IdToken(#[from] IdTokenError),
+    #[error("the UserInfo response was rejected: {0}")]
+    UserInfo(String),
+    #[error("the claims were rejected: {0}")]
+    Claims(#[from] ClaimsError),
+    #[error("not signed in to profile {profile:?} ({reason}); run `careid login`")]
+    NotSignedIn { profile: String, reason: String },
+    #[error("the session of profile {profile:?} has ended: {why}; sign in again")]
+    SessionEnded { profile: String, why: String },
+    #[error(
+        "the provider no longer accepts the stored session ({error}); it has been deleted: sign in again"
+    )]
+    RefreshRejected { error: String },
+    #[error("role {0:?} is not one of the signed-in user's roles")]
+    UnknownRole(String),
+    #[error("the built-in mock provider did not start: {0}")]
+    MockStart(String),
+}
+
+fn describe(description: &Option<String>) -> String {
+    description
+        .as_ref()
+        .map(|text| format!(": {text}"))
+        .unwrap_or_default()
+}
+
+impl SignInError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            SignInError::ProfileNotReady { .. }
+            | SignInError::CredentialMissing { .. }
+            | SignInError::Credential { .. }
+            | SignInError::UnknownRole(_) => ErrorClass::Usage,
+            SignInError::Keychain(_) => ErrorClass::Keychain,
+            SignInError::Session(error) => match error {
+                SessionError::Keychain(_) => ErrorClass::Keychain,
+                SessionError::SignedOut { .. } => ErrorClass::NotSignedIn,
+                _ => ErrorClass::Other,
+            },
+            SignInError::Discovery(error) if error.is_transient() => ErrorClass::Unreachable,
+            SignInError::Discovery(_) => ErrorClass::Rejected,
+            SignInError::Http { source, .. } if source.is_transient() => ErrorClass::Unreachable,
+            SignInError::Http { .. } => ErrorClass::Rejected,
+            SignInError::Loopback(error) => match error {
+                LoopbackError::TimedOut(_) | LoopbackError::Cancelled => ErrorClass::Cancelled,
+                LoopbackError::Provider { .. } => ErrorClass::Provider,
+                LoopbackError::PortsTaken { .. } | LoopbackError::Bind(_) => ErrorClass::Other,
+                _ => ErrorClass::Rejected,
+            },
+            SignInError::OAuth { .. } => ErrorClass::Provider,
+            SignInError::Unavailable { .. } => ErrorClass::Unreachable,
+            SignInError::UnexpectedStatus { .. }
+            | SignInError::InvalidResponse { .. }
+            | SignInError::IdToken(_)
+            | SignInError::UserInfo(_)
+            | SignInError::Claims(_) => ErrorClass::Rejected,
+            SignInError::NotSignedIn { .. }
+            | SignInError::SessionEnded { .. }
+            | SignInError::RefreshRejected { .. } => ErrorClass::NotSignedIn,
+            SignInError::MockStart(_) => ErrorClass::Other,
+        }
+    }
+
+    /// A stable code for callers to branch on and for the UI to choose its sentence.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignInError::ProfileNotReady { .. } => "profile_not_ready",
+            SignInError::CredentialMissing { .. } => "credential_missing",
+            SignInError::Credential { source, .. } => source.code(),
+            SignInError::Keychain(error) => error.code(),
+            SignInError::Session(error) => error.code(),
+            SignInError::Discovery(error) => error.code(),
+            SignInError::Http { source, .. } => source.code(),
+            SignInError::Loopback(error) => error.code(),
+            SignInError::OAuth { .. } => "oauth_error",
+            SignInError::Unavailable { .. } => "provider_unavailable",
+            SignInError::UnexpectedStatus { .. } => "unexpected_status",
+            SignInError::InvalidResponse { .. } => "invalid_response",
+            SignInError::IdToken(error) => error.code(),
+            SignInError::UserInfo(_) => "userinfo_rejected",
+            SignInError::Claims(error) => error.code(),
+            SignInError::NotSignedIn { .. } => "not_signed_in",
+            SignInError::SessionEnded { .. } => "session_ended",
+            SignInError::RefreshRejected { .. } => "refresh_rejected",
+            SignInError::UnknownRole(_) => "unknown_role",
+            SignInError::MockStart(_) => "mock_start_failed",
+        }
+    }
+
+    /// Whether trying again later may work: the stored refresh token is kept for these.
+    pub fn is_transient(&self) -> bool {
+        self.class() == ErrorClass::Unreachable
+    }
+}

@@ -1,0 +1,522 @@
+//! PRODUCT steps 2 to 8: the authorization request, the callback, the code exchange, the ID
+//! token, UserInfo and the role.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::digest;
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use tokio::task::JoinHandle;
+
+use crate::discovery::{DiscoveryError, ProviderMetadata};
+use crate::id_token::IdTokenClaims;
+use crate::session::{unix_seconds, SessionFacts};
+use crate::signin::{Client, Session, SignInError, Timing, Tokens};
+use crate::{
+    assurance_level, choose_role, CallbackChecks, LoopbackListener, RoleChoice, RoleSelection,
+    SecretString,
+};
+
+/// Per-sign-in choices that override the profile (the testers' view), and role changes.
+#[derive(Debug, Clone, Default)]
+pub struct LoginOptions {
+    pub acr_values: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<u32>,
+    pub scopes: Option<Vec<String>>,
+    pub login_hint: Option<String>,
+    /// Re-authenticate to change role: CIS2's picker with `changedrole` and `prompt=login`
+    /// (for profiles whose role selection is `cis2`).
+    pub change_role: bool,
+}
+
+/// A sign-in waiting for the browser. Dropping it closes the listener.
+#[derive(Debug)]
+pub struct PendingLogin {
+    authorization_url: String,
+    redirect_uri: String,
+    listener: LoopbackListener,
+    state: SecretString,
+    nonce: SecretString,
+    code_verifier: SecretString,
+    acr_values: Option<String>,
+    max_age: Option<u32>,
+    metadata: Arc<ProviderMetadata>,
+    jwks: JoinHandle<Result<Arc<serde_json::Value>, DiscoveryError>>,
+    timings: Vec<Timing>,
+}
+
+impl PendingLogin {
+    /// The URL to open in the system browser. It carries the `state`, `nonce` and PKCE
+    /// challenge, none of which is a secret once sent, but it is still not logged.
+    pub fn authorization_url(&self) -> &str {
+        &self.authorization_url
+    }
+
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// Waits for the callback (at most `timeout`, or until `cancel` resolves), then completes
+    /// the sign-in and stores the session.
+    pub async fn finish(
+        self,
+        client: &Client,
+        timeout: Duration,
+        cancel: impl Future<Output = ()>,
+    ) -> Result<Session, SignInError> {
+        client.finish_login(self, timeout, cancel).await
+    }
+}
+
+fn random_token(bytes: usize) -> SecretString {
+    let mut buffer = vec![0u8; bytes];
+    SystemRandom::new()
+        .fill(&mut buffer)
+        .expect("the system random source works");
+    SecretString::new(URL_SAFE_NO_PAD.encode(buffer))
+}
+
+fn elapsed(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Client {
+    /// Steps 2 and 3: discovery, the listener and the authorization URL. The JWKS is fetched in
+    /// the background from here on.
+    pub async fn begin_login(&self, options: LoginOptions) -> Result<PendingLogin, SignInError> {
+        let mut timings = Vec::new();
+        let started = Instant::now();
+        let metadata = self.metadata().await?;
+        timings.push(Timing {
+            step: "discovery",
+            millis: elapsed(started),
+        });
+        if !metadata.response_types_supported.is_empty()
+            && !metadata
+                .response_types_supported
+                .iter()
+                .any(|kind| kind == "code")
+        {
+            return Err(SignInError::InvalidResponse {
+                endpoint: "discovery",
+                problem: "the provider does not offer the authorization code flow".into(),
+            });
+        }
+        let listener =
+            LoopbackListener::bind(&self.profile.redirect_ports, &self.profile.redirect_path)
+                .await?;
+        let redirect_uri = listener.redirect_uri().to_owned();
+
+        let jwks = {
+            let (providers, http, metadata, now) = (
+                Arc::clone(&self.providers),
+                self.http.clone(),
+                Arc::clone(&metadata),
+                self.clock.now(),
+            );
+            tokio::spawn(async move { providers.jwks(&http, &metadata, now).await })
+        };
+
+        let state = random_token(32);
+        let nonce = random_token(32);
+        let code_verifier = random_token(32);
+        let challenge = URL_SAFE_NO_PAD.encode(digest::digest(
+            &digest::SHA256,
+            code_verifier.expose_secret().as_bytes(),
+        ));
+        let mut scopes = options
+            .scopes
+            .clone()
+            .unwrap_or_else(|| self.profile.scopes.clone());
+        let mut prompt = options.prompt.clone().or_else(|| self.profile.prompt.clone());
+        if self.profile.role_selection == RoleSelection::Cis2 {
+            // REFERENCE §4: CIS2's own role picker; `changedrole` replaces `selectedrole` when
+            // the user asks to change role, always with a fresh login.
+            scopes.retain(|scope| scope != "selectedrole" && scope != "changedrole");
+            if options.change_role {
+                scopes.push("changedrole".into());
+                prompt = Some("login".into());
+            } else {
+                scopes.push("selectedrole".into());
+            }
+        }
+        let acr_values = options
+            .acr_values
+            .clone()
+            .or_else(|| self.profile.acr_values.clone());
+        let max_age = options.max_age.or(self.profile.max_age);
+        let scope = scopes.join(" ");
+        let max_age_text = max_age.map(|seconds| seconds.to_string());
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &self.client_id)
+            .append_pair("redirect_uri", &redirect_uri)
+            .append_pair("scope", &scope)
+            .append_pair("state", state.expose_secret())
+            .append_pair("nonce", nonce.expose_secret())
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        // CIS2 takes `query` only (REFERENCE §2); it is the default for `code`, so it is not
+        // sent, and `form_post` never is.
+        for (name, value) in [
+            ("acr_values", acr_values.as_deref()),
+            ("prompt", prompt.as_deref()),
+            ("max_age", max_age_text.as_deref()),
+            ("login_hint", options.login_hint.as_deref()),
+        ] {
+            if let Some(value) = value {
+                query.append_pair(name, value);
+            }
+        }
+        let endpoint = &metadata.authorization_endpoint;
+        let separator = if endpoint.contains('?') { '&' } else { '?' };
+        let authorization_url = format!("{endpoint}{separator}{}", query.finish());
+        Ok(PendingLogin {
+            authorization_url,
+            redirect_uri,
+            listener,
+            state,
+            nonce,
+            code_verifier,
+            acr_values,
+            max_age,
+            metadata,
+            jwks,
+            timings,
+        })
+    }
+
+    async fn finish_login(
+        &self,
+        pending: PendingLogin,
+        timeout: Duration,
+        cancel: impl Future<Output = ()>,
+    ) -> Result<Session, SignInError> {
+        let PendingLogin {
+            redirect_uri,
+            listener,
+            state,
+            nonce,
+            code_verifier,
+            acr_values,
+            max_age,
+            metadata,
+            jwks,
+            mut timings,
+            ..
+        } = pending;
+        let started = Instant::now();
+        let checks = CallbackChecks {
+            state,
+            issuer: metadata.issuer.clone(),
+            iss_required: metadata.authorization_response_iss_parameter_supported,
+        };
+        let waited = listener.wait(checks, timeout, cancel).await;
+        // The prefetch is not needed after a failed callback; do not leave it running.
+        let response = match waited {
+            Ok(response) => response,
+            Err(error) => {
+                jwks.abort();
+                return Err(error.into());
+            }
+        };
+        timings.push(Timing {
+            step: "browser",
+            millis: elapsed(started),
+        });
+
+        let started = Instant::now();
+        let tokens = self
+            .token_request(
+                &metadata,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", response.code.expose_secret()),
+                    ("redirect_uri", &redirect_uri),
+                    ("code_verifier", code_verifier.expose_secret()),
+                ],
+            )
+            .await?;
+        timings.push(Timing {
+            step: "token",
+            millis: elapsed(started),
+        });
+
+        let started = Instant::now();
+        let jwks = match jwks.await {
+            Ok(Ok(jwks)) => jwks,
+            // The prefetch failed (or panicked): one more try now, so a passing network hiccup
+            // during the browser step does not fail the sign-in.
+            _ => {
+                self.providers
+                    .jwks(&self.http, &metadata, self.clock.now())
+                    .await?
+            }
+        };
+        let id_token = tokens
+            .id_token
+            .as_ref()
+            .ok_or_else(|| SignInError::InvalidResponse {
+                endpoint: "token",
+                problem: "no ID token: the openid scope was not honoured".into(),
+            })?;
+        let claims = self
+            .validate_id_token(
+                &metadata,
+                jwks,
+                id_token,
+                Some(nonce.expose_secret()),
+                max_age,
+                acr_values.as_deref(),
+            )
+            .await?;
+        timings.push(Timing {
+            step: "id_token",
+            millis: elapsed(started),
+        });
+
+        let started = Instant::now();
+        let userinfo = self
+            .userinfo(&metadata, &tokens.access_token, &claims.sub)
+            .await?;
+        timings.push(Timing {
+            step: "userinfo",
+            millis: elapsed(started),
+        });
+
+        let identity = crate::Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;
+        let remembered = self
+            .remembered_roles()
+            .get(&self.profile.name, &claims.sub);
+        let role = choose_role(
+            &identity,
+            claims.selected_roleid.as_deref(),
+            remembered.as_deref(),
+        )?;
+        let now = unix_seconds(self.clock.now());
+        let facts = SessionFacts {
+            profile: self.profile.name.clone(),
+            sub: claims.sub.clone(),
+            auth_time: claims.auth_time.unwrap_or(claims.iat).min(now),
+            last_activity: now,
+            selected_role_id: role.role().map(|role| role.person_roleid.clone()),
+            sid: claims.sid.clone(),
+            assurance_level: claims
+                .claims
+                .get("authentication_assurance_level")
+                .and_then(assurance_level),
+            stored_at: now,
+        };
+        // Only now, with every answer checked, is anything stored.
+        self.store.save(&facts, tokens.refresh_token.as_ref())?;
+        if let RoleChoice::Automatic(role) | RoleChoice::Selected(role) = &role {
+            self.remembered_roles()
+                .set(&self.profile.name, &claims.sub, &role.person_roleid);
+        }
+        Ok(Session {
+            profile: self.profile.name.clone(),
+            issuer: metadata.issuer.clone(),
+            tokens: Tokens {
+                access_token: tokens.access_token,
+                id_token: tokens.id_token,
+                expires_at: tokens
+                    .expires_in
+                    .map(|seconds| self.clock.now() + Duration::from_secs(seconds)),
+                scope: tokens.scope,
+            },
+            id_token: Some(claims),
+            userinfo: Some(userinfo),
+            identity: Some(identity),
+            role: Some(role),
+            facts,
+            refreshable: tokens.refresh_token.is_some(),
+            timings,
+        })
+    }
+
+    /// Validates an ID token against the JWKS, fetching the JWKS again once if the token names
+    /// a key it does not hold (the provider rotated its keys).
+    pub(crate) async fn validate_id_token(
+        &self,
+        metadata: &ProviderMetadata,
+        jwks: Arc<serde_json::Value>,
+        id_token: &SecretString,
+        nonce: Option<&str>,
+        max_age: Option<u32>,
+        acr_values: Option<&str>,
+    ) -> Result<IdTokenClaims, SignInError> {
+        use crate::id_token::{validate_id_token, IdTokenCheck};
+        use crate::jose::{allowed_algorithms, JsonWebKeySet};
+
+        let allowed = allowed_algorithms(
+            &metadata.id_token_signing_alg_values_supported,
+            self.hmac_secret().is_some(),
+        );
+        let check = IdTokenCheck {
+            issuer: &metadata.issuer,
+            client_id: &self.client_id,
+            nonce,
+            max_age,
+            acr_values,
+            skew: Duration::from_secs(u64::from(self.profile.session.clock_skew_seconds)),
+            now: self.clock.now(),
+        };
+        let keys = JsonWebKeySet::from_value(&jwks).map_err(|error| {
+            SignInError::InvalidResponse {
+                endpoint: "jwks",
+                problem: error.to_string(),
+            }
+        })?;
+        match validate_id_token(
+            id_token.expose_secret(),
+            &keys,
+            &allowed,
+            self.hmac_secret(),
+            &check,
+        ) {
+            Err(error) if error.is_unknown_kid() => {
+                let jwks = self
+                    .providers
+                    .refetch_jwks(&self.http, metadata, self.clock.now())
+                    .await?;
+                let keys = JsonWebKeySet::from_value(&jwks).map_err(|error| {
+                    SignInError::InvalidResponse {
+                        endpoint: "jwks",
+                        problem: error.to_string(),
+                    }
+                })?;
+                Ok(validate_id_token(
+                    id_token.expose_secret(),
+                    &keys,
+                    &allowed,
+                    self.hmac_secret(),
+                    &check,
+                )?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Step 7: UserInfo, as JSON or a signed JWT, whose `sub` must be the ID token's.
+    pub(crate) async fn userinfo(
+        &self,
+        metadata: &ProviderMetadata,
+        access_token: &SecretString,
+        sub: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, SignInError> {
+        let endpoint = metadata
+            .userinfo_endpoint
+            .as_deref()
+            .ok_or_else(|| SignInError::InvalidResponse {
+                endpoint: "discovery",
+                problem: "the provider publishes no userinfo_endpoint".into(),
+            })?;
+        let accept = if self.profile.userinfo_signed {
+            "application/jwt"
+        } else {
+            "application/json"
+        };
+        let authorization = SecretString::new(format!("Bearer {}", access_token.expose_secret()));
+        let response = self
+            .http
+            .get_authorized(endpoint, &authorization, accept)
+            .await
+            .map_err(|source| SignInError::Http {
+                endpoint: "userinfo",
+                source,
+            })?;
+        if response.status != 200 {
+            return Err(super::token::answer_error("userinfo", &response));
+        }
+        let signed = response
+            .content_type
+            .as_deref()
+            .is_some_and(|kind| kind.starts_with("application/jwt"));
+        let claims = if signed {
+            let jwks = self
+                .providers
+                .jwks(&self.http, metadata, self.clock.now())
+                .await?;
+            self.verify_signed_userinfo(metadata, &jwks, response.text().trim())
+                .await?
+        } else if self.profile.userinfo_signed {
+            return Err(SignInError::UserInfo(
+                "the profile expects a signed UserInfo response, and this one is plain JSON"
+                    .into(),
+            ));
+        } else {
+            response
+                .json::<serde_json::Map<String, serde_json::Value>>()
+                .map_err(|_| SignInError::InvalidResponse {
+                    endpoint: "userinfo",
+                    problem: "the body is not a JSON object".into(),
+                })?
+        };
+        match claims.get("sub").and_then(|value| value.as_str()) {
+            Some(found) if found == sub => Ok(claims),
+            Some(_) => Err(SignInError::UserInfo(
+                "its sub is not the ID token's (OIDC Core §5.3.2)".into(),
+            )),
+            None => Err(SignInError::UserInfo("it has no sub".into())),
+        }
+    }
+
+    async fn verify_signed_userinfo(
+        &self,
+        metadata: &ProviderMetadata,
+        jwks: &serde_json::Value,
+        token: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, SignInError> {
+        use crate::id_token::verify_signed_userinfo;
+        use crate::jose::{allowed_algorithms, JsonWebKeySet};
+
+        let advertised = if metadata.userinfo_signing_alg_values_supported.is_empty() {
+            &metadata.id_token_signing_alg_values_supported
+        } else {
+            &metadata.userinfo_signing_alg_values_supported
+        };
+        let allowed = allowed_algorithms(advertised, self.hmac_secret().is_some());
+        let keys = JsonWebKeySet::from_value(jwks).map_err(|error| {
+            SignInError::InvalidResponse {
+                endpoint: "jwks",
+                problem: error.to_string(),
+            }
+        })?;
+        match verify_signed_userinfo(
+            token,
+            &keys,
+            &allowed,
+            self.hmac_secret(),
+            &metadata.issuer,
+            &self.client_id,
+        ) {
+            Err(error) if error.is_unknown_kid() => {
+                let jwks = self
+                    .providers
+                    .refetch_jwks(&self.http, metadata, self.clock.now())
+                    .await?;
+                let keys = JsonWebKeySet::from_value(&jwks).map_err(|error| {
+                    SignInError::InvalidResponse {
+                        endpoint: "jwks",
+                        problem: error.to_string(),
+                    }
+                })?;
+                verify_signed_userinfo(
+                    token,
+                    &keys,
+                    &allowed,
+                    self.hmac_secret(),
+                    &metadata.issuer,
+                    &self.client_id,
+                )
+                .map_err(|error| SignInError::UserInfo(error.to_string()))
+            }
+            other => other.map_err(|error| SignInError::UserInfo(error.to_string())),
+        }
+    }
+}

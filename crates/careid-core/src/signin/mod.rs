@@ -1,0 +1,245 @@
+//! Signing in and keeping a session (PRODUCT "Sign-in, step by step" and "Session"): the
+//! [`Client`] of one profile runs the authorization code flow with PKCE through a loopback
+//! listener, validates every answer, and stores the session with [`crate::SessionStore`].
+//!
+//! The caller opens the browser and shows progress: [`Client::begin_login`] returns the URL,
+//! [`PendingLogin::finish`] waits for the callback and completes the sign-in. Discovery is
+//! fetched before the URL is built (it names the authorization endpoint) and the JWKS while the
+//! browser step runs, so that after the callback only the token and UserInfo requests remain.
+
+mod error;
+mod login;
+mod roles;
+mod session;
+mod token;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::discovery::{ProviderCache, ProviderMetadata};
+use crate::http::HttpClient;
+use crate::id_token::IdTokenClaims;
+use crate::profile::Credential;
+use crate::session::SessionFacts;
+use crate::{
+    ClientCredential, HmacAlgorithm, Identity, Keychain, PrivateKey, Profile, RoleChoice,
+    SecretString, SessionStore, SigningAlgorithm,
+};
+
+pub use error::{ErrorClass, SignInError};
+pub use login::{LoginOptions, PendingLogin};
+pub use roles::RememberedRoles;
+pub use session::{LogoutOutcome, SessionStatus};
+
+/// Where time comes from, so tests can move it.
+pub trait Clock: Send + Sync + fmt::Debug {
+    fn now(&self) -> SystemTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// How patient the client is.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// How long to wait for another process's refresh before giving up.
+    pub lock_timeout: Duration,
+    /// Attempts at a refresh that fails for want of the provider (network, 5xx).
+    pub refresh_attempts: u32,
+    /// The first wait between refresh attempts; it doubles each time.
+    pub retry_delay: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            lock_timeout: Duration::from_secs(30),
+            refresh_attempts: 3,
+            retry_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Everything careid needs to sign in to one profile's provider and keep its session.
+#[derive(Debug)]
+pub struct Client {
+    profile: Profile,
+    issuer: String,
+    client_id: String,
+    credential: ClientCredential,
+    hmac_algorithm: HmacAlgorithm,
+    http: HttpClient,
+    providers: Arc<ProviderCache>,
+    store: SessionStore,
+    clock: Arc<dyn Clock>,
+    options: ClientOptions,
+}
+
+impl Client {
+    /// A client for `profile` at `issuer` (the profile's own, or the address the built-in mock
+    /// started on), authenticating with `credential` (see [`load_credential`]).
+    pub fn new(
+        profile: Profile,
+        issuer: impl Into<String>,
+        credential: ClientCredential,
+        http: HttpClient,
+        providers: Arc<ProviderCache>,
+        store: SessionStore,
+    ) -> Result<Self, SignInError> {
+        let client_id = profile
+            .client_id
+            .clone()
+            .ok_or_else(|| SignInError::ProfileNotReady {
+                profile: profile.name.clone(),
+                missing: profile.missing().join(", "),
+            })?;
+        let hmac_algorithm = match profile.assertion_algorithm.as_deref() {
+            Some("HS512") => HmacAlgorithm::Hs512,
+            _ => HmacAlgorithm::Hs256,
+        };
+        Ok(Self {
+            profile,
+            issuer: issuer.into(),
+            client_id,
+            credential,
+            hmac_algorithm,
+            http,
+            providers,
+            store,
+            clock: Arc::new(SystemClock),
+            options: ClientOptions::default(),
+        })
+    }
+
+    /// Uses `clock` instead of the system clock (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn with_options(mut self, options: ClientOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn store(&self) -> &SessionStore {
+        &self.store
+    }
+
+    /// The provider's discovery document (cached for at most the cache's age).
+    pub async fn metadata(&self) -> Result<Arc<ProviderMetadata>, SignInError> {
+        Ok(self
+            .providers
+            .metadata(&self.http, &self.issuer, self.clock.now())
+            .await?)
+    }
+
+    fn hmac_secret(&self) -> Option<&SecretString> {
+        match &self.credential {
+            ClientCredential::Secret(secret) => Some(secret),
+            _ => None,
+        }
+    }
+
+    fn remembered_roles(&self) -> RememberedRoles {
+        RememberedRoles::new(self.store.state_dir())
+    }
+}
+
+/// Reads the profile's client secret or private key from the keychain: a missing one is a
+/// usage error that says how to store it.
+pub fn load_credential(
+    profile: &Profile,
+    keychain: &Keychain,
+) -> Result<ClientCredential, SignInError> {
+    let Some(account) = profile.credential_account() else {
+        return Ok(ClientCredential::None);
+    };
+    let what = match profile.client_auth.credential() {
+        Some(Credential::PrivateKey) => "private key",
+        _ => "client secret",
+    };
+    let stored = keychain
+        .load(&account)?
+        .ok_or_else(|| SignInError::CredentialMissing {
+            profile: profile.name.clone(),
+            what,
+        })?;
+    let credential_error = |source| SignInError::Credential {
+        profile: profile.name.clone(),
+        source,
+    };
+    match profile.client_auth.credential() {
+        Some(Credential::PrivateKey) => {
+            let mut key = PrivateKey::from_pem(stored.expose_secret()).map_err(credential_error)?;
+            if let Some(kid) = &profile.key_id {
+                key = key.with_kid(kid.clone());
+            }
+            let algorithm = match profile.assertion_algorithm.as_deref() {
+                Some("RS512") => Some(SigningAlgorithm::Rs512),
+                Some("RS256") => Some(SigningAlgorithm::Rs256),
+                Some("ES256") => Some(SigningAlgorithm::Es256),
+                _ => None,
+            };
+            if let Some(algorithm) = algorithm {
+                key = key.with_algorithm(algorithm).map_err(credential_error)?;
+            }
+            Ok(ClientCredential::PrivateKey(key))
+        }
+        _ => Ok(ClientCredential::Secret(stored)),
+    }
+}
+
+/// How long one step of a sign-in took, for the testers' view.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    pub step: &'static str,
+    pub millis: u64,
+}
+
+/// The tokens of a session, in memory only.
+#[derive(Debug)]
+pub struct Tokens {
+    pub access_token: SecretString,
+    pub id_token: Option<SecretString>,
+    /// When the access token expires, if the provider said.
+    pub expires_at: Option<SystemTime>,
+    pub scope: Option<String>,
+}
+
+/// A signed-in session: what the user sees and what a caller may use.
+#[derive(Debug)]
+pub struct Session {
+    pub profile: String,
+    pub issuer: String,
+    pub tokens: Tokens,
+    /// The validated ID token's claims (absent when a refresh returned no ID token).
+    pub id_token: Option<IdTokenClaims>,
+    /// UserInfo's claims, when UserInfo was asked for.
+    pub userinfo: Option<serde_json::Map<String, serde_json::Value>>,
+    pub identity: Option<Identity>,
+    /// The role decision; `None` when UserInfo was not asked for.
+    pub role: Option<RoleChoice>,
+    pub facts: SessionFacts,
+    /// Whether a refresh token is kept in the keychain.
+    pub refreshable: bool,
+    pub timings: Vec<Timing>,
+}

@@ -1,0 +1,348 @@
+//! A stored session after sign-in: its status, restore by refresh, role changes, the policy
+//! that ends it, and sign-out.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::discovery::ProviderMetadata;
+use crate::session::{check, unix_seconds, SessionFacts, Verdict};
+use crate::signin::{Client, ErrorClass, Session, SignInError, Timing, Tokens};
+use crate::{choose_role, Identity, Loaded, RefreshLock, Restored, SecretString};
+
+/// What `careid status` reports: the stored session, without asking the provider anything.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionStatus {
+    pub facts: SessionFacts,
+    /// When the absolute limit ends the session (seconds since the epoch).
+    pub ends_at: u64,
+    /// When inactivity ends it, unless there is activity first.
+    pub idle_ends_at: u64,
+    /// Whether a refresh token is kept in the keychain.
+    pub refreshable: bool,
+}
+
+/// How a sign-out went.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogoutOutcome {
+    /// The user id of the session that was ended, if there was one.
+    pub signed_out: Option<String>,
+    /// `revoked`, `not_advertised`, `no_refresh_token`, `no_session` or `failed`.
+    pub revocation: &'static str,
+    /// Why revocation failed, in words (the local session is deleted regardless).
+    pub revocation_error: Option<String>,
+    /// The provider's end-session URL, to end its browser session (OIDC RP-Initiated Logout).
+    pub end_session_url: Option<String>,
+}
+
+fn elapsed(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Client {
+    /// The stored session and its limits. A session past a limit is ended here (revoked and
+    /// deleted) and reported as [`SignInError::SessionEnded`].
+    pub async fn status(&self) -> Result<SessionStatus, SignInError> {
+        let loaded = self.load_active().await?;
+        let Verdict::Active {
+            ends_at,
+            idle_ends_at,
+        } = check(&loaded.facts, &self.profile.session, self.clock.now())
+        else {
+            unreachable!("load_active ends sessions past their limits")
+        };
+        Ok(SessionStatus {
+            refreshable: loaded.refresh_token.is_some(),
+            facts: loaded.facts,
+            ends_at,
+            idle_ends_at,
+        })
+    }
+
+    /// Restores the session with exactly one refresh and, when `with_userinfo`, one UserInfo
+    /// request (discovery and the JWKS come from the cache when it is fresh). `activity`
+    /// records the call as the user's activity, which moves the inactivity limit on.
+    pub async fn restore(
+        &self,
+        with_userinfo: bool,
+        activity: bool,
+    ) -> Result<Session, SignInError> {
+        self.load_active().await?;
+        let mut timings = Vec::new();
+        let started = Instant::now();
+        let metadata = self.metadata().await?;
+        let lock = self.lock().await?;
+        // Another process may have rotated the token, or signed out, while this one waited.
+        let loaded = self.load_active().await?;
+        let Some(refresh_token) = loaded.refresh_token.clone() else {
+            return Err(SignInError::NotSignedIn {
+                profile: self.profile.name.clone(),
+                reason: "the provider issued no refresh token, so the session ended with its \
+                         tokens"
+                    .into(),
+            });
+        };
+        let tokens = match self.refresh_grant(&metadata, &refresh_token).await {
+            Ok(tokens) => tokens,
+            Err(SignInError::OAuth { error, .. }) if error == "invalid_grant" => {
+                self.store.clear(&self.profile.name)?;
+                return Err(SignInError::RefreshRejected { error });
+            }
+            // Anything else keeps the stored token: the provider may be back later.
+            Err(error) => return Err(error),
+        };
+        // The provider has spent the old token: store the new one before anything can fail.
+        if let Some(rotated) = &tokens.refresh_token {
+            self.store
+                .replace_refresh_token(&lock, &loaded.facts, rotated)?;
+        }
+        timings.push(Timing {
+            step: "refresh",
+            millis: elapsed(started),
+        });
+        match self
+            .complete_restore(&metadata, loaded, tokens, with_userinfo, activity, timings)
+            .await
+        {
+            Ok(session) => Ok(session),
+            Err(error) => {
+                // A rejected answer is never kept, and neither is the refresh token that came
+                // with it.
+                if error.class() == ErrorClass::Rejected {
+                    self.store.clear(&self.profile.name)?;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn complete_restore(
+        &self,
+        metadata: &Arc<ProviderMetadata>,
+        loaded: Loaded,
+        tokens: super::token::TokenResponse,
+        with_userinfo: bool,
+        activity: bool,
+        mut timings: Vec<Timing>,
+    ) -> Result<Session, SignInError> {
+        let mut facts = loaded.facts;
+        let claims = match &tokens.id_token {
+            Some(id_token) => {
+                let started = Instant::now();
+                let jwks = self
+                    .providers
+                    .jwks(&self.http, metadata, self.clock.now())
+                    .await?;
+                // OIDC Core §12.2: no nonce, and auth_time is the original sign-in's, so
+                // max_age does not apply again.
+                let claims = self
+                    .validate_id_token(
+                        metadata,
+                        jwks,
+                        id_token,
+                        None,
+                        None,
+                        self.profile.acr_values.as_deref(),
+                    )
+                    .await?;
+                if claims.sub != facts.sub {
+                    return Err(SignInError::InvalidResponse {
+                        endpoint: "token",
+                        problem: "the refreshed ID token is for another user".into(),
+                    });
+                }
+                if claims.auth_time.is_some_and(|time| time != facts.auth_time) {
+                    return Err(SignInError::InvalidResponse {
+                        endpoint: "token",
+                        problem: "the refreshed ID token's auth_time is not the sign-in's".into(),
+                    });
+                }
+                timings.push(Timing {
+                    step: "id_token",
+                    millis: elapsed(started),
+                });
+                Some(claims)
+            }
+            None => None,
+        };
+        let (userinfo, identity, role) = if with_userinfo {
+            let started = Instant::now();
+            let userinfo = self
+                .userinfo(metadata, &tokens.access_token, &facts.sub)
+                .await?;
+            timings.push(Timing {
+                step: "userinfo",
+                millis: elapsed(started),
+            });
+            let identity = Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;
+            let selected = claims
+                .as_ref()
+                .and_then(|claims| claims.selected_roleid.as_deref());
+            let role = choose_role(&identity, selected, facts.selected_role_id.as_deref())?;
+            facts.selected_role_id = role.role().map(|role| role.person_roleid.clone());
+            (Some(userinfo), Some(identity), Some(role))
+        } else {
+            (None, None, None)
+        };
+        let now = unix_seconds(self.clock.now());
+        if activity {
+            facts.last_activity = now;
+        }
+        facts.stored_at = now;
+        self.store.update_facts(&facts)?;
+        Ok(Session {
+            profile: self.profile.name.clone(),
+            issuer: metadata.issuer.clone(),
+            tokens: Tokens {
+                access_token: tokens.access_token,
+                id_token: tokens.id_token,
+                expires_at: tokens
+                    .expires_in
+                    .map(|seconds| self.clock.now() + Duration::from_secs(seconds)),
+                scope: tokens.scope,
+            },
+            id_token: claims,
+            userinfo,
+            identity,
+            role,
+            facts,
+            refreshable: true,
+            timings,
+        })
+    }
+
+    /// Chooses `role_id` (a `person_roleid` of the user's) as the session's role and remembers
+    /// it for the next sign-in. Restores the session first to check the role is the user's.
+    pub async fn select_role(&self, role_id: &str) -> Result<Session, SignInError> {
+        let mut session = self.restore(true, true).await?;
+        let identity = session
+            .identity
+            .as_ref()
+            .expect("restore with UserInfo has an identity");
+        let role = identity
+            .role(role_id)
+            .cloned()
+            .ok_or_else(|| SignInError::UnknownRole(role_id.to_owned()))?;
+        session.facts.selected_role_id = Some(role.person_roleid.clone());
+        self.store.update_facts(&session.facts)?;
+        self.remembered_roles()
+            .set(&self.profile.name, &session.facts.sub, &role.person_roleid);
+        session.role = Some(crate::RoleChoice::Selected(role));
+        Ok(session)
+    }
+
+    /// Records the user's activity now, which moves the inactivity limit on.
+    pub fn record_activity(&self) -> Result<SessionFacts, SignInError> {
+        Ok(self
+            .store
+            .record_activity(&self.profile.name, self.clock.now())?)
+    }
+
+    /// Signs out: revokes the refresh token when the provider offers revocation, deletes the
+    /// session whatever the provider says, and gives the end-session URL (with `id_token_hint`
+    /// when the caller still holds the ID token).
+    pub async fn logout(&self, id_token: Option<&SecretString>) -> Result<LogoutOutcome, SignInError> {
+        let loaded = match self.store.load(&self.profile.name)? {
+            Restored::Session(loaded) => Some(loaded),
+            Restored::SignedOut(_) => None,
+        };
+        let metadata = self.metadata().await;
+        let mut outcome = LogoutOutcome {
+            signed_out: loaded.as_ref().map(|loaded| loaded.facts.sub.clone()),
+            revocation: "no_session",
+            revocation_error: None,
+            end_session_url: None,
+        };
+        if let Some(loaded) = &loaded {
+            outcome.revocation = "no_refresh_token";
+            if let Some(token) = &loaded.refresh_token {
+                match &metadata {
+                    Ok(metadata) => match self.revoke(metadata, token, "refresh_token").await {
+                        Ok(true) => outcome.revocation = "revoked",
+                        Ok(false) => outcome.revocation = "not_advertised",
+                        Err(error) => {
+                            outcome.revocation = "failed";
+                            outcome.revocation_error = Some(error.to_string());
+                        }
+                    },
+                    Err(error) => {
+                        outcome.revocation = "failed";
+                        outcome.revocation_error = Some(error.to_string());
+                    }
+                }
+            }
+        }
+        self.store.clear(&self.profile.name)?;
+        if let Ok(metadata) = &metadata {
+            outcome.end_session_url = metadata.end_session_endpoint.as_deref().map(|endpoint| {
+                let mut query = url::form_urlencoded::Serializer::new(String::new());
+                query.append_pair("client_id", &self.client_id);
+                if let Some(id_token) = id_token {
+                    query.append_pair("id_token_hint", id_token.expose_secret());
+                }
+                let separator = if endpoint.contains('?') { '&' } else { '?' };
+                format!("{endpoint}{separator}{}", query.finish())
+            });
+        }
+        Ok(outcome)
+    }
+
+    /// The stored session, if it is within its limits. One past a limit is ended (refresh token
+    /// revoked when possible, then deleted) and reported with the limit that ended it.
+    async fn load_active(&self) -> Result<Loaded, SignInError> {
+        let loaded = match self.store.load(&self.profile.name)? {
+            Restored::Session(loaded) => loaded,
+            Restored::SignedOut(reason) => {
+                return Err(SignInError::NotSignedIn {
+                    profile: self.profile.name.clone(),
+                    reason: reason.to_string(),
+                })
+            }
+        };
+        let why = match check(&loaded.facts, &self.profile.session, self.clock.now()) {
+            Verdict::Active { .. } => return Ok(loaded),
+            Verdict::EndedInactive => format!(
+                "no activity for {} minutes",
+                crate::session::inactivity_minutes(&loaded.facts, &self.profile.session)
+            ),
+            Verdict::EndedAbsolute => format!(
+                "it reached its {}-hour limit since sign-in",
+                self.profile.session.absolute_hours
+            ),
+        };
+        if let Some(token) = &loaded.refresh_token {
+            // Best effort: the session ends locally whether or not the provider can be told.
+            match self.metadata().await {
+                Ok(metadata) => {
+                    if let Err(error) = self.revoke(&metadata, token, "refresh_token").await {
+                        tracing::warn!("could not revoke the ended session's refresh token: {error}");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!("could not revoke the ended session's refresh token: {error}")
+                }
+            }
+        }
+        self.store.clear(&self.profile.name)?;
+        Err(SignInError::SessionEnded {
+            profile: self.profile.name.clone(),
+            why,
+        })
+    }
+
+    async fn lock(&self) -> Result<RefreshLock, SignInError> {
+        let (state_dir, profile, timeout) = (
+            self.store.state_dir().to_owned(),
+            self.profile.name.clone(),
+            self.options.lock_timeout,
+        );
+        tokio::task::spawn_blocking(move || RefreshLock::acquire(&state_dir, &profile, timeout))
+            .await
+            .map_err(|error| SignInError::InvalidResponse {
+                endpoint: "lock",
+                problem: error.to_string(),
+            })?
+            .map_err(SignInError::from)
+    }
+}

@@ -1,0 +1,196 @@
+//! Requests to the token and revocation endpoints (RFC 6749 §4.1.3 and §6, RFC 7009), with the
+//! profile's client authentication, and reading their answers.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::discovery::ProviderMetadata;
+use crate::http::{oauth_error, HttpResponse};
+use crate::signin::{Client, SignInError};
+use crate::{authenticate_with, SecretString};
+
+/// What a successful token response carries. Tokens are secret; nothing here is logged.
+#[derive(Debug)]
+pub(crate) struct TokenResponse {
+    pub access_token: SecretString,
+    pub id_token: Option<SecretString>,
+    pub refresh_token: Option<SecretString>,
+    pub expires_in: Option<u64>,
+    pub scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawTokenResponse {
+    access_token: String,
+    token_type: String,
+    #[serde(default)]
+    id_token: Option<String>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+/// The longest a refresh waits between attempts, whatever `Retry-After` asks for.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
+
+impl Client {
+    /// Posts `form` to the token endpoint with client authentication and reads the answer.
+    pub(crate) async fn token_request(
+        &self,
+        metadata: &ProviderMetadata,
+        form: &[(&str, &str)],
+    ) -> Result<TokenResponse, SignInError> {
+        let response = self
+            .authenticated_post(metadata, &metadata.token_endpoint, form, "token")
+            .await?;
+        if response.status != 200 {
+            return Err(answer_error("token", &response));
+        }
+        let raw: RawTokenResponse = response.json().map_err(|_| SignInError::InvalidResponse {
+            endpoint: "token",
+            problem: "the body is not a token response (RFC 6749 §5.1)".into(),
+        })?;
+        if !raw.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(SignInError::InvalidResponse {
+                endpoint: "token",
+                problem: format!("token_type {:?} is not Bearer", raw.token_type),
+            });
+        }
+        if raw.access_token.is_empty() {
+            return Err(SignInError::InvalidResponse {
+                endpoint: "token",
+                problem: "the access token is empty".into(),
+            });
+        }
+        // Some providers send expires_in as a string; anything else is ignored rather than
+        // trusted.
+        let expires_in = raw.expires_in.and_then(|value| match value {
+            serde_json::Value::Number(number) => number.as_u64(),
+            serde_json::Value::String(text) => text.parse().ok(),
+            _ => None,
+        });
+        Ok(TokenResponse {
+            access_token: SecretString::new(raw.access_token),
+            id_token: raw.id_token.filter(|t| !t.is_empty()).map(SecretString::new),
+            refresh_token: raw
+                .refresh_token
+                .filter(|t| !t.is_empty())
+                .map(SecretString::new),
+            expires_in,
+            scope: raw.scope,
+        })
+    }
+
+    /// The refresh grant, tried again with backoff when the provider is unreachable or
+    /// answers 5xx (the refresh token stays valid then), and never after an OAuth error.
+    pub(crate) async fn refresh_grant(
+        &self,
+        metadata: &ProviderMetadata,
+        refresh_token: &SecretString,
+    ) -> Result<TokenResponse, SignInError> {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+        ];
+        let mut delay = self.options.retry_delay;
+        let mut attempt = 1;
+        loop {
+            match self.token_request(metadata, &form).await {
+                Err(error) if error.is_transient() && attempt < self.options.refresh_attempts => {
+                    tracing::warn!(attempt, "refresh failed, trying again: {error}");
+                    tokio::time::sleep(delay.min(MAX_RETRY_DELAY)).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Revokes `token` (RFC 7009). Providers that do not advertise revocation are skipped:
+    /// `Ok(false)`.
+    pub(crate) async fn revoke(
+        &self,
+        metadata: &ProviderMetadata,
+        token: &SecretString,
+        hint: &str,
+    ) -> Result<bool, SignInError> {
+        let Some(endpoint) = metadata.revocation_endpoint.as_deref() else {
+            return Ok(false);
+        };
+        let form = [
+            ("token", token.expose_secret()),
+            ("token_type_hint", hint),
+        ];
+        let response = self
+            .authenticated_post(metadata, endpoint, &form, "revocation")
+            .await?;
+        // RFC 7009 §2.2: 200 whether or not the token was valid.
+        if response.status == 200 {
+            Ok(true)
+        } else {
+            Err(answer_error("revocation", &response))
+        }
+    }
+
+    async fn authenticated_post(
+        &self,
+        metadata: &ProviderMetadata,
+        url: &str,
+        form: &[(&str, &str)],
+        endpoint: &'static str,
+    ) -> Result<HttpResponse, SignInError> {
+        // The assertion's aud is the token endpoint exactly as published, even for revocation
+        // (RFC 7523 §3; CIS2 compares the string, `:443` included).
+        let authentication = authenticate_with(
+            self.profile.client_auth,
+            &self.client_id,
+            &self.credential,
+            &metadata.token_endpoint,
+            self.clock.now(),
+            self.hmac_algorithm,
+        )
+        .map_err(|source| SignInError::Credential {
+            profile: self.profile.name.clone(),
+            source,
+        })?;
+        let mut pairs: Vec<(&str, &str)> = form.to_vec();
+        pairs.extend(authentication.form_pairs());
+        self.http
+            .post_form(
+                url,
+                &pairs,
+                authentication.basic_authorization.as_ref(),
+                "application/json",
+            )
+            .await
+            .map_err(|source| SignInError::Http { endpoint, source })
+    }
+}
+
+/// A non-success answer: an OAuth error when the body says so, "unavailable" for 5xx (the
+/// provider's trouble, worth trying again later), else an unexpected status.
+pub(crate) fn answer_error(endpoint: &'static str, response: &HttpResponse) -> SignInError {
+    if response.status >= 500 {
+        return SignInError::Unavailable {
+            endpoint,
+            status: response.status,
+        };
+    }
+    match oauth_error(response) {
+        Some(error) => SignInError::OAuth {
+            endpoint,
+            status: response.status,
+            error: error.error,
+            description: error.error_description,
+        },
+        None => SignInError::UnexpectedStatus {
+            endpoint,
+            status: response.status,
+        },
+    }
+}
