@@ -16,7 +16,7 @@ pub const PROFESSIONAL_MEMBERSHIP_CLAIMS: &[&str] =
     &["gmc_id", "nmc_id", "gphc_id", "gdc_id", "hcpc_id"];
 
 /// An organisation: its ODS code and its name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Organisation {
     /// The ODS code, e.g. `A9A5A`.
     pub code: String,
@@ -25,7 +25,7 @@ pub struct Organisation {
 }
 
 /// One national RBAC role from `nhsid_nrbac_roles` (REFERENCE §6).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NrbacRole {
     /// The role's id: what `selected_roleid` points at and what the user chooses by.
     pub person_roleid: String,
@@ -73,7 +73,7 @@ fn last_part(text: &str, separator: char) -> &str {
 }
 
 /// The user's membership of an organisation, from `nhsid_org_memberships`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OrgMembership {
     pub org_code: String,
     pub person_orgid: Option<String>,
@@ -81,7 +81,7 @@ pub struct OrgMembership {
 }
 
 /// Who signed in, from UserInfo (REFERENCE §4 and §6). Built with [`Identity::from_userinfo`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Identity {
     /// The user id. A 12-digit number in CIS2, but INT has other shapes, so it is not checked.
     pub sub: String,
@@ -209,7 +209,7 @@ impl Identity {
 }
 
 /// The roles the user holds in one organisation, as the role choice shows them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RoleGroup {
     pub organisation: Organisation,
     pub roles: Vec<NrbacRole>,

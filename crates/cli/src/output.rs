@@ -17,6 +17,15 @@ impl std::error::Error for UsageError {}
 /// The documented exit code for an error, chosen by its type, never by its text.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     for cause in error.chain() {
+        if let Some(error) = cause.downcast_ref::<careid_core::signin::SignInError>() {
+            return error.class().exit_code();
+        }
+        if let Some(error) = cause.downcast_ref::<careid_core::discovery::DiscoveryError>() {
+            return if error.is_transient() { 5 } else { 3 };
+        }
+        if let Some(error) = cause.downcast_ref::<careid_core::http::HttpError>() {
+            return if error.is_transient() { 5 } else { 3 };
+        }
         if cause.is::<UsageError>() {
             return 2;
         }
@@ -50,4 +59,122 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         }
     }
     1
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A signed-in session for people, or as JSON with `--json`. Never a token.
+pub fn print_session(
+    context: &crate::context::Context,
+    session: &careid_core::signin::Session,
+    headline: &str,
+) -> anyhow::Result<()> {
+    use careid_core::RoleChoice;
+
+    let identity = session.identity.as_ref();
+    let role = session.role.as_ref().and_then(RoleChoice::role);
+    if context.args.json {
+        let claims = session.id_token.as_ref();
+        return print_json(&serde_json::json!({
+            "profile": session.profile,
+            "issuer": session.issuer,
+            "sub": session.facts.sub,
+            "name": identity.and_then(|i| i.name.clone()),
+            "selected_role": role,
+            "role_choice": match &session.role {
+                Some(RoleChoice::Selected(_)) => "selected",
+                Some(RoleChoice::Automatic(_)) => "automatic",
+                Some(RoleChoice::Remembered(_)) => "remembered",
+                Some(RoleChoice::Ask(_)) => "ask",
+                Some(RoleChoice::NoRoles) => "no_roles",
+                None => "unknown",
+            },
+            "roles": identity.map(|i| &i.roles),
+            "organisations": identity.map(|i| &i.organisations),
+            "acr": claims.and_then(|c| c.acr.clone()),
+            "amr": claims.map(|c| &c.amr),
+            "authentication_assurance_level": session.facts.assurance_level,
+            "id_assurance_level": claims.and_then(|c| c.id_assurance_level),
+            "auth_time": session.facts.auth_time,
+            "sid": session.facts.sid,
+            "id_token_claims": claims.map(|c| &c.claims),
+            "userinfo": session.userinfo,
+            "refreshable": session.refreshable,
+            "timings": session.timings,
+            "warnings": identity.map(|i| i.warnings()),
+        }));
+    }
+    let name = identity
+        .and_then(|i| i.name.clone().or_else(|| i.display_name.clone()))
+        .unwrap_or_else(|| session.facts.sub.clone());
+    println!(
+        "{headline} to profile {} as {name} ({})",
+        session.profile, session.facts.sub
+    );
+    match (&session.role, role) {
+        (_, Some(role)) => {
+            let organisation = identity
+                .map(|i| i.organisation(&role.org_code).name)
+                .unwrap_or_else(|| role.org_code.clone());
+            println!(
+                "Role: {} [{}] at {organisation} ({})",
+                role.role_name, role.person_roleid, role.org_code
+            );
+        }
+        (Some(RoleChoice::NoRoles), _) => println!(
+            "Role: none. Your Care Identity holds no roles, so you are signed in with nothing to act as; \
+             ask your registration authority if you expected one."
+        ),
+        (Some(RoleChoice::Ask(_)), _) => println!("Role: not chosen yet (careid roles)"),
+        _ => {}
+    }
+    if let Some(level) = session.facts.assurance_level {
+        println!("Authentication assurance level: {level}");
+    }
+    if let Some(claims) = &session.id_token {
+        if let Some(acr) = &claims.acr {
+            println!("acr: {acr}");
+        }
+        if !claims.amr.is_empty() {
+            println!("amr: {}", claims.amr.join(", "));
+        }
+    }
+    println!("Signed in at: {}", utc(session.facts.auth_time));
+    Ok(())
+}
+
+/// Seconds since the epoch as an ISO 8601 UTC time, without a date library.
+pub fn utc(seconds: u64) -> String {
+    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
+    let rest = seconds % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_formats_known_instants() {
+        assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(super::utc(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
 }

@@ -216,12 +216,17 @@ impl Client {
     /// it for the next sign-in. Restores the session first to check the role is the user's.
     pub async fn select_role(&self, role_id: &str) -> Result<Session, SignInError> {
         let mut session = self.restore(true, true).await?;
-        let identity = session
+        self.apply_role(&mut session, role_id)?;
+        Ok(session)
+    }
+
+    /// Chooses `role_id` for a session that holds UserInfo (just signed in or restored), and
+    /// remembers it for the next sign-in.
+    pub fn apply_role(&self, session: &mut Session, role_id: &str) -> Result<(), SignInError> {
+        let role = session
             .identity
             .as_ref()
-            .expect("restore with UserInfo has an identity");
-        let role = identity
-            .role(role_id)
+            .and_then(|identity| identity.role(role_id))
             .cloned()
             .ok_or_else(|| SignInError::UnknownRole(role_id.to_owned()))?;
         session.facts.selected_role_id = Some(role.person_roleid.clone());
@@ -229,7 +234,7 @@ impl Client {
         self.remembered_roles()
             .set(&self.profile.name, &session.facts.sub, &role.person_roleid);
         session.role = Some(crate::RoleChoice::Selected(role));
-        Ok(session)
+        Ok(())
     }
 
     /// Records the user's activity now, which moves the inactivity limit on.

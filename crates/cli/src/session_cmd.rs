@@ -1,0 +1,192 @@
+//! `careid status | token | userinfo | roles | logout`: using the stored session.
+
+use careid_core::RoleChoice;
+use serde_json::json;
+
+use crate::connect::{Connection, MockArgs};
+use crate::context::Context;
+use crate::output::{print_json, print_session, utc};
+use crate::signin_cmd::runtime;
+
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    /// Print the ID token instead of the access token.
+    #[arg(long)]
+    id: bool,
+    #[command(flatten)]
+    mock: MockArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LogoutArgs {
+    /// Open the provider's end-session page in the browser, to end its browser session too.
+    #[arg(long)]
+    browser: bool,
+    #[command(flatten)]
+    mock: MockArgs,
+}
+
+/// The stored session, from the state file and the policy alone: no request is made unless a
+/// limit has passed (the session is then ended and its refresh token revoked).
+pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let connection = Connection::open(context, mock).await?;
+        let status = connection.client.status().await?;
+        if context.args.json {
+            return print_json(&json!({
+                "profile": status.facts.profile,
+                "signed_in": true,
+                "sub": status.facts.sub,
+                "selected_role_id": status.facts.selected_role_id,
+                "assurance_level": status.facts.assurance_level,
+                "sid": status.facts.sid,
+                "auth_time": status.facts.auth_time,
+                "last_activity": status.facts.last_activity,
+                "ends_at": status.ends_at,
+                "idle_ends_at": status.idle_ends_at,
+                "refreshable": status.refreshable,
+            }));
+        }
+        let facts = &status.facts;
+        println!("Signed in to profile {} as {}", facts.profile, facts.sub);
+        println!(
+            "role:            {}",
+            facts.selected_role_id.as_deref().unwrap_or("none chosen")
+        );
+        if let Some(level) = facts.assurance_level {
+            println!("assurance level: {level}");
+        }
+        println!("signed in at:    {}", utc(facts.auth_time));
+        println!("last activity:   {}", utc(facts.last_activity));
+        println!(
+            "session ends:    {} (or at {} without activity)",
+            utc(status.ends_at),
+            utc(status.idle_ends_at)
+        );
+        Ok(())
+    })
+}
+
+/// A valid access token (or ID token) for scripts, refreshed from the stored session.
+pub fn token(context: &Context, args: &TokenArgs) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let connection = Connection::open(context, &args.mock).await?;
+        let session = connection.client.restore(false, true).await?;
+        let token = if args.id {
+            session.tokens.id_token.as_ref().ok_or_else(|| {
+                anyhow::anyhow!("the provider returned no ID token with the refresh")
+            })?
+        } else {
+            &session.tokens.access_token
+        };
+        // The one place a token is printed: the user asked for it, on stdout only.
+        println!("{}", token.expose_secret());
+        Ok(())
+    })
+}
+
+/// UserInfo's claims, fetched now from the restored session.
+pub fn userinfo(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let connection = Connection::open(context, mock).await?;
+        let session = connection.client.restore(true, true).await?;
+        if context.args.json {
+            return print_json(&session.userinfo);
+        }
+        print_session(context, &session, "Signed in")?;
+        println!();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&session.userinfo).unwrap_or_default()
+        );
+        Ok(())
+    })
+}
+
+/// The user's roles, grouped by organisation, with the selected one marked.
+pub fn roles(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let connection = Connection::open(context, mock).await?;
+        let session = connection.client.restore(true, true).await?;
+        let identity = session
+            .identity
+            .as_ref()
+            .expect("restore with UserInfo has an identity");
+        let selected = session.facts.selected_role_id.as_deref();
+        if context.args.json {
+            return print_json(&json!({
+                "selected_role_id": selected,
+                "roles": identity.roles,
+                "organisations": identity.role_groups().iter().map(|group| &group.organisation).collect::<Vec<_>>(),
+            }));
+        }
+        if identity.roles.is_empty() {
+            println!(
+                "You hold no roles (nhsid_nrbac_roles is empty): you are signed in, with nothing to act as."
+            );
+            return Ok(());
+        }
+        for group in identity.role_groups() {
+            println!("{} ({})", group.organisation.name, group.organisation.code);
+            for role in &group.roles {
+                let mark = if Some(role.person_roleid.as_str()) == selected {
+                    "*"
+                } else {
+                    " "
+                };
+                println!(
+                    " {mark} {}  {} [{}]",
+                    role.person_roleid, role.role_name, role.role_code
+                );
+                if !role.activities.is_empty() {
+                    println!("      activities: {}", role.activities.join(", "));
+                }
+            }
+        }
+        if matches!(session.role, Some(RoleChoice::Ask(_))) {
+            println!("\nNo role chosen yet: careid role select ID");
+        }
+        Ok(())
+    })
+}
+
+/// Revokes and deletes the session, and gives the end-session URL.
+pub fn logout(context: &Context, args: &LogoutArgs) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let connection = Connection::open(context, &args.mock).await?;
+        let outcome = connection.client.logout(None).await?;
+        if context.args.json {
+            print_json(&outcome)?;
+        } else {
+            match &outcome.signed_out {
+                Some(sub) => println!("Signed out {sub} from profile {}", context.args.profile),
+                None => println!("No session was stored for profile {}", context.args.profile),
+            }
+            match outcome.revocation {
+                "revoked" => println!("The refresh token was revoked at the provider."),
+                "not_advertised" => {
+                    println!("The provider offers no revocation; the refresh token was deleted.")
+                }
+                "failed" => println!(
+                    "The provider could not revoke the refresh token ({}); it was deleted here.",
+                    outcome.revocation_error.as_deref().unwrap_or("unknown")
+                ),
+                _ => {}
+            }
+            if let Some(url) = &outcome.end_session_url {
+                println!("The provider's browser session ends at: {url}");
+            }
+        }
+        if args.browser {
+            match &outcome.end_session_url {
+                Some(url) => {
+                    if let Err(error) = webbrowser::open(url) {
+                        eprintln!("careid: could not open a browser: {error}");
+                    }
+                }
+                None => eprintln!("careid: the provider publishes no end-session endpoint"),
+            }
+        }
+        Ok(())
+    })
+}

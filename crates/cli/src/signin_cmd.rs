@@ -1,0 +1,228 @@
+//! `careid login` and `careid role select`: the browser step, with progress on stderr, and the
+//! role choice.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use careid_core::signin::{Client, LoginOptions, Session};
+use careid_core::{RoleChoice, RoleSelection};
+
+use crate::connect::{Connection, MockArgs};
+use crate::context::Context;
+use crate::output::{print_session, UsageError};
+
+#[derive(Debug, clap::Args)]
+pub struct LoginArgs {
+    /// Print the sign-in URL instead of opening the browser.
+    #[arg(long)]
+    no_browser: bool,
+    /// Give up waiting for the browser after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    timeout: u64,
+    /// The role to sign in with, when the user has several (a person_roleid).
+    #[arg(long, value_name = "ID")]
+    role: Option<String>,
+    /// acr_values for this sign-in only, e.g. AAL3_ANY.
+    #[arg(long = "acr", value_name = "VALUES")]
+    acr_values: Option<String>,
+    /// prompt for this sign-in only.
+    #[arg(long, value_name = "P")]
+    prompt: Option<String>,
+    /// max_age in seconds for this sign-in only.
+    #[arg(long, value_name = "S")]
+    max_age: Option<u32>,
+    /// Scopes for this sign-in only; repeat for several.
+    #[arg(long = "scope", value_name = "S")]
+    scopes: Vec<String>,
+    /// login_hint to send.
+    #[arg(long, value_name = "HINT")]
+    login_hint: Option<String>,
+    #[command(flatten)]
+    mock: MockArgs,
+}
+
+pub fn login(context: &Context, args: LoginArgs) -> anyhow::Result<()> {
+    let options = LoginOptions {
+        acr_values: args.acr_values.clone(),
+        prompt: args.prompt.clone(),
+        max_age: args.max_age,
+        scopes: (!args.scopes.is_empty()).then(|| args.scopes.clone()),
+        login_hint: args.login_hint.clone(),
+        change_role: false,
+    };
+    runtime()?.block_on(async {
+        let connection = Connection::open(context, &args.mock).await?;
+        let mut session = browser_sign_in(&connection.client, options, &args).await?;
+        settle_role(&connection.client, &mut session, args.role.as_deref())?;
+        print_session(context, &session, "Signed in")
+    })
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SelectArgs {
+    /// The role's id (person_roleid), as `careid roles` lists it.
+    role_id: String,
+    /// With CIS2-hosted role selection, print the URL instead of opening the browser.
+    #[arg(long)]
+    no_browser: bool,
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    timeout: u64,
+    #[command(flatten)]
+    mock: MockArgs,
+}
+
+/// Changes role: in the app's own list, or (profiles with `role_selection = cis2`) by signing
+/// in again through CIS2's picker with `changedrole` and `prompt=login`.
+pub fn select_role(context: &Context, args: SelectArgs) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let connection = Connection::open(context, &args.mock).await?;
+        let client = &connection.client;
+        let session = if client.profile().role_selection == RoleSelection::Cis2 {
+            // The session must still be valid before a role change is offered.
+            client.status().await?;
+            let login = LoginArgs {
+                no_browser: args.no_browser,
+                timeout: args.timeout,
+                role: None,
+                acr_values: None,
+                prompt: None,
+                max_age: None,
+                scopes: Vec::new(),
+                login_hint: None,
+                mock: args.mock.clone(),
+            };
+            let options = LoginOptions {
+                change_role: true,
+                ..LoginOptions::default()
+            };
+            let mut session = browser_sign_in(client, options, &login).await?;
+            settle_role(client, &mut session, Some(&args.role_id))?;
+            session
+        } else {
+            client.select_role(&args.role_id).await?
+        };
+        print_session(context, &session, "Role changed")
+    })
+}
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Steps 3 to 8: opens the browser (or prints the URL), shows the elapsed time on stderr, and
+/// waits for the callback, Ctrl-C or the timeout.
+async fn browser_sign_in(
+    client: &Client,
+    options: LoginOptions,
+    args: &LoginArgs,
+) -> anyhow::Result<Session> {
+    let pending = client.begin_login(options).await?;
+    let url = pending.authorization_url().to_owned();
+    if args.no_browser {
+        eprintln!("careid: open this URL in a browser to sign in:\n{url}");
+    } else if let Err(error) = webbrowser::open(&url) {
+        eprintln!("careid: could not open a browser ({error}); open this URL to sign in:\n{url}");
+    }
+    let timeout = Duration::from_secs(args.timeout);
+    let progress = tokio::spawn(show_progress(timeout));
+    let cancel = async {
+        // Without a terminal's Ctrl-C the wait ends only by callback or timeout.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let result = pending.finish(client, timeout, cancel).await;
+    progress.abort();
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+    Ok(result?)
+}
+
+/// "waiting for the browser... 0:12" on one line of a terminal; a line every 30 s otherwise.
+async fn show_progress(timeout: Duration) {
+    let started = Instant::now();
+    let terminal = std::io::stderr().is_terminal();
+    let every = if terminal {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs(30)
+    };
+    loop {
+        let seconds = started.elapsed().as_secs();
+        let line = format!(
+            "careid: waiting for the browser... {}:{:02} (gives up after {}:{:02}; Ctrl-C cancels)",
+            seconds / 60,
+            seconds % 60,
+            timeout.as_secs() / 60,
+            timeout.as_secs() % 60
+        );
+        if terminal {
+            eprint!("\r{line}");
+            let _ = std::io::stderr().flush();
+        } else {
+            eprintln!("{line}");
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// The role after sign-in: `--role` when given; else, when the user must choose, a question on
+/// a terminal, or an explanation of how to choose later.
+fn settle_role(client: &Client, session: &mut Session, wanted: Option<&str>) -> anyhow::Result<()> {
+    if let Some(role_id) = wanted {
+        if session.role.as_ref().and_then(RoleChoice::role).map(|r| r.person_roleid.as_str())
+            != Some(role_id)
+        {
+            client.apply_role(session, role_id).map_err(|error| {
+                UsageError(format!("{error}; signed in without it, see `careid roles`"))
+            })?;
+        }
+        return Ok(());
+    }
+    let Some(RoleChoice::Ask(groups)) = &session.role else {
+        return Ok(());
+    };
+    let roles: Vec<_> = groups.iter().flat_map(|group| group.roles.clone()).collect();
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !interactive {
+        eprintln!(
+            "careid: you hold {} roles; choose one with `careid role select ID` (see `careid roles`)",
+            roles.len()
+        );
+        return Ok(());
+    }
+    eprintln!("Choose the role to work in:");
+    let mut number = 0;
+    for group in groups {
+        eprintln!("  {} ({})", group.organisation.name, group.organisation.code);
+        for role in &group.roles {
+            number += 1;
+            eprintln!("    {number}. {} [{}]", role.role_name, role.person_roleid);
+        }
+    }
+    loop {
+        eprint!("Role number (1-{number}): ");
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        if std::io::stdin().lock().read_line(&mut answer)? == 0 {
+            eprintln!("careid: no role chosen; choose later with `careid role select ID`");
+            return Ok(());
+        }
+        if let Some(role) = answer
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|index| roles.get(index))
+        {
+            client.apply_role(session, &role.person_roleid)?;
+            return Ok(());
+        }
+    }
+}
