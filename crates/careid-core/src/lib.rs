@@ -24,6 +24,7 @@ pub mod loopback;
 pub mod profile;
 pub mod secret;
 pub mod session;
+pub mod signin;
 
 pub use claims::{
     assurance_level, check_assurance, choose_role, requested_level, ClaimsError, Identity,

@@ -3,11 +3,15 @@
 //! Arguments are parsed once into clap types; each command returns `anyhow::Result`, and
 //! [`exit_code`] maps the core's typed errors to the documented exit codes.
 
+mod connect;
 mod context;
+mod doctor_cmd;
 mod keychain_check;
 mod mock_serve;
 mod output;
 mod profile_cmd;
+mod session_cmd;
+mod signin_cmd;
 
 use std::process::ExitCode;
 
@@ -40,6 +44,32 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Sign in: opens the system browser and waits for the provider to send it back.
+    Login(signin_cmd::LoginArgs),
+    /// The stored session: who, which role, when it ends (no request to the provider).
+    Status {
+        #[command(flatten)]
+        mock: connect::MockArgs,
+    },
+    /// Print a valid access token (or --id for the ID token), refreshing the session first.
+    Token(session_cmd::TokenArgs),
+    /// The signed-in user's claims from UserInfo.
+    Userinfo {
+        #[command(flatten)]
+        mock: connect::MockArgs,
+    },
+    /// The signed-in user's roles, grouped by organisation.
+    Roles {
+        #[command(flatten)]
+        mock: connect::MockArgs,
+    },
+    /// Change the session's role.
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// Sign out: revoke and delete the session, and show the provider's end-session URL.
+    Logout(session_cmd::LogoutArgs),
+    /// Check a provider's discovery document and keys against what careid and CIS2 expect.
+    Doctor(doctor_cmd::DoctorArgs),
     /// Profiles: the environments careid signs in to, and their client credentials.
     #[command(subcommand)]
     Profile(profile_cmd::ProfileCommand),
@@ -49,6 +79,12 @@ enum Command {
     /// The mock CIS2 provider, for trying careid and other clients without a CIS2 registration.
     #[command(subcommand)]
     Mock(mock_serve::MockCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RoleCommand {
+    /// Work in another of your roles (with CIS2-hosted selection, signs in again).
+    Select(signin_cmd::SelectArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,11 +103,9 @@ fn main() -> ExitCode {
 
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Profile(command) => {
-            context::Context::new(cli.global).and_then(|context| profile_cmd::run(&context, command))
-        }
         Command::Keychain(KeychainCommand::Check(args)) => keychain_check::run(&args),
         Command::Mock(command) => mock_serve::run(command),
+        command => context::Context::new(cli.global).and_then(|context| run(&context, command)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -79,5 +113,20 @@ fn main() -> ExitCode {
             eprintln!("careid: {error:#}");
             ExitCode::from(output::exit_code(&error))
         }
+    }
+}
+
+fn run(context: &context::Context, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Profile(command) => profile_cmd::run(context, command),
+        Command::Login(args) => signin_cmd::login(context, args),
+        Command::Status { mock } => session_cmd::status(context, &mock),
+        Command::Token(args) => session_cmd::token(context, &args),
+        Command::Userinfo { mock } => session_cmd::userinfo(context, &mock),
+        Command::Roles { mock } => session_cmd::roles(context, &mock),
+        Command::Role(RoleCommand::Select(args)) => signin_cmd::select_role(context, args),
+        Command::Logout(args) => session_cmd::logout(context, &args),
+        Command::Doctor(args) => doctor_cmd::run(context, &args),
+        Command::Keychain(_) | Command::Mock(_) => unreachable!("handled before a context is made"),
     }
 }

@@ -26,6 +26,9 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         if let Some(error) = cause.downcast_ref::<careid_core::http::HttpError>() {
             return if error.is_transient() { 5 } else { 3 };
         }
+        if cause.is::<crate::doctor_cmd::DoctorFailed>() {
+            return 3;
+        }
         if cause.is::<UsageError>() {
             return 2;
         }
