@@ -42,6 +42,11 @@ pub fn cli() -> anyhow::Result<PathBuf> {
     built("careid", "CAREID_CLI_BIN")
 }
 
+/// The scripted "system browser" that `BROWSER` points at (`CAREID_TEST_BROWSER_BIN` overrides).
+pub fn test_browser() -> anyhow::Result<PathBuf> {
+    built("test-browser", "CAREID_TEST_BROWSER_BIN")
+}
+
 /// A program on PATH, or in cargo's bin folder where `cargo install` puts it.
 pub fn find_program(name: &str) -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH")

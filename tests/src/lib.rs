@@ -6,11 +6,13 @@
 //! folder for every app it starts, so runs never share files.
 
 pub mod binaries;
+pub mod cli_world;
 pub mod desktop;
 pub mod home;
 pub mod net;
 pub mod process;
 pub mod wait;
 
+pub use cli_world::{CliWorld, MockHost, Run};
 pub use desktop::{Desktop, DesktopOptions};
 pub use home::TestHome;
