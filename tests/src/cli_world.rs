@@ -192,6 +192,20 @@ impl CliWorld {
             .collect()
     }
 
+    /// The values stored under this world's service (long enough to be tokens or secrets).
+    pub fn keychain_secrets(&self) -> Vec<String> {
+        let output = Command::new("secret-tool")
+            .args(["search", "--all", "--unlock", "service", &self.keychain_service])
+            .output()
+            .expect("secret-tool runs");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("secret = "))
+            .filter(|secret| secret.len() >= 16 && !secret.starts_with("careid"))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Keychain entries that hold a session (refresh token parts), not a client secret.
     pub fn stored_sessions(&self) -> Vec<String> {
         self.keychain_accounts()

@@ -1,0 +1,392 @@
+//! `careid login`, `token`, `status`, `userinfo`, `roles`, `role select` and `logout`, run as a
+//! tester runs them: the built binary, the scripted browser as `BROWSER`, the mock provider in
+//! this process over real HTTP, and the real Secret Service keychain.
+
+use careid_e2e::cli_world::{MOCK_CLIENT, MOCK_SECRET};
+use careid_e2e::{CliWorld, MockHost};
+use mock_cis2::{AutoLogin, MockCis2};
+use serde_json::Value;
+
+const NURSE: &str = "555057896106";
+const NURSE_ROLE: &str = "555057898108";
+const CLINICIAN: &str = "555057900101";
+const NO_ROLES: &str = "555057920109";
+
+fn mock_signing_in(user: &str) -> MockHost {
+    let auto_login: AutoLogin = user.parse().expect("auto-login syntax");
+    MockHost::start(MockCis2::new().auto_login(auto_login)).expect("the mock starts")
+}
+
+/// A world with profile `t` for `mock`'s default client (client_secret_basic).
+fn world_for(mock: &MockHost, extra: &[&str]) -> CliWorld {
+    let world = CliWorld::new().expect("a test home");
+    world.add_mock_profile("t", &mock.issuer(), extra);
+    world
+}
+
+/// The endpoints (paths relative to the issuer) the mock answered since request `from`.
+fn endpoints_since(mock: &MockHost, from: usize) -> Vec<String> {
+    mock.mock().request_log()[from..]
+        .iter()
+        .map(|request| request.endpoint.clone())
+        .collect()
+}
+
+/// A JWT's payload, decoded without checking (the mock's own record is the reference).
+fn payload(jwt: &str) -> Value {
+    use base64::Engine as _;
+    let part = jwt.trim().split('.').nth(1).expect("a JWS");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+#[test]
+fn login_then_token_status_and_logout_with_client_secret_basic() {
+    let mock = mock_signing_in(NURSE);
+    let world = world_for(&mock, &[]);
+
+    let login = world.ok(&["--profile", "t", "login"]);
+    assert!(login.stdout.contains("Signed in to profile t as Flo Nurse"), "{}", login.text());
+    assert!(login.stderr.contains("waiting for the browser"), "{}", login.text());
+    // The scripted browser was given the authorization URL, with PKCE S256 and no form_post.
+    let opened = std::fs::read_to_string(world.browser_log()).expect("the browser was opened");
+    assert!(opened.contains("code_challenge_method=S256"), "{opened}");
+    assert!(!opened.contains("response_mode"), "{opened}");
+    assert_eq!(world.stored_sessions().len(), 1, "one refresh token in the keychain");
+
+    let status = world.ok(&["--profile", "t", "status", "--json"]).json();
+    assert_eq!(status["sub"], NURSE);
+    assert_eq!(status["selected_role_id"], NURSE_ROLE);
+    assert_eq!(status["refreshable"], true);
+
+    let token = world.ok(&["--profile", "t", "token"]);
+    let jti = payload(&token.stdout)["jti"].clone();
+    assert!(
+        mock.mock()
+            .issued_tokens()
+            .iter()
+            .any(|issued| issued.claims["jti"] == jti),
+        "careid token printed an access token the mock issued: {}",
+        token.text()
+    );
+
+    let requests_before = mock.mock().request_log().len();
+    let logout = world.ok(&["--profile", "t", "logout"]);
+    assert!(logout.stdout.contains("revoked"), "{}", logout.text());
+    assert!(
+        endpoints_since(&mock, requests_before).contains(&"/token/revoke".to_owned()),
+        "logout called the revocation endpoint: {:?}",
+        endpoints_since(&mock, requests_before)
+    );
+    assert!(world.stored_sessions().is_empty(), "nothing left in the keychain");
+    let after = world.run(&["--profile", "t", "token"]).expect("runs");
+    assert_eq!(after.code, Some(8), "{}", after.text());
+}
+
+#[test]
+fn every_client_authentication_method_signs_in() {
+    let mock = mock_signing_in(NURSE);
+    let key = careid_e2e::binaries::workspace_root()
+        .join("crates/mock-cis2/data/test-keys/private-key-jwt-client.pem");
+    let key = key.to_string_lossy().into_owned();
+    let cases: [(&str, &str, Option<&str>, &[&str]); 5] = [
+        ("basic", "client_secret_basic", Some(MOCK_SECRET), &[]),
+        (
+            "post",
+            "client_secret_post",
+            Some("3c9a7e21-0d4f-4b8e-a6c5-7f1e2d3b4a59"),
+            // Exact redirect URIs, no refresh tokens, signed UserInfo with RS512 ID tokens.
+            &["--redirect-port", "8765", "--userinfo-signed"],
+        ),
+        (
+            "jwt",
+            "client_secret_jwt",
+            Some("6b1f0e9d-2c4a-4f7e-8d35-9a0b1c2d3e4f"),
+            &[],
+        ),
+        ("pkjwt", "private_key_jwt", None, &["--assertion-alg", "RS512"]),
+        ("public", "none", None, &[]),
+    ];
+    let client_ids = [
+        "555000000002.apps.supplier",
+        "555000000004.apps.supplier",
+        "555000000005.apps.national",
+        "555000000003.apps.local",
+    ];
+    for (index, (name, method, secret, extra)) in cases.iter().enumerate() {
+        let world = CliWorld::new().expect("home");
+        let client_id = if index == 0 {
+            MOCK_CLIENT
+        } else {
+            client_ids[index - 1]
+        };
+        let mut args = vec![
+            "profile",
+            "add",
+            name,
+            "--issuer",
+            mock.mock().issuer(),
+            "--client-id",
+            client_id,
+            "--client-auth",
+            method,
+        ];
+        args.extend_from_slice(extra);
+        world.ok(&args);
+        match (secret, *method) {
+            (Some(secret), _) => {
+                let run = world
+                    .run_with_input(&["profile", "secret", "set", name], secret)
+                    .expect("runs");
+                assert_eq!(run.code, Some(0), "{}", run.text());
+            }
+            (None, "private_key_jwt") => {
+                world.ok(&["profile", "secret", "set", name, "--from-file", &key]);
+            }
+            _ => {}
+        }
+        let login = world.run(&["--profile", name, "login", "--json"]).expect("runs");
+        assert_eq!(login.code, Some(0), "{method}: {}", login.text());
+        let session = login.json();
+        assert_eq!(session["sub"], NURSE, "{method}");
+        let refreshable = session["refreshable"] == Value::Bool(true);
+        assert_eq!(refreshable, *name != "post", "{method}: refresh tokens as registered");
+        if refreshable {
+            let token = world.run(&["--profile", name, "token"]).expect("runs");
+            assert_eq!(token.code, Some(0), "{method}: {}", token.text());
+        }
+    }
+}
+
+#[test]
+fn after_the_callback_only_the_token_and_userinfo_requests_remain() {
+    let mock = mock_signing_in(NURSE);
+    let world = world_for(&mock, &[]);
+    // The browser's visit takes half a second, as a person's would take longer: discovery and
+    // the JWKS are fetched meanwhile.
+    mock.mock()
+        .arm_fault("slow_endpoint@authorize=500".parse().expect("fault"), None);
+    world.ok(&["--profile", "t", "login"]);
+    let log = mock.mock().request_log();
+    let callback = log
+        .iter()
+        .rposition(|request| request.endpoint == "/authorize")
+        .expect("the browser visited the authorization endpoint");
+    let after: Vec<&str> = log[callback + 1..]
+        .iter()
+        .map(|request| request.endpoint.as_str())
+        .collect();
+    assert_eq!(after, ["/access_token", "/userinfo"], "{log:#?}");
+    assert!(
+        log[..callback]
+            .iter()
+            .any(|request| request.endpoint == "/connect/jwk_uri"),
+        "the JWKS was fetched while the browser step ran: {log:#?}"
+    );
+}
+
+#[test]
+fn restore_in_a_new_process_is_one_refresh_and_one_userinfo() {
+    let mock = mock_signing_in(NURSE);
+    let world = world_for(&mock, &[]);
+    world.ok(&["--profile", "t", "login"]);
+    let stored_before = world.keychain_accounts();
+    let from = mock.mock().request_log().len();
+
+    let userinfo = world.ok(&["--profile", "t", "userinfo", "--json"]).json();
+    assert_eq!(userinfo["sub"], NURSE);
+    assert_eq!(
+        endpoints_since(&mock, from),
+        ["/access_token", "/userinfo"],
+        "discovery and JWKS come from the cache"
+    );
+    // Rotation: the old refresh token was replaced in the keychain, under the same account.
+    assert_eq!(world.keychain_accounts(), stored_before);
+}
+
+#[test]
+fn refresh_rotates_and_the_spent_token_is_never_used_again() {
+    let mock = mock_signing_in(NURSE);
+    let world = world_for(&mock, &[]);
+    world.ok(&["--profile", "t", "login"]);
+    let first = world.ok(&["--profile", "t", "token"]).stdout;
+    let second = world.ok(&["--profile", "t", "token"]).stdout;
+    assert_ne!(first, second, "each refresh gives a new access token");
+    // A provider that detects reuse would have revoked the grant if careid had reused a spent
+    // refresh token; a third refresh still works.
+    world.ok(&["--profile", "t", "token"]);
+    let id_token = world.ok(&["--profile", "t", "token", "--id"]).stdout;
+    assert_eq!(id_token.trim().split('.').count(), 3, "a JWS");
+}
+
+#[test]
+fn one_role_is_chosen_automatically() {
+    let mock = mock_signing_in(NURSE);
+    let world = world_for(&mock, &[]);
+    let login = world.ok(&["--profile", "t", "login", "--json"]).json();
+    assert_eq!(login["role_choice"], "automatic");
+    assert_eq!(login["selected_role"]["person_roleid"], NURSE_ROLE);
+}
+
+#[test]
+fn several_roles_are_chosen_then_remembered() {
+    let mock = mock_signing_in(CLINICIAN);
+    let world = world_for(&mock, &[]);
+    let login = world.ok(&["--profile", "t", "login", "--json"]);
+    assert_eq!(login.json()["role_choice"], "ask", "{}", login.text());
+    assert!(login.stderr.contains("careid role select"), "{}", login.text());
+
+    let roles = world.ok(&["--profile", "t", "roles"]);
+    for role in ["555057900302", "555057900303", "555057900304"] {
+        assert!(roles.stdout.contains(role), "{}", roles.text());
+    }
+    assert!(roles.stdout.contains("A9A5A"), "grouped by organisation: {}", roles.text());
+
+    let unknown = world
+        .run(&["--profile", "t", "role", "select", "999999999999"])
+        .expect("runs");
+    assert_eq!(unknown.code, Some(2), "{}", unknown.text());
+
+    world.ok(&["--profile", "t", "role", "select", "555057900303"]);
+    let status = world.ok(&["--profile", "t", "status", "--json"]).json();
+    assert_eq!(status["selected_role_id"], "555057900303");
+
+    world.ok(&["--profile", "t", "logout"]);
+    let again = world.ok(&["--profile", "t", "login", "--json"]).json();
+    assert_eq!(again["role_choice"], "remembered");
+    assert_eq!(again["selected_role"]["person_roleid"], "555057900303");
+}
+
+#[test]
+fn a_role_given_on_the_command_line_is_used() {
+    let mock = mock_signing_in(CLINICIAN);
+    let world = world_for(&mock, &[]);
+    let login = world
+        .ok(&["--profile", "t", "login", "--role", "555057900304", "--json"])
+        .json();
+    assert_eq!(login["selected_role"]["person_roleid"], "555057900304");
+}
+
+#[test]
+fn no_roles_is_a_signed_in_state_with_an_explanation() {
+    let mock = mock_signing_in(NO_ROLES);
+    let world = world_for(&mock, &[]);
+    let login = world.ok(&["--profile", "t", "login"]);
+    assert!(login.stdout.contains("holds no roles"), "{}", login.text());
+    let roles = world.ok(&["--profile", "t", "roles"]);
+    assert!(roles.stdout.contains("no roles"), "{}", roles.text());
+}
+
+#[test]
+fn cis2_role_selection_uses_selected_roleid_and_changedrole() {
+    let auto_login: AutoLogin = format!("{CLINICIAN}:smartcard:555057900304")
+        .parse()
+        .expect("auto-login");
+    let mock = MockHost::start(MockCis2::new().auto_login(auto_login)).expect("mock");
+    let world = world_for(&mock, &["--role-selection", "cis2"]);
+    let login = world.ok(&["--profile", "t", "login", "--json"]).json();
+    assert_eq!(login["role_choice"], "selected", "from the ID token's selected_roleid");
+    assert_eq!(login["selected_role"]["person_roleid"], "555057900304");
+    let opened = std::fs::read_to_string(world.browser_log()).expect("browser log");
+    assert!(opened.contains("selectedrole"), "{opened}");
+
+    world.ok(&["--profile", "t", "role", "select", "555057900304"]);
+    let opened = std::fs::read_to_string(world.browser_log()).expect("browser log");
+    let change = opened.lines().last().expect("a second visit");
+    assert!(change.contains("changedrole"), "{change}");
+    assert!(change.contains("prompt=login"), "{change}");
+}
+
+/// Moves a stored time back, as if that much time had passed.
+fn age_state(world: &CliWorld, field: &str, seconds: u64) {
+    let path = world.state_dir().join("t.json");
+    let mut state: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("state file")).expect("JSON");
+    let value = state["facts"][field].as_u64().expect("a time");
+    state["facts"][field] = Value::from(value - seconds);
+    std::fs::write(&path, serde_json::to_string(&state).expect("JSON")).expect("written");
+}
+
+#[test]
+fn inactivity_ends_the_session_revokes_and_deletes() {
+    let mock = mock_signing_in(NURSE);
+    let world = world_for(&mock, &["--inactivity-minutes", "1"]);
+    world.ok(&["--profile", "t", "login"]);
+    age_state(&world, "last_activity", 61);
+    let from = mock.mock().request_log().len();
+    let token = world.run(&["--profile", "t", "token"]).expect("runs");
+    assert_eq!(token.code, Some(8), "{}", token.text());
+    assert!(token.stderr.contains("no activity for 1 minutes"), "{}", token.text());
+    assert!(
+        endpoints_since(&mock, from).contains(&"/token/revoke".to_owned()),
+        "revoked"
+    );
+    assert!(world.stored_sessions().is_empty());
+}
+
+#[test]
+fn the_absolute_limit_ends_the_session() {
+    let mock = mock_signing_in(NURSE);
+    let world = world_for(&mock, &["--absolute-hours", "1"]);
+    world.ok(&["--profile", "t", "login"]);
+    age_state(&world, "auth_time", 3_601);
+    let status = world.run(&["--profile", "t", "status"]).expect("runs");
+    assert_eq!(status.code, Some(8), "{}", status.text());
+    assert!(status.stderr.contains("1-hour limit"), "{}", status.text());
+    assert!(world.stored_sessions().is_empty());
+}
+
+#[test]
+fn activity_within_the_limit_keeps_the_session() {
+    let mock = mock_signing_in(NURSE);
+    let world = world_for(&mock, &["--inactivity-minutes", "1"]);
+    world.ok(&["--profile", "t", "login"]);
+    age_state(&world, "last_activity", 50);
+    world.ok(&["--profile", "t", "token"]);
+    // The token command was activity: the limit moved on.
+    age_state(&world, "last_activity", 50);
+    world.ok(&["--profile", "t", "token"]);
+}
+
+#[test]
+fn no_token_reaches_a_file_or_the_output_of_other_commands() {
+    let mock = mock_signing_in(NURSE);
+    let world = world_for(&mock, &[]);
+    let mut outputs = String::new();
+    for args in [
+        vec!["--profile", "t", "login", "--json"],
+        vec!["--profile", "t", "status", "--json"],
+        vec!["--profile", "t", "userinfo", "--json"],
+        vec!["--profile", "t", "roles", "--json"],
+    ] {
+        outputs += &world.ok(&args).text();
+    }
+    let mut files = String::new();
+    for entry in walk(world.home().path()) {
+        files += &String::from_utf8_lossy(&std::fs::read(entry).unwrap_or_default());
+    }
+    // Every token the mock signs is a JWS ("eyJ..." header); the refresh token is whatever
+    // the keychain holds.
+    assert!(!outputs.contains("eyJ"), "a token reached the output:\n{outputs}");
+    assert!(!files.contains("eyJ"), "a token reached a file");
+    for secret in world.keychain_secrets() {
+        assert!(!outputs.contains(&secret), "a keychain secret reached the output");
+        assert!(!files.contains(&secret), "a keychain secret reached a file");
+    }
+    assert!(!files.contains(MOCK_SECRET), "the client secret reached a file");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
