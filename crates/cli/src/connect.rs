@@ -53,7 +53,7 @@ impl Connection {
             }
             .into());
         }
-        let http = HttpClient::new(HttpSettings::default())?;
+        let http = http_client(context)?;
         let providers = Arc::new(ProviderCache::new(
             Some(context.cache_dir.clone()),
             PROVIDER_CACHE_AGE,
@@ -86,6 +86,14 @@ impl Connection {
         )?;
         Ok(Self { client, mock })
     }
+}
+
+/// The HTTP client with the timeout the user chose.
+pub fn http_client(context: &Context) -> anyhow::Result<HttpClient> {
+    Ok(HttpClient::new(HttpSettings {
+        timeout: Duration::from_secs(context.args.http_timeout.max(1)),
+        ..HttpSettings::default()
+    })?)
 }
 
 /// The built-in mock keeps its keys and grants in the state folder, so a session signed in by

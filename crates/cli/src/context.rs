@@ -19,6 +19,9 @@ pub struct GlobalArgs {
     /// Print data as JSON on stdout (progress and errors still go to stderr).
     #[arg(long, global = true)]
     pub json: bool,
+    /// Give up on a request to the provider after this many seconds.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
+    pub http_timeout: u64,
 }
 
 /// Folders and stores, resolved once per command.

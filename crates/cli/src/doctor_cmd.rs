@@ -5,7 +5,6 @@ use std::time::SystemTime;
 
 use careid_core::discovery::ProviderCache;
 use careid_core::doctor::diagnose;
-use careid_core::http::{HttpClient, HttpSettings};
 use careid_core::IssuerSource;
 
 use crate::connect::{Connection, MockArgs};
@@ -40,7 +39,7 @@ pub fn run(context: &Context, args: &DoctorArgs) -> anyhow::Result<()> {
                 }
             }
         };
-        let http = HttpClient::new(HttpSettings::default())?;
+        let http = crate::connect::http_client(context)?;
         // Always fresh: the point is to see the provider as it is now.
         let providers = ProviderCache::new(None, crate::connect::PROVIDER_CACHE_AGE);
         let metadata = providers.metadata(&http, &issuer, SystemTime::now()).await?;

@@ -6,3 +6,5 @@ mod cli;
 mod desktop;
 mod keychain;
 mod mock_serve;
+mod negative;
+mod signin;

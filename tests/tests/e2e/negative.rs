@@ -1,0 +1,393 @@
+//! Every fault the mock offers and every loopback listener rule, as one table: each case runs
+//! the real `careid` binary and checks its exit code, the words of its error, and what is left
+//! in the real keychain afterwards.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use careid_e2e::{CliWorld, MockHost};
+use mock_cis2::{AutoLogin, MockCis2};
+
+/// When in a session's life the fault strikes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// `careid login`.
+    Login,
+    /// `careid token` after a clean sign-in (a refresh).
+    Refresh,
+    /// `careid logout` after a clean sign-in.
+    Logout,
+}
+
+#[derive(Debug)]
+struct Case {
+    name: &'static str,
+    /// A mock fault, armed until cleared after the case.
+    fault: Option<&'static str>,
+    phase: Phase,
+    /// Extra arguments for the command under test.
+    args: &'static [&'static str],
+    /// Environment for the command under test (for example a browser that misbehaves).
+    env: &'static [(&'static str, &'static str)],
+    code: i32,
+    /// Words the error (stderr) or output must contain.
+    says: &'static str,
+    /// Whether a session is stored afterwards.
+    stored: bool,
+}
+
+const fn login(name: &'static str, fault: &'static str, code: i32, says: &'static str) -> Case {
+    Case {
+        name,
+        fault: Some(fault),
+        phase: Phase::Login,
+        args: &[],
+        env: &[],
+        code,
+        says,
+        stored: code == 0,
+    }
+}
+
+const fn refresh(
+    name: &'static str,
+    fault: &'static str,
+    code: i32,
+    says: &'static str,
+    stored: bool,
+) -> Case {
+    Case {
+        name,
+        fault: Some(fault),
+        phase: Phase::Refresh,
+        args: &[],
+        env: &[],
+        code,
+        says,
+        stored,
+    }
+}
+
+/// A short HTTP timeout for the slow-endpoint cases.
+const QUICK: &[&str] = &["--http-timeout", "1"];
+
+fn cases() -> Vec<Case> {
+    let mut cases = vec![
+        // The ID token (OIDC Core §3.1.3.7).
+        login("wrong issuer", "wrong_issuer", 3, "issuer"),
+        login("wrong audience", "wrong_audience", 3, "audience"),
+        // One audience and no azp is valid OpenID Connect: accepted.
+        login("missing azp with one audience", "missing_azp", 0, "Signed in"),
+        login("wrong azp", "wrong_azp", 3, "azp"),
+        login("wrong nonce", "wrong_nonce", 3, "nonce"),
+        login("bad signature", "bad_signature", 3, "signature"),
+        login("unknown kid after one refetch", "unknown_kid", 3, "kid"),
+        login("alg none", "alg_none", 3, "none"),
+        login(
+            "HS256 keyed with the public key",
+            "hs256_with_public_key",
+            3,
+            "HS256",
+        ),
+        login("expired ID token", "expired_id_token", 3, "expired"),
+        login("iat in the future", "iat_in_future", 3, "future"),
+        login("missing sub", "missing_sub", 3, "sub"),
+        login(
+            "keys rotated without notice",
+            "jwks_rotated_without_notice",
+            0,
+            "Signed in",
+        ),
+        // UserInfo (OIDC Core §5.3.2).
+        login("UserInfo sub mismatch", "userinfo_sub_mismatch", 3, "sub"),
+        // The callback (RFC 6749 §4.1.2, RFC 9207).
+        login("missing iss in the callback", "missing_iss_in_callback", 3, "iss"),
+        login("wrong iss in the callback", "wrong_iss_in_callback", 3, "another issuer"),
+        login("wrong state", "wrong_state", 3, "state"),
+        login("access denied", "authorize_access_denied", 4, "access_denied"),
+        login("login required", "authorize_login_required", 4, "login_required"),
+        login("invalid scope", "authorize_invalid_scope", 4, "invalid_scope"),
+        login("server error callback", "authorize_server_error", 4, "server_error"),
+        // The token endpoint.
+        login("invalid grant at code exchange", "token_invalid_grant", 4, "invalid_grant"),
+        login("invalid client", "token_invalid_client", 4, "invalid_client"),
+        refresh("refresh revoked", "refresh_revoked", 8, "sign in again", false),
+        refresh("invalid grant at refresh", "token_invalid_grant", 8, "sign in again", false),
+        refresh("refresh answered 500", "http_500@token", 5, "unavailable", true),
+        refresh("refresh answered 503 then recovers", "http_503@token:1", 0, "", true),
+        refresh("refresh timed out", "slow_endpoint@token=3000", 5, "timed out", true),
+        Case {
+            name: "revocation fails at logout",
+            fault: Some("http_500@revocation"),
+            phase: Phase::Logout,
+            args: &[],
+            env: &[],
+            code: 0,
+            says: "could not revoke",
+            stored: false,
+        },
+    ];
+    // Any endpoint: server errors, broken and oversized bodies, slowness.
+    for (endpoint, name_500, name_503, name_json, name_big, name_slow) in [
+        (
+            "discovery",
+            "discovery answered 500",
+            "discovery answered 503",
+            "discovery malformed JSON",
+            "discovery oversized",
+            "discovery slow",
+        ),
+        (
+            "jwks",
+            "JWKS answered 500",
+            "JWKS answered 503",
+            "JWKS malformed JSON",
+            "JWKS oversized",
+            "JWKS slow",
+        ),
+        (
+            "token",
+            "token answered 500",
+            "token answered 503",
+            "token malformed JSON",
+            "token oversized",
+            "token slow",
+        ),
+        (
+            "userinfo",
+            "UserInfo answered 500",
+            "UserInfo answered 503",
+            "UserInfo malformed JSON",
+            "UserInfo oversized",
+            "UserInfo slow",
+        ),
+    ] {
+        let fault = |name: &str| -> &'static str {
+            Box::leak(format!("{name}@{endpoint}").into_boxed_str())
+        };
+        cases.push(login(name_500, fault("http_500"), 5, ""));
+        cases.push(login(name_503, fault("http_503"), 5, ""));
+        cases.push(login(name_json, fault("malformed_json"), 3, ""));
+        cases.push(login(name_big, fault("oversized_response"), 3, "large"));
+        cases.push(Case {
+            args: QUICK,
+            ..login(name_slow, fault("slow_endpoint"), 5, "timed out")
+        });
+    }
+    // The loopback listener's rules (PRODUCT step 5).
+    cases.extend([
+        Case {
+            name: "no callback before the timeout",
+            fault: None,
+            phase: Phase::Login,
+            args: &["--timeout", "1"],
+            env: &[("BROWSER", "true")],
+            code: 6,
+            says: "no answer from the browser",
+            stored: false,
+        },
+        Case {
+            name: "a request to the wrong path does not end the wait",
+            fault: None,
+            phase: Phase::Login,
+            args: &[],
+            env: &[("CAREID_TEST_BROWSER_FIRST", "wrong_path")],
+            code: 0,
+            says: "Signed in",
+            stored: true,
+        },
+        Case {
+            name: "an oversized request does not end the wait",
+            fault: None,
+            phase: Phase::Login,
+            args: &[],
+            env: &[("CAREID_TEST_BROWSER_FIRST", "oversized")],
+            code: 0,
+            says: "Signed in",
+            stored: true,
+        },
+        Case {
+            name: "a slow request does not end the wait",
+            fault: None,
+            phase: Phase::Login,
+            args: &[],
+            env: &[("CAREID_TEST_BROWSER_FIRST", "slow")],
+            code: 0,
+            says: "Signed in",
+            stored: true,
+        },
+        Case {
+            name: "a forged callback with another state does not end the wait",
+            fault: None,
+            phase: Phase::Login,
+            args: &[],
+            env: &[("CAREID_TEST_BROWSER_FIRST", "no_state")],
+            code: 0,
+            says: "Signed in",
+            stored: true,
+        },
+    ]);
+    cases
+}
+
+#[test]
+fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored() {
+    let auto_login: AutoLogin = "555057896106".parse().expect("auto-login");
+    let mock = MockHost::start(MockCis2::new().auto_login(auto_login)).expect("mock");
+    let world = CliWorld::new().expect("home");
+    world.add_mock_profile("t", &mock.issuer(), &[]);
+    let cache = world.home().config_dir().join("cache");
+    let cases = cases();
+    assert!(cases.len() >= 45, "{} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        mock.mock().clear_faults();
+        // Discovery and JWKS faults must be met, not skipped by the cache.
+        let _ = std::fs::remove_dir_all(&cache);
+        if case.phase != Phase::Login {
+            world.ok(&["--profile", "t", "login"]);
+        }
+        if let Some(fault) = case.fault {
+            let (fault, count) = match fault.rsplit_once(':') {
+                Some((fault, count)) => (fault, count.parse().ok()),
+                None => (fault, None),
+            };
+            mock.mock()
+                .arm_fault(fault.parse().expect("a known fault"), count);
+        }
+        let command = match case.phase {
+            Phase::Login => "login",
+            Phase::Refresh => "token",
+            Phase::Logout => "logout",
+        };
+        let mut args = vec!["--profile", "t"];
+        args.extend_from_slice(case.args);
+        args.push(command);
+        let mut run_world = world.command(&args).expect("command");
+        run_world.envs(case.env.iter().copied()).stdin(Stdio::null());
+        let started = Instant::now();
+        let output = run_world.output().expect("careid runs");
+        mock.mock().clear_faults();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stored = !world.stored_sessions().is_empty();
+        let mut problems = Vec::new();
+        if output.status.code() != Some(case.code) {
+            problems.push(format!("exit {:?}, expected {}", output.status.code(), case.code));
+        }
+        if !text.contains(case.says) {
+            problems.push(format!("does not say {:?}", case.says));
+        }
+        if stored != case.stored {
+            problems.push(format!("stored {stored}, expected {}", case.stored));
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            problems.push(format!("took {:?}", started.elapsed()));
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{}: {}\n{text}", case.name, problems.join("; ")));
+        }
+        // Start the next case signed out.
+        let _ = world.run(&["--profile", "t", "logout"]);
+    }
+    assert!(failures.is_empty(), "{} failed:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn all_redirect_ports_taken_is_named_in_the_error() {
+    let held = TcpListener::bind(("127.0.0.1", 0)).expect("a port");
+    let port = held.local_addr().expect("address").port().to_string();
+    let mock = MockHost::start(MockCis2::new()).expect("mock");
+    let world = CliWorld::new().expect("home");
+    world.add_mock_profile("t", &mock.issuer(), &["--redirect-port", &port]);
+    let run = world.run(&["--profile", "t", "login"]).expect("runs");
+    assert_eq!(run.code, Some(1), "{}", run.text());
+    assert!(run.stderr.contains(&port), "names the port: {}", run.text());
+    assert!(world.stored_sessions().is_empty());
+}
+
+#[test]
+fn ctrl_c_cancels_the_wait_with_exit_6() {
+    let mock = MockHost::start(MockCis2::new()).expect("mock");
+    let world = CliWorld::new().expect("home");
+    world.add_mock_profile("t", &mock.issuer(), &[]);
+    let mut child = world
+        .command(&["--profile", "t", "login", "--no-browser"])
+        .expect("command")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // The URL is printed once the listener is bound: then the wait is under way.
+    let stderr = child.stderr.take().expect("piped");
+    let (sender, waiting) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("open this URL") {
+                let _ = sender.send(());
+            }
+            text += &line;
+            text += "\n";
+        }
+        text
+    });
+    waiting
+        .recv_timeout(Duration::from_secs(20))
+        .expect("careid printed the sign-in URL");
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    let status = child.wait().expect("ends");
+    let stderr = reader.join().expect("stderr read");
+    assert_eq!(status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("cancelled"), "{stderr}");
+    assert!(world.stored_sessions().is_empty());
+}
+#[test]
+fn an_unreachable_provider_exits_5() {
+    let closed = TcpListener::bind(("127.0.0.1", 0)).expect("a port");
+    let port = closed.local_addr().expect("address").port();
+    drop(closed);
+    // Nothing listens there now.
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+    let world = CliWorld::new().expect("home");
+    world.add_mock_profile("t", &format!("http://127.0.0.1:{port}/realm"), &[]);
+    let run = world.run(&["--profile", "t", "login"]).expect("runs");
+    assert_eq!(run.code, Some(5), "{}", run.text());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let world = CliWorld::new().expect("home");
+    let unknown = world.run(&["--profile", "nope", "login"]).expect("runs");
+    assert_eq!(unknown.code, Some(2), "{}", unknown.text());
+    world.ok(&[
+        "profile",
+        "add",
+        "s",
+        "--issuer",
+        "http://127.0.0.1:9/realm",
+        "--client-id",
+        "abc",
+        "--client-auth",
+        "client_secret_post",
+    ]);
+    let no_secret = world.run(&["--profile", "s", "login"]).expect("runs");
+    assert_eq!(no_secret.code, Some(2), "{}", no_secret.text());
+    assert!(
+        no_secret.stderr.contains("careid profile secret set s"),
+        "{}",
+        no_secret.text()
+    );
+    let not_a_key = world
+        .run_with_input(&["profile", "secret", "set", "s"], "")
+        .expect("runs");
+    assert_eq!(not_a_key.code, Some(2), "{}", not_a_key.text());
+}
