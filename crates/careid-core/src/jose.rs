@@ -574,3 +574,534 @@ impl JoseError {
         matches!(self, JoseError::UnknownKid { .. })
     }
 }
+
+/// Test keys and a token signer that share nothing with the verifier but aws-lc-rs itself.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::sync::OnceLock;
+
+    use aws_lc_rs::hmac;
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::rsa::KeySize;
+    use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use serde_json::{json, Value};
+
+    pub(crate) const RSA_KID: &str = "rsa-1";
+    pub(crate) const EC256_KID: &str = "ec-256";
+    pub(crate) const EC384_KID: &str = "ec-384";
+    pub(crate) const SECRET: &str = "6b1f0e9d-2c4a-4f7e-8d35-9a0b1c2d3e4f";
+
+    pub(crate) struct Keys {
+        pub(crate) rsa: RsaKeyPair,
+        pub(crate) ec256: EcdsaKeyPair,
+        pub(crate) ec384: EcdsaKeyPair,
+    }
+
+    /// One set per test binary: RSA generation is the slow part.
+    pub(crate) fn keys() -> &'static Keys {
+        static KEYS: OnceLock<Keys> = OnceLock::new();
+        KEYS.get_or_init(|| Keys {
+            rsa: RsaKeyPair::generate(KeySize::Rsa2048).expect("RSA key"),
+            ec256: EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
+                .expect("P-256 key"),
+            ec384: EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_FIXED_SIGNING)
+                .expect("P-384 key"),
+        })
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    pub(crate) fn rsa_jwk(key: &RsaKeyPair, kid: &str) -> Value {
+        let public = key.public_key();
+        json!({
+            "kty": "RSA", "use": "sig", "kid": kid,
+            "n": b64(public.modulus().big_endian_without_leading_zero()),
+            "e": b64(public.exponent().big_endian_without_leading_zero()),
+        })
+    }
+
+    pub(crate) fn ec_jwk(key: &EcdsaKeyPair, crv: &str, kid: &str) -> Value {
+        let point = key.public_key().as_ref();
+        let len = (point.len() - 1) / 2;
+        json!({
+            "kty": "EC", "crv": crv, "kid": kid,
+            "x": b64(&point[1..=len]), "y": b64(&point[1 + len..]),
+        })
+    }
+
+    /// The JWKS of [`keys`].
+    pub(crate) fn jwks() -> Value {
+        let keys = keys();
+        json!({ "keys": [
+            rsa_jwk(&keys.rsa, RSA_KID),
+            ec_jwk(&keys.ec256, "P-256", EC256_KID),
+            ec_jwk(&keys.ec384, "P-384", EC384_KID),
+        ]})
+    }
+
+    /// A compact JWS of `claims` with `header` as given, signed as its `alg` says: RSA and EC
+    /// with [`keys`], HMAC with [`SECRET`]. An unknown `alg` gets an empty signature.
+    pub(crate) fn sign(header: &Value, claims: &Value) -> String {
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let keys = keys();
+        let rng = SystemRandom::new();
+        let rsa = |padding: &'static dyn signature::RsaEncoding| {
+            let mut signature = vec![0; keys.rsa.public_modulus_len()];
+            keys.rsa
+                .sign(padding, &rng, input.as_bytes(), &mut signature)
+                .expect("RSA signs");
+            signature
+        };
+        let mac = |algorithm| {
+            hmac::sign(
+                &hmac::Key::new(algorithm, SECRET.as_bytes()),
+                input.as_bytes(),
+            )
+            .as_ref()
+            .to_vec()
+        };
+        let signature = match header["alg"].as_str().unwrap_or_default() {
+            "RS256" => rsa(&signature::RSA_PKCS1_SHA256),
+            "RS384" => rsa(&signature::RSA_PKCS1_SHA384),
+            "RS512" => rsa(&signature::RSA_PKCS1_SHA512),
+            "PS256" => rsa(&signature::RSA_PSS_SHA256),
+            "PS384" => rsa(&signature::RSA_PSS_SHA384),
+            "PS512" => rsa(&signature::RSA_PSS_SHA512),
+            "ES256" => keys
+                .ec256
+                .sign(&rng, input.as_bytes())
+                .expect("signs")
+                .as_ref()
+                .to_vec(),
+            "ES384" => keys
+                .ec384
+                .sign(&rng, input.as_bytes())
+                .expect("signs")
+                .as_ref()
+                .to_vec(),
+            "HS256" => mac(hmac::HMAC_SHA256),
+            "HS384" => mac(hmac::HMAC_SHA384),
+            "HS512" => mac(hmac::HMAC_SHA512),
+            _ => Vec::new(),
+        };
+        format!("{input}.{}", b64(&signature))
+    }
+
+    /// The algorithm confusion attack: HS256 keyed with the RSA public key's DER (PKCS#1), the
+    /// bytes an attacker reads from the JWKS, under the RSA key's kid.
+    pub(crate) fn sign_hs256_with_rsa_public_key(claims: &Value) -> String {
+        let header = json!({ "alg": "HS256", "typ": "JWT", "kid": RSA_KID });
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let key = hmac::Key::new(hmac::HMAC_SHA256, keys().rsa.public_key().as_ref());
+        let tag = hmac::sign(&key, input.as_bytes());
+        format!("{input}.{}", b64(tag.as_ref()))
+    }
+
+    /// Flips one bit of the signature.
+    pub(crate) fn tamper(token: &str) -> String {
+        let (input, signature) = token.rsplit_once('.').expect("a JWS");
+        let mut bytes = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+        bytes[0] ^= 0x01;
+        format!("{input}.{}", b64(&bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::test_support::*;
+    use super::*;
+
+    fn key_set() -> JsonWebKeySet {
+        JsonWebKeySet::from_value(&jwks()).expect("a key set")
+    }
+
+    fn secret() -> SecretString {
+        SecretString::new(SECRET.to_owned())
+    }
+
+    fn claims() -> Value {
+        json!({ "iss": "https://op.example", "sub": "555057896106" })
+    }
+
+    fn check(
+        token: &str,
+        allowed: &[JwsAlgorithm],
+        secret: Option<&SecretString>,
+    ) -> Result<(), JoseError> {
+        verify(&decode(token)?, &key_set(), allowed, secret)
+    }
+
+    #[test]
+    fn algorithm_names_round_trip_and_none_is_its_own_error() {
+        for alg in JwsAlgorithm::ALL {
+            assert_eq!(alg.as_str().parse::<JwsAlgorithm>().unwrap(), alg);
+        }
+        assert_eq!(
+            JwsAlgorithm::ALL.iter().filter(|alg| alg.is_hmac()).count(),
+            3
+        );
+        for none in ["none", "None", "NONE"] {
+            assert!(matches!(
+                none.parse::<JwsAlgorithm>(),
+                Err(JoseError::AlgNone)
+            ));
+        }
+        let error = "rs256".parse::<JwsAlgorithm>().unwrap_err();
+        assert_eq!(error.code(), "jws_alg_unknown", "names are case-sensitive");
+        assert_eq!(
+            "EdDSA".parse::<JwsAlgorithm>().unwrap_err().code(),
+            "jws_alg_unknown"
+        );
+    }
+
+    #[test]
+    fn allowed_algorithms_intersects_with_discovery() {
+        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+        assert_eq!(allowed_algorithms(&[], false), [JwsAlgorithm::Rs256]);
+        assert_eq!(allowed_algorithms(&[], true), [JwsAlgorithm::Rs256]);
+        assert_eq!(
+            allowed_algorithms(&names(&["RS512", "RS256", "none", "HS256"]), false),
+            [JwsAlgorithm::Rs256, JwsAlgorithm::Rs512]
+        );
+        assert_eq!(
+            allowed_algorithms(&names(&["RS256", "none", "HS256", "ES256"]), true),
+            [
+                JwsAlgorithm::Rs256,
+                JwsAlgorithm::Es256,
+                JwsAlgorithm::Hs256
+            ]
+        );
+        assert!(allowed_algorithms(&names(&["none"]), true).is_empty());
+        assert!(allowed_algorithms(&names(&["rs256"]), false).is_empty());
+    }
+
+    #[test]
+    fn every_algorithm_verifies() {
+        let secret = secret();
+        for alg in JwsAlgorithm::ALL {
+            let kid = match alg {
+                JwsAlgorithm::Es256 => Some(EC256_KID),
+                JwsAlgorithm::Es384 => Some(EC384_KID),
+                _ if alg.is_hmac() => None,
+                _ => Some(RSA_KID),
+            };
+            let mut header = json!({ "alg": alg.as_str(), "typ": "JWT" });
+            if let Some(kid) = kid {
+                header["kid"] = json!(kid);
+            }
+            let token = sign(&header, &claims());
+            check(&token, &[alg], Some(&secret)).unwrap_or_else(|error| panic!("{alg}: {error}"));
+            // Without a kid, every key of the right type is tried.
+            header.as_object_mut().unwrap().remove("kid");
+            check(&sign(&header, &claims()), &[alg], Some(&secret))
+                .unwrap_or_else(|error| panic!("{alg} without kid: {error}"));
+            let error = check(&tamper(&token), &[alg], Some(&secret)).unwrap_err();
+            assert!(matches!(error, JoseError::BadSignature), "{alg}: {error}");
+            assert_eq!(error.code(), "jws_bad_signature");
+        }
+    }
+
+    #[test]
+    fn a_signature_checks_the_signed_bytes() {
+        let token = sign(&json!({ "alg": "RS256", "kid": RSA_KID }), &claims());
+        let (_, signature) = token.rsplit_once('.').unwrap();
+        let other = sign(
+            &json!({ "alg": "RS256", "kid": RSA_KID }),
+            &json!({ "sub": "someone-else" }),
+        );
+        let (input, _) = other.rsplit_once('.').unwrap();
+        let swapped = format!("{input}.{signature}");
+        assert!(matches!(
+            check(&swapped, &[JwsAlgorithm::Rs256], None),
+            Err(JoseError::BadSignature)
+        ));
+    }
+
+    #[test]
+    fn rs512_does_not_pass_as_rs256() {
+        let token = sign(&json!({ "alg": "RS512", "kid": RSA_KID }), &claims());
+        let (input, signature) = token.rsplit_once('.').unwrap();
+        let (_, payload) = input.split_once('.').unwrap();
+        let header = URL_SAFE_NO_PAD.encode(json!({ "alg": "RS256", "kid": RSA_KID }).to_string());
+        let relabelled = format!("{header}.{payload}.{signature}");
+        assert!(matches!(
+            check(
+                &relabelled,
+                &[JwsAlgorithm::Rs256, JwsAlgorithm::Rs512],
+                None
+            ),
+            Err(JoseError::BadSignature)
+        ));
+    }
+
+    #[test]
+    fn alg_none_is_never_accepted() {
+        let unsigned = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(json!({ "alg": "none" }).to_string()),
+            URL_SAFE_NO_PAD.encode(claims().to_string())
+        );
+        let error = check(&unsigned, &JwsAlgorithm::ALL, Some(&secret())).unwrap_err();
+        assert!(matches!(error, JoseError::AlgNone), "{error}");
+        assert_eq!(error.code(), "jws_alg_none");
+    }
+
+    #[test]
+    fn hmac_keyed_with_the_rsa_public_key_is_refused() {
+        let forged = sign_hs256_with_rsa_public_key(&claims());
+        // No client secret: HMAC is not allowed at all, even when listed.
+        let error = check(&forged, &[JwsAlgorithm::Rs256, JwsAlgorithm::Hs256], None).unwrap_err();
+        assert_eq!(error.code(), "jws_alg_not_allowed", "{error}");
+        assert!(error.to_string().contains("\"HS256\""), "{error}");
+        assert!(error.to_string().contains("allowed: RS256"), "{error}");
+        // A client secret: HMAC uses it, never the key set, so the forged tag fails.
+        let error = check(
+            &forged,
+            &[JwsAlgorithm::Rs256, JwsAlgorithm::Hs256],
+            Some(&secret()),
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "jws_bad_signature", "{error}");
+        // A secret but HMAC not allowed.
+        let error = check(&forged, &[JwsAlgorithm::Rs256], Some(&secret())).unwrap_err();
+        assert_eq!(error.code(), "jws_alg_not_allowed", "{error}");
+    }
+
+    #[test]
+    fn an_algorithm_outside_the_list_is_refused() {
+        let token = sign(&json!({ "alg": "PS256", "kid": RSA_KID }), &claims());
+        let error = check(&token, &[JwsAlgorithm::Rs256, JwsAlgorithm::Rs512], None).unwrap_err();
+        assert!(
+            matches!(&error, JoseError::AlgNotAllowed { alg, allowed } if alg == "PS256" && allowed == "RS256, RS512"),
+            "{error}"
+        );
+        let token = sign(&json!({ "alg": "XX999", "kid": RSA_KID }), &claims());
+        assert_eq!(
+            check(&token, &JwsAlgorithm::ALL, None).unwrap_err().code(),
+            "jws_alg_not_allowed"
+        );
+    }
+
+    #[test]
+    fn an_unknown_kid_asks_for_a_refetch() {
+        let token = sign(&json!({ "alg": "RS256", "kid": "rotated-away" }), &claims());
+        let error = check(&token, &[JwsAlgorithm::Rs256], None).unwrap_err();
+        assert!(error.is_unknown_kid());
+        assert_eq!(error.code(), "jws_unknown_kid");
+        assert!(error.to_string().contains("rotated-away"));
+        assert!(!JoseError::BadSignature.is_unknown_kid());
+    }
+
+    #[test]
+    fn a_kid_of_the_wrong_key_type_is_no_matching_key() {
+        // RS256 under the EC key's kid: the EC key is never used for RSA.
+        let token = sign(&json!({ "alg": "RS256", "kid": EC256_KID }), &claims());
+        let error = check(&token, &[JwsAlgorithm::Rs256], None).unwrap_err();
+        assert_eq!(error.code(), "jws_no_matching_key", "{error}");
+        // ES384 under the P-256 key.
+        let token = sign(&json!({ "alg": "ES384", "kid": EC256_KID }), &claims());
+        assert_eq!(
+            check(&token, &[JwsAlgorithm::Es384], None)
+                .unwrap_err()
+                .code(),
+            "jws_no_matching_key"
+        );
+    }
+
+    #[test]
+    fn a_jwk_alg_limits_the_key_to_that_algorithm() {
+        let mut jwk = rsa_jwk(&keys().rsa, RSA_KID);
+        jwk["alg"] = json!("RS512");
+        let keys = JsonWebKeySet::from_value(&json!({ "keys": [jwk] })).unwrap();
+        let token = sign(&json!({ "alg": "RS256", "kid": RSA_KID }), &claims());
+        let error = verify(
+            &decode(&token).unwrap(),
+            &keys,
+            &[JwsAlgorithm::Rs256],
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "jws_no_matching_key");
+        let token = sign(&json!({ "alg": "RS512", "kid": RSA_KID }), &claims());
+        verify(
+            &decode(&token).unwrap(),
+            &keys,
+            &[JwsAlgorithm::Rs512],
+            None,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn decode_reads_header_and_claims() {
+        let token = sign(
+            &json!({ "alg": "RS256", "kid": RSA_KID, "typ": "JWT" }),
+            &claims(),
+        );
+        let jwt = decode(&token).unwrap();
+        assert_eq!(
+            jwt.header,
+            JwsHeader {
+                alg: "RS256".into(),
+                kid: Some(RSA_KID.into()),
+                typ: Some("JWT".into())
+            }
+        );
+        assert_eq!(jwt.claims["sub"], "555057896106");
+    }
+
+    #[test]
+    fn decode_is_strict() {
+        let token = sign(&json!({ "alg": "RS256", "kid": RSA_KID }), &claims());
+        let parts: Vec<&str> = token.split('.').collect();
+        let code = |token: &str| decode(token).unwrap_err().code();
+        assert_eq!(code("a.b.c.d.e"), "jws_encrypted");
+        assert!(decode("a.b.c.d.e")
+            .unwrap_err()
+            .to_string()
+            .contains("encrypted tokens are not supported"));
+        assert_eq!(code(&format!("{}.{}", parts[0], parts[1])), "jws_malformed");
+        assert_eq!(code(&format!("{token}.x")), "jws_malformed");
+        // Padding, the standard alphabet and stray characters are all refused.
+        assert_eq!(
+            code(&format!("{}=.{}.{}", parts[0], parts[1], parts[2])),
+            "jws_malformed"
+        );
+        assert_eq!(
+            code(&format!("{}.{}.{}==", parts[0], parts[1], parts[2])),
+            "jws_malformed"
+        );
+        assert_eq!(
+            code(&format!("{}.{}+.{}", parts[0], parts[1], parts[2])),
+            "jws_malformed"
+        );
+        assert_eq!(
+            code(&format!("{}.{} .{}", parts[0], parts[1], parts[2])),
+            "jws_malformed"
+        );
+        let part = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
+        let with_header = |header: &Value| format!("{}.{}.{}", part(header), parts[1], parts[2]);
+        assert_eq!(code(&with_header(&json!(["RS256"]))), "jws_malformed");
+        assert_eq!(code(&with_header(&json!({ "kid": "x" }))), "jws_malformed");
+        assert_eq!(code(&with_header(&json!({ "alg": 256 }))), "jws_malformed");
+        assert_eq!(
+            code(&with_header(&json!({ "alg": "RS256", "kid": 1 }))),
+            "jws_malformed"
+        );
+        assert_eq!(
+            code(&with_header(&json!({ "alg": "RS256", "crit": ["exp"] }))),
+            "jws_crit_unsupported"
+        );
+        assert_eq!(
+            code(&format!(
+                "{}.{}.{}",
+                parts[0],
+                part(&json!("a string")),
+                parts[2]
+            )),
+            "jws_malformed"
+        );
+        assert_eq!(
+            code(&format!(
+                "{}.{}.{}",
+                parts[0],
+                URL_SAFE_NO_PAD.encode("{not json"),
+                parts[2]
+            )),
+            "jws_malformed"
+        );
+        let huge = format!("{}.{}.{}", parts[0], "A".repeat(MAX_TOKEN_BYTES), parts[2]);
+        assert_eq!(code(&huge), "jws_malformed");
+    }
+
+    #[test]
+    fn debug_shows_no_signature_or_claim_values() {
+        let token = sign(
+            &json!({ "alg": "RS256", "kid": RSA_KID }),
+            &json!({ "sub": "555057896106", "nonce": "n-0S6_WzA2Mj" }),
+        );
+        let jwt = decode(&token).unwrap();
+        let printed = format!("{jwt:?} {jwt:#?}");
+        let (input, signature) = token.rsplit_once('.').unwrap();
+        assert!(!printed.contains(signature), "{printed}");
+        assert!(!printed.contains(input), "{printed}");
+        assert!(!printed.contains("n-0S6_WzA2Mj"), "{printed}");
+        assert!(
+            printed.contains("nonce") && printed.contains(RSA_KID),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn key_sets_keep_only_usable_signing_keys() {
+        let keys = keys();
+        let mut enc = rsa_jwk(&keys.rsa, "enc-key");
+        enc["use"] = json!("enc");
+        let mut wrap = rsa_jwk(&keys.rsa, "wrap-key");
+        wrap["key_ops"] = json!(["wrapKey"]);
+        let mut padded = rsa_jwk(&keys.rsa, "padded");
+        padded["e"] = json!("AQAB=");
+        let mut bad_point = ec_jwk(&keys.ec256, "P-256", "off-curve");
+        bad_point["y"] = json!(URL_SAFE_NO_PAD.encode([7u8; 32]));
+        let short = json!({ "kty": "RSA", "kid": "rsa-1024", "n": URL_SAFE_NO_PAD.encode([0xc5u8; 128]), "e": "AQAB" });
+        let document = json!({ "keys": [
+            rsa_jwk(&keys.rsa, RSA_KID),
+            enc,
+            wrap,
+            padded,
+            short,
+            bad_point,
+            { "kty": "OKP", "crv": "Ed25519", "kid": "ed", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" },
+            { "kty": "oct", "kid": "sym", "k": "c2VjcmV0" },
+            { "kty": "EC", "crv": "P-521", "kid": "p521", "x": "AA", "y": "AA" },
+            { "kty": "RSA", "kid": "no-n", "e": "AQAB" },
+            { "kty": 3 },
+            "not an object",
+            ec_jwk(&keys.ec256, "P-256", EC256_KID),
+            ec_jwk(&keys.ec384, "P-256", "wrong-curve-length"),
+        ]});
+        let set = JsonWebKeySet::from_json(&document.to_string()).unwrap();
+        assert_eq!(set.kids(), [RSA_KID, EC256_KID]);
+        assert_eq!(set.len(), 2);
+        assert!(!set.is_empty());
+        let printed = format!("{set:?}");
+        assert!(
+            printed.contains(RSA_KID)
+                && !printed.contains(document["keys"][0]["n"].as_str().unwrap()),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn a_document_that_is_not_a_key_set_is_an_error() {
+        for text in ["not json", "[]", "{}", r#"{"keys": {}}"#] {
+            let error = JsonWebKeySet::from_json(text).unwrap_err();
+            assert_eq!(error.code(), "jwks_malformed", "{text}");
+        }
+        let empty = JsonWebKeySet::from_json(r#"{"keys": []}"#).unwrap();
+        assert!(empty.is_empty());
+        let token = sign(&json!({ "alg": "RS256" }), &claims());
+        let error = verify(
+            &decode(&token).unwrap(),
+            &empty,
+            &[JwsAlgorithm::Rs256],
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "jws_no_matching_key");
+    }
+}
