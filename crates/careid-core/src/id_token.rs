@@ -510,3 +510,322 @@ impl IdTokenError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::jose::test_support::{jwks, sign, RSA_KID};
+
+    const ISSUER: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
+    const CLIENT: &str = "555000000001.apps.local";
+    const NOW: u64 = 1_767_225_600;
+
+    fn at(seconds: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    fn base() -> Value {
+        json!({
+            "iss": ISSUER, "sub": "555057896106", "aud": CLIENT, "azp": CLIENT,
+            "exp": NOW + 3600, "iat": NOW, "auth_time": NOW - 30, "nonce": "nonce-1",
+            "authentication_assurance_level": "3", "id_assurance_level": 3,
+        })
+    }
+
+    fn token(claims: &Value) -> String {
+        sign(
+            &json!({ "alg": "RS256", "kid": RSA_KID, "typ": "JWT" }),
+            claims,
+        )
+    }
+
+    fn with(changes: Value) -> String {
+        let mut claims = base();
+        for (name, value) in changes.as_object().unwrap() {
+            if value.is_null() {
+                claims.as_object_mut().unwrap().remove(name);
+            } else {
+                claims[name] = value.clone();
+            }
+        }
+        token(&claims)
+    }
+
+    fn check() -> IdTokenCheck<'static> {
+        IdTokenCheck {
+            nonce: Some("nonce-1"),
+            ..IdTokenCheck::new(ISSUER, CLIENT, at(NOW))
+        }
+    }
+
+    fn validate(token: &str, check: &IdTokenCheck<'_>) -> Result<IdTokenClaims, IdTokenError> {
+        let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
+        validate_id_token(token, &keys, &[JwsAlgorithm::Rs256], None, check)
+    }
+
+    fn code(token: &str, check: &IdTokenCheck<'_>) -> &'static str {
+        validate(token, check).expect_err("refused").code()
+    }
+
+    #[test]
+    fn claims_are_read_in_cis2s_shapes() {
+        let claims = validate(
+            &with(json!({
+                "amr": "N3_SMARTCARD", "selected_roleid": 555000000201u64, "acr": "AAL3_ANY",
+                "sid": "sid-1", "exp": (NOW + 3600) as f64 + 0.5,
+            })),
+            &check(),
+        )
+        .unwrap();
+        assert_eq!(claims.amr, ["N3_SMARTCARD"]);
+        assert_eq!(claims.selected_roleid.as_deref(), Some("555000000201"));
+        assert_eq!(claims.authentication_assurance_level, Some(3));
+        assert_eq!(claims.id_assurance_level, Some(3));
+        assert_eq!(claims.aud, [CLIENT]);
+        assert_eq!(claims.exp, NOW + 3600);
+        assert_eq!(claims.auth_time, Some(NOW - 30));
+        assert_eq!(claims.claims["sid"], "sid-1");
+        let claims = validate(
+            &with(json!({ "amr": ["pwd", "N3_SMARTCARD"], "acr": null })),
+            &check(),
+        )
+        .unwrap();
+        assert_eq!(claims.amr, ["pwd", "N3_SMARTCARD"]);
+        assert_eq!(claims.acr, None);
+    }
+
+    #[test]
+    fn claims_of_the_wrong_type_are_refused() {
+        for (claim, value) in [
+            ("exp", json!("soon")),
+            ("exp", json!(-5)),
+            ("exp", Value::Null),
+            ("iat", json!("now")),
+            ("iat", Value::Null),
+            ("iss", Value::Null),
+            ("iss", json!(1)),
+            ("aud", Value::Null),
+            ("aud", json!([CLIENT, 7])),
+            ("auth_time", json!(true)),
+            ("azp", json!([CLIENT])),
+            ("nonce", json!(1)),
+        ] {
+            let error = validate(&with(json!({ claim: value })), &check()).unwrap_err();
+            assert_eq!(error.code(), "id_token_invalid_claim", "{claim}: {error}");
+            assert!(error.to_string().contains(claim), "{error}");
+        }
+        assert_eq!(
+            code(&with(json!({ "sub": "" })), &check()),
+            "id_token_missing_sub"
+        );
+        assert_eq!(
+            code(&with(json!({ "sub": 555057896106u64 })), &check()),
+            "id_token_missing_sub"
+        );
+    }
+
+    #[test]
+    fn exp_and_iat_boundaries() {
+        let check = check();
+        // exp exactly now minus the skew has expired; one second later has not.
+        assert_eq!(
+            code(&with(json!({ "exp": NOW - 60 })), &check),
+            "id_token_expired"
+        );
+        validate(&with(json!({ "exp": NOW - 59 })), &check).unwrap();
+        assert_eq!(
+            code(&with(json!({ "iat": NOW + 61 })), &check),
+            "id_token_issued_in_future"
+        );
+        validate(&with(json!({ "iat": NOW + 60 })), &check).unwrap();
+        let strict = IdTokenCheck {
+            skew: Duration::ZERO,
+            ..check.clone()
+        };
+        assert_eq!(
+            code(&with(json!({ "exp": NOW })), &strict),
+            "id_token_expired"
+        );
+        assert_eq!(
+            code(&with(json!({ "iat": NOW + 1 })), &strict),
+            "id_token_issued_in_future"
+        );
+    }
+
+    #[test]
+    fn max_age_boundaries() {
+        let check = IdTokenCheck {
+            max_age: Some(300),
+            ..check()
+        };
+        validate(&with(json!({ "auth_time": NOW - 360 })), &check).unwrap();
+        let error = validate(&with(json!({ "auth_time": NOW - 361 })), &check).unwrap_err();
+        assert_eq!(error.code(), "id_token_auth_time_too_old");
+        assert!(error.to_string().contains("361 s ago"), "{error}");
+        assert_eq!(
+            code(&with(json!({ "auth_time": null })), &check),
+            "id_token_missing_auth_time"
+        );
+        // Without max_age, neither matters.
+        validate(
+            &with(json!({ "auth_time": null })),
+            &IdTokenCheck {
+                max_age: None,
+                ..check
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn nonce_must_match_when_one_was_sent() {
+        assert_eq!(
+            code(&with(json!({ "nonce": "nonce-2" })), &check()),
+            "id_token_wrong_nonce"
+        );
+        assert_eq!(
+            code(&with(json!({ "nonce": "nonce-" })), &check()),
+            "id_token_wrong_nonce"
+        );
+        assert_eq!(
+            code(&with(json!({ "nonce": null })), &check()),
+            "id_token_wrong_nonce"
+        );
+        validate(
+            &with(json!({ "nonce": null })),
+            &IdTokenCheck {
+                nonce: None,
+                ..check()
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn the_clock_before_1970_is_an_error() {
+        let check = IdTokenCheck {
+            now: UNIX_EPOCH - Duration::from_secs(1),
+            ..check()
+        };
+        assert_eq!(code(&with(json!({})), &check), "clock_invalid");
+    }
+
+    fn original() -> IdTokenClaims {
+        validate(&with(json!({})), &check()).unwrap()
+    }
+
+    fn refresh(token: &str) -> Result<IdTokenClaims, IdTokenError> {
+        let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
+        // max_age is not applied to a refreshed token: auth_time is still the first sign-in's.
+        let check = IdTokenCheck {
+            max_age: Some(1),
+            ..check()
+        };
+        validate_refreshed_id_token(
+            token,
+            &keys,
+            &[JwsAlgorithm::Rs256],
+            None,
+            &check,
+            &original(),
+        )
+    }
+
+    #[test]
+    fn refreshed_tokens_keep_the_original_identity() {
+        refresh(&with(json!({ "nonce": null, "iat": NOW + 10 }))).unwrap();
+        refresh(&with(json!({}))).unwrap();
+        refresh(&with(json!({ "auth_time": null }))).unwrap();
+        let code = |changes| refresh(&with(changes)).unwrap_err().code();
+        assert_eq!(code(json!({ "nonce": "other" })), "id_token_wrong_nonce");
+        assert_eq!(
+            code(json!({ "sub": "555000000002" })),
+            "id_token_refresh_mismatch"
+        );
+        assert_eq!(
+            code(json!({ "auth_time": NOW - 10 })),
+            "id_token_refresh_mismatch"
+        );
+        assert_eq!(
+            code(json!({ "aud": [CLIENT, "other"] })),
+            "id_token_refresh_mismatch"
+        );
+        assert_eq!(code(json!({ "exp": NOW - 600 })), "id_token_expired");
+        assert_eq!(
+            code(json!({ "iss": "https://elsewhere" })),
+            "id_token_wrong_issuer"
+        );
+        let error = refresh(&with(json!({ "sub": "555000000002" }))).unwrap_err();
+        assert!(error.to_string().contains("sub"), "{error}");
+        // A nonce in the refreshed token needs one in the original.
+        let mut first = original();
+        first.nonce = None;
+        let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
+        let error = validate_refreshed_id_token(
+            &with(json!({})),
+            &keys,
+            &[JwsAlgorithm::Rs256],
+            None,
+            &check(),
+            &first,
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "id_token_wrong_nonce");
+    }
+
+    fn userinfo(claims: &Value) -> Result<Map<String, Value>, IdTokenError> {
+        let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
+        verify_signed_userinfo(
+            &token(claims),
+            &keys,
+            &[JwsAlgorithm::Rs256],
+            None,
+            ISSUER,
+            CLIENT,
+        )
+    }
+
+    #[test]
+    fn signed_userinfo_checks_iss_and_aud_when_present() {
+        let claims = userinfo(&json!({ "sub": "555057896106", "iss": ISSUER })).unwrap();
+        assert_eq!(claims["sub"], "555057896106");
+        userinfo(&json!({ "sub": "555057896106" })).unwrap();
+        userinfo(&json!({ "sub": "5", "aud": ["x", CLIENT] })).unwrap();
+        let error = userinfo(&json!({ "sub": "5", "iss": format!("{ISSUER}/") })).unwrap_err();
+        assert_eq!(error.code(), "userinfo_wrong_issuer");
+        assert!(
+            error
+                .to_string()
+                .starts_with("the signed UserInfo's issuer"),
+            "{error}"
+        );
+        assert_eq!(
+            userinfo(&json!({ "sub": "5", "aud": "x" }))
+                .unwrap_err()
+                .code(),
+            "userinfo_wrong_audience"
+        );
+        assert_eq!(
+            userinfo(&json!({ "sub": "5", "aud": 5 }))
+                .unwrap_err()
+                .code(),
+            "userinfo_invalid_claim"
+        );
+        assert_eq!(
+            userinfo(&json!({ "sub": "5", "iss": 5 }))
+                .unwrap_err()
+                .code(),
+            "userinfo_invalid_claim"
+        );
+    }
+
+    #[test]
+    fn long_values_are_shortened_in_messages() {
+        let long = format!("https://{}", "a".repeat(5000));
+        let error = validate(&with(json!({ "iss": long })), &check()).unwrap_err();
+        assert_eq!(error.code(), "id_token_wrong_issuer");
+        assert!(error.to_string().len() < 600, "{error}");
+    }
+}
