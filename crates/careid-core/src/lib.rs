@@ -13,12 +13,18 @@
 //! - [`Profiles`]: the built-in environments (`mock`, `int`, `dep`, `live`) and custom ones.
 //! - [`Identity`] and [`choose_role`]: CIS2's claims from UserInfo, its national RBAC roles, the
 //!   role to sign in with, and the assurance level checks for the ID token.
+//! - [`jose`]: compact JWS decoding and signature checks against the provider's [`JsonWebKeySet`],
+//!   with an algorithm allow-list that refuses `none` and HMAC keyed with a public key.
+//! - [`validate_id_token`], [`validate_refreshed_id_token`] and [`verify_signed_userinfo`]: the
+//!   ID token and signed UserInfo checks of OpenID Connect Core, with CIS2's quirks.
 //! - [`SessionStore`]: a session's facts in a state file and its refresh token in the keychain;
 //!   [`session::check`] ends it on inactivity or at the absolute limit; [`RefreshLock`] keeps
 //!   two processes from refreshing at once.
 
 pub mod claims;
 pub mod client_auth;
+pub mod id_token;
+pub mod jose;
 pub mod keychain;
 pub mod loopback;
 pub mod profile;
@@ -35,6 +41,11 @@ pub use client_auth::{
     FormValue, HmacAlgorithm, PrivateKey, SigningAlgorithm, ASSERTION_LIFETIME,
     CLIENT_ASSERTION_TYPE,
 };
+pub use id_token::{
+    validate_id_token, validate_refreshed_id_token, verify_signed_userinfo, IdTokenCheck,
+    IdTokenClaims, IdTokenError, SignedDocument, DEFAULT_CLOCK_SKEW,
+};
+pub use jose::{allowed_algorithms, DecodedJwt, JoseError, JsonWebKeySet, JwsAlgorithm, JwsHeader};
 pub use keychain::{BuildKind, Keychain, KeychainError};
 pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};
 pub use profile::{

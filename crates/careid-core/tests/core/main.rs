@@ -2,6 +2,7 @@
 
 mod claims;
 mod client_auth;
+mod id_token;
 mod loopback;
 mod profiles;
 mod session;

@@ -1,0 +1,831 @@
+//! ID token validation (OpenID Connect Core 1.0 §3.1.3.7), refreshed ID tokens (§12.2) and signed
+//! UserInfo (§5.3.2), on top of [`crate::jose`]. Pure: the caller passes the key set, the clock
+//! and what the sign-in request asked for.
+//!
+//! CIS2's quirks (REFERENCE §5): the issuer carries `:443` and is compared as an exact string,
+//! assurance levels arrive as `"3"` or `3`, `acr` may be missing, and `amr` may arrive as one
+//! value instead of a list.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::claims::{self, ClaimsError};
+use crate::jose::{self, JoseError, JsonWebKeySet, JwsAlgorithm};
+use crate::secret::SecretString;
+
+/// The clock skew tolerated on `exp`, `iat` and `auth_time` unless the caller says otherwise:
+/// enough for a desktop clock a little off, short next to CIS2's hour-long tokens.
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
+
+/// The longest token-supplied value (an issuer, an audience) repeated in an error message.
+const SHOWN_CHARS: usize = 200;
+
+/// What an ID token is checked against: the provider, this client, and the sign-in request.
+#[derive(Debug, Clone)]
+pub struct IdTokenCheck<'a> {
+    /// The issuer exactly as discovery published it, `:443` and all: never normalised.
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    /// The nonce sent in the authorization request.
+    pub nonce: Option<&'a str>,
+    /// The `max_age` sent in the authorization request, in seconds.
+    pub max_age: Option<u32>,
+    /// The `acr_values` sent, from which the assurance level asked for is read.
+    pub acr_values: Option<&'a str>,
+    pub skew: Duration,
+    pub now: SystemTime,
+}
+
+impl<'a> IdTokenCheck<'a> {
+    /// A check with no nonce, `max_age` or `acr_values` and the default skew.
+    pub fn new(issuer: &'a str, client_id: &'a str, now: SystemTime) -> Self {
+        Self {
+            issuer,
+            client_id,
+            nonce: None,
+            max_age: None,
+            acr_values: None,
+            skew: DEFAULT_CLOCK_SKEW,
+            now,
+        }
+    }
+}
+
+/// A validated ID token's claims: CIS2's named ones, and all of them in `claims` for the
+/// testers' view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdTokenClaims {
+    pub sub: String,
+    pub iss: String,
+    /// Always a list, whether the token sent a string or an array.
+    pub aud: Vec<String>,
+    pub azp: Option<String>,
+    pub exp: u64,
+    pub iat: u64,
+    pub auth_time: Option<u64>,
+    pub nonce: Option<String>,
+    pub acr: Option<String>,
+    /// Always a list: CIS2 may send a single value.
+    pub amr: Vec<String>,
+    /// CIS2's session id, matched by back-channel logout tokens.
+    pub sid: Option<String>,
+    /// The role chosen on CIS2's role picker (`selectedrole` scope).
+    pub selected_roleid: Option<String>,
+    /// `"3"` and `3` alike; `None` when missing or not 1 to 3.
+    pub authentication_assurance_level: Option<u8>,
+    pub id_assurance_level: Option<u8>,
+    pub claims: Map<String, Value>,
+}
+
+/// Which signed document failed, for messages and codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignedDocument {
+    IdToken,
+    UserInfo,
+}
+
+impl fmt::Display for SignedDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignedDocument::IdToken => "ID token",
+            SignedDocument::UserInfo => "signed UserInfo",
+        })
+    }
+}
+
+/// Validates an ID token from the token endpoint: the signature ([`jose::verify`]), then OIDC
+/// Core §3.1.3.7: `iss` is the issuer byte for byte, `aud` lists the client, `azp` is the client
+/// (and present when there are several audiences), `exp` and `iat` within `skew` of `now`, `sub`
+/// present, `nonce` the request's, `auth_time` within `max_age`, and the assurance level at
+/// least what `acr_values` asked for.
+pub fn validate_id_token(
+    token: &str,
+    keys: &JsonWebKeySet,
+    allowed: &[JwsAlgorithm],
+    hmac_secret: Option<&SecretString>,
+    check: &IdTokenCheck<'_>,
+) -> Result<IdTokenClaims, IdTokenError> {
+    let claims = verified_id_token(token, keys, allowed, hmac_secret)?;
+    let now = seconds_since_epoch(check.now)?;
+    check_common(&claims, check, now)?;
+    if let Some(expected) = check.nonce {
+        let matches = claims.nonce.as_deref().is_some_and(|nonce| {
+            aws_lc_rs::constant_time::verify_slices_are_equal(nonce.as_bytes(), expected.as_bytes())
+                .is_ok()
+        });
+        if !matches {
+            return Err(IdTokenError::WrongNonce);
+        }
+    }
+    if let Some(max_age) = check.max_age {
+        let auth_time = claims.auth_time.ok_or(IdTokenError::MissingAuthTime)?;
+        let limit = auth_time
+            .saturating_add(u64::from(max_age))
+            .saturating_add(check.skew.as_secs());
+        if limit < now {
+            return Err(IdTokenError::AuthTimeTooOld {
+                age: now.saturating_sub(auth_time),
+                max_age,
+            });
+        }
+    }
+    Ok(claims)
+}
+
+/// Validates an ID token from a refresh grant (OIDC Core §12.2): the checks of
+/// [`validate_id_token`] except the nonce, which may be left out but must otherwise be the
+/// original's, and `max_age`, because `auth_time` stays the time of the original sign-in. `iss`,
+/// `sub` and `aud` must be the original's, and `auth_time` too when both carry it.
+pub fn validate_refreshed_id_token(
+    token: &str,
+    keys: &JsonWebKeySet,
+    allowed: &[JwsAlgorithm],
+    hmac_secret: Option<&SecretString>,
+    check: &IdTokenCheck<'_>,
+    original: &IdTokenClaims,
+) -> Result<IdTokenClaims, IdTokenError> {
+    let claims = verified_id_token(token, keys, allowed, hmac_secret)?;
+    let now = seconds_since_epoch(check.now)?;
+    check_common(&claims, check, now)?;
+    if claims.nonce.is_some() && claims.nonce != original.nonce {
+        return Err(IdTokenError::WrongNonce);
+    }
+    let changed = |claim| Err(IdTokenError::RefreshedClaimChanged { claim });
+    if claims.iss != original.iss {
+        return changed("iss");
+    }
+    if claims.sub != original.sub {
+        return changed("sub");
+    }
+    let sorted = |aud: &[String]| {
+        let mut aud = aud.to_vec();
+        aud.sort();
+        aud.dedup();
+        aud
+    };
+    if sorted(&claims.aud) != sorted(&original.aud) {
+        return changed("aud");
+    }
+    if let (Some(refreshed), Some(first)) = (claims.auth_time, original.auth_time) {
+        if refreshed != first {
+            return changed("auth_time");
+        }
+    }
+    Ok(claims)
+}
+
+/// Verifies a signed UserInfo response (OIDC Core §5.3.2) and returns its claims: the signature
+/// as for ID tokens, `iss` when present must be the issuer exactly, `aud` when present must list
+/// the client. CIS2 sends no `aud` (REFERENCE §6). The caller compares `sub` with the ID token's.
+pub fn verify_signed_userinfo(
+    token: &str,
+    keys: &JsonWebKeySet,
+    allowed: &[JwsAlgorithm],
+    hmac_secret: Option<&SecretString>,
+    issuer: &str,
+    client_id: &str,
+) -> Result<Map<String, Value>, IdTokenError> {
+    let what = SignedDocument::UserInfo;
+    let claims = verified(token, keys, allowed, hmac_secret, what)?;
+    if let Some(iss) = claims.get("iss") {
+        let iss = iss.as_str().ok_or(IdTokenError::InvalidClaim {
+            what,
+            claim: "iss",
+            expected: "a string",
+        })?;
+        if iss != issuer {
+            return Err(wrong_issuer(what, iss, issuer));
+        }
+    }
+    if let Some(aud) = claims.get("aud") {
+        let aud = audiences(aud).ok_or(IdTokenError::InvalidClaim {
+            what,
+            claim: "aud",
+            expected: "a string or an array of strings",
+        })?;
+        if !aud.iter().any(|aud| aud == client_id) {
+            return Err(wrong_audience(what, &aud, client_id));
+        }
+    }
+    Ok(claims)
+}
+
+/// Decodes and verifies a token's signature, returning its claims.
+fn verified(
+    token: &str,
+    keys: &JsonWebKeySet,
+    allowed: &[JwsAlgorithm],
+    hmac_secret: Option<&SecretString>,
+    what: SignedDocument,
+) -> Result<Map<String, Value>, IdTokenError> {
+    let signature = |source| IdTokenError::Signature { what, source };
+    let jwt = jose::decode(token).map_err(signature)?;
+    jose::verify(&jwt, keys, allowed, hmac_secret).map_err(signature)?;
+    Ok(jwt.claims)
+}
+
+fn verified_id_token(
+    token: &str,
+    keys: &JsonWebKeySet,
+    allowed: &[JwsAlgorithm],
+    hmac_secret: Option<&SecretString>,
+) -> Result<IdTokenClaims, IdTokenError> {
+    read_claims(verified(
+        token,
+        keys,
+        allowed,
+        hmac_secret,
+        SignedDocument::IdToken,
+    )?)
+}
+
+/// The checks shared by first and refreshed ID tokens.
+fn check_common(
+    claims: &IdTokenClaims,
+    check: &IdTokenCheck<'_>,
+    now: u64,
+) -> Result<(), IdTokenError> {
+    let what = SignedDocument::IdToken;
+    if claims.iss != check.issuer {
+        return Err(wrong_issuer(what, &claims.iss, check.issuer));
+    }
+    if !claims.aud.iter().any(|aud| aud == check.client_id) {
+        return Err(wrong_audience(what, &claims.aud, check.client_id));
+    }
+    match &claims.azp {
+        Some(azp) if azp != check.client_id => {
+            return Err(IdTokenError::WrongAzp {
+                azp: shown(azp),
+                client_id: check.client_id.to_owned(),
+            })
+        }
+        None if claims.aud.len() > 1 => return Err(IdTokenError::MissingAzp),
+        _ => {}
+    }
+    let skew = check.skew.as_secs();
+    if claims.exp.saturating_add(skew) <= now {
+        return Err(IdTokenError::Expired {
+            exp: claims.exp,
+            now,
+            skew,
+        });
+    }
+    if claims.iat > now.saturating_add(skew) {
+        return Err(IdTokenError::IssuedInFuture {
+            iat: claims.iat,
+            now,
+            skew,
+        });
+    }
+    claims::check_assurance(
+        check.acr_values.and_then(claims::requested_level),
+        claims.claims.get("authentication_assurance_level"),
+    )?;
+    Ok(())
+}
+
+/// Reads the claims every ID token must carry in the right shape, and CIS2's optional ones.
+fn read_claims(claims: Map<String, Value>) -> Result<IdTokenClaims, IdTokenError> {
+    let invalid = |claim, expected| IdTokenError::InvalidClaim {
+        what: SignedDocument::IdToken,
+        claim,
+        expected,
+    };
+    // An optional claim: absent (or null) is `None`, the wrong type is an error.
+    let optional = |claim: &'static str,
+                    read: fn(&Value) -> Option<String>,
+                    expected: &'static str|
+     -> Result<Option<String>, IdTokenError> {
+        match claims.get(claim) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => read(value).map(Some).ok_or(invalid(claim, expected)),
+        }
+    };
+    let string = |value: &Value| value.as_str().map(str::to_owned);
+    let date = |claim: &'static str| -> Result<Option<u64>, IdTokenError> {
+        match claims.get(claim) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => numeric_date(value)
+                .map(Some)
+                .ok_or(invalid(claim, "a number of seconds")),
+        }
+    };
+
+    let iss = optional("iss", string, "a string")?.ok_or(invalid("iss", "a string"))?;
+    let sub = match claims.get("sub") {
+        Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
+        _ => return Err(IdTokenError::MissingSub),
+    };
+    let aud = claims
+        .get("aud")
+        .and_then(audiences)
+        .ok_or(invalid("aud", "a string or an array of strings"))?;
+    let exp = date("exp")?.ok_or(invalid("exp", "a number of seconds"))?;
+    let iat = date("iat")?.ok_or(invalid("iat", "a number of seconds"))?;
+    let auth_time = date("auth_time")?;
+    let azp = optional("azp", string, "a string")?;
+    let nonce = optional("nonce", string, "a string")?;
+    let level = |claim| claims.get(claim).and_then(claims::assurance_level);
+    Ok(IdTokenClaims {
+        sub,
+        iss,
+        aud,
+        azp,
+        exp,
+        iat,
+        auth_time,
+        nonce,
+        // Informational claims are read tolerantly: a surprise there is not worth a sign-in.
+        acr: claims.get("acr").and_then(string),
+        amr: match claims.get("amr") {
+            Some(Value::Array(items)) => items.iter().filter_map(id_text).collect(),
+            Some(value) => id_text(value).into_iter().collect(),
+            None => Vec::new(),
+        },
+        sid: claims.get("sid").and_then(string),
+        selected_roleid: claims.get("selected_roleid").and_then(id_text),
+        authentication_assurance_level: level("authentication_assurance_level"),
+        id_assurance_level: level("id_assurance_level"),
+        claims,
+    })
+}
+
+/// A text claim, or an id CIS2 sent as a number, taken as its digits.
+fn id_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+/// `aud` as a list: a string or an array of strings (OIDC Core §2).
+fn audiences(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::String(aud) => Some(vec![aud.clone()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect(),
+        _ => None,
+    }
+}
+
+/// RFC 7519 §2 NumericDate: whole or fractional seconds, never negative; fractions dropped.
+fn numeric_date(value: &Value) -> Option<u64> {
+    let number = value.as_number()?;
+    number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+            .map(|seconds| seconds as u64)
+    })
+}
+
+fn seconds_since_epoch(now: SystemTime) -> Result<u64, IdTokenError> {
+    now.duration_since(UNIX_EPOCH)
+        .map(|since| since.as_secs())
+        .map_err(|_| IdTokenError::ClockBeforeEpoch)
+}
+
+fn wrong_issuer(what: SignedDocument, actual: &str, expected: &str) -> IdTokenError {
+    IdTokenError::WrongIssuer {
+        what,
+        actual: shown(actual),
+        expected: expected.to_owned(),
+    }
+}
+
+fn wrong_audience(what: SignedDocument, aud: &[String], client_id: &str) -> IdTokenError {
+    IdTokenError::WrongAudience {
+        what,
+        aud: shown(&aud.join(", ")),
+        client_id: client_id.to_owned(),
+    }
+}
+
+/// At most [`SHOWN_CHARS`] characters of a token's value, for an error message.
+fn shown(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut short: String = chars.by_ref().take(SHOWN_CHARS).collect();
+    if chars.next().is_some() {
+        short.push('…');
+    }
+    short
+}
+
+/// Why an ID token or signed UserInfo was refused. Each message names the check that failed;
+/// only issuers, audiences, times and claim names are repeated, never the token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdTokenError {
+    /// The signature, its algorithm or key, or the token's form. On
+    /// [`IdTokenError::is_unknown_kid`], refetch the key set once.
+    #[error("the {what} cannot be trusted: {source}")]
+    Signature {
+        what: SignedDocument,
+        source: JoseError,
+    },
+    #[error("the {what}'s issuer {actual:?} is not the provider's {expected:?}")]
+    WrongIssuer {
+        what: SignedDocument,
+        actual: String,
+        expected: String,
+    },
+    #[error("the {what} is for {aud:?}, not this client {client_id:?}")]
+    WrongAudience {
+        what: SignedDocument,
+        aud: String,
+        client_id: String,
+    },
+    #[error("the ID token has several audiences and no azp claim naming the client")]
+    MissingAzp,
+    #[error("the ID token's authorized party (azp) {azp:?} is not this client {client_id:?}")]
+    WrongAzp { azp: String, client_id: String },
+    #[error("the ID token's nonce does not match the sign-in request")]
+    WrongNonce,
+    #[error("the ID token has expired (exp {exp}, now {now}, {skew} s of clock skew allowed)")]
+    Expired { exp: u64, now: u64, skew: u64 },
+    #[error("the ID token was issued in the future (iat {iat}, now {now}, {skew} s of clock skew allowed); check this computer's clock")]
+    IssuedInFuture { iat: u64, now: u64, skew: u64 },
+    #[error("the ID token has no sub claim naming the user")]
+    MissingSub,
+    #[error("the ID token has no auth_time, which max_age in the sign-in request requires")]
+    MissingAuthTime,
+    #[error("the user authenticated {age} s ago, longer than the sign-in request's max_age of {max_age} s")]
+    AuthTimeTooOld { age: u64, max_age: u32 },
+    #[error("the {what}'s {claim} claim is missing or not {expected}")]
+    InvalidClaim {
+        what: SignedDocument,
+        claim: &'static str,
+        expected: &'static str,
+    },
+    #[error("the refreshed ID token's {claim} differs from the original ID token's")]
+    RefreshedClaimChanged { claim: &'static str },
+    #[error(transparent)]
+    Assurance(#[from] ClaimsError),
+    #[error("the system clock is set before 1970")]
+    ClockBeforeEpoch,
+}
+
+impl IdTokenError {
+    pub fn code(&self) -> &'static str {
+        let userinfo = |what: &SignedDocument| *what == SignedDocument::UserInfo;
+        match self {
+            IdTokenError::Signature { source, .. } => source.code(),
+            IdTokenError::WrongIssuer { what, .. } if userinfo(what) => "userinfo_wrong_issuer",
+            IdTokenError::WrongIssuer { .. } => "id_token_wrong_issuer",
+            IdTokenError::WrongAudience { what, .. } if userinfo(what) => "userinfo_wrong_audience",
+            IdTokenError::WrongAudience { .. } => "id_token_wrong_audience",
+            IdTokenError::MissingAzp => "id_token_missing_azp",
+            IdTokenError::WrongAzp { .. } => "id_token_wrong_azp",
+            IdTokenError::WrongNonce => "id_token_wrong_nonce",
+            IdTokenError::Expired { .. } => "id_token_expired",
+            IdTokenError::IssuedInFuture { .. } => "id_token_issued_in_future",
+            IdTokenError::MissingSub => "id_token_missing_sub",
+            IdTokenError::MissingAuthTime => "id_token_missing_auth_time",
+            IdTokenError::AuthTimeTooOld { .. } => "id_token_auth_time_too_old",
+            IdTokenError::InvalidClaim { what, .. } if userinfo(what) => "userinfo_invalid_claim",
+            IdTokenError::InvalidClaim { .. } => "id_token_invalid_claim",
+            IdTokenError::RefreshedClaimChanged { .. } => "id_token_refresh_mismatch",
+            IdTokenError::Assurance(error) => error.code(),
+            IdTokenError::ClockBeforeEpoch => "clock_invalid",
+        }
+    }
+
+    /// The token names a key the set lacks: refetch the JWKS once and validate again.
+    pub fn is_unknown_kid(&self) -> bool {
+        matches!(self, IdTokenError::Signature { source, .. } if source.is_unknown_kid())
+    }
+
+    /// The signature error, if that is what failed.
+    pub fn jose(&self) -> Option<&JoseError> {
+        match self {
+            IdTokenError::Signature { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::jose::test_support::{jwks, sign, RSA_KID};
+
+    const ISSUER: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
+    const CLIENT: &str = "555000000001.apps.local";
+    const NOW: u64 = 1_767_225_600;
+
+    fn at(seconds: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    fn base() -> Value {
+        json!({
+            "iss": ISSUER, "sub": "555057896106", "aud": CLIENT, "azp": CLIENT,
+            "exp": NOW + 3600, "iat": NOW, "auth_time": NOW - 30, "nonce": "nonce-1",
+            "authentication_assurance_level": "3", "id_assurance_level": 3,
+        })
+    }
+
+    fn token(claims: &Value) -> String {
+        sign(
+            &json!({ "alg": "RS256", "kid": RSA_KID, "typ": "JWT" }),
+            claims,
+        )
+    }
+
+    fn with(changes: Value) -> String {
+        let mut claims = base();
+        for (name, value) in changes.as_object().unwrap() {
+            if value.is_null() {
+                claims.as_object_mut().unwrap().remove(name);
+            } else {
+                claims[name] = value.clone();
+            }
+        }
+        token(&claims)
+    }
+
+    fn check() -> IdTokenCheck<'static> {
+        IdTokenCheck {
+            nonce: Some("nonce-1"),
+            ..IdTokenCheck::new(ISSUER, CLIENT, at(NOW))
+        }
+    }
+
+    fn validate(token: &str, check: &IdTokenCheck<'_>) -> Result<IdTokenClaims, IdTokenError> {
+        let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
+        validate_id_token(token, &keys, &[JwsAlgorithm::Rs256], None, check)
+    }
+
+    fn code(token: &str, check: &IdTokenCheck<'_>) -> &'static str {
+        validate(token, check).expect_err("refused").code()
+    }
+
+    #[test]
+    fn claims_are_read_in_cis2s_shapes() {
+        let claims = validate(
+            &with(json!({
+                "amr": "N3_SMARTCARD", "selected_roleid": 555000000201u64, "acr": "AAL3_ANY",
+                "sid": "sid-1", "exp": (NOW + 3600) as f64 + 0.5,
+            })),
+            &check(),
+        )
+        .unwrap();
+        assert_eq!(claims.amr, ["N3_SMARTCARD"]);
+        assert_eq!(claims.selected_roleid.as_deref(), Some("555000000201"));
+        assert_eq!(claims.authentication_assurance_level, Some(3));
+        assert_eq!(claims.id_assurance_level, Some(3));
+        assert_eq!(claims.aud, [CLIENT]);
+        assert_eq!(claims.exp, NOW + 3600);
+        assert_eq!(claims.auth_time, Some(NOW - 30));
+        assert_eq!(claims.claims["sid"], "sid-1");
+        let claims = validate(
+            &with(json!({ "amr": ["pwd", "N3_SMARTCARD"], "acr": null })),
+            &check(),
+        )
+        .unwrap();
+        assert_eq!(claims.amr, ["pwd", "N3_SMARTCARD"]);
+        assert_eq!(claims.acr, None);
+    }
+
+    #[test]
+    fn claims_of_the_wrong_type_are_refused() {
+        for (claim, value) in [
+            ("exp", json!("soon")),
+            ("exp", json!(-5)),
+            ("exp", Value::Null),
+            ("iat", json!("now")),
+            ("iat", Value::Null),
+            ("iss", Value::Null),
+            ("iss", json!(1)),
+            ("aud", Value::Null),
+            ("aud", json!([CLIENT, 7])),
+            ("auth_time", json!(true)),
+            ("azp", json!([CLIENT])),
+            ("nonce", json!(1)),
+        ] {
+            let error = validate(&with(json!({ claim: value })), &check()).unwrap_err();
+            assert_eq!(error.code(), "id_token_invalid_claim", "{claim}: {error}");
+            assert!(error.to_string().contains(claim), "{error}");
+        }
+        assert_eq!(
+            code(&with(json!({ "sub": "" })), &check()),
+            "id_token_missing_sub"
+        );
+        assert_eq!(
+            code(&with(json!({ "sub": 555057896106u64 })), &check()),
+            "id_token_missing_sub"
+        );
+    }
+
+    #[test]
+    fn exp_and_iat_boundaries() {
+        let check = check();
+        // exp exactly now minus the skew has expired; one second later has not.
+        assert_eq!(
+            code(&with(json!({ "exp": NOW - 60 })), &check),
+            "id_token_expired"
+        );
+        validate(&with(json!({ "exp": NOW - 59 })), &check).unwrap();
+        assert_eq!(
+            code(&with(json!({ "iat": NOW + 61 })), &check),
+            "id_token_issued_in_future"
+        );
+        validate(&with(json!({ "iat": NOW + 60 })), &check).unwrap();
+        let strict = IdTokenCheck {
+            skew: Duration::ZERO,
+            ..check.clone()
+        };
+        assert_eq!(
+            code(&with(json!({ "exp": NOW })), &strict),
+            "id_token_expired"
+        );
+        assert_eq!(
+            code(&with(json!({ "iat": NOW + 1 })), &strict),
+            "id_token_issued_in_future"
+        );
+    }
+
+    #[test]
+    fn max_age_boundaries() {
+        let check = IdTokenCheck {
+            max_age: Some(300),
+            ..check()
+        };
+        validate(&with(json!({ "auth_time": NOW - 360 })), &check).unwrap();
+        let error = validate(&with(json!({ "auth_time": NOW - 361 })), &check).unwrap_err();
+        assert_eq!(error.code(), "id_token_auth_time_too_old");
+        assert!(error.to_string().contains("361 s ago"), "{error}");
+        assert_eq!(
+            code(&with(json!({ "auth_time": null })), &check),
+            "id_token_missing_auth_time"
+        );
+        // Without max_age, neither matters.
+        validate(
+            &with(json!({ "auth_time": null })),
+            &IdTokenCheck {
+                max_age: None,
+                ..check
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn nonce_must_match_when_one_was_sent() {
+        assert_eq!(
+            code(&with(json!({ "nonce": "nonce-2" })), &check()),
+            "id_token_wrong_nonce"
+        );
+        assert_eq!(
+            code(&with(json!({ "nonce": "nonce-" })), &check()),
+            "id_token_wrong_nonce"
+        );
+        assert_eq!(
+            code(&with(json!({ "nonce": null })), &check()),
+            "id_token_wrong_nonce"
+        );
+        validate(
+            &with(json!({ "nonce": null })),
+            &IdTokenCheck {
+                nonce: None,
+                ..check()
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn the_clock_before_1970_is_an_error() {
+        let check = IdTokenCheck {
+            now: UNIX_EPOCH - Duration::from_secs(1),
+            ..check()
+        };
+        assert_eq!(code(&with(json!({})), &check), "clock_invalid");
+    }
+
+    fn original() -> IdTokenClaims {
+        validate(&with(json!({})), &check()).unwrap()
+    }
+
+    fn refresh(token: &str) -> Result<IdTokenClaims, IdTokenError> {
+        let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
+        // max_age is not applied to a refreshed token: auth_time is still the first sign-in's.
+        let check = IdTokenCheck {
+            max_age: Some(1),
+            ..check()
+        };
+        validate_refreshed_id_token(
+            token,
+            &keys,
+            &[JwsAlgorithm::Rs256],
+            None,
+            &check,
+            &original(),
+        )
+    }
+
+    #[test]
+    fn refreshed_tokens_keep_the_original_identity() {
+        refresh(&with(json!({ "nonce": null, "iat": NOW + 10 }))).unwrap();
+        refresh(&with(json!({}))).unwrap();
+        refresh(&with(json!({ "auth_time": null }))).unwrap();
+        let code = |changes| refresh(&with(changes)).unwrap_err().code();
+        assert_eq!(code(json!({ "nonce": "other" })), "id_token_wrong_nonce");
+        assert_eq!(
+            code(json!({ "sub": "555000000002" })),
+            "id_token_refresh_mismatch"
+        );
+        assert_eq!(
+            code(json!({ "auth_time": NOW - 10 })),
+            "id_token_refresh_mismatch"
+        );
+        assert_eq!(
+            code(json!({ "aud": [CLIENT, "other"] })),
+            "id_token_refresh_mismatch"
+        );
+        assert_eq!(code(json!({ "exp": NOW - 600 })), "id_token_expired");
+        assert_eq!(
+            code(json!({ "iss": "https://elsewhere" })),
+            "id_token_wrong_issuer"
+        );
+        let error = refresh(&with(json!({ "sub": "555000000002" }))).unwrap_err();
+        assert!(error.to_string().contains("sub"), "{error}");
+        // A nonce in the refreshed token needs one in the original.
+        let mut first = original();
+        first.nonce = None;
+        let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
+        let error = validate_refreshed_id_token(
+            &with(json!({})),
+            &keys,
+            &[JwsAlgorithm::Rs256],
+            None,
+            &check(),
+            &first,
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "id_token_wrong_nonce");
+    }
+
+    fn userinfo(claims: &Value) -> Result<Map<String, Value>, IdTokenError> {
+        let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
+        verify_signed_userinfo(
+            &token(claims),
+            &keys,
+            &[JwsAlgorithm::Rs256],
+            None,
+            ISSUER,
+            CLIENT,
+        )
+    }
+
+    #[test]
+    fn signed_userinfo_checks_iss_and_aud_when_present() {
+        let claims = userinfo(&json!({ "sub": "555057896106", "iss": ISSUER })).unwrap();
+        assert_eq!(claims["sub"], "555057896106");
+        userinfo(&json!({ "sub": "555057896106" })).unwrap();
+        userinfo(&json!({ "sub": "5", "aud": ["x", CLIENT] })).unwrap();
+        let error = userinfo(&json!({ "sub": "5", "iss": format!("{ISSUER}/") })).unwrap_err();
+        assert_eq!(error.code(), "userinfo_wrong_issuer");
+        assert!(
+            error
+                .to_string()
+                .starts_with("the signed UserInfo's issuer"),
+            "{error}"
+        );
+        assert_eq!(
+            userinfo(&json!({ "sub": "5", "aud": "x" }))
+                .unwrap_err()
+                .code(),
+            "userinfo_wrong_audience"
+        );
+        assert_eq!(
+            userinfo(&json!({ "sub": "5", "aud": 5 }))
+                .unwrap_err()
+                .code(),
+            "userinfo_invalid_claim"
+        );
+        assert_eq!(
+            userinfo(&json!({ "sub": "5", "iss": 5 }))
+                .unwrap_err()
+                .code(),
+            "userinfo_invalid_claim"
+        );
+    }
+
+    #[test]
+    fn long_values_are_shortened_in_messages() {
+        let long = format!("https://{}", "a".repeat(5000));
+        let error = validate(&with(json!({ "iss": long })), &check()).unwrap_err();
+        assert_eq!(error.code(), "id_token_wrong_issuer");
+        assert!(error.to_string().len() < 600, "{error}");
+    }
+}
