@@ -6,3 +6,4 @@ mod cli;
 mod desktop;
 mod keychain;
 mod mock_serve;
+mod oidc_provider;
