@@ -1,5 +1,6 @@
 //! Installing what is missing: system packages (apt), `tauri-driver`, `cargo-nextest`, the UI's
-//! npm packages, and the built UI. Each step checks first, so a second run skips them in seconds.
+//! npm packages, the test OpenID provider's npm packages, and the built UI. Each step checks
+//! first, so a second run skips them in seconds.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -50,8 +51,12 @@ pub fn prepare(needs: Needs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     system_packages(needs)?;
     require_node()?;
-    npm_packages()?;
+    npm_packages("ui", "the UI's npm packages")?;
     if needs == Needs::Tests {
+        npm_packages(
+            OIDC_PROVIDER_FOLDER,
+            "the test OpenID provider (node oidc-provider)",
+        )?;
         cargo_tool("tauri-driver", "tauri-driver")?;
         cargo_tool("cargo-nextest", "cargo-nextest")?;
     }
@@ -188,16 +193,25 @@ fn require_node() -> anyhow::Result<()> {
     }
 }
 
-/// `npm ci` when `node_modules` is missing or older than the lock file.
-fn npm_packages() -> anyhow::Result<()> {
-    let ui = crate::root().join("ui");
-    let lock = modified(&ui.join("package-lock.json"))?;
-    let installed = modified(&ui.join("node_modules/.package-lock.json")).ok();
+/// The interoperability tests' independent OpenID provider: `oidc-provider`, pinned exactly in
+/// its own package.json and package-lock.json.
+const OIDC_PROVIDER_FOLDER: &str = "tests/oidc-provider";
+
+/// `npm ci` in `folder` (relative to the workspace root) when its `node_modules` is missing or
+/// older than its lock file.
+fn npm_packages(folder: &str, what: &str) -> anyhow::Result<()> {
+    let folder = crate::root().join(folder);
+    let lock = modified(&folder.join("package-lock.json"))?;
+    let installed = modified(&folder.join("node_modules/.package-lock.json")).ok();
     if installed.is_some_and(|installed| installed >= lock) {
         return Ok(());
     }
-    println!("xtask: installing the UI's npm packages (npm ci)");
-    shell::run_checked(shell::npm().args(["ci", "--no-audit", "--no-fund"]))
+    println!("xtask: installing {what} (npm ci)");
+    shell::run_checked(
+        shell::npm()
+            .current_dir(&folder)
+            .args(["ci", "--no-audit", "--no-fund"]),
+    )
 }
 
 /// `cargo install NAME --locked` when `program` is not found.

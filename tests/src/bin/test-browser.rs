@@ -4,7 +4,12 @@
 //! `CAREID_TEST_BROWSER` chooses how the URL is visited:
 //! - `http` (default): a plain HTTP client that keeps cookies and follows redirects, which
 //!   completes a sign-in when the provider signs a user in without a page (the mock's
-//!   auto-login), ending at the app's loopback listener;
+//!   auto-login), ending at the app's loopback listener. It also completes plain HTML sign-in
+//!   pages without JavaScript (node oidc-provider's development pages): a form with a `login`
+//!   field gets `CAREID_TEST_BROWSER_LOGIN` (default `tester`) and its `password` field
+//!   `CAREID_TEST_BROWSER_PASSWORD` (default `password`); a consent form (hidden `prompt`) and
+//!   the sign-out forms (hidden `xsrf`) are submitted with their first button. The visit ends on a page
+//!   without such a form, or on an address starting with `CAREID_TEST_BROWSER_UNTIL` when set;
 //! - `chromium`: headless Chromium through chromedriver, for real pages; with
 //!   `CAREID_TEST_BROWSER_WEBAUTHN=1` it also has a virtual WebAuthn authenticator (which needs a
 //!   `localhost` page, not `127.0.0.1`). The visit ends when the page's address starts with
@@ -19,6 +24,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use careid_e2e::forms;
 use serde_json::{json, Value};
 use ureq::ResponseExt;
 
@@ -57,12 +63,72 @@ fn visit_with_http_client(url: &str) -> anyhow::Result<()> {
         .timeout_global(Some(Duration::from_secs(60)))
         .build()
         .into();
-    let response = agent
+    let until = std::env::var("CAREID_TEST_BROWSER_UNTIL").ok();
+    let login = std::env::var("CAREID_TEST_BROWSER_LOGIN").unwrap_or_else(|_| "tester".to_owned());
+    let password =
+        std::env::var("CAREID_TEST_BROWSER_PASSWORD").unwrap_or_else(|_| "password".to_owned());
+    let mut response = agent
         .get(url)
         .call()
         .with_context(|| format!("visiting {url}"))?;
-    eprintln!("test-browser: {} {}", response.status(), response.get_uri());
-    Ok(())
+    for _ in 0..MAX_FORMS {
+        let here = response.get_uri().to_string();
+        eprintln!("test-browser: {} {here}", response.status());
+        if until
+            .as_deref()
+            .is_some_and(|until| here.starts_with(until))
+        {
+            return Ok(());
+        }
+        let is_html = response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("text/html"));
+        if !is_html {
+            return Ok(());
+        }
+        let page = response.body_mut().read_to_string()?;
+        let Some(form) = forms::forms(&page).into_iter().find(is_sign_in_form) else {
+            return Ok(());
+        };
+        let action = url::Url::parse(&here)?
+            .join(&form.action)
+            .with_context(|| format!("the form's action {:?}", form.action))?;
+        let fields = form.submission(|name| match name {
+            "login" => Some(login.clone()),
+            "password" => Some(password.clone()),
+            _ => None,
+        });
+        let prompt = form
+            .field("prompt")
+            .map_or("", |field| field.value.as_str());
+        eprintln!("test-browser: submitting the {prompt} form to {action}");
+        let pairs = fields.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        response = if form.method == "post" {
+            agent.post(action.as_str()).send_form(pairs)
+        } else {
+            let mut action = action.clone();
+            action.query_pairs_mut().clear().extend_pairs(pairs);
+            agent.get(action.as_str()).call()
+        }
+        .with_context(|| format!("submitting a form to {action}"))?;
+    }
+    bail!("still on a form after {MAX_FORMS} pages")
+}
+
+/// At most this many forms in one visit: a page that comes back again and again (a refused
+/// password) must end the visit, not loop.
+const MAX_FORMS: usize = 8;
+
+/// The forms the HTTP browser completes: a sign-in page (a `login` field), a consent page (a
+/// hidden `prompt` field) and node oidc-provider's sign-out pages (a hidden `xsrf` field: the
+/// confirmation, or the page a browser with JavaScript submits at once). Other forms (the mock's
+/// pages) are left alone, so the visit ends on them as it always did.
+fn is_sign_in_form(form: &forms::Form) -> bool {
+    ["login", "prompt", "xsrf"]
+        .iter()
+        .any(|name| form.field(name).is_some())
 }
 
 /// How long a page may take to reach the app's loopback listener.

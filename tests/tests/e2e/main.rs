@@ -7,4 +7,5 @@ mod desktop;
 mod keychain;
 mod mock_serve;
 mod negative;
+mod oidc_provider;
 mod signin;
