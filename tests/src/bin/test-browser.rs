@@ -55,7 +55,56 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
+/// Misbehaves at the app's loopback listener before the real visit, as a stray local program
+/// or an attacker might: `CAREID_TEST_BROWSER_FIRST` = `wrong_path` (a request to another path),
+/// `oversized` (a 64 KiB request line), `slow` (a connection that never sends a request, left
+/// open), or `no_state` (a forged callback with a code but another state).
+fn misbehave_first(url: &str) -> anyhow::Result<Option<std::net::TcpStream>> {
+    use std::io::{Read as _, Write as _};
+    let Ok(mode) = std::env::var("CAREID_TEST_BROWSER_FIRST") else {
+        return Ok(None);
+    };
+    let url = url::Url::parse(url)?;
+    let redirect = url
+        .query_pairs()
+        .find(|(name, _)| name == "redirect_uri")
+        .map(|(_, value)| value.into_owned())
+        .context("the URL has no redirect_uri")?;
+    let redirect = url::Url::parse(&redirect)?;
+    let address = format!(
+        "{}:{}",
+        redirect.host_str().unwrap_or("127.0.0.1"),
+        redirect.port().unwrap_or(80)
+    );
+    let mut stream = std::net::TcpStream::connect(&address)?;
+    let request = match mode.as_str() {
+        "wrong_path" => "GET /not-the-callback?code=x&state=y HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+        "oversized" => format!(
+            "GET {}?code={} HTTP/1.1\r\nHost: x\r\n\r\n",
+            redirect.path(),
+            "A".repeat(64 * 1024)
+        ),
+        "no_state" => format!(
+            "GET {}?code=forged&state=forged HTTP/1.1\r\nHost: x\r\n\r\n",
+            redirect.path()
+        ),
+        // Holds a connection open without a request: the listener must not wait on it.
+        "slow" => return Ok(Some(stream)),
+        other => bail!("unknown CAREID_TEST_BROWSER_FIRST {other:?}"),
+    };
+    // The listener may answer and close before reading everything: that is its right.
+    let _ = stream.write_all(request.as_bytes());
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    eprintln!(
+        "test-browser: first ({mode}): {}",
+        answer.lines().next().unwrap_or("(no answer)")
+    );
+    Ok(None)
+}
+
 fn visit_with_http_client(url: &str) -> anyhow::Result<()> {
+    let _held_open = misbehave_first(url)?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .max_redirects(20)
         // A browser shows error pages; it does not fail on them.
