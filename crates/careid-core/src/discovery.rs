@@ -421,7 +421,7 @@ impl ProviderCache {
         if let Some((jwks, fetched_at)) = self.file_jwks(metadata, now) {
             return Ok(self.remember_jwks(metadata, Arc::new(jwks), fetched_at, None));
         }
-        self.fetch_jwks(http, metadata, now, None).await
+        self.fetch_jwks(http, metadata, now, false).await
     }
 
     /// Fetches the key set again, whatever the caches hold, and replaces the cached copy. Call it
@@ -449,8 +449,7 @@ impl ProviderCache {
                 }
             }
         }
-        let refetch = self.refetches.fetch_add(1, Ordering::SeqCst) + 1;
-        self.fetch_jwks(http, metadata, now, Some(refetch)).await
+        self.fetch_jwks(http, metadata, now, true).await
     }
 
     /// Drops an issuer's metadata and key set, from memory and the cache folder.
@@ -471,7 +470,7 @@ impl ProviderCache {
         http: &HttpClient,
         metadata: &ProviderMetadata,
         now: SystemTime,
-        refetch: Option<u64>,
+        refetch: bool,
     ) -> Result<Arc<Value>, DiscoveryError> {
         let url = &metadata.jwks_uri;
         if !is_secure_url(url) {
@@ -494,6 +493,9 @@ impl ProviderCache {
                 "document": jwks,
             }),
         );
+        // Numbered once the answer is in, so that refetches which were already waiting when it
+        // started see a newer number than they began with, and take this answer.
+        let refetch = refetch.then(|| self.refetches.fetch_add(1, Ordering::SeqCst) + 1);
         Ok(self.remember_jwks(metadata, Arc::new(jwks), now, refetch))
     }
 

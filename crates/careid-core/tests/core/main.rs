@@ -2,6 +2,8 @@
 
 mod claims;
 mod client_auth;
+mod discovery;
+mod doctor;
 mod loopback;
 mod profiles;
 mod session;
