@@ -390,11 +390,19 @@ fn check_id_token_algs(metadata: &ProviderMetadata) -> Outcome {
     ))
 }
 
+/// An endpoint for a detail line: its path when it lies under the issuer, as CIS2's do.
+fn endpoint(url: &str, metadata: &ProviderMetadata) -> String {
+    match url.strip_prefix(metadata.issuer.trim_end_matches('/')) {
+        Some(path) if path.starts_with('/') => display_url(path),
+        _ => display_url(url),
+    }
+}
+
 fn check_userinfo(metadata: &ProviderMetadata) -> Outcome {
-    let Some(endpoint) = &metadata.userinfo_endpoint else {
+    let Some(url) = &metadata.userinfo_endpoint else {
         return warn("no userinfo_endpoint: CIS2's roles and organisations come from UserInfo");
     };
-    let endpoint = display_url(endpoint);
+    let endpoint = endpoint(url, metadata);
     match &metadata.userinfo_signing_alg_values_supported {
         Some(algs) if !algs.is_empty() => {
             pass(format!("{endpoint}; signed responses with {}", list(algs)))
@@ -405,9 +413,9 @@ fn check_userinfo(metadata: &ProviderMetadata) -> Outcome {
 
 fn check_revocation(metadata: &ProviderMetadata) -> Outcome {
     match &metadata.revocation_endpoint {
-        Some(endpoint) => pass(format!(
+        Some(url) => pass(format!(
             "{}: sign-out revokes tokens at the provider",
-            display_url(endpoint)
+            endpoint(url, metadata)
         )),
         None => info("no revocation_endpoint: sign-out cannot revoke tokens at the provider"),
     }
@@ -415,9 +423,9 @@ fn check_revocation(metadata: &ProviderMetadata) -> Outcome {
 
 fn check_end_session(metadata: &ProviderMetadata) -> Outcome {
     match &metadata.end_session_endpoint {
-        Some(endpoint) => pass(format!(
+        Some(url) => pass(format!(
             "{}: sign-out can end the provider's session",
-            display_url(endpoint)
+            endpoint(url, metadata)
         )),
         None => info("no end_session_endpoint: sign-out ends careid's session only"),
     }
@@ -557,11 +565,19 @@ fn check_jwks(jwks: Option<&Value>) -> Outcome {
         }
         described.push(format!("{name} ({description})"));
     }
+    let mut shown = described
+        .iter()
+        .take(MAX_LISTED)
+        .cloned()
+        .collect::<Vec<_>>();
+    if described.len() > MAX_LISTED {
+        shown.push(format!("and {} more", described.len() - MAX_LISTED));
+    }
     let summary = format!(
         "{} key{}: {}",
         keys.len(),
         if keys.len() == 1 { "" } else { "s" },
-        list(&described)
+        shown.join(", ")
     );
     if usable == 0 {
         problems.push("no RSA signing key for RS256/RS512".to_owned());
