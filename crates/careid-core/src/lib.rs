@@ -20,9 +20,18 @@
 //! - [`SessionStore`]: a session's facts in a state file and its refresh token in the keychain;
 //!   [`session::check`] ends it on inactivity or at the absolute limit; [`RefreshLock`] keeps
 //!   two processes from refreshing at once.
+//! - [`HttpClient`]: every provider request: no redirects, a timeout, a body size limit, and
+//!   errors that never hold a body or a query string.
+//! - [`ProviderCache`]: discovery metadata ([`ProviderMetadata`], URLs kept exactly, `:443`
+//!   included) and the provider's JWKS, validated and cached for at most an hour.
+//! - [`diagnose`]: the `doctor` report comparing a provider's metadata and keys with what careid
+//!   and CIS2 expect.
 
 pub mod claims;
 pub mod client_auth;
+pub mod discovery;
+pub mod doctor;
+pub mod http;
 pub mod id_token;
 pub mod jose;
 pub mod keychain;
@@ -40,6 +49,13 @@ pub use client_auth::{
     authenticate, authenticate_with, ClientAuthError, ClientAuthentication, ClientCredential,
     FormValue, HmacAlgorithm, PrivateKey, SigningAlgorithm, ASSERTION_LIFETIME,
     CLIENT_ASSERTION_TYPE,
+};
+pub use discovery::{
+    discovery_url, is_secure_url, DiscoveryError, ProviderCache, ProviderMetadata, MAX_CACHE_AGE,
+};
+pub use doctor::{diagnose, CheckStatus, DoctorCheck, DoctorReport};
+pub use http::{
+    oauth_error, HttpClient, HttpError, HttpResponse, HttpSettings, OAuthErrorResponse,
 };
 pub use id_token::{
     validate_id_token, validate_refreshed_id_token, verify_signed_userinfo, IdTokenCheck,

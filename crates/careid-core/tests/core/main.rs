@@ -2,6 +2,8 @@
 
 mod claims;
 mod client_auth;
+mod discovery;
+mod doctor;
 mod id_token;
 mod loopback;
 mod profiles;

@@ -1,0 +1,732 @@
+//! Provider metadata (OpenID Connect Discovery 1.0) and the provider's key set (RFC 7517),
+//! fetched, validated and cached in memory and in a cache folder for at most an hour, as CIS2
+//! asks.
+//!
+//! Every URL is kept as the exact string the provider published: a URL parser drops `:443`, and
+//! CIS2 compares strings exactly (its issuer carries `:443`, and a client assertion's `aud` must
+//! be the token endpoint as published).
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::digest;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::http::{clean_text, display_url, HttpClient, HttpError};
+
+/// The longest a cached document is used: CIS2 asks relying parties to read discovery again at
+/// least every hour.
+pub const MAX_CACHE_AGE: Duration = Duration::from_secs(3600);
+
+/// The longest provider text (an issuer that does not match) quoted in a message.
+const MAX_QUOTED_CHARS: usize = 300;
+/// A cache file larger than this is damaged or not ours.
+const MAX_CACHE_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+const JSON: &str = "application/json";
+const JWKS_ACCEPT: &str = "application/jwk-set+json, application/json";
+
+/// Why the provider's metadata or keys could not be had. Messages never quote a body.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DiscoveryError {
+    /// The request failed: unreachable, timed out, too large, not JSON.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The provider answered, but not with 200.
+    #[error("{url} answered HTTP {status}")]
+    Status {
+        url: String,
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    /// The document is JSON but not valid provider metadata or a key set.
+    #[error("the document at {url} is not usable: {detail}")]
+    InvalidDocument { url: String, detail: String },
+    /// The document's `issuer` is not the issuer asked for (OIDC Discovery §4.3).
+    #[error(
+        "the provider calls itself {found:?}, not {expected:?}: issuers must match exactly, port included"
+    )]
+    IssuerMismatch { expected: String, found: String },
+    /// An endpoint is plain http on a host other than loopback.
+    #[error("{member} is not https: {url} (plain http is allowed on 127.0.0.1, localhost and [::1] only)")]
+    InsecureEndpoint { member: &'static str, url: String },
+}
+
+impl DiscoveryError {
+    /// A stable code for callers to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DiscoveryError::Http(error) => error.code(),
+            DiscoveryError::Status { .. } => "http_status",
+            DiscoveryError::InvalidDocument { .. } => "invalid_document",
+            DiscoveryError::IssuerMismatch { .. } => "issuer_mismatch",
+            DiscoveryError::InsecureEndpoint { .. } => "insecure_endpoint",
+        }
+    }
+
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            DiscoveryError::Http(error) => error.is_transient(),
+            DiscoveryError::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
+            _ => false,
+        }
+    }
+}
+
+/// `{issuer}/.well-known/openid-configuration`, joined as text so that `:443` survives.
+pub fn discovery_url(issuer: &str) -> String {
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    )
+}
+
+/// Whether a URL may carry provider traffic: https anywhere, plain http on loopback only (the
+/// mock, a local test provider).
+pub fn is_secure_url(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    match parsed.scheme() {
+        "https" => parsed.has_host(),
+        "http" => match parsed.host() {
+            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+            Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// A provider's metadata, every URL exactly as published.
+///
+/// Lists are `None` when the provider does not advertise them, which differs from an empty list:
+/// several have defaults that the specifications define for their absence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProviderMetadata {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: Option<String>,
+    pub jwks_uri: String,
+    pub revocation_endpoint: Option<String>,
+    pub end_session_endpoint: Option<String>,
+    pub introspection_endpoint: Option<String>,
+    pub response_types_supported: Option<Vec<String>>,
+    pub response_modes_supported: Option<Vec<String>>,
+    pub grant_types_supported: Option<Vec<String>>,
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+    pub scopes_supported: Option<Vec<String>>,
+    pub claims_supported: Option<Vec<String>>,
+    pub acr_values_supported: Option<Vec<String>>,
+    pub subject_types_supported: Option<Vec<String>>,
+    pub id_token_signing_alg_values_supported: Option<Vec<String>>,
+    pub userinfo_signing_alg_values_supported: Option<Vec<String>>,
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    pub token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+    pub revocation_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// RFC 9207: every authorization response carries `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
+    pub claims_parameter_supported: bool,
+    pub request_parameter_supported: bool,
+    /// The whole document as published, unknown members included, for the testers' view.
+    pub raw: Value,
+}
+
+impl ProviderMetadata {
+    /// Reads a discovery document. Unknown members are kept in `raw` only; a required member
+    /// that is missing, or a member of the wrong type, is an error naming it. This does not
+    /// check the issuer or the transport: see [`ProviderMetadata::validate`].
+    pub fn from_document(document: Value, source_url: &str) -> Result<Self, DiscoveryError> {
+        let invalid = |detail: String| DiscoveryError::InvalidDocument {
+            url: display_url(source_url),
+            detail,
+        };
+        let Some(object) = document.as_object() else {
+            return Err(invalid("the document is not a JSON object".into()));
+        };
+        let required = |name: &str| -> Result<String, DiscoveryError> {
+            optional_string(object, name)
+                .map_err(&invalid)?
+                .ok_or_else(|| invalid(format!("member `{name}` is missing")))
+        };
+        let string = |name: &str| optional_string(object, name).map_err(&invalid);
+        let list = |name: &str| optional_list(object, name).map_err(&invalid);
+        let flag = |name: &str| optional_flag(object, name).map_err(&invalid);
+        Ok(Self {
+            issuer: required("issuer")?,
+            authorization_endpoint: required("authorization_endpoint")?,
+            token_endpoint: required("token_endpoint")?,
+            userinfo_endpoint: string("userinfo_endpoint")?,
+            jwks_uri: required("jwks_uri")?,
+            revocation_endpoint: string("revocation_endpoint")?,
+            end_session_endpoint: string("end_session_endpoint")?,
+            introspection_endpoint: string("introspection_endpoint")?,
+            response_types_supported: list("response_types_supported")?,
+            response_modes_supported: list("response_modes_supported")?,
+            grant_types_supported: list("grant_types_supported")?,
+            code_challenge_methods_supported: list("code_challenge_methods_supported")?,
+            scopes_supported: list("scopes_supported")?,
+            claims_supported: list("claims_supported")?,
+            acr_values_supported: list("acr_values_supported")?,
+            subject_types_supported: list("subject_types_supported")?,
+            id_token_signing_alg_values_supported: list("id_token_signing_alg_values_supported")?,
+            userinfo_signing_alg_values_supported: list("userinfo_signing_alg_values_supported")?,
+            token_endpoint_auth_methods_supported: list("token_endpoint_auth_methods_supported")?,
+            token_endpoint_auth_signing_alg_values_supported: list(
+                "token_endpoint_auth_signing_alg_values_supported",
+            )?,
+            revocation_endpoint_auth_methods_supported: list(
+                "revocation_endpoint_auth_methods_supported",
+            )?,
+            authorization_response_iss_parameter_supported: flag(
+                "authorization_response_iss_parameter_supported",
+            )?,
+            backchannel_logout_supported: flag("backchannel_logout_supported")?,
+            backchannel_logout_session_supported: flag("backchannel_logout_session_supported")?,
+            claims_parameter_supported: flag("claims_parameter_supported")?,
+            request_parameter_supported: flag("request_parameter_supported")?,
+            raw: document,
+        })
+    }
+
+    /// The checks a fetched document must pass before it is used: the issuer is the one asked
+    /// for, character for character (OIDC Discovery §4.3), and every endpoint is https (or http
+    /// on loopback).
+    pub fn validate(&self, expected_issuer: &str) -> Result<(), DiscoveryError> {
+        if self.issuer != expected_issuer {
+            return Err(DiscoveryError::IssuerMismatch {
+                expected: expected_issuer.to_owned(),
+                found: clean_text(&self.issuer, MAX_QUOTED_CHARS),
+            });
+        }
+        for (member, url) in self.endpoints() {
+            if !is_secure_url(url) {
+                return Err(DiscoveryError::InsecureEndpoint {
+                    member,
+                    url: display_url(url),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The issuer and every endpoint the document names, by member name.
+    pub fn endpoints(&self) -> Vec<(&'static str, &str)> {
+        let mut endpoints = vec![
+            ("issuer", self.issuer.as_str()),
+            ("authorization_endpoint", &self.authorization_endpoint),
+            ("token_endpoint", &self.token_endpoint),
+            ("jwks_uri", &self.jwks_uri),
+        ];
+        let optional = [
+            ("userinfo_endpoint", &self.userinfo_endpoint),
+            ("revocation_endpoint", &self.revocation_endpoint),
+            ("end_session_endpoint", &self.end_session_endpoint),
+            ("introspection_endpoint", &self.introspection_endpoint),
+        ];
+        for (member, url) in optional {
+            if let Some(url) = url {
+                endpoints.push((member, url.as_str()));
+            }
+        }
+        endpoints
+    }
+}
+
+fn optional_string(object: &Map<String, Value>, name: &str) -> Result<Option<String>, String> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(_) => Err(format!("member `{name}` is not a string")),
+    }
+}
+
+fn optional_list(object: &Map<String, Value>, name: &str) -> Result<Option<Vec<String>>, String> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .map(Some)
+            .ok_or_else(|| format!("member `{name}` holds something other than strings")),
+        Some(_) => Err(format!("member `{name}` is not a list")),
+    }
+}
+
+fn optional_flag(object: &Map<String, Value>, name: &str) -> Result<bool, String> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(flag)) => Ok(*flag),
+        Some(_) => Err(format!("member `{name}` is not true or false")),
+    }
+}
+
+/// The first 16 hex digits of SHA-256: a file name for a URL that cannot itself be one.
+fn file_key(text: &str) -> String {
+    digest::digest(&digest::SHA256, text.as_bytes())
+        .as_ref()
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}
+
+/// A document younger than `max_age` at `now`. One from the future (a clock set back) is stale.
+fn is_fresh(fetched_at: SystemTime, now: SystemTime, max_age: Duration) -> bool {
+    now.duration_since(fetched_at)
+        .is_ok_and(|age| age < max_age)
+}
+
+#[derive(Debug)]
+struct CachedMetadata {
+    value: Arc<ProviderMetadata>,
+    fetched_at: SystemTime,
+}
+
+#[derive(Debug)]
+struct CachedJwks {
+    jwks_uri: String,
+    value: Arc<Value>,
+    fetched_at: SystemTime,
+    /// Set by [`ProviderCache::refetch_jwks`]: which refetch stored this copy.
+    refetch: Option<u64>,
+}
+
+/// Provider metadata and key sets, in memory and optionally in a cache folder, each used for at
+/// most `max_age`. Share one in an `Arc`: fetches are made one at a time, so callers asking at
+/// once cause one request.
+///
+/// The cache folder holds public documents only (discovery and JWKS): never a token or secret.
+/// A cache file that cannot be written is not an error, since the network copy is in hand.
+#[derive(Debug)]
+pub struct ProviderCache {
+    dir: Option<PathBuf>,
+    max_age: Duration,
+    /// Keyed by issuer.
+    metadata: Mutex<HashMap<String, CachedMetadata>>,
+    /// Keyed by issuer; an entry is used only for the `jwks_uri` it came from.
+    jwks: Mutex<HashMap<String, CachedJwks>>,
+    /// Held across a fetch, so concurrent misses fetch once.
+    fetching: tokio::sync::Mutex<()>,
+    /// Counts JWKS refetches, so that callers waiting on one reuse its answer.
+    refetches: AtomicU64,
+}
+
+impl ProviderCache {
+    /// A cache whose documents live `max_age` (capped at [`MAX_CACHE_AGE`]), kept in memory and,
+    /// when `cache_dir` is given, in files there too so another process can reuse them.
+    pub fn new(cache_dir: Option<PathBuf>, max_age: Duration) -> Self {
+        Self {
+            dir: cache_dir,
+            max_age: max_age.min(MAX_CACHE_AGE),
+            metadata: Mutex::new(HashMap::new()),
+            jwks: Mutex::new(HashMap::new()),
+            fetching: tokio::sync::Mutex::new(()),
+            refetches: AtomicU64::new(0),
+        }
+    }
+
+    pub fn max_age(&self) -> Duration {
+        self.max_age
+    }
+
+    /// The path of an issuer's cached discovery document, when there is a cache folder.
+    pub fn discovery_file(&self, issuer: &str) -> Option<PathBuf> {
+        self.dir
+            .as_ref()
+            .map(|dir| dir.join(format!("discovery-{}.json", file_key(issuer))))
+    }
+
+    /// The path of an issuer's cached key set, when there is a cache folder.
+    pub fn jwks_file(&self, issuer: &str) -> Option<PathBuf> {
+        self.dir
+            .as_ref()
+            .map(|dir| dir.join(format!("jwks-{}.json", file_key(issuer))))
+    }
+
+    /// The issuer's metadata: from memory or the cache folder while fresh, else fetched from
+    /// `discovery_url(issuer)` and validated against `issuer` exactly.
+    pub async fn metadata(
+        &self,
+        http: &HttpClient,
+        issuer: &str,
+        now: SystemTime,
+    ) -> Result<Arc<ProviderMetadata>, DiscoveryError> {
+        if let Some(cached) = self.memory_metadata(issuer, now) {
+            return Ok(cached);
+        }
+        let _fetching = self.fetching.lock().await;
+        if let Some(cached) = self.memory_metadata(issuer, now) {
+            return Ok(cached);
+        }
+        if let Some((metadata, fetched_at)) = self.file_metadata(issuer, now) {
+            return Ok(self.remember_metadata(issuer, metadata, fetched_at));
+        }
+
+        let url = discovery_url(issuer);
+        if !is_secure_url(&url) {
+            return Err(DiscoveryError::InsecureEndpoint {
+                member: "issuer",
+                url: display_url(issuer),
+            });
+        }
+        let document = fetch_json(http, &url, JSON).await?;
+        let metadata = ProviderMetadata::from_document(document, &url)?;
+        metadata.validate(issuer)?;
+        self.write_file(
+            self.discovery_file(issuer),
+            &json!({
+                "issuer": issuer,
+                "fetched_at": unix_seconds(now),
+                "document": metadata.raw,
+            }),
+        );
+        Ok(self.remember_metadata(issuer, metadata, now))
+    }
+
+    /// The provider's key set from `metadata.jwks_uri`, cached like the metadata. Only its shape
+    /// is checked here (an object with a `keys` list); the keys are read where tokens are
+    /// verified.
+    pub async fn jwks(
+        &self,
+        http: &HttpClient,
+        metadata: &ProviderMetadata,
+        now: SystemTime,
+    ) -> Result<Arc<Value>, DiscoveryError> {
+        if let Some(cached) = self.memory_jwks(metadata, now) {
+            return Ok(cached);
+        }
+        let _fetching = self.fetching.lock().await;
+        if let Some(cached) = self.memory_jwks(metadata, now) {
+            return Ok(cached);
+        }
+        if let Some((jwks, fetched_at)) = self.file_jwks(metadata, now) {
+            return Ok(self.remember_jwks(metadata, Arc::new(jwks), fetched_at, None));
+        }
+        self.fetch_jwks(http, metadata, now, false).await
+    }
+
+    /// Fetches the key set again, whatever the caches hold, and replaces the cached copy. Call it
+    /// once when an ID token names a `kid` the cached set lacks (keys rotate without notice),
+    /// then verify once more and reject if the key is still unknown.
+    ///
+    /// Each call makes at most one request. Calls that arrive while another refetch is under way
+    /// take that refetch's answer instead of making their own, so a burst of tokens with an
+    /// unknown `kid` costs one request; the caller's once-per-token rule bounds the rest.
+    pub async fn refetch_jwks(
+        &self,
+        http: &HttpClient,
+        metadata: &ProviderMetadata,
+        now: SystemTime,
+    ) -> Result<Arc<Value>, DiscoveryError> {
+        let before = self.refetches.load(Ordering::SeqCst);
+        let _fetching = self.fetching.lock().await;
+        {
+            let jwks = lock(&self.jwks);
+            if let Some(cached) = jwks.get(&metadata.issuer) {
+                if cached.jwks_uri == metadata.jwks_uri
+                    && cached.refetch.is_some_and(|refetch| refetch > before)
+                {
+                    return Ok(Arc::clone(&cached.value));
+                }
+            }
+        }
+        self.fetch_jwks(http, metadata, now, true).await
+    }
+
+    /// Drops an issuer's metadata and key set, from memory and the cache folder.
+    pub fn forget(&self, issuer: &str) {
+        lock(&self.metadata).remove(issuer);
+        lock(&self.jwks).remove(issuer);
+        for path in [self.discovery_file(issuer), self.jwks_file(issuer)]
+            .into_iter()
+            .flatten()
+        {
+            // Already gone is fine; any other failure leaves a file that expires within the hour.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    async fn fetch_jwks(
+        &self,
+        http: &HttpClient,
+        metadata: &ProviderMetadata,
+        now: SystemTime,
+        refetch: bool,
+    ) -> Result<Arc<Value>, DiscoveryError> {
+        let url = &metadata.jwks_uri;
+        if !is_secure_url(url) {
+            return Err(DiscoveryError::InsecureEndpoint {
+                member: "jwks_uri",
+                url: display_url(url),
+            });
+        }
+        let jwks = fetch_json(http, url, JWKS_ACCEPT).await?;
+        check_jwks_shape(&jwks).map_err(|detail| DiscoveryError::InvalidDocument {
+            url: display_url(url),
+            detail: detail.to_owned(),
+        })?;
+        self.write_file(
+            self.jwks_file(&metadata.issuer),
+            &json!({
+                "issuer": metadata.issuer,
+                "jwks_uri": url,
+                "fetched_at": unix_seconds(now),
+                "document": jwks,
+            }),
+        );
+        // Numbered once the answer is in, so that refetches which were already waiting when it
+        // started see a newer number than they began with, and take this answer.
+        let refetch = refetch.then(|| self.refetches.fetch_add(1, Ordering::SeqCst) + 1);
+        Ok(self.remember_jwks(metadata, Arc::new(jwks), now, refetch))
+    }
+
+    fn memory_metadata(&self, issuer: &str, now: SystemTime) -> Option<Arc<ProviderMetadata>> {
+        lock(&self.metadata)
+            .get(issuer)
+            .filter(|cached| is_fresh(cached.fetched_at, now, self.max_age))
+            .map(|cached| Arc::clone(&cached.value))
+    }
+
+    fn remember_metadata(
+        &self,
+        issuer: &str,
+        metadata: ProviderMetadata,
+        fetched_at: SystemTime,
+    ) -> Arc<ProviderMetadata> {
+        let value = Arc::new(metadata);
+        lock(&self.metadata).insert(
+            issuer.to_owned(),
+            CachedMetadata {
+                value: Arc::clone(&value),
+                fetched_at,
+            },
+        );
+        value
+    }
+
+    fn memory_jwks(&self, metadata: &ProviderMetadata, now: SystemTime) -> Option<Arc<Value>> {
+        lock(&self.jwks)
+            .get(&metadata.issuer)
+            .filter(|cached| {
+                cached.jwks_uri == metadata.jwks_uri
+                    && is_fresh(cached.fetched_at, now, self.max_age)
+            })
+            .map(|cached| Arc::clone(&cached.value))
+    }
+
+    fn remember_jwks(
+        &self,
+        metadata: &ProviderMetadata,
+        value: Arc<Value>,
+        fetched_at: SystemTime,
+        refetch: Option<u64>,
+    ) -> Arc<Value> {
+        lock(&self.jwks).insert(
+            metadata.issuer.clone(),
+            CachedJwks {
+                jwks_uri: metadata.jwks_uri.clone(),
+                value: Arc::clone(&value),
+                fetched_at,
+                refetch,
+            },
+        );
+        value
+    }
+
+    /// A fresh, valid discovery document from the cache folder. Anything wrong with the file
+    /// (another issuer's, stale, from the future, damaged) means it is ignored and refetched.
+    fn file_metadata(
+        &self,
+        issuer: &str,
+        now: SystemTime,
+    ) -> Option<(ProviderMetadata, SystemTime)> {
+        let (mut file, fetched_at) = self.read_file(self.discovery_file(issuer)?, issuer, now)?;
+        let document = file.remove("document")?;
+        let metadata = ProviderMetadata::from_document(document, "cache").ok()?;
+        metadata.validate(issuer).ok()?;
+        Some((metadata, fetched_at))
+    }
+
+    fn file_jwks(
+        &self,
+        metadata: &ProviderMetadata,
+        now: SystemTime,
+    ) -> Option<(Value, SystemTime)> {
+        let path = self.jwks_file(&metadata.issuer)?;
+        let (mut file, fetched_at) = self.read_file(path, &metadata.issuer, now)?;
+        if file.get("jwks_uri")?.as_str()? != metadata.jwks_uri {
+            return None;
+        }
+        let jwks = file.remove("document")?;
+        check_jwks_shape(&jwks).ok()?;
+        Some((jwks, fetched_at))
+    }
+
+    /// A cache file's members, if it is for `issuer` and fresh at `now`.
+    fn read_file(
+        &self,
+        path: PathBuf,
+        issuer: &str,
+        now: SystemTime,
+    ) -> Option<(Map<String, Value>, SystemTime)> {
+        if std::fs::metadata(&path).ok()?.len() > MAX_CACHE_FILE_BYTES {
+            return None;
+        }
+        let bytes = std::fs::read(&path).ok()?;
+        let Value::Object(file) = serde_json::from_slice(&bytes).ok()? else {
+            return None;
+        };
+        if file.get("issuer")?.as_str()? != issuer {
+            return None;
+        }
+        let fetched_at = UNIX_EPOCH + Duration::from_secs(file.get("fetched_at")?.as_u64()?);
+        is_fresh(fetched_at, now, self.max_age).then_some((file, fetched_at))
+    }
+
+    fn write_file(&self, path: Option<PathBuf>, contents: &Value) {
+        if let Some(path) = path {
+            // Best effort: the document is in hand, and the next run fetches it again.
+            let _ = write_atomically(&path, contents);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Each update is one insert or remove, so a poisoned map is still consistent.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn fetch_json(http: &HttpClient, url: &str, accept: &str) -> Result<Value, DiscoveryError> {
+    let response = http.get(url, accept).await?;
+    if response.status != 200 {
+        return Err(DiscoveryError::Status {
+            url: response.url().to_owned(),
+            status: response.status,
+            retry_after: response.retry_after,
+        });
+    }
+    Ok(response.json::<Value>()?)
+}
+
+/// The shape every key set must have; the keys themselves are read where tokens are verified.
+fn check_jwks_shape(jwks: &Value) -> Result<(), &'static str> {
+    match jwks.get("keys") {
+        Some(Value::Array(_)) => Ok(()),
+        Some(_) => Err("member `keys` is not a list"),
+        None if jwks.is_object() => Err("member `keys` is missing"),
+        None => Err("the key set is not a JSON object"),
+    }
+}
+
+/// Writes a temporary file beside `path`, then renames it over: a reader sees the old file or
+/// the new one, never half of one. Each write has its own temporary name, so two processes
+/// writing at once do not mix their bytes.
+fn write_atomically(path: &Path, contents: &Value) -> std::io::Result<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let bytes = serde_json::to_vec_pretty(contents)?;
+    let temporary = path.with_extension(format!(
+        "json.{}.{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_url_keeps_the_port_and_drops_one_trailing_slash() {
+        assert_eq!(
+            discovery_url("https://h:443/realm"),
+            "https://h:443/realm/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            discovery_url("https://h:443/realm/"),
+            "https://h:443/realm/.well-known/openid-configuration"
+        );
+    }
+
+    #[test]
+    fn only_https_or_loopback_http_is_secure() {
+        for (url, secure) in [
+            ("https://am.example.nhs.uk:443/x", true),
+            ("http://127.0.0.1:8080/x", true),
+            ("http://localhost:8080/x", true),
+            ("http://[::1]:8080/x", true),
+            ("http://am.example.nhs.uk/x", false),
+            ("http://127.0.0.2/x", false),
+            ("http://localhost.example.com/x", false),
+            ("ftp://localhost/x", false),
+            ("not a url", false),
+        ] {
+            assert_eq!(is_secure_url(url), secure, "{url}");
+        }
+    }
+
+    #[test]
+    fn freshness_excludes_the_future_and_the_limit() {
+        let then = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let hour = Duration::from_secs(3600);
+        assert!(is_fresh(then, then, hour));
+        assert!(is_fresh(then, then + hour - Duration::from_secs(1), hour));
+        assert!(!is_fresh(then, then + hour, hour));
+        assert!(!is_fresh(then, then - Duration::from_secs(1), hour));
+    }
+
+    #[test]
+    fn members_of_the_wrong_type_are_named() {
+        let document = json!({
+            "issuer": "https://h", "authorization_endpoint": "https://h/a",
+            "token_endpoint": "https://h/t", "jwks_uri": "https://h/k",
+            "scopes_supported": "openid"
+        });
+        let error = ProviderMetadata::from_document(document, "https://h/d?x=secret").unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains("`scopes_supported` is not a list"),
+            "{message}"
+        );
+        assert!(!message.contains("secret"), "{message}");
+    }
+
+    #[test]
+    fn the_cache_age_is_never_over_an_hour() {
+        let cache = ProviderCache::new(None, Duration::from_secs(86_400));
+        assert_eq!(cache.max_age(), MAX_CACHE_AGE);
+    }
+}

@@ -1,0 +1,516 @@
+//! The one HTTP client every provider call goes through: no redirects (a redirected token request
+//! would carry its credentials to wherever the `Location` points), a timeout on every request,
+//! a hard limit on what is read, and errors that never hold a body, a query string or a header.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderValue};
+use serde::de::DeserializeOwned;
+
+use crate::SecretString;
+
+/// What every request is allowed: how long it may take and how much it may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// From sending the request to the last byte of the body.
+    pub timeout: Duration,
+    /// The most body bytes read; anything longer fails with [`HttpError::TooLarge`].
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// The longest connection set-up allowed, whatever the overall timeout: a provider that cannot
+/// accept a connection in this long is unreachable, not slow.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest `error_description` kept, so a hostile provider cannot flood a message or the UI.
+const MAX_DESCRIPTION_CHARS: usize = 300;
+/// The longest `error` code and `error_uri` kept.
+const MAX_ERROR_CHARS: usize = 100;
+const MAX_ERROR_URI_CHARS: usize = 500;
+
+/// Why a request failed. Messages name the URL without its query or credentials, and never
+/// include a body or a header value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The URL could not be parsed or is not http(s).
+    #[error("{url} is not a usable http(s) URL")]
+    InvalidUrl { url: String },
+    /// The HTTP client could not be set up (for example, no TLS backend).
+    #[error("cannot set up the HTTP client: {detail}")]
+    Client { detail: String },
+    /// The `Authorization` value is not a valid header value (its content is not shown).
+    #[error("the Authorization header for {url} contains characters a header cannot carry")]
+    InvalidHeader { url: String },
+    /// No connection, DNS failure, TLS failure, or the connection dropped before an answer.
+    #[error("cannot reach {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    /// The connection dropped while the body was being read.
+    #[error("the connection to {url} broke while reading the answer: {detail}")]
+    Interrupted { url: String, detail: String },
+    /// No complete answer within the timeout.
+    #[error("{url} did not answer in time")]
+    Timeout { url: String },
+    /// The body is longer than the limit; reading stopped there.
+    #[error("the answer from {url} is larger than {limit} bytes")]
+    TooLarge { url: String, limit: usize },
+    /// The body is not the JSON expected. `detail` gives a position, never content.
+    #[error("the answer from {url} is not the JSON expected: {detail}")]
+    InvalidJson { url: String, detail: String },
+}
+
+impl HttpError {
+    /// A stable code for callers to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HttpError::InvalidUrl { .. } => "invalid_url",
+            HttpError::Client { .. } => "http_client",
+            HttpError::InvalidHeader { .. } => "invalid_header",
+            HttpError::Unreachable { .. } => "unreachable",
+            HttpError::Interrupted { .. } => "interrupted",
+            HttpError::Timeout { .. } => "timeout",
+            HttpError::TooLarge { .. } => "too_large",
+            HttpError::InvalidJson { .. } => "invalid_json",
+        }
+    }
+
+    /// Whether trying again later may succeed: the network, not the request, was at fault.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            HttpError::Unreachable { .. }
+                | HttpError::Interrupted { .. }
+                | HttpError::Timeout { .. }
+        )
+    }
+}
+
+/// A URL fit for a message: no userinfo, query or fragment, where secrets can travel.
+pub fn display_url(url: &str) -> String {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    let url = &url[..end];
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(authority_end);
+            let host = authority
+                .rsplit_once('@')
+                .map_or(authority, |(_, host)| host);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// A `serde_json` error reduced to its kind and position: its full message can quote content
+/// (``invalid type: string "..."``), and a body may hold tokens. Missing fields are named, since
+/// the name comes from the expected type, not from the body.
+pub(crate) fn json_error_detail(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let message = error.to_string();
+    let kind = match error.classify() {
+        Category::Io => "unreadable",
+        Category::Syntax => "syntax error",
+        Category::Eof => "ends early",
+        Category::Data if message.starts_with("missing field") => {
+            return message
+                .split(" at line ")
+                .next()
+                .unwrap_or("missing field")
+                .to_owned();
+        }
+        Category::Data => "unexpected value",
+    };
+    if error.line() == 0 {
+        kind.to_owned()
+    } else {
+        format!("{kind} at line {} column {}", error.line(), error.column())
+    }
+}
+
+/// The innermost cause of a reqwest error, such as `Connection refused (os error 111)`: the
+/// outer layers repeat the URL, with its query.
+fn root_cause(error: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    let text = cause.to_string();
+    if text.contains("://") {
+        // Never the URL again, whatever layer wrote it.
+        "connection failed".to_owned()
+    } else {
+        text
+    }
+}
+
+/// An answer whose body was read in full (within the limit). `Debug` shows the body's length
+/// only: token responses are read through here.
+pub struct HttpResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    /// `Retry-After` in seconds (the HTTP-date form is not read).
+    pub retry_after: Option<Duration>,
+    url: String,
+    body: Vec<u8>,
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("retry_after", &self.retry_after)
+            .field("url", &self.url)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .finish()
+    }
+}
+
+impl HttpResponse {
+    /// The URL asked, without its query.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The raw body: may hold tokens, so never log it.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body as text, with invalid UTF-8 replaced.
+    pub fn text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+
+    /// The body parsed as JSON; the error gives a position, never content.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
+        serde_json::from_slice(&self.body).map_err(|error| HttpError::InvalidJson {
+            url: self.url.clone(),
+            detail: json_error_detail(&error),
+        })
+    }
+
+    /// Whether the content type says JSON (`application/json`, `application/jwk-set+json`, ...).
+    pub fn is_json(&self) -> bool {
+        self.content_type.as_deref().is_some_and(|value| {
+            let essence = value.split(';').next().unwrap_or("").trim();
+            essence.eq_ignore_ascii_case("application/json")
+                || essence.to_ascii_lowercase().ends_with("+json")
+        })
+    }
+}
+
+/// An OAuth error answer (RFC 6749 §5.2), cleaned for display: provider text is capped and
+/// stripped of control characters.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OAuthErrorResponse {
+    pub error: String,
+    pub error_description: Option<String>,
+    pub error_uri: Option<String>,
+}
+
+impl fmt::Display for OAuthErrorResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.error)?;
+        if let Some(description) = &self.error_description {
+            write!(f, " ({description})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Provider text made safe to show: no control characters (a newline could forge a log line,
+/// an escape sequence could rewrite a terminal), at most `limit` characters.
+pub(crate) fn clean_text(text: &str, limit: usize) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let trimmed = cleaned.trim();
+    let mut chars = trimmed.chars();
+    let kept: String = chars.by_ref().take(limit).collect();
+    if chars.next().is_some() {
+        format!("{kept}…")
+    } else {
+        kept
+    }
+}
+
+/// The RFC 6749 §5.2 error in a response body, if it has one (any status: some providers answer
+/// 200 with an error).
+pub fn oauth_error(response: &HttpResponse) -> Option<OAuthErrorResponse> {
+    let value: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
+    let error = value.get("error")?.as_str()?;
+    let error = clean_text(error, MAX_ERROR_CHARS);
+    if error.is_empty() {
+        return None;
+    }
+    let text = |name: &str, limit: usize| {
+        value
+            .get(name)
+            .and_then(serde_json::Value::as_str)
+            .map(|text| clean_text(text, limit))
+            .filter(|text| !text.is_empty())
+    };
+    Some(OAuthErrorResponse {
+        error,
+        error_description: text("error_description", MAX_DESCRIPTION_CHARS),
+        error_uri: text("error_uri", MAX_ERROR_URI_CHARS),
+    })
+}
+
+/// The HTTP client. Cheap to clone: clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    settings: HttpSettings,
+}
+
+impl HttpClient {
+    /// A client that follows no redirect and uses no proxy from the environment (the core reads
+    /// no environment variable).
+    pub fn new(settings: HttpSettings) -> Result<Self, HttpError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(settings.timeout.min(MAX_CONNECT_TIMEOUT))
+            .timeout(settings.timeout)
+            .user_agent(concat!("careid/", env!("CARGO_PKG_VERSION")))
+            .no_proxy()
+            .build()
+            .map_err(|error| HttpError::Client {
+                detail: root_cause(&error),
+            })?;
+        Ok(Self { client, settings })
+    }
+
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    /// A GET asking for `accept`.
+    pub async fn get(&self, url: &str, accept: &str) -> Result<HttpResponse, HttpError> {
+        let parsed = parse_url(url)?;
+        let request = self.client.get(parsed).header(header::ACCEPT, accept);
+        self.send(url, request).await
+    }
+
+    /// A form POST (`application/x-www-form-urlencoded`), as token, revocation and introspection
+    /// requests are. `authorization` is the whole `Authorization` value, such as `Basic ...`; it
+    /// is marked sensitive so that no layer records it.
+    pub async fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        authorization: Option<&SecretString>,
+        accept: &str,
+    ) -> Result<HttpResponse, HttpError> {
+        let parsed = parse_url(url)?;
+        let mut request = self
+            .client
+            .post(parsed)
+            .header(header::ACCEPT, accept)
+            .form(form);
+        if let Some(authorization) = authorization {
+            let mut value = HeaderValue::from_str(authorization.expose_secret()).map_err(|_| {
+                HttpError::InvalidHeader {
+                    url: display_url(url),
+                }
+            })?;
+            value.set_sensitive(true);
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        self.send(url, request).await
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<HttpResponse, HttpError> {
+        let shown = display_url(url);
+        // reqwest's own timeout covers the body too; this one is the guarantee, whatever a
+        // layer below does.
+        match tokio::time::timeout(self.settings.timeout, self.exchange(&shown, request)).await {
+            Ok(result) => result,
+            Err(_) => Err(HttpError::Timeout { url: shown }),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        shown: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<HttpResponse, HttpError> {
+        let mut response = request
+            .send()
+            .await
+            .map_err(|error| request_error(shown, &error, false))?;
+        let limit = self.settings.max_body_bytes;
+        let too_large = || HttpError::TooLarge {
+            url: shown.to_owned(),
+            limit,
+        };
+        // A declared length over the limit fails at once; a lying or absent one is caught below.
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit as u64)
+        {
+            return Err(too_large());
+        }
+        let status = response.status().as_u16();
+        let headers = response.headers();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let retry_after = headers
+            .get(header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| request_error(shown, &error, true))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse {
+            status,
+            content_type,
+            retry_after,
+            url: shown.to_owned(),
+            body,
+        })
+    }
+}
+
+fn parse_url(url: &str) -> Result<reqwest::Url, HttpError> {
+    // The parsed form may drop a default port (`:443`); the wire is the same, and callers keep
+    // the original string for every comparison.
+    reqwest::Url::parse(url)
+        .ok()
+        .filter(|parsed| matches!(parsed.scheme(), "http" | "https") && parsed.has_host())
+        .ok_or_else(|| HttpError::InvalidUrl {
+            url: display_url(url),
+        })
+}
+
+fn request_error(url: &str, error: &reqwest::Error, reading_body: bool) -> HttpError {
+    let url = url.to_owned();
+    if error.is_timeout() {
+        HttpError::Timeout { url }
+    } else if reading_body {
+        HttpError::Interrupted {
+            url,
+            detail: root_cause(error),
+        }
+    } else {
+        HttpError::Unreachable {
+            url,
+            detail: root_cause(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_in_messages_lose_query_fragment_and_credentials() {
+        assert_eq!(
+            display_url("https://user:pw@h:443/realm/x?code=secret#frag"),
+            "https://h:443/realm/x"
+        );
+        assert_eq!(
+            display_url("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(display_url("not a url?x=1"), "not a url");
+    }
+
+    #[test]
+    fn json_errors_never_quote_content() {
+        let error = serde_json::from_str::<u64>(r#""secret-token-value""#).unwrap_err();
+        let detail = json_error_detail(&error);
+        assert!(!detail.contains("secret"), "{detail}");
+        assert!(detail.contains("line 1"), "{detail}");
+
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Needs {
+            issuer: String,
+        }
+        let error = serde_json::from_str::<Needs>("{}").unwrap_err();
+        assert_eq!(json_error_detail(&error), "missing field `issuer`");
+    }
+
+    fn response(body: &str) -> HttpResponse {
+        HttpResponse {
+            status: 400,
+            content_type: Some("application/json".into()),
+            retry_after: None,
+            url: "https://h/token".into(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn oauth_errors_are_read_and_cleaned() {
+        let long = "x".repeat(1000);
+        let body = format!(
+            r#"{{"error":"invalid_client","error_description":"JWT is\nnot valid\u001b[31m {long}"}}"#
+        );
+        let error = oauth_error(&response(&body)).expect("an OAuth error");
+        assert_eq!(error.error, "invalid_client");
+        let description = error.error_description.expect("a description");
+        assert!(description.starts_with("JWT is not valid"), "{description}");
+        assert!(!description.chars().any(char::is_control));
+        assert!(description.chars().count() <= MAX_DESCRIPTION_CHARS + 1);
+        assert_eq!(error.error_uri, None);
+
+        assert_eq!(oauth_error(&response(r#"{"access_token":"a"}"#)), None);
+        assert_eq!(oauth_error(&response("not json")), None);
+        assert_eq!(oauth_error(&response(r#"{"error":""}"#)), None);
+    }
+
+    #[test]
+    fn debug_never_shows_the_body() {
+        let printed = format!("{:?}", response(r#"{"access_token":"eyJsecret"}"#));
+        assert!(!printed.contains("eyJsecret"), "{printed}");
+        assert!(printed.contains("bytes"));
+    }
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        let mut answer = response("{}");
+        for (value, json) in [
+            ("application/json; charset=utf-8", true),
+            ("application/jwk-set+json", true),
+            ("text/html", false),
+        ] {
+            answer.content_type = Some(value.into());
+            assert_eq!(answer.is_json(), json, "{value}");
+        }
+    }
+}
