@@ -274,6 +274,17 @@ pub fn oauth_error(response: &HttpResponse) -> Option<OAuthErrorResponse> {
     })
 }
 
+/// A header value no layer may record.
+fn sensitive(url: &str, value: &SecretString) -> Result<HeaderValue, HttpError> {
+    let mut header = HeaderValue::from_str(value.expose_secret()).map_err(|_| {
+        HttpError::InvalidHeader {
+            url: display_url(url),
+        }
+    })?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
 /// The HTTP client. Cheap to clone: clones share one connection pool.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
@@ -309,6 +320,22 @@ impl HttpClient {
         self.send(url, request).await
     }
 
+    /// A GET with an `Authorization` value (`Bearer ...` for UserInfo), marked sensitive.
+    pub async fn get_authorized(
+        &self,
+        url: &str,
+        authorization: &SecretString,
+        accept: &str,
+    ) -> Result<HttpResponse, HttpError> {
+        let parsed = parse_url(url)?;
+        let request = self
+            .client
+            .get(parsed)
+            .header(header::ACCEPT, accept)
+            .header(header::AUTHORIZATION, sensitive(url, authorization)?);
+        self.send(url, request).await
+    }
+
     /// A form POST (`application/x-www-form-urlencoded`), as token, revocation and introspection
     /// requests are. `authorization` is the whole `Authorization` value, such as `Basic ...`; it
     /// is marked sensitive so that no layer records it.
@@ -326,13 +353,7 @@ impl HttpClient {
             .header(header::ACCEPT, accept)
             .form(form);
         if let Some(authorization) = authorization {
-            let mut value = HeaderValue::from_str(authorization.expose_secret()).map_err(|_| {
-                HttpError::InvalidHeader {
-                    url: display_url(url),
-                }
-            })?;
-            value.set_sensitive(true);
-            request = request.header(header::AUTHORIZATION, value);
+            request = request.header(header::AUTHORIZATION, sensitive(url, authorization)?);
         }
         self.send(url, request).await
     }

@@ -95,11 +95,10 @@ impl Client {
             step: "discovery",
             millis: elapsed(started),
         });
-        if !metadata.response_types_supported.is_empty()
-            && !metadata
-                .response_types_supported
-                .iter()
-                .any(|kind| kind == "code")
+        if metadata
+            .response_types_supported
+            .as_ref()
+            .is_some_and(|kinds| !kinds.iter().any(|kind| kind == "code"))
         {
             return Err(SignInError::InvalidResponse {
                 endpoint: "discovery",
@@ -354,7 +353,10 @@ impl Client {
         use crate::jose::{allowed_algorithms, JsonWebKeySet};
 
         let allowed = allowed_algorithms(
-            &metadata.id_token_signing_alg_values_supported,
+            metadata
+                .id_token_signing_alg_values_supported
+                .as_deref()
+                .unwrap_or_default(),
             self.hmac_secret().is_some(),
         );
         let check = IdTokenCheck {
@@ -475,11 +477,12 @@ impl Client {
         use crate::id_token::verify_signed_userinfo;
         use crate::jose::{allowed_algorithms, JsonWebKeySet};
 
-        let advertised = if metadata.userinfo_signing_alg_values_supported.is_empty() {
-            &metadata.id_token_signing_alg_values_supported
-        } else {
-            &metadata.userinfo_signing_alg_values_supported
-        };
+        let advertised = metadata
+            .userinfo_signing_alg_values_supported
+            .as_deref()
+            .filter(|algorithms| !algorithms.is_empty())
+            .or(metadata.id_token_signing_alg_values_supported.as_deref())
+            .unwrap_or_default();
         let allowed = allowed_algorithms(advertised, self.hmac_secret().is_some());
         let keys = JsonWebKeySet::from_value(jwks).map_err(|error| {
             SignInError::InvalidResponse {
