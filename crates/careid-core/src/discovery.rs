@@ -724,6 +724,21 @@ mod tests {
         assert!(!message.contains("secret"), "{message}");
     }
 
+    /// The cache is shared across tasks: it and its futures must be `Send`, and it `Sync`.
+    #[allow(dead_code)]
+    fn shareable(cache: &'static ProviderCache, http: &'static HttpClient) {
+        fn send<T: Send>(_: T) {}
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<ProviderCache>();
+        send_sync::<HttpClient>();
+        let metadata: &'static ProviderMetadata = Box::leak(Box::new(
+            ProviderMetadata::from_document(Value::Null, "").unwrap(),
+        ));
+        send(cache.metadata(http, "", SystemTime::now()));
+        send(cache.jwks(http, metadata, SystemTime::now()));
+        send(cache.refetch_jwks(http, metadata, SystemTime::now()));
+    }
+
     #[test]
     fn the_cache_age_is_never_over_an_hour() {
         let cache = ProviderCache::new(None, Duration::from_secs(86_400));
