@@ -3,8 +3,10 @@
 //! rotation (OpenID Connect Core 1.0 §10.1.1): new keys become current while old ones stay
 //! published until retired.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
+use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
@@ -77,6 +79,10 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     fn generate(algorithm: SigningAlgorithm) -> Result<Self, StartError> {
         let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| StartError::KeyGeneration)?;
+        Ok(Self::from_pair(algorithm, pair))
+    }
+
+    fn from_pair(algorithm: SigningAlgorithm, pair: RsaKeyPair) -> Self {
         let components = RsaPublicKeyComponents::<Vec<u8>>::from(pair.public_key());
         let n = URL_SAFE_NO_PAD.encode(&components.n);
         let e = URL_SAFE_NO_PAD.encode(&components.e);
@@ -95,12 +101,39 @@ impl SigningKey {
             "n": n,
             "e": e,
         });
-        Ok(Self {
+        Self {
             algorithm,
             kid,
             pair,
             jwk,
+        }
+    }
+}
+
+/// A signing key as the state file keeps it: the algorithm, the kid (a check: it is recomputed
+/// from the key) and the private key as PKCS#8 DER, base64url.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub(crate) struct StoredKey {
+    pub algorithm: SigningAlgorithm,
+    pub kid: String,
+    pub pkcs8: String,
+}
+
+impl StoredKey {
+    fn export(key: &SigningKey) -> Option<Self> {
+        let der = AsDer::<Pkcs8V1Der<'static>>::as_der(&key.pair).ok()?;
+        Some(Self {
+            algorithm: key.algorithm,
+            kid: key.kid.clone(),
+            pkcs8: URL_SAFE_NO_PAD.encode(der.as_ref()),
         })
+    }
+
+    fn import(&self) -> Option<SigningKey> {
+        let der = URL_SAFE_NO_PAD.decode(&self.pkcs8).ok()?;
+        let pair = RsaKeyPair::from_pkcs8(&der).ok()?;
+        let key = SigningKey::from_pair(self.algorithm, pair);
+        (key.kid == self.kid).then_some(key)
     }
 }
 
@@ -129,24 +162,63 @@ impl NewKeys {
     }
 }
 
-/// The provider's signing keys: the current RS256 and RS512 keys, generated fresh at every
-/// start, plus rotated-out keys still published until retired.
+/// The provider's signing keys: the current RS256 and RS512 keys, generated fresh at start (or
+/// restored from the state file), plus rotated-out keys still published until retired.
 #[derive(Debug)]
 pub struct SigningKeys {
     /// In publication order; the last key of each algorithm is the current one.
     keys: RwLock<Vec<Arc<SigningKey>>>,
+    /// Counts the changes to the published keys, so the state file knows when to be written.
+    generation: AtomicU64,
     rng: SystemRandom,
 }
 
 impl SigningKeys {
     /// Generates a fresh RSA-2048 key for each algorithm. These are development keys: they live
-    /// only in memory and exist so that nothing the mock signs can be mistaken for CIS2's.
+    /// in memory (and in the state file, when one is configured) and exist so that nothing the mock signs can be mistaken for CIS2's.
     pub fn generate() -> Result<Self, StartError> {
         let NewKeys(keys) = NewKeys::generate()?;
-        Ok(Self {
+        Ok(Self::with_keys(keys))
+    }
+
+    fn with_keys(keys: Vec<SigningKey>) -> Self {
+        Self {
             keys: RwLock::new(keys.into_iter().map(Arc::new).collect()),
+            generation: AtomicU64::new(0),
             rng: SystemRandom::new(),
-        })
+        }
+    }
+
+    /// The keys a state file kept, in publication order. `None` when one does not parse, its
+    /// kid does not match, or an algorithm has no key: the caller then starts with fresh keys.
+    pub(crate) fn restore(stored: &[StoredKey]) -> Option<Self> {
+        let keys = stored
+            .iter()
+            .map(StoredKey::import)
+            .collect::<Option<Vec<_>>>()?;
+        let complete = [SigningAlgorithm::RS256, SigningAlgorithm::RS512]
+            .iter()
+            .all(|algorithm| keys.iter().any(|key| key.algorithm == *algorithm));
+        complete.then(|| Self::with_keys(keys))
+    }
+
+    /// Every published key with its private half, in publication order, for the state file.
+    pub(crate) fn export(&self) -> Vec<StoredKey> {
+        self.keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter_map(|key| StoredKey::export(key))
+            .collect()
+    }
+
+    /// How many times the published keys have changed.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Makes `new` the current keys; the previous ones stay published so that what they signed
@@ -154,6 +226,7 @@ impl SigningKeys {
     pub(crate) fn rotate(&self, NewKeys(new): NewKeys) {
         let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
         keys.extend(new.into_iter().map(Arc::new));
+        self.changed();
     }
 
     /// Unpublishes every key but the current one of each algorithm.
@@ -165,6 +238,7 @@ impl SigningKeys {
             .cloned()
             .collect();
         keys.retain(|key| current.iter().any(|kept| Arc::ptr_eq(kept, key)));
+        self.changed();
     }
 
     /// Replaces every key of `algorithm` with a new one at once, with no overlap: a rotation
@@ -177,6 +251,7 @@ impl SigningKeys {
         let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
         keys.retain(|key| key.algorithm != algorithm);
         keys.push(new);
+        self.changed();
         Ok(())
     }
 

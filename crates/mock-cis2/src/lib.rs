@@ -52,6 +52,7 @@ mod server;
 mod sessions;
 mod sign_in;
 mod sign_in_pages;
+mod state_file;
 mod store;
 mod token;
 mod totp;

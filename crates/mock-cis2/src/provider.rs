@@ -16,6 +16,7 @@ use crate::keys::SigningKeys;
 use crate::logout::Backchannel;
 use crate::sessions::Sessions;
 use crate::sign_in::AutoLogin;
+use crate::state_file::Persistence;
 use crate::store::{Store, UnixTime};
 use crate::users::Directory;
 
@@ -62,6 +63,8 @@ pub(crate) struct Provider {
     pub activity: Activity,
     /// The admin page's CSRF token: random per process, embedded in its forms.
     pub admin_form_token: String,
+    /// The state file, when one is configured (`MockCis2::state_file`).
+    pub persistence: Option<Persistence>,
     rng: SystemRandom,
 }
 
@@ -92,6 +95,7 @@ impl Provider {
             backchannel: Backchannel::default(),
             activity: Activity::default(),
             admin_form_token: random_with(&rng, 32),
+            persistence: None,
             rng,
         }
     }

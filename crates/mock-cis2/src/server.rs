@@ -2,6 +2,7 @@
 //! and `::1`, the routes under the issuer's path, the expiry sweeper, and graceful shutdown.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ use crate::logout::{BackchannelDelivery, SessionEndReason};
 use crate::provider::{now, Provider, Settings};
 use crate::sessions::SessionInfo;
 use crate::sign_in::AutoLogin;
+use crate::state_file::{self, Persistence};
 use crate::store::StoreCounts;
 use crate::users::Directory;
 use crate::{activity, admin};
@@ -46,6 +48,7 @@ pub struct MockCis2 {
     session_lifetime: Duration,
     sweep_interval: Duration,
     faults: Vec<ArmedFault>,
+    state_file: Option<PathBuf>,
 }
 
 impl Default for MockCis2 {
@@ -63,6 +66,7 @@ impl Default for MockCis2 {
             session_lifetime: Duration::from_secs(12 * 3600),
             sweep_interval: Duration::from_secs(5),
             faults: Vec::new(),
+            state_file: None,
         }
     }
 }
@@ -141,6 +145,18 @@ impl MockCis2 {
         self
     }
 
+    /// Keeps the state that outlives a process in this file: signing keys, codes, grants,
+    /// access and refresh tokens (rotation and revocation included) and SSO sessions. `start`
+    /// loads it when it exists (a damaged or other-version file is logged and ignored), and it is
+    /// rewritten atomically, mode 0600 on Unix, after every request that changed it, before the
+    /// response is sent. Expired entries are dropped. Tokens minted after a restart carry the new
+    /// issuer; the keys are the same, so earlier tokens still verify. The file holds private keys
+    /// and live tokens of this mock: keep it out of shared places.
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
     /// Arms a fault from the start (see `FAULTS.md`).
     pub fn fault(mut self, fault: ArmedFault) -> Self {
         self.faults.push(fault);
@@ -159,12 +175,21 @@ impl MockCis2 {
         };
         let base_path = base_path(issuer.as_str())?;
 
-        let keys = tokio::task::spawn_blocking(SigningKeys::generate)
-            .await
-            .map_err(|_| StartError::KeyGeneration)??;
+        // Reading the file parses RSA keys and generating them takes tens of milliseconds:
+        // both off the async runtime's threads.
+        let state_path = self.state_file.clone();
+        let (keys, restored) = tokio::task::spawn_blocking(move || {
+            match state_path.as_deref().and_then(state_file::load) {
+                Some((keys, restored)) => Ok((keys, Some(restored))),
+                None => SigningKeys::generate().map(|keys| (keys, None)),
+            }
+        })
+        .await
+        .map_err(|_| StartError::KeyGeneration)??;
         tracing::warn!(
             issuer = issuer.as_str(),
-            "mock CIS2 signs with freshly generated DEVELOPMENT keys: nothing it issues is a real NHS credential"
+            restored = restored.is_some(),
+            "mock CIS2 signs with DEVELOPMENT keys: nothing it issues is a real NHS credential"
         );
 
         let settings = Settings {
@@ -175,7 +200,7 @@ impl MockCis2 {
             sign_in_lifetime: 600,
             session_lifetime: self.session_lifetime.as_secs().max(1),
         };
-        let provider = Arc::new(Provider::new(
+        let mut provider = Provider::new(
             issuer.clone(),
             base_path.clone(),
             keys,
@@ -183,7 +208,22 @@ impl MockCis2 {
             self.clients,
             settings,
             self.auto_login,
-        ));
+        );
+        if let Some(path) = self.state_file {
+            let earlier_issuers = match restored {
+                Some(restored) => {
+                    provider.store.restore(restored.store, now());
+                    provider.sessions.restore(restored.sessions, now());
+                    restored.issuers
+                }
+                None => Vec::new(),
+            };
+            provider.persistence = Some(Persistence::new(path, earlier_issuers, issuer.as_str()));
+        }
+        let provider = Arc::new(provider);
+        // At once, so that the keys are kept even if nothing else happens, and a damaged file is
+        // replaced.
+        provider.save_state();
         for fault in self.faults {
             provider.faults.arm(fault);
         }
@@ -317,6 +357,11 @@ fn router(base_path: &str, provider: Arc<Provider>) -> Router {
         .route("/admin/keys/retire", post(admin::retire_keys))
         .route("/admin/faults/arm", post(admin::arm_fault))
         .route("/admin/faults/clear", post(admin::clear_faults))
+        // Outermost: what a request changed is on disk before its answer is sent.
+        .layer(middleware::from_fn_with_state(
+            provider.clone(),
+            state_file::save_after,
+        ))
         .with_state(provider);
     if base_path.is_empty() {
         endpoints
@@ -335,6 +380,7 @@ async fn sweep(provider: Arc<Provider>, interval: Duration, mut signal: watch::R
                 provider.store.sweep(now());
                 provider.sweep_sessions(now());
                 provider.seen_jtis.sweep(now());
+                provider.save_state();
             }
             _ = signal.wait_for(|stop| *stop) => return,
         }
@@ -383,6 +429,7 @@ impl RunningMock {
         self.provider.store.sweep(now());
         self.provider.sweep_sessions(now());
         self.provider.seen_jtis.sweep(now());
+        self.provider.save_state();
     }
 
     /// The live SSO sessions, oldest sign-in first: for the admin page, and for tests.
@@ -394,7 +441,9 @@ impl RunningMock {
     /// authorize must sign in again, the session's tokens are revoked, and its clients get a
     /// back-channel logout token. `false` when no such session was live.
     pub fn end_session(&self, sid: &str) -> bool {
-        self.provider.end_session(sid, SessionEndReason::Ended)
+        let ended = self.provider.end_session(sid, SessionEndReason::Ended);
+        self.provider.save_state();
+        ended
     }
 
     /// The back-channel logout POSTs that have finished (at most the latest 256), oldest first.
@@ -445,12 +494,20 @@ impl RunningMock {
     /// Generates new signing keys with new `kid`s and makes them current. The previous keys stay
     /// in the JWKS, so tokens they signed still verify, until [`RunningMock::retire_old_keys`].
     pub async fn rotate_keys(&self) -> Result<(), StartError> {
-        self.provider.rotate_keys().await
+        self.provider.rotate_keys().await?;
+        self.provider.save_state();
+        Ok(())
     }
 
     /// Removes every key but the current ones from the JWKS.
     pub fn retire_old_keys(&self) {
         self.provider.retire_old_keys();
+        self.provider.save_state();
+    }
+
+    /// The state file, when one was configured with [`MockCis2::state_file`].
+    pub fn state_file(&self) -> Option<&std::path::Path> {
+        self.provider.persistence.as_ref().map(Persistence::path)
     }
 
     /// The JWK Set as published now.
@@ -464,6 +521,8 @@ impl RunningMock {
         for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
+        // Everything is written as it changes; this catches a change made outside a request.
+        self.provider.save_state();
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::{Mutex, PoisonError};
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
+use serde::{Deserialize, Serialize};
 
 use crate::authenticators::Authenticator;
 use crate::store::UnixTime;
@@ -62,6 +63,22 @@ impl From<Held> for EndedSession {
 struct Maps {
     by_sid: HashMap<String, Held>,
     sid_by_cookie: HashMap<String, String>,
+    /// Counts the changes, so the state file knows when to be written.
+    generation: u64,
+}
+
+/// A session as the state file keeps it: everything held, the cookie handle included, so a
+/// browser stays signed in across a restart.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub(crate) struct StoredSession {
+    cookie: String,
+    sid: String,
+    user_id: String,
+    authenticator: Authenticator,
+    auth_time: UnixTime,
+    selected_roleid: Option<String>,
+    expires_at: UnixTime,
+    clients: Vec<String>,
 }
 
 impl Maps {
@@ -87,6 +104,7 @@ impl Sessions {
     /// Starts a session the browser will name with `cookie`.
     pub fn create(&self, cookie: String, info: SessionInfo) {
         let mut maps = self.maps();
+        maps.generation += 1;
         if maps.by_sid.len() >= MAX_SESSIONS {
             let oldest = maps
                 .by_sid
@@ -128,23 +146,29 @@ impl Sessions {
 
     /// Remembers the role chosen, so the next authorize with `selectedrole` reuses it.
     pub fn choose_role(&self, sid: &str, role: &str) {
-        if let Some(held) = self.maps().by_sid.get_mut(sid) {
+        let mut maps = self.maps();
+        maps.generation += 1;
+        if let Some(held) = maps.by_sid.get_mut(sid) {
             held.info.selected_roleid = Some(role.to_owned());
         }
     }
 
     /// Records that `client_id` received tokens in the session, so its end notifies the client.
     pub fn add_client(&self, sid: &str, client_id: &str) {
-        if let Some(held) = self.maps().by_sid.get_mut(sid) {
+        let mut maps = self.maps();
+        if let Some(held) = maps.by_sid.get_mut(sid) {
             if !held.clients.iter().any(|known| known == client_id) {
                 held.clients.push(client_id.to_owned());
+                maps.generation += 1;
             }
         }
     }
 
     /// Ends a session; `None` when there was none with this `sid`.
     pub fn end(&self, sid: &str) -> Option<EndedSession> {
-        self.maps().remove(sid).map(EndedSession::from)
+        let mut maps = self.maps();
+        maps.generation += 1;
+        maps.remove(sid).map(EndedSession::from)
     }
 
     /// Live sessions, oldest sign-in first.
@@ -169,11 +193,63 @@ impl Sessions {
             .filter(|(_, held)| held.info.expires_at <= now)
             .map(|(sid, _)| sid.clone())
             .collect();
+        if !expired.is_empty() {
+            maps.generation += 1;
+        }
         expired
             .iter()
             .filter_map(|sid| maps.remove(sid))
             .map(EndedSession::from)
             .collect()
+    }
+
+    /// How many times the sessions have changed.
+    pub fn generation(&self) -> u64 {
+        self.maps().generation
+    }
+
+    /// The sessions not yet expired at `now`, as the state file keeps them.
+    pub fn snapshot(&self, now: UnixTime) -> Vec<StoredSession> {
+        self.maps()
+            .by_sid
+            .values()
+            .filter(|held| held.info.expires_at > now)
+            .map(|held| StoredSession {
+                cookie: held.cookie.clone(),
+                sid: held.info.sid.clone(),
+                user_id: held.info.user_id.clone(),
+                authenticator: held.info.authenticator,
+                auth_time: held.info.auth_time,
+                selected_roleid: held.info.selected_roleid.clone(),
+                expires_at: held.info.expires_at,
+                clients: held.clients.clone(),
+            })
+            .collect()
+    }
+
+    /// Adds the sessions a state file kept, less those expired at `now`.
+    pub fn restore(&self, stored: Vec<StoredSession>, now: UnixTime) {
+        let mut maps = self.maps();
+        maps.generation += 1;
+        for session in stored.into_iter().filter(|s| s.expires_at > now) {
+            maps.sid_by_cookie
+                .insert(session.cookie.clone(), session.sid.clone());
+            maps.by_sid.insert(
+                session.sid.clone(),
+                Held {
+                    cookie: session.cookie,
+                    info: SessionInfo {
+                        sid: session.sid,
+                        user_id: session.user_id,
+                        authenticator: session.authenticator,
+                        auth_time: session.auth_time,
+                        selected_roleid: session.selected_roleid,
+                        expires_at: session.expires_at,
+                    },
+                    clients: session.clients,
+                },
+            );
+        }
     }
 
     #[cfg(test)]

@@ -5,13 +5,15 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
+use serde::{Deserialize, Serialize};
+
 use crate::authenticators::Authenticator;
 
 /// Seconds since the Unix epoch: the clock of every expiry, passed in so tests can move it.
 pub(crate) type UnixTime = u64;
 
 /// A validated authorization request, as the token endpoint must later check it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub(crate) struct AuthorizationRequest {
     pub client_id: String,
     pub redirect_uri: String,
@@ -49,7 +51,7 @@ pub(crate) struct Progress {
 }
 
 /// A completed sign-in: who, how, and in which CIS2 session.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub(crate) struct SignIn {
     pub user_id: String,
     pub authenticator: Authenticator,
@@ -61,7 +63,7 @@ pub(crate) struct SignIn {
 
 /// What a code or refresh token stands for: one sign-in authorised for one client. Revoking a
 /// grant ends every token issued under it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub(crate) struct Grant {
     pub request: AuthorizationRequest,
     pub sign_in: SignIn,
@@ -77,26 +79,26 @@ struct PendingSignIn {
     expires_at: UnixTime,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 enum CodeState {
     Unused(Box<(AuthorizationRequest, SignIn)>),
     /// Kept until the code would have expired, so a replay can be recognised and punished.
     Redeemed(Option<GrantId>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 struct IssuedCode {
     state: CodeState,
     expires_at: UnixTime,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 struct AccessTokenRecord {
     grant: GrantId,
     expires_at: UnixTime,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 struct RefreshTokenRecord {
     grant: GrantId,
     client_id: String,
@@ -149,6 +151,13 @@ pub struct StoreCounts {
     pub refresh_tokens: usize,
 }
 
+impl Records {
+    /// The number of records a state file keeps, to tell whether a sweep removed any.
+    fn kept_len(&self) -> usize {
+        self.codes.len() + self.grants.len() + self.access_tokens.len() + self.refresh_tokens.len()
+    }
+}
+
 #[derive(Debug, Default)]
 struct Records {
     pending: HashMap<String, PendingSignIn>,
@@ -157,6 +166,33 @@ struct Records {
     access_tokens: HashMap<String, AccessTokenRecord>,
     refresh_tokens: HashMap<String, RefreshTokenRecord>,
     next_grant: GrantId,
+    /// Counts the changes to what a state file keeps (everything but pending sign-ins).
+    generation: u64,
+}
+
+/// What the state file keeps of the store: codes, grants and tokens, not yet expired. Pending
+/// sign-ins belong to a browser's page flow and are not kept.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub(crate) struct StoreSnapshot {
+    codes: HashMap<String, IssuedCode>,
+    grants: HashMap<GrantId, Grant>,
+    access_tokens: HashMap<String, AccessTokenRecord>,
+    refresh_tokens: HashMap<String, RefreshTokenRecord>,
+    next_grant: GrantId,
+}
+
+impl StoreSnapshot {
+    /// Drops what has expired at `now`, and tokens whose grant is gone (revoked).
+    fn without_expired(mut self, now: UnixTime) -> Self {
+        self.codes.retain(|_, code| code.expires_at > now);
+        self.grants.retain(|_, grant| grant.expires_at > now);
+        let grants = &self.grants;
+        self.access_tokens
+            .retain(|_, token| token.expires_at > now && grants.contains_key(&token.grant));
+        self.refresh_tokens
+            .retain(|_, token| token.expires_at > now && grants.contains_key(&token.grant));
+        self
+    }
 }
 
 /// All state, behind one lock held only for map operations.
@@ -214,7 +250,9 @@ impl Store {
         sign_in: SignIn,
         expires_at: UnixTime,
     ) {
-        self.records().codes.insert(
+        let mut records = self.records();
+        records.generation += 1;
+        records.codes.insert(
             code,
             IssuedCode {
                 state: CodeState::Unused(Box::new((request, sign_in))),
@@ -226,6 +264,7 @@ impl Store {
     /// Spends a code. A second use revokes whatever the first use issued (RFC 6749 §4.1.2).
     pub fn redeem_code(&self, code: &str, now: UnixTime) -> CodeRedemption {
         let mut records = self.records();
+        records.generation += 1;
         let Some(issued) = records.codes.get_mut(code).filter(|c| c.expires_at > now) else {
             return CodeRedemption::Unknown;
         };
@@ -250,6 +289,7 @@ impl Store {
         expires_at: UnixTime,
     ) -> GrantId {
         let mut records = self.records();
+        records.generation += 1;
         records.next_grant += 1;
         let id = records.next_grant;
         records.grants.insert(
@@ -267,7 +307,9 @@ impl Store {
     }
 
     pub fn insert_access_token(&self, token: String, grant: GrantId, expires_at: UnixTime) {
-        self.records()
+        let mut records = self.records();
+        records.generation += 1;
+        records
             .access_tokens
             .insert(token, AccessTokenRecord { grant, expires_at });
     }
@@ -279,7 +321,9 @@ impl Store {
         client_id: &str,
         expires_at: UnixTime,
     ) {
-        self.records().refresh_tokens.insert(
+        let mut records = self.records();
+        records.generation += 1;
+        records.refresh_tokens.insert(
             token,
             RefreshTokenRecord {
                 grant,
@@ -307,6 +351,7 @@ impl Store {
     /// Spends a refresh token for `client_id`, detecting reuse of a rotated one.
     pub fn use_refresh_token(&self, token: &str, client_id: &str, now: UnixTime) -> RefreshUse {
         let mut records = self.records();
+        records.generation += 1;
         let Some(record) = records
             .refresh_tokens
             .get_mut(token)
@@ -334,6 +379,7 @@ impl Store {
     /// grant with it; an access token goes alone. Tokens of other clients are left untouched.
     pub fn revoke(&self, token: &str, client_id: &str) {
         let mut records = self.records();
+        records.generation += 1;
         if let Some(record) = records.refresh_tokens.get(token) {
             if record.client_id == client_id {
                 let grant = record.grant;
@@ -357,6 +403,7 @@ impl Store {
     pub fn revoke_session(&self, sid: &str) {
         let mut records = self.records();
         let records = &mut *records;
+        records.generation += 1;
         records.grants.retain(|_, grant| grant.sign_in.sid != sid);
         records.codes.retain(|_, code| match &code.state {
             CodeState::Unused(details) => details.1.sid != sid,
@@ -404,6 +451,7 @@ impl Store {
     pub fn sweep(&self, now: UnixTime) {
         let mut records = self.records();
         let records = &mut *records;
+        let before = records.kept_len();
         records
             .pending
             .retain(|_, pending| pending.expires_at > now);
@@ -416,6 +464,41 @@ impl Store {
         records
             .refresh_tokens
             .retain(|_, token| token.expires_at > now && grants.contains_key(&token.grant));
+        if records.kept_len() != before {
+            records.generation += 1;
+        }
+    }
+
+    /// How many times what a state file keeps has changed.
+    pub fn generation(&self) -> u64 {
+        self.records().generation
+    }
+
+    /// A copy of what a state file keeps, without what has expired at `now`.
+    pub fn snapshot(&self, now: UnixTime) -> StoreSnapshot {
+        let records = self.records();
+        StoreSnapshot {
+            codes: records.codes.clone(),
+            grants: records.grants.clone(),
+            access_tokens: records.access_tokens.clone(),
+            refresh_tokens: records.refresh_tokens.clone(),
+            next_grant: records.next_grant,
+        }
+        .without_expired(now)
+    }
+
+    /// Replaces codes, grants and tokens with those of a state file, less what has expired.
+    pub fn restore(&self, snapshot: StoreSnapshot, now: UnixTime) {
+        let snapshot = snapshot.without_expired(now);
+        let mut records = self.records();
+        // Grant ids must stay unique even if the file's counter was behind its grants.
+        let highest = snapshot.grants.keys().copied().max().unwrap_or(0);
+        records.next_grant = snapshot.next_grant.max(highest);
+        records.codes = snapshot.codes;
+        records.grants = snapshot.grants;
+        records.access_tokens = snapshot.access_tokens;
+        records.refresh_tokens = snapshot.refresh_tokens;
+        records.generation += 1;
     }
 
     pub fn counts(&self) -> StoreCounts {

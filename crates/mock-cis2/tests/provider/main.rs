@@ -15,4 +15,5 @@ mod plain_http;
 mod refusals;
 mod role_picker;
 mod sso;
+mod state_file;
 mod support;
