@@ -20,7 +20,8 @@ pub const PROVIDER_CACHE_AGE: Duration = Duration::from_secs(3600);
 #[derive(Debug)]
 pub struct Connection {
     pub client: Client,
-    pub mock: Option<RunningMock>,
+    /// Held so the built-in mock serves for as long as the client needs it.
+    _mock: Option<RunningMock>,
 }
 
 /// Options for the built-in mock, which only the `mock` profile uses.
@@ -84,7 +85,10 @@ impl Connection {
             providers,
             context.session_store(),
         )?;
-        Ok(Self { client, mock })
+        Ok(Self {
+            client,
+            _mock: mock,
+        })
     }
 }
 

@@ -94,14 +94,20 @@ enum KeychainCommand {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The built-in mock started for a command would repeat its development-keys warning on
+    // every run; `careid mock serve` keeps it.
+    let default_filter = match cli.command {
+        Command::Mock(_) => "warn",
+        _ => "warn,mock_cis2=error",
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
         .init();
 
-    let cli = Cli::parse();
     let result = match cli.command {
         Command::Keychain(KeychainCommand::Check(args)) => keychain_check::run(&args),
         Command::Mock(command) => mock_serve::run(command),
