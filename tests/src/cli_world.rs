@@ -206,11 +206,12 @@ impl CliWorld {
             .collect()
     }
 
-    /// Keychain entries that hold a session (refresh token parts), not a client secret.
+    /// The sessions stored in the keychain (one entry each; the parts of a long value are
+    /// entries named `ACCOUNT#GEN.N` and are not counted), not client secrets.
     pub fn stored_sessions(&self) -> Vec<String> {
         self.keychain_accounts()
             .into_iter()
-            .filter(|account| account.starts_with("session/"))
+            .filter(|account| account.starts_with("session/") && !account.contains('#'))
             .collect()
     }
 }

@@ -534,7 +534,9 @@ impl Profiles {
                     key_id: None,
                     redirect_ports: Vec::new(),
                     redirect_path: "/callback".to_owned(),
-                    scopes: vec!["openid".to_owned()],
+                    // careid is a CIS2 client: a custom profile is usually another CIS2-like
+                    // issuer, whose UserInfo releases the roles only for these scopes.
+                    scopes: cis2_scopes(),
                     acr_values: None,
                     prompt: None,
                     max_age: None,

@@ -116,7 +116,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("careid: {error:#}");
+            eprintln!("careid: {}", output::describe(&error));
             ExitCode::from(output::exit_code(&error))
         }
     }

@@ -14,6 +14,22 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// The error and its causes on one line, each cause once: many errors already name their
+/// cause in their own message.
+pub fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text += ": ";
+            }
+            text += &part;
+        }
+    }
+    text
+}
+
 /// The documented exit code for an error, chosen by its type, never by its text.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     for cause in error.chain() {

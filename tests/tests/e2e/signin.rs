@@ -192,7 +192,7 @@ fn restore_in_a_new_process_is_one_refresh_and_one_userinfo() {
     let mock = mock_signing_in(NURSE);
     let world = world_for(&mock, &[]);
     world.ok(&["--profile", "t", "login"]);
-    let stored_before = world.keychain_accounts();
+    let stored_before = world.keychain_secrets();
     let from = mock.mock().request_log().len();
 
     let userinfo = world.ok(&["--profile", "t", "userinfo", "--json"]).json();
@@ -202,8 +202,10 @@ fn restore_in_a_new_process_is_one_refresh_and_one_userinfo() {
         ["/access_token", "/userinfo"],
         "discovery and JWKS come from the cache"
     );
-    // Rotation: the old refresh token was replaced in the keychain, under the same account.
-    assert_eq!(world.keychain_accounts(), stored_before);
+    // Rotation: the spent refresh token was replaced in the keychain.
+    let stored_after = world.keychain_secrets();
+    assert!(!stored_after.is_empty());
+    assert_ne!(stored_after, stored_before, "the rotated refresh token is stored");
 }
 
 #[test]
