@@ -30,6 +30,8 @@ pub(crate) struct Settings {
     pub token_lifetime: u64,
     /// Refresh tokens, and the grant behind them.
     pub refresh_token_lifetime: u64,
+    /// Random bytes in a refresh token (base64url: 4/3 as many characters).
+    pub refresh_token_bytes: usize,
     /// Authorization codes: 60 seconds.
     pub code_lifetime: u64,
     /// How long the sign-in page's pending request stays usable.

@@ -44,6 +44,7 @@ pub struct MockCis2 {
     assurance_levels_as_numbers: bool,
     token_lifetime: Duration,
     refresh_token_lifetime: Duration,
+    refresh_token_bytes: usize,
     code_lifetime: Duration,
     session_lifetime: Duration,
     sweep_interval: Duration,
@@ -62,6 +63,7 @@ impl Default for MockCis2 {
             assurance_levels_as_numbers: false,
             token_lifetime: Duration::from_secs(3600),
             refresh_token_lifetime: Duration::from_secs(12 * 3600),
+            refresh_token_bytes: 32,
             code_lifetime: Duration::from_secs(60),
             session_lifetime: Duration::from_secs(12 * 3600),
             sweep_interval: Duration::from_secs(5),
@@ -120,6 +122,14 @@ impl MockCis2 {
     }
 
     /// The lifetime of refresh tokens (twelve hours by default, CIS2's absolute session limit).
+    /// Makes refresh tokens `bytes` random bytes long (default 32), to test clients with
+    /// tokens as large as some providers issue (a 4 KiB token is over Windows' 2,560-byte
+    /// credential limit).
+    pub fn refresh_token_bytes(mut self, bytes: usize) -> Self {
+        self.refresh_token_bytes = bytes.max(16);
+        self
+    }
+
     pub fn refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
         self.refresh_token_lifetime = lifetime;
         self
@@ -196,6 +206,7 @@ impl MockCis2 {
             assurance_levels_as_numbers: self.assurance_levels_as_numbers,
             token_lifetime: self.token_lifetime.as_secs().max(1),
             refresh_token_lifetime: self.refresh_token_lifetime.as_secs().max(1),
+            refresh_token_bytes: self.refresh_token_bytes,
             code_lifetime: self.code_lifetime.as_secs().max(1),
             sign_in_lifetime: 600,
             session_lifetime: self.session_lifetime.as_secs().max(1),

@@ -242,7 +242,7 @@ fn issue(
         body["nonce"] = json!(nonce);
     }
     if client.refresh_tokens {
-        let refresh_token = provider.random(32);
+        let refresh_token = provider.random(settings.refresh_token_bytes);
         provider.store.insert_refresh_token(
             refresh_token.clone(),
             grant,

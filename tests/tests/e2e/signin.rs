@@ -392,3 +392,28 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[test]
+fn a_4_kib_refresh_token_is_split_in_the_keychain_and_rotates() {
+    let auto_login: AutoLogin = NURSE.parse().expect("auto-login");
+    // 3,072 random bytes: a 4,096-character token, over Windows' 2,560-byte entry limit.
+    let mock = MockHost::start(
+        MockCis2::new()
+            .auto_login(auto_login)
+            .refresh_token_bytes(3_072),
+    )
+    .expect("mock");
+    let world = world_for(&mock, &[]);
+    world.ok(&["--profile", "t", "login"]);
+    let parts = world
+        .keychain_accounts()
+        .into_iter()
+        .filter(|account| account.starts_with("session/") && account.contains('#'))
+        .count();
+    assert!(parts >= 2, "the token is kept in several parts: {parts}");
+    let stored: usize = world.keychain_secrets().iter().map(String::len).sum();
+    assert!(stored >= 4_096, "the whole token is stored ({stored} characters)");
+    world.ok(&["--profile", "t", "token"]);
+    world.ok(&["--profile", "t", "userinfo"]);
+    assert_eq!(world.stored_sessions().len(), 1);
+}

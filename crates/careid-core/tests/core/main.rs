@@ -8,3 +8,4 @@ mod id_token;
 mod loopback;
 mod profiles;
 mod session;
+mod signin;

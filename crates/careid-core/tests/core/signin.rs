@@ -1,0 +1,294 @@
+//! The sign-in client against the in-process mock over real HTTP and a real loopback listener,
+//! with the real keychain (provided by `cargo xtask test`) and a clock the test moves.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use careid_core::discovery::ProviderCache;
+use careid_core::http::{HttpClient, HttpSettings};
+use careid_core::signin::{Client, ClientOptions, Clock, ErrorClass, LoginOptions, SignInError};
+use careid_core::{ClientCredential, Keychain, Profiles, Restored, SecretString, SessionStore};
+use mock_cis2::{MockCis2, RunningMock};
+
+const MOCK_SECRET: &str = "8f2d5c1e-4b7a-4e39-9c06-2a1b3d4e5f60";
+
+/// A clock that starts at the real time and moves only when the test says.
+#[derive(Debug)]
+struct TestClock(AtomicU64);
+
+impl TestClock {
+    fn new() -> Arc<Self> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        Arc::new(Self(AtomicU64::new(now)))
+    }
+
+    fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_secs(), Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.0.load(Ordering::SeqCst))
+    }
+}
+
+struct Fixture {
+    mock: RunningMock,
+    client: Client,
+    clock: Arc<TestClock>,
+    store: SessionStore,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture(user: &str) -> Fixture {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let mock = MockCis2::new()
+        .auto_login(user.parse().expect("auto-login"))
+        .start()
+        .await
+        .expect("mock starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keychain = Keychain::with_service(format!(
+        "careid-test-signin-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let store = SessionStore::new(keychain, dir.path().join("state"));
+    let profile = Profiles::load(dir.path()).expect("profiles").get("mock").expect("mock");
+    let clock = TestClock::new();
+    let client = Client::new(
+        profile,
+        mock.issuer(),
+        ClientCredential::Secret(SecretString::new(MOCK_SECRET.into())),
+        HttpClient::new(HttpSettings::default()).expect("http"),
+        Arc::new(ProviderCache::new(
+            Some(dir.path().join("cache")),
+            Duration::from_secs(3600),
+        )),
+        store.clone(),
+    )
+    .expect("client")
+    .with_clock(clock.clone())
+    .with_options(ClientOptions {
+        retry_delay: Duration::from_millis(10),
+        ..ClientOptions::default()
+    });
+    Fixture {
+        mock,
+        client,
+        clock,
+        store,
+        _dir: dir,
+    }
+}
+
+/// The browser's part: visit the authorization URL (the mock signs in without a page) and
+/// follow its redirect to the loopback listener.
+async fn browse(url: &str) {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .build()
+        .expect("client");
+    let _ = browser.get(url).send().await;
+}
+
+async fn sign_in(fixture: &Fixture) -> Result<careid_core::signin::Session, SignInError> {
+    let pending = fixture
+        .client
+        .begin_login(LoginOptions::default())
+        .await
+        .expect("begin");
+    let url = pending.authorization_url().to_owned();
+    let browser = tokio::spawn(async move { browse(&url).await });
+    let session = pending
+        .finish(
+            &fixture.client,
+            Duration::from_secs(20),
+            std::future::pending(),
+        )
+        .await;
+    browser.await.expect("browser");
+    session
+}
+
+fn revocations(mock: &RunningMock) -> usize {
+    mock.request_log()
+        .iter()
+        .filter(|request| request.endpoint == "/token/revoke")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signs_in_and_restores_with_one_refresh_and_one_userinfo() {
+    let fixture = fixture("555057896106").await;
+    let session = sign_in(&fixture).await.expect("signed in");
+    assert_eq!(session.facts.sub, "555057896106");
+    assert!(session.refreshable);
+    let from = fixture.mock.request_log().len();
+    let restored = fixture.client.restore(true, true).await.expect("restored");
+    let endpoints: Vec<_> = fixture.mock.request_log()[from..]
+        .iter()
+        .map(|request| request.endpoint.clone())
+        .collect();
+    assert_eq!(endpoints, ["/access_token", "/userinfo"]);
+    assert_eq!(restored.facts.sub, "555057896106");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inactivity_ends_the_session_by_the_injected_clock() {
+    let fixture = fixture("555057896106").await;
+    sign_in(&fixture).await.expect("signed in");
+    fixture.clock.advance(Duration::from_secs(14 * 60));
+    fixture.client.restore(false, true).await.expect("still active after 14 minutes");
+    // The restore was activity: 14 more minutes are fine, 15 more are not.
+    fixture.clock.advance(Duration::from_secs(14 * 60));
+    fixture.client.status().await.expect("active");
+    fixture.clock.advance(Duration::from_secs(60));
+    let error = fixture.client.status().await.expect_err("ended");
+    assert_eq!(error.code(), "session_ended");
+    assert_eq!(error.class(), ErrorClass::NotSignedIn);
+    assert!(error.to_string().contains("no activity for 15 minutes"), "{error}");
+    assert_eq!(revocations(&fixture.mock), 1, "the refresh token was revoked");
+    assert!(matches!(
+        fixture.store.load("mock").expect("load"),
+        Restored::SignedOut(_)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_absolute_limit_ends_the_session_despite_activity() {
+    let fixture = fixture("555057896106").await;
+    sign_in(&fixture).await.expect("signed in");
+    for _ in 0..(12 * 60 / 10) {
+        fixture.clock.advance(Duration::from_secs(600));
+        if fixture.client.record_activity().is_err() {
+            break;
+        }
+    }
+    let error = fixture.client.status().await.expect_err("ended");
+    assert!(error.to_string().contains("12-hour limit"), "{error}");
+    assert_eq!(revocations(&fixture.mock), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_network_fault_keeps_the_refresh_token_and_invalid_grant_deletes_it() {
+    let fixture = fixture("555057896106").await;
+    sign_in(&fixture).await.expect("signed in");
+    fixture
+        .mock
+        .arm_fault("http_503@token".parse().expect("fault"), None);
+    let error = fixture.client.restore(false, true).await.expect_err("unavailable");
+    assert!(error.is_transient(), "{error}");
+    let attempts = fixture
+        .mock
+        .request_log()
+        .iter()
+        .filter(|request| request.endpoint == "/access_token" && request.status == 503)
+        .count();
+    assert_eq!(attempts, 3, "retried with backoff, then gave up");
+    assert!(matches!(
+        fixture.store.load("mock").expect("load"),
+        Restored::Session(_)
+    ));
+    fixture.mock.clear_faults();
+    fixture.client.restore(false, true).await.expect("the kept token works");
+
+    fixture
+        .mock
+        .arm_fault("refresh_revoked".parse().expect("fault"), Some(1));
+    let error = fixture.client.restore(false, true).await.expect_err("revoked");
+    assert_eq!(error.code(), "refresh_rejected");
+    assert!(matches!(
+        fixture.store.load("mock").expect("load"),
+        Restored::SignedOut(_)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_id_token_stores_nothing() {
+    let fixture = fixture("555057896106").await;
+    fixture
+        .mock
+        .arm_fault("wrong_nonce".parse().expect("fault"), Some(1));
+    let error = sign_in(&fixture).await.expect_err("rejected");
+    assert_eq!(error.code(), "id_token_wrong_nonce");
+    assert!(matches!(
+        fixture.store.load("mock").expect("load"),
+        Restored::SignedOut(_)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_rotated_without_notice_are_refetched_once() {
+    let fixture = fixture("555057896106").await;
+    fixture
+        .mock
+        .arm_fault("jwks_rotated_without_notice".parse().expect("fault"), Some(1));
+    sign_in(&fixture).await.expect("signed in with the refetched keys");
+    let jwks = fixture
+        .mock
+        .request_log()
+        .iter()
+        .filter(|request| request.endpoint == "/connect/jwk_uri")
+        .count();
+    assert_eq!(jwks, 2, "the prefetch and one refetch");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_output_of_every_secret_holder_is_redacted() {
+    let fixture = fixture("555057896106").await;
+    let pending = fixture
+        .client
+        .begin_login(LoginOptions::default())
+        .await
+        .expect("begin");
+    let url = url::Url::parse(pending.authorization_url()).expect("URL");
+    let state = url
+        .query_pairs()
+        .find(|(name, _)| name == "state")
+        .expect("state")
+        .1
+        .into_owned();
+    let pending_debug = format!("{pending:?}");
+    assert!(!pending_debug.contains(&state), "{pending_debug}");
+    let address = pending.authorization_url().to_owned();
+    let browser = tokio::spawn(async move { browse(&address).await });
+    let session = pending
+        .finish(&fixture.client, Duration::from_secs(20), std::future::pending())
+        .await
+        .expect("signed in");
+    browser.await.expect("browser");
+    let access = session.tokens.access_token.expose_secret().to_owned();
+    let id = session
+        .tokens
+        .id_token
+        .as_ref()
+        .expect("ID token")
+        .expose_secret()
+        .to_owned();
+    let signature = id.rsplit('.').next().expect("signature").to_owned();
+    for text in [
+        format!("{session:?}"),
+        format!("{:?}", session.tokens),
+        format!("{:?}", fixture.client),
+    ] {
+        assert!(!text.contains(&access), "access token in {text}");
+        assert!(!text.contains(&signature), "ID token in {text}");
+        assert!(!text.contains(MOCK_SECRET), "client secret in {text}");
+    }
+    let Restored::Session(loaded) = fixture.store.load("mock").expect("load") else {
+        panic!("stored")
+    };
+    let refresh = loaded
+        .refresh_token
+        .as_ref()
+        .expect("refresh token")
+        .expose_secret()
+        .to_owned();
+    assert!(!format!("{loaded:?}").contains(&refresh));
+}
