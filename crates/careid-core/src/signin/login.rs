@@ -34,7 +34,6 @@ pub struct LoginOptions {
 }
 
 /// A sign-in waiting for the browser. Dropping it closes the listener.
-#[derive(Debug)]
 pub struct PendingLogin {
     authorization_url: String,
     redirect_uri: String,
@@ -47,6 +46,18 @@ pub struct PendingLogin {
     metadata: Arc<ProviderMetadata>,
     jwks: JoinHandle<Result<Arc<serde_json::Value>, DiscoveryError>>,
     timings: Vec<Timing>,
+}
+
+/// The authorization URL carries the state and nonce, so it is left out.
+impl std::fmt::Debug for PendingLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingLogin")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("issuer", &self.metadata.issuer)
+            .field("acr_values", &self.acr_values)
+            .field("max_age", &self.max_age)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PendingLogin {
