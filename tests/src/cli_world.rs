@@ -195,7 +195,13 @@ impl CliWorld {
     /// The values stored under this world's service (long enough to be tokens or secrets).
     pub fn keychain_secrets(&self) -> Vec<String> {
         let output = Command::new("secret-tool")
-            .args(["search", "--all", "--unlock", "service", &self.keychain_service])
+            .args([
+                "search",
+                "--all",
+                "--unlock",
+                "service",
+                &self.keychain_service,
+            ])
             .output()
             .expect("secret-tool runs");
         String::from_utf8_lossy(&output.stdout)

@@ -276,11 +276,10 @@ pub fn oauth_error(response: &HttpResponse) -> Option<OAuthErrorResponse> {
 
 /// A header value no layer may record.
 fn sensitive(url: &str, value: &SecretString) -> Result<HeaderValue, HttpError> {
-    let mut header = HeaderValue::from_str(value.expose_secret()).map_err(|_| {
-        HttpError::InvalidHeader {
+    let mut header =
+        HeaderValue::from_str(value.expose_secret()).map_err(|_| HttpError::InvalidHeader {
             url: display_url(url),
-        }
-    })?;
+        })?;
     header.set_sensitive(true);
     Ok(header)
 }

@@ -228,7 +228,9 @@ impl Profile {
         }
         if let Some(algorithm) = &self.assertion_algorithm {
             let fits = match self.client_auth {
-                ClientAuth::PrivateKeyJwt => ["RS256", "RS512", "ES256"].contains(&algorithm.as_str()),
+                ClientAuth::PrivateKeyJwt => {
+                    ["RS256", "RS512", "ES256"].contains(&algorithm.as_str())
+                }
                 ClientAuth::ClientSecretJwt => ["HS256", "HS512"].contains(&algorithm.as_str()),
                 _ => false,
             };

@@ -42,12 +42,18 @@ pub fn run(context: &Context, args: &DoctorArgs) -> anyhow::Result<()> {
         let http = crate::connect::http_client(context)?;
         // Always fresh: the point is to see the provider as it is now.
         let providers = ProviderCache::new(None, crate::connect::PROVIDER_CACHE_AGE);
-        let metadata = providers.metadata(&http, &issuer, SystemTime::now()).await?;
+        let metadata = providers
+            .metadata(&http, &issuer, SystemTime::now())
+            .await?;
         let jwks = providers.jwks(&http, &metadata, SystemTime::now()).await;
         if let Err(error) = &jwks {
             eprintln!("careid: the JWKS could not be fetched: {error}");
         }
-        let report = diagnose(&issuer, &metadata, jwks.as_ref().ok().map(|jwks| jwks.as_ref()));
+        let report = diagnose(
+            &issuer,
+            &metadata,
+            jwks.as_ref().ok().map(|jwks| jwks.as_ref()),
+        );
         if context.args.json {
             print_json(&report)?;
         } else {

@@ -23,7 +23,7 @@ pub enum ProfileCommand {
     /// Show everything a profile holds.
     Show { name: String },
     /// Add a custom profile, or complete a built-in one (int, dep and live need a client id).
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// Remove a custom profile (or a built-in one's settings), its stored secret and session.
     Remove { name: String },
     /// The profile's client secret or private key, kept in the OS keychain.
@@ -105,7 +105,7 @@ pub fn run(context: &Context, command: ProfileCommand) -> anyhow::Result<()> {
     match command {
         ProfileCommand::List => list(context),
         ProfileCommand::Show { name } => show(context, &name),
-        ProfileCommand::Add(args) => add(context, args),
+        ProfileCommand::Add(args) => add(context, *args),
         ProfileCommand::Remove { name } => remove(context, &name),
         ProfileCommand::Secret(SecretCommand::Set { name, from_file }) => {
             set_secret(context, &name, from_file)
@@ -176,9 +176,13 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
     .then(|| {
         let default = SessionPolicy::default();
         SessionPolicy {
-            inactivity_minutes: args.inactivity_minutes.unwrap_or(default.inactivity_minutes),
+            inactivity_minutes: args
+                .inactivity_minutes
+                .unwrap_or(default.inactivity_minutes),
             absolute_hours: args.absolute_hours.unwrap_or(default.absolute_hours),
-            clock_skew_seconds: args.clock_skew_seconds.unwrap_or(default.clock_skew_seconds),
+            clock_skew_seconds: args
+                .clock_skew_seconds
+                .unwrap_or(default.clock_skew_seconds),
             ..default
         }
     });

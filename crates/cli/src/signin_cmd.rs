@@ -176,7 +176,11 @@ async fn show_progress(timeout: Duration) {
 /// a terminal, or an explanation of how to choose later.
 fn settle_role(client: &Client, session: &mut Session, wanted: Option<&str>) -> anyhow::Result<()> {
     if let Some(role_id) = wanted {
-        if session.role.as_ref().and_then(RoleChoice::role).map(|r| r.person_roleid.as_str())
+        if session
+            .role
+            .as_ref()
+            .and_then(RoleChoice::role)
+            .map(|r| r.person_roleid.as_str())
             != Some(role_id)
         {
             client.apply_role(session, role_id).map_err(|error| {
@@ -188,7 +192,10 @@ fn settle_role(client: &Client, session: &mut Session, wanted: Option<&str>) -> 
     let Some(RoleChoice::Ask(groups)) = &session.role else {
         return Ok(());
     };
-    let roles: Vec<_> = groups.iter().flat_map(|group| group.roles.clone()).collect();
+    let roles: Vec<_> = groups
+        .iter()
+        .flat_map(|group| group.roles.clone())
+        .collect();
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !interactive {
         eprintln!(
@@ -200,7 +207,10 @@ fn settle_role(client: &Client, session: &mut Session, wanted: Option<&str>) -> 
     eprintln!("Choose the role to work in:");
     let mut number = 0;
     for group in groups {
-        eprintln!("  {} ({})", group.organisation.name, group.organisation.code);
+        eprintln!(
+            "  {} ({})",
+            group.organisation.name, group.organisation.code
+        );
         for role in &group.roles {
             number += 1;
             eprintln!("    {number}. {} [{}]", role.role_name, role.person_roleid);

@@ -78,7 +78,9 @@ fn misbehave_first(url: &str) -> anyhow::Result<Option<std::net::TcpStream>> {
     );
     let mut stream = std::net::TcpStream::connect(&address)?;
     let request = match mode.as_str() {
-        "wrong_path" => "GET /not-the-callback?code=x&state=y HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+        "wrong_path" => {
+            "GET /not-the-callback?code=x&state=y HTTP/1.1\r\nHost: x\r\n\r\n".to_owned()
+        }
         "oversized" => format!(
             "GET {}?code={} HTTP/1.1\r\nHost: x\r\n\r\n",
             redirect.path(),

@@ -79,7 +79,12 @@ fn cases() -> Vec<Case> {
         login("wrong issuer", "wrong_issuer", 3, "issuer"),
         login("wrong audience", "wrong_audience", 3, "not this client"),
         // One audience and no azp is valid OpenID Connect: accepted.
-        login("missing azp with one audience", "missing_azp", 0, "Signed in"),
+        login(
+            "missing azp with one audience",
+            "missing_azp",
+            0,
+            "Signed in",
+        ),
         login("wrong azp", "wrong_azp", 3, "azp"),
         login("wrong nonce", "wrong_nonce", 3, "nonce"),
         login("bad signature", "bad_signature", 3, "signature"),
@@ -103,20 +108,84 @@ fn cases() -> Vec<Case> {
         // UserInfo (OIDC Core §5.3.2).
         login("UserInfo sub mismatch", "userinfo_sub_mismatch", 3, "sub"),
         // The callback (RFC 6749 §4.1.2, RFC 9207).
-        login("missing iss in the callback", "missing_iss_in_callback", 3, "iss"),
-        login("wrong iss in the callback", "wrong_iss_in_callback", 3, "another issuer"),
+        login(
+            "missing iss in the callback",
+            "missing_iss_in_callback",
+            3,
+            "iss",
+        ),
+        login(
+            "wrong iss in the callback",
+            "wrong_iss_in_callback",
+            3,
+            "another issuer",
+        ),
         login("wrong state", "wrong_state", 3, "state"),
-        login("access denied", "authorize_access_denied", 4, "access_denied"),
-        login("login required", "authorize_login_required", 4, "login_required"),
-        login("invalid scope", "authorize_invalid_scope", 4, "invalid_scope"),
-        login("server error callback", "authorize_server_error", 4, "server_error"),
+        login(
+            "access denied",
+            "authorize_access_denied",
+            4,
+            "access_denied",
+        ),
+        login(
+            "login required",
+            "authorize_login_required",
+            4,
+            "login_required",
+        ),
+        login(
+            "invalid scope",
+            "authorize_invalid_scope",
+            4,
+            "invalid_scope",
+        ),
+        login(
+            "server error callback",
+            "authorize_server_error",
+            4,
+            "server_error",
+        ),
         // The token endpoint.
-        login("invalid grant at code exchange", "token_invalid_grant", 4, "invalid_grant"),
-        login("invalid client", "token_invalid_client", 4, "invalid_client"),
-        refresh("refresh revoked", "refresh_revoked", 8, "sign in again", false),
-        refresh("invalid grant at refresh", "token_invalid_grant", 8, "sign in again", false),
-        refresh("refresh answered 500", "http_500@token", 5, "unavailable", true),
-        refresh("refresh answered 503 then recovers", "http_503@token:1", 0, "", true),
+        login(
+            "invalid grant at code exchange",
+            "token_invalid_grant",
+            4,
+            "invalid_grant",
+        ),
+        login(
+            "invalid client",
+            "token_invalid_client",
+            4,
+            "invalid_client",
+        ),
+        refresh(
+            "refresh revoked",
+            "refresh_revoked",
+            8,
+            "sign in again",
+            false,
+        ),
+        refresh(
+            "invalid grant at refresh",
+            "token_invalid_grant",
+            8,
+            "sign in again",
+            false,
+        ),
+        refresh(
+            "refresh answered 500",
+            "http_500@token",
+            5,
+            "unavailable",
+            true,
+        ),
+        refresh(
+            "refresh answered 503 then recovers",
+            "http_503@token:1",
+            0,
+            "",
+            true,
+        ),
         Case {
             args: QUICK,
             ..refresh(
@@ -182,7 +251,12 @@ fn cases() -> Vec<Case> {
         cases.push(login(name_big, fault("oversized_response"), 3, "large"));
         cases.push(Case {
             args: QUICK,
-            ..login(name_slow, fault("slow_endpoint"), 5, "did not answer in time")
+            ..login(
+                name_slow,
+                fault("slow_endpoint"),
+                5,
+                "did not answer in time",
+            )
         });
     }
     // The loopback listener's rules (PRODUCT step 5).
@@ -276,7 +350,9 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
         let mut args = vec!["--profile", "t", command];
         args.extend_from_slice(case.args);
         let mut run_world = world.command(&args).expect("command");
-        run_world.envs(case.env.iter().copied()).stdin(Stdio::null());
+        run_world
+            .envs(case.env.iter().copied())
+            .stdin(Stdio::null());
         let started = Instant::now();
         let output = run_world.output().expect("careid runs");
         mock.mock().clear_faults();
@@ -288,7 +364,11 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
         let stored = !world.stored_sessions().is_empty();
         let mut problems = Vec::new();
         if output.status.code() != Some(case.code) {
-            problems.push(format!("exit {:?}, expected {}", output.status.code(), case.code));
+            problems.push(format!(
+                "exit {:?}, expected {}",
+                output.status.code(),
+                case.code
+            ));
         }
         if !text.contains(case.says) {
             problems.push(format!("does not say {:?}", case.says));
@@ -305,7 +385,12 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
         // Start the next case signed out.
         let _ = world.run(&["--profile", "t", "logout"]);
     }
-    assert!(failures.is_empty(), "{} failed:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]

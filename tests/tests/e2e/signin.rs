@@ -48,13 +48,25 @@ fn login_then_token_status_and_logout_with_client_secret_basic() {
     let world = world_for(&mock, &[]);
 
     let login = world.ok(&["--profile", "t", "login"]);
-    assert!(login.stdout.contains("Signed in to profile t as Flo Nurse"), "{}", login.text());
-    assert!(login.stderr.contains("waiting for the browser"), "{}", login.text());
+    assert!(
+        login.stdout.contains("Signed in to profile t as Flo Nurse"),
+        "{}",
+        login.text()
+    );
+    assert!(
+        login.stderr.contains("waiting for the browser"),
+        "{}",
+        login.text()
+    );
     // The scripted browser was given the authorization URL, with PKCE S256 and no form_post.
     let opened = std::fs::read_to_string(world.browser_log()).expect("the browser was opened");
     assert!(opened.contains("code_challenge_method=S256"), "{opened}");
     assert!(!opened.contains("response_mode"), "{opened}");
-    assert_eq!(world.stored_sessions().len(), 1, "one refresh token in the keychain");
+    assert_eq!(
+        world.stored_sessions().len(),
+        1,
+        "one refresh token in the keychain"
+    );
 
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
     assert_eq!(status["sub"], NURSE);
@@ -80,7 +92,10 @@ fn login_then_token_status_and_logout_with_client_secret_basic() {
         "logout called the revocation endpoint: {:?}",
         endpoints_since(&mock, requests_before)
     );
-    assert!(world.stored_sessions().is_empty(), "nothing left in the keychain");
+    assert!(
+        world.stored_sessions().is_empty(),
+        "nothing left in the keychain"
+    );
     let after = world.run(&["--profile", "t", "token"]).expect("runs");
     assert_eq!(after.code, Some(8), "{}", after.text());
 }
@@ -106,7 +121,12 @@ fn every_client_authentication_method_signs_in() {
             Some("6b1f0e9d-2c4a-4f7e-8d35-9a0b1c2d3e4f"),
             &[],
         ),
-        ("pkjwt", "private_key_jwt", None, &["--assertion-alg", "RS512"]),
+        (
+            "pkjwt",
+            "private_key_jwt",
+            None,
+            &["--assertion-alg", "RS512"],
+        ),
         ("public", "none", None, &[]),
     ];
     let client_ids = [
@@ -147,12 +167,18 @@ fn every_client_authentication_method_signs_in() {
             }
             _ => {}
         }
-        let login = world.run(&["--profile", name, "login", "--json"]).expect("runs");
+        let login = world
+            .run(&["--profile", name, "login", "--json"])
+            .expect("runs");
         assert_eq!(login.code, Some(0), "{method}: {}", login.text());
         let session = login.json();
         assert_eq!(session["sub"], NURSE, "{method}");
         let refreshable = session["refreshable"] == Value::Bool(true);
-        assert_eq!(refreshable, *name != "post", "{method}: refresh tokens as registered");
+        assert_eq!(
+            refreshable,
+            *name != "post",
+            "{method}: refresh tokens as registered"
+        );
         if refreshable {
             let token = world.run(&["--profile", name, "token"]).expect("runs");
             assert_eq!(token.code, Some(0), "{method}: {}", token.text());
@@ -205,7 +231,10 @@ fn restore_in_a_new_process_is_one_refresh_and_one_userinfo() {
     // Rotation: the spent refresh token was replaced in the keychain.
     let stored_after = world.keychain_secrets();
     assert!(!stored_after.is_empty());
-    assert_ne!(stored_after, stored_before, "the rotated refresh token is stored");
+    assert_ne!(
+        stored_after, stored_before,
+        "the rotated refresh token is stored"
+    );
 }
 
 #[test]
@@ -238,13 +267,21 @@ fn several_roles_are_chosen_then_remembered() {
     let world = world_for(&mock, &[]);
     let login = world.ok(&["--profile", "t", "login", "--json"]);
     assert_eq!(login.json()["role_choice"], "ask", "{}", login.text());
-    assert!(login.stderr.contains("careid role select"), "{}", login.text());
+    assert!(
+        login.stderr.contains("careid role select"),
+        "{}",
+        login.text()
+    );
 
     let roles = world.ok(&["--profile", "t", "roles"]);
     for role in ["555057900302", "555057900303", "555057900304"] {
         assert!(roles.stdout.contains(role), "{}", roles.text());
     }
-    assert!(roles.stdout.contains("A9A5A"), "grouped by organisation: {}", roles.text());
+    assert!(
+        roles.stdout.contains("A9A5A"),
+        "grouped by organisation: {}",
+        roles.text()
+    );
 
     let unknown = world
         .run(&["--profile", "t", "role", "select", "999999999999"])
@@ -266,7 +303,14 @@ fn a_role_given_on_the_command_line_is_used() {
     let mock = mock_signing_in(CLINICIAN);
     let world = world_for(&mock, &[]);
     let login = world
-        .ok(&["--profile", "t", "login", "--role", "555057900304", "--json"])
+        .ok(&[
+            "--profile",
+            "t",
+            "login",
+            "--role",
+            "555057900304",
+            "--json",
+        ])
         .json();
     assert_eq!(login["selected_role"]["person_roleid"], "555057900304");
 }
@@ -289,7 +333,10 @@ fn cis2_role_selection_uses_selected_roleid_and_changedrole() {
     let mock = MockHost::start(MockCis2::new().auto_login(auto_login)).expect("mock");
     let world = world_for(&mock, &["--role-selection", "cis2"]);
     let login = world.ok(&["--profile", "t", "login", "--json"]).json();
-    assert_eq!(login["role_choice"], "selected", "from the ID token's selected_roleid");
+    assert_eq!(
+        login["role_choice"], "selected",
+        "from the ID token's selected_roleid"
+    );
     assert_eq!(login["selected_role"]["person_roleid"], "555057900304");
     let opened = std::fs::read_to_string(world.browser_log()).expect("browser log");
     assert!(opened.contains("selectedrole"), "{opened}");
@@ -320,7 +367,11 @@ fn inactivity_ends_the_session_revokes_and_deletes() {
     let from = mock.mock().request_log().len();
     let token = world.run(&["--profile", "t", "token"]).expect("runs");
     assert_eq!(token.code, Some(8), "{}", token.text());
-    assert!(token.stderr.contains("no activity for 1 minutes"), "{}", token.text());
+    assert!(
+        token.stderr.contains("no activity for 1 minutes"),
+        "{}",
+        token.text()
+    );
     assert!(
         endpoints_since(&mock, from).contains(&"/token/revoke".to_owned()),
         "revoked"
@@ -371,13 +422,22 @@ fn no_token_reaches_a_file_or_the_output_of_other_commands() {
     }
     // Every token the mock signs is a JWS ("eyJ..." header); the refresh token is whatever
     // the keychain holds.
-    assert!(!outputs.contains("eyJ"), "a token reached the output:\n{outputs}");
+    assert!(
+        !outputs.contains("eyJ"),
+        "a token reached the output:\n{outputs}"
+    );
     assert!(!files.contains("eyJ"), "a token reached a file");
     for secret in world.keychain_secrets() {
-        assert!(!outputs.contains(&secret), "a keychain secret reached the output");
+        assert!(
+            !outputs.contains(&secret),
+            "a keychain secret reached the output"
+        );
         assert!(!files.contains(&secret), "a keychain secret reached a file");
     }
-    assert!(!files.contains(MOCK_SECRET), "the client secret reached a file");
+    assert!(
+        !files.contains(MOCK_SECRET),
+        "the client secret reached a file"
+    );
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -412,8 +472,99 @@ fn a_4_kib_refresh_token_is_split_in_the_keychain_and_rotates() {
         .count();
     assert!(parts >= 2, "the token is kept in several parts: {parts}");
     let stored: usize = world.keychain_secrets().iter().map(String::len).sum();
-    assert!(stored >= 4_096, "the whole token is stored ({stored} characters)");
+    assert!(
+        stored >= 4_096,
+        "the whole token is stored ({stored} characters)"
+    );
     world.ok(&["--profile", "t", "token"]);
     world.ok(&["--profile", "t", "userinfo"]);
     assert_eq!(world.stored_sessions().len(), 1);
+}
+
+#[test]
+fn doctor_reports_the_mock_as_cis2_like_in_text_and_json() {
+    let mock = MockHost::start(MockCis2::new()).expect("mock");
+    let world = CliWorld::new().expect("home");
+    let text = world.ok(&["doctor", "--issuer", mock.mock().issuer()]);
+    assert!(text.stdout.contains("PKCE"), "{}", text.text());
+    assert!(!text.stdout.contains("FAIL"), "{}", text.text());
+    let report = world
+        .ok(&["doctor", "--issuer", mock.mock().issuer(), "--json"])
+        .json();
+    let checks = report["checks"].as_array().expect("checks");
+    assert!(checks.len() >= 10, "{report:#}");
+    assert!(
+        checks.iter().all(|check| check["status"] != "fail"),
+        "{report:#}"
+    );
+    // A provider that cannot be reached exits 5; the built-in mock is checked by default.
+    let unreachable = world
+        .run(&["doctor", "--issuer", "http://127.0.0.1:9/realm"])
+        .expect("runs");
+    assert_eq!(unreachable.code, Some(5), "{}", unreachable.text());
+    world.ok(&["doctor"]);
+}
+
+#[test]
+fn profiles_are_added_shown_and_removed_with_their_secrets() {
+    let world = CliWorld::new().expect("home");
+    let key = careid_e2e::binaries::workspace_root()
+        .join("crates/mock-cis2/data/test-keys/private-key-jwt-client.pem");
+    world.ok(&[
+        "profile",
+        "add",
+        "p",
+        "--issuer",
+        "https://cis2.example:443/realm",
+        "--client-id",
+        "555000000005.apps.national",
+        "--client-auth",
+        "private_key_jwt",
+        "--assertion-alg",
+        "RS512",
+        "--redirect-port",
+        "8765",
+        "--acr",
+        "AAL3_ANY",
+    ]);
+    let listed = world.ok(&["profile", "list"]);
+    assert!(
+        listed.stdout.contains("needs its private key"),
+        "{}",
+        listed.text()
+    );
+    // A client secret is not a private key: refused before it replaces anything.
+    let wrong = world
+        .run_with_input(&["profile", "secret", "set", "p"], "not-a-key")
+        .expect("runs");
+    assert_eq!(wrong.code, Some(2), "{}", wrong.text());
+    world.ok(&[
+        "profile",
+        "secret",
+        "set",
+        "p",
+        "--from-file",
+        &key.to_string_lossy(),
+    ]);
+    let shown = world.ok(&["profile", "show", "p", "--json"]).json();
+    assert_eq!(
+        shown["issuer"], "https://cis2.example:443/realm",
+        "kept exactly"
+    );
+    assert_eq!(shown["credential_stored"], true);
+    assert_eq!(shown["acr_values"], "AAL3_ANY");
+    let file = std::fs::read_to_string(world.home().config_dir().join("profiles.toml"))
+        .expect("profiles file");
+    assert!(!file.contains("PRIVATE KEY"), "no secret in the file");
+    assert_eq!(
+        world.keychain_accounts().len(),
+        1,
+        "the key is in the keychain"
+    );
+    world.ok(&["profile", "remove", "p"]);
+    assert!(world.keychain_accounts().is_empty(), "its key went with it");
+    let removed = world.run(&["profile", "show", "p"]).expect("runs");
+    assert_eq!(removed.code, Some(2), "{}", removed.text());
+    let built_in = world.run(&["profile", "remove", "live"]).expect("runs");
+    assert_eq!(built_in.code, Some(2), "{}", built_in.text());
 }

@@ -198,12 +198,11 @@ impl SessionStore {
     /// refresh token as it is.
     pub fn update_facts(&self, facts: &SessionFacts) -> Result<(), SessionError> {
         let path = self.state_path(&facts.profile)?;
-        let mut state = read_state(&path, &facts.profile).map_err(|reason| {
-            SessionError::SignedOut {
+        let mut state =
+            read_state(&path, &facts.profile).map_err(|reason| SessionError::SignedOut {
                 profile: facts.profile.clone(),
                 reason,
-            }
-        })?;
+            })?;
         if state.facts.sub != facts.sub {
             return Err(SessionError::SignedOut {
                 profile: facts.profile.clone(),

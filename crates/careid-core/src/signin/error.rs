@@ -49,11 +49,10 @@ impl ErrorClass {
 pub enum SignInError {
     #[error("profile {profile:?} is not ready: it needs {missing}")]
     ProfileNotReady { profile: String, missing: String },
-    #[error("no {what} is stored for profile {profile:?}: run `careid profile secret set {profile}`")]
-    CredentialMissing {
-        profile: String,
-        what: &'static str,
-    },
+    #[error(
+        "no {what} is stored for profile {profile:?}: run `careid profile secret set {profile}`"
+    )]
+    CredentialMissing { profile: String, what: &'static str },
     #[error("the stored credential of profile {profile:?} cannot be used: {source}")]
     Credential {
         profile: String,

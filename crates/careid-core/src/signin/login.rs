@@ -142,7 +142,10 @@ impl Client {
             .scopes
             .clone()
             .unwrap_or_else(|| self.profile.scopes.clone());
-        let mut prompt = options.prompt.clone().or_else(|| self.profile.prompt.clone());
+        let mut prompt = options
+            .prompt
+            .clone()
+            .or_else(|| self.profile.prompt.clone());
         if self.profile.role_selection == RoleSelection::Cis2 {
             // REFERENCE §4: CIS2's own role picker; `changedrole` replaces `selectedrole` when
             // the user asks to change role, always with a fresh login.
@@ -299,10 +302,9 @@ impl Client {
             millis: elapsed(started),
         });
 
-        let identity = crate::Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;
-        let remembered = self
-            .remembered_roles()
-            .get(&self.profile.name, &claims.sub);
+        let identity =
+            crate::Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;
+        let remembered = self.remembered_roles().get(&self.profile.name, &claims.sub);
         let role = choose_role(
             &identity,
             claims.selected_roleid.as_deref(),
@@ -379,12 +381,11 @@ impl Client {
             skew: Duration::from_secs(u64::from(self.profile.session.clock_skew_seconds)),
             now: self.clock.now(),
         };
-        let keys = JsonWebKeySet::from_value(&jwks).map_err(|error| {
-            SignInError::InvalidResponse {
+        let keys =
+            JsonWebKeySet::from_value(&jwks).map_err(|error| SignInError::InvalidResponse {
                 endpoint: "jwks",
                 problem: error.to_string(),
-            }
-        })?;
+            })?;
         match validate_id_token(
             id_token.expose_secret(),
             &keys,
@@ -422,13 +423,14 @@ impl Client {
         access_token: &SecretString,
         sub: &str,
     ) -> Result<serde_json::Map<String, serde_json::Value>, SignInError> {
-        let endpoint = metadata
-            .userinfo_endpoint
-            .as_deref()
-            .ok_or_else(|| SignInError::InvalidResponse {
-                endpoint: "discovery",
-                problem: "the provider publishes no userinfo_endpoint".into(),
-            })?;
+        let endpoint =
+            metadata
+                .userinfo_endpoint
+                .as_deref()
+                .ok_or_else(|| SignInError::InvalidResponse {
+                    endpoint: "discovery",
+                    problem: "the provider publishes no userinfo_endpoint".into(),
+                })?;
         let accept = if self.profile.userinfo_signed {
             "application/jwt"
         } else {
@@ -459,8 +461,7 @@ impl Client {
                 .await?
         } else if self.profile.userinfo_signed {
             return Err(SignInError::UserInfo(
-                "the profile expects a signed UserInfo response, and this one is plain JSON"
-                    .into(),
+                "the profile expects a signed UserInfo response, and this one is plain JSON".into(),
             ));
         } else {
             response
@@ -495,12 +496,11 @@ impl Client {
             .or(metadata.id_token_signing_alg_values_supported.as_deref())
             .unwrap_or_default();
         let allowed = allowed_algorithms(advertised, self.hmac_secret().is_some());
-        let keys = JsonWebKeySet::from_value(jwks).map_err(|error| {
-            SignInError::InvalidResponse {
+        let keys =
+            JsonWebKeySet::from_value(jwks).map_err(|error| SignInError::InvalidResponse {
                 endpoint: "jwks",
                 problem: error.to_string(),
-            }
-        })?;
+            })?;
         match verify_signed_userinfo(
             token,
             &keys,

@@ -32,7 +32,10 @@ impl RememberedRoles {
             .or_default()
             .insert(sub.to_owned(), role_id.to_owned());
         if let Err(error) = self.write(&choices) {
-            tracing::warn!("cannot remember the role choice in {}: {error}", self.path.display());
+            tracing::warn!(
+                "cannot remember the role choice in {}: {error}",
+                self.path.display()
+            );
         }
     }
 

@@ -247,7 +247,10 @@ impl Client {
     /// Signs out: revokes the refresh token when the provider offers revocation, deletes the
     /// session whatever the provider says, and gives the end-session URL (with `id_token_hint`
     /// when the caller still holds the ID token).
-    pub async fn logout(&self, id_token: Option<&SecretString>) -> Result<LogoutOutcome, SignInError> {
+    pub async fn logout(
+        &self,
+        id_token: Option<&SecretString>,
+    ) -> Result<LogoutOutcome, SignInError> {
         let loaded = match self.store.load(&self.profile.name)? {
             Restored::Session(loaded) => Some(loaded),
             Restored::SignedOut(_) => None,
@@ -321,7 +324,9 @@ impl Client {
             match self.metadata().await {
                 Ok(metadata) => {
                     if let Err(error) = self.revoke(&metadata, token, "refresh_token").await {
-                        tracing::warn!("could not revoke the ended session's refresh token: {error}");
+                        tracing::warn!(
+                            "could not revoke the ended session's refresh token: {error}"
+                        );
                     }
                 }
                 Err(error) => {

@@ -75,7 +75,10 @@ impl Client {
         });
         Ok(TokenResponse {
             access_token: SecretString::new(raw.access_token),
-            id_token: raw.id_token.filter(|t| !t.is_empty()).map(SecretString::new),
+            id_token: raw
+                .id_token
+                .filter(|t| !t.is_empty())
+                .map(SecretString::new),
             refresh_token: raw
                 .refresh_token
                 .filter(|t| !t.is_empty())
@@ -122,10 +125,7 @@ impl Client {
         let Some(endpoint) = metadata.revocation_endpoint.as_deref() else {
             return Ok(false);
         };
-        let form = [
-            ("token", token.expose_secret()),
-            ("token_type_hint", hint),
-        ];
+        let form = [("token", token.expose_secret()), ("token_type_hint", hint)];
         let response = self
             .authenticated_post(metadata, endpoint, &form, "revocation")
             .await?;

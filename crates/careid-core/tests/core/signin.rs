@@ -59,7 +59,10 @@ async fn fixture(user: &str) -> Fixture {
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
     let store = SessionStore::new(keychain, dir.path().join("state"));
-    let profile = Profiles::load(dir.path()).expect("profiles").get("mock").expect("mock");
+    let profile = Profiles::load(dir.path())
+        .expect("profiles")
+        .get("mock")
+        .expect("mock");
     let clock = TestClock::new();
     let client = Client::new(
         profile,
@@ -144,7 +147,11 @@ async fn inactivity_ends_the_session_by_the_injected_clock() {
     let fixture = fixture("555057896106").await;
     sign_in(&fixture).await.expect("signed in");
     fixture.clock.advance(Duration::from_secs(14 * 60));
-    fixture.client.restore(false, true).await.expect("still active after 14 minutes");
+    fixture
+        .client
+        .restore(false, true)
+        .await
+        .expect("still active after 14 minutes");
     // The restore was activity: 14 more minutes are fine, 15 more are not.
     fixture.clock.advance(Duration::from_secs(14 * 60));
     fixture.client.status().await.expect("active");
@@ -152,8 +159,15 @@ async fn inactivity_ends_the_session_by_the_injected_clock() {
     let error = fixture.client.status().await.expect_err("ended");
     assert_eq!(error.code(), "session_ended");
     assert_eq!(error.class(), ErrorClass::NotSignedIn);
-    assert!(error.to_string().contains("no activity for 15 minutes"), "{error}");
-    assert_eq!(revocations(&fixture.mock), 1, "the refresh token was revoked");
+    assert!(
+        error.to_string().contains("no activity for 15 minutes"),
+        "{error}"
+    );
+    assert_eq!(
+        revocations(&fixture.mock),
+        1,
+        "the refresh token was revoked"
+    );
     assert!(matches!(
         fixture.store.load("mock").expect("load"),
         Restored::SignedOut(_)
@@ -182,7 +196,11 @@ async fn a_network_fault_keeps_the_refresh_token_and_invalid_grant_deletes_it() 
     fixture
         .mock
         .arm_fault("http_503@token".parse().expect("fault"), None);
-    let error = fixture.client.restore(false, true).await.expect_err("unavailable");
+    let error = fixture
+        .client
+        .restore(false, true)
+        .await
+        .expect_err("unavailable");
     assert!(error.is_transient(), "{error}");
     let attempts = fixture
         .mock
@@ -196,12 +214,20 @@ async fn a_network_fault_keeps_the_refresh_token_and_invalid_grant_deletes_it() 
         Restored::Session(_)
     ));
     fixture.mock.clear_faults();
-    fixture.client.restore(false, true).await.expect("the kept token works");
+    fixture
+        .client
+        .restore(false, true)
+        .await
+        .expect("the kept token works");
 
     fixture
         .mock
         .arm_fault("refresh_revoked".parse().expect("fault"), Some(1));
-    let error = fixture.client.restore(false, true).await.expect_err("revoked");
+    let error = fixture
+        .client
+        .restore(false, true)
+        .await
+        .expect_err("revoked");
     assert_eq!(error.code(), "refresh_rejected");
     assert!(matches!(
         fixture.store.load("mock").expect("load"),
@@ -226,10 +252,13 @@ async fn a_rejected_id_token_stores_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_rotated_without_notice_are_refetched_once() {
     let fixture = fixture("555057896106").await;
-    fixture
-        .mock
-        .arm_fault("jwks_rotated_without_notice".parse().expect("fault"), Some(1));
-    sign_in(&fixture).await.expect("signed in with the refetched keys");
+    fixture.mock.arm_fault(
+        "jwks_rotated_without_notice".parse().expect("fault"),
+        Some(1),
+    );
+    sign_in(&fixture)
+        .await
+        .expect("signed in with the refetched keys");
     let jwks = fixture
         .mock
         .request_log()
@@ -259,7 +288,11 @@ async fn debug_output_of_every_secret_holder_is_redacted() {
     let address = pending.authorization_url().to_owned();
     let browser = tokio::spawn(async move { browse(&address).await });
     let session = pending
-        .finish(&fixture.client, Duration::from_secs(20), std::future::pending())
+        .finish(
+            &fixture.client,
+            Duration::from_secs(20),
+            std::future::pending(),
+        )
         .await
         .expect("signed in");
     browser.await.expect("browser");
