@@ -122,6 +122,8 @@ async fn browser_sign_in(
     args: &LoginArgs,
 ) -> anyhow::Result<Session> {
     let pending = client.begin_login(options).await?;
+    // Listen for Ctrl-C before anything is shown, so an early one is not lost.
+    let cancel = interrupted();
     let url = pending.authorization_url().to_owned();
     if args.no_browser {
         eprintln!("careid: open this URL in a browser to sign in:\n{url}");
@@ -130,18 +132,29 @@ async fn browser_sign_in(
     }
     let timeout = Duration::from_secs(args.timeout);
     let progress = tokio::spawn(show_progress(timeout));
-    let cancel = async {
-        // Without a terminal's Ctrl-C the wait ends only by callback or timeout.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
     let result = pending.finish(client, timeout, cancel).await;
     progress.abort();
     if std::io::stderr().is_terminal() {
         eprintln!();
     }
     Ok(result?)
+}
+
+/// Resolves on Ctrl-C (SIGINT). The handler is installed when this is called, not when the
+/// future is first polled; if it cannot be installed, the wait ends only by callback or timeout.
+fn interrupted() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+    #[cfg(windows)]
+    let signal = tokio::signal::windows::ctrl_c();
+    async move {
+        match signal {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    }
 }
 
 /// "waiting for the browser... 0:12" on one line of a terminal; a line every 30 s otherwise.
