@@ -83,6 +83,14 @@ impl PendingLogin {
     }
 }
 
+/// The provider's keys, parsed from its JWKS document.
+fn key_set(jwks: &serde_json::Value) -> Result<crate::jose::JsonWebKeySet, SignInError> {
+    crate::jose::JsonWebKeySet::from_value(jwks).map_err(|error| SignInError::InvalidResponse {
+        endpoint: "jwks",
+        problem: error.to_string(),
+    })
+}
+
 fn random_token(bytes: usize) -> SecretString {
     let mut buffer = vec![0u8; bytes];
     SystemRandom::new()
@@ -326,6 +334,7 @@ impl Client {
         };
         // Only now, with every answer checked, is anything stored.
         self.store.save(&facts, tokens.refresh_token.as_ref())?;
+        let refreshable = tokens.refresh_token.is_some();
         if let RoleChoice::Automatic(role) | RoleChoice::Selected(role) = &role {
             self.remembered_roles()
                 .set(&self.profile.name, &claims.sub, &role.person_roleid);
@@ -333,20 +342,13 @@ impl Client {
         Ok(Session {
             profile: self.profile.name.clone(),
             issuer: metadata.issuer.clone(),
-            tokens: Tokens {
-                access_token: tokens.access_token,
-                id_token: tokens.id_token,
-                expires_at: tokens
-                    .expires_in
-                    .map(|seconds| self.clock.now() + Duration::from_secs(seconds)),
-                scope: tokens.scope,
-            },
+            tokens: Tokens::from_response(tokens, self.clock.now()),
             id_token: Some(claims),
             userinfo: Some(userinfo),
             identity: Some(identity),
             role: Some(role),
             facts,
-            refreshable: tokens.refresh_token.is_some(),
+            refreshable,
             timings,
         })
     }
@@ -363,7 +365,7 @@ impl Client {
         acr_values: Option<&str>,
     ) -> Result<IdTokenClaims, SignInError> {
         use crate::id_token::{validate_id_token, IdTokenCheck};
-        use crate::jose::{allowed_algorithms, JsonWebKeySet};
+        use crate::jose::allowed_algorithms;
 
         let allowed = allowed_algorithms(
             metadata
@@ -381,11 +383,7 @@ impl Client {
             skew: Duration::from_secs(u64::from(self.profile.session.clock_skew_seconds)),
             now: self.clock.now(),
         };
-        let keys =
-            JsonWebKeySet::from_value(&jwks).map_err(|error| SignInError::InvalidResponse {
-                endpoint: "jwks",
-                problem: error.to_string(),
-            })?;
+        let keys = key_set(&jwks)?;
         match validate_id_token(
             id_token.expose_secret(),
             &keys,
@@ -398,12 +396,7 @@ impl Client {
                     .providers
                     .refetch_jwks(&self.http, metadata, self.clock.now())
                     .await?;
-                let keys = JsonWebKeySet::from_value(&jwks).map_err(|error| {
-                    SignInError::InvalidResponse {
-                        endpoint: "jwks",
-                        problem: error.to_string(),
-                    }
-                })?;
+                let keys = key_set(&jwks)?;
                 Ok(validate_id_token(
                     id_token.expose_secret(),
                     &keys,
@@ -487,7 +480,7 @@ impl Client {
         token: &str,
     ) -> Result<serde_json::Map<String, serde_json::Value>, SignInError> {
         use crate::id_token::verify_signed_userinfo;
-        use crate::jose::{allowed_algorithms, JsonWebKeySet};
+        use crate::jose::allowed_algorithms;
 
         let advertised = metadata
             .userinfo_signing_alg_values_supported
@@ -496,11 +489,7 @@ impl Client {
             .or(metadata.id_token_signing_alg_values_supported.as_deref())
             .unwrap_or_default();
         let allowed = allowed_algorithms(advertised, self.hmac_secret().is_some());
-        let keys =
-            JsonWebKeySet::from_value(jwks).map_err(|error| SignInError::InvalidResponse {
-                endpoint: "jwks",
-                problem: error.to_string(),
-            })?;
+        let keys = key_set(jwks)?;
         match verify_signed_userinfo(
             token,
             &keys,
@@ -514,12 +503,7 @@ impl Client {
                     .providers
                     .refetch_jwks(&self.http, metadata, self.clock.now())
                     .await?;
-                let keys = JsonWebKeySet::from_value(&jwks).map_err(|error| {
-                    SignInError::InvalidResponse {
-                        endpoint: "jwks",
-                        problem: error.to_string(),
-                    }
-                })?;
+                let keys = key_set(&jwks)?;
                 verify_signed_userinfo(
                     token,
                     &keys,

@@ -225,6 +225,19 @@ pub struct Tokens {
     pub scope: Option<String>,
 }
 
+impl Tokens {
+    pub(crate) fn from_response(response: token::TokenResponse, now: SystemTime) -> Self {
+        Self {
+            access_token: response.access_token,
+            id_token: response.id_token,
+            expires_at: response
+                .expires_in
+                .map(|seconds| now + Duration::from_secs(seconds)),
+            scope: response.scope,
+        }
+    }
+}
+
 /// A signed-in session: what the user sees and what a caller may use.
 #[derive(Debug)]
 pub struct Session {

@@ -2,7 +2,7 @@
 //! that ends it, and sign-out.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -194,14 +194,7 @@ impl Client {
         Ok(Session {
             profile: self.profile.name.clone(),
             issuer: metadata.issuer.clone(),
-            tokens: Tokens {
-                access_token: tokens.access_token,
-                id_token: tokens.id_token,
-                expires_at: tokens
-                    .expires_in
-                    .map(|seconds| self.clock.now() + Duration::from_secs(seconds)),
-                scope: tokens.scope,
-            },
+            tokens: Tokens::from_response(tokens, self.clock.now()),
             id_token: claims,
             userinfo,
             identity,
