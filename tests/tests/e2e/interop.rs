@@ -12,6 +12,17 @@ use serde_json::Value;
 /// The login name the browser types in; the provider makes it the subject.
 const LOGIN: &str = "555000000042";
 
+/// The provider's test user's one role.
+const ROLE: &str = "555000000201";
+
+const CIS2_SCOPES: [&str; 5] = [
+    "openid",
+    "profile",
+    "nhsperson",
+    "associatedorgs",
+    "nationalrbacaccess",
+];
+
 /// A JWS's header and payload, decoded without checking (careid checked them).
 fn jws_parts(jws: &str) -> (Value, Value) {
     let parts: Vec<&str> = jws.trim().split('.').collect();
@@ -54,6 +65,11 @@ fn world_for(provider: &OidcProvider, name: &str, method: &str, extra: &[&str]) 
         "--client-auth",
         method,
     ];
+    // A profile for a provider that is not CIS2 asks for `openid` alone unless told: ask for
+    // CIS2's scopes, which the provider is configured to answer as CIS2 does.
+    for scope in CIS2_SCOPES {
+        args.extend_from_slice(&["--scope", scope]);
+    }
     args.extend_from_slice(extra);
     world.ok(&args);
     let stored = world
@@ -77,18 +93,25 @@ fn sign_in_use_and_sign_out(provider: &OidcProvider, world: &CliWorld, name: &st
         session["refreshable"], true,
         "{name}: a refresh token was kept"
     );
+    assert_eq!(session["role_choice"], "automatic", "{name}: {session:#}");
+    assert_eq!(session["selected_role"]["person_roleid"], ROLE, "{name}");
+    assert_eq!(session["userinfo"]["nhsid_useruid"], LOGIN, "{name}");
     let opened = std::fs::read_to_string(world.browser_log()).expect("the browser was opened");
     assert!(opened.contains("code_challenge_method=S256"), "{opened}");
-    assert_eq!(
-        world.stored_sessions().len(),
-        1,
-        "{name}: one session in the keychain"
+    // One refresh token, kept under the profile and subject (the keychain may split a secret
+    // into a header entry and parts: `refresh-token`, `refresh-token#0.0`, ...).
+    let stored = world.stored_sessions();
+    let account = format!("session/{name}/{LOGIN}/refresh-token");
+    assert!(
+        stored.contains(&account) && stored.iter().all(|entry| entry.starts_with(&account)),
+        "{name}: one session in the keychain: {stored:?}"
     );
 
     let status = world.ok(&["--profile", name, "status", "--json"]).json();
     assert_eq!(status["signed_in"], true, "{name}: {status:#}");
     assert_eq!(status["sub"], LOGIN, "{name}: {status:#}");
     assert_eq!(status["refreshable"], true, "{name}: {status:#}");
+    assert_eq!(status["selected_role_id"], ROLE, "{name}: {status:#}");
 
     // oidc-provider rotates the refresh token on every use and revokes the grant when a spent
     // one comes back: a second and a third refresh work only if careid kept each rotated one.
@@ -111,6 +134,10 @@ fn sign_in_use_and_sign_out(provider: &OidcProvider, world: &CliWorld, name: &st
     let userinfo = world.ok(&["--profile", name, "userinfo", "--json"]).json();
     assert_eq!(userinfo["sub"], LOGIN, "{name}: {userinfo:#}");
     assert_eq!(userinfo["nhsid_useruid"], LOGIN, "{name}: {userinfo:#}");
+    assert_eq!(
+        userinfo["nhsid_nrbac_roles"][0]["person_roleid"], ROLE,
+        "{name}: {userinfo:#}"
+    );
 
     let logout = world.ok(&["--profile", name, "logout"]);
     assert!(
@@ -166,28 +193,56 @@ fn interop_private_key_jwt_rs512_login_token_userinfo_logout() {
 }
 
 /// `careid logout --browser` opens the end-session URL, with the ID token as a hint, and the
-/// browser completes oidc-provider's sign-out confirmation.
+/// browser completes oidc-provider's sign-out confirmation, ending on its success page.
 #[test]
 fn interop_logout_in_the_browser_ends_the_providers_session() {
     let provider = provider();
-    let world = world_for(&provider, "t", "client_secret_basic", &[]);
+    let mut world = world_for(&provider, "t", "client_secret_basic", &[]);
     world.ok(&["--profile", "t", "login"]);
     let opened_before = std::fs::read_to_string(world.browser_log())
         .expect("browser log")
         .lines()
         .count();
 
+    // careid starts the browser in the background with its output discarded: a wrapper keeps
+    // the scripted browser's own report of its visit, and its exit status.
+    let visit = world.home().path().join("browser-visit.log");
+    let wrapper = world.home().path().join("browser-wrapper.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n'{browser}' \"$@\" 2>>'{visit}'\necho \"exit $?\" >>'{visit}'\n",
+            browser = careid_e2e::binaries::test_browser()
+                .expect("test-browser is built")
+                .display(),
+            visit = visit.display(),
+        ),
+    )
+    .expect("wrapper written");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))
+            .expect("wrapper made executable");
+    }
+    world.set_env("BROWSER", wrapper.display().to_string());
+
     let logout = world.ok(&["--profile", "t", "logout", "--browser"]);
     assert!(logout.stdout.contains("revoked"), "{}", logout.text());
     assert!(world.stored_sessions().is_empty());
 
+    let report = wait_for_file_line(&visit, "exit ");
     let log = std::fs::read_to_string(world.browser_log()).expect("browser log");
     let opened: Vec<&str> = log.lines().skip(opened_before).collect();
     let end_session = format!("{}/connect/endSession", provider.issuer());
     assert_eq!(opened.len(), 1, "one page opened: {opened:?}");
     assert!(
-        opened[0].starts_with(&end_session),
+        opened[0].starts_with(&format!("{end_session}?")),
         "the end-session URL was opened: {opened:?}"
+    );
+    assert!(
+        logout.stdout.contains(opened[0]),
+        "the URL printed is the one opened: {}",
+        logout.text()
     );
     let url = url::Url::parse(opened[0]).expect("a URL");
     let hint = url
@@ -197,11 +252,36 @@ fn interop_logout_in_the_browser_ends_the_providers_session() {
         .expect("an id_token_hint");
     let (_, claims) = jws_parts(&hint);
     assert_eq!(claims["sub"], LOGIN);
+    assert_eq!(claims["iss"], provider.issuer());
+
+    // oidc-provider checked the hint and showed its confirmation form (hidden `xsrf`); the
+    // browser submitted it and ended on the sign-out success page.
+    assert!(report.contains("exit 0"), "{report}");
     assert!(
-        logout.stdout.contains(opened[0]),
-        "the URL printed is the one opened: {}",
-        logout.text()
+        report.contains(&format!("submitting the  form to {end_session}/confirm")),
+        "the sign-out confirmation was submitted: {report}"
     );
+    assert!(
+        report.contains(&format!("test-browser: 200 OK {end_session}/success")),
+        "the visit ended on the success page: {report}"
+    );
+}
+
+/// The file's text once a line starting with `prefix` is in it (at most 30 s).
+fn wait_for_file_line(path: &std::path::Path, prefix: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.lines().any(|line| line.starts_with(prefix)) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {prefix:?} line in {} after 30 s: {text}",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// `careid doctor --issuer` reads oidc-provider's discovery document and keys.
