@@ -4,6 +4,7 @@
 mod browser;
 mod cli;
 mod desktop;
+mod interop;
 mod keychain;
 mod mock_serve;
 mod negative;
