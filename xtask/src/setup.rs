@@ -44,12 +44,22 @@ pub enum Needs {
     App,
     /// Everything `cargo xtask test` and `cargo xtask screenshot` use.
     Tests,
+    /// `cargo xtask bench`: the tests' system packages (the isolated environment's keychain,
+    /// session bus and display), without the UI's and the end-to-end suite's tools.
+    Bench,
 }
 
 /// Makes sure everything the command needs is installed.
 pub fn prepare(needs: Needs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     system_packages(needs)?;
+    if needs == Needs::Bench {
+        println!(
+            "xtask: set-up checked in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     require_node()?;
     npm_packages("ui", "the UI's npm packages")?;
     if needs == Needs::Tests {
@@ -84,7 +94,7 @@ fn system_packages(needs: Needs) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut wanted: Vec<&str> = APP_PACKAGES.to_vec();
-    if needs == Needs::Tests {
+    if needs != Needs::App {
         wanted.extend_from_slice(TEST_PACKAGES);
     }
     if shell::find_program("dpkg-query").is_none() || shell::find_program("apt-get").is_none() {

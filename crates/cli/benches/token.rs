@@ -1,0 +1,251 @@
+//! `careid token` with a valid session, as a script runs it: a new process each time, which
+//! reads the profile, the client secret and the session from the OS keychain, refreshes once
+//! against the provider (a mock in this process), validates the new ID token, stores the rotated
+//! refresh token and prints the access token.
+//!
+//! `cargo bench -p careid-cli --bench token [-- RUNS]` measures the release build of `careid`.
+//! The keychain is the real one (Secret Service on Linux), under a service name of its own that
+//! is emptied afterwards; run it through `cargo xtask bench` for a private, unlocked keychain.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use mock_cis2::MockCis2;
+
+const CAREID: &str = env!("CARGO_BIN_EXE_careid");
+/// The mock's confidential client (client_secret_basic).
+const CLIENT_ID: &str = "555000000001.apps.local";
+/// The test nurse of the mock's directory.
+const USER: &str = "555057896106";
+const PROFILE: &str = "bench";
+
+fn main() {
+    // `cargo bench` passes `--bench`; numbers are ours.
+    let runs = std::env::args()
+        .find_map(|arg| arg.parse::<usize>().ok())
+        .unwrap_or(50)
+        .max(1);
+
+    // The provider serves from this process's runtime while `careid` runs as a child.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mock = runtime
+        .block_on(
+            MockCis2::new()
+                .auto_login(USER.parse().expect("a user id"))
+                .start(),
+        )
+        .expect("the mock starts");
+    let secret = mock
+        .clients()
+        .get(CLIENT_ID)
+        .and_then(|client| client.client_secret.clone())
+        .expect("the mock's client has a secret");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let careid = Careid {
+        config_dir: dir.path().to_path_buf(),
+        keychain_service: format!("careid-bench-token-{}", std::process::id()),
+    };
+
+    careid.checked(
+        &[
+            "profile",
+            "add",
+            PROFILE,
+            "--issuer",
+            mock.issuer(),
+            "--client-id",
+            CLIENT_ID,
+            "--client-auth",
+            "client_secret_basic",
+        ],
+        None,
+    );
+    careid.checked(&["profile", "secret", "set", PROFILE], Some(&secret));
+    careid.login(&runtime);
+
+    // Warm up: the discovery and JWKS cache written, the binary in the page cache.
+    for _ in 0..3 {
+        careid.token();
+    }
+    let mut token = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        careid.token();
+        token.push(started.elapsed());
+    }
+    // Where the time goes: starting the process, and `status` (the profile, the client secret
+    // and the session read from the keychain, no request to the provider).
+    let version = careid.timed(runs.min(20), &["--version"]);
+    let status = careid.timed(runs.min(20), &["--profile", PROFILE, "status"]);
+
+    careid.checked(&["profile", "remove", PROFILE], None);
+    runtime.block_on(mock.shutdown());
+
+    let summary = Summary::of(&mut token);
+    println!(
+        "careid token: median {:.1} ms, p95 {:.1} ms, min {:.1} ms ({runs} runs, release build; {} cores)",
+        summary.median,
+        summary.p95,
+        summary.min,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
+    println!(
+        "  for comparison (median): `careid --version` {:.1} ms (process start), \
+         `careid status` {:.1} ms (keychain reads, no request)",
+        version.median, status.median,
+    );
+}
+
+/// `careid` with a configuration folder and keychain service of its own.
+#[derive(Debug)]
+struct Careid {
+    config_dir: PathBuf,
+    keychain_service: String,
+}
+
+impl Careid {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(CAREID);
+        command
+            .arg("--config-dir")
+            .arg(&self.config_dir)
+            .args(args)
+            .env("CAREID_KEYCHAIN_SERVICE", &self.keychain_service)
+            .env_remove("CAREID_PROFILE")
+            .env_remove("CAREID_CONFIG_DIR")
+            .env_remove("CAREID_MOCK_AUTO_LOGIN")
+            .env_remove("RUST_LOG");
+        command
+    }
+
+    fn checked(&self, args: &[&str], input: Option<&str>) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("careid starts");
+        let mut stdin = child.stdin.take().expect("careid's stdin");
+        if let Some(input) = input {
+            stdin
+                .write_all(input.as_bytes())
+                .expect("careid reads stdin");
+        }
+        drop(stdin);
+        let output = child.wait_with_output().expect("careid ends");
+        assert!(
+            output.status.success(),
+            "careid {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    /// One `careid token`, which must print a token.
+    fn token(&self) {
+        let output = self.checked(&["--profile", PROFILE, "token"], None);
+        assert!(
+            output.stdout.len() > 20,
+            "careid token printed no access token"
+        );
+    }
+
+    /// Median of `runs` runs of `careid ARGS`.
+    fn timed(&self, runs: usize, args: &[&str]) -> Summary {
+        let mut times: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let started = Instant::now();
+                self.checked(args, None);
+                started.elapsed()
+            })
+            .collect();
+        Summary::of(&mut times)
+    }
+
+    /// `careid login --no-browser`, with this process as the browser: the printed URL is
+    /// fetched, and the mock's auto-login redirect followed to careid's loopback listener.
+    fn login(&self, runtime: &tokio::runtime::Runtime) {
+        let mut child = self
+            .command(&[
+                "--profile",
+                PROFILE,
+                "login",
+                "--no-browser",
+                "--timeout",
+                "60",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("careid login starts");
+        let mut stderr = BufReader::new(child.stderr.take().expect("careid's stderr")).lines();
+        let url = stderr
+            .by_ref()
+            .map_while(Result::ok)
+            .find(|line| line.starts_with("http"))
+            .expect("careid login prints the sign-in URL");
+        // The rest of stderr is drained so careid never blocks on it.
+        let drain = std::thread::spawn(move || stderr.map_while(Result::ok).collect::<Vec<_>>());
+        runtime.block_on(browse(&url));
+        let output = child.wait_with_output().expect("careid login ends");
+        let rest = drain.join().unwrap_or_default();
+        assert!(
+            output.status.success(),
+            "careid login failed: {}",
+            rest.join("\n")
+        );
+    }
+}
+
+/// What the browser does with the sign-in URL when the mock signs the user in by itself.
+async fn browse(url: &str) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    let answer = http
+        .get(url)
+        .send()
+        .await
+        .expect("the mock answers the authorization request");
+    let callback = answer
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .expect("auto-login redirects to the callback")
+        .to_owned();
+    let delivered = http
+        .get(&callback)
+        .send()
+        .await
+        .expect("careid's listener answers");
+    assert!(delivered.status().is_success(), "the callback is accepted");
+}
+
+#[derive(Debug)]
+struct Summary {
+    median: f64,
+    p95: f64,
+    min: f64,
+}
+
+impl Summary {
+    /// In milliseconds.
+    fn of(times: &mut [Duration]) -> Self {
+        times.sort();
+        let at = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)].as_secs_f64() * 1e3;
+        Self {
+            median: at(50),
+            p95: at(95),
+            min: times[0].as_secs_f64() * 1e3,
+        }
+    }
+}
