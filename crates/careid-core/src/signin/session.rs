@@ -68,12 +68,12 @@ impl Client {
         with_userinfo: bool,
         activity: bool,
     ) -> Result<Session, SignInError> {
-        self.load_active().await?;
         let mut timings = Vec::new();
         let started = Instant::now();
         let metadata = self.metadata().await?;
         let lock = self.lock().await?;
-        // Another process may have rotated the token, or signed out, while this one waited.
+        // Read under the lock only: another process may have rotated the token, or signed out,
+        // while this one waited (each keychain read is a D-Bus round trip on Linux).
         let loaded = self.load_active().await?;
         let Some(refresh_token) = loaded.refresh_token.clone() else {
             return Err(SignInError::NotSignedIn {
