@@ -51,48 +51,36 @@ impl Desktop {
         };
         let env = full_env(&home, options.env);
 
-        let port = net::free_port()?;
-        let native_port = net::free_port()?;
-        let log = File::create(home.path().join("tauri-driver.log"))?;
-        let mut driver = Command::new(tauri_driver);
-        driver
-            .arg("--port")
-            .arg(port.to_string())
-            .arg("--native-port")
-            .arg(native_port.to_string())
-            .arg("--native-driver")
-            .arg(native_driver)
-            .envs(env.iter().map(|(key, value)| (key, value)))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
-        // Its own process group, so ending it also ends WebKitWebDriver and the app.
-        let driver = crate::process::in_own_group(&mut driver)
-            .spawn()
-            .context("starting tauri-driver")?;
-        let mut desktop = Self {
-            client: None,
-            driver,
-            home,
-            args: options.args,
-            env,
-        };
-        net::wait_for_port(port, Duration::from_secs(20)).await?;
-
         let capabilities = json!({
             "browserName": "wry",
-            "tauri:options": { "application": application, "args": desktop.args },
+            "tauri:options": { "application": application, "args": options.args },
         });
         let serde_json::Value::Object(capabilities) = capabilities else {
             unreachable!("a JSON object literal")
         };
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .with_context(|| format!("starting the app through tauri-driver on port {port}"))?;
-        desktop.client = Some(client);
-        Ok(desktop)
+        // The driver's two ports are picked free, then bound by tauri-driver: in between, another
+        // test's process (a loopback listener, a mock) can take one. Such a launch fails at the
+        // first request, so it is tried again on new ports.
+        let mut attempt = 1;
+        let (driver, client) = loop {
+            match start_driver(&tauri_driver, &native_driver, &home, &env, &capabilities).await {
+                Ok(started) => break started,
+                Err(error) if attempt < 3 => {
+                    eprintln!(
+                        "desktop: launch attempt {attempt} failed, trying new ports: {error:#}"
+                    );
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        Ok(Self {
+            client: Some(client),
+            driver,
+            home,
+            args: options.args,
+            env,
+        })
     }
 
     pub fn home(&self) -> &TestHome {
@@ -190,6 +178,55 @@ impl Desktop {
 impl Drop for Desktop {
     fn drop(&mut self) {
         self.stop_driver();
+    }
+}
+
+/// Starts tauri-driver on free ports and opens a WebDriver session through it; on failure the
+/// driver's process group is ended.
+async fn start_driver(
+    tauri_driver: &std::path::Path,
+    native_driver: &std::path::Path,
+    home: &TestHome,
+    env: &[(String, OsString)],
+    capabilities: &serde_json::Map<String, serde_json::Value>,
+) -> anyhow::Result<(Child, Client)> {
+    let port = net::free_port()?;
+    let native_port = net::free_port()?;
+    let log = File::options()
+        .create(true)
+        .append(true)
+        .open(home.path().join("tauri-driver.log"))?;
+    let mut driver = Command::new(tauri_driver);
+    driver
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--native-port")
+        .arg(native_port.to_string())
+        .arg("--native-driver")
+        .arg(native_driver)
+        .envs(env.iter().map(|(key, value)| (key, value)))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    // Its own process group, so ending it also ends WebKitWebDriver and the app.
+    let mut driver = crate::process::in_own_group(&mut driver)
+        .spawn()
+        .context("starting tauri-driver")?;
+    let connected = async {
+        net::wait_for_port(port, Duration::from_secs(20)).await?;
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .with_context(|| format!("starting the app through tauri-driver on port {port}"))
+    }
+    .await;
+    match connected {
+        Ok(client) => Ok((driver, client)),
+        Err(error) => {
+            crate::process::kill_group(&mut driver);
+            Err(error)
+        }
     }
 }
 
