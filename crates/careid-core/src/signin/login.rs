@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use crate::discovery::{DiscoveryError, ProviderMetadata};
 use crate::id_token::IdTokenClaims;
 use crate::session::{unix_seconds, SessionFacts};
-use crate::signin::{Client, Session, SignInError, Timing, Tokens};
+use crate::signin::{with_query, Client, Session, SignInError, Timing, Tokens};
 use crate::{
     assurance_level, choose_role, CallbackChecks, LoopbackListener, RoleChoice, RoleSelection,
     SecretString,
@@ -99,10 +99,6 @@ fn random_token(bytes: usize) -> SecretString {
     SecretString::new(URL_SAFE_NO_PAD.encode(buffer))
 }
 
-fn elapsed(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
 impl Client {
     /// Steps 2 and 3: discovery, the listener and the authorization URL. The JWKS is fetched in
     /// the background from here on.
@@ -110,10 +106,7 @@ impl Client {
         let mut timings = Vec::new();
         let started = Instant::now();
         let metadata = self.metadata().await?;
-        timings.push(Timing {
-            step: "discovery",
-            millis: elapsed(started),
-        });
+        timings.push(Timing::since("discovery", started));
         if metadata
             .response_types_supported
             .as_ref()
@@ -194,9 +187,7 @@ impl Client {
                 query.append_pair(name, value);
             }
         }
-        let endpoint = &metadata.authorization_endpoint;
-        let separator = if endpoint.contains('?') { '&' } else { '?' };
-        let authorization_url = format!("{endpoint}{separator}{}", query.finish());
+        let authorization_url = with_query(&metadata.authorization_endpoint, &query.finish());
         Ok(PendingLogin {
             authorization_url,
             redirect_uri,
@@ -246,10 +237,7 @@ impl Client {
                 return Err(error.into());
             }
         };
-        timings.push(Timing {
-            step: "browser",
-            millis: elapsed(started),
-        });
+        timings.push(Timing::since("browser", started));
 
         let started = Instant::now();
         let tokens = self
@@ -263,10 +251,7 @@ impl Client {
                 ],
             )
             .await?;
-        timings.push(Timing {
-            step: "token",
-            millis: elapsed(started),
-        });
+        timings.push(Timing::since("token", started));
 
         let started = Instant::now();
         let jwks = match jwks.await {
@@ -296,19 +281,13 @@ impl Client {
                 acr_values.as_deref(),
             )
             .await?;
-        timings.push(Timing {
-            step: "id_token",
-            millis: elapsed(started),
-        });
+        timings.push(Timing::since("id_token", started));
 
         let started = Instant::now();
         let userinfo = self
             .userinfo(&metadata, &tokens.access_token, &claims.sub)
             .await?;
-        timings.push(Timing {
-            step: "userinfo",
-            millis: elapsed(started),
-        });
+        timings.push(Timing::since("userinfo", started));
 
         let identity =
             crate::Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;

@@ -215,6 +215,21 @@ pub struct Timing {
     pub millis: u64,
 }
 
+impl Timing {
+    fn since(step: &'static str, started: std::time::Instant) -> Self {
+        Self {
+            step,
+            millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// `endpoint` with `query` added, keeping any query the provider's URL already has.
+fn with_query(endpoint: &str, query: &str) -> String {
+    let separator = if endpoint.contains('?') { '&' } else { '?' };
+    format!("{endpoint}{separator}{query}")
+}
+
 /// The tokens of a session, in memory only.
 #[derive(Debug)]
 pub struct Tokens {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::discovery::ProviderMetadata;
 use crate::session::{check, unix_seconds, SessionFacts, Verdict};
-use crate::signin::{Client, ErrorClass, Session, SignInError, Timing, Tokens};
+use crate::signin::{with_query, Client, ErrorClass, Session, SignInError, Timing, Tokens};
 use crate::{choose_role, Identity, Loaded, RefreshLock, Restored, SecretString};
 
 /// What `careid status` reports: the stored session, without asking the provider anything.
@@ -34,10 +34,6 @@ pub struct LogoutOutcome {
     pub revocation_error: Option<String>,
     /// The provider's end-session URL, to end its browser session (OIDC RP-Initiated Logout).
     pub end_session_url: Option<String>,
-}
-
-fn elapsed(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Client {
@@ -97,10 +93,7 @@ impl Client {
             self.store
                 .replace_refresh_token(&lock, &loaded.facts, rotated)?;
         }
-        timings.push(Timing {
-            step: "refresh",
-            millis: elapsed(started),
-        });
+        timings.push(Timing::since("refresh", started));
         match self
             .complete_restore(&metadata, loaded, tokens, with_userinfo, activity, timings)
             .await
@@ -158,10 +151,7 @@ impl Client {
                         problem: "the refreshed ID token's auth_time is not the sign-in's".into(),
                     });
                 }
-                timings.push(Timing {
-                    step: "id_token",
-                    millis: elapsed(started),
-                });
+                timings.push(Timing::since("id_token", started));
                 Some(claims)
             }
             None => None,
@@ -171,10 +161,7 @@ impl Client {
             let userinfo = self
                 .userinfo(metadata, &tokens.access_token, &facts.sub)
                 .await?;
-            timings.push(Timing {
-                step: "userinfo",
-                millis: elapsed(started),
-            });
+            timings.push(Timing::since("userinfo", started));
             let identity = Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;
             let selected = claims
                 .as_ref()
@@ -282,8 +269,7 @@ impl Client {
                 if let Some(id_token) = id_token {
                     query.append_pair("id_token_hint", id_token.expose_secret());
                 }
-                let separator = if endpoint.contains('?') { '&' } else { '?' };
-                format!("{endpoint}{separator}{}", query.finish())
+                with_query(endpoint, &query.finish())
             });
         }
         Ok(outcome)
