@@ -33,6 +33,42 @@ fn test_store(name: &str) -> TestStore {
     }
 }
 
+/// libsecret's own tool, so damage is done (and checked) by a client other than careid.
+fn secret_tool(args: &[&str]) -> std::process::Output {
+    std::process::Command::new("secret-tool")
+        .args(args)
+        .output()
+        .expect("secret-tool runs (Debian package libsecret-tools)")
+}
+
+/// Overwrites the entry careid keeps for `account` (the same attributes careid searches by).
+fn secret_tool_store(keychain: &Keychain, account: &str, value: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("secret-tool")
+        .args(["store", "--label=test", "service", keychain.service()])
+        .args([
+            "username",
+            account,
+            "target",
+            "default",
+            "application",
+            "careid",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("secret-tool runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(value.as_bytes())
+        .expect("written");
+    assert!(
+        child.wait().expect("secret-tool ends").success(),
+        "secret-tool store"
+    );
+}
+
 fn facts(sub: &str) -> SessionFacts {
     SessionFacts {
         profile: "mock".into(),
@@ -192,16 +228,16 @@ fn a_corrupt_keychain_entry_signs_out_and_is_deleted() {
     type Corrupt = fn(&Keychain, &str);
     let corruptions: &[(&str, Corrupt)] = &[
         ("foreign header", |keychain, account| {
-            keyring::Entry::new(keychain.service(), account)
-                .expect("entry")
-                .set_password("not a careid header")
-                .expect("overwritten");
+            secret_tool_store(keychain, account, "not a careid header");
         }),
         ("missing part", |keychain, account| {
-            keyring::Entry::new(keychain.service(), &format!("{account}#0.1"))
-                .expect("entry")
-                .delete_credential()
-                .expect("part deleted");
+            secret_tool(&[
+                "clear",
+                "service",
+                keychain.service(),
+                "username",
+                &format!("{account}#0.1"),
+            ]);
         }),
     ];
     for (name, corrupt) in corruptions {
@@ -216,11 +252,16 @@ fn a_corrupt_keychain_entry_signs_out_and_is_deleted() {
             SignedOutReason::RefreshTokenCorrupt,
             "{name}"
         );
-        let header = keyring::Entry::new(t.keychain.service(), &account)
-            .expect("entry")
-            .get_password();
         assert!(
-            matches!(header, Err(keyring::Error::NoEntry)),
+            !secret_tool(&[
+                "lookup",
+                "service",
+                t.keychain.service(),
+                "username",
+                &account
+            ])
+            .status
+            .success(),
             "{name}: the damaged entry is gone"
         );
         assert!(

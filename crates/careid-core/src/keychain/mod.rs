@@ -1,5 +1,6 @@
-//! The OS keychain (Windows Credential Manager, macOS Keychain, Secret Service on Linux) through
-//! the `keyring` crate: the only place careid keeps a secret.
+//! The OS keychain: the only place careid keeps a secret. Secret Service on Linux, spoken
+//! directly over one D-Bus connection per process ([`secret_service`]); Windows Credential
+//! Manager and the macOS Keychain through the `keyring` crate ([`native`]).
 //!
 //! Windows limits a credential to 2,560 bytes, and CIS2 refresh tokens and private keys can be
 //! longer, so every value is stored as numbered parts under a small header entry. A value is
@@ -7,6 +8,17 @@
 //! keychain fails half way, the previous value is still whole.
 
 use crate::SecretString;
+
+#[cfg(not(target_os = "linux"))]
+mod native;
+#[cfg(not(target_os = "linux"))]
+use native as store;
+#[cfg(target_os = "linux")]
+mod secret_service;
+#[cfg(target_os = "linux")]
+use secret_service as store;
+#[cfg(target_os = "linux")]
+mod transport;
 
 /// The largest part, in UTF-16 code units: Windows counts `set_password` in UTF-16 and holds at
 /// most 2,560 bytes, so 1,200 units fit with room to spare on every platform.
@@ -53,20 +65,6 @@ impl KeychainError {
             KeychainError::Unavailable(_) => "keychain_unavailable",
             KeychainError::Corrupt { .. } => "keychain_corrupt",
             KeychainError::Failed(_) => "keychain_failed",
-        }
-    }
-
-    fn from_keyring(error: keyring::Error, account: &str) -> Self {
-        match error {
-            keyring::Error::NoStorageAccess(inner) => KeychainError::Unavailable(inner.to_string()),
-            keyring::Error::PlatformFailure(inner) => KeychainError::Unavailable(inner.to_string()),
-            // The payload of `BadEncoding` is the stored value itself: never format it.
-            keyring::Error::BadEncoding(_) | keyring::Error::Ambiguous(_) => {
-                KeychainError::Corrupt {
-                    account: account.to_owned(),
-                }
-            }
-            other => KeychainError::Failed(other.to_string()),
         }
     }
 }
@@ -129,19 +127,17 @@ impl Keychain {
         let generation = previous.map_or(0, |header| header.generation.wrapping_add(1));
         let parts = split_into_parts(secret.expose_secret());
         for (index, part) in parts.iter().enumerate() {
-            self.entry(&part_account(account, generation, index))?
-                .set_password(part)
-                .map_err(|e| KeychainError::from_keyring(e, account))?;
+            store::write(
+                &self.service,
+                &part_account(account, generation, index),
+                part,
+            )?;
         }
-        self.entry(account)?
-            .set_password(
-                &Header {
-                    generation,
-                    parts: parts.len(),
-                }
-                .encode(),
-            )
-            .map_err(|e| KeychainError::from_keyring(e, account))?;
+        let header = Header {
+            generation,
+            parts: parts.len(),
+        };
+        store::write(&self.service, account, &header.encode())?;
         if let Some(old) = previous {
             self.delete_parts(account, old)?;
         }
@@ -155,18 +151,14 @@ impl Keychain {
         };
         let mut value = String::new();
         for index in 0..header.parts {
-            match self
-                .entry(&part_account(account, header.generation, index))?
-                .get_password()
-            {
-                Ok(part) => value.push_str(&part),
-                Err(keyring::Error::NoEntry) => {
-                    return Err(KeychainError::Corrupt {
-                        account: account.to_owned(),
-                    })
-                }
-                Err(error) => return Err(KeychainError::from_keyring(error, account)),
-            }
+            let part = store::read(
+                &self.service,
+                &part_account(account, header.generation, index),
+            )?;
+            let part = part.ok_or_else(|| KeychainError::Corrupt {
+                account: account.to_owned(),
+            })?;
+            value.push_str(&part);
         }
         Ok(Some(SecretString::new(value)))
     }
@@ -180,44 +172,33 @@ impl Keychain {
             Err(KeychainError::Corrupt { .. }) => {}
             Err(error) => return Err(error),
         }
-        ignore_missing(self.entry(account)?.delete_credential(), account)
+        store::delete(&self.service, account)
     }
 
     fn read_header(&self, account: &str) -> Result<Option<Header>, KeychainError> {
-        match self.entry(account)?.get_password() {
-            Ok(text) => Header::decode(&text)
+        match store::read(&self.service, account)? {
+            Some(text) => Header::decode(&text)
                 .map(Some)
                 .ok_or_else(|| KeychainError::Corrupt {
                     account: account.to_owned(),
                 }),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(error) => Err(KeychainError::from_keyring(error, account)),
+            None => Ok(None),
         }
     }
 
     fn delete_parts(&self, account: &str, header: Header) -> Result<(), KeychainError> {
         for index in 0..header.parts {
-            let entry = self.entry(&part_account(account, header.generation, index))?;
-            ignore_missing(entry.delete_credential(), account)?;
+            store::delete(
+                &self.service,
+                &part_account(account, header.generation, index),
+            )?;
         }
         Ok(())
-    }
-
-    fn entry(&self, account: &str) -> Result<keyring::Entry, KeychainError> {
-        keyring::Entry::new(&self.service, account)
-            .map_err(|error| KeychainError::from_keyring(error, account))
     }
 }
 
 fn part_account(account: &str, generation: u32, index: usize) -> String {
     format!("{account}#{generation}.{index}")
-}
-
-fn ignore_missing(result: Result<(), keyring::Error>, account: &str) -> Result<(), KeychainError> {
-    match result {
-        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-        Err(error) => Err(KeychainError::from_keyring(error, account)),
-    }
 }
 
 /// Splits on character boundaries so that no part exceeds [`MAX_PART_UTF16_UNITS`]. An empty

@@ -1,0 +1,44 @@
+//! Windows Credential Manager and the macOS Keychain, through the `keyring` crate (each call is a
+//! local system call there, so nothing is worth keeping open).
+
+use super::KeychainError;
+
+/// The secret stored for `(service, account)`, if any.
+pub(super) fn read(service: &str, account: &str) -> Result<Option<String>, KeychainError> {
+    match entry(service, account)?.get_password() {
+        Ok(value) => Ok(Some(value)),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(error) => Err(from_keyring(error, account)),
+    }
+}
+
+/// Stores `value` for `(service, account)`, replacing what was there.
+pub(super) fn write(service: &str, account: &str, value: &str) -> Result<(), KeychainError> {
+    entry(service, account)?
+        .set_password(value)
+        .map_err(|error| from_keyring(error, account))
+}
+
+/// Deletes the entry for `(service, account)`; deleting nothing is not an error.
+pub(super) fn delete(service: &str, account: &str) -> Result<(), KeychainError> {
+    match entry(service, account)?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(error) => Err(from_keyring(error, account)),
+    }
+}
+
+fn entry(service: &str, account: &str) -> Result<keyring::Entry, KeychainError> {
+    keyring::Entry::new(service, account).map_err(|error| from_keyring(error, account))
+}
+
+fn from_keyring(error: keyring::Error, account: &str) -> KeychainError {
+    match error {
+        keyring::Error::NoStorageAccess(inner) => KeychainError::Unavailable(inner.to_string()),
+        keyring::Error::PlatformFailure(inner) => KeychainError::Unavailable(inner.to_string()),
+        // The payload of `BadEncoding` is the stored value itself: never format it.
+        keyring::Error::BadEncoding(_) | keyring::Error::Ambiguous(_) => KeychainError::Corrupt {
+            account: account.to_owned(),
+        },
+        other => KeychainError::Failed(other.to_string()),
+    }
+}
