@@ -3,12 +3,14 @@
 //! shared secret padded to 128 bytes into an AES-128 key, and each secret sent AES-128-CBC with
 //! PKCS#7 padding under a fresh random IV. This is what libsecret and gnome-keyring do.
 //!
-//! The private exponent comes from aws-lc-rs's CSPRNG and the exponentiation is constant time
-//! (crypto-bigint); the peer's public value is range-checked before use.
+//! The private exponent and the IVs come from the OS CSPRNG (`getrandom`; aws-lc-rs's own
+//! generator costs 40 ms to seed on first use, in every short-lived `careid` process), the
+//! exponentiation is constant time (crypto-bigint) and the peer's public value is range-checked
+//! before use.
 
 use aws_lc_rs::cipher::{
-    DecryptionContext, PaddedBlockDecryptingKey, PaddedBlockEncryptingKey, UnboundCipherKey,
-    AES_128,
+    DecryptionContext, EncryptionContext, PaddedBlockDecryptingKey, PaddedBlockEncryptingKey,
+    UnboundCipherKey, AES_128,
 };
 use aws_lc_rs::hkdf::{Salt, HKDF_SHA256};
 use aws_lc_rs::iv::FixedLength;
@@ -75,7 +77,7 @@ pub(super) struct Keypair {
 impl Keypair {
     pub(super) fn generate() -> Result<Self, TransportError> {
         let mut random = Zeroizing::new([0u8; GROUP_BYTES]);
-        aws_lc_rs::rand::fill(random.as_mut()).map_err(|_| TransportError::Random)?;
+        getrandom::fill(random.as_mut()).map_err(|_| TransportError::Random)?;
         // A 1024-bit exponent reduced by nothing: any value in [2, 2^1024) is a valid exponent
         // for a safe-prime group; 0 and 1 (probability 2^-1023) would reveal it, so refuse them.
         let private = U1024::from_be_slice(random.as_ref());
@@ -161,10 +163,11 @@ impl SessionKey {
         let cipher = UnboundCipherKey::new(&AES_128, key)
             .and_then(PaddedBlockEncryptingKey::cbc_pkcs7)
             .map_err(|_| TransportError::Cipher)?;
-        let context = cipher
-            .encrypt(&mut value)
+        let mut iv = [0u8; 16];
+        getrandom::fill(&mut iv).map_err(|_| TransportError::Random)?;
+        cipher
+            .less_safe_encrypt(&mut value, EncryptionContext::Iv128(FixedLength::from(iv)))
             .map_err(|_| TransportError::Cipher)?;
-        let iv: &[u8] = (&context).try_into().map_err(|_| TransportError::Cipher)?;
         Ok((iv.to_vec(), value))
     }
 
