@@ -207,7 +207,14 @@ impl CliWorld {
         String::from_utf8_lossy(&output.stdout)
             .lines()
             .filter_map(|line| line.trim().strip_prefix("secret = "))
-            .filter(|secret| secret.len() >= 16 && !secret.starts_with("careid"))
+            // A value that fits one entry is kept after careid's marker; a split value's header
+            // (`careid-secret/1 gen=N parts=M`) holds no secret.
+            .map(|secret| {
+                secret
+                    .strip_prefix("careid-secret/1 inline ")
+                    .unwrap_or(secret)
+            })
+            .filter(|secret| secret.len() >= 16 && !secret.starts_with("careid-secret/"))
             .map(str::to_owned)
             .collect()
     }

@@ -1,7 +1,8 @@
 //! `careid token` with a valid session, as a script runs it: a new process each time, which
 //! reads the profile, the client secret and the session from the OS keychain, refreshes once
 //! against the provider (a mock in this process), validates the new ID token, stores the rotated
-//! refresh token and prints the access token.
+//! refresh token and prints the access token. Measured for a client_secret_basic client and for
+//! a private_key_jwt client (a signed assertion on every refresh, as CIS2 clients authenticate).
 //!
 //! `cargo bench -p careid-cli --bench token [-- RUNS]` measures the release build of `careid`.
 //! The keychain is the real one (Secret Service on Linux), under a service name of its own that
@@ -17,9 +18,16 @@ use mock_cis2::MockCis2;
 const CAREID: &str = env!("CARGO_BIN_EXE_careid");
 /// The mock's confidential client (client_secret_basic).
 const CLIENT_ID: &str = "555000000001.apps.local";
+/// The mock's private_key_jwt client, authenticating as CIS2 clients usually do, and its key.
+const JWT_CLIENT_ID: &str = "555000000005.apps.national";
+const JWT_CLIENT_KEY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../mock-cis2/data/test-keys/private-key-jwt-client.pem"
+);
 /// The test nurse of the mock's directory.
 const USER: &str = "555057896106";
 const PROFILE: &str = "bench";
+const JWT_PROFILE: &str = "bench-jwt";
 
 fn main() {
     // `cargo bench` passes `--bench`; numbers are ours.
@@ -67,34 +75,56 @@ fn main() {
         None,
     );
     careid.checked(&["profile", "secret", "set", PROFILE], Some(&secret));
-    careid.login(&runtime);
+    careid.login(&runtime, PROFILE);
+    careid.checked(
+        &[
+            "profile",
+            "add",
+            JWT_PROFILE,
+            "--issuer",
+            mock.issuer(),
+            "--client-id",
+            JWT_CLIENT_ID,
+            "--client-auth",
+            "private_key_jwt",
+        ],
+        None,
+    );
+    careid.checked(
+        &[
+            "profile",
+            "secret",
+            "set",
+            JWT_PROFILE,
+            "--from-file",
+            JWT_CLIENT_KEY,
+        ],
+        None,
+    );
+    careid.login(&runtime, JWT_PROFILE);
 
-    // Warm up: the discovery and JWKS cache written, the binary in the page cache.
-    for _ in 0..3 {
-        careid.token();
-    }
-    let mut token = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let started = Instant::now();
-        careid.token();
-        token.push(started.elapsed());
-    }
+    let mut token = careid.token_runs(PROFILE, runs);
+    let mut jwt_token = careid.token_runs(JWT_PROFILE, runs);
     // Where the time goes: starting the process, and `status` (the profile, the client secret
     // and the session read from the keychain, no request to the provider).
     let version = careid.timed(runs.min(20), &["--version"]);
     let status = careid.timed(runs.min(20), &["--profile", PROFILE, "status"]);
 
     careid.checked(&["profile", "remove", PROFILE], None);
+    careid.checked(&["profile", "remove", JWT_PROFILE], None);
     runtime.block_on(mock.shutdown());
 
-    let summary = Summary::of(&mut token);
-    println!(
-        "careid token: median {:.1} ms, p95 {:.1} ms, min {:.1} ms ({runs} runs, release build; {} cores)",
-        summary.median,
-        summary.p95,
-        summary.min,
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
-    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for (name, times) in [
+        ("client_secret_basic", &mut token),
+        ("private_key_jwt", &mut jwt_token),
+    ] {
+        let summary = Summary::of(times);
+        println!(
+            "careid token ({name}): median {:.1} ms, p95 {:.1} ms, min {:.1} ms ({runs} runs, release build; {cores} cores)",
+            summary.median, summary.p95, summary.min,
+        );
+    }
     println!(
         "  for comparison (median): `careid --version` {:.1} ms (process start), \
          `careid status` {:.1} ms (keychain reads, no request)",
@@ -149,12 +179,27 @@ impl Careid {
     }
 
     /// One `careid token`, which must print a token.
-    fn token(&self) {
-        let output = self.checked(&["--profile", PROFILE, "token"], None);
+    fn token(&self, profile: &str) {
+        let output = self.checked(&["--profile", profile, "token"], None);
         assert!(
             output.stdout.len() > 20,
             "careid token printed no access token"
         );
+    }
+
+    /// The time of each of `runs` runs of `careid token`, after a warm-up (the discovery and
+    /// JWKS cache written, the binary in the page cache).
+    fn token_runs(&self, profile: &str, runs: usize) -> Vec<Duration> {
+        for _ in 0..3 {
+            self.token(profile);
+        }
+        (0..runs)
+            .map(|_| {
+                let started = Instant::now();
+                self.token(profile);
+                started.elapsed()
+            })
+            .collect()
     }
 
     /// Median of `runs` runs of `careid ARGS`.
@@ -171,11 +216,11 @@ impl Careid {
 
     /// `careid login --no-browser`, with this process as the browser: the printed URL is
     /// fetched, and the mock's auto-login redirect followed to careid's loopback listener.
-    fn login(&self, runtime: &tokio::runtime::Runtime) {
+    fn login(&self, runtime: &tokio::runtime::Runtime, profile: &str) {
         let mut child = self
             .command(&[
                 "--profile",
-                PROFILE,
+                profile,
                 "login",
                 "--no-browser",
                 "--timeout",

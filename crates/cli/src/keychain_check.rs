@@ -49,6 +49,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "keychain: ok (stored, read back and deleted {PROBE_BYTES} bytes under service {:?})",
         keychain.service()
     );
+    println!("backend: {}", keychain.describe_backend());
     Ok(())
 }
 

@@ -17,6 +17,12 @@ fn keychain_check_proves_the_real_keychain() -> anyhow::Result<()> {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.starts_with("keychain: ok"), "{stdout}");
+    // gnome-keyring offers DH transport encryption, and careid's session must have agreed a key
+    // with it (the value read back above came through that session).
+    assert!(
+        stdout.contains("backend: Secret Service; secrets encrypted on the bus (dh-ietf1024-sha256-aes128-cbc-pkcs7)"),
+        "{stdout}"
+    );
     Ok(())
 }
 

@@ -71,7 +71,7 @@ fn replacing_a_long_value_with_a_short_one_leaves_no_stale_parts() {
         "short"
     );
 
-    // Only the header and one part remain: the long value's five parts are gone.
+    // Only the head entry remains, holding the short value: the long value's five parts are gone.
     let output = Command::new("secret-tool")
         .args(["search", "--all", "service", keychain.service()])
         .output()
@@ -81,8 +81,48 @@ fn replacing_a_long_value_with_a_short_one_leaves_no_stale_parts() {
         .lines()
         .filter(|line| line.starts_with("label = "))
         .count();
-    assert_eq!(entries, 2, "{listing}");
+    assert_eq!(entries, 1, "{listing}");
     keychain.delete(account).expect("deleted");
+}
+
+#[test]
+fn values_that_fit_one_entry_are_kept_whole_and_longer_ones_split() {
+    let keychain = test_keychain("inline");
+    let account = "profile/user/refresh-token";
+    let entries = || {
+        let output = Command::new("secret-tool")
+            .args(["search", "--all", "service", keychain.service()])
+            .output()
+            .expect("secret-tool runs");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter(|line| line.starts_with("label = "))
+            .count()
+    };
+    // The largest value kept whole: 1,200 UTF-16 units with the marker, under Windows' limit.
+    let marker = "careid-secret/1 inline ".len();
+    let cases = [
+        ("empty", String::new(), 1),
+        ("a token", "t0k3n.with-dots_and~more".to_owned(), 1),
+        ("the largest whole value", "w".repeat(1_200 - marker), 1),
+        ("one more character", "w".repeat(1_200 - marker + 1), 2),
+        ("astral characters", "𝄞".repeat(700), 3),
+        ("back to short", "short again".to_owned(), 1),
+    ];
+    for (name, value, expected_entries) in cases {
+        keychain
+            .store(account, &SecretString::new(value.clone()))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let loaded = keychain.load(account).expect("read").expect("present");
+        assert_eq!(loaded.expose_secret(), value, "{name}");
+        assert_eq!(
+            entries(),
+            expected_entries,
+            "{name}: entries in Secret Service"
+        );
+    }
+    keychain.delete(account).expect("deleted");
+    assert_eq!(entries(), 0, "nothing left after delete");
 }
 
 #[test]
@@ -121,4 +161,66 @@ fn a_foreign_value_under_the_account_is_reported_as_damaged() {
         .delete(account)
         .expect("a damaged entry can still be deleted");
     assert_eq!(secret_tool_lookup(&keychain, account), None);
+}
+
+/// The D-Bus connections this process holds, apart from `query` itself: the bus daemon knows
+/// each connection's process id.
+fn bus_connections_of_this_process(query: &dbus::blocking::Connection) -> usize {
+    let bus = query.with_proxy(
+        "org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        std::time::Duration::from_secs(5),
+    );
+    let (names,): (Vec<String>,) = bus
+        .method_call("org.freedesktop.DBus", "ListNames", ())
+        .expect("the bus lists its connections");
+    let ours = names
+        .iter()
+        .filter(|name| name.starts_with(':'))
+        .filter(|name| {
+            let pid: Result<(u32,), _> = bus.method_call(
+                "org.freedesktop.DBus",
+                "GetConnectionUnixProcessID",
+                (*name,),
+            );
+            pid.ok().map(|(pid,)| pid) == Some(std::process::id())
+        })
+        .count();
+    ours - 1
+}
+
+#[test]
+fn a_process_keeps_one_secret_service_connection_for_all_its_operations() {
+    let keychain = test_keychain("one-connection");
+    let query = dbus::blocking::Connection::new_session().expect("the test's session bus");
+    assert_eq!(
+        bus_connections_of_this_process(&query),
+        0,
+        "nothing opened yet"
+    );
+
+    // Long values (several parts each), replaced, read and deleted: dozens of Secret Service calls.
+    for round in 0..5 {
+        let account = format!("profile/user-{round}/refresh-token");
+        keychain
+            .store(&account, &SecretString::new("v".repeat(3000)))
+            .expect("stored");
+        keychain
+            .store(&account, &SecretString::new(format!("rotated-{round}")))
+            .expect("replaced");
+        assert_eq!(
+            keychain
+                .load(&account)
+                .expect("read")
+                .expect("present")
+                .expose_secret(),
+            format!("rotated-{round}")
+        );
+        keychain.delete(&account).expect("deleted");
+    }
+    assert_eq!(
+        bus_connections_of_this_process(&query),
+        1,
+        "every keychain operation used the same connection (and so one DH session)"
+    );
 }

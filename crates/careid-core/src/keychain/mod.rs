@@ -2,10 +2,12 @@
 //! directly over one D-Bus connection per process ([`secret_service`]); Windows Credential
 //! Manager and the macOS Keychain through the `keyring` crate ([`native`]).
 //!
-//! Windows limits a credential to 2,560 bytes, and CIS2 refresh tokens and private keys can be
-//! longer, so every value is stored as numbered parts under a small header entry. A value is
-//! replaced by writing a new generation of parts and only then pointing the header at it: if the
-//! keychain fails half way, the previous value is still whole.
+//! Each account has one head entry. A value that fits in one entry (under Windows' limit of 2,560
+//! bytes) is kept in it whole, after a marker, so it is read and replaced in one operation.
+//! Longer values (CIS2 refresh tokens and private keys can be) are stored as numbered parts, and
+//! the head holds a header naming them. Such a value is replaced by writing a new generation of
+//! parts and only then pointing the header at it: if the keychain fails half way, the previous
+//! value is still whole.
 
 use crate::SecretString;
 
@@ -25,6 +27,8 @@ mod transport;
 pub const MAX_PART_UTF16_UNITS: usize = 1_200;
 
 const HEADER_PREFIX: &str = "careid-secret/1";
+/// The head of a value kept whole: this marker, then the value.
+const INLINE_PREFIX: &str = "careid-secret/1 inline ";
 
 /// Development and release builds keep separate secrets, so a debug build can never read, rotate
 /// or delete the refresh token of the installed app.
@@ -76,6 +80,28 @@ pub struct Keychain {
     service: String,
 }
 
+/// What an account's head entry holds.
+enum Head {
+    Inline(SecretString),
+    Split(Header),
+}
+
+impl Head {
+    fn decode(text: &str) -> Option<Self> {
+        match text.strip_prefix(INLINE_PREFIX) {
+            Some(value) => Some(Head::Inline(SecretString::new(value.to_owned()))),
+            None => Header::decode(text).map(Head::Split),
+        }
+    }
+
+    fn parts(&self) -> Option<Header> {
+        match self {
+            Head::Inline(_) => None,
+            Head::Split(header) => Some(*header),
+        }
+    }
+}
+
 /// Where a stored value's parts are: which generation, and how many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Header {
@@ -119,25 +145,41 @@ impl Keychain {
         &self.service
     }
 
+    /// Which store this is and, for Secret Service, whether secrets cross the bus encrypted
+    /// (known once an operation has connected).
+    pub fn describe_backend(&self) -> String {
+        store::describe()
+    }
+
     /// Stores `secret` under `account`, replacing any previous value only once the new one is
     /// whole.
     pub fn store(&self, account: &str, secret: &SecretString) -> Result<(), KeychainError> {
-        // A damaged or unreadable previous header must not stop a fresh value from being stored.
-        let previous = self.read_header(account).ok().flatten();
-        let generation = previous.map_or(0, |header| header.generation.wrapping_add(1));
-        let parts = split_into_parts(secret.expose_secret());
-        for (index, part) in parts.iter().enumerate() {
-            store::write(
-                &self.service,
-                &part_account(account, generation, index),
-                part,
-            )?;
+        // A damaged or unreadable previous head must not stop a fresh value from being stored.
+        let previous = self
+            .read_head(account)
+            .ok()
+            .flatten()
+            .and_then(|head| head.parts());
+        let value = secret.expose_secret();
+        if utf16_units(INLINE_PREFIX) + utf16_units(value) <= MAX_PART_UTF16_UNITS {
+            let head = SecretString::new(format!("{INLINE_PREFIX}{value}"));
+            store::write(&self.service, account, head.expose_secret())?;
+        } else {
+            let generation = previous.map_or(0, |header| header.generation.wrapping_add(1));
+            let parts = split_into_parts(value);
+            for (index, part) in parts.iter().enumerate() {
+                store::write(
+                    &self.service,
+                    &part_account(account, generation, index),
+                    part,
+                )?;
+            }
+            let header = Header {
+                generation,
+                parts: parts.len(),
+            };
+            store::write(&self.service, account, &header.encode())?;
         }
-        let header = Header {
-            generation,
-            parts: parts.len(),
-        };
-        store::write(&self.service, account, &header.encode())?;
         if let Some(old) = previous {
             self.delete_parts(account, old)?;
         }
@@ -146,8 +188,10 @@ impl Keychain {
 
     /// The secret stored under `account`, or `None` when there is none.
     pub fn load(&self, account: &str) -> Result<Option<SecretString>, KeychainError> {
-        let Some(header) = self.read_header(account)? else {
-            return Ok(None);
+        let header = match self.read_head(account)? {
+            None => return Ok(None),
+            Some(Head::Inline(value)) => return Ok(Some(value)),
+            Some(Head::Split(header)) => header,
         };
         let mut value = String::new();
         for index in 0..header.parts {
@@ -165,8 +209,12 @@ impl Keychain {
 
     /// Deletes what is stored under `account`. Deleting nothing is not an error.
     pub fn delete(&self, account: &str) -> Result<(), KeychainError> {
-        match self.read_header(account) {
-            Ok(Some(header)) => self.delete_parts(account, header)?,
+        match self.read_head(account) {
+            Ok(Some(head)) => {
+                if let Some(header) = head.parts() {
+                    self.delete_parts(account, header)?;
+                }
+            }
             Ok(None) => return Ok(()),
             // A damaged header is still deleted, so the account is clean afterwards.
             Err(KeychainError::Corrupt { .. }) => {}
@@ -175,15 +223,16 @@ impl Keychain {
         store::delete(&self.service, account)
     }
 
-    fn read_header(&self, account: &str) -> Result<Option<Header>, KeychainError> {
-        match store::read(&self.service, account)? {
-            Some(text) => Header::decode(&text)
-                .map(Some)
-                .ok_or_else(|| KeychainError::Corrupt {
-                    account: account.to_owned(),
-                }),
-            None => Ok(None),
-        }
+    fn read_head(&self, account: &str) -> Result<Option<Head>, KeychainError> {
+        let Some(text) = store::read(&self.service, account)? else {
+            return Ok(None);
+        };
+        let text = SecretString::new(text);
+        Head::decode(text.expose_secret())
+            .map(Some)
+            .ok_or_else(|| KeychainError::Corrupt {
+                account: account.to_owned(),
+            })
     }
 
     fn delete_parts(&self, account: &str, header: Header) -> Result<(), KeychainError> {
@@ -199,6 +248,10 @@ impl Keychain {
 
 fn part_account(account: &str, generation: u32, index: usize) -> String {
     format!("{account}#{generation}.{index}")
+}
+
+fn utf16_units(text: &str) -> usize {
+    text.chars().map(char::len_utf16).sum()
 }
 
 /// Splits on character boundaries so that no part exceeds [`MAX_PART_UTF16_UNITS`]. An empty
@@ -255,13 +308,24 @@ mod tests {
             parts: 4,
         };
         assert_eq!(Header::decode(&header.encode()), Some(header));
+        assert_eq!(
+            Head::decode(&header.encode()).and_then(|head| head.parts()),
+            Some(header)
+        );
+        match Head::decode(&format!("{INLINE_PREFIX}a token with spaces ")) {
+            Some(Head::Inline(value)) => assert_eq!(value.expose_secret(), "a token with spaces "),
+            _ => panic!("an inline head holds its value"),
+        }
         for foreign in [
             "",
             "a-refresh-token",
             "careid-secret/1 gen=x parts=1",
             "careid-secret/1",
+            "careid-secret/1 inline",
+            "careid-secret/2 inline value",
         ] {
             assert_eq!(Header::decode(foreign), None, "{foreign}");
+            assert!(Head::decode(foreign).is_none(), "{foreign}");
         }
     }
 

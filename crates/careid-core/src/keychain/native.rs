@@ -27,6 +27,17 @@ pub(super) fn delete(service: &str, account: &str) -> Result<(), KeychainError> 
     }
 }
 
+/// What this process's keychain is, for diagnostics (`careid keychain check`).
+pub(super) fn describe() -> String {
+    if cfg!(windows) {
+        "Windows Credential Manager".to_owned()
+    } else if cfg!(target_os = "macos") {
+        "macOS Keychain".to_owned()
+    } else {
+        "the keyring crate's default store".to_owned()
+    }
+}
+
 fn entry(service: &str, account: &str) -> Result<keyring::Entry, KeychainError> {
     keyring::Entry::new(service, account).map_err(|error| from_keyring(error, account))
 }

@@ -65,6 +65,21 @@ pub(super) fn delete(service: &str, account: &str) -> Result<(), KeychainError> 
     })
 }
 
+/// What this process's keychain is, for diagnostics (`careid keychain check`).
+pub(super) fn describe() -> String {
+    let shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+    match shared.as_ref() {
+        Some(secrets) if secrets.key.is_encrypted() => format!(
+            "Secret Service; secrets encrypted on the bus ({})",
+            transport::ALGORITHM
+        ),
+        Some(_) => "Secret Service; secrets NOT encrypted on the bus (the service offers no \
+                    encryption)"
+            .to_owned(),
+        None => "Secret Service (not connected)".to_owned(),
+    }
+}
+
 fn attributes<'a>(service: &'a str, account: &'a str) -> HashMap<&'a str, &'a str> {
     HashMap::from([("service", service), ("username", account)])
 }
