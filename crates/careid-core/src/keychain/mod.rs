@@ -11,7 +11,9 @@
 
 use crate::SecretString;
 
-#[cfg(not(target_os = "linux"))]
+// Also built for Linux unit tests, so the Windows and macOS code is compiled and checked here.
+#[cfg(any(not(target_os = "linux"), test))]
+#[cfg_attr(target_os = "linux", allow(dead_code))]
 mod native;
 #[cfg(not(target_os = "linux"))]
 use native as store;

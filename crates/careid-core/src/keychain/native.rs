@@ -53,3 +53,33 @@ fn from_keyring(error: keyring::Error, account: &str) -> KeychainError {
         other => KeychainError::Failed(other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyring_errors_map_to_careid_errors_without_the_stored_value() {
+        let secret = "a-refresh-token-value";
+        let corrupt = from_keyring(
+            keyring::Error::BadEncoding(secret.as_bytes().to_vec()),
+            "profile/user/refresh-token",
+        );
+        assert_eq!(corrupt.code(), "keychain_corrupt");
+        assert!(!format!("{corrupt} {corrupt:?}").contains(secret));
+        let unavailable = from_keyring(
+            keyring::Error::NoStorageAccess("locked".into()),
+            "profile/user/refresh-token",
+        );
+        assert_eq!(unavailable.code(), "keychain_unavailable");
+    }
+
+    #[test]
+    fn a_missing_entry_reads_as_none_and_deletes_cleanly() {
+        // On Linux test builds this is the keyring crate's mock store; on Windows and macOS the
+        // native one.
+        let service = format!("careid-native-test-{}", std::process::id());
+        assert!(read(&service, "absent").expect("read").is_none());
+        delete(&service, "absent").expect("deleting nothing");
+    }
+}
