@@ -195,16 +195,19 @@ impl Keychain {
             Some(Head::Inline(value)) => return Ok(Some(value)),
             Some(Head::Split(header)) => header,
         };
-        let mut value = String::new();
+        // Sized up front, so no partial copy of the secret is left behind by a reallocation.
+        let mut value = String::with_capacity(header.parts * MAX_PART_UTF16_UNITS * 2);
         for index in 0..header.parts {
             let part = store::read(
                 &self.service,
                 &part_account(account, header.generation, index),
             )?;
-            let part = part.ok_or_else(|| KeychainError::Corrupt {
-                account: account.to_owned(),
-            })?;
-            value.push_str(&part);
+            let part = part
+                .map(SecretString::new)
+                .ok_or_else(|| KeychainError::Corrupt {
+                    account: account.to_owned(),
+                })?;
+            value.push_str(part.expose_secret());
         }
         Ok(Some(SecretString::new(value)))
     }
