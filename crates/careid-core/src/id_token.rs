@@ -410,12 +410,7 @@ fn wrong_audience(what: SignedDocument, aud: &[String], client_id: &str) -> IdTo
 
 /// At most [`SHOWN_CHARS`] characters of a token's value, for an error message.
 fn shown(text: &str) -> String {
-    let mut chars = text.chars();
-    let mut short: String = chars.by_ref().take(SHOWN_CHARS).collect();
-    if chars.next().is_some() {
-        short.push('…');
-    }
-    short
+    jose::shortened(text, SHOWN_CHARS)
 }
 
 /// Why an ID token or signed UserInfo was refused. Each message names the check that failed;

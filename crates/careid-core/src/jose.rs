@@ -517,8 +517,14 @@ pub fn verify(
 
 /// At most [`SHOWN_CHARS`] characters of a token's text, for an error message.
 fn shown(text: &str) -> String {
+    shortened(text, SHOWN_CHARS)
+}
+
+/// At most `max_chars` characters of `text`, with `…` when some were cut: for error messages
+/// that repeat an untrusted value.
+pub(crate) fn shortened(text: &str, max_chars: usize) -> String {
     let mut chars = text.chars();
-    let mut short: String = chars.by_ref().take(SHOWN_CHARS).collect();
+    let mut short: String = chars.by_ref().take(max_chars).collect();
     if chars.next().is_some() {
         short.push('…');
     }
