@@ -16,6 +16,13 @@ use crate::{binaries, net, TestHome};
 /// How long the app may take to start and render; generous for a cold debug build on 2 cores.
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long one attempt to open a WebDriver session (which starts the app) may take before it is
+/// abandoned and tried again on new ports.
+const SESSION_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// How many lines of the driver's and the app's logs a failure quotes.
+const LOG_TAIL_LINES: usize = 30;
+
 /// How to start the app.
 #[derive(Debug, Default)]
 pub struct DesktopOptions {
@@ -112,7 +119,8 @@ impl Desktop {
             if Instant::now() >= deadline {
                 anyhow::bail!(
                     "timed out after {START_TIMEOUT:?} waiting for {css:?} to contain {expected:?}; \
-                     last text seen: {last_seen:?}"
+                     last text seen: {last_seen:?}\n{}",
+                    self.diagnostics()
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -157,6 +165,19 @@ impl Desktop {
         Ok(text)
     }
 
+    /// The ends of the driver's and the app's logs, for a failure message: what CI shows of a
+    /// failed run is all there is to go on.
+    pub fn diagnostics(&self) -> String {
+        let app_log = self
+            .log_text()
+            .map(|text| last_lines(&text, LOG_TAIL_LINES))
+            .unwrap_or_else(|error| format!("(unreadable: {error})"));
+        format!(
+            "{}\n--- app log (last lines) ---\n{app_log}",
+            driver_log_tail(&self.home)
+        )
+    }
+
     /// Ends the WebDriver session (which ends the app) and tauri-driver; returns the home so a
     /// test can start the app again on the same files.
     pub async fn close(mut self) -> anyhow::Result<TestHome> {
@@ -195,7 +216,7 @@ async fn start_driver(
     let log = File::options()
         .create(true)
         .append(true)
-        .open(home.path().join("tauri-driver.log"))?;
+        .open(driver_log_path(home))?;
     let mut driver = Command::new(tauri_driver);
     driver
         .arg("--port")
@@ -213,21 +234,52 @@ async fn start_driver(
         .spawn()
         .context("starting tauri-driver")?;
     let connected = async {
+        // tauri-driver listens at once but starts WebKitWebDriver beside it, and forwards the
+        // new-session request straight to it: sent before WebKitWebDriver listens, it fails
+        // with "connection refused" (seen often under load). Wait for both.
         net::wait_for_port(port, Duration::from_secs(20)).await?;
-        ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
+        net::wait_for_port(native_port, Duration::from_secs(20))
             .await
-            .with_context(|| format!("starting the app through tauri-driver on port {port}"))
+            .context("WebKitWebDriver did not start listening")?;
+        // WebKitWebDriver also picks a port for the app's inspector server by binding and
+        // releasing it; if another process takes it in between, the session can stall rather
+        // than fail, so an attempt is bounded.
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(capabilities.clone());
+        let address = format!("http://127.0.0.1:{port}");
+        tokio::time::timeout(SESSION_TIMEOUT, builder.connect(&address))
+            .await
+            .map_err(|_| anyhow::anyhow!("no session within {SESSION_TIMEOUT:?}"))?
+            .map_err(anyhow::Error::from)
     }
     .await;
     match connected {
         Ok(client) => Ok((driver, client)),
         Err(error) => {
             crate::process::kill_group(&mut driver);
-            Err(error)
+            Err(error.context(format!(
+                "starting the app through tauri-driver on port {port}\n{}",
+                driver_log_tail(home)
+            )))
         }
     }
+}
+
+fn driver_log_path(home: &TestHome) -> std::path::PathBuf {
+    home.path().join("tauri-driver.log")
+}
+
+/// The end of tauri-driver's log, which also holds WebKitWebDriver's and the app's own output.
+fn driver_log_tail(home: &TestHome) -> String {
+    let tail = std::fs::read(driver_log_path(home))
+        .map(|bytes| last_lines(&String::from_utf8_lossy(&bytes), LOG_TAIL_LINES))
+        .unwrap_or_else(|error| format!("(unreadable: {error})"));
+    format!("--- tauri-driver log (last lines) ---\n{tail}")
+}
+
+fn last_lines(text: &str, count: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(count)..].join("\n")
 }
 
 fn full_env(home: &TestHome, extra: Vec<(String, OsString)>) -> Vec<(String, OsString)> {

@@ -159,6 +159,13 @@ fn rust_tests(tally: &mut Tally, filters: &[String]) -> anyhow::Result<()> {
         .args(filters)
         .current_dir(&root);
     environment.apply(&mut nextest);
+    // CI shows an excerpt of a failure's output: the message, not a hundred lines of frames.
+    // CAREID_TEST_BACKTRACE=1 keeps them for a run by hand.
+    if std::env::var_os("CAREID_TEST_BACKTRACE").is_none() {
+        nextest
+            .env("RUST_BACKTRACE", "0")
+            .env("RUST_LIB_BACKTRACE", "0");
+    }
     let ran = nextest.status().is_ok_and(|status| status.success());
     drop(environment);
     tally.suite("Rust tests", ran, junit_counts(&junit));
