@@ -75,10 +75,11 @@ async fn main() {
         steps.add(&session, elapsed);
     }
 
-    client
-        .store()
-        .clear("mock")
-        .expect("the bench's session is deleted");
+    let store = client.store();
+    let lock = careid_core::SessionLock::acquire(store.state_dir(), "mock", Duration::from_secs(5))
+        .expect("the session lock");
+    store.clear(&lock).expect("the bench's session is deleted");
+    drop(lock);
     mock.shutdown().await;
     let keychain_costs = keychain_costs(&keychain, 50);
 

@@ -18,8 +18,8 @@
 //! - [`validate_id_token`], [`validate_refreshed_id_token`] and [`verify_signed_userinfo`]: the
 //!   ID token and signed UserInfo checks of OpenID Connect Core, with CIS2's quirks.
 //! - [`SessionStore`]: a session's facts in a state file and its refresh token in the keychain;
-//!   [`session::check`] ends it on inactivity or at the absolute limit; [`RefreshLock`] keeps
-//!   two processes from refreshing at once.
+//!   [`session::check`] ends it on inactivity or at the absolute limit; [`SessionLock`] keeps
+//!   two processes from changing a session at once.
 //! - [`HttpClient`]: every provider request: no redirects, a timeout, a body size limit, and
 //!   errors that never hold a body or a query string.
 //! - [`ProviderCache`]: discovery metadata ([`ProviderMetadata`], URLs kept exactly, `:443`
@@ -70,6 +70,6 @@ pub use profile::{
 };
 pub use secret::SecretString;
 pub use session::{
-    Loaded, RefreshLock, Restored, SessionError, SessionFacts, SessionStore, SignedOutReason,
+    Loaded, Restored, SessionError, SessionFacts, SessionLock, SessionStore, SignedOutReason,
     Verdict,
 };

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use careid_core::profile::Credential;
+use careid_core::signin::ClientOptions;
 use careid_core::{
     ClientAuth, IssuerSource, PrivateKey, Profile, ProfileEntry, RoleSelection, SecretString,
-    SessionPolicy,
+    SessionLock, SessionPolicy,
 };
 use clap::Subcommand;
 use serde_json::json;
@@ -225,7 +226,14 @@ fn remove(context: &Context, name: &str) -> anyhow::Result<()> {
     profiles.remove(name)?;
     profiles.save()?;
     // Leave nothing behind: the session and the credential belonged to the profile.
-    context.session_store().clear(name)?;
+    let store = context.session_store();
+    let lock = SessionLock::acquire(
+        store.state_dir(),
+        name,
+        ClientOptions::default().lock_timeout,
+    )?;
+    store.clear(&lock)?;
+    drop(lock);
     if let Some(account) = profile.as_ref().and_then(Profile::credential_account) {
         context.keychain.delete(&account)?;
     }

@@ -54,7 +54,7 @@ pub fn login(context: &Context, args: LoginArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let connection = Connection::open(context, &args.mock).await?;
         let mut session = browser_sign_in(&connection.client, options, &args).await?;
-        settle_role(&connection.client, &mut session, args.role.as_deref())?;
+        settle_role(&connection.client, &mut session, args.role.as_deref()).await?;
         print_session(context, &session, "Signed in")
     })
 }
@@ -97,7 +97,7 @@ pub fn select_role(context: &Context, args: SelectArgs) -> anyhow::Result<()> {
                 ..LoginOptions::default()
             };
             let mut session = browser_sign_in(client, options, &login).await?;
-            settle_role(client, &mut session, Some(&args.role_id))?;
+            settle_role(client, &mut session, Some(&args.role_id)).await?;
             session
         } else {
             client.select_role(&args.role_id).await?
@@ -187,7 +187,11 @@ async fn show_progress(timeout: Duration) {
 
 /// The role after sign-in: `--role` when given; else, when the user must choose, a question on
 /// a terminal, or an explanation of how to choose later.
-fn settle_role(client: &Client, session: &mut Session, wanted: Option<&str>) -> anyhow::Result<()> {
+async fn settle_role(
+    client: &Client,
+    session: &mut Session,
+    wanted: Option<&str>,
+) -> anyhow::Result<()> {
     if let Some(role_id) = wanted {
         if session
             .role
@@ -196,7 +200,7 @@ fn settle_role(client: &Client, session: &mut Session, wanted: Option<&str>) -> 
             .map(|r| r.person_roleid.as_str())
             != Some(role_id)
         {
-            client.apply_role(session, role_id).map_err(|error| {
+            client.apply_role(session, role_id).await.map_err(|error| {
                 UsageError(format!("{error}; signed in without it, see `careid roles`"))
             })?;
         }
@@ -244,7 +248,7 @@ fn settle_role(client: &Client, session: &mut Session, wanted: Option<&str>) -> 
             .and_then(|n| n.checked_sub(1))
             .and_then(|index| roles.get(index))
         {
-            client.apply_role(session, &role.person_roleid)?;
+            client.apply_role(session, &role.person_roleid).await?;
             return Ok(());
         }
     }

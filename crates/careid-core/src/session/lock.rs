@@ -1,5 +1,6 @@
-//! The refresh lock: one process at a time refreshes a profile's session, so the CLI and the
-//! desktop app never spend the same refresh token twice.
+//! The session lock: one process at a time changes a profile's session (refreshes it, records
+//! activity, saves or clears it), so the CLI and the desktop app never spend the same refresh
+//! token twice nor write over each other's state file.
 //!
 //! An advisory lock on `<state folder>/<profile>.lock` through `File::try_lock`, which is
 //! `flock(2)` on Linux and `LockFileEx` on Windows. Both belong to the open file, not the
@@ -16,17 +17,17 @@ use crate::session::{check_profile_name, SessionError};
 /// round trip to the provider, so polling faster would only burn the CPU.
 const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
-/// Held while a profile's session is refreshed; released when dropped.
+/// Held while a profile's session is changed; released when dropped.
 #[derive(Debug)]
-pub struct RefreshLock {
+pub struct SessionLock {
     file: File,
     path: PathBuf,
     profile: String,
 }
 
-impl RefreshLock {
-    /// Takes the refresh lock of `profile` under `state_dir`, waiting at most `timeout` for
-    /// another process to finish its refresh. A zero timeout tries once.
+impl SessionLock {
+    /// Takes the session lock of `profile` under `state_dir`, waiting at most `timeout` for
+    /// another process to finish its change. A zero timeout tries once.
     pub fn acquire(
         state_dir: &Path,
         profile: &str,
@@ -86,7 +87,7 @@ impl RefreshLock {
     }
 }
 
-impl Drop for RefreshLock {
+impl Drop for SessionLock {
     fn drop(&mut self) {
         // Closing the file releases the lock as well; unlocking first says so, and releases it
         // even if a duplicate of the handle were still open somewhere.

@@ -1,19 +1,23 @@
 //! The persistent half of a session: the facts in a state file, the refresh token in the OS
-//! keychain, the policy that ends a session, and the lock that serialises refresh across
-//! processes. The network half (refresh, revocation) is the caller's: it holds a
-//! [`RefreshLock`], calls the token endpoint, then [`SessionStore::replace_refresh_token`].
+//! keychain, the policy that ends a session, and the lock that serialises every change to a
+//! session across processes. The network half (refresh, revocation) is the caller's: it holds a
+//! [`SessionLock`], calls the token endpoint, then [`SessionStore::replace_refresh_token`].
+//!
+//! Every change to a stored session (save, refresh, activity, role, sign-out) takes the
+//! profile's [`SessionLock`], and the store's writing methods ask for it: the state file is
+//! read, changed and written whole, so two processes changing it at once would otherwise lose
+//! one change, or write an old user's facts back over a new sign-in.
 //!
 //! A refresh runs like this, so that the CLI and the desktop app never spend the same refresh
 //! token twice (a provider that rotates refresh tokens revokes the family on reuse):
 //!
-//! 1. [`RefreshLock::acquire`] for the profile;
+//! 1. [`SessionLock::acquire`] for the profile;
 //! 2. [`SessionStore::load`] again, because another process may have rotated the token while
 //!    this one waited for the lock;
 //! 3. the refresh grant (RFC 6749 §6);
 //! 4. at once, [`SessionStore::replace_refresh_token`] with a rotated token, before anything
 //!    else can fail;
-//! 5. if the facts changed, [`SessionStore::save`] them with the current refresh token; then
-//!    drop the lock.
+//! 5. [`SessionStore::update_facts`] with what the refresh changed; then drop the lock.
 //!
 //! Times are seconds since the Unix epoch, as `auth_time` is in an ID token (OIDC Core §2). The
 //! caller passes `now` in, so tests control time.
@@ -30,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::KeychainError;
 
-pub use lock::RefreshLock;
+pub use lock::SessionLock;
 pub use policy::{check, inactivity_minutes, Verdict};
 pub use store::{refresh_token_account, Loaded, Restored, SessionStore};
 
@@ -145,9 +149,9 @@ pub enum SessionError {
         profile: String,
         reason: SignedOutReason,
     },
-    /// Another process held the refresh lock for longer than the caller would wait.
+    /// Another process held the session lock for longer than the caller would wait.
     #[error(
-        "another careid process is refreshing the session of profile {profile:?}; \
+        "another careid process is changing the session of profile {profile:?}; \
          gave up after {} s",
         waited.as_secs_f32()
     )]
@@ -159,8 +163,8 @@ pub enum SessionError {
         #[source]
         source: std::io::Error,
     },
-    /// The refresh lock passed in is not the one for this profile.
-    #[error("the refresh lock held is for profile {held:?}, not {profile:?}")]
+    /// The session lock passed in is not the one for this profile.
+    #[error("the session lock held is for profile {held:?}, not {profile:?}")]
     WrongLock { held: String, profile: String },
 }
 

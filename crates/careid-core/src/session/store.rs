@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::session::{
-    check_profile_name, unix_seconds, RefreshLock, SessionError, SessionFacts, SignedOutReason,
+    check_profile_name, unix_seconds, SessionError, SessionFacts, SessionLock, SignedOutReason,
 };
 use crate::{Keychain, KeychainError, SecretString};
 
@@ -86,9 +86,11 @@ impl SessionStore {
     /// profile is deleted, so a profile holds one session.
     pub fn save(
         &self,
+        lock: &SessionLock,
         facts: &SessionFacts,
         refresh_token: Option<&SecretString>,
     ) -> Result<(), SessionError> {
+        check_lock(lock, &facts.profile)?;
         let path = self.state_path(&facts.profile)?;
         if let Ok(previous) = read_state(&path, &facts.profile) {
             if previous.facts.sub != facts.sub {
@@ -156,21 +158,15 @@ impl SessionStore {
     /// Call this immediately when the token endpoint answers with a new refresh token, before
     /// validating the other tokens or anything else that can fail: the provider has already
     /// spent the old one, and a rotating provider treats its reuse as theft and revokes the
-    /// session. Holding `lock` (the profile's [`RefreshLock`]) is required, so another process
+    /// session. Holding `lock` (the profile's [`SessionLock`]) is required, so another process
     /// cannot refresh with the old token in between.
     pub fn replace_refresh_token(
         &self,
-        lock: &RefreshLock,
+        lock: &SessionLock,
         facts: &SessionFacts,
         refresh_token: &SecretString,
     ) -> Result<(), SessionError> {
-        check_profile_name(&facts.profile)?;
-        if lock.profile() != facts.profile {
-            return Err(SessionError::WrongLock {
-                held: lock.profile().to_owned(),
-                profile: facts.profile.clone(),
-            });
-        }
+        check_lock(lock, &facts.profile)?;
         self.keychain
             .store(&refresh_token_account(facts), refresh_token)?;
         Ok(())
@@ -181,9 +177,10 @@ impl SessionStore {
     /// that went backwards can only shorten the session.
     pub fn record_activity(
         &self,
-        profile: &str,
+        lock: &SessionLock,
         now: SystemTime,
     ) -> Result<SessionFacts, SessionError> {
+        let profile = lock.profile();
         let path = self.state_path(profile)?;
         let mut state = read_state(&path, profile).map_err(|reason| SessionError::SignedOut {
             profile: profile.to_owned(),
@@ -196,7 +193,12 @@ impl SessionStore {
 
     /// Rewrites the session's facts (a role choice, the time of a restore) and leaves the
     /// refresh token as it is.
-    pub fn update_facts(&self, facts: &SessionFacts) -> Result<(), SessionError> {
+    pub fn update_facts(
+        &self,
+        lock: &SessionLock,
+        facts: &SessionFacts,
+    ) -> Result<(), SessionError> {
+        check_lock(lock, &facts.profile)?;
         let path = self.state_path(&facts.profile)?;
         let mut state =
             read_state(&path, &facts.profile).map_err(|reason| SessionError::SignedOut {
@@ -214,9 +216,10 @@ impl SessionStore {
         write_state(&self.state_dir, &path, &state)
     }
 
-    /// Deletes the profile's session: its refresh token, then its state file. Clearing a
-    /// profile with no session is not an error.
-    pub fn clear(&self, profile: &str) -> Result<(), SessionError> {
+    /// Deletes the session of the profile `lock` is for: its refresh token, then its state
+    /// file. Clearing a profile with no session is not an error.
+    pub fn clear(&self, lock: &SessionLock) -> Result<(), SessionError> {
+        let profile = lock.profile();
         let path = self.state_path(profile)?;
         // The user id is needed to find the keychain entry; read it even from a file of another
         // version, so signing out never leaves a refresh token behind that it could have found.
@@ -225,6 +228,19 @@ impl SessionStore {
         }
         remove_file(&path)
     }
+}
+
+/// Every writing method asks for the profile's lock: a lock for another profile is a bug in the
+/// caller, refused rather than trusted.
+fn check_lock(lock: &SessionLock, profile: &str) -> Result<(), SessionError> {
+    check_profile_name(profile)?;
+    if lock.profile() != profile {
+        return Err(SessionError::WrongLock {
+            held: lock.profile().to_owned(),
+            profile: profile.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// The keychain account of a session's refresh token.

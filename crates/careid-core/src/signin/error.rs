@@ -127,6 +127,8 @@ impl SignInError {
             SignInError::Session(error) => match error {
                 SessionError::Keychain(_) => ErrorClass::Keychain,
                 SessionError::SignedOut { .. } => ErrorClass::NotSignedIn,
+                // Waiting for another process's change timed out.
+                SessionError::LockTimeout { .. } => ErrorClass::Cancelled,
                 _ => ErrorClass::Other,
             },
             SignInError::Discovery(error) if error.is_transient() => ErrorClass::Unreachable,

@@ -311,8 +311,12 @@ impl Client {
                 .and_then(assurance_level),
             stored_at: now,
         };
-        // Only now, with every answer checked, is anything stored.
-        self.store.save(&facts, tokens.refresh_token.as_ref())?;
+        // Only now, with every answer checked, is anything stored: under the session lock, so
+        // a refresh or sign-out in another process cannot interleave with the new session.
+        let lock = self.session_lock().await?;
+        self.store
+            .save(&lock, &facts, tokens.refresh_token.as_ref())?;
+        drop(lock);
         let refreshable = tokens.refresh_token.is_some();
         if let RoleChoice::Automatic(role) | RoleChoice::Selected(role) = &role {
             self.remembered_roles()

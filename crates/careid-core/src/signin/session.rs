@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::discovery::ProviderMetadata;
 use crate::session::{check, unix_seconds, SessionFacts, Verdict};
 use crate::signin::{with_query, Client, ErrorClass, Session, SignInError, Timing, Tokens};
-use crate::{choose_role, Identity, Loaded, RefreshLock, Restored, SecretString};
+use crate::{choose_role, Identity, Loaded, Restored, SecretString, SessionLock};
 
 /// What `careid status` reports: the stored session, without asking the provider anything.
 #[derive(Debug, Clone, Serialize)]
@@ -40,7 +40,8 @@ impl Client {
     /// The stored session and its limits. A session past a limit is ended here (revoked and
     /// deleted) and reported as [`SignInError::SessionEnded`].
     pub async fn status(&self) -> Result<SessionStatus, SignInError> {
-        let loaded = self.load_active().await?;
+        let lock = self.session_lock().await?;
+        let loaded = self.load_active(&lock).await?;
         let Verdict::Active {
             ends_at,
             idle_ends_at,
@@ -67,10 +68,10 @@ impl Client {
         let mut timings = Vec::new();
         let started = Instant::now();
         let metadata = self.metadata().await?;
-        let lock = self.lock().await?;
+        let lock = self.session_lock().await?;
         // Read under the lock only: another process may have rotated the token, or signed out,
         // while this one waited (each keychain read is a D-Bus round trip on Linux).
-        let loaded = self.load_active().await?;
+        let loaded = self.load_active(&lock).await?;
         let Some(refresh_token) = loaded.refresh_token.clone() else {
             return Err(SignInError::NotSignedIn {
                 profile: self.profile.name.clone(),
@@ -82,7 +83,7 @@ impl Client {
         let tokens = match self.refresh_grant(&metadata, &refresh_token).await {
             Ok(tokens) => tokens,
             Err(SignInError::OAuth { error, .. }) if error == "invalid_grant" => {
-                self.store.clear(&self.profile.name)?;
+                self.store.clear(&lock)?;
                 return Err(SignInError::RefreshRejected { error });
             }
             // Anything else keeps the stored token: the provider may be back later.
@@ -95,7 +96,15 @@ impl Client {
         }
         timings.push(Timing::since("refresh", started));
         match self
-            .complete_restore(&metadata, loaded, tokens, with_userinfo, activity, timings)
+            .complete_restore(
+                &lock,
+                &metadata,
+                loaded,
+                tokens,
+                with_userinfo,
+                activity,
+                timings,
+            )
             .await
         {
             Ok(session) => Ok(session),
@@ -103,15 +112,19 @@ impl Client {
                 // A rejected answer is never kept, and neither is the refresh token that came
                 // with it.
                 if error.class() == ErrorClass::Rejected {
-                    self.store.clear(&self.profile.name)?;
+                    self.store.clear(&lock)?;
                 }
                 Err(error)
             }
         }
     }
 
+    // One caller, which hands over everything the restore has so far; a struct for it would
+    // only rename the arguments.
+    #[allow(clippy::too_many_arguments)]
     async fn complete_restore(
         &self,
+        lock: &SessionLock,
         metadata: &Arc<ProviderMetadata>,
         loaded: Loaded,
         tokens: super::token::TokenResponse,
@@ -177,7 +190,7 @@ impl Client {
             facts.last_activity = now;
         }
         facts.stored_at = now;
-        self.store.update_facts(&facts)?;
+        self.store.update_facts(lock, &facts)?;
         Ok(Session {
             profile: self.profile.name.clone(),
             issuer: metadata.issuer.clone(),
@@ -196,13 +209,17 @@ impl Client {
     /// it for the next sign-in. Restores the session first to check the role is the user's.
     pub async fn select_role(&self, role_id: &str) -> Result<Session, SignInError> {
         let mut session = self.restore(true, true).await?;
-        self.apply_role(&mut session, role_id)?;
+        self.apply_role(&mut session, role_id).await?;
         Ok(session)
     }
 
     /// Chooses `role_id` for a session that holds UserInfo (just signed in or restored), and
     /// remembers it for the next sign-in.
-    pub fn apply_role(&self, session: &mut Session, role_id: &str) -> Result<(), SignInError> {
+    pub async fn apply_role(
+        &self,
+        session: &mut Session,
+        role_id: &str,
+    ) -> Result<(), SignInError> {
         let role = session
             .identity
             .as_ref()
@@ -210,18 +227,20 @@ impl Client {
             .cloned()
             .ok_or_else(|| SignInError::UnknownRole(role_id.to_owned()))?;
         session.facts.selected_role_id = Some(role.person_roleid.clone());
-        self.store.update_facts(&session.facts)?;
+        let lock = self.session_lock().await?;
+        self.store.update_facts(&lock, &session.facts)?;
+        drop(lock);
         self.remembered_roles()
             .set(&self.profile.name, &session.facts.sub, &role.person_roleid);
         session.role = Some(crate::RoleChoice::Selected(role));
         Ok(())
     }
 
-    /// Records the user's activity now, which moves the inactivity limit on.
-    pub fn record_activity(&self) -> Result<SessionFacts, SignInError> {
-        Ok(self
-            .store
-            .record_activity(&self.profile.name, self.clock.now())?)
+    /// Records the user's activity now, which moves the inactivity limit on. Waits for a
+    /// refresh in another process to finish first, so neither change is lost.
+    pub async fn record_activity(&self) -> Result<SessionFacts, SignInError> {
+        let lock = self.session_lock().await?;
+        Ok(self.store.record_activity(&lock, self.clock.now())?)
     }
 
     /// Signs out: revokes the refresh token when the provider offers revocation, deletes the
@@ -231,6 +250,9 @@ impl Client {
         &self,
         id_token: Option<&SecretString>,
     ) -> Result<LogoutOutcome, SignInError> {
+        // Held across revocation too: a refresh in another process must not rotate the token
+        // being revoked, nor store a new one after the session is cleared.
+        let lock = self.session_lock().await?;
         let loaded = match self.store.load(&self.profile.name)? {
             Restored::Session(loaded) => Some(loaded),
             Restored::SignedOut(_) => None,
@@ -261,7 +283,8 @@ impl Client {
                 }
             }
         }
-        self.store.clear(&self.profile.name)?;
+        self.store.clear(&lock)?;
+        drop(lock);
         if let Ok(metadata) = &metadata {
             outcome.end_session_url = metadata.end_session_endpoint.as_deref().map(|endpoint| {
                 let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -277,7 +300,7 @@ impl Client {
 
     /// The stored session, if it is within its limits. One past a limit is ended (refresh token
     /// revoked when possible, then deleted) and reported with the limit that ended it.
-    async fn load_active(&self) -> Result<Loaded, SignInError> {
+    async fn load_active(&self, lock: &SessionLock) -> Result<Loaded, SignInError> {
         let loaded = match self.store.load(&self.profile.name)? {
             Restored::Session(loaded) => loaded,
             Restored::SignedOut(reason) => {
@@ -313,20 +336,22 @@ impl Client {
                 }
             }
         }
-        self.store.clear(&self.profile.name)?;
+        self.store.clear(lock)?;
         Err(SignInError::SessionEnded {
             profile: self.profile.name.clone(),
             why,
         })
     }
 
-    async fn lock(&self) -> Result<RefreshLock, SignInError> {
+    /// The profile's [`SessionLock`], taken off the async threads: it may wait for another
+    /// process's refresh.
+    pub(super) async fn session_lock(&self) -> Result<SessionLock, SignInError> {
         let (state_dir, profile, timeout) = (
             self.store.state_dir().to_owned(),
             self.profile.name.clone(),
             self.options.lock_timeout,
         );
-        tokio::task::spawn_blocking(move || RefreshLock::acquire(&state_dir, &profile, timeout))
+        tokio::task::spawn_blocking(move || SessionLock::acquire(&state_dir, &profile, timeout))
             .await
             .map_err(|error| SignInError::InvalidResponse {
                 endpoint: "lock",

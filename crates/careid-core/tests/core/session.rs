@@ -1,12 +1,12 @@
 //! Sessions through the real OS keychain (Secret Service, which `cargo xtask test` provides) and
-//! a real state folder, and the refresh lock across handles and processes.
+//! a real state folder, and the session lock across handles and processes.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use careid_core::session::{self, refresh_token_account};
 use careid_core::{
-    Keychain, Loaded, RefreshLock, Restored, SecretString, SessionFacts, SessionPolicy,
+    Keychain, Loaded, Restored, SecretString, SessionFacts, SessionLock, SessionPolicy,
     SessionStore, SignedOutReason, Verdict,
 };
 
@@ -16,6 +16,14 @@ struct TestStore {
     store: SessionStore,
     keychain: Keychain,
     _dir: tempfile::TempDir,
+}
+
+impl TestStore {
+    /// The profile's session lock, which every change to a stored session takes.
+    fn lock(&self, profile: &str) -> SessionLock {
+        SessionLock::acquire(self.store.state_dir(), profile, Duration::from_secs(5))
+            .expect("session lock")
+    }
 }
 
 fn test_store(name: &str) -> TestStore {
@@ -111,20 +119,26 @@ fn a_session_with_a_4_kib_refresh_token_survives_a_save_and_load() {
     let t = test_store("round-trip");
     let refresh_token = token("4kib", 4096);
     t.store
-        .save(&facts("555000000001"), Some(&refresh_token))
+        .save(
+            &t.lock("mock"),
+            &facts("555000000001"),
+            Some(&refresh_token),
+        )
         .expect("saved");
 
     let loaded = loaded(t.store.load("mock").expect("loads"));
     assert_eq!(loaded.facts, facts("555000000001"));
     assert_eq!(loaded.refresh_token.as_ref(), Some(&refresh_token));
 
-    t.store.clear("mock").expect("cleared");
+    t.store.clear(&t.lock("mock")).expect("cleared");
 }
 
 #[test]
 fn a_session_without_a_refresh_token_loads_without_one() {
     let t = test_store("no-refresh");
-    t.store.save(&facts("555000000001"), None).expect("saved");
+    t.store
+        .save(&t.lock("mock"), &facts("555000000001"), None)
+        .expect("saved");
     let loaded = loaded(t.store.load("mock").expect("loads"));
     assert_eq!(loaded.refresh_token, None);
     assert_eq!(loaded.facts, facts("555000000001"));
@@ -135,10 +149,14 @@ fn no_token_reaches_the_state_file() {
     let t = test_store("no-token-in-file");
     let refresh_token = token("secret-in-keychain-only", 3000);
     t.store
-        .save(&facts("555000000001"), Some(&refresh_token))
+        .save(
+            &t.lock("mock"),
+            &facts("555000000001"),
+            Some(&refresh_token),
+        )
         .expect("saved");
     t.store
-        .record_activity("mock", SystemTime::now())
+        .record_activity(&t.lock("mock"), SystemTime::now())
         .expect("activity recorded");
 
     let path = t.store.state_path("mock").expect("path");
@@ -149,7 +167,7 @@ fn no_token_reaches_the_state_file() {
         "the refresh token leaked into {}: {text}",
         path.display()
     );
-    t.store.clear("mock").expect("cleared");
+    t.store.clear(&t.lock("mock")).expect("cleared");
 }
 
 #[test]
@@ -157,11 +175,11 @@ fn rotation_replaces_the_stored_refresh_token() {
     let t = test_store("rotation");
     let facts = facts("555000000001");
     t.store
-        .save(&facts, Some(&token("first", 2600)))
+        .save(&t.lock("mock"), &facts, Some(&token("first", 2600)))
         .expect("saved");
 
     let lock =
-        RefreshLock::acquire(t.store.state_dir(), "mock", Duration::from_secs(5)).expect("locked");
+        SessionLock::acquire(t.store.state_dir(), "mock", Duration::from_secs(5)).expect("locked");
     let rotated = token("rotated", 2700);
     t.store
         .replace_refresh_token(&lock, &facts, &rotated)
@@ -171,7 +189,7 @@ fn rotation_replaces_the_stored_refresh_token() {
     let loaded = loaded(t.store.load("mock").expect("loads"));
     assert_eq!(loaded.refresh_token, Some(rotated));
     assert_eq!(loaded.facts, facts);
-    t.store.clear("mock").expect("cleared");
+    t.store.clear(&t.lock("mock")).expect("cleared");
 }
 
 #[test]
@@ -179,9 +197,9 @@ fn rotation_under_another_profiles_lock_is_refused() {
     let t = test_store("wrong-lock");
     let facts = facts("555000000001");
     t.store
-        .save(&facts, Some(&token("first", 100)))
+        .save(&t.lock("mock"), &facts, Some(&token("first", 100)))
         .expect("saved");
-    let other = RefreshLock::acquire(t.store.state_dir(), "int", Duration::ZERO).expect("locked");
+    let other = SessionLock::acquire(t.store.state_dir(), "int", Duration::ZERO).expect("locked");
     let error = t
         .store
         .replace_refresh_token(&other, &facts, &token("rotated", 100))
@@ -192,7 +210,7 @@ fn rotation_under_another_profiles_lock_is_refused() {
         Some(token("first", 100)),
         "the stored token is untouched"
     );
-    t.store.clear("mock").expect("cleared");
+    t.store.clear(&t.lock("mock")).expect("cleared");
 }
 
 #[test]
@@ -200,12 +218,14 @@ fn clear_deletes_everything_and_is_idempotent() {
     let t = test_store("clear");
     let facts = facts("555000000001");
     t.store
-        .save(&facts, Some(&token("clear", 3000)))
+        .save(&t.lock("mock"), &facts, Some(&token("clear", 3000)))
         .expect("saved");
 
-    t.store.clear("mock").expect("cleared");
-    t.store.clear("mock").expect("cleared again");
-    t.store.clear("int").expect("a profile never signed in");
+    t.store.clear(&t.lock("mock")).expect("cleared");
+    t.store.clear(&t.lock("mock")).expect("cleared again");
+    t.store
+        .clear(&t.lock("int"))
+        .expect("a profile never signed in");
 
     assert_eq!(
         signed_out(t.store.load("mock").expect("loads")),
@@ -243,7 +263,7 @@ fn a_corrupt_keychain_entry_signs_out_and_is_deleted() {
     for (name, corrupt) in corruptions {
         let t = test_store("corrupt");
         t.store
-            .save(&facts, Some(&token("corrupt", 3000)))
+            .save(&t.lock("mock"), &facts, Some(&token("corrupt", 3000)))
             .expect("saved");
         corrupt(&t.keychain, &account);
 
@@ -281,7 +301,7 @@ fn a_refresh_token_deleted_outside_careid_signs_out() {
     let t = test_store("missing");
     let facts = facts("555000000001");
     t.store
-        .save(&facts, Some(&token("missing", 500)))
+        .save(&t.lock("mock"), &facts, Some(&token("missing", 500)))
         .expect("saved");
     t.keychain
         .delete(&refresh_token_account(&facts))
@@ -296,7 +316,9 @@ fn a_refresh_token_deleted_outside_careid_signs_out() {
 #[test]
 fn a_damaged_state_file_signs_out_without_an_error() {
     let t = test_store("damaged-file");
-    t.store.save(&facts("555000000001"), None).expect("saved");
+    t.store
+        .save(&t.lock("mock"), &facts("555000000001"), None)
+        .expect("saved");
     let path = t.store.state_path("mock").expect("path");
     for (text, code) in [
         ("{\"version\":1,", "state_corrupt"),
@@ -309,7 +331,9 @@ fn a_damaged_state_file_signs_out_without_an_error() {
             "{text}"
         );
     }
-    t.store.clear("mock").expect("clear removes a damaged file");
+    t.store
+        .clear(&t.lock("mock"))
+        .expect("clear removes a damaged file");
     assert!(!path.exists());
 }
 
@@ -318,11 +342,11 @@ fn a_new_user_on_a_profile_deletes_the_previous_users_refresh_token() {
     let t = test_store("new-user");
     let first = facts("555000000001");
     t.store
-        .save(&first, Some(&token("first-user", 200)))
+        .save(&t.lock("mock"), &first, Some(&token("first-user", 200)))
         .expect("saved");
     let second = facts("555000000002");
     t.store
-        .save(&second, Some(&token("second-user", 200)))
+        .save(&t.lock("mock"), &second, Some(&token("second-user", 200)))
         .expect("saved");
 
     assert_eq!(
@@ -335,18 +359,23 @@ fn a_new_user_on_a_profile_deletes_the_previous_users_refresh_token() {
         loaded(t.store.load("mock").expect("loads")).facts.sub,
         "555000000002"
     );
-    t.store.clear("mock").expect("cleared");
+    t.store.clear(&t.lock("mock")).expect("cleared");
 }
 
 #[test]
 fn recorded_activity_moves_the_inactivity_limit_on() {
     let t = test_store("activity");
     let signed_in = UNIX_EPOCH + Duration::from_secs(1_750_000_000);
-    t.store.save(&facts("555000000001"), None).expect("saved");
+    t.store
+        .save(&t.lock("mock"), &facts("555000000001"), None)
+        .expect("saved");
     let policy = SessionPolicy::default();
     let later = signed_in + Duration::from_secs(14 * 60);
 
-    let facts = t.store.record_activity("mock", later).expect("recorded");
+    let facts = t
+        .store
+        .record_activity(&t.lock("mock"), later)
+        .expect("recorded");
     assert_eq!(facts.last_activity, 1_750_000_000 + 14 * 60);
     let reloaded = loaded(t.store.load("mock").expect("loads")).facts;
     assert_eq!(reloaded, facts);
@@ -362,7 +391,7 @@ fn recorded_activity_moves_the_inactivity_limit_on() {
 
     let error = t
         .store
-        .record_activity("int", later)
+        .record_activity(&t.lock("int"), later)
         .expect_err("no session to record on");
     assert_eq!(error.code(), "session_signed_out");
     assert!(!t.store.state_path("int").expect("path").exists());
@@ -382,37 +411,37 @@ fn debug_of_every_type_holding_a_token_is_redacted() {
 }
 
 #[test]
-fn the_refresh_lock_excludes_a_second_handle_until_dropped() {
+fn the_session_lock_excludes_a_second_handle_until_dropped() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let held = RefreshLock::acquire(dir.path(), "mock", Duration::ZERO).expect("locked");
+    let held = SessionLock::acquire(dir.path(), "mock", Duration::ZERO).expect("locked");
     assert_eq!(held.path(), dir.path().join("mock.lock"));
 
     // `File::lock` is `flock(2)`, which belongs to the open file: a second handle in the same
     // process is refused just as another process would be.
     let started = Instant::now();
     let error =
-        RefreshLock::acquire(dir.path(), "mock", Duration::from_millis(150)).expect_err("held");
+        SessionLock::acquire(dir.path(), "mock", Duration::from_millis(150)).expect_err("held");
     assert!(started.elapsed() >= Duration::from_millis(150));
     assert_eq!(error.code(), "session_lock_timeout");
     assert!(error.to_string().contains("\"mock\""), "{error}");
 
     // Another profile has a lock of its own.
-    RefreshLock::acquire(dir.path(), "int", Duration::ZERO).expect("another profile");
+    SessionLock::acquire(dir.path(), "int", Duration::ZERO).expect("another profile");
 
     drop(held);
-    RefreshLock::acquire(dir.path(), "mock", Duration::ZERO).expect("free once dropped");
+    SessionLock::acquire(dir.path(), "mock", Duration::ZERO).expect("free once dropped");
 }
 
 #[test]
 fn a_waiting_refresh_gets_the_lock_when_the_holder_finishes() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let held = RefreshLock::acquire(dir.path(), "mock", Duration::ZERO).expect("locked");
+    let held = SessionLock::acquire(dir.path(), "mock", Duration::ZERO).expect("locked");
     let holder = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(200));
         drop(held);
     });
     let started = Instant::now();
-    RefreshLock::acquire(dir.path(), "mock", Duration::from_secs(10)).expect("waited for it");
+    SessionLock::acquire(dir.path(), "mock", Duration::from_secs(10)).expect("waited for it");
     assert!(started.elapsed() >= Duration::from_millis(150));
     holder.join().expect("holder");
 }
@@ -420,11 +449,11 @@ fn a_waiting_refresh_gets_the_lock_when_the_holder_finishes() {
 /// Another process through util-linux `flock(1)`, which takes the same `flock(2)` lock.
 #[cfg(target_os = "linux")]
 #[test]
-fn the_refresh_lock_excludes_another_process_and_a_dead_one_holds_nothing() {
+fn the_session_lock_excludes_another_process_and_a_dead_one_holds_nothing() {
     use std::process::{Command, Stdio};
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let held = RefreshLock::acquire(dir.path(), "mock", Duration::ZERO).expect("locked");
+    let held = SessionLock::acquire(dir.path(), "mock", Duration::ZERO).expect("locked");
     let other_process_gets_it = || {
         Command::new("flock")
             .args(["--nonblock", "--conflict-exit-code", "9"])
@@ -450,7 +479,7 @@ fn the_refresh_lock_excludes_another_process_and_a_dead_one_holds_nothing() {
         .expect("flock(1) starts");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        match RefreshLock::acquire(dir.path(), "mock", Duration::ZERO) {
+        match SessionLock::acquire(dir.path(), "mock", Duration::ZERO) {
             Err(error) if error.code() == "session_lock_timeout" => break,
             Err(error) => panic!("{error}"),
             // Not taken yet by the other process: let go and look again.
@@ -464,5 +493,5 @@ fn the_refresh_lock_excludes_another_process_and_a_dead_one_holds_nothing() {
     other.kill().expect("killed");
     other.wait().expect("reaped");
     drop(other.stdin.take());
-    RefreshLock::acquire(dir.path(), "mock", Duration::from_secs(5)).expect("free after a crash");
+    SessionLock::acquire(dir.path(), "mock", Duration::from_secs(5)).expect("free after a crash");
 }

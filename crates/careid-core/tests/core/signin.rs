@@ -8,7 +8,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use careid_core::discovery::ProviderCache;
 use careid_core::http::{HttpClient, HttpSettings};
 use careid_core::signin::{Client, ClientOptions, Clock, ErrorClass, LoginOptions, SignInError};
-use careid_core::{ClientCredential, Keychain, Profiles, Restored, SecretString, SessionStore};
+use careid_core::{
+    ClientCredential, Keychain, Profiles, Restored, SecretString, SessionFacts, SessionLock,
+    SessionStore,
+};
 use mock_cis2::{MockCis2, RunningMock};
 
 const MOCK_SECRET: &str = "8f2d5c1e-4b7a-4e39-9c06-2a1b3d4e5f60";
@@ -180,7 +183,7 @@ async fn the_absolute_limit_ends_the_session_despite_activity() {
     sign_in(&fixture).await.expect("signed in");
     for _ in 0..(12 * 60 / 10) {
         fixture.clock.advance(Duration::from_secs(600));
-        if fixture.client.record_activity().is_err() {
+        if fixture.client.record_activity().await.is_err() {
             break;
         }
     }
@@ -324,4 +327,86 @@ async fn debug_output_of_every_secret_holder_is_redacted() {
         .expose_secret()
         .to_owned();
     assert!(!format!("{loaded:?}").contains(&refresh));
+}
+
+/// The state file is read, changed and written whole. A change made while another process
+/// holds the session lock (here: signs a second user in) waits for it, and then starts from
+/// what that process wrote, never from what it read before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_activity_waits_for_the_session_lock_and_keeps_a_new_sign_in() {
+    let fixture = fixture("555057896106").await;
+    sign_in(&fixture).await.expect("signed in");
+    let first = match fixture.store.load("mock").expect("load") {
+        Restored::Session(loaded) => loaded.facts,
+        Restored::SignedOut(reason) => panic!("signed out: {reason}"),
+    };
+
+    // "Another process" signs another user in on the same profile, holding the lock.
+    let held = SessionLock::acquire(fixture.store.state_dir(), "mock", Duration::ZERO)
+        .expect("the lock is free");
+    let second = SessionFacts {
+        sub: "555000000002".into(),
+        ..first.clone()
+    };
+    let second_token = SecretString::new("rt-second-user".into());
+    fixture
+        .store
+        .save(&held, &second, Some(&second_token))
+        .expect("the other process saves");
+
+    let client = Arc::new(fixture.client);
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { client.record_activity().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "activity waits while the lock is held"
+    );
+    drop(held);
+
+    let recorded = waiting.await.expect("task").expect("recorded");
+    assert_eq!(recorded.sub, "555000000002", "it read the new sign-in");
+    match fixture.store.load("mock").expect("load") {
+        Restored::Session(loaded) => {
+            assert_eq!(loaded.facts.sub, "555000000002");
+            assert_eq!(loaded.refresh_token, Some(second_token));
+        }
+        Restored::SignedOut(reason) => panic!("the new sign-in was written over: {reason}"),
+    }
+}
+
+/// A change that cannot get the lock in time fails with its own code and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_cannot_get_the_session_lock_gives_up_and_changes_nothing() {
+    let fixture = fixture("555057896106").await;
+    sign_in(&fixture).await.expect("signed in");
+    let before = std::fs::read(fixture.store.state_path("mock").expect("path")).expect("state");
+    let client = fixture.client.with_options(ClientOptions {
+        lock_timeout: Duration::from_millis(200),
+        ..ClientOptions::default()
+    });
+    let _held = SessionLock::acquire(fixture.store.state_dir(), "mock", Duration::ZERO)
+        .expect("the lock is free");
+
+    fixture.clock.advance(Duration::from_secs(60));
+    let error = client.record_activity().await.expect_err("gave up");
+    assert!(
+        error.to_string().contains("another careid process"),
+        "{error}"
+    );
+    assert_eq!(error.code(), "session_lock_timeout");
+    assert_eq!(error.class().exit_code(), 6, "a wait that timed out");
+    let error = client.logout(None).await.expect_err("gave up");
+    assert!(
+        error.to_string().contains("another careid process"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read(fixture.store.state_path("mock").expect("path")).expect("state"),
+        before,
+        "the state file is untouched"
+    );
+    assert_eq!(revocations(&fixture.mock), 0, "nothing was revoked");
 }
