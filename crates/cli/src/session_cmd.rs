@@ -157,15 +157,12 @@ pub fn logout(context: &Context, args: &LogoutArgs) -> anyhow::Result<()> {
         let client = &connection.client;
         // The end-session endpoint wants the ID token as a hint (CIS2 and the mock require it),
         // and only the refresh token is kept: one refresh gets a fresh one. A session that
-        // cannot be refreshed is signed out all the same.
-        let id_token = match client.status().await {
-            Ok(_) => client
-                .restore(false, false)
-                .await
-                .ok()
-                .and_then(|session| session.tokens.id_token),
-            Err(_) => None,
-        };
+        // cannot be refreshed (none stored, past a limit, rejected) is signed out all the same.
+        let id_token = client
+            .restore(false, false)
+            .await
+            .ok()
+            .and_then(|session| session.tokens.id_token);
         let outcome = client.logout(id_token.as_ref()).await?;
         if context.args.json {
             print_json(&outcome)?;
