@@ -228,6 +228,48 @@ impl Keychain {
         store::delete(&self.service, account)
     }
 
+    /// Deletes every entry whose account starts with `prefix`, heads and parts alike, including
+    /// parts no head names any more (left by a store that failed half way), except the account
+    /// `keep` and its parts. Returns how many were deleted, or `None` where the platform's
+    /// keychain cannot be listed.
+    pub fn delete_prefixed(
+        &self,
+        prefix: &str,
+        keep: Option<&str>,
+    ) -> Result<Option<usize>, KeychainError> {
+        let Some(accounts) = store::accounts(&self.service)? else {
+            return Ok(None);
+        };
+        let kept = |account: &str| {
+            keep.is_some_and(|keep| {
+                account == keep
+                    || account
+                        .strip_prefix(keep)
+                        .is_some_and(|rest| rest.starts_with('#') && is_part_account(account))
+            })
+        };
+        let mut deleted = 0;
+        for account in accounts
+            .iter()
+            .filter(|account| account.starts_with(prefix) && !kept(account))
+        {
+            store::delete(&self.service, account)?;
+            deleted += 1;
+        }
+        Ok(Some(deleted))
+    }
+
+    /// The accounts that start with `prefix` and hold a value (heads, not the parts of a split
+    /// value), or `None` where the platform's keychain cannot be listed.
+    pub fn accounts_with_prefix(&self, prefix: &str) -> Result<Option<Vec<String>>, KeychainError> {
+        Ok(store::accounts(&self.service)?.map(|accounts| {
+            accounts
+                .into_iter()
+                .filter(|account| account.starts_with(prefix) && !is_part_account(account))
+                .collect()
+        }))
+    }
+
     fn read_head(&self, account: &str) -> Result<Option<Head>, KeychainError> {
         let Some(text) = store::read(&self.service, account)? else {
             return Ok(None);
@@ -253,6 +295,18 @@ impl Keychain {
 
 fn part_account(account: &str, generation: u32, index: usize) -> String {
     format!("{account}#{generation}.{index}")
+}
+
+/// Whether `account` names a part of a split value: `ACCOUNT#GENERATION.INDEX`.
+fn is_part_account(account: &str) -> bool {
+    let Some((_, suffix)) = account.rsplit_once('#') else {
+        return false;
+    };
+    let Some((generation, index)) = suffix.split_once('.') else {
+        return false;
+    };
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    digits(generation) && digits(index)
 }
 
 fn utf16_units(text: &str) -> usize {
@@ -340,5 +394,28 @@ mod tests {
             Keychain::new(BuildKind::Debug).service(),
             Keychain::new(BuildKind::Release).service()
         );
+    }
+    #[test]
+    fn part_accounts_are_told_from_heads() {
+        for part in [
+            "a#0.0",
+            "session/mock/555/refresh-token#12.3",
+            "x#y#4294967295.17",
+        ] {
+            assert!(is_part_account(part), "{part}");
+        }
+        for head in [
+            "a",
+            "session/mock/555/refresh-token",
+            "a#",
+            "a#1",
+            "a#1.",
+            "a#.1",
+            "a#1.x",
+            "a#-1.0",
+            "a#1.0.0",
+        ] {
+            assert!(!is_part_account(head), "{head}");
+        }
     }
 }

@@ -27,6 +27,12 @@ pub(super) fn delete(service: &str, account: &str) -> Result<(), KeychainError> 
     }
 }
 
+/// The accounts stored under a service: `None`, since the `keyring` crate cannot list entries
+/// (Windows Credential Manager and the macOS Keychain could, through their own APIs).
+pub(super) fn accounts(_service: &str) -> Result<Option<Vec<String>>, KeychainError> {
+    Ok(None)
+}
+
 /// What this process's keychain is, for diagnostics (`careid keychain check`).
 pub(super) fn describe() -> String {
     if cfg!(windows) {

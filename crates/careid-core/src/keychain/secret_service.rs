@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use dbus::arg::{PropMap, RefArg, Variant};
+use dbus::blocking::stdintf::org_freedesktop_dbus::Properties;
 use dbus::blocking::{Connection, Proxy};
 use dbus::message::MatchRule;
 use dbus::Path;
@@ -62,6 +63,22 @@ pub(super) fn write(service: &str, account: &str, value: &str) -> Result<(), Key
 pub(super) fn delete(service: &str, account: &str) -> Result<(), KeychainError> {
     with_service(account, |secrets| {
         secrets.delete(&attributes(service, account))
+    })
+}
+
+/// The accounts stored under `service`: the `username` attribute of every item that has the
+/// `service` attribute. `Some` always: the Secret Service can be searched.
+pub(super) fn accounts(service: &str) -> Result<Option<Vec<String>>, KeychainError> {
+    with_service(service, |secrets| {
+        let mut accounts = Vec::new();
+        for item in secrets.search(&HashMap::from([("service", service)]))? {
+            let attributes: HashMap<String, String> =
+                secrets.proxy(&item).get(ITEM, "Attributes")?;
+            if let Some(account) = attributes.get("username") {
+                accounts.push(account.clone());
+            }
+        }
+        Ok(Some(accounts))
     })
 }
 

@@ -103,6 +103,18 @@ impl SessionStore {
             Some(token) => self.keychain.store(&account, token)?,
             None => self.keychain.delete(&account)?,
         }
+        // Tokens of earlier sessions on this profile that no state file names any more (one was
+        // damaged, or a store failed half way): a profile holds one session. Tidying only, so a
+        // keychain that fails here does not undo the sign-in.
+        if let Err(error) = self
+            .keychain
+            .delete_prefixed(&session_prefix(&facts.profile), Some(&account))
+        {
+            tracing::warn!(
+                "could not tidy earlier sessions of profile {:?} from the keychain: {error}",
+                facts.profile
+            );
+        }
         let state = StateFile {
             version: STATE_VERSION,
             refresh_token_stored: refresh_token.is_some(),
@@ -226,7 +238,45 @@ impl SessionStore {
         if let Some(sub) = readable_sub(&path) {
             self.keychain.delete(&account(profile, &sub))?;
         }
+        // And where the keychain can be listed, every other token of the profile too: one
+        // behind a state file too damaged to name its user would otherwise stay for good.
+        self.keychain
+            .delete_prefixed(&session_prefix(profile), None)?;
         remove_file(&path)
+    }
+
+    /// Refresh tokens in the keychain for `lock`'s profile that no readable state file names,
+    /// with the user id each was stored for: what sign-out should still revoke. Empty where the
+    /// keychain cannot be listed. A damaged entry is skipped (clearing deletes it).
+    pub fn orphaned_refresh_tokens(
+        &self,
+        lock: &SessionLock,
+    ) -> Result<Vec<(String, SecretString)>, SessionError> {
+        let profile = lock.profile();
+        let prefix = session_prefix(profile);
+        let named = readable_sub(&self.state_path(profile)?).map(|sub| account(profile, &sub));
+        let accounts = self
+            .keychain
+            .accounts_with_prefix(&prefix)?
+            .unwrap_or_default();
+        let mut orphans = Vec::new();
+        for account in accounts {
+            if Some(&account) == named.as_ref() {
+                continue;
+            }
+            let Some(sub) = account
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(REFRESH_TOKEN_SUFFIX))
+            else {
+                continue;
+            };
+            match self.keychain.load(&account) {
+                Ok(Some(token)) => orphans.push((sub.to_owned(), token)),
+                Ok(None) | Err(KeychainError::Corrupt { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(orphans)
     }
 }
 
@@ -248,8 +298,15 @@ pub fn refresh_token_account(facts: &SessionFacts) -> String {
     account(&facts.profile, &facts.sub)
 }
 
+const REFRESH_TOKEN_SUFFIX: &str = "/refresh-token";
+
+/// What every keychain account of `profile`'s sessions starts with.
+fn session_prefix(profile: &str) -> String {
+    format!("session/{profile}/")
+}
+
 fn account(profile: &str, sub: &str) -> String {
-    format!("session/{profile}/{sub}/refresh-token")
+    format!("{}{sub}{REFRESH_TOKEN_SUFFIX}", session_prefix(profile))
 }
 
 fn read_state(path: &Path, profile: &str) -> Result<StateFile, SignedOutReason> {

@@ -253,34 +253,46 @@ impl Client {
         // Held across revocation too: a refresh in another process must not rotate the token
         // being revoked, nor store a new one after the session is cleared.
         let lock = self.session_lock().await?;
-        let loaded = match self.store.load(&self.profile.name)? {
-            Restored::Session(loaded) => Some(loaded),
-            Restored::SignedOut(_) => None,
-        };
+        // The stored session; or, when none can be loaded (its state file is damaged, say), any
+        // refresh token the keychain still holds for the profile: signing out revokes it too.
+        let (signed_out, refresh_tokens): (Option<String>, Vec<SecretString>) =
+            match self.store.load(&self.profile.name)? {
+                Restored::Session(loaded) => (
+                    Some(loaded.facts.sub),
+                    loaded.refresh_token.into_iter().collect(),
+                ),
+                Restored::SignedOut(_) => {
+                    let orphans = self.store.orphaned_refresh_tokens(&lock)?;
+                    let sub = orphans.first().map(|(sub, _)| sub.clone());
+                    (sub, orphans.into_iter().map(|(_, token)| token).collect())
+                }
+            };
         let metadata = self.metadata().await;
         let mut outcome = LogoutOutcome {
-            signed_out: loaded.as_ref().map(|loaded| loaded.facts.sub.clone()),
-            revocation: "no_session",
+            revocation: match (&signed_out, refresh_tokens.is_empty()) {
+                (None, _) => "no_session",
+                (Some(_), true) => "no_refresh_token",
+                (Some(_), false) => "revoked",
+            },
+            signed_out,
             revocation_error: None,
             end_session_url: None,
         };
-        if let Some(loaded) = &loaded {
-            outcome.revocation = "no_refresh_token";
-            if let Some(token) = &loaded.refresh_token {
-                match &metadata {
-                    Ok(metadata) => match self.revoke(metadata, token, "refresh_token").await {
-                        Ok(true) => outcome.revocation = "revoked",
-                        Ok(false) => outcome.revocation = "not_advertised",
-                        Err(error) => {
-                            outcome.revocation = "failed";
-                            outcome.revocation_error = Some(error.to_string());
-                        }
-                    },
-                    Err(error) => {
-                        outcome.revocation = "failed";
-                        outcome.revocation_error = Some(error.to_string());
+        for token in &refresh_tokens {
+            let failed = match &metadata {
+                Ok(metadata) => match self.revoke(metadata, token, "refresh_token").await {
+                    Ok(true) => None,
+                    Ok(false) => {
+                        outcome.revocation = "not_advertised";
+                        None
                     }
-                }
+                    Err(error) => Some(error.to_string()),
+                },
+                Err(error) => Some(error.to_string()),
+            };
+            if let Some(error) = failed {
+                outcome.revocation = "failed";
+                outcome.revocation_error = Some(error);
             }
         }
         self.store.clear(&lock)?;

@@ -337,6 +337,111 @@ fn a_damaged_state_file_signs_out_without_an_error() {
     assert!(!path.exists());
 }
 
+/// Every account secret-tool finds under the test's keychain service (heads and parts).
+fn accounts_in_keychain(keychain: &Keychain) -> Vec<String> {
+    let output = secret_tool(&["search", "--all", "service", keychain.service()]);
+    let text = String::from_utf8_lossy(&output.stderr).into_owned()
+        + &String::from_utf8_lossy(&output.stdout);
+    let mut accounts: Vec<String> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("attribute.username = "))
+        .map(str::to_owned)
+        .collect();
+    accounts.sort();
+    accounts
+}
+
+/// A state file too damaged to name its user no longer hides that user's refresh token: it is
+/// still found to revoke, and clearing the profile deletes it with any stray parts, while
+/// another profile's session and the profile's client secret are left alone.
+#[test]
+fn a_state_file_too_damaged_to_name_its_user_leaves_no_refresh_token_behind() {
+    let t = test_store("damaged-orphan");
+    let mock = facts("555000000001");
+    let int = SessionFacts {
+        profile: "int".into(),
+        ..facts("555000000009")
+    };
+    let refresh_token = token("orphan", 4096);
+    t.store
+        .save(&t.lock("mock"), &mock, Some(&refresh_token))
+        .expect("saved");
+    t.store
+        .save(&t.lock("int"), &int, Some(&token("other-profile", 100)))
+        .expect("saved");
+    t.keychain
+        .store("profile/mock/client-secret", &token("client-secret", 40))
+        .expect("a profile's credential");
+    // A part left by a store that failed half way: no header names it.
+    secret_tool_store(
+        &t.keychain,
+        &format!("{}#9.0", refresh_token_account(&mock)),
+        "stray",
+    );
+    std::fs::write(t.store.state_path("mock").expect("path"), "\u{0}garbage")
+        .expect("damaged beyond reading");
+    assert_eq!(
+        signed_out(t.store.load("mock").expect("loads")).code(),
+        "state_corrupt"
+    );
+
+    let lock = t.lock("mock");
+    let orphans = t.store.orphaned_refresh_tokens(&lock).expect("listed");
+    assert_eq!(orphans.len(), 1, "one token to revoke");
+    assert_eq!(orphans[0].0, "555000000001");
+    assert_eq!(orphans[0].1, refresh_token);
+
+    t.store.clear(&lock).expect("cleared");
+    assert_eq!(
+        accounts_in_keychain(&t.keychain),
+        vec![
+            "profile/mock/client-secret".to_owned(),
+            refresh_token_account(&int),
+        ],
+        "only the client secret and the other profile's session remain"
+    );
+    assert!(t
+        .store
+        .orphaned_refresh_tokens(&lock)
+        .expect("listed")
+        .is_empty());
+    drop(lock);
+    t.store.clear(&t.lock("int")).expect("cleared");
+    t.keychain
+        .delete("profile/mock/client-secret")
+        .expect("deleted");
+}
+
+/// A new sign-in tidies a token that a damaged state file left behind, and keeps its own.
+#[test]
+fn a_new_sign_in_deletes_a_token_a_damaged_state_file_left_behind() {
+    let t = test_store("damaged-new-sign-in");
+    let first = facts("555000000001");
+    let second = facts("555000000002");
+    t.store
+        .save(&t.lock("mock"), &first, Some(&token("first", 3000)))
+        .expect("saved");
+    std::fs::write(t.store.state_path("mock").expect("path"), "not json").expect("damaged");
+
+    let second_token = token("second", 3000);
+    t.store
+        .save(&t.lock("mock"), &second, Some(&second_token))
+        .expect("saved");
+    let remaining = accounts_in_keychain(&t.keychain);
+    assert!(
+        remaining
+            .iter()
+            .all(|account| account.starts_with(&refresh_token_account(&second))),
+        "only the new session's entries remain: {remaining:?}"
+    );
+    assert_eq!(
+        loaded(t.store.load("mock").expect("loads")).refresh_token,
+        Some(second_token)
+    );
+    t.store.clear(&t.lock("mock")).expect("cleared");
+    assert_eq!(accounts_in_keychain(&t.keychain), Vec::<String>::new());
+}
+
 #[test]
 fn a_new_user_on_a_profile_deletes_the_previous_users_refresh_token() {
     let t = test_store("new-user");

@@ -410,3 +410,37 @@ async fn a_change_that_cannot_get_the_session_lock_gives_up_and_changes_nothing(
     );
     assert_eq!(revocations(&fixture.mock), 0, "nothing was revoked");
 }
+
+/// Signing out after the state file was damaged still revokes the refresh token the keychain
+/// holds, and deletes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_revokes_and_deletes_a_token_whose_state_file_is_damaged() {
+    let fixture = fixture("555057896106").await;
+    sign_in(&fixture).await.expect("signed in");
+    let path = fixture.store.state_path("mock").expect("path");
+    std::fs::write(&path, "{\"facts\": damaged").expect("damaged");
+    assert!(
+        fixture.client.status().await.is_err(),
+        "reads as signed out"
+    );
+
+    let outcome = fixture.client.logout(None).await.expect("signed out");
+    assert_eq!(outcome.signed_out.as_deref(), Some("555057896106"));
+    assert_eq!(outcome.revocation, "revoked");
+    assert_eq!(revocations(&fixture.mock), 1);
+    let lock = SessionLock::acquire(fixture.store.state_dir(), "mock", Duration::ZERO)
+        .expect("the lock is free");
+    assert!(fixture
+        .store
+        .orphaned_refresh_tokens(&lock)
+        .expect("listed")
+        .is_empty());
+    assert!(!path.exists());
+
+    // A second sign-out finds nothing left to do.
+    drop(lock);
+    let again = fixture.client.logout(None).await.expect("signed out");
+    assert_eq!(again.signed_out, None);
+    assert_eq!(again.revocation, "no_session");
+    assert_eq!(revocations(&fixture.mock), 1);
+}
