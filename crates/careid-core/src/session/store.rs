@@ -92,24 +92,33 @@ impl SessionStore {
     ) -> Result<(), SessionError> {
         check_lock(lock, &facts.profile)?;
         let path = self.state_path(&facts.profile)?;
-        if let Ok(previous) = read_state(&path, &facts.profile) {
-            if previous.facts.sub != facts.sub {
-                self.keychain
-                    .delete(&refresh_token_account(&previous.facts))?;
+        // A readable state file names the previous session, whose token goes if it is another
+        // user's. Without one, earlier tokens may be in the keychain that nothing names.
+        let previous_named = match read_state(&path, &facts.profile) {
+            Ok(previous) => {
+                if previous.facts.sub != facts.sub {
+                    self.keychain
+                        .delete(&refresh_token_account(&previous.facts))?;
+                }
+                true
             }
-        }
+            Err(_) => false,
+        };
         let account = refresh_token_account(facts);
         match refresh_token {
             Some(token) => self.keychain.store(&account, token)?,
             None => self.keychain.delete(&account)?,
         }
-        // Tokens of earlier sessions on this profile that no state file names any more (one was
-        // damaged, or a store failed half way): a profile holds one session. Tidying only, so a
-        // keychain that fails here does not undo the sign-in.
-        if let Err(error) = self
-            .keychain
-            .delete_prefixed(&session_prefix(&facts.profile), Some(&account))
-        {
+        // So a profile holds one session, tokens no state file names are deleted (listing the
+        // keychain costs a round trip per entry, so only when one may be there). Tidying only:
+        // a keychain that fails here does not undo the sign-in.
+        let tidied = if previous_named {
+            Ok(None)
+        } else {
+            self.keychain
+                .delete_prefixed(&session_prefix(&facts.profile), Some(&account))
+        };
+        if let Err(error) = tidied {
             tracing::warn!(
                 "could not tidy earlier sessions of profile {:?} from the keychain: {error}",
                 facts.profile
