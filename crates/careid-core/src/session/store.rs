@@ -201,40 +201,43 @@ impl SessionStore {
         lock: &SessionLock,
         now: SystemTime,
     ) -> Result<SessionFacts, SessionError> {
-        let profile = lock.profile();
-        let path = self.state_path(profile)?;
-        let mut state = read_state(&path, profile).map_err(|reason| SessionError::SignedOut {
-            profile: profile.to_owned(),
-            reason,
-        })?;
-        state.facts.last_activity = unix_seconds(now);
-        write_state(&self.state_dir, &path, &state)?;
-        Ok(state.facts)
+        self.change_facts(lock, None, |facts| facts.last_activity = unix_seconds(now))
     }
 
-    /// Rewrites the session's facts (a role choice, the time of a restore) and leaves the
-    /// refresh token as it is.
+    /// Rewrites the session's facts (after a restore) and leaves the refresh token as it is.
     pub fn update_facts(
         &self,
         lock: &SessionLock,
         facts: &SessionFacts,
     ) -> Result<(), SessionError> {
         check_lock(lock, &facts.profile)?;
-        let path = self.state_path(&facts.profile)?;
-        let mut state =
-            read_state(&path, &facts.profile).map_err(|reason| SessionError::SignedOut {
-                profile: facts.profile.clone(),
-                reason,
-            })?;
-        if state.facts.sub != facts.sub {
-            return Err(SessionError::SignedOut {
-                profile: facts.profile.clone(),
-                // Another user signed in on this profile meanwhile.
-                reason: SignedOutReason::NoSession,
-            });
+        self.change_facts(lock, Some(&facts.sub), |stored| *stored = facts.clone())
+            .map(drop)
+    }
+
+    /// Changes the stored facts of `lock`'s profile where they are: read, changed by `change`,
+    /// written back whole. Changing one fact this way never writes stale copies of the others.
+    /// With `sub`, the session must still be that user's (another may have signed in since).
+    /// Returns the facts as written.
+    pub fn change_facts(
+        &self,
+        lock: &SessionLock,
+        sub: Option<&str>,
+        change: impl FnOnce(&mut SessionFacts),
+    ) -> Result<SessionFacts, SessionError> {
+        let profile = lock.profile();
+        let path = self.state_path(profile)?;
+        let signed_out = |reason| SessionError::SignedOut {
+            profile: profile.to_owned(),
+            reason,
+        };
+        let mut state = read_state(&path, profile).map_err(signed_out)?;
+        if sub.is_some_and(|sub| sub != state.facts.sub) {
+            return Err(signed_out(SignedOutReason::NoSession));
         }
-        state.facts = facts.clone();
-        write_state(&self.state_dir, &path, &state)
+        change(&mut state.facts);
+        write_state(&self.state_dir, &path, &state)?;
+        Ok(state.facts)
     }
 
     /// Deletes the session of the profile `lock` is for: its refresh token, then its state

@@ -226,9 +226,12 @@ impl Client {
             .and_then(|identity| identity.role(role_id))
             .cloned()
             .ok_or_else(|| SignInError::UnknownRole(role_id.to_owned()))?;
-        session.facts.selected_role_id = Some(role.person_roleid.clone());
         let lock = self.session_lock().await?;
-        self.store.update_facts(&lock, &session.facts)?;
+        session.facts = self
+            .store
+            .change_facts(&lock, Some(&session.facts.sub), |facts| {
+                facts.selected_role_id = Some(role.person_roleid.clone())
+            })?;
         drop(lock);
         self.remembered_roles()
             .set(&self.profile.name, &session.facts.sub, &role.person_roleid);

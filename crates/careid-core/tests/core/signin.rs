@@ -444,3 +444,38 @@ async fn logout_revokes_and_deletes_a_token_whose_state_file_is_damaged() {
     assert_eq!(again.revocation, "no_session");
     assert_eq!(revocations(&fixture.mock), 1);
 }
+
+/// Choosing a role changes only the role in the stored facts: activity recorded since the
+/// session was restored is kept, not written back to the restore's copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn choosing_a_role_keeps_activity_recorded_since_the_restore() {
+    let fixture = fixture("555057896106").await;
+    sign_in(&fixture).await.expect("signed in");
+    let mut session = fixture.client.restore(true, false).await.expect("restored");
+    let role_id = session
+        .role
+        .as_ref()
+        .and_then(|choice| choice.role())
+        .map(|role| role.person_roleid.clone())
+        .expect("the user's one role");
+
+    fixture.clock.advance(Duration::from_secs(300));
+    let active = fixture.client.record_activity().await.expect("recorded");
+    assert!(active.last_activity > session.facts.last_activity);
+
+    fixture
+        .client
+        .apply_role(&mut session, &role_id)
+        .await
+        .expect("chosen");
+    let stored = match fixture.store.load("mock").expect("load") {
+        Restored::Session(loaded) => loaded.facts,
+        Restored::SignedOut(reason) => panic!("signed out: {reason}"),
+    };
+    assert_eq!(stored.last_activity, active.last_activity);
+    assert_eq!(stored.selected_role_id.as_deref(), Some(role_id.as_str()));
+    assert_eq!(
+        session.facts, stored,
+        "the caller's copy is what was written"
+    );
+}
