@@ -301,7 +301,10 @@ impl Client {
         let facts = SessionFacts {
             profile: self.profile.name.clone(),
             sub: claims.sub.clone(),
-            auth_time: claims.auth_time.unwrap_or(claims.iat).min(now),
+            // As the provider said it, even if its clock is ahead of ours: a refreshed ID token
+            // must repeat it exactly (OIDC Core §12.2), and the session policy already treats
+            // a time in the future as now.
+            auth_time: claims.auth_time.unwrap_or(claims.iat),
             last_activity: now,
             selected_role_id: role.role().map(|role| role.person_roleid.clone()),
             sid: claims.sid.clone(),

@@ -32,6 +32,10 @@ impl TestClock {
     fn advance(&self, by: Duration) {
         self.0.fetch_add(by.as_secs(), Ordering::SeqCst);
     }
+
+    fn rewind(&self, by: Duration) {
+        self.0.fetch_sub(by.as_secs(), Ordering::SeqCst);
+    }
 }
 
 impl Clock for TestClock {
@@ -477,5 +481,34 @@ async fn choosing_a_role_keeps_activity_recorded_since_the_restore() {
     assert_eq!(
         session.facts, stored,
         "the caller's copy is what was written"
+    );
+}
+
+/// A provider whose clock is ahead of ours (within the allowed skew) issues an `auth_time` in
+/// our future. It is kept as the provider said it, so a refreshed ID token, which repeats it,
+/// still matches; the session limits count it as now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_clock_ahead_of_ours_keeps_the_session_restorable() {
+    let fixture = fixture("555057896106").await;
+    fixture.clock.rewind(Duration::from_secs(90));
+    let session = sign_in(&fixture).await.expect("signed in within the skew");
+    let now = fixture
+        .clock
+        .now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    assert!(
+        session.facts.auth_time > now,
+        "the provider's time, ahead of ours"
+    );
+
+    let restored = fixture.client.restore(true, true).await.expect("restored");
+    assert_eq!(restored.facts.auth_time, session.facts.auth_time);
+    let status = fixture.client.status().await.expect("active");
+    assert_eq!(
+        status.ends_at,
+        now + 12 * 3600,
+        "the absolute limit runs from our now, never from the provider's future"
     );
 }
