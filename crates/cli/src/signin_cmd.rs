@@ -127,8 +127,17 @@ async fn browser_sign_in(
     let url = pending.authorization_url().to_owned();
     if args.no_browser {
         eprintln!("careid: open this URL in a browser to sign in:\n{url}");
-    } else if let Err(error) = webbrowser::open(&url) {
-        eprintln!("careid: could not open a browser ({error}); open this URL to sign in:\n{url}");
+    } else {
+        match webbrowser::open(&url) {
+            // A launcher can succeed and still show nothing (no display, a browser that fails
+            // to start), so the URL is always there to open by hand.
+            Ok(()) => eprintln!(
+                "careid: signing in in your browser; if it did not open, open this URL:\n{url}"
+            ),
+            Err(error) => eprintln!(
+                "careid: could not open a browser ({error}); open this URL to sign in:\n{url}"
+            ),
+        }
     }
     let timeout = Duration::from_secs(args.timeout);
     let progress = tokio::spawn(show_progress(timeout));

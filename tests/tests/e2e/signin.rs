@@ -62,6 +62,15 @@ fn login_then_token_status_and_logout_with_client_secret_basic() {
     let opened = std::fs::read_to_string(world.browser_log()).expect("the browser was opened");
     assert!(opened.contains("code_challenge_method=S256"), "{opened}");
     assert!(!opened.contains("response_mode"), "{opened}");
+    // The same URL is on stderr, for when a browser launcher succeeds but nothing appears.
+    let url = opened.lines().next().expect("one URL").trim();
+    assert!(
+        login
+            .stderr
+            .contains(&format!("if it did not open, open this URL:\n{url}")),
+        "{}",
+        login.text()
+    );
     assert_eq!(
         world.stored_sessions().len(),
         1,
