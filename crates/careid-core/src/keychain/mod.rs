@@ -395,6 +395,7 @@ mod tests {
             Keychain::new(BuildKind::Release).service()
         );
     }
+
     #[test]
     fn part_accounts_are_told_from_heads() {
         for part in [
