@@ -224,14 +224,15 @@ fn remove(context: &Context, name: &str) -> anyhow::Result<()> {
     let mut profiles = context.profiles()?;
     let profile = profiles.get(name).ok();
     profiles.remove(name)?;
-    profiles.save()?;
-    // Leave nothing behind: the session and the credential belonged to the profile.
+    // Leave nothing behind: the session and the credential belonged to the profile. The lock
+    // comes first, so a session busy in another process leaves the profile as it was.
     let store = context.session_store();
     let lock = SessionLock::acquire(
         store.state_dir(),
         name,
         ClientOptions::default().lock_timeout,
     )?;
+    profiles.save()?;
     store.clear(&lock)?;
     drop(lock);
     if let Some(account) = profile.as_ref().and_then(Profile::credential_account) {
