@@ -1,15 +1,45 @@
-// The only module that talks to the Rust side: typed wrappers around Tauri's invoke.
+// The only module that talks to the Rust side: typed wrappers around Tauri's invoke and the state event.
 import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import type {
+  AppInfo as GeneratedAppInfo,
+  AppState,
+  DoctorLine,
+  LoginOverrides,
+  ProfileInput,
+} from './generated/ipc';
 
-/** Mirrors `AppInfo` in src-tauri/src/ipc.rs (serialised camelCase). */
-export interface AppInfo {
-  name: string;
-  version: string;
+/** `AppInfo` as the UI relies on it: the generated type says `string` for the build profile. */
+export interface AppInfo extends GeneratedAppInfo {
   buildProfile: 'debug' | 'release';
 }
 
 /** Every command name the UI may call; keeps stray strings out of app code. */
-type Command = 'app_info';
+type Command =
+  | 'app_info'
+  | 'current_state'
+  | 'sign_in'
+  | 'cancel_sign_in'
+  | 'open_sign_in_page_again'
+  | 'copy_sign_in_link'
+  | 'choose_role'
+  | 'change_role'
+  | 'keep_current_role'
+  | 'sign_out'
+  | 'stay_signed_in'
+  | 'note_activity'
+  | 'use_profile'
+  | 'set_testers_view'
+  | 'dismiss_notice'
+  | 'copy_access_token'
+  | 'export_sign_in_record'
+  | 'save_profile'
+  | 'remove_profile'
+  | 'store_credential'
+  | 'check_profile';
+
+/** The one event Rust emits: the whole state, after every change. */
+const STATE_CHANGED = 'state-changed';
 
 /** Codes raised on this side of the bridge; Rust adds its own as it defines them. */
 export const UI_ERROR_CODES = {
@@ -19,14 +49,17 @@ export const UI_ERROR_CODES = {
   badResponse: 'bad_response',
 } as const;
 
-/** A failure reported across the bridge. UI code branches on `code`; `message` is for logs only. */
+/** A failure reported across the bridge. UI code branches on `code` (then `errorClass`); `message` is for logs only. */
 export class ApiError extends Error {
   readonly code: string;
+  /** CommandError's `class` (e.g. `unreachable`, `keychain`); `ipc` for failures on this side. */
+  readonly errorClass: string;
 
-  constructor(code: string, message: string) {
+  constructor(code: string, message: string, errorClass = 'ipc') {
     super(message);
     this.name = 'ApiError';
     this.code = code;
+    this.errorClass = errorClass;
   }
 }
 
@@ -54,6 +87,118 @@ export async function appInfo(): Promise<AppInfo> {
   return info;
 }
 
+/** The state to render at start; afterwards `onStateChanged` delivers every change. */
+export async function currentState(): Promise<AppState> {
+  const state = await call('current_state');
+  if (!isAppState(state)) {
+    throw new ApiError(UI_ERROR_CODES.badResponse, 'current_state returned an unexpected shape');
+  }
+  return state;
+}
+
+/**
+ * Calls `handler` with each `state-changed` payload. Resolves to a function that stops listening.
+ * A payload in the wrong shape is dropped rather than rendered half-understood.
+ */
+export async function onStateChanged(handler: (state: AppState) => void): Promise<() => void> {
+  try {
+    return await listen<unknown>(STATE_CHANGED, (event) => {
+      if (isAppState(event.payload)) handler(event.payload);
+    });
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+/** Starts a sign-in; the screen becomes `waiting` by event. `null` uses the profile's own settings. */
+export async function signIn(overrides: LoginOverrides | null): Promise<void> {
+  await call('sign_in', { overrides });
+}
+
+export async function cancelSignIn(): Promise<void> {
+  await call('cancel_sign_in');
+}
+
+export async function openSignInPageAgain(): Promise<void> {
+  await call('open_sign_in_page_again');
+}
+
+/** Rust writes the clipboard, so the sign-in link never passes through the UI. */
+export async function copySignInLink(): Promise<void> {
+  await call('copy_sign_in_link');
+}
+
+export async function chooseRole(roleId: string): Promise<void> {
+  await call('choose_role', { roleId });
+}
+
+export async function changeRole(): Promise<void> {
+  await call('change_role');
+}
+
+export async function keepCurrentRole(): Promise<void> {
+  await call('keep_current_role');
+}
+
+export async function signOut(): Promise<void> {
+  await call('sign_out');
+}
+
+export async function staySignedIn(): Promise<void> {
+  await call('stay_signed_in');
+}
+
+export async function noteActivity(): Promise<void> {
+  await call('note_activity');
+}
+
+export async function useProfile(name: string): Promise<void> {
+  await call('use_profile', { name });
+}
+
+export async function setTestersView(enabled: boolean): Promise<void> {
+  await call('set_testers_view', { enabled });
+}
+
+export async function dismissNotice(): Promise<void> {
+  await call('dismiss_notice');
+}
+
+/** Rust writes the clipboard: the token never reaches the UI. */
+export async function copyAccessToken(): Promise<void> {
+  await call('copy_access_token');
+}
+
+/** The path written, or null when the user cancelled the save dialog. */
+export async function exportSignInRecord(): Promise<string | null> {
+  const path = await call('export_sign_in_record');
+  if (path !== null && typeof path !== 'string') {
+    throw new ApiError(UI_ERROR_CODES.badResponse, 'export_sign_in_record returned an unexpected shape');
+  }
+  return path;
+}
+
+export async function saveProfile(profile: ProfileInput): Promise<void> {
+  await call('save_profile', { profile });
+}
+
+export async function removeProfile(name: string): Promise<void> {
+  await call('remove_profile', { name });
+}
+
+/** Hands a client secret or PEM private key to the keychain; the UI must not keep `value` afterwards. */
+export async function storeCredential(name: string, value: string): Promise<void> {
+  await call('store_credential', { name, value });
+}
+
+export async function checkProfile(name: string): Promise<DoctorLine[]> {
+  const lines = await call('check_profile', { name });
+  if (!Array.isArray(lines) || !lines.every(isDoctorLine)) {
+    throw new ApiError(UI_ERROR_CODES.badResponse, 'check_profile returned an unexpected shape');
+  }
+  return lines;
+}
+
 async function call(command: Command, args?: Record<string, unknown>): Promise<unknown> {
   try {
     return await invoke<unknown>(command, args);
@@ -64,7 +209,7 @@ async function call(command: Command, args?: Record<string, unknown>): Promise<u
 
 function toApiError(e: unknown): ApiError {
   if (isRecord(e) && typeof e.code === 'string' && typeof e.message === 'string') {
-    return new ApiError(e.code, e.message);
+    return new ApiError(e.code, e.message, typeof e.class === 'string' ? e.class : 'ipc');
   }
   return new ApiError(UI_ERROR_CODES.ipcFailed, e instanceof Error ? e.message : String(e));
 }
@@ -77,6 +222,24 @@ function isAppInfo(v: unknown): v is AppInfo {
     typeof v.version === 'string' &&
     (v.buildProfile === 'debug' || v.buildProfile === 'release')
   );
+}
+
+// Checks the parts every screen reads; the generated types cover the rest at compile time.
+function isAppState(v: unknown): v is AppState {
+  return (
+    isRecord(v) &&
+    isRecord(v.app) &&
+    isRecord(v.profile) &&
+    Array.isArray(v.profiles) &&
+    isRecord(v.screen) &&
+    typeof v.screen.kind === 'string' &&
+    isRecord(v.preferences) &&
+    isRecord(v.mockGuide)
+  );
+}
+
+function isDoctorLine(v: unknown): v is DoctorLine {
+  return isRecord(v) && typeof v.name === 'string' && typeof v.status === 'string' && typeof v.detail === 'string';
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

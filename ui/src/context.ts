@@ -1,0 +1,110 @@
+// What every screen receives: the latest AppState, the UI's own memory, and the ways to act on both.
+import type { AppState, DoctorLine } from './generated/ipc';
+
+export type Page = 'main' | 'profiles' | 'help';
+export type Tab = 'session' | 'testers';
+
+/** The testers' overrides as typed, kept as strings so half-typed values survive a re-render. */
+export interface OverrideDraft {
+  acrValues: string;
+  prompt: string;
+  maxAge: string;
+  scopes: string;
+}
+
+/** The profile form as typed. */
+export interface ProfileDraft {
+  name: string;
+  issuer: string;
+  clientId: string;
+  clientAuth: string;
+  assertionAlgorithm: string;
+  scopes: string;
+  acrValues: string;
+  prompt: string;
+  maxAge: string;
+  roleSelection: string;
+  redirectPorts: string;
+  inactivityMinutes: string;
+  absoluteHours: string;
+}
+
+/** State that belongs to the UI alone: navigation, drafts and short-lived confirmations. Memory only. */
+export interface UiMemory {
+  page: Page;
+  tab: Tab;
+  overrides: OverrideDraft;
+  roleSearch: string;
+  roleChoice: string | null;
+  roleError: boolean;
+  linkCopied: boolean;
+  tokenCopied: boolean;
+  /** undefined: nothing exported yet; null: the user cancelled the save dialog. */
+  exportResult: string | null | undefined;
+  /** A command's rejection, shown like a notice until dismissed or the screen changes. */
+  localError: { code: string; class: string } | null;
+  /** The profile the form edits; null adds a new one. */
+  editing: string | null;
+  draft: ProfileDraft;
+  formErrors: Partial<Record<keyof ProfileDraft, string>>;
+  confirmRemove: string | null;
+  doctor: Record<string, DoctorLine[]>;
+  credentialStoredFor: string | null;
+  /** Set after a successful store so the secret field comes back empty. */
+  clearCredential: boolean;
+  profileSaved: string | null;
+}
+
+export interface Ctx {
+  readonly state: AppState;
+  readonly ui: UiMemory;
+  go(page: Page): void;
+  setTab(tab: Tab): void;
+  /** Redraws from the same AppState after the UI's memory changed. */
+  rerender(): void;
+  /** Runs a command; a rejection becomes the local error notice. */
+  run<T>(action: () => Promise<T>, onDone?: (value: T) => void): void;
+  /** Registers a function the once-a-second timer calls with the time in Unix seconds. */
+  onTick(fn: (now: number) => void): void;
+}
+
+export function emptyProfileDraft(): ProfileDraft {
+  return {
+    name: '',
+    issuer: '',
+    clientId: '',
+    clientAuth: 'none',
+    assertionAlgorithm: '',
+    scopes: 'openid profile email nationalrbacaccess',
+    acrValues: '',
+    prompt: '',
+    maxAge: '',
+    roleSelection: 'app',
+    redirectPorts: '',
+    inactivityMinutes: '15',
+    absoluteHours: '12',
+  };
+}
+
+export function initialUiMemory(): UiMemory {
+  return {
+    page: 'main',
+    tab: 'session',
+    overrides: { acrValues: '', prompt: '', maxAge: '', scopes: '' },
+    roleSearch: '',
+    roleChoice: null,
+    roleError: false,
+    linkCopied: false,
+    tokenCopied: false,
+    exportResult: undefined,
+    localError: null,
+    editing: null,
+    draft: emptyProfileDraft(),
+    formErrors: {},
+    confirmRemove: null,
+    doctor: {},
+    credentialStoredFor: null,
+    clearCredential: false,
+    profileSaved: null,
+  };
+}

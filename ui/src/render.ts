@@ -1,0 +1,337 @@
+// Draws the whole window from the latest AppState: page frame, screen dispatch, focus and the 1-second timer.
+import type { AppState, Notice } from './generated/ipc';
+import * as api from './api';
+import { ApiError, UI_ERROR_CODES } from './api';
+import { type Ctx, type Page, type Tab, type UiMemory, initialUiMemory } from './context';
+import { append, h, navLink } from './dom';
+import { renderNotice } from './notices';
+import { renderHelp } from './screens/help';
+import { renderHome } from './screens/home';
+import { renderNoRoles } from './screens/no-roles';
+import { renderProfiles } from './screens/profiles';
+import { renderRestoring } from './screens/restoring';
+import { renderChooseRole } from './screens/roles';
+import { renderSignedIn } from './screens/signed-in';
+import { renderWaiting } from './screens/waiting';
+import { nowSeconds } from './time';
+
+/** One window's UI: the AppState it last drew and its own memory (page, tab, drafts). */
+export class App implements Ctx {
+  readonly ui: UiMemory = initialUiMemory();
+  private current: AppState | null = null;
+  private lastKey: string | null = null;
+  private lastNoticeId: string | null = null;
+  private tickers: Array<(now: number) => void> = [];
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private readonly root: HTMLElement) {}
+
+  get state(): AppState {
+    if (!this.current) throw new Error('render called before any state arrived');
+    return this.current;
+  }
+
+  /** Draws `state`; called for current_state's answer and every state-changed event. */
+  render(state: AppState): void {
+    this.current = state;
+    this.draw();
+  }
+
+  rerender(): void {
+    if (this.current) this.draw();
+  }
+
+  go(page: Page): void {
+    this.ui.page = page;
+    this.ui.confirmRemove = null;
+    this.rerender();
+  }
+
+  setTab(tab: Tab): void {
+    this.ui.tab = tab;
+    this.rerender();
+  }
+
+  run<T>(action: () => Promise<T>, onDone?: (value: T) => void): void {
+    action().then(
+      (value) => onDone?.(value),
+      (e: unknown) => {
+        const error = e instanceof ApiError ? e : new ApiError(UI_ERROR_CODES.ipcFailed, String(e));
+        this.ui.localError = { code: error.code, class: error.errorClass };
+        this.rerender();
+      },
+    );
+  }
+
+  onTick(fn: (now: number) => void): void {
+    this.tickers.push(fn);
+  }
+
+  /** Stops the timer; for tests and for tearing the window down. */
+  dispose(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private draw(): void {
+    const state = this.state;
+    const key = this.screenKey(state);
+    const sameScreen = key === this.lastKey;
+    if (!sameScreen) this.forgetScreenMemory(key);
+
+    const kept = sameScreen ? this.captureLiveState() : null;
+    this.tickers = [];
+    this.root.replaceChildren(...this.frame(state, key));
+    this.tick();
+    this.startTimer();
+
+    const noticeBox = this.root.querySelector<HTMLElement>('[data-testid="notice"]');
+    const noticeId = noticeBox ? `${noticeBox.dataset.noticeCode}|${noticeBox.dataset.noticeSource}` : null;
+    const newError = noticeBox?.classList.contains('nhsuk-error-summary') && noticeId !== this.lastNoticeId;
+    this.lastNoticeId = noticeId;
+    this.lastKey = key;
+
+    if (kept) this.restoreLiveState(kept);
+    // A new error goes first, so screen readers hear it; otherwise a new screen announces its heading,
+    // and an update to the same screen leaves focus where the user had it.
+    if (newError && noticeBox) noticeBox.focus();
+    else if (!sameScreen) this.root.querySelector<HTMLElement>('h1')?.focus();
+  }
+
+  private screenKey(state: AppState): string {
+    return this.ui.page === 'main' ? `main:${state.screen.kind}` : this.ui.page;
+  }
+
+  // Drafts and confirmations belong to the screen they were made on.
+  private forgetScreenMemory(key: string): void {
+    const ui = this.ui;
+    ui.localError = null;
+    ui.roleSearch = '';
+    ui.roleChoice = null;
+    ui.roleError = false;
+    ui.linkCopied = false;
+    if (!key.startsWith('main:signedIn')) {
+      ui.tokenCopied = false;
+      ui.exportResult = undefined;
+    }
+    ui.confirmRemove = null;
+    ui.credentialStoredFor = null;
+    ui.profileSaved = null;
+  }
+
+  private frame(state: AppState, key: string): Node[] {
+    const page = this.ui.page;
+    const screenName = page === 'main' ? state.screen.kind : page;
+    const main = h('main', {
+      class: 'nhsuk-main-wrapper careid-main',
+      id: 'maincontent',
+      'data-testid': 'screen',
+      'data-screen': screenName,
+    });
+    const notice = this.noticeBox(state);
+    if (notice) main.append(notice);
+    append(main, ...this.screen(state));
+    document.title = `${main.querySelector('h1')?.textContent ?? 'careid'} – careid`;
+    main.dataset.key = key;
+
+    const skip = h('a', { class: 'nhsuk-skip-link', href: '#maincontent' }, 'Skip to main content');
+    skip.addEventListener('click', (event) => {
+      event.preventDefault();
+      this.root.querySelector<HTMLElement>('h1')?.focus();
+    });
+    return [
+      skip,
+      this.header(state),
+      h('div', { class: 'careid-page__body' }, h('div', { class: 'nhsuk-width-container' }, main)),
+      this.footer(state),
+    ];
+  }
+
+  private screen(state: AppState): Node[] {
+    if (this.ui.page === 'profiles') return renderProfiles(this);
+    if (this.ui.page === 'help') return renderHelp(this);
+    const screen = state.screen;
+    switch (screen.kind) {
+      case 'restoring':
+        return renderRestoring();
+      case 'home':
+        return renderHome(this);
+      case 'waiting':
+        return renderWaiting(this, screen);
+      case 'chooseRole':
+        return renderChooseRole(this, screen);
+      case 'noRoles':
+        return renderNoRoles(this, screen);
+      case 'signedIn':
+        return renderSignedIn(this, screen);
+    }
+  }
+
+  private noticeBox(state: AppState): HTMLElement | null {
+    const local = this.ui.localError;
+    if (local) {
+      const notice: Notice = { ...local, detail: null, providerError: null, providerDescription: null };
+      const box = renderNotice(notice, state.profile, () => {
+        this.ui.localError = null;
+        this.rerender();
+      });
+      box.dataset.noticeSource = 'ui';
+      return box;
+    }
+    if (!state.notice) return null;
+    const box = renderNotice(state.notice, state.profile, () => this.run(() => api.dismissNotice()));
+    box.dataset.noticeSource = `rust:${state.notice.detail ?? ''}`;
+    return box;
+  }
+
+  private header(state: AppState): HTMLElement {
+    const container = h(
+      'div',
+      { class: 'nhsuk-header__container nhsuk-width-container' },
+      h('div', { class: 'nhsuk-header__service' }, h('span', { class: 'nhsuk-header__service-name' }, 'careid')),
+    );
+    if (state.screen.kind === 'signedIn') {
+      const signOut = h(
+        'button',
+        { type: 'button', class: 'nhsuk-header__account-button', 'data-testid': 'header-sign-out' },
+        'Sign out',
+      );
+      signOut.addEventListener('click', () => this.run(() => api.signOut()));
+      container.append(
+        h(
+          'nav',
+          { class: 'nhsuk-header__account', 'aria-label': 'Account' },
+          h(
+            'ul',
+            { class: 'nhsuk-header__account-list' },
+            h(
+              'li',
+              { class: 'nhsuk-header__account-item' },
+              h('span', { class: 'nhsuk-header__account-text', 'data-testid': 'header-user-name' }, state.screen.user.name),
+            ),
+            h('li', { class: 'nhsuk-header__account-item' }, signOut),
+          ),
+        ),
+      );
+    }
+    return h('header', { class: 'nhsuk-header', role: 'banner' }, container);
+  }
+
+  private footer(state: AppState): HTMLElement {
+    const link = (label: string, page: Page, testId: string) =>
+      h(
+        'li',
+        { class: 'nhsuk-footer__list-item' },
+        navLink(label, () => this.go(page), { class: 'nhsuk-footer__list-item-link careid-target', 'data-testid': testId }),
+      );
+    return h(
+      'footer',
+      { class: 'nhsuk-footer', role: 'contentinfo' },
+      h(
+        'div',
+        { class: 'nhsuk-width-container' },
+        h(
+          'div',
+          { class: 'nhsuk-footer__meta' },
+          h('h2', { class: 'nhsuk-u-visually-hidden' }, 'Support links'),
+          h('ul', { class: 'nhsuk-footer__list' }, link('Help', 'help', 'help-link'), link('Profiles', 'profiles', 'profiles-link')),
+          h(
+            'p',
+            { class: 'nhsuk-body-s', id: 'app-version', 'data-testid': 'app-version' },
+            `Version ${state.app.version} (${state.app.buildProfile} build)`,
+          ),
+        ),
+      ),
+    );
+  }
+
+  private tick(): void {
+    const now = nowSeconds();
+    for (const fn of this.tickers) fn(now);
+  }
+
+  private startTimer(): void {
+    if (this.timer === null) this.timer = setInterval(() => this.tick(), 1000);
+  }
+
+  // What a redraw would otherwise lose: focus, caret, open expanders, and the secret being typed
+  // (kept only in the DOM, never in the UI's memory).
+  private captureLiveState(): LiveState {
+    const active = document.activeElement;
+    const focus = active instanceof HTMLElement && this.root.contains(active) ? locate(this.root, active) : null;
+    const caret =
+      active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement
+        ? safeSelection(active)
+        : null;
+    const open = [...this.root.querySelectorAll<HTMLDetailsElement>('details[id]')].filter((d) => d.open).map((d) => d.id);
+    const secret = this.root.querySelector<HTMLTextAreaElement>('#credential-input')?.value ?? '';
+    return { focus, caret, open, secret };
+  }
+
+  private restoreLiveState(kept: LiveState): void {
+    for (const id of kept.open) {
+      const d = this.root.querySelector<HTMLDetailsElement>(`details#${CSS.escape(id)}`);
+      if (d) d.open = true;
+    }
+    const secretField = this.root.querySelector<HTMLTextAreaElement>('#credential-input');
+    if (secretField && !this.ui.clearCredential) secretField.value = kept.secret;
+    this.ui.clearCredential = false;
+    if (!kept.focus) return;
+    const target = find(this.root, kept.focus);
+    if (!target) return;
+    target.focus();
+    if (kept.caret && (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement)) {
+      try {
+        target.setSelectionRange(kept.caret[0], kept.caret[1]);
+      } catch {
+        // Number and similar inputs have no caret to restore.
+      }
+    }
+  }
+}
+
+interface LiveState {
+  focus: Locator | null;
+  caret: [number, number] | null;
+  open: string[];
+  secret: string;
+}
+
+type Locator = { id: string } | { testId: string; index: number } | null;
+
+function locate(root: HTMLElement, el: HTMLElement): Locator {
+  if (el.id) return { id: el.id };
+  const testId = el.dataset.testid;
+  if (testId) {
+    const all = [...root.querySelectorAll(`[data-testid="${CSS.escape(testId)}"]`)];
+    return { testId, index: all.indexOf(el) };
+  }
+  return null;
+}
+
+function find(root: HTMLElement, loc: NonNullable<Locator>): HTMLElement | null {
+  if ('id' in loc) return root.querySelector<HTMLElement>(`#${CSS.escape(loc.id)}`);
+  return root.querySelectorAll<HTMLElement>(`[data-testid="${CSS.escape(loc.testId)}"]`)[loc.index] ?? null;
+}
+
+function safeSelection(el: HTMLInputElement | HTMLTextAreaElement): [number, number] | null {
+  try {
+    return el.selectionStart === null || el.selectionEnd === null ? null : [el.selectionStart, el.selectionEnd];
+  } catch {
+    return null;
+  }
+}
+
+const apps = new WeakMap<HTMLElement, App>();
+
+/** Renders `state` into `root`, keeping one App (and so one UI memory) per root. */
+export function render(root: HTMLElement, state: AppState): App {
+  let app = apps.get(root);
+  if (!app) {
+    app = new App(root);
+    apps.set(root, app);
+  }
+  app.render(state);
+  return app;
+}
+
