@@ -23,7 +23,12 @@ export class ActivityReporter {
     this.report();
   }
 
-  listen(target: EventTarget): void {
-    for (const type of ACTIVITY_EVENTS) target.addEventListener(type, () => this.noteInput(), { passive: true, capture: true });
+  /** Listens for input on `target`; returns the function that stops listening. */
+  listen(target: EventTarget): () => void {
+    const onInput = () => this.noteInput();
+    for (const type of ACTIVITY_EVENTS) target.addEventListener(type, onInput, { passive: true, capture: true });
+    return () => {
+      for (const type of ACTIVITY_EVENTS) target.removeEventListener(type, onInput, { capture: true });
+    };
   }
 }

@@ -1,53 +1,94 @@
-// Tests for start-up wiring: the home screen filled from a mocked Rust bridge.
+// Tests for start-up wiring: the first state, later events, a failing bridge, and activity reports.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import { start } from './main';
+import * as F from './fixtures';
+import type { AppState } from './generated/ipc';
 
 vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
+vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn() }));
 const invokeMock = vi.mocked(invoke);
+const listenMock = vi.mocked(listen);
 
 let root: HTMLElement;
+let emit: (state: AppState) => void;
 
 beforeEach(() => {
   invokeMock.mockReset();
+  listenMock.mockReset();
+  listenMock.mockImplementation(async (_event, handler) => {
+    emit = (payload) => handler({ event: 'state-changed', id: 1, payload });
+    return () => undefined;
+  });
   document.body.innerHTML = '';
   root = document.createElement('div');
   document.body.append(root);
 });
 
-const byTestId = (id: string) => root.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+const screenOf = () => root.querySelector('main')?.dataset.screen;
 
 describe('start', () => {
-  it('shows the version reported by app_info', async () => {
-    invokeMock.mockResolvedValue({ name: 'careid', version: '0.1.0', buildProfile: 'debug' });
+  it('draws current_state, then each state-changed event', async () => {
+    invokeMock.mockResolvedValue(F.RESTORING);
 
-    await start(root);
+    const app = await start(root);
 
-    expect(invokeMock).toHaveBeenCalledWith('app_info', undefined);
-    expect(byTestId('app-version')?.textContent).toBe('Version 0.1.0 (debug build)');
-    expect(byTestId('app-error')?.hidden).toBe(true);
-    expect(document.body.classList.contains('nhsuk-frontend-supported')).toBe(true);
+    expect(invokeMock).toHaveBeenCalledWith('current_state', undefined);
+    expect(screenOf()).toBe('restoring');
+    expect(root.querySelector('[data-testid="app-version"]')?.textContent).toBe('Version 0.1.0 (debug build)');
+    emit(F.HOME);
+    expect(screenOf()).toBe('home');
+    app?.dispose();
   });
 
-  it('shows the sentence chosen by the error code when app_info fails', async () => {
-    invokeMock.mockRejectedValue('command app_info not found');
+  it('keeps an event that arrived before current_state answered (it is newer)', async () => {
+    invokeMock.mockImplementation(async () => {
+      emit(F.SIGNED_IN);
+      return F.RESTORING;
+    });
+
+    const app = await start(root);
+
+    expect(screenOf()).toBe('signedIn');
+    app?.dispose();
+  });
+
+  it('shows the sentence chosen by the error code when the bridge fails', async () => {
+    invokeMock.mockRejectedValue('command current_state not found');
 
     await start(root);
 
-    const alert = byTestId('app-error');
-    expect(alert?.hidden).toBe(false);
+    const alert = root.querySelector<HTMLElement>('[data-testid="app-error"]');
+    expect(screenOf()).toBe('error');
     expect(alert?.getAttribute('role')).toBe('alert');
     expect(alert?.textContent).toBe('Sorry, this screen could not talk to careid. Close careid and open it again.');
     expect(alert?.textContent).not.toContain('not found');
   });
 
-  it('shows the generic sentence for a code the UI does not know', async () => {
-    invokeMock.mockRejectedValue({ code: 'something_new', message: 'from Rust' });
+  it('reports activity while signed in, at most once every 15 seconds', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+    vi.setSystemTime(F.NOW * 1000);
+    invokeMock.mockResolvedValue(F.SIGNED_IN);
+    const app = await start(root);
+    invokeMock.mockClear();
+    invokeMock.mockResolvedValue(null);
 
-    await start(root);
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'a' }));
+    document.dispatchEvent(new Event('pointerdown'));
+    vi.setSystemTime(F.NOW * 1000 + 14_000);
+    document.dispatchEvent(new Event('wheel'));
+    expect(invokeMock.mock.calls.filter((c) => c[0] === 'note_activity')).toHaveLength(1);
 
-    expect(byTestId('app-error')?.textContent).toBe(
-      'Sorry, something went wrong in careid. Try again. If it keeps happening, contact your IT service desk.',
-    );
+    vi.setSystemTime(F.NOW * 1000 + 15_000);
+    document.dispatchEvent(new Event('touchstart'));
+    expect(invokeMock.mock.calls.filter((c) => c[0] === 'note_activity')).toHaveLength(2);
+
+    emit(F.HOME);
+    vi.setSystemTime(F.NOW * 1000 + 60_000);
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'a' }));
+    expect(invokeMock.mock.calls.filter((c) => c[0] === 'note_activity')).toHaveLength(2);
+    app?.dispose();
+    vi.useRealTimers();
   });
 });

@@ -25,11 +25,12 @@ export async function start(root: HTMLElement): Promise<App | null> {
   );
 
   try {
-    await api.onStateChanged((state) => {
+    const unlisten = await api.onStateChanged((state) => {
       eventSeen = true;
       latest = state;
       app.render(state);
     });
+    app.addDisposer(unlisten);
     const initial = await api.currentState();
     // An event that arrived while current_state was in flight is newer than its answer.
     if (!eventSeen) {
@@ -40,7 +41,7 @@ export async function start(root: HTMLElement): Promise<App | null> {
     renderStartFailure(root, e);
     return null;
   }
-  activity.listen(document);
+  app.addDisposer(activity.listen(document));
   return app;
 }
 

@@ -23,6 +23,7 @@ export class App implements Ctx {
   private lastNoticeId: string | null = null;
   private tickers: Array<(now: number) => void> = [];
   private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly disposers: Array<() => void> = [];
 
   constructor(private readonly root: HTMLElement) {}
 
@@ -67,10 +68,16 @@ export class App implements Ctx {
     this.tickers.push(fn);
   }
 
-  /** Stops the timer; for tests and for tearing the window down. */
+  /** Runs `fn` when the window's UI is torn down (listeners added from outside). */
+  addDisposer(fn: () => void): void {
+    this.disposers.push(fn);
+  }
+
+  /** Stops the timer and outside listeners; for tests and for tearing the window down. */
   dispose(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    for (const fn of this.disposers.splice(0)) fn();
   }
 
   private draw(): void {

@@ -1,0 +1,87 @@
+// Accessibility: axe-core finds no violations on any screen (colour contrast needs layout, which jsdom lacks).
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import axe from 'axe-core';
+import type { AppState } from './generated/ipc';
+import * as F from './fixtures';
+import { mount } from './test-support';
+
+vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn(() => Promise.resolve(null)) }));
+vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn() }));
+
+let dispose: (() => void) | null = null;
+afterEach(() => {
+  dispose?.();
+  vi.useRealTimers();
+});
+
+async function violations(state: AppState, prepare?: (root: HTMLElement, app: ReturnType<typeof mount>['app']) => void) {
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+  vi.setSystemTime(F.NOW * 1000 + 45_000);
+  document.documentElement.lang = 'en-GB';
+  document.title = 'careid';
+  const { root, app } = mount(state);
+  dispose = () => app.dispose();
+  prepare?.(root, app);
+  // Open every expander so axe checks what is inside them too.
+  root.querySelectorAll('details').forEach((d) => (d.open = true));
+  const result = await axe.run(document, { rules: { 'color-contrast': { enabled: false } } });
+  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+const screens: Array<[string, AppState]> = [
+  ['restoring', F.RESTORING],
+  ['home', F.HOME],
+  ['home, profile not ready, testers view', F.state({ kind: 'home' }, { profile: F.INT_PROFILE, preferences: { testersView: true } })],
+  ['home with an error notice', F.state({ kind: 'home' }, { notice: F.notice('provider_error', 'provider', { providerError: 'access_denied', providerDescription: 'Authenticator below AAL3', detail: 'error=access_denied' }) })],
+  ['home with an info notice', F.state({ kind: 'home' }, { notice: F.notice('signed_out', 'info') })],
+  ['waiting', F.WAITING_STATE],
+  ['choose role (7 roles, search)', F.ALEX_ROLES],
+  ['change role (1 role)', F.FLO_ROLES],
+  ['no roles', F.NO_ROLES],
+  ['signed in', F.SIGNED_IN],
+  ['signed in with inactivity warning', F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN, inactivityWarning: true })],
+  ['signed in, testers tab', F.SIGNED_IN_TESTERS],
+];
+
+describe('axe', () => {
+  it.each(screens)('%s has no violations', async (_name, state) => {
+    const prepare = _name.includes('testers tab')
+      ? (root: HTMLElement) => root.querySelector<HTMLButtonElement>('[data-testid="tab-testers"]')?.click()
+      : undefined;
+    expect(await violations(state, prepare)).toEqual([]);
+  });
+
+  it('choose role with the nothing-chosen error has no violations', async () => {
+    expect(
+      await violations(F.ALEX_ROLES, (root) => {
+        root.querySelector<HTMLButtonElement>('[data-testid="choose-role-submit"]')?.click();
+      }),
+    ).toEqual([]);
+  });
+
+  it('profiles page has no violations, with a check result, a remove confirmation and form errors', async () => {
+    expect(
+      await violations(F.HOME, (root, app) => {
+        app.ui.doctor['mock'] = [
+          { name: 'discovery', status: 'pass', detail: 'ok' },
+          { name: 'jwks', status: 'warn', detail: 'slow' },
+        ];
+        app.ui.confirmRemove = 'ward-test';
+        app.ui.formErrors = { name: 'Enter a name for the profile' };
+        app.go('profiles');
+        void root;
+      }),
+    ).toEqual([]);
+  });
+
+  it('the harness does catch a violation (an unlabelled input), so a pass means something', async () => {
+    const found = await violations(F.HOME, (root) => {
+      root.querySelector('main')?.append(document.createElement('input'));
+    });
+    expect(found.some((v) => v.startsWith('label'))).toBe(true);
+  });
+
+  it('help page has no violations', async () => {
+    expect(await violations(F.HOME, (_root, app) => app.go('help'))).toEqual([]);
+  });
+});

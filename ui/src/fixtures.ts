@@ -1,0 +1,205 @@
+// Realistic AppState samples for tests: CIS2-shaped users, roles and records from the mock's test users.
+import type {
+  AppState,
+  Notice,
+  ProfileView,
+  RoleChoiceView,
+  RoleView,
+  Screen,
+  SignedInView,
+  TesterRecord,
+  WaitingView,
+} from './generated/ipc';
+
+/** 29 November 2026, 09:00:00 UTC, in Unix seconds: the clock every fixture is set against. */
+export const NOW = 1_795_942_800;
+
+export const MOCK_PROFILE: ProfileView = {
+  name: 'mock',
+  description: 'Built-in mock CIS2 on this computer',
+  builtIn: true,
+  issuer: 'http://127.0.0.1:8443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare',
+  clientId: 'careid-desktop',
+  clientAuth: 'none',
+  assertionAlgorithm: null,
+  credential: 'notNeeded',
+  missing: [],
+  scopes: ['openid', 'profile', 'email', 'nationalrbacaccess'],
+  acrValues: null,
+  prompt: null,
+  maxAge: null,
+  roleSelection: 'app',
+  redirectPorts: [],
+  inactivityMinutes: 15,
+  absoluteHours: 12,
+};
+
+export const INT_PROFILE: ProfileView = {
+  ...MOCK_PROFILE,
+  name: 'int',
+  description: 'CIS2 integration environment (INT)',
+  issuer: 'https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare',
+  clientId: null,
+  clientAuth: 'private_key_jwt',
+  assertionAlgorithm: 'RS512',
+  credential: 'missing',
+  missing: ['client id', 'private key in the keychain'],
+  redirectPorts: [53682, 53683],
+};
+
+export const CUSTOM_PROFILE: ProfileView = {
+  ...MOCK_PROFILE,
+  name: 'ward-test',
+  description: 'Custom issuer for the ward pilot',
+  builtIn: false,
+  issuer: 'https://idp.ward.example/realms/cis2',
+  clientId: 'ward-pilot',
+  clientAuth: 'client_secret_basic',
+  credential: 'stored',
+};
+
+const NHSID_DEV = { name: 'NHSID DEV', code: 'A9A5A' };
+
+export const NURSE_ROLE: RoleView = {
+  id: '555254242105',
+  name: 'Nurse Access Role',
+  code: 'S8000:G8000:R8001',
+  jobRoleCode: 'R8001',
+  organisation: NHSID_DEV,
+  activities: ['Access Summary Care Record', 'Manage Pending Registrations'],
+};
+
+export const FLO = { name: 'Flo Nurse', userId: '555057896106' };
+export const ALEX = { name: 'Alex Locum', userId: '555057910105' };
+
+function role(id: string, name: string, code: string, org: { name: string; code: string }, activities: string[]): RoleView {
+  return { id, name, code, jobRoleCode: code.split(':').pop() ?? code, organisation: org, activities };
+}
+
+const LEEDS = { name: 'LEEDS TEACHING HOSPITALS NHS TRUST', code: 'RR8' };
+const BOOTS = { name: 'BOOTS UK LIMITED', code: 'FA565' };
+const MANOR = { name: 'MANOR HOUSE SURGERY', code: 'B86016' };
+
+/** Alex Locum: 7 roles in 4 organisations, enough for the search box. */
+export const ALEX_CHOICE: RoleChoiceView = {
+  user: ALEX,
+  groups: [
+    { organisation: NHSID_DEV, roles: [role('555254250107', 'Admin and Clerical', 'S8000:G8001:R8010', NHSID_DEV, ['Receive Alerts'])] },
+    {
+      organisation: LEEDS,
+      roles: [
+        role('555254251108', 'Clinical Practitioner Access Role', 'S8000:G8000:R8000', LEEDS, ['Perform Prescription Preparation', 'View Patient Medication']),
+        role('555254252109', 'Medical Secretary Access Role', 'S8000:G8001:R8006', LEEDS, ['Amend Patient Demographics']),
+      ],
+    },
+    {
+      organisation: BOOTS,
+      roles: [
+        role('555254253100', 'Pharmacist', 'S8000:G8000:R8003', BOOTS, ['Dispense Prescriptions', 'Access Summary Care Record']),
+        role('555254254101', 'Pharmacy Technician', 'S8000:G8000:R8004', BOOTS, ['Dispense Prescriptions']),
+      ],
+    },
+    {
+      organisation: MANOR,
+      roles: [
+        role('555254255102', 'GP', 'S8000:G8000:R8000', MANOR, ['Issue Prescriptions', 'Manage Referrals']),
+        role('555254256103', 'Receptionist Access Role', 'S8000:G8001:R8009', MANOR, []),
+      ],
+    },
+  ],
+  preselected: null,
+  changing: false,
+};
+
+export const FLO_CHOICE: RoleChoiceView = {
+  user: FLO,
+  groups: [{ organisation: NHSID_DEV, roles: [NURSE_ROLE] }],
+  preselected: NURSE_ROLE.id,
+  changing: true,
+};
+
+export const FLO_SIGNED_IN: SignedInView = {
+  user: FLO,
+  role: NURSE_ROLE,
+  assuranceLevel: 3,
+  endsAt: NOW + 12 * 3600,
+  idleEndsAt: NOW + 15 * 60,
+  inactivityMinutes: 15,
+  absoluteHours: 12,
+  inactivityWarning: false,
+  canChangeRole: false,
+  refreshable: true,
+};
+
+export const WAITING: WaitingView = {
+  startedAt: NOW,
+  deadline: NOW + 300,
+  hintAfterSeconds: 30,
+  redirectUri: 'http://127.0.0.1:53682/callback',
+  changingRole: false,
+};
+
+export const FLO_RECORD: TesterRecord = {
+  profile: 'mock',
+  issuer: MOCK_PROFILE.issuer ?? '',
+  signedInAt: NOW,
+  acr: 'AAL3_ANY',
+  amr: ['SCARD', 'PIN'],
+  authenticationAssuranceLevel: '3',
+  idAssuranceLevel: '3',
+  authTime: NOW - 20,
+  sid: 'b4f5c9a2-7d1e-4c8a-9f3b-2a6d8e1c0f47-a-very-long-session-identifier-that-must-wrap',
+  selectedRoleid: NURSE_ROLE.id,
+  requested: { acrValues: 'AAL3_ANY', prompt: 'login', maxAge: null, scopes: null },
+  idTokenClaims: { sub: FLO.userId, iss: MOCK_PROFILE.issuer, acr: 'AAL3_ANY', amr: ['SCARD', 'PIN'] },
+  accessTokenClaims: null,
+  userinfo: { sub: FLO.userId, name: FLO.name, nhsid_useruid: FLO.userId },
+  discovery: { issuer: MOCK_PROFILE.issuer, response_modes_supported: ['query'] },
+  timings: [
+    { step: 'discovery', millis: 42 },
+    { step: 'browser', millis: 8120 },
+    { step: 'token', millis: 130 },
+    { step: 'userinfo', millis: 61 },
+  ],
+};
+
+export function state(screen: Screen, extra: Partial<AppState> = {}): AppState {
+  return {
+    app: { name: 'careid', version: '0.1.0', buildProfile: 'debug' },
+    profile: MOCK_PROFILE,
+    profiles: [MOCK_PROFILE, INT_PROFILE, CUSTOM_PROFILE],
+    screen,
+    notice: null,
+    preferences: { testersView: false },
+    tester: null,
+    mockGuide: {
+      users: [
+        { id: FLO.userId, name: FLO.name, description: 'One role, smartcard', roles: 1, authenticators: ['smartcard', 'windows_hello'] },
+        { id: ALEX.userId, name: ALEX.name, description: 'Seven roles in four organisations', roles: 7, authenticators: ['security_key'] },
+        { id: '555057920106', name: 'Noel Roles', description: 'No roles at all', roles: 0, authenticators: ['password'] },
+      ],
+      authenticators: [
+        { id: 'smartcard', label: 'Smartcard', assuranceLevel: 3, amr: 'SCARD' },
+        { id: 'windows_hello', label: 'Windows Hello for Business', assuranceLevel: 3, amr: 'FIDO' },
+        { id: 'password', label: 'Password', assuranceLevel: 1, amr: 'PWD' },
+      ],
+    },
+    ...extra,
+  };
+}
+
+export function notice(code: string, cls: string, more: Partial<Notice> = {}): Notice {
+  return { code, class: cls, detail: null, providerError: null, providerDescription: null, ...more };
+}
+
+export const HOME = state({ kind: 'home' });
+export const RESTORING = state({ kind: 'restoring' });
+export const WAITING_STATE = state({ kind: 'waiting', ...WAITING });
+export const ALEX_ROLES = state({ kind: 'chooseRole', ...ALEX_CHOICE });
+export const FLO_ROLES = state({ kind: 'chooseRole', ...FLO_CHOICE });
+export const NO_ROLES = state({ kind: 'noRoles', user: { name: 'Noel Roles', userId: '555057920106' } });
+export const SIGNED_IN = state({ kind: 'signedIn', ...FLO_SIGNED_IN });
+export const SIGNED_IN_TESTERS = state(
+  { kind: 'signedIn', ...FLO_SIGNED_IN, canChangeRole: true },
+  { preferences: { testersView: true }, tester: FLO_RECORD },
+);
