@@ -277,8 +277,8 @@ export class App implements Ctx {
 
   private restoreLiveState(kept: LiveState): void {
     for (const id of kept.open) {
-      const d = this.root.querySelector<HTMLDetailsElement>(`details#${CSS.escape(id)}`);
-      if (d) d.open = true;
+      const d = document.getElementById(id);
+      if (d instanceof HTMLDetailsElement && this.root.contains(d)) d.open = true;
     }
     const secretField = this.root.querySelector<HTMLTextAreaElement>('#credential-input');
     if (secretField && !this.ui.clearCredential) secretField.value = kept.secret;
@@ -310,15 +310,22 @@ function locate(root: HTMLElement, el: HTMLElement): Locator {
   if (el.id) return { id: el.id };
   const testId = el.dataset.testid;
   if (testId) {
-    const all = [...root.querySelectorAll(`[data-testid="${CSS.escape(testId)}"]`)];
-    return { testId, index: all.indexOf(el) };
+    return { testId, index: withTestId(root, testId).indexOf(el) };
   }
   return null;
 }
 
 function find(root: HTMLElement, loc: NonNullable<Locator>): HTMLElement | null {
-  if ('id' in loc) return root.querySelector<HTMLElement>(`#${CSS.escape(loc.id)}`);
-  return root.querySelectorAll<HTMLElement>(`[data-testid="${CSS.escape(loc.testId)}"]`)[loc.index] ?? null;
+  if ('id' in loc) {
+    const el = document.getElementById(loc.id);
+    return el && root.contains(el) ? el : null;
+  }
+  return withTestId(root, loc.testId)[loc.index] ?? null;
+}
+
+// Compares attribute values directly, so no selector escaping is needed.
+function withTestId(root: HTMLElement, testId: string): HTMLElement[] {
+  return [...root.querySelectorAll<HTMLElement>('[data-testid]')].filter((el) => el.dataset.testid === testId);
 }
 
 function safeSelection(el: HTMLInputElement | HTMLTextAreaElement): [number, number] | null {
