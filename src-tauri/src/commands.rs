@@ -1,9 +1,126 @@
-//! Tauri commands: thin entry points the UI calls through `ui/src/api.ts`.
+//! Tauri commands: thin entry points the UI calls through `ui/src/api.ts`. Each hands over to
+//! the [`Desk`]; the state that follows reaches the UI as the `state-changed` event.
 
-use crate::ipc::AppInfo;
+use std::sync::Arc;
 
-/// Name, version and build profile, shown on the home screen.
+use careid_core::SecretString;
+use tauri::State;
+
+use crate::clipboard::Clipboard;
+use crate::desk::Desk;
+use crate::ipc::{AppState, CommandError, DoctorLine, LoginOverrides, ProfileInput};
+
+type Outcome = Result<(), CommandError>;
+type DeskState<'a> = State<'a, Arc<Desk>>;
+
 #[tauri::command]
-pub fn app_info() -> AppInfo {
-    AppInfo::current()
+pub async fn current_state(desk: DeskState<'_>) -> Result<AppState, CommandError> {
+    Ok(desk.state().await)
+}
+
+#[tauri::command]
+pub async fn sign_in(desk: DeskState<'_>, overrides: Option<LoginOverrides>) -> Outcome {
+    desk.sign_in(overrides).await
+}
+
+#[tauri::command]
+pub async fn cancel_sign_in(desk: DeskState<'_>) -> Outcome {
+    desk.cancel_sign_in().await
+}
+
+#[tauri::command]
+pub async fn open_sign_in_page_again(desk: DeskState<'_>) -> Outcome {
+    desk.open_sign_in_page_again().await
+}
+
+/// The sign-in link goes to the clipboard from Rust: it never enters the webview.
+#[tauri::command]
+pub async fn copy_sign_in_link(desk: DeskState<'_>, clipboard: State<'_, Clipboard>) -> Outcome {
+    clipboard.write(&desk.sign_in_link().await?)
+}
+
+#[tauri::command]
+pub async fn choose_role(desk: DeskState<'_>, role_id: String) -> Outcome {
+    desk.choose_role(role_id).await
+}
+
+#[tauri::command]
+pub async fn change_role(desk: DeskState<'_>) -> Outcome {
+    desk.change_role().await
+}
+
+#[tauri::command]
+pub async fn keep_current_role(desk: DeskState<'_>) -> Outcome {
+    desk.keep_current_role().await
+}
+
+#[tauri::command]
+pub async fn sign_out(desk: DeskState<'_>) -> Outcome {
+    desk.sign_out().await
+}
+
+#[tauri::command]
+pub async fn stay_signed_in(desk: DeskState<'_>) -> Outcome {
+    desk.stay_signed_in().await
+}
+
+#[tauri::command]
+pub fn note_activity(desk: DeskState<'_>) {
+    desk.note_activity();
+}
+
+#[tauri::command]
+pub async fn use_profile(desk: DeskState<'_>, name: String) -> Outcome {
+    desk.use_profile(name).await
+}
+
+#[tauri::command]
+pub async fn set_testers_view(desk: DeskState<'_>, enabled: bool) -> Outcome {
+    desk.set_testers_view(enabled).await
+}
+
+#[tauri::command]
+pub async fn dismiss_notice(desk: DeskState<'_>) -> Outcome {
+    desk.dismiss_notice().await
+}
+
+/// Only on the user's explicit click, and only to the clipboard, from Rust.
+#[tauri::command]
+pub async fn copy_access_token(desk: DeskState<'_>, clipboard: State<'_, Clipboard>) -> Outcome {
+    clipboard.write(&desk.access_token().await?)
+}
+
+/// Writes the sign-in record (claims and timings, no token) to a file the user chooses; the
+/// path written, or `None` when the user cancelled.
+#[tauri::command]
+pub async fn export_sign_in_record<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    desk: DeskState<'_>,
+) -> Result<Option<String>, CommandError> {
+    let record = desk.sign_in_record().await?;
+    crate::export::save(&app, &record).await
+}
+
+#[tauri::command]
+pub async fn save_profile(desk: DeskState<'_>, profile: ProfileInput) -> Outcome {
+    desk.save_profile(profile).await
+}
+
+#[tauri::command]
+pub async fn remove_profile(desk: DeskState<'_>, name: String) -> Outcome {
+    desk.remove_profile(name).await
+}
+
+/// The value arrives once, from the user's own input, and goes straight to the keychain.
+#[tauri::command]
+pub async fn store_credential(desk: DeskState<'_>, name: String, value: String) -> Outcome {
+    desk.store_credential(name, SecretString::new(value)).await
+}
+
+#[tauri::command]
+pub async fn check_profile(
+    desk: DeskState<'_>,
+    name: String,
+) -> Result<Vec<DoctorLine>, CommandError> {
+    desk.check_profile(name).await
 }

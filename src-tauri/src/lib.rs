@@ -1,27 +1,119 @@
-//! The careid desktop shell: a thin Tauri layer over `careid-core`.
+//! The careid desktop shell: a thin Tauri layer over `careid-core`, composed by `careid-host`
+//! exactly as the CLI is, so the two share one session.
 //!
 //! [`run`] starts the real app (WebView, single instance, remembered window state, logging).
 //! [`run_app`] holds everything that does not depend on the runtime, so the shell's tests build
-//! the same app on Tauri's mock runtime.
+//! the same app on Tauri's mock runtime. The [`desk::Desk`] holds the sign-in state; commands
+//! hand over to it, and it publishes the whole state to the UI as one event.
 
+mod activity;
+mod clipboard;
 mod commands;
-mod ipc;
+mod desk;
+mod export;
+pub mod ipc;
 mod logging;
+mod preferences;
+mod views;
 mod window_state;
 
-use tauri::{AppHandle, Manager, Runtime};
+use std::sync::Arc;
+use std::time::Duration;
+
+use careid_host::{Host, HostOptions};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+pub use desk::{Desk, DeskSettings, Hooks};
 
 /// The label of the one window, as declared in `tauri.conf.json` and the capability.
 pub const MAIN_WINDOW: &str = "main";
 
-/// Builds the app on any runtime: commands and state, nothing platform-bound.
+/// The event that carries the whole [`ipc::AppState`] to the UI.
+pub const STATE_EVENT: &str = "state-changed";
+
+/// The default wait for the browser to come back (PRODUCT step 4).
+const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Builds the app on any runtime: commands, the desk and the clipboard; nothing platform-bound.
+/// `hooks` is `None` for the real hooks (the window, the event, the system browser).
 pub fn run_app<R: Runtime>(
     builder: tauri::Builder<R>,
     context: tauri::Context<R>,
+    host: Host,
+    settings: DeskSettings,
+    hooks: Option<Hooks>,
 ) -> tauri::Result<tauri::App<R>> {
-    builder
-        .invoke_handler(tauri::generate_handler![commands::app_info])
-        .build(context)
+    let app = builder
+        .plugin(tauri_plugin_dialog::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::current_state,
+            commands::sign_in,
+            commands::cancel_sign_in,
+            commands::open_sign_in_page_again,
+            commands::copy_sign_in_link,
+            commands::choose_role,
+            commands::change_role,
+            commands::keep_current_role,
+            commands::sign_out,
+            commands::stay_signed_in,
+            commands::note_activity,
+            commands::use_profile,
+            commands::set_testers_view,
+            commands::dismiss_notice,
+            commands::copy_access_token,
+            commands::export_sign_in_record,
+            commands::save_profile,
+            commands::remove_profile,
+            commands::store_credential,
+            commands::check_profile,
+        ])
+        .build(context)?;
+    let hooks = hooks.unwrap_or_else(|| real_hooks(app.handle().clone()));
+    let desk = Desk::new(host, settings, hooks);
+    app.manage(Arc::clone(&desk));
+    app.manage(clipboard::Clipboard::default());
+    desk.start();
+    Ok(app)
+}
+
+/// The window, the event and the system browser (`webbrowser`, which honours `BROWSER`).
+fn real_hooks<R: Runtime>(app: AppHandle<R>) -> Hooks {
+    let front = app.clone();
+    Hooks {
+        publish: Box::new(move |state| {
+            if let Err(error) = app.emit(STATE_EVENT, state) {
+                tracing::warn!("could not send the state to the window: {error}");
+            }
+        }),
+        bring_to_front: Box::new(move || focus_main_window(&front)),
+        open_browser: Box::new(|url| webbrowser::open(url).map_err(|error| error.to_string())),
+    }
+}
+
+/// The settings from the environment: `CAREID_SIGN_IN_TIMEOUT` (seconds to wait for the
+/// browser) and `CAREID_MOCK_AUTO_LOGIN` (the built-in mock signs a test user in without a
+/// page), as the CLI reads them.
+pub fn settings_from_env(host: &Host) -> DeskSettings {
+    let sign_in_timeout = std::env::var("CAREID_SIGN_IN_TIMEOUT")
+        .ok()
+        .and_then(|seconds| seconds.trim().parse::<u64>().ok())
+        .filter(|seconds| *seconds > 0)
+        .map_or(SIGN_IN_TIMEOUT, Duration::from_secs);
+    let mock_auto_login = std::env::var("CAREID_MOCK_AUTO_LOGIN")
+        .ok()
+        .filter(|text| !text.is_empty())
+        .and_then(|text| match text.parse() {
+            Ok(auto_login) => Some(auto_login),
+            Err(error) => {
+                tracing::warn!("CAREID_MOCK_AUTO_LOGIN is ignored: {error}");
+                None
+            }
+        });
+    DeskSettings {
+        sign_in_timeout,
+        mock_auto_login,
+        preferences_path: host.config_dir().join("desktop.json"),
+    }
 }
 
 /// Starts the desktop app and blocks until it exits.
@@ -36,7 +128,16 @@ pub fn run() {
         .plugin(window_state::plugin())
         .on_window_event(window_state::on_window_event);
 
-    let app = match run_app(builder, tauri::generate_context!()) {
+    let context = tauri::generate_context!();
+    let host = match Host::new(HostOptions::from_env()) {
+        Ok(host) => host,
+        Err(error) => {
+            eprintln!("careid: the desktop app could not start: {error}");
+            std::process::exit(1);
+        }
+    };
+    let settings = settings_from_env(&host);
+    let app = match run_app(builder, context, host, settings, None) {
         Ok(app) => app,
         Err(error) => {
             eprintln!("careid: the desktop app could not start: {error}");
@@ -44,6 +145,11 @@ pub fn run() {
         }
     };
     let _log_guard = logging::init(app.path().app_log_dir().ok());
+    // The window is made hidden so the remembered size and place are applied before anyone
+    // sees it (no flash of the default size).
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = window.show();
+    }
     let info = ipc::AppInfo::current();
     tracing::info!(
         version = info.version,
@@ -53,57 +159,12 @@ pub fn run() {
     app.run(|_, _| {});
 }
 
+/// Unminimise, show, focus: each may fail on a platform that refuses (GNOME's focus-stealing
+/// prevention, Wayland); the others still help, and none fails a sign-in.
 fn focus_main_window<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
-        // Each call may fail on a platform that lacks it; the others still bring the window forward.
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-    use tauri::webview::InvokeRequest;
-    use tauri::WebviewWindowBuilder;
-
-    fn invoke(command: &str) -> Result<serde_json::Value, serde_json::Value> {
-        let app = run_app(mock_builder(), mock_context(noop_assets())).expect("app builds");
-        let window = WebviewWindowBuilder::new(&app, MAIN_WINDOW, Default::default())
-            .build()
-            .expect("window builds");
-        get_ipc_response(
-            &window,
-            InvokeRequest {
-                cmd: command.into(),
-                callback: tauri::ipc::CallbackFn(0),
-                error: tauri::ipc::CallbackFn(1),
-                url: "tauri://localhost".parse().expect("valid url"),
-                body: tauri::ipc::InvokeBody::default(),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<serde_json::Value>().expect("json body"))
-    }
-
-    #[test]
-    fn app_info_reports_name_version_and_build_profile() {
-        let info = invoke("app_info").expect("app_info answers");
-        assert_eq!(info["name"], "careid");
-        assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
-        let expected_profile = if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        };
-        assert_eq!(info["buildProfile"], expected_profile);
-    }
-
-    #[test]
-    fn unknown_command_is_refused() {
-        assert!(invoke("open_anything").is_err());
     }
 }

@@ -7,7 +7,6 @@
 //! be the token endpoint as published).
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -637,32 +636,9 @@ fn check_jwks_shape(jwks: &Value) -> Result<(), &'static str> {
     }
 }
 
-/// Writes a temporary file beside `path`, then renames it over: a reader sees the old file or
-/// the new one, never half of one. Each write has its own temporary name, so two processes
-/// writing at once do not mix their bytes.
+/// Public documents, written the one way careid writes files.
 fn write_atomically(path: &Path, contents: &Value) -> std::io::Result<()> {
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let bytes = serde_json::to_vec_pretty(contents)?;
-    let temporary = path.with_extension(format!(
-        "json.{}.{}.tmp",
-        std::process::id(),
-        WRITES.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temporary)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
+    crate::files::write_atomically(path, &serde_json::to_vec_pretty(contents)?)
 }
 
 #[cfg(test)]

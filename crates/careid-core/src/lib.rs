@@ -31,6 +31,7 @@ pub mod claims;
 pub mod client_auth;
 pub mod discovery;
 pub mod doctor;
+pub mod files;
 pub mod http;
 pub mod id_token;
 pub mod jose;

@@ -203,7 +203,7 @@ impl Profile {
     pub fn missing(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
         if self.client_id.is_none() {
-            missing.push("a client id (careid profile add NAME --client-id ID ...)");
+            missing.push("a client id");
         }
         missing
     }
@@ -611,14 +611,9 @@ impl Profiles {
             path: self.path.display().to_string(),
             source,
         };
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(file_error)?;
-        }
         let text = toml::to_string_pretty(&self.file)
             .map_err(|error| ProfileError::Invalid(format!("cannot write profiles: {error}")))?;
-        let temporary = self.path.with_extension("toml.tmp");
-        std::fs::write(&temporary, text).map_err(file_error)?;
-        std::fs::rename(&temporary, &self.path).map_err(file_error)
+        crate::files::write_atomically(&self.path, text.as_bytes()).map_err(file_error)
     }
 }
 

@@ -1,10 +1,12 @@
-//! What every command shares: the options that apply to all of them, and where careid keeps
-//! its profiles, session state, cache and keychain entries.
+//! What every command shares: the options that apply to all of them, and the [`Host`] (where
+//! careid keeps its profiles, session state, cache and keychain entries), which the desktop app
+//! builds the same way, so both see one session.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::Context as _;
-use careid_core::{BuildKind, Keychain, Profile, Profiles, SessionStore};
+use careid_core::{Keychain, Profile, Profiles};
+use careid_host::{Host, HostOptions};
 
 /// Options accepted by every command.
 #[derive(Debug, Clone, clap::Args)]
@@ -24,71 +26,38 @@ pub struct GlobalArgs {
     pub http_timeout: u64,
 }
 
-/// Folders and stores, resolved once per command.
+/// The options and the host, resolved once per command.
 #[derive(Debug)]
 pub struct Context {
     pub args: GlobalArgs,
-    pub config_dir: PathBuf,
-    pub state_dir: PathBuf,
-    pub cache_dir: PathBuf,
-    pub keychain: Keychain,
+    pub host: Host,
 }
 
 impl Context {
-    /// With `--config-dir DIR`, everything careid writes goes under DIR, so a tester can keep
-    /// separate worlds apart; otherwise the platform's config, state and cache folders.
     pub fn new(args: GlobalArgs) -> anyhow::Result<Self> {
-        let (config_dir, state_dir, cache_dir) = match &args.config_dir {
-            Some(dir) => (dir.clone(), dir.join("state"), dir.join("cache")),
-            None => {
-                let config = dirs::config_dir()
-                    .context("this platform has no per-user config folder; use --config-dir")?;
-                let state = dirs::state_dir()
-                    .or_else(dirs::data_local_dir)
-                    .unwrap_or_else(|| config.clone());
-                let cache = dirs::cache_dir().unwrap_or_else(|| state.clone());
-                (
-                    config.join("careid"),
-                    state.join("careid"),
-                    cache.join("careid"),
-                )
-            }
-        };
-        // Tests run many isolated sessions side by side in one keychain; they set their own
-        // service name. Users never need to.
-        let keychain = match std::env::var("CAREID_KEYCHAIN_SERVICE") {
-            Ok(service) if !service.is_empty() => Keychain::with_service(service),
-            _ => Keychain::new(build_kind()),
+        // The environment's keychain service name (tests keep their entries apart with it),
+        // with the folder and timeout the command line chose.
+        let options = HostOptions {
+            config_dir: args.config_dir.clone(),
+            http_timeout: Duration::from_secs(args.http_timeout.max(1)),
+            ..HostOptions::from_env()
         };
         Ok(Self {
+            host: Host::new(options)?,
             args,
-            config_dir,
-            state_dir,
-            cache_dir,
-            keychain,
         })
     }
 
+    pub fn keychain(&self) -> &Keychain {
+        self.host.keychain()
+    }
+
     pub fn profiles(&self) -> anyhow::Result<Profiles> {
-        Ok(Profiles::load(&self.config_dir)?)
+        Ok(self.host.profiles()?)
     }
 
     /// The profile chosen with `--profile`.
     pub fn profile(&self) -> anyhow::Result<Profile> {
-        Ok(self.profiles()?.get(&self.args.profile)?)
-    }
-
-    pub fn session_store(&self) -> SessionStore {
-        SessionStore::new(self.keychain.clone(), self.state_dir.clone())
-    }
-}
-
-/// Debug and release builds keep their keychain entries apart, so a development build never
-/// reads or rotates a real session.
-pub fn build_kind() -> BuildKind {
-    if cfg!(debug_assertions) {
-        BuildKind::Debug
-    } else {
-        BuildKind::Release
+        Ok(self.host.profile(&self.args.profile)?)
     }
 }

@@ -1,13 +1,6 @@
 //! `careid doctor`: how a provider compares with what careid and CIS2 expect, line by line,
 //! from its discovery document and JWKS.
 
-use std::time::SystemTime;
-
-use careid_core::discovery::ProviderCache;
-use careid_core::doctor::diagnose;
-use careid_core::IssuerSource;
-
-use crate::connect::{Connection, MockArgs};
 use crate::context::Context;
 use crate::output::print_json;
 use crate::signin_cmd::runtime;
@@ -17,8 +10,6 @@ pub struct DoctorArgs {
     /// The issuer to check, exactly as the provider publishes it; without it, the profile's.
     #[arg(long, value_name = "URL")]
     issuer: Option<String>,
-    #[command(flatten)]
-    mock: MockArgs,
 }
 
 /// A report with a failed check exits 3, so scripts can gate on it.
@@ -27,33 +18,13 @@ pub fn run(context: &Context, args: &DoctorArgs) -> anyhow::Result<()> {
         // The built-in mock runs for as long as the check does.
         let (issuer, _mock) = match &args.issuer {
             Some(issuer) => (issuer.clone(), None),
-            None => {
-                let profile = context.profile()?;
-                match &profile.issuer {
-                    IssuerSource::Url(issuer) => (issuer.clone(), None),
-                    IssuerSource::BuiltInMock => {
-                        let connection =
-                            Connection::open_profile(context, profile, &args.mock).await?;
-                        (connection.client.issuer().to_owned(), Some(connection))
-                    }
-                }
-            }
+            None => context.host.issuer_of(&context.profile()?).await?,
         };
-        let http = crate::connect::http_client(context)?;
-        // Always fresh: the point is to see the provider as it is now.
-        let providers = ProviderCache::new(None, crate::connect::PROVIDER_CACHE_AGE);
-        let metadata = providers
-            .metadata(&http, &issuer, SystemTime::now())
-            .await?;
-        let jwks = providers.jwks(&http, &metadata, SystemTime::now()).await;
-        if let Err(error) = &jwks {
+        let diagnosis = context.host.diagnose(&issuer).await?;
+        if let Some(error) = &diagnosis.jwks_error {
             eprintln!("careid: the JWKS could not be fetched: {error}");
         }
-        let report = diagnose(
-            &issuer,
-            &metadata,
-            jwks.as_ref().ok().map(|jwks| jwks.as_ref()),
-        );
+        let report = diagnosis.report;
         if context.args.json {
             print_json(&report)?;
         } else {

@@ -108,6 +108,7 @@ fn main() -> ExitCode {
         )
         .init();
 
+    let profile = cli.global.profile.clone();
     let result = match cli.command {
         Command::Keychain(KeychainCommand::Check(args)) => keychain_check::run(&args),
         Command::Mock(command) => mock_serve::run(command),
@@ -116,7 +117,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("careid: {}", output::describe(&error));
+            eprintln!("careid: {}", output::describe(&error, &profile));
             ExitCode::from(output::exit_code(&error))
         }
     }

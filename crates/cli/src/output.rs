@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use careid_core::signin::{ErrorClass, SignInError};
+
 /// A mistake in the command line or in what the user supplied: exit code 2.
 #[derive(Debug)]
 pub struct UsageError(pub String);
@@ -14,9 +16,9 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-/// The error and its causes on one line, each cause once: many errors already name their
-/// cause in their own message.
-pub fn describe(error: &anyhow::Error) -> String {
+/// The error and its causes on one line, each cause once (many errors already name their
+/// cause in their own message), and what to run next when a command fixes it.
+pub fn describe(error: &anyhow::Error, profile: &str) -> String {
     let mut text = String::new();
     for cause in error.chain() {
         let part = cause.to_string();
@@ -27,14 +29,52 @@ pub fn describe(error: &anyhow::Error) -> String {
             text += &part;
         }
     }
+    if let Some(hint) = hint(error, profile) {
+        text += "; ";
+        text += &hint;
+    }
     text
+}
+
+/// The exit code documented for each class of sign-in failure.
+fn class_exit_code(class: ErrorClass) -> u8 {
+    match class {
+        ErrorClass::Other => 1,
+        ErrorClass::Usage => 2,
+        ErrorClass::Rejected => 3,
+        ErrorClass::Provider => 4,
+        ErrorClass::Unreachable => 5,
+        ErrorClass::Cancelled => 6,
+        ErrorClass::Keychain => 7,
+        ErrorClass::NotSignedIn => 8,
+    }
+}
+
+/// What to run next, for the errors a command line can fix.
+fn hint(error: &anyhow::Error, profile: &str) -> Option<String> {
+    let error = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<SignInError>())?;
+    match error {
+        SignInError::NotSignedIn { .. } => Some("run `careid login`".into()),
+        SignInError::CredentialMissing { profile, .. } => {
+            Some(format!("run `careid profile secret set {profile}`"))
+        }
+        SignInError::ProfileNotReady { .. } => Some(format!(
+            "run `careid profile add {profile} --client-id ID ...`"
+        )),
+        _ => None,
+    }
 }
 
 /// The documented exit code for an error, chosen by its type, never by its text.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     for cause in error.chain() {
         if let Some(error) = cause.downcast_ref::<careid_core::signin::SignInError>() {
-            return error.class().exit_code();
+            return class_exit_code(error.class());
+        }
+        if let Some(error) = cause.downcast_ref::<careid_host::SharedMockError>() {
+            return if error.is_usage() { 2 } else { 1 };
         }
         if let Some(error) = cause.downcast_ref::<careid_core::discovery::DiscoveryError>() {
             return if error.is_transient() { 5 } else { 3 };

@@ -6,10 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use careid_core::profile::Credential;
-use careid_core::signin::ClientOptions;
 use careid_core::{
-    ClientAuth, IssuerSource, PrivateKey, Profile, ProfileEntry, RoleSelection, SecretString,
-    SessionLock, SessionPolicy,
+    ClientAuth, IssuerSource, Profile, ProfileEntry, RoleSelection, SecretString, SessionPolicy,
 };
 use clap::Subcommand;
 use serde_json::json;
@@ -128,7 +126,7 @@ fn list(context: &Context) -> anyhow::Result<()> {
     for profile in &profiles {
         let secret_missing = profile
             .credential_account()
-            .is_some_and(|account| matches!(context.keychain.load(&account), Ok(None)));
+            .is_some_and(|account| matches!(context.keychain().load(&account), Ok(None)));
         let ready = match profile.missing().first() {
             Some(missing) => format!("needs {missing}"),
             None if secret_missing => format!(
@@ -209,7 +207,7 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
     eprintln!("careid: profile {:?} saved", profile.name);
     // A hint only: a keychain that cannot be read now is reported when the secret is set.
     if let Some(account) = profile.credential_account() {
-        if matches!(context.keychain.load(&account), Ok(None)) {
+        if matches!(context.keychain().load(&account), Ok(None)) {
             eprintln!(
                 "careid: now store its {} with: careid profile secret set {}",
                 credential_words(&profile),
@@ -221,61 +219,25 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
 }
 
 fn remove(context: &Context, name: &str) -> anyhow::Result<()> {
-    let mut profiles = context.profiles()?;
-    let profile = profiles.get(name).ok();
-    profiles.remove(name)?;
-    // Leave nothing behind: the session and the credential belonged to the profile. The lock
-    // comes first, so a session busy in another process leaves the profile as it was.
-    let store = context.session_store();
-    let lock = SessionLock::acquire(
-        store.state_dir(),
-        name,
-        ClientOptions::default().lock_timeout,
-    )?;
-    profiles.save()?;
-    store.clear(&lock)?;
-    drop(lock);
-    if let Some(account) = profile.as_ref().and_then(Profile::credential_account) {
-        context.keychain.delete(&account)?;
-    }
+    context.host.remove_profile(name)?;
     eprintln!("careid: profile {name:?} removed");
     Ok(())
 }
 
 fn set_secret(context: &Context, name: &str, from_file: Option<PathBuf>) -> anyhow::Result<()> {
     let profile = context.profiles()?.get(name)?;
-    let Some(account) = profile.credential_account() else {
-        bail!(UsageError(match profile.issuer {
-            IssuerSource::BuiltInMock => format!(
-                "profile {name:?} uses the built-in mock's own test client, which needs no secret"
-            ),
-            IssuerSource::Url(_) => format!(
-                "profile {name:?} authenticates with {}, which needs no secret",
-                profile.client_auth.as_str()
-            ),
-        }));
-    };
     let text = match &from_file {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?,
-        None => read_stdin(&profile)?,
+        None if profile.credential_account().is_some() => read_stdin(&profile)?,
+        None => String::new(),
     };
-    let value = SecretString::new(text.trim().to_owned());
-    if value.expose_secret().is_empty() {
-        bail!(UsageError("the secret is empty".into()));
+    if let Err(refused) = context
+        .host
+        .store_credential(name, SecretString::new(text))?
+    {
+        bail!(UsageError(refused.to_string()));
     }
-    if profile.client_auth.credential() == Some(Credential::PrivateKey) {
-        // Refuse what cannot sign before it replaces a working key.
-        PrivateKey::from_pem(value.expose_secret()).map_err(|error| {
-            UsageError(format!("this is not a private key careid can use: {error}"))
-        })?;
-    } else if value.expose_secret().contains("PRIVATE KEY-----") {
-        bail!(UsageError(format!(
-            "profile {name:?} uses {}, which takes a client secret, not a private key",
-            profile.client_auth.as_str()
-        )));
-    }
-    context.keychain.store(&account, &value)?;
     eprintln!(
         "careid: {} for profile {name:?} stored in the keychain",
         credential_words(&profile)
@@ -286,7 +248,7 @@ fn set_secret(context: &Context, name: &str, from_file: Option<PathBuf>) -> anyh
 fn delete_secret(context: &Context, name: &str) -> anyhow::Result<()> {
     let profile = context.profiles()?.get(name)?;
     if let Some(account) = profile.credential_account() {
-        context.keychain.delete(&account)?;
+        context.keychain().delete(&account)?;
     }
     eprintln!("careid: no secret is stored for profile {name:?} now");
     Ok(())
@@ -327,7 +289,7 @@ fn issuer_text(profile: &Profile) -> String {
 fn profile_json(context: &Context, profile: &Profile) -> serde_json::Value {
     let secret_stored = profile
         .credential_account()
-        .map(|account| context.keychain.load(&account).ok().map(|v| v.is_some()));
+        .map(|account| context.keychain().load(&account).ok().map(|v| v.is_some()));
     json!({
         "name": profile.name,
         "description": profile.description,

@@ -3,7 +3,7 @@
 use careid_core::RoleChoice;
 use serde_json::json;
 
-use crate::connect::{Connection, MockArgs};
+use crate::connect::MockArgs;
 use crate::context::Context;
 use crate::output::{print_json, print_session, utc};
 use crate::signin_cmd::runtime;
@@ -30,7 +30,7 @@ pub struct LogoutArgs {
 /// limit has passed (the session is then ended and its refresh token revoked).
 pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let connection = Connection::open(context, mock).await?;
+        let connection = crate::connect::open(context, mock).await?;
         let status = connection.client.status().await?;
         if context.args.json {
             return print_json(&json!({
@@ -70,8 +70,8 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
 /// A valid access token (or ID token) for scripts, refreshed from the stored session.
 pub fn token(context: &Context, args: &TokenArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let connection = Connection::open(context, &args.mock).await?;
-        let session = connection.client.restore(false, true).await?;
+        let connection = crate::connect::open(context, &args.mock).await?;
+        let session = connection.client.tokens_for_use().await?;
         let token = if args.id {
             session.tokens.id_token.as_ref().ok_or_else(|| {
                 anyhow::anyhow!("the provider returned no ID token with the refresh")
@@ -88,8 +88,8 @@ pub fn token(context: &Context, args: &TokenArgs) -> anyhow::Result<()> {
 /// UserInfo's claims, fetched now from the restored session.
 pub fn userinfo(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let connection = Connection::open(context, mock).await?;
-        let session = connection.client.restore(true, true).await?;
+        let connection = crate::connect::open(context, mock).await?;
+        let session = connection.client.use_session().await?;
         if context.args.json {
             return print_json(&session.userinfo);
         }
@@ -106,8 +106,8 @@ pub fn userinfo(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
 /// The user's roles, grouped by organisation, with the selected one marked.
 pub fn roles(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let connection = Connection::open(context, mock).await?;
-        let session = connection.client.restore(true, true).await?;
+        let connection = crate::connect::open(context, mock).await?;
+        let session = connection.client.use_session().await?;
         let identity = session
             .identity
             .as_ref()
@@ -153,13 +153,13 @@ pub fn roles(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
 /// Revokes and deletes the session, and gives the end-session URL.
 pub fn logout(context: &Context, args: &LogoutArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let connection = Connection::open(context, &args.mock).await?;
+        let connection = crate::connect::open(context, &args.mock).await?;
         let client = &connection.client;
         // The end-session endpoint wants the ID token as a hint (CIS2 and the mock require it),
         // and only the refresh token is kept: one refresh gets a fresh one. A session that
         // cannot be refreshed (none stored, past a limit, rejected) is signed out all the same.
         let id_token = client
-            .restore(false, false)
+            .refresh_quietly()
             .await
             .ok()
             .and_then(|session| session.tokens.id_token);

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use careid_core::signin::{Client, LoginOptions, Session};
 use careid_core::{RoleChoice, RoleSelection};
 
-use crate::connect::{Connection, MockArgs};
+use crate::connect::MockArgs;
 use crate::context::Context;
 use crate::output::{print_session, UsageError};
 
@@ -52,7 +52,7 @@ pub fn login(context: &Context, args: LoginArgs) -> anyhow::Result<()> {
         change_role: false,
     };
     runtime()?.block_on(async {
-        let connection = Connection::open(context, &args.mock).await?;
+        let connection = crate::connect::open(context, &args.mock).await?;
         let mut session = browser_sign_in(&connection.client, options, &args).await?;
         settle_role(&connection.client, &mut session, args.role.as_deref()).await?;
         print_session(context, &session, "Signed in")
@@ -76,7 +76,7 @@ pub struct SelectArgs {
 /// in again through CIS2's picker with `changedrole` and `prompt=login`.
 pub fn select_role(context: &Context, args: SelectArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let connection = Connection::open(context, &args.mock).await?;
+        let connection = crate::connect::open(context, &args.mock).await?;
         let client = &connection.client;
         let session = if client.profile().role_selection == RoleSelection::Cis2 {
             // The session must still be valid before a role change is offered.

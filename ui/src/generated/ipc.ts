@@ -1,33 +1,162 @@
 // Generated from src-tauri/src/ipc.rs by ts-rs: do not edit. `cargo xtask test` fails when stale;
 // regenerate with CAREID_UPDATE_IPC=1 cargo test -p careid-desktop generated_ipc_types_are_current.
 
-export type AppInfo = { name: string, version: string, buildProfile: string, };
+export type AppInfo = { name: string, version: string, 
+/**
+ * `debug` or `release`: testers must know which build they are checking.
+ */
+buildProfile: string, };
 
-export type AppState = { app: AppInfo, profile: ProfileView, profiles: Array<ProfileView>, screen: Screen, notice: Notice | null, preferences: Preferences, tester: TesterRecord | null, mockGuide: MockGuide, };
+export type AppState = { app: AppInfo, 
+/**
+ * The profile in use.
+ */
+profile: ProfileView, profiles: Array<ProfileView>, screen: Screen, 
+/**
+ * Something to tell the user on the screen shown: why a session ended, an error.
+ */
+notice: Notice | null, preferences: Preferences, 
+/**
+ * The last sign-in's record for the testers' view, while signed in.
+ */
+tester: TesterRecord | null, 
+/**
+ * The built-in mock's test users and authenticators, for the home screen's help.
+ */
+mockGuide: MockGuide, };
 
-export type Preferences = { testersView: boolean, };
+export type Preferences = { 
+/**
+ * The testers' view tab is shown (off by default).
+ */
+testersView: boolean, };
 
 export type Screen = { "kind": "restoring" } | { "kind": "home" } | { "kind": "waiting" } & WaitingView | { "kind": "chooseRole" } & RoleChoiceView | { "kind": "noRoles" } & NoRolesView | { "kind": "signedIn" } & SignedInView;
 
-export type WaitingView = { startedAt: number, deadline: number, hintAfterSeconds: number, redirectUri: string, changingRole: boolean, };
+export type WaitingView = { startedAt: number, 
+/**
+ * When the wait gives up.
+ */
+deadline: number, 
+/**
+ * After this long with nothing back, the UI says what usually causes it.
+ */
+hintAfterSeconds: number, 
+/**
+ * The loopback address the provider sends the browser back to.
+ */
+redirectUri: string, 
+/**
+ * This sign-in is to change role (CIS2's picker).
+ */
+changingRole: boolean, };
 
-export type UserView = { name: string, userId: string, };
+export type UserView = { name: string, 
+/**
+ * The 12-digit CIS2 user id (UUID).
+ */
+userId: string, };
 
-export type OrganisationView = { name: string, code: string, };
+export type OrganisationView = { name: string, 
+/**
+ * The ODS code.
+ */
+code: string, };
 
-export type RoleView = { id: string, name: string, code: string, jobRoleCode: string, organisation: OrganisationView, activities: Array<string>, };
+export type RoleView = { 
+/**
+ * `person_roleid`: what the user chooses by.
+ */
+id: string, 
+/**
+ * The job role's name, the last part of `role_name` ("Nurse Access Role").
+ */
+name: string, 
+/**
+ * `role_code`, `S####:G####:R####`.
+ */
+code: string, 
+/**
+ * The job role's R-code.
+ */
+jobRoleCode: string, organisation: OrganisationView, activities: Array<string>, };
 
 export type RoleGroupView = { organisation: OrganisationView, roles: Array<RoleView>, };
 
-export type RoleChoiceView = { user: UserView, groups: Array<RoleGroupView>, preselected: string | null, changing: boolean, };
+export type RoleChoiceView = { user: UserView, groups: Array<RoleGroupView>, 
+/**
+ * The role chosen last time (or the session's current one), preselected.
+ */
+preselected: string | null, 
+/**
+ * The user is changing the role of a live session (Cancel goes back to it).
+ */
+changing: boolean, };
 
 export type NoRolesView = { user: UserView, };
 
-export type SignedInView = { user: UserView, role: RoleView | null, assuranceLevel: number | null, endsAt: number, idleEndsAt: number, inactivityMinutes: number, absoluteHours: number, inactivityWarning: boolean, canChangeRole: boolean, refreshable: boolean, };
+export type SignedInView = { user: UserView, role: RoleView | null, 
+/**
+ * `authentication_assurance_level` (2 or 3), when the ID token said.
+ */
+assuranceLevel: number | null, 
+/**
+ * The absolute limit.
+ */
+endsAt: number, 
+/**
+ * When inactivity ends the session, if nothing happens before.
+ */
+idleEndsAt: number, inactivityMinutes: number, absoluteHours: number, 
+/**
+ * Inactivity will end the session within a minute: the UI warns.
+ */
+inactivityWarning: boolean, 
+/**
+ * The user holds more than one role, or CIS2 hosts the choice.
+ */
+canChangeRole: boolean, 
+/**
+ * A refresh token is kept, so the session outlives its access token.
+ */
+refreshable: boolean, };
 
-export type Notice = { code: string, class: string, detail: string | null, providerError: string | null, providerDescription: string | null, };
+export type Notice = { code: string, 
+/**
+ * `usage`, `rejected`, `provider`, `unreachable`, `cancelled`, `keychain`, `notSignedIn`,
+ * `other`, or `info` for news that is not a failure (signed out, session ended).
+ */
+class: string, detail: string | null, 
+/**
+ * The OAuth `error` the provider sent back (for example `access_denied`), if it refused.
+ */
+providerError: string | null, 
+/**
+ * The provider's own words (`error_description`), cleaned and capped; shown as its words.
+ */
+providerDescription: string | null, };
 
-export type ProfileView = { name: string, description: string, builtIn: boolean, issuer: string | null, clientId: string | null, clientAuth: string, assertionAlgorithm: string | null, credential: string, missing: Array<string>, scopes: Array<string>, acrValues: string | null, prompt: string | null, maxAge: number | null, roleSelection: string, redirectPorts: Array<number>, inactivityMinutes: number, absoluteHours: number, };
+export type ProfileView = { name: string, description: string, builtIn: boolean, 
+/**
+ * `None` for the built-in mock (its address is chosen at start).
+ */
+issuer: string | null, clientId: string | null, clientAuth: string, assertionAlgorithm: string | null, 
+/**
+ * `notNeeded`, `stored` or `missing`.
+ */
+credential: string, 
+/**
+ * What the profile still needs before it can sign in, in words.
+ */
+missing: Array<string>, scopes: Array<string>, acrValues: string | null, prompt: string | null, maxAge: number | null, 
+/**
+ * `app` or `cis2`.
+ */
+roleSelection: string, 
+/**
+ * Empty for an ephemeral port.
+ */
+redirectPorts: Array<number>, inactivityMinutes: number, absoluteHours: number, };
 
 export type ProfileInput = { name: string, issuer: string | null, clientId: string | null, clientAuth: string | null, assertionAlgorithm: string | null, scopes: Array<string> | null, acrValues: string | null, prompt: string | null, maxAge: number | null, roleSelection: string | null, redirectPorts: Array<number> | null, inactivityMinutes: number | null, absoluteHours: number | null, };
 
@@ -35,14 +164,42 @@ export type LoginOverrides = { acrValues: string | null, prompt: string | null, 
 
 export type TimingView = { step: string, millis: number, };
 
-export type TesterRecord = { profile: string, issuer: string, signedInAt: number, acr: string | null, amr: Array<string>, authenticationAssuranceLevel: string | null, idAssuranceLevel: string | null, authTime: number | null, sid: string | null, selectedRoleid: string | null, requested: LoginOverrides, idTokenClaims: Record<string, unknown>, accessTokenClaims: Record<string, unknown> | null, userinfo: Record<string, unknown> | null, discovery: Record<string, unknown>, timings: Array<TimingView>, };
+export type TesterRecord = { profile: string, issuer: string, signedInAt: number, acr: string | null, amr: Array<string>, 
+/**
+ * `authentication_assurance_level` as it arrived (a string or a number in CIS2).
+ */
+authenticationAssuranceLevel: string | null, idAssuranceLevel: string | null, 
+/**
+ * Unix seconds, as in the token.
+ */
+authTime: number | null, sid: string | null, selectedRoleid: string | null, 
+/**
+ * What this sign-in asked for (the profile's values with the overrides applied).
+ */
+requested: LoginOverrides, idTokenClaims: Record<string, unknown>, 
+/**
+ * The access token's claims when it is a JWT (CIS2's are); its signature is not shown.
+ */
+accessTokenClaims: Record<string, unknown> | null, userinfo: Record<string, unknown> | null, discovery: Record<string, unknown>, timings: Array<TimingView>, };
 
 export type MockGuide = { users: Array<MockUserView>, authenticators: Array<MockAuthenticatorView>, };
 
-export type MockUserView = { id: string, name: string, description: string, roles: number, authenticators: Array<string>, };
+export type MockUserView = { id: string, name: string, description: string, roles: number, 
+/**
+ * Authenticator ids, strongest first.
+ */
+authenticators: Array<string>, };
 
 export type MockAuthenticatorView = { id: string, label: string, assuranceLevel: number, amr: string, };
 
-export type DoctorLine = { name: string, status: string, detail: string, };
+export type DoctorLine = { name: string, 
+/**
+ * `pass`, `warn`, `fail` or `info`.
+ */
+status: string, detail: string, };
 
-export type CommandError = { code: string, class: string, message: string, };
+export type CommandError = { code: string, class: string, 
+/**
+ * Technical detail, never a token or secret.
+ */
+message: string, };

@@ -4,9 +4,7 @@
 //! A state file that is missing, unreadable, damaged or of another version means "signed out",
 //! never an error that stops the app: the user signs in again and the next save replaces it.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -129,7 +127,7 @@ impl SessionStore {
             refresh_token_stored: refresh_token.is_some(),
             facts: facts.clone(),
         };
-        if let Err(error) = write_state(&self.state_dir, &path, &state) {
+        if let Err(error) = write_state(&path, &state) {
             // Without its facts the token could never be found again: do not leave it behind.
             if refresh_token.is_some() {
                 let _ = self.keychain.delete(&account);
@@ -236,7 +234,7 @@ impl SessionStore {
             return Err(signed_out(SignedOutReason::NoSession));
         }
         change(&mut state.facts);
-        write_state(&self.state_dir, &path, &state)?;
+        write_state(&path, &state)?;
         Ok(state.facts)
     }
 
@@ -357,32 +355,14 @@ fn readable_sub(path: &Path) -> Option<String> {
     value.get("facts")?.get("sub")?.as_str().map(str::to_owned)
 }
 
-/// Writes to a temporary file in the same folder, flushed to disk, then renamed over the old
-/// file: a crash leaves the old file or the new one, never half of one. Owner-only on Unix.
-fn write_state(dir: &Path, path: &Path, state: &StateFile) -> Result<(), SessionError> {
-    // Two processes, or two threads, may save at once: each writes its own temporary file.
-    static WRITES: AtomicU64 = AtomicU64::new(0);
+/// The state file, written the one way careid writes files (atomic, owner-only).
+fn write_state(path: &Path, state: &StateFile) -> Result<(), SessionError> {
     let file_error = |source| SessionError::StateFile {
         path: path.to_owned(),
         source,
     };
-    create_private_dir(dir).map_err(file_error)?;
     let text = serde_json::to_vec_pretty(state).map_err(|e| file_error(e.into()))?;
-    let temporary = path.with_extension(format!(
-        "json.{}.{}.tmp",
-        std::process::id(),
-        WRITES.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = (|| {
-        let mut file = private_file_options().open(&temporary)?;
-        file.write_all(&text)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written.map_err(file_error)
+    crate::files::write_atomically(path, &text).map_err(file_error)
 }
 
 fn remove_file(path: &Path) -> Result<(), SessionError> {
@@ -394,24 +374,6 @@ fn remove_file(path: &Path) -> Result<(), SessionError> {
             source,
         }),
     }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Options for a new file only its owner can read (the mode applies when the file is created,
-/// which `create_new` guarantees).
-pub(crate) fn private_file_options() -> std::fs::OpenOptions {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
 }
 
 #[cfg(test)]
@@ -529,8 +491,8 @@ mod tests {
             refresh_token_stored: false,
             facts: facts(),
         };
-        write_state(&state_dir, &path, &state).expect("written");
-        write_state(&state_dir, &path, &state).expect("written over");
+        write_state(&path, &state).expect("written");
+        write_state(&path, &state).expect("written over");
         let read = read_state(&path, "mock").expect("reads back");
         assert_eq!(read.facts, facts());
         assert!(!read.refresh_token_stored);

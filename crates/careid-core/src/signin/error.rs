@@ -5,39 +5,40 @@ use crate::http::HttpError;
 use crate::id_token::IdTokenError;
 use crate::{ClaimsError, ClientAuthError, KeychainError, LoopbackError, SessionError};
 
-/// The kind of failure, which decides the CLI's exit code and the app's wording.
+/// The kind of failure, which decides the CLI's exit code and the app's wording (each front end
+/// maps it its own way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
-    /// The profile or the request is wrong (exit 2).
+    /// The profile or the request is wrong.
     Usage,
-    /// A response was rejected as unsafe or invalid (exit 3).
+    /// A response was rejected as unsafe or invalid.
     Rejected,
-    /// The provider answered with an OAuth error (exit 4).
+    /// The provider answered with an OAuth error.
     Provider,
-    /// The provider could not be reached, or is unavailable (exit 5).
+    /// The provider could not be reached, or is unavailable.
     Unreachable,
-    /// The user cancelled, or the wait timed out (exit 6).
+    /// The user cancelled, or the wait timed out.
     Cancelled,
-    /// The OS keychain is unavailable or failing (exit 7).
+    /// The OS keychain is unavailable or failing.
     Keychain,
-    /// Not signed in, or the session ended (exit 8).
+    /// Not signed in, or the session ended.
     NotSignedIn,
-    /// Anything else (exit 1).
+    /// Anything else.
     Other,
 }
 
 impl ErrorClass {
-    /// The `careid` exit code for this class.
-    pub fn exit_code(self) -> u8 {
+    /// A stable name for front ends to branch on.
+    pub fn as_str(self) -> &'static str {
         match self {
-            ErrorClass::Other => 1,
-            ErrorClass::Usage => 2,
-            ErrorClass::Rejected => 3,
-            ErrorClass::Provider => 4,
-            ErrorClass::Unreachable => 5,
-            ErrorClass::Cancelled => 6,
-            ErrorClass::Keychain => 7,
-            ErrorClass::NotSignedIn => 8,
+            ErrorClass::Usage => "usage",
+            ErrorClass::Rejected => "rejected",
+            ErrorClass::Provider => "provider",
+            ErrorClass::Unreachable => "unreachable",
+            ErrorClass::Cancelled => "cancelled",
+            ErrorClass::Keychain => "keychain",
+            ErrorClass::NotSignedIn => "notSignedIn",
+            ErrorClass::Other => "other",
         }
     }
 }
@@ -49,9 +50,7 @@ impl ErrorClass {
 pub enum SignInError {
     #[error("profile {profile:?} is not ready: it needs {missing}")]
     ProfileNotReady { profile: String, missing: String },
-    #[error(
-        "no {what} is stored for profile {profile:?}: run `careid profile secret set {profile}`"
-    )]
+    #[error("no {what} is stored for profile {profile:?}")]
     CredentialMissing { profile: String, what: &'static str },
     #[error("the stored credential of profile {profile:?} cannot be used: {source}")]
     Credential {
@@ -95,7 +94,7 @@ pub enum SignInError {
     UserInfo(String),
     #[error("the claims were rejected: {0}")]
     Claims(#[from] ClaimsError),
-    #[error("not signed in to profile {profile:?} ({reason}); run `careid login`")]
+    #[error("not signed in to profile {profile:?} ({reason})")]
     NotSignedIn { profile: String, reason: String },
     #[error("the session of profile {profile:?} has ended: {why}; sign in again")]
     SessionEnded { profile: String, why: String },
@@ -105,8 +104,6 @@ pub enum SignInError {
     RefreshRejected { error: String },
     #[error("role {0:?} is not one of the signed-in user's roles")]
     UnknownRole(String),
-    #[error("the built-in mock provider did not start: {0}")]
-    MockStart(String),
 }
 
 fn describe(description: &Option<String>) -> String {
@@ -151,7 +148,6 @@ impl SignInError {
             SignInError::NotSignedIn { .. }
             | SignInError::SessionEnded { .. }
             | SignInError::RefreshRejected { .. } => ErrorClass::NotSignedIn,
-            SignInError::MockStart(_) => ErrorClass::Other,
         }
     }
 
@@ -177,7 +173,6 @@ impl SignInError {
             SignInError::SessionEnded { .. } => "session_ended",
             SignInError::RefreshRejected { .. } => "refresh_rejected",
             SignInError::UnknownRole(_) => "unknown_role",
-            SignInError::MockStart(_) => "mock_start_failed",
         }
     }
 

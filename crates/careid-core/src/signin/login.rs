@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use crate::discovery::{DiscoveryError, ProviderMetadata};
 use crate::id_token::IdTokenClaims;
 use crate::session::{unix_seconds, SessionFacts};
-use crate::signin::{with_query, Client, Session, SignInError, Timing, Tokens};
+use crate::signin::{blocking, with_query, Client, Session, SignInError, Timing, Tokens};
 use crate::{
     assurance_level, choose_role, CallbackChecks, LoopbackListener, RoleChoice, RoleSelection,
     SecretString,
@@ -291,7 +291,7 @@ impl Client {
 
         let identity =
             crate::Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;
-        let remembered = self.remembered_roles().get(&self.profile.name, &claims.sub);
+        let remembered = blocking(|| self.remembered_roles().get(&self.profile.name, &claims.sub));
         let role = choose_role(
             &identity,
             claims.selected_roleid.as_deref(),
@@ -317,13 +317,17 @@ impl Client {
         // Only now, with every answer checked, is anything stored: under the session lock, so
         // a refresh or sign-out in another process cannot interleave with the new session.
         let lock = self.session_lock().await?;
-        self.store
-            .save(&lock, &facts, tokens.refresh_token.as_ref())?;
+        blocking(|| {
+            self.store
+                .save(&lock, &facts, tokens.refresh_token.as_ref())
+        })?;
         drop(lock);
         let refreshable = tokens.refresh_token.is_some();
         if let RoleChoice::Automatic(role) | RoleChoice::Selected(role) = &role {
-            self.remembered_roles()
-                .set(&self.profile.name, &claims.sub, &role.person_roleid);
+            blocking(|| {
+                self.remembered_roles()
+                    .set(&self.profile.name, &claims.sub, &role.person_roleid)
+            });
         }
         Ok(Session {
             profile: self.profile.name.clone(),

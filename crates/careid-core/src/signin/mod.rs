@@ -224,6 +224,19 @@ impl Timing {
     }
 }
 
+/// Runs blocking work (keychain calls over D-Bus, which can wait on an unlock prompt; state
+/// files) without holding up the async worker threads: on a multi-threaded runtime the worker
+/// hands its other tasks on first. Elsewhere (a current-thread runtime, no runtime) it just runs.
+pub fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
 /// `endpoint` with `query` added, keeping any query the provider's URL already has.
 fn with_query(endpoint: &str, query: &str) -> String {
     let separator = if endpoint.contains('?') { '&' } else { '?' };

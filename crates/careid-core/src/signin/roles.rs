@@ -48,11 +48,6 @@ impl RememberedRoles {
     }
 
     fn write(&self, choices: &Choices) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let temporary = self.path.with_extension("json.tmp");
-        std::fs::write(&temporary, serde_json::to_vec_pretty(choices)?)?;
-        std::fs::rename(&temporary, &self.path)
+        crate::files::write_atomically(&self.path, &serde_json::to_vec_pretty(choices)?)
     }
 }

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::discovery::ProviderMetadata;
 use crate::session::{check, unix_seconds, SessionFacts, Verdict};
-use crate::signin::{with_query, Client, ErrorClass, Session, SignInError, Timing, Tokens};
+use crate::signin::{
+    blocking, with_query, Client, ErrorClass, Session, SignInError, Timing, Tokens,
+};
 use crate::{choose_role, Identity, Loaded, Restored, SecretString, SessionLock};
 
 /// What `careid status` reports: the stored session, without asking the provider anything.
@@ -21,6 +23,15 @@ pub struct SessionStatus {
     pub idle_ends_at: u64,
     /// Whether a refresh token is kept in the keychain.
     pub refreshable: bool,
+}
+
+/// What a restore does besides the refresh.
+#[derive(Debug, Clone, Copy)]
+struct Restore {
+    /// Fetch UserInfo (identity and roles).
+    userinfo: bool,
+    /// Count the call as the user's activity.
+    activity: bool,
 }
 
 /// How a sign-out went.
@@ -57,14 +68,49 @@ impl Client {
         })
     }
 
-    /// Restores the session with exactly one refresh and, when `with_userinfo`, one UserInfo
-    /// request (discovery and the JWKS come from the cache when it is fresh). `activity`
-    /// records the call as the user's activity, which moves the inactivity limit on.
-    pub async fn restore(
-        &self,
-        with_userinfo: bool,
-        activity: bool,
-    ) -> Result<Session, SignInError> {
+    /// The user uses the session (a command, a role change): one refresh and one UserInfo
+    /// request, recorded as activity, which moves the inactivity limit on.
+    pub async fn use_session(&self) -> Result<Session, SignInError> {
+        self.restore(Restore {
+            userinfo: true,
+            activity: true,
+        })
+        .await
+    }
+
+    /// Fresh tokens for the user to use (`careid token`): one refresh, no UserInfo, recorded
+    /// as activity.
+    pub async fn tokens_for_use(&self) -> Result<Session, SignInError> {
+        self.restore(Restore {
+            userinfo: false,
+            activity: true,
+        })
+        .await
+    }
+
+    /// The session brought back without the user doing anything (the app at start): one
+    /// refresh and one UserInfo request, not activity.
+    pub async fn resume(&self) -> Result<Session, SignInError> {
+        self.restore(Restore {
+            userinfo: true,
+            activity: false,
+        })
+        .await
+    }
+
+    /// New tokens before the old ones expire, in the background: one refresh, no UserInfo, not
+    /// activity. Also how sign-out gets a current ID token for `id_token_hint`.
+    pub async fn refresh_quietly(&self) -> Result<Session, SignInError> {
+        self.restore(Restore {
+            userinfo: false,
+            activity: false,
+        })
+        .await
+    }
+
+    /// Restores the session with exactly one refresh and, when asked, one UserInfo request
+    /// (discovery and the JWKS come from the cache when it is fresh).
+    async fn restore(&self, parts: Restore) -> Result<Session, SignInError> {
         let mut timings = Vec::new();
         let started = Instant::now();
         let metadata = self.metadata().await?;
@@ -83,7 +129,7 @@ impl Client {
         let tokens = match self.refresh_grant(&metadata, &refresh_token).await {
             Ok(tokens) => tokens,
             Err(SignInError::OAuth { error, .. }) if error == "invalid_grant" => {
-                self.store.clear(&lock)?;
+                blocking(|| self.store.clear(&lock))?;
                 return Err(SignInError::RefreshRejected { error });
             }
             // Anything else keeps the stored token: the provider may be back later.
@@ -91,20 +137,14 @@ impl Client {
         };
         // The provider has spent the old token: store the new one before anything can fail.
         if let Some(rotated) = &tokens.refresh_token {
-            self.store
-                .replace_refresh_token(&lock, &loaded.facts, rotated)?;
+            blocking(|| {
+                self.store
+                    .replace_refresh_token(&lock, &loaded.facts, rotated)
+            })?;
         }
         timings.push(Timing::since("refresh", started));
         match self
-            .complete_restore(
-                &lock,
-                &metadata,
-                loaded,
-                tokens,
-                with_userinfo,
-                activity,
-                timings,
-            )
+            .complete_restore(&lock, &metadata, loaded, tokens, parts, timings)
             .await
         {
             Ok(session) => Ok(session),
@@ -112,7 +152,7 @@ impl Client {
                 // A rejected answer is never kept, and neither is the refresh token that came
                 // with it.
                 if error.class() == ErrorClass::Rejected {
-                    self.store.clear(&lock)?;
+                    blocking(|| self.store.clear(&lock))?;
                 }
                 Err(error)
             }
@@ -128,8 +168,7 @@ impl Client {
         metadata: &Arc<ProviderMetadata>,
         loaded: Loaded,
         tokens: super::token::TokenResponse,
-        with_userinfo: bool,
-        activity: bool,
+        parts: Restore,
         mut timings: Vec<Timing>,
     ) -> Result<Session, SignInError> {
         let mut facts = loaded.facts;
@@ -169,7 +208,7 @@ impl Client {
             }
             None => None,
         };
-        let (userinfo, identity, role) = if with_userinfo {
+        let (userinfo, identity, role) = if parts.userinfo {
             let started = Instant::now();
             let userinfo = self
                 .userinfo(metadata, &tokens.access_token, &facts.sub)
@@ -186,11 +225,11 @@ impl Client {
             (None, None, None)
         };
         let now = unix_seconds(self.clock.now());
-        if activity {
+        if parts.activity {
             facts.last_activity = now;
         }
         facts.stored_at = now;
-        self.store.update_facts(lock, &facts)?;
+        blocking(|| self.store.update_facts(lock, &facts))?;
         Ok(Session {
             profile: self.profile.name.clone(),
             issuer: metadata.issuer.clone(),
@@ -208,7 +247,7 @@ impl Client {
     /// Chooses `role_id` (a `person_roleid` of the user's) as the session's role and remembers
     /// it for the next sign-in. Restores the session first to check the role is the user's.
     pub async fn select_role(&self, role_id: &str) -> Result<Session, SignInError> {
-        let mut session = self.restore(true, true).await?;
+        let mut session = self.use_session().await?;
         self.apply_role(&mut session, role_id).await?;
         Ok(session)
     }
@@ -227,14 +266,17 @@ impl Client {
             .cloned()
             .ok_or_else(|| SignInError::UnknownRole(role_id.to_owned()))?;
         let lock = self.session_lock().await?;
-        session.facts = self
-            .store
-            .change_facts(&lock, Some(&session.facts.sub), |facts| {
-                facts.selected_role_id = Some(role.person_roleid.clone())
-            })?;
+        session.facts = blocking(|| {
+            self.store
+                .change_facts(&lock, Some(&session.facts.sub), |facts| {
+                    facts.selected_role_id = Some(role.person_roleid.clone())
+                })
+        })?;
         drop(lock);
-        self.remembered_roles()
-            .set(&self.profile.name, &session.facts.sub, &role.person_roleid);
+        blocking(|| {
+            self.remembered_roles()
+                .set(&self.profile.name, &session.facts.sub, &role.person_roleid)
+        });
         session.role = Some(crate::RoleChoice::Selected(role));
         Ok(())
     }
@@ -243,7 +285,9 @@ impl Client {
     /// refresh in another process to finish first, so neither change is lost.
     pub async fn record_activity(&self) -> Result<SessionFacts, SignInError> {
         let lock = self.session_lock().await?;
-        Ok(self.store.record_activity(&lock, self.clock.now())?)
+        Ok(blocking(|| {
+            self.store.record_activity(&lock, self.clock.now())
+        })?)
     }
 
     /// Signs out: revokes the refresh token when the provider offers revocation, deletes the
@@ -259,13 +303,13 @@ impl Client {
         // The stored session; or, when none can be loaded (its state file is damaged, say), any
         // refresh token the keychain still holds for the profile: signing out revokes it too.
         let (signed_out, refresh_tokens): (Option<String>, Vec<SecretString>) =
-            match self.store.load(&self.profile.name)? {
+            match blocking(|| self.store.load(&self.profile.name))? {
                 Restored::Session(loaded) => (
                     Some(loaded.facts.sub),
                     loaded.refresh_token.into_iter().collect(),
                 ),
                 Restored::SignedOut(_) => {
-                    let orphans = self.store.orphaned_refresh_tokens(&lock)?;
+                    let orphans = blocking(|| self.store.orphaned_refresh_tokens(&lock))?;
                     let sub = orphans.first().map(|(sub, _)| sub.clone());
                     (sub, orphans.into_iter().map(|(_, token)| token).collect())
                 }
@@ -298,7 +342,7 @@ impl Client {
                 outcome.revocation_error = Some(error);
             }
         }
-        self.store.clear(&lock)?;
+        blocking(|| self.store.clear(&lock))?;
         drop(lock);
         if let Ok(metadata) = &metadata {
             outcome.end_session_url = metadata.end_session_endpoint.as_deref().map(|endpoint| {
@@ -316,7 +360,7 @@ impl Client {
     /// The stored session, if it is within its limits. One past a limit is ended (refresh token
     /// revoked when possible, then deleted) and reported with the limit that ended it.
     async fn load_active(&self, lock: &SessionLock) -> Result<Loaded, SignInError> {
-        let loaded = match self.store.load(&self.profile.name)? {
+        let loaded = match blocking(|| self.store.load(&self.profile.name))? {
             Restored::Session(loaded) => loaded,
             Restored::SignedOut(reason) => {
                 return Err(SignInError::NotSignedIn {
@@ -351,7 +395,7 @@ impl Client {
                 }
             }
         }
-        self.store.clear(lock)?;
+        blocking(|| self.store.clear(lock))?;
         Err(SignInError::SessionEnded {
             profile: self.profile.name.clone(),
             why,

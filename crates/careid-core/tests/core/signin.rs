@@ -140,7 +140,7 @@ async fn signs_in_and_restores_with_one_refresh_and_one_userinfo() {
     assert_eq!(session.facts.sub, "555057896106");
     assert!(session.refreshable);
     let from = fixture.mock.request_log().len();
-    let restored = fixture.client.restore(true, true).await.expect("restored");
+    let restored = fixture.client.use_session().await.expect("restored");
     let endpoints: Vec<_> = fixture.mock.request_log()[from..]
         .iter()
         .map(|request| request.endpoint.clone())
@@ -156,7 +156,7 @@ async fn inactivity_ends_the_session_by_the_injected_clock() {
     fixture.clock.advance(Duration::from_secs(14 * 60));
     fixture
         .client
-        .restore(false, true)
+        .tokens_for_use()
         .await
         .expect("still active after 14 minutes");
     // The restore was activity: 14 more minutes are fine, 15 more are not.
@@ -205,7 +205,7 @@ async fn a_network_fault_keeps_the_refresh_token_and_invalid_grant_deletes_it() 
         .arm_fault("http_503@token".parse().expect("fault"), None);
     let error = fixture
         .client
-        .restore(false, true)
+        .tokens_for_use()
         .await
         .expect_err("unavailable");
     assert!(error.is_transient(), "{error}");
@@ -223,18 +223,14 @@ async fn a_network_fault_keeps_the_refresh_token_and_invalid_grant_deletes_it() 
     fixture.mock.clear_faults();
     fixture
         .client
-        .restore(false, true)
+        .tokens_for_use()
         .await
         .expect("the kept token works");
 
     fixture
         .mock
         .arm_fault("refresh_revoked".parse().expect("fault"), Some(1));
-    let error = fixture
-        .client
-        .restore(false, true)
-        .await
-        .expect_err("revoked");
+    let error = fixture.client.tokens_for_use().await.expect_err("revoked");
     assert_eq!(error.code(), "refresh_rejected");
     assert!(matches!(
         fixture.store.load("mock").expect("load"),
@@ -401,7 +397,11 @@ async fn a_change_that_cannot_get_the_session_lock_gives_up_and_changes_nothing(
         "{error}"
     );
     assert_eq!(error.code(), "session_lock_timeout");
-    assert_eq!(error.class().exit_code(), 6, "a wait that timed out");
+    assert_eq!(
+        error.class(),
+        ErrorClass::Cancelled,
+        "a wait that timed out"
+    );
     let error = client.logout(None).await.expect_err("gave up");
     assert!(
         error.to_string().contains("another careid process"),
@@ -455,7 +455,7 @@ async fn logout_revokes_and_deletes_a_token_whose_state_file_is_damaged() {
 async fn choosing_a_role_keeps_activity_recorded_since_the_restore() {
     let fixture = fixture("555057896106").await;
     sign_in(&fixture).await.expect("signed in");
-    let mut session = fixture.client.restore(true, false).await.expect("restored");
+    let mut session = fixture.client.resume().await.expect("restored");
     let role_id = session
         .role
         .as_ref()
@@ -503,7 +503,7 @@ async fn a_provider_clock_ahead_of_ours_keeps_the_session_restorable() {
         "the provider's time, ahead of ours"
     );
 
-    let restored = fixture.client.restore(true, true).await.expect("restored");
+    let restored = fixture.client.use_session().await.expect("restored");
     assert_eq!(restored.facts.auth_time, session.facts.auth_time);
     let status = fixture.client.status().await.expect("active");
     assert_eq!(

@@ -1,0 +1,423 @@
+//! careid-host: the composition root that both front ends (the `careid` CLI and the desktop
+//! app) call, so they keep one session between them: the same profiles file, state folder,
+//! keychain entries and provider cache, and, for the built-in `mock` profile, the same mock
+//! provider (one per user, see [`shared_mock`]).
+//!
+//! This is where careid meets the machine: platform folders, the environment
+//! (`CAREID_CONFIG_DIR`, `CAREID_KEYCHAIN_SERVICE`) and the build kind. `careid-core` stays free
+//! of all of it.
+
+pub mod shared_mock;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use careid_core::discovery::ProviderCache;
+use careid_core::http::{HttpClient, HttpSettings};
+use careid_core::signin::{load_credential, Client, SignInError};
+use careid_core::{
+    BuildKind, ClientCredential, IssuerSource, Keychain, Profile, ProfileError, Profiles,
+    SecretString, SessionStore,
+};
+use mock_cis2::AutoLogin;
+
+pub use shared_mock::{MockHost, SharedMock, SharedMockError};
+
+/// Discovery and JWKS are trusted from the cache for at most this long (PRODUCT step 2).
+pub const PROVIDER_CACHE_AGE: Duration = Duration::from_secs(3600);
+
+/// The default patience for one request to the provider.
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a front end may choose about where careid keeps things.
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    /// Keep profiles, state and cache under this folder instead of the platform's folders.
+    pub config_dir: Option<PathBuf>,
+    /// A keychain service name of one's own (tests run many isolated sessions in one keychain).
+    pub keychain_service: Option<String>,
+    pub http_timeout: Duration,
+}
+
+impl Default for HostOptions {
+    fn default() -> Self {
+        Self {
+            config_dir: None,
+            keychain_service: None,
+            http_timeout: DEFAULT_HTTP_TIMEOUT,
+        }
+    }
+}
+
+impl HostOptions {
+    /// The options from the environment: `CAREID_CONFIG_DIR` and `CAREID_KEYCHAIN_SERVICE`,
+    /// which the CLI and the app both honour, so a tester's separate world is the same for both.
+    pub fn from_env() -> Self {
+        let non_empty = |name| std::env::var_os(name).filter(|value| !value.is_empty());
+        Self {
+            config_dir: non_empty("CAREID_CONFIG_DIR").map(PathBuf::from),
+            keychain_service: non_empty("CAREID_KEYCHAIN_SERVICE")
+                .and_then(|value| value.into_string().ok()),
+            http_timeout: DEFAULT_HTTP_TIMEOUT,
+        }
+    }
+}
+
+/// Why the host could not be set up or a profile connected.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HostError {
+    #[error("this platform has no per-user config folder; set CAREID_CONFIG_DIR")]
+    NoConfigFolder,
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error(transparent)]
+    SignIn(#[from] SignInError),
+    #[error(transparent)]
+    Mock(#[from] SharedMockError),
+}
+
+impl HostError {
+    /// A stable code for the UI and for callers to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HostError::NoConfigFolder => "no_config_folder",
+            HostError::Profile(error) => error.code(),
+            HostError::SignIn(error) => error.code(),
+            HostError::Mock(error) => error.code(),
+        }
+    }
+}
+
+/// Where careid keeps things for this user, and what every connection shares: one HTTP client
+/// and one provider cache for the life of the process.
+#[derive(Debug)]
+pub struct Host {
+    config_dir: PathBuf,
+    state_dir: PathBuf,
+    cache_dir: PathBuf,
+    keychain: Keychain,
+    http: HttpClient,
+    providers: Arc<ProviderCache>,
+    mock: MockHost,
+}
+
+impl Host {
+    /// With a config folder chosen, everything careid writes goes under it (profiles at the top,
+    /// `state/` and `cache/` below); otherwise the platform's config, state and cache folders.
+    pub fn new(options: HostOptions) -> Result<Self, HostError> {
+        let (config_dir, state_dir, cache_dir) = match &options.config_dir {
+            Some(dir) => (dir.clone(), dir.join("state"), dir.join("cache")),
+            None => {
+                let config = dirs::config_dir().ok_or(HostError::NoConfigFolder)?;
+                let state = dirs::state_dir()
+                    .or_else(dirs::data_local_dir)
+                    .unwrap_or_else(|| config.clone());
+                let cache = dirs::cache_dir().unwrap_or_else(|| state.clone());
+                (
+                    config.join("careid"),
+                    state.join("careid"),
+                    cache.join("careid"),
+                )
+            }
+        };
+        let keychain = match options.keychain_service {
+            Some(service) => Keychain::with_service(service),
+            None => Keychain::new(build_kind()),
+        };
+        let http = HttpClient::new(HttpSettings {
+            timeout: options.http_timeout.max(Duration::from_secs(1)),
+            ..HttpSettings::default()
+        })
+        .map_err(|error| SignInError::Http {
+            endpoint: "client",
+            source: error,
+        })?;
+        let providers = Arc::new(ProviderCache::new(
+            Some(cache_dir.clone()),
+            PROVIDER_CACHE_AGE,
+        ));
+        let mock = MockHost::new(state_dir.clone());
+        Ok(Self {
+            config_dir,
+            state_dir,
+            cache_dir,
+            keychain,
+            http,
+            providers,
+            mock,
+        })
+    }
+
+    pub fn config_dir(&self) -> &Path {
+        &self.config_dir
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    pub fn cache_dir(&self) -> &Path {
+        &self.cache_dir
+    }
+
+    pub fn keychain(&self) -> &Keychain {
+        &self.keychain
+    }
+
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    pub fn providers(&self) -> &Arc<ProviderCache> {
+        &self.providers
+    }
+
+    /// The built-in profiles and the custom ones from the profiles file, read now (another
+    /// process may have changed them).
+    pub fn profiles(&self) -> Result<Profiles, ProfileError> {
+        Profiles::load(&self.config_dir)
+    }
+
+    pub fn profile(&self, name: &str) -> Result<Profile, ProfileError> {
+        self.profiles()?.get(name)
+    }
+
+    pub fn session_store(&self) -> SessionStore {
+        SessionStore::new(self.keychain.clone(), self.state_dir.clone())
+    }
+
+    /// The user's one built-in mock provider: this process's, or another careid process's.
+    pub fn mock(&self) -> &MockHost {
+        &self.mock
+    }
+
+    /// The core's client for `profile`. For the built-in mock this finds (or starts) the user's
+    /// one mock provider first; `auto_login` asks it to sign a test user in without a page.
+    pub async fn connect(
+        &self,
+        profile: Profile,
+        auto_login: Option<&AutoLogin>,
+    ) -> Result<Connection, HostError> {
+        if let Some(missing) = profile.missing().first() {
+            return Err(SignInError::ProfileNotReady {
+                profile: profile.name.clone(),
+                missing: (*missing).to_owned(),
+            }
+            .into());
+        }
+        let (issuer, credential, mock) = match &profile.issuer {
+            IssuerSource::Url(issuer) => {
+                let keychain = self.keychain.clone();
+                let for_load = profile.clone();
+                let credential = blocking(move || load_credential(&for_load, &keychain))?;
+                (issuer.clone(), credential, None)
+            }
+            IssuerSource::BuiltInMock => {
+                let mock = self.mock.resolve(&self.http, auto_login).await?;
+                let credential = mock
+                    .client_secret(profile.client_id.as_deref().unwrap_or_default())
+                    .map_or(ClientCredential::None, |secret| {
+                        ClientCredential::Secret(SecretString::new(secret))
+                    });
+                (mock.issuer().to_owned(), credential, Some(mock))
+            }
+        };
+        let client = Client::new(
+            profile,
+            issuer,
+            credential,
+            self.http.clone(),
+            Arc::clone(&self.providers),
+            self.session_store(),
+        )?;
+        Ok(Connection { client, mock })
+    }
+}
+
+/// What `doctor` found at an issuer: the report, and why the JWKS could not be fetched if so.
+#[derive(Debug)]
+pub struct Diagnosis {
+    pub issuer: String,
+    pub report: careid_core::DoctorReport,
+    pub jwks_error: Option<String>,
+}
+
+impl Host {
+    /// The issuer a profile signs in at: its own, or the address of the user's mock (held in
+    /// the returned handle, so a mock served here lives while it is needed).
+    pub async fn issuer_of(
+        &self,
+        profile: &Profile,
+    ) -> Result<(String, Option<SharedMock>), HostError> {
+        match &profile.issuer {
+            IssuerSource::Url(issuer) => Ok((issuer.clone(), None)),
+            IssuerSource::BuiltInMock => {
+                let mock = self.mock.resolve(&self.http, None).await?;
+                Ok((mock.issuer().to_owned(), Some(mock)))
+            }
+        }
+    }
+
+    /// Compares the provider's discovery document and keys with what careid and CIS2 expect,
+    /// always fetched afresh: the point is to see the provider as it is now.
+    pub async fn diagnose(&self, issuer: &str) -> Result<Diagnosis, HostError> {
+        let providers = ProviderCache::new(None, PROVIDER_CACHE_AGE);
+        let now = std::time::SystemTime::now();
+        let metadata = providers
+            .metadata(&self.http, issuer, now)
+            .await
+            .map_err(SignInError::from)?;
+        let jwks = providers.jwks(&self.http, &metadata, now).await;
+        let report = careid_core::diagnose(
+            issuer,
+            &metadata,
+            jwks.as_ref().ok().map(|jwks| jwks.as_ref()),
+        );
+        Ok(Diagnosis {
+            issuer: issuer.to_owned(),
+            report,
+            jwks_error: jwks.err().map(|error| error.to_string()),
+        })
+    }
+}
+
+/// Why a client secret or private key was not stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialError {
+    #[error("profile {0:?} uses the built-in mock's own test client, which needs no secret")]
+    MockNeedsNone(String),
+    #[error("profile {profile:?} authenticates with {method}, which needs no secret")]
+    NoneNeeded {
+        profile: String,
+        method: &'static str,
+    },
+    #[error("the secret is empty")]
+    Empty,
+    #[error("this is not a private key careid can use: {0}")]
+    NotAPrivateKey(careid_core::ClientAuthError),
+    #[error("profile {profile:?} uses {method}, which takes a client secret, not a private key")]
+    KeyForSecret {
+        profile: String,
+        method: &'static str,
+    },
+}
+
+impl CredentialError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CredentialError::MockNeedsNone(_) | CredentialError::NoneNeeded { .. } => {
+                "credential_not_needed"
+            }
+            CredentialError::Empty => "credential_empty",
+            CredentialError::NotAPrivateKey(_) => "credential_not_a_key",
+            CredentialError::KeyForSecret { .. } => "credential_key_for_secret",
+        }
+    }
+}
+
+impl Host {
+    /// Stores a profile's client secret or private key in the keychain, after checking it is
+    /// the kind the profile needs: a private key must parse before it replaces a working one.
+    pub fn store_credential(
+        &self,
+        name: &str,
+        value: SecretString,
+    ) -> Result<Result<(), CredentialError>, HostError> {
+        use careid_core::profile::Credential;
+        let profile = self.profile(name)?;
+        let Some(account) = profile.credential_account() else {
+            return Ok(Err(match profile.issuer {
+                IssuerSource::BuiltInMock => CredentialError::MockNeedsNone(profile.name),
+                IssuerSource::Url(_) => CredentialError::NoneNeeded {
+                    profile: profile.name,
+                    method: profile.client_auth.as_str(),
+                },
+            }));
+        };
+        let text = value.expose_secret().trim();
+        if text.is_empty() {
+            return Ok(Err(CredentialError::Empty));
+        }
+        if profile.client_auth.credential() == Some(Credential::PrivateKey) {
+            if let Err(error) = careid_core::PrivateKey::from_pem(text) {
+                return Ok(Err(CredentialError::NotAPrivateKey(error)));
+            }
+        } else if text.contains("PRIVATE KEY-----") {
+            return Ok(Err(CredentialError::KeyForSecret {
+                profile: profile.name,
+                method: profile.client_auth.as_str(),
+            }));
+        }
+        let value = SecretString::new(text.to_owned());
+        blocking(|| self.keychain.store(&account, &value)).map_err(SignInError::from)?;
+        Ok(Ok(()))
+    }
+
+    /// Removes a custom profile with everything that belonged to it: its session (taking the
+    /// session lock first, so a session busy in another process leaves the profile as it was)
+    /// and its stored credential.
+    pub fn remove_profile(&self, name: &str) -> Result<(), HostError> {
+        let mut profiles = self.profiles()?;
+        let profile = profiles.get(name).ok();
+        profiles.remove(name)?;
+        let store = self.session_store();
+        let lock = blocking(|| {
+            careid_core::SessionLock::acquire(
+                store.state_dir(),
+                name,
+                careid_core::signin::ClientOptions::default().lock_timeout,
+            )
+        })
+        .map_err(SignInError::from)?;
+        profiles.save()?;
+        blocking(|| store.clear(&lock)).map_err(SignInError::from)?;
+        drop(lock);
+        if let Some(account) = profile.as_ref().and_then(Profile::credential_account) {
+            blocking(|| self.keychain.delete(&account)).map_err(SignInError::from)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the profile's credential is in the keychain: `None` when it needs none, or when
+    /// the keychain cannot say.
+    pub fn credential_stored(&self, profile: &Profile) -> Option<bool> {
+        let account = profile.credential_account()?;
+        blocking(|| self.keychain.load(&account))
+            .ok()
+            .map(|value| value.is_some())
+    }
+}
+
+/// A profile's client, and the mock provider it talks to when the profile is the built-in mock
+/// (held so that a mock this process hosts serves for as long as the client needs it).
+#[derive(Debug)]
+pub struct Connection {
+    pub client: Client,
+    mock: Option<SharedMock>,
+}
+
+impl Connection {
+    /// The built-in mock this connection uses, if the profile is `mock`.
+    pub fn mock(&self) -> Option<&SharedMock> {
+        self.mock.as_ref()
+    }
+}
+
+/// Debug and release builds keep their keychain entries apart, so a development build never
+/// reads or rotates a real session.
+pub fn build_kind() -> BuildKind {
+    if cfg!(debug_assertions) {
+        BuildKind::Debug
+    } else {
+        BuildKind::Release
+    }
+}
+
+/// Runs blocking work (keychain D-Bus calls that may wait on an unlock prompt, file locks) off
+/// the async worker threads when on a multi-threaded runtime.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    careid_core::signin::blocking(work)
+}

@@ -1,0 +1,339 @@
+//! The built-in mock provider, one per user rather than one per process.
+//!
+//! A mock provider holds live state: grants, rotated refresh tokens and the reuse detection that
+//! revokes a grant whose old refresh token comes back. Two processes each running a mock from a
+//! state file read once would drift apart, and one could revoke the other's live session. So the
+//! first careid process that needs the mock (the app, or a CLI command) starts it in-process and
+//! records its address in the state folder (`mock-provider.run.json`, under the
+//! `mock-provider.lock` file lock); every other process connects to that one. A record whose
+//! provider no longer answers (its process ended) is replaced by the next process that needs it,
+//! which starts the mock again from its state file (`mock-provider.json`), so sessions carry on.
+
+use std::fs::{self, File, TryLockError};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use careid_core::http::HttpClient;
+use mock_cis2::{AutoLogin, ClientRegistry, MockCis2, RunningMock};
+use serde::{Deserialize, Serialize};
+
+/// The record of the running mock, beside its state file.
+const RECORD_FILE: &str = "mock-provider.run.json";
+/// Held while a process reads the record and, if need be, starts the mock and writes it.
+const LOCK_FILE: &str = "mock-provider.lock";
+/// The mock's own state: keys, grants, tokens, SSO sessions.
+const STATE_FILE: &str = "mock-provider.json";
+
+/// How long a running mock may take to answer its discovery document before it is taken for
+/// gone: it is on loopback, so a live one answers in milliseconds.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long to wait for another process that is starting the mock.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+const LOCK_POLL: Duration = Duration::from_millis(20);
+
+/// Why the user's mock provider could not be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SharedMockError {
+    #[error("the built-in mock provider did not start: {0}")]
+    Start(#[from] mock_cis2::StartError),
+    #[error("cannot keep the built-in mock provider's record in {path}: {source}")]
+    Record {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("another careid process took more than {0:?} to start the built-in mock provider")]
+    LockTimeout(Duration),
+    #[error(
+        "the built-in mock provider is already running in another careid process (pid {pid}) \
+         {running}; it cannot also sign {requested} in without a page"
+    )]
+    AutoLoginMismatch {
+        pid: u32,
+        running: String,
+        requested: String,
+    },
+}
+
+impl SharedMockError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SharedMockError::Start(_) => "mock_start_failed",
+            SharedMockError::Record { .. } => "mock_record_failed",
+            SharedMockError::LockTimeout(_) => "mock_lock_timeout",
+            SharedMockError::AutoLoginMismatch { .. } => "mock_auto_login_mismatch",
+        }
+    }
+
+    /// A usage error (a request the running mock cannot honour), as opposed to a failure.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            SharedMockError::AutoLoginMismatch { .. }
+                | SharedMockError::Start(
+                    mock_cis2::StartError::AutoLogin(_)
+                        | mock_cis2::StartError::Data(_)
+                        | mock_cis2::StartError::InvalidIssuer { .. }
+                )
+        )
+    }
+}
+
+/// What the record says about the running mock. Nothing secret: the mock's address and the
+/// process that serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Record {
+    pid: u32,
+    issuer: String,
+    /// The auto-login it was started with (`USER[:AUTHENTICATOR[:ROLE]]`), if any.
+    auto_login: Option<String>,
+}
+
+/// The user's mock provider as one process sees it: served here, or by another process.
+#[derive(Debug, Clone)]
+pub struct SharedMock {
+    issuer: String,
+    pid: u32,
+    /// Set when this process serves it: the mock lives while any clone of this does.
+    hosted: Option<Arc<RunningMock>>,
+}
+
+impl SharedMock {
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The process that serves the mock.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Whether this process serves it.
+    pub fn is_hosted_here(&self) -> bool {
+        self.hosted.is_some()
+    }
+
+    /// The running mock, when this process serves it (tests arm faults through it).
+    pub fn running(&self) -> Option<&RunningMock> {
+        self.hosted.as_deref()
+    }
+
+    /// The registered test client's secret. The mock's clients are its built-in registry
+    /// whichever process serves it (only `careid mock serve` takes another, and it keeps no
+    /// record), and their secrets are public test values.
+    pub fn client_secret(&self, client_id: &str) -> Option<String> {
+        match &self.hosted {
+            Some(running) => running.clients().get(client_id)?.client_secret.clone(),
+            None => ClientRegistry::builtin()
+                .get(client_id)?
+                .client_secret
+                .clone(),
+        }
+    }
+}
+
+/// Finds or starts the user's mock provider; holds the one this process serves.
+#[derive(Debug)]
+pub struct MockHost {
+    state_dir: PathBuf,
+    hosted: tokio::sync::Mutex<Option<Arc<RunningMock>>>,
+    hosted_auto_login: std::sync::Mutex<Option<String>>,
+}
+
+impl MockHost {
+    pub fn new(state_dir: PathBuf) -> Self {
+        Self {
+            state_dir,
+            hosted: tokio::sync::Mutex::new(None),
+            hosted_auto_login: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The user's mock: the one this process serves, the one another careid process serves
+    /// (if it still answers), or a new one served here.
+    pub async fn resolve(
+        &self,
+        http: &HttpClient,
+        auto_login: Option<&AutoLogin>,
+    ) -> Result<SharedMock, SharedMockError> {
+        let mut hosted = self.hosted.lock().await;
+        let requested = auto_login.map(ToString::to_string);
+        if let Some(running) = hosted.as_ref() {
+            let running_auto_login = self.hosted_auto_login();
+            check_auto_login(std::process::id(), &running_auto_login, &requested)?;
+            return Ok(SharedMock {
+                issuer: running.issuer().to_owned(),
+                pid: std::process::id(),
+                hosted: Some(Arc::clone(running)),
+            });
+        }
+        let lock = {
+            let state_dir = self.state_dir.clone();
+            tokio::task::spawn_blocking(move || lock_record(&state_dir))
+                .await
+                .map_err(|error| SharedMockError::Record {
+                    path: self.state_dir.join(LOCK_FILE),
+                    source: std::io::Error::other(error.to_string()),
+                })??
+        };
+        let record_path = self.state_dir.join(RECORD_FILE);
+        if let Some(record) = read_record(&record_path) {
+            if record.pid != std::process::id() && answers(http, &record.issuer).await {
+                check_auto_login(record.pid, &record.auto_login, &requested)?;
+                return Ok(SharedMock {
+                    issuer: record.issuer,
+                    pid: record.pid,
+                    hosted: None,
+                });
+            }
+        }
+        let mut mock = MockCis2::new().state_file(self.state_dir.join(STATE_FILE));
+        if let Some(auto_login) = auto_login {
+            mock = mock.auto_login(auto_login.clone());
+        }
+        let running = Arc::new(mock.start().await?);
+        let record = Record {
+            pid: std::process::id(),
+            issuer: running.issuer().to_owned(),
+            auto_login: requested.clone(),
+        };
+        write_record(&record_path, &record)?;
+        drop(lock);
+        tracing::info!(issuer = %record.issuer, "serving the built-in mock provider for this user");
+        *hosted = Some(Arc::clone(&running));
+        *self
+            .hosted_auto_login
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = requested;
+        Ok(SharedMock {
+            issuer: record.issuer,
+            pid: record.pid,
+            hosted: Some(running),
+        })
+    }
+
+    fn hosted_auto_login(&self) -> Option<String> {
+        self.hosted_auto_login
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Drop for MockHost {
+    /// A process that served the mock removes its record as it ends, so the next process starts
+    /// one at once rather than probing a dead port first. (A crash leaves the record; the probe
+    /// then finds it stale.)
+    fn drop(&mut self) {
+        if self.hosted.get_mut().is_none() {
+            return;
+        }
+        let path = self.state_dir.join(RECORD_FILE);
+        if read_record(&path).is_some_and(|record| record.pid == std::process::id()) {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// A process asking for an auto-login the running mock was not started with cannot have it:
+/// the mock signs everyone in the same way, and changing that under another process would
+/// change its sign-ins too.
+fn check_auto_login(
+    pid: u32,
+    running: &Option<String>,
+    requested: &Option<String>,
+) -> Result<(), SharedMockError> {
+    match requested {
+        Some(wanted) if running.as_ref() != Some(wanted) => {
+            Err(SharedMockError::AutoLoginMismatch {
+                pid,
+                running: match running {
+                    Some(user) => format!("signing {user} in without a page"),
+                    None => "with its sign-in pages".into(),
+                },
+                requested: wanted.clone(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether a mock answers at `issuer` with that very issuer: the process may have ended, and
+/// another program may have the port now.
+async fn answers(http: &HttpClient, issuer: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Discovery {
+        issuer: String,
+    }
+    let url = careid_core::discovery_url(issuer);
+    match tokio::time::timeout(PROBE_TIMEOUT, http.get(&url, "application/json")).await {
+        Ok(Ok(response)) if response.is_success() => response
+            .json::<Discovery>()
+            .is_ok_and(|document| document.issuer == issuer),
+        _ => false,
+    }
+}
+
+fn lock_record(state_dir: &Path) -> Result<File, SharedMockError> {
+    let path = state_dir.join(LOCK_FILE);
+    let record_error = |source| SharedMockError::Record {
+        path: path.clone(),
+        source,
+    };
+    create_private_dir(state_dir).map_err(record_error)?;
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&path).map_err(record_error)?;
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) if started.elapsed() < LOCK_TIMEOUT => {
+                std::thread::sleep(LOCK_POLL)
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(SharedMockError::LockTimeout(LOCK_TIMEOUT))
+            }
+            Err(TryLockError::Error(source)) => return Err(record_error(source)),
+        }
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// The record, or `None` when there is none or it cannot be read (it is then replaced).
+fn read_record(path: &Path) -> Option<Record> {
+    let bytes = fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Written to a temporary file and renamed over the old one, so a reader never sees half.
+fn write_record(path: &Path, record: &Record) -> Result<(), SharedMockError> {
+    let record_error = |source| SharedMockError::Record {
+        path: path.to_owned(),
+        source,
+    };
+    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&temporary).map_err(record_error)?;
+    let text = serde_json::to_vec_pretty(record)
+        .map_err(std::io::Error::other)
+        .map_err(record_error)?;
+    file.write_all(&text).map_err(record_error)?;
+    file.sync_all().map_err(record_error)?;
+    fs::rename(&temporary, path).map_err(record_error)
+}

@@ -1,0 +1,258 @@
+//! From the core's types to the IPC views the UI renders, and back for the profile form. The
+//! one place that decides what of a session crosses to the UI: names, ids, roles and claims,
+//! never a token.
+
+use careid_core::signin::Session;
+use careid_core::{
+    ClientAuth, DoctorReport, Identity, IssuerSource, NrbacRole, Organisation, Profile,
+    ProfileEntry, RoleSelection, SessionPolicy,
+};
+use mock_cis2::Authenticator;
+
+use crate::ipc::{
+    CommandError, DoctorLine, LoginOverrides, MockAuthenticatorView, MockGuide, MockUserView,
+    OrganisationView, ProfileInput, ProfileView, RoleGroupView, RoleView, TesterRecord,
+    TimingView, UserView,
+};
+
+pub fn user(session: &Session) -> UserView {
+    let identity = session.identity.as_ref();
+    let name = identity
+        .and_then(|identity| {
+            identity
+                .display_name
+                .clone()
+                .or_else(|| identity.name.clone())
+        })
+        .or_else(|| {
+            session
+                .userinfo
+                .as_ref()
+                .and_then(|claims| claims.get("name")?.as_str().map(str::to_owned))
+        })
+        .unwrap_or_else(|| session.facts.sub.clone());
+    UserView {
+        name,
+        user_id: session.facts.sub.clone(),
+    }
+}
+
+pub fn organisation(organisation: Organisation) -> OrganisationView {
+    OrganisationView {
+        name: organisation.name,
+        code: organisation.code,
+    }
+}
+
+pub fn role(role: &NrbacRole, organisation_of: Option<Organisation>) -> RoleView {
+    let organisation_of = organisation_of.unwrap_or_else(|| Organisation {
+        code: role.org_code.clone(),
+        name: role.org_code.clone(),
+    });
+    RoleView {
+        id: role.person_roleid.clone(),
+        name: role.job_role_name().to_owned(),
+        code: role.role_code.clone(),
+        job_role_code: role.job_role_code().to_owned(),
+        organisation: organisation(organisation_of),
+        activities: role.activities.clone(),
+    }
+}
+
+pub fn role_groups(identity: &Identity) -> Vec<RoleGroupView> {
+    identity
+        .role_groups()
+        .into_iter()
+        .map(|group| RoleGroupView {
+            roles: group
+                .roles
+                .iter()
+                .map(|one| role(one, Some(group.organisation.clone())))
+                .collect(),
+            organisation: organisation(group.organisation),
+        })
+        .collect()
+}
+
+/// A claim as text: CIS2 sends the assurance levels as strings in some tokens, numbers in others.
+fn claim_text(claims: &serde_json::Map<String, serde_json::Value>, name: &str) -> Option<String> {
+    match claims.get(name)? {
+        serde_json::Value::String(text) => Some(text.clone()),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// What the testers' view shows of a sign-in, and what the export writes.
+pub fn tester_record(
+    session: &Session,
+    requested: LoginOverrides,
+    discovery: serde_json::Value,
+) -> TesterRecord {
+    let claims = session.id_token.as_ref();
+    let id_claims = claims.map(|claims| &claims.claims);
+    TesterRecord {
+        profile: session.profile.clone(),
+        issuer: session.issuer.clone(),
+        signed_in_at: session.facts.stored_at,
+        acr: claims.and_then(|claims| claims.acr.clone()),
+        amr: claims.map(|claims| claims.amr.clone()).unwrap_or_default(),
+        authentication_assurance_level: id_claims
+            .and_then(|claims| claim_text(claims, "authentication_assurance_level")),
+        id_assurance_level: id_claims.and_then(|claims| claim_text(claims, "id_assurance_level")),
+        auth_time: claims
+            .and_then(|claims| claims.auth_time)
+            .or(Some(session.facts.auth_time)),
+        sid: claims
+            .and_then(|claims| claims.sid.clone())
+            .or_else(|| session.facts.sid.clone()),
+        selected_roleid: claims.and_then(|claims| claims.selected_roleid.clone()),
+        requested,
+        id_token_claims: id_claims
+            .map(|claims| serde_json::Value::Object(claims.clone()))
+            .unwrap_or(serde_json::Value::Null),
+        // Decoded for display only (CIS2's access tokens are JWTs); the token itself stays.
+        access_token_claims: careid_core::jose::decode(session.tokens.access_token.expose_secret())
+            .ok()
+            .map(|jwt| serde_json::Value::Object(jwt.claims)),
+        userinfo: session
+            .userinfo
+            .as_ref()
+            .map(|claims| serde_json::Value::Object(claims.clone())),
+        discovery,
+        timings: session
+            .timings
+            .iter()
+            .map(|timing| TimingView {
+                step: timing.step.to_owned(),
+                millis: u32::try_from(timing.millis).unwrap_or(u32::MAX),
+            })
+            .collect(),
+    }
+}
+
+pub fn profile(profile: &Profile, stored: Option<bool>) -> ProfileView {
+    let credential = match (profile.credential_account(), stored) {
+        (None, _) => "notNeeded",
+        (Some(_), Some(true)) => "stored",
+        (Some(_), _) => "missing",
+    };
+    let mut missing: Vec<String> = profile.missing().iter().map(|&m| m.to_owned()).collect();
+    if credential == "missing" {
+        missing.push(match profile.client_auth {
+            ClientAuth::PrivateKeyJwt => "its private key, stored in the keychain".to_owned(),
+            _ => "its client secret, stored in the keychain".to_owned(),
+        });
+    }
+    ProfileView {
+        name: profile.name.clone(),
+        description: profile.description.clone(),
+        built_in: profile.built_in,
+        issuer: match &profile.issuer {
+            IssuerSource::Url(issuer) => Some(issuer.clone()),
+            IssuerSource::BuiltInMock => None,
+        },
+        client_id: profile.client_id.clone(),
+        client_auth: profile.client_auth.as_str().to_owned(),
+        assertion_algorithm: profile.assertion_algorithm.clone(),
+        credential: credential.to_owned(),
+        missing,
+        scopes: profile.scopes.clone(),
+        acr_values: profile.acr_values.clone(),
+        prompt: profile.prompt.clone(),
+        max_age: profile.max_age,
+        role_selection: match profile.role_selection {
+            RoleSelection::App => "app",
+            RoleSelection::Cis2 => "cis2",
+        }
+        .to_owned(),
+        redirect_ports: profile.redirect_ports.clone(),
+        inactivity_minutes: profile.session.inactivity_minutes,
+        absolute_hours: profile.session.absolute_hours,
+    }
+}
+
+/// The profile form's fields as a profile entry; the core validates the whole profile on add.
+pub fn profile_entry(input: ProfileInput) -> Result<ProfileEntry, CommandError> {
+    let usage = |message: String| CommandError::new("profile_invalid", "usage", &message);
+    let text = |value: Option<String>| {
+        value
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    };
+    let client_auth = text(input.client_auth)
+        .map(|method| method.parse::<ClientAuth>())
+        .transpose()
+        .map_err(|error| usage(error.to_string()))?;
+    let role_selection = text(input.role_selection)
+        .map(|selection| selection.parse::<RoleSelection>())
+        .transpose()
+        .map_err(|error| usage(error.to_string()))?;
+    let session = (input.inactivity_minutes.is_some() || input.absolute_hours.is_some()).then(|| {
+        let default = SessionPolicy::default();
+        SessionPolicy {
+            inactivity_minutes: input
+                .inactivity_minutes
+                .unwrap_or(default.inactivity_minutes),
+            absolute_hours: input.absolute_hours.unwrap_or(default.absolute_hours),
+            ..default
+        }
+    });
+    Ok(ProfileEntry {
+        issuer: text(input.issuer),
+        client_id: text(input.client_id),
+        client_auth,
+        assertion_algorithm: text(input.assertion_algorithm),
+        redirect_ports: input.redirect_ports.filter(|ports| !ports.is_empty()),
+        scopes: input.scopes.filter(|scopes| !scopes.is_empty()),
+        acr_values: text(input.acr_values),
+        prompt: text(input.prompt),
+        max_age: input.max_age,
+        role_selection,
+        session,
+        ..ProfileEntry::default()
+    })
+}
+
+pub fn doctor_lines(report: &DoctorReport) -> Vec<DoctorLine> {
+    report
+        .checks
+        .iter()
+        .map(|check| DoctorLine {
+            name: check.name.to_owned(),
+            status: check.status.label().to_ascii_lowercase(),
+            detail: check.detail.clone(),
+        })
+        .collect()
+}
+
+/// The built-in mock's users and authenticators, from its own data (the same the mock serves).
+pub fn mock_guide() -> MockGuide {
+    let users = mock_cis2::Directory::builtin();
+    MockGuide {
+        users: users
+            .users()
+            .iter()
+            .map(|user| MockUserView {
+                id: user.id().to_owned(),
+                name: user.display_name().to_owned(),
+                description: user.description().to_owned(),
+                roles: u32::try_from(user.roles().len()).unwrap_or(u32::MAX),
+                authenticators: user
+                    .authenticators()
+                    .iter()
+                    .map(|authenticator| authenticator.name().to_owned())
+                    .collect(),
+            })
+            .collect(),
+        authenticators: Authenticator::ALL
+            .iter()
+            .map(|authenticator| MockAuthenticatorView {
+                id: authenticator.name().to_owned(),
+                label: authenticator.label().to_owned(),
+                assurance_level: authenticator.assurance_level(),
+                amr: authenticator.amr().to_owned(),
+            })
+            .collect(),
+    }
+}
