@@ -52,7 +52,11 @@ mod x11 {
         let display = DISPLAY.get_or_init(connect).as_ref()?;
         let display = display.lock().unwrap_or_else(PoisonError::into_inner);
         let (connection, root) = &*display;
-        let info = connection.screensaver_query_info(*root).ok()?.reply().ok()?;
+        let info = connection
+            .screensaver_query_info(*root)
+            .ok()?
+            .reply()
+            .ok()?;
         Some(Duration::from_millis(u64::from(info.ms_since_user_input)))
     }
 
@@ -64,7 +68,11 @@ mod x11 {
         }
         let (connection, screen) = RustConnection::connect(None).ok()?;
         let root = connection.setup().roots.get(screen)?.root;
-        connection.screensaver_query_version(1, 1).ok()?.reply().ok()?;
+        connection
+            .screensaver_query_version(1, 1)
+            .ok()?
+            .reply()
+            .ok()?;
         Some(Mutex::new((connection, root)))
     }
 }

@@ -23,7 +23,11 @@ impl Clipboard {
     pub fn write(&self, value: &SecretString) -> Result<(), CommandError> {
         let failed = |error: arboard::Error| {
             // arboard's errors describe the clipboard, never the text.
-            CommandError::new("clipboard_failed", "other", &format!("the clipboard refused: {error}"))
+            CommandError::new(
+                "clipboard_failed",
+                "other",
+                &format!("the clipboard refused: {error}"),
+            )
         };
         let mut handle = self
             .handle

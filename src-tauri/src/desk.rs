@@ -12,16 +12,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use careid_core::session::{check, Verdict};
 use careid_core::signin::{LoginOptions, Session, SignInError};
-use careid_core::{
-    IssuerSource, LoopbackError, Profile, RoleChoice, RoleSelection, SecretString,
-};
+use careid_core::{IssuerSource, LoopbackError, Profile, RoleChoice, RoleSelection, SecretString};
 use careid_host::{Connection, CredentialError, Host, HostError};
 use mock_cis2::AutoLogin;
 use tokio::sync::oneshot;
 
 use crate::ipc::{
-    AppInfo, AppState, CommandError, DoctorLine, LoginOverrides, Notice, Preferences,
-    ProfileInput, RoleChoiceView, Screen, SignedInView, TesterRecord, WaitingView,
+    AppInfo, AppState, CommandError, DoctorLine, LoginOverrides, Notice, Preferences, ProfileInput,
+    RoleChoiceView, Screen, SignedInView, TesterRecord, WaitingView,
 };
 use crate::preferences::PreferencesFile;
 use crate::{activity, views};
@@ -237,9 +235,16 @@ impl Desk {
         let idle_left = idle_ends_at.saturating_sub(unix_seconds(now));
         Screen::SignedIn(SignedInView {
             user,
-            role: session.role.as_ref().and_then(RoleChoice::role).map(|role| {
-                views::role(role, identity.map(|identity| identity.organisation(&role.org_code)))
-            }),
+            role: session
+                .role
+                .as_ref()
+                .and_then(RoleChoice::role)
+                .map(|role| {
+                    views::role(
+                        role,
+                        identity.map(|identity| identity.organisation(&role.org_code)),
+                    )
+                }),
             assurance_level: session.facts.assurance_level,
             ends_at,
             idle_ends_at,
@@ -371,7 +376,9 @@ impl Desk {
 
     fn state_file_time(&self, profile: &str) -> Option<SystemTime> {
         let path = self.host.session_store().state_path(profile).ok()?;
-        std::fs::metadata(path).and_then(|meta| meta.modified()).ok()
+        std::fs::metadata(path)
+            .and_then(|meta| meta.modified())
+            .ok()
     }
 
     /// "Log in with my Care Identity": the listener, the authorization URL and the browser.
@@ -876,7 +883,8 @@ impl Desk {
         };
         match status {
             Ok(status) if status.facts.sub == live.session.facts.sub => {
-                let role_changed = status.facts.selected_role_id != live.session.facts.selected_role_id;
+                let role_changed =
+                    status.facts.selected_role_id != live.session.facts.selected_role_id;
                 live.session.facts = status.facts;
                 live.state_seen = self.state_file_time(&live.session.profile);
                 if role_changed {
@@ -987,6 +995,14 @@ fn unix_seconds(time: SystemTime) -> u64 {
         .map_or(0, |since| since.as_secs())
 }
 
+/// Whether a process still runs. Only used to notice that the process serving the shared mock
+/// has gone; where it cannot be told, the connection is kept until a request fails.
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
 }
 
 /// A placeholder when the profiles file cannot be read at all (the error is shown too).
@@ -1027,7 +1043,11 @@ fn not_signed_in() -> CommandError {
 }
 
 fn not_waiting() -> CommandError {
-    CommandError::new("not_waiting", "usage", "no sign-in is waiting for the browser")
+    CommandError::new(
+        "not_waiting",
+        "usage",
+        "no sign-in is waiting for the browser",
+    )
 }
 
 /// What to tell the user about a failure: its code and class, the technical detail, and the

@@ -11,8 +11,8 @@ use mock_cis2::Authenticator;
 
 use crate::ipc::{
     CommandError, DoctorLine, LoginOverrides, MockAuthenticatorView, MockGuide, MockUserView,
-    OrganisationView, ProfileInput, ProfileView, RoleGroupView, RoleView, TesterRecord,
-    TimingView, UserView,
+    OrganisationView, ProfileInput, ProfileView, RoleGroupView, RoleView, TesterRecord, TimingView,
+    UserView,
 };
 
 pub fn user(session: &Session) -> UserView {
@@ -188,16 +188,17 @@ pub fn profile_entry(input: ProfileInput) -> Result<ProfileEntry, CommandError> 
         .map(|selection| selection.parse::<RoleSelection>())
         .transpose()
         .map_err(|error| usage(error.to_string()))?;
-    let session = (input.inactivity_minutes.is_some() || input.absolute_hours.is_some()).then(|| {
-        let default = SessionPolicy::default();
-        SessionPolicy {
-            inactivity_minutes: input
-                .inactivity_minutes
-                .unwrap_or(default.inactivity_minutes),
-            absolute_hours: input.absolute_hours.unwrap_or(default.absolute_hours),
-            ..default
-        }
-    });
+    let session =
+        (input.inactivity_minutes.is_some() || input.absolute_hours.is_some()).then(|| {
+            let default = SessionPolicy::default();
+            SessionPolicy {
+                inactivity_minutes: input
+                    .inactivity_minutes
+                    .unwrap_or(default.inactivity_minutes),
+                absolute_hours: input.absolute_hours.unwrap_or(default.absolute_hours),
+                ..default
+            }
+        });
     Ok(ProfileEntry {
         issuer: text(input.issuer),
         client_id: text(input.client_id),
