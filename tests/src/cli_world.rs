@@ -49,17 +49,17 @@ pub struct CliWorld {
 
 impl CliWorld {
     pub fn new() -> anyhow::Result<Self> {
-        let home = TestHome::new()?;
-        let unique = home
-            .path()
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        Ok(Self {
-            keychain_service: format!("careid-e2e-{unique}"),
+        Ok(Self::in_home(TestHome::new()?))
+    }
+
+    /// The CLI on the same machine as a desktop app under test: its home, folders and keychain
+    /// entries.
+    pub fn in_home(home: TestHome) -> Self {
+        Self {
+            keychain_service: home.keychain_service(),
             home,
             env: Vec::new(),
-        })
+        }
     }
 
     /// Sets an environment variable for every later run (for example the browser's mode).

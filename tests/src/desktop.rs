@@ -127,6 +127,73 @@ impl Desktop {
         }
     }
 
+    /// Clicks the first element matching `css`, once it is there.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        let element = self.wait_for(css).await?;
+        element.click().await?;
+        Ok(())
+    }
+
+    /// Types `text` into the first element matching `css`.
+    pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let element = self.wait_for(css).await?;
+        element.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// The first element matching `css`, waiting for it to appear.
+    pub async fn wait_for(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok(element) = self.client().find(Locator::Css(css)).await {
+                return Ok(element);
+            }
+            if Instant::now() >= deadline {
+                anyhow::bail!(
+                    "timed out after {START_TIMEOUT:?} waiting for {css:?}\n{}",
+                    self.diagnostics()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the screen shown is `kind` (`home`, `waiting`, `chooseRole`, `noRoles`,
+    /// `signedIn`, `restoring`, or the pages `profiles` and `help`), within `timeout`.
+    pub async fn wait_for_screen_within(
+        &self,
+        kind: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        let mut last_seen = None;
+        loop {
+            if let Ok(element) = self
+                .client()
+                .find(Locator::Css("[data-testid=screen]"))
+                .await
+            {
+                last_seen = element.attr("data-screen").await.unwrap_or_default();
+                if last_seen.as_deref() == Some(kind) {
+                    return Ok(());
+                }
+            }
+            if Instant::now() >= deadline {
+                let notice = self.text("[data-testid=notice]").await.unwrap_or_default();
+                anyhow::bail!(
+                    "timed out after {timeout:?} waiting for the {kind:?} screen; last screen \
+                     {last_seen:?}, notice {notice:?}\n{}",
+                    self.diagnostics()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn wait_for_screen(&self, kind: &str) -> anyhow::Result<()> {
+        self.wait_for_screen_within(kind, START_TIMEOUT).await
+    }
+
     /// How many windows the app has open.
     pub async fn window_count(&self) -> anyhow::Result<usize> {
         Ok(self.client().windows().await?.len())
@@ -288,6 +355,10 @@ fn full_env(home: &TestHome, extra: Vec<(String, OsString)>) -> Vec<(String, OsS
         .into_iter()
         .map(|(key, value)| (key.to_owned(), OsString::from(value)))
         .collect();
+    env.push((
+        "CAREID_KEYCHAIN_SERVICE".into(),
+        home.keychain_service().into(),
+    ));
     env.extend(extra);
     env
 }

@@ -5,15 +5,18 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-#[derive(Debug)]
+/// Cheap to clone: the app and the CLI of one test share a home (and so one session).
+#[derive(Debug, Clone)]
 pub struct TestHome {
-    root: TempDir,
+    root: std::sync::Arc<TempDir>,
 }
 
 impl TestHome {
     pub fn new() -> anyhow::Result<Self> {
         let root = tempfile::Builder::new().prefix("careid-home-").tempdir()?;
-        let home = Self { root };
+        let home = Self {
+            root: std::sync::Arc::new(root),
+        };
         for (_, dir) in home.env() {
             std::fs::create_dir_all(dir)?;
         }
@@ -40,6 +43,17 @@ impl TestHome {
             ("XDG_STATE_HOME", root.join(".local/state")),
             ("CAREID_CONFIG_DIR", self.config_dir()),
         ]
+    }
+
+    /// The keychain service name careid uses in this home, so tests never see each other's
+    /// entries (and the app and the CLI of one home share theirs).
+    pub fn keychain_service(&self) -> String {
+        let unique = self
+            .path()
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        format!("careid-e2e-{unique}")
     }
 
     /// Where the desktop app writes its log file (Tauri's `app_log_dir` on Linux).

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use careid_core::signin::{ErrorClass, SignInError};
+use careid_host::HostError;
 
 /// A mistake in the command line or in what the user supplied: exit code 2.
 #[derive(Debug)]
@@ -52,9 +53,7 @@ fn class_exit_code(class: ErrorClass) -> u8 {
 
 /// What to run next, for the errors a command line can fix.
 fn hint(error: &anyhow::Error, profile: &str) -> Option<String> {
-    let error = error
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<SignInError>())?;
+    let error = error.chain().find_map(sign_in_error)?;
     match error {
         SignInError::NotSignedIn { .. } => Some("run `careid login`".into()),
         SignInError::CredentialMissing { profile, .. } => {
@@ -67,15 +66,27 @@ fn hint(error: &anyhow::Error, profile: &str) -> Option<String> {
     }
 }
 
+/// The sign-in error in `cause`, also when the host wraps it (transparently, so the chain
+/// does not list it on its own).
+fn sign_in_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a SignInError> {
+    match cause.downcast_ref::<HostError>() {
+        Some(HostError::SignIn(error)) => Some(error),
+        _ => cause.downcast_ref::<SignInError>(),
+    }
+}
+
 /// The documented exit code for an error, chosen by its type, never by its text.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     for cause in error.chain() {
-        if let Some(error) = cause.downcast_ref::<careid_core::signin::SignInError>() {
+        if let Some(error) = sign_in_error(cause) {
             return class_exit_code(error.class());
         }
-        if let Some(error) = cause.downcast_ref::<careid_host::SharedMockError>() {
-            return if error.is_usage() { 2 } else { 1 };
-        }
+        let cause = match cause.downcast_ref::<HostError>() {
+            Some(HostError::Profile(error)) => error as &(dyn std::error::Error + 'static),
+            Some(HostError::Mock(error)) => return if error.is_usage() { 2 } else { 1 },
+            Some(_) => return 1,
+            None => cause,
+        };
         if let Some(error) = cause.downcast_ref::<careid_core::discovery::DiscoveryError>() {
             return if error.is_transient() { 5 } else { 3 };
         }

@@ -5,18 +5,19 @@ use careid_e2e::{Desktop, DesktopOptions};
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const APP_VERSION: &str = "[data-testid=app-version]";
 
-/// The whole path: webview → IPC → Rust `app_info` → DOM.
+/// The whole path: webview → IPC → Rust's state → DOM.
 #[tokio::test]
 async fn home_screen_shows_the_version_reported_by_rust() -> anyhow::Result<()> {
     let app = Desktop::launch(DesktopOptions::default()).await?;
     let text = app.wait_for_text(APP_VERSION, VERSION).await?;
     assert_eq!(text, format!("Version {VERSION} (debug build)"));
     assert_eq!(app.client().title().await?, "careid");
-    let error = app
+    app.wait_for_screen("home").await?;
+    let notices = app
         .client()
-        .find(fantoccini::Locator::Css("[data-testid=app-error]"))
+        .find_all(fantoccini::Locator::Css("[data-testid=notice]"))
         .await?;
-    assert!(!error.is_displayed().await?, "no error on a healthy start");
+    assert!(notices.is_empty(), "no notice on a healthy start");
     app.close().await?;
     Ok(())
 }
@@ -128,7 +129,7 @@ async fn webview_is_locked_down_by_csp_and_capability() -> anyhow::Result<()> {
             vec![serde_json::json!(command)],
         )
     };
-    assert_eq!(invoke("app_info").await?, serde_json::json!("allowed"));
+    assert_eq!(invoke("current_state").await?, serde_json::json!("allowed"));
     let refused = invoke("plugin:window|close").await?;
     let refused = refused.as_str().unwrap_or_default();
     assert!(

@@ -4,6 +4,7 @@
 mod browser;
 mod cli;
 mod desktop;
+mod desktop_signin;
 mod interop;
 mod keychain;
 mod mock_serve;

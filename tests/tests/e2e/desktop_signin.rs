@@ -1,0 +1,520 @@
+//! The desktop app signing in on the built-in mock, as a person would: the real window through
+//! WebDriver, the system browser stand-in (`test-browser`, a plain HTTP client that follows the
+//! mock's auto-login redirects to the app's loopback listener), the real Secret Service keychain.
+//! Every assertion reads the DOM.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use careid_e2e::{binaries, CliWorld, Desktop, DesktopOptions, TestHome};
+use fantoccini::Locator;
+use serde_json::json;
+
+/// Flo Nurse: one role (Nurse Access Role at NHSID DEV), smartcard (AAL3).
+const ONE_ROLE: &str = "555057896106";
+/// Sam Clinician: three roles in two organisations.
+const THREE_ROLES: &str = "555057900101";
+const SAM_PRIVACY_OFFICER: &str = "555057900304";
+/// Alex Locum: seven roles in four organisations.
+const SEVEN_ROLES: &str = "555057910105";
+/// Pat Noroles: registered, no roles.
+const NO_ROLES: &str = "555057920109";
+/// Jo Admin: an authenticator app and NHSmail only, so AAL2 at most.
+const AAL2_ONLY: &str = "555057930104";
+
+const SCREEN: &str = "[data-testid=screen]";
+const NOTICE: &str = "[data-testid=notice]";
+
+/// The environment for an app whose browser is the test browser and whose built-in mock signs
+/// `user` in without a page (or shows its pages, when `None`).
+fn browser_env(home: &TestHome, user: Option<&str>) -> Vec<(String, OsString)> {
+    let mut env = vec![
+        (
+            "BROWSER".to_owned(),
+            binaries::test_browser()
+                .expect("test-browser is built")
+                .into_os_string(),
+        ),
+        (
+            "CAREID_TEST_BROWSER_LOG".to_owned(),
+            home.path().join("browser.log").into_os_string(),
+        ),
+    ];
+    if let Some(user) = user {
+        env.push(("CAREID_MOCK_AUTO_LOGIN".to_owned(), user.into()));
+    }
+    env
+}
+
+async fn launch(
+    home: TestHome,
+    user: Option<&str>,
+    extra: &[(&str, &str)],
+) -> anyhow::Result<Desktop> {
+    let mut env = browser_env(&home, user);
+    env.extend(
+        extra
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), OsString::from(value))),
+    );
+    let app = Desktop::launch(DesktopOptions {
+        env,
+        home: Some(home),
+        ..Default::default()
+    })
+    .await?;
+    app.wait_for_screen("home").await?;
+    Ok(app)
+}
+
+/// Presses "Log in with my Care Identity" and waits for the screen that follows the browser.
+async fn sign_in(app: &Desktop, then: &str) -> anyhow::Result<()> {
+    app.click("[data-testid=sign-in-button]").await?;
+    app.wait_for_screen(then).await
+}
+
+/// Every string in the webview that looks like a JWT (`eyJ...`): the DOM's text and attributes,
+/// and both storages.
+async fn jwt_shaped_strings_in_webview(app: &Desktop) -> anyhow::Result<Vec<String>> {
+    let found = app
+        .client()
+        .execute(
+            "const text = document.documentElement.outerHTML + ' ' +
+               JSON.stringify(Object.assign({}, localStorage)) + ' ' +
+               JSON.stringify(Object.assign({}, sessionStorage));
+             return text.match(/eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}/g) || [];",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(found)?)
+}
+
+#[tokio::test]
+async fn one_role_user_signs_in_through_the_system_browser() -> anyhow::Result<()> {
+    let app = launch(TestHome::new()?, Some(ONE_ROLE), &[]).await?;
+    assert!(app
+        .text("[data-testid=profile-name]")
+        .await?
+        .contains("mock"));
+    sign_in(&app, "signedIn").await?;
+    assert_eq!(app.text("[data-testid=user-name]").await?, "Flo Nurse");
+    assert!(app.text("[data-testid=user-id]").await?.contains(ONE_ROLE));
+    assert!(app
+        .text("[data-testid=role-name]")
+        .await?
+        .contains("Nurse Access Role"));
+    let organisation = app.text("[data-testid=role-org]").await?;
+    assert!(
+        organisation.contains("NHSID DEV") && organisation.contains("A9A5A"),
+        "{organisation}"
+    );
+    let assurance = app.text("[data-testid=assurance]").await?;
+    assert!(
+        assurance.contains("very high confidence (AAL3)"),
+        "{assurance}"
+    );
+    assert!(app
+        .text("[data-testid=inactivity-limit]")
+        .await?
+        .contains("15 minutes"));
+    // The browser was opened by Rust, at the mock's authorization endpoint.
+    let opened = std::fs::read_to_string(app.home().path().join("browser.log"))?;
+    assert!(opened.contains("/authorize?"), "{opened}");
+    assert!(jwt_shaped_strings_in_webview(&app).await?.is_empty());
+    app.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn multi_role_user_chooses_a_role_and_sees_it() -> anyhow::Result<()> {
+    let app = launch(TestHome::new()?, Some(THREE_ROLES), &[]).await?;
+    sign_in(&app, "chooseRole").await?;
+    let groups = app
+        .client()
+        .find_all(Locator::Css("[data-testid=role-group]"))
+        .await?;
+    assert_eq!(groups.len(), 2, "two organisations");
+    assert!(app.text(SCREEN).await?.contains("NHS England (X26)"));
+    app.click(&format!("input[name=role][value='{SAM_PRIVACY_OFFICER}']"))
+        .await?;
+    app.click("[data-testid=choose-role-submit]").await?;
+    app.wait_for_screen("signedIn").await?;
+    assert!(app
+        .text("[data-testid=role-name]")
+        .await?
+        .contains("Privacy Officer"));
+    assert!(app.text("[data-testid=role-org]").await?.contains("X26"));
+
+    // Change role: back to the choice, with the current one preselected.
+    app.click("[data-testid=change-role]").await?;
+    app.wait_for_screen("chooseRole").await?;
+    let checked = app
+        .client()
+        .find(Locator::Css("input[name=role]:checked"))
+        .await?
+        .attr("value")
+        .await?;
+    assert_eq!(checked.as_deref(), Some(SAM_PRIVACY_OFFICER));
+    app.click("[data-testid=keep-current-role]").await?;
+    app.wait_for_screen("signedIn").await?;
+    app.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn more_than_five_roles_can_be_searched() -> anyhow::Result<()> {
+    let app = launch(TestHome::new()?, Some(SEVEN_ROLES), &[]).await?;
+    sign_in(&app, "chooseRole").await?;
+    let visible_roles = || async {
+        let mut count = 0;
+        for radio in app
+            .client()
+            .find_all(Locator::Css("input[name=role]"))
+            .await?
+        {
+            if radio.is_displayed().await? {
+                count += 1;
+            }
+        }
+        anyhow::Ok(count)
+    };
+    assert_eq!(visible_roles().await?, 7);
+    app.type_into("[data-testid=role-search]", "Privacy")
+        .await?;
+    careid_e2e::wait::until(Duration::from_secs(10), "the search to narrow", || async {
+        Ok(visible_roles().await? == 1)
+    })
+    .await?;
+    assert!(app
+        .text("[data-testid=role-search-count]")
+        .await?
+        .contains('1'));
+    app.click("input[name=role][value='555057910304']").await?;
+    app.click("[data-testid=choose-role-submit]").await?;
+    app.wait_for_screen("signedIn").await?;
+    assert!(app
+        .text("[data-testid=role-name]")
+        .await?
+        .contains("Privacy Officer"));
+    app.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_user_without_roles_gets_a_clear_page_and_can_sign_out() -> anyhow::Result<()> {
+    let app = launch(TestHome::new()?, Some(NO_ROLES), &[]).await?;
+    sign_in(&app, "noRoles").await?;
+    assert!(app.text(SCREEN).await?.contains("Registration Authority"));
+    app.click("[data-testid=no-roles-sign-out]").await?;
+    app.wait_for_screen("home").await?;
+    assert!(app.text(NOTICE).await?.contains("signed out"));
+    app.close().await?;
+    Ok(())
+}
+
+/// The mock refuses an AAL2-only user on an AAL3 profile with an `error=` callback; the app says
+/// why at once, not after the five-minute wait.
+#[tokio::test]
+async fn an_aal3_profile_refusing_an_aal2_user_says_why_at_once() -> anyhow::Result<()> {
+    let home = TestHome::new()?;
+    CliWorld::in_home(home.clone()).ok(&["profile", "add", "mock", "--acr-values", "AAL3_ANY"]);
+    let app = launch(home, Some(AAL2_ONLY), &[]).await?;
+    let started = std::time::Instant::now();
+    app.click("[data-testid=sign-in-button]").await?;
+    app.wait_for_text(NOTICE, "AAL3").await?;
+    assert!(started.elapsed() < Duration::from_secs(30));
+    app.wait_for_screen("home").await?;
+    let notice = app.text(NOTICE).await?;
+    assert!(notice.contains("refused"), "{notice}");
+    app.close().await?;
+    Ok(())
+}
+
+/// Without auto-login the mock shows its sign-in page, where the test browser stops: the app
+/// waits, and Cancel ends the wait.
+#[tokio::test]
+async fn cancel_while_waiting_returns_home() -> anyhow::Result<()> {
+    let app = launch(TestHome::new()?, None, &[]).await?;
+    sign_in(&app, "waiting").await?;
+    app.wait_for_text("[data-testid=waiting-elapsed]", "0:0")
+        .await?;
+    app.click("[data-testid=cancel-sign-in]").await?;
+    app.wait_for_screen("home").await?;
+    app.wait_for_text(NOTICE, "cancel").await?;
+    app.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_wait_times_out_with_a_clear_message() -> anyhow::Result<()> {
+    let app = launch(TestHome::new()?, None, &[("CAREID_SIGN_IN_TIMEOUT", "3")]).await?;
+    sign_in(&app, "waiting").await?;
+    app.wait_for_screen_within("home", Duration::from_secs(20))
+        .await?;
+    let notice = app.text(NOTICE).await?;
+    assert!(notice.to_lowercase().contains("time"), "{notice}");
+    app.close().await?;
+    Ok(())
+}
+
+/// The session comes back from the keychain after a restart; after sign-out it does not.
+#[tokio::test]
+async fn a_restart_restores_the_session_and_sign_out_ends_it() -> anyhow::Result<()> {
+    let app = launch(TestHome::new()?, Some(ONE_ROLE), &[]).await?;
+    sign_in(&app, "signedIn").await?;
+    let home = app.close().await?;
+    let cli = CliWorld::in_home(home.clone());
+    assert_eq!(cli.keychain_accounts().len(), 1, "one refresh token kept");
+
+    let app = Desktop::launch(DesktopOptions {
+        env: browser_env(&home, Some(ONE_ROLE)),
+        home: Some(home.clone()),
+        ..Default::default()
+    })
+    .await?;
+    app.wait_for_screen("signedIn").await?;
+    assert_eq!(app.text("[data-testid=user-name]").await?, "Flo Nurse");
+    app.click("[data-testid=sign-out]").await?;
+    app.wait_for_screen("home").await?;
+    assert!(app.text(NOTICE).await?.contains("browser"));
+    assert!(
+        cli.keychain_accounts().is_empty(),
+        "the refresh token is gone"
+    );
+    let home = app.close().await?;
+
+    let app = Desktop::launch(DesktopOptions {
+        env: browser_env(&home, Some(ONE_ROLE)),
+        home: Some(home),
+        ..Default::default()
+    })
+    .await?;
+    app.wait_for_screen("home").await?;
+    app.close().await?;
+    Ok(())
+}
+
+/// The app and the CLI keep one session: a sign-in in the app serves `careid token`, and
+/// `careid logout` shows in the app without a restart.
+#[tokio::test]
+async fn the_app_and_the_cli_share_one_session() -> anyhow::Result<()> {
+    let app = launch(TestHome::new()?, Some(ONE_ROLE), &[]).await?;
+    sign_in(&app, "signedIn").await?;
+    let cli = CliWorld::in_home(app.home().clone());
+    let status = cli.ok(&["status", "--json"]).json();
+    assert_eq!(status["sub"], json!(ONE_ROLE));
+    let token = cli.ok(&["token"]);
+    assert!(token.stdout.trim().starts_with("eyJ"), "an access token");
+    cli.ok(&["logout"]);
+    app.wait_for_screen_within("home", Duration::from_secs(10))
+        .await?;
+    assert!(app.text(NOTICE).await?.contains("signed out"));
+    let status = cli.run(&["status"])?;
+    assert_eq!(status.code, Some(8), "{}", status.text());
+    app.close().await?;
+    Ok(())
+}
+
+/// A one-minute inactivity limit: the warning shows, then the session ends and the home screen
+/// says why.
+#[tokio::test]
+async fn inactivity_ends_the_session_and_says_so() -> anyhow::Result<()> {
+    let home = TestHome::new()?;
+    CliWorld::in_home(home.clone()).ok(&["profile", "add", "mock", "--inactivity-minutes", "1"]);
+    let app = launch(home, Some(ONE_ROLE), &[]).await?;
+    sign_in(&app, "signedIn").await?;
+    app.wait_for(&"[data-testid=inactivity-warning]").await?;
+    app.wait_for_screen_within("home", Duration::from_secs(100))
+        .await?;
+    let notice = app.text(NOTICE).await?;
+    assert!(notice.contains("1 minute"), "{notice}");
+    let cli = CliWorld::in_home(app.home().clone());
+    assert!(
+        cli.keychain_accounts().is_empty(),
+        "the ended session is deleted"
+    );
+    app.close().await?;
+    Ok(())
+}
+
+/// The testers' view: the claims the mock issued, the export (claims, no token), and "copy
+/// access token", after which no token is anywhere in the webview.
+#[tokio::test]
+async fn testers_view_shows_the_claims_and_exports_no_token() -> anyhow::Result<()> {
+    let home = TestHome::new()?;
+    let export = home.path().join("record.json");
+    let export_text = export.display().to_string();
+    let app = launch(
+        home,
+        Some(ONE_ROLE),
+        &[("CAREID_EXPORT_PATH", &export_text)],
+    )
+    .await?;
+    // Off by default; switched on in the profiles page's settings, and remembered.
+    app.click("[data-testid=profiles-link]").await?;
+    app.wait_for_screen("profiles").await?;
+    app.click("[data-testid=testers-view-toggle]").await?;
+    app.click("[data-testid=back-link]").await?;
+    sign_in(&app, "signedIn").await?;
+    app.click("[data-testid=tab-testers]").await?;
+    assert_eq!(app.text("[data-testid=tester-acr]").await?, "AAL3_ANY");
+    assert!(app
+        .text("[data-testid=tester-amr]")
+        .await?
+        .contains("N3_SMARTCARD"));
+    assert!(app
+        .text("[data-testid=tester-timings]")
+        .await?
+        .contains("token"));
+
+    app.click("[data-testid=copy-access-token]").await?;
+    app.wait_for(&"[data-testid=copy-confirmation]").await?;
+    assert!(jwt_shaped_strings_in_webview(&app).await?.is_empty());
+
+    app.click("[data-testid=export-record]").await?;
+    app.wait_for_text("[data-testid=export-result]", "record.json")
+        .await?;
+    let written = std::fs::read_to_string(&export)?;
+    let record: serde_json::Value = serde_json::from_str(&written)?;
+    assert_eq!(record["acr"], json!("AAL3_ANY"));
+    assert_eq!(record["idTokenClaims"]["sub"], json!(ONE_ROLE));
+    assert!(!written.contains("eyJ"), "no token in the export");
+    let home = app.close().await?;
+
+    // The tab is remembered.
+    let app = Desktop::launch(DesktopOptions {
+        env: browser_env(&home, Some(ONE_ROLE)),
+        home: Some(home),
+        ..Default::default()
+    })
+    .await?;
+    app.wait_for_screen("signedIn").await?;
+    app.wait_for(&"[data-testid=tab-testers]").await?;
+    app.close().await?;
+    Ok(())
+}
+
+/// axe-core, injected through WebDriver, on every screen a sign-in passes through: first on a
+/// deliberate violation, so a clean result means something.
+#[tokio::test]
+async fn every_screen_passes_axe() -> anyhow::Result<()> {
+    let axe = std::fs::read_to_string(
+        binaries::workspace_root().join("ui/node_modules/axe-core/axe.min.js"),
+    )?;
+    let app = launch(TestHome::new()?, Some(THREE_ROLES), &[]).await?;
+    let violations = |setup: &'static str| {
+        let script = format!(
+            "{axe}\n;{setup};
+             const done = arguments[arguments.length - 1];
+             axe.run(document).then(
+               (result) => done(result.violations.map((v) => v.id + ': ' + v.nodes.length)),
+               (error) => done(['axe failed: ' + error]));"
+        );
+        let client = app.client().clone();
+        async move { anyhow::Ok(client.execute_async(&script, vec![]).await?) }
+    };
+    let planted = violations(
+        "const planted = document.createElement('input'); planted.id = 'planted';
+         document.body.appendChild(planted)",
+    )
+    .await?;
+    assert!(
+        planted.to_string().contains("label"),
+        "axe finds an unlabelled input: {planted}"
+    );
+    app.client()
+        .execute("document.getElementById('planted').remove()", vec![])
+        .await?;
+    let mut found = Vec::new();
+    found.push(("home", violations("").await?));
+    app.click("[data-testid=help-link]").await?;
+    app.wait_for_screen("help").await?;
+    found.push(("help", violations("").await?));
+    app.click("[data-testid=back-link]").await?;
+    app.click("[data-testid=profiles-link]").await?;
+    app.wait_for_screen("profiles").await?;
+    found.push(("profiles", violations("").await?));
+    app.click("[data-testid=back-link]").await?;
+    sign_in(&app, "chooseRole").await?;
+    found.push(("chooseRole", violations("").await?));
+    app.click(&format!("input[name=role][value='{SAM_PRIVACY_OFFICER}']"))
+        .await?;
+    app.click("[data-testid=choose-role-submit]").await?;
+    app.wait_for_screen("signedIn").await?;
+    found.push(("signedIn", violations("").await?));
+    for (screen, violations) in found {
+        assert_eq!(violations, json!([]), "axe on the {screen} screen");
+    }
+    app.close().await?;
+    Ok(())
+}
+
+/// A keyboard-only sign-in: Tab to the button, Enter.
+#[tokio::test]
+async fn a_keyboard_alone_signs_in() -> anyhow::Result<()> {
+    let app = launch(TestHome::new()?, Some(ONE_ROLE), &[]).await?;
+    let body = app.client().find(Locator::Css("body")).await?;
+    let mut reached = false;
+    for _ in 0..30 {
+        body.send_keys("\u{e004}").await?; // Tab
+        let focused = app
+            .client()
+            .execute(
+                "return document.activeElement && document.activeElement.dataset.testid || ''",
+                vec![],
+            )
+            .await?;
+        if focused == json!("sign-in-button") {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "Tab reaches the sign-in button");
+    let button = app
+        .client()
+        .find(Locator::Css("[data-testid=sign-in-button]"))
+        .await?;
+    button.send_keys("\u{e007}").await?; // Enter
+    app.wait_for_screen("signedIn").await?;
+    app.close().await?;
+    Ok(())
+}
+
+/// A pharmacist's tablet in portrait: 600 px wide, nothing wider than the window, and every
+/// control at least 44 px each way.
+#[tokio::test]
+async fn works_at_600_px_wide_with_touch_sized_targets() -> anyhow::Result<()> {
+    let app = launch(TestHome::new()?, Some(THREE_ROLES), &[]).await?;
+    app.client().set_window_size(600, 900).await?;
+    let check = || async {
+        let problems = app
+            .client()
+            .execute(
+                "const problems = [];
+                 if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+                   problems.push('page is ' + document.documentElement.scrollWidth + ' px wide');
+                 }
+                 for (const el of document.querySelectorAll('button, a[href], input[type=radio], input[type=checkbox], select')) {
+                   const box = (el.type === 'radio' || el.type === 'checkbox') ? el.parentElement.getBoundingClientRect() : el.getBoundingClientRect();
+                   if (box.width === 0 && box.height === 0) continue;
+                   if (box.width < 44 || box.height < 44) {
+                     problems.push((el.dataset.testid || el.textContent.trim() || el.tagName) + ': ' + Math.round(box.width) + 'x' + Math.round(box.height));
+                   }
+                 }
+                 return problems;",
+                vec![],
+            )
+            .await?;
+        anyhow::Ok(problems)
+    };
+    assert_eq!(check().await?, json!([]), "home at 600 px");
+    sign_in(&app, "chooseRole").await?;
+    assert_eq!(check().await?, json!([]), "role choice at 600 px");
+    app.click(&format!("input[name=role][value='{SAM_PRIVACY_OFFICER}']"))
+        .await?;
+    app.click("[data-testid=choose-role-submit]").await?;
+    app.wait_for_screen("signedIn").await?;
+    assert_eq!(check().await?, json!([]), "signed in at 600 px");
+    app.close().await?;
+    Ok(())
+}
