@@ -1,4 +1,5 @@
 // Notices: the sentence and "what to do next" for each notice or error code, and the box that shows them.
+import { plural } from './time';
 import type { Notice, ProfileView } from './generated/ipc';
 import { UI_ERROR_CODES } from './api';
 import { button, details, h } from './dom';
@@ -30,9 +31,11 @@ function infoEntry(code: string, profile: ProfileView): Entry | undefined {
         sentence: 'You have signed out of careid.',
         next: 'Your CIS2 session in the browser ends in the browser tab that opened; close that tab, or sign out there, if you share this computer.',
       };
+    case 'cancelled':
+      return { sentence: 'You cancelled the sign-in.', next: 'Sign in again when you are ready.' };
     case 'session_ended_inactive':
       return {
-        sentence: `You were signed out because this device was not used for ${profile.inactivityMinutes} minutes.`,
+        sentence: `You were signed out because this device was not used for ${plural(profile.inactivityMinutes, 'minute', 'minutes')}.`,
         next: 'Sign in again to carry on.',
       };
     case 'session_ended_absolute':
