@@ -27,11 +27,18 @@ describe('noticeText', () => {
     ['signed_out_elsewhere', 'another careid window or the careid command', 'Sign in again'],
     ['refresh_rejected', 'CIS2 no longer accepts your session', 'Sign in again'],
     ['restore_failed', 'could not sign you back in', 'Sign in again'],
+    ['cancelled', 'You cancelled the sign-in', 'when you are ready'],
   ])('info %s', (code, sentence, next) => {
     const text = say(code, 'info');
     expect(text.tone).toBe('info');
     expect(text.sentence).toContain(sentence);
     expect(text.next).toContain(next);
+  });
+
+  it('says one minute in the singular', () => {
+    expect(noticeText(F.notice('session_ended_inactive', 'info'), { ...F.MOCK_PROFILE, inactivityMinutes: 1 }).sentence).toContain(
+      'not used for 1 minute.',
+    );
   });
 
   it('takes the inactivity minutes from the profile', () => {

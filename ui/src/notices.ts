@@ -155,7 +155,9 @@ export function noticeText(
   notice: Pick<Notice, 'code' | 'class' | 'providerError' | 'providerDescription'>,
   profile: ProfileView,
 ): NoticeText {
-  const info = infoEntry(notice.code, profile);
+  // Info codes are news, not failures; the same code as a failure (a cancelled wait, say) keeps
+  // its error wording.
+  const info = notice.class === 'info' ? infoEntry(notice.code, profile) : undefined;
   if (info) return { tone: 'info', ...info };
   if (notice.class === 'info') return { tone: 'info', sentence: 'careid has something to tell you.', next: '' };
 
