@@ -93,6 +93,9 @@ struct Inner {
     notice: Option<Notice>,
     preferences: Preferences,
     connection: Option<Connection>,
+    /// The session's state file as last seen from the home screen: when it appears or changes
+    /// (the CLI signed in), the app takes the session up.
+    home_seen: Option<SystemTime>,
     /// Bumped whenever a sign-in starts or the session goes, so a late answer to an earlier
     /// request is dropped.
     generation: u64,
@@ -139,6 +142,7 @@ impl Desk {
                 notice: None,
                 preferences: preferences.shown,
                 connection: None,
+                home_seen: None,
                 generation: 0,
             }),
             published: Mutex::new(None),
@@ -315,7 +319,7 @@ impl Desk {
                 None
             }
         };
-        inner.phase = Phase::Home;
+        self.go_home(&mut inner);
         match outcome {
             Some(Ok(session)) => {
                 let live = self.live(&inner, session, None).await;
@@ -372,6 +376,12 @@ impl Desk {
             state_seen: self.state_file_time(&inner.profile),
             refresh_backoff: None,
         }
+    }
+
+    /// Back to the home screen, remembering the state file as it is now.
+    fn go_home(&self, inner: &mut Inner) {
+        inner.phase = Phase::Home;
+        inner.home_seen = self.state_file_time(&inner.profile);
     }
 
     fn state_file_time(&self, profile: &str) -> Option<SystemTime> {
@@ -502,7 +512,7 @@ impl Desk {
                 *lock(&self.window_activity) = Instant::now();
             }
             Err(error) => {
-                inner.phase = Phase::Home;
+                self.go_home(&mut inner);
                 inner.notice = Some(match &error {
                     SignInError::Loopback(LoopbackError::Cancelled) => info("cancelled"),
                     _ => notice_of(&error),
@@ -629,7 +639,7 @@ impl Desk {
                 return Ok(());
             }
         };
-        inner.phase = Phase::Home;
+        self.go_home(&mut inner);
         match outcome {
             Ok(outcome) => {
                 inner.notice = Some(info("signed_out"));
@@ -785,6 +795,16 @@ impl Desk {
     /// another process made to the session.
     async fn tick(&self) {
         let mut inner = self.inner.lock().await;
+        if matches!(inner.phase, Phase::Home) {
+            let seen = self.state_file_time(&inner.profile);
+            if seen.is_some() && seen != inner.home_seen {
+                // A session appeared: the CLI signed in.
+                inner.home_seen = seen;
+                drop(inner);
+                self.restore().await;
+            }
+            return;
+        }
         let Phase::Live(live) = &inner.phase else {
             return;
         };
@@ -910,13 +930,13 @@ impl Desk {
                         inner.phase = Phase::Live(Box::new(live));
                     }
                     Err(error) => {
-                        inner.phase = Phase::Home;
+                        self.go_home(inner);
                         inner.notice = Some(notice_of(&error));
                     }
                 }
             }
             Err(SignInError::SessionEnded { .. }) | Err(SignInError::NotSignedIn { .. }) => {
-                inner.phase = Phase::Home;
+                self.go_home(inner);
                 inner.notice = Some(info("signed_out_elsewhere"));
             }
             Err(error) => {
@@ -953,7 +973,7 @@ impl Desk {
                 back_off(live);
             }
             Err(error) => {
-                inner.phase = Phase::Home;
+                self.go_home(inner);
                 inner.notice = Some(notice_of(&error));
             }
         }
@@ -965,7 +985,7 @@ impl Desk {
             let _ = connection.client.status().await;
         }
         inner.generation += 1;
-        inner.phase = Phase::Home;
+        self.go_home(inner);
         inner.notice = Some(info(code));
     }
 }
@@ -1053,6 +1073,20 @@ fn not_waiting() -> CommandError {
 /// What to tell the user about a failure: its code and class, the technical detail, and the
 /// provider's own error when it refused.
 pub fn notice_of(error: &SignInError) -> Notice {
+    // A session that ended, or that the provider no longer accepts, is news rather than a
+    // failure of the user's.
+    if let SignInError::SessionEnded { why, .. } = error {
+        return Notice {
+            detail: Some(why.clone()),
+            ..info("session_ended")
+        };
+    }
+    if let SignInError::RefreshRejected { .. } = error {
+        return Notice {
+            detail: Some(error.to_string()),
+            ..info("refresh_rejected")
+        };
+    }
     let (provider_error, provider_description) = match error {
         SignInError::Loopback(LoopbackError::Provider { error, description }) => {
             (Some(error.clone()), description.clone())

@@ -168,3 +168,301 @@ fn focus_main_window<R: Runtime>(app: &AppHandle<R>) {
         let _ = window.set_focus();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every command through Tauri's IPC on the mock runtime, against the real desk: a real
+    //! built-in mock, the real keychain (a service name of the test's own), real loopback
+    //! listeners; the "system browser" is a plain HTTP client that follows the mock's
+    //! auto-login redirects to the listener.
+
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use serde_json::{json, Value};
+    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+    use tauri::WebviewWindowBuilder;
+
+    use super::*;
+
+    struct Shell {
+        _app: tauri::App<tauri::test::MockRuntime>,
+        window: tauri::WebviewWindow<tauri::test::MockRuntime>,
+        opened: Arc<Mutex<Vec<String>>>,
+        published: Arc<Mutex<usize>>,
+        _config: tempfile::TempDir,
+    }
+
+    /// The app on the mock runtime. With `auto_login`, the mock signs that user in without a
+    /// page and the browser hook completes the visit; without, the browser hook only records.
+    fn shell(auto_login: Option<&str>) -> Shell {
+        let config = tempfile::tempdir().expect("temporary folder");
+        let unique = config
+            .path()
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let host = Host::new(HostOptions {
+            config_dir: Some(config.path().to_owned()),
+            keychain_service: Some(format!("careid-shell-test-{unique}")),
+            ..HostOptions::default()
+        })
+        .expect("host");
+        let settings = DeskSettings {
+            sign_in_timeout: Duration::from_secs(30),
+            mock_auto_login: auto_login.map(|user| user.parse().expect("auto-login")),
+            preferences_path: config.path().join("desktop.json"),
+        };
+        let opened = Arc::new(Mutex::new(Vec::new()));
+        let published = Arc::new(Mutex::new(0));
+        let follow = auto_login.is_some();
+        let hooks = Hooks {
+            publish: Box::new({
+                let published = Arc::clone(&published);
+                move |_| *published.lock().unwrap() += 1
+            }),
+            bring_to_front: Box::new(|| {}),
+            open_browser: Box::new({
+                let opened = Arc::clone(&opened);
+                move |url| {
+                    opened.lock().unwrap().push(url.to_owned());
+                    if follow {
+                        let url = url.to_owned();
+                        std::thread::spawn(move || {
+                            let _ = ureq::get(&url).call();
+                        });
+                    }
+                    Ok(())
+                }
+            }),
+        };
+        let app = run_app(
+            mock_builder(),
+            mock_context(noop_assets()),
+            host,
+            settings,
+            Some(hooks),
+        )
+        .expect("app builds");
+        let window = WebviewWindowBuilder::new(&app, MAIN_WINDOW, Default::default())
+            .build()
+            .expect("window builds");
+        let shell = Shell {
+            _app: app,
+            window,
+            opened,
+            published,
+            _config: config,
+        };
+        shell.wait_for_screen("home");
+        shell
+    }
+
+    impl Shell {
+        fn invoke(&self, command: &str, args: Value) -> Result<Value, Value> {
+            get_ipc_response(
+                &self.window,
+                InvokeRequest {
+                    cmd: command.into(),
+                    callback: tauri::ipc::CallbackFn(0),
+                    error: tauri::ipc::CallbackFn(1),
+                    url: "tauri://localhost".parse().expect("valid url"),
+                    body: tauri::ipc::InvokeBody::Json(args),
+                    headers: Default::default(),
+                    invoke_key: INVOKE_KEY.to_string(),
+                },
+            )
+            .map(|body| body.deserialize::<Value>().expect("json body"))
+        }
+
+        fn ok(&self, command: &str, args: Value) -> Value {
+            self.invoke(command, args)
+                .unwrap_or_else(|error| panic!("{command} failed: {error}"))
+        }
+
+        fn state(&self) -> Value {
+            self.ok("current_state", json!({}))
+        }
+
+        fn wait_for_screen(&self, kind: &str) -> Value {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let state = self.state();
+                if state["screen"]["kind"] == json!(kind) {
+                    return state;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "no {kind} screen; last state: {state:#}"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    #[test]
+    fn starts_signed_out_on_the_built_in_mock() {
+        let shell = shell(None);
+        let state = shell.state();
+        assert_eq!(state["profile"]["name"], "mock");
+        assert_eq!(state["app"]["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(state["notice"], Value::Null);
+        assert_eq!(state["preferences"]["testersView"], false);
+        assert!(state["mockGuide"]["users"].as_array().unwrap().len() >= 6);
+        assert!(
+            *shell.published.lock().unwrap() >= 1,
+            "the state was published"
+        );
+    }
+
+    #[test]
+    fn a_one_role_user_signs_in_and_out() {
+        let shell = shell(Some("555057896106"));
+        shell.ok("sign_in", json!({ "overrides": null }));
+        let state = shell.wait_for_screen("signedIn");
+        let view = &state["screen"];
+        assert_eq!(view["user"]["name"], "Flo Nurse");
+        assert_eq!(view["role"]["name"], "Nurse Access Role");
+        assert_eq!(view["assuranceLevel"], 3);
+        assert_eq!(state["tester"]["acr"], "AAL3_ANY");
+        assert!(shell.opened.lock().unwrap()[0].contains("/authorize?"));
+        // No token crosses to the UI: nothing JWT-shaped anywhere in the state.
+        assert!(!state.to_string().contains("eyJ"), "{state}");
+
+        shell.ok("note_activity", json!({}));
+        shell.ok("stay_signed_in", json!({}));
+        shell.ok("sign_out", json!({}));
+        let state = shell.wait_for_screen("home");
+        assert_eq!(state["notice"]["code"], "signed_out");
+        let opened = shell.opened.lock().unwrap();
+        assert!(
+            opened.last().unwrap().contains("id_token_hint="),
+            "the end-session page opens with the ID token as a hint"
+        );
+        drop(opened);
+        shell.ok("dismiss_notice", json!({}));
+        assert_eq!(shell.state()["notice"], Value::Null);
+    }
+
+    #[test]
+    fn roles_are_chosen_changed_and_kept() {
+        let shell = shell(Some("555057900101"));
+        shell.ok("sign_in", json!({ "overrides": { "acrValues": "AAL2_OR_AAL3_ANY", "prompt": null, "maxAge": 300, "scopes": null } }));
+        let state = shell.wait_for_screen("chooseRole");
+        assert_eq!(state["screen"]["groups"].as_array().unwrap().len(), 2);
+        assert_eq!(state["tester"]["requested"]["maxAge"], 300);
+        let unknown = shell
+            .invoke("choose_role", json!({ "roleId": "not-a-role" }))
+            .unwrap_err();
+        assert_eq!(unknown["code"], "unknown_role");
+        shell.ok("choose_role", json!({ "roleId": "555057900304" }));
+        let state = shell.wait_for_screen("signedIn");
+        assert_eq!(state["screen"]["role"]["name"], "Privacy Officer");
+        assert_eq!(state["screen"]["canChangeRole"], true);
+        shell.ok("change_role", json!({}));
+        let state = shell.wait_for_screen("chooseRole");
+        assert_eq!(state["screen"]["preselected"], "555057900304");
+        assert_eq!(state["screen"]["changing"], true);
+        shell.ok("keep_current_role", json!({}));
+        shell.wait_for_screen("signedIn");
+        shell.ok("copy_access_token", json!({}));
+    }
+
+    #[test]
+    fn a_waiting_sign_in_can_be_cancelled() {
+        let shell = shell(None);
+        shell.ok("sign_in", json!({}));
+        let state = shell.wait_for_screen("waiting");
+        assert!(state["screen"]["redirectUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:"));
+        assert!(
+            !state.to_string().contains("code_challenge"),
+            "the URL stays in Rust"
+        );
+        shell.ok("open_sign_in_page_again", json!({}));
+        assert_eq!(shell.opened.lock().unwrap().len(), 2);
+        let busy = shell.invoke("sign_in", json!({})).unwrap_err();
+        assert_eq!(busy["code"], "sign_in_under_way");
+        shell.ok("cancel_sign_in", json!({}));
+        let state = shell.wait_for_screen("home");
+        assert_eq!(state["notice"]["code"], "cancelled");
+        let not_waiting = shell
+            .invoke("open_sign_in_page_again", json!({}))
+            .unwrap_err();
+        assert_eq!(not_waiting["code"], "not_waiting");
+    }
+
+    #[test]
+    fn profiles_are_saved_checked_and_removed() {
+        let shell = shell(None);
+        let refused = shell
+            .invoke("use_profile", json!({ "name": "nope" }))
+            .unwrap_err();
+        assert_eq!(refused["class"], "usage");
+        shell.ok(
+            "save_profile",
+            json!({ "profile": {
+                "name": "local", "issuer": "http://127.0.0.1:9/realm", "clientId": "abc",
+                "clientAuth": "client_secret_basic", "assertionAlgorithm": null, "scopes": ["openid"],
+                "acrValues": null, "prompt": null, "maxAge": null, "roleSelection": "app",
+                "redirectPorts": [], "inactivityMinutes": 30, "absoluteHours": null
+            } }),
+        );
+        let state = shell.state();
+        let local = state["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|profile| profile["name"] == "local")
+            .expect("listed")
+            .clone();
+        assert_eq!(local["credential"], "missing");
+        assert_eq!(local["inactivityMinutes"], 30);
+        let empty = shell
+            .invoke(
+                "store_credential",
+                json!({ "name": "local", "value": "  " }),
+            )
+            .unwrap_err();
+        assert_eq!(empty["code"], "credential_empty");
+        shell.ok(
+            "store_credential",
+            json!({ "name": "local", "value": "s3cret" }),
+        );
+        let state = shell.state();
+        assert!(!state.to_string().contains("s3cret"), "never shown again");
+        let stored = state["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|profile| profile["name"] == "local")
+            .unwrap()["credential"]
+            .clone();
+        assert_eq!(stored, "stored");
+        let lines = shell.ok("check_profile", json!({ "name": "mock" }));
+        assert!(lines
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|line| line["status"] == "pass"));
+        shell.ok("set_testers_view", json!({ "enabled": true }));
+        assert_eq!(shell.state()["preferences"]["testersView"], true);
+        shell.ok("remove_profile", json!({ "name": "local" }));
+        assert!(!shell.state().to_string().contains("\"local\""));
+    }
+
+    #[test]
+    fn commands_outside_the_app_are_refused() {
+        let shell = shell(None);
+        assert!(shell.invoke("open_anything", json!({})).is_err());
+        let not_signed_in = shell.invoke("copy_access_token", json!({})).unwrap_err();
+        assert_eq!(not_signed_in["code"], "not_signed_in");
+        let export = shell
+            .invoke("export_sign_in_record", json!({}))
+            .unwrap_err();
+        assert_eq!(export["code"], "not_signed_in");
+    }
+}

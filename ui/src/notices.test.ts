@@ -28,6 +28,7 @@ describe('noticeText', () => {
     ['refresh_rejected', 'CIS2 no longer accepts your session', 'Sign in again'],
     ['restore_failed', 'could not sign you back in', 'Sign in again'],
     ['cancelled', 'You cancelled the sign-in', 'when you are ready'],
+    ['session_ended', 'Your last careid session has ended', 'Sign in again'],
   ])('info %s', (code, sentence, next) => {
     const text = say(code, 'info');
     expect(text.tone).toBe('info');

@@ -43,6 +43,8 @@ function infoEntry(code: string, profile: ProfileView): Entry | undefined {
         sentence: `Your session reached its ${profile.absoluteHours}-hour limit.`,
         next: 'Sign in again to carry on.',
       };
+    case 'session_ended':
+      return { sentence: 'Your last careid session has ended.', next: 'Sign in again to carry on.' };
     case 'signed_out_elsewhere':
       return {
         sentence: 'You were signed out from another careid window or the careid command.',

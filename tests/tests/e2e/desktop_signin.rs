@@ -294,17 +294,37 @@ async fn a_restart_restores_the_session_and_sign_out_ends_it() -> anyhow::Result
     Ok(())
 }
 
-/// The app and the CLI keep one session: a sign-in in the app serves `careid token`, and
-/// `careid logout` shows in the app without a restart.
+/// The app and the CLI keep one session on one built-in mock: a CLI sign-in shows in the app
+/// without a restart, a sign-in in the app serves `careid token`, and `careid logout` shows in
+/// the app at once.
 #[tokio::test]
 async fn the_app_and_the_cli_share_one_session() -> anyhow::Result<()> {
     let app = launch(TestHome::new()?, Some(ONE_ROLE), &[]).await?;
-    sign_in(&app, "signedIn").await?;
     let cli = CliWorld::in_home(app.home().clone());
+    // The app serves the user's mock; the CLI uses that one rather than starting its own.
+    let record_path = cli.state_dir().join("mock-provider.run.json");
+    let record = || -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::from_str(&std::fs::read_to_string(
+            &record_path,
+        )?)?)
+    };
+    let served_by = record()?;
+
+    cli.ok(&["login"]);
+    app.wait_for_screen_within("signedIn", Duration::from_secs(10))
+        .await?;
+    assert_eq!(app.text("[data-testid=user-name]").await?, "Flo Nurse");
+    cli.ok(&["logout"]);
+    app.wait_for_screen_within("home", Duration::from_secs(10))
+        .await?;
+    assert!(app.text(NOTICE).await?.contains("signed out"));
+
+    sign_in(&app, "signedIn").await?;
     let status = cli.ok(&["status", "--json"]).json();
     assert_eq!(status["sub"], json!(ONE_ROLE));
     let token = cli.ok(&["token"]);
     assert!(token.stdout.trim().starts_with("eyJ"), "an access token");
+    assert_eq!(record()?, served_by, "one mock for the user, the app's");
     cli.ok(&["logout"]);
     app.wait_for_screen_within("home", Duration::from_secs(10))
         .await?;
@@ -456,7 +476,11 @@ async fn a_keyboard_alone_signs_in() -> anyhow::Result<()> {
     let mut reached = false;
     for _ in 0..30 {
         // Tab, sent to whatever has the focus, as a keyboard would.
-        app.client().active_element().await?.send_keys("\u{e004}").await?;
+        app.client()
+            .active_element()
+            .await?
+            .send_keys("\u{e004}")
+            .await?;
         let focused = app
             .client()
             .execute(
