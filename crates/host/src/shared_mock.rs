@@ -10,7 +10,6 @@
 //! which starts the mock again from its state file (`mock-provider.json`), so sessions carry on.
 
 use std::fs::{self, File, TryLockError};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -283,7 +282,7 @@ fn lock_record(state_dir: &Path) -> Result<File, SharedMockError> {
         path: path.clone(),
         source,
     };
-    create_private_dir(state_dir).map_err(record_error)?;
+    careid_core::files::create_private_dir(state_dir).map_err(record_error)?;
     let mut options = fs::OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -304,36 +303,127 @@ fn lock_record(state_dir: &Path) -> Result<File, SharedMockError> {
     }
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
 /// The record, or `None` when there is none or it cannot be read (it is then replaced).
 fn read_record(path: &Path) -> Option<Record> {
     let bytes = fs::read(path).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Written to a temporary file and renamed over the old one, so a reader never sees half.
+/// Written the one way careid writes files: a reader never sees half a record.
 fn write_record(path: &Path, record: &Record) -> Result<(), SharedMockError> {
     let record_error = |source| SharedMockError::Record {
         path: path.to_owned(),
         source,
     };
-    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&temporary).map_err(record_error)?;
     let text = serde_json::to_vec_pretty(record)
         .map_err(std::io::Error::other)
         .map_err(record_error)?;
-    file.write_all(&text).map_err(record_error)?;
-    file.sync_all().map_err(record_error)?;
-    fs::rename(&temporary, path).map_err(record_error)
+    careid_core::files::write_atomically(path, &text).map_err(record_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use careid_core::http::HttpSettings;
+
+    fn http() -> HttpClient {
+        HttpClient::new(HttpSettings::default()).expect("http client")
+    }
+
+    fn record_at(dir: &Path) -> Option<Record> {
+        read_record(&dir.join(RECORD_FILE))
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_first_process_serves_the_mock_and_records_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = MockHost::new(dir.path().to_owned());
+        let first = host.resolve(&http(), None).await.unwrap();
+        assert!(first.is_hosted_here());
+        let record = record_at(dir.path()).expect("recorded");
+        assert_eq!(record.pid, std::process::id());
+        assert_eq!(record.issuer, first.issuer());
+        let again = host.resolve(&http(), None).await.unwrap();
+        assert_eq!(again.issuer(), first.issuer(), "one mock per process too");
+        assert!(first.client_secret("555000000001.apps.local").is_some());
+        drop((first, again));
+        drop(host);
+        assert!(
+            record_at(dir.path()).is_none(),
+            "the record goes with the process"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn another_process_mock_that_answers_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let running = MockCis2::new().start().await.unwrap();
+        let other = Record {
+            pid: std::process::id().wrapping_add(1),
+            issuer: running.issuer().to_owned(),
+            auto_login: None,
+        };
+        write_record(&dir.path().join(RECORD_FILE), &other).unwrap();
+        let host = MockHost::new(dir.path().to_owned());
+        let shared = host.resolve(&http(), None).await.unwrap();
+        assert!(!shared.is_hosted_here());
+        assert_eq!(shared.issuer(), running.issuer());
+        assert_eq!(shared.pid(), other.pid);
+        assert_eq!(
+            shared.client_secret("555000000001.apps.local"),
+            running
+                .clients()
+                .get("555000000001.apps.local")
+                .and_then(|client| client.client_secret.clone()),
+            "the same registry whichever process serves it"
+        );
+
+        // It signs people in with its pages: it cannot also sign a test user in without one.
+        let auto_login: AutoLogin = "555057896106".parse().unwrap();
+        let refused = host.resolve(&http(), Some(&auto_login)).await.unwrap_err();
+        assert_eq!(refused.code(), "mock_auto_login_mismatch");
+        assert!(refused.is_usage());
+        assert!(refused.to_string().contains("555057896106"), "{refused}");
+        drop(host);
+        assert_eq!(record_at(dir.path()), Some(other), "not ours to remove");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_stale_or_foreign_record_is_replaced() {
+        for stale_issuer in [
+            // Nobody listens there: the process that served it has ended.
+            "http://127.0.0.1:9/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare",
+            // Something answers, but as another issuer: another program has the port now.
+            "not even a url",
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let stale = Record {
+                pid: std::process::id().wrapping_add(1),
+                issuer: stale_issuer.to_owned(),
+                auto_login: None,
+            };
+            write_record(&dir.path().join(RECORD_FILE), &stale).unwrap();
+            let host = MockHost::new(dir.path().to_owned());
+            let shared = host.resolve(&http(), None).await.unwrap();
+            assert!(shared.is_hosted_here(), "{stale_issuer}");
+            assert_eq!(record_at(dir.path()).unwrap().pid, std::process::id());
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_damaged_record_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(RECORD_FILE), b"{ not json").unwrap();
+        let host = MockHost::new(dir.path().to_owned());
+        assert!(host.resolve(&http(), None).await.unwrap().is_hosted_here());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(RECORD_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
 }
