@@ -33,6 +33,9 @@ const REFRESH_BEFORE: Duration = Duration::from_secs(60);
 /// Activity is written to the state file (shared with the CLI) at most this often.
 const ACTIVITY_WRITE_EVERY: Duration = Duration::from_secs(20);
 
+/// Opens a URL in the system browser; the error is in words.
+pub type OpenBrowser = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
 /// How the desk reaches the world outside Rust's own state.
 pub struct Hooks {
     /// Sends the whole state to the UI.
@@ -40,7 +43,7 @@ pub struct Hooks {
     /// Brings the window to the front (best effort: never fails a sign-in).
     pub bring_to_front: Box<dyn Fn() + Send + Sync>,
     /// Opens a URL in the system browser.
-    pub open_browser: Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>,
+    pub open_browser: OpenBrowser,
 }
 
 impl std::fmt::Debug for Hooks {

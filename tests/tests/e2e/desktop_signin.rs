@@ -343,7 +343,7 @@ async fn inactivity_ends_the_session_and_says_so() -> anyhow::Result<()> {
     CliWorld::in_home(home.clone()).ok(&["profile", "add", "mock", "--inactivity-minutes", "1"]);
     let app = launch(home, Some(ONE_ROLE), &[]).await?;
     sign_in(&app, "signedIn").await?;
-    app.wait_for(&"[data-testid=inactivity-warning]").await?;
+    app.wait_for("[data-testid=inactivity-warning]").await?;
     app.wait_for_screen_within("home", Duration::from_secs(100))
         .await?;
     let notice = app.text(NOTICE).await?;
@@ -388,7 +388,7 @@ async fn testers_view_shows_the_claims_and_exports_no_token() -> anyhow::Result<
         .contains("token"));
 
     app.click("[data-testid=copy-access-token]").await?;
-    app.wait_for(&"[data-testid=copy-confirmation]").await?;
+    app.wait_for("[data-testid=copy-confirmation]").await?;
     assert!(jwt_shaped_strings_in_webview(&app).await?.is_empty());
 
     app.click("[data-testid=export-record]").await?;
@@ -409,7 +409,7 @@ async fn testers_view_shows_the_claims_and_exports_no_token() -> anyhow::Result<
     })
     .await?;
     app.wait_for_screen("signedIn").await?;
-    app.wait_for(&"[data-testid=tab-testers]").await?;
+    app.wait_for("[data-testid=tab-testers]").await?;
     app.close().await?;
     Ok(())
 }
