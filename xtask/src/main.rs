@@ -104,6 +104,8 @@ fn screenshot() -> anyhow::Result<ExitCode> {
         "--package",
         "careid-desktop",
         "--package",
+        "careid-cli",
+        "--package",
         "careid-e2e",
         "--bins",
     ]))?;

@@ -1,10 +1,15 @@
-//! `cargo xtask screenshot` runs this inside its Xvfb environment: starts the app under WebDriver,
-//! waits until the home screen shows the version, and saves `home.png` in the folder given.
+//! `cargo xtask screenshot` runs this inside its Xvfb environment: it drives the app on the
+//! built-in mock through every screen, as a desktop window (1024 × 768) and as a tablet held
+//! upright (600 × 900), and saves `SCREEN-desktop.png` and `SCREEN-tablet.png` in the folder given.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
-use careid_e2e::{Desktop, DesktopOptions};
+use careid_e2e::{binaries, CliWorld, Desktop, DesktopOptions, TestHome};
+
+const SIZES: [(&str, u32, u32); 2] = [("desktop", 1024, 768), ("tablet", 600, 900)];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -13,15 +18,110 @@ async fn main() -> anyhow::Result<()> {
             .nth(1)
             .context("usage: screenshot OUT_DIR")?,
     );
-    let app = Desktop::launch(DesktopOptions::default()).await?;
-    app.wait_for_text("[data-testid=app-version]", "Version")
-        .await?;
-    // One frame after the DOM is ready, so the picture is the rendered page, not a stale one.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let png = app.client().screenshot().await?;
-    let path = out_dir.join("home.png");
-    std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
-    println!("screenshot: {}", path.display());
+    for (name, width, height) in SIZES {
+        capture_all(&out_dir, name, width, height).await?;
+    }
+    Ok(())
+}
+
+/// Every screen at one size, each from a fresh app.
+async fn capture_all(out: &Path, size: &str, width: u32, height: u32) -> anyhow::Result<()> {
+    let shoot = |app: &Desktop, screen: &str| {
+        let path = out.join(format!("{screen}-{size}.png"));
+        let client = app.client().clone();
+        async move {
+            // One frame after the DOM is ready, so the picture is the rendered page.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            std::fs::write(&path, client.screenshot().await?)
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!("screenshot: {}", path.display());
+            anyhow::Ok(())
+        }
+    };
+
+    // Home, its help and the profiles page; then a one-role sign-in and the testers' view.
+    let app = launch(TestHome::new()?, Some("555057896106"), &[], (width, height)).await?;
+    shoot(&app, "home").await?;
+    app.click("[data-testid=help-link]").await?;
+    app.wait_for_screen("help").await?;
+    shoot(&app, "help").await?;
+    app.click("[data-testid=back-link]").await?;
+    app.click("[data-testid=profiles-link]").await?;
+    app.wait_for_screen("profiles").await?;
+    app.click("[data-testid=testers-view-toggle]").await?;
+    shoot(&app, "profiles").await?;
+    app.click("[data-testid=back-link]").await?;
+    app.click("[data-testid=sign-in-button]").await?;
+    app.wait_for_screen("signedIn").await?;
+    shoot(&app, "signed-in").await?;
+    app.click("[data-testid=tab-testers]").await?;
+    shoot(&app, "testers-view").await?;
+    app.close().await?;
+
+    // Waiting for the browser: the mock's page is not completed by the stand-in browser.
+    let app = launch(TestHome::new()?, None, &[], (width, height)).await?;
+    app.click("[data-testid=sign-in-button]").await?;
+    app.wait_for_screen("waiting").await?;
+    shoot(&app, "waiting").await?;
+    app.close().await?;
+
+    // Seven roles in four organisations: the choice with search.
+    let app = launch(TestHome::new()?, Some("555057910105"), &[], (width, height)).await?;
+    app.click("[data-testid=sign-in-button]").await?;
+    app.wait_for_screen("chooseRole").await?;
+    shoot(&app, "choose-role").await?;
+    app.close().await?;
+
+    // No roles.
+    let app = launch(TestHome::new()?, Some("555057920109"), &[], (width, height)).await?;
+    app.click("[data-testid=sign-in-button]").await?;
+    app.wait_for_screen("noRoles").await?;
+    shoot(&app, "no-roles").await?;
+    app.close().await?;
+
+    // An AAL3 profile refusing an AAL2-only user: an error with the provider's words.
+    let home = TestHome::new()?;
+    CliWorld::in_home(home.clone()).ok(&["profile", "add", "mock", "--acr", "AAL3_ANY"]);
+    let app = launch(home, Some("555057930104"), &[], (width, height)).await?;
+    app.click("[data-testid=sign-in-button]").await?;
+    app.wait_for_text("[data-testid=notice]", "refused").await?;
+    shoot(&app, "error").await?;
+    app.close().await?;
+
+    // A one-minute inactivity limit shows the warning at once.
+    let home = TestHome::new()?;
+    CliWorld::in_home(home.clone()).ok(&["profile", "add", "mock", "--inactivity-minutes", "1"]);
+    let app = launch(home, Some("555057896106"), &[], (width, height)).await?;
+    app.click("[data-testid=sign-in-button]").await?;
+    app.wait_for("[data-testid=inactivity-warning]").await?;
+    shoot(&app, "inactivity-warning").await?;
     app.close().await?;
     Ok(())
+}
+
+async fn launch(
+    home: TestHome,
+    user: Option<&str>,
+    extra: &[(&str, &str)],
+    (width, height): (u32, u32),
+) -> anyhow::Result<Desktop> {
+    let mut env: Vec<(String, OsString)> =
+        vec![("BROWSER".into(), binaries::test_browser()?.into_os_string())];
+    if let Some(user) = user {
+        env.push(("CAREID_MOCK_AUTO_LOGIN".into(), user.into()));
+    }
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), OsString::from(v))),
+    );
+    let app = Desktop::launch(DesktopOptions {
+        env,
+        home: Some(home),
+        ..Default::default()
+    })
+    .await?;
+    app.client().set_window_size(width, height).await?;
+    app.wait_for_screen("home").await?;
+    Ok(app)
 }
