@@ -632,6 +632,13 @@ impl Desk {
         inner.generation += 1;
         let id_token = match &mut inner.phase {
             Phase::Live(live) => live.session.tokens.id_token.take(),
+            // A sign-in still waiting for the browser stops listening too.
+            Phase::Waiting(waiting) => {
+                if let Some(cancel) = waiting.cancel.take() {
+                    let _ = cancel.send(());
+                }
+                None
+            }
             _ => None,
         };
         let outcome = match self.connection(&mut inner).await {
