@@ -90,6 +90,40 @@ impl Desktop {
         })
     }
 
+    /// The app on the built-in mock, with the `test-browser` stand-in as its system browser (each
+    /// URL it opens is logged in `browser.log` in the home). With `auto_login` the mock signs that
+    /// test user in without a page; without, it shows its sign-in page, where the visit stops.
+    pub async fn launch_on_mock(
+        home: TestHome,
+        auto_login: Option<&str>,
+        extra_env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        let mut env = vec![
+            (
+                "BROWSER".to_owned(),
+                binaries::test_browser()?.into_os_string(),
+            ),
+            (
+                "CAREID_TEST_BROWSER_LOG".to_owned(),
+                home.path().join("browser.log").into_os_string(),
+            ),
+        ];
+        if let Some(user) = auto_login {
+            env.push(("CAREID_MOCK_AUTO_LOGIN".to_owned(), user.into()));
+        }
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), OsString::from(value))),
+        );
+        Self::launch(DesktopOptions {
+            env,
+            home: Some(home),
+            ..Default::default()
+        })
+        .await
+    }
+
     pub fn home(&self) -> &TestHome {
         &self.home
     }

@@ -2,12 +2,11 @@
 //! built-in mock through every screen, as a desktop window (1024 × 768) and as a tablet held
 //! upright (600 × 900), and saves `SCREEN-desktop.png` and `SCREEN-tablet.png` in the folder given.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use careid_e2e::{binaries, CliWorld, Desktop, DesktopOptions, TestHome};
+use careid_e2e::{CliWorld, Desktop, TestHome};
 
 const SIZES: [(&str, u32, u32); 2] = [("desktop", 1024, 768), ("tablet", 600, 900)];
 
@@ -105,22 +104,7 @@ async fn launch(
     extra: &[(&str, &str)],
     (width, height): (u32, u32),
 ) -> anyhow::Result<Desktop> {
-    let mut env: Vec<(String, OsString)> =
-        vec![("BROWSER".into(), binaries::test_browser()?.into_os_string())];
-    if let Some(user) = user {
-        env.push(("CAREID_MOCK_AUTO_LOGIN".into(), user.into()));
-    }
-    env.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), OsString::from(v))),
-    );
-    let app = Desktop::launch(DesktopOptions {
-        env,
-        home: Some(home),
-        ..Default::default()
-    })
-    .await?;
+    let app = Desktop::launch_on_mock(home, user, extra).await?;
     app.client().set_window_size(width, height).await?;
     app.wait_for_screen("home").await?;
     Ok(app)

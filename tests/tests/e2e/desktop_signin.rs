@@ -3,10 +3,9 @@
 //! mock's auto-login redirects to the app's loopback listener), the real Secret Service keychain.
 //! Every assertion reads the DOM.
 
-use std::ffi::OsString;
 use std::time::Duration;
 
-use careid_e2e::{binaries, CliWorld, Desktop, DesktopOptions, TestHome};
+use careid_e2e::{binaries, CliWorld, Desktop, TestHome};
 use fantoccini::Locator;
 use serde_json::json;
 
@@ -25,44 +24,13 @@ const AAL2_ONLY: &str = "555057930104";
 const SCREEN: &str = "[data-testid=screen]";
 const NOTICE: &str = "[data-testid=notice]";
 
-/// The environment for an app whose browser is the test browser and whose built-in mock signs
-/// `user` in without a page (or shows its pages, when `None`).
-fn browser_env(home: &TestHome, user: Option<&str>) -> Vec<(String, OsString)> {
-    let mut env = vec![
-        (
-            "BROWSER".to_owned(),
-            binaries::test_browser()
-                .expect("test-browser is built")
-                .into_os_string(),
-        ),
-        (
-            "CAREID_TEST_BROWSER_LOG".to_owned(),
-            home.path().join("browser.log").into_os_string(),
-        ),
-    ];
-    if let Some(user) = user {
-        env.push(("CAREID_MOCK_AUTO_LOGIN".to_owned(), user.into()));
-    }
-    env
-}
-
+/// The app on the built-in mock, signed out: the home screen.
 async fn launch(
     home: TestHome,
     user: Option<&str>,
     extra: &[(&str, &str)],
 ) -> anyhow::Result<Desktop> {
-    let mut env = browser_env(&home, user);
-    env.extend(
-        extra
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), OsString::from(value))),
-    );
-    let app = Desktop::launch(DesktopOptions {
-        env,
-        home: Some(home),
-        ..Default::default()
-    })
-    .await?;
+    let app = Desktop::launch_on_mock(home, user, extra).await?;
     app.wait_for_screen("home").await?;
     Ok(app)
 }
@@ -266,12 +234,7 @@ async fn a_restart_restores_the_session_and_sign_out_ends_it() -> anyhow::Result
     let cli = CliWorld::in_home(home.clone());
     assert_eq!(cli.keychain_accounts().len(), 1, "one refresh token kept");
 
-    let app = Desktop::launch(DesktopOptions {
-        env: browser_env(&home, Some(ONE_ROLE)),
-        home: Some(home.clone()),
-        ..Default::default()
-    })
-    .await?;
+    let app = Desktop::launch_on_mock(home.clone(), Some(ONE_ROLE), &[]).await?;
     app.wait_for_screen("signedIn").await?;
     assert_eq!(app.text("[data-testid=user-name]").await?, "Flo Nurse");
     app.click("[data-testid=sign-out]").await?;
@@ -283,12 +246,7 @@ async fn a_restart_restores_the_session_and_sign_out_ends_it() -> anyhow::Result
     );
     let home = app.close().await?;
 
-    let app = Desktop::launch(DesktopOptions {
-        env: browser_env(&home, Some(ONE_ROLE)),
-        home: Some(home),
-        ..Default::default()
-    })
-    .await?;
+    let app = Desktop::launch_on_mock(home, Some(ONE_ROLE), &[]).await?;
     app.wait_for_screen("home").await?;
     app.close().await?;
     Ok(())
@@ -402,12 +360,7 @@ async fn testers_view_shows_the_claims_and_exports_no_token() -> anyhow::Result<
     let home = app.close().await?;
 
     // The tab is remembered.
-    let app = Desktop::launch(DesktopOptions {
-        env: browser_env(&home, Some(ONE_ROLE)),
-        home: Some(home),
-        ..Default::default()
-    })
-    .await?;
+    let app = Desktop::launch_on_mock(home, Some(ONE_ROLE), &[]).await?;
     app.wait_for_screen("signedIn").await?;
     app.wait_for("[data-testid=tab-testers]").await?;
     app.close().await?;
