@@ -358,6 +358,9 @@ impl Desk {
         requested: Option<LoginOverrides>,
     ) -> Live {
         let discovery = Self::discovery(inner).await;
+        // A fresh sign-in asks for the role again, with the last choice preselected; a restore
+        // keeps the session's role.
+        let fresh_sign_in = requested.is_some();
         let requested = requested.unwrap_or_else(|| {
             let profile = self.host.profile(&session.profile).ok();
             LoginOverrides {
@@ -370,6 +373,7 @@ impl Desk {
         let tester = views::tester_record(&session, requested, discovery);
         let choosing = match &session.role {
             Some(RoleChoice::Ask(_)) => Some(false),
+            Some(RoleChoice::Remembered(_)) if fresh_sign_in => Some(false),
             _ => None,
         };
         Live {

@@ -367,6 +367,16 @@ mod tests {
         shell.ok("keep_current_role", json!({}));
         shell.wait_for_screen("signedIn");
         shell.ok("copy_access_token", json!({}));
+
+        // The next sign-in asks again, with the last choice preselected.
+        shell.ok("sign_out", json!({}));
+        shell.wait_for_screen("home");
+        shell.ok("sign_in", json!({}));
+        let state = shell.wait_for_screen("chooseRole");
+        assert_eq!(state["screen"]["preselected"], "555057900304");
+        assert_eq!(state["screen"]["changing"], false);
+        shell.ok("choose_role", json!({ "roleId": "555057900304" }));
+        shell.wait_for_screen("signedIn");
     }
 
     #[test]
