@@ -198,13 +198,35 @@ async fn an_aal3_profile_refusing_an_aal2_user_says_why_at_once() -> anyhow::Res
     Ok(())
 }
 
+/// The clipboard's text, as another program on the desktop would read it.
+fn clipboard_text() -> anyhow::Result<String> {
+    Ok(arboard::Clipboard::new()?.get_text()?)
+}
+
 /// Without auto-login the mock shows its sign-in page, where the test browser stops: the app
-/// waits, and Cancel ends the wait.
+/// waits, says what usually goes wrong after a while, copies the link from Rust (it never enters
+/// the page), and Cancel ends the wait.
 #[tokio::test]
-async fn cancel_while_waiting_returns_home() -> anyhow::Result<()> {
-    let app = launch(TestHome::new()?, None, &[]).await?;
+async fn waiting_offers_the_link_and_help_and_cancel_returns_home() -> anyhow::Result<()> {
+    // A 12-second wait gives its hint after 6 seconds.
+    let app = launch(TestHome::new()?, None, &[("CAREID_SIGN_IN_TIMEOUT", "12")]).await?;
     sign_in(&app, "waiting").await?;
     app.wait_for_text("[data-testid=waiting-elapsed]", "0:0")
+        .await?;
+    app.click("[data-testid=copy-link]").await?;
+    app.wait_for_text("[data-testid=copy-link-confirmation]", "opied")
+        .await?;
+    let link = clipboard_text()?;
+    assert!(
+        link.contains("/authorize?") && link.contains("code_challenge="),
+        "{link}"
+    );
+    let page = app.client().source().await?;
+    assert!(
+        !page.contains("code_challenge"),
+        "the link is not in the page"
+    );
+    app.wait_for_text("[data-testid=waiting-hint]", "127.0.0.1")
         .await?;
     app.click("[data-testid=cancel-sign-in]").await?;
     app.wait_for_screen("home").await?;
@@ -332,7 +354,17 @@ async fn testers_view_shows_the_claims_and_exports_no_token() -> anyhow::Result<
     app.click("[data-testid=profiles-link]").await?;
     app.wait_for_screen("profiles").await?;
     app.click("[data-testid=testers-view-toggle]").await?;
+    careid_e2e::wait::until(
+        Duration::from_secs(10),
+        "the setting to be saved",
+        || async {
+            let toggle = app.wait_for("[data-testid=testers-view-toggle]").await?;
+            Ok(toggle.prop("checked").await?.as_deref() == Some("true"))
+        },
+    )
+    .await?;
     app.click("[data-testid=back-link]").await?;
+    app.wait_for_screen("home").await?;
     sign_in(&app, "signedIn").await?;
     app.click("[data-testid=tab-testers]").await?;
     assert_eq!(app.text("[data-testid=tester-acr]").await?, "AAL3_ANY");
@@ -347,6 +379,10 @@ async fn testers_view_shows_the_claims_and_exports_no_token() -> anyhow::Result<
 
     app.click("[data-testid=copy-access-token]").await?;
     app.wait_for("[data-testid=copy-confirmation]").await?;
+    assert!(
+        clipboard_text()?.starts_with("eyJ"),
+        "the access token is on the clipboard"
+    );
     assert!(jwt_shaped_strings_in_webview(&app).await?.is_empty());
 
     app.click("[data-testid=export-record]").await?;
