@@ -29,7 +29,9 @@ async fn capture_all(out: &Path, size: &str, width: u32, height: u32) -> anyhow:
         let path = out.join(format!("{screen}-{size}.png"));
         let client = app.client().clone();
         async move {
-            // One frame after the DOM is ready, so the picture is the rendered page.
+            // The top of the page, one frame after the DOM is ready, so the picture is the
+            // rendered page.
+            client.execute("window.scrollTo(0, 0)", vec![]).await?;
             tokio::time::sleep(Duration::from_millis(500)).await;
             std::fs::write(&path, client.screenshot().await?)
                 .with_context(|| format!("writing {}", path.display()))?;
