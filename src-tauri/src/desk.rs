@@ -30,6 +30,8 @@ const TICK: Duration = Duration::from_secs(1);
 const WARN_BEFORE: Duration = Duration::from_secs(60);
 /// Refresh this long before the access token expires.
 const REFRESH_BEFORE: Duration = Duration::from_secs(60);
+/// How soon a restore that could not reach the provider is tried again.
+const RESTORE_RETRY: Duration = Duration::from_secs(15);
 /// Activity is written to the state file (shared with the CLI) at most this often.
 const ACTIVITY_WRITE_EVERY: Duration = Duration::from_secs(20);
 
@@ -99,6 +101,8 @@ struct Inner {
     /// The session's state file as last seen from the home screen: when it appears or changes
     /// (the CLI signed in), the app takes the session up.
     home_seen: Option<SystemTime>,
+    /// A restore that failed for want of the provider is tried again at this time.
+    restore_again_at: Option<Instant>,
     /// Bumped whenever a sign-in starts or the session goes, so a late answer to an earlier
     /// request is dropped.
     generation: u64,
@@ -146,6 +150,7 @@ impl Desk {
                 preferences: preferences.shown,
                 connection: None,
                 home_seen: None,
+                restore_again_at: None,
                 generation: 0,
             }),
             published: Mutex::new(None),
@@ -306,6 +311,7 @@ impl Desk {
     async fn restore(&self) {
         let mut inner = self.inner.lock().await;
         inner.phase = Phase::Restoring;
+        inner.restore_again_at = None;
         self.publish(&inner);
         let outcome = match self.connection(&mut inner).await {
             Ok(connection) => {
@@ -328,11 +334,15 @@ impl Desk {
                 let live = self.live(&inner, session, None).await;
                 inner.phase = Phase::Live(Box::new(live));
             }
-            Some(Err(error)) => match error.class() {
-                careid_core::signin::ErrorClass::NotSignedIn
-                    if matches!(error, SignInError::NotSignedIn { .. }) => {}
-                _ => inner.notice = Some(notice_of(&error)),
-            },
+            Some(Err(SignInError::NotSignedIn { .. })) => {}
+            Some(Err(error)) => {
+                // The provider could not be reached: the session is kept, and tried again
+                // from the home screen until it can be.
+                if error.is_transient() {
+                    inner.restore_again_at = Some(Instant::now() + RESTORE_RETRY);
+                }
+                inner.notice = Some(notice_of(&error));
+            }
             None => {}
         }
         self.publish(&inner);
@@ -413,6 +423,7 @@ impl Desk {
             ));
         }
         inner.notice = None;
+        inner.restore_again_at = None;
         inner.generation += 1;
         let generation = inner.generation;
         let options = LoginOptions {
@@ -811,8 +822,12 @@ impl Desk {
         let mut inner = self.inner.lock().await;
         if matches!(inner.phase, Phase::Home) {
             let seen = self.state_file_time(&inner.profile);
-            if seen.is_some() && seen != inner.home_seen {
-                // A session appeared: the CLI signed in.
+            // A session appeared (the CLI signed in), or the provider may be back.
+            let appeared = seen.is_some() && seen != inner.home_seen;
+            let retry = inner
+                .restore_again_at
+                .is_some_and(|at| Instant::now() >= at && seen.is_some());
+            if appeared || retry {
                 inner.home_seen = seen;
                 drop(inner);
                 self.restore().await;

@@ -191,6 +191,7 @@ mod tests {
         window: tauri::WebviewWindow<tauri::test::MockRuntime>,
         opened: Arc<Mutex<Vec<String>>>,
         published: Arc<Mutex<usize>>,
+        host: Host,
         _config: tempfile::TempDir,
     }
 
@@ -203,12 +204,12 @@ mod tests {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let host = Host::new(HostOptions {
+        let options = HostOptions {
             config_dir: Some(config.path().to_owned()),
             keychain_service: Some(format!("careid-shell-test-{unique}")),
             ..HostOptions::default()
-        })
-        .expect("host");
+        };
+        let host = Host::new(options.clone()).expect("host");
         let settings = DeskSettings {
             sign_in_timeout: Duration::from_secs(30),
             mock_auto_login: auto_login.map(|user| user.parse().expect("auto-login")),
@@ -253,6 +254,7 @@ mod tests {
             window,
             opened,
             published,
+            host: Host::new(options).expect("a second look at the same folders"),
             _config: config,
         };
         shell.wait_for_screen("home");
@@ -462,6 +464,64 @@ mod tests {
         assert_eq!(shell.state()["preferences"]["testersView"], true);
         shell.ok("remove_profile", json!({ "name": "local" }));
         assert!(!shell.state().to_string().contains("\"local\""));
+    }
+
+    /// A stored session whose provider cannot be reached at start is kept, said so, and tried
+    /// again later; never deleted.
+    #[test]
+    fn a_restore_that_cannot_reach_the_provider_keeps_the_session() {
+        let shell = shell(None);
+        shell.ok(
+            "save_profile",
+            json!({ "profile": {
+                "name": "away", "issuer": "http://127.0.0.1:9/realm", "clientId": "abc",
+                "clientAuth": "client_secret_basic", "assertionAlgorithm": null, "scopes": null,
+                "acrValues": null, "prompt": null, "maxAge": null, "roleSelection": null,
+                "redirectPorts": null, "inactivityMinutes": null, "absoluteHours": null
+            } }),
+        );
+        shell.ok(
+            "store_credential",
+            json!({ "name": "away", "value": "s3cret" }),
+        );
+        let store = shell.host.session_store();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let facts = careid_core::SessionFacts {
+            profile: "away".into(),
+            sub: "555057896106".into(),
+            auth_time: now,
+            last_activity: now,
+            selected_role_id: None,
+            sid: None,
+            assurance_level: Some(3),
+            stored_at: now,
+        };
+        let lock =
+            careid_core::SessionLock::acquire(store.state_dir(), "away", Duration::from_secs(5))
+                .unwrap();
+        store
+            .save(
+                &lock,
+                &facts,
+                Some(&careid_core::SecretString::new("refresh".into())),
+            )
+            .unwrap();
+        drop(lock);
+
+        shell.ok("use_profile", json!({ "name": "away" }));
+        let state = shell.wait_for_screen("home");
+        assert_eq!(state["profile"]["name"], "away");
+        assert_eq!(state["notice"]["class"], "unreachable", "{state:#}");
+        assert!(
+            matches!(
+                store.load("away").unwrap(),
+                careid_core::Restored::Session(_)
+            ),
+            "the session is kept for when the provider is back"
+        );
     }
 
     #[test]
