@@ -198,7 +198,16 @@ mod tests {
     /// The app on the mock runtime. With `auto_login`, the mock signs that user in without a
     /// page and the browser hook completes the visit; without, the browser hook only records.
     fn shell(auto_login: Option<&str>) -> Shell {
-        let config = tempfile::tempdir().expect("temporary folder");
+        shell_with(
+            tempfile::tempdir().expect("temporary folder"),
+            auto_login,
+            auto_login.is_some(),
+        )
+    }
+
+    /// The app with its folders in `config`; its browser follows the provider's redirects when
+    /// `follow`.
+    fn shell_with(config: tempfile::TempDir, auto_login: Option<&str>, follow: bool) -> Shell {
         let unique = config
             .path()
             .file_name()
@@ -217,7 +226,6 @@ mod tests {
         };
         let opened = Arc::new(Mutex::new(Vec::new()));
         let published = Arc::new(Mutex::new(0));
-        let follow = auto_login.is_some();
         let hooks = Hooks {
             publish: Box::new({
                 let published = Arc::clone(&published);
@@ -464,6 +472,53 @@ mod tests {
         assert_eq!(shell.state()["preferences"]["testersView"], true);
         shell.ok("remove_profile", json!({ "name": "local" }));
         assert!(!shell.state().to_string().contains("\"local\""));
+    }
+
+    /// The access token is refreshed in the background a minute before it expires, without a
+    /// browser. The user's mock here is one "another process" serves with 62-second tokens.
+    #[test]
+    fn tokens_are_refreshed_in_the_background_before_they_expire() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let running = runtime
+            .block_on(
+                mock_cis2::MockCis2::new()
+                    .token_lifetime(Duration::from_secs(62))
+                    .auto_login("555057896106".parse().unwrap())
+                    .start(),
+            )
+            .unwrap();
+        let config = tempfile::tempdir().unwrap();
+        let state_dir = config.path().join("state");
+        std::fs::create_dir_all(&state_dir).unwrap();
+        // pid 1 always exists: the record reads as another live process's mock.
+        std::fs::write(
+            state_dir.join("mock-provider.run.json"),
+            json!({ "pid": 1, "issuer": running.issuer(), "auto_login": null }).to_string(),
+        )
+        .unwrap();
+        let shell = shell_with(config, None, true);
+        shell.ok("sign_in", json!({}));
+        shell.wait_for_screen("signedIn");
+        assert_eq!(shell.opened.lock().unwrap().len(), 1, "one browser visit");
+        let token_requests = || {
+            running
+                .request_log()
+                .iter()
+                .filter(|request| request.endpoint == "/access_token")
+                .count()
+        };
+        assert_eq!(token_requests(), 1, "the code exchange");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while token_requests() < 2 {
+            assert!(Instant::now() < deadline, "no background refresh");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        shell.wait_for_screen("signedIn");
+        assert_eq!(
+            shell.opened.lock().unwrap().len(),
+            1,
+            "a background step never opens a browser"
+        );
     }
 
     /// A stored session whose provider cannot be reached at start is kept, said so, and tried
