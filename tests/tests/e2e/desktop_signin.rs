@@ -35,6 +35,16 @@ async fn launch(
     Ok(app)
 }
 
+/// The app on the built-in mock whose profile the CLI first gave `settings` (as a tester would,
+/// with `careid profile add mock ...`).
+async fn launch_with_settings(settings: &[&str], user: &str) -> anyhow::Result<Desktop> {
+    let home = TestHome::new()?;
+    let mut args = vec!["profile", "add", "mock"];
+    args.extend_from_slice(settings);
+    CliWorld::in_home(home.clone()).ok(&args);
+    launch(home, Some(user), &[]).await
+}
+
 /// Presses "Log in with my Care Identity" and waits for the screen that follows the browser.
 async fn sign_in(app: &Desktop, then: &str) -> anyhow::Result<()> {
     app.click("[data-testid=sign-in-button]").await?;
@@ -184,9 +194,7 @@ async fn a_user_without_roles_gets_a_clear_page_and_can_sign_out() -> anyhow::Re
 /// why at once, not after the five-minute wait.
 #[tokio::test]
 async fn an_aal3_profile_refusing_an_aal2_user_says_why_at_once() -> anyhow::Result<()> {
-    let home = TestHome::new()?;
-    CliWorld::in_home(home.clone()).ok(&["profile", "add", "mock", "--acr", "AAL3_ANY"]);
-    let app = launch(home, Some(AAL2_ONLY), &[]).await?;
+    let app = launch_with_settings(&["--acr", "AAL3_ANY"], AAL2_ONLY).await?;
     let started = std::time::Instant::now();
     app.click("[data-testid=sign-in-button]").await?;
     app.wait_for_text(NOTICE, "AAL3").await?;
@@ -319,9 +327,7 @@ async fn the_app_and_the_cli_share_one_session() -> anyhow::Result<()> {
 /// says why.
 #[tokio::test]
 async fn inactivity_ends_the_session_and_says_so() -> anyhow::Result<()> {
-    let home = TestHome::new()?;
-    CliWorld::in_home(home.clone()).ok(&["profile", "add", "mock", "--inactivity-minutes", "1"]);
-    let app = launch(home, Some(ONE_ROLE), &[]).await?;
+    let app = launch_with_settings(&["--inactivity-minutes", "1"], ONE_ROLE).await?;
     sign_in(&app, "signedIn").await?;
     app.wait_for("[data-testid=inactivity-warning]").await?;
     app.wait_for_screen_within("home", Duration::from_secs(100))
