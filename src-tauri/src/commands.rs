@@ -23,7 +23,10 @@ pub async fn current_state(desk: DeskState<'_>) -> Result<AppState, CommandError
     // The UI asks once its page is loaded and listening, and draws the answer at once, so this
     // line is how `cargo xtask bench desktop` sees from outside when the first screen is usable.
     if !FIRST_STATE_ANSWERED.swap(true, Ordering::Relaxed) {
-        tracing::info!(home = matches!(state.screen, Screen::Home), "first state answered");
+        tracing::info!(
+            home = matches!(state.screen, Screen::Home),
+            "first state answered"
+        );
     }
     Ok(state)
 }
