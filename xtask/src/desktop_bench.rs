@@ -437,13 +437,33 @@ fn read_lines(child: &mut Child) -> Receiver<(Instant, String)> {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if sender.send((Instant::now(), line)).is_err() {
+                if sender
+                    .send((Instant::now(), without_colours(&line)))
+                    .is_err()
+                {
                     break;
                 }
             }
         });
     }
     receiver
+}
+
+/// The line without terminal colour codes (`ESC [ ... m`), which the app's log writes even into
+/// a pipe, between a field's name and its value.
+fn without_colours(line: &str) -> String {
+    let mut plain = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(start) = rest.find('\u{1b}') {
+        plain.push_str(&rest[..start]);
+        rest = &rest[start..];
+        match rest.find('m') {
+            Some(end) => rest = &rest[end + 1..],
+            None => rest = "",
+        }
+    }
+    plain.push_str(rest);
+    plain
 }
 
 /// Kills the child's process group and every process below it (a sandbox helper may have left the
