@@ -185,7 +185,7 @@ fn report(careid: &[Run], bare: &[Run]) -> Vec<String> {
         format!(
             "desktop launch (exec → window mapped): careid median {careid_mapped:.0} ms \
              ({careid_mapped_min:.0}–{careid_mapped_max:.0}), bare window {bare_mapped:.0} ms \
-             ({bare_mapped_min:.0}–{bare_mapped_max:.0}): {launch_ratio:.2}x, {} the {TARGET_LAUNCH}x target \
+             ({bare_mapped_min:.0}–{bare_mapped_max:.0}): {launch_ratio:.3}x, {} the {TARGET_LAUNCH}x target \
              ({runs} runs each, alternating, release builds; {cores} cores)",
             verdict(launch_ratio, TARGET_LAUNCH),
         ),
@@ -196,7 +196,7 @@ fn report(careid: &[Run], bare: &[Run]) -> Vec<String> {
         format!(
             "desktop memory (settled PSS, whole process tree): careid median {careid_pss:.0} MiB \
              ({careid_pss_min:.0}–{careid_pss_max:.0}), bare window {bare_pss:.0} MiB \
-             ({bare_pss_min:.0}–{bare_pss_max:.0}): {memory_ratio:.2}x, {} the {TARGET_MEMORY}x target",
+             ({bare_pss_min:.0}–{bare_pss_max:.0}): {memory_ratio:.3}x, {} the {TARGET_MEMORY}x target",
             verdict(memory_ratio, TARGET_MEMORY),
         ),
     ];
