@@ -119,7 +119,7 @@ pub fn run(environment: &TestEnvironment, binaries: &Binaries) -> anyhow::Result
     let mut bare = Vec::new();
     for pair in 0..runs {
         // Which app goes first alternates too, so neither always follows the other's exit.
-        let order = if pair % 2 == 0 {
+        let order = if pair.is_multiple_of(2) {
             [App::Careid, App::Bare]
         } else {
             [App::Bare, App::Careid]
@@ -616,7 +616,7 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
     values.sort_by(f64::total_cmp);
     let middle = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[middle - 1] + values[middle]) / 2.0
     } else {
         values[middle]
