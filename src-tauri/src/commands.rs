@@ -1,6 +1,7 @@
 //! Tauri commands: thin entry points the UI calls through `ui/src/api.ts`. Each hands over to
 //! the [`Desk`]; the state that follows reaches the UI as the `state-changed` event.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use careid_core::SecretString;
@@ -8,14 +9,26 @@ use tauri::State;
 
 use crate::clipboard::Clipboard;
 use crate::desk::Desk;
-use crate::ipc::{AppState, CommandError, DoctorLine, LoginOverrides, ProfileInput};
+use crate::ipc::{AppState, CommandError, DoctorLine, LoginOverrides, ProfileInput, Screen};
 
 type Outcome = Result<(), CommandError>;
 type DeskState<'a> = State<'a, Arc<Desk>>;
 
+/// Set by the first `current_state` answer, which is logged once.
+static FIRST_STATE_ANSWERED: AtomicBool = AtomicBool::new(false);
+
 #[tauri::command]
 pub async fn current_state(desk: DeskState<'_>) -> Result<AppState, CommandError> {
-    Ok(desk.state().await)
+    let state = desk.state().await;
+    // The UI asks once its page is loaded and listening, and draws the answer at once, so this
+    // line is how `cargo xtask bench desktop` sees from outside when the first screen is usable.
+    if !FIRST_STATE_ANSWERED.swap(true, Ordering::Relaxed) {
+        tracing::info!(
+            home = matches!(state.screen, Screen::Home),
+            "first state answered"
+        );
+    }
+    Ok(state)
 }
 
 #[tauri::command]

@@ -3,8 +3,11 @@
 
 use std::path::PathBuf;
 
-use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter, Layer};
+
+/// Lines waiting for the file; beyond them a burst drops lines rather than block the app.
+const BUFFERED_LINES: usize = 1024;
 
 /// Installs the subscriber. Keep the returned guard alive until exit so the file is flushed.
 pub fn init(log_dir: Option<PathBuf>) -> Option<WorkerGuard> {
@@ -15,8 +18,11 @@ pub fn init(log_dir: Option<PathBuf>) -> Option<WorkerGuard> {
 
     let (file, guard) = match log_dir.filter(|dir| std::fs::create_dir_all(dir).is_ok()) {
         Some(dir) => {
-            let (writer, guard) =
-                tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, "careid.log"));
+            // The writer thread's queue is allocated and touched whole at start: the default of
+            // 128,000 lines holds 4 MiB for an app that logs a few lines a minute.
+            let (writer, guard) = NonBlockingBuilder::default()
+                .buffered_lines_limit(BUFFERED_LINES)
+                .finish(tracing_appender::rolling::daily(dir, "careid.log"));
             let layer = fmt::layer()
                 .with_ansi(false)
                 .with_writer(writer)

@@ -2,9 +2,11 @@
 //! after another in the same isolated environment as the tests (a private session bus with an
 //! unlocked gnome-keyring, a temporary home, a session kernel keyring), since signing in stores
 //! a refresh token in the OS keychain. Each bench prints its own numbers; the summary repeats
-//! their result lines.
+//! their result lines. `desktop` is not a cargo bench: xtask itself launches the desktop app and
+//! a bare Tauri window on the environment's display (`desktop_bench.rs`).
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
@@ -20,16 +22,22 @@ const BENCHES: &[(&str, &str)] = &[
     ("careid-cli", "token"),
 ];
 
-/// Runs every bench, or those named in `names` (bench target names).
+/// The desktop app's launch time and memory against a bare Tauri window, run by xtask itself.
+const DESKTOP: &str = "desktop";
+
+/// Runs every bench, or those named in `names` (bench target names, or `desktop`).
 pub fn run(names: &[String]) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    let wanted = |bench: &str| names.is_empty() || names.iter().any(|name| name == bench);
     let selected: Vec<(&str, &str)> = BENCHES
         .iter()
         .copied()
-        .filter(|(_, bench)| names.is_empty() || names.iter().any(|name| name == bench))
+        .filter(|(_, bench)| wanted(bench))
         .collect();
-    if selected.is_empty() {
-        let known: Vec<&str> = BENCHES.iter().map(|(_, bench)| *bench).collect();
+    let desktop = wanted(DESKTOP);
+    if selected.is_empty() && !desktop {
+        let mut known: Vec<&str> = BENCHES.iter().map(|(_, bench)| *bench).collect();
+        known.push(DESKTOP);
         anyhow::bail!(
             "no bench named {names:?}; the benches are {}",
             known.join(", ")
@@ -38,12 +46,19 @@ pub fn run(names: &[String]) -> anyhow::Result<ExitCode> {
     setup::prepare(setup::Needs::Bench)?;
 
     // Everything built first, outside the environment, so build time is never measured.
-    let mut build = shell::cargo();
-    build.args(["bench", "--locked", "--no-run"]);
-    for (package, bench) in &selected {
-        build.args(["--package", package, "--bench", bench]);
+    if !selected.is_empty() {
+        let mut build = shell::cargo();
+        build.args(["bench", "--locked", "--no-run"]);
+        for (package, bench) in &selected {
+            build.args(["--package", package, "--bench", bench]);
+        }
+        shell::run_checked(&mut build)?;
     }
-    shell::run_checked(&mut build)?;
+    let desktop_binaries = if desktop {
+        Some(build_desktop()?)
+    } else {
+        None
+    };
 
     let environment = TestEnvironment::start()?;
     let mut results = Vec::new();
@@ -83,6 +98,16 @@ pub fn run(names: &[String]) -> anyhow::Result<ExitCode> {
             failed.push(*bench);
         }
     }
+    if let Some(binaries) = &desktop_binaries {
+        println!("xtask: ── bench {DESKTOP} (careid-desktop against bare-window)");
+        match run_desktop(&environment, binaries) {
+            Ok(lines) => results.extend(lines),
+            Err(error) => {
+                println!("xtask: bench {DESKTOP}: {error:#}");
+                failed.push(DESKTOP);
+            }
+        }
+    }
     drop(environment);
 
     println!();
@@ -94,7 +119,7 @@ pub fn run(names: &[String]) -> anyhow::Result<ExitCode> {
     }
     println!(
         "xtask: {} benches run, {} failed ({:.0}s)",
-        selected.len(),
+        selected.len() + usize::from(desktop),
         failed.len(),
         started.elapsed().as_secs_f64()
     );
@@ -103,4 +128,47 @@ pub fn run(names: &[String]) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The UI, then careid-desktop and the bare window, in one release build so they share one build
+/// of Tauri with the same features.
+fn build_desktop() -> anyhow::Result<Binaries> {
+    setup::prepare_ui()?;
+    setup::build_ui()?;
+    shell::run_checked(shell::cargo().args([
+        "build",
+        "--release",
+        "--locked",
+        "--package",
+        "careid-desktop",
+        "--package",
+        "bare-window",
+    ]))?;
+    let release = shell::target_dir().join("release");
+    let binary = |name: &str| release.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    Ok(Binaries {
+        careid: binary("careid-desktop"),
+        bare: binary("bare-window"),
+    })
+}
+
+#[cfg(target_os = "linux")]
+fn run_desktop(environment: &TestEnvironment, binaries: &Binaries) -> anyhow::Result<Vec<String>> {
+    crate::desktop_bench::run(environment, binaries)
+}
+
+/// The bench reads `/proc` and an X display: Linux only, like the desktop end-to-end suite.
+#[cfg(not(target_os = "linux"))]
+fn run_desktop(
+    _environment: &TestEnvironment,
+    _binaries: &Binaries,
+) -> anyhow::Result<Vec<String>> {
+    anyhow::bail!("the desktop bench runs on Linux only")
+}
+
+/// The two release binaries the desktop bench launches.
+#[derive(Debug)]
+pub struct Binaries {
+    pub careid: PathBuf,
+    pub bare: PathBuf,
 }

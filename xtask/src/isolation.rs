@@ -48,6 +48,11 @@ impl TestEnvironment {
         Ok(environment)
     }
 
+    /// The X display, `:N`.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
     fn home(&self) -> PathBuf {
         self.root.join("home")
     }

@@ -3,11 +3,14 @@
 //! - `cargo xtask run`: installs what is missing, builds the UI and the app, opens the window.
 //! - `cargo xtask test [FILTER...]`: installs what is missing, then runs every check and prints
 //!   one summary; filters narrow it to the Rust tests they select.
-//! - `cargo xtask bench [NAME...]`: the benchmarks, in the tests' isolated environment.
+//! - `cargo xtask bench [NAME...]`: the benchmarks, in the tests' isolated environment; `desktop`
+//!   launches the app against a bare Tauri window.
 //! - `cargo xtask screenshot`: renders the app under Xvfb into `docs/screenshots/`.
 //! - `cargo xtask icons`: regenerates `icons/` from `icons/source.png`.
 
 mod bench;
+#[cfg(target_os = "linux")]
+mod desktop_bench;
 mod icons;
 mod isolation;
 mod setup;
@@ -25,8 +28,9 @@ commands:
   test [FILTER...]  install what is missing, then run every check (fmt, clippy, Rust tests,
                     UI type check and tests, desktop end-to-end suite); with nextest filters,
                     only the Rust tests they select, in the same isolated environment
-  bench [NAME...]   run the benchmarks (logins, signin, token) in release builds, inside the
-                    tests' isolated environment (private keychain); with names, only those
+  bench [NAME...]   run the benchmarks (logins, signin, token, desktop) in release builds,
+                    inside the tests' isolated environment (private keychain, display);
+                    with names, only those
   screenshot        render the app under Xvfb into docs/screenshots/
   icons             regenerate the icon set in icons/ from icons/source.png";
 

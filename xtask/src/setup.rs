@@ -77,6 +77,12 @@ pub fn prepare(needs: Needs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Node and the UI's npm packages, for the benches that build the UI.
+pub fn prepare_ui() -> anyhow::Result<()> {
+    require_node()?;
+    npm_packages("ui", "the UI's npm packages")
+}
+
 fn system_packages(needs: Needs) -> anyhow::Result<()> {
     if cfg!(windows) {
         println!(

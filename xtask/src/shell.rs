@@ -13,6 +13,17 @@ pub fn cargo() -> Command {
     command
 }
 
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` (relative to the workspace root) or
+/// `target/`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(
+            || crate::root().join("target"),
+            |dir| crate::root().join(dir),
+        )
+}
+
 /// `npm` in the `ui/` folder.
 pub fn npm() -> Command {
     let mut command = Command::new(if cfg!(windows) { "npm.cmd" } else { "npm" });

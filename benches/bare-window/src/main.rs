@@ -1,0 +1,11 @@
+//! A bare Tauri window: the same Tauri, profile and features as careid-desktop, one window of the
+//! same size, a one-line page, no plugins and no commands. `cargo xtask bench desktop` measures
+//! careid's launch time and memory against it.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    tauri::Builder::default()
+        .run(tauri::generate_context!())
+        .expect("the bare window could not start");
+}
