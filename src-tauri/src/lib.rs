@@ -73,8 +73,14 @@ pub fn run_app<R: Runtime>(
     let desk = Desk::new(host, settings, hooks);
     app.manage(Arc::clone(&desk));
     app.manage(clipboard::Clipboard::default());
-    desk.start();
     Ok(app)
+}
+
+/// Starts the desk's work: the silent restore, then the ticker. The app calls it once its event
+/// loop runs, so restoring (which may start the built-in mock and make its keys) does not compete
+/// with the window and WebKit for the processor before the window is on screen.
+pub fn start_desk<R: Runtime>(app: &AppHandle<R>) {
+    app.state::<Arc<Desk>>().start();
 }
 
 /// The window, the event and the system browser (`webbrowser`, which honours `BROWSER`).
@@ -165,7 +171,11 @@ pub fn run() {
         build = info.build_profile,
         "careid started"
     );
-    app.run(|_, _| {});
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Ready = event {
+            start_desk(handle);
+        }
+    });
 }
 
 /// Unminimise, show, focus: each may fail on a platform that refuses (GNOME's focus-stealing
@@ -266,6 +276,7 @@ mod tests {
         let window = WebviewWindowBuilder::new(&app, MAIN_WINDOW, Default::default())
             .build()
             .expect("window builds");
+        start_desk(app.handle());
         let shell = Shell {
             _app: app,
             window,
