@@ -136,7 +136,18 @@ impl Desktop {
 
     /// The text of the first element matching `css`.
     pub async fn text(&self, css: &str) -> anyhow::Result<String> {
-        Ok(self.client().find(Locator::Css(css)).await?.text().await?)
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let found = self.client().find(Locator::Css(css)).await?;
+            match found.text().await {
+                Ok(text) => return Ok(text),
+                // Drawn again since it was found: read the new one.
+                Err(error) if Instant::now() < deadline && is_stale(&error) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
     }
 
     /// Waits until the element matching `css` exists and its text contains `expected`.
@@ -162,10 +173,20 @@ impl Desktop {
     }
 
     /// Clicks the first element matching `css`, once it is there.
+    /// The UI draws a screen again when a new state arrives, so an element found a moment ago
+    /// may be gone by the click: it is found again, as a person's click lands on what is there.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        let element = self.wait_for(css).await?;
-        element.click().await?;
-        Ok(())
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let element = self.wait_for(css).await?;
+            match element.click().await {
+                Ok(()) => return Ok(()),
+                Err(error) if Instant::now() < deadline && is_stale(&error) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
     }
 
     /// Types `text` into the first element matching `css`.
@@ -364,6 +385,12 @@ async fn start_driver(
             )))
         }
     }
+}
+
+/// An element that was replaced between finding it and using it.
+fn is_stale(error: &fantoccini::error::CmdError) -> bool {
+    let text = error.to_string();
+    text.contains("stale element") || text.contains("was not found")
 }
 
 fn driver_log_path(home: &TestHome) -> std::path::PathBuf {
