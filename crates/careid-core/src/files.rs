@@ -42,6 +42,39 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
+/// Takes an exclusive advisory lock on `path` (created owner-only if missing, never truncated
+/// nor deleted: removing it while another process waits on the old inode would let two hold
+/// "the" lock), trying every 25 ms for at most `timeout`; `None` when it stayed taken. The lock
+/// (`flock(2)` on Linux, `LockFileEx` on Windows) belongs to the open file and is released when
+/// it is dropped or the process dies, so a crash never leaves it held.
+pub fn lock_file(
+    path: &Path,
+    timeout: std::time::Duration,
+) -> std::io::Result<Option<std::fs::File>> {
+    const POLL: std::time::Duration = std::time::Duration::from_millis(25);
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        create_private_dir(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    let started = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(error)) => return Err(error),
+        }
+        let waited = started.elapsed();
+        if waited >= timeout {
+            return Ok(None);
+        }
+        std::thread::sleep(POLL.min(timeout - waited));
+    }
+}
+
 /// Creates `dir` and its parents, owner-only on Unix, if missing.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();

@@ -9,10 +9,10 @@
 //! provider no longer answers (its process ended) is replaced by the next process that needs it,
 //! which starts the mock again from its state file (`mock-provider.json`), so sessions carry on.
 
-use std::fs::{self, File, TryLockError};
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use careid_core::http::HttpClient;
 use mock_cis2::{AutoLogin, ClientRegistry, MockCis2, RunningMock};
@@ -30,7 +30,6 @@ const STATE_FILE: &str = "mock-provider.json";
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long to wait for another process that is starting the mock.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
-const LOCK_POLL: Duration = Duration::from_millis(20);
 
 /// Why the user's mock provider could not be had.
 #[derive(Debug, thiserror::Error)]
@@ -278,29 +277,9 @@ async fn answers(http: &HttpClient, issuer: &str) -> bool {
 
 fn lock_record(state_dir: &Path) -> Result<File, SharedMockError> {
     let path = state_dir.join(LOCK_FILE);
-    let record_error = |source| SharedMockError::Record {
-        path: path.clone(),
-        source,
-    };
-    careid_core::files::create_private_dir(state_dir).map_err(record_error)?;
-    let mut options = fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(&path).map_err(record_error)?;
-    let started = Instant::now();
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(file),
-            Err(TryLockError::WouldBlock) if started.elapsed() < LOCK_TIMEOUT => {
-                std::thread::sleep(LOCK_POLL)
-            }
-            Err(TryLockError::WouldBlock) => {
-                return Err(SharedMockError::LockTimeout(LOCK_TIMEOUT))
-            }
-            Err(TryLockError::Error(source)) => return Err(record_error(source)),
-        }
-    }
+    careid_core::files::lock_file(&path, LOCK_TIMEOUT)
+        .map_err(|source| SharedMockError::Record { path, source })?
+        .ok_or(SharedMockError::LockTimeout(LOCK_TIMEOUT))
 }
 
 /// The record, or `None` when there is none or it cannot be read (it is then replaced).

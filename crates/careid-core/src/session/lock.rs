@@ -7,15 +7,11 @@
 //! process, so two handles in one process exclude each other too, and the system releases the
 //! lock when the process dies, so a crash never leaves it held.
 
-use std::fs::{File, TryLockError};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::session::{check_profile_name, SessionError};
-
-/// How long to sleep between attempts while another process holds the lock. A refresh takes a
-/// round trip to the provider, so polling faster would only burn the CPU.
-const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
 /// Held while a profile's session is changed; released when dropped.
 #[derive(Debug)]
@@ -35,44 +31,22 @@ impl SessionLock {
     ) -> Result<Self, SessionError> {
         check_profile_name(profile)?;
         let path = state_dir.join(format!("{profile}.lock"));
-        let lock_error = |source| SessionError::Lock {
-            path: path.clone(),
-            source,
-        };
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(state_dir).map_err(lock_error)?;
-        // The lock file is never deleted: removing it while another process waits on the old
-        // inode would let two processes hold "the" lock at once.
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(&path).map_err(lock_error)?;
-
         let started = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => {
-                    return Ok(Self {
-                        file,
-                        path,
-                        profile: profile.to_owned(),
-                    })
-                }
-                Err(TryLockError::WouldBlock) => {}
-                Err(TryLockError::Error(source)) => return Err(lock_error(source)),
-            }
-            let waited = started.elapsed();
-            if waited >= timeout {
-                return Err(SessionError::LockTimeout {
-                    profile: profile.to_owned(),
-                    waited,
-                });
-            }
-            std::thread::sleep(POLL_INTERVAL.min(timeout - waited));
+        let file =
+            crate::files::lock_file(&path, timeout).map_err(|source| SessionError::Lock {
+                path: path.clone(),
+                source,
+            })?;
+        match file {
+            Some(file) => Ok(Self {
+                file,
+                path,
+                profile: profile.to_owned(),
+            }),
+            None => Err(SessionError::LockTimeout {
+                profile: profile.to_owned(),
+                waited: started.elapsed(),
+            }),
         }
     }
 
