@@ -363,9 +363,17 @@ async fn testers_view_shows_the_claims_and_exports_no_token() -> anyhow::Result<
     careid_e2e::wait::until(
         Duration::from_secs(10),
         "the setting to be saved",
+        // Read afresh each time: the page is drawn again when the saved setting comes back.
         || async {
-            let toggle = app.wait_for("[data-testid=testers-view-toggle]").await?;
-            Ok(toggle.prop("checked").await?.as_deref() == Some("true"))
+            let checked = app
+                .client()
+                .execute(
+                    "const toggle = document.querySelector('[data-testid=testers-view-toggle]');
+                     return toggle !== null && toggle.checked;",
+                    vec![],
+                )
+                .await?;
+            Ok(checked == json!(true))
         },
     )
     .await?;
