@@ -133,17 +133,6 @@ pub fn settings_from_env(host: &Host) -> DeskSettings {
 
 /// Starts the desktop app and blocks until it exits.
 pub fn run() {
-    let builder = tauri::Builder::default()
-        // Registered first, as the plugin asks: a second launch hands over and exits before
-        // anything else starts.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            tracing::info!("second launch: focusing the existing window");
-            focus_main_window(app);
-        }))
-        .plugin(window_state::plugin())
-        .on_window_event(window_state::on_window_event);
-
-    let context = tauri::generate_context!();
     let host = match Host::new(HostOptions::from_env()) {
         Ok(host) => host,
         Err(error) => {
@@ -151,6 +140,22 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    let builder = tauri::Builder::default()
+        // Registered first, as the plugin asks: a second launch hands over and exits before
+        // anything else starts.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(single_instance_id(&host))
+                .callback(|app, _argv, _cwd| {
+                    tracing::info!("second launch: focusing the existing window");
+                    focus_main_window(app);
+                })
+                .build(),
+        )
+        .plugin(window_state::plugin())
+        .on_window_event(window_state::on_window_event);
+
+    let context = tauri::generate_context!();
     let settings = settings_from_env(&host);
     let app = match run_app(builder, context, host, settings, None) {
         Ok(app) => app,
@@ -176,6 +181,24 @@ pub fn run() {
             start_desk(handle);
         }
     });
+}
+
+/// The single-instance name (a D-Bus name on Linux; the plugin uses the app identifier elsewhere):
+/// one app per session, that is per configuration folder and keychain service. Two launches on
+/// the same session hand over; a launch on another folder (a second profile set, a test's own
+/// home) is a separate app, and a stuck one cannot swallow it.
+fn single_instance_id(host: &Host) -> String {
+    // FNV-1a: stable across builds and platforms, unlike std's hasher; not a secret.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let session = [
+        host.config_dir().as_os_str().as_encoded_bytes(),
+        host.keychain().service().as_bytes(),
+    ];
+    for byte in session.join(&0u8) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("org.careid.desktop.s{hash:016x}")
 }
 
 /// Unminimise, show, focus: each may fail on a platform that refuses (GNOME's focus-stealing
@@ -328,6 +351,36 @@ mod tests {
                 );
                 std::thread::sleep(Duration::from_millis(20));
             }
+        }
+    }
+
+    /// One app per session: the same folders and keychain service give the same name, another
+    /// folder or service another; the name is a valid D-Bus bus name.
+    #[test]
+    fn single_instance_is_one_per_session() {
+        let folder = tempfile::tempdir().expect("folder");
+        let other_folder = tempfile::tempdir().expect("folder");
+        let id = |folder: &tempfile::TempDir, service: &str| {
+            single_instance_id(
+                &Host::new(HostOptions {
+                    config_dir: Some(folder.path().to_owned()),
+                    keychain_service: Some(service.to_owned()),
+                    ..HostOptions::default()
+                })
+                .expect("host"),
+            )
+        };
+        let first = id(&folder, "careid-a");
+        assert_eq!(first, id(&folder, "careid-a"));
+        assert_ne!(first, id(&other_folder, "careid-a"));
+        assert_ne!(first, id(&folder, "careid-b"));
+        let name = format!("{first}.SingleInstance");
+        assert!(name.len() <= 255, "{name}");
+        for element in name.split('.') {
+            assert!(!element.is_empty() && !element.starts_with(|c: char| c.is_ascii_digit()));
+            assert!(element
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
         }
     }
 

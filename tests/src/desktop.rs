@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,13 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long one attempt to open a WebDriver session (which starts the app) may take before it is
 /// abandoned and tried again on new ports.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// How long one launched app may run before the harness ends it and says where it was: short of
+/// the test runner's own limit (300 s), which kills the test with no word and no clean-up.
+const WATCHDOG: Duration = Duration::from_secs(240);
+
+/// How long closing the session (which ends the app) may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How many lines of the driver's and the app's logs a failure quotes.
 const LOG_TAIL_LINES: usize = 30;
@@ -39,6 +47,8 @@ pub struct DesktopOptions {
 pub struct Desktop {
     client: Option<Client>,
     driver: Child,
+    _group: crate::process::GroupRecord,
+    _watchdog: Watchdog,
     home: TestHome,
     args: Vec<String>,
     env: Vec<(String, OsString)>,
@@ -57,6 +67,7 @@ impl Desktop {
             None => TestHome::new()?,
         };
         let env = full_env(&home, options.env);
+        crate::process::reap_orphaned_groups();
 
         let capabilities = json!({
             "browserName": "wry",
@@ -69,7 +80,7 @@ impl Desktop {
         // test's process (a loopback listener, a mock) can take one. Such a launch fails at the
         // first request, so it is tried again on new ports.
         let mut attempt = 1;
-        let (driver, client) = loop {
+        let (driver, group, client) = loop {
             match start_driver(&tauri_driver, &native_driver, &home, &env, &capabilities).await {
                 Ok(started) => break started,
                 Err(error) if attempt < 3 => {
@@ -81,9 +92,12 @@ impl Desktop {
                 Err(error) => return Err(error),
             }
         };
+        let watchdog = Watchdog::start(driver.id(), home.path().to_path_buf());
         Ok(Self {
             client: Some(client),
             driver,
+            _group: group,
+            _watchdog: watchdog,
             home,
             args: options.args,
             env,
@@ -132,6 +146,23 @@ impl Desktop {
         self.client
             .as_ref()
             .expect("the session is open until close()")
+    }
+
+    /// Runs one WebDriver call that has no deadline of its own (a window resize, a script),
+    /// failing with the logs if it has not answered within [`START_TIMEOUT`].
+    pub async fn within<T>(
+        &self,
+        what: &str,
+        call: impl std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    ) -> anyhow::Result<T> {
+        match tokio::time::timeout(START_TIMEOUT, call).await {
+            Ok(answer) => Ok(answer?),
+            Err(_) => anyhow::bail!(
+                "{what}: no answer within {START_TIMEOUT:?}; still running:\n{}\n{}",
+                crate::process::describe_group(self.driver.id()),
+                self.diagnostics()
+            ),
+        }
     }
 
     /// The text of the first element matching `css`.
@@ -290,21 +321,25 @@ impl Desktop {
     /// The ends of the driver's and the app's logs, for a failure message: what CI shows of a
     /// failed run is all there is to go on.
     pub fn diagnostics(&self) -> String {
-        let app_log = self
-            .log_text()
-            .map(|text| last_lines(&text, LOG_TAIL_LINES))
-            .unwrap_or_else(|error| format!("(unreadable: {error})"));
-        format!(
-            "{}\n--- app log (last lines) ---\n{app_log}",
-            driver_log_tail(&self.home)
-        )
+        diagnostics_of(self.home.path())
     }
 
     /// Ends the WebDriver session (which ends the app) and tauri-driver; returns the home so a
     /// test can start the app again on the same files.
     pub async fn close(mut self) -> anyhow::Result<TestHome> {
         if let Some(client) = self.client.take() {
-            client.close().await?;
+            match tokio::time::timeout(CLOSE_TIMEOUT, client.close()).await {
+                Ok(closed) => closed?,
+                Err(_) => {
+                    let running = crate::process::describe_group(self.driver.id());
+                    let diagnostics = self.diagnostics();
+                    self.stop_driver();
+                    anyhow::bail!(
+                        "closing the session did not end the app within {CLOSE_TIMEOUT:?}; \
+                         still running:\n{running}\n{diagnostics}"
+                    );
+                }
+            }
         }
         self.stop_driver();
         let home = std::mem::replace(&mut self.home, TestHome::new()?);
@@ -332,7 +367,7 @@ async fn start_driver(
     home: &TestHome,
     env: &[(String, OsString)],
     capabilities: &serde_json::Map<String, serde_json::Value>,
-) -> anyhow::Result<(Child, Client)> {
+) -> anyhow::Result<(Child, crate::process::GroupRecord, Client)> {
     let port = net::free_port()?;
     let native_port = net::free_port()?;
     let log = File::options()
@@ -355,6 +390,7 @@ async fn start_driver(
     let mut driver = crate::process::in_own_group(&mut driver)
         .spawn()
         .context("starting tauri-driver")?;
+    let group = crate::process::record_group(&driver)?;
     let connected = async {
         // tauri-driver listens at once but starts WebKitWebDriver beside it, and forwards the
         // new-session request straight to it: sent before WebKitWebDriver listens, it fails
@@ -376,12 +412,12 @@ async fn start_driver(
     }
     .await;
     match connected {
-        Ok(client) => Ok((driver, client)),
+        Ok(client) => Ok((driver, group, client)),
         Err(error) => {
             crate::process::kill_group(&mut driver);
             Err(error.context(format!(
                 "starting the app through tauri-driver on port {port}\n{}",
-                driver_log_tail(home)
+                driver_log_tail(home.path())
             )))
         }
     }
@@ -394,15 +430,69 @@ fn is_stale(error: &fantoccini::error::CmdError) -> bool {
 }
 
 fn driver_log_path(home: &TestHome) -> std::path::PathBuf {
-    home.path().join("tauri-driver.log")
+    home.path().join(DRIVER_LOG)
 }
 
+const DRIVER_LOG: &str = "tauri-driver.log";
+
 /// The end of tauri-driver's log, which also holds WebKitWebDriver's and the app's own output.
-fn driver_log_tail(home: &TestHome) -> String {
-    let tail = std::fs::read(driver_log_path(home))
+fn driver_log_tail(home: &Path) -> String {
+    let tail = std::fs::read(home.join(DRIVER_LOG))
         .map(|bytes| last_lines(&String::from_utf8_lossy(&bytes), LOG_TAIL_LINES))
         .unwrap_or_else(|error| format!("(unreadable: {error})"));
     format!("--- tauri-driver log (last lines) ---\n{tail}")
+}
+
+/// The ends of the driver's and the app's logs in the home at `home`.
+fn diagnostics_of(home: &Path) -> String {
+    let app_log = std::fs::read_dir(TestHome::desktop_log_dir_in(home))
+        .and_then(|entries| {
+            let mut text = String::new();
+            for entry in entries {
+                text.push_str(&std::fs::read_to_string(entry?.path())?);
+            }
+            Ok(text)
+        })
+        .map(|text| last_lines(&text, LOG_TAIL_LINES))
+        .unwrap_or_else(|error| format!("(unreadable: {error})"));
+    format!(
+        "{}\n--- app log (last lines) ---\n{app_log}",
+        driver_log_tail(home)
+    )
+}
+
+/// Ends a launched app that runs past [`WATCHDOG`], first printing what was running and the
+/// logs: a test stuck in a WebDriver call then fails at once, with that on record, instead of
+/// being killed silently with its app left running.
+#[derive(Debug)]
+struct Watchdog {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl Watchdog {
+    fn start(group: u32, home: PathBuf) -> Self {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(WATCHDOG)
+            {
+                eprintln!(
+                    "desktop: the app has run for {WATCHDOG:?}; ending it. Still running:\n{}\n{}",
+                    crate::process::describe_group(group),
+                    diagnostics_of(&home)
+                );
+                crate::process::kill_group_id(&group.to_string());
+            }
+        });
+        Self { stop: Some(stop) }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
 }
 
 fn last_lines(text: &str, count: usize) -> String {

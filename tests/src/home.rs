@@ -58,6 +58,11 @@ impl TestHome {
 
     /// Where the desktop app writes its log file (Tauri's `app_log_dir` on Linux).
     pub fn desktop_log_dir(&self) -> PathBuf {
-        self.path().join(".local/share/org.careid.desktop/logs")
+        Self::desktop_log_dir_in(self.path())
+    }
+
+    /// [`Self::desktop_log_dir`] of the home at `root`.
+    pub fn desktop_log_dir_in(root: &Path) -> PathBuf {
+        root.join(".local/share/org.careid.desktop/logs")
     }
 }

@@ -57,8 +57,14 @@ async fn second_launch_focuses_the_first_window_instead_of_opening_another() -> 
 async fn window_size_is_remembered_across_launches() -> anyhow::Result<()> {
     let app = Desktop::launch(DesktopOptions::default()).await?;
     app.wait_for_text(APP_VERSION, VERSION).await?;
-    app.client().set_window_size(700, 560).await?;
-    let resized = app.client().get_window_size().await?;
+    app.within(
+        "resizing the window",
+        app.client().set_window_size(700, 560),
+    )
+    .await?;
+    let resized = app
+        .within("reading the window size", app.client().get_window_size())
+        .await?;
     // Saved once the resize settles, without waiting for a clean exit.
     let state_file = app
         .home()
@@ -90,7 +96,10 @@ async fn window_size_is_remembered_across_launches() -> anyhow::Result<()> {
     })
     .await?;
     app.wait_for_text(APP_VERSION, VERSION).await?;
-    assert_eq!(app.client().get_window_size().await?, resized);
+    let restored = app
+        .within("reading the window size", app.client().get_window_size())
+        .await?;
+    assert_eq!(restored, resized);
     app.close().await?;
     Ok(())
 }
