@@ -310,8 +310,16 @@ impl Desk {
     /// screen. A session the CLI started shows as signed in.
     async fn restore(&self) {
         let mut inner = self.inner.lock().await;
-        inner.phase = Phase::Restoring;
         inner.restore_again_at = None;
+        // Signed out (no state file): the home screen at once. No provider is needed to say
+        // so, and starting the built-in mock (its signing keys, on a first start) would take
+        // the CPU from the window while it opens; the connection is made at sign-in.
+        if self.state_file_time(&inner.profile).is_none() {
+            self.go_home(&mut inner);
+            self.publish(&inner);
+            return;
+        }
+        inner.phase = Phase::Restoring;
         self.publish(&inner);
         let outcome = match self.connection(&mut inner).await {
             Ok(connection) => {

@@ -354,6 +354,19 @@ mod tests {
         }
     }
 
+    /// Signed out, the home screen comes without the provider: the built-in mock starts when
+    /// the user signs in, not while the window opens.
+    #[test]
+    fn a_signed_out_start_shows_home_without_starting_the_mock() {
+        let shell = shell(None);
+        let record = shell.host.state_dir().join("mock-provider.run.json");
+        assert!(!record.exists(), "the mock started before it was needed");
+        shell.ok("sign_in", json!({ "overrides": null }));
+        shell.wait_for_screen("waiting");
+        assert!(record.exists(), "the sign-in did not start the mock");
+        shell.ok("cancel_sign_in", json!({}));
+    }
+
     /// One app per session: the same folders and keychain service give the same name, another
     /// folder or service another; the name is a valid D-Bus bus name.
     #[test]

@@ -289,29 +289,29 @@ async fn a_restart_restores_the_session_and_sign_out_ends_it() -> anyhow::Result
 async fn the_app_and_the_cli_share_one_session() -> anyhow::Result<()> {
     let app = launch(TestHome::new()?, Some(ONE_ROLE), &[]).await?;
     let cli = CliWorld::in_home(app.home().clone());
-    // The app serves the user's mock; the CLI uses that one rather than starting its own.
+    // Signed out, the app starts no provider; its sign-in starts the user's mock, and from
+    // then on the CLI uses that one rather than starting its own.
     let record_path = cli.state_dir().join("mock-provider.run.json");
     let record = || -> anyhow::Result<serde_json::Value> {
         Ok(serde_json::from_str(&std::fs::read_to_string(
             &record_path,
         )?)?)
     };
+    sign_in(&app, "signedIn").await?;
     let served_by = record()?;
-
-    cli.ok(&["login"]);
-    app.wait_for_screen_within("signedIn", Duration::from_secs(10))
-        .await?;
-    assert_eq!(app.text("[data-testid=user-name]").await?, "Flo Nurse");
+    let status = cli.ok(&["status", "--json"]).json();
+    assert_eq!(status["sub"], json!(ONE_ROLE));
+    let token = cli.ok(&["token"]);
+    assert!(token.stdout.trim().starts_with("eyJ"), "an access token");
     cli.ok(&["logout"]);
     app.wait_for_screen_within("home", Duration::from_secs(10))
         .await?;
     assert!(app.text(NOTICE).await?.contains("signed out"));
 
-    sign_in(&app, "signedIn").await?;
-    let status = cli.ok(&["status", "--json"]).json();
-    assert_eq!(status["sub"], json!(ONE_ROLE));
-    let token = cli.ok(&["token"]);
-    assert!(token.stdout.trim().starts_with("eyJ"), "an access token");
+    cli.ok(&["login"]);
+    app.wait_for_screen_within("signedIn", Duration::from_secs(10))
+        .await?;
+    assert_eq!(app.text("[data-testid=user-name]").await?, "Flo Nurse");
     assert_eq!(record()?, served_by, "one mock for the user, the app's");
     cli.ok(&["logout"]);
     app.wait_for_screen_within("home", Duration::from_secs(10))
