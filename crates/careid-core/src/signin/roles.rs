@@ -110,5 +110,14 @@ mod tests {
         roles.set(&lock, "555", "role-1");
         assert_eq!(roles.get("int", "555").as_deref(), Some("role-1"));
         assert_eq!(roles.get("mock", "555"), None);
+        #[cfg(unix)]
+        for file in ["roles.json", "roles.json.lock"] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(file))
+                .expect("written")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file} is the user's alone");
+        }
     }
 }
