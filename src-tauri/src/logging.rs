@@ -16,7 +16,10 @@ pub fn init(log_dir: Option<PathBuf>) -> Option<WorkerGuard> {
         .with_writer(std::io::stderr)
         .with_filter(filter());
 
-    let (file, guard) = match log_dir.filter(|dir| std::fs::create_dir_all(dir).is_ok()) {
+    // The log is appended line by line, so it cannot go through `write_atomically`; its folder
+    // is made owner-only as that one is, so the daily files in it are the user's alone.
+    let private = |dir: &PathBuf| careid_core::files::create_private_dir(dir).is_ok();
+    let (file, guard) = match log_dir.filter(private) {
         Some(dir) => {
             // The writer thread's queue is allocated and touched whole at start: the default of
             // 128,000 lines holds 4 MiB for an app that logs a few lines a minute.

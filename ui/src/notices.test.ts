@@ -60,6 +60,7 @@ describe('noticeText', () => {
     ['keychain_unavailable', 'keychain', 'keychain'],
     ['keychain_failed', 'keychain', 'keychain'],
     ['keychain_corrupt', 'keychain', 'keychain'],
+    ['keychain_unreadable', 'keychain', 'Nothing was deleted'],
     ['profile_not_ready', 'config', 'not ready'],
     ['credential_missing', 'config', 'client secret or private key'],
     ['id_token_bad_nonce', 'rejected', 'failed a security check'],

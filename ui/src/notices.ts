@@ -102,6 +102,10 @@ const ERRORS: Readonly<Record<string, Entry>> = {
   provider_unavailable: { sentence: 'The sign-in service is not answering properly.', next: CHECK_NETWORK },
   keychain_unavailable: { sentence: 'careid could not open this computer’s keychain.', next: KEYCHAIN_NEXT },
   keychain_failed: { sentence: 'careid could not read or write this computer’s keychain.', next: KEYCHAIN_NEXT },
+  keychain_unreadable: {
+    sentence: 'careid could not read this computer’s keychain just now. Nothing was deleted.',
+    next: 'Unlock your keychain if it asks, then try again. If it keeps happening, restart your computer.',
+  },
   keychain_corrupt: {
     sentence: 'What careid kept in this computer’s keychain could not be read back.',
     next: 'Sign in again; careid replaces what it kept. If it keeps happening, contact your IT service desk.',

@@ -288,6 +288,13 @@ fn unix_seconds(time: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
+/// A cache file's `fetched_at`: whole seconds since the epoch that a `SystemTime` can hold.
+/// Anything else (negative, fractional, a string, beyond the platform's clock) is `None`, and
+/// the file is stale.
+fn fetched_at(value: &Value) -> Option<SystemTime> {
+    UNIX_EPOCH.checked_add(Duration::from_secs(value.as_u64()?))
+}
+
 /// A document younger than `max_age` at `now`. One from the future (a clock set back) is stale.
 fn is_fresh(fetched_at: SystemTime, now: SystemTime, max_age: Duration) -> bool {
     now.duration_since(fetched_at)
@@ -580,13 +587,18 @@ impl ProviderCache {
         Some((jwks, fetched_at))
     }
 
-    /// A cache file's members, if it is for `issuer` and fresh at `now`.
+    /// A cache file's members, if it is for `issuer` and fresh at `now`. A file in a folder
+    /// another user could write to (or writable by others itself) is never trusted: it could
+    /// hold keys that are not the provider's.
     fn read_file(
         &self,
         path: PathBuf,
         issuer: &str,
         now: SystemTime,
     ) -> Option<(Map<String, Value>, SystemTime)> {
+        if !self.folder_is_private() || crate::files::check_private(&path).is_err() {
+            return None;
+        }
         if std::fs::metadata(&path).ok()?.len() > MAX_CACHE_FILE_BYTES {
             return None;
         }
@@ -597,12 +609,19 @@ impl ProviderCache {
         if file.get("issuer")?.as_str()? != issuer {
             return None;
         }
-        let fetched_at = UNIX_EPOCH + Duration::from_secs(file.get("fetched_at")?.as_u64()?);
+        let fetched_at = fetched_at(file.get("fetched_at")?)?;
         is_fresh(fetched_at, now, self.max_age).then_some((file, fetched_at))
     }
 
+    fn folder_is_private(&self) -> bool {
+        self.dir
+            .as_deref()
+            .is_some_and(|dir| crate::files::check_private(dir).is_ok())
+    }
+
     fn write_file(&self, path: Option<PathBuf>, contents: &Value) {
-        if let Some(path) = path {
+        // Nothing is written where it would not be read back.
+        if let Some(path) = path.filter(|_| self.folder_is_private()) {
             // Best effort: the document is in hand, and the next run fetches it again.
             let _ = write_atomically(&path, contents);
         }
@@ -682,6 +701,79 @@ mod tests {
         assert!(is_fresh(then, then + hour - Duration::from_secs(1), hour));
         assert!(!is_fresh(then, then + hour, hour));
         assert!(!is_fresh(then, then - Duration::from_secs(1), hour));
+    }
+
+    /// Cache files are outside careid's control: no number in one makes careid panic, and any
+    /// `fetched_at` that is not a plausible past time makes the file stale, so it is refetched.
+    #[test]
+    fn cache_files_with_impossible_times_are_stale_never_a_panic() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let hour = Duration::from_secs(3600);
+        let cases: &[(&str, &str, bool)] = &[
+            ("just fetched", "1800000000", true),
+            ("a minute old", "1799999940", true),
+            ("an hour old", "1799996400", false),
+            ("from the future", "1800000001", false),
+            ("zero", "0", false),
+            ("2^63", "9223372036854775808", false),
+            ("2^64 - 1", "18446744073709551615", false),
+            ("2^64", "18446744073709551616", false),
+            ("negative", "-1", false),
+            ("i64 minimum", "-9223372036854775808", false),
+            ("1e300", "1e300", false),
+            ("fractional", "1799999999.5", false),
+            ("a string", "\"1800000000\"", false),
+            ("null", "null", false),
+            ("a list", "[1800000000]", false),
+        ];
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = ProviderCache::new(Some(dir.path().to_owned()), hour);
+        let issuer = "https://h";
+        let path = cache.discovery_file(issuer).expect("a cache folder");
+        for (name, fetched_at, fresh) in cases {
+            let text = format!(r#"{{"issuer":"{issuer}","fetched_at":{fetched_at}}}"#);
+            crate::files::write_atomically(&path, text.as_bytes()).expect("written");
+            let read = cache.read_file(path.clone(), issuer, now);
+            assert_eq!(read.is_some(), *fresh, "{name}");
+        }
+    }
+
+    /// A discovery document or key set from a folder another user can write to is never
+    /// trusted, however fresh, and nothing is written there.
+    #[cfg(unix)]
+    #[test]
+    fn cache_files_others_can_write_are_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let issuer = "https://h";
+        let text = format!(r#"{{"issuer":"{issuer}","fetched_at":1800000000}}"#);
+        let set_mode = |path: &Path, mode| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod")
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = ProviderCache::new(Some(dir.path().join("cache")), MAX_CACHE_AGE);
+        let path = cache.discovery_file(issuer).expect("a cache folder");
+        crate::files::write_atomically(&path, text.as_bytes()).expect("written");
+        assert!(
+            cache.read_file(path.clone(), issuer, now).is_some(),
+            "private"
+        );
+
+        set_mode(&dir.path().join("cache"), 0o777);
+        assert!(
+            cache.read_file(path.clone(), issuer, now).is_none(),
+            "shared folder"
+        );
+        let other = cache.jwks_file(issuer).expect("a cache folder");
+        cache.write_file(Some(other.clone()), &json!({}));
+        assert!(!other.exists(), "nothing written to a shared folder");
+
+        set_mode(&dir.path().join("cache"), 0o700);
+        set_mode(&path, 0o622);
+        assert!(
+            cache.read_file(path.clone(), issuer, now).is_none(),
+            "shared file"
+        );
     }
 
     #[test]

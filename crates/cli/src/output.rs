@@ -241,6 +241,37 @@ pub fn utc(seconds: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// A keychain that cannot be read is exit 7 however it reaches the CLI, never "not signed
+    /// in" (8), which would tell the user to sign in again for a fault that passes.
+    #[test]
+    fn keychain_faults_exit_7() {
+        use careid_core::signin::SignInError;
+        use careid_core::{KeychainError, SessionError};
+        let unreadable = || KeychainError::Unreadable {
+            account: "session/mock/555/refresh-token".to_owned(),
+        };
+        let cases: Vec<(&str, anyhow::Error)> = vec![
+            ("bare", unreadable().into()),
+            (
+                "from the store",
+                SessionError::Keychain(unreadable()).into(),
+            ),
+            (
+                "from a sign-in",
+                SignInError::Session(SessionError::Keychain(unreadable())).into(),
+            ),
+            (
+                "from the client",
+                SignInError::Keychain(unreadable()).into(),
+            ),
+        ];
+        for (name, error) in cases {
+            assert_eq!(super::exit_code(&error), 7, "{name}");
+            let text = super::describe(&error, "mock");
+            assert!(text.contains("try again"), "{name}: {text}");
+        }
+    }
+
     #[test]
     fn utc_formats_known_instants() {
         assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");

@@ -70,6 +70,9 @@ impl HostOptions {
 pub enum HostError {
     #[error("this platform has no per-user config folder; set CAREID_CONFIG_DIR")]
     NoConfigFolder,
+    /// A folder careid keeps things in could be changed by another user.
+    #[error(transparent)]
+    NotPrivate(#[from] careid_core::files::NotPrivate),
     #[error(transparent)]
     Profile(#[from] ProfileError),
     #[error(transparent)]
@@ -83,6 +86,7 @@ impl HostError {
     pub fn code(&self) -> &'static str {
         match self {
             HostError::NoConfigFolder => "no_config_folder",
+            HostError::NotPrivate(error) => error.code(),
             HostError::Profile(error) => error.code(),
             HostError::SignIn(error) => error.code(),
             HostError::Mock(error) => error.code(),
@@ -122,6 +126,12 @@ impl Host {
                 )
             }
         };
+        // What careid reads back from these folders (profiles and their issuers, sessions,
+        // discovery documents and signing keys) must be what careid wrote: a folder another user
+        // can write to is refused before anything is read from it.
+        for dir in [&config_dir, &state_dir, &cache_dir] {
+            careid_core::files::check_private(dir)?;
+        }
         let keychain = match options.keychain_service {
             Some(service) => Keychain::with_service(service),
             None => Keychain::new(build_kind()),
@@ -420,4 +430,49 @@ pub fn build_kind() -> BuildKind {
 /// the async worker threads when on a multi-threaded runtime.
 fn blocking<T>(work: impl FnOnce() -> T) -> T {
     careid_core::signin::blocking(work)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn folders_other_users_can_write_are_refused_at_start() {
+        let cases = [
+            ("config folder", ""),
+            ("state folder", "state"),
+            ("cache folder", "cache"),
+        ];
+        for (name, below) in cases {
+            let home = tempfile::tempdir().expect("temp dir");
+            let config = home.path().join("careid");
+            for dir in [config.clone(), config.join("state"), config.join("cache")] {
+                careid_core::files::create_private_dir(&dir).expect("created");
+            }
+            let shared = match below {
+                "" => config.clone(),
+                below => config.join(below),
+            };
+            std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777))
+                .expect("chmod");
+            let options = HostOptions {
+                config_dir: Some(config.clone()),
+                keychain_service: Some("careid-host-unit-test".to_owned()),
+                ..HostOptions::default()
+            };
+            let error = Host::new(options.clone()).expect_err(name);
+            assert_eq!(error.code(), "folder_writable_by_others", "{name}");
+            let message = error.to_string();
+            assert!(
+                message.contains(&*shared.to_string_lossy()),
+                "{name}: {message}"
+            );
+            assert!(message.contains("chmod go-w"), "{name}: {message}");
+
+            std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o700))
+                .expect("chmod");
+            assert!(Host::new(options).is_ok(), "{name}: fixed");
+        }
+    }
 }

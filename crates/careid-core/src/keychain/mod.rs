@@ -28,6 +28,12 @@ mod transport;
 /// most 2,560 bytes, so 1,200 units fit with room to spare on every platform.
 pub const MAX_PART_UTF16_UNITS: usize = 1_200;
 
+/// The most parts a value may have: 64 × 1,200 units is 75 KiB, many times the longest secret
+/// careid keeps (CIS2 refresh tokens of a few KiB, a 4096-bit RSA key of about 3.3 KiB). A
+/// header claiming more is damaged: reading it never sizes a buffer or makes keychain calls by
+/// a number taken from the keychain.
+pub const MAX_PARTS: usize = 64;
+
 const HEADER_PREFIX: &str = "careid-secret/1";
 /// The head of a value kept whole: this marker, then the value.
 const INLINE_PREFIX: &str = "careid-secret/1 inline ";
@@ -56,9 +62,25 @@ pub enum KeychainError {
     /// No keychain is reachable: no Secret Service on the session bus, or a locked store.
     #[error("the OS keychain is unavailable: {0}")]
     Unavailable(String),
-    /// An entry exists but is not one careid wrote whole, or one of its parts is missing.
+    /// An entry exists and was read correctly, but is not one careid wrote whole, or one of its
+    /// parts is missing. Only this error means the entry itself is bad (callers may delete it).
     #[error("the keychain entry {account:?} is damaged")]
     Corrupt { account: String },
+    /// The keychain answered, but its answer could not be used: a secret that did not decrypt
+    /// under the session's key, or an answer that did not arrive whole. A fault of the keychain
+    /// or the bus, not of the entry, which is kept.
+    #[error(
+        "the OS keychain could not be read for the entry {account:?}; nothing was deleted: \
+         try again, and unlock the keychain if it asks"
+    )]
+    Unreadable { account: String },
+    /// The value needs more parts than [`MAX_PARTS`].
+    #[error(
+        "the value for the keychain entry {account:?} is too long to store \
+         ({units} UTF-16 units; at most {max})",
+        max = MAX_PARTS * MAX_PART_UTF16_UNITS
+    )]
+    TooLong { account: String, units: usize },
     /// The keychain refused the operation.
     #[error("the OS keychain failed: {0}")]
     Failed(String),
@@ -70,6 +92,8 @@ impl KeychainError {
         match self {
             KeychainError::Unavailable(_) => "keychain_unavailable",
             KeychainError::Corrupt { .. } => "keychain_corrupt",
+            KeychainError::Unreadable { .. } => "keychain_unreadable",
+            KeychainError::TooLong { .. } => "keychain_value_too_long",
             KeychainError::Failed(_) => "keychain_failed",
         }
     }
@@ -119,12 +143,15 @@ impl Header {
         )
     }
 
+    /// `None` for anything careid does not write, including a part count of 0 or over
+    /// [`MAX_PARTS`].
     fn decode(text: &str) -> Option<Self> {
         let rest = text.strip_prefix(HEADER_PREFIX)?.strip_prefix(" gen=")?;
         let (generation, parts) = rest.split_once(" parts=")?;
+        let parts = parts.parse().ok().filter(|n| (1..=MAX_PARTS).contains(n))?;
         Some(Header {
             generation: generation.parse().ok()?,
-            parts: parts.parse().ok()?,
+            parts,
         })
     }
 }
@@ -156,19 +183,31 @@ impl Keychain {
     /// Stores `secret` under `account`, replacing any previous value only once the new one is
     /// whole.
     pub fn store(&self, account: &str, secret: &SecretString) -> Result<(), KeychainError> {
+        let value = secret.expose_secret();
+        let inline = utf16_units(INLINE_PREFIX) + utf16_units(value) <= MAX_PART_UTF16_UNITS;
+        let parts = if inline {
+            Vec::new()
+        } else {
+            split_into_parts(value)
+        };
+        // Refused before the keychain is touched: a header careid wrote must read back.
+        if parts.len() > MAX_PARTS {
+            return Err(KeychainError::TooLong {
+                account: account.to_owned(),
+                units: utf16_units(value),
+            });
+        }
         // A damaged or unreadable previous head must not stop a fresh value from being stored.
         let previous = self
             .read_head(account)
             .ok()
             .flatten()
             .and_then(|head| head.parts());
-        let value = secret.expose_secret();
-        if utf16_units(INLINE_PREFIX) + utf16_units(value) <= MAX_PART_UTF16_UNITS {
+        if inline {
             let head = SecretString::new(format!("{INLINE_PREFIX}{value}"));
             store::write(&self.service, account, head.expose_secret())?;
         } else {
             let generation = previous.map_or(0, |header| header.generation.wrapping_add(1));
-            let parts = split_into_parts(value);
             for (index, part) in parts.iter().enumerate() {
                 store::write(
                     &self.service,
@@ -195,18 +234,21 @@ impl Keychain {
             Some(Head::Inline(value)) => return Ok(Some(value)),
             Some(Head::Split(header)) => header,
         };
-        // Sized up front, so no partial copy of the secret is left behind by a reallocation.
-        let mut value = String::with_capacity(header.parts * MAX_PART_UTF16_UNITS * 2);
+        let corrupt = || KeychainError::Corrupt {
+            account: account.to_owned(),
+        };
+        // Sized up front (a UTF-16 unit is at most 3 bytes of UTF-8; the header's part count is
+        // bounded), so no partial copy of the secret is left behind by a reallocation.
+        let mut value = String::with_capacity(header.parts * MAX_PART_UTF16_UNITS * 3);
         for index in 0..header.parts {
             let part = store::read(
                 &self.service,
                 &part_account(account, header.generation, index),
             )?;
-            let part = part
-                .map(SecretString::new)
-                .ok_or_else(|| KeychainError::Corrupt {
-                    account: account.to_owned(),
-                })?;
+            let part = part.map(SecretString::new).ok_or_else(corrupt)?;
+            if utf16_units(part.expose_secret()) > MAX_PART_UTF16_UNITS {
+                return Err(corrupt());
+            }
             value.push_str(part.expose_secret());
         }
         Ok(Some(SecretString::new(value)))
@@ -386,6 +428,51 @@ mod tests {
             assert_eq!(Header::decode(foreign), None, "{foreign}");
             assert!(Head::decode(foreign).is_none(), "{foreign}");
         }
+    }
+
+    #[test]
+    fn headers_claiming_no_parts_or_too_many_are_damaged() {
+        let header = |parts: &str| format!("{HEADER_PREFIX} gen=0 parts={parts}");
+        for (parts, expect) in [
+            ("1", Some(1)),
+            ("64", Some(MAX_PARTS)),
+            ("0", None),
+            ("65", None),
+            ("4294967296", None),
+            ("18446744073709551615", None),
+            ("18446744073709551616", None),
+            ("-1", None),
+            ("1e300", None),
+            ("", None),
+        ] {
+            assert_eq!(
+                Header::decode(&header(parts)).map(|header| header.parts),
+                expect,
+                "parts={parts}"
+            );
+            assert_eq!(
+                Head::decode(&header(parts)).is_some(),
+                expect.is_some(),
+                "parts={parts}"
+            );
+        }
+        for generation in ["4294967296", "-1", "x"] {
+            let text = format!("{HEADER_PREFIX} gen={generation} parts=2");
+            assert_eq!(Header::decode(&text), None, "gen={generation}");
+        }
+    }
+
+    #[test]
+    fn a_value_longer_than_the_parts_allowed_is_refused_before_the_keychain() {
+        // Refused before any keychain call, so this needs no keychain.
+        let keychain = Keychain::with_service("careid-unit-test-never-written");
+        let longest = "x".repeat(MAX_PARTS * MAX_PART_UTF16_UNITS);
+        assert_eq!(split_into_parts(&longest).len(), MAX_PARTS);
+        let error = keychain
+            .store("a", &SecretString::new(format!("{longest}x")))
+            .expect_err("too long");
+        assert_eq!(error.code(), "keychain_value_too_long");
+        assert!(!error.to_string().contains("xxxx"), "{error}");
     }
 
     #[test]

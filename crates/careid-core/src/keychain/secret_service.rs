@@ -102,8 +102,9 @@ fn attributes<'a>(service: &'a str, account: &'a str) -> HashMap<&'a str, &'a st
 }
 
 /// Runs `operation` on the shared connection, opening it when needed. A connection that worked
-/// before and now fails (the service restarted, the session was closed) is replaced once and the
-/// operation tried again: every operation here is idempotent.
+/// before and now fails (the service restarted, the session was closed, a secret that does not
+/// decrypt under the session's key) is replaced once and the operation tried again: every
+/// operation here is idempotent, and an entry is only called damaged when a fresh session agrees.
 fn with_service<T>(
     account: &str,
     operation: impl Fn(&mut SecretService) -> Result<T, Failure>,
@@ -116,7 +117,7 @@ fn with_service<T>(
     };
     match operation(secrets) {
         Ok(value) => Ok(value),
-        Err(Failure::Bus(_)) if reused => {
+        Err(Failure::Bus(_) | Failure::Transport(_) | Failure::Damaged) if reused => {
             *shared = None;
             let secrets =
                 shared.insert(SecretService::connect().map_err(|f| f.into_error(account))?);
@@ -133,7 +134,7 @@ enum Failure {
     Transport(TransportError),
     /// The user dismissed the unlock prompt, or it was not answered in time.
     NotUnlocked(&'static str),
-    /// More than one item, or a value that is not text.
+    /// More than one item, or a value that decrypted correctly but is not text.
     Damaged,
     NoCollection,
 }
@@ -154,11 +155,14 @@ impl Failure {
     fn into_error(self, account: &str) -> KeychainError {
         match self {
             Failure::Bus(error) => bus_error(&error),
-            Failure::Transport(TransportError::Undecryptable) | Failure::Damaged => {
-                KeychainError::Corrupt {
-                    account: account.to_owned(),
-                }
-            }
+            // Only what arrived and decrypted can be judged: a secret that does not decrypt
+            // says the session (or the service) is wrong, not the entry, so it is kept.
+            Failure::Damaged => KeychainError::Corrupt {
+                account: account.to_owned(),
+            },
+            Failure::Transport(TransportError::Undecryptable) => KeychainError::Unreadable {
+                account: account.to_owned(),
+            },
             Failure::Transport(error) => KeychainError::Failed(error.to_string()),
             Failure::NotUnlocked(why) => {
                 KeychainError::Unavailable(format!("the keychain is locked ({why})"))
@@ -427,4 +431,113 @@ impl SecretService {
 /// Secret Service's "no object": `/`.
 fn is_none(path: &Path<'_>) -> bool {
     &**path == "/"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What each failure inside an operation becomes: only content that arrived and decrypted
+    /// is "damaged" (and so deleted by the session store); every fault of the transport or the
+    /// bus keeps the entry.
+    #[test]
+    fn a_secret_that_does_not_decrypt_is_a_keychain_fault_not_damage() {
+        let bus = |name: &str| Failure::Bus(dbus::Error::new_custom(name, "the bus said no"));
+        let cases: Vec<(&str, Failure, &str)> = vec![
+            (
+                "bad padding or wrong key",
+                Failure::Transport(TransportError::Undecryptable),
+                "keychain_unreadable",
+            ),
+            (
+                "session not opened: bad peer value",
+                Failure::Transport(TransportError::BadPeerKey),
+                "keychain_failed",
+            ),
+            (
+                "random generator",
+                Failure::Transport(TransportError::Random),
+                "keychain_failed",
+            ),
+            (
+                "bus error in the middle",
+                bus("org.freedesktop.DBus.Error.NoReply"),
+                "keychain_unavailable",
+            ),
+            (
+                "service error",
+                bus("org.freedesktop.DBus.Error.UnknownObject"),
+                "keychain_failed",
+            ),
+            (
+                "locked",
+                Failure::NotUnlocked("the unlock prompt was dismissed"),
+                "keychain_unavailable",
+            ),
+            (
+                "decrypted, but not text",
+                Failure::Damaged,
+                "keychain_corrupt",
+            ),
+        ];
+        for (name, failure, code) in cases {
+            let error = failure.into_error("session/mock/555/refresh-token");
+            assert_eq!(error.code(), code, "{name}: {error}");
+        }
+        let message = Failure::Transport(TransportError::Undecryptable)
+            .into_error("a")
+            .to_string();
+        assert!(
+            message.contains("could not be read") && message.contains("try again"),
+            "{message}"
+        );
+    }
+
+    /// Needs the real Secret Service (`cargo xtask test`). A session whose key is wrong reads
+    /// the entry as unreadable, not damaged; the entry stays, and the process's shared
+    /// connection recovers by opening a fresh session.
+    #[test]
+    fn keychain_a_wrong_session_key_is_a_fault_and_the_entry_is_kept() {
+        let service = format!("careid-unit-wrong-key-{}", std::process::id());
+        let keychain = super::super::Keychain::with_service(&service);
+        let account = "profile/user/refresh-token";
+        let value = crate::SecretString::new("a token".to_owned());
+        keychain.store(account, &value).expect("stored");
+
+        let wrong_key = || {
+            let stranger = Keypair::generate().expect("keypair");
+            Keypair::generate()
+                .expect("keypair")
+                .agree(stranger.public())
+                .expect("agreed")
+        };
+        // A connection of its own whose session key is not the service's. A wrong key breaks
+        // the padding, except about once in 256 keys, when it decrypts to bytes that are not
+        // text: try a few keys until the usual case is seen.
+        let mut own = SecretService::connect().expect("connected");
+        let attributes = attributes(&service, account);
+        let undecryptable = (0..8).find_map(|_| {
+            own.key = wrong_key();
+            match own.read(&attributes) {
+                Err(failure @ Failure::Transport(TransportError::Undecryptable)) => Some(failure),
+                Err(Failure::Damaged) => None,
+                other => panic!("a wrong key read {:?}", other.map(|_| "a value")),
+            }
+        });
+        let error = undecryptable
+            .expect("a wrong key breaks the padding")
+            .into_error(account);
+        assert_eq!(error.code(), "keychain_unreadable");
+
+        // The shared connection with a wrong key: one fresh session reads the entry whole.
+        SHARED
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+            .expect("connected by the store above")
+            .key = wrong_key();
+        let read = keychain.load(account).expect("read after reconnecting");
+        assert_eq!(read.as_ref().map(|v| v.expose_secret()), Some("a token"));
+        keychain.delete(account).expect("deleted");
+    }
 }

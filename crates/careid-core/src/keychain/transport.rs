@@ -78,9 +78,14 @@ impl Keypair {
     pub(super) fn generate() -> Result<Self, TransportError> {
         let mut random = Zeroizing::new([0u8; GROUP_BYTES]);
         getrandom::fill(random.as_mut()).map_err(|_| TransportError::Random)?;
+        Self::from_private(&random)
+    }
+
+    /// The keypair of a given private exponent (random in use; fixed in known-answer tests).
+    fn from_private(private: &[u8; GROUP_BYTES]) -> Result<Self, TransportError> {
         // A 1024-bit exponent reduced by nothing: any value in [2, 2^1024) is a valid exponent
         // for a safe-prime group; 0 and 1 (probability 2^-1023) would reveal it, so refuse them.
-        let private = U1024::from_be_slice(random.as_ref());
+        let private = U1024::from_be_slice(private);
         if private <= U1024::ONE {
             return Err(TransportError::Random);
         }
@@ -156,6 +161,20 @@ impl SessionKey {
 
     /// `(parameters, value)` of a Secret Service secret: the IV and the ciphertext.
     pub(super) fn encrypt(&self, secret: &[u8]) -> Result<(Vec<u8>, Vec<u8>), TransportError> {
+        if !self.is_encrypted() {
+            return Ok((Vec::new(), secret.to_vec()));
+        }
+        let mut iv = [0u8; 16];
+        getrandom::fill(&mut iv).map_err(|_| TransportError::Random)?;
+        self.encrypt_with_iv(secret, iv)
+    }
+
+    /// [`Self::encrypt`] under a given IV: fresh and random in use, fixed in known-answer tests.
+    fn encrypt_with_iv(
+        &self,
+        secret: &[u8],
+        iv: [u8; 16],
+    ) -> Result<(Vec<u8>, Vec<u8>), TransportError> {
         let mut value = secret.to_vec();
         let Some(key) = &self.aes else {
             return Ok((Vec::new(), value));
@@ -163,8 +182,6 @@ impl SessionKey {
         let cipher = UnboundCipherKey::new(&AES_128, key)
             .and_then(PaddedBlockEncryptingKey::cbc_pkcs7)
             .map_err(|_| TransportError::Cipher)?;
-        let mut iv = [0u8; 16];
-        getrandom::fill(&mut iv).map_err(|_| TransportError::Random)?;
         cipher
             .less_safe_encrypt(&mut value, EncryptionContext::Iv128(FixedLength::from(iv)))
             .map_err(|_| TransportError::Cipher)?;
@@ -242,6 +259,102 @@ mod tests {
             our_key.encrypt(secret).unwrap(),
             our_key.encrypt(secret).unwrap()
         );
+    }
+
+    /// Known answers computed independently of this code, with Python 3.11: the key by the
+    /// `secretstorage` 3.5.0 package's `dhcrypto.Session` (the same algorithm, written apart
+    /// from libsecret) and cross-checked with `cryptography` 48's HKDF (SHA-256, no salt, empty
+    /// info, 16 bytes); the ciphertext by `cryptography`'s AES-128-CBC and PKCS7 padder:
+    ///
+    /// ```text
+    /// ours = int.from_bytes(bytes(range(1, 129)), 'big'); peer = pow(2, theirs, P)
+    /// s = dhcrypto.Session(); s.my_private_key = ours; s.set_server_public_key(peer)
+    /// shared = pow(peer, ours, P).to_bytes(128, 'big')
+    /// assert s.aes_key == HKDF(SHA256(), 16, None, b'').derive(shared)
+    /// ct = Cipher(AES(s.aes_key), CBC(bytes(range(16)))).encryptor() of PKCS7(128)(PLAIN)
+    /// ```
+    ///
+    /// `theirs` is `bytes(range(128, 0, -1))` in the first case; in the second it is 1032, the
+    /// first exponent from 2 up whose shared secret starts with a zero byte, and its public
+    /// value starts with seven: the service may send it shortened, and the secret must still be
+    /// padded to 128 bytes before HKDF.
+    #[test]
+    fn known_answers_match_an_independent_implementation() {
+        const PLAIN: &[u8] = b"a refresh token, longer than one AES block";
+        const OUR_PUBLIC: &str = "52893c96a07492593d36d00328ba21101c0ab104717cf1928b3890e1ecbd76e8\
+            27e7ba7d589a03ef64f8f5648cea2b077409319013d832c41a04a3793eb4b73ca2a36306241de180ec36f5\
+            cfbef207ba2e04a39f1384dce12b8ebe27b54dbf049be0abc80ebd4849976974b2be955c2c87ba11712576\
+            887f5b96427a1d8fb2fd";
+        struct Case {
+            name: &'static str,
+            peer_public: &'static str,
+            shared: &'static str,
+            key: &'static str,
+            ciphertext: &'static str,
+        }
+        let cases = [
+            Case {
+                name: "ordinary",
+                peer_public: "8233e7f47db2d5a995c478b5602e68afc0973d7e5c2b6d51dc5dd8c054e2d66d6a\
+                    e1165f0b28ea00d22712dbeaf69636ec4457522e87203bd82d7a13de3c18bb8d331e66ced1e98b\
+                    8cd70af623af250eefbd620aa647c3a66e5881965c07657900caa6b62edacb5f0de50f8e5b707f\
+                    abbec581231d6da2619972592c5ee9d47c",
+                shared: "9fb8869e9d3e84a24d6d2ce7b252ad715eef524701fa92e587e50f6e9af66d874ad6b39b\
+                    dfc9b3340f6f8d6e1d274251d3aa5399ee5ee52051ce4536bb6842f475c539fc30065214e4518a\
+                    dc7c936cc4c1df258225049c9f770d04e9e602389438b7f473a3f10ff12b595017839a8f958ad7\
+                    e90fb2fd7169702c6ed2f69c6502",
+                key: "7f55b77e9f4709437c118b972e882586",
+                ciphertext: "da9e0b10eede581bf39033baad595316033787e83f73aa51aef5010adb77887bf3f0\
+                    f0e5d35b80b3fdc4d5b1167bcdf6",
+            },
+            Case {
+                name: "leading zero bytes, peer value shortened",
+                peer_public: "36f0255dde973dcb3b399d747f23e32ed6fdb1f77598338bfdf44159c4ec64ddae\
+                    b5f78671cbfb22106ae64c32c5bce4cfd4f5920da0ebc8b01eca9292ae3dba1b7a4a899da18139\
+                    0bb3bd1659c81294f400a3490bf9481211c79404a576605a5160dbee83b4e019b6d799ae1319ac\
+                    7e000000000000000100",
+                shared: "004ed28528148adbf9651fbb7eb94b8a4a9a4f6b95797f3bc2d4cf3b480aa2608b060611\
+                    29a38624bbe8e947eff956d5734b58a67841b35a9a24f52e0ba957a0fd87c9a62589fd7d14762f\
+                    3e302a4365924aebb5a53c15934c9779838183659b5c97c4111072eb05cf482317c1cb32fd65f9\
+                    c6db07db027f5d6724a2138a972e",
+                key: "fcbb94a4123da8e3a71024126f40f51c",
+                ciphertext: "6a419989a2400614cf0d3d2f1f303d2ef1fee901faaa013ba457df2db6603b38bb93\
+                    38f6c9bd7f71bd8497ff3aba79ec",
+            },
+        ];
+        let hex = |text: &str| -> Vec<u8> {
+            let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
+            digits
+                .chunks(2)
+                .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
+                .collect()
+        };
+        let private: [u8; GROUP_BYTES] = std::array::from_fn(|i| i as u8 + 1);
+        let ours = Keypair::from_private(&private).expect("keypair");
+        assert_eq!(ours.public(), hex(OUR_PUBLIC), "our public value");
+        let iv: [u8; 16] = std::array::from_fn(|i| i as u8);
+        for case in cases {
+            let name = case.name;
+            let peer = hex(case.peer_public);
+            let shared = to_bytes(&power(
+                &U1024::from_be_slice(&[vec![0; GROUP_BYTES - peer.len()], peer.clone()].concat()),
+                &ours.private,
+            ));
+            assert_eq!(shared.to_vec(), hex(case.shared), "{name}: shared secret");
+            let key = ours.agree(&peer).expect("agreed");
+            assert_eq!(
+                key.aes.map(|k| k.to_vec()),
+                Some(hex(case.key)),
+                "{name}: key"
+            );
+            // Encrypting: the same bytes as the independent implementation.
+            let (parameters, ciphertext) = key.encrypt_with_iv(PLAIN, iv).expect("encrypted");
+            assert_eq!(parameters, iv, "{name}: the IV is the parameters");
+            assert_eq!(ciphertext, hex(case.ciphertext), "{name}: ciphertext");
+            // Decrypting what the independent implementation encrypted.
+            let plain = key.decrypt(&iv, hex(case.ciphertext)).expect("decrypted");
+            assert_eq!(plain.as_slice(), PLAIN, "{name}: plaintext");
+        }
     }
 
     #[test]

@@ -40,6 +40,12 @@ impl Verdict {
 /// clock can shorten a session but never extend it.
 pub fn check(facts: &SessionFacts, policy: &SessionPolicy, now: SystemTime) -> Verdict {
     let now = unix_seconds(now);
+    // A time further ahead than the whole absolute limit is no clock out of step but a damaged
+    // state file: counted as now, it would keep the session from ever ending.
+    let absolute = u64::from(policy.absolute_hours) * 3_600;
+    if facts.auth_time.max(facts.last_activity) > now.saturating_add(absolute) {
+        return Verdict::EndedAbsolute;
+    }
     let ends_at = facts
         .auth_time
         .min(now)
@@ -290,6 +296,82 @@ mod tests {
                 idle_ends_at: early + 15 * MIN,
             }
         );
+    }
+
+    /// Times read back from a state file that no clock out of step explains end the session;
+    /// none of them is a panic or a session that never ends.
+    #[test]
+    fn impossible_times_in_a_state_file_end_the_session() {
+        let policy = SessionPolicy::default();
+        let now = SIGNED_IN + HOUR;
+        let cases: &[(&str, u64, u64, &str)] = &[
+            ("ordinary", SIGNED_IN, now, "session_active"),
+            ("signed in an hour ahead", now + HOUR, now, "session_active"),
+            (
+                "signed in 12 h ahead",
+                now + 12 * HOUR,
+                now,
+                "session_active",
+            ),
+            (
+                "signed in 13 h ahead",
+                now + 13 * HOUR,
+                now,
+                "session_ended_absolute",
+            ),
+            (
+                "activity 13 h ahead",
+                SIGNED_IN,
+                now + 13 * HOUR,
+                "session_ended_absolute",
+            ),
+            (
+                "auth_time 2^64 - 1",
+                u64::MAX,
+                now,
+                "session_ended_absolute",
+            ),
+            (
+                "last_activity 2^64 - 1",
+                SIGNED_IN,
+                u64::MAX,
+                "session_ended_absolute",
+            ),
+            (
+                "both 2^64 - 1",
+                u64::MAX,
+                u64::MAX,
+                "session_ended_absolute",
+            ),
+            ("both zero", 0, 0, "session_ended_inactive"),
+        ];
+        for (name, auth_time, last_activity, expect) in cases {
+            let facts = SessionFacts {
+                profile: "mock".into(),
+                sub: "1".into(),
+                auth_time: *auth_time,
+                last_activity: *last_activity,
+                selected_role_id: None,
+                sid: None,
+                assurance_level: Some(3),
+                stored_at: SIGNED_IN,
+            };
+            let verdict = check(&facts, &policy, UNIX_EPOCH + Duration::from_secs(now));
+            assert_eq!(verdict.code(), *expect, "{name}: {verdict:?}");
+        }
+        // At the end of the clock's range, no overflow either.
+        let facts = SessionFacts {
+            profile: "mock".into(),
+            sub: "1".into(),
+            auth_time: u64::MAX,
+            last_activity: u64::MAX,
+            selected_role_id: None,
+            sid: None,
+            assurance_level: None,
+            stored_at: u64::MAX,
+        };
+        let late = UNIX_EPOCH + Duration::from_secs(i64::MAX as u64);
+        assert_eq!(check(&facts, &policy, late), Verdict::EndedAbsolute);
     }
 
     #[test]

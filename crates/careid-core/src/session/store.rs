@@ -466,6 +466,45 @@ mod tests {
         );
     }
 
+    /// Numbers no careid writes read as a damaged file (signed out), never a panic; the largest
+    /// `u64` parses, and the session policy ends such a session (see `policy`).
+    #[test]
+    fn numbers_out_of_range_in_a_state_file_read_as_damaged() {
+        let good = state_text();
+        for field in ["auth_time", "last_activity", "stored_at", "assurance_level"] {
+            let current = serde_json::to_value(facts()).expect("serialises")[field].to_string();
+            let with = |value: &str| {
+                good.replace(
+                    &format!(r#""{field}":{current}"#),
+                    &format!(r#""{field}":{value}"#),
+                )
+            };
+            for value in [
+                "-1",
+                "1e300",
+                "1.5",
+                r#""1750000000""#,
+                "18446744073709551616",
+            ] {
+                let got = parse_state(with(value).as_bytes(), "mock").map(|_| ());
+                assert_eq!(
+                    got.map_err(|reason| reason.code()),
+                    Err("state_corrupt"),
+                    "{field}={value}"
+                );
+            }
+            let largest = if field == "assurance_level" {
+                "255"
+            } else {
+                "18446744073709551615"
+            };
+            assert!(
+                parse_state(with(largest).as_bytes(), "mock").is_ok(),
+                "{field}={largest}"
+            );
+        }
+    }
+
     #[test]
     fn a_missing_or_unreadable_file_reads_as_signed_out() {
         let dir = tempfile::tempdir().expect("temp dir");

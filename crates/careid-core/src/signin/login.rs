@@ -321,14 +321,14 @@ impl Client {
             self.store
                 .save(&lock, &facts, tokens.refresh_token.as_ref())
         })?;
-        drop(lock);
-        let refreshable = tokens.refresh_token.is_some();
         if let RoleChoice::Automatic(role) | RoleChoice::Selected(role) = &role {
             blocking(|| {
                 self.remembered_roles()
-                    .set(&self.profile.name, &claims.sub, &role.person_roleid)
+                    .set(&lock, &claims.sub, &role.person_roleid)
             });
         }
+        drop(lock);
+        let refreshable = tokens.refresh_token.is_some();
         Ok(Session {
             profile: self.profile.name.clone(),
             issuer: metadata.issuer.clone(),

@@ -258,9 +258,10 @@ impl Tokens {
         Self {
             access_token: response.access_token,
             id_token: response.id_token,
+            // A lifetime past the end of the clock's range is no lifetime careid can keep.
             expires_at: response
                 .expires_in
-                .map(|seconds| now + Duration::from_secs(seconds)),
+                .and_then(|seconds| now.checked_add(Duration::from_secs(seconds))),
             scope: response.scope,
         }
     }
@@ -283,4 +284,32 @@ pub struct Session {
     /// Whether a refresh token is kept in the keychain.
     pub refreshable: bool,
     pub timings: Vec<Timing>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_expires_in_past_the_clock_s_range_is_not_a_panic() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        for (expires_in, expect) in [
+            (Some(60), Some(now + Duration::from_secs(60))),
+            (Some(u64::MAX), None),
+            (None, None),
+        ] {
+            let response = token::TokenResponse {
+                access_token: SecretString::new("a".to_owned()),
+                id_token: None,
+                refresh_token: None,
+                expires_in,
+                scope: None,
+            };
+            assert_eq!(
+                Tokens::from_response(response, now).expires_at,
+                expect,
+                "{expires_in:?}"
+            );
+        }
+    }
 }

@@ -3,9 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::SessionLock;
 
 /// profile → user id (`sub`) → `person_roleid`.
 type Choices = BTreeMap<String, BTreeMap<String, String>>;
+
+/// How long a choice waits for another profile's write of the shared file.
+const FILE_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct RememberedRoles {
@@ -23,20 +29,30 @@ impl RememberedRoles {
         self.read().get(profile)?.get(sub).cloned()
     }
 
-    /// Remembers a choice. Failing to write only loses a convenience, so it is logged, not
-    /// returned.
-    pub fn set(&self, profile: &str, sub: &str, role_id: &str) {
-        let mut choices = self.read();
-        choices
-            .entry(profile.to_owned())
-            .or_default()
-            .insert(sub.to_owned(), role_id.to_owned());
-        if let Err(error) = self.write(&choices) {
+    /// Remembers a choice for `lock`'s profile. The caller holds the profile's session lock, so
+    /// the choice is written in step with the session it belongs to (a sign-out or another
+    /// user's sign-in cannot come in between); the file is shared by every profile, so its
+    /// read, change and write also hold a lock of its own. Failing to write only loses a
+    /// convenience, so it is logged, not returned.
+    pub fn set(&self, lock: &SessionLock, sub: &str, role_id: &str) {
+        if let Err(error) = self.change(lock.profile(), sub, role_id) {
             tracing::warn!(
                 "cannot remember the role choice in {}: {error}",
                 self.path.display()
             );
         }
+    }
+
+    fn change(&self, profile: &str, sub: &str, role_id: &str) -> std::io::Result<()> {
+        let lock_path = self.path.with_extension("json.lock");
+        let _file_lock = crate::files::lock_file(&lock_path, FILE_LOCK_TIMEOUT)?
+            .ok_or_else(|| std::io::Error::other("another careid process kept it locked"))?;
+        let mut choices = self.read();
+        choices
+            .entry(profile.to_owned())
+            .or_default()
+            .insert(sub.to_owned(), role_id.to_owned());
+        crate::files::write_atomically(&self.path, &serde_json::to_vec_pretty(&choices)?)
     }
 
     /// A missing or damaged file remembers nothing.
@@ -46,8 +62,62 @@ impl RememberedRoles {
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
     }
+}
 
-    fn write(&self, choices: &Choices) -> std::io::Result<()> {
-        crate::files::write_atomically(&self.path, &serde_json::to_vec_pretty(choices)?)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Profiles have locks of their own, and all their choices share one file: choices made at
+    /// once under different profiles' locks are all kept.
+    #[test]
+    fn choices_made_at_once_on_several_profiles_are_all_remembered() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state_dir = dir.path().join("state");
+        let profiles: Vec<String> = (0..6).map(|i| format!("p{i}")).collect();
+        std::thread::scope(|scope| {
+            for profile in &profiles {
+                let state_dir = &state_dir;
+                scope.spawn(move || {
+                    let roles = RememberedRoles::new(state_dir);
+                    for sub in 0..15 {
+                        let lock =
+                            SessionLock::acquire(state_dir, profile, Duration::from_secs(10))
+                                .expect("session lock");
+                        roles.set(&lock, &format!("sub{sub}"), &format!("{profile}-role{sub}"));
+                    }
+                });
+            }
+        });
+        let roles = RememberedRoles::new(&state_dir);
+        for profile in &profiles {
+            for sub in 0..15 {
+                assert_eq!(
+                    roles.get(profile, &format!("sub{sub}")),
+                    Some(format!("{profile}-role{sub}")),
+                    "{profile} sub{sub}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_choice_is_kept_under_the_profile_of_the_lock_held() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let roles = RememberedRoles::new(dir.path());
+        let lock =
+            SessionLock::acquire(dir.path(), "int", Duration::from_secs(5)).expect("session lock");
+        roles.set(&lock, "555", "role-1");
+        assert_eq!(roles.get("int", "555").as_deref(), Some("role-1"));
+        assert_eq!(roles.get("mock", "555"), None);
+        #[cfg(unix)]
+        for file in ["roles.json", "roles.json.lock"] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(file))
+                .expect("written")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file} is the user's alone");
+        }
     }
 }

@@ -272,11 +272,11 @@ impl Client {
                     facts.selected_role_id = Some(role.person_roleid.clone())
                 })
         })?;
-        drop(lock);
         blocking(|| {
             self.remembered_roles()
-                .set(&self.profile.name, &session.facts.sub, &role.person_roleid)
+                .set(&lock, &session.facts.sub, &role.person_roleid)
         });
+        drop(lock);
         session.role = Some(crate::RoleChoice::Selected(role));
         Ok(())
     }
