@@ -137,7 +137,7 @@ impl Client {
         }
     }
 
-    async fn authenticated_post(
+    pub(crate) async fn authenticated_post(
         &self,
         metadata: &ProviderMetadata,
         url: &str,
