@@ -15,8 +15,10 @@
 //!   `localhost` page, not `127.0.0.1`). The visit ends when the page's address starts with
 //!   `CAREID_TEST_BROWSER_UNTIL` (default `http://127.0.0.1:`, the app's loopback listener).
 //!
-//! `CAREID_TEST_BROWSER_LOG`, when set, names a file that gets each opened URL on a line, so a test
-//! can check what the app opened. The final URL and status go to stderr.
+//! careid gives the browser a private page that redirects (a `file://` address): it is followed
+//! by reading its meta refresh. `CAREID_TEST_BROWSER_LOG`, when set, names a file that gets each
+//! opened URL (after such a page) on a line, so a test can check what the app opened, and
+//! `<log>.argv` gets what was on the command line. The final URL and status go to stderr.
 
 use std::io::Write;
 use std::path::PathBuf;

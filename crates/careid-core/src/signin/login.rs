@@ -208,9 +208,11 @@ impl Client {
         let started = Instant::now();
         let authorization_url = match &metadata.pushed_authorization_request_endpoint {
             Some(endpoint) => {
-                let request_uri = self
+                let pushed = self
                     .push_authorization_request(&metadata, endpoint, &parameters)
-                    .await?;
+                    .await;
+                // A refused push ends the sign-in: the key prefetch is not needed.
+                let request_uri = pushed.inspect_err(|_| jwks.abort())?;
                 timings.push(Timing::since("par", started));
                 let reference = [
                     ("client_id", self.client_id.as_str()),
@@ -219,18 +221,20 @@ impl Client {
                 with_query(&metadata.authorization_endpoint, &encode(&reference))
             }
             None if metadata.require_pushed_authorization_requests => {
+                jwks.abort();
                 return Err(SignInError::InvalidResponse {
                     endpoint: "discovery",
                     problem: "the provider requires pushed authorization requests and \
                               publishes no pushed_authorization_request_endpoint"
                         .into(),
-                })
+                });
             }
             None => with_query(&metadata.authorization_endpoint, &encode(&parameters)),
         };
         let launch_pages = self.store.state_dir().join("sign-in-pages");
         let launch_page = blocking(|| LaunchPage::write(&launch_pages, &authorization_url))
-            .map_err(SignInError::LaunchPage)?;
+            .map_err(SignInError::LaunchPage)
+            .inspect_err(|_| jwks.abort())?;
         Ok(PendingLogin {
             authorization_url,
             launch_page,
