@@ -75,8 +75,11 @@ enum Phase {
 
 struct Waiting {
     view: WaitingView,
-    /// The authorization URL: kept in Rust, for "open again" and "copy the link".
+    /// The authorization URL: kept in Rust, for "copy the link".
     url: SecretString,
+    /// The private page that redirects to it, what the browser is given (also for "open
+    /// again"): a command line shows only its path.
+    browser_url: String,
     cancel: Option<oneshot::Sender<()>>,
 }
 
@@ -459,6 +462,7 @@ impl Desk {
             }
         };
         let url = SecretString::new(pending.authorization_url().to_owned());
+        let browser_url = pending.browser_url().to_owned();
         let started = SystemTime::now();
         let timeout = self.settings.sign_in_timeout;
         let (cancel, cancelled) = oneshot::channel::<()>();
@@ -472,6 +476,7 @@ impl Desk {
                 changing_role: change_role,
             },
             url,
+            browser_url,
             cancel: Some(cancel),
         });
         let desk = Arc::clone(self);
@@ -491,7 +496,7 @@ impl Desk {
         });
         self.publish(&inner);
         if let Phase::Waiting(waiting) = &inner.phase {
-            if let Err(error) = (self.hooks.open_browser)(waiting.url.expose_secret()) {
+            if let Err(error) = (self.hooks.open_browser)(&waiting.browser_url) {
                 // The link is still there to copy; the wait goes on.
                 tracing::warn!("could not open the browser: {error}");
             }
@@ -565,7 +570,7 @@ impl Desk {
         let Phase::Waiting(waiting) = &inner.phase else {
             return Err(not_waiting());
         };
-        (self.hooks.open_browser)(waiting.url.expose_secret())
+        (self.hooks.open_browser)(&waiting.browser_url)
             .map_err(|error| CommandError::new("browser_failed", "other", &error))
     }
 

@@ -279,7 +279,9 @@ mod tests {
                 move |url| {
                     opened.lock().unwrap().push(url.to_owned());
                     if follow {
-                        let url = url.to_owned();
+                        // The sign-in is handed over as a private page that redirects.
+                        let url = careid_core::launch_page::read_target(url)
+                            .unwrap_or_else(|| url.to_owned());
                         std::thread::spawn(move || {
                             let _ = ureq::get(&url).call();
                         });
@@ -422,7 +424,10 @@ mod tests {
         assert_eq!(view["role"]["name"], "Nurse Access Role");
         assert_eq!(view["assuranceLevel"], 3);
         assert_eq!(state["tester"]["acr"], "AAL3_ANY");
-        assert!(shell.opened.lock().unwrap()[0].contains("/authorize?"));
+        // The browser is given a private page, never the authorization URL itself.
+        let first = shell.opened.lock().unwrap()[0].clone();
+        assert!(first.starts_with("file:///"), "{first}");
+        assert!(!first.contains("state="), "{first}");
         // No token crosses to the UI: nothing JWT-shaped anywhere in the state.
         assert!(!state.to_string().contains("eyJ"), "{state}");
 

@@ -232,6 +232,8 @@ const provider = new Provider(issuer, {
     end_session: '/connect/endSession',
     revocation: '/token/revoke',
     introspection: '/introspect',
+    // ForgeRock AM's path for pushed authorization requests (RFC 9126).
+    pushed_authorization_request: '/par',
   },
   enabledJWA: {
     clientAuthSigningAlgValues: ['RS256', 'RS512', 'HS256', 'HS512'],
@@ -243,9 +245,11 @@ const provider = new Provider(issuer, {
     introspection: { enabled: true },
     userinfo: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+    // Not published by CIS2, but careid pushes its authorization request whenever discovery
+    // offers it (so a shared machine's command lines show no parameters): prove it here.
+    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
     // Not CIS2 features: off, so nothing depends on them by accident.
     resourceIndicators: { enabled: false },
-    pushedAuthorizationRequests: { enabled: false },
     dPoP: { enabled: false },
   },
   // CIS2 asks for no consent: give it for whatever was asked, unless `--consent`.
@@ -286,6 +290,7 @@ provider.use(async (ctx, next) => {
 for (const event of [
   'server_error',
   'authorization.error',
+  'pushed_authorization_request.error',
   'grant.error',
   'userinfo.error',
   'revocation.error',

@@ -119,6 +119,11 @@ pub struct ProviderMetadata {
     pub revocation_endpoint: Option<String>,
     pub end_session_endpoint: Option<String>,
     pub introspection_endpoint: Option<String>,
+    /// RFC 9126 §5: where the authorization request's parameters are pushed, so the browser is
+    /// given only a reference to them.
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 9126 §5: the provider refuses authorization requests that were not pushed.
+    pub require_pushed_authorization_requests: bool,
     pub response_types_supported: Option<Vec<String>>,
     pub response_modes_supported: Option<Vec<String>>,
     pub grant_types_supported: Option<Vec<String>>,
@@ -171,6 +176,8 @@ impl ProviderMetadata {
             revocation_endpoint: string("revocation_endpoint")?,
             end_session_endpoint: string("end_session_endpoint")?,
             introspection_endpoint: string("introspection_endpoint")?,
+            pushed_authorization_request_endpoint: string("pushed_authorization_request_endpoint")?,
+            require_pushed_authorization_requests: flag("require_pushed_authorization_requests")?,
             response_types_supported: list("response_types_supported")?,
             response_modes_supported: list("response_modes_supported")?,
             grant_types_supported: list("grant_types_supported")?,
@@ -233,6 +240,10 @@ impl ProviderMetadata {
             ("revocation_endpoint", &self.revocation_endpoint),
             ("end_session_endpoint", &self.end_session_endpoint),
             ("introspection_endpoint", &self.introspection_endpoint),
+            (
+                "pushed_authorization_request_endpoint",
+                &self.pushed_authorization_request_endpoint,
+            ),
         ];
         for (member, url) in optional {
             if let Some(url) = url {

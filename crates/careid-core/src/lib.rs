@@ -9,7 +9,10 @@
 //!   endpoints (secret, client assertions signed with a secret or a [`PrivateKey`], or none).
 //! - [`Keychain`]: the OS keychain (Windows Credential Manager, macOS Keychain, Secret Service),
 //!   namespaced by build kind, with values split across entries where a platform limits size.
-//! - [`LoopbackListener`]: the redirect listener on `127.0.0.1` that takes one valid callback.
+//! - [`LoopbackListener`]: the redirect listener on `127.0.0.1` that takes one valid callback,
+//!   from this OS user only.
+//! - [`LaunchPage`]: the private redirect page the browser is opened on, so the authorization
+//!   URL is never on a command line other users can read.
 //! - [`Profiles`]: the built-in environments (`mock`, `int`, `dep`, `live`) and custom ones.
 //! - [`Identity`] and [`choose_role`]: CIS2's claims from UserInfo, its national RBAC roles, the
 //!   role to sign in with, and the assurance level checks for the ID token.
@@ -36,6 +39,7 @@ pub mod http;
 pub mod id_token;
 pub mod jose;
 pub mod keychain;
+pub mod launch_page;
 pub mod loopback;
 pub mod profile;
 pub mod secret;
@@ -64,6 +68,7 @@ pub use id_token::{
 };
 pub use jose::{allowed_algorithms, DecodedJwt, JoseError, JsonWebKeySet, JwsAlgorithm, JwsHeader};
 pub use keychain::{BuildKind, Keychain, KeychainError};
+pub use launch_page::LaunchPage;
 pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};
 pub use profile::{
     ClientAuth, IssuerSource, Profile, ProfileEntry, ProfileError, Profiles, RoleSelection,

@@ -6,14 +6,27 @@
 //! are refused on their own connection while the wait goes on, so a stray page or a port scanner
 //! cannot end a sign-in. A callback that fails a check ends the wait with the reason, because a
 //! response that does not match this sign-in must never be retried with.
+//!
+//! On a shared machine every user can reach `127.0.0.1`: a connection whose other end belongs to
+//! another OS user is refused with 403 before anything is read from it ([`peer`]). A flood of
+//! connections cannot starve the browser: at most [`MAX_CONNECTIONS`] are open at once, the
+//! oldest one that has not sent a request is dropped to make room, each has a few seconds to
+//! send its request, and a failing `accept` (out of file descriptors) pauses instead of spinning.
 
+mod peer;
+
+use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
+
+use peer::{peer_owner, PeerOwner};
 
 use crate::SecretString;
 
@@ -23,6 +36,11 @@ const MAX_REQUEST_BYTES: usize = 8 * 1024;
 const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest `error_description` passed on, so a hostile provider cannot flood the UI.
 const MAX_DESCRIPTION_CHARS: usize = 300;
+/// The most connections served at once; a browser opens a handful.
+pub const MAX_CONNECTIONS: usize = 32;
+/// The first pause after `accept` fails (such as EMFILE), doubled up to [`MAX_ACCEPT_PAUSE`].
+const FIRST_ACCEPT_PAUSE: Duration = Duration::from_millis(10);
+const MAX_ACCEPT_PAUSE: Duration = Duration::from_secs(1);
 
 /// What went wrong while waiting for the browser. Messages never contain the code or the state.
 #[derive(Debug, thiserror::Error)]
@@ -178,23 +196,50 @@ impl LoopbackListener {
     ) -> Result<AuthorizationResponse, LoopbackError> {
         let (outcome_sender, mut outcomes) = mpsc::channel(1);
         let mut connections = JoinSet::new();
-        let checks = std::sync::Arc::new(checks);
+        // In the order accepted, so the oldest idle one is the first to give way.
+        let mut open: VecDeque<Connection> = VecDeque::new();
+        let mut pause = FIRST_ACCEPT_PAUSE;
+        let mut paused_until: Option<tokio::time::Instant> = None;
+        let checks = Arc::new(checks);
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline, cancel);
         loop {
             tokio::select! {
-                accepted = self.listener.accept() => {
-                    // An accept error (such as too many open files) ends one connection, not the wait.
-                    if let Ok((stream, _)) = accepted {
-                        let (path, checks, sender) =
-                            (self.path.clone(), std::sync::Arc::clone(&checks), outcome_sender.clone());
-                        connections.spawn(async move {
-                            if let Some(outcome) = serve(stream, &path, &checks).await {
+                accepted = self.listener.accept(), if paused_until.is_none() => match accepted {
+                    Ok((stream, _)) => {
+                        pause = FIRST_ACCEPT_PAUSE;
+                        open.retain(|connection| !connection.handle.is_finished());
+                        if open.len() >= MAX_CONNECTIONS && !drop_oldest_idle(&mut open) {
+                            // Every slot is reading or answering a request: refuse this one.
+                            continue;
+                        }
+                        let busy = Arc::new(AtomicBool::new(false));
+                        let (path, checks, sender, flag) = (
+                            self.path.clone(),
+                            Arc::clone(&checks),
+                            outcome_sender.clone(),
+                            Arc::clone(&busy),
+                        );
+                        let handle = connections.spawn(async move {
+                            if let Some(outcome) = serve(stream, &path, &checks, &flag).await {
                                 let _ = sender.send(outcome).await;
                             }
                         });
+                        open.push_back(Connection { handle, busy });
                     }
-                }
+                    // Out of file descriptors or another passing fault: free one idle slot,
+                    // then wait before trying again rather than spin on the same error.
+                    Err(error) => {
+                        tracing::warn!(
+                            "the sign-in listener could not accept a connection ({error}); pausing {} ms",
+                            pause.as_millis()
+                        );
+                        drop_oldest_idle(&mut open);
+                        paused_until = Some(tokio::time::Instant::now() + pause);
+                        pause = (pause * 2).min(MAX_ACCEPT_PAUSE);
+                    }
+                },
+                () = sleep_until(paused_until), if paused_until.is_some() => paused_until = None,
                 Some(outcome) = outcomes.recv() => return outcome,
                 () = &mut deadline => return Err(LoopbackError::TimedOut(timeout)),
                 () = &mut cancel => return Err(LoopbackError::Cancelled),
@@ -204,12 +249,52 @@ impl LoopbackListener {
     }
 }
 
-/// Answers one connection. `None` when it was not the callback (the wait goes on).
+/// One open connection: its task, and whether it has sent a whole request yet.
+struct Connection {
+    handle: AbortHandle,
+    busy: Arc<AtomicBool>,
+}
+
+/// Closes the oldest connection that has not sent a request; `false` when every one has.
+fn drop_oldest_idle(open: &mut VecDeque<Connection>) -> bool {
+    let Some(index) = open
+        .iter()
+        .position(|connection| !connection.busy.load(Ordering::Acquire))
+    else {
+        return false;
+    };
+    if let Some(connection) = open.remove(index) {
+        connection.handle.abort();
+    }
+    true
+}
+
+async fn sleep_until(until: Option<tokio::time::Instant>) {
+    match until {
+        Some(until) => tokio::time::sleep_until(until).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Answers one connection. `None` when it was not the callback (the wait goes on). `busy` is set
+/// once a whole request has arrived, so the connection is no longer the first to be dropped.
 async fn serve(
     mut stream: TcpStream,
     path: &str,
     checks: &CallbackChecks,
+    busy: &AtomicBool,
 ) -> Option<Result<AuthorizationResponse, LoopbackError>> {
+    if !same_user(&stream) {
+        respond(&mut stream, "403 Forbidden", &page(Page::Forbidden)).await;
+        // Unread bytes at close would reset the connection and lose the page: discard them,
+        // unlooked at, until the other end closes or a second passes.
+        let mut discard = [0u8; 1024];
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            while matches!(stream.read(&mut discard).await, Ok(read) if read > 0) {}
+        })
+        .await;
+        return None;
+    }
     let head = match tokio::time::timeout(REQUEST_READ_TIMEOUT, read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
         Ok(Err(HeadError::TooLarge)) => {
@@ -224,6 +309,7 @@ async fn serve(
         // A slow or broken connection is dropped; the browser's real request is another one.
         Ok(Err(HeadError::Closed)) | Err(_) => return None,
     };
+    busy.store(true, Ordering::Release);
     let mut request_line = head.lines().next().unwrap_or_default().split(' ');
     let (method, target) = (
         request_line.next().unwrap_or_default(),
@@ -245,6 +331,29 @@ async fn serve(
     };
     respond(&mut stream, "200 OK", &answer).await;
     Some(outcome)
+}
+
+/// Whether the other end of `stream` belongs to this OS user. Refusals are logged without
+/// anything the connection sent, which is never read.
+fn same_user(stream: &TcpStream) -> bool {
+    let (Ok(local), Ok(peer)) = (stream.local_addr(), stream.peer_addr()) else {
+        return false;
+    };
+    // A read of the kernel's socket table: memory, not disk, so it does not hold up the thread.
+    match peer_owner(local, peer) {
+        PeerOwner::SameUser | PeerOwner::Unchecked => true,
+        PeerOwner::OtherUser(uid) => {
+            tracing::warn!(
+                uid,
+                "refused a connection to the sign-in listener from another user"
+            );
+            false
+        }
+        PeerOwner::NotFound => {
+            tracing::warn!("refused a connection to the sign-in listener whose owner is unknown");
+            false
+        }
+    }
 }
 
 /// The checks of one callback, `state` first (RFC 6749 §10.12), then `iss` (RFC 9207 §2.4),
@@ -353,6 +462,7 @@ enum Page<'a> {
     Success,
     Failure(&'a LoopbackError),
     NotFound,
+    Forbidden,
 }
 
 /// An accessible page for the browser tab: a title, one heading, plain words.
@@ -372,6 +482,10 @@ fn page(kind: Page<'_>) -> String {
         Page::NotFound => (
             "Not found".to_owned(),
             "This address is only for careid's sign-in.".to_owned(),
+        ),
+        Page::Forbidden => (
+            "Not your sign-in".to_owned(),
+            "This address belongs to another person's careid sign-in on this computer.".to_owned(),
         ),
     };
     format!(

@@ -1,6 +1,7 @@
 //! The authorization endpoint: request validation for the code flow only (RFC 6749 §4.1.1 and
 //! §4.1.2.1, OpenID Connect Core 1.0 §3.1.2), PKCE S256 (RFC 7636 §4.3), CIS2's query-only
-//! response mode, and the redirect back with `iss` (RFC 9207 §2).
+//! response mode, and the redirect back with `iss` (RFC 9207 §2). A request may instead name
+//! parameters pushed before (`request_uri`, RFC 9126 §4).
 
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ const KNOWN_SCOPES: &[&str] = &[
 
 /// Why an authorization request was refused, and how the refusal must be delivered.
 #[derive(Debug)]
-enum Refusal {
+pub(crate) enum Refusal {
     /// The client or redirect URI cannot be trusted: show a page, never redirect.
     Page(OAuthError),
     /// Tell the client through its verified redirect URI.
@@ -40,6 +41,15 @@ enum Refusal {
         state: Option<String>,
         error: OAuthError,
     },
+}
+
+impl Refusal {
+    /// The error itself, for an endpoint that answers in JSON (the pushed request endpoint).
+    pub(crate) fn into_oauth_error(self) -> OAuthError {
+        match self {
+            Refusal::Page(error) | Refusal::Redirect { error, .. } => error,
+        }
+    }
 }
 
 pub(crate) async fn handle(
@@ -51,6 +61,10 @@ pub(crate) async fn handle(
         url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
             .into_owned()
             .collect();
+    let parameters = match pushed_parameters(&provider, parameters) {
+        Ok(parameters) => parameters,
+        Err(error) => return pages::error_page(error.code().as_str(), error.description()),
+    };
     match validate(&provider, &parameters) {
         Ok(request) => sign_in::begin(&provider, request, &headers),
         Err(Refusal::Page(error)) => pages::error_page(error.code().as_str(), error.description()),
@@ -62,7 +76,52 @@ pub(crate) async fn handle(
     }
 }
 
-fn validate(
+/// RFC 9126 §4: with a `request_uri`, the request is what was pushed (taken once, for the same
+/// client); the query may hold only `client_id` and `request_uri`. Without one, the query is the
+/// request, unless the provider requires pushed requests.
+fn pushed_parameters(
+    provider: &Provider,
+    parameters: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, OAuthError> {
+    use crate::par::PushedRequests;
+    let get = |name: &str| {
+        parameters
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
+    let Some(request_uri) = get("request_uri") else {
+        if provider.settings.pushed_requests == PushedRequests::Required {
+            return Err(OAuthError::invalid_request(
+                "this provider requires pushed authorization requests (RFC 9126)",
+            ));
+        }
+        return Ok(parameters);
+    };
+    if provider.settings.pushed_requests == PushedRequests::Off {
+        return Err(OAuthError::invalid_request(
+            "the request_uri parameter is not supported",
+        ));
+    }
+    if let Some((name, _)) = parameters
+        .iter()
+        .find(|(name, _)| name != "client_id" && name != "request_uri")
+    {
+        return Err(OAuthError::invalid_request(format!(
+            "{name} must be pushed with the request, not sent beside its request_uri"
+        )));
+    }
+    let client_id =
+        get("client_id").ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
+    provider.pushed.take(request_uri, client_id).ok_or_else(|| {
+        OAuthError::new(
+            ErrorCode::InvalidRequestUri,
+            "the request_uri is unknown, expired, already used or another client's",
+        )
+    })
+}
+
+pub(crate) fn validate(
     provider: &Provider,
     parameters: &[(String, String)],
 ) -> Result<AuthorizationRequest, Refusal> {

@@ -28,6 +28,10 @@ impl FormParameters {
             .map(|(_, value)| value.as_str())
     }
 
+    pub fn pairs(&self) -> impl Iterator<Item = &(String, String)> {
+        self.0.iter()
+    }
+
     /// RFC 6749 §3.2: request parameters must not be repeated.
     pub fn repeated(&self) -> Option<&str> {
         self.0.iter().enumerate().find_map(|(index, (name, _))| {

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::par::PushedRequests;
 use crate::provider::Provider;
 
 /// The path of CIS2's Healthcare realm under the host, as in every CIS2 issuer.
@@ -49,6 +50,7 @@ impl Issuer {
             "end_session_endpoint": self.endpoint("/connect/endSession"),
             "revocation_endpoint": self.endpoint("/token/revoke"),
             "introspection_endpoint": self.endpoint("/introspect"),
+            "pushed_authorization_request_endpoint": self.endpoint("/par"),
             "scopes_supported": [
                 "openid", "profile", "email", "nhsperson", "associatedorgs", "nationalrbacaccess",
                 "professionalmemberships", "organisationalmemberships", "selectedrole"
@@ -88,7 +90,19 @@ impl Issuer {
 
 /// The discovery endpoint: `{issuer}/.well-known/openid-configuration`.
 pub(crate) async fn handle(State(provider): State<Arc<Provider>>) -> Json<Value> {
-    Json(provider.issuer.discovery_document())
+    let mut document = provider.issuer.discovery_document();
+    match provider.settings.pushed_requests {
+        PushedRequests::Offered => {}
+        PushedRequests::Required => {
+            document["require_pushed_authorization_requests"] = Value::Bool(true);
+        }
+        PushedRequests::Off => {
+            if let Some(members) = document.as_object_mut() {
+                members.remove("pushed_authorization_request_endpoint");
+            }
+        }
+    }
+    Json(document)
 }
 
 #[cfg(test)]
@@ -116,6 +130,7 @@ mod tests {
             ("end_session_endpoint", "/connect/endSession"),
             ("revocation_endpoint", "/token/revoke"),
             ("introspection_endpoint", "/introspect"),
+            ("pushed_authorization_request_endpoint", "/par"),
         ];
         for (field, path) in endpoints {
             let expected = format!("https://am.example.nhs.uk:443{CIS2_REALM_PATH}{path}");

@@ -34,6 +34,8 @@ pub enum ErrorCode {
     LoginRequired,
     /// RFC 6750 §3.1: the bearer token is unknown, expired or revoked.
     InvalidToken,
+    /// RFC 9101 §6.2 (used by RFC 9126 §4): the `request_uri` is unknown, used or expired.
+    InvalidRequestUri,
 }
 
 impl ErrorCode {
@@ -51,6 +53,7 @@ impl ErrorCode {
             Self::ServerError => "server_error",
             Self::LoginRequired => "login_required",
             Self::InvalidToken => "invalid_token",
+            Self::InvalidRequestUri => "invalid_request_uri",
         }
     }
 

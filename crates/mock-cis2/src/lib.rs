@@ -19,7 +19,8 @@
 //! Endpoints, under the issuer's path as in CIS2: discovery, `/connect/jwk_uri`, `/authorize`
 //! (code flow, query response mode, PKCE S256), `/access_token` (authorization code and refresh
 //! grants; `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt`,
-//! and `none` for a public client), `/userinfo`, `/token/revoke`, `/introspect` and
+//! and `none` for a public client), `/par` (pushed authorization requests, RFC 9126; on by
+//! default, `MockCis2::pushed_requests` turns it off or requires it), `/userinfo`, `/token/revoke`, `/introspect` and
 //! `/connect/endSession`. Without auto-login, `/authorize` shows server-rendered sign-in pages
 //! (user, authenticator and its step, CIS2's role picker) and keeps an SSO session in a cookie,
 //! listed by [`RunningMock::sessions`] and ended by [`RunningMock::end_session`]; every end of a
@@ -46,6 +47,7 @@ mod jwks;
 mod keys;
 mod logout;
 mod pages;
+mod par;
 mod provider;
 mod revoke;
 mod server;
@@ -67,6 +69,7 @@ pub use error::{DataError, ErrorCode, OAuthError, StartError};
 pub use faults::{ArmedFault, Endpoint, Fault, UnknownFault, FAULT_NAMES};
 pub use keys::SigningAlgorithm;
 pub use logout::{BackchannelDelivery, DeliveryOutcome, SessionEndReason};
+pub use par::PushedRequests;
 pub use server::{MockCis2, RunningMock, PORT_PLACEHOLDER};
 pub use sessions::SessionInfo;
 pub use sign_in::AutoLogin;

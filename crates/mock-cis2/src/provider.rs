@@ -38,6 +38,8 @@ pub(crate) struct Settings {
     pub sign_in_lifetime: u64,
     /// How long an SSO session lives after authentication.
     pub session_lifetime: u64,
+    /// Whether pushed authorization requests (RFC 9126) are offered, required or off.
+    pub pushed_requests: crate::par::PushedRequests,
 }
 
 /// Everything an endpoint handler may read.
@@ -50,6 +52,8 @@ pub(crate) struct Provider {
     pub users: Directory,
     pub clients: ClientRegistry,
     pub store: Store,
+    /// Pushed authorization requests waiting for the browser (RFC 9126).
+    pub pushed: crate::par::PushedStore,
     pub sessions: Sessions,
     pub settings: Settings,
     pub auto_login: Option<AutoLogin>,
@@ -88,6 +92,7 @@ impl Provider {
             users,
             clients,
             store: Store::default(),
+            pushed: crate::par::PushedStore::default(),
             sessions: Sessions::default(),
             settings,
             auto_login,

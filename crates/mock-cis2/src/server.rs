@@ -20,6 +20,7 @@ use crate::error::StartError;
 use crate::faults::{ArmedFault, Fault};
 use crate::keys::SigningKeys;
 use crate::logout::{BackchannelDelivery, SessionEndReason};
+use crate::par::PushedRequests;
 use crate::provider::{now, Provider, Settings};
 use crate::sessions::SessionInfo;
 use crate::sign_in::AutoLogin;
@@ -28,7 +29,7 @@ use crate::store::StoreCounts;
 use crate::users::Directory;
 use crate::{activity, admin};
 use crate::{authorize, discovery, faults, jwks, revoke, sign_in, token, userinfo};
-use crate::{end_session, introspect};
+use crate::{end_session, introspect, par};
 
 /// The placeholder an issuer override may hold for the port, which is only known once bound.
 pub const PORT_PLACEHOLDER: &str = "{port}";
@@ -50,6 +51,7 @@ pub struct MockCis2 {
     sweep_interval: Duration,
     faults: Vec<ArmedFault>,
     state_file: Option<PathBuf>,
+    pushed_requests: PushedRequests,
 }
 
 impl Default for MockCis2 {
@@ -69,6 +71,7 @@ impl Default for MockCis2 {
             sweep_interval: Duration::from_secs(5),
             faults: Vec::new(),
             state_file: None,
+            pushed_requests: PushedRequests::default(),
         }
     }
 }
@@ -103,6 +106,13 @@ impl MockCis2 {
     }
 
     /// Signs this user in without a page.
+    /// Whether pushed authorization requests (RFC 9126) are offered (the default), required,
+    /// or off (as CIS2 publishes today).
+    pub fn pushed_requests(mut self, pushed: PushedRequests) -> Self {
+        self.pushed_requests = pushed;
+        self
+    }
+
     pub fn auto_login(mut self, auto_login: AutoLogin) -> Self {
         self.auto_login = Some(auto_login);
         self
@@ -210,6 +220,7 @@ impl MockCis2 {
             code_lifetime: self.code_lifetime.as_secs().max(1),
             sign_in_lifetime: 600,
             session_lifetime: self.session_lifetime.as_secs().max(1),
+            pushed_requests: self.pushed_requests,
         };
         let mut provider = Provider::new(
             issuer.clone(),
@@ -333,6 +344,7 @@ fn router(base_path: &str, provider: Arc<Provider>) -> Router {
         .route("/.well-known/openid-configuration", get(discovery::handle))
         .route("/connect/jwk_uri", get(jwks::handle))
         .route("/authorize", get(authorize::handle))
+        .route("/par", post(par::handle))
         .route(
             "/authorize/sign-in",
             get(sign_in::show).post(sign_in::submit),

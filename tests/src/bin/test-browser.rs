@@ -15,8 +15,10 @@
 //!   `localhost` page, not `127.0.0.1`). The visit ends when the page's address starts with
 //!   `CAREID_TEST_BROWSER_UNTIL` (default `http://127.0.0.1:`, the app's loopback listener).
 //!
-//! `CAREID_TEST_BROWSER_LOG`, when set, names a file that gets each opened URL on a line, so a test
-//! can check what the app opened. The final URL and status go to stderr.
+//! careid gives the browser a private page that redirects (a `file://` address): it is followed
+//! by reading its meta refresh. `CAREID_TEST_BROWSER_LOG`, when set, names a file that gets each
+//! opened URL (after such a page) on a line, so a test can check what the app opened, and
+//! `<log>.argv` gets what was on the command line. The final URL and status go to stderr.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -39,13 +41,28 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
-    let url = std::env::args().nth(1).context("usage: test-browser URL")?;
+    let given = std::env::args().nth(1).context("usage: test-browser URL")?;
+    // careid hands the sign-in over as a private page that redirects (a `file://` address, so
+    // the URL is not on the command line): read where it goes, as a browser would.
+    let url = if given.starts_with("file:") {
+        meta_refresh_target(&given).with_context(|| format!("no redirecting page at {given}"))?
+    } else {
+        given.clone()
+    };
     if let Some(log) = std::env::var_os("CAREID_TEST_BROWSER_LOG") {
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(log)?;
+            .open(&log)?;
         writeln!(file, "{url}")?;
+        // What was on the browser's command line, for tests of what other users could see.
+        let mut argv_log = log;
+        argv_log.push(".argv");
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(argv_log)?;
+        writeln!(file, "{given}")?;
     }
     let mode = std::env::var("CAREID_TEST_BROWSER").unwrap_or_else(|_| "http".to_owned());
     match mode.as_str() {
@@ -55,22 +72,46 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
-/// Misbehaves at the app's loopback listener before the real visit, as a stray local program
-/// or an attacker might: `CAREID_TEST_BROWSER_FIRST` = `wrong_path` (a request to another path),
-/// `oversized` (a 64 KiB request line), `slow` (a connection that never sends a request, left
-/// open), or `no_state` (a forged callback with a code but another state).
-fn misbehave_first(url: &str) -> anyhow::Result<Option<std::net::TcpStream>> {
+/// Where a local page's `<meta http-equiv="refresh" content="0; url=...">` sends a browser: read
+/// here as a browser does, independently of the code in careid that writes the page.
+fn meta_refresh_target(file_url: &str) -> anyhow::Result<String> {
+    let path = url::Url::parse(file_url)?
+        .to_file_path()
+        .map_err(|()| anyhow::anyhow!("not a local file"))?;
+    let page = std::fs::read_to_string(path)?;
+    let lower = page.to_ascii_lowercase();
+    let meta = lower
+        .find("http-equiv=\"refresh\"")
+        .context("no meta refresh")?;
+    let content = meta + lower[meta..].find("content=\"").context("no content")? + 9;
+    let end = content
+        + page[content..]
+            .find('"')
+            .context("an unterminated content")?;
+    let target = page[content..end]
+        .split_once("url=")
+        .map(|(_, url)| url.trim())
+        .context("no url in the meta refresh")?;
+    Ok(target
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&"))
+}
+
+/// Misbehaves at the app's loopback listener just before the real callback, as a stray local
+/// program or an attacker might: `CAREID_TEST_BROWSER_FIRST` = `wrong_path` (a request to another
+/// path), `oversized` (a 64 KiB request line), `slow` (a connection that never sends a request,
+/// left open), or `no_state` (a forged callback with a code but another state). `callback` is
+/// the address the provider redirected to (with a pushed request, the opened URL has no
+/// `redirect_uri` to learn it from).
+fn misbehave_first(callback: &url::Url) -> anyhow::Result<Option<std::net::TcpStream>> {
     use std::io::{Read as _, Write as _};
     let Ok(mode) = std::env::var("CAREID_TEST_BROWSER_FIRST") else {
         return Ok(None);
     };
-    let url = url::Url::parse(url)?;
-    let redirect = url
-        .query_pairs()
-        .find(|(name, _)| name == "redirect_uri")
-        .map(|(_, value)| value.into_owned())
-        .context("the URL has no redirect_uri")?;
-    let redirect = url::Url::parse(&redirect)?;
+    let redirect = callback;
     let address = format!(
         "{}:{}",
         redirect.host_str().unwrap_or("127.0.0.1"),
@@ -105,10 +146,48 @@ fn misbehave_first(url: &str) -> anyhow::Result<Option<std::net::TcpStream>> {
     Ok(None)
 }
 
+/// Whether `url` is the provider's redirect to the app's loopback listener.
+fn is_callback(url: &url::Url) -> bool {
+    url.scheme() == "http"
+        && url.host_str() == Some("127.0.0.1")
+        && url
+            .query_pairs()
+            .any(|(name, _)| name == "state" || name == "code" || name == "error")
+}
+
+/// Follows redirects by hand (at most 20), so the misbehaviour can come just before the
+/// callback reaches the listener. `held_open` keeps a `slow` connection for the whole visit.
+fn follow(
+    agent: &ureq::Agent,
+    mut response: ureq::http::Response<ureq::Body>,
+    held_open: &mut Option<Option<std::net::TcpStream>>,
+) -> anyhow::Result<ureq::http::Response<ureq::Body>> {
+    for _ in 0..20 {
+        if !response.status().is_redirection() {
+            return Ok(response);
+        }
+        let here = url::Url::parse(&response.get_uri().to_string())?;
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .context("a redirect without a Location")?;
+        let next = here.join(location)?;
+        if is_callback(&next) && held_open.is_none() {
+            *held_open = Some(misbehave_first(&next)?);
+        }
+        response = agent
+            .get(next.as_str())
+            .call()
+            .with_context(|| format!("visiting {next}"))?;
+    }
+    bail!("more than 20 redirects")
+}
+
 fn visit_with_http_client(url: &str) -> anyhow::Result<()> {
-    let _held_open = misbehave_first(url)?;
+    let mut held_open = None;
     let agent: ureq::Agent = ureq::Agent::config_builder()
-        .max_redirects(20)
+        .max_redirects(0)
         // A browser shows error pages; it does not fail on them.
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(60)))
@@ -118,10 +197,11 @@ fn visit_with_http_client(url: &str) -> anyhow::Result<()> {
     let login = std::env::var("CAREID_TEST_BROWSER_LOGIN").unwrap_or_else(|_| "tester".to_owned());
     let password =
         std::env::var("CAREID_TEST_BROWSER_PASSWORD").unwrap_or_else(|_| "password".to_owned());
-    let mut response = agent
+    let first = agent
         .get(url)
         .call()
         .with_context(|| format!("visiting {url}"))?;
+    let mut response = follow(&agent, first, &mut held_open)?;
     for _ in 0..MAX_FORMS {
         let here = response.get_uri().to_string();
         eprintln!("test-browser: {} {here}", response.status());
@@ -156,7 +236,7 @@ fn visit_with_http_client(url: &str) -> anyhow::Result<()> {
             .map_or("", |field| field.value.as_str());
         eprintln!("test-browser: submitting the {prompt} form to {action}");
         let pairs = fields.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        response = if form.method == "post" {
+        let submitted = if form.method == "post" {
             agent.post(action.as_str()).send_form(pairs)
         } else {
             let mut action = action.clone();
@@ -164,6 +244,7 @@ fn visit_with_http_client(url: &str) -> anyhow::Result<()> {
             agent.get(action.as_str()).call()
         }
         .with_context(|| format!("submitting a form to {action}"))?;
+        response = follow(&agent, submitted, &mut held_open)?;
     }
     bail!("still on a form after {MAX_FORMS} pages")
 }

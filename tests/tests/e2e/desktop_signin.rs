@@ -225,13 +225,14 @@ async fn waiting_offers_the_link_and_help_and_cancel_returns_home() -> anyhow::R
     app.wait_for_text("[data-testid=copy-link-confirmation]", "opied")
         .await?;
     let link = clipboard_text()?;
+    // The built-in mock offers pushed authorization requests: the link is the short form.
     assert!(
-        link.contains("/authorize?") && link.contains("code_challenge="),
+        link.contains("/authorize?client_id=") && link.contains("&request_uri="),
         "{link}"
     );
     let page = app.client().source().await?;
     assert!(
-        !page.contains("code_challenge"),
+        !page.contains("request_uri="),
         "the link is not in the page"
     );
     app.wait_for_text("[data-testid=waiting-hint]", "127.0.0.1")

@@ -96,8 +96,15 @@ fn sign_in_use_and_sign_out(provider: &OidcProvider, world: &CliWorld, name: &st
     assert_eq!(session["role_choice"], "automatic", "{name}: {session:#}");
     assert_eq!(session["selected_role"]["person_roleid"], ROLE, "{name}");
     assert_eq!(session["userinfo"]["nhsid_useruid"], LOGIN, "{name}");
+    // oidc-provider offers pushed authorization requests (RFC 9126): careid pushed the
+    // parameters and the browser was given only the client id and the reference.
     let opened = std::fs::read_to_string(world.browser_log()).expect("the browser was opened");
-    assert!(opened.contains("code_challenge_method=S256"), "{opened}");
+    assert!(opened.contains("/authorize?client_id="), "{opened}");
+    assert!(opened.contains("&request_uri=urn"), "{opened}");
+    assert!(
+        !opened.contains("code_challenge") && !opened.contains("state="),
+        "{opened}"
+    );
     // One refresh token, kept under the profile and subject (the keychain may split a secret
     // into a header entry and parts: `refresh-token`, `refresh-token#0.0`, ...).
     let stored = world.stored_sessions();

@@ -4,7 +4,7 @@
 
 use careid_e2e::cli_world::{MOCK_CLIENT, MOCK_SECRET};
 use careid_e2e::{CliWorld, MockHost};
-use mock_cis2::{AutoLogin, MockCis2};
+use mock_cis2::{AutoLogin, MockCis2, PushedRequests};
 use serde_json::Value;
 
 const NURSE: &str = "555057896106";
@@ -58,10 +58,15 @@ fn login_then_token_status_and_logout_with_client_secret_basic() {
         "{}",
         login.text()
     );
-    // The scripted browser was given the authorization URL, with PKCE S256 and no form_post.
+    // The mock offers pushed authorization requests: the parameters (PKCE S256, no form_post)
+    // were pushed, and the browser reached a URL with only the client id and a reference.
     let opened = std::fs::read_to_string(world.browser_log()).expect("the browser was opened");
-    assert!(opened.contains("code_challenge_method=S256"), "{opened}");
-    assert!(!opened.contains("response_mode"), "{opened}");
+    assert!(opened.contains("/authorize?client_id="), "{opened}");
+    assert!(opened.contains("&request_uri=urn"), "{opened}");
+    assert!(
+        !opened.contains("state=") && !opened.contains("code_challenge"),
+        "{opened}"
+    );
     // The same URL is on stderr, for when a browser launcher succeeds but nothing appears.
     let url = opened.lines().next().expect("one URL").trim();
     assert!(
@@ -339,7 +344,13 @@ fn cis2_role_selection_uses_selected_roleid_and_changedrole() {
     let auto_login: AutoLogin = format!("{CLINICIAN}:smartcard:555057900304")
         .parse()
         .expect("auto-login");
-    let mock = MockHost::start(MockCis2::new().auto_login(auto_login)).expect("mock");
+    // Without pushed requests, so the parameters can be read in the URL the browser opened.
+    let mock = MockHost::start(
+        MockCis2::new()
+            .auto_login(auto_login)
+            .pushed_requests(PushedRequests::Off),
+    )
+    .expect("mock");
     let world = world_for(&mock, &["--role-selection", "cis2"]);
     let login = world.ok(&["--profile", "t", "login", "--json"]).json();
     assert_eq!(
@@ -584,4 +595,52 @@ fn profiles_are_added_shown_and_removed_with_their_secrets() {
     assert_eq!(removed.code, Some(2), "{}", removed.text());
     let built_in = world.run(&["profile", "remove", "live"]).expect("runs");
     assert_eq!(built_in.code, Some(2), "{}", built_in.text());
+}
+
+/// Shared machines: other users can read every process's command line. The browser is started
+/// with the path of a private page, never the authorization URL; the page is gone once the
+/// sign-in ends. Without pushed requests too, and with them the URL the user sees is short.
+#[test]
+fn the_browsers_command_line_never_holds_the_authorization_url() {
+    for pushed in [PushedRequests::Offered, PushedRequests::Off] {
+        let auto_login: AutoLogin = NURSE.parse().expect("auto-login");
+        let mock = MockHost::start(
+            MockCis2::new()
+                .auto_login(auto_login)
+                .pushed_requests(pushed),
+        )
+        .expect("mock");
+        let world = world_for(&mock, &[]);
+        let login = world.ok(&["--profile", "t", "login"]);
+        let mut argv = world.browser_log().into_os_string();
+        argv.push(".argv");
+        let argv = std::fs::read_to_string(argv).expect("the browser's command line");
+        let given = argv.trim();
+        assert!(given.starts_with("file:///"), "{pushed:?}: {given}");
+        // The page's path is under the state folder: look for parameters, not words.
+        for part in [
+            "?",
+            "state=",
+            "nonce=",
+            "code_challenge=",
+            "client_id=",
+            "request_uri=",
+        ] {
+            assert!(!given.contains(part), "{pushed:?}: {part} in {given}");
+        }
+        let page = url::Url::parse(given)
+            .expect("URL")
+            .to_file_path()
+            .expect("path");
+        assert!(!page.exists(), "{pushed:?}: the page was removed");
+        let opened = std::fs::read_to_string(world.browser_log()).expect("browser log");
+        let url = opened.lines().next().expect("one URL");
+        // The user's own terminal still gets the URL to open by hand.
+        assert!(login.stderr.contains(url), "{pushed:?}: {}", login.text());
+        assert_eq!(
+            url.contains("state="),
+            pushed == PushedRequests::Off,
+            "{pushed:?}: {url}"
+        );
+    }
 }

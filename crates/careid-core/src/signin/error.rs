@@ -104,6 +104,9 @@ pub enum SignInError {
     RefreshRejected { error: String },
     #[error("role {0:?} is not one of the signed-in user's roles")]
     UnknownRole(String),
+    /// The page that hands the sign-in address to the browser could not be written.
+    #[error("cannot write the sign-in page for the browser: {0}")]
+    LaunchPage(#[source] std::io::Error),
 }
 
 fn describe(description: &Option<String>) -> String {
@@ -148,6 +151,7 @@ impl SignInError {
             SignInError::NotSignedIn { .. }
             | SignInError::SessionEnded { .. }
             | SignInError::RefreshRejected { .. } => ErrorClass::NotSignedIn,
+            SignInError::LaunchPage(_) => ErrorClass::Other,
         }
     }
 
@@ -173,6 +177,7 @@ impl SignInError {
             SignInError::SessionEnded { .. } => "session_ended",
             SignInError::RefreshRejected { .. } => "refresh_rejected",
             SignInError::UnknownRole(_) => "unknown_role",
+            SignInError::LaunchPage(_) => "launch_page_failed",
         }
     }
 

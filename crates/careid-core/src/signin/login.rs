@@ -16,8 +16,8 @@ use crate::id_token::IdTokenClaims;
 use crate::session::{unix_seconds, SessionFacts};
 use crate::signin::{blocking, with_query, Client, Session, SignInError, Timing, Tokens};
 use crate::{
-    assurance_level, choose_role, CallbackChecks, LoopbackListener, RoleChoice, RoleSelection,
-    SecretString,
+    assurance_level, choose_role, CallbackChecks, LaunchPage, LoopbackListener, RoleChoice,
+    RoleSelection, SecretString,
 };
 
 /// Per-sign-in choices that override the profile (the testers' view), and role changes.
@@ -36,6 +36,7 @@ pub struct LoginOptions {
 /// A sign-in waiting for the browser. Dropping it closes the listener.
 pub struct PendingLogin {
     authorization_url: String,
+    launch_page: LaunchPage,
     redirect_uri: String,
     listener: LoopbackListener,
     state: SecretString,
@@ -61,10 +62,18 @@ impl std::fmt::Debug for PendingLogin {
 }
 
 impl PendingLogin {
-    /// The URL to open in the system browser. It carries the `state`, `nonce` and PKCE
-    /// challenge, none of which is a secret once sent, but it is still not logged.
+    /// The authorization URL, for the user's own eyes (their terminal, their clipboard). With
+    /// pushed authorization requests (RFC 9126) it is short: the client id and a `request_uri`.
+    /// Otherwise it carries the `state`, `nonce` and PKCE challenge; either way it is not logged.
     pub fn authorization_url(&self) -> &str {
         &self.authorization_url
+    }
+
+    /// What to give the browser: the `file://` address of a private page that redirects to the
+    /// authorization URL, so the URL itself is never on a command line other users can read.
+    /// The page is removed when the sign-in ends.
+    pub fn browser_url(&self) -> &str {
+        self.launch_page.file_url()
     }
 
     pub fn redirect_uri(&self) -> &str {
@@ -90,6 +99,15 @@ fn key_set(jwks: &serde_json::Value) -> Result<crate::jose::JsonWebKeySet, SignI
         problem: error.to_string(),
     })
 }
+
+fn encode(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// The longest `request_uri` accepted from the provider: it goes into a URL.
+const MAX_REQUEST_URI_CHARS: usize = 512;
 
 fn random_token(bytes: usize) -> SecretString {
     let mut buffer = vec![0u8; bytes];
@@ -165,16 +183,16 @@ impl Client {
         let max_age = options.max_age.or(self.profile.max_age);
         let scope = scopes.join(" ");
         let max_age_text = max_age.map(|seconds| seconds.to_string());
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &self.client_id)
-            .append_pair("redirect_uri", &redirect_uri)
-            .append_pair("scope", &scope)
-            .append_pair("state", state.expose_secret())
-            .append_pair("nonce", nonce.expose_secret())
-            .append_pair("code_challenge", &challenge)
-            .append_pair("code_challenge_method", "S256");
+        let mut parameters: Vec<(&str, &str)> = vec![
+            ("response_type", "code"),
+            ("client_id", &self.client_id),
+            ("redirect_uri", &redirect_uri),
+            ("scope", &scope),
+            ("state", state.expose_secret()),
+            ("nonce", nonce.expose_secret()),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ];
         // CIS2 takes `query` only (REFERENCE §2); it is the default for `code`, so it is not
         // sent, and `form_post` never is.
         for (name, value) in [
@@ -184,12 +202,42 @@ impl Client {
             ("login_hint", options.login_hint.as_deref()),
         ] {
             if let Some(value) = value {
-                query.append_pair(name, value);
+                parameters.push((name, value));
             }
         }
-        let authorization_url = with_query(&metadata.authorization_endpoint, &query.finish());
+        let started = Instant::now();
+        let authorization_url = match &metadata.pushed_authorization_request_endpoint {
+            Some(endpoint) => {
+                let pushed = self
+                    .push_authorization_request(&metadata, endpoint, &parameters)
+                    .await;
+                // A refused push ends the sign-in: the key prefetch is not needed.
+                let request_uri = pushed.inspect_err(|_| jwks.abort())?;
+                timings.push(Timing::since("par", started));
+                let reference = [
+                    ("client_id", self.client_id.as_str()),
+                    ("request_uri", &request_uri),
+                ];
+                with_query(&metadata.authorization_endpoint, &encode(&reference))
+            }
+            None if metadata.require_pushed_authorization_requests => {
+                jwks.abort();
+                return Err(SignInError::InvalidResponse {
+                    endpoint: "discovery",
+                    problem: "the provider requires pushed authorization requests and \
+                              publishes no pushed_authorization_request_endpoint"
+                        .into(),
+                });
+            }
+            None => with_query(&metadata.authorization_endpoint, &encode(&parameters)),
+        };
+        let launch_pages = self.store.state_dir().join("sign-in-pages");
+        let launch_page = blocking(|| LaunchPage::write(&launch_pages, &authorization_url))
+            .map_err(SignInError::LaunchPage)
+            .inspect_err(|_| jwks.abort())?;
         Ok(PendingLogin {
             authorization_url,
+            launch_page,
             redirect_uri,
             listener,
             state,
@@ -203,6 +251,40 @@ impl Client {
         })
     }
 
+    /// RFC 9126 §2: posts the authorization request's parameters with client authentication (as
+    /// for the token endpoint) and returns the `request_uri` that stands for them.
+    async fn push_authorization_request(
+        &self,
+        metadata: &ProviderMetadata,
+        endpoint: &str,
+        parameters: &[(&str, &str)],
+    ) -> Result<String, SignInError> {
+        const NAME: &str = "pushed authorization request";
+        let response = self
+            .authenticated_post(metadata, endpoint, parameters, NAME)
+            .await?;
+        // §2.2 says 201; a 200 carrying the same answer is taken too.
+        if !matches!(response.status, 200 | 201) {
+            return Err(super::token::answer_error(NAME, &response));
+        }
+        let invalid = |problem: &str| SignInError::InvalidResponse {
+            endpoint: NAME,
+            problem: problem.into(),
+        };
+        let answer: serde_json::Value = response
+            .json()
+            .map_err(|_| invalid("the body is not JSON (RFC 9126 §2.2)"))?;
+        let request_uri = answer
+            .get("request_uri")
+            .and_then(serde_json::Value::as_str)
+            .filter(|uri| !uri.is_empty() && uri.len() <= MAX_REQUEST_URI_CHARS)
+            .ok_or_else(|| invalid("it has no usable request_uri"))?;
+        if request_uri.chars().any(char::is_control) {
+            return Err(invalid("its request_uri holds control characters"));
+        }
+        Ok(request_uri.to_owned())
+    }
+
     async fn finish_login(
         &self,
         pending: PendingLogin,
@@ -211,6 +293,7 @@ impl Client {
     ) -> Result<Session, SignInError> {
         let PendingLogin {
             redirect_uri,
+            launch_page,
             listener,
             state,
             nonce,
@@ -229,6 +312,8 @@ impl Client {
             iss_required: metadata.authorization_response_iss_parameter_supported,
         };
         let waited = listener.wait(checks, timeout, cancel).await;
+        // The browser has been and gone (or never will): its page is not needed any more.
+        blocking(|| drop(launch_page));
         // The prefetch is not needed after a failed callback; do not leave it running.
         let response = match waited {
             Ok(response) => response,

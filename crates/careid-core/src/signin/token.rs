@@ -137,7 +137,7 @@ impl Client {
         }
     }
 
-    async fn authenticated_post(
+    pub(crate) async fn authenticated_post(
         &self,
         metadata: &ProviderMetadata,
         url: &str,
@@ -159,7 +159,14 @@ impl Client {
             source,
         })?;
         let mut pairs: Vec<(&str, &str)> = form.to_vec();
-        pairs.extend(authentication.form_pairs());
+        // A pushed authorization request already carries `client_id`, which several methods
+        // also send; a repeated parameter is refused (RFC 6749 §3.2), so it goes once.
+        pairs.extend(
+            authentication
+                .form_pairs()
+                .into_iter()
+                .filter(|(name, _)| !form.iter().any(|(present, _)| present == name)),
+        );
         self.http
             .post_form(
                 url,

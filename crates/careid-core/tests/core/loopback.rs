@@ -218,3 +218,107 @@ async fn times_out_and_cancels() {
         .expect_err("cancelled");
     assert_eq!(error.code(), "cancelled");
 }
+
+/// Shared machines: another OS user can reach 127.0.0.1, and even a callback with the right
+/// state from them is refused with 403 while the wait goes on; the user's own then succeeds.
+/// Running as another user needs root (as in CI); otherwise that part is skipped with a reason.
+#[tokio::test]
+async fn another_users_connection_is_refused_and_the_wait_goes_on() {
+    let listener = LoopbackListener::bind(&[], "/callback")
+        .await
+        .expect("bound");
+    let port = listener.local_addr().port();
+    let waiting = tokio::spawn(listener.wait(checks(), WAIT, pending()));
+
+    if let Some(reason) = cannot_switch_user() {
+        println!("skipped the other-user connection: {reason}");
+    } else {
+        let url = format!("http://127.0.0.1:{port}{}", valid_callback());
+        let output = tokio::process::Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .args(["curl", "--silent", "--max-time", "10"])
+            .args(["--output", "/dev/null", "--write-out", "%{http_code}", &url])
+            .output()
+            .await
+            .expect("setpriv runs");
+        let status = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(status, "403", "another user's callback was not refused");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !waiting.is_finished(),
+            "another user's callback ended the wait"
+        );
+    }
+
+    get(port, &valid_callback()).await;
+    let response = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the user's own callback is served")
+        .expect("joined")
+        .expect("accepted");
+    assert_eq!(response.code.expose_secret(), "the-code");
+}
+
+/// Why this process cannot run a client as `nobody`, if it cannot.
+fn cannot_switch_user() -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let uid = std::fs::metadata("/proc/self").map(|meta| meta.uid());
+    if uid.as_ref().ok() != Some(&0) {
+        return Some(format!("the tests run as uid {uid:?}, not root"));
+    }
+    for tool in ["setpriv", "curl"] {
+        let found = std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|output| output.status.success());
+        if !found {
+            return Some(format!("{tool} is not installed"));
+        }
+    }
+    None
+}
+
+/// A flood of connections that send nothing: those beyond the cap are closed, oldest first,
+/// and the browser's callback is still served at once.
+#[tokio::test]
+async fn a_flood_of_idle_connections_does_not_stop_the_callback() {
+    let listener = LoopbackListener::bind(&[], "/callback")
+        .await
+        .expect("bound");
+    let port = listener.local_addr().port();
+    let waiting = tokio::spawn(listener.wait(checks(), WAIT, pending()));
+
+    let mut idle = Vec::new();
+    for _ in 0..200 {
+        idle.push(
+            TcpStream::connect(("127.0.0.1", port))
+                .await
+                .expect("connect"),
+        );
+    }
+    // The listener holds at most its cap: the oldest idle connections are closed to make room.
+    let mut closed = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    for stream in &mut idle[..200 - careid_core::loopback::MAX_CONNECTIONS] {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout_at(deadline, stream.read(&mut byte)).await;
+        if matches!(read, Ok(Ok(0)) | Ok(Err(_))) {
+            closed += 1;
+        }
+    }
+    assert_eq!(
+        closed,
+        200 - careid_core::loopback::MAX_CONNECTIONS,
+        "idle connections beyond the cap stayed open"
+    );
+
+    let started = std::time::Instant::now();
+    get(port, &valid_callback()).await;
+    let response = tokio::time::timeout(Duration::from_secs(2), waiting)
+        .await
+        .expect("the callback was served promptly despite the flood")
+        .expect("joined")
+        .expect("accepted");
+    assert_eq!(response.code.expose_secret(), "the-code");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}

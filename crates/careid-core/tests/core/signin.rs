@@ -12,7 +12,7 @@ use careid_core::{
     ClientCredential, Keychain, Profiles, Restored, SecretString, SessionFacts, SessionLock,
     SessionStore,
 };
-use mock_cis2::{MockCis2, RunningMock};
+use mock_cis2::{MockCis2, PushedRequests, RunningMock};
 
 const MOCK_SECRET: &str = "8f2d5c1e-4b7a-4e39-9c06-2a1b3d4e5f60";
 
@@ -53,9 +53,14 @@ struct Fixture {
 }
 
 async fn fixture(user: &str) -> Fixture {
+    fixture_with(user, PushedRequests::Offered).await
+}
+
+async fn fixture_with(user: &str, pushed: PushedRequests) -> Fixture {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let mock = MockCis2::new()
         .auto_login(user.parse().expect("auto-login"))
+        .pushed_requests(pushed)
         .start()
         .await
         .expect("mock starts");
@@ -97,9 +102,14 @@ async fn fixture(user: &str) -> Fixture {
     }
 }
 
-/// The browser's part: visit the authorization URL (the mock signs in without a page) and
-/// follow its redirect to the loopback listener.
+/// The browser's part: open the page careid hands over, visit the authorization URL it leads to
+/// (the mock signs in without a page) and follow its redirect to the loopback listener.
 async fn browse(url: &str) {
+    let url = if url.starts_with("file:") {
+        careid_core::launch_page::read_target(url).expect("the sign-in page is there")
+    } else {
+        url.to_owned()
+    };
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::limited(10))
         .build()
@@ -113,7 +123,7 @@ async fn sign_in(fixture: &Fixture) -> Result<careid_core::signin::Session, Sign
         .begin_login(LoginOptions::default())
         .await
         .expect("begin");
-    let url = pending.authorization_url().to_owned();
+    let url = pending.browser_url().to_owned();
     let browser = tokio::spawn(async move { browse(&url).await });
     let session = pending
         .finish(
@@ -273,7 +283,8 @@ async fn keys_rotated_without_notice_are_refetched_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_output_of_every_secret_holder_is_redacted() {
-    let fixture = fixture("555057896106").await;
+    // Without a pushed request the state is in the URL, to look for in the output.
+    let fixture = fixture_with("555057896106", PushedRequests::Off).await;
     let pending = fixture
         .client
         .begin_login(LoginOptions::default())
@@ -511,4 +522,71 @@ async fn a_provider_clock_ahead_of_ours_keeps_the_session_restorable() {
         now + 12 * 3600,
         "the absolute limit runs from our now, never from the provider's future"
     );
+}
+
+/// RFC 9126: when discovery advertises a pushed authorization request endpoint, the parameters
+/// go there with client authentication, and the browser's address holds only `client_id` and
+/// `request_uri`. The browser itself is given a private page's path, removed at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushed_request_keeps_the_parameters_off_the_browsers_address() {
+    for (name, pushed, expect_pushed) in [
+        ("offered", PushedRequests::Offered, true),
+        ("required", PushedRequests::Required, true),
+        ("off", PushedRequests::Off, false),
+    ] {
+        let fixture = fixture_with("555057896106", pushed).await;
+        let pending = fixture
+            .client
+            .begin_login(LoginOptions::default())
+            .await
+            .expect("begin");
+        let url = url::Url::parse(pending.authorization_url()).expect("URL");
+        let names: Vec<String> = url
+            .query_pairs()
+            .map(|(name, _)| name.into_owned())
+            .collect();
+        if expect_pushed {
+            assert_eq!(names, ["client_id", "request_uri"], "{name}");
+        } else {
+            assert!(
+                names.iter().any(|n| n == "state") && names.iter().any(|n| n == "code_challenge"),
+                "{name}: {names:?}"
+            );
+        }
+        let page = url::Url::parse(pending.browser_url())
+            .expect("file URL")
+            .to_file_path()
+            .expect("a path");
+        // The page's path is under the state folder: look for parameters, not words.
+        for part in ["state=", "nonce=", "code_challenge=", "request_uri=", "?"] {
+            assert!(!pending.browser_url().contains(part), "{name}: {part}");
+        }
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&page).expect("page").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+        }
+        let address = pending.browser_url().to_owned();
+        let browser = tokio::spawn(async move { browse(&address).await });
+        pending
+            .finish(
+                &fixture.client,
+                Duration::from_secs(20),
+                std::future::pending(),
+            )
+            .await
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        browser.await.expect("browser");
+        assert!(
+            !page.exists(),
+            "{name}: the page is removed when the sign-in ends"
+        );
+        let pushes = fixture
+            .mock
+            .request_log()
+            .iter()
+            .filter(|request| request.endpoint == "/par")
+            .count();
+        assert_eq!(pushes, usize::from(expect_pushed), "{name}");
+    }
 }

@@ -12,6 +12,7 @@ mod issuer;
 mod load;
 mod logout;
 mod plain_http;
+mod pushed_requests;
 mod refusals;
 mod role_picker;
 mod sso;
