@@ -258,9 +258,10 @@ impl Tokens {
         Self {
             access_token: response.access_token,
             id_token: response.id_token,
+            // Checked: a time past what the clock can hold reads as "not said".
             expires_at: response
                 .expires_in
-                .map(|seconds| now + Duration::from_secs(seconds)),
+                .and_then(|seconds| now.checked_add(Duration::from_secs(seconds))),
             scope: response.scope,
         }
     }
