@@ -1086,6 +1086,7 @@ fn fallback_profile() -> Profile {
         role_selection: RoleSelection::App,
         userinfo_signed: false,
         session: Default::default(),
+        trusted_audiences: Vec::new(),
         built_in: true,
     }
 }

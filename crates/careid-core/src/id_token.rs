@@ -9,7 +9,10 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use aws_lc_rs::digest;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::claims::{self, ClaimsError};
@@ -35,6 +38,16 @@ pub struct IdTokenCheck<'a> {
     pub max_age: Option<u32>,
     /// The `acr_values` sent, from which the assurance level asked for is read.
     pub acr_values: Option<&'a str>,
+    /// Audiences besides the client that the profile trusts (OIDC Core §3.1.3.7 step 3): any
+    /// other audience is refused.
+    pub trusted_audiences: &'a [String],
+    /// The access token that came with the ID token, checked against `at_hash` when present.
+    pub access_token: Option<&'a str>,
+    /// The authorization code redeemed for it, checked against `c_hash` when present.
+    pub code: Option<&'a str>,
+    /// The session's absolute limit: a sign-in whose `auth_time` is already past it is refused,
+    /// so a session never starts ended.
+    pub absolute_limit: Option<Duration>,
     pub skew: Duration,
     pub now: SystemTime,
 }
@@ -48,8 +61,37 @@ impl<'a> IdTokenCheck<'a> {
             nonce: None,
             max_age: None,
             acr_values: None,
+            trusted_audiences: &[],
+            access_token: None,
+            code: None,
+            absolute_limit: None,
             skew: DEFAULT_CLOCK_SKEW,
             now,
+        }
+    }
+}
+
+/// What a refreshed ID token must repeat of the sign-in's (OIDC Core §12.2), kept with the
+/// session. Nothing here is secret: the nonce was spent by the sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginalIdToken {
+    pub iss: String,
+    pub sub: String,
+    pub aud: Vec<String>,
+    pub azp: Option<String>,
+    pub auth_time: Option<u64>,
+    pub nonce: Option<String>,
+}
+
+impl From<&IdTokenClaims> for OriginalIdToken {
+    fn from(claims: &IdTokenClaims) -> Self {
+        Self {
+            iss: claims.iss.clone(),
+            sub: claims.sub.clone(),
+            aud: claims.aud.clone(),
+            azp: claims.azp.clone(),
+            auth_time: claims.auth_time,
+            nonce: claims.nonce.clone(),
         }
     }
 }
@@ -65,6 +107,7 @@ pub struct IdTokenClaims {
     pub azp: Option<String>,
     pub exp: u64,
     pub iat: u64,
+    pub nbf: Option<u64>,
     pub auth_time: Option<u64>,
     pub nonce: Option<String>,
     pub acr: Option<String>,
@@ -98,10 +141,12 @@ impl fmt::Display for SignedDocument {
 }
 
 /// Validates an ID token from the token endpoint: the signature ([`jose::verify`]), then OIDC
-/// Core §3.1.3.7: `iss` is the issuer byte for byte, `aud` lists the client, `azp` is the client
-/// (and present when there are several audiences), `exp` and `iat` within `skew` of `now`, `sub`
-/// present, `nonce` the request's, `auth_time` within `max_age`, and the assurance level at
-/// least what `acr_values` asked for.
+/// Core §3.1.3.7: `iss` is the issuer byte for byte, `aud` lists the client and no audience the
+/// profile does not trust, `azp` is the client (and present when there are several audiences),
+/// `exp`, `iat`, `nbf` and `auth_time` within `skew` of `now`, `sub` present, `nonce` the
+/// request's, `auth_time` within `max_age` and not already past the session's absolute limit,
+/// `at_hash` and `c_hash` (§3.1.3.8, §3.3.2.11) those of the tokens it came with, and the
+/// assurance level at least what `acr_values` asked for.
 pub fn validate_id_token(
     token: &str,
     keys: &JsonWebKeySet,
@@ -109,9 +154,9 @@ pub fn validate_id_token(
     hmac_secret: Option<&SecretString>,
     check: &IdTokenCheck<'_>,
 ) -> Result<IdTokenClaims, IdTokenError> {
-    let claims = verified_id_token(token, keys, allowed, hmac_secret)?;
+    let (claims, alg) = verified_id_token(token, keys, allowed, hmac_secret)?;
     let now = seconds_since_epoch(check.now)?;
-    check_common(&claims, check, now)?;
+    check_common(&claims, alg, check, now)?;
     if let Some(expected) = check.nonce {
         let matches = claims.nonce.as_deref().is_some_and(|nonce| {
             aws_lc_rs::constant_time::verify_slices_are_equal(nonce.as_bytes(), expected.as_bytes())
@@ -119,6 +164,21 @@ pub fn validate_id_token(
         });
         if !matches {
             return Err(IdTokenError::WrongNonce);
+        }
+    }
+    if let Some(limit) = check.absolute_limit {
+        // Before max_age, so the message names the limit that ends the session. The policy
+        // runs from `auth_time`, or `iat` without it (see `SessionFacts`).
+        let (claim, time) = match claims.auth_time {
+            Some(auth_time) => ("auth_time", auth_time),
+            None => ("iat", claims.iat),
+        };
+        if time.saturating_add(limit.as_secs()) <= now {
+            return Err(IdTokenError::PastSessionLimit {
+                claim,
+                age: now.saturating_sub(time),
+                limit_hours: limit.as_secs() / 3_600,
+            });
         }
     }
     if let Some(max_age) = check.max_age {
@@ -137,20 +197,21 @@ pub fn validate_id_token(
 }
 
 /// Validates an ID token from a refresh grant (OIDC Core §12.2): the checks of
-/// [`validate_id_token`] except the nonce, which may be left out but must otherwise be the
-/// original's, and `max_age`, because `auth_time` stays the time of the original sign-in. `iss`,
-/// `sub` and `aud` must be the original's, and `auth_time` too when both carry it.
+/// [`validate_id_token`] except `max_age` and the absolute limit, which the session policy
+/// applies to the original `auth_time`. `iss`, `sub`, `aud` and `azp` must be the original's;
+/// `auth_time` and `nonce` may be left out but must otherwise be the original's. The caller
+/// passes the `acr_values` the sign-in used in `check`.
 pub fn validate_refreshed_id_token(
     token: &str,
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
     hmac_secret: Option<&SecretString>,
     check: &IdTokenCheck<'_>,
-    original: &IdTokenClaims,
+    original: &OriginalIdToken,
 ) -> Result<IdTokenClaims, IdTokenError> {
-    let claims = verified_id_token(token, keys, allowed, hmac_secret)?;
+    let (claims, alg) = verified_id_token(token, keys, allowed, hmac_secret)?;
     let now = seconds_since_epoch(check.now)?;
-    check_common(&claims, check, now)?;
+    check_common(&claims, alg, check, now)?;
     if claims.nonce.is_some() && claims.nonce != original.nonce {
         return Err(IdTokenError::WrongNonce);
     }
@@ -170,10 +231,12 @@ pub fn validate_refreshed_id_token(
     if sorted(&claims.aud) != sorted(&original.aud) {
         return changed("aud");
     }
-    if let (Some(refreshed), Some(first)) = (claims.auth_time, original.auth_time) {
-        if refreshed != first {
-            return changed("auth_time");
-        }
+    // §12.2: the same azp, and none when the original had none.
+    if claims.azp != original.azp {
+        return changed("azp");
+    }
+    if claims.auth_time.is_some() && claims.auth_time != original.auth_time {
+        return changed("auth_time");
     }
     Ok(claims)
 }
@@ -228,24 +291,37 @@ fn verified(
     Ok(jwt.claims)
 }
 
+/// An ID token's claims and the algorithm it was verified with (which names the `at_hash` and
+/// `c_hash` digest).
 fn verified_id_token(
     token: &str,
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
     hmac_secret: Option<&SecretString>,
-) -> Result<IdTokenClaims, IdTokenError> {
-    read_claims(verified(
-        token,
-        keys,
-        allowed,
-        hmac_secret,
-        SignedDocument::IdToken,
-    )?)
+) -> Result<(IdTokenClaims, JwsAlgorithm), IdTokenError> {
+    let signature = |source| IdTokenError::Signature {
+        what: SignedDocument::IdToken,
+        source,
+    };
+    let jwt = jose::decode(token).map_err(signature)?;
+    jose::verify(&jwt, keys, allowed, hmac_secret).map_err(signature)?;
+    // `verify` accepted the name, so it parses.
+    let alg = jwt
+        .header
+        .alg
+        .parse::<JwsAlgorithm>()
+        .map_err(|_| IdTokenError::InvalidClaim {
+            what: SignedDocument::IdToken,
+            claim: "alg",
+            expected: "a known algorithm",
+        })?;
+    Ok((read_claims(jwt.claims)?, alg))
 }
 
 /// The checks shared by first and refreshed ID tokens.
 fn check_common(
     claims: &IdTokenClaims,
+    alg: JwsAlgorithm,
     check: &IdTokenCheck<'_>,
     now: u64,
 ) -> Result<(), IdTokenError> {
@@ -255,6 +331,16 @@ fn check_common(
     }
     if !claims.aud.iter().any(|aud| aud == check.client_id) {
         return Err(wrong_audience(what, &claims.aud, check.client_id));
+    }
+    // §3.1.3.7 step 3: an audience the profile does not trust is refused, azp or not.
+    if let Some(untrusted) = claims
+        .aud
+        .iter()
+        .find(|aud| *aud != check.client_id && !check.trusted_audiences.contains(aud))
+    {
+        return Err(IdTokenError::UntrustedAudience {
+            aud: shown(untrusted),
+        });
     }
     match &claims.azp {
         Some(azp) if azp != check.client_id => {
@@ -281,11 +367,68 @@ fn check_common(
             skew,
         });
     }
+    if let Some(nbf) = claims.nbf {
+        if nbf > now.saturating_add(skew) {
+            return Err(IdTokenError::NotYetValid { nbf, now, skew });
+        }
+    }
+    // The absolute session limit runs from auth_time: one the provider dated after the token
+    // (or after now) would stretch it.
+    if let Some(auth_time) = claims.auth_time {
+        if auth_time > claims.iat.min(now).saturating_add(skew) {
+            return Err(IdTokenError::AuthTimeInFuture {
+                auth_time,
+                iat: claims.iat,
+                skew,
+            });
+        }
+    }
+    check_token_hash(claims, alg, "at_hash", check.access_token)?;
+    check_token_hash(claims, alg, "c_hash", check.code)?;
     claims::check_assurance(
         check.acr_values.and_then(claims::requested_level),
         claims.claims.get("authentication_assurance_level"),
     )?;
     Ok(())
+}
+
+/// OIDC Core §3.1.3.8 and §3.3.2.11: when the ID token carries `claim`, it is the base64url
+/// left half of the digest of `value` (ASCII) with the hash of the token's JWS algorithm.
+fn check_token_hash(
+    claims: &IdTokenClaims,
+    alg: JwsAlgorithm,
+    claim: &'static str,
+    value: Option<&str>,
+) -> Result<(), IdTokenError> {
+    let (Some(found), Some(value)) = (claims.claims.get(claim), value) else {
+        return Ok(());
+    };
+    let found = found.as_str().ok_or(IdTokenError::InvalidClaim {
+        what: SignedDocument::IdToken,
+        claim,
+        expected: "a string",
+    })?;
+    if found == token_hash(alg, value) {
+        Ok(())
+    } else {
+        Err(IdTokenError::WrongTokenHash { claim })
+    }
+}
+
+/// The `at_hash` / `c_hash` of `value` for a token signed with `alg`.
+pub fn token_hash(alg: JwsAlgorithm, value: &str) -> String {
+    let algorithm = match alg {
+        JwsAlgorithm::Rs256 | JwsAlgorithm::Ps256 | JwsAlgorithm::Es256 | JwsAlgorithm::Hs256 => {
+            &digest::SHA256
+        }
+        JwsAlgorithm::Rs384 | JwsAlgorithm::Ps384 | JwsAlgorithm::Es384 | JwsAlgorithm::Hs384 => {
+            &digest::SHA384
+        }
+        JwsAlgorithm::Rs512 | JwsAlgorithm::Ps512 | JwsAlgorithm::Hs512 => &digest::SHA512,
+    };
+    let hash = digest::digest(algorithm, value.as_bytes());
+    let hash = hash.as_ref();
+    URL_SAFE_NO_PAD.encode(&hash[..hash.len() / 2])
 }
 
 /// Reads the claims every ID token must carry in the right shape, and CIS2's optional ones.
@@ -327,6 +470,7 @@ fn read_claims(claims: Map<String, Value>) -> Result<IdTokenClaims, IdTokenError
     let exp = date("exp")?.ok_or(invalid("exp", "a number of seconds"))?;
     let iat = date("iat")?.ok_or(invalid("iat", "a number of seconds"))?;
     let auth_time = date("auth_time")?;
+    let nbf = date("nbf")?;
     let azp = optional("azp", string, "a string")?;
     let nonce = optional("nonce", string, "a string")?;
     let level = |claim| claims.get(claim).and_then(claims::assurance_level);
@@ -337,6 +481,7 @@ fn read_claims(claims: Map<String, Value>) -> Result<IdTokenClaims, IdTokenError
         azp,
         exp,
         iat,
+        nbf,
         auth_time,
         nonce,
         // Informational claims are read tolerantly: a surprise there is not worth a sign-in.
@@ -375,7 +520,8 @@ fn audiences(value: &Value) -> Option<Vec<String>> {
     }
 }
 
-/// RFC 7519 §2 NumericDate: whole or fractional seconds, never negative; fractions dropped.
+/// RFC 7519 §2 NumericDate: whole or fractional seconds, never negative; fractions dropped, and
+/// a value beyond `u64` (1e300, say) saturates, so later arithmetic on it cannot overflow.
 fn numeric_date(value: &Value) -> Option<u64> {
     let number = value.as_number()?;
     number.as_u64().or_else(|| {
@@ -437,6 +583,8 @@ pub enum IdTokenError {
         aud: String,
         client_id: String,
     },
+    #[error("the ID token is also for {aud:?}, an audience this profile does not trust (add it to trusted_audiences if it should be)")]
+    UntrustedAudience { aud: String },
     #[error("the ID token has several audiences and no azp claim naming the client")]
     MissingAzp,
     #[error("the ID token's authorized party (azp) {azp:?} is not this client {client_id:?}")]
@@ -447,11 +595,23 @@ pub enum IdTokenError {
     Expired { exp: u64, now: u64, skew: u64 },
     #[error("the ID token was issued in the future (iat {iat}, now {now}, {skew} s of clock skew allowed); check this computer's clock")]
     IssuedInFuture { iat: u64, now: u64, skew: u64 },
+    #[error("the ID token is not valid yet (nbf {nbf}, now {now}, {skew} s of clock skew allowed); check this computer's clock")]
+    NotYetValid { nbf: u64, now: u64, skew: u64 },
+    #[error("the ID token's auth_time {auth_time} is later than when it was issued (iat {iat}) or now, beyond {skew} s of clock skew")]
+    AuthTimeInFuture { auth_time: u64, iat: u64, skew: u64 },
+    #[error("the user authenticated {age} s ago ({claim}), already past the session's {limit_hours}-hour limit: sign in again at the provider")]
+    PastSessionLimit {
+        claim: &'static str,
+        age: u64,
+        limit_hours: u64,
+    },
+    #[error("the ID token's {claim} does not match the token it came with")]
+    WrongTokenHash { claim: &'static str },
     #[error("the ID token has no sub claim naming the user")]
     MissingSub,
     #[error("the ID token has no auth_time, which max_age in the sign-in request requires")]
     MissingAuthTime,
-    #[error("the user authenticated {age} s ago, longer than the sign-in request's max_age of {max_age} s")]
+    #[error("the user authenticated {age} s ago (auth_time), longer than the sign-in request's max_age of {max_age} s")]
     AuthTimeTooOld { age: u64, max_age: u32 },
     #[error("the {what}'s {claim} claim is missing or not {expected}")]
     InvalidClaim {
@@ -476,11 +636,17 @@ impl IdTokenError {
             IdTokenError::WrongIssuer { .. } => "id_token_wrong_issuer",
             IdTokenError::WrongAudience { what, .. } if userinfo(what) => "userinfo_wrong_audience",
             IdTokenError::WrongAudience { .. } => "id_token_wrong_audience",
+            IdTokenError::UntrustedAudience { .. } => "id_token_untrusted_audience",
             IdTokenError::MissingAzp => "id_token_missing_azp",
             IdTokenError::WrongAzp { .. } => "id_token_wrong_azp",
             IdTokenError::WrongNonce => "id_token_wrong_nonce",
             IdTokenError::Expired { .. } => "id_token_expired",
             IdTokenError::IssuedInFuture { .. } => "id_token_issued_in_future",
+            IdTokenError::NotYetValid { .. } => "id_token_not_yet_valid",
+            IdTokenError::AuthTimeInFuture { .. } => "id_token_auth_time_in_future",
+            IdTokenError::PastSessionLimit { .. } => "id_token_past_session_limit",
+            IdTokenError::WrongTokenHash { claim: "c_hash" } => "id_token_wrong_c_hash",
+            IdTokenError::WrongTokenHash { .. } => "id_token_wrong_at_hash",
             IdTokenError::MissingSub => "id_token_missing_sub",
             IdTokenError::MissingAuthTime => "id_token_missing_auth_time",
             IdTokenError::AuthTimeTooOld { .. } => "id_token_auth_time_too_old",
@@ -707,8 +873,8 @@ mod tests {
         assert_eq!(code(&with(json!({})), &check), "clock_invalid");
     }
 
-    fn original() -> IdTokenClaims {
-        validate(&with(json!({})), &check()).unwrap()
+    fn original() -> OriginalIdToken {
+        OriginalIdToken::from(&validate(&with(json!({})), &check()).unwrap())
     }
 
     fn refresh(token: &str) -> Result<IdTokenClaims, IdTokenError> {
@@ -743,10 +909,15 @@ mod tests {
             code(json!({ "auth_time": NOW - 10 })),
             "id_token_refresh_mismatch"
         );
+        // Refused as untrusted before it is compared: either way never accepted.
         assert_eq!(
             code(json!({ "aud": [CLIENT, "other"] })),
-            "id_token_refresh_mismatch"
+            "id_token_untrusted_audience"
         );
+        // OIDC Core §12.2: the same azp, and none when the original had none.
+        assert_eq!(code(json!({ "azp": null })), "id_token_refresh_mismatch");
+        let error = refresh(&with(json!({ "azp": null }))).unwrap_err();
+        assert!(error.to_string().contains("azp"), "{error}");
         assert_eq!(code(json!({ "exp": NOW - 600 })), "id_token_expired");
         assert_eq!(
             code(json!({ "iss": "https://elsewhere" })),
@@ -768,6 +939,234 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(error.code(), "id_token_wrong_nonce");
+    }
+
+    #[test]
+    fn an_audience_the_profile_does_not_trust_is_refused_azp_or_not() {
+        for aud in [json!([CLIENT, "other"]), json!(["other", CLIENT])] {
+            let token = with(json!({ "aud": aud, "azp": CLIENT }));
+            let error = validate(&token, &check()).unwrap_err();
+            assert_eq!(error.code(), "id_token_untrusted_audience", "{error}");
+            assert!(error.to_string().contains("\"other\""), "{error}");
+            let trusted = ["other".to_owned()];
+            let trusting = IdTokenCheck {
+                trusted_audiences: &trusted,
+                ..check()
+            };
+            assert_eq!(validate(&token, &trusting).unwrap().aud.len(), 2);
+        }
+        // Trusting one audience is not trusting another.
+        let trusted = ["other".to_owned()];
+        let trusting = IdTokenCheck {
+            trusted_audiences: &trusted,
+            ..check()
+        };
+        assert_eq!(
+            code(
+                &with(json!({ "aud": [CLIENT, "other", "third"] })),
+                &trusting
+            ),
+            "id_token_untrusted_audience"
+        );
+    }
+
+    #[test]
+    fn auth_time_later_than_iat_or_now_is_refused() {
+        // Up to the skew after iat is tolerated, one second more is not.
+        validate(&with(json!({ "auth_time": NOW + 60 })), &check()).unwrap();
+        let error = validate(&with(json!({ "auth_time": NOW + 61 })), &check()).unwrap_err();
+        assert_eq!(error.code(), "id_token_auth_time_in_future");
+        assert!(error.to_string().contains("auth_time"), "{error}");
+        // iat in the past: auth_time may not be after it.
+        assert_eq!(
+            code(
+                &with(json!({ "iat": NOW - 600, "auth_time": NOW - 500 })),
+                &check()
+            ),
+            "id_token_auth_time_in_future"
+        );
+        // iat within its own skew ahead of now: auth_time is held to now.
+        assert_eq!(
+            code(
+                &with(json!({ "iat": NOW + 50, "auth_time": NOW + 100 })),
+                &check()
+            ),
+            "id_token_auth_time_in_future"
+        );
+    }
+
+    #[test]
+    fn auth_time_already_past_the_absolute_limit_is_refused_at_sign_in() {
+        let twelve_hours = IdTokenCheck {
+            absolute_limit: Some(Duration::from_secs(12 * 3_600)),
+            ..check()
+        };
+        for auth_time in [0, NOW - 12 * 3_600, NOW - 3 * 24 * 3_600] {
+            let error =
+                validate(&with(json!({ "auth_time": auth_time })), &twelve_hours).unwrap_err();
+            assert_eq!(error.code(), "id_token_past_session_limit", "{auth_time}");
+            assert!(error.to_string().contains("auth_time"), "{error}");
+            assert!(error.to_string().contains("12-hour"), "{error}");
+        }
+        validate(
+            &with(json!({ "auth_time": NOW - 12 * 3_600 + 1 })),
+            &twelve_hours,
+        )
+        .unwrap();
+        // Without auth_time the session runs from iat, so iat is held to the limit instead.
+        let error = validate(
+            &with(json!({ "auth_time": null, "iat": NOW - 13 * 3_600 })),
+            &twelve_hours,
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "id_token_past_session_limit");
+        assert!(error.to_string().contains("(iat)"), "{error}");
+    }
+
+    #[test]
+    fn at_hash_and_c_hash_must_match_the_tokens_they_came_with() {
+        // OIDC Core 1.0 Appendix A.3 and A.4.
+        assert_eq!(
+            token_hash(
+                JwsAlgorithm::Rs256,
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"
+            ),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
+        assert_eq!(
+            token_hash(
+                JwsAlgorithm::Rs256,
+                "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"
+            ),
+            "LDktKdoQak3Pk0cnXxCltA"
+        );
+        assert_eq!(token_hash(JwsAlgorithm::Rs512, "x").len(), 43);
+        let with_tokens = IdTokenCheck {
+            access_token: Some("access-1"),
+            code: Some("code-1"),
+            ..check()
+        };
+        let good = json!({
+            "at_hash": token_hash(JwsAlgorithm::Rs256, "access-1"),
+            "c_hash": token_hash(JwsAlgorithm::Rs256, "code-1"),
+        });
+        validate(&with(good.clone()), &with_tokens).unwrap();
+        // Absent hashes are not required (CIS2 sends them; the code flow does not demand them).
+        validate(&with(json!({})), &with_tokens).unwrap();
+        let cases = [
+            (
+                json!({ "at_hash": token_hash(JwsAlgorithm::Rs256, "access-2") }),
+                "id_token_wrong_at_hash",
+            ),
+            // The right digest of the wrong algorithm.
+            (
+                json!({ "at_hash": token_hash(JwsAlgorithm::Rs512, "access-1") }),
+                "id_token_wrong_at_hash",
+            ),
+            (
+                json!({ "c_hash": token_hash(JwsAlgorithm::Rs256, "code-2") }),
+                "id_token_wrong_c_hash",
+            ),
+            (json!({ "at_hash": 7 }), "id_token_invalid_claim"),
+            (json!({ "c_hash": ["x"] }), "id_token_invalid_claim"),
+        ];
+        for (changes, expect) in cases {
+            let error = validate(&with(changes.clone()), &with_tokens).unwrap_err();
+            assert_eq!(error.code(), expect, "{changes}: {error}");
+            assert!(!error.to_string().contains("access-1"), "{error}");
+        }
+        // The same rule on a refresh, against the access token it came with.
+        let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
+        let error = validate_refreshed_id_token(
+            &with(json!({ "at_hash": token_hash(JwsAlgorithm::Rs256, "access-2") })),
+            &keys,
+            &[JwsAlgorithm::Rs256],
+            None,
+            &with_tokens,
+            &original(),
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "id_token_wrong_at_hash");
+    }
+
+    /// Every date claim with values no provider should send: each is refused with a code or
+    /// accepted, and nothing overflows or panics.
+    #[test]
+    fn numbers_from_the_provider_never_panic() {
+        let strict = IdTokenCheck {
+            max_age: Some(300),
+            absolute_limit: Some(Duration::from_secs(12 * 3_600)),
+            access_token: Some("access-1"),
+            ..check()
+        };
+        let invalid = Err("id_token_invalid_claim");
+        let cases: [(&str, Value, Result<(), &str>); 28] = [
+            ("exp", json!(u64::MAX), Ok(())),
+            ("exp", json!(1e300), Ok(())),
+            ("exp", json!(1u64 << 63), Ok(())),
+            ("exp", json!(1.5), Err("id_token_expired")),
+            ("exp", json!(-1), invalid),
+            ("exp", json!(i64::MIN), invalid),
+            ("exp", json!("9999999999"), invalid),
+            ("iat", json!(u64::MAX), Err("id_token_issued_in_future")),
+            ("iat", json!(1e300), Err("id_token_issued_in_future")),
+            // auth_time is then after iat.
+            ("iat", json!(1.5), Err("id_token_auth_time_in_future")),
+            ("iat", json!(-1), invalid),
+            ("iat", json!(i64::MIN), invalid),
+            ("iat", json!("now"), invalid),
+            ("nbf", json!(u64::MAX), Err("id_token_not_yet_valid")),
+            ("nbf", json!(1e300), Err("id_token_not_yet_valid")),
+            ("nbf", json!(1.5), Ok(())),
+            ("nbf", json!(-1), invalid),
+            ("nbf", json!(i64::MIN), invalid),
+            ("nbf", json!("later"), invalid),
+            (
+                "auth_time",
+                json!(u64::MAX),
+                Err("id_token_auth_time_in_future"),
+            ),
+            (
+                "auth_time",
+                json!(1e300),
+                Err("id_token_auth_time_in_future"),
+            ),
+            (
+                "auth_time",
+                json!(1u64 << 63),
+                Err("id_token_auth_time_in_future"),
+            ),
+            ("auth_time", json!(1.5), Err("id_token_past_session_limit")),
+            ("auth_time", json!(0), Err("id_token_past_session_limit")),
+            ("auth_time", json!(-1), invalid),
+            ("auth_time", json!(i64::MIN), invalid),
+            ("auth_time", json!("0"), invalid),
+            ("at_hash", json!(1e300), invalid),
+        ];
+        for (claim, value, expect) in cases {
+            let got = validate(&with(json!({ claim: value })), &strict)
+                .map(drop)
+                .map_err(|error| error.code());
+            assert_eq!(got, expect, "{claim} = {value}");
+            // The same on a refresh, whose checks skip max_age.
+            let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
+            let _ = validate_refreshed_id_token(
+                &with(json!({ claim: value })),
+                &keys,
+                &[JwsAlgorithm::Rs256],
+                None,
+                &strict,
+                &original(),
+            );
+        }
+        // Without the absolute limit, max_age refuses it, also naming auth_time.
+        let max_age_only = IdTokenCheck {
+            absolute_limit: None,
+            ..strict
+        };
+        let error = validate(&with(json!({ "auth_time": 0 })), &max_age_only).unwrap_err();
+        assert_eq!(error.code(), "id_token_auth_time_too_old");
+        assert!(error.to_string().contains("auth_time"), "{error}");
     }
 
     fn userinfo(claims: &Value) -> Result<Map<String, Value>, IdTokenError> {

@@ -64,7 +64,7 @@ pub use http::{
 };
 pub use id_token::{
     validate_id_token, validate_refreshed_id_token, verify_signed_userinfo, IdTokenCheck,
-    IdTokenClaims, IdTokenError, SignedDocument, DEFAULT_CLOCK_SKEW,
+    IdTokenClaims, IdTokenError, OriginalIdToken, SignedDocument, DEFAULT_CLOCK_SKEW,
 };
 pub use jose::{allowed_algorithms, DecodedJwt, JoseError, JsonWebKeySet, JwsAlgorithm, JwsHeader};
 pub use keychain::{BuildKind, Keychain, KeychainError};
@@ -76,6 +76,6 @@ pub use profile::{
 };
 pub use secret::SecretString;
 pub use session::{
-    Loaded, Restored, SessionError, SessionFacts, SessionLock, SessionStore, SignedOutReason,
-    Verdict,
+    Loaded, Restored, SessionError, SessionFacts, SessionLock, SessionStore, SignInRecord,
+    SignedOutReason, Verdict,
 };

@@ -181,6 +181,9 @@ pub struct Profile {
     pub role_selection: RoleSelection,
     pub userinfo_signed: bool,
     pub session: SessionPolicy,
+    /// Audiences besides the client id that an ID token may also name (OIDC Core §3.1.3.7
+    /// step 3); any other audience is refused. Empty unless the profile says otherwise.
+    pub trusted_audiences: Vec<String>,
     pub built_in: bool,
 }
 
@@ -338,6 +341,7 @@ fn built_in_profiles() -> Vec<Profile> {
         role_selection: RoleSelection::App,
         userinfo_signed: false,
         session: SessionPolicy::default(),
+        trusted_audiences: Vec::new(),
         built_in: true,
     };
     let mut mock = base(
@@ -393,6 +397,9 @@ pub struct ProfileEntry {
     pub userinfo_signed: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<SessionPolicy>,
+    /// Audiences besides the client id that ID tokens may also name; none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_audiences: Option<Vec<String>>,
 }
 
 impl ProfileEntry {
@@ -427,6 +434,9 @@ impl ProfileEntry {
         profile.role_selection = self.role_selection.unwrap_or(profile.role_selection);
         profile.userinfo_signed = self.userinfo_signed.unwrap_or(profile.userinfo_signed);
         profile.session = self.session.unwrap_or(profile.session);
+        if let Some(audiences) = &self.trusted_audiences {
+            profile.trusted_audiences.clone_from(audiences);
+        }
     }
 }
 
@@ -545,6 +555,7 @@ impl Profiles {
                     role_selection: RoleSelection::App,
                     userinfo_signed: false,
                     session: SessionPolicy::default(),
+                    trusted_audiences: Vec::new(),
                     built_in: false,
                 }
             }

@@ -98,6 +98,10 @@ pub struct AddArgs {
     /// Clock skew allowed when checking token times (default 120).
     #[arg(long, value_name = "SECONDS")]
     clock_skew_seconds: Option<u32>,
+    /// An audience besides the client id that ID tokens may also name; repeat for several.
+    /// Any other audience is refused.
+    #[arg(long = "trusted-audience", value_name = "AUD")]
+    trusted_audiences: Vec<String>,
 }
 
 pub fn run(context: &Context, command: ProfileCommand) -> anyhow::Result<()> {
@@ -201,6 +205,7 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
         role_selection: args.role_selection,
         userinfo_signed: args.userinfo_signed.then_some(true),
         session,
+        trusted_audiences: (!args.trusted_audiences.is_empty()).then_some(args.trusted_audiences),
     };
     let profile = profiles.add(&args.name, entry)?;
     profiles.save()?;
@@ -315,6 +320,7 @@ fn profile_json(context: &Context, profile: &Profile) -> serde_json::Value {
         "inactivity_minutes": profile.session.inactivity_minutes,
         "absolute_hours": profile.session.absolute_hours,
         "clock_skew_seconds": profile.session.clock_skew_seconds,
+        "trusted_audiences": profile.trusted_audiences,
         "missing": profile.missing(),
     })
 }

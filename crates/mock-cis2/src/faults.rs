@@ -94,6 +94,15 @@ pub enum Fault {
     ExpiredIdToken,
     IatInFuture,
     MissingSub,
+    ExtraAudience,
+    AuthTimeInFuture,
+    AuthTimeZero,
+    WrongAtHash,
+    WrongCHash,
+    /// The refresh grant answers without an ID token (allowed by OIDC Core §12.2).
+    NoIdTokenOnRefresh,
+    /// The token response's `expires_in` is 2^64-1.
+    HugeExpiresIn,
     UserinfoSubMismatch,
     MissingIssInCallback,
     WrongIssInCallback,
@@ -128,6 +137,13 @@ const SIMPLE: &[(&str, Fault)] = &[
     ("expired_id_token", Fault::ExpiredIdToken),
     ("iat_in_future", Fault::IatInFuture),
     ("missing_sub", Fault::MissingSub),
+    ("extra_audience", Fault::ExtraAudience),
+    ("auth_time_in_future", Fault::AuthTimeInFuture),
+    ("auth_time_zero", Fault::AuthTimeZero),
+    ("wrong_at_hash", Fault::WrongAtHash),
+    ("wrong_c_hash", Fault::WrongCHash),
+    ("no_id_token_on_refresh", Fault::NoIdTokenOnRefresh),
+    ("huge_expires_in", Fault::HugeExpiresIn),
     ("userinfo_sub_mismatch", Fault::UserinfoSubMismatch),
     ("missing_iss_in_callback", Fault::MissingIssInCallback),
     ("wrong_iss_in_callback", Fault::WrongIssInCallback),
@@ -178,6 +194,13 @@ pub const FAULT_NAMES: &[&str] = &[
     "expired_id_token",
     "iat_in_future",
     "missing_sub",
+    "extra_audience",
+    "auth_time_in_future",
+    "auth_time_zero",
+    "wrong_at_hash",
+    "wrong_c_hash",
+    "no_id_token_on_refresh",
+    "huge_expires_in",
     "userinfo_sub_mismatch",
     "missing_iss_in_callback",
     "wrong_iss_in_callback",
@@ -374,6 +397,11 @@ pub(crate) fn mint_id_token(
                 | Fault::ExpiredIdToken
                 | Fault::IatInFuture
                 | Fault::MissingSub
+                | Fault::ExtraAudience
+                | Fault::AuthTimeInFuture
+                | Fault::AuthTimeZero
+                | Fault::WrongAtHash
+                | Fault::WrongCHash
                 | Fault::JwksRotatedWithoutNotice
         )
     });
@@ -409,6 +437,25 @@ pub(crate) fn mint_id_token(
             }
             Fault::MissingSub => {
                 claims.remove("sub");
+            }
+            Fault::ExtraAudience => {
+                let client = claims.get("aud").cloned().unwrap_or(Value::Null);
+                claims.insert("aud".into(), json!([client, "555999999999.apps.other"]));
+            }
+            Fault::AuthTimeInFuture => {
+                claims.insert("auth_time".into(), json!(now + 3600));
+            }
+            Fault::AuthTimeZero => {
+                claims.insert("auth_time".into(), json!(0));
+            }
+            Fault::WrongAtHash => {
+                claims.insert(
+                    "at_hash".into(),
+                    json!(alg.half_hash("another-access-token")),
+                );
+            }
+            Fault::WrongCHash if claims.contains_key("c_hash") => {
+                claims.insert("c_hash".into(), json!(alg.half_hash("another-code")));
             }
             _ => {}
         }
@@ -470,6 +517,27 @@ pub(crate) fn mint_id_token(
             keys.sign(alg, "JWT", &claims)
         }
         _ => keys.sign(alg, "JWT", &claims),
+    }
+}
+
+/// Applies the token response faults to the body about to be answered: no ID token on a
+/// refresh, an `expires_in` no clock can add.
+pub(crate) fn token_response(provider: &Provider, body: &mut Value, refreshing: bool) {
+    let taken = provider.faults.take(|fault| match fault {
+        Fault::NoIdTokenOnRefresh => refreshing,
+        Fault::HugeExpiresIn => true,
+        _ => false,
+    });
+    for fault in taken {
+        match fault {
+            Fault::NoIdTokenOnRefresh => {
+                if let Some(body) = body.as_object_mut() {
+                    body.remove("id_token");
+                }
+            }
+            Fault::HugeExpiresIn => body["expires_in"] = json!(u64::MAX),
+            _ => {}
+        }
     }
 }
 

@@ -241,6 +241,7 @@ fn issue(
     if let Some(nonce) = &request.nonce {
         body["nonce"] = json!(nonce);
     }
+    crate::faults::token_response(provider, &mut body, code.is_none());
     if client.refresh_tokens {
         let refresh_token = provider.random(settings.refresh_token_bytes);
         provider.store.insert_refresh_token(

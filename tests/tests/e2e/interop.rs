@@ -105,12 +105,14 @@ fn sign_in_use_and_sign_out(provider: &OidcProvider, world: &CliWorld, name: &st
         !opened.contains("code_challenge") && !opened.contains("state="),
         "{opened}"
     );
-    // One refresh token, kept under the profile and subject (the keychain may split a secret
-    // into a header entry and parts: `refresh-token`, `refresh-token#0.0`, ...).
+    // One refresh token and the last ID token, kept under the profile and subject (the keychain
+    // may split a secret into a header entry and parts: `refresh-token`, `refresh-token#0.0`, ...).
     let stored = world.stored_sessions();
-    let account = format!("session/{name}/{LOGIN}/refresh-token");
+    let session = format!("session/{name}/{LOGIN}/");
     assert!(
-        stored.contains(&account) && stored.iter().all(|entry| entry.starts_with(&account)),
+        stored.contains(&format!("{session}refresh-token"))
+            && stored.contains(&format!("{session}id-token"))
+            && stored.iter().all(|entry| entry.starts_with(&session)),
         "{name}: one session in the keychain: {stored:?}"
     );
 

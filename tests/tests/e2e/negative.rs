@@ -105,6 +105,89 @@ fn cases() -> Vec<Case> {
             0,
             "Signed in",
         ),
+        // The token rules (OIDC Core §3.1.3.7, §3.1.3.8, §3.3.2.11, §12.2): refused, nothing kept.
+        login(
+            "an audience the profile does not trust",
+            "extra_audience",
+            3,
+            "does not trust",
+        ),
+        login(
+            "auth_time in the future",
+            "auth_time_in_future",
+            3,
+            "auth_time",
+        ),
+        login(
+            "auth_time already past the session limit",
+            "auth_time_zero",
+            3,
+            "auth_time",
+        ),
+        login("wrong at_hash", "wrong_at_hash", 3, "at_hash"),
+        login("wrong c_hash", "wrong_c_hash", 3, "c_hash"),
+        login(
+            "expires_in of 2^64-1 is capped",
+            "huge_expires_in",
+            0,
+            "Signed in",
+        ),
+        refresh(
+            "a refreshed ID token without the original azp",
+            "missing_azp",
+            3,
+            "azp",
+            false,
+        ),
+        refresh(
+            "a refreshed ID token for an untrusted audience too",
+            "extra_audience",
+            3,
+            "does not trust",
+            false,
+        ),
+        refresh(
+            "a refreshed ID token with a wrong at_hash",
+            "wrong_at_hash",
+            3,
+            "at_hash",
+            false,
+        ),
+        refresh(
+            "a refreshed auth_time in the future",
+            "auth_time_in_future",
+            3,
+            "auth_time",
+            false,
+        ),
+        refresh(
+            "a refresh with expires_in of 2^64-1",
+            "huge_expires_in",
+            0,
+            "",
+            true,
+        ),
+        Case {
+            args: &["--id"],
+            // The last valid ID token, a JWT whose header starts `{"`.
+            ..refresh(
+                "a refresh without an ID token keeps the last one",
+                "no_id_token_on_refresh",
+                0,
+                "eyJ",
+                true,
+            )
+        },
+        Case {
+            name: "sign-out after a refresh without an ID token still sends the hint",
+            fault: Some("no_id_token_on_refresh"),
+            phase: Phase::Logout,
+            args: &[],
+            env: &[],
+            code: 0,
+            says: "id_token_hint=",
+            stored: false,
+        },
         // UserInfo (OIDC Core §5.3.2).
         login("UserInfo sub mismatch", "userinfo_sub_mismatch", 3, "sub"),
         // The callback (RFC 6749 §4.1.2, RFC 9207).

@@ -76,10 +76,15 @@ fn login_then_token_status_and_logout_with_client_secret_basic() {
         "{}",
         login.text()
     );
+    let mut stored = world.stored_sessions();
+    stored.sort();
     assert_eq!(
-        world.stored_sessions().len(),
-        1,
-        "one refresh token in the keychain"
+        stored,
+        [
+            format!("session/t/{NURSE}/id-token"),
+            format!("session/t/{NURSE}/refresh-token")
+        ],
+        "one refresh token and the last ID token in the keychain"
     );
 
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
@@ -498,7 +503,8 @@ fn a_4_kib_refresh_token_is_split_in_the_keychain_and_rotates() {
     );
     world.ok(&["--profile", "t", "token"]);
     world.ok(&["--profile", "t", "userinfo"]);
-    assert_eq!(world.stored_sessions().len(), 1);
+    // The refresh token and the last ID token.
+    assert_eq!(world.stored_sessions().len(), 2);
 }
 
 #[test]

@@ -32,11 +32,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::id_token::OriginalIdToken;
 use crate::KeychainError;
 
 pub use lock::SessionLock;
 pub use policy::{check, inactivity_minutes, Verdict};
-pub use store::{refresh_token_account, Loaded, Restored, SessionStore};
+pub use store::{id_token_account, refresh_token_account, Loaded, Restored, SessionStore};
 
 /// What careid remembers of a session apart from its tokens. Nothing here is secret: it is
 /// written to a state file in plain JSON.
@@ -59,6 +60,16 @@ pub struct SessionFacts {
     pub assurance_level: Option<u8>,
     /// When these facts were written.
     pub stored_at: u64,
+}
+
+/// What the sign-in settled that every refresh of its session is held to (OIDC Core §12.2): the
+/// original ID token's identity and the `acr_values` the sign-in asked for, so a refresh is
+/// checked against what was used, not against the profile as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRecord {
+    pub id_token: OriginalIdToken,
+    pub acr_values: Option<String>,
 }
 
 /// Why there is no session to restore. Each is an ordinary "signed out" to the user; the reason

@@ -1,5 +1,7 @@
 //! Where a session is kept: its facts in `<state folder>/<profile>.json`, its refresh token only
-//! in the OS keychain under `session/<profile>/<sub>/refresh-token`.
+//! in the OS keychain under `session/<profile>/<sub>/refresh-token`, and the last valid ID token
+//! beside it under `session/<profile>/<sub>/id-token` (a refresh may answer without one, OIDC
+//! Core §12.2, and sign-out still needs it as `id_token_hint`).
 //!
 //! A state file that is missing, unreadable, damaged or of another version means "signed out",
 //! never an error that stops the app: the user signs in again and the next save replaces it.
@@ -10,7 +12,8 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::session::{
-    check_profile_name, unix_seconds, SessionError, SessionFacts, SessionLock, SignedOutReason,
+    check_profile_name, unix_seconds, SessionError, SessionFacts, SessionLock, SignInRecord,
+    SignedOutReason,
 };
 use crate::{Keychain, KeychainError, SecretString};
 
@@ -27,6 +30,9 @@ struct StateFile {
     version: u64,
     refresh_token_stored: bool,
     facts: SessionFacts,
+    /// Absent in files written before careid kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sign_in: Option<SignInRecord>,
 }
 
 /// Read first, so a file from another version is told apart from a damaged one.
@@ -42,6 +48,9 @@ pub struct Loaded {
     /// `None` when the provider issued no refresh token: the session then lasts only as long as
     /// the tokens the caller holds in memory.
     pub refresh_token: Option<SecretString>,
+    /// What refreshes are held to; `None` for a session stored by an earlier careid. Boxed: it
+    /// is most of a session's size.
+    pub sign_in: Option<Box<SignInRecord>>,
 }
 
 /// What [`SessionStore::load`] found.
@@ -88,6 +97,19 @@ impl SessionStore {
         facts: &SessionFacts,
         refresh_token: Option<&SecretString>,
     ) -> Result<(), SessionError> {
+        self.save_sign_in(lock, facts, refresh_token, None, None)
+    }
+
+    /// [`SessionStore::save`] for a sign-in: also what its refreshes are held to, and its ID
+    /// token, stored beside the refresh token.
+    pub fn save_sign_in(
+        &self,
+        lock: &SessionLock,
+        facts: &SessionFacts,
+        refresh_token: Option<&SecretString>,
+        sign_in: Option<&SignInRecord>,
+        id_token: Option<&SecretString>,
+    ) -> Result<(), SessionError> {
         check_lock(lock, &facts.profile)?;
         let path = self.state_path(&facts.profile)?;
         // A readable state file names the previous session, whose token goes if it is another
@@ -97,6 +119,7 @@ impl SessionStore {
                 if previous.facts.sub != facts.sub {
                     self.keychain
                         .delete(&refresh_token_account(&previous.facts))?;
+                    self.keychain.delete(&id_token_account(&previous.facts))?;
                 }
                 true
             }
@@ -122,15 +145,26 @@ impl SessionStore {
                 facts.profile
             );
         }
+        // After the tidying, which keeps only the refresh token's entry.
+        let id_account = id_token_account(facts);
+        match id_token {
+            Some(token) => self.keychain.store(&id_account, token)?,
+            None if previous_named => self.keychain.delete(&id_account)?,
+            None => {}
+        }
         let state = StateFile {
             version: STATE_VERSION,
             refresh_token_stored: refresh_token.is_some(),
             facts: facts.clone(),
+            sign_in: sign_in.cloned(),
         };
         if let Err(error) = write_state(&path, &state) {
-            // Without its facts the token could never be found again: do not leave it behind.
+            // Without its facts the tokens could never be found again: do not leave them.
             if refresh_token.is_some() {
                 let _ = self.keychain.delete(&account);
+            }
+            if id_token.is_some() {
+                let _ = self.keychain.delete(&id_account);
             }
             return Err(error);
         }
@@ -152,12 +186,14 @@ impl SessionStore {
                 return Ok(Restored::Session(Loaded {
                     facts: state.facts,
                     refresh_token: Some(token),
+                    sign_in: state.sign_in.map(Box::new),
                 }))
             }
             Ok(None) if !state.refresh_token_stored => {
                 return Ok(Restored::Session(Loaded {
                     facts: state.facts,
                     refresh_token: None,
+                    sign_in: state.sign_in.map(Box::new),
                 }))
             }
             Ok(None) => SignedOutReason::RefreshTokenMissing,
@@ -168,6 +204,7 @@ impl SessionStore {
             Err(error) => return Err(error.into()),
         };
         // The session cannot be restored, so its facts go too: status then agrees with load.
+        self.keychain.delete(&id_token_account(&state.facts))?;
         remove_file(&path)?;
         Ok(Restored::SignedOut(reason))
     }
@@ -189,6 +226,35 @@ impl SessionStore {
         self.keychain
             .store(&refresh_token_account(facts), refresh_token)?;
         Ok(())
+    }
+
+    /// Stores the ID token of a refresh in place of the last one, once it is validated.
+    pub fn replace_id_token(
+        &self,
+        lock: &SessionLock,
+        facts: &SessionFacts,
+        id_token: &SecretString,
+    ) -> Result<(), SessionError> {
+        check_lock(lock, &facts.profile)?;
+        self.keychain.store(&id_token_account(facts), id_token)?;
+        Ok(())
+    }
+
+    /// The last valid ID token of the session of `facts`, if one is kept. A damaged entry is
+    /// deleted and reads as none.
+    pub fn load_id_token(
+        &self,
+        facts: &SessionFacts,
+    ) -> Result<Option<SecretString>, SessionError> {
+        let account = id_token_account(facts);
+        match self.keychain.load(&account) {
+            Ok(token) => Ok(token),
+            Err(KeychainError::Corrupt { .. }) => {
+                self.keychain.delete(&account)?;
+                Ok(None)
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Records user activity at `now`, which moves the inactivity limit on, and returns the
@@ -247,6 +313,10 @@ impl SessionStore {
         // version, so signing out never leaves a refresh token behind that it could have found.
         if let Some(sub) = readable_sub(&path) {
             self.keychain.delete(&account(profile, &sub))?;
+            self.keychain.delete(&format!(
+                "{}{sub}{ID_TOKEN_SUFFIX}",
+                session_prefix(profile)
+            ))?;
         }
         // And where the keychain can be listed, every other token of the profile too: one
         // behind a state file too damaged to name its user would otherwise stay for good.
@@ -309,6 +379,16 @@ pub fn refresh_token_account(facts: &SessionFacts) -> String {
 }
 
 const REFRESH_TOKEN_SUFFIX: &str = "/refresh-token";
+const ID_TOKEN_SUFFIX: &str = "/id-token";
+
+/// The keychain account of a session's last valid ID token.
+pub fn id_token_account(facts: &SessionFacts) -> String {
+    format!(
+        "{}{}{ID_TOKEN_SUFFIX}",
+        session_prefix(&facts.profile),
+        facts.sub
+    )
+}
 
 /// What every keychain account of `profile`'s sessions starts with.
 fn session_prefix(profile: &str) -> String {
@@ -398,6 +478,7 @@ mod tests {
             version: STATE_VERSION,
             refresh_token_stored: true,
             facts: facts(),
+            sign_in: None,
         })
         .expect("serialises")
     }
@@ -529,6 +610,7 @@ mod tests {
             version: STATE_VERSION,
             refresh_token_stored: false,
             facts: facts(),
+            sign_in: None,
         };
         write_state(&path, &state).expect("written");
         write_state(&path, &state).expect("written over");

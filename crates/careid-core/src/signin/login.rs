@@ -12,8 +12,8 @@ use base64::Engine;
 use tokio::task::JoinHandle;
 
 use crate::discovery::{DiscoveryError, ProviderMetadata};
-use crate::id_token::IdTokenClaims;
-use crate::session::{unix_seconds, SessionFacts};
+use crate::id_token::{IdTokenClaims, OriginalIdToken};
+use crate::session::{unix_seconds, SessionFacts, SignInRecord};
 use crate::signin::{blocking, with_query, Client, Session, SignInError, Timing, Tokens};
 use crate::{
     assurance_level, choose_role, CallbackChecks, LaunchPage, LoopbackListener, RoleChoice,
@@ -90,6 +90,19 @@ impl PendingLogin {
     ) -> Result<Session, SignInError> {
         client.finish_login(self, timeout, cancel).await
     }
+}
+
+/// Which ID token is being validated, and what it is checked against besides the profile.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum IdTokenFrom<'a> {
+    /// From the code exchange: the request's nonce and `max_age`, and the code redeemed.
+    SignIn {
+        nonce: &'a str,
+        max_age: Option<u32>,
+        code: &'a str,
+    },
+    /// From a refresh grant: the sign-in's ID token (OIDC Core §12.2).
+    Refresh { original: &'a OriginalIdToken },
 }
 
 /// The provider's keys, parsed from its JWKS document.
@@ -361,9 +374,13 @@ impl Client {
                 &metadata,
                 jwks,
                 id_token,
-                Some(nonce.expose_secret()),
-                max_age,
+                &tokens.access_token,
                 acr_values.as_deref(),
+                IdTokenFrom::SignIn {
+                    nonce: nonce.expose_secret(),
+                    max_age,
+                    code: response.code.expose_secret(),
+                },
             )
             .await?;
         timings.push(Timing::since("id_token", started));
@@ -386,9 +403,8 @@ impl Client {
         let facts = SessionFacts {
             profile: self.profile.name.clone(),
             sub: claims.sub.clone(),
-            // As the provider said it, even if its clock is ahead of ours: a refreshed ID token
-            // must repeat it exactly (OIDC Core §12.2), and the session policy already treats
-            // a time in the future as now.
+            // As the provider said it: the ID token check refused one later than the token or
+            // now (beyond the skew), or already past the absolute limit.
             auth_time: claims.auth_time.unwrap_or(claims.iat),
             last_activity: now,
             selected_role_id: role.role().map(|role| role.person_roleid.clone()),
@@ -402,9 +418,18 @@ impl Client {
         // Only now, with every answer checked, is anything stored: under the session lock, so
         // a refresh or sign-out in another process cannot interleave with the new session.
         let lock = self.session_lock().await?;
+        let record = SignInRecord {
+            id_token: OriginalIdToken::from(&claims),
+            acr_values: acr_values.clone(),
+        };
         blocking(|| {
-            self.store
-                .save(&lock, &facts, tokens.refresh_token.as_ref())
+            self.store.save_sign_in(
+                &lock,
+                &facts,
+                tokens.refresh_token.as_ref(),
+                Some(&record),
+                tokens.id_token.as_ref(),
+            )
         })?;
         if let RoleChoice::Automatic(role) | RoleChoice::Selected(role) = &role {
             blocking(|| {
@@ -429,18 +454,19 @@ impl Client {
     }
 
     /// Validates an ID token against the JWKS, fetching the JWKS again once if the token names
-    /// a key it does not hold (the provider rotated its keys).
+    /// a key it does not hold (the provider rotated its keys): a sign-in's with
+    /// [`crate::validate_id_token`], a refresh's with [`crate::validate_refreshed_id_token`].
     pub(crate) async fn validate_id_token(
         &self,
         metadata: &ProviderMetadata,
         jwks: Arc<serde_json::Value>,
         id_token: &SecretString,
-        nonce: Option<&str>,
-        max_age: Option<u32>,
+        access_token: &SecretString,
         acr_values: Option<&str>,
+        from: IdTokenFrom<'_>,
     ) -> Result<IdTokenClaims, SignInError> {
-        use crate::id_token::{validate_id_token, IdTokenCheck};
-        use crate::jose::allowed_algorithms;
+        use crate::id_token::{validate_id_token, validate_refreshed_id_token, IdTokenCheck};
+        use crate::jose::{allowed_algorithms, JsonWebKeySet};
 
         let allowed = allowed_algorithms(
             metadata
@@ -449,36 +475,52 @@ impl Client {
                 .unwrap_or_default(),
             self.hmac_secret().is_some(),
         );
+        let (nonce, max_age, code) = match from {
+            IdTokenFrom::SignIn {
+                nonce,
+                max_age,
+                code,
+            } => (Some(nonce), max_age, Some(code)),
+            IdTokenFrom::Refresh { .. } => (None, None, None),
+        };
         let check = IdTokenCheck {
             issuer: &metadata.issuer,
             client_id: &self.client_id,
             nonce,
             max_age,
             acr_values,
+            trusted_audiences: &self.profile.trusted_audiences,
+            access_token: Some(access_token.expose_secret()),
+            code,
+            absolute_limit: Some(Duration::from_secs(
+                u64::from(self.profile.session.absolute_hours) * 3_600,
+            )),
             skew: Duration::from_secs(u64::from(self.profile.session.clock_skew_seconds)),
             now: self.clock.now(),
         };
-        let keys = key_set(&jwks)?;
-        match validate_id_token(
-            id_token.expose_secret(),
-            &keys,
-            &allowed,
-            self.hmac_secret(),
-            &check,
-        ) {
+        let validate = |keys: &JsonWebKeySet| {
+            let token = id_token.expose_secret();
+            match from {
+                IdTokenFrom::SignIn { .. } => {
+                    validate_id_token(token, keys, &allowed, self.hmac_secret(), &check)
+                }
+                IdTokenFrom::Refresh { original } => validate_refreshed_id_token(
+                    token,
+                    keys,
+                    &allowed,
+                    self.hmac_secret(),
+                    &check,
+                    original,
+                ),
+            }
+        };
+        match validate(&key_set(&jwks)?) {
             Err(error) if error.is_unknown_kid() => {
                 let jwks = self
                     .providers
                     .refetch_jwks(&self.http, metadata, self.clock.now())
                     .await?;
-                let keys = key_set(&jwks)?;
-                Ok(validate_id_token(
-                    id_token.expose_secret(),
-                    &keys,
-                    &allowed,
-                    self.hmac_secret(),
-                    &check,
-                )?)
+                Ok(validate(&key_set(&jwks)?)?)
             }
             other => Ok(other?),
         }

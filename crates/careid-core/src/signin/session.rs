@@ -7,7 +7,9 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::discovery::ProviderMetadata;
-use crate::session::{check, unix_seconds, SessionFacts, Verdict};
+use crate::id_token::OriginalIdToken;
+use crate::session::{check, unix_seconds, SessionFacts, SignInRecord, Verdict};
+use crate::signin::login::IdTokenFrom;
 use crate::signin::{
     blocking, with_query, Client, ErrorClass, Session, SignInError, Timing, Tokens,
 };
@@ -172,6 +174,11 @@ impl Client {
         mut timings: Vec<Timing>,
     ) -> Result<Session, SignInError> {
         let mut facts = loaded.facts;
+        let mut tokens = tokens;
+        let record = loaded.sign_in.map_or_else(
+            || self.record_of_earlier_careid(metadata, &facts),
+            |record| *record,
+        );
         let claims = match &tokens.id_token {
             Some(id_token) => {
                 let started = Instant::now();
@@ -179,34 +186,33 @@ impl Client {
                     .providers
                     .jwks(&self.http, metadata, self.clock.now())
                     .await?;
-                // OIDC Core §12.2: no nonce, and auth_time is the original sign-in's, so
-                // max_age does not apply again.
+                // OIDC Core §12.2, and the assurance the sign-in asked for, not the profile's
+                // current acr_values.
                 let claims = self
                     .validate_id_token(
                         metadata,
                         jwks,
                         id_token,
-                        None,
-                        None,
-                        self.profile.acr_values.as_deref(),
+                        &tokens.access_token,
+                        record.acr_values.as_deref(),
+                        IdTokenFrom::Refresh {
+                            original: &record.id_token,
+                        },
                     )
                     .await?;
-                if claims.sub != facts.sub {
-                    return Err(SignInError::InvalidResponse {
-                        endpoint: "token",
-                        problem: "the refreshed ID token is for another user".into(),
-                    });
-                }
-                if claims.auth_time.is_some_and(|time| time != facts.auth_time) {
-                    return Err(SignInError::InvalidResponse {
-                        endpoint: "token",
-                        problem: "the refreshed ID token's auth_time is not the sign-in's".into(),
-                    });
-                }
+                blocking(|| self.store.replace_id_token(lock, &facts, id_token))?;
                 timings.push(Timing::since("id_token", started));
                 Some(claims)
             }
-            None => None,
+            None => {
+                // §12.2 allows a refresh without an ID token: the last valid one stays in use.
+                tokens.id_token =
+                    blocking(|| self.store.load_id_token(&facts)).unwrap_or_else(|error| {
+                        tracing::warn!("could not read the session's last ID token: {error}");
+                        None
+                    });
+                None
+            }
         };
         let (userinfo, identity, role) = if parts.userinfo {
             let started = Instant::now();
@@ -242,6 +248,27 @@ impl Client {
             refreshable: true,
             timings,
         })
+    }
+
+    /// What a session stored by a careid that did not keep its sign-in record is held to: the
+    /// facts it did keep, and the single audience and azp CIS2 always sends. A refresh that
+    /// differs is refused and the user signs in again, which stores a full record.
+    fn record_of_earlier_careid(
+        &self,
+        metadata: &ProviderMetadata,
+        facts: &SessionFacts,
+    ) -> SignInRecord {
+        SignInRecord {
+            id_token: OriginalIdToken {
+                iss: metadata.issuer.clone(),
+                sub: facts.sub.clone(),
+                aud: vec![self.client_id.clone()],
+                azp: Some(self.client_id.clone()),
+                auth_time: Some(facts.auth_time),
+                nonce: None,
+            },
+            acr_values: self.profile.acr_values.clone(),
+        }
     }
 
     /// Chooses `role_id` (a `person_roleid` of the user's) as the session's role and remembers

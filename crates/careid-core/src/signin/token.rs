@@ -34,6 +34,28 @@ struct RawTokenResponse {
     scope: Option<String>,
 }
 
+/// The longest access-token lifetime careid believes (a day; CIS2's is an hour), so no
+/// provider's number can push a time computation past what a clock can hold.
+pub(crate) const MAX_EXPIRES_IN: u64 = 24 * 3_600;
+
+/// `expires_in` (RFC 6749 §5.1) in seconds, capped at [`MAX_EXPIRES_IN`]. Some providers send a
+/// string; a fraction is dropped; anything negative, not finite or not a number is ignored
+/// rather than trusted, as if the provider had not said.
+pub(crate) fn expires_in(value: &serde_json::Value) -> Option<u64> {
+    let seconds = match value {
+        serde_json::Value::Number(number) => number.as_u64().or_else(|| {
+            number
+                .as_f64()
+                .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+                // Saturates: 1e300 becomes u64::MAX, capped below.
+                .map(|seconds| seconds as u64)
+        }),
+        serde_json::Value::String(text) => text.trim().parse::<u64>().ok(),
+        _ => None,
+    }?;
+    Some(seconds.min(MAX_EXPIRES_IN))
+}
+
 /// The longest a refresh waits between attempts, whatever `Retry-After` asks for.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
 
@@ -66,13 +88,7 @@ impl Client {
                 problem: "the access token is empty".into(),
             });
         }
-        // Some providers send expires_in as a string; anything else is ignored rather than
-        // trusted.
-        let expires_in = raw.expires_in.and_then(|value| match value {
-            serde_json::Value::Number(number) => number.as_u64(),
-            serde_json::Value::String(text) => text.parse().ok(),
-            _ => None,
-        });
+        let expires_in = raw.expires_in.as_ref().and_then(expires_in);
         Ok(TokenResponse {
             access_token: SecretString::new(raw.access_token),
             id_token: raw
@@ -106,7 +122,7 @@ impl Client {
                 Err(error) if error.is_transient() && attempt < self.options.refresh_attempts => {
                     tracing::warn!(attempt, "refresh failed, trying again: {error}");
                     tokio::time::sleep(delay.min(MAX_RETRY_DELAY)).await;
-                    delay *= 2;
+                    delay = delay.saturating_mul(2);
                     attempt += 1;
                 }
                 other => return other,
@@ -199,5 +215,38 @@ pub(crate) fn answer_error(endpoint: &'static str, response: &HttpResponse) -> S
             endpoint,
             status: response.status,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn expires_in_of_any_shape_is_capped_or_ignored_never_trusted() {
+        let cases = [
+            (json!(3599), Some(3599)),
+            (json!(0), Some(0)),
+            (json!("3599"), Some(3599)),
+            (json!(" 60 "), Some(60)),
+            (json!(3599.9), Some(3599)),
+            (json!(u64::MAX), Some(MAX_EXPIRES_IN)),
+            (json!(1e300), Some(MAX_EXPIRES_IN)),
+            (json!("18446744073709551615"), Some(MAX_EXPIRES_IN)),
+            (json!(-1), None),
+            (json!(i64::MIN), None),
+            (json!(-0.5), None),
+            (json!("1e300"), None),
+            (json!("soon"), None),
+            (json!("-1"), None),
+            (json!(true), None),
+            (json!(null), None),
+            (json!([3600]), None),
+        ];
+        for (value, expect) in cases {
+            assert_eq!(expires_in(&value), expect, "{value}");
+        }
     }
 }

@@ -13,7 +13,8 @@ use base64::Engine as _;
 use careid_core::jose::{decode, verify};
 use careid_core::{
     allowed_algorithms, validate_id_token, validate_refreshed_id_token, verify_signed_userinfo,
-    IdTokenCheck, IdTokenClaims, IdTokenError, JsonWebKeySet, JwsAlgorithm, SecretString,
+    IdTokenCheck, IdTokenClaims, IdTokenError, JsonWebKeySet, JwsAlgorithm, OriginalIdToken,
+    SecretString,
 };
 use serde_json::{json, Value};
 
@@ -153,6 +154,10 @@ fn check() -> IdTokenCheck<'static> {
         nonce: Some(NONCE),
         max_age: Some(300),
         acr_values: Some("AAL3_ANY"),
+        trusted_audiences: &[],
+        access_token: None,
+        code: None,
+        absolute_limit: None,
         skew: Duration::from_secs(60),
         now: SystemTime::UNIX_EPOCH + Duration::from_secs(NOW),
     }
@@ -341,13 +346,23 @@ fn the_issuer_is_compared_as_an_exact_string() {
 #[test]
 fn the_audience_may_be_a_string_or_an_array() {
     validate(&rs256(&claims_with(json!({ "aud": [CLIENT] }))), &check()).unwrap();
-    let claims = validate(
-        &rs256(&claims_with(
-            json!({ "aud": ["555000000009.apps.other", CLIENT] }),
-        )),
-        &check(),
-    )
-    .unwrap();
+    // Another audience beside the client is refused, azp or not, unless the profile trusts it
+    // (OIDC Core §3.1.3.7 step 3).
+    let several = rs256(&claims_with(
+        json!({ "aud": ["555000000009.apps.other", CLIENT] }),
+    ));
+    let error = validate(&several, &check()).unwrap_err();
+    assert_eq!(error.code(), "id_token_untrusted_audience");
+    assert!(
+        error.to_string().contains("555000000009.apps.other"),
+        "{error}"
+    );
+    let trusted = ["555000000009.apps.other".to_owned()];
+    let trusting = IdTokenCheck {
+        trusted_audiences: &trusted,
+        ..check()
+    };
+    let claims = validate(&several, &trusting).unwrap();
     assert_eq!(claims.aud.len(), 2);
     assert_eq!(
         error_code(json!({ "aud": "555000000009.apps.other" })),
@@ -362,8 +377,16 @@ fn the_audience_may_be_a_string_or_an_array() {
 
 #[test]
 fn azp_is_required_with_several_audiences_and_must_be_the_client() {
+    let trusted = ["555000000009.apps.other".to_owned()];
+    let trusting = IdTokenCheck {
+        trusted_audiences: &trusted,
+        ..check()
+    };
+    let token = rs256(&claims_with(
+        json!({ "aud": [CLIENT, "555000000009.apps.other"], "azp": null }),
+    ));
     assert_eq!(
-        error_code(json!({ "aud": [CLIENT, "555000000009.apps.other"], "azp": null })),
+        validate(&token, &trusting).unwrap_err().code(),
         "id_token_missing_azp"
     );
     // One audience: azp may be left out.
@@ -485,7 +508,7 @@ fn the_assurance_level_must_meet_acr_values() {
 
 #[test]
 fn a_refreshed_id_token_must_be_for_the_same_user() {
-    let original = validate(&rs256(&claims()), &check()).unwrap();
+    let original = OriginalIdToken::from(&validate(&rs256(&claims()), &check()).unwrap());
     let refresh_check = check();
     let refreshed = |changes| {
         validate_refreshed_id_token(
@@ -714,6 +737,10 @@ mod against_the_mock {
                 nonce: Some(NONCE),
                 max_age: Some(300),
                 acr_values: Some("AAL3_ANY"),
+                trusted_audiences: &[],
+                access_token: None,
+                code: None,
+                absolute_limit: None,
                 skew: Duration::from_secs(60),
                 now: SystemTime::now(),
             }
@@ -772,7 +799,7 @@ mod against_the_mock {
             &allowed,
             None,
             &provider.check(),
-            &claims,
+            &OriginalIdToken::from(&claims),
         )
         .expect("the refreshed ID token is valid");
 
@@ -788,6 +815,8 @@ mod against_the_mock {
             ("expired_id_token", "id_token_expired"),
             ("iat_in_future", "id_token_issued_in_future"),
             ("missing_sub", "id_token_missing_sub"),
+            ("extra_audience", "id_token_untrusted_audience"),
+            ("auth_time_in_future", "id_token_auth_time_in_future"),
         ];
         for (fault, code) in faults {
             provider

@@ -508,6 +508,7 @@ fn debug_of_every_type_holding_a_token_is_redacted() {
     let loaded = Loaded {
         facts: facts("555000000001"),
         refresh_token: Some(refresh_token.clone()),
+        sign_in: None,
     };
     let restored = Restored::Session(loaded.clone());
     let printed = format!("{refresh_token:?} {loaded:?} {loaded:#?} {restored:?} {restored:#?}");
