@@ -165,11 +165,9 @@ pub fn run() {
         }
     };
     let _log_guard = logging::init(app.path().app_log_dir().ok());
-    // The window is made hidden so the remembered size and place are applied before anyone
-    // sees it (no flash of the default size).
-    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
-        let _ = window.show();
-    }
+    // The window is made visible: the window-state plugin applies the remembered size and place
+    // as the window is built, before the event loop first turns and maps it, so nothing flashes
+    // at the default size. Making it hidden and showing it here cost 150 ms of launch (the bench).
     let info = ipc::AppInfo::current();
     tracing::info!(
         version = info.version,
