@@ -145,6 +145,19 @@ fn presented(headers: &HeaderMap, form: &FormParameters) -> Result<Presented, OA
 }
 
 /// Authenticates the client of a token or revocation request with its registered method.
+/// What every endpoint that authenticates clients checks first: no parameter repeated (RFC 6749
+/// §3.1, §3.2), then the client.
+pub(crate) async fn authenticate_form<'p>(
+    provider: &'p Provider,
+    headers: &HeaderMap,
+    form: &FormParameters,
+) -> Result<&'p RegisteredClient, OAuthError> {
+    if let Some(name) = form.repeated() {
+        return Err(OAuthError::invalid_request(format!("{name} is repeated")));
+    }
+    authenticate(provider, headers, form).await
+}
+
 pub(crate) async fn authenticate<'p>(
     provider: &'p Provider,
     headers: &HeaderMap,

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::client_auth::{authenticate, FormParameters};
+use crate::client_auth::{authenticate_form, FormParameters};
 use crate::error::OAuthError;
 use crate::provider::{now, Provider};
 use crate::store::ActiveToken;
@@ -24,10 +24,7 @@ pub(crate) async fn handle(
     body: Bytes,
 ) -> Response {
     let form = FormParameters::parse(&body);
-    if let Some(name) = form.repeated() {
-        return OAuthError::invalid_request(format!("{name} is repeated")).into_response();
-    }
-    let client = match authenticate(&provider, &headers, &form).await {
+    let client = match authenticate_form(&provider, &headers, &form).await {
         Ok(client) => client,
         Err(error) => return error.into_response(),
     };

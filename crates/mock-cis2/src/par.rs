@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::client_auth::{authenticate, FormParameters};
+use crate::client_auth::{authenticate_form, FormParameters};
 use crate::error::OAuthError;
 use crate::provider::{now, Provider};
 use crate::store::UnixTime;
@@ -82,10 +82,7 @@ pub(crate) async fn handle(
         return StatusCode::NOT_FOUND.into_response();
     }
     let form = FormParameters::parse(&body);
-    if let Some(name) = form.repeated() {
-        return OAuthError::invalid_request(format!("{name} is repeated")).into_response();
-    }
-    let client = match authenticate(&provider, &headers, &form).await {
+    let client = match authenticate_form(&provider, &headers, &form).await {
         Ok(client) => client,
         Err(error) => return error.into_response(),
     };

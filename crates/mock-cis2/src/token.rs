@@ -14,7 +14,7 @@ use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
 use crate::activity::TokenKind;
-use crate::client_auth::{authenticate, FormParameters};
+use crate::client_auth::{authenticate_form, FormParameters};
 use crate::clients::RegisteredClient;
 use crate::error::{ErrorCode, OAuthError};
 use crate::keys::SigningAlgorithm;
@@ -48,10 +48,7 @@ async fn exchange(
     headers: &HeaderMap,
     form: &FormParameters,
 ) -> Result<Value, OAuthError> {
-    if let Some(name) = form.repeated() {
-        return Err(OAuthError::invalid_request(format!("{name} is repeated")));
-    }
-    let client = authenticate(provider, headers, form).await?;
+    let client = authenticate_form(provider, headers, form).await?;
     // Faults hook: token endpoint errors.
     if let Some(error) = crate::faults::token_error(provider, form.get("grant_type")) {
         return Err(error);

@@ -263,7 +263,15 @@ async fn a_restart_restores_the_session_and_sign_out_ends_it() -> anyhow::Result
     sign_in(&app, "signedIn").await?;
     let home = app.close().await?;
     let cli = CliWorld::in_home(home.clone());
-    assert_eq!(cli.keychain_accounts().len(), 1, "one refresh token kept");
+    // One session kept: its refresh token and its last ID token (each may be split into parts).
+    let accounts = cli.keychain_accounts();
+    let session = format!("session/mock/{ONE_ROLE}/");
+    assert!(
+        accounts.contains(&format!("{session}refresh-token"))
+            && accounts.contains(&format!("{session}id-token"))
+            && accounts.iter().all(|account| account.starts_with(&session)),
+        "{accounts:?}"
+    );
 
     let app = Desktop::launch_on_mock(home.clone(), Some(ONE_ROLE), &[]).await?;
     app.wait_for_screen("signedIn").await?;
