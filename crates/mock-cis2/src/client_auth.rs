@@ -158,7 +158,7 @@ pub(crate) async fn authenticate_form<'p>(
     authenticate(provider, headers, form).await
 }
 
-pub(crate) async fn authenticate<'p>(
+async fn authenticate<'p>(
     provider: &'p Provider,
     headers: &HeaderMap,
     form: &FormParameters,

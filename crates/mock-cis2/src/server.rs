@@ -188,13 +188,6 @@ impl MockCis2 {
         if let Some(auto_login) = &self.auto_login {
             auto_login.check(&self.users)?;
         }
-        let (listeners, port) = bind(self.port).await?;
-        let issuer = match &self.issuer {
-            Some(issuer) => Issuer::exact(issuer.replace(PORT_PLACEHOLDER, &port.to_string())),
-            None => Issuer::localhost(port),
-        };
-        let base_path = base_path(issuer.as_str())?;
-
         // Reading the file parses RSA keys and generating them takes tens of milliseconds:
         // both off the async runtime's threads.
         let state_path = self.state_file.clone();
@@ -206,6 +199,30 @@ impl MockCis2 {
         })
         .await
         .map_err(|_| StartError::KeyGeneration)??;
+        // A restored provider comes back where it was, so the issuer its sessions' tokens carry
+        // stays the same; only when that port is taken does it move to a new one.
+        let last_port = restored
+            .as_ref()
+            .and_then(|restored| restored.issuers.last())
+            .and_then(|issuer| url::Url::parse(issuer).ok()?.port_or_known_default());
+        let (listeners, port) = match (self.port, last_port) {
+            (0, Some(last)) => match bind_both(last).await {
+                Some(bound) => bound,
+                None => {
+                    tracing::warn!(
+                        port = last,
+                        "the mock CIS2's last port is taken: starting on a new one, so its issuer changes"
+                    );
+                    bind(0).await?
+                }
+            },
+            _ => bind(self.port).await?,
+        };
+        let issuer = match &self.issuer {
+            Some(issuer) => Issuer::exact(issuer.replace(PORT_PLACEHOLDER, &port.to_string())),
+            None => Issuer::localhost(port),
+        };
+        let base_path = base_path(issuer.as_str())?;
         tracing::warn!(
             issuer = issuer.as_str(),
             restored = restored.is_some(),
@@ -320,6 +337,20 @@ async fn bind(port: u16) -> Result<(Vec<TcpListener>, u16), StartError> {
                 return Ok((vec![v4], bound));
             }
         }
+    }
+}
+
+/// Binds `port` on both loopback addresses, or nothing: a port that is half taken would send a
+/// browser that resolves `localhost` to `::1` to another program.
+async fn bind_both(port: u16) -> Option<(Vec<TcpListener>, u16)> {
+    let v4 = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+        .await
+        .ok()?;
+    match TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
+        Ok(v6) => Some((vec![v4, v6], port)),
+        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => None,
+        // No IPv6 loopback on this machine: nobody else can have it either.
+        Err(_) => Some((vec![v4], port)),
     }
 }
 

@@ -198,16 +198,13 @@ impl Keychain {
             });
         }
         // A damaged or unreadable previous head must not stop a fresh value from being stored.
-        let previous = self
-            .read_head(account)
-            .ok()
-            .flatten()
-            .and_then(|head| head.parts());
+        let previous = self.read_head(account);
+        let generation = next_generation(&previous, random_generation);
+        let previous = previous.ok().flatten().and_then(|head| head.parts());
         if inline {
             let head = SecretString::new(format!("{INLINE_PREFIX}{value}"));
             store::write(&self.service, account, head.expose_secret())?;
         } else {
-            let generation = previous.map_or(0, |header| header.generation.wrapping_add(1));
             for (index, part) in parts.iter().enumerate() {
                 store::write(
                     &self.service,
@@ -335,6 +332,31 @@ impl Keychain {
     }
 }
 
+/// The generation a new split value is written under: the one after the head's. When the head
+/// could not be read, the generation in use is unknown, and overwriting its parts would leave a
+/// value made of two (if the store then failed half way), so a random one is taken instead: the
+/// old parts become strays that `delete_prefixed` sweeps.
+fn next_generation(
+    previous: &Result<Option<Head>, KeychainError>,
+    random: impl FnOnce() -> u32,
+) -> u32 {
+    match previous {
+        Ok(Some(head)) => head
+            .parts()
+            .map_or(0, |header| header.generation.wrapping_add(1)),
+        Ok(None) => 0,
+        Err(_) => random(),
+    }
+}
+
+fn random_generation() -> u32 {
+    use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+    let mut bytes = [0; 4];
+    // The OS generator does not fail in practice; a fixed value would still be a correct store.
+    let _ = SystemRandom::new().fill(&mut bytes);
+    u32::from_le_bytes(bytes)
+}
+
 fn part_account(account: &str, generation: u32, index: usize) -> String {
     format!("{account}#{generation}.{index}")
 }
@@ -376,6 +398,34 @@ fn split_into_parts(value: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_generation_never_writes_over_parts_that_may_be_in_use() {
+        let split = |generation| {
+            Ok(Some(Head::Split(Header {
+                generation,
+                parts: 2,
+            })))
+        };
+        let never = || panic!("no random generation needed");
+        assert_eq!(next_generation(&split(7), never), 8);
+        assert_eq!(next_generation(&split(u32::MAX), never), 0);
+        assert_eq!(next_generation(&Ok(None), never), 0);
+        let inline = Ok(Some(Head::Inline(SecretString::new("v".into()))));
+        assert_eq!(next_generation(&inline, never), 0);
+        // The head could not be read: the generation in use is unknown, so not 0 or 1 by rule.
+        for fault in [
+            KeychainError::Corrupt {
+                account: "a".into(),
+            },
+            KeychainError::Unreadable {
+                account: "a".into(),
+            },
+        ] {
+            assert_eq!(next_generation(&Err(fault), || 0xdead_beef), 0xdead_beef);
+        }
+        assert_ne!(random_generation(), random_generation());
+    }
 
     #[test]
     fn split_respects_the_windows_limit_and_rejoins() {

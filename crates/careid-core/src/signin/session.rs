@@ -175,16 +175,10 @@ impl Client {
     ) -> Result<Session, SignInError> {
         let mut facts = loaded.facts;
         let mut tokens = tokens;
-        let mut record = loaded.sign_in.map_or_else(
+        let record = loaded.sign_in.map_or_else(
             || self.record_of_earlier_careid(metadata, &facts),
             |record| *record,
         );
-        // The built-in mock is one provider whose address, and so its issuer, is chosen afresh
-        // each time it starts, while its sessions live on in its state file. Every other
-        // provider's refreshed ID token must carry the original issuer exactly (§12.2).
-        if self.profile.issuer == crate::profile::IssuerSource::BuiltInMock {
-            record.id_token.iss.clone_from(&metadata.issuer);
-        }
         let claims = match &tokens.id_token {
             Some(id_token) => {
                 let started = Instant::now();

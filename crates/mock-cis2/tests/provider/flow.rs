@@ -304,3 +304,28 @@ async fn revoking_an_access_token_leaves_others_alone() {
         200
     );
 }
+
+/// RFC 6749 §3.2 holds at revocation as at the token endpoint: which of two tokens would go?
+#[tokio::test]
+async fn a_revocation_with_a_repeated_parameter_is_refused_and_revokes_nothing() {
+    let mock = start_auto_login(NURSE).await;
+    let http = no_redirects();
+    let (one, _) = sign_in(&mock, BASIC_CLIENT, LOOPBACK_REDIRECT, &[]).await;
+    let (two, _) = sign_in(&mock, BASIC_CLIENT, LOOPBACK_REDIRECT, &[]).await;
+    let revoke = http
+        .post(format!("{}/token/revoke", mock.issuer()))
+        .basic_auth(BASIC_CLIENT, Some(secret(BASIC_CLIENT)))
+        .form(&[
+            ("token", one.access_token.as_str()),
+            ("token", two.access_token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 400);
+    let body: serde_json::Value = revoke.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    for token in [&one.access_token, &two.access_token] {
+        assert_eq!(userinfo(&mock, &http, token).await.status(), 200);
+    }
+}

@@ -391,3 +391,30 @@ async fn end_session_after_a_restart_takes_the_earlier_id_token() {
     assert!(third.sessions().is_empty(), "ended stays ended");
     third.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_restart_comes_back_on_its_last_port_and_issuer_unless_the_port_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+
+    let first = start_on(&path).await;
+    let (issuer, port) = (first.issuer().to_owned(), first.port());
+    first.shutdown().await;
+
+    let second = start_on(&path).await;
+    assert_eq!(second.port(), port, "the port it last used");
+    assert_eq!(
+        second.issuer(),
+        issuer,
+        "so the issuer its tokens carry stays"
+    );
+    second.shutdown().await;
+
+    // Another program has the port now (on either loopback address): a new port, a new issuer.
+    let taken = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let third = start_on(&path).await;
+    assert_ne!(third.port(), port);
+    assert_ne!(third.issuer(), issuer);
+    third.shutdown().await;
+    drop(taken);
+}
