@@ -22,7 +22,7 @@ use base64::Engine as _;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::profile::ClientAuth;
+use crate::profile::{ClientAuth, Credential};
 use crate::secret::SecretString;
 
 /// How long a client assertion lives. CIS2 rejects assertions that live 30 minutes or more
@@ -360,6 +360,35 @@ impl ClientAuthentication {
     }
 }
 
+/// The method for an endpoint that publishes its own list (RFC 8414's
+/// `revocation_endpoint_auth_methods_supported`): the profile's own when the list names it or
+/// when there is no list; else the first the profile's credential can do (a client secret serves
+/// `client_secret_basic`, `client_secret_post` and `client_secret_jwt`), so a provider that
+/// takes only the secret at revocation gets it rather than a JWT assertion; else the profile's
+/// own, and the provider's answer says the rest.
+pub fn method_for_endpoint(configured: ClientAuth, advertised: Option<&[String]>) -> ClientAuth {
+    let Some(advertised) = advertised else {
+        return configured;
+    };
+    let listed = |method: ClientAuth| advertised.iter().any(|name| name == method.as_str());
+    if listed(configured) {
+        return configured;
+    }
+    let alternatives: &[ClientAuth] = match configured.credential() {
+        Some(Credential::ClientSecret) => &[
+            ClientAuth::ClientSecretBasic,
+            ClientAuth::ClientSecretPost,
+            ClientAuth::ClientSecretJwt,
+        ],
+        Some(Credential::PrivateKey) | None => &[],
+    };
+    alternatives
+        .iter()
+        .copied()
+        .find(|method| listed(*method))
+        .unwrap_or(configured)
+}
+
 /// Client authentication for `method`, with an HS256 assertion for `client_secret_jwt`. See
 /// [`authenticate_with`].
 pub fn authenticate(
@@ -694,6 +723,80 @@ impl ClientAuthError {
             ClientAuthError::NoTokenEndpoint => "token_endpoint_missing",
             ClientAuthError::ClockBeforeEpoch => "clock_invalid",
             ClientAuthError::Signing => "signing_failed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod endpoint_method_tests {
+    use super::*;
+
+    #[test]
+    fn an_endpoint_gets_a_method_it_lists_that_the_credential_can_do() {
+        use ClientAuth::{ClientSecretBasic, ClientSecretJwt, ClientSecretPost, PrivateKeyJwt};
+        let list = |names: &[&str]| {
+            names
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect::<Vec<_>>()
+        };
+        let cases: &[(ClientAuth, Option<Vec<String>>, ClientAuth)] = &[
+            (ClientSecretJwt, None, ClientSecretJwt),
+            (
+                ClientSecretJwt,
+                Some(list(&["client_secret_jwt", "client_secret_basic"])),
+                ClientSecretJwt,
+            ),
+            (
+                ClientSecretJwt,
+                Some(list(&["client_secret_basic"])),
+                ClientSecretBasic,
+            ),
+            (
+                ClientSecretJwt,
+                Some(list(&["client_secret_post"])),
+                ClientSecretPost,
+            ),
+            (
+                ClientSecretBasic,
+                Some(list(&["client_secret_post", "client_secret_jwt"])),
+                ClientSecretPost,
+            ),
+            (
+                ClientSecretPost,
+                Some(list(&["client_secret_jwt"])),
+                ClientSecretJwt,
+            ),
+            // A private key can only sign: the provider's answer will say it is not taken.
+            (
+                PrivateKeyJwt,
+                Some(list(&["client_secret_basic"])),
+                PrivateKeyJwt,
+            ),
+            (
+                PrivateKeyJwt,
+                Some(list(&["private_key_jwt"])),
+                PrivateKeyJwt,
+            ),
+            // Nothing the credential can do is listed (an empty list, an unknown name).
+            (ClientSecretBasic, Some(list(&[])), ClientSecretBasic),
+            (
+                ClientSecretBasic,
+                Some(list(&["tls_client_auth"])),
+                ClientSecretBasic,
+            ),
+            (
+                ClientAuth::None,
+                Some(list(&["client_secret_basic"])),
+                ClientAuth::None,
+            ),
+        ];
+        for (configured, advertised, expected) in cases {
+            assert_eq!(
+                method_for_endpoint(*configured, advertised.as_deref()),
+                *expected,
+                "{configured:?} with {advertised:?}"
+            );
         }
     }
 }

@@ -291,7 +291,7 @@ fn check_grant_types(metadata: &ProviderMetadata) -> Outcome {
             if has(grants, "refresh_token") {
                 pass("authorization_code and refresh_token")
             } else {
-                pass("authorization_code; no refresh_token, so careid signs in again when tokens expire")
+                pass("authorization_code; refresh_token not listed: careid uses a refresh token if one arrives anyway, and otherwise signs in again when the tokens expire")
             }
         }
         Some(grants) => fail(format!(

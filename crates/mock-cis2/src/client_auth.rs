@@ -152,16 +152,28 @@ pub(crate) async fn authenticate_form<'p>(
     headers: &HeaderMap,
     form: &FormParameters,
 ) -> Result<&'p RegisteredClient, OAuthError> {
+    authenticate_form_with(provider, headers, form, None).await
+}
+
+/// As [`authenticate_form`], for an endpoint that takes `methods` (any of them, from any client
+/// that holds the credential it needs) rather than each client's registered method.
+pub(crate) async fn authenticate_form_with<'p>(
+    provider: &'p Provider,
+    headers: &HeaderMap,
+    form: &FormParameters,
+    methods: Option<&[ClientAuthMethod]>,
+) -> Result<&'p RegisteredClient, OAuthError> {
     if let Some(name) = form.repeated() {
         return Err(OAuthError::invalid_request(format!("{name} is repeated")));
     }
-    authenticate(provider, headers, form).await
+    authenticate(provider, headers, form, methods).await
 }
 
 async fn authenticate<'p>(
     provider: &'p Provider,
     headers: &HeaderMap,
     form: &FormParameters,
+    methods: Option<&[ClientAuthMethod]>,
 ) -> Result<&'p RegisteredClient, OAuthError> {
     let presented = presented(headers, form)?;
     let (client_id, secret, method, challenge) = match &presented {
@@ -183,7 +195,7 @@ async fn authenticate<'p>(
         Presented::Assertion {
             client_id,
             assertion,
-        } => return authenticate_assertion(provider, client_id, assertion).await,
+        } => return authenticate_assertion(provider, client_id, assertion, methods).await,
     };
     let refuse =
         |description: String| OAuthError::invalid_client(description).with_challenge(challenge);
@@ -198,12 +210,25 @@ async fn authenticate<'p>(
         .clients
         .get(client_id)
         .ok_or_else(|| refuse(format!("client {client_id:?} is not registered")))?;
-    if client.token_endpoint_auth_method != method {
-        return Err(refuse(format!(
-            "client {client_id} is registered for {}, not {}",
-            client.token_endpoint_auth_method.as_str(),
-            method.as_str()
-        )));
+    match methods {
+        None if client.token_endpoint_auth_method != method => {
+            return Err(refuse(format!(
+                "client {client_id} is registered for {}, not {}",
+                client.token_endpoint_auth_method.as_str(),
+                method.as_str()
+            )));
+        }
+        Some(methods) if !methods.contains(&method) => {
+            return Err(refuse(format!(
+                "this endpoint does not take {}",
+                method.as_str()
+            )));
+        }
+        // A secret presented to an endpoint that takes secrets from any client that has one.
+        Some(_) if secret.is_some() && client.client_secret.is_none() => {
+            return Err(refuse(format!("client {client_id} has no client secret")));
+        }
+        _ => {}
     }
     if let (Some(presented), Some(registered)) = (secret, client.client_secret.as_deref()) {
         let matches = aws_lc_rs::constant_time::verify_slices_are_equal(
@@ -224,10 +249,17 @@ async fn authenticate_assertion<'p>(
     provider: &'p Provider,
     client_id: &str,
     assertion: &Assertion,
+    methods: Option<&[ClientAuthMethod]>,
 ) -> Result<&'p RegisteredClient, OAuthError> {
     let client = provider.clients.get(client_id).ok_or_else(|| {
         OAuthError::invalid_client(format!("client {client_id:?} is not registered"))
     })?;
+    if methods.is_some_and(|methods| !methods.contains(&client.token_endpoint_auth_method)) {
+        return Err(OAuthError::invalid_client(format!(
+            "this endpoint does not take {}",
+            client.token_endpoint_auth_method.as_str()
+        )));
+    }
     if !matches!(
         client.token_endpoint_auth_method,
         ClientAuthMethod::ClientSecretJwt | ClientAuthMethod::PrivateKeyJwt

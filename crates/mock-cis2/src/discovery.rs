@@ -102,6 +102,10 @@ pub(crate) async fn handle(State(provider): State<Arc<Provider>>) -> Json<Value>
             }
         }
     }
+    if let Some(methods) = &provider.settings.revocation_auth_methods {
+        document["revocation_endpoint_auth_methods_supported"] =
+            methods.iter().map(|method| method.as_str()).collect();
+    }
     Json(document)
 }
 

@@ -40,6 +40,8 @@ pub(crate) struct Settings {
     pub session_lifetime: u64,
     /// Whether pushed authorization requests (RFC 9126) are offered, required or off.
     pub pushed_requests: crate::par::PushedRequests,
+    /// The methods the revocation endpoint takes, when they differ from the token endpoint's.
+    pub revocation_auth_methods: Option<Vec<crate::clients::ClientAuthMethod>>,
 }
 
 /// Everything an endpoint handler may read.

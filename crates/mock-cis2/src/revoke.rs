@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::client_auth::{authenticate_form, FormParameters};
+use crate::client_auth::{authenticate_form_with, FormParameters};
 use crate::error::OAuthError;
 use crate::provider::Provider;
 
@@ -18,7 +18,8 @@ pub(crate) async fn handle(
     body: Bytes,
 ) -> Response {
     let form = FormParameters::parse(&body);
-    let client = match authenticate_form(&provider, &headers, &form).await {
+    let methods = provider.settings.revocation_auth_methods.as_deref();
+    let client = match authenticate_form_with(&provider, &headers, &form, methods).await {
         Ok(client) => client,
         Err(error) => return error.into_response(),
     };

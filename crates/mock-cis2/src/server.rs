@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::activity::{IssuedToken, LoggedRequest};
-use crate::clients::ClientRegistry;
+use crate::clients::{ClientAuthMethod, ClientRegistry};
 use crate::discovery::Issuer;
 use crate::error::StartError;
 use crate::faults::{ArmedFault, Fault};
@@ -52,6 +52,7 @@ pub struct MockCis2 {
     faults: Vec<ArmedFault>,
     state_file: Option<PathBuf>,
     pushed_requests: PushedRequests,
+    revocation_auth_methods: Option<Vec<ClientAuthMethod>>,
 }
 
 impl Default for MockCis2 {
@@ -72,6 +73,7 @@ impl Default for MockCis2 {
             faults: Vec::new(),
             state_file: None,
             pushed_requests: PushedRequests::default(),
+            revocation_auth_methods: None,
         }
     }
 }
@@ -105,7 +107,6 @@ impl MockCis2 {
         self
     }
 
-    /// Signs this user in without a page.
     /// Whether pushed authorization requests (RFC 9126) are offered (the default), required,
     /// or off (as CIS2 publishes today).
     pub fn pushed_requests(mut self, pushed: PushedRequests) -> Self {
@@ -113,6 +114,16 @@ impl MockCis2 {
         self
     }
 
+    /// Publishes `revocation_endpoint_auth_methods_supported` and holds revocation requests to
+    /// it, whatever method a client is registered with at the token endpoint: a provider that
+    /// takes, say, only the client secret there. By default revocation takes each client's
+    /// token endpoint method, and discovery says nothing.
+    pub fn revocation_auth_methods(mut self, methods: &[ClientAuthMethod]) -> Self {
+        self.revocation_auth_methods = Some(methods.to_vec());
+        self
+    }
+
+    /// Signs this user in without a page.
     pub fn auto_login(mut self, auto_login: AutoLogin) -> Self {
         self.auto_login = Some(auto_login);
         self
@@ -238,6 +249,7 @@ impl MockCis2 {
             sign_in_lifetime: 600,
             session_lifetime: self.session_lifetime.as_secs().max(1),
             pushed_requests: self.pushed_requests,
+            revocation_auth_methods: self.revocation_auth_methods,
         };
         let mut provider = Provider::new(
             issuer.clone(),

@@ -650,3 +650,54 @@ fn the_browsers_command_line_never_holds_the_authorization_url() {
         );
     }
 }
+
+/// A provider whose revocation endpoint takes only the client secret, though the client signs
+/// JWT assertions at the token endpoint (`revocation_endpoint_auth_methods_supported`): careid
+/// revokes with the secret, and the session's tokens are gone at the provider.
+#[test]
+fn revocation_authenticates_the_way_the_provider_advertises() {
+    use mock_cis2::ClientAuthMethod;
+    let auto_login: AutoLogin = NURSE.parse().expect("auto-login syntax");
+    let mock = MockHost::start(
+        MockCis2::new()
+            .auto_login(auto_login)
+            .revocation_auth_methods(&[ClientAuthMethod::ClientSecretBasic]),
+    )
+    .expect("the mock starts");
+    let world = CliWorld::new().expect("a test home");
+    world.ok(&[
+        "profile",
+        "add",
+        "jwt",
+        "--issuer",
+        mock.mock().issuer(),
+        "--client-id",
+        "555000000004.apps.supplier",
+        "--client-auth",
+        "client_secret_jwt",
+    ]);
+    let secret = world
+        .run_with_input(
+            &["profile", "secret", "set", "jwt"],
+            "6b1f0e9d-2c4a-4f7e-8d35-9a0b1c2d3e4f",
+        )
+        .expect("runs");
+    assert_eq!(secret.code, Some(0), "{}", secret.text());
+    world.ok(&["--profile", "jwt", "login"]);
+    assert_eq!(mock.mock().store_counts().grants, 1);
+
+    let from = mock.mock().request_log().len();
+    let logout = world.ok(&["--profile", "jwt", "logout"]);
+    assert!(logout.stdout.contains("revoked"), "{}", logout.text());
+    let revocations: Vec<u16> = mock.mock().request_log()[from..]
+        .iter()
+        .filter(|request| request.endpoint == "/token/revoke")
+        .map(|request| request.status)
+        .collect();
+    assert_eq!(revocations, [200], "{}", logout.text());
+    let grants = mock.mock().store_counts();
+    assert_eq!(
+        grants.grants, 0,
+        "the grant went with its refresh token: {grants:?}"
+    );
+}

@@ -274,7 +274,13 @@ impl Client {
     ) -> Result<String, SignInError> {
         const NAME: &str = "pushed authorization request";
         let response = self
-            .authenticated_post(metadata, endpoint, parameters, NAME)
+            .authenticated_post(
+                metadata,
+                endpoint,
+                parameters,
+                NAME,
+                self.profile.client_auth,
+            )
             .await?;
         // §2.2 says 201; a 200 carrying the same answer is taken too.
         if !matches!(response.status, 200 | 201) {

@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::client_auth::method_for_endpoint;
 use crate::discovery::ProviderMetadata;
 use crate::http::{oauth_error, HttpResponse};
+use crate::profile::ClientAuth;
 use crate::signin::{Client, SignInError};
 use crate::{authenticate_with, SecretString};
 
@@ -67,7 +69,13 @@ impl Client {
         form: &[(&str, &str)],
     ) -> Result<TokenResponse, SignInError> {
         let response = self
-            .authenticated_post(metadata, &metadata.token_endpoint, form, "token")
+            .authenticated_post(
+                metadata,
+                &metadata.token_endpoint,
+                form,
+                "token",
+                self.profile.client_auth,
+            )
             .await?;
         if response.status != 200 {
             return Err(answer_error("token", &response));
@@ -142,8 +150,14 @@ impl Client {
             return Ok(false);
         };
         let form = [("token", token.expose_secret()), ("token_type_hint", hint)];
+        let method = method_for_endpoint(
+            self.profile.client_auth,
+            metadata
+                .revocation_endpoint_auth_methods_supported
+                .as_deref(),
+        );
         let response = self
-            .authenticated_post(metadata, endpoint, &form, "revocation")
+            .authenticated_post(metadata, endpoint, &form, "revocation", method)
             .await?;
         // RFC 7009 §2.2: 200 whether or not the token was valid.
         if response.status == 200 {
@@ -159,11 +173,12 @@ impl Client {
         url: &str,
         form: &[(&str, &str)],
         endpoint: &'static str,
+        method: ClientAuth,
     ) -> Result<HttpResponse, SignInError> {
         // The assertion's aud is the token endpoint exactly as published, even for revocation
         // (RFC 7523 §3; CIS2 compares the string, `:443` included).
         let authentication = authenticate_with(
-            self.profile.client_auth,
+            method,
             &self.client_id,
             &self.credential,
             &metadata.token_endpoint,

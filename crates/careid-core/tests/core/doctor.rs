@@ -296,3 +296,18 @@ fn provider_text_cannot_forge_report_lines() {
     let text = report.render_text();
     assert_eq!(text.lines().count(), report.checks.len(), "{text}");
 }
+
+/// The doctor's sentences say what careid does: a refresh token that arrives is used even when
+/// discovery does not list the grant.
+#[test]
+fn an_unlisted_refresh_grant_is_described_as_careid_treats_it() {
+    let mut document = int_document();
+    document["grant_types_supported"] = json!(["authorization_code"]);
+    let report = diagnose(INT_ISSUER, &metadata(document), None);
+    assert_eq!(status(&report, "Grant types"), CheckStatus::Pass);
+    let said = detail(&report, "Grant types");
+    assert!(
+        said.contains("uses a refresh token if one arrives") && said.contains("signs in again"),
+        "{said}"
+    );
+}

@@ -1,0 +1,285 @@
+//! What the broker remembers, kept so that a second replica or a restart needs nothing else:
+//! the sessions the provider ended (for at least the longest session life, so a client that
+//! was offline learns of it when it comes back), the logout token ids already seen (replays),
+//! and who is told when a session ends.
+//!
+//! `EmbeddedStore` is the one-process store: in memory, written through to a file (atomically,
+//! owner-only) after each change, so a restart loses nothing. A Redis store for several
+//! replicas has the same operations.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// CIS2's longest session: ended sessions are remembered at least this long (NIST SP 800-63's
+/// 12 hours absolute, which conformed NHS services enforce).
+pub const ENDED_SESSION_MEMORY: Duration = Duration::from_secs(12 * 3600);
+
+/// How many session ends a slow listener may fall behind before it must ask again.
+const EVENT_BACKLOG: usize = 1024;
+
+/// A session the provider ended: one CIS2 session (`sid`), or every session of a user (`sub`)
+/// begun before `ended_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionEnd {
+    pub sid: Option<String>,
+    pub sub: Option<String>,
+    /// Seconds since the epoch.
+    pub ended_at: u64,
+}
+
+impl SessionEnd {
+    /// Whether this end ends the session `sid` of `sub` that began (was authenticated) at
+    /// `began_at`.
+    pub fn ends(&self, sid: Option<&str>, sub: &str, began_at: u64) -> bool {
+        match (&self.sid, &self.sub) {
+            (Some(ended), Some(user)) => Some(ended.as_str()) == sid && user == sub,
+            (Some(ended), None) => Some(ended.as_str()) == sid,
+            (None, Some(user)) => user == sub && began_at <= self.ended_at,
+            (None, None) => false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot write the broker's store file {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Contents {
+    /// Ended sessions with the time (seconds) they may be forgotten.
+    ended: Vec<(SessionEnd, u64)>,
+    /// Logout token ids with the time they may be forgotten.
+    seen_jtis: BTreeMap<String, u64>,
+}
+
+impl Contents {
+    fn forget_expired(&mut self, now: u64) {
+        self.ended.retain(|(_, until)| *until > now);
+        self.seen_jtis.retain(|_, until| *until > now);
+    }
+}
+
+/// The one-process store.
+#[derive(Debug)]
+pub struct EmbeddedStore {
+    path: Option<PathBuf>,
+    contents: Mutex<Contents>,
+    events: broadcast::Sender<SessionEnd>,
+}
+
+impl EmbeddedStore {
+    /// A store kept in `path` (read now if it exists; a damaged file is reported and replaced,
+    /// since what it held is only an optimisation over asking the provider), or in memory only.
+    pub fn open(path: Option<&Path>) -> Self {
+        let contents = path
+            .and_then(|path| std::fs::read(path).ok())
+            .and_then(|bytes| match serde_json::from_slice(&bytes) {
+                Ok(contents) => Some(contents),
+                Err(error) => {
+                    tracing::warn!(%error, "the broker's store file is damaged: starting empty");
+                    None
+                }
+            })
+            .unwrap_or_default();
+        Self {
+            path: path.map(Path::to_path_buf),
+            contents: Mutex::new(contents),
+            events: broadcast::channel(EVENT_BACKLOG).0,
+        }
+    }
+
+    /// Records the logout token id `jti` until `until`. `false` when it was seen before: a
+    /// replay, which must change nothing.
+    pub fn first_sighting(
+        &self,
+        jti: &str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        self.change(now, |contents| {
+            if contents.seen_jtis.contains_key(jti) {
+                return false;
+            }
+            contents.seen_jtis.insert(jti.to_owned(), seconds(until));
+            true
+        })
+    }
+
+    /// Records `end` for [`ENDED_SESSION_MEMORY`] and tells every listener.
+    pub fn end_session(&self, end: SessionEnd, now: SystemTime) -> Result<(), StoreError> {
+        let until = seconds(now).saturating_add(ENDED_SESSION_MEMORY.as_secs());
+        self.change(now, |contents| contents.ended.push((end.clone(), until)))?;
+        // No listener is not an error: a client that was offline asks on reconnect.
+        let _ = self.events.send(end);
+        Ok(())
+    }
+
+    /// The end that ended the session `sid` of `sub` begun at `began_at`, if one did.
+    pub fn ended(
+        &self,
+        sid: Option<&str>,
+        sub: &str,
+        began_at: u64,
+        now: SystemTime,
+    ) -> Option<SessionEnd> {
+        let now = seconds(now);
+        self.lock()
+            .ended
+            .iter()
+            .find(|(end, until)| *until > now && end.ends(sid, sub, began_at))
+            .map(|(end, _)| end.clone())
+    }
+
+    /// Every session end from now on, as it happens.
+    pub fn subscribe(&self) -> broadcast::Receiver<SessionEnd> {
+        self.events.subscribe()
+    }
+
+    fn change<T>(
+        &self,
+        now: SystemTime,
+        change: impl FnOnce(&mut Contents) -> T,
+    ) -> Result<T, StoreError> {
+        let mut contents = self.lock();
+        contents.forget_expired(seconds(now));
+        let result = change(&mut contents);
+        if let Some(path) = &self.path {
+            let bytes = serde_json::to_vec(&*contents).unwrap_or_default();
+            careid_core::files::write_atomically(path, &bytes).map_err(|source| {
+                StoreError::Write {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+        }
+        Ok(result)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Contents> {
+        self.contents
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn an_end_by_sid_ends_that_session_and_an_end_by_sub_every_earlier_one() {
+        let by_sid = SessionEnd {
+            sid: Some("s1".into()),
+            sub: None,
+            ended_at: 100,
+        };
+        assert!(by_sid.ends(Some("s1"), "u", 50));
+        assert!(!by_sid.ends(Some("s2"), "u", 50));
+        assert!(!by_sid.ends(None, "u", 50));
+        let both = SessionEnd {
+            sid: Some("s1".into()),
+            sub: Some("u".into()),
+            ended_at: 100,
+        };
+        assert!(both.ends(Some("s1"), "u", 50));
+        assert!(
+            !both.ends(Some("s1"), "other", 50),
+            "sid and sub must agree"
+        );
+        let by_sub = SessionEnd {
+            sid: None,
+            sub: Some("u".into()),
+            ended_at: 100,
+        };
+        assert!(by_sub.ends(Some("any"), "u", 100));
+        assert!(by_sub.ends(None, "u", 99));
+        assert!(
+            !by_sub.ends(None, "u", 101),
+            "a session begun after the end"
+        );
+        assert!(!by_sub.ends(None, "other", 50));
+    }
+
+    #[test]
+    fn a_jti_is_seen_once_until_it_may_be_forgotten() {
+        let store = EmbeddedStore::open(None);
+        assert!(store.first_sighting("j", at(700), at(100)).unwrap());
+        assert!(
+            !store.first_sighting("j", at(700), at(200)).unwrap(),
+            "a replay"
+        );
+        assert!(
+            store.first_sighting("j", at(1400), at(800)).unwrap(),
+            "forgotten"
+        );
+    }
+
+    #[test]
+    fn ends_are_remembered_for_twelve_hours_across_a_restart_and_told_to_listeners() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.json");
+        let store = EmbeddedStore::open(Some(&path));
+        let mut listener = store.subscribe();
+        let end = SessionEnd {
+            sid: Some("s1".into()),
+            sub: Some("u".into()),
+            ended_at: 1000,
+        };
+        store.end_session(end.clone(), at(1000)).unwrap();
+        assert_eq!(listener.try_recv().unwrap(), end);
+        store.first_sighting("j", at(1600), at(1000)).unwrap();
+        drop(store);
+
+        let restarted = EmbeddedStore::open(Some(&path));
+        assert_eq!(
+            restarted.ended(Some("s1"), "u", 900, at(1001)),
+            Some(end.clone())
+        );
+        assert!(!restarted.first_sighting("j", at(1600), at(1001)).unwrap());
+        let twelve_hours_later = 1000 + ENDED_SESSION_MEMORY.as_secs();
+        assert_eq!(
+            restarted.ended(Some("s1"), "u", 900, at(twelve_hours_later - 1)),
+            Some(end)
+        );
+        assert_eq!(
+            restarted.ended(Some("s1"), "u", 900, at(twelve_hours_later)),
+            None
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "owner-only");
+        }
+    }
+
+    #[test]
+    fn a_damaged_file_starts_empty_and_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.json");
+        std::fs::write(&path, b"{not json").unwrap();
+        let store = EmbeddedStore::open(Some(&path));
+        assert!(store.first_sighting("j", at(700), at(100)).unwrap());
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"j\""), "{text}");
+    }
+}
