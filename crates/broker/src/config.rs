@@ -1,0 +1,275 @@
+//! `broker.toml`: what the broker serves, for which provider and client, with which credential,
+//! where it keeps its state. Read once at start and checked whole, so a mistake is named before
+//! the broker listens. `broker.example.toml` beside this crate is the documented example.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use careid_core::ClientAuth;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerConfig {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// How clients and the provider reach the broker (the back-channel logout URI and the JWKS
+    /// URI registered with CIS2 are under it).
+    pub public_url: String,
+    pub provider: ProviderConfig,
+    pub clients: ClientsConfig,
+    pub tls: TlsConfig,
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// The one provider and client the broker relays for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Exactly as the provider publishes it (CIS2's `:443` included).
+    pub issuer: String,
+    pub client_id: String,
+    /// `private_key_jwt` (with a PEM key), or one of the client-secret methods.
+    pub client_auth: ClientAuth,
+    /// A file only the broker's user can read: the PEM private key, or the client secret.
+    pub credential_file: PathBuf,
+    /// During a key change: the key being retired, still published in the JWKS.
+    #[serde(default)]
+    pub previous_credential_file: Option<PathBuf>,
+    /// `RS256` or `RS512` for CIS2 (`private_key_jwt` only).
+    #[serde(default)]
+    pub assertion_algorithm: Option<String>,
+}
+
+/// Which careid clients the broker relays for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientsConfig {
+    /// The loopback redirect URIs registered with the provider: a code exchange naming any
+    /// other is refused.
+    pub redirect_uris: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "mode")]
+pub enum TlsConfig {
+    /// TLS with rustls from PEM files.
+    Files { certificate: PathBuf, key: PathBuf },
+    /// Plain HTTP: only behind a reverse proxy that terminates TLS.
+    BehindProxy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "kind")]
+pub enum StoreConfig {
+    /// One process: kept in memory and in this file.
+    Embedded { path: PathBuf },
+    /// Several replicas: one Redis for all.
+    Redis { url: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Relayed requests one source address may make per minute.
+    pub requests_per_minute_per_source: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            requests_per_minute_per_source: 60,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the broker configuration {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the broker configuration {path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl BrokerConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses and checks a configuration; the message names the setting at fault.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let config: BrokerConfig = toml::from_str(text).map_err(|error| error.to_string())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let https_or_loopback = |name: &str, url: &str| -> Result<(), String> {
+            let parsed =
+                url::Url::parse(url).map_err(|_| format!("{name} {url:?} is not a URL"))?;
+            let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+            match parsed.scheme() {
+                "https" => Ok(()),
+                "http" if loopback => Ok(()),
+                _ => Err(format!(
+                    "{name} {url:?} must use https (http is allowed on loopback only)"
+                )),
+            }
+        };
+        https_or_loopback("public_url", &self.public_url)?;
+        https_or_loopback("provider.issuer", &self.provider.issuer)?;
+        if self.provider.client_id.trim().is_empty() {
+            return Err("provider.client_id is empty".into());
+        }
+        if self.provider.client_auth == ClientAuth::None {
+            return Err(
+                "provider.client_auth is none: the broker exists to authenticate the client".into(),
+            );
+        }
+        match (
+            &self.provider.assertion_algorithm,
+            self.provider.client_auth,
+        ) {
+            (Some(alg), ClientAuth::PrivateKeyJwt)
+                if !matches!(alg.as_str(), "RS256" | "RS512") =>
+            {
+                return Err(format!(
+                    "provider.assertion_algorithm {alg:?}: CIS2 takes RS256 or RS512"
+                ))
+            }
+            (Some(_), method) if method != ClientAuth::PrivateKeyJwt => {
+                return Err(format!(
+                    "provider.assertion_algorithm is for private_key_jwt, not {}",
+                    method.as_str()
+                ))
+            }
+            _ => {}
+        }
+        if self.provider.previous_credential_file.is_some()
+            && self.provider.client_auth != ClientAuth::PrivateKeyJwt
+        {
+            return Err(
+                "provider.previous_credential_file is a retiring private key: private_key_jwt only"
+                    .into(),
+            );
+        }
+        if self.clients.redirect_uris.is_empty() {
+            return Err("clients.redirect_uris is empty: no code exchange could be relayed".into());
+        }
+        for uri in &self.clients.redirect_uris {
+            let parsed = url::Url::parse(uri)
+                .map_err(|_| format!("clients.redirect_uris: {uri:?} is not a URL"))?;
+            let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost"));
+            if parsed.scheme() != "http" || !loopback || parsed.port().is_none() {
+                return Err(format!(
+                    "clients.redirect_uris: {uri:?} is not a loopback redirect URI with a port \
+                     (http://127.0.0.1:PORT/path or http://localhost:PORT/path)"
+                ));
+            }
+        }
+        if let StoreConfig::Redis { url } = &self.store {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(format!(
+                    "store.url {url:?} must start with redis:// or rediss://"
+                ));
+            }
+        }
+        if self.limits.requests_per_minute_per_source == 0 {
+            return Err("limits.requests_per_minute_per_source must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../broker.example.toml");
+
+    #[test]
+    fn the_documented_example_is_valid() {
+        let config = BrokerConfig::parse(EXAMPLE).expect("the example parses");
+        assert_eq!(config.provider.client_auth, ClientAuth::PrivateKeyJwt);
+        assert!(
+            config.provider.issuer.contains(":443/"),
+            "the issuer as CIS2 publishes it"
+        );
+        assert_eq!(config.limits, Limits::default());
+    }
+
+    #[test]
+    fn each_mistake_is_named() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "public_url = \"https://broker.example.nhs.uk\"",
+                "public_url = \"http://broker.example.nhs.uk\"",
+                "public_url",
+            ),
+            (
+                "client_auth = \"private_key_jwt\"",
+                "client_auth = \"none\"",
+                "none",
+            ),
+            (
+                "assertion_algorithm = \"RS512\"",
+                "assertion_algorithm = \"ES256\"",
+                "RS256 or RS512",
+            ),
+            (
+                "\"http://127.0.0.1:23741/callback\",",
+                "\"https://app.example/callback\",",
+                "loopback",
+            ),
+            (
+                "\"http://127.0.0.1:23741/callback\",",
+                "\"http://127.0.0.1/callback\",",
+                "port",
+            ),
+            ("kind = \"embedded\"", "kind = \"sqlite\"", "sqlite"),
+            (
+                "client_id = \"123456789012.apps.national\"",
+                "client_id = \" \"",
+                "client_id",
+            ),
+            (
+                "listen = \"0.0.0.0:8443\"",
+                "listen = \"everywhere\"",
+                "listen",
+            ),
+            ("[limits]", "surprise = 1\n[limits]", "surprise"),
+            (
+                "requests_per_minute_per_source = 60",
+                "requests_per_minute_per_source = 0",
+                "at least 1",
+            ),
+        ];
+        for (from, to, named) in cases {
+            assert!(EXAMPLE.contains(from), "the example has {from}");
+            let text = EXAMPLE.replacen(from, to, 1);
+            let message = BrokerConfig::parse(&text).expect_err(to);
+            assert!(message.contains(named), "{to}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_named() {
+        let error = BrokerConfig::load(Path::new("/nonexistent/broker.toml")).unwrap_err();
+        assert!(
+            error.to_string().contains("/nonexistent/broker.toml"),
+            "{error}"
+        );
+    }
+}
