@@ -51,9 +51,9 @@ pub use claims::{
     NrbacRole, OrgMembership, Organisation, RoleChoice, RoleGroup,
 };
 pub use client_auth::{
-    authenticate, authenticate_with, ClientAuthError, ClientAuthentication, ClientCredential,
-    FormValue, HmacAlgorithm, PrivateKey, SigningAlgorithm, ASSERTION_LIFETIME,
-    CLIENT_ASSERTION_TYPE,
+    authenticate, authenticate_with, check_assertion_algorithm, ClientAuthError,
+    ClientAuthentication, ClientCredential, FormValue, HmacAlgorithm, PrivateKey, SigningAlgorithm,
+    ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS, CLIENT_ASSERTION_TYPE,
 };
 pub use discovery::{
     discovery_url, is_secure_url, DiscoveryError, ProviderCache, ProviderMetadata, MAX_CACHE_AGE,
