@@ -156,6 +156,21 @@ pub fn allowed_algorithms(advertised: &[String], client_secret: bool) -> Vec<Jws
         .collect()
 }
 
+/// The algorithms to accept for signed UserInfo: [`allowed_algorithms`] of discovery's
+/// `userinfo_signing_alg_values_supported` (CIS2 registers RS256 or RS512, REFERENCE §2), or of
+/// the ID token's list when discovery gives none for UserInfo.
+pub fn allowed_userinfo_algorithms(
+    userinfo_advertised: Option<&[String]>,
+    id_token_advertised: Option<&[String]>,
+    client_secret: bool,
+) -> Vec<JwsAlgorithm> {
+    let advertised = userinfo_advertised
+        .filter(|algorithms| !algorithms.is_empty())
+        .or(id_token_advertised)
+        .unwrap_or_default();
+    allowed_algorithms(advertised, client_secret)
+}
+
 /// An elliptic curve a JWK may name (RFC 7518 §6.2.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Curve {
@@ -793,6 +808,32 @@ mod tests {
         );
         assert!(allowed_algorithms(&names(&["none"]), true).is_empty());
         assert!(allowed_algorithms(&names(&["rs256"]), false).is_empty());
+    }
+
+    #[test]
+    fn userinfo_algorithms_come_from_the_userinfo_list_first() {
+        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+        let userinfo = names(&["RS512"]);
+        let id_token = names(&["RS256", "ES256"]);
+        assert_eq!(
+            allowed_userinfo_algorithms(Some(&userinfo), Some(&id_token), false),
+            [JwsAlgorithm::Rs512]
+        );
+        for empty in [None, Some(&[][..])] {
+            assert_eq!(
+                allowed_userinfo_algorithms(empty, Some(&id_token), false),
+                [JwsAlgorithm::Rs256, JwsAlgorithm::Es256]
+            );
+        }
+        assert_eq!(
+            allowed_userinfo_algorithms(None, None, false),
+            [JwsAlgorithm::Rs256]
+        );
+        assert!(
+            allowed_userinfo_algorithms(Some(&names(&["none", "HS256"])), Some(&id_token), false)
+                .is_empty(),
+            "never none, and HMAC only with a client secret"
+        );
     }
 
     #[test]

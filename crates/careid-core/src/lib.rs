@@ -66,7 +66,10 @@ pub use id_token::{
     validate_id_token, validate_refreshed_id_token, verify_signed_userinfo, IdTokenCheck,
     IdTokenClaims, IdTokenError, OriginalIdToken, SignedDocument, DEFAULT_CLOCK_SKEW,
 };
-pub use jose::{allowed_algorithms, DecodedJwt, JoseError, JsonWebKeySet, JwsAlgorithm, JwsHeader};
+pub use jose::{
+    allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, JoseError, JsonWebKeySet,
+    JwsAlgorithm, JwsHeader,
+};
 pub use keychain::{BuildKind, Keychain, KeychainError};
 pub use launch_page::LaunchPage;
 pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};
