@@ -15,8 +15,11 @@
 // - `--consent`: show oidc-provider's consent page after the login page. By default consent is
 //   given automatically, as CIS2 asks for none; the login page is always shown.
 //
+// Every client's ID tokens are signed RS256, except three client_secret_basic clients (same
+// secret) that get them signed RS512, PS256 and ES256: the JWKS holds a key for each algorithm.
+//
 // When listening it prints one line on stdout:
-//   READY {"issuer": "...", "port": N, "clients": [{"client_id": ..., ...}]}
+//   READY {"issuer": "...", "port": N, "clients": [{"client_id": ..., "id_token_signed_response_alg": ..., ...}]}
 // and logs every request (method, path without query, status) and every error on stderr.
 
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
@@ -32,6 +35,18 @@ const REALM_PATH = '/openam/oauth2/realms/root/realms/oidc';
 /** Client ids in CIS2's `<12 digits>.apps.<kind>` form. */
 const SECRET_CLIENT_ID = '555000000101.apps.local';
 const KEY_CLIENT_ID = '555000000102.apps.local';
+
+/**
+ * The algorithms ID tokens are signed with: RS256 (CIS2's default, for the two clients above)
+ * and, each for a client_secret_basic client of its own, RS512 (which CIS2 also registers) and
+ * PS256 and ES256 (which it does not, to prove careid's verifier against an independent signer).
+ */
+const ID_TOKEN_ALGS = ['RS256', 'RS512', 'PS256', 'ES256'];
+const ALG_CLIENT_IDS = {
+  RS512: '555000000103.apps.local',
+  PS256: '555000000104.apps.local',
+  ES256: '555000000105.apps.local',
+};
 
 /** Registered redirect URIs: loopback IP, any port (RFC 8252 §7.3, through `application_type: native`). */
 const REDIRECT_URIS = ['http://127.0.0.1/callback', 'http://[::1]/callback'];
@@ -90,11 +105,17 @@ function clientJwks(path) {
   };
 }
 
-/** The provider's ID token signing key, fresh for every start, like a rotated CIS2 key. */
-function signingKey() {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+/**
+ * The provider's signing key for `alg` (RS*, PS* or ES256), fresh for every start like a rotated
+ * CIS2 key. Each key is bound to its one algorithm (`alg`), so the JWKS holds one key per
+ * algorithm and a token's `kid` names the key of its algorithm.
+ */
+function signingKey(alg) {
+  const { privateKey } = alg === 'ES256'
+    ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = privateKey.export({ format: 'jwk' });
-  return { ...jwk, kid: thumbprint(jwk), alg: 'RS256', use: 'sig' };
+  return { ...jwk, kid: thumbprint(jwk), alg, use: 'sig' };
 }
 
 /** A CIS2-like test user for any login name: the name is the subject (`uid`, `nhsid_useruid`). */
@@ -168,6 +189,15 @@ const clients = [{
   client_secret: clientSecret,
   token_endpoint_auth_method: 'client_secret_basic',
 }];
+for (const [alg, clientId] of Object.entries(ALG_CLIENT_IDS)) {
+  clients.push({
+    ...common,
+    client_id: clientId,
+    client_secret: clientSecret,
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: alg,
+  });
+}
 if (args['client-jwks']) {
   clients.push({
     ...common,
@@ -186,7 +216,8 @@ if (!args.consent) {
 const provider = new Provider(issuer, {
   interactions: { policy },
   clients,
-  jwks: { keys: [signingKey()] },
+  // RS256's key first: what a client that knows only CIS2's default finds first.
+  jwks: { keys: ID_TOKEN_ALGS.map(signingKey) },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   findAccount: (_ctx, id) => account(id),
   // CIS2's scopes (REFERENCE §4) and the claims they give.
@@ -237,7 +268,7 @@ const provider = new Provider(issuer, {
   },
   enabledJWA: {
     clientAuthSigningAlgValues: ['RS256', 'RS512', 'HS256', 'HS512'],
-    idTokenSigningAlgValues: ['RS256'],
+    idTokenSigningAlgValues: ID_TOKEN_ALGS,
   },
   features: {
     devInteractions: { enabled: true },
@@ -335,6 +366,7 @@ const ready = {
   clients: clients.map((client) => ({
     client_id: client.client_id,
     token_endpoint_auth_method: client.token_endpoint_auth_method,
+    id_token_signed_response_alg: client.id_token_signed_response_alg,
     ...(client.client_secret ? { client_secret: client.client_secret } : {}),
     redirect_uris: client.redirect_uris,
   })),

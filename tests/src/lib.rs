@@ -18,4 +18,4 @@ pub mod wait;
 pub use cli_world::{CliWorld, MockHost, Run};
 pub use desktop::{Desktop, DesktopOptions};
 pub use home::TestHome;
-pub use oidc_provider::{OidcProvider, OidcProviderOptions};
+pub use oidc_provider::{OidcProvider, OidcProviderOptions, ID_TOKEN_ALGORITHMS};

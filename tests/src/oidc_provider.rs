@@ -20,6 +20,10 @@
 //!   public key the provider gets as a file. Its key id is the RFC 7638 thumbprint, which is what
 //!   `careid_core::PrivateKey` puts in assertions by default.
 //!
+//! Their ID tokens are signed RS256. Three more `client_secret_basic` clients, with the same
+//! secret, get theirs signed with another of [`ID_TOKEN_ALGORITHMS`]
+//! ([`OidcProvider::client_for_id_token_alg`]); the JWKS holds one key per algorithm.
+//!
 //! The node process runs in a process group of its own and is ended on drop.
 
 use std::io::{BufRead, BufReader};
@@ -38,6 +42,9 @@ use serde_json::Value;
 
 use crate::binaries::{find_program, workspace_root};
 use crate::process::{in_own_group, kill_group};
+
+/// The algorithms the provider signs ID tokens with, CIS2's default first.
+pub const ID_TOKEN_ALGORITHMS: [&str; 4] = ["RS256", "RS512", "PS256", "ES256"];
 
 /// How the provider is started. The defaults are CIS2-like: consent given without a page, an
 /// hour for access and ID tokens, 12 hours for refresh tokens.
@@ -61,6 +68,8 @@ pub struct OidcProvider {
     client_secret: String,
     key_client_id: String,
     private_key_pem: String,
+    /// `(alg, client id)` of the `client_secret_basic` clients, one per ID token algorithm.
+    alg_clients: Vec<(String, String)>,
     /// Holds the private_key_jwt client's public key file while the provider runs.
     _keys: tempfile::TempDir,
 }
@@ -157,6 +166,18 @@ impl OidcProvider {
                 .with_context(|| format!("no {what} in {ready}"))
         };
         let secret_client = client("client_secret_basic")?;
+        let alg_clients = ready["clients"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|client| client["token_endpoint_auth_method"] == "client_secret_basic")
+            .filter_map(|client| {
+                Some((
+                    client["id_token_signed_response_alg"].as_str()?.to_owned(),
+                    client["client_id"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
         let provider = Self {
             issuer: text(&ready["issuer"], "issuer")?,
             port: ready["port"]
@@ -167,6 +188,7 @@ impl OidcProvider {
             client_secret: text(&secret_client["client_secret"], "client secret")?,
             key_client_id: text(&client("private_key_jwt")?["client_id"], "client id")?,
             private_key_pem,
+            alg_clients,
             child,
             _keys: keys,
         };
@@ -201,6 +223,15 @@ impl OidcProvider {
     /// The `private_key_jwt` client.
     pub fn key_client_id(&self) -> &str {
         &self.key_client_id
+    }
+
+    /// The `client_secret_basic` client whose ID tokens are signed with `alg` (one of
+    /// [`ID_TOKEN_ALGORITHMS`]), authenticating with [`OidcProvider::client_secret`].
+    pub fn client_for_id_token_alg(&self, alg: &str) -> Option<&str> {
+        self.alg_clients
+            .iter()
+            .find(|(client_alg, _)| client_alg == alg)
+            .map(|(_, client_id)| client_id.as_str())
     }
 
     /// The private key of [`OidcProvider::key_client_id`]: RSA 2048, PKCS#8 PEM.

@@ -8,6 +8,7 @@
 //! is taken as a `&str` and never parsed here.
 
 use std::fmt;
+use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::error::KeyRejected;
@@ -22,7 +23,7 @@ use base64::Engine as _;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::profile::{ClientAuth, Credential};
+use crate::profile::{ClientAuth, Credential, Profile};
 use crate::secret::SecretString;
 
 /// How long a client assertion lives. CIS2 rejects assertions that live 30 minutes or more
@@ -51,6 +52,12 @@ pub enum SigningAlgorithm {
 }
 
 impl SigningAlgorithm {
+    pub const ALL: [SigningAlgorithm; 3] = [
+        SigningAlgorithm::Rs256,
+        SigningAlgorithm::Rs512,
+        SigningAlgorithm::Es256,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SigningAlgorithm::Rs256 => "RS256",
@@ -58,6 +65,38 @@ impl SigningAlgorithm {
             SigningAlgorithm::Es256 => "ES256",
         }
     }
+}
+
+impl FromStr for SigningAlgorithm {
+    type Err = ClientAuthError;
+
+    /// Names are case-sensitive, as in a JWS header (RFC 7515 §4.1.1).
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|algorithm| algorithm.as_str() == name)
+            .ok_or(ClientAuthError::UnknownAlgorithm)
+    }
+}
+
+/// The `private_key_jwt` assertion algorithms CIS2 registers (REFERENCE §2 and §3).
+pub const CIS2_ASSERTION_ALGORITHMS: [SigningAlgorithm; 2] =
+    [SigningAlgorithm::Rs256, SigningAlgorithm::Rs512];
+
+/// CIS2's rule for client assertions, in one place: a `private_key_jwt` assertion for a CIS2
+/// issuer (`cis2`, [`Profile::is_cis2`]) is signed RS256 or RS512, so an ES256 assertion, and
+/// with it an EC key, is refused before the provider answers `invalid_client`. Other issuers
+/// take every [`SigningAlgorithm`].
+pub fn check_assertion_algorithm(
+    algorithm: SigningAlgorithm,
+    cis2: bool,
+) -> Result<(), ClientAuthError> {
+    if cis2 && !CIS2_ASSERTION_ALGORITHMS.contains(&algorithm) {
+        return Err(ClientAuthError::NotForCis2 {
+            algorithm: algorithm.as_str(),
+        });
+    }
+    Ok(())
 }
 
 /// The JWS algorithm of a `client_secret_jwt` assertion (RFC 7518 §3.2).
@@ -179,6 +218,25 @@ impl PrivateKey {
             kid: String::new(),
         };
         key.kid = key.thumbprint();
+        Ok(key)
+    }
+
+    /// The key `profile` signs its assertions with: `pem` read, with the profile's `key_id` and
+    /// `assertion_algorithm`, and held to [`check_assertion_algorithm`], so an EC key for a CIS2
+    /// profile is refused when it is stored and when it is used.
+    pub fn for_profile(pem: &str, profile: &Profile) -> Result<Self, ClientAuthError> {
+        let cis2 = profile.is_cis2();
+        let mut key = Self::from_pem(pem)?;
+        // The key's own algorithm first: an EC key can sign nothing CIS2 takes, whatever the
+        // profile asks for, and the message should say so rather than name a mismatch.
+        check_assertion_algorithm(key.algorithm, cis2)?;
+        if let Some(kid) = &profile.key_id {
+            key = key.with_kid(kid.clone());
+        }
+        if let Some(name) = &profile.assertion_algorithm {
+            key = key.with_algorithm(name.parse()?)?;
+            check_assertion_algorithm(key.algorithm, cis2)?;
+        }
         Ok(key)
     }
 
@@ -703,6 +761,10 @@ pub enum ClientAuthError {
         algorithm: &'static str,
         key: &'static str,
     },
+    #[error("the assertion algorithm is not one of RS256, RS512 or ES256")]
+    UnknownAlgorithm,
+    #[error("CIS2 accepts private_key_jwt assertions signed RS256 or RS512 only, so {algorithm} cannot be used with a CIS2 issuer; use an RSA key")]
+    NotForCis2 { algorithm: &'static str },
     #[error("no token endpoint to address the client assertion to")]
     NoTokenEndpoint,
     #[error("the system clock is set before 1970")]
@@ -720,6 +782,8 @@ impl ClientAuthError {
             ClientAuthError::MalformedKey(_) => "private_key_malformed",
             ClientAuthError::UnsupportedKey(_) => "private_key_unsupported",
             ClientAuthError::AlgorithmMismatch { .. } => "signing_algorithm_mismatch",
+            ClientAuthError::UnknownAlgorithm => "signing_algorithm_unknown",
+            ClientAuthError::NotForCis2 { .. } => "signing_algorithm_not_for_cis2",
             ClientAuthError::NoTokenEndpoint => "token_endpoint_missing",
             ClientAuthError::ClockBeforeEpoch => "clock_invalid",
             ClientAuthError::Signing => "signing_failed",

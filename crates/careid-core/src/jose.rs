@@ -156,6 +156,21 @@ pub fn allowed_algorithms(advertised: &[String], client_secret: bool) -> Vec<Jws
         .collect()
 }
 
+/// The algorithms to accept for signed UserInfo: [`allowed_algorithms`] of discovery's
+/// `userinfo_signing_alg_values_supported` (CIS2 registers RS256 or RS512, REFERENCE §2), or of
+/// the ID token's list when discovery gives none for UserInfo.
+pub fn allowed_userinfo_algorithms(
+    userinfo_advertised: Option<&[String]>,
+    id_token_advertised: Option<&[String]>,
+    client_secret: bool,
+) -> Vec<JwsAlgorithm> {
+    let advertised = userinfo_advertised
+        .filter(|algorithms| !algorithms.is_empty())
+        .or(id_token_advertised)
+        .unwrap_or_default();
+    allowed_algorithms(advertised, client_secret)
+}
+
 /// An elliptic curve a JWK may name (RFC 7518 §6.2.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Curve {
@@ -796,6 +811,32 @@ mod tests {
     }
 
     #[test]
+    fn userinfo_algorithms_come_from_the_userinfo_list_first() {
+        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+        let userinfo = names(&["RS512"]);
+        let id_token = names(&["RS256", "ES256"]);
+        assert_eq!(
+            allowed_userinfo_algorithms(Some(&userinfo), Some(&id_token), false),
+            [JwsAlgorithm::Rs512]
+        );
+        for empty in [None, Some(&[][..])] {
+            assert_eq!(
+                allowed_userinfo_algorithms(empty, Some(&id_token), false),
+                [JwsAlgorithm::Rs256, JwsAlgorithm::Es256]
+            );
+        }
+        assert_eq!(
+            allowed_userinfo_algorithms(None, None, false),
+            [JwsAlgorithm::Rs256]
+        );
+        assert!(
+            allowed_userinfo_algorithms(Some(&names(&["none", "HS256"])), Some(&id_token), false)
+                .is_empty(),
+            "never none, and HMAC only with a client secret"
+        );
+    }
+
+    #[test]
     fn every_algorithm_verifies() {
         let secret = secret();
         for alg in JwsAlgorithm::ALL {
@@ -900,6 +941,99 @@ mod tests {
             check(&token, &JwsAlgorithm::ALL, None).unwrap_err().code(),
             "jws_alg_not_allowed"
         );
+    }
+
+    #[test]
+    fn a_header_alg_that_does_not_fit_the_key_type_is_refused() {
+        let only = |alg: JwsAlgorithm| [alg];
+        // An EC algorithm under the RSA key's kid, and RSA ones under the EC key's.
+        for (alg, kid) in [
+            ("ES256", RSA_KID),
+            ("ES384", RSA_KID),
+            ("RS256", EC256_KID),
+            ("PS256", EC256_KID),
+            ("RS512", EC384_KID),
+        ] {
+            let token = sign(&json!({ "alg": alg, "kid": kid }), &claims());
+            let parsed: JwsAlgorithm = alg.parse().unwrap();
+            let error = check(&token, &only(parsed), None).unwrap_err();
+            assert_eq!(
+                error.code(),
+                "jws_no_matching_key",
+                "{alg} under {kid}: {error}"
+            );
+        }
+        // A signature relabelled with another algorithm of the same key type fails, both ways
+        // between PKCS#1 v1.5 and PSS, and between the hashes.
+        let relabel = |token: &str, alg: &str| {
+            let (input, signature) = token.rsplit_once('.').unwrap();
+            let (header, payload) = input.split_once('.').unwrap();
+            let mut header: Value =
+                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+            header["alg"] = json!(alg);
+            format!(
+                "{}.{payload}.{signature}",
+                URL_SAFE_NO_PAD.encode(header.to_string())
+            )
+        };
+        for (signed_as, labelled) in [
+            ("PS256", "RS256"),
+            ("RS256", "PS256"),
+            ("PS256", "PS384"),
+            ("PS512", "RS512"),
+            ("ES256", "ES384"),
+        ] {
+            let kid = if signed_as == "ES256" {
+                EC256_KID
+            } else {
+                RSA_KID
+            };
+            let token = relabel(
+                &sign(&json!({ "alg": signed_as, "kid": kid }), &claims()),
+                labelled,
+            );
+            let error = check(&token, &JwsAlgorithm::ALL, None).unwrap_err();
+            let expected = if labelled == "ES384" {
+                "jws_no_matching_key"
+            } else {
+                "jws_bad_signature"
+            };
+            assert_eq!(error.code(), expected, "{signed_as} labelled {labelled}");
+        }
+        // Without a kid, an EC header never reaches the RSA key, nor an RSA header the EC keys.
+        let rsa_key_only =
+            JsonWebKeySet::from_value(&json!({ "keys": [rsa_jwk(&keys().rsa, RSA_KID)] })).unwrap();
+        let token = sign(&json!({ "alg": "ES256" }), &claims());
+        let error = verify(
+            &decode(&token).unwrap(),
+            &rsa_key_only,
+            &[JwsAlgorithm::Es256],
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "jws_no_matching_key");
+    }
+
+    /// RFC 7518 §3.5: PS256 is RSASSA-PSS with SHA-256, MGF1 with SHA-256 and a 32-byte salt.
+    /// Signatures made apart (Node.js's OpenSSL) with salt lengths 32, 0 and 64 over the same
+    /// input: only the one that follows the rule verifies.
+    #[test]
+    fn ps256_from_another_signer_verifies_with_a_32_byte_salt_only() {
+        let vectors: Value =
+            serde_json::from_str(include_str!("../tests/data/ps256-salt-lengths.json")).unwrap();
+        let keys = JsonWebKeySet::from_value(&json!({ "keys": [{
+            "kty": "RSA", "kid": "node-pss", "n": vectors["n"], "e": vectors["e"],
+        }]}))
+        .unwrap();
+        let check = |name: &str| {
+            let token = vectors[name].as_str().unwrap();
+            verify(&decode(token).unwrap(), &keys, &[JwsAlgorithm::Ps256], None)
+        };
+        check("salt32").expect("PS256 with a 32-byte salt verifies");
+        for name in ["salt0", "salt64"] {
+            let error = check(name).unwrap_err();
+            assert_eq!(error.code(), "jws_bad_signature", "{name}");
+        }
     }
 
     #[test]

@@ -51,9 +51,9 @@ pub use claims::{
     NrbacRole, OrgMembership, Organisation, RoleChoice, RoleGroup,
 };
 pub use client_auth::{
-    authenticate, authenticate_with, ClientAuthError, ClientAuthentication, ClientCredential,
-    FormValue, HmacAlgorithm, PrivateKey, SigningAlgorithm, ASSERTION_LIFETIME,
-    CLIENT_ASSERTION_TYPE,
+    authenticate, authenticate_with, check_assertion_algorithm, ClientAuthError,
+    ClientAuthentication, ClientCredential, FormValue, HmacAlgorithm, PrivateKey, SigningAlgorithm,
+    ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS, CLIENT_ASSERTION_TYPE,
 };
 pub use discovery::{
     discovery_url, is_secure_url, DiscoveryError, ProviderCache, ProviderMetadata, MAX_CACHE_AGE,
@@ -66,7 +66,10 @@ pub use id_token::{
     validate_id_token, validate_refreshed_id_token, verify_signed_userinfo, IdTokenCheck,
     IdTokenClaims, IdTokenError, OriginalIdToken, SignedDocument, DEFAULT_CLOCK_SKEW,
 };
-pub use jose::{allowed_algorithms, DecodedJwt, JoseError, JsonWebKeySet, JwsAlgorithm, JwsHeader};
+pub use jose::{
+    allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, JoseError, JsonWebKeySet,
+    JwsAlgorithm, JwsHeader,
+};
 pub use keychain::{BuildKind, Keychain, KeychainError};
 pub use launch_page::LaunchPage;
 pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};

@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::client_auth::{check_assertion_algorithm, SigningAlgorithm};
+
 /// The file, in the config folder, that holds custom profiles and settings for built-in ones.
 pub const PROFILES_FILE: &str = "profiles.toml";
 
@@ -211,6 +213,12 @@ impl Profile {
         missing
     }
 
+    /// Whether the issuer is CIS2's (a host under `spineservices.nhs.uk`), whose registration
+    /// rules apply (REFERENCE §2).
+    pub fn is_cis2(&self) -> bool {
+        matches!(&self.issuer, IssuerSource::Url(issuer) if is_cis2_host(issuer))
+    }
+
     fn validate(&self) -> Result<(), ProfileError> {
         let invalid = |problem: String| {
             Err(ProfileError::Invalid(format!(
@@ -231,9 +239,15 @@ impl Profile {
         }
         if let Some(algorithm) = &self.assertion_algorithm {
             let fits = match self.client_auth {
-                ClientAuth::PrivateKeyJwt => {
-                    ["RS256", "RS512", "ES256"].contains(&algorithm.as_str())
-                }
+                ClientAuth::PrivateKeyJwt => match algorithm.parse::<SigningAlgorithm>() {
+                    Ok(parsed) => {
+                        if let Err(error) = check_assertion_algorithm(parsed, self.is_cis2()) {
+                            return invalid(error.to_string());
+                        }
+                        true
+                    }
+                    Err(_) => false,
+                },
                 ClientAuth::ClientSecretJwt => ["HS256", "HS512"].contains(&algorithm.as_str()),
                 _ => false,
             };

@@ -308,6 +308,11 @@ pub enum CredentialError {
     Empty,
     #[error("this is not a private key careid can use: {0}")]
     NotAPrivateKey(careid_core::ClientAuthError),
+    #[error("profile {profile:?} cannot sign with this key: {source}")]
+    KeyNotForProfile {
+        profile: String,
+        source: careid_core::ClientAuthError,
+    },
     #[error("profile {profile:?} uses {method}, which takes a client secret, not a private key")]
     KeyForSecret {
         profile: String,
@@ -323,6 +328,7 @@ impl CredentialError {
             }
             CredentialError::Empty => "credential_empty",
             CredentialError::NotAPrivateKey(_) => "credential_not_a_key",
+            CredentialError::KeyNotForProfile { .. } => "credential_key_not_for_profile",
             CredentialError::KeyForSecret { .. } => "credential_key_for_secret",
         }
     }
@@ -352,8 +358,20 @@ impl Host {
             return Ok(Err(CredentialError::Empty));
         }
         if profile.client_auth.credential() == Some(Credential::PrivateKey) {
-            if let Err(error) = careid_core::PrivateKey::from_pem(text) {
-                return Ok(Err(CredentialError::NotAPrivateKey(error)));
+            // A key that reads but that this profile cannot sign with (an EC key for CIS2, or
+            // one that does not fit the profile's assertion algorithm) is refused too.
+            match careid_core::PrivateKey::for_profile(text, &profile) {
+                Ok(_) => {}
+                Err(
+                    source @ (careid_core::ClientAuthError::NotForCis2 { .. }
+                    | careid_core::ClientAuthError::AlgorithmMismatch { .. }),
+                ) => {
+                    return Ok(Err(CredentialError::KeyNotForProfile {
+                        profile: profile.name,
+                        source,
+                    }))
+                }
+                Err(error) => return Ok(Err(CredentialError::NotAPrivateKey(error))),
             }
         } else if text.contains("PRIVATE KEY-----") {
             return Ok(Err(CredentialError::KeyForSecret {

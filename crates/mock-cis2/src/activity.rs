@@ -20,7 +20,8 @@ use crate::store::UnixTime;
 /// How many requests the log keeps: enough for a few hundred logins, bounded under load.
 const MAX_REQUESTS: usize = 1_000;
 
-/// How many issued tokens are kept: two per login, so the last hundred logins.
+/// How many issued tokens are kept: two per login (three with signed UserInfo), so the last
+/// hundred logins or so.
 const MAX_TOKENS: usize = 200;
 
 /// One request the provider answered. It holds the endpoint's path and nothing of the request's
@@ -45,6 +46,8 @@ pub struct LoggedRequest {
 pub enum TokenKind {
     IdToken,
     AccessToken,
+    /// A UserInfo answer signed as a JWT, for a client registered for signed UserInfo.
+    SignedUserInfo,
 }
 
 impl TokenKind {
@@ -52,6 +55,7 @@ impl TokenKind {
         match self {
             Self::IdToken => "ID token",
             Self::AccessToken => "access token",
+            Self::SignedUserInfo => "signed UserInfo",
         }
     }
 }
@@ -63,6 +67,8 @@ pub struct IssuedToken {
     pub kind: TokenKind,
     pub client_id: String,
     pub issued_at: UnixTime,
+    /// The header's `alg`, as signed.
+    pub alg: Option<String>,
     /// The payload exactly as signed, including any claim a fault changed.
     pub claims: Value,
 }
@@ -92,14 +98,16 @@ impl Activity {
     /// Keeps the claims of a compact JWS the provider just signed. A token whose payload does not
     /// decode (none does; the faults change claims and signatures, not the encoding) is skipped.
     pub fn record_token(&self, kind: TokenKind, client_id: &str, issued_at: UnixTime, jws: &str) {
-        let Some(claims) = jws
-            .split('.')
-            .nth(1)
-            .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok())
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        else {
+        let part = |index: usize| -> Option<Value> {
+            jws.split('.')
+                .nth(index)
+                .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        };
+        let Some(claims) = part(1) else {
             return;
         };
+        let alg = part(0).and_then(|header| header["alg"].as_str().map(str::to_owned));
         push_bounded(
             &self.tokens,
             MAX_TOKENS,
@@ -107,6 +115,7 @@ impl Activity {
                 kind,
                 client_id: client_id.to_owned(),
                 issued_at,
+                alg,
                 claims,
             },
         );
@@ -226,5 +235,18 @@ mod tests {
         let tokens = activity.tokens();
         assert_eq!(tokens.len(), MAX_TOKENS);
         assert_eq!(tokens[0].claims["sub"], "1");
+        assert_eq!(tokens[0].alg, None, "the header h is not JSON");
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS512"}"#);
+        activity.record_token(
+            TokenKind::SignedUserInfo,
+            "c",
+            0,
+            &format!("{header}.{payload}.s"),
+        );
+        let last = activity.tokens().pop().expect("recorded");
+        assert_eq!(
+            (last.kind, last.alg.as_deref()),
+            (TokenKind::SignedUserInfo, Some("RS512"))
+        );
     }
 }

@@ -73,6 +73,10 @@ pub struct RegisteredClient {
     /// UserInfo answers as a signed JWT (`application/jwt`) rather than JSON.
     #[serde(default)]
     pub userinfo_signed: bool,
+    /// The algorithm of signed UserInfo (OpenID Connect Dynamic Client Registration 1.0 §2):
+    /// RS256 or RS512, as CIS2 registers it (REFERENCE §2).
+    #[serde(default = "default_alg")]
+    pub userinfo_signed_response_alg: SigningAlgorithm,
     #[serde(default = "default_alg")]
     pub id_token_signed_response_alg: SigningAlgorithm,
     /// Where end-session may send the browser back (RP-Initiated Logout 1.0 §3), matched
@@ -261,6 +265,7 @@ mod tests {
             refresh_tokens: true,
             userinfo_signed: false,
             id_token_signed_response_alg: SigningAlgorithm::RS256,
+            userinfo_signed_response_alg: SigningAlgorithm::RS256,
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout_uri: None,
         }

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
+use crate::activity::TokenKind;
 use crate::error::OAuthError;
-use crate::keys::SigningAlgorithm;
 use crate::provider::{now, Provider};
 
 /// Which claims each scope releases (REFERENCE §4). `sub` is always released. The professional
@@ -79,16 +79,22 @@ fn answer(provider: &Provider, headers: &HeaderMap) -> Result<Response, OAuthErr
     // Faults hook: the one place UserInfo claims are answered.
     crate::faults::userinfo(provider, &mut claims);
 
-    let signed = provider
+    let signing = provider
         .clients
         .get(&grant.request.client_id)
-        .is_some_and(|client| client.userinfo_signed);
-    if signed {
+        .filter(|client| client.userinfo_signed)
+        .map(|client| client.userinfo_signed_response_alg);
+    if let Some(algorithm) = signing {
         // Signed UserInfo carries `iss` and no `aud` in CIS2 (REFERENCE §6).
         claims.insert("iss".into(), json!(provider.issuer.as_str()));
-        let jwt = provider
-            .keys
-            .sign(SigningAlgorithm::RS256, "JWT", &Value::Object(claims));
+        let jwt = provider.keys.sign(algorithm, "JWT", &Value::Object(claims));
+        // Only the claims are kept, for the admin page and the tests: never the JWT.
+        provider.activity.record_token(
+            TokenKind::SignedUserInfo,
+            &grant.request.client_id,
+            now(),
+            &jwt,
+        );
         let mut response = jwt.into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,

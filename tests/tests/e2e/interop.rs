@@ -2,7 +2,8 @@
 //! `careid profile add` and `careid profile secret set` as a tester would, signs in to node
 //! `oidc-provider` (configured like CIS2) through the scripted browser, which completes its login
 //! and consent pages. Both confidential client methods are covered: `client_secret_basic`, and
-//! `private_key_jwt` with RS256 and RS512 assertions.
+//! `private_key_jwt` with RS256 and RS512 assertions; and ID tokens signed RS256, RS512, PS256
+//! and ES256 by an independent signer, each verified by careid at sign-in and on refresh.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -46,12 +47,28 @@ fn provider() -> OidcProvider {
 /// A tester's machine with profile `name` for one of the provider's clients, its secret or key
 /// stored through `careid profile secret set`, and the browser signing in as [`LOGIN`].
 fn world_for(provider: &OidcProvider, name: &str, method: &str, extra: &[&str]) -> CliWorld {
+    let client_id = match method {
+        "client_secret_basic" => provider.secret_client_id(),
+        "private_key_jwt" => provider.key_client_id(),
+        other => panic!("no {other} client"),
+    };
+    world_for_client(provider, name, client_id, method, extra)
+}
+
+/// [`world_for`] with the client chosen by id.
+fn world_for_client(
+    provider: &OidcProvider,
+    name: &str,
+    client_id: &str,
+    method: &str,
+    extra: &[&str],
+) -> CliWorld {
     let mut world = CliWorld::new().expect("a test home");
     world.set_env("CAREID_TEST_BROWSER", "http");
     world.set_env("CAREID_TEST_BROWSER_LOGIN", LOGIN);
-    let (client_id, secret) = match method {
-        "client_secret_basic" => (provider.secret_client_id(), provider.client_secret()),
-        "private_key_jwt" => (provider.key_client_id(), provider.private_key_pem()),
+    let secret = match method {
+        "client_secret_basic" => provider.client_secret(),
+        "private_key_jwt" => provider.private_key_pem(),
         other => panic!("no {other} client"),
     };
     let mut args = vec![
@@ -80,8 +97,19 @@ fn world_for(provider: &OidcProvider, name: &str, method: &str, extra: &[&str]) 
 }
 
 /// login, status, token (twice, through rotation), token --id, userinfo in a new process, then
-/// logout with revocation and the end-session URL.
+/// logout with revocation and the end-session URL. ID tokens are signed RS256.
 fn sign_in_use_and_sign_out(provider: &OidcProvider, world: &CliWorld, name: &str) {
+    sign_in_use_and_sign_out_signed(provider, world, name, "RS256");
+}
+
+/// [`sign_in_use_and_sign_out`] for a client whose ID tokens are signed `alg`: the one from the
+/// sign-in and the refreshed ones.
+fn sign_in_use_and_sign_out_signed(
+    provider: &OidcProvider,
+    world: &CliWorld,
+    name: &str,
+    alg: &str,
+) {
     let login = world
         .run(&["--profile", name, "login", "--json"])
         .expect("careid runs");
@@ -135,7 +163,7 @@ fn sign_in_use_and_sign_out(provider: &OidcProvider, world: &CliWorld, name: &st
 
     let id_token = world.ok(&["--profile", name, "token", "--id"]).stdout;
     let (header, claims) = jws_parts(&id_token);
-    assert_eq!(header["alg"], "RS256", "{name}: {header}");
+    assert_eq!(header["alg"], alg, "{name}: {header}");
     assert_eq!(claims["iss"], provider.issuer(), "{name}: the exact issuer");
     assert_eq!(claims["sub"], LOGIN, "{name}: {claims}");
 
@@ -199,6 +227,34 @@ fn interop_private_key_jwt_rs512_login_token_userinfo_logout() {
         &["--assertion-alg", "RS512"],
     );
     sign_in_use_and_sign_out(&provider, &world, "key512");
+}
+
+/// careid signs in to a client whose ID tokens oidc-provider signs with `alg`, refreshes (each
+/// refreshed ID token signed the same way), reads UserInfo and signs out.
+fn id_token_signed_with(alg: &str) {
+    let provider = provider();
+    let client_id = provider
+        .client_for_id_token_alg(alg)
+        .unwrap_or_else(|| panic!("a client for {alg}"))
+        .to_owned();
+    let name = alg.to_ascii_lowercase();
+    let world = world_for_client(&provider, &name, &client_id, "client_secret_basic", &[]);
+    sign_in_use_and_sign_out_signed(&provider, &world, &name, alg);
+}
+
+#[test]
+fn interop_id_token_signed_rs512_login_token_userinfo_logout() {
+    id_token_signed_with("RS512");
+}
+
+#[test]
+fn interop_id_token_signed_ps256_login_token_userinfo_logout() {
+    id_token_signed_with("PS256");
+}
+
+#[test]
+fn interop_id_token_signed_es256_login_token_userinfo_logout() {
+    id_token_signed_with("ES256");
 }
 
 /// `careid logout --browser` opens the end-session URL, with the ID token as a hint, and the

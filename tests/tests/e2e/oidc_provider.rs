@@ -18,7 +18,7 @@ use base64::Engine as _;
 use careid_core::{
     authenticate, ClientAuth, ClientCredential, PrivateKey, SecretString, SigningAlgorithm,
 };
-use careid_e2e::{OidcProvider, OidcProviderOptions};
+use careid_e2e::{OidcProvider, OidcProviderOptions, ID_TOKEN_ALGORITHMS};
 use serde_json::Value;
 
 /// The login name the browser types in; the provider makes it the subject.
@@ -403,9 +403,37 @@ fn oidc_provider_publishes_a_cis2_like_discovery_document() {
         assert_eq!(discovery[name], format!("{issuer}{path}"), "{name}");
     }
     assert_eq!(
-        get_json(discovery["jwks_uri"].as_str().expect("jwks"))["keys"][0]["kty"],
-        "RSA"
+        discovery["id_token_signing_alg_values_supported"],
+        serde_json::json!(ID_TOKEN_ALGORITHMS)
     );
+    let jwks = get_json(discovery["jwks_uri"].as_str().expect("jwks"));
+    assert_eq!(jwks["keys"][0]["kty"], "RSA");
+    let keys: Vec<(&str, &str)> = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|key| {
+            (
+                key["alg"].as_str().expect("alg"),
+                key["kty"].as_str().expect("kty"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("RS256", "RSA"),
+            ("RS512", "RSA"),
+            ("PS256", "RSA"),
+            ("ES256", "EC")
+        ],
+        "one key per ID token algorithm"
+    );
+    for alg in ID_TOKEN_ALGORITHMS {
+        let client = provider.client_for_id_token_alg(alg);
+        assert!(client.is_some(), "a client for {alg}");
+        assert_eq!(alg == "RS256", client == Some(provider.secret_client_id()));
+    }
 }
 
 #[test]

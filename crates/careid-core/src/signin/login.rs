@@ -603,15 +603,13 @@ impl Client {
         token: &str,
     ) -> Result<serde_json::Map<String, serde_json::Value>, SignInError> {
         use crate::id_token::verify_signed_userinfo;
-        use crate::jose::allowed_algorithms;
+        use crate::jose::allowed_userinfo_algorithms;
 
-        let advertised = metadata
-            .userinfo_signing_alg_values_supported
-            .as_deref()
-            .filter(|algorithms| !algorithms.is_empty())
-            .or(metadata.id_token_signing_alg_values_supported.as_deref())
-            .unwrap_or_default();
-        let allowed = allowed_algorithms(advertised, self.hmac_secret().is_some());
+        let allowed = allowed_userinfo_algorithms(
+            metadata.userinfo_signing_alg_values_supported.as_deref(),
+            metadata.id_token_signing_alg_values_supported.as_deref(),
+            self.hmac_secret().is_some(),
+        );
         let keys = key_set(jwks)?;
         match verify_signed_userinfo(
             token,

@@ -26,7 +26,7 @@ use crate::profile::Credential;
 use crate::session::SessionFacts;
 use crate::{
     ClientCredential, HmacAlgorithm, Identity, Keychain, PrivateKey, Profile, RoleChoice,
-    SecretString, SessionStore, SigningAlgorithm,
+    SecretString, SessionStore,
 };
 
 pub use error::{ErrorClass, SignInError};
@@ -189,19 +189,8 @@ pub fn load_credential(
     };
     match profile.client_auth.credential() {
         Some(Credential::PrivateKey) => {
-            let mut key = PrivateKey::from_pem(stored.expose_secret()).map_err(credential_error)?;
-            if let Some(kid) = &profile.key_id {
-                key = key.with_kid(kid.clone());
-            }
-            let algorithm = match profile.assertion_algorithm.as_deref() {
-                Some("RS512") => Some(SigningAlgorithm::Rs512),
-                Some("RS256") => Some(SigningAlgorithm::Rs256),
-                Some("ES256") => Some(SigningAlgorithm::Es256),
-                _ => None,
-            };
-            if let Some(algorithm) = algorithm {
-                key = key.with_algorithm(algorithm).map_err(credential_error)?;
-            }
+            let key = PrivateKey::for_profile(stored.expose_secret(), profile)
+                .map_err(credential_error)?;
             Ok(ClientCredential::PrivateKey(key))
         }
         _ => Ok(ClientCredential::Secret(stored)),

@@ -13,8 +13,9 @@ use aws_lc_rs::signature::{
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use careid_core::{
-    authenticate, authenticate_with, ClientAuth, ClientAuthError, ClientAuthentication,
-    ClientCredential, HmacAlgorithm, PrivateKey, SecretString, SigningAlgorithm,
+    authenticate, authenticate_with, check_assertion_algorithm, ClientAuth, ClientAuthError,
+    ClientAuthentication, ClientCredential, HmacAlgorithm, IssuerSource, PrivateKey, Profile,
+    ProfileEntry, Profiles, SecretString, SigningAlgorithm, CIS2_ASSERTION_ALGORITHMS,
     CLIENT_ASSERTION_TYPE,
 };
 use serde_json::Value;
@@ -451,6 +452,118 @@ fn algorithm_must_fit_the_key() {
             .unwrap_err()
             .code(),
         "signing_algorithm_mismatch"
+    );
+}
+
+#[test]
+fn cis2_takes_rs256_and_rs512_assertions_only() {
+    assert_eq!(
+        CIS2_ASSERTION_ALGORITHMS,
+        [SigningAlgorithm::Rs256, SigningAlgorithm::Rs512]
+    );
+    for algorithm in SigningAlgorithm::ALL {
+        assert_eq!(
+            algorithm.as_str().parse::<SigningAlgorithm>().unwrap(),
+            algorithm
+        );
+        check_assertion_algorithm(algorithm, false)
+            .unwrap_or_else(|error| panic!("{algorithm:?} elsewhere: {error}"));
+        let cis2 = check_assertion_algorithm(algorithm, true);
+        assert_eq!(
+            cis2.is_ok(),
+            algorithm != SigningAlgorithm::Es256,
+            "{algorithm:?}"
+        );
+    }
+    let error = check_assertion_algorithm(SigningAlgorithm::Es256, true).unwrap_err();
+    assert_eq!(error.code(), "signing_algorithm_not_for_cis2");
+    let message = error.to_string();
+    assert!(
+        message.contains("CIS2") && message.contains("RS256 or RS512") && message.contains("ES256"),
+        "{message}"
+    );
+    for name in ["es256", "PS256", "HS256", ""] {
+        assert_eq!(
+            name.parse::<SigningAlgorithm>().unwrap_err().code(),
+            "signing_algorithm_unknown",
+            "{name:?}"
+        );
+    }
+}
+
+/// A built-in CIS2 environment completed with a client id, and a custom provider elsewhere.
+fn cis2_and_other_profiles() -> (Profile, Profile) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut profiles = Profiles::load(dir.path()).expect("loads");
+    let cis2 = profiles
+        .add(
+            "int",
+            ProfileEntry {
+                client_id: Some(CLIENT_ID.into()),
+                ..ProfileEntry::default()
+            },
+        )
+        .expect("int completed");
+    let other = profiles
+        .add(
+            "other",
+            ProfileEntry {
+                issuer: Some("https://idp.example".into()),
+                client_id: Some(CLIENT_ID.into()),
+                client_auth: Some(ClientAuth::PrivateKeyJwt),
+                ..ProfileEntry::default()
+            },
+        )
+        .expect("custom profile");
+    (cis2, other)
+}
+
+#[test]
+fn an_ec_key_is_refused_for_a_cis2_profile_and_kept_elsewhere() {
+    let (cis2, other) = cis2_and_other_profiles();
+    assert!(cis2.is_cis2() && !other.is_cis2());
+    let ec = data("test-key-ec-p256-pkcs8.pem");
+    let rsa = data("test-key-rsa-pkcs8.pem");
+
+    for file in ["test-key-ec-p256-pkcs8.pem", "test-key-ec-p256-sec1.pem"] {
+        let error = PrivateKey::for_profile(&data(file), &cis2).unwrap_err();
+        assert_eq!(error.code(), "signing_algorithm_not_for_cis2", "{file}");
+        assert!(error.to_string().contains("RSA key"), "{error}");
+    }
+    // Even when the profile names an RSA algorithm, the message is CIS2's rule, not a mismatch.
+    let mut rs256_cis2 = cis2.clone();
+    rs256_cis2.assertion_algorithm = Some("RS256".into());
+    assert_eq!(
+        PrivateKey::for_profile(&ec, &rs256_cis2)
+            .unwrap_err()
+            .code(),
+        "signing_algorithm_not_for_cis2"
+    );
+    // A profile that names ES256 for CIS2 (never valid on load, but the fields are public).
+    let mut es256_cis2 = cis2.clone();
+    es256_cis2.assertion_algorithm = Some("ES256".into());
+    assert_eq!(
+        PrivateKey::for_profile(&rsa, &es256_cis2)
+            .unwrap_err()
+            .code(),
+        "signing_algorithm_mismatch"
+    );
+
+    let key = PrivateKey::for_profile(&rsa, &cis2).expect("RSA for CIS2");
+    assert_eq!(key.algorithm(), SigningAlgorithm::Rs256);
+    let mut rs512 = cis2.clone();
+    rs512.assertion_algorithm = Some("RS512".into());
+    rs512.key_id = Some("registered-kid".into());
+    let key = PrivateKey::for_profile(&rsa, &rs512).expect("RS512 for CIS2");
+    assert_eq!(key.algorithm(), SigningAlgorithm::Rs512);
+    assert_eq!(key.kid(), "registered-kid");
+
+    let key = PrivateKey::for_profile(&ec, &other).expect("ES256 elsewhere");
+    assert_eq!(key.algorithm(), SigningAlgorithm::Es256);
+    assert_eq!(key.kid(), EC_THUMBPRINT);
+    assert_eq!(
+        other.issuer,
+        IssuerSource::Url("https://idp.example".into())
     );
 }
 

@@ -201,6 +201,62 @@ fn refusals_each_name_the_problem() {
 }
 
 #[test]
+fn cis2_profiles_refuse_es256_assertions_when_added_and_loaded() {
+    let int_host = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut profiles = Profiles::load(dir.path()).expect("loads");
+    let es256 = |entry: ProfileEntry| ProfileEntry {
+        assertion_algorithm: Some("ES256".into()),
+        ..entry
+    };
+    let completing = ProfileEntry {
+        client_id: Some("555000000009.apps.supplier".into()),
+        ..ProfileEntry::default()
+    };
+    for (name, entry) in [
+        ("live", es256(completing.clone())),
+        ("cis2-custom", es256(custom(int_host))),
+    ] {
+        let error = profiles.add(name, entry).expect_err(name);
+        assert_eq!(error.code(), "profile_invalid", "{name}: {error}");
+        let message = error.to_string();
+        assert!(
+            message.contains("CIS2 accepts private_key_jwt assertions signed RS256 or RS512 only")
+                && message.contains("ES256"),
+            "{name}: {message}"
+        );
+    }
+    for (name, entry, algorithm) in [
+        ("live", completing.clone(), "RS512"),
+        ("cis2-custom", custom(int_host), "RS256"),
+        ("elsewhere", custom("https://idp.example"), "ES256"),
+    ] {
+        let entry = ProfileEntry {
+            assertion_algorithm: Some(algorithm.into()),
+            ..entry
+        };
+        let profile = profiles.add(name, entry).expect(name);
+        assert_eq!(profile.assertion_algorithm.as_deref(), Some(algorithm));
+    }
+    profiles.save().expect("saved");
+
+    // A file written by hand (or by an older careid) is refused when it is loaded.
+    let text = std::fs::read_to_string(dir.path().join("profiles.toml")).expect("written");
+    let edited = text.replace(
+        r#"assertion_algorithm = "RS512""#,
+        r#"assertion_algorithm = "ES256""#,
+    );
+    assert_ne!(text, edited, "{text}");
+    std::fs::write(dir.path().join("profiles.toml"), edited).expect("edited");
+    let error = Profiles::load(dir.path()).expect_err("ES256 for live");
+    assert_eq!(error.code(), "profile_invalid", "{error}");
+    assert!(
+        error.to_string().contains("\"live\"") && error.to_string().contains("RS256 or RS512"),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_damaged_file_is_a_clear_error() {
     let cases = [
         ("not toml", "this is = = not toml"),

@@ -1,7 +1,10 @@
 //! The whole code flow driven by the `openidconnect` crate: discovery, PKCE, token exchange, ID
 //! token verification (signature, `iss`, `aud`, nonce) and UserInfo; then refresh and revocation.
 
-use mock_cis2::MockCis2;
+use aws_lc_rs::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA512};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use mock_cis2::{MockCis2, TokenKind};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreProviderMetadata,
 };
@@ -212,14 +215,54 @@ async fn client_secret_post_client_gets_rs512_id_token_and_no_refresh_token() {
         "no selectedrole scope"
     );
 
-    // This client is registered for signed UserInfo: a JWT with iss and no aud.
+    // This client is registered for signed UserInfo, RS512: a JWT with iss and no aud, signed
+    // with the RS512 key the JWKS publishes.
     let response = userinfo(&mock, &no_redirects(), &signed_in.access_token).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/jwt");
-    let payload = jwt_payload(&response.text().await.unwrap());
+    let jwt = response.text().await.unwrap();
+    let payload = jwt_payload(&jwt);
     assert_eq!(payload["sub"], NURSE);
     assert_eq!(payload["iss"], mock.issuer());
     assert!(payload.get("aud").is_none());
+    let (signed, signature) = jwt.rsplit_once('.').unwrap();
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(signed.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "RS512", "{header}");
+    let jwks = mock.jwks();
+    let key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["kid"] == header["kid"])
+        .expect("the UserInfo kid is published");
+    let member = |name: &str| URL_SAFE_NO_PAD.decode(key[name].as_str().unwrap()).unwrap();
+    RsaPublicKeyComponents {
+        n: member("n"),
+        e: member("e"),
+    }
+    .verify(
+        &RSA_PKCS1_2048_8192_SHA512,
+        signed.as_bytes(),
+        &URL_SAFE_NO_PAD.decode(signature).unwrap(),
+    )
+    .expect("RS512 verifies");
+    let recorded = mock
+        .issued_tokens()
+        .into_iter()
+        .find(|token| token.kind == TokenKind::SignedUserInfo)
+        .expect("the signed UserInfo is recorded");
+    assert_eq!(recorded.alg.as_deref(), Some("RS512"));
+    assert_eq!(recorded.client_id, POST_CLIENT);
+    assert_eq!(recorded.claims, payload);
+
+    // The default client's signed UserInfo, when registered, is RS256.
+    let registered = mock.clients().get(BASIC_CLIENT).unwrap();
+    assert_eq!(registered.userinfo_signed_response_alg.as_str(), "RS256");
 }
 
 #[tokio::test]
