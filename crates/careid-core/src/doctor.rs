@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::discovery::{is_secure_url, ProviderMetadata};
 use crate::http::{clean_text, display_url};
+use crate::jose::{allowed_algorithms, JwsAlgorithm};
 
 /// The client authentication methods careid implements.
 const CAREID_AUTH_METHODS: [&str; 5] = [
@@ -24,8 +25,6 @@ const CAREID_AUTH_METHODS: [&str; 5] = [
 /// What careid signs a `private_key_jwt` assertion with; CIS2 registers RS256 or RS512.
 const PRIVATE_KEY_JWT_ALGS: [&str; 3] = ["RS256", "RS512", "ES256"];
 const CLIENT_SECRET_JWT_ALGS: [&str; 2] = ["HS256", "HS512"];
-/// The ID token algorithms careid verifies: CIS2's.
-const ID_TOKEN_ALGS: [&str; 2] = ["RS256", "RS512"];
 /// CIS2's scopes beyond `openid`.
 const CIS2_SCOPES: [&str; 8] = [
     "profile",
@@ -156,7 +155,7 @@ pub fn diagnose(issuer: &str, metadata: &ProviderMetadata, jwks: Option<&Value>)
     add("Scopes", check_scopes(metadata));
     add("Claims", check_claims(metadata));
     add("ACR values", check_acr_values(metadata));
-    add("JWKS", check_jwks(jwks));
+    add("JWKS", check_jwks(jwks, metadata));
     DoctorReport {
         issuer: issuer.to_owned(),
         checks,
@@ -366,8 +365,17 @@ fn check_assertion_algs(metadata: &ProviderMetadata) -> Outcome {
 }
 
 fn check_id_token_algs(metadata: &ProviderMetadata) -> Outcome {
+    // What careid verifies with the provider's public keys: the one list, jose's.
+    let verified = || {
+        let names: Vec<String> = JwsAlgorithm::ALL
+            .into_iter()
+            .filter(|alg| !alg.is_hmac())
+            .map(|alg| alg.as_str().to_owned())
+            .collect();
+        list(&names)
+    };
     let Some(algs) = &metadata.id_token_signing_alg_values_supported else {
-        return warn("id_token_signing_alg_values_supported not advertised (required): careid verifies RS256 and RS512 only");
+        return warn("id_token_signing_alg_values_supported not advertised (required): careid expects RS256, the default");
     };
     if has(algs, "none") {
         return fail(format!(
@@ -375,8 +383,14 @@ fn check_id_token_algs(metadata: &ProviderMetadata) -> Outcome {
             list(algs)
         ));
     }
-    if ID_TOKEN_ALGS.iter().any(|alg| has(algs, alg)) {
-        return pass(format!("{} (careid verifies RS256 and RS512)", list(algs)));
+    let usable = allowed_algorithms(algs, false);
+    if !usable.is_empty() {
+        let usable: Vec<String> = usable.iter().map(|alg| alg.as_str().to_owned()).collect();
+        return pass(format!(
+            "{} (careid verifies {})",
+            list(algs),
+            list(&usable)
+        ));
     }
     if !algs.is_empty() && algs.iter().all(|alg| alg.starts_with("HS")) {
         return warn(format!(
@@ -385,8 +399,9 @@ fn check_id_token_algs(metadata: &ProviderMetadata) -> Outcome {
         ));
     }
     fail(format!(
-        "{}: careid verifies RS256 and RS512 only",
-        list(algs)
+        "{}: careid verifies {} only",
+        list(algs),
+        verified()
     ))
 }
 
@@ -498,7 +513,15 @@ fn rsa_bits(key: &Value) -> Option<usize> {
     Some(significant * 8 - modulus[first].leading_zeros() as usize)
 }
 
-fn check_jwks(jwks: Option<&Value>) -> Outcome {
+fn check_jwks(jwks: Option<&Value>, metadata: &ProviderMetadata) -> Outcome {
+    // The ID token algorithms careid would take from this provider: a key must serve one.
+    let wanted: Vec<JwsAlgorithm> = allowed_algorithms(
+        metadata
+            .id_token_signing_alg_values_supported
+            .as_deref()
+            .unwrap_or_default(),
+        false,
+    );
     let Some(jwks) = jwks else {
         return warn("the key set was not fetched");
     };
@@ -557,10 +580,20 @@ fn check_jwks(jwks: Option<&Value>) -> Outcome {
             let _ = write!(description, " {usage}");
         }
         let signs = usage.as_deref().is_none_or(|usage| usage == "sig");
-        let verifiable = alg
-            .as_deref()
-            .is_none_or(|alg| ID_TOKEN_ALGS.contains(&alg));
-        if kty == "RSA" && signs && verifiable {
+        // A key careid can verify with: RSA (RS*, PS*) or EC P-256/P-384 (ES*), as jose does.
+        let family = match (kty.as_str(), text("crv").as_deref()) {
+            ("RSA", _) => Some(["RS", "PS"].as_slice()),
+            ("EC", Some("P-256" | "P-384")) => Some(["ES"].as_slice()),
+            _ => None,
+        };
+        let verifiable = family.is_some_and(|family| {
+            wanted.iter().any(|want| {
+                let name = want.as_str();
+                family.iter().any(|prefix| name.starts_with(prefix))
+                    && alg.as_deref().is_none_or(|alg| alg == name)
+            })
+        });
+        if signs && verifiable {
             usable += 1;
         }
         described.push(format!("{name} ({description})"));
@@ -580,7 +613,11 @@ fn check_jwks(jwks: Option<&Value>) -> Outcome {
         shown.join(", ")
     );
     if usable == 0 {
-        problems.push("no RSA signing key for RS256/RS512".to_owned());
+        let wanted: Vec<&str> = wanted.iter().map(|alg| alg.as_str()).collect();
+        problems.push(format!(
+            "no signing key for the ID token algorithms careid takes from this provider ({})",
+            list(&wanted)
+        ));
     }
     if !problems.is_empty() {
         fail(format!("{summary}; {}", problems.join("; ")))
@@ -609,7 +646,14 @@ mod tests {
     fn private_key_material_fails() {
         let n = URL_SAFE_NO_PAD.encode([0xC0u8; 256]);
         let jwks = json!({"keys": [{"kty": "RSA", "kid": "a", "n": n, "e": "AQAB", "d": "xx"}]});
-        let (status, detail) = check_jwks(Some(&jwks));
+        let metadata = ProviderMetadata::from_document(
+            json!({"issuer": "https://p.example", "authorization_endpoint": "https://p.example/a",
+                "token_endpoint": "https://p.example/t", "jwks_uri": "https://p.example/k",
+                "id_token_signing_alg_values_supported": ["RS256"]}),
+            "test",
+        )
+        .expect("a document");
+        let (status, detail) = check_jwks(Some(&jwks), &metadata);
         assert_eq!(status, CheckStatus::Fail, "{detail}");
         assert!(detail.contains("private"), "{detail}");
     }

@@ -256,7 +256,7 @@ fn a_wrong_issuer_and_bad_key_sets_fail() {
         ),
         (
             json!({"keys": [{"kty": "EC", "kid": "e", "crv": "P-256", "x": "AA", "y": "AA"}]}),
-            "no RSA signing key",
+            "no signing key for the ID token algorithms careid takes from this provider (RS256, RS512)",
         ),
     ];
     for (jwks, expected) in cases {
@@ -268,6 +268,24 @@ fn a_wrong_issuer_and_bad_key_sets_fail() {
             detail(&report, "JWKS")
         );
     }
+
+    // A provider that signs ES256 as well: its EC key serves, its RSA key too.
+    let mut document = int_document();
+    document["id_token_signing_alg_values_supported"] = json!(["RS256", "ES256", "PS256"]);
+    let mixed = json!({"keys": [
+        {"kty": "EC", "kid": "e", "crv": "P-256", "x": "AA", "y": "AA", "alg": "ES256"}]});
+    let report = diagnose(INT_ISSUER, &metadata(document.clone()), Some(&mixed));
+    assert_eq!(
+        status(&report, "JWKS"),
+        CheckStatus::Pass,
+        "{}",
+        detail(&report, "JWKS")
+    );
+    assert!(
+        detail(&report, "ID token signing").contains("careid verifies RS256, PS256, ES256"),
+        "{}",
+        detail(&report, "ID token signing")
+    );
 
     let twice = json!({"keys": [rsa_key("same", 2048), rsa_key("same", 2048)]});
     let report = diagnose(INT_ISSUER, &metadata(int_document()), Some(&twice));
