@@ -1,0 +1,243 @@
+//! The broker's HTTP service. So far: the back-channel logout endpoint (Back-Channel Logout 1.0
+//! §2.5, §2.8) and the health and readiness endpoints. The token relay and the listeners'
+//! subscription come next.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use careid_core::{allowed_algorithms, HttpClient, JsonWebKeySet, ProviderCache, ProviderMetadata};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::config::BrokerConfig;
+use crate::logout_token::{validate_logout_token, LogoutTokenError, LogoutTokenRules};
+use crate::store::{EmbeddedStore, SessionEnd};
+
+/// Logout tokens older than this are refused, so seen `jti`s are kept this long (plus skew).
+const LOGOUT_TOKEN_MAX_AGE: Duration = Duration::from_secs(10 * 60);
+const CLOCK_SKEW: Duration = Duration::from_secs(60);
+/// A logout request's body: a form with one JWT (tokens are capped at 64 KiB by `jose`).
+const MAX_LOGOUT_BODY: usize = 80 * 1024;
+
+/// Everything a request handler reads.
+#[derive(Debug)]
+pub struct Broker {
+    config: BrokerConfig,
+    http: HttpClient,
+    providers: ProviderCache,
+    store: Arc<EmbeddedStore>,
+}
+
+impl Broker {
+    pub fn new(config: BrokerConfig, http: HttpClient, store: Arc<EmbeddedStore>) -> Self {
+        Self {
+            config,
+            http,
+            // Discovery and keys in memory for at most an hour, as careid does.
+            providers: ProviderCache::new(None, Duration::from_secs(3600)),
+            store,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<EmbeddedStore> {
+        &self.store
+    }
+
+    async fn provider(&self, now: SystemTime) -> Result<Arc<ProviderMetadata>, String> {
+        self.providers
+            .metadata(&self.http, &self.config.provider.issuer, now)
+            .await
+            .map_err(|error| error.to_string())
+    }
+}
+
+/// The routes, for [`serve`] and for tests that bring their own listener.
+pub fn router(broker: Arc<Broker>) -> Router {
+    Router::new()
+        .route("/backchannel-logout", post(backchannel_logout))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .with_state(broker)
+}
+
+/// Serves `broker` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    broker: Arc<Broker>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(broker).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Ready when the provider's discovery document can be had: without it no logout token can be
+/// checked and no request relayed.
+async fn ready(State(broker): State<Arc<Broker>>) -> Response {
+    match broker.provider(SystemTime::now()).await {
+        Ok(_) => "ready".into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready: the provider's discovery document");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the provider cannot be reached",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `POST /backchannel-logout` with `logout_token` (§2.5). 200 when the session is recorded as
+/// ended (a replay changes nothing and is refused), 400 `invalid_request` for a token that
+/// fails a rule (§2.8), 503 when the provider's keys cannot be had. Never a token in the log.
+async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> Response {
+    let now = SystemTime::now();
+    if body.len() > MAX_LOGOUT_BODY {
+        return refuse("the request is too large");
+    }
+    let tokens: Vec<String> = url::form_urlencoded::parse(&body)
+        .filter(|(name, _)| name == "logout_token")
+        .map(|(_, value)| value.into_owned())
+        .collect();
+    let [token] = tokens.as_slice() else {
+        return refuse("exactly one logout_token is required");
+    };
+    let metadata = match broker.provider(now).await {
+        Ok(metadata) => metadata,
+        Err(error) => return unavailable(&error),
+    };
+    let checked = match check_with_keys(&broker, &metadata, token, now, false).await {
+        // A key the provider rotated in since the set was fetched: fetch it again, once.
+        Err(Checked::UnknownKid) => check_with_keys(&broker, &metadata, token, now, true).await,
+        other => other,
+    };
+    let request = match checked {
+        Ok(request) => request,
+        Err(Checked::Unavailable(error)) => return unavailable(&error),
+        Err(Checked::UnknownKid) => {
+            tracing::info!(
+                outcome = "refused",
+                reason = "unknown kid",
+                "back-channel logout"
+            );
+            return refuse("the logout token is not valid");
+        }
+        Err(Checked::Refused(error)) => {
+            tracing::info!(outcome = "refused", code = error.code(), %error, "back-channel logout");
+            return refuse("the logout token is not valid");
+        }
+    };
+    let remember_until = now + LOGOUT_TOKEN_MAX_AGE + CLOCK_SKEW * 2;
+    match broker
+        .store
+        .first_sighting(&request.jti, remember_until, now)
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(outcome = "replay", "back-channel logout");
+            return refuse("the logout token was already received");
+        }
+        Err(error) => return unavailable(&error.to_string()),
+    }
+    let end = SessionEnd {
+        sid: request.sid.clone(),
+        sub: request.sub.clone(),
+        ended_at: now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs()),
+    };
+    if let Err(error) = broker.store.end_session(end, now) {
+        return unavailable(&error.to_string());
+    }
+    tracing::info!(
+        outcome = "ended",
+        sub = request.sub.as_deref().unwrap_or("-"),
+        sid = request.sid.as_deref().unwrap_or("-"),
+        "back-channel logout"
+    );
+    let mut response = StatusCode::OK.into_response();
+    no_store(&mut response);
+    response
+}
+
+enum Checked {
+    Refused(LogoutTokenError),
+    UnknownKid,
+    Unavailable(String),
+}
+
+async fn check_with_keys(
+    broker: &Broker,
+    metadata: &ProviderMetadata,
+    token: &str,
+    now: SystemTime,
+    refetch: bool,
+) -> Result<crate::LogoutRequest, Checked> {
+    let jwks = if refetch {
+        broker
+            .providers
+            .refetch_jwks(&broker.http, metadata, now)
+            .await
+    } else {
+        broker.providers.jwks(&broker.http, metadata, now).await
+    }
+    .map_err(|error| Checked::Unavailable(error.to_string()))?;
+    let keys = JsonWebKeySet::from_value(&jwks)
+        .map_err(|error| Checked::Unavailable(error.to_string()))?;
+    let allowed = allowed_algorithms(
+        metadata
+            .id_token_signing_alg_values_supported
+            .as_deref()
+            .unwrap_or_default(),
+        false,
+    );
+    let rules = LogoutTokenRules {
+        issuer: &broker.config.provider.issuer,
+        client_id: &broker.config.provider.client_id,
+        keys: &keys,
+        allowed: &allowed,
+        now,
+        skew: CLOCK_SKEW,
+        max_age: LOGOUT_TOKEN_MAX_AGE,
+    };
+    validate_logout_token(token, &rules).map_err(|error| match error {
+        LogoutTokenError::Jose(jose) if jose.is_unknown_kid() && !refetch => Checked::UnknownKid,
+        other => Checked::Refused(other),
+    })
+}
+
+/// §2.8: 400 with an OAuth error body, never cached.
+fn refuse(description: &str) -> Response {
+    let mut response = (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": "invalid_request", "error_description": description})),
+    )
+        .into_response();
+    no_store(&mut response);
+    response
+}
+
+fn unavailable(error: &str) -> Response {
+    tracing::warn!(%error, outcome = "unavailable", "back-channel logout");
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"error": "temporarily_unavailable"})),
+    )
+        .into_response();
+    no_store(&mut response);
+    response
+}
+
+fn no_store(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}

@@ -1,0 +1,274 @@
+//! The broker receives the mock provider's back-channel logout over real HTTP: the mock ends a
+//! session, posts its signed logout token to the broker's registered URI, and the broker records
+//! the end and tells its listeners. Replays and forgeries change nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lc_rs::digest;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use careid_broker::server::{router, Broker};
+use careid_broker::{BrokerConfig, EmbeddedStore};
+use careid_core::{HttpClient, HttpSettings};
+use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
+use serde_json::Value;
+
+const CLIENT: &str = "555000000001.apps.local";
+const NURSE: &str = "555057896106";
+const REDIRECT: &str = "http://127.0.0.1:23741/callback";
+
+struct World {
+    mock: RunningMock,
+    broker: Arc<Broker>,
+    logout_uri: String,
+}
+
+/// A mock and a broker; the mock posts its logout tokens to the broker, or to `registered`.
+async fn world(registered: Option<&str>) -> World {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let logout_uri = format!("{base}/backchannel-logout");
+    let mut clients: Value = serde_json::from_str(BUILTIN_CLIENTS_JSON).unwrap();
+    for client in clients["clients"].as_array_mut().unwrap() {
+        if client["client_id"] == CLIENT {
+            client["backchannel_logout_uri"] =
+                Value::String(registered.unwrap_or(&logout_uri).to_owned());
+        }
+    }
+    let mock = MockCis2::new()
+        .auto_login(NURSE.parse().unwrap())
+        .clients(ClientRegistry::from_json(&clients.to_string(), "test clients").unwrap())
+        .start()
+        .await
+        .unwrap();
+    let config = BrokerConfig::parse(&format!(
+        r#"
+        listen = "127.0.0.1:0"
+        public_url = "{base}"
+        [provider]
+        issuer = "{issuer}"
+        client_id = "{CLIENT}"
+        client_auth = "client_secret_basic"
+        credential_file = "/nonexistent/secret"
+        [clients]
+        redirect_uris = ["{REDIRECT}"]
+        [tls]
+        mode = "behind_proxy"
+        [store]
+        kind = "embedded"
+        path = "/nonexistent/store.json"
+        "#,
+        issuer = mock.issuer()
+    ))
+    .unwrap();
+    let http = HttpClient::new(HttpSettings::default()).unwrap();
+    let broker = Arc::new(Broker::new(
+        config,
+        http,
+        Arc::new(EmbeddedStore::open(None)),
+    ));
+    let app = router(broker.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    World {
+        mock,
+        broker,
+        logout_uri,
+    }
+}
+
+/// Signs the nurse in for the client (auto-login, PKCE): the session's `sid` and ID token.
+async fn sign_in(mock: &RunningMock) -> (String, String) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let verifier = "a-verifier-of-at-least-forty-three-characters-long";
+    let challenge = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()));
+    let authorize = url::Url::parse_with_params(
+        &format!("{}/authorize", mock.issuer()),
+        &[
+            ("response_type", "code"),
+            ("client_id", CLIENT),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("nonce", "n"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .unwrap();
+    let answer = http.get(authorize).send().await.unwrap();
+    let location = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .expect("a code")
+        .1
+        .into_owned();
+    let secret = ClientRegistry::builtin()
+        .get(CLIENT)
+        .unwrap()
+        .client_secret
+        .clone()
+        .unwrap();
+    let tokens: Value = http
+        .post(format!("{}/access_token", mock.issuer()))
+        .basic_auth(CLIENT, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().expect("an ID token");
+    let payload = id_token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    (
+        claims["sid"].as_str().expect("a sid").to_owned(),
+        id_token.to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_the_provider_ends_is_recorded_and_told_to_listeners() {
+    let world = world(None).await;
+    let mut listener = world.broker.store().subscribe();
+    let (sid, _) = sign_in(&world.mock).await;
+    let began = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 1;
+    assert!(world.mock.end_session(&sid), "the mock ends the session");
+
+    let end = tokio::time::timeout(Duration::from_secs(2), listener.recv())
+        .await
+        .expect("told within 2 seconds")
+        .expect("an end");
+    assert_eq!(end.sid.as_deref(), Some(sid.as_str()));
+    assert_eq!(end.sub.as_deref(), Some(NURSE));
+    assert!(world
+        .broker
+        .store()
+        .ended(Some(&sid), NURSE, began, std::time::SystemTime::now())
+        .is_some());
+    // The mock saw its delivery answered 200 (it records it once the answer is in).
+    for _ in 0..100 {
+        if !world.mock.backchannel_deliveries().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let deliveries = world.mock.backchannel_deliveries();
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    assert_eq!(deliveries[0].uri, world.logout_uri);
+    assert!(
+        format!("{:?}", deliveries[0].outcome).contains("200"),
+        "{deliveries:?}"
+    );
+}
+
+/// Where the mock's logout token is caught, so the test can post it itself.
+async fn catcher() -> (String, tokio::sync::mpsc::Receiver<String>) {
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}/caught", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/caught",
+        axum::routing::post(move |body: String| {
+            let sender = sender.clone();
+            async move {
+                let _ = sender.send(body).await;
+                "ok"
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (uri, receiver)
+}
+
+async fn post(uri: &str, body: &str) -> (u16, Option<String>, Value) {
+    let answer = reqwest::Client::new()
+        .post(uri)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    let cache = answer
+        .headers()
+        .get("cache-control")
+        .map(|value| value.to_str().unwrap().to_owned());
+    (status, cache, answer.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_a_tampered_or_an_id_token_logout_is_refused_and_changes_nothing() {
+    let (caught_at, mut caught) = catcher().await;
+    let world = world(Some(&caught_at)).await;
+    let (sid, id_token) = sign_in(&world.mock).await;
+    assert!(world.mock.end_session(&sid));
+    let body = tokio::time::timeout(Duration::from_secs(5), caught.recv())
+        .await
+        .expect("the mock posted its logout token")
+        .unwrap();
+    let token = url::form_urlencoded::parse(body.as_bytes())
+        .find(|(name, _)| name == "logout_token")
+        .expect("a logout_token")
+        .1
+        .into_owned();
+    let ended = || {
+        world
+            .broker
+            .store()
+            .ended(Some(&sid), NURSE, 0, std::time::SystemTime::now())
+    };
+
+    // Refused before the real one arrives: each changes nothing.
+    let mut tampered = token.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    let refusals = [
+        ("no token", String::new()),
+        ("an empty token", "logout_token=".to_owned()),
+        ("not a JWT", "logout_token=not.a.jwt".to_owned()),
+        (
+            "two tokens",
+            format!("logout_token={token}&logout_token={token}"),
+        ),
+        ("a bad signature", format!("logout_token={tampered}")),
+        (
+            "an ID token (a nonce, no event)",
+            format!("logout_token={id_token}"),
+        ),
+    ];
+    for (what, body) in &refusals {
+        let (status, cache, answer) = post(&world.logout_uri, body).await;
+        assert_eq!(status, 400, "{what}: {answer}");
+        assert_eq!(answer["error"], "invalid_request", "{what}");
+        assert_eq!(cache.as_deref(), Some("no-store"), "{what}");
+        assert_eq!(ended(), None, "{what} ended nothing");
+    }
+
+    let (status, cache, _) = post(&world.logout_uri, &body).await;
+    assert_eq!((status, cache.as_deref()), (200, Some("no-store")));
+    assert!(ended().is_some());
+    let (status, _, answer) = post(&world.logout_uri, &body).await;
+    assert_eq!(status, 400, "a replayed jti: {answer}");
+    assert!(
+        answer["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("already"),
+        "{answer}"
+    );
+}
