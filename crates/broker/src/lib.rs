@@ -10,10 +10,12 @@
 //! the Redis store for replicas, and careid's side.
 
 pub mod config;
+pub mod credential;
 pub mod logout_token;
 pub mod server;
 pub mod store;
 
 pub use config::{BrokerConfig, ConfigError};
+pub use credential::{BrokerCredential, CredentialError};
 pub use logout_token::{validate_logout_token, LogoutRequest, LogoutTokenError, LogoutTokenRules};
 pub use store::{EmbeddedStore, SessionEnd, StoreError, ENDED_SESSION_MEMORY};

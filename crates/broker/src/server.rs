@@ -1,5 +1,5 @@
 //! The broker's HTTP service. So far: the back-channel logout endpoint (Back-Channel Logout 1.0
-//! §2.5, §2.8) and the health and readiness endpoints. The token relay and the listeners'
+//! §2.5, §2.8), the JWKS of its credential, and the health and readiness endpoints. The token relay and the listeners'
 //! subscription come next.
 
 use std::net::SocketAddr;
@@ -17,6 +17,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use crate::config::BrokerConfig;
+use crate::credential::BrokerCredential;
 use crate::logout_token::{validate_logout_token, LogoutTokenError, LogoutTokenRules};
 use crate::store::{EmbeddedStore, SessionEnd};
 
@@ -30,15 +31,22 @@ const MAX_LOGOUT_BODY: usize = 80 * 1024;
 #[derive(Debug)]
 pub struct Broker {
     config: BrokerConfig,
+    credential: BrokerCredential,
     http: HttpClient,
     providers: ProviderCache,
     store: Arc<EmbeddedStore>,
 }
 
 impl Broker {
-    pub fn new(config: BrokerConfig, http: HttpClient, store: Arc<EmbeddedStore>) -> Self {
+    pub fn new(
+        config: BrokerConfig,
+        credential: BrokerCredential,
+        http: HttpClient,
+        store: Arc<EmbeddedStore>,
+    ) -> Self {
         Self {
             config,
+            credential,
             http,
             // Discovery and keys in memory for at most an hour, as careid does.
             providers: ProviderCache::new(None, Duration::from_secs(3600)),
@@ -62,6 +70,7 @@ impl Broker {
 pub fn router(broker: Arc<Broker>) -> Router {
     Router::new()
         .route("/backchannel-logout", post(backchannel_logout))
+        .route("/jwks", get(jwks))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .with_state(broker)
@@ -77,6 +86,11 @@ pub async fn serve(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// The public keys registered with the provider as the JWKS endpoint URI (`private_key_jwt`).
+async fn jwks(State(broker): State<Arc<Broker>>) -> Response {
+    Json(broker.credential.jwks()).into_response()
 }
 
 /// Ready when the provider's discovery document can be had: without it no logout token can be

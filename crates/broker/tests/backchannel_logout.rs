@@ -9,7 +9,7 @@ use aws_lc_rs::digest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use careid_broker::server::{router, Broker};
-use careid_broker::{BrokerConfig, EmbeddedStore};
+use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore};
 use careid_core::{HttpClient, HttpSettings};
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
 use serde_json::Value;
@@ -19,6 +19,7 @@ const NURSE: &str = "555057896106";
 const REDIRECT: &str = "http://127.0.0.1:23741/callback";
 
 struct World {
+    _dir: tempfile::TempDir,
     mock: RunningMock,
     broker: Arc<Broker>,
     logout_uri: String,
@@ -42,6 +43,23 @@ async fn world(registered: Option<&str>) -> World {
         .start()
         .await
         .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(
+        &secret_file,
+        ClientRegistry::builtin()
+            .get(CLIENT)
+            .unwrap()
+            .client_secret
+            .clone()
+            .unwrap(),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &secret_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let config = BrokerConfig::parse(&format!(
         r#"
         listen = "127.0.0.1:0"
@@ -50,7 +68,7 @@ async fn world(registered: Option<&str>) -> World {
         issuer = "{issuer}"
         client_id = "{CLIENT}"
         client_auth = "client_secret_basic"
-        credential_file = "/nonexistent/secret"
+        credential_file = "{secret}"
         [clients]
         redirect_uris = ["{REDIRECT}"]
         [tls]
@@ -59,18 +77,22 @@ async fn world(registered: Option<&str>) -> World {
         kind = "embedded"
         path = "/nonexistent/store.json"
         "#,
-        issuer = mock.issuer()
+        issuer = mock.issuer(),
+        secret = secret_file.display(),
     ))
     .unwrap();
+    let credential = BrokerCredential::load(&config.provider).unwrap();
     let http = HttpClient::new(HttpSettings::default()).unwrap();
     let broker = Arc::new(Broker::new(
         config,
+        credential,
         http,
         Arc::new(EmbeddedStore::open(None)),
     ));
     let app = router(broker.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     World {
+        _dir: dir,
         mock,
         broker,
         logout_uri,

@@ -225,15 +225,31 @@ impl PrivateKey {
     /// `assertion_algorithm`, and held to [`check_assertion_algorithm`], so an EC key for a CIS2
     /// profile is refused when it is stored and when it is used.
     pub fn for_profile(pem: &str, profile: &Profile) -> Result<Self, ClientAuthError> {
-        let cis2 = profile.is_cis2();
+        Self::for_registration(
+            pem,
+            profile.is_cis2(),
+            profile.key_id.as_deref(),
+            profile.assertion_algorithm.as_deref(),
+        )
+    }
+
+    /// The key a registration signs with: `pem` read, with the registered `key_id` and
+    /// `algorithm` when given, held to [`check_assertion_algorithm`] for a CIS2 issuer (`cis2`).
+    /// [`PrivateKey::for_profile`] for a profile; the broker for its own registration.
+    pub fn for_registration(
+        pem: &str,
+        cis2: bool,
+        key_id: Option<&str>,
+        algorithm: Option<&str>,
+    ) -> Result<Self, ClientAuthError> {
         let mut key = Self::from_pem(pem)?;
         // The key's own algorithm first: an EC key can sign nothing CIS2 takes, whatever the
         // profile asks for, and the message should say so rather than name a mismatch.
         check_assertion_algorithm(key.algorithm, cis2)?;
-        if let Some(kid) = &profile.key_id {
-            key = key.with_kid(kid.clone());
+        if let Some(kid) = key_id {
+            key = key.with_kid(kid);
         }
-        if let Some(name) = &profile.assertion_algorithm {
+        if let Some(name) = algorithm {
             key = key.with_algorithm(name.parse()?)?;
             check_assertion_algorithm(key.algorithm, cis2)?;
         }

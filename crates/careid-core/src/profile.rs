@@ -216,7 +216,7 @@ impl Profile {
     /// Whether the issuer is CIS2's (a host under `spineservices.nhs.uk`), whose registration
     /// rules apply (REFERENCE §2).
     pub fn is_cis2(&self) -> bool {
-        matches!(&self.issuer, IssuerSource::Url(issuer) if is_cis2_host(issuer))
+        matches!(&self.issuer, IssuerSource::Url(issuer) if is_cis2_issuer(issuer))
     }
 
     fn validate(&self) -> Result<(), ProfileError> {
@@ -230,7 +230,7 @@ impl Profile {
             if let Err(problem) = check_issuer(issuer) {
                 return invalid(problem);
             }
-            if self.client_auth == ClientAuth::None && is_cis2_host(issuer) {
+            if self.client_auth == ClientAuth::None && is_cis2_issuer(issuer) {
                 return invalid(
                     "CIS2 registers confidential clients only: choose a client authentication"
                         .into(),
@@ -318,7 +318,8 @@ fn check_issuer(issuer: &str) -> Result<(), String> {
     }
 }
 
-fn is_cis2_host(issuer: &str) -> bool {
+/// Whether `issuer` is CIS2's: a host under `spineservices.nhs.uk`.
+pub fn is_cis2_issuer(issuer: &str) -> bool {
     url::Url::parse(issuer)
         .ok()
         .and_then(|url| url.host_str().map(str::to_owned))
