@@ -28,6 +28,9 @@ pub enum ProfileCommand {
     /// The profile's client secret or private key, kept in the OS keychain.
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Print the public JWK Set of the profile's private key (private_key_jwt): the JWKS to
+    /// give CIS2 for your own registration. The private part is never printed.
+    Jwks { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +117,7 @@ pub fn run(context: &Context, command: ProfileCommand) -> anyhow::Result<()> {
             set_secret(context, &name, from_file)
         }
         ProfileCommand::Secret(SecretCommand::Delete { name }) => delete_secret(context, &name),
+        ProfileCommand::Jwks { name } => jwks(context, &name),
     }
 }
 
@@ -247,6 +251,14 @@ fn set_secret(context: &Context, name: &str, from_file: Option<PathBuf>) -> anyh
         "careid: {} for profile {name:?} stored in the keychain",
         credential_words(&profile)
     );
+    Ok(())
+}
+
+fn jwks(context: &Context, name: &str) -> anyhow::Result<()> {
+    match context.host.public_jwks(name)? {
+        Ok(jwks) => println!("{jwks}"),
+        Err(refused) => bail!(UsageError(refused.to_string())),
+    }
     Ok(())
 }
 

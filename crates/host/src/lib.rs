@@ -320,6 +320,20 @@ pub enum CredentialError {
     },
 }
 
+/// Why a profile has no JWKS to give.
+#[derive(Debug, thiserror::Error)]
+pub enum JwksError {
+    #[error("profile {profile:?} authenticates with {method}, which has no key to publish")]
+    NoKey {
+        profile: String,
+        method: &'static str,
+    },
+    #[error("profile {0:?} has no private key stored: run `careid profile secret set {0} --from-file KEY.pem`")]
+    NotStored(String),
+    #[error("the stored key cannot be used: {0}")]
+    Unusable(careid_core::ClientAuthError),
+}
+
 impl CredentialError {
     pub fn code(&self) -> &'static str {
         match self {
@@ -407,6 +421,32 @@ impl Host {
             blocking(|| self.keychain.delete(&account)).map_err(SignInError::from)?;
         }
         Ok(())
+    }
+
+    /// The public JWK Set of the profile's private key (`private_key_jwt`): what a tester with
+    /// their own registration gives CIS2 as the JWKS. Only the public half ever leaves: the key
+    /// is read from the keychain and parsed as the profile would sign with it.
+    pub fn public_jwks(&self, name: &str) -> Result<Result<String, JwksError>, HostError> {
+        use careid_core::profile::Credential;
+        let profile = self.profile(name)?;
+        if profile.client_auth.credential() != Some(Credential::PrivateKey) {
+            return Ok(Err(JwksError::NoKey {
+                profile: profile.name,
+                method: profile.client_auth.as_str(),
+            }));
+        }
+        let Some(account) = profile.credential_account() else {
+            return Ok(Err(JwksError::NotStored(profile.name)));
+        };
+        let Some(pem) = blocking(|| self.keychain.load(&account)).map_err(SignInError::from)?
+        else {
+            return Ok(Err(JwksError::NotStored(profile.name)));
+        };
+        let key = match careid_core::PrivateKey::for_profile(pem.expose_secret(), &profile) {
+            Ok(key) => key,
+            Err(source) => return Ok(Err(JwksError::Unusable(source))),
+        };
+        Ok(Ok(format!(r#"{{"keys":[{}]}}"#, key.public_jwk())))
     }
 
     /// Whether the profile's credential is in the keychain: `None` when it needs none, or when

@@ -701,3 +701,69 @@ fn revocation_authenticates_the_way_the_provider_advertises() {
         "the grant went with its refresh token: {grants:?}"
     );
 }
+
+/// A tester with their own private_key_jwt registration gives CIS2 the public JWKS of the key
+/// careid signs with: `careid profile jwks` prints it, and never the private part.
+#[test]
+fn profile_jwks_prints_the_public_key_only() {
+    let world = CliWorld::new().expect("a test home");
+    let key = careid_e2e::binaries::workspace_root()
+        .join("crates/mock-cis2/data/test-keys/private-key-jwt-client.pem");
+    let issuer = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
+    world.ok(&[
+        "profile",
+        "add",
+        "pk",
+        "--issuer",
+        issuer,
+        "--client-id",
+        "123456789012.apps.national",
+        "--client-auth",
+        "private_key_jwt",
+        "--assertion-alg",
+        "RS512",
+    ]);
+    let missing = world.run(&["profile", "jwks", "pk"]).expect("runs");
+    assert_eq!(missing.code, Some(2), "{}", missing.text());
+    assert!(
+        missing.stderr.contains("secret set pk"),
+        "{}",
+        missing.text()
+    );
+
+    world.ok(&[
+        "profile",
+        "secret",
+        "set",
+        "pk",
+        "--from-file",
+        &key.to_string_lossy(),
+    ]);
+    let printed = world.ok(&["profile", "jwks", "pk"]);
+    let jwks: Value = serde_json::from_str(&printed.stdout).expect("a JWK Set on stdout");
+    let keys = jwks["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 1, "{jwks}");
+    assert_eq!(keys[0]["kty"], "RSA");
+    assert_eq!(keys[0]["alg"], "RS512");
+    assert_eq!(keys[0]["use"], "sig");
+    for private in ["d", "p", "q", "dp", "dq", "qi"] {
+        assert!(keys[0].get(private).is_none(), "{private}: {jwks}");
+    }
+    let pem = std::fs::read_to_string(&key).unwrap();
+    let body: String = pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    assert!(
+        !printed.text().contains(&body[..40]),
+        "no part of the private key"
+    );
+
+    let basic = world.run(&["profile", "jwks", "mock"]).expect("runs");
+    assert_eq!(basic.code, Some(2), "{}", basic.text());
+    assert!(
+        basic.stderr.contains("no key to publish"),
+        "{}",
+        basic.text()
+    );
+}
