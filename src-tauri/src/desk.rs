@@ -816,8 +816,7 @@ impl Desk {
 
     pub async fn check_profile(&self, name: String) -> Result<Vec<DoctorLine>, CommandError> {
         let profile = self.host.profile(&name).map_err(HostError::from)?;
-        let (issuer, _mock) = self.host.issuer_of(&profile).await?;
-        let diagnosis = self.host.diagnose(&issuer).await?;
+        let diagnosis = self.host.diagnose_profile(&profile).await?;
         let mut lines = views::doctor_lines(&diagnosis.report);
         if let Some(error) = diagnosis.jwks_error {
             lines.push(DoctorLine {
@@ -1135,6 +1134,9 @@ pub fn notice_of(error: &SignInError) -> Notice {
             (Some(error.clone()), description.clone())
         }
         SignInError::OAuth {
+            error, description, ..
+        }
+        | SignInError::RedirectUriRefused {
             error, description, ..
         } => (Some(error.clone()), description.clone()),
         _ => (None, None),
