@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use careid_core::session::{check, Verdict};
-use careid_core::signin::{LoginOptions, Session, SignInError};
+use careid_core::signin::{LoginOptions, Session, SignInError, REDIRECT_HINT_AFTER};
 use careid_core::{IssuerSource, LoopbackError, Profile, RoleChoice, RoleSelection, SecretString};
 use careid_host::{Connection, CredentialError, Host, HostError};
 use mock_cis2::AutoLogin;
@@ -473,6 +473,7 @@ impl Desk {
                 deadline: unix_seconds(started + timeout),
                 hint_after_seconds: hint_after(timeout),
                 redirect_uri: pending.redirect_uri().to_owned(),
+                redirect_uri_accepted: pending.redirect_uri_accepted(),
                 changing_role: change_role,
             },
             url,
@@ -1037,9 +1038,11 @@ fn back_off(live: &mut Live) {
     live.refresh_backoff = Some((Instant::now() + wait, failures));
 }
 
-/// After this long with nothing back, the waiting screen says what usually causes it.
+/// After this long with nothing back, the waiting screen says what usually causes it (an
+/// unregistered redirect URI first): the core's delay, or half a shorter timeout.
 fn hint_after(timeout: Duration) -> u32 {
-    u32::try_from((timeout.as_secs() / 2).clamp(5, 30)).unwrap_or(30)
+    let after = REDIRECT_HINT_AFTER.min(timeout / 2).as_secs().max(1);
+    u32::try_from(after).unwrap_or(u32::MAX)
 }
 
 fn non_empty(text: Option<String>) -> Option<String> {
@@ -1185,6 +1188,23 @@ impl From<HostError> for CommandError {
                 Self::new(error.code(), "usage", &error.to_string())
             }
             _ => Self::new(error.code(), "other", &error.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_waiting_hint_comes_after_the_cores_delay_or_half_a_shorter_timeout() {
+        let core = u32::try_from(REDIRECT_HINT_AFTER.as_secs()).expect("small");
+        for (timeout, expected) in [(300, core), (60, core.min(30)), (30, 15), (4, 2), (1, 1)] {
+            assert_eq!(
+                hint_after(Duration::from_secs(timeout)),
+                expected,
+                "{timeout} s"
+            );
         }
     }
 }
