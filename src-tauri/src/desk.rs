@@ -1080,6 +1080,7 @@ fn fallback_profile() -> Profile {
         assertion_algorithm: None,
         key_id: None,
         redirect_ports: Vec::new(),
+        redirect_host: careid_core::RedirectHost::default(),
         redirect_path: "/callback".into(),
         scopes: Vec::new(),
         acr_values: None,
