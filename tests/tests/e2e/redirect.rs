@@ -248,3 +248,38 @@ fn redirect_uris_to_register_are_shown_by_doctor_and_profile_show() {
         .json();
     assert!(bare.get("redirect").is_none(), "{bare:#}");
 }
+
+#[test]
+fn redirect_hint_after_a_pushed_request_does_not_blame_the_accepted_redirect_uri() {
+    // The mock's default client takes any loopback port and the request is pushed: the provider
+    // has accepted the redirect URI, so the hint names the other causes.
+    let mock = MockHost::start(MockCis2::new()).expect("mock");
+    let world = CliWorld::new().expect("home");
+    world.add_mock_profile("t", mock.mock().issuer(), &[]);
+    let run = world
+        .run(&[
+            "--profile",
+            "t",
+            "login",
+            "--no-browser",
+            "--hint-after",
+            "1",
+            "--timeout",
+            "3",
+        ])
+        .expect("runs");
+    assert_eq!(run.code, Some(6), "{}", run.text());
+    assert!(
+        run.stderr.contains("still waiting for the browser")
+            && run
+                .stderr
+                .contains("browser you use for your Care Identity"),
+        "{}",
+        run.text()
+    );
+    assert!(
+        !run.stderr.contains("error about the redirect URI"),
+        "{}",
+        run.text()
+    );
+}
