@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use careid_core::session::{check, Verdict};
-use careid_core::signin::{LoginOptions, Session, SignInError};
+use careid_core::signin::{LoginOptions, Session, SignInError, REDIRECT_HINT_AFTER};
 use careid_core::{IssuerSource, LoopbackError, Profile, RoleChoice, RoleSelection, SecretString};
 use careid_host::{Connection, CredentialError, Host, HostError};
 use mock_cis2::AutoLogin;
@@ -473,6 +473,7 @@ impl Desk {
                 deadline: unix_seconds(started + timeout),
                 hint_after_seconds: hint_after(timeout),
                 redirect_uri: pending.redirect_uri().to_owned(),
+                redirect_uri_accepted: pending.redirect_uri_accepted(),
                 changing_role: change_role,
             },
             url,
@@ -816,8 +817,7 @@ impl Desk {
 
     pub async fn check_profile(&self, name: String) -> Result<Vec<DoctorLine>, CommandError> {
         let profile = self.host.profile(&name).map_err(HostError::from)?;
-        let (issuer, _mock) = self.host.issuer_of(&profile).await?;
-        let diagnosis = self.host.diagnose(&issuer).await?;
+        let diagnosis = self.host.diagnose_profile(&profile).await?;
         let mut lines = views::doctor_lines(&diagnosis.report);
         if let Some(error) = diagnosis.jwks_error {
             lines.push(DoctorLine {
@@ -1038,9 +1038,11 @@ fn back_off(live: &mut Live) {
     live.refresh_backoff = Some((Instant::now() + wait, failures));
 }
 
-/// After this long with nothing back, the waiting screen says what usually causes it.
+/// After this long with nothing back, the waiting screen says what usually causes it (an
+/// unregistered redirect URI first): the core's delay, or half a shorter timeout.
 fn hint_after(timeout: Duration) -> u32 {
-    u32::try_from((timeout.as_secs() / 2).clamp(5, 30)).unwrap_or(30)
+    let after = REDIRECT_HINT_AFTER.min(timeout / 2).as_secs().max(1);
+    u32::try_from(after).unwrap_or(u32::MAX)
 }
 
 fn non_empty(text: Option<String>) -> Option<String> {
@@ -1078,6 +1080,7 @@ fn fallback_profile() -> Profile {
         assertion_algorithm: None,
         key_id: None,
         redirect_ports: Vec::new(),
+        redirect_host: careid_core::RedirectHost::default(),
         redirect_path: "/callback".into(),
         scopes: Vec::new(),
         acr_values: None,
@@ -1136,6 +1139,9 @@ pub fn notice_of(error: &SignInError) -> Notice {
         }
         SignInError::OAuth {
             error, description, ..
+        }
+        | SignInError::RedirectUriRefused {
+            error, description, ..
         } => (Some(error.clone()), description.clone()),
         _ => (None, None),
     };
@@ -1183,6 +1189,23 @@ impl From<HostError> for CommandError {
                 Self::new(error.code(), "usage", &error.to_string())
             }
             _ => Self::new(error.code(), "other", &error.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_waiting_hint_comes_after_the_cores_delay_or_half_a_shorter_timeout() {
+        let core = u32::try_from(REDIRECT_HINT_AFTER.as_secs()).expect("small");
+        for (timeout, expected) in [(300, core), (60, core.min(30)), (30, 15), (4, 2), (1, 1)] {
+            assert_eq!(
+                hint_after(Duration::from_secs(timeout)),
+                expected,
+                "{timeout} s"
+            );
         }
     }
 }

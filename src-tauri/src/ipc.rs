@@ -89,6 +89,9 @@ pub struct WaitingView {
     pub hint_after_seconds: u32,
     /// The loopback address the provider sends the browser back to.
     pub redirect_uri: String,
+    /// The provider has accepted the redirect URI already (a pushed request); when false, a
+    /// browser that never comes back may be showing the provider's refusal of it.
+    pub redirect_uri_accepted: bool,
     /// This sign-in is to change role (CIS2's picker).
     pub changing_role: bool,
 }
@@ -212,6 +215,11 @@ pub struct ProfileView {
     pub role_selection: String,
     /// Empty for an ephemeral port.
     pub redirect_ports: Vec<u16>,
+    /// The redirect URIs the client must have registered, exactly as sent; empty for an
+    /// ephemeral port.
+    pub redirect_uris: Vec<String>,
+    /// What to register, in one sentence (also for an ephemeral port).
+    pub redirect_register: String,
     pub inactivity_minutes: u32,
     pub absolute_hours: u32,
 }

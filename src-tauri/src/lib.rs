@@ -487,6 +487,10 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("http://127.0.0.1:"));
+        // The built-in mock takes pushed requests, so it has accepted the redirect URI already;
+        // the hint comes after half this shell's 30 s timeout.
+        assert_eq!(state["screen"]["redirectUriAccepted"], true);
+        assert_eq!(state["screen"]["hintAfterSeconds"], 15);
         assert!(
             !state.to_string().contains("code_challenge"),
             "the URL stays in Rust"

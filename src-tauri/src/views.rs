@@ -144,6 +144,7 @@ pub fn profile(profile: &Profile, stored: Option<bool>) -> ProfileView {
             _ => "its client secret, stored in the keychain".to_owned(),
         });
     }
+    let redirect = profile.redirect_registration();
     ProfileView {
         name: profile.name.clone(),
         description: profile.description.clone(),
@@ -167,6 +168,8 @@ pub fn profile(profile: &Profile, stored: Option<bool>) -> ProfileView {
         }
         .to_owned(),
         redirect_ports: profile.redirect_ports.clone(),
+        redirect_uris: redirect.uris.clone(),
+        redirect_register: redirect.advice(),
         inactivity_minutes: profile.session.inactivity_minutes,
         absolute_hours: profile.session.absolute_hours,
     }

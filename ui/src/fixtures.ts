@@ -30,6 +30,9 @@ export const MOCK_PROFILE: ProfileView = {
   maxAge: null,
   roleSelection: 'app',
   redirectPorts: [],
+  redirectUris: [],
+  redirectRegister:
+    'careid listens on any free port: the provider must accept any loopback port for http://127.0.0.1/callback (RFC 8252 §7.3); register fixed ports with --redirect-port if it does not',
   inactivityMinutes: 15,
   absoluteHours: 12,
 };
@@ -45,6 +48,9 @@ export const INT_PROFILE: ProfileView = {
   credential: 'missing',
   missing: ['client id', 'private key in the keychain'],
   redirectPorts: [53682, 53683],
+  redirectUris: ['http://127.0.0.1:53682/callback', 'http://127.0.0.1:53683/callback'],
+  redirectRegister:
+    'register every one of these redirect URIs for the client (careid uses the first free port): http://127.0.0.1:53682/callback, http://127.0.0.1:53683/callback',
 };
 
 export const CUSTOM_PROFILE: ProfileView = {
@@ -136,6 +142,7 @@ export const WAITING: WaitingView = {
   deadline: NOW + 300,
   hintAfterSeconds: 30,
   redirectUri: 'http://127.0.0.1:53682/callback',
+  redirectUriAccepted: false,
   changingRole: false,
 };
 

@@ -36,6 +36,14 @@ describe('noticeText', () => {
     expect(text.next).toContain(next);
   });
 
+  it('says a refused redirect URI is a registration to ask for, not a fault to retry', () => {
+    const text = say('redirect_uri_refused', 'provider', { providerError: 'invalid_request' });
+    expect(text.tone).toBe('error');
+    expect(text.sentence).toContain('redirect URI');
+    expect(text.next).toContain('registered with CIS2');
+    expect(text.next).not.toContain('Try again');
+  });
+
   it('says one minute in the singular', () => {
     expect(noticeText(F.notice('session_ended_inactive', 'info'), { ...F.MOCK_PROFILE, inactivityMinutes: 1 }).sentence).toContain(
       'not used for 1 minute.',

@@ -94,6 +94,10 @@ const ERRORS: Readonly<Record<string, Entry>> = {
     sentence: 'The answer did not say which sign-in service sent it, and this service must say.',
     next: 'Check the profile’s issuer on the Profiles page, or contact your IT service desk.',
   },
+  redirect_uri_refused: {
+    sentence: 'CIS2 refused the address on this computer that it sends you back to (the redirect URI).',
+    next: 'Ask for the redirect URIs of this profile to be registered with CIS2 for its client: Profiles lists them. The technical detail names the one refused.',
+  },
   ports_taken: {
     sentence: 'careid could not listen for the browser’s answer: every port this profile allows is in use.',
     next: 'Close other sign-in apps and try again, or add ports to the profile.',

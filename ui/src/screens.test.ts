@@ -189,6 +189,17 @@ describe('waiting', () => {
     expect(hint.textContent).toContain('another browser or browser profile');
     expect(hint.textContent).toContain('http://127.0.0.1:53682');
     expect(hint.textContent).toContain('closed');
+    // Without a pushed request, the provider may be refusing the redirect URI: the whole URI to register.
+    expect(byTestId(root, 'waiting-hint-redirect').textContent).toContain(
+      'error about the redirect URI: ask for http://127.0.0.1:53682/callback to be registered with CIS2',
+    );
+  });
+
+  it('leaves the redirect URI out of the hint when a pushed request had it accepted', () => {
+    const root = show(F.state({ kind: 'waiting', ...F.WAITING, redirectUriAccepted: true }));
+    vi.advanceTimersByTime(30_000);
+    expect(byTestId(root, 'waiting-hint').hidden).toBe(false);
+    expect(root.querySelector('[data-testid="waiting-hint-redirect"]')).toBeNull();
   });
 
   it('calls the commands behind each button and confirms the copied link', async () => {
@@ -456,6 +467,9 @@ describe('profiles page', () => {
     expect(row(root, 'mock').querySelector('[data-testid="profile-credential"]')?.textContent).toBe('not needed');
     expect(row(root, 'ward-test').querySelector('[data-testid="profile-credential"]')?.textContent).toBe('stored');
     expect(row(root, 'int').querySelector('[data-testid="profile-missing"]')?.textContent).toContain('client id');
+    const uris = [...row(root, 'int').querySelectorAll('[data-testid="profile-redirect-uris"] code')].map((c) => c.textContent);
+    expect(uris).toEqual(['http://127.0.0.1:53682/callback', 'http://127.0.0.1:53683/callback']);
+    expect(row(root, 'mock').querySelector('[data-testid="profile-redirect-uris"]')?.textContent).toContain('any loopback port');
     expect(row(root, 'mock').querySelector('[data-testid="remove-profile"]')).toBeNull();
     expect(row(root, 'mock').querySelector('[data-testid="use-profile"]')).toBeNull();
     expect(row(root, 'ward-test').querySelector('[data-testid="remove-profile"]')).not.toBeNull();

@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::discovery::{is_secure_url, ProviderMetadata};
 use crate::http::{clean_text, display_url};
 use crate::jose::{allowed_algorithms, JwsAlgorithm};
+use crate::profile::RedirectRegistration;
 
 /// The client authentication methods careid implements.
 const CAREID_AUTH_METHODS: [&str; 5] = [
@@ -89,6 +90,9 @@ pub struct DoctorCheck {
 pub struct DoctorReport {
     pub issuer: String,
     pub checks: Vec<DoctorCheck>,
+    /// When a profile was checked: the redirect URIs its client must have registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<RedirectRegistration>,
 }
 
 impl DoctorReport {
@@ -97,6 +101,17 @@ impl DoctorReport {
         self.checks
             .iter()
             .all(|check| check.status != CheckStatus::Fail)
+    }
+
+    /// Adds what a profile's client must have registered: a line saying which redirect URIs,
+    /// and the list itself for `--json`. The provider cannot be asked which it holds.
+    pub fn add_redirect_registration(&mut self, registration: RedirectRegistration) {
+        self.checks.push(DoctorCheck {
+            name: "Redirect URIs",
+            status: CheckStatus::Info,
+            detail: registration.advice(),
+        });
+        self.redirect = Some(registration);
     }
 
     /// The check of that name.
@@ -159,6 +174,7 @@ pub fn diagnose(issuer: &str, metadata: &ProviderMetadata, jwks: Option<&Value>)
     DoctorReport {
         issuer: issuer.to_owned(),
         checks,
+        redirect: None,
     }
 }
 

@@ -74,8 +74,8 @@ pub use keychain::{BuildKind, Keychain, KeychainError};
 pub use launch_page::LaunchPage;
 pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};
 pub use profile::{
-    ClientAuth, IssuerSource, Profile, ProfileEntry, ProfileError, Profiles, RoleSelection,
-    SessionPolicy,
+    ClientAuth, IssuerSource, Profile, ProfileEntry, ProfileError, Profiles, RedirectHost,
+    RedirectRegistration, RoleSelection, SessionPolicy, CIS2_REDIRECT_PORTS,
 };
 pub use secret::SecretString;
 pub use session::{

@@ -28,7 +28,7 @@ use tokio::task::{AbortHandle, JoinSet};
 
 use peer::{peer_owner, PeerOwner};
 
-use crate::SecretString;
+use crate::{RedirectHost, SecretString};
 
 /// The largest request head accepted: a callback URL is far smaller.
 const MAX_REQUEST_BYTES: usize = 8 * 1024;
@@ -46,8 +46,14 @@ const MAX_ACCEPT_PAUSE: Duration = Duration::from_secs(1);
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoopbackError {
-    /// Every port of the profile's list is in use.
-    #[error("none of the redirect ports is free on 127.0.0.1: {}", list_ports(.ports))]
+    /// Every port of the profile's list is in use. Another port is never used instead: the
+    /// provider would refuse a redirect URI that is not registered.
+    #[error(
+        "none of the profile's redirect ports is free on 127.0.0.1 ({}): close what holds one \
+         (another sign-in still waiting?) and try again, or register another port's redirect URI \
+         with the provider and add it to the profile (careid profile add ... --redirect-port)",
+        list_ports(.ports)
+    )]
     PortsTaken { ports: Vec<u16> },
     /// The listener could not be opened.
     #[error("cannot listen on 127.0.0.1: {0}")]
@@ -141,6 +147,17 @@ impl LoopbackListener {
     /// Binds `127.0.0.1` on the first free port of `ports` in order, or an ephemeral port when
     /// `ports` is empty. `path` is the redirect URI's path, such as `/callback`.
     pub async fn bind(ports: &[u16], path: &str) -> Result<Self, LoopbackError> {
+        Self::bind_for(ports, RedirectHost::default(), path).await
+    }
+
+    /// As [`Self::bind`], with `host` written in the redirect URI: `localhost` where that is what
+    /// was registered. The socket is bound to `127.0.0.1` either way, never to whatever
+    /// `localhost` resolves to.
+    pub async fn bind_for(
+        ports: &[u16],
+        host: RedirectHost,
+        path: &str,
+    ) -> Result<Self, LoopbackError> {
         let path = if path.starts_with('/') {
             path.to_owned()
         } else {
@@ -167,7 +184,7 @@ impl LoopbackListener {
             })?
         };
         let port = listener.local_addr().map_err(LoopbackError::Bind)?.port();
-        let redirect_uri = format!("http://127.0.0.1:{port}{path}");
+        let redirect_uri = host.redirect_uri(port, &path);
         Ok(Self {
             listener,
             path,

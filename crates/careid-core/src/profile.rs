@@ -36,6 +36,17 @@ const CIS2_ENVIRONMENTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The redirect ports of the built-in CIS2 profiles, tried in this order. CIS2 (ForgeRock AM)
+/// matches registered redirect URIs exactly by default, and whether it accepts any loopback port
+/// (RFC 8252 §7.3) is unverified (REFERENCE §2), so these profiles listen on a fixed, registered
+/// port rather than an ephemeral one. The three are consecutive, unassigned by IANA (its
+/// 23547-23999 gap), below every OS's ephemeral range (Linux 32768-60999, Windows and macOS
+/// 49152-65535, where Hyper-V also reserves blocks), so an outgoing connection never holds one,
+/// and away from the ports development tools use. Three leave room for two other careid
+/// processes signing in at once; a busy port is skipped, and when all are busy the sign-in stops
+/// with an error rather than use a port that is not registered.
+pub const CIS2_REDIRECT_PORTS: [u16; 3] = [23741, 23742, 23743];
+
 /// The mock's default confidential client, as registered in its `data/clients.json`.
 const MOCK_CLIENT_ID: &str = "555000000001.apps.local";
 
@@ -127,6 +138,75 @@ impl FromStr for RoleSelection {
     }
 }
 
+/// The host written in the redirect URI. The listener binds `127.0.0.1` either way: `localhost`
+/// is only for a provider where that is what was registered (RFC 8252 §8.3 prefers the IP
+/// literal, which no hosts file or DNS can point elsewhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RedirectHost {
+    #[default]
+    #[serde(rename = "127.0.0.1")]
+    Ipv4Loopback,
+    #[serde(rename = "localhost")]
+    Localhost,
+}
+
+impl RedirectHost {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedirectHost::Ipv4Loopback => "127.0.0.1",
+            RedirectHost::Localhost => "localhost",
+        }
+    }
+
+    /// The redirect URI for a listener on `port`: the one place it is written, for the
+    /// authorization request and for what `careid doctor` and `profile show` say to register.
+    pub fn redirect_uri(self, port: u16, path: &str) -> String {
+        format!("http://{}:{port}{path}", self.as_str())
+    }
+}
+
+impl FromStr for RedirectHost {
+    type Err = ProfileError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "127.0.0.1" => Ok(RedirectHost::Ipv4Loopback),
+            "localhost" => Ok(RedirectHost::Localhost),
+            other => Err(ProfileError::Invalid(format!(
+                "unknown redirect host {other:?}; use 127.0.0.1 or localhost"
+            ))),
+        }
+    }
+}
+
+/// The redirect URIs a profile's client must have registered with the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RedirectRegistration {
+    /// Every URI careid may send, exactly as sent, in the order the ports are tried; empty when
+    /// the profile listens on an ephemeral port.
+    pub uris: Vec<String>,
+    /// The profile listens on any free port: the provider must accept any port on
+    /// `any_port_uri` (RFC 8252 §7.3).
+    pub any_port: bool,
+    /// The URI with the port left out, as registered for any-port matching.
+    pub any_port_uri: Option<String>,
+}
+
+impl RedirectRegistration {
+    /// What to register, in one sentence.
+    pub fn advice(&self) -> String {
+        match &self.any_port_uri {
+            Some(uri) => format!(
+                "careid listens on any free port: the provider must accept any loopback port for {uri} (RFC 8252 §7.3); register fixed ports with --redirect-port if it does not"
+            ),
+            None => format!(
+                "register every one of these redirect URIs for the client (careid uses the first free port): {}",
+                self.uris.join(", ")
+            ),
+        }
+    }
+}
+
 /// Where the provider is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IssuerSource {
@@ -175,6 +255,8 @@ pub struct Profile {
     pub key_id: Option<String>,
     /// Ports tried in order on `127.0.0.1`; empty for an ephemeral port.
     pub redirect_ports: Vec<u16>,
+    /// The host in the redirect URI (the listener binds `127.0.0.1` whatever it is).
+    pub redirect_host: RedirectHost,
     pub redirect_path: String,
     pub scopes: Vec<String>,
     pub acr_values: Option<String>,
@@ -202,6 +284,27 @@ impl Profile {
                 Credential::ClientSecret => format!("profile/{}/client-secret", self.name),
                 Credential::PrivateKey => format!("profile/{}/private-key", self.name),
             })
+    }
+
+    /// The redirect URIs to register for this profile's client.
+    pub fn redirect_registration(&self) -> RedirectRegistration {
+        let host = self.redirect_host;
+        if self.redirect_ports.is_empty() {
+            return RedirectRegistration {
+                uris: Vec::new(),
+                any_port: true,
+                any_port_uri: Some(format!("http://{}{}", host.as_str(), self.redirect_path)),
+            };
+        }
+        RedirectRegistration {
+            uris: self
+                .redirect_ports
+                .iter()
+                .map(|port| host.redirect_uri(*port, &self.redirect_path))
+                .collect(),
+            any_port: false,
+            any_port_uri: None,
+        }
     }
 
     /// What the user must still supply before signing in, in words; empty when ready.
@@ -347,7 +450,8 @@ fn built_in_profiles() -> Vec<Profile> {
         client_auth: ClientAuth::PrivateKeyJwt,
         assertion_algorithm: None,
         key_id: None,
-        redirect_ports: Vec::new(),
+        redirect_ports: CIS2_REDIRECT_PORTS.to_vec(),
+        redirect_host: RedirectHost::default(),
         redirect_path: "/callback".to_owned(),
         scopes: cis2_scopes(),
         acr_values: None,
@@ -366,6 +470,8 @@ fn built_in_profiles() -> Vec<Profile> {
     );
     mock.client_id = Some(MOCK_CLIENT_ID.to_owned());
     mock.client_auth = ClientAuth::ClientSecretBasic;
+    // The mock's client accepts any loopback port (RFC 8252 §7.3): no port to keep free.
+    mock.redirect_ports = Vec::new();
     let mut profiles = vec![mock];
     for (name, host, description) in CIS2_ENVIRONMENTS {
         profiles.push(base(
@@ -396,6 +502,9 @@ pub struct ProfileEntry {
     pub key_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_ports: Option<Vec<u16>>,
+    /// `127.0.0.1` (the default) or `localhost`, as registered with the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_host: Option<RedirectHost>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_path: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -437,6 +546,7 @@ impl ProfileEntry {
         if let Some(ports) = &self.redirect_ports {
             profile.redirect_ports.clone_from(ports);
         }
+        profile.redirect_host = self.redirect_host.unwrap_or(profile.redirect_host);
         if let Some(path) = &self.redirect_path {
             profile.redirect_path.clone_from(path);
         }
@@ -560,6 +670,7 @@ impl Profiles {
                     assertion_algorithm: None,
                     key_id: None,
                     redirect_ports: Vec::new(),
+                    redirect_host: RedirectHost::default(),
                     redirect_path: "/callback".to_owned(),
                     // careid is a CIS2 client: a custom profile is usually another CIS2-like
                     // issuer, whose UserInfo releases the roles only for these scopes.
@@ -668,6 +779,91 @@ mod tests {
                 profile.name
             );
             profile.validate().expect("built-ins are valid");
+        }
+    }
+
+    #[test]
+    fn built_in_cis2_profiles_listen_on_the_registered_ports() {
+        for profile in built_in_profiles().into_iter().filter(|p| p.name != "mock") {
+            assert_eq!(
+                profile.redirect_ports, CIS2_REDIRECT_PORTS,
+                "{}",
+                profile.name
+            );
+            let registration = profile.redirect_registration();
+            assert!(!registration.any_port, "{}", profile.name);
+            assert_eq!(
+                registration.uris,
+                [
+                    "http://127.0.0.1:23741/callback",
+                    "http://127.0.0.1:23742/callback",
+                    "http://127.0.0.1:23743/callback"
+                ]
+            );
+            assert!(registration
+                .advice()
+                .contains("http://127.0.0.1:23743/callback"));
+        }
+        let mock = built_in_profiles().remove(0);
+        let registration = mock.redirect_registration();
+        assert!(registration.any_port && registration.uris.is_empty());
+        assert_eq!(
+            registration.any_port_uri.as_deref(),
+            Some("http://127.0.0.1/callback")
+        );
+        assert!(registration.advice().contains("any loopback port"));
+    }
+
+    #[test]
+    fn redirect_settings_are_overridden_by_the_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::write(
+            dir.path().join(PROFILES_FILE),
+            "[profiles.int]\nclient_id = \"1.apps.local\"\nredirect_ports = []\n\n\
+             [profiles.live]\nclient_id = \"2.apps.local\"\nredirect_ports = [8765]\n\
+             redirect_host = \"localhost\"\nredirect_path = \"/cb\"\n",
+        )
+        .expect("write");
+        let profiles = Profiles::load(dir.path()).expect("loads");
+        let int = profiles.get("int").expect("int");
+        assert!(int.redirect_ports.is_empty() && int.redirect_registration().any_port);
+        let live = profiles.get("live").expect("live");
+        assert_eq!(live.redirect_host, RedirectHost::Localhost);
+        assert_eq!(
+            live.redirect_registration().uris,
+            ["http://localhost:8765/cb"]
+        );
+        assert_eq!(
+            profiles.get("dep").expect("dep").redirect_ports,
+            CIS2_REDIRECT_PORTS
+        );
+    }
+
+    #[test]
+    fn redirect_host_is_127_0_0_1_or_localhost_only() {
+        for (text, expected) in [
+            ("127.0.0.1", Some(RedirectHost::Ipv4Loopback)),
+            ("localhost", Some(RedirectHost::Localhost)),
+            ("LOCALHOST", None),
+            ("[::1]", None),
+            ("example.com", None),
+            ("", None),
+        ] {
+            assert_eq!(text.parse::<RedirectHost>().ok(), expected, "{text:?}");
+            let file = format!("[profiles.int]\nredirect_host = {text:?}\n");
+            let dir = tempfile::tempdir().expect("dir");
+            std::fs::write(dir.path().join(PROFILES_FILE), file).expect("write");
+            match Profiles::load(dir.path()) {
+                Ok(profiles) => assert_eq!(
+                    Some(profiles.get("int").expect("int").redirect_host),
+                    expected,
+                    "{text:?}"
+                ),
+                Err(error) => {
+                    assert!(expected.is_none(), "{text:?}: {error}");
+                    assert_eq!(error.code(), "profile_file_invalid", "{text:?}");
+                }
+            }
         }
     }
 

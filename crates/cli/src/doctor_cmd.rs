@@ -15,12 +15,11 @@ pub struct DoctorArgs {
 /// A report with a failed check exits 3, so scripts can gate on it.
 pub fn run(context: &Context, args: &DoctorArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        // The built-in mock runs for as long as the check does.
-        let (issuer, _mock) = match &args.issuer {
-            Some(issuer) => (issuer.clone(), None),
-            None => context.host.issuer_of(&context.profile()?).await?,
+        // A profile's check also says which redirect URIs its client must have registered.
+        let diagnosis = match &args.issuer {
+            Some(issuer) => context.host.diagnose(issuer).await?,
+            None => context.host.diagnose_profile(&context.profile()?).await?,
         };
-        let diagnosis = context.host.diagnose(&issuer).await?;
         if let Some(error) = &diagnosis.jwks_error {
             eprintln!("careid: the JWKS could not be fetched: {error}");
         }

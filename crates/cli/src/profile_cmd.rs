@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _};
 use careid_core::profile::Credential;
 use careid_core::{
-    ClientAuth, IssuerSource, Profile, ProfileEntry, RoleSelection, SecretString, SessionPolicy,
+    ClientAuth, IssuerSource, Profile, ProfileEntry, RedirectHost, RoleSelection, SecretString,
+    SessionPolicy,
 };
 use clap::Subcommand;
 use serde_json::json;
@@ -65,10 +66,22 @@ pub struct AddArgs {
     /// The key id registered for the private key, if not its RFC 7638 thumbprint.
     #[arg(long, value_name = "KID")]
     key_id: Option<String>,
-    /// A registered redirect port on 127.0.0.1, tried in the order given; none for an
-    /// ephemeral port.
-    #[arg(long = "redirect-port", value_name = "P")]
+    /// A registered redirect port on 127.0.0.1, tried in the order given; repeat for several.
+    /// Replaces the profile's list (int, dep and live default to 23741, 23742 and 23743).
+    #[arg(
+        long = "redirect-port",
+        value_name = "P",
+        conflicts_with = "any_redirect_port"
+    )]
     redirect_ports: Vec<u16>,
+    /// Listen on any free port instead of a list: only for a provider that accepts any
+    /// loopback port (RFC 8252 §7.3).
+    #[arg(long)]
+    any_redirect_port: bool,
+    /// The host in the redirect URI, as registered: 127.0.0.1 (the default) or localhost. The
+    /// listener binds 127.0.0.1 either way.
+    #[arg(long, value_name = "127.0.0.1|localhost")]
+    redirect_host: Option<RedirectHost>,
     /// The redirect path (default /callback).
     #[arg(long, value_name = "PATH")]
     redirect_path: Option<String>,
@@ -200,7 +213,12 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
         client_auth: args.client_auth,
         assertion_algorithm: args.assertion_alg,
         key_id: args.key_id,
-        redirect_ports: (!args.redirect_ports.is_empty()).then_some(args.redirect_ports),
+        redirect_ports: if args.any_redirect_port {
+            Some(Vec::new())
+        } else {
+            (!args.redirect_ports.is_empty()).then_some(args.redirect_ports)
+        },
+        redirect_host: args.redirect_host,
         redirect_path: args.redirect_path,
         scopes: (!args.scopes.is_empty()).then_some(args.scopes),
         acr_values: args.acr_values,
@@ -307,6 +325,7 @@ fn profile_json(context: &Context, profile: &Profile) -> serde_json::Value {
     let secret_stored = profile
         .credential_account()
         .map(|account| context.keychain().load(&account).ok().map(|v| v.is_some()));
+    let redirect = profile.redirect_registration();
     json!({
         "name": profile.name,
         "description": profile.description,
@@ -319,7 +338,12 @@ fn profile_json(context: &Context, profile: &Profile) -> serde_json::Value {
         "credential": profile.credential_account().map(|_| credential_words(profile)),
         "credential_stored": secret_stored.flatten(),
         "redirect_ports": profile.redirect_ports,
+        "redirect_host": profile.redirect_host.as_str(),
         "redirect_path": profile.redirect_path,
+        // Exactly as careid sends them; empty when any loopback port must be accepted.
+        "redirect_uris": redirect.uris,
+        "redirect_any_port": redirect.any_port,
+        "redirect_register": redirect.advice(),
         "scopes": profile.scopes,
         "acr_values": profile.acr_values,
         "prompt": profile.prompt,

@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use careid_core::signin::{Client, LoginOptions, Session};
+use careid_core::signin::{Client, LoginOptions, Session, REDIRECT_HINT_AFTER};
 use careid_core::{RoleChoice, RoleSelection};
 
 use crate::connect::MockArgs;
@@ -20,6 +20,10 @@ pub struct LoginArgs {
     /// Give up waiting for the browser after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     timeout: u64,
+    /// Say what to check (such as an unregistered redirect URI) when the browser has not come
+    /// back after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = REDIRECT_HINT_AFTER.as_secs())]
+    hint_after: u64,
     /// The role to sign in with, when the user has several (a person_roleid).
     #[arg(long, value_name = "ID")]
     role: Option<String>,
@@ -68,6 +72,8 @@ pub struct SelectArgs {
     no_browser: bool,
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     timeout: u64,
+    #[arg(long, value_name = "SECONDS", default_value_t = REDIRECT_HINT_AFTER.as_secs())]
+    hint_after: u64,
     #[command(flatten)]
     mock: MockArgs,
 }
@@ -84,6 +90,7 @@ pub fn select_role(context: &Context, args: SelectArgs) -> anyhow::Result<()> {
             let login = LoginArgs {
                 no_browser: args.no_browser,
                 timeout: args.timeout,
+                hint_after: args.hint_after,
                 role: None,
                 acr_values: None,
                 prompt: None,
@@ -143,8 +150,14 @@ async fn browser_sign_in(
     }
     let timeout = Duration::from_secs(args.timeout);
     let progress = tokio::spawn(show_progress(timeout));
+    let hint = tokio::spawn(show_hint(
+        Duration::from_secs(args.hint_after),
+        pending.redirect_uri().to_owned(),
+        pending.redirect_uri_accepted(),
+    ));
     let result = pending.finish(client, timeout, cancel).await;
     progress.abort();
+    hint.abort();
     if std::io::stderr().is_terminal() {
         eprintln!();
     }
@@ -165,6 +178,31 @@ fn interrupted() -> impl std::future::Future<Output = ()> {
             }
             Err(_) => std::future::pending::<()>().await,
         }
+    }
+}
+
+/// After `after` with no callback, what to check, once. A provider that refuses the redirect URI
+/// says so in the browser and never sends the browser back, so the wait would be silent. When a
+/// pushed request already had the redirect URI accepted, the other usual causes are named.
+async fn show_hint(after: Duration, redirect_uri: String, accepted: bool) {
+    tokio::time::sleep(after).await;
+    let start = if std::io::stderr().is_terminal() {
+        "\n"
+    } else {
+        ""
+    };
+    if accepted {
+        eprintln!(
+            "{start}careid: still waiting for the browser. Check that the sign-in page opened in the \
+             browser you use for your Care Identity, and that nothing blocks {redirect_uri}."
+        );
+    } else {
+        eprintln!(
+            "{start}careid: still waiting for the browser. If it shows an error about the redirect \
+             URI, register {redirect_uri} with CIS2 for this client (`careid doctor` lists every \
+             redirect URI to register); otherwise check that the sign-in page opened in the \
+             browser you use for your Care Identity."
+        );
     }
 }
 

@@ -270,6 +270,18 @@ impl Host {
         }
     }
 
+    /// [`Self::diagnose`] for a profile's provider, with the redirect URIs its client must have
+    /// registered (`careid doctor` without `--issuer`, the app's "Check provider").
+    pub async fn diagnose_profile(&self, profile: &Profile) -> Result<Diagnosis, HostError> {
+        // The built-in mock runs for as long as the check does.
+        let (issuer, _mock) = self.issuer_of(profile).await?;
+        let mut diagnosis = self.diagnose(&issuer).await?;
+        diagnosis
+            .report
+            .add_redirect_registration(profile.redirect_registration());
+        Ok(diagnosis)
+    }
+
     /// Compares the provider's discovery document and keys with what careid and CIS2 expect,
     /// always fetched afresh: the point is to see the provider as it is now.
     pub async fn diagnose(&self, issuer: &str) -> Result<Diagnosis, HostError> {

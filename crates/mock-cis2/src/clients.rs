@@ -287,6 +287,11 @@ mod tests {
             (true, "http://localhost:9999/callback", false),
             (true, "http://localhost:8765/callback", true),
             (false, "http://localhost:8765/callback/", false),
+            // A `localhost` registration is matched exactly, and is not the IP literal.
+            (false, "http://localhost:8765/callback", true),
+            (false, "http://127.0.0.1:8765/callback", false),
+            (false, "http://LOCALHOST:8765/callback", false),
+            (false, "http://localhost:8766/callback", false),
             (true, "http://127.0.0.1:50000/callback#fragment", false),
         ];
         for (any_port, requested, expected) in cases {

@@ -11,4 +11,5 @@ mod keychain;
 mod mock_serve;
 mod negative;
 mod oidc_provider;
+mod redirect;
 mod signin;

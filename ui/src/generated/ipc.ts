@@ -47,6 +47,11 @@ hintAfterSeconds: number,
  */
 redirectUri: string, 
 /**
+ * The provider has accepted the redirect URI already (a pushed request); when false, a
+ * browser that never comes back may be showing the provider's refusal of it.
+ */
+redirectUriAccepted: boolean, 
+/**
  * This sign-in is to change role (CIS2's picker).
  */
 changingRole: boolean, };
@@ -156,7 +161,16 @@ roleSelection: string,
 /**
  * Empty for an ephemeral port.
  */
-redirectPorts: Array<number>, inactivityMinutes: number, absoluteHours: number, };
+redirectPorts: Array<number>, 
+/**
+ * The redirect URIs the client must have registered, exactly as sent; empty for an
+ * ephemeral port.
+ */
+redirectUris: Array<string>, 
+/**
+ * What to register, in one sentence (also for an ephemeral port).
+ */
+redirectRegister: string, inactivityMinutes: number, absoluteHours: number, };
 
 export type ProfileInput = { name: string, issuer: string | null, clientId: string | null, clientAuth: string | null, assertionAlgorithm: string | null, scopes: Array<string> | null, acrValues: string | null, prompt: string | null, maxAge: number | null, roleSelection: string | null, redirectPorts: Array<number> | null, inactivityMinutes: number | null, absoluteHours: number | null, };
 

@@ -90,6 +90,13 @@ function renderProfileRow(ctx: Ctx, p: ProfileView): HTMLElement {
         summaryRow('Client authentication', p.clientAuth),
         summaryRow('Credential', credentialWords(p.credential), 'profile-credential'),
         summaryRow(
+          'Redirect URIs to register',
+          p.redirectUris.length === 0
+            ? h('span', { class: 'careid-wrap' }, p.redirectRegister)
+            : h('ul', { class: 'nhsuk-list' }, ...p.redirectUris.map((uri) => h('li', {}, h('code', { class: 'careid-wrap' }, uri)))),
+          'profile-redirect-uris',
+        ),
+        summaryRow(
           'Needs',
           p.missing.length === 0 ? 'nothing: ready to sign in' : h('ul', { class: 'nhsuk-list' }, ...p.missing.map((m) => h('li', {}, m))),
           'profile-missing',

@@ -8,7 +8,7 @@ import { formatDuration } from '../time';
 export function renderWaiting(ctx: Ctx, view: WaitingView): Node[] {
   const elapsed = h('p', { class: 'nhsuk-body-l careid-elapsed', 'data-testid': 'waiting-elapsed' });
   const remaining = h('p', { class: 'nhsuk-body', 'data-testid': 'waiting-remaining' });
-  const hint = renderHint(view.redirectUri);
+  const hint = renderHint(view.redirectUri, view.redirectUriAccepted);
   ctx.onTick((now) => {
     // Text-only updates: nothing is redrawn, so focus and screen-reader position stay put.
     elapsed.textContent = `Waiting ${formatDuration(now - view.startedAt)}`;
@@ -55,7 +55,18 @@ export function renderWaiting(ctx: Ctx, view: WaitingView): Node[] {
   ];
 }
 
-function renderHint(redirectUri: string): HTMLElement {
+function renderHint(redirectUri: string, redirectUriAccepted: boolean): HTMLElement {
+  // A provider that refuses the redirect URI says so in the browser and never sends it back. When
+  // a pushed request already had it accepted, that reason is not offered.
+  const refused = redirectUriAccepted
+    ? null
+    : h(
+        'li',
+        { 'data-testid': 'waiting-hint-redirect' },
+        'the browser shows an error about the redirect URI: ask for ',
+        h('code', { class: 'careid-wrap' }, redirectUri),
+        ' to be registered with CIS2 for this client (Profiles, Check provider lists every address to register)',
+      );
   return h(
     'div',
     { class: 'nhsuk-inset-text', 'data-testid': 'waiting-hint', hidden: true },
@@ -64,6 +75,7 @@ function renderHint(redirectUri: string): HTMLElement {
     h(
       'ul',
       { class: 'nhsuk-list nhsuk-list--bullet' },
+      refused,
       h('li', {}, 'the page opened in another browser or browser profile: copy the sign-in link and paste it into the right one'),
       h(
         'li',

@@ -79,6 +79,17 @@ pub enum SignInError {
         error: String,
         description: Option<String>,
     },
+    /// The provider refused the redirect URI careid sent (learnt from a pushed request).
+    #[error(
+        "the provider refused the redirect URI {redirect_uri} ({error}{}): register it for this \
+         client with the provider (`careid doctor` lists the redirect URIs to register)",
+        describe(.description)
+    )]
+    RedirectUriRefused {
+        redirect_uri: String,
+        error: String,
+        description: Option<String>,
+    },
     #[error("the {endpoint} endpoint is unavailable (HTTP {status})")]
     Unavailable { endpoint: &'static str, status: u16 },
     #[error("the {endpoint} endpoint answered HTTP {status} without an OAuth error")]
@@ -141,7 +152,9 @@ impl SignInError {
                 LoopbackError::PortsTaken { .. } | LoopbackError::Bind(_) => ErrorClass::Other,
                 _ => ErrorClass::Rejected,
             },
-            SignInError::OAuth { .. } => ErrorClass::Provider,
+            SignInError::OAuth { .. } | SignInError::RedirectUriRefused { .. } => {
+                ErrorClass::Provider
+            }
             SignInError::Unavailable { .. } => ErrorClass::Unreachable,
             SignInError::UnexpectedStatus { .. }
             | SignInError::InvalidResponse { .. }
@@ -167,6 +180,7 @@ impl SignInError {
             SignInError::Http { source, .. } => source.code(),
             SignInError::Loopback(error) => error.code(),
             SignInError::OAuth { .. } => "oauth_error",
+            SignInError::RedirectUriRefused { .. } => "redirect_uri_refused",
             SignInError::Unavailable { .. } => "provider_unavailable",
             SignInError::UnexpectedStatus { .. } => "unexpected_status",
             SignInError::InvalidResponse { .. } => "invalid_response",

@@ -33,11 +33,18 @@ pub struct LoginOptions {
     pub change_role: bool,
 }
 
+/// How long a sign-in waits for the browser before the front ends say what to check: a provider
+/// that refuses the redirect URI shows its error in the browser and never redirects, so without a
+/// word careid would wait out its whole timeout. Callers may choose another delay (tests do).
+pub const REDIRECT_HINT_AFTER: Duration = Duration::from_secs(25);
+
 /// A sign-in waiting for the browser. Dropping it closes the listener.
 pub struct PendingLogin {
     authorization_url: String,
     launch_page: LaunchPage,
     redirect_uri: String,
+    /// The request was pushed (RFC 9126), so the provider has accepted the redirect URI already.
+    redirect_uri_accepted: bool,
     listener: LoopbackListener,
     state: SecretString,
     nonce: SecretString,
@@ -80,6 +87,13 @@ impl PendingLogin {
         &self.redirect_uri
     }
 
+    /// Whether the provider has already accepted [`Self::redirect_uri`]: true when the request
+    /// was pushed, since a pushed request with a redirect URI it refuses fails at once. When
+    /// false, a browser that never comes back may be showing the provider's refusal of it.
+    pub fn redirect_uri_accepted(&self) -> bool {
+        self.redirect_uri_accepted
+    }
+
     /// Waits for the callback (at most `timeout`, or until `cancel` resolves), then completes
     /// the sign-in and stores the session.
     pub async fn finish(
@@ -111,6 +125,34 @@ fn key_set(jwks: &serde_json::Value) -> Result<crate::jose::JsonWebKeySet, SignI
         endpoint: "jwks",
         problem: error.to_string(),
     })
+}
+
+/// A pushed request refused for its redirect URI (RFC 9126 §2.3 answers with the authorization
+/// endpoint's errors: `invalid_request` naming the redirect URI, or `invalid_redirect_uri` as
+/// some providers say) becomes the error that names the URI to register; any other is kept.
+fn refused_redirect_uri(error: SignInError, redirect_uri: &str) -> SignInError {
+    let SignInError::OAuth {
+        error: code,
+        description,
+        ..
+    } = &error
+    else {
+        return error;
+    };
+    let about_redirect_uri = code == "invalid_redirect_uri"
+        || (code == "invalid_request"
+            && description.as_deref().is_some_and(|text| {
+                let text = text.to_ascii_lowercase();
+                text.contains("redirect_uri") || text.contains("redirect uri")
+            }));
+    if !about_redirect_uri {
+        return error;
+    }
+    SignInError::RedirectUriRefused {
+        redirect_uri: redirect_uri.to_owned(),
+        error: code.clone(),
+        description: description.clone(),
+    }
 }
 
 fn encode(pairs: &[(&str, &str)]) -> String {
@@ -148,9 +190,12 @@ impl Client {
                 problem: "the provider does not offer the authorization code flow".into(),
             });
         }
-        let listener =
-            LoopbackListener::bind(&self.profile.redirect_ports, &self.profile.redirect_path)
-                .await?;
+        let listener = LoopbackListener::bind_for(
+            &self.profile.redirect_ports,
+            self.profile.redirect_host,
+            &self.profile.redirect_path,
+        )
+        .await?;
         let redirect_uri = listener.redirect_uri().to_owned();
 
         let jwks = {
@@ -219,6 +264,7 @@ impl Client {
             }
         }
         let started = Instant::now();
+        let pushed = metadata.pushed_authorization_request_endpoint.is_some();
         let authorization_url = match &metadata.pushed_authorization_request_endpoint {
             Some(endpoint) => {
                 let pushed = self
@@ -252,6 +298,7 @@ impl Client {
             authorization_url,
             launch_page,
             redirect_uri,
+            redirect_uri_accepted: pushed,
             listener,
             state,
             nonce,
@@ -284,7 +331,15 @@ impl Client {
             .await?;
         // §2.2 says 201; a 200 carrying the same answer is taken too.
         if !matches!(response.status, 200 | 201) {
-            return Err(super::token::answer_error(NAME, &response));
+            let error = super::token::answer_error(NAME, &response);
+            let redirect_uri = parameters
+                .iter()
+                .find(|(name, _)| *name == "redirect_uri")
+                .map(|(_, uri)| *uri);
+            return Err(match redirect_uri {
+                Some(uri) => refused_redirect_uri(error, uri),
+                None => error,
+            });
         }
         let invalid = |problem: &str| SignInError::InvalidResponse {
             endpoint: NAME,
@@ -636,6 +691,45 @@ impl Client {
                 .map_err(|error| SignInError::UserInfo(error.to_string()))
             }
             other => other.map_err(|error| SignInError::UserInfo(error.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_push_refused_for_its_redirect_uri_names_the_uri_other_refusals_stay() {
+        let uri = "http://127.0.0.1:23741/callback";
+        let cases = [
+            ("invalid_redirect_uri", None, true),
+            (
+                "invalid_request",
+                Some("redirect_uri \"http://127.0.0.1:23741/callback\" is not registered"),
+                true,
+            ),
+            ("invalid_request", Some("Invalid Redirect URI"), true),
+            ("invalid_request", Some("unknown scope"), false),
+            ("invalid_request", None, false),
+            ("invalid_client", Some("redirect_uri"), false),
+        ];
+        for (code, description, refused) in cases {
+            let error = SignInError::OAuth {
+                endpoint: "pushed authorization request",
+                status: 400,
+                error: code.to_owned(),
+                description: description.map(str::to_owned),
+            };
+            let mapped = refused_redirect_uri(error, uri);
+            assert_eq!(
+                mapped.code() == "redirect_uri_refused",
+                refused,
+                "{code} {description:?}: {mapped}"
+            );
+            if refused {
+                assert!(mapped.to_string().contains(uri), "{mapped}");
+            }
         }
     }
 }

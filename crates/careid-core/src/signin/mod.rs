@@ -30,7 +30,7 @@ use crate::{
 };
 
 pub use error::{ErrorClass, SignInError};
-pub use login::{LoginOptions, PendingLogin};
+pub use login::{LoginOptions, PendingLogin, REDIRECT_HINT_AFTER};
 pub use roles::RememberedRoles;
 pub use session::{LogoutOutcome, SessionStatus};
 

@@ -3,7 +3,7 @@
 use std::future::pending;
 use std::time::Duration;
 
-use careid_core::{CallbackChecks, LoopbackError, LoopbackListener, SecretString};
+use careid_core::{CallbackChecks, LoopbackError, LoopbackListener, RedirectHost, SecretString};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -181,6 +181,43 @@ async fn port_list_is_tried_in_order_and_all_taken_names_the_ports() {
         message.contains(&taken_port.to_string()) && message.contains(&also_taken.to_string()),
         "{message}"
     );
+    // What to do, and no quiet fallback to a port the provider has not registered.
+    assert!(
+        message.contains("try again") && message.contains("--redirect-port"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_localhost_redirect_uri_still_binds_127_0_0_1_only() {
+    let listener = LoopbackListener::bind_for(&[], RedirectHost::Localhost, "/callback")
+        .await
+        .expect("bound");
+    let address = listener.local_addr();
+    assert!(address.ip().is_loopback() && address.is_ipv4(), "{address}");
+    assert_eq!(
+        listener.redirect_uri(),
+        format!("http://localhost:{}/callback", address.port())
+    );
+    assert!(
+        TcpStream::connect(("::1", address.port())).await.is_err(),
+        "reachable on ::1"
+    );
+    // The browser reaches it by name and the callback is taken as usual.
+    let port = address.port();
+    let waiting = tokio::spawn(listener.wait(checks(), WAIT, pending()));
+    let page = send(
+        port,
+        format!(
+            "GET {} HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n",
+            valid_callback()
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
+    let response = waiting.await.expect("joined").expect("accepted");
+    assert_eq!(response.code.expose_secret(), "the-code");
 }
 
 #[tokio::test]

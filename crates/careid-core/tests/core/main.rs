@@ -7,5 +7,6 @@ mod doctor;
 mod id_token;
 mod loopback;
 mod profiles;
+mod redirect;
 mod session;
 mod signin;
