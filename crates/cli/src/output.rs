@@ -158,6 +158,7 @@ pub fn print_session(
             "role_choice": match &session.role {
                 Some(RoleChoice::Selected(_)) => "selected",
                 Some(RoleChoice::Automatic(_)) => "automatic",
+                Some(RoleChoice::Requested(_)) => "requested",
                 Some(RoleChoice::Remembered(_)) => "remembered",
                 Some(RoleChoice::Ask(_)) => "ask",
                 Some(RoleChoice::NoRoles) => "no_roles",
