@@ -1,6 +1,7 @@
 //! End-to-end tests: one test binary, a module per surface. Run by `cargo xtask test`, which
 //! provides the display, the D-Bus session with gnome-keyring and the built binaries.
 
+mod assurance;
 mod browser;
 mod cli;
 mod desktop;
