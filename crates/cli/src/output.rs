@@ -62,6 +62,11 @@ fn hint(error: &anyhow::Error, profile: &str) -> Option<String> {
         SignInError::ProfileNotReady { .. } => Some(format!(
             "run `careid profile add {profile} --client-id ID ...`"
         )),
+        SignInError::Claims(careid_core::ClaimsError::SelectedRoleConflict { .. }) => Some(
+            "sign in without --role to work in the role chosen in CIS2, or choose another there \
+             with `careid role select ID`"
+                .into(),
+        ),
         _ => None,
     }
 }
