@@ -103,6 +103,8 @@ pub enum Fault {
     MissingAcr,
     /// `authentication_assurance_level` one below the authenticator's (not below 1).
     AssuranceLevelLowered,
+    /// `selected_roleid`, when a role was chosen, names a role the user does not hold.
+    UnknownSelectedRole,
     /// The refresh grant answers without an ID token (allowed by OIDC Core §12.2).
     NoIdTokenOnRefresh,
     /// The token response's `expires_in` is 2^64-1.
@@ -148,6 +150,7 @@ const SIMPLE: &[(&str, Fault)] = &[
     ("wrong_c_hash", Fault::WrongCHash),
     ("missing_acr", Fault::MissingAcr),
     ("assurance_level_lowered", Fault::AssuranceLevelLowered),
+    ("unknown_selected_role", Fault::UnknownSelectedRole),
     ("no_id_token_on_refresh", Fault::NoIdTokenOnRefresh),
     ("huge_expires_in", Fault::HugeExpiresIn),
     ("userinfo_sub_mismatch", Fault::UserinfoSubMismatch),
@@ -207,6 +210,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "wrong_c_hash",
     "missing_acr",
     "assurance_level_lowered",
+    "unknown_selected_role",
     "no_id_token_on_refresh",
     "huge_expires_in",
     "userinfo_sub_mismatch",
@@ -412,6 +416,7 @@ pub(crate) fn mint_id_token(
                 | Fault::WrongCHash
                 | Fault::MissingAcr
                 | Fault::AssuranceLevelLowered
+                | Fault::UnknownSelectedRole
                 | Fault::JwksRotatedWithoutNotice
         )
     });
@@ -469,6 +474,9 @@ pub(crate) fn mint_id_token(
             }
             Fault::MissingAcr => {
                 claims.remove("acr");
+            }
+            Fault::UnknownSelectedRole if claims.contains_key("selected_roleid") => {
+                claims.insert("selected_roleid".into(), json!("555999999999"));
             }
             Fault::AssuranceLevelLowered => {
                 // Lowered in the form it was minted in: a string stays a string.

@@ -159,6 +159,20 @@ fn cases() -> Vec<Case> {
             )
         },
         Case {
+            name: "a selected_roleid that is not one of the user's roles",
+            fault: Some("unknown_selected_role"),
+            setup: Some(Setup {
+                auto_login: "555057900101:smartcard:555057900304",
+                profile: &["--role-selection", "cis2"],
+            }),
+            phase: Phase::Login,
+            args: &[],
+            env: &[],
+            code: 3,
+            says: "cis2 selected role 555999999999 is not among the user's roles",
+            stored: false,
+        },
+        Case {
             name: "an identity assurance level below the profile's minimum",
             fault: None,
             setup: Some(Setup {
