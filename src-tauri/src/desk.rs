@@ -444,6 +444,7 @@ impl Desk {
             scopes: overrides.scopes.clone().filter(|scopes| !scopes.is_empty()),
             login_hint: None,
             change_role,
+            role: None,
         };
         let pending = match self.connection(&mut inner).await {
             Ok(connection) => connection.client.begin_login(options).await,
@@ -1086,6 +1087,7 @@ fn fallback_profile() -> Profile {
         acr_values: None,
         prompt: None,
         max_age: None,
+        min_id_assurance_level: None,
         role_selection: RoleSelection::App,
         userinfo_signed: false,
         session: Default::default(),

@@ -126,6 +126,14 @@ const ERRORS: Readonly<Record<string, Entry>> = {
     sentence: 'You signed in with an authenticator below the level this profile needs.',
     next: 'Sign in again with your smartcard, security key or Windows Hello.',
   },
+  id_assurance_too_low: {
+    sentence: 'Your identity was checked at a lower level than this profile needs.',
+    next: 'Ask your registration authority about your identity check, or use another profile.',
+  },
+  selected_role_conflict: {
+    sentence: 'The role chosen in CIS2 is not the role careid was asked for, so careid kept the role chosen in CIS2.',
+    next: 'Change role in CIS2 to work in another role.',
+  },
   session_lock_timeout: {
     sentence: 'careid is busy with this session in another window or the careid command.',
     next: 'Wait a moment and try again.',

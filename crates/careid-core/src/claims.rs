@@ -222,6 +222,8 @@ pub enum RoleChoice {
     Selected(NrbacRole),
     /// The user's only role.
     Automatic(NrbacRole),
+    /// The role the user named for this sign-in (`careid login --role`), one of their roles.
+    Requested(NrbacRole),
     /// The user's last choice for this profile, still one of their roles.
     Remembered(NrbacRole),
     /// Several roles and nothing to go on: the user chooses.
@@ -236,27 +238,43 @@ impl RoleChoice {
         match self {
             RoleChoice::Selected(role)
             | RoleChoice::Automatic(role)
+            | RoleChoice::Requested(role)
             | RoleChoice::Remembered(role) => Some(role),
             RoleChoice::Ask(_) | RoleChoice::NoRoles => None,
         }
     }
 }
 
-/// Chooses the role: CIS2's `selected_roleid` when present, else the only role, else the
-/// remembered `person_roleid` when it is still one of the roles, else the user is asked. An empty
-/// `selected_roleid` counts as absent.
+/// Chooses the role: CIS2's `selected_roleid` when present, else the role the user asked for
+/// (`requested`), else the only role, else the remembered `person_roleid` when it is still one of
+/// the roles, else the user is asked. An empty `selected_roleid` or `requested` counts as absent.
+///
+/// The role CIS2 picked is the role (REFERENCE §7): a remembered role never overrides it, and a
+/// `requested` role that differs is refused naming both ([`check_requested_role`]), never
+/// applied in its place. A requested role the user does not hold is refused too.
 pub fn choose_role(
     identity: &Identity,
     selected_roleid: Option<&str>,
+    requested: Option<&str>,
     remembered: Option<&str>,
 ) -> Result<RoleChoice, ClaimsError> {
+    let requested = requested.filter(|id| !id.trim().is_empty());
     if let Some(selected) = selected_roleid.filter(|id| !id.trim().is_empty()) {
         // The ID token and UserInfo disagree: trusting either alone would act as a role the user
         // may not hold, so this fails rather than falling back to asking.
-        return identity
+        let role = identity
             .role(selected)
-            .map(|role| RoleChoice::Selected(role.clone()))
-            .ok_or_else(|| ClaimsError::SelectedRoleUnknown(selected.to_owned()));
+            .ok_or_else(|| ClaimsError::SelectedRoleUnknown(selected.to_owned()))?;
+        if let Some(requested) = requested {
+            check_requested_role(identity, selected, requested)?;
+        }
+        return Ok(RoleChoice::Selected(role.clone()));
+    }
+    if let Some(requested) = requested {
+        return identity
+            .role(requested)
+            .map(|role| RoleChoice::Requested(role.clone()))
+            .ok_or_else(|| ClaimsError::RequestedRoleUnknown(requested.to_owned()));
     }
     match identity.roles.as_slice() {
         [] => Ok(RoleChoice::NoRoles),
@@ -266,6 +284,45 @@ pub fn choose_role(
             // A remembered role the user no longer holds is forgotten, not an error.
             None => RoleChoice::Ask(identity.role_groups()),
         }),
+    }
+}
+
+/// A role the user asks for (`--role`, a role change) against the role CIS2's picker chose
+/// (`selected_roleid`): they must be the same. A different one is refused with both roles' ids
+/// and names, so nothing overrides CIS2's choice without the user seeing it.
+pub fn check_requested_role(
+    identity: &Identity,
+    selected_roleid: &str,
+    requested: &str,
+) -> Result<(), ClaimsError> {
+    if requested == selected_roleid {
+        return Ok(());
+    }
+    let named = |id: &str| RoleNamed {
+        id: id.to_owned(),
+        name: identity
+            .role(id)
+            .map(|role| role.job_role_name().to_owned()),
+    };
+    Err(ClaimsError::SelectedRoleConflict {
+        selected: named(selected_roleid),
+        requested: named(requested),
+    })
+}
+
+/// A role in an error message: its id, and its job role name when the user holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleNamed {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+impl std::fmt::Display for RoleNamed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "{} ({name})", self.id),
+            None => write!(f, "{} (not one of the user's roles)", self.id),
+        }
     }
 }
 
@@ -316,6 +373,27 @@ pub fn check_assurance(
         assurance_level(claim).ok_or_else(|| ClaimsError::AssuranceInvalid(claim.to_string()))?;
     if actual < requested {
         return Err(ClaimsError::AssuranceTooLow { requested, actual });
+    }
+    Ok(())
+}
+
+/// Checks the ID token's `id_assurance_level` (how well the person's identity was verified at
+/// registration) against the profile's `min_id_assurance_level`, when it sets one. CIS2 sends the
+/// level as `"3"` or `3` (REFERENCE §5); a missing or unreadable level is refused.
+pub fn check_id_assurance(
+    minimum: Option<u8>,
+    id_assurance_level: Option<&Value>,
+) -> Result<(), ClaimsError> {
+    let Some(minimum) = minimum else {
+        return Ok(());
+    };
+    let claim = id_assurance_level
+        .filter(|value| !value.is_null())
+        .ok_or(ClaimsError::IdAssuranceMissing { minimum })?;
+    let actual =
+        assurance_level(claim).ok_or_else(|| ClaimsError::IdAssuranceInvalid(claim.to_string()))?;
+    if actual < minimum {
+        return Err(ClaimsError::IdAssuranceTooLow { minimum, actual });
     }
     Ok(())
 }
@@ -524,6 +602,15 @@ pub enum ClaimsError {
     /// The ID token's `selected_roleid` names a role UserInfo does not list.
     #[error("cis2 selected role {0} is not among the user's roles in userinfo")]
     SelectedRoleUnknown(String),
+    /// The user asked for a role other than the one chosen on CIS2's role picker.
+    #[error("role {requested} was asked for but CIS2's role picker chose role {selected}: the role chosen in CIS2 is the session's role, so choose the role there")]
+    SelectedRoleConflict {
+        selected: RoleNamed,
+        requested: RoleNamed,
+    },
+    /// The user asked for a role they do not hold.
+    #[error("role {0:?} is not one of the signed-in user's roles")]
+    RequestedRoleUnknown(String),
     /// An assurance level was asked for and the ID token states none.
     #[error("the id token has no authentication_assurance_level and AAL{requested} was requested")]
     AssuranceMissing { requested: u8 },
@@ -533,18 +620,43 @@ pub enum ClaimsError {
     /// The user authenticated at a lower level than was asked for.
     #[error("signed in at AAL{actual} but AAL{requested} was requested")]
     AssuranceTooLow { requested: u8, actual: u8 },
+    /// The profile requires an identity assurance level and the ID token states none.
+    #[error("the id token has no id_assurance_level and the profile requires IAL{minimum}")]
+    IdAssuranceMissing { minimum: u8 },
+    /// The ID token's `id_assurance_level` is not 1, 2 or 3.
+    #[error("the id token's id_assurance_level {0} is not a level")]
+    IdAssuranceInvalid(String),
+    /// The person's identity was verified at a lower level than the profile requires.
+    #[error(
+        "the user's identity assurance level is IAL{actual} but the profile requires IAL{minimum}"
+    )]
+    IdAssuranceTooLow { minimum: u8, actual: u8 },
 }
 
 impl ClaimsError {
+    /// Whether the caller asked for something the claims cannot give (a role): a usage error,
+    /// not a refused answer.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            ClaimsError::SelectedRoleConflict { .. } | ClaimsError::RequestedRoleUnknown(_)
+        )
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             ClaimsError::NotJson(_) => "userinfo_not_json",
             ClaimsError::NotAnObject => "userinfo_not_object",
             ClaimsError::MissingSub => "userinfo_sub_missing",
             ClaimsError::SelectedRoleUnknown(_) => "selected_role_unknown",
+            ClaimsError::SelectedRoleConflict { .. } => "selected_role_conflict",
+            ClaimsError::RequestedRoleUnknown(_) => "unknown_role",
             ClaimsError::AssuranceMissing { .. } => "assurance_missing",
             ClaimsError::AssuranceInvalid(_) => "assurance_invalid",
             ClaimsError::AssuranceTooLow { .. } => "assurance_too_low",
+            ClaimsError::IdAssuranceMissing { .. } => "id_assurance_missing",
+            ClaimsError::IdAssuranceInvalid(_) => "id_assurance_invalid",
+            ClaimsError::IdAssuranceTooLow { .. } => "id_assurance_too_low",
         }
     }
 }

@@ -38,6 +38,8 @@ pub struct IdTokenCheck<'a> {
     pub max_age: Option<u32>,
     /// The `acr_values` sent, from which the assurance level asked for is read.
     pub acr_values: Option<&'a str>,
+    /// The lowest `id_assurance_level` the profile accepts, when it sets one.
+    pub min_id_assurance_level: Option<u8>,
     /// Audiences besides the client that the profile trusts (OIDC Core §3.1.3.7 step 3): any
     /// other audience is refused.
     pub trusted_audiences: &'a [String],
@@ -61,6 +63,7 @@ impl<'a> IdTokenCheck<'a> {
             nonce: None,
             max_age: None,
             acr_values: None,
+            min_id_assurance_level: None,
             trusted_audiences: &[],
             access_token: None,
             code: None,
@@ -385,9 +388,14 @@ fn check_common(
     }
     check_token_hash(claims, alg, "at_hash", check.access_token)?;
     check_token_hash(claims, alg, "c_hash", check.code)?;
+    // REFERENCE §5: decided on the level claims, never on `acr`, which CIS2 may leave out.
     claims::check_assurance(
         check.acr_values.and_then(claims::requested_level),
         claims.claims.get("authentication_assurance_level"),
+    )?;
+    claims::check_id_assurance(
+        check.min_id_assurance_level,
+        claims.claims.get("id_assurance_level"),
     )?;
     Ok(())
 }
@@ -757,6 +765,50 @@ mod tests {
         assert_eq!(claims.acr, None);
     }
 
+    /// REFERENCE §5: `acr` may be missing; the level asked for is read from
+    /// `authentication_assurance_level` (a string or a number), and the identity level from
+    /// `id_assurance_level` when the profile requires one, on sign-in and refresh alike.
+    #[test]
+    fn assurance_is_decided_on_the_level_claims_with_or_without_acr() {
+        let aal3 = IdTokenCheck {
+            acr_values: Some("AAL3_ANY"),
+            min_id_assurance_level: Some(3),
+            ..check()
+        };
+        for levels in [
+            json!({"acr": null}),
+            json!({"acr": null, "authentication_assurance_level": 3, "id_assurance_level": "3"}),
+        ] {
+            let claims = validate(&with(levels.clone()), &aal3).expect("accepted without acr");
+            assert_eq!(claims.acr, None, "{levels}");
+        }
+        let cases = [
+            (
+                json!({"acr": null, "authentication_assurance_level": "2"}),
+                "assurance_too_low",
+            ),
+            (
+                json!({"acr": "AAL3_ANY", "authentication_assurance_level": 2}),
+                "assurance_too_low",
+            ),
+            (
+                json!({"acr": null, "authentication_assurance_level": null}),
+                "assurance_missing",
+            ),
+            (json!({"id_assurance_level": "1"}), "id_assurance_too_low"),
+            (json!({"id_assurance_level": 2}), "id_assurance_too_low"),
+            (json!({"id_assurance_level": null}), "id_assurance_missing"),
+        ];
+        for (changes, expected) in cases {
+            let token = with(changes.clone());
+            assert_eq!(code(&token, &aal3), expected, "{changes}");
+            let refreshed = refresh_with(&token, &aal3).expect_err("refused on refresh too");
+            assert_eq!(refreshed.code(), expected, "refresh: {changes}");
+        }
+        // Without a minimum, a low identity level is not looked at.
+        validate(&with(json!({"id_assurance_level": "1"})), &check()).expect("no minimum");
+    }
+
     #[test]
     fn claims_of_the_wrong_type_are_refused() {
         for (claim, value) in [
@@ -890,6 +942,18 @@ mod tests {
             &[JwsAlgorithm::Rs256],
             None,
             &check,
+            &original(),
+        )
+    }
+
+    fn refresh_with(token: &str, check: &IdTokenCheck<'_>) -> Result<IdTokenClaims, IdTokenError> {
+        let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
+        validate_refreshed_id_token(
+            token,
+            &keys,
+            &[JwsAlgorithm::Rs256],
+            None,
+            check,
             &original(),
         )
     }

@@ -47,8 +47,9 @@ pub mod session;
 pub mod signin;
 
 pub use claims::{
-    assurance_level, check_assurance, choose_role, requested_level, ClaimsError, Identity,
-    NrbacRole, OrgMembership, Organisation, RoleChoice, RoleGroup,
+    assurance_level, check_assurance, check_id_assurance, check_requested_role, choose_role,
+    requested_level, ClaimsError, Identity, NrbacRole, OrgMembership, Organisation, RoleChoice,
+    RoleGroup, RoleNamed,
 };
 pub use client_auth::{
     authenticate, authenticate_with, check_assertion_algorithm, ClientAuthError,

@@ -47,6 +47,18 @@ const CIS2_ENVIRONMENTS: &[(&str, &str, &str)] = &[
 /// with an error rather than use a port that is not registered.
 pub const CIS2_REDIRECT_PORTS: [u16; 3] = [23741, 23742, 23743];
 
+/// The assurance the built-in CIS2 environments ask for unless the profile says otherwise
+/// (REFERENCE §3 and §5): `live` asks for AAL3; INT and DEP, where testers sign in with every kind
+/// of authenticator, for AAL2 or AAL3 (NHS recommends AAL2 where possible). Every one sends
+/// `max_age` as NHS services do (240 to 300 s), so the ID token's `auth_time` is always checked
+/// for freshness.
+const CIS2_ACR_VALUES: &[(&str, &str)] = &[
+    ("int", "AAL2_OR_AAL3_ANY"),
+    ("dep", "AAL2_OR_AAL3_ANY"),
+    ("live", "AAL3_ANY"),
+];
+const CIS2_MAX_AGE: u32 = 300;
+
 /// The mock's default confidential client, as registered in its `data/clients.json`.
 const MOCK_CLIENT_ID: &str = "555000000001.apps.local";
 
@@ -259,9 +271,12 @@ pub struct Profile {
     pub redirect_host: RedirectHost,
     pub redirect_path: String,
     pub scopes: Vec<String>,
+    /// `None` or empty: no assurance level is asked for.
     pub acr_values: Option<String>,
     pub prompt: Option<String>,
     pub max_age: Option<u32>,
+    /// The lowest `id_assurance_level` (1 to 3) an ID token may carry; `None` checks none.
+    pub min_id_assurance_level: Option<u8>,
     pub role_selection: RoleSelection,
     pub userinfo_signed: bool,
     pub session: SessionPolicy,
@@ -381,6 +396,13 @@ impl Profile {
                 self.redirect_path
             ));
         }
+        if let Some(level) = self.min_id_assurance_level {
+            if !(1..=3).contains(&level) {
+                return invalid(format!(
+                    "min_id_assurance_level {level} is not an identity assurance level (1 to 3)"
+                ));
+            }
+        }
         if let Some(prompt) = &self.prompt {
             let values: Vec<&str> = prompt.split(' ').collect();
             if let Some(unknown) = values
@@ -457,6 +479,7 @@ fn built_in_profiles() -> Vec<Profile> {
         acr_values: None,
         prompt: Some("login".to_owned()),
         max_age: None,
+        min_id_assurance_level: None,
         role_selection: RoleSelection::App,
         userinfo_signed: false,
         session: SessionPolicy::default(),
@@ -474,11 +497,17 @@ fn built_in_profiles() -> Vec<Profile> {
     mock.redirect_ports = Vec::new();
     let mut profiles = vec![mock];
     for (name, host, description) in CIS2_ENVIRONMENTS {
-        profiles.push(base(
+        let mut profile = base(
             name,
             description,
             IssuerSource::Url(format!("https://{host}:443{CIS2_REALM}")),
-        ));
+        );
+        profile.acr_values = CIS2_ACR_VALUES
+            .iter()
+            .find(|(environment, _)| environment == name)
+            .map(|(_, acr_values)| (*acr_values).to_owned());
+        profile.max_age = Some(CIS2_MAX_AGE);
+        profiles.push(profile);
     }
     profiles
 }
@@ -515,6 +544,9 @@ pub struct ProfileEntry {
     pub prompt: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_age: Option<u32>,
+    /// The lowest `id_assurance_level` accepted (1 to 3); none checked by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_id_assurance_level: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_selection: Option<RoleSelection>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -556,6 +588,9 @@ impl ProfileEntry {
         set(&mut profile.acr_values, &self.acr_values);
         set(&mut profile.prompt, &self.prompt);
         profile.max_age = self.max_age.or(profile.max_age);
+        profile.min_id_assurance_level = self
+            .min_id_assurance_level
+            .or(profile.min_id_assurance_level);
         profile.role_selection = self.role_selection.unwrap_or(profile.role_selection);
         profile.userinfo_signed = self.userinfo_signed.unwrap_or(profile.userinfo_signed);
         profile.session = self.session.unwrap_or(profile.session);
@@ -678,6 +713,7 @@ impl Profiles {
                     acr_values: None,
                     prompt: None,
                     max_age: None,
+                    min_id_assurance_level: None,
                     role_selection: RoleSelection::App,
                     userinfo_signed: false,
                     session: SessionPolicy::default(),
@@ -779,6 +815,54 @@ mod tests {
                 profile.name
             );
             profile.validate().expect("built-ins are valid");
+        }
+    }
+
+    /// The built-in CIS2 environments always ask for a level and a fresh `auth_time`: AAL3 for
+    /// live, AAL2 or AAL3 for INT and DEP, `max_age` 300; a profile entry overrides either, and
+    /// an empty `acr_values` asks for none.
+    #[test]
+    fn built_in_cis2_profiles_ask_for_assurance_by_default() {
+        let profiles = built_in_profiles();
+        let get = |name: &str| {
+            profiles
+                .iter()
+                .find(|profile| profile.name == name)
+                .expect("built in")
+                .clone()
+        };
+        for (name, acr_values) in [
+            ("int", "AAL2_OR_AAL3_ANY"),
+            ("dep", "AAL2_OR_AAL3_ANY"),
+            ("live", "AAL3_ANY"),
+        ] {
+            let profile = get(name);
+            assert_eq!(profile.acr_values.as_deref(), Some(acr_values), "{name}");
+            assert_eq!(profile.max_age, Some(300), "{name}");
+            assert_eq!(profile.min_id_assurance_level, None, "{name}");
+        }
+        let mock = get("mock");
+        assert_eq!((mock.acr_values, mock.max_age), (None, None));
+
+        let mut live = get("live");
+        ProfileEntry {
+            acr_values: Some("AAL2_OR_AAL3_ANY".into()),
+            max_age: Some(240),
+            min_id_assurance_level: Some(3),
+            ..ProfileEntry::default()
+        }
+        .apply(&mut live);
+        assert_eq!(live.acr_values.as_deref(), Some("AAL2_OR_AAL3_ANY"));
+        assert_eq!(live.max_age, Some(240));
+        assert_eq!(live.min_id_assurance_level, Some(3));
+        live.validate().expect("valid");
+        for level in [0, 4] {
+            live.min_id_assurance_level = Some(level);
+            assert_eq!(
+                live.validate().expect_err("not a level").code(),
+                "profile_invalid",
+                "{level}"
+            );
         }
     }
 

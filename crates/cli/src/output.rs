@@ -62,6 +62,11 @@ fn hint(error: &anyhow::Error, profile: &str) -> Option<String> {
         SignInError::ProfileNotReady { .. } => Some(format!(
             "run `careid profile add {profile} --client-id ID ...`"
         )),
+        SignInError::Claims(careid_core::ClaimsError::SelectedRoleConflict { .. }) => Some(
+            "sign in without --role to work in the role chosen in CIS2, or choose another there \
+             with `careid role select ID`"
+                .into(),
+        ),
         _ => None,
     }
 }
@@ -158,6 +163,7 @@ pub fn print_session(
             "role_choice": match &session.role {
                 Some(RoleChoice::Selected(_)) => "selected",
                 Some(RoleChoice::Automatic(_)) => "automatic",
+                Some(RoleChoice::Requested(_)) => "requested",
                 Some(RoleChoice::Remembered(_)) => "remembered",
                 Some(RoleChoice::Ask(_)) => "ask",
                 Some(RoleChoice::NoRoles) => "no_roles",

@@ -97,6 +97,9 @@ pub struct AddArgs {
     /// max_age in seconds.
     #[arg(long, value_name = "S")]
     max_age: Option<u32>,
+    /// The lowest id_assurance_level (1 to 3) the ID token may carry; none checked by default.
+    #[arg(long, value_name = "LEVEL")]
+    min_id_assurance_level: Option<u8>,
     /// Who asks for the role: the app (from UserInfo) or CIS2's own picker.
     #[arg(long, value_name = "app|cis2")]
     role_selection: Option<RoleSelection>,
@@ -224,6 +227,7 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
         acr_values: args.acr_values,
         prompt: args.prompt,
         max_age: args.max_age,
+        min_id_assurance_level: args.min_id_assurance_level,
         role_selection: args.role_selection,
         userinfo_signed: args.userinfo_signed.then_some(true),
         session,
@@ -348,6 +352,7 @@ fn profile_json(context: &Context, profile: &Profile) -> serde_json::Value {
         "acr_values": profile.acr_values,
         "prompt": profile.prompt,
         "max_age": profile.max_age,
+        "min_id_assurance_level": profile.min_id_assurance_level,
         "role_selection": match profile.role_selection {
             RoleSelection::App => "app",
             RoleSelection::Cis2 => "cis2",

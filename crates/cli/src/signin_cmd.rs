@@ -10,7 +10,7 @@ use careid_core::{RoleChoice, RoleSelection};
 
 use crate::connect::MockArgs;
 use crate::context::Context;
-use crate::output::{print_session, UsageError};
+use crate::output::print_session;
 
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
@@ -24,7 +24,8 @@ pub struct LoginArgs {
     /// back after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = REDIRECT_HINT_AFTER.as_secs())]
     hint_after: u64,
-    /// The role to sign in with, when the user has several (a person_roleid).
+    /// The role to sign in with, when the user has several (a person_roleid). With CIS2's own
+    /// role picker the role chosen there is the role: a different one is refused.
     #[arg(long, value_name = "ID")]
     role: Option<String>,
     /// acr_values for this sign-in only, e.g. AAL3_ANY.
@@ -54,11 +55,12 @@ pub fn login(context: &Context, args: LoginArgs) -> anyhow::Result<()> {
         scopes: (!args.scopes.is_empty()).then(|| args.scopes.clone()),
         login_hint: args.login_hint.clone(),
         change_role: false,
+        role: args.role.clone(),
     };
     runtime()?.block_on(async {
         let connection = crate::connect::open(context, &args.mock).await?;
         let mut session = browser_sign_in(&connection.client, options, &args).await?;
-        settle_role(&connection.client, &mut session, args.role.as_deref()).await?;
+        settle_role(&connection.client, &mut session).await?;
         print_session(context, &session, "Signed in")
     })
 }
@@ -99,13 +101,14 @@ pub fn select_role(context: &Context, args: SelectArgs) -> anyhow::Result<()> {
                 login_hint: None,
                 mock: args.mock.clone(),
             };
+            // The role chosen on CIS2's picker must be the one asked for; otherwise the change
+            // is refused naming both and the session stays as it was.
             let options = LoginOptions {
                 change_role: true,
+                role: Some(args.role_id.clone()),
                 ..LoginOptions::default()
             };
-            let mut session = browser_sign_in(client, options, &login).await?;
-            settle_role(client, &mut session, Some(&args.role_id)).await?;
-            session
+            browser_sign_in(client, options, &login).await?
         } else {
             client.select_role(&args.role_id).await?
         };
@@ -234,27 +237,9 @@ async fn show_progress(timeout: Duration) {
     }
 }
 
-/// The role after sign-in: `--role` when given; else, when the user must choose, a question on
-/// a terminal, or an explanation of how to choose later.
-async fn settle_role(
-    client: &Client,
-    session: &mut Session,
-    wanted: Option<&str>,
-) -> anyhow::Result<()> {
-    if let Some(role_id) = wanted {
-        if session
-            .role
-            .as_ref()
-            .and_then(RoleChoice::role)
-            .map(|r| r.person_roleid.as_str())
-            != Some(role_id)
-        {
-            client.apply_role(session, role_id).await.map_err(|error| {
-                UsageError(format!("{error}; signed in without it, see `careid roles`"))
-            })?;
-        }
-        return Ok(());
-    }
+/// The role after sign-in (a `--role` was settled by the sign-in itself): when the user must
+/// choose, a question on a terminal, or an explanation of how to choose later.
+async fn settle_role(client: &Client, session: &mut Session) -> anyhow::Result<()> {
     let Some(RoleChoice::Ask(groups)) = &session.role else {
         return Ok(());
     };

@@ -99,6 +99,12 @@ pub enum Fault {
     AuthTimeZero,
     WrongAtHash,
     WrongCHash,
+    /// No `acr` claim, as CIS2 sometimes sends (REFERENCE §5): a client must tolerate it.
+    MissingAcr,
+    /// `authentication_assurance_level` one below the authenticator's (not below 1).
+    AssuranceLevelLowered,
+    /// `selected_roleid`, when a role was chosen, names a role the user does not hold.
+    UnknownSelectedRole,
     /// The refresh grant answers without an ID token (allowed by OIDC Core §12.2).
     NoIdTokenOnRefresh,
     /// The token response's `expires_in` is 2^64-1.
@@ -142,6 +148,9 @@ const SIMPLE: &[(&str, Fault)] = &[
     ("auth_time_zero", Fault::AuthTimeZero),
     ("wrong_at_hash", Fault::WrongAtHash),
     ("wrong_c_hash", Fault::WrongCHash),
+    ("missing_acr", Fault::MissingAcr),
+    ("assurance_level_lowered", Fault::AssuranceLevelLowered),
+    ("unknown_selected_role", Fault::UnknownSelectedRole),
     ("no_id_token_on_refresh", Fault::NoIdTokenOnRefresh),
     ("huge_expires_in", Fault::HugeExpiresIn),
     ("userinfo_sub_mismatch", Fault::UserinfoSubMismatch),
@@ -199,6 +208,9 @@ pub const FAULT_NAMES: &[&str] = &[
     "auth_time_zero",
     "wrong_at_hash",
     "wrong_c_hash",
+    "missing_acr",
+    "assurance_level_lowered",
+    "unknown_selected_role",
     "no_id_token_on_refresh",
     "huge_expires_in",
     "userinfo_sub_mismatch",
@@ -402,6 +414,9 @@ pub(crate) fn mint_id_token(
                 | Fault::AuthTimeZero
                 | Fault::WrongAtHash
                 | Fault::WrongCHash
+                | Fault::MissingAcr
+                | Fault::AssuranceLevelLowered
+                | Fault::UnknownSelectedRole
                 | Fault::JwksRotatedWithoutNotice
         )
     });
@@ -456,6 +471,25 @@ pub(crate) fn mint_id_token(
             }
             Fault::WrongCHash if claims.contains_key("c_hash") => {
                 claims.insert("c_hash".into(), json!(alg.half_hash("another-code")));
+            }
+            Fault::MissingAcr => {
+                claims.remove("acr");
+            }
+            Fault::UnknownSelectedRole if claims.contains_key("selected_roleid") => {
+                claims.insert("selected_roleid".into(), json!("555999999999"));
+            }
+            Fault::AssuranceLevelLowered => {
+                // Lowered in the form it was minted in: a string stays a string.
+                if let Some(level) = claims.get_mut("authentication_assurance_level") {
+                    let lowered = match &*level {
+                        Value::String(text) => {
+                            let lower = text.parse::<u8>().unwrap_or(1).saturating_sub(1).max(1);
+                            json!(lower.to_string())
+                        }
+                        other => json!(other.as_u64().unwrap_or(1).saturating_sub(1).max(1)),
+                    };
+                    *level = lowered;
+                }
             }
             _ => {}
         }

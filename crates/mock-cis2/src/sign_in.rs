@@ -24,8 +24,8 @@ use crate::store::{AuthorizationRequest, Progress, SignIn, UnixTime};
 use crate::totp;
 use crate::users::{Directory, TestUser};
 
-/// `USER_ID[:AUTHENTICATOR[:ROLE_ID]]`: sign this user in without a page, so that a plain HTTP
-/// client following redirects completes the flow.
+/// `USER_ID[:AUTHENTICATOR[:ROLE_ID[:CHANGED_ROLE_ID]]]`: sign this user in without a page, so
+/// that a plain HTTP client following redirects completes the flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutoLogin {
     pub user_id: String,
@@ -33,6 +33,9 @@ pub struct AutoLogin {
     pub authenticator: Option<Authenticator>,
     /// The role chosen when the client asks for `selectedrole`; the user's first role when absent.
     pub role_id: Option<String>,
+    /// The role chosen when the client asks for `changedrole`, as a user picking another role
+    /// on CIS2's picker would; `role_id` when absent.
+    pub changed_role_id: Option<String>,
 }
 
 impl FromStr for AutoLogin {
@@ -54,13 +57,15 @@ impl FromStr for AutoLogin {
             })
             .transpose()?;
         let role_id = parts.next().filter(|id| !id.is_empty()).map(str::to_owned);
+        let changed_role_id = parts.next().filter(|id| !id.is_empty()).map(str::to_owned);
         if parts.next().is_some() {
-            return Err("has more than USER_ID:AUTHENTICATOR:ROLE_ID".into());
+            return Err("has more than USER_ID:AUTHENTICATOR:ROLE_ID:CHANGED_ROLE_ID".into());
         }
         Ok(Self {
             user_id,
             authenticator,
             role_id,
+            changed_role_id,
         })
     }
 }
@@ -71,11 +76,14 @@ impl fmt::Display for AutoLogin {
         if let Some(authenticator) = self.authenticator {
             write!(f, ":{authenticator}")?;
         }
-        if let Some(role_id) = &self.role_id {
+        if self.role_id.is_some() || self.changed_role_id.is_some() {
             if self.authenticator.is_none() {
                 f.write_str(":")?;
             }
-            write!(f, ":{role_id}")?;
+            write!(f, ":{}", self.role_id.as_deref().unwrap_or_default())?;
+        }
+        if let Some(changed) = &self.changed_role_id {
+            write!(f, ":{changed}")?;
         }
         Ok(())
     }
@@ -96,7 +104,7 @@ impl AutoLogin {
                 )));
             }
         }
-        if let Some(role_id) = &self.role_id {
+        for role_id in [&self.role_id, &self.changed_role_id].into_iter().flatten() {
             if user.role(role_id).is_none() {
                 return Err(StartError::AutoLogin(format!(
                     "user {} has no role {role_id}",
@@ -105,6 +113,15 @@ impl AutoLogin {
             }
         }
         Ok(())
+    }
+
+    /// The role this auto-login picks for `request`: with `changedrole`, the changed role.
+    fn role_for(&self, request: &AuthorizationRequest) -> Option<&str> {
+        if request.has_scope("changedrole") {
+            self.changed_role_id.as_deref().or(self.role_id.as_deref())
+        } else {
+            self.role_id.as_deref()
+        }
     }
 }
 
@@ -123,7 +140,8 @@ pub(crate) fn begin(
     let auto_role = provider
         .auto_login
         .as_ref()
-        .and_then(|auto_login| auto_login.role_id.clone());
+        .and_then(|auto_login| auto_login.role_for(&request))
+        .map(str::to_owned);
     if let Some(session) = session {
         let interactive = provider.auto_login.is_none();
         return choose_role(
@@ -192,14 +210,8 @@ fn auto_sign_in(
         return refuse(provider, &request, ErrorCode::AccessDenied, &description);
     }
     let (session, cookie) = start_session(provider, user, authenticator);
-    let response = choose_role(
-        provider,
-        request,
-        session,
-        None,
-        auto_login.role_id.as_deref(),
-        false,
-    );
+    let role = auto_login.role_for(&request).map(str::to_owned);
+    let response = choose_role(provider, request, session, None, role.as_deref(), false);
     with_cookie(provider, response, &cookie)
 }
 
@@ -630,9 +642,17 @@ mod tests {
                 "555057900101::555057900303",
                 Ok(("555057900101", None, Some("555057900303"))),
             ),
+            (
+                "555057900101:smartcard:555057900304:555057900303",
+                Ok((
+                    "555057900101",
+                    Some(Authenticator::Smartcard),
+                    Some("555057900304"),
+                )),
+            ),
             ("", Err(())),
             ("555057896106:fingerprint", Err(())),
-            ("1:smartcard:2:3", Err(())),
+            ("1:smartcard:2:3:4", Err(())),
         ];
         for (text, expected) in cases {
             let parsed = text.parse::<AutoLogin>();
@@ -657,5 +677,7 @@ mod tests {
         assert!(check("555000000000").is_err());
         assert!(check("555057930104:smartcard").is_err());
         assert!(check("555057896106::555057900303").is_err());
+        assert!(check("555057900101:smartcard:555057900304:555057900303").is_ok());
+        assert!(check("555057900101:smartcard:555057900304:555057898108").is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! provides the display, the D-Bus session with gnome-keyring and the built binaries.
 
 mod algorithms;
+mod assurance;
 mod browser;
 mod cli;
 mod desktop;

@@ -21,11 +21,22 @@ enum Phase {
     Logout,
 }
 
+/// A case that needs a mock of its own: another test user, or profile settings.
+#[derive(Debug, Clone, Copy)]
+struct Setup {
+    /// The auto-login of the case's mock (`USER[:AUTHENTICATOR[:ROLE]]`).
+    auto_login: &'static str,
+    /// Options for `careid profile add` besides the issuer and the client.
+    profile: &'static [&'static str],
+}
+
 #[derive(Debug)]
 struct Case {
     name: &'static str,
-    /// A mock fault, armed until cleared after the case.
+    /// Mock faults, `+` between several, armed until cleared after the case.
     fault: Option<&'static str>,
+    /// A mock and profile of the case's own; the nurse's shared one when `None`.
+    setup: Option<Setup>,
     phase: Phase,
     /// Extra arguments for the command under test.
     args: &'static [&'static str],
@@ -42,6 +53,7 @@ const fn login(name: &'static str, fault: &'static str, code: i32, says: &'stati
     Case {
         name,
         fault: Some(fault),
+        setup: None,
         phase: Phase::Login,
         args: &[],
         env: &[],
@@ -61,6 +73,7 @@ const fn refresh(
     Case {
         name,
         fault: Some(fault),
+        setup: None,
         phase: Phase::Refresh,
         args: &[],
         env: &[],
@@ -126,6 +139,54 @@ fn cases() -> Vec<Case> {
         ),
         login("wrong at_hash", "wrong_at_hash", 3, "at_hash"),
         login("wrong c_hash", "wrong_c_hash", 3, "c_hash"),
+        // Assurance (REFERENCE §5): decided on the level claims, `acr` or not.
+        Case {
+            args: &["--acr", "AAL3_ANY"],
+            ..login(
+                "acr missing and the level below the one asked for",
+                "missing_acr+assurance_level_lowered",
+                3,
+                "signed in at AAL2 but AAL3 was requested",
+            )
+        },
+        Case {
+            args: &["--acr", "AAL3_ANY"],
+            ..login(
+                "acr missing with the level asked for",
+                "missing_acr",
+                0,
+                "Signed in",
+            )
+        },
+        Case {
+            name: "a selected_roleid that is not one of the user's roles",
+            fault: Some("unknown_selected_role"),
+            setup: Some(Setup {
+                auto_login: "555057900101:smartcard:555057900304",
+                profile: &["--role-selection", "cis2"],
+            }),
+            phase: Phase::Login,
+            args: &[],
+            env: &[],
+            code: 3,
+            says: "cis2 selected role 555999999999 is not among the user's roles",
+            stored: false,
+        },
+        Case {
+            name: "an identity assurance level below the profile's minimum",
+            fault: None,
+            setup: Some(Setup {
+                // IAL1 in users.json; signs in with a password (AAL1, development only).
+                auto_login: "656005750110",
+                profile: &["--min-id-assurance-level", "3"],
+            }),
+            phase: Phase::Login,
+            args: &[],
+            env: &[],
+            code: 3,
+            says: "identity assurance level is IAL1 but the profile requires IAL3",
+            stored: false,
+        },
         login(
             "expires_in of 2^64-1 is capped",
             "huge_expires_in",
@@ -181,6 +242,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "sign-out after a refresh without an ID token still sends the hint",
             fault: Some("no_id_token_on_refresh"),
+            setup: None,
             phase: Phase::Logout,
             args: &[],
             env: &[],
@@ -282,6 +344,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "revocation fails at logout",
             fault: Some("http_500@revocation"),
+            setup: None,
             phase: Phase::Logout,
             args: &[],
             env: &[],
@@ -347,6 +410,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "no callback before the timeout",
             fault: None,
+            setup: None,
             phase: Phase::Login,
             args: &["--timeout", "1"],
             env: &[("BROWSER", "true")],
@@ -357,6 +421,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "a request to the wrong path does not end the wait",
             fault: None,
+            setup: None,
             phase: Phase::Login,
             args: &[],
             env: &[("CAREID_TEST_BROWSER_FIRST", "wrong_path")],
@@ -367,6 +432,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "an oversized request does not end the wait",
             fault: None,
+            setup: None,
             phase: Phase::Login,
             args: &[],
             env: &[("CAREID_TEST_BROWSER_FIRST", "oversized")],
@@ -377,6 +443,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "a slow request does not end the wait",
             fault: None,
+            setup: None,
             phase: Phase::Login,
             args: &[],
             env: &[("CAREID_TEST_BROWSER_FIRST", "slow")],
@@ -389,6 +456,7 @@ fn cases() -> Vec<Case> {
             // stops and says so rather than waiting on.
             name: "a forged callback with another state ends the sign-in",
             fault: None,
+            setup: None,
             phase: Phase::Login,
             args: &[],
             env: &[("CAREID_TEST_BROWSER_FIRST", "no_state")],
@@ -410,14 +478,29 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
     let cases = cases();
     assert!(cases.len() >= 45, "{} cases", cases.len());
     let mut failures = Vec::new();
+    // Cases with a setup of their own get their own mock and profile, started on first use.
+    let mut own: Vec<(String, MockHost)> = Vec::new();
     for case in &cases {
+        let (mock, profile) = match case.setup {
+            None => (&mock, "t".to_owned()),
+            Some(setup) => {
+                let auto_login: AutoLogin = setup.auto_login.parse().expect("auto-login");
+                let started =
+                    MockHost::start(MockCis2::new().auto_login(auto_login)).expect("mock");
+                let profile = format!("own{}", own.len());
+                world.add_mock_profile(&profile, &started.issuer(), setup.profile);
+                own.push((profile.clone(), started));
+                let (_, started) = own.last().expect("just added");
+                (started, profile)
+            }
+        };
         mock.mock().clear_faults();
         // Discovery and JWKS faults must be met, not skipped by the cache.
         let _ = std::fs::remove_dir_all(&cache);
         if case.phase != Phase::Login {
-            world.ok(&["--profile", "t", "login"]);
+            world.ok(&["--profile", &profile, "login"]);
         }
-        if let Some(fault) = case.fault {
+        for fault in case.fault.into_iter().flat_map(|faults| faults.split('+')) {
             let (fault, count) = match fault.rsplit_once(':') {
                 Some((fault, count)) => (fault, count.parse().ok()),
                 None => (fault, None),
@@ -430,7 +513,7 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
             Phase::Refresh => "token",
             Phase::Logout => "logout",
         };
-        let mut args = vec!["--profile", "t", command];
+        let mut args = vec!["--profile", profile.as_str(), command];
         args.extend_from_slice(case.args);
         let mut run_world = world.command(&args).expect("command");
         run_world
@@ -466,7 +549,7 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
             failures.push(format!("{}: {}\n{text}", case.name, problems.join("; ")));
         }
         // Start the next case signed out.
-        let _ = world.run(&["--profile", "t", "logout"]);
+        let _ = world.run(&["--profile", &profile, "logout"]);
     }
     assert!(
         failures.is_empty(),

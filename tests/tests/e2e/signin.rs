@@ -4,7 +4,7 @@
 
 use careid_e2e::cli_world::{MOCK_CLIENT, MOCK_SECRET};
 use careid_e2e::{CliWorld, MockHost};
-use mock_cis2::{AutoLogin, MockCis2, PushedRequests};
+use mock_cis2::{AutoLogin, MockCis2, PushedRequests, TokenKind};
 use serde_json::Value;
 
 const NURSE: &str = "555057896106";
@@ -344,33 +344,139 @@ fn no_roles_is_a_signed_in_state_with_an_explanation() {
     assert!(roles.stdout.contains("no roles"), "{}", roles.text());
 }
 
-#[test]
-fn cis2_role_selection_uses_selected_roleid_and_changedrole() {
-    let auto_login: AutoLogin = format!("{CLINICIAN}:smartcard:555057900304")
-        .parse()
-        .expect("auto-login");
+/// A clinician whose CIS2 picker chooses 555057900304 and, asked again with `changedrole`,
+/// 555057900303 (as a user picking another role would).
+fn mock_with_cis2_picker() -> MockHost {
+    let auto_login: AutoLogin =
+        format!("{CLINICIAN}:smartcard:{PRIVACY_OFFICER}:{SYSTEMS_SUPPORT}")
+            .parse()
+            .expect("auto-login");
     // Without pushed requests, so the parameters can be read in the URL the browser opened.
-    let mock = MockHost::start(
+    MockHost::start(
         MockCis2::new()
             .auto_login(auto_login)
             .pushed_requests(PushedRequests::Off),
     )
-    .expect("mock");
+    .expect("mock")
+}
+
+const CLINICAL_PRACTITIONER: &str = "555057900302";
+const SYSTEMS_SUPPORT: &str = "555057900303";
+const PRIVACY_OFFICER: &str = "555057900304";
+
+/// The `selected_roleid` of the last ID token the mock issued.
+fn last_selected_roleid(mock: &MockHost) -> Value {
+    mock.mock()
+        .issued_tokens()
+        .iter()
+        .rev()
+        .find(|token| token.kind == TokenKind::IdToken)
+        .map(|token| token.claims["selected_roleid"].clone())
+        .expect("an ID token was issued")
+}
+
+#[test]
+fn cis2_role_selection_uses_selected_roleid_and_changedrole_changes_it() {
+    let mock = mock_with_cis2_picker();
     let world = world_for(&mock, &["--role-selection", "cis2"]);
     let login = world.ok(&["--profile", "t", "login", "--json"]).json();
     assert_eq!(
         login["role_choice"], "selected",
         "from the ID token's selected_roleid"
     );
-    assert_eq!(login["selected_role"]["person_roleid"], "555057900304");
+    assert_eq!(login["selected_role"]["person_roleid"], PRIVACY_OFFICER);
     let opened = std::fs::read_to_string(world.browser_log()).expect("browser log");
     assert!(opened.contains("selectedrole"), "{opened}");
 
-    world.ok(&["--profile", "t", "role", "select", "555057900304"]);
+    let changed = world
+        .ok(&[
+            "--profile",
+            "t",
+            "role",
+            "select",
+            SYSTEMS_SUPPORT,
+            "--json",
+        ])
+        .json();
     let opened = std::fs::read_to_string(world.browser_log()).expect("browser log");
     let change = opened.lines().last().expect("a second visit");
     assert!(change.contains("changedrole"), "{change}");
     assert!(change.contains("prompt=login"), "{change}");
+    // CIS2's picker chose another role, and that is the session's role now.
+    assert_eq!(last_selected_roleid(&mock), SYSTEMS_SUPPORT);
+    assert_eq!(changed["role_choice"], "selected");
+    assert_eq!(changed["selected_role"]["person_roleid"], SYSTEMS_SUPPORT);
+    let status = world.ok(&["--profile", "t", "status", "--json"]).json();
+    assert_ne!(
+        status["selected_role_id"], PRIVACY_OFFICER,
+        "the role changed"
+    );
+    assert_eq!(status["selected_role_id"], SYSTEMS_SUPPORT);
+    // A refresh keeps CIS2's new choice.
+    world.ok(&["--profile", "t", "token"]);
+    let status = world.ok(&["--profile", "t", "status", "--json"]).json();
+    assert_eq!(status["selected_role_id"], SYSTEMS_SUPPORT);
+}
+
+/// The role CIS2's picker chose is the role: a `--role` (or a role change) naming another is
+/// refused with exit 2, naming both roles by id and name, and nothing is stored.
+#[test]
+fn a_role_other_than_the_one_cis2_chose_is_refused_naming_both() {
+    let mock = mock_with_cis2_picker();
+    let world = world_for(&mock, &["--role-selection", "cis2"]);
+    let refused = world
+        .run(&["--profile", "t", "login", "--role", CLINICAL_PRACTITIONER])
+        .expect("runs");
+    assert_eq!(refused.code, Some(2), "{}", refused.text());
+    for part in [
+        CLINICAL_PRACTITIONER,
+        "Clinical Practitioner Access Role",
+        PRIVACY_OFFICER,
+        "Privacy Officer",
+        "CIS2's role picker chose",
+    ] {
+        assert!(refused.stderr.contains(part), "{part}: {}", refused.text());
+    }
+    assert!(world.stored_sessions().is_empty(), "nothing stored");
+    assert!(
+        !world.state_dir().join("t.json").exists(),
+        "no session state either"
+    );
+    let status = world.run(&["--profile", "t", "status"]).expect("runs");
+    assert_eq!(status.code, Some(8), "{}", status.text());
+
+    // The same role as CIS2's is fine.
+    let login = world
+        .ok(&[
+            "--profile",
+            "t",
+            "login",
+            "--role",
+            PRIVACY_OFFICER,
+            "--json",
+        ])
+        .json();
+    assert_eq!(login["selected_role"]["person_roleid"], PRIVACY_OFFICER);
+
+    // A role change where CIS2's picker chose another role than the one named: refused, and the
+    // session keeps its role.
+    let stored = world.keychain_secrets();
+    let change = world
+        .run(&["--profile", "t", "role", "select", CLINICAL_PRACTITIONER])
+        .expect("runs");
+    assert_eq!(change.code, Some(2), "{}", change.text());
+    assert!(
+        change.stderr.contains(CLINICAL_PRACTITIONER) && change.stderr.contains(SYSTEMS_SUPPORT),
+        "{}",
+        change.text()
+    );
+    let status = world.ok(&["--profile", "t", "status", "--json"]).json();
+    assert_eq!(status["selected_role_id"], PRIVACY_OFFICER);
+    assert_eq!(
+        world.keychain_secrets(),
+        stored,
+        "the stored tokens are untouched"
+    );
 }
 
 /// Moves a stored time back, as if that much time had passed.

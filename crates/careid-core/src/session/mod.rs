@@ -70,6 +70,9 @@ pub struct SessionFacts {
 pub struct SignInRecord {
     pub id_token: OriginalIdToken,
     pub acr_values: Option<String>,
+    /// The identity assurance level the profile required at sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_id_assurance_level: Option<u8>,
 }
 
 /// Why there is no session to restore. Each is an ordinary "signed out" to the user; the reason

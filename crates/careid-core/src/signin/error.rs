@@ -152,6 +152,7 @@ impl SignInError {
                 LoopbackError::PortsTaken { .. } | LoopbackError::Bind(_) => ErrorClass::Other,
                 _ => ErrorClass::Rejected,
             },
+            SignInError::Claims(error) if error.is_usage() => ErrorClass::Usage,
             SignInError::OAuth { .. } | SignInError::RedirectUriRefused { .. } => {
                 ErrorClass::Provider
             }

@@ -31,6 +31,9 @@ pub struct LoginOptions {
     /// Re-authenticate to change role: CIS2's picker with `changedrole` and `prompt=login`
     /// (for profiles whose role selection is `cis2`).
     pub change_role: bool,
+    /// The role the user names for this sign-in (a `person_roleid`). When CIS2's picker chose
+    /// another (`selected_roleid`), the sign-in is refused naming both and nothing is stored.
+    pub role: Option<String>,
 }
 
 /// How long a sign-in waits for the browser before the front ends say what to check: a provider
@@ -51,6 +54,7 @@ pub struct PendingLogin {
     code_verifier: SecretString,
     acr_values: Option<String>,
     max_age: Option<u32>,
+    role: Option<String>,
     metadata: Arc<ProviderMetadata>,
     jwks: JoinHandle<Result<Arc<serde_json::Value>, DiscoveryError>>,
     timings: Vec<Timing>,
@@ -117,6 +121,14 @@ pub(crate) enum IdTokenFrom<'a> {
     },
     /// From a refresh grant: the sign-in's ID token (OIDC Core §12.2).
     Refresh { original: &'a OriginalIdToken },
+}
+
+/// The assurance an ID token is held to: the level the sign-in asked for (`acr_values`) and the
+/// identity assurance the profile required, both as the sign-in used them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Assurance<'a> {
+    pub acr_values: Option<&'a str>,
+    pub min_id_assurance_level: Option<u8>,
 }
 
 /// The provider's keys, parsed from its JWKS document.
@@ -234,10 +246,12 @@ impl Client {
                 scopes.push("selectedrole".into());
             }
         }
+        // An empty value (the profile's `acr_values = ""`) asks for no level.
         let acr_values = options
             .acr_values
             .clone()
-            .or_else(|| self.profile.acr_values.clone());
+            .or_else(|| self.profile.acr_values.clone())
+            .filter(|values| !values.trim().is_empty());
         let max_age = options.max_age.or(self.profile.max_age);
         let scope = scopes.join(" ");
         let max_age_text = max_age.map(|seconds| seconds.to_string());
@@ -305,6 +319,7 @@ impl Client {
             code_verifier,
             acr_values,
             max_age,
+            role: options.role,
             metadata,
             jwks,
             timings,
@@ -374,6 +389,7 @@ impl Client {
             code_verifier,
             acr_values,
             max_age,
+            role: requested_role,
             metadata,
             jwks,
             mut timings,
@@ -436,7 +452,10 @@ impl Client {
                 jwks,
                 id_token,
                 &tokens.access_token,
-                acr_values.as_deref(),
+                Assurance {
+                    acr_values: acr_values.as_deref(),
+                    min_id_assurance_level: self.profile.min_id_assurance_level,
+                },
                 IdTokenFrom::SignIn {
                     nonce: nonce.expose_secret(),
                     max_age,
@@ -455,9 +474,12 @@ impl Client {
         let identity =
             crate::Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;
         let remembered = blocking(|| self.remembered_roles().get(&self.profile.name, &claims.sub));
+        // CIS2's choice is the role: a requested one that differs refuses the sign-in here,
+        // before anything is stored.
         let role = choose_role(
             &identity,
             claims.selected_roleid.as_deref(),
+            requested_role.as_deref(),
             remembered.as_deref(),
         )?;
         let now = unix_seconds(self.clock.now());
@@ -482,6 +504,7 @@ impl Client {
         let record = SignInRecord {
             id_token: OriginalIdToken::from(&claims),
             acr_values: acr_values.clone(),
+            min_id_assurance_level: self.profile.min_id_assurance_level,
         };
         blocking(|| {
             self.store.save_sign_in(
@@ -492,7 +515,10 @@ impl Client {
                 tokens.id_token.as_ref(),
             )
         })?;
-        if let RoleChoice::Automatic(role) | RoleChoice::Selected(role) = &role {
+        if let RoleChoice::Automatic(role)
+        | RoleChoice::Selected(role)
+        | RoleChoice::Requested(role) = &role
+        {
             blocking(|| {
                 self.remembered_roles()
                     .set(&lock, &claims.sub, &role.person_roleid)
@@ -523,7 +549,7 @@ impl Client {
         jwks: Arc<serde_json::Value>,
         id_token: &SecretString,
         access_token: &SecretString,
-        acr_values: Option<&str>,
+        assurance: Assurance<'_>,
         from: IdTokenFrom<'_>,
     ) -> Result<IdTokenClaims, SignInError> {
         use crate::id_token::{validate_id_token, validate_refreshed_id_token, IdTokenCheck};
@@ -549,7 +575,8 @@ impl Client {
             client_id: &self.client_id,
             nonce,
             max_age,
-            acr_values,
+            acr_values: assurance.acr_values,
+            min_id_assurance_level: assurance.min_id_assurance_level,
             trusted_audiences: &self.profile.trusted_audiences,
             access_token: Some(access_token.expose_secret()),
             code,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::discovery::ProviderMetadata;
 use crate::id_token::OriginalIdToken;
 use crate::session::{check, unix_seconds, SessionFacts, SignInRecord, Verdict};
-use crate::signin::login::IdTokenFrom;
+use crate::signin::login::{Assurance, IdTokenFrom};
 use crate::signin::{
     blocking, with_query, Client, ErrorClass, Session, SignInError, Timing, Tokens,
 };
@@ -194,7 +194,10 @@ impl Client {
                         jwks,
                         id_token,
                         &tokens.access_token,
-                        record.acr_values.as_deref(),
+                        Assurance {
+                            acr_values: record.acr_values.as_deref(),
+                            min_id_assurance_level: record.min_id_assurance_level,
+                        },
                         IdTokenFrom::Refresh {
                             original: &record.id_token,
                         },
@@ -224,7 +227,7 @@ impl Client {
             let selected = claims
                 .as_ref()
                 .and_then(|claims| claims.selected_roleid.as_deref());
-            let role = choose_role(&identity, selected, facts.selected_role_id.as_deref())?;
+            let role = choose_role(&identity, selected, None, facts.selected_role_id.as_deref())?;
             facts.selected_role_id = role.role().map(|role| role.person_roleid.clone());
             (Some(userinfo), Some(identity), Some(role))
         } else {
@@ -268,6 +271,7 @@ impl Client {
                 nonce: None,
             },
             acr_values: self.profile.acr_values.clone(),
+            min_id_assurance_level: self.profile.min_id_assurance_level,
         }
     }
 
@@ -280,12 +284,23 @@ impl Client {
     }
 
     /// Chooses `role_id` for a session that holds UserInfo (just signed in or restored), and
-    /// remembers it for the next sign-in.
+    /// remembers it for the next sign-in. A session whose ID token carries CIS2's choice
+    /// (`selected_roleid`) keeps it: another role is refused naming both (change it in CIS2).
     pub async fn apply_role(
         &self,
         session: &mut Session,
         role_id: &str,
     ) -> Result<(), SignInError> {
+        if let (Some(selected), Some(identity)) = (
+            session
+                .id_token
+                .as_ref()
+                .and_then(|claims| claims.selected_roleid.as_deref())
+                .filter(|id| !id.trim().is_empty()),
+            session.identity.as_ref(),
+        ) {
+            crate::check_requested_role(identity, selected, role_id)?;
+        }
         let role = session
             .identity
             .as_ref()

@@ -1,7 +1,8 @@
 //! CIS2 claims: UserInfo read tolerantly, the role choice, and the assurance checks, one table each.
 
 use careid_core::{
-    assurance_level, check_assurance, choose_role, requested_level, Identity, NrbacRole, RoleChoice,
+    assurance_level, check_assurance, check_id_assurance, choose_role, requested_level, Identity,
+    NrbacRole, RoleChoice,
 };
 use serde_json::{json, Value};
 
@@ -312,6 +313,7 @@ fn userinfo_without_a_usable_sub_is_refused() {
 enum Expect {
     Selected(&'static str),
     Automatic(&'static str),
+    Requested(&'static str),
     Remembered(&'static str),
     Ask(&'static [(&'static str, &'static str, &'static [&'static str])]),
     NoRoles,
@@ -322,13 +324,15 @@ fn check_choice(
     name: &str,
     userinfo: &Value,
     selected: Option<&str>,
+    requested: Option<&str>,
     remembered: Option<&str>,
     expect: Expect,
 ) {
-    let choice = choose_role(&identity(userinfo), selected, remembered);
+    let choice = choose_role(&identity(userinfo), selected, requested, remembered);
     match (&choice, &expect) {
         (Ok(RoleChoice::Selected(role)), Expect::Selected(id))
         | (Ok(RoleChoice::Automatic(role)), Expect::Automatic(id))
+        | (Ok(RoleChoice::Requested(role)), Expect::Requested(id))
         | (Ok(RoleChoice::Remembered(role)), Expect::Remembered(id)) => {
             assert_eq!(role.person_roleid, *id, "{name}");
             let chosen = choice.as_ref().expect("ok").role().expect("a role");
@@ -465,8 +469,119 @@ fn the_role_is_chosen_as_product_step_8_says() {
         ),
     ];
     for (name, userinfo, selected, remembered, expect) in cases {
-        check_choice(name, userinfo, selected, remembered, expect);
+        check_choice(name, userinfo, selected, None, remembered, expect);
     }
+}
+
+/// The role CIS2's picker chose (`selected_roleid`) is the role: a role the user asks for
+/// (`careid login --role`, a role change) must be that one, or the sign-in is refused naming
+/// both; without a CIS2 choice the asked-for role is used when the user holds it.
+#[test]
+fn a_requested_role_never_overrides_the_role_cis2_chose() {
+    let several = example();
+    let none = example_with(json!({"nhsid_nrbac_roles": null}));
+    let cases = [
+        (
+            "requested is the selected role",
+            &several,
+            Some(NURSE),
+            Some(NURSE),
+            None,
+            Expect::Selected(NURSE),
+        ),
+        (
+            "requested differs from the selected role",
+            &several,
+            Some(NURSE),
+            Some(PRIVACY_OFFICER),
+            Some(PRIVACY_OFFICER),
+            Expect::Error("selected_role_conflict"),
+        ),
+        (
+            "requested is not a role of the user, and CIS2 chose one",
+            &several,
+            Some(NURSE),
+            Some("555000000999"),
+            None,
+            Expect::Error("selected_role_conflict"),
+        ),
+        (
+            "the selected role must be the user's whatever was requested",
+            &several,
+            Some("555000000999"),
+            Some(NURSE),
+            None,
+            Expect::Error("selected_role_unknown"),
+        ),
+        (
+            "requested without a CIS2 choice",
+            &several,
+            None,
+            Some(SYSTEMS_SUPPORT),
+            Some(NURSE),
+            Expect::Requested(SYSTEMS_SUPPORT),
+        ),
+        (
+            "requested role the user does not hold",
+            &several,
+            None,
+            Some("555000000999"),
+            None,
+            Expect::Error("unknown_role"),
+        ),
+        (
+            "requested by a user with no roles",
+            &none,
+            None,
+            Some(NURSE),
+            None,
+            Expect::Error("unknown_role"),
+        ),
+        (
+            "an empty request counts as absent",
+            &several,
+            None,
+            Some(" "),
+            Some(NURSE),
+            Expect::Remembered(NURSE),
+        ),
+    ];
+    for (name, userinfo, selected, requested, remembered, expect) in cases {
+        check_choice(name, userinfo, selected, requested, remembered, expect);
+    }
+}
+
+#[test]
+fn a_role_conflict_names_both_roles_and_is_a_usage_error() {
+    let error = choose_role(
+        &identity(&example()),
+        Some(NURSE),
+        Some(PRIVACY_OFFICER),
+        None,
+    )
+    .expect_err("refused");
+    assert!(error.is_usage(), "{error}");
+    let message = error.to_string();
+    for part in [
+        NURSE,
+        "Nurse Access Role",
+        PRIVACY_OFFICER,
+        "Privacy Officer",
+    ] {
+        assert!(message.contains(part), "{part} in {message}");
+    }
+    let stranger = choose_role(
+        &identity(&example()),
+        Some(NURSE),
+        Some("555000000999"),
+        None,
+    )
+    .expect_err("refused")
+    .to_string();
+    assert!(
+        stranger.contains("555000000999 (not one of the user's roles)"),
+        "{stranger}"
+    );
 }
 
 fn check_job_roles(cases: &[(&str, &str, &str, &str)]) {
@@ -602,6 +717,44 @@ fn the_assurance_level_matches_the_request() {
         ("nothing asked, missing", None, None, Ok(())),
         ("nothing asked, 1", None, Some(json!("1")), Ok(())),
     ]);
+}
+
+#[test]
+fn the_id_assurance_level_meets_the_profile_s_minimum() {
+    let cases: &[AssuranceCase] = &[
+        ("IAL3 required, \"3\"", Some(3), Some(json!("3")), Ok(())),
+        ("IAL3 required, 3", Some(3), Some(json!(3)), Ok(())),
+        (
+            "IAL3 required, 1",
+            Some(3),
+            Some(json!(1)),
+            Err("id_assurance_too_low"),
+        ),
+        (
+            "IAL2 required, \"1\"",
+            Some(2),
+            Some(json!("1")),
+            Err("id_assurance_too_low"),
+        ),
+        (
+            "IAL3 required, missing",
+            Some(3),
+            None,
+            Err("id_assurance_missing"),
+        ),
+        (
+            "IAL3 required, not a level",
+            Some(3),
+            Some(json!("high")),
+            Err("id_assurance_invalid"),
+        ),
+        ("nothing required, 1", None, Some(json!(1)), Ok(())),
+        ("nothing required, missing", None, None, Ok(())),
+    ];
+    for (name, minimum, level, expect) in cases {
+        let outcome = check_id_assurance(*minimum, level.as_ref()).map_err(|error| error.code());
+        assert_eq!(outcome, *expect, "{name}");
+    }
 }
 
 #[test]

@@ -283,3 +283,35 @@ fn a_damaged_file_is_a_clear_error() {
         );
     }
 }
+
+/// The built-in CIS2 profiles' assurance defaults are overridden in `profiles.toml`: another
+/// `max_age`, no level at all (`acr_values = ""`), and an identity assurance minimum.
+#[test]
+fn the_assurance_defaults_are_overridden_in_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("profiles.toml"),
+        "[profiles.live]\nclient_id = \"555000000009.apps.supplier\"\nacr_values = \"\"\n\
+         max_age = 240\nmin_id_assurance_level = 3\n",
+    )
+    .expect("written");
+    let profiles = Profiles::load(dir.path()).expect("loads");
+    let live = profiles.get("live").expect("live");
+    assert_eq!(live.acr_values.as_deref(), Some(""));
+    assert_eq!(live.max_age, Some(240));
+    assert_eq!(live.min_id_assurance_level, Some(3));
+    let int = profiles.get("int").expect("int");
+    assert_eq!(int.acr_values.as_deref(), Some("AAL2_OR_AAL3_ANY"));
+    assert_eq!(int.max_age, Some(300));
+
+    std::fs::write(
+        dir.path().join("profiles.toml"),
+        "[profiles.live]\nmin_id_assurance_level = 4\n",
+    )
+    .expect("written");
+    let error = Profiles::load(dir.path()).expect_err("not a level");
+    assert!(
+        error.to_string().contains("min_id_assurance_level 4"),
+        "{error}"
+    );
+}

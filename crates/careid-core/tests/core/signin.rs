@@ -592,3 +592,26 @@ async fn pushed_request_keeps_the_parameters_off_the_browsers_address() {
         assert_eq!(pushes, usize::from(expect_pushed), "{name}");
     }
 }
+
+/// An empty `acr_values` (how a profile turns off a built-in's default level) asks for no level:
+/// the parameter is left out rather than sent empty.
+#[tokio::test]
+async fn an_empty_acr_values_asks_for_no_level() {
+    let fixture = fixture_with("555057896106", PushedRequests::Off).await;
+    for (acr_values, sent) in [("", None), (" ", None), ("AAL3_ANY", Some("AAL3_ANY"))] {
+        let pending = fixture
+            .client
+            .begin_login(LoginOptions {
+                acr_values: Some(acr_values.into()),
+                ..LoginOptions::default()
+            })
+            .await
+            .expect("begin");
+        let url = url::Url::parse(pending.authorization_url()).expect("URL");
+        let found = url
+            .query_pairs()
+            .find(|(name, _)| name == "acr_values")
+            .map(|(_, value)| value.into_owned());
+        assert_eq!(found.as_deref(), sent, "{acr_values:?}");
+    }
+}

@@ -223,6 +223,13 @@ const CASES: &[(&str, Effect)] = &[
     ("missing_sub", |f| {
         f.id_claims().get("sub").is_none() && !f.id_claims().is_null()
     }),
+    ("missing_acr", |f| {
+        f.id_claims().get("acr").is_none() && f.id_claims()["authentication_assurance_level"] == "3"
+    }),
+    // The nurse signs in with a smartcard (AAL3): the token states AAL2, as a string still.
+    ("assurance_level_lowered", |f| {
+        f.id_claims()["authentication_assurance_level"] == "2" && f.id_claims()["acr"].is_string()
+    }),
     ("userinfo_sub_mismatch", |f| {
         f.json("userinfo")["sub"] != f.id_claims()["sub"]
     }),

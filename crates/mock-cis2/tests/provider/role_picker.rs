@@ -192,3 +192,20 @@ async fn auto_login_role_id_picks_the_role_and_without_it_the_first() {
         assert_eq!(claims["selected_roleid"], expected, "{auto_login}");
     }
 }
+
+/// Auto-login's fourth part is the role a user picks when asked again with `changedrole`: the
+/// role really changes, as on CIS2's picker, and `selectedrole` keeps the first.
+#[tokio::test]
+async fn auto_login_changed_role_is_picked_on_changedrole() {
+    let mock = start_auto_login("555057900101:smartcard:555057900304:555057900303").await;
+    for (scopes, expected) in [
+        (ROLE_SCOPES, "555057900304"),
+        (CHANGE_SCOPES, "555057900303"),
+    ] {
+        let outcome = Browser::new()
+            .authorize(&mock, &[("scope", scopes), ("prompt", "login")])
+            .await;
+        let claims = verified_claims(&mock, outcome.redirect()).await;
+        assert_eq!(claims["selected_roleid"], expected, "{scopes}");
+    }
+}
