@@ -422,13 +422,17 @@ impl Client {
             id_token: OriginalIdToken::from(&claims),
             acr_values: acr_values.clone(),
         };
+        let mut tokens = tokens;
+        let refresh_token = tokens.refresh_token.take();
+        let tokens = Tokens::from_response(tokens, self.clock.now()).expiring_with(Some(&claims));
         blocking(|| {
             self.store.save_sign_in(
                 &lock,
                 &facts,
-                tokens.refresh_token.as_ref(),
+                refresh_token.as_ref(),
                 Some(&record),
                 tokens.id_token.as_ref(),
+                tokens.kept(),
             )
         })?;
         if let RoleChoice::Automatic(role) | RoleChoice::Selected(role) = &role {
@@ -438,11 +442,11 @@ impl Client {
             });
         }
         drop(lock);
-        let refreshable = tokens.refresh_token.is_some();
+        let refreshable = refresh_token.is_some();
         Ok(Session {
             profile: self.profile.name.clone(),
             issuer: metadata.issuer.clone(),
-            tokens: Tokens::from_response(tokens, self.clock.now()),
+            tokens,
             id_token: Some(claims),
             userinfo: Some(userinfo),
             identity: Some(identity),
