@@ -229,7 +229,12 @@ mod tests {
         let url = "https://am.example/connect/endSession?client_id=a&id_token_hint=eyJ.x.y";
         let page = LaunchPage::write_sign_out(dir.path(), url).unwrap();
         assert!(!page.file_url().contains("id_token_hint"));
-        let name = page.path().file_name().unwrap().to_string_lossy().into_owned();
+        let name = page
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         assert!(name.starts_with("sign-out-"), "{name}");
         let text = std::fs::read_to_string(page.path()).unwrap();
         assert!(text.contains("Continue to sign out"), "{text}");

@@ -11,3 +11,4 @@ mod mock_serve;
 mod negative;
 mod oidc_provider;
 mod signin;
+mod tokens;

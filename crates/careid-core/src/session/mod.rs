@@ -38,8 +38,8 @@ use crate::KeychainError;
 pub use lock::SessionLock;
 pub use policy::{check, inactivity_minutes, Verdict};
 pub use store::{
-    access_token_account, id_token_account, refresh_token_account, KeptAccessToken, Loaded, Restored,
-    SessionStore,
+    access_token_account, id_token_account, refresh_token_account, KeptAccessToken, Loaded,
+    Restored, SessionStore,
 };
 
 /// What careid remembers of a session apart from its tokens. Nothing here is secret: it is

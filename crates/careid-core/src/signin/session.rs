@@ -13,7 +13,9 @@ use crate::signin::login::IdTokenFrom;
 use crate::signin::{
     blocking, with_query, Client, ErrorClass, Session, SignInError, Timing, Tokens,
 };
-use crate::{choose_role, Identity, LaunchPage, Loaded, Restored, RoleChoice, SecretString, SessionLock};
+use crate::{
+    choose_role, Identity, LaunchPage, Loaded, Restored, RoleChoice, SecretString, SessionLock,
+};
 
 /// What `careid status` reports: the stored session, without asking the provider anything.
 #[derive(Debug, Clone, Serialize)]
@@ -188,7 +190,10 @@ impl Client {
         if usable && !parts.refresh {
             let kept = blocking(|| self.store.load_access_token(&loaded.facts))?;
             if let Some(access_token) = kept {
-                match self.with_kept_tokens(&lock, &loaded, access_token, parts).await {
+                match self
+                    .with_kept_tokens(&lock, &loaded, access_token, parts)
+                    .await
+                {
                     Ok(session) => return Ok(session),
                     Err(error) if access_token_refused(&error) => {
                         tracing::info!("the provider refused the kept access token: refreshing");
@@ -318,16 +323,19 @@ impl Client {
         };
         // The new access token is kept in place of the old one, for the next use.
         let tokens = Tokens::from_response(tokens, self.clock.now()).expiring_with(claims.as_ref());
-        blocking(|| {
-            self.store
-                .replace_access_token(lock, &facts, tokens.kept())
-        })?;
+        blocking(|| self.store.replace_access_token(lock, &facts, tokens.kept()))?;
         let (userinfo, identity, role) = if parts.userinfo {
             let selected = claims
                 .as_ref()
                 .and_then(|claims| claims.selected_roleid.as_deref());
             let (userinfo, identity, role) = self
-                .userinfo_and_role(metadata, &tokens.access_token, &mut facts, selected, &mut timings)
+                .userinfo_and_role(
+                    metadata,
+                    &tokens.access_token,
+                    &mut facts,
+                    selected,
+                    &mut timings,
+                )
                 .await?;
             (Some(userinfo), Some(identity), Some(role))
         } else {
@@ -525,11 +533,12 @@ impl Client {
                     if hint.is_none() {
                         // The last valid ID token, kept for this (a session without a refresh
                         // token included); one that cannot be read only loses the hint.
-                        hint = blocking(|| self.store.load_id_token(&loaded.facts))
-                            .unwrap_or_else(|error| {
+                        hint = blocking(|| self.store.load_id_token(&loaded.facts)).unwrap_or_else(
+                            |error| {
                                 tracing::warn!("could not read the session's ID token: {error}");
                                 None
-                            });
+                            },
+                        );
                     }
                     (
                         Some(loaded.facts.sub),
