@@ -588,14 +588,18 @@ impl Client {
             .ok()
             .and_then(|metadata| metadata.end_session_endpoint.as_deref());
         if let Some(endpoint) = endpoint {
-            let mut query = url::form_urlencoded::Serializer::new(String::new());
-            query.append_pair("client_id", &self.client_id);
-            outcome.end_session_url = Some(with_query(endpoint, &query.finish()));
+            let query = |hint: Option<&SecretString>| {
+                let mut query = url::form_urlencoded::Serializer::new(String::new());
+                query.append_pair("client_id", &self.client_id);
+                if let Some(id_token) = hint {
+                    query.append_pair("id_token_hint", id_token.expose_secret());
+                }
+                with_query(endpoint, &query.finish())
+            };
+            outcome.end_session_url = Some(query(None));
             if let Some(id_token) = &hint {
-                query.append_pair("id_token_hint", id_token.expose_secret());
                 outcome.id_token_hint = true;
-                outcome.end_session_with_hint =
-                    Some(SecretString::new(with_query(endpoint, &query.finish())));
+                outcome.end_session_with_hint = Some(SecretString::new(query(Some(id_token))));
             }
         }
         Ok(outcome)
