@@ -34,6 +34,8 @@ const REFRESH_BEFORE: Duration = Duration::from_secs(60);
 const RESTORE_RETRY: Duration = Duration::from_secs(15);
 /// Activity is written to the state file (shared with the CLI) at most this often.
 const ACTIVITY_WRITE_EVERY: Duration = Duration::from_secs(20);
+/// How long the private sign-out page (it holds the ID token) is kept for the browser.
+const SIGN_OUT_PAGE_KEPT: Duration = Duration::from_secs(60);
 
 /// Opens a URL in the system browser; the error is in words.
 pub type OpenBrowser = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
@@ -656,7 +658,8 @@ impl Desk {
     }
 
     /// Signs out: revokes and deletes the session, and opens the provider's end-session page
-    /// so the CIS2 browser session can end there too.
+    /// so the CIS2 browser session can end there too: through a private page, since its
+    /// `id_token_hint` is the ID token and a command line is readable by other users.
     pub async fn sign_out(&self) -> Outcome {
         let mut inner = self.inner.lock().await;
         inner.generation += 1;
@@ -683,10 +686,25 @@ impl Desk {
         match outcome {
             Ok(outcome) => {
                 inner.notice = Some(info("signed_out"));
-                if let Some(url) = &outcome.end_session_url {
-                    if let Err(error) = (self.hooks.open_browser)(url) {
-                        tracing::warn!("could not open the end-session page: {error}");
+                let page = inner
+                    .connection
+                    .as_ref()
+                    .map(|connection| connection.client.end_session_page(&outcome));
+                match page {
+                    Some(Ok(Some(page))) => {
+                        if let Err(error) = (self.hooks.open_browser)(page.file_url()) {
+                            tracing::warn!("could not open the end-session page: {error}");
+                        }
+                        // The browser reads it at once; then it goes.
+                        tokio::spawn(async move {
+                            tokio::time::sleep(SIGN_OUT_PAGE_KEPT).await;
+                            drop(page);
+                        });
                     }
+                    Some(Err(error)) => {
+                        tracing::warn!("could not write the end-session page: {error}")
+                    }
+                    _ => {}
                 }
             }
             Err(error) => inner.notice = Some(notice_of(&error)),
@@ -878,6 +896,20 @@ impl Desk {
             }
         }
 
+        // Without a refresh token the session lasts as long as its tokens: the core ends it
+        // (nothing kept) and the home screen says why.
+        let tokens_over = !live.session.refreshable
+            && live
+                .session
+                .tokens
+                .expires_at
+                .is_none_or(|expires| expires <= SystemTime::now());
+        if tokens_over {
+            self.end_with_tokens(&mut inner).await;
+            self.publish(&inner);
+            return;
+        }
+
         let due = live.session.refreshable
             && live.session.tokens.expires_at.is_some_and(|expires| {
                 expires
@@ -1020,6 +1052,21 @@ impl Desk {
                 inner.notice = Some(notice_of(&error));
             }
         }
+    }
+
+    /// A session without a refresh token whose tokens expired: the core ends it (it is the one
+    /// home of that rule) and its reason is the notice.
+    async fn end_with_tokens(&self, inner: &mut Inner) {
+        let ended = match inner.connection.as_ref() {
+            Some(connection) => connection.client.status().await.err(),
+            None => None,
+        };
+        inner.generation += 1;
+        self.go_home(inner);
+        inner.notice = Some(match &ended {
+            Some(error) => notice_of(error),
+            None => info("session_ended"),
+        });
     }
 
     /// A limit has passed: the core revokes and deletes the session; the home screen says why.

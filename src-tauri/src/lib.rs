@@ -435,11 +435,18 @@ mod tests {
         let state = shell.wait_for_screen("home");
         assert_eq!(state["notice"]["code"], "signed_out");
         let opened = shell.opened.lock().unwrap();
-        assert!(
-            opened.last().unwrap().contains("id_token_hint="),
-            "the end-session page opens with the ID token as a hint"
-        );
+        // The end-session URL carries the ID token as a hint: the browser is given a private
+        // page that leads to it, never the URL on its command line.
+        let given = opened.last().unwrap().clone();
         drop(opened);
+        assert!(given.starts_with("file:///"), "{given}");
+        assert!(
+            !given.contains("id_token_hint") && !given.contains("eyJ"),
+            "{given}"
+        );
+        let target = careid_core::launch_page::read_target(&given).expect("the page is there");
+        assert!(target.contains("/connect/endSession?"), "{target}");
+        assert!(target.contains("&id_token_hint=eyJ"), "{target}");
         shell.ok("dismiss_notice", json!({}));
         assert_eq!(shell.state()["notice"], Value::Null);
     }
@@ -612,6 +619,73 @@ mod tests {
             1,
             "a background step never opens a browser"
         );
+    }
+
+    /// A session the provider gave no refresh token is never refreshed: when its tokens
+    /// expire the desk ends it through the core (nothing kept) and the home screen says why.
+    #[test]
+    fn a_session_without_a_refresh_token_ends_when_its_tokens_expire() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let running = runtime
+            .block_on(
+                mock_cis2::MockCis2::new()
+                    .token_lifetime(Duration::from_secs(4))
+                    .auto_login("555057896106".parse().unwrap())
+                    .start(),
+            )
+            .unwrap();
+        let shell = shell_with(tempfile::tempdir().unwrap(), None, true);
+        shell.ok(
+            "save_profile",
+            json!({ "profile": {
+                "name": "norefresh", "issuer": running.issuer(),
+                "clientId": "555000000007.apps.local",
+                "clientAuth": "client_secret_basic", "assertionAlgorithm": null, "scopes": null,
+                "acrValues": null, "prompt": null, "maxAge": null, "roleSelection": null,
+                "redirectPorts": null, "inactivityMinutes": null, "absoluteHours": null
+            } }),
+        );
+        shell.ok(
+            "store_credential",
+            json!({ "name": "norefresh", "value": "0d7c4b2a-9e1f-4a63-b8d5-3c2e1f0a9b87" }),
+        );
+        shell.ok("use_profile", json!({ "name": "norefresh" }));
+        shell.wait_for_screen("home");
+        shell.ok("sign_in", json!({}));
+        shell.wait_for_screen("signedIn");
+        let store = shell.host.session_store();
+        assert!(matches!(
+            store.load("norefresh").unwrap(),
+            careid_core::Restored::Session(careid_core::Loaded {
+                refresh_token: None,
+                ..
+            })
+        ));
+
+        let state = shell.wait_for_screen("home");
+        assert_eq!(state["notice"]["code"], "session_ended", "{state:#}");
+        let detail = state["notice"]["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("no refresh token"), "{detail}");
+        let token_requests = running
+            .request_log()
+            .iter()
+            .filter(|request| request.endpoint == "/access_token")
+            .count();
+        assert_eq!(
+            token_requests, 1,
+            "the code exchange only: no refresh tried"
+        );
+        assert!(matches!(
+            store.load("norefresh").unwrap(),
+            careid_core::Restored::SignedOut(_)
+        ));
+        let session_entries = shell
+            .host
+            .keychain()
+            .accounts_with_prefix("session/norefresh/")
+            .unwrap()
+            .unwrap_or_default();
+        assert!(session_entries.is_empty(), "{session_entries:?}");
     }
 
     /// A stored session whose provider cannot be reached at start is kept, said so, and tried

@@ -4,8 +4,12 @@
 //! page that redirects to it, in an owner-only folder, and the browser is given the page's
 //! `file://` address: other users see only a path they cannot open.
 //!
-//! The page is removed when the [`LaunchPage`] is dropped (the sign-in ended); pages left by a
-//! process that died are removed by the next sign-in once they are a day old.
+//! Sign-out uses the same kind of page for the provider's end-session URL, whose
+//! `id_token_hint` is the ID token itself.
+//!
+//! The page is removed when the [`LaunchPage`] is dropped (the sign-in ended; the browser read
+//! the sign-out page); pages left by a process that died are removed by the next page written,
+//! sign-in pages once they are a day old, sign-out pages after two minutes.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -16,6 +20,24 @@ use crate::files::write_atomically;
 
 /// Pages older than this are left over from a process that ended without removing its own.
 const STALE_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// A sign-out page is read by the browser at once; one this old was left behind.
+const SIGN_OUT_STALE_AFTER: Duration = Duration::from_secs(120);
+
+/// What a page leads to: its file name and words.
+#[derive(Debug, Clone, Copy)]
+enum Purpose {
+    SignIn,
+    SignOut,
+}
+
+impl Purpose {
+    fn prefix(self) -> &'static str {
+        match self {
+            Purpose::SignIn => "sign-in-",
+            Purpose::SignOut => "sign-out-",
+        }
+    }
+}
 
 /// A redirect page on disk, removed on drop.
 #[derive(Debug)]
@@ -28,13 +50,22 @@ impl LaunchPage {
     /// Writes a page that sends the browser on to `url`, under `dir` (created owner-only when
     /// missing; it must be an absolute path).
     pub fn write(dir: &Path, url: &str) -> std::io::Result<Self> {
+        Self::write_for(dir, url, Purpose::SignIn)
+    }
+
+    /// A page that sends the browser on to the provider's end-session `url`.
+    pub fn write_sign_out(dir: &Path, url: &str) -> std::io::Result<Self> {
+        Self::write_for(dir, url, Purpose::SignOut)
+    }
+
+    fn write_for(dir: &Path, url: &str, purpose: Purpose) -> std::io::Result<Self> {
         remove_stale_pages(dir);
         let mut name = [0u8; 16];
         SystemRandom::new()
             .fill(&mut name)
             .map_err(|_| std::io::Error::other("the system random source failed"))?;
         let name: String = name.iter().map(|byte| format!("{byte:02x}")).collect();
-        let path = dir.join(format!("sign-in-{name}.html"));
+        let path = dir.join(format!("{}{name}.html", purpose.prefix()));
         let file_url = url::Url::from_file_path(&path)
             .map_err(|()| {
                 std::io::Error::new(
@@ -43,7 +74,7 @@ impl LaunchPage {
                 )
             })?
             .to_string();
-        write_atomically(&path, redirect_page(url).as_bytes())?;
+        write_atomically(&path, redirect_page(url, purpose).as_bytes())?;
         Ok(Self { path, file_url })
     }
 
@@ -54,6 +85,29 @@ impl LaunchPage {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Waits, up to `timeout`, until the page has been read (its access time passes its
+    /// modification time), so a caller about to end does not remove it before the browser
+    /// opened it. Returns whether it saw the read; on a file system that keeps no access
+    /// times it waits the whole `timeout`.
+    pub fn wait_until_read(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let read = std::fs::metadata(&self.path).is_ok_and(|meta| {
+                match (meta.accessed(), meta.modified()) {
+                    (Ok(accessed), Ok(modified)) => accessed > modified,
+                    _ => false,
+                }
+            });
+            if read {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -82,15 +136,19 @@ impl Drop for LaunchPage {
 
 /// A page that goes on to `url` at once (meta refresh), with a link for a browser that does not
 /// follow it. No script: it works with JavaScript off, and the page sends no referrer on.
-fn redirect_page(url: &str) -> String {
+fn redirect_page(url: &str, purpose: Purpose) -> String {
     let url = escape(url);
+    let (title, link) = match purpose {
+        Purpose::SignIn => ("Opening the sign-in page", "Continue to sign in"),
+        Purpose::SignOut => ("Opening the sign-out page", "Continue to sign out"),
+    };
     format!(
         "<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\">\
          <meta name=\"referrer\" content=\"no-referrer\">\
          <meta http-equiv=\"refresh\" content=\"0; url={url}\">\
-         <title>Opening the sign-in page - careid</title></head>\
-         <body><main><h1>Opening the sign-in page</h1>\
-         <p><a href=\"{url}\">Continue to sign in</a></p></main></body></html>\n"
+         <title>{title} - careid</title></head>\
+         <body><main><h1>{title}</h1>\
+         <p><a href=\"{url}\">{link}</a></p></main></body></html>\n"
     )
 }
 
@@ -102,7 +160,8 @@ fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// Removes this folder's pages older than a day: a running sign-in's page is never that old.
+/// Removes this folder's pages left behind: sign-in pages older than a day (a running
+/// sign-in's page is never that old), sign-out pages older than two minutes.
 fn remove_stale_pages(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -110,15 +169,19 @@ fn remove_stale_pages(dir: &Path) {
     let now = SystemTime::now();
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let ours = name.to_string_lossy().starts_with("sign-in-");
+        let name = name.to_string_lossy();
+        let after = if name.starts_with(Purpose::SignIn.prefix()) {
+            STALE_AFTER
+        } else if name.starts_with(Purpose::SignOut.prefix()) {
+            SIGN_OUT_STALE_AFTER
+        } else {
+            continue;
+        };
         let stale = entry
             .metadata()
             .and_then(|meta| meta.modified())
-            .is_ok_and(|modified| {
-                now.duration_since(modified)
-                    .is_ok_and(|age| age > STALE_AFTER)
-            });
-        if ours && stale {
+            .is_ok_and(|modified| now.duration_since(modified).is_ok_and(|age| age > after));
+        if stale {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -158,6 +221,27 @@ mod tests {
         let path = page.path().to_owned();
         drop(page);
         assert!(!path.exists(), "removed when the sign-in ends");
+    }
+
+    #[test]
+    fn a_sign_out_page_is_private_waits_for_its_reader_and_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = "https://am.example/connect/endSession?client_id=a&id_token_hint=eyJ.x.y";
+        let page = LaunchPage::write_sign_out(dir.path(), url).unwrap();
+        assert!(!page.file_url().contains("id_token_hint"));
+        let name = page
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(name.starts_with("sign-out-"), "{name}");
+        let text = std::fs::read_to_string(page.path()).unwrap();
+        assert!(text.contains("Continue to sign out"), "{text}");
+        assert_eq!(read_target(page.file_url()).as_deref(), Some(url));
+        let path = page.path().to_owned();
+        drop(page);
+        assert!(!path.exists());
     }
 
     #[test]

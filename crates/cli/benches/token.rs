@@ -1,8 +1,10 @@
 //! `careid token` with a valid session, as a script runs it: a new process each time, which
-//! reads the profile, the client secret and the session from the OS keychain, refreshes once
-//! against the provider (a mock in this process), validates the new ID token, stores the rotated
-//! refresh token and prints the access token. Measured for a client_secret_basic client and for
-//! a private_key_jwt client (a signed assertion on every refresh, as CIS2 clients authenticate).
+//! reads the profile, the client secret and the session from the OS keychain and prints the
+//! access token. Measured three ways: with a valid kept access token (no request to the
+//! provider, a mock in this process: the bench checks its request log), and with `--refresh`
+//! (one refresh, the new ID token validated, the rotated refresh token and the new access token
+//! stored) for a client_secret_basic client and for a private_key_jwt client (a signed
+//! assertion on every refresh, as CIS2 clients authenticate).
 //!
 //! `cargo bench -p careid-cli --bench token [-- RUNS]` measures the release build of `careid`.
 //! The keychain is the real one (Secret Service on Linux), under a service name of its own that
@@ -103,8 +105,17 @@ fn main() {
     );
     careid.login(&runtime, JWT_PROFILE);
 
-    let mut token = careid.token_runs(PROFILE, runs);
-    let mut jwt_token = careid.token_runs(JWT_PROFILE, runs);
+    // The kept access token: the mock must see no request at all.
+    careid.token(PROFILE, &[]);
+    let requests = mock.request_log().len();
+    let mut kept = careid.token_runs(PROFILE, runs, &[]);
+    assert_eq!(
+        mock.request_log().len(),
+        requests,
+        "careid token with a valid access token made a request to the provider"
+    );
+    let mut token = careid.token_runs(PROFILE, runs, &["--refresh"]);
+    let mut jwt_token = careid.token_runs(JWT_PROFILE, runs, &["--refresh"]);
     // Where the time goes: starting the process, and `status` (the profile, the client secret
     // and the session read from the keychain, no request to the provider).
     let version = careid.timed(runs.min(20), &["--version"]);
@@ -116,8 +127,9 @@ fn main() {
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     for (name, times) in [
-        ("client_secret_basic", &mut token),
-        ("private_key_jwt", &mut jwt_token),
+        ("valid access token, no request", &mut kept),
+        ("--refresh, client_secret_basic", &mut token),
+        ("--refresh, private_key_jwt", &mut jwt_token),
     ] {
         let summary = Summary::of(times);
         println!(
@@ -178,9 +190,11 @@ impl Careid {
         output
     }
 
-    /// One `careid token`, which must print a token.
-    fn token(&self, profile: &str) {
-        let output = self.checked(&["--profile", profile, "token"], None);
+    /// One `careid token [EXTRA]`, which must print a token.
+    fn token(&self, profile: &str, extra: &[&str]) {
+        let mut args = vec!["--profile", profile, "token"];
+        args.extend_from_slice(extra);
+        let output = self.checked(&args, None);
         assert!(
             output.stdout.len() > 20,
             "careid token printed no access token"
@@ -189,14 +203,14 @@ impl Careid {
 
     /// The time of each of `runs` runs of `careid token`, after a warm-up (the discovery and
     /// JWKS cache written, the binary in the page cache).
-    fn token_runs(&self, profile: &str, runs: usize) -> Vec<Duration> {
+    fn token_runs(&self, profile: &str, runs: usize, extra: &[&str]) -> Vec<Duration> {
         for _ in 0..3 {
-            self.token(profile);
+            self.token(profile, extra);
         }
         (0..runs)
             .map(|_| {
                 let started = Instant::now();
-                self.token(profile);
+                self.token(profile, extra);
                 started.elapsed()
             })
             .collect()

@@ -51,7 +51,8 @@ enum Command {
         #[command(flatten)]
         mock: connect::MockArgs,
     },
-    /// Print a valid access token (or --id for the ID token), refreshing the session first.
+    /// Print a valid access token (or --id for the ID token): the kept one while it is valid,
+    /// with no request; refreshed near its expiry or with --refresh.
     Token(session_cmd::TokenArgs),
     /// The signed-in user's claims from UserInfo.
     Userinfo {
@@ -66,14 +67,15 @@ enum Command {
     /// Change the session's role.
     #[command(subcommand)]
     Role(RoleCommand),
-    /// Sign out: revoke and delete the session, and show the provider's end-session URL.
+    /// Sign out: revoke and delete the session, and show the provider's end-session URL
+    /// (without the ID token; --browser opens it with the ID token as a hint).
     Logout(session_cmd::LogoutArgs),
     /// Check a provider's discovery document and keys against what careid and CIS2 expect.
     Doctor(doctor_cmd::DoctorArgs),
     /// Profiles: the environments careid signs in to, and their client credentials.
     #[command(subcommand)]
     Profile(profile_cmd::ProfileCommand),
-    /// The OS keychain, where careid keeps refresh tokens and client secrets.
+    /// The OS keychain, where careid keeps a session's tokens and client secrets.
     #[command(subcommand)]
     Keychain(KeychainCommand),
     /// The mock CIS2 provider, for trying careid and other clients without a CIS2 registration.

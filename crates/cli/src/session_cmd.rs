@@ -8,18 +8,26 @@ use crate::context::Context;
 use crate::output::{print_json, print_session, utc};
 use crate::signin_cmd::runtime;
 
+/// How long `logout --browser` keeps the sign-out page for a browser that is slow to start.
+const SIGN_OUT_PAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Debug, clap::Args)]
 pub struct TokenArgs {
     /// Print the ID token instead of the access token.
     #[arg(long)]
     id: bool,
+    /// Refresh now, even though the kept access token is still valid.
+    #[arg(long)]
+    refresh: bool,
     #[command(flatten)]
     mock: MockArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct LogoutArgs {
-    /// Open the provider's end-session page in the browser, to end its browser session too.
+    /// Open the provider's end-session page in the browser, with the ID token as
+    /// `id_token_hint`, to end its browser session too (handed over through a private page, so
+    /// the token is never on a command line).
     #[arg(long)]
     browser: bool,
     #[command(flatten)]
@@ -45,6 +53,7 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
                 "ends_at": status.ends_at,
                 "idle_ends_at": status.idle_ends_at,
                 "refreshable": status.refreshable,
+                "tokens_end_at": status.tokens_end_at,
             }));
         }
         let facts = &status.facts;
@@ -63,19 +72,33 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
             utc(status.ends_at),
             utc(status.idle_ends_at)
         );
+        if let Some(tokens_end_at) = status.tokens_end_at {
+            println!(
+                "refresh token:   none; the session ends at {} when its tokens expire",
+                utc(tokens_end_at)
+            );
+        }
         Ok(())
     })
 }
 
-/// A valid access token (or ID token) for scripts, refreshed from the stored session.
+/// A valid access token (or ID token) for scripts: the kept one while it is valid beyond the
+/// clock skew, with no request to the provider; else, or with `--refresh`, refreshed.
 pub fn token(context: &Context, args: &TokenArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let connection = crate::connect::open(context, &args.mock).await?;
-        let session = connection.client.tokens_for_use().await?;
+        let client = &connection.client;
+        let session = if args.refresh {
+            client.fresh_tokens_for_use().await?
+        } else {
+            client.tokens_for_use().await?
+        };
         let token = if args.id {
-            session.tokens.id_token.as_ref().ok_or_else(|| {
-                anyhow::anyhow!("the provider returned no ID token with the refresh")
-            })?
+            session
+                .tokens
+                .id_token
+                .as_ref()
+                .ok_or_else(|| anyhow::anyhow!("the session keeps no ID token"))?
         } else {
             &session.tokens.access_token
         };
@@ -155,15 +178,10 @@ pub fn logout(context: &Context, args: &LogoutArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let connection = crate::connect::open(context, &args.mock).await?;
         let client = &connection.client;
-        // The end-session endpoint wants the ID token as a hint (CIS2 and the mock require it),
-        // and only the refresh token is kept: one refresh gets a fresh one. A session that
-        // cannot be refreshed (none stored, past a limit, rejected) is signed out all the same.
-        let id_token = client
-            .refresh_quietly()
-            .await
-            .ok()
-            .and_then(|session| session.tokens.id_token);
-        let outcome = client.logout(id_token.as_ref()).await?;
+        // The end-session endpoint wants the ID token as a hint (CIS2 and the mock require
+        // it): the core uses the one kept in the keychain, and only the page opened with
+        // `--browser` carries it. Nothing printed here holds it.
+        let outcome = client.logout(None).await?;
         if context.args.json {
             print_json(&outcome)?;
         } else {
@@ -184,15 +202,24 @@ pub fn logout(context: &Context, args: &LogoutArgs) -> anyhow::Result<()> {
             }
             if let Some(url) = &outcome.end_session_url {
                 println!("The provider's browser session ends at: {url}");
+                if outcome.id_token_hint && !args.browser {
+                    println!(
+                        "The URL omits id_token_hint; use --browser to end the CIS2 session with it."
+                    );
+                }
             }
         }
         if args.browser {
-            match &outcome.end_session_url {
-                Some(url) => {
-                    if let Err(error) = webbrowser::open(url) {
-                        eprintln!("careid: could not open a browser: {error}");
+            match client.end_session_page(&outcome)? {
+                Some(page) => match webbrowser::open(page.file_url()) {
+                    // The page holds the ID token: it goes once the browser has read it.
+                    Ok(()) => {
+                        careid_core::signin::blocking(|| {
+                            page.wait_until_read(SIGN_OUT_PAGE_WAIT)
+                        });
                     }
-                }
+                    Err(error) => eprintln!("careid: could not open a browser: {error}"),
+                },
                 None => eprintln!("careid: the provider publishes no end-session endpoint"),
             }
         }

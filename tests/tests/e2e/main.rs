@@ -14,3 +14,4 @@ mod negative;
 mod oidc_provider;
 mod redirect;
 mod signin;
+mod tokens;

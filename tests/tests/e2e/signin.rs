@@ -81,10 +81,11 @@ fn login_then_token_status_and_logout_with_client_secret_basic() {
     assert_eq!(
         stored,
         [
+            format!("session/t/{NURSE}/access-token"),
             format!("session/t/{NURSE}/id-token"),
             format!("session/t/{NURSE}/refresh-token")
         ],
-        "one refresh token and the last ID token in the keychain"
+        "one refresh token, the access token and the last ID token in the keychain"
     );
 
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
@@ -199,7 +200,9 @@ fn every_client_authentication_method_signs_in() {
             "{method}: refresh tokens as registered"
         );
         if refreshable {
-            let token = world.run(&["--profile", name, "token"]).expect("runs");
+            let token = world
+                .run(&["--profile", name, "token", "--refresh"])
+                .expect("runs");
             assert_eq!(token.code, Some(0), "{method}: {}", token.text());
         }
     }
@@ -233,7 +236,7 @@ fn after_the_callback_only_the_token_and_userinfo_requests_remain() {
 }
 
 #[test]
-fn restore_in_a_new_process_is_one_refresh_and_one_userinfo() {
+fn restore_in_a_new_process_is_one_userinfo_with_the_kept_access_token() {
     let mock = mock_signing_in(NURSE);
     let world = world_for(&mock, &[]);
     world.ok(&["--profile", "t", "login"]);
@@ -244,10 +247,15 @@ fn restore_in_a_new_process_is_one_refresh_and_one_userinfo() {
     assert_eq!(userinfo["sub"], NURSE);
     assert_eq!(
         endpoints_since(&mock, from),
-        ["/access_token", "/userinfo"],
-        "discovery and JWKS come from the cache"
+        ["/userinfo"],
+        "discovery and JWKS come from the cache, the access token from the keychain"
     );
-    // Rotation: the spent refresh token was replaced in the keychain.
+    assert_eq!(world.keychain_secrets(), stored_before, "nothing rotated");
+
+    // A refresh: the spent refresh token is replaced in the keychain.
+    let from = mock.mock().request_log().len();
+    world.ok(&["--profile", "t", "token", "--refresh"]);
+    assert_eq!(endpoints_since(&mock, from), ["/access_token"]);
     let stored_after = world.keychain_secrets();
     assert!(!stored_after.is_empty());
     assert_ne!(
@@ -261,12 +269,12 @@ fn refresh_rotates_and_the_spent_token_is_never_used_again() {
     let mock = mock_signing_in(NURSE);
     let world = world_for(&mock, &[]);
     world.ok(&["--profile", "t", "login"]);
-    let first = world.ok(&["--profile", "t", "token"]).stdout;
-    let second = world.ok(&["--profile", "t", "token"]).stdout;
+    let first = world.ok(&["--profile", "t", "token", "--refresh"]).stdout;
+    let second = world.ok(&["--profile", "t", "token", "--refresh"]).stdout;
     assert_ne!(first, second, "each refresh gives a new access token");
     // A provider that detects reuse would have revoked the grant if careid had reused a spent
     // refresh token; a third refresh still works.
-    world.ok(&["--profile", "t", "token"]);
+    world.ok(&["--profile", "t", "token", "--refresh"]);
     let id_token = world.ok(&["--profile", "t", "token", "--id"]).stdout;
     assert_eq!(id_token.trim().split('.').count(), 3, "a JWS");
 }
@@ -607,10 +615,10 @@ fn a_4_kib_refresh_token_is_split_in_the_keychain_and_rotates() {
         stored >= 4_096,
         "the whole token is stored ({stored} characters)"
     );
-    world.ok(&["--profile", "t", "token"]);
+    world.ok(&["--profile", "t", "token", "--refresh"]);
     world.ok(&["--profile", "t", "userinfo"]);
-    // The refresh token and the last ID token.
-    assert_eq!(world.stored_sessions().len(), 2);
+    // The refresh token, the access token and the last ID token.
+    assert_eq!(world.stored_sessions().len(), 3);
 }
 
 #[test]

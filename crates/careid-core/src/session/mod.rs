@@ -1,6 +1,6 @@
-//! The persistent half of a session: the facts in a state file, the refresh token in the OS
-//! keychain, the policy that ends a session, and the lock that serialises every change to a
-//! session across processes. The network half (refresh, revocation) is the caller's: it holds a
+//! The persistent half of a session: the facts in a state file, the tokens in the OS keychain,
+//! the policy that ends a session, and the lock that serialises every change to a session
+//! across processes. The network half (refresh, revocation) is the caller's: it holds a
 //! [`SessionLock`], calls the token endpoint, then [`SessionStore::replace_refresh_token`].
 //!
 //! Every change to a stored session (save, refresh, activity, role, sign-out) takes the
@@ -37,7 +37,10 @@ use crate::KeychainError;
 
 pub use lock::SessionLock;
 pub use policy::{check, inactivity_minutes, Verdict};
-pub use store::{id_token_account, refresh_token_account, Loaded, Restored, SessionStore};
+pub use store::{
+    access_token_account, id_token_account, refresh_token_account, KeptAccessToken, Loaded,
+    Restored, SessionStore,
+};
 
 /// What careid remembers of a session apart from its tokens. Nothing here is secret: it is
 /// written to a state file in plain JSON.

@@ -1,7 +1,10 @@
 //! Where a session is kept: its facts in `<state folder>/<profile>.json`, its refresh token only
-//! in the OS keychain under `session/<profile>/<sub>/refresh-token`, and the last valid ID token
+//! in the OS keychain under `session/<profile>/<sub>/refresh-token`, the last valid ID token
 //! beside it under `session/<profile>/<sub>/id-token` (a refresh may answer without one, OIDC
-//! Core §12.2, and sign-out still needs it as `id_token_hint`).
+//! Core §12.2, and sign-out still needs it as `id_token_hint`), and the current access token
+//! under `session/<profile>/<sub>/access-token`, so it is reused until it nears its expiry. That
+//! expiry is not secret: the state file keeps it (`access_token_expires_at`), and it is there
+//! exactly when the access token is kept.
 //!
 //! A state file that is missing, unreadable, damaged or of another version means "signed out",
 //! never an error that stops the app: the user signs in again and the next save replaces it.
@@ -33,6 +36,10 @@ struct StateFile {
     /// Absent in files written before careid kept it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sign_in: Option<SignInRecord>,
+    /// When the access token kept in the keychain expires (seconds since the epoch); absent
+    /// when none is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    access_token_expires_at: Option<u64>,
 }
 
 /// Read first, so a file from another version is told apart from a damaged one.
@@ -51,6 +58,16 @@ pub struct Loaded {
     /// What refreshes are held to; `None` for a session stored by an earlier careid. Boxed: it
     /// is most of a session's size.
     pub sign_in: Option<Box<SignInRecord>>,
+    /// When the kept access token expires, when one is kept (read it with
+    /// [`SessionStore::load_access_token`]).
+    pub access_token_expires_at: Option<u64>,
+}
+
+/// An access token to keep, with when it expires (seconds since the epoch).
+#[derive(Debug, Clone, Copy)]
+pub struct KeptAccessToken<'a> {
+    pub token: &'a SecretString,
+    pub expires_at: u64,
 }
 
 /// What [`SessionStore::load`] found.
@@ -97,11 +114,11 @@ impl SessionStore {
         facts: &SessionFacts,
         refresh_token: Option<&SecretString>,
     ) -> Result<(), SessionError> {
-        self.save_sign_in(lock, facts, refresh_token, None, None)
+        self.save_sign_in(lock, facts, refresh_token, None, None, None)
     }
 
     /// [`SessionStore::save`] for a sign-in: also what its refreshes are held to, and its ID
-    /// token, stored beside the refresh token.
+    /// and access tokens, stored beside the refresh token.
     pub fn save_sign_in(
         &self,
         lock: &SessionLock,
@@ -109,6 +126,7 @@ impl SessionStore {
         refresh_token: Option<&SecretString>,
         sign_in: Option<&SignInRecord>,
         id_token: Option<&SecretString>,
+        access_token: Option<KeptAccessToken<'_>>,
     ) -> Result<(), SessionError> {
         check_lock(lock, &facts.profile)?;
         let path = self.state_path(&facts.profile)?;
@@ -120,6 +138,8 @@ impl SessionStore {
                     self.keychain
                         .delete(&refresh_token_account(&previous.facts))?;
                     self.keychain.delete(&id_token_account(&previous.facts))?;
+                    self.keychain
+                        .delete(&access_token_account(&previous.facts))?;
                 }
                 true
             }
@@ -152,11 +172,18 @@ impl SessionStore {
             None if previous_named => self.keychain.delete(&id_account)?,
             None => {}
         }
+        let access_account = access_token_account(facts);
+        match access_token {
+            Some(kept) => self.keychain.store(&access_account, kept.token)?,
+            None if previous_named => self.keychain.delete(&access_account)?,
+            None => {}
+        }
         let state = StateFile {
             version: STATE_VERSION,
             refresh_token_stored: refresh_token.is_some(),
             facts: facts.clone(),
             sign_in: sign_in.cloned(),
+            access_token_expires_at: access_token.map(|kept| kept.expires_at),
         };
         if let Err(error) = write_state(&path, &state) {
             // Without its facts the tokens could never be found again: do not leave them.
@@ -165,6 +192,9 @@ impl SessionStore {
             }
             if id_token.is_some() {
                 let _ = self.keychain.delete(&id_account);
+            }
+            if access_token.is_some() {
+                let _ = self.keychain.delete(&access_account);
             }
             return Err(error);
         }
@@ -187,6 +217,7 @@ impl SessionStore {
                     facts: state.facts,
                     refresh_token: Some(token),
                     sign_in: state.sign_in.map(Box::new),
+                    access_token_expires_at: state.access_token_expires_at,
                 }))
             }
             Ok(None) if !state.refresh_token_stored => {
@@ -194,6 +225,7 @@ impl SessionStore {
                     facts: state.facts,
                     refresh_token: None,
                     sign_in: state.sign_in.map(Box::new),
+                    access_token_expires_at: state.access_token_expires_at,
                 }))
             }
             Ok(None) => SignedOutReason::RefreshTokenMissing,
@@ -205,6 +237,7 @@ impl SessionStore {
         };
         // The session cannot be restored, so its facts go too: status then agrees with load.
         self.keychain.delete(&id_token_account(&state.facts))?;
+        self.keychain.delete(&access_token_account(&state.facts))?;
         remove_file(&path)?;
         Ok(Restored::SignedOut(reason))
     }
@@ -246,11 +279,44 @@ impl SessionStore {
         &self,
         facts: &SessionFacts,
     ) -> Result<Option<SecretString>, SessionError> {
-        let account = id_token_account(facts);
-        match self.keychain.load(&account) {
+        self.load_or_forget(&id_token_account(facts))
+    }
+
+    /// Keeps the access token of a sign-in or refresh, in place of the last one: the token in
+    /// the keychain, then its expiry in the state file. With `None` (an answer whose lifetime
+    /// is unknown), the kept one is forgotten instead.
+    pub fn replace_access_token(
+        &self,
+        lock: &SessionLock,
+        facts: &SessionFacts,
+        access_token: Option<KeptAccessToken<'_>>,
+    ) -> Result<(), SessionError> {
+        check_lock(lock, &facts.profile)?;
+        let account = access_token_account(facts);
+        match access_token {
+            Some(kept) => self.keychain.store(&account, kept.token)?,
+            None => self.keychain.delete(&account)?,
+        }
+        self.change_state(lock, Some(&facts.sub), |state| {
+            state.access_token_expires_at = access_token.map(|kept| kept.expires_at);
+        })
+        .map(drop)
+    }
+
+    /// The kept access token of the session of `facts`, if one is. A damaged entry is deleted
+    /// and reads as none.
+    pub fn load_access_token(
+        &self,
+        facts: &SessionFacts,
+    ) -> Result<Option<SecretString>, SessionError> {
+        self.load_or_forget(&access_token_account(facts))
+    }
+
+    fn load_or_forget(&self, account: &str) -> Result<Option<SecretString>, SessionError> {
+        match self.keychain.load(account) {
             Ok(token) => Ok(token),
             Err(KeychainError::Corrupt { .. }) => {
-                self.keychain.delete(&account)?;
+                self.keychain.delete(account)?;
                 Ok(None)
             }
             Err(error) => Err(error.into()),
@@ -289,6 +355,16 @@ impl SessionStore {
         sub: Option<&str>,
         change: impl FnOnce(&mut SessionFacts),
     ) -> Result<SessionFacts, SessionError> {
+        self.change_state(lock, sub, |state| change(&mut state.facts))
+    }
+
+    /// [`SessionStore::change_facts`] for the whole state file.
+    fn change_state(
+        &self,
+        lock: &SessionLock,
+        sub: Option<&str>,
+        change: impl FnOnce(&mut StateFile),
+    ) -> Result<SessionFacts, SessionError> {
         let profile = lock.profile();
         let path = self.state_path(profile)?;
         let signed_out = |reason| SessionError::SignedOut {
@@ -299,13 +375,13 @@ impl SessionStore {
         if sub.is_some_and(|sub| sub != state.facts.sub) {
             return Err(signed_out(SignedOutReason::NoSession));
         }
-        change(&mut state.facts);
+        change(&mut state);
         write_state(&path, &state)?;
         Ok(state.facts)
     }
 
-    /// Deletes the session of the profile `lock` is for: its refresh token, then its state
-    /// file. Clearing a profile with no session is not an error.
+    /// Deletes the session of the profile `lock` is for: its refresh, ID and access tokens,
+    /// then its state file. Clearing a profile with no session is not an error.
     pub fn clear(&self, lock: &SessionLock) -> Result<(), SessionError> {
         let profile = lock.profile();
         let path = self.state_path(profile)?;
@@ -313,10 +389,10 @@ impl SessionStore {
         // version, so signing out never leaves a refresh token behind that it could have found.
         if let Some(sub) = readable_sub(&path) {
             self.keychain.delete(&account(profile, &sub))?;
-            self.keychain.delete(&format!(
-                "{}{sub}{ID_TOKEN_SUFFIX}",
-                session_prefix(profile)
-            ))?;
+            for suffix in [ID_TOKEN_SUFFIX, ACCESS_TOKEN_SUFFIX] {
+                self.keychain
+                    .delete(&format!("{}{sub}{suffix}", session_prefix(profile)))?;
+            }
         }
         // And where the keychain can be listed, every other token of the profile too: one
         // behind a state file too damaged to name its user would otherwise stay for good.
@@ -380,6 +456,16 @@ pub fn refresh_token_account(facts: &SessionFacts) -> String {
 
 const REFRESH_TOKEN_SUFFIX: &str = "/refresh-token";
 const ID_TOKEN_SUFFIX: &str = "/id-token";
+const ACCESS_TOKEN_SUFFIX: &str = "/access-token";
+
+/// The keychain account of a session's current access token.
+pub fn access_token_account(facts: &SessionFacts) -> String {
+    format!(
+        "{}{}{ACCESS_TOKEN_SUFFIX}",
+        session_prefix(&facts.profile),
+        facts.sub
+    )
+}
 
 /// The keychain account of a session's last valid ID token.
 pub fn id_token_account(facts: &SessionFacts) -> String {
@@ -479,6 +565,7 @@ mod tests {
             refresh_token_stored: true,
             facts: facts(),
             sign_in: None,
+            access_token_expires_at: None,
         })
         .expect("serialises")
     }
@@ -611,12 +698,14 @@ mod tests {
             refresh_token_stored: false,
             facts: facts(),
             sign_in: None,
+            access_token_expires_at: Some(1_750_003_600),
         };
         write_state(&path, &state).expect("written");
         write_state(&path, &state).expect("written over");
         let read = read_state(&path, "mock").expect("reads back");
         assert_eq!(read.facts, facts());
         assert!(!read.refresh_token_stored);
+        assert_eq!(read.access_token_expires_at, Some(1_750_003_600));
         let names: Vec<_> = std::fs::read_dir(&state_dir)
             .expect("lists")
             .map(|entry| entry.expect("entry").file_name())

@@ -115,6 +115,13 @@ pub enum SignInError {
     RefreshRejected { error: String },
     #[error("role {0:?} is not one of the signed-in user's roles")]
     UnknownRole(String),
+    /// A refresh was asked for a session the provider gave no refresh token: its tokens serve
+    /// until they expire, and cannot be renewed.
+    #[error(
+        "the session of profile {profile:?} has no refresh token (the provider issued none): \
+         its tokens cannot be renewed, only used until they expire"
+    )]
+    NoRefreshToken { profile: String },
     /// The page that hands the sign-in address to the browser could not be written.
     #[error("cannot write the sign-in page for the browser: {0}")]
     LaunchPage(#[source] std::io::Error),
@@ -133,7 +140,8 @@ impl SignInError {
             SignInError::ProfileNotReady { .. }
             | SignInError::CredentialMissing { .. }
             | SignInError::Credential { .. }
-            | SignInError::UnknownRole(_) => ErrorClass::Usage,
+            | SignInError::UnknownRole(_)
+            | SignInError::NoRefreshToken { .. } => ErrorClass::Usage,
             SignInError::Keychain(_) => ErrorClass::Keychain,
             SignInError::Session(error) => match error {
                 SessionError::Keychain(_) => ErrorClass::Keychain,
@@ -192,6 +200,7 @@ impl SignInError {
             SignInError::SessionEnded { .. } => "session_ended",
             SignInError::RefreshRejected { .. } => "refresh_rejected",
             SignInError::UnknownRole(_) => "unknown_role",
+            SignInError::NoRefreshToken { .. } => "no_refresh_token",
             SignInError::LaunchPage(_) => "launch_page_failed",
         }
     }

@@ -506,13 +506,17 @@ impl Client {
             acr_values: acr_values.clone(),
             min_id_assurance_level: self.profile.min_id_assurance_level,
         };
+        let mut tokens = tokens;
+        let refresh_token = tokens.refresh_token.take();
+        let tokens = Tokens::from_response(tokens, self.clock.now()).expiring_with(Some(&claims));
         blocking(|| {
             self.store.save_sign_in(
                 &lock,
                 &facts,
-                tokens.refresh_token.as_ref(),
+                refresh_token.as_ref(),
                 Some(&record),
                 tokens.id_token.as_ref(),
+                tokens.kept(),
             )
         })?;
         if let RoleChoice::Automatic(role)
@@ -525,11 +529,11 @@ impl Client {
             });
         }
         drop(lock);
-        let refreshable = tokens.refresh_token.is_some();
+        let refreshable = refresh_token.is_some();
         Ok(Session {
             profile: self.profile.name.clone(),
             issuer: metadata.issuer.clone(),
-            tokens: Tokens::from_response(tokens, self.clock.now()),
+            tokens,
             id_token: Some(claims),
             userinfo: Some(userinfo),
             identity: Some(identity),

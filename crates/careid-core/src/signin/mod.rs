@@ -254,6 +254,27 @@ impl Tokens {
             scope: response.scope,
         }
     }
+
+    /// When the provider gave the access token no lifetime, it is taken to end with the ID
+    /// token that came with it (`exp`, already checked).
+    pub(crate) fn expiring_with(mut self, id_token: Option<&IdTokenClaims>) -> Self {
+        if self.expires_at.is_none() {
+            self.expires_at = id_token.and_then(|claims| {
+                SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(claims.exp))
+            });
+        }
+        self
+    }
+
+    /// The access token to keep in the keychain with its expiry; `None` when its lifetime is
+    /// unknown (such a token is never reused).
+    pub fn kept(&self) -> Option<crate::session::KeptAccessToken<'_>> {
+        self.expires_at
+            .map(|expires_at| crate::session::KeptAccessToken {
+                token: &self.access_token,
+                expires_at: crate::session::unix_seconds(expires_at),
+            })
+    }
 }
 
 /// A signed-in session: what the user sees and what a caller may use.

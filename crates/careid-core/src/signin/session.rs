@@ -2,18 +2,20 @@
 //! that ends it, and sign-out.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
 use crate::discovery::ProviderMetadata;
-use crate::id_token::OriginalIdToken;
+use crate::id_token::{OriginalIdToken, DEFAULT_CLOCK_SKEW};
 use crate::session::{check, unix_seconds, SessionFacts, SignInRecord, Verdict};
 use crate::signin::login::{Assurance, IdTokenFrom};
 use crate::signin::{
     blocking, with_query, Client, ErrorClass, Session, SignInError, Timing, Tokens,
 };
-use crate::{choose_role, Identity, Loaded, Restored, SecretString, SessionLock};
+use crate::{
+    choose_role, Identity, LaunchPage, Loaded, Restored, RoleChoice, SecretString, SessionLock,
+};
 
 /// What `careid status` reports: the stored session, without asking the provider anything.
 #[derive(Debug, Clone, Serialize)]
@@ -25,15 +27,19 @@ pub struct SessionStatus {
     pub idle_ends_at: u64,
     /// Whether a refresh token is kept in the keychain.
     pub refreshable: bool,
+    /// Without a refresh token, when the session's tokens expire and it ends with them.
+    pub tokens_end_at: Option<u64>,
 }
 
-/// What a restore does besides the refresh.
+/// What a restore does besides bringing back the tokens.
 #[derive(Debug, Clone, Copy)]
 struct Restore {
     /// Fetch UserInfo (identity and roles).
     userinfo: bool,
     /// Count the call as the user's activity.
     activity: bool,
+    /// Refresh even while the kept access token is valid.
+    refresh: bool,
 }
 
 /// How a sign-out went.
@@ -45,8 +51,48 @@ pub struct LogoutOutcome {
     pub revocation: &'static str,
     /// Why revocation failed, in words (the local session is deleted regardless).
     pub revocation_error: Option<String>,
-    /// The provider's end-session URL, to end its browser session (OIDC RP-Initiated Logout).
+    /// The provider's end-session URL, to end its browser session (OIDC RP-Initiated Logout),
+    /// without `id_token_hint`: it may be printed.
     pub end_session_url: Option<String>,
+    /// Whether the session's ID token was at hand as `id_token_hint`: then only the page of
+    /// [`Client::end_session_page`] carries it.
+    pub id_token_hint: bool,
+    /// The end-session URL with `id_token_hint`: a secret, never serialised or shown.
+    #[serde(skip)]
+    pub end_session_with_hint: Option<SecretString>,
+}
+
+/// How long before its expiry a kept access token is refreshed rather than reused: the clock
+/// skew tolerated on the provider's times.
+const REUSE_MARGIN: Duration = DEFAULT_CLOCK_SKEW;
+
+/// Whether the kept access token of `loaded` may be used at `now` without asking the provider:
+/// until the skew before its expiry, or, with no refresh token to renew it, until it expires.
+fn kept_token_usable(loaded: &Loaded, now: SystemTime) -> bool {
+    let margin = if loaded.refresh_token.is_some() {
+        REUSE_MARGIN.as_secs()
+    } else {
+        0
+    };
+    loaded
+        .access_token_expires_at
+        .is_some_and(|expires_at| expires_at > unix_seconds(now).saturating_add(margin))
+}
+
+/// Whether the provider refused the access token itself (RFC 6750 §3.1: 401, `invalid_token`):
+/// a refresh may cure that.
+fn access_token_refused(error: &SignInError) -> bool {
+    matches!(
+        error,
+        SignInError::OAuth {
+            endpoint: "userinfo",
+            status: 401,
+            ..
+        } | SignInError::UnexpectedStatus {
+            endpoint: "userinfo",
+            status: 401,
+        }
+    )
 }
 
 impl Client {
@@ -64,70 +110,125 @@ impl Client {
         };
         Ok(SessionStatus {
             refreshable: loaded.refresh_token.is_some(),
+            tokens_end_at: loaded
+                .access_token_expires_at
+                .filter(|_| loaded.refresh_token.is_none()),
             facts: loaded.facts,
             ends_at,
             idle_ends_at,
         })
     }
 
-    /// The user uses the session (a command, a role change): one refresh and one UserInfo
-    /// request, recorded as activity, which moves the inactivity limit on.
+    /// The user uses the session (a command, a role change): one UserInfo request with the
+    /// kept access token (a refresh first when it nears its expiry, or after the provider
+    /// refused it), recorded as activity, which moves the inactivity limit on.
     pub async fn use_session(&self) -> Result<Session, SignInError> {
         self.restore(Restore {
             userinfo: true,
             activity: true,
+            refresh: false,
         })
         .await
     }
 
-    /// Fresh tokens for the user to use (`careid token`): one refresh, no UserInfo, recorded
-    /// as activity.
+    /// Tokens for the user to use (`careid token`): the kept access token while it is valid
+    /// beyond the skew, with no request at all, else one refresh; no UserInfo; recorded as
+    /// activity.
     pub async fn tokens_for_use(&self) -> Result<Session, SignInError> {
         self.restore(Restore {
             userinfo: false,
             activity: true,
+            refresh: false,
+        })
+        .await
+    }
+
+    /// [`Client::tokens_for_use`] with a refresh however long the kept token has left
+    /// (`careid token --refresh`).
+    pub async fn fresh_tokens_for_use(&self) -> Result<Session, SignInError> {
+        self.restore(Restore {
+            userinfo: false,
+            activity: true,
+            refresh: true,
         })
         .await
     }
 
     /// The session brought back without the user doing anything (the app at start): one
-    /// refresh and one UserInfo request, not activity.
+    /// UserInfo request (and a refresh when the kept access token needs one), not activity.
     pub async fn resume(&self) -> Result<Session, SignInError> {
         self.restore(Restore {
             userinfo: true,
             activity: false,
+            refresh: false,
         })
         .await
     }
 
     /// New tokens before the old ones expire, in the background: one refresh, no UserInfo, not
-    /// activity. Also how sign-out gets a current ID token for `id_token_hint`.
+    /// activity.
     pub async fn refresh_quietly(&self) -> Result<Session, SignInError> {
         self.restore(Restore {
             userinfo: false,
             activity: false,
+            refresh: true,
         })
         .await
     }
 
-    /// Restores the session with exactly one refresh and, when asked, one UserInfo request
-    /// (discovery and the JWKS come from the cache when it is fresh).
+    /// Restores the session: from the kept tokens while the access token is usable (no request
+    /// unless UserInfo is asked for), else, or when the provider refused the kept token, with
+    /// exactly one refresh; and, when asked, one UserInfo request (discovery and the JWKS come
+    /// from the cache when it is fresh). A session with no refresh token ends when its tokens
+    /// can no longer be used.
     async fn restore(&self, parts: Restore) -> Result<Session, SignInError> {
-        let mut timings = Vec::new();
-        let started = Instant::now();
-        let metadata = self.metadata().await?;
         let lock = self.session_lock().await?;
         // Read under the lock only: another process may have rotated the token, or signed out,
         // while this one waited (each keychain read is a D-Bus round trip on Linux).
         let loaded = self.load_active(&lock).await?;
+        let mut usable = kept_token_usable(&loaded, self.clock.now());
+        if usable && !parts.refresh {
+            let kept = blocking(|| self.store.load_access_token(&loaded.facts))?;
+            if let Some(access_token) = kept {
+                match self
+                    .with_kept_tokens(&lock, &loaded, access_token, parts)
+                    .await
+                {
+                    Ok(session) => return Ok(session),
+                    Err(error) if access_token_refused(&error) => {
+                        tracing::info!("the provider refused the kept access token: refreshing");
+                        blocking(|| self.store.replace_access_token(&lock, &loaded.facts, None))?;
+                        usable = false;
+                    }
+                    Err(error) => {
+                        if error.class() == ErrorClass::Rejected {
+                            blocking(|| self.store.clear(&lock))?;
+                        }
+                        return Err(error);
+                    }
+                }
+            } else {
+                usable = false;
+            }
+        }
         let Some(refresh_token) = loaded.refresh_token.clone() else {
-            return Err(SignInError::NotSignedIn {
+            if usable {
+                return Err(SignInError::NoRefreshToken {
+                    profile: self.profile.name.clone(),
+                });
+            }
+            // Nothing left to use: the provider refused the access token, or it is gone.
+            blocking(|| self.store.clear(&lock))?;
+            return Err(SignInError::SessionEnded {
                 profile: self.profile.name.clone(),
-                reason: "the provider issued no refresh token, so the session ended with its \
-                         tokens"
+                why: "the provider issued no refresh token, and no longer accepts its access \
+                      token"
                     .into(),
             });
         };
+        let mut timings = Vec::new();
+        let started = Instant::now();
+        let metadata = self.metadata().await?;
         let tokens = match self.refresh_grant(&metadata, &refresh_token).await {
             Ok(tokens) => tokens,
             Err(SignInError::OAuth { error, .. }) if error == "invalid_grant" => {
@@ -217,32 +318,31 @@ impl Client {
                 None
             }
         };
+        // The new access token is kept in place of the old one, for the next use.
+        let tokens = Tokens::from_response(tokens, self.clock.now()).expiring_with(claims.as_ref());
+        blocking(|| self.store.replace_access_token(lock, &facts, tokens.kept()))?;
         let (userinfo, identity, role) = if parts.userinfo {
-            let started = Instant::now();
-            let userinfo = self
-                .userinfo(metadata, &tokens.access_token, &facts.sub)
-                .await?;
-            timings.push(Timing::since("userinfo", started));
-            let identity = Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;
             let selected = claims
                 .as_ref()
                 .and_then(|claims| claims.selected_roleid.as_deref());
-            let role = choose_role(&identity, selected, None, facts.selected_role_id.as_deref())?;
-            facts.selected_role_id = role.role().map(|role| role.person_roleid.clone());
+            let (userinfo, identity, role) = self
+                .userinfo_and_role(
+                    metadata,
+                    &tokens.access_token,
+                    &mut facts,
+                    selected,
+                    &mut timings,
+                )
+                .await?;
             (Some(userinfo), Some(identity), Some(role))
         } else {
             (None, None, None)
         };
-        let now = unix_seconds(self.clock.now());
-        if parts.activity {
-            facts.last_activity = now;
-        }
-        facts.stored_at = now;
-        blocking(|| self.store.update_facts(lock, &facts))?;
+        self.store_use(lock, &mut facts, parts)?;
         Ok(Session {
             profile: self.profile.name.clone(),
             issuer: metadata.issuer.clone(),
-            tokens: Tokens::from_response(tokens, self.clock.now()),
+            tokens,
             id_token: claims,
             userinfo,
             identity,
@@ -251,6 +351,96 @@ impl Client {
             refreshable: true,
             timings,
         })
+    }
+
+    /// The session from its kept tokens, with no refresh: no request at all unless UserInfo is
+    /// asked for, which is made with the kept access token.
+    async fn with_kept_tokens(
+        &self,
+        lock: &SessionLock,
+        loaded: &Loaded,
+        access_token: SecretString,
+        parts: Restore,
+    ) -> Result<Session, SignInError> {
+        let mut facts = loaded.facts.clone();
+        let mut timings = Vec::new();
+        let id_token = blocking(|| self.store.load_id_token(&facts))?;
+        let (issuer, userinfo, identity, role) = if parts.userinfo {
+            let metadata = self.metadata().await?;
+            let (userinfo, identity, role) = self
+                .userinfo_and_role(&metadata, &access_token, &mut facts, None, &mut timings)
+                .await?;
+            (
+                metadata.issuer.clone(),
+                Some(userinfo),
+                Some(identity),
+                Some(role),
+            )
+        } else {
+            (self.issuer.clone(), None, None, None)
+        };
+        self.store_use(lock, &mut facts, parts)?;
+        Ok(Session {
+            profile: self.profile.name.clone(),
+            issuer,
+            tokens: Tokens {
+                access_token,
+                id_token,
+                expires_at: loaded
+                    .access_token_expires_at
+                    .and_then(|at| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(at))),
+                scope: None,
+            },
+            id_token: None,
+            userinfo,
+            identity,
+            role,
+            facts,
+            refreshable: loaded.refresh_token.is_some(),
+            timings,
+        })
+    }
+
+    /// UserInfo with `access_token` (`sub` must be the session's), the identity read from it
+    /// and the role chosen: `selected` (CIS2's `selected_roleid`), else the session's.
+    async fn userinfo_and_role(
+        &self,
+        metadata: &ProviderMetadata,
+        access_token: &SecretString,
+        facts: &mut SessionFacts,
+        selected: Option<&str>,
+        timings: &mut Vec<Timing>,
+    ) -> Result<
+        (
+            serde_json::Map<String, serde_json::Value>,
+            Identity,
+            RoleChoice,
+        ),
+        SignInError,
+    > {
+        let started = Instant::now();
+        let userinfo = self.userinfo(metadata, access_token, &facts.sub).await?;
+        timings.push(Timing::since("userinfo", started));
+        let identity = Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;
+        let role = choose_role(&identity, selected, None, facts.selected_role_id.as_deref())?;
+        facts.selected_role_id = role.role().map(|role| role.person_roleid.clone());
+        Ok((userinfo, identity, role))
+    }
+
+    /// Writes what a use of the session changed: the time, and the activity when it counts.
+    fn store_use(
+        &self,
+        lock: &SessionLock,
+        facts: &mut SessionFacts,
+        parts: Restore,
+    ) -> Result<(), SignInError> {
+        let now = unix_seconds(self.clock.now());
+        if parts.activity {
+            facts.last_activity = now;
+        }
+        facts.stored_at = now;
+        blocking(|| self.store.update_facts(lock, facts))?;
+        Ok(())
     }
 
     /// What a session stored by a careid that did not keep its sign-in record is held to: the
@@ -333,8 +523,9 @@ impl Client {
     }
 
     /// Signs out: revokes the refresh token when the provider offers revocation, deletes the
-    /// session whatever the provider says, and gives the end-session URL (with `id_token_hint`
-    /// when the caller still holds the ID token).
+    /// session whatever the provider says, and gives the end-session URL: without
+    /// `id_token_hint` to show, and with it (the ID token the caller holds, else the kept one)
+    /// only as a secret for [`Client::end_session_page`].
     pub async fn logout(
         &self,
         id_token: Option<&SecretString>,
@@ -344,12 +535,25 @@ impl Client {
         let lock = self.session_lock().await?;
         // The stored session; or, when none can be loaded (its state file is damaged, say), any
         // refresh token the keychain still holds for the profile: signing out revokes it too.
+        let mut hint = id_token.cloned();
         let (signed_out, refresh_tokens): (Option<String>, Vec<SecretString>) =
             match blocking(|| self.store.load(&self.profile.name))? {
-                Restored::Session(loaded) => (
-                    Some(loaded.facts.sub),
-                    loaded.refresh_token.into_iter().collect(),
-                ),
+                Restored::Session(loaded) => {
+                    if hint.is_none() {
+                        // The last valid ID token, kept for this (a session without a refresh
+                        // token included); one that cannot be read only loses the hint.
+                        hint = blocking(|| self.store.load_id_token(&loaded.facts)).unwrap_or_else(
+                            |error| {
+                                tracing::warn!("could not read the session's ID token: {error}");
+                                None
+                            },
+                        );
+                    }
+                    (
+                        Some(loaded.facts.sub),
+                        loaded.refresh_token.into_iter().collect(),
+                    )
+                }
                 Restored::SignedOut(_) => {
                     let orphans = blocking(|| self.store.orphaned_refresh_tokens(&lock))?;
                     let sub = orphans.first().map(|(sub, _)| sub.clone());
@@ -366,6 +570,8 @@ impl Client {
             signed_out,
             revocation_error: None,
             end_session_url: None,
+            id_token_hint: false,
+            end_session_with_hint: None,
         };
         for token in &refresh_tokens {
             let failed = match &metadata {
@@ -386,17 +592,46 @@ impl Client {
         }
         blocking(|| self.store.clear(&lock))?;
         drop(lock);
-        if let Ok(metadata) = &metadata {
-            outcome.end_session_url = metadata.end_session_endpoint.as_deref().map(|endpoint| {
+        let endpoint = metadata
+            .as_ref()
+            .ok()
+            .and_then(|metadata| metadata.end_session_endpoint.as_deref());
+        if let Some(endpoint) = endpoint {
+            let query = |hint: Option<&SecretString>| {
                 let mut query = url::form_urlencoded::Serializer::new(String::new());
                 query.append_pair("client_id", &self.client_id);
-                if let Some(id_token) = id_token {
+                if let Some(id_token) = hint {
                     query.append_pair("id_token_hint", id_token.expose_secret());
                 }
                 with_query(endpoint, &query.finish())
-            });
+            };
+            outcome.end_session_url = Some(query(None));
+            if let Some(id_token) = &hint {
+                outcome.id_token_hint = true;
+                outcome.end_session_with_hint = Some(SecretString::new(query(Some(id_token))));
+            }
         }
         Ok(outcome)
+    }
+
+    /// The private page that opens the provider's end-session URL of `outcome`, with
+    /// `id_token_hint` when there was one: what a browser is given, so the ID token is never
+    /// on a command line. `None` when the provider publishes no end-session endpoint. The page
+    /// is removed when dropped: keep it until the browser has read it
+    /// ([`LaunchPage::wait_until_read`]).
+    pub fn end_session_page(
+        &self,
+        outcome: &LogoutOutcome,
+    ) -> Result<Option<LaunchPage>, SignInError> {
+        let url = match (&outcome.end_session_with_hint, &outcome.end_session_url) {
+            (Some(hinted), _) => hinted.expose_secret(),
+            (None, Some(plain)) => plain.as_str(),
+            (None, None) => return Ok(None),
+        };
+        let pages = self.store.state_dir().join("sign-in-pages");
+        blocking(|| LaunchPage::write_sign_out(&pages, url))
+            .map(Some)
+            .map_err(SignInError::LaunchPage)
     }
 
     /// The stored session, if it is within its limits. One past a limit is ended (refresh token
@@ -411,7 +646,15 @@ impl Client {
                 })
             }
         };
-        let why = match check(&loaded.facts, &self.profile.session, self.clock.now()) {
+        let now = self.clock.now();
+        let why = match check(&loaded.facts, &self.profile.session, now) {
+            // A session without a refresh token lives as long as its access token.
+            Verdict::Active { .. } if loaded.refresh_token.is_none() => {
+                if kept_token_usable(&loaded, now) {
+                    return Ok(loaded);
+                }
+                "the provider issued no refresh token, and its tokens have expired".to_owned()
+            }
             Verdict::Active { .. } => return Ok(loaded),
             Verdict::EndedInactive => format!(
                 "no activity for {} minutes",

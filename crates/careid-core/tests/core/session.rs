@@ -509,6 +509,7 @@ fn debug_of_every_type_holding_a_token_is_redacted() {
         facts: facts("555000000001"),
         refresh_token: Some(refresh_token.clone()),
         sign_in: None,
+        access_token_expires_at: Some(1_750_003_600),
     };
     let restored = Restored::Session(loaded.clone());
     let printed = format!("{refresh_token:?} {loaded:?} {loaded:#?} {restored:?} {restored:#?}");

@@ -143,20 +143,106 @@ fn revocations(mock: &RunningMock) -> usize {
         .count()
 }
 
+fn endpoints_since(mock: &RunningMock, from: usize) -> Vec<String> {
+    mock.request_log()[from..]
+        .iter()
+        .map(|request| request.endpoint.clone())
+        .collect()
+}
+
+/// Within its lifetime the kept access token serves UserInfo; a minute (the skew) before it
+/// expires, the restore refreshes first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signs_in_and_restores_with_one_refresh_and_one_userinfo() {
+async fn signs_in_and_restores_with_the_kept_access_token_then_one_refresh_near_expiry() {
     let fixture = fixture("555057896106").await;
     let session = sign_in(&fixture).await.expect("signed in");
     assert_eq!(session.facts.sub, "555057896106");
     assert!(session.refreshable);
     let from = fixture.mock.request_log().len();
     let restored = fixture.client.use_session().await.expect("restored");
-    let endpoints: Vec<_> = fixture.mock.request_log()[from..]
-        .iter()
-        .map(|request| request.endpoint.clone())
-        .collect();
-    assert_eq!(endpoints, ["/access_token", "/userinfo"]);
+    assert_eq!(endpoints_since(&fixture.mock, from), ["/userinfo"]);
     assert_eq!(restored.facts.sub, "555057896106");
+    assert_eq!(
+        restored.tokens.access_token, session.tokens.access_token,
+        "the sign-in's access token, kept"
+    );
+
+    // The mock's tokens live an hour: 59 minutes on, the token is within the skew.
+    fixture.clock.advance(Duration::from_secs(59 * 60));
+    fixture.client.record_activity().await.expect("active");
+    let from = fixture.mock.request_log().len();
+    let refreshed = fixture.client.use_session().await.expect("restored");
+    assert_eq!(
+        endpoints_since(&fixture.mock, from),
+        ["/access_token", "/userinfo"]
+    );
+    assert_ne!(refreshed.tokens.access_token, session.tokens.access_token);
+}
+
+/// `careid token`'s restore: no request at all while the kept token is valid, the same token,
+/// the refresh token untouched; a refresh when asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_for_use_make_no_request_while_the_kept_token_is_valid() {
+    let fixture = fixture("555057896106").await;
+    let session = sign_in(&fixture).await.expect("signed in");
+    let refresh_token = |store: &SessionStore| match store.load("mock").expect("load") {
+        Restored::Session(loaded) => loaded.refresh_token.expect("kept"),
+        Restored::SignedOut(reason) => panic!("signed out: {reason}"),
+    };
+    let before = refresh_token(&fixture.store);
+    let from = fixture.mock.request_log().len();
+    for _ in 0..3 {
+        let tokens = fixture.client.tokens_for_use().await.expect("tokens");
+        assert_eq!(tokens.tokens.access_token, session.tokens.access_token);
+        assert!(tokens.tokens.id_token.is_some(), "the kept ID token");
+    }
+    assert_eq!(endpoints_since(&fixture.mock, from), Vec::<String>::new());
+    assert_eq!(refresh_token(&fixture.store), before, "nothing rotated");
+
+    let fresh = fixture.client.fresh_tokens_for_use().await.expect("tokens");
+    assert_eq!(endpoints_since(&fixture.mock, from), ["/access_token"]);
+    assert_ne!(fresh.tokens.access_token, session.tokens.access_token);
+    let again = fixture.client.tokens_for_use().await.expect("tokens");
+    assert_eq!(
+        again.tokens.access_token, fresh.tokens.access_token,
+        "the refreshed token is kept in turn"
+    );
+    assert_ne!(refresh_token(&fixture.store), before, "rotated once");
+}
+
+/// The provider refuses the kept access token (revoked there): UserInfo's 401 leads to one
+/// refresh and one more UserInfo request, and the new token is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_access_token_is_refreshed_once_and_userinfo_retried() {
+    let fixture = fixture("555057896106").await;
+    let session = sign_in(&fixture).await.expect("signed in");
+    let revocation = format!("{}/token/revoke", fixture.mock.issuer());
+    let answer = reqwest::Client::new()
+        .post(revocation)
+        .basic_auth("555000000001.apps.local", Some(MOCK_SECRET))
+        .form(&[("token", session.tokens.access_token.expose_secret())])
+        .send()
+        .await
+        .expect("revoked");
+    assert!(answer.status().is_success());
+    let from = fixture.mock.request_log().len();
+    let restored = fixture.client.use_session().await.expect("restored");
+    let log = fixture.mock.request_log();
+    let answered: Vec<_> = log[from..]
+        .iter()
+        .map(|request| (request.endpoint.as_str(), request.status))
+        .collect();
+    assert_eq!(
+        answered,
+        [
+            ("/userinfo", 401),
+            ("/access_token", 200),
+            ("/userinfo", 200)
+        ]
+    );
+    let kept = fixture.client.tokens_for_use().await.expect("tokens");
+    assert_eq!(kept.tokens.access_token, restored.tokens.access_token);
+    assert_eq!(fixture.mock.request_log().len(), log.len(), "no request");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,7 +303,7 @@ async fn a_network_fault_keeps_the_refresh_token_and_invalid_grant_deletes_it() 
         .arm_fault("http_503@token".parse().expect("fault"), None);
     let error = fixture
         .client
-        .tokens_for_use()
+        .fresh_tokens_for_use()
         .await
         .expect_err("unavailable");
     assert!(error.is_transient(), "{error}");
@@ -235,14 +321,18 @@ async fn a_network_fault_keeps_the_refresh_token_and_invalid_grant_deletes_it() 
     fixture.mock.clear_faults();
     fixture
         .client
-        .tokens_for_use()
+        .fresh_tokens_for_use()
         .await
         .expect("the kept token works");
 
     fixture
         .mock
         .arm_fault("refresh_revoked".parse().expect("fault"), Some(1));
-    let error = fixture.client.tokens_for_use().await.expect_err("revoked");
+    let error = fixture
+        .client
+        .fresh_tokens_for_use()
+        .await
+        .expect_err("revoked");
     assert_eq!(error.code(), "refresh_rejected");
     assert!(matches!(
         fixture.store.load("mock").expect("load"),
@@ -516,7 +606,8 @@ async fn a_provider_clock_ahead_of_ours_keeps_the_session_restorable() {
         "the provider's time, ahead of ours"
     );
 
-    let restored = fixture.client.use_session().await.expect("restored");
+    let restored = fixture.client.refresh_quietly().await.expect("refreshed");
+    assert!(restored.id_token.is_some(), "a refreshed ID token, checked");
     assert_eq!(restored.facts.auth_time, session.facts.auth_time);
     let status = fixture.client.status().await.expect("active");
     assert_eq!(

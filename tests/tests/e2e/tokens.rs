@@ -1,0 +1,378 @@
+//! The kept access token (`careid token` makes no request while it is valid), sessions the
+//! provider gave no refresh token, and what `careid logout` shows: the built `careid` against
+//! the mock in this process, with the real keychain read back by `secret-tool`.
+
+use std::time::{Duration, Instant};
+
+use careid_e2e::cli_world::{MOCK_CLIENT, MOCK_SECRET};
+use careid_e2e::{CliWorld, MockHost};
+use mock_cis2::{AutoLogin, MockCis2};
+
+const NURSE: &str = "555057896106";
+/// The mock's client that gets no refresh token (`data/clients.json`).
+const NO_REFRESH_CLIENT: &str = "555000000007.apps.local";
+const NO_REFRESH_SECRET: &str = "0d7c4b2a-9e1f-4a63-b8d5-3c2e1f0a9b87";
+
+fn mock_with(mock: MockCis2) -> MockHost {
+    let auto_login: AutoLogin = NURSE.parse().expect("auto-login syntax");
+    MockHost::start(mock.auto_login(auto_login)).expect("the mock starts")
+}
+
+/// A world with profile `t` for the mock's default client (refresh tokens).
+fn world_for(mock: &MockHost) -> CliWorld {
+    let world = CliWorld::new().expect("a test home");
+    world.add_mock_profile("t", &mock.issuer(), &[]);
+    world
+}
+
+/// A world with profile `t` for the mock's client that gets no refresh token.
+fn world_without_refresh(mock: &MockHost) -> CliWorld {
+    let world = CliWorld::new().expect("a test home");
+    world.ok(&[
+        "profile",
+        "add",
+        "t",
+        "--issuer",
+        &mock.issuer(),
+        "--client-id",
+        NO_REFRESH_CLIENT,
+        "--client-auth",
+        "client_secret_basic",
+    ]);
+    let run = world
+        .run_with_input(&["profile", "secret", "set", "t"], NO_REFRESH_SECRET)
+        .expect("careid runs");
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    world
+}
+
+/// (endpoint, status) of the requests the mock answered since request `from`.
+fn answered_since(mock: &MockHost, from: usize) -> Vec<(String, u16)> {
+    mock.mock().request_log()[from..]
+        .iter()
+        .map(|request| (request.endpoint.clone(), request.status))
+        .collect()
+}
+
+fn endpoints_since(mock: &MockHost, from: usize) -> Vec<String> {
+    answered_since(mock, from)
+        .into_iter()
+        .map(|(endpoint, _)| endpoint)
+        .collect()
+}
+
+/// Revokes `token` at the mock's revocation endpoint, as the provider revoking it would.
+fn revoke_at_the_provider(mock: &MockHost, token: &str) {
+    use base64::Engine as _;
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{MOCK_CLIENT}:{MOCK_SECRET}"));
+    let response = ureq::post(format!("{}/token/revoke", mock.issuer()))
+        .header("Authorization", format!("Basic {basic}"))
+        .send_form([("token", token), ("token_type_hint", "access_token")])
+        .expect("revoked");
+    assert_eq!(response.status(), 200);
+}
+
+/// A second `careid token` is answered from the keychain: no request to the provider, the same
+/// access token, and nothing in the keychain rotated.
+#[test]
+fn a_second_token_makes_no_request_and_rotates_nothing() {
+    let mock = mock_with(MockCis2::new());
+    let world = world_for(&mock);
+    world.ok(&["--profile", "t", "login"]);
+    let mut stored = world.stored_sessions();
+    stored.sort();
+    assert_eq!(
+        stored,
+        [
+            format!("session/t/{NURSE}/access-token"),
+            format!("session/t/{NURSE}/id-token"),
+            format!("session/t/{NURSE}/refresh-token"),
+        ],
+        "the access token is kept beside the refresh and ID tokens"
+    );
+
+    let first = world.ok(&["--profile", "t", "token"]).stdout;
+    let secrets = world.keychain_secrets();
+    let from = mock.mock().request_log().len();
+    let second = world.ok(&["--profile", "t", "token"]).stdout;
+    let id_token = world.ok(&["--profile", "t", "token", "--id"]).stdout;
+    assert_eq!(
+        endpoints_since(&mock, from),
+        Vec::<String>::new(),
+        "no request reached the provider"
+    );
+    assert_eq!(first, second, "the same access token");
+    assert_eq!(id_token.trim().split('.').count(), 3, "the kept ID token");
+    assert_eq!(world.keychain_secrets(), secrets, "nothing rotated");
+    assert!(secrets.iter().any(|secret| secret == first.trim()));
+}
+
+/// `--refresh` refreshes however long the kept token has left, and the new token is kept.
+#[test]
+fn token_refresh_asks_the_provider_and_keeps_the_new_token() {
+    let mock = mock_with(MockCis2::new());
+    let world = world_for(&mock);
+    world.ok(&["--profile", "t", "login"]);
+    let kept = world.ok(&["--profile", "t", "token"]).stdout;
+    let secrets = world.keychain_secrets();
+    let from = mock.mock().request_log().len();
+    let refreshed = world.ok(&["--profile", "t", "token", "--refresh"]).stdout;
+    assert_eq!(endpoints_since(&mock, from), ["/access_token"]);
+    assert_ne!(refreshed, kept, "a new access token");
+    assert_ne!(world.keychain_secrets(), secrets, "rotated and kept");
+    let from = mock.mock().request_log().len();
+    let again = world.ok(&["--profile", "t", "token"]).stdout;
+    assert_eq!(again, refreshed, "the refreshed token is the kept one");
+    assert_eq!(endpoints_since(&mock, from), Vec::<String>::new());
+}
+
+/// The provider refuses the kept access token (revoked there): `userinfo` and `roles` get 401
+/// `invalid_token`, refresh once, and succeed.
+#[test]
+fn a_token_the_provider_refuses_makes_userinfo_and_roles_refresh_and_succeed() {
+    let mock = mock_with(MockCis2::new());
+    let world = world_for(&mock);
+    world.ok(&["--profile", "t", "login"]);
+    for command in ["userinfo", "roles"] {
+        let kept = world.ok(&["--profile", "t", "token"]).stdout;
+        revoke_at_the_provider(&mock, kept.trim());
+        let from = mock.mock().request_log().len();
+        let run = world.ok(&["--profile", "t", command, "--json"]);
+        assert_eq!(
+            answered_since(&mock, from),
+            [
+                ("/userinfo".to_owned(), 401),
+                ("/access_token".to_owned(), 200),
+                ("/userinfo".to_owned(), 200),
+            ],
+            "{command}: {}",
+            run.text()
+        );
+        let now_kept = world.ok(&["--profile", "t", "token"]).stdout;
+        assert_ne!(now_kept, kept, "{command}: the refused token is replaced");
+    }
+}
+
+/// Within the clock skew (60 s) of its expiry the kept token is refreshed: with 30-second
+/// tokens, every `careid token` refreshes.
+#[test]
+fn a_token_near_its_expiry_is_refreshed() {
+    let mock = mock_with(MockCis2::new().token_lifetime(Duration::from_secs(30)));
+    let world = world_for(&mock);
+    world.ok(&["--profile", "t", "login"]);
+    let from = mock.mock().request_log().len();
+    let first = world.ok(&["--profile", "t", "token"]).stdout;
+    let second = world.ok(&["--profile", "t", "token"]).stdout;
+    assert_eq!(
+        endpoints_since(&mock, from),
+        ["/access_token", "/access_token"]
+    );
+    assert_ne!(first, second);
+}
+
+/// A client CIS2 gives no refresh token: the session serves `token`, `userinfo` and `roles`
+/// from the kept tokens until they expire, `status` says when; then every command says sign in
+/// again, with the ended-session exit code, and the keychain is empty.
+#[test]
+fn a_session_without_a_refresh_token_lives_as_long_as_its_tokens() {
+    let lifetime = Duration::from_secs(12);
+    let mock = mock_with(MockCis2::new().token_lifetime(lifetime));
+    let world = world_without_refresh(&mock);
+    let login = world.ok(&["--profile", "t", "login", "--json"]).json();
+    // The tokens were issued before this: they expire by then plus their lifetime.
+    let signed_in = Instant::now();
+    assert_eq!(login["refreshable"], false);
+    let mut stored = world.stored_sessions();
+    stored.sort();
+    assert_eq!(
+        stored,
+        [
+            format!("session/t/{NURSE}/access-token"),
+            format!("session/t/{NURSE}/id-token"),
+        ]
+    );
+    let status = world.ok(&["--profile", "t", "status"]);
+    assert!(
+        status
+            .stdout
+            .contains("refresh token:   none; the session ends at"),
+        "{}",
+        status.text()
+    );
+    let status = world.ok(&["--profile", "t", "status", "--json"]).json();
+    assert!(status["tokens_end_at"].as_u64().is_some(), "{status}");
+
+    let from = mock.mock().request_log().len();
+    let token = world.ok(&["--profile", "t", "token"]).stdout;
+    assert!(token.starts_with("eyJ"));
+    let userinfo = world.ok(&["--profile", "t", "userinfo", "--json"]).json();
+    assert_eq!(userinfo["sub"], NURSE);
+    world.ok(&["--profile", "t", "roles"]);
+    assert_eq!(
+        endpoints_since(&mock, from),
+        ["/userinfo", "/userinfo"],
+        "no refresh is tried"
+    );
+    let refresh = world
+        .run(&["--profile", "t", "token", "--refresh"])
+        .expect("runs");
+    assert_eq!(refresh.code, Some(2), "{}", refresh.text());
+    assert!(
+        refresh.stderr.contains("no refresh token"),
+        "{}",
+        refresh.text()
+    );
+
+    std::thread::sleep(
+        (signed_in + lifetime + Duration::from_secs(1)).duration_since(Instant::now()),
+    );
+    for command in ["token", "userinfo", "roles", "status"] {
+        let run = world.run(&["--profile", "t", command]).expect("runs");
+        assert_eq!(run.code, Some(8), "{command}: {}", run.text());
+        if command == "token" {
+            assert!(
+                run.stderr.contains("has ended")
+                    && run.stderr.contains("no refresh token")
+                    && run.stderr.contains("sign in again"),
+                "{}",
+                run.text()
+            );
+        }
+    }
+    assert!(
+        world
+            .keychain_accounts()
+            .iter()
+            .all(|account| !account.starts_with("session/")),
+        "nothing left in the keychain: {:?}",
+        world.keychain_accounts()
+    );
+}
+
+/// Sign-out of a session without a refresh token still ends the CIS2 session with
+/// `id_token_hint`, from the kept ID token.
+#[test]
+fn logout_of_a_session_without_a_refresh_token_sends_the_hint() {
+    let mock = mock_with(MockCis2::new());
+    let world = world_without_refresh(&mock);
+    world.ok(&["--profile", "t", "login"]);
+    let id_token = world.ok(&["--profile", "t", "token", "--id"]).stdout;
+    let opened_before = std::fs::read_to_string(world.browser_log())
+        .unwrap_or_default()
+        .lines()
+        .count();
+    let logout = world.ok(&["--profile", "t", "logout", "--browser"]);
+    assert!(
+        !logout.text().contains(id_token.trim()),
+        "{}",
+        logout.text()
+    );
+    let log = std::fs::read_to_string(world.browser_log()).expect("browser log");
+    let opened: Vec<&str> = log.lines().skip(opened_before).collect();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert!(
+        opened[0].contains(&format!("id_token_hint={}", id_token.trim())),
+        "{opened:?}"
+    );
+    assert!(world.stored_sessions().is_empty());
+}
+
+/// `careid logout` prints no token: the end-session URL without `id_token_hint`, and a line
+/// saying so; JSON likewise. Every secret the keychain held before is checked.
+#[test]
+fn logout_prints_no_id_token_in_text_or_json() {
+    let mock = mock_with(MockCis2::new());
+    for json in [false, true] {
+        let world = world_for(&mock);
+        world.ok(&["--profile", "t", "login"]);
+        // The ID token as the keychain keeps it (read from there, no request), and every
+        // value the keychain holds (a long value in parts).
+        let id_token = world.ok(&["--profile", "t", "token", "--id"]).stdout;
+        let mut secrets = world.keychain_secrets();
+        assert!(secrets.len() >= 3, "{} secrets", secrets.len());
+        secrets.push(id_token.trim().to_owned());
+        let mut args = vec!["--profile", "t", "logout"];
+        if json {
+            args.push("--json");
+        }
+        let logout = world.ok(&args);
+        let text = logout.text();
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a token was shown:\n{text}"
+            );
+        }
+        assert!(!text.contains("id_token_hint="), "{text}");
+        assert!(!text.contains("eyJ"), "{text}");
+        let end_session = format!("{}/connect/endSession?client_id=", mock.issuer());
+        assert!(text.contains(&end_session), "{text}");
+        if json {
+            let outcome = logout.json();
+            assert_eq!(outcome["id_token_hint"], true);
+        } else {
+            assert!(
+                logout.stdout.contains(
+                    "The URL omits id_token_hint; use --browser to end the CIS2 session with it."
+                ),
+                "{text}"
+            );
+        }
+        assert!(world.stored_sessions().is_empty());
+    }
+}
+
+/// `logout --browser` gives the browser a private `file://` page (nothing on its command line
+/// but a path), the page leads to the end-session URL with the ID token as `id_token_hint`,
+/// and it is removed once read.
+#[test]
+fn logout_browser_hands_the_hint_over_through_a_private_page() {
+    let mock = mock_with(MockCis2::new());
+    let world = world_for(&mock);
+    world.ok(&["--profile", "t", "login"]);
+    let id_token = world.ok(&["--profile", "t", "token", "--id"]).stdout;
+    let id_token = id_token.trim();
+    let mut argv_log = world.browser_log().into_os_string();
+    argv_log.push(".argv");
+    let read = |path: &std::ffi::OsStr| std::fs::read_to_string(path).unwrap_or_default();
+    let argv_before = read(&argv_log).lines().count();
+    let opened_before = read(world.browser_log().as_os_str()).lines().count();
+
+    let started = Instant::now();
+    let logout = world.ok(&["--profile", "t", "logout", "--browser"]);
+    assert!(!logout.text().contains(id_token), "{}", logout.text());
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "the page was seen read, not waited out: {:?}",
+        started.elapsed()
+    );
+    let argv = read(&argv_log);
+    let given: Vec<&str> = argv.lines().skip(argv_before).collect();
+    assert_eq!(given.len(), 1, "{given:?}");
+    assert!(given[0].starts_with("file:///"), "{given:?}");
+    assert!(
+        !given[0].contains('?') && !given[0].contains("eyJ"),
+        "{given:?}"
+    );
+    let page = url::Url::parse(given[0])
+        .expect("URL")
+        .to_file_path()
+        .expect("path");
+    assert!(!page.exists(), "the page holding the ID token was removed");
+
+    let opened = read(world.browser_log().as_os_str());
+    let opened: Vec<&str> = opened.lines().skip(opened_before).collect();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    let target = url::Url::parse(opened[0]).expect("URL");
+    assert!(
+        opened[0].starts_with(&format!("{}/connect/endSession?", mock.issuer())),
+        "{opened:?}"
+    );
+    let hint = target
+        .query_pairs()
+        .find(|(name, _)| name == "id_token_hint")
+        .map(|(_, value)| value.into_owned());
+    assert_eq!(hint.as_deref(), Some(id_token));
+    assert!(world.stored_sessions().is_empty());
+}
