@@ -190,7 +190,7 @@ pub fn logout(context: &Context, args: &LogoutArgs) -> anyhow::Result<()> {
                 None => println!("No session was stored for profile {}", context.args.profile),
             }
             match outcome.revocation {
-                "revoked" => println!("The refresh token was revoked at the provider."),
+                "revoked" => println!("The session's tokens were revoked at the provider."),
                 "not_advertised" => {
                     println!("The provider offers no revocation; the refresh token was deleted.")
                 }

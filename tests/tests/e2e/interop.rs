@@ -180,7 +180,7 @@ fn sign_in_use_and_sign_out_signed(
     assert!(
         logout
             .stdout
-            .contains("The refresh token was revoked at the provider."),
+            .contains("The session's tokens were revoked at the provider."),
         "{name}: {}",
         logout.text()
     );

@@ -253,7 +253,7 @@ fn a_session_without_a_refresh_token_lives_as_long_as_its_tokens() {
 /// Sign-out of a session without a refresh token still ends the CIS2 session with
 /// `id_token_hint`, from the kept ID token.
 #[test]
-fn logout_of_a_session_without_a_refresh_token_sends_the_hint() {
+fn logout_of_a_session_without_a_refresh_token_revokes_its_access_token_and_sends_the_hint() {
     let mock = mock_with(MockCis2::new());
     let world = world_without_refresh(&mock);
     world.ok(&["--profile", "t", "login"]);
@@ -262,11 +262,19 @@ fn logout_of_a_session_without_a_refresh_token_sends_the_hint() {
         .unwrap_or_default()
         .lines()
         .count();
+    let access_tokens = mock.mock().store_counts().access_tokens;
     let logout = world.ok(&["--profile", "t", "logout", "--browser"]);
     assert!(
         !logout.text().contains(id_token.trim()),
         "{}",
         logout.text()
+    );
+    // With no refresh token to revoke, the kept access token is revoked instead.
+    assert!(logout.stdout.contains("revoked"), "{}", logout.text());
+    assert_eq!(
+        mock.mock().store_counts().access_tokens,
+        access_tokens - 1,
+        "the access token is gone at the provider"
     );
     let log = std::fs::read_to_string(world.browser_log()).expect("browser log");
     let opened: Vec<&str> = log.lines().skip(opened_before).collect();

@@ -522,7 +522,8 @@ impl Client {
         })?)
     }
 
-    /// Signs out: revokes the refresh token when the provider offers revocation, deletes the
+    /// Signs out: revokes the refresh token (or, without one, the kept access token) when the
+    /// provider offers revocation, deletes the
     /// session whatever the provider says, and gives the end-session URL: without
     /// `id_token_hint` to show, and with it (the ID token the caller holds, else the kept one)
     /// only as a secret for [`Client::end_session_page`].
@@ -536,7 +537,9 @@ impl Client {
         // The stored session; or, when none can be loaded (its state file is damaged, say), any
         // refresh token the keychain still holds for the profile: signing out revokes it too.
         let mut hint = id_token.cloned();
-        let (signed_out, refresh_tokens): (Option<String>, Vec<SecretString>) =
+        // What to revoke: the refresh tokens (their grants take the access tokens with them,
+        // RFC 7009 §2.1), or, for a session without one, its kept access token.
+        let (signed_out, revocable): (Option<String>, Vec<(SecretString, &str)>) =
             match blocking(|| self.store.load(&self.profile.name))? {
                 Restored::Session(loaded) => {
                     if hint.is_none() {
@@ -549,20 +552,34 @@ impl Client {
                             },
                         );
                     }
-                    (
-                        Some(loaded.facts.sub),
-                        loaded.refresh_token.into_iter().collect(),
-                    )
+                    let revocable = match loaded.refresh_token {
+                        Some(refresh_token) => vec![(refresh_token, "refresh_token")],
+                        None => blocking(|| self.store.load_access_token(&loaded.facts))
+                            .unwrap_or_else(|error| {
+                                tracing::warn!(
+                                    "could not read the session's access token: {error}"
+                                );
+                                None
+                            })
+                            .map(|access_token| (access_token, "access_token"))
+                            .into_iter()
+                            .collect(),
+                    };
+                    (Some(loaded.facts.sub), revocable)
                 }
                 Restored::SignedOut(_) => {
                     let orphans = blocking(|| self.store.orphaned_refresh_tokens(&lock))?;
                     let sub = orphans.first().map(|(sub, _)| sub.clone());
-                    (sub, orphans.into_iter().map(|(_, token)| token).collect())
+                    let revocable = orphans
+                        .into_iter()
+                        .map(|(_, token)| (token, "refresh_token"))
+                        .collect();
+                    (sub, revocable)
                 }
             };
         let metadata = self.metadata().await;
         let mut outcome = LogoutOutcome {
-            revocation: match (&signed_out, refresh_tokens.is_empty()) {
+            revocation: match (&signed_out, revocable.is_empty()) {
                 (None, _) => "no_session",
                 (Some(_), true) => "no_refresh_token",
                 (Some(_), false) => "revoked",
@@ -573,9 +590,9 @@ impl Client {
             id_token_hint: false,
             end_session_with_hint: None,
         };
-        for token in &refresh_tokens {
+        for (token, hint) in &revocable {
             let failed = match &metadata {
-                Ok(metadata) => match self.revoke(metadata, token, "refresh_token").await {
+                Ok(metadata) => match self.revoke(metadata, token, hint).await {
                     Ok(true) => None,
                     Ok(false) => {
                         outcome.revocation = "not_advertised";
