@@ -45,7 +45,7 @@ fn a_sign_in_without_acr_is_accepted_on_the_assurance_level() {
     );
     assert_eq!(issued[0]["authentication_assurance_level"], "3");
     // A refresh is held to the AAL3 the sign-in asked for, again without acr.
-    world.ok(&["--profile", "t", "token"]);
+    world.ok(&["--profile", "t", "token", "--refresh"]);
     assert!(
         id_tokens(&mock).len() >= 2,
         "the refresh brought an ID token without acr too, and it was accepted"
@@ -130,7 +130,14 @@ fn an_issuer_with_an_explicit_default_port_and_numeric_levels_signs_in() {
         .collect();
     assert_eq!(token_requests, [200], "one accepted code exchange");
     // And a refresh with a fresh assertion, held to the same issuer string.
-    world.ok(&["--profile", "p", "token"]);
+    world.ok(&["--profile", "p", "token", "--refresh"]);
+    let refreshes = mock
+        .mock()
+        .request_log()
+        .into_iter()
+        .filter(|request| request.endpoint == "/access_token")
+        .count();
+    assert_eq!(refreshes, 2, "the refresh reached the token endpoint");
 
     // The same provider named without its port is not the same issuer.
     let dropped = format!("http://127.0.0.1{CIS2_REALM_PATH}");

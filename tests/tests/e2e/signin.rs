@@ -421,7 +421,7 @@ fn cis2_role_selection_uses_selected_roleid_and_changedrole_changes_it() {
     );
     assert_eq!(status["selected_role_id"], SYSTEMS_SUPPORT);
     // A refresh keeps CIS2's new choice.
-    world.ok(&["--profile", "t", "token"]);
+    world.ok(&["--profile", "t", "token", "--refresh"]);
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
     assert_eq!(status["selected_role_id"], SYSTEMS_SUPPORT);
 }
