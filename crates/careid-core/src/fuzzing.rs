@@ -310,7 +310,8 @@ mod tests {
     #[test]
     fn the_fuzz_seed_corpora_run_clean() {
         let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
-        let targets: [(&str, fn(&[u8])); 5] = [
+        type Target = (&'static str, fn(&[u8]));
+        let targets: [Target; 5] = [
             ("callback", callback_request),
             ("jwt", jwt),
             ("provider_documents", provider_documents),
