@@ -5,12 +5,14 @@
 //!   one summary; filters narrow it to the Rust tests they select.
 //! - `cargo xtask bench [NAME...]`: the benchmarks, in the tests' isolated environment; `desktop`
 //!   launches the app against a bare Tauri window.
+//! - `cargo xtask fuzz [TARGET] [--seconds N]`: the fuzz targets in `fuzz/`, each for N seconds.
 //! - `cargo xtask screenshot`: renders the app under Xvfb into `docs/screenshots/`.
 //! - `cargo xtask icons`: regenerates `icons/` from `icons/source.png`.
 
 mod bench;
 #[cfg(target_os = "linux")]
 mod desktop_bench;
+mod fuzz;
 mod icons;
 mod isolation;
 mod setup;
@@ -31,6 +33,9 @@ commands:
   bench [NAME...]   run the benchmarks (logins, signin, token, desktop) in release builds,
                     inside the tests' isolated environment (private keychain, display);
                     with names, only those
+  fuzz [TARGET...] [--seconds N]
+                    run the fuzz targets (callback, jwt, provider_documents, profiles,
+                    keychain_header), each for N seconds (600 by default); fails on a crash
   screenshot        render the app under Xvfb into docs/screenshots/
   icons             regenerate the icon set in icons/ from icons/source.png";
 
@@ -40,6 +45,7 @@ fn main() -> ExitCode {
         Some("run") => run(args.iter().any(|arg| arg == "--release")),
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("screenshot") => screenshot(),
         Some("icons") => regenerate_icons(),
         Some("-h" | "--help" | "help") => {

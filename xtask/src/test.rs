@@ -8,7 +8,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use crate::isolation::TestEnvironment;
-use crate::{setup, shell};
+use crate::{fuzz, setup, shell};
 
 #[derive(Debug, Default)]
 struct Tally {
@@ -98,13 +98,18 @@ pub fn run(filters: &[String]) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Formatting, the UI's type check, tests and build, and clippy.
+/// Formatting, the UI's type check, tests and build, clippy, and a short run of each fuzz target.
 fn static_checks(tally: &mut Tally) -> anyhow::Result<()> {
     let reports = crate::root().join("target/xtask");
     std::fs::create_dir_all(&reports)?;
     tally.check(
         "cargo fmt --check",
         shell::cargo().args(["fmt", "--all", "--check"]),
+    );
+    // The fuzz crate is a workspace of its own, outside `--all`.
+    tally.check(
+        "cargo fmt --check (fuzz)",
+        shell::cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--check"]),
     );
 
     tally.check("UI type check", shell::npm().args(["run", "check"]));
@@ -132,6 +137,20 @@ fn static_checks(tally: &mut Tally) -> anyhow::Result<()> {
             "warnings",
         ]),
     );
+
+    // Each fuzz target for a short while: a crash fails the run and names the saved input.
+    let started = Instant::now();
+    let name = format!("fuzz ({} s per target)", fuzz::TEST_SECONDS);
+    println!("xtask: ── {name}");
+    let fuzzed = fuzz::run_targets(&fuzz::TARGETS, fuzz::TEST_SECONDS)
+        .inspect_err(|error| eprintln!("xtask: {error:#}"))
+        .is_ok();
+    println!(
+        "xtask: {} {name} ({:.1}s)",
+        if fuzzed { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    tally.count(&name, fuzzed);
     Ok(())
 }
 

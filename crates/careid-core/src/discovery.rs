@@ -576,11 +576,8 @@ impl ProviderCache {
         issuer: &str,
         now: SystemTime,
     ) -> Option<(ProviderMetadata, SystemTime)> {
-        let (mut file, fetched_at) = self.read_file(self.discovery_file(issuer)?, issuer, now)?;
-        let document = file.remove("document")?;
-        let metadata = ProviderMetadata::from_document(document, "cache").ok()?;
-        metadata.validate(issuer).ok()?;
-        Some((metadata, fetched_at))
+        let (file, fetched_at) = self.read_file(self.discovery_file(issuer)?, issuer, now)?;
+        Some((cached_metadata(file, issuer)?, fetched_at))
     }
 
     fn file_jwks(
@@ -589,13 +586,8 @@ impl ProviderCache {
         now: SystemTime,
     ) -> Option<(Value, SystemTime)> {
         let path = self.jwks_file(&metadata.issuer)?;
-        let (mut file, fetched_at) = self.read_file(path, &metadata.issuer, now)?;
-        if file.get("jwks_uri")?.as_str()? != metadata.jwks_uri {
-            return None;
-        }
-        let jwks = file.remove("document")?;
-        check_jwks_shape(&jwks).ok()?;
-        Some((jwks, fetched_at))
+        let (file, fetched_at) = self.read_file(path, &metadata.issuer, now)?;
+        Some((cached_jwks(file, &metadata.jwks_uri)?, fetched_at))
     }
 
     /// A cache file's members, if it is for `issuer` and fresh at `now`. A file in a folder
@@ -614,14 +606,7 @@ impl ProviderCache {
             return None;
         }
         let bytes = std::fs::read(&path).ok()?;
-        let Value::Object(file) = serde_json::from_slice(&bytes).ok()? else {
-            return None;
-        };
-        if file.get("issuer")?.as_str()? != issuer {
-            return None;
-        }
-        let fetched_at = fetched_at(file.get("fetched_at")?)?;
-        is_fresh(fetched_at, now, self.max_age).then_some((file, fetched_at))
+        cache_file_members(&bytes, issuer, now, self.max_age)
     }
 
     fn folder_is_private(&self) -> bool {
@@ -637,6 +622,45 @@ impl ProviderCache {
             let _ = write_atomically(&path, contents);
         }
     }
+}
+
+/// A cache file's members, if its text is a JSON object for `issuer`, fetched at most `max_age`
+/// before `now`.
+pub(crate) fn cache_file_members(
+    bytes: &[u8],
+    issuer: &str,
+    now: SystemTime,
+    max_age: Duration,
+) -> Option<(Map<String, Value>, SystemTime)> {
+    let Value::Object(file) = serde_json::from_slice(bytes).ok()? else {
+        return None;
+    };
+    if file.get("issuer")?.as_str()? != issuer {
+        return None;
+    }
+    let fetched_at = fetched_at(file.get("fetched_at")?)?;
+    is_fresh(fetched_at, now, max_age).then_some((file, fetched_at))
+}
+
+/// The discovery document of a cache file's members, if it is valid and for `issuer`.
+pub(crate) fn cached_metadata(
+    mut file: Map<String, Value>,
+    issuer: &str,
+) -> Option<ProviderMetadata> {
+    let document = file.remove("document")?;
+    let metadata = ProviderMetadata::from_document(document, "cache").ok()?;
+    metadata.validate(issuer).ok()?;
+    Some(metadata)
+}
+
+/// The key set of a cache file's members, if it was fetched from `jwks_uri` and has its shape.
+pub(crate) fn cached_jwks(mut file: Map<String, Value>, jwks_uri: &str) -> Option<Value> {
+    if file.get("jwks_uri")?.as_str()? != jwks_uri {
+        return None;
+    }
+    let jwks = file.remove("document")?;
+    check_jwks_shape(&jwks).ok()?;
+    Some(jwks)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -459,7 +459,8 @@ fn read_claims(claims: Map<String, Value>) -> Result<IdTokenClaims, IdTokenError
     let string = |value: &Value| value.as_str().map(str::to_owned);
     let date = |claim: &'static str| -> Result<Option<u64>, IdTokenError> {
         match claims.get(claim) {
-            None | Some(Value::Null) => Ok(None),
+            // A date given as null is not a date: only absence means none (RFC 7519 §4.1).
+            None => Ok(None),
             Some(value) => numeric_date(value)
                 .map(Some)
                 .ok_or(invalid(claim, "a number of seconds")),
@@ -1231,6 +1232,19 @@ mod tests {
         let error = validate(&with(json!({ "auth_time": 0 })), &max_age_only).unwrap_err();
         assert_eq!(error.code(), "id_token_auth_time_too_old");
         assert!(error.to_string().contains("auth_time"), "{error}");
+    }
+
+    /// Found by the differential tests: jsonwebtoken refuses `"nbf": null`, careid read it as
+    /// no nbf. A date is a number or absent.
+    #[test]
+    fn a_date_claim_given_as_null_is_refused() {
+        for claim in ["exp", "iat", "nbf", "auth_time"] {
+            let mut claims = base();
+            claims[claim] = Value::Null;
+            let error = validate(&token(&claims), &check()).unwrap_err();
+            assert_eq!(error.code(), "id_token_invalid_claim", "{claim}");
+            assert!(error.to_string().contains(claim), "{error}");
+        }
     }
 
     fn userinfo(claims: &Value) -> Result<Map<String, Value>, IdTokenError> {

@@ -404,8 +404,12 @@ impl fmt::Debug for DecodedJwt {
 }
 
 /// Takes a compact JWS apart: exactly three base64url parts without padding, a JSON object
-/// header with a string `alg` and no `crit` (careid understands no extension), and a JSON object
-/// payload. The signature is not checked: see [`verify`].
+/// header with a string `alg`, no `crit` (careid understands no extension), no `cty` or `b64`
+/// (nested and unencoded tokens are not ID tokens) and a `typ`, if any, of `JWT` (RFC 7519
+/// §5.1; another type is another kind of token, RFC 8725 §3.11), and a JSON object payload.
+/// No object may repeat a member name (RFC 7515 §4, RFC 7519 §4 allow refusing them; careid
+/// does, so no reader of the same token can see other claims than careid checked). The
+/// signature is not checked: see [`verify`].
 pub fn decode(token: &str) -> Result<DecodedJwt, JoseError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(JoseError::Malformed("the token is larger than 64 KiB"));
@@ -418,28 +422,42 @@ pub fn decode(token: &str) -> Result<DecodedJwt, JoseError> {
             JoseError::Malformed("the token does not have three dot-separated parts")
         });
     };
-    let object = |part: &str, what: &'static str| -> Result<Map<String, Value>, JoseError> {
+    let object = |part: &str,
+                  what: &'static str,
+                  repeated: &'static str|
+     -> Result<Map<String, Value>, JoseError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(part)
             .map_err(|_| JoseError::Malformed(what))?;
         match serde_json::from_slice(&bytes) {
-            Ok(Value::Object(object)) => Ok(object),
+            Ok(UniqueMembers(Value::Object(object))) => Ok(object),
+            Err(error) if error.to_string().starts_with(REPEATED_MEMBER) => {
+                Err(JoseError::Malformed(repeated))
+            }
             _ => Err(JoseError::Malformed(what)),
         }
     };
     let header = object(
         header_part,
         "the header is not a base64url-encoded JSON object",
+        "the header repeats a member name",
     )?;
     let claims = object(
         payload_part,
         "the payload is not a base64url-encoded JSON object",
+        "the payload repeats a member name",
     )?;
     let signature = URL_SAFE_NO_PAD
         .decode(signature_part)
         .map_err(|_| JoseError::Malformed("the signature is not base64url without padding"))?;
     if header.contains_key("crit") {
         return Err(JoseError::CriticalHeader);
+    }
+    if let Some(member) = ["cty", "b64"]
+        .into_iter()
+        .find(|member| header.contains_key(*member))
+    {
+        return Err(JoseError::UnsupportedHeader { member });
     }
     let text = |name: &str, what: &'static str| -> Result<Option<String>, JoseError> {
         match header.get(name) {
@@ -454,6 +472,9 @@ pub fn decode(token: &str) -> Result<DecodedJwt, JoseError> {
         kid: text("kid", "the header's kid is not a string")?,
         typ: text("typ", "the header's typ is not a string")?,
     };
+    if let Some(typ) = header.typ.as_deref().filter(|typ| !is_jwt_type(typ)) {
+        return Err(JoseError::NotAnIdTokenType { typ: shown(typ) });
+    }
     Ok(DecodedJwt {
         header,
         claims,
@@ -462,11 +483,93 @@ pub fn decode(token: &str) -> Result<DecodedJwt, JoseError> {
     })
 }
 
+/// `typ` names a JWT: `JWT` as a media type (RFC 7515 §4.1.9: case-insensitive, the
+/// `application/` prefix optional).
+fn is_jwt_type(typ: &str) -> bool {
+    let name = match typ.get(..12) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &typ[12..],
+        _ => typ,
+    };
+    name.eq_ignore_ascii_case("JWT")
+}
+
+/// The start of the error [`UniqueMembers`] gives for a repeated member name.
+const REPEATED_MEMBER: &str = "repeated member name";
+
+/// A JSON value whose objects, at any depth, never repeat a member name.
+struct UniqueMembers(Value);
+
+impl<'de> serde::Deserialize<'de> for UniqueMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(UniqueVisitor)
+            .map(UniqueMembers)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueMembers(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            let UniqueMembers(value) = map.next_value()?;
+            if object.insert(name, value).is_some() {
+                return Err(serde::de::Error::custom(REPEATED_MEMBER));
+            }
+        }
+        Ok(Value::Object(object))
+    }
+}
+
 /// Checks `jwt`'s signature. The header's `alg` must be in `allowed`; an HMAC algorithm also
 /// needs `hmac_secret`, the client secret, and never uses a key from the set, so a token MACed
 /// with a published public key fails. An asymmetric token with a `kid` is checked with the key of
 /// that id ([`JoseError::UnknownKid`] when there is none: refetch the set once); without a `kid`,
-/// with each key that fits the algorithm.
+/// with the one key that fits the algorithm: when several do, OIDC Core §10.1 requires a `kid`
+/// ([`JoseError::KidRequired`]).
 pub fn verify(
     jwt: &DecodedJwt,
     keys: &JsonWebKeySet,
@@ -515,7 +618,13 @@ pub fn verify(
             }
             named.into_iter().filter(|key| key.fits(alg)).collect()
         }
-        None => keys.keys.iter().filter(|key| key.fits(alg)).collect(),
+        None => {
+            let fitting: Vec<&Jwk> = keys.keys.iter().filter(|key| key.fits(alg)).collect();
+            if fitting.len() > 1 {
+                return Err(JoseError::KidRequired { alg: alg.as_str() });
+            }
+            fitting
+        }
     };
     if candidates.is_empty() {
         return Err(JoseError::NoMatchingKey { alg: alg.as_str() });
@@ -557,6 +666,14 @@ pub enum JoseError {
     Encrypted,
     #[error("the token's header has a crit member; careid supports no JWS extensions")]
     CriticalHeader,
+    #[error(
+        "the token's header has a {member} member; careid reads no nested or unencoded tokens"
+    )]
+    UnsupportedHeader { member: &'static str },
+    #[error("the token's type (typ) is {typ:?}, not JWT: it is another kind of token")]
+    NotAnIdTokenType { typ: String },
+    #[error("the token names no key (kid) and the provider's key set has several keys for {alg}; OpenID Connect requires a kid then")]
+    KidRequired { alg: &'static str },
     #[error("the token is unsigned (alg \"none\"), which is never accepted")]
     AlgNone,
     #[error("{alg:?} is not a JWS algorithm careid knows")]
@@ -580,6 +697,9 @@ impl JoseError {
             JoseError::Malformed(_) => "jws_malformed",
             JoseError::Encrypted => "jws_encrypted",
             JoseError::CriticalHeader => "jws_crit_unsupported",
+            JoseError::UnsupportedHeader { .. } => "jws_header_unsupported",
+            JoseError::NotAnIdTokenType { .. } => "jws_wrong_type",
+            JoseError::KidRequired { .. } => "jws_kid_required",
             JoseError::AlgNone => "jws_alg_none",
             JoseError::UnknownAlgorithm { .. } => "jws_alg_unknown",
             JoseError::AlgNotAllowed { .. } => "jws_alg_not_allowed",
@@ -852,7 +972,7 @@ mod tests {
             }
             let token = sign(&header, &claims());
             check(&token, &[alg], Some(&secret)).unwrap_or_else(|error| panic!("{alg}: {error}"));
-            // Without a kid, every key of the right type is tried.
+            // Without a kid, the one key of the right type is used.
             header.as_object_mut().unwrap().remove("kid");
             check(&sign(&header, &claims()), &[alg], Some(&secret))
                 .unwrap_or_else(|error| panic!("{alg} without kid: {error}"));
@@ -1184,6 +1304,87 @@ mod tests {
             printed.contains("nonce") && printed.contains(RSA_KID),
             "{printed}"
         );
+    }
+
+    /// Found by the differential tests: openidconnect refuses these and careid accepted them.
+    #[test]
+    fn a_typ_other_than_jwt_is_another_kind_of_token() {
+        for typ in ["JWT", "jwt", "application/jwt", "Application/JWT"] {
+            let token = sign(
+                &json!({ "alg": "RS256", "kid": RSA_KID, "typ": typ }),
+                &claims(),
+            );
+            check(&token, &[JwsAlgorithm::Rs256], None).unwrap_or_else(|e| panic!("{typ}: {e}"));
+        }
+        for typ in ["at+jwt", "logout+jwt", "JOSE", "application/", ""] {
+            let token = sign(
+                &json!({ "alg": "RS256", "kid": RSA_KID, "typ": typ }),
+                &claims(),
+            );
+            let error = check(&token, &[JwsAlgorithm::Rs256], None).unwrap_err();
+            assert_eq!(error.code(), "jws_wrong_type", "{typ}");
+        }
+    }
+
+    #[test]
+    fn nested_and_unencoded_token_headers_are_refused() {
+        for (member, value) in [
+            ("cty", json!("JWT")),
+            ("cty", json!("json")),
+            ("b64", json!(false)),
+        ] {
+            let mut header = json!({ "alg": "RS256", "kid": RSA_KID });
+            header[member] = value;
+            let error = check(&sign(&header, &claims()), &[JwsAlgorithm::Rs256], None).unwrap_err();
+            assert_eq!(error.code(), "jws_header_unsupported", "{member}");
+            assert!(error.to_string().contains(member));
+        }
+    }
+
+    #[test]
+    fn repeated_member_names_are_refused() {
+        let token = sign(&json!({ "alg": "RS256", "kid": RSA_KID }), &claims());
+        let parts: Vec<&str> = token.split('.').collect();
+        let part = |text: &str| URL_SAFE_NO_PAD.encode(text);
+        let error = |token: String| decode(&token).unwrap_err().to_string();
+        let header = part(&format!(
+            r#"{{"alg":"none","kid":"{RSA_KID}","alg":"RS256"}}"#
+        ));
+        assert!(error(format!("{header}.{}.{}", parts[1], parts[2])).contains("header repeats"));
+        for payload in [
+            r#"{"sub":"1","aud":"client","aud":"other"}"#,
+            r#"{"sub":"1","events":{"a":{},"a":{}}}"#,
+            r#"{"sub":"1","list":[{"x":1,"x":2}]}"#,
+        ] {
+            let token = format!("{}.{}.{}", parts[0], part(payload), parts[2]);
+            assert!(error(token).contains("payload repeats"), "{payload}");
+        }
+        // The same names in different objects are not repeats.
+        let payload = part(r#"{"sub":"1","a":{"sub":"2"},"b":[{"sub":"3"}]}"#);
+        assert!(decode(&format!("{}.{payload}.{}", parts[0], parts[2])).is_ok());
+    }
+
+    #[test]
+    fn without_a_kid_several_fitting_keys_are_refused() {
+        let keys = keys();
+        let two = JsonWebKeySet::from_value(&json!({ "keys": [
+            rsa_jwk(&keys.rsa, "rsa-old"), rsa_jwk(&keys.rsa, "rsa-new"),
+            ec_jwk(&keys.ec256, "P-256", EC256_KID),
+        ]}))
+        .unwrap();
+        let verify_with = |header: Value| {
+            verify(
+                &decode(&sign(&header, &claims())).unwrap(),
+                &two,
+                &[JwsAlgorithm::Rs256, JwsAlgorithm::Es256],
+                None,
+            )
+        };
+        let error = verify_with(json!({ "alg": "RS256" })).unwrap_err();
+        assert_eq!(error.code(), "jws_kid_required");
+        verify_with(json!({ "alg": "RS256", "kid": "rsa-new" })).unwrap();
+        // One key of the algorithm's kind: no kid needed.
+        verify_with(json!({ "alg": "ES256" })).unwrap();
     }
 
     #[test]

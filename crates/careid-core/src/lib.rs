@@ -35,6 +35,9 @@ pub mod client_auth;
 pub mod discovery;
 pub mod doctor;
 pub mod files;
+/// Entry points for the fuzz targets in `fuzz/`; not part of careid's API.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod id_token;
 pub mod jose;

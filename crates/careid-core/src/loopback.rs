@@ -327,6 +327,24 @@ async fn serve(
         Ok(Err(HeadError::Closed)) | Err(_) => return None,
     };
     busy.store(true, Ordering::Release);
+    let (status, answer, outcome) = answer(route(&head, path, checks));
+    respond(&mut stream, status, &answer).await;
+    outcome
+}
+
+/// What a whole request head asks of the listener.
+pub(crate) enum Route {
+    /// Another path: 404, and the wait goes on.
+    NotFound,
+    /// The callback's path with another method: 405, and the wait goes on.
+    MethodNotAllowed,
+    /// The callback, checked: it ends the wait either way.
+    Callback(Result<AuthorizationResponse, LoopbackError>),
+}
+
+/// Reads the request line of `head` (the request head without its blank line) and, for a `GET`
+/// of the callback's `path`, checks the query.
+pub(crate) fn route(head: &str, path: &str, checks: &CallbackChecks) -> Route {
     let mut request_line = head.lines().next().unwrap_or_default().split(' ');
     let (method, target) = (
         request_line.next().unwrap_or_default(),
@@ -334,20 +352,33 @@ async fn serve(
     );
     let (request_path, query) = target.split_once('?').unwrap_or((target, ""));
     if request_path != path {
-        respond(&mut stream, "404 Not Found", &page(Page::NotFound)).await;
-        return None;
+        return Route::NotFound;
     }
     if method != "GET" {
-        respond(&mut stream, "405 Method Not Allowed", &page(Page::NotFound)).await;
-        return None;
+        return Route::MethodNotAllowed;
     }
-    let outcome = check_callback(query, checks);
-    let answer = match &outcome {
-        Ok(_) => page(Page::Success),
-        Err(error) => page(Page::Failure(error)),
-    };
-    respond(&mut stream, "200 OK", &answer).await;
-    Some(outcome)
+    Route::Callback(check_callback(query, checks))
+}
+
+/// The status line and page for a route, and the outcome to hand to the wait (`None`: go on).
+pub(crate) fn answer(
+    route: Route,
+) -> (
+    &'static str,
+    String,
+    Option<Result<AuthorizationResponse, LoopbackError>>,
+) {
+    match route {
+        Route::NotFound => ("404 Not Found", page(Page::NotFound), None),
+        Route::MethodNotAllowed => ("405 Method Not Allowed", page(Page::NotFound), None),
+        Route::Callback(outcome) => {
+            let answer = match &outcome {
+                Ok(_) => page(Page::Success),
+                Err(error) => page(Page::Failure(error)),
+            };
+            ("200 OK", answer, Some(outcome))
+        }
+    }
 }
 
 /// Whether the other end of `stream` belongs to this OS user. Refusals are logged without
@@ -448,7 +479,7 @@ fn printable(text: &str, max_chars: usize) -> String {
 }
 
 #[derive(Debug)]
-enum HeadError {
+pub(crate) enum HeadError {
     TooLarge,
     Closed,
 }
@@ -465,14 +496,22 @@ async fn read_head(stream: &mut TcpStream) -> Result<String, HeadError> {
             return Err(HeadError::Closed);
         }
         head.extend_from_slice(&buffer[..read]);
-        if let Some(end) = head.windows(4).position(|window| window == b"\r\n\r\n") {
-            head.truncate(end);
-            return Ok(String::from_utf8_lossy(&head).into_owned());
-        }
-        if head.len() > MAX_REQUEST_BYTES {
-            return Err(HeadError::TooLarge);
+        if let Some(head) = complete_head(&head)? {
+            return Ok(head);
         }
     }
+}
+
+/// The request head in the bytes received so far: the text before the first blank line, `None`
+/// while it has not all arrived, [`HeadError::TooLarge`] past [`MAX_REQUEST_BYTES`] without one.
+pub(crate) fn complete_head(received: &[u8]) -> Result<Option<String>, HeadError> {
+    if let Some(end) = received.windows(4).position(|window| window == b"\r\n\r\n") {
+        return Ok(Some(String::from_utf8_lossy(&received[..end]).into_owned()));
+    }
+    if received.len() > MAX_REQUEST_BYTES {
+        return Err(HeadError::TooLarge);
+    }
+    Ok(None)
 }
 
 enum Page<'a> {

@@ -653,19 +653,26 @@ impl Profiles {
     /// Reads `profiles.toml` from `config_dir`; a missing file means no custom profiles.
     pub fn load(config_dir: &Path) -> Result<Self, ProfileError> {
         let path = config_dir.join(PROFILES_FILE);
-        let file = match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|error| ProfileError::Parse {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::from_text(path, &text),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Self {
+                path,
+                file: ProfilesFile::default(),
+            }),
+            Err(source) => Err(ProfileError::File {
                 path: path.display().to_string(),
-                message: error.message().to_owned(),
-            })?,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => ProfilesFile::default(),
-            Err(source) => {
-                return Err(ProfileError::File {
-                    path: path.display().to_string(),
-                    source,
-                })
-            }
-        };
+                source,
+            }),
+        }
+    }
+
+    /// The profiles of a `profiles.toml` whose text is `text`, each one validated; `path` is
+    /// where [`Profiles::save`] writes them.
+    pub(crate) fn from_text(path: PathBuf, text: &str) -> Result<Self, ProfileError> {
+        let file = toml::from_str(text).map_err(|error| ProfileError::Parse {
+            path: path.display().to_string(),
+            message: error.message().to_owned(),
+        })?;
         let profiles = Self { path, file };
         for name in profiles.file.profiles.keys() {
             profiles.get(name)?;
@@ -784,9 +791,14 @@ impl Profiles {
             path: self.path.display().to_string(),
             source,
         };
-        let text = toml::to_string_pretty(&self.file)
-            .map_err(|error| ProfileError::Invalid(format!("cannot write profiles: {error}")))?;
+        let text = self.to_text()?;
         crate::files::write_atomically(&self.path, text.as_bytes()).map_err(file_error)
+    }
+
+    /// The text [`Profiles::save`] writes.
+    pub(crate) fn to_text(&self) -> Result<String, ProfileError> {
+        toml::to_string_pretty(&self.file)
+            .map_err(|error| ProfileError::Invalid(format!("cannot write profiles: {error}")))
     }
 }
 

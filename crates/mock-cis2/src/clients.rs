@@ -319,8 +319,11 @@ mod tests {
                 ClientAuthMethod::None,
                 ClientAuthMethod::ClientSecretJwt,
                 ClientAuthMethod::PrivateKeyJwt,
+                // The client that gets no refresh token (and any loopback port).
+                ClientAuthMethod::ClientSecretBasic,
             ]
         );
+        assert!(!registry.clients()[5].refresh_tokens);
         let public = &registry.clients()[2];
         assert!(public.description.contains("NOT CIS2 BEHAVIOUR"));
     }

@@ -107,20 +107,20 @@ pub struct Keychain {
 }
 
 /// What an account's head entry holds.
-enum Head {
+pub(crate) enum Head {
     Inline(SecretString),
     Split(Header),
 }
 
 impl Head {
-    fn decode(text: &str) -> Option<Self> {
+    pub(crate) fn decode(text: &str) -> Option<Self> {
         match text.strip_prefix(INLINE_PREFIX) {
             Some(value) => Some(Head::Inline(SecretString::new(value.to_owned()))),
             None => Header::decode(text).map(Head::Split),
         }
     }
 
-    fn parts(&self) -> Option<Header> {
+    pub(crate) fn parts(&self) -> Option<Header> {
         match self {
             Head::Inline(_) => None,
             Head::Split(header) => Some(*header),
@@ -130,13 +130,13 @@ impl Head {
 
 /// Where a stored value's parts are: which generation, and how many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Header {
-    generation: u32,
-    parts: usize,
+pub(crate) struct Header {
+    pub(crate) generation: u32,
+    pub(crate) parts: usize,
 }
 
 impl Header {
-    fn encode(self) -> String {
+    pub(crate) fn encode(self) -> String {
         format!(
             "{HEADER_PREFIX} gen={} parts={}",
             self.generation, self.parts
@@ -145,7 +145,7 @@ impl Header {
 
     /// `None` for anything careid does not write, including a part count of 0 or over
     /// [`MAX_PARTS`].
-    fn decode(text: &str) -> Option<Self> {
+    pub(crate) fn decode(text: &str) -> Option<Self> {
         let rest = text.strip_prefix(HEADER_PREFIX)?.strip_prefix(" gen=")?;
         let (generation, parts) = rest.split_once(" parts=")?;
         let parts = parts.parse().ok().filter(|n| (1..=MAX_PARTS).contains(n))?;
@@ -357,12 +357,12 @@ fn random_generation() -> u32 {
     u32::from_le_bytes(bytes)
 }
 
-fn part_account(account: &str, generation: u32, index: usize) -> String {
+pub(crate) fn part_account(account: &str, generation: u32, index: usize) -> String {
     format!("{account}#{generation}.{index}")
 }
 
 /// Whether `account` names a part of a split value: `ACCOUNT#GENERATION.INDEX`.
-fn is_part_account(account: &str) -> bool {
+pub(crate) fn is_part_account(account: &str) -> bool {
     let Some((_, suffix)) = account.rsplit_once('#') else {
         return false;
     };
@@ -373,13 +373,13 @@ fn is_part_account(account: &str) -> bool {
     digits(generation) && digits(index)
 }
 
-fn utf16_units(text: &str) -> usize {
+pub(crate) fn utf16_units(text: &str) -> usize {
     text.chars().map(char::len_utf16).sum()
 }
 
 /// Splits on character boundaries so that no part exceeds [`MAX_PART_UTF16_UNITS`]. An empty
 /// value is one empty part, so it round-trips.
-fn split_into_parts(value: &str) -> Vec<&str> {
+pub(crate) fn split_into_parts(value: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut start = 0;
     let mut units = 0;
