@@ -99,7 +99,7 @@ pub fn validate_logout_token(
     token: &str,
     rules: &LogoutTokenRules<'_>,
 ) -> Result<LogoutRequest, LogoutTokenError> {
-    let jwt = jose::decode(token).map_err(LogoutTokenError::Jose)?;
+    let jwt = jose::decode_any_type(token).map_err(LogoutTokenError::Jose)?;
     if let Some(typ) = &jwt.header.typ {
         // §2.4 recommends `logout+jwt`; providers that predate it send `JWT`.
         let typ = typ.to_ascii_lowercase();
