@@ -158,6 +158,19 @@ impl CliWorld {
     /// Adds profile `name` for a provider at `issuer` with the mock's default client and
     /// stores its secret, as a tester would.
     pub fn add_mock_profile(&self, name: &str, issuer: &str, extra: &[&str]) {
+        self.add_secret_profile(name, issuer, MOCK_CLIENT, MOCK_SECRET, extra);
+    }
+
+    /// Adds profile `name` for `client_id` (client_secret_basic) at `issuer` and stores its
+    /// `secret`, as a tester would.
+    pub fn add_secret_profile(
+        &self,
+        name: &str,
+        issuer: &str,
+        client_id: &str,
+        secret: &str,
+        extra: &[&str],
+    ) {
         let mut args = vec![
             "profile",
             "add",
@@ -165,14 +178,14 @@ impl CliWorld {
             "--issuer",
             issuer,
             "--client-id",
-            MOCK_CLIENT,
+            client_id,
             "--client-auth",
             "client_secret_basic",
         ];
         args.extend_from_slice(extra);
         self.ok(&args);
         let run = self
-            .run_with_input(&["profile", "secret", "set", name], MOCK_SECRET)
+            .run_with_input(&["profile", "secret", "set", name], secret)
             .expect("careid runs");
         assert_eq!(run.code, Some(0), "{}", run.text());
     }

@@ -38,23 +38,7 @@ fn mock_registering(redirect_uri: &str, pushed: PushedRequests) -> MockHost {
 /// A world with profile `t` for the mock's test client, with `extra` settings.
 fn world_for(mock: &MockHost, extra: &[&str]) -> CliWorld {
     let world = CliWorld::new().expect("a test home");
-    let mut args = vec![
-        "profile",
-        "add",
-        "t",
-        "--issuer",
-        mock.mock().issuer(),
-        "--client-id",
-        CLIENT_ID,
-        "--client-auth",
-        "client_secret_basic",
-    ];
-    args.extend_from_slice(extra);
-    world.ok(&args);
-    let run = world
-        .run_with_input(&["profile", "secret", "set", "t"], SECRET)
-        .expect("careid runs");
-    assert_eq!(run.code, Some(0), "{}", run.text());
+    world.add_secret_profile("t", mock.mock().issuer(), CLIENT_ID, SECRET, extra);
     world
 }
 

@@ -28,21 +28,13 @@ fn world_for(mock: &MockHost) -> CliWorld {
 /// A world with profile `t` for the mock's client that gets no refresh token.
 fn world_without_refresh(mock: &MockHost) -> CliWorld {
     let world = CliWorld::new().expect("a test home");
-    world.ok(&[
-        "profile",
-        "add",
+    world.add_secret_profile(
         "t",
-        "--issuer",
         &mock.issuer(),
-        "--client-id",
         NO_REFRESH_CLIENT,
-        "--client-auth",
-        "client_secret_basic",
-    ]);
-    let run = world
-        .run_with_input(&["profile", "secret", "set", "t"], NO_REFRESH_SECRET)
-        .expect("careid runs");
-    assert_eq!(run.code, Some(0), "{}", run.text());
+        NO_REFRESH_SECRET,
+        &[],
+    );
     world
 }
 
