@@ -18,4 +18,4 @@ pub mod store;
 pub use config::{BrokerConfig, ConfigError};
 pub use credential::{BrokerCredential, CredentialError};
 pub use logout_token::{validate_logout_token, LogoutRequest, LogoutTokenError, LogoutTokenRules};
-pub use store::{EmbeddedStore, SessionEnd, StoreError, ENDED_SESSION_MEMORY};
+pub use store::{EmbeddedStore, SessionEnd, Store, StoreError, ENDED_SESSION_MEMORY};

@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 use crate::config::BrokerConfig;
 use crate::credential::BrokerCredential;
 use crate::logout_token::{validate_logout_token, LogoutTokenError, LogoutTokenRules};
-use crate::store::{EmbeddedStore, SessionEnd};
+use crate::store::{SessionEnd, Store};
 
 /// Logout tokens older than this are refused, so seen `jti`s are kept this long (plus skew).
 const LOGOUT_TOKEN_MAX_AGE: Duration = Duration::from_secs(10 * 60);
@@ -34,7 +34,7 @@ pub struct Broker {
     credential: BrokerCredential,
     http: HttpClient,
     providers: ProviderCache,
-    store: Arc<EmbeddedStore>,
+    store: Arc<Store>,
 }
 
 impl Broker {
@@ -42,7 +42,7 @@ impl Broker {
         config: BrokerConfig,
         credential: BrokerCredential,
         http: HttpClient,
-        store: Arc<EmbeddedStore>,
+        store: Arc<Store>,
     ) -> Self {
         Self {
             config,
@@ -54,7 +54,7 @@ impl Broker {
         }
     }
 
-    pub fn store(&self) -> &Arc<EmbeddedStore> {
+    pub fn store(&self) -> &Arc<Store> {
         &self.store
     }
 
@@ -153,6 +153,7 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
     match broker
         .store
         .first_sighting(&request.jti, remember_until, now)
+        .await
     {
         Ok(true) => {}
         Ok(false) => {
@@ -168,7 +169,7 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |since| since.as_secs()),
     };
-    if let Err(error) = broker.store.end_session(end, now) {
+    if let Err(error) = broker.store.end_session(end, now).await {
         return unavailable(&error.to_string());
     }
     tracing::info!(

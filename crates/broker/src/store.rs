@@ -172,6 +172,54 @@ impl EmbeddedStore {
     }
 }
 
+/// The broker's store, whichever kind the configuration names. Handlers use only this, so a
+/// Redis store for several replicas slots in beside the embedded one.
+#[derive(Debug)]
+pub enum Store {
+    Embedded(EmbeddedStore),
+}
+
+impl Store {
+    /// See [`EmbeddedStore::first_sighting`].
+    pub async fn first_sighting(
+        &self,
+        jti: &str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Self::Embedded(store) => store.first_sighting(jti, until, now),
+        }
+    }
+
+    /// See [`EmbeddedStore::end_session`]: recorded, then told to every listener of every replica.
+    pub async fn end_session(&self, end: SessionEnd, now: SystemTime) -> Result<(), StoreError> {
+        match self {
+            Self::Embedded(store) => store.end_session(end, now),
+        }
+    }
+
+    /// See [`EmbeddedStore::ended`].
+    pub async fn ended(
+        &self,
+        sid: Option<&str>,
+        sub: &str,
+        began_at: u64,
+        now: SystemTime,
+    ) -> Result<Option<SessionEnd>, StoreError> {
+        match self {
+            Self::Embedded(store) => Ok(store.ended(sid, sub, began_at, now)),
+        }
+    }
+
+    /// Every session end from now on, received by any replica.
+    pub fn subscribe(&self) -> broadcast::Receiver<SessionEnd> {
+        match self {
+            Self::Embedded(store) => store.subscribe(),
+        }
+    }
+}
+
 fn seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs())

@@ -9,7 +9,7 @@ use aws_lc_rs::digest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use careid_broker::server::{router, Broker};
-use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore};
+use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_core::{HttpClient, HttpSettings};
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
 use serde_json::Value;
@@ -87,7 +87,7 @@ async fn world(registered: Option<&str>) -> World {
         config,
         credential,
         http,
-        Arc::new(EmbeddedStore::open(None)),
+        Arc::new(Store::Embedded(EmbeddedStore::open(None))),
     ));
     let app = router(broker.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -181,6 +181,8 @@ async fn a_session_the_provider_ends_is_recorded_and_told_to_listeners() {
         .broker
         .store()
         .ended(Some(&sid), NURSE, began, std::time::SystemTime::now())
+        .await
+        .unwrap()
         .is_some());
     // The mock saw its delivery answered 200 (it records it once the answer is in).
     for _ in 0..100 {
@@ -248,11 +250,13 @@ async fn a_replayed_a_tampered_or_an_id_token_logout_is_refused_and_changes_noth
         .expect("a logout_token")
         .1
         .into_owned();
-    let ended = || {
+    let ended = || async {
         world
             .broker
             .store()
             .ended(Some(&sid), NURSE, 0, std::time::SystemTime::now())
+            .await
+            .unwrap()
     };
 
     // Refused before the real one arrives: each changes nothing.
@@ -278,12 +282,12 @@ async fn a_replayed_a_tampered_or_an_id_token_logout_is_refused_and_changes_noth
         assert_eq!(status, 400, "{what}: {answer}");
         assert_eq!(answer["error"], "invalid_request", "{what}");
         assert_eq!(cache.as_deref(), Some("no-store"), "{what}");
-        assert_eq!(ended(), None, "{what} ended nothing");
+        assert_eq!(ended().await, None, "{what} ended nothing");
     }
 
     let (status, cache, _) = post(&world.logout_uri, &body).await;
     assert_eq!((status, cache.as_deref()), (200, Some("no-store")));
-    assert!(ended().is_some());
+    assert!(ended().await.is_some());
     let (status, _, answer) = post(&world.logout_uri, &body).await;
     assert_eq!(status, 400, "a replayed jti: {answer}");
     assert!(
