@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use careid_core::session::{check, Verdict};
+use careid_core::session::{check, Verdict, ACTIVITY_WRITE_EVERY};
 use careid_core::signin::{LoginOptions, Session, SignInError, REDIRECT_HINT_AFTER};
 use careid_core::{IssuerSource, LoopbackError, Profile, RoleChoice, RoleSelection, SecretString};
 use careid_host::{Connection, CredentialError, Host, HostError};
@@ -32,8 +32,6 @@ const WARN_BEFORE: Duration = Duration::from_secs(60);
 const REFRESH_BEFORE: Duration = Duration::from_secs(60);
 /// How soon a restore that could not reach the provider is tried again.
 const RESTORE_RETRY: Duration = Duration::from_secs(15);
-/// Activity is written to the state file (shared with the CLI) at most this often.
-const ACTIVITY_WRITE_EVERY: Duration = Duration::from_secs(20);
 /// How long the private sign-out page (it holds the ID token) is kept for the browser.
 const SIGN_OUT_PAGE_KEPT: Duration = Duration::from_secs(60);
 

@@ -84,5 +84,5 @@ pub use profile::{
 pub use secret::SecretString;
 pub use session::{
     Loaded, Restored, SessionError, SessionFacts, SessionLock, SessionStore, SignInRecord,
-    SignedOutReason, Verdict,
+    SignedOutReason, Verdict, ACTIVITY_WRITE_EVERY,
 };

@@ -90,6 +90,8 @@ pub fn token(context: &Context, args: &TokenArgs) -> anyhow::Result<()> {
         let client = &connection.client;
         let session = if args.refresh {
             client.fresh_tokens_for_use().await?
+        } else if args.id {
+            client.id_token_for_use().await?
         } else {
             client.tokens_for_use().await?
         };

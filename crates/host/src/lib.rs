@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use careid_core::discovery::ProviderCache;
 use careid_core::http::{HttpClient, HttpSettings};
-use careid_core::signin::{load_credential, Client, SignInError};
+use careid_core::signin::{Client, CredentialSource, SignInError};
 use careid_core::{
     BuildKind, ClientCredential, IssuerSource, Keychain, Profile, ProfileError, Profiles,
     SecretString, SessionStore,
@@ -218,19 +218,20 @@ impl Host {
             .into());
         }
         let (issuer, credential, mock) = match &profile.issuer {
-            IssuerSource::Url(issuer) => {
-                let keychain = self.keychain.clone();
-                let for_load = profile.clone();
-                let credential = blocking(move || load_credential(&for_load, &keychain))?;
-                (issuer.clone(), credential, None)
-            }
+            // Read when a request first needs it: most uses of a kept session make none.
+            IssuerSource::Url(issuer) => (
+                issuer.clone(),
+                CredentialSource::Keychain(self.keychain.clone()),
+                None,
+            ),
             IssuerSource::BuiltInMock => {
                 let mock = self.mock.resolve(&self.http, auto_login).await?;
                 let credential = mock
                     .client_secret(profile.client_id.as_deref().unwrap_or_default())
                     .map_or(ClientCredential::None, |secret| {
                         ClientCredential::Secret(SecretString::new(secret))
-                    });
+                    })
+                    .into();
                 (mock.issuer().to_owned(), credential, Some(mock))
             }
         };

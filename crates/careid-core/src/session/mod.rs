@@ -42,6 +42,10 @@ pub use store::{
     Restored, SessionStore,
 };
 
+/// Activity is written to the state file at most this often (the app and the CLI alike): each
+/// write is a file sync, and the inactivity limit is minutes long.
+pub const ACTIVITY_WRITE_EVERY: Duration = Duration::from_secs(20);
+
 /// What careid remembers of a session apart from its tokens. Nothing here is secret: it is
 /// written to a state file in plain JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

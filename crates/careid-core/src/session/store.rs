@@ -53,8 +53,10 @@ struct VersionOnly {
 pub struct Loaded {
     pub facts: SessionFacts,
     /// `None` when the provider issued no refresh token: the session then lasts only as long as
-    /// the tokens the caller holds in memory.
+    /// its kept tokens. Also `None` until read, from [`SessionStore::load_state`].
     pub refresh_token: Option<SecretString>,
+    /// Whether the session has a refresh token in the keychain (from the state file).
+    pub refresh_token_stored: bool,
     /// What refreshes are held to; `None` for a session stored by an earlier careid. Boxed: it
     /// is most of a session's size.
     pub sign_in: Option<Box<SignInRecord>>,
@@ -205,28 +207,48 @@ impl SessionStore {
     /// unavailable or failing is an error: a damaged keychain entry is deleted and reads as
     /// signed out.
     pub fn load(&self, profile: &str) -> Result<Restored, SessionError> {
-        let path = self.state_path(profile)?;
-        let state = match read_state(&path, profile) {
-            Ok(state) => state,
-            Err(reason) => return Ok(Restored::SignedOut(reason)),
+        let mut loaded = match self.load_state(profile)? {
+            Restored::Session(loaded) => loaded,
+            signed_out => return Ok(signed_out),
         };
-        let account = refresh_token_account(&state.facts);
+        Ok(match self.read_refresh_token(&mut loaded)? {
+            Some(reason) => Restored::SignedOut(reason),
+            None => Restored::Session(loaded),
+        })
+    }
+
+    /// [`SessionStore::load`] from the state file alone: `refresh_token` is not read yet (see
+    /// [`Loaded::refresh_token_stored`] and [`SessionStore::read_refresh_token`]), so a use of
+    /// the kept access token costs one keychain read, not two.
+    pub fn load_state(&self, profile: &str) -> Result<Restored, SessionError> {
+        let path = self.state_path(profile)?;
+        Ok(match read_state(&path, profile) {
+            Ok(state) => Restored::Session(Loaded {
+                facts: state.facts,
+                refresh_token: None,
+                refresh_token_stored: state.refresh_token_stored,
+                sign_in: state.sign_in.map(Box::new),
+                access_token_expires_at: state.access_token_expires_at,
+            }),
+            Err(reason) => Restored::SignedOut(reason),
+        })
+    }
+
+    /// Reads the refresh token of a session from [`SessionStore::load_state`] into it. When the
+    /// state file says one is stored and the keychain has none (or a damaged one), the session
+    /// cannot be restored: its other entries and state file are deleted, and the reason given.
+    pub fn read_refresh_token(
+        &self,
+        loaded: &mut Loaded,
+    ) -> Result<Option<SignedOutReason>, SessionError> {
+        if !loaded.refresh_token_stored || loaded.refresh_token.is_some() {
+            return Ok(None);
+        }
+        let account = refresh_token_account(&loaded.facts);
         let reason = match self.keychain.load(&account) {
             Ok(Some(token)) => {
-                return Ok(Restored::Session(Loaded {
-                    facts: state.facts,
-                    refresh_token: Some(token),
-                    sign_in: state.sign_in.map(Box::new),
-                    access_token_expires_at: state.access_token_expires_at,
-                }))
-            }
-            Ok(None) if !state.refresh_token_stored => {
-                return Ok(Restored::Session(Loaded {
-                    facts: state.facts,
-                    refresh_token: None,
-                    sign_in: state.sign_in.map(Box::new),
-                    access_token_expires_at: state.access_token_expires_at,
-                }))
+                loaded.refresh_token = Some(token);
+                return Ok(None);
             }
             Ok(None) => SignedOutReason::RefreshTokenMissing,
             Err(KeychainError::Corrupt { .. }) => {
@@ -236,10 +258,10 @@ impl SessionStore {
             Err(error) => return Err(error.into()),
         };
         // The session cannot be restored, so its facts go too: status then agrees with load.
-        self.keychain.delete(&id_token_account(&state.facts))?;
-        self.keychain.delete(&access_token_account(&state.facts))?;
-        remove_file(&path)?;
-        Ok(Restored::SignedOut(reason))
+        self.keychain.delete(&id_token_account(&loaded.facts))?;
+        self.keychain.delete(&access_token_account(&loaded.facts))?;
+        remove_file(&self.state_path(&loaded.facts.profile)?)?;
+        Ok(Some(reason))
     }
 
     /// Stores a rotated refresh token in place of the old one.

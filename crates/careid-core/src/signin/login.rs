@@ -188,6 +188,8 @@ impl Client {
     /// Steps 2 and 3: discovery, the listener and the authorization URL. The JWKS is fetched in
     /// the background from here on.
     pub async fn begin_login(&self, options: LoginOptions) -> Result<PendingLogin, SignInError> {
+        // A missing secret or key is said before the browser opens, not after the user signed in.
+        self.credential()?;
         let mut timings = Vec::new();
         let started = Instant::now();
         let metadata = self.metadata().await?;
@@ -559,12 +561,13 @@ impl Client {
         use crate::id_token::{validate_id_token, validate_refreshed_id_token, IdTokenCheck};
         use crate::jose::{allowed_algorithms, JsonWebKeySet};
 
+        let hmac_secret = self.hmac_secret()?;
         let allowed = allowed_algorithms(
             metadata
                 .id_token_signing_alg_values_supported
                 .as_deref()
                 .unwrap_or_default(),
-            self.hmac_secret().is_some(),
+            hmac_secret.is_some(),
         );
         let (nonce, max_age, code) = match from {
             IdTokenFrom::SignIn {
@@ -594,13 +597,13 @@ impl Client {
             let token = id_token.expose_secret();
             match from {
                 IdTokenFrom::SignIn { .. } => {
-                    validate_id_token(token, keys, &allowed, self.hmac_secret(), &check)
+                    validate_id_token(token, keys, &allowed, hmac_secret, &check)
                 }
                 IdTokenFrom::Refresh { original } => validate_refreshed_id_token(
                     token,
                     keys,
                     &allowed,
-                    self.hmac_secret(),
+                    hmac_secret,
                     &check,
                     original,
                 ),
@@ -691,17 +694,18 @@ impl Client {
         use crate::id_token::verify_signed_userinfo;
         use crate::jose::allowed_userinfo_algorithms;
 
+        let hmac_secret = self.hmac_secret()?;
         let allowed = allowed_userinfo_algorithms(
             metadata.userinfo_signing_alg_values_supported.as_deref(),
             metadata.id_token_signing_alg_values_supported.as_deref(),
-            self.hmac_secret().is_some(),
+            hmac_secret.is_some(),
         );
         let keys = key_set(jwks)?;
         match verify_signed_userinfo(
             token,
             &keys,
             &allowed,
-            self.hmac_secret(),
+            hmac_secret,
             &metadata.issuer,
             &self.client_id,
         ) {
@@ -715,7 +719,7 @@ impl Client {
                     token,
                     &keys,
                     &allowed,
-                    self.hmac_secret(),
+                    hmac_secret,
                     &metadata.issuer,
                     &self.client_id,
                 )

@@ -14,7 +14,7 @@ mod session;
 mod token;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
@@ -76,7 +76,9 @@ pub struct Client {
     profile: Profile,
     issuer: String,
     client_id: String,
-    credential: ClientCredential,
+    credential: OnceLock<ClientCredential>,
+    /// Where the credential is read from on first use, when it was not given.
+    credential_keychain: Option<Keychain>,
     hmac_algorithm: HmacAlgorithm,
     http: HttpClient,
     providers: Arc<ProviderCache>,
@@ -87,11 +89,12 @@ pub struct Client {
 
 impl Client {
     /// A client for `profile` at `issuer` (the profile's own, or the address the built-in mock
-    /// started on), authenticating with `credential` (see [`load_credential`]).
+    /// started on), authenticating with `credential`: given, or read from the keychain when a
+    /// request first needs it (see [`load_credential`]).
     pub fn new(
         profile: Profile,
         issuer: impl Into<String>,
-        credential: ClientCredential,
+        credential: impl Into<CredentialSource>,
         http: HttpClient,
         providers: Arc<ProviderCache>,
         store: SessionStore,
@@ -107,11 +110,16 @@ impl Client {
             Some("HS512") => HmacAlgorithm::Hs512,
             _ => HmacAlgorithm::Hs256,
         };
+        let (credential, credential_keychain) = match credential.into() {
+            CredentialSource::Given(given) => (OnceLock::from(given), None),
+            CredentialSource::Keychain(keychain) => (OnceLock::new(), Some(keychain)),
+        };
         Ok(Self {
             profile,
             issuer: issuer.into(),
             client_id,
             credential,
+            credential_keychain,
             hmac_algorithm,
             http,
             providers,
@@ -152,11 +160,23 @@ impl Client {
             .await?)
     }
 
-    fn hmac_secret(&self) -> Option<&SecretString> {
-        match &self.credential {
+    /// The client's credential, read from the keychain the first time it is needed.
+    fn credential(&self) -> Result<&ClientCredential, SignInError> {
+        if let Some(credential) = self.credential.get() {
+            return Ok(credential);
+        }
+        let loaded = match &self.credential_keychain {
+            Some(keychain) => blocking(|| load_credential(&self.profile, keychain))?,
+            None => ClientCredential::None,
+        };
+        Ok(self.credential.get_or_init(|| loaded))
+    }
+
+    fn hmac_secret(&self) -> Result<Option<&SecretString>, SignInError> {
+        Ok(match self.credential()? {
             ClientCredential::Secret(secret) => Some(secret),
             _ => None,
-        }
+        })
     }
 
     fn remembered_roles(&self) -> RememberedRoles {
@@ -164,9 +184,24 @@ impl Client {
     }
 }
 
+/// Where a [`Client`]'s credential comes from.
+#[derive(Debug)]
+pub enum CredentialSource {
+    Given(ClientCredential),
+    /// Read from this keychain when a request first needs it: a command served from the kept
+    /// tokens (`careid token`, `status`) then never reads it.
+    Keychain(Keychain),
+}
+
+impl From<ClientCredential> for CredentialSource {
+    fn from(credential: ClientCredential) -> Self {
+        Self::Given(credential)
+    }
+}
+
 /// Reads the profile's client secret or private key from the keychain: a missing one is a
 /// usage error that says how to store it.
-pub fn load_credential(
+fn load_credential(
     profile: &Profile,
     keychain: &Keychain,
 ) -> Result<ClientCredential, SignInError> {

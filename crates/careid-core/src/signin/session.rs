@@ -8,13 +8,16 @@ use serde::Serialize;
 
 use crate::discovery::ProviderMetadata;
 use crate::id_token::{OriginalIdToken, DEFAULT_CLOCK_SKEW};
-use crate::session::{check, unix_seconds, SessionFacts, SignInRecord, Verdict};
+use crate::session::{
+    check, unix_seconds, SessionFacts, SignInRecord, Verdict, ACTIVITY_WRITE_EVERY,
+};
 use crate::signin::login::{Assurance, IdTokenFrom};
 use crate::signin::{
     blocking, with_query, Client, ErrorClass, Session, SignInError, Timing, Tokens,
 };
 use crate::{
     choose_role, Identity, LaunchPage, Loaded, Restored, RoleChoice, SecretString, SessionLock,
+    SignedOutReason,
 };
 
 /// What `careid status` reports: the stored session, without asking the provider anything.
@@ -40,6 +43,8 @@ struct Restore {
     activity: bool,
     /// Refresh even while the kept access token is valid.
     refresh: bool,
+    /// Read the kept ID token when the kept access token is used (a refresh brings its own).
+    id_token: bool,
 }
 
 /// How a sign-out went.
@@ -62,6 +67,14 @@ pub struct LogoutOutcome {
     pub end_session_with_hint: Option<SecretString>,
 }
 
+/// Whether [`Client::load_active`] reads the refresh token from the keychain at once, or leaves
+/// it until a refresh needs it (a use of the kept access token then reads one entry, not two).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefreshToken {
+    Read,
+    WhenNeeded,
+}
+
 /// How long before its expiry a kept access token is refreshed rather than reused: the clock
 /// skew tolerated on the provider's times.
 const REUSE_MARGIN: Duration = DEFAULT_CLOCK_SKEW;
@@ -69,7 +82,7 @@ const REUSE_MARGIN: Duration = DEFAULT_CLOCK_SKEW;
 /// Whether the kept access token of `loaded` may be used at `now` without asking the provider:
 /// until the skew before its expiry, or, with no refresh token to renew it, until it expires.
 fn kept_token_usable(loaded: &Loaded, now: SystemTime) -> bool {
-    let margin = if loaded.refresh_token.is_some() {
+    let margin = if loaded.refresh_token_stored {
         REUSE_MARGIN.as_secs()
     } else {
         0
@@ -100,7 +113,7 @@ impl Client {
     /// deleted) and reported as [`SignInError::SessionEnded`].
     pub async fn status(&self) -> Result<SessionStatus, SignInError> {
         let lock = self.session_lock().await?;
-        let loaded = self.load_active(&lock).await?;
+        let loaded = self.load_active(&lock, RefreshToken::Read).await?;
         let Verdict::Active {
             ends_at,
             idle_ends_at,
@@ -127,18 +140,31 @@ impl Client {
             userinfo: true,
             activity: true,
             refresh: false,
+            id_token: true,
         })
         .await
     }
 
     /// Tokens for the user to use (`careid token`): the kept access token while it is valid
-    /// beyond the skew, with no request at all, else one refresh; no UserInfo; recorded as
-    /// activity.
+    /// beyond the skew, with no request at all, else one refresh; no UserInfo, and no kept ID
+    /// token read; recorded as activity.
     pub async fn tokens_for_use(&self) -> Result<Session, SignInError> {
         self.restore(Restore {
             userinfo: false,
             activity: true,
             refresh: false,
+            id_token: false,
+        })
+        .await
+    }
+
+    /// [`Client::tokens_for_use`] with the kept ID token too (`careid token --id`).
+    pub async fn id_token_for_use(&self) -> Result<Session, SignInError> {
+        self.restore(Restore {
+            userinfo: false,
+            activity: true,
+            refresh: false,
+            id_token: true,
         })
         .await
     }
@@ -150,6 +176,7 @@ impl Client {
             userinfo: false,
             activity: true,
             refresh: true,
+            id_token: true,
         })
         .await
     }
@@ -161,6 +188,7 @@ impl Client {
             userinfo: true,
             activity: false,
             refresh: false,
+            id_token: true,
         })
         .await
     }
@@ -172,6 +200,7 @@ impl Client {
             userinfo: false,
             activity: false,
             refresh: true,
+            id_token: true,
         })
         .await
     }
@@ -185,7 +214,7 @@ impl Client {
         let lock = self.session_lock().await?;
         // Read under the lock only: another process may have rotated the token, or signed out,
         // while this one waited (each keychain read is a D-Bus round trip on Linux).
-        let loaded = self.load_active(&lock).await?;
+        let mut loaded = self.load_active(&lock, RefreshToken::WhenNeeded).await?;
         let mut usable = kept_token_usable(&loaded, self.clock.now());
         if usable && !parts.refresh {
             let kept = blocking(|| self.store.load_access_token(&loaded.facts))?;
@@ -210,6 +239,12 @@ impl Client {
             } else {
                 usable = false;
             }
+        }
+        if let Some(reason) = blocking(|| self.store.read_refresh_token(&mut loaded))? {
+            return Err(SignInError::NotSignedIn {
+                profile: self.profile.name.clone(),
+                reason: reason.to_string(),
+            });
         }
         let Some(refresh_token) = loaded.refresh_token.clone() else {
             if usable {
@@ -364,7 +399,11 @@ impl Client {
     ) -> Result<Session, SignInError> {
         let mut facts = loaded.facts.clone();
         let mut timings = Vec::new();
-        let id_token = blocking(|| self.store.load_id_token(&facts))?;
+        let id_token = if parts.id_token {
+            blocking(|| self.store.load_id_token(&facts))?
+        } else {
+            None
+        };
         let (issuer, userinfo, identity, role) = if parts.userinfo {
             let metadata = self.metadata().await?;
             let (userinfo, identity, role) = self
@@ -396,7 +435,7 @@ impl Client {
             identity,
             role,
             facts,
-            refreshable: loaded.refresh_token.is_some(),
+            refreshable: loaded.refresh_token_stored,
             timings,
         })
     }
@@ -428,6 +467,9 @@ impl Client {
     }
 
     /// Writes what a use of the session changed: the time, and the activity when it counts.
+    /// Activity alone is written at most every [`ACTIVITY_WRITE_EVERY`], as the app does: a
+    /// script calling `careid token` in a loop then costs no file write (and sync) per call, and
+    /// the inactivity limit can only come that much early.
     fn store_use(
         &self,
         lock: &SessionLock,
@@ -435,10 +477,22 @@ impl Client {
         parts: Restore,
     ) -> Result<(), SignInError> {
         let now = unix_seconds(self.clock.now());
+        let stored = facts.clone();
         if parts.activity {
             facts.last_activity = now;
         }
         facts.stored_at = now;
+        let only_times_changed = SessionFacts {
+            last_activity: stored.last_activity,
+            stored_at: stored.stored_at,
+            ..facts.clone()
+        } == stored;
+        let activity_written_recently = now >= stored.last_activity
+            && now - stored.last_activity < ACTIVITY_WRITE_EVERY.as_secs();
+        if only_times_changed && activity_written_recently {
+            *facts = stored;
+            return Ok(());
+        }
         blocking(|| self.store.update_facts(lock, facts))?;
         Ok(())
     }
@@ -653,20 +707,28 @@ impl Client {
 
     /// The stored session, if it is within its limits. One past a limit is ended (refresh token
     /// revoked when possible, then deleted) and reported with the limit that ended it.
-    async fn load_active(&self, lock: &SessionLock) -> Result<Loaded, SignInError> {
-        let loaded = match blocking(|| self.store.load(&self.profile.name))? {
-            Restored::Session(loaded) => loaded,
-            Restored::SignedOut(reason) => {
-                return Err(SignInError::NotSignedIn {
-                    profile: self.profile.name.clone(),
-                    reason: reason.to_string(),
-                })
-            }
+    async fn load_active(
+        &self,
+        lock: &SessionLock,
+        refresh_token: RefreshToken,
+    ) -> Result<Loaded, SignInError> {
+        let signed_out = |reason: SignedOutReason| SignInError::NotSignedIn {
+            profile: self.profile.name.clone(),
+            reason: reason.to_string(),
         };
+        let mut loaded = match blocking(|| self.store.load_state(&self.profile.name))? {
+            Restored::Session(loaded) => loaded,
+            Restored::SignedOut(reason) => return Err(signed_out(reason)),
+        };
+        if refresh_token == RefreshToken::Read {
+            if let Some(reason) = blocking(|| self.store.read_refresh_token(&mut loaded))? {
+                return Err(signed_out(reason));
+            }
+        }
         let now = self.clock.now();
         let why = match check(&loaded.facts, &self.profile.session, now) {
             // A session without a refresh token lives as long as its access token.
-            Verdict::Active { .. } if loaded.refresh_token.is_none() => {
+            Verdict::Active { .. } if !loaded.refresh_token_stored => {
                 if kept_token_usable(&loaded, now) {
                     return Ok(loaded);
                 }
@@ -682,6 +744,9 @@ impl Client {
                 self.profile.session.absolute_hours
             ),
         };
+        if let Err(error) = blocking(|| self.store.read_refresh_token(&mut loaded)) {
+            tracing::warn!("could not read the ended session's refresh token: {error}");
+        }
         if let Some(token) = &loaded.refresh_token {
             // Best effort: the session ends locally whether or not the provider can be told.
             match self.metadata().await {

@@ -180,7 +180,7 @@ impl Client {
         let authentication = authenticate_with(
             method,
             &self.client_id,
-            &self.credential,
+            self.credential()?,
             &metadata.token_endpoint,
             self.clock.now(),
             self.hmac_algorithm,

@@ -508,6 +508,7 @@ fn debug_of_every_type_holding_a_token_is_redacted() {
     let loaded = Loaded {
         facts: facts("555000000001"),
         refresh_token: Some(refresh_token.clone()),
+        refresh_token_stored: true,
         sign_in: None,
         access_token_expires_at: Some(1_750_003_600),
     };

@@ -194,6 +194,11 @@ async fn tokens_for_use_make_no_request_while_the_kept_token_is_valid() {
     for _ in 0..3 {
         let tokens = fixture.client.tokens_for_use().await.expect("tokens");
         assert_eq!(tokens.tokens.access_token, session.tokens.access_token);
+        assert!(
+            tokens.tokens.id_token.is_none(),
+            "the ID token is read only when asked"
+        );
+        let tokens = fixture.client.id_token_for_use().await.expect("tokens");
         assert!(tokens.tokens.id_token.is_some(), "the kept ID token");
     }
     assert_eq!(endpoints_since(&fixture.mock, from), Vec::<String>::new());
@@ -275,6 +280,36 @@ async fn inactivity_ends_the_session_by_the_injected_clock() {
         fixture.store.load("mock").expect("load"),
         Restored::SignedOut(_)
     ));
+}
+
+/// A script calling `careid token` in a loop: activity alone is written at most every
+/// `ACTIVITY_WRITE_EVERY` (no file write and sync per call), and it still moves the inactivity
+/// limit on once that has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activity_alone_is_written_at_most_every_twenty_seconds() {
+    let fixture = fixture("555057896106").await;
+    sign_in(&fixture).await.expect("signed in");
+    let path = fixture.store.state_path("mock").expect("path");
+    let written = || std::fs::read(&path).expect("state");
+    let last_activity = |fixture: &Fixture| match fixture.store.load("mock").expect("load") {
+        Restored::Session(loaded) => loaded.facts.last_activity,
+        Restored::SignedOut(reason) => panic!("signed out: {reason}"),
+    };
+    let at_sign_in = last_activity(&fixture);
+    let before = written();
+    let soon = careid_core::ACTIVITY_WRITE_EVERY - Duration::from_secs(1);
+    fixture.clock.advance(soon);
+    let used = fixture.client.tokens_for_use().await.expect("tokens");
+    assert_eq!(written(), before, "not written again within the interval");
+    assert_eq!(used.facts.last_activity, at_sign_in, "the facts as stored");
+
+    fixture.clock.advance(Duration::from_secs(2));
+    fixture.client.tokens_for_use().await.expect("tokens");
+    assert_ne!(written(), before, "written once the interval has passed");
+    assert_eq!(
+        last_activity(&fixture),
+        at_sign_in + careid_core::ACTIVITY_WRITE_EVERY.as_secs() + 1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
