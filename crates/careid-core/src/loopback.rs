@@ -390,9 +390,9 @@ fn same_user(stream: &TcpStream) -> bool {
     // A read of the kernel's socket table: memory, not disk, so it does not hold up the thread.
     match peer_owner(local, peer) {
         PeerOwner::SameUser | PeerOwner::Unchecked => true,
-        PeerOwner::OtherUser(uid) => {
+        PeerOwner::OtherUser(owner) => {
             tracing::warn!(
-                uid,
+                owner,
                 "refused a connection to the sign-in listener from another user"
             );
             false

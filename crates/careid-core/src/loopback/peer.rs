@@ -6,20 +6,23 @@
 //!   connected from an IPv6 socket with a v4-mapped address) list each socket with its owner's
 //!   uid. The peer's socket is the entry whose local address is the connection's remote one and
 //!   whose remote address is the listener's.
-//! - Windows (`GetExtendedTcpTable` with the owning PID, then the process token's user SID) and
-//!   macOS (`proc_pidfdinfo` over every process) are not done yet: both need `unsafe` FFI, which
-//!   the workspace forbids, so there the check reports [`PeerOwner::Unchecked`] and the state and
-//!   PKCE checks remain the defence.
+//! - Windows and macOS: the TCP table with each socket's owning process (`netstat2`: Windows'
+//!   `GetExtendedTcpTable`, macOS' `libproc`), then each such process's user (`sysinfo`: the
+//!   process token's SID on Windows, the uid on macOS). Every process holding the peer socket
+//!   must be this user's; one whose user cannot be read (Windows does not open another user's
+//!   process token for an ordinary user) counts as another user's. The FFI lives in those
+//!   crates, so careid keeps its `unsafe_code` ban. This path is compiled for Windows here
+//!   (`x86_64-pc-windows-gnu`) but has only run on those systems' own CI, not in this repository's.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 /// What the operating system says about the peer of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PeerOwner {
     /// The peer socket belongs to this user.
     SameUser,
-    /// The peer socket belongs to another user (its uid).
-    OtherUser(u32),
+    /// The peer socket belongs to another user (said for the log: a uid or a SID).
+    OtherUser(String),
     /// The socket tables were read but hold no entry for the peer: refused, since a
     /// connection this machine made always has one while it is open.
     NotFound,
@@ -33,10 +36,78 @@ pub(crate) fn peer_owner(local: SocketAddr, peer: SocketAddr) -> PeerOwner {
     {
         linux::peer_owner(local, peer)
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(any(windows, target_os = "macos"))]
+    {
+        by_process::peer_owner(local, peer)
+    }
+    #[cfg(not(any(target_os = "linux", windows, target_os = "macos")))]
     {
         let _ = (local, peer);
         PeerOwner::Unchecked
+    }
+}
+
+#[cfg(any(windows, target_os = "macos"))]
+mod by_process {
+    use super::*;
+    use netstat2::{get_sockets_info, AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
+    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
+
+    pub(super) fn peer_owner(local: SocketAddr, peer: SocketAddr) -> PeerOwner {
+        let Ok(sockets) = get_sockets_info(
+            AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6,
+            ProtocolFlags::TCP,
+        ) else {
+            return PeerOwner::Unchecked;
+        };
+        // The peer's end of the connection: its local address is our peer, its remote ours.
+        let mut pids: Vec<u32> = sockets
+            .iter()
+            .filter(|socket| match &socket.protocol_socket_info {
+                ProtocolSocketInfo::Tcp(tcp) => {
+                    same_endpoint(SocketAddr::new(tcp.local_addr, tcp.local_port), peer)
+                        && same_endpoint(SocketAddr::new(tcp.remote_addr, tcp.remote_port), local)
+                }
+                ProtocolSocketInfo::Udp(_) => false,
+            })
+            .flat_map(|socket| socket.associated_pids.iter().copied())
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        if pids.is_empty() {
+            return PeerOwner::NotFound;
+        }
+        let Ok(me) = sysinfo::get_current_pid() else {
+            return PeerOwner::Unchecked;
+        };
+        let mut wanted: Vec<Pid> = pids.iter().map(|&pid| Pid::from_u32(pid)).collect();
+        wanted.push(me);
+        let mut system = System::new();
+        system.refresh_processes_specifics(
+            ProcessesToUpdate::Some(&wanted),
+            true,
+            ProcessRefreshKind::nothing().with_user(UpdateKind::Always),
+        );
+        let Some(my_user) = system
+            .process(me)
+            .and_then(|process| process.user_id())
+            .cloned()
+        else {
+            return PeerOwner::Unchecked;
+        };
+        for pid in pids {
+            match system
+                .process(Pid::from_u32(pid))
+                .and_then(|process| process.user_id())
+            {
+                Some(user) if *user == my_user => {}
+                Some(user) => return PeerOwner::OtherUser(format!("{user:?}")),
+                None => {
+                    return PeerOwner::OtherUser(format!("process {pid}, whose user is unreadable"))
+                }
+            }
+        }
+        PeerOwner::SameUser
     }
 }
 
@@ -60,7 +131,7 @@ mod linux {
                 return if uid == me {
                     PeerOwner::SameUser
                 } else {
-                    PeerOwner::OtherUser(uid)
+                    PeerOwner::OtherUser(format!("uid {uid}"))
                 };
             }
         }
@@ -74,6 +145,8 @@ mod linux {
 
 /// The uid of the entry in a `/proc/net/tcp` or `/proc/net/tcp6` table whose local address is
 /// `peer` and whose remote address is `local`: the peer's end of the connection.
+// Linux's tables; parsed (and tested, fuzzed) on every platform.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn owner_in_table(table: &str, local: SocketAddr, peer: SocketAddr) -> Option<u32> {
     table.lines().skip(1).find_map(|line| {
         // sl, local_address, rem_address, st, tx:rx, tr:when, retrnsmt, uid, ...
@@ -98,6 +171,7 @@ fn same_endpoint(a: SocketAddr, b: SocketAddr) -> bool {
 
 /// `0100007F:1F90` (IPv4) or 32 hex digits and a port (IPv6). The kernel prints each 32-bit word
 /// of the address as a number in the machine's byte order, and the port in host order.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn parse_address(text: &str) -> Option<SocketAddr> {
     let (address, port) = text.split_once(':')?;
     let port = u16::from_str_radix(port, 16).ok()?;
