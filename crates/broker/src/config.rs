@@ -334,6 +334,71 @@ mod tests {
         }
     }
 
+    /// The example with its Redis lines in place of the embedded store.
+    fn with_redis(lines: &str) -> String {
+        let start = EXAMPLE.find("kind = \"embedded\"").unwrap();
+        let end = EXAMPLE.find("[limits]").unwrap();
+        format!("{}{lines}\n{}", &EXAMPLE[..start], &EXAMPLE[end..])
+    }
+
+    #[test]
+    fn the_documented_redis_store_is_valid_and_the_prefix_has_a_default() {
+        let commented: String = EXAMPLE
+            .lines()
+            .skip_while(|line| !line.starts_with("# kind = \"redis\""))
+            .take_while(|line| line.starts_with("# "))
+            .map(|line| format!("{}\n", &line[2..]))
+            .collect();
+        let config = BrokerConfig::parse(&with_redis(&commented)).expect("the Redis lines");
+        assert_eq!(
+            config.store,
+            StoreConfig::Redis {
+                url: "rediss://redis.example.nhs.uk:6380/0".into(),
+                password_file: Some("/etc/careid-broker/redis-password".into()),
+                prefix: DEFAULT_REDIS_PREFIX.into(),
+            }
+        );
+        let config = BrokerConfig::parse(&with_redis(
+            "kind = \"redis\"\nurl = \"redis://127.0.0.1:6379\"",
+        ))
+        .unwrap();
+        let StoreConfig::Redis { prefix, .. } = &config.store else {
+            panic!("{:?}", config.store)
+        };
+        assert_eq!(prefix, "careid-broker:");
+    }
+
+    #[test]
+    fn each_redis_mistake_is_named_and_no_password_shows() {
+        let cases = [
+            ("url = \"http://cache:6379\"", "redis:// or rediss://"),
+            ("url = \"not a url\"", "not a URL"),
+            (
+                "url = \"redis://:s3cret-pw@cache:6379\"\npassword_file = \"/etc/p\"",
+                "keep one",
+            ),
+            (
+                "url = \"redis://cache:6379\"\nprefix = \"\"",
+                "prefix is empty",
+            ),
+            ("url = \"memcache://:s3cret-pw@cache:6379\"", "REDACTED"),
+        ];
+        for (lines, named) in cases {
+            let text = with_redis(&format!("kind = \"redis\"\n{lines}"));
+            let message = BrokerConfig::parse(&text).expect_err(lines);
+            assert!(message.contains(named), "{lines}: {message}");
+            assert!(!message.contains("s3cret-pw"), "{message}");
+        }
+        let config = StoreConfig::Redis {
+            url: "rediss://user:s3cret-pw@cache:6380/0".into(),
+            password_file: None,
+            prefix: "p:".into(),
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret-pw"), "{shown}");
+        assert!(shown.contains("cache:6380"), "{shown}");
+    }
+
     #[test]
     fn a_missing_file_is_named() {
         let error = BrokerConfig::load(Path::new("/nonexistent/broker.toml")).unwrap_err();

@@ -97,10 +97,7 @@ async fn an_end_recorded_by_one_replica_is_ended_and_told_on_the_other() {
     a.end_session(by_sid.clone(), SystemTime::now())
         .await
         .unwrap();
-    assert_eq!(
-        told_within(&mut on_b, Duration::from_secs(2)).await,
-        by_sid
-    );
+    assert_eq!(told_within(&mut on_b, Duration::from_secs(2)).await, by_sid);
     assert_eq!(
         told_within(&mut on_a, Duration::from_secs(2)).await,
         by_sid,
@@ -125,10 +122,7 @@ async fn an_end_recorded_by_one_replica_is_ended_and_told_on_the_other() {
     a.end_session(end_of(None, Some(NURSE), now + 50), SystemTime::now())
         .await
         .unwrap();
-    assert_eq!(
-        told_within(&mut on_a, Duration::from_secs(2)).await,
-        by_sub
-    );
+    assert_eq!(told_within(&mut on_a, Duration::from_secs(2)).await, by_sub);
     assert_eq!(
         a.ended(Some("s9"), NURSE, now + 100).await.unwrap(),
         Some(by_sub.clone()),
@@ -148,9 +142,7 @@ async fn an_end_recorded_by_one_replica_is_ended_and_told_on_the_other() {
     );
     // Told once each: nothing more is queued on b than the three ends.
     let mut told_on_b = vec![by_sid];
-    while let Ok(Ok(end)) =
-        tokio::time::timeout(Duration::from_millis(300), on_b.recv()).await
-    {
+    while let Ok(Ok(end)) = tokio::time::timeout(Duration::from_millis(300), on_b.recv()).await {
         told_on_b.push(end);
     }
     assert_eq!(told_on_b.len(), 3, "{told_on_b:?}");
@@ -237,9 +229,7 @@ async fn the_subscriber_rides_out_redis_going_away_and_later_ends_still_arrive()
             "the replicas never came back"
         );
         if a.end_session(end.clone(), SystemTime::now()).await.is_ok() {
-            if let Ok(Ok(told)) =
-                tokio::time::timeout(Duration::from_secs(6), on_b.recv()).await
-            {
+            if let Ok(Ok(told)) = tokio::time::timeout(Duration::from_secs(6), on_b.recv()).await {
                 break told;
             }
         }
@@ -288,9 +278,15 @@ async fn the_password_comes_from_a_file_and_never_shows() {
         password_file: Some(right),
         prefix: prefix.clone(),
     };
-    let store = Store::open(&config).await.expect("the password from the file");
+    let store = Store::open(&config)
+        .await
+        .expect("the password from the file");
     assert!(store
-        .first_sighting("j", SystemTime::now() + Duration::from_secs(5), SystemTime::now())
+        .first_sighting(
+            "j",
+            SystemTime::now() + Duration::from_secs(5),
+            SystemTime::now()
+        )
         .await
         .unwrap());
 

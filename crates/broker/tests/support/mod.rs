@@ -243,8 +243,8 @@ impl TwoReplicas {
                 let credential = BrokerCredential::load(&config.provider).unwrap();
                 let http = HttpClient::new(HttpSettings::default()).unwrap();
                 let broker = Arc::new(Broker::new(config, credential, http, Arc::new(store)));
-                let app = router(broker.clone())
-                    .into_make_service_with_connect_info::<SocketAddr>();
+                let app =
+                    router(broker.clone()).into_make_service_with_connect_info::<SocketAddr>();
                 let server = tokio::spawn(async move {
                     let _ = axum::serve(listener, app).await;
                 });
