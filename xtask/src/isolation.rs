@@ -1,7 +1,8 @@
 //! The private world the tests run in: a temporary home and XDG folders, an Xvfb display, a
 //! session D-Bus of its own with an unlocked gnome-keyring (Secret Service), so tests never touch
-//! the user's keychain, files or display; for the test run, a Redis of its own too. Every process started here is ended by its id when the
-//! environment is dropped, on success and on failure alike.
+//! the user's keychain, files or display; for the test run, a Redis of its own too. Every
+//! process started here is ended by its id when the environment is dropped, on success and on
+//! failure alike.
 //!
 //! This is what `dbus-run-session` plus `gnome-keyring-daemon --unlock` do, with the daemons
 //! started directly so that their ids are ours to end.
