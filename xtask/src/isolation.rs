@@ -1,7 +1,8 @@
 //! The private world the tests run in: a temporary home and XDG folders, an Xvfb display, a
 //! session D-Bus of its own with an unlocked gnome-keyring (Secret Service), so tests never touch
-//! the user's keychain, files or display. Every process started here is ended by its id when the
-//! environment is dropped, on success and on failure alike.
+//! the user's keychain, files or display; for the test run, a Redis of its own too. Every
+//! process started here is ended by its id when the environment is dropped, on success and on
+//! failure alike.
 //!
 //! This is what `dbus-run-session` plus `gnome-keyring-daemon --unlock` do, with the daemons
 //! started directly so that their ids are ours to end.
@@ -15,6 +16,10 @@ use anyhow::{bail, Context};
 
 use crate::shell;
 
+/// Where the tests find the run's Redis, and the program to start one of their own.
+const REDIS_URL_VARIABLE: &str = "CAREID_TEST_REDIS_URL";
+const REDIS_SERVER_VARIABLE: &str = "CAREID_TEST_REDIS_SERVER";
+
 /// The unlock password of the throwaway login keyring.
 const KEYRING_PASSWORD: &str = "careid-test";
 
@@ -23,6 +28,8 @@ pub struct TestEnvironment {
     root: PathBuf,
     display: String,
     bus_address: String,
+    /// `redis://127.0.0.1:PORT/` once [`TestEnvironment::start_redis`] ran.
+    redis_url: Option<String>,
     /// Started in order; ended in reverse order.
     processes: Vec<(&'static str, Child)>,
 }
@@ -36,6 +43,7 @@ impl TestEnvironment {
             root,
             display: String::new(),
             bus_address: String::new(),
+            redis_url: None,
             processes: Vec::new(),
         };
         for dir in environment.folders() {
@@ -102,6 +110,38 @@ impl TestEnvironment {
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
             .env("LIBGL_ALWAYS_SOFTWARE", "1")
             .env("NO_AT_BRIDGE", "1");
+        if let Some(url) = &self.redis_url {
+            command
+                .env(REDIS_URL_VARIABLE, url)
+                .env(REDIS_SERVER_VARIABLE, "redis-server");
+        }
+    }
+
+    /// A `redis-server` of the run's own on a free loopback port, keeping nothing on disk, for
+    /// the broker's Redis store tests: its URL is exported as `CAREID_TEST_REDIS_URL`, and
+    /// `CAREID_TEST_REDIS_SERVER` names the program for tests that start (and restart) one
+    /// of their own.
+    pub fn start_redis(&mut self) -> anyhow::Result<()> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let dir = self.root.join("redis");
+        std::fs::create_dir_all(&dir)?;
+        let redis = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting redis-server (Debian package redis-server)")?;
+        self.processes.push(("redis-server", redis));
+        wait_until(Duration::from_secs(15), "redis-server to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })?;
+        self.redis_url = Some(format!("redis://127.0.0.1:{port}/"));
+        Ok(())
     }
 
     fn start_display(&mut self) -> anyhow::Result<()> {

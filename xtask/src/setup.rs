@@ -25,7 +25,8 @@ const APP_PACKAGES: &[&str] = &[
     "libdbus-1-dev",
 ];
 
-/// Extra packages for the tests: a display, WebDriver, the keychain and its tools, a browser.
+/// Extra packages for the tests: a display, WebDriver, the keychain and its tools, a browser,
+/// Redis.
 const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "webkit2gtk-driver",
@@ -36,6 +37,8 @@ const TEST_PACKAGES: &[&str] = &[
     "curl",
     "chromium",
     "chromium-driver",
+    // The broker's store for several replicas, tested against a real server.
+    "redis-server",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -159,7 +159,8 @@ fn rust_tests(tally: &mut Tally, filters: &[String]) -> anyhow::Result<()> {
     let root = crate::root();
     let junit = root.join("target/nextest/xtask/junit.xml");
     let _ = std::fs::remove_file(&junit);
-    let environment = TestEnvironment::start()?;
+    let mut environment = TestEnvironment::start()?;
+    environment.start_redis()?;
     // A session keyring of its own for the test run (the Linux kernel keyring backend).
     let mut nextest = Command::new("keyctl");
     nextest

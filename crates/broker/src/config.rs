@@ -61,13 +61,62 @@ pub enum TlsConfig {
     BehindProxy,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case", tag = "kind")]
 pub enum StoreConfig {
     /// One process: kept in memory and in this file.
     Embedded { path: PathBuf },
     /// Several replicas: one Redis for all.
-    Redis { url: String },
+    Redis {
+        /// `redis://` or `rediss://` (TLS). A password may be in the URL; better in
+        /// `password_file`.
+        url: String,
+        /// A file holding the Redis password (readable by the broker's user only).
+        #[serde(default)]
+        password_file: Option<PathBuf>,
+        /// Put before every key and channel name, so one Redis can serve several brokers.
+        #[serde(default = "default_redis_prefix")]
+        prefix: String,
+    },
+}
+
+/// The key prefix when none is configured.
+pub const DEFAULT_REDIS_PREFIX: &str = "careid-broker:";
+
+fn default_redis_prefix() -> String {
+    DEFAULT_REDIS_PREFIX.to_owned()
+}
+
+/// Never shows a password the Redis URL holds.
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Embedded { path } => f.debug_struct("Embedded").field("path", path).finish(),
+            Self::Redis {
+                url,
+                password_file,
+                prefix,
+            } => f
+                .debug_struct("Redis")
+                .field("url", &redacted_url(url))
+                .field("password_file", password_file)
+                .field("prefix", prefix)
+                .finish(),
+        }
+    }
+}
+
+/// `url` with any password replaced, for messages and logs.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("REDACTED"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "(not a URL)".to_owned(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -179,11 +228,32 @@ impl BrokerConfig {
                 ));
             }
         }
-        if let StoreConfig::Redis { url } = &self.store {
-            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+        if let StoreConfig::Redis {
+            url,
+            password_file,
+            prefix,
+        } = &self.store
+        {
+            let shown = redacted_url(url);
+            let parsed = url::Url::parse(url)
+                .map_err(|_| "store.url is not a URL (redis://host:port/db)".to_owned())?;
+            if !matches!(parsed.scheme(), "redis" | "rediss") {
                 return Err(format!(
-                    "store.url {url:?} must start with redis:// or rediss://"
+                    "store.url {shown:?} must start with redis:// or rediss://"
                 ));
+            }
+            if parsed.password().is_some() && password_file.is_some() {
+                return Err(format!(
+                    "store.url {shown:?} holds a password and store.password_file names another: \
+                     keep one"
+                ));
+            }
+            if prefix.is_empty() {
+                return Err(
+                    "store.prefix is empty: keys need a prefix of their own (the default is \
+                     \"careid-broker:\")"
+                        .into(),
+                );
             }
         }
         if self.limits.requests_per_minute_per_source == 0 {
@@ -262,6 +332,71 @@ mod tests {
             let message = BrokerConfig::parse(&text).expect_err(to);
             assert!(message.contains(named), "{to}: {message}");
         }
+    }
+
+    /// The example with its Redis lines in place of the embedded store.
+    fn with_redis(lines: &str) -> String {
+        let start = EXAMPLE.find("kind = \"embedded\"").unwrap();
+        let end = EXAMPLE.find("[limits]").unwrap();
+        format!("{}{lines}\n{}", &EXAMPLE[..start], &EXAMPLE[end..])
+    }
+
+    #[test]
+    fn the_documented_redis_store_is_valid_and_the_prefix_has_a_default() {
+        let commented: String = EXAMPLE
+            .lines()
+            .skip_while(|line| !line.starts_with("# kind = \"redis\""))
+            .take_while(|line| line.starts_with("# "))
+            .map(|line| format!("{}\n", &line[2..]))
+            .collect();
+        let config = BrokerConfig::parse(&with_redis(&commented)).expect("the Redis lines");
+        assert_eq!(
+            config.store,
+            StoreConfig::Redis {
+                url: "rediss://redis.example.nhs.uk:6380/0".into(),
+                password_file: Some("/etc/careid-broker/redis-password".into()),
+                prefix: DEFAULT_REDIS_PREFIX.into(),
+            }
+        );
+        let config = BrokerConfig::parse(&with_redis(
+            "kind = \"redis\"\nurl = \"redis://127.0.0.1:6379\"",
+        ))
+        .unwrap();
+        let StoreConfig::Redis { prefix, .. } = &config.store else {
+            panic!("{:?}", config.store)
+        };
+        assert_eq!(prefix, "careid-broker:");
+    }
+
+    #[test]
+    fn each_redis_mistake_is_named_and_no_password_shows() {
+        let cases = [
+            ("url = \"http://cache:6379\"", "redis:// or rediss://"),
+            ("url = \"not a url\"", "not a URL"),
+            (
+                "url = \"redis://:s3cret-pw@cache:6379\"\npassword_file = \"/etc/p\"",
+                "keep one",
+            ),
+            (
+                "url = \"redis://cache:6379\"\nprefix = \"\"",
+                "prefix is empty",
+            ),
+            ("url = \"memcache://:s3cret-pw@cache:6379\"", "REDACTED"),
+        ];
+        for (lines, named) in cases {
+            let text = with_redis(&format!("kind = \"redis\"\n{lines}"));
+            let message = BrokerConfig::parse(&text).expect_err(lines);
+            assert!(message.contains(named), "{lines}: {message}");
+            assert!(!message.contains("s3cret-pw"), "{message}");
+        }
+        let config = StoreConfig::Redis {
+            url: "rediss://user:s3cret-pw@cache:6380/0".into(),
+            password_file: None,
+            prefix: "p:".into(),
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret-pw"), "{shown}");
+        assert!(shown.contains("cache:6380"), "{shown}");
     }
 
     #[test]

@@ -5,17 +5,19 @@
 //!
 //! Built in steps. So far: its configuration (`config`, with `broker.example.toml` as
 //! the documented example), the back-channel logout token's rules (`logout_token`, the one
-//! place they live) and the embedded store (`store`): ended sessions, seen token ids, and the
-//! listeners told of each end. To come: the HTTP service (relay, logout endpoint, listeners),
-//! the Redis store for replicas, and careid's side.
+//! place they live) and the stores (`store`, embedded, and `redis_store` for several replicas
+//! on one Redis): ended sessions, seen token ids, and the listeners told of each end. To come:
+//! the HTTP service (relay, logout endpoint, listeners) and careid's side.
 
 pub mod config;
 pub mod credential;
 pub mod logout_token;
+pub mod redis_store;
 pub mod server;
 pub mod store;
 
 pub use config::{BrokerConfig, ConfigError};
 pub use credential::{BrokerCredential, CredentialError};
 pub use logout_token::{validate_logout_token, LogoutRequest, LogoutTokenError, LogoutTokenRules};
+pub use redis_store::RedisStore;
 pub use store::{EmbeddedStore, SessionEnd, Store, StoreError, ENDED_SESSION_MEMORY};

@@ -4,8 +4,9 @@
 //! and who is told when a session ends.
 //!
 //! `EmbeddedStore` is the one-process store: in memory, written through to a file (atomically,
-//! owner-only) after each change, so a restart loses nothing. A Redis store for several
-//! replicas has the same operations.
+//! owner-only) after each change, so a restart loses nothing. `RedisStore` (`redis_store`) is
+//! the store for several replicas, with the same operations; [`Store::open`] makes either from
+//! the configuration.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,12 +16,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use crate::config::StoreConfig;
+use crate::redis_store::RedisStore;
+
 /// CIS2's longest session: ended sessions are remembered at least this long (NIST SP 800-63's
 /// 12 hours absolute, which conformed NHS services enforce).
 pub const ENDED_SESSION_MEMORY: Duration = Duration::from_secs(12 * 3600);
 
 /// How many session ends a slow listener may fall behind before it must ask again.
-const EVENT_BACKLOG: usize = 1024;
+pub(crate) const EVENT_BACKLOG: usize = 1024;
 
 /// A session the provider ended: one CIS2 session (`sid`), or every session of a user (`sub`)
 /// begun before `ended_at`.
@@ -45,6 +49,8 @@ impl SessionEnd {
     }
 }
 
+/// A store that cannot do what is asked: the handlers answer 503, so the provider or the client
+/// tries again later.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot write the broker's store file {path}: {source}")]
@@ -52,6 +58,14 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Redis unreachable, too slow, or refusing (never with a password in the message).
+    #[error("the Redis store is unavailable: {message}")]
+    Redis { message: String },
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -177,9 +191,26 @@ impl EmbeddedStore {
 #[derive(Debug)]
 pub enum Store {
     Embedded(EmbeddedStore),
+    Redis(RedisStore),
 }
 
 impl Store {
+    /// The store the configuration names: the one place a store is made from it. A Redis store
+    /// that cannot be reached now is an error, so the broker does not start without its state.
+    pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        match config {
+            StoreConfig::Embedded { path } => Ok(Self::Embedded(EmbeddedStore::open(Some(path)))),
+            StoreConfig::Redis {
+                url,
+                password_file,
+                prefix,
+            } => Ok(Self::Redis(
+                RedisStore::open(url, password_file.as_deref(), prefix, ENDED_SESSION_MEMORY)
+                    .await?,
+            )),
+        }
+    }
+
     /// See [`EmbeddedStore::first_sighting`].
     pub async fn first_sighting(
         &self,
@@ -189,6 +220,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         match self {
             Self::Embedded(store) => store.first_sighting(jti, until, now),
+            Self::Redis(store) => store.first_sighting(jti, until, now).await,
         }
     }
 
@@ -196,6 +228,7 @@ impl Store {
     pub async fn end_session(&self, end: SessionEnd, now: SystemTime) -> Result<(), StoreError> {
         match self {
             Self::Embedded(store) => store.end_session(end, now),
+            Self::Redis(store) => store.end_session(end, now).await,
         }
     }
 
@@ -209,6 +242,8 @@ impl Store {
     ) -> Result<Option<SessionEnd>, StoreError> {
         match self {
             Self::Embedded(store) => Ok(store.ended(sid, sub, began_at, now)),
+            // Redis forgets by itself, on its own clock.
+            Self::Redis(store) => store.ended(sid, sub, began_at).await,
         }
     }
 
@@ -216,6 +251,7 @@ impl Store {
     pub fn subscribe(&self) -> broadcast::Receiver<SessionEnd> {
         match self {
             Self::Embedded(store) => store.subscribe(),
+            Self::Redis(store) => store.subscribe(),
         }
     }
 }

@@ -1,0 +1,379 @@
+//! The Redis store against a real `redis-server`: several replicas share seen token ids and
+//! ended sessions, an end recorded by one reaches every other's listeners, Redis forgets on
+//! time, a replica rides out Redis going away, and two full brokers on one Redis pass the
+//! provider's logout from one to the other.
+
+mod support;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use careid_broker::config::StoreConfig;
+use careid_broker::{RedisStore, SessionEnd, Store, ENDED_SESSION_MEMORY};
+use support::{now_seconds, redis_url, unique_prefix, OwnRedis, TwoReplicas, NURSE};
+use tokio::sync::broadcast;
+
+async fn replica(url: &str, prefix: &str) -> RedisStore {
+    RedisStore::open(url, None, prefix, ENDED_SESSION_MEMORY)
+        .await
+        .expect("the Redis store opens")
+}
+
+async fn told_within(
+    listener: &mut broadcast::Receiver<SessionEnd>,
+    within: Duration,
+) -> SessionEnd {
+    tokio::time::timeout(within, listener.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no end told within {within:?}"))
+        .expect("an end")
+}
+
+fn end_of(sid: Option<&str>, sub: Option<&str>, ended_at: u64) -> SessionEnd {
+    SessionEnd {
+        sid: sid.map(str::to_owned),
+        sub: sub.map(str::to_owned),
+        ended_at,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_token_id_is_first_seen_by_exactly_one_of_two_replicas() {
+    let url = redis_url();
+    let prefix = unique_prefix("jti");
+    let a = Arc::new(replica(&url, &prefix).await);
+    let b = Arc::new(replica(&url, &prefix).await);
+    let now = SystemTime::now();
+    let until = now + Duration::from_secs(60);
+    let mut races = Vec::new();
+    for n in 0..50 {
+        let jti = format!("jti-{n}");
+        for store in [a.clone(), b.clone(), a.clone(), b.clone()] {
+            let jti = jti.clone();
+            races.push(tokio::spawn(async move {
+                (jti.clone(), store.first_sighting(&jti, until, now).await)
+            }));
+        }
+    }
+    let mut firsts = std::collections::BTreeMap::<String, usize>::new();
+    for race in races {
+        let (jti, first) = race.await.unwrap();
+        *firsts.entry(jti).or_default() += usize::from(first.expect("Redis answers"));
+    }
+    assert_eq!(firsts.len(), 50);
+    for (jti, count) in &firsts {
+        assert_eq!(*count, 1, "{jti} was first seen {count} times");
+    }
+    assert!(
+        !b.first_sighting("jti-0", until, SystemTime::now())
+            .await
+            .unwrap(),
+        "a replay on the other replica"
+    );
+    let elsewhere = replica(&url, &unique_prefix("jti-elsewhere")).await;
+    assert!(
+        elsewhere
+            .first_sighting("jti-0", until, SystemTime::now())
+            .await
+            .unwrap(),
+        "another broker on the same Redis (another prefix) keeps its own"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_end_recorded_by_one_replica_is_ended_and_told_on_the_other() {
+    let url = redis_url();
+    let prefix = unique_prefix("end");
+    let a = replica(&url, &prefix).await;
+    let b = replica(&url, &prefix).await;
+    let elsewhere = replica(&url, &unique_prefix("end-elsewhere")).await;
+    let mut on_a = a.subscribe();
+    let mut on_b = b.subscribe();
+    let mut on_elsewhere = elsewhere.subscribe();
+    let now = now_seconds();
+
+    let by_sid = end_of(Some("s1"), Some(NURSE), now);
+    a.end_session(by_sid.clone(), SystemTime::now())
+        .await
+        .unwrap();
+    assert_eq!(told_within(&mut on_b, Duration::from_secs(2)).await, by_sid);
+    assert_eq!(
+        told_within(&mut on_a, Duration::from_secs(2)).await,
+        by_sid,
+        "the recording replica's own listeners too, once"
+    );
+    assert_eq!(
+        b.ended(Some("s1"), NURSE, now - 10).await.unwrap(),
+        Some(by_sid.clone())
+    );
+    assert_eq!(
+        b.ended(Some("s1"), "another user", now - 10).await.unwrap(),
+        None,
+        "sid and sub must agree"
+    );
+    assert_eq!(b.ended(Some("s2"), NURSE, now - 10).await.unwrap(), None);
+
+    // Every session of a user begun before the end; the later of two ends counts.
+    let by_sub = end_of(None, Some(NURSE), now + 100);
+    b.end_session(by_sub.clone(), SystemTime::now())
+        .await
+        .unwrap();
+    a.end_session(end_of(None, Some(NURSE), now + 50), SystemTime::now())
+        .await
+        .unwrap();
+    assert_eq!(told_within(&mut on_a, Duration::from_secs(2)).await, by_sub);
+    assert_eq!(
+        a.ended(Some("s9"), NURSE, now + 100).await.unwrap(),
+        Some(by_sub.clone()),
+        "begun before the later end"
+    );
+    assert_eq!(a.ended(None, NURSE, now + 101).await.unwrap(), None);
+    assert_eq!(a.ended(None, "another user", now).await.unwrap(), None);
+
+    assert_eq!(
+        elsewhere.ended(Some("s1"), NURSE, now - 10).await.unwrap(),
+        None,
+        "another prefix"
+    );
+    assert!(
+        on_elsewhere.try_recv().is_err(),
+        "another prefix hears nothing"
+    );
+    // Told once each: nothing more is queued on b than the three ends.
+    let mut told_on_b = vec![by_sid];
+    while let Ok(Ok(end)) = tokio::time::timeout(Duration::from_millis(300), on_b.recv()).await {
+        told_on_b.push(end);
+    }
+    assert_eq!(told_on_b.len(), 3, "{told_on_b:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ended_sessions_and_token_ids_are_forgotten_after_their_memory() {
+    let url = redis_url();
+    let prefix = unique_prefix("expiry");
+    let memory = Duration::from_millis(1500);
+    let store = RedisStore::open(&url, None, &prefix, memory).await.unwrap();
+    let now = now_seconds();
+    store
+        .end_session(end_of(Some("s1"), None, now), SystemTime::now())
+        .await
+        .unwrap();
+    store
+        .end_session(end_of(None, Some(NURSE), now), SystemTime::now())
+        .await
+        .unwrap();
+    let started = SystemTime::now();
+    assert!(store
+        .first_sighting("j", started + Duration::from_millis(1500), started)
+        .await
+        .unwrap());
+    assert!(store.ended(Some("s1"), "u", 0).await.unwrap().is_some());
+    assert!(store.ended(None, NURSE, 0).await.unwrap().is_some());
+    assert!(!store
+        .first_sighting("j", started + Duration::from_millis(1500), started)
+        .await
+        .unwrap());
+    // Every key of the store expires: nothing is left behind for ever.
+    let keys = support::command(&url, &["KEYS", &format!("{prefix}*")]).await;
+    let redis::Value::Array(keys) = keys else {
+        panic!("{keys:?}")
+    };
+    assert_eq!(keys.len(), 4, "jti, sid, sub, stream: {keys:?}");
+    for key in keys {
+        let redis::Value::BulkString(key) = key else {
+            panic!("{key:?}")
+        };
+        let ttl = support::command(&url, &["PTTL", std::str::from_utf8(&key).unwrap()]).await;
+        assert!(
+            matches!(ttl, redis::Value::Int(ms) if ms > 0 && ms <= 1500),
+            "{ttl:?}"
+        );
+    }
+
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_eq!(store.ended(Some("s1"), "u", 0).await.unwrap(), None);
+    assert_eq!(store.ended(None, NURSE, 0).await.unwrap(), None);
+    let later = SystemTime::now();
+    assert!(
+        store
+            .first_sighting("j", later + Duration::from_secs(1), later)
+            .await
+            .unwrap(),
+        "forgotten"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_subscriber_rides_out_redis_going_away_and_later_ends_still_arrive() {
+    let mut redis = OwnRedis::start(&[]);
+    let url = redis.url();
+    let prefix = unique_prefix("restart");
+    let a = replica(&url, &prefix).await;
+    let b = replica(&url, &prefix).await;
+    let mut on_b = b.subscribe();
+
+    // Redis restarts (empty): recording fails while it is away, and works again after.
+    redis.stop();
+    let end = end_of(Some("s1"), Some(NURSE), now_seconds());
+    assert!(
+        a.end_session(end.clone(), SystemTime::now()).await.is_err(),
+        "no Redis: an error, so the provider is answered 503"
+    );
+    assert!(b.ended(Some("s1"), NURSE, 0).await.is_err());
+    redis.start_again();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let told = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replicas never came back"
+        );
+        if a.end_session(end.clone(), SystemTime::now()).await.is_ok() {
+            if let Ok(Ok(told)) = tokio::time::timeout(Duration::from_secs(6), on_b.recv()).await {
+                break told;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(told, end);
+    assert_eq!(b.ended(Some("s1"), NURSE, 0).await.unwrap(), Some(end));
+
+    // The subscription drops while Redis stays up, and an end is published while no replica
+    // listens: it is replayed from the stream when the subscriber is back.
+    let channel = format!("{prefix}ends");
+    let mut proved = false;
+    for attempt in 0..5 {
+        redis.command(&["CLIENT", "KILL", "TYPE", "pubsub"]).await;
+        let end = end_of(Some(&format!("gap-{attempt}")), None, now_seconds());
+        a.end_session(end.clone(), SystemTime::now()).await.unwrap();
+        let listening = redis.command(&["PUBSUB", "NUMSUB", &channel]).await;
+        // Skipping copies of the end above, recorded again while the replicas came back.
+        let told = loop {
+            let told = told_within(&mut on_b, Duration::from_secs(10)).await;
+            if told.sid.as_deref() != Some("s1") {
+                break told;
+            }
+        };
+        assert_eq!(told, end, "attempt {attempt}");
+        if matches!(&listening, redis::Value::Array(pair) if pair.get(1) == Some(&redis::Value::Int(0)))
+        {
+            proved = true;
+            break;
+        }
+    }
+    assert!(proved, "never published while no replica was subscribed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_comes_from_a_file_and_never_shows() {
+    let redis = OwnRedis::start(&["--requirepass", "correct horse battery"]);
+    let dir = tempfile::tempdir().unwrap();
+    let right = support::secret_file(&dir, "right", "correct horse battery\n");
+    let wrong = support::secret_file(&dir, "wrong", "wrong-password-123");
+    let prefix = unique_prefix("password");
+    let url = redis.url();
+
+    let config = StoreConfig::Redis {
+        url: url.clone(),
+        password_file: Some(right),
+        prefix: prefix.clone(),
+    };
+    let store = Store::open(&config)
+        .await
+        .expect("the password from the file");
+    assert!(store
+        .first_sighting(
+            "j",
+            SystemTime::now() + Duration::from_secs(5),
+            SystemTime::now()
+        )
+        .await
+        .unwrap());
+
+    let error = RedisStore::open(&url, Some(&wrong), &prefix, ENDED_SESSION_MEMORY)
+        .await
+        .expect_err("a wrong password");
+    let shown = error.to_string();
+    assert!(!shown.contains("wrong-password-123"), "{shown}");
+    let in_url = url.replace("redis://", "redis://:wrong-password-123@");
+    let error = RedisStore::open(&in_url, None, &prefix, ENDED_SESSION_MEMORY)
+        .await
+        .expect_err("a wrong password in the URL");
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("wrong-password-123"), "{shown}");
+    assert!(shown.contains("127.0.0.1"), "names the server: {shown}");
+    let config = StoreConfig::Redis {
+        url: in_url,
+        password_file: None,
+        prefix,
+    };
+    assert!(!format!("{config:?}").contains("wrong-password-123"));
+
+    let missing = RedisStore::open(
+        &url,
+        Some(Path::new("/nonexistent/redis-password")),
+        "p:",
+        ENDED_SESSION_MEMORY,
+    )
+    .await
+    .expect_err("no password file");
+    assert!(
+        missing.to_string().contains("/nonexistent/redis-password"),
+        "{missing}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_cannot_be_reached_is_named_at_start() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = StoreConfig::Redis {
+        url: format!("redis://127.0.0.1:{port}/"),
+        password_file: None,
+        prefix: "p:".into(),
+    };
+    let error = Store::open(&config).await.expect_err("nothing listens");
+    assert!(
+        error.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_brokers_on_one_redis_a_logout_at_one_is_seen_by_the_other() {
+    let world = TwoReplicas::start(&redis_url()).await;
+    let mut on_b = world.b.store().subscribe();
+    let (sid, _) = support::sign_in(&world.mock).await;
+    let began = now_seconds() - 1;
+    assert!(world.mock.end_session(&sid), "the mock ends the session");
+
+    let end = told_within(&mut on_b, Duration::from_secs(2)).await;
+    assert_eq!(end.sid.as_deref(), Some(sid.as_str()));
+    assert_eq!(end.sub.as_deref(), Some(NURSE));
+    assert_eq!(
+        world
+            .b
+            .store()
+            .ended(Some(&sid), NURSE, began, SystemTime::now())
+            .await
+            .unwrap(),
+        Some(end)
+    );
+    // Delivered to replica a, answered 200.
+    for _ in 0..100 {
+        if !world.mock.backchannel_deliveries().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let deliveries = world.mock.backchannel_deliveries();
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    assert_eq!(deliveries[0].uri, world.a.logout_uri());
+    assert!(
+        format!("{:?}", deliveries[0].outcome).contains("200"),
+        "{deliveries:?}"
+    );
+}

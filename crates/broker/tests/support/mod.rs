@@ -1,0 +1,337 @@
+//! What the broker's Redis tests share: the test run's Redis, a Redis of a test's own (to stop
+//! and restart), and two full broker replicas on one Redis behind the mock provider.
+//!
+//! `cargo xtask test` starts a `redis-server` for the run and exports its URL as
+//! `CAREID_TEST_REDIS_URL`, and the program as `CAREID_TEST_REDIS_SERVER`. Without them these
+//! tests fail, naming what is missing: they never pass by skipping.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::digest;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use careid_broker::server::{router, Broker};
+use careid_broker::{BrokerConfig, BrokerCredential, Store};
+use careid_core::{HttpClient, HttpSettings};
+use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
+use serde_json::Value;
+
+pub const CLIENT: &str = "555000000001.apps.local";
+pub const NURSE: &str = "555057896106";
+pub const REDIRECT: &str = "http://127.0.0.1:23741/callback";
+
+fn required(variable: &str) -> String {
+    std::env::var(variable).unwrap_or_else(|_| {
+        panic!(
+            "{variable} is not set: the broker's Redis tests need a real redis-server; run them \
+             with `cargo xtask test`, which installs and starts one"
+        )
+    })
+}
+
+/// The test run's Redis.
+pub fn redis_url() -> String {
+    required("CAREID_TEST_REDIS_URL")
+}
+
+/// A key prefix of this test's own, so tests sharing one Redis never see each other's keys.
+pub fn unique_prefix(test: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "careid-test:{test}:{}:{nanos}:{}:",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Seconds since the epoch.
+pub fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A `redis-server` of the test's own on a free loopback port, keeping nothing on disk: it can
+/// be stopped and started again on the same port. Ended when dropped.
+pub struct OwnRedis {
+    port: u16,
+    dir: tempfile::TempDir,
+    extra: Vec<String>,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    pub fn start(extra: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = Self {
+            port,
+            dir: tempfile::tempdir().unwrap(),
+            extra: extra.iter().map(|arg| (*arg).to_owned()).collect(),
+            child: None,
+        };
+        redis.start_again();
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let child = Command::new(required("CAREID_TEST_REDIS_SERVER"))
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting redis-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Runs one command (no password) and returns its reply.
+    pub async fn command(&self, args: &[&str]) -> redis::Value {
+        command(&self.url(), args).await
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Runs one command on the Redis at `url`.
+pub async fn command(url: &str, args: &[&str]) -> redis::Value {
+    let client = redis::Client::open(url).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let mut cmd = redis::cmd(args[0]);
+    for arg in &args[1..] {
+        cmd.arg(*arg);
+    }
+    cmd.query_async(&mut connection).await.unwrap()
+}
+
+/// One broker replica, served over real HTTP.
+pub struct Replica {
+    pub broker: Arc<Broker>,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    pub server: tokio::task::JoinHandle<()>,
+}
+
+impl Replica {
+    pub fn logout_uri(&self) -> String {
+        format!("{}/backchannel-logout", self.base)
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        self.broker.store()
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// The mock provider and two broker replicas on one Redis: the mock posts its back-channel
+/// logout to replica `a`; a client would listen on replica `b`.
+pub struct TwoReplicas {
+    _dir: tempfile::TempDir,
+    pub mock: RunningMock,
+    pub a: Replica,
+    pub b: Replica,
+    pub prefix: String,
+}
+
+impl TwoReplicas {
+    /// Both replicas on the Redis at `redis_url`, under one fresh key prefix.
+    pub async fn start(redis_url: &str) -> Self {
+        let listener_a = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener_b = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_a = format!("http://{}", listener_a.local_addr().unwrap());
+        let base_b = format!("http://{}", listener_b.local_addr().unwrap());
+        let mut clients: Value = serde_json::from_str(BUILTIN_CLIENTS_JSON).unwrap();
+        for client in clients["clients"].as_array_mut().unwrap() {
+            if client["client_id"] == CLIENT {
+                client["backchannel_logout_uri"] =
+                    Value::String(format!("{base_a}/backchannel-logout"));
+            }
+        }
+        let mock = MockCis2::new()
+            .auto_login(NURSE.parse().unwrap())
+            .clients(ClientRegistry::from_json(&clients.to_string(), "test clients").unwrap())
+            .start()
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let secret_file = dir.path().join("secret");
+        std::fs::write(
+            &secret_file,
+            ClientRegistry::builtin()
+                .get(CLIENT)
+                .unwrap()
+                .client_secret
+                .clone()
+                .unwrap(),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            &secret_file,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
+        let prefix = unique_prefix("replicas");
+        let replica = |listener: tokio::net::TcpListener, base: String| {
+            let config = BrokerConfig::parse(&format!(
+                r#"
+                listen = "127.0.0.1:0"
+                public_url = "{base}"
+                [provider]
+                issuer = "{issuer}"
+                client_id = "{CLIENT}"
+                client_auth = "client_secret_basic"
+                credential_file = "{secret}"
+                [clients]
+                redirect_uris = ["{REDIRECT}"]
+                [tls]
+                mode = "behind_proxy"
+                [store]
+                kind = "redis"
+                url = "{redis_url}"
+                prefix = "{prefix}"
+                "#,
+                issuer = mock.issuer(),
+                secret = secret_file.display(),
+            ))
+            .unwrap();
+            async move {
+                let store = Store::open(&config.store).await.expect("the Redis store");
+                let credential = BrokerCredential::load(&config.provider).unwrap();
+                let http = HttpClient::new(HttpSettings::default()).unwrap();
+                let broker = Arc::new(Broker::new(config, credential, http, Arc::new(store)));
+                let app =
+                    router(broker.clone()).into_make_service_with_connect_info::<SocketAddr>();
+                let server = tokio::spawn(async move {
+                    let _ = axum::serve(listener, app).await;
+                });
+                Replica {
+                    broker,
+                    base,
+                    server,
+                }
+            }
+        };
+        let a = replica(listener_a, base_a).await;
+        let b = replica(listener_b, base_b).await;
+        Self {
+            _dir: dir,
+            mock,
+            a,
+            b,
+            prefix,
+        }
+    }
+}
+
+/// Signs the nurse in for the client at the mock (auto-login, PKCE): the session's `sid` and
+/// ID token.
+pub async fn sign_in(mock: &RunningMock) -> (String, String) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let verifier = "a-verifier-of-at-least-forty-three-characters-long";
+    let challenge = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()));
+    let authorize = url::Url::parse_with_params(
+        &format!("{}/authorize", mock.issuer()),
+        &[
+            ("response_type", "code"),
+            ("client_id", CLIENT),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("nonce", "n"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .unwrap();
+    let answer = http.get(authorize).send().await.unwrap();
+    let location = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .expect("a code")
+        .1
+        .into_owned();
+    let secret = ClientRegistry::builtin()
+        .get(CLIENT)
+        .unwrap()
+        .client_secret
+        .clone()
+        .unwrap();
+    let tokens: Value = http
+        .post(format!("{}/access_token", mock.issuer()))
+        .basic_auth(CLIENT, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().expect("an ID token");
+    let payload = id_token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    (
+        claims["sid"].as_str().expect("a sid").to_owned(),
+        id_token.to_owned(),
+    )
+}
+
+/// A file holding `text`, owner-only.
+pub fn secret_file(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    path
+}
