@@ -13,8 +13,10 @@ pub mod config;
 pub mod credential;
 pub mod logout_token;
 pub mod relay;
+pub mod run;
 pub mod server;
 pub mod store;
+pub mod tls;
 
 pub use config::{BrokerConfig, ConfigError};
 pub use credential::{BrokerCredential, CredentialError};

@@ -224,7 +224,7 @@ async fn relay(broker: &Broker, endpoint: Endpoint, request: Request) -> Respons
             audit.record("rate limited", 429, None);
             let mut response = oauth_error(
                 StatusCode::TOO_MANY_REQUESTS,
-                "slow_down",
+                "temporarily_unavailable",
                 "too many requests from this source: try again later",
             );
             response.headers_mut().insert(
