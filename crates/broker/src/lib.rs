@@ -4,10 +4,19 @@
 //! back-channel logout and tells the desktops whose session ended.
 //!
 //! Built in steps. So far: its configuration (`config`, with `broker.example.toml` as
-//! the documented example), the back-channel logout token's rules (`logout_token`, the one
-//! place they live) and the embedded store (`store`): ended sessions, seen token ids, and the
-//! listeners told of each end. To come: the HTTP service (relay, logout endpoint, listeners),
-//! the Redis store for replicas, and careid's side.
+//! the documented example), the credential and its published JWKS (`credential`), the back-channel
+//! logout token's rules (`logout_token`, the one place they live), the embedded store (`store`):
+//! ended sessions, seen token ids, and the listeners told of each end; the HTTP service
+//! (`server`: the logout endpoint, the JWKS, health) with the relays of `API.md` (`relay`: token,
+//! PAR and revocation relays with client authentication added by careid-core's code, a
+//! per-source rate limit and an audit log that never holds a token), TLS from PEM files (`tls`),
+//! and running it all from a configuration (`run`, what `careid broker serve` calls). To come:
+//! the listeners' endpoints, the Redis store for replicas, and careid's side.
+//!
+//! The audit log is the `tracing` target `careid_broker::audit` ([`relay::AUDIT_TARGET`]): one
+//! event per relay request with time, source, endpoint, grant type, outcome, status and the
+//! returned ID token's `sub`, `sid` and `acr`, read from its payload without checking it (for
+//! the record only: the client validates the token).
 
 pub mod config;
 pub mod credential;

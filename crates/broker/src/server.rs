@@ -1,6 +1,6 @@
 //! The broker's HTTP service. So far: the back-channel logout endpoint (Back-Channel Logout 1.0
-//! §2.5, §2.8), the JWKS of its credential, and the health and readiness endpoints. The token relay and the listeners'
-//! subscription come next.
+//! §2.5, §2.8), the JWKS of its credential, the health and readiness endpoints, and the relays
+//! (`relay`, merged into [`router`]). The listeners' subscription comes next.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
