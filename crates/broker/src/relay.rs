@@ -529,7 +529,7 @@ fn source(tls: &TlsConfig, parts: &Parts) -> IpAddr {
         .headers
         .get_all(FORWARDED_FOR_HEADER)
         .iter()
-        .last()
+        .next_back()
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.rsplit(',').next())
         .and_then(|last| last.trim().parse().ok())
