@@ -710,6 +710,37 @@ mod tests {
     }
 
     #[test]
+    fn the_source_is_the_peer_unless_behind_a_proxy_which_adds_the_last_forwarded_address() {
+        let parts = |forwarded: &[&str]| {
+            let mut request = axum::http::Request::builder();
+            for value in forwarded {
+                request = request.header(FORWARDED_FOR_HEADER, *value);
+            }
+            let (mut parts, ()) = request.body(()).unwrap().into_parts();
+            parts
+                .extensions
+                .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 40000))));
+            parts
+        };
+        let files = TlsConfig::Files {
+            certificate: "cert.pem".into(),
+            key: "key.pem".into(),
+        };
+        let proxy = TlsConfig::BehindProxy;
+        let spoofed = parts(&["203.0.113.5"]);
+        assert_eq!(source(&files, &spoofed), IpAddr::from([10, 0, 0, 1]));
+        assert_eq!(source(&proxy, &spoofed), IpAddr::from([203, 0, 113, 5]));
+        // A client's own header comes first; the proxy's address is the last one.
+        let appended = parts(&["203.0.113.5", "198.51.100.7, 192.0.2.9"]);
+        assert_eq!(source(&proxy, &appended), IpAddr::from([192, 0, 2, 9]));
+        assert_eq!(source(&proxy, &parts(&[])), IpAddr::from([10, 0, 0, 1]));
+        assert_eq!(
+            source(&proxy, &parts(&["not an address"])),
+            IpAddr::from([10, 0, 0, 1])
+        );
+    }
+
+    #[test]
     fn the_audit_identity_is_read_from_the_id_token_and_cleaned() {
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         use base64::Engine as _;
