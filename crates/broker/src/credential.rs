@@ -98,7 +98,7 @@ fn public_jwk(key: &PrivateKey) -> Value {
 
 /// Reads `path`, refusing a file others can read (Unix): the credential is the one thing the
 /// broker exists to keep.
-fn read_private(path: &Path) -> Result<SecretString, CredentialError> {
+pub(crate) fn read_private(path: &Path) -> Result<SecretString, CredentialError> {
     let read_error = |source| CredentialError::Read {
         path: path.to_path_buf(),
         source,

@@ -4,17 +4,29 @@
 //! back-channel logout and tells the desktops whose session ended.
 //!
 //! Built in steps. So far: its configuration (`config`, with `broker.example.toml` as
-//! the documented example), the back-channel logout token's rules (`logout_token`, the one
-//! place they live) and the stores (`store`, embedded, and `redis_store` for several replicas
-//! on one Redis): ended sessions, seen token ids, and the listeners told of each end. To come:
-//! the HTTP service (relay, logout endpoint, listeners) and careid's side.
+//! the documented example), the credential and its published JWKS (`credential`), the back-channel
+//! logout token's rules (`logout_token`, the one place they live), the stores (`store`, embedded,
+//! and `redis_store` for several replicas on one Redis): ended sessions, seen token ids, and the
+//! listeners told of each end; the HTTP service
+//! (`server`: the logout endpoint, the JWKS, health) with the relays of `API.md` (`relay`: token,
+//! PAR and revocation relays with client authentication added by careid-core's code, a
+//! per-source rate limit and an audit log that never holds a token), TLS from PEM files (`tls`),
+//! and running it all from a configuration (`run`, what `careid broker serve` calls).
+//!
+//! The audit log is the `tracing` target `careid_broker::audit` ([`relay::AUDIT_TARGET`]): one
+//! event per relay request with time, source, endpoint, grant type, outcome, status and the
+//! returned ID token's `sub`, `sid` and `acr`, read from its payload without checking it (for
+//! the record only: the client validates the token).
 
 pub mod config;
 pub mod credential;
 pub mod logout_token;
 pub mod redis_store;
+pub mod relay;
+pub mod run;
 pub mod server;
 pub mod store;
+pub mod tls;
 
 pub use config::{BrokerConfig, ConfigError};
 pub use credential::{BrokerCredential, CredentialError};

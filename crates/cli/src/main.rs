@@ -3,6 +3,7 @@
 //! Arguments are parsed once into clap types; each command returns `anyhow::Result`, and
 //! [`exit_code`] maps the core's typed errors to the documented exit codes.
 
+mod broker_cmd;
 mod connect;
 mod context;
 mod doctor_cmd;
@@ -81,6 +82,9 @@ enum Command {
     /// The mock CIS2 provider, for trying careid and other clients without a CIS2 registration.
     #[command(subcommand)]
     Mock(mock_serve::MockCommand),
+    /// The careid broker: the service an organisation runs to hold the CIS2 client credential.
+    #[command(subcommand)]
+    Broker(broker_cmd::BrokerCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +101,10 @@ enum KeychainCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A service, not a command: its own log format (JSON lines) and level.
+    if let Command::Broker(command) = cli.command {
+        return broker_cmd::main(command);
+    }
     // The built-in mock started for a command would repeat its development-keys warning on
     // every run; `careid mock serve` keeps it.
     let default_filter = match cli.command {
@@ -136,6 +144,8 @@ fn run(context: &context::Context, command: Command) -> anyhow::Result<()> {
         Command::Role(RoleCommand::Select(args)) => signin_cmd::select_role(context, args),
         Command::Logout(args) => session_cmd::logout(context, &args),
         Command::Doctor(args) => doctor_cmd::run(context, &args),
-        Command::Keychain(_) | Command::Mock(_) => unreachable!("handled before a context is made"),
+        Command::Keychain(_) | Command::Mock(_) | Command::Broker(_) => {
+            unreachable!("handled before a context is made")
+        }
     }
 }

@@ -1,0 +1,122 @@
+//! `tls.mode = "files"`: the broker serves over rustls from PEM files, and a client trusting the
+//! certificate relays a code exchange through it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use careid_broker::run::serve_tls;
+use careid_broker::tls::acceptor;
+use common::{authorization_code, no_redirects, world, REDIRECT, VERIFIER};
+use serde_json::Value;
+
+fn private_file(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+    path
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost: (certificate PEM, key PEM).
+fn certificate() -> (String, String) {
+    let rcgen::CertifiedKey { cert, key_pair } =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .unwrap();
+    (cert.pem(), key_pair.serialize_pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_broker_serves_over_tls_from_pem_files() {
+    let world = world(60).await;
+    let (cert_pem, key_pem) = certificate();
+    let cert = private_file(world.dir.path(), "cert.pem", &cert_pem, 0o644);
+    let key = private_file(world.dir.path(), "key.pem", &key_pem, 0o600);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(serve_tls(
+        listener,
+        acceptor(&cert, &key).unwrap(),
+        world.broker.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    let trusting = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("https://127.0.0.1:{}", address.port());
+    let health = trusting
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let code = authorization_code(&world.mock, &no_redirects()).await;
+    let answer = trusting
+        .post(format!("{base}/token"))
+        .header("CareID-Issuer", world.mock.issuer())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let tokens: Value = answer.json().await.unwrap();
+    assert!(tokens["id_token"].is_string());
+
+    // A client that does not trust the certificate gets no answer; plain HTTP gets none either.
+    let untrusting = reqwest::Client::new();
+    assert!(untrusting
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .is_err());
+    let plain = format!("http://127.0.0.1:{}/healthz", address.port());
+    assert!(untrusting.get(plain).send().await.is_err());
+    // The broker still serves after the failed handshakes.
+    let again = trusting
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), serving)
+        .await
+        .expect("stops on shutdown")
+        .unwrap()
+        .unwrap();
+}
+
+#[test]
+fn a_tls_key_others_can_read_or_a_file_without_a_certificate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_pem, key_pem) = certificate();
+    let cert = private_file(dir.path(), "cert.pem", &cert_pem, 0o644);
+    let open_key = private_file(dir.path(), "open-key.pem", &key_pem, 0o644);
+    let refused = |cert: &Path, key: &Path| match acceptor(cert, key) {
+        Ok(_) => panic!("{} and {} were taken", cert.display(), key.display()),
+        Err(error) => error.to_string(),
+    };
+    let error = refused(&cert, &open_key);
+    assert!(error.contains("chmod 600"), "{error}");
+    let key = private_file(dir.path(), "key.pem", &key_pem, 0o600);
+    let error = refused(&key, &key);
+    assert!(error.contains("holds no certificate"), "{error}");
+    let error = refused(
+        &cert,
+        &private_file(dir.path(), "cert-as-key.pem", &cert_pem, 0o600),
+    );
+    assert!(error.contains("no usable private key"), "{error}");
+    assert!(acceptor(&cert, &key).is_ok());
+}
