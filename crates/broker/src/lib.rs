@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod credential;
+pub mod listeners;
 pub mod logout_token;
 pub mod server;
 pub mod store;
