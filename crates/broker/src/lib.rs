@@ -5,9 +5,11 @@
 //!
 //! Built in steps. So far: its configuration (`config`, with `broker.example.toml` as
 //! the documented example), the back-channel logout token's rules (`logout_token`, the one
-//! place they live) and the embedded store (`store`): ended sessions, seen token ids, and the
-//! listeners told of each end. To come: the HTTP service (relay, logout endpoint, listeners),
-//! the Redis store for replicas, and careid's side.
+//! place they live), the embedded store (`store`): ended sessions, seen token ids, and the
+//! listeners told of each end, and the HTTP service (`server`: the logout endpoint, the JWKS,
+//! health; `listeners`: the desktops' `/sessions/status` and `/sessions/events`, which tell a
+//! client proving its session with its ID token that the provider ended it). `API.md` is the
+//! interface. To come: the token relay, the Redis store for replicas, and careid's side.
 
 pub mod config;
 pub mod credential;
