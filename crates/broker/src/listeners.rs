@@ -4,14 +4,16 @@
 //! The client proves it holds the session with its ID token (`Authorization: Bearer`), checked
 //! by careid-core's [`validate_session_proof`] against the provider's keys: the session is the
 //! token's `sid` and `sub`, begun at its `auth_time` (else `iat`). A listener is one Server-Sent
-//! Events stream and nothing else: no task of its own, only the stream's state (the store's
-//! broadcast receiver and the session) polled by the connection that carries it. Every session
-//! end reaches every listener, which keeps only its own. A listener that falls so far behind that
-//! ends were dropped before it saw them asks the store again, so it cannot miss its own.
+//! Events stream and nothing else: no task of its own, only the stream's state (its entry in the
+//! routes) polled by the connection that carries it. One task per broker receives every session
+//! end from the store and wakes only the listeners of that `sid` or `sub`, so a logout costs the
+//! same with ten listeners or ten thousand. When that task falls so far behind that ends were
+//! dropped before it saw them, every listener asks the store again, so none misses its own.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
 use axum::extract::State;
@@ -24,6 +26,7 @@ use careid_core::{validate_session_proof, IdTokenClaims, IdTokenError, ProviderM
 use futures_util::Stream;
 use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::Notify;
 
 use crate::server::{no_store, Broker};
 use crate::store::{SessionEnd, Store, ENDED_SESSION_MEMORY};
@@ -38,6 +41,9 @@ pub struct Listeners {
     pub(crate) keep_alive: Duration,
     max: usize,
     count: Arc<AtomicUsize>,
+    routes: Arc<Routes>,
+    /// Whether the task that routes the store's ends to listeners runs.
+    routing: AtomicBool,
 }
 
 impl Listeners {
@@ -46,6 +52,31 @@ impl Listeners {
             keep_alive: KEEP_ALIVE,
             max,
             count: Arc::new(AtomicUsize::new(0)),
+            routes: Arc::new(Routes::default()),
+            routing: AtomicBool::new(false),
+        }
+    }
+
+    /// Listens for the end of `session` (routed from `store`) in the place `slot` holds.
+    /// Registered before the caller asks the store, so an end recorded in between is either
+    /// found by the caller or routed here.
+    fn listen(&self, store: &Arc<Store>, session: Session, slot: Slot) -> Registration {
+        if !self.routing.swap(true, Ordering::SeqCst) {
+            // Subscribed now, before any listener registers.
+            let receiver = store.subscribe();
+            tokio::spawn(route_ends(receiver, Arc::downgrade(&self.routes)));
+        }
+        let entry = Arc::new(Entry {
+            session,
+            notify: Notify::new(),
+            told: Mutex::new(None),
+        });
+        let id = self.routes.add(&entry);
+        Registration {
+            entry,
+            id,
+            routes: Arc::clone(&self.routes),
+            _slot: slot,
         }
     }
 
@@ -72,6 +103,160 @@ struct Slot(Arc<AtomicUsize>);
 impl Drop for Slot {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// One listener's place in the routes.
+#[derive(Debug)]
+struct Entry {
+    session: Session,
+    notify: Notify,
+    /// What the routing task found for it: its end, or that it must ask the store again.
+    told: Mutex<Option<Told>>,
+}
+
+#[derive(Debug, Clone)]
+enum Told {
+    Ended(SessionEnd),
+    AskAgain,
+    Closed,
+}
+
+impl Entry {
+    fn tell(&self, told: Told) {
+        let mut slot = self
+            .told
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // An end already told is kept: it is the answer.
+        if !matches!(*slot, Some(Told::Ended(_))) {
+            *slot = Some(told);
+        }
+        drop(slot);
+        self.notify.notify_one();
+    }
+
+    fn take(&self) -> Option<Told> {
+        self.told
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
+/// The listeners by `sid` and by `sub`, so an end wakes only its own.
+#[derive(Debug, Default)]
+struct Routes {
+    table: Mutex<RouteTable>,
+}
+
+#[derive(Debug, Default)]
+struct RouteTable {
+    next_id: u64,
+    by_sid: HashMap<String, Vec<(u64, Arc<Entry>)>>,
+    by_sub: HashMap<String, Vec<(u64, Arc<Entry>)>>,
+}
+
+impl Routes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, RouteTable> {
+        self.table
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn add(&self, entry: &Arc<Entry>) -> u64 {
+        let mut table = self.lock();
+        table.next_id += 1;
+        let id = table.next_id;
+        if let Some(sid) = &entry.session.sid {
+            table
+                .by_sid
+                .entry(sid.clone())
+                .or_default()
+                .push((id, Arc::clone(entry)));
+        }
+        table
+            .by_sub
+            .entry(entry.session.sub.clone())
+            .or_default()
+            .push((id, Arc::clone(entry)));
+        id
+    }
+
+    fn remove(&self, id: u64, session: &Session) {
+        let mut table = self.lock();
+        let forget = |map: &mut HashMap<String, Vec<(u64, Arc<Entry>)>>, key: &str| {
+            if let Some(entries) = map.get_mut(key) {
+                entries.retain(|(other, _)| *other != id);
+                if entries.is_empty() {
+                    map.remove(key);
+                }
+            }
+        };
+        if let Some(sid) = &session.sid {
+            forget(&mut table.by_sid, sid);
+        }
+        forget(&mut table.by_sub, &session.sub);
+    }
+
+    /// Tells `end` to the listeners whose session it ends.
+    fn route(&self, end: &SessionEnd) {
+        let table = self.lock();
+        let by_sid = end.sid.as_ref().and_then(|sid| table.by_sid.get(sid));
+        let by_sub = end.sub.as_ref().and_then(|sub| table.by_sub.get(sub));
+        for (_, entry) in by_sid.into_iter().chain(by_sub).flatten() {
+            let session = &entry.session;
+            if end.ends(session.sid.as_deref(), &session.sub, session.began_at) {
+                entry.tell(Told::Ended(end.clone()));
+            }
+        }
+    }
+
+    /// Tells every listener `told`.
+    fn tell_all(&self, told: &Told) {
+        let table = self.lock();
+        for (_, entry) in table.by_sub.values().flatten() {
+            entry.tell(told.clone());
+        }
+    }
+}
+
+/// A listener registered in the routes, and counted, until dropped.
+#[derive(Debug)]
+struct Registration {
+    entry: Arc<Entry>,
+    id: u64,
+    routes: Arc<Routes>,
+    _slot: Slot,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.routes.remove(self.id, &self.entry.session);
+    }
+}
+
+/// The broker's one routing task: every end the store reports, to its own listeners.
+async fn route_ends(mut receiver: broadcast::Receiver<SessionEnd>, routes: Weak<Routes>) {
+    loop {
+        let received = receiver.recv().await;
+        let Some(routes) = routes.upgrade() else {
+            return;
+        };
+        match received {
+            Ok(end) => routes.route(&end),
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "session ends dropped before routing: listeners ask again"
+                );
+                routes.tell_all(&Told::AskAgain);
+            }
+            Err(RecvError::Closed) => {
+                routes.tell_all(&Told::Closed);
+                return;
+            }
+        }
     }
 }
 
@@ -141,13 +326,13 @@ pub(crate) async fn events(State(broker): State<Arc<Broker>>, headers: HeaderMap
             "too many listeners: ask /sessions/status instead",
         );
     };
-    // Subscribed before the store is asked, so an end recorded in between is in one or the other.
-    let receiver = broker.store().subscribe();
-    let already = match session.ended(broker.store()).await {
+    // Registered before the store is asked, so an end recorded in between is in one or the other.
+    let registration = broker.listeners().listen(broker.store(), session, slot);
+    let already = match registration.entry.session.ended(broker.store()).await {
         Ok(already) => already,
         Err(error) => return unavailable(&error),
     };
-    let stream = session_end_events(Arc::clone(broker.store()), receiver, session, already, slot);
+    let stream = session_end_events(Arc::clone(broker.store()), registration, already);
     let keep_alive = KeepAlive::new()
         .interval(broker.listeners().keep_alive)
         .text("keep-alive");
@@ -162,27 +347,22 @@ enum Listening {
     Ended(SessionEnd),
     Waiting {
         store: Arc<Store>,
-        receiver: broadcast::Receiver<SessionEnd>,
-        session: Session,
-        _slot: Slot,
+        registration: Registration,
     },
 }
 
-/// The `ended` event for `session` (at once when `already` ended), then the end of the stream.
+/// The `ended` event for the registered session (at once when `already` ended), then the end of
+/// the stream.
 fn session_end_events(
     store: Arc<Store>,
-    receiver: broadcast::Receiver<SessionEnd>,
-    session: Session,
+    registration: Registration,
     already: Option<SessionEnd>,
-    slot: Slot,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
     let start = match already {
         Some(end) => Listening::Ended(end),
         None => Listening::Waiting {
             store,
-            receiver,
-            session,
-            _slot: slot,
+            registration,
         },
     };
     futures_util::stream::unfold(Some(start), |state| async move {
@@ -190,26 +370,24 @@ fn session_end_events(
             Listening::Ended(end) => end,
             Listening::Waiting {
                 store,
-                mut receiver,
-                session,
-                _slot,
+                registration,
             } => loop {
-                match receiver.recv().await {
-                    Ok(end) if end.ends(session.sid.as_deref(), &session.sub, session.began_at) => {
-                        break end
-                    }
-                    Ok(_) => {}
-                    // Ends were dropped before this listener saw them: its own may be one.
-                    Err(RecvError::Lagged(missed)) => match session.ended(&store).await {
+                let entry = &registration.entry;
+                entry.notify.notified().await;
+                match entry.take() {
+                    Some(Told::Ended(end)) => break end,
+                    // Ends were dropped before they were routed: its own may be one.
+                    Some(Told::AskAgain) => match entry.session.ended(&store).await {
                         Ok(Some(end)) => break end,
-                        Ok(None) => tracing::debug!(missed, "session listener caught up"),
+                        Ok(None) => {}
                         Err(error) => {
                             // Closed, so the client asks /sessions/status rather than miss it.
                             tracing::warn!(%error, "session listener closed: the store");
                             return None;
                         }
                     },
-                    Err(RecvError::Closed) => return None,
+                    Some(Told::Closed) => return None,
+                    None => {}
                 }
             },
         };
@@ -359,19 +537,13 @@ mod tests {
     async fn a_listener_that_lags_behind_asks_the_store_and_still_hears_its_end() {
         let store = Arc::new(Store::Embedded(EmbeddedStore::open(None)));
         let listeners = Listeners::new(10);
-        let receiver = store.subscribe();
         let session = Session {
             sid: Some("mine".into()),
             sub: "u".into(),
             began_at: 100,
         };
-        let events = session_end_events(
-            Arc::clone(&store),
-            receiver,
-            session,
-            None,
-            listeners.admit().unwrap(),
-        );
+        let registration = listeners.listen(&store, session, listeners.admit().unwrap());
+        let events = session_end_events(Arc::clone(&store), registration, None);
         let now = SystemTime::now();
         // Its own end, then more ends of other sessions than the backlog holds, before it looks.
         store.end_session(end("mine", 200), now).await.unwrap();
@@ -388,6 +560,45 @@ mod tests {
         assert!(first.is_some());
         assert!(events.next().await.is_none(), "then the stream closes");
         assert_eq!(listeners.count(), 0, "and the listener is counted no more");
+        let table = listeners.routes.lock();
+        assert!(
+            table.by_sid.is_empty() && table.by_sub.is_empty(),
+            "nor routed to"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_end_is_routed_to_the_listeners_of_its_sid_or_its_sub_only() {
+        let store = Arc::new(Store::Embedded(EmbeddedStore::open(None)));
+        let listeners = Listeners::new(10);
+        let listen = |sid: Option<&str>, sub: &str, began_at| {
+            let session = Session {
+                sid: sid.map(str::to_owned),
+                sub: sub.into(),
+                began_at,
+            };
+            listeners.listen(&store, session, listeners.admit().unwrap())
+        };
+        let mine = listen(Some("mine"), "u", 100);
+        let other_sid = listen(Some("other"), "u", 100);
+        let later_of_user = listen(None, "u", 300);
+        let earlier_of_user = listen(None, "u", 100);
+        let other_user = listen(None, "v", 100);
+        listeners.routes.route(&end("mine", 200));
+        let told = |registration: &Registration| registration.entry.take();
+        assert!(matches!(told(&mine), Some(Told::Ended(_))));
+        for quiet in [&other_sid, &later_of_user, &earlier_of_user, &other_user] {
+            assert!(told(quiet).is_none(), "{:?}", quiet.entry.session);
+        }
+        listeners.routes.route(&SessionEnd {
+            sid: None,
+            sub: Some("u".into()),
+            ended_at: 200,
+        });
+        assert!(matches!(told(&earlier_of_user), Some(Told::Ended(_))));
+        assert!(matches!(told(&other_sid), Some(Told::Ended(_))));
+        assert!(told(&later_of_user).is_none(), "begun after the end");
+        assert!(told(&other_user).is_none());
     }
 
     #[test]
