@@ -16,12 +16,13 @@ use crate::isolation::TestEnvironment;
 use crate::{setup, shell};
 
 /// (package, bench target): the mock's login rate, callback to signed in, `careid token`, the
-/// broker's token relays.
+/// broker's token relays and listeners.
 const BENCHES: &[(&str, &str)] = &[
     ("mock-cis2", "logins"),
     ("careid-core", "signin"),
     ("careid-cli", "token"),
     ("careid-broker", "broker-relay"),
+    ("careid-broker", "broker-listeners"),
 ];
 
 /// The desktop app's launch time and memory against a bare Tauri window, run by xtask itself.

@@ -8,7 +8,9 @@
 //! logout token's rules (`logout_token`, the one place they live), the stores (`store`, embedded,
 //! and `redis_store` for several replicas on one Redis): ended sessions, seen token ids, and the
 //! listeners told of each end; the HTTP service
-//! (`server`: the logout endpoint, the JWKS, health) with the relays of `API.md` (`relay`: token,
+//! (`server`: the logout endpoint, the JWKS, health; `listeners`: the desktops'
+//! `/sessions/status` and `/sessions/events`, which tell a client proving its session with its ID
+//! token that the provider ended it) with the relays of `API.md` (`relay`: token,
 //! PAR and revocation relays with client authentication added by careid-core's code, a
 //! per-source rate limit and an audit log that never holds a token), TLS from PEM files (`tls`),
 //! and running it all from a configuration (`run`, what `careid broker serve` calls).
@@ -20,6 +22,7 @@
 
 pub mod config;
 pub mod credential;
+pub mod listeners;
 pub mod logout_token;
 pub mod redis_store;
 pub mod relay;

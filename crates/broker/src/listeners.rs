@@ -1,0 +1,633 @@
+//! The session listeners: how a careid client learns that the provider ended its session
+//! (`GET /sessions/status`, `GET /sessions/events`, see `API.md`).
+//!
+//! The client proves it holds the session with its ID token (`Authorization: Bearer`), checked
+//! by careid-core's [`validate_session_proof`] against the provider's keys: the session is the
+//! token's `sid` and `sub`, begun at its `auth_time` (else `iat`). A listener is one Server-Sent
+//! Events stream and nothing else: no task of its own, only the stream's state (its entry in the
+//! routes) polled by the connection that carries it. One task per broker receives every session
+//! end from the store and wakes only the listeners of that `sid` or `sub`, so a logout costs the
+//! same with ten listeners or ten thousand. When that task falls so far behind that ends were
+//! dropped before it saw them, every listener asks the store again, so none misses its own.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime};
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use careid_core::jose::MAX_TOKEN_BYTES;
+use careid_core::{validate_session_proof, IdTokenClaims, IdTokenError, ProviderMetadata};
+use futures_util::Stream;
+use serde_json::json;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::Notify;
+
+use crate::server::{no_store, Broker};
+use crate::store::{SessionEnd, Store, ENDED_SESSION_MEMORY};
+
+/// How often a listener's stream carries a comment, so proxies and the client see it alive.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The listeners of one broker: how many there are, how many may be, how often they are sent
+/// a keep-alive.
+#[derive(Debug)]
+pub struct Listeners {
+    pub(crate) keep_alive: Duration,
+    max: usize,
+    count: Arc<AtomicUsize>,
+    routes: Arc<Routes>,
+    /// Whether the task that routes the store's ends to listeners runs.
+    routing: AtomicBool,
+}
+
+impl Listeners {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            keep_alive: KEEP_ALIVE,
+            max,
+            count: Arc::new(AtomicUsize::new(0)),
+            routes: Arc::new(Routes::default()),
+            routing: AtomicBool::new(false),
+        }
+    }
+
+    /// Listens for the end of `session` (routed from `store`) in the place `slot` holds.
+    /// Registered before the caller asks the store, so an end recorded in between is either
+    /// found by the caller or routed here.
+    fn listen(&self, store: &Arc<Store>, session: Session, slot: Slot) -> Registration {
+        if !self.routing.swap(true, Ordering::SeqCst) {
+            // Subscribed now, before any listener registers.
+            let receiver = store.subscribe();
+            tokio::spawn(route_ends(receiver, Arc::downgrade(&self.routes)));
+        }
+        let entry = Arc::new(Entry {
+            session,
+            notify: Notify::new(),
+            told: Mutex::new(None),
+        });
+        let id = self.routes.add(&entry);
+        Registration {
+            entry,
+            id,
+            routes: Arc::clone(&self.routes),
+            _slot: slot,
+        }
+    }
+
+    /// How many clients listen now.
+    pub fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    /// A place for one more listener, held until its stream is dropped; `None` at the limit.
+    fn admit(&self) -> Option<Slot> {
+        self.count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |count| {
+                (count < self.max).then_some(count + 1)
+            })
+            .ok()
+            .map(|_| Slot(Arc::clone(&self.count)))
+    }
+}
+
+/// One listener counted in [`Listeners`], until dropped.
+#[derive(Debug)]
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// One listener's place in the routes.
+#[derive(Debug)]
+struct Entry {
+    session: Session,
+    notify: Notify,
+    /// What the routing task found for it: its end, or that it must ask the store again.
+    told: Mutex<Option<Told>>,
+}
+
+#[derive(Debug, Clone)]
+enum Told {
+    Ended(SessionEnd),
+    AskAgain,
+    Closed,
+}
+
+impl Entry {
+    fn tell(&self, told: Told) {
+        let mut slot = self
+            .told
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // An end already told is kept: it is the answer.
+        if !matches!(*slot, Some(Told::Ended(_))) {
+            *slot = Some(told);
+        }
+        drop(slot);
+        self.notify.notify_one();
+    }
+
+    fn take(&self) -> Option<Told> {
+        self.told
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
+/// The listeners by `sid` and by `sub`, so an end wakes only its own.
+#[derive(Debug, Default)]
+struct Routes {
+    table: Mutex<RouteTable>,
+}
+
+#[derive(Debug, Default)]
+struct RouteTable {
+    next_id: u64,
+    by_sid: HashMap<String, Vec<(u64, Arc<Entry>)>>,
+    by_sub: HashMap<String, Vec<(u64, Arc<Entry>)>>,
+}
+
+impl Routes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, RouteTable> {
+        self.table
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn add(&self, entry: &Arc<Entry>) -> u64 {
+        let mut table = self.lock();
+        table.next_id += 1;
+        let id = table.next_id;
+        if let Some(sid) = &entry.session.sid {
+            table
+                .by_sid
+                .entry(sid.clone())
+                .or_default()
+                .push((id, Arc::clone(entry)));
+        }
+        table
+            .by_sub
+            .entry(entry.session.sub.clone())
+            .or_default()
+            .push((id, Arc::clone(entry)));
+        id
+    }
+
+    fn remove(&self, id: u64, session: &Session) {
+        let mut table = self.lock();
+        let forget = |map: &mut HashMap<String, Vec<(u64, Arc<Entry>)>>, key: &str| {
+            if let Some(entries) = map.get_mut(key) {
+                entries.retain(|(other, _)| *other != id);
+                if entries.is_empty() {
+                    map.remove(key);
+                }
+            }
+        };
+        if let Some(sid) = &session.sid {
+            forget(&mut table.by_sid, sid);
+        }
+        forget(&mut table.by_sub, &session.sub);
+    }
+
+    /// Tells `end` to the listeners whose session it ends.
+    fn route(&self, end: &SessionEnd) {
+        let table = self.lock();
+        let by_sid = end.sid.as_ref().and_then(|sid| table.by_sid.get(sid));
+        let by_sub = end.sub.as_ref().and_then(|sub| table.by_sub.get(sub));
+        for (_, entry) in by_sid.into_iter().chain(by_sub).flatten() {
+            let session = &entry.session;
+            if end.ends(session.sid.as_deref(), &session.sub, session.began_at) {
+                entry.tell(Told::Ended(end.clone()));
+            }
+        }
+    }
+
+    /// Tells every listener `told`.
+    fn tell_all(&self, told: &Told) {
+        let table = self.lock();
+        for (_, entry) in table.by_sub.values().flatten() {
+            entry.tell(told.clone());
+        }
+    }
+}
+
+/// A listener registered in the routes, and counted, until dropped.
+#[derive(Debug)]
+struct Registration {
+    entry: Arc<Entry>,
+    id: u64,
+    routes: Arc<Routes>,
+    _slot: Slot,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.routes.remove(self.id, &self.entry.session);
+    }
+}
+
+/// The broker's one routing task: every end the store reports, to its own listeners.
+async fn route_ends(mut receiver: broadcast::Receiver<SessionEnd>, routes: Weak<Routes>) {
+    loop {
+        let received = receiver.recv().await;
+        let Some(routes) = routes.upgrade() else {
+            return;
+        };
+        match received {
+            Ok(end) => routes.route(&end),
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "session ends dropped before routing: listeners ask again"
+                );
+                routes.tell_all(&Told::AskAgain);
+            }
+            Err(RecvError::Closed) => {
+                routes.tell_all(&Told::Closed);
+                return;
+            }
+        }
+    }
+}
+
+/// The session an ID token proves its holder holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Session {
+    sid: Option<String>,
+    sub: String,
+    /// `auth_time`, else `iat`: an end by `sub` ends the sessions begun before it.
+    began_at: u64,
+}
+
+impl Session {
+    fn from_claims(claims: IdTokenClaims) -> Self {
+        Self {
+            began_at: claims.auth_time.unwrap_or(claims.iat),
+            sid: claims.sid,
+            sub: claims.sub,
+        }
+    }
+
+    async fn ended(&self, store: &Store) -> Result<Option<SessionEnd>, String> {
+        store
+            .ended(
+                self.sid.as_deref(),
+                &self.sub,
+                self.began_at,
+                SystemTime::now(),
+            )
+            .await
+            .map_err(|error| error.to_string())
+    }
+}
+
+/// `GET /sessions/status`: `{"ended": false}`, or `{"ended": true, "ended_at": N}`.
+pub(crate) async fn status(State(broker): State<Arc<Broker>>, headers: HeaderMap) -> Response {
+    let session = match proven_session(&broker, &headers).await {
+        Ok(session) => session,
+        Err(refusal) => return refusal,
+    };
+    let answer = match session.ended(broker.store()).await {
+        Ok(None) => json!({ "ended": false }),
+        Ok(Some(end)) => json!({ "ended": true, "ended_at": end.ended_at }),
+        Err(error) => return unavailable(&error),
+    };
+    let mut response = Json(answer).into_response();
+    no_store(&mut response);
+    response
+}
+
+/// `GET /sessions/events`: a stream that carries a keep-alive comment every
+/// [`Listeners::keep_alive`] and, when the session ends (or at once if it has), one `ended`
+/// event, then closes.
+pub(crate) async fn events(State(broker): State<Arc<Broker>>, headers: HeaderMap) -> Response {
+    let session = match proven_session(&broker, &headers).await {
+        Ok(session) => session,
+        Err(refusal) => return refusal,
+    };
+    let Some(slot) = broker.listeners().admit() else {
+        tracing::warn!(
+            limit = broker.config().limits.max_listeners,
+            "session listener refused: limits.max_listeners reached"
+        );
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "too many listeners: ask /sessions/status instead",
+        );
+    };
+    // Registered before the store is asked, so an end recorded in between is in one or the other.
+    let registration = broker.listeners().listen(broker.store(), session, slot);
+    let already = match registration.entry.session.ended(broker.store()).await {
+        Ok(already) => already,
+        Err(error) => return unavailable(&error),
+    };
+    let stream = session_end_events(Arc::clone(broker.store()), registration, already);
+    let keep_alive = KeepAlive::new()
+        .interval(broker.listeners().keep_alive)
+        .text("keep-alive");
+    let mut response = Sse::new(stream).keep_alive(keep_alive).into_response();
+    no_store(&mut response);
+    response
+}
+
+/// Where a listener's stream stands.
+enum Listening {
+    /// Its session ended: the event is still to be sent.
+    Ended(SessionEnd),
+    Waiting {
+        store: Arc<Store>,
+        registration: Registration,
+    },
+}
+
+/// The `ended` event for the registered session (at once when `already` ended), then the end of
+/// the stream.
+fn session_end_events(
+    store: Arc<Store>,
+    registration: Registration,
+    already: Option<SessionEnd>,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
+    let start = match already {
+        Some(end) => Listening::Ended(end),
+        None => Listening::Waiting {
+            store,
+            registration,
+        },
+    };
+    futures_util::stream::unfold(Some(start), |state| async move {
+        let end = match state? {
+            Listening::Ended(end) => end,
+            Listening::Waiting {
+                store,
+                registration,
+            } => loop {
+                let entry = &registration.entry;
+                entry.notify.notified().await;
+                match entry.take() {
+                    Some(Told::Ended(end)) => break end,
+                    // Ends were dropped before they were routed: its own may be one.
+                    Some(Told::AskAgain) => match entry.session.ended(&store).await {
+                        Ok(Some(end)) => break end,
+                        Ok(None) => {}
+                        Err(error) => {
+                            // Closed, so the client asks /sessions/status rather than miss it.
+                            tracing::warn!(%error, "session listener closed: the store");
+                            return None;
+                        }
+                    },
+                    Some(Told::Closed) => return None,
+                    None => {}
+                }
+            },
+        };
+        let data = json!({ "ended_at": end.ended_at }).to_string();
+        Some((Ok(Event::default().event("ended").data(data)), None))
+    })
+}
+
+/// The session the request's `Authorization: Bearer <id_token>` proves, or the answer refusing it.
+async fn proven_session(broker: &Broker, headers: &HeaderMap) -> Result<Session, Response> {
+    let now = SystemTime::now();
+    let Some(token) = bearer_token(headers) else {
+        tracing::info!(
+            outcome = "refused",
+            code = "no_bearer_token",
+            "session listener"
+        );
+        return Err(invalid_token());
+    };
+    let metadata = broker
+        .provider(now)
+        .await
+        .map_err(|error| unavailable(&error))?;
+    let verified = match verify(broker, &metadata, token, now, false).await {
+        // A key the provider rotated in since the set was fetched: fetch it again, once.
+        Err(Refused::UnknownKid) => verify(broker, &metadata, token, now, true).await,
+        other => other,
+    };
+    match verified {
+        Ok(claims) => Ok(Session::from_claims(claims)),
+        Err(Refused::Unavailable(error)) => Err(unavailable(&error)),
+        Err(Refused::UnknownKid) => {
+            tracing::info!(
+                outcome = "refused",
+                code = "unknown_kid",
+                "session listener"
+            );
+            Err(invalid_token())
+        }
+        Err(Refused::Invalid(error)) => {
+            tracing::info!(outcome = "refused", code = error.code(), %error, "session listener");
+            Err(invalid_token())
+        }
+    }
+}
+
+enum Refused {
+    Invalid(IdTokenError),
+    UnknownKid,
+    Unavailable(String),
+}
+
+async fn verify(
+    broker: &Broker,
+    metadata: &ProviderMetadata,
+    token: &str,
+    now: SystemTime,
+    refetch: bool,
+) -> Result<IdTokenClaims, Refused> {
+    let (keys, allowed) = broker
+        .provider_keys(metadata, now, refetch)
+        .await
+        .map_err(Refused::Unavailable)?;
+    let provider = &broker.config().provider;
+    validate_session_proof(
+        token,
+        &keys,
+        &allowed,
+        &provider.issuer,
+        &provider.client_id,
+        ENDED_SESSION_MEMORY,
+        now,
+    )
+    .map_err(|error| {
+        if error.is_unknown_kid() && !refetch {
+            Refused::UnknownKid
+        } else {
+            Refused::Invalid(error)
+        }
+    })
+}
+
+/// The token of an `Authorization: Bearer` header (the scheme in any case, RFC 7235 §2.1), when
+/// there is one and it is not longer than any token careid reads.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let value = values.next()?.to_str().ok()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= MAX_TOKEN_BYTES)
+        .then_some(token)
+}
+
+/// RFC 6750 §3: 401 with the challenge naming `invalid_token`. The reason is logged, never sent
+/// back, and the token is in neither.
+fn invalid_token() -> Response {
+    let mut response = refusal(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "the ID token is not proof of a current session with this provider",
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    );
+    response
+}
+
+fn unavailable(error: &str) -> Response {
+    tracing::warn!(%error, outcome = "unavailable", "session listener");
+    refusal(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "the provider's keys or the broker's store cannot be had now",
+    )
+}
+
+fn refusal(status: StatusCode, error: &str, description: &str) -> Response {
+    let mut response = (
+        status,
+        Json(json!({ "error": error, "error_description": description })),
+    )
+        .into_response();
+    no_store(&mut response);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt as _;
+
+    use super::*;
+    use crate::store::EmbeddedStore;
+
+    fn end(sid: &str, ended_at: u64) -> SessionEnd {
+        SessionEnd {
+            sid: Some(sid.into()),
+            sub: Some("u".into()),
+            ended_at,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_listener_that_lags_behind_asks_the_store_and_still_hears_its_end() {
+        let store = Arc::new(Store::Embedded(EmbeddedStore::open(None)));
+        let listeners = Listeners::new(10);
+        let session = Session {
+            sid: Some("mine".into()),
+            sub: "u".into(),
+            began_at: 100,
+        };
+        let registration = listeners.listen(&store, session, listeners.admit().unwrap());
+        let events = session_end_events(Arc::clone(&store), registration, None);
+        let now = SystemTime::now();
+        // Its own end, then more ends of other sessions than the backlog holds, before it looks.
+        store.end_session(end("mine", 200), now).await.unwrap();
+        for other in 0..1100 {
+            store
+                .end_session(end(&format!("other-{other}"), 200), now)
+                .await
+                .unwrap();
+        }
+        let mut events = Box::pin(events);
+        let first = tokio::time::timeout(Duration::from_secs(2), events.next())
+            .await
+            .expect("told, although its end was dropped from the backlog");
+        assert!(first.is_some());
+        assert!(events.next().await.is_none(), "then the stream closes");
+        assert_eq!(listeners.count(), 0, "and the listener is counted no more");
+        let table = listeners.routes.lock();
+        assert!(
+            table.by_sid.is_empty() && table.by_sub.is_empty(),
+            "nor routed to"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_end_is_routed_to_the_listeners_of_its_sid_or_its_sub_only() {
+        let store = Arc::new(Store::Embedded(EmbeddedStore::open(None)));
+        let listeners = Listeners::new(10);
+        let listen = |sid: Option<&str>, sub: &str, began_at| {
+            let session = Session {
+                sid: sid.map(str::to_owned),
+                sub: sub.into(),
+                began_at,
+            };
+            listeners.listen(&store, session, listeners.admit().unwrap())
+        };
+        let mine = listen(Some("mine"), "u", 100);
+        let other_sid = listen(Some("other"), "u", 100);
+        let later_of_user = listen(None, "u", 300);
+        let earlier_of_user = listen(None, "u", 100);
+        let other_user = listen(None, "v", 100);
+        listeners.routes.route(&end("mine", 200));
+        let told = |registration: &Registration| registration.entry.take();
+        assert!(matches!(told(&mine), Some(Told::Ended(_))));
+        for quiet in [&other_sid, &later_of_user, &earlier_of_user, &other_user] {
+            assert!(told(quiet).is_none(), "{:?}", quiet.entry.session);
+        }
+        listeners.routes.route(&SessionEnd {
+            sid: None,
+            sub: Some("u".into()),
+            ended_at: 200,
+        });
+        assert!(matches!(told(&earlier_of_user), Some(Told::Ended(_))));
+        assert!(matches!(told(&other_sid), Some(Told::Ended(_))));
+        assert!(told(&later_of_user).is_none(), "begun after the end");
+        assert!(told(&other_user).is_none());
+    }
+
+    #[test]
+    fn listeners_are_counted_up_to_the_limit() {
+        let listeners = Listeners::new(2);
+        let first = listeners.admit().unwrap();
+        let _second = listeners.admit().unwrap();
+        assert!(listeners.admit().is_none(), "over the limit");
+        drop(first);
+        assert_eq!(listeners.count(), 1);
+        assert!(listeners.admit().is_some(), "a place freed is taken again");
+    }
+
+    #[test]
+    fn only_a_bearer_token_of_a_readable_size_is_taken() {
+        let headers = |values: &[&str]| {
+            let mut headers = HeaderMap::new();
+            for value in values {
+                headers.append(header::AUTHORIZATION, value.parse().unwrap());
+            }
+            headers
+        };
+        assert_eq!(bearer_token(&headers(&["Bearer a.b.c"])), Some("a.b.c"));
+        assert_eq!(bearer_token(&headers(&["bearer a.b.c"])), Some("a.b.c"));
+        assert_eq!(bearer_token(&headers(&[])), None);
+        assert_eq!(bearer_token(&headers(&["Basic YTpi"])), None);
+        assert_eq!(bearer_token(&headers(&["Bearer "])), None);
+        assert_eq!(bearer_token(&headers(&["Bearer a", "Bearer b"])), None);
+        let long = format!("Bearer {}", "a".repeat(MAX_TOKEN_BYTES + 1));
+        assert_eq!(bearer_token(&headers(&[&long])), None);
+    }
+}
