@@ -1139,6 +1139,7 @@ fn fallback_profile() -> Profile {
         userinfo_signed: false,
         session: Default::default(),
         trusted_audiences: Vec::new(),
+        broker: None,
         built_in: true,
     }
 }
