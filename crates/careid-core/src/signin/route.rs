@@ -193,15 +193,17 @@ impl Client {
         }
     }
 
-    pub(crate) fn ended_by_provider(&self) -> SignInError {
+    /// The error that reports the provider ended this profile's session.
+    pub fn ended_by_provider(&self) -> SignInError {
         SignInError::EndedByProvider {
             profile: self.profile.name.clone(),
         }
     }
 
     /// Ends the stored session locally because the provider ended it (the broker said so):
-    /// tokens deleted, state cleared, as for any ended session. Only the session `facts`
-    /// describe is ended: one signed in since is kept. Returns whether it was ended here.
+    /// refresh, access and ID tokens deleted and the state cleared, as for any ended session.
+    /// Only the session `facts` describe is ended: one signed in since is kept. Returns
+    /// whether it was ended here.
     pub async fn end_by_provider(&self, facts: &SessionFacts) -> Result<bool, SignInError> {
         let lock = self.session_lock().await?;
         let same = match blocking(|| self.store.load(&self.profile.name))? {
@@ -215,19 +217,19 @@ impl Client {
         Ok(same)
     }
 
-    /// Listens, through the broker, for the provider to end the stored session `facts`
-    /// describe, and ends it locally when it does: asks `/sessions/status` first and on every
-    /// reconnect, then follows `/sessions/events`; a stream that breaks is opened again after
-    /// a wait that doubles up to 30 s. Returns [`SignInError::EndedByProvider`] once the
-    /// session was ended here, `Ok(())` when there is nothing to listen for (no broker, no
-    /// ID token kept, or the session is no longer the stored one). Runs until then: the
-    /// caller drops the future to stop listening.
-    pub async fn watch_session_end(&self, facts: &SessionFacts) -> Result<(), SignInError> {
+    /// Listens, through the broker, for the provider to end the session `facts` describe:
+    /// asks `/sessions/status` first and on every reconnect, then follows `/sessions/events`;
+    /// a stream that breaks is opened again after a wait that doubles up to 30 s. Returns
+    /// `true` when the provider ended it (the caller then ends it locally with
+    /// [`Client::end_by_provider`], under its own lock, so nothing else reports the end
+    /// first), `false` when there is nothing to listen for (no broker, no ID token kept).
+    /// Runs until then: the caller drops the future to stop listening.
+    pub async fn watch_session_end(&self, facts: &SessionFacts) -> bool {
         let Some(broker) = self.broker_for_watch().await else {
-            return Ok(());
+            return false;
         };
         let Some(id_token) = blocking(|| self.store.load_id_token(facts)).ok().flatten() else {
-            return Ok(());
+            return false;
         };
         let authorization = SecretString::new(format!("Bearer {}", id_token.expose_secret()));
         let mut backoff = FIRST_BACKOFF;
@@ -235,13 +237,12 @@ impl Client {
             match broker::session_status(&self.http, &broker.session_status_endpoint, &id_token)
                 .await
             {
-                Ok(SessionState::Ended { .. }) => return self.ended_here(facts).await,
+                Ok(SessionState::Ended { .. }) => return true,
                 Ok(SessionState::Active) => {
-                    if let Some(ended) = self.follow_events(&broker, &authorization).await {
-                        if ended {
-                            return self.ended_here(facts).await;
-                        }
-                        backoff = FIRST_BACKOFF;
+                    match self.follow_events(&broker, &authorization).await {
+                        Some(true) => return true,
+                        Some(false) => backoff = FIRST_BACKOFF,
+                        None => {}
                     }
                 }
                 Err(error) => tracing::info!("cannot ask the broker now: {error}"),
@@ -303,14 +304,6 @@ impl Client {
                     return Some(false);
                 }
             }
-        }
-    }
-
-    async fn ended_here(&self, facts: &SessionFacts) -> Result<(), SignInError> {
-        if self.end_by_provider(facts).await? {
-            Err(self.ended_by_provider())
-        } else {
-            Ok(())
         }
     }
 }
