@@ -12,6 +12,7 @@
 pub mod config;
 pub mod credential;
 pub mod logout_token;
+pub mod relay;
 pub mod server;
 pub mod store;
 

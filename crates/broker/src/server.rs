@@ -30,10 +30,10 @@ const MAX_LOGOUT_BODY: usize = 80 * 1024;
 /// Everything a request handler reads.
 #[derive(Debug)]
 pub struct Broker {
-    config: BrokerConfig,
-    credential: BrokerCredential,
-    http: HttpClient,
-    providers: ProviderCache,
+    pub(crate) config: BrokerConfig,
+    pub(crate) credential: BrokerCredential,
+    pub(crate) http: HttpClient,
+    pub(crate) providers: ProviderCache,
     store: Arc<Store>,
 }
 
@@ -58,7 +58,7 @@ impl Broker {
         &self.store
     }
 
-    async fn provider(&self, now: SystemTime) -> Result<Arc<ProviderMetadata>, String> {
+    pub(crate) async fn provider(&self, now: SystemTime) -> Result<Arc<ProviderMetadata>, String> {
         self.providers
             .metadata(&self.http, &self.config.provider.issuer, now)
             .await
@@ -73,6 +73,7 @@ pub fn router(broker: Arc<Broker>) -> Router {
         .route("/jwks", get(jwks))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .merge(crate::relay::routes(&broker.config))
         .with_state(broker)
 }
 

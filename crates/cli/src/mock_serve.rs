@@ -37,6 +37,11 @@ pub struct ServeArgs {
     /// Names are listed in crates/mock-cis2/FAULTS.md (e.g. wrong_issuer, http_503@token:2).
     #[arg(long, value_name = "NAME[:COUNT]", value_parser = parse_fault)]
     fault: Vec<ArmedFault>,
+    /// Register a careid broker at this public URL as CIS2 would: a private_key_jwt client
+    /// (555000000008.apps.national) with jwks_uri URL/jwks and back-channel logout to
+    /// URL/backchannel-logout.
+    #[arg(long, value_name = "URL")]
+    broker: Option<String>,
 }
 
 fn parse_fault(text: &str) -> Result<ArmedFault, String> {
@@ -64,6 +69,9 @@ pub fn run(command: MockCommand) -> anyhow::Result<()> {
     }
     if let Some(auto_login) = args.auto_login.clone() {
         mock = mock.auto_login(auto_login);
+    }
+    if let Some(broker) = args.broker {
+        mock = mock.broker(broker);
     }
     for fault in args.fault {
         mock = mock.fault(fault);
@@ -127,6 +135,12 @@ fn print_banner(running: &RunningMock, auto_login: Option<&AutoLogin>) {
         );
         if let Some(secret) = &client.client_secret {
             println!("    secret:      {secret}");
+        }
+        if let Some(jwks_uri) = &client.jwks_uri {
+            println!("    jwks_uri:    {jwks_uri}");
+        }
+        if let Some(logout) = &client.backchannel_logout_uri {
+            println!("    back-channel logout: {logout}");
         }
         println!("    redirects:   {}", client.redirect_uris.join(" "));
         if !client.description.is_empty() {

@@ -135,6 +135,41 @@ struct ClientsFile {
     clients: Vec<RegisteredClient>,
 }
 
+/// The client id of the broker registration [`broker_client`] makes.
+pub const BROKER_CLIENT_ID: &str = "555000000008.apps.national";
+
+/// A careid broker registered as CIS2 would register it: `private_key_jwt` with the broker's
+/// published keys (`jwks_uri = {broker}/jwks`, fetched at every assertion), its back-channel
+/// logout URI (`{broker}/backchannel-logout`), and the loopback redirect URIs of careid on
+/// any port (the broker holds clients to its own exact list). `broker` is the broker's public
+/// URL, without a trailing slash.
+pub fn broker_client(broker: &str) -> RegisteredClient {
+    let broker = broker.trim_end_matches('/');
+    RegisteredClient {
+        client_id: BROKER_CLIENT_ID.to_owned(),
+        description: format!(
+            "A careid broker at {broker}: private_key_jwt with the broker's JWKS, back-channel \
+             logout to the broker, PKCE required, loopback redirects on any port, refresh tokens"
+        ),
+        client_secret: None,
+        token_endpoint_auth_method: ClientAuthMethod::PrivateKeyJwt,
+        jwks: None,
+        jwks_uri: Some(format!("{broker}/jwks")),
+        redirect_uris: vec![
+            "http://127.0.0.1/callback".to_owned(),
+            "http://[::1]/callback".to_owned(),
+        ],
+        pkce_required: true,
+        loopback_any_port: true,
+        refresh_tokens: true,
+        userinfo_signed: false,
+        userinfo_signed_response_alg: SigningAlgorithm::RS256,
+        id_token_signed_response_alg: SigningAlgorithm::RS256,
+        post_logout_redirect_uris: Vec::new(),
+        backchannel_logout_uri: Some(format!("{broker}/backchannel-logout")),
+    }
+}
+
 /// All registered clients.
 #[derive(Debug, Clone)]
 pub struct ClientRegistry {
@@ -232,6 +267,14 @@ impl ClientRegistry {
         })
     }
 
+    /// These clients and `client`, which replaces any registered under its id.
+    pub fn with(mut self, client: RegisteredClient) -> Self {
+        self.clients
+            .retain(|registered| registered.client_id != client.client_id);
+        self.clients.push(client);
+        self
+    }
+
     pub fn get(&self, client_id: &str) -> Option<&RegisteredClient> {
         self.clients
             .iter()
@@ -326,6 +369,40 @@ mod tests {
         assert!(!registry.clients()[5].refresh_tokens);
         let public = &registry.clients()[2];
         assert!(public.description.contains("NOT CIS2 BEHAVIOUR"));
+    }
+
+    #[test]
+    fn a_broker_is_registered_with_its_jwks_and_logout_uris() {
+        let registry = ClientRegistry::builtin().with(broker_client("https://broker.example/"));
+        let broker = registry.get(BROKER_CLIENT_ID).expect("registered");
+        assert_eq!(
+            broker.token_endpoint_auth_method,
+            ClientAuthMethod::PrivateKeyJwt
+        );
+        assert_eq!(
+            broker.jwks_uri.as_deref(),
+            Some("https://broker.example/jwks")
+        );
+        assert_eq!(
+            broker.backchannel_logout_uri.as_deref(),
+            Some("https://broker.example/backchannel-logout")
+        );
+        assert!(broker.accepts_redirect_uri("http://127.0.0.1:23741/callback"));
+        assert!(broker.client_secret.is_none() && broker.jwks.is_none());
+        // Registering again replaces the earlier registration.
+        let again = registry.with(broker_client("https://other.example"));
+        assert_eq!(
+            again
+                .clients()
+                .iter()
+                .filter(|client| client.client_id == BROKER_CLIENT_ID)
+                .count(),
+            1
+        );
+        assert_eq!(
+            again.get(BROKER_CLIENT_ID).unwrap().jwks_uri.as_deref(),
+            Some("https://other.example/jwks")
+        );
     }
 
     #[test]

@@ -63,7 +63,10 @@ mod users;
 
 pub use activity::{IssuedToken, LoggedRequest, TokenKind};
 pub use authenticators::{Authenticator, UnknownAuthenticator};
-pub use clients::{ClientAuthMethod, ClientRegistry, RegisteredClient, BUILTIN_CLIENTS_JSON};
+pub use clients::{
+    broker_client, ClientAuthMethod, ClientRegistry, RegisteredClient, BROKER_CLIENT_ID,
+    BUILTIN_CLIENTS_JSON,
+};
 pub use discovery::{Issuer, CIS2_REALM_PATH};
 pub use error::{DataError, ErrorCode, OAuthError, StartError};
 pub use faults::{ArmedFault, Endpoint, Fault, UnknownFault, FAULT_NAMES};

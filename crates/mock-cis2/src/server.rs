@@ -53,6 +53,7 @@ pub struct MockCis2 {
     state_file: Option<PathBuf>,
     pushed_requests: PushedRequests,
     revocation_auth_methods: Option<Vec<ClientAuthMethod>>,
+    broker: Option<String>,
 }
 
 impl Default for MockCis2 {
@@ -74,6 +75,7 @@ impl Default for MockCis2 {
             state_file: None,
             pushed_requests: PushedRequests::default(),
             revocation_auth_methods: None,
+            broker: None,
         }
     }
 }
@@ -104,6 +106,15 @@ impl MockCis2 {
 
     pub fn clients(mut self, clients: ClientRegistry) -> Self {
         self.clients = clients;
+        self
+    }
+
+    /// Registers a careid broker at `broker_url` (its public URL) beside the other clients, as
+    /// CIS2 would: client [`crate::BROKER_CLIENT_ID`], `private_key_jwt` with `jwks_uri =
+    /// {broker}/jwks`, `backchannel_logout_uri = {broker}/backchannel-logout`, and loopback
+    /// redirect URIs ([`crate::broker_client`]). Applied at `start`, after [`MockCis2::clients`].
+    pub fn broker(mut self, broker_url: impl Into<String>) -> Self {
+        self.broker = Some(broker_url.into());
         self
     }
 
@@ -251,12 +262,16 @@ impl MockCis2 {
             pushed_requests: self.pushed_requests,
             revocation_auth_methods: self.revocation_auth_methods,
         };
+        let clients = match &self.broker {
+            Some(broker) => self.clients.with(crate::clients::broker_client(broker)),
+            None => self.clients,
+        };
         let mut provider = Provider::new(
             issuer.clone(),
             base_path.clone(),
             keys,
             self.users,
-            self.clients,
+            clients,
             settings,
             self.auto_login,
         );

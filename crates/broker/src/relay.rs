@@ -1,0 +1,738 @@
+//! The relays (`/token`, `/par`, `/revoke`) and what the broker brokers
+//! (`/.well-known/careid-broker`), as `API.md` specifies them.
+//!
+//! A careid client sends its request as it would to the provider, less client authentication.
+//! The broker checks that it is for the brokered issuer and client, with a registered redirect
+//! URI and PKCE, adds client authentication with careid-core's own code (the method the
+//! provider advertises for the endpoint, assertions with `aud` exactly the token endpoint as
+//! published), and passes the provider's answer back unchanged: status, `Content-Type`, body.
+//!
+//! Each source may make `limits.requests_per_minute_per_source` relay requests a minute
+//! ([`RateLimiter`]); each relay request leaves one audit line (target `careid_broker::audit`)
+//! that never holds a token, a code, a verifier, an assertion or a secret.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use careid_core::client_auth::method_for_endpoint;
+use careid_core::{authenticate, ProviderMetadata};
+use serde_json::{json, Value};
+
+use crate::config::{BrokerConfig, TlsConfig};
+use crate::server::Broker;
+
+/// The header naming the issuer a request is for (`API.md`).
+pub const ISSUER_HEADER: &str = "careid-issuer";
+/// With `tls.mode = "behind_proxy"`, the header whose last address is the client's: the proxy
+/// in front of the broker must set it (or append to it) with the address it received the
+/// connection from.
+pub const FORWARDED_FOR_HEADER: &str = "x-forwarded-for";
+/// The audit log's `tracing` target.
+pub const AUDIT_TARGET: &str = "careid_broker::audit";
+
+/// A relay request's body: a form with a refresh token (4 KiB at most from some providers) or
+/// the parameters of an authorization request.
+const MAX_RELAY_BODY: usize = 64 * 1024;
+/// The rate limit's window.
+const WINDOW: Duration = Duration::from_secs(60);
+/// The most sources remembered at once: past it a new source is refused until a window ends.
+const MAX_SOURCES: usize = 100_000;
+/// The longest `sub`, `sid` or `acr` written to the audit log.
+const MAX_AUDIT_VALUE: usize = 200;
+
+/// The relay routes, for `server::router` to merge: they share the broker's state and one
+/// rate limiter.
+pub fn routes(config: &BrokerConfig) -> Router<Arc<Broker>> {
+    let limiter = Arc::new(RateLimiter::new(
+        config.limits.requests_per_minute_per_source,
+    ));
+    Router::new()
+        .route("/.well-known/careid-broker", get(well_known))
+        .route("/token", post(token))
+        .route("/par", post(par))
+        .route("/revoke", post(revoke))
+        .layer(Extension(limiter))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Token,
+    Par,
+    Revoke,
+}
+
+impl Endpoint {
+    fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Token => "token",
+            Endpoint::Par => "par",
+            Endpoint::Revoke => "revoke",
+        }
+    }
+}
+
+/// `GET /.well-known/careid-broker`: what the broker brokers. PAR and revocation are named
+/// only when the provider's discovery offers them, so it needs the discovery document.
+async fn well_known(State(broker): State<Arc<Broker>>) -> Response {
+    let metadata = match broker.provider(SystemTime::now()).await {
+        Ok(metadata) => metadata,
+        Err(error) => return discovery_unavailable(&error),
+    };
+    let config = &broker.config;
+    let base = config.public_url.trim_end_matches('/');
+    let mut document = json!({
+        "issuer": config.provider.issuer,
+        "client_id": config.provider.client_id,
+        "token_endpoint": format!("{base}/token"),
+        "session_status_endpoint": format!("{base}/sessions/status"),
+        "session_events_endpoint": format!("{base}/sessions/events"),
+        "jwks_uri": format!("{base}/jwks"),
+        "redirect_uris": config.clients.redirect_uris,
+    });
+    if metadata.revocation_endpoint.is_some() {
+        document["revocation_endpoint"] = format!("{base}/revoke").into();
+    }
+    if metadata.pushed_authorization_request_endpoint.is_some() {
+        document["pushed_authorization_request_endpoint"] = format!("{base}/par").into();
+    }
+    no_store(Json(document).into_response())
+}
+
+async fn token(State(broker): State<Arc<Broker>>, request: Request) -> Response {
+    relay(&broker, Endpoint::Token, request).await
+}
+
+async fn par(State(broker): State<Arc<Broker>>, request: Request) -> Response {
+    relay(&broker, Endpoint::Par, request).await
+}
+
+async fn revoke(State(broker): State<Arc<Broker>>, request: Request) -> Response {
+    relay(&broker, Endpoint::Revoke, request).await
+}
+
+/// One audit line's facts. Only values safe to record: no parameter the client sent but a
+/// known grant type, nothing of the answer but its status and the ID token's `sub`, `sid`,
+/// `acr`.
+struct Audit {
+    source: IpAddr,
+    endpoint: Endpoint,
+    grant_type: &'static str,
+}
+
+impl Audit {
+    fn record(&self, outcome: &str, status: u16, identity: Option<&Identity>) {
+        let time = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let (sub, sid, acr) = identity.map_or(("-", "-", "-"), |identity| {
+            (
+                identity.sub.as_str(),
+                identity.sid.as_str(),
+                identity.acr.as_str(),
+            )
+        });
+        tracing::info!(
+            target: AUDIT_TARGET,
+            time,
+            source = %self.source,
+            endpoint = self.endpoint.as_str(),
+            grant_type = self.grant_type,
+            outcome,
+            status,
+            sub,
+            sid,
+            acr,
+            "relay"
+        );
+    }
+}
+
+/// Who a successful answer's ID token names. Read from its payload without checking the
+/// signature: for the audit record only, never for a decision (the client validates the token).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Identity {
+    sub: String,
+    sid: String,
+    acr: String,
+}
+
+impl Identity {
+    fn from_token_response(body: &[u8]) -> Option<Self> {
+        let answer: Value = serde_json::from_slice(body).ok()?;
+        let id_token = answer.get("id_token")?.as_str()?;
+        let jwt = careid_core::jose::decode_any_type(id_token).ok()?;
+        let claim = |name: &str| {
+            jwt.claims
+                .get(name)
+                .and_then(Value::as_str)
+                .map_or_else(|| "-".to_owned(), safe_for_log)
+        };
+        Some(Self {
+            sub: claim("sub"),
+            sid: claim("sid"),
+            acr: claim("acr"),
+        })
+    }
+}
+
+/// Provider text for a log line: no control characters (a newline would forge a line), capped.
+fn safe_for_log(text: &str) -> String {
+    text.chars()
+        .take(MAX_AUDIT_VALUE)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Why the broker answered a relay request itself.
+struct Refusal {
+    status: StatusCode,
+    error: &'static str,
+    description: &'static str,
+}
+
+fn invalid(description: &'static str) -> Refusal {
+    Refusal {
+        status: StatusCode::BAD_REQUEST,
+        error: "invalid_request",
+        description,
+    }
+}
+
+impl Refusal {
+    fn response(&self) -> Response {
+        oauth_error(self.status, self.error, self.description)
+    }
+}
+
+async fn relay(broker: &Broker, endpoint: Endpoint, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let mut audit = Audit {
+        source: source(&broker.config.tls, &parts),
+        endpoint,
+        grant_type: "-",
+    };
+    if let Some(limiter) = parts.extensions.get::<Arc<RateLimiter>>() {
+        if let Err(retry_after) = limiter.check(audit.source, Instant::now()) {
+            audit.record("rate limited", 429, None);
+            let mut response = oauth_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                "too many requests from this source: try again later",
+            );
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after.as_secs().max(1)),
+            );
+            return response;
+        }
+    }
+    let Ok(body) = axum::body::to_bytes(body, MAX_RELAY_BODY).await else {
+        audit.record("refused: the request is too large", 400, None);
+        return invalid("the request is too large").response();
+    };
+    let form = match read_form(&broker.config, &parts.headers, &body) {
+        Ok(form) => form,
+        Err(refusal) => {
+            audit.record(refusal.description, refusal.status.as_u16(), None);
+            return refusal.response();
+        }
+    };
+    if endpoint == Endpoint::Token {
+        audit.grant_type = match form.get("grant_type") {
+            Some("authorization_code") => "authorization_code",
+            Some("refresh_token") => "refresh_token",
+            _ => "other",
+        };
+    }
+    let now = SystemTime::now();
+    let metadata = match broker.provider(now).await {
+        Ok(metadata) => metadata,
+        Err(error) => {
+            audit.record("the provider's discovery is unavailable", 503, None);
+            return discovery_unavailable(&error);
+        }
+    };
+    let target = match check(&broker.config, &metadata, endpoint, &form) {
+        Ok(target) => target,
+        Err(refusal) => {
+            audit.record(refusal.description, refusal.status.as_u16(), None);
+            return refusal.response();
+        }
+    };
+    let answer = match forward(broker, &metadata, endpoint, target, &form, now).await {
+        Ok(answer) => answer,
+        Err(refusal) => {
+            audit.record(refusal.description, refusal.status.as_u16(), None);
+            return refusal.response();
+        }
+    };
+    let identity = if endpoint == Endpoint::Token && answer.status == 200 {
+        Identity::from_token_response(answer.body())
+    } else {
+        None
+    };
+    audit.record("relayed", answer.status, identity.as_ref());
+    passed_back(&answer)
+}
+
+/// The client's form, checked for what every relay refuses: another issuer, another client,
+/// client authentication of its own, a repeated parameter.
+fn read_form(config: &BrokerConfig, headers: &HeaderMap, body: &[u8]) -> Result<Form, Refusal> {
+    let form_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form_type {
+        return Err(invalid(
+            "the request must be a form (application/x-www-form-urlencoded)",
+        ));
+    }
+    let issuer = headers
+        .get(ISSUER_HEADER)
+        .and_then(|value| value.to_str().ok());
+    if issuer != Some(config.provider.issuer.as_str()) {
+        return Err(invalid("this broker does not broker that issuer"));
+    }
+    if headers.contains_key(header::AUTHORIZATION) {
+        return Err(invalid(
+            "the broker authenticates the client: send no Authorization header",
+        ));
+    }
+    let mut form = Form(Vec::new());
+    for (name, value) in url::form_urlencoded::parse(body) {
+        if form.get(&name).is_some() {
+            return Err(invalid("a parameter is repeated"));
+        }
+        form.0.push((name.into_owned(), value.into_owned()));
+    }
+    if ["client_secret", "client_assertion", "client_assertion_type"]
+        .iter()
+        .any(|name| form.get(name).is_some())
+    {
+        return Err(invalid(
+            "the broker authenticates the client: send no client credential",
+        ));
+    }
+    if form
+        .get("client_id")
+        .is_some_and(|client_id| client_id != config.provider.client_id)
+    {
+        return Err(invalid("this broker does not broker that client_id"));
+    }
+    Ok(form)
+}
+
+/// Where the request goes at the provider, once its endpoint's own rules hold.
+fn check<'m>(
+    config: &BrokerConfig,
+    metadata: &'m ProviderMetadata,
+    endpoint: Endpoint,
+    form: &Form,
+) -> Result<&'m str, Refusal> {
+    let registered = |form: &Form| {
+        let uri = form
+            .get("redirect_uri")
+            .ok_or(invalid("redirect_uri is required"))?;
+        if config
+            .clients
+            .redirect_uris
+            .iter()
+            .any(|known| known == uri)
+        {
+            Ok(())
+        } else {
+            Err(invalid(
+                "the redirect_uri is not registered with this broker",
+            ))
+        }
+    };
+    let present = |name: &str, refusal: &'static str| {
+        if form.get(name).is_some_and(|value| !value.is_empty()) {
+            Ok(())
+        } else {
+            Err(invalid(refusal))
+        }
+    };
+    let not_offered = |description| Refusal {
+        status: StatusCode::NOT_FOUND,
+        error: "invalid_request",
+        description,
+    };
+    match endpoint {
+        Endpoint::Token => {
+            match form.get("grant_type") {
+                Some("authorization_code") => {
+                    present("code", "code is required")?;
+                    registered(form)?;
+                    present("code_verifier", "code_verifier is required (PKCE)")?;
+                }
+                Some("refresh_token") => {
+                    present("refresh_token", "refresh_token is required")?;
+                }
+                _ => {
+                    return Err(Refusal {
+                        status: StatusCode::BAD_REQUEST,
+                        error: "unsupported_grant_type",
+                        description: "the broker relays authorization_code and refresh_token",
+                    })
+                }
+            }
+            Ok(&metadata.token_endpoint)
+        }
+        Endpoint::Par => {
+            let endpoint = metadata
+                .pushed_authorization_request_endpoint
+                .as_deref()
+                .ok_or(not_offered(
+                    "the provider offers no pushed authorization requests",
+                ))?;
+            registered(form)?;
+            present("code_challenge", "code_challenge is required (PKCE)")?;
+            if form.get("code_challenge_method") != Some("S256") {
+                return Err(invalid("code_challenge_method must be S256"));
+            }
+            Ok(endpoint)
+        }
+        Endpoint::Revoke => {
+            let endpoint = metadata
+                .revocation_endpoint
+                .as_deref()
+                .ok_or(not_offered("the provider offers no revocation"))?;
+            present("token", "token is required")?;
+            Ok(endpoint)
+        }
+    }
+}
+
+/// Sends the client's parameters to the provider with the broker's client authentication.
+async fn forward(
+    broker: &Broker,
+    metadata: &ProviderMetadata,
+    endpoint: Endpoint,
+    url: &str,
+    form: &Form,
+    now: SystemTime,
+) -> Result<careid_core::HttpResponse, Refusal> {
+    let provider = &broker.config.provider;
+    let advertised = match endpoint {
+        Endpoint::Token | Endpoint::Par => &metadata.token_endpoint_auth_methods_supported,
+        Endpoint::Revoke => &metadata.revocation_endpoint_auth_methods_supported,
+    };
+    let method = method_for_endpoint(provider.client_auth, advertised.as_deref());
+    // The assertion's aud is the token endpoint exactly as published, whichever endpoint the
+    // request goes to (RFC 7523 §3; CIS2 compares the string, `:443` included).
+    let authentication = authenticate(
+        method,
+        &provider.client_id,
+        broker.credential.credential(),
+        &metadata.token_endpoint,
+        now,
+    )
+    .map_err(|error| {
+        tracing::error!(%error, "cannot build the broker's client authentication");
+        Refusal {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            error: "server_error",
+            description: "the broker cannot authenticate to the provider",
+        }
+    })?;
+    // The client's parameters less its client_id, which the authentication carries when the
+    // method sends one; a pushed authorization request always names the client (RFC 9126 §2.1).
+    let mut pairs: Vec<(&str, &str)> = form
+        .0
+        .iter()
+        .filter(|(name, _)| name != "client_id")
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let auth_pairs = authentication.form_pairs();
+    if endpoint == Endpoint::Par && !auth_pairs.iter().any(|(name, _)| *name == "client_id") {
+        pairs.push(("client_id", &provider.client_id));
+    }
+    pairs.extend(auth_pairs);
+    broker
+        .http
+        .post_form(
+            url,
+            &pairs,
+            authentication.basic_authorization.as_ref(),
+            "application/json",
+        )
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, endpoint = endpoint.as_str(), "the provider cannot be reached");
+            Refusal {
+                status: StatusCode::BAD_GATEWAY,
+                error: "temporarily_unavailable",
+                description: "the provider cannot be reached",
+            }
+        })
+}
+
+/// The provider's answer as it gave it: status, `Content-Type`, `Retry-After`, body; never
+/// cached.
+fn passed_back(answer: &careid_core::HttpResponse) -> Response {
+    let mut response = Response::new(Body::from(answer.body().to_vec()));
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let headers = response.headers_mut();
+    if let Some(value) = answer
+        .content_type
+        .as_deref()
+        .and_then(|value| HeaderValue::from_str(value).ok())
+    {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    if let Some(retry_after) = answer.retry_after {
+        headers.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry_after.as_secs()),
+        );
+    }
+    no_store(response)
+}
+
+/// The request's parameters, in order, each name once.
+struct Form(Vec<(String, String)>);
+
+impl Form {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(present, _)| present == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Who sent the request: the peer's address; behind a proxy, the last address of
+/// `X-Forwarded-For` (the one the proxy added), else the proxy's own.
+fn source(tls: &TlsConfig, parts: &Parts) -> IpAddr {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    if *tls != TlsConfig::BehindProxy {
+        return peer;
+    }
+    parts
+        .headers
+        .get_all(FORWARDED_FOR_HEADER)
+        .iter()
+        .last()
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.rsplit(',').next())
+        .and_then(|last| last.trim().parse().ok())
+        .unwrap_or(peer)
+}
+
+/// Relay requests per source and minute. A source is an IPv4 address or an IPv6 /64 (one
+/// host's share of a network: an attacker is handed whole /64s). A source's count starts at
+/// its first request and lasts a minute; sources idle for a minute are forgotten, at most
+/// [`MAX_SOURCES`] are remembered, so memory is bounded whatever the traffic.
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_minute: u32,
+    windows: Mutex<Windows>,
+}
+
+#[derive(Debug)]
+struct Windows {
+    counts: HashMap<IpAddr, (Instant, u32)>,
+    swept: Instant,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            per_minute: per_minute.max(1),
+            windows: Mutex::new(Windows {
+                counts: HashMap::new(),
+                swept: Instant::now(),
+            }),
+        }
+    }
+
+    /// Counts a request from `source` at `now`; `Err` with how long to wait when over the limit.
+    pub fn check(&self, source: IpAddr, now: Instant) -> Result<(), Duration> {
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        let since_sweep = now.saturating_duration_since(windows.swept);
+        let full = windows.counts.len() >= MAX_SOURCES;
+        if since_sweep >= WINDOW || (full && since_sweep >= Duration::from_secs(1)) {
+            windows
+                .counts
+                .retain(|_, (started, _)| now.saturating_duration_since(*started) < WINDOW);
+            windows.swept = now;
+        }
+        let full = windows.counts.len() >= MAX_SOURCES;
+        let key = source_key(source);
+        match windows.counts.get_mut(&key) {
+            Some((started, count)) if now.saturating_duration_since(*started) < WINDOW => {
+                if *count >= self.per_minute {
+                    let left = WINDOW - now.saturating_duration_since(*started);
+                    // Whole seconds, rounded up: never "try again in 0 seconds".
+                    return Err(Duration::from_secs(left.as_secs() + 1).min(WINDOW));
+                }
+                *count += 1;
+                Ok(())
+            }
+            Some(window) => {
+                *window = (now, 1);
+                Ok(())
+            }
+            None if full => Err(Duration::from_secs(1)),
+            None => {
+                windows.counts.insert(key, (now, 1));
+                Ok(())
+            }
+        }
+    }
+
+    /// How many sources are remembered.
+    pub fn sources(&self) -> usize {
+        self.windows
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .counts
+            .len()
+    }
+}
+
+fn source_key(source: IpAddr) -> IpAddr {
+    match source {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(Ipv6Addr::from(prefix))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    no_store(
+        (
+            status,
+            Json(json!({"error": error, "error_description": description})),
+        )
+            .into_response(),
+    )
+}
+
+fn discovery_unavailable(error: &str) -> Response {
+    tracing::warn!(%error, "the provider's discovery document cannot be had");
+    oauth_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "the provider cannot be reached",
+    )
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_over_its_limit_waits_and_others_pass() {
+        let limiter = RateLimiter::new(3);
+        let start = Instant::now();
+        let one: IpAddr = "192.0.2.1".parse().unwrap();
+        let two: IpAddr = "192.0.2.2".parse().unwrap();
+        for _ in 0..3 {
+            limiter.check(one, start).unwrap();
+        }
+        let wait = limiter
+            .check(one, start + Duration::from_secs(20))
+            .unwrap_err();
+        assert_eq!(wait, Duration::from_secs(41));
+        limiter.check(two, start + Duration::from_secs(20)).unwrap();
+        // A new window a minute after the first request.
+        limiter.check(one, start + WINDOW).unwrap();
+    }
+
+    #[test]
+    fn idle_sources_are_forgotten() {
+        let limiter = RateLimiter::new(10);
+        let start = Instant::now();
+        for host in 0..200u8 {
+            limiter
+                .check(IpAddr::V4(Ipv4Addr::new(198, 51, 100, host)), start)
+                .unwrap();
+        }
+        assert_eq!(limiter.sources(), 200);
+        let later = start + WINDOW + Duration::from_secs(1);
+        limiter
+            .check("203.0.113.9".parse().unwrap(), later)
+            .unwrap();
+        assert_eq!(limiter.sources(), 1, "only the one still active");
+    }
+
+    #[test]
+    fn an_ipv6_64_is_one_source_and_mapped_ipv4_is_ipv4() {
+        let limiter = RateLimiter::new(2);
+        let now = Instant::now();
+        limiter
+            .check("2001:db8:1:2::1".parse().unwrap(), now)
+            .unwrap();
+        limiter
+            .check("2001:db8:1:2:ffff::9".parse().unwrap(), now)
+            .unwrap();
+        assert!(limiter
+            .check("2001:db8:1:2::77".parse().unwrap(), now)
+            .is_err());
+        limiter
+            .check("2001:db8:1:3::1".parse().unwrap(), now)
+            .unwrap();
+        limiter
+            .check("::ffff:192.0.2.7".parse().unwrap(), now)
+            .unwrap();
+        limiter.check("192.0.2.7".parse().unwrap(), now).unwrap();
+        assert!(limiter.check("192.0.2.7".parse().unwrap(), now).is_err());
+    }
+
+    #[test]
+    fn the_audit_identity_is_read_from_the_id_token_and_cleaned() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine as _;
+        let part = |value: Value| URL_SAFE_NO_PAD.encode(value.to_string());
+        let id_token = format!(
+            "{}.{}.c2ln",
+            part(json!({"alg": "RS256"})),
+            part(json!({"sub": "555057896106", "sid": "s-1\nforged line", "acr": "AAL3_ANY"}))
+        );
+        let body = json!({"access_token": "x", "id_token": id_token}).to_string();
+        let identity = Identity::from_token_response(body.as_bytes()).unwrap();
+        assert_eq!(
+            identity,
+            Identity {
+                sub: "555057896106".into(),
+                sid: "s-1 forged line".into(),
+                acr: "AAL3_ANY".into(),
+            }
+        );
+        assert_eq!(
+            Identity::from_token_response(b"{\"access_token\":\"x\"}"),
+            None
+        );
+        assert_eq!(Identity::from_token_response(b"not json"), None);
+    }
+}

@@ -1,0 +1,241 @@
+//! A mock provider with a broker registered as CIS2 would register it, and the broker in front
+//! of it over real HTTP, holding a private key of its own (`private_key_jwt`): shared by the
+//! relay tests and the relay bench.
+
+#![allow(dead_code, reason = "each test binary uses part of it")]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use aws_lc_rs::digest;
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use careid_broker::server::{router, Broker};
+use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
+use careid_core::{HttpClient, HttpSettings};
+use mock_cis2::{MockCis2, RunningMock, BROKER_CLIENT_ID};
+use serde_json::Value;
+
+pub const NURSE: &str = "555057896106";
+/// The one redirect URI the test broker relays for.
+pub const REDIRECT: &str = "http://127.0.0.1:23741/callback";
+pub const VERIFIER: &str = "a-verifier-of-at-least-forty-three-characters-long";
+
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub mock: RunningMock,
+    pub broker: Arc<Broker>,
+    /// The broker's public URL.
+    pub url: String,
+    /// How often the broker's JWKS was fetched.
+    pub jwks_fetches: Arc<AtomicUsize>,
+    /// The broker's private key, PEM.
+    pub key_pem: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl World {
+    pub fn token_url(&self) -> String {
+        format!("{}/token", self.url)
+    }
+
+    /// How many requests the mock received at `endpoint` (`/access_token`, `/par`, ...).
+    pub fn mock_requests(&self, endpoint: &str) -> usize {
+        self.mock
+            .request_log()
+            .iter()
+            .filter(|logged| logged.endpoint == endpoint)
+            .count()
+    }
+}
+
+/// A fresh RSA key for the broker, PEM (PKCS#8).
+pub fn rsa_pem() -> String {
+    let key = KeyPair::generate(KeySize::Rsa2048).expect("an RSA key");
+    let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'_>>::as_der(&key).expect("PKCS#8");
+    let body = STANDARD.encode(der.as_ref());
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|line| std::str::from_utf8(line).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    )
+}
+
+/// The mock with the broker registered, and the broker (behind a proxy, plain HTTP, allowing
+/// `per_minute` relay requests per source).
+pub async fn world(per_minute: u32) -> World {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mock = MockCis2::new()
+        .auto_login(NURSE.parse().unwrap())
+        .broker(&url)
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_pem = rsa_pem();
+    let key_file = dir.path().join("client-key.pem");
+    std::fs::write(&key_file, &key_pem).unwrap();
+    std::fs::set_permissions(
+        &key_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let config = BrokerConfig::parse(&format!(
+        r#"
+        listen = "127.0.0.1:0"
+        public_url = "{url}"
+        [provider]
+        issuer = "{issuer}"
+        client_id = "{BROKER_CLIENT_ID}"
+        client_auth = "private_key_jwt"
+        credential_file = "{key}"
+        [clients]
+        redirect_uris = ["{REDIRECT}"]
+        [tls]
+        mode = "behind_proxy"
+        [store]
+        kind = "embedded"
+        path = "/nonexistent/store.json"
+        [limits]
+        requests_per_minute_per_source = {per_minute}
+        "#,
+        issuer = mock.issuer(),
+        key = key_file.display(),
+    ))
+    .unwrap();
+    let credential = BrokerCredential::load(&config.provider).unwrap();
+    let http = HttpClient::new(HttpSettings::default()).unwrap();
+    let broker = Arc::new(Broker::new(
+        config,
+        credential,
+        http,
+        Arc::new(Store::Embedded(EmbeddedStore::open(None))),
+    ));
+    let jwks_fetches = Arc::new(AtomicUsize::new(0));
+    let counter = jwks_fetches.clone();
+    let app = router(broker.clone()).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            if request.uri().path() == "/jwks" {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            next.run(request)
+        },
+    ));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    World {
+        dir,
+        mock,
+        broker,
+        url,
+        jwks_fetches,
+        key_pem,
+        stop: Some(stop),
+    }
+}
+
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()))
+}
+
+/// Signs the nurse in at the mock for the broker's client (auto-login, PKCE with [`VERIFIER`]):
+/// the authorization code, as careid's loopback listener would receive it.
+pub async fn authorization_code(mock: &RunningMock, http: &reqwest::Client) -> String {
+    let authorize = url::Url::parse_with_params(
+        &format!("{}/authorize", mock.issuer()),
+        &[
+            ("response_type", "code"),
+            ("client_id", BROKER_CLIENT_ID),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("nonce", "n"),
+            ("code_challenge", &challenge(VERIFIER)),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .unwrap();
+    let answer = http.get(authorize).send().await.unwrap();
+    let location = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    location
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .expect("a code")
+        .1
+        .into_owned()
+}
+
+/// A relay request as careid sends it: a form with the `CareID-Issuer` header.
+pub async fn relay(
+    http: &reqwest::Client,
+    url: &str,
+    issuer: &str,
+    form: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let answer = http
+        .post(url)
+        .header("CareID-Issuer", issuer)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    let headers = answer.headers().clone();
+    let body = answer.json().await.unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+/// The code exchange through the broker's `/token`.
+pub async fn exchange(world: &World, http: &reqwest::Client, code: &str) -> (u16, Value) {
+    let (status, _, body) = relay(
+        http,
+        &world.token_url(),
+        world.mock.issuer(),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("client_id", BROKER_CLIENT_ID),
+        ],
+    )
+    .await;
+    (status, body)
+}
+
+/// The claims of a JWT, unverified.
+pub fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
