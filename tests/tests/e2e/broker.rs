@@ -10,13 +10,12 @@ use careid_broker::server::{router, Broker};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_core::{HttpClient, HttpSettings};
 use careid_e2e::{binaries, CliWorld, Desktop, MockHost, TestHome};
-use mock_cis2::{AutoLogin, ClientRegistry, MockCis2, BUILTIN_CLIENTS_JSON};
+use mock_cis2::{AutoLogin, MockCis2, BROKER_CLIENT_ID};
 use serde_json::{json, Value};
 
 const NURSE: &str = "555057896106";
-/// The mock's `private_key_jwt` client, registered here with the broker's JWKS URI instead of
-/// its inline key set, and the broker's back-channel logout URI.
-const CLIENT: &str = "555000000005.apps.national";
+/// The broker's registration with the mock (`private_key_jwt`, the broker's JWKS URI).
+const CLIENT: &str = BROKER_CLIENT_ID;
 const ENDED: &str = "Your CIS2 session was ended, for example by signing out elsewhere";
 
 /// A broker serving in the mock's runtime, until dropped.
@@ -48,28 +47,17 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The mock with the broker at `broker_url` registered for [`CLIENT`] (JWKS URI and
-/// back-channel logout URI), signing the nurse in without a page.
+/// The mock with the broker at `broker_url` registered as CIS2 would register it (its JWKS
+/// URI and back-channel logout URI), signing the nurse in without a page.
 fn mock_for_broker(broker_url: &str) -> MockHost {
-    let mut clients: Value = serde_json::from_str(BUILTIN_CLIENTS_JSON).expect("clients");
-    for client in clients["clients"].as_array_mut().expect("a list") {
-        if client["client_id"] == CLIENT {
-            let client = client.as_object_mut().expect("an object");
-            client.remove("jwks");
-            client.insert("jwks_uri".into(), json!(format!("{broker_url}/jwks")));
-            client.insert(
-                "backchannel_logout_uri".into(),
-                json!(format!("{broker_url}/backchannel-logout")),
-            );
-        }
-    }
-    let clients = ClientRegistry::from_json(&clients.to_string(), "test clients").expect("valid");
     let auto_login: AutoLogin = NURSE.parse().expect("auto-login syntax");
-    MockHost::start(MockCis2::new().clients(clients).auto_login(auto_login)).expect("mock starts")
+    MockHost::start(MockCis2::new().broker(broker_url).auto_login(auto_login))
+        .expect("the mock starts")
 }
 
-/// Starts a broker on `listener` (in `mock`'s runtime) for `issuer` and [`CLIENT`], holding the
-/// mock's public test key for that client, accepting `redirect_uri`.
+/// Starts a broker on `listener` (in `mock`'s runtime) for `issuer` and [`CLIENT`], accepting
+/// `redirect_uri`. Its key is the mock's public test key: the mock knows the broker's keys only
+/// from the broker's JWKS.
 fn start_broker(
     mock: &MockHost,
     listener: std::net::TcpListener,
