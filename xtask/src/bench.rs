@@ -15,11 +15,13 @@ use anyhow::Context;
 use crate::isolation::TestEnvironment;
 use crate::{setup, shell};
 
-/// (package, bench target): the mock's login rate, callback to signed in, `careid token`.
+/// (package, bench target): the mock's login rate, callback to signed in, `careid token`, the
+/// broker's listeners.
 const BENCHES: &[(&str, &str)] = &[
     ("mock-cis2", "logins"),
     ("careid-core", "signin"),
     ("careid-cli", "token"),
+    ("careid-broker", "broker-listeners"),
 ];
 
 /// The desktop app's launch time and memory against a bare Tauri window, run by xtask itself.

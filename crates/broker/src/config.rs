@@ -75,12 +75,20 @@ pub enum StoreConfig {
 pub struct Limits {
     /// Relayed requests one source address may make per minute.
     pub requests_per_minute_per_source: u32,
+    /// Clients listening at once for their session's end; more are refused with 503.
+    #[serde(default = "default_max_listeners")]
+    pub max_listeners: usize,
+}
+
+fn default_max_listeners() -> usize {
+    50_000
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             requests_per_minute_per_source: 60,
+            max_listeners: default_max_listeners(),
         }
     }
 }
@@ -189,6 +197,9 @@ impl BrokerConfig {
         if self.limits.requests_per_minute_per_source == 0 {
             return Err("limits.requests_per_minute_per_source must be at least 1".into());
         }
+        if self.limits.max_listeners == 0 {
+            return Err("limits.max_listeners must be at least 1".into());
+        }
         Ok(())
     }
 }
@@ -254,6 +265,11 @@ mod tests {
                 "requests_per_minute_per_source = 60",
                 "requests_per_minute_per_source = 0",
                 "at least 1",
+            ),
+            (
+                "max_listeners = 50000",
+                "max_listeners = 0",
+                "max_listeners",
             ),
         ];
         for (from, to, named) in cases {

@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod credential;
+pub mod listeners;
 pub mod logout_token;
 pub mod relay;
 pub mod server;

@@ -1,6 +1,6 @@
 //! The broker's HTTP service. So far: the back-channel logout endpoint (Back-Channel Logout 1.0
-//! §2.5, §2.8), the JWKS of its credential, and the health and readiness endpoints. The token relay and the listeners'
-//! subscription come next.
+//! §2.5, §2.8), the JWKS of its credential, the health and readiness endpoints, and the
+//! session listeners' endpoints (`listeners`). The token relay comes next.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,12 +12,15 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use careid_core::{allowed_algorithms, HttpClient, JsonWebKeySet, ProviderCache, ProviderMetadata};
+use careid_core::{
+    allowed_algorithms, HttpClient, JsonWebKeySet, JwsAlgorithm, ProviderCache, ProviderMetadata,
+};
 use serde_json::json;
 use tokio::net::TcpListener;
 
 use crate::config::BrokerConfig;
 use crate::credential::BrokerCredential;
+use crate::listeners::{self, Listeners};
 use crate::logout_token::{validate_logout_token, LogoutTokenError, LogoutTokenRules};
 use crate::store::{SessionEnd, Store};
 
@@ -35,6 +38,7 @@ pub struct Broker {
     pub(crate) http: HttpClient,
     pub(crate) providers: ProviderCache,
     store: Arc<Store>,
+    listeners: Listeners,
 }
 
 impl Broker {
@@ -45,6 +49,7 @@ impl Broker {
         store: Arc<Store>,
     ) -> Self {
         Self {
+            listeners: Listeners::new(config.limits.max_listeners),
             config,
             credential,
             http,
@@ -56,6 +61,48 @@ impl Broker {
 
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// The same broker sending its listeners a keep-alive comment every `interval` instead of
+    /// every [`listeners::KEEP_ALIVE`].
+    pub fn with_keep_alive(mut self, interval: Duration) -> Self {
+        self.listeners.keep_alive = interval;
+        self
+    }
+
+    pub(crate) fn config(&self) -> &BrokerConfig {
+        &self.config
+    }
+
+    /// The clients listening for their session's end.
+    pub fn listeners(&self) -> &Listeners {
+        &self.listeners
+    }
+
+    /// The provider's signing keys, and the algorithms taken with them: asymmetric ones only,
+    /// since the broker verifies tokens with no secret the provider could have MACed them with.
+    /// `refetch` fetches the keys again (once, for a `kid` the cached set lacks).
+    pub(crate) async fn provider_keys(
+        &self,
+        metadata: &ProviderMetadata,
+        now: SystemTime,
+        refetch: bool,
+    ) -> Result<(JsonWebKeySet, Vec<JwsAlgorithm>), String> {
+        let jwks = if refetch {
+            self.providers.refetch_jwks(&self.http, metadata, now).await
+        } else {
+            self.providers.jwks(&self.http, metadata, now).await
+        }
+        .map_err(|error| error.to_string())?;
+        let keys = JsonWebKeySet::from_value(&jwks).map_err(|error| error.to_string())?;
+        let allowed = allowed_algorithms(
+            metadata
+                .id_token_signing_alg_values_supported
+                .as_deref()
+                .unwrap_or_default(),
+            false,
+        );
+        Ok((keys, allowed))
     }
 
     pub(crate) async fn provider(&self, now: SystemTime) -> Result<Arc<ProviderMetadata>, String> {
@@ -74,6 +121,8 @@ pub fn router(broker: Arc<Broker>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .merge(crate::relay::routes(&broker.config))
+        .route("/sessions/status", get(listeners::status))
+        .route("/sessions/events", get(listeners::events))
         .with_state(broker)
 }
 
@@ -197,24 +246,10 @@ async fn check_with_keys(
     now: SystemTime,
     refetch: bool,
 ) -> Result<crate::LogoutRequest, Checked> {
-    let jwks = if refetch {
-        broker
-            .providers
-            .refetch_jwks(&broker.http, metadata, now)
-            .await
-    } else {
-        broker.providers.jwks(&broker.http, metadata, now).await
-    }
-    .map_err(|error| Checked::Unavailable(error.to_string()))?;
-    let keys = JsonWebKeySet::from_value(&jwks)
-        .map_err(|error| Checked::Unavailable(error.to_string()))?;
-    let allowed = allowed_algorithms(
-        metadata
-            .id_token_signing_alg_values_supported
-            .as_deref()
-            .unwrap_or_default(),
-        false,
-    );
+    let (keys, allowed) = broker
+        .provider_keys(metadata, now, refetch)
+        .await
+        .map_err(Checked::Unavailable)?;
     let rules = LogoutTokenRules {
         issuer: &broker.config.provider.issuer,
         client_id: &broker.config.provider.client_id,
@@ -252,7 +287,7 @@ fn unavailable(error: &str) -> Response {
     response
 }
 
-fn no_store(response: &mut Response) {
+pub(crate) fn no_store(response: &mut Response) {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

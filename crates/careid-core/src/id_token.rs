@@ -170,19 +170,8 @@ pub fn validate_id_token(
         }
     }
     if let Some(limit) = check.absolute_limit {
-        // Before max_age, so the message names the limit that ends the session. The policy
-        // runs from `auth_time`, or `iat` without it (see `SessionFacts`).
-        let (claim, time) = match claims.auth_time {
-            Some(auth_time) => ("auth_time", auth_time),
-            None => ("iat", claims.iat),
-        };
-        if time.saturating_add(limit.as_secs()) <= now {
-            return Err(IdTokenError::PastSessionLimit {
-                claim,
-                age: now.saturating_sub(time),
-                limit_hours: limit.as_secs() / 3_600,
-            });
-        }
+        // Before max_age, so the message names the limit that ends the session.
+        check_session_limit(&claims, limit, now)?;
     }
     if let Some(max_age) = check.max_age {
         let auth_time = claims.auth_time.ok_or(IdTokenError::MissingAuthTime)?;
@@ -242,6 +231,51 @@ pub fn validate_refreshed_id_token(
         return changed("auth_time");
     }
     Ok(claims)
+}
+
+/// Validates an ID token shown again later as proof that its holder holds the session it names
+/// (the careid broker's session listeners): the signature ([`jose::verify`]), `iss` the issuer
+/// byte for byte, `aud` listing the client, `iat`, `nbf` and `auth_time` not in the future
+/// beyond [`DEFAULT_CLOCK_SKEW`], and the session begun (`auth_time`, else `iat`) less than
+/// `session_limit` ago.
+/// `exp` is deliberately not checked: the token outlives its few minutes as proof of the
+/// session, and `session_limit` bounds how long.
+pub fn validate_session_proof(
+    token: &str,
+    keys: &JsonWebKeySet,
+    allowed: &[JwsAlgorithm],
+    issuer: &str,
+    client_id: &str,
+    session_limit: Duration,
+    now: SystemTime,
+) -> Result<IdTokenClaims, IdTokenError> {
+    let (claims, _) = verified_id_token(token, keys, allowed, None)?;
+    let now = seconds_since_epoch(now)?;
+    check_issuer_and_audience(&claims, issuer, client_id)?;
+    check_not_in_future(&claims, now, DEFAULT_CLOCK_SKEW.as_secs())?;
+    check_session_limit(&claims, session_limit, now)?;
+    Ok(claims)
+}
+
+/// The session's absolute limit, run from `auth_time`, or `iat` without it (see `SessionFacts`):
+/// a session begun `limit` or longer ago is over.
+fn check_session_limit(
+    claims: &IdTokenClaims,
+    limit: Duration,
+    now: u64,
+) -> Result<(), IdTokenError> {
+    let (claim, time) = match claims.auth_time {
+        Some(auth_time) => ("auth_time", auth_time),
+        None => ("iat", claims.iat),
+    };
+    if time.saturating_add(limit.as_secs()) <= now {
+        return Err(IdTokenError::PastSessionLimit {
+            claim,
+            age: now.saturating_sub(time),
+            limit_hours: limit.as_secs() / 3_600,
+        });
+    }
+    Ok(())
 }
 
 /// Verifies a signed UserInfo response (OIDC Core §5.3.2) and returns its claims: the signature
@@ -328,13 +362,7 @@ fn check_common(
     check: &IdTokenCheck<'_>,
     now: u64,
 ) -> Result<(), IdTokenError> {
-    let what = SignedDocument::IdToken;
-    if claims.iss != check.issuer {
-        return Err(wrong_issuer(what, &claims.iss, check.issuer));
-    }
-    if !claims.aud.iter().any(|aud| aud == check.client_id) {
-        return Err(wrong_audience(what, &claims.aud, check.client_id));
-    }
+    check_issuer_and_audience(claims, check.issuer, check.client_id)?;
     // §3.1.3.7 step 3: an audience the profile does not trust is refused, azp or not.
     if let Some(untrusted) = claims
         .aud
@@ -363,6 +391,40 @@ fn check_common(
             skew,
         });
     }
+    check_not_in_future(claims, now, skew)?;
+    check_token_hash(claims, alg, "at_hash", check.access_token)?;
+    check_token_hash(claims, alg, "c_hash", check.code)?;
+    // REFERENCE §5: decided on the level claims, never on `acr`, which CIS2 may leave out.
+    claims::check_assurance(
+        check.acr_values.and_then(claims::requested_level),
+        claims.claims.get("authentication_assurance_level"),
+    )?;
+    claims::check_id_assurance(
+        check.min_id_assurance_level,
+        claims.claims.get("id_assurance_level"),
+    )?;
+    Ok(())
+}
+
+/// `iss` is the issuer byte for byte and `aud` lists the client.
+fn check_issuer_and_audience(
+    claims: &IdTokenClaims,
+    issuer: &str,
+    client_id: &str,
+) -> Result<(), IdTokenError> {
+    let what = SignedDocument::IdToken;
+    if claims.iss != issuer {
+        return Err(wrong_issuer(what, &claims.iss, issuer));
+    }
+    if !claims.aud.iter().any(|aud| aud == client_id) {
+        return Err(wrong_audience(what, &claims.aud, client_id));
+    }
+    Ok(())
+}
+
+/// `iat`, `nbf` and `auth_time` are not later than now (and `auth_time` not later than `iat`)
+/// beyond `skew` seconds.
+fn check_not_in_future(claims: &IdTokenClaims, now: u64, skew: u64) -> Result<(), IdTokenError> {
     if claims.iat > now.saturating_add(skew) {
         return Err(IdTokenError::IssuedInFuture {
             iat: claims.iat,
@@ -386,17 +448,6 @@ fn check_common(
             });
         }
     }
-    check_token_hash(claims, alg, "at_hash", check.access_token)?;
-    check_token_hash(claims, alg, "c_hash", check.code)?;
-    // REFERENCE §5: decided on the level claims, never on `acr`, which CIS2 may leave out.
-    claims::check_assurance(
-        check.acr_values.and_then(claims::requested_level),
-        claims.claims.get("authentication_assurance_level"),
-    )?;
-    claims::check_id_assurance(
-        check.min_id_assurance_level,
-        claims.claims.get("id_assurance_level"),
-    )?;
     Ok(())
 }
 
@@ -1299,5 +1350,59 @@ mod tests {
         let error = validate(&with(json!({ "iss": long })), &check()).unwrap_err();
         assert_eq!(error.code(), "id_token_wrong_issuer");
         assert!(error.to_string().len() < 600, "{error}");
+    }
+
+    fn session_proof(token: &str) -> Result<IdTokenClaims, IdTokenError> {
+        let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
+        let twelve_hours = Duration::from_secs(12 * 3_600);
+        validate_session_proof(
+            token,
+            &keys,
+            &[JwsAlgorithm::Rs256],
+            ISSUER,
+            CLIENT,
+            twelve_hours,
+            at(NOW),
+        )
+    }
+
+    #[test]
+    fn a_session_proof_outlives_exp_but_not_the_session_limit() {
+        // Expired hours ago, from a session begun eleven hours ago: still proof of the session.
+        let claims = session_proof(&with(json!({
+            "iat": NOW - 10 * 3_600, "exp": NOW - 9 * 3_600, "auth_time": NOW - 11 * 3_600,
+        })))
+        .unwrap();
+        assert_eq!(claims.auth_time, Some(NOW - 11 * 3_600));
+        let code = |changes| session_proof(&with(changes)).unwrap_err().code();
+        assert_eq!(
+            code(json!({ "auth_time": NOW - 12 * 3_600 })),
+            "id_token_past_session_limit"
+        );
+        assert_eq!(
+            code(json!({ "auth_time": null, "iat": NOW - 12 * 3_600 })),
+            "id_token_past_session_limit"
+        );
+        assert_eq!(
+            code(json!({ "auth_time": NOW + 3_600 })),
+            "id_token_auth_time_in_future",
+            "a later auth_time would stretch the limit"
+        );
+        assert_eq!(
+            code(json!({ "iat": NOW + 3_600 })),
+            "id_token_issued_in_future"
+        );
+        assert_eq!(
+            code(json!({ "iss": "https://elsewhere.example" })),
+            "id_token_wrong_issuer"
+        );
+        assert_eq!(
+            code(json!({ "aud": "someone-else" })),
+            "id_token_wrong_audience"
+        );
+        let tampered = jose::test_support::tamper(&with(json!({})));
+        assert!(session_proof(&tampered).unwrap_err().jose().is_some());
+        // Another audience beside the client is not this check's concern.
+        session_proof(&with(json!({ "aud": [CLIENT, "another"] }))).unwrap();
     }
 }

@@ -71,8 +71,8 @@ pub use http::{
     oauth_error, EventStream, HttpClient, HttpError, HttpResponse, HttpSettings, OAuthErrorResponse,
 };
 pub use id_token::{
-    validate_id_token, validate_refreshed_id_token, verify_signed_userinfo, IdTokenCheck,
-    IdTokenClaims, IdTokenError, OriginalIdToken, SignedDocument, DEFAULT_CLOCK_SKEW,
+    validate_id_token, validate_refreshed_id_token, validate_session_proof, verify_signed_userinfo,
+    IdTokenCheck, IdTokenClaims, IdTokenError, OriginalIdToken, SignedDocument, DEFAULT_CLOCK_SKEW,
 };
 pub use jose::{
     allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, JoseError, JsonWebKeySet,

@@ -1,0 +1,797 @@
+//! Desktops told that their session ended, over real HTTP: a client proves its session with its
+//! ID token and asks `/sessions/status` or listens on `/sessions/events`; the mock provider ends
+//! the session and delivers its back-channel logout to the broker, which tells the listener.
+//!
+//! Tokens the mock cannot issue (a session begun 13 hours ago, another audience, `alg: none`, an
+//! end by `sub` alone) come from a provider of the test's own: a discovery document and a JWKS
+//! served here, tokens signed here with aws-lc-rs, never by the code under test.
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::digest;
+use aws_lc_rs::hmac;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use careid_broker::server::{router, Broker};
+use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
+use careid_core::{HttpClient, HttpSettings};
+use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
+use serde_json::{json, Value};
+
+const CLIENT: &str = "555000000001.apps.local";
+const NURSE: &str = "555057896106";
+const REDIRECT: &str = "http://127.0.0.1:23741/callback";
+const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+/// The listeners' keep-alive in these tests, instead of 15 seconds.
+const KEEP_ALIVE: Duration = Duration::from_millis(150);
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+// ── The broker ────────────────────────────────────────────────────────────────────────────
+
+struct RunningBroker {
+    _dir: tempfile::TempDir,
+    url: String,
+    broker: Arc<Broker>,
+}
+
+impl RunningBroker {
+    fn logout_uri(&self) -> String {
+        format!("{}/backchannel-logout", self.url)
+    }
+}
+
+/// A broker for `issuer` on `listener`, with `limits` (TOML lines) in its configuration.
+async fn broker_on(listener: tokio::net::TcpListener, issuer: &str, limits: &str) -> RunningBroker {
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, secret()).unwrap();
+    std::fs::set_permissions(
+        &secret_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let config = BrokerConfig::parse(&format!(
+        r#"
+        listen = "127.0.0.1:0"
+        public_url = "{url}"
+        [provider]
+        issuer = "{issuer}"
+        client_id = "{CLIENT}"
+        client_auth = "client_secret_basic"
+        credential_file = "{secret}"
+        [clients]
+        redirect_uris = ["{REDIRECT}"]
+        [tls]
+        mode = "behind_proxy"
+        [store]
+        kind = "embedded"
+        path = "/nonexistent/store.json"
+        [limits]
+        requests_per_minute_per_source = 60
+        {limits}
+        "#,
+        secret = secret_file.display(),
+    ))
+    .unwrap();
+    let credential = BrokerCredential::load(&config.provider).unwrap();
+    let http = HttpClient::new(HttpSettings::default()).unwrap();
+    let broker = Arc::new(
+        Broker::new(
+            config,
+            credential,
+            http,
+            Arc::new(Store::Embedded(EmbeddedStore::open(None))),
+        )
+        .with_keep_alive(KEEP_ALIVE),
+    );
+    let app = router(broker.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    RunningBroker {
+        _dir: dir,
+        url,
+        broker,
+    }
+}
+
+fn secret() -> String {
+    ClientRegistry::builtin()
+        .get(CLIENT)
+        .unwrap()
+        .client_secret
+        .clone()
+        .unwrap()
+}
+
+// ── The mock provider ─────────────────────────────────────────────────────────────────────
+
+struct MockWorld {
+    mock: RunningMock,
+    broker: RunningBroker,
+}
+
+/// A mock that delivers its back-channel logout to a broker for it.
+async fn mock_world(limits: &str) -> MockWorld {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let logout_uri = format!(
+        "http://{}/backchannel-logout",
+        listener.local_addr().unwrap()
+    );
+    let mock = mock_delivering_to(&logout_uri).await;
+    let broker = broker_on(listener, mock.issuer(), limits).await;
+    MockWorld { mock, broker }
+}
+
+async fn mock_delivering_to(logout_uri: &str) -> RunningMock {
+    let mut clients: Value = serde_json::from_str(BUILTIN_CLIENTS_JSON).unwrap();
+    for client in clients["clients"].as_array_mut().unwrap() {
+        if client["client_id"] == CLIENT {
+            client["backchannel_logout_uri"] = Value::String(logout_uri.to_owned());
+        }
+    }
+    MockCis2::new()
+        .auto_login(NURSE.parse().unwrap())
+        .clients(ClientRegistry::from_json(&clients.to_string(), "test clients").unwrap())
+        .start()
+        .await
+        .unwrap()
+}
+
+/// Signs the nurse in for the client (auto-login, PKCE): the session's `sid` and ID token.
+async fn sign_in(mock: &RunningMock) -> (String, String) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let verifier = "a-verifier-of-at-least-forty-three-characters-long";
+    let challenge = b64(digest::digest(&digest::SHA256, verifier.as_bytes()).as_ref());
+    let authorize = url::Url::parse_with_params(
+        &format!("{}/authorize", mock.issuer()),
+        &[
+            ("response_type", "code"),
+            ("client_id", CLIENT),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("nonce", "n"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .unwrap();
+    let answer = http.get(authorize).send().await.unwrap();
+    let location = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .expect("a code")
+        .1
+        .into_owned();
+    let tokens: Value = http
+        .post(format!("{}/access_token", mock.issuer()))
+        .basic_auth(CLIENT, Some(secret()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().expect("an ID token").to_owned();
+    let sid = claims_of(&id_token)["sid"]
+        .as_str()
+        .expect("a sid")
+        .to_owned();
+    (sid, id_token)
+}
+
+// ── A provider of the test's own ──────────────────────────────────────────────────────────
+
+fn keys() -> &'static (RsaKeyPair, RsaKeyPair) {
+    static KEYS: OnceLock<(RsaKeyPair, RsaKeyPair)> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let generate = || RsaKeyPair::generate(KeySize::Rsa2048).expect("an RSA key");
+        (generate(), generate())
+    })
+}
+
+fn jwk(key: &RsaKeyPair, kid: &str) -> Value {
+    let public = key.public_key();
+    json!({
+        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+        "n": b64(public.modulus().big_endian_without_leading_zero()),
+        "e": b64(public.exponent().big_endian_without_leading_zero()),
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Signer {
+    /// RS256 with the key published as `first`.
+    First,
+    /// RS256 with the key published as `second` once the provider rotates it in.
+    Second,
+    /// HS256 keyed with the first key's public modulus.
+    HmacWithPublicKey,
+    /// `alg: none`, no signature.
+    Unsigned,
+}
+
+fn sign(claims: &Value, signer: Signer) -> String {
+    let header = match signer {
+        Signer::First => json!({"alg": "RS256", "kid": "first", "typ": "JWT"}),
+        Signer::Second => json!({"alg": "RS256", "kid": "second", "typ": "JWT"}),
+        Signer::HmacWithPublicKey => json!({"alg": "HS256", "kid": "first", "typ": "JWT"}),
+        Signer::Unsigned => json!({"alg": "none", "typ": "JWT"}),
+    };
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let rsa = |key: &RsaKeyPair| {
+        let mut signature = vec![0; key.public_modulus_len()];
+        key.sign(
+            &signature::RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            input.as_bytes(),
+            &mut signature,
+        )
+        .expect("signs");
+        signature
+    };
+    let signature = match signer {
+        Signer::First => rsa(&keys().0),
+        Signer::Second => rsa(&keys().1),
+        Signer::HmacWithPublicKey => {
+            let modulus = keys().0.public_key();
+            let key = hmac::Key::new(
+                hmac::HMAC_SHA256,
+                modulus.modulus().big_endian_without_leading_zero(),
+            );
+            hmac::sign(&key, input.as_bytes()).as_ref().to_vec()
+        }
+        Signer::Unsigned => Vec::new(),
+    };
+    format!("{input}.{}", b64(&signature))
+}
+
+struct OwnWorld {
+    issuer: String,
+    /// The provider's published keys, changed to rotate.
+    jwks: Arc<Mutex<Value>>,
+    broker: RunningBroker,
+}
+
+impl OwnWorld {
+    /// An ID token of a session begun at `auth_time`, with `changes` to its claims.
+    fn id_token(&self, sid: &str, auth_time: u64, changes: Value) -> String {
+        let mut claims = json!({
+            "iss": self.issuer, "sub": NURSE, "aud": CLIENT, "azp": CLIENT, "sid": sid,
+            "iat": auth_time + 5, "exp": auth_time + 3600, "auth_time": auth_time,
+            "nonce": "n",
+        });
+        for (name, value) in changes.as_object().unwrap() {
+            if value.is_null() {
+                claims.as_object_mut().unwrap().remove(name);
+            } else {
+                claims[name] = value.clone();
+            }
+        }
+        sign(&claims, Signer::First)
+    }
+
+    /// The provider posts a logout token naming `sid` and/or `sub` to the broker.
+    async fn log_out(&self, sid: Option<&str>, sub: Option<&str>) {
+        let mut claims = json!({
+            "iss": self.issuer, "aud": CLIENT, "iat": now(),
+            "jti": format!("jti-{}", rand_suffix()), "events": {EVENT: {}},
+        });
+        if let Some(sid) = sid {
+            claims["sid"] = json!(sid);
+        }
+        if let Some(sub) = sub {
+            claims["sub"] = json!(sub);
+        }
+        let answer = reqwest::Client::new()
+            .post(self.broker.logout_uri())
+            .form(&[("logout_token", sign(&claims, Signer::First))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "the broker took the logout");
+    }
+}
+
+fn rand_suffix() -> String {
+    let mut bytes = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut bytes).unwrap();
+    b64(&bytes)
+}
+
+/// A provider of the test's own (discovery and JWKS over HTTP, advertising HS256 and `none` as
+/// well, which the broker must refuse regardless) and a broker for it.
+async fn own_world() -> OwnWorld {
+    let provider = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", provider.local_addr().unwrap());
+    let jwks = Arc::new(Mutex::new(json!({ "keys": [jwk(&keys().0, "first")] })));
+    let discovery = json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "HS256", "none"],
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+    });
+    let published = jwks.clone();
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || {
+                let discovery = discovery.clone();
+                async move { axum::Json(discovery) }
+            }),
+        )
+        .route(
+            "/jwks",
+            axum::routing::get(move || {
+                let jwks = published.lock().unwrap().clone();
+                async move { axum::Json(jwks) }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(provider, app).await });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let broker = broker_on(listener, &issuer, "").await;
+    OwnWorld {
+        issuer,
+        jwks,
+        broker,
+    }
+}
+
+// ── A client of the broker ────────────────────────────────────────────────────────────────
+
+async fn status(broker: &RunningBroker, authorization: Option<&str>) -> (u16, Value) {
+    let mut request = reqwest::Client::new().get(format!("{}/sessions/status", broker.url));
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    let answer = request.send().await.unwrap();
+    let code = answer.status().as_u16();
+    assert_eq!(answer.headers()["cache-control"], "no-store");
+    (code, answer.json().await.unwrap())
+}
+
+async fn status_of(broker: &RunningBroker, id_token: &str) -> Value {
+    let (code, body) = status(broker, Some(&format!("Bearer {id_token}"))).await;
+    assert_eq!(code, 200, "{body}");
+    body
+}
+
+/// An open `/sessions/events` stream.
+struct Listener {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Listener {
+    async fn open(broker: &RunningBroker, id_token: &str) -> Self {
+        let response = Self::request(broker, id_token).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    async fn request(broker: &RunningBroker, id_token: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(format!("{}/sessions/events", broker.url))
+            .bearer_auth(id_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The next message (an event or a comment), or `None` when the stream closed.
+    async fn next(&mut self, within: Duration) -> Option<String> {
+        tokio::time::timeout(within, async {
+            loop {
+                if let Some(at) = self.buffer.find("\n\n") {
+                    let message = self.buffer[..at].to_owned();
+                    self.buffer.drain(..at + 2);
+                    return Some(message);
+                }
+                match self.response.chunk().await.unwrap() {
+                    Some(bytes) => self.buffer.push_str(std::str::from_utf8(&bytes).unwrap()),
+                    None => {
+                        assert!(self.buffer.is_empty(), "a partial message: {}", self.buffer);
+                        return None;
+                    }
+                }
+            }
+        })
+        .await
+        .expect("a message or the stream's close in time")
+    }
+
+    /// Waits for the `ended` event, skipping keep-alives: its `ended_at`.
+    async fn ended(&mut self, within: Duration) -> u64 {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let message = self.next(left).await.expect("the ended event, not a close");
+            if message == ": keep-alive" {
+                continue;
+            }
+            let data = message
+                .strip_prefix("event: ended\ndata: ")
+                .unwrap_or_else(|| panic!("an ended event: {message:?}"));
+            let data: Value = serde_json::from_str(data).unwrap();
+            return data["ended_at"].as_u64().expect("ended_at");
+        }
+    }
+
+    /// Only keep-alives for `count` intervals: the session goes on.
+    async fn still_listening(&mut self, count: usize) {
+        for _ in 0..count {
+            assert_eq!(
+                self.next(KEEP_ALIVE * 4).await.as_deref(),
+                Some(": keep-alive"),
+                "the session was not ended"
+            );
+        }
+    }
+}
+
+// ── The session's end ─────────────────────────────────────────────────────────────────────
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_is_not_ended_until_the_mock_ends_the_session() {
+    let world = mock_world("").await;
+    let (sid, id_token) = sign_in(&world.mock).await;
+    assert_eq!(
+        status_of(&world.broker, &id_token).await,
+        json!({"ended": false})
+    );
+
+    let before = now();
+    assert!(world.mock.end_session(&sid), "the mock ends the session");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let answer = status_of(&world.broker, &id_token).await;
+        if answer["ended"] == true {
+            let ended_at = answer["ended_at"].as_u64().expect("ended_at");
+            assert!(ended_at >= before && ended_at <= now(), "{answer}");
+            break;
+        }
+        assert_eq!(answer, json!({"ended": false}));
+        assert!(Instant::now() < deadline, "ended within 2 seconds");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_hears_the_end_within_two_seconds_then_the_stream_closes() {
+    let world = mock_world("").await;
+    let (sid, id_token) = sign_in(&world.mock).await;
+    let mut listener = Listener::open(&world.broker, &id_token).await;
+    // Kept alive while nothing happens.
+    listener.still_listening(2).await;
+    assert_eq!(world.broker.broker.listeners().count(), 1);
+
+    let started = Instant::now();
+    assert!(world.mock.end_session(&sid));
+    let ended_at = listener.ended(Duration::from_secs(2)).await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(ended_at <= now());
+    assert_eq!(
+        listener.next(Duration::from_secs(2)).await,
+        None,
+        "the stream closes after the event"
+    );
+    assert_eq!(world.broker.broker.listeners().count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_already_ended_is_told_at_once() {
+    let world = mock_world("").await;
+    let (sid, id_token) = sign_in(&world.mock).await;
+    assert!(world.mock.end_session(&sid));
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while status_of(&world.broker, &id_token).await["ended"] != true {
+        assert!(Instant::now() < deadline, "the broker recorded the end");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let started = Instant::now();
+    let mut listener = Listener::open(&world.broker, &id_token).await;
+    let message = listener.next(KEEP_ALIVE / 2).await.expect("the event");
+    assert!(message.starts_with("event: ended\n"), "{message:?}");
+    assert!(started.elapsed() < KEEP_ALIVE, "before any keep-alive");
+    assert_eq!(listener.next(Duration::from_secs(2)).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_end_of_another_session_does_not_end_this_one() {
+    let world = mock_world("").await;
+    let (mine, my_token) = sign_in(&world.mock).await;
+    let (theirs, their_token) = sign_in(&world.mock).await;
+    assert_ne!(mine, theirs);
+    let mut listener = Listener::open(&world.broker, &my_token).await;
+    let mut their_listener = Listener::open(&world.broker, &their_token).await;
+
+    assert!(world.mock.end_session(&theirs));
+    their_listener.ended(Duration::from_secs(2)).await;
+    // The end was delivered and told; this one only keeps being kept alive.
+    listener.still_listening(3).await;
+    assert_eq!(
+        status_of(&world.broker, &my_token).await,
+        json!({"ended": false})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_end_by_sub_ends_the_sessions_begun_before_it_only() {
+    let world = own_world().await;
+    let begun_before = world.id_token("before", now() - 100, json!({}));
+    let mut listener = Listener::open(&world.broker, &begun_before).await;
+
+    world.log_out(None, Some(NURSE)).await;
+    let ended_at = listener.ended(Duration::from_secs(2)).await;
+    assert_eq!(
+        status_of(&world.broker, &begun_before).await,
+        json!({"ended": true, "ended_at": ended_at})
+    );
+
+    // A session the user began after that end goes on, by sid or without one.
+    let begun_after = world.id_token("after", ended_at + 1, json!({}));
+    let without_sid = world.id_token("", ended_at + 1, json!({ "sid": null }));
+    for token in [&begun_after, &without_sid] {
+        assert_eq!(
+            status_of(&world.broker, token).await,
+            json!({"ended": false})
+        );
+        Listener::open(&world.broker, token)
+            .await
+            .still_listening(2)
+            .await;
+    }
+    // Another user's session, begun before, goes on too.
+    let other_user = world.id_token("other", now() - 100, json!({ "sub": "555000000002" }));
+    assert_eq!(
+        status_of(&world.broker, &other_user).await,
+        json!({"ended": false})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listeners_beyond_the_limit_are_refused_until_one_leaves() {
+    let world = mock_world("max_listeners = 2").await;
+    let (_, id_token) = sign_in(&world.mock).await;
+    let first = Listener::open(&world.broker, &id_token).await;
+    let _second = Listener::open(&world.broker, &id_token).await;
+    let refused = Listener::request(&world.broker, &id_token).await;
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["cache-control"], "no-store");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    // Status is still answered at the limit.
+    assert_eq!(
+        status_of(&world.broker, &id_token).await,
+        json!({"ended": false})
+    );
+
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while world.broker.broker.listeners().count() > 1 {
+        assert!(Instant::now() < deadline, "a closed stream frees its place");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Listener::open(&world.broker, &id_token).await;
+}
+
+// ── The proof refused ─────────────────────────────────────────────────────────────────────
+
+/// Both endpoints answer 401 `invalid_token` with the challenge, and echo nothing of the token.
+async fn assert_refused(broker: &RunningBroker, authorization: Option<&str>, what: &str) {
+    for path in ["/sessions/status", "/sessions/events"] {
+        let mut request = reqwest::Client::new().get(format!("{}{path}", broker.url));
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), 401, "{what}: {path}");
+        let headers = answer.headers().clone();
+        assert_eq!(
+            headers["www-authenticate"], "Bearer error=\"invalid_token\"",
+            "{what}: {path}"
+        );
+        assert_eq!(headers["cache-control"], "no-store", "{what}: {path}");
+        let body = answer.text().await.unwrap();
+        let json: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["error"], "invalid_token", "{what}: {path}");
+        if let Some(token) = authorization.and_then(|value| value.split(' ').nth(1)) {
+            for part in token.split('.').filter(|part| part.len() > 8) {
+                assert!(!body.contains(part), "{what}: the token echoed: {body}");
+                for value in headers.values() {
+                    assert!(!value.to_str().unwrap_or_default().contains(part), "{what}");
+                }
+            }
+        }
+    }
+    assert_eq!(
+        broker.broker.listeners().count(),
+        0,
+        "{what}: no listener left"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_without_a_bearer_id_token_is_refused() {
+    let world = mock_world("").await;
+    let (_, id_token) = sign_in(&world.mock).await;
+    assert_refused(&world.broker, None, "no header").await;
+    assert_refused(&world.broker, Some("Bearer"), "no token").await;
+    assert_refused(&world.broker, Some("Bearer not-a-jwt"), "not a JWT").await;
+    assert_refused(
+        &world.broker,
+        Some(&format!("Basic {id_token}")),
+        "another scheme",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_token_with_a_tampered_signature_is_refused() {
+    let world = mock_world("").await;
+    let (_, id_token) = sign_in(&world.mock).await;
+    let mut tampered = id_token.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    assert_refused(
+        &world.broker,
+        Some(&format!("Bearer {tampered}")),
+        "a bad signature",
+    )
+    .await;
+    // The claims changed under a genuine signature.
+    let mut parts: Vec<String> = id_token.split('.').map(str::to_owned).collect();
+    let mut claims = claims_of(&id_token);
+    claims["sid"] = json!("someone-elses-session");
+    parts[1] = b64(claims.to_string().as_bytes());
+    assert_refused(
+        &world.broker,
+        Some(&format!("Bearer {}", parts.join("."))),
+        "changed claims",
+    )
+    .await;
+    // The genuine token is taken.
+    status_of(&world.broker, &id_token).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_issuers_id_token_is_refused() {
+    let world = mock_world("").await;
+    let other = mock_delivering_to("http://127.0.0.1:9/unused").await;
+    let (_, theirs) = sign_in(&other).await;
+    assert_eq!(claims_of(&theirs)["aud"], CLIENT, "the same client id");
+    assert_refused(
+        &world.broker,
+        Some(&format!("Bearer {theirs}")),
+        "another issuer",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_token_for_another_audience_is_refused() {
+    let world = own_world().await;
+    let theirs = world.id_token(
+        "s",
+        now() - 60,
+        json!({ "aud": "someone-else", "azp": null }),
+    );
+    assert_refused(
+        &world.broker,
+        Some(&format!("Bearer {theirs}")),
+        "wrong aud",
+    )
+    .await;
+    let ours = world.id_token("s", now() - 60, json!({}));
+    status_of(&world.broker, &ours).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_begun_twelve_hours_ago_is_refused_but_an_expired_id_token_is_not() {
+    let world = own_world().await;
+    let hours = |n: u64| n * 3600;
+    let old = world.id_token("s", now() - hours(12) - 5, json!({}));
+    assert_refused(&world.broker, Some(&format!("Bearer {old}")), "12 hours").await;
+    let old_without_auth_time = world.id_token(
+        "s",
+        now() - hours(13),
+        json!({ "auth_time": null, "iat": now() - hours(13) }),
+    );
+    assert_refused(
+        &world.broker,
+        Some(&format!("Bearer {old_without_auth_time}")),
+        "iat 13 hours ago",
+    )
+    .await;
+    // Begun 11 hours ago, its ID token expired 10 hours ago: still proof of the session.
+    let expired = world.id_token("s", now() - hours(11), json!({ "exp": now() - hours(10) }));
+    assert_eq!(
+        status_of(&world.broker, &expired).await,
+        json!({"ended": false})
+    );
+    Listener::open(&world.broker, &expired)
+        .await
+        .still_listening(1)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alg_none_and_hs256_are_refused_though_advertised() {
+    let world = own_world().await;
+    let claims = claims_of(&world.id_token("s", now() - 60, json!({})));
+    for (signer, what) in [
+        (Signer::Unsigned, "alg none"),
+        (Signer::HmacWithPublicKey, "HS256 keyed with the public key"),
+    ] {
+        let token = sign(&claims, signer);
+        assert_refused(&world.broker, Some(&format!("Bearer {token}")), what).await;
+    }
+    status_of(&world.broker, &sign(&claims, Signer::First)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_larger_than_any_id_token_is_refused() {
+    let world = own_world().await;
+    let padding = "x".repeat(70 * 1024);
+    let large = world.id_token("s", now() - 60, json!({ "padding": padding }));
+    assert_refused(&world.broker, Some(&format!("Bearer {large}")), "70 KiB").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_the_provider_rotated_in_is_fetched_once_more() {
+    let world = own_world().await;
+    // The broker has the first key set cached.
+    status_of(&world.broker, &world.id_token("s", now() - 60, json!({}))).await;
+    *world.jwks.lock().unwrap() =
+        json!({ "keys": [jwk(&keys().0, "first"), jwk(&keys().1, "second")] });
+    let claims = claims_of(&world.id_token("s", now() - 60, json!({})));
+    let rotated = sign(&claims, Signer::Second);
+    assert_eq!(
+        status_of(&world.broker, &rotated).await,
+        json!({"ended": false})
+    );
+}
