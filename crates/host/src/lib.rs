@@ -347,6 +347,11 @@ pub enum CredentialError {
 /// Why a profile has no JWKS to give.
 #[derive(Debug, thiserror::Error)]
 pub enum JwksError {
+    #[error(
+        "profile {profile:?} signs in through the broker {broker}, which holds the key and \
+         publishes its JWKS itself"
+    )]
+    Broker { profile: String, broker: String },
     #[error("profile {profile:?} authenticates with {method}, which has no key to publish")]
     NoKey {
         profile: String,
@@ -460,6 +465,12 @@ impl Host {
     pub fn public_jwks(&self, name: &str) -> Result<Result<String, JwksError>, HostError> {
         use careid_core::profile::Credential;
         let profile = self.profile(name)?;
+        if let Some(broker) = profile.broker {
+            return Ok(Err(JwksError::Broker {
+                profile: profile.name,
+                broker,
+            }));
+        }
         if profile.client_auth.credential() != Some(Credential::PrivateKey) {
             return Ok(Err(JwksError::NoKey {
                 profile: profile.name,

@@ -386,8 +386,8 @@ fn a_broker_of_another_issuer_is_refused_at_sign_in_and_by_doctor() {
 }
 
 /// A profile with a broker holds no credential: a client authentication method with
-/// `--broker` is refused, and so is storing a secret or key for it; a plain http broker off
-/// loopback is refused too. Nothing reaches the keychain.
+/// `--broker` is refused, and so is storing a secret or key for it or asking for its JWKS; a
+/// plain http broker off loopback is refused too. Nothing reaches the keychain.
 #[test]
 fn a_broker_profile_refuses_a_client_secret_or_private_key() {
     let world = CliWorld::new().expect("a test home");
@@ -461,6 +461,14 @@ fn a_broker_profile_refuses_a_client_secret_or_private_key() {
             run.text()
         );
     }
+    // The broker publishes the JWKS of its key; the profile has none to print.
+    let jwks = world.run(&["profile", "jwks", "trust"]).expect("runs");
+    assert_eq!(jwks.code, Some(2), "{}", jwks.text());
+    assert!(
+        jwks.stderr.contains("broker") && jwks.stdout.is_empty(),
+        "{}",
+        jwks.text()
+    );
     assert!(world.keychain_accounts().is_empty());
 }
 
