@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use careid_core::session::{check, Verdict, ACTIVITY_WRITE_EVERY};
+use careid_core::session::{check, SessionFacts, Verdict, ACTIVITY_WRITE_EVERY};
 use careid_core::signin::{LoginOptions, Session, SignInError, REDIRECT_HINT_AFTER};
 use careid_core::{IssuerSource, LoopbackError, Profile, RoleChoice, RoleSelection, SecretString};
 use careid_host::{Connection, CredentialError, Host, HostError};
@@ -32,6 +32,9 @@ const WARN_BEFORE: Duration = Duration::from_secs(60);
 const REFRESH_BEFORE: Duration = Duration::from_secs(60);
 /// How soon a restore that could not reach the provider is tried again.
 const RESTORE_RETRY: Duration = Duration::from_secs(15);
+/// How often the broker listener looks whether the session it listens for is still the one
+/// shown, and whether there is one to listen for.
+const BROKER_LOOK: Duration = Duration::from_millis(500);
 /// How long the private sign-out page (it holds the ID token) is kept for the browser.
 const SIGN_OUT_PAGE_KEPT: Duration = Duration::from_secs(60);
 
@@ -164,7 +167,8 @@ impl Desk {
         })
     }
 
-    /// Restores the stored session in the background, then keeps it with the ticker.
+    /// Restores the stored session in the background, then keeps it with the ticker, and
+    /// listens to the broker for the session's end while signed in through one.
     pub fn start(self: &Arc<Self>) {
         let desk = Arc::clone(self);
         tauri::async_runtime::spawn(async move {
@@ -174,6 +178,81 @@ impl Desk {
                 desk.tick().await;
             }
         });
+        let desk = Arc::clone(self);
+        tauri::async_runtime::spawn(async move { desk.watch_broker().await });
+    }
+
+    /// The live session signed in through a broker, if that is where the desk is: its profile
+    /// and facts.
+    async fn brokered_session(&self) -> Option<(Profile, SessionFacts)> {
+        let inner = self.inner.lock().await;
+        let Phase::Live(live) = &inner.phase else {
+            return None;
+        };
+        let profile = self.host.profile(&live.session.profile).ok()?;
+        profile.broker.as_ref()?;
+        Some((profile, live.session.facts.clone()))
+    }
+
+    /// While signed in through a broker: listens to it (the core asks `/sessions/status`,
+    /// follows `/sessions/events` and reconnects with backoff) on a connection of its own, and
+    /// when the provider ends the session, ends it here as the limits do. Stops listening
+    /// when the session goes or changes.
+    async fn watch_broker(self: Arc<Self>) {
+        loop {
+            tokio::time::sleep(BROKER_LOOK).await;
+            let Some((profile, facts)) = self.brokered_session().await else {
+                continue;
+            };
+            let connection = match self.host.connect(profile, None).await {
+                Ok(connection) => connection,
+                Err(error) => {
+                    tracing::info!("cannot listen to the broker now: {error}");
+                    continue;
+                }
+            };
+            let ended = tokio::select! {
+                ended = connection.client.watch_session_end(&facts) => ended,
+                () = self.until_session_changes(&facts) => false,
+            };
+            if ended {
+                self.end_by_provider(&connection, &facts).await;
+            } else {
+                // Nothing to listen for (no ID token kept): look again when the session changes.
+                self.until_session_changes(&facts).await;
+            }
+        }
+    }
+
+    /// Returns when the live session is no longer the one `facts` describe.
+    async fn until_session_changes(&self, facts: &SessionFacts) {
+        loop {
+            tokio::time::sleep(BROKER_LOOK).await;
+            let same = self.brokered_session().await.is_some_and(|(_, live)| {
+                live.sub == facts.sub && live.auth_time == facts.auth_time
+            });
+            if !same {
+                return;
+            }
+        }
+    }
+
+    /// The provider ended the session (the broker said so): the core deletes it, and the home
+    /// screen says why, under the desk's lock so no other path reports the end first.
+    async fn end_by_provider(&self, connection: &Connection, facts: &SessionFacts) {
+        let mut inner = self.inner.lock().await;
+        let same = matches!(&inner.phase, Phase::Live(live)
+            if live.session.facts.sub == facts.sub && live.session.facts.auth_time == facts.auth_time);
+        if !same {
+            return;
+        }
+        if let Err(error) = connection.client.end_by_provider(facts).await {
+            tracing::warn!("could not delete the session the provider ended: {error}");
+        }
+        inner.generation += 1;
+        self.go_home(&mut inner);
+        inner.notice = Some(notice_of(&connection.client.ended_by_provider()));
+        self.publish(&inner);
     }
 
     /// The state as last published (or built now, before the first publication).
@@ -1012,6 +1091,10 @@ impl Desk {
                 self.go_home(inner);
                 inner.notice = Some(info("signed_out_elsewhere"));
             }
+            Err(error @ SignInError::EndedByProvider { .. }) => {
+                self.go_home(inner);
+                inner.notice = Some(notice_of(&error));
+            }
             Err(error) => {
                 tracing::warn!("could not read the session another process changed: {error}");
                 live.state_seen = self.state_file_time(&live.session.profile);
@@ -1137,6 +1220,7 @@ fn fallback_profile() -> Profile {
         userinfo_signed: false,
         session: Default::default(),
         trusted_audiences: Vec::new(),
+        broker: None,
         built_in: true,
     }
 }
@@ -1172,6 +1256,13 @@ pub fn notice_of(error: &SignInError) -> Notice {
         return Notice {
             detail: Some(why.clone()),
             ..info("session_ended")
+        };
+    }
+    // The provider ended the session (a broker said so): news, in CIS2's words.
+    if let SignInError::EndedByProvider { .. } = error {
+        return Notice {
+            detail: Some(error.to_string()),
+            ..info("ended_by_provider")
         };
     }
     if let SignInError::RefreshRejected { .. } = error {

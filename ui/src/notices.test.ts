@@ -25,6 +25,7 @@ describe('noticeText', () => {
     ['session_ended_inactive', 'not used for 15 minutes', 'Sign in again'],
     ['session_ended_absolute', 'Your session reached its 12-hour limit', 'Sign in again'],
     ['signed_out_elsewhere', 'another careid window or the careid command', 'Sign in again'],
+    ['ended_by_provider', 'Your CIS2 session was ended, for example by signing out elsewhere', 'Sign in again'],
     ['refresh_rejected', 'CIS2 no longer accepts your session', 'Sign in again'],
     ['restore_failed', 'could not sign you back in', 'Sign in again'],
     ['cancelled', 'You cancelled the sign-in', 'when you are ready'],

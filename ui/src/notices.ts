@@ -45,6 +45,11 @@ function infoEntry(code: string, profile: ProfileView): Entry | undefined {
       };
     case 'session_ended':
       return { sentence: 'Your last careid session has ended.', next: 'Sign in again to carry on.' };
+    case 'ended_by_provider':
+      return {
+        sentence: 'Your CIS2 session was ended, for example by signing out elsewhere.',
+        next: 'Sign in again to carry on.',
+      };
     case 'signed_out_elsewhere':
       return {
         sentence: 'You were signed out from another careid window or the careid command.',

@@ -345,16 +345,66 @@ impl HttpClient {
         authorization: Option<&SecretString>,
         accept: &str,
     ) -> Result<HttpResponse, HttpError> {
+        self.post_form_with(url, form, authorization, &[], accept)
+            .await
+    }
+
+    /// [`HttpClient::post_form`] with more (public) headers, such as the broker's
+    /// `CareID-Issuer`.
+    pub async fn post_form_with(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        authorization: Option<&SecretString>,
+        headers: &[(&'static str, &str)],
+        accept: &str,
+    ) -> Result<HttpResponse, HttpError> {
         let parsed = parse_url(url)?;
         let mut request = self
             .client
             .post(parsed)
             .header(header::ACCEPT, accept)
             .form(form);
+        for (name, value) in headers {
+            let value = HeaderValue::from_str(value).map_err(|_| HttpError::InvalidHeader {
+                url: display_url(url),
+            })?;
+            request = request.header(*name, value);
+        }
         if let Some(authorization) = authorization {
             request = request.header(header::AUTHORIZATION, sensitive(url, authorization)?);
         }
         self.send(url, request).await
+    }
+
+    /// Opens a Server-Sent Events stream (`text/event-stream`) with an `Authorization` value,
+    /// marked sensitive. The answer's head is awaited within the timeout; the stream itself
+    /// has none: [`EventStream::next_event`] takes the longest silence it accepts.
+    pub async fn event_stream(
+        &self,
+        url: &str,
+        authorization: &SecretString,
+    ) -> Result<EventStream, HttpError> {
+        let parsed = parse_url(url)?;
+        let shown = display_url(url);
+        let request = self
+            .client
+            .get(parsed)
+            .header(header::ACCEPT, "text/event-stream")
+            .header(header::AUTHORIZATION, sensitive(url, authorization)?)
+            // The client's overall timeout would cut the stream; a day stands for none.
+            .timeout(Duration::from_secs(24 * 3_600));
+        let response = match tokio::time::timeout(self.settings.timeout, request.send()).await {
+            Ok(result) => result.map_err(|error| request_error(&shown, &error, false))?,
+            Err(_) => return Err(HttpError::Timeout { url: shown }),
+        };
+        Ok(EventStream {
+            status: response.status().as_u16(),
+            response,
+            url: shown,
+            parser: crate::broker::EventParser::default(),
+            max_bytes: self.settings.max_body_bytes,
+        })
     }
 
     async fn send(
@@ -421,6 +471,59 @@ impl HttpClient {
             url: shown.to_owned(),
             body,
         })
+    }
+}
+
+/// An open Server-Sent Events stream: events are read as they arrive, the connection closed on
+/// drop. `Debug` shows the URL and status only.
+pub struct EventStream {
+    /// The answer's status: anything but 200 carries no events.
+    pub status: u16,
+    response: reqwest::Response,
+    url: String,
+    parser: crate::broker::EventParser,
+    max_bytes: usize,
+}
+
+impl fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStream")
+            .field("status", &self.status)
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+impl EventStream {
+    /// The next event; `Ok(None)` when the server closed the stream. Silence (not even a
+    /// comment line) longer than `idle` fails with [`HttpError::Timeout`]; an event larger than
+    /// the body limit with [`HttpError::TooLarge`].
+    pub async fn next_event(
+        &mut self,
+        idle: Duration,
+    ) -> Result<Option<crate::broker::ServerEvent>, HttpError> {
+        loop {
+            if let Some(event) = self.parser.next_event() {
+                return Ok(Some(event));
+            }
+            let chunk = match tokio::time::timeout(idle, self.response.chunk()).await {
+                Err(_) => {
+                    return Err(HttpError::Timeout {
+                        url: self.url.clone(),
+                    })
+                }
+                Ok(result) => result.map_err(|error| request_error(&self.url, &error, true))?,
+            };
+            let Some(chunk) = chunk else {
+                return Ok(None);
+            };
+            if !self.parser.feed(&chunk, self.max_bytes) {
+                return Err(HttpError::TooLarge {
+                    url: self.url.clone(),
+                    limit: self.max_bytes,
+                });
+            }
+        }
     }
 }
 

@@ -27,9 +27,12 @@
 //!   errors that never hold a body or a query string.
 //! - [`ProviderCache`]: discovery metadata ([`ProviderMetadata`], URLs kept exactly, `:443`
 //!   included) and the provider's JWKS, validated and cached for at most an hour.
+//! - [`broker`]: careid with a broker that holds the client credential: its document, the
+//!   session's end asked or listened for.
 //! - [`diagnose`]: the `doctor` report comparing a provider's metadata and keys with what careid
 //!   and CIS2 expect.
 
+pub mod broker;
 pub mod claims;
 pub mod client_auth;
 pub mod discovery;
@@ -49,6 +52,7 @@ pub mod secret;
 pub mod session;
 pub mod signin;
 
+pub use broker::{BrokerError, BrokerMetadata, SessionState, ENDED_BY_PROVIDER};
 pub use claims::{
     assurance_level, check_assurance, check_id_assurance, check_requested_role, choose_role,
     requested_level, ClaimsError, Identity, NrbacRole, OrgMembership, Organisation, RoleChoice,
@@ -64,7 +68,7 @@ pub use discovery::{
 };
 pub use doctor::{diagnose, CheckStatus, DoctorCheck, DoctorReport};
 pub use http::{
-    oauth_error, HttpClient, HttpError, HttpResponse, HttpSettings, OAuthErrorResponse,
+    oauth_error, EventStream, HttpClient, HttpError, HttpResponse, HttpSettings, OAuthErrorResponse,
 };
 pub use id_token::{
     validate_id_token, validate_refreshed_id_token, validate_session_proof, verify_signed_userinfo,

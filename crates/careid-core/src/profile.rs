@@ -283,14 +283,18 @@ pub struct Profile {
     /// Audiences besides the client id that an ID token may also name (OIDC Core §3.1.3.7
     /// step 3); any other audience is refused. Empty unless the profile says otherwise.
     pub trusted_audiences: Vec<String>,
+    /// The careid broker that holds the client credential and relays the token, PAR and
+    /// revocation requests: then the profile holds no credential (see `broker.rs`).
+    pub broker: Option<String>,
     pub built_in: bool,
 }
 
 impl Profile {
     /// The keychain account holding this profile's client secret or private key, if it needs one.
-    /// The built-in mock's test secret is public and needs none.
+    /// The built-in mock's test secret is public and needs none; a profile with a broker holds
+    /// none (the broker does).
     pub fn credential_account(&self) -> Option<String> {
-        if self.issuer == IssuerSource::BuiltInMock {
+        if self.issuer == IssuerSource::BuiltInMock || self.broker.is_some() {
             return None;
         }
         self.client_auth
@@ -344,11 +348,20 @@ impl Profile {
                 self.name
             )))
         };
+        if let Some(broker) = &self.broker {
+            if let Err(problem) = crate::broker::check_broker_url(broker) {
+                return invalid(problem);
+            }
+        }
         if let IssuerSource::Url(issuer) = &self.issuer {
             if let Err(problem) = check_issuer(issuer) {
                 return invalid(problem);
             }
-            if self.client_auth == ClientAuth::None && is_cis2_issuer(issuer) {
+            // With a broker the broker authenticates: the profile's method is not used.
+            if self.client_auth == ClientAuth::None
+                && is_cis2_issuer(issuer)
+                && self.broker.is_none()
+            {
                 return invalid(
                     "CIS2 registers confidential clients only: choose a client authentication"
                         .into(),
@@ -484,6 +497,7 @@ fn built_in_profiles() -> Vec<Profile> {
         userinfo_signed: false,
         session: SessionPolicy::default(),
         trusted_audiences: Vec::new(),
+        broker: None,
         built_in: true,
     };
     let mut mock = base(
@@ -556,9 +570,36 @@ pub struct ProfileEntry {
     /// Audiences besides the client id that ID tokens may also name; none by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trusted_audiences: Option<Vec<String>>,
+    /// The careid broker's address (https, or http on 127.0.0.1); none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker: Option<String>,
 }
 
 impl ProfileEntry {
+    /// A profile with a broker holds no credential: the broker authenticates the client, so
+    /// a client authentication method, assertion algorithm or key id with it is refused.
+    fn check_broker(&self, name: &str) -> Result<(), ProfileError> {
+        if self.broker.is_none() {
+            return Ok(());
+        }
+        let given: Vec<&str> = [
+            ("client_auth", self.client_auth.is_some()),
+            ("assertion_algorithm", self.assertion_algorithm.is_some()),
+            ("key_id", self.key_id.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(field, set)| set.then_some(field))
+        .collect();
+        if given.is_empty() {
+            return Ok(());
+        }
+        Err(ProfileError::Invalid(format!(
+            "profile {name:?}: a profile with a broker holds no client secret or private key \
+             (the broker authenticates the client), so it takes no {}",
+            given.join(", ")
+        )))
+    }
+
     fn apply(&self, profile: &mut Profile) {
         let set = |target: &mut Option<String>, value: &Option<String>| {
             if value.is_some() {
@@ -597,6 +638,7 @@ impl ProfileEntry {
         if let Some(audiences) = &self.trusted_audiences {
             profile.trusted_audiences.clone_from(audiences);
         }
+        set(&mut profile.broker, &self.broker);
     }
 }
 
@@ -725,11 +767,13 @@ impl Profiles {
                     userinfo_signed: false,
                     session: SessionPolicy::default(),
                     trusted_audiences: Vec::new(),
+                    broker: None,
                     built_in: false,
                 }
             }
         };
         if let Some(entry) = entry {
+            entry.check_broker(name)?;
             if profile.issuer == IssuerSource::BuiltInMock && entry.issuer.is_some() {
                 return Err(ProfileError::Invalid(
                     "the built-in mock's issuer is chosen at start".into(),
@@ -985,6 +1029,81 @@ mod tests {
         ];
         for (issuer, ok) in cases {
             assert_eq!(check_issuer(issuer).is_ok(), ok, "{issuer}");
+        }
+    }
+
+    /// A profile with a broker: its address is https (http on 127.0.0.1 only), it holds no
+    /// credential (no keychain account, not even for a CIS2 environment), and a client
+    /// authentication method, algorithm or key id given with it is refused.
+    #[test]
+    fn a_broker_profile_holds_no_credential() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut profiles = Profiles::load(dir.path()).expect("loads");
+        let entry = |broker: &str| ProfileEntry {
+            issuer: Some("https://am.example.nhs.uk:443/realm".into()),
+            client_id: Some("1.apps.local".into()),
+            broker: Some(broker.into()),
+            ..ProfileEntry::default()
+        };
+        let trust = profiles
+            .add("trust", entry("https://broker.example.nhs.uk"))
+            .expect("added");
+        assert_eq!(
+            trust.broker.as_deref(),
+            Some("https://broker.example.nhs.uk")
+        );
+        assert_eq!(trust.credential_account(), None);
+        let live = profiles
+            .add(
+                "live",
+                ProfileEntry {
+                    client_id: Some("2.apps.national".into()),
+                    broker: Some("https://broker.example.nhs.uk".into()),
+                    ..ProfileEntry::default()
+                },
+            )
+            .expect("a built-in completed with a broker");
+        assert_eq!(live.credential_account(), None);
+        profiles.save().expect("saved");
+        let reloaded = Profiles::load(dir.path()).expect("reloads");
+        assert_eq!(reloaded.get("trust").expect("trust"), trust);
+
+        for (name, broker) in [
+            ("plain", "http://broker.example.nhs.uk"),
+            ("localhost", "http://localhost:8080"),
+            ("query", "https://broker.example.nhs.uk/?a=b"),
+        ] {
+            let error = profiles.add(name, entry(broker)).expect_err(broker);
+            assert_eq!(error.code(), "profile_invalid", "{broker}");
+            assert!(profiles.get(name).is_err(), "{name} was not kept");
+        }
+        profiles
+            .add("local", entry("http://127.0.0.1:8080"))
+            .expect("loopback");
+
+        for (name, with) in [
+            (
+                "secret",
+                ProfileEntry {
+                    client_auth: Some(ClientAuth::ClientSecretBasic),
+                    ..entry("https://broker.example.nhs.uk")
+                },
+            ),
+            (
+                "key",
+                ProfileEntry {
+                    client_auth: Some(ClientAuth::PrivateKeyJwt),
+                    key_id: Some("k1".into()),
+                    ..entry("https://broker.example.nhs.uk")
+                },
+            ),
+        ] {
+            let error = profiles.add(name, with).expect_err(name);
+            let message = error.to_string();
+            assert!(
+                message.contains("broker") && message.contains("client_auth"),
+                "{message}"
+            );
         }
     }
 

@@ -55,7 +55,9 @@ fn class_exit_code(class: ErrorClass) -> u8 {
 fn hint(error: &anyhow::Error, profile: &str) -> Option<String> {
     let error = error.chain().find_map(sign_in_error)?;
     match error {
-        SignInError::NotSignedIn { .. } => Some("run `careid login`".into()),
+        SignInError::NotSignedIn { .. } | SignInError::EndedByProvider { .. } => {
+            Some("run `careid login`".into())
+        }
         SignInError::CredentialMissing { profile, .. } => {
             Some(format!("run `careid profile secret set {profile}`"))
         }

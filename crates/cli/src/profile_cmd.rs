@@ -121,6 +121,10 @@ pub struct AddArgs {
     /// Any other audience is refused.
     #[arg(long = "trusted-audience", value_name = "AUD")]
     trusted_audiences: Vec<String>,
+    /// Sign in through this careid broker (https, or http://127.0.0.1 for a local one), which
+    /// holds the client credential: the profile then holds no client secret or private key.
+    #[arg(long, value_name = "URL")]
+    broker: Option<String>,
 }
 
 pub fn run(context: &Context, command: ProfileCommand) -> anyhow::Result<()> {
@@ -163,7 +167,7 @@ fn list(context: &Context) -> anyhow::Result<()> {
         println!(
             "{:<12} {:<22} {}  ({ready})",
             profile.name,
-            profile.client_auth.as_str(),
+            client_auth_text(profile),
             issuer_text(profile)
         );
     }
@@ -232,6 +236,7 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
         userinfo_signed: args.userinfo_signed.then_some(true),
         session,
         trusted_audiences: (!args.trusted_audiences.is_empty()).then_some(args.trusted_audiences),
+        broker: args.broker,
     };
     let profile = profiles.add(&args.name, entry)?;
     profiles.save()?;
@@ -316,6 +321,15 @@ fn credential_words(profile: &Profile) -> &'static str {
     }
 }
 
+/// The profile's client authentication: the broker's, for a profile with one.
+fn client_auth_text(profile: &Profile) -> &'static str {
+    if profile.broker.is_some() {
+        "by the broker"
+    } else {
+        profile.client_auth.as_str()
+    }
+}
+
 fn issuer_text(profile: &Profile) -> String {
     match &profile.issuer {
         IssuerSource::Url(issuer) => issuer.clone(),
@@ -336,7 +350,7 @@ fn profile_json(context: &Context, profile: &Profile) -> serde_json::Value {
         "built_in": profile.built_in,
         "issuer": issuer_text(profile),
         "client_id": profile.client_id,
-        "client_auth": profile.client_auth.as_str(),
+        "client_auth": client_auth_text(profile),
         "assertion_algorithm": profile.assertion_algorithm,
         "key_id": profile.key_id,
         "credential": profile.credential_account().map(|_| credential_words(profile)),
@@ -362,6 +376,8 @@ fn profile_json(context: &Context, profile: &Profile) -> serde_json::Value {
         "absolute_hours": profile.session.absolute_hours,
         "clock_skew_seconds": profile.session.clock_skew_seconds,
         "trusted_audiences": profile.trusted_audiences,
+        // The broker that holds the credential and relays the token requests, if any.
+        "broker": profile.broker,
         "missing": profile.missing(),
     })
 }

@@ -1,5 +1,6 @@
 //! `careid status | token | userinfo | roles | logout`: using the stored session.
 
+use careid_core::signin::SignInError;
 use careid_core::RoleChoice;
 use serde_json::json;
 
@@ -39,7 +40,23 @@ pub struct LogoutArgs {
 pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let connection = crate::connect::open(context, mock).await?;
-        let status = connection.client.status().await?;
+        let status = match connection.client.status().await {
+            Ok(status) => status,
+            // The provider ended the session (a broker said so): said as data too, then exit 8.
+            Err(error @ SignInError::EndedByProvider { .. }) => {
+                if context.args.json {
+                    print_json(&json!({
+                        "profile": connection.client.profile().name,
+                        "signed_in": false,
+                        "reason": error.code(),
+                        "message": error.to_string(),
+                    }))?;
+                }
+                return Err(error.into());
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let broker = status.broker.describe();
         if context.args.json {
             return print_json(&json!({
                 "profile": status.facts.profile,
@@ -54,6 +71,8 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
                 "idle_ends_at": status.idle_ends_at,
                 "refreshable": status.refreshable,
                 "tokens_end_at": status.tokens_end_at,
+                "broker": status.broker,
+                "broker_detail": broker,
             }));
         }
         let facts = &status.facts;
@@ -77,6 +96,9 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
                 "refresh token:   none; the session ends at {} when its tokens expire",
                 utc(tokens_end_at)
             );
+        }
+        if let Some(broker) = broker {
+            println!("broker:          {broker}");
         }
         Ok(())
     })

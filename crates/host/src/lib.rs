@@ -280,6 +280,13 @@ impl Host {
         diagnosis
             .report
             .add_redirect_registration(profile.redirect_registration());
+        // Through a broker: the broker too (it answers, brokers this issuer and client id,
+        // publishes its keys).
+        if let (Some(broker), Some(client_id)) = (&profile.broker, &profile.client_id) {
+            let checks =
+                careid_core::broker::diagnose(&self.http, broker, &issuer, client_id).await;
+            diagnosis.report.checks.extend(checks);
+        }
         Ok(diagnosis)
     }
 
@@ -312,6 +319,11 @@ impl Host {
 pub enum CredentialError {
     #[error("profile {0:?} uses the built-in mock's own test client, which needs no secret")]
     MockNeedsNone(String),
+    #[error(
+        "profile {profile:?} signs in through the broker {broker}, which holds the client \
+         credential: careid keeps no client secret or private key for it"
+    )]
+    BrokerHoldsIt { profile: String, broker: String },
     #[error("profile {profile:?} authenticates with {method}, which needs no secret")]
     NoneNeeded {
         profile: String,
@@ -336,6 +348,11 @@ pub enum CredentialError {
 /// Why a profile has no JWKS to give.
 #[derive(Debug, thiserror::Error)]
 pub enum JwksError {
+    #[error(
+        "profile {profile:?} signs in through the broker {broker}, which holds the key and \
+         publishes its JWKS itself"
+    )]
+    Broker { profile: String, broker: String },
     #[error("profile {profile:?} authenticates with {method}, which has no key to publish")]
     NoKey {
         profile: String,
@@ -353,6 +370,7 @@ impl CredentialError {
             CredentialError::MockNeedsNone(_) | CredentialError::NoneNeeded { .. } => {
                 "credential_not_needed"
             }
+            CredentialError::BrokerHoldsIt { .. } => "credential_held_by_broker",
             CredentialError::Empty => "credential_empty",
             CredentialError::NotAPrivateKey(_) => "credential_not_a_key",
             CredentialError::KeyNotForProfile { .. } => "credential_key_not_for_profile",
@@ -372,6 +390,12 @@ impl Host {
         use careid_core::profile::Credential;
         let profile = self.profile(name)?;
         let Some(account) = profile.credential_account() else {
+            if let Some(broker) = profile.broker {
+                return Ok(Err(CredentialError::BrokerHoldsIt {
+                    profile: profile.name,
+                    broker,
+                }));
+            }
             return Ok(Err(match profile.issuer {
                 IssuerSource::BuiltInMock => CredentialError::MockNeedsNone(profile.name),
                 IssuerSource::Url(_) => CredentialError::NoneNeeded {
@@ -442,6 +466,12 @@ impl Host {
     pub fn public_jwks(&self, name: &str) -> Result<Result<String, JwksError>, HostError> {
         use careid_core::profile::Credential;
         let profile = self.profile(name)?;
+        if let Some(broker) = profile.broker {
+            return Ok(Err(JwksError::Broker {
+                profile: profile.name,
+                broker,
+            }));
+        }
         if profile.client_auth.credential() != Some(Credential::PrivateKey) {
             return Ok(Err(JwksError::NoKey {
                 profile: profile.name,

@@ -3,6 +3,7 @@
 
 mod algorithms;
 mod assurance;
+mod broker;
 mod browser;
 mod cli;
 mod desktop;

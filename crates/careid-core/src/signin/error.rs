@@ -1,5 +1,6 @@
 //! What can go wrong signing in or using a session, and which of the documented outcomes it is.
 
+use crate::broker::BrokerError;
 use crate::discovery::DiscoveryError;
 use crate::http::HttpError;
 use crate::id_token::IdTokenError;
@@ -122,6 +123,12 @@ pub enum SignInError {
          its tokens cannot be renewed, only used until they expire"
     )]
     NoRefreshToken { profile: String },
+    /// The broker could not be used: unreachable, or it brokers another issuer or client.
+    #[error("the broker: {0}")]
+    Broker(#[source] BrokerError),
+    /// The provider ended the session (the broker said so): it was ended here too.
+    #[error("{}", crate::broker::ENDED_BY_PROVIDER)]
+    EndedByProvider { profile: String },
     /// The page that hands the sign-in address to the browser could not be written.
     #[error("cannot write the sign-in page for the browser: {0}")]
     LaunchPage(#[source] std::io::Error),
@@ -174,6 +181,9 @@ impl SignInError {
             | SignInError::SessionEnded { .. }
             | SignInError::RefreshRejected { .. } => ErrorClass::NotSignedIn,
             SignInError::LaunchPage(_) => ErrorClass::Other,
+            SignInError::Broker(error) if error.is_transient() => ErrorClass::Unreachable,
+            SignInError::Broker(_) => ErrorClass::Rejected,
+            SignInError::EndedByProvider { .. } => ErrorClass::NotSignedIn,
         }
     }
 
@@ -202,6 +212,8 @@ impl SignInError {
             SignInError::UnknownRole(_) => "unknown_role",
             SignInError::NoRefreshToken { .. } => "no_refresh_token",
             SignInError::LaunchPage(_) => "launch_page_failed",
+            SignInError::Broker(error) => error.code(),
+            SignInError::EndedByProvider { .. } => "ended_by_provider",
         }
     }
 

@@ -14,10 +14,11 @@ use tokio::task::JoinHandle;
 use crate::discovery::{DiscoveryError, ProviderMetadata};
 use crate::id_token::{IdTokenClaims, OriginalIdToken};
 use crate::session::{unix_seconds, SessionFacts, SignInRecord};
+use crate::signin::route::{Endpoint, Route};
 use crate::signin::{blocking, with_query, Client, Session, SignInError, Timing, Tokens};
 use crate::{
     assurance_level, choose_role, CallbackChecks, LaunchPage, LoopbackListener, RoleChoice,
-    RoleSelection, SecretString,
+    RoleSelection, SecretString, SessionState,
 };
 
 /// Per-sign-in choices that override the profile (the testers' view), and role changes.
@@ -193,6 +194,8 @@ impl Client {
         let mut timings = Vec::new();
         let started = Instant::now();
         let metadata = self.metadata().await?;
+        // A broker of another issuer or client is refused before the browser opens.
+        self.broker().await?;
         timings.push(Timing::since("discovery", started));
         if metadata
             .response_types_supported
@@ -280,11 +283,15 @@ impl Client {
             }
         }
         let started = Instant::now();
-        let pushed = metadata.pushed_authorization_request_endpoint.is_some();
-        let authorization_url = match &metadata.pushed_authorization_request_endpoint {
-            Some(endpoint) => {
+        let par = self
+            .route(&metadata, Endpoint::PushedAuthorization)
+            .await
+            .inspect_err(|_| jwks.abort())?;
+        let pushed = par.is_some();
+        let authorization_url = match &par {
+            Some(route) => {
                 let pushed = self
-                    .push_authorization_request(&metadata, endpoint, &parameters)
+                    .push_authorization_request(&metadata, route, &parameters)
                     .await;
                 // A refused push ends the sign-in: the key prefetch is not needed.
                 let request_uri = pushed.inspect_err(|_| jwks.abort())?;
@@ -333,18 +340,12 @@ impl Client {
     async fn push_authorization_request(
         &self,
         metadata: &ProviderMetadata,
-        endpoint: &str,
+        route: &Route,
         parameters: &[(&str, &str)],
     ) -> Result<String, SignInError> {
         const NAME: &str = "pushed authorization request";
         let response = self
-            .authenticated_post(
-                metadata,
-                endpoint,
-                parameters,
-                NAME,
-                self.profile.client_auth,
-            )
+            .authenticated_post(metadata, route, parameters, NAME)
             .await?;
         // §2.2 says 201; a 200 carrying the same answer is taken too.
         if !matches!(response.status, 200 | 201) {
@@ -466,6 +467,14 @@ impl Client {
             )
             .await?;
         timings.push(Timing::since("id_token", started));
+
+        // Through a broker: a session the provider has already ended is not kept. A broker
+        // that cannot be asked is no end; careid asks again at each refresh.
+        match self.broker_session_state(id_token).await {
+            Ok(Some(SessionState::Ended { .. })) => return Err(self.ended_by_provider()),
+            Ok(_) => {}
+            Err(error) => tracing::warn!("could not ask the broker about the new session: {error}"),
+        }
 
         let started = Instant::now();
         let userinfo = self

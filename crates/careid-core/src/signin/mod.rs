@@ -10,6 +10,7 @@
 mod error;
 mod login;
 mod roles;
+mod route;
 mod session;
 mod token;
 
@@ -32,6 +33,7 @@ use crate::{
 pub use error::{ErrorClass, SignInError};
 pub use login::{LoginOptions, PendingLogin, REDIRECT_HINT_AFTER};
 pub use roles::RememberedRoles;
+pub use route::BrokerCheck;
 pub use session::{LogoutOutcome, SessionStatus};
 
 /// Where time comes from, so tests can move it.
@@ -85,6 +87,8 @@ pub struct Client {
     store: SessionStore,
     clock: Arc<dyn Clock>,
     options: ClientOptions,
+    /// The broker's document, once fetched (profiles with a broker only).
+    broker: tokio::sync::OnceCell<Arc<crate::BrokerMetadata>>,
 }
 
 impl Client {
@@ -126,6 +130,7 @@ impl Client {
             store,
             clock: Arc::new(SystemClock),
             options: ClientOptions::default(),
+            broker: tokio::sync::OnceCell::new(),
         })
     }
 

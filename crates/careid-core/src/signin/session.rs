@@ -13,7 +13,7 @@ use crate::session::{
 };
 use crate::signin::login::{Assurance, IdTokenFrom};
 use crate::signin::{
-    blocking, with_query, Client, ErrorClass, Session, SignInError, Timing, Tokens,
+    blocking, with_query, BrokerCheck, Client, ErrorClass, Session, SignInError, Timing, Tokens,
 };
 use crate::{
     choose_role, Identity, LaunchPage, Loaded, Restored, RoleChoice, SecretString, SessionLock,
@@ -32,6 +32,8 @@ pub struct SessionStatus {
     pub refreshable: bool,
     /// Without a refresh token, when the session's tokens expire and it ends with them.
     pub tokens_end_at: Option<u64>,
+    /// Through a broker: whether it could be asked if the provider ended the session.
+    pub broker: BrokerCheck,
 }
 
 /// What a restore does besides bringing back the tokens.
@@ -113,7 +115,7 @@ impl Client {
     /// deleted) and reported as [`SignInError::SessionEnded`].
     pub async fn status(&self) -> Result<SessionStatus, SignInError> {
         let lock = self.session_lock().await?;
-        let loaded = self.load_active(&lock, RefreshToken::Read).await?;
+        let (loaded, broker) = self.load_active(&lock, RefreshToken::Read).await?;
         let Verdict::Active {
             ends_at,
             idle_ends_at,
@@ -129,6 +131,7 @@ impl Client {
             facts: loaded.facts,
             ends_at,
             idle_ends_at,
+            broker,
         })
     }
 
@@ -214,7 +217,7 @@ impl Client {
         let lock = self.session_lock().await?;
         // Read under the lock only: another process may have rotated the token, or signed out,
         // while this one waited (each keychain read is a D-Bus round trip on Linux).
-        let mut loaded = self.load_active(&lock, RefreshToken::WhenNeeded).await?;
+        let (mut loaded, _) = self.load_active(&lock, RefreshToken::WhenNeeded).await?;
         let mut usable = kept_token_usable(&loaded, self.clock.now());
         if usable && !parts.refresh {
             let kept = blocking(|| self.store.load_access_token(&loaded.facts))?;
@@ -705,9 +708,29 @@ impl Client {
             .map_err(SignInError::LaunchPage)
     }
 
-    /// The stored session, if it is within its limits. One past a limit is ended (refresh token
-    /// revoked when possible, then deleted) and reported with the limit that ended it.
+    /// The stored session, if it is within its limits and, through a broker, the provider has
+    /// not ended it. One past a limit is ended (refresh token revoked when possible, then
+    /// deleted) and reported with the limit that ended it; one the provider ended is deleted
+    /// and reported as [`SignInError::EndedByProvider`]. A broker that cannot be asked ends
+    /// nothing: the check says so.
     async fn load_active(
+        &self,
+        lock: &SessionLock,
+        refresh_token: RefreshToken,
+    ) -> Result<(Loaded, BrokerCheck), SignInError> {
+        let loaded = self.load_within_limits(lock, refresh_token).await?;
+        match self.ask_broker(&loaded.facts).await {
+            Ok(check) => Ok((loaded, check)),
+            Err(error @ SignInError::EndedByProvider { .. }) => {
+                blocking(|| self.store.clear(lock))?;
+                Err(error)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The stored session, if it is within its limits (see [`Client::load_active`]).
+    async fn load_within_limits(
         &self,
         lock: &SessionLock,
         refresh_token: RefreshToken,

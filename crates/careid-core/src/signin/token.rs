@@ -5,12 +5,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::client_auth::method_for_endpoint;
 use crate::discovery::ProviderMetadata;
 use crate::http::{oauth_error, HttpResponse};
-use crate::profile::ClientAuth;
+use crate::signin::route::{Endpoint, Route};
 use crate::signin::{Client, SignInError};
-use crate::{authenticate_with, SecretString};
+use crate::{authenticate_with, ClientCredential, SecretString};
 
 /// What a successful token response carries. Tokens are secret; nothing here is logged.
 #[derive(Debug)]
@@ -68,14 +67,12 @@ impl Client {
         metadata: &ProviderMetadata,
         form: &[(&str, &str)],
     ) -> Result<TokenResponse, SignInError> {
+        let route = self
+            .route(metadata, Endpoint::Token)
+            .await?
+            .expect("there is always a token endpoint");
         let response = self
-            .authenticated_post(
-                metadata,
-                &metadata.token_endpoint,
-                form,
-                "token",
-                self.profile.client_auth,
-            )
+            .authenticated_post(metadata, &route, form, "token")
             .await?;
         if response.status != 200 {
             return Err(answer_error("token", &response));
@@ -146,18 +143,12 @@ impl Client {
         token: &SecretString,
         hint: &str,
     ) -> Result<bool, SignInError> {
-        let Some(endpoint) = metadata.revocation_endpoint.as_deref() else {
+        let Some(route) = self.route(metadata, Endpoint::Revocation).await? else {
             return Ok(false);
         };
         let form = [("token", token.expose_secret()), ("token_type_hint", hint)];
-        let method = method_for_endpoint(
-            self.profile.client_auth,
-            metadata
-                .revocation_endpoint_auth_methods_supported
-                .as_deref(),
-        );
         let response = self
-            .authenticated_post(metadata, endpoint, &form, "revocation", method)
+            .authenticated_post(metadata, &route, &form, "revocation")
             .await?;
         // RFC 7009 §2.2: 200 whether or not the token was valid.
         if response.status == 200 {
@@ -167,20 +158,26 @@ impl Client {
         }
     }
 
+    /// Posts `form` where `route` says, with its client authentication (none through a broker,
+    /// which adds its own) and, through a broker, the `CareID-Issuer` header.
     pub(crate) async fn authenticated_post(
         &self,
         metadata: &ProviderMetadata,
-        url: &str,
+        route: &Route,
         form: &[(&str, &str)],
         endpoint: &'static str,
-        method: ClientAuth,
     ) -> Result<HttpResponse, SignInError> {
         // The assertion's aud is the token endpoint exactly as published, even for revocation
         // (RFC 7523 §3; CIS2 compares the string, `:443` included).
         let authentication = authenticate_with(
-            method,
+            route.method,
             &self.client_id,
-            self.credential()?,
+            // Through a broker the client holds no credential: the broker authenticates.
+            if route.broker_issuer.is_some() {
+                &ClientCredential::None
+            } else {
+                self.credential()?
+            },
             &metadata.token_endpoint,
             self.clock.now(),
             self.hmac_algorithm,
@@ -198,11 +195,18 @@ impl Client {
                 .into_iter()
                 .filter(|(name, _)| !form.iter().any(|(present, _)| present == name)),
         );
+        let headers: Vec<(&'static str, &str)> = route
+            .broker_issuer
+            .as_deref()
+            .map(|issuer| (crate::broker::ISSUER_HEADER, issuer))
+            .into_iter()
+            .collect();
         self.http
-            .post_form(
-                url,
+            .post_form_with(
+                &route.url,
                 &pairs,
                 authentication.basic_authorization.as_ref(),
+                &headers,
                 "application/json",
             )
             .await

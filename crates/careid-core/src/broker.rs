@@ -1,0 +1,584 @@
+//! careid with a broker (the broker's `API.md`): a service the organisation runs that holds the
+//! client credential and relays the token, PAR and revocation requests, so a profile that names
+//! one holds no credential. Here: the broker's address rule, its document
+//! (`/.well-known/careid-broker`) fetched and held to the profile's issuer and client id, the
+//! session's end asked (`/sessions/status`) or listened for (`/sessions/events`, Server-Sent
+//! Events). Which endpoint a request goes to is decided in one place, `signin/route.rs`.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::discovery::is_secure_url;
+use crate::doctor::{CheckStatus, DoctorCheck};
+use crate::http::{clean_text, display_url, HttpClient, HttpError};
+use crate::SecretString;
+
+/// Where a broker publishes what it brokers, under its address.
+pub const WELL_KNOWN_PATH: &str = "/.well-known/careid-broker";
+
+/// The header every relayed request carries: the issuer it is for, so a broker refuses a
+/// request for a provider it does not broker.
+pub const ISSUER_HEADER: &str = "CareID-Issuer";
+
+/// What careid tells a person whose session the provider ended (back-channel logout).
+pub const ENDED_BY_PROVIDER: &str =
+    "Your CIS2 session was ended, for example by signing out elsewhere";
+
+/// A broker's address: `https`, or `http` on `127.0.0.1` only (a broker on this machine, for
+/// tests and the built-in mock), with no query, fragment or credentials.
+pub fn check_broker_url(url: &str) -> Result<(), String> {
+    let parsed =
+        url::Url::parse(url).map_err(|error| format!("broker {url:?} is not a URL: {error}"))?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(format!("broker {url:?} must not have a query or fragment"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "broker {} must not carry credentials",
+            display_url(url)
+        ));
+    }
+    let loopback = parsed.host() == Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST));
+    match parsed.scheme() {
+        "https" if parsed.has_host() => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(format!(
+            "broker {url:?} must use https (http is allowed on 127.0.0.1 only)"
+        )),
+    }
+}
+
+/// The address of a broker's document.
+pub fn well_known_url(broker: &str) -> String {
+    format!("{}{WELL_KNOWN_PATH}", broker.trim_end_matches('/'))
+}
+
+/// What a broker brokers, from `/.well-known/careid-broker`, checked against the profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerMetadata {
+    pub issuer: String,
+    pub client_id: String,
+    pub token_endpoint: String,
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    pub session_status_endpoint: String,
+    pub session_events_endpoint: String,
+    pub jwks_uri: String,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+}
+
+impl BrokerMetadata {
+    /// Reads a broker's document and holds it to the profile: `issuer` and `client_id` exactly
+    /// the profile's (character for character), every endpoint https (http on loopback only).
+    pub fn from_document(body: &[u8], issuer: &str, client_id: &str) -> Result<Self, BrokerError> {
+        let metadata: BrokerMetadata = serde_json::from_slice(body).map_err(|error| {
+            BrokerError::Invalid(format!(
+                "it is not a careid broker document ({})",
+                crate::http::json_error_detail(&error)
+            ))
+        })?;
+        if metadata.issuer != issuer {
+            return Err(BrokerError::Mismatch {
+                what: "issuer",
+                broker: clean_text(&metadata.issuer, 300),
+                profile: issuer.to_owned(),
+            });
+        }
+        if metadata.client_id != client_id {
+            return Err(BrokerError::Mismatch {
+                what: "client id",
+                broker: clean_text(&metadata.client_id, 300),
+                profile: client_id.to_owned(),
+            });
+        }
+        let endpoints = [
+            ("token_endpoint", Some(&metadata.token_endpoint)),
+            ("revocation_endpoint", metadata.revocation_endpoint.as_ref()),
+            (
+                "pushed_authorization_request_endpoint",
+                metadata.pushed_authorization_request_endpoint.as_ref(),
+            ),
+            (
+                "session_status_endpoint",
+                Some(&metadata.session_status_endpoint),
+            ),
+            (
+                "session_events_endpoint",
+                Some(&metadata.session_events_endpoint),
+            ),
+            ("jwks_uri", Some(&metadata.jwks_uri)),
+        ];
+        for (name, url) in endpoints {
+            if let Some(url) = url {
+                if !is_secure_url(url) {
+                    return Err(BrokerError::Invalid(format!(
+                        "its {name} {} is not https (http is allowed on loopback only)",
+                        display_url(url)
+                    )));
+                }
+            }
+        }
+        Ok(metadata)
+    }
+}
+
+/// Fetches the document of the broker at `broker` and holds it to the profile's `issuer` and
+/// `client_id` ([`BrokerMetadata::from_document`]).
+pub async fn fetch_metadata(
+    http: &HttpClient,
+    broker: &str,
+    issuer: &str,
+    client_id: &str,
+) -> Result<BrokerMetadata, BrokerError> {
+    let url = well_known_url(broker);
+    let response = http
+        .get(&url, "application/json")
+        .await
+        .map_err(BrokerError::Http)?;
+    if response.status != 200 {
+        return Err(BrokerError::Status {
+            what: "document",
+            status: response.status,
+        });
+    }
+    BrokerMetadata::from_document(response.body(), issuer, client_id)
+}
+
+/// `careid doctor`'s checks of a profile's broker: it answers, it brokers exactly this issuer
+/// and client id, and it publishes the keys of its credential (at least one).
+pub async fn diagnose(
+    http: &HttpClient,
+    broker: &str,
+    issuer: &str,
+    client_id: &str,
+) -> Vec<DoctorCheck> {
+    let check = |name, status, detail: String| DoctorCheck {
+        name,
+        status,
+        detail,
+    };
+    let url = well_known_url(broker);
+    let response = match http.get(&url, "application/json").await {
+        Ok(response) if response.status == 200 => response,
+        Ok(response) => {
+            return vec![check(
+                "Broker",
+                CheckStatus::Fail,
+                format!("{} answered HTTP {}", display_url(&url), response.status),
+            )]
+        }
+        Err(error) => {
+            return vec![check(
+                "Broker",
+                CheckStatus::Fail,
+                format!("cannot reach the broker: {error}"),
+            )]
+        }
+    };
+    let mut checks = vec![check(
+        "Broker",
+        CheckStatus::Pass,
+        format!("{} answers", display_url(&url)),
+    )];
+    let metadata = match BrokerMetadata::from_document(response.body(), issuer, client_id) {
+        Ok(metadata) => metadata,
+        Err(error) => {
+            checks.push(check(
+                "Broker brokers",
+                CheckStatus::Fail,
+                error.to_string(),
+            ));
+            return checks;
+        }
+    };
+    checks.push(check(
+        "Broker brokers",
+        CheckStatus::Pass,
+        format!("issuer {issuer} and client id {client_id}, exactly"),
+    ));
+    let jwks = match http.get(&metadata.jwks_uri, "application/json").await {
+        Ok(response) if response.status == 200 => response
+            .json::<serde_json::Value>()
+            .map_err(|error| error.to_string()),
+        Ok(response) => Err(format!("it answered HTTP {}", response.status)),
+        Err(error) => Err(error.to_string()),
+    };
+    let keys = jwks.map(|jwks| {
+        jwks.get("keys")
+            .and_then(serde_json::Value::as_array)
+            .map_or(0, Vec::len)
+    });
+    checks.push(match keys {
+        Ok(0) => check(
+            "Broker JWKS",
+            CheckStatus::Fail,
+            format!(
+                "{} publishes no key: the provider cannot check the broker's assertions",
+                display_url(&metadata.jwks_uri)
+            ),
+        ),
+        Ok(count) => check(
+            "Broker JWKS",
+            CheckStatus::Pass,
+            format!(
+                "{count} key{} published at {}",
+                if count == 1 { "" } else { "s" },
+                display_url(&metadata.jwks_uri)
+            ),
+        ),
+        Err(error) => check(
+            "Broker JWKS",
+            CheckStatus::Fail,
+            format!("cannot read {}: {error}", display_url(&metadata.jwks_uri)),
+        ),
+    });
+    checks
+}
+
+/// Whether the provider ended the session, as the broker knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SessionState {
+    Active,
+    /// Ended by the provider, at `ended_at` when the broker said.
+    Ended {
+        ended_at: Option<u64>,
+    },
+}
+
+#[derive(Deserialize)]
+struct StatusAnswer {
+    ended: bool,
+    #[serde(default)]
+    ended_at: Option<serde_json::Value>,
+}
+
+/// A time from the broker, in seconds since the epoch; anything else is ignored.
+fn seconds(value: Option<&serde_json::Value>) -> Option<u64> {
+    value.and_then(serde_json::Value::as_u64)
+}
+
+/// Asks the broker's `/sessions/status` whether the session `id_token` proves was ended.
+pub async fn session_status(
+    http: &HttpClient,
+    endpoint: &str,
+    id_token: &SecretString,
+) -> Result<SessionState, BrokerError> {
+    let authorization = SecretString::new(format!("Bearer {}", id_token.expose_secret()));
+    let response = http
+        .get_authorized(endpoint, &authorization, "application/json")
+        .await
+        .map_err(BrokerError::Http)?;
+    match response.status {
+        200 => {}
+        401 => return Err(BrokerError::ProofRefused),
+        status => {
+            return Err(BrokerError::Status {
+                what: "session status",
+                status,
+            })
+        }
+    }
+    let answer: StatusAnswer = response
+        .json()
+        .map_err(|error| BrokerError::Invalid(format!("its session status: {error}")))?;
+    Ok(if answer.ended {
+        SessionState::Ended {
+            ended_at: seconds(answer.ended_at.as_ref()),
+        }
+    } else {
+        SessionState::Active
+    })
+}
+
+/// What went wrong with a broker. Messages never hold a token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BrokerError {
+    #[error("the broker cannot be asked: {0}")]
+    Http(#[source] HttpError),
+    #[error("the broker's {what} answered HTTP {status}")]
+    Status { what: &'static str, status: u16 },
+    #[error("the broker's answer is not valid: {0}")]
+    Invalid(String),
+    #[error(
+        "the broker brokers {what} {broker:?}, not the profile's {profile:?}: point the profile \
+         at the broker of its provider and client"
+    )]
+    Mismatch {
+        what: &'static str,
+        broker: String,
+        profile: String,
+    },
+    #[error("the broker did not take the session's ID token as proof of the session (HTTP 401)")]
+    ProofRefused,
+}
+
+impl BrokerError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            BrokerError::Http(error) if error.is_transient() => "broker_unreachable",
+            BrokerError::Http(_) => "broker_invalid",
+            BrokerError::Status { status, .. } if *status >= 500 => "broker_unavailable",
+            BrokerError::Status { .. } => "broker_unexpected_status",
+            BrokerError::Invalid(_) => "broker_invalid",
+            BrokerError::Mismatch { .. } => "broker_mismatch",
+            BrokerError::ProofRefused => "broker_proof_refused",
+        }
+    }
+
+    /// Whether asking again later may work: the broker is down or unreachable.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            BrokerError::Http(error) => error.is_transient(),
+            BrokerError::Status { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+}
+
+/// One Server-Sent Event: its type (`message` when the stream named none) and its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerEvent {
+    pub event: String,
+    pub data: String,
+}
+
+impl ServerEvent {
+    /// Whether this is the broker's `ended` event.
+    pub fn is_ended(&self) -> bool {
+        self.event == "ended"
+    }
+
+    /// The `ended_at` of an `ended` event's data (`{"ended_at": 1764400000}`).
+    pub fn ended_at(&self) -> Option<u64> {
+        let data: serde_json::Value = serde_json::from_str(&self.data).ok()?;
+        seconds(data.get("ended_at"))
+    }
+}
+
+/// The `text/event-stream` format (HTML Living Standard §9.2.6) read from chunks as they come:
+/// lines end with LF, CRLF or CR; `:` starts a comment; `event` and `data` are kept, other
+/// fields ignored; a blank line dispatches an event that has data.
+#[derive(Debug, Default)]
+pub struct EventParser {
+    line: Vec<u8>,
+    /// The last byte was a CR: an LF right after it ends no second line.
+    after_cr: bool,
+    event: String,
+    data: String,
+    ready: VecDeque<ServerEvent>,
+}
+
+impl EventParser {
+    /// Adds `bytes`; `false` when a line or an event being read grows past `limit` bytes.
+    pub fn feed(&mut self, bytes: &[u8], limit: usize) -> bool {
+        for &byte in bytes {
+            match byte {
+                b'\n' if self.after_cr => self.after_cr = false,
+                b'\n' | b'\r' => {
+                    self.after_cr = byte == b'\r';
+                    let line = std::mem::take(&mut self.line);
+                    self.line_ended(&String::from_utf8_lossy(&line));
+                }
+                _ => {
+                    self.after_cr = false;
+                    self.line.push(byte);
+                }
+            }
+            if self.line.len() + self.data.len() > limit {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The next complete event, in order.
+    pub fn next_event(&mut self) -> Option<ServerEvent> {
+        self.ready.pop_front()
+    }
+
+    fn line_ended(&mut self, line: &str) {
+        if line.is_empty() {
+            let event = std::mem::take(&mut self.event);
+            let mut data = std::mem::take(&mut self.data);
+            if !data.is_empty() {
+                data.pop();
+                self.ready.push_back(ServerEvent {
+                    event: if event.is_empty() {
+                        "message".to_owned()
+                    } else {
+                        event
+                    },
+                    data,
+                });
+            }
+            return;
+        }
+        if line.starts_with(':') {
+            return;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (line, ""),
+        };
+        match field {
+            "event" => self.event = value.to_owned(),
+            "data" => {
+                self.data.push_str(value);
+                self.data.push('\n');
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISSUER: &str = "https://am.example.nhs.uk:443/openam/oauth2/realms/root/realms/x";
+    const CLIENT: &str = "123.apps.national";
+
+    fn document(issuer: &str, client_id: &str, token_endpoint: &str) -> Vec<u8> {
+        serde_json::json!({
+            "issuer": issuer,
+            "client_id": client_id,
+            "token_endpoint": token_endpoint,
+            "revocation_endpoint": "https://broker.example/revoke",
+            "session_status_endpoint": "https://broker.example/sessions/status",
+            "session_events_endpoint": "https://broker.example/sessions/events",
+            "jwks_uri": "https://broker.example/jwks",
+            "redirect_uris": ["http://127.0.0.1:23741/callback"]
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_broker_is_https_or_http_on_127_0_0_1() {
+        for (url, ok) in [
+            ("https://broker.example.nhs.uk", true),
+            ("https://broker.example.nhs.uk/careid/", true),
+            ("http://127.0.0.1:8080", true),
+            ("http://127.0.0.1:8080/base", true),
+            ("http://localhost:8080", false),
+            ("http://[::1]:8080", false),
+            ("http://broker.example.nhs.uk", false),
+            ("https://broker.example.nhs.uk/?x=1", false),
+            ("https://broker.example.nhs.uk/#f", false),
+            ("https://user:pw@broker.example.nhs.uk", false),
+            ("ftp://broker.example.nhs.uk", false),
+            ("broker.example.nhs.uk", false),
+        ] {
+            assert_eq!(check_broker_url(url).is_ok(), ok, "{url}");
+        }
+        assert_eq!(
+            well_known_url("https://b.example/x/"),
+            "https://b.example/x/.well-known/careid-broker"
+        );
+    }
+
+    #[test]
+    fn a_broker_of_another_issuer_or_client_is_refused_naming_both() {
+        let good = document(ISSUER, CLIENT, "https://broker.example/token");
+        let metadata = BrokerMetadata::from_document(&good, ISSUER, CLIENT).expect("matches");
+        assert_eq!(metadata.token_endpoint, "https://broker.example/token");
+        assert_eq!(metadata.pushed_authorization_request_endpoint, None);
+
+        // The `:443` is part of the issuer: a broker without it brokers another string.
+        let other = ISSUER.replace(":443", "");
+        let error = BrokerMetadata::from_document(
+            &document(&other, CLIENT, "https://broker.example/token"),
+            ISSUER,
+            CLIENT,
+        )
+        .expect_err("another issuer");
+        assert_eq!(error.code(), "broker_mismatch");
+        let message = error.to_string();
+        assert!(
+            message.contains(&other) && message.contains(ISSUER),
+            "{message}"
+        );
+
+        let error = BrokerMetadata::from_document(
+            &document(ISSUER, "999.apps.national", "https://broker.example/token"),
+            ISSUER,
+            CLIENT,
+        )
+        .expect_err("another client");
+        let message = error.to_string();
+        assert!(
+            message.contains("999.apps.national") && message.contains(CLIENT),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_broker_document_with_an_insecure_endpoint_or_no_json_is_refused() {
+        let error = BrokerMetadata::from_document(
+            &document(ISSUER, CLIENT, "http://broker.example/token"),
+            ISSUER,
+            CLIENT,
+        )
+        .expect_err("http");
+        assert_eq!(error.code(), "broker_invalid");
+        assert!(error.to_string().contains("token_endpoint"));
+        assert!(BrokerMetadata::from_document(
+            &document(ISSUER, CLIENT, "http://127.0.0.1:9/token"),
+            ISSUER,
+            CLIENT
+        )
+        .is_ok());
+        assert_eq!(
+            BrokerMetadata::from_document(b"<html>", ISSUER, CLIENT)
+                .expect_err("not JSON")
+                .code(),
+            "broker_invalid"
+        );
+    }
+
+    #[test]
+    fn server_sent_events_are_read_across_chunks_and_line_endings() {
+        let mut parser = EventParser::default();
+        let stream =
+            b": keep-alive\r\n\r\nevent: ended\r\ndata: {\"ended_at\": 1764400000}\r\n\r\n\
+                       data: one\rdata: two\r\revent:x\ndata\n\nid: 3\n\n";
+        // One byte at a time: a CR at a chunk's end followed by an LF is one line end.
+        for byte in stream {
+            assert!(parser.feed(std::slice::from_ref(byte), 1024));
+        }
+        let ended = parser.next_event().expect("ended");
+        assert!(ended.is_ended());
+        assert_eq!(ended.ended_at(), Some(1_764_400_000));
+        let message = parser.next_event().expect("message");
+        assert_eq!(
+            (message.event.as_str(), message.data.as_str()),
+            ("message", "one\ntwo")
+        );
+        assert!(!message.is_ended() && message.ended_at().is_none());
+        // A data field with no value makes an event with empty data; an id alone makes none.
+        let empty = parser.next_event().expect("x");
+        assert_eq!((empty.event.as_str(), empty.data.as_str()), ("x", ""));
+        assert_eq!(parser.next_event(), None);
+    }
+
+    #[test]
+    fn an_endless_line_or_event_is_refused() {
+        let mut parser = EventParser::default();
+        assert!(!parser.feed(&[b'a'; 2048], 1024));
+        let mut parser = EventParser::default();
+        let mut refused = false;
+        for _ in 0..200 {
+            if !parser.feed(b"data: 0123456789\n", 1024) {
+                refused = true;
+                break;
+            }
+        }
+        assert!(refused, "data without a blank line grows without end");
+    }
+}

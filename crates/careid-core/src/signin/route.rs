@@ -1,0 +1,314 @@
+//! Where a request to the token, PAR and revocation endpoints goes, and with what client
+//! authentication: the one home of that choice. Without a broker, the provider's endpoint with
+//! the profile's method; with one, the broker's endpoint from its document, no client
+//! authentication (the broker adds its own) and the `CareID-Issuer` header. Discovery, the
+//! JWKS, the authorization URL, UserInfo and every ID token check stay with the provider.
+//!
+//! Here too: asking the broker whether the provider ended the session, and listening for it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::broker::{self, BrokerError, BrokerMetadata, SessionState};
+use crate::client_auth::method_for_endpoint;
+use crate::discovery::ProviderMetadata;
+use crate::profile::ClientAuth;
+use crate::session::SessionFacts;
+use crate::signin::{blocking, Client, SignInError};
+use crate::{Restored, SecretString};
+
+/// The endpoints a request can be for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    Token,
+    PushedAuthorization,
+    Revocation,
+}
+
+/// Where one request goes and how it authenticates.
+#[derive(Debug)]
+pub(crate) struct Route {
+    pub url: String,
+    pub method: ClientAuth,
+    /// The issuer, for the broker's `CareID-Issuer` header.
+    pub broker_issuer: Option<String>,
+}
+
+/// What the broker said about the session when careid last asked, for `careid status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum BrokerCheck {
+    /// The profile has no broker.
+    NotUsed,
+    /// The broker says the provider has not ended the session.
+    Active,
+    /// The broker could not be asked: the session stays, and careid asks again next time.
+    NotAsked { reason: String },
+}
+
+impl BrokerCheck {
+    /// In words, for `careid status`.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            BrokerCheck::NotUsed => None,
+            BrokerCheck::Active => {
+                Some("the broker says the provider has not ended the session".into())
+            }
+            BrokerCheck::NotAsked { reason } => Some(format!(
+                "could not ask the broker whether the provider ended the session ({reason}); \
+                 the session stays and careid asks again next time"
+            )),
+        }
+    }
+}
+
+/// How long a session-events stream may stay silent: the broker sends a comment every 15 s.
+const EVENTS_IDLE: Duration = Duration::from_secs(45);
+/// The first and the longest wait before listening again after a stream broke.
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+impl Client {
+    /// The broker's document, fetched once per client and held to the profile's issuer and
+    /// client id; `None` when the profile has no broker.
+    pub async fn broker(&self) -> Result<Option<Arc<BrokerMetadata>>, SignInError> {
+        let Some(address) = &self.profile.broker else {
+            return Ok(None);
+        };
+        let metadata = self
+            .broker
+            .get_or_try_init(|| async {
+                broker::fetch_metadata(&self.http, address, &self.issuer, &self.client_id)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .map_err(SignInError::Broker)?;
+        Ok(Some(Arc::clone(metadata)))
+    }
+
+    /// Where a request to `endpoint` goes: `None` when the provider offers no such endpoint
+    /// (or, for PAR, when the broker relays none).
+    pub(crate) async fn route(
+        &self,
+        metadata: &ProviderMetadata,
+        endpoint: Endpoint,
+    ) -> Result<Option<Route>, SignInError> {
+        if let Some(broker) = self.broker().await? {
+            // The provider decides whether there is such an endpoint; the broker relays it.
+            let url = match endpoint {
+                Endpoint::Token => Some(broker.token_endpoint.clone()),
+                Endpoint::PushedAuthorization => metadata
+                    .pushed_authorization_request_endpoint
+                    .as_ref()
+                    .and(broker.pushed_authorization_request_endpoint.clone()),
+                Endpoint::Revocation => metadata
+                    .revocation_endpoint
+                    .as_ref()
+                    .and(broker.revocation_endpoint.clone()),
+            };
+            return Ok(url.map(|url| Route {
+                url,
+                method: ClientAuth::None,
+                broker_issuer: Some(self.issuer.clone()),
+            }));
+        }
+        Ok(match endpoint {
+            Endpoint::Token => Some(Route {
+                url: metadata.token_endpoint.clone(),
+                method: self.profile.client_auth,
+                broker_issuer: None,
+            }),
+            Endpoint::PushedAuthorization => metadata
+                .pushed_authorization_request_endpoint
+                .clone()
+                .map(|url| Route {
+                    url,
+                    method: self.profile.client_auth,
+                    broker_issuer: None,
+                }),
+            Endpoint::Revocation => metadata.revocation_endpoint.clone().map(|url| Route {
+                url,
+                method: method_for_endpoint(
+                    self.profile.client_auth,
+                    metadata
+                        .revocation_endpoint_auth_methods_supported
+                        .as_deref(),
+                ),
+                broker_issuer: None,
+            }),
+        })
+    }
+
+    /// Asks the broker whether the provider ended the session `id_token` belongs to.
+    pub(crate) async fn broker_session_state(
+        &self,
+        id_token: &SecretString,
+    ) -> Result<Option<SessionState>, SignInError> {
+        let Some(broker) = self.broker().await? else {
+            return Ok(None);
+        };
+        broker::session_status(&self.http, &broker.session_status_endpoint, id_token)
+            .await
+            .map(Some)
+            .map_err(SignInError::Broker)
+    }
+
+    /// For a stored session: asks the broker (with the kept ID token) whether the provider
+    /// ended it. Ended is [`SignInError::EndedByProvider`], and the caller ends the session;
+    /// a broker that cannot be asked is no end ([`BrokerCheck::NotAsked`]).
+    pub(crate) async fn ask_broker(
+        &self,
+        facts: &SessionFacts,
+    ) -> Result<BrokerCheck, SignInError> {
+        if self.profile.broker.is_none() {
+            return Ok(BrokerCheck::NotUsed);
+        }
+        let id_token = match blocking(|| self.store.load_id_token(facts)) {
+            Ok(Some(id_token)) => id_token,
+            Ok(None) => {
+                return Ok(BrokerCheck::NotAsked {
+                    reason: "the session keeps no ID token to prove it".into(),
+                })
+            }
+            Err(error) => {
+                return Ok(BrokerCheck::NotAsked {
+                    reason: error.to_string(),
+                })
+            }
+        };
+        match self.broker_session_state(&id_token).await {
+            Ok(Some(SessionState::Ended { .. })) => Err(self.ended_by_provider()),
+            Ok(_) => Ok(BrokerCheck::Active),
+            // A broker of another issuer or client is a broken profile, not a passing fault.
+            Err(error @ SignInError::Broker(BrokerError::Mismatch { .. })) => Err(error),
+            Err(error) => {
+                tracing::warn!("could not ask the broker about the session: {error}");
+                Ok(BrokerCheck::NotAsked {
+                    reason: error.to_string(),
+                })
+            }
+        }
+    }
+
+    /// The error that reports the provider ended this profile's session.
+    pub fn ended_by_provider(&self) -> SignInError {
+        SignInError::EndedByProvider {
+            profile: self.profile.name.clone(),
+        }
+    }
+
+    /// Ends the stored session locally because the provider ended it (the broker said so):
+    /// refresh, access and ID tokens deleted and the state cleared, as for any ended session.
+    /// Only the session `facts` describe is ended: one signed in since is kept. Returns
+    /// whether it was ended here.
+    pub async fn end_by_provider(&self, facts: &SessionFacts) -> Result<bool, SignInError> {
+        let lock = self.session_lock().await?;
+        let same = match blocking(|| self.store.load(&self.profile.name))? {
+            Restored::Session(loaded) => same_session(&loaded.facts, facts),
+            Restored::SignedOut(_) => false,
+        };
+        if same {
+            blocking(|| self.store.clear(&lock))?;
+            tracing::info!("the provider ended the session; it was ended here too");
+        }
+        Ok(same)
+    }
+
+    /// Listens, through the broker, for the provider to end the session `facts` describe:
+    /// asks `/sessions/status` first and on every reconnect, then follows `/sessions/events`;
+    /// a stream that breaks is opened again after a wait that doubles up to 30 s. Returns
+    /// `true` when the provider ended it (the caller then ends it locally with
+    /// [`Client::end_by_provider`], under its own lock, so nothing else reports the end
+    /// first), `false` when there is nothing to listen for (no broker, no ID token kept).
+    /// Runs until then: the caller drops the future to stop listening.
+    pub async fn watch_session_end(&self, facts: &SessionFacts) -> bool {
+        let Some(broker) = self.broker_for_watch().await else {
+            return false;
+        };
+        let Some(id_token) = blocking(|| self.store.load_id_token(facts)).ok().flatten() else {
+            return false;
+        };
+        let authorization = SecretString::new(format!("Bearer {}", id_token.expose_secret()));
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            match broker::session_status(&self.http, &broker.session_status_endpoint, &id_token)
+                .await
+            {
+                Ok(SessionState::Ended { .. }) => return true,
+                Ok(SessionState::Active) => {
+                    match self.follow_events(&broker, &authorization).await {
+                        Some(true) => return true,
+                        Some(false) => backoff = FIRST_BACKOFF,
+                        None => {}
+                    }
+                }
+                Err(error) => tracing::info!("cannot ask the broker now: {error}"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// The broker's document, tried until it is had: `None` without a broker.
+    async fn broker_for_watch(&self) -> Option<Arc<BrokerMetadata>> {
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            match self.broker().await {
+                Ok(broker) => return broker,
+                Err(error) => {
+                    tracing::info!(
+                        "cannot reach the broker to listen for the session's end: {error}"
+                    )
+                }
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// Follows the events stream: `Some(true)` on `ended`, `Some(false)` when a stream that was
+    /// open closed or broke, `None` when it could not be opened.
+    async fn follow_events(
+        &self,
+        broker: &BrokerMetadata,
+        authorization: &SecretString,
+    ) -> Option<bool> {
+        let mut stream = match self
+            .http
+            .event_stream(&broker.session_events_endpoint, authorization)
+            .await
+        {
+            Ok(stream) if stream.status == 200 => stream,
+            Ok(stream) => {
+                tracing::info!(
+                    status = stream.status,
+                    "the broker refused to stream events"
+                );
+                return None;
+            }
+            Err(error) => {
+                tracing::info!("cannot listen to the broker: {error}");
+                return None;
+            }
+        };
+        loop {
+            match stream.next_event(EVENTS_IDLE).await {
+                Ok(Some(event)) if event.is_ended() => return Some(true),
+                Ok(Some(_)) => {}
+                Ok(None) => return Some(false),
+                Err(error) => {
+                    tracing::info!("the broker's event stream broke: {error}");
+                    return Some(false);
+                }
+            }
+        }
+    }
+}
+
+/// Whether two sets of facts describe one sign-in (not a later one of the same person).
+fn same_session(stored: &SessionFacts, watched: &SessionFacts) -> bool {
+    stored.sub == watched.sub && stored.auth_time == watched.auth_time && stored.sid == watched.sid
+}
