@@ -36,6 +36,8 @@ const TEST_PACKAGES: &[&str] = &[
     "curl",
     "chromium",
     "chromium-driver",
+    // The installed-package test's fresh Debian root (`cargo xtask bundle --test`).
+    "mmdebstrap",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +77,12 @@ pub fn prepare(needs: Needs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The Tauri CLI, pinned in its own folder, for `cargo xtask bundle`.
+pub fn prepare_tauri_cli() -> anyhow::Result<()> {
+    require_node()?;
+    npm_packages(crate::bundle::TAURI_CLI_FOLDER, "the Tauri CLI")
 }
 
 /// Node and the UI's npm packages, for the benches that build the UI.
@@ -166,7 +174,7 @@ fn missing_packages(wanted: &[&str]) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
