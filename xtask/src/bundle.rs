@@ -36,7 +36,12 @@ const APPIMAGE_TOOLS: &[&str] = &[
     "linuxdeploy-plugin-gstreamer.sh",
 ];
 
+/// The broker's systemd unit.
+#[cfg(target_os = "linux")]
+const BROKER_UNIT: &str = "packaging/careid-broker.service";
+
 /// The line the app logs once the UI, loaded from the binary, has asked it for its state.
+#[cfg(target_os = "linux")]
 const UI_REACHED_APP_LINE: &str = "first state answered";
 
 /// What one bundle run made.
@@ -200,7 +205,7 @@ mod installed {
 
     use anyhow::{bail, ensure, Context};
 
-    use super::{tauri_tools_dir, UI_REACHED_APP_LINE};
+    use super::{tauri_tools_dir, BROKER_UNIT, UI_REACHED_APP_LINE};
     use crate::isolation::TestEnvironment;
     use crate::{setup, shell};
 
@@ -235,7 +240,56 @@ mod installed {
                 unresolved.join("\n")
             );
         }
+        check_broker_unit(&root.join("usr/bin/careid"))?;
         start_installed_app(root)
+    }
+
+    /// `systemd-analyze verify` on `packaging/careid-broker.service`, its command pointed at
+    /// `careid` (systemd checks that it exists): any warning fails, as an unknown or misspelt
+    /// directive is only a warning to systemd. Then its exposure score, for the log.
+    fn check_broker_unit(careid: &Path) -> anyhow::Result<()> {
+        let unit = std::fs::read_to_string(crate::root().join(BROKER_UNIT))?;
+        let installed = "ExecStart=/usr/bin/careid ";
+        ensure!(
+            unit.contains(installed),
+            "{BROKER_UNIT} does not start /usr/bin/careid"
+        );
+        let dir = tempfile::tempdir()?;
+        let copy = dir.path().join("careid-broker.service");
+        std::fs::write(
+            &copy,
+            unit.replace(installed, &format!("ExecStart={} ", careid.display())),
+        )?;
+        let output = Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(&copy)
+            .output()
+            .context("running systemd-analyze (Debian package systemd)")?;
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        ensure!(
+            output.status.success() && said.trim().is_empty(),
+            "systemd-analyze verify {BROKER_UNIT}: {}",
+            said.trim()
+        );
+        let security = Command::new("systemd-analyze")
+            .args(["security", "--offline=yes", "--no-pager"])
+            .arg(&copy)
+            .output()?;
+        let text = String::from_utf8_lossy(&security.stdout);
+        if let Some(level) = text
+            .lines()
+            .find(|line| line.contains("Overall exposure level"))
+        {
+            println!(
+                "xtask: {BROKER_UNIT} verified; {}",
+                level.trim_start_matches(['→', ' '])
+            );
+        }
+        Ok(())
     }
 
     /// `dpkg-deb --field`: the control file's fields.

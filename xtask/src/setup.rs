@@ -38,6 +38,8 @@ const TEST_PACKAGES: &[&str] = &[
     "chromium-driver",
     // The installed-package test's fresh Debian root (`cargo xtask bundle --test`).
     "mmdebstrap",
+    // `systemd-analyze verify` of the broker's unit.
+    "systemd",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
