@@ -32,8 +32,8 @@ commands:
   run [--release]   install what is missing, build the UI and the app, open the careid window
   test [FILTER...]  install what is missing, then run every check (fmt, clippy, Rust tests,
                     UI type check and tests, desktop end-to-end suite, the installed .deb);
-                    with nextest filters,
-                    only the Rust tests they select, in the same isolated environment
+                    with nextest filters, only the Rust tests they select, in the same
+                    isolated environment
   bundle [--test]   build the installers from release builds with the Tauri bundler: on Linux
                     the .deb (app and careid CLI) and, when linuxdeploy's tools are present,
                     the AppImage; on Windows NSIS and MSI; with --test, install the .deb into a
