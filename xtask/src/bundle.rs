@@ -52,20 +52,31 @@ pub struct Bundles {
 }
 
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
+    let usage = "usage: cargo xtask bundle [--test [--deb PATH]]";
     let mut test = false;
-    for arg in args {
+    let mut given: Option<PathBuf> = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--test" => test = true,
-            other => bail!("unknown argument {other:?}; usage: cargo xtask bundle [--test]"),
+            "--deb" => given = Some(args.next().context(usage)?.into()),
+            other => bail!("unknown argument {other:?}; {usage}"),
         }
     }
-    let bundles = build()?;
+    if let Some(deb) = given {
+        // A package built before (or elsewhere, such as CI's): tested as it is.
+        anyhow::ensure!(test, "--deb goes with --test; {usage}");
+        test_installed(&deb)?;
+    } else {
+        let bundles = build()?;
+        if test {
+            let deb = bundles
+                .deb
+                .context("no .deb was built, so there is nothing to install")?;
+            test_installed(&deb)?;
+        }
+    }
     if test {
-        let deb = bundles
-            .deb
-            .as_deref()
-            .context("no .deb was built, so there is nothing to install")?;
-        test_installed(deb)?;
         println!("xtask: the installed .deb works");
     }
     Ok(ExitCode::SUCCESS)
@@ -416,7 +427,8 @@ mod installed {
     impl FreshRoot {
         fn install(deb: &Path) -> anyhow::Result<Self> {
             let started = Instant::now();
-            let path = shell::target_dir().join("xtask/bundle-root");
+            let path =
+                shell::target_dir().join(format!("xtask/bundle-root-{}", std::process::id()));
             if path.exists() {
                 std::fs::remove_dir_all(&path)?;
             }

@@ -34,10 +34,12 @@ commands:
                     UI type check and tests, desktop end-to-end suite, the installed .deb);
                     with nextest filters, only the Rust tests they select, in the same
                     isolated environment
-  bundle [--test]   build the installers from release builds with the Tauri bundler: on Linux
+  bundle [--test [--deb PATH]]
+                    build the installers from release builds with the Tauri bundler: on Linux
                     the .deb (app and careid CLI) and, when linuxdeploy's tools are present,
                     the AppImage; on Windows NSIS and MSI; with --test, install the .deb into a
-                    fresh Debian root and start the installed app under Xvfb (root, Debian)
+                    fresh Debian root and start the installed app under Xvfb (root, Debian);
+                    --test --deb PATH tests a package built before, without building
   bench [NAME...]   run the benchmarks (logins, signin, token, desktop) in release builds,
                     inside the tests' isolated environment (private keychain, display);
                     with names, only those
