@@ -517,9 +517,12 @@ mod installed {
         Ok(sources)
     }
 
+    /// coreutils' `chroot`, in `/usr/sbin`, which a user's PATH may lack.
+    const CHROOT: &str = "/usr/sbin/chroot";
+
     /// Runs a program inside the root (no mounts needed) and returns what it printed.
     fn chroot_output(root: &Path, args: &[&str]) -> anyhow::Result<String> {
-        let output = Command::new("chroot")
+        let output = Command::new(CHROOT)
             .arg(root)
             .args(args)
             .env_clear()
@@ -553,7 +556,7 @@ mod installed {
     mkdir -p "$root/tmp/.X11-unix" "$root$outside"
     mount --bind /tmp/.X11-unix "$root/tmp/.X11-unix"
     mount --bind "$outside" "$root$outside"
-    exec chroot "$root" /usr/bin/careid-desktop"#;
+    exec /usr/sbin/chroot "$root" /usr/bin/careid-desktop"#;
         let mut command = Command::new("unshare");
         command
             .args([
