@@ -120,7 +120,7 @@ pub fn build() -> anyhow::Result<Bundles> {
         .arg(targets.join(","));
     if cfg!(target_os = "linux") && release != root.join("target/release") {
         // tauri.conf.json names the CLI under target/; follow CARGO_TARGET_DIR.
-        let files = serde_files_override(&release.join("careid"));
+        let files = files_override(&release.join("careid"));
         tauri.args(["--config", &files]);
     }
     tauri.args(["--", "--locked"]);
@@ -163,7 +163,7 @@ fn tauri_cli() -> PathBuf {
 }
 
 /// A `--config` merge that points `/usr/bin/careid` at another build of the CLI.
-fn serde_files_override(cli: &Path) -> String {
+fn files_override(cli: &Path) -> String {
     let path = cli
         .display()
         .to_string()
@@ -719,7 +719,7 @@ mod tests {
 
     #[test]
     fn the_override_points_the_cli_at_another_target_folder() {
-        let json = serde_files_override(Path::new("/tmp/t \"x\"/release/careid"));
+        let json = files_override(Path::new("/tmp/t \"x\"/release/careid"));
         assert_eq!(
             json,
             r#"{"bundle":{"linux":{"deb":{"files":{"/usr/bin/careid":"/tmp/t \"x\"/release/careid"}}}}}"#
