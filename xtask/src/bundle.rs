@@ -442,8 +442,11 @@ mod installed {
                 .with_file_name("careid-xtask")
                 .join("apt-archives");
             std::fs::create_dir_all(&cache)?;
-            let mut command = Command::new("mmdebstrap");
+            // In a private mount namespace: what mmdebstrap mounts into the root (`/proc`, `/sys`,
+            // `/dev/shm`, the package) ends with it, even when it is killed half way.
+            let mut command = Command::new("unshare");
             command
+                .args(["--mount", "--propagation", "private", "--", "mmdebstrap"])
                 .args(["--variant=minbase", "--mode=root", "--quiet"])
                 .arg("--dpkgopt=force-unsafe-io")
                 .arg(format!("--include={}", deb.display()))
@@ -480,8 +483,19 @@ mod installed {
 
     impl Drop for FreshRoot {
         fn drop(&mut self) {
-            // Mounts into the root were made only inside private mount namespaces, which ended
-            // with their processes: removing it touches nothing outside.
+            // Every mount into the root was made inside a private mount namespace that ended
+            // with its processes; should one still show here, the root is left alone rather
+            // than removed through it.
+            let inside = self.path.display().to_string();
+            let mounted = std::fs::read_to_string("/proc/self/mountinfo").is_ok_and(|info| {
+                info.lines()
+                    .filter_map(|line| line.split(' ').nth(4))
+                    .any(|point| point.starts_with(&inside))
+            });
+            if mounted {
+                eprintln!("xtask: {inside} still has something mounted below it; not removed");
+                return;
+            }
             let _ = std::fs::remove_dir_all(&self.path);
         }
     }
