@@ -524,7 +524,7 @@ fn parent_of(pid: u32) -> Option<u32> {
     after_name.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn is_running(pid: u32) -> bool {
+pub(crate) fn is_running(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
         // A zombie holds no memory and waits only for its new parent to reap it.
         stat.rfind(')')
@@ -553,14 +553,14 @@ fn pss_kib(pid: u32) -> Option<u64> {
 }
 
 /// The bench's own connection to the isolated display.
-struct XServer {
+pub(crate) struct XServer {
     connection: RustConnection,
     root: Window,
     net_wm_pid: Atom,
 }
 
 impl XServer {
-    fn connect(display: &str) -> anyhow::Result<Self> {
+    pub(crate) fn connect(display: &str) -> anyhow::Result<Self> {
         let (connection, screen) = x11rb::connect(Some(display))
             .with_context(|| format!("connecting to the X display {display}"))?;
         let root = connection.setup().roots[screen].root;
@@ -574,7 +574,7 @@ impl XServer {
 
     /// Whether a viewable top-level window belongs to `pid`. With no window manager on the
     /// display, top-level windows are the root's children.
-    fn has_mapped_window(&self, pid: u32) -> anyhow::Result<bool> {
+    pub(crate) fn has_mapped_window(&self, pid: u32) -> anyhow::Result<bool> {
         let tree = self.connection.query_tree(self.root)?.reply()?;
         // Every request sent before the first answer is read: one round trip for them all.
         let attributes = tree

@@ -61,6 +61,11 @@ impl TestEnvironment {
         &self.display
     }
 
+    /// The folder holding the environment's home, runtime folder and session bus socket.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn home(&self) -> PathBuf {
         self.root.join("home")
     }

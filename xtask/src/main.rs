@@ -3,6 +3,8 @@
 //! - `cargo xtask run`: installs what is missing, builds the UI and the app, opens the window.
 //! - `cargo xtask test [FILTER...]`: installs what is missing, then runs every check and prints
 //!   one summary; filters narrow it to the Rust tests they select.
+//! - `cargo xtask bundle [--test]`: the installers (Linux `.deb` and AppImage, Windows NSIS and
+//!   MSI), from release builds; `--test` installs the `.deb` into a fresh Debian root and starts it.
 //! - `cargo xtask bench [NAME...]`: the benchmarks, in the tests' isolated environment; `desktop`
 //!   launches the app against a bare Tauri window.
 //! - `cargo xtask fuzz [TARGET] [--seconds N]`: the fuzz targets in `fuzz/`, each for N seconds.
@@ -10,6 +12,7 @@
 //! - `cargo xtask icons`: regenerates `icons/` from `icons/source.png`.
 
 mod bench;
+mod bundle;
 #[cfg(target_os = "linux")]
 mod desktop_bench;
 mod fuzz;
@@ -28,8 +31,15 @@ usage: cargo xtask <command>
 commands:
   run [--release]   install what is missing, build the UI and the app, open the careid window
   test [FILTER...]  install what is missing, then run every check (fmt, clippy, Rust tests,
-                    UI type check and tests, desktop end-to-end suite); with nextest filters,
-                    only the Rust tests they select, in the same isolated environment
+                    UI type check and tests, desktop end-to-end suite, the installed .deb);
+                    with nextest filters, only the Rust tests they select, in the same
+                    isolated environment
+  bundle [--test [--deb PATH]]
+                    build the installers from release builds with the Tauri bundler: on Linux
+                    the .deb (app and careid CLI) and, when linuxdeploy's tools are present,
+                    the AppImage; on Windows NSIS and MSI; with --test, install the .deb into a
+                    fresh Debian root and start the installed app under Xvfb (root, Debian);
+                    --test --deb PATH tests a package built before, without building
   bench [NAME...]   run the benchmarks (logins, signin, token, desktop) in release builds,
                     inside the tests' isolated environment (private keychain, display);
                     with names, only those
@@ -44,6 +54,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(args.iter().any(|arg| arg == "--release")),
         Some("test") => test::run(&args[1..]),
+        Some("bundle") => bundle::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("screenshot") => screenshot(),

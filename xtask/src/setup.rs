@@ -39,6 +39,10 @@ const TEST_PACKAGES: &[&str] = &[
     "chromium-driver",
     // The broker's store for several replicas, tested against a real server.
     "redis-server",
+    // The installed-package test's fresh Debian root (`cargo xtask bundle --test`).
+    "mmdebstrap",
+    // `systemd-analyze verify` of the broker's unit.
+    "systemd",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +82,12 @@ pub fn prepare(needs: Needs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The Tauri CLI, pinned in its own folder, for `cargo xtask bundle`.
+pub fn prepare_tauri_cli() -> anyhow::Result<()> {
+    require_node()?;
+    npm_packages(crate::bundle::TAURI_CLI_FOLDER, "the Tauri CLI")
 }
 
 /// Node and the UI's npm packages, for the benches that build the UI.
@@ -169,7 +179,7 @@ fn missing_packages(wanted: &[&str]) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

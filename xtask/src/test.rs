@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+use anyhow::Context as _;
+
 use crate::isolation::TestEnvironment;
 use crate::{fuzz, setup, shell};
 
@@ -80,6 +82,9 @@ pub fn run(filters: &[String]) -> anyhow::Result<ExitCode> {
     if built {
         rust_tests(&mut tally, filters)?;
     }
+    if filters.is_empty() && cfg!(target_os = "linux") {
+        installers(&mut tally);
+    }
 
     println!();
     for failure in &tally.failures {
@@ -152,6 +157,27 @@ fn static_checks(tally: &mut Tally) -> anyhow::Result<()> {
     );
     tally.count(&name, fuzzed);
     Ok(())
+}
+
+/// The installers (`bundle.rs`): the release `.deb` built with the Tauri bundler, installed into
+/// a fresh Debian root, its `careid --version` run and its app started under Xvfb.
+fn installers(tally: &mut Tally) {
+    let started = Instant::now();
+    let name = "installed .deb (fresh Debian root, app under Xvfb)";
+    println!("xtask: ── {name}");
+    let ok = crate::bundle::build()
+        .and_then(|bundles| {
+            let deb = bundles.deb.context("no .deb was built")?;
+            crate::bundle::test_installed(&deb)
+        })
+        .inspect_err(|error| eprintln!("xtask: {error:#}"))
+        .is_ok();
+    println!(
+        "xtask: {} {name} ({:.1}s)",
+        if ok { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    tally.count(name, ok);
 }
 
 /// Every Rust test (or those `filters` select) inside the isolated environment.
