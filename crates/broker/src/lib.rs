@@ -3,7 +3,7 @@
 //! relays the clients' token requests with client authentication added, receives CIS2's
 //! back-channel logout and tells the desktops whose session ended.
 //!
-//! Built in steps. So far: its configuration (`config`, with `broker.example.toml` as
+//! Its parts: its configuration (`config`, with `broker.example.toml` as
 //! the documented example), the credential and its published JWKS (`credential`), the back-channel
 //! logout token's rules (`logout_token`, the one place they live), the stores (`store`, embedded,
 //! and `redis_store` for several replicas on one Redis): ended sessions, seen token ids, and the

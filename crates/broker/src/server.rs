@@ -1,4 +1,4 @@
-//! The broker's HTTP service. So far: the back-channel logout endpoint (Back-Channel Logout 1.0
+//! The broker's HTTP service: the back-channel logout endpoint (Back-Channel Logout 1.0
 //! §2.5, §2.8), the JWKS of its credential, the health and readiness endpoints, the relays
 //! (`relay`, merged into [`router`]) and the session listeners' endpoints (`listeners`).
 

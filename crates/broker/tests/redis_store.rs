@@ -377,3 +377,56 @@ async fn two_brokers_on_one_redis_a_logout_at_one_is_seen_by_the_other() {
         "{deliveries:?}"
     );
 }
+
+/// The whole path across replicas: a desktop listens on replica b (Server-Sent Events, its ID
+/// token as proof), the provider's back-channel logout reaches replica a, and the desktop hears
+/// `ended` within 2 seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desktop_listening_on_one_replica_hears_a_logout_received_by_the_other() {
+    let world = TwoReplicas::start(&redis_url()).await;
+    let (sid, id_token) = support::sign_in(&world.mock).await;
+    let mut events = reqwest::Client::new()
+        .get(format!("{}/sessions/events", world.b.base))
+        .bearer_auth(&id_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    // Listening before the end: the stream has started (nothing to tell yet).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let started = std::time::Instant::now();
+    assert!(world.mock.end_session(&sid), "the mock ends the session");
+    let mut received = String::new();
+    let heard = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(bytes) = events.chunk().await.unwrap() {
+            received.push_str(std::str::from_utf8(&bytes).unwrap());
+            if received.contains("event: ended\ndata: ") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(heard, Ok(true), "ended within 2 s on replica b: {received:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let deliveries = world.mock.backchannel_deliveries();
+    assert!(
+        deliveries
+            .iter()
+            .all(|delivery| delivery.uri == world.a.logout_uri()),
+        "the logout went to replica a only: {deliveries:?}"
+    );
+    // Replica b answers the status question the same way.
+    let status: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/sessions/status", world.b.base))
+        .bearer_auth(&id_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["ended"], true, "{status}");
+}
