@@ -2,21 +2,17 @@
 //! session, posts its signed logout token to the broker's registered URI, and the broker records
 //! the end and tells its listeners. Replays and forgeries change nothing.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lc_rs::digest;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use careid_broker::server::{router, Broker};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_core::{HttpClient, HttpSettings};
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
 use serde_json::Value;
-
-const CLIENT: &str = "555000000001.apps.local";
-const NURSE: &str = "555057896106";
-const REDIRECT: &str = "http://127.0.0.1:23741/callback";
+use support::{sign_in, CLIENT, NURSE, REDIRECT};
 
 struct World {
     _dir: tempfile::TempDir,
@@ -97,66 +93,6 @@ async fn world(registered: Option<&str>) -> World {
         broker,
         logout_uri,
     }
-}
-
-/// Signs the nurse in for the client (auto-login, PKCE): the session's `sid` and ID token.
-async fn sign_in(mock: &RunningMock) -> (String, String) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let verifier = "a-verifier-of-at-least-forty-three-characters-long";
-    let challenge = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()));
-    let authorize = url::Url::parse_with_params(
-        &format!("{}/authorize", mock.issuer()),
-        &[
-            ("response_type", "code"),
-            ("client_id", CLIENT),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid"),
-            ("state", "s"),
-            ("nonce", "n"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    )
-    .unwrap();
-    let answer = http.get(authorize).send().await.unwrap();
-    let location = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(name, _)| name == "code")
-        .expect("a code")
-        .1
-        .into_owned();
-    let secret = ClientRegistry::builtin()
-        .get(CLIENT)
-        .unwrap()
-        .client_secret
-        .clone()
-        .unwrap();
-    let tokens: Value = http
-        .post(format!("{}/access_token", mock.issuer()))
-        .basic_auth(CLIENT, Some(secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id_token = tokens["id_token"].as_str().expect("an ID token");
-    let payload = id_token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-    (
-        claims["sid"].as_str().expect("a sid").to_owned(),
-        id_token.to_owned(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

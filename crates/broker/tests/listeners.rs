@@ -6,10 +6,11 @@
 //! end by `sub` alone) come from a provider of the test's own: a discovery document and a JWKS
 //! served here, tokens signed here with aws-lc-rs, never by the code under test.
 
+mod support;
+
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::digest;
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
@@ -21,10 +22,8 @@ use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_core::{HttpClient, HttpSettings};
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
 use serde_json::{json, Value};
+use support::{sign_in, CLIENT, NURSE, REDIRECT};
 
-const CLIENT: &str = "555000000001.apps.local";
-const NURSE: &str = "555057896106";
-const REDIRECT: &str = "http://127.0.0.1:23741/callback";
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 /// The listeners' keep-alive in these tests, instead of 15 seconds.
 const KEEP_ALIVE: Duration = Duration::from_millis(150);
@@ -154,59 +153,6 @@ async fn mock_delivering_to(logout_uri: &str) -> RunningMock {
         .start()
         .await
         .unwrap()
-}
-
-/// Signs the nurse in for the client (auto-login, PKCE): the session's `sid` and ID token.
-async fn sign_in(mock: &RunningMock) -> (String, String) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let verifier = "a-verifier-of-at-least-forty-three-characters-long";
-    let challenge = b64(digest::digest(&digest::SHA256, verifier.as_bytes()).as_ref());
-    let authorize = url::Url::parse_with_params(
-        &format!("{}/authorize", mock.issuer()),
-        &[
-            ("response_type", "code"),
-            ("client_id", CLIENT),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid"),
-            ("state", "s"),
-            ("nonce", "n"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    )
-    .unwrap();
-    let answer = http.get(authorize).send().await.unwrap();
-    let location = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(name, _)| name == "code")
-        .expect("a code")
-        .1
-        .into_owned();
-    let tokens: Value = http
-        .post(format!("{}/access_token", mock.issuer()))
-        .basic_auth(CLIENT, Some(secret()))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id_token = tokens["id_token"].as_str().expect("an ID token").to_owned();
-    let sid = claims_of(&id_token)["sid"]
-        .as_str()
-        .expect("a sid")
-        .to_owned();
-    (sid, id_token)
 }
 
 // ── A provider of the test's own ──────────────────────────────────────────────────────────

@@ -409,7 +409,11 @@ async fn a_desktop_listening_on_one_replica_hears_a_logout_received_by_the_other
         false
     })
     .await;
-    assert_eq!(heard, Ok(true), "ended within 2 s on replica b: {received:?}");
+    assert_eq!(
+        heard,
+        Ok(true),
+        "ended within 2 s on replica b: {received:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
     let deliveries = world.mock.backchannel_deliveries();
     assert!(
