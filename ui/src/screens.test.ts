@@ -558,23 +558,29 @@ describe('profiles page', () => {
   });
 
   it('stores a credential, then clears the field and never shows it again', async () => {
-    const root = profiles();
+    const root = profiles({ ...F.HOME, profile: F.INT_PROFILE });
     const field = byTestId<HTMLTextAreaElement>(root, 'credential-input');
     expect(field.getAttribute('autocomplete')).toBe('off');
     expect(field.getAttribute('spellcheck')).toBe('false');
     field.value = '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----';
     byTestId(root, 'store-credential').click();
     await settle();
-    expect(calls('store_credential')).toEqual([{ name: 'mock', value: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----' }]);
+    expect(calls('store_credential')).toEqual([{ name: 'int', value: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----' }]);
     expect(byTestId<HTMLTextAreaElement>(root, 'credential-input').value).toBe('');
     expect(text(root, 'credential-stored')).toBe('Stored. careid never shows it again.');
     expect(root.innerHTML).not.toContain('BEGIN PRIVATE KEY');
   });
 
-  it('keeps a half-typed secret when a state event arrives', () => {
+  it('offers no secret box for a profile that needs none', () => {
     const root = profiles();
+    expect(root.querySelector('[data-testid="credential-input"]')).toBeNull();
+    expect(text(root, 'credential-not-needed')).toBe('The “mock” profile needs no client secret or private key.');
+  });
+
+  it('keeps a half-typed secret when a state event arrives', () => {
+    const root = profiles({ ...F.HOME, profile: F.INT_PROFILE });
     byTestId<HTMLTextAreaElement>(root, 'credential-input').value = 'half-typed';
-    app?.render({ ...F.HOME });
+    app?.render({ ...F.HOME, profile: F.INT_PROFILE });
     expect(byTestId<HTMLTextAreaElement>(root, 'credential-input').value).toBe('half-typed');
   });
 

@@ -389,6 +389,16 @@ function renderForm(ctx: Ctx): HTMLElement {
 function renderCredential(ctx: Ctx): HTMLElement {
   const ui = ctx.ui;
   const target = ui.editing ?? ctx.state.profile.name;
+  const profile = ctx.state.profiles.find((p) => p.name === target);
+  if (profile && credentialWords(profile.credential) === 'not needed') {
+    // Nothing to store: a box for a secret here would only invite pasting one where it is unused.
+    return h(
+      'section',
+      { class: 'careid-section', 'aria-labelledby': 'credential-heading' },
+      h('h2', { class: 'nhsuk-heading-l', id: 'credential-heading' }, 'Client secret or private key'),
+      h('p', { class: 'nhsuk-body', 'data-testid': 'credential-not-needed' }, `The “${target}” profile needs no client secret or private key.`),
+    );
+  }
   const field = h('textarea', {
     class: 'nhsuk-textarea',
     id: 'credential-input',
