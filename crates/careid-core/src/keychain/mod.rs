@@ -9,6 +9,8 @@
 //! parts and only then pointing the header at it: if the keychain fails half way, the previous
 //! value is still whole.
 
+use std::time::Duration;
+
 use crate::SecretString;
 
 // Also built for Linux unit tests, so the Windows and macOS code is compiled and checked here.
@@ -23,6 +25,19 @@ mod secret_service;
 use secret_service as store;
 #[cfg(target_os = "linux")]
 mod transport;
+// Linux only: Windows Credential Manager and the macOS Keychain answer with one local call, so a
+// copy would save nothing there.
+#[cfg(target_os = "linux")]
+mod kernel_copy;
+#[cfg(not(target_os = "linux"))]
+mod kernel_copy {
+    pub(super) fn keep(_: &str, _: &str, _: &str, _: &crate::SecretString, _: std::time::Duration) {
+    }
+    pub(super) fn read(_: &str, _: &str, _: &str) -> Option<crate::SecretString> {
+        None
+    }
+    pub(super) fn forget(_: &str, _: &str) {}
+}
 
 /// The largest part, in UTF-16 code units: Windows counts `set_password` in UTF-16 and holds at
 /// most 2,560 bytes, so 1,200 units fit with room to spare on every platform.
@@ -183,6 +198,7 @@ impl Keychain {
     /// Stores `secret` under `account`, replacing any previous value only once the new one is
     /// whole.
     pub fn store(&self, account: &str, secret: &SecretString) -> Result<(), KeychainError> {
+        kernel_copy::forget(&self.service, account);
         let value = secret.expose_secret();
         let inline = utf16_units(INLINE_PREFIX) + utf16_units(value) <= MAX_PART_UTF16_UNITS;
         let parts = if inline {
@@ -253,6 +269,7 @@ impl Keychain {
 
     /// Deletes what is stored under `account`. Deleting nothing is not an error.
     pub fn delete(&self, account: &str) -> Result<(), KeychainError> {
+        kernel_copy::forget(&self.service, account);
         match self.read_head(account) {
             Ok(Some(head)) => {
                 if let Some(header) = head.parts() {
@@ -292,10 +309,26 @@ impl Keychain {
             .iter()
             .filter(|account| account.starts_with(prefix) && !kept(account))
         {
+            kernel_copy::forget(&self.service, account);
             store::delete(&self.service, account)?;
             deleted += 1;
         }
         Ok(Some(deleted))
+    }
+
+    /// Keeps a quick copy of `secret`, just stored under or read from `account`, for at most
+    /// `life`, tagged `tag`: on Linux in the kernel's key retention service, readable by this
+    /// user alone (see [`kernel_copy`]); elsewhere nothing. The copy is dropped by any store or
+    /// delete of `account`, so it is never other than the keychain's value; `tag` tells a copy
+    /// of an earlier value apart (a value replaced by another process's session, say).
+    pub fn keep_quick_copy(&self, account: &str, tag: &str, secret: &SecretString, life: Duration) {
+        kernel_copy::keep(&self.service, account, tag, secret, life);
+    }
+
+    /// The quick copy of `account` kept under `tag`, if there is one; `None` means "read the
+    /// keychain", never "no value".
+    pub fn quick_copy(&self, account: &str, tag: &str) -> Option<SecretString> {
+        kernel_copy::read(&self.service, account, tag)
     }
 
     /// The accounts that start with `prefix` and hold a value (heads, not the parts of a split

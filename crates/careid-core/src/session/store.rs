@@ -10,7 +10,7 @@
 //! never an error that stops the app: the user signs in again and the next save replaces it.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -200,6 +200,9 @@ impl SessionStore {
             }
             return Err(error);
         }
+        if let Some(kept) = access_token {
+            self.keep_quick_copy(&access_account, kept.token, kept.expires_at);
+        }
         Ok(())
     }
 
@@ -321,17 +324,38 @@ impl SessionStore {
         }
         self.change_state(lock, Some(&facts.sub), |state| {
             state.access_token_expires_at = access_token.map(|kept| kept.expires_at);
-        })
-        .map(drop)
+        })?;
+        if let Some(kept) = access_token {
+            self.keep_quick_copy(&account, kept.token, kept.expires_at);
+        }
+        Ok(())
     }
 
-    /// The kept access token of the session of `facts`, if one is. A damaged entry is deleted
-    /// and reads as none.
-    pub fn load_access_token(
-        &self,
-        facts: &SessionFacts,
-    ) -> Result<Option<SecretString>, SessionError> {
-        self.load_or_forget(&access_token_account(facts))
+    /// The kept access token of `loaded`'s session, if one is. A damaged entry is deleted and
+    /// reads as none. It is read from the keychain's quick copy when that copy is of the token
+    /// the state file names (tagged with its expiry): `careid token` then makes no keychain
+    /// round trip at all.
+    pub fn load_access_token(&self, loaded: &Loaded) -> Result<Option<SecretString>, SessionError> {
+        let account = access_token_account(&loaded.facts);
+        let Some(expires_at) = loaded.access_token_expires_at else {
+            return self.load_or_forget(&account);
+        };
+        if let Some(token) = self.keychain.quick_copy(&account, &expires_at.to_string()) {
+            return Ok(Some(token));
+        }
+        let token = self.load_or_forget(&account)?;
+        if let Some(token) = &token {
+            self.keep_quick_copy(&account, token, expires_at);
+        }
+        Ok(token)
+    }
+
+    /// A quick copy of the access token kept under `account`, living until it expires: its
+    /// expiry is the tag, since the state file names the current token by it.
+    fn keep_quick_copy(&self, account: &str, token: &SecretString, expires_at: u64) {
+        let life = Duration::from_secs(expires_at.saturating_sub(unix_seconds(SystemTime::now())));
+        self.keychain
+            .keep_quick_copy(account, &expires_at.to_string(), token, life);
     }
 
     fn load_or_forget(&self, account: &str) -> Result<Option<SecretString>, SessionError> {

@@ -220,7 +220,7 @@ impl Client {
         let (mut loaded, _) = self.load_active(&lock, RefreshToken::WhenNeeded).await?;
         let mut usable = kept_token_usable(&loaded, self.clock.now());
         if usable && !parts.refresh {
-            let kept = blocking(|| self.store.load_access_token(&loaded.facts))?;
+            let kept = blocking(|| self.store.load_access_token(&loaded))?;
             if let Some(access_token) = kept {
                 match self
                     .with_kept_tokens(&lock, &loaded, access_token, parts)
@@ -611,7 +611,7 @@ impl Client {
                     }
                     let revocable = match loaded.refresh_token {
                         Some(refresh_token) => vec![(refresh_token, "refresh_token")],
-                        None => blocking(|| self.store.load_access_token(&loaded.facts))
+                        None => blocking(|| self.store.load_access_token(&loaded))
                             .unwrap_or_else(|error| {
                                 tracing::warn!(
                                     "could not read the session's access token: {error}"

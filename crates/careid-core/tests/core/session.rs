@@ -603,3 +603,131 @@ fn the_session_lock_excludes_another_process_and_a_dead_one_holds_nothing() {
     drop(other.stdin.take());
     SessionLock::acquire(dir.path(), "mock", Duration::from_secs(5)).expect("free after a crash");
 }
+
+/// Seconds since the epoch, `from_now` seconds on.
+fn unix_in(from_now: u64) -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        + from_now
+}
+
+/// The kept access token is read from its quick copy (the kernel's, on Linux) while that copy is
+/// of the token the state file names, and from the keychain otherwise: shown by changing the
+/// keychain's entry behind careid's back, with another client.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_kept_access_token_is_read_from_its_quick_copy_only_while_it_is_the_current_one() {
+    use careid_core::session::{access_token_account, KeptAccessToken};
+
+    let t = test_store("quick-copy");
+    let facts = facts("555000000001");
+    let account = access_token_account(&facts);
+    let first = token("access-first", 900);
+    let first_expiry = unix_in(3600);
+    t.store
+        .save_sign_in(
+            &t.lock("mock"),
+            &facts,
+            Some(&token("refresh", 64)),
+            None,
+            None,
+            Some(KeptAccessToken {
+                token: &first,
+                expires_at: first_expiry,
+            }),
+        )
+        .expect("saved");
+
+    // The keychain's entry deleted by another client: the copy still answers, so no keychain
+    // read was made.
+    let cleared = secret_tool(&[
+        "clear",
+        "service",
+        t.keychain.service(),
+        "username",
+        &account,
+    ]);
+    assert!(cleared.status.success(), "secret-tool clear");
+    let state = loaded(t.store.load_state("mock").expect("loads"));
+    let kept = t.store.load_access_token(&state).expect("reads");
+    assert_eq!(kept.as_ref(), Some(&first));
+
+    // A refresh's new token replaces the copy.
+    let second = token("access-second", 900);
+    t.store
+        .replace_access_token(
+            &t.lock("mock"),
+            &facts,
+            Some(KeptAccessToken {
+                token: &second,
+                expires_at: first_expiry + 1,
+            }),
+        )
+        .expect("replaced");
+    let state = loaded(t.store.load_state("mock").expect("loads"));
+    assert_eq!(
+        t.store.load_access_token(&state).expect("reads").as_ref(),
+        Some(&second)
+    );
+
+    // Another login session's process replaced the token in the keychain and the state file,
+    // not in this session's keyring, where the copy of the second is left under its tag: that
+    // tag is no longer the state's, so the keychain is read, and its token becomes the copy.
+    let third = token("access-third", 900);
+    t.keychain.store(&account, &third).expect("stored");
+    let stale_tag = (first_expiry + 1).to_string();
+    t.keychain
+        .keep_quick_copy(&account, &stale_tag, &second, Duration::from_secs(60));
+    let path = t.store.state_path("mock").expect("path");
+    let text = std::fs::read_to_string(&path).expect("state");
+    std::fs::write(
+        &path,
+        text.replace(
+            &format!("\"access_token_expires_at\": {}", first_expiry + 1),
+            &format!("\"access_token_expires_at\": {}", first_expiry + 2),
+        ),
+    )
+    .expect("state rewritten");
+    let state = loaded(t.store.load_state("mock").expect("loads"));
+    assert_eq!(state.access_token_expires_at, Some(first_expiry + 2));
+    assert_eq!(
+        t.store.load_access_token(&state).expect("reads").as_ref(),
+        Some(&third)
+    );
+    let tag = (first_expiry + 2).to_string();
+    assert_eq!(t.keychain.quick_copy(&account, &tag).as_ref(), Some(&third));
+
+    // Signing out leaves no copy.
+    t.store.clear(&t.lock("mock")).expect("cleared");
+    assert_eq!(t.keychain.quick_copy(&account, &tag), None);
+}
+
+/// Any store or delete of an account drops its quick copy first, so a copy is never of a value
+/// the keychain no longer holds.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_keychain_store_or_delete_drops_the_quick_copy() {
+    let t = test_store("quick-copy-drop");
+    let value = token("copied", 100);
+    let life = Duration::from_secs(60);
+    t.keychain.store("a", &value).expect("stored");
+    t.keychain.keep_quick_copy("a", "1", &value, life);
+    assert_eq!(t.keychain.quick_copy("a", "1").as_ref(), Some(&value));
+    t.keychain.store("a", &token("other", 100)).expect("stored");
+    assert_eq!(t.keychain.quick_copy("a", "1"), None, "after a store");
+
+    t.keychain.keep_quick_copy("a", "1", &value, life);
+    t.keychain.delete("a").expect("deleted");
+    assert_eq!(t.keychain.quick_copy("a", "1"), None, "after a delete");
+
+    t.keychain.store("b/x", &value).expect("stored");
+    t.keychain.keep_quick_copy("b/x", "1", &value, life);
+    t.keychain.delete_prefixed("b/", None).expect("deleted");
+    assert_eq!(
+        t.keychain.quick_copy("b/x", "1"),
+        None,
+        "after a prefixed delete"
+    );
+}
