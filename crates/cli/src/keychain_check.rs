@@ -1,5 +1,7 @@
 //! `careid keychain check`: proves the OS keychain can hold a secret of a refresh token's size.
 
+use std::time::Duration;
+
 use anyhow::{ensure, Context};
 use careid_core::{BuildKind, Keychain, SecretString};
 
@@ -28,6 +30,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let loaded = keychain
         .load(&account)
         .context("reading the test secret back");
+    // The quick copy `careid token` reads the kept access token from (Linux: the kernel's
+    // session keyring); optional, so only reported. The delete below drops it.
+    keychain.keep_quick_copy(&account, "check", &probe, Duration::from_secs(60));
+    let quick_copy = keychain.quick_copy(&account, "check").as_ref() == Some(&probe);
     // Delete whatever happened to the read, so a failed check leaves nothing behind.
     let deleted = keychain
         .delete(&account)
@@ -45,12 +51,31 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .is_none(),
         "the test secret was still there after deletion"
     );
+    ensure!(
+        keychain.quick_copy(&account, "check").is_none(),
+        "the quick copy was still there after deletion"
+    );
     println!(
         "keychain: ok (stored, read back and deleted {PROBE_BYTES} bytes under service {:?})",
         keychain.service()
     );
     println!("backend: {}", keychain.describe_backend());
+    println!("{}", quick_copy_line(quick_copy));
     Ok(())
+}
+
+fn quick_copy_line(works: bool) -> &'static str {
+    match (works, cfg!(target_os = "linux")) {
+        (true, _) => {
+            "access token quick copy: the kernel's session keyring (this user only; \
+             `careid token` reads no keychain while the kept token is valid)"
+        }
+        (false, true) => {
+            "access token quick copy: unavailable here (the kernel refused `keyctl`); \
+             `careid token` reads the keychain instead"
+        }
+        (false, false) => "access token quick copy: none on this system (the keychain is fast)",
+    }
 }
 
 /// A printable, non-repeating value, so a truncated or reordered read cannot pass.

@@ -23,6 +23,11 @@ fn keychain_check_proves_the_real_keychain() -> anyhow::Result<()> {
         stdout.contains("backend: Secret Service; secrets encrypted on the bus (dh-ietf1024-sha256-aes128-cbc-pkcs7)"),
         "{stdout}"
     );
+    // The test run has a session keyring of its own (`keyctl session -`).
+    assert!(
+        stdout.contains("access token quick copy: the kernel's session keyring (this user only;"),
+        "{stdout}"
+    );
     Ok(())
 }
 

@@ -100,6 +100,76 @@ fn a_second_token_makes_no_request_and_rotates_nothing() {
     assert!(secrets.iter().any(|secret| secret == first.trim()));
 }
 
+/// The kernel keyring entries this user can see whose description names `world`'s keychain
+/// service (`/proc/keys`, as `keyctl show` reads them).
+fn quick_copies(world: &CliWorld) -> Vec<String> {
+    std::fs::read_to_string("/proc/keys")
+        .expect("/proc/keys")
+        .lines()
+        .filter(|line| line.contains(&format!("careid:{}:", world.keychain_service())))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The kept access token comes from its quick copy in the kernel's session keyring: `careid
+/// token` answers with the Secret Service unreachable. A refresh still needs the keychain and
+/// fails as a keychain fault with nothing lost, and signing out leaves no copy.
+#[test]
+fn the_kept_access_token_is_served_without_a_keychain_round_trip() {
+    let mock = mock_with(MockCis2::new());
+    let mut world = world_for(&mock);
+    world.ok(&["--profile", "t", "login"]);
+    let kept = world.ok(&["--profile", "t", "token"]).stdout;
+    let copies = quick_copies(&world);
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert!(
+        copies[0].contains(&format!("session/t/{NURSE}/access-token")),
+        "{copies:?}"
+    );
+    assert!(
+        !copies[0].contains(kept.trim()),
+        "the listing shows no token"
+    );
+
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("a session bus");
+    world.set_env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/careid-test-bus",
+    );
+    let from = mock.mock().request_log().len();
+    assert_eq!(world.ok(&["--profile", "t", "token"]).stdout, kept);
+    assert_eq!(endpoints_since(&mock, from), Vec::<String>::new());
+    let refresh = world
+        .run(&["--profile", "t", "token", "--refresh"])
+        .expect("runs");
+    assert_eq!(
+        refresh.code,
+        Some(7),
+        "a keychain fault: {}",
+        refresh.text()
+    );
+
+    world.set_env("DBUS_SESSION_BUS_ADDRESS", bus.clone());
+    assert_eq!(
+        world.ok(&["--profile", "t", "token"]).stdout,
+        kept,
+        "nothing lost"
+    );
+    world.ok(&["--profile", "t", "logout"]);
+    assert_eq!(
+        quick_copies(&world),
+        Vec::<String>::new(),
+        "no copy after sign-out"
+    );
+    world.set_env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/careid-test-bus",
+    );
+    let signed_out = world.run(&["--profile", "t", "token"]).expect("runs");
+    assert_ne!(signed_out.code, Some(0), "{}", signed_out.text());
+    assert!(!signed_out.stdout.contains(kept.trim()));
+}
+
 /// `--refresh` refreshes however long the kept token has left, and the new token is kept.
 #[test]
 fn token_refresh_asks_the_provider_and_keeps_the_new_token() {
