@@ -32,8 +32,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .context("reading the test secret back");
     // The quick copy `careid token` reads the kept access token from (Linux: the kernel's
     // session keyring); optional, so only reported. The delete below drops it.
-    keychain.keep_quick_copy(&account, "check", &probe, Duration::from_secs(60));
-    let quick_copy = keychain.quick_copy(&account, "check").as_ref() == Some(&probe);
+    let quick_copy = keychain
+        .keep_quick_copy(&account, "check", &probe, Duration::from_secs(60))
+        .and_then(|()| match keychain.quick_copy(&account, "check") {
+            Some(copy) if copy == probe => Ok(()),
+            Some(_) => Err("it read back different".to_owned()),
+            None => Err("it did not read back".to_owned()),
+        });
     // Delete whatever happened to the read, so a failed check leaves nothing behind.
     let deleted = keychain
         .delete(&account)
@@ -60,21 +65,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         keychain.service()
     );
     println!("backend: {}", keychain.describe_backend());
-    println!("{}", quick_copy_line(quick_copy));
+    println!("{}", quick_copy_line(&quick_copy));
     Ok(())
 }
 
-fn quick_copy_line(works: bool) -> &'static str {
-    match (works, cfg!(target_os = "linux")) {
-        (true, _) => {
-            "access token quick copy: the kernel's session keyring (this user only; \
-             `careid token` reads no keychain while the kept token is valid)"
-        }
-        (false, true) => {
-            "access token quick copy: unavailable here (the kernel refused `keyctl`); \
+fn quick_copy_line(kept: &Result<(), String>) -> String {
+    match kept {
+        Ok(()) => "access token quick copy: the kernel's session keyring (this user only; \
+                   `careid token` reads no keychain while the kept token is valid)"
+            .to_owned(),
+        Err(reason) if cfg!(target_os = "linux") => format!(
+            "access token quick copy: unavailable here: {reason}; \
              `careid token` reads the keychain instead"
-        }
-        (false, false) => "access token quick copy: none on this system (the keychain is fast)",
+        ),
+        Err(_) => "access token quick copy: none on this system (the keychain is fast)".to_owned(),
     }
 }
 

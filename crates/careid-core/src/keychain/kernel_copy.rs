@@ -43,9 +43,18 @@ const TAG_END: u8 = b'\n';
 
 /// Keeps a copy of `value` for `(service, account)` under `tag` for `life` (capped at
 /// [`LONGEST_LIFE`]). Failure leaves no copy and is not an error: the keychain holds the value.
-pub(super) fn keep(service: &str, account: &str, tag: &str, value: &SecretString, life: Duration) {
-    if tag.as_bytes().contains(&TAG_END) || life.is_zero() {
-        return;
+pub(super) fn keep(
+    service: &str,
+    account: &str,
+    tag: &str,
+    value: &SecretString,
+    life: Duration,
+) -> Result<(), String> {
+    if tag.as_bytes().contains(&TAG_END) {
+        return Err("a tag with a line break".to_owned());
+    }
+    if life.is_zero() {
+        return Err("no life left".to_owned());
     }
     let seconds = life.min(LONGEST_LIFE).as_secs().max(1);
     let mut payload = Zeroizing::new(Vec::with_capacity(
@@ -54,10 +63,12 @@ pub(super) fn keep(service: &str, account: &str, tag: &str, value: &SecretString
     payload.extend_from_slice(tag.as_bytes());
     payload.push(TAG_END);
     payload.extend_from_slice(value.expose_secret().as_bytes());
-    if let Err(error) = add(&description(service, account), &payload, seconds) {
-        tracing::debug!("no kernel copy of a keychain value: {error}");
+    add(&description(service, account), &payload, seconds).map_err(|error| {
         forget(service, account);
-    }
+        let reason = format!("the kernel refused it ({error:?})");
+        tracing::debug!("no kernel copy of a keychain value: {reason}");
+        reason
+    })
 }
 
 fn add(description: &str, payload: &[u8], seconds: u64) -> Result<(), KeyError> {
@@ -76,7 +87,14 @@ fn add(description: &str, payload: &[u8], seconds: u64) -> Result<(), KeyError> 
             )
             .build(),
     )?;
-    key.update(&payload)?;
+    // `add_key` again, not `KEYCTL_UPDATE`, which takes at most a page: the same description
+    // in the same keyring updates the key in place, keeping its permissions.
+    let updated = ring.add_key(description, payload)?;
+    if updated.get_id() != key.get_id() {
+        // Replaced in between by a key of the kernel's default permissions: not ours to fill.
+        let _ = updated.invalidate();
+        return Err(KeyError::KeyDoesNotExist);
+    }
     // Last: an update of a `user` key clears its timeout.
     key.set_timeout(usize::try_from(seconds).unwrap_or(usize::MAX))
 }
@@ -144,7 +162,8 @@ mod tests {
             "1750003600",
             &token("eyJ.access"),
             Duration::from_secs(60),
-        );
+        )
+        .expect("kept");
         assert_eq!(
             read(&service, "a", "1750003600").map(|value| value.expose_secret().to_owned()),
             Some("eyJ.access".to_owned())
@@ -167,7 +186,8 @@ mod tests {
             "1",
             &token("value"),
             Duration::from_secs(3600 * 24),
-        );
+        )
+        .expect("kept");
         let key = find(&service, "a").expect("the copy is there");
         let metadata = key.metadata().expect("this user may view it");
         // This user view|read|write|search|setattr; a possessor as such, the group and others
@@ -180,7 +200,7 @@ mod tests {
     #[test]
     fn a_copy_outliving_its_life_is_gone() {
         let service = unique_service("life");
-        keep(&service, "a", "1", &token("value"), Duration::from_secs(1));
+        keep(&service, "a", "1", &token("value"), Duration::from_secs(1)).expect("kept");
         assert!(read(&service, "a", "1").is_some());
         std::thread::sleep(Duration::from_millis(2_100));
         assert!(
@@ -189,11 +209,24 @@ mod tests {
         );
     }
 
+    /// CIS2 access tokens are JWTs of a few KiB: more than the page `KEYCTL_UPDATE` takes.
+    #[test]
+    fn a_copy_of_16_kib_is_kept_and_one_past_the_kernels_limit_is_refused() {
+        let service = unique_service("large");
+        let large = token(&"x".repeat(16 * 1024));
+        keep(&service, "a", "1", &large, Duration::from_secs(60)).expect("kept");
+        assert_eq!(read(&service, "a", "1").as_ref(), Some(&large));
+        forget(&service, "a");
+        let too_large = token(&"x".repeat(32 * 1024));
+        assert!(keep(&service, "b", "1", &too_large, Duration::from_secs(60)).is_err());
+        assert!(find(&service, "b").is_err(), "nothing left behind");
+    }
+
     #[test]
     fn a_replaced_copy_reads_as_the_new_value() {
         let service = unique_service("replace");
-        keep(&service, "a", "1", &token("old"), Duration::from_secs(60));
-        keep(&service, "a", "2", &token("new"), Duration::from_secs(60));
+        keep(&service, "a", "1", &token("old"), Duration::from_secs(60)).expect("kept");
+        keep(&service, "a", "2", &token("new"), Duration::from_secs(60)).expect("kept");
         assert!(read(&service, "a", "1").is_none());
         assert_eq!(
             read(&service, "a", "2").map(|value| value.expose_secret().to_owned()),
@@ -205,15 +238,16 @@ mod tests {
     #[test]
     fn no_life_or_a_tag_with_a_line_break_keeps_nothing() {
         let service = unique_service("refused");
-        keep(&service, "a", "1", &token("value"), Duration::ZERO);
+        assert!(keep(&service, "a", "1", &token("value"), Duration::ZERO).is_err());
         assert!(read(&service, "a", "1").is_none());
-        keep(
+        assert!(keep(
             &service,
             "b",
             "1\n2",
             &token("value"),
-            Duration::from_secs(60),
-        );
+            Duration::from_secs(60)
+        )
+        .is_err());
         assert!(find(&service, "b").is_err());
     }
 }

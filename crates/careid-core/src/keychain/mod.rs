@@ -31,7 +31,14 @@ mod transport;
 mod kernel_copy;
 #[cfg(not(target_os = "linux"))]
 mod kernel_copy {
-    pub(super) fn keep(_: &str, _: &str, _: &str, _: &crate::SecretString, _: std::time::Duration) {
+    pub(super) fn keep(
+        _: &str,
+        _: &str,
+        _: &str,
+        _: &crate::SecretString,
+        _: std::time::Duration,
+    ) -> Result<(), String> {
+        Err("none on this system".to_owned())
     }
     pub(super) fn read(_: &str, _: &str, _: &str) -> Option<crate::SecretString> {
         None
@@ -321,8 +328,15 @@ impl Keychain {
     /// user alone (see [`kernel_copy`]); elsewhere nothing. The copy is dropped by any store or
     /// delete of `account`, so it is never other than the keychain's value; `tag` tells a copy
     /// of an earlier value apart (a value replaced by another process's session, say).
-    pub fn keep_quick_copy(&self, account: &str, tag: &str, secret: &SecretString, life: Duration) {
-        kernel_copy::keep(&self.service, account, tag, secret, life);
+    /// Failing is not an error (the keychain holds the value): the reason is for diagnostics.
+    pub fn keep_quick_copy(
+        &self,
+        account: &str,
+        tag: &str,
+        secret: &SecretString,
+        life: Duration,
+    ) -> Result<(), String> {
+        kernel_copy::keep(&self.service, account, tag, secret, life)
     }
 
     /// The quick copy of `account` kept under `tag`, if there is one; `None` means "read the

@@ -354,7 +354,9 @@ impl SessionStore {
     /// expiry is the tag, since the state file names the current token by it.
     fn keep_quick_copy(&self, account: &str, token: &SecretString, expires_at: u64) {
         let life = Duration::from_secs(expires_at.saturating_sub(unix_seconds(SystemTime::now())));
-        self.keychain
+        // Without a copy the keychain is read: nothing to do but go on (`kernel_copy` logs why).
+        let _ = self
+            .keychain
             .keep_quick_copy(account, &expires_at.to_string(), token, life);
     }
 

@@ -679,7 +679,8 @@ fn the_kept_access_token_is_read_from_its_quick_copy_only_while_it_is_the_curren
     t.keychain.store(&account, &third).expect("stored");
     let stale_tag = (first_expiry + 1).to_string();
     t.keychain
-        .keep_quick_copy(&account, &stale_tag, &second, Duration::from_secs(60));
+        .keep_quick_copy(&account, &stale_tag, &second, Duration::from_secs(60))
+        .expect("a quick copy");
     let path = t.store.state_path("mock").expect("path");
     let text = std::fs::read_to_string(&path).expect("state");
     std::fs::write(
@@ -713,17 +714,23 @@ fn a_keychain_store_or_delete_drops_the_quick_copy() {
     let value = token("copied", 100);
     let life = Duration::from_secs(60);
     t.keychain.store("a", &value).expect("stored");
-    t.keychain.keep_quick_copy("a", "1", &value, life);
+    t.keychain
+        .keep_quick_copy("a", "1", &value, life)
+        .expect("a quick copy");
     assert_eq!(t.keychain.quick_copy("a", "1").as_ref(), Some(&value));
     t.keychain.store("a", &token("other", 100)).expect("stored");
     assert_eq!(t.keychain.quick_copy("a", "1"), None, "after a store");
 
-    t.keychain.keep_quick_copy("a", "1", &value, life);
+    t.keychain
+        .keep_quick_copy("a", "1", &value, life)
+        .expect("a quick copy");
     t.keychain.delete("a").expect("deleted");
     assert_eq!(t.keychain.quick_copy("a", "1"), None, "after a delete");
 
     t.keychain.store("b/x", &value).expect("stored");
-    t.keychain.keep_quick_copy("b/x", "1", &value, life);
+    t.keychain
+        .keep_quick_copy("b/x", "1", &value, life)
+        .expect("a quick copy");
     t.keychain.delete_prefixed("b/", None).expect("deleted");
     assert_eq!(
         t.keychain.quick_copy("b/x", "1"),
