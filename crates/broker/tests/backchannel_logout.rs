@@ -234,3 +234,40 @@ async fn a_replayed_a_tampered_or_an_id_token_logout_is_refused_and_changes_noth
         "{answer}"
     );
 }
+
+/// Anyone can post to the back-channel logout URI: a stream of tokens naming made-up `kid`s
+/// makes the broker refetch the provider's keys once per cooldown, never once per token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_tokens_with_made_up_kids_make_one_key_refetch_not_one_each() {
+    use base64::Engine as _;
+    let (caught_at, mut caught) = catcher().await;
+    let world = world(Some(&caught_at)).await;
+    let (sid, _) = sign_in(&world.mock).await;
+    assert!(world.mock.end_session(&sid));
+    let body = tokio::time::timeout(Duration::from_secs(5), caught.recv())
+        .await
+        .expect("the mock posted its logout token")
+        .unwrap();
+    let token = url::form_urlencoded::parse(body.as_bytes())
+        .find(|(name, _)| name == "logout_token")
+        .expect("a logout_token")
+        .1
+        .into_owned();
+    let (header, rest) = token.split_once('.').unwrap();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut header: Value = serde_json::from_slice(&b64.decode(header).unwrap()).unwrap();
+    let key_fetches = |mock: &RunningMock| {
+        mock.request_log()
+            .iter()
+            .filter(|request| request.endpoint.contains("jwk"))
+            .count()
+    };
+    for n in 0..50 {
+        header["kid"] = Value::String(format!("made-up-{n}"));
+        let forged = format!("{}.{rest}", b64.encode(header.to_string()));
+        let (status, _, answer) = post(&world.logout_uri, &format!("logout_token={forged}")).await;
+        assert_eq!(status, 400, "made-up kid {n}: {answer}");
+    }
+    // The first fetch, and one refetch for the first unknown kid.
+    assert_eq!(key_fetches(&world.mock), 2);
+}

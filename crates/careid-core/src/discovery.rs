@@ -333,6 +333,11 @@ struct CachedJwks {
 ///
 /// The cache folder holds public documents only (discovery and JWKS): never a token or secret.
 /// A cache file that cannot be written is not an error, since the network copy is in hand.
+/// The least time between two JWKS refetches for an unknown `kid` (as the `jose` library's
+/// remote key sets wait 30 s): keys that rotate are new for hours, while tokens with made-up
+/// `kid`s can come by the thousand. A clock that went back does not hold a refetch up.
+pub const JWKS_REFETCH_COOLDOWN: Duration = Duration::from_secs(30);
+
 #[derive(Debug)]
 pub struct ProviderCache {
     dir: Option<PathBuf>,
@@ -447,7 +452,10 @@ impl ProviderCache {
     ///
     /// Each call makes at most one request. Calls that arrive while another refetch is under way
     /// take that refetch's answer instead of making their own, so a burst of tokens with an
-    /// unknown `kid` costs one request; the caller's once-per-token rule bounds the rest.
+    /// unknown `kid` costs one request; the caller's once-per-token rule bounds each token. And
+    /// a refetch within [`JWKS_REFETCH_COOLDOWN`] of the last one takes its answer: a stream of
+    /// tokens with made-up `kid`s (anyone can post a logout token to the broker) makes at most
+    /// one request to the provider per cooldown, never one per token.
     pub async fn refetch_jwks(
         &self,
         http: &HttpClient,
@@ -459,8 +467,12 @@ impl ProviderCache {
         {
             let jwks = lock(&self.jwks);
             if let Some(cached) = jwks.get(&metadata.issuer) {
+                let refetched_lately = cached.refetch.is_some()
+                    && now
+                        .duration_since(cached.fetched_at)
+                        .is_ok_and(|age| age < JWKS_REFETCH_COOLDOWN);
                 if cached.jwks_uri == metadata.jwks_uri
-                    && cached.refetch.is_some_and(|refetch| refetch > before)
+                    && (cached.refetch.is_some_and(|refetch| refetch > before) || refetched_lately)
                 {
                     return Ok(Arc::clone(&cached.value));
                 }

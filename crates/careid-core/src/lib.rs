@@ -64,7 +64,8 @@ pub use client_auth::{
     ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS, CLIENT_ASSERTION_TYPE,
 };
 pub use discovery::{
-    discovery_url, is_secure_url, DiscoveryError, ProviderCache, ProviderMetadata, MAX_CACHE_AGE,
+    discovery_url, is_secure_url, DiscoveryError, ProviderCache, ProviderMetadata,
+    JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
 };
 pub use doctor::{diagnose, CheckStatus, DoctorCheck, DoctorReport};
 pub use http::{

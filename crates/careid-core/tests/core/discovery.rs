@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use careid_core::{
     discovery_url, oauth_error, DiscoveryError, HttpClient, HttpError, HttpSettings, ProviderCache,
-    SecretString,
+    SecretString, JWKS_REFETCH_COOLDOWN,
 };
 use mock_cis2::{MockCis2, RunningMock};
 use serde_json::{json, Value};
@@ -253,8 +253,47 @@ async fn refetch_jwks_bypasses_the_cache_and_replaces_it() {
     );
     assert_eq!(requests(&mock, JWKS), 2);
 
-    // Each later call makes exactly one request.
+    // A later call within the cooldown takes the last refetch's answer; after it, one request.
     cache.refetch_jwks(&http, &metadata, now()).await.unwrap();
+    assert_eq!(requests(&mock, JWKS), 2);
+    cache
+        .refetch_jwks(&http, &metadata, now() + JWKS_REFETCH_COOLDOWN)
+        .await
+        .unwrap();
+    assert_eq!(requests(&mock, JWKS), 3);
+}
+
+/// Tokens with made-up `kid`s, one after another (a flood of forged logout tokens at the
+/// broker), make one request to the provider per cooldown, not one each.
+#[tokio::test]
+async fn refetches_one_after_another_make_one_request_per_cooldown() {
+    let mock = mock().await;
+    let cache = ProviderCache::new(None, HOUR);
+    let http = http();
+    let metadata = cache.metadata(&http, mock.issuer(), now()).await.unwrap();
+    let start = now();
+    for second in 0..100 {
+        cache
+            .refetch_jwks(
+                &http,
+                &metadata,
+                start + Duration::from_millis(300 * second),
+            )
+            .await
+            .unwrap();
+    }
+    // 30 s of refetches asked every 0.3 s: the first, and the one at the cooldown.
+    assert_eq!(requests(&mock, JWKS), 1);
+    cache
+        .refetch_jwks(&http, &metadata, start + JWKS_REFETCH_COOLDOWN)
+        .await
+        .unwrap();
+    assert_eq!(requests(&mock, JWKS), 2);
+    // A clock that went back does not hold a refetch up.
+    cache
+        .refetch_jwks(&http, &metadata, start - HOUR)
+        .await
+        .unwrap();
     assert_eq!(requests(&mock, JWKS), 3);
 }
 
