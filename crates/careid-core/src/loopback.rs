@@ -2,9 +2,10 @@
 //! takes exactly one valid authorization response (RFC 6749 §4.1.2), checks `state` before
 //! anything else and `iss` (RFC 9207 §2.4), and answers the browser with an accessible page.
 //!
-//! Requests that are not the callback (another path, another method, an oversized or slow request)
-//! are refused on their own connection while the wait goes on, so a stray page or a port scanner
-//! cannot end a sign-in. A callback that fails a check ends the wait with the reason, because a
+//! Requests that are not the callback (another path, another method, an oversized or slow request,
+//! a `Host` that is not `127.0.0.1` or `localhost`, as a page whose DNS name was rebound to
+//! 127.0.0.1 sends) are refused on their own connection while the wait goes on, so a stray page,
+//! a rebinding site or a port scanner cannot end a sign-in. A callback that fails a check ends the wait with the reason, because a
 //! response that does not match this sign-in must never be retried with.
 //!
 //! On a shared machine every user can reach `127.0.0.1`: a connection whose other end belongs to
@@ -338,6 +339,9 @@ pub(crate) enum Route {
     NotFound,
     /// The callback's path with another method: 405, and the wait goes on.
     MethodNotAllowed,
+    /// The callback under a `Host` that is not a loopback name (a page whose DNS name was rebound
+    /// to 127.0.0.1), or with no single `Host`: 421, and the wait goes on.
+    MisdirectedHost,
     /// The callback, checked: it ends the wait either way.
     Callback(Result<AuthorizationResponse, LoopbackError>),
 }
@@ -345,7 +349,8 @@ pub(crate) enum Route {
 /// Reads the request line of `head` (the request head without its blank line) and, for a `GET`
 /// of the callback's `path`, checks the query.
 pub(crate) fn route(head: &str, path: &str, checks: &CallbackChecks) -> Route {
-    let mut request_line = head.lines().next().unwrap_or_default().split(' ');
+    let mut lines = head.lines();
+    let mut request_line = lines.next().unwrap_or_default().split(' ');
     let (method, target) = (
         request_line.next().unwrap_or_default(),
         request_line.next().unwrap_or_default(),
@@ -357,7 +362,29 @@ pub(crate) fn route(head: &str, path: &str, checks: &CallbackChecks) -> Route {
     if method != "GET" {
         return Route::MethodNotAllowed;
     }
+    if !host_is_loopback(lines) {
+        return Route::MisdirectedHost;
+    }
     Route::Callback(check_callback(query, checks))
+}
+
+/// Whether the request head's header `lines` hold exactly one `Host`, naming this machine's
+/// loopback as a redirect URI can (`127.0.0.1` or `localhost`, any port). A browser sends the
+/// name it resolved: under DNS rebinding, the attacker's own.
+fn host_is_loopback<'a>(lines: impl Iterator<Item = &'a str>) -> bool {
+    let mut hosts = lines.filter_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("host").then(|| value.trim())
+    });
+    let (Some(host), None) = (hosts.next(), hosts.next()) else {
+        return false;
+    };
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        Some(_) => return false,
+        None => host,
+    };
+    name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost")
 }
 
 /// The status line and page for a route, and the outcome to hand to the wait (`None`: go on).
@@ -371,6 +398,7 @@ pub(crate) fn answer(
     match route {
         Route::NotFound => ("404 Not Found", page(Page::NotFound), None),
         Route::MethodNotAllowed => ("405 Method Not Allowed", page(Page::NotFound), None),
+        Route::MisdirectedHost => ("421 Misdirected Request", page(Page::NotFound), None),
         Route::Callback(outcome) => {
             let answer = match &outcome {
                 Ok(_) => page(Page::Success),
@@ -625,6 +653,37 @@ mod tests {
                 }
                 (Err(code), Err(error)) => assert_eq!(error.code(), *code, "{name}: {error}"),
                 (expected, outcome) => panic!("{name}: expected {expected:?}, got {outcome:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_callback_is_taken_under_a_loopback_host_only() {
+        let callback = "GET /callback?code=c-1&state=s-123 HTTP/1.1";
+        let cases = [
+            ("Host: 127.0.0.1:23741", true),
+            ("Host: 127.0.0.1", true),
+            ("host:localhost:23741", true),
+            ("HOST: LocalHost", true),
+            ("Host: attacker.example:23741", false),
+            ("Host: 127.0.0.1.attacker.example", false),
+            ("Host: 127.0.0.1:", false),
+            ("Host: 127.0.0.1:x", false),
+            ("Host: [::1]:23741", false),
+            ("Host: 127.0.0.1\r\nHost: attacker.example", false),
+            ("X-Host: 127.0.0.1", false),
+            ("", false),
+        ];
+        for (headers, taken) in cases {
+            let head = format!("{callback}\r\n{headers}");
+            let route = route(&head, "/callback", &checks(false));
+            assert_eq!(
+                matches!(route, Route::Callback(Ok(_))),
+                taken,
+                "{headers:?}"
+            );
+            if !taken {
+                assert!(matches!(route, Route::MisdirectedHost), "{headers:?}");
             }
         }
     }

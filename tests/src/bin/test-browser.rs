@@ -103,7 +103,8 @@ fn meta_refresh_target(file_url: &str) -> anyhow::Result<String> {
 /// Misbehaves at the app's loopback listener just before the real callback, as a stray local
 /// program or an attacker might: `CAREID_TEST_BROWSER_FIRST` = `wrong_path` (a request to another
 /// path), `oversized` (a 64 KiB request line), `slow` (a connection that never sends a request,
-/// left open), or `no_state` (a forged callback with a code but another state). `callback` is
+/// left open), `no_state` (a forged callback with a code but another state) or `rebound` (the
+/// same under another host name, as DNS rebinding sends it). `callback` is
 /// the address the provider redirected to (with a pushed request, the opened URL has no
 /// `redirect_uri` to learn it from).
 fn misbehave_first(callback: &url::Url) -> anyhow::Result<Option<std::net::TcpStream>> {
@@ -120,16 +121,23 @@ fn misbehave_first(callback: &url::Url) -> anyhow::Result<Option<std::net::TcpSt
     let mut stream = std::net::TcpStream::connect(&address)?;
     let request = match mode.as_str() {
         "wrong_path" => {
-            "GET /not-the-callback?code=x&state=y HTTP/1.1\r\nHost: x\r\n\r\n".to_owned()
+            format!("GET /not-the-callback?code=x&state=y HTTP/1.1\r\nHost: {address}\r\n\r\n")
         }
         "oversized" => format!(
-            "GET {}?code={} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET {}?code={} HTTP/1.1\r\nHost: {address}\r\n\r\n",
             redirect.path(),
             "A".repeat(64 * 1024)
         ),
         "no_state" => format!(
-            "GET {}?code=forged&state=forged HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET {}?code=forged&state=forged HTTP/1.1\r\nHost: {address}\r\n\r\n",
             redirect.path()
+        ),
+        // A page of another site whose DNS name was rebound to 127.0.0.1: the browser sends the
+        // site's own name.
+        "rebound" => format!(
+            "GET {}?code=forged&state=forged HTTP/1.1\r\nHost: attacker.example:{}\r\n\r\n",
+            redirect.path(),
+            redirect.port().unwrap_or(80)
         ),
         // Holds a connection open without a request: the listener must not wait on it.
         "slow" => return Ok(Some(stream)),

@@ -468,6 +468,19 @@ fn cases() -> Vec<Case> {
             says: "state does not match",
             stored: false,
         },
+        Case {
+            // A page whose DNS name was rebound to 127.0.0.1 reaches the listener under its own
+            // name: refused with 421, and the browser's real callback still signs in.
+            name: "a callback under another host name does not end the wait",
+            fault: None,
+            setup: None,
+            phase: Phase::Login,
+            args: &[],
+            env: &[("CAREID_TEST_BROWSER_FIRST", "rebound")],
+            code: 0,
+            says: "Signed in",
+            stored: true,
+        },
     ]);
     cases
 }

@@ -119,6 +119,43 @@ async fn stray_requests_are_refused_without_ending_the_wait() {
     assert_eq!(response.code.expose_secret(), "the-code");
 }
 
+/// A page of another site whose DNS name was rebound to 127.0.0.1 reaches the listener, but under
+/// its own name: even with the right `state`, its callback is refused with 421 and the wait goes
+/// on for the browser's real one.
+#[tokio::test]
+async fn a_callback_under_another_host_is_refused_and_the_wait_goes_on() {
+    let listener = LoopbackListener::bind(&[], "/callback")
+        .await
+        .expect("bound");
+    let port = listener.local_addr().port();
+    let waiting = tokio::spawn(listener.wait(checks(), WAIT, pending()));
+    for host in [
+        format!("Host: attacker.example:{port}\r\n"),
+        String::new(),
+        format!("Host: 127.0.0.1:{port}\r\nHost: attacker.example:{port}\r\n"),
+    ] {
+        let request = format!("GET {} HTTP/1.1\r\n{host}\r\n", valid_callback());
+        let response = send(port, request.as_bytes()).await;
+        assert!(
+            response.starts_with("HTTP/1.1 421 Misdirected Request"),
+            "{host:?}: {response}"
+        );
+        assert!(!response.contains("the-code"), "{response}");
+        assert!(!waiting.is_finished(), "{host:?} ended the wait");
+    }
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n",
+        valid_callback()
+    );
+    send(port, request.as_bytes()).await;
+    let response = tokio::time::timeout(Duration::from_secs(3), waiting)
+        .await
+        .expect("the browser's callback ended the wait")
+        .expect("joined")
+        .expect("accepted");
+    assert_eq!(response.code.expose_secret(), "the-code");
+}
+
 #[tokio::test]
 async fn a_callback_that_fails_a_check_ends_the_wait_with_the_reason() {
     let cases = [
