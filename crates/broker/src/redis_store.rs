@@ -84,6 +84,9 @@ impl Names {
     }
 }
 
+/// How long the readiness probe waits for Redis.
+const READY_WAIT: Duration = Duration::from_secs(2);
+
 /// The Redis store of one replica.
 pub struct RedisStore {
     connection: ConnectionManager,
@@ -277,6 +280,21 @@ impl RedisStore {
     /// Every session end from now on, recorded by any replica.
     pub fn subscribe(&self) -> broadcast::Receiver<SessionEnd> {
         self.events.subscribe()
+    }
+
+    /// Whether Redis answers now (`PING`, within [`READY_WAIT`]): for the readiness probe, so a
+    /// load balancer sends no relay or logout to a replica that could not record it.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        let command = redis::cmd("PING");
+        let ping = command.query_async::<String>(&mut connection);
+        match tokio::time::timeout(READY_WAIT, ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(failed(error)),
+            Err(_) => Err(StoreError::Redis {
+                message: format!("no answer to PING within {} s", READY_WAIT.as_secs()),
+            }),
+        }
     }
 }
 

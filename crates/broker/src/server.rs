@@ -146,17 +146,24 @@ async fn jwks(State(broker): State<Arc<Broker>>) -> Response {
 /// Ready when the provider's discovery document can be had: without it no logout token can be
 /// checked and no request relayed.
 async fn ready(State(broker): State<Arc<Broker>>) -> Response {
-    match broker.provider(SystemTime::now()).await {
-        Ok(_) => "ready".into_response(),
-        Err(error) => {
-            tracing::warn!(%error, "not ready: the provider's discovery document");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the provider cannot be reached",
-            )
-                .into_response()
-        }
+    let (provider, store) = tokio::join!(broker.provider(SystemTime::now()), broker.store.check());
+    if let Err(error) = provider {
+        tracing::warn!(%error, "not ready: the provider's discovery document");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the provider cannot be reached",
+        )
+            .into_response();
     }
+    if let Err(error) = store {
+        tracing::warn!(%error, "not ready: the store");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the store (Redis) cannot be reached",
+        )
+            .into_response();
+    }
+    "ready".into_response()
 }
 
 /// `POST /backchannel-logout` with `logout_token` (§2.5). 200 when the session is recorded as

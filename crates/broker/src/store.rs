@@ -247,6 +247,14 @@ impl Store {
         }
     }
 
+    /// Whether the store can be used now: always for the embedded one; Redis must answer.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Embedded(_) => Ok(()),
+            Self::Redis(store) => store.check().await,
+        }
+    }
+
     /// Every session end from now on, received by any replica.
     pub fn subscribe(&self) -> broadcast::Receiver<SessionEnd> {
         match self {

@@ -434,3 +434,36 @@ async fn a_desktop_listening_on_one_replica_hears_a_logout_received_by_the_other
         .unwrap();
     assert_eq!(status["ended"], true, "{status}");
 }
+
+/// A replica whose Redis is away says it is not ready (503 naming the store), so a load
+/// balancer sends it nothing it could not record, and ready again once Redis is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_redis_going_away_and_coming_back() {
+    let mut redis = OwnRedis::start(&[]);
+    let world = TwoReplicas::start(&redis.url()).await;
+    let ready = || async {
+        let answer = reqwest::get(format!("{}/readyz", world.a.base))
+            .await
+            .unwrap();
+        (answer.status().as_u16(), answer.text().await.unwrap())
+    };
+    assert_eq!(ready().await, (200, "ready".to_owned()));
+
+    redis.stop();
+    let (status, text) = ready().await;
+    assert_eq!(status, 503, "{text}");
+    assert!(text.contains("Redis"), "{text}");
+
+    redis.start_again();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if ready().await.0 == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never ready again after Redis came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
