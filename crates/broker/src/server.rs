@@ -147,23 +147,13 @@ async fn jwks(State(broker): State<Arc<Broker>>) -> Response {
 /// checked and no request relayed.
 async fn ready(State(broker): State<Arc<Broker>>) -> Response {
     let (provider, store) = tokio::join!(broker.provider(SystemTime::now()), broker.store.check());
-    if let Err(error) = provider {
-        tracing::warn!(%error, "not ready: the provider's discovery document");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the provider cannot be reached",
-        )
-            .into_response();
-    }
-    if let Err(error) = store {
-        tracing::warn!(%error, "not ready: the store");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the store (Redis) cannot be reached",
-        )
-            .into_response();
-    }
-    "ready".into_response()
+    let not_ready = match (provider, store) {
+        (Ok(_), Ok(())) => return "ready".into_response(),
+        (Err(error), _) => (error, "the provider cannot be reached"),
+        (_, Err(error)) => (error.to_string(), "the store (Redis) cannot be reached"),
+    };
+    tracing::warn!(error = %not_ready.0, "not ready: {}", not_ready.1);
+    (StatusCode::SERVICE_UNAVAILABLE, not_ready.1).into_response()
 }
 
 /// `POST /backchannel-logout` with `logout_token` (§2.5). 200 when the session is recorded as

@@ -171,8 +171,19 @@ async fn post(uri: &str, body: &str) -> (u16, Option<String>, Value) {
     (status, cache, answer.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replayed_a_tampered_or_an_id_token_logout_is_refused_and_changes_nothing() {
+/// A real logout token the mock signed, caught before it reached the broker, with its world.
+struct Caught {
+    world: World,
+    sid: String,
+    id_token: String,
+    /// The form body the mock posted.
+    body: String,
+    token: String,
+}
+
+/// Signs in, has the mock end the session, and catches the logout token it posts (to a catcher
+/// registered in the broker's place, so the broker has not seen it).
+async fn caught_logout() -> Caught {
     let (caught_at, mut caught) = catcher().await;
     let world = world(Some(&caught_at)).await;
     let (sid, id_token) = sign_in(&world.mock).await;
@@ -186,6 +197,24 @@ async fn a_replayed_a_tampered_or_an_id_token_logout_is_refused_and_changes_noth
         .expect("a logout_token")
         .1
         .into_owned();
+    Caught {
+        world,
+        sid,
+        id_token,
+        body,
+        token,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_a_tampered_or_an_id_token_logout_is_refused_and_changes_nothing() {
+    let Caught {
+        world,
+        sid,
+        id_token,
+        body,
+        token,
+    } = caught_logout().await;
     let ended = || async {
         world
             .broker
@@ -240,19 +269,7 @@ async fn a_replayed_a_tampered_or_an_id_token_logout_is_refused_and_changes_noth
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_tokens_with_made_up_kids_make_one_key_refetch_not_one_each() {
     use base64::Engine as _;
-    let (caught_at, mut caught) = catcher().await;
-    let world = world(Some(&caught_at)).await;
-    let (sid, _) = sign_in(&world.mock).await;
-    assert!(world.mock.end_session(&sid));
-    let body = tokio::time::timeout(Duration::from_secs(5), caught.recv())
-        .await
-        .expect("the mock posted its logout token")
-        .unwrap();
-    let token = url::form_urlencoded::parse(body.as_bytes())
-        .find(|(name, _)| name == "logout_token")
-        .expect("a logout_token")
-        .1
-        .into_owned();
+    let Caught { world, token, .. } = caught_logout().await;
     let (header, rest) = token.split_once('.').unwrap();
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let mut header: Value = serde_json::from_slice(&b64.decode(header).unwrap()).unwrap();
