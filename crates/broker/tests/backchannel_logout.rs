@@ -7,12 +7,13 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use careid_broker::server::{router, Broker};
-use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
-use careid_core::{HttpClient, HttpSettings};
+use careid_broker::server::Broker;
+use careid_broker::{EmbeddedStore, Store};
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
 use serde_json::Value;
-use support::{sign_in, CLIENT, NURSE, REDIRECT};
+use support::{
+    broker_config, client_secret_file, new_broker, serve, sign_in, CLIENT, EMBEDDED_STORE, NURSE,
+};
 
 struct World {
     _dir: tempfile::TempDir,
@@ -40,53 +41,18 @@ async fn world(registered: Option<&str>) -> World {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let secret_file = dir.path().join("secret");
-    std::fs::write(
-        &secret_file,
-        ClientRegistry::builtin()
-            .get(CLIENT)
-            .unwrap()
-            .client_secret
-            .clone()
-            .unwrap(),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &secret_file,
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )
-    .unwrap();
-    let config = BrokerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        public_url = "{base}"
-        [provider]
-        issuer = "{issuer}"
-        client_id = "{CLIENT}"
-        client_auth = "client_secret_basic"
-        credential_file = "{secret}"
-        [clients]
-        redirect_uris = ["{REDIRECT}"]
-        [tls]
-        mode = "behind_proxy"
-        [store]
-        kind = "embedded"
-        path = "/nonexistent/store.json"
-        "#,
-        issuer = mock.issuer(),
-        secret = secret_file.display(),
-    ))
-    .unwrap();
-    let credential = BrokerCredential::load(&config.provider).unwrap();
-    let http = HttpClient::new(HttpSettings::default()).unwrap();
-    let broker = Arc::new(Broker::new(
+    let config = broker_config(
+        &base,
+        mock.issuer(),
+        &client_secret_file(&dir),
+        EMBEDDED_STORE,
+        "",
+    );
+    let broker = Arc::new(new_broker(
         config,
-        credential,
-        http,
-        Arc::new(Store::Embedded(EmbeddedStore::open(None))),
+        Store::Embedded(EmbeddedStore::open(None)),
     ));
-    let app = router(broker.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    serve(broker.clone(), listener);
     World {
         _dir: dir,
         mock,

@@ -17,12 +17,13 @@ use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use careid_broker::server::{router, Broker};
-use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
-use careid_core::{HttpClient, HttpSettings};
+use careid_broker::server::Broker;
+use careid_broker::{EmbeddedStore, Store};
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
 use serde_json::{json, Value};
-use support::{sign_in, CLIENT, NURSE, REDIRECT};
+use support::{
+    broker_config, client_secret_file, new_broker, serve, sign_in, CLIENT, EMBEDDED_STORE, NURSE,
+};
 
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 /// The listeners' keep-alive in these tests, instead of 15 seconds.
@@ -62,63 +63,22 @@ impl RunningBroker {
 async fn broker_on(listener: tokio::net::TcpListener, issuer: &str, limits: &str) -> RunningBroker {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let dir = tempfile::tempdir().unwrap();
-    let secret_file = dir.path().join("secret");
-    std::fs::write(&secret_file, secret()).unwrap();
-    std::fs::set_permissions(
-        &secret_file,
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )
-    .unwrap();
-    let config = BrokerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        public_url = "{url}"
-        [provider]
-        issuer = "{issuer}"
-        client_id = "{CLIENT}"
-        client_auth = "client_secret_basic"
-        credential_file = "{secret}"
-        [clients]
-        redirect_uris = ["{REDIRECT}"]
-        [tls]
-        mode = "behind_proxy"
-        [store]
-        kind = "embedded"
-        path = "/nonexistent/store.json"
-        [limits]
-        requests_per_minute_per_source = 60
-        {limits}
-        "#,
-        secret = secret_file.display(),
-    ))
-    .unwrap();
-    let credential = BrokerCredential::load(&config.provider).unwrap();
-    let http = HttpClient::new(HttpSettings::default()).unwrap();
-    let broker = Arc::new(
-        Broker::new(
-            config,
-            credential,
-            http,
-            Arc::new(Store::Embedded(EmbeddedStore::open(None))),
-        )
-        .with_keep_alive(KEEP_ALIVE),
+    let config = broker_config(
+        &url,
+        issuer,
+        &client_secret_file(&dir),
+        EMBEDDED_STORE,
+        &format!("[limits]\nrequests_per_minute_per_source = 60\n{limits}"),
     );
-    let app = router(broker.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let broker = Arc::new(
+        new_broker(config, Store::Embedded(EmbeddedStore::open(None))).with_keep_alive(KEEP_ALIVE),
+    );
+    serve(broker.clone(), listener);
     RunningBroker {
         _dir: dir,
         url,
         broker,
     }
-}
-
-fn secret() -> String {
-    ClientRegistry::builtin()
-        .get(CLIENT)
-        .unwrap()
-        .client_secret
-        .clone()
-        .unwrap()
 }
 
 // ── The mock provider ─────────────────────────────────────────────────────────────────────

@@ -8,7 +8,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -198,56 +198,20 @@ impl TwoReplicas {
             .await
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let secret_file = dir.path().join("secret");
-        std::fs::write(
-            &secret_file,
-            ClientRegistry::builtin()
-                .get(CLIENT)
-                .unwrap()
-                .client_secret
-                .clone()
-                .unwrap(),
-        )
-        .unwrap();
-        std::fs::set_permissions(
-            &secret_file,
-            std::os::unix::fs::PermissionsExt::from_mode(0o600),
-        )
-        .unwrap();
+        let secret_file = client_secret_file(&dir);
         let prefix = unique_prefix("replicas");
         let replica = |listener: tokio::net::TcpListener, base: String| {
-            let config = BrokerConfig::parse(&format!(
-                r#"
-                listen = "127.0.0.1:0"
-                public_url = "{base}"
-                [provider]
-                issuer = "{issuer}"
-                client_id = "{CLIENT}"
-                client_auth = "client_secret_basic"
-                credential_file = "{secret}"
-                [clients]
-                redirect_uris = ["{REDIRECT}"]
-                [tls]
-                mode = "behind_proxy"
-                [store]
-                kind = "redis"
-                url = "{redis_url}"
-                prefix = "{prefix}"
-                "#,
-                issuer = mock.issuer(),
-                secret = secret_file.display(),
-            ))
-            .unwrap();
+            let config = broker_config(
+                &base,
+                mock.issuer(),
+                &secret_file,
+                &format!("[store]\nkind = \"redis\"\nurl = \"{redis_url}\"\nprefix = \"{prefix}\""),
+                "",
+            );
             async move {
                 let store = Store::open(&config.store).await.expect("the Redis store");
-                let credential = BrokerCredential::load(&config.provider).unwrap();
-                let http = HttpClient::new(HttpSettings::default()).unwrap();
-                let broker = Arc::new(Broker::new(config, credential, http, Arc::new(store)));
-                let app =
-                    router(broker.clone()).into_make_service_with_connect_info::<SocketAddr>();
-                let server = tokio::spawn(async move {
-                    let _ = axum::serve(listener, app).await;
-                });
+                let broker = Arc::new(new_broker(config, store));
+                let server = serve(broker.clone(), listener);
                 Replica {
                     broker,
                     base,
@@ -265,6 +229,69 @@ impl TwoReplicas {
             prefix,
         }
     }
+}
+
+/// An embedded store that keeps nothing on disk, as `broker_config`'s `store`.
+pub const EMBEDDED_STORE: &str = "[store]\nkind = \"embedded\"\npath = \"/nonexistent/store.json\"";
+
+/// The mock's built-in client's secret in an owner-only file under `dir`, as a broker's
+/// `credential_file` must be.
+pub fn client_secret_file(dir: &tempfile::TempDir) -> PathBuf {
+    let secret = ClientRegistry::builtin()
+        .get(CLIENT)
+        .unwrap()
+        .client_secret
+        .clone()
+        .unwrap();
+    secret_file(dir, "secret", &secret)
+}
+
+/// A broker for the mock's client (client_secret_basic, behind a proxy) at `public_url`,
+/// relaying `REDIRECT` for `issuer`; `store` is its `[store]` table and `extra` more TOML.
+pub fn broker_config(
+    public_url: &str,
+    issuer: &str,
+    secret_file: &Path,
+    store: &str,
+    extra: &str,
+) -> BrokerConfig {
+    BrokerConfig::parse(&format!(
+        r#"
+        listen = "127.0.0.1:0"
+        public_url = "{public_url}"
+        [provider]
+        issuer = "{issuer}"
+        client_id = "{CLIENT}"
+        client_auth = "client_secret_basic"
+        credential_file = "{secret}"
+        [clients]
+        redirect_uris = ["{REDIRECT}"]
+        [tls]
+        mode = "behind_proxy"
+        {store}
+        {extra}
+        "#,
+        secret = secret_file.display(),
+    ))
+    .unwrap()
+}
+
+/// The broker of `config` over `store`, with its credential loaded from the configuration.
+pub fn new_broker(config: BrokerConfig, store: Store) -> Broker {
+    let credential = BrokerCredential::load(&config.provider).unwrap();
+    let http = HttpClient::new(HttpSettings::default()).unwrap();
+    Broker::new(config, credential, http, Arc::new(store))
+}
+
+/// Serves `broker` on `listener` over real HTTP, with each client's address (as `serve` does).
+pub fn serve(
+    broker: Arc<Broker>,
+    listener: tokio::net::TcpListener,
+) -> tokio::task::JoinHandle<()> {
+    let app = router(broker).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    })
 }
 
 /// Signs the nurse in for the client at the mock (auto-login, PKCE): the session's `sid` and
