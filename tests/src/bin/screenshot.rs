@@ -1,6 +1,7 @@
 //! `cargo xtask screenshot` runs this inside its Xvfb environment: it drives the app on the
 //! built-in mock through every screen, as a desktop window (1024 × 768) and as a tablet held
-//! upright (600 × 900), and saves `SCREEN-desktop.png` and `SCREEN-tablet.png` in the folder given.
+//! upright (600 × 900), and saves `SCREEN-desktop.png` and `SCREEN-tablet.png` in the folder given
+//! (`screenshot OUT_DIR [desktop] [tablet]`: the sizes named, or both).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,10 +16,14 @@ async fn main() -> anyhow::Result<()> {
     let out_dir = PathBuf::from(
         std::env::args_os()
             .nth(1)
-            .context("usage: screenshot OUT_DIR")?,
+            .context("usage: screenshot OUT_DIR [desktop] [tablet]")?,
     );
+    // Sizes named after the folder (`desktop`, `tablet`), or all of them.
+    let wanted: Vec<String> = std::env::args().skip(2).collect();
     for (name, width, height) in SIZES {
-        capture_all(&out_dir, name, width, height).await?;
+        if wanted.is_empty() || wanted.iter().any(|size| size == name) {
+            capture_all(&out_dir, name, width, height).await?;
+        }
     }
     Ok(())
 }
