@@ -359,6 +359,33 @@ impl Drop for Desktop {
     }
 }
 
+/// Launches the app with `launch` and sizes its window to `width` × `height`. WebKitWebDriver
+/// under Xvfb (no window manager) now and then never answers a resize: such a launch is ended
+/// (dropping it stops its driver and app) and made again, up to [`RESIZE_LAUNCHES`] times.
+pub async fn launch_resized<F, Fut>(launch: F, width: u32, height: u32) -> anyhow::Result<Desktop>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Desktop>>,
+{
+    for attempt in 1..=RESIZE_LAUNCHES {
+        let app = launch().await?;
+        match tokio::time::timeout(RESIZE_WAIT, app.client().set_window_size(width, height)).await {
+            Ok(resized) => {
+                resized?;
+                return Ok(app);
+            }
+            Err(_) => eprintln!(
+                "no answer to the window resize in {} s (launch {attempt}); launching again",
+                RESIZE_WAIT.as_secs()
+            ),
+        }
+    }
+    anyhow::bail!("the window resize never answered in {RESIZE_LAUNCHES} launches")
+}
+
+const RESIZE_WAIT: Duration = Duration::from_secs(20);
+pub const RESIZE_LAUNCHES: u32 = 3;
+
 /// Starts tauri-driver on free ports and opens a WebDriver session through it; on failure the
 /// driver's process group is ended.
 async fn start_driver(

@@ -111,26 +111,12 @@ async fn launch(
     extra: &[(&str, &str)],
     (width, height): (u32, u32),
 ) -> anyhow::Result<Desktop> {
-    // WebKitWebDriver under Xvfb (no window manager) now and then never answers a resize: such a
-    // launch is ended (dropping it stops its driver and app) and made again.
-    for attempt in 1..=RESIZE_ATTEMPTS {
-        let app = Desktop::launch_on_mock(home.clone(), user, extra).await?;
-        let resized =
-            tokio::time::timeout(RESIZE_WAIT, app.client().set_window_size(width, height)).await;
-        match resized {
-            Ok(result) => {
-                result?;
-                app.wait_for_screen("home").await?;
-                return Ok(app);
-            }
-            Err(_) => eprintln!(
-                "screenshot: no answer to the window resize in {} s (attempt {attempt}); launching again",
-                RESIZE_WAIT.as_secs()
-            ),
-        }
-    }
-    anyhow::bail!("the window resize never answered in {RESIZE_ATTEMPTS} launches")
+    let app = careid_e2e::desktop::launch_resized(
+        || Desktop::launch_on_mock(home.clone(), user, extra),
+        width,
+        height,
+    )
+    .await?;
+    app.wait_for_screen("home").await?;
+    Ok(app)
 }
-
-const RESIZE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
-const RESIZE_ATTEMPTS: u32 = 3;

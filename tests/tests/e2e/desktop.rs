@@ -55,13 +55,13 @@ async fn second_launch_focuses_the_first_window_instead_of_opening_another() -> 
 /// Size is restored by the window-state plugin from the app's config folder.
 #[tokio::test]
 async fn window_size_is_remembered_across_launches() -> anyhow::Result<()> {
-    let app = Desktop::launch(DesktopOptions::default()).await?;
-    app.wait_for_text(APP_VERSION, VERSION).await?;
-    app.within(
-        "resizing the window",
-        app.client().set_window_size(700, 560),
+    let app = careid_e2e::desktop::launch_resized(
+        || Desktop::launch(DesktopOptions::default()),
+        700,
+        560,
     )
     .await?;
+    app.wait_for_text(APP_VERSION, VERSION).await?;
     let resized = app
         .within("reading the window size", app.client().get_window_size())
         .await?;
