@@ -100,13 +100,21 @@ fn a_second_token_makes_no_request_and_rotates_nothing() {
     assert!(secrets.iter().any(|secret| secret == first.trim()));
 }
 
-/// The kernel keyring entries this user can see whose description names `world`'s keychain
-/// service (`/proc/keys`, as `keyctl show` reads them).
+/// The live kernel keyring entries this user can see whose description names `world`'s
+/// keychain service (`/proc/keys`, as `keyctl show` reads them).
+///
+/// A key that was invalidated, revoked or is dead stays listed, flagged `i`, `R` or `D` in the
+/// second column, until the kernel's collector runs (later still on a loaded machine): such a key
+/// can no longer be read, so it is gone as far as careid or anyone else is concerned.
 fn quick_copies(world: &CliWorld) -> Vec<String> {
     std::fs::read_to_string("/proc/keys")
         .expect("/proc/keys")
         .lines()
         .filter(|line| line.contains(&format!("careid:{}:", world.keychain_service())))
+        .filter(|line| {
+            let flags = line.split_whitespace().nth(1).unwrap_or_default();
+            !flags.contains(['i', 'R', 'D'])
+        })
         .map(str::to_owned)
         .collect()
 }
