@@ -46,7 +46,7 @@ struct Tolerance {
     applies: fn(&Case) -> bool,
 }
 
-/// careid's documented tolerances, the one list (mirrored in ARCHITECTURE.md, "Differential
+/// careid's documented tolerances, the one list (mirrored in docs/security.md, "Differential
 /// tests"). Anything else careid accepts and an independent verifier refuses is a bug.
 const TOLERANCES: &[Tolerance] = &[
     Tolerance {

@@ -274,7 +274,7 @@ mod tests {
     }
 
     /// Run on Linux by `cargo xtask test`; built for Windows and macOS too, where it checks the
-    /// TCP-table path (README, Security, says how it was run under Wine).
+    /// TCP-table path (docs/security.md says how it was run under Wine).
     #[cfg(any(target_os = "linux", windows, target_os = "macos"))]
     #[test]
     fn a_connection_of_this_process_is_the_same_user() {
