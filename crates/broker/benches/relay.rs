@@ -14,7 +14,7 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use careid_core::{authenticate, ClientAuth, ClientCredential, PrivateKey};
+use careid_oidc::{authenticate, ClientAuth, ClientCredential, PrivateKey};
 use common::{authorization_code, exchange, no_redirects, world, World};
 use mock_cis2::BROKER_CLIENT_ID;
 use serde_json::Value;

@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use careid_core::profile::is_cis2_issuer;
-use careid_core::{ClientAuth, ClientCredential, PrivateKey, SecretString};
+use careid_oidc::is_cis2_issuer;
+use careid_oidc::{ClientAuth, ClientCredential, PrivateKey, SecretString};
 use serde_json::{json, Value};
 
 use crate::config::ProviderConfig;

@@ -11,7 +11,7 @@
 //! (`server`: the logout endpoint, the JWKS, health; `listeners`: the desktops'
 //! `/sessions/status` and `/sessions/events`, which tell a client proving its session with its ID
 //! token that the provider ended it) with the relays of `API.md` (`relay`: token,
-//! PAR and revocation relays with client authentication added by careid-core's code, a
+//! PAR and revocation relays with client authentication added by careid-oidc's code, a
 //! per-source rate limit and an audit log that never holds a token), TLS from PEM files (`tls`),
 //! and running it all from a configuration (`run`, what `careid broker serve` calls).
 //!

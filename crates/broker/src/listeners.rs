@@ -2,7 +2,7 @@
 //! (`GET /sessions/status`, `GET /sessions/events`, see `API.md`).
 //!
 //! The client proves it holds the session with its ID token (`Authorization: Bearer`), checked
-//! by careid-core's [`validate_session_proof`] against the provider's keys: the session is the
+//! by careid-oidc's [`validate_session_proof`] against the provider's keys: the session is the
 //! token's `sid` and `sub`, begun at its `auth_time` (else `iat`). A listener is one Server-Sent
 //! Events stream and nothing else: no task of its own, only the stream's state (its entry in the
 //! routes) polled by the connection that carries it. One task per broker receives every session
@@ -21,8 +21,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use careid_core::jose::MAX_TOKEN_BYTES;
-use careid_core::{validate_session_proof, IdTokenClaims, IdTokenError, ProviderMetadata};
+use careid_oidc::jose::MAX_TOKEN_BYTES;
+use careid_oidc::{validate_session_proof, IdTokenClaims, IdTokenError, ProviderMetadata};
 use futures_util::Stream;
 use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError};

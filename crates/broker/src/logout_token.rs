@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use careid_core::jose::{self, JoseError, JsonWebKeySet, JwsAlgorithm};
+use careid_oidc::jose::{self, JoseError, JsonWebKeySet, JwsAlgorithm};
 use serde_json::{Map, Value};
 
 /// The event a logout token must carry (§2.4).

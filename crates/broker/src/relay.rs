@@ -3,7 +3,7 @@
 //!
 //! A careid client sends its request as it would to the provider, less client authentication.
 //! The broker checks that it is for the brokered issuer and client, with a registered redirect
-//! URI and PKCE, adds client authentication with careid-core's own code (the method the
+//! URI and PKCE, adds client authentication with careid-oidc's own code (the method the
 //! provider advertises for the endpoint, assertions with `aud` exactly the token endpoint as
 //! published), and passes the provider's answer back unchanged: status, `Content-Type`, body.
 //!
@@ -22,8 +22,8 @@ use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use careid_core::client_auth::method_for_endpoint;
-use careid_core::{authenticate, ProviderMetadata};
+use careid_oidc::client_auth::method_for_endpoint;
+use careid_oidc::{authenticate, ProviderMetadata};
 use serde_json::{json, Value};
 
 use crate::config::{BrokerConfig, TlsConfig};
@@ -168,7 +168,7 @@ impl Identity {
     fn from_token_response(body: &[u8]) -> Option<Self> {
         let answer: Value = serde_json::from_slice(body).ok()?;
         let id_token = answer.get("id_token")?.as_str()?;
-        let jwt = careid_core::jose::decode_any_type(id_token).ok()?;
+        let jwt = careid_oidc::jose::decode_any_type(id_token).ok()?;
         let claim = |name: &str| {
             jwt.claims
                 .get(name)
@@ -425,7 +425,7 @@ async fn forward(
     url: &str,
     form: &Form,
     now: SystemTime,
-) -> Result<careid_core::HttpResponse, Refusal> {
+) -> Result<careid_oidc::HttpResponse, Refusal> {
     let provider = &broker.config.provider;
     let advertised = match endpoint {
         Endpoint::Token | Endpoint::Par => &metadata.token_endpoint_auth_methods_supported,
@@ -483,7 +483,7 @@ async fn forward(
 
 /// The provider's answer as it gave it: status, `Content-Type`, `Retry-After`, body; never
 /// cached.
-fn passed_back(answer: &careid_core::HttpResponse) -> Response {
+fn passed_back(answer: &careid_oidc::HttpResponse) -> Response {
     let mut response = Response::new(Body::from(answer.body().to_vec()));
     *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
     let headers = response.headers_mut();

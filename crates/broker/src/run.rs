@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::serve::ListenerExt as _;
-use careid_core::{HttpClient, HttpSettings};
+use careid_oidc::{HttpClient, HttpSettings};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -26,7 +26,7 @@ pub enum RunError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("cannot set up the HTTP client: {0}")]
-    Http(#[from] careid_core::HttpError),
+    Http(#[from] careid_oidc::HttpError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,

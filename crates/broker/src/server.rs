@@ -12,7 +12,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use careid_core::{
+use careid_oidc::{
     allowed_algorithms, HttpClient, JsonWebKeySet, JwsAlgorithm, ProviderCache, ProviderMetadata,
 };
 use serde_json::json;
@@ -54,7 +54,7 @@ impl Broker {
             credential,
             http,
             // Discovery and keys in memory for at most an hour, as careid does.
-            providers: ProviderCache::new(None, Duration::from_secs(3600)),
+            providers: ProviderCache::new(Duration::from_secs(3600)),
             store,
         }
     }

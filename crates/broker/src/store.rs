@@ -169,11 +169,9 @@ impl EmbeddedStore {
         let result = change(&mut contents);
         if let Some(path) = &self.path {
             let bytes = serde_json::to_vec(&*contents).unwrap_or_default();
-            careid_core::files::write_atomically(path, &bytes).map_err(|source| {
-                StoreError::Write {
-                    path: path.clone(),
-                    source,
-                }
+            careid_files::write_atomically(path, &bytes).map_err(|source| StoreError::Write {
+                path: path.clone(),
+                source,
             })?;
         }
         Ok(result)

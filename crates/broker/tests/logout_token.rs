@@ -11,7 +11,7 @@ use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use careid_broker::{validate_logout_token, LogoutRequest, LogoutTokenError, LogoutTokenRules};
-use careid_core::{JsonWebKeySet, JwsAlgorithm};
+use careid_oidc::{JsonWebKeySet, JwsAlgorithm};
 use serde_json::{json, Value};
 
 const ISSUER: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";

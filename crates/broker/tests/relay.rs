@@ -374,7 +374,7 @@ async fn a_flood_from_one_source_is_limited_while_another_source_passes() {
     assert_eq!(answer.status(), 200);
 }
 
-/// Everything logged in this process, by the broker and careid-core, at every level.
+/// Everything logged in this process, by the broker and careid-oidc, at every level.
 fn captured_log() -> Arc<Mutex<Vec<u8>>> {
     static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOG.get_or_init(|| {
@@ -382,7 +382,7 @@ fn captured_log() -> Arc<Mutex<Vec<u8>>> {
         let writer = log.clone();
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "careid_broker=trace,careid_core=trace",
+                "careid_broker=trace,careid_oidc=trace",
             ))
             .with_ansi(false)
             .with_writer(move || Capture(writer.clone()))

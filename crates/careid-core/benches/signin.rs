@@ -13,9 +13,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use careid_core::discovery::ProviderCache;
 use careid_core::http::{HttpClient, HttpSettings};
 use careid_core::signin::{Client, LoginOptions, Session};
+use careid_core::CacheFolder;
 use careid_core::{ClientCredential, Keychain, Profiles, SecretString, SessionStore};
 use mock_cis2::MockCis2;
 
@@ -51,10 +51,9 @@ async fn main() {
         mock.issuer(),
         ClientCredential::Secret(SecretString::new(secret)),
         HttpClient::new(HttpSettings::default()).expect("an HTTP client"),
-        Arc::new(ProviderCache::new(
-            Some(dir.path().join("cache")),
-            Duration::from_secs(3600),
-        )),
+        Arc::new(
+            CacheFolder::new(dir.path().join("cache")).provider_cache(Duration::from_secs(3600)),
+        ),
         store,
     )
     .expect("a client");

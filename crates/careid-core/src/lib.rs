@@ -33,60 +33,48 @@
 //!   and CIS2 expect.
 
 pub mod broker;
-pub mod claims;
-pub mod client_auth;
-pub mod discovery;
+pub mod cache_folder;
 pub mod doctor;
-pub mod files;
 /// Entry points for the fuzz targets in `fuzz/`; not part of careid's API.
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod http;
-pub mod id_token;
-pub mod jose;
 pub mod keychain;
 pub mod launch_page;
 pub mod loopback;
 pub mod profile;
-pub mod secret;
 pub mod session;
 pub mod signin;
 
+// The one way files are written, from careid-files.
+pub use careid_files as files;
+
+// The protocol, from careid-oidc: its modules and the types this crate's API takes and returns.
+pub use careid_oidc::{claims, client_auth, discovery, http, id_token, jose, secret, sse};
+
 pub use broker::{BrokerError, BrokerMetadata, SessionState, ENDED_BY_PROVIDER};
-pub use claims::{
-    assurance_level, check_assurance, check_id_assurance, check_requested_role, choose_role,
-    requested_level, ClaimsError, Identity, NrbacRole, OrgMembership, Organisation, RoleChoice,
-    RoleGroup, RoleNamed,
-};
-pub use client_auth::{
-    authenticate, authenticate_with, check_assertion_algorithm, ClientAuthError,
-    ClientAuthentication, ClientCredential, FormValue, HmacAlgorithm, PrivateKey, SigningAlgorithm,
-    ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS, CLIENT_ASSERTION_TYPE,
-};
-pub use discovery::{
-    discovery_url, is_secure_url, DiscoveryError, ProviderCache, ProviderMetadata,
-    JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
+pub use cache_folder::CacheFolder;
+pub use careid_oidc::{
+    allowed_algorithms, allowed_userinfo_algorithms, assurance_level, authenticate,
+    authenticate_with, check_assertion_algorithm, check_assurance, check_id_assurance,
+    check_requested_role, choose_role, discovery_url, is_cis2_issuer, is_secure_url, oauth_error,
+    requested_level, validate_id_token, validate_refreshed_id_token, validate_session_proof,
+    verify_signed_userinfo, ClaimsError, ClientAuth, ClientAuthError, ClientAuthentication,
+    ClientCredential, Credential, DecodedJwt, DiscoveryError, EventStream, FormValue,
+    HmacAlgorithm, HttpClient, HttpError, HttpResponse, HttpSettings, IdTokenCheck, IdTokenClaims,
+    IdTokenError, Identity, JoseError, JsonWebKeySet, JwsAlgorithm, JwsHeader, NrbacRole,
+    OAuthErrorResponse, OrgMembership, Organisation, OriginalIdToken, PrivateKey, ProviderCache,
+    ProviderMetadata, RoleChoice, RoleGroup, RoleNamed, SecretString, SignedDocument,
+    SigningAlgorithm, ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS, CLIENT_ASSERTION_TYPE,
+    DEFAULT_CLOCK_SKEW, JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
 };
 pub use doctor::{diagnose, CheckStatus, DoctorCheck, DoctorReport};
-pub use http::{
-    oauth_error, EventStream, HttpClient, HttpError, HttpResponse, HttpSettings, OAuthErrorResponse,
-};
-pub use id_token::{
-    validate_id_token, validate_refreshed_id_token, validate_session_proof, verify_signed_userinfo,
-    IdTokenCheck, IdTokenClaims, IdTokenError, OriginalIdToken, SignedDocument, DEFAULT_CLOCK_SKEW,
-};
-pub use jose::{
-    allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, JoseError, JsonWebKeySet,
-    JwsAlgorithm, JwsHeader,
-};
 pub use keychain::{BuildKind, Keychain, KeychainError};
 pub use launch_page::LaunchPage;
 pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};
 pub use profile::{
-    ClientAuth, IssuerSource, Profile, ProfileEntry, ProfileError, Profiles, RedirectHost,
+    IssuerSource, Profile, ProfileEntry, ProfileError, Profiles, RedirectHost,
     RedirectRegistration, RoleSelection, SessionPolicy, CIS2_REDIRECT_PORTS,
 };
-pub use secret::SecretString;
 pub use session::{
     Loaded, Restored, SessionError, SessionFacts, SessionLock, SessionStore, SignInRecord,
     SignedOutReason, Verdict, ACTIVITY_WRITE_EVERY,

@@ -8,7 +8,11 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::client_auth::{check_assertion_algorithm, SigningAlgorithm};
+use crate::client_auth::{
+    check_assertion_algorithm, ClientAuth, ClientAuthError, Credential, PrivateKey,
+    SigningAlgorithm,
+};
+use crate::discovery::is_cis2_issuer;
 
 /// The file, in the config folder, that holds custom profiles and settings for built-in ones.
 pub const PROFILES_FILE: &str = "profiles.toml";
@@ -61,70 +65,6 @@ const CIS2_MAX_AGE: u32 = 300;
 
 /// The mock's default confidential client, as registered in its `data/clients.json`.
 const MOCK_CLIENT_ID: &str = "555000000001.apps.local";
-
-/// How the client authenticates at the token endpoint (OpenID Connect Core §9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClientAuth {
-    /// A public client: not CIS2 behaviour, for providers that allow it.
-    None,
-    ClientSecretBasic,
-    ClientSecretPost,
-    ClientSecretJwt,
-    PrivateKeyJwt,
-}
-
-impl ClientAuth {
-    pub const ALL: [ClientAuth; 5] = [
-        ClientAuth::None,
-        ClientAuth::ClientSecretBasic,
-        ClientAuth::ClientSecretPost,
-        ClientAuth::ClientSecretJwt,
-        ClientAuth::PrivateKeyJwt,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClientAuth::None => "none",
-            ClientAuth::ClientSecretBasic => "client_secret_basic",
-            ClientAuth::ClientSecretPost => "client_secret_post",
-            ClientAuth::ClientSecretJwt => "client_secret_jwt",
-            ClientAuth::PrivateKeyJwt => "private_key_jwt",
-        }
-    }
-
-    /// What the keychain must hold for this method, if anything.
-    pub fn credential(self) -> Option<Credential> {
-        match self {
-            ClientAuth::None => None,
-            ClientAuth::PrivateKeyJwt => Some(Credential::PrivateKey),
-            _ => Some(Credential::ClientSecret),
-        }
-    }
-}
-
-impl FromStr for ClientAuth {
-    type Err = ProfileError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|method| method.as_str() == text)
-            .ok_or_else(|| {
-                ProfileError::Invalid(format!(
-                    "unknown client authentication {text:?}; use one of {}",
-                    Self::ALL.map(ClientAuth::as_str).join(", ")
-                ))
-            })
-    }
-}
-
-/// The secret a client authentication method needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Credential {
-    ClientSecret,
-    PrivateKey,
-}
 
 /// Who shows the role choice: the app, from UserInfo's roles, or CIS2's own picker (the
 /// `selectedrole` scope).
@@ -337,6 +277,18 @@ impl Profile {
 
     /// Whether the issuer is CIS2's (a host under `spineservices.nhs.uk`), whose registration
     /// rules apply (REFERENCE §2).
+    /// The key this profile signs its assertions with: `pem` read, with the profile's `key_id`
+    /// and `assertion_algorithm`, and held to [`check_assertion_algorithm`], so an EC key for a
+    /// CIS2 profile is refused when it is stored and when it is used.
+    pub fn signing_key(&self, pem: &str) -> Result<PrivateKey, ClientAuthError> {
+        PrivateKey::for_registration(
+            pem,
+            self.is_cis2(),
+            self.key_id.as_deref(),
+            self.assertion_algorithm.as_deref(),
+        )
+    }
+
     pub fn is_cis2(&self) -> bool {
         matches!(&self.issuer, IssuerSource::Url(issuer) if is_cis2_issuer(issuer))
     }
@@ -454,14 +406,6 @@ fn check_issuer(issuer: &str) -> Result<(), String> {
             "issuer {issuer:?} must use https (http is allowed on loopback only)"
         )),
     }
-}
-
-/// Whether `issuer` is CIS2's: a host under `spineservices.nhs.uk`.
-pub fn is_cis2_issuer(issuer: &str) -> bool {
-    url::Url::parse(issuer)
-        .ok()
-        .and_then(|url| url.host_str().map(str::to_owned))
-        .is_some_and(|host| host.ends_with(".spineservices.nhs.uk"))
 }
 
 fn cis2_scopes() -> Vec<String> {
@@ -669,6 +613,12 @@ pub enum ProfileError {
     },
     #[error("{path} is not a valid profiles file: {message}")]
     Parse { path: String, message: String },
+}
+
+impl From<crate::client_auth::UnknownClientAuth> for ProfileError {
+    fn from(unknown: crate::client_auth::UnknownClientAuth) -> Self {
+        ProfileError::Invalid(unknown.to_string())
+    }
 }
 
 impl ProfileError {
@@ -1116,10 +1066,7 @@ mod tests {
             );
         }
         assert_eq!(
-            "client_secret"
-                .parse::<ClientAuth>()
-                .expect_err("unknown")
-                .code(),
+            ProfileError::from("client_secret".parse::<ClientAuth>().expect_err("unknown")).code(),
             "profile_invalid"
         );
     }

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
-use careid_core::profile::Credential;
+use careid_core::Credential;
 use careid_core::{
     ClientAuth, IssuerSource, Profile, ProfileEntry, RedirectHost, RoleSelection, SecretString,
     SessionPolicy,

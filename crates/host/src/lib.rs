@@ -144,10 +144,9 @@ impl Host {
             endpoint: "client",
             source: error,
         })?;
-        let providers = Arc::new(ProviderCache::new(
-            Some(cache_dir.clone()),
-            PROVIDER_CACHE_AGE,
-        ));
+        let providers = Arc::new(
+            careid_core::CacheFolder::new(cache_dir.clone()).provider_cache(PROVIDER_CACHE_AGE),
+        );
         let mock = MockHost::new(state_dir.clone());
         Ok(Self {
             config_dir,
@@ -293,7 +292,7 @@ impl Host {
     /// Compares the provider's discovery document and keys with what careid and CIS2 expect,
     /// always fetched afresh: the point is to see the provider as it is now.
     pub async fn diagnose(&self, issuer: &str) -> Result<Diagnosis, HostError> {
-        let providers = ProviderCache::new(None, PROVIDER_CACHE_AGE);
+        let providers = ProviderCache::new(PROVIDER_CACHE_AGE);
         let now = std::time::SystemTime::now();
         let metadata = providers
             .metadata(&self.http, issuer, now)
@@ -387,7 +386,7 @@ impl Host {
         name: &str,
         value: SecretString,
     ) -> Result<Result<(), CredentialError>, HostError> {
-        use careid_core::profile::Credential;
+        use careid_core::Credential;
         let profile = self.profile(name)?;
         let Some(account) = profile.credential_account() else {
             if let Some(broker) = profile.broker {
@@ -411,7 +410,7 @@ impl Host {
         if profile.client_auth.credential() == Some(Credential::PrivateKey) {
             // A key that reads but that this profile cannot sign with (an EC key for CIS2, or
             // one that does not fit the profile's assertion algorithm) is refused too.
-            match careid_core::PrivateKey::for_profile(text, &profile) {
+            match profile.signing_key(text) {
                 Ok(_) => {}
                 Err(
                     source @ (careid_core::ClientAuthError::NotForCis2 { .. }
@@ -464,7 +463,7 @@ impl Host {
     /// their own registration gives CIS2 as the JWKS. Only the public half ever leaves: the key
     /// is read from the keychain and parsed as the profile would sign with it.
     pub fn public_jwks(&self, name: &str) -> Result<Result<String, JwksError>, HostError> {
-        use careid_core::profile::Credential;
+        use careid_core::Credential;
         let profile = self.profile(name)?;
         if let Some(broker) = profile.broker {
             return Ok(Err(JwksError::Broker {
@@ -485,7 +484,7 @@ impl Host {
         else {
             return Ok(Err(JwksError::NotStored(profile.name)));
         };
-        let key = match careid_core::PrivateKey::for_profile(pem.expose_secret(), &profile) {
+        let key = match profile.signing_key(pem.expose_secret()) {
             Ok(key) => key,
             Err(source) => return Ok(Err(JwksError::Unusable(source))),
         };

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use careid_broker::server::{router, Broker};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
-use careid_core::{HttpClient, HttpSettings};
+use careid_oidc::{HttpClient, HttpSettings};
 use mock_cis2::{MockCis2, RunningMock, BROKER_CLIENT_ID};
 use serde_json::Value;
 

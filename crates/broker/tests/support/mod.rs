@@ -19,7 +19,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use careid_broker::server::{router, Broker};
 use careid_broker::{BrokerConfig, BrokerCredential, Store};
-use careid_core::{HttpClient, HttpSettings};
+use careid_oidc::{HttpClient, HttpSettings};
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
 use serde_json::Value;
 

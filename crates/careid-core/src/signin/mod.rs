@@ -20,14 +20,14 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use crate::client_auth::Credential;
 use crate::discovery::{ProviderCache, ProviderMetadata};
 use crate::http::HttpClient;
 use crate::id_token::IdTokenClaims;
-use crate::profile::Credential;
 use crate::session::SessionFacts;
 use crate::{
-    ClientCredential, HmacAlgorithm, Identity, Keychain, PrivateKey, Profile, RoleChoice,
-    SecretString, SessionStore,
+    ClientCredential, HmacAlgorithm, Identity, Keychain, Profile, RoleChoice, SecretString,
+    SessionStore,
 };
 
 pub use error::{ErrorClass, SignInError};
@@ -229,7 +229,8 @@ fn load_credential(
     };
     match profile.client_auth.credential() {
         Some(Credential::PrivateKey) => {
-            let key = PrivateKey::for_profile(stored.expose_secret(), profile)
+            let key = profile
+                .signing_key(stored.expose_secret())
                 .map_err(credential_error)?;
             Ok(ClientCredential::PrivateKey(key))
         }

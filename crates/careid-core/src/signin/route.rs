@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::broker::{self, BrokerError, BrokerMetadata, SessionState};
 use crate::client_auth::method_for_endpoint;
+use crate::client_auth::ClientAuth;
 use crate::discovery::ProviderMetadata;
-use crate::profile::ClientAuth;
 use crate::session::SessionFacts;
 use crate::signin::{blocking, Client, SignInError};
 use crate::{Restored, SecretString};

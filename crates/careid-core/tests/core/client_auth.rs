@@ -526,7 +526,7 @@ fn an_ec_key_is_refused_for_a_cis2_profile_and_kept_elsewhere() {
     let rsa = data("test-key-rsa-pkcs8.pem");
 
     for file in ["test-key-ec-p256-pkcs8.pem", "test-key-ec-p256-sec1.pem"] {
-        let error = PrivateKey::for_profile(&data(file), &cis2).unwrap_err();
+        let error = cis2.signing_key(&data(file)).unwrap_err();
         assert_eq!(error.code(), "signing_algorithm_not_for_cis2", "{file}");
         assert!(error.to_string().contains("RSA key"), "{error}");
     }
@@ -534,31 +534,27 @@ fn an_ec_key_is_refused_for_a_cis2_profile_and_kept_elsewhere() {
     let mut rs256_cis2 = cis2.clone();
     rs256_cis2.assertion_algorithm = Some("RS256".into());
     assert_eq!(
-        PrivateKey::for_profile(&ec, &rs256_cis2)
-            .unwrap_err()
-            .code(),
+        rs256_cis2.signing_key(&ec).unwrap_err().code(),
         "signing_algorithm_not_for_cis2"
     );
     // A profile that names ES256 for CIS2 (never valid on load, but the fields are public).
     let mut es256_cis2 = cis2.clone();
     es256_cis2.assertion_algorithm = Some("ES256".into());
     assert_eq!(
-        PrivateKey::for_profile(&rsa, &es256_cis2)
-            .unwrap_err()
-            .code(),
+        es256_cis2.signing_key(&rsa).unwrap_err().code(),
         "signing_algorithm_mismatch"
     );
 
-    let key = PrivateKey::for_profile(&rsa, &cis2).expect("RSA for CIS2");
+    let key = cis2.signing_key(&rsa).expect("RSA for CIS2");
     assert_eq!(key.algorithm(), SigningAlgorithm::Rs256);
     let mut rs512 = cis2.clone();
     rs512.assertion_algorithm = Some("RS512".into());
     rs512.key_id = Some("registered-kid".into());
-    let key = PrivateKey::for_profile(&rsa, &rs512).expect("RS512 for CIS2");
+    let key = rs512.signing_key(&rsa).expect("RS512 for CIS2");
     assert_eq!(key.algorithm(), SigningAlgorithm::Rs512);
     assert_eq!(key.kid(), "registered-kid");
 
-    let key = PrivateKey::for_profile(&ec, &other).expect("ES256 elsewhere");
+    let key = other.signing_key(&ec).expect("ES256 elsewhere");
     assert_eq!(key.algorithm(), SigningAlgorithm::Es256);
     assert_eq!(key.kid(), EC_THUMBPRINT);
     assert_eq!(

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use careid_core::{
-    discovery_url, oauth_error, DiscoveryError, HttpClient, HttpError, HttpSettings, ProviderCache,
-    SecretString, JWKS_REFETCH_COOLDOWN,
+    discovery_url, oauth_error, CacheFolder, DiscoveryError, HttpClient, HttpError, HttpSettings,
+    ProviderCache, SecretString, JWKS_REFETCH_COOLDOWN,
 };
 use mock_cis2::{MockCis2, RunningMock};
 use serde_json::{json, Value};
@@ -118,7 +118,7 @@ fn assert_code(error: &DiscoveryError, code: &str) {
 #[tokio::test]
 async fn metadata_is_fetched_once_and_kept_in_memory() {
     let mock = mock().await;
-    let cache = ProviderCache::new(None, HOUR);
+    let cache = ProviderCache::new(HOUR);
     let http = http();
 
     let first = cache.metadata(&http, mock.issuer(), now()).await.unwrap();
@@ -145,7 +145,7 @@ async fn metadata_is_fetched_once_and_kept_in_memory() {
 #[tokio::test]
 async fn callers_asking_at_once_cause_one_request() {
     let mock = mock().await;
-    let cache = ProviderCache::new(None, HOUR);
+    let cache = ProviderCache::new(HOUR);
     let http = http();
     let (a, b, c) = tokio::join!(
         cache.metadata(&http, mock.issuer(), now()),
@@ -163,12 +163,12 @@ async fn a_second_cache_on_the_same_folder_makes_no_request() {
     let dir = tempfile::tempdir().unwrap();
     let http = http();
 
-    let first = ProviderCache::new(Some(dir.path().to_owned()), HOUR);
+    let first = CacheFolder::new(dir.path().to_owned()).provider_cache(HOUR);
     let metadata = first.metadata(&http, mock.issuer(), now()).await.unwrap();
     first.jwks(&http, &metadata, now()).await.unwrap();
     assert_eq!((requests(&mock, DISCOVERY), requests(&mock, JWKS)), (1, 1));
 
-    let file = first.discovery_file(mock.issuer()).unwrap();
+    let file = CacheFolder::new(dir.path().to_owned()).discovery_file(mock.issuer());
     let name = file.file_name().unwrap().to_str().unwrap();
     assert!(
         name.starts_with("discovery-") && name.len() == "discovery-.json".len() + 16,
@@ -179,7 +179,7 @@ async fn a_second_cache_on_the_same_folder_makes_no_request() {
     assert_eq!(stored["fetched_at"], 1_767_225_600u64);
     assert_eq!(stored["document"], metadata.raw);
 
-    let second = ProviderCache::new(Some(dir.path().to_owned()), HOUR);
+    let second = CacheFolder::new(dir.path().to_owned()).provider_cache(HOUR);
     let later = now() + Duration::from_secs(30 * 60);
     let cached = second.metadata(&http, mock.issuer(), later).await.unwrap();
     let jwks = second.jwks(&http, &cached, later).await.unwrap();
@@ -200,7 +200,7 @@ async fn documents_older_than_an_hour_are_fetched_again() {
     let mock = mock().await;
     let dir = tempfile::tempdir().unwrap();
     let http = http();
-    let cache = ProviderCache::new(Some(dir.path().to_owned()), HOUR);
+    let cache = CacheFolder::new(dir.path().to_owned()).provider_cache(HOUR);
     let metadata = cache.metadata(&http, mock.issuer(), now()).await.unwrap();
     cache.jwks(&http, &metadata, now()).await.unwrap();
 
@@ -210,12 +210,12 @@ async fn documents_older_than_an_hour_are_fetched_again() {
     assert_eq!((requests(&mock, DISCOVERY), requests(&mock, JWKS)), (2, 2));
 
     // A second process at the same moment finds the refreshed files.
-    let other = ProviderCache::new(Some(dir.path().to_owned()), HOUR);
+    let other = CacheFolder::new(dir.path().to_owned()).provider_cache(HOUR);
     other.metadata(&http, mock.issuer(), later).await.unwrap();
     assert_eq!(requests(&mock, DISCOVERY), 2);
 
     // A longer max_age than an hour is cut to an hour.
-    let lax = ProviderCache::new(None, Duration::from_secs(86_400));
+    let lax = ProviderCache::new(Duration::from_secs(86_400));
     lax.metadata(&http, mock.issuer(), now()).await.unwrap();
     lax.metadata(&http, mock.issuer(), now() + HOUR)
         .await
@@ -228,7 +228,7 @@ async fn refetch_jwks_bypasses_the_cache_and_replaces_it() {
     let mock = mock().await;
     let dir = tempfile::tempdir().unwrap();
     let http = http();
-    let cache = ProviderCache::new(Some(dir.path().to_owned()), HOUR);
+    let cache = CacheFolder::new(dir.path().to_owned()).provider_cache(HOUR);
     let metadata = cache.metadata(&http, mock.issuer(), now()).await.unwrap();
     let before = cache.jwks(&http, &metadata, now()).await.unwrap();
 
@@ -246,7 +246,7 @@ async fn refetch_jwks_bypasses_the_cache_and_replaces_it() {
         *cache.jwks(&http, &metadata, now()).await.unwrap(),
         *refetched
     );
-    let other = ProviderCache::new(Some(dir.path().to_owned()), HOUR);
+    let other = CacheFolder::new(dir.path().to_owned()).provider_cache(HOUR);
     assert_eq!(
         *other.jwks(&http, &metadata, now()).await.unwrap(),
         *refetched
@@ -268,7 +268,7 @@ async fn refetch_jwks_bypasses_the_cache_and_replaces_it() {
 #[tokio::test]
 async fn refetches_one_after_another_make_one_request_per_cooldown() {
     let mock = mock().await;
-    let cache = ProviderCache::new(None, HOUR);
+    let cache = ProviderCache::new(HOUR);
     let http = http();
     let metadata = cache.metadata(&http, mock.issuer(), now()).await.unwrap();
     let start = now();
@@ -300,7 +300,7 @@ async fn refetches_one_after_another_make_one_request_per_cooldown() {
 #[tokio::test]
 async fn refetches_asked_at_once_share_one_request() {
     let mock = mock().await;
-    let cache = ProviderCache::new(None, HOUR);
+    let cache = ProviderCache::new(HOUR);
     let http = http();
     let metadata = cache.metadata(&http, mock.issuer(), now()).await.unwrap();
     let (a, b) = tokio::join!(
@@ -316,8 +316,8 @@ async fn damaged_stale_or_foreign_cache_files_are_refetched_without_error() {
     let mock = mock().await;
     let dir = tempfile::tempdir().unwrap();
     let http = http();
-    let cache = ProviderCache::new(Some(dir.path().to_owned()), HOUR);
-    let path = cache.discovery_file(mock.issuer()).unwrap();
+    let cache = CacheFolder::new(dir.path().to_owned()).provider_cache(HOUR);
+    let path = CacheFolder::new(dir.path().to_owned()).discovery_file(mock.issuer());
     let document = mock_cis2::Issuer::exact(mock.issuer()).discovery_document();
     let fetched_at = 1_767_225_600u64;
     let damaged: [Vec<u8>; 6] = [
@@ -334,7 +334,7 @@ async fn damaged_stale_or_foreign_cache_files_are_refetched_without_error() {
     ];
     for (index, contents) in damaged.iter().enumerate() {
         std::fs::write(&path, contents).unwrap();
-        let fresh = ProviderCache::new(Some(dir.path().to_owned()), HOUR);
+        let fresh = CacheFolder::new(dir.path().to_owned()).provider_cache(HOUR);
         let metadata = fresh
             .metadata(&http, mock.issuer(), now())
             .await
@@ -347,7 +347,11 @@ async fn damaged_stale_or_foreign_cache_files_are_refetched_without_error() {
 
     // A damaged key set file too.
     let metadata = cache.metadata(&http, mock.issuer(), now()).await.unwrap();
-    std::fs::write(cache.jwks_file(mock.issuer()).unwrap(), b"[1, 2").unwrap();
+    std::fs::write(
+        CacheFolder::new(dir.path().to_owned()).jwks_file(mock.issuer()),
+        b"[1, 2",
+    )
+    .unwrap();
     cache.jwks(&http, &metadata, now()).await.unwrap();
     assert_eq!(requests(&mock, JWKS), 1);
 }
@@ -357,12 +361,12 @@ async fn forget_drops_memory_and_files() {
     let mock = mock().await;
     let dir = tempfile::tempdir().unwrap();
     let http = http();
-    let cache = ProviderCache::new(Some(dir.path().to_owned()), HOUR);
+    let cache = CacheFolder::new(dir.path().to_owned()).provider_cache(HOUR);
     let metadata = cache.metadata(&http, mock.issuer(), now()).await.unwrap();
     cache.jwks(&http, &metadata, now()).await.unwrap();
     let files = [
-        cache.discovery_file(mock.issuer()).unwrap(),
-        cache.jwks_file(mock.issuer()).unwrap(),
+        CacheFolder::new(dir.path().to_owned()).discovery_file(mock.issuer()),
+        CacheFolder::new(dir.path().to_owned()).jwks_file(mock.issuer()),
     ];
     assert!(files.iter().all(|file| file.exists()));
 
@@ -377,7 +381,7 @@ async fn forget_drops_memory_and_files() {
 #[tokio::test]
 async fn server_errors_are_reported_and_not_cached() {
     let mock = mock().await;
-    let cache = ProviderCache::new(None, HOUR);
+    let cache = ProviderCache::new(HOUR);
     let http = http();
 
     mock.arm_fault("http_500@discovery".parse().unwrap(), Some(1));
@@ -414,7 +418,7 @@ async fn server_errors_are_reported_and_not_cached() {
 #[tokio::test]
 async fn malformed_json_is_a_parse_error_without_content() {
     let mock = mock().await;
-    let cache = ProviderCache::new(None, HOUR);
+    let cache = ProviderCache::new(HOUR);
     mock.arm_fault("malformed_json@discovery".parse().unwrap(), Some(1));
     let error = cache
         .metadata(&http(), mock.issuer(), now())
@@ -433,7 +437,7 @@ async fn malformed_json_is_a_parse_error_without_content() {
 #[tokio::test]
 async fn an_oversized_answer_stops_at_the_limit_quickly() {
     let mock = mock().await;
-    let cache = ProviderCache::new(None, HOUR);
+    let cache = ProviderCache::new(HOUR);
     mock.arm_fault("oversized_response@discovery".parse().unwrap(), Some(1));
     let started = Instant::now();
     let error = cache
@@ -481,7 +485,7 @@ async fn a_body_without_a_length_is_cut_at_the_limit() {
 #[tokio::test]
 async fn a_slow_provider_times_out() {
     let mock = mock().await;
-    let cache = ProviderCache::new(None, HOUR);
+    let cache = ProviderCache::new(HOUR);
     let http = HttpClient::new(HttpSettings {
         timeout: Duration::from_millis(500),
         ..HttpSettings::default()
@@ -508,7 +512,7 @@ async fn an_unreachable_provider_is_transient() {
         listener.local_addr().unwrap().port()
     };
     let issuer = format!("http://127.0.0.1:{port}/realm");
-    let error = ProviderCache::new(None, HOUR)
+    let error = ProviderCache::new(HOUR)
         .metadata(&http(), &issuer, now())
         .await
         .unwrap_err();
@@ -530,7 +534,7 @@ async fn the_issuer_must_match_exactly() {
         .await
         .unwrap();
     let asked = format!("http://localhost:{}/realm", mock.port());
-    let error = ProviderCache::new(None, HOUR)
+    let error = ProviderCache::new(HOUR)
         .metadata(&http(), &asked, now())
         .await
         .unwrap_err();
@@ -544,7 +548,7 @@ async fn the_issuer_must_match_exactly() {
     assert_code(&error, "issuer_mismatch");
 
     // A trailing slash is a different issuer too.
-    let error = ProviderCache::new(None, HOUR)
+    let error = ProviderCache::new(HOUR)
         .metadata(&http(), &format!("{}/", mock.issuer()), now())
         .await
         .unwrap_err();
@@ -554,7 +558,7 @@ async fn the_issuer_must_match_exactly() {
 #[tokio::test]
 async fn every_url_is_kept_exactly_as_published() {
     let (issuer, count) = serve_document(cis2_document).await;
-    let metadata = ProviderCache::new(None, HOUR)
+    let metadata = ProviderCache::new(HOUR)
         .metadata(&http(), &issuer, now())
         .await
         .unwrap();
@@ -585,7 +589,7 @@ async fn insecure_endpoints_and_missing_members_are_refused() {
         document
     })
     .await;
-    let error = ProviderCache::new(None, HOUR)
+    let error = ProviderCache::new(HOUR)
         .metadata(&http(), &issuer, now())
         .await
         .unwrap_err();
@@ -605,7 +609,7 @@ async fn insecure_endpoints_and_missing_members_are_refused() {
         document
     })
     .await;
-    let error = ProviderCache::new(None, HOUR)
+    let error = ProviderCache::new(HOUR)
         .metadata(&http(), &issuer, now())
         .await
         .unwrap_err();
@@ -617,7 +621,7 @@ async fn insecure_endpoints_and_missing_members_are_refused() {
 
     // A plain-http issuer off loopback is refused before any request.
     let started = Instant::now();
-    let error = ProviderCache::new(None, HOUR)
+    let error = ProviderCache::new(HOUR)
         .metadata(&http(), "http://cis2.invalid/realm", now())
         .await
         .unwrap_err();
@@ -634,7 +638,7 @@ async fn a_key_set_must_have_a_keys_list() {
     )
     .unwrap();
     metadata.jwks_uri = format!("{base}/jwks");
-    let error = ProviderCache::new(None, HOUR)
+    let error = ProviderCache::new(HOUR)
         .jwks(&http(), &metadata, now())
         .await
         .unwrap_err();
@@ -657,7 +661,7 @@ async fn redirects_are_not_followed() {
 async fn post_form_carries_a_sensitive_authorization_and_reads_oauth_errors() {
     let mock = mock().await;
     let http = http();
-    let metadata = ProviderCache::new(None, HOUR)
+    let metadata = ProviderCache::new(HOUR)
         .metadata(&http, mock.issuer(), now())
         .await
         .unwrap();

@@ -73,7 +73,7 @@ fn detail<'a>(report: &'a DoctorReport, name: &str) -> &'a str {
 async fn the_mock_passes_every_check() {
     let mock = mock_cis2::MockCis2::new().start().await.unwrap();
     let http = HttpClient::new(HttpSettings::default()).unwrap();
-    let cache = ProviderCache::new(None, Duration::from_secs(3600));
+    let cache = ProviderCache::new(Duration::from_secs(3600));
     let now = SystemTime::now();
     let metadata = cache.metadata(&http, mock.issuer(), now).await.unwrap();
     let jwks = cache.jwks(&http, &metadata, now).await.unwrap();

@@ -79,7 +79,7 @@ fn client_for(mock: &RunningMock, port: u16, host: RedirectHost) -> Fixture {
         mock.issuer(),
         ClientCredential::Secret(SecretString::new(SECRET.into())),
         HttpClient::new(HttpSettings::default()).expect("http"),
-        Arc::new(ProviderCache::new(None, Duration::from_secs(3600))),
+        Arc::new(ProviderCache::new(Duration::from_secs(3600))),
         SessionStore::new(keychain, dir.path().join("state")),
     )
     .expect("client");

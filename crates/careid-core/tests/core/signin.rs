@@ -5,12 +5,11 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use careid_core::discovery::ProviderCache;
 use careid_core::http::{HttpClient, HttpSettings};
 use careid_core::signin::{Client, ClientOptions, Clock, ErrorClass, LoginOptions, SignInError};
 use careid_core::{
-    ClientCredential, Keychain, Profiles, Restored, SecretString, SessionFacts, SessionLock,
-    SessionStore,
+    CacheFolder, ClientCredential, Keychain, Profiles, Restored, SecretString, SessionFacts,
+    SessionLock, SessionStore,
 };
 use mock_cis2::{MockCis2, PushedRequests, RunningMock};
 
@@ -81,10 +80,9 @@ async fn fixture_with(user: &str, pushed: PushedRequests) -> Fixture {
         mock.issuer(),
         ClientCredential::Secret(SecretString::new(MOCK_SECRET.into())),
         HttpClient::new(HttpSettings::default()).expect("http"),
-        Arc::new(ProviderCache::new(
-            Some(dir.path().join("cache")),
-            Duration::from_secs(3600),
-        )),
+        Arc::new(
+            CacheFolder::new(dir.path().join("cache")).provider_cache(Duration::from_secs(3600)),
+        ),
         store.clone(),
     )
     .expect("client")

@@ -1,13 +1,13 @@
 //! Provider metadata (OpenID Connect Discovery 1.0) and the provider's key set (RFC 7517),
-//! fetched, validated and cached in memory and in a cache folder for at most an hour, as CIS2
-//! asks.
+//! fetched, validated and cached in memory and on a [`DocumentShelf`] (careid-core's cache
+//! folder) for at most an hour, as CIS2 asks.
 //!
 //! Every URL is kept as the exact string the provider published: a URL parser drops `:443`, and
 //! CIS2 compares strings exactly (its issuer carries `:443`, and a client assertion's `aud` must
 //! be the token endpoint as published).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,8 +24,8 @@ pub const MAX_CACHE_AGE: Duration = Duration::from_secs(3600);
 
 /// The longest provider text (an issuer that does not match) quoted in a message.
 const MAX_QUOTED_CHARS: usize = 300;
-/// A cache file larger than this is damaged or not ours.
-const MAX_CACHE_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// A kept document larger than this is damaged or not ours.
+pub const MAX_KEPT_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
 
 const JSON: &str = "application/json";
 const JWKS_ACCEPT: &str = "application/jwk-set+json, application/json";
@@ -103,6 +103,14 @@ pub fn is_secure_url(url: &str) -> bool {
         },
         _ => false,
     }
+}
+
+/// Whether `issuer` is CIS2's: a host under `spineservices.nhs.uk`.
+pub fn is_cis2_issuer(issuer: &str) -> bool {
+    url::Url::parse(issuer)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .is_some_and(|host| host.ends_with(".spineservices.nhs.uk"))
 }
 
 /// A provider's metadata, every URL exactly as published.
@@ -327,20 +335,42 @@ struct CachedJwks {
     refetch: Option<u64>,
 }
 
-/// Provider metadata and key sets, in memory and optionally in a cache folder, each used for at
-/// most `max_age`. Share one in an `Arc`: fetches are made one at a time, so callers asking at
-/// once cause one request.
-///
-/// The cache folder holds public documents only (discovery and JWKS): never a token or secret.
-/// A cache file that cannot be written is not an error, since the network copy is in hand.
+/// Where a [`ProviderCache`] keeps its documents for other processes to reuse, by name
+/// ([`discovery_document_name`], [`jwks_document_name`]). careid-core's cache folder is one; the
+/// protocol code itself touches no file. It holds public documents only (discovery and JWKS),
+/// never a token or secret.
+pub trait DocumentShelf: fmt::Debug + Send + Sync {
+    /// What is kept under `name`, or `None` when nothing is, or nothing that can be trusted (a
+    /// folder or file another user could write to could hold keys that are not the provider's).
+    fn read(&self, name: &str) -> Option<Vec<u8>>;
+    /// Keeps `bytes` under `name`, best effort: the document is in hand, and the next run
+    /// fetches it again.
+    fn write(&self, name: &str, bytes: &[u8]);
+    /// Drops what is kept under `name`, best effort: a copy left expires within the hour.
+    fn remove(&self, name: &str);
+}
+
+/// The name an issuer's discovery document is kept under.
+pub fn discovery_document_name(issuer: &str) -> String {
+    format!("discovery-{}.json", file_key(issuer))
+}
+
+/// The name an issuer's key set is kept under.
+pub fn jwks_document_name(issuer: &str) -> String {
+    format!("jwks-{}.json", file_key(issuer))
+}
+
 /// The least time between two JWKS refetches for an unknown `kid` (as the `jose` library's
 /// remote key sets wait 30 s): keys that rotate are new for hours, while tokens with made-up
 /// `kid`s can come by the thousand. A clock that went back does not hold a refetch up.
 pub const JWKS_REFETCH_COOLDOWN: Duration = Duration::from_secs(30);
 
+/// Provider metadata and key sets, in memory and optionally on a [`DocumentShelf`], each used for
+/// at most `max_age`. Share one in an `Arc`: fetches are made one at a time, so callers asking at
+/// once cause one request.
 #[derive(Debug)]
 pub struct ProviderCache {
-    dir: Option<PathBuf>,
+    shelf: Option<Arc<dyn DocumentShelf>>,
     max_age: Duration,
     /// Keyed by issuer.
     metadata: Mutex<HashMap<String, CachedMetadata>>,
@@ -353,11 +383,16 @@ pub struct ProviderCache {
 }
 
 impl ProviderCache {
+    /// A cache whose documents live `max_age` (capped at [`MAX_CACHE_AGE`]), in memory only.
+    pub fn new(max_age: Duration) -> Self {
+        Self::with_shelf(None, max_age)
+    }
+
     /// A cache whose documents live `max_age` (capped at [`MAX_CACHE_AGE`]), kept in memory and,
-    /// when `cache_dir` is given, in files there too so another process can reuse them.
-    pub fn new(cache_dir: Option<PathBuf>, max_age: Duration) -> Self {
+    /// when `shelf` is given, there too so another process can reuse them.
+    pub fn with_shelf(shelf: Option<Arc<dyn DocumentShelf>>, max_age: Duration) -> Self {
         Self {
-            dir: cache_dir,
+            shelf,
             max_age: max_age.min(MAX_CACHE_AGE),
             metadata: Mutex::new(HashMap::new()),
             jwks: Mutex::new(HashMap::new()),
@@ -368,20 +403,6 @@ impl ProviderCache {
 
     pub fn max_age(&self) -> Duration {
         self.max_age
-    }
-
-    /// The path of an issuer's cached discovery document, when there is a cache folder.
-    pub fn discovery_file(&self, issuer: &str) -> Option<PathBuf> {
-        self.dir
-            .as_ref()
-            .map(|dir| dir.join(format!("discovery-{}.json", file_key(issuer))))
-    }
-
-    /// The path of an issuer's cached key set, when there is a cache folder.
-    pub fn jwks_file(&self, issuer: &str) -> Option<PathBuf> {
-        self.dir
-            .as_ref()
-            .map(|dir| dir.join(format!("jwks-{}.json", file_key(issuer))))
     }
 
     /// The issuer's metadata: from memory or the cache folder while fresh, else fetched from
@@ -399,7 +420,7 @@ impl ProviderCache {
         if let Some(cached) = self.memory_metadata(issuer, now) {
             return Ok(cached);
         }
-        if let Some((metadata, fetched_at)) = self.file_metadata(issuer, now) {
+        if let Some((metadata, fetched_at)) = self.kept_metadata(issuer, now) {
             return Ok(self.remember_metadata(issuer, metadata, fetched_at));
         }
 
@@ -413,8 +434,8 @@ impl ProviderCache {
         let document = fetch_json(http, &url, JSON).await?;
         let metadata = ProviderMetadata::from_document(document, &url)?;
         metadata.validate(issuer)?;
-        self.write_file(
-            self.discovery_file(issuer),
+        self.write_document(
+            &discovery_document_name(issuer),
             &json!({
                 "issuer": issuer,
                 "fetched_at": unix_seconds(now),
@@ -440,7 +461,7 @@ impl ProviderCache {
         if let Some(cached) = self.memory_jwks(metadata, now) {
             return Ok(cached);
         }
-        if let Some((jwks, fetched_at)) = self.file_jwks(metadata, now) {
+        if let Some((jwks, fetched_at)) = self.kept_jwks(metadata, now) {
             return Ok(self.remember_jwks(metadata, Arc::new(jwks), fetched_at, None));
         }
         self.fetch_jwks(http, metadata, now, false).await
@@ -481,16 +502,13 @@ impl ProviderCache {
         self.fetch_jwks(http, metadata, now, true).await
     }
 
-    /// Drops an issuer's metadata and key set, from memory and the cache folder.
+    /// Drops an issuer's metadata and key set, from memory and the shelf.
     pub fn forget(&self, issuer: &str) {
         lock(&self.metadata).remove(issuer);
         lock(&self.jwks).remove(issuer);
-        for path in [self.discovery_file(issuer), self.jwks_file(issuer)]
-            .into_iter()
-            .flatten()
-        {
-            // Already gone is fine; any other failure leaves a file that expires within the hour.
-            let _ = std::fs::remove_file(path);
+        if let Some(shelf) = &self.shelf {
+            shelf.remove(&discovery_document_name(issuer));
+            shelf.remove(&jwks_document_name(issuer));
         }
     }
 
@@ -513,8 +531,8 @@ impl ProviderCache {
             url: display_url(url),
             detail: detail.to_owned(),
         })?;
-        self.write_file(
-            self.jwks_file(&metadata.issuer),
+        self.write_document(
+            &jwks_document_name(&metadata.issuer),
             &json!({
                 "issuer": metadata.issuer,
                 "jwks_uri": url,
@@ -581,64 +599,52 @@ impl ProviderCache {
         value
     }
 
-    /// A fresh, valid discovery document from the cache folder. Anything wrong with the file
-    /// (another issuer's, stale, from the future, damaged) means it is ignored and refetched.
-    fn file_metadata(
+    /// A fresh, valid discovery document from the shelf. Anything wrong with it (another
+    /// issuer's, stale, from the future, damaged) means it is ignored and refetched.
+    fn kept_metadata(
         &self,
         issuer: &str,
         now: SystemTime,
     ) -> Option<(ProviderMetadata, SystemTime)> {
-        let (file, fetched_at) = self.read_file(self.discovery_file(issuer)?, issuer, now)?;
+        let (file, fetched_at) =
+            self.read_document(&discovery_document_name(issuer), issuer, now)?;
         Some((cached_metadata(file, issuer)?, fetched_at))
     }
 
-    fn file_jwks(
+    fn kept_jwks(
         &self,
         metadata: &ProviderMetadata,
         now: SystemTime,
     ) -> Option<(Value, SystemTime)> {
-        let path = self.jwks_file(&metadata.issuer)?;
-        let (file, fetched_at) = self.read_file(path, &metadata.issuer, now)?;
+        let name = jwks_document_name(&metadata.issuer);
+        let (file, fetched_at) = self.read_document(&name, &metadata.issuer, now)?;
         Some((cached_jwks(file, &metadata.jwks_uri)?, fetched_at))
     }
 
-    /// A cache file's members, if it is for `issuer` and fresh at `now`. A file in a folder
-    /// another user could write to (or writable by others itself) is never trusted: it could
-    /// hold keys that are not the provider's.
-    fn read_file(
+    /// A kept document's members, if it is for `issuer` and fresh at `now`.
+    fn read_document(
         &self,
-        path: PathBuf,
+        name: &str,
         issuer: &str,
         now: SystemTime,
     ) -> Option<(Map<String, Value>, SystemTime)> {
-        if !self.folder_is_private() || crate::files::check_private(&path).is_err() {
+        let bytes = self.shelf.as_ref()?.read(name)?;
+        if bytes.len() as u64 > MAX_KEPT_DOCUMENT_BYTES {
             return None;
         }
-        if std::fs::metadata(&path).ok()?.len() > MAX_CACHE_FILE_BYTES {
-            return None;
-        }
-        let bytes = std::fs::read(&path).ok()?;
         cache_file_members(&bytes, issuer, now, self.max_age)
     }
 
-    fn folder_is_private(&self) -> bool {
-        self.dir
-            .as_deref()
-            .is_some_and(|dir| crate::files::check_private(dir).is_ok())
-    }
-
-    fn write_file(&self, path: Option<PathBuf>, contents: &Value) {
-        // Nothing is written where it would not be read back.
-        if let Some(path) = path.filter(|_| self.folder_is_private()) {
-            // Best effort: the document is in hand, and the next run fetches it again.
-            let _ = write_atomically(&path, contents);
+    fn write_document(&self, name: &str, contents: &Value) {
+        if let (Some(shelf), Ok(bytes)) = (&self.shelf, serde_json::to_vec_pretty(contents)) {
+            shelf.write(name, &bytes);
         }
     }
 }
 
 /// A cache file's members, if its text is a JSON object for `issuer`, fetched at most `max_age`
 /// before `now`.
-pub(crate) fn cache_file_members(
+pub fn cache_file_members(
     bytes: &[u8],
     issuer: &str,
     now: SystemTime,
@@ -655,10 +661,7 @@ pub(crate) fn cache_file_members(
 }
 
 /// The discovery document of a cache file's members, if it is valid and for `issuer`.
-pub(crate) fn cached_metadata(
-    mut file: Map<String, Value>,
-    issuer: &str,
-) -> Option<ProviderMetadata> {
+pub fn cached_metadata(mut file: Map<String, Value>, issuer: &str) -> Option<ProviderMetadata> {
     let document = file.remove("document")?;
     let metadata = ProviderMetadata::from_document(document, "cache").ok()?;
     metadata.validate(issuer).ok()?;
@@ -666,7 +669,7 @@ pub(crate) fn cached_metadata(
 }
 
 /// The key set of a cache file's members, if it was fetched from `jwks_uri` and has its shape.
-pub(crate) fn cached_jwks(mut file: Map<String, Value>, jwks_uri: &str) -> Option<Value> {
+pub fn cached_jwks(mut file: Map<String, Value>, jwks_uri: &str) -> Option<Value> {
     if file.get("jwks_uri")?.as_str()? != jwks_uri {
         return None;
     }
@@ -700,11 +703,6 @@ fn check_jwks_shape(jwks: &Value) -> Result<(), &'static str> {
         None if jwks.is_object() => Err("member `keys` is missing"),
         None => Err("the key set is not a JSON object"),
     }
-}
-
-/// Public documents, written the one way careid writes files.
-fn write_atomically(path: &Path, contents: &Value) -> std::io::Result<()> {
-    crate::files::write_atomically(path, &serde_json::to_vec_pretty(contents)?)
 }
 
 #[cfg(test)]
@@ -773,54 +771,12 @@ mod tests {
             ("null", "null", false),
             ("a list", "[1800000000]", false),
         ];
-        let dir = tempfile::tempdir().expect("temp dir");
-        let cache = ProviderCache::new(Some(dir.path().to_owned()), hour);
         let issuer = "https://h";
-        let path = cache.discovery_file(issuer).expect("a cache folder");
         for (name, fetched_at, fresh) in cases {
             let text = format!(r#"{{"issuer":"{issuer}","fetched_at":{fetched_at}}}"#);
-            crate::files::write_atomically(&path, text.as_bytes()).expect("written");
-            let read = cache.read_file(path.clone(), issuer, now);
+            let read = cache_file_members(text.as_bytes(), issuer, now, hour);
             assert_eq!(read.is_some(), *fresh, "{name}");
         }
-    }
-
-    /// A discovery document or key set from a folder another user can write to is never
-    /// trusted, however fresh, and nothing is written there.
-    #[cfg(unix)]
-    #[test]
-    fn cache_files_others_can_write_are_not_trusted() {
-        use std::os::unix::fs::PermissionsExt;
-        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let issuer = "https://h";
-        let text = format!(r#"{{"issuer":"{issuer}","fetched_at":1800000000}}"#);
-        let set_mode = |path: &Path, mode| {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod")
-        };
-        let dir = tempfile::tempdir().expect("temp dir");
-        let cache = ProviderCache::new(Some(dir.path().join("cache")), MAX_CACHE_AGE);
-        let path = cache.discovery_file(issuer).expect("a cache folder");
-        crate::files::write_atomically(&path, text.as_bytes()).expect("written");
-        assert!(
-            cache.read_file(path.clone(), issuer, now).is_some(),
-            "private"
-        );
-
-        set_mode(&dir.path().join("cache"), 0o777);
-        assert!(
-            cache.read_file(path.clone(), issuer, now).is_none(),
-            "shared folder"
-        );
-        let other = cache.jwks_file(issuer).expect("a cache folder");
-        cache.write_file(Some(other.clone()), &json!({}));
-        assert!(!other.exists(), "nothing written to a shared folder");
-
-        set_mode(&dir.path().join("cache"), 0o700);
-        set_mode(&path, 0o622);
-        assert!(
-            cache.read_file(path.clone(), issuer, now).is_none(),
-            "shared file"
-        );
     }
 
     #[test]
@@ -856,7 +812,7 @@ mod tests {
 
     #[test]
     fn the_cache_age_is_never_over_an_hour() {
-        let cache = ProviderCache::new(None, Duration::from_secs(86_400));
+        let cache = ProviderCache::new(Duration::from_secs(86_400));
         assert_eq!(cache.max_age(), MAX_CACHE_AGE);
     }
 }

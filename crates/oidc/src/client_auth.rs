@@ -20,11 +20,74 @@ use aws_lc_rs::signature::{
 use aws_lc_rs::{digest, hmac};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::profile::{ClientAuth, Credential, Profile};
 use crate::secret::SecretString;
+
+/// How the client authenticates at the token endpoint (OpenID Connect Core §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// A public client: not CIS2 behaviour, for providers that allow it.
+    None,
+    ClientSecretBasic,
+    ClientSecretPost,
+    ClientSecretJwt,
+    PrivateKeyJwt,
+}
+
+impl ClientAuth {
+    pub const ALL: [ClientAuth; 5] = [
+        ClientAuth::None,
+        ClientAuth::ClientSecretBasic,
+        ClientAuth::ClientSecretPost,
+        ClientAuth::ClientSecretJwt,
+        ClientAuth::PrivateKeyJwt,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuth::None => "none",
+            ClientAuth::ClientSecretBasic => "client_secret_basic",
+            ClientAuth::ClientSecretPost => "client_secret_post",
+            ClientAuth::ClientSecretJwt => "client_secret_jwt",
+            ClientAuth::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+
+    /// What the keychain must hold for this method, if anything.
+    pub fn credential(self) -> Option<Credential> {
+        match self {
+            ClientAuth::None => None,
+            ClientAuth::PrivateKeyJwt => Some(Credential::PrivateKey),
+            _ => Some(Credential::ClientSecret),
+        }
+    }
+}
+
+impl FromStr for ClientAuth {
+    type Err = UnknownClientAuth;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|method| method.as_str() == text)
+            .ok_or_else(|| UnknownClientAuth(text.to_owned()))
+    }
+}
+
+/// A client authentication method careid does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown client authentication {0:?}; use one of {list}", list = ClientAuth::ALL.map(ClientAuth::as_str).join(", "))]
+pub struct UnknownClientAuth(pub String);
+
+/// The secret a client authentication method needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    ClientSecret,
+    PrivateKey,
+}
 
 /// How long a client assertion lives. CIS2 rejects assertions that live 30 minutes or more
 /// (REFERENCE §3); five minutes covers a slow token request and a little clock skew.
@@ -221,21 +284,9 @@ impl PrivateKey {
         Ok(key)
     }
 
-    /// The key `profile` signs its assertions with: `pem` read, with the profile's `key_id` and
-    /// `assertion_algorithm`, and held to [`check_assertion_algorithm`], so an EC key for a CIS2
-    /// profile is refused when it is stored and when it is used.
-    pub fn for_profile(pem: &str, profile: &Profile) -> Result<Self, ClientAuthError> {
-        Self::for_registration(
-            pem,
-            profile.is_cis2(),
-            profile.key_id.as_deref(),
-            profile.assertion_algorithm.as_deref(),
-        )
-    }
-
     /// The key a registration signs with: `pem` read, with the registered `key_id` and
     /// `algorithm` when given, held to [`check_assertion_algorithm`] for a CIS2 issuer (`cis2`).
-    /// [`PrivateKey::for_profile`] for a profile; the broker for its own registration.
+    /// A profile's key, and the broker's for its own registration.
     pub fn for_registration(
         pem: &str,
         cis2: bool,

@@ -115,7 +115,7 @@ pub fn display_url(url: &str) -> String {
 /// A `serde_json` error reduced to its kind and position: its full message can quote content
 /// (``invalid type: string "..."``), and a body may hold tokens. Missing fields are named, since
 /// the name comes from the expected type, not from the body.
-pub(crate) fn json_error_detail(error: &serde_json::Error) -> String {
+pub fn json_error_detail(error: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let message = error.to_string();
     let kind = match error.classify() {
@@ -236,7 +236,7 @@ impl fmt::Display for OAuthErrorResponse {
 
 /// Provider text made safe to show: no control characters (a newline could forge a log line,
 /// an escape sequence could rewrite a terminal), at most `limit` characters.
-pub(crate) fn clean_text(text: &str, limit: usize) -> String {
+pub fn clean_text(text: &str, limit: usize) -> String {
     let cleaned: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -402,7 +402,7 @@ impl HttpClient {
             status: response.status().as_u16(),
             response,
             url: shown,
-            parser: crate::broker::EventParser::default(),
+            parser: crate::sse::EventParser::default(),
             max_bytes: self.settings.max_body_bytes,
         })
     }
@@ -481,7 +481,7 @@ pub struct EventStream {
     pub status: u16,
     response: reqwest::Response,
     url: String,
-    parser: crate::broker::EventParser,
+    parser: crate::sse::EventParser,
     max_bytes: usize,
 }
 
@@ -501,7 +501,7 @@ impl EventStream {
     pub async fn next_event(
         &mut self,
         idle: Duration,
-    ) -> Result<Option<crate::broker::ServerEvent>, HttpError> {
+    ) -> Result<Option<crate::sse::ServerEvent>, HttpError> {
         loop {
             if let Some(event) = self.parser.next_event() {
                 return Ok(Some(event));
