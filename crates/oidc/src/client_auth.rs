@@ -23,7 +23,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::secret::SecretString;
+use crate::secret::{ClientSecret, SecretString};
 
 /// How the client authenticates at the token endpoint (OpenID Connect Core §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,7 +193,7 @@ pub enum ClientCredential {
     /// No credential: the `none` method.
     None,
     /// A client secret, for `client_secret_basic`, `client_secret_post` and `client_secret_jwt`.
-    Secret(SecretString),
+    Secret(ClientSecret),
     /// A private key, for `private_key_jwt`.
     PrivateKey(PrivateKey),
 }
@@ -565,7 +565,7 @@ pub fn authenticate_with(
             | ClientAuth::ClientSecretJwt,
             ClientCredential::Secret(secret),
         ) => {
-            if secret.expose_secret().is_empty() {
+            if secret.secret().is_empty() {
                 return Err(ClientAuthError::MissingCredential {
                     method: method.as_str(),
                     expected: "a client secret",
@@ -580,7 +580,7 @@ pub fn authenticate_with(
                     basic_authorization: None,
                     form: vec![
                         client_id_field,
-                        ("client_secret", FormValue::Secret(secret.clone())),
+                        ("client_secret", FormValue::Secret(secret.clone().into_secret())),
                     ],
                 }),
                 _ => {
@@ -591,7 +591,7 @@ pub fn authenticate_with(
                     };
                     let assertion = sign_assertion(&header, client_id, token_endpoint, now, |m| {
                         let key =
-                            hmac::Key::new(hmac_algorithm.aws(), secret.expose_secret().as_bytes());
+                            hmac::Key::new(hmac_algorithm.aws(), secret.secret().as_bytes());
                         Ok(hmac::sign(&key, m).as_ref().to_vec())
                     })?;
                     Ok(assertion_form(client_id_field, assertion))
@@ -625,14 +625,14 @@ pub fn authenticate_with(
 
 /// RFC 6749 §2.3.1: the client id and secret are each form-urlencoded (Appendix B) before they
 /// are joined with `:` and base64-encoded, so a `:` in the client id stays unambiguous.
-fn basic_authorization(client_id: &str, secret: &SecretString) -> SecretString {
+fn basic_authorization(client_id: &str, secret: &ClientSecret) -> SecretString {
     let encode = |text: &str| -> Zeroizing<String> {
         Zeroizing::new(url::form_urlencoded::byte_serialize(text.as_bytes()).collect())
     };
     let credentials = Zeroizing::new(format!(
         "{}:{}",
         encode(client_id).as_str(),
-        encode(secret.expose_secret()).as_str()
+        encode(secret.secret()).as_str()
     ));
     SecretString::new(format!("Basic {}", STANDARD.encode(credentials.as_bytes())))
 }
@@ -1018,7 +1018,7 @@ mod tests {
 
     #[test]
     fn a_clock_before_1970_is_an_error() {
-        let credential = ClientCredential::Secret(SecretString::new("s".to_owned()));
+        let credential = ClientCredential::Secret(ClientSecret::new("s".to_owned()));
         let error = authenticate(
             ClientAuth::ClientSecretJwt,
             "client",
@@ -1032,7 +1032,7 @@ mod tests {
 
     #[test]
     fn an_assertion_needs_a_token_endpoint() {
-        let credential = ClientCredential::Secret(SecretString::new("s".to_owned()));
+        let credential = ClientCredential::Secret(ClientSecret::new("s".to_owned()));
         let error = authenticate(
             ClientAuth::ClientSecretJwt,
             "client",

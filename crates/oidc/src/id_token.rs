@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::claims::{self, ClaimsError};
 use crate::jose::{self, JoseError, JsonWebKeySet, JwsAlgorithm};
-use crate::secret::SecretString;
+use crate::secret::{constant_time_eq, AccessToken, AuthorizationCode, ClientSecret, IdToken, Nonce};
 
 /// The clock skew tolerated on `exp`, `iat` and `auth_time` unless the caller says otherwise:
 /// enough for a desktop clock a little off, short next to CIS2's hour-long tokens.
@@ -32,8 +32,6 @@ pub struct IdTokenCheck<'a> {
     /// The issuer exactly as discovery published it, `:443` and all: never normalised.
     pub issuer: &'a str,
     pub client_id: &'a str,
-    /// The nonce sent in the authorization request.
-    pub nonce: Option<&'a str>,
     /// The `max_age` sent in the authorization request, in seconds.
     pub max_age: Option<u32>,
     /// The `acr_values` sent, from which the assurance level asked for is read.
@@ -44,9 +42,9 @@ pub struct IdTokenCheck<'a> {
     /// other audience is refused.
     pub trusted_audiences: &'a [String],
     /// The access token that came with the ID token, checked against `at_hash` when present.
-    pub access_token: Option<&'a str>,
+    pub access_token: Option<&'a AccessToken>,
     /// The authorization code redeemed for it, checked against `c_hash` when present.
-    pub code: Option<&'a str>,
+    pub code: Option<&'a AuthorizationCode>,
     /// The session's absolute limit: a sign-in whose `auth_time` is already past it is refused,
     /// so a session never starts ended.
     pub absolute_limit: Option<Duration>,
@@ -55,12 +53,11 @@ pub struct IdTokenCheck<'a> {
 }
 
 impl<'a> IdTokenCheck<'a> {
-    /// A check with no nonce, `max_age` or `acr_values` and the default skew.
+    /// A check with no `max_age` or `acr_values` and the default skew.
     pub fn new(issuer: &'a str, client_id: &'a str, now: SystemTime) -> Self {
         Self {
             issuer,
             client_id,
-            nonce: None,
             max_age: None,
             acr_values: None,
             min_id_assurance_level: None,
@@ -149,25 +146,21 @@ impl fmt::Display for SignedDocument {
 /// `exp`, `iat`, `nbf` and `auth_time` within `skew` of `now`, `sub` present, `nonce` the
 /// request's, `auth_time` within `max_age` and not already past the session's absolute limit,
 /// `at_hash` and `c_hash` (§3.1.3.8, §3.3.2.11) those of the tokens it came with, and the
-/// assurance level at least what `acr_values` asked for.
+/// assurance level at least what `acr_values` asked for. The `nonce` the request sent is
+/// required: there is no sign-in without one, so the rule cannot be skipped.
 pub fn validate_id_token(
-    token: &str,
+    token: &IdToken,
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
-    hmac_secret: Option<&SecretString>,
+    hmac_secret: Option<&ClientSecret>,
     check: &IdTokenCheck<'_>,
+    nonce: &Nonce,
 ) -> Result<IdTokenClaims, IdTokenError> {
-    let (claims, alg) = verified_id_token(token, keys, allowed, hmac_secret)?;
+    let (claims, alg) = verified_id_token(token.secret(), keys, allowed, hmac_secret)?;
     let now = seconds_since_epoch(check.now)?;
     check_common(&claims, alg, check, now)?;
-    if let Some(expected) = check.nonce {
-        let matches = claims.nonce.as_deref().is_some_and(|nonce| {
-            aws_lc_rs::constant_time::verify_slices_are_equal(nonce.as_bytes(), expected.as_bytes())
-                .is_ok()
-        });
-        if !matches {
-            return Err(IdTokenError::WrongNonce);
-        }
+    if !same_nonce(claims.nonce.as_deref(), Some(nonce.secret())) {
+        return Err(IdTokenError::WrongNonce);
     }
     if let Some(limit) = check.absolute_limit {
         // Before max_age, so the message names the limit that ends the session.
@@ -194,17 +187,17 @@ pub fn validate_id_token(
 /// `auth_time` and `nonce` may be left out but must otherwise be the original's. The caller
 /// passes the `acr_values` the sign-in used in `check`.
 pub fn validate_refreshed_id_token(
-    token: &str,
+    token: &IdToken,
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
-    hmac_secret: Option<&SecretString>,
+    hmac_secret: Option<&ClientSecret>,
     check: &IdTokenCheck<'_>,
     original: &OriginalIdToken,
 ) -> Result<IdTokenClaims, IdTokenError> {
-    let (claims, alg) = verified_id_token(token, keys, allowed, hmac_secret)?;
+    let (claims, alg) = verified_id_token(token.secret(), keys, allowed, hmac_secret)?;
     let now = seconds_since_epoch(check.now)?;
     check_common(&claims, alg, check, now)?;
-    if claims.nonce.is_some() && claims.nonce != original.nonce {
+    if claims.nonce.is_some() && !same_nonce(claims.nonce.as_deref(), original.nonce.as_deref()) {
         return Err(IdTokenError::WrongNonce);
     }
     let changed = |claim| Err(IdTokenError::RefreshedClaimChanged { claim });
@@ -241,7 +234,7 @@ pub fn validate_refreshed_id_token(
 /// `exp` is deliberately not checked: the token outlives its few minutes as proof of the
 /// session, and `session_limit` bounds how long.
 pub fn validate_session_proof(
-    token: &str,
+    token: &IdToken,
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
     issuer: &str,
@@ -249,12 +242,21 @@ pub fn validate_session_proof(
     session_limit: Duration,
     now: SystemTime,
 ) -> Result<IdTokenClaims, IdTokenError> {
-    let (claims, _) = verified_id_token(token, keys, allowed, None)?;
+    let (claims, _) = verified_id_token(token.secret(), keys, allowed, None)?;
     let now = seconds_since_epoch(now)?;
     check_issuer_and_audience(&claims, issuer, client_id)?;
     check_not_in_future(&claims, now, DEFAULT_CLOCK_SKEW.as_secs())?;
     check_session_limit(&claims, session_limit, now)?;
     Ok(claims)
+}
+
+/// Whether a token's `nonce` is the one expected, compared in constant time (a nonce is a
+/// secret until spent); a missing one never matches.
+fn same_nonce(token: Option<&str>, expected: Option<&str>) -> bool {
+    match (token, expected) {
+        (Some(token), Some(expected)) => constant_time_eq(token.as_bytes(), expected.as_bytes()),
+        _ => false,
+    }
 }
 
 /// The session's absolute limit, run from `auth_time`, or `iat` without it (see `SessionFacts`):
@@ -285,7 +287,7 @@ pub fn verify_signed_userinfo(
     token: &str,
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
-    hmac_secret: Option<&SecretString>,
+    hmac_secret: Option<&ClientSecret>,
     issuer: &str,
     client_id: &str,
 ) -> Result<Map<String, Value>, IdTokenError> {
@@ -319,7 +321,7 @@ fn verified(
     token: &str,
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
-    hmac_secret: Option<&SecretString>,
+    hmac_secret: Option<&ClientSecret>,
     what: SignedDocument,
 ) -> Result<Map<String, Value>, IdTokenError> {
     let signature = |source| IdTokenError::Signature { what, source };
@@ -334,7 +336,7 @@ fn verified_id_token(
     token: &str,
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
-    hmac_secret: Option<&SecretString>,
+    hmac_secret: Option<&ClientSecret>,
 ) -> Result<(IdTokenClaims, JwsAlgorithm), IdTokenError> {
     let signature = |source| IdTokenError::Signature {
         what: SignedDocument::IdToken,
@@ -392,8 +394,8 @@ fn check_common(
         });
     }
     check_not_in_future(claims, now, skew)?;
-    check_token_hash(claims, alg, "at_hash", check.access_token)?;
-    check_token_hash(claims, alg, "c_hash", check.code)?;
+    check_token_hash(claims, alg, "at_hash", check.access_token.map(AccessToken::secret))?;
+    check_token_hash(claims, alg, "c_hash", check.code.map(AuthorizationCode::secret))?;
     // REFERENCE §5: decided on the level claims, never on `acr`, which CIS2 may leave out.
     claims::check_assurance(
         check.acr_values.and_then(claims::requested_level),
@@ -775,15 +777,14 @@ mod tests {
     }
 
     fn check() -> IdTokenCheck<'static> {
-        IdTokenCheck {
-            nonce: Some("nonce-1"),
-            ..IdTokenCheck::new(ISSUER, CLIENT, at(NOW))
-        }
+        IdTokenCheck::new(ISSUER, CLIENT, at(NOW))
     }
 
     fn validate(token: &str, check: &IdTokenCheck<'_>) -> Result<IdTokenClaims, IdTokenError> {
         let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
-        validate_id_token(token, &keys, &[JwsAlgorithm::Rs256], None, check)
+        let nonce = Nonce::new("nonce-1".to_owned());
+        let token = IdToken::new(token.to_owned());
+        validate_id_token(&token, &keys, &[JwsAlgorithm::Rs256], None, check, &nonce)
     }
 
     fn code(token: &str, check: &IdTokenCheck<'_>) -> &'static str {
@@ -945,7 +946,7 @@ mod tests {
     }
 
     #[test]
-    fn nonce_must_match_when_one_was_sent() {
+    fn nonce_must_match() {
         assert_eq!(
             code(&with(json!({ "nonce": "nonce-2" })), &check()),
             "id_token_wrong_nonce"
@@ -958,14 +959,6 @@ mod tests {
             code(&with(json!({ "nonce": null })), &check()),
             "id_token_wrong_nonce"
         );
-        validate(
-            &with(json!({ "nonce": null })),
-            &IdTokenCheck {
-                nonce: None,
-                ..check()
-            },
-        )
-        .unwrap();
     }
 
     #[test]
@@ -989,7 +982,7 @@ mod tests {
             ..check()
         };
         validate_refreshed_id_token(
-            token,
+            &IdToken::new(token.to_owned()),
             &keys,
             &[JwsAlgorithm::Rs256],
             None,
@@ -1001,7 +994,7 @@ mod tests {
     fn refresh_with(token: &str, check: &IdTokenCheck<'_>) -> Result<IdTokenClaims, IdTokenError> {
         let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
         validate_refreshed_id_token(
-            token,
+            &IdToken::new(token.to_owned()),
             &keys,
             &[JwsAlgorithm::Rs256],
             None,
@@ -1046,7 +1039,7 @@ mod tests {
         first.nonce = None;
         let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
         let error = validate_refreshed_id_token(
-            &with(json!({})),
+            &IdToken::new(with(json!({}))),
             &keys,
             &[JwsAlgorithm::Rs256],
             None,
@@ -1157,9 +1150,11 @@ mod tests {
             "LDktKdoQak3Pk0cnXxCltA"
         );
         assert_eq!(token_hash(JwsAlgorithm::Rs512, "x").len(), 43);
+        let access = AccessToken::new("access-1".to_owned());
+        let authorization_code = AuthorizationCode::new("code-1".to_owned());
         let with_tokens = IdTokenCheck {
-            access_token: Some("access-1"),
-            code: Some("code-1"),
+            access_token: Some(&access),
+            code: Some(&authorization_code),
             ..check()
         };
         let good = json!({
@@ -1194,7 +1189,7 @@ mod tests {
         // The same rule on a refresh, against the access token it came with.
         let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
         let error = validate_refreshed_id_token(
-            &with(json!({ "at_hash": token_hash(JwsAlgorithm::Rs256, "access-2") })),
+            &IdToken::new(with(json!({ "at_hash": token_hash(JwsAlgorithm::Rs256, "access-2") }))),
             &keys,
             &[JwsAlgorithm::Rs256],
             None,
@@ -1209,10 +1204,11 @@ mod tests {
     /// accepted, and nothing overflows or panics.
     #[test]
     fn numbers_from_the_provider_never_panic() {
+        let access = AccessToken::new("access-1".to_owned());
         let strict = IdTokenCheck {
             max_age: Some(300),
             absolute_limit: Some(Duration::from_secs(12 * 3_600)),
-            access_token: Some("access-1"),
+            access_token: Some(&access),
             ..check()
         };
         let invalid = Err("id_token_invalid_claim");
@@ -1267,7 +1263,7 @@ mod tests {
             // The same on a refresh, whose checks skip max_age.
             let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
             let _ = validate_refreshed_id_token(
-                &with(json!({ claim: value })),
+                &IdToken::new(with(json!({ claim: value }))),
                 &keys,
                 &[JwsAlgorithm::Rs256],
                 None,
@@ -1356,7 +1352,7 @@ mod tests {
         let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
         let twelve_hours = Duration::from_secs(12 * 3_600);
         validate_session_proof(
-            token,
+            &IdToken::new(token.to_owned()),
             &keys,
             &[JwsAlgorithm::Rs256],
             ISSUER,

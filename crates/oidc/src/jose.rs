@@ -17,7 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use crate::secret::SecretString;
+use crate::secret::ClientSecret;
 
 /// The largest compact JWS [`decode`] reads. CIS2's ID tokens are a few KiB; anything near this
 /// is not an ID token, and bounding it keeps a hostile answer from costing memory or time.
@@ -581,7 +581,7 @@ pub fn verify(
     jwt: &DecodedJwt,
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
-    hmac_secret: Option<&SecretString>,
+    hmac_secret: Option<&ClientSecret>,
 ) -> Result<(), JoseError> {
     let usable: Vec<JwsAlgorithm> = allowed
         .iter()
@@ -608,7 +608,7 @@ pub fn verify(
     if let Some(algorithm) = alg.hmac() {
         // `usable` holds HMAC algorithms only with a secret; never fall through to the key set.
         let secret = hmac_secret.ok_or(JoseError::BadSignature)?;
-        let key = hmac::Key::new(algorithm, secret.expose_secret().as_bytes());
+        let key = hmac::Key::new(algorithm, secret.secret().as_bytes());
         // Constant time: aws-lc-rs compares the tags without an early exit.
         return hmac::verify(&key, message, &jwt.signature).map_err(|_| JoseError::BadSignature);
     }
@@ -877,8 +877,8 @@ mod tests {
         JsonWebKeySet::from_value(&jwks()).expect("a key set")
     }
 
-    fn secret() -> SecretString {
-        SecretString::new(SECRET.to_owned())
+    fn secret() -> ClientSecret {
+        ClientSecret::new(SECRET.to_owned())
     }
 
     fn claims() -> Value {
@@ -888,7 +888,7 @@ mod tests {
     fn check(
         token: &str,
         allowed: &[JwsAlgorithm],
-        secret: Option<&SecretString>,
+        secret: Option<&ClientSecret>,
     ) -> Result<(), JoseError> {
         verify(&decode(token)?, &key_set(), allowed, secret)
     }

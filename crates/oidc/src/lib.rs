@@ -51,5 +51,8 @@ pub use jose::{
     allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, JoseError, JsonWebKeySet,
     JwsAlgorithm, JwsHeader,
 };
-pub use secret::SecretString;
+pub use secret::{
+    AccessToken, AuthorizationCode, ClientSecret, CsrfState, IdToken, Nonce, PkceVerifier,
+    RefreshToken, SecretString,
+};
 pub use sse::{EventParser, ServerEvent};
