@@ -100,7 +100,7 @@ pub async fn dismiss_notice(desk: DeskState<'_>) -> Outcome {
 /// Only on the user's explicit click, and only to the clipboard, from Rust.
 #[tauri::command]
 pub async fn copy_access_token(desk: DeskState<'_>, clipboard: State<'_, Clipboard>) -> Outcome {
-    clipboard.write(&desk.access_token().await?)
+    clipboard.write(desk.access_token().await?.as_secret())
 }
 
 /// Writes the sign-in record (claims and timings, no token) to a file the user chooses; the

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use careid_core::session::{check, SessionFacts, Verdict, ACTIVITY_WRITE_EVERY};
 use careid_core::signin::{LoginOptions, Session, SignInError, REDIRECT_HINT_AFTER};
+use careid_core::AccessToken;
 use careid_core::{IssuerSource, LoopbackError, Profile, RoleChoice, RoleSelection, SecretString};
 use careid_host::{Connection, CredentialError, Host, HostError};
 use mock_cis2::AutoLogin;
@@ -848,7 +849,7 @@ impl Desk {
     }
 
     /// The live access token, for the clipboard on the user's explicit request.
-    pub async fn access_token(&self) -> Result<SecretString, CommandError> {
+    pub async fn access_token(&self) -> Result<AccessToken, CommandError> {
         let inner = self.inner.lock().await;
         match &inner.phase {
             Phase::Live(live) => Ok(live.session.tokens.access_token.clone()),

@@ -728,7 +728,7 @@ mod tests {
             .save(
                 &lock,
                 &facts,
-                Some(&careid_core::SecretString::new("refresh".into())),
+                Some(&careid_core::RefreshToken::new("refresh".into())),
             )
             .unwrap();
         drop(lock);

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use careid_oidc::is_cis2_issuer;
-use careid_oidc::{ClientAuth, ClientCredential, PrivateKey, SecretString};
+use careid_oidc::{ClientAuth, ClientCredential, ClientSecret, PrivateKey, SecretString};
 use serde_json::{json, Value};
 
 use crate::config::ProviderConfig;
@@ -68,7 +68,7 @@ impl BrokerCredential {
             }
             _ => {
                 let secret = read_private(&config.credential_file)?;
-                let secret = SecretString::new(secret.expose_secret().trim().to_owned());
+                let secret = ClientSecret::new(secret.expose_secret().trim().to_owned());
                 if secret.expose_secret().is_empty() {
                     return Err(CredentialError::Empty {
                         path: config.credential_file.clone(),

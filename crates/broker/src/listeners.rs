@@ -22,7 +22,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use careid_oidc::jose::MAX_TOKEN_BYTES;
-use careid_oidc::{validate_session_proof, IdTokenClaims, IdTokenError, ProviderMetadata};
+use careid_oidc::{validate_session_proof, IdToken, IdTokenClaims, IdTokenError, ProviderMetadata};
 use futures_util::Stream;
 use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -399,7 +399,7 @@ fn session_end_events(
 /// The session the request's `Authorization: Bearer <id_token>` proves, or the answer refusing it.
 async fn proven_session(broker: &Broker, headers: &HeaderMap) -> Result<Session, Response> {
     let now = SystemTime::now();
-    let Some(token) = bearer_token(headers) else {
+    let Some(token) = bearer_token(headers).map(|token| IdToken::new(token.to_owned())) else {
         tracing::info!(
             outcome = "refused",
             code = "no_bearer_token",
@@ -411,9 +411,9 @@ async fn proven_session(broker: &Broker, headers: &HeaderMap) -> Result<Session,
         .provider(now)
         .await
         .map_err(|error| unavailable(&error))?;
-    let verified = match verify(broker, &metadata, token, now, false).await {
+    let verified = match verify(broker, &metadata, &token, now, false).await {
         // A key the provider rotated in since the set was fetched: fetch it again, once.
-        Err(Refused::UnknownKid) => verify(broker, &metadata, token, now, true).await,
+        Err(Refused::UnknownKid) => verify(broker, &metadata, &token, now, true).await,
         other => other,
     };
     match verified {
@@ -443,7 +443,7 @@ enum Refused {
 async fn verify(
     broker: &Broker,
     metadata: &ProviderMetadata,
-    token: &str,
+    token: &IdToken,
     now: SystemTime,
     refetch: bool,
 ) -> Result<IdTokenClaims, Refused> {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use careid_core::http::{HttpClient, HttpSettings};
 use careid_core::signin::{Client, LoginOptions, Session};
-use careid_core::CacheFolder;
+use careid_core::{CacheFolder, ClientSecret};
 use careid_core::{ClientCredential, Keychain, Profiles, SecretString, SessionStore};
 use mock_cis2::MockCis2;
 
@@ -49,7 +49,7 @@ async fn main() {
     let client = Client::new(
         profile,
         mock.issuer(),
-        ClientCredential::Secret(SecretString::new(secret)),
+        ClientCredential::Secret(ClientSecret::new(secret)),
         HttpClient::new(HttpSettings::default()).expect("an HTTP client"),
         Arc::new(
             CacheFolder::new(dir.path().join("cache")).provider_cache(Duration::from_secs(3600)),

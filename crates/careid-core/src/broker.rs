@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::discovery::is_secure_url;
 use crate::doctor::{CheckStatus, DoctorCheck};
 use crate::http::{clean_text, display_url, HttpClient, HttpError};
-use crate::SecretString;
+use crate::secret::{IdToken, SecretString};
 
 /// Where a broker publishes what it brokers, under its address.
 pub const WELL_KNOWN_PATH: &str = "/.well-known/careid-broker";
@@ -264,7 +264,7 @@ fn seconds(value: Option<&serde_json::Value>) -> Option<u64> {
 pub async fn session_status(
     http: &HttpClient,
     endpoint: &str,
-    id_token: &SecretString,
+    id_token: &IdToken,
 ) -> Result<SessionState, BrokerError> {
     let authorization = SecretString::new(format!("Bearer {}", id_token.expose_secret()));
     let response = http

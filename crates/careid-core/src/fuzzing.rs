@@ -25,7 +25,7 @@ use crate::keychain::{
 };
 use crate::loopback::{self, CallbackChecks, Route};
 use crate::profile::Profiles;
-use crate::{diagnose, ProviderMetadata, SecretString};
+use crate::{diagnose, ProviderMetadata};
 
 /// CIS2's INT issuer, `:443` and all (REFERENCE §1), and the client of its examples.
 pub const ISSUER: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
@@ -63,7 +63,7 @@ fn bounded(message: String) {
 /// the page for the browser.
 pub fn callback_request(data: &[u8]) {
     let checks = CallbackChecks {
-        state: SecretString::new(STATE.to_owned()),
+        state: crate::secret::CsrfState::new(STATE.to_owned()),
         issuer: ISSUER.to_owned(),
         iss_required: data.first().is_some_and(|byte| byte & 1 == 1),
     };
@@ -100,7 +100,7 @@ pub fn jwt(data: &[u8]) {
         return;
     };
     let keys = JsonWebKeySet::from_json(JWKS).expect("the fuzzing key set reads");
-    let secret = SecretString::new(HMAC_SECRET.to_owned());
+    let secret = crate::secret::ClientSecret::new(HMAC_SECRET.to_owned());
     match outcome {
         Ok(claims) => {
             // What was accepted is what the checks asked for.
@@ -110,7 +110,7 @@ pub fn jwt(data: &[u8]) {
             assert!(claims.exp.saturating_add(check.skew.as_secs()) > NOW);
             let original = OriginalIdToken::from(&claims);
             let refreshed = validate_refreshed_id_token(
-                &token,
+                &crate::secret::IdToken::new(token.clone()),
                 &keys,
                 &ALLOWED,
                 Some(&secret),
@@ -169,13 +169,14 @@ fn check_jwt(
         let _ = format!("{decoded:?}");
     }
     let keys = JsonWebKeySet::from_json(JWKS).expect("the fuzzing key set reads");
-    let secret = SecretString::new(HMAC_SECRET.to_owned());
+    let secret = crate::secret::ClientSecret::new(HMAC_SECRET.to_owned());
     let mut check = IdTokenCheck::new(ISSUER, CLIENT_ID, UNIX_EPOCH + Duration::from_secs(NOW));
-    check.nonce = Some(NONCE);
     check.max_age = (mode & 2 == 2).then_some(3_600);
     check.acr_values = (mode & 4 == 4).then_some("AAL3_ANY");
     check.absolute_limit = (mode & 8 == 8).then_some(Duration::from_secs(12 * 3_600));
-    let outcome = validate_id_token(&token, &keys, &ALLOWED, Some(&secret), &check);
+    let nonce = crate::secret::Nonce::new(NONCE.to_owned());
+    let id_token = crate::secret::IdToken::new(token.clone());
+    let outcome = validate_id_token(&id_token, &keys, &ALLOWED, Some(&secret), &check, &nonce);
     Some((outcome, token, check))
 }
 

@@ -29,7 +29,8 @@ use tokio::task::{AbortHandle, JoinSet};
 
 use peer::{peer_owner, PeerOwner};
 
-use crate::{RedirectHost, SecretString};
+use crate::secret::{AuthorizationCode, CsrfState};
+use crate::RedirectHost;
 
 /// The largest request head accepted: a callback URL is far smaller.
 const MAX_REQUEST_BYTES: usize = 8 * 1024;
@@ -121,7 +122,7 @@ fn describe(description: &Option<String>) -> String {
 #[derive(Debug)]
 pub struct CallbackChecks {
     /// The `state` sent in the authorization request.
-    pub state: SecretString,
+    pub state: CsrfState,
     /// The issuer exactly as discovery published it.
     pub issuer: String,
     /// Discovery advertised `authorization_response_iss_parameter_supported`.
@@ -131,7 +132,7 @@ pub struct CallbackChecks {
 /// A callback that passed every check.
 #[derive(Debug)]
 pub struct AuthorizationResponse {
-    pub code: SecretString,
+    pub code: AuthorizationCode,
     /// The `iss` parameter, when the provider sent one (already checked).
     pub iss: Option<String>,
 }
@@ -480,7 +481,7 @@ fn check_callback(
     }
     match code.filter(|code| !code.is_empty()) {
         Some(code) => Ok(AuthorizationResponse {
-            code: SecretString::new(code),
+            code: AuthorizationCode::new(code),
             iss,
         }),
         None => Err(LoopbackError::CodeMissing),
@@ -608,7 +609,7 @@ mod tests {
 
     fn checks(iss_required: bool) -> CallbackChecks {
         CallbackChecks {
-            state: SecretString::new("s-123".to_owned()),
+            state: CsrfState::new("s-123".to_owned()),
             issuer: "https://am.example:443/realm".to_owned(),
             iss_required,
         }

@@ -22,7 +22,8 @@ use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use careid_core::{
-    allowed_algorithms, validate_id_token, IdTokenCheck, JsonWebKeySet, SecretString,
+    allowed_algorithms, validate_id_token, ClientSecret, IdToken, IdTokenCheck, JsonWebKeySet,
+    Nonce,
 };
 use serde_json::{json, Map, Value};
 
@@ -551,11 +552,12 @@ fn careid_accepts(case: &Case, keys: &JsonWebKeySet) -> Result<(), String> {
     let allowed = allowed_algorithms(&advertised, case.confidential);
     let secret = case
         .confidential
-        .then(|| SecretString::new(SECRET.to_owned()));
+        .then(|| ClientSecret::new(SECRET.to_owned()));
     let now = UNIX_EPOCH + std::time::Duration::from_secs(case.now as u64);
-    let mut check = IdTokenCheck::new(ISSUER, CLIENT, now);
-    check.nonce = Some(NONCE);
-    validate_id_token(&case.token, keys, &allowed, secret.as_ref(), &check)
+    let check = IdTokenCheck::new(ISSUER, CLIENT, now);
+    let token = IdToken::new(case.token.clone());
+    let nonce = Nonce::new(NONCE.to_owned());
+    validate_id_token(&token, keys, &allowed, secret.as_ref(), &check, &nonce)
         .map(|_| ())
         .map_err(|error| error.code().to_owned())
 }

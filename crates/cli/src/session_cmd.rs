@@ -123,11 +123,12 @@ pub fn token(context: &Context, args: &TokenArgs) -> anyhow::Result<()> {
                 .id_token
                 .as_ref()
                 .ok_or_else(|| anyhow::anyhow!("the session keeps no ID token"))?
+                .expose_secret()
         } else {
-            &session.tokens.access_token
+            session.tokens.access_token.expose_secret()
         };
         // The one place a token is printed: the user asked for it, on stdout only.
-        println!("{}", token.expose_secret());
+        println!("{token}");
         Ok(())
     })
 }

@@ -228,7 +228,7 @@ impl Host {
                 let credential = mock
                     .client_secret(profile.client_id.as_deref().unwrap_or_default())
                     .map_or(ClientCredential::None, |secret| {
-                        ClientCredential::Secret(SecretString::new(secret))
+                        ClientCredential::Secret(careid_core::secret::ClientSecret::new(secret))
                     })
                     .into();
                 (mock.issuer().to_owned(), credential, Some(mock))

@@ -565,7 +565,7 @@ pub fn authenticate_with(
             | ClientAuth::ClientSecretJwt,
             ClientCredential::Secret(secret),
         ) => {
-            if secret.secret().is_empty() {
+            if secret.expose_secret().is_empty() {
                 return Err(ClientAuthError::MissingCredential {
                     method: method.as_str(),
                     expected: "a client secret",
@@ -580,7 +580,10 @@ pub fn authenticate_with(
                     basic_authorization: None,
                     form: vec![
                         client_id_field,
-                        ("client_secret", FormValue::Secret(secret.clone().into_secret())),
+                        (
+                            "client_secret",
+                            FormValue::Secret(secret.clone().into_secret()),
+                        ),
                     ],
                 }),
                 _ => {
@@ -591,7 +594,7 @@ pub fn authenticate_with(
                     };
                     let assertion = sign_assertion(&header, client_id, token_endpoint, now, |m| {
                         let key =
-                            hmac::Key::new(hmac_algorithm.aws(), secret.secret().as_bytes());
+                            hmac::Key::new(hmac_algorithm.aws(), secret.expose_secret().as_bytes());
                         Ok(hmac::sign(&key, m).as_ref().to_vec())
                     })?;
                     Ok(assertion_form(client_id_field, assertion))
@@ -632,7 +635,7 @@ fn basic_authorization(client_id: &str, secret: &ClientSecret) -> SecretString {
     let credentials = Zeroizing::new(format!(
         "{}:{}",
         encode(client_id).as_str(),
-        encode(secret.secret()).as_str()
+        encode(secret.expose_secret()).as_str()
     ));
     SecretString::new(format!("Basic {}", STANDARD.encode(credentials.as_bytes())))
 }

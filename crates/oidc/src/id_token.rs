@@ -17,7 +17,9 @@ use serde_json::{Map, Value};
 
 use crate::claims::{self, ClaimsError};
 use crate::jose::{self, JoseError, JsonWebKeySet, JwsAlgorithm};
-use crate::secret::{constant_time_eq, AccessToken, AuthorizationCode, ClientSecret, IdToken, Nonce};
+use crate::secret::{
+    constant_time_eq, AccessToken, AuthorizationCode, ClientSecret, IdToken, Nonce,
+};
 
 /// The clock skew tolerated on `exp`, `iat` and `auth_time` unless the caller says otherwise:
 /// enough for a desktop clock a little off, short next to CIS2's hour-long tokens.
@@ -156,10 +158,10 @@ pub fn validate_id_token(
     check: &IdTokenCheck<'_>,
     nonce: &Nonce,
 ) -> Result<IdTokenClaims, IdTokenError> {
-    let (claims, alg) = verified_id_token(token.secret(), keys, allowed, hmac_secret)?;
+    let (claims, alg) = verified_id_token(token.expose_secret(), keys, allowed, hmac_secret)?;
     let now = seconds_since_epoch(check.now)?;
     check_common(&claims, alg, check, now)?;
-    if !same_nonce(claims.nonce.as_deref(), Some(nonce.secret())) {
+    if !same_nonce(claims.nonce.as_deref(), Some(nonce.expose_secret())) {
         return Err(IdTokenError::WrongNonce);
     }
     if let Some(limit) = check.absolute_limit {
@@ -194,7 +196,7 @@ pub fn validate_refreshed_id_token(
     check: &IdTokenCheck<'_>,
     original: &OriginalIdToken,
 ) -> Result<IdTokenClaims, IdTokenError> {
-    let (claims, alg) = verified_id_token(token.secret(), keys, allowed, hmac_secret)?;
+    let (claims, alg) = verified_id_token(token.expose_secret(), keys, allowed, hmac_secret)?;
     let now = seconds_since_epoch(check.now)?;
     check_common(&claims, alg, check, now)?;
     if claims.nonce.is_some() && !same_nonce(claims.nonce.as_deref(), original.nonce.as_deref()) {
@@ -242,7 +244,7 @@ pub fn validate_session_proof(
     session_limit: Duration,
     now: SystemTime,
 ) -> Result<IdTokenClaims, IdTokenError> {
-    let (claims, _) = verified_id_token(token.secret(), keys, allowed, None)?;
+    let (claims, _) = verified_id_token(token.expose_secret(), keys, allowed, None)?;
     let now = seconds_since_epoch(now)?;
     check_issuer_and_audience(&claims, issuer, client_id)?;
     check_not_in_future(&claims, now, DEFAULT_CLOCK_SKEW.as_secs())?;
@@ -394,8 +396,18 @@ fn check_common(
         });
     }
     check_not_in_future(claims, now, skew)?;
-    check_token_hash(claims, alg, "at_hash", check.access_token.map(AccessToken::secret))?;
-    check_token_hash(claims, alg, "c_hash", check.code.map(AuthorizationCode::secret))?;
+    check_token_hash(
+        claims,
+        alg,
+        "at_hash",
+        check.access_token.map(AccessToken::expose_secret),
+    )?;
+    check_token_hash(
+        claims,
+        alg,
+        "c_hash",
+        check.code.map(AuthorizationCode::expose_secret),
+    )?;
     // REFERENCE §5: decided on the level claims, never on `acr`, which CIS2 may leave out.
     claims::check_assurance(
         check.acr_values.and_then(claims::requested_level),
@@ -1189,7 +1201,9 @@ mod tests {
         // The same rule on a refresh, against the access token it came with.
         let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
         let error = validate_refreshed_id_token(
-            &IdToken::new(with(json!({ "at_hash": token_hash(JwsAlgorithm::Rs256, "access-2") }))),
+            &IdToken::new(with(
+                json!({ "at_hash": token_hash(JwsAlgorithm::Rs256, "access-2") }),
+            )),
             &keys,
             &[JwsAlgorithm::Rs256],
             None,

@@ -608,7 +608,7 @@ pub fn verify(
     if let Some(algorithm) = alg.hmac() {
         // `usable` holds HMAC algorithms only with a secret; never fall through to the key set.
         let secret = hmac_secret.ok_or(JoseError::BadSignature)?;
-        let key = hmac::Key::new(algorithm, secret.secret().as_bytes());
+        let key = hmac::Key::new(algorithm, secret.expose_secret().as_bytes());
         // Constant time: aws-lc-rs compares the tags without an early exit.
         return hmac::verify(&key, message, &jwt.signature).map_err(|_| JoseError::BadSignature);
     }

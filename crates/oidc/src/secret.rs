@@ -2,7 +2,7 @@
 //! cannot be passed where an ID token is meant, and a nonce cannot be left out by accident.
 //!
 //! Every secret prints `[redacted]`, has no `Display` or `Serialize`, compares in constant time
-//! and is wiped from memory when dropped. The one way out is `secret()`, called only where the
+//! and is wiped from memory when dropped. The one way out is `expose_secret()`, called only where the
 //! value leaves for the keychain or the wire.
 
 use std::fmt;
@@ -63,8 +63,13 @@ macro_rules! secret_kind {
             }
 
             /// The secret itself: call only where it leaves for the keychain or the wire.
-            pub fn secret(&self) -> &str {
+            pub fn expose_secret(&self) -> &str {
                 self.0.expose_secret()
+            }
+
+            /// The value as a secret of no particular kind, for the keychain.
+            pub fn as_secret(&self) -> &SecretString {
+                &self.0
             }
 
             /// The value as a secret of no particular kind, for the keychain.
@@ -171,6 +176,6 @@ mod tests {
     #[test]
     fn secrets_read_from_json() {
         let token: AccessToken = serde_json::from_str("\"at-1\"").expect("a string");
-        assert_eq!(token.secret(), "at-1");
+        assert_eq!(token.expose_secret(), "at-1");
     }
 }

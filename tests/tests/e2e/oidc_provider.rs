@@ -16,7 +16,7 @@ use aws_lc_rs::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use careid_core::{
-    authenticate, ClientAuth, ClientCredential, PrivateKey, SecretString, SigningAlgorithm,
+    authenticate, ClientAuth, ClientCredential, ClientSecret, PrivateKey, SigningAlgorithm,
 };
 use careid_e2e::{OidcProvider, OidcProviderOptions, ID_TOKEN_ALGORITHMS};
 use serde_json::Value;
@@ -119,7 +119,7 @@ impl Client {
         Self {
             id: provider.secret_client_id().to_owned(),
             method: ClientAuth::ClientSecretBasic,
-            credential: ClientCredential::Secret(SecretString::new(
+            credential: ClientCredential::Secret(ClientSecret::new(
                 provider.client_secret().to_owned(),
             )),
         }

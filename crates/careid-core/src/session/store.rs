@@ -14,11 +14,12 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::secret::{AccessToken, IdToken, RefreshToken, SecretString};
 use crate::session::{
     check_profile_name, unix_seconds, SessionError, SessionFacts, SessionLock, SignInRecord,
     SignedOutReason,
 };
-use crate::{Keychain, KeychainError, SecretString};
+use crate::{Keychain, KeychainError};
 
 /// The state file format this careid writes and reads. A file of any other version is treated as
 /// signed out rather than guessed at.
@@ -54,7 +55,7 @@ pub struct Loaded {
     pub facts: SessionFacts,
     /// `None` when the provider issued no refresh token: the session then lasts only as long as
     /// its kept tokens. Also `None` until read, from [`SessionStore::load_state`].
-    pub refresh_token: Option<SecretString>,
+    pub refresh_token: Option<RefreshToken>,
     /// Whether the session has a refresh token in the keychain (from the state file).
     pub refresh_token_stored: bool,
     /// What refreshes are held to; `None` for a session stored by an earlier careid. Boxed: it
@@ -68,7 +69,7 @@ pub struct Loaded {
 /// An access token to keep, with when it expires (seconds since the epoch).
 #[derive(Debug, Clone, Copy)]
 pub struct KeptAccessToken<'a> {
-    pub token: &'a SecretString,
+    pub token: &'a AccessToken,
     pub expires_at: u64,
 }
 
@@ -114,7 +115,7 @@ impl SessionStore {
         &self,
         lock: &SessionLock,
         facts: &SessionFacts,
-        refresh_token: Option<&SecretString>,
+        refresh_token: Option<&RefreshToken>,
     ) -> Result<(), SessionError> {
         self.save_sign_in(lock, facts, refresh_token, None, None, None)
     }
@@ -125,9 +126,9 @@ impl SessionStore {
         &self,
         lock: &SessionLock,
         facts: &SessionFacts,
-        refresh_token: Option<&SecretString>,
+        refresh_token: Option<&RefreshToken>,
         sign_in: Option<&SignInRecord>,
-        id_token: Option<&SecretString>,
+        id_token: Option<&IdToken>,
         access_token: Option<KeptAccessToken<'_>>,
     ) -> Result<(), SessionError> {
         check_lock(lock, &facts.profile)?;
@@ -149,7 +150,7 @@ impl SessionStore {
         };
         let account = refresh_token_account(facts);
         match refresh_token {
-            Some(token) => self.keychain.store(&account, token)?,
+            Some(token) => self.keychain.store(&account, token.as_secret())?,
             None => self.keychain.delete(&account)?,
         }
         // So a profile holds one session, tokens no state file names are deleted (listing the
@@ -170,13 +171,15 @@ impl SessionStore {
         // After the tidying, which keeps only the refresh token's entry.
         let id_account = id_token_account(facts);
         match id_token {
-            Some(token) => self.keychain.store(&id_account, token)?,
+            Some(token) => self.keychain.store(&id_account, token.as_secret())?,
             None if previous_named => self.keychain.delete(&id_account)?,
             None => {}
         }
         let access_account = access_token_account(facts);
         match access_token {
-            Some(kept) => self.keychain.store(&access_account, kept.token)?,
+            Some(kept) => self
+                .keychain
+                .store(&access_account, kept.token.as_secret())?,
             None if previous_named => self.keychain.delete(&access_account)?,
             None => {}
         }
@@ -250,7 +253,7 @@ impl SessionStore {
         let account = refresh_token_account(&loaded.facts);
         let reason = match self.keychain.load(&account) {
             Ok(Some(token)) => {
-                loaded.refresh_token = Some(token);
+                loaded.refresh_token = Some(RefreshToken::from(token));
                 return Ok(None);
             }
             Ok(None) => SignedOutReason::RefreshTokenMissing,
@@ -278,11 +281,11 @@ impl SessionStore {
         &self,
         lock: &SessionLock,
         facts: &SessionFacts,
-        refresh_token: &SecretString,
+        refresh_token: &RefreshToken,
     ) -> Result<(), SessionError> {
         check_lock(lock, &facts.profile)?;
         self.keychain
-            .store(&refresh_token_account(facts), refresh_token)?;
+            .store(&refresh_token_account(facts), refresh_token.as_secret())?;
         Ok(())
     }
 
@@ -291,20 +294,20 @@ impl SessionStore {
         &self,
         lock: &SessionLock,
         facts: &SessionFacts,
-        id_token: &SecretString,
+        id_token: &IdToken,
     ) -> Result<(), SessionError> {
         check_lock(lock, &facts.profile)?;
-        self.keychain.store(&id_token_account(facts), id_token)?;
+        self.keychain
+            .store(&id_token_account(facts), id_token.as_secret())?;
         Ok(())
     }
 
     /// The last valid ID token of the session of `facts`, if one is kept. A damaged entry is
     /// deleted and reads as none.
-    pub fn load_id_token(
-        &self,
-        facts: &SessionFacts,
-    ) -> Result<Option<SecretString>, SessionError> {
-        self.load_or_forget(&id_token_account(facts))
+    pub fn load_id_token(&self, facts: &SessionFacts) -> Result<Option<IdToken>, SessionError> {
+        Ok(self
+            .load_or_forget(&id_token_account(facts))?
+            .map(IdToken::from))
     }
 
     /// Keeps the access token of a sign-in or refresh, in place of the last one: the token in
@@ -319,7 +322,7 @@ impl SessionStore {
         check_lock(lock, &facts.profile)?;
         let account = access_token_account(facts);
         match access_token {
-            Some(kept) => self.keychain.store(&account, kept.token)?,
+            Some(kept) => self.keychain.store(&account, kept.token.as_secret())?,
             None => self.keychain.delete(&account)?,
         }
         self.change_state(lock, Some(&facts.sub), |state| {
@@ -335,15 +338,15 @@ impl SessionStore {
     /// reads as none. It is read from the keychain's quick copy when that copy is of the token
     /// the state file names (tagged with its expiry): `careid token` then makes no keychain
     /// round trip at all.
-    pub fn load_access_token(&self, loaded: &Loaded) -> Result<Option<SecretString>, SessionError> {
+    pub fn load_access_token(&self, loaded: &Loaded) -> Result<Option<AccessToken>, SessionError> {
         let account = access_token_account(&loaded.facts);
         let Some(expires_at) = loaded.access_token_expires_at else {
-            return self.load_or_forget(&account);
+            return Ok(self.load_or_forget(&account)?.map(AccessToken::from));
         };
         if let Some(token) = self.keychain.quick_copy(&account, &expires_at.to_string()) {
-            return Ok(Some(token));
+            return Ok(Some(AccessToken::from(token)));
         }
-        let token = self.load_or_forget(&account)?;
+        let token = self.load_or_forget(&account)?.map(AccessToken::from);
         if let Some(token) = &token {
             self.keep_quick_copy(&account, token, expires_at);
         }
@@ -352,12 +355,15 @@ impl SessionStore {
 
     /// A quick copy of the access token kept under `account`, living until it expires: its
     /// expiry is the tag, since the state file names the current token by it.
-    fn keep_quick_copy(&self, account: &str, token: &SecretString, expires_at: u64) {
+    fn keep_quick_copy(&self, account: &str, token: &AccessToken, expires_at: u64) {
         let life = Duration::from_secs(expires_at.saturating_sub(unix_seconds(SystemTime::now())));
         // Without a copy the keychain is read: nothing to do but go on (`kernel_copy` logs why).
-        let _ = self
-            .keychain
-            .keep_quick_copy(account, &expires_at.to_string(), token, life);
+        let _ = self.keychain.keep_quick_copy(
+            account,
+            &expires_at.to_string(),
+            token.as_secret(),
+            life,
+        );
     }
 
     fn load_or_forget(&self, account: &str) -> Result<Option<SecretString>, SessionError> {
@@ -455,7 +461,7 @@ impl SessionStore {
     pub fn orphaned_refresh_tokens(
         &self,
         lock: &SessionLock,
-    ) -> Result<Vec<(String, SecretString)>, SessionError> {
+    ) -> Result<Vec<(String, RefreshToken)>, SessionError> {
         let profile = lock.profile();
         let prefix = session_prefix(profile);
         let named = readable_sub(&self.state_path(profile)?).map(|sub| account(profile, &sub));
@@ -475,7 +481,7 @@ impl SessionStore {
                 continue;
             };
             match self.keychain.load(&account) {
-                Ok(Some(token)) => orphans.push((sub.to_owned(), token)),
+                Ok(Some(token)) => orphans.push((sub.to_owned(), RefreshToken::from(token))),
                 Ok(None) | Err(KeychainError::Corrupt { .. }) => {}
                 Err(error) => return Err(error.into()),
             }

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::discovery::{DiscoveryError, ProviderMetadata};
 use crate::id_token::{IdTokenClaims, OriginalIdToken};
+use crate::secret::{AccessToken, AuthorizationCode, CsrfState, IdToken, Nonce, PkceVerifier};
 use crate::session::{unix_seconds, SessionFacts, SignInRecord};
 use crate::signin::route::{Endpoint, Route};
 use crate::signin::{blocking, with_query, Client, Session, SignInError, Timing, Tokens};
@@ -50,9 +51,9 @@ pub struct PendingLogin {
     /// The request was pushed (RFC 9126), so the provider has accepted the redirect URI already.
     redirect_uri_accepted: bool,
     listener: LoopbackListener,
-    state: SecretString,
-    nonce: SecretString,
-    code_verifier: SecretString,
+    state: CsrfState,
+    nonce: Nonce,
+    code_verifier: PkceVerifier,
     acr_values: Option<String>,
     max_age: Option<u32>,
     role: Option<String>,
@@ -116,9 +117,9 @@ impl PendingLogin {
 pub(crate) enum IdTokenFrom<'a> {
     /// From the code exchange: the request's nonce and `max_age`, and the code redeemed.
     SignIn {
-        nonce: &'a str,
+        nonce: &'a Nonce,
         max_age: Option<u32>,
-        code: &'a str,
+        code: &'a AuthorizationCode,
     },
     /// From a refresh grant: the sign-in's ID token (OIDC Core §12.2).
     Refresh { original: &'a OriginalIdToken },
@@ -177,12 +178,13 @@ fn encode(pairs: &[(&str, &str)]) -> String {
 /// The longest `request_uri` accepted from the provider: it goes into a URL.
 const MAX_REQUEST_URI_CHARS: usize = 512;
 
-fn random_token(bytes: usize) -> SecretString {
-    let mut buffer = vec![0u8; bytes];
+/// 32 random bytes, base64url: a `state`, `nonce` or PKCE verifier (RFC 7636 §4.1 asks for 32).
+fn random_value() -> String {
+    let mut buffer = [0u8; 32];
     SystemRandom::new()
         .fill(&mut buffer)
         .expect("the system random source works");
-    SecretString::new(URL_SAFE_NO_PAD.encode(buffer))
+    URL_SAFE_NO_PAD.encode(buffer)
 }
 
 impl Client {
@@ -225,9 +227,9 @@ impl Client {
             tokio::spawn(async move { providers.jwks(&http, &metadata, now).await })
         };
 
-        let state = random_token(32);
-        let nonce = random_token(32);
-        let code_verifier = random_token(32);
+        let state = CsrfState::new(random_value());
+        let nonce = Nonce::new(random_value());
+        let code_verifier = PkceVerifier::new(random_value());
         let challenge = URL_SAFE_NO_PAD.encode(digest::digest(
             &digest::SHA256,
             code_verifier.expose_secret().as_bytes(),
@@ -460,9 +462,9 @@ impl Client {
                     min_id_assurance_level: self.profile.min_id_assurance_level,
                 },
                 IdTokenFrom::SignIn {
-                    nonce: nonce.expose_secret(),
+                    nonce: &nonce,
                     max_age,
-                    code: response.code.expose_secret(),
+                    code: &response.code,
                 },
             )
             .await?;
@@ -562,8 +564,8 @@ impl Client {
         &self,
         metadata: &ProviderMetadata,
         jwks: Arc<serde_json::Value>,
-        id_token: &SecretString,
-        access_token: &SecretString,
+        id_token: &IdToken,
+        access_token: &AccessToken,
         assurance: Assurance<'_>,
         from: IdTokenFrom<'_>,
     ) -> Result<IdTokenClaims, SignInError> {
@@ -578,23 +580,18 @@ impl Client {
                 .unwrap_or_default(),
             hmac_secret.is_some(),
         );
-        let (nonce, max_age, code) = match from {
-            IdTokenFrom::SignIn {
-                nonce,
-                max_age,
-                code,
-            } => (Some(nonce), max_age, Some(code)),
-            IdTokenFrom::Refresh { .. } => (None, None, None),
+        let (max_age, code) = match from {
+            IdTokenFrom::SignIn { max_age, code, .. } => (max_age, Some(code)),
+            IdTokenFrom::Refresh { .. } => (None, None),
         };
         let check = IdTokenCheck {
             issuer: &metadata.issuer,
             client_id: &self.client_id,
-            nonce,
             max_age,
             acr_values: assurance.acr_values,
             min_id_assurance_level: assurance.min_id_assurance_level,
             trusted_audiences: &self.profile.trusted_audiences,
-            access_token: Some(access_token.expose_secret()),
+            access_token: Some(access_token),
             code,
             absolute_limit: Some(Duration::from_secs(
                 u64::from(self.profile.session.absolute_hours) * 3_600,
@@ -603,10 +600,10 @@ impl Client {
             now: self.clock.now(),
         };
         let validate = |keys: &JsonWebKeySet| {
-            let token = id_token.expose_secret();
+            let token = id_token;
             match from {
-                IdTokenFrom::SignIn { .. } => {
-                    validate_id_token(token, keys, &allowed, hmac_secret, &check)
+                IdTokenFrom::SignIn { nonce, .. } => {
+                    validate_id_token(token, keys, &allowed, hmac_secret, &check, nonce)
                 }
                 IdTokenFrom::Refresh { original } => validate_refreshed_id_token(
                     token,
@@ -634,7 +631,7 @@ impl Client {
     pub(crate) async fn userinfo(
         &self,
         metadata: &ProviderMetadata,
-        access_token: &SecretString,
+        access_token: &AccessToken,
         sub: &str,
     ) -> Result<serde_json::Map<String, serde_json::Value>, SignInError> {
         let endpoint =

@@ -24,10 +24,10 @@ use crate::client_auth::Credential;
 use crate::discovery::{ProviderCache, ProviderMetadata};
 use crate::http::HttpClient;
 use crate::id_token::IdTokenClaims;
+use crate::secret::{AccessToken, ClientSecret, IdToken};
 use crate::session::SessionFacts;
 use crate::{
-    ClientCredential, HmacAlgorithm, Identity, Keychain, Profile, RoleChoice, SecretString,
-    SessionStore,
+    ClientCredential, HmacAlgorithm, Identity, Keychain, Profile, RoleChoice, SessionStore,
 };
 
 pub use error::{ErrorClass, SignInError};
@@ -177,7 +177,7 @@ impl Client {
         Ok(self.credential.get_or_init(|| loaded))
     }
 
-    fn hmac_secret(&self) -> Result<Option<&SecretString>, SignInError> {
+    fn hmac_secret(&self) -> Result<Option<&ClientSecret>, SignInError> {
         Ok(match self.credential()? {
             ClientCredential::Secret(secret) => Some(secret),
             _ => None,
@@ -234,7 +234,7 @@ fn load_credential(
                 .map_err(credential_error)?;
             Ok(ClientCredential::PrivateKey(key))
         }
-        _ => Ok(ClientCredential::Secret(stored)),
+        _ => Ok(ClientCredential::Secret(ClientSecret::from(stored))),
     }
 }
 
@@ -276,8 +276,8 @@ fn with_query(endpoint: &str, query: &str) -> String {
 /// The tokens of a session, in memory only.
 #[derive(Debug)]
 pub struct Tokens {
-    pub access_token: SecretString,
-    pub id_token: Option<SecretString>,
+    pub access_token: AccessToken,
+    pub id_token: Option<IdToken>,
     /// When the access token expires, if the provider said.
     pub expires_at: Option<SystemTime>,
     pub scope: Option<String>,
@@ -350,7 +350,7 @@ mod tests {
             (None, None),
         ] {
             let response = token::TokenResponse {
-                access_token: SecretString::new("a".to_owned()),
+                access_token: AccessToken::new("a".to_owned()),
                 id_token: None,
                 refresh_token: None,
                 expires_in,

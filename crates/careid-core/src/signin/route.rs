@@ -15,6 +15,7 @@ use crate::broker::{self, BrokerError, BrokerMetadata, SessionState};
 use crate::client_auth::method_for_endpoint;
 use crate::client_auth::ClientAuth;
 use crate::discovery::ProviderMetadata;
+use crate::secret::IdToken;
 use crate::session::SessionFacts;
 use crate::signin::{blocking, Client, SignInError};
 use crate::{Restored, SecretString};
@@ -145,7 +146,7 @@ impl Client {
     /// Asks the broker whether the provider ended the session `id_token` belongs to.
     pub(crate) async fn broker_session_state(
         &self,
-        id_token: &SecretString,
+        id_token: &IdToken,
     ) -> Result<Option<SessionState>, SignInError> {
         let Some(broker) = self.broker().await? else {
             return Ok(None);

@@ -8,10 +8,12 @@ use serde::Serialize;
 
 use crate::discovery::ProviderMetadata;
 use crate::id_token::{OriginalIdToken, DEFAULT_CLOCK_SKEW};
+use crate::secret::{AccessToken, IdToken};
 use crate::session::{
     check, unix_seconds, SessionFacts, SignInRecord, Verdict, ACTIVITY_WRITE_EVERY,
 };
 use crate::signin::login::{Assurance, IdTokenFrom};
+use crate::signin::token::Revocable;
 use crate::signin::{
     blocking, with_query, BrokerCheck, Client, ErrorClass, Session, SignInError, Timing, Tokens,
 };
@@ -72,8 +74,8 @@ pub struct LogoutOutcome {
 /// Whether [`Client::load_active`] reads the refresh token from the keychain at once, or leaves
 /// it until a refresh needs it (a use of the kept access token then reads one entry, not two).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RefreshToken {
-    Read,
+enum ReadRefreshToken {
+    Now,
     WhenNeeded,
 }
 
@@ -115,7 +117,7 @@ impl Client {
     /// deleted) and reported as [`SignInError::SessionEnded`].
     pub async fn status(&self) -> Result<SessionStatus, SignInError> {
         let lock = self.session_lock().await?;
-        let (loaded, broker) = self.load_active(&lock, RefreshToken::Read).await?;
+        let (loaded, broker) = self.load_active(&lock, ReadRefreshToken::Now).await?;
         let Verdict::Active {
             ends_at,
             idle_ends_at,
@@ -217,7 +219,9 @@ impl Client {
         let lock = self.session_lock().await?;
         // Read under the lock only: another process may have rotated the token, or signed out,
         // while this one waited (each keychain read is a D-Bus round trip on Linux).
-        let (mut loaded, _) = self.load_active(&lock, RefreshToken::WhenNeeded).await?;
+        let (mut loaded, _) = self
+            .load_active(&lock, ReadRefreshToken::WhenNeeded)
+            .await?;
         let mut usable = kept_token_usable(&loaded, self.clock.now());
         if usable && !parts.refresh {
             let kept = blocking(|| self.store.load_access_token(&loaded))?;
@@ -397,7 +401,7 @@ impl Client {
         &self,
         lock: &SessionLock,
         loaded: &Loaded,
-        access_token: SecretString,
+        access_token: AccessToken,
         parts: Restore,
     ) -> Result<Session, SignInError> {
         let mut facts = loaded.facts.clone();
@@ -448,7 +452,7 @@ impl Client {
     async fn userinfo_and_role(
         &self,
         metadata: &ProviderMetadata,
-        access_token: &SecretString,
+        access_token: &AccessToken,
         facts: &mut SessionFacts,
         selected: Option<&str>,
         timings: &mut Vec<Timing>,
@@ -584,10 +588,7 @@ impl Client {
     /// session whatever the provider says, and gives the end-session URL: without
     /// `id_token_hint` to show, and with it (the ID token the caller holds, else the kept one)
     /// only as a secret for [`Client::end_session_page`].
-    pub async fn logout(
-        &self,
-        id_token: Option<&SecretString>,
-    ) -> Result<LogoutOutcome, SignInError> {
+    pub async fn logout(&self, id_token: Option<&IdToken>) -> Result<LogoutOutcome, SignInError> {
         // Held across revocation too: a refresh in another process must not rotate the token
         // being revoked, nor store a new one after the session is cleared.
         let lock = self.session_lock().await?;
@@ -596,44 +597,43 @@ impl Client {
         let mut hint = id_token.cloned();
         // What to revoke: the refresh tokens (their grants take the access tokens with them,
         // RFC 7009 §2.1), or, for a session without one, its kept access token.
-        let (signed_out, revocable): (Option<String>, Vec<(SecretString, &str)>) =
-            match blocking(|| self.store.load(&self.profile.name))? {
-                Restored::Session(loaded) => {
-                    if hint.is_none() {
-                        // The last valid ID token, kept for this (a session without a refresh
-                        // token included); one that cannot be read only loses the hint.
-                        hint = blocking(|| self.store.load_id_token(&loaded.facts)).unwrap_or_else(
-                            |error| {
-                                tracing::warn!("could not read the session's ID token: {error}");
-                                None
-                            },
-                        );
-                    }
-                    let revocable = match loaded.refresh_token {
-                        Some(refresh_token) => vec![(refresh_token, "refresh_token")],
-                        None => blocking(|| self.store.load_access_token(&loaded))
-                            .unwrap_or_else(|error| {
-                                tracing::warn!(
-                                    "could not read the session's access token: {error}"
-                                );
-                                None
-                            })
-                            .map(|access_token| (access_token, "access_token"))
-                            .into_iter()
-                            .collect(),
-                    };
-                    (Some(loaded.facts.sub), revocable)
+        let (signed_out, revocable): (Option<String>, Vec<Revocable>) = match blocking(|| {
+            self.store.load(&self.profile.name)
+        })? {
+            Restored::Session(loaded) => {
+                if hint.is_none() {
+                    // The last valid ID token, kept for this (a session without a refresh
+                    // token included); one that cannot be read only loses the hint.
+                    hint = blocking(|| self.store.load_id_token(&loaded.facts)).unwrap_or_else(
+                        |error| {
+                            tracing::warn!("could not read the session's ID token: {error}");
+                            None
+                        },
+                    );
                 }
-                Restored::SignedOut(_) => {
-                    let orphans = blocking(|| self.store.orphaned_refresh_tokens(&lock))?;
-                    let sub = orphans.first().map(|(sub, _)| sub.clone());
-                    let revocable = orphans
+                let revocable = match loaded.refresh_token {
+                    Some(refresh_token) => vec![Revocable::Refresh(refresh_token)],
+                    None => blocking(|| self.store.load_access_token(&loaded))
+                        .unwrap_or_else(|error| {
+                            tracing::warn!("could not read the session's access token: {error}");
+                            None
+                        })
+                        .map(Revocable::Access)
                         .into_iter()
-                        .map(|(_, token)| (token, "refresh_token"))
-                        .collect();
-                    (sub, revocable)
-                }
-            };
+                        .collect(),
+                };
+                (Some(loaded.facts.sub), revocable)
+            }
+            Restored::SignedOut(_) => {
+                let orphans = blocking(|| self.store.orphaned_refresh_tokens(&lock))?;
+                let sub = orphans.first().map(|(sub, _)| sub.clone());
+                let revocable = orphans
+                    .into_iter()
+                    .map(|(_, token)| Revocable::Refresh(token))
+                    .collect();
+                (sub, revocable)
+            }
+        };
         let metadata = self.metadata().await;
         let mut outcome = LogoutOutcome {
             revocation: match (&signed_out, revocable.is_empty()) {
@@ -647,9 +647,9 @@ impl Client {
             id_token_hint: false,
             end_session_with_hint: None,
         };
-        for (token, hint) in &revocable {
+        for token in &revocable {
             let failed = match &metadata {
-                Ok(metadata) => match self.revoke(metadata, token, hint).await {
+                Ok(metadata) => match self.revoke(metadata, token).await {
                     Ok(true) => None,
                     Ok(false) => {
                         outcome.revocation = "not_advertised";
@@ -671,7 +671,7 @@ impl Client {
             .ok()
             .and_then(|metadata| metadata.end_session_endpoint.as_deref());
         if let Some(endpoint) = endpoint {
-            let query = |hint: Option<&SecretString>| {
+            let query = |hint: Option<&IdToken>| {
                 let mut query = url::form_urlencoded::Serializer::new(String::new());
                 query.append_pair("client_id", &self.client_id);
                 if let Some(id_token) = hint {
@@ -716,7 +716,7 @@ impl Client {
     async fn load_active(
         &self,
         lock: &SessionLock,
-        refresh_token: RefreshToken,
+        refresh_token: ReadRefreshToken,
     ) -> Result<(Loaded, BrokerCheck), SignInError> {
         let loaded = self.load_within_limits(lock, refresh_token).await?;
         match self.ask_broker(&loaded.facts).await {
@@ -733,7 +733,7 @@ impl Client {
     async fn load_within_limits(
         &self,
         lock: &SessionLock,
-        refresh_token: RefreshToken,
+        refresh_token: ReadRefreshToken,
     ) -> Result<Loaded, SignInError> {
         let signed_out = |reason: SignedOutReason| SignInError::NotSignedIn {
             profile: self.profile.name.clone(),
@@ -743,7 +743,7 @@ impl Client {
             Restored::Session(loaded) => loaded,
             Restored::SignedOut(reason) => return Err(signed_out(reason)),
         };
-        if refresh_token == RefreshToken::Read {
+        if refresh_token == ReadRefreshToken::Now {
             if let Some(reason) = blocking(|| self.store.read_refresh_token(&mut loaded))? {
                 return Err(signed_out(reason));
             }
@@ -770,11 +770,11 @@ impl Client {
         if let Err(error) = blocking(|| self.store.read_refresh_token(&mut loaded)) {
             tracing::warn!("could not read the ended session's refresh token: {error}");
         }
-        if let Some(token) = &loaded.refresh_token {
+        if let Some(token) = loaded.refresh_token.clone() {
             // Best effort: the session ends locally whether or not the provider can be told.
             match self.metadata().await {
                 Ok(metadata) => {
-                    if let Err(error) = self.revoke(&metadata, token, "refresh_token").await {
+                    if let Err(error) = self.revoke(&metadata, &Revocable::Refresh(token)).await {
                         tracing::warn!(
                             "could not revoke the ended session's refresh token: {error}"
                         );

@@ -7,16 +7,40 @@ use serde::Deserialize;
 
 use crate::discovery::ProviderMetadata;
 use crate::http::{oauth_error, HttpResponse};
+use crate::secret::{AccessToken, IdToken, RefreshToken};
 use crate::signin::route::{Endpoint, Route};
 use crate::signin::{Client, SignInError};
-use crate::{authenticate_with, ClientCredential, SecretString};
+use crate::{authenticate_with, ClientCredential};
+
+/// A token to revoke (RFC 7009 §2.1), which says its own `token_type_hint`.
+#[derive(Debug, Clone)]
+pub(crate) enum Revocable {
+    Refresh(RefreshToken),
+    Access(AccessToken),
+}
+
+impl Revocable {
+    fn expose_secret(&self) -> &str {
+        match self {
+            Revocable::Refresh(token) => token.expose_secret(),
+            Revocable::Access(token) => token.expose_secret(),
+        }
+    }
+
+    fn hint(&self) -> &'static str {
+        match self {
+            Revocable::Refresh(_) => "refresh_token",
+            Revocable::Access(_) => "access_token",
+        }
+    }
+}
 
 /// What a successful token response carries. Tokens are secret; nothing here is logged.
 #[derive(Debug)]
 pub(crate) struct TokenResponse {
-    pub access_token: SecretString,
-    pub id_token: Option<SecretString>,
-    pub refresh_token: Option<SecretString>,
+    pub access_token: AccessToken,
+    pub id_token: Option<IdToken>,
+    pub refresh_token: Option<RefreshToken>,
     pub expires_in: Option<u64>,
     pub scope: Option<String>,
 }
@@ -95,15 +119,12 @@ impl Client {
         }
         let expires_in = raw.expires_in.as_ref().and_then(expires_in);
         Ok(TokenResponse {
-            access_token: SecretString::new(raw.access_token),
-            id_token: raw
-                .id_token
-                .filter(|t| !t.is_empty())
-                .map(SecretString::new),
+            access_token: AccessToken::new(raw.access_token),
+            id_token: raw.id_token.filter(|t| !t.is_empty()).map(IdToken::new),
             refresh_token: raw
                 .refresh_token
                 .filter(|t| !t.is_empty())
-                .map(SecretString::new),
+                .map(RefreshToken::new),
             expires_in,
             scope: raw.scope,
         })
@@ -114,7 +135,7 @@ impl Client {
     pub(crate) async fn refresh_grant(
         &self,
         metadata: &ProviderMetadata,
-        refresh_token: &SecretString,
+        refresh_token: &RefreshToken,
     ) -> Result<TokenResponse, SignInError> {
         let form = [
             ("grant_type", "refresh_token"),
@@ -140,13 +161,15 @@ impl Client {
     pub(crate) async fn revoke(
         &self,
         metadata: &ProviderMetadata,
-        token: &SecretString,
-        hint: &str,
+        token: &Revocable,
     ) -> Result<bool, SignInError> {
         let Some(route) = self.route(metadata, Endpoint::Revocation).await? else {
             return Ok(false);
         };
-        let form = [("token", token.expose_secret()), ("token_type_hint", hint)];
+        let form = [
+            ("token", token.expose_secret()),
+            ("token_type_hint", token.hint()),
+        ];
         let response = self
             .authenticated_post(metadata, &route, &form, "revocation")
             .await?;

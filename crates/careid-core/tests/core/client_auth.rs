@@ -14,8 +14,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use careid_core::{
     authenticate, authenticate_with, check_assertion_algorithm, ClientAuth, ClientAuthError,
-    ClientAuthentication, ClientCredential, HmacAlgorithm, IssuerSource, PrivateKey, Profile,
-    ProfileEntry, Profiles, SecretString, SigningAlgorithm, CIS2_ASSERTION_ALGORITHMS,
+    ClientAuthentication, ClientCredential, ClientSecret, HmacAlgorithm, IssuerSource, PrivateKey,
+    Profile, ProfileEntry, Profiles, SigningAlgorithm, CIS2_ASSERTION_ALGORITHMS,
     CLIENT_ASSERTION_TYPE,
 };
 use serde_json::Value;
@@ -212,7 +212,7 @@ fn private_key_jwt_es256_with_an_ec_p256_key() {
 
 #[test]
 fn client_secret_jwt_verifies_with_hmac() {
-    let credential = ClientCredential::Secret(SecretString::new(SECRET.to_owned()));
+    let credential = ClientCredential::Secret(ClientSecret::new(SECRET.to_owned()));
     let cases = [
         (HmacAlgorithm::Hs256, "HS256", hmac::HMAC_SHA256),
         (HmacAlgorithm::Hs512, "HS512", hmac::HMAC_SHA512),
@@ -256,7 +256,7 @@ fn aud_keeps_the_endpoint_byte_for_byte() {
         "https://op.example:443/token?x=%7e",
     ];
     let rsa = ClientCredential::PrivateKey(key("test-key-rsa-pkcs8.pem"));
-    let secret = ClientCredential::Secret(SecretString::new(SECRET.to_owned()));
+    let secret = ClientCredential::Secret(ClientSecret::new(SECRET.to_owned()));
     for endpoint in endpoints {
         for (method, credential) in [
             (ClientAuth::PrivateKeyJwt, &rsa),
@@ -272,7 +272,7 @@ fn aud_keeps_the_endpoint_byte_for_byte() {
 #[test]
 fn every_assertion_has_a_fresh_jti() {
     let rsa = ClientCredential::PrivateKey(key("test-key-rsa-pkcs8.pem"));
-    let secret = ClientCredential::Secret(SecretString::new(SECRET.to_owned()));
+    let secret = ClientCredential::Secret(ClientSecret::new(SECRET.to_owned()));
     let mut seen = HashSet::new();
     for (method, credential) in [
         (ClientAuth::PrivateKeyJwt, &rsa),
@@ -301,7 +301,7 @@ fn client_secret_basic_encodes_per_rfc_6749_section_2_3_1() {
         ("a+b/c", "é~*-._", "a%2Bb%2Fc:%C3%A9%7E*-._".to_owned()),
     ];
     for (client_id, secret, joined) in cases {
-        let credential = ClientCredential::Secret(SecretString::new(secret.to_owned()));
+        let credential = ClientCredential::Secret(ClientSecret::new(secret.to_owned()));
         let auth = authenticate(
             ClientAuth::ClientSecretBasic,
             client_id,
@@ -322,7 +322,7 @@ fn client_secret_basic_encodes_per_rfc_6749_section_2_3_1() {
 
 #[test]
 fn client_secret_post_and_none_fill_the_form() {
-    let secret = ClientCredential::Secret(SecretString::new(SECRET.to_owned()));
+    let secret = ClientCredential::Secret(ClientSecret::new(SECRET.to_owned()));
     let post = authenticate(
         ClientAuth::ClientSecretPost,
         CLIENT_ID,
@@ -351,7 +351,7 @@ fn client_secret_post_and_none_fill_the_form() {
 
 #[test]
 fn credentials_that_do_not_fit_the_method_are_refused() {
-    let secret = || ClientCredential::Secret(SecretString::new(SECRET.to_owned()));
+    let secret = || ClientCredential::Secret(ClientSecret::new(SECRET.to_owned()));
     let private_key = || ClientCredential::PrivateKey(key("test-key-rsa-pkcs8.pem"));
     let cases: Vec<(ClientAuth, ClientCredential, &str)> = vec![
         (
@@ -361,7 +361,7 @@ fn credentials_that_do_not_fit_the_method_are_refused() {
         ),
         (
             ClientAuth::ClientSecretPost,
-            ClientCredential::Secret(SecretString::new(String::new())),
+            ClientCredential::Secret(ClientSecret::new(String::new())),
             "client_credential_missing",
         ),
         (
@@ -592,7 +592,7 @@ fn debug_shows_no_secret_or_key_material() {
         assert!(!printed.contains(&line[..16]), "{printed}");
     }
 
-    let secret = ClientCredential::Secret(SecretString::new(SECRET.to_owned()));
+    let secret = ClientCredential::Secret(ClientSecret::new(SECRET.to_owned()));
     let printed = format!("{secret:?}");
     assert!(!printed.contains(SECRET), "{printed}");
 
@@ -639,7 +639,7 @@ mod against_the_mock {
             .get(client_id)
             .and_then(|client| client.client_secret.clone())
             .expect("a built-in confidential client");
-        ClientCredential::Secret(SecretString::new(secret))
+        ClientCredential::Secret(ClientSecret::new(secret))
     }
 
     fn cases() -> Vec<Case> {

@@ -12,11 +12,48 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use careid_core::jose::{decode, verify};
 use careid_core::{
-    allowed_algorithms, validate_id_token, validate_refreshed_id_token, verify_signed_userinfo,
-    IdTokenCheck, IdTokenClaims, IdTokenError, JsonWebKeySet, JwsAlgorithm, OriginalIdToken,
-    SecretString,
+    allowed_algorithms, verify_signed_userinfo, ClientSecret, IdToken, IdTokenCheck, IdTokenClaims,
+    IdTokenError, JsonWebKeySet, JwsAlgorithm, Nonce, OriginalIdToken,
 };
 use serde_json::{json, Value};
+
+/// careid's ID token check of a token as text, against the sign-in request's nonce.
+fn validate_id_token(
+    token: &str,
+    keys: &JsonWebKeySet,
+    allowed: &[JwsAlgorithm],
+    secret: Option<&ClientSecret>,
+    check: &IdTokenCheck<'_>,
+) -> Result<IdTokenClaims, IdTokenError> {
+    let nonce = Nonce::new(NONCE.to_owned());
+    careid_core::validate_id_token(
+        &IdToken::new(token.to_owned()),
+        keys,
+        allowed,
+        secret,
+        check,
+        &nonce,
+    )
+}
+
+/// careid's check of a refreshed ID token as text.
+fn validate_refreshed_id_token(
+    token: &str,
+    keys: &JsonWebKeySet,
+    allowed: &[JwsAlgorithm],
+    secret: Option<&ClientSecret>,
+    check: &IdTokenCheck<'_>,
+    original: &OriginalIdToken,
+) -> Result<IdTokenClaims, IdTokenError> {
+    careid_core::validate_refreshed_id_token(
+        &IdToken::new(token.to_owned()),
+        keys,
+        allowed,
+        secret,
+        check,
+        original,
+    )
+}
 
 /// CIS2 INT's issuer, `:443` included (REFERENCE §1).
 const ISSUER: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
@@ -151,7 +188,6 @@ fn check() -> IdTokenCheck<'static> {
     IdTokenCheck {
         issuer: ISSUER,
         client_id: CLIENT,
-        nonce: Some(NONCE),
         max_age: Some(300),
         acr_values: Some("AAL3_ANY"),
         min_id_assurance_level: None,
@@ -202,7 +238,7 @@ fn a_cis2_shaped_id_token_is_valid() {
 
 #[test]
 fn each_algorithm_verifies() {
-    let secret = SecretString::new(SECRET.to_owned());
+    let secret = ClientSecret::new(SECRET.to_owned());
     for (alg, kid) in [
         ("RS256", Some(RSA_KID)),
         ("RS512", Some(RSA_KID)),
@@ -245,7 +281,7 @@ fn a_flipped_signature_bit_is_a_bad_signature() {
 #[test]
 fn alg_none_is_refused() {
     let unsigned = format!("{}.", signing_input(&json!({ "alg": "none" }), &claims()));
-    let secret = SecretString::new(SECRET.to_owned());
+    let secret = ClientSecret::new(SECRET.to_owned());
     let every = allowed_algorithms(&["none".into(), "RS256".into(), "HS256".into()], true);
     let error =
         validate_id_token(&unsigned, &key_set(), &every, Some(&secret), &check()).unwrap_err();
@@ -276,7 +312,7 @@ fn hs256_keyed_with_the_rsa_public_key_is_algorithm_confusion() {
     );
 
     // A client secret configured: the tag is checked with the secret and fails.
-    let secret = SecretString::new(SECRET.to_owned());
+    let secret = ClientSecret::new(SECRET.to_owned());
     let allowed = allowed_algorithms(&["RS256".into(), "HS256".into()], true);
     let error =
         validate_id_token(&forged, &key_set(), &allowed, Some(&secret), &check()).unwrap_err();
@@ -625,7 +661,7 @@ mod against_the_mock {
         http: reqwest::Client,
         token_endpoint: String,
         advertised: Vec<String>,
-        secret: SecretString,
+        secret: ClientSecret,
     }
 
     async fn start() -> Provider {
@@ -661,7 +697,7 @@ mod against_the_mock {
             .unwrap(),
             mock,
             http,
-            secret: SecretString::new(secret),
+            secret: ClientSecret::new(secret),
         }
     }
 
@@ -735,7 +771,6 @@ mod against_the_mock {
             IdTokenCheck {
                 issuer: self.mock.issuer(),
                 client_id: CLIENT,
-                nonce: Some(NONCE),
                 max_age: Some(300),
                 acr_values: Some("AAL3_ANY"),
                 min_id_assurance_level: None,
@@ -756,7 +791,7 @@ mod against_the_mock {
             &self,
             token: &str,
             allowed: &[JwsAlgorithm],
-            secret: Option<&SecretString>,
+            secret: Option<&ClientSecret>,
         ) -> Result<IdTokenClaims, IdTokenError> {
             validate_id_token(token, &self.keys(), allowed, secret, &self.check())
         }

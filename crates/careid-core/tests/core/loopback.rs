@@ -3,7 +3,7 @@
 use std::future::pending;
 use std::time::Duration;
 
-use careid_core::{CallbackChecks, LoopbackError, LoopbackListener, RedirectHost, SecretString};
+use careid_core::{CallbackChecks, CsrfState, LoopbackError, LoopbackListener, RedirectHost};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -12,7 +12,7 @@ const WAIT: Duration = Duration::from_secs(20);
 
 fn checks() -> CallbackChecks {
     CallbackChecks {
-        state: SecretString::new("state-abc".to_owned()),
+        state: CsrfState::new("state-abc".to_owned()),
         issuer: ISSUER.to_owned(),
         iss_required: true,
     }

@@ -10,7 +10,7 @@ use careid_core::discovery::ProviderCache;
 use careid_core::http::{HttpClient, HttpSettings};
 use careid_core::signin::{Client, ErrorClass, LoginOptions, SignInError};
 use careid_core::{
-    ClientAuth, ClientCredential, Keychain, ProfileEntry, Profiles, RedirectHost, SecretString,
+    ClientAuth, ClientCredential, ClientSecret, Keychain, ProfileEntry, Profiles, RedirectHost,
     SessionStore,
 };
 use mock_cis2::{ClientRegistry, MockCis2, PushedRequests, RunningMock};
@@ -77,7 +77,7 @@ fn client_for(mock: &RunningMock, port: u16, host: RedirectHost) -> Fixture {
     let client = Client::new(
         profile,
         mock.issuer(),
-        ClientCredential::Secret(SecretString::new(SECRET.into())),
+        ClientCredential::Secret(ClientSecret::new(SECRET.into())),
         HttpClient::new(HttpSettings::default()).expect("http"),
         Arc::new(ProviderCache::new(Duration::from_secs(3600))),
         SessionStore::new(keychain, dir.path().join("state")),

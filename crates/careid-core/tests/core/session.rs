@@ -6,8 +6,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use careid_core::session::{self, refresh_token_account};
 use careid_core::{
-    Keychain, Loaded, Restored, SecretString, SessionFacts, SessionLock, SessionPolicy,
-    SessionStore, SignedOutReason, Verdict,
+    AccessToken, Keychain, Loaded, RefreshToken, Restored, SecretString, SessionFacts, SessionLock,
+    SessionPolicy, SessionStore, SignedOutReason, Verdict,
 };
 
 /// A store over a keychain service and a state folder of this test alone, so tests run in
@@ -91,13 +91,13 @@ fn facts(sub: &str) -> SessionFacts {
 }
 
 /// A refresh token of `len` characters that no other text in a file could contain by chance.
-fn token(marker: &str, len: usize) -> SecretString {
+fn token<T: From<SecretString>>(marker: &str, len: usize) -> T {
     let mut value = format!("rt-{marker}-");
     while value.len() < len {
         value.push_str("Zq8xR2kLm0");
     }
     value.truncate(len);
-    SecretString::new(value)
+    T::from(SecretString::new(value))
 }
 
 fn loaded(restored: Restored) -> Loaded {
@@ -504,7 +504,7 @@ fn recorded_activity_moves_the_inactivity_limit_on() {
 
 #[test]
 fn debug_of_every_type_holding_a_token_is_redacted() {
-    let refresh_token = token("debug-me", 64);
+    let refresh_token: RefreshToken = token("debug-me", 64);
     let loaded = Loaded {
         facts: facts("555000000001"),
         refresh_token: Some(refresh_token.clone()),
@@ -675,11 +675,18 @@ fn the_kept_access_token_is_read_from_its_quick_copy_only_while_it_is_the_curren
     // Another login session's process replaced the token in the keychain and the state file,
     // not in this session's keyring, where the copy of the second is left under its tag: that
     // tag is no longer the state's, so the keychain is read, and its token becomes the copy.
-    let third = token("access-third", 900);
-    t.keychain.store(&account, &third).expect("stored");
+    let third: AccessToken = token("access-third", 900);
+    t.keychain
+        .store(&account, third.as_secret())
+        .expect("stored");
     let stale_tag = (first_expiry + 1).to_string();
     t.keychain
-        .keep_quick_copy(&account, &stale_tag, &second, Duration::from_secs(60))
+        .keep_quick_copy(
+            &account,
+            &stale_tag,
+            second.as_secret(),
+            Duration::from_secs(60),
+        )
         .expect("a quick copy");
     let path = t.store.state_path("mock").expect("path");
     let text = std::fs::read_to_string(&path).expect("state");
@@ -698,7 +705,10 @@ fn the_kept_access_token_is_read_from_its_quick_copy_only_while_it_is_the_curren
         Some(&third)
     );
     let tag = (first_expiry + 2).to_string();
-    assert_eq!(t.keychain.quick_copy(&account, &tag).as_ref(), Some(&third));
+    assert_eq!(
+        t.keychain.quick_copy(&account, &tag).as_ref(),
+        Some(third.as_secret())
+    );
 
     // Signing out leaves no copy.
     t.store.clear(&t.lock("mock")).expect("cleared");

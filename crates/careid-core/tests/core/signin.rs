@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use careid_core::http::{HttpClient, HttpSettings};
 use careid_core::signin::{Client, ClientOptions, Clock, ErrorClass, LoginOptions, SignInError};
 use careid_core::{
-    CacheFolder, ClientCredential, Keychain, Profiles, Restored, SecretString, SessionFacts,
-    SessionLock, SessionStore,
+    CacheFolder, ClientCredential, ClientSecret, Keychain, Profiles, RefreshToken, Restored,
+    SessionFacts, SessionLock, SessionStore,
 };
 use mock_cis2::{MockCis2, PushedRequests, RunningMock};
 
@@ -78,7 +78,7 @@ async fn fixture_with(user: &str, pushed: PushedRequests) -> Fixture {
     let client = Client::new(
         profile,
         mock.issuer(),
-        ClientCredential::Secret(SecretString::new(MOCK_SECRET.into())),
+        ClientCredential::Secret(ClientSecret::new(MOCK_SECRET.into())),
         HttpClient::new(HttpSettings::default()).expect("http"),
         Arc::new(
             CacheFolder::new(dir.path().join("cache")).provider_cache(Duration::from_secs(3600)),
@@ -484,7 +484,7 @@ async fn recording_activity_waits_for_the_session_lock_and_keeps_a_new_sign_in()
         sub: "555000000002".into(),
         ..first.clone()
     };
-    let second_token = SecretString::new("rt-second-user".into());
+    let second_token = RefreshToken::new("rt-second-user".into());
     fixture
         .store
         .save(&held, &second, Some(&second_token))
