@@ -22,7 +22,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use careid_oidc::jose::MAX_TOKEN_BYTES;
-use careid_oidc::{validate_session_proof, IdToken, IdTokenClaims, IdTokenError, ProviderMetadata};
+use careid_oidc::{validate_session_proof, IdToken, IdTokenClaims, KeyedError};
 use futures_util::Stream;
 use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -411,63 +411,28 @@ async fn proven_session(broker: &Broker, headers: &HeaderMap) -> Result<Session,
         .provider(now)
         .await
         .map_err(|error| unavailable(&error))?;
-    let verified = match verify(broker, &metadata, &token, now, false).await {
-        // A key the provider rotated in since the set was fetched: fetch it again, once.
-        Err(Refused::UnknownKid) => verify(broker, &metadata, &token, now, true).await,
-        other => other,
-    };
+    let provider = &broker.config().provider;
+    let verified = broker
+        .verify_with_provider_keys(&metadata, now, |keys, allowed| {
+            validate_session_proof(
+                &token,
+                keys,
+                allowed,
+                &provider.issuer,
+                &provider.client_id,
+                ENDED_SESSION_MEMORY,
+                now,
+            )
+        })
+        .await;
     match verified {
         Ok(claims) => Ok(Session::from_claims(claims)),
-        Err(Refused::Unavailable(error)) => Err(unavailable(&error)),
-        Err(Refused::UnknownKid) => {
-            tracing::info!(
-                outcome = "refused",
-                code = "unknown_kid",
-                "session listener"
-            );
-            Err(invalid_token())
-        }
-        Err(Refused::Invalid(error)) => {
+        Err(KeyedError::Refused(error)) => {
             tracing::info!(outcome = "refused", code = error.code(), %error, "session listener");
             Err(invalid_token())
         }
+        Err(error) => Err(unavailable(&error.to_string())),
     }
-}
-
-enum Refused {
-    Invalid(IdTokenError),
-    UnknownKid,
-    Unavailable(String),
-}
-
-async fn verify(
-    broker: &Broker,
-    metadata: &ProviderMetadata,
-    token: &IdToken,
-    now: SystemTime,
-    refetch: bool,
-) -> Result<IdTokenClaims, Refused> {
-    let (keys, allowed) = broker
-        .provider_keys(metadata, now, refetch)
-        .await
-        .map_err(Refused::Unavailable)?;
-    let provider = &broker.config().provider;
-    validate_session_proof(
-        token,
-        &keys,
-        &allowed,
-        &provider.issuer,
-        &provider.client_id,
-        ENDED_SESSION_MEMORY,
-        now,
-    )
-    .map_err(|error| {
-        if error.is_unknown_kid() && !refetch {
-            Refused::UnknownKid
-        } else {
-            Refused::Invalid(error)
-        }
-    })
 }
 
 /// The token of an `Authorization: Bearer` header (the scheme in any case, RFC 7235 §2.1), when

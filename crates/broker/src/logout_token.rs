@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use careid_oidc::jose::{self, JoseError, JsonWebKeySet, JwsAlgorithm};
+use careid_oidc::jose::{self, JoseError, JsonWebKeySet, JwsAlgorithm, UnknownKid};
 use serde_json::{Map, Value};
 
 /// The event a logout token must carry (§2.4).
@@ -68,6 +68,12 @@ pub enum LogoutTokenError {
     NoSubject,
     #[error("the logout token carries a nonce, which only an ID token may")]
     Nonce,
+}
+
+impl UnknownKid for LogoutTokenError {
+    fn is_unknown_kid(&self) -> bool {
+        matches!(self, LogoutTokenError::Jose(error) if error.is_unknown_kid())
+    }
 }
 
 impl LogoutTokenError {

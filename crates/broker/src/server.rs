@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use careid_oidc::{
-    allowed_algorithms, HttpClient, JsonWebKeySet, JwsAlgorithm, ProviderCache, ProviderMetadata,
+    allowed_algorithms, HttpClient, JsonWebKeySet, JwsAlgorithm, KeyedError, ProviderCache,
+    ProviderMetadata, UnknownKid,
 };
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -21,7 +22,7 @@ use tokio::net::TcpListener;
 use crate::config::BrokerConfig;
 use crate::credential::BrokerCredential;
 use crate::listeners::{self, Listeners};
-use crate::logout_token::{validate_logout_token, LogoutTokenError, LogoutTokenRules};
+use crate::logout_token::{validate_logout_token, LogoutTokenRules};
 use crate::store::{SessionEnd, Store};
 
 /// Logout tokens older than this are refused, so seen `jti`s are kept this long (plus skew).
@@ -79,22 +80,15 @@ impl Broker {
         &self.listeners
     }
 
-    /// The provider's signing keys, and the algorithms taken with them: asymmetric ones only,
-    /// since the broker verifies tokens with no secret the provider could have MACed them with.
-    /// `refetch` fetches the keys again (once, for a `kid` the cached set lacks).
-    pub(crate) async fn provider_keys(
+    /// Verifies a token from the provider with its signing keys (fetched again once for a `kid`
+    /// the cached set lacks), taking asymmetric algorithms only, since the broker verifies
+    /// tokens with no secret the provider could have MACed them with.
+    pub(crate) async fn verify_with_provider_keys<T, E: UnknownKid>(
         &self,
         metadata: &ProviderMetadata,
         now: SystemTime,
-        refetch: bool,
-    ) -> Result<(JsonWebKeySet, Vec<JwsAlgorithm>), String> {
-        let jwks = if refetch {
-            self.providers.refetch_jwks(&self.http, metadata, now).await
-        } else {
-            self.providers.jwks(&self.http, metadata, now).await
-        }
-        .map_err(|error| error.to_string())?;
-        let keys = JsonWebKeySet::from_value(&jwks).map_err(|error| error.to_string())?;
+        verify: impl Fn(&JsonWebKeySet, &[JwsAlgorithm]) -> Result<T, E>,
+    ) -> Result<T, KeyedError<E>> {
         let allowed = allowed_algorithms(
             metadata
                 .id_token_signing_alg_values_supported
@@ -102,7 +96,11 @@ impl Broker {
                 .unwrap_or_default(),
             false,
         );
-        Ok((keys, allowed))
+        self.providers
+            .verify_with_keys(&self.http, metadata, now, None, |keys| {
+                verify(keys, &allowed)
+            })
+            .await
     }
 
     pub(crate) async fn provider(&self, now: SystemTime) -> Result<Arc<ProviderMetadata>, String> {
@@ -175,26 +173,27 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
         Ok(metadata) => metadata,
         Err(error) => return unavailable(&error),
     };
-    let checked = match check_with_keys(&broker, &metadata, token, now, false).await {
-        // A key the provider rotated in since the set was fetched: fetch it again, once.
-        Err(Checked::UnknownKid) => check_with_keys(&broker, &metadata, token, now, true).await,
-        other => other,
-    };
+    let checked = broker
+        .verify_with_provider_keys(&metadata, now, |keys, allowed| {
+            let rules = LogoutTokenRules {
+                issuer: &broker.config.provider.issuer,
+                client_id: &broker.config.provider.client_id,
+                keys,
+                allowed,
+                now,
+                skew: CLOCK_SKEW,
+                max_age: LOGOUT_TOKEN_MAX_AGE,
+            };
+            validate_logout_token(token, &rules)
+        })
+        .await;
     let request = match checked {
         Ok(request) => request,
-        Err(Checked::Unavailable(error)) => return unavailable(&error),
-        Err(Checked::UnknownKid) => {
-            tracing::info!(
-                outcome = "refused",
-                reason = "unknown kid",
-                "back-channel logout"
-            );
-            return refuse("the logout token is not valid");
-        }
-        Err(Checked::Refused(error)) => {
+        Err(KeyedError::Refused(error)) => {
             tracing::info!(outcome = "refused", code = error.code(), %error, "back-channel logout");
             return refuse("the logout token is not valid");
         }
+        Err(error) => return unavailable(&error.to_string()),
     };
     let remember_until = now + LOGOUT_TOKEN_MAX_AGE + CLOCK_SKEW * 2;
     match broker
@@ -228,38 +227,6 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
     let mut response = StatusCode::OK.into_response();
     no_store(&mut response);
     response
-}
-
-enum Checked {
-    Refused(LogoutTokenError),
-    UnknownKid,
-    Unavailable(String),
-}
-
-async fn check_with_keys(
-    broker: &Broker,
-    metadata: &ProviderMetadata,
-    token: &str,
-    now: SystemTime,
-    refetch: bool,
-) -> Result<crate::LogoutRequest, Checked> {
-    let (keys, allowed) = broker
-        .provider_keys(metadata, now, refetch)
-        .await
-        .map_err(Checked::Unavailable)?;
-    let rules = LogoutTokenRules {
-        issuer: &broker.config.provider.issuer,
-        client_id: &broker.config.provider.client_id,
-        keys: &keys,
-        allowed: &allowed,
-        now,
-        skew: CLOCK_SKEW,
-        max_age: LOGOUT_TOKEN_MAX_AGE,
-    };
-    validate_logout_token(token, &rules).map_err(|error| match error {
-        LogoutTokenError::Jose(jose) if jose.is_unknown_kid() && !refetch => Checked::UnknownKid,
-        other => Checked::Refused(other),
-    })
 }
 
 /// §2.8: 400 with an OAuth error body, never cached.

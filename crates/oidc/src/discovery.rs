@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::http::{clean_text, display_url, HttpClient, HttpError};
+use crate::jose::{JoseError, JsonWebKeySet, UnknownKid};
 
 /// The longest a cached document is used: CIS2 asks relying parties to read discovery again at
 /// least every hour.
@@ -335,6 +336,20 @@ struct CachedJwks {
     refetch: Option<u64>,
 }
 
+/// Why [`ProviderCache::verify_with_keys`] did not verify a token.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyedError<E> {
+    /// The provider's key set could not be had.
+    #[error(transparent)]
+    Keys(#[from] DiscoveryError),
+    /// The provider's key set is not one careid can read.
+    #[error("the provider's key set is unusable: {0}")]
+    KeySet(#[from] JoseError),
+    /// The token was refused.
+    #[error(transparent)]
+    Refused(E),
+}
+
 /// Where a [`ProviderCache`] keeps its documents for other processes to reuse, by name
 /// ([`discovery_document_name`], [`jwks_document_name`]). careid-core's cache folder is one; the
 /// protocol code itself touches no file. It holds public documents only (discovery and JWKS),
@@ -500,6 +515,31 @@ impl ProviderCache {
             }
         }
         self.fetch_jwks(http, metadata, now, true).await
+    }
+
+    /// Verifies a token with the provider's key set (`keys`, when the caller fetched it
+    /// already), and when `verify` fails for a `kid` the set lacks, once more with the set
+    /// fetched again ([`ProviderCache::refetch_jwks`]): the one home of "refetch once on an
+    /// unknown key", for ID tokens, signed UserInfo, session proofs and logout tokens alike.
+    pub async fn verify_with_keys<T, E: UnknownKid>(
+        &self,
+        http: &HttpClient,
+        metadata: &ProviderMetadata,
+        now: SystemTime,
+        keys: Option<Arc<Value>>,
+        verify: impl Fn(&JsonWebKeySet) -> Result<T, E>,
+    ) -> Result<T, KeyedError<E>> {
+        let jwks = match keys {
+            Some(jwks) => jwks,
+            None => self.jwks(http, metadata, now).await?,
+        };
+        match verify(&JsonWebKeySet::from_value(&jwks)?) {
+            Err(error) if error.is_unknown_kid() => {
+                let jwks = self.refetch_jwks(http, metadata, now).await?;
+                verify(&JsonWebKeySet::from_value(&jwks)?).map_err(KeyedError::Refused)
+            }
+            other => other.map_err(KeyedError::Refused),
+        }
     }
 
     /// Drops an issuer's metadata and key set, from memory and the shelf.

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::claims::{self, ClaimsError};
-use crate::jose::{self, JoseError, JsonWebKeySet, JwsAlgorithm};
+use crate::jose::{self, JoseError, JsonWebKeySet, JwsAlgorithm, UnknownKid};
 use crate::secret::{
     constant_time_eq, AccessToken, AuthorizationCode, ClientSecret, IdToken, Nonce,
 };
@@ -123,6 +123,12 @@ pub struct IdTokenClaims {
     pub authentication_assurance_level: Option<u8>,
     pub id_assurance_level: Option<u8>,
     pub claims: Map<String, Value>,
+}
+
+impl UnknownKid for IdTokenError {
+    fn is_unknown_kid(&self) -> bool {
+        matches!(self, IdTokenError::Signature { source, .. } if source.is_unknown_kid())
+    }
 }
 
 /// Which signed document failed, for messages and codes.
@@ -730,11 +736,6 @@ impl IdTokenError {
             IdTokenError::Assurance(error) => error.code(),
             IdTokenError::ClockBeforeEpoch => "clock_invalid",
         }
-    }
-
-    /// The token names a key the set lacks: refetch the JWKS once and validate again.
-    pub fn is_unknown_kid(&self) -> bool {
-        matches!(self, IdTokenError::Signature { source, .. } if source.is_unknown_kid())
     }
 
     /// The signature error, if that is what failed.

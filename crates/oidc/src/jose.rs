@@ -716,9 +716,17 @@ impl JoseError {
             JoseError::NotAKeySet(_) => "jwks_malformed",
         }
     }
+}
 
-    /// The token names a key the set lacks: refetch the JWKS once and try again.
-    pub fn is_unknown_kid(&self) -> bool {
+/// A verification that may have failed because the token names a key the provider's set lacks
+/// (keys rotate without notice): the one question asked before the set is fetched again
+/// ([`crate::ProviderCache::verify_with_keys`]).
+pub trait UnknownKid {
+    fn is_unknown_kid(&self) -> bool;
+}
+
+impl UnknownKid for JoseError {
+    fn is_unknown_kid(&self) -> bool {
         matches!(self, JoseError::UnknownKid { .. })
     }
 }

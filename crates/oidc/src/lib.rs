@@ -37,8 +37,8 @@ pub use client_auth::{
     CLIENT_ASSERTION_TYPE,
 };
 pub use discovery::{
-    discovery_url, is_cis2_issuer, is_secure_url, DiscoveryError, DocumentShelf, ProviderCache,
-    ProviderMetadata, JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
+    discovery_url, is_cis2_issuer, is_secure_url, DiscoveryError, DocumentShelf, KeyedError,
+    ProviderCache, ProviderMetadata, JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
 };
 pub use http::{
     oauth_error, EventStream, HttpClient, HttpError, HttpResponse, HttpSettings, OAuthErrorResponse,
@@ -49,7 +49,7 @@ pub use id_token::{
 };
 pub use jose::{
     allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, JoseError, JsonWebKeySet,
-    JwsAlgorithm, JwsHeader,
+    JwsAlgorithm, JwsHeader, UnknownKid,
 };
 pub use secret::{
     AccessToken, AuthorizationCode, ClientSecret, CsrfState, IdToken, Nonce, PkceVerifier,

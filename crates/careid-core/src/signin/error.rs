@@ -1,7 +1,7 @@
 //! What can go wrong signing in or using a session, and which of the documented outcomes it is.
 
 use crate::broker::BrokerError;
-use crate::discovery::DiscoveryError;
+use crate::discovery::{DiscoveryError, KeyedError};
 use crate::http::HttpError;
 use crate::id_token::IdTokenError;
 use crate::{ClaimsError, ClientAuthError, KeychainError, LoopbackError, SessionError};
@@ -40,6 +40,21 @@ impl ErrorClass {
             ErrorClass::Keychain => "keychain",
             ErrorClass::NotSignedIn => "notSignedIn",
             ErrorClass::Other => "other",
+        }
+    }
+}
+
+/// A refused token keeps its own error; a key set that could not be had or read is the
+/// provider's key set failing, as `jwks`.
+impl<E: Into<SignInError>> From<KeyedError<E>> for SignInError {
+    fn from(error: KeyedError<E>) -> Self {
+        match error {
+            KeyedError::Keys(error) => error.into(),
+            KeyedError::KeySet(error) => SignInError::InvalidResponse {
+                endpoint: "jwks",
+                problem: error.to_string(),
+            },
+            KeyedError::Refused(error) => error.into(),
         }
     }
 }

@@ -133,14 +133,6 @@ pub(crate) struct Assurance<'a> {
     pub min_id_assurance_level: Option<u8>,
 }
 
-/// The provider's keys, parsed from its JWKS document.
-fn key_set(jwks: &serde_json::Value) -> Result<crate::jose::JsonWebKeySet, SignInError> {
-    crate::jose::JsonWebKeySet::from_value(jwks).map_err(|error| SignInError::InvalidResponse {
-        endpoint: "jwks",
-        problem: error.to_string(),
-    })
-}
-
 /// A pushed request refused for its redirect URI (RFC 9126 §2.3 answers with the authorization
 /// endpoint's errors: `invalid_request` naming the redirect URI, or `invalid_redirect_uri` as
 /// some providers say) becomes the error that names the URI to register; any other is kept.
@@ -615,16 +607,10 @@ impl Client {
                 ),
             }
         };
-        match validate(&key_set(&jwks)?) {
-            Err(error) if error.is_unknown_kid() => {
-                let jwks = self
-                    .providers
-                    .refetch_jwks(&self.http, metadata, self.clock.now())
-                    .await?;
-                Ok(validate(&key_set(&jwks)?)?)
-            }
-            other => Ok(other?),
-        }
+        Ok(self
+            .providers
+            .verify_with_keys(&self.http, metadata, self.clock.now(), Some(jwks), validate)
+            .await?)
     }
 
     /// Step 7: UserInfo, as JSON or a signed JWT, whose `sub` must be the ID token's.
@@ -664,11 +650,7 @@ impl Client {
             .as_deref()
             .is_some_and(|kind| kind.starts_with("application/jwt"));
         let claims = if signed {
-            let jwks = self
-                .providers
-                .jwks(&self.http, metadata, self.clock.now())
-                .await?;
-            self.verify_signed_userinfo(metadata, &jwks, response.text().trim())
+            self.verify_signed_userinfo(metadata, response.text().trim())
                 .await?
         } else if self.profile.userinfo_signed {
             return Err(SignInError::UserInfo(
@@ -694,11 +676,11 @@ impl Client {
     async fn verify_signed_userinfo(
         &self,
         metadata: &ProviderMetadata,
-        jwks: &serde_json::Value,
         token: &str,
     ) -> Result<serde_json::Map<String, serde_json::Value>, SignInError> {
+        use crate::discovery::KeyedError;
         use crate::id_token::verify_signed_userinfo;
-        use crate::jose::allowed_userinfo_algorithms;
+        use crate::jose::{allowed_userinfo_algorithms, JsonWebKeySet};
 
         let hmac_secret = self.hmac_secret()?;
         let allowed = allowed_userinfo_algorithms(
@@ -706,33 +688,23 @@ impl Client {
             metadata.id_token_signing_alg_values_supported.as_deref(),
             hmac_secret.is_some(),
         );
-        let keys = key_set(jwks)?;
-        match verify_signed_userinfo(
-            token,
-            &keys,
-            &allowed,
-            hmac_secret,
-            &metadata.issuer,
-            &self.client_id,
-        ) {
-            Err(error) if error.is_unknown_kid() => {
-                let jwks = self
-                    .providers
-                    .refetch_jwks(&self.http, metadata, self.clock.now())
-                    .await?;
-                let keys = key_set(&jwks)?;
-                verify_signed_userinfo(
-                    token,
-                    &keys,
-                    &allowed,
-                    hmac_secret,
-                    &metadata.issuer,
-                    &self.client_id,
-                )
-                .map_err(|error| SignInError::UserInfo(error.to_string()))
-            }
-            other => other.map_err(|error| SignInError::UserInfo(error.to_string())),
-        }
+        let verify = |keys: &JsonWebKeySet| {
+            verify_signed_userinfo(
+                token,
+                keys,
+                &allowed,
+                hmac_secret,
+                &metadata.issuer,
+                &self.client_id,
+            )
+        };
+        self.providers
+            .verify_with_keys(&self.http, metadata, self.clock.now(), None, verify)
+            .await
+            .map_err(|error| match error {
+                KeyedError::Refused(error) => SignInError::UserInfo(error.to_string()),
+                other => other.into(),
+            })
     }
 }
 

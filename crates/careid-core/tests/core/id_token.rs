@@ -10,7 +10,7 @@ use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use careid_core::jose::{decode, verify};
+use careid_core::jose::{decode, verify, UnknownKid};
 use careid_core::{
     allowed_algorithms, verify_signed_userinfo, ClientSecret, IdToken, IdTokenCheck, IdTokenClaims,
     IdTokenError, JsonWebKeySet, JwsAlgorithm, Nonce, OriginalIdToken,
