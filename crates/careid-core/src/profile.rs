@@ -12,7 +12,8 @@ use crate::client_auth::{
     check_assertion_algorithm, ClientAuth, ClientAuthError, Credential, PrivateKey,
     SigningAlgorithm,
 };
-use crate::discovery::is_cis2_issuer;
+use crate::discovery::{is_cis2_issuer, is_secure, PlainHttp};
+use crate::http::display_url;
 
 /// The file, in the config folder, that holds custom profiles and settings for built-in ones.
 pub const PROFILES_FILE: &str = "profiles.toml";
@@ -301,7 +302,7 @@ impl Profile {
             )))
         };
         if let Some(broker) = &self.broker {
-            if let Err(problem) = crate::broker::check_broker_url(broker) {
+            if let Err(problem) = check_broker_url(broker) {
                 return invalid(problem);
             }
         }
@@ -398,13 +399,35 @@ fn check_issuer(issuer: &str) -> Result<(), String> {
             "issuer {issuer:?} must not have a query or fragment"
         ));
     }
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(format!(
+    if is_secure(&url, PlainHttp::OnLoopback) {
+        Ok(())
+    } else {
+        Err(format!(
             "issuer {issuer:?} must use https (http is allowed on loopback only)"
-        )),
+        ))
+    }
+}
+
+/// A broker's address: `https`, or `http` on `127.0.0.1` only (a broker on this machine, for
+/// tests and the built-in mock), with no query, fragment or credentials.
+pub fn check_broker_url(url: &str) -> Result<(), String> {
+    let parsed =
+        url::Url::parse(url).map_err(|error| format!("broker {url:?} is not a URL: {error}"))?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(format!("broker {url:?} must not have a query or fragment"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "broker {} must not carry credentials",
+            display_url(url)
+        ));
+    }
+    if is_secure(&parsed, PlainHttp::On127001) {
+        Ok(())
+    } else {
+        Err(format!(
+            "broker {url:?} must use https (http is allowed on 127.0.0.1 only)"
+        ))
     }
 }
 
@@ -1069,5 +1092,25 @@ mod tests {
             ProfileError::from("client_secret".parse::<ClientAuth>().expect_err("unknown")).code(),
             "profile_invalid"
         );
+    }
+
+    #[test]
+    fn a_broker_is_https_or_http_on_127_0_0_1() {
+        for (url, ok) in [
+            ("https://broker.example.nhs.uk", true),
+            ("https://broker.example.nhs.uk/careid/", true),
+            ("http://127.0.0.1:8080", true),
+            ("http://127.0.0.1:8080/base", true),
+            ("http://localhost:8080", false),
+            ("http://[::1]:8080", false),
+            ("http://broker.example.nhs.uk", false),
+            ("https://broker.example.nhs.uk/?x=1", false),
+            ("https://broker.example.nhs.uk/#f", false),
+            ("https://user:pw@broker.example.nhs.uk", false),
+            ("ftp://broker.example.nhs.uk", false),
+            ("broker.example.nhs.uk", false),
+        ] {
+            assert_eq!(check_broker_url(url).is_ok(), ok, "{url}");
+        }
     }
 }

@@ -88,22 +88,39 @@ pub fn discovery_url(issuer: &str) -> String {
     )
 }
 
-/// Whether a URL may carry provider traffic: https anywhere, plain http on loopback only (the
-/// mock, a local test provider).
-pub fn is_secure_url(url: &str) -> bool {
-    let Ok(parsed) = url::Url::parse(url) else {
-        return false;
-    };
-    match parsed.scheme() {
-        "https" => parsed.has_host(),
-        "http" => match parsed.host() {
-            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
-            Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
-            None => false,
+/// Which hosts plain `http` is allowed on: this machine's only, since anything else on the path
+/// could read or change the traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlainHttp {
+    /// `localhost`, `127.0.0.1` or `[::1]`: a provider on this machine (tests, the mock).
+    OnLoopback,
+    /// `127.0.0.1` only: a broker on this machine, where a name or IPv6 address could be another
+    /// listener's.
+    On127001,
+}
+
+/// The one rule for where protocol traffic may go: `https` with a host anywhere, plain `http` on
+/// the loopback hosts `plain_http` allows, nothing else.
+pub fn is_secure(url: &url::Url, plain_http: PlainHttp) -> bool {
+    match url.scheme() {
+        "https" => url.has_host(),
+        "http" => match (url.host(), plain_http) {
+            (Some(url::Host::Ipv4(ip)), _) => ip == std::net::Ipv4Addr::LOCALHOST,
+            (Some(url::Host::Domain(domain)), PlainHttp::OnLoopback) => {
+                domain.eq_ignore_ascii_case("localhost")
+            }
+            (Some(url::Host::Ipv6(ip)), PlainHttp::OnLoopback) => {
+                ip == std::net::Ipv6Addr::LOCALHOST
+            }
+            _ => false,
         },
         _ => false,
     }
+}
+
+/// Whether a URL may carry provider traffic: [`is_secure`] with plain http on loopback.
+pub fn is_secure_url(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|url| is_secure(&url, PlainHttp::OnLoopback))
 }
 
 /// Whether `issuer` is CIS2's: a host under `spineservices.nhs.uk`.
