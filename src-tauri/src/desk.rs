@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use careid_core::session::{check, SessionFacts, Verdict, ACTIVITY_WRITE_EVERY};
 use careid_core::signin::{LoginOptions, Session, SignInError, REDIRECT_HINT_AFTER};
+use careid_core::time::unix_seconds;
 use careid_core::AccessToken;
 use careid_core::{IssuerSource, LoopbackError, Profile, RoleChoice, RoleSelection, SecretString};
 use careid_host::{Connection, CredentialError, Host, HostError};
@@ -1182,11 +1183,6 @@ fn non_empty(text: Option<String>) -> Option<String> {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
 }
 
 /// Whether a process still runs. Only used to notice that the process serving the shared mock

@@ -4,9 +4,10 @@
 //! (§2.6 step 6), checked in the store against [`LogoutRequest::jti`] for at least
 //! [`LogoutTokenRules::max_age`] plus the skew, the window in which a token is accepted at all.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use careid_oidc::jose::{self, JoseError, JsonWebKeySet, JwsAlgorithm, UnknownKid};
+use careid_oidc::unix_seconds;
 use serde_json::{Map, Value};
 
 /// The event a logout token must carry (§2.4).
@@ -145,7 +146,7 @@ pub fn validate_logout_token(
         return Err(LogoutTokenError::WrongAudience);
     }
 
-    let now = seconds_since_epoch(rules.now);
+    let now = unix_seconds(rules.now);
     let skew = rules.skew.as_secs();
     let iat = whole_seconds(claims, "iat")?.ok_or(LogoutTokenError::BadTime("iat"))?;
     if iat > now.saturating_add(skew) {
@@ -205,9 +206,4 @@ fn non_empty_text(claims: &Map<String, Value>, name: &str) -> Option<String> {
         .and_then(Value::as_str)
         .filter(|text| !text.is_empty())
         .map(str::to_owned)
-}
-
-fn seconds_since_epoch(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
 }

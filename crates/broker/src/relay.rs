@@ -129,9 +129,7 @@ struct Audit {
 
 impl Audit {
     fn record(&self, outcome: &str, status: u16, identity: Option<&Identity>) {
-        let time = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs());
+        let time = careid_oidc::unix_seconds(SystemTime::now());
         let (sub, sid, acr) = identity.map_or(("-", "-", "-"), |identity| {
             (
                 identity.sub.as_str(),

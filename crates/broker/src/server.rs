@@ -211,9 +211,7 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
     let end = SessionEnd {
         sid: request.sid.clone(),
         sub: request.sub.clone(),
-        ended_at: now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs()),
+        ended_at: careid_oidc::unix_seconds(now),
     };
     if let Err(error) = broker.store.end_session(end, now).await {
         return unavailable(&error.to_string());

@@ -11,7 +11,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
+
+use careid_oidc::unix_seconds;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -124,14 +126,16 @@ impl EmbeddedStore {
             if contents.seen_jtis.contains_key(jti) {
                 return false;
             }
-            contents.seen_jtis.insert(jti.to_owned(), seconds(until));
+            contents
+                .seen_jtis
+                .insert(jti.to_owned(), unix_seconds(until));
             true
         })
     }
 
     /// Records `end` for [`ENDED_SESSION_MEMORY`] and tells every listener.
     pub fn end_session(&self, end: SessionEnd, now: SystemTime) -> Result<(), StoreError> {
-        let until = seconds(now).saturating_add(ENDED_SESSION_MEMORY.as_secs());
+        let until = unix_seconds(now).saturating_add(ENDED_SESSION_MEMORY.as_secs());
         self.change(now, |contents| contents.ended.push((end.clone(), until)))?;
         // No listener is not an error: a client that was offline asks on reconnect.
         let _ = self.events.send(end);
@@ -146,7 +150,7 @@ impl EmbeddedStore {
         began_at: u64,
         now: SystemTime,
     ) -> Option<SessionEnd> {
-        let now = seconds(now);
+        let now = unix_seconds(now);
         self.lock()
             .ended
             .iter()
@@ -165,7 +169,7 @@ impl EmbeddedStore {
         change: impl FnOnce(&mut Contents) -> T,
     ) -> Result<T, StoreError> {
         let mut contents = self.lock();
-        contents.forget_expired(seconds(now));
+        contents.forget_expired(unix_seconds(now));
         let result = change(&mut contents);
         if let Some(path) = &self.path {
             let bytes = serde_json::to_vec(&*contents).unwrap_or_default();
@@ -262,17 +266,12 @@ impl Store {
     }
 }
 
-fn seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn at(seconds: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(seconds)
+        SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub mod signin;
 pub use careid_files as files;
 
 // The protocol, from careid-oidc: its modules and the types this crate's API takes and returns.
-pub use careid_oidc::{claims, client_auth, discovery, http, id_token, jose, secret, sse};
+pub use careid_oidc::{claims, client_auth, discovery, http, id_token, jose, secret, sse, time};
 
 pub use broker::{BrokerError, BrokerMetadata, SessionState, ENDED_BY_PROVIDER};
 pub use cache_folder::CacheFolder;

@@ -18,6 +18,7 @@ use serde_json::{json, Map, Value};
 
 use crate::http::{clean_text, display_url, HttpClient, HttpError};
 use crate::jose::{JoseError, JsonWebKeySet, UnknownKid};
+use crate::time::unix_seconds;
 
 /// The longest a cached document is used: CIS2 asks relying parties to read discovery again at
 /// least every hour.
@@ -317,12 +318,6 @@ fn file_key(text: &str) -> String {
         .take(8)
         .map(|byte| format!("{byte:02x}"))
         .collect()
-}
-
-fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0)
 }
 
 /// A cache file's `fetched_at`: whole seconds since the epoch that a `SystemTime` can hold.

@@ -24,6 +24,7 @@ pub mod id_token;
 pub mod jose;
 pub mod secret;
 pub mod sse;
+pub mod time;
 
 pub use claims::{
     assurance_level, check_assurance, check_id_assurance, check_requested_role, choose_role,
@@ -56,3 +57,4 @@ pub use secret::{
     RefreshToken, SecretString,
 };
 pub use sse::{EventParser, ServerEvent};
+pub use time::unix_seconds;

@@ -28,7 +28,7 @@ mod store;
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -202,12 +202,6 @@ impl SessionError {
             SessionError::WrongLock { .. } => "session_wrong_lock",
         }
     }
-}
-
-/// Seconds since the Unix epoch; a clock set before 1970 reads as 0 rather than failing.
-pub fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
 }
 
 /// Profile names become file names, so anything but the characters a profile name may have

@@ -3,7 +3,8 @@
 
 use std::time::SystemTime;
 
-use crate::session::{unix_seconds, SessionFacts};
+use crate::session::SessionFacts;
+use crate::time::unix_seconds;
 use crate::SessionPolicy;
 
 /// Whether a stored session may go on, and if not, which limit ended it. Times are seconds since

@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::{AccessToken, IdToken, RefreshToken, SecretString};
 use crate::session::{
-    check_profile_name, unix_seconds, SessionError, SessionFacts, SessionLock, SignInRecord,
-    SignedOutReason,
+    check_profile_name, SessionError, SessionFacts, SessionLock, SignInRecord, SignedOutReason,
 };
+use crate::time::unix_seconds;
 use crate::{Keychain, KeychainError};
 
 /// The state file format this careid writes and reads. A file of any other version is treated as

@@ -14,9 +14,10 @@ use tokio::task::JoinHandle;
 use crate::discovery::{DiscoveryError, ProviderMetadata};
 use crate::id_token::{IdTokenClaims, OriginalIdToken};
 use crate::secret::{AccessToken, AuthorizationCode, CsrfState, IdToken, Nonce, PkceVerifier};
-use crate::session::{unix_seconds, SessionFacts, SignInRecord};
+use crate::session::{SessionFacts, SignInRecord};
 use crate::signin::route::{Endpoint, Route};
 use crate::signin::{blocking, with_query, Client, Session, SignInError, Timing, Tokens};
+use crate::time::unix_seconds;
 use crate::{
     assurance_level, choose_role, CallbackChecks, LaunchPage, LoopbackListener, RoleChoice,
     RoleSelection, SecretString, SessionState,

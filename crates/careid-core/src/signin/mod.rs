@@ -313,7 +313,7 @@ impl Tokens {
         self.expires_at
             .map(|expires_at| crate::session::KeptAccessToken {
                 token: &self.access_token,
-                expires_at: crate::session::unix_seconds(expires_at),
+                expires_at: crate::time::unix_seconds(expires_at),
             })
     }
 }

@@ -9,14 +9,13 @@ use serde::Serialize;
 use crate::discovery::ProviderMetadata;
 use crate::id_token::{OriginalIdToken, DEFAULT_CLOCK_SKEW};
 use crate::secret::{AccessToken, IdToken};
-use crate::session::{
-    check, unix_seconds, SessionFacts, SignInRecord, Verdict, ACTIVITY_WRITE_EVERY,
-};
+use crate::session::{check, SessionFacts, SignInRecord, Verdict, ACTIVITY_WRITE_EVERY};
 use crate::signin::login::{Assurance, IdTokenFrom};
 use crate::signin::token::Revocable;
 use crate::signin::{
     blocking, with_query, BrokerCheck, Client, ErrorClass, Session, SignInError, Timing, Tokens,
 };
+use crate::time::unix_seconds;
 use crate::{
     choose_role, Identity, LaunchPage, Loaded, Restored, RoleChoice, SecretString, SessionLock,
     SignedOutReason,
