@@ -20,6 +20,7 @@
 //! returned ID token's `sub`, `sid` and `acr`, read from its payload without checking it (for
 //! the record only: the client validates the token).
 
+mod answer;
 pub mod config;
 pub mod credential;
 pub mod listeners;

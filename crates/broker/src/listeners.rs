@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use careid_oidc::jose::MAX_TOKEN_BYTES;
 use careid_oidc::{validate_session_proof, IdToken, IdTokenClaims, KeyedError};
@@ -28,7 +28,8 @@ use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::Notify;
 
-use crate::server::{no_store, Broker};
+use crate::answer::{no_store, oauth_error};
+use crate::server::Broker;
 use crate::store::{SessionEnd, Store, ENDED_SESSION_MEMORY};
 
 /// How often a listener's stream carries a comment, so proxies and the client see it alive.
@@ -302,9 +303,7 @@ pub(crate) async fn status(State(broker): State<Arc<Broker>>, headers: HeaderMap
         Ok(Some(end)) => json!({ "ended": true, "ended_at": end.ended_at }),
         Err(error) => return unavailable(&error),
     };
-    let mut response = Json(answer).into_response();
-    no_store(&mut response);
-    response
+    no_store(Json(answer))
 }
 
 /// `GET /sessions/events`: a stream that carries a keep-alive comment every
@@ -320,10 +319,10 @@ pub(crate) async fn events(State(broker): State<Arc<Broker>>, headers: HeaderMap
             limit = broker.config().limits.max_listeners,
             "session listener refused: limits.max_listeners reached"
         );
-        return refusal(
+        return oauth_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "temporarily_unavailable",
-            "too many listeners: ask /sessions/status instead",
+            Some("too many listeners: ask /sessions/status instead"),
         );
     };
     // Registered before the store is asked, so an end recorded in between is in one or the other.
@@ -336,9 +335,7 @@ pub(crate) async fn events(State(broker): State<Arc<Broker>>, headers: HeaderMap
     let keep_alive = KeepAlive::new()
         .interval(broker.listeners().keep_alive)
         .text("keep-alive");
-    let mut response = Sse::new(stream).keep_alive(keep_alive).into_response();
-    no_store(&mut response);
-    response
+    no_store(Sse::new(stream).keep_alive(keep_alive))
 }
 
 /// Where a listener's stream stands.
@@ -452,10 +449,10 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// RFC 6750 §3: 401 with the challenge naming `invalid_token`. The reason is logged, never sent
 /// back, and the token is in neither.
 fn invalid_token() -> Response {
-    let mut response = refusal(
+    let mut response = oauth_error(
         StatusCode::UNAUTHORIZED,
         "invalid_token",
-        "the ID token is not proof of a current session with this provider",
+        Some("the ID token is not proof of a current session with this provider"),
     );
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
@@ -466,21 +463,11 @@ fn invalid_token() -> Response {
 
 fn unavailable(error: &str) -> Response {
     tracing::warn!(%error, outcome = "unavailable", "session listener");
-    refusal(
+    oauth_error(
         StatusCode::SERVICE_UNAVAILABLE,
         "temporarily_unavailable",
-        "the provider's keys or the broker's store cannot be had now",
+        Some("the provider's keys or the broker's store cannot be had now"),
     )
-}
-
-fn refusal(status: StatusCode, error: &str, description: &str) -> Response {
-    let mut response = (
-        status,
-        Json(json!({ "error": error, "error_description": description })),
-    )
-        .into_response();
-    no_store(&mut response);
-    response
 }
 
 #[cfg(test)]

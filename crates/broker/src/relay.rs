@@ -26,6 +26,7 @@ use careid_oidc::client_auth::method_for_endpoint;
 use careid_oidc::{authenticate, ProviderMetadata};
 use serde_json::{json, Value};
 
+use crate::answer::{no_store, oauth_error};
 use crate::config::{BrokerConfig, TlsConfig};
 use crate::server::Broker;
 
@@ -206,7 +207,7 @@ fn invalid(description: &'static str) -> Refusal {
 
 impl Refusal {
     fn response(&self) -> Response {
-        oauth_error(self.status, self.error, self.description)
+        oauth_error(self.status, self.error, Some(self.description))
     }
 }
 
@@ -223,7 +224,7 @@ async fn relay(broker: &Broker, endpoint: Endpoint, request: Request) -> Respons
             let mut response = oauth_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "temporarily_unavailable",
-                "too many requests from this source: try again later",
+                Some("too many requests from this source: try again later"),
             );
             response.headers_mut().insert(
                 header::RETRY_AFTER,
@@ -619,30 +620,13 @@ fn source_key(source: IpAddr) -> IpAddr {
     }
 }
 
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    no_store(
-        (
-            status,
-            Json(json!({"error": error, "error_description": description})),
-        )
-            .into_response(),
-    )
-}
-
 fn discovery_unavailable(error: &str) -> Response {
     tracing::warn!(%error, "the provider's discovery document cannot be had");
     oauth_error(
         StatusCode::SERVICE_UNAVAILABLE,
         "temporarily_unavailable",
-        "the provider cannot be reached",
+        Some("the provider cannot be reached"),
     )
-}
-
-fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,9 +16,9 @@ use careid_oidc::{
     allowed_algorithms, HttpClient, JsonWebKeySet, JwsAlgorithm, KeyedError, ProviderCache,
     ProviderMetadata, UnknownKid,
 };
-use serde_json::json;
 use tokio::net::TcpListener;
 
+use crate::answer::{no_store, oauth_error};
 use crate::config::BrokerConfig;
 use crate::credential::BrokerCredential;
 use crate::listeners::{self, Listeners};
@@ -222,35 +222,23 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
         sid = request.sid.as_deref().unwrap_or("-"),
         "back-channel logout"
     );
-    let mut response = StatusCode::OK.into_response();
-    no_store(&mut response);
-    response
+    no_store(StatusCode::OK)
 }
 
 /// §2.8: 400 with an OAuth error body, never cached.
 fn refuse(description: &str) -> Response {
-    let mut response = (
+    oauth_error(
         StatusCode::BAD_REQUEST,
-        Json(json!({"error": "invalid_request", "error_description": description})),
+        "invalid_request",
+        Some(description),
     )
-        .into_response();
-    no_store(&mut response);
-    response
 }
 
 fn unavailable(error: &str) -> Response {
     tracing::warn!(%error, outcome = "unavailable", "back-channel logout");
-    let mut response = (
+    oauth_error(
         StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({"error": "temporarily_unavailable"})),
+        "temporarily_unavailable",
+        None,
     )
-        .into_response();
-    no_store(&mut response);
-    response
-}
-
-pub(crate) fn no_store(response: &mut Response) {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
