@@ -14,7 +14,7 @@ use careid_core::session::{check, SessionFacts, Verdict, ACTIVITY_WRITE_EVERY};
 use careid_core::signin::{LoginOptions, Session, SignInError, REDIRECT_HINT_AFTER};
 use careid_core::time::unix_seconds;
 use careid_core::AccessToken;
-use careid_core::{IssuerSource, LoopbackError, Profile, RoleChoice, RoleSelection, SecretString};
+use careid_core::{LoopbackError, Profile, RoleChoice, RoleSelection, SecretString};
 use careid_host::{Connection, CredentialError, Host, HostError};
 use mock_cis2::AutoLogin;
 use tokio::sync::oneshot;
@@ -284,7 +284,7 @@ impl Desk {
             .find(|profile| profile.name == inner.profile)
             .cloned()
             .or_else(|| profiles.first().cloned())
-            .unwrap_or_else(|| views::profile(&fallback_profile(), None));
+            .unwrap_or_else(|| views::profile(&careid_core::profile::built_in_mock(), None));
         let (screen, tester) = match &inner.phase {
             Phase::Restoring => (Screen::Restoring, None),
             Phase::Home => (Screen::Home, None),
@@ -1192,33 +1192,6 @@ fn process_alive(pid: u32) -> bool {
         std::path::Path::new(&format!("/proc/{pid}")).exists()
     } else {
         true
-    }
-}
-
-/// A placeholder when the profiles file cannot be read at all (the error is shown too).
-fn fallback_profile() -> Profile {
-    Profile {
-        name: "mock".into(),
-        description: "Built-in mock CIS2 provider".into(),
-        issuer: IssuerSource::BuiltInMock,
-        client_id: None,
-        client_auth: careid_core::ClientAuth::None,
-        assertion_algorithm: None,
-        key_id: None,
-        redirect_ports: Vec::new(),
-        redirect_host: careid_core::RedirectHost::default(),
-        redirect_path: "/callback".into(),
-        scopes: Vec::new(),
-        acr_values: None,
-        prompt: None,
-        max_age: None,
-        min_id_assurance_level: None,
-        role_selection: RoleSelection::App,
-        userinfo_signed: false,
-        session: Default::default(),
-        trusted_audiences: Vec::new(),
-        broker: None,
-        built_in: true,
     }
 }
 

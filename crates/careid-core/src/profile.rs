@@ -443,6 +443,15 @@ fn cis2_scopes() -> Vec<String> {
     .to_vec()
 }
 
+/// The built-in mock profile, the default: what is shown even when the profiles file cannot be
+/// read.
+pub fn built_in_mock() -> Profile {
+    built_in_profiles()
+        .into_iter()
+        .find(|profile| profile.issuer == IssuerSource::BuiltInMock)
+        .expect("the mock is built in")
+}
+
 fn built_in_profiles() -> Vec<Profile> {
     let base = |name: &str, description: &str, issuer: IssuerSource| Profile {
         name: name.to_owned(),
