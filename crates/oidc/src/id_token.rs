@@ -292,7 +292,7 @@ fn check_session_limit(
 /// as for ID tokens, `iss` when present must be the issuer exactly, `aud` when present must list
 /// the client. CIS2 sends no `aud` (REFERENCE §6). The caller compares `sub` with the ID token's.
 pub fn verify_signed_userinfo(
-    token: &str,
+    signed_response: &str,
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
     hmac_secret: Option<&ClientSecret>,
@@ -300,7 +300,7 @@ pub fn verify_signed_userinfo(
     client_id: &str,
 ) -> Result<Map<String, Value>, IdTokenError> {
     let what = SignedDocument::UserInfo;
-    let claims = verified(token, keys, allowed, hmac_secret, what)?;
+    let claims = verified(signed_response, keys, allowed, hmac_secret, what)?;
     if let Some(iss) = claims.get("iss") {
         let iss = iss.as_str().ok_or(IdTokenError::InvalidClaim {
             what,

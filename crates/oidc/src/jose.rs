@@ -410,8 +410,8 @@ impl fmt::Debug for DecodedJwt {
 /// No object may repeat a member name (RFC 7515 §4, RFC 7519 §4 allow refusing them; careid
 /// does, so no reader of the same token can see other claims than careid checked). The
 /// signature is not checked: see [`verify`].
-pub fn decode(token: &str) -> Result<DecodedJwt, JoseError> {
-    let jwt = decode_any_type(token)?;
+pub fn decode(jws: &str) -> Result<DecodedJwt, JoseError> {
+    let jwt = decode_any_type(jws)?;
     if let Some(typ) = jwt.header.typ.as_deref().filter(|typ| !is_jwt_type(typ)) {
         return Err(JoseError::NotAnIdTokenType { typ: shown(typ) });
     }
@@ -420,11 +420,11 @@ pub fn decode(token: &str) -> Result<DecodedJwt, JoseError> {
 
 /// [`decode`] with any `typ`: for a token of another kind, whose caller holds it to its own
 /// type (a back-channel logout token is `logout+jwt`).
-pub fn decode_any_type(token: &str) -> Result<DecodedJwt, JoseError> {
-    if token.len() > MAX_TOKEN_BYTES {
+pub fn decode_any_type(jws: &str) -> Result<DecodedJwt, JoseError> {
+    if jws.len() > MAX_TOKEN_BYTES {
         return Err(JoseError::Malformed("the token is larger than 64 KiB"));
     }
-    let parts: Vec<&str> = token.split('.').collect();
+    let parts: Vec<&str> = jws.split('.').collect();
     let [header_part, payload_part, signature_part] = parts[..] else {
         return Err(if parts.len() == 5 {
             JoseError::Encrypted
