@@ -126,6 +126,80 @@ impl KeychainError {
 #[derive(Debug, Clone)]
 pub struct Keychain {
     service: String,
+    backend: Backend,
+}
+
+/// Where a [`Keychain`]'s entries live: the OS keychain, or (for tests that are not about the
+/// keychain) a map in this process's memory, shared by the clones of one keychain.
+#[derive(Clone)]
+enum Backend {
+    Os,
+    Memory(std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, String>>>),
+}
+
+/// Entries are secrets: only their number is shown.
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Backend::Os => f.write_str("Os"),
+            Backend::Memory(map) => write!(f, "Memory({} entries)", Self::entries(map).len()),
+        }
+    }
+}
+
+impl Backend {
+    fn entries(
+        map: &std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, String>> {
+        // Each change is one insert or remove, so a poisoned map is still whole.
+        map.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn read(&self, service: &str, account: &str) -> Result<Option<String>, KeychainError> {
+        match self {
+            Backend::Os => store::read(service, account),
+            Backend::Memory(map) => Ok(Self::entries(map).get(account).cloned()),
+        }
+    }
+
+    fn write(&self, service: &str, account: &str, value: &str) -> Result<(), KeychainError> {
+        match self {
+            Backend::Os => store::write(service, account, value),
+            Backend::Memory(map) => {
+                Self::entries(map).insert(account.to_owned(), value.to_owned());
+                Ok(())
+            }
+        }
+    }
+
+    fn delete(&self, service: &str, account: &str) -> Result<(), KeychainError> {
+        match self {
+            Backend::Os => store::delete(service, account),
+            Backend::Memory(map) => {
+                Self::entries(map).remove(account);
+                Ok(())
+            }
+        }
+    }
+
+    fn accounts(&self, service: &str) -> Result<Option<Vec<String>>, KeychainError> {
+        match self {
+            Backend::Os => store::accounts(service),
+            Backend::Memory(map) => Ok(Some(Self::entries(map).keys().cloned().collect())),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Backend::Os => store::describe(),
+            Backend::Memory(_) => "in memory (tests only)".to_owned(),
+        }
+    }
+
+    fn is_os(&self) -> bool {
+        matches!(self, Backend::Os)
+    }
 }
 
 /// What an account's head entry holds.
@@ -189,6 +263,17 @@ impl Keychain {
     pub fn with_service(service: impl Into<String>) -> Self {
         Self {
             service: service.into(),
+            backend: Backend::Os,
+        }
+    }
+
+    /// A keychain held in this process's memory, for tests that are not about the keychain:
+    /// the same entries, parts and errors as the OS keychain, with nothing leaving the process.
+    /// Its clones share its entries. Never used by careid itself.
+    pub fn in_memory() -> Self {
+        Self {
+            service: "careid-in-memory".to_owned(),
+            backend: Backend::Memory(Default::default()),
         }
     }
 
@@ -199,13 +284,13 @@ impl Keychain {
     /// Which store this is and, for Secret Service, whether secrets cross the bus encrypted
     /// (known once an operation has connected).
     pub fn describe_backend(&self) -> String {
-        store::describe()
+        self.backend.describe()
     }
 
     /// Stores `secret` under `account`, replacing any previous value only once the new one is
     /// whole.
     pub fn store(&self, account: &str, secret: &SecretString) -> Result<(), KeychainError> {
-        kernel_copy::forget(&self.service, account);
+        self.forget_quick_copy(account);
         let value = secret.expose_secret();
         let inline = utf16_units(INLINE_PREFIX) + utf16_units(value) <= MAX_PART_UTF16_UNITS;
         let parts = if inline {
@@ -226,10 +311,11 @@ impl Keychain {
         let previous = previous.ok().flatten().and_then(|head| head.parts());
         if inline {
             let head = SecretString::new(format!("{INLINE_PREFIX}{value}"));
-            store::write(&self.service, account, head.expose_secret())?;
+            self.backend
+                .write(&self.service, account, head.expose_secret())?;
         } else {
             for (index, part) in parts.iter().enumerate() {
-                store::write(
+                self.backend.write(
                     &self.service,
                     &part_account(account, generation, index),
                     part,
@@ -239,7 +325,8 @@ impl Keychain {
                 generation,
                 parts: parts.len(),
             };
-            store::write(&self.service, account, &header.encode())?;
+            self.backend
+                .write(&self.service, account, &header.encode())?;
         }
         if let Some(old) = previous {
             self.delete_parts(account, old)?;
@@ -261,7 +348,7 @@ impl Keychain {
         // bounded), so no partial copy of the secret is left behind by a reallocation.
         let mut value = String::with_capacity(header.parts * MAX_PART_UTF16_UNITS * 3);
         for index in 0..header.parts {
-            let part = store::read(
+            let part = self.backend.read(
                 &self.service,
                 &part_account(account, header.generation, index),
             )?;
@@ -276,7 +363,7 @@ impl Keychain {
 
     /// Deletes what is stored under `account`. Deleting nothing is not an error.
     pub fn delete(&self, account: &str) -> Result<(), KeychainError> {
-        kernel_copy::forget(&self.service, account);
+        self.forget_quick_copy(account);
         match self.read_head(account) {
             Ok(Some(head)) => {
                 if let Some(header) = head.parts() {
@@ -288,7 +375,7 @@ impl Keychain {
             Err(KeychainError::Corrupt { .. }) => {}
             Err(error) => return Err(error),
         }
-        store::delete(&self.service, account)
+        self.backend.delete(&self.service, account)
     }
 
     /// Deletes every entry whose account starts with `prefix`, heads and parts alike, including
@@ -300,7 +387,7 @@ impl Keychain {
         prefix: &str,
         keep: Option<&str>,
     ) -> Result<Option<usize>, KeychainError> {
-        let Some(accounts) = store::accounts(&self.service)? else {
+        let Some(accounts) = self.backend.accounts(&self.service)? else {
             return Ok(None);
         };
         let kept = |account: &str| {
@@ -316,8 +403,8 @@ impl Keychain {
             .iter()
             .filter(|account| account.starts_with(prefix) && !kept(account))
         {
-            kernel_copy::forget(&self.service, account);
-            store::delete(&self.service, account)?;
+            self.forget_quick_copy(account);
+            self.backend.delete(&self.service, account)?;
             deleted += 1;
         }
         Ok(Some(deleted))
@@ -336,19 +423,31 @@ impl Keychain {
         secret: &SecretString,
         life: Duration,
     ) -> Result<(), String> {
+        if !self.backend.is_os() {
+            return Err("an in-memory keychain keeps no quick copy".to_owned());
+        }
         kernel_copy::keep(&self.service, account, tag, secret, life)
     }
 
     /// The quick copy of `account` kept under `tag`, if there is one; `None` means "read the
     /// keychain", never "no value".
     pub fn quick_copy(&self, account: &str, tag: &str) -> Option<SecretString> {
-        kernel_copy::read(&self.service, account, tag)
+        self.backend
+            .is_os()
+            .then(|| kernel_copy::read(&self.service, account, tag))
+            .flatten()
+    }
+
+    fn forget_quick_copy(&self, account: &str) {
+        if self.backend.is_os() {
+            kernel_copy::forget(&self.service, account);
+        }
     }
 
     /// The accounts that start with `prefix` and hold a value (heads, not the parts of a split
     /// value), or `None` where the platform's keychain cannot be listed.
     pub fn accounts_with_prefix(&self, prefix: &str) -> Result<Option<Vec<String>>, KeychainError> {
-        Ok(store::accounts(&self.service)?.map(|accounts| {
+        Ok(self.backend.accounts(&self.service)?.map(|accounts| {
             accounts
                 .into_iter()
                 .filter(|account| account.starts_with(prefix) && !is_part_account(account))
@@ -357,7 +456,7 @@ impl Keychain {
     }
 
     fn read_head(&self, account: &str) -> Result<Option<Head>, KeychainError> {
-        let Some(text) = store::read(&self.service, account)? else {
+        let Some(text) = self.backend.read(&self.service, account)? else {
             return Ok(None);
         };
         let text = SecretString::new(text);
@@ -370,7 +469,7 @@ impl Keychain {
 
     fn delete_parts(&self, account: &str, header: Header) -> Result<(), KeychainError> {
         for index in 0..header.parts {
-            store::delete(
+            self.backend.delete(
                 &self.service,
                 &part_account(account, header.generation, index),
             )?;
@@ -570,6 +669,37 @@ mod tests {
             .expect_err("too long");
         assert_eq!(error.code(), "keychain_value_too_long");
         assert!(!error.to_string().contains("xxxx"), "{error}");
+    }
+
+    /// The in-memory keychain keeps values as the OS keychain does (whole or in parts), its
+    /// clones share them, and it keeps no quick copy another keychain could see.
+    #[test]
+    fn the_in_memory_keychain_keeps_values_like_the_os_keychain() {
+        let keychain = Keychain::in_memory();
+        let other = Keychain::in_memory();
+        let long = SecretString::new("x".repeat(MAX_PART_UTF16_UNITS * 3 + 7));
+        let short = SecretString::new("short".to_owned());
+        keychain.store("p/u/refresh-token", &long).expect("stored");
+        keychain.store("p/u/id-token", &short).expect("stored");
+        let clone = keychain.clone();
+        assert_eq!(clone.load("p/u/refresh-token").expect("read"), Some(long));
+        assert_eq!(other.load("p/u/id-token").expect("read"), None);
+        assert_eq!(
+            keychain.accounts_with_prefix("p/u/").expect("listed"),
+            Some(vec![
+                "p/u/id-token".to_owned(),
+                "p/u/refresh-token".to_owned()
+            ])
+        );
+        assert!(keychain
+            .keep_quick_copy("p/u/id-token", "1", &short, Duration::from_secs(60))
+            .is_err());
+        assert_eq!(keychain.quick_copy("p/u/id-token", "1"), None);
+        keychain.delete_prefixed("p/", None).expect("deleted");
+        assert_eq!(clone.load("p/u/refresh-token").expect("read"), None);
+        assert!(keychain.describe_backend().contains("memory"));
+        keychain.store("p/u/refresh-token", &short).expect("stored");
+        assert!(!format!("{keychain:?}").contains("short"), "{keychain:?}");
     }
 
     #[test]

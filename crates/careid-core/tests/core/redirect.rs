@@ -2,7 +2,6 @@
 //! signs in while the listener binds `127.0.0.1`, and a pushed request refused for its redirect
 //! URI fails at once, naming the URI to register.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -53,7 +52,6 @@ struct Fixture {
 }
 
 fn client_for(mock: &RunningMock, port: u16, host: RedirectHost) -> Fixture {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
     let dir = tempfile::tempdir().expect("temp dir");
     let mut profiles = Profiles::load(dir.path()).expect("profiles");
     let profile = profiles
@@ -69,11 +67,7 @@ fn client_for(mock: &RunningMock, port: u16, host: RedirectHost) -> Fixture {
             },
         )
         .expect("a valid profile");
-    let keychain = Keychain::with_service(format!(
-        "careid-test-redirect-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
+    let keychain = Keychain::in_memory();
     let client = Client::new(
         profile,
         mock.issuer(),

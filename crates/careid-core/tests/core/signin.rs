@@ -1,7 +1,7 @@
 //! The sign-in client against the in-process mock over real HTTP and a real loopback listener,
-//! with the real keychain (provided by `cargo xtask test`) and a clock the test moves.
+//! with an in-memory keychain (the keychain itself is proven in `session.rs` and the end-to-end suite) and a clock the test moves.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -56,7 +56,6 @@ async fn fixture(user: &str) -> Fixture {
 }
 
 async fn fixture_with(user: &str, pushed: PushedRequests) -> Fixture {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
     let mock = MockCis2::new()
         .auto_login(user.parse().expect("auto-login"))
         .pushed_requests(pushed)
@@ -64,11 +63,7 @@ async fn fixture_with(user: &str, pushed: PushedRequests) -> Fixture {
         .await
         .expect("mock starts");
     let dir = tempfile::tempdir().expect("temp dir");
-    let keychain = Keychain::with_service(format!(
-        "careid-test-signin-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
+    let keychain = Keychain::in_memory();
     let store = SessionStore::new(keychain, dir.path().join("state"));
     let profile = Profiles::load(dir.path())
         .expect("profiles")
