@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use careid_oidc::{
-    allowed_algorithms, HttpClient, JsonWebKeySet, JwsAlgorithm, KeyedError, ProviderCache,
-    ProviderMetadata, UnknownKid,
+    allowed_algorithms, HmacKey, HttpClient, JsonWebKeySet, JwsAlgorithm, KeyedError,
+    ProviderCache, ProviderMetadata, UnknownKid,
 };
 use tokio::net::TcpListener;
 
@@ -94,7 +94,7 @@ impl Broker {
                 .id_token_signing_alg_values_supported
                 .as_deref()
                 .unwrap_or_default(),
-            false,
+            HmacKey::None,
         );
         self.providers
             .verify_with_keys(&self.http, metadata, now, None, |keys| {

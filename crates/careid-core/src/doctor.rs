@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::discovery::{is_secure_url, ProviderMetadata};
 use crate::http::{clean_text, display_url};
-use crate::jose::{allowed_algorithms, JwsAlgorithm};
+use crate::jose::{allowed_algorithms, HmacKey, JwsAlgorithm};
 use crate::profile::RedirectRegistration;
 
 /// The client authentication methods careid implements.
@@ -399,7 +399,7 @@ fn check_id_token_algs(metadata: &ProviderMetadata) -> Outcome {
             list(algs)
         ));
     }
-    let usable = allowed_algorithms(algs, false);
+    let usable = allowed_algorithms(algs, HmacKey::None);
     if !usable.is_empty() {
         let usable: Vec<String> = usable.iter().map(|alg| alg.as_str().to_owned()).collect();
         return pass(format!(
@@ -536,7 +536,7 @@ fn check_jwks(jwks: Option<&Value>, metadata: &ProviderMetadata) -> Outcome {
             .id_token_signing_alg_values_supported
             .as_deref()
             .unwrap_or_default(),
-        false,
+        HmacKey::None,
     );
     let Some(jwks) = jwks else {
         return warn("the key set was not fetched");

@@ -60,13 +60,13 @@ pub use careid_oidc::{
     requested_level, validate_id_token, validate_refreshed_id_token, validate_session_proof,
     verify_signed_userinfo, AccessToken, AuthorizationCode, ClaimsError, ClientAuth,
     ClientAuthError, ClientAuthentication, ClientCredential, ClientSecret, Credential, CsrfState,
-    DecodedJwt, DiscoveryError, EventStream, FormValue, HmacAlgorithm, HttpClient, HttpError,
-    HttpResponse, HttpSettings, IdToken, IdTokenCheck, IdTokenClaims, IdTokenError, Identity,
-    JoseError, JsonWebKeySet, JwsAlgorithm, JwsHeader, Nonce, NrbacRole, OAuthErrorResponse,
-    OrgMembership, Organisation, OriginalIdToken, PkceVerifier, PrivateKey, ProviderCache,
-    ProviderMetadata, RefreshToken, RoleChoice, RoleGroup, RoleNamed, SecretString, SignedDocument,
-    SigningAlgorithm, ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS, CLIENT_ASSERTION_TYPE,
-    DEFAULT_CLOCK_SKEW, JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
+    DecodedJwt, DiscoveryError, EventStream, FormValue, HmacAlgorithm, HmacKey, HttpClient,
+    HttpError, HttpResponse, HttpSettings, IdToken, IdTokenCheck, IdTokenClaims, IdTokenError,
+    Identity, JoseError, JsonWebKeySet, JwsAlgorithm, JwsHeader, Nonce, NrbacRole,
+    OAuthErrorResponse, OrgMembership, Organisation, OriginalIdToken, PkceVerifier, PrivateKey,
+    ProviderCache, ProviderMetadata, RefreshToken, RoleChoice, RoleGroup, RoleNamed, SecretString,
+    SignedDocument, SigningAlgorithm, ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS,
+    CLIENT_ASSERTION_TYPE, DEFAULT_CLOCK_SKEW, JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
 };
 pub use doctor::{diagnose, CheckStatus, DoctorCheck, DoctorReport};
 pub use keychain::{BuildKind, Keychain, KeychainError};

@@ -22,8 +22,8 @@ use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use careid_core::{
-    allowed_algorithms, validate_id_token, ClientSecret, IdToken, IdTokenCheck, JsonWebKeySet,
-    Nonce,
+    allowed_algorithms, validate_id_token, ClientSecret, HmacKey, IdToken, IdTokenCheck,
+    JsonWebKeySet, Nonce,
 };
 use serde_json::{json, Map, Value};
 
@@ -549,7 +549,14 @@ fn careid_accepts(case: &Case, keys: &JsonWebKeySet) -> Result<(), String> {
         .iter()
         .map(|alg| alg.to_string())
         .collect();
-    let allowed = allowed_algorithms(&advertised, case.confidential);
+    let allowed = allowed_algorithms(
+        &advertised,
+        if case.confidential {
+            HmacKey::ClientSecret
+        } else {
+            HmacKey::None
+        },
+    );
     let secret = case
         .confidential
         .then(|| ClientSecret::new(SECRET.to_owned()));

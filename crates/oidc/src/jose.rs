@@ -141,17 +141,35 @@ impl FromStr for JwsAlgorithm {
     }
 }
 
+/// What a token MACed with HMAC would be keyed with (OIDC Core §10.1): the client secret, when
+/// the client has one; without one no HMAC algorithm is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HmacKey {
+    ClientSecret,
+    None,
+}
+
+impl HmacKey {
+    /// The key a client with `secret` has.
+    pub fn of<T>(secret: Option<T>) -> Self {
+        match secret {
+            Some(_) => HmacKey::ClientSecret,
+            None => HmacKey::None,
+        }
+    }
+}
+
 /// The algorithms to accept for a provider's tokens: careid's list (every asymmetric algorithm,
-/// and HMAC only when the profile authenticates with a client secret, the HMAC key) intersected
-/// with what discovery advertised (`id_token_signing_alg_values_supported`). Nothing advertised
-/// means RS256 only, OIDC Discovery's default. `none` is never accepted, advertised or not.
-pub fn allowed_algorithms(advertised: &[String], client_secret: bool) -> Vec<JwsAlgorithm> {
+/// and HMAC only when the client secret is the HMAC key) intersected with what discovery
+/// advertised (`id_token_signing_alg_values_supported`). Nothing advertised means RS256 only,
+/// OIDC Discovery's default. `none` is never accepted, advertised or not.
+pub fn allowed_algorithms(advertised: &[String], hmac: HmacKey) -> Vec<JwsAlgorithm> {
     if advertised.is_empty() {
         return vec![JwsAlgorithm::Rs256];
     }
     JwsAlgorithm::ALL
         .into_iter()
-        .filter(|alg| client_secret || !alg.is_hmac())
+        .filter(|alg| hmac == HmacKey::ClientSecret || !alg.is_hmac())
         .filter(|alg| advertised.iter().any(|name| name == alg.as_str()))
         .collect()
 }
@@ -162,13 +180,13 @@ pub fn allowed_algorithms(advertised: &[String], client_secret: bool) -> Vec<Jws
 pub fn allowed_userinfo_algorithms(
     userinfo_advertised: Option<&[String]>,
     id_token_advertised: Option<&[String]>,
-    client_secret: bool,
+    hmac: HmacKey,
 ) -> Vec<JwsAlgorithm> {
     let advertised = userinfo_advertised
         .filter(|algorithms| !algorithms.is_empty())
         .or(id_token_advertised)
         .unwrap_or_default();
-    allowed_algorithms(advertised, client_secret)
+    allowed_algorithms(advertised, hmac)
 }
 
 /// An elliptic curve a JWK may name (RFC 7518 §6.2.1.1).
@@ -927,22 +945,31 @@ mod tests {
     #[test]
     fn allowed_algorithms_intersects_with_discovery() {
         let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
-        assert_eq!(allowed_algorithms(&[], false), [JwsAlgorithm::Rs256]);
-        assert_eq!(allowed_algorithms(&[], true), [JwsAlgorithm::Rs256]);
         assert_eq!(
-            allowed_algorithms(&names(&["RS512", "RS256", "none", "HS256"]), false),
+            allowed_algorithms(&[], HmacKey::None),
+            [JwsAlgorithm::Rs256]
+        );
+        assert_eq!(
+            allowed_algorithms(&[], HmacKey::ClientSecret),
+            [JwsAlgorithm::Rs256]
+        );
+        assert_eq!(
+            allowed_algorithms(&names(&["RS512", "RS256", "none", "HS256"]), HmacKey::None),
             [JwsAlgorithm::Rs256, JwsAlgorithm::Rs512]
         );
         assert_eq!(
-            allowed_algorithms(&names(&["RS256", "none", "HS256", "ES256"]), true),
+            allowed_algorithms(
+                &names(&["RS256", "none", "HS256", "ES256"]),
+                HmacKey::ClientSecret
+            ),
             [
                 JwsAlgorithm::Rs256,
                 JwsAlgorithm::Es256,
                 JwsAlgorithm::Hs256
             ]
         );
-        assert!(allowed_algorithms(&names(&["none"]), true).is_empty());
-        assert!(allowed_algorithms(&names(&["rs256"]), false).is_empty());
+        assert!(allowed_algorithms(&names(&["none"]), HmacKey::ClientSecret).is_empty());
+        assert!(allowed_algorithms(&names(&["rs256"]), HmacKey::None).is_empty());
     }
 
     #[test]
@@ -951,22 +978,26 @@ mod tests {
         let userinfo = names(&["RS512"]);
         let id_token = names(&["RS256", "ES256"]);
         assert_eq!(
-            allowed_userinfo_algorithms(Some(&userinfo), Some(&id_token), false),
+            allowed_userinfo_algorithms(Some(&userinfo), Some(&id_token), HmacKey::None),
             [JwsAlgorithm::Rs512]
         );
         for empty in [None, Some(&[][..])] {
             assert_eq!(
-                allowed_userinfo_algorithms(empty, Some(&id_token), false),
+                allowed_userinfo_algorithms(empty, Some(&id_token), HmacKey::None),
                 [JwsAlgorithm::Rs256, JwsAlgorithm::Es256]
             );
         }
         assert_eq!(
-            allowed_userinfo_algorithms(None, None, false),
+            allowed_userinfo_algorithms(None, None, HmacKey::None),
             [JwsAlgorithm::Rs256]
         );
         assert!(
-            allowed_userinfo_algorithms(Some(&names(&["none", "HS256"])), Some(&id_token), false)
-                .is_empty(),
+            allowed_userinfo_algorithms(
+                Some(&names(&["none", "HS256"])),
+                Some(&id_token),
+                HmacKey::None
+            )
+            .is_empty(),
             "never none, and HMAC only with a client secret"
         );
     }

@@ -49,7 +49,7 @@ pub use id_token::{
     IdTokenCheck, IdTokenClaims, IdTokenError, OriginalIdToken, SignedDocument, DEFAULT_CLOCK_SKEW,
 };
 pub use jose::{
-    allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, JoseError, JsonWebKeySet,
+    allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, HmacKey, JoseError, JsonWebKeySet,
     JwsAlgorithm, JwsHeader, UnknownKid,
 };
 pub use secret::{

@@ -563,7 +563,7 @@ impl Client {
         from: IdTokenFrom<'_>,
     ) -> Result<IdTokenClaims, SignInError> {
         use crate::id_token::{validate_id_token, validate_refreshed_id_token, IdTokenCheck};
-        use crate::jose::{allowed_algorithms, JsonWebKeySet};
+        use crate::jose::{allowed_algorithms, HmacKey, JsonWebKeySet};
 
         let hmac_secret = self.hmac_secret()?;
         let allowed = allowed_algorithms(
@@ -571,7 +571,7 @@ impl Client {
                 .id_token_signing_alg_values_supported
                 .as_deref()
                 .unwrap_or_default(),
-            hmac_secret.is_some(),
+            HmacKey::of(hmac_secret),
         );
         let (max_age, code) = match from {
             IdTokenFrom::SignIn { max_age, code, .. } => (max_age, Some(code)),
@@ -681,13 +681,13 @@ impl Client {
     ) -> Result<serde_json::Map<String, serde_json::Value>, SignInError> {
         use crate::discovery::KeyedError;
         use crate::id_token::verify_signed_userinfo;
-        use crate::jose::{allowed_userinfo_algorithms, JsonWebKeySet};
+        use crate::jose::{allowed_userinfo_algorithms, HmacKey, JsonWebKeySet};
 
         let hmac_secret = self.hmac_secret()?;
         let allowed = allowed_userinfo_algorithms(
             metadata.userinfo_signing_alg_values_supported.as_deref(),
             metadata.id_token_signing_alg_values_supported.as_deref(),
-            hmac_secret.is_some(),
+            HmacKey::of(hmac_secret),
         );
         let verify = |keys: &JsonWebKeySet| {
             verify_signed_userinfo(

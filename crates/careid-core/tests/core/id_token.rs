@@ -12,8 +12,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use careid_core::jose::{decode, verify, UnknownKid};
 use careid_core::{
-    allowed_algorithms, verify_signed_userinfo, ClientSecret, IdToken, IdTokenCheck, IdTokenClaims,
-    IdTokenError, JsonWebKeySet, JwsAlgorithm, Nonce, OriginalIdToken,
+    allowed_algorithms, verify_signed_userinfo, ClientSecret, HmacKey, IdToken, IdTokenCheck,
+    IdTokenClaims, IdTokenError, JsonWebKeySet, JwsAlgorithm, Nonce, OriginalIdToken,
 };
 use serde_json::{json, Value};
 
@@ -201,7 +201,7 @@ fn check() -> IdTokenCheck<'static> {
 }
 
 fn rs256_only() -> Vec<JwsAlgorithm> {
-    allowed_algorithms(&["RS256".into(), "RS512".into()], false)
+    allowed_algorithms(&["RS256".into(), "RS512".into()], HmacKey::None)
 }
 
 fn validate(token: &str, check: &IdTokenCheck<'_>) -> Result<IdTokenClaims, IdTokenError> {
@@ -252,7 +252,7 @@ fn each_algorithm_verifies() {
         }
         let token = sign(&header, &claims());
         let advertised = vec![alg.to_owned()];
-        let allowed = allowed_algorithms(&advertised, true);
+        let allowed = allowed_algorithms(&advertised, HmacKey::ClientSecret);
         assert_eq!(allowed.len(), 1, "{alg}");
         let claims = validate_id_token(&token, &key_set(), &allowed, Some(&secret), &check())
             .unwrap_or_else(|error| panic!("{alg}: {error}"));
@@ -282,7 +282,10 @@ fn a_flipped_signature_bit_is_a_bad_signature() {
 fn alg_none_is_refused() {
     let unsigned = format!("{}.", signing_input(&json!({ "alg": "none" }), &claims()));
     let secret = ClientSecret::new(SECRET.to_owned());
-    let every = allowed_algorithms(&["none".into(), "RS256".into(), "HS256".into()], true);
+    let every = allowed_algorithms(
+        &["none".into(), "RS256".into(), "HS256".into()],
+        HmacKey::ClientSecret,
+    );
     let error =
         validate_id_token(&unsigned, &key_set(), &every, Some(&secret), &check()).unwrap_err();
     assert_eq!(error.code(), "jws_alg_none", "{error}");
@@ -301,7 +304,7 @@ fn hs256_keyed_with_the_rsa_public_key_is_algorithm_confusion() {
     let forged = format!("{input}.{}", b64(tag.as_ref()));
 
     // No client secret configured: HMAC is not allowed, whatever discovery says.
-    let allowed = allowed_algorithms(&["RS256".into(), "HS256".into()], false);
+    let allowed = allowed_algorithms(&["RS256".into(), "HS256".into()], HmacKey::None);
     assert_eq!(allowed, [JwsAlgorithm::Rs256]);
     let error = validate_id_token(&forged, &key_set(), &allowed, None, &check()).unwrap_err();
     assert_eq!(error.code(), "jws_alg_not_allowed", "{error}");
@@ -313,7 +316,7 @@ fn hs256_keyed_with_the_rsa_public_key_is_algorithm_confusion() {
 
     // A client secret configured: the tag is checked with the secret and fails.
     let secret = ClientSecret::new(SECRET.to_owned());
-    let allowed = allowed_algorithms(&["RS256".into(), "HS256".into()], true);
+    let allowed = allowed_algorithms(&["RS256".into(), "HS256".into()], HmacKey::ClientSecret);
     let error =
         validate_id_token(&forged, &key_set(), &allowed, Some(&secret), &check()).unwrap_err();
     assert_eq!(error.code(), "jws_bad_signature", "{error}");
@@ -343,7 +346,7 @@ fn an_algorithm_discovery_did_not_advertise_is_refused() {
     assert!(error.to_string().contains("PS256"), "{error}");
     // Discovery advertised nothing: RS256 only.
     let token = sign(&json!({ "alg": "RS512", "kid": RSA_KID }), &claims());
-    let default = allowed_algorithms(&[], false);
+    let default = allowed_algorithms(&[], HmacKey::None);
     let error = validate_id_token(&token, &key_set(), &default, None, &check()).unwrap_err();
     assert_eq!(error.code(), "jws_alg_not_allowed");
 }
@@ -800,7 +803,7 @@ mod against_the_mock {
     #[tokio::test]
     async fn the_mocks_id_tokens_validate_and_its_faults_are_refused() {
         let provider = start().await;
-        let allowed = allowed_algorithms(&provider.advertised, true);
+        let allowed = allowed_algorithms(&provider.advertised, HmacKey::ClientSecret);
         assert_eq!(allowed, [JwsAlgorithm::Rs256, JwsAlgorithm::Rs512]);
 
         let response = provider.sign_in().await;
