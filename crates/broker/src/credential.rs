@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use careid_oidc::is_cis2_issuer;
+use careid_oidc::IssuerKind;
 use careid_oidc::{ClientAuth, ClientCredential, ClientSecret, PrivateKey, SecretString};
 use serde_json::{json, Value};
 
@@ -40,12 +40,12 @@ pub struct BrokerCredential {
 
 impl BrokerCredential {
     pub fn load(config: &ProviderConfig) -> Result<Self, CredentialError> {
-        let cis2 = is_cis2_issuer(&config.issuer);
+        let issuer = IssuerKind::of(&config.issuer);
         let key = |path: &Path| -> Result<PrivateKey, CredentialError> {
             let pem = read_private(path)?;
             PrivateKey::for_registration(
                 pem.expose_secret(),
-                cis2,
+                issuer,
                 None,
                 config.assertion_algorithm.as_deref(),
             )

@@ -56,17 +56,17 @@ pub use cache_folder::CacheFolder;
 pub use careid_oidc::{
     allowed_algorithms, allowed_userinfo_algorithms, assurance_level, authenticate,
     authenticate_with, check_assertion_algorithm, check_assurance, check_id_assurance,
-    check_requested_role, choose_role, discovery_url, is_cis2_issuer, is_secure_url, oauth_error,
-    requested_level, validate_id_token, validate_refreshed_id_token, validate_session_proof,
-    verify_signed_userinfo, AccessToken, AuthorizationCode, ClaimsError, ClientAuth,
-    ClientAuthError, ClientAuthentication, ClientCredential, ClientSecret, Credential, CsrfState,
-    DecodedJwt, DiscoveryError, EventStream, FormValue, HmacAlgorithm, HmacKey, HttpClient,
-    HttpError, HttpResponse, HttpSettings, IdToken, IdTokenCheck, IdTokenClaims, IdTokenError,
-    Identity, JoseError, JsonWebKeySet, JwsAlgorithm, JwsHeader, Nonce, NrbacRole,
-    OAuthErrorResponse, OrgMembership, Organisation, OriginalIdToken, PkceVerifier, PrivateKey,
-    ProviderCache, ProviderMetadata, RefreshToken, RoleChoice, RoleGroup, RoleNamed, SecretString,
-    SignedDocument, SigningAlgorithm, ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS,
-    CLIENT_ASSERTION_TYPE, DEFAULT_CLOCK_SKEW, JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
+    check_requested_role, choose_role, discovery_url, is_secure_url, oauth_error, requested_level,
+    validate_id_token, validate_refreshed_id_token, validate_session_proof, verify_signed_userinfo,
+    AccessToken, AuthorizationCode, ClaimsError, ClientAuth, ClientAuthError, ClientAuthentication,
+    ClientCredential, ClientSecret, Credential, CsrfState, DecodedJwt, DiscoveryError, EventStream,
+    FormValue, HmacAlgorithm, HmacKey, HttpClient, HttpError, HttpResponse, HttpSettings, IdToken,
+    IdTokenCheck, IdTokenClaims, IdTokenError, Identity, IssuerKind, JoseError, JsonWebKeySet,
+    JwsAlgorithm, JwsHeader, Nonce, NrbacRole, OAuthErrorResponse, OrgMembership, Organisation,
+    OriginalIdToken, PkceVerifier, PrivateKey, ProviderCache, ProviderMetadata, RefreshToken,
+    RoleChoice, RoleGroup, RoleNamed, SecretString, SignedDocument, SigningAlgorithm,
+    ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS, CLIENT_ASSERTION_TYPE, DEFAULT_CLOCK_SKEW,
+    JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
 };
 pub use doctor::{diagnose, CheckStatus, DoctorCheck, DoctorReport};
 pub use keychain::{BuildKind, Keychain, KeychainError};

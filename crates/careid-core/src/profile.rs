@@ -12,7 +12,7 @@ use crate::client_auth::{
     check_assertion_algorithm, ClientAuth, ClientAuthError, Credential, PrivateKey,
     SigningAlgorithm,
 };
-use crate::discovery::{is_cis2_issuer, is_secure, PlainHttp};
+use crate::discovery::{is_secure, IssuerKind, PlainHttp};
 use crate::http::display_url;
 
 /// The file, in the config folder, that holds custom profiles and settings for built-in ones.
@@ -276,22 +276,31 @@ impl Profile {
         missing
     }
 
-    /// Whether the issuer is CIS2's (a host under `spineservices.nhs.uk`), whose registration
-    /// rules apply (REFERENCE §2).
     /// The key this profile signs its assertions with: `pem` read, with the profile's `key_id`
     /// and `assertion_algorithm`, and held to [`check_assertion_algorithm`], so an EC key for a
     /// CIS2 profile is refused when it is stored and when it is used.
     pub fn signing_key(&self, pem: &str) -> Result<PrivateKey, ClientAuthError> {
         PrivateKey::for_registration(
             pem,
-            self.is_cis2(),
+            self.issuer_kind(),
             self.key_id.as_deref(),
             self.assertion_algorithm.as_deref(),
         )
     }
 
+    /// Whose rules the provider is held to: CIS2's for an issuer under `spineservices.nhs.uk`,
+    /// whose registration rules apply (REFERENCE §2); any provider's otherwise, the built-in
+    /// mock included.
+    pub fn issuer_kind(&self) -> IssuerKind {
+        match &self.issuer {
+            IssuerSource::Url(issuer) => IssuerKind::of(issuer),
+            IssuerSource::BuiltInMock => IssuerKind::Other,
+        }
+    }
+
+    /// Whether the issuer is CIS2's ([`Profile::issuer_kind`]).
     pub fn is_cis2(&self) -> bool {
-        matches!(&self.issuer, IssuerSource::Url(issuer) if is_cis2_issuer(issuer))
+        self.issuer_kind() == IssuerKind::Cis2
     }
 
     fn validate(&self) -> Result<(), ProfileError> {
@@ -312,7 +321,7 @@ impl Profile {
             }
             // With a broker the broker authenticates: the profile's method is not used.
             if self.client_auth == ClientAuth::None
-                && is_cis2_issuer(issuer)
+                && IssuerKind::of(issuer) == IssuerKind::Cis2
                 && self.broker.is_none()
             {
                 return invalid(
@@ -325,7 +334,7 @@ impl Profile {
             let fits = match self.client_auth {
                 ClientAuth::PrivateKeyJwt => match algorithm.parse::<SigningAlgorithm>() {
                     Ok(parsed) => {
-                        if let Err(error) = check_assertion_algorithm(parsed, self.is_cis2()) {
+                        if let Err(error) = check_assertion_algorithm(parsed, self.issuer_kind()) {
                             return invalid(error.to_string());
                         }
                         true

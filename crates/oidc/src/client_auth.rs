@@ -23,6 +23,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::discovery::IssuerKind;
 use crate::secret::{ClientSecret, SecretString};
 
 /// How the client authenticates at the token endpoint (OpenID Connect Core §9).
@@ -147,14 +148,14 @@ pub const CIS2_ASSERTION_ALGORITHMS: [SigningAlgorithm; 2] =
     [SigningAlgorithm::Rs256, SigningAlgorithm::Rs512];
 
 /// CIS2's rule for client assertions, in one place: a `private_key_jwt` assertion for a CIS2
-/// issuer (`cis2`, [`Profile::is_cis2`]) is signed RS256 or RS512, so an ES256 assertion, and
-/// with it an EC key, is refused before the provider answers `invalid_client`. Other issuers
-/// take every [`SigningAlgorithm`].
+/// issuer ([`IssuerKind::Cis2`]) is signed RS256 or RS512, so an ES256 assertion, and with it an
+/// EC key, is refused before the provider answers `invalid_client`. Other issuers take every
+/// [`SigningAlgorithm`].
 pub fn check_assertion_algorithm(
     algorithm: SigningAlgorithm,
-    cis2: bool,
+    issuer: IssuerKind,
 ) -> Result<(), ClientAuthError> {
-    if cis2 && !CIS2_ASSERTION_ALGORITHMS.contains(&algorithm) {
+    if issuer == IssuerKind::Cis2 && !CIS2_ASSERTION_ALGORITHMS.contains(&algorithm) {
         return Err(ClientAuthError::NotForCis2 {
             algorithm: algorithm.as_str(),
         });
@@ -285,24 +286,24 @@ impl PrivateKey {
     }
 
     /// The key a registration signs with: `pem` read, with the registered `key_id` and
-    /// `algorithm` when given, held to [`check_assertion_algorithm`] for a CIS2 issuer (`cis2`).
+    /// `algorithm` when given, held to [`check_assertion_algorithm`] for `issuer`.
     /// A profile's key, and the broker's for its own registration.
     pub fn for_registration(
         pem: &str,
-        cis2: bool,
+        issuer: IssuerKind,
         key_id: Option<&str>,
         algorithm: Option<&str>,
     ) -> Result<Self, ClientAuthError> {
         let mut key = Self::from_pem(pem)?;
         // The key's own algorithm first: an EC key can sign nothing CIS2 takes, whatever the
         // profile asks for, and the message should say so rather than name a mismatch.
-        check_assertion_algorithm(key.algorithm, cis2)?;
+        check_assertion_algorithm(key.algorithm, issuer)?;
         if let Some(kid) = key_id {
             key = key.with_kid(kid);
         }
         if let Some(name) = algorithm {
             key = key.with_algorithm(name.parse()?)?;
-            check_assertion_algorithm(key.algorithm, cis2)?;
+            check_assertion_algorithm(key.algorithm, issuer)?;
         }
         Ok(key)
     }

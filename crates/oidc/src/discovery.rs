@@ -124,12 +124,27 @@ pub fn is_secure_url(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|url| is_secure(&url, PlainHttp::OnLoopback))
 }
 
-/// Whether `issuer` is CIS2's: a host under `spineservices.nhs.uk`.
-pub fn is_cis2_issuer(issuer: &str) -> bool {
-    url::Url::parse(issuer)
-        .ok()
-        .and_then(|url| url.host_str().map(str::to_owned))
-        .is_some_and(|host| host.ends_with(".spineservices.nhs.uk"))
+/// Whose rules a provider is held to: CIS2's (its client assertions, REFERENCE §2 and §3) or
+/// any OpenID provider's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerKind {
+    Cis2,
+    Other,
+}
+
+impl IssuerKind {
+    /// CIS2 for a host under `spineservices.nhs.uk`, else another provider.
+    pub fn of(issuer: &str) -> Self {
+        let cis2 = url::Url::parse(issuer)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .is_some_and(|host| host.ends_with(".spineservices.nhs.uk"));
+        if cis2 {
+            IssuerKind::Cis2
+        } else {
+            IssuerKind::Other
+        }
+    }
 }
 
 /// A provider's metadata, every URL exactly as published.

@@ -38,8 +38,8 @@ pub use client_auth::{
     CLIENT_ASSERTION_TYPE,
 };
 pub use discovery::{
-    discovery_url, is_cis2_issuer, is_secure, is_secure_url, DiscoveryError, DocumentShelf,
-    KeyedError, PlainHttp, ProviderCache, ProviderMetadata, JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
+    discovery_url, is_secure, is_secure_url, DiscoveryError, DocumentShelf, IssuerKind, KeyedError,
+    PlainHttp, ProviderCache, ProviderMetadata, JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
 };
 pub use http::{
     oauth_error, EventStream, HttpClient, HttpError, HttpResponse, HttpSettings, OAuthErrorResponse,

@@ -14,8 +14,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use careid_core::{
     authenticate, authenticate_with, check_assertion_algorithm, ClientAuth, ClientAuthError,
-    ClientAuthentication, ClientCredential, ClientSecret, HmacAlgorithm, IssuerSource, PrivateKey,
-    Profile, ProfileEntry, Profiles, SigningAlgorithm, CIS2_ASSERTION_ALGORITHMS,
+    ClientAuthentication, ClientCredential, ClientSecret, HmacAlgorithm, IssuerKind, IssuerSource,
+    PrivateKey, Profile, ProfileEntry, Profiles, SigningAlgorithm, CIS2_ASSERTION_ALGORITHMS,
     CLIENT_ASSERTION_TYPE,
 };
 use serde_json::Value;
@@ -466,16 +466,16 @@ fn cis2_takes_rs256_and_rs512_assertions_only() {
             algorithm.as_str().parse::<SigningAlgorithm>().unwrap(),
             algorithm
         );
-        check_assertion_algorithm(algorithm, false)
+        check_assertion_algorithm(algorithm, IssuerKind::Other)
             .unwrap_or_else(|error| panic!("{algorithm:?} elsewhere: {error}"));
-        let cis2 = check_assertion_algorithm(algorithm, true);
+        let cis2 = check_assertion_algorithm(algorithm, IssuerKind::Cis2);
         assert_eq!(
             cis2.is_ok(),
             algorithm != SigningAlgorithm::Es256,
             "{algorithm:?}"
         );
     }
-    let error = check_assertion_algorithm(SigningAlgorithm::Es256, true).unwrap_err();
+    let error = check_assertion_algorithm(SigningAlgorithm::Es256, IssuerKind::Cis2).unwrap_err();
     assert_eq!(error.code(), "signing_algorithm_not_for_cis2");
     let message = error.to_string();
     assert!(
