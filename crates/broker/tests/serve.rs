@@ -1,4 +1,4 @@
-//! `careid broker serve --config broker.toml` as a process: it reads the configuration and its
+//! `careid-broker serve --config broker.toml` as a process: it reads the configuration and its
 //! credential, serves the broker for the mock provider (which registered it as CIS2 would), logs
 //! JSON lines, and stops cleanly on SIGTERM.
 
@@ -49,8 +49,8 @@ async fn broker_serve_runs_from_its_configuration_until_sigterm() {
         ),
     )
     .unwrap();
-    let mut broker = Command::new(env!("CARGO_BIN_EXE_careid"))
-        .args(["broker", "serve", "--config"])
+    let mut broker = Command::new(env!("CARGO_BIN_EXE_careid-broker"))
+        .args(["serve", "--config"])
         .arg(&config)
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
@@ -128,12 +128,32 @@ fn broker_serve_names_a_broken_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("broker.toml");
     std::fs::write(&config, "listen = \"everywhere\"\n").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_careid"))
-        .args(["broker", "serve", "--config"])
+    let output = Command::new(env!("CARGO_BIN_EXE_careid-broker"))
+        .args(["serve", "--config"])
         .arg(&config)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("broker.toml"), "{log}");
+}
+
+#[test]
+fn broker_prints_its_version_and_refuses_a_missing_config() {
+    let output = Command::new(env!("CARGO_BIN_EXE_careid-broker"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("careid-broker {}", env!("CARGO_PKG_VERSION"))
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_careid-broker"))
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("--config"), "{said}");
 }
