@@ -38,9 +38,18 @@ pub fn run(command: BrokerCommand) -> anyhow::Result<()> {
 }
 
 /// `careid-broker` in the folder of the running `careid` (links resolved), so an installed
-/// `careid` runs the broker of the same installation, never one found on PATH.
+/// `careid` runs the broker of the same installation, never one found on PATH. Without `/proc`
+/// (a bare chroot), the path `careid` was started by, when it was started by one.
 fn broker_program() -> anyhow::Result<PathBuf> {
-    let careid = std::env::current_exe().context("cannot tell where careid is installed")?;
+    let careid = std::env::current_exe()
+        .or_else(|error| {
+            std::env::args_os()
+                .next()
+                .map(PathBuf::from)
+                .filter(|started| started.components().count() > 1)
+                .ok_or(error)
+        })
+        .context("cannot tell where careid is installed")?;
     let folder = careid
         .parent()
         .with_context(|| format!("{} has no folder", careid.display()))?;
