@@ -877,6 +877,19 @@ mod tests {
     }
 
     #[test]
+    fn the_apps_package_is_told_from_the_brokers_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("careid_0.1.0_amd64.deb"), "app").unwrap();
+        // Written last, so the newest .deb in the folder.
+        std::fs::write(dir.path().join("careid-broker_0.1.0_amd64.deb"), "broker").unwrap();
+        assert_eq!(
+            newest_package(dir.path(), "careid_", "deb"),
+            Some(dir.path().join("careid_0.1.0_amd64.deb"))
+        );
+        assert_eq!(newest_package(dir.path(), "careid_", "AppImage"), None);
+    }
+
+    #[test]
     fn the_override_points_the_cli_at_another_target_folder() {
         let json = files_override(Path::new("/tmp/t \"x\"/release/careid"));
         assert_eq!(
