@@ -4,15 +4,18 @@
 //! - Linux: the `.deb` (the app at `/usr/bin/careid-desktop`, the `careid` CLI at
 //!   `/usr/bin/careid`, the desktop entry and icons), and the AppImage when linuxdeploy's tools
 //!   are in the Tauri bundler's tools folder (the bundler downloads them from GitHub otherwise,
-//!   which machines without internet access cannot do; see `APPIMAGE_TOOLS`).
+//!   which machines without internet access cannot do; see `APPIMAGE_TOOLS`). Beside them the
+//!   broker's own `.deb` (`careid-broker`, its systemd unit and system user), built with
+//!   `dpkg-deb` (`broker_deb.rs`).
 //! - Windows: the NSIS and MSI installers (`bundle.windows` in `src-tauri/tauri.conf.json`).
 //! - macOS: the `.app` and `.dmg`.
 //!
-//! `--test` (and `cargo xtask test`, as a step of its own) installs the `.deb` with apt into a
-//! fresh Debian root made by `mmdebstrap` (only `minbase` and what the package depends on), then
-//! runs the installed `careid --version`, checks that every installed binary's libraries resolve
-//! in that root, and starts the installed app in it under the tests' Xvfb display: the window
-//! must map and the UI must reach the app.
+//! `--test` (and `cargo xtask test`, as a step of its own) installs both `.deb`s with apt into a
+//! fresh Debian root made by `mmdebstrap` (only `minbase` and what the packages depend on), then
+//! runs the installed `careid --version` and `careid-broker --version`, checks that every
+//! installed binary's libraries resolve in that root, that `careid broker serve` reaches the
+//! installed broker, verifies the installed systemd unit, and starts the installed app in it
+//! under the tests' Xvfb display: the window must map and the UI must reach the app.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -21,6 +24,9 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 
 use crate::{setup, shell};
+
+#[cfg(target_os = "linux")]
+mod broker_deb;
 
 /// The folder holding the pinned Tauri CLI's package.json and lock file.
 pub const TAURI_CLI_FOLDER: &str = "packaging/tauri-cli";
@@ -40,6 +46,10 @@ const APPIMAGE_TOOLS: &[&str] = &[
 #[cfg(target_os = "linux")]
 const BROKER_UNIT: &str = "packaging/careid-broker.service";
 
+/// The broker's system user, for systemd-sysusers.
+#[cfg(target_os = "linux")]
+const BROKER_SYSUSERS: &str = "packaging/careid-broker.sysusers";
+
 /// The line the app logs once the UI, loaded from the binary, has asked it for its state.
 #[cfg(target_os = "linux")]
 const UI_REACHED_APP_LINE: &str = "first state answered";
@@ -47,37 +57,56 @@ const UI_REACHED_APP_LINE: &str = "first state answered";
 /// What one bundle run made.
 #[derive(Debug)]
 pub struct Bundles {
+    /// The app's and CLI's package (Linux).
     pub deb: Option<PathBuf>,
+    /// The broker's package (Linux).
+    pub broker_deb: Option<PathBuf>,
     pub appimage: Option<PathBuf>,
 }
 
+impl Bundles {
+    /// The two `.deb`s the installed-package test installs.
+    pub fn debs(&self) -> anyhow::Result<(&Path, &Path)> {
+        let deb = self.deb.as_deref().context("no careid .deb was built")?;
+        let broker = self
+            .broker_deb
+            .as_deref()
+            .context("no careid-broker .deb was built")?;
+        Ok((deb, broker))
+    }
+}
+
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
-    let usage = "usage: cargo xtask bundle [--test [--deb PATH]]";
+    let usage = "usage: cargo xtask bundle [--test [--deb PATH --broker-deb PATH]]";
     let mut test = false;
     let mut given: Option<PathBuf> = None;
+    let mut given_broker: Option<PathBuf> = None;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--test" => test = true,
             "--deb" => given = Some(args.next().context(usage)?.into()),
+            "--broker-deb" => given_broker = Some(args.next().context(usage)?.into()),
             other => bail!("unknown argument {other:?}; {usage}"),
         }
     }
-    if let Some(deb) = given {
-        // A package built before (or elsewhere, such as CI's): tested as it is.
-        anyhow::ensure!(test, "--deb goes with --test; {usage}");
-        test_installed(&deb)?;
-    } else {
-        let bundles = build()?;
-        if test {
-            let deb = bundles
-                .deb
-                .context("no .deb was built, so there is nothing to install")?;
-            test_installed(&deb)?;
+    match (given, given_broker) {
+        (Some(deb), Some(broker_deb)) => {
+            // Packages built before (or elsewhere, such as CI's): tested as they are.
+            anyhow::ensure!(test, "--deb and --broker-deb go with --test; {usage}");
+            test_installed(&deb, &broker_deb)?;
         }
+        (None, None) => {
+            let bundles = build()?;
+            if test {
+                let (deb, broker_deb) = bundles.debs()?;
+                test_installed(deb, broker_deb)?;
+            }
+        }
+        _ => bail!("--deb and --broker-deb go together; {usage}"),
     }
     if test {
-        println!("xtask: the installed .deb works");
+        println!("xtask: the installed .debs work");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -94,13 +123,16 @@ pub fn build() -> anyhow::Result<Bundles> {
     let mut targets = Vec::new();
     let mut appimage_missing = Vec::new();
     if cfg!(target_os = "linux") {
-        // The CLI goes into the .deb (`bundle.linux.deb.files`): built first, in release.
+        // The CLI goes into the .deb (`bundle.linux.deb.files`): built first, in release, with
+        // the broker, whose package is made after the bundler's.
         shell::run_checked(shell::cargo().args([
             "build",
             "--release",
             "--locked",
             "--package",
             "careid-cli",
+            "--package",
+            "careid-broker",
         ]))?;
         targets.push("deb");
         appimage_missing = missing_appimage_tools();
@@ -127,12 +159,24 @@ pub fn build() -> anyhow::Result<Bundles> {
     shell::run_checked(&mut tauri)?;
 
     let bundle_dir = release.join("bundle");
+    let broker_deb = if cfg!(target_os = "linux") {
+        Some(build_broker_deb(&release, &bundle_dir.join("deb"))?)
+    } else {
+        None
+    };
     let bundles = Bundles {
-        deb: newest_with_extension(&bundle_dir.join("deb"), "deb"),
-        appimage: newest_with_extension(&bundle_dir.join("appimage"), "AppImage")
+        // The bundler names its package after the product: `careid_VERSION_ARCH.deb`.
+        deb: newest_package(&bundle_dir.join("deb"), "careid_", "deb"),
+        broker_deb,
+        appimage: newest_package(&bundle_dir.join("appimage"), "", "AppImage")
             .filter(|_| targets.contains(&"appimage")),
     };
-    for path in bundles.deb.iter().chain(&bundles.appimage) {
+    for path in bundles
+        .deb
+        .iter()
+        .chain(&bundles.broker_deb)
+        .chain(&bundles.appimage)
+    {
         println!("xtask: built {}", path.display());
     }
     if cfg!(windows) || cfg!(target_os = "macos") {
@@ -152,6 +196,16 @@ pub fn build() -> anyhow::Result<Bundles> {
         started.elapsed().as_secs_f64()
     );
     Ok(bundles)
+}
+
+#[cfg(target_os = "linux")]
+fn build_broker_deb(release: &Path, out_dir: &Path) -> anyhow::Result<PathBuf> {
+    broker_deb::build(release, out_dir)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn build_broker_deb(_release: &Path, _out_dir: &Path) -> anyhow::Result<PathBuf> {
+    bail!("the broker's .deb is built on Linux")
 }
 
 /// The pinned Tauri CLI installed by `npm ci` in `TAURI_CLI_FOLDER`.
@@ -191,12 +245,17 @@ fn missing_appimage_tools() -> Vec<&'static str> {
         .collect()
 }
 
-fn newest_with_extension(dir: &Path, extension: &str) -> Option<PathBuf> {
+/// The newest file in `dir` whose name starts with `prefix` and has `extension`.
+fn newest_package(dir: &Path, prefix: &str, extension: &str) -> Option<PathBuf> {
     std::fs::read_dir(dir)
         .ok()?
         .flatten()
         .map(|entry| entry.path())
         .filter(|path| path.extension().is_some_and(|ext| ext == extension))
+        .filter(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with(prefix))
+        })
         .max_by_key(|path| {
             std::fs::metadata(path)
                 .and_then(|meta| meta.modified())
@@ -216,30 +275,40 @@ mod installed {
 
     use anyhow::{bail, ensure, Context};
 
-    use super::{tauri_tools_dir, BROKER_UNIT, UI_REACHED_APP_LINE};
+    use super::broker_deb::{self, INSTALLED_SYSUSERS, INSTALLED_UNIT};
+    use super::{tauri_tools_dir, UI_REACHED_APP_LINE};
     use crate::isolation::TestEnvironment;
     use crate::{setup, shell};
 
-    /// Installs `deb` into a fresh Debian root and proves the installed programs work there.
-    pub fn test_installed(deb: &Path) -> anyhow::Result<()> {
+    /// Installs `deb` (app and CLI) and `broker_deb` into a fresh Debian root and proves the
+    /// installed programs work there.
+    pub fn test_installed(deb: &Path, broker_deb: &Path) -> anyhow::Result<()> {
         ensure!(
             setup::is_root(),
             "the installed-package test needs root (mmdebstrap, chroot and mounts)"
         );
         let deb = deb.canonicalize()?;
-        let fields = package_fields(&deb)?;
+        let broker_deb = broker_deb.canonicalize()?;
         let version = env!("CARGO_PKG_VERSION");
-        check_fields(&fields, version)?;
+        check_fields(&package_fields(&deb)?, version)?;
+        check_broker_fields(&package_fields(&broker_deb)?, version)?;
 
-        let fresh = FreshRoot::install(&deb)?;
+        let fresh = FreshRoot::install(&[&deb, &broker_deb])?;
         let root = fresh.path();
         check_files(root)?;
-        let printed = chroot_output(root, &["/usr/bin/careid", "--version"])?;
-        ensure!(
-            printed.trim() == format!("careid {version}"),
-            "the installed `careid --version` printed {printed:?}"
-        );
-        for binary in ["/usr/bin/careid", "/usr/bin/careid-desktop"] {
+        check_broker_files(root)?;
+        for program in ["careid", "careid-broker"] {
+            let printed = chroot_output(root, &[&format!("/usr/bin/{program}"), "--version"])?;
+            ensure!(
+                printed.trim() == format!("{program} {version}"),
+                "the installed `{program} --version` printed {printed:?}"
+            );
+        }
+        for binary in [
+            "/usr/bin/careid",
+            "/usr/bin/careid-desktop",
+            "/usr/bin/careid-broker",
+        ] {
             let libraries = chroot_output(root, &["ldd", binary])?;
             let unresolved: Vec<&str> = libraries
                 .lines()
@@ -251,25 +320,48 @@ mod installed {
                 unresolved.join("\n")
             );
         }
-        check_broker_unit(&root.join("usr/bin/careid"))?;
+        check_cli_forwards_to_broker(root)?;
+        check_broker_unit(root)?;
         start_installed_app(root)
     }
 
-    /// `systemd-analyze verify` on `packaging/careid-broker.service`, its command pointed at
-    /// `careid` (systemd checks that it exists): any warning fails, as an unknown or misspelt
-    /// directive is only a warning to systemd. Then its exposure score, for the log.
-    fn check_broker_unit(careid: &Path) -> anyhow::Result<()> {
-        let unit = std::fs::read_to_string(crate::root().join(BROKER_UNIT))?;
-        let installed = "ExecStart=/usr/bin/careid ";
+    /// `careid broker serve`, as installed, runs the installed `careid-broker`: its JSON log
+    /// line names the missing configuration.
+    fn check_cli_forwards_to_broker(root: &Path) -> anyhow::Result<()> {
+        let config = "/nonexistent/broker.toml";
+        let args = ["/usr/bin/careid", "broker", "serve", "--config", config];
+        let output = chroot_command(root, &args)?;
+        let said = String::from_utf8_lossy(&output.stderr);
+        ensure!(
+            output.status.code() == Some(1)
+                && said.trim_start().starts_with('{')
+                && said.contains("the careid broker cannot run")
+                && said.contains(config),
+            "the installed {args:?} did not reach careid-broker ({}): {}",
+            output.status,
+            said.trim()
+        );
+        Ok(())
+    }
+
+    /// `systemd-analyze verify` on the installed `careid-broker.service`, its command pointed at
+    /// the installed `careid-broker` (systemd checks that it exists): any warning fails, as an
+    /// unknown or misspelt directive is only a warning to systemd. Then its exposure score, for
+    /// the log.
+    fn check_broker_unit(root: &Path) -> anyhow::Result<()> {
+        let unit = std::fs::read_to_string(root.join(INSTALLED_UNIT))
+            .with_context(|| format!("reading the installed /{INSTALLED_UNIT}"))?;
+        let installed = "ExecStart=/usr/bin/careid-broker ";
         ensure!(
             unit.contains(installed),
-            "{BROKER_UNIT} does not start /usr/bin/careid"
+            "/{INSTALLED_UNIT} does not start /usr/bin/careid-broker"
         );
+        let broker = root.join("usr/bin/careid-broker");
         let dir = tempfile::tempdir()?;
         let copy = dir.path().join("careid-broker.service");
         std::fs::write(
             &copy,
-            unit.replace(installed, &format!("ExecStart={} ", careid.display())),
+            unit.replace(installed, &format!("ExecStart={} ", broker.display())),
         )?;
         let output = Command::new("systemd-analyze")
             .args(["verify", "--man=no"])
@@ -283,7 +375,7 @@ mod installed {
         );
         ensure!(
             output.status.success() && said.trim().is_empty(),
-            "systemd-analyze verify {BROKER_UNIT}: {}",
+            "systemd-analyze verify /{INSTALLED_UNIT}: {}",
             said.trim()
         );
         let security = Command::new("systemd-analyze")
@@ -296,7 +388,7 @@ mod installed {
             .find(|line| line.contains("Overall exposure level"))
         {
             println!(
-                "xtask: {BROKER_UNIT} verified; {}",
+                "xtask: /{INSTALLED_UNIT} verified; {}",
                 level.trim_start_matches(['→', ' '])
             );
         }
@@ -376,6 +468,50 @@ mod installed {
         Ok(())
     }
 
+    /// The broker package's control fields.
+    pub(super) fn check_broker_fields(
+        fields: &[(String, String)],
+        version: &str,
+    ) -> anyhow::Result<()> {
+        ensure!(
+            field(fields, "Package") == broker_deb::PACKAGE,
+            "Package is {:?}",
+            field(fields, "Package")
+        );
+        ensure!(
+            field(fields, "Version") == version,
+            "Version is {:?}, the workspace's is {version}",
+            field(fields, "Version")
+        );
+        let depends = relation_names(field(fields, "Depends"));
+        ensure!(
+            depends.contains(&"libc6"),
+            "Depends lacks libc6: {depends:?}"
+        );
+        for desktop in ["libwebkit2gtk-4.1-0", "libgtk-3-0", "libdbus-1-3"] {
+            ensure!(
+                !depends.contains(&desktop),
+                "the broker depends on {desktop}: {depends:?}"
+            );
+        }
+        ensure!(
+            !field(fields, "Description").is_empty() && !field(fields, "Maintainer").is_empty(),
+            "the broker package has no Description or Maintainer"
+        );
+        Ok(())
+    }
+
+    /// The broker's program, systemd unit and sysusers file, as installed.
+    fn check_broker_files(root: &Path) -> anyhow::Result<()> {
+        for file in ["usr/bin/careid-broker", INSTALLED_UNIT, INSTALLED_SYSUSERS] {
+            ensure!(
+                root.join(file).is_file(),
+                "the broker package installed no /{file}"
+            );
+        }
+        Ok(())
+    }
+
     /// The desktop entry, its program and its icon, as installed.
     fn check_files(root: &Path) -> anyhow::Result<()> {
         for binary in ["usr/bin/careid", "usr/bin/careid-desktop"] {
@@ -418,14 +554,14 @@ mod installed {
         Ok(())
     }
 
-    /// A fresh Debian root (the host's release and mirrors) with the package installed by apt,
+    /// A fresh Debian root (the host's release and mirrors) with the packages installed by apt,
     /// removed on drop.
     struct FreshRoot {
         path: PathBuf,
     }
 
     impl FreshRoot {
-        fn install(deb: &Path) -> anyhow::Result<Self> {
+        fn install(debs: &[&Path]) -> anyhow::Result<Self> {
             let started = Instant::now();
             let path =
                 shell::target_dir().join(format!("xtask/bundle-root-{}", std::process::id()));
@@ -449,7 +585,10 @@ mod installed {
                 .args(["--mount", "--propagation", "private", "--", "mmdebstrap"])
                 .args(["--variant=minbase", "--mode=root", "--quiet"])
                 .arg("--dpkgopt=force-unsafe-io")
-                .arg(format!("--include={}", deb.display()))
+                .args(
+                    debs.iter()
+                        .map(|deb| format!("--include={}", deb.display())),
+                )
                 .arg("--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount")
                 .arg(r#"--setup-hook=mkdir -p "$1/var/cache/apt/archives""#)
                 .arg(format!(
@@ -465,12 +604,13 @@ mod installed {
                 .args(apt_sources()?)
                 .stdin(Stdio::null());
             shell::run_checked(&mut command).context(
-                "making a fresh Debian root with the package installed (mmdebstrap); \
+                "making a fresh Debian root with the packages installed (mmdebstrap); \
                  an unmet dependency shows in apt's output above",
             )?;
+            let names: Vec<String> = debs.iter().map(|deb| deb.display().to_string()).collect();
             println!(
                 "xtask: installed {} into a fresh {codename} root in {:.0}s",
-                deb.display(),
+                names.join(" and "),
                 started.elapsed().as_secs_f64()
             );
             Ok(fresh)
@@ -536,15 +676,7 @@ mod installed {
 
     /// Runs a program inside the root (no mounts needed) and returns what it printed.
     fn chroot_output(root: &Path, args: &[&str]) -> anyhow::Result<String> {
-        let output = Command::new(CHROOT)
-            .arg(root)
-            .args(args)
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("LANG", "C.UTF-8")
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("running {args:?} in the fresh root"))?;
+        let output = chroot_command(root, args)?;
         ensure!(
             output.status.success(),
             "{args:?} in the fresh root failed ({}): {}",
@@ -552,6 +684,19 @@ mod installed {
             String::from_utf8_lossy(&output.stderr).trim()
         );
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// Runs a program inside the root, however it ends.
+    fn chroot_command(root: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
+        Command::new(CHROOT)
+            .arg(root)
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("LANG", "C.UTF-8")
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running {args:?} in the fresh root"))
     }
 
     /// How long the installed app has to map its window and load its UI.
@@ -689,7 +834,7 @@ pub use installed::test_installed;
 
 /// The installed-package test runs on Linux only.
 #[cfg(not(target_os = "linux"))]
-pub fn test_installed(_deb: &Path) -> anyhow::Result<()> {
+pub fn test_installed(_deb: &Path, _broker_deb: &Path) -> anyhow::Result<()> {
     bail!("the installed-package test runs on Linux")
 }
 
@@ -729,6 +874,19 @@ mod tests {
         assert!(error.to_string().contains("libwebkit2gtk-4.1-0"), "{error}");
         let fields = parse_control(CONTROL);
         assert!(check_fields(&fields, "0.2.0").is_err());
+    }
+
+    #[test]
+    fn the_apps_package_is_told_from_the_brokers_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("careid_0.1.0_amd64.deb"), "app").unwrap();
+        // Written last, so the newest .deb in the folder.
+        std::fs::write(dir.path().join("careid-broker_0.1.0_amd64.deb"), "broker").unwrap();
+        assert_eq!(
+            newest_package(dir.path(), "careid_", "deb"),
+            Some(dir.path().join("careid_0.1.0_amd64.deb"))
+        );
+        assert_eq!(newest_package(dir.path(), "careid_", "AppImage"), None);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! - `cargo xtask run`: installs what is missing, builds the UI and the app, opens the window.
 //! - `cargo xtask test [FILTER...]`: installs what is missing, then runs every check and prints
 //!   one summary; filters narrow it to the Rust tests they select.
-//! - `cargo xtask bundle [--test]`: the installers (Linux `.deb` and AppImage, Windows NSIS and
-//!   MSI), from release builds; `--test` installs the `.deb` into a fresh Debian root and starts it.
+//! - `cargo xtask bundle [--test]`: the installers (Linux `.deb`s of the app and of the broker,
+//!   and the AppImage; Windows NSIS and MSI), from release builds; `--test` installs the `.deb`s
+//!   into a fresh Debian root and starts them.
 //! - `cargo xtask bench [NAME...]`: the benchmarks, in the tests' isolated environment; `desktop`
 //!   launches the app against a bare Tauri window.
 //! - `cargo xtask fuzz [TARGET] [--seconds N]`: the fuzz targets in `fuzz/`, each for N seconds.
@@ -34,12 +35,14 @@ commands:
                     UI type check and tests, desktop end-to-end suite, the installed .deb);
                     with nextest filters, only the Rust tests they select, in the same
                     isolated environment
-  bundle [--test [--deb PATH]]
+  bundle [--test [--deb PATH --broker-deb PATH]]
                     build the installers from release builds with the Tauri bundler: on Linux
-                    the .deb (app and careid CLI) and, when linuxdeploy's tools are present,
-                    the AppImage; on Windows NSIS and MSI; with --test, install the .deb into a
-                    fresh Debian root and start the installed app under Xvfb (root, Debian);
-                    --test --deb PATH tests a package built before, without building
+                    the .deb (app and careid CLI), the careid-broker .deb and, when
+                    linuxdeploy's tools are present, the AppImage; on Windows NSIS and MSI;
+                    with --test, install both .debs into a fresh Debian root, verify the
+                    broker's unit and start the installed app under Xvfb (root, Debian);
+                    --test --deb PATH --broker-deb PATH tests packages built before, without
+                    building
   bench [NAME...]   run the benchmarks (logins, signin, token, desktop) in release builds,
                     inside the tests' isolated environment (private keychain, display);
                     with names, only those

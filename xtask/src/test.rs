@@ -7,8 +7,6 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-use anyhow::Context as _;
-
 use crate::isolation::TestEnvironment;
 use crate::{fuzz, setup, shell};
 
@@ -159,16 +157,17 @@ fn static_checks(tally: &mut Tally) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The installers (`bundle.rs`): the release `.deb` built with the Tauri bundler, installed into
-/// a fresh Debian root, its `careid --version` run and its app started under Xvfb.
+/// The installers (`bundle.rs`): the release `.deb`s (the app's, built with the Tauri bundler,
+/// and the broker's), installed into a fresh Debian root, their `--version` run, the broker's
+/// unit verified and the app started under Xvfb.
 fn installers(tally: &mut Tally) {
     let started = Instant::now();
-    let name = "installed .deb (fresh Debian root, app under Xvfb)";
+    let name = "installed .debs (fresh Debian root, broker unit, app under Xvfb)";
     println!("xtask: ── {name}");
     let ok = crate::bundle::build()
         .and_then(|bundles| {
-            let deb = bundles.deb.context("no .deb was built")?;
-            crate::bundle::test_installed(&deb)
+            let (deb, broker_deb) = bundles.debs()?;
+            crate::bundle::test_installed(deb, broker_deb)
         })
         .inspect_err(|error| eprintln!("xtask: {error:#}"))
         .is_ok();

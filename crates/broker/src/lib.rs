@@ -13,7 +13,7 @@
 //! token that the provider ended it) with the relays of `API.md` (`relay`: token,
 //! PAR and revocation relays with client authentication added by careid-oidc's code, a
 //! per-source rate limit and an audit log that never holds a token), TLS from PEM files (`tls`),
-//! and running it all from a configuration (`run`, what `careid broker serve` calls).
+//! and running it all from a configuration (`run`, what `careid-broker serve` calls).
 //!
 //! The audit log is the `tracing` target `careid_broker::audit` ([`relay::AUDIT_TARGET`]): one
 //! event per relay request with time, source, endpoint, grant type, outcome, status and the

@@ -1,18 +1,22 @@
-//! `careid broker serve --config broker.toml`: runs the careid broker in the foreground until
-//! SIGTERM or Ctrl-C. Logs are JSON lines on stderr (one object per event, with `timestamp`,
-//! `level`, `target` and the event's fields; the audit log is target `careid_broker::audit`),
-//! filtered by `RUST_LOG` (default `info`).
+//! `careid broker serve --config broker.toml`: runs the careid broker, which is a program of its
+//! own, `careid-broker`, from its own package, so `careid` carries no server, Redis or TLS code.
+//! The program is looked for beside the running `careid` and given the same arguments. On Unix it
+//! replaces this process, so a service manager's SIGTERM, the JSON log lines and the exit status
+//! are the broker's own.
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use anyhow::Context as _;
+use anyhow::{anyhow, Context as _};
 use clap::Subcommand;
-use tracing_subscriber::EnvFilter;
+
+/// The broker's program, installed in the same folder as `careid`.
+pub const BROKER_PROGRAM: &str = "careid-broker";
 
 #[derive(Debug, Subcommand)]
 pub enum BrokerCommand {
-    /// Run the broker until SIGTERM or Ctrl-C.
+    /// Run the broker until SIGTERM or Ctrl-C (runs `careid-broker serve`, installed beside
+    /// careid by the careid-broker package). Logs are JSON lines on stderr.
     Serve(ServeArgs),
 }
 
@@ -23,58 +27,57 @@ pub struct ServeArgs {
     config: PathBuf,
 }
 
-/// Logs as JSON lines on stderr, then runs the command; a failure is logged and exits 1.
-pub fn main(command: BrokerCommand) -> ExitCode {
-    tracing_subscriber::fmt()
-        .json()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    match run(command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "the careid broker cannot run");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn run(command: BrokerCommand) -> anyhow::Result<()> {
+/// Runs `careid-broker` with the command's arguments; returns only when it could not be run
+/// (on Unix) or, elsewhere, exits with its status.
+pub fn run(command: BrokerCommand) -> anyhow::Result<()> {
     let BrokerCommand::Serve(args) = command;
-    let config = careid_broker::BrokerConfig::load(&args.config)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        careid_broker::run::run(config, stopped()).await?;
-        Ok(())
-    })
+    let program = broker_program()?;
+    let mut broker = Command::new(&program);
+    broker.arg("serve").arg("--config").arg(&args.config);
+    forward(broker, &program)
 }
 
-/// Completes at the first SIGTERM (a service manager stopping the broker) or Ctrl-C.
-async fn stopped() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = terminate.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot wait for SIGTERM: stopping on Ctrl-C only");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+/// `careid-broker` in the folder of the running `careid` (links resolved), so an installed
+/// `careid` runs the broker of the same installation, never one found on PATH. Without `/proc`
+/// (a bare chroot), the path `careid` was started by, when it was started by one.
+fn broker_program() -> anyhow::Result<PathBuf> {
+    let careid = std::env::current_exe()
+        .or_else(|error| {
+            std::env::args_os()
+                .next()
+                .map(PathBuf::from)
+                .filter(|started| started.components().count() > 1)
+                .ok_or(error)
+        })
+        .context("cannot tell where careid is installed")?;
+    let folder = careid
+        .parent()
+        .with_context(|| format!("{} has no folder", careid.display()))?;
+    Ok(folder.join(format!("{BROKER_PROGRAM}{}", std::env::consts::EXE_SUFFIX)))
+}
+
+#[cfg(unix)]
+fn forward(mut broker: Command, program: &Path) -> anyhow::Result<()> {
+    use std::os::unix::process::CommandExt as _;
+    // `exec` returns only when the program could not be started.
+    Err(not_run(&broker.exec(), program))
+}
+
+#[cfg(not(unix))]
+fn forward(mut broker: Command, program: &Path) -> anyhow::Result<()> {
+    // No `exec` here: wait for the broker and end with its exit code.
+    let status = broker.status().map_err(|error| not_run(&error, program))?;
+    std::process::exit(status.code().unwrap_or(1));
+}
+
+fn not_run(error: &std::io::Error, program: &Path) -> anyhow::Error {
+    if error.kind() == std::io::ErrorKind::NotFound {
+        anyhow!(
+            "{} is not installed: the careid broker is its own program, {BROKER_PROGRAM}, which \
+             `careid broker serve` runs from careid's folder (install the careid-broker package)",
+            program.display()
+        )
+    } else {
+        anyhow!("cannot run {}: {error}", program.display())
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    tracing::info!("stopping the careid broker");
 }

@@ -101,10 +101,6 @@ enum KeychainCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // A service, not a command: its own log format (JSON lines) and level.
-    if let Command::Broker(command) = cli.command {
-        return broker_cmd::main(command);
-    }
     // The built-in mock started for a command would repeat its development-keys warning on
     // every run; `careid mock serve` keeps it.
     let default_filter = match cli.command {
@@ -122,6 +118,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Keychain(KeychainCommand::Check(args)) => keychain_check::run(&args),
         Command::Mock(command) => mock_serve::run(command),
+        Command::Broker(command) => broker_cmd::run(command),
         command => context::Context::new(cli.global).and_then(|context| run(&context, command)),
     };
     match result {

@@ -1,139 +1,87 @@
-//! `careid broker serve --config broker.toml` as a process: it reads the configuration and its
-//! credential, serves the broker for the mock provider (which registered it as CIS2 would), logs
-//! JSON lines, and stops cleanly on SIGTERM.
+//! `careid broker serve` runs the `careid-broker` program found beside `careid`, with the same
+//! arguments, in place of itself: same process, so SIGTERM and the exit status are the broker's.
+//! The broker itself is tested in crates/broker/tests/serve.rs.
 
-use std::io::Read as _;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+#![cfg(unix)]
 
-use mock_cis2::{MockCis2, BROKER_CLIENT_ID};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-const KEY: &str = include_str!("../../mock-cis2/data/test-keys/private-key-jwt-client.pem");
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn broker_serve_runs_from_its_configuration_until_sigterm() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
-    let mock = MockCis2::new().broker(&url).start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("client-key.pem");
-    std::fs::write(&key, KEY).unwrap();
-    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    let config = dir.path().join("broker.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-            listen = "127.0.0.1:{port}"
-            public_url = "{url}"
-            [provider]
-            issuer = "{issuer}"
-            client_id = "{BROKER_CLIENT_ID}"
-            client_auth = "private_key_jwt"
-            credential_file = "{key}"
-            [clients]
-            redirect_uris = ["http://127.0.0.1:23741/callback"]
-            [tls]
-            mode = "behind_proxy"
-            [store]
-            kind = "embedded"
-            path = "{store}"
-            "#,
-            issuer = mock.issuer(),
-            key = key.display(),
-            store = dir.path().join("store.json").display(),
-        ),
-    )
-    .unwrap();
-    let mut broker = Command::new(env!("CARGO_BIN_EXE_careid"))
-        .args(["broker", "serve", "--config"])
-        .arg(&config)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-
-    let http = reqwest::Client::new();
-    let started = Instant::now();
-    let document: serde_json::Value = loop {
-        match http
-            .get(format!("{url}/.well-known/careid-broker"))
-            .send()
-            .await
-        {
-            Ok(answer) if answer.status() == 200 => break answer.json().await.unwrap(),
-            _ if started.elapsed() < Duration::from_secs(20) => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            other => {
-                let _ = broker.kill();
-                panic!("the broker did not come up: {other:?}");
-            }
-        }
-    };
-    assert_eq!(document["issuer"], mock.issuer());
-    let jwks: serde_json::Value = http
-        .get(format!("{url}/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(jwks["keys"][0]["kty"], "RSA");
-
-    let terminated = Command::new("kill")
-        .args(["-TERM", &broker.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(terminated.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = broker.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "still running after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let mut log = String::new();
-    broker
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    assert!(status.success(), "{status}: {log}");
-    let lines: Vec<serde_json::Value> = log
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
-        .collect();
-    let messages: Vec<&str> = lines
-        .iter()
-        .filter_map(|line| line["fields"]["message"].as_str())
-        .collect();
-    assert!(
-        messages.contains(&"the careid broker is listening"),
-        "{log}"
-    );
-    assert!(messages.contains(&"the careid broker stopped"), "{log}");
+/// A folder holding a copy of the built `careid` (a hard link when it can be), so a test decides
+/// what sits beside it. Under cargo's target folder: the same file system as the binary.
+fn careid_alone() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let careid = dir.path().join("careid");
+    let built = Path::new(env!("CARGO_BIN_EXE_careid"));
+    if std::fs::hard_link(built, &careid).is_err() {
+        std::fs::copy(built, &careid).unwrap();
+    }
+    (dir, careid)
 }
 
 #[test]
-fn broker_serve_names_a_broken_configuration() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("broker.toml");
-    std::fs::write(&config, "listen = \"everywhere\"\n").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_careid"))
-        .args(["broker", "serve", "--config"])
-        .arg(&config)
+fn broker_serve_becomes_the_careid_broker_beside_careid() {
+    let (dir, careid) = careid_alone();
+    // Prints its process id and arguments, and exits with a code of its own.
+    let broker = dir.path().join("careid-broker");
+    std::fs::write(&broker, "#!/bin/sh\necho \"$$ $*\"\nexit 3\n").unwrap();
+    std::fs::set_permissions(&broker, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let child = Command::new(&careid)
+        .args(["broker", "serve", "--config", "my broker.toml"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("{pid} serve --config my broker.toml")
+    );
+}
+
+#[test]
+fn broker_serve_names_the_missing_careid_broker() {
+    let (dir, careid) = careid_alone();
+    let output = Command::new(&careid)
+        .args(["broker", "serve", "--config", "broker.toml"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&output.stderr);
+    let expected = dir.path().join("careid-broker");
+    assert!(
+        said.starts_with(&format!("careid: {} is not installed", expected.display())),
+        "{said}"
+    );
+    assert!(said.contains("careid-broker package"), "{said}");
+}
+
+/// The real broker, as built beside `careid` by the workspace build `cargo xtask test` runs.
+#[test]
+fn broker_serve_runs_the_built_careid_broker() {
+    let careid = Path::new(env!("CARGO_BIN_EXE_careid"));
+    let broker = careid.with_file_name(format!("careid-broker{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        broker.is_file(),
+        "{} is not built: run `cargo xtask test`, or `cargo build -p careid-broker` first",
+        broker.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("broker.toml");
+    std::fs::write(&config, "listen = \"everywhere\"\n").unwrap();
+    let output = Command::new(careid)
+        .args(["broker", "serve", "--config"])
+        .arg(&config)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    // The broker's own log: one JSON object naming the configuration.
     let log = String::from_utf8_lossy(&output.stderr);
+    let line: serde_json::Value = serde_json::from_str(log.trim()).expect("a JSON log line");
+    assert_eq!(line["fields"]["message"], "the careid broker cannot run");
     assert!(log.contains("broker.toml"), "{log}");
 }
