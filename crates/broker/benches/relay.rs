@@ -9,19 +9,19 @@
 //! refreshes sent straight to the mock with an assertion the client signs itself with the same
 //! key (one request in flight, alternating), so both pay for the signature and the provider.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/broker/support/relay_world.rs"]
+mod relay_world;
 
 use std::time::{Duration, Instant, SystemTime};
 
 use careid_oidc::{authenticate, ClientAuth, ClientCredential, PrivateKey};
-use common::{authorization_code, exchange, no_redirects, world, World};
 use mock_cis2::BROKER_CLIENT_ID;
+use relay_world::{authorization_code, exchange, no_redirects, world, World};
 use serde_json::Value;
 
 /// One refresh through the broker; the next refresh token.
 async fn through_broker(world: &World, http: &reqwest::Client, refresh_token: &str) -> String {
-    let (status, _, answer) = common::relay(
+    let (status, _, answer) = relay_world::relay(
         http,
         &world.token_url(),
         world.mock.issuer(),

@@ -6,11 +6,12 @@
 //! end by `sub` alone) come from a provider of the test's own: a discovery document and a JWKS
 //! served here, tokens signed here with aws-lc-rs, never by the code under test.
 
-mod support;
-
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::support::{
+    broker_config, client_secret_file, new_broker, serve, sign_in, CLIENT, EMBEDDED_STORE, NURSE,
+};
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
@@ -21,9 +22,6 @@ use careid_broker::server::Broker;
 use careid_broker::{EmbeddedStore, Store};
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
 use serde_json::{json, Value};
-use support::{
-    broker_config, client_secret_file, new_broker, serve, sign_in, CLIENT, EMBEDDED_STORE, NURSE,
-};
 
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 /// The listeners' keep-alive in these tests, instead of 15 seconds.

@@ -3,15 +3,13 @@
 //! time, a replica rides out Redis going away, and two full brokers on one Redis pass the
 //! provider's logout from one to the other.
 
-mod support;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::support::{now_seconds, redis_url, unique_prefix, OwnRedis, TwoReplicas, NURSE};
 use careid_broker::config::StoreConfig;
 use careid_broker::{RedisStore, SessionEnd, Store, ENDED_SESSION_MEMORY};
-use support::{now_seconds, redis_url, unique_prefix, OwnRedis, TwoReplicas, NURSE};
 use tokio::sync::broadcast;
 
 async fn replica(url: &str, prefix: &str) -> RedisStore {
@@ -175,7 +173,7 @@ async fn ended_sessions_and_token_ids_are_forgotten_after_their_memory() {
         .await
         .unwrap());
     // Every key of the store expires: nothing is left behind for ever.
-    let keys = support::command(&url, &["KEYS", &format!("{prefix}*")]).await;
+    let keys = crate::support::command(&url, &["KEYS", &format!("{prefix}*")]).await;
     let redis::Value::Array(keys) = keys else {
         panic!("{keys:?}")
     };
@@ -184,7 +182,8 @@ async fn ended_sessions_and_token_ids_are_forgotten_after_their_memory() {
         let redis::Value::BulkString(key) = key else {
             panic!("{key:?}")
         };
-        let ttl = support::command(&url, &["PTTL", std::str::from_utf8(&key).unwrap()]).await;
+        let ttl =
+            crate::support::command(&url, &["PTTL", std::str::from_utf8(&key).unwrap()]).await;
         assert!(
             matches!(ttl, redis::Value::Int(ms) if ms > 0 && ms <= 1500),
             "{ttl:?}"
@@ -268,8 +267,8 @@ async fn the_subscriber_rides_out_redis_going_away_and_later_ends_still_arrive()
 async fn the_password_comes_from_a_file_and_never_shows() {
     let redis = OwnRedis::start(&["--requirepass", "correct horse battery"]);
     let dir = tempfile::tempdir().unwrap();
-    let right = support::secret_file(&dir, "right", "correct horse battery\n");
-    let wrong = support::secret_file(&dir, "wrong", "wrong-password-123");
+    let right = crate::support::secret_file(&dir, "right", "correct horse battery\n");
+    let wrong = crate::support::secret_file(&dir, "wrong", "wrong-password-123");
     let prefix = unique_prefix("password");
     let url = redis.url();
 
@@ -346,7 +345,7 @@ async fn a_redis_that_cannot_be_reached_is_named_at_start() {
 async fn two_brokers_on_one_redis_a_logout_at_one_is_seen_by_the_other() {
     let world = TwoReplicas::start(&redis_url()).await;
     let mut on_b = world.b.store().subscribe();
-    let (sid, _) = support::sign_in(&world.mock).await;
+    let (sid, _) = crate::support::sign_in(&world.mock).await;
     let began = now_seconds() - 1;
     assert!(world.mock.end_session(&sid), "the mock ends the session");
 
@@ -384,7 +383,7 @@ async fn two_brokers_on_one_redis_a_logout_at_one_is_seen_by_the_other() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desktop_listening_on_one_replica_hears_a_logout_received_by_the_other() {
     let world = TwoReplicas::start(&redis_url()).await;
-    let (sid, id_token) = support::sign_in(&world.mock).await;
+    let (sid, id_token) = crate::support::sign_in(&world.mock).await;
     let mut events = reqwest::Client::new()
         .get(format!("{}/sessions/events", world.b.base))
         .bearer_auth(&id_token)

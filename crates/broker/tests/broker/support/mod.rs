@@ -5,7 +5,7 @@
 //! `CAREID_TEST_REDIS_URL`, and the program as `CAREID_TEST_REDIS_SERVER`. Without them these
 //! tests fail, naming what is missing: they never pass by skipping.
 
-#![allow(dead_code)]
+pub mod relay_world;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -174,7 +174,6 @@ pub struct TwoReplicas {
     pub mock: RunningMock,
     pub a: Replica,
     pub b: Replica,
-    pub prefix: String,
 }
 
 impl TwoReplicas {
@@ -226,7 +225,6 @@ impl TwoReplicas {
             mock,
             a,
             b,
-            prefix,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use mock_cis2::{MockCis2, BROKER_CLIENT_ID};
 
-const KEY: &str = include_str!("../../mock-cis2/data/test-keys/private-key-jwt-client.pem");
+const KEY: &str = include_str!("../../../mock-cis2/data/test-keys/private-key-jwt-client.pem");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_serve_runs_from_its_configuration_until_sigterm() {

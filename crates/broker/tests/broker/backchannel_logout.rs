@@ -2,18 +2,16 @@
 //! session, posts its signed logout token to the broker's registered URI, and the broker records
 //! the end and tells its listeners. Replays and forgeries change nothing.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{
+    broker_config, client_secret_file, new_broker, serve, sign_in, CLIENT, EMBEDDED_STORE, NURSE,
+};
 use careid_broker::server::Broker;
 use careid_broker::{EmbeddedStore, Store};
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
 use serde_json::Value;
-use support::{
-    broker_config, client_secret_file, new_broker, serve, sign_in, CLIENT, EMBEDDED_STORE, NURSE,
-};
 
 struct World {
     _dir: tempfile::TempDir,

@@ -1,13 +1,11 @@
 //! `tls.mode = "files"`: the broker serves over rustls from PEM files, and a client trusting the
 //! certificate relays a code exchange through it.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::support::relay_world::{authorization_code, no_redirects, world, REDIRECT, VERIFIER};
 use careid_broker::run::serve_tls;
 use careid_broker::tls::acceptor;
-use common::{authorization_code, no_redirects, world, REDIRECT, VERIFIER};
 use serde_json::Value;
 
 fn private_file(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {

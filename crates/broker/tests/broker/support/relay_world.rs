@@ -2,7 +2,7 @@
 //! of it over real HTTP, holding a private key of its own (`private_key_jwt`): shared by the
 //! relay tests and the relay bench.
 
-#![allow(dead_code, reason = "each test binary uses part of it")]
+#![allow(dead_code, reason = "the relay bench uses part of it")]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -2,13 +2,11 @@
 //! which knows the broker as a `private_key_jwt` client with a `jwks_uri` at the broker. The
 //! broker holds the key; the client sends none.
 
-mod common;
-
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use common::{
+use crate::support::relay_world::{
     authorization_code, claims, exchange, no_redirects, relay, world, REDIRECT, VERIFIER,
 };
 use mock_cis2::BROKER_CLIENT_ID;
@@ -45,7 +43,7 @@ async fn a_code_exchange_through_the_broker_is_authenticated_with_its_key_from_i
     }
     let id = claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(id["aud"], BROKER_CLIENT_ID);
-    assert_eq!(id["sub"], common::NURSE);
+    assert_eq!(id["sub"], crate::support::relay_world::NURSE);
     // The mock has no key for the broker but its jwks_uri: it fetched the broker's JWKS to
     // check the broker's assertion, and took it.
     assert!(world.jwks_fetches.load(Ordering::SeqCst) >= 1);
@@ -121,7 +119,7 @@ async fn a_pushed_request_goes_through_with_s256_only() {
     let world = world(60).await;
     let http = no_redirects();
     let par = format!("{}/par", world.url);
-    let challenge = common::challenge(VERIFIER);
+    let challenge = crate::support::relay_world::challenge(VERIFIER);
     let form = |method: &'static str| {
         vec![
             ("response_type", "code"),
@@ -450,7 +448,7 @@ async fn nothing_the_broker_logs_contains_a_token() {
     .await;
     let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
     assert!(
-        text.contains("careid_broker::audit") && text.contains(common::NURSE),
+        text.contains("careid_broker::audit") && text.contains(crate::support::relay_world::NURSE),
         "the audit lines are there, with the user: {text}"
     );
     assert!(
