@@ -630,6 +630,9 @@ mod tests {
         SignedInLongAgo,
         /// Another careid process signs out (as `careid logout` does, through the store).
         SignOutElsewhere,
+        /// Another careid process found the session idle too long and ended it (as `careid
+        /// status` does): the app says inactivity, not a sign-out.
+        EndedIdleElsewhere,
         /// The state file is removed by hand: no end recorded.
         StateFileRemoved,
         /// The refresh token is deleted from the keychain before the refresh falls due.
@@ -653,6 +656,7 @@ mod tests {
         let cases = [
             (SignedInLongAgo, EndReason::AbsoluteLimit, "info"),
             (SignOutElsewhere, EndReason::SignedOutHere, "info"),
+            (EndedIdleElsewhere, EndReason::Inactivity, "info"),
             (StateFileRemoved, EndReason::SignedOutHere, "info"),
             (KeychainEntryDeleted, EndReason::KeychainCleared, "info"),
             (RefreshRevoked, EndReason::RefreshRejected, "info"),
@@ -693,15 +697,11 @@ mod tests {
                     state["facts"]["auth_time"] = json!(auth_time - 13 * 3600);
                     std::fs::write(&path, state.to_string()).unwrap();
                 }
-                SignOutElsewhere => {
+                SignOutElsewhere | EndedIdleElsewhere => {
                     let lock =
                         SessionLock::acquire(store.state_dir(), "mock", Duration::from_secs(5))
                             .unwrap();
-                    let end = SessionEnd::new(
-                        EndReason::SignedOutHere,
-                        &loaded.facts,
-                        std::time::SystemTime::now(),
-                    );
+                    let end = SessionEnd::new(reason, &loaded.facts, std::time::SystemTime::now());
                     store.end(&lock, &end).unwrap();
                 }
                 StateFileRemoved => std::fs::remove_file(&path).unwrap(),
@@ -859,6 +859,61 @@ mod tests {
             ),
             "the session is kept for when the provider is back"
         );
+    }
+
+    /// A stored session found past its inactivity limit at start is ended by the restore, and
+    /// the home screen says so under the same code as when the watcher ends it.
+    #[test]
+    fn a_session_past_its_limit_at_start_says_why_under_the_same_code() {
+        let shell = shell(None);
+        shell.ok(
+            "save_profile",
+            json!({ "profile": {
+                "name": "idle", "issuer": "http://127.0.0.1:9/realm", "clientId": "abc",
+                "clientAuth": "client_secret_basic", "assertionAlgorithm": null, "scopes": null,
+                "acrValues": null, "prompt": null, "maxAge": null, "roleSelection": null,
+                "redirectPorts": null, "inactivityMinutes": null, "absoluteHours": null
+            } }),
+        );
+        shell.ok(
+            "store_credential",
+            json!({ "name": "idle", "value": "s3cret" }),
+        );
+        let store = shell.host.session_store();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let facts = careid_core::SessionFacts {
+            profile: "idle".into(),
+            sub: "555057896106".into(),
+            auth_time: now - 3600,
+            last_activity: now - 20 * 60,
+            selected_role_id: None,
+            sid: None,
+            assurance_level: Some(3),
+            stored_at: now - 20 * 60,
+        };
+        let lock =
+            careid_core::SessionLock::acquire(store.state_dir(), "idle", Duration::from_secs(5))
+                .unwrap();
+        store
+            .save(
+                &lock,
+                &facts,
+                Some(&careid_core::SecretString::new("refresh".into())),
+            )
+            .unwrap();
+        drop(lock);
+
+        shell.ok("use_profile", json!({ "name": "idle" }));
+        let state = shell.wait_for_screen("home");
+        assert_eq!(state["notice"]["code"], "inactivity", "{state:#}");
+        assert_eq!(state["notice"]["class"], "info", "{state:#}");
+        assert!(matches!(
+            store.load("idle").unwrap(),
+            careid_core::Restored::SignedOut(_)
+        ));
     }
 
     #[test]
