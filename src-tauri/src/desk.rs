@@ -1,42 +1,45 @@
 //! The desk: the app's one sign-in state. It holds the profile in use, the sign-in under way,
 //! the live session (its tokens stay here, in Rust) and what to tell the user, and renders all of
-//! it as one [`AppState`] for the UI after every change. Commands call it; a ticker keeps the
-//! session (refresh before expiry, inactivity, the absolute limit, changes made by the CLI).
+//! it as one [`AppState`] for the UI after every change. Commands call it. The core's watcher
+//! ([`SessionWatch`]) keeps the live session (refresh before expiry, the limits, changes and
+//! ends made elsewhere, the broker's end) and says what happened; the desk applies each
+//! [`SessionEvent`] ([`Desk::on_session_event`]), every end told through [`session_events`]. A
+//! ticker records the user's activity, shows the inactivity warning and, from the home screen,
+//! takes up a session the CLI started.
 //!
 //! It knows nothing of Tauri: the window, the browser and the event are [`Hooks`], so the
 //! shell's tests drive it on Tauri's mock runtime with hooks of their own.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use careid_core::session::{check, SessionFacts, Verdict, ACTIVITY_WRITE_EVERY};
-use careid_core::signin::{LoginOptions, Session, SignInError, REDIRECT_HINT_AFTER};
+use careid_core::signin::{
+    Client, LoginOptions, Session, SessionEvent, SessionWatch, SignInError, REDIRECT_HINT_AFTER,
+};
 use careid_core::time::unix_seconds;
 use careid_core::AccessToken;
-use careid_core::{LoopbackError, Profile, RoleChoice, RoleSelection, SecretString};
+use careid_core::{LoopbackError, RoleChoice, RoleSelection, SecretString};
 use careid_host::{Connection, CredentialError, Host, HostError};
 use mock_cis2::AutoLogin;
 use tokio::sync::oneshot;
 
+use crate::error::{info, not_signed_in, not_waiting, notice_of};
 use crate::ipc::{
     AppInfo, AppState, CommandError, DoctorLine, LoginOverrides, Notice, Preferences, ProfileInput,
     RoleChoiceView, Screen, SignedInView, TesterRecord, WaitingView,
 };
 use crate::preferences::PreferencesFile;
-use crate::{activity, views};
+use crate::{activity, session_events, views};
 
 /// How long the ticker sleeps between looks at the session.
 const TICK: Duration = Duration::from_secs(1);
 /// The inactivity warning shows this long before the limit.
 const WARN_BEFORE: Duration = Duration::from_secs(60);
-/// Refresh this long before the access token expires.
-const REFRESH_BEFORE: Duration = Duration::from_secs(60);
 /// How soon a restore that could not reach the provider is tried again.
 const RESTORE_RETRY: Duration = Duration::from_secs(15);
-/// How often the broker listener looks whether the session it listens for is still the one
-/// shown, and whether there is one to listen for.
-const BROKER_LOOK: Duration = Duration::from_millis(500);
 /// How long the private sign-out page (it holds the ID token) is kept for the browser.
 const SIGN_OUT_PAGE_KEPT: Duration = Duration::from_secs(60);
 
@@ -91,13 +94,12 @@ struct Waiting {
 /// A signed-in session, in memory.
 struct Live {
     session: Session,
+    /// Which live session this is (each sign-in or restore is a new one): what the watcher's
+    /// events are for.
+    serial: u64,
     /// The role screen is up: `Some(true)` when changing the role of a working session.
     choosing: Option<bool>,
     tester: TesterRecord,
-    /// The state file as last seen, to notice changes made by the CLI.
-    state_seen: Option<SystemTime>,
-    /// When to try the next background refresh after a failure.
-    refresh_backoff: Option<(Instant, u32)>,
 }
 
 struct Inner {
@@ -128,6 +130,8 @@ pub struct Desk {
     window_activity: Mutex<Instant>,
     last_activity_write: Mutex<Instant>,
     mock_guide: crate::ipc::MockGuide,
+    /// The next live session's serial.
+    serials: AtomicU64,
 }
 
 impl std::fmt::Debug for Desk {
@@ -165,12 +169,13 @@ impl Desk {
             window_activity: Mutex::new(Instant::now()),
             last_activity_write: Mutex::new(Instant::now()),
             mock_guide: views::mock_guide(),
+            serials: AtomicU64::new(1),
             settings,
         })
     }
 
-    /// Restores the stored session in the background, then keeps it with the ticker, and
-    /// listens to the broker for the session's end while signed in through one.
+    /// Restores the stored session in the background, then runs the ticker; and follows the
+    /// live session with the core's watcher.
     pub fn start(self: &Arc<Self>) {
         let desk = Arc::clone(self);
         tauri::async_runtime::spawn(async move {
@@ -181,80 +186,109 @@ impl Desk {
             }
         });
         let desk = Arc::clone(self);
-        tauri::async_runtime::spawn(async move { desk.watch_broker().await });
+        tauri::async_runtime::spawn(async move { desk.follow_session().await });
     }
 
-    /// The live session signed in through a broker, if that is where the desk is: its profile
-    /// and facts.
-    async fn brokered_session(&self) -> Option<(Profile, SessionFacts)> {
-        let inner = self.inner.lock().await;
+    /// The one place the app learns that the live session changed or ended: a
+    /// [`SessionWatch`] per live session (a new one for each sign-in or restore), its events
+    /// applied by [`Desk::on_session_event`].
+    async fn follow_session(self: Arc<Self>) {
+        let mut watching: Option<(u64, SessionWatch)> = None;
+        loop {
+            let watched = watching.as_ref().map(|(serial, _)| *serial);
+            let Some((serial, client, new_watch)) = self.live_to_watch(watched).await else {
+                watching = None;
+                tokio::time::sleep(TICK).await;
+                continue;
+            };
+            if let Some(watch) = new_watch {
+                watching = Some((serial, watch));
+            }
+            let Some((serial, watch)) = watching.as_mut() else {
+                continue;
+            };
+            if let Some(event) = watch.next(&client).await {
+                self.on_session_event(*serial, event).await;
+            }
+        }
+    }
+
+    /// The live session's serial and client (the connection made again if it went stale),
+    /// with a watch over it when it is not the one `watched`.
+    async fn live_to_watch(
+        &self,
+        watched: Option<u64>,
+    ) -> Option<(u64, Arc<Client>, Option<SessionWatch>)> {
+        let mut inner = self.inner.lock().await;
         let Phase::Live(live) = &inner.phase else {
             return None;
         };
-        let profile = self.host.profile(&live.session.profile).ok()?;
-        profile.broker.as_ref()?;
-        Some((profile, live.session.facts.clone()))
-    }
-
-    /// While signed in through a broker: listens to it (the core asks `/sessions/status`,
-    /// follows `/sessions/events` and reconnects with backoff) on a connection of its own, and
-    /// when the provider ends the session, ends it here as the limits do. Stops listening
-    /// when the session goes or changes.
-    async fn watch_broker(self: Arc<Self>) {
-        loop {
-            tokio::time::sleep(BROKER_LOOK).await;
-            let Some((profile, facts)) = self.brokered_session().await else {
-                continue;
-            };
-            let connection = match self.host.connect(profile, None).await {
-                Ok(connection) => connection,
-                Err(error) => {
-                    tracing::info!("cannot listen to the broker now: {error}");
-                    continue;
-                }
-            };
-            let ended = tokio::select! {
-                ended = connection.client.watch_session_end(&facts) => ended,
-                () = self.until_session_changes(&facts) => false,
-            };
-            if ended {
-                self.end_by_provider(&connection, &facts).await;
-            } else {
-                // Nothing to listen for (no ID token kept): look again when the session changes.
-                self.until_session_changes(&facts).await;
+        let serial = live.serial;
+        let new_watch = (watched != Some(serial)).then(|| SessionWatch::new(&live.session));
+        match self.connection(&mut inner).await {
+            Ok(connection) => Some((serial, Arc::clone(&connection.client), new_watch)),
+            Err(error) => {
+                tracing::info!(code = error.code, "cannot watch the session now");
+                None
             }
         }
     }
 
-    /// Returns when the live session is no longer the one `facts` describe.
-    async fn until_session_changes(&self, facts: &SessionFacts) {
-        loop {
-            tokio::time::sleep(BROKER_LOOK).await;
-            let same = self.brokered_session().await.is_some_and(|(_, live)| {
-                live.sub == facts.sub && live.auth_time == facts.auth_time
-            });
-            if !same {
-                return;
-            }
-        }
-    }
-
-    /// The provider ended the session (the broker said so): the core deletes it, and the home
-    /// screen says why, under the desk's lock so no other path reports the end first.
-    async fn end_by_provider(&self, connection: &Connection, facts: &SessionFacts) {
+    /// What the watcher saw of live session `serial`, applied (nothing, once that session is
+    /// no longer the one shown), then published.
+    async fn on_session_event(&self, serial: u64, event: SessionEvent) {
         let mut inner = self.inner.lock().await;
-        let same = matches!(&inner.phase, Phase::Live(live)
-            if live.session.facts.sub == facts.sub && live.session.facts.auth_time == facts.auth_time);
-        if !same {
+        if !matches!(&inner.phase, Phase::Live(live) if live.serial == serial) {
             return;
         }
-        if let Err(error) = connection.client.end_by_provider(facts).await {
-            tracing::warn!("could not delete the session the provider ended: {error}");
+        match event {
+            SessionEvent::Ended(end) => {
+                inner.generation += 1;
+                self.go_home(&mut inner);
+                inner.notice = Some(session_events::ended_notice(&end));
+            }
+            SessionEvent::RefreshFailed(error) => {
+                inner.generation += 1;
+                self.go_home(&mut inner);
+                inner.notice = Some(notice_of(&error));
+            }
+            SessionEvent::Refreshed(session) => {
+                if let Phase::Live(live) = &mut inner.phase {
+                    live.session.tokens = session.tokens;
+                    live.session.facts = session.facts;
+                }
+            }
+            SessionEvent::Changed(facts) => {
+                if let Phase::Live(live) = &mut inner.phase {
+                    take_facts(live, facts);
+                }
+            }
+            // Another user signed in with the CLI: take up that session.
+            SessionEvent::Replaced => self.take_up_stored_session(&mut inner).await,
         }
-        inner.generation += 1;
-        self.go_home(&mut inner);
-        inner.notice = Some(notice_of(&connection.client.ended_by_provider()));
         self.publish(&inner);
+    }
+
+    /// Shows the session stored now (another process signed it in) in place of the live one.
+    async fn take_up_stored_session(&self, inner: &mut Inner) {
+        let resumed = match self.connection(inner).await {
+            Ok(connection) => connection.client.resume().await,
+            Err(error) => {
+                self.go_home(inner);
+                inner.notice = Some(error.into_notice());
+                return;
+            }
+        };
+        match resumed {
+            Ok(session) => {
+                let live = self.live(inner, session, None).await;
+                inner.phase = Phase::Live(Box::new(live));
+            }
+            Err(error) => {
+                self.go_home(inner);
+                inner.notice = Some(notice_of(&error));
+            }
+        }
     }
 
     /// The state as last published (or built now, before the first publication).
@@ -410,7 +444,7 @@ impl Desk {
                 let client = &connection.client;
                 // The state file alone says whether there is a session: no request is made
                 // for a profile that is signed out.
-                match client.status().await {
+                match client.end_if_over_limit().await {
                     Ok(_) => Some(client.resume().await),
                     Err(error) => Some(Err(error)),
                 }
@@ -480,10 +514,9 @@ impl Desk {
         };
         Live {
             session,
+            serial: self.serials.fetch_add(1, Ordering::Relaxed),
             choosing,
             tester,
-            state_seen: self.state_file_time(&inner.profile),
-            refresh_backoff: None,
         }
     }
 
@@ -679,10 +712,7 @@ impl Desk {
             .apply_role(&mut live.session, &role_id)
             .await
         {
-            Ok(()) => {
-                live.choosing = None;
-                live.state_seen = self.state_file_time(&live.session.profile);
-            }
+            Ok(()) => live.choosing = None,
             Err(error) => {
                 let error = CommandError::from(&error);
                 self.publish(&inner);
@@ -927,8 +957,9 @@ impl Desk {
         Ok(lines)
     }
 
-    /// Once a second: the limits, the inactivity warning, a refresh before expiry, and changes
-    /// another process made to the session.
+    /// Once a second: from the home screen, a session another process started (or a restore to
+    /// try again); signed in, the user's activity and the inactivity warning. The session's
+    /// changes and ends are the watcher's ([`Desk::follow_session`]).
     async fn tick(&self) {
         let mut inner = self.inner.lock().await;
         if matches!(inner.phase, Phase::Home) {
@@ -948,61 +979,11 @@ impl Desk {
         let Phase::Live(live) = &inner.phase else {
             return;
         };
-        let profile = live.session.profile.clone();
         let warned_before = self.inactivity_warning(live);
-
-        // A change by the CLI (sign-in, sign-out, role, activity) shows at once.
-        let seen = self.state_file_time(&profile);
-        if seen != live.state_seen {
-            self.reload(&mut inner).await;
-            self.publish(&inner);
-            return;
-        }
 
         // The user's input on the device, or in this window, is activity.
         self.write_activity_if_due(&mut inner).await;
 
-        let Phase::Live(live) = &inner.phase else {
-            return;
-        };
-        let policy = self.policy_of(&profile);
-        match check(&live.session.facts, &policy, SystemTime::now()) {
-            Verdict::Active { .. } => {}
-            verdict => {
-                self.end(&mut inner, verdict.code()).await;
-                self.publish(&inner);
-                return;
-            }
-        }
-
-        // Without a refresh token the session lasts as long as its tokens: the core ends it
-        // (nothing kept) and the home screen says why.
-        let tokens_over = !live.session.refreshable
-            && live
-                .session
-                .tokens
-                .expires_at
-                .is_none_or(|expires| expires <= SystemTime::now());
-        if tokens_over {
-            self.end_with_tokens(&mut inner).await;
-            self.publish(&inner);
-            return;
-        }
-
-        let due = live.session.refreshable
-            && live.session.tokens.expires_at.is_some_and(|expires| {
-                expires
-                    .duration_since(SystemTime::now())
-                    .map_or(true, |left| left <= REFRESH_BEFORE)
-            })
-            && live
-                .refresh_backoff
-                .is_none_or(|(next, _)| Instant::now() >= next);
-        if due {
-            self.refresh(&mut inner).await;
-            self.publish(&inner);
-            return;
-        }
         if let Phase::Live(live) = &inner.phase {
             if self.inactivity_warning(live) != warned_before {
                 self.publish(&inner);
@@ -1038,135 +1019,31 @@ impl Desk {
             Ok(facts) => {
                 if let Phase::Live(live) = &mut inner.phase {
                     live.session.facts.last_activity = facts.last_activity;
-                    live.state_seen = self.state_file_time(&live.session.profile);
                 }
             }
             Err(error) => tracing::warn!("could not record activity: {error}"),
         }
     }
-
-    /// The state file changed under us: another process signed in, out, chose a role or
-    /// recorded activity.
-    async fn reload(&self, inner: &mut Inner) {
-        let Some(connection) = inner.connection.as_ref() else {
-            return;
-        };
-        let status = connection.client.status().await;
-        let Phase::Live(live) = &mut inner.phase else {
-            return;
-        };
-        match status {
-            Ok(status) if status.facts.sub == live.session.facts.sub => {
-                let role_changed =
-                    status.facts.selected_role_id != live.session.facts.selected_role_id;
-                live.session.facts = status.facts;
-                live.state_seen = self.state_file_time(&live.session.profile);
-                if role_changed {
-                    let role = live.session.facts.selected_role_id.clone().and_then(|id| {
-                        live.session
-                            .identity
-                            .as_ref()
-                            .and_then(|identity| identity.role(&id).cloned())
-                    });
-                    if let Some(role) = role {
-                        live.session.role = Some(RoleChoice::Selected(role));
-                        live.choosing = None;
-                    }
-                }
-            }
-            // Another user signed in with the CLI: take up that session.
-            Ok(_) => {
-                drop(status);
-                let resumed = connection.client.resume().await;
-                match resumed {
-                    Ok(session) => {
-                        let live = self.live(inner, session, None).await;
-                        inner.phase = Phase::Live(Box::new(live));
-                    }
-                    Err(error) => {
-                        self.go_home(inner);
-                        inner.notice = Some(notice_of(&error));
-                    }
-                }
-            }
-            Err(SignInError::SessionEnded { .. }) | Err(SignInError::NotSignedIn { .. }) => {
-                self.go_home(inner);
-                inner.notice = Some(info("signed_out_elsewhere"));
-            }
-            Err(error @ SignInError::EndedByProvider { .. }) => {
-                self.go_home(inner);
-                inner.notice = Some(notice_of(&error));
-            }
-            Err(error) => {
-                tracing::warn!("could not read the session another process changed: {error}");
-                live.state_seen = self.state_file_time(&live.session.profile);
-            }
-        }
-    }
-
-    async fn refresh(&self, inner: &mut Inner) {
-        let refreshed = match self.connection(inner).await {
-            Ok(connection) => connection.client.refresh_quietly().await,
-            Err(error) => {
-                tracing::warn!(code = error.code, "background refresh could not connect");
-                if let Phase::Live(live) = &mut inner.phase {
-                    back_off(live);
-                }
-                return;
-            }
-        };
-        let Phase::Live(live) = &mut inner.phase else {
-            return;
-        };
-        match refreshed {
-            Ok(session) => {
-                live.session.tokens = session.tokens;
-                live.session.facts = session.facts;
-                live.refresh_backoff = None;
-                live.state_seen = self.state_file_time(&live.session.profile);
-            }
-            // The refresh token is kept on a network fault: try again later.
-            Err(error) if error.is_transient() => {
-                tracing::warn!("background refresh failed, will retry: {error}");
-                back_off(live);
-            }
-            Err(error) => {
-                self.go_home(inner);
-                inner.notice = Some(notice_of(&error));
-            }
-        }
-    }
-
-    /// A session without a refresh token whose tokens expired: the core ends it (it is the one
-    /// home of that rule) and its reason is the notice.
-    async fn end_with_tokens(&self, inner: &mut Inner) {
-        let ended = match inner.connection.as_ref() {
-            Some(connection) => connection.client.status().await.err(),
-            None => None,
-        };
-        inner.generation += 1;
-        self.go_home(inner);
-        inner.notice = Some(match &ended {
-            Some(error) => notice_of(error),
-            None => info("session_ended"),
-        });
-    }
-
-    /// A limit has passed: the core revokes and deletes the session; the home screen says why.
-    async fn end(&self, inner: &mut Inner, code: &str) {
-        if let Some(connection) = inner.connection.as_ref() {
-            let _ = connection.client.status().await;
-        }
-        inner.generation += 1;
-        self.go_home(inner);
-        inner.notice = Some(info(code));
-    }
 }
 
-fn back_off(live: &mut Live) {
-    let failures = live.refresh_backoff.map_or(0, |(_, failures)| failures) + 1;
-    let wait = Duration::from_secs(5u64.saturating_mul(1 << failures.min(6)));
-    live.refresh_backoff = Some((Instant::now() + wait, failures));
+/// The stored facts as they are now (activity, the role, a new sign-in of the same user): a
+/// role chosen elsewhere shows here too.
+fn take_facts(live: &mut Live, facts: SessionFacts) {
+    let role_changed = facts.selected_role_id != live.session.facts.selected_role_id;
+    live.session.facts = facts;
+    if !role_changed {
+        return;
+    }
+    let role = live.session.facts.selected_role_id.clone().and_then(|id| {
+        live.session
+            .identity
+            .as_ref()
+            .and_then(|identity| identity.role(&id).cloned())
+    });
+    if let Some(role) = role {
+        live.session.role = Some(RoleChoice::Selected(role));
+        live.choosing = None;
+    }
 }
 
 /// After this long with nothing back, the waiting screen says what usually causes it (an
@@ -1192,112 +1069,6 @@ fn process_alive(pid: u32) -> bool {
         std::path::Path::new(&format!("/proc/{pid}")).exists()
     } else {
         true
-    }
-}
-
-fn info(code: &str) -> Notice {
-    Notice {
-        code: code.to_owned(),
-        class: "info".into(),
-        detail: None,
-        provider_error: None,
-        provider_description: None,
-    }
-}
-
-fn not_signed_in() -> CommandError {
-    CommandError::new("not_signed_in", "notSignedIn", "not signed in")
-}
-
-fn not_waiting() -> CommandError {
-    CommandError::new(
-        "not_waiting",
-        "usage",
-        "no sign-in is waiting for the browser",
-    )
-}
-
-/// What to tell the user about a failure: its code and class, the technical detail, and the
-/// provider's own error when it refused.
-pub fn notice_of(error: &SignInError) -> Notice {
-    // A session that ended, or that the provider no longer accepts, is news rather than a
-    // failure of the user's.
-    if let SignInError::SessionEnded { why, .. } = error {
-        return Notice {
-            detail: Some(why.clone()),
-            ..info("session_ended")
-        };
-    }
-    // The provider ended the session (a broker said so): news, in CIS2's words.
-    if let SignInError::EndedByProvider { .. } = error {
-        return Notice {
-            detail: Some(error.to_string()),
-            ..info("ended_by_provider")
-        };
-    }
-    if let SignInError::RefreshRejected { .. } = error {
-        return Notice {
-            detail: Some(error.to_string()),
-            ..info("refresh_rejected")
-        };
-    }
-    let (provider_error, provider_description) = match error {
-        SignInError::Loopback(LoopbackError::Provider { error, description }) => {
-            (Some(error.clone()), description.clone())
-        }
-        SignInError::OAuth {
-            error, description, ..
-        }
-        | SignInError::RedirectUriRefused {
-            error, description, ..
-        } => (Some(error.clone()), description.clone()),
-        _ => (None, None),
-    };
-    Notice {
-        code: error.code().to_owned(),
-        class: error.class().as_str().to_owned(),
-        detail: Some(error.to_string()),
-        provider_error,
-        provider_description,
-    }
-}
-
-impl CommandError {
-    pub fn new(code: &str, class: &str, message: &str) -> Self {
-        Self {
-            code: code.to_owned(),
-            class: class.to_owned(),
-            message: message.to_owned(),
-        }
-    }
-
-    fn into_notice(self) -> Notice {
-        Notice {
-            code: self.code,
-            class: self.class,
-            detail: Some(self.message),
-            provider_error: None,
-            provider_description: None,
-        }
-    }
-}
-
-impl From<&SignInError> for CommandError {
-    fn from(error: &SignInError) -> Self {
-        Self::new(error.code(), error.class().as_str(), &error.to_string())
-    }
-}
-
-impl From<HostError> for CommandError {
-    fn from(error: HostError) -> Self {
-        match &error {
-            HostError::SignIn(error) => Self::from(error),
-            HostError::Profile(_) => Self::new(error.code(), "usage", &error.to_string()),
-            HostError::Mock(mock) if mock.is_usage() => {
-                Self::new(error.code(), "usage", &error.to_string())
-            }
-            _ => Self::new(error.code(), "other", &error.to_string()),
-        }
     }
 }
 

@@ -190,6 +190,22 @@ pub struct Notice {
     pub provider_description: Option<String>,
 }
 
+/// Why a session ended: the `code` of the notice the app shows when it learns that the session
+/// ended, one per reason (the core's `EndReason`), whichever way it learnt it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionEndCode {
+    Inactivity,
+    AbsoluteLimit,
+    SignedOutHere,
+    EndedByProvider,
+    TokensExpiredWithoutRefresh,
+    RefreshRejected,
+    ResponseRejected,
+    KeychainCleared,
+    KeychainDamaged,
+}
+
 /// A profile as the UI lists and edits it. Never a secret: `credential` says only whether one
 /// is stored.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -361,6 +377,7 @@ pub fn typescript() -> String {
         NoRolesView::decl(&config),
         SignedInView::decl(&config),
         Notice::decl(&config),
+        SessionEndCode::decl(&config),
         ProfileView::decl(&config),
         ProfileInput::decl(&config),
         LoginOverrides::decl(&config),

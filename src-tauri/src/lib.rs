@@ -10,10 +10,12 @@ mod activity;
 mod clipboard;
 mod commands;
 mod desk;
+mod error;
 mod export;
 pub mod ipc;
 mod logging;
 mod preferences;
+mod session_events;
 mod views;
 mod window_state;
 
@@ -621,6 +623,115 @@ mod tests {
         );
     }
 
+    /// How a live session is made to end, from outside the desk.
+    #[derive(Debug, Clone, Copy)]
+    enum EndBy {
+        /// The state file says the user signed in 13 hours ago (the absolute limit is 12).
+        SignedInLongAgo,
+        /// Another careid process signs out (as `careid logout` does, through the store).
+        SignOutElsewhere,
+        /// Another careid process found the session idle too long and ended it (as `careid
+        /// status` does): the app says inactivity, not a sign-out.
+        EndedIdleElsewhere,
+        /// The state file is removed by hand: no end recorded.
+        StateFileRemoved,
+        /// The refresh token is deleted from the keychain before the refresh falls due.
+        KeychainEntryDeleted,
+        /// The provider answers the due refresh with `invalid_grant`.
+        RefreshRevoked,
+        /// The due refresh's ID token fails a check.
+        RefreshAnswerBad,
+    }
+
+    /// Each way a live session ends that the desk learns of without a broker or a long wait
+    /// reaches the UI under its one code, the core's `EndReason`'s (inactivity and the
+    /// provider's end go through the real window in the end-to-end suite; the tokens' end in
+    /// the test below). The mock here is one "another process" serves with 62-second tokens,
+    /// so a refresh falls due two seconds after sign-in.
+    #[test]
+    fn each_end_reaches_the_ui_under_its_one_code() {
+        use careid_core::session::{refresh_token_account, EndReason, SessionEnd};
+        use careid_core::{Restored, SessionLock};
+        use EndBy::*;
+        let cases = [
+            (SignedInLongAgo, EndReason::AbsoluteLimit, "info"),
+            (SignOutElsewhere, EndReason::SignedOutHere, "info"),
+            (EndedIdleElsewhere, EndReason::Inactivity, "info"),
+            (StateFileRemoved, EndReason::SignedOutHere, "info"),
+            (KeychainEntryDeleted, EndReason::KeychainCleared, "info"),
+            (RefreshRevoked, EndReason::RefreshRejected, "info"),
+            (RefreshAnswerBad, EndReason::ResponseRejected, "rejected"),
+        ];
+        for (how, reason, class) in cases {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            let running = runtime
+                .block_on(
+                    mock_cis2::MockCis2::new()
+                        .token_lifetime(Duration::from_secs(62))
+                        .auto_login("555057896106".parse().unwrap())
+                        .start(),
+                )
+                .unwrap();
+            let config = tempfile::tempdir().unwrap();
+            let state_dir = config.path().join("state");
+            std::fs::create_dir_all(&state_dir).unwrap();
+            // pid 1 always exists: the record reads as another live process's mock.
+            std::fs::write(
+                state_dir.join("mock-provider.run.json"),
+                json!({ "pid": 1, "issuer": running.issuer(), "auto_login": null }).to_string(),
+            )
+            .unwrap();
+            let shell = shell_with(config, None, true);
+            shell.ok("sign_in", json!({}));
+            shell.wait_for_screen("signedIn");
+            let store = shell.host.session_store();
+            let path = store.state_path("mock").unwrap();
+            let Restored::Session(loaded) = store.load_state("mock").unwrap() else {
+                panic!("{how:?}: stored");
+            };
+            match how {
+                SignedInLongAgo => {
+                    let mut state: Value =
+                        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                    let auth_time = state["facts"]["auth_time"].as_u64().unwrap();
+                    state["facts"]["auth_time"] = json!(auth_time - 13 * 3600);
+                    std::fs::write(&path, state.to_string()).unwrap();
+                }
+                SignOutElsewhere | EndedIdleElsewhere => {
+                    let lock =
+                        SessionLock::acquire(store.state_dir(), "mock", Duration::from_secs(5))
+                            .unwrap();
+                    let end = SessionEnd::new(reason, &loaded.facts, std::time::SystemTime::now());
+                    store.end(&lock, &end).unwrap();
+                }
+                StateFileRemoved => std::fs::remove_file(&path).unwrap(),
+                KeychainEntryDeleted => {
+                    shell
+                        .host
+                        .keychain()
+                        .delete(&refresh_token_account(&loaded.facts))
+                        .unwrap();
+                }
+                RefreshRevoked => {
+                    running.arm_fault("refresh_revoked".parse().unwrap(), Some(1));
+                }
+                RefreshAnswerBad => {
+                    running.arm_fault("wrong_at_hash".parse().unwrap(), Some(1));
+                }
+            }
+            let state = shell.wait_for_screen("home");
+            assert_eq!(state["notice"]["code"], reason.code(), "{how:?}: {state:#}");
+            assert_eq!(state["notice"]["class"], class, "{how:?}: {state:#}");
+            assert!(
+                matches!(store.load("mock").unwrap(), Restored::SignedOut(_)),
+                "{how:?}: the session is gone"
+            );
+            shell.ok("dismiss_notice", json!({}));
+            drop(shell);
+            runtime.block_on(running.shutdown());
+        }
+    }
+
     /// A session the provider gave no refresh token is never refreshed: when its tokens
     /// expire the desk ends it through the core (nothing kept) and the home screen says why.
     #[test]
@@ -663,7 +774,11 @@ mod tests {
         ));
 
         let state = shell.wait_for_screen("home");
-        assert_eq!(state["notice"]["code"], "session_ended", "{state:#}");
+        assert_eq!(
+            state["notice"]["code"], "tokens_expired_without_refresh",
+            "{state:#}"
+        );
+        assert_eq!(state["notice"]["class"], "info", "{state:#}");
         let detail = state["notice"]["detail"].as_str().unwrap_or_default();
         assert!(detail.contains("no refresh token"), "{detail}");
         let token_requests = running
@@ -744,6 +859,61 @@ mod tests {
             ),
             "the session is kept for when the provider is back"
         );
+    }
+
+    /// A stored session found past its inactivity limit at start is ended by the restore, and
+    /// the home screen says so under the same code as when the watcher ends it.
+    #[test]
+    fn a_session_past_its_limit_at_start_says_why_under_the_same_code() {
+        let shell = shell(None);
+        shell.ok(
+            "save_profile",
+            json!({ "profile": {
+                "name": "idle", "issuer": "http://127.0.0.1:9/realm", "clientId": "abc",
+                "clientAuth": "client_secret_basic", "assertionAlgorithm": null, "scopes": null,
+                "acrValues": null, "prompt": null, "maxAge": null, "roleSelection": null,
+                "redirectPorts": null, "inactivityMinutes": null, "absoluteHours": null
+            } }),
+        );
+        shell.ok(
+            "store_credential",
+            json!({ "name": "idle", "value": "s3cret" }),
+        );
+        let store = shell.host.session_store();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let facts = careid_core::SessionFacts {
+            profile: "idle".into(),
+            sub: "555057896106".into(),
+            auth_time: now - 3600,
+            last_activity: now - 20 * 60,
+            selected_role_id: None,
+            sid: None,
+            assurance_level: Some(3),
+            stored_at: now - 20 * 60,
+        };
+        let lock =
+            careid_core::SessionLock::acquire(store.state_dir(), "idle", Duration::from_secs(5))
+                .unwrap();
+        store
+            .save(
+                &lock,
+                &facts,
+                Some(&careid_core::RefreshToken::new("refresh".into())),
+            )
+            .unwrap();
+        drop(lock);
+
+        shell.ok("use_profile", json!({ "name": "idle" }));
+        let state = shell.wait_for_screen("home");
+        assert_eq!(state["notice"]["code"], "inactivity", "{state:#}");
+        assert_eq!(state["notice"]["class"], "info", "{state:#}");
+        assert!(matches!(
+            store.load("idle").unwrap(),
+            careid_core::Restored::SignedOut(_)
+        ));
     }
 
     #[test]

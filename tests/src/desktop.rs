@@ -181,6 +181,22 @@ impl Desktop {
         }
     }
 
+    /// Attribute `name` of the first element matching `css` (empty when it has none): the
+    /// notice's `data-notice-code`, say, the code the UI chose its words by.
+    pub async fn attribute(&self, css: &str, name: &str) -> anyhow::Result<String> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let found = self.wait_for(css).await?;
+            match found.attr(name).await {
+                Ok(value) => return Ok(value.unwrap_or_default()),
+                Err(error) if Instant::now() < deadline && is_stale(&error) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
     /// Waits until the element matching `css` exists and its text contains `expected`.
     pub async fn wait_for_text(&self, css: &str, expected: &str) -> anyhow::Result<String> {
         let deadline = Instant::now() + START_TIMEOUT;

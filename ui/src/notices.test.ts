@@ -5,6 +5,7 @@ import * as F from './fixtures';
 import { noticeText } from './notices';
 import { byTestId, mount, settle } from './test-support';
 import type { App } from './render';
+import type { SessionEndCode } from './generated/ipc';
 
 vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
 vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn() }));
@@ -22,19 +23,38 @@ const say = (code: string, cls: string, more = {}) => noticeText(F.notice(code, 
 describe('noticeText', () => {
   it.each([
     ['signed_out', 'You have signed out of careid.', 'close that tab, or sign out there'],
-    ['session_ended_inactive', 'not used for 15 minutes', 'Sign in again'],
-    ['session_ended_absolute', 'Your session reached its 12-hour limit', 'Sign in again'],
-    ['signed_out_elsewhere', 'another careid window or the careid command', 'Sign in again'],
-    ['ended_by_provider', 'Your CIS2 session was ended, for example by signing out elsewhere', 'Sign in again'],
-    ['refresh_rejected', 'CIS2 no longer accepts your session', 'Sign in again'],
     ['restore_failed', 'could not sign you back in', 'Sign in again'],
     ['cancelled', 'You cancelled the sign-in', 'when you are ready'],
-    ['session_ended', 'Your last careid session has ended', 'Sign in again'],
   ])('info %s', (code, sentence, next) => {
     const text = say(code, 'info');
     expect(text.tone).toBe('info');
     expect(text.sentence).toContain(sentence);
     expect(text.next).toContain(next);
+  });
+
+  // One code per end, whichever way the app learnt it (SessionEndCode, from Rust's EndReason).
+  const ends: ReadonlyArray<[SessionEndCode, string, string]> = [
+    ['inactivity', 'not used for 15 minutes', 'Sign in again'],
+    ['absolute_limit', 'Your session reached its 12-hour limit', 'Sign in again'],
+    ['signed_out_here', 'another careid window or the careid command', 'Sign in again'],
+    ['ended_by_provider', 'Your CIS2 session was ended, for example by signing out elsewhere', 'Sign in again'],
+    ['tokens_expired_without_refresh', 'no way to renew it', 'Sign in again'],
+    ['refresh_rejected', 'CIS2 no longer accepts your session', 'Sign in again'],
+    ['response_rejected', 'failed a security check', 'Sign in again'],
+    ['keychain_cleared', 'keychain was removed', 'Sign in again'],
+    ['keychain_damaged', 'could not be read back', 'Sign in again'],
+  ];
+  it.each(ends)('end %s', (code, sentence, next) => {
+    const text = say(code, 'info');
+    expect(text.tone).toBe('info');
+    expect(text.sentence).toContain(sentence);
+    expect(text.next).toContain(next);
+  });
+
+  it('tells an end Rust calls a failure as an error, in the same words', () => {
+    const text = say('response_rejected', 'rejected');
+    expect(text.tone).toBe('error');
+    expect(text.sentence).toContain('failed a security check');
   });
 
   it('says a refused redirect URI is a registration to ask for, not a fault to retry', () => {
@@ -46,13 +66,13 @@ describe('noticeText', () => {
   });
 
   it('says one minute in the singular', () => {
-    expect(noticeText(F.notice('session_ended_inactive', 'info'), { ...F.MOCK_PROFILE, inactivityMinutes: 1 }).sentence).toContain(
+    expect(noticeText(F.notice('inactivity', 'info'), { ...F.MOCK_PROFILE, inactivityMinutes: 1 }).sentence).toContain(
       'not used for 1 minute.',
     );
   });
 
   it('takes the inactivity minutes from the profile', () => {
-    expect(noticeText(F.notice('session_ended_inactive', 'info'), { ...F.MOCK_PROFILE, inactivityMinutes: 30 }).sentence).toContain(
+    expect(noticeText(F.notice('inactivity', 'info'), { ...F.MOCK_PROFILE, inactivityMinutes: 30 }).sentence).toContain(
       '30 minutes',
     );
   });

@@ -1,6 +1,6 @@
 // Notices: the sentence and "what to do next" for each notice or error code, and the box that shows them.
 import { plural } from './time';
-import type { Notice, ProfileView } from './generated/ipc';
+import type { Notice, ProfileView, SessionEndCode } from './generated/ipc';
 import { UI_ERROR_CODES } from './api';
 import { button, details, h } from './dom';
 
@@ -23,8 +23,52 @@ const KEYCHAIN_NEXT =
 const REJECTED_SENTENCE = 'careid refused the answer because it failed a security check.';
 const REJECTED_NEXT = 'Try again. If it keeps happening, contact your IT service desk: the sign-in service may be set up wrongly.';
 
+const SIGN_IN_AGAIN = 'Sign in again to carry on.';
+
+// Why a session ended: one code per end (the core's EndReason), however the app learnt it. The
+// record type makes the compiler ask for words for every code Rust can send.
+const ENDS: Readonly<Record<SessionEndCode, (profile: ProfileView) => Entry>> = {
+  inactivity: (profile) => ({
+    sentence: `You were signed out because this device was not used for ${plural(profile.inactivityMinutes, 'minute', 'minutes')}.`,
+    next: SIGN_IN_AGAIN,
+  }),
+  absolute_limit: (profile) => ({
+    sentence: `Your session reached its ${profile.absoluteHours}-hour limit.`,
+    next: SIGN_IN_AGAIN,
+  }),
+  signed_out_here: () => ({
+    sentence: 'You were signed out from another careid window or the careid command.',
+    next: SIGN_IN_AGAIN,
+  }),
+  ended_by_provider: () => ({
+    sentence: 'Your CIS2 session was ended, for example by signing out elsewhere.',
+    next: SIGN_IN_AGAIN,
+  }),
+  tokens_expired_without_refresh: () => ({
+    sentence: 'Your careid session has ended: CIS2 gave this sign-in no way to renew it, and its time is up.',
+    next: SIGN_IN_AGAIN,
+  }),
+  refresh_rejected: () => ({ sentence: 'CIS2 no longer accepts your session.', next: SIGN_IN_AGAIN }),
+  response_rejected: () => ({
+    sentence: 'careid ended your session because an answer from the sign-in service failed a security check.',
+    next: 'Sign in again. If it keeps happening, contact your IT service desk: the sign-in service may be set up wrongly.',
+  }),
+  keychain_cleared: () => ({
+    sentence: 'Your session has ended because what careid kept in this computer’s keychain was removed.',
+    next: SIGN_IN_AGAIN,
+  }),
+  keychain_damaged: () => ({
+    sentence: 'Your session has ended because what careid kept in this computer’s keychain could not be read back.',
+    next: 'Sign in again; careid replaces what it kept. If it keeps happening, contact your IT service desk.',
+  }),
+};
+
+function isEndCode(code: string): code is SessionEndCode {
+  return Object.prototype.hasOwnProperty.call(ENDS, code);
+}
+
 // Info notices: things that happened as expected, said plainly.
-function infoEntry(code: string, profile: ProfileView): Entry | undefined {
+function infoEntry(code: string): Entry | undefined {
   switch (code) {
     case 'signed_out':
       return {
@@ -33,37 +77,10 @@ function infoEntry(code: string, profile: ProfileView): Entry | undefined {
       };
     case 'cancelled':
       return { sentence: 'You cancelled the sign-in.', next: 'Sign in again when you are ready.' };
-    case 'session_ended_inactive':
-      return {
-        sentence: `You were signed out because this device was not used for ${plural(profile.inactivityMinutes, 'minute', 'minutes')}.`,
-        next: 'Sign in again to carry on.',
-      };
-    case 'session_ended_absolute':
-      return {
-        sentence: `Your session reached its ${profile.absoluteHours}-hour limit.`,
-        next: 'Sign in again to carry on.',
-      };
-    case 'session_ended':
-      return { sentence: 'Your last careid session has ended.', next: 'Sign in again to carry on.' };
-    case 'ended_by_provider':
-      return {
-        sentence: 'Your CIS2 session was ended, for example by signing out elsewhere.',
-        next: 'Sign in again to carry on.',
-      };
-    case 'signed_out_elsewhere':
-      return {
-        sentence: 'You were signed out from another careid window or the careid command.',
-        next: 'Sign in again to carry on.',
-      };
-    case 'refresh_rejected':
-      return {
-        sentence: 'CIS2 no longer accepts your session.',
-        next: 'Sign in again to carry on.',
-      };
     case 'restore_failed':
       return {
         sentence: 'careid could not sign you back in automatically.',
-        next: 'Sign in again to carry on.',
+        next: SIGN_IN_AGAIN,
       };
     default:
       return undefined;
@@ -178,9 +195,14 @@ export function noticeText(
   notice: Pick<Notice, 'code' | 'class' | 'providerError' | 'providerDescription'>,
   profile: ProfileView,
 ): NoticeText {
+  // A session's end: its words by code; news, unless Rust says it is a failure (an answer careid
+  // rejected).
+  if (isEndCode(notice.code)) {
+    return { tone: notice.class === 'info' ? 'info' : 'error', ...ENDS[notice.code](profile) };
+  }
   // Info codes are news, not failures; the same code as a failure (a cancelled wait, say) keeps
   // its error wording.
-  const info = notice.class === 'info' ? infoEntry(notice.code, profile) : undefined;
+  const info = notice.class === 'info' ? infoEntry(notice.code) : undefined;
   if (info) return { tone: 'info', ...info };
   if (notice.class === 'info') return { tone: 'info', sentence: 'careid has something to tell you.', next: '' };
 

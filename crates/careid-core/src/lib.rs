@@ -77,6 +77,6 @@ pub use profile::{
     RedirectRegistration, RoleSelection, SessionPolicy, CIS2_REDIRECT_PORTS,
 };
 pub use session::{
-    Loaded, Restored, SessionError, SessionFacts, SessionLock, SessionStore, SignInRecord,
-    SignedOutReason, Verdict, ACTIVITY_WRITE_EVERY,
+    EndReason, Loaded, Restored, SessionEnd, SessionError, SessionFacts, SessionLock, SessionStore,
+    SignInRecord, SignedOutReason, Verdict, ACTIVITY_WRITE_EVERY,
 };

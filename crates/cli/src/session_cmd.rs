@@ -1,7 +1,7 @@
 //! `careid status | token | userinfo | roles | logout`: using the stored session.
 
-use careid_core::signin::SignInError;
-use careid_core::RoleChoice;
+use careid_core::signin::{Client, SignInError};
+use careid_core::{EndReason, RoleChoice};
 use serde_json::json;
 
 use crate::connect::MockArgs;
@@ -36,25 +36,23 @@ pub struct LogoutArgs {
 }
 
 /// The stored session, from the state file and the policy alone: no request is made unless a
-/// limit has passed (the session is then ended and its refresh token revoked).
+/// limit has passed (the session is then ended and its refresh token revoked) or a broker is
+/// to be asked whether the provider ended it. Not signed in, or ended, it exits 8; with
+/// `--json` it says so as data too, the end under `ended` with its one code (`ended.reason`).
 pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let connection = crate::connect::open(context, mock).await?;
-        let status = match connection.client.status().await {
+        let client = &connection.client;
+        let status = match client.end_if_over_limit().await {
             Ok(status) => status,
-            // The provider ended the session (a broker said so): said as data too, then exit 8.
-            Err(error @ SignInError::EndedByProvider { .. }) => {
+            Err(error) => {
                 if context.args.json {
-                    print_json(&json!({
-                        "profile": connection.client.profile().name,
-                        "signed_in": false,
-                        "reason": error.code(),
-                        "message": error.to_string(),
-                    }))?;
+                    if let Some(signed_out) = signed_out(client, &error) {
+                        print_json(&signed_out)?;
+                    }
                 }
                 return Err(error.into());
             }
-            Err(error) => return Err(error.into()),
         };
         let broker = status.broker.describe();
         if context.args.json {
@@ -102,6 +100,34 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// `status --json` when there is no session: why, and the end if careid ended it (`ended`:
+/// `reason`, one of the codes of [`EndReason`], `at`, `sub`, `auth_time`, `detail`). `None`
+/// for a failure that says nothing of the session (the keychain, the network).
+fn signed_out(client: &Client, error: &SignInError) -> Option<serde_json::Value> {
+    let reason = error.end_reason();
+    if reason.is_none() && !matches!(error, SignInError::NotSignedIn { .. }) {
+        return None;
+    }
+    let ended = match (error, reason) {
+        (SignInError::SessionEnded { end, .. }, _) => Some(json!(end)),
+        (_, Some(reason)) => Some(
+            client
+                .store()
+                .last_end(&client.profile().name)
+                .filter(|end| end.reason == reason)
+                .map_or_else(|| json!({ "reason": reason }), |end| json!(end)),
+        ),
+        (_, None) => None,
+    };
+    Some(json!({
+        "profile": client.profile().name,
+        "signed_in": false,
+        "reason": reason.map_or(error.code(), EndReason::code),
+        "message": error.to_string(),
+        "ended": ended,
+    }))
 }
 
 /// A valid access token (or ID token) for scripts: the kept one while it is valid beyond the

@@ -88,7 +88,7 @@ pub fn select_role(context: &Context, args: SelectArgs) -> anyhow::Result<()> {
         let client = &connection.client;
         let session = if client.profile().role_selection == RoleSelection::Cis2 {
             // The session must still be valid before a role change is offered.
-            client.status().await?;
+            client.end_if_over_limit().await?;
             let login = LoginArgs {
                 no_browser: args.no_browser,
                 timeout: args.timeout,

@@ -242,7 +242,10 @@ impl Host {
             Arc::clone(&self.providers),
             self.session_store(),
         )?;
-        Ok(Connection { client, mock })
+        Ok(Connection {
+            client: Arc::new(client),
+            mock,
+        })
     }
 }
 
@@ -502,10 +505,12 @@ impl Host {
 }
 
 /// A profile's client, and the mock provider it talks to when the profile is the built-in mock
-/// (held so that a mock this process hosts serves for as long as the client needs it).
+/// (held so that a mock this process hosts serves for as long as the client needs it). The
+/// client is shared, so work that must not be cut short (a session watcher's refresh) can run
+/// as a task of its own.
 #[derive(Debug)]
 pub struct Connection {
-    pub client: Client,
+    pub client: Arc<Client>,
     mock: Option<SharedMock>,
 }
 

@@ -288,15 +288,21 @@ fn the_provider_ending_the_session_ends_it_here_within_2_s() {
     assert!(status.stderr.contains(ENDED), "{}", status.text());
     let data = status.json();
     assert_eq!(data["reason"], json!("ended_by_provider"));
+    assert_eq!(
+        data["ended"]["reason"],
+        json!("ended_by_provider"),
+        "{data:#}"
+    );
     assert_eq!(data["signed_in"], json!(false));
     assert!(
         broker.world.stored_sessions().is_empty(),
         "refresh, access and ID tokens deleted: {:?}",
         broker.world.keychain_accounts()
     );
-    // Said once, then the profile is simply signed out.
-    let again = broker.careid(&["status"]);
+    // Said again to whoever asks next, from the record of the end: no broker asked.
+    let again = broker.careid(&["status", "--json"]);
     assert_eq!(again.code, Some(8), "{}", again.text());
+    assert_eq!(again.json()["ended"]["reason"], json!("ended_by_provider"));
 }
 
 /// A broker that cannot be reached is no end: the session stays, and `status` says the broker
@@ -501,6 +507,10 @@ async fn desktop_app_shows_the_session_ended_by_the_provider_within_2_s() -> any
     assert!(ended_at.elapsed() <= Duration::from_secs(2));
     let notice = app.text(SCREEN_NOTICE).await?;
     assert!(notice.contains(ENDED), "{notice}");
+    assert_eq!(
+        app.attribute(SCREEN_NOTICE, "data-notice-code").await?,
+        "ended_by_provider"
+    );
     assert!(
         broker.world.stored_sessions().is_empty(),
         "{:?}",

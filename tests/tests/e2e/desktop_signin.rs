@@ -316,6 +316,10 @@ async fn the_app_and_the_cli_share_one_session() -> anyhow::Result<()> {
     app.wait_for_screen_within("home", Duration::from_secs(10))
         .await?;
     assert!(app.text(NOTICE).await?.contains("signed out"));
+    assert_eq!(
+        app.attribute(NOTICE, "data-notice-code").await?,
+        "signed_out_here"
+    );
 
     cli.ok(&["login"]);
     app.wait_for_screen_within("signedIn", Duration::from_secs(10))
@@ -343,6 +347,10 @@ async fn inactivity_ends_the_session_and_says_so() -> anyhow::Result<()> {
         .await?;
     let notice = app.text(NOTICE).await?;
     assert!(notice.contains("1 minute"), "{notice}");
+    assert_eq!(
+        app.attribute(NOTICE, "data-notice-code").await?,
+        "inactivity"
+    );
     let cli = CliWorld::in_home(app.home().clone());
     assert!(
         cli.keychain_accounts().is_empty(),

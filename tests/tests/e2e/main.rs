@@ -14,5 +14,6 @@ mod mock_serve;
 mod negative;
 mod oidc_provider;
 mod redirect;
+mod session_end;
 mod signin;
 mod tokens;

@@ -141,6 +141,8 @@ providerError: string | null,
  */
 providerDescription: string | null, };
 
+export type SessionEndCode = "inactivity" | "absolute_limit" | "signed_out_here" | "ended_by_provider" | "tokens_expired_without_refresh" | "refresh_rejected" | "response_rejected" | "keychain_cleared" | "keychain_damaged";
+
 export type ProfileView = { name: string, description: string, builtIn: boolean, 
 /**
  * `None` for the built-in mock (its address is chosen at start).

@@ -22,6 +22,7 @@
 //! Times are seconds since the Unix epoch, as `auth_time` is in an ID token (OIDC Core §2). The
 //! caller passes `now` in, so tests control time.
 
+mod end;
 mod lock;
 mod policy;
 mod store;
@@ -35,8 +36,9 @@ use serde::{Deserialize, Serialize};
 use crate::id_token::OriginalIdToken;
 use crate::KeychainError;
 
+pub use end::{EndReason, SessionEnd};
 pub use lock::SessionLock;
-pub use policy::{check, inactivity_minutes, Verdict};
+pub use policy::{check, end_due, inactivity_minutes, Verdict};
 pub use store::{
     access_token_account, id_token_account, refresh_token_account, KeptAccessToken, Loaded,
     Restored, SessionStore,
@@ -83,12 +85,16 @@ pub struct SignInRecord {
 }
 
 /// Why there is no session to restore. Each is an ordinary "signed out" to the user; the reason
-/// is for the log. None carries a token or the file's content.
+/// is for the log, except [`SignedOutReason::Ended`]: careid ended the last session, and the
+/// [`SessionEnd`] says why (a front end tells the user). None carries a token or the file's
+/// content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SignedOutReason {
-    /// No state file: never signed in, or signed out.
+    /// No state file: never signed in, or signed out before careid kept why.
     NoSession,
+    /// careid ended the last session (a limit, a sign-out, the provider, the keychain ...).
+    Ended(SessionEnd),
     /// The state file exists but could not be read.
     Unreadable { kind: std::io::ErrorKind },
     /// The state file is not valid JSON of the expected shape.
@@ -97,24 +103,26 @@ pub enum SignedOutReason {
     UnknownVersion { version: u64 },
     /// The state file names another profile (copied or renamed by hand).
     OtherProfile,
-    /// The facts say a refresh token was stored, but the keychain has none (deleted outside
-    /// careid, or the keychain was reset).
-    RefreshTokenMissing,
-    /// The keychain entry was damaged; it has been deleted.
-    RefreshTokenCorrupt,
 }
 
 impl SignedOutReason {
-    /// A stable code for callers to branch on and log.
+    /// A stable code for callers to branch on and log: for an end, the [`EndReason`]'s.
     pub fn code(&self) -> &'static str {
         match self {
             SignedOutReason::NoSession => "no_session",
+            SignedOutReason::Ended(end) => end.reason.code(),
             SignedOutReason::Unreadable { .. } => "state_unreadable",
             SignedOutReason::Corrupt { .. } => "state_corrupt",
             SignedOutReason::UnknownVersion { .. } => "state_unknown_version",
             SignedOutReason::OtherProfile => "state_other_profile",
-            SignedOutReason::RefreshTokenMissing => "refresh_token_missing",
-            SignedOutReason::RefreshTokenCorrupt => "refresh_token_corrupt",
+        }
+    }
+
+    /// The end of the last session, when careid ended it.
+    pub fn end(&self) -> Option<&SessionEnd> {
+        match self {
+            SignedOutReason::Ended(end) => Some(end),
+            _ => None,
         }
     }
 }
@@ -123,6 +131,7 @@ impl fmt::Display for SignedOutReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SignedOutReason::NoSession => f.write_str("no stored session"),
+            SignedOutReason::Ended(end) => write!(f, "the last session ended: {end}"),
             SignedOutReason::Unreadable { kind } => {
                 write!(f, "the session state file cannot be read ({kind})")
             }
@@ -136,12 +145,6 @@ impl fmt::Display for SignedOutReason {
             ),
             SignedOutReason::OtherProfile => {
                 f.write_str("the session state file belongs to another profile")
-            }
-            SignedOutReason::RefreshTokenMissing => {
-                f.write_str("the stored refresh token is no longer in the keychain")
-            }
-            SignedOutReason::RefreshTokenCorrupt => {
-                f.write_str("the stored refresh token was damaged and has been deleted")
             }
         }
     }

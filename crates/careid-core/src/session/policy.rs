@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use crate::session::SessionFacts;
+use crate::session::{EndReason, SessionFacts};
 use crate::time::unix_seconds;
 use crate::SessionPolicy;
 
@@ -14,19 +14,17 @@ pub enum Verdict {
     /// The session may go on until the earlier of `ends_at` (the absolute limit) and
     /// `idle_ends_at` (the inactivity limit, moved on by each recorded activity).
     Active { ends_at: u64, idle_ends_at: u64 },
-    /// No activity for longer than the inactivity limit.
-    EndedInactive,
-    /// The absolute limit after `auth_time` has passed.
-    EndedAbsolute,
+    /// A limit has passed: [`EndReason::Inactivity`] (no activity for longer than the
+    /// inactivity limit) or [`EndReason::AbsoluteLimit`] (the absolute limit after `auth_time`).
+    Ended(EndReason),
 }
 
 impl Verdict {
-    /// A stable code for callers to branch on.
+    /// A stable code for callers to branch on: `session_active`, or the end's own code.
     pub fn code(&self) -> &'static str {
         match self {
             Verdict::Active { .. } => "session_active",
-            Verdict::EndedInactive => "session_ended_inactive",
-            Verdict::EndedAbsolute => "session_ended_absolute",
+            Verdict::Ended(reason) => reason.code(),
         }
     }
 }
@@ -45,7 +43,7 @@ pub fn check(facts: &SessionFacts, policy: &SessionPolicy, now: SystemTime) -> V
     // state file: counted as now, it would keep the session from ever ending.
     let absolute = u64::from(policy.absolute_hours) * 3_600;
     if facts.auth_time.max(facts.last_activity) > now.saturating_add(absolute) {
-        return Verdict::EndedAbsolute;
+        return Verdict::Ended(EndReason::AbsoluteLimit);
     }
     let ends_at = facts
         .auth_time
@@ -60,9 +58,29 @@ pub fn check(facts: &SessionFacts, policy: &SessionPolicy, now: SystemTime) -> V
             ends_at,
             idle_ends_at,
         },
-        (true, true) if idle_ends_at < ends_at => Verdict::EndedInactive,
-        (true, _) => Verdict::EndedAbsolute,
-        (false, true) => Verdict::EndedInactive,
+        (true, true) if idle_ends_at < ends_at => Verdict::Ended(EndReason::Inactivity),
+        (true, _) => Verdict::Ended(EndReason::AbsoluteLimit),
+        (false, true) => Verdict::Ended(EndReason::Inactivity),
+    }
+}
+
+/// Whether a stored session must end at `now`, and why: a limit has passed ([`check`]), or the
+/// provider gave it no refresh token and its kept access token has expired, or was kept with no
+/// known expiry (such a session lives only as long as its tokens). The one home of both rules:
+/// the client ends sessions by it, and a watcher knows by it when to ask the client to.
+pub fn end_due(
+    facts: &SessionFacts,
+    policy: &SessionPolicy,
+    refresh_token_stored: bool,
+    access_token_expires_at: Option<u64>,
+    now: SystemTime,
+) -> Option<EndReason> {
+    match check(facts, policy, now) {
+        Verdict::Ended(reason) => Some(reason),
+        Verdict::Active { .. } if refresh_token_stored => None,
+        Verdict::Active { .. } => access_token_expires_at
+            .is_none_or(|expires_at| expires_at <= unix_seconds(now))
+            .then_some(EndReason::TokensExpiredWithoutRefresh),
     }
 }
 
@@ -129,8 +147,9 @@ mod tests {
                     ends_in: ends_at - now,
                     idle_ends_in: idle_ends_at - now,
                 },
-                Verdict::EndedInactive => Expect::Inactive,
-                Verdict::EndedAbsolute => Expect::Absolute,
+                Verdict::Ended(EndReason::Inactivity) => Expect::Inactive,
+                Verdict::Ended(EndReason::AbsoluteLimit) => Expect::Absolute,
+                Verdict::Ended(other) => panic!("{}: not a limit: {other:?}", case.name),
             };
             assert_eq!(got, case.expect, "{}", case.name);
         }
@@ -318,33 +337,23 @@ mod tests {
                 "signed in 13 h ahead",
                 now + 13 * HOUR,
                 now,
-                "session_ended_absolute",
+                "absolute_limit",
             ),
             (
                 "activity 13 h ahead",
                 SIGNED_IN,
                 now + 13 * HOUR,
-                "session_ended_absolute",
+                "absolute_limit",
             ),
-            (
-                "auth_time 2^64 - 1",
-                u64::MAX,
-                now,
-                "session_ended_absolute",
-            ),
+            ("auth_time 2^64 - 1", u64::MAX, now, "absolute_limit"),
             (
                 "last_activity 2^64 - 1",
                 SIGNED_IN,
                 u64::MAX,
-                "session_ended_absolute",
+                "absolute_limit",
             ),
-            (
-                "both 2^64 - 1",
-                u64::MAX,
-                u64::MAX,
-                "session_ended_absolute",
-            ),
-            ("both zero", 0, 0, "session_ended_inactive"),
+            ("both 2^64 - 1", u64::MAX, u64::MAX, "absolute_limit"),
+            ("both zero", 0, 0, "inactivity"),
         ];
         for (name, auth_time, last_activity, expect) in cases {
             let facts = SessionFacts {
@@ -372,7 +381,10 @@ mod tests {
             stored_at: u64::MAX,
         };
         let late = UNIX_EPOCH + Duration::from_secs(i64::MAX as u64);
-        assert_eq!(check(&facts, &policy, late), Verdict::EndedAbsolute);
+        assert_eq!(
+            check(&facts, &policy, late),
+            Verdict::Ended(EndReason::AbsoluteLimit)
+        );
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //!
 //! A state file that is missing, unreadable, damaged or of another version means "signed out",
 //! never an error that stops the app: the user signs in again and the next save replaces it.
+//!
+//! When careid ends a session ([`SessionStore::end`], or a refresh token gone from the keychain),
+//! it keeps why in `<profile>.ended.json` ([`SessionEnd`]) until the next sign-in, so a process
+//! that finds the session gone (the app, after `careid logout`) learns why.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -16,7 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::{AccessToken, IdToken, RefreshToken, SecretString};
 use crate::session::{
-    check_profile_name, SessionError, SessionFacts, SessionLock, SignInRecord, SignedOutReason,
+    check_profile_name, EndReason, SessionEnd, SessionError, SessionFacts, SessionLock,
+    SignInRecord, SignedOutReason,
 };
 use crate::time::unix_seconds;
 use crate::{Keychain, KeychainError};
@@ -106,6 +111,19 @@ impl SessionStore {
     pub fn state_path(&self, profile: &str) -> Result<PathBuf, SessionError> {
         check_profile_name(profile)?;
         Ok(self.state_dir.join(format!("{profile}.json")))
+    }
+
+    /// The record of the end of `profile`'s last session.
+    pub fn ended_path(&self, profile: &str) -> Result<PathBuf, SessionError> {
+        check_profile_name(profile)?;
+        Ok(self.state_dir.join(format!("{profile}.ended.json")))
+    }
+
+    /// Why careid ended `profile`'s last session, if it did and has had no sign-in since. A
+    /// record that cannot be read is no record.
+    pub fn last_end(&self, profile: &str) -> Option<SessionEnd> {
+        let text = std::fs::read(self.ended_path(profile).ok()?).ok()?;
+        serde_json::from_slice(&text).ok()
     }
 
     /// Stores a new session, replacing the profile's previous one: the refresh token (or the
@@ -206,6 +224,10 @@ impl SessionStore {
         if let Some(kept) = access_token {
             self.keep_quick_copy(&access_account, kept.token, kept.expires_at);
         }
+        // A new session: the end of the last one is no longer news.
+        if let Err(error) = remove_file(&self.ended_path(&facts.profile)?) {
+            tracing::warn!("could not remove the record of the last session's end: {error}");
+        }
         Ok(())
     }
 
@@ -236,13 +258,19 @@ impl SessionStore {
                 sign_in: state.sign_in.map(Box::new),
                 access_token_expires_at: state.access_token_expires_at,
             }),
+            Err(SignedOutReason::NoSession) => Restored::SignedOut(
+                self.last_end(profile)
+                    .map_or(SignedOutReason::NoSession, SignedOutReason::Ended),
+            ),
             Err(reason) => Restored::SignedOut(reason),
         })
     }
 
     /// Reads the refresh token of a session from [`SessionStore::load_state`] into it. When the
     /// state file says one is stored and the keychain has none (or a damaged one), the session
-    /// cannot be restored: its other entries and state file are deleted, and the reason given.
+    /// cannot be restored: it is ended ([`EndReason::KeychainCleared`] or
+    /// [`EndReason::KeychainDamaged`]), its other entries and state file deleted, and the end
+    /// given.
     pub fn read_refresh_token(
         &self,
         loaded: &mut Loaded,
@@ -256,10 +284,10 @@ impl SessionStore {
                 loaded.refresh_token = Some(RefreshToken::from(token));
                 return Ok(None);
             }
-            Ok(None) => SignedOutReason::RefreshTokenMissing,
+            Ok(None) => EndReason::KeychainCleared,
             Err(KeychainError::Corrupt { .. }) => {
                 self.keychain.delete(&account)?;
-                SignedOutReason::RefreshTokenCorrupt
+                EndReason::KeychainDamaged
             }
             Err(error) => return Err(error.into()),
         };
@@ -267,7 +295,9 @@ impl SessionStore {
         self.keychain.delete(&id_token_account(&loaded.facts))?;
         self.keychain.delete(&access_token_account(&loaded.facts))?;
         remove_file(&self.state_path(&loaded.facts.profile)?)?;
-        Ok(Some(reason))
+        let end = SessionEnd::new(reason, &loaded.facts, SystemTime::now());
+        self.write_end(&loaded.facts.profile, &end)?;
+        Ok(Some(SignedOutReason::Ended(end)))
     }
 
     /// Stores a rotated refresh token in place of the old one.
@@ -434,8 +464,26 @@ impl SessionStore {
         Ok(state.facts)
     }
 
+    /// Ends the session of the profile `lock` is for: deletes it ([`SessionStore::clear`]) and
+    /// keeps `end`, why, for whoever looks next ([`SessionStore::last_end`]).
+    pub fn end(&self, lock: &SessionLock, end: &SessionEnd) -> Result<(), SessionError> {
+        self.clear(lock)?;
+        self.write_end(lock.profile(), end)
+    }
+
+    fn write_end(&self, profile: &str, end: &SessionEnd) -> Result<(), SessionError> {
+        let path = self.ended_path(profile)?;
+        let file_error = |source| SessionError::StateFile {
+            path: path.clone(),
+            source,
+        };
+        let text = serde_json::to_vec_pretty(end).map_err(|e| file_error(e.into()))?;
+        crate::files::write_atomically(&path, &text).map_err(file_error)
+    }
+
     /// Deletes the session of the profile `lock` is for: its refresh, ID and access tokens,
-    /// then its state file. Clearing a profile with no session is not an error.
+    /// then its state file, and any record of an earlier end. Clearing a profile with no
+    /// session is not an error.
     pub fn clear(&self, lock: &SessionLock) -> Result<(), SessionError> {
         let profile = lock.profile();
         let path = self.state_path(profile)?;
@@ -452,7 +500,8 @@ impl SessionStore {
         // behind a state file too damaged to name its user would otherwise stay for good.
         self.keychain
             .delete_prefixed(&session_prefix(profile), None)?;
-        remove_file(&path)
+        remove_file(&path)?;
+        remove_file(&self.ended_path(profile)?)
     }
 
     /// Refresh tokens in the keychain for `lock`'s profile that no readable state file names,

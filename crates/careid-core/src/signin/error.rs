@@ -4,6 +4,7 @@ use crate::broker::BrokerError;
 use crate::discovery::{DiscoveryError, KeyedError};
 use crate::http::HttpError;
 use crate::id_token::IdTokenError;
+use crate::session::{EndReason, SessionEnd, SignedOutReason};
 use crate::{ClaimsError, ClientAuthError, KeychainError, LoopbackError, SessionError};
 
 /// The kind of failure, which decides the CLI's exit code and the app's wording (each front end
@@ -122,9 +123,13 @@ pub enum SignInError {
     #[error("the claims were rejected: {0}")]
     Claims(#[from] ClaimsError),
     #[error("not signed in to profile {profile:?} ({reason})")]
-    NotSignedIn { profile: String, reason: String },
-    #[error("the session of profile {profile:?} has ended: {why}; sign in again")]
-    SessionEnded { profile: String, why: String },
+    NotSignedIn {
+        profile: String,
+        reason: SignedOutReason,
+    },
+    /// careid ended the session, now or earlier (in this process or another): `end` says why.
+    #[error("the session of profile {profile:?} has ended: {end}; sign in again")]
+    SessionEnded { profile: String, end: SessionEnd },
     #[error(
         "the provider no longer accepts the stored session ({error}); it has been deleted: sign in again"
     )]
@@ -144,6 +149,14 @@ pub enum SignInError {
     /// The provider ended the session (the broker said so): it was ended here too.
     #[error("{}", crate::broker::ENDED_BY_PROVIDER)]
     EndedByProvider { profile: String },
+    /// A failure that ended the session: `source` says what failed (its class and code are
+    /// this error's), `reason` why the session is gone (a rejected answer to a refresh).
+    #[error("{source}; the session was deleted: sign in again")]
+    Ended {
+        reason: EndReason,
+        #[source]
+        source: Box<SignInError>,
+    },
     /// The page that hands the sign-in address to the browser could not be written.
     #[error("cannot write the sign-in page for the browser: {0}")]
     LaunchPage(#[source] std::io::Error),
@@ -199,6 +212,7 @@ impl SignInError {
             SignInError::Broker(error) if error.is_transient() => ErrorClass::Unreachable,
             SignInError::Broker(_) => ErrorClass::Rejected,
             SignInError::EndedByProvider { .. } => ErrorClass::NotSignedIn,
+            SignInError::Ended { source, .. } => source.class(),
         }
     }
 
@@ -229,6 +243,23 @@ impl SignInError {
             SignInError::LaunchPage(_) => "launch_page_failed",
             SignInError::Broker(error) => error.code(),
             SignInError::EndedByProvider { .. } => "ended_by_provider",
+            SignInError::Ended { source, .. } => source.code(),
+        }
+    }
+
+    /// Why the session ended, when this error says it did: the one mapping from errors to
+    /// [`EndReason`]s, for front ends to tell the user the same way whichever path told them.
+    pub fn end_reason(&self) -> Option<EndReason> {
+        match self {
+            SignInError::SessionEnded { end, .. } => Some(end.reason),
+            SignInError::NotSignedIn {
+                reason: SignedOutReason::Ended(end),
+                ..
+            } => Some(end.reason),
+            SignInError::EndedByProvider { .. } => Some(EndReason::EndedByProvider),
+            SignInError::RefreshRejected { .. } => Some(EndReason::RefreshRejected),
+            SignInError::Ended { reason, .. } => Some(*reason),
+            _ => None,
         }
     }
 

@@ -13,6 +13,7 @@ mod roles;
 mod route;
 mod session;
 mod token;
+mod watch;
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -34,7 +35,8 @@ pub use error::{ErrorClass, SignInError};
 pub use login::{LoginOptions, PendingLogin, REDIRECT_HINT_AFTER};
 pub use roles::RememberedRoles;
 pub use route::BrokerCheck;
-pub use session::{LogoutOutcome, SessionStatus};
+pub use session::{LogoutOutcome, SessionStatus, StoredSession, StoredStatus};
+pub use watch::{SessionEvent, SessionWatch, LOOK_EVERY, REFRESH_BEFORE};
 
 /// Where time comes from, so tests can move it.
 pub trait Clock: Send + Sync + fmt::Debug {

@@ -16,7 +16,7 @@ use crate::client_auth::method_for_endpoint;
 use crate::client_auth::ClientAuth;
 use crate::discovery::ProviderMetadata;
 use crate::secret::IdToken;
-use crate::session::SessionFacts;
+use crate::session::{EndReason, SessionEnd, SessionFacts};
 use crate::signin::{blocking, Client, SignInError};
 use crate::{Restored, SecretString};
 
@@ -202,9 +202,9 @@ impl Client {
     }
 
     /// Ends the stored session locally because the provider ended it (the broker said so):
-    /// refresh, access and ID tokens deleted and the state cleared, as for any ended session.
-    /// Only the session `facts` describe is ended: one signed in since is kept. Returns
-    /// whether it was ended here.
+    /// refresh, access and ID tokens deleted and the state cleared, as for any ended session,
+    /// and the end recorded ([`EndReason::EndedByProvider`]). Only the session `facts`
+    /// describe is ended: one signed in since is kept. Returns whether it was ended here.
     pub async fn end_by_provider(&self, facts: &SessionFacts) -> Result<bool, SignInError> {
         let lock = self.session_lock().await?;
         let same = match blocking(|| self.store.load(&self.profile.name))? {
@@ -212,7 +212,8 @@ impl Client {
             Restored::SignedOut(_) => false,
         };
         if same {
-            blocking(|| self.store.clear(&lock))?;
+            let end = SessionEnd::new(EndReason::EndedByProvider, facts, self.clock.now());
+            blocking(|| self.store.end(&lock, &end))?;
             tracing::info!("the provider ended the session; it was ended here too");
         }
         Ok(same)
@@ -222,8 +223,7 @@ impl Client {
     /// asks `/sessions/status` first and on every reconnect, then follows `/sessions/events`;
     /// a stream that breaks is opened again after a wait that doubles up to 30 s. Returns
     /// `true` when the provider ended it (the caller then ends it locally with
-    /// [`Client::end_by_provider`], under its own lock, so nothing else reports the end
-    /// first), `false` when there is nothing to listen for (no broker, no ID token kept).
+    /// [`Client::end_by_provider`]; [`crate::signin::SessionWatch`] does both), `false` when there is nothing to listen for (no broker, no ID token kept).
     /// Runs until then: the caller drops the future to stop listening.
     pub async fn watch_session_end(&self, facts: &SessionFacts) -> bool {
         let Some(broker) = self.broker_for_watch().await else {

@@ -1,5 +1,6 @@
-//! A stored session after sign-in: its status, restore by refresh, role changes, the policy
-//! that ends it, and sign-out.
+//! A stored session after sign-in: its status (a pure query), the end of one that must end,
+//! restore by refresh, role changes, and sign-out. Every end is recorded with its
+//! [`EndReason`] ([`crate::SessionStore::end`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -9,7 +10,10 @@ use serde::Serialize;
 use crate::discovery::ProviderMetadata;
 use crate::id_token::{OriginalIdToken, DEFAULT_CLOCK_SKEW};
 use crate::secret::{AccessToken, IdToken};
-use crate::session::{check, SessionFacts, SignInRecord, Verdict, ACTIVITY_WRITE_EVERY};
+use crate::session::{
+    check, end_due, inactivity_minutes, EndReason, SessionEnd, SessionFacts, SignInRecord, Verdict,
+    ACTIVITY_WRITE_EVERY,
+};
 use crate::signin::login::{Assurance, IdTokenFrom};
 use crate::signin::token::Revocable;
 use crate::signin::{
@@ -35,6 +39,27 @@ pub struct SessionStatus {
     pub tokens_end_at: Option<u64>,
     /// Through a broker: whether it could be asked if the provider ended the session.
     pub broker: BrokerCheck,
+}
+
+/// What the state file and the policy say of the stored session, asking no one and changing
+/// nothing ([`Client::session_status`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredStatus {
+    Session(StoredSession),
+    /// No session; [`SignedOutReason::Ended`] when careid ended the last one, and why.
+    SignedOut(SignedOutReason),
+}
+
+/// A stored session as its state file describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub facts: SessionFacts,
+    /// Whether the state file says a refresh token is kept (the keychain is not read).
+    pub refreshable: bool,
+    /// When the kept access token expires (seconds since the epoch), when one is kept.
+    pub access_token_expires_at: Option<u64>,
+    /// Set when the session must end now, and why: [`Client::end_if_over_limit`] ends it.
+    pub due: Option<EndReason>,
 }
 
 /// What a restore does besides bringing back the tokens.
@@ -112,9 +137,34 @@ fn access_token_refused(error: &SignInError) -> bool {
 }
 
 impl Client {
-    /// The stored session and its limits. A session past a limit is ended here (revoked and
-    /// deleted) and reported as [`SignInError::SessionEnded`].
-    pub async fn status(&self) -> Result<SessionStatus, SignInError> {
+    /// The stored session, from the state file and the policy alone: no lock, no keychain, no
+    /// request, nothing deleted. A session that must end is reported as due, not ended.
+    pub fn session_status(&self) -> Result<StoredStatus, SignInError> {
+        let loaded = match blocking(|| self.store.load_state(&self.profile.name))? {
+            Restored::Session(loaded) => loaded,
+            Restored::SignedOut(reason) => return Ok(StoredStatus::SignedOut(reason)),
+        };
+        let due = end_due(
+            &loaded.facts,
+            &self.profile.session,
+            loaded.refresh_token_stored,
+            loaded.access_token_expires_at,
+            self.clock.now(),
+        );
+        Ok(StoredStatus::Session(StoredSession {
+            facts: loaded.facts,
+            refreshable: loaded.refresh_token_stored,
+            access_token_expires_at: loaded.access_token_expires_at,
+            due,
+        }))
+    }
+
+    /// Ends the stored session if it must end, and says why; otherwise its status and limits.
+    /// Past a limit, or out of tokens without a refresh token, it is revoked when it can be and
+    /// deleted ([`SignInError::SessionEnded`]); gone from the keychain, it is deleted; through
+    /// a broker, the broker is asked whether the provider ended it, and if so it is deleted
+    /// ([`SignInError::EndedByProvider`]). Each end is recorded with its [`EndReason`].
+    pub async fn end_if_over_limit(&self) -> Result<SessionStatus, SignInError> {
         let lock = self.session_lock().await?;
         let (loaded, broker) = self.load_active(&lock, ReadRefreshToken::Now).await?;
         let Verdict::Active {
@@ -236,10 +286,7 @@ impl Client {
                         usable = false;
                     }
                     Err(error) => {
-                        if error.class() == ErrorClass::Rejected {
-                            blocking(|| self.store.clear(&lock))?;
-                        }
-                        return Err(error);
+                        return Err(self.end_on_rejection(&lock, &loaded.facts, error));
                     }
                 }
             } else {
@@ -247,10 +294,7 @@ impl Client {
             }
         }
         if let Some(reason) = blocking(|| self.store.read_refresh_token(&mut loaded))? {
-            return Err(SignInError::NotSignedIn {
-                profile: self.profile.name.clone(),
-                reason: reason.to_string(),
-            });
+            return Err(self.signed_out(reason));
         }
         let Some(refresh_token) = loaded.refresh_token.clone() else {
             if usable {
@@ -259,12 +303,15 @@ impl Client {
                 });
             }
             // Nothing left to use: the provider refused the access token, or it is gone.
-            blocking(|| self.store.clear(&lock))?;
+            let end = self
+                .end_now(EndReason::TokensExpiredWithoutRefresh, &loaded.facts)
+                .with_detail(
+                    "the provider issued no refresh token, and no longer accepts its access token",
+                );
+            blocking(|| self.store.end(&lock, &end))?;
             return Err(SignInError::SessionEnded {
                 profile: self.profile.name.clone(),
-                why: "the provider issued no refresh token, and no longer accepts its access \
-                      token"
-                    .into(),
+                end,
             });
         };
         let mut timings = Vec::new();
@@ -273,7 +320,12 @@ impl Client {
         let tokens = match self.refresh_grant(&metadata, &refresh_token).await {
             Ok(tokens) => tokens,
             Err(SignInError::OAuth { error, .. }) if error == "invalid_grant" => {
-                blocking(|| self.store.clear(&lock))?;
+                let end = self
+                    .end_now(EndReason::RefreshRejected, &loaded.facts)
+                    .with_detail(format!(
+                        "the provider no longer accepts the stored session ({error})"
+                    ));
+                blocking(|| self.store.end(&lock, &end))?;
                 return Err(SignInError::RefreshRejected { error });
             }
             // Anything else keeps the stored token: the provider may be back later.
@@ -287,19 +339,57 @@ impl Client {
             })?;
         }
         timings.push(Timing::since("refresh", started));
+        let facts = loaded.facts.clone();
         match self
             .complete_restore(&lock, &metadata, loaded, tokens, parts, timings)
             .await
         {
             Ok(session) => Ok(session),
-            Err(error) => {
-                // A rejected answer is never kept, and neither is the refresh token that came
-                // with it.
-                if error.class() == ErrorClass::Rejected {
-                    blocking(|| self.store.clear(&lock))?;
-                }
-                Err(error)
-            }
+            // A rejected answer is never kept, and neither is the refresh token that came with
+            // it.
+            Err(error) => Err(self.end_on_rejection(&lock, &facts, error)),
+        }
+    }
+
+    /// A restore's failure: a rejected answer ends the session ([`EndReason::ResponseRejected`],
+    /// reported as [`SignInError::Ended`] around the rejection); anything else keeps it.
+    fn end_on_rejection(
+        &self,
+        lock: &SessionLock,
+        facts: &SessionFacts,
+        error: SignInError,
+    ) -> SignInError {
+        if error.class() != ErrorClass::Rejected {
+            return error;
+        }
+        let end = self
+            .end_now(EndReason::ResponseRejected, facts)
+            .with_detail(error.to_string());
+        match blocking(|| self.store.end(lock, &end)) {
+            Ok(()) => SignInError::Ended {
+                reason: EndReason::ResponseRejected,
+                source: Box::new(error),
+            },
+            Err(stored) => stored.into(),
+        }
+    }
+
+    /// The end of the session of `facts` for `reason`, now by the client's clock.
+    fn end_now(&self, reason: EndReason, facts: &SessionFacts) -> SessionEnd {
+        SessionEnd::new(reason, facts, self.clock.now())
+    }
+
+    /// No session to use: the end careid recorded of the last one, or plainly not signed in.
+    fn signed_out(&self, reason: SignedOutReason) -> SignInError {
+        match reason {
+            SignedOutReason::Ended(end) => SignInError::SessionEnded {
+                profile: self.profile.name.clone(),
+                end,
+            },
+            reason => SignInError::NotSignedIn {
+                profile: self.profile.name.clone(),
+                reason,
+            },
         }
     }
 
@@ -594,12 +684,16 @@ impl Client {
         // The stored session; or, when none can be loaded (its state file is damaged, say), any
         // refresh token the keychain still holds for the profile: signing out revokes it too.
         let mut hint = id_token.cloned();
+        // What the store keeps of the end: signed out here; or, with no session to sign out of,
+        // the end careid recorded of the last one, kept.
+        let end;
         // What to revoke: the refresh tokens (their grants take the access tokens with them,
         // RFC 7009 §2.1), or, for a session without one, its kept access token.
         let (signed_out, revocable): (Option<String>, Vec<Revocable>) = match blocking(|| {
             self.store.load(&self.profile.name)
         })? {
             Restored::Session(loaded) => {
+                end = Some(self.end_now(EndReason::SignedOutHere, &loaded.facts));
                 if hint.is_none() {
                     // The last valid ID token, kept for this (a session without a refresh
                     // token included); one that cannot be read only loses the hint.
@@ -623,7 +717,8 @@ impl Client {
                 };
                 (Some(loaded.facts.sub), revocable)
             }
-            Restored::SignedOut(_) => {
+            Restored::SignedOut(reason) => {
+                end = reason.end().cloned();
                 let orphans = blocking(|| self.store.orphaned_refresh_tokens(&lock))?;
                 let sub = orphans.first().map(|(sub, _)| sub.clone());
                 let revocable = orphans
@@ -663,7 +758,10 @@ impl Client {
                 outcome.revocation_error = Some(error);
             }
         }
-        blocking(|| self.store.clear(&lock))?;
+        match &end {
+            Some(end) => blocking(|| self.store.end(&lock, end))?,
+            None => blocking(|| self.store.clear(&lock))?,
+        }
         drop(lock);
         let endpoint = metadata
             .as_ref()
@@ -709,9 +807,9 @@ impl Client {
 
     /// The stored session, if it is within its limits and, through a broker, the provider has
     /// not ended it. One past a limit is ended (refresh token revoked when possible, then
-    /// deleted) and reported with the limit that ended it; one the provider ended is deleted
-    /// and reported as [`SignInError::EndedByProvider`]. A broker that cannot be asked ends
-    /// nothing: the check says so.
+    /// deleted, the end recorded) and reported with the limit that ended it; one the provider
+    /// ended is deleted and reported as [`SignInError::EndedByProvider`]. A broker that cannot
+    /// be asked ends nothing: the check says so.
     async fn load_active(
         &self,
         lock: &SessionLock,
@@ -721,7 +819,8 @@ impl Client {
         match self.ask_broker(&loaded.facts).await {
             Ok(check) => Ok((loaded, check)),
             Err(error @ SignInError::EndedByProvider { .. }) => {
-                blocking(|| self.store.clear(lock))?;
+                let end = self.end_now(EndReason::EndedByProvider, &loaded.facts);
+                blocking(|| self.store.end(lock, &end))?;
                 Err(error)
             }
             Err(error) => Err(error),
@@ -734,37 +833,38 @@ impl Client {
         lock: &SessionLock,
         refresh_token: ReadRefreshToken,
     ) -> Result<Loaded, SignInError> {
-        let signed_out = |reason: SignedOutReason| SignInError::NotSignedIn {
-            profile: self.profile.name.clone(),
-            reason: reason.to_string(),
-        };
         let mut loaded = match blocking(|| self.store.load_state(&self.profile.name))? {
             Restored::Session(loaded) => loaded,
-            Restored::SignedOut(reason) => return Err(signed_out(reason)),
+            Restored::SignedOut(reason) => return Err(self.signed_out(reason)),
         };
         if refresh_token == ReadRefreshToken::Now {
             if let Some(reason) = blocking(|| self.store.read_refresh_token(&mut loaded))? {
-                return Err(signed_out(reason));
+                return Err(self.signed_out(reason));
             }
         }
         let now = self.clock.now();
-        let why = match check(&loaded.facts, &self.profile.session, now) {
-            // A session without a refresh token lives as long as its access token.
-            Verdict::Active { .. } if !loaded.refresh_token_stored => {
-                if kept_token_usable(&loaded, now) {
-                    return Ok(loaded);
-                }
-                "the provider issued no refresh token, and its tokens have expired".to_owned()
-            }
-            Verdict::Active { .. } => return Ok(loaded),
-            Verdict::EndedInactive => format!(
+        let policy = &self.profile.session;
+        // A session without a refresh token lives as long as its access token.
+        let Some(reason) = end_due(
+            &loaded.facts,
+            policy,
+            loaded.refresh_token_stored,
+            loaded.access_token_expires_at,
+            now,
+        ) else {
+            return Ok(loaded);
+        };
+        let end = SessionEnd::new(reason, &loaded.facts, now);
+        let end = match reason {
+            EndReason::Inactivity => end.with_detail(format!(
                 "no activity for {} minutes",
-                crate::session::inactivity_minutes(&loaded.facts, &self.profile.session)
-            ),
-            Verdict::EndedAbsolute => format!(
+                inactivity_minutes(&loaded.facts, policy)
+            )),
+            EndReason::AbsoluteLimit => end.with_detail(format!(
                 "it reached its {}-hour limit since sign-in",
-                self.profile.session.absolute_hours
-            ),
+                policy.absolute_hours
+            )),
+            _ => end,
         };
         if let Err(error) = blocking(|| self.store.read_refresh_token(&mut loaded)) {
             tracing::warn!("could not read the ended session's refresh token: {error}");
@@ -784,10 +884,10 @@ impl Client {
                 }
             }
         }
-        blocking(|| self.store.clear(lock))?;
+        blocking(|| self.store.end(lock, &end))?;
         Err(SignInError::SessionEnded {
             profile: self.profile.name.clone(),
-            why,
+            end,
         })
     }
 

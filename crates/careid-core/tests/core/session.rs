@@ -6,8 +6,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use careid_core::session::{self, refresh_token_account};
 use careid_core::{
-    AccessToken, Keychain, Loaded, RefreshToken, Restored, SecretString, SessionFacts, SessionLock,
-    SessionPolicy, SessionStore, SignedOutReason, Verdict,
+    AccessToken, EndReason, Keychain, Loaded, RefreshToken, Restored, SecretString, SessionEnd,
+    SessionFacts, SessionLock, SessionPolicy, SessionStore, SignedOutReason, Verdict,
 };
 
 /// A store over a keychain service and a state folder of this test alone, so tests run in
@@ -267,10 +267,13 @@ fn a_corrupt_keychain_entry_signs_out_and_is_deleted() {
             .expect("saved");
         corrupt(&t.keychain, &account);
 
+        let reason = signed_out(t.store.load("mock").expect("loads"));
+        let end = reason.end().expect("ended").clone();
+        assert_eq!(end.reason, EndReason::KeychainDamaged, "{name}");
+        assert_eq!(reason.code(), "keychain_damaged", "{name}");
         assert_eq!(
-            signed_out(t.store.load("mock").expect("loads")),
-            SignedOutReason::RefreshTokenCorrupt,
-            "{name}"
+            (end.sub.as_str(), end.auth_time),
+            (facts.sub.as_str(), facts.auth_time)
         );
         assert!(
             !secret_tool(&[
@@ -290,8 +293,8 @@ fn a_corrupt_keychain_entry_signs_out_and_is_deleted() {
         );
         assert_eq!(
             signed_out(t.store.load("mock").expect("loads again")),
-            SignedOutReason::NoSession,
-            "{name}"
+            SignedOutReason::Ended(end),
+            "{name}: the end is recorded until the next sign-in"
         );
     }
 }
@@ -307,10 +310,56 @@ fn a_refresh_token_deleted_outside_careid_signs_out() {
         .delete(&refresh_token_account(&facts))
         .expect("deleted behind careid's back");
     assert_eq!(
-        signed_out(t.store.load("mock").expect("loads")),
-        SignedOutReason::RefreshTokenMissing
+        signed_out(t.store.load("mock").expect("loads")).code(),
+        EndReason::KeychainCleared.code()
     );
     assert!(!t.store.state_path("mock").expect("path").exists());
+    assert_eq!(
+        t.store.last_end("mock").map(|end| end.reason),
+        Some(EndReason::KeychainCleared)
+    );
+    // A new sign-in: the last end is no longer news.
+    t.store
+        .save(&t.lock("mock"), &facts, Some(&token("again", 500)))
+        .expect("saved");
+    assert_eq!(t.store.last_end("mock"), None);
+    t.store.clear(&t.lock("mock")).expect("cleared");
+    assert_eq!(
+        signed_out(t.store.load("mock").expect("loads")),
+        SignedOutReason::NoSession,
+        "clearing keeps no end"
+    );
+}
+
+/// `end` deletes the session as `clear` does and keeps why, for whoever looks next.
+#[test]
+fn an_ended_session_says_why_until_the_next_sign_in() {
+    let t = test_store("ended");
+    let facts = facts("555000000001");
+    t.store
+        .save(&t.lock("mock"), &facts, Some(&token("ended", 500)))
+        .expect("saved");
+    let end = SessionEnd::new(EndReason::Inactivity, &facts, std::time::SystemTime::now())
+        .with_detail("no activity for 15 minutes");
+    t.store.end(&t.lock("mock"), &end).expect("ended");
+    assert!(accounts_in_keychain(&t.keychain).is_empty());
+    assert!(!t.store.state_path("mock").expect("path").exists());
+    assert_eq!(
+        signed_out(t.store.load("mock").expect("loads")),
+        SignedOutReason::Ended(end.clone())
+    );
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(t.store.ended_path("mock").expect("path")).expect("recorded"),
+    )
+    .expect("JSON");
+    assert_eq!(record["reason"], "inactivity");
+    assert_eq!(record["sub"], "555000000001");
+    // A damaged record is no record.
+    std::fs::write(t.store.ended_path("mock").expect("path"), "{").expect("damaged");
+    assert_eq!(
+        signed_out(t.store.load("mock").expect("loads")),
+        SignedOutReason::NoSession
+    );
 }
 
 #[test]

@@ -6,10 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use careid_core::http::{HttpClient, HttpSettings};
-use careid_core::signin::{Client, ClientOptions, Clock, ErrorClass, LoginOptions, SignInError};
+use careid_core::signin::{
+    Client, ClientOptions, Clock, ErrorClass, LoginOptions, SessionEvent, SessionWatch,
+    SignInError, StoredStatus,
+};
 use careid_core::{
-    CacheFolder, ClientCredential, ClientSecret, Keychain, Profiles, RefreshToken, Restored,
-    SessionFacts, SessionLock, SessionStore,
+    CacheFolder, ClientCredential, ClientSecret, EndReason, Keychain, Profiles, RefreshToken,
+    Restored, SessionFacts, SessionLock, SessionStore,
 };
 use mock_cis2::{MockCis2, PushedRequests, RunningMock};
 
@@ -45,9 +48,10 @@ impl Clock for TestClock {
 
 struct Fixture {
     mock: RunningMock,
-    client: Client,
+    client: Arc<Client>,
     clock: Arc<TestClock>,
     store: SessionStore,
+    keychain: Keychain,
     _dir: tempfile::TempDir,
 }
 
@@ -56,24 +60,36 @@ async fn fixture(user: &str) -> Fixture {
 }
 
 async fn fixture_with(user: &str, pushed: PushedRequests) -> Fixture {
-    let mock = MockCis2::new()
-        .auto_login(user.parse().expect("auto-login"))
-        .pushed_requests(pushed)
-        .start()
-        .await
-        .expect("mock starts");
+    fixture_of(
+        MockCis2::new()
+            .auto_login(user.parse().expect("auto-login"))
+            .pushed_requests(pushed),
+        |_| {},
+        MOCK_SECRET,
+    )
+    .await
+}
+
+/// The client of the `mock` profile, as `change` leaves it, with `secret`, on `mock`.
+async fn fixture_of(
+    mock: MockCis2,
+    change: impl FnOnce(&mut careid_core::Profile),
+    secret: &str,
+) -> Fixture {
+    let mock = mock.start().await.expect("mock starts");
     let dir = tempfile::tempdir().expect("temp dir");
     let keychain = Keychain::in_memory();
-    let store = SessionStore::new(keychain, dir.path().join("state"));
-    let profile = Profiles::load(dir.path())
+    let store = SessionStore::new(keychain.clone(), dir.path().join("state"));
+    let mut profile = Profiles::load(dir.path())
         .expect("profiles")
         .get("mock")
         .expect("mock");
+    change(&mut profile);
     let clock = TestClock::new();
     let client = Client::new(
         profile,
         mock.issuer(),
-        ClientCredential::Secret(ClientSecret::new(MOCK_SECRET.into())),
+        ClientCredential::Secret(ClientSecret::new(secret.into())),
         HttpClient::new(HttpSettings::default()).expect("http"),
         Arc::new(
             CacheFolder::new(dir.path().join("cache")).provider_cache(Duration::from_secs(3600)),
@@ -86,11 +102,13 @@ async fn fixture_with(user: &str, pushed: PushedRequests) -> Fixture {
         retry_delay: Duration::from_millis(10),
         ..ClientOptions::default()
     });
+    let client = Arc::new(client);
     Fixture {
         mock,
         client,
         clock,
         store,
+        keychain,
         _dir: dir,
     }
 }
@@ -255,10 +273,17 @@ async fn inactivity_ends_the_session_by_the_injected_clock() {
         .expect("still active after 14 minutes");
     // The restore was activity: 14 more minutes are fine, 15 more are not.
     fixture.clock.advance(Duration::from_secs(14 * 60));
-    fixture.client.status().await.expect("active");
+    fixture.client.end_if_over_limit().await.expect("active");
     fixture.clock.advance(Duration::from_secs(60));
-    let error = fixture.client.status().await.expect_err("ended");
+    // The query only says so: nothing revoked or deleted.
+    match fixture.client.session_status().expect("status") {
+        StoredStatus::Session(stored) => assert_eq!(stored.due, Some(EndReason::Inactivity)),
+        other => panic!("still stored: {other:?}"),
+    }
+    assert_eq!(revocations(&fixture.mock), 0, "a query revokes nothing");
+    let error = fixture.client.end_if_over_limit().await.expect_err("ended");
     assert_eq!(error.code(), "session_ended");
+    assert_eq!(error.end_reason(), Some(EndReason::Inactivity));
     assert_eq!(error.class(), ErrorClass::NotSignedIn);
     assert!(
         error.to_string().contains("no activity for 15 minutes"),
@@ -269,10 +294,22 @@ async fn inactivity_ends_the_session_by_the_injected_clock() {
         1,
         "the refresh token was revoked"
     );
-    assert!(matches!(
-        fixture.store.load("mock").expect("load"),
-        Restored::SignedOut(_)
-    ));
+    match fixture.client.session_status().expect("status") {
+        StoredStatus::SignedOut(reason) => {
+            assert_eq!(
+                reason.end().map(|end| end.reason),
+                Some(EndReason::Inactivity)
+            )
+        }
+        other => panic!("ended: {other:?}"),
+    }
+    // Said again to whoever asks next, without asking the provider.
+    let again = fixture.client.tokens_for_use().await.expect_err("ended");
+    assert_eq!(again.end_reason(), Some(EndReason::Inactivity));
+    assert!(
+        again.to_string().contains("no activity for 15 minutes"),
+        "{again}"
+    );
 }
 
 /// A script calling `careid token` in a loop: activity alone is written at most every
@@ -317,8 +354,9 @@ async fn the_absolute_limit_ends_the_session_despite_activity() {
             break;
         }
     }
-    let error = fixture.client.status().await.expect_err("ended");
+    let error = fixture.client.end_if_over_limit().await.expect_err("ended");
     assert!(error.to_string().contains("12-hour limit"), "{error}");
+    assert_eq!(error.end_reason(), Some(EndReason::AbsoluteLimit));
     assert_eq!(revocations(&fixture.mock), 1);
 }
 
@@ -362,6 +400,11 @@ async fn a_network_fault_keeps_the_refresh_token_and_invalid_grant_deletes_it() 
         .await
         .expect_err("revoked");
     assert_eq!(error.code(), "refresh_rejected");
+    assert_eq!(error.end_reason(), Some(EndReason::RefreshRejected));
+    assert_eq!(
+        fixture.store.last_end("mock").map(|end| end.reason),
+        Some(EndReason::RefreshRejected)
+    );
     assert!(matches!(
         fixture.store.load("mock").expect("load"),
         Restored::SignedOut(_)
@@ -514,10 +557,12 @@ async fn a_change_that_cannot_get_the_session_lock_gives_up_and_changes_nothing(
     let fixture = fixture("555057896106").await;
     sign_in(&fixture).await.expect("signed in");
     let before = std::fs::read(fixture.store.state_path("mock").expect("path")).expect("state");
-    let client = fixture.client.with_options(ClientOptions {
-        lock_timeout: Duration::from_millis(200),
-        ..ClientOptions::default()
-    });
+    let client = Arc::into_inner(fixture.client)
+        .expect("one owner")
+        .with_options(ClientOptions {
+            lock_timeout: Duration::from_millis(200),
+            ..ClientOptions::default()
+        });
     let _held = SessionLock::acquire(fixture.store.state_dir(), "mock", Duration::ZERO)
         .expect("the lock is free");
 
@@ -555,7 +600,7 @@ async fn logout_revokes_and_deletes_a_token_whose_state_file_is_damaged() {
     let path = fixture.store.state_path("mock").expect("path");
     std::fs::write(&path, "{\"facts\": damaged").expect("damaged");
     assert!(
-        fixture.client.status().await.is_err(),
+        fixture.client.end_if_over_limit().await.is_err(),
         "reads as signed out"
     );
 
@@ -637,7 +682,7 @@ async fn a_provider_clock_ahead_of_ours_keeps_the_session_restorable() {
     let restored = fixture.client.refresh_quietly().await.expect("refreshed");
     assert!(restored.id_token.is_some(), "a refreshed ID token, checked");
     assert_eq!(restored.facts.auth_time, session.facts.auth_time);
-    let status = fixture.client.status().await.expect("active");
+    let status = fixture.client.end_if_over_limit().await.expect("active");
     assert_eq!(
         status.ends_at,
         now + 12 * 3600,
@@ -732,5 +777,189 @@ async fn an_empty_acr_values_asks_for_no_level() {
             .find(|(name, _)| name == "acr_values")
             .map(|(_, value)| value.into_owned());
         assert_eq!(found.as_deref(), sent, "{acr_values:?}");
+    }
+}
+
+/// The mock's client that gets no refresh token (its session lasts as long as its tokens).
+const NO_REFRESH_CLIENT: &str = "555000000007.apps.local";
+const NO_REFRESH_SECRET: &str = "0d7c4b2a-9e1f-4a63-b8d5-3c2e1f0a9b87";
+
+/// The watcher's next event within `within` of real time.
+async fn next_event(
+    watch: &mut SessionWatch,
+    client: &Arc<Client>,
+    within: Duration,
+) -> SessionEvent {
+    tokio::time::timeout(within, async {
+        loop {
+            if let Some(event) = watch.next(client).await {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("an event in time")
+}
+
+/// How the watched session is made to end, in each case.
+#[derive(Debug, Clone, Copy)]
+enum EndBy {
+    /// The test clock moves past the inactivity limit.
+    Idle,
+    /// Activity every 10 minutes until the absolute limit passes.
+    BusyForADay,
+    /// Another careid process signs out.
+    SignOutElsewhere,
+    /// A session without a refresh token: its tokens run out.
+    TokensRunOut,
+    /// The provider answers the due refresh with `invalid_grant`.
+    RefreshRevoked,
+    /// The due refresh's ID token fails a check.
+    RefreshAnswerBad,
+    /// The refresh token is deleted from the keychain before the due refresh.
+    KeychainEntryDeleted,
+}
+
+/// Every end the watcher can see without a broker comes out as `Ended` with its reason, the
+/// session deleted, and the end recorded for whoever looks next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_reports_each_end_with_its_reason() {
+    use EndBy::*;
+    let cases = [
+        (Idle, EndReason::Inactivity),
+        (BusyForADay, EndReason::AbsoluteLimit),
+        (SignOutElsewhere, EndReason::SignedOutHere),
+        (TokensRunOut, EndReason::TokensExpiredWithoutRefresh),
+        (RefreshRevoked, EndReason::RefreshRejected),
+        (RefreshAnswerBad, EndReason::ResponseRejected),
+        (KeychainEntryDeleted, EndReason::KeychainCleared),
+    ];
+    for (how, expected) in cases {
+        // 62-second tokens: a refresh is due two seconds after sign-in.
+        let mock = MockCis2::new()
+            .auto_login("555057896106".parse().expect("auto-login"))
+            .token_lifetime(Duration::from_secs(62));
+        let fixture = match how {
+            TokensRunOut => {
+                fixture_of(
+                    mock,
+                    |profile| profile.client_id = Some(NO_REFRESH_CLIENT.into()),
+                    NO_REFRESH_SECRET,
+                )
+                .await
+            }
+            _ => fixture_of(mock, |_| {}, MOCK_SECRET).await,
+        };
+        let session = sign_in(&fixture).await.expect("signed in");
+        let mut watch = SessionWatch::new(&session);
+        let client = &fixture.client;
+        match how {
+            Idle => fixture.clock.advance(Duration::from_secs(15 * 60)),
+            BusyForADay => {
+                for _ in 0..=(12 * 60 / 10) {
+                    fixture.clock.advance(Duration::from_secs(600));
+                    if client.record_activity().await.is_err() {
+                        break;
+                    }
+                }
+            }
+            SignOutElsewhere => {
+                client.logout(None).await.expect("signed out");
+            }
+            TokensRunOut => fixture.clock.advance(Duration::from_secs(63)),
+            RefreshRevoked => {
+                fixture
+                    .mock
+                    .arm_fault("refresh_revoked".parse().expect("fault"), Some(1));
+                fixture.clock.advance(Duration::from_secs(3));
+            }
+            RefreshAnswerBad => {
+                fixture
+                    .mock
+                    .arm_fault("wrong_at_hash".parse().expect("fault"), Some(1));
+                fixture.clock.advance(Duration::from_secs(3));
+            }
+            KeychainEntryDeleted => {
+                fixture
+                    .keychain
+                    .delete(&careid_core::session::refresh_token_account(&session.facts))
+                    .expect("deleted behind careid's back");
+                fixture.clock.advance(Duration::from_secs(3));
+            }
+        }
+        let event = next_event(&mut watch, client, Duration::from_secs(20)).await;
+        let SessionEvent::Ended(end) = event else {
+            panic!("{how:?}: not an end: {event:?}");
+        };
+        assert_eq!(end.reason, expected, "{how:?}: {end:?}");
+        assert!(end.ends(&session.facts), "{how:?}");
+        assert!(
+            matches!(
+                fixture.store.load("mock").expect("load"),
+                Restored::SignedOut(_)
+            ),
+            "{how:?}: deleted"
+        );
+        assert_eq!(
+            fixture.store.last_end("mock").map(|end| end.reason),
+            Some(expected),
+            "{how:?}: recorded"
+        );
+        assert!(
+            watch.next(client).await.is_none(),
+            "{how:?}: nothing more is said"
+        );
+    }
+}
+
+/// Refreshed before expiry, and changes another process makes to the facts, come out as events;
+/// so does a failed refresh that trying again may cure: nothing, until it works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_refreshes_before_expiry_and_follows_changes_elsewhere() {
+    let fixture = fixture_of(
+        MockCis2::new()
+            .auto_login("555057896106".parse().expect("auto-login"))
+            .token_lifetime(Duration::from_secs(62)),
+        |_| {},
+        MOCK_SECRET,
+    )
+    .await;
+    let session = sign_in(&fixture).await.expect("signed in");
+    let client = &fixture.client;
+    let mut watch = SessionWatch::new(&session);
+
+    // Another process records activity.
+    fixture.clock.advance(Duration::from_secs(1));
+    let facts = client.record_activity().await.expect("recorded");
+    match next_event(&mut watch, client, Duration::from_secs(10)).await {
+        SessionEvent::Changed(changed) => assert_eq!(changed, facts),
+        other => panic!("not a change: {other:?}"),
+    }
+
+    // The provider is away when the refresh falls due: no event, the session kept.
+    fixture
+        .mock
+        .arm_fault("http_503@token".parse().expect("fault"), None);
+    fixture.clock.advance(Duration::from_secs(2));
+    for _ in 0..2 {
+        assert!(watch.next(client).await.is_none(), "kept, retried later");
+    }
+    assert!(matches!(
+        fixture.store.load("mock").expect("load"),
+        Restored::Session(_)
+    ));
+    // Back: a new watch (the first one waits out its backoff) refreshes at once, after saying
+    // the facts moved on since the session it was given.
+    fixture.mock.clear_faults();
+    let mut watch = SessionWatch::new(&session);
+    assert!(matches!(
+        next_event(&mut watch, client, Duration::from_secs(10)).await,
+        SessionEvent::Changed(_)
+    ));
+    match next_event(&mut watch, client, Duration::from_secs(10)).await {
+        SessionEvent::Refreshed(refreshed) => {
+            assert_ne!(refreshed.tokens.access_token, session.tokens.access_token);
+        }
+        other => panic!("not a refresh: {other:?}"),
     }
 }
