@@ -43,7 +43,7 @@ async fn the_broker_serves_over_tls_from_pem_files() {
         },
     ));
 
-    let trusting = reqwest::Client::builder()
+    let trusting = common::http()
         .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -74,7 +74,7 @@ async fn the_broker_serves_over_tls_from_pem_files() {
     assert!(tokens["id_token"].is_string());
 
     // A client that does not trust the certificate gets no answer; plain HTTP gets none either.
-    let untrusting = reqwest::Client::new();
+    let untrusting = common::http().build().unwrap();
     assert!(untrusting
         .get(format!("{base}/healthz"))
         .send()

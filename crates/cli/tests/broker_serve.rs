@@ -58,6 +58,9 @@ async fn broker_serve_runs_from_its_configuration_until_sigterm() {
         .spawn()
         .unwrap();
 
+    // reqwest comes without a crypto provider of its own choosing: this client takes the
+    // process's default, aws-lc-rs, installed here.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = reqwest::Client::new();
     let started = Instant::now();
     let document: serde_json::Value = loop {
