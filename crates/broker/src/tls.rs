@@ -1,6 +1,6 @@
-//! TLS for `tls.mode = "files"`: rustls from a PEM certificate chain and key, served through
-//! axum like the plain listener. Handshakes run side by side (a client that never finishes one
-//! holds up no one) with a time limit and a cap on how many are in flight.
+//! TLS for `tls.mode = "files"`: rustls on aws-lc-rs from a PEM certificate chain and key, served
+//! through axum like the plain listener. Handshakes run side by side (a client that never finishes
+//! one holds up no one) with a time limit and a cap on how many are in flight.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -61,7 +61,7 @@ pub fn acceptor(certificate: &Path, key: &Path) -> Result<TlsAcceptor, TlsError>
             path: key.to_path_buf(),
         }
     })?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()

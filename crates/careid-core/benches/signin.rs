@@ -57,6 +57,9 @@ async fn main() {
         store,
     )
     .expect("a client");
+    // reqwest comes without a crypto provider of its own choosing: this client takes the
+    // process's default, aws-lc-rs, installed here.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -266,6 +266,9 @@ impl Careid {
 
 /// What the browser does with the sign-in URL when the mock signs the user in by itself.
 async fn browse(url: &str) {
+    // reqwest comes without a crypto provider of its own choosing: this client takes the
+    // process's default, aws-lc-rs, installed here.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

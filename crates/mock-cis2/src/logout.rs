@@ -95,11 +95,11 @@ pub(crate) struct Backchannel {
 impl Default for Backchannel {
     fn default() -> Self {
         // Redirects are not followed: the logout token goes to the registered URI or nowhere.
-        let http = reqwest::Client::builder()
+        let http = crate::provider::http_client()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(DELIVERY_TIMEOUT)
             .build()
-            .unwrap_or_default();
+            .expect("an HTTP client");
         Self {
             http,
             deliveries: Arc::default(),

@@ -1,6 +1,7 @@
 //! The running provider's shared state and the small primitives every endpoint uses: the clock,
 //! random values (RFC 6749 §10.10), and the lifetimes of what it issues.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -76,6 +77,23 @@ pub(crate) struct Provider {
     rng: SystemRandom,
 }
 
+/// A builder for the mock's own requests (`jwks_uri` fetches, back-channel logout tokens): TLS
+/// with rustls on aws-lc-rs, the mock's crypto library, given to each client rather than taken
+/// from the process's default; Mozilla's roots; TLS 1.2 and 1.3; HTTP/1.1.
+pub(crate) fn http_client() -> reqwest::ClientBuilder {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("aws-lc-rs has TLS 1.2 and 1.3 cipher suites")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    reqwest::Client::builder().use_preconfigured_tls(tls)
+}
+
 impl Provider {
     pub fn new(
         issuer: Issuer,
@@ -100,7 +118,7 @@ impl Provider {
             auto_login,
             seen_jtis: SeenJtis::default(),
             faults: Faults::default(),
-            http: reqwest::Client::new(),
+            http: http_client().build().expect("an HTTP client"),
             backchannel: Backchannel::default(),
             activity: Activity::default(),
             admin_form_token: random_with(&rng, 32),

@@ -1,9 +1,11 @@
 //! The one HTTP client every provider call goes through: no redirects (a redirected token request
 //! would carry its credentials to wherever the `Location` points), a timeout on every request,
-//! a hard limit on what is read, and errors that never hold a body, a query string or a header.
+//! a hard limit on what is read, errors that never hold a body, a query string or a header, and
+//! TLS on aws-lc-rs whatever the process's rustls default.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{self, HeaderValue};
@@ -295,7 +297,11 @@ impl HttpClient {
     /// A client that follows no redirect and uses no proxy from the environment (the core reads
     /// no environment variable).
     pub fn new(settings: HttpSettings) -> Result<Self, HttpError> {
+        let tls = tls_config().map_err(|error| HttpError::Client {
+            detail: error.to_string(),
+        })?;
         let client = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(settings.timeout.min(MAX_CONNECT_TIMEOUT))
             .timeout(settings.timeout)
@@ -472,6 +478,23 @@ impl HttpClient {
             body,
         })
     }
+}
+
+/// TLS for every request: rustls on aws-lc-rs, careid's one crypto library, given to this client
+/// rather than installed as the process's default, so nothing else in the process can change it;
+/// Mozilla's roots (webpki-roots), as reqwest's `rustls-tls` had them; TLS 1.2 and 1.3;
+/// HTTP/1.1 by ALPN, as reqwest asks without its `http2` feature.
+fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// An open Server-Sent Events stream: events are read as they arrive, the connection closed on

@@ -120,7 +120,9 @@ async fn catcher() -> (String, tokio::sync::mpsc::Receiver<String>) {
 }
 
 async fn post(uri: &str, body: &str) -> (u16, Option<String>, Value) {
-    let answer = reqwest::Client::new()
+    let answer = crate::support::http()
+        .build()
+        .unwrap()
         .post(uri)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body.to_owned())

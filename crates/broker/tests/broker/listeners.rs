@@ -220,7 +220,9 @@ impl OwnWorld {
         if let Some(sub) = sub {
             claims["sub"] = json!(sub);
         }
-        let answer = reqwest::Client::new()
+        let answer = crate::support::http()
+            .build()
+            .unwrap()
             .post(self.broker.logout_uri())
             .form(&[("logout_token", sign(&claims, Signer::First))])
             .send()
@@ -282,7 +284,10 @@ async fn own_world() -> OwnWorld {
 // ── A client of the broker ────────────────────────────────────────────────────────────────
 
 async fn status(broker: &RunningBroker, authorization: Option<&str>) -> (u16, Value) {
-    let mut request = reqwest::Client::new().get(format!("{}/sessions/status", broker.url));
+    let mut request = crate::support::http()
+        .build()
+        .unwrap()
+        .get(format!("{}/sessions/status", broker.url));
     if let Some(authorization) = authorization {
         request = request.header("authorization", authorization);
     }
@@ -317,7 +322,9 @@ impl Listener {
     }
 
     async fn request(broker: &RunningBroker, id_token: &str) -> reqwest::Response {
-        reqwest::Client::new()
+        crate::support::http()
+            .build()
+            .unwrap()
             .get(format!("{}/sessions/events", broker.url))
             .bearer_auth(id_token)
             .send()
@@ -528,7 +535,10 @@ async fn listeners_beyond_the_limit_are_refused_until_one_leaves() {
 /// Both endpoints answer 401 `invalid_token` with the challenge, and echo nothing of the token.
 async fn assert_refused(broker: &RunningBroker, authorization: Option<&str>, what: &str) {
     for path in ["/sessions/status", "/sessions/events"] {
-        let mut request = reqwest::Client::new().get(format!("{}{path}", broker.url));
+        let mut request = crate::support::http()
+            .build()
+            .unwrap()
+            .get(format!("{}{path}", broker.url));
         if let Some(authorization) = authorization {
             request = request.header("authorization", authorization);
         }

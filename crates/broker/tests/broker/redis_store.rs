@@ -384,7 +384,9 @@ async fn two_brokers_on_one_redis_a_logout_at_one_is_seen_by_the_other() {
 async fn a_desktop_listening_on_one_replica_hears_a_logout_received_by_the_other() {
     let world = TwoReplicas::start(&redis_url()).await;
     let (sid, id_token) = crate::support::sign_in(&world.mock).await;
-    let mut events = reqwest::Client::new()
+    let mut events = crate::support::http()
+        .build()
+        .unwrap()
         .get(format!("{}/sessions/events", world.b.base))
         .bearer_auth(&id_token)
         .send()
@@ -422,7 +424,9 @@ async fn a_desktop_listening_on_one_replica_hears_a_logout_received_by_the_other
         "the logout went to replica a only: {deliveries:?}"
     );
     // Replica b answers the status question the same way.
-    let status: serde_json::Value = reqwest::Client::new()
+    let status: serde_json::Value = crate::support::http()
+        .build()
+        .unwrap()
         .get(format!("{}/sessions/status", world.b.base))
         .bearer_auth(&id_token)
         .send()
@@ -441,7 +445,11 @@ async fn readiness_follows_redis_going_away_and_coming_back() {
     let mut redis = OwnRedis::start(&[]);
     let world = TwoReplicas::start(&redis.url()).await;
     let ready = || async {
-        let answer = reqwest::get(format!("{}/readyz", world.a.base))
+        let answer = crate::support::http()
+            .build()
+            .unwrap()
+            .get(format!("{}/readyz", world.a.base))
+            .send()
             .await
             .unwrap();
         (answer.status().as_u16(), answer.text().await.unwrap())

@@ -155,7 +155,11 @@ async fn a_pushed_request_goes_through_with_s256_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_broker_says_what_it_brokers() {
     let world = world(60).await;
-    let document: Value = reqwest::get(format!("{}/.well-known/careid-broker", world.url))
+    let document: Value = crate::support::relay_world::http()
+        .build()
+        .unwrap()
+        .get(format!("{}/.well-known/careid-broker", world.url))
+        .send()
         .await
         .unwrap()
         .json()

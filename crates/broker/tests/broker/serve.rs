@@ -58,7 +58,7 @@ async fn broker_serve_runs_from_its_configuration_until_sigterm() {
         .spawn()
         .unwrap();
 
-    let http = reqwest::Client::new();
+    let http = crate::support::http().build().unwrap();
     let started = Instant::now();
     let document: serde_json::Value = loop {
         match http

@@ -41,7 +41,7 @@ async fn the_broker_serves_over_tls_from_pem_files() {
         },
     ));
 
-    let trusting = reqwest::Client::builder()
+    let trusting = crate::support::relay_world::http()
         .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -72,7 +72,7 @@ async fn the_broker_serves_over_tls_from_pem_files() {
     assert!(tokens["id_token"].is_string());
 
     // A client that does not trust the certificate gets no answer; plain HTTP gets none either.
-    let untrusting = reqwest::Client::new();
+    let untrusting = crate::support::relay_world::http().build().unwrap();
     assert!(untrusting
         .get(format!("{base}/healthz"))
         .send()
@@ -80,6 +80,15 @@ async fn the_broker_serves_over_tls_from_pem_files() {
         .is_err());
     let plain = format!("http://127.0.0.1:{}/healthz", address.port());
     assert!(untrusting.get(plain).send().await.is_err());
+    // careid's own client (rustls on aws-lc-rs, Mozilla's roots) reaches the certificate check
+    // and refuses the self-signed certificate, saying so.
+    let careid = careid_oidc::HttpClient::new(careid_oidc::HttpSettings::default()).unwrap();
+    let error = careid
+        .get(&format!("{base}/healthz"), "application/json")
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "unreachable", "{error}");
+    assert!(error.to_string().contains("certificate"), "{error}");
     // The broker still serves after the failed handshakes.
     let again = trusting
         .get(format!("{base}/healthz"))
@@ -117,4 +126,25 @@ fn a_tls_key_others_can_read_or_a_file_without_a_certificate_is_refused() {
     );
     assert!(error.contains("no usable private key"), "{error}");
     assert!(acceptor(&cert, &key).is_ok());
+}
+
+/// redis builds its rediss:// configuration with `rustls::ClientConfig::builder()`, which takes
+/// the process's default provider or, with none installed, the one rustls's features name: that
+/// works only while aws-lc-rs is the one provider compiled in (with ring too, it panics).
+#[test]
+fn rustls_features_name_aws_lc_rs_alone() {
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    let groups = |provider: &rustls::crypto::CryptoProvider| {
+        provider
+            .kx_groups
+            .iter()
+            .map(|group| group.name())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        groups(config.crypto_provider()),
+        groups(&rustls::crypto::aws_lc_rs::default_provider())
+    );
 }

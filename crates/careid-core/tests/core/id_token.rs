@@ -673,7 +673,7 @@ mod against_the_mock {
             .start()
             .await
             .expect("the mock starts");
-        let http = reqwest::Client::builder()
+        let http = crate::http()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();

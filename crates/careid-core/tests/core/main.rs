@@ -10,3 +10,12 @@ mod profiles;
 mod redirect;
 mod session;
 mod signin;
+
+/// A reqwest client builder for the tests' own requests. reqwest comes without a crypto provider
+/// of its own choosing (careid's and the mock's clients are given aws-lc-rs): these clients take
+/// the process's default, installed here.
+pub fn http() -> reqwest::ClientBuilder {
+    // An error only means a default is already installed.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder()
+}

@@ -83,7 +83,7 @@ fn client_for(mock: &RunningMock, port: u16, host: RedirectHost) -> Fixture {
 /// The browser: the page careid hands over, the authorization URL, the provider's redirect.
 async fn browse(url: &str) {
     let url = careid_core::launch_page::read_target(url).expect("the sign-in page is there");
-    let browser = reqwest::Client::builder()
+    let browser = crate::http()
         .redirect(reqwest::redirect::Policy::limited(10))
         .build()
         .expect("client");

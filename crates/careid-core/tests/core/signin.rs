@@ -121,7 +121,7 @@ async fn browse(url: &str) {
     } else {
         url.to_owned()
     };
-    let browser = reqwest::Client::builder()
+    let browser = crate::http()
         .redirect(reqwest::redirect::Policy::limited(10))
         .build()
         .expect("client");
@@ -233,7 +233,9 @@ async fn a_refused_access_token_is_refreshed_once_and_userinfo_retried() {
     let fixture = fixture("555057896106").await;
     let session = sign_in(&fixture).await.expect("signed in");
     let revocation = format!("{}/token/revoke", fixture.mock.issuer());
-    let answer = reqwest::Client::new()
+    let answer = crate::http()
+        .build()
+        .unwrap()
         .post(revocation)
         .basic_auth("555000000001.apps.local", Some(MOCK_SECRET))
         .form(&[("token", session.tokens.access_token.expose_secret())])

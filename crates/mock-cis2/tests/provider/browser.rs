@@ -79,7 +79,7 @@ pub struct Browser {
 impl Browser {
     pub fn new() -> Self {
         Self {
-            http: reqwest::Client::builder()
+            http: crate::support::http()
                 .redirect(reqwest::redirect::Policy::none())
                 .cookie_store(true)
                 .build()

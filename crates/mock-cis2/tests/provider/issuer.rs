@@ -91,19 +91,22 @@ async fn trailing_slash_issuer_is_served_and_verified_by_openidconnect() {
 async fn answers_on_ipv4_and_ipv6_loopback() {
     let mock = MockCis2::new().start().await.unwrap();
     assert!(mock.addresses().iter().any(|address| address.is_ipv4()));
+    let client = http().build().unwrap();
     for address in mock.addresses() {
         let url = format!("http://{address}{CIS2_REALM_PATH}/connect/jwk_uri");
-        let jwks: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+        let jwks: Value = client.get(url).send().await.unwrap().json().await.unwrap();
         assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "{address}");
     }
     let port = mock.port();
     mock.shutdown().await;
     assert!(
-        reqwest::get(format!(
-            "http://127.0.0.1:{port}{CIS2_REALM_PATH}/connect/jwk_uri"
-        ))
-        .await
-        .is_err(),
+        client
+            .get(format!(
+                "http://127.0.0.1:{port}{CIS2_REALM_PATH}/connect/jwk_uri"
+            ))
+            .send()
+            .await
+            .is_err(),
         "nothing answers after shutdown"
     );
 }

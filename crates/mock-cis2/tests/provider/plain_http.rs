@@ -65,7 +65,8 @@ async fn plain_http_client_completes_a_whole_flow_with_auto_login() {
     .unwrap();
 
     // Like `curl -sL`: follow the redirect to the callback.
-    let page = reqwest::get(authorize_url).await.unwrap();
+    let http = http().build().unwrap();
+    let page = http.get(authorize_url).send().await.unwrap();
     assert_eq!(page.text().await.unwrap(), "signed in");
     let target = callback.await.unwrap();
     let query: Vec<(String, String)> =
@@ -76,7 +77,6 @@ async fn plain_http_client_completes_a_whole_flow_with_auto_login() {
     assert_eq!(param(&query, "iss"), Some(mock.issuer()));
     let code = param(&query, "code").unwrap();
 
-    let http = reqwest::Client::new();
     let response = http
         .post(format!("{}/access_token", mock.issuer()))
         .basic_auth(BASIC_CLIENT, Some(secret(BASIC_CLIENT)))

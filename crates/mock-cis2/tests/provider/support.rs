@@ -36,9 +36,18 @@ pub async fn start_auto_login(auto_login: &str) -> RunningMock {
         .expect("the mock starts")
 }
 
+/// A reqwest client builder for the tests' own requests. reqwest comes without a crypto provider
+/// of its own choosing (careid's and the mock's clients are given aws-lc-rs): these clients take
+/// the process's default, installed here.
+pub fn http() -> reqwest::ClientBuilder {
+    // An error only means a default is already installed.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 /// An HTTP client that leaves redirects to the test, as a browser's address bar would show them.
 pub fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
+    http()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client")

@@ -292,10 +292,19 @@ pub fn serve(
     })
 }
 
+/// A reqwest client builder for the tests' own requests. reqwest comes without a crypto provider
+/// of its own choosing (careid's and the mock's clients are given aws-lc-rs): these clients take
+/// the process's default, installed here.
+pub fn http() -> reqwest::ClientBuilder {
+    // An error only means a default is already installed.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 /// Signs the nurse in for the client at the mock (auto-login, PKCE): the session's `sid` and
 /// ID token.
 pub async fn sign_in(mock: &RunningMock) -> (String, String) {
-    let http = reqwest::Client::builder()
+    let http = http()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -158,8 +158,17 @@ pub async fn world(per_minute: u32) -> World {
     }
 }
 
-pub fn no_redirects() -> reqwest::Client {
+/// A reqwest client builder for the tests' own requests. reqwest comes without a crypto provider
+/// of its own choosing (careid's and the mock's clients are given aws-lc-rs): these clients take
+/// the process's default, installed here.
+pub fn http() -> reqwest::ClientBuilder {
+    // An error only means a default is already installed.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     reqwest::Client::builder()
+}
+
+pub fn no_redirects() -> reqwest::Client {
+    http()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
