@@ -6,7 +6,7 @@
 //! Its parts: its configuration (`config`, with `broker.example.toml` as
 //! the documented example), the credential and its published JWKS (`credential`), the back-channel
 //! logout token's rules (`logout_token`, the one place they live), the stores (`store`, embedded,
-//! and `redis_store` for several replicas on one Redis): ended sessions, seen token ids, and the
+//! and `store::redis` for several replicas on one Redis): ended sessions, seen token ids, and the
 //! listeners told of each end; the HTTP service
 //! (`server`: the logout endpoint, the JWKS, health; `listeners`: the desktops'
 //! `/sessions/status` and `/sessions/events`, which tell a client proving its session with its ID
@@ -25,7 +25,6 @@ pub mod config;
 pub mod credential;
 pub mod listeners;
 pub mod logout_token;
-pub mod redis_store;
 pub mod relay;
 pub mod run;
 pub mod server;
@@ -35,5 +34,5 @@ pub mod tls;
 pub use config::{BrokerConfig, ConfigError};
 pub use credential::{BrokerCredential, CredentialError};
 pub use logout_token::{validate_logout_token, LogoutRequest, LogoutTokenError, LogoutTokenRules};
-pub use redis_store::RedisStore;
+pub use store::redis::RedisStore;
 pub use store::{EmbeddedStore, SessionEnd, Store, StoreError, ENDED_SESSION_MEMORY};

@@ -61,3 +61,13 @@ impl Context {
         Ok(self.host.profile(&self.args.profile)?)
     }
 }
+
+/// The async runtime every command that talks to a provider runs on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

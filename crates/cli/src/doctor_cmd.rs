@@ -1,9 +1,9 @@
 //! `careid doctor`: how a provider compares with what careid and CIS2 expect, line by line,
 //! from its discovery document and JWKS.
 
+use crate::context::runtime;
 use crate::context::Context;
-use crate::output::print_json;
-use crate::signin_cmd::runtime;
+use crate::output::{print_json, DoctorFailed};
 
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
@@ -36,15 +36,3 @@ pub fn run(context: &Context, args: &DoctorArgs) -> anyhow::Result<()> {
         }
     })
 }
-
-/// At least one check failed: a response was found unsuitable (exit 3).
-#[derive(Debug)]
-pub struct DoctorFailed;
-
-impl std::fmt::Display for DoctorFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the provider fails at least one check (see FAIL above)")
-    }
-}
-
-impl std::error::Error for DoctorFailed {}

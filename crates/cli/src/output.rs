@@ -17,6 +17,18 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// At least one check failed: a response was found unsuitable (exit 3).
+#[derive(Debug)]
+pub struct DoctorFailed;
+
+impl std::fmt::Display for DoctorFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the provider fails at least one check (see FAIL above)")
+    }
+}
+
+impl std::error::Error for DoctorFailed {}
+
 /// The error and its causes on one line, each cause once (many errors already name their
 /// cause in their own message), and what to run next when a command fixes it.
 pub fn describe(error: &anyhow::Error, profile: &str) -> String {
@@ -100,7 +112,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         if let Some(error) = cause.downcast_ref::<careid_core::http::HttpError>() {
             return if error.is_transient() { 5 } else { 3 };
         }
-        if cause.is::<crate::doctor_cmd::DoctorFailed>() {
+        if cause.is::<DoctorFailed>() {
             return 3;
         }
         if cause.is::<UsageError>() {

@@ -5,9 +5,9 @@ use careid_core::{EndReason, RoleChoice};
 use serde_json::json;
 
 use crate::connect::MockArgs;
+use crate::context::runtime;
 use crate::context::Context;
 use crate::output::{print_json, print_session, utc};
-use crate::signin_cmd::runtime;
 
 /// How long `logout --browser` keeps the sign-out page for a browser that is slow to start.
 const SIGN_OUT_PAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);

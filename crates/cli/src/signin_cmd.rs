@@ -4,12 +4,11 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use careid_core::signin::{Client, LoginOptions, Session, REDIRECT_HINT_AFTER};
 use careid_core::{RoleChoice, RoleSelection};
 
 use crate::connect::MockArgs;
-use crate::context::Context;
+use crate::context::{runtime, Context};
 use crate::output::print_session;
 
 #[derive(Debug, clap::Args)]
@@ -114,14 +113,6 @@ pub fn select_role(context: &Context, args: SelectArgs) -> anyhow::Result<()> {
         };
         print_session(context, &session, "Role changed")
     })
-}
-
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
 }
 
 /// Steps 3 to 8: opens the browser (or prints the URL), shows the elapsed time on stderr, and

@@ -31,8 +31,8 @@ use redis::{Client, IntoConnectionInfo as _};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
+use super::{SessionEnd, StoreError, EVENT_BACKLOG};
 use crate::config::redacted_url;
-use crate::store::{SessionEnd, StoreError, EVENT_BACKLOG};
 
 /// How long one command or one connection attempt may take before the store reports Redis
 /// unavailable.

@@ -4,7 +4,7 @@
 //! and who is told when a session ends.
 //!
 //! `EmbeddedStore` is the one-process store: in memory, written through to a file (atomically,
-//! owner-only) after each change, so a restart loses nothing. `RedisStore` (`redis_store`) is
+//! owner-only) after each change, so a restart loses nothing. `RedisStore` (`store::redis`) is
 //! the store for several replicas, with the same operations; [`Store::open`] makes either from
 //! the configuration.
 
@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::config::StoreConfig;
-use crate::redis_store::RedisStore;
+pub mod redis;
+
+use redis::RedisStore;
 
 /// CIS2's longest session: ended sessions are remembered at least this long (NIST SP 800-63's
 /// 12 hours absolute, which conformed NHS services enforce).
