@@ -1,8 +1,12 @@
-//! Errors the CLI raises itself, and the documented exit code for any error.
+//! Errors the CLI raises itself, and the documented exit code for any error: one table, reached
+//! through one trait ([`Outcome`]).
 
 use std::fmt;
 
+use careid_core::discovery::DiscoveryError;
+use careid_core::http::HttpError;
 use careid_core::signin::{ErrorClass, SignInError};
+use careid_core::{KeychainError, ProfileError, SessionError};
 use careid_host::HostError;
 
 /// A mistake in the command line or in what the user supplied: exit code 2.
@@ -49,20 +53,6 @@ pub fn describe(error: &anyhow::Error, profile: &str) -> String {
     text
 }
 
-/// The exit code documented for each class of sign-in failure.
-fn class_exit_code(class: ErrorClass) -> u8 {
-    match class {
-        ErrorClass::Other => 1,
-        ErrorClass::Usage => 2,
-        ErrorClass::Rejected => 3,
-        ErrorClass::Provider => 4,
-        ErrorClass::Unreachable => 5,
-        ErrorClass::Cancelled => 6,
-        ErrorClass::Keychain => 7,
-        ErrorClass::NotSignedIn => 8,
-    }
-}
-
 /// What to run next, for the errors a command line can fix.
 fn hint(error: &anyhow::Error, profile: &str) -> Option<String> {
     let error = error.chain().find_map(sign_in_error)?;
@@ -94,60 +84,151 @@ fn sign_in_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
     }
 }
 
-/// The documented exit code for an error, chosen by its type, never by its text.
+/// The documented exit code for an error, chosen by its type, never by its text: the first
+/// cause in its chain that says its [`Outcome`], by the one table of exit codes.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
-    for cause in error.chain() {
-        if let Some(error) = sign_in_error(cause) {
-            return class_exit_code(error.class());
-        }
-        let cause = match cause.downcast_ref::<HostError>() {
-            Some(HostError::Profile(error)) => error as &(dyn std::error::Error + 'static),
-            Some(HostError::Mock(error)) => return if error.is_usage() { 2 } else { 1 },
-            Some(_) => return 1,
-            None => cause,
-        };
-        if let Some(error) = cause.downcast_ref::<careid_core::discovery::DiscoveryError>() {
-            return if error.is_transient() { 5 } else { 3 };
-        }
-        if let Some(error) = cause.downcast_ref::<careid_core::http::HttpError>() {
-            return if error.is_transient() { 5 } else { 3 };
-        }
-        if cause.is::<DoctorFailed>() {
-            return 3;
-        }
-        if cause.is::<UsageError>() {
-            return 2;
-        }
-        if cause.is::<careid_core::KeychainError>() {
-            return 7;
-        }
-        if let Some(error) = cause.downcast_ref::<careid_core::ProfileError>() {
-            return match error {
-                careid_core::ProfileError::File { .. } => 1,
-                _ => 2,
-            };
-        }
-        if let Some(error) = cause.downcast_ref::<careid_core::SessionError>() {
-            return match error {
-                careid_core::SessionError::Keychain(_) => 7,
-                careid_core::SessionError::SignedOut { .. } => 8,
-                _ => 1,
-            };
-        }
-        // Arguments or files the user gave that the mock cannot use are usage errors.
-        if cause.is::<mock_cis2::DataError>() || cause.is::<mock_cis2::UnknownFault>() {
-            return 2;
-        }
-        if let Some(start) = cause.downcast_ref::<mock_cis2::StartError>() {
-            use mock_cis2::StartError::{AutoLogin, Data, InvalidIssuer};
-            return if matches!(start, AutoLogin(_) | Data(_) | InvalidIssuer { .. }) {
-                2
-            } else {
-                1
-            };
+    match error
+        .chain()
+        .find_map(outcome_of)
+        .unwrap_or(ErrorClass::Other)
+    {
+        ErrorClass::Other => 1,
+        ErrorClass::Usage => 2,
+        ErrorClass::Rejected => 3,
+        ErrorClass::Provider => 4,
+        ErrorClass::Unreachable => 5,
+        ErrorClass::Cancelled => 6,
+        ErrorClass::Keychain => 7,
+        ErrorClass::NotSignedIn => 8,
+    }
+}
+
+/// Which documented outcome an error is: the one question [`exit_code`] asks of each cause.
+trait Outcome {
+    fn outcome(&self) -> ErrorClass;
+}
+
+/// The outcome `cause` says, if it is an error careid knows.
+fn outcome_of(cause: &(dyn std::error::Error + 'static)) -> Option<ErrorClass> {
+    fn of<T: Outcome + std::error::Error + 'static>(
+        cause: &(dyn std::error::Error + 'static),
+    ) -> Option<ErrorClass> {
+        cause.downcast_ref::<T>().map(Outcome::outcome)
+    }
+    let known = [
+        of::<SignInError>,
+        of::<HostError>,
+        of::<DiscoveryError>,
+        of::<HttpError>,
+        of::<KeychainError>,
+        of::<ProfileError>,
+        of::<SessionError>,
+        of::<UsageError>,
+        of::<DoctorFailed>,
+        of::<mock_cis2::DataError>,
+        of::<mock_cis2::UnknownFault>,
+        of::<mock_cis2::StartError>,
+    ];
+    known.iter().find_map(|of| of(cause))
+}
+
+impl Outcome for SignInError {
+    fn outcome(&self) -> ErrorClass {
+        self.class()
+    }
+}
+
+impl Outcome for HostError {
+    fn outcome(&self) -> ErrorClass {
+        match self {
+            HostError::SignIn(error) => error.class(),
+            HostError::Profile(error) => error.outcome(),
+            HostError::Mock(error) if error.is_usage() => ErrorClass::Usage,
+            _ => ErrorClass::Other,
         }
     }
-    1
+}
+
+impl Outcome for DiscoveryError {
+    fn outcome(&self) -> ErrorClass {
+        reached(self.is_transient())
+    }
+}
+
+impl Outcome for HttpError {
+    fn outcome(&self) -> ErrorClass {
+        reached(self.is_transient())
+    }
+}
+
+/// A provider that could not be reached now, or whose answer careid found unsuitable.
+fn reached(transient: bool) -> ErrorClass {
+    if transient {
+        ErrorClass::Unreachable
+    } else {
+        ErrorClass::Rejected
+    }
+}
+
+impl Outcome for KeychainError {
+    fn outcome(&self) -> ErrorClass {
+        ErrorClass::Keychain
+    }
+}
+
+impl Outcome for ProfileError {
+    fn outcome(&self) -> ErrorClass {
+        match self {
+            ProfileError::File { .. } => ErrorClass::Other,
+            _ => ErrorClass::Usage,
+        }
+    }
+}
+
+impl Outcome for SessionError {
+    fn outcome(&self) -> ErrorClass {
+        match self {
+            SessionError::Keychain(_) => ErrorClass::Keychain,
+            SessionError::SignedOut { .. } => ErrorClass::NotSignedIn,
+            _ => ErrorClass::Other,
+        }
+    }
+}
+
+impl Outcome for UsageError {
+    fn outcome(&self) -> ErrorClass {
+        ErrorClass::Usage
+    }
+}
+
+impl Outcome for DoctorFailed {
+    fn outcome(&self) -> ErrorClass {
+        ErrorClass::Rejected
+    }
+}
+
+/// Arguments or files the user gave that the mock cannot use are usage errors.
+impl Outcome for mock_cis2::DataError {
+    fn outcome(&self) -> ErrorClass {
+        ErrorClass::Usage
+    }
+}
+
+impl Outcome for mock_cis2::UnknownFault {
+    fn outcome(&self) -> ErrorClass {
+        ErrorClass::Usage
+    }
+}
+
+impl Outcome for mock_cis2::StartError {
+    fn outcome(&self) -> ErrorClass {
+        use mock_cis2::StartError::{AutoLogin, Data, InvalidIssuer};
+        if matches!(self, AutoLogin(_) | Data(_) | InvalidIssuer { .. }) {
+            ErrorClass::Usage
+        } else {
+            ErrorClass::Other
+        }
+    }
 }
 
 /// Prints `value` as pretty JSON on stdout.
