@@ -373,6 +373,47 @@ mod tests {
         }
     }
 
+    /// Each kind of error the CLI meets has its documented code, through the one table, also
+    /// behind context the commands add.
+    #[test]
+    fn every_known_error_has_its_documented_exit_code() {
+        use anyhow::Context as _;
+        let context =
+            |error: anyhow::Error| Err::<(), _>(error).context("while testing").unwrap_err();
+        let cases: Vec<(&str, anyhow::Error, u8)> = vec![
+            ("usage", super::UsageError("bad flag".into()).into(), 2),
+            ("doctor", super::DoctorFailed.into(), 3),
+            (
+                "profile",
+                careid_core::ProfileError::Invalid("no".into()).into(),
+                2,
+            ),
+            (
+                "keychain",
+                careid_core::KeychainError::Unavailable("no bus".into()).into(),
+                7,
+            ),
+            (
+                "sign-in usage",
+                careid_core::signin::SignInError::ProfileNotReady {
+                    profile: "p".into(),
+                    missing: "a client id".into(),
+                }
+                .into(),
+                2,
+            ),
+            ("unknown", anyhow::anyhow!("something else"), 1),
+        ];
+        for (name, error, code) in cases {
+            assert_eq!(super::exit_code(&error), code, "{name}");
+            assert_eq!(
+                super::exit_code(&context(error)),
+                code,
+                "{name} behind context"
+            );
+        }
+    }
+
     #[test]
     fn utc_formats_known_instants() {
         assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
