@@ -9,9 +9,11 @@
 
 mod error;
 mod login;
+mod logout;
+mod restore;
 mod roles;
 mod route;
-mod session;
+mod status;
 mod token;
 mod watch;
 
@@ -33,9 +35,10 @@ use crate::{
 
 pub use error::{ErrorClass, SignInError};
 pub use login::{LoginOptions, PendingLogin, REDIRECT_HINT_AFTER};
+pub use logout::LogoutOutcome;
 pub use roles::RememberedRoles;
 pub use route::BrokerCheck;
-pub use session::{LogoutOutcome, SessionStatus, StoredSession, StoredStatus};
+pub use status::{SessionStatus, StoredSession, StoredStatus};
 pub use watch::{SessionEvent, SessionWatch, LOOK_EVERY, REFRESH_BEFORE};
 
 /// Where time comes from, so tests can move it.

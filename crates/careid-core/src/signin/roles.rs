@@ -1,10 +1,12 @@
-//! The last role each user chose on each profile (PRODUCT step 8), kept across sign-outs in
-//! `<state folder>/roles.json`. Role ids are not secret.
+//! Roles after sign-in: choosing another of the user's roles (PRODUCT step 8), and the last role
+//! each user chose on each profile, kept across sign-outs in `<state folder>/roles.json`. Role
+//! ids are not secret.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::signin::{blocking, Client, Session, SignInError};
 use crate::SessionLock;
 
 /// profile → user id (`sub`) → `person_roleid`.
@@ -61,6 +63,56 @@ impl RememberedRoles {
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
+    }
+}
+
+impl Client {
+    /// Chooses `role_id` (a `person_roleid` of the user's) as the session's role and remembers
+    /// it for the next sign-in. Restores the session first to check the role is the user's.
+    pub async fn select_role(&self, role_id: &str) -> Result<Session, SignInError> {
+        let mut session = self.use_session().await?;
+        self.apply_role(&mut session, role_id).await?;
+        Ok(session)
+    }
+
+    /// Chooses `role_id` for a session that holds UserInfo (just signed in or restored), and
+    /// remembers it for the next sign-in. A session whose ID token carries CIS2's choice
+    /// (`selected_roleid`) keeps it: another role is refused naming both (change it in CIS2).
+    pub async fn apply_role(
+        &self,
+        session: &mut Session,
+        role_id: &str,
+    ) -> Result<(), SignInError> {
+        if let (Some(selected), Some(identity)) = (
+            session
+                .id_token
+                .as_ref()
+                .and_then(|claims| claims.selected_roleid.as_deref())
+                .filter(|id| !id.trim().is_empty()),
+            session.identity.as_ref(),
+        ) {
+            crate::check_requested_role(identity, selected, role_id)?;
+        }
+        let role = session
+            .identity
+            .as_ref()
+            .and_then(|identity| identity.role(role_id))
+            .cloned()
+            .ok_or_else(|| SignInError::UnknownRole(role_id.to_owned()))?;
+        let lock = self.session_lock().await?;
+        session.facts = blocking(|| {
+            self.store
+                .change_facts(&lock, Some(&session.facts.sub), |facts| {
+                    facts.selected_role_id = Some(role.person_roleid.clone())
+                })
+        })?;
+        blocking(|| {
+            self.remembered_roles()
+                .set(&lock, &session.facts.sub, &role.person_roleid)
+        });
+        drop(lock);
+        session.role = Some(crate::RoleChoice::Selected(role));
+        Ok(())
     }
 }
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::oneshot;
 
 use crate::session::{end_due, EndReason, SessionEnd, SessionFacts};
-use crate::signin::session::StoredStatus;
+use crate::signin::status::StoredStatus;
 use crate::signin::{Client, Session, SignInError};
 use crate::time::unix_seconds;
 use crate::SignedOutReason;

@@ -1,70 +1,31 @@
-//! A stored session after sign-in: its status (a pure query), the end of one that must end,
-//! restore by refresh, role changes, and sign-out. Every end is recorded with its
-//! [`EndReason`] ([`crate::SessionStore::end`]).
+//! Restoring a stored session after sign-in: the kept tokens or a refresh (OIDC Core §12), the
+//! session's limits enforced on the way ([`Client::load_active`]), and what each restore stores.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::Serialize;
-
 use crate::discovery::ProviderMetadata;
 use crate::id_token::{OriginalIdToken, DEFAULT_CLOCK_SKEW};
-use crate::secret::{AccessToken, IdToken};
+use crate::secret::AccessToken;
 use crate::session::{
-    check, end_due, inactivity_minutes, EndReason, SessionEnd, SessionFacts, SignInRecord, Verdict,
+    end_due, inactivity_minutes, EndReason, SessionEnd, SessionFacts, SignInRecord,
     ACTIVITY_WRITE_EVERY,
 };
 use crate::signin::login::{Assurance, IdTokenFrom};
 use crate::signin::token::Revocable;
 use crate::signin::{
-    blocking, with_query, BrokerCheck, Client, ErrorClass, Session, SignInError, Timing, Tokens,
+    blocking, BrokerCheck, Client, ErrorClass, Session, SignInError, Timing, Tokens,
 };
 use crate::time::unix_seconds;
-use crate::{
-    choose_role, Identity, LaunchPage, Loaded, Restored, RoleChoice, SecretString, SessionLock,
-    SignedOutReason,
-};
+use crate::{choose_role, Identity, Loaded, Restored, RoleChoice, SessionLock, SignedOutReason};
 
-/// What `careid status` reports: the stored session, without asking the provider anything.
-#[derive(Debug, Clone, Serialize)]
-pub struct SessionStatus {
-    pub facts: SessionFacts,
-    /// When the absolute limit ends the session (seconds since the epoch).
-    pub ends_at: u64,
-    /// When inactivity ends it, unless there is activity first.
-    pub idle_ends_at: u64,
-    /// Whether a refresh token is kept in the keychain.
-    pub refreshable: bool,
-    /// Without a refresh token, when the session's tokens expire and it ends with them.
-    pub tokens_end_at: Option<u64>,
-    /// Through a broker: whether it could be asked if the provider ended the session.
-    pub broker: BrokerCheck,
-}
-
-/// What the state file and the policy say of the stored session, asking no one and changing
-/// nothing ([`Client::session_status`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoredStatus {
-    Session(StoredSession),
-    /// No session; [`SignedOutReason::Ended`] when careid ended the last one, and why.
-    SignedOut(SignedOutReason),
-}
-
-/// A stored session as its state file describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredSession {
-    pub facts: SessionFacts,
-    /// Whether the state file says a refresh token is kept (the keychain is not read).
-    pub refreshable: bool,
-    /// When the kept access token expires (seconds since the epoch), when one is kept.
-    pub access_token_expires_at: Option<u64>,
-    /// Set when the session must end now, and why: [`Client::end_if_over_limit`] ends it.
-    pub due: Option<EndReason>,
-}
+/// How long before its expiry a kept access token is refreshed rather than reused: the clock
+/// skew tolerated on the provider's times.
+const REUSE_MARGIN: Duration = DEFAULT_CLOCK_SKEW;
 
 /// What a restore does besides bringing back the tokens.
 #[derive(Debug, Clone, Copy)]
-struct Restore {
+pub(super) struct Restore {
     /// Fetch UserInfo (identity and roles).
     userinfo: bool,
     /// Count the call as the user's activity.
@@ -75,41 +36,17 @@ struct Restore {
     id_token: bool,
 }
 
-/// How a sign-out went.
-#[derive(Debug, Clone, Serialize)]
-pub struct LogoutOutcome {
-    /// The user id of the session that was ended, if there was one.
-    pub signed_out: Option<String>,
-    /// `revoked`, `not_advertised`, `no_refresh_token`, `no_session` or `failed`.
-    pub revocation: &'static str,
-    /// Why revocation failed, in words (the local session is deleted regardless).
-    pub revocation_error: Option<String>,
-    /// The provider's end-session URL, to end its browser session (OIDC RP-Initiated Logout),
-    /// without `id_token_hint`: it may be printed.
-    pub end_session_url: Option<String>,
-    /// Whether the session's ID token was at hand as `id_token_hint`: then only the page of
-    /// [`Client::end_session_page`] carries it.
-    pub id_token_hint: bool,
-    /// The end-session URL with `id_token_hint`: a secret, never serialised or shown.
-    #[serde(skip)]
-    pub end_session_with_hint: Option<SecretString>,
-}
-
 /// Whether [`Client::load_active`] reads the refresh token from the keychain at once, or leaves
 /// it until a refresh needs it (a use of the kept access token then reads one entry, not two).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ReadRefreshToken {
+pub(super) enum ReadRefreshToken {
     Now,
     WhenNeeded,
 }
 
-/// How long before its expiry a kept access token is refreshed rather than reused: the clock
-/// skew tolerated on the provider's times.
-const REUSE_MARGIN: Duration = DEFAULT_CLOCK_SKEW;
-
 /// Whether the kept access token of `loaded` may be used at `now` without asking the provider:
 /// until the skew before its expiry, or, with no refresh token to renew it, until it expires.
-fn kept_token_usable(loaded: &Loaded, now: SystemTime) -> bool {
+pub(super) fn kept_token_usable(loaded: &Loaded, now: SystemTime) -> bool {
     let margin = if loaded.refresh_token_stored {
         REUSE_MARGIN.as_secs()
     } else {
@@ -122,7 +59,7 @@ fn kept_token_usable(loaded: &Loaded, now: SystemTime) -> bool {
 
 /// Whether the provider refused the access token itself (RFC 6750 §3.1: 401, `invalid_token`):
 /// a refresh may cure that.
-fn access_token_refused(error: &SignInError) -> bool {
+pub(super) fn access_token_refused(error: &SignInError) -> bool {
     matches!(
         error,
         SignInError::OAuth {
@@ -137,55 +74,6 @@ fn access_token_refused(error: &SignInError) -> bool {
 }
 
 impl Client {
-    /// The stored session, from the state file and the policy alone: no lock, no keychain, no
-    /// request, nothing deleted. A session that must end is reported as due, not ended.
-    pub fn session_status(&self) -> Result<StoredStatus, SignInError> {
-        let loaded = match blocking(|| self.store.load_state(&self.profile.name))? {
-            Restored::Session(loaded) => loaded,
-            Restored::SignedOut(reason) => return Ok(StoredStatus::SignedOut(reason)),
-        };
-        let due = end_due(
-            &loaded.facts,
-            &self.profile.session,
-            loaded.refresh_token_stored,
-            loaded.access_token_expires_at,
-            self.clock.now(),
-        );
-        Ok(StoredStatus::Session(StoredSession {
-            facts: loaded.facts,
-            refreshable: loaded.refresh_token_stored,
-            access_token_expires_at: loaded.access_token_expires_at,
-            due,
-        }))
-    }
-
-    /// Ends the stored session if it must end, and says why; otherwise its status and limits.
-    /// Past a limit, or out of tokens without a refresh token, it is revoked when it can be and
-    /// deleted ([`SignInError::SessionEnded`]); gone from the keychain, it is deleted; through
-    /// a broker, the broker is asked whether the provider ended it, and if so it is deleted
-    /// ([`SignInError::EndedByProvider`]). Each end is recorded with its [`EndReason`].
-    pub async fn end_if_over_limit(&self) -> Result<SessionStatus, SignInError> {
-        let lock = self.session_lock().await?;
-        let (loaded, broker) = self.load_active(&lock, ReadRefreshToken::Now).await?;
-        let Verdict::Active {
-            ends_at,
-            idle_ends_at,
-        } = check(&loaded.facts, &self.profile.session, self.clock.now())
-        else {
-            unreachable!("load_active ends sessions past their limits")
-        };
-        Ok(SessionStatus {
-            refreshable: loaded.refresh_token.is_some(),
-            tokens_end_at: loaded
-                .access_token_expires_at
-                .filter(|_| loaded.refresh_token.is_none()),
-            facts: loaded.facts,
-            ends_at,
-            idle_ends_at,
-            broker,
-        })
-    }
-
     /// The user uses the session (a command, a role change): one UserInfo request with the
     /// kept access token (a refresh first when it nears its expiry, or after the provider
     /// refused it), recorded as activity, which moves the inactivity limit on.
@@ -264,7 +152,7 @@ impl Client {
     /// exactly one refresh; and, when asked, one UserInfo request (discovery and the JWKS come
     /// from the cache when it is fresh). A session with no refresh token ends when its tokens
     /// can no longer be used.
-    async fn restore(&self, parts: Restore) -> Result<Session, SignInError> {
+    pub(super) async fn restore(&self, parts: Restore) -> Result<Session, SignInError> {
         let lock = self.session_lock().await?;
         // Read under the lock only: another process may have rotated the token, or signed out,
         // while this one waited (each keychain read is a D-Bus round trip on Linux).
@@ -353,7 +241,7 @@ impl Client {
 
     /// A restore's failure: a rejected answer ends the session ([`EndReason::ResponseRejected`],
     /// reported as [`SignInError::Ended`] around the rejection); anything else keeps it.
-    fn end_on_rejection(
+    pub(super) fn end_on_rejection(
         &self,
         lock: &SessionLock,
         facts: &SessionFacts,
@@ -375,12 +263,12 @@ impl Client {
     }
 
     /// The end of the session of `facts` for `reason`, now by the client's clock.
-    fn end_now(&self, reason: EndReason, facts: &SessionFacts) -> SessionEnd {
+    pub(super) fn end_now(&self, reason: EndReason, facts: &SessionFacts) -> SessionEnd {
         SessionEnd::new(reason, facts, self.clock.now())
     }
 
     /// No session to use: the end careid recorded of the last one, or plainly not signed in.
-    fn signed_out(&self, reason: SignedOutReason) -> SignInError {
+    pub(super) fn signed_out(&self, reason: SignedOutReason) -> SignInError {
         match reason {
             SignedOutReason::Ended(end) => SignInError::SessionEnded {
                 profile: self.profile.name.clone(),
@@ -395,8 +283,9 @@ impl Client {
 
     // One caller, which hands over everything the restore has so far; a struct for it would
     // only rename the arguments.
+
     #[allow(clippy::too_many_arguments)]
-    async fn complete_restore(
+    pub(super) async fn complete_restore(
         &self,
         lock: &SessionLock,
         metadata: &Arc<ProviderMetadata>,
@@ -486,7 +375,7 @@ impl Client {
 
     /// The session from its kept tokens, with no refresh: no request at all unless UserInfo is
     /// asked for, which is made with the kept access token.
-    async fn with_kept_tokens(
+    pub(super) async fn with_kept_tokens(
         &self,
         lock: &SessionLock,
         loaded: &Loaded,
@@ -538,7 +427,7 @@ impl Client {
 
     /// UserInfo with `access_token` (`sub` must be the session's), the identity read from it
     /// and the role chosen: `selected` (CIS2's `selected_roleid`), else the session's.
-    async fn userinfo_and_role(
+    pub(super) async fn userinfo_and_role(
         &self,
         metadata: &ProviderMetadata,
         access_token: &AccessToken,
@@ -566,7 +455,7 @@ impl Client {
     /// Activity alone is written at most every [`ACTIVITY_WRITE_EVERY`], as the app does: a
     /// script calling `careid token` in a loop then costs no file write (and sync) per call, and
     /// the inactivity limit can only come that much early.
-    fn store_use(
+    pub(super) fn store_use(
         &self,
         lock: &SessionLock,
         facts: &mut SessionFacts,
@@ -596,7 +485,7 @@ impl Client {
     /// What a session stored by a careid that did not keep its sign-in record is held to: the
     /// facts it did keep, and the single audience and azp CIS2 always sends. A refresh that
     /// differs is refused and the user signs in again, which stores a full record.
-    fn record_of_earlier_careid(
+    pub(super) fn record_of_earlier_careid(
         &self,
         metadata: &ProviderMetadata,
         facts: &SessionFacts,
@@ -615,202 +504,12 @@ impl Client {
         }
     }
 
-    /// Chooses `role_id` (a `person_roleid` of the user's) as the session's role and remembers
-    /// it for the next sign-in. Restores the session first to check the role is the user's.
-    pub async fn select_role(&self, role_id: &str) -> Result<Session, SignInError> {
-        let mut session = self.use_session().await?;
-        self.apply_role(&mut session, role_id).await?;
-        Ok(session)
-    }
-
-    /// Chooses `role_id` for a session that holds UserInfo (just signed in or restored), and
-    /// remembers it for the next sign-in. A session whose ID token carries CIS2's choice
-    /// (`selected_roleid`) keeps it: another role is refused naming both (change it in CIS2).
-    pub async fn apply_role(
-        &self,
-        session: &mut Session,
-        role_id: &str,
-    ) -> Result<(), SignInError> {
-        if let (Some(selected), Some(identity)) = (
-            session
-                .id_token
-                .as_ref()
-                .and_then(|claims| claims.selected_roleid.as_deref())
-                .filter(|id| !id.trim().is_empty()),
-            session.identity.as_ref(),
-        ) {
-            crate::check_requested_role(identity, selected, role_id)?;
-        }
-        let role = session
-            .identity
-            .as_ref()
-            .and_then(|identity| identity.role(role_id))
-            .cloned()
-            .ok_or_else(|| SignInError::UnknownRole(role_id.to_owned()))?;
-        let lock = self.session_lock().await?;
-        session.facts = blocking(|| {
-            self.store
-                .change_facts(&lock, Some(&session.facts.sub), |facts| {
-                    facts.selected_role_id = Some(role.person_roleid.clone())
-                })
-        })?;
-        blocking(|| {
-            self.remembered_roles()
-                .set(&lock, &session.facts.sub, &role.person_roleid)
-        });
-        drop(lock);
-        session.role = Some(crate::RoleChoice::Selected(role));
-        Ok(())
-    }
-
-    /// Records the user's activity now, which moves the inactivity limit on. Waits for a
-    /// refresh in another process to finish first, so neither change is lost.
-    pub async fn record_activity(&self) -> Result<SessionFacts, SignInError> {
-        let lock = self.session_lock().await?;
-        Ok(blocking(|| {
-            self.store.record_activity(&lock, self.clock.now())
-        })?)
-    }
-
-    /// Signs out: revokes the refresh token (or, without one, the kept access token) when the
-    /// provider offers revocation, deletes the
-    /// session whatever the provider says, and gives the end-session URL: without
-    /// `id_token_hint` to show, and with it (the ID token the caller holds, else the kept one)
-    /// only as a secret for [`Client::end_session_page`].
-    pub async fn logout(&self, id_token: Option<&IdToken>) -> Result<LogoutOutcome, SignInError> {
-        // Held across revocation too: a refresh in another process must not rotate the token
-        // being revoked, nor store a new one after the session is cleared.
-        let lock = self.session_lock().await?;
-        // The stored session; or, when none can be loaded (its state file is damaged, say), any
-        // refresh token the keychain still holds for the profile: signing out revokes it too.
-        let mut hint = id_token.cloned();
-        // What the store keeps of the end: signed out here; or, with no session to sign out of,
-        // the end careid recorded of the last one, kept.
-        let end;
-        // What to revoke: the refresh tokens (their grants take the access tokens with them,
-        // RFC 7009 §2.1), or, for a session without one, its kept access token.
-        let (signed_out, revocable): (Option<String>, Vec<Revocable>) = match blocking(|| {
-            self.store.load(&self.profile.name)
-        })? {
-            Restored::Session(loaded) => {
-                end = Some(self.end_now(EndReason::SignedOutHere, &loaded.facts));
-                if hint.is_none() {
-                    // The last valid ID token, kept for this (a session without a refresh
-                    // token included); one that cannot be read only loses the hint.
-                    hint = blocking(|| self.store.load_id_token(&loaded.facts)).unwrap_or_else(
-                        |error| {
-                            tracing::warn!("could not read the session's ID token: {error}");
-                            None
-                        },
-                    );
-                }
-                let revocable = match loaded.refresh_token {
-                    Some(refresh_token) => vec![Revocable::Refresh(refresh_token)],
-                    None => blocking(|| self.store.load_access_token(&loaded))
-                        .unwrap_or_else(|error| {
-                            tracing::warn!("could not read the session's access token: {error}");
-                            None
-                        })
-                        .map(Revocable::Access)
-                        .into_iter()
-                        .collect(),
-                };
-                (Some(loaded.facts.sub), revocable)
-            }
-            Restored::SignedOut(reason) => {
-                end = reason.end().cloned();
-                let orphans = blocking(|| self.store.orphaned_refresh_tokens(&lock))?;
-                let sub = orphans.first().map(|(sub, _)| sub.clone());
-                let revocable = orphans
-                    .into_iter()
-                    .map(|(_, token)| Revocable::Refresh(token))
-                    .collect();
-                (sub, revocable)
-            }
-        };
-        let metadata = self.metadata().await;
-        let mut outcome = LogoutOutcome {
-            revocation: match (&signed_out, revocable.is_empty()) {
-                (None, _) => "no_session",
-                (Some(_), true) => "no_refresh_token",
-                (Some(_), false) => "revoked",
-            },
-            signed_out,
-            revocation_error: None,
-            end_session_url: None,
-            id_token_hint: false,
-            end_session_with_hint: None,
-        };
-        for token in &revocable {
-            let failed = match &metadata {
-                Ok(metadata) => match self.revoke(metadata, token).await {
-                    Ok(true) => None,
-                    Ok(false) => {
-                        outcome.revocation = "not_advertised";
-                        None
-                    }
-                    Err(error) => Some(error.to_string()),
-                },
-                Err(error) => Some(error.to_string()),
-            };
-            if let Some(error) = failed {
-                outcome.revocation = "failed";
-                outcome.revocation_error = Some(error);
-            }
-        }
-        match &end {
-            Some(end) => blocking(|| self.store.end(&lock, end))?,
-            None => blocking(|| self.store.clear(&lock))?,
-        }
-        drop(lock);
-        let endpoint = metadata
-            .as_ref()
-            .ok()
-            .and_then(|metadata| metadata.end_session_endpoint.as_deref());
-        if let Some(endpoint) = endpoint {
-            let query = |hint: Option<&IdToken>| {
-                let mut query = url::form_urlencoded::Serializer::new(String::new());
-                query.append_pair("client_id", &self.client_id);
-                if let Some(id_token) = hint {
-                    query.append_pair("id_token_hint", id_token.expose_secret());
-                }
-                with_query(endpoint, &query.finish())
-            };
-            outcome.end_session_url = Some(query(None));
-            if let Some(id_token) = &hint {
-                outcome.id_token_hint = true;
-                outcome.end_session_with_hint = Some(SecretString::new(query(Some(id_token))));
-            }
-        }
-        Ok(outcome)
-    }
-
-    /// The private page that opens the provider's end-session URL of `outcome`, with
-    /// `id_token_hint` when there was one: what a browser is given, so the ID token is never
-    /// on a command line. `None` when the provider publishes no end-session endpoint. The page
-    /// is removed when dropped: keep it until the browser has read it
-    /// ([`LaunchPage::wait_until_read`]).
-    pub fn end_session_page(
-        &self,
-        outcome: &LogoutOutcome,
-    ) -> Result<Option<LaunchPage>, SignInError> {
-        let url = match (&outcome.end_session_with_hint, &outcome.end_session_url) {
-            (Some(hinted), _) => hinted.expose_secret(),
-            (None, Some(plain)) => plain.as_str(),
-            (None, None) => return Ok(None),
-        };
-        let pages = self.store.state_dir().join("sign-in-pages");
-        blocking(|| LaunchPage::write_sign_out(&pages, url))
-            .map(Some)
-            .map_err(SignInError::LaunchPage)
-    }
-
     /// The stored session, if it is within its limits and, through a broker, the provider has
     /// not ended it. One past a limit is ended (refresh token revoked when possible, then
     /// deleted, the end recorded) and reported with the limit that ended it; one the provider
     /// ended is deleted and reported as [`SignInError::EndedByProvider`]. A broker that cannot
     /// be asked ends nothing: the check says so.
-    async fn load_active(
+    pub(super) async fn load_active(
         &self,
         lock: &SessionLock,
         refresh_token: ReadRefreshToken,
@@ -828,7 +527,7 @@ impl Client {
     }
 
     /// The stored session, if it is within its limits (see [`Client::load_active`]).
-    async fn load_within_limits(
+    pub(super) async fn load_within_limits(
         &self,
         lock: &SessionLock,
         refresh_token: ReadRefreshToken,
