@@ -398,6 +398,15 @@ pub fn typescript() -> String {
         text.push_str(&declaration);
         text.push('\n');
     }
+    let names: Vec<String> = crate::commands::COMMANDS
+        .iter()
+        .map(|name| format!("\"{name}\""))
+        .collect();
+    text.push_str(&format!(
+        "\n/**\n * Every command the shell registers (src-tauri/src/command_list.rs).\n */\n\
+         export type Command = {};\n",
+        names.join(" | ")
+    ));
     text
 }
 

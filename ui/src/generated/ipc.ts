@@ -219,3 +219,8 @@ export type CommandError = { code: string, class: string,
  * Technical detail, never a token or secret.
  */
 message: string, };
+
+/**
+ * Every command the shell registers (src-tauri/src/command_list.rs).
+ */
+export type Command = "current_state" | "sign_in" | "cancel_sign_in" | "open_sign_in_page_again" | "copy_sign_in_link" | "choose_role" | "change_role" | "keep_current_role" | "sign_out" | "stay_signed_in" | "note_activity" | "use_profile" | "set_testers_view" | "dismiss_notice" | "copy_access_token" | "export_sign_in_record" | "save_profile" | "remove_profile" | "store_credential" | "check_profile";
