@@ -1,7 +1,10 @@
 // The only module that talks to the Rust side: typed wrappers around Tauri's invoke and the state event.
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import type { AppState, Command, DoctorLine, LoginOverrides, ProfileInput } from './generated/ipc';
+import type { AppState, Command, DoctorLine, LoginOverrides, NoticeClass, ProfileInput } from './generated/ipc';
+
+/** A failure's class: Rust's (`NoticeClass`), or `ipc` for a failure on this side of the bridge. */
+export type ErrorClass = NoticeClass | 'ipc';
 
 /** The one event Rust emits: the whole state, after every change. */
 const STATE_CHANGED = 'state-changed';
@@ -18,9 +21,9 @@ export const UI_ERROR_CODES = {
 export class ApiError extends Error {
   readonly code: string;
   /** CommandError's `class` (e.g. `unreachable`, `keychain`); `ipc` for failures on this side. */
-  readonly errorClass: string;
+  readonly errorClass: ErrorClass;
 
-  constructor(code: string, message: string, errorClass = 'ipc') {
+  constructor(code: string, message: string, errorClass: ErrorClass = 'ipc') {
     super(message);
     this.name = 'ApiError';
     this.code = code;
@@ -166,7 +169,7 @@ async function call(command: Command, args?: Record<string, unknown>): Promise<u
 
 function toApiError(e: unknown): ApiError {
   if (isRecord(e) && typeof e.code === 'string' && typeof e.message === 'string') {
-    return new ApiError(e.code, e.message, typeof e.class === 'string' ? e.class : 'ipc');
+    return new ApiError(e.code, e.message, typeof e.class === 'string' ? (e.class as NoticeClass) : 'ipc');
   }
   return new ApiError(UI_ERROR_CODES.ipcFailed, e instanceof Error ? e.message : String(e));
 }

@@ -126,12 +126,7 @@ canChangeRole: boolean,
  */
 refreshable: boolean, };
 
-export type Notice = { code: string, 
-/**
- * `usage`, `rejected`, `provider`, `unreachable`, `cancelled`, `keychain`, `notSignedIn`,
- * `other`, or `info` for news that is not a failure (signed out, session ended).
- */
-class: string, detail: string | null, 
+export type Notice = { code: string, class: NoticeClass, detail: string | null, 
 /**
  * The OAuth `error` the provider sent back (for example `access_denied`), if it refused.
  */
@@ -140,6 +135,8 @@ providerError: string | null,
  * The provider's own words (`error_description`), cleaned and capped; shown as its words.
  */
 providerDescription: string | null, };
+
+export type NoticeClass = "usage" | "rejected" | "provider" | "unreachable" | "cancelled" | "keychain" | "notSignedIn" | "other" | "info";
 
 export type SessionEndCode = "inactivity" | "absolute_limit" | "signed_out_here" | "ended_by_provider" | "tokens_expired_without_refresh" | "refresh_rejected" | "response_rejected" | "keychain_cleared" | "keychain_damaged";
 
@@ -208,13 +205,11 @@ authenticators: Array<string>, };
 
 export type MockAuthenticatorView = { id: string, label: string, assuranceLevel: number, amr: string, };
 
-export type DoctorLine = { name: string, 
-/**
- * `pass`, `warn`, `fail` or `info`.
- */
-status: string, detail: string, };
+export type DoctorLine = { name: string, status: DoctorStatus, detail: string, };
 
-export type CommandError = { code: string, class: string, 
+export type DoctorStatus = "pass" | "warn" | "fail" | "info";
+
+export type CommandError = { code: string, class: NoticeClass, 
 /**
  * Technical detail, never a token or secret.
  */
