@@ -1,30 +1,16 @@
 //! Generates the Tauri context and the permission set for the app's own commands.
 
-/// Every command the app registers; each becomes an `allow-...` permission.
-const COMMANDS: &[&str] = &[
-    "current_state",
-    "sign_in",
-    "cancel_sign_in",
-    "open_sign_in_page_again",
-    "copy_sign_in_link",
-    "choose_role",
-    "change_role",
-    "keep_current_role",
-    "sign_out",
-    "stay_signed_in",
-    "note_activity",
-    "use_profile",
-    "set_testers_view",
-    "dismiss_notice",
-    "copy_access_token",
-    "export_sign_in_record",
-    "save_profile",
-    "remove_profile",
-    "store_credential",
-    "check_profile",
-];
+/// Every command the app registers, from `src/command_list.rs`; each becomes an `allow-...`
+/// permission.
+macro_rules! app_commands {
+    ($($name:ident),* $(,)?) => {
+        const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+include!("src/command_list.rs");
 
 fn main() {
+    println!("cargo:rerun-if-changed=src/command_list.rs");
     // Declaring the commands makes each one a permission (`allow-sign-in`, ...), so a capability must
     // grant it explicitly: nothing the UI can call is allowed by default.
     let attributes = tauri_build::Attributes::new()

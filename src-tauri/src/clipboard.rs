@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use careid_core::SecretString;
 
-use crate::ipc::CommandError;
+use crate::ipc::{CommandError, NoticeClass};
 
 #[derive(Default)]
 pub struct Clipboard {
@@ -25,7 +25,7 @@ impl Clipboard {
             // arboard's errors describe the clipboard, never the text.
             CommandError::new(
                 "clipboard_failed",
-                "other",
+                NoticeClass::Other,
                 &format!("the clipboard refused: {error}"),
             )
         };

@@ -28,8 +28,8 @@ use tokio::sync::oneshot;
 
 use crate::error::{info, not_signed_in, not_waiting, notice_of};
 use crate::ipc::{
-    AppInfo, AppState, CommandError, DoctorLine, LoginOverrides, Notice, Preferences, ProfileInput,
-    RoleChoiceView, Screen, SignedInView, TesterRecord, WaitingView,
+    AppInfo, AppState, CommandError, DoctorLine, DoctorStatus, LoginOverrides, Notice, NoticeClass,
+    Preferences, ProfileInput, RoleChoiceView, Screen, SignedInView, TesterRecord, WaitingView,
 };
 use crate::preferences::PreferencesFile;
 use crate::{activity, session_events, views};
@@ -543,7 +543,7 @@ impl Desk {
         if matches!(inner.phase, Phase::Waiting(_)) {
             return Err(CommandError::new(
                 "sign_in_under_way",
-                "usage",
+                NoticeClass::Usage,
                 "a sign-in is already waiting for the browser",
             ));
         }
@@ -687,7 +687,7 @@ impl Desk {
             return Err(not_waiting());
         };
         (self.hooks.open_browser)(&waiting.browser_url)
-            .map_err(|error| CommandError::new("browser_failed", "other", &error))
+            .map_err(|error| CommandError::new("browser_failed", NoticeClass::Other, &error))
     }
 
     /// The authorization URL, for the clipboard (never for the UI).
@@ -843,7 +843,7 @@ impl Desk {
             if matches!(inner.phase, Phase::Waiting(_)) {
                 return Err(CommandError::new(
                     "sign_in_under_way",
-                    "usage",
+                    NoticeClass::Usage,
                     "cancel the sign-in before changing profile",
                 ));
             }
@@ -916,7 +916,7 @@ impl Desk {
         if inner.profile == name && !matches!(inner.phase, Phase::Home) {
             return Err(CommandError::new(
                 "profile_in_use",
-                "usage",
+                NoticeClass::Usage,
                 "sign out of this profile, or use another, before removing it",
             ));
         }
@@ -933,7 +933,7 @@ impl Desk {
     pub async fn store_credential(&self, name: String, value: SecretString) -> Outcome {
         let stored = careid_core::signin::blocking(|| self.host.store_credential(&name, value))?;
         stored.map_err(|refused: CredentialError| {
-            CommandError::new(refused.code(), "usage", &refused.to_string())
+            CommandError::new(refused.code(), NoticeClass::Usage, &refused.to_string())
         })?;
         let mut inner = self.inner.lock().await;
         if inner.profile == name {
@@ -950,7 +950,7 @@ impl Desk {
         if let Some(error) = diagnosis.jwks_error {
             lines.push(DoctorLine {
                 name: "jwks".into(),
-                status: "fail".into(),
+                status: DoctorStatus::Fail,
                 detail: format!("the JWKS could not be fetched: {error}"),
             });
         }

@@ -2,18 +2,18 @@
 //! then class) or a command's [`CommandError`]. An error that says a session ended is told as
 //! that end, through [`crate::session_events`], so each end has one code however it was learnt.
 
-use careid_core::signin::SignInError;
+use careid_core::signin::{ErrorClass, SignInError};
 use careid_core::LoopbackError;
 use careid_host::HostError;
 
-use crate::ipc::{CommandError, Notice};
+use crate::ipc::{CommandError, Notice, NoticeClass};
 use crate::session_events;
 
 /// News that is not a failure (signed out, cancelled), under `code`.
 pub fn info(code: &str) -> Notice {
     Notice {
         code: code.to_owned(),
-        class: "info".into(),
+        class: NoticeClass::Info,
         detail: None,
         provider_error: None,
         provider_description: None,
@@ -21,13 +21,13 @@ pub fn info(code: &str) -> Notice {
 }
 
 pub fn not_signed_in() -> CommandError {
-    CommandError::new("not_signed_in", "notSignedIn", "not signed in")
+    CommandError::new("not_signed_in", NoticeClass::NotSignedIn, "not signed in")
 }
 
 pub fn not_waiting() -> CommandError {
     CommandError::new(
         "not_waiting",
-        "usage",
+        NoticeClass::Usage,
         "no sign-in is waiting for the browser",
     )
 }
@@ -56,7 +56,7 @@ pub fn notice_of(error: &SignInError) -> Notice {
     };
     Notice {
         code: error.code().to_owned(),
-        class: error.class().as_str().to_owned(),
+        class: error.class().into(),
         detail: Some(error.to_string()),
         provider_error,
         provider_description,
@@ -64,10 +64,10 @@ pub fn notice_of(error: &SignInError) -> Notice {
 }
 
 impl CommandError {
-    pub fn new(code: &str, class: &str, message: &str) -> Self {
+    pub fn new(code: &str, class: NoticeClass, message: &str) -> Self {
         Self {
             code: code.to_owned(),
-            class: class.to_owned(),
+            class,
             message: message.to_owned(),
         }
     }
@@ -83,9 +83,24 @@ impl CommandError {
     }
 }
 
+impl From<ErrorClass> for NoticeClass {
+    fn from(class: ErrorClass) -> Self {
+        match class {
+            ErrorClass::Usage => NoticeClass::Usage,
+            ErrorClass::Rejected => NoticeClass::Rejected,
+            ErrorClass::Provider => NoticeClass::Provider,
+            ErrorClass::Unreachable => NoticeClass::Unreachable,
+            ErrorClass::Cancelled => NoticeClass::Cancelled,
+            ErrorClass::Keychain => NoticeClass::Keychain,
+            ErrorClass::NotSignedIn => NoticeClass::NotSignedIn,
+            ErrorClass::Other => NoticeClass::Other,
+        }
+    }
+}
+
 impl From<&SignInError> for CommandError {
     fn from(error: &SignInError) -> Self {
-        Self::new(error.code(), error.class().as_str(), &error.to_string())
+        Self::new(error.code(), error.class().into(), &error.to_string())
     }
 }
 
@@ -93,17 +108,20 @@ impl From<HostError> for CommandError {
     fn from(error: HostError) -> Self {
         match &error {
             HostError::SignIn(error) => Self::from(error),
-            HostError::Profile(_) => Self::new(error.code(), "usage", &error.to_string()),
-            HostError::Mock(mock) if mock.is_usage() => {
-                Self::new(error.code(), "usage", &error.to_string())
+            HostError::Profile(_) => {
+                Self::new(error.code(), NoticeClass::Usage, &error.to_string())
             }
-            _ => Self::new(error.code(), "other", &error.to_string()),
+            HostError::Mock(mock) if mock.is_usage() => {
+                Self::new(error.code(), NoticeClass::Usage, &error.to_string())
+            }
+            _ => Self::new(error.code(), NoticeClass::Other, &error.to_string()),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::ipc::NoticeClass;
     use careid_core::session::{EndReason, SessionEnd, SessionFacts};
     use careid_core::signin::SignInError;
 
@@ -167,6 +185,6 @@ mod tests {
         // A failure that ended nothing keeps its own code.
         let not_ended = SignInError::UserInfo("sub differs".into());
         assert_eq!(notice_of(&not_ended).code, "userinfo_rejected");
-        assert_eq!(notice_of(&not_ended).class, "rejected");
+        assert_eq!(notice_of(&not_ended).class, NoticeClass::Rejected);
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::ipc::{CommandError, TesterRecord};
+use crate::ipc::{CommandError, NoticeClass, TesterRecord};
 
 pub async fn save<R: Runtime>(
     app: &AppHandle<R>,
@@ -25,7 +25,9 @@ pub async fn save<R: Runtime>(
             // The dialog waits for the user: off the async threads.
             tokio::task::spawn_blocking(move || dialog.blocking_save_file())
                 .await
-                .map_err(|error| CommandError::new("export_failed", "other", &error.to_string()))?
+                .map_err(|error| {
+                    CommandError::new("export_failed", NoticeClass::Other, &error.to_string())
+                })?
                 .and_then(|path| path.into_path().ok())
         }
     };
@@ -35,7 +37,7 @@ pub async fn save<R: Runtime>(
     let failed = |error: std::io::Error| {
         CommandError::new(
             "export_failed",
-            "other",
+            NoticeClass::Other,
             &format!("cannot write {}: {error}", path.display()),
         )
     };

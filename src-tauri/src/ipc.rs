@@ -180,14 +180,28 @@ pub struct SignedInView {
 #[serde(rename_all = "camelCase")]
 pub struct Notice {
     pub code: String,
-    /// `usage`, `rejected`, `provider`, `unreachable`, `cancelled`, `keychain`, `notSignedIn`,
-    /// `other`, or `info` for news that is not a failure (signed out, session ended).
-    pub class: String,
+    pub class: NoticeClass,
     pub detail: Option<String>,
     /// The OAuth `error` the provider sent back (for example `access_denied`), if it refused.
     pub provider_error: Option<String>,
     /// The provider's own words (`error_description`), cleaned and capped; shown as its words.
     pub provider_description: Option<String>,
+}
+
+/// What kind of thing a notice tells: a failure's class (the core's `ErrorClass`), or `info` for
+/// news that is not a failure (signed out, session ended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum NoticeClass {
+    Usage,
+    Rejected,
+    Provider,
+    Unreachable,
+    Cancelled,
+    Keychain,
+    NotSignedIn,
+    Other,
+    Info,
 }
 
 /// Why a session ended: the `code` of the notice the app shows when it learns that the session
@@ -343,9 +357,18 @@ pub struct MockAuthenticatorView {
 #[serde(rename_all = "camelCase")]
 pub struct DoctorLine {
     pub name: String,
-    /// `pass`, `warn`, `fail` or `info`.
-    pub status: String,
+    pub status: DoctorStatus,
     pub detail: String,
+}
+
+/// A `doctor` check's outcome (the core's `CheckStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum DoctorStatus {
+    Pass,
+    Warn,
+    Fail,
+    Info,
 }
 
 /// A command's failure as the UI receives it: it chooses its sentence by `code`.
@@ -353,7 +376,7 @@ pub struct DoctorLine {
 #[serde(rename_all = "camelCase")]
 pub struct CommandError {
     pub code: String,
-    pub class: String,
+    pub class: NoticeClass,
     /// Technical detail, never a token or secret.
     pub message: String,
 }
@@ -377,6 +400,7 @@ pub fn typescript() -> String {
         NoRolesView::decl(&config),
         SignedInView::decl(&config),
         Notice::decl(&config),
+        NoticeClass::decl(&config),
         SessionEndCode::decl(&config),
         ProfileView::decl(&config),
         ProfileInput::decl(&config),
@@ -387,6 +411,7 @@ pub fn typescript() -> String {
         MockUserView::decl(&config),
         MockAuthenticatorView::decl(&config),
         DoctorLine::decl(&config),
+        DoctorStatus::decl(&config),
         CommandError::decl(&config),
     ];
     let mut text = String::from(
@@ -398,6 +423,15 @@ pub fn typescript() -> String {
         text.push_str(&declaration);
         text.push('\n');
     }
+    let names: Vec<String> = crate::commands::COMMANDS
+        .iter()
+        .map(|name| format!("\"{name}\""))
+        .collect();
+    text.push_str(&format!(
+        "\n/**\n * Every command the shell registers (src-tauri/src/command_list.rs).\n */\n\
+         export type Command = {};\n",
+        names.join(" | ")
+    ));
     text
 }
 

@@ -48,28 +48,7 @@ pub fn run_app<R: Runtime>(
 ) -> tauri::Result<tauri::App<R>> {
     let app = builder
         .plugin(tauri_plugin_dialog::init())
-        .invoke_handler(tauri::generate_handler![
-            commands::current_state,
-            commands::sign_in,
-            commands::cancel_sign_in,
-            commands::open_sign_in_page_again,
-            commands::copy_sign_in_link,
-            commands::choose_role,
-            commands::change_role,
-            commands::keep_current_role,
-            commands::sign_out,
-            commands::stay_signed_in,
-            commands::note_activity,
-            commands::use_profile,
-            commands::set_testers_view,
-            commands::dismiss_notice,
-            commands::copy_access_token,
-            commands::export_sign_in_record,
-            commands::save_profile,
-            commands::remove_profile,
-            commands::store_credential,
-            commands::check_profile,
-        ])
+        .invoke_handler(commands::handler())
         .build(context)?;
     let hooks = hooks.unwrap_or_else(|| real_hooks(app.handle().clone()));
     let desk = Desk::new(host, settings, hooks);

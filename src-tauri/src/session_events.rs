@@ -6,18 +6,18 @@
 
 use careid_core::session::{EndReason, SessionEnd};
 
-use crate::ipc::Notice;
+use crate::ipc::{Notice, NoticeClass};
 
 /// The notice for a session that ended for `reason`: its code, and `info` (news, not a failure
 /// of the user's), except an answer careid rejected as unsafe, which is told as such.
 pub fn end_notice(reason: EndReason, detail: Option<String>) -> Notice {
     let class = match reason {
-        EndReason::ResponseRejected => "rejected",
-        _ => "info",
+        EndReason::ResponseRejected => NoticeClass::Rejected,
+        _ => NoticeClass::Info,
     };
     Notice {
         code: reason.code().to_owned(),
-        class: class.to_owned(),
+        class,
         detail,
         provider_error: None,
         provider_description: None,

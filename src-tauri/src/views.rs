@@ -4,15 +4,15 @@
 
 use careid_core::signin::Session;
 use careid_core::{
-    ClientAuth, DoctorReport, Identity, IssuerSource, NrbacRole, Organisation, Profile,
-    ProfileEntry, RoleSelection, SessionPolicy,
+    CheckStatus, ClientAuth, DoctorReport, Identity, IssuerSource, NrbacRole, Organisation,
+    Profile, ProfileEntry, RoleSelection, SessionPolicy,
 };
 use mock_cis2::Authenticator;
 
 use crate::ipc::{
-    CommandError, DoctorLine, LoginOverrides, MockAuthenticatorView, MockGuide, MockUserView,
-    OrganisationView, ProfileInput, ProfileView, RoleGroupView, RoleView, TesterRecord, TimingView,
-    UserView,
+    CommandError, DoctorLine, DoctorStatus, LoginOverrides, MockAuthenticatorView, MockGuide,
+    MockUserView, NoticeClass, OrganisationView, ProfileInput, ProfileView, RoleGroupView,
+    RoleView, TesterRecord, TimingView, UserView,
 };
 
 pub fn user(session: &Session) -> UserView {
@@ -177,7 +177,8 @@ pub fn profile(profile: &Profile, stored: Option<bool>) -> ProfileView {
 
 /// The profile form's fields as a profile entry; the core validates the whole profile on add.
 pub fn profile_entry(input: ProfileInput) -> Result<ProfileEntry, CommandError> {
-    let usage = |message: String| CommandError::new("profile_invalid", "usage", &message);
+    let usage =
+        |message: String| CommandError::new("profile_invalid", NoticeClass::Usage, &message);
     let text = |value: Option<String>| {
         value
             .map(|value| value.trim().to_owned())
@@ -218,13 +219,24 @@ pub fn profile_entry(input: ProfileInput) -> Result<ProfileEntry, CommandError> 
     })
 }
 
+impl From<CheckStatus> for DoctorStatus {
+    fn from(status: CheckStatus) -> Self {
+        match status {
+            CheckStatus::Pass => DoctorStatus::Pass,
+            CheckStatus::Warn => DoctorStatus::Warn,
+            CheckStatus::Fail => DoctorStatus::Fail,
+            CheckStatus::Info => DoctorStatus::Info,
+        }
+    }
+}
+
 pub fn doctor_lines(report: &DoctorReport) -> Vec<DoctorLine> {
     report
         .checks
         .iter()
         .map(|check| DoctorLine {
             name: check.name.to_owned(),
-            status: check.status.label().to_ascii_lowercase(),
+            status: check.status.into(),
             detail: check.detail.clone(),
         })
         .collect()

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import * as api from './api';
-import { ApiError, appInfo, describeError } from './api';
+import { ApiError, describeError } from './api';
 import { HOME } from './fixtures';
 
 vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
@@ -16,33 +16,19 @@ beforeEach(() => {
   listenMock.mockReset();
 });
 
-describe('appInfo', () => {
-  it('calls the app_info command and returns its answer', async () => {
-    invokeMock.mockResolvedValue({ name: 'careid', version: '0.1.0', buildProfile: 'release' });
-
-    await expect(appInfo()).resolves.toEqual({ name: 'careid', version: '0.1.0', buildProfile: 'release' });
-    expect(invokeMock).toHaveBeenCalledTimes(1);
-    expect(invokeMock.mock.calls[0]?.[0]).toBe('app_info');
-  });
-
+describe('errors across the bridge', () => {
   it('turns a CommandError rejection from Rust into an ApiError with its code and class', async () => {
     invokeMock.mockRejectedValue({ code: 'some_rust_code', class: 'keychain', message: 'detail for logs' });
 
-    const error = await appInfo().catch((e: unknown) => e);
+    const error = await api.signOut().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ code: 'some_rust_code', errorClass: 'keychain', message: 'detail for logs' });
   });
 
   it('reports an unstructured rejection as ipc_failed', async () => {
-    invokeMock.mockRejectedValue('command app_info not found');
+    invokeMock.mockRejectedValue('command sign_out not found');
 
-    await expect(appInfo()).rejects.toMatchObject({ code: 'ipc_failed', message: 'command app_info not found' });
-  });
-
-  it('rejects an answer in the wrong shape (snake_case) as bad_response', async () => {
-    invokeMock.mockResolvedValue({ name: 'careid', version: '0.1.0', build_profile: 'debug' });
-
-    await expect(appInfo()).rejects.toMatchObject({ code: 'bad_response' });
+    await expect(api.signOut()).rejects.toMatchObject({ code: 'ipc_failed', message: 'command sign_out not found' });
   });
 });
 

@@ -1,42 +1,10 @@
 // The only module that talks to the Rust side: typed wrappers around Tauri's invoke and the state event.
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import type {
-  AppInfo as GeneratedAppInfo,
-  AppState,
-  DoctorLine,
-  LoginOverrides,
-  ProfileInput,
-} from './generated/ipc';
+import type { AppState, Command, DoctorLine, LoginOverrides, NoticeClass, ProfileInput } from './generated/ipc';
 
-/** `AppInfo` as the UI relies on it: the generated type says `string` for the build profile. */
-export interface AppInfo extends GeneratedAppInfo {
-  buildProfile: 'debug' | 'release';
-}
-
-/** Every command name the UI may call; keeps stray strings out of app code. */
-type Command =
-  | 'app_info'
-  | 'current_state'
-  | 'sign_in'
-  | 'cancel_sign_in'
-  | 'open_sign_in_page_again'
-  | 'copy_sign_in_link'
-  | 'choose_role'
-  | 'change_role'
-  | 'keep_current_role'
-  | 'sign_out'
-  | 'stay_signed_in'
-  | 'note_activity'
-  | 'use_profile'
-  | 'set_testers_view'
-  | 'dismiss_notice'
-  | 'copy_access_token'
-  | 'export_sign_in_record'
-  | 'save_profile'
-  | 'remove_profile'
-  | 'store_credential'
-  | 'check_profile';
+/** A failure's class: Rust's (`NoticeClass`), or `ipc` for a failure on this side of the bridge. */
+export type ErrorClass = NoticeClass | 'ipc';
 
 /** The one event Rust emits: the whole state, after every change. */
 const STATE_CHANGED = 'state-changed';
@@ -53,9 +21,9 @@ export const UI_ERROR_CODES = {
 export class ApiError extends Error {
   readonly code: string;
   /** CommandError's `class` (e.g. `unreachable`, `keychain`); `ipc` for failures on this side. */
-  readonly errorClass: string;
+  readonly errorClass: ErrorClass;
 
-  constructor(code: string, message: string, errorClass = 'ipc') {
+  constructor(code: string, message: string, errorClass: ErrorClass = 'ipc') {
     super(message);
     this.name = 'ApiError';
     this.code = code;
@@ -76,15 +44,6 @@ const SENTENCES: Readonly<Record<string, string>> = {
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) return SENTENCES[error.code] ?? GENERIC_SENTENCE;
   return GENERIC_SENTENCE;
-}
-
-/** Name, version and build profile of the running app. */
-export async function appInfo(): Promise<AppInfo> {
-  const info = await call('app_info');
-  if (!isAppInfo(info)) {
-    throw new ApiError(UI_ERROR_CODES.badResponse, 'app_info returned an unexpected shape');
-  }
-  return info;
 }
 
 /** The state to render at start; afterwards `onStateChanged` delivers every change. */
@@ -199,6 +158,7 @@ export async function checkProfile(name: string): Promise<DoctorLine[]> {
   return lines;
 }
 
+/** `Command` is generated from the shell's one list of registered commands: any other name does not type-check. */
 async function call(command: Command, args?: Record<string, unknown>): Promise<unknown> {
   try {
     return await invoke<unknown>(command, args);
@@ -209,19 +169,9 @@ async function call(command: Command, args?: Record<string, unknown>): Promise<u
 
 function toApiError(e: unknown): ApiError {
   if (isRecord(e) && typeof e.code === 'string' && typeof e.message === 'string') {
-    return new ApiError(e.code, e.message, typeof e.class === 'string' ? e.class : 'ipc');
+    return new ApiError(e.code, e.message, typeof e.class === 'string' ? (e.class as NoticeClass) : 'ipc');
   }
   return new ApiError(UI_ERROR_CODES.ipcFailed, e instanceof Error ? e.message : String(e));
-}
-
-// A cheap guard so a Rust/TS mismatch shows an error instead of "Version undefined".
-function isAppInfo(v: unknown): v is AppInfo {
-  return (
-    isRecord(v) &&
-    typeof v.name === 'string' &&
-    typeof v.version === 'string' &&
-    (v.buildProfile === 'debug' || v.buildProfile === 'release')
-  );
 }
 
 // Checks the parts every screen reads; the generated types cover the rest at compile time.

@@ -1,5 +1,6 @@
 // What every screen receives: the latest AppState, the UI's own memory, and the ways to act on both.
 import type { AppState, DoctorLine } from './generated/ipc';
+import type { ErrorClass } from './api';
 
 export type Page = 'main' | 'profiles' | 'help';
 export type Tab = 'session' | 'testers';
@@ -42,7 +43,7 @@ export interface UiMemory {
   /** undefined: nothing exported yet; null: the user cancelled the save dialog. */
   exportResult: string | null | undefined;
   /** A command's rejection, shown like a notice until dismissed or the screen changes. */
-  localError: { code: string; class: string } | null;
+  localError: { code: string; class: ErrorClass } | null;
   /** The profile the form edits; null adds a new one. */
   editing: string | null;
   draft: ProfileDraft;

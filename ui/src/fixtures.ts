@@ -9,6 +9,7 @@ import type {
   SignedInView,
   TesterRecord,
   WaitingView,
+  NoticeClass,
 } from './generated/ipc';
 
 /** 29 November 2026, 09:00:00 UTC, in Unix seconds: the clock every fixture is set against. */
@@ -195,7 +196,7 @@ export function state(screen: Screen, extra: Partial<AppState> = {}): AppState {
   };
 }
 
-export function notice(code: string, cls: string, more: Partial<Notice> = {}): Notice {
+export function notice(code: string, cls: NoticeClass, more: Partial<Notice> = {}): Notice {
   return { code, class: cls, detail: null, providerError: null, providerDescription: null, ...more };
 }
 

@@ -1,4 +1,5 @@
 // Notices: the sentence by code (then class), provider errors in CIS2's words, details hidden, dismiss.
+import type { NoticeClass } from './generated/ipc';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { invoke } from '@tauri-apps/api/core';
 import * as F from './fixtures';
@@ -18,7 +19,7 @@ beforeEach(() => {
 });
 afterEach(() => app?.dispose());
 
-const say = (code: string, cls: string, more = {}) => noticeText(F.notice(code, cls, more), F.MOCK_PROFILE);
+const say = (code: string, cls: NoticeClass, more = {}) => noticeText(F.notice(code, cls, more), F.MOCK_PROFILE);
 
 describe('noticeText', () => {
   it.each([
@@ -78,28 +79,28 @@ describe('noticeText', () => {
   });
 
   it.each([
-    ['timed_out', 'timeout', 'no answer from the browser in time'],
+    ['timed_out', 'other', 'no answer from the browser in time'],
     ['cancelled', 'cancelled', 'cancelled'],
     ['state_mismatch', 'rejected', 'did not belong to this sign-in'],
     ['issuer_mismatch', 'rejected', 'different sign-in service'],
     ['issuer_missing', 'rejected', 'did not say which sign-in service'],
-    ['ports_taken', 'config', 'every port'],
+    ['ports_taken', 'usage', 'every port'],
     ['unreachable', 'unreachable', 'could not reach'],
     ['provider_unavailable', 'unreachable', 'not answering'],
     ['keychain_unavailable', 'keychain', 'keychain'],
     ['keychain_failed', 'keychain', 'keychain'],
     ['keychain_corrupt', 'keychain', 'keychain'],
     ['keychain_unreadable', 'keychain', 'Nothing was deleted'],
-    ['profile_not_ready', 'config', 'not ready'],
-    ['credential_missing', 'config', 'client secret or private key'],
+    ['profile_not_ready', 'usage', 'not ready'],
+    ['credential_missing', 'usage', 'client secret or private key'],
     ['id_token_bad_nonce', 'rejected', 'failed a security check'],
     ['jws_bad_signature', 'rejected', 'failed a security check'],
     ['assurance_too_low', 'rejected', 'below the level'],
-    ['session_lock_timeout', 'busy', 'busy'],
+    ['session_lock_timeout', 'other', 'busy'],
     ['unknown_role', 'rejected', 'not one of yours'],
-    ['mock_start_failed', 'internal', 'built-in test sign-in service'],
+    ['mock_start_failed', 'other', 'built-in test sign-in service'],
   ])('error %s (%s)', (code, cls, sentence) => {
-    const text = say(code, cls);
+    const text = say(code, cls as NoticeClass);
     expect(text.tone).toBe('error');
     expect(text.sentence).toContain(sentence);
     expect(text.next).not.toBe('');
@@ -109,7 +110,7 @@ describe('noticeText', () => {
     expect(say('dns_failed', 'unreachable').next).toContain('VPN');
     expect(say('keychain_locked', 'keychain').sentence).toContain('keychain');
     expect(say('something_new', 'rejected').sentence).toBe('careid refused the answer because it failed a security check.');
-    expect(say('something_new', 'who_knows').sentence).toBe('Sorry, something went wrong in careid.');
+    expect(say('something_new', 'who_knows' as NoticeClass).sentence).toBe('Sorry, something went wrong in careid.');
   });
 
   it('gives the provider’s words and a reason chosen by providerError', () => {
@@ -157,7 +158,7 @@ describe('notice box', () => {
   });
 
   it('shows on any screen, and Dismiss calls dismiss_notice', async () => {
-    const m = mount(F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN }, { notice: F.notice('session_lock_timeout', 'busy') }));
+    const m = mount(F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN }, { notice: F.notice('session_lock_timeout', 'other') }));
     app = m.app;
     byTestId(m.root, 'dismiss-notice').click();
     await settle();
@@ -165,7 +166,7 @@ describe('notice box', () => {
   });
 
   it('does not steal focus again when the same notice comes back in a later state', () => {
-    const state = F.state({ kind: 'home' }, { notice: F.notice('timed_out', 'timeout') });
+    const state = F.state({ kind: 'home' }, { notice: F.notice('timed_out', 'other') });
     const m = mount(state);
     app = m.app;
     const button = byTestId(m.root, 'sign-in-button');

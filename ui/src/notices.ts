@@ -1,6 +1,6 @@
 // Notices: the sentence and "what to do next" for each notice or error code, and the box that shows them.
 import { plural } from './time';
-import type { Notice, ProfileView, SessionEndCode } from './generated/ipc';
+import type { Notice, NoticeClass, ProfileView, SessionEndCode } from './generated/ipc';
 import { UI_ERROR_CODES } from './api';
 import { button, details, h } from './dom';
 
@@ -178,17 +178,20 @@ const ERRORS: Readonly<Record<string, Entry>> = {
   },
 };
 
-// When a code is new to this UI, its class still says what kind of trouble it is.
-const BY_CLASS: Readonly<Record<string, Entry>> = {
+const GENERIC: Entry = { sentence: 'Sorry, something went wrong in careid.', next: TRY_AGAIN };
+
+// When a code is new to this UI, its class still says what kind of trouble it is: one entry per
+// failure class, so a class Rust adds does not type-check until it has its words here.
+const BY_CLASS: Readonly<Record<Exclude<NoticeClass, 'info'>, Entry>> = {
   unreachable: ERRORS.unreachable!,
   keychain: ERRORS.keychain_failed!,
   rejected: { sentence: REJECTED_SENTENCE, next: REJECTED_NEXT },
   cancelled: ERRORS.cancelled!,
-  timeout: ERRORS.timed_out!,
-  config: ERRORS.profile_not_ready!,
+  usage: GENERIC,
+  provider: GENERIC,
+  notSignedIn: GENERIC,
+  other: GENERIC,
 };
-
-const GENERIC: Entry = { sentence: 'Sorry, something went wrong in careid.', next: TRY_AGAIN };
 
 /** The words for a notice, chosen by code, then by class, never by message text. */
 export function noticeText(

@@ -177,7 +177,13 @@ export class App implements Ctx {
   private noticeBox(state: AppState): HTMLElement | null {
     const local = this.ui.localError;
     if (local) {
-      const notice: Notice = { ...local, detail: null, providerError: null, providerDescription: null };
+      const notice: Notice = {
+        code: local.code,
+        class: local.class === 'ipc' ? 'other' : local.class,
+        detail: null,
+        providerError: null,
+        providerDescription: null,
+      };
       const box = renderNotice(notice, state.profile, () => {
         this.ui.localError = null;
         this.rerender();

@@ -153,7 +153,7 @@ describe('home', () => {
   });
 
   it('shows a command’s rejection as a notice chosen by its code', async () => {
-    invokeMock.mockRejectedValue({ code: 'ports_taken', class: 'config', message: 'all ports busy' });
+    invokeMock.mockRejectedValue({ code: 'ports_taken', class: 'usage', message: 'all ports busy' });
     const root = show(F.HOME);
     byTestId(root, 'sign-in-button').click();
     await settle();

@@ -126,12 +126,7 @@ canChangeRole: boolean,
  */
 refreshable: boolean, };
 
-export type Notice = { code: string, 
-/**
- * `usage`, `rejected`, `provider`, `unreachable`, `cancelled`, `keychain`, `notSignedIn`,
- * `other`, or `info` for news that is not a failure (signed out, session ended).
- */
-class: string, detail: string | null, 
+export type Notice = { code: string, class: NoticeClass, detail: string | null, 
 /**
  * The OAuth `error` the provider sent back (for example `access_denied`), if it refused.
  */
@@ -140,6 +135,8 @@ providerError: string | null,
  * The provider's own words (`error_description`), cleaned and capped; shown as its words.
  */
 providerDescription: string | null, };
+
+export type NoticeClass = "usage" | "rejected" | "provider" | "unreachable" | "cancelled" | "keychain" | "notSignedIn" | "other" | "info";
 
 export type SessionEndCode = "inactivity" | "absolute_limit" | "signed_out_here" | "ended_by_provider" | "tokens_expired_without_refresh" | "refresh_rejected" | "response_rejected" | "keychain_cleared" | "keychain_damaged";
 
@@ -208,14 +205,17 @@ authenticators: Array<string>, };
 
 export type MockAuthenticatorView = { id: string, label: string, assuranceLevel: number, amr: string, };
 
-export type DoctorLine = { name: string, 
-/**
- * `pass`, `warn`, `fail` or `info`.
- */
-status: string, detail: string, };
+export type DoctorLine = { name: string, status: DoctorStatus, detail: string, };
 
-export type CommandError = { code: string, class: string, 
+export type DoctorStatus = "pass" | "warn" | "fail" | "info";
+
+export type CommandError = { code: string, class: NoticeClass, 
 /**
  * Technical detail, never a token or secret.
  */
 message: string, };
+
+/**
+ * Every command the shell registers (src-tauri/src/command_list.rs).
+ */
+export type Command = "current_state" | "sign_in" | "cancel_sign_in" | "open_sign_in_page_again" | "copy_sign_in_link" | "choose_role" | "change_role" | "keep_current_role" | "sign_out" | "stay_signed_in" | "note_activity" | "use_profile" | "set_testers_view" | "dismiss_notice" | "copy_access_token" | "export_sign_in_record" | "save_profile" | "remove_profile" | "store_credential" | "check_profile";

@@ -1,5 +1,5 @@
 // The profiles page: each profile with use/edit/remove/check, the profile form, the credential field, settings.
-import type { DoctorLine, ProfileInput, ProfileView } from '../generated/ipc';
+import type { DoctorLine, DoctorStatus, ProfileInput, ProfileView } from '../generated/ipc';
 import { type Ctx, type ProfileDraft, emptyProfileDraft } from '../context';
 import * as api from '../api';
 import { button, h, heading1, navLink, summaryList, summaryRow } from '../dom';
@@ -144,11 +144,11 @@ function renderConfirmRemove(ctx: Ctx, name: string): HTMLElement {
   );
 }
 
-const STATUS_TAG: Readonly<Record<string, string>> = {
+const STATUS_TAG: Readonly<Record<DoctorStatus, string>> = {
   pass: 'nhsuk-tag--green',
-  ok: 'nhsuk-tag--green',
   warn: 'nhsuk-tag--yellow',
   fail: 'nhsuk-tag--red',
+  info: 'nhsuk-tag--grey',
 };
 
 function renderDoctor(lines: DoctorLine[]): HTMLElement {
