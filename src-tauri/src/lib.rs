@@ -782,15 +782,18 @@ mod tests {
         assert!(session_entries.is_empty(), "{session_entries:?}");
     }
 
-    /// A stored session whose provider cannot be reached at start is kept, said so, and tried
-    /// again later; never deleted.
-    #[test]
-    fn a_restore_that_cannot_reach_the_provider_keeps_the_session() {
-        let shell = shell(None);
+    /// A profile `name` on an unreachable provider with a stored session, signed in
+    /// `signed_in_ago` seconds ago and last active `idle_for` seconds ago.
+    fn stored_session(
+        shell: &Shell,
+        name: &str,
+        signed_in_ago: u64,
+        idle_for: u64,
+    ) -> careid_core::SessionStore {
         shell.ok(
             "save_profile",
             json!({ "profile": {
-                "name": "away", "issuer": "http://127.0.0.1:9/realm", "clientId": "abc",
+                "name": name, "issuer": "http://127.0.0.1:9/realm", "clientId": "abc",
                 "clientAuth": "client_secret_basic", "assertionAlgorithm": null, "scopes": null,
                 "acrValues": null, "prompt": null, "maxAge": null, "roleSelection": null,
                 "redirectPorts": null, "inactivityMinutes": null, "absoluteHours": null
@@ -798,35 +801,34 @@ mod tests {
         );
         shell.ok(
             "store_credential",
-            json!({ "name": "away", "value": "s3cret" }),
+            json!({ "name": name, "value": "s3cret" }),
         );
         let store = shell.host.session_store();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
+        let now = careid_core::time::unix_seconds(std::time::SystemTime::now());
         let facts = careid_core::SessionFacts {
-            profile: "away".into(),
+            profile: name.into(),
             sub: "555057896106".into(),
-            auth_time: now,
-            last_activity: now,
+            auth_time: now - signed_in_ago,
+            last_activity: now - idle_for,
             selected_role_id: None,
             sid: None,
             assurance_level: Some(3),
-            stored_at: now,
+            stored_at: now - idle_for,
         };
         let lock =
-            careid_core::SessionLock::acquire(store.state_dir(), "away", Duration::from_secs(5))
+            careid_core::SessionLock::acquire(store.state_dir(), name, Duration::from_secs(5))
                 .unwrap();
+        let refresh = careid_core::RefreshToken::new("refresh".into());
+        store.save(&lock, &facts, Some(&refresh)).unwrap();
         store
-            .save(
-                &lock,
-                &facts,
-                Some(&careid_core::RefreshToken::new("refresh".into())),
-            )
-            .unwrap();
-        drop(lock);
+    }
 
+    /// A stored session whose provider cannot be reached at start is kept, said so, and tried
+    /// again later; never deleted.
+    #[test]
+    fn a_restore_that_cannot_reach_the_provider_keeps_the_session() {
+        let shell = shell(None);
+        let store = stored_session(&shell, "away", 0, 0);
         shell.ok("use_profile", json!({ "name": "away" }));
         let state = shell.wait_for_screen("home");
         assert_eq!(state["profile"]["name"], "away");
@@ -845,46 +847,7 @@ mod tests {
     #[test]
     fn a_session_past_its_limit_at_start_says_why_under_the_same_code() {
         let shell = shell(None);
-        shell.ok(
-            "save_profile",
-            json!({ "profile": {
-                "name": "idle", "issuer": "http://127.0.0.1:9/realm", "clientId": "abc",
-                "clientAuth": "client_secret_basic", "assertionAlgorithm": null, "scopes": null,
-                "acrValues": null, "prompt": null, "maxAge": null, "roleSelection": null,
-                "redirectPorts": null, "inactivityMinutes": null, "absoluteHours": null
-            } }),
-        );
-        shell.ok(
-            "store_credential",
-            json!({ "name": "idle", "value": "s3cret" }),
-        );
-        let store = shell.host.session_store();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let facts = careid_core::SessionFacts {
-            profile: "idle".into(),
-            sub: "555057896106".into(),
-            auth_time: now - 3600,
-            last_activity: now - 20 * 60,
-            selected_role_id: None,
-            sid: None,
-            assurance_level: Some(3),
-            stored_at: now - 20 * 60,
-        };
-        let lock =
-            careid_core::SessionLock::acquire(store.state_dir(), "idle", Duration::from_secs(5))
-                .unwrap();
-        store
-            .save(
-                &lock,
-                &facts,
-                Some(&careid_core::RefreshToken::new("refresh".into())),
-            )
-            .unwrap();
-        drop(lock);
-
+        let store = stored_session(&shell, "idle", 3600, 20 * 60);
         shell.ok("use_profile", json!({ "name": "idle" }));
         let state = shell.wait_for_screen("home");
         assert_eq!(state["notice"]["code"], "inactivity", "{state:#}");
