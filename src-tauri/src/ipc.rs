@@ -381,68 +381,71 @@ pub struct CommandError {
     pub message: String,
 }
 
-/// The TypeScript declarations of every type above, as `ui/src/generated/ipc.ts` holds them.
-#[cfg(test)]
-pub fn typescript() -> String {
-    use ts_rs::Config;
-    let config = Config::new().with_large_int("number");
-    let declarations = [
-        AppInfo::decl(&config),
-        AppState::decl(&config),
-        Preferences::decl(&config),
-        Screen::decl(&config),
-        WaitingView::decl(&config),
-        UserView::decl(&config),
-        OrganisationView::decl(&config),
-        RoleView::decl(&config),
-        RoleGroupView::decl(&config),
-        RoleChoiceView::decl(&config),
-        NoRolesView::decl(&config),
-        SignedInView::decl(&config),
-        Notice::decl(&config),
-        NoticeClass::decl(&config),
-        SessionEndCode::decl(&config),
-        ProfileView::decl(&config),
-        ProfileInput::decl(&config),
-        LoginOverrides::decl(&config),
-        TimingView::decl(&config),
-        TesterRecord::decl(&config),
-        MockGuide::decl(&config),
-        MockUserView::decl(&config),
-        MockAuthenticatorView::decl(&config),
-        DoctorLine::decl(&config),
-        DoctorStatus::decl(&config),
-        CommandError::decl(&config),
-    ];
-    let mut text = String::from(
-        "// Generated from src-tauri/src/ipc.rs by ts-rs: do not edit. `cargo xtask test` fails when stale;\n\
-         // regenerate with CAREID_UPDATE_IPC=1 cargo test -p careid-desktop generated_ipc_types_are_current.\n",
-    );
-    for declaration in declarations {
-        text.push_str("\nexport ");
-        text.push_str(&declaration);
-        text.push('\n');
-    }
-    let names: Vec<String> = crate::commands::COMMANDS
-        .iter()
-        .map(|name| format!("\"{name}\""))
-        .collect();
-    text.push_str(&format!(
-        "\n/**\n * Every command the shell registers (src-tauri/src/command_list.rs).\n */\n\
-         export type Command = {};\n",
-        names.join(" | ")
-    ));
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
 
+    use ts_rs::TS;
+
+    use super::*;
+
+    /// The TypeScript declarations of every type above, as `ui/src/generated/ipc.ts` holds them.
+    fn typescript() -> String {
+        use ts_rs::Config;
+        let config = Config::new().with_large_int("number");
+        let declarations = [
+            AppInfo::decl(&config),
+            AppState::decl(&config),
+            Preferences::decl(&config),
+            Screen::decl(&config),
+            WaitingView::decl(&config),
+            UserView::decl(&config),
+            OrganisationView::decl(&config),
+            RoleView::decl(&config),
+            RoleGroupView::decl(&config),
+            RoleChoiceView::decl(&config),
+            NoRolesView::decl(&config),
+            SignedInView::decl(&config),
+            Notice::decl(&config),
+            NoticeClass::decl(&config),
+            SessionEndCode::decl(&config),
+            ProfileView::decl(&config),
+            ProfileInput::decl(&config),
+            LoginOverrides::decl(&config),
+            TimingView::decl(&config),
+            TesterRecord::decl(&config),
+            MockGuide::decl(&config),
+            MockUserView::decl(&config),
+            MockAuthenticatorView::decl(&config),
+            DoctorLine::decl(&config),
+            DoctorStatus::decl(&config),
+            CommandError::decl(&config),
+        ];
+        let mut text = String::from(
+            "// Generated from src-tauri/src/ipc.rs by ts-rs: do not edit. `cargo xtask test` fails when stale;\n\
+             // regenerate with CAREID_UPDATE_IPC=1 cargo test -p careid-desktop generated_ipc_types_are_current.\n",
+        );
+        for declaration in declarations {
+            text.push_str("\nexport ");
+            text.push_str(&declaration);
+            text.push('\n');
+        }
+        let names: Vec<String> = crate::commands::COMMANDS
+            .iter()
+            .map(|name| format!("\"{name}\""))
+            .collect();
+        text.push_str(&format!(
+            "\n/**\n * Every command the shell registers (src-tauri/src/command_list.rs).\n */\n\
+             export type Command = {};\n",
+            names.join(" | ")
+        ));
+        text
+    }
+
     #[test]
     fn generated_ipc_types_are_current() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/generated/ipc.ts");
-        let expected = super::typescript();
+        let expected = typescript();
         if std::env::var_os("CAREID_UPDATE_IPC").is_some() {
             std::fs::write(&path, &expected).expect("write the generated types");
             return;

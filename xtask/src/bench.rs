@@ -6,7 +6,6 @@
 //! a bare Tauri window on the environment's display (`desktop_bench.rs`).
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
@@ -58,7 +57,7 @@ pub fn run(names: &[String]) -> anyhow::Result<ExitCode> {
         shell::run_checked(&mut build)?;
     }
     let desktop_binaries = if desktop {
-        Some(build_desktop()?)
+        Some(crate::desktop_bench::build()?)
     } else {
         None
     };
@@ -103,7 +102,7 @@ pub fn run(names: &[String]) -> anyhow::Result<ExitCode> {
     }
     if let Some(binaries) = &desktop_binaries {
         println!("xtask: ── bench {DESKTOP} (careid-desktop against bare-window)");
-        match run_desktop(&environment, binaries) {
+        match crate::desktop_bench::run(&environment, binaries) {
             Ok(lines) => results.extend(lines),
             Err(error) => {
                 println!("xtask: bench {DESKTOP}: {error:#}");
@@ -131,47 +130,4 @@ pub fn run(names: &[String]) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
-}
-
-/// The UI, then careid-desktop and the bare window, in one release build so they share one build
-/// of Tauri with the same features.
-fn build_desktop() -> anyhow::Result<Binaries> {
-    setup::prepare_ui()?;
-    setup::build_ui()?;
-    shell::run_checked(shell::cargo().args([
-        "build",
-        "--release",
-        "--locked",
-        "--package",
-        "careid-desktop",
-        "--package",
-        "bare-window",
-    ]))?;
-    let release = shell::target_dir().join("release");
-    let binary = |name: &str| release.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    Ok(Binaries {
-        careid: binary("careid-desktop"),
-        bare: binary("bare-window"),
-    })
-}
-
-#[cfg(target_os = "linux")]
-fn run_desktop(environment: &TestEnvironment, binaries: &Binaries) -> anyhow::Result<Vec<String>> {
-    crate::desktop_bench::run(environment, binaries)
-}
-
-/// The bench reads `/proc` and an X display: Linux only, like the desktop end-to-end suite.
-#[cfg(not(target_os = "linux"))]
-fn run_desktop(
-    _environment: &TestEnvironment,
-    _binaries: &Binaries,
-) -> anyhow::Result<Vec<String>> {
-    anyhow::bail!("the desktop bench runs on Linux only")
-}
-
-/// The two release binaries the desktop bench launches.
-#[derive(Debug)]
-pub struct Binaries {
-    pub careid: PathBuf,
-    pub bare: PathBuf,
 }

@@ -28,9 +28,6 @@ use crate::{setup, shell};
 #[cfg(target_os = "linux")]
 mod broker_deb;
 
-/// The folder holding the pinned Tauri CLI's package.json and lock file.
-pub const TAURI_CLI_FOLDER: &str = "packaging/tauri-cli";
-
 /// What the Tauri bundler needs for an AppImage on x86_64, in its tools folder
 /// (`$XDG_CACHE_HOME/tauri`, or `~/.cache/tauri`): it downloads each missing one. Its fifth,
 /// `linuxdeploy-plugin-appimage.AppImage`, is optional (linuxdeploy's built-in one is used
@@ -211,7 +208,7 @@ fn build_broker_deb(_release: &Path, _out_dir: &Path) -> anyhow::Result<PathBuf>
 /// The pinned Tauri CLI installed by `npm ci` in `TAURI_CLI_FOLDER`.
 fn tauri_cli() -> PathBuf {
     crate::root()
-        .join(TAURI_CLI_FOLDER)
+        .join(setup::TAURI_CLI_FOLDER)
         .join("node_modules/.bin")
         .join(if cfg!(windows) { "tauri.cmd" } else { "tauri" })
 }
@@ -766,7 +763,7 @@ mod installed {
         lines: &Receiver<String>,
         started: Instant,
     ) -> anyhow::Result<()> {
-        let display = crate::desktop_bench::XServer::connect(environment.display())?;
+        let display = crate::observe::XServer::connect(environment.display())?;
         let mut window = None;
         let mut ui_reached_app = None;
         let mut seen = Vec::new();
@@ -789,7 +786,7 @@ mod installed {
                 );
                 return Ok(());
             }
-            if !crate::desktop_bench::is_running(pid) {
+            if !crate::observe::is_running(pid) {
                 bail!("the installed app ended before its window and UI were up");
             }
             std::thread::sleep(Duration::from_millis(50));

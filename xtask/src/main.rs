@@ -14,11 +14,12 @@
 
 mod bench;
 mod bundle;
-#[cfg(target_os = "linux")]
 mod desktop_bench;
 mod fuzz;
 mod icons;
 mod isolation;
+#[cfg(target_os = "linux")]
+mod observe;
 mod setup;
 mod shell;
 mod test;

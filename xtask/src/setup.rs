@@ -10,6 +10,9 @@ use anyhow::{bail, Context};
 
 use crate::shell;
 
+/// The folder holding the pinned Tauri CLI's package.json and lock file.
+pub const TAURI_CLI_FOLDER: &str = "packaging/tauri-cli";
+
 /// Debian/Ubuntu packages to build and run the desktop app.
 const APP_PACKAGES: &[&str] = &[
     "libwebkit2gtk-4.1-dev",
@@ -87,7 +90,7 @@ pub fn prepare(needs: Needs) -> anyhow::Result<()> {
 /// The Tauri CLI, pinned in its own folder, for `cargo xtask bundle`.
 pub fn prepare_tauri_cli() -> anyhow::Result<()> {
     require_node()?;
-    npm_packages(crate::bundle::TAURI_CLI_FOLDER, "the Tauri CLI")
+    npm_packages(TAURI_CLI_FOLDER, "the Tauri CLI")
 }
 
 /// Node and the UI's npm packages, for the benches that build the UI.

@@ -1,13 +1,13 @@
 //! The authorization endpoint: request validation for the code flow only (RFC 6749 §4.1.1 and
 //! §4.1.2.1, OpenID Connect Core 1.0 §3.1.2), PKCE S256 (RFC 7636 §4.3), CIS2's query-only
-//! response mode, and the redirect back with `iss` (RFC 9207 §2). A request may instead name
+//! response mode; refusals go back through `redirect.rs`. A request may instead name
 //! parameters pushed before (`request_uri`, RFC 9126 §4).
 
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 
 use crate::clients::RegisteredClient;
 use crate::error::{ErrorCode, OAuthError};
@@ -72,7 +72,7 @@ pub(crate) async fn handle(
             redirect_uri,
             state,
             error,
-        }) => redirect_error(&provider, &redirect_uri, state.as_deref(), &error),
+        }) => crate::redirect::redirect_error(&provider, &redirect_uri, state.as_deref(), &error),
     }
 }
 
@@ -83,7 +83,7 @@ fn pushed_parameters(
     provider: &Provider,
     parameters: Vec<(String, String)>,
 ) -> Result<Vec<(String, String)>, OAuthError> {
-    use crate::par::PushedRequests;
+    use crate::provider::PushedRequests;
     let get = |name: &str| {
         parameters
             .iter()
@@ -305,48 +305,4 @@ fn check_pkce(
             }
         }
     }
-}
-
-/// A 302 to the client's redirect URI with `params` and the RFC 9207 `iss` added to its query.
-/// The URI is extended as text so that it reaches the client exactly as registered.
-pub(crate) fn redirect_to_client(
-    provider: &Provider,
-    redirect_uri: &str,
-    params: &[(&str, &str)],
-) -> Response {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    // Faults hook: `callback` adds the `iss` and applies the callback faults.
-    for (name, value) in crate::faults::callback(provider, params) {
-        query.append_pair(&name, &value);
-    }
-    let separator = if redirect_uri.contains('?') { '&' } else { '?' };
-    let location = format!("{redirect_uri}{separator}{}", query.finish());
-    match HeaderValue::from_str(&location) {
-        Ok(location) => {
-            let mut response = StatusCode::FOUND.into_response();
-            response.headers_mut().insert(header::LOCATION, location);
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
-        Err(_) => pages::error_page("invalid_request", "the redirect URI cannot be used"),
-    }
-}
-
-/// The error redirect of RFC 6749 §4.1.2.1.
-pub(crate) fn redirect_error(
-    provider: &Provider,
-    redirect_uri: &str,
-    state: Option<&str>,
-    error: &OAuthError,
-) -> Response {
-    let mut params = vec![
-        ("error", error.code().as_str()),
-        ("error_description", error.description()),
-    ];
-    if let Some(state) = state {
-        params.push(("state", state));
-    }
-    redirect_to_client(provider, redirect_uri, &params)
 }

@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::par::PushedRequests;
 use crate::provider::Provider;
+use crate::provider::PushedRequests;
 
 /// The path of CIS2's Healthcare realm under the host, as in every CIS2 issuer.
 pub const CIS2_REALM_PATH: &str = "/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";

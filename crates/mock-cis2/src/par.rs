@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::client_auth::{authenticate_form, FormParameters};
 use crate::error::OAuthError;
-use crate::provider::{now, Provider};
+use crate::provider::{now, Provider, PushedRequests};
 use crate::store::UnixTime;
 
 /// RFC 9126 §2.2: the prefix of every `request_uri` this provider issues.
@@ -28,18 +28,6 @@ const LIFETIME: UnixTime = 90;
 /// The parameters that authenticate the client: they belong to the push, not the request.
 const CLIENT_AUTH_PARAMETERS: &[&str] =
     &["client_secret", "client_assertion", "client_assertion_type"];
-
-/// Whether the provider offers pushed authorization requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PushedRequests {
-    /// Advertised and accepted; requests at the authorization endpoint still work.
-    #[default]
-    Offered,
-    /// Advertised with `require_pushed_authorization_requests`: every request must be pushed.
-    Required,
-    /// Neither advertised nor accepted, as CIS2 today.
-    Off,
-}
 
 /// Pushed requests waiting for the browser, by `request_uri`.
 #[derive(Debug, Default)]

@@ -40,9 +40,21 @@ pub(crate) struct Settings {
     /// How long an SSO session lives after authentication.
     pub session_lifetime: u64,
     /// Whether pushed authorization requests (RFC 9126) are offered, required or off.
-    pub pushed_requests: crate::par::PushedRequests,
+    pub pushed_requests: PushedRequests,
     /// The methods the revocation endpoint takes, when they differ from the token endpoint's.
     pub revocation_auth_methods: Option<Vec<crate::clients::ClientAuthMethod>>,
+}
+
+/// Whether the provider offers pushed authorization requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PushedRequests {
+    /// Advertised and accepted; requests at the authorization endpoint still work.
+    #[default]
+    Offered,
+    /// Advertised with `require_pushed_authorization_requests`: every request must be pushed.
+    Required,
+    /// Neither advertised nor accepted, as CIS2 today.
+    Off,
 }
 
 /// Everything an endpoint handler may read.

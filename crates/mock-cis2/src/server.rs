@@ -20,7 +20,7 @@ use crate::error::StartError;
 use crate::faults::{ArmedFault, Fault};
 use crate::keys::SigningKeys;
 use crate::logout::{BackchannelDelivery, SessionEndReason};
-use crate::par::PushedRequests;
+use crate::provider::PushedRequests;
 use crate::provider::{now, Provider, Settings};
 use crate::sessions::SessionInfo;
 use crate::sign_in::AutoLogin;

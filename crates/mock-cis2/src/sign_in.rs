@@ -14,10 +14,10 @@ use axum::Form;
 use serde::Deserialize;
 
 use crate::authenticators::Authenticator;
-use crate::authorize::{redirect_error, redirect_to_client};
 use crate::error::{ErrorCode, OAuthError, StartError};
 use crate::pages;
 use crate::provider::{now, Provider};
+use crate::redirect::{redirect_error, redirect_to_client};
 use crate::sessions::{self, SessionInfo};
 use crate::sign_in_pages;
 use crate::store::{AuthorizationRequest, Progress, SignIn, UnixTime};
