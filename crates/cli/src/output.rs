@@ -187,11 +187,7 @@ impl Outcome for ProfileError {
 
 impl Outcome for SessionError {
     fn outcome(&self) -> ErrorClass {
-        match self {
-            SessionError::Keychain(_) => ErrorClass::Keychain,
-            SessionError::SignedOut { .. } => ErrorClass::NotSignedIn,
-            _ => ErrorClass::Other,
-        }
+        self.class()
     }
 }
 
@@ -383,6 +379,24 @@ mod tests {
         let cases: Vec<(&str, anyhow::Error, u8)> = vec![
             ("usage", super::UsageError("bad flag".into()).into(), 2),
             ("doctor", super::DoctorFailed.into(), 3),
+            (
+                "session lock timeout",
+                careid_core::SessionError::LockTimeout {
+                    profile: "p".into(),
+                    waited: std::time::Duration::from_secs(30),
+                }
+                .into(),
+                6,
+            ),
+            (
+                "session lock timeout in a sign-in",
+                careid_core::signin::SignInError::Session(careid_core::SessionError::LockTimeout {
+                    profile: "p".into(),
+                    waited: std::time::Duration::from_secs(30),
+                })
+                .into(),
+                6,
+            ),
             (
                 "profile",
                 careid_core::ProfileError::Invalid("no".into()).into(),

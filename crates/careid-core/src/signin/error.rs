@@ -178,13 +178,7 @@ impl SignInError {
             | SignInError::UnknownRole(_)
             | SignInError::NoRefreshToken { .. } => ErrorClass::Usage,
             SignInError::Keychain(_) => ErrorClass::Keychain,
-            SignInError::Session(error) => match error {
-                SessionError::Keychain(_) => ErrorClass::Keychain,
-                SessionError::SignedOut { .. } => ErrorClass::NotSignedIn,
-                // Waiting for another process's change timed out.
-                SessionError::LockTimeout { .. } => ErrorClass::Cancelled,
-                _ => ErrorClass::Other,
-            },
+            SignInError::Session(error) => error.class(),
             SignInError::Discovery(error) if error.is_transient() => ErrorClass::Unreachable,
             SignInError::Discovery(_) => ErrorClass::Rejected,
             SignInError::Http { source, .. } if source.is_transient() => ErrorClass::Unreachable,
@@ -266,5 +260,19 @@ impl SignInError {
     /// Whether trying again later may work: the stored refresh token is kept for these.
     pub fn is_transient(&self) -> bool {
         self.class() == ErrorClass::Unreachable
+    }
+}
+
+impl SessionError {
+    /// The class of a session store error, the same whether it comes bare or inside a
+    /// [`SignInError`].
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            SessionError::Keychain(_) => ErrorClass::Keychain,
+            SessionError::SignedOut { .. } => ErrorClass::NotSignedIn,
+            // Waiting for another process's change timed out.
+            SessionError::LockTimeout { .. } => ErrorClass::Cancelled,
+            _ => ErrorClass::Other,
+        }
     }
 }
