@@ -34,6 +34,11 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many lines of the driver's and the app's logs a failure quotes.
 const LOG_TAIL_LINES: usize = 30;
 
+/// True once the window has loaded the app and the UI has drawn its first screen (every screen,
+/// and the start failure, is drawn in `[data-testid=screen]`).
+const READY_SCRIPT: &str = "return document.readyState === 'complete' \
+     && document.querySelector('[data-testid=screen]') !== null;";
+
 /// How to start the app.
 #[derive(Debug, Default)]
 pub struct DesktopOptions {
@@ -96,7 +101,7 @@ impl Desktop {
             }
         };
         let watchdog = Watchdog::start(driver.id(), home.path().to_path_buf());
-        Ok(Self {
+        let app = Self {
             client: Some(client),
             driver,
             _group: group,
@@ -104,7 +109,34 @@ impl Desktop {
             home,
             args: options.args,
             env,
-        })
+        };
+        app.wait_until_ready().await?;
+        Ok(app)
+    }
+
+    /// Waits until the window has loaded the app and drawn its first screen. WebKitWebDriver
+    /// answers the new session once the WebView exists, which can be before its page has loaded:
+    /// a test's first command would then meet an empty document. Only a "not yet" is waited out;
+    /// an error answer is real (no WebDriver error means "loading") and fails the launch in full.
+    async fn wait_until_ready(&self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let ready = self
+                .client()
+                .execute(READY_SCRIPT, vec![])
+                .await
+                .map_err(|error| self.failed("the check that the window is ready", error))?;
+            if ready == json!(true) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                anyhow::bail!(
+                    "the window did not load the app and draw a screen within {START_TIMEOUT:?}\n{}",
+                    self.diagnostics()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The app on the built-in mock, with the `test-browser` stand-in as its system browser (each
