@@ -555,11 +555,12 @@ mod tests {
         assert!(!shell.state().to_string().contains("\"local\""));
     }
 
-    /// The access token is refreshed in the background a minute before it expires, without a
-    /// browser. The user's mock here is one "another process" serves with 62-second tokens.
-    #[test]
-    fn tokens_are_refreshed_in_the_background_before_they_expire() {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
+    /// The app on a mock that "another careid process" serves, with 62-second tokens (so a
+    /// refresh falls due two seconds after sign-in) and Flo Nurse signed in without a page; the
+    /// app's browser follows the mock's redirects. The app comes second, so it is dropped first.
+    fn shell_on_a_shared_mock(
+        runtime: &tokio::runtime::Runtime,
+    ) -> (mock_cis2::RunningMock, Shell) {
         let running = runtime
             .block_on(
                 mock_cis2::MockCis2::new()
@@ -577,7 +578,15 @@ mod tests {
             json!({ "pid": 1, "issuer": running.issuer(), "auto_login": null }).to_string(),
         )
         .unwrap();
-        let shell = shell_with(config, None, true);
+        (running, shell_with(config, None, true))
+    }
+
+    /// The access token is refreshed in the background a minute before it expires, without a
+    /// browser. The user's mock here is one "another process" serves with 62-second tokens.
+    #[test]
+    fn tokens_are_refreshed_in_the_background_before_they_expire() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (running, shell) = shell_on_a_shared_mock(&runtime);
         shell.ok("sign_in", json!({}));
         shell.wait_for_screen("signedIn");
         assert_eq!(shell.opened.lock().unwrap().len(), 1, "one browser visit");
@@ -643,24 +652,7 @@ mod tests {
         ];
         for (how, reason, class) in cases {
             let runtime = tokio::runtime::Runtime::new().unwrap();
-            let running = runtime
-                .block_on(
-                    mock_cis2::MockCis2::new()
-                        .token_lifetime(Duration::from_secs(62))
-                        .auto_login("555057896106".parse().unwrap())
-                        .start(),
-                )
-                .unwrap();
-            let config = tempfile::tempdir().unwrap();
-            let state_dir = config.path().join("state");
-            std::fs::create_dir_all(&state_dir).unwrap();
-            // pid 1 always exists: the record reads as another live process's mock.
-            std::fs::write(
-                state_dir.join("mock-provider.run.json"),
-                json!({ "pid": 1, "issuer": running.issuer(), "auto_login": null }).to_string(),
-            )
-            .unwrap();
-            let shell = shell_with(config, None, true);
+            let (running, shell) = shell_on_a_shared_mock(&runtime);
             shell.ok("sign_in", json!({}));
             shell.wait_for_screen("signedIn");
             let store = shell.host.session_store();

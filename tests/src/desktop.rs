@@ -1,5 +1,6 @@
 //! The desktop app under WebDriver: `tauri-driver` starts WebKitWebDriver, which starts the built
-//! app; tests read the DOM, never screenshots.
+//! app; tests read the DOM, never screenshots. A failed WebDriver command is a [`WebDriverFailure`],
+//! told in full.
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -8,6 +9,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
@@ -30,6 +33,11 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How many lines of the driver's and the app's logs a failure quotes.
 const LOG_TAIL_LINES: usize = 30;
+
+/// True once the window has loaded the app and the UI has drawn its first screen (every screen,
+/// and the start failure, is drawn in `[data-testid=screen]`).
+const READY_SCRIPT: &str = "return document.readyState === 'complete' \
+     && document.querySelector('[data-testid=screen]') !== null;";
 
 /// How to start the app.
 #[derive(Debug, Default)]
@@ -93,7 +101,7 @@ impl Desktop {
             }
         };
         let watchdog = Watchdog::start(driver.id(), home.path().to_path_buf());
-        Ok(Self {
+        let app = Self {
             client: Some(client),
             driver,
             _group: group,
@@ -101,7 +109,34 @@ impl Desktop {
             home,
             args: options.args,
             env,
-        })
+        };
+        app.wait_until_ready().await?;
+        Ok(app)
+    }
+
+    /// Waits until the window has loaded the app and drawn its first screen. WebKitWebDriver
+    /// answers the new session once the WebView exists, which can be before its page has loaded:
+    /// a test's first command would then meet an empty document. Only a "not yet" is waited out;
+    /// an error answer is real (no WebDriver error means "loading") and fails the launch in full.
+    async fn wait_until_ready(&self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let ready = self
+                .client()
+                .execute(READY_SCRIPT, vec![])
+                .await
+                .map_err(|error| self.failed("the check that the window is ready", error))?;
+            if ready == json!(true) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                anyhow::bail!(
+                    "the window did not load the app and draw a screen within {START_TIMEOUT:?}\n{}",
+                    self.diagnostics()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The app on the built-in mock, with the `test-browser` stand-in as its system browser (each
@@ -153,10 +188,10 @@ impl Desktop {
     pub async fn within<T>(
         &self,
         what: &str,
-        call: impl std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+        call: impl std::future::Future<Output = Result<T, CmdError>>,
     ) -> anyhow::Result<T> {
         match tokio::time::timeout(START_TIMEOUT, call).await {
-            Ok(answer) => Ok(answer?),
+            Ok(answer) => answer.map_err(|error| self.failed(what, error)),
             Err(_) => anyhow::bail!(
                 "{what}: no answer within {START_TIMEOUT:?}; still running:\n{}\n{}",
                 crate::process::describe_group(self.driver.id()),
@@ -169,14 +204,18 @@ impl Desktop {
     pub async fn text(&self, css: &str) -> anyhow::Result<String> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            let found = self.client().find(Locator::Css(css)).await?;
+            let found = self
+                .client()
+                .find(Locator::Css(css))
+                .await
+                .map_err(|error| self.failed(format!("find {css:?}"), error))?;
             match found.text().await {
                 Ok(text) => return Ok(text),
                 // Drawn again since it was found: read the new one.
                 Err(error) if Instant::now() < deadline && is_stale(&error) => {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-                Err(error) => return Err(error.into()),
+                Err(error) => return Err(self.failed(format!("read the text of {css:?}"), error)),
             }
         }
     }
@@ -192,7 +231,9 @@ impl Desktop {
                 Err(error) if Instant::now() < deadline && is_stale(&error) => {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-                Err(error) => return Err(error.into()),
+                Err(error) => {
+                    return Err(self.failed(format!("read attribute {name:?} of {css:?}"), error))
+                }
             }
         }
     }
@@ -202,8 +243,15 @@ impl Desktop {
         let deadline = Instant::now() + START_TIMEOUT;
         let mut last_seen = String::new();
         loop {
-            if let Ok(element) = self.client().find(Locator::Css(css)).await {
-                last_seen = element.text().await.unwrap_or_default();
+            if let Some(element) = self.find_now(css).await? {
+                match element.text().await {
+                    Ok(text) => last_seen = text,
+                    // Drawn again since it was found: read the new one next time round.
+                    Err(error) if is_stale(&error) => {}
+                    Err(error) => {
+                        return Err(self.failed(format!("read the text of {css:?}"), error))
+                    }
+                }
                 if last_seen.contains(expected) {
                     return Ok(last_seen);
                 }
@@ -231,23 +279,32 @@ impl Desktop {
                 Err(error) if Instant::now() < deadline && is_stale(&error) => {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-                Err(error) => return Err(error.into()),
+                Err(error) => return Err(self.failed(format!("click {css:?}"), error)),
             }
         }
     }
 
-    /// Types `text` into the first element matching `css`.
+    /// Types `text` into the first element matching `css` (found again if the UI drew it anew
+    /// before the keys were sent, as [`Desktop::click`] does).
     pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
-        let element = self.wait_for(css).await?;
-        element.send_keys(text).await?;
-        Ok(())
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let element = self.wait_for(css).await?;
+            match element.send_keys(text).await {
+                Ok(()) => return Ok(()),
+                Err(error) if Instant::now() < deadline && is_stale(&error) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(error) => return Err(self.failed(format!("type into {css:?}"), error)),
+            }
+        }
     }
 
     /// The first element matching `css`, waiting for it to appear.
-    pub async fn wait_for(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+    pub async fn wait_for(&self, css: &str) -> anyhow::Result<Element> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if let Ok(element) = self.client().find(Locator::Css(css)).await {
+            if let Some(element) = self.find_now(css).await? {
                 return Ok(element);
             }
             if Instant::now() >= deadline {
@@ -257,6 +314,17 @@ impl Desktop {
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The first element matching `css`, if there is one now. Of the errors a find can answer,
+    /// only the WebDriver spec's "no such element" means "not yet" (Find Element itself waits
+    /// out the session's implicit wait timeout on it); any other is real, and fails in full.
+    async fn find_now(&self, css: &str) -> anyhow::Result<Option<Element>> {
+        match self.client().find(Locator::Css(css)).await {
+            Ok(element) => Ok(Some(element)),
+            Err(error) if error.is_no_such_element() => Ok(None),
+            Err(error) => Err(self.failed(format!("find {css:?}"), error)),
         }
     }
 
@@ -270,12 +338,13 @@ impl Desktop {
         let deadline = Instant::now() + timeout;
         let mut last_seen = None;
         loop {
-            if let Ok(element) = self
-                .client()
-                .find(Locator::Css("[data-testid=screen]"))
-                .await
-            {
-                last_seen = element.attr("data-screen").await.unwrap_or_default();
+            if let Some(element) = self.find_now("[data-testid=screen]").await? {
+                match element.attr("data-screen").await {
+                    Ok(screen) => last_seen = screen,
+                    // Drawn again since it was found: look at the new one next time round.
+                    Err(error) if is_stale(&error) => {}
+                    Err(error) => return Err(self.failed("read the screen shown", error)),
+                }
                 if last_seen.as_deref() == Some(kind) {
                     return Ok(());
                 }
@@ -298,7 +367,10 @@ impl Desktop {
 
     /// How many windows the app has open.
     pub async fn window_count(&self) -> anyhow::Result<usize> {
-        Ok(self.client().windows().await?.len())
+        let windows = self.client().windows().await;
+        Ok(windows
+            .map_err(|error| self.failed("list the windows", error))?
+            .len())
     }
 
     /// Starts the app binary a second time, directly, with the same home and environment, and
@@ -340,12 +412,21 @@ impl Desktop {
         diagnostics_of(self.home.path())
     }
 
+    /// `error`, the answer to `command`, told in full with the logs as they are now.
+    pub fn failed(&self, command: impl Into<String>, error: CmdError) -> anyhow::Error {
+        anyhow::Error::new(WebDriverFailure {
+            command: command.into(),
+            error,
+            logs: self.diagnostics(),
+        })
+    }
+
     /// Ends the WebDriver session (which ends the app) and tauri-driver; returns the home so a
     /// test can start the app again on the same files.
     pub async fn close(mut self) -> anyhow::Result<TestHome> {
         if let Some(client) = self.client.take() {
             match tokio::time::timeout(CLOSE_TIMEOUT, client.close()).await {
-                Ok(closed) => closed?,
+                Ok(closed) => closed.map_err(|error| self.failed("close the session", error))?,
                 Err(_) => {
                     let running = crate::process::describe_group(self.driver.id());
                     let diagnostics = self.diagnostics();
@@ -387,7 +468,9 @@ where
         let app = launch().await?;
         match tokio::time::timeout(RESIZE_WAIT, app.client().set_window_size(width, height)).await {
             Ok(resized) => {
-                resized?;
+                resized.map_err(|error| {
+                    app.failed(format!("resize the window to {width}×{height}"), error)
+                })?;
                 return Ok(app);
             }
             Err(_) => eprintln!(
@@ -466,8 +549,71 @@ async fn start_driver(
     }
 }
 
-/// An element that was replaced between finding it and using it.
-fn is_stale(error: &fantoccini::error::CmdError) -> bool {
+/// A WebDriver command that failed, told in full: what was asked, the error code and the status
+/// the spec gives it, the message, and any stack trace or data. WebKitWebDriver often answers with
+/// an empty message (an automation error with no details, such as a node that is gone), which
+/// fantoccini shows as a bare "webdriver returned error: ": the code and the command say what
+/// happened.
+#[derive(Debug)]
+pub struct WebDriverFailure {
+    /// What the harness asked, in words (`click "[data-testid=sign-in]"`).
+    pub command: String,
+    pub error: CmdError,
+    /// The ends of the driver's and the app's logs when it failed.
+    logs: String,
+}
+
+impl std::fmt::Display for WebDriverFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let command = &self.command;
+        match &self.error {
+            CmdError::Standard(answer) => {
+                write!(
+                    f,
+                    "WebDriver: {command}: error {:?} (status {}), message {:?}",
+                    answer.error(),
+                    answer.http_status(),
+                    answer.message
+                )?;
+                if !answer.stacktrace.is_empty() {
+                    write!(f, ", stack trace {:?}", answer.stacktrace)?;
+                }
+                if let Some(data) = &answer.data {
+                    write!(f, ", data {data}")?;
+                }
+            }
+            CmdError::NotW3C(answer) => write!(
+                f,
+                "WebDriver: {command}: an answer outside the protocol: {answer}"
+            )?,
+            CmdError::NotJson(body) => write!(
+                f,
+                "WebDriver: {command}: an answer that is not JSON: {body:?}"
+            )?,
+            other => write!(f, "WebDriver: {command}: {other}")?,
+        }
+        if !self.logs.is_empty() {
+            write!(f, "\n{}", self.logs)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for WebDriverFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// An element that was replaced between finding it and using it: the UI draws the whole screen
+/// again for each new state. The WebDriver spec's "stale element reference" (the element is no
+/// longer connected to the document) is the one error on a found element that finding it again
+/// cures. It is told by its code: WebKitWebDriver sends it with an empty message. Some answers
+/// word it in the message instead.
+fn is_stale(error: &CmdError) -> bool {
+    if error.is_stale_element_reference() {
+        return true;
+    }
     let text = error.to_string();
     text.contains("stale element") || text.contains("was not found")
 }
@@ -555,4 +701,47 @@ fn full_env(home: &TestHome, extra: Vec<(String, OsString)>) -> Vec<(String, OsS
     ));
     env.extend(extra);
     env
+}
+
+#[cfg(test)]
+mod tests {
+    use fantoccini::error::{CmdError, ErrorStatus, WebDriver};
+
+    use super::{is_stale, WebDriverFailure};
+
+    fn answer(code: ErrorStatus, message: &'static str) -> CmdError {
+        CmdError::Standard(WebDriver::new(code, message))
+    }
+
+    #[test]
+    fn an_error_with_an_empty_message_is_told_by_its_command_code_and_status() {
+        let failure = WebDriverFailure {
+            command: "click \"[data-testid=profiles-link]\"".into(),
+            error: answer(ErrorStatus::StaleElementReference, ""),
+            logs: String::new(),
+        };
+        assert_eq!(
+            failure.to_string(),
+            "WebDriver: click \"[data-testid=profiles-link]\": error \"stale element reference\" \
+             (status 404 Not Found), message \"\""
+        );
+    }
+
+    #[test]
+    fn only_a_replaced_element_is_found_again() {
+        let cases = [
+            (answer(ErrorStatus::StaleElementReference, ""), true),
+            (
+                answer(ErrorStatus::UnknownError, "stale element reference"),
+                true,
+            ),
+            (answer(ErrorStatus::NoSuchElement, ""), false),
+            (answer(ErrorStatus::ElementNotInteractable, ""), false),
+            (answer(ErrorStatus::JavascriptError, "boom"), false),
+            (answer(ErrorStatus::InvalidSessionId, ""), false),
+        ];
+        for (error, stale) in cases {
+            assert_eq!(is_stale(&error), stale, "{error:?}");
+        }
+    }
 }

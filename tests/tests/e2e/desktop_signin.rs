@@ -383,11 +383,13 @@ async fn testers_view_shows_the_claims_and_exports_no_token() -> anyhow::Result<
         // Read afresh each time: the page is drawn again when the saved setting comes back.
         || async {
             let checked = app
-                .client()
-                .execute(
-                    "const toggle = document.querySelector('[data-testid=testers-view-toggle]');
-                     return toggle !== null && toggle.checked;",
-                    vec![],
+                .within(
+                    "read the testers' view setting",
+                    app.client().execute(
+                        "const toggle = document.querySelector('[data-testid=testers-view-toggle]');
+                         return toggle !== null && toggle.checked;",
+                        vec![],
+                    ),
                 )
                 .await?;
             Ok(checked == json!(true))
