@@ -8,8 +8,10 @@
 //! The fields of the objects that have always come out with their keys sorted (every output
 //! but `logout`) are declared in alphabetical order, so they still do.
 
+mod profile;
 mod session;
 
+pub use profile::{client_auth_text, credential_words, issuer_text, ProfileJson};
 pub use session::{
     EndedJson, LogoutJson, RolesJson, SessionJson, SignedInStatus, SignedOutStatus, UserInfoJson,
 };
