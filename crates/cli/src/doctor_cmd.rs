@@ -3,7 +3,7 @@
 
 use crate::context::runtime;
 use crate::context::Context;
-use crate::json;
+use crate::json::{self, DoctorJson};
 use crate::output::DoctorFailed;
 
 #[derive(Debug, clap::Args)]
@@ -26,7 +26,7 @@ pub fn run(context: &Context, args: &DoctorArgs) -> anyhow::Result<()> {
         }
         let report = diagnosis.report;
         if context.args.json {
-            json::print(&report)?;
+            json::print(&DoctorJson::from(&report))?;
         } else {
             print!("{}", report.render_text());
         }
