@@ -3,7 +3,8 @@
 
 use crate::context::runtime;
 use crate::context::Context;
-use crate::output::{print_json, DoctorFailed};
+use crate::json::{self, DoctorJson};
+use crate::output::DoctorFailed;
 
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
@@ -25,7 +26,7 @@ pub fn run(context: &Context, args: &DoctorArgs) -> anyhow::Result<()> {
         }
         let report = diagnosis.report;
         if context.args.json {
-            print_json(&report)?;
+            json::print(&DoctorJson::from(&report))?;
         } else {
             print!("{}", report.render_text());
         }

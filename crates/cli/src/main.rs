@@ -7,6 +7,7 @@ mod broker_cmd;
 mod connect;
 mod context;
 mod doctor_cmd;
+mod json;
 mod keychain_check;
 mod mock_serve;
 mod output;

@@ -227,12 +227,6 @@ impl Outcome for mock_cis2::StartError {
     }
 }
 
-/// Prints `value` as pretty JSON on stdout.
-pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
 /// A signed-in session for people, or as JSON with `--json`. Never a token.
 pub fn print_session(
     context: &crate::context::Context,
@@ -241,40 +235,11 @@ pub fn print_session(
 ) -> anyhow::Result<()> {
     use careid_core::RoleChoice;
 
+    if context.args.json {
+        return crate::json::print(&crate::json::SessionJson::from(session));
+    }
     let identity = session.identity.as_ref();
     let role = session.role.as_ref().and_then(RoleChoice::role);
-    if context.args.json {
-        let claims = session.id_token.as_ref();
-        return print_json(&serde_json::json!({
-            "profile": session.profile,
-            "issuer": session.issuer,
-            "sub": session.facts.sub,
-            "name": identity.and_then(|i| i.name.clone()),
-            "selected_role": role,
-            "role_choice": match &session.role {
-                Some(RoleChoice::Selected(_)) => "selected",
-                Some(RoleChoice::Automatic(_)) => "automatic",
-                Some(RoleChoice::Requested(_)) => "requested",
-                Some(RoleChoice::Remembered(_)) => "remembered",
-                Some(RoleChoice::Ask(_)) => "ask",
-                Some(RoleChoice::NoRoles) => "no_roles",
-                None => "unknown",
-            },
-            "roles": identity.map(|i| &i.roles),
-            "organisations": identity.map(|i| &i.organisations),
-            "acr": claims.and_then(|c| c.acr.clone()),
-            "amr": claims.map(|c| &c.amr),
-            "authentication_assurance_level": session.facts.assurance_level,
-            "id_assurance_level": claims.and_then(|c| c.id_assurance_level),
-            "auth_time": session.facts.auth_time,
-            "sid": session.facts.sid,
-            "id_token_claims": claims.map(|c| &c.claims),
-            "userinfo": session.userinfo,
-            "refreshable": session.refreshable,
-            "timings": session.timings,
-            "warnings": identity.map(|i| i.warnings()),
-        }));
-    }
     let name = identity
         .and_then(|i| i.name.clone().or_else(|| i.display_name.clone()))
         .unwrap_or_else(|| session.facts.sub.clone());

@@ -5,15 +5,13 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
-use careid_core::Credential;
 use careid_core::{
-    ClientAuth, IssuerSource, Profile, ProfileEntry, RedirectHost, RoleSelection, SecretString,
-    SessionPolicy,
+    ClientAuth, Profile, ProfileEntry, RedirectHost, RoleSelection, SecretString, SessionPolicy,
 };
 use clap::Subcommand;
-use serde_json::json;
 
 use crate::context::Context;
+use crate::json::{self, client_auth_text, credential_words, issuer_text, ProfileJson};
 use crate::output::UsageError;
 
 #[derive(Debug, Subcommand)]
@@ -148,8 +146,7 @@ fn list(context: &Context) -> anyhow::Result<()> {
             .iter()
             .map(|profile| profile_json(context, profile))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
-        return Ok(());
+        return json::print(&list);
     }
     for profile in &profiles {
         let secret_missing = profile
@@ -176,13 +173,13 @@ fn list(context: &Context) -> anyhow::Result<()> {
 
 fn show(context: &Context, name: &str) -> anyhow::Result<()> {
     let profile = context.profiles()?.get(name)?;
-    let value = profile_json(context, &profile);
+    let shown = profile_json(context, &profile);
     if context.args.json {
-        println!("{}", serde_json::to_string_pretty(&value)?);
-        return Ok(());
+        return json::print(&shown);
     }
-    let serde_json::Value::Object(fields) = value else {
-        unreachable!("profile_json builds an object")
+    // The same fields as `--json`, one a line.
+    let serde_json::Value::Object(fields) = serde_json::to_value(&shown)? else {
+        unreachable!("a profile is an object")
     };
     for (key, value) in fields {
         let text = match value {
@@ -314,70 +311,11 @@ fn read_stdin(profile: &Profile) -> anyhow::Result<String> {
     Ok(text)
 }
 
-fn credential_words(profile: &Profile) -> &'static str {
-    match profile.client_auth.credential() {
-        Some(Credential::PrivateKey) => "private key",
-        _ => "client secret",
-    }
-}
-
-/// The profile's client authentication: the broker's, for a profile with one.
-fn client_auth_text(profile: &Profile) -> &'static str {
-    if profile.broker.is_some() {
-        "by the broker"
-    } else {
-        profile.client_auth.as_str()
-    }
-}
-
-fn issuer_text(profile: &Profile) -> String {
-    match &profile.issuer {
-        IssuerSource::Url(issuer) => issuer.clone(),
-        IssuerSource::BuiltInMock => "(built-in mock, started when needed)".to_owned(),
-    }
-}
-
 /// A profile as data. Whether its secret is stored is looked up, never the secret itself; a
 /// keychain that cannot be read shows as null rather than failing the listing.
-fn profile_json(context: &Context, profile: &Profile) -> serde_json::Value {
-    let secret_stored = profile
+fn profile_json(context: &Context, profile: &Profile) -> ProfileJson {
+    let credential_stored = profile
         .credential_account()
-        .map(|account| context.keychain().load(&account).ok().map(|v| v.is_some()));
-    let redirect = profile.redirect_registration();
-    json!({
-        "name": profile.name,
-        "description": profile.description,
-        "built_in": profile.built_in,
-        "issuer": issuer_text(profile),
-        "client_id": profile.client_id,
-        "client_auth": client_auth_text(profile),
-        "assertion_algorithm": profile.assertion_algorithm,
-        "key_id": profile.key_id,
-        "credential": profile.credential_account().map(|_| credential_words(profile)),
-        "credential_stored": secret_stored.flatten(),
-        "redirect_ports": profile.redirect_ports,
-        "redirect_host": profile.redirect_host.as_str(),
-        "redirect_path": profile.redirect_path,
-        // Exactly as careid sends them; empty when any loopback port must be accepted.
-        "redirect_uris": redirect.uris,
-        "redirect_any_port": redirect.any_port,
-        "redirect_register": redirect.advice(),
-        "scopes": profile.scopes,
-        "acr_values": profile.acr_values,
-        "prompt": profile.prompt,
-        "max_age": profile.max_age,
-        "min_id_assurance_level": profile.min_id_assurance_level,
-        "role_selection": match profile.role_selection {
-            RoleSelection::App => "app",
-            RoleSelection::Cis2 => "cis2",
-        },
-        "userinfo_signed": profile.userinfo_signed,
-        "inactivity_minutes": profile.session.inactivity_minutes,
-        "absolute_hours": profile.session.absolute_hours,
-        "clock_skew_seconds": profile.session.clock_skew_seconds,
-        "trusted_audiences": profile.trusted_audiences,
-        // The broker that holds the credential and relays the token requests, if any.
-        "broker": profile.broker,
-        "missing": profile.missing(),
-    })
+        .and_then(|account| context.keychain().load(&account).ok().map(|v| v.is_some()));
+    ProfileJson::new(profile, credential_stored)
 }

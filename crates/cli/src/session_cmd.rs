@@ -1,13 +1,13 @@
 //! `careid status | token | userinfo | roles | logout`: using the stored session.
 
 use careid_core::signin::{Client, SignInError};
-use careid_core::{EndReason, RoleChoice};
-use serde_json::json;
+use careid_core::RoleChoice;
 
 use crate::connect::MockArgs;
 use crate::context::runtime;
 use crate::context::Context;
-use crate::output::{print_json, print_session, utc};
+use crate::json::{self, EndedJson, SignedOutStatus};
+use crate::output::{print_session, utc};
 
 /// How long `logout --browser` keeps the sign-out page for a browser that is slow to start.
 const SIGN_OUT_PAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -48,31 +48,16 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
             Err(error) => {
                 if context.args.json {
                     if let Some(signed_out) = signed_out(client, &error) {
-                        print_json(&signed_out)?;
+                        json::print(&signed_out)?;
                     }
                 }
                 return Err(error.into());
             }
         };
-        let broker = status.broker.describe();
         if context.args.json {
-            return print_json(&json!({
-                "profile": status.facts.profile,
-                "signed_in": true,
-                "sub": status.facts.sub,
-                "selected_role_id": status.facts.selected_role_id,
-                "assurance_level": status.facts.assurance_level,
-                "sid": status.facts.sid,
-                "auth_time": status.facts.auth_time,
-                "last_activity": status.facts.last_activity,
-                "ends_at": status.ends_at,
-                "idle_ends_at": status.idle_ends_at,
-                "refreshable": status.refreshable,
-                "tokens_end_at": status.tokens_end_at,
-                "broker": status.broker,
-                "broker_detail": broker,
-            }));
+            return json::print(&json::SignedInStatus::from(&status));
         }
+        let broker = status.broker.describe();
         let facts = &status.facts;
         println!("Signed in to profile {} as {}", facts.profile, facts.sub);
         println!(
@@ -102,32 +87,26 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
     })
 }
 
-/// `status --json` when there is no session: why, and the end if careid ended it (`ended`:
-/// `reason`, one of the codes of [`EndReason`], `at`, `sub`, `auth_time`, `detail`). `None`
-/// for a failure that says nothing of the session (the keychain, the network).
-fn signed_out(client: &Client, error: &SignInError) -> Option<serde_json::Value> {
+/// `status --json` when there is no session: why, and the end if careid ended it (the record
+/// it kept, or only the reason when the record is of another end). `None` for a failure that
+/// says nothing of the session (the keychain, the network).
+fn signed_out(client: &Client, error: &SignInError) -> Option<SignedOutStatus> {
     let reason = error.end_reason();
     if reason.is_none() && !matches!(error, SignInError::NotSignedIn { .. }) {
         return None;
     }
     let ended = match (error, reason) {
-        (SignInError::SessionEnded { end, .. }, _) => Some(json!(end)),
+        (SignInError::SessionEnded { end, .. }, _) => Some(EndedJson::from(end)),
         (_, Some(reason)) => Some(
             client
                 .store()
                 .last_end(&client.profile().name)
                 .filter(|end| end.reason == reason)
-                .map_or_else(|| json!({ "reason": reason }), |end| json!(end)),
+                .map_or_else(|| EndedJson::from(reason), |end| EndedJson::from(&end)),
         ),
         (_, None) => None,
     };
-    Some(json!({
-        "profile": client.profile().name,
-        "signed_in": false,
-        "reason": reason.map_or(error.code(), EndReason::code),
-        "message": error.to_string(),
-        "ended": ended,
-    }))
+    Some(SignedOutStatus::new(&client.profile().name, error, ended))
 }
 
 /// A valid access token (or ID token) for scripts: the kept one while it is valid beyond the
@@ -164,14 +143,15 @@ pub fn userinfo(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let connection = crate::connect::open(context, mock).await?;
         let session = connection.client.use_session().await?;
+        let userinfo = json::UserInfoJson::from(&session);
         if context.args.json {
-            return print_json(&session.userinfo);
+            return json::print(&userinfo);
         }
         print_session(context, &session, "Signed in")?;
         println!();
         println!(
             "{}",
-            serde_json::to_string_pretty(&session.userinfo).unwrap_or_default()
+            serde_json::to_string_pretty(&userinfo).unwrap_or_default()
         );
         Ok(())
     })
@@ -188,11 +168,7 @@ pub fn roles(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
             .expect("restore with UserInfo has an identity");
         let selected = session.facts.selected_role_id.as_deref();
         if context.args.json {
-            return print_json(&json!({
-                "selected_role_id": selected,
-                "roles": identity.roles,
-                "organisations": identity.role_groups().iter().map(|group| &group.organisation).collect::<Vec<_>>(),
-            }));
+            return json::print(&json::RolesJson::new(identity, selected));
         }
         if identity.roles.is_empty() {
             println!(
@@ -234,7 +210,7 @@ pub fn logout(context: &Context, args: &LogoutArgs) -> anyhow::Result<()> {
         // `--browser` carries it. Nothing printed here holds it.
         let outcome = client.logout(None).await?;
         if context.args.json {
-            print_json(&outcome)?;
+            json::print(&json::LogoutJson::from(&outcome))?;
         } else {
             match &outcome.signed_out {
                 Some(sub) => println!("Signed out {sub} from profile {}", context.args.profile),
