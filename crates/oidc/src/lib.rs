@@ -22,6 +22,7 @@ pub mod discovery;
 pub mod http;
 pub mod id_token;
 pub mod jose;
+pub mod private_key;
 pub mod secret;
 pub mod sse;
 pub mod time;
