@@ -169,6 +169,8 @@ pub enum HmacAlgorithm {
 }
 
 impl HmacAlgorithm {
+    pub const ALL: [HmacAlgorithm; 2] = [HmacAlgorithm::Hs256, HmacAlgorithm::Hs512];
+
     pub fn as_str(self) -> &'static str {
         match self {
             HmacAlgorithm::Hs256 => "HS256",
