@@ -21,7 +21,7 @@ use careid_core::signin::{
 };
 use careid_core::time::unix_seconds;
 use careid_core::AccessToken;
-use careid_core::{LoopbackError, RoleChoice, RoleSelection, SecretString};
+use careid_core::{AcrValues, LoopbackError, RoleChoice, RoleSelection, SecretString};
 use careid_host::{Connection, CredentialError, Host, HostError};
 use mock_cis2::AutoLogin;
 use tokio::sync::oneshot;
@@ -500,7 +500,9 @@ impl Desk {
         let requested = requested.unwrap_or_else(|| {
             let profile = self.host.profile(&session.profile).ok();
             LoginOverrides {
-                acr_values: profile.as_ref().and_then(|p| p.acr_values.clone()),
+                acr_values: profile
+                    .as_ref()
+                    .and_then(|p| p.acr_values.clone().map(String::from)),
                 prompt: profile.as_ref().and_then(|p| p.prompt.clone()),
                 max_age: profile.as_ref().and_then(|p| p.max_age),
                 scopes: profile.as_ref().map(|p| p.scopes.clone()),
@@ -552,7 +554,7 @@ impl Desk {
         inner.generation += 1;
         let generation = inner.generation;
         let options = LoginOptions {
-            acr_values: non_empty(overrides.acr_values.clone()),
+            acr_values: non_empty(overrides.acr_values.clone()).map(AcrValues::from),
             prompt: non_empty(overrides.prompt.clone()),
             max_age: overrides.max_age,
             scopes: overrides.scopes.clone().filter(|scopes| !scopes.is_empty()),
@@ -587,7 +589,7 @@ impl Desk {
                 started_at: unix_seconds(started),
                 deadline: unix_seconds(started + timeout),
                 hint_after_seconds: hint_after(timeout),
-                redirect_uri: pending.redirect_uri().to_owned(),
+                redirect_uri: pending.redirect_uri().to_string(),
                 redirect_uri_accepted: pending.redirect_uri_accepted(),
                 changing_role: change_role,
             },
@@ -624,8 +626,11 @@ impl Desk {
     fn requested(&self, profile: &str, overrides: &LoginOverrides) -> LoginOverrides {
         let profile = self.host.profile(profile).ok();
         LoginOverrides {
-            acr_values: non_empty(overrides.acr_values.clone())
-                .or_else(|| profile.as_ref().and_then(|p| p.acr_values.clone())),
+            acr_values: non_empty(overrides.acr_values.clone()).or_else(|| {
+                profile
+                    .as_ref()
+                    .and_then(|p| p.acr_values.clone().map(String::from))
+            }),
             prompt: non_empty(overrides.prompt.clone())
                 .or_else(|| profile.as_ref().and_then(|p| p.prompt.clone())),
             max_age: overrides

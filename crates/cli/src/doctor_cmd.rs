@@ -1,9 +1,14 @@
 //! `careid doctor`: how a provider compares with what careid and CIS2 expect, line by line,
 //! from its discovery document and JWKS.
 
+use careid_core::discovery::DiscoveryError;
+use careid_core::http::display_url;
+use careid_core::signin::SignInError;
+use careid_core::{InvalidIssuer, IssuerUrl};
+
 use crate::context::runtime;
 use crate::context::Context;
-use crate::output::{print_json, DoctorFailed};
+use crate::output::{print_json, DoctorFailed, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
@@ -17,7 +22,7 @@ pub fn run(context: &Context, args: &DoctorArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         // A profile's check also says which redirect URIs its client must have registered.
         let diagnosis = match &args.issuer {
-            Some(issuer) => context.host.diagnose(issuer).await?,
+            Some(issuer) => context.host.diagnose(&issuer_url(issuer)?).await?,
             None => context.host.diagnose_profile(&context.profile()?).await?,
         };
         if let Some(error) = &diagnosis.jwks_error {
@@ -34,5 +39,19 @@ pub fn run(context: &Context, args: &DoctorArgs) -> anyhow::Result<()> {
         } else {
             Err(DoctorFailed.into())
         }
+    })
+}
+
+/// The `--issuer` given, as an issuer. One careid could not fetch from (not a URL, or plain http
+/// off loopback) is refused as discovery refuses such an issuer; one with a query or fragment is
+/// not an issuer at all.
+fn issuer_url(issuer: &str) -> anyhow::Result<IssuerUrl> {
+    IssuerUrl::new(issuer).map_err(|error| match error {
+        InvalidIssuer::QueryOrFragment { .. } => UsageError(error.to_string()).into(),
+        _ => SignInError::from(DiscoveryError::InsecureEndpoint {
+            member: "issuer",
+            url: display_url(issuer),
+        })
+        .into(),
     })
 }

@@ -332,7 +332,7 @@ fn client_auth_text(profile: &Profile) -> &'static str {
 
 fn issuer_text(profile: &Profile) -> String {
     match &profile.issuer {
-        IssuerSource::Url(issuer) => issuer.clone(),
+        IssuerSource::Url(issuer) => issuer.to_string(),
         IssuerSource::BuiltInMock => "(built-in mock, started when needed)".to_owned(),
     }
 }

@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 use crate::discovery::IssuerKind;
 pub use crate::private_key::PrivateKey;
 use crate::secret::{ClientSecret, SecretString};
+use crate::values::ClientId;
 
 /// How the client authenticates at the token endpoint (OpenID Connect Core §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,7 +288,7 @@ pub fn method_for_endpoint(configured: ClientAuth, advertised: Option<&[String]>
 /// [`authenticate_with`].
 pub fn authenticate(
     method: ClientAuth,
-    client_id: &str,
+    client_id: &ClientId,
     credential: &ClientCredential,
     token_endpoint: &str,
     now: SystemTime,
@@ -310,13 +311,13 @@ pub fn authenticate(
 /// misconfigured profile is noticed before the provider answers `invalid_client`.
 pub fn authenticate_with(
     method: ClientAuth,
-    client_id: &str,
+    client_id: &ClientId,
     credential: &ClientCredential,
     token_endpoint: &str,
     now: SystemTime,
     hmac_algorithm: HmacAlgorithm,
 ) -> Result<ClientAuthentication, ClientAuthError> {
-    let client_id_field = ("client_id", FormValue::Public(client_id.to_owned()));
+    let client_id_field = ("client_id", FormValue::Public(client_id.to_string()));
     let mismatch = |expected: &'static str| ClientAuthError::CredentialMismatch {
         method: method.as_str(),
         expected,
@@ -397,13 +398,13 @@ pub fn authenticate_with(
 
 /// RFC 6749 §2.3.1: the client id and secret are each form-urlencoded (Appendix B) before they
 /// are joined with `:` and base64-encoded, so a `:` in the client id stays unambiguous.
-fn basic_authorization(client_id: &str, secret: &ClientSecret) -> SecretString {
+fn basic_authorization(client_id: &ClientId, secret: &ClientSecret) -> SecretString {
     let encode = |text: &str| -> Zeroizing<String> {
         Zeroizing::new(url::form_urlencoded::byte_serialize(text.as_bytes()).collect())
     };
     let credentials = Zeroizing::new(format!(
         "{}:{}",
-        encode(client_id).as_str(),
+        encode(client_id.as_str()).as_str(),
         encode(secret.expose_secret()).as_str()
     ));
     SecretString::new(format!("Basic {}", STANDARD.encode(credentials.as_bytes())))
@@ -440,8 +441,8 @@ struct JwsHeader<'a> {
 /// a fresh `jti`, `exp` five minutes after `iat`. No `nbf`: `iat` already says when it starts.
 #[derive(Serialize)]
 struct AssertionClaims<'a> {
-    iss: &'a str,
-    sub: &'a str,
+    iss: &'a ClientId,
+    sub: &'a ClientId,
     aud: &'a str,
     jti: String,
     iat: u64,
@@ -450,7 +451,7 @@ struct AssertionClaims<'a> {
 
 fn sign_assertion(
     header: &JwsHeader<'_>,
-    client_id: &str,
+    client_id: &ClientId,
     token_endpoint: &str,
     now: SystemTime,
     sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, ClientAuthError>,
@@ -646,7 +647,7 @@ mod tests {
         let credential = ClientCredential::Secret(ClientSecret::new("s".to_owned()));
         let error = authenticate(
             ClientAuth::ClientSecretJwt,
-            "client",
+            &ClientId::new("client"),
             &credential,
             "https://op.example/token",
             UNIX_EPOCH - Duration::from_secs(1),
@@ -660,7 +661,7 @@ mod tests {
         let credential = ClientCredential::Secret(ClientSecret::new("s".to_owned()));
         let error = authenticate(
             ClientAuth::ClientSecretJwt,
-            "client",
+            &ClientId::new("client"),
             &credential,
             "",
             SystemTime::now(),

@@ -90,7 +90,7 @@ impl PrivateKey {
         pem: &str,
         issuer: IssuerKind,
         key_id: Option<&str>,
-        algorithm: Option<&str>,
+        algorithm: Option<SigningAlgorithm>,
     ) -> Result<Self, ClientAuthError> {
         let mut key = Self::from_pem(pem)?;
         // The key's own algorithm first: an EC key can sign nothing CIS2 takes, whatever the
@@ -99,8 +99,8 @@ impl PrivateKey {
         if let Some(kid) = key_id {
             key = key.with_kid(kid);
         }
-        if let Some(name) = algorithm {
-            key = key.with_algorithm(name.parse()?)?;
+        if let Some(algorithm) = algorithm {
+            key = key.with_algorithm(algorithm)?;
             check_assertion_algorithm(key.algorithm, issuer)?;
         }
         Ok(key)

@@ -57,6 +57,13 @@ impl IssuerUrl {
         Ok(Self(issuer))
     }
 
+    /// The issuer a provider published in its discovery document, unchecked: it is held to the
+    /// issuer asked for, character for character ([`crate::ProviderMetadata::validate`]), which
+    /// passed [`IssuerUrl::new`], before anything uses it.
+    pub(crate) fn published(issuer: String) -> Self {
+        Self(issuer)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -104,6 +111,16 @@ macro_rules! plain_value {
             }
 
             pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        /// As openidconnect-rs's value types do: the text, wherever a `&str` is read. The
+        /// issuer has no such way out, so it is compared only by [`IssuerUrl::matches`].
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
                 &self.0
             }
         }

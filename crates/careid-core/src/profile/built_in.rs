@@ -2,6 +2,7 @@
 //! issuers, redirect ports and assurance exactly as CIS2 publishes and registers them.
 
 use crate::client_auth::ClientAuth;
+use crate::values::{AcrValues, ClientId, IssuerUrl};
 
 use super::{IssuerSource, Profile, RedirectHost, RoleSelection, SessionPolicy};
 
@@ -104,7 +105,7 @@ pub(super) fn built_in_profiles() -> Vec<Profile> {
         "The built-in mock CIS2 provider (no network)",
         IssuerSource::BuiltInMock,
     );
-    mock.client_id = Some(MOCK_CLIENT_ID.to_owned());
+    mock.client_id = Some(ClientId::new(MOCK_CLIENT_ID));
     mock.client_auth = ClientAuth::ClientSecretBasic;
     // The mock's client accepts any loopback port (RFC 8252 §7.3): no port to keep free.
     mock.redirect_ports = Vec::new();
@@ -113,12 +114,15 @@ pub(super) fn built_in_profiles() -> Vec<Profile> {
         let mut profile = base(
             name,
             description,
-            IssuerSource::Url(format!("https://{host}:443{CIS2_REALM}")),
+            IssuerSource::Url(
+                IssuerUrl::new(format!("https://{host}:443{CIS2_REALM}"))
+                    .expect("CIS2's issuers are https URLs"),
+            ),
         );
         profile.acr_values = CIS2_ACR_VALUES
             .iter()
             .find(|(environment, _)| environment == name)
-            .map(|(_, acr_values)| (*acr_values).to_owned());
+            .map(|(_, acr_values)| AcrValues::new(*acr_values));
         profile.max_age = Some(CIS2_MAX_AGE);
         profiles.push(profile);
     }
@@ -137,11 +141,15 @@ mod tests {
                 panic!("{} has a URL", profile.name)
             };
             assert!(
-                issuer.contains(".spineservices.nhs.uk:443/openam/"),
+                issuer
+                    .as_str()
+                    .contains(".spineservices.nhs.uk:443/openam/"),
                 "{issuer}"
             );
             assert!(
-                issuer.ends_with("/realms/NHSIdentity/realms/Healthcare"),
+                issuer
+                    .as_str()
+                    .ends_with("/realms/NHSIdentity/realms/Healthcare"),
                 "{issuer}"
             );
             assert_eq!(
@@ -187,7 +195,8 @@ mod tests {
             min_id_assurance_level: Some(3),
             ..ProfileEntry::default()
         }
-        .apply(&mut live);
+        .apply(&mut live)
+        .expect("applies");
         assert_eq!(live.acr_values.as_deref(), Some("AAL2_OR_AAL3_ANY"));
         assert_eq!(live.max_age, Some(240));
         assert_eq!(live.min_id_assurance_level, Some(3));
