@@ -213,7 +213,9 @@ pub fn provider_documents(data: &[u8]) {
         1 => key_set(rest),
         _ => {
             let now = UNIX_EPOCH + Duration::from_secs(NOW);
-            if let Some((file, fetched_at)) = cache_file_members(rest, ISSUER, now, MAX_CACHE_AGE) {
+            if let Some((file, fetched_at)) =
+                cache_file_members(rest, &ISSUER_URL, now, MAX_CACHE_AGE)
+            {
                 assert!(fetched_at <= now && now < fetched_at + MAX_CACHE_AGE);
                 let jwks_uri = file
                     .get("jwks_uri")

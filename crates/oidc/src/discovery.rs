@@ -679,11 +679,8 @@ impl ProviderCache {
         issuer: &IssuerUrl,
         now: SystemTime,
     ) -> Option<(ProviderMetadata, SystemTime)> {
-        let (file, fetched_at) = self.read_document(
-            &discovery_document_name(issuer.as_str()),
-            issuer.as_str(),
-            now,
-        )?;
+        let (file, fetched_at) =
+            self.read_document(&discovery_document_name(issuer.as_str()), issuer, now)?;
         Some((cached_metadata(file, issuer)?, fetched_at))
     }
 
@@ -693,7 +690,7 @@ impl ProviderCache {
         now: SystemTime,
     ) -> Option<(Value, SystemTime)> {
         let name = jwks_document_name(metadata.issuer.as_str());
-        let (file, fetched_at) = self.read_document(&name, metadata.issuer.as_str(), now)?;
+        let (file, fetched_at) = self.read_document(&name, &metadata.issuer, now)?;
         Some((cached_jwks(file, &metadata.jwks_uri)?, fetched_at))
     }
 
@@ -701,7 +698,7 @@ impl ProviderCache {
     fn read_document(
         &self,
         name: &str,
-        issuer: &str,
+        issuer: &IssuerUrl,
         now: SystemTime,
     ) -> Option<(Map<String, Value>, SystemTime)> {
         let bytes = self.shelf.as_ref()?.read(name)?;
@@ -722,14 +719,14 @@ impl ProviderCache {
 /// before `now`.
 pub fn cache_file_members(
     bytes: &[u8],
-    issuer: &str,
+    issuer: &IssuerUrl,
     now: SystemTime,
     max_age: Duration,
 ) -> Option<(Map<String, Value>, SystemTime)> {
     let Value::Object(file) = serde_json::from_slice(bytes).ok()? else {
         return None;
     };
-    if file.get("issuer")?.as_str()? != issuer {
+    if !issuer.matches(file.get("issuer")?.as_str()?) {
         return None;
     }
     let fetched_at = fetched_at(file.get("fetched_at")?)?;
@@ -850,10 +847,10 @@ mod tests {
             ("null", "null", false),
             ("a list", "[1800000000]", false),
         ];
-        let issuer = "https://h";
+        let issuer = IssuerUrl::new("https://h").unwrap();
         for (name, fetched_at, fresh) in cases {
             let text = format!(r#"{{"issuer":"{issuer}","fetched_at":{fetched_at}}}"#);
-            let read = cache_file_members(text.as_bytes(), issuer, now, hour);
+            let read = cache_file_members(text.as_bytes(), &issuer, now, hour);
             assert_eq!(read.is_some(), *fresh, "{name}");
         }
     }
