@@ -310,6 +310,11 @@ mod tests {
                 "public_url",
             ),
             (
+                "issuer = \"https://am.nhsint",
+                "issuer = \"http://am.nhsint",
+                "must use https",
+            ),
+            (
                 "client_auth = \"private_key_jwt\"",
                 "client_auth = \"none\"",
                 "none",

@@ -55,3 +55,33 @@ fn issuer_url(issuer: &str) -> anyhow::Result<IssuerUrl> {
         .into(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--issuer` is refused as before for an address careid cannot fetch from, and as a usage
+    /// error when it has a query or fragment.
+    #[test]
+    fn an_issuer_flag_that_is_no_issuer_is_refused_by_kind() {
+        for (issuer, refusal) in [
+            ("https://am.example.nhs.uk:443/realm", None),
+            ("http://127.0.0.1:8080/realm", None),
+            ("http://am.example.nhs.uk/realm", Some("insecure_endpoint")),
+            ("am.example.nhs.uk", Some("insecure_endpoint")),
+            ("https://am.example.nhs.uk/realm?x=1", Some("usage")),
+        ] {
+            let refused = issuer_url(issuer).err().map(|error| {
+                if error.downcast_ref::<UsageError>().is_some() {
+                    "usage"
+                } else {
+                    error
+                        .downcast_ref::<SignInError>()
+                        .expect("a sign-in error")
+                        .code()
+                }
+            });
+            assert_eq!(refused, refusal, "{issuer}");
+        }
+    }
+}
