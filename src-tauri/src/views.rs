@@ -168,7 +168,7 @@ pub fn profile(profile: &Profile, stored: Option<bool>) -> ProfileView {
         }
         .to_owned(),
         redirect_ports: profile.redirect_ports.clone(),
-        redirect_uris: redirect.uris.clone(),
+        redirect_uris: redirect.uris.iter().map(ToString::to_string).collect(),
         redirect_register: redirect.advice(),
         inactivity_minutes: profile.session.inactivity_minutes,
         absolute_hours: profile.session.absolute_hours,

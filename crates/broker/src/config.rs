@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use careid_oidc::{ClientAuth, ClientId, IssuerUrl, SigningAlgorithm};
+use careid_oidc::{ClientAuth, ClientId, IssuerUrl, RedirectUri, SigningAlgorithm};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -60,7 +60,7 @@ impl ProviderConfig {
 pub struct ClientsConfig {
     /// The loopback redirect URIs registered with the provider: a code exchange naming any
     /// other is refused.
-    pub redirect_uris: Vec<String>,
+    pub redirect_uris: Vec<RedirectUri>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

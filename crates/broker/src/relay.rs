@@ -349,7 +349,7 @@ fn check<'m>(
             .clients
             .redirect_uris
             .iter()
-            .any(|known| known == uri)
+            .any(|known| known.as_str() == uri)
         {
             Ok(())
         } else {

@@ -78,7 +78,8 @@ impl<'a> IdTokenCheck<'a> {
 /// session. Nothing here is secret: the nonce was spent by the sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OriginalIdToken {
-    pub iss: String,
+    /// The issuer the sign-in's ID token named, which was the profile's exactly.
+    pub iss: IssuerUrl,
     pub sub: String,
     pub aud: Vec<String>,
     pub azp: Option<String>,
@@ -89,7 +90,8 @@ pub struct OriginalIdToken {
 impl From<&IdTokenClaims> for OriginalIdToken {
     fn from(claims: &IdTokenClaims) -> Self {
         Self {
-            iss: claims.iss.clone(),
+            // Taken from a validated token, whose `iss` matched the issuer checked against.
+            iss: IssuerUrl::published(claims.iss.clone()),
             sub: claims.sub.clone(),
             aud: claims.aud.clone(),
             azp: claims.azp.clone(),
@@ -210,7 +212,7 @@ pub fn validate_refreshed_id_token(
         return Err(IdTokenError::WrongNonce);
     }
     let changed = |claim| Err(IdTokenError::RefreshedClaimChanged { claim });
-    if claims.iss != original.iss {
+    if !original.iss.matches(&claims.iss) {
         return changed("iss");
     }
     if claims.sub != original.sub {

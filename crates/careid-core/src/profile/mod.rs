@@ -93,7 +93,7 @@ impl FromStr for RedirectHost {
 pub struct RedirectRegistration {
     /// Every URI careid may send, exactly as sent, in the order the ports are tried; empty when
     /// the profile listens on an ephemeral port.
-    pub uris: Vec<String>,
+    pub uris: Vec<RedirectUri>,
     /// The profile listens on any free port: the provider must accept any port on
     /// `any_port_uri` (RFC 8252 §7.3).
     pub any_port: bool,
@@ -110,7 +110,11 @@ impl RedirectRegistration {
             ),
             None => format!(
                 "register every one of these redirect URIs for the client (careid uses the first free port): {}",
-                self.uris.join(", ")
+                self.uris
+                    .iter()
+                    .map(RedirectUri::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }
@@ -216,7 +220,7 @@ impl Profile {
             uris: self
                 .redirect_ports
                 .iter()
-                .map(|port| host.redirect_uri(*port, &self.redirect_path).into())
+                .map(|port| host.redirect_uri(*port, &self.redirect_path))
                 .collect(),
             any_port: false,
             any_port_uri: None,

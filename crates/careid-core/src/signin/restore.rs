@@ -492,7 +492,7 @@ impl Client {
     ) -> SignInRecord {
         SignInRecord {
             id_token: OriginalIdToken {
-                iss: metadata.issuer.to_string(),
+                iss: metadata.issuer.clone(),
                 sub: facts.sub.clone(),
                 aud: vec![self.client_id.to_string()],
                 azp: Some(self.client_id.to_string()),
