@@ -5,6 +5,8 @@
 //!
 //! What is here so far:
 //! - [`SecretString`]: a secret value whose `Debug` is redacted and which is wiped on drop.
+//! - [`IssuerUrl`], [`ClientId`], [`RedirectUri`], [`AcrValues`], [`AssertionAlgorithm`]: the
+//!   protocol values that are not secret, a type each, read once where they enter.
 //! - [`authenticate`]: client authentication for the token, revocation and introspection
 //!   endpoints (secret, client assertions signed with a secret or a [`PrivateKey`], or none).
 //! - [`Keychain`]: the OS keychain (Windows Credential Manager, macOS Keychain, Secret Service),

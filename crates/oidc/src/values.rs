@@ -57,9 +57,10 @@ impl IssuerUrl {
         Ok(Self(issuer))
     }
 
-    /// The issuer a provider published in its discovery document, unchecked: it is held to the
-    /// issuer asked for, character for character ([`crate::ProviderMetadata::validate`]), which
-    /// passed [`IssuerUrl::new`], before anything uses it.
+    /// An issuer as the provider wrote it, unchecked: a discovery document's, held to the issuer
+    /// asked for character for character ([`crate::ProviderMetadata::validate`]) before anything
+    /// uses it, or a validated ID token's, which already was. Either equals an issuer that
+    /// passed [`IssuerUrl::new`]; the check is not repeated, so a mismatch is named as one.
     pub(crate) fn published(issuer: String) -> Self {
         Self(issuer)
     }
