@@ -93,7 +93,7 @@ pub fn tester_record(
     let id_claims = claims.map(|claims| &claims.claims);
     TesterRecord {
         profile: session.profile.clone(),
-        issuer: session.issuer.clone(),
+        issuer: session.issuer.to_string(),
         signed_in_at: session.facts.stored_at,
         acr: claims.and_then(|claims| claims.acr.clone()),
         amr: claims.map(|claims| claims.amr.clone()).unwrap_or_default(),
@@ -150,16 +150,16 @@ pub fn profile(profile: &Profile, stored: Option<bool>) -> ProfileView {
         description: profile.description.clone(),
         built_in: profile.built_in,
         issuer: match &profile.issuer {
-            IssuerSource::Url(issuer) => Some(issuer.clone()),
+            IssuerSource::Url(issuer) => Some(issuer.to_string()),
             IssuerSource::BuiltInMock => None,
         },
-        client_id: profile.client_id.clone(),
+        client_id: profile.client_id.clone().map(String::from),
         client_auth: profile.client_auth.as_str().to_owned(),
-        assertion_algorithm: profile.assertion_algorithm.clone(),
+        assertion_algorithm: profile.assertion_algorithm.map(String::from),
         credential: credential.to_owned(),
         missing,
         scopes: profile.scopes.clone(),
-        acr_values: profile.acr_values.clone(),
+        acr_values: profile.acr_values.clone().map(String::from),
         prompt: profile.prompt.clone(),
         max_age: profile.max_age,
         role_selection: match profile.role_selection {
@@ -168,7 +168,7 @@ pub fn profile(profile: &Profile, stored: Option<bool>) -> ProfileView {
         }
         .to_owned(),
         redirect_ports: profile.redirect_ports.clone(),
-        redirect_uris: redirect.uris.clone(),
+        redirect_uris: redirect.uris.iter().map(ToString::to_string).collect(),
         redirect_register: redirect.advice(),
         inactivity_minutes: profile.session.inactivity_minutes,
         absolute_hours: profile.session.absolute_hours,

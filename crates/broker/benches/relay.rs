@@ -44,7 +44,7 @@ async fn direct(
 ) -> String {
     let authentication = authenticate(
         ClientAuth::PrivateKeyJwt,
-        BROKER_CLIENT_ID,
+        &careid_oidc::ClientId::new(BROKER_CLIENT_ID),
         key,
         token_endpoint,
         SystemTime::now(),

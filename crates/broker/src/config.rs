@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use careid_oidc::ClientAuth;
+use careid_oidc::{ClientAuth, ClientId, IssuerUrl, RedirectUri, SigningAlgorithm};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -28,9 +28,10 @@ pub struct BrokerConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
-    /// Exactly as the provider publishes it (CIS2's `:443` included).
-    pub issuer: String,
-    pub client_id: String,
+    /// Exactly as the provider publishes it (CIS2's `:443` included), held to the issuer rules
+    /// as it is read.
+    pub issuer: IssuerUrl,
+    pub client_id: ClientId,
     /// `private_key_jwt` (with a PEM key), or one of the client-secret methods.
     pub client_auth: ClientAuth,
     /// A file only the broker's user can read: the PEM private key, or the client secret.
@@ -43,13 +44,23 @@ pub struct ProviderConfig {
     pub assertion_algorithm: Option<String>,
 }
 
+impl ProviderConfig {
+    /// The `private_key_jwt` assertion algorithm, when one is set ([`BrokerConfig::parse`] has
+    /// held it to RS256 or RS512).
+    pub fn signing_algorithm(&self) -> Option<SigningAlgorithm> {
+        self.assertion_algorithm
+            .as_deref()
+            .and_then(|name| name.parse().ok())
+    }
+}
+
 /// Which careid clients the broker relays for.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientsConfig {
     /// The loopback redirect URIs registered with the provider: a code exchange naming any
     /// other is refused.
-    pub redirect_uris: Vec<String>,
+    pub redirect_uris: Vec<RedirectUri>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -186,7 +197,6 @@ impl BrokerConfig {
             }
         };
         https_or_loopback("public_url", &self.public_url)?;
-        https_or_loopback("provider.issuer", &self.provider.issuer)?;
         if self.provider.client_id.trim().is_empty() {
             return Err("provider.client_id is empty".into());
         }
@@ -285,7 +295,7 @@ mod tests {
         let config = BrokerConfig::parse(EXAMPLE).expect("the example parses");
         assert_eq!(config.provider.client_auth, ClientAuth::PrivateKeyJwt);
         assert!(
-            config.provider.issuer.contains(":443/"),
+            config.provider.issuer.as_str().contains(":443/"),
             "the issuer as CIS2 publishes it"
         );
         assert_eq!(config.limits, Limits::default());
@@ -298,6 +308,11 @@ mod tests {
                 "public_url = \"https://broker.example.nhs.uk\"",
                 "public_url = \"http://broker.example.nhs.uk\"",
                 "public_url",
+            ),
+            (
+                "issuer = \"https://am.nhsint",
+                "issuer = \"http://am.nhsint",
+                "must use https",
             ),
             (
                 "client_auth = \"private_key_jwt\"",

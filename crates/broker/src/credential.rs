@@ -47,7 +47,7 @@ impl BrokerCredential {
                 pem.expose_secret(),
                 issuer,
                 None,
-                config.assertion_algorithm.as_deref(),
+                config.signing_algorithm(),
             )
             .map_err(|error| CredentialError::Key {
                 path: path.to_path_buf(),
@@ -142,7 +142,7 @@ mod tests {
 
     fn config(client_auth: ClientAuth, credential_file: PathBuf) -> ProviderConfig {
         ProviderConfig {
-            issuer: CIS2_INT.into(),
+            issuer: careid_oidc::IssuerUrl::new(CIS2_INT).expect("an issuer"),
             client_id: "123456789012.apps.national".into(),
             client_auth,
             credential_file,

@@ -7,7 +7,7 @@
 use std::time::{Duration, SystemTime};
 
 use careid_oidc::jose::{self, JoseError, JsonWebKeySet, JwsAlgorithm, UnknownKid};
-use careid_oidc::unix_seconds;
+use careid_oidc::{unix_seconds, ClientId, IssuerUrl};
 use serde_json::{Map, Value};
 
 /// The event a logout token must carry (§2.4).
@@ -17,9 +17,9 @@ pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/back
 #[derive(Debug, Clone, Copy)]
 pub struct LogoutTokenRules<'a> {
     /// The provider's issuer, compared as an exact string (CIS2's `:443` included).
-    pub issuer: &'a str,
+    pub issuer: &'a IssuerUrl,
     /// The client the token must be addressed to, and the only audience it may name.
-    pub client_id: &'a str,
+    pub client_id: &'a ClientId,
     /// The provider's published keys.
     pub keys: &'a JsonWebKeySet,
     /// The signing algorithms taken: asymmetric ones only, since the broker shares no secret
@@ -127,18 +127,21 @@ pub fn validate_logout_token(
     let claims = &jwt.claims;
 
     match claims.get("iss") {
-        Some(Value::String(iss)) if iss == rules.issuer => {}
+        Some(Value::String(iss)) if rules.issuer.matches(iss) => {}
         other => {
             return Err(LogoutTokenError::WrongIssuer {
                 actual: other.map(Value::to_string).unwrap_or_default(),
-                expected: rules.issuer.to_owned(),
+                expected: rules.issuer.to_string(),
             })
         }
     }
     let addressed_to_client_alone = match claims.get("aud") {
-        Some(Value::String(aud)) => aud == rules.client_id,
+        Some(Value::String(aud)) => *rules.client_id == aud.as_str(),
         Some(Value::Array(auds)) => {
-            !auds.is_empty() && auds.iter().all(|aud| aud.as_str() == Some(rules.client_id))
+            !auds.is_empty()
+                && auds
+                    .iter()
+                    .all(|aud| aud.as_str() == Some(rules.client_id.as_str()))
         }
         _ => false,
     };

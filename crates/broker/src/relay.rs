@@ -302,7 +302,7 @@ fn read_form(config: &BrokerConfig, headers: &HeaderMap, body: &[u8]) -> Result<
     let issuer = headers
         .get(ISSUER_HEADER)
         .and_then(|value| value.to_str().ok());
-    if issuer != Some(config.provider.issuer.as_str()) {
+    if !issuer.is_some_and(|issuer| config.provider.issuer.matches(issuer)) {
         return Err(invalid("this broker does not broker that issuer"));
     }
     if headers.contains_key(header::AUTHORIZATION) {
@@ -327,7 +327,7 @@ fn read_form(config: &BrokerConfig, headers: &HeaderMap, body: &[u8]) -> Result<
     }
     if form
         .get("client_id")
-        .is_some_and(|client_id| client_id != config.provider.client_id)
+        .is_some_and(|client_id| config.provider.client_id != client_id)
     {
         return Err(invalid("this broker does not broker that client_id"));
     }
@@ -349,7 +349,7 @@ fn check<'m>(
             .clients
             .redirect_uris
             .iter()
-            .any(|known| known == uri)
+            .any(|known| known.as_str() == uri)
         {
             Ok(())
         } else {

@@ -48,7 +48,7 @@ async fn main() {
     let store = SessionStore::new(keychain.clone(), dir.path().join("state"));
     let client = Client::new(
         profile,
-        mock.issuer(),
+        careid_core::IssuerUrl::new(mock.issuer()).expect("the mock's issuer"),
         ClientCredential::Secret(ClientSecret::new(secret)),
         HttpClient::new(HttpSettings::default()).expect("an HTTP client"),
         Arc::new(
@@ -143,7 +143,7 @@ async fn sign_in(client: &Client, browser: &reqwest::Client) -> (Duration, Sessi
         .expect("auto-login redirects to the callback")
         .to_owned();
     assert!(
-        callback.starts_with(pending.redirect_uri()),
+        callback.starts_with(pending.redirect_uri().as_str()),
         "the mock redirects to the loopback listener"
     );
 

@@ -11,6 +11,7 @@ use crate::discovery::is_secure_url;
 use crate::doctor::{CheckStatus, DoctorCheck};
 use crate::http::{clean_text, display_url, HttpClient, HttpError};
 use crate::secret::{IdToken, SecretString};
+use crate::values::{ClientId, IssuerUrl};
 
 /// Where a broker publishes what it brokers, under its address.
 pub const WELL_KNOWN_PATH: &str = "/.well-known/careid-broker";
@@ -48,25 +49,29 @@ pub struct BrokerMetadata {
 impl BrokerMetadata {
     /// Reads a broker's document and holds it to the profile: `issuer` and `client_id` exactly
     /// the profile's (character for character), every endpoint https (http on loopback only).
-    pub fn from_document(body: &[u8], issuer: &str, client_id: &str) -> Result<Self, BrokerError> {
+    pub fn from_document(
+        body: &[u8],
+        issuer: &IssuerUrl,
+        client_id: &ClientId,
+    ) -> Result<Self, BrokerError> {
         let metadata: BrokerMetadata = serde_json::from_slice(body).map_err(|error| {
             BrokerError::Invalid(format!(
                 "it is not a careid broker document ({})",
                 crate::http::json_error_detail(&error)
             ))
         })?;
-        if metadata.issuer != issuer {
+        if !issuer.matches(&metadata.issuer) {
             return Err(BrokerError::Mismatch {
                 what: "issuer",
                 broker: clean_text(&metadata.issuer, 300),
-                profile: issuer.to_owned(),
+                profile: issuer.to_string(),
             });
         }
-        if metadata.client_id != client_id {
+        if *client_id != metadata.client_id.as_str() {
             return Err(BrokerError::Mismatch {
                 what: "client id",
                 broker: clean_text(&metadata.client_id, 300),
-                profile: client_id.to_owned(),
+                profile: client_id.to_string(),
             });
         }
         let endpoints = [
@@ -105,8 +110,8 @@ impl BrokerMetadata {
 pub async fn fetch_metadata(
     http: &HttpClient,
     broker: &str,
-    issuer: &str,
-    client_id: &str,
+    issuer: &IssuerUrl,
+    client_id: &ClientId,
 ) -> Result<BrokerMetadata, BrokerError> {
     let url = well_known_url(broker);
     let response = http
@@ -127,8 +132,8 @@ pub async fn fetch_metadata(
 pub async fn diagnose(
     http: &HttpClient,
     broker: &str,
-    issuer: &str,
-    client_id: &str,
+    issuer: &IssuerUrl,
+    client_id: &ClientId,
 ) -> Vec<DoctorCheck> {
     let check = |name, status, detail: String| DoctorCheck {
         name,
@@ -347,8 +352,9 @@ mod tests {
 
     #[test]
     fn a_broker_of_another_issuer_or_client_is_refused_naming_both() {
+        let (issuer, client) = (IssuerUrl::new(ISSUER).unwrap(), ClientId::new(CLIENT));
         let good = document(ISSUER, CLIENT, "https://broker.example/token");
-        let metadata = BrokerMetadata::from_document(&good, ISSUER, CLIENT).expect("matches");
+        let metadata = BrokerMetadata::from_document(&good, &issuer, &client).expect("matches");
         assert_eq!(metadata.token_endpoint, "https://broker.example/token");
         assert_eq!(metadata.pushed_authorization_request_endpoint, None);
 
@@ -356,8 +362,8 @@ mod tests {
         let other = ISSUER.replace(":443", "");
         let error = BrokerMetadata::from_document(
             &document(&other, CLIENT, "https://broker.example/token"),
-            ISSUER,
-            CLIENT,
+            &issuer,
+            &client,
         )
         .expect_err("another issuer");
         assert_eq!(error.code(), "broker_mismatch");
@@ -369,8 +375,8 @@ mod tests {
 
         let error = BrokerMetadata::from_document(
             &document(ISSUER, "999.apps.national", "https://broker.example/token"),
-            ISSUER,
-            CLIENT,
+            &issuer,
+            &client,
         )
         .expect_err("another client");
         let message = error.to_string();
@@ -382,22 +388,23 @@ mod tests {
 
     #[test]
     fn a_broker_document_with_an_insecure_endpoint_or_no_json_is_refused() {
+        let (issuer, client) = (IssuerUrl::new(ISSUER).unwrap(), ClientId::new(CLIENT));
         let error = BrokerMetadata::from_document(
             &document(ISSUER, CLIENT, "http://broker.example/token"),
-            ISSUER,
-            CLIENT,
+            &issuer,
+            &client,
         )
         .expect_err("http");
         assert_eq!(error.code(), "broker_invalid");
         assert!(error.to_string().contains("token_endpoint"));
         assert!(BrokerMetadata::from_document(
             &document(ISSUER, CLIENT, "http://127.0.0.1:9/token"),
-            ISSUER,
-            CLIENT
+            &issuer,
+            &client,
         )
         .is_ok());
         assert_eq!(
-            BrokerMetadata::from_document(b"<html>", ISSUER, CLIENT)
+            BrokerMetadata::from_document(b"<html>", &issuer, &client)
                 .expect_err("not JSON")
                 .code(),
             "broker_invalid"

@@ -14,6 +14,7 @@ use crate::discovery::{is_secure_url, ProviderMetadata};
 use crate::http::{clean_text, display_url};
 use crate::jose::{allowed_algorithms, HmacKey, JwsAlgorithm};
 use crate::profile::RedirectRegistration;
+use crate::values::IssuerUrl;
 
 /// The client authentication methods careid implements.
 const CAREID_AUTH_METHODS: [&str; 5] = [
@@ -88,7 +89,7 @@ pub struct DoctorCheck {
 /// Every check for one provider, in a fixed order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DoctorReport {
-    pub issuer: String,
+    pub issuer: IssuerUrl,
     pub checks: Vec<DoctorCheck>,
     /// When a profile was checked: the redirect URIs its client must have registered.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -144,7 +145,11 @@ impl DoctorReport {
 
 /// Checks `metadata` (and the key set, when it could be fetched) against careid's and CIS2's
 /// expectations. `issuer` is the issuer as configured.
-pub fn diagnose(issuer: &str, metadata: &ProviderMetadata, jwks: Option<&Value>) -> DoctorReport {
+pub fn diagnose(
+    issuer: &IssuerUrl,
+    metadata: &ProviderMetadata,
+    jwks: Option<&Value>,
+) -> DoctorReport {
     let mut checks = Vec::new();
     let mut add = |name, (status, detail)| {
         checks.push(DoctorCheck {
@@ -172,7 +177,7 @@ pub fn diagnose(issuer: &str, metadata: &ProviderMetadata, jwks: Option<&Value>)
     add("ACR values", check_acr_values(metadata));
     add("JWKS", check_jwks(jwks, metadata));
     DoctorReport {
-        issuer: issuer.to_owned(),
+        issuer: issuer.clone(),
         checks,
         redirect: None,
     }
@@ -213,15 +218,15 @@ fn has(values: &[String], wanted: &str) -> bool {
     values.iter().any(|value| value == wanted)
 }
 
-fn check_issuer(issuer: &str, metadata: &ProviderMetadata) -> Outcome {
-    if metadata.issuer != issuer {
+fn check_issuer(issuer: &IssuerUrl, metadata: &ProviderMetadata) -> Outcome {
+    if !issuer.matches(metadata.issuer.as_str()) {
         return fail(format!(
             "discovery says {:?}, configured {:?}: they must match exactly",
-            clean_text(&metadata.issuer, 200),
-            issuer
+            clean_text(metadata.issuer.as_str(), 200),
+            issuer.as_str()
         ));
     }
-    if issuer.contains(":443/") || issuer.ends_with(":443") {
+    if issuer.as_str().contains(":443/") || issuer.as_str().ends_with(":443") {
         pass("matches exactly, :443 included (as CIS2 writes its issuer)")
     } else {
         pass("matches exactly")
@@ -423,7 +428,7 @@ fn check_id_token_algs(metadata: &ProviderMetadata) -> Outcome {
 
 /// An endpoint for a detail line: its path when it lies under the issuer, as CIS2's do.
 fn endpoint(url: &str, metadata: &ProviderMetadata) -> String {
-    match url.strip_prefix(metadata.issuer.trim_end_matches('/')) {
+    match url.strip_prefix(metadata.issuer.as_str().trim_end_matches('/')) {
         Some(path) if path.starts_with('/') => display_url(path),
         _ => display_url(url),
     }

@@ -6,6 +6,7 @@
 //! writes it reads back, outputs stay bounded.
 
 use std::path::PathBuf;
+use std::sync::LazyLock;
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_lc_rs::hmac;
@@ -25,12 +26,18 @@ use crate::keychain::{
 };
 use crate::loopback::{self, CallbackChecks, Route};
 use crate::profile::Profiles;
+use crate::values::{AcrValues, ClientId, IssuerUrl};
 use crate::{diagnose, ProviderMetadata};
 
 /// CIS2's INT issuer, `:443` and all (REFERENCE §1), and the client of its examples.
 pub const ISSUER: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
 pub const CLIENT_ID: &str = "123456789012.apps.national";
 /// The nonce of REFERENCE's example ID token, and a moment at which that token is valid.
+/// [`ISSUER`] and [`CLIENT_ID`] as the checks take them.
+static ISSUER_URL: LazyLock<IssuerUrl> =
+    LazyLock::new(|| IssuerUrl::new(ISSUER).expect("the fuzzing issuer is an issuer"));
+static CLIENT: LazyLock<ClientId> = LazyLock::new(|| ClientId::new(CLIENT_ID));
+static AAL3_ANY: LazyLock<AcrValues> = LazyLock::new(|| AcrValues::new("AAL3_ANY"));
 pub const NONCE: &str = "9f2c6a0e4d7b4c1e8f3a";
 pub const NOW: u64 = 1_760_000_100;
 /// The client secret HMAC-signed tokens are keyed with (the `jwt` target's claims mode).
@@ -64,7 +71,7 @@ fn bounded(message: String) {
 pub fn callback_request(data: &[u8]) {
     let checks = CallbackChecks {
         state: crate::secret::CsrfState::new(STATE.to_owned()),
-        issuer: ISSUER.to_owned(),
+        issuer: ISSUER_URL.clone(),
         iss_required: data.first().is_some_and(|byte| byte & 1 == 1),
     };
     let mut received = Vec::new();
@@ -128,7 +135,7 @@ pub fn jwt(data: &[u8]) {
         }
     }
     if let Err(error) =
-        verify_signed_userinfo(&token, &keys, &ALLOWED, Some(&secret), ISSUER, CLIENT_ID)
+        verify_signed_userinfo(&token, &keys, &ALLOWED, Some(&secret), &ISSUER_URL, &CLIENT)
     {
         bounded(error.to_string());
     }
@@ -170,9 +177,9 @@ fn check_jwt(
     }
     let keys = JsonWebKeySet::from_json(JWKS).expect("the fuzzing key set reads");
     let secret = crate::secret::ClientSecret::new(HMAC_SECRET.to_owned());
-    let mut check = IdTokenCheck::new(ISSUER, CLIENT_ID, UNIX_EPOCH + Duration::from_secs(NOW));
+    let mut check = IdTokenCheck::new(&ISSUER_URL, &CLIENT, UNIX_EPOCH + Duration::from_secs(NOW));
     check.max_age = (mode & 2 == 2).then_some(3_600);
-    check.acr_values = (mode & 4 == 4).then_some("AAL3_ANY");
+    check.acr_values = (mode & 4 == 4).then_some(&*AAL3_ANY);
     check.absolute_limit = (mode & 8 == 8).then_some(Duration::from_secs(12 * 3_600));
     let nonce = crate::secret::Nonce::new(NONCE.to_owned());
     let id_token = crate::secret::IdToken::new(token.clone());
@@ -194,7 +201,7 @@ pub fn provider_documents(data: &[u8]) {
             let Ok(metadata) = ProviderMetadata::from_document(document, ISSUER) else {
                 return;
             };
-            let _ = metadata.validate(ISSUER);
+            let _ = metadata.validate(&ISSUER_URL);
             let own = metadata.issuer.clone();
             let _ = metadata.validate(&own);
             let _ = metadata.endpoints();
@@ -206,14 +213,16 @@ pub fn provider_documents(data: &[u8]) {
         1 => key_set(rest),
         _ => {
             let now = UNIX_EPOCH + Duration::from_secs(NOW);
-            if let Some((file, fetched_at)) = cache_file_members(rest, ISSUER, now, MAX_CACHE_AGE) {
+            if let Some((file, fetched_at)) =
+                cache_file_members(rest, &ISSUER_URL, now, MAX_CACHE_AGE)
+            {
                 assert!(fetched_at <= now && now < fetched_at + MAX_CACHE_AGE);
                 let jwks_uri = file
                     .get("jwks_uri")
                     .and_then(Value::as_str)
                     .map(str::to_owned);
-                if let Some(metadata) = cached_metadata(file.clone(), ISSUER) {
-                    assert_eq!(metadata.issuer, ISSUER);
+                if let Some(metadata) = cached_metadata(file.clone(), &ISSUER_URL) {
+                    assert_eq!(metadata.issuer, *ISSUER_URL);
                 }
                 if let Some(jwks_uri) = jwks_uri {
                     if let Some(jwks) = cached_jwks(file, &jwks_uri) {

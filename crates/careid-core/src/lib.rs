@@ -5,6 +5,8 @@
 //!
 //! What is here so far:
 //! - [`SecretString`]: a secret value whose `Debug` is redacted and which is wiped on drop.
+//! - [`IssuerUrl`], [`ClientId`], [`RedirectUri`], [`AcrValues`], [`AssertionAlgorithm`]: the
+//!   protocol values that are not secret, a type each, read once where they enter.
 //! - [`authenticate`]: client authentication for the token, revocation and introspection
 //!   endpoints (secret, client assertions signed with a secret or a [`PrivateKey`], or none).
 //! - [`Keychain`]: the OS keychain (Windows Credential Manager, macOS Keychain, Secret Service),
@@ -49,7 +51,9 @@ pub mod signin;
 pub use careid_files as files;
 
 // The protocol, from careid-oidc: its modules and the types this crate's API takes and returns.
-pub use careid_oidc::{claims, client_auth, discovery, http, id_token, jose, secret, sse, time};
+pub use careid_oidc::{
+    claims, client_auth, discovery, http, id_token, jose, secret, sse, time, values,
+};
 
 pub use broker::{BrokerError, BrokerMetadata, SessionState, ENDED_BY_PROVIDER};
 pub use cache_folder::CacheFolder;
@@ -67,6 +71,9 @@ pub use careid_oidc::{
     RoleChoice, RoleGroup, RoleNamed, SecretString, SignedDocument, SigningAlgorithm,
     ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS, CLIENT_ASSERTION_TYPE, DEFAULT_CLOCK_SKEW,
     JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
+};
+pub use careid_oidc::{
+    AcrValues, AssertionAlgorithm, ClientId, InvalidIssuer, IssuerUrl, RedirectUri,
 };
 pub use doctor::{diagnose, CheckStatus, DoctorCheck, DoctorReport};
 pub use keychain::{BuildKind, Keychain, KeychainError};

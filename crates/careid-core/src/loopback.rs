@@ -30,6 +30,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use peer::{peer_owner, PeerOwner};
 
 use crate::secret::{AuthorizationCode, CsrfState};
+use crate::values::{IssuerUrl, RedirectUri};
 use crate::RedirectHost;
 
 /// The largest request head accepted: a callback URL is far smaller.
@@ -124,7 +125,7 @@ pub struct CallbackChecks {
     /// The `state` sent in the authorization request.
     pub state: CsrfState,
     /// The issuer exactly as discovery published it.
-    pub issuer: String,
+    pub issuer: IssuerUrl,
     /// Discovery advertised `authorization_response_iss_parameter_supported`.
     pub iss_required: bool,
 }
@@ -142,7 +143,7 @@ pub struct AuthorizationResponse {
 pub struct LoopbackListener {
     listener: TcpListener,
     path: String,
-    redirect_uri: String,
+    redirect_uri: RedirectUri,
 }
 
 impl LoopbackListener {
@@ -195,7 +196,7 @@ impl LoopbackListener {
     }
 
     /// The redirect URI to send in the authorization request.
-    pub fn redirect_uri(&self) -> &str {
+    pub fn redirect_uri(&self) -> &RedirectUri {
         &self.redirect_uri
     }
 
@@ -465,7 +466,7 @@ fn check_callback(
         return Err(LoopbackError::StateMismatch);
     }
     match iss.as_deref() {
-        Some(received) if received != checks.issuer => {
+        Some(received) if !checks.issuer.matches(received) => {
             return Err(LoopbackError::IssuerMismatch {
                 received: printable(received, 200),
             })
@@ -610,7 +611,7 @@ mod tests {
     fn checks(iss_required: bool) -> CallbackChecks {
         CallbackChecks {
             state: CsrfState::new("s-123".to_owned()),
-            issuer: "https://am.example:443/realm".to_owned(),
+            issuer: IssuerUrl::new("https://am.example:443/realm").unwrap(),
             iss_required,
         }
     }

@@ -561,7 +561,9 @@ fn careid_accepts(case: &Case, keys: &JsonWebKeySet) -> Result<(), String> {
         .confidential
         .then(|| ClientSecret::new(SECRET.to_owned()));
     let now = UNIX_EPOCH + std::time::Duration::from_secs(case.now as u64);
-    let check = IdTokenCheck::new(ISSUER, CLIENT, now);
+    let issuer = careid_core::IssuerUrl::new(ISSUER).expect("an issuer");
+    let client = careid_core::ClientId::new(CLIENT);
+    let check = IdTokenCheck::new(&issuer, &client, now);
     let token = IdToken::new(case.token.clone());
     let nonce = Nonce::new(NONCE.to_owned());
     validate_id_token(&token, keys, &allowed, secret.as_ref(), &check, &nonce)

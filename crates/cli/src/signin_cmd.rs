@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use careid_core::signin::{Client, LoginOptions, Session, REDIRECT_HINT_AFTER};
-use careid_core::{RoleChoice, RoleSelection};
+use careid_core::{AcrValues, RedirectUri, RoleChoice, RoleSelection};
 
 use crate::connect::MockArgs;
 use crate::context::{runtime, Context};
@@ -29,7 +29,7 @@ pub struct LoginArgs {
     role: Option<String>,
     /// acr_values for this sign-in only, e.g. AAL3_ANY.
     #[arg(long = "acr", value_name = "VALUES")]
-    acr_values: Option<String>,
+    acr_values: Option<AcrValues>,
     /// prompt for this sign-in only.
     #[arg(long, value_name = "P")]
     prompt: Option<String>,
@@ -146,7 +146,7 @@ async fn browser_sign_in(
     let progress = tokio::spawn(show_progress(timeout));
     let hint = tokio::spawn(show_hint(
         Duration::from_secs(args.hint_after),
-        pending.redirect_uri().to_owned(),
+        pending.redirect_uri().clone(),
         pending.redirect_uri_accepted(),
     ));
     let result = pending.finish(client, timeout, cancel).await;
@@ -178,7 +178,7 @@ fn interrupted() -> impl std::future::Future<Output = ()> {
 /// After `after` with no callback, what to check, once. A provider that refuses the redirect URI
 /// says so in the browser and never sends the browser back, so the wait would be silent. When a
 /// pushed request already had the redirect URI accepted, the other usual causes are named.
-async fn show_hint(after: Duration, redirect_uri: String, accepted: bool) {
+async fn show_hint(after: Duration, redirect_uri: RedirectUri, accepted: bool) {
     tokio::time::sleep(after).await;
     let start = if std::io::stderr().is_terminal() {
         "\n"

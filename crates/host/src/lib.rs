@@ -17,8 +17,8 @@ use careid_core::discovery::ProviderCache;
 use careid_core::http::{HttpClient, HttpSettings};
 use careid_core::signin::{Client, CredentialSource, SignInError};
 use careid_core::{
-    BuildKind, ClientCredential, IssuerSource, Keychain, Profile, ProfileError, Profiles,
-    SecretString, SessionStore,
+    BuildKind, ClientCredential, IssuerSource, IssuerUrl, Keychain, Profile, ProfileError,
+    Profiles, SecretString, SessionStore,
 };
 use mock_cis2::AutoLogin;
 
@@ -231,7 +231,7 @@ impl Host {
                         ClientCredential::Secret(careid_core::secret::ClientSecret::new(secret))
                     })
                     .into();
-                (mock.issuer().to_owned(), credential, Some(mock))
+                (mock.issuer().clone(), credential, Some(mock))
             }
         };
         let client = Client::new(
@@ -252,7 +252,7 @@ impl Host {
 /// What `doctor` found at an issuer: the report, and why the JWKS could not be fetched if so.
 #[derive(Debug)]
 pub struct Diagnosis {
-    pub issuer: String,
+    pub issuer: IssuerUrl,
     pub report: careid_core::DoctorReport,
     pub jwks_error: Option<String>,
 }
@@ -263,12 +263,12 @@ impl Host {
     pub async fn issuer_of(
         &self,
         profile: &Profile,
-    ) -> Result<(String, Option<SharedMock>), HostError> {
+    ) -> Result<(IssuerUrl, Option<SharedMock>), HostError> {
         match &profile.issuer {
             IssuerSource::Url(issuer) => Ok((issuer.clone(), None)),
             IssuerSource::BuiltInMock => {
                 let mock = self.mock.resolve(&self.http, None).await?;
-                Ok((mock.issuer().to_owned(), Some(mock)))
+                Ok((mock.issuer().clone(), Some(mock)))
             }
         }
     }
@@ -294,7 +294,7 @@ impl Host {
 
     /// Compares the provider's discovery document and keys with what careid and CIS2 expect,
     /// always fetched afresh: the point is to see the provider as it is now.
-    pub async fn diagnose(&self, issuer: &str) -> Result<Diagnosis, HostError> {
+    pub async fn diagnose(&self, issuer: &IssuerUrl) -> Result<Diagnosis, HostError> {
         let providers = ProviderCache::new(PROVIDER_CACHE_AGE);
         let now = std::time::SystemTime::now();
         let metadata = providers
@@ -308,7 +308,7 @@ impl Host {
             jwks.as_ref().ok().map(|jwks| jwks.as_ref()),
         );
         Ok(Diagnosis {
-            issuer: issuer.to_owned(),
+            issuer: issuer.clone(),
             report,
             jwks_error: jwks.err().map(|error| error.to_string()),
         })

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use careid_core::http::HttpClient;
+use careid_core::IssuerUrl;
 use mock_cis2::{AutoLogin, ClientRegistry, MockCis2, RunningMock};
 use serde::{Deserialize, Serialize};
 
@@ -93,14 +94,14 @@ struct Record {
 /// The user's mock provider as one process sees it: served here, or by another process.
 #[derive(Debug, Clone)]
 pub struct SharedMock {
-    issuer: String,
+    issuer: IssuerUrl,
     pid: u32,
     /// Set when this process serves it: the mock lives while any clone of this does.
     hosted: Option<Arc<RunningMock>>,
 }
 
 impl SharedMock {
-    pub fn issuer(&self) -> &str {
+    pub fn issuer(&self) -> &IssuerUrl {
         &self.issuer
     }
 
@@ -163,7 +164,7 @@ impl MockHost {
             let running_auto_login = self.hosted_auto_login();
             check_auto_login(std::process::id(), &running_auto_login, &requested)?;
             return Ok(SharedMock {
-                issuer: running.issuer().to_owned(),
+                issuer: issuer_of(running),
                 pid: std::process::id(),
                 hosted: Some(Arc::clone(running)),
             });
@@ -178,11 +179,14 @@ impl MockHost {
                 })??
         };
         let record_path = self.state_dir.join(RECORD_FILE);
-        if let Some(record) = read_record(&record_path) {
-            if record.pid != std::process::id() && answers(http, &record.issuer).await {
+        // A record naming no issuer is damaged, and replaced like one whose mock is gone.
+        let recorded = read_record(&record_path)
+            .and_then(|record| Some((IssuerUrl::new(record.issuer.as_str()).ok()?, record)));
+        if let Some((issuer, record)) = recorded {
+            if record.pid != std::process::id() && answers(http, &issuer).await {
                 check_auto_login(record.pid, &record.auto_login, &requested)?;
                 return Ok(SharedMock {
-                    issuer: record.issuer,
+                    issuer,
                     pid: record.pid,
                     hosted: None,
                 });
@@ -207,7 +211,7 @@ impl MockHost {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = requested;
         Ok(SharedMock {
-            issuer: record.issuer,
+            issuer: issuer_of(&running),
             pid: record.pid,
             hosted: Some(running),
         })
@@ -261,7 +265,7 @@ fn check_auto_login(
 
 /// Whether a mock answers at `issuer` with that very issuer: the process may have ended, and
 /// another program may have the port now.
-async fn answers(http: &HttpClient, issuer: &str) -> bool {
+async fn answers(http: &HttpClient, issuer: &IssuerUrl) -> bool {
     #[derive(Deserialize)]
     struct Discovery {
         issuer: String,
@@ -270,9 +274,14 @@ async fn answers(http: &HttpClient, issuer: &str) -> bool {
     match tokio::time::timeout(PROBE_TIMEOUT, http.get(&url, "application/json")).await {
         Ok(Ok(response)) if response.is_success() => response
             .json::<Discovery>()
-            .is_ok_and(|document| document.issuer == issuer),
+            .is_ok_and(|document| issuer.matches(&document.issuer)),
         _ => false,
     }
+}
+
+/// The issuer of a mock served here: always `http://127.0.0.1:PORT`, as `MockCis2` starts it.
+fn issuer_of(running: &RunningMock) -> IssuerUrl {
+    IssuerUrl::new(running.issuer()).expect("the mock serves http on 127.0.0.1")
 }
 
 fn lock_record(state_dir: &Path) -> Result<File, SharedMockError> {
@@ -321,7 +330,7 @@ mod tests {
         assert!(first.is_hosted_here());
         let record = record_at(dir.path()).expect("recorded");
         assert_eq!(record.pid, std::process::id());
-        assert_eq!(record.issuer, first.issuer());
+        assert_eq!(record.issuer, first.issuer().as_str());
         let again = host.resolve(&http(), None).await.unwrap();
         assert_eq!(again.issuer(), first.issuer(), "one mock per process too");
         assert!(first.client_secret("555000000001.apps.local").is_some());
@@ -346,7 +355,7 @@ mod tests {
         let host = MockHost::new(dir.path().to_owned());
         let shared = host.resolve(&http(), None).await.unwrap();
         assert!(!shared.is_hosted_here());
-        assert_eq!(shared.issuer(), running.issuer());
+        assert_eq!(shared.issuer().as_str(), running.issuer());
         assert_eq!(shared.pid(), other.pid);
         assert_eq!(
             shared.client_secret("555000000001.apps.local"),

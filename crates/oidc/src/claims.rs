@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::values::AcrValues;
+
 /// The professional registration claims released by the `professionalmemberships` scope. CIS2's
 /// exact names are unverified (REFERENCE §4), so these are the names in use so far.
 pub const PROFESSIONAL_MEMBERSHIP_CLAIMS: &[&str] =
@@ -340,9 +342,9 @@ pub fn assurance_level(value: &Value) -> Option<u8> {
 /// The lowest authentication assurance level a space-separated `acr_values` admits: `AAL3_*` is
 /// 3, `AAL2_*` (including `AAL2_OR_AAL3_ANY`) is 2, `AAL1_*` is 1. Values of other shapes say
 /// nothing about the level and are skipped; `None` when no value names one.
-pub fn requested_level(acr_values: &str) -> Option<u8> {
+pub fn requested_level(acr_values: &AcrValues) -> Option<u8> {
     acr_values
-        .split_whitespace()
+        .values()
         .filter_map(|value| {
             if value.starts_with("AAL3_") {
                 Some(3)

@@ -19,6 +19,7 @@ use serde_json::{json, Map, Value};
 use crate::http::{clean_text, display_url, HttpClient, HttpError};
 use crate::jose::{JoseError, JsonWebKeySet, UnknownKid};
 use crate::time::unix_seconds;
+use crate::values::IssuerUrl;
 
 /// The longest a cached document is used: CIS2 asks relying parties to read discovery again at
 /// least every hour.
@@ -82,10 +83,10 @@ impl DiscoveryError {
 }
 
 /// `{issuer}/.well-known/openid-configuration`, joined as text so that `:443` survives.
-pub fn discovery_url(issuer: &str) -> String {
+pub fn discovery_url(issuer: &IssuerUrl) -> String {
     format!(
         "{}/.well-known/openid-configuration",
-        issuer.trim_end_matches('/')
+        issuer.as_str().trim_end_matches('/')
     )
 }
 
@@ -134,8 +135,8 @@ pub enum IssuerKind {
 
 impl IssuerKind {
     /// CIS2 for a host under `spineservices.nhs.uk`, else another provider.
-    pub fn of(issuer: &str) -> Self {
-        let cis2 = url::Url::parse(issuer)
+    pub fn of(issuer: &IssuerUrl) -> Self {
+        let cis2 = url::Url::parse(issuer.as_str())
             .ok()
             .and_then(|url| url.host_str().map(str::to_owned))
             .is_some_and(|host| host.ends_with(".spineservices.nhs.uk"));
@@ -153,7 +154,8 @@ impl IssuerKind {
 /// several have defaults that the specifications define for their absence.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProviderMetadata {
-    pub issuer: String,
+    /// As published; [`ProviderMetadata::validate`] holds it to the issuer asked for.
+    pub issuer: IssuerUrl,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub userinfo_endpoint: Option<String>,
@@ -210,7 +212,7 @@ impl ProviderMetadata {
         let list = |name: &str| optional_list(object, name).map_err(&invalid);
         let flag = |name: &str| optional_flag(object, name).map_err(&invalid);
         Ok(Self {
-            issuer: required("issuer")?,
+            issuer: IssuerUrl::published(required("issuer")?),
             authorization_endpoint: required("authorization_endpoint")?,
             token_endpoint: required("token_endpoint")?,
             userinfo_endpoint: string("userinfo_endpoint")?,
@@ -251,11 +253,11 @@ impl ProviderMetadata {
     /// The checks a fetched document must pass before it is used: the issuer is the one asked
     /// for, character for character (OIDC Discovery §4.3), and every endpoint is https (or http
     /// on loopback).
-    pub fn validate(&self, expected_issuer: &str) -> Result<(), DiscoveryError> {
-        if self.issuer != expected_issuer {
+    pub fn validate(&self, expected_issuer: &IssuerUrl) -> Result<(), DiscoveryError> {
+        if !expected_issuer.matches(self.issuer.as_str()) {
             return Err(DiscoveryError::IssuerMismatch {
-                expected: expected_issuer.to_owned(),
-                found: clean_text(&self.issuer, MAX_QUOTED_CHARS),
+                expected: expected_issuer.to_string(),
+                found: clean_text(self.issuer.as_str(), MAX_QUOTED_CHARS),
             });
         }
         for (member, url) in self.endpoints() {
@@ -452,7 +454,7 @@ impl ProviderCache {
     pub async fn metadata(
         &self,
         http: &HttpClient,
-        issuer: &str,
+        issuer: &IssuerUrl,
         now: SystemTime,
     ) -> Result<Arc<ProviderMetadata>, DiscoveryError> {
         if let Some(cached) = self.memory_metadata(issuer, now) {
@@ -470,14 +472,14 @@ impl ProviderCache {
         if !is_secure_url(&url) {
             return Err(DiscoveryError::InsecureEndpoint {
                 member: "issuer",
-                url: display_url(issuer),
+                url: display_url(issuer.as_str()),
             });
         }
         let document = fetch_json(http, &url, JSON).await?;
         let metadata = ProviderMetadata::from_document(document, &url)?;
         metadata.validate(issuer)?;
         self.write_document(
-            &discovery_document_name(issuer),
+            &discovery_document_name(issuer.as_str()),
             &json!({
                 "issuer": issuer,
                 "fetched_at": unix_seconds(now),
@@ -529,7 +531,7 @@ impl ProviderCache {
         let _fetching = self.fetching.lock().await;
         {
             let jwks = lock(&self.jwks);
-            if let Some(cached) = jwks.get(&metadata.issuer) {
+            if let Some(cached) = jwks.get(metadata.issuer.as_str()) {
                 let refetched_lately = cached.refetch.is_some()
                     && now
                         .duration_since(cached.fetched_at)
@@ -570,12 +572,12 @@ impl ProviderCache {
     }
 
     /// Drops an issuer's metadata and key set, from memory and the shelf.
-    pub fn forget(&self, issuer: &str) {
-        lock(&self.metadata).remove(issuer);
-        lock(&self.jwks).remove(issuer);
+    pub fn forget(&self, issuer: &IssuerUrl) {
+        lock(&self.metadata).remove(issuer.as_str());
+        lock(&self.jwks).remove(issuer.as_str());
         if let Some(shelf) = &self.shelf {
-            shelf.remove(&discovery_document_name(issuer));
-            shelf.remove(&jwks_document_name(issuer));
+            shelf.remove(&discovery_document_name(issuer.as_str()));
+            shelf.remove(&jwks_document_name(issuer.as_str()));
         }
     }
 
@@ -599,7 +601,7 @@ impl ProviderCache {
             detail: detail.to_owned(),
         })?;
         self.write_document(
-            &jwks_document_name(&metadata.issuer),
+            &jwks_document_name(metadata.issuer.as_str()),
             &json!({
                 "issuer": metadata.issuer,
                 "jwks_uri": url,
@@ -613,22 +615,26 @@ impl ProviderCache {
         Ok(self.remember_jwks(metadata, Arc::new(jwks), now, refetch))
     }
 
-    fn memory_metadata(&self, issuer: &str, now: SystemTime) -> Option<Arc<ProviderMetadata>> {
+    fn memory_metadata(
+        &self,
+        issuer: &IssuerUrl,
+        now: SystemTime,
+    ) -> Option<Arc<ProviderMetadata>> {
         lock(&self.metadata)
-            .get(issuer)
+            .get(issuer.as_str())
             .filter(|cached| is_fresh(cached.fetched_at, now, self.max_age))
             .map(|cached| Arc::clone(&cached.value))
     }
 
     fn remember_metadata(
         &self,
-        issuer: &str,
+        issuer: &IssuerUrl,
         metadata: ProviderMetadata,
         fetched_at: SystemTime,
     ) -> Arc<ProviderMetadata> {
         let value = Arc::new(metadata);
         lock(&self.metadata).insert(
-            issuer.to_owned(),
+            issuer.to_string(),
             CachedMetadata {
                 value: Arc::clone(&value),
                 fetched_at,
@@ -639,7 +645,7 @@ impl ProviderCache {
 
     fn memory_jwks(&self, metadata: &ProviderMetadata, now: SystemTime) -> Option<Arc<Value>> {
         lock(&self.jwks)
-            .get(&metadata.issuer)
+            .get(metadata.issuer.as_str())
             .filter(|cached| {
                 cached.jwks_uri == metadata.jwks_uri
                     && is_fresh(cached.fetched_at, now, self.max_age)
@@ -655,7 +661,7 @@ impl ProviderCache {
         refetch: Option<u64>,
     ) -> Arc<Value> {
         lock(&self.jwks).insert(
-            metadata.issuer.clone(),
+            metadata.issuer.to_string(),
             CachedJwks {
                 jwks_uri: metadata.jwks_uri.clone(),
                 value: Arc::clone(&value),
@@ -670,11 +676,11 @@ impl ProviderCache {
     /// issuer's, stale, from the future, damaged) means it is ignored and refetched.
     fn kept_metadata(
         &self,
-        issuer: &str,
+        issuer: &IssuerUrl,
         now: SystemTime,
     ) -> Option<(ProviderMetadata, SystemTime)> {
         let (file, fetched_at) =
-            self.read_document(&discovery_document_name(issuer), issuer, now)?;
+            self.read_document(&discovery_document_name(issuer.as_str()), issuer, now)?;
         Some((cached_metadata(file, issuer)?, fetched_at))
     }
 
@@ -683,7 +689,7 @@ impl ProviderCache {
         metadata: &ProviderMetadata,
         now: SystemTime,
     ) -> Option<(Value, SystemTime)> {
-        let name = jwks_document_name(&metadata.issuer);
+        let name = jwks_document_name(metadata.issuer.as_str());
         let (file, fetched_at) = self.read_document(&name, &metadata.issuer, now)?;
         Some((cached_jwks(file, &metadata.jwks_uri)?, fetched_at))
     }
@@ -692,7 +698,7 @@ impl ProviderCache {
     fn read_document(
         &self,
         name: &str,
-        issuer: &str,
+        issuer: &IssuerUrl,
         now: SystemTime,
     ) -> Option<(Map<String, Value>, SystemTime)> {
         let bytes = self.shelf.as_ref()?.read(name)?;
@@ -713,14 +719,14 @@ impl ProviderCache {
 /// before `now`.
 pub fn cache_file_members(
     bytes: &[u8],
-    issuer: &str,
+    issuer: &IssuerUrl,
     now: SystemTime,
     max_age: Duration,
 ) -> Option<(Map<String, Value>, SystemTime)> {
     let Value::Object(file) = serde_json::from_slice(bytes).ok()? else {
         return None;
     };
-    if file.get("issuer")?.as_str()? != issuer {
+    if !issuer.matches(file.get("issuer")?.as_str()?) {
         return None;
     }
     let fetched_at = fetched_at(file.get("fetched_at")?)?;
@@ -728,7 +734,10 @@ pub fn cache_file_members(
 }
 
 /// The discovery document of a cache file's members, if it is valid and for `issuer`.
-pub fn cached_metadata(mut file: Map<String, Value>, issuer: &str) -> Option<ProviderMetadata> {
+pub fn cached_metadata(
+    mut file: Map<String, Value>,
+    issuer: &IssuerUrl,
+) -> Option<ProviderMetadata> {
     let document = file.remove("document")?;
     let metadata = ProviderMetadata::from_document(document, "cache").ok()?;
     metadata.validate(issuer).ok()?;
@@ -779,11 +788,11 @@ mod tests {
     #[test]
     fn discovery_url_keeps_the_port_and_drops_one_trailing_slash() {
         assert_eq!(
-            discovery_url("https://h:443/realm"),
+            discovery_url(&IssuerUrl::new("https://h:443/realm").unwrap()),
             "https://h:443/realm/.well-known/openid-configuration"
         );
         assert_eq!(
-            discovery_url("https://h:443/realm/"),
+            discovery_url(&IssuerUrl::new("https://h:443/realm/").unwrap()),
             "https://h:443/realm/.well-known/openid-configuration"
         );
     }
@@ -838,10 +847,10 @@ mod tests {
             ("null", "null", false),
             ("a list", "[1800000000]", false),
         ];
-        let issuer = "https://h";
+        let issuer = IssuerUrl::new("https://h").unwrap();
         for (name, fetched_at, fresh) in cases {
             let text = format!(r#"{{"issuer":"{issuer}","fetched_at":{fetched_at}}}"#);
-            let read = cache_file_members(text.as_bytes(), issuer, now, hour);
+            let read = cache_file_members(text.as_bytes(), &issuer, now, hour);
             assert_eq!(read.is_some(), *fresh, "{name}");
         }
     }
@@ -872,7 +881,8 @@ mod tests {
         let metadata: &'static ProviderMetadata = Box::leak(Box::new(
             ProviderMetadata::from_document(Value::Null, "").unwrap(),
         ));
-        send(cache.metadata(http, "", SystemTime::now()));
+        let issuer: &'static IssuerUrl = Box::leak(Box::new(IssuerUrl::published(String::new())));
+        send(cache.metadata(http, issuer, SystemTime::now()));
         send(cache.jwks(http, metadata, SystemTime::now()));
         send(cache.refetch_jwks(http, metadata, SystemTime::now()));
     }

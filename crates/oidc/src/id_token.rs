@@ -20,6 +20,7 @@ use crate::jose::{self, JoseError, JsonWebKeySet, JwsAlgorithm, UnknownKid};
 use crate::secret::{
     constant_time_eq, AccessToken, AuthorizationCode, ClientSecret, IdToken, Nonce,
 };
+use crate::values::{AcrValues, ClientId, IssuerUrl};
 
 /// The clock skew tolerated on `exp`, `iat` and `auth_time` unless the caller says otherwise:
 /// enough for a desktop clock a little off, short next to CIS2's hour-long tokens.
@@ -32,12 +33,12 @@ const SHOWN_CHARS: usize = 200;
 #[derive(Debug, Clone)]
 pub struct IdTokenCheck<'a> {
     /// The issuer exactly as discovery published it, `:443` and all: never normalised.
-    pub issuer: &'a str,
-    pub client_id: &'a str,
+    pub issuer: &'a IssuerUrl,
+    pub client_id: &'a ClientId,
     /// The `max_age` sent in the authorization request, in seconds.
     pub max_age: Option<u32>,
     /// The `acr_values` sent, from which the assurance level asked for is read.
-    pub acr_values: Option<&'a str>,
+    pub acr_values: Option<&'a AcrValues>,
     /// The lowest `id_assurance_level` the profile accepts, when it sets one.
     pub min_id_assurance_level: Option<u8>,
     /// Audiences besides the client that the profile trusts (OIDC Core §3.1.3.7 step 3): any
@@ -56,7 +57,7 @@ pub struct IdTokenCheck<'a> {
 
 impl<'a> IdTokenCheck<'a> {
     /// A check with no `max_age` or `acr_values` and the default skew.
-    pub fn new(issuer: &'a str, client_id: &'a str, now: SystemTime) -> Self {
+    pub fn new(issuer: &'a IssuerUrl, client_id: &'a ClientId, now: SystemTime) -> Self {
         Self {
             issuer,
             client_id,
@@ -77,7 +78,8 @@ impl<'a> IdTokenCheck<'a> {
 /// session. Nothing here is secret: the nonce was spent by the sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OriginalIdToken {
-    pub iss: String,
+    /// The issuer the sign-in's ID token named, which was the profile's exactly.
+    pub iss: IssuerUrl,
     pub sub: String,
     pub aud: Vec<String>,
     pub azp: Option<String>,
@@ -88,7 +90,8 @@ pub struct OriginalIdToken {
 impl From<&IdTokenClaims> for OriginalIdToken {
     fn from(claims: &IdTokenClaims) -> Self {
         Self {
-            iss: claims.iss.clone(),
+            // Taken from a validated token, whose `iss` matched the issuer checked against.
+            iss: IssuerUrl::published(claims.iss.clone()),
             sub: claims.sub.clone(),
             aud: claims.aud.clone(),
             azp: claims.azp.clone(),
@@ -209,7 +212,7 @@ pub fn validate_refreshed_id_token(
         return Err(IdTokenError::WrongNonce);
     }
     let changed = |claim| Err(IdTokenError::RefreshedClaimChanged { claim });
-    if claims.iss != original.iss {
+    if !original.iss.matches(&claims.iss) {
         return changed("iss");
     }
     if claims.sub != original.sub {
@@ -245,8 +248,8 @@ pub fn validate_session_proof(
     token: &IdToken,
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
-    issuer: &str,
-    client_id: &str,
+    issuer: &IssuerUrl,
+    client_id: &ClientId,
     session_limit: Duration,
     now: SystemTime,
 ) -> Result<IdTokenClaims, IdTokenError> {
@@ -296,8 +299,8 @@ pub fn verify_signed_userinfo(
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
     hmac_secret: Option<&ClientSecret>,
-    issuer: &str,
-    client_id: &str,
+    issuer: &IssuerUrl,
+    client_id: &ClientId,
 ) -> Result<Map<String, Value>, IdTokenError> {
     let what = SignedDocument::UserInfo;
     let claims = verified(signed_response, keys, allowed, hmac_secret, what)?;
@@ -307,7 +310,7 @@ pub fn verify_signed_userinfo(
             claim: "iss",
             expected: "a string",
         })?;
-        if iss != issuer {
+        if !issuer.matches(iss) {
             return Err(wrong_issuer(what, iss, issuer));
         }
     }
@@ -317,7 +320,7 @@ pub fn verify_signed_userinfo(
             claim: "aud",
             expected: "a string or an array of strings",
         })?;
-        if !aud.iter().any(|aud| aud == client_id) {
+        if !aud.iter().any(|aud| client_id == aud.as_str()) {
             return Err(wrong_audience(what, &aud, client_id));
         }
     }
@@ -377,17 +380,17 @@ fn check_common(
     if let Some(untrusted) = claims
         .aud
         .iter()
-        .find(|aud| *aud != check.client_id && !check.trusted_audiences.contains(aud))
+        .find(|aud| check.client_id != aud.as_str() && !check.trusted_audiences.contains(aud))
     {
         return Err(IdTokenError::UntrustedAudience {
             aud: shown(untrusted),
         });
     }
     match &claims.azp {
-        Some(azp) if azp != check.client_id => {
+        Some(azp) if check.client_id != azp.as_str() => {
             return Err(IdTokenError::WrongAzp {
                 azp: shown(azp),
-                client_id: check.client_id.to_owned(),
+                client_id: check.client_id.to_string(),
             })
         }
         None if claims.aud.len() > 1 => return Err(IdTokenError::MissingAzp),
@@ -429,14 +432,14 @@ fn check_common(
 /// `iss` is the issuer byte for byte and `aud` lists the client.
 fn check_issuer_and_audience(
     claims: &IdTokenClaims,
-    issuer: &str,
-    client_id: &str,
+    issuer: &IssuerUrl,
+    client_id: &ClientId,
 ) -> Result<(), IdTokenError> {
     let what = SignedDocument::IdToken;
-    if claims.iss != issuer {
+    if !issuer.matches(&claims.iss) {
         return Err(wrong_issuer(what, &claims.iss, issuer));
     }
-    if !claims.aud.iter().any(|aud| aud == client_id) {
+    if !claims.aud.iter().any(|aud| client_id == aud.as_str()) {
         return Err(wrong_audience(what, &claims.aud, client_id));
     }
     Ok(())
@@ -618,19 +621,19 @@ fn seconds_since_epoch(now: SystemTime) -> Result<u64, IdTokenError> {
         .map_err(|_| IdTokenError::ClockBeforeEpoch)
 }
 
-fn wrong_issuer(what: SignedDocument, actual: &str, expected: &str) -> IdTokenError {
+fn wrong_issuer(what: SignedDocument, actual: &str, expected: &IssuerUrl) -> IdTokenError {
     IdTokenError::WrongIssuer {
         what,
         actual: shown(actual),
-        expected: expected.to_owned(),
+        expected: expected.to_string(),
     }
 }
 
-fn wrong_audience(what: SignedDocument, aud: &[String], client_id: &str) -> IdTokenError {
+fn wrong_audience(what: SignedDocument, aud: &[String], client_id: &ClientId) -> IdTokenError {
     IdTokenError::WrongAudience {
         what,
         aud: shown(&aud.join(", ")),
-        client_id: client_id.to_owned(),
+        client_id: client_id.to_string(),
     }
 }
 
@@ -749,6 +752,8 @@ impl IdTokenError {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::LazyLock;
+
     use serde_json::json;
 
     use super::*;
@@ -757,6 +762,13 @@ mod tests {
     const ISSUER: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
     const CLIENT: &str = "555000000001.apps.local";
     const NOW: u64 = 1_767_225_600;
+    static ISSUER_URL: LazyLock<IssuerUrl> = LazyLock::new(|| IssuerUrl::new(ISSUER).unwrap());
+    static CLIENT_ID: LazyLock<ClientId> = LazyLock::new(|| ClientId::new(CLIENT));
+
+    /// `acr_values` for a check that lives as long as the test.
+    fn acr(values: &str) -> &'static AcrValues {
+        Box::leak(Box::new(AcrValues::new(values)))
+    }
 
     fn at(seconds: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(seconds)
@@ -790,7 +802,7 @@ mod tests {
     }
 
     fn check() -> IdTokenCheck<'static> {
-        IdTokenCheck::new(ISSUER, CLIENT, at(NOW))
+        IdTokenCheck::new(&ISSUER_URL, &CLIENT_ID, at(NOW))
     }
 
     fn validate(token: &str, check: &IdTokenCheck<'_>) -> Result<IdTokenClaims, IdTokenError> {
@@ -837,7 +849,7 @@ mod tests {
     #[test]
     fn assurance_is_decided_on_the_level_claims_with_or_without_acr() {
         let aal3 = IdTokenCheck {
-            acr_values: Some("AAL3_ANY"),
+            acr_values: Some(acr("AAL3_ANY")),
             min_id_assurance_level: Some(3),
             ..check()
         };
@@ -1316,8 +1328,8 @@ mod tests {
             &keys,
             &[JwsAlgorithm::Rs256],
             None,
-            ISSUER,
-            CLIENT,
+            &ISSUER_URL,
+            &CLIENT_ID,
         )
     }
 
@@ -1370,8 +1382,8 @@ mod tests {
             &IdToken::new(token.to_owned()),
             &keys,
             &[JwsAlgorithm::Rs256],
-            ISSUER,
-            CLIENT,
+            &ISSUER_URL,
+            &CLIENT_ID,
             twelve_hours,
             at(NOW),
         )

@@ -2,6 +2,8 @@
 //! no D-Bus: the client core (`careid-core`) and the broker (`careid-broker`) both build on it.
 //!
 //! - [`SecretString`]: a secret value whose `Debug` is redacted and which is wiped on drop.
+//! - [`values`]: the protocol values that are not secret, a type each: [`IssuerUrl`] (kept and
+//!   matched exactly), [`ClientId`], [`RedirectUri`], [`AcrValues`], [`AssertionAlgorithm`].
 //! - [`jose`]: compact JWS decoding and signature checks against the provider's
 //!   [`JsonWebKeySet`], with an algorithm allow-list that refuses `none` and HMAC keyed with a
 //!   public key.
@@ -22,9 +24,11 @@ pub mod discovery;
 pub mod http;
 pub mod id_token;
 pub mod jose;
+pub mod private_key;
 pub mod secret;
 pub mod sse;
 pub mod time;
+pub mod values;
 
 pub use claims::{
     assurance_level, check_assurance, check_id_assurance, check_requested_role, choose_role,
@@ -58,3 +62,4 @@ pub use secret::{
 };
 pub use sse::{EventParser, ServerEvent};
 pub use time::unix_seconds;
+pub use values::{AcrValues, AssertionAlgorithm, ClientId, InvalidIssuer, IssuerUrl, RedirectUri};

@@ -254,7 +254,9 @@ impl Desk {
         let requested = requested.unwrap_or_else(|| {
             let profile = self.host.profile(&session.profile).ok();
             LoginOverrides {
-                acr_values: profile.as_ref().and_then(|p| p.acr_values.clone()),
+                acr_values: profile
+                    .as_ref()
+                    .and_then(|p| p.acr_values.clone().map(String::from)),
                 prompt: profile.as_ref().and_then(|p| p.prompt.clone()),
                 max_age: profile.as_ref().and_then(|p| p.max_age),
                 scopes: profile.as_ref().map(|p| p.scopes.clone()),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use careid_core::signin::{LoginOptions, Session, SignInError, REDIRECT_HINT_AFTER};
 use careid_core::time::unix_seconds;
-use careid_core::{LoopbackError, SecretString};
+use careid_core::{AcrValues, LoopbackError, SecretString};
 use careid_host::Connection;
 use tokio::sync::oneshot;
 
@@ -38,7 +38,7 @@ impl Desk {
         inner.generation += 1;
         let generation = inner.generation;
         let options = LoginOptions {
-            acr_values: non_empty(overrides.acr_values.clone()),
+            acr_values: non_empty(overrides.acr_values.clone()).map(AcrValues::from),
             prompt: non_empty(overrides.prompt.clone()),
             max_age: overrides.max_age,
             scopes: overrides.scopes.clone().filter(|scopes| !scopes.is_empty()),
@@ -73,7 +73,7 @@ impl Desk {
                 started_at: unix_seconds(started),
                 deadline: unix_seconds(started + timeout),
                 hint_after_seconds: hint_after(timeout),
-                redirect_uri: pending.redirect_uri().to_owned(),
+                redirect_uri: pending.redirect_uri().to_string(),
                 redirect_uri_accepted: pending.redirect_uri_accepted(),
                 changing_role: change_role,
             },
@@ -110,8 +110,11 @@ impl Desk {
     fn requested(&self, profile: &str, overrides: &LoginOverrides) -> LoginOverrides {
         let profile = self.host.profile(profile).ok();
         LoginOverrides {
-            acr_values: non_empty(overrides.acr_values.clone())
-                .or_else(|| profile.as_ref().and_then(|p| p.acr_values.clone())),
+            acr_values: non_empty(overrides.acr_values.clone()).or_else(|| {
+                profile
+                    .as_ref()
+                    .and_then(|p| p.acr_values.clone().map(String::from))
+            }),
             prompt: non_empty(overrides.prompt.clone())
                 .or_else(|| profile.as_ref().and_then(|p| p.prompt.clone())),
             max_age: overrides

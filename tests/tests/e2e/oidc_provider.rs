@@ -149,7 +149,7 @@ impl Client {
             .expect("token endpoint");
         let auth = authenticate(
             self.method,
-            &self.id,
+            &careid_core::ClientId::new(self.id.as_str()),
             &self.credential,
             token_endpoint,
             SystemTime::now(),

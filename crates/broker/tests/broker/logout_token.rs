@@ -105,9 +105,11 @@ fn check(token: &str) -> Result<LogoutRequest, LogoutTokenError> {
         JwsAlgorithm::Rs512,
         JwsAlgorithm::Hs256,
     ];
+    let issuer = careid_oidc::IssuerUrl::new(ISSUER).expect("an issuer");
+    let client_id = careid_oidc::ClientId::new(CLIENT);
     let rules = LogoutTokenRules {
-        issuer: ISSUER,
-        client_id: CLIENT,
+        issuer: &issuer,
+        client_id: &client_id,
         keys: &keys,
         allowed: &allowed,
         now: UNIX_EPOCH + Duration::from_secs(NOW),

@@ -34,6 +34,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::id_token::OriginalIdToken;
+use crate::values::AcrValues;
 use crate::KeychainError;
 
 pub use end::{EndReason, SessionEnd};
@@ -78,7 +79,7 @@ pub struct SessionFacts {
 #[serde(deny_unknown_fields)]
 pub struct SignInRecord {
     pub id_token: OriginalIdToken,
-    pub acr_values: Option<String>,
+    pub acr_values: Option<AcrValues>,
     /// The identity assurance level the profile required at sign-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_id_assurance_level: Option<u8>,

@@ -18,6 +18,7 @@ use crate::session::{SessionFacts, SignInRecord};
 use crate::signin::route::{Endpoint, Route};
 use crate::signin::{blocking, with_query, Client, Session, SignInError, Timing, Tokens};
 use crate::time::unix_seconds;
+use crate::values::{AcrValues, RedirectUri};
 use crate::{
     assurance_level, choose_role, CallbackChecks, LaunchPage, LoopbackListener, RoleChoice,
     RoleSelection, SecretString, SessionState,
@@ -26,7 +27,7 @@ use crate::{
 /// Per-sign-in choices that override the profile (the testers' view), and role changes.
 #[derive(Debug, Clone, Default)]
 pub struct LoginOptions {
-    pub acr_values: Option<String>,
+    pub acr_values: Option<AcrValues>,
     pub prompt: Option<String>,
     pub max_age: Option<u32>,
     pub scopes: Option<Vec<String>>,
@@ -48,14 +49,14 @@ pub const REDIRECT_HINT_AFTER: Duration = Duration::from_secs(25);
 pub struct PendingLogin {
     authorization_url: String,
     launch_page: LaunchPage,
-    redirect_uri: String,
+    redirect_uri: RedirectUri,
     /// The request was pushed (RFC 9126), so the provider has accepted the redirect URI already.
     redirect_uri_accepted: bool,
     listener: LoopbackListener,
     state: CsrfState,
     nonce: Nonce,
     code_verifier: PkceVerifier,
-    acr_values: Option<String>,
+    acr_values: Option<AcrValues>,
     max_age: Option<u32>,
     role: Option<String>,
     metadata: Arc<ProviderMetadata>,
@@ -90,7 +91,7 @@ impl PendingLogin {
         self.launch_page.file_url()
     }
 
-    pub fn redirect_uri(&self) -> &str {
+    pub fn redirect_uri(&self) -> &RedirectUri {
         &self.redirect_uri
     }
 
@@ -130,7 +131,7 @@ pub(crate) enum IdTokenFrom<'a> {
 /// identity assurance the profile required, both as the sign-in used them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Assurance<'a> {
-    pub acr_values: Option<&'a str>,
+    pub acr_values: Option<&'a AcrValues>,
     pub min_id_assurance_level: Option<u8>,
 }
 
@@ -251,14 +252,14 @@ impl Client {
             .acr_values
             .clone()
             .or_else(|| self.profile.acr_values.clone())
-            .filter(|values| !values.trim().is_empty());
+            .filter(|values| !values.asks_for_none());
         let max_age = options.max_age.or(self.profile.max_age);
         let scope = scopes.join(" ");
         let max_age_text = max_age.map(|seconds| seconds.to_string());
         let mut parameters: Vec<(&str, &str)> = vec![
             ("response_type", "code"),
-            ("client_id", &self.client_id),
-            ("redirect_uri", &redirect_uri),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
             ("scope", &scope),
             ("state", state.expose_secret()),
             ("nonce", nonce.expose_secret()),
@@ -268,7 +269,7 @@ impl Client {
         // CIS2 takes `query` only (REFERENCE §2); it is the default for `code`, so it is not
         // sent, and `form_post` never is.
         for (name, value) in [
-            ("acr_values", acr_values.as_deref()),
+            ("acr_values", acr_values.as_ref().map(AcrValues::as_str)),
             ("prompt", prompt.as_deref()),
             ("max_age", max_age_text.as_deref()),
             ("login_hint", options.login_hint.as_deref()),
@@ -419,7 +420,7 @@ impl Client {
                 &[
                     ("grant_type", "authorization_code"),
                     ("code", response.code.expose_secret()),
-                    ("redirect_uri", &redirect_uri),
+                    ("redirect_uri", redirect_uri.as_str()),
                     ("code_verifier", code_verifier.expose_secret()),
                 ],
             )
@@ -451,7 +452,7 @@ impl Client {
                 id_token,
                 &tokens.access_token,
                 Assurance {
-                    acr_values: acr_values.as_deref(),
+                    acr_values: acr_values.as_ref(),
                     min_id_assurance_level: self.profile.min_id_assurance_level,
                 },
                 IdTokenFrom::SignIn {

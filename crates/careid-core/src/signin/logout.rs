@@ -128,7 +128,7 @@ impl Client {
         if let Some(endpoint) = endpoint {
             let query = |hint: Option<&IdToken>| {
                 let mut query = url::form_urlencoded::Serializer::new(String::new());
-                query.append_pair("client_id", &self.client_id);
+                query.append_pair("client_id", self.client_id.as_str());
                 if let Some(id_token) = hint {
                     query.append_pair("id_token_hint", id_token.expose_secret());
                 }

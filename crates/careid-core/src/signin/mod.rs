@@ -29,6 +29,7 @@ use crate::http::HttpClient;
 use crate::id_token::IdTokenClaims;
 use crate::secret::{AccessToken, ClientSecret, IdToken};
 use crate::session::SessionFacts;
+use crate::values::{AssertionAlgorithm, ClientId, IssuerUrl};
 use crate::{
     ClientCredential, HmacAlgorithm, Identity, Keychain, Profile, RoleChoice, SessionStore,
 };
@@ -81,8 +82,8 @@ impl Default for ClientOptions {
 #[derive(Debug)]
 pub struct Client {
     profile: Profile,
-    issuer: String,
-    client_id: String,
+    issuer: IssuerUrl,
+    client_id: ClientId,
     credential: OnceLock<ClientCredential>,
     /// Where the credential is read from on first use, when it was not given.
     credential_keychain: Option<Keychain>,
@@ -102,7 +103,7 @@ impl Client {
     /// request first needs it (see [`load_credential`]).
     pub fn new(
         profile: Profile,
-        issuer: impl Into<String>,
+        issuer: IssuerUrl,
         credential: impl Into<CredentialSource>,
         http: HttpClient,
         providers: Arc<ProviderCache>,
@@ -115,17 +116,17 @@ impl Client {
                 profile: profile.name.clone(),
                 missing: profile.missing().join(", "),
             })?;
-        let hmac_algorithm = match profile.assertion_algorithm.as_deref() {
-            Some("HS512") => HmacAlgorithm::Hs512,
-            _ => HmacAlgorithm::Hs256,
-        };
+        let hmac_algorithm = profile
+            .assertion_algorithm
+            .and_then(AssertionAlgorithm::hmac)
+            .unwrap_or_default();
         let (credential, credential_keychain) = match credential.into() {
             CredentialSource::Given(given) => (OnceLock::from(given), None),
             CredentialSource::Keychain(keychain) => (OnceLock::new(), Some(keychain)),
         };
         Ok(Self {
             profile,
-            issuer: issuer.into(),
+            issuer,
             client_id,
             credential,
             credential_keychain,
@@ -154,7 +155,7 @@ impl Client {
         &self.profile
     }
 
-    pub fn issuer(&self) -> &str {
+    pub fn issuer(&self) -> &IssuerUrl {
         &self.issuer
     }
 
@@ -327,7 +328,7 @@ impl Tokens {
 #[derive(Debug)]
 pub struct Session {
     pub profile: String,
-    pub issuer: String,
+    pub issuer: IssuerUrl,
     pub tokens: Tokens,
     /// The validated ID token's claims (absent when a refresh returned no ID token).
     pub id_token: Option<IdTokenClaims>,

@@ -316,7 +316,7 @@ impl Client {
                         id_token,
                         &tokens.access_token,
                         Assurance {
-                            acr_values: record.acr_values.as_deref(),
+                            acr_values: record.acr_values.as_ref(),
                             min_id_assurance_level: record.min_id_assurance_level,
                         },
                         IdTokenFrom::Refresh {
@@ -494,8 +494,8 @@ impl Client {
             id_token: OriginalIdToken {
                 iss: metadata.issuer.clone(),
                 sub: facts.sub.clone(),
-                aud: vec![self.client_id.clone()],
-                azp: Some(self.client_id.clone()),
+                aud: vec![self.client_id.to_string()],
+                azp: Some(self.client_id.to_string()),
                 auth_time: Some(facts.auth_time),
                 nonce: None,
             },

@@ -18,6 +18,7 @@ use crate::discovery::ProviderMetadata;
 use crate::secret::IdToken;
 use crate::session::{EndReason, SessionEnd, SessionFacts};
 use crate::signin::{blocking, Client, SignInError};
+use crate::values::IssuerUrl;
 use crate::{Restored, SecretString};
 
 /// The endpoints a request can be for.
@@ -34,7 +35,7 @@ pub(crate) struct Route {
     pub url: String,
     pub method: ClientAuth,
     /// The issuer, for the broker's `CareID-Issuer` header.
-    pub broker_issuer: Option<String>,
+    pub broker_issuer: Option<IssuerUrl>,
 }
 
 /// What the broker said about the session when careid last asked, for `careid status`.

@@ -220,8 +220,8 @@ impl Client {
         );
         let headers: Vec<(&'static str, &str)> = route
             .broker_issuer
-            .as_deref()
-            .map(|issuer| (crate::broker::ISSUER_HEADER, issuer))
+            .as_ref()
+            .map(|issuer| (crate::broker::ISSUER_HEADER, issuer.as_str()))
             .into_iter()
             .collect();
         self.http

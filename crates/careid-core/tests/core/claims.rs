@@ -645,7 +645,11 @@ fn requested_levels_are_the_lowest_acr_values_admit() {
         ("urn:example:loa", None),
     ];
     for (acr_values, level) in cases {
-        assert_eq!(requested_level(acr_values), *level, "{acr_values:?}");
+        assert_eq!(
+            requested_level(&careid_core::AcrValues::new(*acr_values)),
+            *level,
+            "{acr_values:?}"
+        );
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use crate::client_id;
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{
     UnparsedPublicKey, VerificationAlgorithm, ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256,
@@ -133,7 +134,7 @@ fn private_key_jwt_rs256_verifies_with_the_openssl_public_key() {
         let credential = ClientCredential::PrivateKey(key(file));
         let auth = authenticate(
             ClientAuth::PrivateKeyJwt,
-            CLIENT_ID,
+            &client_id(CLIENT_ID),
             &credential,
             TOKEN_ENDPOINT,
             now(),
@@ -160,7 +161,7 @@ fn private_key_jwt_rs512_with_a_given_kid() {
     let credential = ClientCredential::PrivateKey(key);
     let auth = authenticate(
         ClientAuth::PrivateKeyJwt,
-        CLIENT_ID,
+        &client_id(CLIENT_ID),
         &credential,
         TOKEN_ENDPOINT,
         now(),
@@ -196,7 +197,7 @@ fn private_key_jwt_es256_with_an_ec_p256_key() {
         let credential = ClientCredential::PrivateKey(key);
         let auth = authenticate(
             ClientAuth::PrivateKeyJwt,
-            CLIENT_ID,
+            &client_id(CLIENT_ID),
             &credential,
             TOKEN_ENDPOINT,
             now(),
@@ -220,7 +221,7 @@ fn client_secret_jwt_verifies_with_hmac() {
     for (algorithm, name, aws_algorithm) in cases {
         let auth = authenticate_with(
             ClientAuth::ClientSecretJwt,
-            CLIENT_ID,
+            &client_id(CLIENT_ID),
             &credential,
             TOKEN_ENDPOINT,
             now(),
@@ -237,7 +238,7 @@ fn client_secret_jwt_verifies_with_hmac() {
     // The default is HS256.
     let auth = authenticate(
         ClientAuth::ClientSecretJwt,
-        CLIENT_ID,
+        &client_id(CLIENT_ID),
         &credential,
         TOKEN_ENDPOINT,
         now(),
@@ -262,7 +263,8 @@ fn aud_keeps_the_endpoint_byte_for_byte() {
             (ClientAuth::PrivateKeyJwt, &rsa),
             (ClientAuth::ClientSecretJwt, &secret),
         ] {
-            let auth = authenticate(method, CLIENT_ID, credential, endpoint, now()).unwrap();
+            let auth =
+                authenticate(method, &client_id(CLIENT_ID), credential, endpoint, now()).unwrap();
             let jwt = assertion(&auth);
             assert_eq!(jwt.claims["aud"].as_str(), Some(endpoint));
         }
@@ -281,7 +283,14 @@ fn every_assertion_has_a_fresh_jti() {
         (ClientAuth::ClientSecretJwt, &secret),
     ] {
         // The same clock for every call: only randomness can make the jti differ.
-        let auth = authenticate(method, CLIENT_ID, credential, TOKEN_ENDPOINT, now()).unwrap();
+        let auth = authenticate(
+            method,
+            &client_id(CLIENT_ID),
+            credential,
+            TOKEN_ENDPOINT,
+            now(),
+        )
+        .unwrap();
         let jti = assertion(&auth).claims["jti"].as_str().unwrap().to_owned();
         assert!(seen.insert(jti), "jti repeated");
     }
@@ -300,11 +309,11 @@ fn client_secret_basic_encodes_per_rfc_6749_section_2_3_1() {
         ),
         ("a+b/c", "é~*-._", "a%2Bb%2Fc:%C3%A9%7E*-._".to_owned()),
     ];
-    for (client_id, secret, joined) in cases {
+    for (id, secret, joined) in cases {
         let credential = ClientCredential::Secret(ClientSecret::new(secret.to_owned()));
         let auth = authenticate(
             ClientAuth::ClientSecretBasic,
-            client_id,
+            &client_id(id),
             &credential,
             TOKEN_ENDPOINT,
             now(),
@@ -314,7 +323,7 @@ fn client_secret_basic_encodes_per_rfc_6749_section_2_3_1() {
         assert_eq!(
             auth.basic_authorization.as_ref().map(|h| h.expose_secret()),
             Some(expected.as_str()),
-            "{client_id:?}"
+            "{id:?}"
         );
         assert!(auth.form.is_empty(), "basic sends nothing in the body");
     }
@@ -325,7 +334,7 @@ fn client_secret_post_and_none_fill_the_form() {
     let secret = ClientCredential::Secret(ClientSecret::new(SECRET.to_owned()));
     let post = authenticate(
         ClientAuth::ClientSecretPost,
-        CLIENT_ID,
+        &client_id(CLIENT_ID),
         &secret,
         TOKEN_ENDPOINT,
         now(),
@@ -339,7 +348,7 @@ fn client_secret_post_and_none_fill_the_form() {
 
     let none = authenticate(
         ClientAuth::None,
-        CLIENT_ID,
+        &client_id(CLIENT_ID),
         &ClientCredential::None,
         TOKEN_ENDPOINT,
         now(),
@@ -392,8 +401,14 @@ fn credentials_that_do_not_fit_the_method_are_refused() {
         ),
     ];
     for (method, credential, code) in cases {
-        let error = authenticate(method, CLIENT_ID, &credential, TOKEN_ENDPOINT, now())
-            .expect_err(method.as_str());
+        let error = authenticate(
+            method,
+            &client_id(CLIENT_ID),
+            &credential,
+            TOKEN_ENDPOINT,
+            now(),
+        )
+        .expect_err(method.as_str());
         assert_eq!(error.code(), code, "{method:?} with {credential:?}");
         let message = error.to_string();
         assert!(message.contains(method.as_str()), "{message}");
@@ -532,14 +547,14 @@ fn an_ec_key_is_refused_for_a_cis2_profile_and_kept_elsewhere() {
     }
     // Even when the profile names an RSA algorithm, the message is CIS2's rule, not a mismatch.
     let mut rs256_cis2 = cis2.clone();
-    rs256_cis2.assertion_algorithm = Some("RS256".into());
+    rs256_cis2.assertion_algorithm = Some("RS256".parse().unwrap());
     assert_eq!(
         rs256_cis2.signing_key(&ec).unwrap_err().code(),
         "signing_algorithm_not_for_cis2"
     );
     // A profile that names ES256 for CIS2 (never valid on load, but the fields are public).
     let mut es256_cis2 = cis2.clone();
-    es256_cis2.assertion_algorithm = Some("ES256".into());
+    es256_cis2.assertion_algorithm = Some("ES256".parse().unwrap());
     assert_eq!(
         es256_cis2.signing_key(&rsa).unwrap_err().code(),
         "signing_algorithm_mismatch"
@@ -548,7 +563,7 @@ fn an_ec_key_is_refused_for_a_cis2_profile_and_kept_elsewhere() {
     let key = cis2.signing_key(&rsa).expect("RSA for CIS2");
     assert_eq!(key.algorithm(), SigningAlgorithm::Rs256);
     let mut rs512 = cis2.clone();
-    rs512.assertion_algorithm = Some("RS512".into());
+    rs512.assertion_algorithm = Some("RS512".parse().unwrap());
     rs512.key_id = Some("registered-kid".into());
     let key = rs512.signing_key(&rsa).expect("RS512 for CIS2");
     assert_eq!(key.algorithm(), SigningAlgorithm::Rs512);
@@ -559,7 +574,7 @@ fn an_ec_key_is_refused_for_a_cis2_profile_and_kept_elsewhere() {
     assert_eq!(key.kid(), EC_THUMBPRINT);
     assert_eq!(
         other.issuer,
-        IssuerSource::Url("https://idp.example".into())
+        IssuerSource::Url(crate::issuer_url("https://idp.example"))
     );
 }
 
@@ -602,7 +617,14 @@ fn debug_shows_no_secret_or_key_material() {
         (ClientAuth::ClientSecretJwt, &secret),
         (ClientAuth::PrivateKeyJwt, &credential),
     ] {
-        let auth = authenticate(method, CLIENT_ID, credential, TOKEN_ENDPOINT, now()).unwrap();
+        let auth = authenticate(
+            method,
+            &client_id(CLIENT_ID),
+            credential,
+            TOKEN_ENDPOINT,
+            now(),
+        )
+        .unwrap();
         let printed = format!("{auth:?}");
         assert!(!printed.contains(SECRET), "{printed}");
         if let Some(header) = &auth.basic_authorization {
@@ -769,7 +791,7 @@ mod against_the_mock {
             let (code, verifier) = code(&http, mock.issuer(), &case).await;
             let auth = authenticate_with(
                 case.method,
-                case.client_id,
+                &client_id(case.client_id),
                 &case.credential,
                 &token_endpoint,
                 SystemTime::now(),

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::issuer_url;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use careid_core::{
@@ -75,10 +76,13 @@ async fn the_mock_passes_every_check() {
     let http = HttpClient::new(HttpSettings::default()).unwrap();
     let cache = ProviderCache::new(Duration::from_secs(3600));
     let now = SystemTime::now();
-    let metadata = cache.metadata(&http, mock.issuer(), now).await.unwrap();
+    let metadata = cache
+        .metadata(&http, &issuer_url(mock.issuer()), now)
+        .await
+        .unwrap();
     let jwks = cache.jwks(&http, &metadata, now).await.unwrap();
 
-    let report = diagnose(mock.issuer(), &metadata, Some(&jwks));
+    let report = diagnose(&issuer_url(mock.issuer()), &metadata, Some(&jwks));
     let text = report.render_text();
     assert!(report.passed(), "{text}");
     for check in &report.checks {
@@ -103,7 +107,7 @@ async fn the_mock_passes_every_check() {
 
 #[test]
 fn cis2_int_as_published_passes_and_its_port_is_noted() {
-    let report = diagnose(INT_ISSUER, &metadata(int_document()), None);
+    let report = diagnose(&issuer_url(INT_ISSUER), &metadata(int_document()), None);
     let text = report.render_text();
     assert!(report.passed(), "{text}");
     assert_eq!(status(&report, "Issuer"), CheckStatus::Pass);
@@ -123,7 +127,11 @@ fn cis2_int_as_published_passes_and_its_port_is_noted() {
     assert_eq!(status(&report, "JWKS"), CheckStatus::Warn);
 
     let jwks = json!({"keys": [rsa_key("k1", 2048), rsa_key("k2", 4096)]});
-    let report = diagnose(INT_ISSUER, &metadata(int_document()), Some(&jwks));
+    let report = diagnose(
+        &issuer_url(INT_ISSUER),
+        &metadata(int_document()),
+        Some(&jwks),
+    );
     assert_eq!(status(&report, "JWKS"), CheckStatus::Pass);
     assert!(detail(&report, "JWKS").starts_with("2 keys: k1 (RSA 2048 RS256 sig), k2 (RSA 4096"));
 }
@@ -138,7 +146,7 @@ fn a_document_without_pkce_or_iss_warns_and_one_offering_none_fails() {
         "id_token_signing_alg_values_supported".into(),
         json!(["RS256", "none"]),
     );
-    let report = diagnose(INT_ISSUER, &metadata(document), None);
+    let report = diagnose(&issuer_url(INT_ISSUER), &metadata(document), None);
     let text = report.render_text();
     assert_eq!(status(&report, "PKCE S256"), CheckStatus::Warn, "{text}");
     assert!(
@@ -179,7 +187,7 @@ fn what_careid_cannot_use_fails() {
         "userinfo_endpoint".into(),
         json!("http://am.example.nhs.uk/userinfo"),
     );
-    let report = diagnose(INT_ISSUER, &metadata(document), None);
+    let report = diagnose(&issuer_url(INT_ISSUER), &metadata(document), None);
     let text = report.render_text();
     for name in [
         "Authorization code flow",
@@ -213,7 +221,7 @@ fn weaker_documents_warn() {
     object.insert("claims_supported".into(), json!(["sub"]));
     object.remove("userinfo_endpoint");
     object.remove("response_modes_supported");
-    let report = diagnose(INT_ISSUER, &metadata(document), None);
+    let report = diagnose(&issuer_url(INT_ISSUER), &metadata(document), None);
     let text = report.render_text();
     for name in [
         "ID token signing",
@@ -240,7 +248,7 @@ fn weaker_documents_warn() {
 #[test]
 fn a_wrong_issuer_and_bad_key_sets_fail() {
     let report = diagnose(
-        "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare",
+        &issuer_url("https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare"),
         &metadata(int_document()),
         None,
     );
@@ -260,7 +268,11 @@ fn a_wrong_issuer_and_bad_key_sets_fail() {
         ),
     ];
     for (jwks, expected) in cases {
-        let report = diagnose(INT_ISSUER, &metadata(int_document()), Some(&jwks));
+        let report = diagnose(
+            &issuer_url(INT_ISSUER),
+            &metadata(int_document()),
+            Some(&jwks),
+        );
         assert_eq!(status(&report, "JWKS"), CheckStatus::Fail, "{jwks}");
         assert!(
             detail(&report, "JWKS").contains(expected),
@@ -274,7 +286,11 @@ fn a_wrong_issuer_and_bad_key_sets_fail() {
     document["id_token_signing_alg_values_supported"] = json!(["RS256", "ES256", "PS256"]);
     let mixed = json!({"keys": [
         {"kty": "EC", "kid": "e", "crv": "P-256", "x": "AA", "y": "AA", "alg": "ES256"}]});
-    let report = diagnose(INT_ISSUER, &metadata(document.clone()), Some(&mixed));
+    let report = diagnose(
+        &issuer_url(INT_ISSUER),
+        &metadata(document.clone()),
+        Some(&mixed),
+    );
     assert_eq!(
         status(&report, "JWKS"),
         CheckStatus::Pass,
@@ -288,13 +304,17 @@ fn a_wrong_issuer_and_bad_key_sets_fail() {
     );
 
     let twice = json!({"keys": [rsa_key("same", 2048), rsa_key("same", 2048)]});
-    let report = diagnose(INT_ISSUER, &metadata(int_document()), Some(&twice));
+    let report = diagnose(
+        &issuer_url(INT_ISSUER),
+        &metadata(int_document()),
+        Some(&twice),
+    );
     assert_eq!(status(&report, "JWKS"), CheckStatus::Warn);
 }
 
 #[test]
 fn the_report_serialises_for_json_output() {
-    let report = diagnose(INT_ISSUER, &metadata(int_document()), None);
+    let report = diagnose(&issuer_url(INT_ISSUER), &metadata(int_document()), None);
     let value = serde_json::to_value(&report).unwrap();
     assert_eq!(value["issuer"], INT_ISSUER);
     assert_eq!(value["checks"][0]["name"], "Issuer");
@@ -310,7 +330,7 @@ fn the_report_serialises_for_json_output() {
 fn provider_text_cannot_forge_report_lines() {
     let mut document = int_document();
     document["scopes_supported"] = json!(["openid\nFAIL  forged line", "profile"]);
-    let report = diagnose(INT_ISSUER, &metadata(document), None);
+    let report = diagnose(&issuer_url(INT_ISSUER), &metadata(document), None);
     let text = report.render_text();
     assert_eq!(text.lines().count(), report.checks.len(), "{text}");
 }
@@ -321,7 +341,7 @@ fn provider_text_cannot_forge_report_lines() {
 fn an_unlisted_refresh_grant_is_described_as_careid_treats_it() {
     let mut document = int_document();
     document["grant_types_supported"] = json!(["authorization_code"]);
-    let report = diagnose(INT_ISSUER, &metadata(document), None);
+    let report = diagnose(&issuer_url(INT_ISSUER), &metadata(document), None);
     assert_eq!(status(&report, "Grant types"), CheckStatus::Pass);
     let said = detail(&report, "Grant types");
     assert!(

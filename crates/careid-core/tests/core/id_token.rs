@@ -4,6 +4,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
+use crate::{client_id, issuer_url, leaked};
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
@@ -11,6 +12,7 @@ use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use careid_core::jose::{decode, verify, UnknownKid};
+use careid_core::AcrValues;
 use careid_core::{
     allowed_algorithms, verify_signed_userinfo, ClientSecret, HmacKey, IdToken, IdTokenCheck,
     IdTokenClaims, IdTokenError, JsonWebKeySet, JwsAlgorithm, Nonce, OriginalIdToken,
@@ -186,10 +188,10 @@ fn claims_with(changes: Value) -> Value {
 
 fn check() -> IdTokenCheck<'static> {
     IdTokenCheck {
-        issuer: ISSUER,
-        client_id: CLIENT,
+        issuer: leaked(issuer_url(ISSUER)),
+        client_id: leaked(client_id(CLIENT)),
         max_age: Some(300),
-        acr_values: Some("AAL3_ANY"),
+        acr_values: Some(leaked(AcrValues::new("AAL3_ANY"))),
         min_id_assurance_level: None,
         trusted_audiences: &[],
         access_token: None,
@@ -368,7 +370,7 @@ fn the_issuer_is_compared_as_an_exact_string() {
     );
     // And the other way round: discovery without the port, the token with it.
     let without_port = IdTokenCheck {
-        issuer: ISSUER_WITHOUT_PORT,
+        issuer: leaked(issuer_url(ISSUER_WITHOUT_PORT)),
         ..check()
     };
     let error = validate(&rs256(&claims()), &without_port).unwrap_err();
@@ -534,7 +536,7 @@ fn the_assurance_level_must_meet_acr_values() {
     );
     // AAL2 asked for: AAL2 passes; a missing acr is tolerated.
     let aal2 = IdTokenCheck {
-        acr_values: Some("AAL2_OR_AAL3_ANY"),
+        acr_values: Some(leaked(AcrValues::new("AAL2_OR_AAL3_ANY"))),
         ..check()
     };
     validate(
@@ -584,8 +586,8 @@ fn signed_userinfo_with_a_wrong_issuer_is_refused() {
         &key_set(),
         &rs256_only(),
         None,
-        ISSUER,
-        CLIENT,
+        &issuer_url(ISSUER),
+        &client_id(CLIENT),
     )
     .unwrap();
     assert_eq!(claims["sub"], "555057896106");
@@ -595,14 +597,21 @@ fn signed_userinfo_with_a_wrong_issuer_is_refused() {
         &key_set(),
         &rs256_only(),
         None,
-        ISSUER,
-        CLIENT,
+        &issuer_url(ISSUER),
+        &client_id(CLIENT),
     )
     .unwrap_err();
     assert_eq!(error.code(), "userinfo_wrong_issuer");
     let tampered = format!("{}A", rs256(&userinfo));
-    let error = verify_signed_userinfo(&tampered, &key_set(), &rs256_only(), None, ISSUER, CLIENT)
-        .unwrap_err();
+    let error = verify_signed_userinfo(
+        &tampered,
+        &key_set(),
+        &rs256_only(),
+        None,
+        &issuer_url(ISSUER),
+        &client_id(CLIENT),
+    )
+    .unwrap_err();
     assert!(error.code().starts_with("jws_"), "{error}");
 }
 
@@ -709,7 +718,7 @@ mod against_the_mock {
             let credential = ClientCredential::Secret(self.secret.clone());
             let auth = authenticate(
                 ClientAuth::ClientSecretBasic,
-                CLIENT,
+                &client_id(CLIENT),
                 &credential,
                 &self.token_endpoint,
                 SystemTime::now(),
@@ -772,10 +781,10 @@ mod against_the_mock {
 
         fn check(&self) -> IdTokenCheck<'_> {
             IdTokenCheck {
-                issuer: self.mock.issuer(),
-                client_id: CLIENT,
+                issuer: leaked(issuer_url(self.mock.issuer())),
+                client_id: leaked(client_id(CLIENT)),
                 max_age: Some(300),
-                acr_values: Some("AAL3_ANY"),
+                acr_values: Some(leaked(AcrValues::new("AAL3_ANY"))),
                 min_id_assurance_level: None,
                 trusted_audiences: &[],
                 access_token: None,

@@ -13,7 +13,7 @@ const WAIT: Duration = Duration::from_secs(20);
 fn checks() -> CallbackChecks {
     CallbackChecks {
         state: CsrfState::new("state-abc".to_owned()),
-        issuer: ISSUER.to_owned(),
+        issuer: crate::issuer_url(ISSUER),
         iss_required: true,
     }
 }
@@ -48,7 +48,7 @@ async fn valid_callback_returns_the_code_and_an_accessible_page() {
         .expect("bound");
     let port = listener.local_addr().port();
     assert_eq!(
-        listener.redirect_uri(),
+        listener.redirect_uri().as_str(),
         format!("http://127.0.0.1:{port}/callback")
     );
     let waiting = tokio::spawn(listener.wait(checks(), WAIT, pending()));
@@ -233,7 +233,7 @@ async fn a_localhost_redirect_uri_still_binds_127_0_0_1_only() {
     let address = listener.local_addr();
     assert!(address.ip().is_loopback() && address.is_ipv4(), "{address}");
     assert_eq!(
-        listener.redirect_uri(),
+        listener.redirect_uri().as_str(),
         format!("http://localhost:{}/callback", address.port())
     );
     assert!(

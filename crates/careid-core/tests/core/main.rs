@@ -19,3 +19,18 @@ pub fn http() -> reqwest::ClientBuilder {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     reqwest::Client::builder()
 }
+
+/// An issuer as careid holds it, from a test's text.
+pub fn issuer_url(text: &str) -> careid_core::IssuerUrl {
+    careid_core::IssuerUrl::new(text).expect("an issuer")
+}
+
+/// `value` for as long as the test runs: for checks that borrow what they are checked against.
+pub fn leaked<T>(value: T) -> &'static T {
+    Box::leak(Box::new(value))
+}
+
+/// A client id as careid holds it, from a test's text.
+pub fn client_id(text: &str) -> careid_core::ClientId {
+    careid_core::ClientId::new(text)
+}

@@ -70,7 +70,7 @@ fn client_for(mock: &RunningMock, port: u16, host: RedirectHost) -> Fixture {
     let keychain = Keychain::in_memory();
     let client = Client::new(
         profile,
-        mock.issuer(),
+        crate::issuer_url(mock.issuer()),
         ClientCredential::Secret(ClientSecret::new(SECRET.into())),
         HttpClient::new(HttpSettings::default()).expect("http"),
         Arc::new(ProviderCache::new(Duration::from_secs(3600))),
@@ -102,7 +102,7 @@ async fn a_localhost_redirect_uri_registered_exactly_signs_in_on_127_0_0_1() {
             .begin_login(LoginOptions::default())
             .await
             .expect("begin");
-        assert_eq!(pending.redirect_uri(), registered, "{pushed:?}");
+        assert_eq!(pending.redirect_uri().as_str(), registered, "{pushed:?}");
         assert_eq!(
             pending.redirect_uri_accepted(),
             pushed == PushedRequests::Offered

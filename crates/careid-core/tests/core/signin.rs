@@ -88,7 +88,7 @@ async fn fixture_of(
     let clock = TestClock::new();
     let client = Client::new(
         profile,
-        mock.issuer(),
+        crate::issuer_url(mock.issuer()),
         ClientCredential::Secret(ClientSecret::new(secret.into())),
         HttpClient::new(HttpSettings::default()).expect("http"),
         Arc::new(

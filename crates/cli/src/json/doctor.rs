@@ -18,7 +18,7 @@ pub struct DoctorJson {
 impl From<&DoctorReport> for DoctorJson {
     fn from(report: &DoctorReport) -> Self {
         Self {
-            issuer: report.issuer.clone(),
+            issuer: report.issuer.to_string(),
             checks: report.checks.iter().map(Into::into).collect(),
             redirect: report.redirect.as_ref().map(Into::into),
         }
@@ -84,7 +84,7 @@ pub struct RedirectJson {
 impl From<&RedirectRegistration> for RedirectJson {
     fn from(registration: &RedirectRegistration) -> Self {
         Self {
-            uris: registration.uris.clone(),
+            uris: registration.uris.iter().map(ToString::to_string).collect(),
             any_port: registration.any_port,
             any_port_uri: registration.any_port_uri.clone(),
         }
@@ -100,7 +100,7 @@ mod tests {
 
     fn report() -> DoctorReport {
         DoctorReport {
-            issuer: "https://provider.example/realm".to_owned(),
+            issuer: careid_core::IssuerUrl::new("https://provider.example/realm").unwrap(),
             checks: vec![
                 DoctorCheck {
                     name: "Issuer",
@@ -146,7 +146,7 @@ mod tests {
         let mut report = report();
         report.checks.truncate(1);
         report.redirect = Some(RedirectRegistration {
-            uris: vec!["http://127.0.0.1:23741/callback".to_owned()],
+            uris: vec!["http://127.0.0.1:23741/callback".into()],
             any_port: false,
             any_port_uri: None,
         });

@@ -72,12 +72,12 @@ impl ProfileJson {
         let redirect = profile.redirect_registration();
         Self {
             absolute_hours: profile.session.absolute_hours,
-            acr_values: profile.acr_values.clone(),
-            assertion_algorithm: profile.assertion_algorithm.clone(),
+            acr_values: profile.acr_values.clone().map(String::from),
+            assertion_algorithm: profile.assertion_algorithm.map(String::from),
             broker: profile.broker.clone(),
             built_in: profile.built_in,
             client_auth: client_auth_text(profile),
-            client_id: profile.client_id.clone(),
+            client_id: profile.client_id.clone().map(String::from),
             clock_skew_seconds: profile.session.clock_skew_seconds,
             credential: profile
                 .credential_account()
@@ -98,7 +98,7 @@ impl ProfileJson {
             redirect_ports: profile.redirect_ports.clone(),
             redirect_register: redirect.advice(),
             // Exactly as careid sends them; empty when any loopback port must be accepted.
-            redirect_uris: redirect.uris,
+            redirect_uris: redirect.uris.iter().map(ToString::to_string).collect(),
             role_selection: profile.role_selection.into(),
             scopes: profile.scopes.clone(),
             trusted_audiences: profile.trusted_audiences.clone(),
@@ -146,7 +146,7 @@ pub fn client_auth_text(profile: &Profile) -> &'static str {
 /// The issuer, or what the built-in mock's is.
 pub fn issuer_text(profile: &Profile) -> String {
     match &profile.issuer {
-        IssuerSource::Url(issuer) => issuer.clone(),
+        IssuerSource::Url(issuer) => issuer.to_string(),
         IssuerSource::BuiltInMock => "(built-in mock, started when needed)".to_owned(),
     }
 }
@@ -211,15 +211,17 @@ mod tests {
         profile.name = "own".to_owned();
         profile.description = String::new();
         profile.built_in = false;
-        profile.issuer = IssuerSource::Url("https://provider.example/realm".to_owned());
+        profile.issuer = IssuerSource::Url(
+            careid_core::IssuerUrl::new("https://provider.example/realm").unwrap(),
+        );
         profile.client_id = None;
         profile.client_auth = ClientAuth::PrivateKeyJwt;
-        profile.assertion_algorithm = Some("RS512".to_owned());
+        profile.assertion_algorithm = Some("RS512".parse().unwrap());
         profile.key_id = Some("k1".to_owned());
         profile.redirect_ports = vec![23741, 23742];
         profile.redirect_host = RedirectHost::Localhost;
         profile.scopes = vec!["openid".to_owned()];
-        profile.acr_values = Some("AAL3_ANY".to_owned());
+        profile.acr_values = Some("AAL3_ANY".into());
         profile.prompt = None;
         profile.max_age = Some(60);
         profile.min_id_assurance_level = Some(3);
@@ -282,7 +284,9 @@ mod tests {
     #[test]
     fn a_broker_profile_keeps_no_credential() {
         let mut profile = built_in_mock();
-        profile.issuer = IssuerSource::Url("https://provider.example/realm".to_owned());
+        profile.issuer = IssuerSource::Url(
+            careid_core::IssuerUrl::new("https://provider.example/realm").unwrap(),
+        );
         profile.broker = Some("https://broker.example".to_owned());
         let shown = ProfileJson::new(&profile, None);
         assert_eq!(shown.client_auth, "by the broker");

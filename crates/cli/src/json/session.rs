@@ -66,7 +66,7 @@ impl From<&Session> for SessionJson {
             authentication_assurance_level: session.facts.assurance_level,
             id_assurance_level: claims.and_then(|c| c.id_assurance_level),
             id_token_claims: claims.map(|c| c.claims.clone()),
-            issuer: session.issuer.clone(),
+            issuer: session.issuer.to_string(),
             name: identity.and_then(|i| i.name.clone()),
             organisations: identity.map(|i| i.organisations.iter().map(Into::into).collect()),
             profile: session.profile.clone(),
@@ -478,7 +478,7 @@ mod tests {
         let role = identity.roles[0].clone();
         Session {
             profile: "mock".to_owned(),
-            issuer: "https://provider.example/realm".to_owned(),
+            issuer: careid_core::IssuerUrl::new("https://provider.example/realm").unwrap(),
             tokens: Tokens {
                 access_token: AccessToken::new("access-token-never-printed".to_owned()),
                 id_token: None,
