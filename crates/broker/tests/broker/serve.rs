@@ -6,9 +6,9 @@ use std::io::Read as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use careid_test_fixtures::files::owner_only_file;
+use careid_test_fixtures::keys::RSA_PRIVATE_KEY_PEM;
 use mock_cis2::{MockCis2, BROKER_CLIENT_ID};
-
-const KEY: &str = include_str!("../../../mock-cis2/data/test-keys/private-key-jwt-client.pem");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_serve_runs_from_its_configuration_until_sigterm() {
@@ -20,9 +20,7 @@ async fn broker_serve_runs_from_its_configuration_until_sigterm() {
     let url = format!("http://127.0.0.1:{port}");
     let mock = MockCis2::new().broker(&url).start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("client-key.pem");
-    std::fs::write(&key, KEY).unwrap();
-    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let key = owner_only_file(dir.path(), "client-key.pem", RSA_PRIVATE_KEY_PEM);
     let config = dir.path().join("broker.toml");
     std::fs::write(
         &config,
