@@ -20,6 +20,22 @@ pub fn no_redirects() -> reqwest::Client {
         .expect("an HTTP client")
 }
 
+/// Where a GET of `url` is redirected: with the mock's auto-login, an authorization request's
+/// answer is the redirect to the client's callback.
+pub async fn redirect_location(http: &reqwest::Client, url: &str) -> String {
+    let answer = http
+        .get(url)
+        .send()
+        .await
+        .expect("the provider answers the authorization request");
+    answer
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .expect("auto-login redirects to the callback")
+        .to_owned()
+}
+
 /// GETs `url` and reads the answer as JSON.
 pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
     http.get(url)

@@ -1,6 +1,7 @@
 //! What careid's tests and benches share, so each is written once: test keys (generated or
 //! committed, as PEM, JWK and JWKS), JWT minting with those keys, the claims several tests build
-//! alike, discovery documents and a provider serving them, and the tests' own HTTP client.
+//! alike, discovery documents and a provider serving them, the tests' own HTTP client, and the
+//! benches' summary of their timings.
 //!
 //! A dev-only crate: it depends on no careid crate (a dev-dependency cycle would give the crate
 //! under test two copies and types that do not match), and returns plain values (PEM strings,
@@ -13,6 +14,7 @@ pub mod files;
 pub mod http;
 pub mod jwt;
 pub mod keys;
+pub mod latency;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
