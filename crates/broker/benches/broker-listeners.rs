@@ -23,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use careid_broker::server::{router, Broker};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_oidc::{HttpClient, HttpSettings};
+use careid_test_fixtures::broker_toml::{embedded_store, BrokerToml};
 use careid_test_fixtures::claims::{logout_token_claims, session_id_token_claims};
 use careid_test_fixtures::discovery::{provider_document, TestProvider};
 use careid_test_fixtures::files::owner_only_file;
@@ -124,28 +125,17 @@ async fn bench(count: usize, logouts: usize) {
     let secret_file = owner_only_file(dir.path(), "secret", "a-bench-client-secret");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let config = BrokerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        public_url = "{url}"
-        [provider]
-        issuer = "{issuer}"
-        client_id = "{CLIENT}"
-        client_auth = "client_secret_basic"
-        credential_file = "{secret}"
-        [clients]
-        redirect_uris = ["http://127.0.0.1:23741/callback"]
-        [tls]
-        mode = "behind_proxy"
-        [store]
-        kind = "embedded"
-        path = "{store}"
-        "#,
-        secret = secret_file.display(),
-        store = dir.path().join("store.json").display(),
-    ))
-    .expect("the bench's configuration");
     let store_path = dir.path().join("store.json");
+    let toml = BrokerToml::new(
+        &url,
+        &issuer,
+        CLIENT,
+        "client_secret_basic",
+        &secret_file,
+        "http://127.0.0.1:23741/callback",
+    );
+    let config = BrokerConfig::parse(&toml.with_tables(&embedded_store(&store_path)))
+        .expect("the bench's configuration");
     let credential = BrokerCredential::load(&config.provider).unwrap();
     let http = HttpClient::new(HttpSettings::default()).unwrap();
     let broker = Arc::new(Broker::new(

@@ -1,13 +1,14 @@
 //! What careid's tests and benches share, so each is written once: test keys (generated or
 //! committed, as PEM, JWK and JWKS), JWT minting with those keys, the claims several tests build
-//! alike, discovery documents and a provider serving them, the tests' own HTTP client, and the
-//! benches' summary of their timings.
+//! alike, discovery documents and a provider serving them, a broker's configuration, the tests'
+//! own HTTP client and files, and the benches' summary of their timings.
 //!
 //! A dev-only crate: it depends on no careid crate (a dev-dependency cycle would give the crate
 //! under test two copies and types that do not match), and returns plain values (PEM strings,
 //! JSON values, compact JWTs) that tests feed into careid's typed APIs. Everything is signed here
 //! with aws-lc-rs, never by the code under test.
 
+pub mod broker_toml;
 pub mod claims;
 pub mod discovery;
 pub mod files;

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    broker_config, client_secret_file, new_broker, serve, sign_in, CLIENT, EMBEDDED_STORE, NURSE,
+    broker_config, client_secret_file, mock_delivering_logout_to, new_broker, serve, sign_in,
+    CLIENT, EMBEDDED_STORE, NURSE,
 };
 use careid_broker::server::Broker;
 use careid_broker::{EmbeddedStore, Store};
@@ -21,7 +22,7 @@ use careid_test_fixtures::discovery::{provider_document, TestProvider};
 use careid_test_fixtures::jwt::{claims as claims_of, mint, JwtKey};
 use careid_test_fixtures::keys::{generated_rsa_keys, RsaTestKey};
 use careid_test_fixtures::{base64url as b64, now_seconds as now};
-use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
+use mock_cis2::RunningMock;
 use serde_json::{json, Value};
 
 /// The listeners' keep-alive in these tests, instead of 15 seconds.
@@ -77,24 +78,9 @@ async fn mock_world(limits: &str) -> MockWorld {
         "http://{}/backchannel-logout",
         listener.local_addr().unwrap()
     );
-    let mock = mock_delivering_to(&logout_uri).await;
+    let mock = mock_delivering_logout_to(&logout_uri).await;
     let broker = broker_on(listener, mock.issuer(), limits).await;
     MockWorld { mock, broker }
-}
-
-async fn mock_delivering_to(logout_uri: &str) -> RunningMock {
-    let mut clients: Value = serde_json::from_str(BUILTIN_CLIENTS_JSON).unwrap();
-    for client in clients["clients"].as_array_mut().unwrap() {
-        if client["client_id"] == CLIENT {
-            client["backchannel_logout_uri"] = Value::String(logout_uri.to_owned());
-        }
-    }
-    MockCis2::new()
-        .auto_login(NURSE.parse().unwrap())
-        .clients(ClientRegistry::from_json(&clients.to_string(), "test clients").unwrap())
-        .start()
-        .await
-        .unwrap()
 }
 
 // ── A provider of the test's own ──────────────────────────────────────────────────────────
@@ -526,7 +512,7 @@ async fn an_id_token_with_a_tampered_signature_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_issuers_id_token_is_refused() {
     let world = mock_world("").await;
-    let other = mock_delivering_to("http://127.0.0.1:9/unused").await;
+    let other = mock_delivering_logout_to("http://127.0.0.1:9/unused").await;
     let (_, theirs) = sign_in(&other).await;
     assert_eq!(claims_of(&theirs)["aud"], CLIENT, "the same client id");
     assert_refused(

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use careid_broker::server::{router, Broker};
 use careid_broker::{BrokerConfig, BrokerCredential, Store};
 use careid_oidc::{HttpClient, HttpSettings};
+use careid_test_fixtures::broker_toml::BrokerToml;
 pub use careid_test_fixtures::http::client_builder as http;
 pub use careid_test_fixtures::now_seconds;
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
@@ -174,19 +175,7 @@ impl TwoReplicas {
         let listener_b = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_a = format!("http://{}", listener_a.local_addr().unwrap());
         let base_b = format!("http://{}", listener_b.local_addr().unwrap());
-        let mut clients: Value = serde_json::from_str(BUILTIN_CLIENTS_JSON).unwrap();
-        for client in clients["clients"].as_array_mut().unwrap() {
-            if client["client_id"] == CLIENT {
-                client["backchannel_logout_uri"] =
-                    Value::String(format!("{base_a}/backchannel-logout"));
-            }
-        }
-        let mock = MockCis2::new()
-            .auto_login(NURSE.parse().unwrap())
-            .clients(ClientRegistry::from_json(&clients.to_string(), "test clients").unwrap())
-            .start()
-            .await
-            .unwrap();
+        let mock = mock_delivering_logout_to(&format!("{base_a}/backchannel-logout")).await;
         let dir = tempfile::tempdir().unwrap();
         let secret_file = client_secret_file(&dir);
         let prefix = unique_prefix("replicas");
@@ -220,6 +209,23 @@ impl TwoReplicas {
     }
 }
 
+/// The mock, signing the nurse in without a page, with its built-in client's back-channel
+/// logout registered at `logout_uri`.
+pub async fn mock_delivering_logout_to(logout_uri: &str) -> RunningMock {
+    let mut clients: Value = serde_json::from_str(BUILTIN_CLIENTS_JSON).unwrap();
+    for client in clients["clients"].as_array_mut().unwrap() {
+        if client["client_id"] == CLIENT {
+            client["backchannel_logout_uri"] = Value::String(logout_uri.to_owned());
+        }
+    }
+    MockCis2::new()
+        .auto_login(NURSE.parse().unwrap())
+        .clients(ClientRegistry::from_json(&clients.to_string(), "test clients").unwrap())
+        .start()
+        .await
+        .unwrap()
+}
+
 /// An embedded store that keeps nothing on disk, as `broker_config`'s `store`.
 pub const EMBEDDED_STORE: &str = "[store]\nkind = \"embedded\"\npath = \"/nonexistent/store.json\"";
 
@@ -244,25 +250,15 @@ pub fn broker_config(
     store: &str,
     extra: &str,
 ) -> BrokerConfig {
-    BrokerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        public_url = "{public_url}"
-        [provider]
-        issuer = "{issuer}"
-        client_id = "{CLIENT}"
-        client_auth = "client_secret_basic"
-        credential_file = "{secret}"
-        [clients]
-        redirect_uris = ["{REDIRECT}"]
-        [tls]
-        mode = "behind_proxy"
-        {store}
-        {extra}
-        "#,
-        secret = secret_file.display(),
-    ))
-    .unwrap()
+    let toml = BrokerToml::new(
+        public_url,
+        issuer,
+        CLIENT,
+        "client_secret_basic",
+        secret_file,
+        REDIRECT,
+    );
+    BrokerConfig::parse(&toml.with_tables(&format!("{store}\n{extra}"))).unwrap()
 }
 
 /// The broker of `config` over `store`, with its credential loaded from the configuration.

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, reason = "the relay bench uses part of it")]
 
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use base64::Engine as _;
 use careid_broker::server::{router, Broker};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_oidc::{HttpClient, HttpSettings};
+use careid_test_fixtures::broker_toml::{embedded_store, BrokerToml};
 pub use careid_test_fixtures::http::no_redirects;
 use careid_test_fixtures::keys::RsaTestKey;
 use mock_cis2::{MockCis2, RunningMock, BROKER_CLIENT_ID};
@@ -75,28 +77,18 @@ pub async fn world(per_minute: u32) -> World {
     let key_pem = RsaTestKey::generate().private_pem();
     let key_file =
         careid_test_fixtures::files::owner_only_file(dir.path(), "client-key.pem", &key_pem);
-    let config = BrokerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        public_url = "{url}"
-        [provider]
-        issuer = "{issuer}"
-        client_id = "{BROKER_CLIENT_ID}"
-        client_auth = "private_key_jwt"
-        credential_file = "{key}"
-        [clients]
-        redirect_uris = ["{REDIRECT}"]
-        [tls]
-        mode = "behind_proxy"
-        [store]
-        kind = "embedded"
-        path = "/nonexistent/store.json"
-        [limits]
-        requests_per_minute_per_source = {per_minute}
-        "#,
-        issuer = mock.issuer(),
-        key = key_file.display(),
-    ))
+    let toml = BrokerToml::new(
+        &url,
+        mock.issuer(),
+        BROKER_CLIENT_ID,
+        "private_key_jwt",
+        &key_file,
+        REDIRECT,
+    );
+    let config = BrokerConfig::parse(&toml.with_tables(&format!(
+        "{}\n[limits]\nrequests_per_minute_per_source = {per_minute}",
+        embedded_store(Path::new("/nonexistent/store.json")),
+    )))
     .unwrap();
     let credential = BrokerCredential::load(&config.provider).unwrap();
     let http = HttpClient::new(HttpSettings::default()).unwrap();
