@@ -32,6 +32,14 @@ pub fn base64url(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The S256 PKCE challenge of `verifier` (RFC 7636 §4.2).
+pub fn s256_challenge(verifier: &str) -> String {
+    base64url(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        verifier.as_bytes(),
+    ))
+}
+
 /// Seconds since the epoch on this machine's clock.
 pub fn now_seconds() -> u64 {
     std::time::SystemTime::now()

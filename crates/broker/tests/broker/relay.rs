@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::support::relay_world::{
     authorization_code, code_exchange, exchange, no_redirects, relay, world, REDIRECT, VERIFIER,
 };
+use careid_test_fixtures::http::get_json;
 use careid_test_fixtures::jwt::claims;
 use mock_cis2::BROKER_CLIENT_ID;
 use serde_json::Value;
@@ -148,16 +149,11 @@ async fn a_pushed_request_goes_through_with_s256_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_broker_says_what_it_brokers() {
     let world = world(60).await;
-    let document: Value = crate::support::http()
-        .build()
-        .unwrap()
-        .get(format!("{}/.well-known/careid-broker", world.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = get_json(
+        &crate::support::http().build().unwrap(),
+        format!("{}/.well-known/careid-broker", world.url),
+    )
+    .await;
     assert_eq!(document["issuer"], world.mock.issuer());
     assert_eq!(document["client_id"], BROKER_CLIENT_ID);
     assert_eq!(document["token_endpoint"], format!("{}/token", world.url));

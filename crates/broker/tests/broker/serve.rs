@@ -65,14 +65,7 @@ async fn broker_serve_runs_from_its_configuration_until_sigterm() {
         }
     };
     assert_eq!(document["issuer"], mock.issuer());
-    let jwks: serde_json::Value = http
-        .get(format!("{url}/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = careid_test_fixtures::http::get_json(&http, format!("{url}/jwks")).await;
     assert_eq!(jwks["keys"][0]["kty"], "RSA");
 
     let terminated = Command::new("kill")

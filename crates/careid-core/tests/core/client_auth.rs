@@ -698,10 +698,7 @@ mod against_the_mock {
     /// An authorization code for `case`, read from the redirect the mock answers with.
     async fn code(http: &reqwest::Client, issuer: &str, case: &Case) -> (String, String) {
         let verifier = format!("{:-<48}", case.client_id);
-        let challenge = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
-            &aws_lc_rs::digest::SHA256,
-            verifier.as_bytes(),
-        ));
+        let challenge = careid_test_fixtures::s256_challenge(&verifier);
         let response = http
             .get(format!("{issuer}/authorize"))
             .query(&[
@@ -718,15 +715,7 @@ mod against_the_mock {
             .await
             .unwrap();
         assert_eq!(response.status(), 302, "{}", case.client_id);
-        let location = response.headers()[reqwest::header::LOCATION]
-            .to_str()
-            .unwrap();
-        let code = url::Url::parse(location)
-            .unwrap()
-            .query_pairs()
-            .find(|(name, _)| name == "code")
-            .map(|(_, value)| value.into_owned())
-            .expect("a code in the redirect");
+        let code = crate::code_in_redirect(&response);
         (code, verifier)
     }
 

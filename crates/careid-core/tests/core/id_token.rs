@@ -640,10 +640,7 @@ mod against_the_mock {
         /// One auto-login sign-in: the token response.
         async fn sign_in(&self) -> Value {
             let verifier = "a-code-verifier-of-forty-three-characters-at-least";
-            let challenge = b64(aws_lc_rs::digest::digest(
-                &aws_lc_rs::digest::SHA256,
-                verifier.as_bytes(),
-            ));
+            let challenge = careid_test_fixtures::s256_challenge(verifier);
             let response = self
                 .http
                 .get(format!("{}/authorize", self.mock.issuer()))
@@ -663,15 +660,7 @@ mod against_the_mock {
                 .await
                 .unwrap();
             assert_eq!(response.status(), 302);
-            let location = response.headers()[reqwest::header::LOCATION]
-                .to_str()
-                .unwrap();
-            let code = url::Url::parse(location)
-                .unwrap()
-                .query_pairs()
-                .find(|(name, _)| name == "code")
-                .map(|(_, value)| value.into_owned())
-                .expect("a code in the redirect");
+            let code = crate::code_in_redirect(&response);
             self.token_request(vec![
                 ("grant_type", "authorization_code"),
                 ("code", &code),

@@ -15,6 +15,19 @@ pub use careid_test_fixtures::http::client_builder as http;
 use mock_cis2::{MockCis2, RunningMock};
 use serde_json::Value;
 
+/// The authorization code in the `Location` a redirect to the client's callback carries.
+pub fn code_in_redirect(response: &reqwest::Response) -> String {
+    let location = response.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap();
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .map(|(_, value)| value.into_owned())
+        .expect("a code in the redirect")
+}
+
 /// The in-process mock signing the nurse in by smartcard without a page, a client of the test's
 /// own that leaves redirects to it, and the mock's discovery document.
 pub async fn mock_signing_in_the_nurse() -> (RunningMock, reqwest::Client, Value) {

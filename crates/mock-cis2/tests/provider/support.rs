@@ -1,8 +1,6 @@
 //! Shared test plumbing: starting a mock, an HTTP client that does not follow redirects, PKCE,
 //! and reading the authorization response from a `Location` header.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 /// GETs `url` and reads the answer as JSON, failing the test if either step fails.
 pub use careid_test_fixtures::http::get_json;
 pub use careid_test_fixtures::http::{client_builder as http, no_redirects};
@@ -44,8 +42,8 @@ pub async fn start_auto_login(auto_login: &str) -> RunningMock {
 /// A PKCE pair (RFC 7636 §4.1, §4.2): verifier and S256 challenge.
 pub fn pkce_pair(seed: &str) -> (String, String) {
     let verifier = format!("{seed:-<48}");
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
-    (verifier, URL_SAFE_NO_PAD.encode(digest.as_ref()))
+    let challenge = careid_test_fixtures::s256_challenge(&verifier);
+    (verifier, challenge)
 }
 
 /// The query parameters of a redirect's `Location`.

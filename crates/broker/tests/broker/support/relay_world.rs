@@ -8,15 +8,13 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use aws_lc_rs::digest;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use careid_broker::server::{router, Broker};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_oidc::{HttpClient, HttpSettings};
 use careid_test_fixtures::broker_toml::{embedded_store, BrokerToml};
 pub use careid_test_fixtures::http::no_redirects;
 use careid_test_fixtures::keys::RsaTestKey;
+pub use careid_test_fixtures::s256_challenge as challenge;
 use mock_cis2::{MockCis2, RunningMock, BROKER_CLIENT_ID};
 use serde_json::Value;
 
@@ -128,10 +126,6 @@ pub async fn world(per_minute: u32) -> World {
         key_pem,
         stop: Some(stop),
     }
-}
-
-pub fn challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()))
 }
 
 /// Signs the nurse in at the mock for the broker's client (auto-login, PKCE with [`VERIFIER`]):
