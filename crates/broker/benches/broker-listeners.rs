@@ -168,10 +168,9 @@ async fn bench(count: usize, logouts: usize) {
     );
 
     // Warm up: discovery and keys fetched, one listener opened and closed.
-    // reqwest comes without a crypto provider of its own choosing: this client takes the
-    // process's default, aws-lc-rs, installed here.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let web = reqwest::Client::new();
+    let web = careid_test_fixtures::http::client_builder()
+        .build()
+        .expect("an HTTP client");
     let warm = web
         .get(format!("{url}/sessions/status"))
         .bearer_auth(&tokens[0])
