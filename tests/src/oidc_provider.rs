@@ -33,11 +33,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
-use aws_lc_rs::rsa::{KeyPair, KeySize};
-use aws_lc_rs::signature::KeyPair as _;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
+use careid_test_fixtures::keys::RsaTestKey;
 use serde_json::Value;
 
 use crate::binaries::{find_program, workspace_root};
@@ -96,7 +92,8 @@ impl OidcProvider {
         let node = find_program(if cfg!(windows) { "node.exe" } else { "node" })
             .context("node is not installed (Node.js 20 or later)")?;
 
-        let (private_key_pem, public_key_pem) = generate_rsa_key()?;
+        let key = RsaTestKey::generate();
+        let (private_key_pem, public_key_pem) = (key.private_pem(), key.public_pem());
         let keys = tempfile::Builder::new()
             .prefix("careid-oidc-provider-")
             .tempdir()?;
@@ -244,29 +241,4 @@ impl Drop for OidcProvider {
     fn drop(&mut self) {
         kill_group(&mut self.child);
     }
-}
-
-/// A fresh RSA 2048 key: (private key in PKCS#8 PEM, public key in SPKI PEM).
-fn generate_rsa_key() -> anyhow::Result<(String, String)> {
-    let key = KeyPair::generate(KeySize::Rsa2048)
-        .map_err(|_| anyhow::anyhow!("could not generate an RSA key"))?;
-    let private = AsDer::<Pkcs8V1Der<'_>>::as_der(&key)
-        .map_err(|_| anyhow::anyhow!("could not encode the RSA key"))?;
-    let public = AsDer::<PublicKeyX509Der<'_>>::as_der(key.public_key())
-        .map_err(|_| anyhow::anyhow!("could not encode the RSA public key"))?;
-    Ok((
-        pem("PRIVATE KEY", private.as_ref()),
-        pem("PUBLIC KEY", public.as_ref()),
-    ))
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    let encoded = STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in encoded.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }

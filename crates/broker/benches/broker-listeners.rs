@@ -20,19 +20,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use careid_broker::server::{router, Broker};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_oidc::{HttpClient, HttpSettings};
+use careid_test_fixtures::broker_toml::{embedded_store, BrokerToml};
+use careid_test_fixtures::claims::{logout_token_claims, session_id_token_claims};
+use careid_test_fixtures::discovery::{provider_document, TestProvider};
+use careid_test_fixtures::files::owner_only_file;
+use careid_test_fixtures::jwt::{mint, JwtKey};
+use careid_test_fixtures::keys::RsaTestKey;
+use careid_test_fixtures::now_seconds as now;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 const CLIENT: &str = "555000000001.apps.local";
-const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 /// The first argument of this binary run as the clients' process.
 const CLIENTS_MODE: &str = "__listening-clients";
 /// Connections being opened at once by the clients' process (the listen backlog is finite).
@@ -58,17 +59,6 @@ fn main() {
         .block_on(bench(count, logouts));
 }
 
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .as_secs()
-}
-
 fn micros_now() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -76,22 +66,9 @@ fn micros_now() -> u128 {
         .as_micros()
 }
 
-fn sign(key: &RsaKeyPair, claims: &Value) -> String {
+fn sign(key: &RsaTestKey, claims: &Value) -> String {
     let header = json!({"alg": "RS256", "kid": "bench", "typ": "JWT"});
-    let input = format!(
-        "{}.{}",
-        b64(header.to_string().as_bytes()),
-        b64(claims.to_string().as_bytes())
-    );
-    let mut signature = vec![0; key.public_modulus_len()];
-    key.sign(
-        &signature::RSA_PKCS1_SHA256,
-        &SystemRandom::new(),
-        input.as_bytes(),
-        &mut signature,
-    )
-    .expect("signs");
-    format!("{input}.{}", b64(&signature))
+    mint(&header, claims, JwtKey::Rsa(key))
 }
 
 /// The broker's resident memory, from `/proc/self/status`.
@@ -131,70 +108,34 @@ fn raise_file_limit(needed: usize) {
 }
 
 async fn bench(count: usize, logouts: usize) {
-    let key = RsaKeyPair::generate(KeySize::Rsa2048).expect("an RSA key");
-    let public = key.public_key();
-    let jwks = json!({"keys": [{
-        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": "bench",
-        "n": b64(public.modulus().big_endian_without_leading_zero()),
-        "e": b64(public.exponent().big_endian_without_leading_zero()),
-    }]});
+    let key = RsaTestKey::generate();
+    let mut jwk = key.jwk("bench");
+    jwk["alg"] = json!("RS256");
 
     // The provider: discovery and keys.
-    let provider = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!("http://{}", provider.local_addr().unwrap());
-    let discovery = json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/authorize"),
-        "token_endpoint": format!("{issuer}/token"),
-        "jwks_uri": format!("{issuer}/jwks"),
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-    });
-    let app = axum::Router::new()
-        .route(
-            "/.well-known/openid-configuration",
-            axum::routing::get(move || async move { axum::Json(discovery) }),
-        )
-        .route(
-            "/jwks",
-            axum::routing::get(move || async move { axum::Json(jwks) }),
-        );
-    tokio::spawn(async move { axum::serve(provider, app).await });
+    let provider = TestProvider::start(
+        |issuer| provider_document(issuer, &["RS256"]),
+        json!({ "keys": [jwk] }),
+    )
+    .await;
+    let issuer = provider.issuer.clone();
 
     // The broker, its store on disk.
     let dir = tempfile::tempdir().unwrap();
-    let secret_file = dir.path().join("secret");
-    std::fs::write(&secret_file, "a-bench-client-secret").unwrap();
-    std::fs::set_permissions(
-        &secret_file,
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )
-    .unwrap();
+    let secret_file = owner_only_file(dir.path(), "secret", "a-bench-client-secret");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let config = BrokerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        public_url = "{url}"
-        [provider]
-        issuer = "{issuer}"
-        client_id = "{CLIENT}"
-        client_auth = "client_secret_basic"
-        credential_file = "{secret}"
-        [clients]
-        redirect_uris = ["http://127.0.0.1:23741/callback"]
-        [tls]
-        mode = "behind_proxy"
-        [store]
-        kind = "embedded"
-        path = "{store}"
-        "#,
-        secret = secret_file.display(),
-        store = dir.path().join("store.json").display(),
-    ))
-    .expect("the bench's configuration");
     let store_path = dir.path().join("store.json");
+    let toml = BrokerToml::new(
+        &url,
+        &issuer,
+        CLIENT,
+        "client_secret_basic",
+        &secret_file,
+        "http://127.0.0.1:23741/callback",
+    );
+    let config = BrokerConfig::parse(&toml.with_tables(&embedded_store(&store_path)))
+        .expect("the bench's configuration");
     let credential = BrokerCredential::load(&config.provider).unwrap();
     let http = HttpClient::new(HttpSettings::default()).unwrap();
     let broker = Arc::new(Broker::new(
@@ -211,13 +152,11 @@ async fn bench(count: usize, logouts: usize) {
     let began = now() - 60;
     let tokens: Vec<String> = (0..count)
         .map(|client| {
+            let sub = format!("9{client:011}");
+            let sid = format!("bench-session-{client}");
             sign(
                 &key,
-                &json!({
-                    "iss": issuer, "aud": CLIENT, "azp": CLIENT,
-                    "sub": format!("9{client:011}"), "sid": format!("bench-session-{client}"),
-                    "iat": began, "exp": began + 3600, "auth_time": began,
-                }),
+                &session_id_token_claims(&issuer, CLIENT, &sub, &sid, began),
             )
         })
         .collect();
@@ -229,10 +168,9 @@ async fn bench(count: usize, logouts: usize) {
     );
 
     // Warm up: discovery and keys fetched, one listener opened and closed.
-    // reqwest comes without a crypto provider of its own choosing: this client takes the
-    // process's default, aws-lc-rs, installed here.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let web = reqwest::Client::new();
+    let web = careid_test_fixtures::http::client_builder()
+        .build()
+        .expect("an HTTP client");
     let warm = web
         .get(format!("{url}/sessions/status"))
         .bearer_auth(&tokens[0])
@@ -287,13 +225,9 @@ async fn bench(count: usize, logouts: usize) {
     let mut answers = Vec::with_capacity(logouts);
     for round in 0..logouts {
         let client = round * count / logouts;
-        let logout = sign(
-            &key,
-            &json!({
-                "iss": issuer, "aud": CLIENT, "iat": now(), "jti": format!("bench-{round}"),
-                "sid": format!("bench-session-{client}"), "events": {EVENT: {}},
-            }),
-        );
+        let mut claims = logout_token_claims(&issuer, CLIENT, now(), &format!("bench-{round}"));
+        claims["sid"] = json!(format!("bench-session-{client}"));
+        let logout = sign(&key, &claims);
         let sent = micros_now();
         let answer = web
             .post(format!("{url}/backchannel-logout"))

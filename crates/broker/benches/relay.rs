@@ -92,17 +92,7 @@ async fn main() {
 
     let world = std::sync::Arc::new(world(u32::MAX).await);
     let http = no_redirects();
-    let discovery: Value = http
-        .get(format!(
-            "{}/.well-known/openid-configuration",
-            world.mock.issuer()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery = careid_test_fixtures::http::discovery(&http, world.mock.issuer()).await;
     let token_endpoint = discovery["token_endpoint"].as_str().unwrap().to_owned();
     let key = ClientCredential::PrivateKey(PrivateKey::from_pem(&world.key_pem).unwrap());
 

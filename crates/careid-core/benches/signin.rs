@@ -17,6 +17,8 @@ use careid_core::http::{HttpClient, HttpSettings};
 use careid_core::signin::{Client, LoginOptions, Session};
 use careid_core::{CacheFolder, ClientSecret};
 use careid_core::{ClientCredential, Keychain, Profiles, SecretString, SessionStore};
+use careid_test_fixtures::http::redirect_location;
+use careid_test_fixtures::latency::Summary;
 use mock_cis2::MockCis2;
 
 /// The test nurse of the mock's directory.
@@ -57,13 +59,7 @@ async fn main() {
         store,
     )
     .expect("a client");
-    // reqwest comes without a crypto provider of its own choosing: this client takes the
-    // process's default, aws-lc-rs, installed here.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client");
+    let browser = careid_test_fixtures::http::no_redirects();
 
     // Warm up: discovery and the JWKS cached, connections open, the keychain entry created.
     for _ in 0..5 {
@@ -131,17 +127,7 @@ async fn sign_in(client: &Client, browser: &reqwest::Client) -> (Duration, Sessi
         .begin_login(LoginOptions::default())
         .await
         .expect("a sign-in begins");
-    let authorize = browser
-        .get(pending.authorization_url())
-        .send()
-        .await
-        .expect("the mock answers the authorization request");
-    let callback = authorize
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|value| value.to_str().ok())
-        .expect("auto-login redirects to the callback")
-        .to_owned();
+    let callback = redirect_location(browser, pending.authorization_url()).await;
     assert!(
         callback.starts_with(pending.redirect_uri().as_str()),
         "the mock redirects to the loopback listener"
@@ -203,27 +189,5 @@ impl StepTotals {
             self.userinfo as f64 / n,
             (total - measured).max(0.0),
         );
-    }
-}
-
-#[derive(Debug)]
-struct Summary {
-    median: f64,
-    p95: f64,
-    min: f64,
-}
-
-impl Summary {
-    /// In milliseconds.
-    fn of(latencies: &mut [Duration]) -> Self {
-        latencies.sort();
-        let at = |p: usize| {
-            latencies[(latencies.len() * p / 100).min(latencies.len() - 1)].as_secs_f64() * 1e3
-        };
-        Self {
-            median: at(50),
-            p95: at(95),
-            min: latencies[0].as_secs_f64() * 1e3,
-        }
     }
 }

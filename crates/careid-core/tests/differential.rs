@@ -15,22 +15,19 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::hmac;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use careid_core::{
     allowed_algorithms, validate_id_token, ClientSecret, HmacKey, IdToken, IdTokenCheck,
     JsonWebKeySet, Nonce,
 };
+use careid_test_fixtures::jwt::hmac_sign;
+use careid_test_fixtures::keys::{EcTestKey, RsaTestKey};
+use careid_test_fixtures::{CIS2_INT_ISSUER as ISSUER, CLIENT_SECRET as SECRET};
 use serde_json::{json, Map, Value};
 
-const ISSUER: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
 const CLIENT: &str = "123456789012.apps.national";
 const NONCE: &str = "9f2c6a0e4d7b4c1e8f3a";
-const SECRET: &str = "differential-client-secret-5f0c2b7e9d1a";
 /// The generator's seed: change it to explore, keep it to repeat a run exactly.
 const SEED: u64 = 0xC15_2D1F_F00D;
 const CASES: usize = 3_000;
@@ -126,24 +123,14 @@ enum Signer {
 }
 
 struct Keys {
-    rsa: RsaKeyPair,
-    rsa_second: RsaKeyPair,
-    wrong: RsaKeyPair,
-    ec: EcdsaKeyPair,
+    /// The committed RSA key.
+    rsa: RsaTestKey,
+    rsa_second: RsaTestKey,
+    wrong: RsaTestKey,
+    /// The committed P-256 key.
+    ec: EcTestKey,
     short_key: Value,
     short_token: String,
-}
-
-fn pem_der(path: &str) -> Vec<u8> {
-    let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
-        .expect("test key");
-    let body: String = text
-        .lines()
-        .skip_while(|line| !line.starts_with("-----BEGIN"))
-        .skip(1)
-        .take_while(|line| !line.starts_with("-----END"))
-        .collect();
-    STANDARD.decode(body).expect("PEM base64")
 }
 
 impl Keys {
@@ -157,15 +144,10 @@ impl Keys {
         )
         .expect("JSON");
         Keys {
-            rsa: RsaKeyPair::from_pkcs8(&pem_der("tests/data/test-key-rsa-pkcs8.pem"))
-                .expect("RSA key"),
-            rsa_second: RsaKeyPair::generate(KeySize::Rsa2048).expect("RSA key"),
-            wrong: RsaKeyPair::generate(KeySize::Rsa2048).expect("RSA key"),
-            ec: EcdsaKeyPair::from_pkcs8(
-                &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                &pem_der("tests/data/test-key-ec-p256-pkcs8.pem"),
-            )
-            .expect("EC key"),
+            rsa: RsaTestKey::committed(),
+            rsa_second: RsaTestKey::generate(),
+            wrong: RsaTestKey::generate(),
+            ec: EcTestKey::committed(),
             short_key: short["jwk"].clone(),
             short_token: short["token"].as_str().expect("token").to_owned(),
         }
@@ -174,27 +156,19 @@ impl Keys {
     /// The provider's published set: two RSA keys (CIS2 rotates), an EC key, and a 1024-bit
     /// RSA key that careid must ignore.
     fn jwks(&self) -> Value {
-        let rsa = |key: &RsaKeyPair, kid: &str| {
-            let public = key.public_key();
-            json!({
-                "kty": "RSA", "use": "sig", "kid": kid,
-                "n": b64(public.modulus().big_endian_without_leading_zero()),
-                "e": b64(public.exponent().big_endian_without_leading_zero()),
-            })
-        };
-        let point = self.ec.public_key().as_ref();
+        let mut ec = self.ec.jwk("ec-1");
+        ec["use"] = json!("sig");
         json!({ "keys": [
-            rsa(&self.rsa, "rsa-a"),
-            rsa(&self.rsa_second, "rsa-b"),
-            { "kty": "EC", "use": "sig", "crv": "P-256", "kid": "ec-1",
-              "x": b64(&point[1..33]), "y": b64(&point[33..]) },
+            self.rsa.jwk("rsa-a"),
+            self.rsa_second.jwk("rsa-b"),
+            ec,
             self.short_key,
         ]})
     }
 }
 
 fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    careid_test_fixtures::base64url(bytes)
 }
 
 /// One generated token and what it was made of.
@@ -462,35 +436,16 @@ fn mutate_encoding(rng: &mut Rng, token: &mut String) -> String {
 }
 
 fn sign(keys: &Keys, signer: Signer, alg: &str, input: &str) -> Vec<u8> {
-    let rng = SystemRandom::new();
-    let rsa = |key: &RsaKeyPair, padding: &'static dyn signature::RsaEncoding| {
-        let mut signature = vec![0; key.public_modulus_len()];
-        key.sign(padding, &rng, input.as_bytes(), &mut signature)
-            .expect("RSA signs");
-        signature
-    };
-    let mac = |key: &[u8]| {
-        hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), input.as_bytes())
-            .as_ref()
-            .to_vec()
-    };
+    let input = input.as_bytes();
     match signer {
         Signer::Empty => Vec::new(),
-        Signer::WrongKey => rsa(&keys.wrong, &signature::RSA_PKCS1_SHA256),
-        Signer::Rs256Regardless => rsa(&keys.rsa, &signature::RSA_PKCS1_SHA256),
-        Signer::HmacWithPublicKey => mac(keys.rsa.public_key().as_ref()),
+        Signer::WrongKey => keys.wrong.sign("RS256", input),
+        Signer::Rs256Regardless => keys.rsa.sign("RS256", input),
+        Signer::HmacWithPublicKey => hmac_sign("HS256", keys.rsa.public_key_der(), input),
         Signer::AsHeaderSays => match alg {
-            "RS256" => rsa(&keys.rsa, &signature::RSA_PKCS1_SHA256),
-            "RS384" => rsa(&keys.rsa, &signature::RSA_PKCS1_SHA384),
-            "RS512" => rsa(&keys.rsa, &signature::RSA_PKCS1_SHA512),
-            "PS256" => rsa(&keys.rsa, &signature::RSA_PSS_SHA256),
-            "ES256" => keys
-                .ec
-                .sign(&rng, input.as_bytes())
-                .expect("EC signs")
-                .as_ref()
-                .to_vec(),
-            "HS256" => mac(SECRET.as_bytes()),
+            "RS256" | "RS384" | "RS512" | "PS256" => keys.rsa.sign(alg, input),
+            "ES256" => keys.ec.sign(input),
+            "HS256" => hmac_sign("HS256", SECRET.as_bytes(), input),
             _ => vec![0x5a; 32],
         },
     }

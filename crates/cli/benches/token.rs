@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use careid_test_fixtures::latency::Summary;
 use mock_cis2::MockCis2;
 
 const CAREID: &str = env!("CARGO_BIN_EXE_careid");
@@ -266,48 +267,12 @@ impl Careid {
 
 /// What the browser does with the sign-in URL when the mock signs the user in by itself.
 async fn browse(url: &str) {
-    // reqwest comes without a crypto provider of its own choosing: this client takes the
-    // process's default, aws-lc-rs, installed here.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client");
-    let answer = http
-        .get(url)
-        .send()
-        .await
-        .expect("the mock answers the authorization request");
-    let callback = answer
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|value| value.to_str().ok())
-        .expect("auto-login redirects to the callback")
-        .to_owned();
+    let http = careid_test_fixtures::http::no_redirects();
+    let callback = careid_test_fixtures::http::redirect_location(&http, url).await;
     let delivered = http
         .get(&callback)
         .send()
         .await
         .expect("careid's listener answers");
     assert!(delivered.status().is_success(), "the callback is accepted");
-}
-
-#[derive(Debug)]
-struct Summary {
-    median: f64,
-    p95: f64,
-    min: f64,
-}
-
-impl Summary {
-    /// In milliseconds.
-    fn of(times: &mut [Duration]) -> Self {
-        times.sort();
-        let at = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)].as_secs_f64() * 1e3;
-        Self {
-            median: at(50),
-            p95: at(95),
-            min: times[0].as_secs_f64() * 1e3,
-        }
-    }
 }

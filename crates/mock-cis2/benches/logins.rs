@@ -7,6 +7,7 @@
 #[path = "../tests/provider/support.rs"]
 #[allow(
     dead_code,
+    unused_imports,
     reason = "shared with the integration tests, which use more of it"
 )]
 mod support;

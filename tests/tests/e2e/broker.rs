@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use careid_broker::server::{router, Broker};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_core::{HttpClient, HttpSettings};
-use careid_e2e::{binaries, CliWorld, Desktop, MockHost, TestHome};
+use careid_e2e::{CliWorld, Desktop, MockHost, TestHome};
+use careid_test_fixtures::broker_toml::{embedded_store, BrokerToml};
+use careid_test_fixtures::files::owner_only_file;
+use careid_test_fixtures::keys::RSA_PRIVATE_KEY_PEM;
 use mock_cis2::{AutoLogin, MockCis2, BROKER_CLIENT_ID};
 use serde_json::{json, Value};
 
@@ -66,37 +69,14 @@ fn start_broker(
 ) -> RunningBroker {
     let url = format!("http://{}", listener.local_addr().expect("bound"));
     let dir = tempfile::tempdir().expect("dir");
-    let key = dir.path().join("client-key.pem");
-    let pem = std::fs::read_to_string(
-        binaries::workspace_root()
-            .join("crates/mock-cis2/data/test-keys/private-key-jwt-client.pem"),
-    )
-    .expect("the mock's public test key");
-    std::fs::write(&key, pem).expect("written");
-    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .expect("owner-only");
-    let config = BrokerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        public_url = "{url}"
-        [provider]
-        issuer = "{issuer}"
-        client_id = "{CLIENT}"
-        client_auth = "private_key_jwt"
-        credential_file = "{key}"
-        assertion_algorithm = "RS256"
-        [clients]
-        redirect_uris = ["{redirect_uri}"]
-        [tls]
-        mode = "behind_proxy"
-        [store]
-        kind = "embedded"
-        path = "{store}"
-        "#,
-        key = key.display(),
-        store = dir.path().join("store.json").display(),
-    ))
-    .expect("a valid broker configuration");
+    let key = owner_only_file(dir.path(), "client-key.pem", RSA_PRIVATE_KEY_PEM);
+    let toml = BrokerToml {
+        assertion_algorithm: Some("RS256"),
+        ..BrokerToml::new(&url, issuer, CLIENT, "private_key_jwt", &key, redirect_uri)
+    };
+    let store = embedded_store(&dir.path().join("store.json"));
+    let config =
+        BrokerConfig::parse(&toml.with_tables(&store)).expect("a valid broker configuration");
     let credential = BrokerCredential::load(&config.provider).expect("the key");
     let http = HttpClient::new(HttpSettings::default()).expect("http");
     let broker = Arc::new(Broker::new(

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::{
-    broker_config, client_secret_file, new_broker, serve, sign_in, CLIENT, EMBEDDED_STORE, NURSE,
+    broker_config, client_secret_file, mock_delivering_logout_to, new_broker, serve, sign_in,
+    EMBEDDED_STORE, NURSE,
 };
 use careid_broker::server::Broker;
 use careid_broker::{EmbeddedStore, Store};
-use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
+use mock_cis2::RunningMock;
 use serde_json::Value;
 
 struct World {
@@ -25,19 +26,7 @@ async fn world(registered: Option<&str>) -> World {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let logout_uri = format!("{base}/backchannel-logout");
-    let mut clients: Value = serde_json::from_str(BUILTIN_CLIENTS_JSON).unwrap();
-    for client in clients["clients"].as_array_mut().unwrap() {
-        if client["client_id"] == CLIENT {
-            client["backchannel_logout_uri"] =
-                Value::String(registered.unwrap_or(&logout_uri).to_owned());
-        }
-    }
-    let mock = MockCis2::new()
-        .auto_login(NURSE.parse().unwrap())
-        .clients(ClientRegistry::from_json(&clients.to_string(), "test clients").unwrap())
-        .start()
-        .await
-        .unwrap();
+    let mock = mock_delivering_logout_to(registered.unwrap_or(&logout_uri)).await;
     let dir = tempfile::tempdir().unwrap();
     let config = broker_config(
         &base,

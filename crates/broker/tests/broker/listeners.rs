@@ -6,42 +6,27 @@
 //! end by `sub` alone) come from a provider of the test's own: a discovery document and a JWKS
 //! served here, tokens signed here with aws-lc-rs, never by the code under test.
 
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::support::{
-    broker_config, client_secret_file, new_broker, serve, sign_in, CLIENT, EMBEDDED_STORE, NURSE,
+    broker_config, client_secret_file, mock_delivering_logout_to, new_broker, serve, sign_in,
+    CLIENT, EMBEDDED_STORE, NURSE,
 };
-use aws_lc_rs::hmac;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use careid_broker::server::Broker;
 use careid_broker::{EmbeddedStore, Store};
-use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
+use careid_test_fixtures::claims::{
+    logout_token_claims, random_jti, session_id_token_claims, with_changes,
+};
+use careid_test_fixtures::discovery::{provider_document, TestProvider};
+use careid_test_fixtures::jwt::{claims as claims_of, mint, JwtKey};
+use careid_test_fixtures::keys::{generated_rsa_keys, RsaTestKey};
+use careid_test_fixtures::{base64url as b64, now_seconds as now};
+use mock_cis2::RunningMock;
 use serde_json::{json, Value};
 
-const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 /// The listeners' keep-alive in these tests, instead of 15 seconds.
 const KEEP_ALIVE: Duration = Duration::from_millis(150);
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
 
 // ── The broker ────────────────────────────────────────────────────────────────────────────
 
@@ -93,43 +78,17 @@ async fn mock_world(limits: &str) -> MockWorld {
         "http://{}/backchannel-logout",
         listener.local_addr().unwrap()
     );
-    let mock = mock_delivering_to(&logout_uri).await;
+    let mock = mock_delivering_logout_to(&logout_uri).await;
     let broker = broker_on(listener, mock.issuer(), limits).await;
     MockWorld { mock, broker }
 }
 
-async fn mock_delivering_to(logout_uri: &str) -> RunningMock {
-    let mut clients: Value = serde_json::from_str(BUILTIN_CLIENTS_JSON).unwrap();
-    for client in clients["clients"].as_array_mut().unwrap() {
-        if client["client_id"] == CLIENT {
-            client["backchannel_logout_uri"] = Value::String(logout_uri.to_owned());
-        }
-    }
-    MockCis2::new()
-        .auto_login(NURSE.parse().unwrap())
-        .clients(ClientRegistry::from_json(&clients.to_string(), "test clients").unwrap())
-        .start()
-        .await
-        .unwrap()
-}
-
 // ── A provider of the test's own ──────────────────────────────────────────────────────────
 
-fn keys() -> &'static (RsaKeyPair, RsaKeyPair) {
-    static KEYS: OnceLock<(RsaKeyPair, RsaKeyPair)> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let generate = || RsaKeyPair::generate(KeySize::Rsa2048).expect("an RSA key");
-        (generate(), generate())
-    })
-}
-
-fn jwk(key: &RsaKeyPair, kid: &str) -> Value {
-    let public = key.public_key();
-    json!({
-        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
-        "n": b64(public.modulus().big_endian_without_leading_zero()),
-        "e": b64(public.exponent().big_endian_without_leading_zero()),
-    })
+fn jwk(key: &RsaTestKey, kid: &str) -> Value {
+    let mut jwk = key.jwk(kid);
+    jwk["alg"] = json!("RS256");
+    jwk
 }
 
 #[derive(Clone, Copy)]
@@ -145,75 +104,44 @@ enum Signer {
 }
 
 fn sign(claims: &Value, signer: Signer) -> String {
-    let header = match signer {
-        Signer::First => json!({"alg": "RS256", "kid": "first", "typ": "JWT"}),
-        Signer::Second => json!({"alg": "RS256", "kid": "second", "typ": "JWT"}),
-        Signer::HmacWithPublicKey => json!({"alg": "HS256", "kid": "first", "typ": "JWT"}),
-        Signer::Unsigned => json!({"alg": "none", "typ": "JWT"}),
+    let (first, second) = generated_rsa_keys();
+    let (header, key) = match signer {
+        Signer::First => (
+            json!({"alg": "RS256", "kid": "first", "typ": "JWT"}),
+            JwtKey::Rsa(first),
+        ),
+        Signer::Second => (
+            json!({"alg": "RS256", "kid": "second", "typ": "JWT"}),
+            JwtKey::Rsa(second),
+        ),
+        Signer::HmacWithPublicKey => (
+            json!({"alg": "HS256", "kid": "first", "typ": "JWT"}),
+            JwtKey::Hmac(first.modulus()),
+        ),
+        Signer::Unsigned => (json!({"alg": "none", "typ": "JWT"}), JwtKey::Unsigned),
     };
-    let input = format!(
-        "{}.{}",
-        b64(header.to_string().as_bytes()),
-        b64(claims.to_string().as_bytes())
-    );
-    let rsa = |key: &RsaKeyPair| {
-        let mut signature = vec![0; key.public_modulus_len()];
-        key.sign(
-            &signature::RSA_PKCS1_SHA256,
-            &SystemRandom::new(),
-            input.as_bytes(),
-            &mut signature,
-        )
-        .expect("signs");
-        signature
-    };
-    let signature = match signer {
-        Signer::First => rsa(&keys().0),
-        Signer::Second => rsa(&keys().1),
-        Signer::HmacWithPublicKey => {
-            let modulus = keys().0.public_key();
-            let key = hmac::Key::new(
-                hmac::HMAC_SHA256,
-                modulus.modulus().big_endian_without_leading_zero(),
-            );
-            hmac::sign(&key, input.as_bytes()).as_ref().to_vec()
-        }
-        Signer::Unsigned => Vec::new(),
-    };
-    format!("{input}.{}", b64(&signature))
+    mint(&header, claims, key)
 }
 
 struct OwnWorld {
-    issuer: String,
-    /// The provider's published keys, changed to rotate.
-    jwks: Arc<Mutex<Value>>,
+    /// The provider, whose published keys a test changes to rotate.
+    provider: TestProvider,
     broker: RunningBroker,
 }
 
 impl OwnWorld {
     /// An ID token of a session begun at `auth_time`, with `changes` to its claims.
     fn id_token(&self, sid: &str, auth_time: u64, changes: Value) -> String {
-        let mut claims = json!({
-            "iss": self.issuer, "sub": NURSE, "aud": CLIENT, "azp": CLIENT, "sid": sid,
-            "iat": auth_time + 5, "exp": auth_time + 3600, "auth_time": auth_time,
-            "nonce": "n",
-        });
-        for (name, value) in changes.as_object().unwrap() {
-            if value.is_null() {
-                claims.as_object_mut().unwrap().remove(name);
-            } else {
-                claims[name] = value.clone();
-            }
-        }
-        sign(&claims, Signer::First)
+        let mut claims =
+            session_id_token_claims(&self.provider.issuer, CLIENT, NURSE, sid, auth_time);
+        claims["nonce"] = json!("n");
+        sign(&with_changes(claims, &changes), Signer::First)
     }
 
     /// The provider posts a logout token naming `sid` and/or `sub` to the broker.
     async fn log_out(&self, sid: Option<&str>, sub: Option<&str>) {
-        let mut claims = json!({
-            "iss": self.issuer, "aud": CLIENT, "iat": now(),
-            "jti": format!("jti-{}", rand_suffix()), "events": {EVENT: {}},
-        });
+        let jti = format!("jti-{}", random_jti());
+        let mut claims = logout_token_claims(&self.provider.issuer, CLIENT, now(), &jti);
         if let Some(sid) = sid {
             claims["sid"] = json!(sid);
         }
@@ -232,53 +160,22 @@ impl OwnWorld {
     }
 }
 
-fn rand_suffix() -> String {
-    let mut bytes = [0u8; 8];
-    aws_lc_rs::rand::fill(&mut bytes).unwrap();
-    b64(&bytes)
-}
-
 /// A provider of the test's own (discovery and JWKS over HTTP, advertising HS256 and `none` as
 /// well, which the broker must refuse regardless) and a broker for it.
 async fn own_world() -> OwnWorld {
-    let provider = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!("http://{}", provider.local_addr().unwrap());
-    let jwks = Arc::new(Mutex::new(json!({ "keys": [jwk(&keys().0, "first")] })));
-    let discovery = json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/authorize"),
-        "token_endpoint": format!("{issuer}/token"),
-        "jwks_uri": format!("{issuer}/jwks"),
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256", "HS256", "none"],
-        "backchannel_logout_supported": true,
-        "backchannel_logout_session_supported": true,
-    });
-    let published = jwks.clone();
-    let app = axum::Router::new()
-        .route(
-            "/.well-known/openid-configuration",
-            axum::routing::get(move || {
-                let discovery = discovery.clone();
-                async move { axum::Json(discovery) }
-            }),
-        )
-        .route(
-            "/jwks",
-            axum::routing::get(move || {
-                let jwks = published.lock().unwrap().clone();
-                async move { axum::Json(jwks) }
-            }),
-        );
-    tokio::spawn(async move { axum::serve(provider, app).await });
+    let provider = TestProvider::start(
+        |issuer| {
+            let mut document = provider_document(issuer, &["RS256", "HS256", "none"]);
+            document["backchannel_logout_supported"] = json!(true);
+            document["backchannel_logout_session_supported"] = json!(true);
+            document
+        },
+        json!({ "keys": [jwk(&generated_rsa_keys().0, "first")] }),
+    )
+    .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let broker = broker_on(listener, &issuer, "").await;
-    OwnWorld {
-        issuer,
-        jwks,
-        broker,
-    }
+    let broker = broker_on(listener, &provider.issuer, "").await;
+    OwnWorld { provider, broker }
 }
 
 // ── A client of the broker ────────────────────────────────────────────────────────────────
@@ -615,7 +512,7 @@ async fn an_id_token_with_a_tampered_signature_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_issuers_id_token_is_refused() {
     let world = mock_world("").await;
-    let other = mock_delivering_to("http://127.0.0.1:9/unused").await;
+    let other = mock_delivering_logout_to("http://127.0.0.1:9/unused").await;
     let (_, theirs) = sign_in(&other).await;
     assert_eq!(claims_of(&theirs)["aud"], CLIENT, "the same client id");
     assert_refused(
@@ -700,8 +597,10 @@ async fn a_key_the_provider_rotated_in_is_fetched_once_more() {
     let world = own_world().await;
     // The broker has the first key set cached.
     status_of(&world.broker, &world.id_token("s", now() - 60, json!({}))).await;
-    *world.jwks.lock().unwrap() =
-        json!({ "keys": [jwk(&keys().0, "first"), jwk(&keys().1, "second")] });
+    let (first, second) = generated_rsa_keys();
+    world
+        .provider
+        .publish_jwks(json!({ "keys": [jwk(first, "first"), jwk(second, "second")] }));
     let claims = claims_of(&world.id_token("s", now() - 60, json!({})));
     let rotated = sign(&claims, Signer::Second);
     assert_eq!(

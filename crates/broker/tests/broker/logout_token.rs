@@ -1,47 +1,25 @@
 //! Every rule of the back-channel logout token, each broken alone in a token that is otherwise
 //! valid, signed here with keys of the test's own (aws-lc-rs), not by the code under test.
 
-use std::sync::OnceLock;
 use std::time::{Duration, UNIX_EPOCH};
 
-use aws_lc_rs::hmac;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use careid_broker::{validate_logout_token, LogoutRequest, LogoutTokenError, LogoutTokenRules};
 use careid_oidc::{JsonWebKeySet, JwsAlgorithm};
+use careid_test_fixtures::claims::BACKCHANNEL_LOGOUT_EVENT as EVENT;
+use careid_test_fixtures::jwt::{mint_as, JwtKey};
+use careid_test_fixtures::keys::generated_rsa_keys;
+use careid_test_fixtures::CIS2_INT_ISSUER as ISSUER;
 use serde_json::{json, Value};
 
-const ISSUER: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
 const CLIENT: &str = "123456789012.apps.national";
-const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 /// The rules' clock, years before this machine's: a validator that read the machine's clock
 /// would find every token here too old.
 const NOW: u64 = 1_760_005_000;
 
-fn keys() -> &'static (RsaKeyPair, RsaKeyPair) {
-    static KEYS: OnceLock<(RsaKeyPair, RsaKeyPair)> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let generate = || RsaKeyPair::generate(KeySize::Rsa2048).expect("an RSA key");
-        (generate(), generate())
-    })
-}
-
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 /// The provider's published set: the first key only.
 fn provider_keys() -> JsonWebKeySet {
-    let public = keys().0.public_key();
-    JsonWebKeySet::from_value(&json!({"keys": [{
-        "kty": "RSA", "use": "sig", "kid": "provider",
-        "n": b64(public.modulus().big_endian_without_leading_zero()),
-        "e": b64(public.exponent().big_endian_without_leading_zero()),
-    }]}))
-    .expect("a key set")
+    JsonWebKeySet::from_value(&json!({"keys": [generated_rsa_keys().0.jwk("provider")]}))
+        .expect("a key set")
 }
 
 #[derive(Clone, Copy)]
@@ -53,36 +31,16 @@ enum Signer {
     HmacWithPublicKey,
 }
 
+/// `claims` under `header`, signed by `signer` whatever the header's `alg` says.
 fn sign(header: &Value, claims: &Value, signer: Signer) -> String {
-    let input = format!(
-        "{}.{}",
-        b64(header.to_string().as_bytes()),
-        b64(claims.to_string().as_bytes())
-    );
-    let rsa = |key: &RsaKeyPair| {
-        let mut signature = vec![0; key.public_modulus_len()];
-        key.sign(
-            &signature::RSA_PKCS1_SHA256,
-            &SystemRandom::new(),
-            input.as_bytes(),
-            &mut signature,
-        )
-        .expect("signs");
-        signature
-    };
-    let signature = match signer {
-        Signer::Provider => rsa(&keys().0),
-        Signer::Stranger => rsa(&keys().1),
+    let (provider, stranger) = generated_rsa_keys();
+    match signer {
+        Signer::Provider => mint_as("RS256", header, claims, JwtKey::Rsa(provider)),
+        Signer::Stranger => mint_as("RS256", header, claims, JwtKey::Rsa(stranger)),
         Signer::HmacWithPublicKey => {
-            let public = keys().0.public_key();
-            let key = hmac::Key::new(
-                hmac::HMAC_SHA256,
-                public.modulus().big_endian_without_leading_zero(),
-            );
-            hmac::sign(&key, input.as_bytes()).as_ref().to_vec()
+            mint_as("HS256", header, claims, JwtKey::Hmac(provider.modulus()))
         }
-    };
-    format!("{input}.{}", b64(&signature))
+    }
 }
 
 fn header() -> Value {

@@ -7,8 +7,10 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::support::relay_world::{
-    authorization_code, claims, exchange, no_redirects, relay, world, REDIRECT, VERIFIER,
+    authorization_code, code_exchange, exchange, no_redirects, relay, world, REDIRECT, VERIFIER,
 };
+use careid_test_fixtures::http::get_json;
+use careid_test_fixtures::jwt::claims;
 use mock_cis2::BROKER_CLIENT_ID;
 use serde_json::Value;
 
@@ -19,15 +21,7 @@ async fn a_code_exchange_through_the_broker_is_authenticated_with_its_key_from_i
     let code = authorization_code(&world.mock, &http).await;
     assert_eq!(world.jwks_fetches.load(Ordering::SeqCst), 0);
 
-    let answer = http
-        .post(world.token_url())
-        .header("CareID-Issuer", world.mock.issuer())
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
+    let answer = code_exchange(&http, &world.token_url(), world.mock.issuer(), &code)
         .send()
         .await
         .unwrap();
@@ -155,16 +149,11 @@ async fn a_pushed_request_goes_through_with_s256_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_broker_says_what_it_brokers() {
     let world = world(60).await;
-    let document: Value = crate::support::relay_world::http()
-        .build()
-        .unwrap()
-        .get(format!("{}/.well-known/careid-broker", world.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = get_json(
+        &crate::support::http().build().unwrap(),
+        format!("{}/.well-known/careid-broker", world.url),
+    )
+    .await;
     assert_eq!(document["issuer"], world.mock.issuer());
     assert_eq!(document["client_id"], BROKER_CLIENT_ID);
     assert_eq!(document["token_endpoint"], format!("{}/token", world.url));
@@ -360,16 +349,8 @@ async fn a_flood_from_one_source_is_limited_while_another_source_passes() {
 
     // Another source, the real exchange: unaffected.
     let code = authorization_code(&world.mock, &http).await;
-    let answer = http
-        .post(world.token_url())
-        .header("CareID-Issuer", world.mock.issuer())
+    let answer = code_exchange(&http, &world.token_url(), world.mock.issuer(), &code)
         .header("X-Forwarded-For", "192.0.2.2")
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
         .send()
         .await
         .unwrap();

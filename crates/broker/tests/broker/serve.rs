@@ -6,9 +6,10 @@ use std::io::Read as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use careid_test_fixtures::broker_toml::{embedded_store, BrokerToml};
+use careid_test_fixtures::files::owner_only_file;
+use careid_test_fixtures::keys::RSA_PRIVATE_KEY_PEM;
 use mock_cis2::{MockCis2, BROKER_CLIENT_ID};
-
-const KEY: &str = include_str!("../../../mock-cis2/data/test-keys/private-key-jwt-client.pem");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_serve_runs_from_its_configuration_until_sigterm() {
@@ -20,35 +21,22 @@ async fn broker_serve_runs_from_its_configuration_until_sigterm() {
     let url = format!("http://127.0.0.1:{port}");
     let mock = MockCis2::new().broker(&url).start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("client-key.pem");
-    std::fs::write(&key, KEY).unwrap();
-    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let key = owner_only_file(dir.path(), "client-key.pem", RSA_PRIVATE_KEY_PEM);
     let config = dir.path().join("broker.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-            listen = "127.0.0.1:{port}"
-            public_url = "{url}"
-            [provider]
-            issuer = "{issuer}"
-            client_id = "{BROKER_CLIENT_ID}"
-            client_auth = "private_key_jwt"
-            credential_file = "{key}"
-            [clients]
-            redirect_uris = ["http://127.0.0.1:23741/callback"]
-            [tls]
-            mode = "behind_proxy"
-            [store]
-            kind = "embedded"
-            path = "{store}"
-            "#,
-            issuer = mock.issuer(),
-            key = key.display(),
-            store = dir.path().join("store.json").display(),
-        ),
-    )
-    .unwrap();
+    let listen = format!("127.0.0.1:{port}");
+    let toml = BrokerToml {
+        listen: &listen,
+        ..BrokerToml::new(
+            &url,
+            mock.issuer(),
+            BROKER_CLIENT_ID,
+            "private_key_jwt",
+            &key,
+            "http://127.0.0.1:23741/callback",
+        )
+    };
+    let store = embedded_store(&dir.path().join("store.json"));
+    std::fs::write(&config, toml.with_tables(&store)).unwrap();
     let mut broker = Command::new(env!("CARGO_BIN_EXE_careid-broker"))
         .args(["serve", "--config"])
         .arg(&config)
@@ -77,14 +65,7 @@ async fn broker_serve_runs_from_its_configuration_until_sigterm() {
         }
     };
     assert_eq!(document["issuer"], mock.issuer());
-    let jwks: serde_json::Value = http
-        .get(format!("{url}/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = careid_test_fixtures::http::get_json(&http, format!("{url}/jwks")).await;
     assert_eq!(jwks["keys"][0]["kty"], "RSA");
 
     let terminated = Command::new("kill")

@@ -1,19 +1,13 @@
 //! `tls.mode = "files"`: the broker serves over rustls from PEM files, and a client trusting the
 //! certificate relays a code exchange through it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::support::relay_world::{authorization_code, no_redirects, world, REDIRECT, VERIFIER};
+use crate::support::relay_world::{authorization_code, code_exchange, no_redirects, world};
 use careid_broker::run::serve_tls;
 use careid_broker::tls::acceptor;
+use careid_test_fixtures::files::file_with_mode as private_file;
 use serde_json::Value;
-
-fn private_file(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
-    path
-}
 
 /// A self-signed certificate for 127.0.0.1 and localhost: (certificate PEM, key PEM).
 fn certificate() -> (String, String) {
@@ -41,7 +35,7 @@ async fn the_broker_serves_over_tls_from_pem_files() {
         },
     ));
 
-    let trusting = crate::support::relay_world::http()
+    let trusting = crate::support::http()
         .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -55,24 +49,21 @@ async fn the_broker_serves_over_tls_from_pem_files() {
     assert_eq!(health.status(), 200);
 
     let code = authorization_code(&world.mock, &no_redirects()).await;
-    let answer = trusting
-        .post(format!("{base}/token"))
-        .header("CareID-Issuer", world.mock.issuer())
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let answer = code_exchange(
+        &trusting,
+        &format!("{base}/token"),
+        world.mock.issuer(),
+        &code,
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(answer.status(), 200);
     let tokens: Value = answer.json().await.unwrap();
     assert!(tokens["id_token"].is_string());
 
     // A client that does not trust the certificate gets no answer; plain HTTP gets none either.
-    let untrusting = crate::support::relay_world::http().build().unwrap();
+    let untrusting = crate::support::http().build().unwrap();
     assert!(untrusting
         .get(format!("{base}/healthz"))
         .send()

@@ -19,18 +19,15 @@ use careid_core::{
     PrivateKey, Profile, ProfileEntry, Profiles, SigningAlgorithm, CIS2_ASSERTION_ALGORITHMS,
     CLIENT_ASSERTION_TYPE,
 };
+use careid_test_fixtures::keys::{
+    pem_der, EC_KEY_THUMBPRINT as EC_THUMBPRINT, RSA_KEY_THUMBPRINT as RSA_THUMBPRINT,
+};
+use careid_test_fixtures::CLIENT_SECRET as SECRET;
 use serde_json::Value;
 
 /// CIS2 INT's token endpoint as discovery publishes it: the `:443` must survive (REFERENCE §1).
 const TOKEN_ENDPOINT: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare/access_token";
 const CLIENT_ID: &str = "555000000005.apps.supplier";
-const SECRET: &str = "6b1f0e9d-2c4a-4f7e-8d35-9a0b1c2d3e4f";
-
-/// RFC 7638 thumbprints of the test keys, computed with `openssl pkey -text` and Python's
-/// hashlib when the keys were written. The RSA one is also the mock's registered `kid` for the
-/// same key in crates/mock-cis2/data/clients.json.
-const RSA_THUMBPRINT: &str = "LfjSsqOQTcLgCY-7XFV6BWoJS7Qa-R3XImtbiOkJ3Kg";
-const EC_THUMBPRINT: &str = "vytlVuPjaS-ylRqhJD5EwprM28F8i_cu3pL1LXBNz-E";
 
 fn data(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -45,14 +42,7 @@ fn key(name: &str) -> PrivateKey {
 
 /// The DER inside a one-block PEM file, decoded here rather than by careid's parser.
 fn public_key_der(name: &str) -> Vec<u8> {
-    let text = data(name);
-    let body: String = text
-        .lines()
-        .skip_while(|line| !line.starts_with("-----BEGIN PUBLIC KEY-----"))
-        .skip(1)
-        .take_while(|line| !line.starts_with("-----END"))
-        .collect();
-    STANDARD.decode(body).expect("openssl wrote valid base64")
+    pem_der(&data(name))
 }
 
 fn now() -> SystemTime {
@@ -643,7 +633,6 @@ fn debug_shows_no_secret_or_key_material() {
 mod against_the_mock {
     use super::*;
 
-    const NURSE_SMARTCARD: &str = "555057896106:smartcard";
     const REDIRECT_ANY_PORT: &str = "http://127.0.0.1:49152/callback";
     /// The post client registers exact redirect URIs only.
     const REDIRECT_EXACT: &str = "http://127.0.0.1:8765/callback";
@@ -731,10 +720,7 @@ mod against_the_mock {
     /// An authorization code for `case`, read from the redirect the mock answers with.
     async fn code(http: &reqwest::Client, issuer: &str, case: &Case) -> (String, String) {
         let verifier = format!("{:-<48}", case.client_id);
-        let challenge = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
-            &aws_lc_rs::digest::SHA256,
-            verifier.as_bytes(),
-        ));
+        let challenge = careid_test_fixtures::s256_challenge(&verifier);
         let response = http
             .get(format!("{issuer}/authorize"))
             .query(&[
@@ -751,40 +737,13 @@ mod against_the_mock {
             .await
             .unwrap();
         assert_eq!(response.status(), 302, "{}", case.client_id);
-        let location = response.headers()[reqwest::header::LOCATION]
-            .to_str()
-            .unwrap();
-        let code = url::Url::parse(location)
-            .unwrap()
-            .query_pairs()
-            .find(|(name, _)| name == "code")
-            .map(|(_, value)| value.into_owned())
-            .expect("a code in the redirect");
+        let code = crate::code_in_redirect(&response);
         (code, verifier)
     }
 
     #[tokio::test]
     async fn every_method_exchanges_a_code() {
-        let mock = mock_cis2::MockCis2::new()
-            .auto_login(NURSE_SMARTCARD.parse().expect("valid auto-login"))
-            .start()
-            .await
-            .expect("the mock starts");
-        let http = crate::http()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let discovery: Value = http
-            .get(format!(
-                "{}/.well-known/openid-configuration",
-                mock.issuer()
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (mock, http, discovery) = crate::mock_signing_in_the_nurse().await;
         let token_endpoint = discovery["token_endpoint"].as_str().unwrap().to_owned();
 
         for case in cases() {

@@ -10,6 +10,7 @@ use careid_core::{
     discovery_url, oauth_error, CacheFolder, DiscoveryError, HttpClient, HttpError, HttpSettings,
     ProviderCache, SecretString, JWKS_REFETCH_COOLDOWN,
 };
+use careid_test_fixtures::CIS2_INT_ISSUER;
 use mock_cis2::{MockCis2, RunningMock};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -81,7 +82,7 @@ fn respond(status: u16, body: &str) -> Vec<u8> {
 
 /// A CIS2-shaped document for `issuer` whose endpoints live on CIS2 INT's host, `:443` and all.
 fn cis2_document(issuer: &str) -> Value {
-    let int = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
+    let int = CIS2_INT_ISSUER;
     json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{int}/authorize"),
@@ -611,7 +612,7 @@ async fn every_url_is_kept_exactly_as_published() {
         .unwrap();
     assert_eq!(count.load(Ordering::SeqCst), 1);
     assert_eq!(metadata.raw, cis2_document(&issuer));
-    let int = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
+    let int = CIS2_INT_ISSUER;
     assert_eq!(metadata.token_endpoint, format!("{int}/access_token"));
     assert_eq!(metadata.authorization_endpoint, format!("{int}/authorize"));
     assert_eq!(metadata.jwks_uri, format!("{int}/connect/jwk_uri"));

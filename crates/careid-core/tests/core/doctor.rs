@@ -9,43 +9,9 @@ use base64::Engine as _;
 use careid_core::{
     diagnose, CheckStatus, DoctorReport, HttpClient, HttpSettings, ProviderCache, ProviderMetadata,
 };
+use careid_test_fixtures::discovery::cis2_int_document as int_document;
+use careid_test_fixtures::CIS2_INT_ISSUER as INT_ISSUER;
 use serde_json::{json, Value};
-
-const INT_ISSUER: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
-
-/// CIS2 INT's discovery document as assembled in the reference's examples.
-fn int_document() -> Value {
-    let endpoint = |path: &str| format!("{INT_ISSUER}{path}");
-    json!({
-        "issuer": INT_ISSUER,
-        "authorization_endpoint": endpoint("/authorize"),
-        "token_endpoint": endpoint("/access_token"),
-        "userinfo_endpoint": endpoint("/userinfo"),
-        "jwks_uri": endpoint("/connect/jwk_uri"),
-        "end_session_endpoint": endpoint("/connect/endSession"),
-        "revocation_endpoint": endpoint("/token/revoke"),
-        "scopes_supported": ["openid", "profile", "email", "nhsperson", "associatedorgs",
-            "nationalrbacaccess", "professionalmemberships", "organisationalmemberships",
-            "selectedrole"],
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "subject_types_supported": ["public"],
-        "code_challenge_methods_supported": ["S256"],
-        "acr_values_supported": ["AAL3_ANY", "AAL2_OR_AAL3_ANY", "AAL2_ANY"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic",
-            "client_secret_jwt", "private_key_jwt"],
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS512", "HS256", "HS512"],
-        "id_token_signing_alg_values_supported": ["RS256", "RS512"],
-        "userinfo_signing_alg_values_supported": ["RS256", "RS512"],
-        "claims_supported": ["sub", "uid", "name", "nhsid_useruid", "nhsid_user_orgs",
-            "nhsid_nrbac_roles", "selected_roleid", "id_assurance_level",
-            "authentication_assurance_level", "acr", "amr", "auth_time", "sid"],
-        "authorization_response_iss_parameter_supported": true,
-        "backchannel_logout_supported": true,
-        "backchannel_logout_session_supported": true
-    })
-}
 
 fn metadata(document: Value) -> ProviderMetadata {
     ProviderMetadata::from_document(document, "test").expect("a valid document")

@@ -1,14 +1,9 @@
 //! ID token and signed UserInfo validation from outside: tokens signed here with keys generated
 //! by aws-lc-rs, and real tokens from the in-process mock provider with its faults armed.
 
-use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use crate::{client_id, issuer_url, leaked};
-use aws_lc_rs::hmac;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use careid_core::jose::{decode, verify, UnknownKid};
@@ -17,6 +12,11 @@ use careid_core::{
     allowed_algorithms, verify_signed_userinfo, ClientSecret, HmacKey, IdToken, IdTokenCheck,
     IdTokenClaims, IdTokenError, JsonWebKeySet, JwsAlgorithm, Nonce, OriginalIdToken,
 };
+use careid_test_fixtures::base64url as b64;
+use careid_test_fixtures::claims::with_changes;
+use careid_test_fixtures::jwt::{hmac_sign, mint, signing_input, JwtKey};
+use careid_test_fixtures::keys::{generated_ec_key, generated_rsa_keys, RsaTestKey};
+use careid_test_fixtures::{CIS2_INT_ISSUER as ISSUER, CLIENT_SECRET as SECRET};
 use serde_json::{json, Value};
 
 /// careid's ID token check of a token as text, against the sign-in request's nonce.
@@ -57,56 +57,25 @@ fn validate_refreshed_id_token(
     )
 }
 
-/// CIS2 INT's issuer, `:443` included (REFERENCE §1).
-const ISSUER: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
 const ISSUER_WITHOUT_PORT: &str = "https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
 const CLIENT: &str = "555000000005.apps.supplier";
-const SECRET: &str = "0b6c3a1e-7f2d-4e8a-9c51-3d2e1f0a9b8c";
 const RSA_KID: &str = "cis2-rsa-2026";
 const EC_KID: &str = "cis2-ec-2026";
 const NOW: u64 = 1_767_225_600;
 const NONCE: &str = "n-0S6_WzA2Mj";
 
-struct Keys {
-    rsa: RsaKeyPair,
-    ec: EcdsaKeyPair,
-}
-
-fn keys() -> &'static Keys {
-    static KEYS: OnceLock<Keys> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(
-            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            &SystemRandom::new(),
-        )
-        .expect("P-256 key");
-        Keys {
-            rsa: RsaKeyPair::generate(KeySize::Rsa2048).expect("RSA key"),
-            ec: EcdsaKeyPair::from_pkcs8(
-                &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                pkcs8.as_ref(),
-            )
-            .expect("P-256 key"),
-        }
-    })
-}
-
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+fn rsa_key() -> &'static RsaTestKey {
+    &generated_rsa_keys().0
 }
 
 fn rsa_jwk(kid: &str) -> Value {
-    let public = keys().rsa.public_key();
-    json!({
-        "kty": "RSA", "use": "sig", "alg": null, "kid": kid,
-        "n": b64(public.modulus().big_endian_without_leading_zero()),
-        "e": b64(public.exponent().big_endian_without_leading_zero()),
-    })
+    let mut jwk = rsa_key().jwk(kid);
+    jwk["alg"] = Value::Null;
+    jwk
 }
 
 fn ec_jwk(kid: &str) -> Value {
-    let point = keys().ec.public_key().as_ref();
-    json!({ "kty": "EC", "crv": "P-256", "kid": kid, "x": b64(&point[1..33]), "y": b64(&point[33..]) })
+    generated_ec_key().jwk(kid)
 }
 
 fn jwks_json() -> String {
@@ -117,41 +86,14 @@ fn key_set() -> JsonWebKeySet {
     JsonWebKeySet::from_json(&jwks_json()).expect("the test key set")
 }
 
-fn signing_input(header: &Value, claims: &Value) -> String {
-    format!("{}.{}", b64(header.to_string()), b64(claims.to_string()))
-}
-
 /// Signs as the header's `alg` says, with the test keys or [`SECRET`].
 fn sign(header: &Value, claims: &Value) -> String {
-    let input = signing_input(header, claims);
-    let rng = SystemRandom::new();
-    let rsa = |padding: &'static dyn signature::RsaEncoding| {
-        let mut signature = vec![0; keys().rsa.public_modulus_len()];
-        keys()
-            .rsa
-            .sign(padding, &rng, input.as_bytes(), &mut signature)
-            .expect("RSA signs");
-        signature
+    let key = match header["alg"].as_str().expect("an alg") {
+        "ES256" => JwtKey::Ec(generated_ec_key()),
+        "HS256" => JwtKey::Hmac(SECRET.as_bytes()),
+        _ => JwtKey::Rsa(rsa_key()),
     };
-    let signature = match header["alg"].as_str().expect("an alg") {
-        "RS256" => rsa(&signature::RSA_PKCS1_SHA256),
-        "RS512" => rsa(&signature::RSA_PKCS1_SHA512),
-        "PS256" => rsa(&signature::RSA_PSS_SHA256),
-        "ES256" => keys()
-            .ec
-            .sign(&rng, input.as_bytes())
-            .expect("ECDSA signs")
-            .as_ref()
-            .to_vec(),
-        "HS256" => hmac::sign(
-            &hmac::Key::new(hmac::HMAC_SHA256, SECRET.as_bytes()),
-            input.as_bytes(),
-        )
-        .as_ref()
-        .to_vec(),
-        other => panic!("no signer for {other}"),
-    };
-    format!("{input}.{}", b64(signature))
+    mint(header, claims, key)
 }
 
 fn rs256(claims: &Value) -> String {
@@ -175,15 +117,7 @@ fn claims() -> Value {
 
 /// [`claims`] with members replaced, or removed where the value is `null`.
 fn claims_with(changes: Value) -> Value {
-    let mut claims = claims();
-    for (name, value) in changes.as_object().expect("an object") {
-        if value.is_null() {
-            claims.as_object_mut().unwrap().remove(name);
-        } else {
-            claims[name] = value.clone();
-        }
-    }
-    claims
+    with_changes(claims(), &changes)
 }
 
 fn check() -> IdTokenCheck<'static> {
@@ -298,12 +232,8 @@ fn hs256_keyed_with_the_rsa_public_key_is_algorithm_confusion() {
     let header = json!({ "alg": "HS256", "typ": "JWT", "kid": RSA_KID });
     let input = signing_input(&header, &claims());
     // The PKCS#1 DER of the published key, as the mock's fault uses it.
-    let public_der = keys().rsa.public_key().as_ref().to_vec();
-    let tag = hmac::sign(
-        &hmac::Key::new(hmac::HMAC_SHA256, &public_der),
-        input.as_bytes(),
-    );
-    let forged = format!("{input}.{}", b64(tag.as_ref()));
+    let tag = hmac_sign("HS256", rsa_key().public_key_der(), input.as_bytes());
+    let forged = format!("{input}.{}", b64(tag));
 
     // No client secret configured: HMAC is not allowed, whatever discovery says.
     let allowed = allowed_algorithms(&["RS256".into(), "HS256".into()], HmacKey::None);
@@ -661,7 +591,7 @@ fn debug_output_carries_no_signature() {
 /// Real ID tokens from the in-process mock provider, clean and with faults armed.
 mod against_the_mock {
     use careid_core::{authenticate, ClientAuth, ClientCredential};
-    use mock_cis2::{MockCis2, RunningMock};
+    use mock_cis2::RunningMock;
 
     use super::*;
 
@@ -677,26 +607,7 @@ mod against_the_mock {
     }
 
     async fn start() -> Provider {
-        let mock = MockCis2::new()
-            .auto_login("555057896106:smartcard".parse().expect("valid auto-login"))
-            .start()
-            .await
-            .expect("the mock starts");
-        let http = crate::http()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let discovery: Value = http
-            .get(format!(
-                "{}/.well-known/openid-configuration",
-                mock.issuer()
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (mock, http, discovery) = crate::mock_signing_in_the_nurse().await;
         let secret = mock_cis2::ClientRegistry::builtin()
             .get(CLIENT)
             .and_then(|client| client.client_secret.clone())
@@ -738,10 +649,7 @@ mod against_the_mock {
         /// One auto-login sign-in: the token response.
         async fn sign_in(&self) -> Value {
             let verifier = "a-code-verifier-of-forty-three-characters-at-least";
-            let challenge = b64(aws_lc_rs::digest::digest(
-                &aws_lc_rs::digest::SHA256,
-                verifier.as_bytes(),
-            ));
+            let challenge = careid_test_fixtures::s256_challenge(verifier);
             let response = self
                 .http
                 .get(format!("{}/authorize", self.mock.issuer()))
@@ -761,15 +669,7 @@ mod against_the_mock {
                 .await
                 .unwrap();
             assert_eq!(response.status(), 302);
-            let location = response.headers()[reqwest::header::LOCATION]
-                .to_str()
-                .unwrap();
-            let code = url::Url::parse(location)
-                .unwrap()
-                .query_pairs()
-                .find(|(name, _)| name == "code")
-                .map(|(_, value)| value.into_owned())
-                .expect("a code in the redirect");
+            let code = crate::code_in_redirect(&response);
             self.token_request(vec![
                 ("grant_type", "authorization_code"),
                 ("code", &code),

@@ -11,13 +11,34 @@ mod redirect;
 mod session;
 mod signin;
 
-/// A reqwest client builder for the tests' own requests. reqwest comes without a crypto provider
-/// of its own choosing (careid's and the mock's clients are given aws-lc-rs): these clients take
-/// the process's default, installed here.
-pub fn http() -> reqwest::ClientBuilder {
-    // An error only means a default is already installed.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    reqwest::Client::builder()
+pub use careid_test_fixtures::http::client_builder as http;
+use mock_cis2::{MockCis2, RunningMock};
+use serde_json::Value;
+
+/// The authorization code in the `Location` a redirect to the client's callback carries.
+pub fn code_in_redirect(response: &reqwest::Response) -> String {
+    let location = response.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap();
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .map(|(_, value)| value.into_owned())
+        .expect("a code in the redirect")
+}
+
+/// The in-process mock signing the nurse in by smartcard without a page, a client of the test's
+/// own that leaves redirects to it, and the mock's discovery document.
+pub async fn mock_signing_in_the_nurse() -> (RunningMock, reqwest::Client, Value) {
+    let mock = MockCis2::new()
+        .auto_login("555057896106:smartcard".parse().expect("valid auto-login"))
+        .start()
+        .await
+        .expect("the mock starts");
+    let http = careid_test_fixtures::http::no_redirects();
+    let discovery = careid_test_fixtures::http::discovery(&http, mock.issuer()).await;
+    (mock, http, discovery)
 }
 
 /// An issuer as careid holds it, from a test's text.

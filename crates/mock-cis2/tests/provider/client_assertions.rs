@@ -4,11 +4,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::hmac;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256, RSA_PKCS1_SHA512};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine as _;
+use careid_test_fixtures::claims::random_jti;
+use careid_test_fixtures::jwt::{mint, JwtKey};
+use careid_test_fixtures::keys::RsaTestKey;
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
@@ -28,23 +26,11 @@ const JWKS_URI_CLIENT: &str = "555000000006.apps.local";
 /// The public client.
 const PUBLIC_CLIENT: &str = "555000000003.apps.local";
 
-const TEST_KEY_PEM: &str = include_str!("../../data/test-keys/private-key-jwt-client.pem");
-
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs()
-}
-
-fn test_key() -> RsaKeyPair {
-    let body: String = TEST_KEY_PEM
-        .lines()
-        .skip_while(|line| !line.starts_with("-----BEGIN PRIVATE KEY"))
-        .skip(1)
-        .take_while(|line| !line.starts_with("-----END"))
-        .collect();
-    RsaKeyPair::from_pkcs8(&STANDARD.decode(body).unwrap()).unwrap()
 }
 
 /// The committed test key's `kid`, read from the registration so the two cannot drift apart.
@@ -77,44 +63,16 @@ pub fn sign(signer: Signer, claims: &Value) -> String {
     if let Some(kid) = kid {
         header["kid"] = json!(kid);
     }
-    let input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let signature = match signer {
-        Signer::Hmac(alg, secret) => {
-            let algorithm = if alg == "HS512" {
-                hmac::HMAC_SHA512
-            } else {
-                hmac::HMAC_SHA256
-            };
-            hmac::sign(
-                &hmac::Key::new(algorithm, secret.as_bytes()),
-                input.as_bytes(),
-            )
-            .as_ref()
-            .to_vec()
-        }
+    let test_key;
+    let key = match signer {
+        Signer::Hmac(_, secret) => JwtKey::Hmac(secret.as_bytes()),
         Signer::TestKey(_) | Signer::TestKeyUnknownKid => {
-            let key = test_key();
-            let padding = if alg == "RS512" {
-                &RSA_PKCS1_SHA512
-            } else {
-                &RSA_PKCS1_SHA256
-            };
-            let mut signature = vec![0; key.public_modulus_len()];
-            key.sign(
-                padding,
-                &SystemRandom::new(),
-                input.as_bytes(),
-                &mut signature,
-            )
-            .unwrap();
-            signature
+            // The committed key, whose public half the client registered.
+            test_key = RsaTestKey::committed();
+            JwtKey::Rsa(&test_key)
         }
     };
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    mint(&header, claims, key)
 }
 
 /// Claims CIS2 accepts: `iss` = `sub` = client, `aud` the token endpoint, five minutes to live.
@@ -124,7 +82,7 @@ pub fn valid_claims(mock: &RunningMock, client_id: &str) -> Value {
         "iss": client_id,
         "sub": client_id,
         "aud": format!("{}/access_token", mock.issuer()),
-        "jti": format!("jti-{}", URL_SAFE_NO_PAD.encode(aws_lc_rs::rand::generate::<[u8; 16]>(&SystemRandom::new()).unwrap().expose())),
+        "jti": format!("jti-{}", random_jti()),
         "iat": now,
         "exp": now + 300,
     })

@@ -1,8 +1,11 @@
 //! Shared test plumbing: starting a mock, an HTTP client that does not follow redirects, PKCE,
 //! and reading the authorization response from a `Location` header.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+/// GETs `url` and reads the answer as JSON, failing the test if either step fails.
+pub use careid_test_fixtures::http::get_json;
+pub use careid_test_fixtures::http::{client_builder as http, no_redirects};
+/// The decoded payload of a JWT; its signature is checked elsewhere.
+pub use careid_test_fixtures::jwt::claims as jwt_payload;
 use mock_cis2::{ClientRegistry, MockCis2, RegisteredClient, RunningMock};
 use serde_json::Value;
 
@@ -36,28 +39,11 @@ pub async fn start_auto_login(auto_login: &str) -> RunningMock {
         .expect("the mock starts")
 }
 
-/// A reqwest client builder for the tests' own requests. reqwest comes without a crypto provider
-/// of its own choosing (careid's and the mock's clients are given aws-lc-rs): these clients take
-/// the process's default, installed here.
-pub fn http() -> reqwest::ClientBuilder {
-    // An error only means a default is already installed.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    reqwest::Client::builder()
-}
-
-/// An HTTP client that leaves redirects to the test, as a browser's address bar would show them.
-pub fn no_redirects() -> reqwest::Client {
-    http()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client")
-}
-
 /// A PKCE pair (RFC 7636 §4.1, §4.2): verifier and S256 challenge.
 pub fn pkce_pair(seed: &str) -> (String, String) {
     let verifier = format!("{seed:-<48}");
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
-    (verifier, URL_SAFE_NO_PAD.encode(digest.as_ref()))
+    let challenge = careid_test_fixtures::s256_challenge(&verifier);
+    (verifier, challenge)
 }
 
 /// The query parameters of a redirect's `Location`.
@@ -76,12 +62,6 @@ pub fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.as_str())
-}
-
-/// The decoded payload of a JWT; its signature is checked elsewhere.
-pub fn jwt_payload(token: &str) -> Value {
-    let payload = token.split('.').nth(1).expect("a compact JWS");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON")
 }
 
 /// Authorizes with `params` on top of a valid request for `client_id`, and returns the
@@ -174,15 +154,4 @@ pub async fn complete_login(
         return Err(format!("UserInfo answered {}", claims.status()));
     }
     Ok(())
-}
-
-/// GETs `url` and reads the answer as JSON, failing the test if either step fails.
-pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
-    http.get(url)
-        .send()
-        .await
-        .expect("the mock answers")
-        .json()
-        .await
-        .expect("a JSON answer")
 }

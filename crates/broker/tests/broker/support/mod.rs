@@ -14,12 +14,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::digest;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use careid_broker::server::{router, Broker};
 use careid_broker::{BrokerConfig, BrokerCredential, Store};
 use careid_oidc::{HttpClient, HttpSettings};
+use careid_test_fixtures::broker_toml::BrokerToml;
+pub use careid_test_fixtures::http::client_builder as http;
+pub use careid_test_fixtures::now_seconds;
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
 use serde_json::Value;
 
@@ -53,14 +53,6 @@ pub fn unique_prefix(test: &str) -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
-}
-
-/// Seconds since the epoch.
-pub fn now_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 /// A `redis-server` of the test's own on a free loopback port, keeping nothing on disk: it can
@@ -183,19 +175,7 @@ impl TwoReplicas {
         let listener_b = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_a = format!("http://{}", listener_a.local_addr().unwrap());
         let base_b = format!("http://{}", listener_b.local_addr().unwrap());
-        let mut clients: Value = serde_json::from_str(BUILTIN_CLIENTS_JSON).unwrap();
-        for client in clients["clients"].as_array_mut().unwrap() {
-            if client["client_id"] == CLIENT {
-                client["backchannel_logout_uri"] =
-                    Value::String(format!("{base_a}/backchannel-logout"));
-            }
-        }
-        let mock = MockCis2::new()
-            .auto_login(NURSE.parse().unwrap())
-            .clients(ClientRegistry::from_json(&clients.to_string(), "test clients").unwrap())
-            .start()
-            .await
-            .unwrap();
+        let mock = mock_delivering_logout_to(&format!("{base_a}/backchannel-logout")).await;
         let dir = tempfile::tempdir().unwrap();
         let secret_file = client_secret_file(&dir);
         let prefix = unique_prefix("replicas");
@@ -229,6 +209,23 @@ impl TwoReplicas {
     }
 }
 
+/// The mock, signing the nurse in without a page, with its built-in client's back-channel
+/// logout registered at `logout_uri`.
+pub async fn mock_delivering_logout_to(logout_uri: &str) -> RunningMock {
+    let mut clients: Value = serde_json::from_str(BUILTIN_CLIENTS_JSON).unwrap();
+    for client in clients["clients"].as_array_mut().unwrap() {
+        if client["client_id"] == CLIENT {
+            client["backchannel_logout_uri"] = Value::String(logout_uri.to_owned());
+        }
+    }
+    MockCis2::new()
+        .auto_login(NURSE.parse().unwrap())
+        .clients(ClientRegistry::from_json(&clients.to_string(), "test clients").unwrap())
+        .start()
+        .await
+        .unwrap()
+}
+
 /// An embedded store that keeps nothing on disk, as `broker_config`'s `store`.
 pub const EMBEDDED_STORE: &str = "[store]\nkind = \"embedded\"\npath = \"/nonexistent/store.json\"";
 
@@ -253,25 +250,15 @@ pub fn broker_config(
     store: &str,
     extra: &str,
 ) -> BrokerConfig {
-    BrokerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        public_url = "{public_url}"
-        [provider]
-        issuer = "{issuer}"
-        client_id = "{CLIENT}"
-        client_auth = "client_secret_basic"
-        credential_file = "{secret}"
-        [clients]
-        redirect_uris = ["{REDIRECT}"]
-        [tls]
-        mode = "behind_proxy"
-        {store}
-        {extra}
-        "#,
-        secret = secret_file.display(),
-    ))
-    .unwrap()
+    let toml = BrokerToml::new(
+        public_url,
+        issuer,
+        CLIENT,
+        "client_secret_basic",
+        secret_file,
+        REDIRECT,
+    );
+    BrokerConfig::parse(&toml.with_tables(&format!("{store}\n{extra}"))).unwrap()
 }
 
 /// The broker of `config` over `store`, with its credential loaded from the configuration.
@@ -292,46 +279,12 @@ pub fn serve(
     })
 }
 
-/// A reqwest client builder for the tests' own requests. reqwest comes without a crypto provider
-/// of its own choosing (careid's and the mock's clients are given aws-lc-rs): these clients take
-/// the process's default, installed here.
-pub fn http() -> reqwest::ClientBuilder {
-    // An error only means a default is already installed.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    reqwest::Client::builder()
-}
-
 /// Signs the nurse in for the client at the mock (auto-login, PKCE): the session's `sid` and
 /// ID token.
 pub async fn sign_in(mock: &RunningMock) -> (String, String) {
-    let http = http()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let verifier = "a-verifier-of-at-least-forty-three-characters-long";
-    let challenge = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()));
-    let authorize = url::Url::parse_with_params(
-        &format!("{}/authorize", mock.issuer()),
-        &[
-            ("response_type", "code"),
-            ("client_id", CLIENT),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid"),
-            ("state", "s"),
-            ("nonce", "n"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    )
-    .unwrap();
-    let answer = http.get(authorize).send().await.unwrap();
-    let location = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(name, _)| name == "code")
-        .expect("a code")
-        .1
-        .into_owned();
+    let http = careid_test_fixtures::http::no_redirects();
+    let verifier = relay_world::VERIFIER;
+    let code = relay_world::authorization_code_for(mock, &http, CLIENT).await;
     let secret = ClientRegistry::builtin()
         .get(CLIENT)
         .unwrap()
@@ -354,8 +307,7 @@ pub async fn sign_in(mock: &RunningMock) -> (String, String) {
         .await
         .unwrap();
     let id_token = tokens["id_token"].as_str().expect("an ID token");
-    let payload = id_token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let claims = careid_test_fixtures::jwt::claims(id_token);
     (
         claims["sid"].as_str().expect("a sid").to_owned(),
         id_token.to_owned(),
@@ -364,8 +316,5 @@ pub async fn sign_in(mock: &RunningMock) -> (String, String) {
 
 /// A file holding `text`, owner-only.
 pub fn secret_file(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
-    let path = dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    path
+    careid_test_fixtures::files::owner_only_file(dir.path(), name, text)
 }

@@ -4,17 +4,17 @@
 
 #![allow(dead_code, reason = "the relay bench uses part of it")]
 
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use aws_lc_rs::digest;
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::{KeyPair, KeySize};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine as _;
 use careid_broker::server::{router, Broker};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_oidc::{HttpClient, HttpSettings};
+use careid_test_fixtures::broker_toml::{embedded_store, BrokerToml};
+pub use careid_test_fixtures::http::no_redirects;
+use careid_test_fixtures::keys::RsaTestKey;
+pub use careid_test_fixtures::s256_challenge as challenge;
 use mock_cis2::{MockCis2, RunningMock, BROKER_CLIENT_ID};
 use serde_json::Value;
 
@@ -59,22 +59,6 @@ impl World {
     }
 }
 
-/// A fresh RSA key for the broker, PEM (PKCS#8).
-pub fn rsa_pem() -> String {
-    let key = KeyPair::generate(KeySize::Rsa2048).expect("an RSA key");
-    let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'_>>::as_der(&key).expect("PKCS#8");
-    let body = STANDARD.encode(der.as_ref());
-    let lines: Vec<&str> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|line| std::str::from_utf8(line).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-        lines.join("\n")
-    )
-}
-
 /// The mock with the broker registered, and the broker (behind a proxy, plain HTTP, allowing
 /// `per_minute` relay requests per source).
 pub async fn world(per_minute: u32) -> World {
@@ -87,36 +71,22 @@ pub async fn world(per_minute: u32) -> World {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let key_pem = rsa_pem();
-    let key_file = dir.path().join("client-key.pem");
-    std::fs::write(&key_file, &key_pem).unwrap();
-    std::fs::set_permissions(
+    // A fresh key of the broker's own: the mock knows it only from the broker's JWKS.
+    let key_pem = RsaTestKey::generate().private_pem();
+    let key_file =
+        careid_test_fixtures::files::owner_only_file(dir.path(), "client-key.pem", &key_pem);
+    let toml = BrokerToml::new(
+        &url,
+        mock.issuer(),
+        BROKER_CLIENT_ID,
+        "private_key_jwt",
         &key_file,
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )
-    .unwrap();
-    let config = BrokerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        public_url = "{url}"
-        [provider]
-        issuer = "{issuer}"
-        client_id = "{BROKER_CLIENT_ID}"
-        client_auth = "private_key_jwt"
-        credential_file = "{key}"
-        [clients]
-        redirect_uris = ["{REDIRECT}"]
-        [tls]
-        mode = "behind_proxy"
-        [store]
-        kind = "embedded"
-        path = "/nonexistent/store.json"
-        [limits]
-        requests_per_minute_per_source = {per_minute}
-        "#,
-        issuer = mock.issuer(),
-        key = key_file.display(),
-    ))
+        REDIRECT,
+    );
+    let config = BrokerConfig::parse(&toml.with_tables(&format!(
+        "{}\n[limits]\nrequests_per_minute_per_source = {per_minute}",
+        embedded_store(Path::new("/nonexistent/store.json")),
+    )))
     .unwrap();
     let credential = BrokerCredential::load(&config.provider).unwrap();
     let http = HttpClient::new(HttpSettings::default()).unwrap();
@@ -158,34 +128,23 @@ pub async fn world(per_minute: u32) -> World {
     }
 }
 
-/// A reqwest client builder for the tests' own requests. reqwest comes without a crypto provider
-/// of its own choosing (careid's and the mock's clients are given aws-lc-rs): these clients take
-/// the process's default, installed here.
-pub fn http() -> reqwest::ClientBuilder {
-    // An error only means a default is already installed.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    reqwest::Client::builder()
-}
-
-pub fn no_redirects() -> reqwest::Client {
-    http()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-pub fn challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()))
-}
-
 /// Signs the nurse in at the mock for the broker's client (auto-login, PKCE with [`VERIFIER`]):
 /// the authorization code, as careid's loopback listener would receive it.
 pub async fn authorization_code(mock: &RunningMock, http: &reqwest::Client) -> String {
+    authorization_code_for(mock, http, BROKER_CLIENT_ID).await
+}
+
+/// [`authorization_code`] for `client_id`, redirected to [`REDIRECT`].
+pub async fn authorization_code_for(
+    mock: &RunningMock,
+    http: &reqwest::Client,
+    client_id: &str,
+) -> String {
     let authorize = url::Url::parse_with_params(
         &format!("{}/authorize", mock.issuer()),
         &[
             ("response_type", "code"),
-            ("client_id", BROKER_CLIENT_ID),
+            ("client_id", client_id),
             ("redirect_uri", REDIRECT),
             ("scope", "openid"),
             ("state", "s"),
@@ -225,6 +184,22 @@ pub async fn relay(
     (status, headers, body)
 }
 
+/// careid's code exchange at `token_url` (the broker's `/token`, over HTTP or HTTPS) for
+/// `issuer`, ready for more headers and sending.
+pub fn code_exchange(
+    http: &reqwest::Client,
+    token_url: &str,
+    issuer: &str,
+    code: &str,
+) -> reqwest::RequestBuilder {
+    http.post(token_url).header("CareID-Issuer", issuer).form(&[
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ])
+}
+
 /// The code exchange through the broker's `/token`.
 pub async fn exchange(world: &World, http: &reqwest::Client, code: &str) -> (u16, Value) {
     let (status, _, body) = relay(
@@ -241,10 +216,4 @@ pub async fn exchange(world: &World, http: &reqwest::Client, code: &str) -> (u16
     )
     .await;
     (status, body)
-}
-
-/// The claims of a JWT, unverified.
-pub fn claims(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).expect("a JWT");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }

@@ -1,0 +1,80 @@
+//! A broker's configuration as `broker.toml` text, for the broker's tests and benches and the
+//! end-to-end tests alike (this crate cannot name the broker's types; the text is its interface).
+
+use std::path::Path;
+
+/// The parts of a `broker.toml` that vary between tests; the broker runs behind a proxy (plain
+/// HTTP) and relays for one redirect URI.
+#[derive(Debug, Clone)]
+pub struct BrokerToml<'a> {
+    /// `127.0.0.1:0` unless a test runs the broker's program on a port it chose.
+    pub listen: &'a str,
+    pub public_url: &'a str,
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    /// `client_secret_basic`, `private_key_jwt`, ...
+    pub client_auth: &'a str,
+    pub credential_file: &'a Path,
+    pub assertion_algorithm: Option<&'a str>,
+    pub redirect_uri: &'a str,
+}
+
+impl<'a> BrokerToml<'a> {
+    pub fn new(
+        public_url: &'a str,
+        issuer: &'a str,
+        client_id: &'a str,
+        client_auth: &'a str,
+        credential_file: &'a Path,
+        redirect_uri: &'a str,
+    ) -> Self {
+        Self {
+            listen: "127.0.0.1:0",
+            public_url,
+            issuer,
+            client_id,
+            client_auth,
+            credential_file,
+            assertion_algorithm: None,
+            redirect_uri,
+        }
+    }
+
+    /// The configuration's text, ending with `tables` (its `[store]`, `[limits]`, ...).
+    pub fn with_tables(&self, tables: &str) -> String {
+        let assertion_algorithm = self
+            .assertion_algorithm
+            .map(|alg| format!("assertion_algorithm = \"{alg}\"\n"))
+            .unwrap_or_default();
+        format!(
+            r#"listen = "{listen}"
+public_url = "{public_url}"
+[provider]
+issuer = "{issuer}"
+client_id = "{client_id}"
+client_auth = "{client_auth}"
+credential_file = "{credential_file}"
+{assertion_algorithm}[clients]
+redirect_uris = ["{redirect_uri}"]
+[tls]
+mode = "behind_proxy"
+{tables}
+"#,
+            listen = self.listen,
+            public_url = self.public_url,
+            issuer = self.issuer,
+            client_id = self.client_id,
+            client_auth = self.client_auth,
+            credential_file = self.credential_file.display(),
+            redirect_uri = self.redirect_uri,
+        )
+    }
+}
+
+/// An embedded store kept in the file at `path`, as a `[store]` table.
+pub fn embedded_store(path: &Path) -> String {
+    format!(
+        "[store]\nkind = \"embedded\"\npath = \"{}\"",
+        path.display()
+    )
+}
