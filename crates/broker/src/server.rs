@@ -195,14 +195,12 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
         }
         Err(error) => return unavailable(&error.to_string()),
     };
-    let remember_until = now + LOGOUT_TOKEN_MAX_AGE + CLOCK_SKEW * 2;
-    match broker
-        .store
-        .first_sighting(&request.jti, remember_until, now)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
+    // The end is recorded before the token's `jti`, so no failure between the two can lose a
+    // logout: a `jti` seen means its end is kept, and the provider's retry after any failure
+    // records the end again (ends are idempotent) and then the `jti`.
+    match broker.store.seen(&request.jti, now).await {
+        Ok(false) => {}
+        Ok(true) => {
             tracing::info!(outcome = "replay", "back-channel logout");
             return refuse("the logout token was already received");
         }
@@ -214,6 +212,16 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
         ended_at: careid_oidc::unix_seconds(now),
     };
     if let Err(error) = broker.store.end_session(end, now).await {
+        return unavailable(&error.to_string());
+    }
+    let remember_until = now + LOGOUT_TOKEN_MAX_AGE + CLOCK_SKEW * 2;
+    // `false` here is the same token delivered twice at once, to this replica or another: its
+    // end is recorded either way.
+    if let Err(error) = broker
+        .store
+        .first_sighting(&request.jti, remember_until, now)
+        .await
+    {
         return unavailable(&error.to_string());
     }
     tracing::info!(

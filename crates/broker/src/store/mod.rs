@@ -72,7 +72,7 @@ pub enum StoreError {
     Redis { message: String },
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Contents {
     /// Ended sessions with the time (seconds) they may be forgotten.
     ended: Vec<(SessionEnd, u64)>,
@@ -114,6 +114,16 @@ impl EmbeddedStore {
             contents: Mutex::new(contents),
             events: broadcast::channel(EVENT_BACKLOG).0,
         }
+    }
+
+    /// Whether the logout token id `jti` was recorded and may not be forgotten yet. A `jti` is
+    /// recorded only once its end is, so a `jti` seen is a replay whose end is already kept.
+    pub fn seen(&self, jti: &str, now: SystemTime) -> bool {
+        let now = unix_seconds(now);
+        self.lock()
+            .seen_jtis
+            .get(jti)
+            .is_some_and(|until| *until > now)
     }
 
     /// Records the logout token id `jti` until `until`. `false` when it was seen before: a
@@ -171,15 +181,19 @@ impl EmbeddedStore {
         change: impl FnOnce(&mut Contents) -> T,
     ) -> Result<T, StoreError> {
         let mut contents = self.lock();
-        contents.forget_expired(unix_seconds(now));
-        let result = change(&mut contents);
+        // Changed on a copy, which replaces the contents only once it is on disk: a failed write
+        // leaves memory as the file is, so the provider's retry finds nothing half-recorded.
+        let mut changed = contents.clone();
+        changed.forget_expired(unix_seconds(now));
+        let result = change(&mut changed);
         if let Some(path) = &self.path {
-            let bytes = serde_json::to_vec(&*contents).unwrap_or_default();
+            let bytes = serde_json::to_vec(&changed).unwrap_or_default();
             careid_files::write_atomically(path, &bytes).map_err(|source| StoreError::Write {
                 path: path.clone(),
                 source,
             })?;
         }
+        *contents = changed;
         Ok(result)
     }
 
@@ -212,6 +226,14 @@ impl Store {
                 RedisStore::open(url, password_file.as_deref(), prefix, ENDED_SESSION_MEMORY)
                     .await?,
             )),
+        }
+    }
+
+    /// See [`EmbeddedStore::seen`].
+    pub async fn seen(&self, jti: &str, now: SystemTime) -> Result<bool, StoreError> {
+        match self {
+            Self::Embedded(store) => Ok(store.seen(jti, now)),
+            Self::Redis(store) => store.seen(jti).await,
         }
     }
 
@@ -322,6 +344,33 @@ mod tests {
             store.first_sighting("j", at(1400), at(800)).unwrap(),
             "forgotten"
         );
+    }
+
+    #[test]
+    fn a_change_whose_write_fails_is_not_kept_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.json");
+        let store = EmbeddedStore::open(Some(&path));
+        let mut listener = store.subscribe();
+        let end = SessionEnd {
+            sid: Some("s1".into()),
+            sub: Some("u".into()),
+            ended_at: 100,
+        };
+        // A folder where the file goes: the write fails after the change was made.
+        std::fs::create_dir(&path).unwrap();
+        assert!(store.first_sighting("j", at(700), at(100)).is_err());
+        assert!(!store.seen("j", at(100)), "the jti is not kept");
+        assert!(store.end_session(end.clone(), at(100)).is_err());
+        assert_eq!(store.ended(Some("s1"), "u", 0, at(100)), None);
+        assert!(listener.try_recv().is_err(), "no listener is told");
+
+        std::fs::remove_dir(&path).unwrap();
+        store.end_session(end.clone(), at(100)).unwrap();
+        assert_eq!(store.ended(Some("s1"), "u", 0, at(100)), Some(end));
+        assert!(store.first_sighting("j", at(700), at(100)).unwrap());
+        assert!(store.seen("j", at(200)));
+        assert!(!store.seen("j", at(800)), "forgotten when it expires");
     }
 
     #[test]

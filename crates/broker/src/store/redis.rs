@@ -181,6 +181,15 @@ impl RedisStore {
         })
     }
 
+    /// See [`crate::Store::seen`]: the `jti`'s key exists (Redis forgets it when it expires).
+    pub async fn seen(&self, jti: &str) -> Result<bool, StoreError> {
+        redis::cmd("EXISTS")
+            .arg(self.names.jti(jti))
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(failed)
+    }
+
     /// See [`crate::Store::first_sighting`]: `SET NX PX`, so of two replicas given the same
     /// token at once, exactly one sees it first.
     pub async fn first_sighting(

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::{
-    broker_config, client_secret_file, mock_delivering_logout_to, new_broker, serve, sign_in,
-    EMBEDDED_STORE, NURSE,
+    broker_config, client_secret_file, command, mock_delivering_logout_to, new_broker, serve,
+    sign_in, unique_prefix, OwnRedis, EMBEDDED_STORE, NURSE,
 };
 use careid_broker::server::Broker;
-use careid_broker::{EmbeddedStore, Store};
+use careid_broker::{EmbeddedStore, RedisStore, Store, ENDED_SESSION_MEMORY};
 use mock_cis2::RunningMock;
 use serde_json::Value;
 
@@ -21,8 +21,13 @@ struct World {
     logout_uri: String,
 }
 
-/// A mock and a broker; the mock posts its logout tokens to the broker, or to `registered`.
+/// A mock and a broker on a store in memory; the mock posts its logout tokens to the broker, or
+/// to `registered`.
 async fn world(registered: Option<&str>) -> World {
+    world_on(registered, Store::Embedded(EmbeddedStore::open(None))).await
+}
+
+async fn world_on(registered: Option<&str>, store: Store) -> World {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let logout_uri = format!("{base}/backchannel-logout");
@@ -35,10 +40,7 @@ async fn world(registered: Option<&str>) -> World {
         EMBEDDED_STORE,
         "",
     );
-    let broker = Arc::new(new_broker(
-        config,
-        Store::Embedded(EmbeddedStore::open(None)),
-    ));
+    let broker = Arc::new(new_broker(config, store));
     serve(broker.clone(), listener);
     World {
         _dir: dir,
@@ -139,8 +141,12 @@ struct Caught {
 /// Signs in, has the mock end the session, and catches the logout token it posts (to a catcher
 /// registered in the broker's place, so the broker has not seen it).
 async fn caught_logout() -> Caught {
+    caught_logout_on(Store::Embedded(EmbeddedStore::open(None))).await
+}
+
+async fn caught_logout_on(store: Store) -> Caught {
     let (caught_at, mut caught) = catcher().await;
-    let world = world(Some(&caught_at)).await;
+    let world = world_on(Some(&caught_at), store).await;
     let (sid, id_token) = sign_in(&world.mock).await;
     assert!(world.mock.end_session(&sid));
     let body = tokio::time::timeout(Duration::from_secs(5), caught.recv())
@@ -217,6 +223,98 @@ async fn a_replayed_a_tampered_or_an_id_token_logout_is_refused_and_changes_noth
             .contains("already"),
         "{answer}"
     );
+}
+
+/// A store that fails after the logout token arrived loses no logout: the broker answers 503,
+/// and the provider's retry of the same token is received and ends the session. (The `jti` was
+/// recorded first before, so the retry was refused as a replay and the session ran on.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_the_store_failed_to_record_is_received_when_the_provider_retries() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let store_file = store_dir.path().join("store.json");
+    let Caught {
+        world, sid, body, ..
+    } = caught_logout_on(Store::Embedded(EmbeddedStore::open(Some(&store_file)))).await;
+    let ended = || async {
+        world
+            .broker
+            .store()
+            .ended(Some(&sid), NURSE, 0, std::time::SystemTime::now())
+            .await
+            .unwrap()
+    };
+
+    // A folder where the store file goes: every write fails, as a full or failing disk would.
+    std::fs::create_dir(&store_file).unwrap();
+    let (status, cache, answer) = post(&world.logout_uri, &body).await;
+    assert_eq!(
+        (status, cache.as_deref()),
+        (503, Some("no-store")),
+        "{answer}"
+    );
+    assert_eq!(answer["error"], "temporarily_unavailable");
+    assert_eq!(ended().await, None, "nothing is half-recorded");
+
+    std::fs::remove_dir(&store_file).unwrap();
+    let (status, _, answer) = post(&world.logout_uri, &body).await;
+    assert_eq!(status, 200, "the retry is received: {answer}");
+    assert!(ended().await.is_some(), "the session is ended");
+    let kept = std::fs::read_to_string(&store_file).unwrap();
+    assert!(kept.contains(&sid), "the end is on disk");
+
+    let (status, _, answer) = post(&world.logout_uri, &body).await;
+    assert_eq!(status, 400, "then a replay: {answer}");
+}
+
+/// With Redis, the end is recorded before the `jti`: when recording the end fails (here a Redis
+/// user that may not run the end's script, while it could still record the `jti`), the provider's
+/// retry is not taken for a replay, and ends the session once Redis takes the end again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_whose_end_redis_refused_is_received_when_the_provider_retries() {
+    let redis = OwnRedis::start(&[]);
+    let admin = redis.url();
+    let user = "careid-broker-test";
+    command(
+        &admin,
+        &[
+            "ACL", "SETUSER", user, "reset", "on", ">secret", "~*", "&*", "+@all", "-eval",
+        ],
+    )
+    .await;
+    let as_user = admin.replacen("redis://", &format!("redis://{user}:secret@"), 1);
+    let store = RedisStore::open(
+        &as_user,
+        None,
+        &unique_prefix("end-refused"),
+        ENDED_SESSION_MEMORY,
+    )
+    .await
+    .unwrap();
+    let Caught {
+        world, sid, body, ..
+    } = caught_logout_on(Store::Redis(store)).await;
+    let ended = || async {
+        world
+            .broker
+            .store()
+            .ended(Some(&sid), NURSE, 0, std::time::SystemTime::now())
+            .await
+            .unwrap()
+    };
+
+    let (status, _, answer) = post(&world.logout_uri, &body).await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(ended().await, None);
+
+    command(&admin, &["ACL", "SETUSER", user, "+eval"]).await;
+    let (status, _, answer) = post(&world.logout_uri, &body).await;
+    assert_eq!(
+        status, 200,
+        "the retry is received, not taken for a replay: {answer}"
+    );
+    assert!(ended().await.is_some(), "the session is ended");
+    let (status, _, answer) = post(&world.logout_uri, &body).await;
+    assert_eq!(status, 400, "then a replay: {answer}");
 }
 
 /// Anyone can post to the back-channel logout URI: a stream of tokens naming made-up `kid`s
