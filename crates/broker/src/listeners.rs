@@ -22,7 +22,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::Response;
 use axum::Json;
 use careid_oidc::jose::MAX_TOKEN_BYTES;
-use careid_oidc::{validate_session_proof, IdToken, IdTokenClaims, KeyedError};
+use careid_oidc::{validate_session_proof, IdToken, IdTokenClaims, KeyedError, SessionProofCheck};
 use futures_util::Stream;
 use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -415,10 +415,14 @@ async fn proven_session(broker: &Broker, headers: &HeaderMap) -> Result<Session,
                 &token,
                 keys,
                 allowed,
-                &provider.issuer,
-                &provider.client_id,
-                ENDED_SESSION_MEMORY,
-                now,
+                &SessionProofCheck {
+                    issuer: &provider.issuer,
+                    client_id: &provider.client_id,
+                    // CIS2 names only the client; the broker trusts no other audience.
+                    trusted_audiences: &[],
+                    session_limit: ENDED_SESSION_MEMORY,
+                    now,
+                },
             )
         })
         .await;

@@ -68,9 +68,9 @@ pub use careid_oidc::{
     IdTokenCheck, IdTokenClaims, IdTokenError, Identity, IssuerKind, JoseError, JsonWebKeySet,
     JwsAlgorithm, JwsHeader, Nonce, NrbacRole, OAuthErrorResponse, OrgMembership, Organisation,
     OriginalIdToken, PkceVerifier, PrivateKey, ProviderCache, ProviderMetadata, RefreshToken,
-    RoleChoice, RoleGroup, RoleNamed, SecretString, SignedDocument, SigningAlgorithm,
-    ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS, CLIENT_ASSERTION_TYPE, DEFAULT_CLOCK_SKEW,
-    JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
+    RoleChoice, RoleGroup, RoleNamed, SecretString, SessionProofCheck, SignedDocument,
+    SigningAlgorithm, ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS, CLIENT_ASSERTION_TYPE,
+    DEFAULT_CLOCK_SKEW, JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
 };
 pub use careid_oidc::{
     AcrValues, AssertionAlgorithm, ClientId, InvalidIssuer, IssuerUrl, RedirectUri,

@@ -239,7 +239,9 @@ pub fn validate_refreshed_id_token(
 
 /// Validates an ID token shown again later as proof that its holder holds the session it names
 /// (the careid broker's session listeners): the signature ([`jose::verify`]), `iss` the issuer
-/// byte for byte, `aud` listing the client, `iat`, `nbf` and `auth_time` not in the future
+/// byte for byte, `aud` listing the client and no audience besides it but `trusted_audiences`,
+/// `azp` as at sign-in (the client; required with several audiences), `iat`, `nbf` and
+/// `auth_time` not in the future
 /// beyond [`DEFAULT_CLOCK_SKEW`], and the session begun (`auth_time`, else `iat`) less than
 /// `session_limit` ago.
 /// `exp` is deliberately not checked: the token outlives its few minutes as proof of the
@@ -248,17 +250,27 @@ pub fn validate_session_proof(
     token: &IdToken,
     keys: &JsonWebKeySet,
     allowed: &[JwsAlgorithm],
-    issuer: &IssuerUrl,
-    client_id: &ClientId,
-    session_limit: Duration,
-    now: SystemTime,
+    check: &SessionProofCheck<'_>,
 ) -> Result<IdTokenClaims, IdTokenError> {
     let (claims, _) = verified_id_token(token.expose_secret(), keys, allowed, None)?;
-    let now = seconds_since_epoch(now)?;
-    check_issuer_and_audience(&claims, issuer, client_id)?;
+    let now = seconds_since_epoch(check.now)?;
+    check_issuer_and_audience(&claims, check.issuer, check.client_id)?;
+    check_other_parties(&claims, check.client_id, check.trusted_audiences)?;
     check_not_in_future(&claims, now, DEFAULT_CLOCK_SKEW.as_secs())?;
-    check_session_limit(&claims, session_limit, now)?;
+    check_session_limit(&claims, check.session_limit, now)?;
     Ok(claims)
+}
+
+/// What a session proof is held to ([`validate_session_proof`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionProofCheck<'a> {
+    pub issuer: &'a IssuerUrl,
+    pub client_id: &'a ClientId,
+    /// Audiences besides the client the token may also name; any other is refused.
+    pub trusted_audiences: &'a [String],
+    /// How long after it began (`auth_time`, else `iat`) a session may be proven.
+    pub session_limit: Duration,
+    pub now: SystemTime,
 }
 
 /// Whether a token's `nonce` is the one expected, compared in constant time (a nonce is a
@@ -376,26 +388,7 @@ fn check_common(
     now: u64,
 ) -> Result<(), IdTokenError> {
     check_issuer_and_audience(claims, check.issuer, check.client_id)?;
-    // §3.1.3.7 step 3: an audience the profile does not trust is refused, azp or not.
-    if let Some(untrusted) = claims
-        .aud
-        .iter()
-        .find(|aud| check.client_id != aud.as_str() && !check.trusted_audiences.contains(aud))
-    {
-        return Err(IdTokenError::UntrustedAudience {
-            aud: shown(untrusted),
-        });
-    }
-    match &claims.azp {
-        Some(azp) if check.client_id != azp.as_str() => {
-            return Err(IdTokenError::WrongAzp {
-                azp: shown(azp),
-                client_id: check.client_id.to_string(),
-            })
-        }
-        None if claims.aud.len() > 1 => return Err(IdTokenError::MissingAzp),
-        _ => {}
-    }
+    check_other_parties(claims, check.client_id, check.trusted_audiences)?;
     let skew = check.skew.as_secs();
     if claims.exp.saturating_add(skew) <= now {
         return Err(IdTokenError::Expired {
@@ -443,6 +436,32 @@ fn check_issuer_and_audience(
         return Err(wrong_audience(what, &claims.aud, client_id));
     }
     Ok(())
+}
+
+/// §3.1.3.7 steps 3 to 5: an audience besides the client that is not trusted is refused, azp or
+/// not; `azp`, when present, is the client, and is required when there are several audiences.
+fn check_other_parties(
+    claims: &IdTokenClaims,
+    client_id: &ClientId,
+    trusted_audiences: &[String],
+) -> Result<(), IdTokenError> {
+    if let Some(untrusted) = claims
+        .aud
+        .iter()
+        .find(|aud| client_id != aud.as_str() && !trusted_audiences.contains(aud))
+    {
+        return Err(IdTokenError::UntrustedAudience {
+            aud: shown(untrusted),
+        });
+    }
+    match &claims.azp {
+        Some(azp) if client_id != azp.as_str() => Err(IdTokenError::WrongAzp {
+            azp: shown(azp),
+            client_id: client_id.to_string(),
+        }),
+        None if claims.aud.len() > 1 => Err(IdTokenError::MissingAzp),
+        _ => Ok(()),
+    }
 }
 
 /// `iat`, `nbf` and `auth_time` are not later than now (and `auth_time` not later than `iat`)

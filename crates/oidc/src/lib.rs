@@ -50,7 +50,8 @@ pub use http::{
 };
 pub use id_token::{
     validate_id_token, validate_refreshed_id_token, validate_session_proof, verify_signed_userinfo,
-    IdTokenCheck, IdTokenClaims, IdTokenError, OriginalIdToken, SignedDocument, DEFAULT_CLOCK_SKEW,
+    IdTokenCheck, IdTokenClaims, IdTokenError, OriginalIdToken, SessionProofCheck, SignedDocument,
+    DEFAULT_CLOCK_SKEW,
 };
 pub use jose::{
     allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, HmacKey, JoseError, JsonWebKeySet,

@@ -541,6 +541,30 @@ async fn an_id_token_for_another_audience_is_refused() {
     status_of(&world.broker, &ours).await;
 }
 
+/// The session proof has the sign-in's party rules: a token also for another audience, or
+/// authorised for another party, or with several audiences and no `azp`, proves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_token_also_for_another_party_is_refused() {
+    let world = own_world().await;
+    let cases = [
+        (
+            json!({ "aud": [CLIENT, "someone-else"], "azp": CLIENT }),
+            "another audience beside the client",
+        ),
+        (json!({ "azp": "someone-else" }), "another authorised party"),
+        (
+            json!({ "aud": [CLIENT, "someone-else"], "azp": null }),
+            "several audiences, no azp",
+        ),
+    ];
+    for (changes, what) in cases {
+        let theirs = world.id_token("s", now() - 60, changes);
+        assert_refused(&world.broker, Some(&format!("Bearer {theirs}")), what).await;
+    }
+    let ours = world.id_token("s", now() - 60, json!({ "azp": CLIENT }));
+    status_of(&world.broker, &ours).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_begun_twelve_hours_ago_is_refused_but_an_expired_id_token_is_not() {
     let world = own_world().await;

@@ -621,16 +621,26 @@ fn long_values_are_shortened_in_messages() {
 }
 
 fn session_proof(token: &str) -> Result<IdTokenClaims, IdTokenError> {
+    session_proof_trusting(token, &[])
+}
+
+fn session_proof_trusting(
+    token: &str,
+    trusted_audiences: &[String],
+) -> Result<IdTokenClaims, IdTokenError> {
     let keys = JsonWebKeySet::from_value(&jwks()).unwrap();
     let twelve_hours = Duration::from_secs(12 * 3_600);
     validate_session_proof(
         &IdToken::new(token.to_owned()),
         &keys,
         &[JwsAlgorithm::Rs256],
-        &ISSUER_URL,
-        &CLIENT_ID,
-        twelve_hours,
-        at(NOW),
+        &SessionProofCheck {
+            issuer: &ISSUER_URL,
+            client_id: &CLIENT_ID,
+            trusted_audiences,
+            session_limit: twelve_hours,
+            now: at(NOW),
+        },
     )
 }
 
@@ -670,6 +680,39 @@ fn a_session_proof_outlives_exp_but_not_the_session_limit() {
     );
     let tampered = jose::test_support::tamper(&with(json!({})));
     assert!(session_proof(&tampered).unwrap_err().jose().is_some());
-    // Another audience beside the client is not this check's concern.
-    session_proof(&with(json!({ "aud": [CLIENT, "another"] }))).unwrap();
+}
+
+/// The session proof holds the token's parties to the sign-in's rules (OIDC Core §3.1.3.7 steps
+/// 3 to 5): a token also for an audience not trusted, or authorised for another party, proves
+/// nothing.
+#[test]
+fn a_session_proof_has_the_sign_ins_audience_and_azp_rules() {
+    let code = |changes, trusted: &[String]| {
+        session_proof_trusting(&with(changes), trusted)
+            .unwrap_err()
+            .code()
+    };
+    assert_eq!(
+        code(json!({ "aud": [CLIENT, "another"], "azp": CLIENT }), &[]),
+        "id_token_untrusted_audience"
+    );
+    let trusted = ["another".to_owned()];
+    assert_eq!(
+        code(json!({ "aud": [CLIENT, "another"], "azp": null }), &trusted),
+        "id_token_missing_azp"
+    );
+    assert_eq!(
+        code(
+            json!({ "aud": [CLIENT, "another"], "azp": "another" }),
+            &trusted
+        ),
+        "id_token_wrong_azp"
+    );
+    assert_eq!(code(json!({ "azp": "another" }), &[]), "id_token_wrong_azp");
+    session_proof_trusting(
+        &with(json!({ "aud": [CLIENT, "another"], "azp": CLIENT })),
+        &trusted,
+    )
+    .unwrap();
+    session_proof(&with(json!({ "azp": CLIENT }))).unwrap();
 }
