@@ -67,6 +67,15 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The Redis password file cannot be read, or others can read it.
+    #[error("the Redis password: {0}")]
+    PasswordFile(#[from] crate::credential::CredentialError),
+    /// A Redis URL that would send the password and every session end in clear over a network.
+    #[error(
+        "{url} reaches Redis over the network without TLS: use rediss:// (plain redis:// is for \
+         a Redis on this machine only)"
+    )]
+    PlainOffLoopback { url: String },
     /// Redis unreachable, too slow, or refusing (never with a password in the message).
     #[error("the Redis store is unavailable: {message}")]
     Redis { message: String },

@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSub};
-use redis::{Client, IntoConnectionInfo as _};
+use redis::{Client, ConnectionAddr, IntoConnectionInfo as _};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
@@ -129,15 +129,15 @@ impl RedisStore {
         let mut info = url.into_connection_info().map_err(|_| StoreError::Redis {
             message: format!("{shown} is not a Redis URL"),
         })?;
+        if !is_on_this_machine_or_tls(info.addr()) {
+            return Err(StoreError::PlainOffLoopback { url: shown });
+        }
         if let Some(path) = password_file {
-            let password = std::fs::read_to_string(path).map_err(|source| StoreError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            let password = crate::credential::read_private(path)?;
             let settings = info
                 .redis_settings()
                 .clone()
-                .set_password(password.trim_end_matches(['\r', '\n']));
+                .set_password(password.expose_secret().trim_end_matches(['\r', '\n']));
             info = info.set_redis_settings(settings);
         }
         let client = Client::open(info).map_err(unavailable)?;
@@ -479,6 +479,21 @@ impl Subscriber {
         self.newest = self.newest.max(id);
         // No listener is not an error: a client that was offline asks on reconnect.
         let _ = self.events.send(end);
+    }
+}
+
+/// Whether a connection to `address` keeps the password and the session ends off the network:
+/// TLS, a Unix socket, or plain TCP to a loopback address (`localhost` included).
+fn is_on_this_machine_or_tls(address: &ConnectionAddr) -> bool {
+    match address {
+        ConnectionAddr::Tcp(host, _) => {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        _ => true,
     }
 }
 

@@ -320,6 +320,44 @@ async fn the_password_comes_from_a_file_and_never_shows() {
         missing.to_string().contains("/nonexistent/redis-password"),
         "{missing}"
     );
+
+    // A password file other users can read is refused before Redis is asked, like the
+    // broker's credential.
+    let readable = crate::support::secret_file(&dir, "readable", "correct horse battery\n");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&readable, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let error = RedisStore::open(&url, Some(&readable), "p:", ENDED_SESSION_MEMORY)
+        .await
+        .expect_err("a password file others can read");
+    let shown = error.to_string();
+    assert!(shown.contains("chmod 600"), "{shown}");
+    assert!(!shown.contains("correct horse"), "{shown}");
+}
+
+/// Plain `redis://` would carry the password and every session end in clear: it is taken for a
+/// Redis on this machine only, and refused before any connection to another host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_redis_to_another_host_is_refused() {
+    for url in [
+        "redis://redis.trust.example:6379",
+        "redis://:password@10.1.2.3:6379",
+        "redis://[2001:db8::1]:6379",
+    ] {
+        let error = RedisStore::open(url, None, "p:", ENDED_SESSION_MEMORY)
+            .await
+            .expect_err(url);
+        let shown = error.to_string();
+        assert!(shown.contains("rediss://"), "{url}: {shown}");
+        assert!(!shown.contains("password@"), "{url}: {shown}");
+    }
+    // On this machine plain redis:// stays: the test's own Redis is reached that way.
+    let redis = OwnRedis::start(&[]);
+    let local = redis.url().replace("127.0.0.1", "localhost");
+    RedisStore::open(&local, None, "p:", ENDED_SESSION_MEMORY)
+        .await
+        .expect("localhost is this machine");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
