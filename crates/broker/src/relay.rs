@@ -44,7 +44,7 @@ pub const AUDIT_TARGET: &str = "careid_broker::audit";
 const MAX_RELAY_BODY: usize = 64 * 1024;
 /// The rate limit's window.
 const WINDOW: Duration = Duration::from_secs(60);
-/// The most sources remembered at once: past it a new source is refused until a window ends.
+/// The most sources remembered at once: past it the oldest windows are forgotten.
 const MAX_SOURCES: usize = 100_000;
 /// The longest `sub`, `sid` or `acr` written to the audit log.
 const MAX_AUDIT_VALUE: usize = 200;
@@ -524,21 +524,52 @@ fn source(tls: &TlsConfig, parts: &Parts) -> IpAddr {
     if *tls != TlsConfig::BehindProxy {
         return peer;
     }
-    parts
+    let Some(last) = parts
         .headers
         .get_all(FORWARDED_FOR_HEADER)
         .iter()
         .next_back()
-        .and_then(|value| value.to_str().ok())
+    else {
+        return peer;
+    };
+    let address = last
+        .to_str()
+        .ok()
         .and_then(|value| value.rsplit(',').next())
-        .and_then(|last| last.trim().parse().ok())
-        .unwrap_or(peer)
+        .and_then(forwarded_address);
+    address.unwrap_or_else(|| {
+        // A proxy that writes what the broker cannot read is misconfigured: said, not guessed.
+        tracing::warn!(
+            value = %String::from_utf8_lossy(last.as_bytes()).chars().take(100).collect::<String>(),
+            "an X-Forwarded-For address the broker cannot read: the proxy's own address counts"
+        );
+        peer
+    })
+}
+
+/// One address as proxies write it in `X-Forwarded-For`: `192.0.2.7`, `192.0.2.7:443`,
+/// `2001:db8::1`, `[2001:db8::1]` or `[2001:db8::1]:443`.
+fn forwarded_address(value: &str) -> Option<IpAddr> {
+    let value = value.trim();
+    if let Ok(address) = value.parse::<IpAddr>() {
+        return Some(address);
+    }
+    if let Ok(with_port) = value.parse::<SocketAddr>() {
+        return Some(with_port.ip());
+    }
+    value
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|inner| inner.parse::<Ipv6Addr>().ok())
+        .map(IpAddr::V6)
 }
 
 /// Relay requests per source and minute. A source is an IPv4 address or an IPv6 /64 (one
 /// host's share of a network: an attacker is handed whole /64s). A source's count starts at
 /// its first request and lasts a minute; sources idle for a minute are forgotten, at most
-/// [`MAX_SOURCES`] are remembered, so memory is bounded whatever the traffic.
+/// [`MAX_SOURCES`] are remembered, so memory is bounded whatever the traffic. A full table
+/// forgets its oldest windows rather than refuse a new source: a flood of made-up sources can
+/// then reset others' counts, but never lock a real one out.
 #[derive(Debug)]
 pub struct RateLimiter {
     per_minute: u32,
@@ -573,8 +604,10 @@ impl RateLimiter {
                 .retain(|_, (started, _)| now.saturating_duration_since(*started) < WINDOW);
             windows.swept = now;
         }
-        let full = windows.counts.len() >= MAX_SOURCES;
         let key = source_key(source);
+        if windows.counts.len() >= MAX_SOURCES && !windows.counts.contains_key(&key) {
+            forget_oldest(&mut windows.counts);
+        }
         match windows.counts.get_mut(&key) {
             Some((started, count)) if now.saturating_duration_since(*started) < WINDOW => {
                 if *count >= self.per_minute {
@@ -589,7 +622,6 @@ impl RateLimiter {
                 *window = (now, 1);
                 Ok(())
             }
-            None if full => Err(Duration::from_secs(1)),
             None => {
                 windows.counts.insert(key, (now, 1));
                 Ok(())
@@ -605,6 +637,24 @@ impl RateLimiter {
             .counts
             .len()
     }
+}
+
+/// Forgets the oldest tenth of the windows, in one pass, so a flood of new sources costs a sort
+/// per [`MAX_SOURCES`]` / 10` of them rather than a scan each.
+fn forget_oldest(counts: &mut HashMap<IpAddr, (Instant, u32)>) {
+    let mut started: Vec<Instant> = counts.values().map(|(started, _)| *started).collect();
+    let tenth = (started.len() / 10).max(1);
+    let (_, cutoff, _) = started.select_nth_unstable(tenth - 1);
+    let cutoff = *cutoff;
+    let mut left = tenth;
+    counts.retain(|_, (started, _)| {
+        if left > 0 && *started <= cutoff {
+            left -= 1;
+            false
+        } else {
+            true
+        }
+    });
 }
 
 fn source_key(source: IpAddr) -> IpAddr {
@@ -720,6 +770,42 @@ mod tests {
             source(&proxy, &parts(&["not an address"])),
             IpAddr::from([10, 0, 0, 1])
         );
+        // With a port, and IPv6 bracketed or not: each the client's own address, never the
+        // proxy's (which would put every client behind it in one bucket).
+        for (written, address) in [
+            ("203.0.113.5:51000", IpAddr::from([203, 0, 113, 5])),
+            ("2001:db8::7", "2001:db8::7".parse().unwrap()),
+            ("[2001:db8::7]", "2001:db8::7".parse().unwrap()),
+            ("[2001:db8::7]:443", "2001:db8::7".parse().unwrap()),
+            (
+                "198.51.100.1, [2001:db8::7]:443",
+                "2001:db8::7".parse().unwrap(),
+            ),
+        ] {
+            assert_eq!(source(&proxy, &parts(&[written])), address, "{written}");
+        }
+    }
+
+    /// A flood of made-up sources fills the table; a new real source is still let in (the
+    /// oldest windows are forgotten instead).
+    #[test]
+    fn a_flood_of_new_sources_locks_out_no_one() {
+        let limiter = RateLimiter::new(2);
+        let now = Instant::now();
+        let known: IpAddr = "192.0.2.1".parse().unwrap();
+        limiter.check(known, now).unwrap();
+        limiter.check(known, now).unwrap();
+        for n in 0..u32::try_from(MAX_SOURCES).unwrap() + 5_000 {
+            let made_up = IpAddr::from((0x0a00_0000 + n).to_be_bytes());
+            limiter
+                .check(made_up, now + Duration::from_millis(1))
+                .expect("every new source is let in");
+        }
+        assert!(limiter.sources() <= MAX_SOURCES, "memory stays bounded");
+        let newcomer: IpAddr = "198.51.100.9".parse().unwrap();
+        assert!(limiter
+            .check(newcomer, now + Duration::from_millis(2))
+            .is_ok());
     }
 
     #[test]
