@@ -2,7 +2,7 @@
 //! where it keeps its state. Read once at start and checked whole, so a mistake is named before
 //! the broker listens. `broker.example.toml` beside this crate is the documented example.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use careid_oidc::{ClientAuth, ClientId, IssuerUrl, RedirectUri, SigningAlgorithm};
@@ -68,8 +68,82 @@ pub struct ClientsConfig {
 pub enum TlsConfig {
     /// TLS with rustls from PEM files.
     Files { certificate: PathBuf, key: PathBuf },
-    /// Plain HTTP: only behind a reverse proxy that terminates TLS.
-    BehindProxy,
+    /// Plain HTTP: only behind a reverse proxy that terminates TLS. Its `X-Forwarded-For`
+    /// counts only from a peer on loopback or in `trusted_proxies`; listening on a network
+    /// address needs the list.
+    BehindProxy {
+        #[serde(default)]
+        trusted_proxies: Vec<IpNetwork>,
+    },
+}
+
+impl TlsConfig {
+    /// Whether a request from `peer` comes through a proxy the broker trusts to say who the
+    /// client is: one on this machine, or in `trusted_proxies`. Never with TLS of its own.
+    pub fn trusts_proxy(&self, peer: IpAddr) -> bool {
+        match self {
+            Self::Files { .. } => false,
+            Self::BehindProxy { trusted_proxies } => {
+                peer.is_loopback() || trusted_proxies.iter().any(|network| network.contains(peer))
+            }
+        }
+    }
+}
+
+/// An address range in CIDR notation (`10.1.0.0/16`, `2001:db8::/48`), or one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct IpNetwork {
+    address: IpAddr,
+    prefix: u8,
+}
+
+impl IpNetwork {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.address, ip) {
+            (IpAddr::V4(network), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(network) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(network), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(network) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl TryFrom<String> for IpNetwork {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let invalid = || format!("{text:?} is not an address or a CIDR range (10.1.0.0/16)");
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text.as_str(), None),
+        };
+        let address: IpAddr = address.trim().parse().map_err(|_| invalid())?;
+        let longest = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(prefix) => prefix
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|prefix| *prefix <= longest)
+                .ok_or_else(invalid)?,
+            None => longest,
+        };
+        Ok(Self { address, prefix })
+    }
 }
 
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -197,6 +271,16 @@ impl BrokerConfig {
             }
         };
         https_or_loopback("public_url", &self.public_url)?;
+        if let TlsConfig::BehindProxy { trusted_proxies } = &self.tls {
+            if !self.listen.ip().is_loopback() && trusted_proxies.is_empty() {
+                return Err(format!(
+                    "tls.mode = \"behind_proxy\" listens in plain HTTP on {}, a network \
+                     address: name the proxy's addresses in tls.trusted_proxies, or listen on \
+                     127.0.0.1 behind a proxy on this machine",
+                    self.listen
+                ));
+            }
+        }
         if self.provider.client_id.trim().is_empty() {
             return Err("provider.client_id is empty".into());
         }
@@ -362,6 +446,37 @@ mod tests {
             let text = EXAMPLE.replacen(from, to, 1);
             let message = BrokerConfig::parse(&text).expect_err(to);
             assert!(message.contains(named), "{to}: {message}");
+        }
+    }
+
+    /// Plain HTTP on a network address trusts only the proxies it names, and needs them named.
+    #[test]
+    fn behind_a_proxy_on_a_network_address_names_its_trusted_proxies() {
+        let behind = |listen: &str, extra: &str| {
+            EXAMPLE
+                .replacen("listen = \"0.0.0.0:8443\"", &format!("listen = \"{listen}\""), 1)
+                .replacen(
+                    "mode = \"files\"\ncertificate = \"/etc/careid-broker/tls/cert.pem\"\nkey = \"/etc/careid-broker/tls/key.pem\"",
+                    &format!("mode = \"behind_proxy\"\n{extra}"),
+                    1,
+                )
+        };
+        let message = BrokerConfig::parse(&behind("0.0.0.0:8080", "")).unwrap_err();
+        assert!(message.contains("trusted_proxies"), "{message}");
+        BrokerConfig::parse(&behind("127.0.0.1:8080", "")).expect("a proxy on this machine");
+        let config = BrokerConfig::parse(&behind(
+            "0.0.0.0:8080",
+            "trusted_proxies = [\"10.20.0.5\", \"10.30.0.0/24\", \"2001:db8::/48\"]",
+        ))
+        .expect("named proxies");
+        let trusts = |ip: &str| config.tls.trusts_proxy(ip.parse().unwrap());
+        assert!(trusts("10.20.0.5") && trusts("10.30.0.200") && trusts("2001:db8:0:1::9"));
+        assert!(trusts("127.0.0.1") && trusts("::ffff:10.20.0.5"));
+        assert!(!trusts("10.20.0.6") && !trusts("10.30.1.1") && !trusts("2001:db9::1"));
+        for wrong in ["\"10.0.0.0/33\"", "\"proxy.example\"", "\"10.0.0.0/\""] {
+            let text = behind("0.0.0.0:8080", &format!("trusted_proxies = [{wrong}]"));
+            let message = BrokerConfig::parse(&text).unwrap_err();
+            assert!(message.contains("CIDR"), "{wrong}: {message}");
         }
     }
 

@@ -514,37 +514,45 @@ impl Form {
     }
 }
 
-/// Who sent the request: the peer's address; behind a proxy, the last address of
-/// `X-Forwarded-For` (the one the proxy added), else the proxy's own.
+/// Who sent the request: the peer's address; through a proxy the broker trusts
+/// ([`TlsConfig::trusts_proxy`]), the rightmost `X-Forwarded-For` address that is not itself a
+/// trusted proxy (each proxy appends the address it received the request from; anything left
+/// of that the client may have written). From any other peer the header is ignored.
 fn source(tls: &TlsConfig, parts: &Parts) -> IpAddr {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-    if *tls != TlsConfig::BehindProxy {
+    if !tls.trusts_proxy(peer) {
         return peer;
     }
-    let Some(last) = parts
-        .headers
-        .get_all(FORWARDED_FOR_HEADER)
-        .iter()
-        .next_back()
-    else {
-        return peer;
-    };
-    let address = last
-        .to_str()
-        .ok()
-        .and_then(|value| value.rsplit(',').next())
-        .and_then(forwarded_address);
-    address.unwrap_or_else(|| {
-        // A proxy that writes what the broker cannot read is misconfigured: said, not guessed.
-        tracing::warn!(
-            value = %String::from_utf8_lossy(last.as_bytes()).chars().take(100).collect::<String>(),
-            "an X-Forwarded-For address the broker cannot read: the proxy's own address counts"
-        );
-        peer
-    })
+    let mut client = peer;
+    for value in parts.headers.get_all(FORWARDED_FOR_HEADER).iter().rev() {
+        let Ok(text) = value.to_str() else {
+            unreadable_forwarded(value.as_bytes());
+            return client;
+        };
+        for item in text.rsplit(',') {
+            let Some(address) = forwarded_address(item) else {
+                // A proxy that writes what the broker cannot read is misconfigured: said, not
+                // guessed; the last address read counts.
+                unreadable_forwarded(item.as_bytes());
+                return client;
+            };
+            client = address;
+            if !tls.trusts_proxy(address) {
+                return client;
+            }
+        }
+    }
+    client
+}
+
+fn unreadable_forwarded(value: &[u8]) {
+    tracing::warn!(
+        value = %String::from_utf8_lossy(value).chars().take(100).collect::<String>(),
+        "an X-Forwarded-For address the broker cannot read: the last address read counts"
+    );
 }
 
 /// One address as proxies write it in `X-Forwarded-For`: `192.0.2.7`, `192.0.2.7:443`,
@@ -758,10 +766,25 @@ mod tests {
             certificate: "cert.pem".into(),
             key: "key.pem".into(),
         };
-        let proxy = TlsConfig::BehindProxy;
+        let proxy = TlsConfig::BehindProxy {
+            trusted_proxies: vec!["10.0.0.0/8".to_owned().try_into().unwrap()],
+        };
+        let untrusted = TlsConfig::BehindProxy {
+            trusted_proxies: vec!["192.168.0.0/16".to_owned().try_into().unwrap()],
+        };
         let spoofed = parts(&["203.0.113.5"]);
         assert_eq!(source(&files, &spoofed), IpAddr::from([10, 0, 0, 1]));
+        assert_eq!(
+            source(&untrusted, &spoofed),
+            IpAddr::from([10, 0, 0, 1]),
+            "a peer that is not a trusted proxy writes its own header: ignored"
+        );
         assert_eq!(source(&proxy, &spoofed), IpAddr::from([203, 0, 113, 5]));
+        // Proxies in a chain: the rightmost address that is not a trusted proxy.
+        assert_eq!(
+            source(&proxy, &parts(&["198.51.100.7, 203.0.113.5, 10.0.0.2"])),
+            IpAddr::from([203, 0, 113, 5])
+        );
         // A client's own header comes first; the proxy's address is the last one.
         let appended = parts(&["203.0.113.5", "198.51.100.7, 192.0.2.9"]);
         assert_eq!(source(&proxy, &appended), IpAddr::from([192, 0, 2, 9]));

@@ -45,7 +45,7 @@ pub async fn run(
     let store = Store::open(&config.store).await?;
     let acceptor = match &config.tls {
         TlsConfig::Files { certificate, key } => Some(tls::acceptor(certificate, key)?),
-        TlsConfig::BehindProxy => None,
+        TlsConfig::BehindProxy { .. } => None,
     };
     let http = HttpClient::new(HttpSettings::default())?;
     let address = config.listen;
