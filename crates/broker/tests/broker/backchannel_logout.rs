@@ -21,6 +21,17 @@ struct World {
     logout_uri: String,
 }
 
+impl World {
+    /// The end the broker recorded for the nurse's session `sid`, if any.
+    async fn ended(&self, sid: &str) -> Option<careid_broker::SessionEnd> {
+        self.broker
+            .store()
+            .ended(Some(sid), NURSE, 0, std::time::SystemTime::now())
+            .await
+            .unwrap()
+    }
+}
+
 /// A mock and a broker on a store in memory; the mock posts its logout tokens to the broker, or
 /// to `registered`.
 async fn world(registered: Option<&str>) -> World {
@@ -176,14 +187,6 @@ async fn a_replayed_a_tampered_or_an_id_token_logout_is_refused_and_changes_noth
         body,
         token,
     } = caught_logout().await;
-    let ended = || async {
-        world
-            .broker
-            .store()
-            .ended(Some(&sid), NURSE, 0, std::time::SystemTime::now())
-            .await
-            .unwrap()
-    };
 
     // Refused before the real one arrives: each changes nothing.
     let mut tampered = token.clone();
@@ -208,12 +211,12 @@ async fn a_replayed_a_tampered_or_an_id_token_logout_is_refused_and_changes_noth
         assert_eq!(status, 400, "{what}: {answer}");
         assert_eq!(answer["error"], "invalid_request", "{what}");
         assert_eq!(cache.as_deref(), Some("no-store"), "{what}");
-        assert_eq!(ended().await, None, "{what} ended nothing");
+        assert_eq!(world.ended(&sid).await, None, "{what} ended nothing");
     }
 
     let (status, cache, _) = post(&world.logout_uri, &body).await;
     assert_eq!((status, cache.as_deref()), (200, Some("no-store")));
-    assert!(ended().await.is_some());
+    assert!(world.ended(&sid).await.is_some());
     let (status, _, answer) = post(&world.logout_uri, &body).await;
     assert_eq!(status, 400, "a replayed jti: {answer}");
     assert!(
@@ -235,14 +238,6 @@ async fn a_logout_the_store_failed_to_record_is_received_when_the_provider_retri
     let Caught {
         world, sid, body, ..
     } = caught_logout_on(Store::Embedded(EmbeddedStore::open(Some(&store_file)))).await;
-    let ended = || async {
-        world
-            .broker
-            .store()
-            .ended(Some(&sid), NURSE, 0, std::time::SystemTime::now())
-            .await
-            .unwrap()
-    };
 
     // A folder where the store file goes: every write fails, as a full or failing disk would.
     std::fs::create_dir(&store_file).unwrap();
@@ -253,12 +248,12 @@ async fn a_logout_the_store_failed_to_record_is_received_when_the_provider_retri
         "{answer}"
     );
     assert_eq!(answer["error"], "temporarily_unavailable");
-    assert_eq!(ended().await, None, "nothing is half-recorded");
+    assert_eq!(world.ended(&sid).await, None, "nothing is half-recorded");
 
     std::fs::remove_dir(&store_file).unwrap();
     let (status, _, answer) = post(&world.logout_uri, &body).await;
     assert_eq!(status, 200, "the retry is received: {answer}");
-    assert!(ended().await.is_some(), "the session is ended");
+    assert!(world.ended(&sid).await.is_some(), "the session is ended");
     let kept = std::fs::read_to_string(&store_file).unwrap();
     assert!(kept.contains(&sid), "the end is on disk");
 
@@ -293,18 +288,10 @@ async fn a_logout_whose_end_redis_refused_is_received_when_the_provider_retries(
     let Caught {
         world, sid, body, ..
     } = caught_logout_on(Store::Redis(store)).await;
-    let ended = || async {
-        world
-            .broker
-            .store()
-            .ended(Some(&sid), NURSE, 0, std::time::SystemTime::now())
-            .await
-            .unwrap()
-    };
 
     let (status, _, answer) = post(&world.logout_uri, &body).await;
     assert_eq!(status, 503, "{answer}");
-    assert_eq!(ended().await, None);
+    assert_eq!(world.ended(&sid).await, None);
 
     command(&admin, &["ACL", "SETUSER", user, "+eval"]).await;
     let (status, _, answer) = post(&world.logout_uri, &body).await;
@@ -312,7 +299,7 @@ async fn a_logout_whose_end_redis_refused_is_received_when_the_provider_retries(
         status, 200,
         "the retry is received, not taken for a replay: {answer}"
     );
-    assert!(ended().await.is_some(), "the session is ended");
+    assert!(world.ended(&sid).await.is_some(), "the session is ended");
     let (status, _, answer) = post(&world.logout_uri, &body).await;
     assert_eq!(status, 400, "then a replay: {answer}");
 }
