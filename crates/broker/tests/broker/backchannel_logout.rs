@@ -87,13 +87,7 @@ async fn a_session_the_provider_ends_is_recorded_and_told_to_listeners() {
         .unwrap()
         .is_some());
     // The mock saw its delivery answered 200 (it records it once the answer is in).
-    for _ in 0..100 {
-        if !world.mock.backchannel_deliveries().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let deliveries = world.mock.backchannel_deliveries();
+    let deliveries = crate::support::backchannel_deliveries(&world.mock).await;
     assert_eq!(deliveries.len(), 1, "{deliveries:?}");
     assert_eq!(deliveries[0].uri, world.logout_uri);
     assert!(

@@ -400,13 +400,7 @@ async fn two_brokers_on_one_redis_a_logout_at_one_is_seen_by_the_other() {
         Some(end)
     );
     // Delivered to replica a, answered 200.
-    for _ in 0..100 {
-        if !world.mock.backchannel_deliveries().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let deliveries = world.mock.backchannel_deliveries();
+    let deliveries = crate::support::backchannel_deliveries(&world.mock).await;
     assert_eq!(deliveries.len(), 1, "{deliveries:?}");
     assert_eq!(deliveries[0].uri, world.a.logout_uri());
     assert!(

@@ -232,13 +232,29 @@ pub const EMBEDDED_STORE: &str = "[store]\nkind = \"embedded\"\npath = \"/nonexi
 /// The mock's built-in client's secret in an owner-only file under `dir`, as a broker's
 /// `credential_file` must be.
 pub fn client_secret_file(dir: &tempfile::TempDir) -> PathBuf {
-    let secret = ClientRegistry::builtin()
+    secret_file(dir, "secret", &client_secret())
+}
+
+/// The secret of the mock's built-in client.
+pub fn client_secret() -> String {
+    ClientRegistry::builtin()
         .get(CLIENT)
         .unwrap()
         .client_secret
         .clone()
-        .unwrap();
-    secret_file(dir, "secret", &secret)
+        .unwrap()
+}
+
+/// The mock's back-channel logout deliveries, once there is one (it records each once the
+/// answer is in).
+pub async fn backchannel_deliveries(mock: &RunningMock) -> Vec<mock_cis2::BackchannelDelivery> {
+    for _ in 0..100 {
+        if !mock.backchannel_deliveries().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    mock.backchannel_deliveries()
 }
 
 /// A broker for the mock's client (client_secret_basic, behind a proxy) at `public_url`,
@@ -285,12 +301,7 @@ pub async fn sign_in(mock: &RunningMock) -> (String, String) {
     let http = careid_test_fixtures::http::no_redirects();
     let verifier = relay_world::VERIFIER;
     let code = relay_world::authorization_code_for(mock, &http, CLIENT).await;
-    let secret = ClientRegistry::builtin()
-        .get(CLIENT)
-        .unwrap()
-        .client_secret
-        .clone()
-        .unwrap();
+    let secret = client_secret();
     let tokens: Value = http
         .post(format!("{}/access_token", mock.issuer()))
         .basic_auth(CLIENT, Some(secret))
