@@ -204,11 +204,15 @@ impl Desktop {
     pub async fn text(&self, css: &str) -> anyhow::Result<String> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            let found = self
-                .client()
-                .find(Locator::Css(css))
-                .await
-                .map_err(|error| self.failed(format!("find {css:?}"), error))?;
+            let found = match self.client().find(Locator::Css(css)).await {
+                Ok(found) => found,
+                // Replaced by a redraw while it was being found (see `find_now`): find again.
+                Err(error) if Instant::now() < deadline && is_stale(&error) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+                Err(error) => return Err(self.failed(format!("find {css:?}"), error)),
+            };
             match found.text().await {
                 Ok(text) => return Ok(text),
                 // Drawn again since it was found: read the new one.
@@ -318,12 +322,15 @@ impl Desktop {
     }
 
     /// The first element matching `css`, if there is one now. Of the errors a find can answer,
-    /// only the WebDriver spec's "no such element" means "not yet" (Find Element itself waits
-    /// out the session's implicit wait timeout on it); any other is real, and fails in full.
+    /// two mean "not yet": the WebDriver spec's "no such element" (Find Element itself waits out
+    /// the session's implicit wait timeout on it), and "stale element reference", which
+    /// WebKitWebDriver answers when the element it found was replaced by a redraw before it made
+    /// its handle ("Stale element found when trying to create the node handle"). Any other error
+    /// is real, and fails in full.
     async fn find_now(&self, css: &str) -> anyhow::Result<Option<Element>> {
         match self.client().find(Locator::Css(css)).await {
             Ok(element) => Ok(Some(element)),
-            Err(error) if error.is_no_such_element() => Ok(None),
+            Err(error) if error.is_no_such_element() || is_stale(&error) => Ok(None),
             Err(error) => Err(self.failed(format!("find {css:?}"), error)),
         }
     }
