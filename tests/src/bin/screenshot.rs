@@ -34,10 +34,13 @@ async fn capture_all(out: &Path, size: &str, width: u32, height: u32) -> anyhow:
         let path = out.join(format!("{screen}-{size}.png"));
         let client = app.client().clone();
         async move {
-            // The top of the page, one frame after the DOM is ready, so the picture is the
-            // rendered page.
+            // The top of the page, once the page has settled: a redraw that follows the last
+            // click (the state it changed coming back) may scroll to the focused control, so
+            // the page is scrolled to the top again after it, then given a frame to render.
             client.execute("window.scrollTo(0, 0)", vec![]).await?;
             tokio::time::sleep(Duration::from_millis(500)).await;
+            client.execute("window.scrollTo(0, 0)", vec![]).await?;
+            tokio::time::sleep(Duration::from_millis(100)).await;
             std::fs::write(&path, client.screenshot().await?)
                 .with_context(|| format!("writing {}", path.display()))?;
             println!("screenshot: {}", path.display());

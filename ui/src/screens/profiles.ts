@@ -85,7 +85,7 @@ function renderProfileRow(ctx: Ctx, p: ProfileView): HTMLElement {
       ),
       h('p', { class: 'nhsuk-card__description' }, p.description),
       summaryList(
-        summaryRow('Issuer', h('span', { class: 'careid-wrap' }, p.issuer ?? 'not set')),
+        summaryRow('Issuer', h('span', { class: 'careid-wrap' }, p.issuer ?? 'the built-in mock’s own, chosen when it starts')),
         summaryRow('Client ID', h('span', { class: 'careid-wrap' }, p.clientId ?? 'not set')),
         summaryRow('Client authentication', p.clientAuth),
         summaryRow('Credential', credentialWords(p.credential), 'profile-credential'),
