@@ -14,6 +14,9 @@ use crate::{binaries, TestHome};
 /// The mock's built-in confidential client (client_secret_basic) and its published secret.
 pub const MOCK_CLIENT: &str = "555000000001.apps.local";
 pub const MOCK_SECRET: &str = "8f2d5c1e-4b7a-4e39-9c06-2a1b3d4e5f60";
+/// The mock's client that gets no refresh token (`data/clients.json`), and its secret.
+pub const NO_REFRESH_CLIENT: &str = "555000000007.apps.local";
+pub const NO_REFRESH_SECRET: &str = "0d7c4b2a-9e1f-4a63-b8d5-3c2e1f0a9b87";
 
 /// What a finished `careid` run left.
 #[derive(Debug)]
@@ -159,6 +162,11 @@ impl CliWorld {
     /// stores its secret, as a tester would.
     pub fn add_mock_profile(&self, name: &str, issuer: &str, extra: &[&str]) {
         self.add_secret_profile(name, issuer, MOCK_CLIENT, MOCK_SECRET, extra);
+    }
+
+    /// Adds profile `name` for the mock's client that gets no refresh token.
+    pub fn add_no_refresh_profile(&self, name: &str, issuer: &str) {
+        self.add_secret_profile(name, issuer, NO_REFRESH_CLIENT, NO_REFRESH_SECRET, &[]);
     }
 
     /// Adds profile `name` for `client_id` (client_secret_basic) at `issuer` and stores its

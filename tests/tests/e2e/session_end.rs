@@ -8,9 +8,6 @@ use mock_cis2::{AutoLogin, MockCis2};
 use serde_json::{json, Value};
 
 const NURSE: &str = "555057896106";
-/// The mock's client that gets no refresh token, and its secret.
-const NO_REFRESH_CLIENT: &str = "555000000007.apps.local";
-const NO_REFRESH_SECRET: &str = "0d7c4b2a-9e1f-4a63-b8d5-3c2e1f0a9b87";
 
 fn mock_signing_in(user: &str) -> MockHost {
     let auto_login: AutoLogin = user.parse().expect("auto-login syntax");
@@ -42,14 +39,20 @@ fn age(world: &CliWorld, fact: &str, seconds: u64) {
     });
 }
 
-/// `careid status --json` for a session that ended: exit 8, and the end's reason.
-fn ended(world: &CliWorld, reason: &str) -> Value {
+/// `careid status --json` when not signed in: exit 8, `signed_in: false`.
+fn signed_out_status(world: &CliWorld) -> Value {
     let run = world
         .run(&["--profile", "t", "status", "--json"])
         .expect("runs");
     assert_eq!(run.code, Some(8), "{}", run.text());
     let status = run.json();
     assert_eq!(status["signed_in"], json!(false), "{status:#}");
+    status
+}
+
+/// `careid status --json` for a session that ended: exit 8, and the end's reason.
+fn ended(world: &CliWorld, reason: &str) -> Value {
+    let status = signed_out_status(world);
     assert_eq!(status["profile"], json!("t"), "{status:#}");
     assert_eq!(status["ended"]["reason"], json!(reason), "{status:#}");
     assert_eq!(status["reason"], json!(reason), "{status:#}");
@@ -107,13 +110,7 @@ fn status_says_signed_out_here() {
 fn status_says_tokens_expired_without_refresh() {
     let mock = mock_signing_in(NURSE);
     let world = CliWorld::new().expect("a test home");
-    world.add_secret_profile(
-        "t",
-        &mock.issuer(),
-        NO_REFRESH_CLIENT,
-        NO_REFRESH_SECRET,
-        &[],
-    );
+    world.add_no_refresh_profile("t", &mock.issuer());
     world.ok(&["--profile", "t", "login"]);
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
     assert_eq!(status["refreshable"], json!(false), "{status:#}");
@@ -163,12 +160,7 @@ fn status_says_not_signed_in_without_an_end() {
     let mock = mock_signing_in(NURSE);
     let world = CliWorld::new().expect("a test home");
     world.add_mock_profile("t", &mock.issuer(), &[]);
-    let run = world
-        .run(&["--profile", "t", "status", "--json"])
-        .expect("runs");
-    assert_eq!(run.code, Some(8), "{}", run.text());
-    let status = run.json();
-    assert_eq!(status["signed_in"], json!(false), "{status:#}");
+    let status = signed_out_status(&world);
     assert_eq!(status["reason"], json!("not_signed_in"), "{status:#}");
     assert_eq!(status["ended"], Value::Null, "{status:#}");
 }

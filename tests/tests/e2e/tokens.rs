@@ -9,9 +9,6 @@ use careid_e2e::{CliWorld, MockHost};
 use mock_cis2::{AutoLogin, MockCis2};
 
 const NURSE: &str = "555057896106";
-/// The mock's client that gets no refresh token (`data/clients.json`).
-const NO_REFRESH_CLIENT: &str = "555000000007.apps.local";
-const NO_REFRESH_SECRET: &str = "0d7c4b2a-9e1f-4a63-b8d5-3c2e1f0a9b87";
 
 fn mock_with(mock: MockCis2) -> MockHost {
     let auto_login: AutoLogin = NURSE.parse().expect("auto-login syntax");
@@ -28,13 +25,7 @@ fn world_for(mock: &MockHost) -> CliWorld {
 /// A world with profile `t` for the mock's client that gets no refresh token.
 fn world_without_refresh(mock: &MockHost) -> CliWorld {
     let world = CliWorld::new().expect("a test home");
-    world.add_secret_profile(
-        "t",
-        &mock.issuer(),
-        NO_REFRESH_CLIENT,
-        NO_REFRESH_SECRET,
-        &[],
-    );
+    world.add_no_refresh_profile("t", &mock.issuer());
     world
 }
 
