@@ -5,7 +5,10 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use careid_oidc::{ClientAuth, ClientId, IssuerUrl, RedirectUri, SigningAlgorithm};
+use careid_oidc::{
+    check_assertion_algorithm, AssertionAlgorithm, ClientAuth, ClientId, IssuerKind, IssuerUrl,
+    RedirectUri, SigningAlgorithm,
+};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -41,16 +44,15 @@ pub struct ProviderConfig {
     pub previous_credential_file: Option<PathBuf>,
     /// `RS256` or `RS512` for CIS2 (`private_key_jwt` only).
     #[serde(default)]
-    pub assertion_algorithm: Option<String>,
+    pub assertion_algorithm: Option<AssertionAlgorithm>,
 }
 
 impl ProviderConfig {
     /// The `private_key_jwt` assertion algorithm, when one is set ([`BrokerConfig::parse`] has
-    /// held it to RS256 or RS512).
+    /// held it to CIS2's rule).
     pub fn signing_algorithm(&self) -> Option<SigningAlgorithm> {
         self.assertion_algorithm
-            .as_deref()
-            .and_then(|name| name.parse().ok())
+            .and_then(AssertionAlgorithm::signing)
     }
 }
 
@@ -289,18 +291,19 @@ impl BrokerConfig {
                 "provider.client_auth is none: the broker exists to authenticate the client".into(),
             );
         }
-        match (
-            &self.provider.assertion_algorithm,
-            self.provider.client_auth,
-        ) {
-            (Some(alg), ClientAuth::PrivateKeyJwt)
-                if !matches!(alg.as_str(), "RS256" | "RS512") =>
-            {
-                return Err(format!(
-                    "provider.assertion_algorithm {alg:?}: CIS2 takes RS256 or RS512"
-                ))
+        match (self.provider.assertion_algorithm, self.provider.client_auth) {
+            (Some(alg), ClientAuth::PrivateKeyJwt) => {
+                let for_cis2 = alg.signing().is_some_and(|signing| {
+                    check_assertion_algorithm(signing, IssuerKind::Cis2).is_ok()
+                });
+                if !for_cis2 {
+                    return Err(format!(
+                        "provider.assertion_algorithm {:?}: CIS2 takes RS256 or RS512",
+                        alg.as_str()
+                    ));
+                }
             }
-            (Some(_), method) if method != ClientAuth::PrivateKeyJwt => {
+            (Some(_), method) => {
                 return Err(format!(
                     "provider.assertion_algorithm is for private_key_jwt, not {}",
                     method.as_str()

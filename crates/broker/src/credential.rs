@@ -147,7 +147,7 @@ mod tests {
             client_auth,
             credential_file,
             previous_credential_file: None,
-            assertion_algorithm: Some("RS512".into()),
+            assertion_algorithm: Some("RS512".parse().unwrap()),
         }
     }
 
