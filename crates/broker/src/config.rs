@@ -6,8 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use careid_oidc::{
-    check_assertion_algorithm, AssertionAlgorithm, ClientAuth, ClientId, IssuerKind, IssuerUrl,
-    RedirectUri, SigningAlgorithm,
+    check_assertion_algorithm, is_secure, AssertionAlgorithm, ClientAuth, ClientId, IssuerKind,
+    IssuerUrl, PlainHttp, RedirectUri, SigningAlgorithm,
 };
 use serde::Deserialize;
 
@@ -260,19 +260,14 @@ impl BrokerConfig {
     }
 
     fn check(&self) -> Result<(), String> {
-        let https_or_loopback = |name: &str, url: &str| -> Result<(), String> {
-            let parsed =
-                url::Url::parse(url).map_err(|_| format!("{name} {url:?} is not a URL"))?;
-            let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
-            match parsed.scheme() {
-                "https" => Ok(()),
-                "http" if loopback => Ok(()),
-                _ => Err(format!(
-                    "{name} {url:?} must use https (http is allowed on loopback only)"
-                )),
-            }
-        };
-        https_or_loopback("public_url", &self.public_url)?;
+        let public_url = url::Url::parse(&self.public_url)
+            .map_err(|_| format!("public_url {:?} is not a URL", self.public_url))?;
+        if !is_secure(&public_url, PlainHttp::OnLoopback) {
+            return Err(format!(
+                "public_url {:?} must use https (http is allowed on loopback only)",
+                self.public_url
+            ));
+        }
         if let TlsConfig::BehindProxy { trusted_proxies } = &self.tls {
             if !self.listen.ip().is_loopback() && trusted_proxies.is_empty() {
                 return Err(format!(
