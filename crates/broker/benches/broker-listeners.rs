@@ -20,7 +20,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use careid_broker::server::{router, Broker};
+use careid_broker::run::{serve_broker, SideListener};
+use careid_broker::server::{Broker, Side};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_oidc::{HttpClient, HttpSettings};
 use careid_test_fixtures::broker_toml::{embedded_store, BrokerToml};
@@ -123,10 +124,13 @@ async fn bench(count: usize, logouts: usize) {
     // The broker, its store on disk.
     let dir = tempfile::tempdir().unwrap();
     let secret_file = owner_only_file(dir.path(), "secret", "a-bench-client-secret");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let internal = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public_url = format!("http://{}", public.local_addr().unwrap());
+    let url = format!("http://{}", internal.local_addr().unwrap());
     let store_path = dir.path().join("store.json");
     let toml = BrokerToml::new(
+        &public_url,
         &url,
         &issuer,
         CLIENT,
@@ -134,8 +138,15 @@ async fn bench(count: usize, logouts: usize) {
         &secret_file,
         "http://127.0.0.1:23741/callback",
     );
-    let config = BrokerConfig::parse(&toml.with_tables(&embedded_store(&store_path)))
-        .expect("the bench's configuration");
+    // Every bench client connects from 127.0.0.1: one address for all of them.
+    let limits = format!(
+        "[limits]\nrequests_per_minute_per_source = 60\nmax_connections_per_address = {}",
+        count + 100
+    );
+    let config = BrokerConfig::parse(
+        &toml.with_tables(&format!("{}\n{limits}", embedded_store(&store_path))),
+    )
+    .expect("the bench's configuration");
     let credential = BrokerCredential::load(&config.provider).unwrap();
     let http = HttpClient::new(HttpSettings::default()).unwrap();
     let broker = Arc::new(Broker::new(
@@ -144,8 +155,12 @@ async fn bench(count: usize, logouts: usize) {
         http,
         Arc::new(Store::Embedded(EmbeddedStore::open(Some(&store_path)))),
     ));
-    let app = router(broker.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let sides = vec![
+        SideListener::plain(Side::Public, public),
+        SideListener::plain(Side::Internal, internal),
+    ];
+    let serving = broker.clone();
+    tokio::spawn(async move { serve_broker(serving, sides, std::future::pending()).await });
 
     // Each client's ID token, of a session of its own.
     let signing = Instant::now();
@@ -230,7 +245,7 @@ async fn bench(count: usize, logouts: usize) {
         let logout = sign(&key, &claims);
         let sent = micros_now();
         let answer = web
-            .post(format!("{url}/backchannel-logout"))
+            .post(format!("{public_url}/backchannel-logout"))
             .form(&[("logout_token", logout)])
             .send()
             .await

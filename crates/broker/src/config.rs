@@ -14,14 +14,15 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BrokerConfig {
-    /// The address to listen on.
-    pub listen: SocketAddr,
-    /// How clients and the provider reach the broker (the back-channel logout URI and the JWKS
-    /// URI registered with CIS2 are under it).
-    pub public_url: String,
+    /// The listener the provider reaches: the back-channel logout URI and the JWKS URI
+    /// registered with CIS2 are under its `url`. Nothing else is served there.
+    pub public: ListenerConfig,
+    /// The listener the trust's desktops reach: the relays, `/sessions/*`, the broker's
+    /// document, readiness and metrics. Only on the trust's network, with mutual TLS where the
+    /// trust has a device CA.
+    pub internal: ListenerConfig,
     pub provider: ProviderConfig,
     pub clients: ClientsConfig,
-    pub tls: TlsConfig,
     pub store: StoreConfig,
     #[serde(default)]
     pub limits: Limits,
@@ -65,11 +66,37 @@ pub struct ClientsConfig {
     pub redirect_uris: Vec<RedirectUri>,
 }
 
+/// One of the broker's two listeners.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerConfig {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// How it is reached (`https://`; `http://` on loopback only): the base of every URL the
+    /// broker names for it, and of the DPoP `htu` it expects.
+    pub url: String,
+    pub tls: TlsConfig,
+}
+
+impl ListenerConfig {
+    /// `path` under the listener's URL.
+    pub fn url_for(&self, path: &str) -> String {
+        format!("{}{path}", self.url.trim_end_matches('/'))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case", tag = "mode")]
 pub enum TlsConfig {
     /// TLS with rustls from PEM files.
-    Files { certificate: PathBuf, key: PathBuf },
+    Files {
+        certificate: PathBuf,
+        key: PathBuf,
+        /// The internal listener only: the trust's device CA (PEM). When set, every connection
+        /// must present a client certificate that chains to it (mutual TLS, required).
+        #[serde(default)]
+        device_ca: Option<PathBuf>,
+    },
     /// Plain HTTP: only behind a reverse proxy that terminates TLS. Its `X-Forwarded-For`
     /// counts only from a peer on loopback or in `trusted_proxies`; listening on a network
     /// address needs the list.
@@ -77,6 +104,33 @@ pub enum TlsConfig {
         #[serde(default)]
         trusted_proxies: Vec<IpNetwork>,
     },
+}
+
+impl ListenerConfig {
+    fn check(&self, name: &str) -> Result<(), String> {
+        let url = url::Url::parse(&self.url)
+            .map_err(|_| format!("{name}.url {:?} is not a URL", self.url))?;
+        if !is_secure(&url, PlainHttp::OnLoopback) {
+            return Err(format!(
+                "{name}.url {:?} must use https (http is allowed on loopback only)",
+                self.url
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!("{name}.url {:?} has a query or fragment", self.url));
+        }
+        if let TlsConfig::BehindProxy { trusted_proxies } = &self.tls {
+            if !self.listen.ip().is_loopback() && trusted_proxies.is_empty() {
+                return Err(format!(
+                    "{name}.tls.mode = \"behind_proxy\" listens in plain HTTP on {}, a network \
+                     address: name the proxy's addresses in {name}.tls.trusted_proxies, or \
+                     listen on 127.0.0.1 behind a proxy on this machine",
+                    self.listen
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl TlsConfig {
@@ -214,6 +268,23 @@ pub struct Limits {
     /// Clients listening at once for their session's end; more are refused with 503.
     #[serde(default = "default_max_listeners")]
     pub max_listeners: usize,
+    /// Connections one address may hold open on a listener; more are answered 503. Not
+    /// counted for a trusted proxy, whose connections carry many clients.
+    #[serde(default = "default_connections_per_address")]
+    pub max_connections_per_address: usize,
+    /// TLS handshakes one address may have in progress at once; more are closed unanswered.
+    #[serde(default = "default_handshakes_per_address")]
+    pub max_handshakes_per_address: usize,
+}
+
+/// Each desktop holds one listener's connection and briefly a relay's: a trust's egress
+/// address (NAT, Citrix) carries thousands of desktops, so the default is generous.
+fn default_connections_per_address() -> usize {
+    4096
+}
+
+fn default_handshakes_per_address() -> usize {
+    64
 }
 
 fn default_max_listeners() -> usize {
@@ -225,6 +296,8 @@ impl Default for Limits {
         Self {
             requests_per_minute_per_source: 60,
             max_listeners: default_max_listeners(),
+            max_connections_per_address: default_connections_per_address(),
+            max_handshakes_per_address: default_handshakes_per_address(),
         }
     }
 }
@@ -260,23 +333,24 @@ impl BrokerConfig {
     }
 
     fn check(&self) -> Result<(), String> {
-        let public_url = url::Url::parse(&self.public_url)
-            .map_err(|_| format!("public_url {:?} is not a URL", self.public_url))?;
-        if !is_secure(&public_url, PlainHttp::OnLoopback) {
-            return Err(format!(
-                "public_url {:?} must use https (http is allowed on loopback only)",
-                self.public_url
-            ));
+        self.public.check("public")?;
+        self.internal.check("internal")?;
+        if let TlsConfig::Files {
+            device_ca: Some(_), ..
+        } = &self.public.tls
+        {
+            return Err(
+                "public.tls.device_ca: the provider presents no device certificate; the device \
+                 CA belongs to the internal listener"
+                    .into(),
+            );
         }
-        if let TlsConfig::BehindProxy { trusted_proxies } = &self.tls {
-            if !self.listen.ip().is_loopback() && trusted_proxies.is_empty() {
-                return Err(format!(
-                    "tls.mode = \"behind_proxy\" listens in plain HTTP on {}, a network \
-                     address: name the proxy's addresses in tls.trusted_proxies, or listen on \
-                     127.0.0.1 behind a proxy on this machine",
-                    self.listen
-                ));
-            }
+        let (public, internal) = (self.public.listen, self.internal.listen);
+        if public == internal && public.port() != 0 {
+            return Err(format!(
+                "public.listen and internal.listen are both {public}: the two listeners need \
+                 an address or port each"
+            ));
         }
         if self.provider.client_id.trim().is_empty() {
             return Err("provider.client_id is empty".into());
@@ -362,6 +436,15 @@ impl BrokerConfig {
         if self.limits.max_listeners == 0 {
             return Err("limits.max_listeners must be at least 1".into());
         }
+        if self.limits.max_connections_per_address == 0
+            || self.limits.max_handshakes_per_address == 0
+        {
+            return Err(
+                "limits.max_connections_per_address and limits.max_handshakes_per_address must \
+                 be at least 1"
+                    .into(),
+            );
+        }
         Ok(())
     }
 }
@@ -387,9 +470,24 @@ mod tests {
     fn each_mistake_is_named() {
         let cases: &[(&str, &str, &str)] = &[
             (
-                "public_url = \"https://broker.example.nhs.uk\"",
-                "public_url = \"http://broker.example.nhs.uk\"",
-                "public_url",
+                "url = \"https://broker.example.nhs.uk\"",
+                "url = \"http://broker.example.nhs.uk\"",
+                "public.url",
+            ),
+            (
+                "url = \"https://careid-broker.trust.example.nhs.uk:9443\"",
+                "url = \"https://careid-broker.trust.example.nhs.uk:9443/?x=1\"",
+                "internal.url",
+            ),
+            (
+                "listen = \"10.20.0.4:9443\"",
+                "listen = \"0.0.0.0:8443\"",
+                "an address or port each",
+            ),
+            (
+                "key = \"/etc/careid-broker/tls/public-key.pem\"",
+                "key = \"/etc/careid-broker/tls/public-key.pem\"\ndevice_ca = \"/ca.pem\"",
+                "public.tls.device_ca",
             ),
             (
                 "issuer = \"https://am.nhsint",
@@ -454,7 +552,7 @@ mod tests {
             EXAMPLE
                 .replacen("listen = \"0.0.0.0:8443\"", &format!("listen = \"{listen}\""), 1)
                 .replacen(
-                    "mode = \"files\"\ncertificate = \"/etc/careid-broker/tls/cert.pem\"\nkey = \"/etc/careid-broker/tls/key.pem\"",
+                    "mode = \"files\"\ncertificate = \"/etc/careid-broker/tls/public-cert.pem\"\nkey = \"/etc/careid-broker/tls/public-key.pem\"",
                     &format!("mode = \"behind_proxy\"\n{extra}"),
                     1,
                 )
@@ -467,7 +565,7 @@ mod tests {
             "trusted_proxies = [\"10.20.0.5\", \"10.30.0.0/24\", \"2001:db8::/48\"]",
         ))
         .expect("named proxies");
-        let trusts = |ip: &str| config.tls.trusts_proxy(ip.parse().unwrap());
+        let trusts = |ip: &str| config.public.tls.trusts_proxy(ip.parse().unwrap());
         assert!(trusts("10.20.0.5") && trusts("10.30.0.200") && trusts("2001:db8:0:1::9"));
         assert!(trusts("127.0.0.1") && trusts("::ffff:10.20.0.5"));
         assert!(!trusts("10.20.0.6") && !trusts("10.30.1.1") && !trusts("2001:db9::1"));

@@ -22,6 +22,7 @@
 
 mod answer;
 pub mod config;
+pub mod connections;
 pub mod credential;
 pub mod listeners;
 pub mod logout_token;

@@ -28,6 +28,7 @@ use serde_json::{json, Value};
 
 use crate::answer::{no_store, oauth_error};
 use crate::config::{BrokerConfig, TlsConfig};
+use crate::connections::Peer;
 use crate::server::Broker;
 
 /// The header naming the issuer a request is for (`API.md`).
@@ -88,21 +89,21 @@ async fn well_known(State(broker): State<Arc<Broker>>) -> Response {
         Err(error) => return discovery_unavailable(&error),
     };
     let config = &broker.config;
-    let base = config.public_url.trim_end_matches('/');
+    let internal = &config.internal;
     let mut document = json!({
         "issuer": config.provider.issuer,
         "client_id": config.provider.client_id,
-        "token_endpoint": format!("{base}/token"),
-        "session_status_endpoint": format!("{base}/sessions/status"),
-        "session_events_endpoint": format!("{base}/sessions/events"),
-        "jwks_uri": format!("{base}/jwks"),
+        "token_endpoint": internal.url_for("/token"),
+        "session_status_endpoint": internal.url_for("/sessions/status"),
+        "session_events_endpoint": internal.url_for("/sessions/events"),
+        "jwks_uri": config.public.url_for("/jwks"),
         "redirect_uris": config.clients.redirect_uris,
     });
     if metadata.revocation_endpoint.is_some() {
-        document["revocation_endpoint"] = format!("{base}/revoke").into();
+        document["revocation_endpoint"] = internal.url_for("/revoke").into();
     }
     if metadata.pushed_authorization_request_endpoint.is_some() {
-        document["pushed_authorization_request_endpoint"] = format!("{base}/par").into();
+        document["pushed_authorization_request_endpoint"] = internal.url_for("/par").into();
     }
     no_store(Json(document).into_response())
 }
@@ -124,6 +125,8 @@ async fn revoke(State(broker): State<Arc<Broker>>, request: Request) -> Response
 /// `acr`.
 struct Audit {
     source: IpAddr,
+    /// The device certificate's subject, under mutual TLS.
+    device: Option<Arc<str>>,
     endpoint: Endpoint,
     grant_type: &'static str,
 }
@@ -142,6 +145,7 @@ impl Audit {
             target: AUDIT_TARGET,
             time,
             source = %self.source,
+            device = self.device.as_deref().unwrap_or("-"),
             endpoint = self.endpoint.as_str(),
             grant_type = self.grant_type,
             outcome,
@@ -214,7 +218,11 @@ impl Refusal {
 async fn relay(broker: &Broker, endpoint: Endpoint, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let mut audit = Audit {
-        source: source(&broker.config.tls, &parts),
+        source: source(&broker.config.internal.tls, &parts),
+        device: parts
+            .extensions
+            .get::<ConnectInfo<Peer>>()
+            .and_then(|info| info.0.device.clone()),
         endpoint,
         grant_type: "-",
     };
@@ -521,8 +529,10 @@ impl Form {
 fn source(tls: &TlsConfig, parts: &Parts) -> IpAddr {
     let peer = parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        .get::<ConnectInfo<Peer>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| {
+            info.0.address.ip()
+        });
     if !tls.trusts_proxy(peer) {
         return peer;
     }
@@ -665,7 +675,9 @@ fn forget_oldest(counts: &mut HashMap<IpAddr, (Instant, u32)>) {
     });
 }
 
-fn source_key(source: IpAddr) -> IpAddr {
+/// The address a limit counts: an IPv4 address, or an IPv6 /64 (one host's share of a network:
+/// an attacker is handed whole /64s).
+pub(crate) fn source_key(source: IpAddr) -> IpAddr {
     match source {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
@@ -759,12 +771,16 @@ mod tests {
             let (mut parts, ()) = request.body(()).unwrap().into_parts();
             parts
                 .extensions
-                .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 40000))));
+                .insert(ConnectInfo(Peer::new(SocketAddr::from((
+                    [10, 0, 0, 1],
+                    40000,
+                )))));
             parts
         };
         let files = TlsConfig::Files {
             certificate: "cert.pem".into(),
             key: "key.pem".into(),
+            device_ca: None,
         };
         let proxy = TlsConfig::BehindProxy {
             trusted_proxies: vec!["10.0.0.0/8".to_owned().try_into().unwrap()],

@@ -6,14 +6,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::serve::ListenerExt as _;
 use careid_oidc::{HttpClient, HttpSettings};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::{BrokerConfig, TlsConfig};
+use crate::connections::Peer;
 use crate::credential::{BrokerCredential, CredentialError};
-use crate::server::{router, serve, Broker};
+use crate::server::{serve, Broker, Side};
 use crate::store::Store;
 use crate::tls::{self, TlsError, TlsListener};
 
@@ -36,49 +36,148 @@ pub enum RunError {
     Serve(std::io::Error),
 }
 
-/// Reads what `config` names and serves until `shutdown` completes.
+/// Reads what `config` names and serves both listeners until `shutdown` completes.
 pub async fn run(
     config: BrokerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     let credential = BrokerCredential::load(&config.provider)?;
     let store = Store::open(&config.store).await?;
-    let acceptor = match &config.tls {
-        TlsConfig::Files { certificate, key } => Some(tls::acceptor(certificate, key)?),
-        TlsConfig::BehindProxy { .. } => None,
-    };
+    let acceptors = [
+        acceptor_for(&config.public.tls)?,
+        acceptor_for(&config.internal.tls)?,
+    ];
     let http = HttpClient::new(HttpSettings::default())?;
-    let address = config.listen;
-    let listener = TcpListener::bind(address)
-        .await
-        .map_err(|source| RunError::Listen { address, source })?;
-    let public_url = config.public_url.clone();
-    let broker = Arc::new(Broker::new(config, credential, http, Arc::new(store)));
-    tracing::info!(
-        %address,
-        public_url,
-        tls = acceptor.is_some(),
-        "the careid broker is listening"
-    );
-    match acceptor {
-        Some(acceptor) => serve_tls(listener, acceptor, broker, shutdown).await,
-        None => serve(listener, broker, shutdown).await,
+    let mut listeners = Vec::new();
+    for listener in [&config.public, &config.internal] {
+        let address = listener.listen;
+        listeners.push(
+            TcpListener::bind(address)
+                .await
+                .map_err(|source| RunError::Listen { address, source })?,
+        );
     }
-    .map_err(RunError::Serve)?;
+    let broker = Arc::new(Broker::new(config, credential, http, Arc::new(store)));
+    let sides = [Side::Public, Side::Internal]
+        .into_iter()
+        .zip(listeners)
+        .zip(acceptors)
+        .map(|((side, listener), acceptor)| SideListener {
+            side,
+            listener,
+            acceptor,
+        })
+        .collect();
+    serve_broker(broker, sides, shutdown)
+        .await
+        .map_err(RunError::Serve)?;
     tracing::info!("the careid broker stopped");
     Ok(())
 }
 
-/// Serves `broker` over TLS on `listener` until `shutdown` completes.
+/// One side of the broker on a bound listener: over TLS with an acceptor, else plain HTTP.
+pub struct SideListener {
+    pub side: Side,
+    pub listener: TcpListener,
+    pub acceptor: Option<TlsAcceptor>,
+}
+
+impl std::fmt::Debug for SideListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SideListener")
+            .field("side", &self.side)
+            .field("listener", &self.listener)
+            .field("tls", &self.acceptor.is_some())
+            .finish()
+    }
+}
+
+impl SideListener {
+    /// A plain-HTTP side (behind a proxy, or a test's).
+    pub fn plain(side: Side, listener: TcpListener) -> Self {
+        Self {
+            side,
+            listener,
+            acceptor: None,
+        }
+    }
+}
+
+/// Serves each side of `broker` until `shutdown` completes (all stop together) or one fails.
+pub async fn serve_broker(
+    broker: Arc<Broker>,
+    sides: Vec<SideListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop = Arc::new(stop);
+    let on_shutdown = stop.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = on_shutdown.send(true);
+    });
+    let mut serving = tokio::task::JoinSet::new();
+    for SideListener {
+        side,
+        listener,
+        acceptor,
+    } in sides
+    {
+        let settings = broker.listener(side);
+        tracing::info!(
+            side = side.as_str(),
+            address = %listener.local_addr()?,
+            url = settings.url,
+            tls = acceptor.is_some(),
+            mutual_tls = matches!(settings.tls, TlsConfig::Files { device_ca: Some(_), .. }),
+            "the careid broker is listening"
+        );
+        let mut stopped = stopped.clone();
+        let until_stopped = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let broker = broker.clone();
+        serving.spawn(async move {
+            match acceptor {
+                Some(acceptor) => serve_tls(listener, side, acceptor, broker, until_stopped).await,
+                None => serve(listener, side, broker, until_stopped).await,
+            }
+        });
+    }
+    let mut outcome = Ok(());
+    while let Some(served) = serving.join_next().await {
+        // One side failing stops the other: a broker half up would look healthy to one side.
+        if let Ok(Err(error)) = served {
+            let _ = stop.send(true);
+            outcome = outcome.and(Err(error));
+        }
+    }
+    outcome
+}
+
+fn acceptor_for(tls: &TlsConfig) -> Result<Option<TlsAcceptor>, TlsError> {
+    match tls {
+        TlsConfig::Files {
+            certificate,
+            key,
+            device_ca,
+        } => tls::acceptor(certificate, key, device_ca.as_deref()).map(Some),
+        TlsConfig::BehindProxy { .. } => Ok(None),
+    }
+}
+
+/// Serves one side of `broker` over TLS on `listener` until `shutdown` completes.
 pub async fn serve_tls(
     listener: TcpListener,
+    side: Side,
     acceptor: TlsAcceptor,
     broker: Arc<Broker>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // `tap_io` gives the TLS listener the peer address as connect info, as the plain one has.
-    let listener = TlsListener::new(listener, acceptor)?.tap_io(|_| {});
-    let app = router(broker).into_make_service_with_connect_info::<SocketAddr>();
+    let listener = TlsListener::new(listener, acceptor, broker.caps(side))?;
+    let app = side
+        .router(broker)
+        .into_make_service_with_connect_info::<Peer>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

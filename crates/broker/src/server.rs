@@ -1,8 +1,8 @@
-//! The broker's HTTP service: the back-channel logout endpoint (Back-Channel Logout 1.0
-//! §2.5, §2.8), the JWKS of its credential, the health and readiness endpoints, the relays
-//! (`relay`, merged into [`router`]) and the session listeners' endpoints (`listeners`).
+//! The broker's HTTP service, on two listeners. The public one ([`public_router`]) is for the
+//! provider: the back-channel logout endpoint (Back-Channel Logout 1.0 §2.5, §2.8), the JWKS of
+//! its credential, health. The internal one ([`internal_router`]) is for the trust's desktops:
+//! the relays (`relay`), the session listeners' endpoints (`listeners`), readiness.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -19,7 +19,8 @@ use careid_oidc::{
 use tokio::net::TcpListener;
 
 use crate::answer::{no_store, oauth_error};
-use crate::config::BrokerConfig;
+use crate::config::{BrokerConfig, ListenerConfig};
+use crate::connections::{Caps, Peer, PlainListener};
 use crate::credential::BrokerCredential;
 use crate::listeners::{self, Listeners};
 use crate::logout_token::{validate_logout_token, LogoutTokenRules};
@@ -75,6 +76,23 @@ impl Broker {
         &self.config
     }
 
+    /// One side's listener configuration.
+    pub fn listener(&self, side: Side) -> &ListenerConfig {
+        match side {
+            Side::Public => &self.config.public,
+            Side::Internal => &self.config.internal,
+        }
+    }
+
+    /// One side's caps per address, from the configured limits.
+    pub fn caps(&self, side: Side) -> Caps {
+        Caps::new(
+            &self.listener(side).tls,
+            self.config.limits.max_connections_per_address,
+            self.config.limits.max_handshakes_per_address,
+        )
+    }
+
     /// The clients listening for their session's end.
     pub fn listeners(&self) -> &Listeners {
         &self.listeners
@@ -111,11 +129,19 @@ impl Broker {
     }
 }
 
-/// The routes, for [`serve`] and for tests that bring their own listener.
-pub fn router(broker: Arc<Broker>) -> Router {
+/// The public listener's routes: what the provider reaches, and nothing else (any other path,
+/// a relay's included, is 404).
+pub fn public_router(broker: Arc<Broker>) -> Router {
     Router::new()
         .route("/backchannel-logout", post(backchannel_logout))
         .route("/jwks", get(jwks))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(broker)
+}
+
+/// The internal listener's routes: what careid on the trust's devices reaches.
+pub fn internal_router(broker: Arc<Broker>) -> Router {
+    Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .merge(crate::relay::routes(&broker.config))
@@ -124,14 +150,42 @@ pub fn router(broker: Arc<Broker>) -> Router {
         .with_state(broker)
 }
 
-/// Serves `broker` on `listener` until `shutdown` completes.
+/// Which of the broker's listeners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Public,
+    Internal,
+}
+
+impl Side {
+    pub fn router(self, broker: Arc<Broker>) -> Router {
+        match self {
+            Side::Public => public_router(broker),
+            Side::Internal => internal_router(broker),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Public => "public",
+            Side::Internal => "internal",
+        }
+    }
+}
+
+/// Serves one side of `broker` in plain HTTP on `listener`, with the configured caps per
+/// address, until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
+    side: Side,
     broker: Arc<Broker>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(broker).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let caps = broker.caps(side);
+    let app = side
+        .router(broker)
+        .into_make_service_with_connect_info::<Peer>();
+    axum::serve(PlainListener::new(listener, caps), app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -3,13 +3,17 @@
 
 use std::path::Path;
 
-/// The parts of a `broker.toml` that vary between tests; the broker runs behind a proxy (plain
-/// HTTP) and relays for one redirect URI.
+/// The parts of a `broker.toml` that vary between tests; both listeners run behind a proxy
+/// (plain HTTP) and the broker relays for one redirect URI.
 #[derive(Debug, Clone)]
 pub struct BrokerToml<'a> {
-    /// `127.0.0.1:0` unless a test runs the broker's program on a port it chose.
-    pub listen: &'a str,
+    /// `127.0.0.1:0` unless a test runs the broker's program on ports it chose.
+    pub public_listen: &'a str,
+    /// The public listener's URL (what the provider reaches).
     pub public_url: &'a str,
+    pub internal_listen: &'a str,
+    /// The internal listener's URL (what careid reaches).
+    pub internal_url: &'a str,
     pub issuer: &'a str,
     pub client_id: &'a str,
     /// `client_secret_basic`, `private_key_jwt`, ...
@@ -22,6 +26,7 @@ pub struct BrokerToml<'a> {
 impl<'a> BrokerToml<'a> {
     pub fn new(
         public_url: &'a str,
+        internal_url: &'a str,
         issuer: &'a str,
         client_id: &'a str,
         client_auth: &'a str,
@@ -29,8 +34,10 @@ impl<'a> BrokerToml<'a> {
         redirect_uri: &'a str,
     ) -> Self {
         Self {
-            listen: "127.0.0.1:0",
+            public_listen: "127.0.0.1:0",
             public_url,
+            internal_listen: "127.0.0.1:0",
+            internal_url,
             issuer,
             client_id,
             client_auth,
@@ -47,8 +54,14 @@ impl<'a> BrokerToml<'a> {
             .map(|alg| format!("assertion_algorithm = \"{alg}\"\n"))
             .unwrap_or_default();
         format!(
-            r#"listen = "{listen}"
-public_url = "{public_url}"
+            r#"[public]
+listen = "{public_listen}"
+url = "{public_url}"
+tls = {{ mode = "behind_proxy" }}
+[internal]
+listen = "{internal_listen}"
+url = "{internal_url}"
+tls = {{ mode = "behind_proxy" }}
 [provider]
 issuer = "{issuer}"
 client_id = "{client_id}"
@@ -56,12 +69,12 @@ client_auth = "{client_auth}"
 credential_file = "{credential_file}"
 {assertion_algorithm}[clients]
 redirect_uris = ["{redirect_uri}"]
-[tls]
-mode = "behind_proxy"
 {tables}
 "#,
-            listen = self.listen,
+            public_listen = self.public_listen,
             public_url = self.public_url,
+            internal_listen = self.internal_listen,
+            internal_url = self.internal_url,
             issuer = self.issuer,
             client_id = self.client_id,
             client_auth = self.client_auth,

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use careid_broker::server::{router, Broker};
+use careid_broker::run::{serve_broker, SideListener};
+use careid_broker::server::{Broker, Side};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_core::{HttpClient, HttpSettings};
 use careid_e2e::{CliWorld, Desktop, MockHost, TestHome};
@@ -23,6 +24,7 @@ const ENDED: &str = "Your CIS2 session was ended, for example by signing out els
 
 /// A broker serving in the mock's runtime, until dropped.
 struct RunningBroker {
+    /// The internal listener's URL: what careid's profile names.
     url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
@@ -63,16 +65,26 @@ fn mock_for_broker(broker_url: &str) -> MockHost {
 /// from the broker's JWKS.
 fn start_broker(
     mock: &MockHost,
-    listener: std::net::TcpListener,
+    public: std::net::TcpListener,
     issuer: &str,
     redirect_uri: &str,
 ) -> RunningBroker {
-    let url = format!("http://{}", listener.local_addr().expect("bound"));
+    let public_url = format!("http://{}", public.local_addr().expect("bound"));
+    let internal = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("http://{}", internal.local_addr().expect("bound"));
     let dir = tempfile::tempdir().expect("dir");
     let key = owner_only_file(dir.path(), "client-key.pem", RSA_PRIVATE_KEY_PEM);
     let toml = BrokerToml {
         assertion_algorithm: Some("RS256"),
-        ..BrokerToml::new(&url, issuer, CLIENT, "private_key_jwt", &key, redirect_uri)
+        ..BrokerToml::new(
+            &public_url,
+            &url,
+            issuer,
+            CLIENT,
+            "private_key_jwt",
+            &key,
+            redirect_uri,
+        )
     };
     let store = embedded_store(&dir.path().join("store.json"));
     let config =
@@ -87,15 +99,20 @@ fn start_broker(
     ));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     mock.block_on(async move {
-        listener.set_nonblocking(true).expect("non-blocking");
-        let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-        let app = router(broker).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let sides = [(Side::Public, public), (Side::Internal, internal)]
+            .into_iter()
+            .map(|(side, listener)| {
+                listener.set_nonblocking(true).expect("non-blocking");
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                SideListener::plain(side, listener)
+            })
+            .collect();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
+            let _ = serve_broker(broker, sides, async move {
+                let _ = stopped.await;
+            })
+            .await;
         });
     });
     RunningBroker {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::support::{
     broker_config, client_secret_file, command, mock_delivering_logout_to, new_broker, serve,
-    sign_in, unique_prefix, OwnRedis, EMBEDDED_STORE, NURSE,
+    sign_in, unique_prefix, OwnRedis, Sides, EMBEDDED_STORE, NURSE,
 };
 use careid_broker::server::Broker;
 use careid_broker::{EmbeddedStore, RedisStore, Store, ENDED_SESSION_MEMORY};
@@ -39,20 +39,19 @@ async fn world(registered: Option<&str>) -> World {
 }
 
 async fn world_on(registered: Option<&str>, store: Store) -> World {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let logout_uri = format!("{base}/backchannel-logout");
+    let mut sides = Sides::bind().await;
+    let logout_uri = format!("{}/backchannel-logout", sides.public_url);
     let mock = mock_delivering_logout_to(registered.unwrap_or(&logout_uri)).await;
     let dir = tempfile::tempdir().unwrap();
     let config = broker_config(
-        &base,
+        &sides,
         mock.issuer(),
         &client_secret_file(&dir),
         EMBEDDED_STORE,
         "",
     );
     let broker = Arc::new(new_broker(config, store));
-    serve(broker.clone(), listener);
+    serve(broker.clone(), &mut sides);
     World {
         _dir: dir,
         mock,

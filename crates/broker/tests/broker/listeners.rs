@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::{
     broker_config, client_secret_file, mock_delivering_logout_to, new_broker, serve, sign_in,
-    CLIENT, EMBEDDED_STORE, NURSE,
+    Sides, CLIENT, EMBEDDED_STORE, NURSE,
 };
 use careid_broker::server::Broker;
 use careid_broker::{EmbeddedStore, Store};
@@ -32,22 +32,24 @@ const KEEP_ALIVE: Duration = Duration::from_millis(150);
 
 struct RunningBroker {
     _dir: tempfile::TempDir,
+    /// The internal listener's URL: `/sessions/*`.
     url: String,
+    /// The public listener's URL: the provider's logout.
+    public_url: String,
     broker: Arc<Broker>,
 }
 
 impl RunningBroker {
     fn logout_uri(&self) -> String {
-        format!("{}/backchannel-logout", self.url)
+        format!("{}/backchannel-logout", self.public_url)
     }
 }
 
-/// A broker for `issuer` on `listener`, with `limits` (TOML lines) in its configuration.
-async fn broker_on(listener: tokio::net::TcpListener, issuer: &str, limits: &str) -> RunningBroker {
-    let url = format!("http://{}", listener.local_addr().unwrap());
+/// A broker for `issuer` on `sides`, with `limits` (TOML lines) in its configuration.
+async fn broker_on(mut sides: Sides, issuer: &str, limits: &str) -> RunningBroker {
     let dir = tempfile::tempdir().unwrap();
     let config = broker_config(
-        &url,
+        &sides,
         issuer,
         &client_secret_file(&dir),
         EMBEDDED_STORE,
@@ -56,10 +58,11 @@ async fn broker_on(listener: tokio::net::TcpListener, issuer: &str, limits: &str
     let broker = Arc::new(
         new_broker(config, Store::Embedded(EmbeddedStore::open(None))).with_keep_alive(KEEP_ALIVE),
     );
-    serve(broker.clone(), listener);
+    serve(broker.clone(), &mut sides);
     RunningBroker {
         _dir: dir,
-        url,
+        url: sides.internal_url,
+        public_url: sides.public_url,
         broker,
     }
 }
@@ -73,13 +76,10 @@ struct MockWorld {
 
 /// A mock that delivers its back-channel logout to a broker for it.
 async fn mock_world(limits: &str) -> MockWorld {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let logout_uri = format!(
-        "http://{}/backchannel-logout",
-        listener.local_addr().unwrap()
-    );
+    let sides = Sides::bind().await;
+    let logout_uri = format!("{}/backchannel-logout", sides.public_url);
     let mock = mock_delivering_logout_to(&logout_uri).await;
-    let broker = broker_on(listener, mock.issuer(), limits).await;
+    let broker = broker_on(sides, mock.issuer(), limits).await;
     MockWorld { mock, broker }
 }
 
@@ -173,8 +173,7 @@ async fn own_world() -> OwnWorld {
         json!({ "keys": [jwk(&generated_rsa_keys().0, "first")] }),
     )
     .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let broker = broker_on(listener, &provider.issuer, "").await;
+    let broker = broker_on(Sides::bind().await, &provider.issuer, "").await;
     OwnWorld { provider, broker }
 }
 

@@ -166,7 +166,7 @@ async fn the_broker_says_what_it_brokers() {
         format!("{}/par", world.url),
         "the mock offers PAR"
     );
-    assert_eq!(document["jwks_uri"], format!("{}/jwks", world.url));
+    assert_eq!(document["jwks_uri"], format!("{}/jwks", world.public_url));
     assert_eq!(document["redirect_uris"], serde_json::json!([REDIRECT]));
 }
 

@@ -13,20 +13,29 @@ use mock_cis2::{MockCis2, BROKER_CLIENT_ID};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_serve_runs_from_its_configuration_until_sigterm() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (public_port, port) = (free_port(), free_port());
+    let public_url = format!("http://127.0.0.1:{public_port}");
     let url = format!("http://127.0.0.1:{port}");
-    let mock = MockCis2::new().broker(&url).start().await.unwrap();
+    let mock = MockCis2::new().broker(&public_url).start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let key = owner_only_file(dir.path(), "client-key.pem", RSA_PRIVATE_KEY_PEM);
     let config = dir.path().join("broker.toml");
-    let listen = format!("127.0.0.1:{port}");
+    let (public_listen, listen) = (
+        format!("127.0.0.1:{public_port}"),
+        format!("127.0.0.1:{port}"),
+    );
     let toml = BrokerToml {
-        listen: &listen,
+        public_listen: &public_listen,
+        internal_listen: &listen,
         ..BrokerToml::new(
+            &public_url,
             &url,
             mock.issuer(),
             BROKER_CLIENT_ID,
@@ -65,8 +74,49 @@ async fn broker_serve_runs_from_its_configuration_until_sigterm() {
         }
     };
     assert_eq!(document["issuer"], mock.issuer());
-    let jwks = careid_test_fixtures::http::get_json(&http, format!("{url}/jwks")).await;
+    assert_eq!(document["jwks_uri"], format!("{public_url}/jwks"));
+    let jwks = careid_test_fixtures::http::get_json(&http, format!("{public_url}/jwks")).await;
     assert_eq!(jwks["keys"][0]["kty"], "RSA");
+    // Each listener serves its own side only: the relays and the broker's document are never
+    // on the public one, the provider's endpoints never on the internal one.
+    for path in [
+        "/token",
+        "/par",
+        "/revoke",
+        "/sessions/status",
+        "/sessions/events",
+        "/.well-known/careid-broker",
+        "/readyz",
+    ] {
+        let get = http
+            .get(format!("{public_url}{path}"))
+            .send()
+            .await
+            .unwrap();
+        let post = http
+            .post(format!("{public_url}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            (get.status().as_u16(), post.status().as_u16()),
+            (404, 404),
+            "public {path}"
+        );
+    }
+    for path in ["/backchannel-logout", "/jwks"] {
+        let get = http.get(format!("{url}{path}")).send().await.unwrap();
+        let post = http.post(format!("{url}{path}")).send().await.unwrap();
+        assert_eq!(
+            (get.status().as_u16(), post.status().as_u16()),
+            (404, 404),
+            "internal {path}"
+        );
+    }
+    for base in [&public_url, &url] {
+        let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+        assert_eq!(health.status(), 200, "{base}");
+    }
 
     let terminated = Command::new("kill")
         .args(["-TERM", &broker.id().to_string()])
@@ -97,10 +147,12 @@ async fn broker_serve_runs_from_its_configuration_until_sigterm() {
         .iter()
         .filter_map(|line| line["fields"]["message"].as_str())
         .collect();
-    assert!(
-        messages.contains(&"the careid broker is listening"),
-        "{log}"
-    );
+    let listening: Vec<&str> = lines
+        .iter()
+        .filter(|line| line["fields"]["message"] == "the careid broker is listening")
+        .filter_map(|line| line["fields"]["side"].as_str())
+        .collect();
+    assert_eq!(listening, ["public", "internal"], "{log}");
     assert!(messages.contains(&"the careid broker stopped"), "{log}");
 }
 
@@ -108,7 +160,7 @@ async fn broker_serve_runs_from_its_configuration_until_sigterm() {
 fn broker_serve_names_a_broken_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("broker.toml");
-    std::fs::write(&config, "listen = \"everywhere\"\n").unwrap();
+    std::fs::write(&config, "[public]\nlisten = \"everywhere\"\n").unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_careid-broker"))
         .args(["serve", "--config"])
         .arg(&config)

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::support::relay_world::{authorization_code, code_exchange, no_redirects, world};
 use careid_broker::run::serve_tls;
+use careid_broker::server::Side;
 use careid_broker::tls::acceptor;
 use careid_test_fixtures::files::file_with_mode as private_file;
 use serde_json::Value;
@@ -28,7 +29,8 @@ async fn the_broker_serves_over_tls_from_pem_files() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(serve_tls(
         listener,
-        acceptor(&cert, &key).unwrap(),
+        Side::Internal,
+        acceptor(&cert, &key, None).unwrap(),
         world.broker.clone(),
         async move {
             let _ = stopped.await;
@@ -102,7 +104,7 @@ fn a_tls_key_others_can_read_or_a_file_without_a_certificate_is_refused() {
     let (cert_pem, key_pem) = certificate();
     let cert = private_file(dir.path(), "cert.pem", &cert_pem, 0o644);
     let open_key = private_file(dir.path(), "open-key.pem", &key_pem, 0o644);
-    let refused = |cert: &Path, key: &Path| match acceptor(cert, key) {
+    let refused = |cert: &Path, key: &Path| match acceptor(cert, key, None) {
         Ok(_) => panic!("{} and {} were taken", cert.display(), key.display()),
         Err(error) => error.to_string(),
     };
@@ -116,7 +118,7 @@ fn a_tls_key_others_can_read_or_a_file_without_a_certificate_is_refused() {
         &private_file(dir.path(), "cert-as-key.pem", &cert_pem, 0o600),
     );
     assert!(error.contains("no usable private key"), "{error}");
-    assert!(acceptor(&cert, &key).is_ok());
+    assert!(acceptor(&cert, &key, None).is_ok());
 }
 
 /// redis builds its rediss:// configuration with `rustls::ClientConfig::builder()`, which takes

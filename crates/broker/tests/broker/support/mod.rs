@@ -7,14 +7,14 @@
 
 pub mod relay_world;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use careid_broker::server::{router, Broker};
+use careid_broker::run::{serve_broker, SideListener};
+use careid_broker::server::{Broker, Side};
 use careid_broker::{BrokerConfig, BrokerCredential, Store};
 use careid_oidc::{HttpClient, HttpSettings};
 use careid_test_fixtures::broker_toml::BrokerToml;
@@ -138,14 +138,16 @@ pub async fn command(url: &str, args: &[&str]) -> redis::Value {
 /// One broker replica, served over real HTTP.
 pub struct Replica {
     pub broker: Arc<Broker>,
-    /// `http://127.0.0.1:PORT`.
+    /// The public listener's `http://127.0.0.1:PORT` (the provider's logout).
+    pub public_url: String,
+    /// The internal listener's `http://127.0.0.1:PORT` (careid's relays and listeners).
     pub base: String,
     pub server: tokio::task::JoinHandle<()>,
 }
 
 impl Replica {
     pub fn logout_uri(&self) -> String {
-        format!("{}/backchannel-logout", self.base)
+        format!("{}/backchannel-logout", self.public_url)
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -171,17 +173,16 @@ pub struct TwoReplicas {
 impl TwoReplicas {
     /// Both replicas on the Redis at `redis_url`, under one fresh key prefix.
     pub async fn start(redis_url: &str) -> Self {
-        let listener_a = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let listener_b = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_a = format!("http://{}", listener_a.local_addr().unwrap());
-        let base_b = format!("http://{}", listener_b.local_addr().unwrap());
-        let mock = mock_delivering_logout_to(&format!("{base_a}/backchannel-logout")).await;
+        let sides_a = Sides::bind().await;
+        let sides_b = Sides::bind().await;
+        let mock =
+            mock_delivering_logout_to(&format!("{}/backchannel-logout", sides_a.public_url)).await;
         let dir = tempfile::tempdir().unwrap();
         let secret_file = client_secret_file(&dir);
         let prefix = unique_prefix("replicas");
-        let replica = |listener: tokio::net::TcpListener, base: String| {
+        let replica = |mut sides: Sides| {
             let config = broker_config(
-                &base,
+                &sides,
                 mock.issuer(),
                 &secret_file,
                 &format!("[store]\nkind = \"redis\"\nurl = \"{redis_url}\"\nprefix = \"{prefix}\""),
@@ -190,16 +191,17 @@ impl TwoReplicas {
             async move {
                 let store = Store::open(&config.store).await.expect("the Redis store");
                 let broker = Arc::new(new_broker(config, store));
-                let server = serve(broker.clone(), listener);
+                let server = serve(broker.clone(), &mut sides);
                 Replica {
                     broker,
-                    base,
+                    public_url: sides.public_url,
+                    base: sides.internal_url,
                     server,
                 }
             }
         };
-        let a = replica(listener_a, base_a).await;
-        let b = replica(listener_b, base_b).await;
+        let a = replica(sides_a).await;
+        let b = replica(sides_b).await;
         Self {
             _dir: dir,
             mock,
@@ -257,17 +259,18 @@ pub async fn backchannel_deliveries(mock: &RunningMock) -> Vec<mock_cis2::Backch
     mock.backchannel_deliveries()
 }
 
-/// A broker for the mock's client (client_secret_basic, behind a proxy) at `public_url`,
+/// A broker for the mock's client (client_secret_basic, behind a proxy) at `sides`' URLs,
 /// relaying `REDIRECT` for `issuer`; `store` is its `[store]` table and `extra` more TOML.
 pub fn broker_config(
-    public_url: &str,
+    sides: &Sides,
     issuer: &str,
     secret_file: &Path,
     store: &str,
     extra: &str,
 ) -> BrokerConfig {
     let toml = BrokerToml::new(
-        public_url,
+        &sides.public_url,
+        &sides.internal_url,
         issuer,
         CLIENT,
         "client_secret_basic",
@@ -284,14 +287,40 @@ pub fn new_broker(config: BrokerConfig, store: Store) -> Broker {
     Broker::new(config, credential, http, Arc::new(store))
 }
 
-/// Serves `broker` on `listener` over real HTTP, with each client's address (as `serve` does).
-pub fn serve(
-    broker: Arc<Broker>,
-    listener: tokio::net::TcpListener,
-) -> tokio::task::JoinHandle<()> {
-    let app = router(broker).into_make_service_with_connect_info::<SocketAddr>();
+/// A broker's two listeners, bound on loopback, and their URLs.
+pub struct Sides {
+    pub public: Option<tokio::net::TcpListener>,
+    pub internal: Option<tokio::net::TcpListener>,
+    /// What the provider reaches: the back-channel logout and the JWKS.
+    pub public_url: String,
+    /// What careid reaches: the relays and `/sessions/*`.
+    pub internal_url: String,
+}
+
+impl Sides {
+    pub async fn bind() -> Self {
+        let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let internal = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self {
+            public_url: format!("http://{}", public.local_addr().unwrap()),
+            internal_url: format!("http://{}", internal.local_addr().unwrap()),
+            public: Some(public),
+            internal: Some(internal),
+        }
+    }
+}
+
+/// Serves both sides of `broker` on `sides`' listeners over real HTTP, as `serve` does.
+pub fn serve(broker: Arc<Broker>, sides: &mut Sides) -> tokio::task::JoinHandle<()> {
+    let listeners = vec![
+        SideListener::plain(Side::Public, sides.public.take().expect("not yet served")),
+        SideListener::plain(
+            Side::Internal,
+            sides.internal.take().expect("not yet served"),
+        ),
+    ];
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = serve_broker(broker, listeners, std::future::pending()).await;
     })
 }
 

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use careid_broker::server::{router, Broker};
+use careid_broker::connections::{Peer, PlainListener};
+use careid_broker::server::{Broker, Side};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
 use careid_oidc::{HttpClient, HttpSettings};
 use careid_test_fixtures::broker_toml::{embedded_store, BrokerToml};
@@ -27,19 +28,21 @@ pub struct World {
     pub dir: tempfile::TempDir,
     pub mock: RunningMock,
     pub broker: Arc<Broker>,
-    /// The broker's public URL.
+    /// The broker's internal listener's URL (the relays).
     pub url: String,
+    /// The broker's public listener's URL (what the provider reaches).
+    pub public_url: String,
     /// How often the broker's JWKS was fetched.
     pub jwks_fetches: Arc<AtomicUsize>,
     /// The broker's private key, PEM.
     pub key_pem: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Drop for World {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
     }
 }
@@ -62,11 +65,13 @@ impl World {
 /// The mock with the broker registered, and the broker (behind a proxy, plain HTTP, allowing
 /// `per_minute` relay requests per source).
 pub async fn world(per_minute: u32) -> World {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let internal = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public_url = format!("http://{}", public.local_addr().unwrap());
+    let url = format!("http://{}", internal.local_addr().unwrap());
     let mock = MockCis2::new()
         .auto_login(NURSE.parse().unwrap())
-        .broker(&url)
+        .broker(&public_url)
         .start()
         .await
         .unwrap();
@@ -76,6 +81,7 @@ pub async fn world(per_minute: u32) -> World {
     let key_file =
         careid_test_fixtures::files::owner_only_file(dir.path(), "client-key.pem", &key_pem);
     let toml = BrokerToml::new(
+        &public_url,
         &url,
         mock.issuer(),
         BROKER_CLIENT_ID,
@@ -98,30 +104,41 @@ pub async fn world(per_minute: u32) -> World {
     ));
     let jwks_fetches = Arc::new(AtomicUsize::new(0));
     let counter = jwks_fetches.clone();
-    let app = router(broker.clone()).layer(axum::middleware::from_fn(
-        move |request: axum::extract::Request, next: axum::middleware::Next| {
-            if request.uri().path() == "/jwks" {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-            next.run(request)
-        },
-    ));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let public_app = Side::Public
+        .router(broker.clone())
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                if request.uri().path() == "/jwks" {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+                next.run(request)
+            },
+        ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    for (listener, app, side) in [
+        (public, public_app, Side::Public),
+        (
+            internal,
+            Side::Internal.router(broker.clone()),
+            Side::Internal,
+        ),
+    ] {
+        let mut stopped = stopped.clone();
+        let listener = PlainListener::new(listener, broker.caps(side));
+        tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+    }
     World {
         dir,
         mock,
         broker,
         url,
+        public_url,
         jwks_fetches,
         key_pem,
         stop: Some(stop),
