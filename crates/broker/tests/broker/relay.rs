@@ -358,7 +358,7 @@ async fn a_flood_from_one_source_is_limited_while_another_source_passes() {
 }
 
 /// Everything logged in this process, by the broker and careid-oidc, at every level.
-fn captured_log() -> Arc<Mutex<Vec<u8>>> {
+pub(crate) fn captured_log() -> Arc<Mutex<Vec<u8>>> {
     static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOG.get_or_init(|| {
         let log = Arc::new(Mutex::new(Vec::new()));

@@ -141,3 +141,150 @@ fn rustls_features_name_aws_lc_rs_alone() {
         groups(&rustls::crypto::aws_lc_rs::default_provider())
     );
 }
+
+/// A CA and a certificate it issued for a device: (CA PEM, device certificate and key PEM).
+fn device_ca_and_certificate(device: &str) -> (String, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "Example Trust Device CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let device_key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec![device.to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, device);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "Example NHS Trust");
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let device_cert = params.signed_by(&device_key, &ca_cert, &ca_key).unwrap();
+    (
+        ca_cert.pem(),
+        format!("{}{}", device_cert.pem(), device_key.serialize_pem()),
+    )
+}
+
+/// With a device CA, the internal listener takes only devices whose certificate chains to it:
+/// no certificate, or one from another CA, never completes the handshake; a device's relay
+/// request is audited with its certificate's subject.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_internal_listener_takes_only_the_trusts_devices_under_mutual_tls() {
+    let log = crate::relay::captured_log();
+    let world = world(60).await;
+    let (cert_pem, key_pem) = certificate();
+    let cert = private_file(world.dir.path(), "cert.pem", &cert_pem, 0o644);
+    let key = private_file(world.dir.path(), "key.pem", &key_pem, 0o600);
+    let (ca_pem, device) = device_ca_and_certificate("LAPTOP-0042");
+    let (_, stranger) = device_ca_and_certificate("LAPTOP-ELSEWHERE");
+    let ca = private_file(world.dir.path(), "device-ca.pem", &ca_pem, 0o644);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(serve_tls(
+        listener,
+        Side::Internal,
+        acceptor(&cert, &key, Some(&ca)).unwrap(),
+        world.broker.clone(),
+        std::future::pending(),
+    ));
+    let client = |identity: Option<&str>| {
+        let mut builder = crate::support::http()
+            .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(pem) = identity {
+            builder = builder.identity(reqwest::Identity::from_pem(pem.as_bytes()).unwrap());
+        }
+        builder.build().unwrap()
+    };
+
+    let no_certificate = client(None).get(format!("{base}/healthz")).send().await;
+    assert!(no_certificate.is_err(), "{no_certificate:?}");
+    let other_ca = client(Some(&stranger))
+        .get(format!("{base}/healthz"))
+        .send()
+        .await;
+    assert!(other_ca.is_err(), "{other_ca:?}");
+
+    let laptop = client(Some(&device));
+    let code = authorization_code(&world.mock, &no_redirects()).await;
+    let answer = code_exchange(
+        &laptop,
+        &format!("{base}/token"),
+        world.mock.issuer(),
+        &code,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), 200);
+    let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+    let audit = text
+        .lines()
+        .find(|line| line.contains("careid_broker::audit") && line.contains("LAPTOP-0042"))
+        .unwrap_or_else(|| panic!("no audit line names the device: {text}"));
+    assert!(audit.contains("O=Example NHS Trust"), "{audit}");
+    assert!(!text.contains("LAPTOP-ELSEWHERE"), "{text}");
+}
+
+/// One address holding its whole allowance of connections is answered 503 with Retry-After
+/// on the next one; another address is still served, and a closed connection frees its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_over_its_connection_cap_is_answered_503_with_retry_after() {
+    use careid_broker::connections::{Caps, PlainListener};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let world = world(60).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let tls = careid_broker::config::TlsConfig::Files {
+        certificate: "unused".into(),
+        key: "unused".into(),
+        device_ca: None,
+    };
+    let caps = Caps::new(&tls, 2, 2);
+    let app = Side::Internal
+        .router(world.broker.clone())
+        .into_make_service_with_connect_info::<careid_broker::connections::Peer>();
+    tokio::spawn(async move { axum::serve(PlainListener::new(listener, caps), app).await });
+
+    let health = "GET /healthz HTTP/1.1\r\nHost: broker\r\n\r\n";
+    let ask = |mut stream: tokio::net::TcpStream| async move {
+        stream.write_all(health.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 1024];
+        let read = stream.read(&mut answer).await.unwrap();
+        (
+            stream,
+            String::from_utf8_lossy(&answer[..read]).into_owned(),
+        )
+    };
+    let (first, answer) = ask(tokio::net::TcpStream::connect(address).await.unwrap()).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (_second, answer) = ask(tokio::net::TcpStream::connect(address).await.unwrap()).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (_, refused) = ask(tokio::net::TcpStream::connect(address).await.unwrap()).await;
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("Retry-After: 10"), "{refused}");
+    assert!(refused.contains("temporarily_unavailable"), "{refused}");
+    // Loopback's other addresses are other sources.
+    let elsewhere = tokio::net::TcpSocket::new_v4().unwrap();
+    elsewhere.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let (_, answer) = ask(elsewhere.connect(address).await.unwrap()).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    drop(first);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (_, answer) = ask(tokio::net::TcpStream::connect(address).await.unwrap()).await;
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never freed: {answer}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
