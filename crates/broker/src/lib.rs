@@ -19,10 +19,14 @@
 //! event per relay request with time, source, endpoint, grant type, outcome, status and the
 //! returned ID token's `sub`, `sid` and `acr`, read from its payload without checking it (for
 //! the record only: the client validates the token).
+//!
+//! Refresh handles (`handle`) stand ready for the relay: the CIS2 refresh token sealed under the
+//! broker's keys and bound to the desktop's DPoP key, so no desktop holds the token itself.
 
 mod answer;
 pub mod config;
 pub mod credential;
+pub mod handle;
 pub mod listeners;
 pub mod logout_token;
 pub mod relay;
@@ -33,6 +37,7 @@ pub mod tls;
 
 pub use config::{BrokerConfig, ConfigError};
 pub use credential::{BrokerCredential, CredentialError};
+pub use handle::{HandleError, HandleKeys, Opened, RefreshHandle};
 pub use logout_token::{validate_logout_token, LogoutRequest, LogoutTokenError, LogoutTokenRules};
 pub use store::redis::RedisStore;
 pub use store::{EmbeddedStore, SessionEnd, Store, StoreError, ENDED_SESSION_MEMORY};
