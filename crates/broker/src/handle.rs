@@ -23,13 +23,14 @@
 //! (`tampered`) in the audit log: as associated data, both would fail the same tag check.
 //!
 //! The keys ([`HandleKeys`]) come from owner-only files, the current key first and retiring keys
-//! after it. Each file's 32 random bytes give the handle key by HKDF-SHA256 (RFC 5869).
+//! after it. Each file's 32 random bytes give, by HKDF-SHA256 (RFC 5869) with distinct labels, the
+//! handle key and the DPoP nonce key of [`crate::dpop_nonce`], so one list of files rotates both.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use aws_lc_rs::aead::{Aad, Nonce, RandomizedNonceKey, AES_256_GCM, NONCE_LEN};
-use aws_lc_rs::{digest, hkdf};
+use aws_lc_rs::{digest, hkdf, hmac};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use careid_oidc::secret::constant_time_eq;
@@ -62,6 +63,7 @@ const TAG_LEN: usize = 16;
 // Domain labels: each derived value is tied to its one use, so no two uses can share a value.
 const HKDF_SALT: &[u8] = b"careid-broker key file v1";
 const HANDLE_KEY_INFO: &[u8] = b"careid-broker refresh handle aes-256-gcm v1";
+const NONCE_KEY_INFO: &[u8] = b"careid-broker dpop nonce hmac-sha256 v1";
 const KEY_ID_LABEL: &[u8] = b"careid-broker key id v1\0";
 const HANDLE_AAD_LABEL: &[u8] = b"careid-broker refresh handle cr1\0";
 const BINDING_LABEL: &[u8] = b"careid-broker refresh handle binding v1\0";
@@ -181,6 +183,7 @@ pub struct HandleKeys {
 struct WrappingKey {
     id: String,
     handle_key: RandomizedNonceKey,
+    nonce_key: hmac::Key,
 }
 
 impl HandleKeys {
@@ -292,6 +295,11 @@ impl HandleKeys {
         })
     }
 
+    /// The DPoP nonce keys, in the same order as the handle keys.
+    pub(crate) fn nonce_keys(&self) -> impl Iterator<Item = &hmac::Key> {
+        self.keys.iter().map(|key| &key.nonce_key)
+    }
+
     fn current(&self) -> &WrappingKey {
         // `load` and `from_secrets` never make an empty list.
         &self.keys[0]
@@ -318,6 +326,7 @@ impl WrappingKey {
         };
         let handle_key = RandomizedNonceKey::new(&AES_256_GCM, expand(HANDLE_KEY_INFO).as_ref())
             .expect("32 bytes is AES-256's key length");
+        let nonce_key = hmac::Key::new(hmac::HMAC_SHA256, expand(NONCE_KEY_INFO).as_ref());
         let mut id_input = Zeroizing::new(Vec::with_capacity(KEY_ID_LABEL.len() + KEY_LEN));
         id_input.extend_from_slice(KEY_ID_LABEL);
         id_input.extend_from_slice(secret);
@@ -325,6 +334,7 @@ impl WrappingKey {
         Self {
             id: URL_SAFE_NO_PAD.encode(&id_digest.as_ref()[..KEY_ID_BYTES]),
             handle_key,
+            nonce_key,
         }
     }
 }

@@ -20,12 +20,14 @@
 //! returned ID token's `sub`, `sid` and `acr`, read from its payload without checking it (for
 //! the record only: the client validates the token).
 //!
-//! Refresh handles (`handle`) stand ready for the relay: the CIS2 refresh token sealed under the
-//! broker's keys and bound to the desktop's DPoP key, so no desktop holds the token itself.
+//! Two pure parts stand ready for the relay: refresh handles (`handle`: the CIS2 refresh token
+//! sealed under the broker's keys and bound to the desktop's DPoP key, so no desktop holds the
+//! token itself) and stateless DPoP server nonces (`dpop_nonce`) from the same key files.
 
 mod answer;
 pub mod config;
 pub mod credential;
+pub mod dpop_nonce;
 pub mod handle;
 pub mod listeners;
 pub mod logout_token;
@@ -37,6 +39,7 @@ pub mod tls;
 
 pub use config::{BrokerConfig, ConfigError};
 pub use credential::{BrokerCredential, CredentialError};
+pub use dpop_nonce::NonceIssuer;
 pub use handle::{HandleError, HandleKeys, Opened, RefreshHandle};
 pub use logout_token::{validate_logout_token, LogoutRequest, LogoutTokenError, LogoutTokenRules};
 pub use store::redis::RedisStore;
