@@ -19,11 +19,17 @@
 //! event per relay request with time, source, endpoint, grant type, outcome, status and the
 //! returned ID token's `sub`, `sid` and `acr`, read from its payload without checking it (for
 //! the record only: the client validates the token).
+//!
+//! Two pure parts stand ready for the relay: refresh handles (`handle`: the CIS2 refresh token
+//! sealed under the broker's keys and bound to the desktop's DPoP key, so no desktop holds the
+//! token itself) and stateless DPoP server nonces (`dpop_nonce`) from the same key files.
 
 mod answer;
 pub mod config;
 pub mod connections;
 pub mod credential;
+pub mod dpop_nonce;
+pub mod handle;
 pub mod listeners;
 pub mod logout_token;
 pub mod relay;
@@ -34,6 +40,8 @@ pub mod tls;
 
 pub use config::{BrokerConfig, ConfigError};
 pub use credential::{BrokerCredential, CredentialError};
+pub use dpop_nonce::NonceIssuer;
+pub use handle::{HandleError, HandleKeys, Opened, RefreshHandle};
 pub use logout_token::{validate_logout_token, LogoutRequest, LogoutTokenError, LogoutTokenRules};
 pub use store::redis::RedisStore;
 pub use store::{EmbeddedStore, SessionEnd, Store, StoreError, ENDED_SESSION_MEMORY};
