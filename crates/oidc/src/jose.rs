@@ -9,10 +9,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{
     self, ParsedPublicKey, RsaParameters, RsaPublicKeyComponents, VerificationAlgorithm,
 };
+use aws_lc_rs::{digest, hmac};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -191,7 +191,7 @@ pub fn allowed_userinfo_algorithms(
 
 /// An elliptic curve a JWK may name (RFC 7518 §6.2.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Curve {
+pub(crate) enum Curve {
     P256,
     P384,
 }
@@ -202,6 +202,13 @@ impl Curve {
             "P-256" => Some(Curve::P256),
             "P-384" => Some(Curve::P384),
             _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Curve::P256 => "P-256",
+            Curve::P384 => "P-384",
         }
     }
 
@@ -220,17 +227,105 @@ impl Curve {
     }
 }
 
-/// A public key from the key set.
+/// A public key: from the key set, a token's own header, or one of careid's private keys.
 #[derive(Clone)]
-enum PublicKey {
+pub(crate) enum PublicKey {
     /// Big-endian modulus without leading zeros, and exponent.
     Rsa { n: Vec<u8>, e: Vec<u8> },
-    /// Parsed (and so checked to lie on the curve) when the key set was read.
+    /// Parsed (and so checked to lie on the curve) when the key was read. Its bytes are the
+    /// uncompressed point (SEC 1 §2.3.3): 0x04, then x and y.
     Ec { curve: Curve, key: ParsedPublicKey },
 }
 
+impl PublicKey {
+    /// An RSA key from its big-endian modulus and exponent, leading zeros dropped (RFC 7518
+    /// §6.3.1 writes them without), so a key has one JWK and one thumbprint however it came.
+    pub(crate) fn rsa(n: &[u8], e: &[u8]) -> Self {
+        let significant = |bytes: &[u8]| {
+            let first = bytes
+                .iter()
+                .position(|byte| *byte != 0)
+                .unwrap_or(bytes.len());
+            bytes[first..].to_vec()
+        };
+        PublicKey::Rsa {
+            n: significant(n),
+            e: significant(e),
+        }
+    }
+
+    /// An EC key from its uncompressed point, or `None` when the point is not on `curve`.
+    pub(crate) fn ec(curve: Curve, point: &[u8]) -> Option<Self> {
+        let len = curve.coordinate_len();
+        if point.len() != 1 + 2 * len || point[0] != 0x04 {
+            return None;
+        }
+        let key = ParsedPublicKey::new(curve.verification(), point).ok()?;
+        Some(PublicKey::Ec { curve, key })
+    }
+
+    /// RFC 7638 §3.2: the required public members, in lexicographic order of their names.
+    /// Every value is base64url or a fixed name, so none needs JSON escaping.
+    fn required_members(&self) -> Vec<(&'static str, String)> {
+        match self {
+            PublicKey::Rsa { n, e } => vec![
+                ("e", URL_SAFE_NO_PAD.encode(e)),
+                ("kty", "RSA".to_owned()),
+                ("n", URL_SAFE_NO_PAD.encode(n)),
+            ],
+            PublicKey::Ec { curve, key } => {
+                let (x, y) = key.as_ref()[1..].split_at(curve.coordinate_len());
+                vec![
+                    ("crv", curve.name().to_owned()),
+                    ("kty", "EC".to_owned()),
+                    ("x", URL_SAFE_NO_PAD.encode(x)),
+                    ("y", URL_SAFE_NO_PAD.encode(y)),
+                ]
+            }
+        }
+    }
+
+    /// The RFC 7638 thumbprint: SHA-256 over the required members in lexicographic order with
+    /// no whitespace, base64url without padding.
+    pub(crate) fn thumbprint(&self) -> JwkThumbprint {
+        let members: Vec<String> = self
+            .required_members()
+            .into_iter()
+            .map(|(name, value)| format!(r#""{name}":"{value}""#))
+            .collect();
+        let input = format!("{{{}}}", members.join(","));
+        JwkThumbprint(URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, input.as_bytes())))
+    }
+
+    /// The public key as a JWK (RFC 7517) of its required members only: never a private one.
+    pub(crate) fn to_jwk(&self) -> Map<String, Value> {
+        self.required_members()
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), Value::String(value)))
+            .collect()
+    }
+}
+
+/// An RFC 7638 JWK thumbprint (SHA-256, base64url): the key id careid gives its own keys by
+/// default, and the `jkt` a DPoP-bound token is bound to (RFC 9449 §6).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct JwkThumbprint(String);
+
+impl JwkThumbprint {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for JwkThumbprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[derive(Clone)]
-struct Jwk {
+pub(crate) struct Jwk {
     kid: Option<String>,
     /// The JWK's `alg`: when present, the only algorithm the key may be used with (RFC 7517 §4.4).
     alg: Option<String>,
@@ -331,7 +426,7 @@ impl JsonWebKeySet {
 }
 
 /// One key, or `None` when it is not a signing key careid can use.
-fn read_jwk(value: &Value) -> Option<Jwk> {
+pub(crate) fn read_jwk(value: &Value) -> Option<Jwk> {
     let jwk = value.as_object()?;
     let text = |name: &str| -> Option<Option<&str>> {
         match jwk.get(name) {
@@ -355,18 +450,17 @@ fn read_jwk(value: &Value) -> Option<Jwk> {
     let bytes = |name: &str| -> Option<Vec<u8>> { URL_SAFE_NO_PAD.decode(text(name)??).ok() };
     let key = match text("kty")?? {
         "RSA" => {
-            let n = bytes("n")?;
-            let first = n.iter().position(|byte| *byte != 0)?;
-            let n = n[first..].to_vec();
-            let bits = n.len() * 8 - n[0].leading_zeros() as usize;
-            if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+            let key = PublicKey::rsa(&bytes("n")?, &bytes("e")?);
+            let PublicKey::Rsa { n, e } = &key else {
+                return None;
+            };
+            let bits = n
+                .first()
+                .map_or(0, |top| n.len() * 8 - top.leading_zeros() as usize);
+            if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) || e.is_empty() {
                 return None;
             }
-            let e = bytes("e")?;
-            if e.iter().all(|byte| *byte == 0) {
-                return None;
-            }
-            PublicKey::Rsa { n, e }
+            key
         }
         "EC" => {
             let curve = Curve::from_name(text("crv")??)?;
@@ -380,8 +474,7 @@ fn read_jwk(value: &Value) -> Option<Jwk> {
             point.push(0x04);
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
-            let key = ParsedPublicKey::new(curve.verification(), &point).ok()?;
-            PublicKey::Ec { curve, key }
+            PublicKey::ec(curve, &point)?
         }
         _ => return None,
     };

@@ -55,7 +55,7 @@ pub use id_token::{
 };
 pub use jose::{
     allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, HmacKey, JoseError, JsonWebKeySet,
-    JwsAlgorithm, JwsHeader, UnknownKid,
+    JwkThumbprint, JwsAlgorithm, JwsHeader, UnknownKid,
 };
 pub use secret::{
     AccessToken, AuthorizationCode, ClientSecret, CsrfState, IdToken, Nonce, PkceVerifier,
