@@ -355,6 +355,11 @@ impl Jwk {
         }
     }
 
+    /// The RFC 7638 thumbprint of the key.
+    pub(crate) fn thumbprint(&self) -> JwkThumbprint {
+        self.key.thumbprint()
+    }
+
     fn kty(&self) -> &'static str {
         match self.key {
             PublicKey::Rsa { .. } => "RSA",
@@ -500,6 +505,9 @@ pub struct JwsHeader {
 pub struct DecodedJwt {
     pub header: JwsHeader,
     pub claims: Map<String, Value>,
+    /// Every header member, for a token type that reads more than [`JwsHeader`] holds (a DPoP
+    /// proof's `jwk`).
+    header_members: Map<String, Value>,
     /// `BASE64URL(header) '.' BASE64URL(payload)`, what the signature covers.
     signing_input: String,
     signature: Vec<u8>,
@@ -587,18 +595,26 @@ pub fn decode_any_type(jws: &str) -> Result<DecodedJwt, JoseError> {
             Some(_) => Err(JoseError::Malformed(what)),
         }
     };
-    let header = JwsHeader {
+    let jws_header = JwsHeader {
         alg: text("alg", "the header's alg is not a string")?
             .ok_or(JoseError::Malformed("the header has no alg"))?,
         kid: text("kid", "the header's kid is not a string")?,
         typ: text("typ", "the header's typ is not a string")?,
     };
     Ok(DecodedJwt {
-        header,
+        header: jws_header,
         claims,
+        header_members: header,
         signing_input: format!("{header_part}.{payload_part}"),
         signature,
     })
+}
+
+impl DecodedJwt {
+    /// A header member by name.
+    pub(crate) fn header_member(&self, name: &str) -> Option<&Value> {
+        self.header_members.get(name)
+    }
 }
 
 /// `typ` names a JWT: `JWT` as a media type (RFC 7515 §4.1.9: case-insensitive, the
@@ -694,26 +710,7 @@ pub fn verify(
     allowed: &[JwsAlgorithm],
     hmac_secret: Option<&ClientSecret>,
 ) -> Result<(), JoseError> {
-    let usable: Vec<JwsAlgorithm> = allowed
-        .iter()
-        .copied()
-        .filter(|alg| hmac_secret.is_some() || !alg.is_hmac())
-        .collect();
-    let name = jwt.header.alg.as_str();
-    if name.eq_ignore_ascii_case("none") {
-        return Err(JoseError::AlgNone);
-    }
-    let alg = JwsAlgorithm::from_str(name)
-        .ok()
-        .filter(|alg| usable.contains(alg))
-        .ok_or_else(|| JoseError::AlgNotAllowed {
-            alg: shown(name),
-            allowed: usable
-                .iter()
-                .map(|alg| alg.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
+    let alg = permitted_algorithm(jwt, allowed, hmac_secret.is_some())?;
     let message = jwt.signing_input.as_bytes();
 
     if let Some(algorithm) = alg.hmac() {
@@ -751,6 +748,53 @@ pub fn verify(
         .iter()
         .any(|key| key.verifies(alg, message, &jwt.signature))
     {
+        Ok(())
+    } else {
+        Err(JoseError::BadSignature)
+    }
+}
+
+/// The algorithm `jwt`'s header names, when it is in `allowed`: never `none`, and HMAC only
+/// when the caller has the secret to key it with.
+pub(crate) fn permitted_algorithm(
+    jwt: &DecodedJwt,
+    allowed: &[JwsAlgorithm],
+    has_hmac_secret: bool,
+) -> Result<JwsAlgorithm, JoseError> {
+    let usable: Vec<JwsAlgorithm> = allowed
+        .iter()
+        .copied()
+        .filter(|alg| has_hmac_secret || !alg.is_hmac())
+        .collect();
+    let name = jwt.header.alg.as_str();
+    if name.eq_ignore_ascii_case("none") {
+        return Err(JoseError::AlgNone);
+    }
+    JwsAlgorithm::from_str(name)
+        .ok()
+        .filter(|alg| usable.contains(alg))
+        .ok_or_else(|| JoseError::AlgNotAllowed {
+            alg: shown(name),
+            allowed: usable
+                .iter()
+                .map(|alg| alg.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Checks `jwt`'s signature with `key`, one the caller already chose (a DPoP proof carries its
+/// own), for `alg` from [`permitted_algorithm`]. A key that does not fit `alg` (an EC key for
+/// RS256, an HMAC algorithm for any key) is [`JoseError::NoMatchingKey`].
+pub(crate) fn verify_with_key(
+    jwt: &DecodedJwt,
+    alg: JwsAlgorithm,
+    key: &Jwk,
+) -> Result<(), JoseError> {
+    if !key.fits(alg) {
+        return Err(JoseError::NoMatchingKey { alg: alg.as_str() });
+    }
+    if key.verifies(alg, jwt.signing_input.as_bytes(), &jwt.signature) {
         Ok(())
     } else {
         Err(JoseError::BadSignature)

@@ -608,7 +608,7 @@ fn thumbprint_matches_rfc_7638_example() {
     });
     let key = read_jwk(&jwk).expect("a usable RSA key");
     assert_eq!(
-        key.key.thumbprint().as_str(),
+        key.thumbprint().as_str(),
         "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
     );
     assert_eq!(
