@@ -9,10 +9,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{
     self, ParsedPublicKey, RsaParameters, RsaPublicKeyComponents, VerificationAlgorithm,
 };
+use aws_lc_rs::{digest, hmac};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -191,7 +191,7 @@ pub fn allowed_userinfo_algorithms(
 
 /// An elliptic curve a JWK may name (RFC 7518 §6.2.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Curve {
+pub(crate) enum Curve {
     P256,
     P384,
 }
@@ -202,6 +202,13 @@ impl Curve {
             "P-256" => Some(Curve::P256),
             "P-384" => Some(Curve::P384),
             _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Curve::P256 => "P-256",
+            Curve::P384 => "P-384",
         }
     }
 
@@ -220,17 +227,105 @@ impl Curve {
     }
 }
 
-/// A public key from the key set.
+/// A public key: from the key set, a token's own header, or one of careid's private keys.
 #[derive(Clone)]
-enum PublicKey {
+pub(crate) enum PublicKey {
     /// Big-endian modulus without leading zeros, and exponent.
     Rsa { n: Vec<u8>, e: Vec<u8> },
-    /// Parsed (and so checked to lie on the curve) when the key set was read.
+    /// Parsed (and so checked to lie on the curve) when the key was read. Its bytes are the
+    /// uncompressed point (SEC 1 §2.3.3): 0x04, then x and y.
     Ec { curve: Curve, key: ParsedPublicKey },
 }
 
+impl PublicKey {
+    /// An RSA key from its big-endian modulus and exponent, leading zeros dropped (RFC 7518
+    /// §6.3.1 writes them without), so a key has one JWK and one thumbprint however it came.
+    pub(crate) fn rsa(n: &[u8], e: &[u8]) -> Self {
+        let significant = |bytes: &[u8]| {
+            let first = bytes
+                .iter()
+                .position(|byte| *byte != 0)
+                .unwrap_or(bytes.len());
+            bytes[first..].to_vec()
+        };
+        PublicKey::Rsa {
+            n: significant(n),
+            e: significant(e),
+        }
+    }
+
+    /// An EC key from its uncompressed point, or `None` when the point is not on `curve`.
+    pub(crate) fn ec(curve: Curve, point: &[u8]) -> Option<Self> {
+        let len = curve.coordinate_len();
+        if point.len() != 1 + 2 * len || point[0] != 0x04 {
+            return None;
+        }
+        let key = ParsedPublicKey::new(curve.verification(), point).ok()?;
+        Some(PublicKey::Ec { curve, key })
+    }
+
+    /// RFC 7638 §3.2: the required public members, in lexicographic order of their names.
+    /// Every value is base64url or a fixed name, so none needs JSON escaping.
+    fn required_members(&self) -> Vec<(&'static str, String)> {
+        match self {
+            PublicKey::Rsa { n, e } => vec![
+                ("e", URL_SAFE_NO_PAD.encode(e)),
+                ("kty", "RSA".to_owned()),
+                ("n", URL_SAFE_NO_PAD.encode(n)),
+            ],
+            PublicKey::Ec { curve, key } => {
+                let (x, y) = key.as_ref()[1..].split_at(curve.coordinate_len());
+                vec![
+                    ("crv", curve.name().to_owned()),
+                    ("kty", "EC".to_owned()),
+                    ("x", URL_SAFE_NO_PAD.encode(x)),
+                    ("y", URL_SAFE_NO_PAD.encode(y)),
+                ]
+            }
+        }
+    }
+
+    /// The RFC 7638 thumbprint: SHA-256 over the required members in lexicographic order with
+    /// no whitespace, base64url without padding.
+    pub(crate) fn thumbprint(&self) -> JwkThumbprint {
+        let members: Vec<String> = self
+            .required_members()
+            .into_iter()
+            .map(|(name, value)| format!(r#""{name}":"{value}""#))
+            .collect();
+        let input = format!("{{{}}}", members.join(","));
+        JwkThumbprint(URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, input.as_bytes())))
+    }
+
+    /// The public key as a JWK (RFC 7517) of its required members only: never a private one.
+    pub(crate) fn to_jwk(&self) -> Map<String, Value> {
+        self.required_members()
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), Value::String(value)))
+            .collect()
+    }
+}
+
+/// An RFC 7638 JWK thumbprint (SHA-256, base64url): the key id careid gives its own keys by
+/// default, and the `jkt` a DPoP-bound token is bound to (RFC 9449 §6).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct JwkThumbprint(String);
+
+impl JwkThumbprint {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for JwkThumbprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[derive(Clone)]
-struct Jwk {
+pub(crate) struct Jwk {
     kid: Option<String>,
     /// The JWK's `alg`: when present, the only algorithm the key may be used with (RFC 7517 §4.4).
     alg: Option<String>,
@@ -258,6 +353,11 @@ impl Jwk {
             }),
             PublicKey::Ec { key, .. } => key.verify_sig(message, signature).is_ok(),
         }
+    }
+
+    /// The RFC 7638 thumbprint of the key.
+    pub(crate) fn thumbprint(&self) -> JwkThumbprint {
+        self.key.thumbprint()
     }
 
     fn kty(&self) -> &'static str {
@@ -331,7 +431,7 @@ impl JsonWebKeySet {
 }
 
 /// One key, or `None` when it is not a signing key careid can use.
-fn read_jwk(value: &Value) -> Option<Jwk> {
+pub(crate) fn read_jwk(value: &Value) -> Option<Jwk> {
     let jwk = value.as_object()?;
     let text = |name: &str| -> Option<Option<&str>> {
         match jwk.get(name) {
@@ -355,18 +455,17 @@ fn read_jwk(value: &Value) -> Option<Jwk> {
     let bytes = |name: &str| -> Option<Vec<u8>> { URL_SAFE_NO_PAD.decode(text(name)??).ok() };
     let key = match text("kty")?? {
         "RSA" => {
-            let n = bytes("n")?;
-            let first = n.iter().position(|byte| *byte != 0)?;
-            let n = n[first..].to_vec();
-            let bits = n.len() * 8 - n[0].leading_zeros() as usize;
-            if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+            let key = PublicKey::rsa(&bytes("n")?, &bytes("e")?);
+            let PublicKey::Rsa { n, e } = &key else {
+                return None;
+            };
+            let bits = n
+                .first()
+                .map_or(0, |top| n.len() * 8 - top.leading_zeros() as usize);
+            if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) || e.is_empty() {
                 return None;
             }
-            let e = bytes("e")?;
-            if e.iter().all(|byte| *byte == 0) {
-                return None;
-            }
-            PublicKey::Rsa { n, e }
+            key
         }
         "EC" => {
             let curve = Curve::from_name(text("crv")??)?;
@@ -380,8 +479,7 @@ fn read_jwk(value: &Value) -> Option<Jwk> {
             point.push(0x04);
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
-            let key = ParsedPublicKey::new(curve.verification(), &point).ok()?;
-            PublicKey::Ec { curve, key }
+            PublicKey::ec(curve, &point)?
         }
         _ => return None,
     };
@@ -407,6 +505,9 @@ pub struct JwsHeader {
 pub struct DecodedJwt {
     pub header: JwsHeader,
     pub claims: Map<String, Value>,
+    /// Every header member, for a token type that reads more than [`JwsHeader`] holds (a DPoP
+    /// proof's `jwk`).
+    header_members: Map<String, Value>,
     /// `BASE64URL(header) '.' BASE64URL(payload)`, what the signature covers.
     signing_input: String,
     signature: Vec<u8>,
@@ -494,18 +595,26 @@ pub fn decode_any_type(jws: &str) -> Result<DecodedJwt, JoseError> {
             Some(_) => Err(JoseError::Malformed(what)),
         }
     };
-    let header = JwsHeader {
+    let jws_header = JwsHeader {
         alg: text("alg", "the header's alg is not a string")?
             .ok_or(JoseError::Malformed("the header has no alg"))?,
         kid: text("kid", "the header's kid is not a string")?,
         typ: text("typ", "the header's typ is not a string")?,
     };
     Ok(DecodedJwt {
-        header,
+        header: jws_header,
         claims,
+        header_members: header,
         signing_input: format!("{header_part}.{payload_part}"),
         signature,
     })
+}
+
+impl DecodedJwt {
+    /// A header member by name.
+    pub(crate) fn header_member(&self, name: &str) -> Option<&Value> {
+        self.header_members.get(name)
+    }
 }
 
 /// `typ` names a JWT: `JWT` as a media type (RFC 7515 §4.1.9: case-insensitive, the
@@ -601,26 +710,7 @@ pub fn verify(
     allowed: &[JwsAlgorithm],
     hmac_secret: Option<&ClientSecret>,
 ) -> Result<(), JoseError> {
-    let usable: Vec<JwsAlgorithm> = allowed
-        .iter()
-        .copied()
-        .filter(|alg| hmac_secret.is_some() || !alg.is_hmac())
-        .collect();
-    let name = jwt.header.alg.as_str();
-    if name.eq_ignore_ascii_case("none") {
-        return Err(JoseError::AlgNone);
-    }
-    let alg = JwsAlgorithm::from_str(name)
-        .ok()
-        .filter(|alg| usable.contains(alg))
-        .ok_or_else(|| JoseError::AlgNotAllowed {
-            alg: shown(name),
-            allowed: usable
-                .iter()
-                .map(|alg| alg.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
+    let alg = permitted_algorithm(jwt, allowed, hmac_secret.is_some())?;
     let message = jwt.signing_input.as_bytes();
 
     if let Some(algorithm) = alg.hmac() {
@@ -658,6 +748,53 @@ pub fn verify(
         .iter()
         .any(|key| key.verifies(alg, message, &jwt.signature))
     {
+        Ok(())
+    } else {
+        Err(JoseError::BadSignature)
+    }
+}
+
+/// The algorithm `jwt`'s header names, when it is in `allowed`: never `none`, and HMAC only
+/// when the caller has the secret to key it with.
+pub(crate) fn permitted_algorithm(
+    jwt: &DecodedJwt,
+    allowed: &[JwsAlgorithm],
+    has_hmac_secret: bool,
+) -> Result<JwsAlgorithm, JoseError> {
+    let usable: Vec<JwsAlgorithm> = allowed
+        .iter()
+        .copied()
+        .filter(|alg| has_hmac_secret || !alg.is_hmac())
+        .collect();
+    let name = jwt.header.alg.as_str();
+    if name.eq_ignore_ascii_case("none") {
+        return Err(JoseError::AlgNone);
+    }
+    JwsAlgorithm::from_str(name)
+        .ok()
+        .filter(|alg| usable.contains(alg))
+        .ok_or_else(|| JoseError::AlgNotAllowed {
+            alg: shown(name),
+            allowed: usable
+                .iter()
+                .map(|alg| alg.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Checks `jwt`'s signature with `key`, one the caller already chose (a DPoP proof carries its
+/// own), for `alg` from [`permitted_algorithm`]. A key that does not fit `alg` (an EC key for
+/// RS256, an HMAC algorithm for any key) is [`JoseError::NoMatchingKey`].
+pub(crate) fn verify_with_key(
+    jwt: &DecodedJwt,
+    alg: JwsAlgorithm,
+    key: &Jwk,
+) -> Result<(), JoseError> {
+    if !key.fits(alg) {
+        return Err(JoseError::NoMatchingKey { alg: alg.as_str() });
+    }
+    if key.verifies(alg, jwt.signing_input.as_bytes(), &jwt.signature) {
         Ok(())
     } else {
         Err(JoseError::BadSignature)

@@ -15,12 +15,15 @@
 //! - [`id_token`]: the ID token, refreshed ID token, signed UserInfo and session-proof checks of
 //!   OpenID Connect Core, with CIS2's quirks.
 //! - [`claims`]: CIS2's claims: [`Identity`], national RBAC roles, assurance levels.
+//! - [`dpop`]: DPoP (RFC 9449): an install's [`DpopKey`] and the proofs it makes, and
+//!   [`verify_proof`], the server's check of one, which gives the key's [`JwkThumbprint`].
 //! - [`http`]: every provider request ([`HttpClient`]): no redirects, a timeout, a body size
 //!   limit, and errors that never hold a body or a query string; [`sse`] reads event streams.
 
 pub mod claims;
 pub mod client_auth;
 pub mod discovery;
+pub mod dpop;
 pub mod http;
 pub mod id_token;
 pub mod jose;
@@ -45,6 +48,10 @@ pub use discovery::{
     discovery_url, is_secure, is_secure_url, DiscoveryError, DocumentShelf, IssuerKind, KeyedError,
     PlainHttp, ProviderCache, ProviderMetadata, JWKS_REFETCH_COOLDOWN, MAX_CACHE_AGE,
 };
+pub use dpop::{
+    verify_proof, DpopError, DpopKey, DpopProof, ProofCheck, VerifiedProof, DPOP_PROOF_TYPE,
+    MAX_JTI_BYTES, MAX_PROOF_BYTES,
+};
 pub use http::{
     oauth_error, EventStream, HttpClient, HttpError, HttpResponse, HttpSettings, OAuthErrorResponse,
 };
@@ -55,11 +62,11 @@ pub use id_token::{
 };
 pub use jose::{
     allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, HmacKey, JoseError, JsonWebKeySet,
-    JwsAlgorithm, JwsHeader, UnknownKid,
+    JwkThumbprint, JwsAlgorithm, JwsHeader, UnknownKid,
 };
 pub use secret::{
-    AccessToken, AuthorizationCode, ClientSecret, CsrfState, IdToken, Nonce, PkceVerifier,
-    RefreshToken, SecretString,
+    AccessToken, AuthorizationCode, ClientSecret, CsrfState, DpopKeySecret, IdToken, Nonce,
+    PkceVerifier, RefreshToken, SecretString,
 };
 pub use sse::{EventParser, ServerEvent};
 pub use time::unix_seconds;

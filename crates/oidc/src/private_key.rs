@@ -3,19 +3,19 @@
 
 use std::fmt;
 
-use aws_lc_rs::digest;
 use aws_lc_rs::error::KeyRejected;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     EcdsaKeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
     RSA_PKCS1_SHA512,
 };
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use crate::client_auth::{check_assertion_algorithm, ClientAuthError, SigningAlgorithm};
 use crate::discovery::IssuerKind;
+use crate::jose::{Curve, PublicKey};
 
 /// A private key for `private_key_jwt`, parsed from PEM: RSA in PKCS#8 (`BEGIN PRIVATE KEY`) or
 /// PKCS#1 (`BEGIN RSA PRIVATE KEY`), or EC P-256 in PKCS#8 or SEC1 (`BEGIN EC PRIVATE KEY`).
@@ -26,6 +26,8 @@ use crate::discovery::IssuerKind;
 /// Not `Clone`, not `Serialize`, and `Debug` shows only the key type, algorithm and key id.
 pub struct PrivateKey {
     signer: Signer,
+    /// The public half, read once: its JWK and thumbprint come from the one RFC 7638 rule.
+    public: PublicKey,
     algorithm: SigningAlgorithm,
     kid: String,
 }
@@ -70,17 +72,27 @@ impl PrivateKey {
                 )))
             }
         };
-        let algorithm = match signer {
-            Signer::Rsa(_) => SigningAlgorithm::Rs256,
-            Signer::EcP256(_) => SigningAlgorithm::Es256,
+        let (algorithm, public) = match &signer {
+            Signer::Rsa(key) => {
+                let public = key.public_key();
+                let n = public.modulus().big_endian_without_leading_zero();
+                let e = public.exponent().big_endian_without_leading_zero();
+                (SigningAlgorithm::Rs256, PublicKey::rsa(n, e))
+            }
+            Signer::EcP256(key) => (
+                SigningAlgorithm::Es256,
+                PublicKey::ec(Curve::P256, key.public_key().as_ref()).ok_or(
+                    ClientAuthError::MalformedKey("the key's public point is not on P-256"),
+                )?,
+            ),
         };
-        let mut key = Self {
+        let kid = public.thumbprint().to_string();
+        Ok(Self {
             signer,
+            public,
             algorithm,
-            kid: String::new(),
-        };
-        key.kid = key.thumbprint();
-        Ok(key)
+            kid,
+        })
     }
 
     /// The key a registration signs with: `pem` read, with the registered `key_id` and
@@ -143,59 +155,17 @@ impl PrivateKey {
     /// The RFC 7638 JWK thumbprint of the public key: SHA-256 over the required members in
     /// lexicographic order with no whitespace, base64url without padding.
     pub fn thumbprint(&self) -> String {
-        // Every value is base64url or a fixed name, so none needs JSON escaping.
-        let members: Vec<String> = self
-            .required_jwk_members()
-            .into_iter()
-            .map(|(name, value)| format!(r#""{name}":"{value}""#))
-            .collect();
-        let input = format!("{{{}}}", members.join(","));
-        URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, input.as_bytes()))
+        self.public.thumbprint().to_string()
     }
 
     /// The public key as a JWK (RFC 7517) with this key's `kid`, `alg` and `use: sig`: what to
     /// publish at the JWKS URI registered for `private_key_jwt`.
     pub fn public_jwk(&self) -> String {
-        let mut jwk = serde_json::Map::new();
-        for (name, value) in self.required_jwk_members() {
-            jwk.insert(name.to_owned(), value.into());
-        }
+        let mut jwk = self.public.to_jwk();
         jwk.insert("kid".to_owned(), self.kid.clone().into());
         jwk.insert("alg".to_owned(), self.algorithm.as_str().into());
         jwk.insert("use".to_owned(), "sig".into());
         serde_json::Value::Object(jwk).to_string()
-    }
-
-    /// RFC 7638 §3.2: the required public members, in lexicographic order of their names.
-    fn required_jwk_members(&self) -> Vec<(&'static str, String)> {
-        match &self.signer {
-            Signer::Rsa(key) => {
-                let public = key.public_key();
-                let n = public.modulus();
-                let e = public.exponent();
-                vec![
-                    (
-                        "e",
-                        URL_SAFE_NO_PAD.encode(e.big_endian_without_leading_zero()),
-                    ),
-                    ("kty", "RSA".to_owned()),
-                    (
-                        "n",
-                        URL_SAFE_NO_PAD.encode(n.big_endian_without_leading_zero()),
-                    ),
-                ]
-            }
-            Signer::EcP256(key) => {
-                // An uncompressed point: 0x04, then x and y of 32 bytes each (SEC1 §2.3.3).
-                let point = key.public_key().as_ref();
-                vec![
-                    ("crv", "P-256".to_owned()),
-                    ("kty", "EC".to_owned()),
-                    ("x", URL_SAFE_NO_PAD.encode(&point[1..33])),
-                    ("y", URL_SAFE_NO_PAD.encode(&point[33..65])),
-                ]
-            }
-        }
     }
 
     fn key_type(&self) -> &'static str {

@@ -142,6 +142,12 @@ secret_kind!(
     Clone
 );
 secret_kind!(
+    /// An install's DPoP private key as it is kept in the OS keychain: its PKCS#8 document,
+    /// base64url (RFC 9449 §2; [`crate::DpopKey::to_stored`]). Not `Clone`: one copy goes to
+    /// the keychain.
+    DpopKeySecret
+);
+secret_kind!(
     /// A client secret (RFC 6749 §2.3.1), used as such or as the HMAC key of
     /// `client_secret_jwt` and of HS256 ID tokens.
     ClientSecret,

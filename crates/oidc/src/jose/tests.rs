@@ -1,3 +1,4 @@
+use aws_lc_rs::signature::KeyPair as _;
 use serde_json::json;
 
 use super::test_support::*;
@@ -593,4 +594,42 @@ fn a_document_that_is_not_a_key_set_is_an_error() {
     )
     .unwrap_err();
     assert_eq!(error.code(), "jws_no_matching_key");
+}
+
+/// RFC 7638 §3.1's example key and its thumbprint; the optional members leave it unchanged.
+#[test]
+fn thumbprint_matches_rfc_7638_example() {
+    let jwk = json!({
+        "kty": "RSA",
+        "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29",
+    });
+    let key = read_jwk(&jwk).expect("a usable RSA key");
+    assert_eq!(
+        key.thumbprint().as_str(),
+        "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    );
+    assert_eq!(
+        Value::Object(key.key.to_jwk()),
+        json!({ "kty": "RSA", "n": jwk["n"], "e": "AQAB" }),
+        "the JWK keeps the required members only"
+    );
+}
+
+#[test]
+fn thumbprints_ignore_leading_zeros_and_serialise_as_strings() {
+    let keys = keys();
+    let public = keys.rsa.public_key();
+    let n = public.modulus().big_endian_without_leading_zero();
+    let e = public.exponent().big_endian_without_leading_zero();
+    let padded = PublicKey::rsa(&[&[0, 0][..], n].concat(), &[&[0][..], e].concat());
+    assert_eq!(padded.thumbprint(), PublicKey::rsa(n, e).thumbprint());
+
+    let thumbprint = PublicKey::rsa(n, e).thumbprint();
+    let json = serde_json::to_string(&thumbprint).expect("serialises");
+    assert_eq!(json, format!("\"{thumbprint}\""));
+    let back: JwkThumbprint = serde_json::from_str(&json).expect("deserialises");
+    assert_eq!(back, thumbprint);
 }
