@@ -147,11 +147,13 @@ async fn bench(count: usize, logouts: usize) {
         &toml.with_tables(&format!("{}\n{limits}", embedded_store(&store_path))),
     )
     .expect("the bench's configuration");
+    let handle_files = config.handles.key_files.clone();
     let credential = BrokerCredential::load(&config.provider).unwrap();
     let http = HttpClient::new(HttpSettings::default()).unwrap();
     let broker = Arc::new(Broker::new(
         config,
         credential,
+        careid_broker::HandleKeys::load(&handle_files).unwrap(),
         http,
         Arc::new(Store::Embedded(EmbeddedStore::open(Some(&store_path)))),
     ));

@@ -23,6 +23,7 @@ pub struct BrokerConfig {
     pub internal: ListenerConfig,
     pub provider: ProviderConfig,
     pub clients: ClientsConfig,
+    pub handles: HandlesConfig,
     pub store: StoreConfig,
     #[serde(default)]
     pub limits: Limits,
@@ -64,6 +65,16 @@ pub struct ClientsConfig {
     /// The loopback redirect URIs registered with the provider: a code exchange naming any
     /// other is refused.
     pub redirect_uris: Vec<RedirectUri>,
+}
+
+/// The keys of the refresh handles the broker gives desktops in place of the provider's
+/// refresh tokens, and of its DPoP nonces (`handle`, `dpop_nonce`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandlesConfig {
+    /// Owner-only files of 32 random bytes (`openssl rand -hex 32`): the current key first,
+    /// then retiring ones, kept until the handles they sealed have come back re-sealed.
+    pub key_files: Vec<PathBuf>,
 }
 
 /// One of the broker's two listeners.
@@ -385,6 +396,12 @@ impl BrokerConfig {
         {
             return Err(
                 "provider.previous_credential_file is a retiring private key: private_key_jwt only"
+                    .into(),
+            );
+        }
+        if self.handles.key_files.is_empty() {
+            return Err(
+                "handles.key_files is empty: name at least one key file (openssl rand -hex 32)"
                     .into(),
             );
         }

@@ -32,6 +32,7 @@ pub mod dpop_nonce;
 pub mod handle;
 pub mod listeners;
 pub mod logout_token;
+pub mod proof;
 pub mod relay;
 pub mod run;
 pub mod server;

@@ -23,12 +23,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use careid_oidc::client_auth::method_for_endpoint;
-use careid_oidc::{authenticate, ProviderMetadata};
+use careid_oidc::secret::s256_challenge;
+use careid_oidc::JwkThumbprint;
+use careid_oidc::{authenticate, ProviderMetadata, RefreshToken};
 use serde_json::{json, Value};
 
 use crate::answer::{no_store, oauth_error};
 use crate::config::{BrokerConfig, TlsConfig};
 use crate::connections::Peer;
+use crate::handle::Opened;
+use crate::proof::{check_proof, DPOP_NONCE_HEADER};
 use crate::server::Broker;
 
 /// The header naming the issuer a request is for (`API.md`).
@@ -72,6 +76,15 @@ enum Endpoint {
 }
 
 impl Endpoint {
+    /// Its path on the internal listener, which a proof's `htu` names.
+    fn path(self) -> &'static str {
+        match self {
+            Endpoint::Token => "/token",
+            Endpoint::Par => "/par",
+            Endpoint::Revoke => "/revoke",
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Endpoint::Token => "token",
@@ -127,6 +140,8 @@ struct Audit {
     source: IpAddr,
     /// The device certificate's subject, under mutual TLS.
     device: Option<Arc<str>>,
+    /// The thumbprint of the request's DPoP key, once its proof passed.
+    key: Option<String>,
     endpoint: Endpoint,
     grant_type: &'static str,
 }
@@ -146,6 +161,7 @@ impl Audit {
             time,
             source = %self.source,
             device = self.device.as_deref().unwrap_or("-"),
+            dpop_jkt = self.key.as_deref().unwrap_or("-"),
             endpoint = self.endpoint.as_str(),
             grant_type = self.grant_type,
             outcome,
@@ -215,7 +231,17 @@ impl Refusal {
     }
 }
 
+/// A relay request, answered with a fresh `DPoP-Nonce` whatever the outcome (RFC 9449 §8.2),
+/// so a desktop always holds one the broker accepts.
 async fn relay(broker: &Broker, endpoint: Endpoint, request: Request) -> Response {
+    let mut response = relay_checked(broker, endpoint, request).await;
+    if let Ok(nonce) = HeaderValue::from_str(&broker.nonces.issue(SystemTime::now())) {
+        response.headers_mut().insert(DPOP_NONCE_HEADER, nonce);
+    }
+    response
+}
+
+async fn relay_checked(broker: &Broker, endpoint: Endpoint, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let mut audit = Audit {
         source: source(&broker.config.internal.tls, &parts),
@@ -223,6 +249,7 @@ async fn relay(broker: &Broker, endpoint: Endpoint, request: Request) -> Respons
             .extensions
             .get::<ConnectInfo<Peer>>()
             .and_then(|info| info.0.device.clone()),
+        key: None,
         endpoint,
         grant_type: "-",
     };
@@ -245,7 +272,7 @@ async fn relay(broker: &Broker, endpoint: Endpoint, request: Request) -> Respons
         audit.record("refused: the request is too large", 400, None);
         return invalid("the request is too large").response();
     };
-    let form = match read_form(&broker.config, &parts.headers, &body) {
+    let mut form = match read_form(&broker.config, &parts.headers, &body) {
         Ok(form) => form,
         Err(refusal) => {
             audit.record(refusal.description, refusal.status.as_u16(), None);
@@ -260,6 +287,17 @@ async fn relay(broker: &Broker, endpoint: Endpoint, request: Request) -> Respons
         };
     }
     let now = SystemTime::now();
+    let proof = match check_proof(broker, endpoint.path(), &parts.headers, now).await {
+        Ok(proof) => proof,
+        Err(refusal) => {
+            let (status, error, description) = refusal.answer();
+            let outcome = format!("refused: DPoP proof {}", refusal.code());
+            audit.record(&outcome, status.as_u16(), None);
+            return oauth_error(status, error, Some(description));
+        }
+    };
+    let key = proof.thumbprint;
+    audit.key = Some(key.as_str().to_owned());
     let metadata = match broker.provider(now).await {
         Ok(metadata) => metadata,
         Err(error) => {
@@ -271,6 +309,14 @@ async fn relay(broker: &Broker, endpoint: Endpoint, request: Request) -> Respons
         Ok(target) => target,
         Err(refusal) => {
             audit.record(refusal.description, refusal.status.as_u16(), None);
+            return refusal.response();
+        }
+    };
+    let rewrap = match bind_to_key(broker, endpoint, &mut form, &key, now).await {
+        Ok(rewrap) => rewrap,
+        Err((refusal, reason)) => {
+            let outcome = format!("{}: {reason}", refusal.description);
+            audit.record(&outcome, refusal.status.as_u16(), None);
             return refusal.response();
         }
     };
@@ -286,8 +332,157 @@ async fn relay(broker: &Broker, endpoint: Endpoint, request: Request) -> Respons
     } else {
         None
     };
+    let body = if endpoint == Endpoint::Token && answer.status == 200 {
+        match sealed_answer(broker, answer.body(), &key, rewrap) {
+            Ok(body) => Some(body),
+            Err(refusal) => {
+                audit.record(refusal.description, refusal.status.as_u16(), None);
+                return refusal.response();
+            }
+        }
+    } else {
+        None
+    };
     audit.record("relayed", answer.status, identity.as_ref());
-    passed_back(&answer)
+    passed_back(&answer, body)
+}
+
+/// How long a pushed request's DPoP key binding lasts: the user's time in the browser and the
+/// code's life after it.
+const BINDING_LIFE: Duration = Duration::from_secs(15 * 60);
+/// The prefix of the refresh handles the broker makes (`handle`): a `token` to revoke that has it
+/// is a handle to open.
+const HANDLE_PREFIX: &str = "cr1.";
+
+/// Each relay's part of the DPoP key binding, on the form about to be forwarded:
+/// - PAR: `dpop_jkt`, when sent, must be the proof's key (RFC 9449 §10); the PKCE challenge is
+///   bound to the key, and `dpop_jkt` is not forwarded.
+/// - The code exchange: a code whose pushed request was bound is redeemed with that key only.
+/// - A refresh, a revocation: the handle is opened with the proof's key, and the provider's
+///   refresh token it holds is what is forwarded. A refresh's handle under a retiring key is
+///   returned, to be sealed again under the current one.
+async fn bind_to_key(
+    broker: &Broker,
+    endpoint: Endpoint,
+    form: &mut Form,
+    key: &JwkThumbprint,
+    now: SystemTime,
+) -> Result<Option<RefreshToken>, (Refusal, &'static str)> {
+    let unavailable = |_| {
+        let refusal = Refusal {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error: "temporarily_unavailable",
+            description: "the broker's store cannot be reached",
+        };
+        (refusal, "store")
+    };
+    match (endpoint, form.get("grant_type")) {
+        (Endpoint::Par, _) => {
+            if form.get("dpop_jkt").is_some_and(|jkt| jkt != key.as_str()) {
+                let refusal = Refusal {
+                    status: StatusCode::BAD_REQUEST,
+                    error: "invalid_dpop_proof",
+                    description: "dpop_jkt is not the proof's key",
+                };
+                return Err((refusal, "dpop_jkt"));
+            }
+            form.remove("dpop_jkt");
+            let challenge = form.get("code_challenge").unwrap_or_default().to_owned();
+            broker
+                .store()
+                .bind_challenge(&challenge, key.as_str(), now + BINDING_LIFE, now)
+                .await
+                .map_err(unavailable)?;
+            Ok(None)
+        }
+        (Endpoint::Token, Some("authorization_code")) => {
+            let challenge = s256_challenge(form.get("code_verifier").unwrap_or_default());
+            let bound = broker
+                .store()
+                .challenge_binding(&challenge, now)
+                .await
+                .map_err(unavailable)?;
+            if bound.is_some_and(|bound| bound != key.as_str()) {
+                let refusal = Refusal {
+                    status: StatusCode::BAD_REQUEST,
+                    error: "invalid_grant",
+                    description: "the sign-in was begun with another DPoP key",
+                };
+                return Err((refusal, "another key"));
+            }
+            Ok(None)
+        }
+        (Endpoint::Token, _) => {
+            let opened = open_handle(broker, form.get("refresh_token").unwrap_or_default(), key)?;
+            form.set("refresh_token", opened.refresh_token.expose_secret());
+            Ok((!opened.under_current_key).then_some(opened.refresh_token))
+        }
+        (Endpoint::Revoke, _) => {
+            let token = form.get("token").unwrap_or_default();
+            if token.starts_with(HANDLE_PREFIX) {
+                let opened = open_handle(broker, token, key)?;
+                form.set("token", opened.refresh_token.expose_secret());
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// The provider's refresh token in `handle`, which must be bound to `key`.
+fn open_handle(
+    broker: &Broker,
+    handle: &str,
+    key: &JwkThumbprint,
+) -> Result<Opened, (Refusal, &'static str)> {
+    broker.handles.open(handle, key.as_str()).map_err(|error| {
+        let refusal = Refusal {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_grant",
+            description: "the refresh handle is not valid with this DPoP key",
+        };
+        (refusal, error.code())
+    })
+}
+
+/// A successful token answer with its refresh token sealed into a handle bound to `key` (or, for
+/// a refresh the provider did not rotate, the one a retiring key had sealed, sealed again): the
+/// provider's refresh token never reaches a desktop.
+fn sealed_answer(
+    broker: &Broker,
+    body: &[u8],
+    key: &JwkThumbprint,
+    rewrap: Option<RefreshToken>,
+) -> Result<Vec<u8>, Refusal> {
+    let cannot = Refusal {
+        status: StatusCode::BAD_GATEWAY,
+        error: "server_error",
+        description: "the broker cannot seal the provider's refresh token",
+    };
+    let mut answer: Value = match serde_json::from_slice(body) {
+        Ok(Value::Object(answer)) => Value::Object(answer),
+        // Not a token answer the broker can read: nothing of it reaches the desktop.
+        _ => return Err(cannot),
+    };
+    let refresh_token = match answer.get("refresh_token") {
+        Some(Value::String(token)) => Some(RefreshToken::new(token.clone())),
+        Some(_) => return Err(cannot),
+        None => rewrap,
+    };
+    if let Some(refresh_token) = refresh_token {
+        let handle = broker
+            .handles
+            .seal(&refresh_token, key.as_str())
+            .map_err(|error| {
+                tracing::warn!(code = error.code(), "cannot seal a refresh token");
+                cannot
+            })?;
+        answer["refresh_token"] = Value::String(handle.expose_secret().to_owned());
+    }
+    serde_json::to_vec(&answer).map_err(|_| Refusal {
+        status: StatusCode::BAD_GATEWAY,
+        error: "server_error",
+        description: "the broker cannot seal the provider's refresh token",
+    })
 }
 
 /// The client's form, checked for what every relay refuses: another issuer, another client,
@@ -488,10 +683,11 @@ async fn forward(
         })
 }
 
-/// The provider's answer as it gave it: status, `Content-Type`, `Retry-After`, body; never
-/// cached.
-fn passed_back(answer: &careid_oidc::HttpResponse) -> Response {
-    let mut response = Response::new(Body::from(answer.body().to_vec()));
+/// The provider's answer as it gave it: status, `Content-Type`, `Retry-After`, body (or `body`,
+/// the same with its refresh token sealed); never cached.
+fn passed_back(answer: &careid_oidc::HttpResponse, body: Option<Vec<u8>>) -> Response {
+    let body = body.unwrap_or_else(|| answer.body().to_vec());
+    let mut response = Response::new(Body::from(body));
     *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
     let headers = response.headers_mut();
     if let Some(value) = answer
@@ -519,6 +715,19 @@ impl Form {
             .iter()
             .find(|(present, _)| present == name)
             .map(|(_, value)| value.as_str())
+    }
+
+    /// Replaces the value of `name`, which is present.
+    fn set(&mut self, name: &str, value: &str) {
+        for (present, old) in &mut self.0 {
+            if present == name {
+                value.clone_into(old);
+            }
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.0.retain(|(present, _)| present != name);
     }
 }
 

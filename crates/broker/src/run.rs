@@ -13,6 +13,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::{BrokerConfig, TlsConfig};
 use crate::connections::Peer;
 use crate::credential::{BrokerCredential, CredentialError};
+use crate::handle::HandleKeys;
 use crate::server::{serve, Broker, Side};
 use crate::store::Store;
 use crate::tls::{self, TlsError, TlsListener};
@@ -23,6 +24,8 @@ pub enum RunError {
     Credential(#[from] CredentialError),
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error(transparent)]
+    Handles(#[from] crate::handle::HandleError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("cannot set up the HTTP client: {0}")]
@@ -42,6 +45,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     let credential = BrokerCredential::load(&config.provider)?;
+    let handles = HandleKeys::load(&config.handles.key_files)?;
+    tracing::info!(
+        keys = handles.key_ids().collect::<Vec<_>>().join(", "),
+        "refresh handles sealed under the first key, opened under any"
+    );
     let store = Store::open(&config.store).await?;
     let acceptors = [
         acceptor_for(&config.public.tls)?,
@@ -57,7 +65,13 @@ pub async fn run(
                 .map_err(|source| RunError::Listen { address, source })?,
         );
     }
-    let broker = Arc::new(Broker::new(config, credential, http, Arc::new(store)));
+    let broker = Arc::new(Broker::new(
+        config,
+        credential,
+        handles,
+        http,
+        Arc::new(store),
+    ));
     let sides = [Side::Public, Side::Internal]
         .into_iter()
         .zip(listeners)

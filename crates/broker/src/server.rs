@@ -22,6 +22,8 @@ use crate::answer::{no_store, oauth_error};
 use crate::config::{BrokerConfig, ListenerConfig};
 use crate::connections::{Caps, Peer, PlainListener};
 use crate::credential::BrokerCredential;
+use crate::dpop_nonce::{NonceIssuer, DEFAULT_NONCE_PERIOD};
+use crate::handle::HandleKeys;
 use crate::listeners::{self, Listeners};
 use crate::logout_token::{validate_logout_token, LogoutTokenRules};
 use crate::store::{SessionEnd, Store};
@@ -37,6 +39,10 @@ const MAX_LOGOUT_BODY: usize = 80 * 1024;
 pub struct Broker {
     pub(crate) config: BrokerConfig,
     pub(crate) credential: BrokerCredential,
+    /// The refresh handles' keys.
+    pub(crate) handles: HandleKeys,
+    /// The DPoP nonces, from the handles' keys.
+    pub(crate) nonces: NonceIssuer,
     pub(crate) http: HttpClient,
     pub(crate) providers: ProviderCache,
     store: Arc<Store>,
@@ -47,6 +53,7 @@ impl Broker {
     pub fn new(
         config: BrokerConfig,
         credential: BrokerCredential,
+        handles: HandleKeys,
         http: HttpClient,
         store: Arc<Store>,
     ) -> Self {
@@ -54,6 +61,8 @@ impl Broker {
             listeners: Listeners::new(config.limits.max_listeners),
             config,
             credential,
+            nonces: NonceIssuer::new(&handles, DEFAULT_NONCE_PERIOD),
+            handles,
             http,
             // Discovery and keys in memory for at most an hour, as careid does.
             providers: ProviderCache::new(Duration::from_secs(3600)),
@@ -72,7 +81,7 @@ impl Broker {
         self
     }
 
-    pub(crate) fn config(&self) -> &BrokerConfig {
+    pub fn config(&self) -> &BrokerConfig {
         &self.config
     }
 

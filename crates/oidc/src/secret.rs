@@ -154,6 +154,23 @@ secret_kind!(
     Clone
 );
 
+impl PkceVerifier {
+    /// The S256 `code_challenge` of this verifier (RFC 7636 §4.2): what the authorization
+    /// request carries, and what a broker binds a sign-in's DPoP key to.
+    pub fn s256_challenge(&self) -> String {
+        s256_challenge(self.expose_secret())
+    }
+}
+
+/// `BASE64URL(SHA256(verifier))`, RFC 7636 §4.2: the one place it is computed.
+pub fn s256_challenge(verifier: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        verifier.as_bytes(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

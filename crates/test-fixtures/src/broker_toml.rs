@@ -47,8 +47,18 @@ impl<'a> BrokerToml<'a> {
         }
     }
 
-    /// The configuration's text, ending with `tables` (its `[store]`, `[limits]`, ...).
+    /// The configuration's text, ending with `tables` (its `[store]`, `[limits]`, ...). Its
+    /// handle key is [`HANDLE_KEY_HEX`] in a file beside the credential, written here when
+    /// missing.
     pub fn with_tables(&self, tables: &str) -> String {
+        let handle_key = self.credential_file.with_file_name("handle-key");
+        if !handle_key.exists() {
+            crate::files::owner_only_file(
+                handle_key.parent().expect("the credential's folder"),
+                "handle-key",
+                HANDLE_KEY_HEX,
+            );
+        }
         let assertion_algorithm = self
             .assertion_algorithm
             .map(|alg| format!("assertion_algorithm = \"{alg}\"\n"))
@@ -69,6 +79,8 @@ client_auth = "{client_auth}"
 credential_file = "{credential_file}"
 {assertion_algorithm}[clients]
 redirect_uris = ["{redirect_uri}"]
+[handles]
+key_files = ["{handle_key}"]
 {tables}
 "#,
             public_listen = self.public_listen,
@@ -80,9 +92,13 @@ redirect_uris = ["{redirect_uri}"]
             client_auth = self.client_auth,
             credential_file = self.credential_file.display(),
             redirect_uri = self.redirect_uri,
+            handle_key = handle_key.display(),
         )
     }
 }
+
+/// The test brokers' handle key: 32 bytes in hex.
+pub const HANDLE_KEY_HEX: &str = "5c1d2e3f405162738495a6b7c8d9eafb0c1d2e3f405162738495a6b7c8d9eafb";
 
 /// An embedded store kept in the file at `path`, as a `[store]` table.
 pub fn embedded_store(path: &Path) -> String {

@@ -89,11 +89,13 @@ fn start_broker(
     let store = embedded_store(&dir.path().join("store.json"));
     let config =
         BrokerConfig::parse(&toml.with_tables(&store)).expect("a valid broker configuration");
+    let handle_files = config.handles.key_files.clone();
     let credential = BrokerCredential::load(&config.provider).expect("the key");
     let http = HttpClient::new(HttpSettings::default()).expect("http");
     let broker = Arc::new(Broker::new(
         config,
         credential,
+        careid_broker::HandleKeys::load(&handle_files).unwrap(),
         http,
         Arc::new(Store::Embedded(EmbeddedStore::open(None))),
     ));

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::config::StoreConfig;
+mod fleeting;
 pub mod redis;
 
 use redis::RedisStore;
@@ -102,6 +103,7 @@ pub struct EmbeddedStore {
     path: Option<PathBuf>,
     contents: Mutex<Contents>,
     events: broadcast::Sender<SessionEnd>,
+    fleeting: fleeting::Fleeting,
 }
 
 impl EmbeddedStore {
@@ -122,6 +124,7 @@ impl EmbeddedStore {
             path: path.map(Path::to_path_buf),
             contents: Mutex::new(contents),
             events: broadcast::channel(EVENT_BACKLOG).0,
+            fleeting: fleeting::Fleeting::default(),
         }
     }
 
@@ -297,6 +300,72 @@ impl Store {
             Self::Redis(store) => store.subscribe(),
         }
     }
+
+    /// Records the DPoP proof `jti` of the key `thumbprint` until `until`: `false` when it was
+    /// seen before (a replay). Keyed by key and `jti`, shared by every replica on Redis.
+    pub async fn first_proof(
+        &self,
+        thumbprint: &str,
+        jti: &str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let key = proof_key(thumbprint, jti);
+        match self {
+            Self::Embedded(store) => Ok(store.fleeting.insert_new(
+                key,
+                String::new(),
+                unix_seconds(until),
+                unix_seconds(now),
+            )),
+            Self::Redis(store) => store.set_new(&key, "1", until, now).await,
+        }
+    }
+
+    /// Binds a pushed authorization request's PKCE `challenge` to the DPoP key `thumbprint`
+    /// until `until`, so the code it leads to is redeemed with that key only (RFC 9449 §10).
+    pub async fn bind_challenge(
+        &self,
+        challenge: &str,
+        thumbprint: &str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> Result<(), StoreError> {
+        let key = challenge_key(challenge);
+        match self {
+            Self::Embedded(store) => {
+                store.fleeting.insert_new(
+                    key,
+                    thumbprint.to_owned(),
+                    unix_seconds(until),
+                    unix_seconds(now),
+                );
+                Ok(())
+            }
+            Self::Redis(store) => store.set_new(&key, thumbprint, until, now).await.map(drop),
+        }
+    }
+
+    /// The DPoP key the PKCE `challenge` was bound to at its pushed request, if it was.
+    pub async fn challenge_binding(
+        &self,
+        challenge: &str,
+        now: SystemTime,
+    ) -> Result<Option<String>, StoreError> {
+        let key = challenge_key(challenge);
+        match self {
+            Self::Embedded(store) => Ok(store.fleeting.get(&key, unix_seconds(now))),
+            Self::Redis(store) => store.get(&key).await,
+        }
+    }
+}
+
+fn proof_key(thumbprint: &str, jti: &str) -> String {
+    format!("dpop-jti:{thumbprint}:{jti}")
+}
+
+fn challenge_key(challenge: &str) -> String {
+    format!("par-jkt:{challenge}")
 }
 
 #[cfg(test)]

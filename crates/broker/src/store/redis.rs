@@ -212,6 +212,37 @@ impl RedisStore {
         Ok(set.is_some())
     }
 
+    /// `SET key value NX PX` under the prefix: `false` when the key exists already.
+    pub(crate) async fn set_new(
+        &self,
+        key: &str,
+        value: &str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let keep = until.duration_since(now).unwrap_or_default();
+        let keep_ms = u64::try_from(keep.as_millis()).unwrap_or(u64::MAX).max(1);
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("{}{key}", self.names.prefix))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(keep_ms)
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(failed)?;
+        Ok(set.is_some())
+    }
+
+    /// `GET key` under the prefix.
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        redis::cmd("GET")
+            .arg(format!("{}{key}", self.names.prefix))
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(failed)
+    }
+
     /// See [`crate::Store::end_session`]: recorded for the memory of ended sessions, and
     /// published to every replica (this one included: its listeners hear of it through its
     /// own subscription, like everyone else's).

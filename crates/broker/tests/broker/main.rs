@@ -2,6 +2,7 @@
 //! binary, with the set-ups every part shares in `support`.
 
 mod backchannel_logout;
+mod dpop;
 mod listeners;
 mod logout_token;
 mod redis_store;

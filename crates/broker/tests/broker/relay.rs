@@ -316,20 +316,15 @@ async fn a_flood_from_one_source_is_limited_while_another_source_passes() {
     let world = world(5).await;
     let http = no_redirects();
     let flood = |source: &'static str| {
-        http.post(world.token_url())
-            .header("CareID-Issuer", world.mock.issuer())
+        code_exchange(&http, &world.token_url(), world.mock.issuer(), "unknown")
             .header("X-Forwarded-For", format!("198.51.100.200, {source}"))
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", "unknown"),
-            ])
     };
     for _ in 0..5 {
         let answer = flood("192.0.2.1").send().await.unwrap();
         assert_eq!(
             answer.status(),
             400,
-            "the provider's answer to an unknown token"
+            "the provider's answer to an unknown code"
         );
     }
     let limited = flood("192.0.2.1").send().await.unwrap();

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::relay_world::{authorization_code, code_exchange, no_redirects, world};
+use crate::support::relay_world::{authorization_code, code_exchange_at, no_redirects, world};
 use careid_broker::run::serve_tls;
 use careid_broker::server::Side;
 use careid_broker::tls::acceptor;
@@ -51,9 +51,10 @@ async fn the_broker_serves_over_tls_from_pem_files() {
     assert_eq!(health.status(), 200);
 
     let code = authorization_code(&world.mock, &no_redirects()).await;
-    let answer = code_exchange(
+    let answer = code_exchange_at(
         &trusting,
         &format!("{base}/token"),
+        &world.token_url(),
         world.mock.issuer(),
         &code,
     )
@@ -211,9 +212,10 @@ async fn the_internal_listener_takes_only_the_trusts_devices_under_mutual_tls() 
 
     let laptop = client(Some(&device));
     let code = authorization_code(&world.mock, &no_redirects()).await;
-    let answer = code_exchange(
+    let answer = code_exchange_at(
         &laptop,
         &format!("{base}/token"),
+        &world.token_url(),
         world.mock.issuer(),
         &code,
     )

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -224,10 +223,7 @@ impl Client {
         let state = CsrfState::new(random_value());
         let nonce = Nonce::new(random_value());
         let code_verifier = PkceVerifier::new(random_value());
-        let challenge = URL_SAFE_NO_PAD.encode(digest::digest(
-            &digest::SHA256,
-            code_verifier.expose_secret().as_bytes(),
-        ));
+        let challenge = code_verifier.s256_challenge();
         let mut scopes = options
             .scopes
             .clone()

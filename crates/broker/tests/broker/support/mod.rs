@@ -284,7 +284,8 @@ pub fn broker_config(
 pub fn new_broker(config: BrokerConfig, store: Store) -> Broker {
     let credential = BrokerCredential::load(&config.provider).unwrap();
     let http = HttpClient::new(HttpSettings::default()).unwrap();
-    Broker::new(config, credential, http, Arc::new(store))
+    let handles = careid_broker::HandleKeys::load(&config.handles.key_files).unwrap();
+    Broker::new(config, credential, handles, http, Arc::new(store))
 }
 
 /// A broker's two listeners, bound on loopback, and their URLs.

@@ -6,13 +6,16 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
 
 use careid_broker::connections::{Peer, PlainListener};
+use careid_broker::dpop_nonce::DEFAULT_NONCE_PERIOD;
 use careid_broker::server::{Broker, Side};
 use careid_broker::{BrokerConfig, BrokerCredential, EmbeddedStore, Store};
-use careid_oidc::{HttpClient, HttpSettings};
-use careid_test_fixtures::broker_toml::{embedded_store, BrokerToml};
+use careid_broker::{HandleKeys, NonceIssuer};
+use careid_oidc::{DpopKey, HttpClient, HttpSettings};
+use careid_test_fixtures::broker_toml::{embedded_store, BrokerToml, HANDLE_KEY_HEX};
 pub use careid_test_fixtures::http::no_redirects;
 use careid_test_fixtures::keys::RsaTestKey;
 pub use careid_test_fixtures::s256_challenge as challenge;
@@ -94,11 +97,13 @@ pub async fn world(per_minute: u32) -> World {
         embedded_store(Path::new("/nonexistent/store.json")),
     )))
     .unwrap();
+    let handle_files = config.handles.key_files.clone();
     let credential = BrokerCredential::load(&config.provider).unwrap();
     let http = HttpClient::new(HttpSettings::default()).unwrap();
     let broker = Arc::new(Broker::new(
         config,
         credential,
+        careid_broker::HandleKeys::load(&handle_files).unwrap(),
         http,
         Arc::new(Store::Embedded(EmbeddedStore::open(None))),
     ));
@@ -181,7 +186,38 @@ pub async fn authorization_code_for(
         .into_owned()
 }
 
-/// A relay request as careid sends it: a form with the `CareID-Issuer` header.
+/// The test desktop's DPoP key: one install, one key, for the whole test process.
+pub fn desktop_key() -> &'static DpopKey {
+    static KEY: OnceLock<DpopKey> = OnceLock::new();
+    KEY.get_or_init(|| DpopKey::generate().unwrap())
+}
+
+/// A DPoP nonce every test broker takes now: they all have the fixtures' handle key.
+pub fn dpop_nonce() -> String {
+    let hex = HANDLE_KEY_HEX.as_bytes();
+    let mut key = [0u8; 32];
+    for (byte, pair) in key.iter_mut().zip(hex.chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap();
+    }
+    NonceIssuer::new(&HandleKeys::from_secrets(&key, &[]), DEFAULT_NONCE_PERIOD)
+        .issue(SystemTime::now())
+}
+
+/// A proof of `key` for a `POST` to `url`, with a nonce the broker takes.
+pub fn proof_of(key: &DpopKey, url: &str) -> String {
+    key.proof("POST", url, Some(&dpop_nonce()), None, SystemTime::now())
+        .unwrap()
+        .as_str()
+        .to_owned()
+}
+
+/// A proof of the test desktop's key for a `POST` to `url`.
+pub fn proof(url: &str) -> String {
+    proof_of(desktop_key(), url)
+}
+
+/// A relay request as careid sends it: a form with the `CareID-Issuer` header and a DPoP proof
+/// of the test desktop's key.
 pub async fn relay(
     http: &reqwest::Client,
     url: &str,
@@ -191,6 +227,7 @@ pub async fn relay(
     let answer = http
         .post(url)
         .header("CareID-Issuer", issuer)
+        .header("DPoP", proof(url))
         .form(form)
         .send()
         .await
@@ -201,20 +238,35 @@ pub async fn relay(
     (status, headers, body)
 }
 
-/// careid's code exchange at `token_url` (the broker's `/token`, over HTTP or HTTPS) for
-/// `issuer`, ready for more headers and sending.
+/// careid's code exchange at `token_url` (the broker's `/token`) for `issuer`, with a proof of
+/// the test desktop's key, ready for more headers and sending.
 pub fn code_exchange(
     http: &reqwest::Client,
     token_url: &str,
     issuer: &str,
     code: &str,
 ) -> reqwest::RequestBuilder {
-    http.post(token_url).header("CareID-Issuer", issuer).form(&[
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-    ])
+    code_exchange_at(http, token_url, token_url, issuer, code)
+}
+
+/// [`code_exchange`] sent to `send_to` with a proof for `token_url`, the broker's configured
+/// one (a test's own TLS listener is at another address).
+pub fn code_exchange_at(
+    http: &reqwest::Client,
+    send_to: &str,
+    token_url: &str,
+    issuer: &str,
+    code: &str,
+) -> reqwest::RequestBuilder {
+    http.post(send_to)
+        .header("CareID-Issuer", issuer)
+        .header("DPoP", proof(token_url))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
 }
 
 /// The code exchange through the broker's `/token`.
