@@ -163,6 +163,8 @@ pub struct HttpResponse {
     pub content_type: Option<String>,
     /// `Retry-After` in seconds (the HTTP-date form is not read).
     pub retry_after: Option<Duration>,
+    /// `DPoP-Nonce` (RFC 9449 §8): the nonce the server wants in the next proof.
+    pub dpop_nonce: Option<String>,
     url: String,
     body: Vec<u8>,
 }
@@ -173,6 +175,7 @@ impl fmt::Debug for HttpResponse {
             .field("status", &self.status)
             .field("content_type", &self.content_type)
             .field("retry_after", &self.retry_after)
+            .field("dpop_nonce", &self.dpop_nonce.is_some())
             .field("url", &self.url)
             .field("body", &format_args!("<{} bytes>", self.body.len()))
             .finish()
@@ -459,6 +462,13 @@ impl HttpClient {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        // A nonce is base64url-ish text (RFC 9449 §8.1: NQCHAR); anything else, or a long one, is
+        // no nonce.
+        let dpop_nonce = headers
+            .get("dpop-nonce")
+            .and_then(|value| value.to_str().ok())
+            .filter(|nonce| !nonce.is_empty() && nonce.len() <= 512)
+            .map(str::to_owned);
         let mut body = Vec::new();
         while let Some(chunk) = response
             .chunk()
@@ -474,6 +484,7 @@ impl HttpClient {
             status,
             content_type,
             retry_after,
+            dpop_nonce,
             url: shown.to_owned(),
             body,
         })
@@ -616,6 +627,7 @@ mod tests {
             status: 400,
             content_type: Some("application/json".into()),
             retry_after: None,
+            dpop_nonce: None,
             url: "https://h/token".into(),
             body: body.as_bytes().to_vec(),
         }

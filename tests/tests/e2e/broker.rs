@@ -220,11 +220,20 @@ fn signs_in_refreshes_and_restores_through_the_broker_holding_no_credential() {
     let accounts = broker.world.keychain_accounts();
     assert!(
         !accounts.is_empty()
-            && accounts
-                .iter()
-                .all(|account| account.starts_with("session/")),
-        "only the session is kept, no client credential: {accounts:?}"
+            && accounts.iter().all(|account| {
+                account.starts_with("session/") || account == careid_core::signin::DPOP_KEY_ACCOUNT
+            }),
+        "only the session and the install's DPoP key are kept, no client credential: {accounts:?}"
     );
+    // The refresh token careid holds is the broker's handle, sealed to the install's DPoP key:
+    // CIS2's own refresh token never reached the desktop.
+    let handles: Vec<String> = broker
+        .world
+        .keychain_secrets()
+        .into_iter()
+        .filter(|secret| secret.starts_with("cr1."))
+        .collect();
+    assert_eq!(handles.len(), 1, "one refresh handle");
     let endpoints = broker.mock_endpoints();
     assert!(
         endpoints.iter().any(|endpoint| endpoint == "/access_token"),

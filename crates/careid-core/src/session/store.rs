@@ -107,6 +107,11 @@ impl SessionStore {
         &self.state_dir
     }
 
+    /// The keychain the sessions are kept in (the install's other secrets live there too).
+    pub(crate) fn keychain(&self) -> &Keychain {
+        &self.keychain
+    }
+
     /// The state file of `profile`.
     pub fn state_path(&self, profile: &str) -> Result<PathBuf, SessionError> {
         check_profile_name(profile)?;

@@ -336,6 +336,19 @@ impl Client {
         parameters: &[(&str, &str)],
     ) -> Result<String, SignInError> {
         const NAME: &str = "pushed authorization request";
+        // Through a broker the sign-in is bound to the install's DPoP key from its start (RFC
+        // 9449 §10): the code it leads to is redeemed with that key only.
+        let thumbprint;
+        let mut parameters = parameters.to_vec();
+        if route.broker_issuer.is_some() {
+            thumbprint = self
+                .dpop
+                .key(self.store.keychain(), self.store.state_dir())
+                .await?
+                .thumbprint();
+            parameters.push(("dpop_jkt", thumbprint.as_str()));
+        }
+        let parameters = parameters.as_slice();
         let response = self
             .authenticated_post(metadata, route, parameters, NAME)
             .await?;

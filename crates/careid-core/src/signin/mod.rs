@@ -7,6 +7,7 @@
 //! fetched before the URL is built (it names the authorization endpoint) and the JWKS while the
 //! browser step runs, so that after the callback only the token and UserInfo requests remain.
 
+mod dpop;
 mod error;
 mod login;
 mod logout;
@@ -34,6 +35,7 @@ use crate::{
     ClientCredential, HmacAlgorithm, Identity, Keychain, Profile, RoleChoice, SessionStore,
 };
 
+pub use dpop::DPOP_KEY_ACCOUNT;
 pub use error::{ErrorClass, SignInError};
 pub use login::{LoginOptions, PendingLogin, REDIRECT_HINT_AFTER};
 pub use logout::LogoutOutcome;
@@ -95,6 +97,8 @@ pub struct Client {
     options: ClientOptions,
     /// The broker's document, once fetched (profiles with a broker only).
     broker: tokio::sync::OnceCell<Arc<crate::BrokerMetadata>>,
+    /// The install's DPoP key and the broker's last nonce (profiles with a broker only).
+    dpop: dpop::DpopState,
 }
 
 impl Client {
@@ -137,6 +141,7 @@ impl Client {
             clock: Arc::new(SystemClock),
             options: ClientOptions::default(),
             broker: tokio::sync::OnceCell::new(),
+            dpop: dpop::DpopState::default(),
         })
     }
 

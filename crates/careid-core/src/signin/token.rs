@@ -218,22 +218,57 @@ impl Client {
                 .into_iter()
                 .filter(|(name, _)| !form.iter().any(|(present, _)| present == name)),
         );
-        let headers: Vec<(&'static str, &str)> = route
-            .broker_issuer
-            .as_ref()
-            .map(|issuer| (crate::broker::ISSUER_HEADER, issuer.as_str()))
-            .into_iter()
-            .collect();
-        self.http
-            .post_form_with(
-                &route.url,
-                &pairs,
-                authentication.basic_authorization.as_ref(),
-                &headers,
-                "application/json",
-            )
-            .await
-            .map_err(|source| SignInError::Http { endpoint, source })
+        let Some(issuer) = &route.broker_issuer else {
+            return self
+                .http
+                .post_form_with(
+                    &route.url,
+                    &pairs,
+                    authentication.basic_authorization.as_ref(),
+                    &[],
+                    "application/json",
+                )
+                .await
+                .map_err(|source| SignInError::Http { endpoint, source });
+        };
+        // Through a broker: a DPoP proof of the install's key with each request (RFC 9449), with
+        // the nonce the broker last gave; asked for a fresh one (§8), once more with it.
+        let key = self
+            .dpop
+            .key(self.store.keychain(), self.store.state_dir())
+            .await?;
+        let mut retried = false;
+        loop {
+            let proof = key
+                .proof(
+                    "POST",
+                    &route.url,
+                    self.dpop.nonce().as_deref(),
+                    None,
+                    self.clock.now(),
+                )
+                .map_err(|error| SignInError::InvalidResponse {
+                    endpoint,
+                    problem: format!("no DPoP proof can be made for {} ({error})", route.url),
+                })?;
+            let headers = [
+                (crate::broker::ISSUER_HEADER, issuer.as_str()),
+                ("DPoP", proof.as_str()),
+            ];
+            let response = self
+                .http
+                .post_form_with(&route.url, &pairs, None, &headers, "application/json")
+                .await
+                .map_err(|source| SignInError::Http { endpoint, source })?;
+            self.dpop.remember_nonce(response.dpop_nonce.as_deref());
+            let wants_nonce = response.status == 400
+                && response.dpop_nonce.is_some()
+                && oauth_error(&response).is_some_and(|error| error.error == "use_dpop_nonce");
+            if !wants_nonce || retried {
+                return Ok(response);
+            }
+            retried = true;
+        }
     }
 }
 
