@@ -274,6 +274,7 @@ async fn a_logout_whose_end_redis_refused_is_received_when_the_provider_retries(
     let store = RedisStore::open(
         &as_user,
         None,
+        None,
         &unique_prefix("end-refused"),
         ENDED_SESSION_MEMORY,
     )

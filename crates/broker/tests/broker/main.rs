@@ -5,6 +5,7 @@ mod backchannel_logout;
 mod listeners;
 mod logout_token;
 mod redis_store;
+mod redis_tls;
 mod relay;
 mod serve;
 mod support;
