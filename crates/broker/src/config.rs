@@ -511,10 +511,10 @@ mod tests {
         assert_eq!(
             config.store,
             StoreConfig::Redis {
-                url: "rediss://redis.example.nhs.uk:6380/0".into(),
+                url: "rediss://careid-broker-a@redis.example.nhs.uk:6380/0".into(),
                 password_file: Some("/etc/careid-broker/redis-password".into()),
                 ca_file: Some("/etc/careid-broker/redis-ca.pem".into()),
-                prefix: DEFAULT_REDIS_PREFIX.into(),
+                prefix: "careid-broker-a:".into(),
             }
         );
         let config = BrokerConfig::parse(&with_redis(

@@ -13,6 +13,11 @@
 //! and one pub/sub channel, `ends`, on which each end is published as `<stream id> <JSON>`.
 //! Recording an end is one Lua script: the keys, the stream entry and the message together.
 //!
+//! The commands it runs, scripts included, are all a Redis user of its own needs (the ACL line in
+//! `broker.example.toml`, proved in `tests/broker/redis_acl.rs`): `PING EXISTS GET SET MGET EVAL
+//! PEXPIRE XADD XRANGE XREVRANGE PUBLISH SUBSCRIBE`, on its prefix's keys and channel. A new
+//! command here goes in that line too.
+//!
 //! Each replica runs one subscriber task that re-broadcasts the channel into the replica's
 //! local `broadcast` channel (what [`crate::Store::subscribe`] hands out). When Redis drops,
 //! local listeners stay subscribed (the local channel lives as long as the store); the task
@@ -154,6 +159,10 @@ impl RedisStore {
                 .set_password(password.expose_secret().trim_end_matches(['\r', '\n']));
             info = info.set_redis_settings(settings);
         }
+        // No `CLIENT SETINFO` on connecting, so the broker's Redis user needs no CLIENT
+        // permission (and Redis before 7.2, which lacks the command, is asked nothing it refuses).
+        let settings = info.redis_settings().clone().set_skip_set_lib_name();
+        info = info.set_redis_settings(settings);
         let client = match ca_file {
             Some(path) => {
                 let root_cert = read_ca_file(path)?;

@@ -4,6 +4,7 @@
 mod backchannel_logout;
 mod listeners;
 mod logout_token;
+mod redis_acl;
 mod redis_store;
 mod redis_tls;
 mod relay;
