@@ -5,6 +5,7 @@
 //! `CAREID_TEST_REDIS_URL`, and the program as `CAREID_TEST_REDIS_SERVER`. Without them these
 //! tests fail, naming what is missing: they never pass by skipping.
 
+pub mod lost_reply;
 pub mod relay_world;
 
 use std::net::SocketAddr;
@@ -112,6 +113,10 @@ impl OwnRedis {
     pub fn url(&self) -> String {
         let scheme = if self.tls { "rediss" } else { "redis" };
         format!("{scheme}://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
     pub fn stop(&mut self) {
