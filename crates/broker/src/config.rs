@@ -226,6 +226,11 @@ pub enum StoreConfig {
         /// A file holding the Redis password (readable by the broker's user only).
         #[serde(default)]
         password_file: Option<PathBuf>,
+        /// `rediss://` only: a PEM file of the CA (or CAs) the Redis server's certificate must
+        /// chain to, in place of the system's roots, so only the trust's own CA can vouch for
+        /// its Redis.
+        #[serde(default)]
+        ca_file: Option<PathBuf>,
         /// Put before every key and channel name, so one Redis can serve several brokers.
         #[serde(default = "default_redis_prefix")]
         prefix: String,
@@ -247,11 +252,13 @@ impl std::fmt::Debug for StoreConfig {
             Self::Redis {
                 url,
                 password_file,
+                ca_file,
                 prefix,
             } => f
                 .debug_struct("Redis")
                 .field("url", &redacted_url(url))
                 .field("password_file", password_file)
+                .field("ca_file", ca_file)
                 .field("prefix", prefix)
                 .finish(),
         }
@@ -422,6 +429,7 @@ impl BrokerConfig {
         if let StoreConfig::Redis {
             url,
             password_file,
+            ca_file,
             prefix,
         } = &self.store
         {
@@ -437,6 +445,12 @@ impl BrokerConfig {
                 return Err(format!(
                     "store.url {shown:?} holds a password and store.password_file names another: \
                      keep one"
+                ));
+            }
+            if ca_file.is_some() && parsed.scheme() != "rediss" {
+                return Err(format!(
+                    "store.ca_file is for TLS, and store.url {shown:?} is plain redis://: use \
+                     rediss://"
                 ));
             }
             if prefix.is_empty() {
@@ -612,9 +626,10 @@ mod tests {
         assert_eq!(
             config.store,
             StoreConfig::Redis {
-                url: "rediss://redis.example.nhs.uk:6380/0".into(),
+                url: "rediss://careid-broker-a@redis.example.nhs.uk:6380/0".into(),
                 password_file: Some("/etc/careid-broker/redis-password".into()),
-                prefix: DEFAULT_REDIS_PREFIX.into(),
+                ca_file: Some("/etc/careid-broker/redis-ca.pem".into()),
+                prefix: "careid-broker-a:".into(),
             }
         );
         let config = BrokerConfig::parse(&with_redis(
@@ -640,6 +655,10 @@ mod tests {
                 "url = \"redis://cache:6379\"\nprefix = \"\"",
                 "prefix is empty",
             ),
+            (
+                "url = \"redis://127.0.0.1:6379\"\nca_file = \"/etc/ca.pem\"",
+                "use rediss://",
+            ),
             ("url = \"memcache://:s3cret-pw@cache:6379\"", "REDACTED"),
         ];
         for (lines, named) in cases {
@@ -651,6 +670,7 @@ mod tests {
         let config = StoreConfig::Redis {
             url: "rediss://user:s3cret-pw@cache:6380/0".into(),
             password_file: None,
+            ca_file: None,
             prefix: "p:".into(),
         };
         let shown = format!("{config:?}");

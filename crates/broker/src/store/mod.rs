@@ -71,6 +71,9 @@ pub enum StoreError {
     /// The Redis password file cannot be read, or others can read it.
     #[error("the Redis password: {0}")]
     PasswordFile(#[from] crate::credential::CredentialError),
+    /// The Redis CA file (`ca_file`) holds no certificate, or one that cannot be read.
+    #[error("the Redis CA file {path}: {reason}")]
+    CaFile { path: PathBuf, reason: String },
     /// A Redis URL that would send the password and every session end in clear over a network.
     #[error(
         "{url} reaches Redis over the network without TLS: use rediss:// (plain redis:// is for \
@@ -233,10 +236,17 @@ impl Store {
             StoreConfig::Redis {
                 url,
                 password_file,
+                ca_file,
                 prefix,
             } => Ok(Self::Redis(
-                RedisStore::open(url, password_file.as_deref(), prefix, ENDED_SESSION_MEMORY)
-                    .await?,
+                RedisStore::open(
+                    url,
+                    password_file.as_deref(),
+                    ca_file.as_deref(),
+                    prefix,
+                    ENDED_SESSION_MEMORY,
+                )
+                .await?,
             )),
         }
     }

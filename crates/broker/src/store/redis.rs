@@ -13,6 +13,11 @@
 //! and one pub/sub channel, `ends`, on which each end is published as `<stream id> <JSON>`.
 //! Recording an end is one Lua script: the keys, the stream entry and the message together.
 //!
+//! The commands it runs, scripts included, are all a Redis user of its own needs (the ACL line in
+//! `broker.example.toml`, proved in `tests/broker/redis_acl.rs`): `PING EXISTS GET SET MGET EVAL
+//! PEXPIRE XADD XRANGE XREVRANGE PUBLISH SUBSCRIBE`, on its prefix's keys and channel. A new
+//! command here goes in that line too.
+//!
 //! Each replica runs one subscriber task that re-broadcasts the channel into the replica's
 //! local `broadcast` channel (what [`crate::Store::subscribe`] hands out). When Redis drops,
 //! local listeners stay subscribed (the local channel lives as long as the store); the task
@@ -27,7 +32,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSub};
-use redis::{Client, ConnectionAddr, IntoConnectionInfo as _};
+use redis::{Client, ConnectionAddr, IntoConnectionInfo as _, TlsCertificates};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::CertificateDer;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
@@ -113,22 +120,34 @@ impl Drop for RedisStore {
 
 impl RedisStore {
     /// Connects to `url` (`redis://` or `rediss://`; the password from the URL or from
-    /// `password_file`), subscribes, and starts the subscriber task. Ended sessions are
-    /// remembered for `memory` ([`crate::ENDED_SESSION_MEMORY`] in service; shorter in tests).
-    /// Fails when Redis cannot be reached now, so a mistake is named before the broker listens.
+    /// `password_file`; for `rediss://`, the server's certificate checked against `ca_file`'s
+    /// CAs alone when given, else the system's roots), subscribes, and starts the subscriber
+    /// task. Ended sessions are remembered for `memory` ([`crate::ENDED_SESSION_MEMORY`] in
+    /// service; shorter in tests). Fails when Redis cannot be reached now, so a mistake is named
+    /// before the broker listens.
     pub async fn open(
         url: &str,
         password_file: Option<&Path>,
+        ca_file: Option<&Path>,
         prefix: &str,
         memory: Duration,
     ) -> Result<Self, StoreError> {
         let shown = redacted_url(url);
-        let unavailable = |error: redis::RedisError| StoreError::Redis {
-            message: format!("{shown}: {error}"),
-        };
         let mut info = url.into_connection_info().map_err(|_| StoreError::Redis {
             message: format!("{shown} is not a Redis URL"),
         })?;
+        // A certificate the system's roots do not vouch for is most often one from the trust's
+        // own CA: the message names the setting for it.
+        let roots_only = ca_file.is_none() && matches!(info.addr(), ConnectionAddr::TcpTls { .. });
+        let unavailable = |error: redis::RedisError| {
+            let mut message = format!("{shown}: {error}");
+            if roots_only && message.contains("certificate") {
+                message.push_str(
+                    " (a certificate from the trust's own CA needs that CA in store.ca_file)",
+                );
+            }
+            StoreError::Redis { message }
+        };
         if !is_on_this_machine_or_tls(info.addr()) {
             return Err(StoreError::PlainOffLoopback { url: shown });
         }
@@ -140,7 +159,21 @@ impl RedisStore {
                 .set_password(password.expose_secret().trim_end_matches(['\r', '\n']));
             info = info.set_redis_settings(settings);
         }
-        let client = Client::open(info).map_err(unavailable)?;
+        // No `CLIENT SETINFO` on connecting, so the broker's Redis user needs no CLIENT
+        // permission (and Redis before 7.2, which lacks the command, is asked nothing it refuses).
+        let settings = info.redis_settings().clone().set_skip_set_lib_name();
+        info = info.set_redis_settings(settings);
+        let client = match ca_file {
+            Some(path) => {
+                let root_cert = read_ca_file(path)?;
+                let certificates = TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                };
+                Client::build_with_tls(info, certificates).map_err(unavailable)?
+            }
+            None => Client::open(info).map_err(unavailable)?,
+        };
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(COMMAND_TIMEOUT))
             .set_response_timeout(Some(COMMAND_TIMEOUT))
@@ -336,6 +369,23 @@ impl RedisStore {
             }),
         }
     }
+}
+
+/// The PEM bytes of `path`, once they are known to hold at least one certificate: a CA file that
+/// holds none would otherwise trust nothing, and every connection would fail later, less clearly.
+fn read_ca_file(path: &Path) -> Result<Vec<u8>, StoreError> {
+    let refused = |reason: String| StoreError::CaFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|error| refused(error.to_string()))?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| refused(error.to_string()))?;
+    if certificates.is_empty() {
+        return Err(refused("holds no PEM certificate".into()));
+    }
+    Ok(pem)
 }
 
 fn failed(error: redis::RedisError) -> StoreError {

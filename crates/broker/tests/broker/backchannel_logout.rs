@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::lost_reply::LostReplyProxy;
 use crate::support::{
     broker_config, client_secret_file, command, mock_delivering_logout_to, new_broker, serve,
     sign_in, unique_prefix, OwnRedis, Sides, EMBEDDED_STORE, NURSE,
@@ -273,6 +274,7 @@ async fn a_logout_whose_end_redis_refused_is_received_when_the_provider_retries(
     let store = RedisStore::open(
         &as_user,
         None,
+        None,
         &unique_prefix("end-refused"),
         ENDED_SESSION_MEMORY,
     )
@@ -320,4 +322,84 @@ async fn logout_tokens_with_made_up_kids_make_one_key_refetch_not_one_each() {
     }
     // The first fetch, and one refetch for the first unknown kid.
     assert_eq!(key_fetches(&world.mock), 2);
+}
+
+/// Each Redis step of a back-channel logout, its reply lost after Redis applied it (a network
+/// failure or a failover at the worst moment): the first delivery is answered 503, the
+/// provider's retry is received, or refused as already received only once the end is kept, and
+/// the session is ended for the store, its listeners and `/sessions/status`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_survives_a_lost_redis_reply_at_every_step() {
+    // (command, its step, whether the first delivery recorded the end, the retry's status)
+    let steps = [
+        ("EXISTS", "checking the jti", false, 200),
+        ("EVAL", "recording and publishing the end", true, 200),
+        ("SET", "recording the jti", true, 400),
+    ];
+    let redis = OwnRedis::start(&[]);
+    for (command_name, step, recorded_first, retry_status) in steps {
+        let proxy = LostReplyProxy::start(redis.address()).await;
+        let store = RedisStore::open(
+            &proxy.url(),
+            None,
+            None,
+            &unique_prefix("lost-reply"),
+            ENDED_SESSION_MEMORY,
+        )
+        .await
+        .unwrap();
+        let Caught {
+            world,
+            sid,
+            id_token,
+            body,
+            ..
+        } = caught_logout_on(Store::Redis(store)).await;
+        let mut listener = world.broker.store().subscribe();
+
+        proxy.lose_reply_to(command_name);
+        let (status, _, answer) = post(&world.logout_uri, &body).await;
+        assert_eq!(proxy.replies_lost(), 1, "{step}: the reply was lost");
+        assert_eq!(status, 503, "{step}: {answer}");
+        assert_eq!(
+            world.ended(&sid).await.is_some(),
+            recorded_first,
+            "{step}: what the first delivery recorded"
+        );
+
+        let (status, _, answer) = post(&world.logout_uri, &body).await;
+        assert_eq!(status, retry_status, "{step}: the retry: {answer}");
+        if status == 400 {
+            assert!(
+                answer["error_description"]
+                    .as_str()
+                    .unwrap()
+                    .contains("already received"),
+                "{step}: {answer}"
+            );
+        }
+        assert!(world.ended(&sid).await.is_some(), "{step}: ended");
+        let told = tokio::time::timeout(Duration::from_secs(2), listener.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{step}: the listeners were told"))
+            .unwrap();
+        assert_eq!(told.sid.as_deref(), Some(sid.as_str()), "{step}");
+        let base = world.logout_uri.trim_end_matches("/backchannel-logout");
+        let status: Value = crate::support::http()
+            .build()
+            .unwrap()
+            .get(format!("{base}/sessions/status"))
+            .bearer_auth(&id_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(status["ended"], true, "{step}: {status}");
+
+        let (status, _, answer) = post(&world.logout_uri, &body).await;
+        assert_eq!(status, 400, "{step}: then a replay: {answer}");
+        assert_eq!(proxy.replies_lost(), 1, "{step}: one reply lost, no more");
+    }
 }

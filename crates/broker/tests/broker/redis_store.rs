@@ -13,7 +13,7 @@ use careid_broker::{RedisStore, SessionEnd, Store, ENDED_SESSION_MEMORY};
 use tokio::sync::broadcast;
 
 async fn replica(url: &str, prefix: &str) -> RedisStore {
-    RedisStore::open(url, None, prefix, ENDED_SESSION_MEMORY)
+    RedisStore::open(url, None, None, prefix, ENDED_SESSION_MEMORY)
         .await
         .expect("the Redis store opens")
 }
@@ -151,7 +151,9 @@ async fn ended_sessions_and_token_ids_are_forgotten_after_their_memory() {
     let url = redis_url();
     let prefix = unique_prefix("expiry");
     let memory = Duration::from_millis(1500);
-    let store = RedisStore::open(&url, None, &prefix, memory).await.unwrap();
+    let store = RedisStore::open(&url, None, None, &prefix, memory)
+        .await
+        .unwrap();
     let now = now_seconds();
     store
         .end_session(end_of(Some("s1"), None, now), SystemTime::now())
@@ -275,6 +277,7 @@ async fn the_password_comes_from_a_file_and_never_shows() {
     let config = StoreConfig::Redis {
         url: url.clone(),
         password_file: Some(right),
+        ca_file: None,
         prefix: prefix.clone(),
     };
     let store = Store::open(&config)
@@ -289,13 +292,13 @@ async fn the_password_comes_from_a_file_and_never_shows() {
         .await
         .unwrap());
 
-    let error = RedisStore::open(&url, Some(&wrong), &prefix, ENDED_SESSION_MEMORY)
+    let error = RedisStore::open(&url, Some(&wrong), None, &prefix, ENDED_SESSION_MEMORY)
         .await
         .expect_err("a wrong password");
     let shown = error.to_string();
     assert!(!shown.contains("wrong-password-123"), "{shown}");
     let in_url = url.replace("redis://", "redis://:wrong-password-123@");
-    let error = RedisStore::open(&in_url, None, &prefix, ENDED_SESSION_MEMORY)
+    let error = RedisStore::open(&in_url, None, None, &prefix, ENDED_SESSION_MEMORY)
         .await
         .expect_err("a wrong password in the URL");
     let shown = format!("{error} {error:?}");
@@ -304,6 +307,7 @@ async fn the_password_comes_from_a_file_and_never_shows() {
     let config = StoreConfig::Redis {
         url: in_url,
         password_file: None,
+        ca_file: None,
         prefix,
     };
     assert!(!format!("{config:?}").contains("wrong-password-123"));
@@ -311,6 +315,7 @@ async fn the_password_comes_from_a_file_and_never_shows() {
     let missing = RedisStore::open(
         &url,
         Some(Path::new("/nonexistent/redis-password")),
+        None,
         "p:",
         ENDED_SESSION_MEMORY,
     )
@@ -328,7 +333,7 @@ async fn the_password_comes_from_a_file_and_never_shows() {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(&readable, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
-    let error = RedisStore::open(&url, Some(&readable), "p:", ENDED_SESSION_MEMORY)
+    let error = RedisStore::open(&url, Some(&readable), None, "p:", ENDED_SESSION_MEMORY)
         .await
         .expect_err("a password file others can read");
     let shown = error.to_string();
@@ -345,7 +350,7 @@ async fn plain_redis_to_another_host_is_refused() {
         "redis://:password@10.1.2.3:6379",
         "redis://[2001:db8::1]:6379",
     ] {
-        let error = RedisStore::open(url, None, "p:", ENDED_SESSION_MEMORY)
+        let error = RedisStore::open(url, None, None, "p:", ENDED_SESSION_MEMORY)
             .await
             .expect_err(url);
         let shown = error.to_string();
@@ -355,7 +360,7 @@ async fn plain_redis_to_another_host_is_refused() {
     // On this machine plain redis:// stays: the test's own Redis is reached that way.
     let redis = OwnRedis::start(&[]);
     let local = redis.url().replace("127.0.0.1", "localhost");
-    RedisStore::open(&local, None, "p:", ENDED_SESSION_MEMORY)
+    RedisStore::open(&local, None, None, "p:", ENDED_SESSION_MEMORY)
         .await
         .expect("localhost is this machine");
 }
@@ -370,6 +375,7 @@ async fn a_redis_that_cannot_be_reached_is_named_at_start() {
     let config = StoreConfig::Redis {
         url: format!("redis://127.0.0.1:{port}/"),
         password_file: None,
+        ca_file: None,
         prefix: "p:".into(),
     };
     let error = Store::open(&config).await.expect_err("nothing listens");

@@ -5,6 +5,7 @@
 //! `CAREID_TEST_REDIS_URL`, and the program as `CAREID_TEST_REDIS_SERVER`. Without them these
 //! tests fail, naming what is missing: they never pass by skipping.
 
+pub mod lost_reply;
 pub mod relay_world;
 
 use std::path::{Path, PathBuf};
@@ -61,11 +62,37 @@ pub struct OwnRedis {
     port: u16,
     dir: tempfile::TempDir,
     extra: Vec<String>,
+    /// Whether it speaks TLS only (`start_tls`).
+    tls: bool,
     child: Option<Child>,
 }
 
 impl OwnRedis {
     pub fn start(extra: &[&str]) -> Self {
+        Self::start_in(tempfile::tempdir().unwrap(), extra, false)
+    }
+
+    /// A Redis that speaks TLS only (no plain port), serving the certificate chain `cert_pem`
+    /// with `key_pem`, and asking clients for no certificate.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("redis-cert.pem");
+        let key = dir.path().join("redis-key.pem");
+        std::fs::write(&cert, cert_pem).unwrap();
+        std::fs::write(&key, key_pem).unwrap();
+        let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+        let args = [
+            "--tls-cert-file",
+            cert,
+            "--tls-key-file",
+            key,
+            "--tls-auth-clients",
+            "no",
+        ];
+        Self::start_in(dir, &args, true)
+    }
+
+    fn start_in(dir: tempfile::TempDir, extra: &[&str], tls: bool) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -73,16 +100,23 @@ impl OwnRedis {
             .port();
         let mut redis = Self {
             port,
-            dir: tempfile::tempdir().unwrap(),
+            dir,
             extra: extra.iter().map(|arg| (*arg).to_owned()).collect(),
+            tls,
             child: None,
         };
         redis.start_again();
         redis
     }
 
+    /// `redis://127.0.0.1:PORT/`, or `rediss://` for a TLS Redis.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
     pub fn stop(&mut self) {
@@ -94,8 +128,16 @@ impl OwnRedis {
 
     pub fn start_again(&mut self) {
         assert!(self.child.is_none(), "already running");
+        let port = self.port.to_string();
+        // Port 0 turns plain TCP off, so a TLS Redis cannot be reached any other way.
+        let listen: &[&str] = if self.tls {
+            &["--port", "0", "--tls-port", &port]
+        } else {
+            &["--port", &port]
+        };
         let child = Command::new(required("CAREID_TEST_REDIS_SERVER"))
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(listen)
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .arg("--dir")
             .arg(self.dir.path())
@@ -112,7 +154,7 @@ impl OwnRedis {
         }
     }
 
-    /// Runs one command (no password) and returns its reply.
+    /// Runs one command (no password, plain TCP) and returns its reply.
     pub async fn command(&self, args: &[&str]) -> redis::Value {
         command(&self.url(), args).await
     }
