@@ -269,10 +269,12 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
         }
         Err(error) => return unavailable(&error.to_string()),
     }
+    // Ended as of the token's `iat`, not the time it reached the broker: a retry after a 503
+    // must not also end a session the user began in between.
     let end = SessionEnd {
         sid: request.sid.clone(),
         sub: request.sub.clone(),
-        ended_at: careid_oidc::unix_seconds(now),
+        ended_at: request.iat,
     };
     if let Err(error) = broker.store.end_session(end, now).await {
         return unavailable(&error.to_string());

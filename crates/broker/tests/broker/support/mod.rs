@@ -8,6 +8,7 @@
 pub mod lost_reply;
 pub mod relay_world;
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
