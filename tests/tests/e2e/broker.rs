@@ -262,7 +262,11 @@ fn signs_in_refreshes_and_restores_through_the_broker_holding_no_credential() {
         Some("/token/revoke"),
         "revoked at the provider through the broker"
     );
-    assert!(broker.world.keychain_accounts().is_empty());
+    // Nothing of the session is left; the install's DPoP key stays for the next sign-in.
+    assert_eq!(
+        broker.world.keychain_accounts(),
+        [careid_core::signin::DPOP_KEY_ACCOUNT]
+    );
 }
 
 /// The provider ends the session (back-channel logout to the broker): within 2 s `careid
