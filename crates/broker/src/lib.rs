@@ -12,7 +12,8 @@
 //! `/sessions/status` and `/sessions/events`, which tell a client proving its session with its ID
 //! token that the provider ended it) with the relays of `API.md` (`relay`: token,
 //! PAR and revocation relays with client authentication added by careid-oidc's code, a
-//! per-source rate limit and an audit log that never holds a token), TLS from PEM files (`tls`),
+//! per-source rate limit and an audit log that never holds a token), the rate limits, one
+//! budget per source for each route group (`rate_limit`), TLS from PEM files (`tls`),
 //! and running it all from a configuration (`run`, what `careid-broker serve` calls).
 //!
 //! The audit log is the `tracing` target `careid_broker::audit` ([`relay::AUDIT_TARGET`]): one
@@ -25,6 +26,7 @@ pub mod config;
 pub mod credential;
 pub mod listeners;
 pub mod logout_token;
+pub mod rate_limit;
 pub mod relay;
 pub mod run;
 pub mod server;
