@@ -37,4 +37,6 @@ pub use config::{BrokerConfig, ConfigError};
 pub use credential::{BrokerCredential, CredentialError};
 pub use logout_token::{validate_logout_token, LogoutRequest, LogoutTokenError, LogoutTokenRules};
 pub use store::redis::RedisStore;
-pub use store::{EmbeddedStore, SessionEnd, Store, StoreError, ENDED_SESSION_MEMORY};
+pub use store::{
+    EmbeddedStore, EndId, RecordedEnd, SessionEnd, Store, StoreError, ENDED_SESSION_MEMORY,
+};

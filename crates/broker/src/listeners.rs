@@ -9,6 +9,12 @@
 //! end from the store and wakes only the listeners of that `sid` or `sub`, so a logout costs the
 //! same with ten listeners or ten thousand. When that task falls so far behind that ends were
 //! dropped before it saw them, every listener asks the store again, so none misses its own.
+//!
+//! The `ended` event carries the end's place in the store's log of ends
+//! ([`EndId`](crate::store::EndId)) as its `id`, alike on every replica on one Redis. A stream
+//! begins with the end already recorded for its session, if any, so a client that reconnects
+//! (with `Last-Event-ID` or without) is told of an end recorded while it was away before it
+//! waits. The stream carries a heartbeat comment every [`KEEP_ALIVE`].
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -30,10 +36,11 @@ use tokio::sync::Notify;
 
 use crate::answer::{no_store, oauth_error};
 use crate::server::Broker;
-use crate::store::{SessionEnd, Store, ENDED_SESSION_MEMORY};
+use crate::store::{RecordedEnd, Store, ENDED_SESSION_MEMORY};
 
-/// How often a listener's stream carries a comment, so proxies and the client see it alive.
-pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often a listener's stream carries a heartbeat comment (`: keep-alive`), so proxies and
+/// the client see it alive: careid's own interval, which its reader holds the broker to.
+pub const KEEP_ALIVE: Duration = careid_oidc::sse::HEARTBEAT_EVERY;
 
 /// The listeners of one broker: how many there are, how many may be, how often they are sent
 /// a keep-alive.
@@ -118,7 +125,7 @@ struct Entry {
 
 #[derive(Debug, Clone)]
 enum Told {
-    Ended(SessionEnd),
+    Ended(RecordedEnd),
     AskAgain,
     Closed,
 }
@@ -200,15 +207,16 @@ impl Routes {
         forget(&mut table.by_sub, &session.sub);
     }
 
-    /// Tells `end` to the listeners whose session it ends.
-    fn route(&self, end: &SessionEnd) {
+    /// Tells `recorded` to the listeners whose session it ends.
+    fn route(&self, recorded: &RecordedEnd) {
+        let end = &recorded.end;
         let table = self.lock();
         let by_sid = end.sid.as_ref().and_then(|sid| table.by_sid.get(sid));
         let by_sub = end.sub.as_ref().and_then(|sub| table.by_sub.get(sub));
         for (_, entry) in by_sid.into_iter().chain(by_sub).flatten() {
             let session = &entry.session;
             if end.ends(session.sid.as_deref(), &session.sub, session.began_at) {
-                entry.tell(Told::Ended(end.clone()));
+                entry.tell(Told::Ended(recorded.clone()));
             }
         }
     }
@@ -238,7 +246,7 @@ impl Drop for Registration {
 }
 
 /// The broker's one routing task: every end the store reports, to its own listeners.
-async fn route_ends(mut receiver: broadcast::Receiver<SessionEnd>, routes: Weak<Routes>) {
+async fn route_ends(mut receiver: broadcast::Receiver<RecordedEnd>, routes: Weak<Routes>) {
     loop {
         let received = receiver.recv().await;
         let Some(routes) = routes.upgrade() else {
@@ -279,7 +287,7 @@ impl Session {
         }
     }
 
-    async fn ended(&self, store: &Store) -> Result<Option<SessionEnd>, String> {
+    async fn ended(&self, store: &Store) -> Result<Option<RecordedEnd>, String> {
         store
             .ended(
                 self.sid.as_deref(),
@@ -300,7 +308,7 @@ pub(crate) async fn status(State(broker): State<Arc<Broker>>, headers: HeaderMap
     };
     let answer = match session.ended(broker.store()).await {
         Ok(None) => json!({ "ended": false }),
-        Ok(Some(end)) => json!({ "ended": true, "ended_at": end.ended_at }),
+        Ok(Some(recorded)) => json!({ "ended": true, "ended_at": recorded.end.ended_at }),
         Err(error) => return unavailable(&error),
     };
     no_store(Json(answer))
@@ -308,7 +316,9 @@ pub(crate) async fn status(State(broker): State<Arc<Broker>>, headers: HeaderMap
 
 /// `GET /sessions/events`: a stream that carries a keep-alive comment every
 /// [`Listeners::keep_alive`] and, when the session ends (or at once if it has), one `ended`
-/// event, then closes.
+/// event with the end's id, then closes. `Last-Event-ID` changes nothing: the end already
+/// recorded is sent whatever id the client saw last, since a client still listening has not
+/// acted on it.
 pub(crate) async fn events(State(broker): State<Arc<Broker>>, headers: HeaderMap) -> Response {
     let session = match proven_session(&broker, &headers).await {
         Ok(session) => session,
@@ -341,7 +351,7 @@ pub(crate) async fn events(State(broker): State<Arc<Broker>>, headers: HeaderMap
 /// Where a listener's stream stands.
 enum Listening {
     /// Its session ended: the event is still to be sent.
-    Ended(SessionEnd),
+    Ended(RecordedEnd),
     Waiting {
         store: Arc<Store>,
         registration: Registration,
@@ -353,7 +363,7 @@ enum Listening {
 fn session_end_events(
     store: Arc<Store>,
     registration: Registration,
-    already: Option<SessionEnd>,
+    already: Option<RecordedEnd>,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
     let start = match already {
         Some(end) => Listening::Ended(end),
@@ -388,9 +398,17 @@ fn session_end_events(
                 }
             },
         };
-        let data = json!({ "ended_at": end.ended_at }).to_string();
-        Some((Ok(Event::default().event("ended").data(data)), None))
+        Some((Ok(ended_event(&end)), None))
     })
+}
+
+/// `event: ended`, `id: <end id>`, `data: {"ended_at": N}`.
+fn ended_event(recorded: &RecordedEnd) -> Event {
+    let data = json!({ "ended_at": recorded.end.ended_at }).to_string();
+    Event::default()
+        .event("ended")
+        .id(recorded.id.to_string())
+        .data(data)
 }
 
 /// The session the request's `Authorization: Bearer <id_token>` proves, or the answer refusing it.
@@ -479,13 +497,20 @@ mod tests {
     use futures_util::StreamExt as _;
 
     use super::*;
-    use crate::store::EmbeddedStore;
+    use crate::store::{EmbeddedStore, EndId, SessionEnd};
 
     fn end(sid: &str, ended_at: u64) -> SessionEnd {
         SessionEnd {
             sid: Some(sid.into()),
             sub: Some("u".into()),
             ended_at,
+        }
+    }
+
+    fn recorded(end: SessionEnd) -> RecordedEnd {
+        RecordedEnd {
+            id: EndId::default(),
+            end,
         }
     }
 
@@ -540,17 +565,17 @@ mod tests {
         let later_of_user = listen(None, "u", 300);
         let earlier_of_user = listen(None, "u", 100);
         let other_user = listen(None, "v", 100);
-        listeners.routes.route(&end("mine", 200));
+        listeners.routes.route(&recorded(end("mine", 200)));
         let told = |registration: &Registration| registration.entry.take();
         assert!(matches!(told(&mine), Some(Told::Ended(_))));
         for quiet in [&other_sid, &later_of_user, &earlier_of_user, &other_user] {
             assert!(told(quiet).is_none(), "{:?}", quiet.entry.session);
         }
-        listeners.routes.route(&SessionEnd {
+        listeners.routes.route(&recorded(SessionEnd {
             sid: None,
             sub: Some("u".into()),
             ended_at: 200,
-        });
+        }));
         assert!(matches!(told(&earlier_of_user), Some(Told::Ended(_))));
         assert!(matches!(told(&other_sid), Some(Told::Ended(_))));
         assert!(told(&later_of_user).is_none(), "begun after the end");

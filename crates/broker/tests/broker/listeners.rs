@@ -5,16 +5,19 @@
 //! Tokens the mock cannot issue (a session begun 13 hours ago, another audience, `alg: none`, an
 //! end by `sub` alone) come from a provider of the test's own: a discovery document and a JWKS
 //! served here, tokens signed here with aws-lc-rs, never by the code under test.
+//!
+//! Also here: the `ended` event's id (increasing, alike on two replicas on one Redis, the end
+//! sent again to a client that reconnects with `Last-Event-ID`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    broker_config, client_secret_file, mock_delivering_logout_to, new_broker, serve, sign_in,
-    CLIENT, EMBEDDED_STORE, NURSE,
+    broker_config, client_secret_file, mock_delivering_logout_to, new_broker, redis_url, serve,
+    sign_in, TwoReplicas, CLIENT, EMBEDDED_STORE, NURSE,
 };
 use careid_broker::server::Broker;
-use careid_broker::{EmbeddedStore, Store};
+use careid_broker::{EmbeddedStore, EndId, Store};
 use careid_test_fixtures::claims::{
     logout_token_claims, random_jti, session_id_token_claims, with_changes,
 };
@@ -200,6 +203,35 @@ async fn status_of(broker: &RunningBroker, id_token: &str) -> Value {
     body
 }
 
+/// The `ended` event as a client reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Ended {
+    /// Its `id:`, the end's place in the broker's log of ends.
+    id: EndId,
+    ended_at: u64,
+}
+
+/// An `ended` event (its fields in any order), or `None` for any other message.
+fn ended_event(message: &str) -> Option<Ended> {
+    let mut fields = std::collections::HashMap::new();
+    for line in message.lines() {
+        let (name, value) = line.split_once(": ")?;
+        assert!(
+            fields.insert(name, value).is_none(),
+            "{name} twice: {message:?}"
+        );
+    }
+    if fields.get("event") != Some(&"ended") {
+        return None;
+    }
+    let id = fields.get("id").expect("the event has an id");
+    let data: Value = serde_json::from_str(fields.get("data").expect("data")).unwrap();
+    Some(Ended {
+        id: EndId::parse(id).unwrap_or_else(|| panic!("an end id: {id:?}")),
+        ended_at: data["ended_at"].as_u64().expect("ended_at"),
+    })
+}
+
 /// An open `/sessions/events` stream.
 struct Listener {
     response: reqwest::Response,
@@ -207,8 +239,17 @@ struct Listener {
 }
 
 impl Listener {
-    async fn open(broker: &RunningBroker, id_token: &str) -> Self {
-        let response = Self::request(broker, id_token).await;
+    /// Listens at the broker at `base` (`http://127.0.0.1:PORT`).
+    async fn open(base: &str, id_token: &str) -> Self {
+        Self::opened(Self::request(base, id_token, None).await)
+    }
+
+    /// Listens again, naming the last event id seen.
+    async fn reopen(base: &str, id_token: &str, last_event_id: &str) -> Self {
+        Self::opened(Self::request(base, id_token, Some(last_event_id)).await)
+    }
+
+    fn opened(response: reqwest::Response) -> Self {
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         assert_eq!(response.headers()["cache-control"], "no-store");
@@ -218,15 +259,16 @@ impl Listener {
         }
     }
 
-    async fn request(broker: &RunningBroker, id_token: &str) -> reqwest::Response {
-        crate::support::http()
+    async fn request(base: &str, id_token: &str, last_event_id: Option<&str>) -> reqwest::Response {
+        let mut request = crate::support::http()
             .build()
             .unwrap()
-            .get(format!("{}/sessions/events", broker.url))
-            .bearer_auth(id_token)
-            .send()
-            .await
-            .unwrap()
+            .get(format!("{base}/sessions/events"))
+            .bearer_auth(id_token);
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        request.send().await.unwrap()
     }
 
     /// The next message (an event or a comment), or `None` when the stream closed.
@@ -251,8 +293,8 @@ impl Listener {
         .expect("a message or the stream's close in time")
     }
 
-    /// Waits for the `ended` event, skipping keep-alives: its `ended_at`.
-    async fn ended(&mut self, within: Duration) -> u64 {
+    /// Waits for the `ended` event, skipping keep-alives.
+    async fn ended(&mut self, within: Duration) -> Ended {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -260,11 +302,7 @@ impl Listener {
             if message == ": keep-alive" {
                 continue;
             }
-            let data = message
-                .strip_prefix("event: ended\ndata: ")
-                .unwrap_or_else(|| panic!("an ended event: {message:?}"));
-            let data: Value = serde_json::from_str(data).unwrap();
-            return data["ended_at"].as_u64().expect("ended_at");
+            return ended_event(&message).unwrap_or_else(|| panic!("an ended event: {message:?}"));
         }
     }
 
@@ -311,14 +349,14 @@ async fn status_is_not_ended_until_the_mock_ends_the_session() {
 async fn a_listener_hears_the_end_within_two_seconds_then_the_stream_closes() {
     let world = mock_world("").await;
     let (sid, id_token) = sign_in(&world.mock).await;
-    let mut listener = Listener::open(&world.broker, &id_token).await;
+    let mut listener = Listener::open(&world.broker.url, &id_token).await;
     // Kept alive while nothing happens.
     listener.still_listening(2).await;
     assert_eq!(world.broker.broker.listeners().count(), 1);
 
     let started = Instant::now();
     assert!(world.mock.end_session(&sid));
-    let ended_at = listener.ended(Duration::from_secs(2)).await;
+    let ended_at = listener.ended(Duration::from_secs(2)).await.ended_at;
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(ended_at <= now());
     assert_eq!(
@@ -341,7 +379,7 @@ async fn a_session_already_ended_is_told_at_once() {
     }
 
     let started = Instant::now();
-    let mut listener = Listener::open(&world.broker, &id_token).await;
+    let mut listener = Listener::open(&world.broker.url, &id_token).await;
     let message = listener.next(KEEP_ALIVE / 2).await.expect("the event");
     assert!(message.starts_with("event: ended\n"), "{message:?}");
     assert!(started.elapsed() < KEEP_ALIVE, "before any keep-alive");
@@ -354,8 +392,8 @@ async fn the_end_of_another_session_does_not_end_this_one() {
     let (mine, my_token) = sign_in(&world.mock).await;
     let (theirs, their_token) = sign_in(&world.mock).await;
     assert_ne!(mine, theirs);
-    let mut listener = Listener::open(&world.broker, &my_token).await;
-    let mut their_listener = Listener::open(&world.broker, &their_token).await;
+    let mut listener = Listener::open(&world.broker.url, &my_token).await;
+    let mut their_listener = Listener::open(&world.broker.url, &their_token).await;
 
     assert!(world.mock.end_session(&theirs));
     their_listener.ended(Duration::from_secs(2)).await;
@@ -371,10 +409,10 @@ async fn the_end_of_another_session_does_not_end_this_one() {
 async fn an_end_by_sub_ends_the_sessions_begun_before_it_only() {
     let world = own_world().await;
     let begun_before = world.id_token("before", now() - 100, json!({}));
-    let mut listener = Listener::open(&world.broker, &begun_before).await;
+    let mut listener = Listener::open(&world.broker.url, &begun_before).await;
 
     world.log_out(None, Some(NURSE)).await;
-    let ended_at = listener.ended(Duration::from_secs(2)).await;
+    let ended_at = listener.ended(Duration::from_secs(2)).await.ended_at;
     assert_eq!(
         status_of(&world.broker, &begun_before).await,
         json!({"ended": true, "ended_at": ended_at})
@@ -388,7 +426,7 @@ async fn an_end_by_sub_ends_the_sessions_begun_before_it_only() {
             status_of(&world.broker, token).await,
             json!({"ended": false})
         );
-        Listener::open(&world.broker, token)
+        Listener::open(&world.broker.url, token)
             .await
             .still_listening(2)
             .await;
@@ -405,9 +443,9 @@ async fn an_end_by_sub_ends_the_sessions_begun_before_it_only() {
 async fn listeners_beyond_the_limit_are_refused_until_one_leaves() {
     let world = mock_world("max_listeners = 2").await;
     let (_, id_token) = sign_in(&world.mock).await;
-    let first = Listener::open(&world.broker, &id_token).await;
-    let _second = Listener::open(&world.broker, &id_token).await;
-    let refused = Listener::request(&world.broker, &id_token).await;
+    let first = Listener::open(&world.broker.url, &id_token).await;
+    let _second = Listener::open(&world.broker.url, &id_token).await;
+    let refused = Listener::request(&world.broker.url, &id_token, None).await;
     assert_eq!(refused.status(), 503);
     assert_eq!(refused.headers()["cache-control"], "no-store");
     let body: Value = refused.json().await.unwrap();
@@ -424,7 +462,97 @@ async fn listeners_beyond_the_limit_are_refused_until_one_leaves() {
         assert!(Instant::now() < deadline, "a closed stream frees its place");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    Listener::open(&world.broker, &id_token).await;
+    Listener::open(&world.broker.url, &id_token).await;
+}
+
+// ── The end's id ──────────────────────────────────────────────────────────────────────────
+
+/// A client that was away when its session ended reconnects naming the last event id it saw
+/// (here an earlier end's): it is sent its end at once, before any keep-alive, with a later id.
+/// Whatever id it names, even that very end's or one that is no id at all, the end is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_end_recorded_while_a_client_was_away_is_sent_when_it_reconnects_with_last_event_id() {
+    let world = own_world().await;
+    let url = &world.broker.url;
+    let earlier = world.id_token("earlier", now() - 100, json!({}));
+    let mut listener = Listener::open(url, &earlier).await;
+    world.log_out(Some("earlier"), None).await;
+    let seen = listener.ended(Duration::from_secs(2)).await;
+
+    let mine = world.id_token("mine", now() - 100, json!({}));
+    let mut away = Listener::open(url, &mine).await;
+    away.still_listening(1).await;
+    drop(away);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while world.broker.broker.listeners().count() > 0 {
+        assert!(Instant::now() < deadline, "the client is away");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    world.log_out(Some("mine"), None).await;
+
+    let started = Instant::now();
+    let mut back = Listener::reopen(url, &mine, &seen.id.to_string()).await;
+    let message = back.next(KEEP_ALIVE / 2).await.expect("the event");
+    assert!(started.elapsed() < KEEP_ALIVE, "before any keep-alive");
+    let told = ended_event(&message).unwrap_or_else(|| panic!("{message:?}"));
+    assert!(told.id > seen.id, "{told:?} after {seen:?}");
+    assert_eq!(back.next(Duration::from_secs(2)).await, None, "then closed");
+
+    for last_event_id in [told.id.to_string(), "not-an-id".to_owned()] {
+        let again = Listener::reopen(url, &mine, &last_event_id)
+            .await
+            .ended(KEEP_ALIVE / 2)
+            .await;
+        assert_eq!(again, told, "named {last_event_id}");
+    }
+    assert_eq!(
+        status_of(&world.broker, &mine).await,
+        json!({"ended": true, "ended_at": told.ended_at})
+    );
+}
+
+/// Ends recorded one after another have increasing ids, by `sid` or by `sub`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_end_has_a_later_id_than_the_one_before() {
+    let world = own_world().await;
+    let url = &world.broker.url;
+    let other_user = "555000000002";
+    let tokens = [
+        world.id_token("one", now() - 100, json!({})),
+        world.id_token("two", now() - 100, json!({})),
+        world.id_token("three", now() - 100, json!({ "sub": other_user })),
+    ];
+    let mut ids = Vec::new();
+    for (token, (sid, sub)) in tokens.iter().zip([
+        (Some("one"), None),
+        (Some("two"), Some(NURSE)),
+        (None, Some(other_user)),
+    ]) {
+        let mut listener = Listener::open(url, token).await;
+        world.log_out(sid, sub).await;
+        ids.push(listener.ended(Duration::from_secs(2)).await.id);
+    }
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+}
+
+/// A desktop listening on either of two replicas on one Redis hears the same end with the same
+/// id, and so does one that asks either of them later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_one_redis_give_an_end_the_same_id() {
+    let world = TwoReplicas::start(&redis_url()).await;
+    let (sid, id_token) = sign_in(&world.mock).await;
+    let mut on_a = Listener::open(&world.a.base, &id_token).await;
+    let mut on_b = Listener::open(&world.b.base, &id_token).await;
+    assert!(world.mock.end_session(&sid), "the mock ends the session");
+    let heard = on_a.ended(Duration::from_secs(2)).await;
+    assert_eq!(on_b.ended(Duration::from_secs(2)).await, heard);
+    for base in [&world.a.base, &world.b.base] {
+        let later = Listener::open(base, &id_token)
+            .await
+            .ended(Duration::from_secs(2))
+            .await;
+        assert_eq!(later, heard, "{base}");
+    }
 }
 
 // ── The proof refused ─────────────────────────────────────────────────────────────────────
@@ -588,7 +716,7 @@ async fn a_session_begun_twelve_hours_ago_is_refused_but_an_expired_id_token_is_
         status_of(&world.broker, &expired).await,
         json!({"ended": false})
     );
-    Listener::open(&world.broker, &expired)
+    Listener::open(&world.broker.url, &expired)
         .await
         .still_listening(1)
         .await;
