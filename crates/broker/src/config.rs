@@ -206,6 +206,8 @@ pub fn redacted_url(url: &str) -> String {
     }
 }
 
+/// How much the broker takes: per source and minute, and listeners at once. The settings added
+/// since the first are nonzero by type, so a zero is refused, and named, as the file is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
@@ -214,10 +216,29 @@ pub struct Limits {
     /// Clients listening at once for their session's end; more are refused with 503.
     #[serde(default = "default_max_listeners")]
     pub max_listeners: usize,
+    /// Listeners at once for one session (`sid`), so one stolen ID token cannot hold every
+    /// place; more are refused with 503.
+    #[serde(default = "default_max_listeners_per_session")]
+    pub max_listeners_per_session: std::num::NonZeroUsize,
+    /// Listeners at once for one user (`sub`), whichever of their sessions; more are refused
+    /// with 503.
+    #[serde(default = "default_max_listeners_per_user")]
+    pub max_listeners_per_user: std::num::NonZeroUsize,
 }
 
 fn default_max_listeners() -> usize {
     50_000
+}
+
+/// A desktop listens once per session; a few more allow for a second app or a reconnection
+/// that overlaps the stream it replaces.
+fn default_max_listeners_per_session() -> std::num::NonZeroUsize {
+    const { std::num::NonZeroUsize::new(4).unwrap() }
+}
+
+/// Two sessions' worth: a user signed in on two desktops at once.
+fn default_max_listeners_per_user() -> std::num::NonZeroUsize {
+    const { std::num::NonZeroUsize::new(8).unwrap() }
 }
 
 impl Default for Limits {
@@ -225,6 +246,8 @@ impl Default for Limits {
         Self {
             requests_per_minute_per_source: 60,
             max_listeners: default_max_listeners(),
+            max_listeners_per_session: default_max_listeners_per_session(),
+            max_listeners_per_user: default_max_listeners_per_user(),
         }
     }
 }

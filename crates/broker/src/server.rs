@@ -50,7 +50,7 @@ impl Broker {
         store: Arc<Store>,
     ) -> Self {
         Self {
-            listeners: Listeners::new(config.limits.max_listeners),
+            listeners: Listeners::new(&config.limits),
             config,
             credential,
             http,

@@ -7,7 +7,8 @@
 //! served here, tokens signed here with aws-lc-rs, never by the code under test.
 //!
 //! Also here: the `ended` event's id (increasing, alike on two replicas on one Redis, the end
-//! sent again to a client that reconnects with `Last-Event-ID`).
+//! sent again to a client that reconnects with `Last-Event-ID`), and the caps on listeners per
+//! session and per user.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -164,8 +165,8 @@ impl OwnWorld {
 }
 
 /// A provider of the test's own (discovery and JWKS over HTTP, advertising HS256 and `none` as
-/// well, which the broker must refuse regardless) and a broker for it.
-async fn own_world() -> OwnWorld {
+/// well, which the broker must refuse regardless) and a broker for it, with `limits`.
+async fn own_world(limits: &str) -> OwnWorld {
     let provider = TestProvider::start(
         |issuer| {
             let mut document = provider_document(issuer, &["RS256", "HS256", "none"]);
@@ -177,7 +178,7 @@ async fn own_world() -> OwnWorld {
     )
     .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let broker = broker_on(listener, &provider.issuer, "").await;
+    let broker = broker_on(listener, &provider.issuer, limits).await;
     OwnWorld { provider, broker }
 }
 
@@ -407,7 +408,7 @@ async fn the_end_of_another_session_does_not_end_this_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_end_by_sub_ends_the_sessions_begun_before_it_only() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let begun_before = world.id_token("before", now() - 100, json!({}));
     let mut listener = Listener::open(&world.broker.url, &begun_before).await;
 
@@ -446,10 +447,7 @@ async fn listeners_beyond_the_limit_are_refused_until_one_leaves() {
     let first = Listener::open(&world.broker.url, &id_token).await;
     let _second = Listener::open(&world.broker.url, &id_token).await;
     let refused = Listener::request(&world.broker.url, &id_token, None).await;
-    assert_eq!(refused.status(), 503);
-    assert_eq!(refused.headers()["cache-control"], "no-store");
-    let body: Value = refused.json().await.unwrap();
-    assert_eq!(body["error"], "temporarily_unavailable");
+    assert_unavailable_naming(refused, "limits.max_listeners").await;
     // Status is still answered at the limit.
     assert_eq!(
         status_of(&world.broker, &id_token).await,
@@ -465,6 +463,88 @@ async fn listeners_beyond_the_limit_are_refused_until_one_leaves() {
     Listener::open(&world.broker.url, &id_token).await;
 }
 
+/// 503 `temporarily_unavailable` with `Retry-After`, never cached, its description naming
+/// `setting`.
+async fn assert_unavailable_naming(refused: reqwest::Response, setting: &str) {
+    assert_eq!(refused.status(), 503, "{setting}");
+    assert_retry_after(&refused, setting);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    let description = body["error_description"].as_str().unwrap_or_default();
+    assert!(
+        description.contains(&format!("{setting})")),
+        "{setting}: {description}"
+    );
+}
+
+/// A `Retry-After` of whole seconds, at least one, and `Cache-Control: no-store`.
+fn assert_retry_after(answer: &reqwest::Response, what: &str) {
+    assert_eq!(answer.headers()["cache-control"], "no-store", "{what}");
+    let retry_after = answer
+        .headers()
+        .get("retry-after")
+        .unwrap_or_else(|| panic!("{what}: no Retry-After"))
+        .to_str()
+        .unwrap()
+        .parse::<u64>()
+        .unwrap_or_else(|_| panic!("{what}: Retry-After in seconds"));
+    assert!((1..=60).contains(&retry_after), "{what}: {retry_after}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fifth_listener_of_one_session_is_refused_while_another_session_connects() {
+    // The default caps: 4 a session, 8 a user.
+    let world = mock_world("").await;
+    let (_, id_token) = sign_in(&world.mock).await;
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        open.push(Listener::open(&world.broker.url, &id_token).await);
+    }
+    let refused = Listener::request(&world.broker.url, &id_token, None).await;
+    assert_unavailable_naming(refused, "limits.max_listeners_per_session").await;
+
+    // The same user's other session still listens, and is kept alive.
+    let (_, another_session) = sign_in(&world.mock).await;
+    Listener::open(&world.broker.url, &another_session)
+        .await
+        .still_listening(1)
+        .await;
+    // A place the session freed is its own again.
+    drop(open.pop());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while world.broker.broker.listeners().count() > 3 {
+        assert!(Instant::now() < deadline, "a closed stream frees its place");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Listener::open(&world.broker.url, &id_token).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listeners_past_the_per_user_cap_are_refused_while_another_user_connects() {
+    let world = own_world("max_listeners_per_user = 3").await;
+    let session = |sid: &str| world.id_token(sid, now() - 60, json!({}));
+    let url = &world.broker.url;
+    let _a = Listener::open(url, &session("a")).await;
+    let _a_again = Listener::open(url, &session("a")).await;
+    let b = Listener::open(url, &session("b")).await;
+    // A third session of the user, below its own cap, is refused at the user's.
+    let refused = Listener::request(url, &session("c"), None).await;
+    assert_unavailable_naming(refused, "limits.max_listeners_per_user").await;
+
+    let other_user = world.id_token("a", now() - 60, json!({ "sub": "555000000002" }));
+    Listener::open(url, &other_user)
+        .await
+        .still_listening(1)
+        .await;
+    drop(b);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while world.broker.broker.listeners().count() > 2 {
+        assert!(Instant::now() < deadline, "a closed stream frees its place");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Listener::open(url, &session("c")).await;
+}
+
 // ── The end's id ──────────────────────────────────────────────────────────────────────────
 
 /// A client that was away when its session ended reconnects naming the last event id it saw
@@ -472,7 +552,7 @@ async fn listeners_beyond_the_limit_are_refused_until_one_leaves() {
 /// Whatever id it names, even that very end's or one that is no id at all, the end is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_end_recorded_while_a_client_was_away_is_sent_when_it_reconnects_with_last_event_id() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let url = &world.broker.url;
     let earlier = world.id_token("earlier", now() - 100, json!({}));
     let mut listener = Listener::open(url, &earlier).await;
@@ -514,7 +594,7 @@ async fn an_end_recorded_while_a_client_was_away_is_sent_when_it_reconnects_with
 /// Ends recorded one after another have increasing ids, by `sid` or by `sub`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_end_has_a_later_id_than_the_one_before() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let url = &world.broker.url;
     let other_user = "555000000002";
     let tokens = [
@@ -653,7 +733,7 @@ async fn another_issuers_id_token_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_id_token_for_another_audience_is_refused() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let theirs = world.id_token(
         "s",
         now() - 60,
@@ -673,7 +753,7 @@ async fn an_id_token_for_another_audience_is_refused() {
 /// authorised for another party, or with several audiences and no `azp`, proves nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_id_token_also_for_another_party_is_refused() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let cases = [
         (
             json!({ "aud": [CLIENT, "someone-else"], "azp": CLIENT }),
@@ -695,7 +775,7 @@ async fn an_id_token_also_for_another_party_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_begun_twelve_hours_ago_is_refused_but_an_expired_id_token_is_not() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let hours = |n: u64| n * 3600;
     let old = world.id_token("s", now() - hours(12) - 5, json!({}));
     assert_refused(&world.broker, Some(&format!("Bearer {old}")), "12 hours").await;
@@ -724,7 +804,7 @@ async fn a_session_begun_twelve_hours_ago_is_refused_but_an_expired_id_token_is_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alg_none_and_hs256_are_refused_though_advertised() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let claims = claims_of(&world.id_token("s", now() - 60, json!({})));
     for (signer, what) in [
         (Signer::Unsigned, "alg none"),
@@ -738,7 +818,7 @@ async fn alg_none_and_hs256_are_refused_though_advertised() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_larger_than_any_id_token_is_refused() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let padding = "x".repeat(70 * 1024);
     let large = world.id_token("s", now() - 60, json!({ "padding": padding }));
     assert_refused(&world.broker, Some(&format!("Bearer {large}")), "70 KiB").await;
@@ -746,7 +826,7 @@ async fn a_token_larger_than_any_id_token_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_the_provider_rotated_in_is_fetched_once_more() {
-    let world = own_world().await;
+    let world = own_world("").await;
     // The broker has the first key set cached.
     status_of(&world.broker, &world.id_token("s", now() - 60, json!({}))).await;
     let (first, second) = generated_rsa_keys();
