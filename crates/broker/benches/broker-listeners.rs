@@ -134,8 +134,18 @@ async fn bench(count: usize, logouts: usize) {
         &secret_file,
         "http://127.0.0.1:23741/callback",
     );
-    let config = BrokerConfig::parse(&toml.with_tables(&embedded_store(&store_path)))
-        .expect("the bench's configuration");
+    // Every client connects from this machine, one source: its budget for session requests
+    // must hold them all, and each logout the bench posts.
+    let limits = format!(
+        "[limits]\nrequests_per_minute_per_source = 60\n\
+         session_requests_per_minute_per_source = {}\nlogouts_per_minute_per_source = {}",
+        2 * count + 16,
+        logouts + 16,
+    );
+    let config = BrokerConfig::parse(
+        &toml.with_tables(&format!("{}\n{limits}", embedded_store(&store_path))),
+    )
+    .expect("the bench's configuration");
     let credential = BrokerCredential::load(&config.provider).unwrap();
     let http = HttpClient::new(HttpSettings::default()).unwrap();
     let broker = Arc::new(Broker::new(

@@ -224,6 +224,14 @@ pub struct Limits {
     /// with 503.
     #[serde(default = "default_max_listeners_per_user")]
     pub max_listeners_per_user: std::num::NonZeroUsize,
+    /// Requests to `/sessions/status` and `/sessions/events` one source may make per minute, a
+    /// budget apart from the relays'.
+    #[serde(default = "default_session_requests")]
+    pub session_requests_per_minute_per_source: std::num::NonZeroU32,
+    /// Back-channel logouts one source may post per minute: generous, since CIS2 posts every
+    /// logout of the organisation's users from a few addresses.
+    #[serde(default = "default_logouts")]
+    pub logouts_per_minute_per_source: std::num::NonZeroU32,
 }
 
 fn default_max_listeners() -> usize {
@@ -241,6 +249,16 @@ fn default_max_listeners_per_user() -> std::num::NonZeroUsize {
     const { std::num::NonZeroUsize::new(8).unwrap() }
 }
 
+/// A desktop asks `/sessions/status` and opens `/sessions/events` each time it (re)connects: two
+/// requests, backed off after the first failure.
+fn default_session_requests() -> std::num::NonZeroU32 {
+    const { std::num::NonZeroU32::new(120).unwrap() }
+}
+
+fn default_logouts() -> std::num::NonZeroU32 {
+    const { std::num::NonZeroU32::new(600).unwrap() }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -248,6 +266,8 @@ impl Default for Limits {
             max_listeners: default_max_listeners(),
             max_listeners_per_session: default_max_listeners_per_session(),
             max_listeners_per_user: default_max_listeners_per_user(),
+            session_requests_per_minute_per_source: default_session_requests(),
+            logouts_per_minute_per_source: default_logouts(),
         }
     }
 }

@@ -1,15 +1,20 @@
-//! Requests per source and minute, and who the source is: the relays' limit
-//! (`limits.requests_per_minute_per_source`, checked in `relay.rs` to leave an audit line), in a
-//! module of its own so other route groups can have budgets of their own. Past its budget a
-//! source is answered 429 `temporarily_unavailable` with `Retry-After`.
+//! Requests per source and minute, and who the source is. One [`RateLimiter`] per route group,
+//! each with its own budget, so a flood at one never spends another's: the relays
+//! (`limits.requests_per_minute_per_source`, checked in `relay.rs` to leave an audit line), the
+//! session listeners' `/sessions/*` (`limits.session_requests_per_minute_per_source`) and the
+//! provider's `/backchannel-logout` (`limits.logouts_per_minute_per_source`), the last two by
+//! [`limit_requests`] before any token is read. Past its budget a source is answered 429
+//! `temporarily_unavailable` with `Retry-After`.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::{Mutex, PoisonError};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::answer::oauth_error;
@@ -23,6 +28,55 @@ pub const FORWARDED_FOR_HEADER: &str = "x-forwarded-for";
 const WINDOW: Duration = Duration::from_secs(60);
 /// The most sources remembered at once: past it the oldest windows are forgotten.
 const MAX_SOURCES: usize = 100_000;
+
+/// One route group's limit: its own budget per source, and how a source is told.
+#[derive(Debug)]
+pub(crate) struct RouteLimit {
+    limiter: RateLimiter,
+    tls: TlsConfig,
+    /// The group, for the log: `sessions`, `backchannel-logout`.
+    group: &'static str,
+    /// The setting that holds its budget, for the log.
+    setting: &'static str,
+}
+
+impl RouteLimit {
+    pub(crate) fn new(
+        per_minute: NonZeroU32,
+        tls: &TlsConfig,
+        group: &'static str,
+        setting: &'static str,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            limiter: RateLimiter::new(per_minute.get()),
+            tls: tls.clone(),
+            group,
+            setting,
+        })
+    }
+}
+
+/// Middleware for a route group (`axum::middleware::from_fn_with_state`): counts the request
+/// against its source's budget and answers 429 past it, before the handler reads anything.
+pub(crate) async fn limit_requests(
+    State(limit): State<Arc<RouteLimit>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let source = source(&limit.tls, &parts);
+    if let Err(retry_after) = limit.limiter.check(source, Instant::now()) {
+        tracing::warn!(
+            %source,
+            group = limit.group,
+            setting = limit.setting,
+            outcome = "rate limited",
+            "too many requests from one source"
+        );
+        return too_many_requests(retry_after);
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
 
 /// 429 `temporarily_unavailable` with `Retry-After` in whole seconds, never cached.
 pub(crate) fn too_many_requests(retry_after: Duration) -> Response {

@@ -1,6 +1,8 @@
 //! The broker's HTTP service: the back-channel logout endpoint (Back-Channel Logout 1.0
 //! §2.5, §2.8), the JWKS of its credential, the health and readiness endpoints, the relays
-//! (`relay`, merged into [`router`]) and the session listeners' endpoints (`listeners`).
+//! (`relay`, merged into [`router`]) and the session listeners' endpoints (`listeners`). The
+//! logout endpoint and the listeners' each have a per-source rate limit of their own
+//! (`rate_limit`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -23,6 +26,7 @@ use crate::config::BrokerConfig;
 use crate::credential::BrokerCredential;
 use crate::listeners::{self, Listeners};
 use crate::logout_token::{validate_logout_token, LogoutTokenRules};
+use crate::rate_limit::{limit_requests, RouteLimit};
 use crate::store::{SessionEnd, Store};
 
 /// Logout tokens older than this are refused, so seen `jti`s are kept this long (plus skew).
@@ -113,14 +117,34 @@ impl Broker {
 
 /// The routes, for [`serve`] and for tests that bring their own listener.
 pub fn router(broker: Arc<Broker>) -> Router {
-    Router::new()
+    let config = &broker.config;
+    // Budgets of their own: desktops that reconnect at once never spend the provider's logouts.
+    let logouts = RouteLimit::new(
+        config.limits.logouts_per_minute_per_source,
+        &config.tls,
+        "backchannel-logout",
+        "limits.logouts_per_minute_per_source",
+    );
+    let sessions = RouteLimit::new(
+        config.limits.session_requests_per_minute_per_source,
+        &config.tls,
+        "sessions",
+        "limits.session_requests_per_minute_per_source",
+    );
+    let logout_routes = Router::new()
         .route("/backchannel-logout", post(backchannel_logout))
+        .route_layer(from_fn_with_state(logouts, limit_requests));
+    let session_routes = Router::new()
+        .route("/sessions/status", get(listeners::status))
+        .route("/sessions/events", get(listeners::events))
+        .route_layer(from_fn_with_state(sessions, limit_requests));
+    Router::new()
+        .merge(logout_routes)
         .route("/jwks", get(jwks))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .merge(crate::relay::routes(&broker.config))
-        .route("/sessions/status", get(listeners::status))
-        .route("/sessions/events", get(listeners::events))
+        .merge(crate::relay::routes(config))
+        .merge(session_routes)
         .with_state(broker)
 }
 

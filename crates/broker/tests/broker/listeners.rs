@@ -7,8 +7,9 @@
 //! served here, tokens signed here with aws-lc-rs, never by the code under test.
 //!
 //! Also here: the `ended` event's id (increasing, alike on two replicas on one Redis, the end
-//! sent again to a client that reconnects with `Last-Event-ID`), and the caps on listeners per
-//! session and per user.
+//! sent again to a client that reconnects with `Last-Event-ID`), the caps on listeners per
+//! session and per user, and the per-source rate limits of `/sessions/*` and
+//! `/backchannel-logout`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +19,8 @@ use crate::support::{
     sign_in, TwoReplicas, CLIENT, EMBEDDED_STORE, NURSE,
 };
 use careid_broker::server::Broker;
-use careid_broker::{EmbeddedStore, EndId, Store};
+use careid_broker::{BrokerConfig, EmbeddedStore, EndId, Store};
+use careid_test_fixtures::broker_toml::BrokerToml;
 use careid_test_fixtures::claims::{
     logout_token_claims, random_jti, session_id_token_claims, with_changes,
 };
@@ -632,6 +634,110 @@ async fn two_replicas_on_one_redis_give_an_end_the_same_id() {
             .ended(Duration::from_secs(2))
             .await;
         assert_eq!(later, heard, "{base}");
+    }
+}
+
+// ── Rate limits ───────────────────────────────────────────────────────────────────────────
+
+/// A request of any kind to `path` (`GET`, or `POST` with a form), from this test's address.
+async fn ask(broker: &RunningBroker, path: &str, authorization: Option<&str>) -> reqwest::Response {
+    let http = crate::support::http().build().unwrap();
+    let url = format!("{}{path}", broker.url);
+    let mut request = if path == "/sessions/status" || path == "/sessions/events" {
+        http.get(url)
+    } else {
+        http.post(url)
+            .header("careid-issuer", "https://unbrokered.example")
+            .form(&[("logout_token", "not-a-token")])
+    };
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    request.send().await.unwrap()
+}
+
+async fn assert_rate_limited(answer: reqwest::Response, what: &str) {
+    assert_eq!(answer.status(), 429, "{what}");
+    assert_retry_after(&answer, what);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{what}: {body}");
+}
+
+/// `/sessions/status` and `/sessions/events` share one budget a source, counted whatever the
+/// answer; past it both get 429 with `Retry-After`, while the provider's logouts and the relays,
+/// with budgets of their own, are still answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_requests_past_their_budget_get_429_and_other_routes_keep_theirs() {
+    let world = mock_world("session_requests_per_minute_per_source = 3").await;
+    let (_, id_token) = sign_in(&world.mock).await;
+    let bearer = format!("Bearer {id_token}");
+    status_of(&world.broker, &id_token).await;
+    assert_eq!(
+        ask(&world.broker, "/sessions/status", None).await.status(),
+        401
+    );
+    let _listening = Listener::open(&world.broker.url, &id_token).await;
+    for path in ["/sessions/status", "/sessions/events"] {
+        assert_rate_limited(ask(&world.broker, path, Some(&bearer)).await, path).await;
+    }
+    assert_eq!(
+        world.broker.broker.listeners().count(),
+        1,
+        "a refused request opens no stream"
+    );
+    for path in ["/backchannel-logout", "/token"] {
+        let answer = ask(&world.broker, path, None).await;
+        assert_eq!(answer.status(), 400, "{path}: its own budget");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logouts_past_their_budget_get_429_and_session_requests_keep_theirs() {
+    let world = mock_world("logouts_per_minute_per_source = 2").await;
+    let (_, id_token) = sign_in(&world.mock).await;
+    for _ in 0..2 {
+        let answer = ask(&world.broker, "/backchannel-logout", None).await;
+        assert_eq!(answer.status(), 400, "a broken token, counted all the same");
+    }
+    let answer = ask(&world.broker, "/backchannel-logout", None).await;
+    assert_rate_limited(answer, "the third logout").await;
+    assert_eq!(
+        status_of(&world.broker, &id_token).await,
+        json!({"ended": false})
+    );
+}
+
+/// The caps and budgets have defaults, and a zero is refused at start, naming the setting.
+#[test]
+fn listener_caps_and_budgets_default_and_refuse_zero() {
+    let secret = std::path::Path::new("/etc/careid-broker/secret");
+    let toml = BrokerToml::new(
+        "https://broker.example",
+        "https://issuer.example",
+        CLIENT,
+        "client_secret_basic",
+        secret,
+        crate::support::REDIRECT,
+    );
+    let parse = |limits: &str| {
+        BrokerConfig::parse(&toml.with_tables(&format!(
+            "{EMBEDDED_STORE}\n[limits]\nrequests_per_minute_per_source = 60\n{limits}"
+        )))
+    };
+    let limits = parse("").unwrap().limits;
+    assert_eq!(limits.max_listeners_per_session.get(), 4);
+    assert_eq!(limits.max_listeners_per_user.get(), 8);
+    assert_eq!(limits.session_requests_per_minute_per_source.get(), 120);
+    assert_eq!(limits.logouts_per_minute_per_source.get(), 600);
+    for setting in [
+        "max_listeners_per_session",
+        "max_listeners_per_user",
+        "session_requests_per_minute_per_source",
+        "logouts_per_minute_per_source",
+    ] {
+        let message = parse(&format!("{setting} = 0")).unwrap_err();
+        assert!(message.contains(setting), "{setting}: {message}");
+        assert!(message.contains("nonzero"), "{setting}: {message}");
     }
 }
 
