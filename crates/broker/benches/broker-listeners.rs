@@ -138,10 +138,14 @@ async fn bench(count: usize, logouts: usize) {
         &secret_file,
         "http://127.0.0.1:23741/callback",
     );
-    // Every bench client connects from 127.0.0.1: one address for all of them.
+    // Every client connects from this machine, one address: its connections, its budget for
+    // session requests and the logouts the bench posts must all fit.
     let limits = format!(
-        "[limits]\nrequests_per_minute_per_source = 60\nmax_connections_per_address = {}",
-        count + 100
+        "[limits]\nrequests_per_minute_per_source = 60\nmax_connections_per_address = {}\n\
+         session_requests_per_minute_per_source = {}\nlogouts_per_minute_per_source = {}",
+        count + 100,
+        2 * count + 16,
+        logouts + 16,
     );
     let config = BrokerConfig::parse(
         &toml.with_tables(&format!("{}\n{limits}", embedded_store(&store_path))),

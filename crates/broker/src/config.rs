@@ -278,6 +278,8 @@ pub fn redacted_url(url: &str) -> String {
     }
 }
 
+/// How much the broker takes: per source and minute, and listeners at once. The settings added
+/// since the first are nonzero by type, so a zero is refused, and named, as the file is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
@@ -293,6 +295,22 @@ pub struct Limits {
     /// TLS handshakes one address may have in progress at once; more are closed unanswered.
     #[serde(default = "default_handshakes_per_address")]
     pub max_handshakes_per_address: usize,
+    /// Listeners at once for one session (`sid`), so one stolen ID token cannot hold every
+    /// place; more are refused with 503.
+    #[serde(default = "default_max_listeners_per_session")]
+    pub max_listeners_per_session: std::num::NonZeroUsize,
+    /// Listeners at once for one user (`sub`), whichever of their sessions; more are refused
+    /// with 503.
+    #[serde(default = "default_max_listeners_per_user")]
+    pub max_listeners_per_user: std::num::NonZeroUsize,
+    /// Requests to `/sessions/status` and `/sessions/events` one source may make per minute, a
+    /// budget apart from the relays'.
+    #[serde(default = "default_session_requests")]
+    pub session_requests_per_minute_per_source: std::num::NonZeroU32,
+    /// Back-channel logouts one source may post per minute: generous, since CIS2 posts every
+    /// logout of the organisation's users from a few addresses.
+    #[serde(default = "default_logouts")]
+    pub logouts_per_minute_per_source: std::num::NonZeroU32,
 }
 
 /// Each desktop holds one listener's connection and briefly a relay's: a trust's egress
@@ -309,6 +327,27 @@ fn default_max_listeners() -> usize {
     50_000
 }
 
+/// A desktop listens once per session; a few more allow for a second app or a reconnection
+/// that overlaps the stream it replaces.
+fn default_max_listeners_per_session() -> std::num::NonZeroUsize {
+    const { std::num::NonZeroUsize::new(4).unwrap() }
+}
+
+/// Two sessions' worth: a user signed in on two desktops at once.
+fn default_max_listeners_per_user() -> std::num::NonZeroUsize {
+    const { std::num::NonZeroUsize::new(8).unwrap() }
+}
+
+/// A desktop asks `/sessions/status` and opens `/sessions/events` each time it (re)connects: two
+/// requests, backed off after the first failure.
+fn default_session_requests() -> std::num::NonZeroU32 {
+    const { std::num::NonZeroU32::new(120).unwrap() }
+}
+
+fn default_logouts() -> std::num::NonZeroU32 {
+    const { std::num::NonZeroU32::new(600).unwrap() }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -316,6 +355,10 @@ impl Default for Limits {
             max_listeners: default_max_listeners(),
             max_connections_per_address: default_connections_per_address(),
             max_handshakes_per_address: default_handshakes_per_address(),
+            max_listeners_per_session: default_max_listeners_per_session(),
+            max_listeners_per_user: default_max_listeners_per_user(),
+            session_requests_per_minute_per_source: default_session_requests(),
+            logouts_per_minute_per_source: default_logouts(),
         }
     }
 }

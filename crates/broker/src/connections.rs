@@ -59,7 +59,7 @@ impl AddressCounts {
 
     /// One more for `address`, or `None` when it has its cap. The slot gives it back on drop.
     pub fn admit(self: &Arc<Self>, address: IpAddr) -> Option<AddressSlot> {
-        let key = crate::relay::source_key(address);
+        let key = crate::rate_limit::source_key(address);
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         let count = counts.entry(key).or_insert(0);
         if *count >= self.cap {

@@ -12,7 +12,8 @@
 //! `/sessions/status` and `/sessions/events`, which tell a client proving its session with its ID
 //! token that the provider ended it) with the relays of `API.md` (`relay`: token,
 //! PAR and revocation relays with client authentication added by careid-oidc's code, a
-//! per-source rate limit and an audit log that never holds a token), TLS from PEM files (`tls`),
+//! per-source rate limit and an audit log that never holds a token), the rate limits, one
+//! budget per source for each route group (`rate_limit`), TLS from PEM files (`tls`),
 //! and running it all from a configuration (`run`, what `careid-broker serve` calls).
 //!
 //! The audit log is the `tracing` target `careid_broker::audit` ([`relay::AUDIT_TARGET`]): one
@@ -33,6 +34,7 @@ pub mod handle;
 pub mod listeners;
 pub mod logout_token;
 pub mod proof;
+pub mod rate_limit;
 pub mod relay;
 pub mod run;
 pub mod server;
@@ -45,4 +47,6 @@ pub use dpop_nonce::NonceIssuer;
 pub use handle::{HandleError, HandleKeys, Opened, RefreshHandle};
 pub use logout_token::{validate_logout_token, LogoutRequest, LogoutTokenError, LogoutTokenRules};
 pub use store::redis::RedisStore;
-pub use store::{EmbeddedStore, SessionEnd, Store, StoreError, ENDED_SESSION_MEMORY};
+pub use store::{
+    EmbeddedStore, EndId, RecordedEnd, SessionEnd, Store, StoreError, ENDED_SESSION_MEMORY,
+};

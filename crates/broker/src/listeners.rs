@@ -9,6 +9,14 @@
 //! end from the store and wakes only the listeners of that `sid` or `sub`, so a logout costs the
 //! same with ten listeners or ten thousand. When that task falls so far behind that ends were
 //! dropped before it saw them, every listener asks the store again, so none misses its own.
+//!
+//! The `ended` event carries the end's place in the store's log of ends
+//! ([`EndId`](crate::store::EndId)) as its
+//! `id`, alike on every replica on one Redis. A stream begins with the end already recorded for
+//! its session, if any, so a client that reconnects (with `Last-Event-ID` or without) is told of
+//! an end recorded while it was away before it waits. The stream carries a heartbeat comment
+//! every [`KEEP_ALIVE`]. Listeners are capped in all, per session (`sid`) and per user (`sub`),
+//! so one stolen ID token cannot take every place.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -29,11 +37,15 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::Notify;
 
 use crate::answer::{no_store, oauth_error};
+use crate::config::Limits;
 use crate::server::Broker;
-use crate::store::{SessionEnd, Store, ENDED_SESSION_MEMORY};
+use crate::store::{RecordedEnd, Store, ENDED_SESSION_MEMORY};
 
-/// How often a listener's stream carries a comment, so proxies and the client see it alive.
-pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often a listener's stream carries a heartbeat comment (`: keep-alive`), so proxies and
+/// the client see it alive: careid's own interval, which its reader holds the broker to.
+pub const KEEP_ALIVE: Duration = careid_oidc::sse::HEARTBEAT_EVERY;
+/// What a listener refused for a cap is told to wait: places free only as streams close.
+const RETRY_LISTENING_AFTER: Duration = Duration::from_secs(30);
 
 /// The listeners of one broker: how many there are, how many may be, how often they are sent
 /// a keep-alive.
@@ -41,44 +53,87 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 pub struct Listeners {
     pub(crate) keep_alive: Duration,
     max: usize,
+    max_per_session: usize,
+    max_per_user: usize,
     count: Arc<AtomicUsize>,
     routes: Arc<Routes>,
     /// Whether the task that routes the store's ends to listeners runs.
     routing: AtomicBool,
 }
 
+/// The cap a listener was refused at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cap {
+    All,
+    PerSession,
+    PerUser,
+}
+
+impl Cap {
+    /// The setting that holds it.
+    fn setting(self) -> &'static str {
+        match self {
+            Cap::All => "limits.max_listeners",
+            Cap::PerSession => "limits.max_listeners_per_session",
+            Cap::PerUser => "limits.max_listeners_per_user",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Cap::All => {
+                "too many listeners (limits.max_listeners): ask /sessions/status instead, and \
+                 listen again later"
+            }
+            Cap::PerSession => {
+                "too many listeners for this session (limits.max_listeners_per_session): close \
+                 one, or ask /sessions/status instead"
+            }
+            Cap::PerUser => {
+                "too many listeners for this user (limits.max_listeners_per_user): close one, or \
+                 ask /sessions/status instead"
+            }
+        }
+    }
+}
+
 impl Listeners {
-    pub(crate) fn new(max: usize) -> Self {
+    pub(crate) fn new(limits: &Limits) -> Self {
         Self {
             keep_alive: KEEP_ALIVE,
-            max,
+            max: limits.max_listeners,
+            max_per_session: limits.max_listeners_per_session.get(),
+            max_per_user: limits.max_listeners_per_user.get(),
             count: Arc::new(AtomicUsize::new(0)),
             routes: Arc::new(Routes::default()),
             routing: AtomicBool::new(false),
         }
     }
 
-    /// Listens for the end of `session` (routed from `store`) in the place `slot` holds.
-    /// Registered before the caller asks the store, so an end recorded in between is either
-    /// found by the caller or routed here.
-    fn listen(&self, store: &Arc<Store>, session: Session, slot: Slot) -> Registration {
+    /// Listens for the end of `session` (routed from `store`), when a place is free under every
+    /// cap. Registered before the caller asks the store, so an end recorded in between is
+    /// either found by the caller or routed here.
+    fn listen(&self, store: &Arc<Store>, session: Session) -> Result<Registration, Cap> {
         if !self.routing.swap(true, Ordering::SeqCst) {
             // Subscribed now, before any listener registers.
             let receiver = store.subscribe();
             tokio::spawn(route_ends(receiver, Arc::downgrade(&self.routes)));
         }
+        let slot = self.admit().ok_or(Cap::All)?;
         let entry = Arc::new(Entry {
             session,
             notify: Notify::new(),
             told: Mutex::new(None),
         });
-        let id = self.routes.add(&entry);
-        Registration {
+        let id = self
+            .routes
+            .add(&entry, self.max_per_session, self.max_per_user)?;
+        Ok(Registration {
             entry,
             id,
             routes: Arc::clone(&self.routes),
             _slot: slot,
-        }
+        })
     }
 
     /// How many clients listen now.
@@ -118,7 +173,7 @@ struct Entry {
 
 #[derive(Debug, Clone)]
 enum Told {
-    Ended(SessionEnd),
+    Ended(RecordedEnd),
     AskAgain,
     Closed,
 }
@@ -165,8 +220,22 @@ impl Routes {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn add(&self, entry: &Arc<Entry>) -> u64 {
+    /// Routes to `entry`, unless its session already has `per_session` listeners or its user
+    /// `per_user`: counted under the one lock, so two at once cannot both take the last place.
+    fn add(&self, entry: &Arc<Entry>, per_session: usize, per_user: usize) -> Result<u64, Cap> {
         let mut table = self.lock();
+        let listening = |map: &HashMap<String, Vec<(u64, Arc<Entry>)>>, key: &str| {
+            map.get(key).map_or(0, Vec::len)
+        };
+        let session = &entry.session;
+        if let Some(sid) = &session.sid {
+            if listening(&table.by_sid, sid) >= per_session {
+                return Err(Cap::PerSession);
+            }
+        }
+        if listening(&table.by_sub, &session.sub) >= per_user {
+            return Err(Cap::PerUser);
+        }
         table.next_id += 1;
         let id = table.next_id;
         if let Some(sid) = &entry.session.sid {
@@ -181,7 +250,7 @@ impl Routes {
             .entry(entry.session.sub.clone())
             .or_default()
             .push((id, Arc::clone(entry)));
-        id
+        Ok(id)
     }
 
     fn remove(&self, id: u64, session: &Session) {
@@ -200,15 +269,16 @@ impl Routes {
         forget(&mut table.by_sub, &session.sub);
     }
 
-    /// Tells `end` to the listeners whose session it ends.
-    fn route(&self, end: &SessionEnd) {
+    /// Tells `recorded` to the listeners whose session it ends.
+    fn route(&self, recorded: &RecordedEnd) {
+        let end = &recorded.end;
         let table = self.lock();
         let by_sid = end.sid.as_ref().and_then(|sid| table.by_sid.get(sid));
         let by_sub = end.sub.as_ref().and_then(|sub| table.by_sub.get(sub));
         for (_, entry) in by_sid.into_iter().chain(by_sub).flatten() {
             let session = &entry.session;
             if end.ends(session.sid.as_deref(), &session.sub, session.began_at) {
-                entry.tell(Told::Ended(end.clone()));
+                entry.tell(Told::Ended(recorded.clone()));
             }
         }
     }
@@ -238,7 +308,7 @@ impl Drop for Registration {
 }
 
 /// The broker's one routing task: every end the store reports, to its own listeners.
-async fn route_ends(mut receiver: broadcast::Receiver<SessionEnd>, routes: Weak<Routes>) {
+async fn route_ends(mut receiver: broadcast::Receiver<RecordedEnd>, routes: Weak<Routes>) {
     loop {
         let received = receiver.recv().await;
         let Some(routes) = routes.upgrade() else {
@@ -279,7 +349,7 @@ impl Session {
         }
     }
 
-    async fn ended(&self, store: &Store) -> Result<Option<SessionEnd>, String> {
+    async fn ended(&self, store: &Store) -> Result<Option<RecordedEnd>, String> {
         store
             .ended(
                 self.sid.as_deref(),
@@ -300,7 +370,7 @@ pub(crate) async fn status(State(broker): State<Arc<Broker>>, headers: HeaderMap
     };
     let answer = match session.ended(broker.store()).await {
         Ok(None) => json!({ "ended": false }),
-        Ok(Some(end)) => json!({ "ended": true, "ended_at": end.ended_at }),
+        Ok(Some(recorded)) => json!({ "ended": true, "ended_at": recorded.end.ended_at }),
         Err(error) => return unavailable(&error),
     };
     no_store(Json(answer))
@@ -308,25 +378,37 @@ pub(crate) async fn status(State(broker): State<Arc<Broker>>, headers: HeaderMap
 
 /// `GET /sessions/events`: a stream that carries a keep-alive comment every
 /// [`Listeners::keep_alive`] and, when the session ends (or at once if it has), one `ended`
-/// event, then closes.
+/// event with the end's id, then closes. `Last-Event-ID` changes nothing: the end already
+/// recorded is sent whatever id the client saw last, since a client still listening has not
+/// acted on it.
 pub(crate) async fn events(State(broker): State<Arc<Broker>>, headers: HeaderMap) -> Response {
     let session = match proven_session(&broker, &headers).await {
         Ok(session) => session,
         Err(refusal) => return refusal,
     };
-    let Some(slot) = broker.listeners().admit() else {
-        tracing::warn!(
-            limit = broker.config().limits.max_listeners,
-            "session listener refused: limits.max_listeners reached"
-        );
-        return oauth_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            Some("too many listeners: ask /sessions/status instead"),
-        );
-    };
+    let (sid, sub) = (session.sid.clone(), session.sub.clone());
     // Registered before the store is asked, so an end recorded in between is in one or the other.
-    let registration = broker.listeners().listen(broker.store(), session, slot);
+    let registration = match broker.listeners().listen(broker.store(), session) {
+        Ok(registration) => registration,
+        Err(cap) => {
+            tracing::warn!(
+                setting = cap.setting(),
+                sub = %sub,
+                sid = sid.as_deref().unwrap_or("-"),
+                "session listener refused: a cap is reached"
+            );
+            let mut refusal = oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                Some(cap.description()),
+            );
+            refusal.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(RETRY_LISTENING_AFTER.as_secs()),
+            );
+            return refusal;
+        }
+    };
     let already = match registration.entry.session.ended(broker.store()).await {
         Ok(already) => already,
         Err(error) => return unavailable(&error),
@@ -341,7 +423,7 @@ pub(crate) async fn events(State(broker): State<Arc<Broker>>, headers: HeaderMap
 /// Where a listener's stream stands.
 enum Listening {
     /// Its session ended: the event is still to be sent.
-    Ended(SessionEnd),
+    Ended(RecordedEnd),
     Waiting {
         store: Arc<Store>,
         registration: Registration,
@@ -353,7 +435,7 @@ enum Listening {
 fn session_end_events(
     store: Arc<Store>,
     registration: Registration,
-    already: Option<SessionEnd>,
+    already: Option<RecordedEnd>,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
     let start = match already {
         Some(end) => Listening::Ended(end),
@@ -388,9 +470,17 @@ fn session_end_events(
                 }
             },
         };
-        let data = json!({ "ended_at": end.ended_at }).to_string();
-        Some((Ok(Event::default().event("ended").data(data)), None))
+        Some((Ok(ended_event(&end)), None))
     })
+}
+
+/// `event: ended`, `id: <end id>`, `data: {"ended_at": N}`.
+fn ended_event(recorded: &RecordedEnd) -> Event {
+    let data = json!({ "ended_at": recorded.end.ended_at }).to_string();
+    Event::default()
+        .event("ended")
+        .id(recorded.id.to_string())
+        .data(data)
 }
 
 /// The session the request's `Authorization: Bearer <id_token>` proves, or the answer refusing it.
@@ -479,7 +569,7 @@ mod tests {
     use futures_util::StreamExt as _;
 
     use super::*;
-    use crate::store::EmbeddedStore;
+    use crate::store::{EmbeddedStore, EndId, SessionEnd};
 
     fn end(sid: &str, ended_at: u64) -> SessionEnd {
         SessionEnd {
@@ -489,16 +579,38 @@ mod tests {
         }
     }
 
+    fn recorded(end: SessionEnd) -> RecordedEnd {
+        RecordedEnd {
+            id: EndId::default(),
+            end,
+        }
+    }
+
+    /// Listeners capped at `max` in all, and not per session or user.
+    fn listeners(max: usize) -> Listeners {
+        Listeners::new(&Limits {
+            max_listeners: max,
+            max_listeners_per_session: std::num::NonZeroUsize::MAX,
+            max_listeners_per_user: std::num::NonZeroUsize::MAX,
+            ..Limits::default()
+        })
+    }
+
+    fn session(sid: Option<&str>, sub: &str, began_at: u64) -> Session {
+        Session {
+            sid: sid.map(str::to_owned),
+            sub: sub.into(),
+            began_at,
+        }
+    }
+
     #[tokio::test]
     async fn a_listener_that_lags_behind_asks_the_store_and_still_hears_its_end() {
         let store = Arc::new(Store::Embedded(EmbeddedStore::open(None)));
-        let listeners = Listeners::new(10);
-        let session = Session {
-            sid: Some("mine".into()),
-            sub: "u".into(),
-            began_at: 100,
-        };
-        let registration = listeners.listen(&store, session, listeners.admit().unwrap());
+        let listeners = listeners(10);
+        let registration = listeners
+            .listen(&store, session(Some("mine"), "u", 100))
+            .unwrap();
         let events = session_end_events(Arc::clone(&store), registration, None);
         let now = SystemTime::now();
         // Its own end, then more ends of other sessions than the backlog holds, before it looks.
@@ -526,31 +638,28 @@ mod tests {
     #[tokio::test]
     async fn an_end_is_routed_to_the_listeners_of_its_sid_or_its_sub_only() {
         let store = Arc::new(Store::Embedded(EmbeddedStore::open(None)));
-        let listeners = Listeners::new(10);
+        let listeners = listeners(10);
         let listen = |sid: Option<&str>, sub: &str, began_at| {
-            let session = Session {
-                sid: sid.map(str::to_owned),
-                sub: sub.into(),
-                began_at,
-            };
-            listeners.listen(&store, session, listeners.admit().unwrap())
+            listeners
+                .listen(&store, session(sid, sub, began_at))
+                .unwrap()
         };
         let mine = listen(Some("mine"), "u", 100);
         let other_sid = listen(Some("other"), "u", 100);
         let later_of_user = listen(None, "u", 300);
         let earlier_of_user = listen(None, "u", 100);
         let other_user = listen(None, "v", 100);
-        listeners.routes.route(&end("mine", 200));
+        listeners.routes.route(&recorded(end("mine", 200)));
         let told = |registration: &Registration| registration.entry.take();
         assert!(matches!(told(&mine), Some(Told::Ended(_))));
         for quiet in [&other_sid, &later_of_user, &earlier_of_user, &other_user] {
             assert!(told(quiet).is_none(), "{:?}", quiet.entry.session);
         }
-        listeners.routes.route(&SessionEnd {
+        listeners.routes.route(&recorded(SessionEnd {
             sid: None,
             sub: Some("u".into()),
             ended_at: 200,
-        });
+        }));
         assert!(matches!(told(&earlier_of_user), Some(Told::Ended(_))));
         assert!(matches!(told(&other_sid), Some(Told::Ended(_))));
         assert!(told(&later_of_user).is_none(), "begun after the end");
@@ -559,13 +668,51 @@ mod tests {
 
     #[test]
     fn listeners_are_counted_up_to_the_limit() {
-        let listeners = Listeners::new(2);
+        let listeners = listeners(2);
         let first = listeners.admit().unwrap();
         let _second = listeners.admit().unwrap();
         assert!(listeners.admit().is_none(), "over the limit");
         drop(first);
         assert_eq!(listeners.count(), 1);
         assert!(listeners.admit().is_some(), "a place freed is taken again");
+    }
+
+    /// Two listeners a session and three a user: the cap met is named, a refused listener takes
+    /// no place, and a place freed is taken again.
+    #[tokio::test]
+    async fn listeners_are_capped_per_session_and_per_user() {
+        let store = Arc::new(Store::Embedded(EmbeddedStore::open(None)));
+        let listeners = Listeners::new(&Limits {
+            max_listeners: 100,
+            max_listeners_per_session: std::num::NonZeroUsize::new(2).unwrap(),
+            max_listeners_per_user: std::num::NonZeroUsize::new(3).unwrap(),
+            ..Limits::default()
+        });
+        let listen = |sid: Option<&str>, sub: &str| {
+            listeners
+                .listen(&store, session(sid, sub, 100))
+                .map_err(Cap::setting)
+        };
+        let first = listen(Some("a"), "u").unwrap();
+        let _second = listen(Some("a"), "u").unwrap();
+        assert_eq!(
+            listen(Some("a"), "u").unwrap_err(),
+            "limits.max_listeners_per_session"
+        );
+        let _third = listen(Some("b"), "u").unwrap();
+        assert_eq!(
+            listen(Some("c"), "u").unwrap_err(),
+            "limits.max_listeners_per_user"
+        );
+        assert_eq!(
+            listen(None, "u").unwrap_err(),
+            "limits.max_listeners_per_user",
+            "a session without a sid counts for its user"
+        );
+        let _other_user = listen(Some("z"), "v").unwrap();
+        assert_eq!(listeners.count(), 4, "the refused hold no place");
+        drop(first);
+        listen(Some("a"), "u").expect("a place freed is taken again");
     }
 
     #[test]

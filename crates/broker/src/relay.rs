@@ -8,17 +8,17 @@
 //! published), and passes the provider's answer back unchanged: status, `Content-Type`, body.
 //!
 //! Each source may make `limits.requests_per_minute_per_source` relay requests a minute
-//! ([`RateLimiter`]); each relay request leaves one audit line (target `careid_broker::audit`)
-//! that never holds a token, a code, a verifier, an assertion or a secret.
+//! ([`RateLimiter`], a budget of the relays' own); each relay request leaves one audit line
+//! (target `careid_broker::audit`) that never holds a token, a code, a verifier, an assertion or
+//! a secret.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -29,28 +29,23 @@ use careid_oidc::{authenticate, ProviderMetadata, RefreshToken};
 use serde_json::{json, Value};
 
 use crate::answer::{no_store, oauth_error};
-use crate::config::{BrokerConfig, TlsConfig};
+use crate::config::BrokerConfig;
 use crate::connections::Peer;
 use crate::handle::Opened;
 use crate::proof::{check_proof, DPOP_NONCE_HEADER};
+use crate::rate_limit::{source, too_many_requests, RateLimiter};
 use crate::server::Broker;
 
 /// The header naming the issuer a request is for (`API.md`).
 pub const ISSUER_HEADER: &str = "careid-issuer";
-/// With `tls.mode = "behind_proxy"`, the header whose last address is the client's: the proxy
-/// in front of the broker must set it (or append to it) with the address it received the
-/// connection from.
-pub const FORWARDED_FOR_HEADER: &str = "x-forwarded-for";
+/// Where the relays have always named it; it lives with the rate limit that reads it.
+pub use crate::rate_limit::FORWARDED_FOR_HEADER;
 /// The audit log's `tracing` target.
 pub const AUDIT_TARGET: &str = "careid_broker::audit";
 
 /// A relay request's body: a form with a refresh token (4 KiB at most from some providers) or
 /// the parameters of an authorization request.
 const MAX_RELAY_BODY: usize = 64 * 1024;
-/// The rate limit's window.
-const WINDOW: Duration = Duration::from_secs(60);
-/// The most sources remembered at once: past it the oldest windows are forgotten.
-const MAX_SOURCES: usize = 100_000;
 /// The longest `sub`, `sid` or `acr` written to the audit log.
 const MAX_AUDIT_VALUE: usize = 200;
 
@@ -256,16 +251,7 @@ async fn relay_checked(broker: &Broker, endpoint: Endpoint, request: Request) ->
     if let Some(limiter) = parts.extensions.get::<Arc<RateLimiter>>() {
         if let Err(retry_after) = limiter.check(audit.source, Instant::now()) {
             audit.record("rate limited", 429, None);
-            let mut response = oauth_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "temporarily_unavailable",
-                Some("too many requests from this source: try again later"),
-            );
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(retry_after.as_secs().max(1)),
-            );
-            return response;
+            return too_many_requests(retry_after);
         }
     }
     let Ok(body) = axum::body::to_bytes(body, MAX_RELAY_BODY).await else {
@@ -731,174 +717,6 @@ impl Form {
     }
 }
 
-/// Who sent the request: the peer's address; through a proxy the broker trusts
-/// ([`TlsConfig::trusts_proxy`]), the rightmost `X-Forwarded-For` address that is not itself a
-/// trusted proxy (each proxy appends the address it received the request from; anything left
-/// of that the client may have written). From any other peer the header is ignored.
-fn source(tls: &TlsConfig, parts: &Parts) -> IpAddr {
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<Peer>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| {
-            info.0.address.ip()
-        });
-    if !tls.trusts_proxy(peer) {
-        return peer;
-    }
-    let mut client = peer;
-    for value in parts.headers.get_all(FORWARDED_FOR_HEADER).iter().rev() {
-        let Ok(text) = value.to_str() else {
-            unreadable_forwarded(value.as_bytes());
-            return client;
-        };
-        for item in text.rsplit(',') {
-            let Some(address) = forwarded_address(item) else {
-                // A proxy that writes what the broker cannot read is misconfigured: said, not
-                // guessed; the last address read counts.
-                unreadable_forwarded(item.as_bytes());
-                return client;
-            };
-            client = address;
-            if !tls.trusts_proxy(address) {
-                return client;
-            }
-        }
-    }
-    client
-}
-
-fn unreadable_forwarded(value: &[u8]) {
-    tracing::warn!(
-        value = %String::from_utf8_lossy(value).chars().take(100).collect::<String>(),
-        "an X-Forwarded-For address the broker cannot read: the last address read counts"
-    );
-}
-
-/// One address as proxies write it in `X-Forwarded-For`: `192.0.2.7`, `192.0.2.7:443`,
-/// `2001:db8::1`, `[2001:db8::1]` or `[2001:db8::1]:443`.
-fn forwarded_address(value: &str) -> Option<IpAddr> {
-    let value = value.trim();
-    if let Ok(address) = value.parse::<IpAddr>() {
-        return Some(address);
-    }
-    if let Ok(with_port) = value.parse::<SocketAddr>() {
-        return Some(with_port.ip());
-    }
-    value
-        .strip_prefix('[')
-        .and_then(|rest| rest.strip_suffix(']'))
-        .and_then(|inner| inner.parse::<Ipv6Addr>().ok())
-        .map(IpAddr::V6)
-}
-
-/// Relay requests per source and minute. A source is an IPv4 address or an IPv6 /64 (one
-/// host's share of a network: an attacker is handed whole /64s). A source's count starts at
-/// its first request and lasts a minute; sources idle for a minute are forgotten, at most
-/// [`MAX_SOURCES`] are remembered, so memory is bounded whatever the traffic. A full table
-/// forgets its oldest windows rather than refuse a new source: a flood of made-up sources can
-/// then reset others' counts, but never lock a real one out.
-#[derive(Debug)]
-pub struct RateLimiter {
-    per_minute: u32,
-    windows: Mutex<Windows>,
-}
-
-#[derive(Debug)]
-struct Windows {
-    counts: HashMap<IpAddr, (Instant, u32)>,
-    swept: Instant,
-}
-
-impl RateLimiter {
-    pub fn new(per_minute: u32) -> Self {
-        Self {
-            per_minute: per_minute.max(1),
-            windows: Mutex::new(Windows {
-                counts: HashMap::new(),
-                swept: Instant::now(),
-            }),
-        }
-    }
-
-    /// Counts a request from `source` at `now`; `Err` with how long to wait when over the limit.
-    pub fn check(&self, source: IpAddr, now: Instant) -> Result<(), Duration> {
-        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
-        let since_sweep = now.saturating_duration_since(windows.swept);
-        let full = windows.counts.len() >= MAX_SOURCES;
-        if since_sweep >= WINDOW || (full && since_sweep >= Duration::from_secs(1)) {
-            windows
-                .counts
-                .retain(|_, (started, _)| now.saturating_duration_since(*started) < WINDOW);
-            windows.swept = now;
-        }
-        let key = source_key(source);
-        if windows.counts.len() >= MAX_SOURCES && !windows.counts.contains_key(&key) {
-            forget_oldest(&mut windows.counts);
-        }
-        match windows.counts.get_mut(&key) {
-            Some((started, count)) if now.saturating_duration_since(*started) < WINDOW => {
-                if *count >= self.per_minute {
-                    let left = WINDOW - now.saturating_duration_since(*started);
-                    // Whole seconds, rounded up: never "try again in 0 seconds".
-                    return Err(Duration::from_secs(left.as_secs() + 1).min(WINDOW));
-                }
-                *count += 1;
-                Ok(())
-            }
-            Some(window) => {
-                *window = (now, 1);
-                Ok(())
-            }
-            None => {
-                windows.counts.insert(key, (now, 1));
-                Ok(())
-            }
-        }
-    }
-
-    /// How many sources are remembered.
-    pub fn sources(&self) -> usize {
-        self.windows
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .counts
-            .len()
-    }
-}
-
-/// Forgets the oldest tenth of the windows, in one pass, so a flood of new sources costs a sort
-/// per [`MAX_SOURCES`]` / 10` of them rather than a scan each.
-fn forget_oldest(counts: &mut HashMap<IpAddr, (Instant, u32)>) {
-    let mut started: Vec<Instant> = counts.values().map(|(started, _)| *started).collect();
-    let tenth = (started.len() / 10).max(1);
-    let (_, cutoff, _) = started.select_nth_unstable(tenth - 1);
-    let cutoff = *cutoff;
-    let mut left = tenth;
-    counts.retain(|_, (started, _)| {
-        if left > 0 && *started <= cutoff {
-            left -= 1;
-            false
-        } else {
-            true
-        }
-    });
-}
-
-/// The address a limit counts: an IPv4 address, or an IPv6 /64 (one host's share of a network:
-/// an attacker is handed whole /64s).
-pub(crate) fn source_key(source: IpAddr) -> IpAddr {
-    match source {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-                IpAddr::V6(Ipv6Addr::from(prefix))
-            }
-        },
-        v4 => v4,
-    }
-}
-
 fn discovery_unavailable(error: &str) -> Response {
     tracing::warn!(%error, "the provider's discovery document cannot be had");
     oauth_error(
@@ -911,150 +729,6 @@ fn discovery_unavailable(error: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_source_over_its_limit_waits_and_others_pass() {
-        let limiter = RateLimiter::new(3);
-        let start = Instant::now();
-        let one: IpAddr = "192.0.2.1".parse().unwrap();
-        let two: IpAddr = "192.0.2.2".parse().unwrap();
-        for _ in 0..3 {
-            limiter.check(one, start).unwrap();
-        }
-        let wait = limiter
-            .check(one, start + Duration::from_secs(20))
-            .unwrap_err();
-        assert_eq!(wait, Duration::from_secs(41));
-        limiter.check(two, start + Duration::from_secs(20)).unwrap();
-        // A new window a minute after the first request.
-        limiter.check(one, start + WINDOW).unwrap();
-    }
-
-    #[test]
-    fn idle_sources_are_forgotten() {
-        let limiter = RateLimiter::new(10);
-        let start = Instant::now();
-        for host in 0..200u8 {
-            limiter
-                .check(IpAddr::V4(Ipv4Addr::new(198, 51, 100, host)), start)
-                .unwrap();
-        }
-        assert_eq!(limiter.sources(), 200);
-        let later = start + WINDOW + Duration::from_secs(1);
-        limiter
-            .check("203.0.113.9".parse().unwrap(), later)
-            .unwrap();
-        assert_eq!(limiter.sources(), 1, "only the one still active");
-    }
-
-    #[test]
-    fn an_ipv6_64_is_one_source_and_mapped_ipv4_is_ipv4() {
-        let limiter = RateLimiter::new(2);
-        let now = Instant::now();
-        limiter
-            .check("2001:db8:1:2::1".parse().unwrap(), now)
-            .unwrap();
-        limiter
-            .check("2001:db8:1:2:ffff::9".parse().unwrap(), now)
-            .unwrap();
-        assert!(limiter
-            .check("2001:db8:1:2::77".parse().unwrap(), now)
-            .is_err());
-        limiter
-            .check("2001:db8:1:3::1".parse().unwrap(), now)
-            .unwrap();
-        limiter
-            .check("::ffff:192.0.2.7".parse().unwrap(), now)
-            .unwrap();
-        limiter.check("192.0.2.7".parse().unwrap(), now).unwrap();
-        assert!(limiter.check("192.0.2.7".parse().unwrap(), now).is_err());
-    }
-
-    #[test]
-    fn the_source_is_the_peer_unless_behind_a_proxy_which_adds_the_last_forwarded_address() {
-        let parts = |forwarded: &[&str]| {
-            let mut request = axum::http::Request::builder();
-            for value in forwarded {
-                request = request.header(FORWARDED_FOR_HEADER, *value);
-            }
-            let (mut parts, ()) = request.body(()).unwrap().into_parts();
-            parts
-                .extensions
-                .insert(ConnectInfo(Peer::new(SocketAddr::from((
-                    [10, 0, 0, 1],
-                    40000,
-                )))));
-            parts
-        };
-        let files = TlsConfig::Files {
-            certificate: "cert.pem".into(),
-            key: "key.pem".into(),
-            device_ca: None,
-        };
-        let proxy = TlsConfig::BehindProxy {
-            trusted_proxies: vec!["10.0.0.0/8".to_owned().try_into().unwrap()],
-        };
-        let untrusted = TlsConfig::BehindProxy {
-            trusted_proxies: vec!["192.168.0.0/16".to_owned().try_into().unwrap()],
-        };
-        let spoofed = parts(&["203.0.113.5"]);
-        assert_eq!(source(&files, &spoofed), IpAddr::from([10, 0, 0, 1]));
-        assert_eq!(
-            source(&untrusted, &spoofed),
-            IpAddr::from([10, 0, 0, 1]),
-            "a peer that is not a trusted proxy writes its own header: ignored"
-        );
-        assert_eq!(source(&proxy, &spoofed), IpAddr::from([203, 0, 113, 5]));
-        // Proxies in a chain: the rightmost address that is not a trusted proxy.
-        assert_eq!(
-            source(&proxy, &parts(&["198.51.100.7, 203.0.113.5, 10.0.0.2"])),
-            IpAddr::from([203, 0, 113, 5])
-        );
-        // A client's own header comes first; the proxy's address is the last one.
-        let appended = parts(&["203.0.113.5", "198.51.100.7, 192.0.2.9"]);
-        assert_eq!(source(&proxy, &appended), IpAddr::from([192, 0, 2, 9]));
-        assert_eq!(source(&proxy, &parts(&[])), IpAddr::from([10, 0, 0, 1]));
-        assert_eq!(
-            source(&proxy, &parts(&["not an address"])),
-            IpAddr::from([10, 0, 0, 1])
-        );
-        // With a port, and IPv6 bracketed or not: each the client's own address, never the
-        // proxy's (which would put every client behind it in one bucket).
-        for (written, address) in [
-            ("203.0.113.5:51000", IpAddr::from([203, 0, 113, 5])),
-            ("2001:db8::7", "2001:db8::7".parse().unwrap()),
-            ("[2001:db8::7]", "2001:db8::7".parse().unwrap()),
-            ("[2001:db8::7]:443", "2001:db8::7".parse().unwrap()),
-            (
-                "198.51.100.1, [2001:db8::7]:443",
-                "2001:db8::7".parse().unwrap(),
-            ),
-        ] {
-            assert_eq!(source(&proxy, &parts(&[written])), address, "{written}");
-        }
-    }
-
-    /// A flood of made-up sources fills the table; a new real source is still let in (the
-    /// oldest windows are forgotten instead).
-    #[test]
-    fn a_flood_of_new_sources_locks_out_no_one() {
-        let limiter = RateLimiter::new(2);
-        let now = Instant::now();
-        let known: IpAddr = "192.0.2.1".parse().unwrap();
-        limiter.check(known, now).unwrap();
-        limiter.check(known, now).unwrap();
-        for n in 0..u32::try_from(MAX_SOURCES).unwrap() + 5_000 {
-            let made_up = IpAddr::from((0x0a00_0000 + n).to_be_bytes());
-            limiter
-                .check(made_up, now + Duration::from_millis(1))
-                .expect("every new source is let in");
-        }
-        assert!(limiter.sources() <= MAX_SOURCES, "memory stays bounded");
-        let newcomer: IpAddr = "198.51.100.9".parse().unwrap();
-        assert!(limiter
-            .check(newcomer, now + Duration::from_millis(2))
-            .is_ok());
-    }
 
     #[test]
     fn the_audit_identity_is_read_from_the_id_token_and_cleaned() {

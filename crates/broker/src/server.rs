@@ -1,7 +1,8 @@
 //! The broker's HTTP service, on two listeners. The public one ([`public_router`]) is for the
 //! provider: the back-channel logout endpoint (Back-Channel Logout 1.0 §2.5, §2.8), the JWKS of
 //! its credential, health. The internal one ([`internal_router`]) is for the trust's desktops:
-//! the relays (`relay`), the session listeners' endpoints (`listeners`), readiness.
+//! the relays (`relay`), the session listeners' endpoints (`listeners`), readiness. The logout endpoint and the
+//! listeners' each have a per-source rate limit of their own (`rate_limit`).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -9,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -26,6 +28,7 @@ use crate::dpop_nonce::{NonceIssuer, DEFAULT_NONCE_PERIOD};
 use crate::handle::HandleKeys;
 use crate::listeners::{self, Listeners};
 use crate::logout_token::{validate_logout_token, LogoutTokenRules};
+use crate::rate_limit::{limit_requests, RouteLimit};
 use crate::store::{SessionEnd, Store};
 
 /// Logout tokens older than this are refused, so seen `jti`s are kept this long (plus skew).
@@ -58,7 +61,7 @@ impl Broker {
         store: Arc<Store>,
     ) -> Self {
         Self {
-            listeners: Listeners::new(config.limits.max_listeners),
+            listeners: Listeners::new(&config.limits),
             config,
             credential,
             nonces: NonceIssuer::new(&handles, DEFAULT_NONCE_PERIOD),
@@ -139,23 +142,43 @@ impl Broker {
 }
 
 /// The public listener's routes: what the provider reaches, and nothing else (any other path,
-/// a relay's included, is 404).
+/// a relay's included, is 404). The logouts have a budget of their own per source.
 pub fn public_router(broker: Arc<Broker>) -> Router {
+    let config = &broker.config;
+    let logouts = RouteLimit::new(
+        config.limits.logouts_per_minute_per_source,
+        &config.public.tls,
+        "backchannel-logout",
+        "limits.logouts_per_minute_per_source",
+    );
     Router::new()
         .route("/backchannel-logout", post(backchannel_logout))
+        .route_layer(from_fn_with_state(logouts, limit_requests))
         .route("/jwks", get(jwks))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(broker)
 }
 
-/// The internal listener's routes: what careid on the trust's devices reaches.
+/// The internal listener's routes: what careid on the trust's devices reaches. The session
+/// requests have a budget of their own per source, apart from the relays': desktops that
+/// reconnect at once never spend the relays'.
 pub fn internal_router(broker: Arc<Broker>) -> Router {
+    let config = &broker.config;
+    let sessions = RouteLimit::new(
+        config.limits.session_requests_per_minute_per_source,
+        &config.internal.tls,
+        "sessions",
+        "limits.session_requests_per_minute_per_source",
+    );
+    let session_routes = Router::new()
+        .route("/sessions/status", get(listeners::status))
+        .route("/sessions/events", get(listeners::events))
+        .route_layer(from_fn_with_state(sessions, limit_requests));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .merge(crate::relay::routes(&broker.config))
-        .route("/sessions/status", get(listeners::status))
-        .route("/sessions/events", get(listeners::events))
+        .merge(crate::relay::routes(config))
+        .merge(session_routes)
         .with_state(broker)
 }
 

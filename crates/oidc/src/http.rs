@@ -39,6 +39,8 @@ const MAX_DESCRIPTION_CHARS: usize = 300;
 /// The longest `error` code and `error_uri` kept.
 const MAX_ERROR_CHARS: usize = 100;
 const MAX_ERROR_URI_CHARS: usize = 500;
+/// The header a reopened event stream names the last event id it saw in (HTML §9.2.4).
+const LAST_EVENT_ID: &str = "last-event-id";
 
 /// Why a request failed. Messages name the URL without its query or credentials, and never
 /// include a body or a header value.
@@ -387,22 +389,29 @@ impl HttpClient {
     }
 
     /// Opens a Server-Sent Events stream (`text/event-stream`) with an `Authorization` value,
-    /// marked sensitive. The answer's head is awaited within the timeout; the stream itself
-    /// has none: [`EventStream::next_event`] takes the longest silence it accepts.
+    /// marked sensitive, and, when reopening a stream, the last event id it carried as
+    /// `Last-Event-ID` (§9.2.4; one that cannot be a header value is not sent). The answer's
+    /// head is awaited within the timeout; the stream itself has none:
+    /// [`EventStream::next_event`] takes the longest silence it accepts.
     pub async fn event_stream(
         &self,
         url: &str,
         authorization: &SecretString,
+        last_event_id: Option<&str>,
     ) -> Result<EventStream, HttpError> {
         let parsed = parse_url(url)?;
         let shown = display_url(url);
-        let request = self
+        let mut request = self
             .client
             .get(parsed)
             .header(header::ACCEPT, "text/event-stream")
             .header(header::AUTHORIZATION, sensitive(url, authorization)?)
             // The client's overall timeout would cut the stream; a day stands for none.
             .timeout(Duration::from_secs(24 * 3_600));
+        let last_event_id = last_event_id.and_then(|id| HeaderValue::from_str(id).ok());
+        if let Some(id) = &last_event_id {
+            request = request.header(LAST_EVENT_ID, id.clone());
+        }
         let response = match tokio::time::timeout(self.settings.timeout, request.send()).await {
             Ok(result) => result.map_err(|error| request_error(&shown, &error, false))?,
             Err(_) => return Err(HttpError::Timeout { url: shown }),
@@ -411,7 +420,9 @@ impl HttpClient {
             status: response.status().as_u16(),
             response,
             url: shown,
-            parser: crate::sse::EventParser::default(),
+            parser: crate::sse::EventParser::resuming(
+                last_event_id.as_ref().and_then(|id| id.to_str().ok()),
+            ),
             max_bytes: self.settings.max_body_bytes,
         })
     }
@@ -529,6 +540,12 @@ impl fmt::Debug for EventStream {
 }
 
 impl EventStream {
+    /// The last event id the stream carried (or the one it was reopened with), to send when it
+    /// is opened again.
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.parser.last_event_id()
+    }
+
     /// The next event; `Ok(None)` when the server closed the stream. Silence (not even a
     /// comment line) longer than `idle` fails with [`HttpError::Timeout`]; an event larger than
     /// the body limit with [`HttpError::TooLarge`].

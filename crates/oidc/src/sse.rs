@@ -1,13 +1,26 @@
 //! The `text/event-stream` format (HTML Living Standard §9.2.6): the broker's
-//! `/sessions/events` stream, read by careid and written by the broker.
+//! `/sessions/events` stream, read by careid and written by the broker, and its heartbeat: the
+//! one interval both sides keep.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
-/// One Server-Sent Event: its type (`message` when the stream named none) and its data.
+/// How often the broker's events stream carries a heartbeat (a comment line) while it has
+/// nothing else to send, so proxies keep it open and the reader knows the broker is there.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(15);
+
+/// How long a reader waits in silence before it takes the stream for dropped and reconnects:
+/// two heartbeats missed, and a margin for a slow network.
+pub const HEARTBEAT_MISSED: Duration = Duration::from_secs(2 * HEARTBEAT_EVERY.as_secs() + 5);
+
+/// One Server-Sent Event: its type (`message` when the stream named none), its data, and the
+/// stream's last event id when it was dispatched (`id:`; `None` while the stream has set none,
+/// or set it empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerEvent {
     pub event: String,
     pub data: String,
+    pub id: Option<String>,
 }
 
 impl ServerEvent {
@@ -24,8 +37,9 @@ impl ServerEvent {
 }
 
 /// The `text/event-stream` format (HTML Living Standard §9.2.6) read from chunks as they come:
-/// lines end with LF, CRLF or CR; `:` starts a comment; `event` and `data` are kept, other
-/// fields ignored; a blank line dispatches an event that has data.
+/// lines end with LF, CRLF or CR; `:` starts a comment; `event`, `data` and `id` are kept, other
+/// fields ignored; a blank line dispatches an event that has data, and makes the `id` read so
+/// far the stream's last event id (which outlives the event, as an `EventSource`'s does).
 #[derive(Debug, Default)]
 pub struct EventParser {
     line: Vec<u8>,
@@ -33,10 +47,31 @@ pub struct EventParser {
     after_cr: bool,
     event: String,
     data: String,
+    /// The last `id` field read, not yet dispatched.
+    id_buffer: String,
+    /// The last event id dispatched.
+    last_event_id: String,
     ready: VecDeque<ServerEvent>,
 }
 
 impl EventParser {
+    /// A parser for a stream reopened after one whose last event id was `last_event_id`: the id
+    /// carries on until the new stream sets another, as an `EventSource`'s does.
+    pub fn resuming(last_event_id: Option<&str>) -> Self {
+        let id = last_event_id.unwrap_or_default().to_owned();
+        Self {
+            id_buffer: id.clone(),
+            last_event_id: id,
+            ..Self::default()
+        }
+    }
+
+    /// The last event id the stream dispatched, to send as `Last-Event-ID` when it is opened
+    /// again; `None` when it set none (or set it empty).
+    pub fn last_event_id(&self) -> Option<&str> {
+        Some(self.last_event_id.as_str()).filter(|id| !id.is_empty())
+    }
+
     /// Adds `bytes`; `false` when a line or an event being read grows past `limit` bytes.
     pub fn feed(&mut self, bytes: &[u8], limit: usize) -> bool {
         for &byte in bytes {
@@ -66,6 +101,7 @@ impl EventParser {
 
     fn line_ended(&mut self, line: &str) {
         if line.is_empty() {
+            self.last_event_id.clone_from(&self.id_buffer);
             let event = std::mem::take(&mut self.event);
             let mut data = std::mem::take(&mut self.data);
             if !data.is_empty() {
@@ -77,6 +113,7 @@ impl EventParser {
                         event
                     },
                     data,
+                    id: self.last_event_id().map(str::to_owned),
                 });
             }
             return;
@@ -94,6 +131,8 @@ impl EventParser {
                 self.data.push_str(value);
                 self.data.push('\n');
             }
+            // An id with NUL in it is ignored (§9.2.6).
+            "id" if !value.contains('\0') => self.id_buffer = value.to_owned(),
             _ => {}
         }
     }
@@ -126,6 +165,37 @@ mod tests {
         let empty = parser.next_event().expect("x");
         assert_eq!((empty.event.as_str(), empty.data.as_str()), ("x", ""));
         assert_eq!(parser.next_event(), None);
+        assert_eq!(parser.last_event_id(), Some("3"), "but it is the last id");
+    }
+
+    #[test]
+    fn the_last_event_id_outlives_its_event_and_its_stream() {
+        let mut parser = EventParser::default();
+        assert!(parser.feed(b"id: 1764400000000-0\ndata: a\n\ndata: b\n\n", 1024));
+        let ids: Vec<_> = std::iter::from_fn(|| parser.next_event())
+            .map(|event| event.id)
+            .collect();
+        let first = Some("1764400000000-0".to_owned());
+        assert_eq!(
+            ids,
+            [first.clone(), first.clone()],
+            "kept for the next event"
+        );
+        // Read, not yet dispatched: not the last id until its blank line.
+        assert!(parser.feed(b"id: 2\n: keep-alive\n", 1024));
+        assert_eq!(parser.last_event_id(), first.as_deref());
+        assert!(parser.feed(b"\n", 1024));
+        assert_eq!(parser.last_event_id(), Some("2"));
+        // A NUL in an id leaves it as it was; an empty id clears it.
+        assert!(parser.feed(b"id: 3\0\n\n", 1024));
+        assert_eq!(parser.last_event_id(), Some("2"));
+        assert!(parser.feed(b"id\n\n", 1024));
+        assert_eq!(parser.last_event_id(), None);
+        // A stream reopened carries on from the id the last one ended with.
+        let mut resumed = EventParser::resuming(Some("2"));
+        assert_eq!(resumed.last_event_id(), Some("2"));
+        assert!(resumed.feed(b"event: ended\ndata: {}\n\n", 1024));
+        assert_eq!(resumed.next_event().unwrap().id.as_deref(), Some("2"));
     }
 
     #[test]

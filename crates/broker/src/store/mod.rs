@@ -1,7 +1,8 @@
 //! What the broker remembers, kept so that a second replica or a restart needs nothing else:
 //! the sessions the provider ended (for at least the longest session life, so a client that
 //! was offline learns of it when it comes back), the logout token ids already seen (replays),
-//! and who is told when a session ends.
+//! and who is told when a session ends. Each end has its place in the store's log of ends
+//! ([`EndId`]), the `id` a listener's event carries.
 //!
 //! `EmbeddedStore` is the one-process store: in memory, written through to a file (atomically,
 //! owner-only) after each change, so a restart loses nothing. `RedisStore` (`store::redis`) is
@@ -9,9 +10,10 @@
 //! the configuration.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use careid_oidc::unix_seconds;
 
@@ -54,6 +56,87 @@ impl SessionEnd {
     }
 }
 
+/// Where an end stands in the store's log of ends, written `<ms>-<seq>`: when it was recorded
+/// (milliseconds since the epoch) and its place among the ends of that millisecond, compared as
+/// numbers. With Redis it is the end's stream entry id, which Redis gives, so every replica on
+/// one Redis names an end alike; the embedded store makes its own the same way, each later than
+/// the last even when the clock goes back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EndId {
+    ms: u64,
+    seq: u64,
+}
+
+impl EndId {
+    /// `<ms>-<seq>`, as [`fmt::Display`] writes it.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (ms, seq) = text.split_once('-')?;
+        let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        if !digits(ms) || !digits(seq) {
+            return None;
+        }
+        Some(Self {
+            ms: ms.parse().ok()?,
+            seq: seq.parse().ok()?,
+        })
+    }
+
+    /// The id of an end recorded after this one at `now`: in a later millisecond, or the next
+    /// in this one (also when the clock went back).
+    fn next(self, now: SystemTime) -> Self {
+        let ms = millis(now);
+        if ms > self.ms {
+            Self { ms, seq: 0 }
+        } else {
+            Self {
+                ms: self.ms,
+                seq: self.seq.saturating_add(1),
+            }
+        }
+    }
+
+    /// For an end recorded before ends had ids: its time, first of its second. Alike on every
+    /// replica, though two such ends of one second share it.
+    pub(crate) fn from_seconds(seconds: u64) -> Self {
+        Self {
+            ms: seconds.saturating_mul(1000),
+            seq: 0,
+        }
+    }
+}
+
+impl fmt::Display for EndId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+impl Serialize for EndId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EndId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).ok_or_else(|| serde::de::Error::custom("not an end id (<ms>-<seq>)"))
+    }
+}
+
+fn millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |since| {
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+    })
+}
+
+/// An end as the store recorded it: its place in the log of ends, and the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedEnd {
+    pub id: EndId,
+    pub end: SessionEnd,
+}
+
 /// A store that cannot do what is asked: the handlers answer 503, so the provider or the client
 /// tries again later.
 #[derive(Debug, thiserror::Error)]
@@ -87,16 +170,54 @@ pub enum StoreError {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Contents {
-    /// Ended sessions with the time (seconds) they may be forgotten.
-    ended: Vec<(SessionEnd, u64)>,
+    /// The log of ends, oldest first.
+    ended: Vec<Logged>,
     /// Logout token ids with the time they may be forgotten.
     seen_jtis: BTreeMap<String, u64>,
+    /// The id of the last end recorded, kept when the log empties so ids never go back.
+    #[serde(default)]
+    last_id: EndId,
 }
 
 impl Contents {
     fn forget_expired(&mut self, now: u64) {
-        self.ended.retain(|(_, until)| *until > now);
+        self.ended.retain(|logged| logged.until > now);
         self.seen_jtis.retain(|_, until| *until > now);
+    }
+}
+
+/// One end in the embedded log, with the time (seconds) it may be forgotten.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "LoggedForm")]
+struct Logged {
+    end: SessionEnd,
+    until: u64,
+    id: EndId,
+}
+
+/// A logged end as a file holds it: as now, or as written before ends had ids (`[end, until]`),
+/// so an upgrade forgets no ended session.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LoggedForm {
+    Now {
+        end: SessionEnd,
+        until: u64,
+        id: EndId,
+    },
+    Before(SessionEnd, u64),
+}
+
+impl From<LoggedForm> for Logged {
+    fn from(form: LoggedForm) -> Self {
+        match form {
+            LoggedForm::Now { end, until, id } => Self { end, until, id },
+            LoggedForm::Before(end, until) => Self {
+                id: EndId::from_seconds(end.ended_at),
+                end,
+                until,
+            },
+        }
     }
 }
 
@@ -105,7 +226,7 @@ impl Contents {
 pub struct EmbeddedStore {
     path: Option<PathBuf>,
     contents: Mutex<Contents>,
-    events: broadcast::Sender<SessionEnd>,
+    events: broadcast::Sender<RecordedEnd>,
     fleeting: fleeting::Fleeting,
 }
 
@@ -160,33 +281,47 @@ impl EmbeddedStore {
         })
     }
 
-    /// Records `end` for [`ENDED_SESSION_MEMORY`] and tells every listener.
-    pub fn end_session(&self, end: SessionEnd, now: SystemTime) -> Result<(), StoreError> {
+    /// Records `end` for [`ENDED_SESSION_MEMORY`] and tells every listener: its id.
+    pub fn end_session(&self, end: SessionEnd, now: SystemTime) -> Result<EndId, StoreError> {
         let until = unix_seconds(now).saturating_add(ENDED_SESSION_MEMORY.as_secs());
-        self.change(now, |contents| contents.ended.push((end.clone(), until)))?;
+        let recorded = self.change(now, |contents| {
+            let id = contents.last_id.next(now);
+            contents.last_id = id;
+            contents.ended.push(Logged {
+                end: end.clone(),
+                until,
+                id,
+            });
+            RecordedEnd { id, end }
+        })?;
+        let id = recorded.id;
         // No listener is not an error: a client that was offline asks on reconnect.
-        let _ = self.events.send(end);
-        Ok(())
+        let _ = self.events.send(recorded);
+        Ok(id)
     }
 
-    /// The end that ended the session `sid` of `sub` begun at `began_at`, if one did.
+    /// The end that ended the session `sid` of `sub` begun at `began_at`, if one did: the first
+    /// recorded, so it is the same end each time it is asked.
     pub fn ended(
         &self,
         sid: Option<&str>,
         sub: &str,
         began_at: u64,
         now: SystemTime,
-    ) -> Option<SessionEnd> {
+    ) -> Option<RecordedEnd> {
         let now = unix_seconds(now);
         self.lock()
             .ended
             .iter()
-            .find(|(end, until)| *until > now && end.ends(sid, sub, began_at))
-            .map(|(end, _)| end.clone())
+            .find(|logged| logged.until > now && logged.end.ends(sid, sub, began_at))
+            .map(|logged| RecordedEnd {
+                id: logged.id,
+                end: logged.end.clone(),
+            })
     }
 
     /// Every session end from now on, as it happens.
-    pub fn subscribe(&self) -> broadcast::Receiver<SessionEnd> {
+    pub fn subscribe(&self) -> broadcast::Receiver<RecordedEnd> {
         self.events.subscribe()
     }
 
@@ -273,7 +408,7 @@ impl Store {
     }
 
     /// See [`EmbeddedStore::end_session`]: recorded, then told to every listener of every replica.
-    pub async fn end_session(&self, end: SessionEnd, now: SystemTime) -> Result<(), StoreError> {
+    pub async fn end_session(&self, end: SessionEnd, now: SystemTime) -> Result<EndId, StoreError> {
         match self {
             Self::Embedded(store) => store.end_session(end, now),
             Self::Redis(store) => store.end_session(end, now).await,
@@ -287,7 +422,7 @@ impl Store {
         sub: &str,
         began_at: u64,
         now: SystemTime,
-    ) -> Result<Option<SessionEnd>, StoreError> {
+    ) -> Result<Option<RecordedEnd>, StoreError> {
         match self {
             Self::Embedded(store) => Ok(store.ended(sid, sub, began_at, now)),
             // Redis forgets by itself, on its own clock.
@@ -304,7 +439,7 @@ impl Store {
     }
 
     /// Every session end from now on, received by any replica.
-    pub fn subscribe(&self) -> broadcast::Receiver<SessionEnd> {
+    pub fn subscribe(&self) -> broadcast::Receiver<RecordedEnd> {
         match self {
             Self::Embedded(store) => store.subscribe(),
             Self::Redis(store) => store.subscribe(),
@@ -454,8 +589,11 @@ mod tests {
         assert!(listener.try_recv().is_err(), "no listener is told");
 
         std::fs::remove_dir(&path).unwrap();
-        store.end_session(end.clone(), at(100)).unwrap();
-        assert_eq!(store.ended(Some("s1"), "u", 0, at(100)), Some(end));
+        let id = store.end_session(end.clone(), at(100)).unwrap();
+        assert_eq!(
+            store.ended(Some("s1"), "u", 0, at(100)),
+            Some(RecordedEnd { id, end })
+        );
         assert!(store.first_sighting("j", at(700), at(100)).unwrap());
         assert!(store.seen("j", at(200)));
         assert!(!store.seen("j", at(800)), "forgotten when it expires");
@@ -472,21 +610,22 @@ mod tests {
             sub: Some("u".into()),
             ended_at: 1000,
         };
-        store.end_session(end.clone(), at(1000)).unwrap();
-        assert_eq!(listener.try_recv().unwrap(), end);
+        let id = store.end_session(end.clone(), at(1000)).unwrap();
+        let recorded = RecordedEnd { id, end };
+        assert_eq!(listener.try_recv().unwrap(), recorded);
         store.first_sighting("j", at(1600), at(1000)).unwrap();
         drop(store);
 
         let restarted = EmbeddedStore::open(Some(&path));
         assert_eq!(
             restarted.ended(Some("s1"), "u", 900, at(1001)),
-            Some(end.clone())
+            Some(recorded.clone())
         );
         assert!(!restarted.first_sighting("j", at(1600), at(1001)).unwrap());
         let twelve_hours_later = 1000 + ENDED_SESSION_MEMORY.as_secs();
         assert_eq!(
             restarted.ended(Some("s1"), "u", 900, at(twelve_hours_later - 1)),
-            Some(end)
+            Some(recorded)
         );
         assert_eq!(
             restarted.ended(Some("s1"), "u", 900, at(twelve_hours_later)),
@@ -509,5 +648,66 @@ mod tests {
         assert!(store.first_sighting("j", at(700), at(100)).unwrap());
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"j\""), "{text}");
+    }
+
+    #[test]
+    fn end_ids_are_written_and_compared_as_numbers() {
+        let earlier = EndId::parse("999-5").unwrap();
+        let later = EndId::parse("1000-0").unwrap();
+        assert!(earlier < later, "not as text");
+        assert!(EndId::parse("1000-1").unwrap() > later);
+        assert_eq!(later.to_string(), "1000-0");
+        for wrong in ["1000", "x-1", "1-", "-1", "+1-0", "1-0-0", " 1-0", ""] {
+            assert_eq!(EndId::parse(wrong), None, "{wrong:?}");
+        }
+    }
+
+    /// Each end is later than the last, within one millisecond, after the log empties, after a
+    /// restart, and when the clock goes back.
+    #[test]
+    fn the_embedded_store_gives_every_end_a_later_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.json");
+        let store = EmbeddedStore::open(Some(&path));
+        let end = |sid: &str| SessionEnd {
+            sid: Some(sid.into()),
+            sub: None,
+            ended_at: 1000,
+        };
+        let mut ids = vec![
+            store.end_session(end("a"), at(1000)).unwrap(),
+            store.end_session(end("b"), at(1000)).unwrap(),
+            store.end_session(end("c"), at(1001)).unwrap(),
+        ];
+        assert_eq!(ids[0].to_string(), "1000000-0");
+        assert_eq!(ids[1].to_string(), "1000000-1");
+        assert_eq!(ids[2].to_string(), "1001000-0");
+        let forgotten = 1001 + ENDED_SESSION_MEMORY.as_secs();
+        ids.push(store.end_session(end("d"), at(forgotten)).unwrap());
+        assert_eq!(store.lock().ended.len(), 1, "the others forgotten");
+        drop(store);
+        let restarted = EmbeddedStore::open(Some(&path));
+        ids.push(restarted.end_session(end("e"), at(5)).unwrap());
+        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+    }
+
+    /// A file written before ends had ids is read whole: its ends are still ended.
+    #[test]
+    fn a_file_from_before_end_ids_keeps_its_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.json");
+        let before = serde_json::json!({
+            "ended": [[{"sid": "s1", "sub": "u", "ended_at": 1000}, 50_000]],
+            "seen_jtis": {"j": 50_000},
+        });
+        std::fs::write(&path, before.to_string()).unwrap();
+        let store = EmbeddedStore::open(Some(&path));
+        let found = store
+            .ended(Some("s1"), "u", 900, at(1001))
+            .expect("still ended");
+        assert_eq!(found.id, EndId::from_seconds(1000));
+        assert!(store.seen("j", at(1001)));
+        let next = store.end_session(found.end, at(1002)).unwrap();
+        assert!(next > found.id);
     }
 }

@@ -7,11 +7,15 @@
 //! |---|---|---|
 //! | `jti:<jti>` | `1`: a logout token id seen (`SET NX PX`, so one replica wins a race) | when the token could no longer be accepted |
 //! | `ended:sid:<sid>` | the latest end naming that session (JSON) | after the memory of ended sessions (12 hours) |
+//! | `ended-id:sid:<sid>` | that end's stream id | the same |
 //! | `ended:sub:<sub>` | the latest time every session of that user was ended | the same |
+//! | `ended-id:sub:<sub>` | that end's stream id | the same |
 //! | `ends` | a stream of every end, trimmed to that memory: what a replica replays after losing Redis | the same |
 //!
 //! and one pub/sub channel, `ends`, on which each end is published as `<stream id> <JSON>`.
-//! Recording an end is one Lua script: the keys, the stream entry and the message together.
+//! Recording an end is one Lua script: the keys, the stream entry and the message together. The
+//! stream id is the end's [`EndId`], so every replica names it alike. Ids sit in keys of their
+//! own beside the ends, so the ends' keys keep the form they had.
 //!
 //! The commands it runs, scripts included, are all a Redis user of its own needs (the ACL line in
 //! `broker.example.toml`, proved in `tests/broker/redis_acl.rs`): `PING EXISTS GET SET MGET EVAL
@@ -38,7 +42,7 @@ use rustls::pki_types::CertificateDer;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use super::{SessionEnd, StoreError, EVENT_BACKLOG};
+use super::{EndId, RecordedEnd, SessionEnd, StoreError, EVENT_BACKLOG};
 use crate::config::redacted_url;
 
 /// How long one command or one connection attempt may take before the store reports Redis
@@ -50,21 +54,24 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const LONGEST_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Records one end: its keys, its stream entry, and the message to every replica, at once.
-/// KEYS: sid key, sub key, stream. ARGV: end (JSON), memory (ms), ended_at (s), oldest stream
-/// id kept (ms), channel, whether to set the sid key, whether to set the sub key.
+/// KEYS: sid key, sub key, stream, sid's id key, sub's id key. ARGV: end (JSON), memory (ms),
+/// ended_at (s), oldest stream id kept (ms), channel, whether to set the sid key, whether to
+/// set the sub key. Returns the end's stream id.
 const RECORD_END: &str = r"
 local json, memory, ended_at = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local id = redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[4], '*', 'end', json)
+redis.call('PEXPIRE', KEYS[3], memory)
 if ARGV[6] == '1' then
   redis.call('SET', KEYS[1], json, 'PX', memory)
+  redis.call('SET', KEYS[4], id, 'PX', memory)
 end
 if ARGV[7] == '1' then
   local old = redis.call('GET', KEYS[2])
   if (not old) or tonumber(old) < ended_at then
     redis.call('SET', KEYS[2], ARGV[3], 'PX', memory)
+    redis.call('SET', KEYS[5], id, 'PX', memory)
   end
 end
-local id = redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[4], '*', 'end', json)
-redis.call('PEXPIRE', KEYS[3], memory)
 redis.call('PUBLISH', ARGV[5], id .. ' ' .. json)
 return id
 ";
@@ -85,6 +92,12 @@ impl Names {
     fn ended_sub(&self, sub: &str) -> String {
         format!("{}ended:sub:{sub}", self.prefix)
     }
+    fn ended_id_sid(&self, sid: &str) -> String {
+        format!("{}ended-id:sid:{sid}", self.prefix)
+    }
+    fn ended_id_sub(&self, sub: &str) -> String {
+        format!("{}ended-id:sub:{sub}", self.prefix)
+    }
     /// The stream of ends and the channel they are published on.
     fn ends(&self) -> String {
         format!("{}ends", self.prefix)
@@ -99,7 +112,7 @@ pub struct RedisStore {
     connection: ConnectionManager,
     names: Names,
     memory: Duration,
-    events: broadcast::Sender<SessionEnd>,
+    events: broadcast::Sender<RecordedEnd>,
     subscriber: JoinHandle<()>,
 }
 
@@ -279,7 +292,7 @@ impl RedisStore {
     /// See [`crate::Store::end_session`]: recorded for the memory of ended sessions, and
     /// published to every replica (this one included: its listeners hear of it through its
     /// own subscription, like everyone else's).
-    pub async fn end_session(&self, end: SessionEnd, now: SystemTime) -> Result<(), StoreError> {
+    pub async fn end_session(&self, end: SessionEnd, now: SystemTime) -> Result<EndId, StoreError> {
         let json = serde_json::to_string(&end).map_err(|error| StoreError::Redis {
             message: error.to_string(),
         })?;
@@ -293,12 +306,14 @@ impl RedisStore {
         let by_sid = end.sid.as_deref();
         // A user's every session: only an end naming no session applies to all of them.
         let by_sub = end.sub.as_deref().filter(|_| by_sid.is_none());
-        let _: String = redis::cmd("EVAL")
+        let id: String = redis::cmd("EVAL")
             .arg(RECORD_END)
-            .arg(3)
+            .arg(5)
             .arg(self.names.ended_sid(by_sid.unwrap_or_default()))
             .arg(self.names.ended_sub(by_sub.unwrap_or_default()))
             .arg(self.names.ends())
+            .arg(self.names.ended_id_sid(by_sid.unwrap_or_default()))
+            .arg(self.names.ended_id_sub(by_sub.unwrap_or_default()))
             .arg(&json)
             .arg(memory_ms)
             .arg(end.ended_at)
@@ -309,49 +324,59 @@ impl RedisStore {
             .query_async(&mut self.connection.clone())
             .await
             .map_err(failed)?;
-        Ok(())
+        EndId::parse(&id).ok_or_else(|| StoreError::Redis {
+            message: format!("the end was recorded with an id that is not a stream id: {id:?}"),
+        })
     }
 
-    /// See [`crate::Store::ended`]: one `MGET` of the session's key and its user's key; the
-    /// rule itself is [`SessionEnd::ends`].
+    /// See [`crate::Store::ended`]: one `MGET` of the session's and its user's keys and their
+    /// ids; the rule itself is [`SessionEnd::ends`].
     pub async fn ended(
         &self,
         sid: Option<&str>,
         sub: &str,
         began_at: u64,
-    ) -> Result<Option<SessionEnd>, StoreError> {
-        let mut keys = vec![self.names.ended_sub(sub)];
+    ) -> Result<Option<RecordedEnd>, StoreError> {
+        let mut keys = vec![self.names.ended_sub(sub), self.names.ended_id_sub(sub)];
         if let Some(sid) = sid {
             keys.push(self.names.ended_sid(sid));
+            keys.push(self.names.ended_id_sid(sid));
         }
         let values: Vec<Option<String>> = redis::cmd("MGET")
             .arg(&keys)
             .query_async(&mut self.connection.clone())
             .await
             .map_err(failed)?;
+        let value = |at: usize| values.get(at).and_then(Option::as_deref);
+        // An end recorded before ends had ids has none kept: it is named by its time.
+        let recorded = |end: SessionEnd, id: Option<&str>| RecordedEnd {
+            id: id
+                .and_then(EndId::parse)
+                .unwrap_or_else(|| EndId::from_seconds(end.ended_at)),
+            end,
+        };
         let mut candidates = Vec::new();
-        if let Some(Some(ended_at)) = values.first() {
-            if let Ok(ended_at) = ended_at.parse() {
-                candidates.push(SessionEnd {
-                    sid: None,
-                    sub: Some(sub.to_owned()),
-                    ended_at,
-                });
-            }
-        }
-        if let Some(Some(json)) = values.get(1) {
+        if let Some(json) = value(2) {
             match serde_json::from_str::<SessionEnd>(json) {
-                Ok(end) => candidates.insert(0, end),
+                Ok(end) => candidates.push(recorded(end, value(3))),
                 Err(error) => tracing::warn!(%error, "an ended session in Redis is damaged"),
             }
         }
+        if let Some(Ok(ended_at)) = value(0).map(str::parse) {
+            let end = SessionEnd {
+                sid: None,
+                sub: Some(sub.to_owned()),
+                ended_at,
+            };
+            candidates.push(recorded(end, value(1)));
+        }
         Ok(candidates
             .into_iter()
-            .find(|end| end.ends(sid, sub, began_at)))
+            .find(|candidate| candidate.end.ends(sid, sub, began_at)))
     }
 
     /// Every session end from now on, recorded by any replica.
-    pub fn subscribe(&self) -> broadcast::Receiver<SessionEnd> {
+    pub fn subscribe(&self) -> broadcast::Receiver<RecordedEnd> {
         self.events.subscribe()
     }
 
@@ -414,7 +439,7 @@ async fn subscribe(client: &Client, names: &Names) -> redis::RedisResult<PubSub>
 async fn newest_entry(
     connection: &mut ConnectionManager,
     names: &Names,
-) -> redis::RedisResult<Option<StreamId>> {
+) -> redis::RedisResult<Option<EndId>> {
     let newest: Vec<(String, Vec<(String, String)>)> = redis::cmd("XREVRANGE")
         .arg(names.ends())
         .arg("+")
@@ -423,24 +448,7 @@ async fn newest_entry(
         .arg(1)
         .query_async(connection)
         .await?;
-    Ok(newest.first().and_then(|(id, _)| StreamId::parse(id)))
-}
-
-/// A stream entry id, `<ms>-<seq>`, compared as numbers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-struct StreamId(u64, u64);
-
-impl StreamId {
-    fn parse(text: &str) -> Option<Self> {
-        let (ms, seq) = text.split_once('-')?;
-        Some(Self(ms.parse().ok()?, seq.parse().ok()?))
-    }
-}
-
-impl std::fmt::Display for StreamId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.0, self.1)
-    }
+    Ok(newest.first().and_then(|(id, _)| EndId::parse(id)))
 }
 
 /// The replica's one subscription, re-broadcast to its listeners.
@@ -448,11 +456,11 @@ struct Subscriber {
     client: Client,
     connection: ConnectionManager,
     names: Names,
-    events: broadcast::Sender<SessionEnd>,
+    events: broadcast::Sender<RecordedEnd>,
     /// The newest end told to the listeners: a replay starts after it.
-    newest: StreamId,
+    newest: EndId,
     /// The ends told lately, so an end that comes both by replay and by message is told once.
-    recent: VecDeque<StreamId>,
+    recent: VecDeque<EndId>,
 }
 
 impl Subscriber {
@@ -542,7 +550,7 @@ impl Subscriber {
             .and_then(|text| text.split_once(' '))
             .and_then(|(id, json)| {
                 Some((
-                    StreamId::parse(id)?,
+                    EndId::parse(id)?,
                     serde_json::from_str::<SessionEnd>(json).ok()?,
                 ))
             });
@@ -559,7 +567,7 @@ impl Subscriber {
         self.recent.push_back(id);
         self.newest = self.newest.max(id);
         // No listener is not an error: a client that was offline asks on reconnect.
-        let _ = self.events.send(end);
+        let _ = self.events.send(RecordedEnd { id, end });
     }
 }
 
@@ -583,17 +591,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stream_ids_compare_as_numbers() {
-        let earlier = StreamId::parse("999-5").unwrap();
-        let later = StreamId::parse("1000-0").unwrap();
-        assert!(earlier < later, "not as text");
-        assert!(StreamId::parse("1000-1").unwrap() > later);
-        assert_eq!(later.to_string(), "1000-0");
-        assert_eq!(StreamId::parse("1000"), None);
-        assert_eq!(StreamId::parse("x-1"), None);
-    }
-
-    #[test]
     fn names_are_under_the_prefix() {
         let names = Names {
             prefix: "p:".into(),
@@ -601,6 +598,8 @@ mod tests {
         assert_eq!(names.jti("j"), "p:jti:j");
         assert_eq!(names.ended_sid("s"), "p:ended:sid:s");
         assert_eq!(names.ended_sub("u"), "p:ended:sub:u");
+        assert_eq!(names.ended_id_sid("s"), "p:ended-id:sid:s");
+        assert_eq!(names.ended_id_sub("u"), "p:ended-id:sub:u");
         assert_eq!(names.ends(), "p:ends");
     }
 }

@@ -32,6 +32,7 @@ impl World {
             .ended(Some(sid), NURSE, 0, std::time::SystemTime::now())
             .await
             .unwrap()
+            .map(|recorded| recorded.end)
     }
 }
 
@@ -76,19 +77,22 @@ async fn a_session_the_provider_ends_is_recorded_and_told_to_listeners() {
         - 1;
     assert!(world.mock.end_session(&sid), "the mock ends the session");
 
-    let end = tokio::time::timeout(Duration::from_secs(2), listener.recv())
+    let told = tokio::time::timeout(Duration::from_secs(2), listener.recv())
         .await
         .expect("told within 2 seconds")
         .expect("an end");
-    assert_eq!(end.sid.as_deref(), Some(sid.as_str()));
-    assert_eq!(end.sub.as_deref(), Some(NURSE));
-    assert!(world
-        .broker
-        .store()
-        .ended(Some(&sid), NURSE, began, std::time::SystemTime::now())
-        .await
-        .unwrap()
-        .is_some());
+    assert_eq!(told.end.sid.as_deref(), Some(sid.as_str()));
+    assert_eq!(told.end.sub.as_deref(), Some(NURSE));
+    assert_eq!(
+        world
+            .broker
+            .store()
+            .ended(Some(&sid), NURSE, began, std::time::SystemTime::now())
+            .await
+            .unwrap(),
+        Some(told),
+        "the same end, with the same id"
+    );
     // The mock saw its delivery answered 200 (it records it once the answer is in).
     let deliveries = crate::support::backchannel_deliveries(&world.mock).await;
     assert_eq!(deliveries.len(), 1, "{deliveries:?}");
@@ -386,7 +390,7 @@ async fn a_logout_survives_a_lost_redis_reply_at_every_step() {
             .await
             .unwrap_or_else(|_| panic!("{step}: the listeners were told"))
             .unwrap();
-        assert_eq!(told.sid.as_deref(), Some(sid.as_str()), "{step}");
+        assert_eq!(told.end.sid.as_deref(), Some(sid.as_str()), "{step}");
         let status: Value = crate::support::http()
             .build()
             .unwrap()

@@ -5,16 +5,22 @@
 //! Tokens the mock cannot issue (a session begun 13 hours ago, another audience, `alg: none`, an
 //! end by `sub` alone) come from a provider of the test's own: a discovery document and a JWKS
 //! served here, tokens signed here with aws-lc-rs, never by the code under test.
+//!
+//! Also here: the `ended` event's id (increasing, alike on two replicas on one Redis, the end
+//! sent again to a client that reconnects with `Last-Event-ID`), the caps on listeners per
+//! session and per user, and the per-source rate limits of `/sessions/*` and
+//! `/backchannel-logout`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    broker_config, client_secret_file, mock_delivering_logout_to, new_broker, serve, sign_in,
-    Sides, CLIENT, EMBEDDED_STORE, NURSE,
+    broker_config, client_secret_file, mock_delivering_logout_to, new_broker, redis_url, serve,
+    sign_in, Sides, TwoReplicas, CLIENT, EMBEDDED_STORE, NURSE,
 };
 use careid_broker::server::Broker;
-use careid_broker::{EmbeddedStore, Store};
+use careid_broker::{BrokerConfig, EmbeddedStore, EndId, Store};
+use careid_test_fixtures::broker_toml::BrokerToml;
 use careid_test_fixtures::claims::{
     logout_token_claims, random_jti, session_id_token_claims, with_changes,
 };
@@ -161,8 +167,8 @@ impl OwnWorld {
 }
 
 /// A provider of the test's own (discovery and JWKS over HTTP, advertising HS256 and `none` as
-/// well, which the broker must refuse regardless) and a broker for it.
-async fn own_world() -> OwnWorld {
+/// well, which the broker must refuse regardless) and a broker for it, with `limits`.
+async fn own_world(limits: &str) -> OwnWorld {
     let provider = TestProvider::start(
         |issuer| {
             let mut document = provider_document(issuer, &["RS256", "HS256", "none"]);
@@ -173,7 +179,7 @@ async fn own_world() -> OwnWorld {
         json!({ "keys": [jwk(&generated_rsa_keys().0, "first")] }),
     )
     .await;
-    let broker = broker_on(Sides::bind().await, &provider.issuer, "").await;
+    let broker = broker_on(Sides::bind().await, &provider.issuer, limits).await;
     OwnWorld { provider, broker }
 }
 
@@ -199,6 +205,35 @@ async fn status_of(broker: &RunningBroker, id_token: &str) -> Value {
     body
 }
 
+/// The `ended` event as a client reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Ended {
+    /// Its `id:`, the end's place in the broker's log of ends.
+    id: EndId,
+    ended_at: u64,
+}
+
+/// An `ended` event (its fields in any order), or `None` for any other message.
+fn ended_event(message: &str) -> Option<Ended> {
+    let mut fields = std::collections::HashMap::new();
+    for line in message.lines() {
+        let (name, value) = line.split_once(": ")?;
+        assert!(
+            fields.insert(name, value).is_none(),
+            "{name} twice: {message:?}"
+        );
+    }
+    if fields.get("event") != Some(&"ended") {
+        return None;
+    }
+    let id = fields.get("id").expect("the event has an id");
+    let data: Value = serde_json::from_str(fields.get("data").expect("data")).unwrap();
+    Some(Ended {
+        id: EndId::parse(id).unwrap_or_else(|| panic!("an end id: {id:?}")),
+        ended_at: data["ended_at"].as_u64().expect("ended_at"),
+    })
+}
+
 /// An open `/sessions/events` stream.
 struct Listener {
     response: reqwest::Response,
@@ -206,8 +241,17 @@ struct Listener {
 }
 
 impl Listener {
-    async fn open(broker: &RunningBroker, id_token: &str) -> Self {
-        let response = Self::request(broker, id_token).await;
+    /// Listens at the broker at `base` (`http://127.0.0.1:PORT`).
+    async fn open(base: &str, id_token: &str) -> Self {
+        Self::opened(Self::request(base, id_token, None).await)
+    }
+
+    /// Listens again, naming the last event id seen.
+    async fn reopen(base: &str, id_token: &str, last_event_id: &str) -> Self {
+        Self::opened(Self::request(base, id_token, Some(last_event_id)).await)
+    }
+
+    fn opened(response: reqwest::Response) -> Self {
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         assert_eq!(response.headers()["cache-control"], "no-store");
@@ -217,15 +261,16 @@ impl Listener {
         }
     }
 
-    async fn request(broker: &RunningBroker, id_token: &str) -> reqwest::Response {
-        crate::support::http()
+    async fn request(base: &str, id_token: &str, last_event_id: Option<&str>) -> reqwest::Response {
+        let mut request = crate::support::http()
             .build()
             .unwrap()
-            .get(format!("{}/sessions/events", broker.url))
-            .bearer_auth(id_token)
-            .send()
-            .await
-            .unwrap()
+            .get(format!("{base}/sessions/events"))
+            .bearer_auth(id_token);
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        request.send().await.unwrap()
     }
 
     /// The next message (an event or a comment), or `None` when the stream closed.
@@ -250,8 +295,8 @@ impl Listener {
         .expect("a message or the stream's close in time")
     }
 
-    /// Waits for the `ended` event, skipping keep-alives: its `ended_at`.
-    async fn ended(&mut self, within: Duration) -> u64 {
+    /// Waits for the `ended` event, skipping keep-alives.
+    async fn ended(&mut self, within: Duration) -> Ended {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -259,11 +304,7 @@ impl Listener {
             if message == ": keep-alive" {
                 continue;
             }
-            let data = message
-                .strip_prefix("event: ended\ndata: ")
-                .unwrap_or_else(|| panic!("an ended event: {message:?}"));
-            let data: Value = serde_json::from_str(data).unwrap();
-            return data["ended_at"].as_u64().expect("ended_at");
+            return ended_event(&message).unwrap_or_else(|| panic!("an ended event: {message:?}"));
         }
     }
 
@@ -310,14 +351,14 @@ async fn status_is_not_ended_until_the_mock_ends_the_session() {
 async fn a_listener_hears_the_end_within_two_seconds_then_the_stream_closes() {
     let world = mock_world("").await;
     let (sid, id_token) = sign_in(&world.mock).await;
-    let mut listener = Listener::open(&world.broker, &id_token).await;
+    let mut listener = Listener::open(&world.broker.url, &id_token).await;
     // Kept alive while nothing happens.
     listener.still_listening(2).await;
     assert_eq!(world.broker.broker.listeners().count(), 1);
 
     let started = Instant::now();
     assert!(world.mock.end_session(&sid));
-    let ended_at = listener.ended(Duration::from_secs(2)).await;
+    let ended_at = listener.ended(Duration::from_secs(2)).await.ended_at;
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(ended_at <= now());
     assert_eq!(
@@ -340,7 +381,7 @@ async fn a_session_already_ended_is_told_at_once() {
     }
 
     let started = Instant::now();
-    let mut listener = Listener::open(&world.broker, &id_token).await;
+    let mut listener = Listener::open(&world.broker.url, &id_token).await;
     let message = listener.next(KEEP_ALIVE / 2).await.expect("the event");
     assert!(message.starts_with("event: ended\n"), "{message:?}");
     assert!(started.elapsed() < KEEP_ALIVE, "before any keep-alive");
@@ -353,8 +394,8 @@ async fn the_end_of_another_session_does_not_end_this_one() {
     let (mine, my_token) = sign_in(&world.mock).await;
     let (theirs, their_token) = sign_in(&world.mock).await;
     assert_ne!(mine, theirs);
-    let mut listener = Listener::open(&world.broker, &my_token).await;
-    let mut their_listener = Listener::open(&world.broker, &their_token).await;
+    let mut listener = Listener::open(&world.broker.url, &my_token).await;
+    let mut their_listener = Listener::open(&world.broker.url, &their_token).await;
 
     assert!(world.mock.end_session(&theirs));
     their_listener.ended(Duration::from_secs(2)).await;
@@ -368,12 +409,12 @@ async fn the_end_of_another_session_does_not_end_this_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_end_by_sub_ends_the_sessions_begun_before_it_only() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let begun_before = world.id_token("before", now() - 100, json!({}));
-    let mut listener = Listener::open(&world.broker, &begun_before).await;
+    let mut listener = Listener::open(&world.broker.url, &begun_before).await;
 
     world.log_out(None, Some(NURSE)).await;
-    let ended_at = listener.ended(Duration::from_secs(2)).await;
+    let ended_at = listener.ended(Duration::from_secs(2)).await.ended_at;
     assert_eq!(
         status_of(&world.broker, &begun_before).await,
         json!({"ended": true, "ended_at": ended_at})
@@ -387,7 +428,7 @@ async fn an_end_by_sub_ends_the_sessions_begun_before_it_only() {
             status_of(&world.broker, token).await,
             json!({"ended": false})
         );
-        Listener::open(&world.broker, token)
+        Listener::open(&world.broker.url, token)
             .await
             .still_listening(2)
             .await;
@@ -404,13 +445,10 @@ async fn an_end_by_sub_ends_the_sessions_begun_before_it_only() {
 async fn listeners_beyond_the_limit_are_refused_until_one_leaves() {
     let world = mock_world("max_listeners = 2").await;
     let (_, id_token) = sign_in(&world.mock).await;
-    let first = Listener::open(&world.broker, &id_token).await;
-    let _second = Listener::open(&world.broker, &id_token).await;
-    let refused = Listener::request(&world.broker, &id_token).await;
-    assert_eq!(refused.status(), 503);
-    assert_eq!(refused.headers()["cache-control"], "no-store");
-    let body: Value = refused.json().await.unwrap();
-    assert_eq!(body["error"], "temporarily_unavailable");
+    let first = Listener::open(&world.broker.url, &id_token).await;
+    let _second = Listener::open(&world.broker.url, &id_token).await;
+    let refused = Listener::request(&world.broker.url, &id_token, None).await;
+    assert_unavailable_naming(refused, "limits.max_listeners").await;
     // Status is still answered at the limit.
     assert_eq!(
         status_of(&world.broker, &id_token).await,
@@ -423,7 +461,291 @@ async fn listeners_beyond_the_limit_are_refused_until_one_leaves() {
         assert!(Instant::now() < deadline, "a closed stream frees its place");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    Listener::open(&world.broker, &id_token).await;
+    Listener::open(&world.broker.url, &id_token).await;
+}
+
+/// 503 `temporarily_unavailable` with `Retry-After`, never cached, its description naming
+/// `setting`.
+async fn assert_unavailable_naming(refused: reqwest::Response, setting: &str) {
+    assert_eq!(refused.status(), 503, "{setting}");
+    assert_retry_after(&refused, setting);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    let description = body["error_description"].as_str().unwrap_or_default();
+    assert!(
+        description.contains(&format!("{setting})")),
+        "{setting}: {description}"
+    );
+}
+
+/// A `Retry-After` of whole seconds, at least one, and `Cache-Control: no-store`.
+fn assert_retry_after(answer: &reqwest::Response, what: &str) {
+    assert_eq!(answer.headers()["cache-control"], "no-store", "{what}");
+    let retry_after = answer
+        .headers()
+        .get("retry-after")
+        .unwrap_or_else(|| panic!("{what}: no Retry-After"))
+        .to_str()
+        .unwrap()
+        .parse::<u64>()
+        .unwrap_or_else(|_| panic!("{what}: Retry-After in seconds"));
+    assert!((1..=60).contains(&retry_after), "{what}: {retry_after}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fifth_listener_of_one_session_is_refused_while_another_session_connects() {
+    // The default caps: 4 a session, 8 a user.
+    let world = mock_world("").await;
+    let (_, id_token) = sign_in(&world.mock).await;
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        open.push(Listener::open(&world.broker.url, &id_token).await);
+    }
+    let refused = Listener::request(&world.broker.url, &id_token, None).await;
+    assert_unavailable_naming(refused, "limits.max_listeners_per_session").await;
+
+    // The same user's other session still listens, and is kept alive.
+    let (_, another_session) = sign_in(&world.mock).await;
+    Listener::open(&world.broker.url, &another_session)
+        .await
+        .still_listening(1)
+        .await;
+    // A place the session freed is its own again.
+    drop(open.pop());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while world.broker.broker.listeners().count() > 3 {
+        assert!(Instant::now() < deadline, "a closed stream frees its place");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Listener::open(&world.broker.url, &id_token).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listeners_past_the_per_user_cap_are_refused_while_another_user_connects() {
+    let world = own_world("max_listeners_per_user = 3").await;
+    let session = |sid: &str| world.id_token(sid, now() - 60, json!({}));
+    let url = &world.broker.url;
+    let _a = Listener::open(url, &session("a")).await;
+    let _a_again = Listener::open(url, &session("a")).await;
+    let b = Listener::open(url, &session("b")).await;
+    // A third session of the user, below its own cap, is refused at the user's.
+    let refused = Listener::request(url, &session("c"), None).await;
+    assert_unavailable_naming(refused, "limits.max_listeners_per_user").await;
+
+    let other_user = world.id_token("a", now() - 60, json!({ "sub": "555000000002" }));
+    Listener::open(url, &other_user)
+        .await
+        .still_listening(1)
+        .await;
+    drop(b);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while world.broker.broker.listeners().count() > 2 {
+        assert!(Instant::now() < deadline, "a closed stream frees its place");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Listener::open(url, &session("c")).await;
+}
+
+// ── The end's id ──────────────────────────────────────────────────────────────────────────
+
+/// A client that was away when its session ended reconnects naming the last event id it saw
+/// (here an earlier end's): it is sent its end at once, before any keep-alive, with a later id.
+/// Whatever id it names, even that very end's or one that is no id at all, the end is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_end_recorded_while_a_client_was_away_is_sent_when_it_reconnects_with_last_event_id() {
+    let world = own_world("").await;
+    let url = &world.broker.url;
+    let earlier = world.id_token("earlier", now() - 100, json!({}));
+    let mut listener = Listener::open(url, &earlier).await;
+    world.log_out(Some("earlier"), None).await;
+    let seen = listener.ended(Duration::from_secs(2)).await;
+
+    let mine = world.id_token("mine", now() - 100, json!({}));
+    let mut away = Listener::open(url, &mine).await;
+    away.still_listening(1).await;
+    drop(away);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while world.broker.broker.listeners().count() > 0 {
+        assert!(Instant::now() < deadline, "the client is away");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    world.log_out(Some("mine"), None).await;
+
+    let started = Instant::now();
+    let mut back = Listener::reopen(url, &mine, &seen.id.to_string()).await;
+    let message = back.next(KEEP_ALIVE / 2).await.expect("the event");
+    assert!(started.elapsed() < KEEP_ALIVE, "before any keep-alive");
+    let told = ended_event(&message).unwrap_or_else(|| panic!("{message:?}"));
+    assert!(told.id > seen.id, "{told:?} after {seen:?}");
+    assert_eq!(back.next(Duration::from_secs(2)).await, None, "then closed");
+
+    for last_event_id in [told.id.to_string(), "not-an-id".to_owned()] {
+        let again = Listener::reopen(url, &mine, &last_event_id)
+            .await
+            .ended(KEEP_ALIVE / 2)
+            .await;
+        assert_eq!(again, told, "named {last_event_id}");
+    }
+    assert_eq!(
+        status_of(&world.broker, &mine).await,
+        json!({"ended": true, "ended_at": told.ended_at})
+    );
+}
+
+/// Ends recorded one after another have increasing ids, by `sid` or by `sub`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_end_has_a_later_id_than_the_one_before() {
+    let world = own_world("").await;
+    let url = &world.broker.url;
+    let other_user = "555000000002";
+    let tokens = [
+        world.id_token("one", now() - 100, json!({})),
+        world.id_token("two", now() - 100, json!({})),
+        world.id_token("three", now() - 100, json!({ "sub": other_user })),
+    ];
+    let mut ids = Vec::new();
+    for (token, (sid, sub)) in tokens.iter().zip([
+        (Some("one"), None),
+        (Some("two"), Some(NURSE)),
+        (None, Some(other_user)),
+    ]) {
+        let mut listener = Listener::open(url, token).await;
+        world.log_out(sid, sub).await;
+        ids.push(listener.ended(Duration::from_secs(2)).await.id);
+    }
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+}
+
+/// A desktop listening on either of two replicas on one Redis hears the same end with the same
+/// id, and so does one that asks either of them later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_one_redis_give_an_end_the_same_id() {
+    let world = TwoReplicas::start(&redis_url()).await;
+    let (sid, id_token) = sign_in(&world.mock).await;
+    let mut on_a = Listener::open(&world.a.base, &id_token).await;
+    let mut on_b = Listener::open(&world.b.base, &id_token).await;
+    assert!(world.mock.end_session(&sid), "the mock ends the session");
+    let heard = on_a.ended(Duration::from_secs(2)).await;
+    assert_eq!(on_b.ended(Duration::from_secs(2)).await, heard);
+    for base in [&world.a.base, &world.b.base] {
+        let later = Listener::open(base, &id_token)
+            .await
+            .ended(Duration::from_secs(2))
+            .await;
+        assert_eq!(later, heard, "{base}");
+    }
+}
+
+// ── Rate limits ───────────────────────────────────────────────────────────────────────────
+
+/// A request of any kind to `path` (`GET`, or `POST` with a form), from this test's address.
+async fn ask(broker: &RunningBroker, path: &str, authorization: Option<&str>) -> reqwest::Response {
+    let http = crate::support::http().build().unwrap();
+    // The provider's logout is on the public listener; the rest on the internal one.
+    let base = if path == "/backchannel-logout" {
+        &broker.public_url
+    } else {
+        &broker.url
+    };
+    let url = format!("{base}{path}");
+    let mut request = if path == "/sessions/status" || path == "/sessions/events" {
+        http.get(url)
+    } else {
+        http.post(url)
+            .header("careid-issuer", "https://unbrokered.example")
+            .form(&[("logout_token", "not-a-token")])
+    };
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    request.send().await.unwrap()
+}
+
+async fn assert_rate_limited(answer: reqwest::Response, what: &str) {
+    assert_eq!(answer.status(), 429, "{what}");
+    assert_retry_after(&answer, what);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{what}: {body}");
+}
+
+/// `/sessions/status` and `/sessions/events` share one budget a source, counted whatever the
+/// answer; past it both get 429 with `Retry-After`, while the provider's logouts and the relays,
+/// with budgets of their own, are still answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_requests_past_their_budget_get_429_and_other_routes_keep_theirs() {
+    let world = mock_world("session_requests_per_minute_per_source = 3").await;
+    let (_, id_token) = sign_in(&world.mock).await;
+    let bearer = format!("Bearer {id_token}");
+    status_of(&world.broker, &id_token).await;
+    assert_eq!(
+        ask(&world.broker, "/sessions/status", None).await.status(),
+        401
+    );
+    let _listening = Listener::open(&world.broker.url, &id_token).await;
+    for path in ["/sessions/status", "/sessions/events"] {
+        assert_rate_limited(ask(&world.broker, path, Some(&bearer)).await, path).await;
+    }
+    assert_eq!(
+        world.broker.broker.listeners().count(),
+        1,
+        "a refused request opens no stream"
+    );
+    for path in ["/backchannel-logout", "/token"] {
+        let answer = ask(&world.broker, path, None).await;
+        assert_eq!(answer.status(), 400, "{path}: its own budget");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logouts_past_their_budget_get_429_and_session_requests_keep_theirs() {
+    let world = mock_world("logouts_per_minute_per_source = 2").await;
+    let (_, id_token) = sign_in(&world.mock).await;
+    for _ in 0..2 {
+        let answer = ask(&world.broker, "/backchannel-logout", None).await;
+        assert_eq!(answer.status(), 400, "a broken token, counted all the same");
+    }
+    let answer = ask(&world.broker, "/backchannel-logout", None).await;
+    assert_rate_limited(answer, "the third logout").await;
+    assert_eq!(
+        status_of(&world.broker, &id_token).await,
+        json!({"ended": false})
+    );
+}
+
+/// The caps and budgets have defaults, and a zero is refused at start, naming the setting.
+#[test]
+fn listener_caps_and_budgets_default_and_refuse_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    let toml = BrokerToml::new(
+        "https://broker.example",
+        "https://careid-broker.example:9443",
+        "https://issuer.example",
+        CLIENT,
+        "client_secret_basic",
+        &secret,
+        crate::support::REDIRECT,
+    );
+    let parse = |limits: &str| {
+        BrokerConfig::parse(&toml.with_tables(&format!(
+            "{EMBEDDED_STORE}\n[limits]\nrequests_per_minute_per_source = 60\n{limits}"
+        )))
+    };
+    let limits = parse("").unwrap().limits;
+    assert_eq!(limits.max_listeners_per_session.get(), 4);
+    assert_eq!(limits.max_listeners_per_user.get(), 8);
+    assert_eq!(limits.session_requests_per_minute_per_source.get(), 120);
+    assert_eq!(limits.logouts_per_minute_per_source.get(), 600);
+    for setting in [
+        "max_listeners_per_session",
+        "max_listeners_per_user",
+        "session_requests_per_minute_per_source",
+        "logouts_per_minute_per_source",
+    ] {
+        let message = parse(&format!("{setting} = 0")).unwrap_err();
+        assert!(message.contains(setting), "{setting}: {message}");
+        assert!(message.contains("nonzero"), "{setting}: {message}");
+    }
 }
 
 // ── The proof refused ─────────────────────────────────────────────────────────────────────
@@ -524,7 +846,7 @@ async fn another_issuers_id_token_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_id_token_for_another_audience_is_refused() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let theirs = world.id_token(
         "s",
         now() - 60,
@@ -544,7 +866,7 @@ async fn an_id_token_for_another_audience_is_refused() {
 /// authorised for another party, or with several audiences and no `azp`, proves nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_id_token_also_for_another_party_is_refused() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let cases = [
         (
             json!({ "aud": [CLIENT, "someone-else"], "azp": CLIENT }),
@@ -566,7 +888,7 @@ async fn an_id_token_also_for_another_party_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_begun_twelve_hours_ago_is_refused_but_an_expired_id_token_is_not() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let hours = |n: u64| n * 3600;
     let old = world.id_token("s", now() - hours(12) - 5, json!({}));
     assert_refused(&world.broker, Some(&format!("Bearer {old}")), "12 hours").await;
@@ -587,7 +909,7 @@ async fn a_session_begun_twelve_hours_ago_is_refused_but_an_expired_id_token_is_
         status_of(&world.broker, &expired).await,
         json!({"ended": false})
     );
-    Listener::open(&world.broker, &expired)
+    Listener::open(&world.broker.url, &expired)
         .await
         .still_listening(1)
         .await;
@@ -595,7 +917,7 @@ async fn a_session_begun_twelve_hours_ago_is_refused_but_an_expired_id_token_is_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alg_none_and_hs256_are_refused_though_advertised() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let claims = claims_of(&world.id_token("s", now() - 60, json!({})));
     for (signer, what) in [
         (Signer::Unsigned, "alg none"),
@@ -609,7 +931,7 @@ async fn alg_none_and_hs256_are_refused_though_advertised() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_larger_than_any_id_token_is_refused() {
-    let world = own_world().await;
+    let world = own_world("").await;
     let padding = "x".repeat(70 * 1024);
     let large = world.id_token("s", now() - 60, json!({ "padding": padding }));
     assert_refused(&world.broker, Some(&format!("Bearer {large}")), "70 KiB").await;
@@ -617,7 +939,7 @@ async fn a_token_larger_than_any_id_token_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_the_provider_rotated_in_is_fetched_once_more() {
-    let world = own_world().await;
+    let world = own_world("").await;
     // The broker has the first key set cached.
     status_of(&world.broker, &world.id_token("s", now() - 60, json!({}))).await;
     let (first, second) = generated_rsa_keys();

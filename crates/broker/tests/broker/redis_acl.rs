@@ -38,11 +38,14 @@ fn end_of(sid: &str) -> SessionEnd {
     }
 }
 
-async fn told(listener: &mut tokio::sync::broadcast::Receiver<SessionEnd>) -> SessionEnd {
+async fn told(
+    listener: &mut tokio::sync::broadcast::Receiver<careid_broker::RecordedEnd>,
+) -> SessionEnd {
     tokio::time::timeout(Duration::from_secs(10), listener.recv())
         .await
         .expect("an end told")
         .unwrap()
+        .end
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,7 +84,10 @@ async fn a_broker_whose_redis_user_is_limited_to_its_prefix_works_and_cannot_tou
     a.end_session(ended_a.clone(), now).await.unwrap();
     assert_eq!(told(&mut on_a).await, ended_a);
     assert_eq!(
-        a.ended(Some("sa"), NURSE, 0, now).await.unwrap(),
+        a.ended(Some("sa"), NURSE, 0, now)
+            .await
+            .unwrap()
+            .map(|recorded| recorded.end),
         Some(ended_a)
     );
     // Every session of the user: the end's script reads the user's key before it writes it.
@@ -92,7 +98,13 @@ async fn a_broker_whose_redis_user_is_limited_to_its_prefix_works_and_cannot_tou
     };
     a.end_session(every.clone(), now).await.unwrap();
     assert_eq!(told(&mut on_a).await, every);
-    assert_eq!(a.ended(None, NURSE, 0, now).await.unwrap(), Some(every));
+    assert_eq!(
+        a.ended(None, NURSE, 0, now)
+            .await
+            .unwrap()
+            .map(|recorded| recorded.end),
+        Some(every)
+    );
     assert!(!a.seen("ja", now).await.unwrap());
     assert!(a
         .first_sighting("ja", now + Duration::from_secs(60), now)
@@ -236,7 +248,10 @@ async fn a_broker_whose_redis_user_is_limited_to_its_prefix_works_and_cannot_tou
     // Broker b's end stands, nothing forged is kept, and its listeners heard nothing more.
     let now = SystemTime::now();
     assert_eq!(
-        b.ended(Some("sb"), NURSE, 0, now).await.unwrap(),
+        b.ended(Some("sb"), NURSE, 0, now)
+            .await
+            .unwrap()
+            .map(|recorded| recorded.end),
         Some(ended_b)
     );
     assert_eq!(

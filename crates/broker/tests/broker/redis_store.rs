@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::support::{now_seconds, redis_url, unique_prefix, OwnRedis, TwoReplicas, NURSE};
 use careid_broker::config::StoreConfig;
-use careid_broker::{RedisStore, SessionEnd, Store, ENDED_SESSION_MEMORY};
+use careid_broker::{RecordedEnd, RedisStore, SessionEnd, Store, ENDED_SESSION_MEMORY};
 use tokio::sync::broadcast;
 
 async fn replica(url: &str, prefix: &str) -> RedisStore {
@@ -19,13 +19,35 @@ async fn replica(url: &str, prefix: &str) -> RedisStore {
 }
 
 async fn told_within(
-    listener: &mut broadcast::Receiver<SessionEnd>,
+    listener: &mut broadcast::Receiver<RecordedEnd>,
     within: Duration,
 ) -> SessionEnd {
+    recorded_within(listener, within).await.end
+}
+
+/// The next end told, with its id.
+async fn recorded_within(
+    listener: &mut broadcast::Receiver<RecordedEnd>,
+    within: Duration,
+) -> RecordedEnd {
     tokio::time::timeout(within, listener.recv())
         .await
         .unwrap_or_else(|_| panic!("no end told within {within:?}"))
         .expect("an end")
+}
+
+/// The end `store` has recorded for the session, without its id.
+async fn ended(
+    store: &RedisStore,
+    sid: Option<&str>,
+    sub: &str,
+    began_at: u64,
+) -> Option<SessionEnd> {
+    store
+        .ended(sid, sub, began_at)
+        .await
+        .unwrap()
+        .map(|recorded| recorded.end)
 }
 
 fn end_of(sid: Option<&str>, sub: Option<&str>, ended_at: u64) -> SessionEnd {
@@ -91,46 +113,67 @@ async fn an_end_recorded_by_one_replica_is_ended_and_told_on_the_other() {
     let mut on_elsewhere = elsewhere.subscribe();
     let now = now_seconds();
 
+    // One id for the end, whoever tells it: the replica that recorded it, the other's
+    // subscription, either's store when asked later.
     let by_sid = end_of(Some("s1"), Some(NURSE), now);
-    a.end_session(by_sid.clone(), SystemTime::now())
+    let id = a
+        .end_session(by_sid.clone(), SystemTime::now())
         .await
         .unwrap();
-    assert_eq!(told_within(&mut on_b, Duration::from_secs(2)).await, by_sid);
+    let recorded = RecordedEnd {
+        id,
+        end: by_sid.clone(),
+    };
     assert_eq!(
-        told_within(&mut on_a, Duration::from_secs(2)).await,
-        by_sid,
+        recorded_within(&mut on_b, Duration::from_secs(2)).await,
+        recorded
+    );
+    assert_eq!(
+        recorded_within(&mut on_a, Duration::from_secs(2)).await,
+        recorded,
         "the recording replica's own listeners too, once"
     );
+    for store in [&a, &b] {
+        assert_eq!(
+            store.ended(Some("s1"), NURSE, now - 10).await.unwrap(),
+            Some(recorded.clone())
+        );
+    }
     assert_eq!(
-        b.ended(Some("s1"), NURSE, now - 10).await.unwrap(),
-        Some(by_sid.clone())
-    );
-    assert_eq!(
-        b.ended(Some("s1"), "another user", now - 10).await.unwrap(),
+        ended(&b, Some("s1"), "another user", now - 10).await,
         None,
         "sid and sub must agree"
     );
-    assert_eq!(b.ended(Some("s2"), NURSE, now - 10).await.unwrap(), None);
+    assert_eq!(ended(&b, Some("s2"), NURSE, now - 10).await, None);
 
     // Every session of a user begun before the end; the later of two ends counts.
     let by_sub = end_of(None, Some(NURSE), now + 100);
-    b.end_session(by_sub.clone(), SystemTime::now())
+    let by_sub_id = b
+        .end_session(by_sub.clone(), SystemTime::now())
         .await
         .unwrap();
-    a.end_session(end_of(None, Some(NURSE), now + 50), SystemTime::now())
+    let earlier_id = a
+        .end_session(end_of(None, Some(NURSE), now + 50), SystemTime::now())
         .await
         .unwrap();
+    assert!(
+        id < by_sub_id && by_sub_id < earlier_id,
+        "in the order recorded"
+    );
     assert_eq!(told_within(&mut on_a, Duration::from_secs(2)).await, by_sub);
     assert_eq!(
         a.ended(Some("s9"), NURSE, now + 100).await.unwrap(),
-        Some(by_sub.clone()),
-        "begun before the later end"
+        Some(RecordedEnd {
+            id: by_sub_id,
+            end: by_sub.clone()
+        }),
+        "begun before the later end, which keeps its own id"
     );
-    assert_eq!(a.ended(None, NURSE, now + 101).await.unwrap(), None);
-    assert_eq!(a.ended(None, "another user", now).await.unwrap(), None);
+    assert_eq!(ended(&a, None, NURSE, now + 101).await, None);
+    assert_eq!(ended(&a, None, "another user", now).await, None);
 
     assert_eq!(
-        elsewhere.ended(Some("s1"), NURSE, now - 10).await.unwrap(),
+        ended(&elsewhere, Some("s1"), NURSE, now - 10).await,
         None,
         "another prefix"
     );
@@ -140,8 +183,8 @@ async fn an_end_recorded_by_one_replica_is_ended_and_told_on_the_other() {
     );
     // Told once each: nothing more is queued on b than the three ends.
     let mut told_on_b = vec![by_sid];
-    while let Ok(Ok(end)) = tokio::time::timeout(Duration::from_millis(300), on_b.recv()).await {
-        told_on_b.push(end);
+    while let Ok(Ok(told)) = tokio::time::timeout(Duration::from_millis(300), on_b.recv()).await {
+        told_on_b.push(told.end);
     }
     assert_eq!(told_on_b.len(), 3, "{told_on_b:?}");
 }
@@ -179,7 +222,11 @@ async fn ended_sessions_and_token_ids_are_forgotten_after_their_memory() {
     let redis::Value::Array(keys) = keys else {
         panic!("{keys:?}")
     };
-    assert_eq!(keys.len(), 4, "jti, sid, sub, stream: {keys:?}");
+    assert_eq!(
+        keys.len(),
+        6,
+        "jti, sid and its id, sub and its id, stream: {keys:?}"
+    );
     for key in keys {
         let redis::Value::BulkString(key) = key else {
             panic!("{key:?}")
@@ -236,8 +283,8 @@ async fn the_subscriber_rides_out_redis_going_away_and_later_ends_still_arrive()
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(told, end);
-    assert_eq!(b.ended(Some("s1"), NURSE, 0).await.unwrap(), Some(end));
+    assert_eq!(told.end, end);
+    assert_eq!(ended(&b, Some("s1"), NURSE, 0).await, Some(end));
 
     // The subscription drops while Redis stays up, and an end is published while no replica
     // listens: it is replayed from the stream when the subscriber is back.
@@ -393,9 +440,9 @@ async fn two_brokers_on_one_redis_a_logout_at_one_is_seen_by_the_other() {
     let began = now_seconds() - 1;
     assert!(world.mock.end_session(&sid), "the mock ends the session");
 
-    let end = told_within(&mut on_b, Duration::from_secs(2)).await;
-    assert_eq!(end.sid.as_deref(), Some(sid.as_str()));
-    assert_eq!(end.sub.as_deref(), Some(NURSE));
+    let told = recorded_within(&mut on_b, Duration::from_secs(2)).await;
+    assert_eq!(told.end.sid.as_deref(), Some(sid.as_str()));
+    assert_eq!(told.end.sub.as_deref(), Some(NURSE));
     assert_eq!(
         world
             .b
@@ -403,7 +450,7 @@ async fn two_brokers_on_one_redis_a_logout_at_one_is_seen_by_the_other() {
             .ended(Some(&sid), NURSE, began, SystemTime::now())
             .await
             .unwrap(),
-        Some(end)
+        Some(told)
     );
     // Delivered to replica a, answered 200.
     let deliveries = crate::support::backchannel_deliveries(&world.mock).await;
@@ -441,7 +488,7 @@ async fn a_desktop_listening_on_one_replica_hears_a_logout_received_by_the_other
     let heard = tokio::time::timeout(Duration::from_secs(2), async {
         while let Some(bytes) = events.chunk().await.unwrap() {
             received.push_str(std::str::from_utf8(&bytes).unwrap());
-            if received.contains("event: ended\ndata: ") {
+            if received.contains("event: ended\n") && received.ends_with("}\n\n") {
                 return true;
             }
         }

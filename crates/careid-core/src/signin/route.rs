@@ -15,6 +15,7 @@ use crate::broker::{self, BrokerError, BrokerMetadata, SessionState};
 use crate::client_auth::method_for_endpoint;
 use crate::client_auth::ClientAuth;
 use crate::discovery::ProviderMetadata;
+use crate::http::HttpClient;
 use crate::secret::IdToken;
 use crate::session::{EndReason, SessionEnd, SessionFacts};
 use crate::signin::{blocking, Client, SignInError};
@@ -66,8 +67,9 @@ impl BrokerCheck {
     }
 }
 
-/// How long a session-events stream may stay silent: the broker sends a comment every 15 s.
-const EVENTS_IDLE: Duration = Duration::from_secs(45);
+/// How long a session-events stream may stay silent before careid takes it for dropped: two of
+/// the broker's heartbeats missed.
+const EVENTS_IDLE: Duration = crate::sse::HEARTBEAT_MISSED;
 /// The first and the longest wait before listening again after a stream broke.
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -222,7 +224,8 @@ impl Client {
 
     /// Listens, through the broker, for the provider to end the session `facts` describe:
     /// asks `/sessions/status` first and on every reconnect, then follows `/sessions/events`;
-    /// a stream that breaks is opened again after a wait that doubles up to 30 s. Returns
+    /// a stream that breaks, or stays silent past two heartbeats, is opened again after a wait
+    /// that doubles up to 30 s, with the last event id it carried. Returns
     /// `true` when the provider ended it (the caller then ends it locally with
     /// [`Client::end_by_provider`]; [`crate::signin::SessionWatch`] does both), `false` when there is nothing to listen for (no broker, no ID token kept).
     /// Runs until then: the caller drops the future to stop listening.
@@ -235,13 +238,17 @@ impl Client {
         };
         let authorization = SecretString::new(format!("Bearer {}", id_token.expose_secret()));
         let mut backoff = FIRST_BACKOFF;
+        let mut last_event_id = None;
         loop {
             match broker::session_status(&self.http, &broker.session_status_endpoint, &id_token)
                 .await
             {
                 Ok(SessionState::Ended { .. }) => return true,
                 Ok(SessionState::Active) => {
-                    match self.follow_events(&broker, &authorization).await {
+                    let events = &broker.session_events_endpoint;
+                    match follow_events(&self.http, events, &authorization, &mut last_event_id)
+                        .await
+                    {
                         Some(true) => return true,
                         Some(false) => backoff = FIRST_BACKOFF,
                         None => {}
@@ -270,47 +277,115 @@ impl Client {
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
+}
 
-    /// Follows the events stream: `Some(true)` on `ended`, `Some(false)` when a stream that was
-    /// open closed or broke, `None` when it could not be opened.
-    async fn follow_events(
-        &self,
-        broker: &BrokerMetadata,
-        authorization: &SecretString,
-    ) -> Option<bool> {
-        let mut stream = match self
-            .http
-            .event_stream(&broker.session_events_endpoint, authorization)
-            .await
-        {
-            Ok(stream) if stream.status == 200 => stream,
-            Ok(stream) => {
-                tracing::info!(
-                    status = stream.status,
-                    "the broker refused to stream events"
-                );
-                return None;
-            }
+/// Follows the broker's events stream at `url`: `Some(true)` on `ended`, `Some(false)` when a
+/// stream that was open closed, broke or fell silent, `None` when it could not be opened. It is
+/// opened with `last_event_id` as `Last-Event-ID`, and leaves there the last id it carried, so
+/// the next stream starts where this one stopped.
+async fn follow_events(
+    http: &HttpClient,
+    url: &str,
+    authorization: &SecretString,
+    last_event_id: &mut Option<String>,
+) -> Option<bool> {
+    let mut stream = match http
+        .event_stream(url, authorization, last_event_id.as_deref())
+        .await
+    {
+        Ok(stream) if stream.status == 200 => stream,
+        Ok(stream) => {
+            tracing::info!(
+                status = stream.status,
+                "the broker refused to stream events"
+            );
+            return None;
+        }
+        Err(error) => {
+            tracing::info!("cannot listen to the broker: {error}");
+            return None;
+        }
+    };
+    let followed = loop {
+        match stream.next_event(EVENTS_IDLE).await {
+            Ok(Some(event)) if event.is_ended() => break true,
+            Ok(Some(_)) => {}
+            Ok(None) => break false,
             Err(error) => {
-                tracing::info!("cannot listen to the broker: {error}");
-                return None;
-            }
-        };
-        loop {
-            match stream.next_event(EVENTS_IDLE).await {
-                Ok(Some(event)) if event.is_ended() => return Some(true),
-                Ok(Some(_)) => {}
-                Ok(None) => return Some(false),
-                Err(error) => {
-                    tracing::info!("the broker's event stream broke: {error}");
-                    return Some(false);
-                }
+                tracing::info!("the broker's event stream broke: {error}");
+                break false;
             }
         }
-    }
+    };
+    *last_event_id = stream.last_event_id().map(str::to_owned);
+    Some(followed)
 }
 
 /// Whether two sets of facts describe one sign-in (not a later one of the same person).
 fn same_session(stored: &SessionFacts, watched: &SessionFacts) -> bool {
     stored.sub == watched.sub && stored.auth_time == watched.auth_time && stored.sid == watched.sid
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpListener;
+
+    use super::*;
+    use crate::http::HttpSettings;
+
+    /// Answers one request on `listener` with `events` as an event stream, then closes it:
+    /// the request's head, lowercased.
+    async fn stream_once(listener: &TcpListener, events: &str) -> String {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            socket.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-store\r\n\
+             connection: close\r\n\r\n{events}"
+        );
+        socket.write_all(answer.as_bytes()).await.unwrap();
+        socket.shutdown().await.unwrap();
+        String::from_utf8(head).unwrap().to_ascii_lowercase()
+    }
+
+    /// The first stream carries an id and closes; the stream opened after it names that id in
+    /// `Last-Event-ID`, and the id of its `ended` event is kept in turn.
+    #[tokio::test]
+    async fn a_stream_opened_again_sends_the_last_event_id_it_saw() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/sessions/events", listener.local_addr().unwrap());
+        let broker = tokio::spawn(async move {
+            let first = stream_once(
+                &listener,
+                "id: 1764400000000-0\ndata: before\n\n: keep-alive\n\n",
+            )
+            .await;
+            let second = stream_once(
+                &listener,
+                "event: ended\nid: 1764400000500-0\ndata: {\"ended_at\": 1764400000}\n\n",
+            )
+            .await;
+            (first, second)
+        });
+        let http = HttpClient::new(HttpSettings::default()).unwrap();
+        let authorization = SecretString::new("Bearer a.b.c".to_owned());
+        let mut last_event_id = None;
+        let first = follow_events(&http, &url, &authorization, &mut last_event_id).await;
+        assert_eq!(first, Some(false), "the first stream closed");
+        assert_eq!(last_event_id.as_deref(), Some("1764400000000-0"));
+        let second = follow_events(&http, &url, &authorization, &mut last_event_id).await;
+        assert_eq!(second, Some(true), "the second said the session ended");
+        assert_eq!(last_event_id.as_deref(), Some("1764400000500-0"));
+        let (first, second) = broker.await.unwrap();
+        assert!(!first.contains("last-event-id"), "{first}");
+        assert!(
+            second.contains("\r\nlast-event-id: 1764400000000-0\r\n"),
+            "{second}"
+        );
+    }
 }
