@@ -38,6 +38,7 @@ use tokio::sync::Notify;
 
 use crate::answer::{no_store, oauth_error};
 use crate::config::Limits;
+use crate::metrics::Metrics;
 use crate::server::Broker;
 use crate::store::{RecordedEnd, Store, ENDED_SESSION_MEMORY};
 
@@ -413,7 +414,12 @@ pub(crate) async fn events(State(broker): State<Arc<Broker>>, headers: HeaderMap
         Ok(already) => already,
         Err(error) => return unavailable(&error),
     };
-    let stream = session_end_events(Arc::clone(broker.store()), registration, already);
+    let stream = session_end_events(
+        Arc::clone(broker.store()),
+        registration,
+        already,
+        Arc::clone(&broker.metrics),
+    );
     let keep_alive = KeepAlive::new()
         .interval(broker.listeners().keep_alive)
         .text("keep-alive");
@@ -436,6 +442,7 @@ fn session_end_events(
     store: Arc<Store>,
     registration: Registration,
     already: Option<RecordedEnd>,
+    metrics: Arc<Metrics>,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
     let start = match already {
         Some(end) => Listening::Ended(end),
@@ -444,33 +451,37 @@ fn session_end_events(
             registration,
         },
     };
-    futures_util::stream::unfold(Some(start), |state| async move {
-        let end = match state? {
-            Listening::Ended(end) => end,
-            Listening::Waiting {
-                store,
-                registration,
-            } => loop {
-                let entry = &registration.entry;
-                entry.notify.notified().await;
-                match entry.take() {
-                    Some(Told::Ended(end)) => break end,
-                    // Ends were dropped before they were routed: its own may be one.
-                    Some(Told::AskAgain) => match entry.session.ended(&store).await {
-                        Ok(Some(end)) => break end,
-                        Ok(None) => {}
-                        Err(error) => {
-                            // Closed, so the client asks /sessions/status rather than miss it.
-                            tracing::warn!(%error, "session listener closed: the store");
-                            return None;
-                        }
-                    },
-                    Some(Told::Closed) => return None,
-                    None => {}
-                }
-            },
-        };
-        Some((Ok(ended_event(&end)), None))
+    futures_util::stream::unfold(Some(start), move |state| {
+        let metrics = Arc::clone(&metrics);
+        async move {
+            let end = match state? {
+                Listening::Ended(end) => end,
+                Listening::Waiting {
+                    store,
+                    registration,
+                } => loop {
+                    let entry = &registration.entry;
+                    entry.notify.notified().await;
+                    match entry.take() {
+                        Some(Told::Ended(end)) => break end,
+                        // Ends were dropped before they were routed: its own may be one.
+                        Some(Told::AskAgain) => match entry.session.ended(&store).await {
+                            Ok(Some(end)) => break end,
+                            Ok(None) => {}
+                            Err(error) => {
+                                // Closed, so the client asks /sessions/status rather than miss it.
+                                tracing::warn!(%error, "session listener closed: the store");
+                                return None;
+                            }
+                        },
+                        Some(Told::Closed) => return None,
+                        None => {}
+                    }
+                },
+            };
+            metrics.end_delivered();
+            Some((Ok(ended_event(&end)), None))
+        }
     })
 }
 
@@ -611,7 +622,7 @@ mod tests {
         let registration = listeners
             .listen(&store, session(Some("mine"), "u", 100))
             .unwrap();
-        let events = session_end_events(Arc::clone(&store), registration, None);
+        let events = session_end_events(Arc::clone(&store), registration, None, Arc::default());
         let now = SystemTime::now();
         // Its own end, then more ends of other sessions than the backlog holds, before it looks.
         store.end_session(end("mine", 200), now).await.unwrap();

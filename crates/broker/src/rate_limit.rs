@@ -20,6 +20,7 @@ use axum::response::Response;
 use crate::answer::oauth_error;
 use crate::config::TlsConfig;
 use crate::connections::Peer;
+use crate::metrics::Metrics;
 
 /// With `tls.mode = "behind_proxy"`, the header whose last address is the client's: the proxy
 /// in front of the broker must set it (or append to it) with the address it received the
@@ -39,6 +40,7 @@ pub(crate) struct RouteLimit {
     group: &'static str,
     /// The setting that holds its budget, for the log.
     setting: &'static str,
+    metrics: Arc<Metrics>,
 }
 
 impl RouteLimit {
@@ -47,12 +49,14 @@ impl RouteLimit {
         tls: &TlsConfig,
         group: &'static str,
         setting: &'static str,
+        metrics: Arc<Metrics>,
     ) -> Arc<Self> {
         Arc::new(Self {
             limiter: RateLimiter::new(per_minute.get()),
             tls: tls.clone(),
             group,
             setting,
+            metrics,
         })
     }
 }
@@ -74,6 +78,7 @@ pub(crate) async fn limit_requests(
             outcome = "rate limited",
             "too many requests from one source"
         );
+        limit.metrics.rate_limited(limit.group);
         return too_many_requests(retry_after);
     }
     next.run(Request::from_parts(parts, body)).await

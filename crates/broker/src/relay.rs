@@ -32,7 +32,8 @@ use crate::answer::{no_store, oauth_error};
 use crate::config::BrokerConfig;
 use crate::connections::Peer;
 use crate::handle::Opened;
-use crate::proof::{check_proof, DPOP_NONCE_HEADER};
+use crate::metrics::Metrics;
+use crate::proof::{check_proof, ProofRefusal, DPOP_NONCE_HEADER};
 use crate::rate_limit::{source, too_many_requests, RateLimiter};
 use crate::server::Broker;
 
@@ -139,10 +140,18 @@ struct Audit {
     key: Option<String>,
     endpoint: Endpoint,
     grant_type: &'static str,
+    metrics: Arc<Metrics>,
 }
 
 impl Audit {
     fn record(&self, outcome: &str, status: u16, identity: Option<&Identity>) {
+        let counted = match (outcome, status) {
+            ("relayed", _) => "relayed",
+            ("rate limited", _) => "rate_limited",
+            (_, 500..) => "unavailable",
+            _ => "refused",
+        };
+        self.metrics.relay(self.endpoint.as_str(), counted);
         let time = careid_oidc::unix_seconds(SystemTime::now());
         let (sub, sid, acr) = identity.map_or(("-", "-", "-"), |identity| {
             (
@@ -247,6 +256,7 @@ async fn relay_checked(broker: &Broker, endpoint: Endpoint, request: Request) ->
         key: None,
         endpoint,
         grant_type: "-",
+        metrics: Arc::clone(&broker.metrics),
     };
     if let Some(limiter) = parts.extensions.get::<Arc<RateLimiter>>() {
         if let Err(retry_after) = limiter.check(audit.source, Instant::now()) {
@@ -277,6 +287,11 @@ async fn relay_checked(broker: &Broker, endpoint: Endpoint, request: Request) ->
         Ok(proof) => proof,
         Err(refusal) => {
             let (status, error, description) = refusal.answer();
+            match &refusal {
+                ProofRefusal::Replayed => broker.metrics.replay("dpop_proof"),
+                ProofRefusal::Store(_) => {}
+                _ => broker.metrics.dpop_refused(refusal.code()),
+            }
             let outcome = format!("refused: DPoP proof {}", refusal.code());
             audit.record(&outcome, status.as_u16(), None);
             return oauth_error(status, error, Some(description));
@@ -301,6 +316,9 @@ async fn relay_checked(broker: &Broker, endpoint: Endpoint, request: Request) ->
     let rewrap = match bind_to_key(broker, endpoint, &mut form, &key, now).await {
         Ok(rewrap) => rewrap,
         Err((refusal, reason)) => {
+            if refusal.status == StatusCode::BAD_REQUEST {
+                broker.metrics.dpop_refused(reason);
+            }
             let outcome = format!("{}: {reason}", refusal.description);
             audit.record(&outcome, refusal.status.as_u16(), None);
             return refusal.response();
@@ -650,7 +668,8 @@ async fn forward(
         pairs.push(("client_id", &provider.client_id));
     }
     pairs.extend(auth_pairs);
-    broker
+    let started = Instant::now();
+    let answer = broker
         .http
         .post_form(
             url,
@@ -658,15 +677,20 @@ async fn forward(
             authentication.basic_authorization.as_ref(),
             "application/json",
         )
-        .await
-        .map_err(|error| {
-            tracing::warn!(%error, endpoint = endpoint.as_str(), "the provider cannot be reached");
-            Refusal {
-                status: StatusCode::BAD_GATEWAY,
-                error: "temporarily_unavailable",
-                description: "the provider cannot be reached",
-            }
-        })
+        .await;
+    broker.metrics.provider(
+        endpoint.as_str(),
+        answer.as_ref().ok().map(|answer| answer.status),
+        started.elapsed(),
+    );
+    answer.map_err(|error| {
+        tracing::warn!(%error, endpoint = endpoint.as_str(), "the provider cannot be reached");
+        Refusal {
+            status: StatusCode::BAD_GATEWAY,
+            error: "temporarily_unavailable",
+            description: "the provider cannot be reached",
+        }
+    })
 }
 
 /// The provider's answer as it gave it: status, `Content-Type`, `Retry-After`, body (or `body`,

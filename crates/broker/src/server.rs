@@ -28,6 +28,7 @@ use crate::dpop_nonce::{NonceIssuer, DEFAULT_NONCE_PERIOD};
 use crate::handle::HandleKeys;
 use crate::listeners::{self, Listeners};
 use crate::logout_token::{validate_logout_token, LogoutTokenRules};
+use crate::metrics::Metrics;
 use crate::rate_limit::{limit_requests, RouteLimit};
 use crate::store::{SessionEnd, Store};
 
@@ -46,6 +47,8 @@ pub struct Broker {
     pub(crate) handles: HandleKeys,
     /// The DPoP nonces, from the handles' keys.
     pub(crate) nonces: NonceIssuer,
+    /// What `GET /metrics` shows.
+    pub(crate) metrics: Arc<Metrics>,
     pub(crate) http: HttpClient,
     pub(crate) providers: ProviderCache,
     store: Arc<Store>,
@@ -66,6 +69,7 @@ impl Broker {
             credential,
             nonces: NonceIssuer::new(&handles, DEFAULT_NONCE_PERIOD),
             handles,
+            metrics: Arc::default(),
             http,
             // Discovery and keys in memory for at most an hour, as careid does.
             providers: ProviderCache::new(Duration::from_secs(3600)),
@@ -150,6 +154,7 @@ pub fn public_router(broker: Arc<Broker>) -> Router {
         &config.public.tls,
         "backchannel-logout",
         "limits.logouts_per_minute_per_source",
+        Arc::clone(&broker.metrics),
     );
     Router::new()
         .route("/backchannel-logout", post(backchannel_logout))
@@ -169,6 +174,7 @@ pub fn internal_router(broker: Arc<Broker>) -> Router {
         &config.internal.tls,
         "sessions",
         "limits.session_requests_per_minute_per_source",
+        Arc::clone(&broker.metrics),
     );
     let session_routes = Router::new()
         .route("/sessions/status", get(listeners::status))
@@ -177,6 +183,7 @@ pub fn internal_router(broker: Arc<Broker>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
         .merge(crate::relay::routes(config))
         .merge(session_routes)
         .with_state(broker)
@@ -227,17 +234,38 @@ async fn jwks(State(broker): State<Arc<Broker>>) -> Response {
     Json(broker.credential.jwks()).into_response()
 }
 
-/// Ready when the provider's discovery document can be had: without it no logout token can be
-/// checked and no request relayed.
+/// Ready when the provider's discovery document and signing keys can be had (without them no
+/// logout token can be checked and no request relayed) and the store answers.
 async fn ready(State(broker): State<Arc<Broker>>) -> Response {
-    let (provider, store) = tokio::join!(broker.provider(SystemTime::now()), broker.store.check());
+    let now = SystemTime::now();
+    let provider = async {
+        let metadata = broker.provider(now).await?;
+        broker
+            .providers
+            .jwks(&broker.http, &metadata, now)
+            .await
+            .map(drop)
+            .map_err(|error| format!("the provider's keys: {error}"))
+    };
+    let (provider, store) = tokio::join!(provider, broker.store.check());
     let not_ready = match (provider, store) {
-        (Ok(_), Ok(())) => return "ready".into_response(),
-        (Err(error), _) => (error, "the provider cannot be reached"),
+        (Ok(()), Ok(())) => return "ready".into_response(),
+        (Err(error), _) => (error, "the provider or its keys cannot be reached"),
         (_, Err(error)) => (error.to_string(), "the store (Redis) cannot be reached"),
     };
     tracing::warn!(error = %not_ready.0, "not ready: {}", not_ready.1);
     (StatusCode::SERVICE_UNAVAILABLE, not_ready.1).into_response()
+}
+
+/// `GET /metrics`: Prometheus' text format.
+async fn metrics(State(broker): State<Arc<Broker>>) -> Response {
+    let text = broker.metrics.render(broker.listeners.count());
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    no_store(response)
 }
 
 /// `POST /backchannel-logout` with `logout_token` (§2.5). 200 when the session is recorded as
@@ -246,6 +274,7 @@ async fn ready(State(broker): State<Arc<Broker>>) -> Response {
 async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> Response {
     let now = SystemTime::now();
     if body.len() > MAX_LOGOUT_BODY {
+        broker.metrics.logout("refused");
         return refuse("the request is too large");
     }
     let tokens: Vec<String> = url::form_urlencoded::parse(&body)
@@ -253,11 +282,12 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
         .map(|(_, value)| value.into_owned())
         .collect();
     let [token] = tokens.as_slice() else {
+        broker.metrics.logout("refused");
         return refuse("exactly one logout_token is required");
     };
     let metadata = match broker.provider(now).await {
         Ok(metadata) => metadata,
-        Err(error) => return unavailable(&error),
+        Err(error) => return unavailable(&broker, &error),
     };
     let checked = broker
         .verify_with_provider_keys(&metadata, now, |keys, allowed| {
@@ -276,10 +306,11 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
     let request = match checked {
         Ok(request) => request,
         Err(KeyedError::Refused(error)) => {
+            broker.metrics.logout("refused");
             tracing::info!(outcome = "refused", code = error.code(), %error, "back-channel logout");
             return refuse("the logout token is not valid");
         }
-        Err(error) => return unavailable(&error.to_string()),
+        Err(error) => return unavailable(&broker, &error.to_string()),
     };
     // The end is recorded before the token's `jti`, so no failure between the two can lose a
     // logout: a `jti` seen means its end is kept, and the provider's retry after any failure
@@ -287,10 +318,12 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
     match broker.store.seen(&request.jti, now).await {
         Ok(false) => {}
         Ok(true) => {
+            broker.metrics.logout("replay");
+            broker.metrics.replay("logout_token");
             tracing::info!(outcome = "replay", "back-channel logout");
             return refuse("the logout token was already received");
         }
-        Err(error) => return unavailable(&error.to_string()),
+        Err(error) => return unavailable(&broker, &error.to_string()),
     }
     // Ended as of the token's `iat`, not the time it reached the broker: a retry after a 503
     // must not also end a session the user began in between.
@@ -300,7 +333,7 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
         ended_at: request.iat,
     };
     if let Err(error) = broker.store.end_session(end, now).await {
-        return unavailable(&error.to_string());
+        return unavailable(&broker, &error.to_string());
     }
     let remember_until = now + LOGOUT_TOKEN_MAX_AGE + CLOCK_SKEW * 2;
     // `false` here is the same token delivered twice at once, to this replica or another: its
@@ -310,8 +343,9 @@ async fn backchannel_logout(State(broker): State<Arc<Broker>>, body: Bytes) -> R
         .first_sighting(&request.jti, remember_until, now)
         .await
     {
-        return unavailable(&error.to_string());
+        return unavailable(&broker, &error.to_string());
     }
+    broker.metrics.logout("ended");
     tracing::info!(
         outcome = "ended",
         sub = request.sub.as_deref().unwrap_or("-"),
@@ -330,7 +364,8 @@ fn refuse(description: &str) -> Response {
     )
 }
 
-fn unavailable(error: &str) -> Response {
+fn unavailable(broker: &Broker, error: &str) -> Response {
+    broker.metrics.logout("unavailable");
     tracing::warn!(%error, outcome = "unavailable", "back-channel logout");
     oauth_error(
         StatusCode::SERVICE_UNAVAILABLE,

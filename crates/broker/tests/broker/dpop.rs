@@ -438,3 +438,54 @@ async fn a_handle_is_revoked_at_the_provider_with_its_key_only() {
         "revoked at the provider"
     );
 }
+
+/// `GET /metrics` on the internal listener (never the public one) counts relays by outcome,
+/// DPoP refusals by reason, replays and the provider's answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_count_relays_refusals_replays_and_the_providers_answers() {
+    let world = world(60).await;
+    let tokens = signed_in(&world).await;
+    let handle = tokens["refresh_token"].as_str().unwrap();
+    let thief = DpopKey::generate().unwrap();
+    token(
+        &world,
+        Some(proof_of(&thief, &world.token_url())),
+        &refresh(handle),
+    )
+    .await;
+    let replayed = proof(&world.token_url());
+    token(&world, Some(replayed.clone()), &refresh(handle)).await;
+    token(&world, Some(replayed), &refresh(handle)).await;
+
+    let public = no_redirects()
+        .get(format!("{}/metrics", world.public_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404, "not on the side the provider reaches");
+    let answer = no_redirects()
+        .get(format!("{}/metrics", world.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(answer.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = answer.text().await.unwrap();
+    for line in [
+        "careid_broker_relay_requests_total{endpoint=\"token\",outcome=\"relayed\"} 2",
+        "careid_broker_relay_requests_total{endpoint=\"token\",outcome=\"refused\"} 2",
+        "careid_broker_dpop_refusals_total{reason=\"wrong_binding\"} 1",
+        "careid_broker_replays_total{kind=\"dpop_proof\"} 1",
+        "careid_broker_provider_requests_total{endpoint=\"token\",status=\"2xx\"} 2",
+        "careid_broker_open_listeners 0",
+    ] {
+        assert!(
+            text.lines().any(|present| present == line),
+            "{line}\n{text}"
+        );
+    }
+    assert!(text.contains("careid_broker_provider_latency_seconds_count{endpoint=\"token\"} 2"));
+}
