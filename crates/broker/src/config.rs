@@ -41,6 +41,10 @@ pub struct ProviderConfig {
     pub client_auth: ClientAuth,
     /// A file only the broker's user can read: the PEM private key, or the client secret.
     pub credential_file: PathBuf,
+    /// Before a key change: the next key, published in the JWKS (so the provider has it before
+    /// its first use) but never signed with.
+    #[serde(default)]
+    pub next_credential_file: Option<PathBuf>,
     /// During a key change: the key being retired, still published in the JWKS.
     #[serde(default)]
     pub previous_credential_file: Option<PathBuf>,
@@ -441,11 +445,13 @@ impl BrokerConfig {
             }
             _ => {}
         }
-        if self.provider.previous_credential_file.is_some()
+        if (self.provider.previous_credential_file.is_some()
+            || self.provider.next_credential_file.is_some())
             && self.provider.client_auth != ClientAuth::PrivateKeyJwt
         {
             return Err(
-                "provider.previous_credential_file is a retiring private key: private_key_jwt only"
+                "provider.next_credential_file and previous_credential_file are private keys: \
+                 private_key_jwt only"
                     .into(),
             );
         }

@@ -34,7 +34,7 @@ pub enum CredentialError {
 #[derive(Debug)]
 pub struct BrokerCredential {
     credential: ClientCredential,
-    /// The public JWKs to publish: the current key first, then the retiring one.
+    /// The public JWKs to publish: the current key first, then the next and the retiring one.
     published: Vec<Value>,
 }
 
@@ -58,8 +58,16 @@ impl BrokerCredential {
             ClientAuth::PrivateKeyJwt => {
                 let current = key(&config.credential_file)?;
                 let mut published = vec![public_jwk(&current)];
-                if let Some(previous) = &config.previous_credential_file {
-                    published.push(public_jwk(&key(previous)?));
+                // The next key is published before it signs anything, so the provider has it by
+                // the time it does; the previous one until the provider no longer needs it.
+                for other in [
+                    &config.next_credential_file,
+                    &config.previous_credential_file,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    published.push(public_jwk(&key(other)?));
                 }
                 Ok(Self {
                     credential: ClientCredential::PrivateKey(current),
@@ -146,6 +154,7 @@ mod tests {
             client_id: "123456789012.apps.national".into(),
             client_auth,
             credential_file,
+            next_credential_file: None,
             previous_credential_file: None,
             assertion_algorithm: Some("RS512".parse().unwrap()),
         }

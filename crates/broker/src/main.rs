@@ -55,13 +55,12 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<()> {
     let Command::Serve(args) = command;
-    let config = careid_broker::BrokerConfig::load(&args.config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        careid_broker::run::run(config, stopped()).await?;
+        careid_broker::run::run_from_file(&args.config, stopped()).await?;
         Ok(())
     })
 }

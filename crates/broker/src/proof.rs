@@ -114,7 +114,7 @@ pub async fn check_proof(
     if !verified
         .nonce
         .as_deref()
-        .is_some_and(|nonce| broker.nonces.accepts(nonce, now))
+        .is_some_and(|nonce| broker.keys().nonces.accepts(nonce, now))
     {
         return Err(ProofRefusal::Nonce);
     }

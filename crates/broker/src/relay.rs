@@ -239,7 +239,7 @@ impl Refusal {
 /// so a desktop always holds one the broker accepts.
 async fn relay(broker: &Broker, endpoint: Endpoint, request: Request) -> Response {
     let mut response = relay_checked(broker, endpoint, request).await;
-    if let Ok(nonce) = HeaderValue::from_str(&broker.nonces.issue(SystemTime::now())) {
+    if let Ok(nonce) = HeaderValue::from_str(&broker.keys().nonces.issue(SystemTime::now())) {
         response.headers_mut().insert(DPOP_NONCE_HEADER, nonce);
     }
     response
@@ -438,14 +438,18 @@ fn open_handle(
     handle: &str,
     key: &JwkThumbprint,
 ) -> Result<Opened, (Refusal, &'static str)> {
-    broker.handles.open(handle, key.as_str()).map_err(|error| {
-        let refusal = Refusal {
-            status: StatusCode::BAD_REQUEST,
-            error: "invalid_grant",
-            description: "the refresh handle is not valid with this DPoP key",
-        };
-        (refusal, error.code())
-    })
+    broker
+        .keys()
+        .handles
+        .open(handle, key.as_str())
+        .map_err(|error| {
+            let refusal = Refusal {
+                status: StatusCode::BAD_REQUEST,
+                error: "invalid_grant",
+                description: "the refresh handle is not valid with this DPoP key",
+            };
+            (refusal, error.code())
+        })
 }
 
 /// A successful token answer with its refresh token sealed into a handle bound to `key` (or, for
@@ -474,6 +478,7 @@ fn sealed_answer(
     };
     if let Some(refresh_token) = refresh_token {
         let handle = broker
+            .keys()
             .handles
             .seal(&refresh_token, key.as_str())
             .map_err(|error| {
@@ -640,10 +645,11 @@ async fn forward(
     let method = method_for_endpoint(provider.client_auth, advertised.as_deref());
     // The assertion's aud is the token endpoint exactly as published, whichever endpoint the
     // request goes to (RFC 7523 §3; CIS2 compares the string, `:443` included).
+    let keys = broker.keys();
     let authentication = authenticate(
         method,
         &provider.client_id,
-        broker.credential.credential(),
+        keys.credential.credential(),
         &metadata.token_endpoint,
         now,
     )

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use careid_oidc::{HttpClient, HttpSettings};
@@ -23,6 +24,8 @@ pub enum RunError {
     #[error(transparent)]
     Credential(#[from] CredentialError),
     #[error(transparent)]
+    Config(#[from] crate::ConfigError),
+    #[error(transparent)]
     Tls(#[from] TlsError),
     #[error(transparent)]
     Handles(#[from] crate::handle::HandleError),
@@ -39,9 +42,47 @@ pub enum RunError {
     Serve(std::io::Error),
 }
 
+/// Reads the configuration at `path`, and what it names, and serves both listeners until
+/// `shutdown` completes. On SIGHUP (`systemctl reload`) the key files are read again from the
+/// configuration as it is then, and put in use without a restart (see [`reload_keys`]).
+pub async fn run_from_file(
+    path: &Path,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let config = BrokerConfig::load(path)?;
+    serve_config(config, Some(path.to_path_buf()), shutdown).await
+}
+
 /// Reads what `config` names and serves both listeners until `shutdown` completes.
 pub async fn run(
     config: BrokerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    serve_config(config, None, shutdown).await
+}
+
+/// Reads the key files the configuration at `path` names now (the client credential with its
+/// next and previous keys, the handles' keys) and puts them in use; on any error the keys in use
+/// stay. Settings other than keys take a restart: said in the log when they changed.
+pub fn reload_keys(broker: &Broker, path: &Path) -> Result<(), RunError> {
+    let config = BrokerConfig::load(path)?;
+    let credential = BrokerCredential::load(&config.provider)?;
+    let handles = HandleKeys::load(&config.handles.key_files)?;
+    let ids = handles.key_ids().collect::<Vec<_>>().join(", ");
+    let mut others = config.clone();
+    others.provider = broker.config().provider.clone();
+    others.handles = broker.config().handles.clone();
+    if &others != broker.config() {
+        tracing::warn!("settings other than the keys changed: they take a restart");
+    }
+    broker.replace_keys(credential, handles);
+    tracing::info!(handle_keys = ids, "the keys were read again and are in use");
+    Ok(())
+}
+
+async fn serve_config(
+    config: BrokerConfig,
+    reload_from: Option<PathBuf>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     let credential = BrokerCredential::load(&config.provider)?;
@@ -72,6 +113,9 @@ pub async fn run(
         http,
         Arc::new(store),
     ));
+    if let Some(path) = reload_from {
+        reload_on_hangup(Arc::clone(&broker), path)?;
+    }
     let sides = [Side::Public, Side::Internal]
         .into_iter()
         .zip(listeners)
@@ -167,6 +211,25 @@ pub async fn serve_broker(
         }
     }
     outcome
+}
+
+#[cfg(unix)]
+fn reload_on_hangup(broker: Arc<Broker>, path: PathBuf) -> Result<(), RunError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = signal(SignalKind::hangup()).map_err(RunError::Serve)?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            if let Err(error) = reload_keys(&broker, &path) {
+                tracing::error!(%error, "the keys were not read again: the ones in use stay");
+            }
+        }
+    });
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn reload_on_hangup(_: Arc<Broker>, _: PathBuf) -> Result<(), RunError> {
+    Ok(())
 }
 
 fn acceptor_for(tls: &TlsConfig) -> Result<Option<TlsAcceptor>, TlsError> {

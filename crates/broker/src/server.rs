@@ -4,7 +4,7 @@
 //! the relays (`relay`), the session listeners' endpoints (`listeners`), readiness. The logout endpoint and the
 //! listeners' each have a per-source rate limit of their own (`rate_limit`).
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
@@ -42,11 +42,9 @@ const MAX_LOGOUT_BODY: usize = 80 * 1024;
 #[derive(Debug)]
 pub struct Broker {
     pub(crate) config: BrokerConfig,
-    pub(crate) credential: BrokerCredential,
-    /// The refresh handles' keys.
-    pub(crate) handles: HandleKeys,
-    /// The DPoP nonces, from the handles' keys.
-    pub(crate) nonces: NonceIssuer,
+    /// The credential, the handles' keys and the nonces made from them: replaced whole when the
+    /// key files are read again ([`Broker::replace_keys`]), so a key changes without a restart.
+    keys: RwLock<Arc<Keys>>,
     /// What `GET /metrics` shows.
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) http: HttpClient,
@@ -66,9 +64,7 @@ impl Broker {
         Self {
             listeners: Listeners::new(&config.limits),
             config,
-            credential,
-            nonces: NonceIssuer::new(&handles, DEFAULT_NONCE_PERIOD),
-            handles,
+            keys: RwLock::new(Arc::new(Keys::new(credential, handles))),
             metrics: Arc::default(),
             http,
             // Discovery and keys in memory for at most an hour, as careid does.
@@ -79,6 +75,17 @@ impl Broker {
 
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// The keys in use now.
+    pub fn keys(&self) -> Arc<Keys> {
+        Arc::clone(&self.keys.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Puts new keys in use: requests already under way finish with the old ones.
+    pub fn replace_keys(&self, credential: BrokerCredential, handles: HandleKeys) {
+        *self.keys.write().unwrap_or_else(PoisonError::into_inner) =
+            Arc::new(Keys::new(credential, handles));
     }
 
     /// The same broker sending its listeners a keep-alive comment every `interval` instead of
@@ -142,6 +149,25 @@ impl Broker {
             .metadata(&self.http, &self.config.provider.issuer, now)
             .await
             .map_err(|error| error.to_string())
+    }
+}
+
+/// The broker's keys: its client credential (and the keys it publishes), the refresh handles'
+/// keys, and the DPoP nonces made from them.
+#[derive(Debug)]
+pub struct Keys {
+    pub credential: BrokerCredential,
+    pub handles: HandleKeys,
+    pub nonces: NonceIssuer,
+}
+
+impl Keys {
+    fn new(credential: BrokerCredential, handles: HandleKeys) -> Self {
+        Self {
+            credential,
+            nonces: NonceIssuer::new(&handles, DEFAULT_NONCE_PERIOD),
+            handles,
+        }
     }
 }
 
@@ -231,7 +257,7 @@ pub async fn serve(
 
 /// The public keys registered with the provider as the JWKS endpoint URI (`private_key_jwt`).
 async fn jwks(State(broker): State<Arc<Broker>>) -> Response {
-    Json(broker.credential.jwks()).into_response()
+    Json(broker.keys().credential.jwks()).into_response()
 }
 
 /// Ready when the provider's discovery document and signing keys can be had (without them no
