@@ -284,7 +284,7 @@ pub fn redacted_url(url: &str) -> String {
 
 /// How much the broker takes: per source and minute, and listeners at once. The settings added
 /// since the first are nonzero by type, so a zero is refused, and named, as the file is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Relayed requests one source address may make per minute.
@@ -315,6 +315,45 @@ pub struct Limits {
     /// logout of the organisation's users from a few addresses.
     #[serde(default = "default_logouts")]
     pub logouts_per_minute_per_source: std::num::NonZeroU32,
+    /// Relay requests one DPoP key (one careid install) may make per minute, wherever it comes
+    /// from.
+    #[serde(default = "default_requests_per_key")]
+    pub requests_per_minute_per_key: std::num::NonZeroU32,
+    /// Relay requests refused (by the broker or the provider) one source may have per minute:
+    /// past it every relay request from it gets 429 until its minute ends, so guessing costs
+    /// far more than signing in.
+    #[serde(default = "default_failures")]
+    pub failures_per_minute_per_source: std::num::NonZeroU32,
+    /// A trust's egress addresses (NAT, Citrix): each per-source budget and the connection cap
+    /// are multiplied by `times` for sources in `network`.
+    #[serde(default)]
+    pub allowances: Vec<Allowance>,
+}
+
+/// More room for the sources in one network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allowance {
+    pub network: IpNetwork,
+    pub times: std::num::NonZeroU32,
+}
+
+impl Limits {
+    /// How many times the per-source budgets `source` has: the largest allowance of a network
+    /// that holds it, else 1.
+    pub fn times(&self, source: IpAddr) -> u32 {
+        self.allowances
+            .iter()
+            .filter(|allowance| allowance.network.contains(source))
+            .map(|allowance| allowance.times.get())
+            .max()
+            .unwrap_or(1)
+    }
+
+    /// `budget` for `source`, with its allowance.
+    pub fn budget(&self, budget: u32, source: IpAddr) -> u32 {
+        budget.saturating_mul(self.times(source))
+    }
 }
 
 /// Each desktop holds one listener's connection and briefly a relay's: a trust's egress
@@ -352,6 +391,14 @@ fn default_logouts() -> std::num::NonZeroU32 {
     const { std::num::NonZeroU32::new(600).unwrap() }
 }
 
+fn default_requests_per_key() -> std::num::NonZeroU32 {
+    const { std::num::NonZeroU32::new(30).unwrap() }
+}
+
+fn default_failures() -> std::num::NonZeroU32 {
+    const { std::num::NonZeroU32::new(20).unwrap() }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -363,6 +410,9 @@ impl Default for Limits {
             max_listeners_per_user: default_max_listeners_per_user(),
             session_requests_per_minute_per_source: default_session_requests(),
             logouts_per_minute_per_source: default_logouts(),
+            requests_per_minute_per_key: default_requests_per_key(),
+            failures_per_minute_per_source: default_failures(),
+            allowances: Vec::new(),
         }
     }
 }

@@ -16,7 +16,7 @@ use axum::serve::IncomingStream;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::config::TlsConfig;
+use crate::config::{Limits, TlsConfig};
 
 /// How long a refused connection is given to send its request head before the 503.
 const REFUSAL_READ_TIMEOUT: Duration = Duration::from_secs(5);
@@ -57,12 +57,16 @@ impl AddressCounts {
         })
     }
 
-    /// One more for `address`, or `None` when it has its cap. The slot gives it back on drop.
-    pub fn admit(self: &Arc<Self>, address: IpAddr) -> Option<AddressSlot> {
+    /// One more for `address`, or `None` when it has its cap (times `times`, its allowance).
+    /// The slot gives it back on drop.
+    pub fn admit(self: &Arc<Self>, address: IpAddr, times: u32) -> Option<AddressSlot> {
         let key = crate::rate_limit::source_key(address);
+        let cap = self
+            .cap
+            .saturating_mul(usize::try_from(times).unwrap_or(usize::MAX));
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         let count = counts.entry(key).or_insert(0);
-        if *count >= self.cap {
+        if *count >= cap {
             return None;
         }
         *count += 1;
@@ -104,21 +108,29 @@ impl Drop for AddressSlot {
     }
 }
 
-/// A listener's caps: connections and handshakes per address, none for a trusted proxy.
+/// A listener's caps: connections and handshakes per address (times the address's allowance),
+/// none for a trusted proxy.
 #[derive(Debug, Clone)]
 pub struct Caps {
     pub connections: Arc<AddressCounts>,
     pub handshakes: Arc<AddressCounts>,
     tls: TlsConfig,
+    limits: Arc<Limits>,
 }
 
 impl Caps {
-    pub fn new(tls: &TlsConfig, connections: usize, handshakes: usize) -> Self {
+    pub fn new(tls: &TlsConfig, limits: &Limits) -> Self {
         Self {
-            connections: AddressCounts::new(connections),
-            handshakes: AddressCounts::new(handshakes),
+            connections: AddressCounts::new(limits.max_connections_per_address),
+            handshakes: AddressCounts::new(limits.max_handshakes_per_address),
             tls: tls.clone(),
+            limits: Arc::new(limits.clone()),
         }
+    }
+
+    /// A TLS handshake from `peer`, or `None` over its cap.
+    pub fn admit_handshake(&self, peer: IpAddr) -> Option<AddressSlot> {
+        self.handshakes.admit(peer, self.limits.times(peer))
     }
 
     /// `Ok(None)` for a trusted proxy (not counted), `Ok(Some(slot))` within the cap, `Err`
@@ -127,7 +139,10 @@ impl Caps {
         if self.tls.trusts_proxy(peer) {
             return Ok(None);
         }
-        self.connections.admit(peer).map(Some).ok_or(Refused)
+        self.connections
+            .admit(peer, self.limits.times(peer))
+            .map(Some)
+            .ok_or(Refused)
     }
 }
 
@@ -284,19 +299,19 @@ mod tests {
     fn an_address_has_its_cap_and_gets_its_slots_back() {
         let counts = AddressCounts::new(2);
         let one: IpAddr = "192.0.2.1".parse().unwrap();
-        let first = counts.admit(one).unwrap();
-        let _second = counts.admit(one).unwrap();
-        assert!(counts.admit(one).is_none(), "the third is over the cap");
-        assert!(counts.admit("192.0.2.2".parse().unwrap()).is_some());
+        let first = counts.admit(one, 1).unwrap();
+        let _second = counts.admit(one, 1).unwrap();
+        assert!(counts.admit(one, 1).is_none(), "the third is over the cap");
+        assert!(counts.admit("192.0.2.2".parse().unwrap(), 1).is_some());
         drop(first);
-        assert!(
-            counts.admit(one).is_some(),
-            "a closed connection frees its slot"
-        );
+        let freed = counts.admit(one, 1);
+        assert!(freed.is_some(), "a closed connection frees its slot");
+        // An allowance multiplies the cap for its network's addresses.
+        assert!(counts.admit(one, 2).is_some(), "twice the cap");
         // One IPv6 /64 is one address: an attacker is handed whole /64s.
         let v6 = AddressCounts::new(1);
-        let _held = v6.admit("2001:db8::1".parse().unwrap()).unwrap();
-        assert!(v6.admit("2001:db8::2".parse().unwrap()).is_none());
+        let _held = v6.admit("2001:db8::1".parse().unwrap(), 1).unwrap();
+        assert!(v6.admit("2001:db8::2".parse().unwrap(), 1).is_none());
     }
 
     #[test]
@@ -304,7 +319,25 @@ mod tests {
         let tls = TlsConfig::BehindProxy {
             trusted_proxies: vec!["10.0.0.0/8".to_owned().try_into().unwrap()],
         };
-        let caps = Caps::new(&tls, 1, 1);
+        let limits = Limits {
+            max_connections_per_address: 1,
+            max_handshakes_per_address: 1,
+            allowances: vec![crate::config::Allowance {
+                network: "198.51.100.0/24".to_owned().try_into().unwrap(),
+                times: 3.try_into().unwrap(),
+            }],
+            ..Limits::default()
+        };
+        let caps = Caps::new(&tls, &limits);
+        let egress: IpAddr = "198.51.100.7".parse().unwrap();
+        let held: Vec<_> = (0..3)
+            .map(|_| caps.admit_connection(egress).expect("within the allowance"))
+            .collect();
+        assert!(
+            caps.admit_connection(egress).is_err(),
+            "three times the cap, no more"
+        );
+        drop(held);
         let proxy: IpAddr = "10.1.2.3".parse().unwrap();
         for _ in 0..5 {
             assert!(matches!(caps.admit_connection(proxy), Ok(None)));

@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::answer::oauth_error;
-use crate::config::TlsConfig;
+use crate::config::{Limits, TlsConfig};
 use crate::connections::Peer;
 use crate::metrics::Metrics;
 
@@ -36,6 +36,8 @@ const MAX_SOURCES: usize = 100_000;
 pub(crate) struct RouteLimit {
     limiter: RateLimiter,
     tls: TlsConfig,
+    /// For the allowances of a trust's egress addresses.
+    limits: Limits,
     /// The group, for the log: `sessions`, `backchannel-logout`.
     group: &'static str,
     /// The setting that holds its budget, for the log.
@@ -47,6 +49,7 @@ impl RouteLimit {
     pub(crate) fn new(
         per_minute: NonZeroU32,
         tls: &TlsConfig,
+        limits: &Limits,
         group: &'static str,
         setting: &'static str,
         metrics: Arc<Metrics>,
@@ -54,6 +57,7 @@ impl RouteLimit {
         Arc::new(Self {
             limiter: RateLimiter::new(per_minute.get()),
             tls: tls.clone(),
+            limits: limits.clone(),
             group,
             setting,
             metrics,
@@ -70,7 +74,11 @@ pub(crate) async fn limit_requests(
 ) -> Response {
     let (parts, body) = request.into_parts();
     let source = source(&limit.tls, &parts);
-    if let Err(retry_after) = limit.limiter.check(source, Instant::now()) {
+    let budget = limit.limits.budget(limit.limiter.per_minute(), source);
+    if let Err(retry_after) = limit
+        .limiter
+        .check_key(source_key(source), budget, Instant::now())
+    {
         tracing::warn!(
             %source,
             group = limit.group,
@@ -164,19 +172,30 @@ fn forwarded_address(value: &str) -> Option<IpAddr> {
 /// [`MAX_SOURCES`] are remembered, so memory is bounded whatever the traffic. A full table
 /// forgets its oldest windows rather than refuse a new source: a flood of made-up sources can
 /// then reset others' counts, but never lock a real one out.
+///
+/// The same counting serves other keys than addresses (`RateLimiter<String>`: a DPoP key's
+/// thumbprint), and a budget of the caller's choosing per key ([`RateLimiter::check_key`]: an
+/// allowance for a trust's egress addresses).
 #[derive(Debug)]
-pub struct RateLimiter {
+pub struct RateLimiter<K = IpAddr> {
     per_minute: u32,
-    windows: Mutex<Windows>,
+    windows: Mutex<Windows<K>>,
 }
 
 #[derive(Debug)]
-struct Windows {
-    counts: HashMap<IpAddr, (Instant, u32)>,
+struct Windows<K> {
+    counts: HashMap<K, (Instant, u32)>,
     swept: Instant,
 }
 
-impl RateLimiter {
+impl RateLimiter<IpAddr> {
+    /// Counts a request from `source` at `now`; `Err` with how long to wait when over the limit.
+    pub fn check(&self, source: IpAddr, now: Instant) -> Result<(), Duration> {
+        self.check_key(source_key(source), self.per_minute, now)
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> RateLimiter<K> {
     pub fn new(per_minute: u32) -> Self {
         Self {
             per_minute: per_minute.max(1),
@@ -187,8 +206,29 @@ impl RateLimiter {
         }
     }
 
-    /// Counts a request from `source` at `now`; `Err` with how long to wait when over the limit.
-    pub fn check(&self, source: IpAddr, now: Instant) -> Result<(), Duration> {
+    /// The budget a key has when no allowance raises it.
+    pub fn per_minute(&self) -> u32 {
+        self.per_minute
+    }
+
+    /// Whether `key` is over `budget` now, without counting a request: `Err` with how long to
+    /// wait.
+    pub fn over(&self, key: &K, budget: u32, now: Instant) -> Result<(), Duration> {
+        let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        match windows.counts.get(key) {
+            Some((started, count))
+                if now.saturating_duration_since(*started) < WINDOW && *count >= budget.max(1) =>
+            {
+                Err(wait(*started, now))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a request of `key` at `now` against `budget`; `Err` with how long to wait when
+    /// over it.
+    pub fn check_key(&self, key: K, budget: u32, now: Instant) -> Result<(), Duration> {
+        let budget = budget.max(1);
         let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         let since_sweep = now.saturating_duration_since(windows.swept);
         let full = windows.counts.len() >= MAX_SOURCES;
@@ -198,16 +238,13 @@ impl RateLimiter {
                 .retain(|_, (started, _)| now.saturating_duration_since(*started) < WINDOW);
             windows.swept = now;
         }
-        let key = source_key(source);
         if windows.counts.len() >= MAX_SOURCES && !windows.counts.contains_key(&key) {
             forget_oldest(&mut windows.counts);
         }
         match windows.counts.get_mut(&key) {
             Some((started, count)) if now.saturating_duration_since(*started) < WINDOW => {
-                if *count >= self.per_minute {
-                    let left = WINDOW - now.saturating_duration_since(*started);
-                    // Whole seconds, rounded up: never "try again in 0 seconds".
-                    return Err(Duration::from_secs(left.as_secs() + 1).min(WINDOW));
+                if *count >= budget {
+                    return Err(wait(*started, now));
                 }
                 *count += 1;
                 Ok(())
@@ -233,9 +270,16 @@ impl RateLimiter {
     }
 }
 
+/// How long until a window begun at `started` ends: whole seconds, rounded up, so never "try
+/// again in 0 seconds".
+fn wait(started: Instant, now: Instant) -> Duration {
+    let left = WINDOW.saturating_sub(now.saturating_duration_since(started));
+    Duration::from_secs(left.as_secs() + 1).min(WINDOW)
+}
+
 /// Forgets the oldest tenth of the windows, in one pass, so a flood of new sources costs a sort
 /// per [`MAX_SOURCES`]` / 10` of them rather than a scan each.
-fn forget_oldest(counts: &mut HashMap<IpAddr, (Instant, u32)>) {
+fn forget_oldest<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, (Instant, u32)>) {
     let mut started: Vec<Instant> = counts.values().map(|(started, _)| *started).collect();
     let tenth = (started.len() / 10).max(1);
     let (_, cutoff, _) = started.select_nth_unstable(tenth - 1);

@@ -34,7 +34,7 @@ use crate::connections::Peer;
 use crate::handle::Opened;
 use crate::metrics::Metrics;
 use crate::proof::{check_proof, ProofRefusal, DPOP_NONCE_HEADER};
-use crate::rate_limit::{source, too_many_requests, RateLimiter};
+use crate::rate_limit::{source, source_key, too_many_requests, RateLimiter};
 use crate::server::Broker;
 
 /// The header naming the issuer a request is for (`API.md`).
@@ -53,15 +53,57 @@ const MAX_AUDIT_VALUE: usize = 200;
 /// The relay routes, for `server::router` to merge: they share the broker's state and one
 /// rate limiter.
 pub fn routes(config: &BrokerConfig) -> Router<Arc<Broker>> {
-    let limiter = Arc::new(RateLimiter::new(
-        config.limits.requests_per_minute_per_source,
-    ));
+    let limits = &config.limits;
+    let limiter = Arc::new(RelayLimits {
+        per_source: RateLimiter::new(limits.requests_per_minute_per_source),
+        failures: RateLimiter::new(limits.failures_per_minute_per_source.get()),
+        per_key: RateLimiter::new(limits.requests_per_minute_per_key.get()),
+        limits: limits.clone(),
+    });
     Router::new()
         .route("/.well-known/careid-broker", get(well_known))
         .route("/token", post(token))
         .route("/par", post(par))
         .route("/revoke", post(revoke))
         .layer(Extension(limiter))
+}
+
+/// The relays' budgets: per source, for refusals per source apart, and per DPoP key; each
+/// per-source one raised by the source's allowance.
+#[derive(Debug)]
+struct RelayLimits {
+    per_source: RateLimiter,
+    failures: RateLimiter,
+    per_key: RateLimiter<String>,
+    limits: crate::config::Limits,
+}
+
+impl RelayLimits {
+    /// Counts a request from `source`: `Err` with the wait and the budget it is over.
+    fn admit(&self, source: IpAddr, now: Instant) -> Result<(), (Duration, &'static str)> {
+        let key = source_key(source);
+        let failures = self.limits.budget(self.failures.per_minute(), source);
+        self.failures
+            .over(&key, failures, now)
+            .map_err(|wait| (wait, "failures"))?;
+        let budget = self.limits.budget(self.per_source.per_minute(), source);
+        self.per_source
+            .check_key(key, budget, now)
+            .map_err(|wait| (wait, "source"))
+    }
+
+    /// Counts a refused request from `source`.
+    fn refused(&self, source: IpAddr, now: Instant) {
+        let budget = self.limits.budget(self.failures.per_minute(), source);
+        // Over the budget already: the next request is refused by `admit`.
+        let _ = self.failures.check_key(source_key(source), budget, now);
+    }
+
+    /// Counts a request of the DPoP key `thumbprint`.
+    fn admit_key(&self, thumbprint: &str, now: Instant) -> Result<(), Duration> {
+        let budget = self.per_key.per_minute();
+        self.per_key.check_key(thumbprint.to_owned(), budget, now)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +183,7 @@ struct Audit {
     endpoint: Endpoint,
     grant_type: &'static str,
     metrics: Arc<Metrics>,
+    limits: Option<Arc<RelayLimits>>,
 }
 
 impl Audit {
@@ -152,6 +195,12 @@ impl Audit {
             _ => "refused",
         };
         self.metrics.relay(self.endpoint.as_str(), counted);
+        // Refusals, the broker's and the provider's, count apart against the source.
+        if counted == "refused" || (counted == "relayed" && (400..500).contains(&status)) {
+            if let Some(limits) = &self.limits {
+                limits.refused(self.source, Instant::now());
+            }
+        }
         let time = careid_oidc::unix_seconds(SystemTime::now());
         let (sub, sid, acr) = identity.map_or(("-", "-", "-"), |identity| {
             (
@@ -257,10 +306,12 @@ async fn relay_checked(broker: &Broker, endpoint: Endpoint, request: Request) ->
         endpoint,
         grant_type: "-",
         metrics: Arc::clone(&broker.metrics),
+        limits: parts.extensions.get::<Arc<RelayLimits>>().cloned(),
     };
-    if let Some(limiter) = parts.extensions.get::<Arc<RateLimiter>>() {
-        if let Err(retry_after) = limiter.check(audit.source, Instant::now()) {
+    if let Some(limits) = &audit.limits {
+        if let Err((retry_after, budget)) = limits.admit(audit.source, Instant::now()) {
             audit.record("rate limited", 429, None);
+            tracing::warn!(source = %audit.source, budget, "relay requests over a budget");
             return too_many_requests(retry_after);
         }
     }
@@ -299,6 +350,16 @@ async fn relay_checked(broker: &Broker, endpoint: Endpoint, request: Request) ->
     };
     let key = proof.thumbprint;
     audit.key = Some(key.as_str().to_owned());
+    if let Some(limits) = &audit.limits {
+        if let Err(retry_after) = limits.admit_key(key.as_str(), Instant::now()) {
+            audit.record("rate limited", 429, None);
+            tracing::warn!(
+                dpop_jkt = key.as_str(),
+                "relay requests over the DPoP key's budget"
+            );
+            return too_many_requests(retry_after);
+        }
+    }
     let metadata = match broker.provider(now).await {
         Ok(metadata) => metadata,
         Err(error) => {

@@ -109,11 +109,7 @@ impl Broker {
 
     /// One side's caps per address, from the configured limits.
     pub fn caps(&self, side: Side) -> Caps {
-        Caps::new(
-            &self.listener(side).tls,
-            self.config.limits.max_connections_per_address,
-            self.config.limits.max_handshakes_per_address,
-        )
+        Caps::new(&self.listener(side).tls, &self.config.limits)
     }
 
     /// The clients listening for their session's end.
@@ -178,6 +174,7 @@ pub fn public_router(broker: Arc<Broker>) -> Router {
     let logouts = RouteLimit::new(
         config.limits.logouts_per_minute_per_source,
         &config.public.tls,
+        &config.limits,
         "backchannel-logout",
         "limits.logouts_per_minute_per_source",
         Arc::clone(&broker.metrics),
@@ -198,6 +195,7 @@ pub fn internal_router(broker: Arc<Broker>) -> Router {
     let sessions = RouteLimit::new(
         config.limits.session_requests_per_minute_per_source,
         &config.internal.tls,
+        &config.limits,
         "sessions",
         "limits.session_requests_per_minute_per_source",
         Arc::clone(&broker.metrics),

@@ -132,7 +132,7 @@ impl TlsListener {
                         continue;
                     }
                 };
-                let Some(handshaking) = caps.handshakes.admit(peer.ip()) else {
+                let Some(handshaking) = caps.admit_handshake(peer.ip()) else {
                     tracing::warn!(%peer, "too many TLS handshakes from this address: closed");
                     continue;
                 };

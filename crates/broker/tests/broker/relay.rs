@@ -462,3 +462,97 @@ async fn nothing_the_broker_logs_contains_a_token() {
         assert!(!text.contains(secret), "{what} is in the log:\n{text}");
     }
 }
+
+/// Refusals count apart, against a smaller budget: a source guessing handles is stopped long
+/// before its budget for requests is spent, while another source is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_requests_spend_a_budget_of_their_own() {
+    let world = crate::support::relay_world::world_with_limits(
+        "requests_per_minute_per_source = 100\nfailures_per_minute_per_source = 3",
+    )
+    .await;
+    let http = no_redirects();
+    let guess = |source: &'static str| {
+        let url = world.token_url();
+        let proof = crate::support::relay_world::proof(&url);
+        http.post(url)
+            .header("CareID-Issuer", world.mock.issuer())
+            .header("X-Forwarded-For", source)
+            .header("DPoP", proof)
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "cr1.guessed.handle"),
+            ])
+    };
+    for _ in 0..3 {
+        assert_eq!(guess("192.0.2.1").send().await.unwrap().status(), 400);
+    }
+    let stopped = guess("192.0.2.1").send().await.unwrap();
+    assert_eq!(stopped.status(), 429, "three refusals, then no more tries");
+    assert!(stopped.headers().contains_key("retry-after"));
+    // A real sign-in from the same source is held too; another source is not.
+    let code = authorization_code(&world.mock, &http).await;
+    let held = code_exchange(&http, &world.token_url(), world.mock.issuer(), &code)
+        .header("X-Forwarded-For", "192.0.2.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(held.status(), 429);
+    let answer = code_exchange(&http, &world.token_url(), world.mock.issuer(), &code)
+        .header("X-Forwarded-For", "192.0.2.2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+}
+
+/// One DPoP key (one careid install) has a budget of its own wherever it comes from; an
+/// allowance raises a trust's egress network's per-source budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dpop_key_has_its_budget_and_an_egress_network_its_allowance() {
+    let world = crate::support::relay_world::world_with_limits(
+        "requests_per_minute_per_source = 2\nrequests_per_minute_per_key = 4\n\
+         failures_per_minute_per_source = 100\n\
+         [[limits.allowances]]\nnetwork = \"198.51.100.0/24\"\ntimes = 10",
+    )
+    .await;
+    let http = no_redirects();
+    let key = careid_oidc::DpopKey::generate().unwrap();
+    let ask = |source: String| {
+        let url = world.token_url();
+        let proof = crate::support::relay_world::proof_of(&key, &url);
+        http.post(url)
+            .header("CareID-Issuer", world.mock.issuer())
+            .header("X-Forwarded-For", source)
+            .header("DPoP", proof)
+            .form(&[("grant_type", "authorization_code"), ("code", "x")])
+            .send()
+    };
+    // Two a minute from an address outside the allowance.
+    for _ in 0..2 {
+        assert_eq!(ask("192.0.2.9".into()).await.unwrap().status(), 400);
+    }
+    assert_eq!(ask("192.0.2.9".into()).await.unwrap().status(), 429);
+    // The same key from addresses in the egress network: twenty a minute each, but the key's
+    // own four (two spent above) stop it.
+    for n in 0..2 {
+        let answer = ask(format!("198.51.100.{n}")).await.unwrap();
+        assert_eq!(answer.status(), 400, "within the key's budget");
+    }
+    let over = ask("198.51.100.7".into()).await.unwrap();
+    assert_eq!(over.status(), 429, "the key's budget, from any address");
+    // Another key from the egress network: its allowance holds where one address would stop.
+    for _ in 0..4 {
+        let url = world.token_url();
+        let answer = http
+            .post(&url)
+            .header("CareID-Issuer", world.mock.issuer())
+            .header("X-Forwarded-For", "198.51.100.8")
+            .header("DPoP", crate::support::relay_world::proof(&url))
+            .form(&[("grant_type", "authorization_code"), ("code", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "ten times the source's budget");
+    }
+}

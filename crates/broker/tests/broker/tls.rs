@@ -247,7 +247,12 @@ async fn an_address_over_its_connection_cap_is_answered_503_with_retry_after() {
         key: "unused".into(),
         device_ca: None,
     };
-    let caps = Caps::new(&tls, 2, 2);
+    let limits = careid_broker::config::Limits {
+        max_connections_per_address: 2,
+        max_handshakes_per_address: 2,
+        ..Default::default()
+    };
+    let caps = Caps::new(&tls, &limits);
     let app = Side::Internal
         .router(world.broker.clone())
         .into_make_service_with_connect_info::<careid_broker::connections::Peer>();
@@ -289,4 +294,66 @@ async fn an_address_over_its_connection_cap_is_answered_503_with_retry_after() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// Over the broker's own TLS the client is the peer: an `X-Forwarded-For` a client writes is
+/// never read, so a flood that names a new address in each request is limited all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoofed_forwarded_for_changes_nothing_over_the_brokers_own_tls() {
+    use crate::support::relay_world::proof;
+    let world = world(2).await;
+    let (cert_pem, key_pem) = certificate();
+    let cert = private_file(world.dir.path(), "cert.pem", &cert_pem, 0o644);
+    let key = private_file(world.dir.path(), "key.pem", &key_pem, 0o600);
+    let mut config = world.broker.config().clone();
+    config.internal.tls = careid_broker::config::TlsConfig::Files {
+        certificate: cert.clone(),
+        key: key.clone(),
+        device_ca: None,
+    };
+    let credential = careid_broker::BrokerCredential::load(&config.provider).unwrap();
+    let handles = careid_broker::HandleKeys::load(&config.handles.key_files).unwrap();
+    let broker = std::sync::Arc::new(careid_broker::server::Broker::new(
+        config,
+        credential,
+        handles,
+        careid_oidc::HttpClient::new(careid_oidc::HttpSettings::default()).unwrap(),
+        std::sync::Arc::new(careid_broker::Store::Embedded(
+            careid_broker::EmbeddedStore::open(None),
+        )),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(serve_tls(
+        listener,
+        Side::Internal,
+        acceptor(&cert, &key, None).unwrap(),
+        broker,
+        std::future::pending(),
+    ));
+    let client = crate::support::http()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        let answer = client
+            .post(format!("{base}/token"))
+            .header("CareID-Issuer", world.mock.issuer())
+            .header("X-Forwarded-For", format!("203.0.113.{n}"))
+            .header("DPoP", proof(&world.token_url()))
+            .form(&[("grant_type", "authorization_code"), ("code", "x")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(answer.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [400, 400, 429, 429],
+        "one source, whatever it wrote"
+    );
 }

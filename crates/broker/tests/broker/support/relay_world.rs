@@ -68,6 +68,11 @@ impl World {
 /// The mock with the broker registered, and the broker (behind a proxy, plain HTTP, allowing
 /// `per_minute` relay requests per source).
 pub async fn world(per_minute: u32) -> World {
+    world_with_limits(&format!("requests_per_minute_per_source = {per_minute}")).await
+}
+
+/// [`world`] with `limits` as its `[limits]` table's lines.
+pub async fn world_with_limits(limits: &str) -> World {
     let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let internal = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let public_url = format!("http://{}", public.local_addr().unwrap());
@@ -93,7 +98,7 @@ pub async fn world(per_minute: u32) -> World {
         REDIRECT,
     );
     let config = BrokerConfig::parse(&toml.with_tables(&format!(
-        "{}\n[limits]\nrequests_per_minute_per_source = {per_minute}",
+        "{}\n[limits]\n{limits}",
         embedded_store(Path::new("/nonexistent/store.json")),
     )))
     .unwrap();
