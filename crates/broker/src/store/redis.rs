@@ -84,7 +84,12 @@ struct Names {
 
 impl Names {
     fn jti(&self, jti: &str) -> String {
-        format!("{}jti:{jti}", self.prefix)
+        format!("{}{}", self.prefix, Self::jti_key(jti))
+    }
+
+    /// A logout token id's key, less the prefix.
+    fn jti_key(jti: &str) -> String {
+        format!("jti:{jti}")
     }
     fn ended_sid(&self, sid: &str) -> String {
         format!("{}ended:sid:{sid}", self.prefix)
@@ -244,18 +249,7 @@ impl RedisStore {
         until: SystemTime,
         now: SystemTime,
     ) -> Result<bool, StoreError> {
-        let keep = until.duration_since(now).unwrap_or_default();
-        let keep_ms = u64::try_from(keep.as_millis()).unwrap_or(u64::MAX).max(1);
-        let set: Option<String> = redis::cmd("SET")
-            .arg(self.names.jti(jti))
-            .arg(1)
-            .arg("NX")
-            .arg("PX")
-            .arg(keep_ms)
-            .query_async(&mut self.connection.clone())
-            .await
-            .map_err(failed)?;
-        Ok(set.is_some())
+        self.set_new(&Names::jti_key(jti), "1", until, now).await
     }
 
     /// `SET key value NX PX` under the prefix: `false` when the key exists already.

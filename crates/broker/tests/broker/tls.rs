@@ -18,6 +18,26 @@ fn certificate() -> (String, String) {
     (cert.pem(), key_pair.serialize_pem())
 }
 
+/// A sign-in's code exchange with `client` at the broker's TLS listener at `base` (the proof
+/// names the broker's configured URL).
+async fn sign_in_over(
+    world: &crate::support::relay_world::World,
+    client: &reqwest::Client,
+    base: &str,
+) -> reqwest::Response {
+    let code = authorization_code(&world.mock, &no_redirects()).await;
+    code_exchange_at(
+        client,
+        &format!("{base}/token"),
+        &world.token_url(),
+        world.mock.issuer(),
+        &code,
+    )
+    .send()
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_broker_serves_over_tls_from_pem_files() {
     let world = world(60).await;
@@ -50,17 +70,7 @@ async fn the_broker_serves_over_tls_from_pem_files() {
         .unwrap();
     assert_eq!(health.status(), 200);
 
-    let code = authorization_code(&world.mock, &no_redirects()).await;
-    let answer = code_exchange_at(
-        &trusting,
-        &format!("{base}/token"),
-        &world.token_url(),
-        world.mock.issuer(),
-        &code,
-    )
-    .send()
-    .await
-    .unwrap();
+    let answer = sign_in_over(&world, &trusting, &base).await;
     assert_eq!(answer.status(), 200);
     let tokens: Value = answer.json().await.unwrap();
     assert!(tokens["id_token"].is_string());
@@ -211,17 +221,7 @@ async fn the_internal_listener_takes_only_the_trusts_devices_under_mutual_tls() 
     assert!(other_ca.is_err(), "{other_ca:?}");
 
     let laptop = client(Some(&device));
-    let code = authorization_code(&world.mock, &no_redirects()).await;
-    let answer = code_exchange_at(
-        &laptop,
-        &format!("{base}/token"),
-        &world.token_url(),
-        world.mock.issuer(),
-        &code,
-    )
-    .send()
-    .await
-    .unwrap();
+    let answer = sign_in_over(&world, &laptop, &base).await;
     assert_eq!(answer.status(), 200);
     let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
     let audit = text
