@@ -319,6 +319,10 @@ pub struct Limits {
     /// from.
     #[serde(default = "default_requests_per_key")]
     pub requests_per_minute_per_key: std::num::NonZeroU32,
+    /// Refreshes one user (`sub`, sealed in the refresh handle) may make per minute, on
+    /// whichever devices.
+    #[serde(default = "default_requests_per_user")]
+    pub requests_per_minute_per_user: std::num::NonZeroU32,
     /// Relay requests refused (by the broker or the provider) one source may have per minute:
     /// past it every relay request from it gets 429 until its minute ends, so guessing costs
     /// far more than signing in.
@@ -395,6 +399,10 @@ fn default_requests_per_key() -> std::num::NonZeroU32 {
     const { std::num::NonZeroU32::new(30).unwrap() }
 }
 
+fn default_requests_per_user() -> std::num::NonZeroU32 {
+    const { std::num::NonZeroU32::new(30).unwrap() }
+}
+
 fn default_failures() -> std::num::NonZeroU32 {
     const { std::num::NonZeroU32::new(20).unwrap() }
 }
@@ -411,6 +419,7 @@ impl Default for Limits {
             session_requests_per_minute_per_source: default_session_requests(),
             logouts_per_minute_per_source: default_logouts(),
             requests_per_minute_per_key: default_requests_per_key(),
+            requests_per_minute_per_user: default_requests_per_user(),
             failures_per_minute_per_source: default_failures(),
             allowances: Vec::new(),
         }

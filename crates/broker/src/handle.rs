@@ -15,7 +15,9 @@
 //!   handles and no numbering of key versions has to be kept.
 //! - nonce: 12 random bytes. Random nonces under one key are safe for far more handles than a
 //!   broker seals between key changes (NIST SP 800-38D §8.3: 2^32).
-//! - ciphertext: SHA-256 over a domain label and the binding (32 bytes), then the refresh token.
+//! - ciphertext: SHA-256 over a domain label and the binding (32 bytes); the user's `sub` as
+//!   the provider's ID token named it, after one byte of its length (0: none), so a refresh is
+//!   counted against its user's budget before it reaches the provider; then the refresh token.
 //! - tag: 16 bytes; the associated data is a domain label and the key id.
 //!
 //! The binding is sealed inside rather than given as associated data so that a handle shown with
@@ -51,7 +53,12 @@ pub const MAX_REFRESH_TOKEN_LEN: usize = 12 * 1024;
 pub const MAX_HANDLE_LEN: usize = PREFIX.len()
     + KEY_ID_CHARS
     + 1
-    + ((NONCE_LEN + BINDING_DIGEST_LEN + MAX_REFRESH_TOKEN_LEN + TAG_LEN) * 4).div_ceil(3);
+    + ((NONCE_LEN + BINDING_DIGEST_LEN + 1 + MAX_SUBJECT_LEN + MAX_REFRESH_TOKEN_LEN + TAG_LEN)
+        * 4)
+    .div_ceil(3);
+/// The longest `sub` a handle carries; a longer one is not carried (its user's budget is then
+/// not counted, the rest holds).
+pub const MAX_SUBJECT_LEN: usize = 255;
 
 const PREFIX: &str = "cr1.";
 const KEY_ID_BYTES: usize = 8;
@@ -169,6 +176,8 @@ impl fmt::Debug for RefreshHandle {
 #[derive(Debug)]
 pub struct Opened {
     pub refresh_token: RefreshToken,
+    /// The user the handle was sealed for, when the provider's answer named one.
+    pub subject: Option<String>,
     /// False for a handle sealed under a retiring key: the caller seals the token again under
     /// the current key in its answer, so rotation re-wraps handles as they come back.
     pub under_current_key: bool,
@@ -228,6 +237,7 @@ impl HandleKeys {
         &self,
         refresh_token: &RefreshToken,
         binding: &str,
+        subject: Option<&str>,
     ) -> Result<RefreshHandle, HandleError> {
         if binding.is_empty() {
             return Err(HandleError::NoBinding);
@@ -238,8 +248,17 @@ impl HandleKeys {
         }
         let key = self.current();
         // Sized up front so the plaintext is never left behind in a reallocated buffer.
-        let mut sealed = Zeroizing::new(Vec::with_capacity(BINDING_DIGEST_LEN + token.len()));
+        let subject = subject
+            .map(str::as_bytes)
+            .filter(|subject| subject.len() <= MAX_SUBJECT_LEN)
+            .unwrap_or_default();
+        let mut sealed = Zeroizing::new(Vec::with_capacity(
+            BINDING_DIGEST_LEN + 1 + subject.len() + token.len(),
+        ));
         sealed.extend_from_slice(binding_digest(binding).as_ref());
+        // At most MAX_SUBJECT_LEN, so it fits its byte.
+        sealed.push(u8::try_from(subject.len()).unwrap_or(0));
+        sealed.extend_from_slice(subject);
         sealed.extend_from_slice(token);
         let (nonce, tag) = key
             .handle_key
@@ -273,7 +292,7 @@ impl HandleKeys {
                 .decode(body)
                 .map_err(|_| HandleError::Malformed)?,
         );
-        if bytes.len() < NONCE_LEN + BINDING_DIGEST_LEN + TAG_LEN {
+        if bytes.len() < NONCE_LEN + BINDING_DIGEST_LEN + 1 + TAG_LEN {
             return Err(HandleError::Malformed);
         }
         let (nonce, sealed) = bytes.split_at_mut(NONCE_LEN);
@@ -282,15 +301,21 @@ impl HandleKeys {
             .handle_key
             .open_in_place(nonce, Aad::from(associated_data(&key.id)), sealed)
             .map_err(|_| HandleError::Tampered)?;
-        // The length check above leaves at least the digest once the tag is off.
-        let (digest, token) = plaintext.split_at(BINDING_DIGEST_LEN);
+        // The length check above leaves at least the digest and a length once the tag is off.
+        let (digest, rest) = plaintext.split_at(BINDING_DIGEST_LEN);
         if !constant_time_eq(digest, binding_digest(binding).as_ref()) {
             return Err(HandleError::WrongBinding);
         }
-        // Only `seal` makes a handle that verifies, and it seals a string.
+        let (length, rest) = rest.split_first().ok_or(HandleError::Tampered)?;
+        let (subject, token) = rest
+            .split_at_checked(usize::from(*length))
+            .ok_or(HandleError::Tampered)?;
+        // Only `seal` makes a handle that verifies, and it seals strings.
+        let subject = std::str::from_utf8(subject).map_err(|_| HandleError::Tampered)?;
         let token = std::str::from_utf8(token).map_err(|_| HandleError::Tampered)?;
         Ok(Opened {
             refresh_token: RefreshToken::new(token.to_owned()),
+            subject: (!subject.is_empty()).then(|| subject.to_owned()),
             under_current_key: index == 0,
         })
     }
@@ -442,7 +467,7 @@ mod tests {
     #[test]
     fn a_handle_opens_to_its_token_with_its_binding() {
         let keys = keys();
-        let handle = keys.seal(&token(), BINDING).unwrap();
+        let handle = keys.seal(&token(), BINDING, None).unwrap();
         let text = handle.expose_secret();
         let current_id = keys.key_ids().next().unwrap();
         assert!(text.starts_with(&format!("cr1.{current_id}.")), "{text}");
@@ -452,13 +477,13 @@ mod tests {
         assert_eq!(opened.refresh_token.expose_secret(), TOKEN);
         assert!(opened.under_current_key);
         // A fresh nonce each time: two seals of one token differ.
-        assert_ne!(keys.seal(&token(), BINDING).unwrap(), handle);
+        assert_ne!(keys.seal(&token(), BINDING, None).unwrap(), handle);
     }
 
     #[test]
     fn a_handle_shown_with_another_binding_is_refused() {
         let keys = keys();
-        let handle = keys.seal(&token(), BINDING).unwrap();
+        let handle = keys.seal(&token(), BINDING, None).unwrap();
         for binding in [OTHER_BINDING, "", &BINDING[1..], &format!("{BINDING}x")] {
             check_refused(&keys, handle.expose_secret(), binding, "wrong_binding");
         }
@@ -467,7 +492,7 @@ mod tests {
     #[test]
     fn every_flipped_byte_is_refused_as_tampered() {
         let keys = keys();
-        let handle = keys.seal(&token(), BINDING).unwrap();
+        let handle = keys.seal(&token(), BINDING, None).unwrap();
         let (head, body) = handle.expose_secret().rsplit_once('.').unwrap();
         let bytes = URL_SAFE_NO_PAD.decode(body).unwrap();
         for index in 0..bytes.len() {
@@ -485,7 +510,7 @@ mod tests {
 
     #[test]
     fn a_handle_under_a_removed_key_is_refused_as_unknown() {
-        let handle = keys().seal(&token(), BINDING).unwrap();
+        let handle = keys().seal(&token(), BINDING, None).unwrap();
         let after_rotation = HandleKeys::from_secrets(&[3; KEY_LEN], &[RETIRING]);
         check_refused(
             &after_rotation,
@@ -498,13 +523,13 @@ mod tests {
     #[test]
     fn a_handle_under_a_retiring_key_opens_and_is_sealed_again_under_the_current() {
         let before = HandleKeys::from_secrets(&RETIRING, &[]);
-        let handle = before.seal(&token(), BINDING).unwrap();
+        let handle = before.seal(&token(), BINDING, None).unwrap();
         let after = keys();
         let opened = after.open(handle.expose_secret(), BINDING).unwrap();
         assert!(!opened.under_current_key);
         assert_eq!(opened.refresh_token.expose_secret(), TOKEN);
 
-        let resealed = after.seal(&opened.refresh_token, BINDING).unwrap();
+        let resealed = after.seal(&opened.refresh_token, BINDING, None).unwrap();
         let current_id = after.key_ids().next().unwrap();
         assert!(resealed
             .expose_secret()
@@ -523,17 +548,37 @@ mod tests {
     fn a_handle_sealed_by_this_format_still_opens() {
         let keys = HandleKeys::from_secrets(&CURRENT, &[]);
         assert_eq!(keys.key_ids().collect::<Vec<_>>(), ["L7dljeD2dto"]);
-        let sealed = "cr1.L7dljeD2dto.3rk3z8p8nUMz7cH5qNzL38mNl4SZsa8nUwxcH_tvwkr5YeTNa7JH5bc4hWs\
-                      Ptx1t6XiS4il0exQtGKeMpeRDzdhMsEpgGeLpAXQmOT-9KyvAQIzDJQ";
+        let sealed = "cr1.L7dljeD2dto.ZaCnsJjS-l-Ob1qJAM0HZ9GopSxd5_0lmqXkC0mg7qG-jlfSAPfMpSk5x3l1\
+                      8aUPo-D8_sBbmGFgwScQaTIOU4wxzEJLWxNpYQUwAHZR7uRtMyudPhZhcDKTs3VwGcgPGtc";
         let opened = keys.open(sealed, BINDING).unwrap();
         assert_eq!(opened.refresh_token.expose_secret(), TOKEN);
+        assert_eq!(opened.subject.as_deref(), Some("555057896106"));
+    }
+
+    #[test]
+    fn a_handle_carries_its_users_sub_when_there_is_one_that_fits() {
+        let keys = keys();
+        for (subject, carried) in [
+            (Some("555057896106"), Some("555057896106")),
+            (None, None),
+            (Some(""), None),
+        ] {
+            let handle = keys.seal(&token(), BINDING, subject).unwrap();
+            let opened = keys.open(handle.expose_secret(), BINDING).unwrap();
+            assert_eq!(opened.subject.as_deref(), carried, "{subject:?}");
+            assert_eq!(opened.refresh_token.expose_secret(), TOKEN);
+        }
+        let long = "9".repeat(MAX_SUBJECT_LEN + 1);
+        let handle = keys.seal(&token(), BINDING, Some(&long)).unwrap();
+        let opened = keys.open(handle.expose_secret(), BINDING).unwrap();
+        assert_eq!(opened.subject, None, "too long to carry: not carried");
     }
 
     #[test]
     fn garbage_and_huge_handles_are_refused_without_panicking() {
         let keys = keys();
         let id = keys.key_ids().next().unwrap().to_owned();
-        let valid = keys.seal(&token(), BINDING).unwrap();
+        let valid = keys.seal(&token(), BINDING, None).unwrap();
         let body = valid.expose_secret().rsplit_once('.').unwrap().1.to_owned();
         let cases: &[(String, &str)] = &[
             (String::new(), "malformed"),
@@ -569,7 +614,7 @@ mod tests {
     fn the_longest_token_seals_and_opens_and_a_longer_one_is_refused() {
         let keys = keys();
         let longest = RefreshToken::new("t".repeat(MAX_REFRESH_TOKEN_LEN));
-        let handle = keys.seal(&longest, BINDING).unwrap();
+        let handle = keys.seal(&longest, BINDING, None).unwrap();
         assert!(handle.expose_secret().len() <= MAX_HANDLE_LEN);
         assert_eq!(
             keys.open(handle.expose_secret(), BINDING)
@@ -578,16 +623,16 @@ mod tests {
             longest
         );
         let longer = RefreshToken::new("t".repeat(MAX_REFRESH_TOKEN_LEN + 1));
-        let error = keys.seal(&longer, BINDING).unwrap_err();
+        let error = keys.seal(&longer, BINDING, None).unwrap_err();
         assert_eq!(error.code(), "token_too_long");
-        let error = keys.seal(&token(), "").unwrap_err();
+        let error = keys.seal(&token(), "", None).unwrap_err();
         assert_eq!(error.code(), "no_binding");
     }
 
     #[test]
     fn nothing_secret_is_printed() {
         let keys = keys();
-        let handle = keys.seal(&token(), BINDING).unwrap();
+        let handle = keys.seal(&token(), BINDING, None).unwrap();
         assert_eq!(format!("{handle:?}"), "RefreshHandle([redacted])");
         let opened = keys.open(handle.expose_secret(), BINDING).unwrap();
         assert!(!format!("{opened:?}").contains(TOKEN));
@@ -610,7 +655,7 @@ mod tests {
         let loaded = HandleKeys::load(&[current, retiring]).unwrap();
         assert!(loaded.key_ids().eq(keys().key_ids()));
 
-        let handle = keys().seal(&token(), BINDING).unwrap();
+        let handle = keys().seal(&token(), BINDING, None).unwrap();
         assert!(loaded.open(handle.expose_secret(), BINDING).is_ok());
     }
 

@@ -58,6 +58,7 @@ pub fn routes(config: &BrokerConfig) -> Router<Arc<Broker>> {
         per_source: RateLimiter::new(limits.requests_per_minute_per_source),
         failures: RateLimiter::new(limits.failures_per_minute_per_source.get()),
         per_key: RateLimiter::new(limits.requests_per_minute_per_key.get()),
+        per_user: RateLimiter::new(limits.requests_per_minute_per_user.get()),
         limits: limits.clone(),
     });
     Router::new()
@@ -75,6 +76,7 @@ struct RelayLimits {
     per_source: RateLimiter,
     failures: RateLimiter,
     per_key: RateLimiter<String>,
+    per_user: RateLimiter<String>,
     limits: crate::config::Limits,
 }
 
@@ -97,6 +99,12 @@ impl RelayLimits {
         let budget = self.limits.budget(self.failures.per_minute(), source);
         // Over the budget already: the next request is refused by `admit`.
         let _ = self.failures.check_key(source_key(source), budget, now);
+    }
+
+    /// Counts a refresh of the user `subject` (from its handle).
+    fn admit_user(&self, subject: &str, now: Instant) -> Result<(), Duration> {
+        let budget = self.per_user.per_minute();
+        self.per_user.check_key(subject.to_owned(), budget, now)
     }
 
     /// Counts a request of the DPoP key `thumbprint`.
@@ -374,9 +382,16 @@ async fn relay_checked(broker: &Broker, endpoint: Endpoint, request: Request) ->
             return refusal.response();
         }
     };
-    let rewrap = match bind_to_key(broker, endpoint, &mut form, &key, now).await {
-        Ok(rewrap) => rewrap,
-        Err((refusal, reason)) => {
+    let limits = audit.limits.clone();
+    let bound = bind_to_key(broker, endpoint, &mut form, &key, now, limits.as_deref()).await;
+    let bound = match bound {
+        Ok(bound) => bound,
+        Err(Unbound::OverBudget(retry_after)) => {
+            audit.record("rate limited", 429, None);
+            tracing::warn!("relay requests over the user's budget");
+            return too_many_requests(retry_after);
+        }
+        Err(Unbound::Refused(refusal, reason)) => {
             if refusal.status == StatusCode::BAD_REQUEST {
                 broker.metrics.dpop_refused(reason);
             }
@@ -398,7 +413,7 @@ async fn relay_checked(broker: &Broker, endpoint: Endpoint, request: Request) ->
         None
     };
     let body = if endpoint == Endpoint::Token && answer.status == 200 {
-        match sealed_answer(broker, answer.body(), &key, rewrap) {
+        match sealed_answer(broker, answer.body(), &key, bound, identity.as_ref()) {
             Ok(body) => Some(body),
             Err(refusal) => {
                 audit.record(refusal.description, refusal.status.as_u16(), None);
@@ -432,14 +447,15 @@ async fn bind_to_key(
     form: &mut Form,
     key: &JwkThumbprint,
     now: SystemTime,
-) -> Result<Option<RefreshToken>, (Refusal, &'static str)> {
+    limits: Option<&RelayLimits>,
+) -> Result<Bound, Unbound> {
     let unavailable = |_| {
         let refusal = Refusal {
             status: StatusCode::SERVICE_UNAVAILABLE,
             error: "temporarily_unavailable",
             description: "the broker's store cannot be reached",
         };
-        (refusal, "store")
+        Unbound::Refused(refusal, "store")
     };
     match (endpoint, form.get("grant_type")) {
         (Endpoint::Par, _) => {
@@ -449,7 +465,7 @@ async fn bind_to_key(
                     error: "invalid_dpop_proof",
                     description: "dpop_jkt is not the proof's key",
                 };
-                return Err((refusal, "dpop_jkt"));
+                return Err(Unbound::Refused(refusal, "dpop_jkt"));
             }
             form.remove("dpop_jkt");
             let challenge = form.get("code_challenge").unwrap_or_default().to_owned();
@@ -458,7 +474,7 @@ async fn bind_to_key(
                 .bind_challenge(&challenge, key.as_str(), now + BINDING_LIFE, now)
                 .await
                 .map_err(unavailable)?;
-            Ok(None)
+            Ok(Bound::default())
         }
         (Endpoint::Token, Some("authorization_code")) => {
             let challenge = s256_challenge(form.get("code_verifier").unwrap_or_default());
@@ -473,14 +489,22 @@ async fn bind_to_key(
                     error: "invalid_grant",
                     description: "the sign-in was begun with another DPoP key",
                 };
-                return Err((refusal, "another key"));
+                return Err(Unbound::Refused(refusal, "another key"));
             }
-            Ok(None)
+            Ok(Bound::default())
         }
         (Endpoint::Token, _) => {
             let opened = open_handle(broker, form.get("refresh_token").unwrap_or_default(), key)?;
+            if let (Some(limits), Some(subject)) = (limits, &opened.subject) {
+                limits
+                    .admit_user(subject, Instant::now())
+                    .map_err(Unbound::OverBudget)?;
+            }
             form.set("refresh_token", opened.refresh_token.expose_secret());
-            Ok((!opened.under_current_key).then_some(opened.refresh_token))
+            Ok(Bound {
+                rewrap: (!opened.under_current_key).then_some(opened.refresh_token),
+                subject: opened.subject,
+            })
         }
         (Endpoint::Revoke, _) => {
             let token = form.get("token").unwrap_or_default();
@@ -488,17 +512,28 @@ async fn bind_to_key(
                 let opened = open_handle(broker, token, key)?;
                 form.set("token", opened.refresh_token.expose_secret());
             }
-            Ok(None)
+            Ok(Bound::default())
         }
     }
 }
 
+/// What a relay's DPoP key binding leaves for its answer: a refresh token a retiring key had
+/// sealed, to seal again; the user the handle was sealed for.
+#[derive(Default)]
+struct Bound {
+    rewrap: Option<RefreshToken>,
+    subject: Option<String>,
+}
+
+/// Why a relay request was not bound to its key.
+enum Unbound {
+    Refused(Refusal, &'static str),
+    /// Over the user's budget: 429 after this wait.
+    OverBudget(Duration),
+}
+
 /// The provider's refresh token in `handle`, which must be bound to `key`.
-fn open_handle(
-    broker: &Broker,
-    handle: &str,
-    key: &JwkThumbprint,
-) -> Result<Opened, (Refusal, &'static str)> {
+fn open_handle(broker: &Broker, handle: &str, key: &JwkThumbprint) -> Result<Opened, Unbound> {
     broker
         .keys()
         .handles
@@ -509,7 +544,7 @@ fn open_handle(
                 error: "invalid_grant",
                 description: "the refresh handle is not valid with this DPoP key",
             };
-            (refusal, error.code())
+            Unbound::Refused(refusal, error.code())
         })
 }
 
@@ -520,7 +555,8 @@ fn sealed_answer(
     broker: &Broker,
     body: &[u8],
     key: &JwkThumbprint,
-    rewrap: Option<RefreshToken>,
+    bound: Bound,
+    identity: Option<&Identity>,
 ) -> Result<Vec<u8>, Refusal> {
     let cannot = Refusal {
         status: StatusCode::BAD_GATEWAY,
@@ -535,13 +571,18 @@ fn sealed_answer(
     let refresh_token = match answer.get("refresh_token") {
         Some(Value::String(token)) => Some(RefreshToken::new(token.clone())),
         Some(_) => return Err(cannot),
-        None => rewrap,
+        None => bound.rewrap,
     };
+    // The answer's ID token names the user; a refresh without one keeps its handle's.
+    let subject = identity
+        .map(|identity| identity.sub.as_str())
+        .filter(|sub| *sub != "-")
+        .or(bound.subject.as_deref());
     if let Some(refresh_token) = refresh_token {
         let handle = broker
             .keys()
             .handles
-            .seal(&refresh_token, key.as_str())
+            .seal(&refresh_token, key.as_str(), subject)
             .map_err(|error| {
                 tracing::warn!(code = error.code(), "cannot seal a refresh token");
                 cannot

@@ -489,3 +489,57 @@ async fn the_metrics_count_relays_refusals_replays_and_the_providers_answers() {
     }
     assert!(text.contains("careid_broker_provider_latency_seconds_count{endpoint=\"token\"} 2"));
 }
+
+/// A user's refreshes have a budget of their own across devices: the handle carries the user
+/// the provider named, so the budget is counted before anything reaches the provider.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_users_refreshes_from_several_devices_share_a_budget() {
+    let world = crate::support::relay_world::world_with_limits(
+        "requests_per_minute_per_source = 100\nrequests_per_minute_per_user = 3",
+    )
+    .await;
+    let laptop = DpopKey::generate().unwrap();
+    let tablet = DpopKey::generate().unwrap();
+    let mut handles = Vec::new();
+    for key in [&laptop, &tablet] {
+        let code = authorization_code(&world.mock, &no_redirects()).await;
+        let (status, _, tokens) = token(
+            &world,
+            Some(proof_of(key, &world.token_url())),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{tokens}");
+        handles.push(tokens["refresh_token"].as_str().unwrap().to_owned());
+    }
+    let mut statuses = Vec::new();
+    for round in 0..4 {
+        let (key, handle) = if round % 2 == 0 {
+            (&laptop, &mut handles[0])
+        } else {
+            (&tablet, &mut handles[1])
+        };
+        let (status, _, refreshed) = token(
+            &world,
+            Some(proof_of(key, &world.token_url())),
+            &refresh(handle),
+        )
+        .await;
+        if let Some(next) = refreshed["refresh_token"].as_str() {
+            *handle = next.to_owned();
+        }
+        statuses.push(status);
+    }
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 429],
+        "three a minute for the nurse"
+    );
+    let refreshes = world.mock_requests("/access_token");
+    assert_eq!(refreshes, 2 + 3, "the fourth never reached the provider");
+}
