@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use careid_oidc::{authenticate, ClientAuth, ClientCredential, PrivateKey};
 use mock_cis2::BROKER_CLIENT_ID;
-use relay_world::{authorization_code, exchange, no_redirects, world, World};
+use relay_world::{authorization_code, exchange, no_redirects, world_with_limits, World};
 use serde_json::Value;
 
 /// One refresh through the broker; the next refresh token.
@@ -90,7 +90,15 @@ async fn main() {
     let relays = numbers.first().copied().unwrap_or(4_000).max(1);
     let in_flight = numbers.get(1).copied().unwrap_or(16).max(1);
 
-    let world = std::sync::Arc::new(world(u32::MAX).await);
+    // One bench client and one user: budgets past anything the bench sends.
+    let world = std::sync::Arc::new(
+        world_with_limits(&format!(
+            "requests_per_minute_per_source = {max}\nrequests_per_minute_per_key = {max}\n\
+             requests_per_minute_per_user = {max}\nfailures_per_minute_per_source = {max}",
+            max = u32::MAX
+        ))
+        .await,
+    );
     let http = no_redirects();
     let discovery = careid_test_fixtures::http::discovery(&http, world.mock.issuer()).await;
     let token_endpoint = discovery["token_endpoint"].as_str().unwrap().to_owned();
