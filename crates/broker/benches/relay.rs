@@ -42,6 +42,49 @@ async fn direct(
     key: &ClientCredential,
     refresh_token: &str,
 ) -> String {
+    straight_to_mock(
+        http,
+        token_endpoint,
+        key,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await
+}
+
+/// A refresh token of the mock's own (a handle from the broker is nothing to the mock), by a
+/// code exchange straight to it.
+async fn direct_session(
+    world: &World,
+    http: &reqwest::Client,
+    token_endpoint: &str,
+    key: &ClientCredential,
+) -> String {
+    let code = authorization_code(&world.mock, http).await;
+    straight_to_mock(
+        http,
+        token_endpoint,
+        key,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", relay_world::REDIRECT),
+            ("code_verifier", relay_world::VERIFIER),
+        ],
+    )
+    .await
+}
+
+/// `form` posted to the mock's token endpoint with the client's own assertion: the next refresh
+/// token.
+async fn straight_to_mock(
+    http: &reqwest::Client,
+    token_endpoint: &str,
+    key: &ClientCredential,
+    form: &[(&str, &str)],
+) -> String {
     let authentication = authenticate(
         ClientAuth::PrivateKeyJwt,
         &careid_oidc::ClientId::new(BROKER_CLIENT_ID),
@@ -50,15 +93,17 @@ async fn direct(
         SystemTime::now(),
     )
     .expect("an assertion");
-    let mut form = vec![
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token),
-    ];
+    // A refresh the mock does not rotate keeps the token it was given.
+    let previous = form
+        .iter()
+        .find(|(name, _)| *name == "refresh_token")
+        .map_or("", |(_, value)| *value);
+    let mut form = form.to_vec();
     form.extend(authentication.form_pairs());
     let answer = http.post(token_endpoint).form(&form).send().await.unwrap();
     assert_eq!(answer.status(), 200);
     let answer: Value = answer.json().await.unwrap();
-    next(&answer, refresh_token)
+    next(&answer, previous)
 }
 
 fn next(answer: &Value, previous: &str) -> String {
@@ -107,7 +152,7 @@ async fn main() {
     // Added latency: one request in flight, alternating, after a warm-up.
     let samples = (relays / 8).clamp(100, 1_000);
     let mut via = session(&world, &http).await;
-    let mut straight = session(&world, &http).await;
+    let mut straight = direct_session(&world, &http, &token_endpoint, &key).await;
     for _ in 0..20 {
         via = through_broker(&world, &http, &via).await;
         straight = direct(&http, &token_endpoint, &key, &straight).await;
