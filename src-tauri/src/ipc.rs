@@ -322,6 +322,9 @@ pub struct TesterRecord {
     #[ts(type = "Record<string, unknown>")]
     pub discovery: serde_json::Value,
     pub timings: Vec<TimingView>,
+    /// Callbacks with another `state` refused while the sign-in waited (a web page firing them,
+    /// an older sign-in's tab).
+    pub stray_callbacks: u32,
 }
 
 /// The built-in mock's users and authenticators, for the home screen's help.

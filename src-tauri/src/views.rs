@@ -128,6 +128,7 @@ pub fn tester_record(
                 millis: u32::try_from(timing.millis).unwrap_or(u32::MAX),
             })
             .collect(),
+        stray_callbacks: session.stray_callbacks,
     }
 }
 

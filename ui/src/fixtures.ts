@@ -169,6 +169,7 @@ export const FLO_RECORD: TesterRecord = {
     { step: 'token', millis: 130 },
     { step: 'userinfo', millis: 61 },
   ],
+  strayCallbacks: 2,
 };
 
 export function state(screen: Screen, extra: Partial<AppState> = {}): AppState {

@@ -81,7 +81,6 @@ describe('noticeText', () => {
   it.each([
     ['timed_out', 'other', 'no answer from the browser in time'],
     ['cancelled', 'cancelled', 'cancelled'],
-    ['state_mismatch', 'rejected', 'did not belong to this sign-in'],
     ['issuer_mismatch', 'rejected', 'different sign-in service'],
     ['issuer_missing', 'rejected', 'did not say which sign-in service'],
     ['ports_taken', 'usage', 'every port'],

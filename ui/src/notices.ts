@@ -101,13 +101,9 @@ const PROVIDER_REASONS: Readonly<Record<string, string>> = {
 const ERRORS: Readonly<Record<string, Entry>> = {
   timed_out: {
     sentence: 'careid had no answer from the browser in time.',
-    next: 'Try again. Check the sign-in page opened in the browser you use for your Care Identity.',
+    next: 'Try again. Check the sign-in page opened in the browser you use for your Care Identity, and close old sign-in tabs.',
   },
   cancelled: { sentence: 'The sign-in was cancelled.', next: 'Sign in again when you are ready.' },
-  state_mismatch: {
-    sentence: 'The answer from the browser did not belong to this sign-in, so careid ignored it.',
-    next: 'Close the old sign-in tabs in your browser and try again.',
-  },
   issuer_mismatch: {
     sentence: 'The answer came from a different sign-in service than this profile uses.',
     next: 'Check the profile’s issuer on the Profiles page, or contact your IT service desk.',

@@ -406,6 +406,7 @@ describe('testers’ view', () => {
     expect(text(root, 'tester-sid')).toContain('b4f5c9a2');
     expect(text(root, 'tester-selected-roleid')).toBe(F.NURSE_ROLE.id);
     expect(byTestId(root, 'tester-timings').querySelectorAll('tbody tr')).toHaveLength(4);
+    expect(byTestId(root, 'tester-stray-callbacks').textContent).toContain('2 refused');
     expect(byTestId(root, 'tester-id-token').querySelector('pre')?.textContent).toContain('"sub": "555057896106"');
     expect(text(root, 'tester-access-token')).toContain('not a JWT');
     expect(byTestId(root, 'tester-userinfo').querySelector('pre')?.textContent).toContain('Flo Nurse');

@@ -18,7 +18,7 @@ mod peer;
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,15 +61,17 @@ pub enum LoopbackError {
     /// The listener could not be opened.
     #[error("cannot listen on 127.0.0.1: {0}")]
     Bind(#[source] std::io::Error),
-    /// No valid callback came in time.
-    #[error("no answer from the browser within {} s", .0.as_secs())]
-    TimedOut(Duration),
+    /// No valid callback came in time. `stray` callbacks came with another `state` and were
+    /// refused (a page firing them at the listener, or an older sign-in's tab).
+    #[error(
+        "no answer from the browser within {} s{}",
+        .after.as_secs(),
+        strays(*.stray)
+    )]
+    TimedOut { after: Duration, stray: u32 },
     /// The caller cancelled the wait.
     #[error("sign-in cancelled")]
     Cancelled,
-    /// The callback's `state` is not this sign-in's: possibly a forged response.
-    #[error("the response does not belong to this sign-in (state does not match)")]
-    StateMismatch,
     /// The callback's `iss` names another issuer (RFC 9207 mix-up defence).
     #[error("the response came from another issuer ({received:?})")]
     IssuerMismatch { received: String },
@@ -93,14 +95,22 @@ impl LoopbackError {
         match self {
             LoopbackError::PortsTaken { .. } => "ports_taken",
             LoopbackError::Bind(_) => "listener_failed",
-            LoopbackError::TimedOut(_) => "timed_out",
+            LoopbackError::TimedOut { .. } => "timed_out",
             LoopbackError::Cancelled => "cancelled",
-            LoopbackError::StateMismatch => "state_mismatch",
             LoopbackError::IssuerMismatch { .. } => "issuer_mismatch",
             LoopbackError::IssuerMissing => "issuer_missing",
             LoopbackError::CodeMissing => "code_missing",
             LoopbackError::Provider { .. } => "provider_error",
         }
+    }
+}
+
+/// The refused callbacks, for the timeout's message.
+fn strays(count: u32) -> String {
+    match count {
+        0 => String::new(),
+        1 => "; one response that was not for this sign-in (another state) was refused".to_owned(),
+        n => format!("; {n} responses that were not for this sign-in (another state) were refused"),
     }
 }
 
@@ -136,6 +146,9 @@ pub struct AuthorizationResponse {
     pub code: AuthorizationCode,
     /// The `iss` parameter, when the provider sent one (already checked).
     pub iss: Option<String>,
+    /// Callbacks with another `state` refused while this sign-in waited: any web page can send
+    /// one, so each is answered 400 and the wait goes on; the count is for the testers' view.
+    pub stray_callbacks: u32,
 }
 
 /// A bound loopback listener, waiting to be given the checks and a deadline.
@@ -221,6 +234,7 @@ impl LoopbackListener {
         let mut pause = FIRST_ACCEPT_PAUSE;
         let mut paused_until: Option<tokio::time::Instant> = None;
         let checks = Arc::new(checks);
+        let strays = Arc::new(AtomicU32::new(0));
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline, cancel);
         loop {
@@ -234,14 +248,17 @@ impl LoopbackListener {
                             continue;
                         }
                         let busy = Arc::new(AtomicBool::new(false));
-                        let (path, checks, sender, flag) = (
+                        let (path, checks, sender, flag, strays) = (
                             self.path.clone(),
                             Arc::clone(&checks),
                             outcome_sender.clone(),
                             Arc::clone(&busy),
+                            Arc::clone(&strays),
                         );
                         let handle = connections.spawn(async move {
-                            if let Some(outcome) = serve(stream, &path, &checks, &flag).await {
+                            if let Some(outcome) =
+                                serve(stream, &path, &checks, &flag, &strays).await
+                            {
                                 let _ = sender.send(outcome).await;
                             }
                         });
@@ -260,8 +277,18 @@ impl LoopbackListener {
                     }
                 },
                 () = sleep_until(paused_until), if paused_until.is_some() => paused_until = None,
-                Some(outcome) = outcomes.recv() => return outcome,
-                () = &mut deadline => return Err(LoopbackError::TimedOut(timeout)),
+                Some(outcome) = outcomes.recv() => {
+                    return outcome.map(|response| AuthorizationResponse {
+                        stray_callbacks: strays.load(Ordering::Acquire),
+                        ..response
+                    });
+                }
+                () = &mut deadline => {
+                    return Err(LoopbackError::TimedOut {
+                        after: timeout,
+                        stray: strays.load(Ordering::Acquire),
+                    });
+                }
                 () = &mut cancel => return Err(LoopbackError::Cancelled),
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
             }
@@ -303,6 +330,7 @@ async fn serve(
     path: &str,
     checks: &CallbackChecks,
     busy: &AtomicBool,
+    strays: &AtomicU32,
 ) -> Option<Result<AuthorizationResponse, LoopbackError>> {
     if !same_user(&stream) {
         respond(&mut stream, "403 Forbidden", &page(Page::Forbidden)).await;
@@ -330,7 +358,15 @@ async fn serve(
         Ok(Err(HeadError::Closed)) | Err(_) => return None,
     };
     busy.store(true, Ordering::Release);
-    let (status, answer, outcome) = answer(route(&head, path, checks));
+    let route = route(&head, path, checks);
+    if matches!(route, Route::Stray) {
+        let count = strays.fetch_add(1, Ordering::AcqRel).saturating_add(1);
+        tracing::warn!(
+            count,
+            "refused a callback with another state: the wait goes on"
+        );
+    }
+    let (status, answer, outcome) = answer(route);
     respond(&mut stream, status, &answer).await;
     outcome
 }
@@ -344,7 +380,10 @@ pub(crate) enum Route {
     /// The callback under a `Host` that is not a loopback name (a page whose DNS name was rebound
     /// to 127.0.0.1), or with no single `Host`: 421, and the wait goes on.
     MisdirectedHost,
-    /// The callback, checked: it ends the wait either way.
+    /// The callback with a `state` that is not this sign-in's (or none, or twice): any page can
+    /// send one, so it is refused with 400 and the wait goes on.
+    Stray,
+    /// The callback with this sign-in's `state`, checked: it ends the wait either way.
     Callback(Result<AuthorizationResponse, LoopbackError>),
 }
 
@@ -367,7 +406,17 @@ pub(crate) fn route(head: &str, path: &str, checks: &CallbackChecks) -> Route {
     if !host_is_loopback(lines) {
         return Route::MisdirectedHost;
     }
-    Route::Callback(check_callback(query, checks))
+    match check_callback(query, checks) {
+        Err(Checked::Stray) => Route::Stray,
+        Err(Checked::Failed(error)) => Route::Callback(Err(error)),
+        Ok(response) => Route::Callback(Ok(response)),
+    }
+}
+
+/// Why a callback was not taken: not this sign-in's, or this sign-in's and failed.
+pub(crate) enum Checked {
+    Stray,
+    Failed(LoopbackError),
 }
 
 /// Whether the request head's header `lines` hold exactly one `Host`, naming this machine's
@@ -401,6 +450,7 @@ pub(crate) fn answer(
         Route::NotFound => ("404 Not Found", page(Page::NotFound), None),
         Route::MethodNotAllowed => ("405 Method Not Allowed", page(Page::NotFound), None),
         Route::MisdirectedHost => ("421 Misdirected Request", page(Page::NotFound), None),
+        Route::Stray => ("400 Bad Request", page(Page::Stray), None),
         Route::Callback(outcome) => {
             let answer = match &outcome {
                 Ok(_) => page(Page::Success),
@@ -436,10 +486,7 @@ fn same_user(stream: &TcpStream) -> bool {
 
 /// The checks of one callback, `state` first (RFC 6749 §10.12), then `iss` (RFC 9207 §2.4),
 /// then `error` or `code`.
-fn check_callback(
-    query: &str,
-    checks: &CallbackChecks,
-) -> Result<AuthorizationResponse, LoopbackError> {
+fn check_callback(query: &str, checks: &CallbackChecks) -> Result<AuthorizationResponse, Checked> {
     let mut state = None;
     let mut iss = None;
     let mut code = None;
@@ -456,26 +503,27 @@ fn check_callback(
             _ => continue,
         };
         if slot.replace(value.into_owned()).is_some() {
-            return Err(LoopbackError::StateMismatch);
+            return Err(Checked::Stray);
         }
     }
     let state_matches = state.as_deref().is_some_and(|state| {
         constant_time_eq(state.as_bytes(), checks.state.expose_secret().as_bytes())
     });
     if !state_matches {
-        return Err(LoopbackError::StateMismatch);
+        return Err(Checked::Stray);
     }
+    let failed = |error| Err(Checked::Failed(error));
     match iss.as_deref() {
         Some(received) if !checks.issuer.matches(received) => {
-            return Err(LoopbackError::IssuerMismatch {
+            return failed(LoopbackError::IssuerMismatch {
                 received: printable(received, 200),
             })
         }
-        None if checks.iss_required => return Err(LoopbackError::IssuerMissing),
+        None if checks.iss_required => return failed(LoopbackError::IssuerMissing),
         _ => {}
     }
     if let Some(error) = error {
-        return Err(LoopbackError::Provider {
+        return failed(LoopbackError::Provider {
             error: printable(&error, 64),
             description: description.map(|text| printable(&text, MAX_DESCRIPTION_CHARS)),
         });
@@ -484,8 +532,9 @@ fn check_callback(
         Some(code) => Ok(AuthorizationResponse {
             code: AuthorizationCode::new(code),
             iss,
+            stray_callbacks: 0,
         }),
-        None => Err(LoopbackError::CodeMissing),
+        None => failed(LoopbackError::CodeMissing),
     }
 }
 
@@ -547,6 +596,8 @@ pub(crate) fn complete_head(received: &[u8]) -> Result<Option<String>, HeadError
 enum Page<'a> {
     Success,
     Failure(&'a LoopbackError),
+    /// A callback with another `state`.
+    Stray,
     NotFound,
     Forbidden,
 }
@@ -564,6 +615,12 @@ fn page(kind: Page<'_>) -> String {
                 "careid could not sign you in: {}. Close this tab and try again from the app.",
                 escape(&error.to_string())
             ),
+        ),
+        Page::Stray => (
+            "Not this sign-in".to_owned(),
+            "This response is not for the sign-in careid is waiting for, so it was ignored. \
+             The sign-in goes on: finish it in the tab careid opened."
+                .to_owned(),
         ),
         Page::NotFound => (
             "Not found".to_owned(),
@@ -628,10 +685,10 @@ mod tests {
                 true,
                 Err("issuer_mismatch"),
             ),
-            ("wrong state", true, Err("state_mismatch")),
-            ("no state", true, Err("state_mismatch")),
-            ("repeated state", true, Err("state_mismatch")),
-            ("state checked before error", true, Err("state_mismatch")),
+            ("wrong state", true, Err("stray")),
+            ("no state", true, Err("stray")),
+            ("repeated state", true, Err("stray")),
+            ("state checked before error", true, Err("stray")),
             ("provider error", true, Err("provider_error")),
             ("no code", true, Err("code_missing")),
         ];
@@ -653,8 +710,19 @@ mod tests {
                 (Ok(code), Ok(response)) => {
                     assert_eq!(response.code.expose_secret(), *code, "{name}")
                 }
-                (Err(code), Err(error)) => assert_eq!(error.code(), *code, "{name}: {error}"),
-                (expected, outcome) => panic!("{name}: expected {expected:?}, got {outcome:?}"),
+                (Err(code), Err(Checked::Failed(error))) => {
+                    assert_eq!(error.code(), *code, "{name}: {error}")
+                }
+                (Err(code), Err(Checked::Stray)) => assert_eq!(*code, "stray", "{name}"),
+                (expected, Ok(response)) => {
+                    panic!("{name}: expected {expected:?}, got {response:?}")
+                }
+                (expected, Err(Checked::Failed(error))) => {
+                    panic!("{name}: expected {expected:?}, got {error}")
+                }
+                (expected, Err(Checked::Stray)) => {
+                    panic!("{name}: expected {expected:?}, got stray")
+                }
             }
         }
     }
@@ -694,7 +762,9 @@ mod tests {
     fn provider_error_is_readable_and_bounded() {
         let long = "x".repeat(1000);
         let query = format!("error=access_denied&error_description={long}%0A%1B&state=s-123");
-        let error = check_callback(&query, &checks(false)).expect_err("an error response");
+        let Err(Checked::Failed(error)) = check_callback(&query, &checks(false)) else {
+            panic!("an error response");
+        };
         let text = error.to_string();
         assert!(
             text.starts_with("the provider refused the sign-in: access_denied ("),
@@ -706,8 +776,20 @@ mod tests {
     #[test]
     fn errors_never_show_the_code_or_the_state() {
         let query = "code=secret-code&state=wrong-state-value";
-        let error = check_callback(query, &checks(false)).expect_err("wrong state");
-        let shown = format!("{error} {error:?} {}", page(Page::Failure(&error)));
+        assert!(matches!(
+            check_callback(query, &checks(false)),
+            Err(Checked::Stray)
+        ));
+        let (_, stray, _) = answer(route(
+            &format!("GET /callback?{query} HTTP/1.1\r\nHost: 127.0.0.1"),
+            "/callback",
+            &checks(false),
+        ));
+        let query = "error=access_denied&code=secret-code&state=s-123";
+        let Err(Checked::Failed(error)) = check_callback(query, &checks(false)) else {
+            panic!("an error response");
+        };
+        let shown = format!("{error} {error:?} {} {stray}", page(Page::Failure(&error)));
         assert!(
             !shown.contains("secret-code") && !shown.contains("wrong-state-value"),
             "{shown}"

@@ -193,7 +193,12 @@ requested: LoginOverrides, idTokenClaims: Record<string, unknown>,
 /**
  * The access token's claims when it is a JWT (CIS2's are); its signature is not shown.
  */
-accessTokenClaims: Record<string, unknown> | null, userinfo: Record<string, unknown> | null, discovery: Record<string, unknown>, timings: Array<TimingView>, };
+accessTokenClaims: Record<string, unknown> | null, userinfo: Record<string, unknown> | null, discovery: Record<string, unknown>, timings: Array<TimingView>, 
+/**
+ * Callbacks with another `state` refused while the sign-in waited (a web page firing them,
+ * an older sign-in's tab).
+ */
+strayCallbacks: number, };
 
 export type MockGuide = { users: Array<MockUserView>, authenticators: Array<MockAuthenticatorView>, };
 

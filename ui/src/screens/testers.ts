@@ -31,6 +31,13 @@ export function renderTesters(ctx: Ctx): Node[] {
       summaryRow('sid', h('span', { class: 'careid-wrap' }, record.sid ?? 'not sent'), 'tester-sid'),
       summaryRow('selected_roleid', record.selectedRoleid ?? 'not sent', 'tester-selected-roleid'),
       summaryRow('Issuer', h('span', { class: 'careid-wrap' }, record.issuer)),
+      summaryRow(
+        'Responses for another sign-in',
+        record.strayCallbacks === 0
+          ? 'none'
+          : `${record.strayCallbacks} refused while this sign-in waited (another state): a web page or an older tab sent them`,
+        'tester-stray-callbacks',
+      ),
     ),
     h('h3', { class: 'nhsuk-heading-m' }, 'What the sign-in asked for'),
     renderRequested(record.requested),

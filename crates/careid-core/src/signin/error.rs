@@ -184,7 +184,7 @@ impl SignInError {
             SignInError::Http { source, .. } if source.is_transient() => ErrorClass::Unreachable,
             SignInError::Http { .. } => ErrorClass::Rejected,
             SignInError::Loopback(error) => match error {
-                LoopbackError::TimedOut(_) | LoopbackError::Cancelled => ErrorClass::Cancelled,
+                LoopbackError::TimedOut { .. } | LoopbackError::Cancelled => ErrorClass::Cancelled,
                 LoopbackError::Provider { .. } => ErrorClass::Provider,
                 LoopbackError::PortsTaken { .. } | LoopbackError::Bind(_) => ErrorClass::Other,
                 _ => ErrorClass::Rejected,

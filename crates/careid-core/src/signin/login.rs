@@ -421,6 +421,7 @@ impl Client {
             }
         };
         timings.push(Timing::since("browser", started));
+        let stray_callbacks = response.stray_callbacks;
 
         let started = Instant::now();
         let tokens = self
@@ -557,6 +558,7 @@ impl Client {
             facts,
             refreshable,
             timings,
+            stray_callbacks,
         })
     }
 

@@ -346,6 +346,9 @@ pub struct Session {
     /// Whether a refresh token is kept in the keychain.
     pub refreshable: bool,
     pub timings: Vec<Timing>,
+    /// Callbacks with another `state` the listener refused while this sign-in waited (a page
+    /// firing them, an older sign-in's tab); 0 for a restore or a refresh.
+    pub stray_callbacks: u32,
 }
 
 #[cfg(test)]

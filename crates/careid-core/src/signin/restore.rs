@@ -370,6 +370,7 @@ impl Client {
             facts,
             refreshable: true,
             timings,
+            stray_callbacks: 0,
         })
     }
 
@@ -422,6 +423,7 @@ impl Client {
             facts,
             refreshable: loaded.refresh_token_stored,
             timings,
+            stray_callbacks: 0,
         })
     }
 

@@ -512,6 +512,7 @@ mod tests {
                 step: "discovery",
                 millis: 12,
             }],
+            stray_callbacks: 0,
         }
     }
 
