@@ -155,8 +155,38 @@ pub struct AuthorizationResponse {
 #[derive(Debug)]
 pub struct LoopbackListener {
     listener: TcpListener,
+    /// For a `localhost` redirect URI, `[::1]` on the same port: browsers try `::1` first for
+    /// `localhost`, and a port left free there could be taken by another user to receive the code.
+    ipv6: Option<TcpListener>,
     path: String,
     redirect_uri: RedirectUri,
+}
+
+/// Binds `127.0.0.1` on `port` (0: any free one) and, for `localhost`, `[::1]` on the same port.
+/// `AddrInUse` when either is taken. A machine with no IPv6 loopback has no `::1` for anyone
+/// to take, so IPv4 alone is kept there.
+async fn bind_port(
+    port: u16,
+    host: RedirectHost,
+) -> std::io::Result<(TcpListener, Option<TcpListener>)> {
+    let ipv4 = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+    if host != RedirectHost::Localhost {
+        return Ok((ipv4, None));
+    }
+    let port = ipv4.local_addr()?.port();
+    // `::1` itself, not `::`: no IPv4-mapped address can reach it, whatever IPV6_V6ONLY says.
+    match TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, port)).await {
+        Ok(ipv6) => Ok((ipv4, Some(ipv6))),
+        Err(error)
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::Unsupported
+            ) =>
+        {
+            Ok((ipv4, None))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 impl LoopbackListener {
@@ -167,7 +197,8 @@ impl LoopbackListener {
     }
 
     /// As [`Self::bind`], with `host` written in the redirect URI: `localhost` where that is what
-    /// was registered. The socket is bound to `127.0.0.1` either way, never to whatever
+    /// was registered. Then `[::1]` is bound on the same port as well (a port is used only when
+    /// both are free), since a browser may try either for `localhost`; never whatever else
     /// `localhost` resolves to.
     pub async fn bind_for(
         ports: &[u16],
@@ -179,33 +210,53 @@ impl LoopbackListener {
         } else {
             format!("/{path}")
         };
-        let listener = if ports.is_empty() {
-            TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-                .await
-                .map_err(LoopbackError::Bind)?
+        // Any free port: a few tries, since its `::1` twin may be taken by someone else.
+        let tries: Vec<u16> = if ports.is_empty() {
+            vec![0; 8]
         } else {
-            let mut bound = None;
-            for port in ports {
-                match TcpListener::bind((Ipv4Addr::LOCALHOST, *port)).await {
-                    Ok(listener) => {
-                        bound = Some(listener);
-                        break;
-                    }
-                    Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => continue,
-                    Err(error) => return Err(LoopbackError::Bind(error)),
+            ports.to_vec()
+        };
+        let mut bound = None;
+        for port in tries {
+            match bind_port(port, host).await {
+                Ok(listeners) => {
+                    bound = Some(listeners);
+                    break;
                 }
+                Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => continue,
+                Err(error) => return Err(LoopbackError::Bind(error)),
             }
-            bound.ok_or_else(|| LoopbackError::PortsTaken {
-                ports: ports.to_vec(),
-            })?
+        }
+        let (listener, ipv6) = match bound {
+            Some(bound) => bound,
+            None if ports.is_empty() => {
+                return Err(LoopbackError::Bind(std::io::ErrorKind::AddrInUse.into()))
+            }
+            None => {
+                return Err(LoopbackError::PortsTaken {
+                    ports: ports.to_vec(),
+                })
+            }
         };
         let port = listener.local_addr().map_err(LoopbackError::Bind)?.port();
         let redirect_uri = host.redirect_uri(port, &path);
         Ok(Self {
             listener,
+            ipv6,
             path,
             redirect_uri,
         })
+    }
+
+    /// The next connection on either address.
+    async fn accept(&self) -> std::io::Result<(TcpStream, SocketAddr)> {
+        match &self.ipv6 {
+            None => self.listener.accept().await,
+            Some(ipv6) => tokio::select! {
+                accepted = self.listener.accept() => accepted,
+                accepted = ipv6.accept() => accepted,
+            },
+        }
     }
 
     /// The redirect URI to send in the authorization request.
@@ -239,7 +290,7 @@ impl LoopbackListener {
         tokio::pin!(deadline, cancel);
         loop {
             tokio::select! {
-                accepted = self.listener.accept(), if paused_until.is_none() => match accepted {
+                accepted = self.accept(), if paused_until.is_none() => match accepted {
                     Ok((stream, _)) => {
                         pause = FIRST_ACCEPT_PAUSE;
                         open.retain(|connection| !connection.handle.is_finished());

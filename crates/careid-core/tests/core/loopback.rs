@@ -220,36 +220,62 @@ async fn port_list_is_tried_in_order_and_all_taken_names_the_ports() {
     );
 }
 
+/// Browsers (Windows' especially) try `::1` first for `localhost`: a `localhost` redirect URI
+/// holds `[::1]` on the same port too, so no one else can take it there and receive the code;
+/// a port whose `::1` twin is taken is not used.
 #[tokio::test]
-async fn a_localhost_redirect_uri_still_binds_127_0_0_1_only() {
+async fn a_localhost_redirect_uri_holds_the_port_on_both_loopbacks() {
     let listener = LoopbackListener::bind_for(&[], RedirectHost::Localhost, "/callback")
         .await
         .expect("bound");
     let address = listener.local_addr();
     assert!(address.ip().is_loopback() && address.is_ipv4(), "{address}");
+    let port = address.port();
     assert_eq!(
         listener.redirect_uri().as_str(),
-        format!("http://localhost:{}/callback", address.port())
+        format!("http://localhost:{port}/callback")
     );
     assert!(
-        TcpStream::connect(("::1", address.port())).await.is_err(),
-        "reachable on ::1"
+        std::net::TcpListener::bind(("::1", port)).is_err(),
+        "no one else can take [::1]:{port}"
     );
-    // The browser reaches it by name and the callback is taken as usual.
-    let port = address.port();
+    // The browser reaches it over IPv6 by name and the callback is taken as usual.
     let waiting = tokio::spawn(listener.wait(checks(), WAIT, pending()));
-    let page = send(
-        port,
-        format!(
-            "GET {} HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n",
-            valid_callback()
-        )
-        .as_bytes(),
-    )
-    .await;
+    let mut stream = TcpStream::connect(("::1", port))
+        .await
+        .expect("::1 reaches it");
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n",
+        valid_callback()
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes())
+        .await
+        .unwrap();
+    let mut page = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut page)
+        .await
+        .unwrap();
     assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
     let response = waiting.await.expect("joined").expect("accepted");
     assert_eq!(response.code.expose_secret(), "the-code");
+
+    // Someone holds [::1] on the first listed port: it is passed over for the next one.
+    let squatter = std::net::TcpListener::bind(("::1", 0)).expect("a port on ::1");
+    let squatted = squatter.local_addr().unwrap().port();
+    let free = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listener = LoopbackListener::bind_for(&[squatted, free], RedirectHost::Localhost, "/cb")
+        .await
+        .expect("bound on the second port");
+    assert_eq!(listener.local_addr().port(), free);
+    // With 127.0.0.1 in the redirect URI, IPv4 alone, as before.
+    let listener = LoopbackListener::bind_for(&[squatted], RedirectHost::Ipv4Loopback, "/cb")
+        .await
+        .expect("127.0.0.1 only");
+    assert_eq!(listener.local_addr().port(), squatted);
 }
 
 #[tokio::test]
