@@ -357,3 +357,58 @@ async fn a_spoofed_forwarded_for_changes_nothing_over_the_brokers_own_tls() {
         "one source, whatever it wrote"
     );
 }
+
+/// An address with its allowance of TLS handshakes in progress (connections that never finish
+/// theirs) has its next connection closed unanswered; a handshake that completes is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_over_its_handshake_cap_is_closed_and_finished_handshakes_are_served() {
+    use tokio::io::AsyncReadExt as _;
+    let world = world(60).await;
+    let (cert_pem, key_pem) = certificate();
+    let cert = private_file(world.dir.path(), "cert.pem", &cert_pem, 0o644);
+    let key = private_file(world.dir.path(), "key.pem", &key_pem, 0o600);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let limits = careid_broker::config::Limits {
+        max_handshakes_per_address: 2,
+        ..Default::default()
+    };
+    let tls = careid_broker::config::TlsConfig::Files {
+        certificate: cert.clone(),
+        key: key.clone(),
+        device_ca: None,
+    };
+    let caps = careid_broker::connections::Caps::new(&tls, &limits);
+    let tls_listener =
+        careid_broker::tls::TlsListener::new(listener, acceptor(&cert, &key, None).unwrap(), caps)
+            .unwrap();
+    let app = Side::Internal
+        .router(world.broker.clone())
+        .into_make_service_with_connect_info::<careid_broker::connections::Peer>();
+    tokio::spawn(async move { axum::serve(tls_listener, app).await });
+
+    // Two connections that never start their handshake hold the address's two places.
+    let _stalled = [
+        tokio::net::TcpStream::connect(address).await.unwrap(),
+        tokio::net::TcpStream::connect(address).await.unwrap(),
+    ];
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut third = tokio::net::TcpStream::connect(address).await.unwrap();
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), third.read(&mut byte))
+        .await
+        .expect("closed at once, not left hanging");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    // Another address (loopback has many) still completes its handshake and is served.
+    let client = crate::support::http()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let health = client
+        .get(format!("https://127.0.0.1:{}/healthz", address.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
