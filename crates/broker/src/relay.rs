@@ -412,7 +412,13 @@ async fn relay_checked(broker: &Broker, endpoint: Endpoint, request: Request) ->
     } else {
         None
     };
-    let body = if endpoint == Endpoint::Token && answer.status == 200 {
+    // A token answer is sealed when it succeeds, and whenever it names a refresh token at all:
+    // whatever the provider answers, its refresh token never reaches a desktop.
+    let names_refresh_token = || {
+        serde_json::from_slice::<Value>(answer.body())
+            .is_ok_and(|body| body.get("refresh_token").is_some())
+    };
+    let body = if endpoint == Endpoint::Token && (answer.status == 200 || names_refresh_token()) {
         match sealed_answer(broker, answer.body(), &key, bound, identity.as_ref()) {
             Ok(body) => Some(body),
             Err(refusal) => {
