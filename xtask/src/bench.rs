@@ -15,13 +15,14 @@ use crate::isolation::TestEnvironment;
 use crate::{setup, shell};
 
 /// (package, bench target): the mock's login rate, callback to signed in, `careid token`, the
-/// broker's token relays and listeners.
+/// broker's token relays and listeners, and the broker's soak (ten minutes, with faults).
 const BENCHES: &[(&str, &str)] = &[
     ("mock-cis2", "logins"),
     ("careid-core", "signin"),
     ("careid-cli", "token"),
     ("careid-broker", "broker-relay"),
     ("careid-broker", "broker-listeners"),
+    ("careid-broker", "broker-soak"),
 ];
 
 /// The desktop app's launch time and memory against a bare Tauri window, run by xtask itself.

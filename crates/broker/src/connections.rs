@@ -2,7 +2,8 @@
 //! TLS, the device certificate's subject), and caps per address on open connections and on TLS
 //! handshakes in progress, so that one address cannot take every connection. A connection over
 //! its address's cap is answered `503` with `Retry-After` and closed; a handshake over the cap
-//! is closed unanswered (there is no TLS yet to answer in).
+//! is closed unanswered (there is no TLS yet to answer in). Each accepted connection is served
+//! HTTP/1.1 ([`serve_http1`]).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -12,9 +13,14 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
+use axum::serve::{IncomingStream, Listener};
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tower_service::Service as _;
 
 use crate::config::{Limits, TlsConfig};
 
@@ -277,6 +283,74 @@ impl axum::serve::Listener for PlainListener {
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         self.listener.local_addr().map(Peer::new)
     }
+}
+
+/// What [`serve_http1`] hands axum for each connection: its peer, as the listener accepted it.
+impl Connected<Peer> for Peer {
+    fn connect_info(peer: Peer) -> Self {
+        peer
+    }
+}
+
+/// Serves `router` on each connection `listener` accepts, with its [`Peer`] as
+/// `ConnectInfo<Peer>`, until `shutdown` completes: then it accepts no more, lets each connection
+/// finish the request it is answering, and returns once all have closed (as `axum::serve` with
+/// graceful shutdown does).
+///
+/// HTTP/1.1 only, as the TLS side's ALPN offers. `axum::serve` first reads up to 24 bytes to
+/// tell HTTP/2's preface from HTTP/1, and hyper, handed those bytes apart from the rest of the
+/// request, then grows its 8 KiB read buffer to 16 KiB to read the rest: 8 KiB more on every
+/// connection, which a broker holding thousands of listeners' connections keeps for each.
+pub async fn serve_http1<L>(
+    mut listener: L,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: Listener<Addr = Peer>,
+{
+    let mut make_service = router.into_make_service_with_connect_info::<Peer>();
+    // Closed (dropped) once shutdown begins: every connection then finishes and closes.
+    let (begin_shutdown, shutting_down) = tokio::sync::watch::channel(());
+    // Each connection holds a receiver: all have closed when the sender sees none left.
+    let (all_closed, open) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (io, peer) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        std::future::poll_fn(|cx| {
+            tower_service::Service::<Peer>::poll_ready(&mut make_service, cx)
+        })
+        .await
+        .unwrap_or_else(|never| match never {});
+        let service = make_service
+            .call(peer)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let mut shutting_down = shutting_down.clone();
+        let open = open.clone();
+        tokio::spawn(async move {
+            let builder = Builder::new(TokioExecutor::new()).http1_only();
+            let connection =
+                builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = shutting_down.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            drop(open);
+        });
+    }
+    drop(open);
+    drop(listener);
+    drop(begin_shutdown);
+    all_closed.closed().await;
+    Ok(())
 }
 
 impl Connected<IncomingStream<'_, PlainListener>> for Peer {

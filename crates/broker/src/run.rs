@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::{BrokerConfig, TlsConfig};
-use crate::connections::Peer;
+use crate::connections::serve_http1;
 use crate::credential::{BrokerCredential, CredentialError};
 use crate::handle::HandleKeys;
 use crate::server::{serve, Broker, Side};
@@ -252,10 +252,5 @@ pub async fn serve_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = TlsListener::new(listener, acceptor, broker.caps(side))?;
-    let app = side
-        .router(broker)
-        .into_make_service_with_connect_info::<Peer>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_http1(listener, side.router(broker), shutdown).await
 }

@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 
 use crate::answer::{no_store, oauth_error};
 use crate::config::{BrokerConfig, ListenerConfig};
-use crate::connections::{Caps, Peer, PlainListener};
+use crate::connections::{serve_http1, Caps, PlainListener};
 use crate::credential::BrokerCredential;
 use crate::dpop_nonce::{NonceIssuer, DEFAULT_NONCE_PERIOD};
 use crate::handle::HandleKeys;
@@ -245,12 +245,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let caps = broker.caps(side);
-    let app = side
-        .router(broker)
-        .into_make_service_with_connect_info::<Peer>();
-    axum::serve(PlainListener::new(listener, caps), app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_http1(
+        PlainListener::new(listener, caps),
+        side.router(broker),
+        shutdown,
+    )
+    .await
 }
 
 /// The public keys registered with the provider as the JWKS endpoint URI (`private_key_jwt`).

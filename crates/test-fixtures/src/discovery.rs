@@ -67,6 +67,16 @@ pub struct TestProvider {
 impl TestProvider {
     /// Serves `document(issuer)` at `/.well-known/openid-configuration` and `jwks` at `/jwks`.
     pub async fn start(document: impl FnOnce(&str) -> Value, jwks: Value) -> Self {
+        Self::start_with_routes(document, jwks, axum::Router::new()).await
+    }
+
+    /// [`TestProvider::start`] with `routes` served beside the document and the keys (a token
+    /// endpoint of the test's own, say).
+    pub async fn start_with_routes(
+        document: impl FnOnce(&str) -> Value,
+        jwks: Value,
+        routes: axum::Router,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
@@ -88,7 +98,8 @@ impl TestProvider {
                     let jwks = published.lock().expect("the JWKS").clone();
                     async move { axum::Json(jwks) }
                 }),
-            );
+            )
+            .merge(routes);
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self { issuer, jwks }
     }

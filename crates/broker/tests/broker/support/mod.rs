@@ -6,14 +6,13 @@
 //! tests fail, naming what is missing: they never pass by skipping.
 
 pub mod lost_reply;
+mod own_redis;
 pub mod relay_world;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use careid_broker::run::{serve_broker, SideListener};
 use careid_broker::server::{Broker, Side};
@@ -23,6 +22,7 @@ use careid_test_fixtures::broker_toml::BrokerToml;
 pub use careid_test_fixtures::http::client_builder as http;
 pub use careid_test_fixtures::now_seconds;
 use mock_cis2::{ClientRegistry, MockCis2, RunningMock, BUILTIN_CLIENTS_JSON};
+pub use own_redis::{command, OwnRedis};
 use serde_json::Value;
 
 pub const CLIENT: &str = "555000000001.apps.local";
@@ -57,125 +57,18 @@ pub fn unique_prefix(test: &str) -> String {
     )
 }
 
-/// A `redis-server` of the test's own on a free loopback port, keeping nothing on disk: it can
-/// be stopped and started again on the same port. Ended when dropped.
-pub struct OwnRedis {
-    port: u16,
-    dir: tempfile::TempDir,
-    extra: Vec<String>,
-    /// Whether it speaks TLS only (`start_tls`).
-    tls: bool,
-    child: Option<Child>,
-}
-
 impl OwnRedis {
+    /// A `redis-server` (`CAREID_TEST_REDIS_SERVER`) of the test's own on a free loopback port,
+    /// keeping nothing on disk, started with `extra` arguments.
     pub fn start(extra: &[&str]) -> Self {
-        Self::start_in(tempfile::tempdir().unwrap(), extra, false)
+        Self::start_program(&required("CAREID_TEST_REDIS_SERVER"), extra)
     }
 
     /// A Redis that speaks TLS only (no plain port), serving the certificate chain `cert_pem`
     /// with `key_pem`, and asking clients for no certificate.
     pub fn start_tls(cert_pem: &str, key_pem: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let cert = dir.path().join("redis-cert.pem");
-        let key = dir.path().join("redis-key.pem");
-        std::fs::write(&cert, cert_pem).unwrap();
-        std::fs::write(&key, key_pem).unwrap();
-        let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
-        let args = [
-            "--tls-cert-file",
-            cert,
-            "--tls-key-file",
-            key,
-            "--tls-auth-clients",
-            "no",
-        ];
-        Self::start_in(dir, &args, true)
+        Self::start_tls_program(&required("CAREID_TEST_REDIS_SERVER"), cert_pem, key_pem)
     }
-
-    fn start_in(dir: tempfile::TempDir, extra: &[&str], tls: bool) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut redis = Self {
-            port,
-            dir,
-            extra: extra.iter().map(|arg| (*arg).to_owned()).collect(),
-            tls,
-            child: None,
-        };
-        redis.start_again();
-        redis
-    }
-
-    /// `redis://127.0.0.1:PORT/`, or `rediss://` for a TLS Redis.
-    pub fn url(&self) -> String {
-        let scheme = if self.tls { "rediss" } else { "redis" };
-        format!("{scheme}://127.0.0.1:{}/", self.port)
-    }
-
-    pub fn address(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
-    }
-
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    pub fn start_again(&mut self) {
-        assert!(self.child.is_none(), "already running");
-        let port = self.port.to_string();
-        // Port 0 turns plain TCP off, so a TLS Redis cannot be reached any other way.
-        let listen: &[&str] = if self.tls {
-            &["--port", "0", "--tls-port", &port]
-        } else {
-            &["--port", &port]
-        };
-        let child = Command::new(required("CAREID_TEST_REDIS_SERVER"))
-            .args(["--bind", "127.0.0.1"])
-            .args(listen)
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .args(&self.extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting redis-server");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Runs one command (no password, plain TCP) and returns its reply.
-    pub async fn command(&self, args: &[&str]) -> redis::Value {
-        command(&self.url(), args).await
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Runs one command on the Redis at `url`.
-pub async fn command(url: &str, args: &[&str]) -> redis::Value {
-    let client = redis::Client::open(url).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-    let mut cmd = redis::cmd(args[0]);
-    for arg in &args[1..] {
-        cmd.arg(*arg);
-    }
-    cmd.query_async(&mut connection).await.unwrap()
 }
 
 /// One broker replica, served over real HTTP.
