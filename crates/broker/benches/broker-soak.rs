@@ -1445,7 +1445,7 @@ fn report(
         }
     ));
 
-    // Memory.
+    // Memory. Replica a runs throughout; b is measured since its last restart.
     let memory = lock(&shared.memory);
     let mut per_listener = Vec::new();
     for replica in 0..2 {
@@ -1458,7 +1458,12 @@ fn report(
             .filter(|&&(at, pid, _)| at >= steady_from && pid == last_pid)
             .map(|&(at, _, rss)| ((at - steady_from) as f64 / 1e6, mib(rss)))
             .collect();
-        let minutes = steady.last().map_or(0.0, |(t, _)| t / 60.0);
+        let span = steady.last().map_or(0.0, |&(t, _)| t);
+        let second_half: Vec<(f64, f64)> = steady
+            .iter()
+            .copied()
+            .filter(|&(t, _)| t >= span / 2.0)
+            .collect();
         let listeners = options.listeners.div_ceil(2) - replica * (options.listeners % 2);
         per_listener.push(
             rss_listening[replica].saturating_sub(rss_start[replica]) as f64
@@ -1466,21 +1471,36 @@ fn report(
                 / 1024.0,
         );
         result(&format!(
-            "replica {} RSS {:.1} MiB at the start, {:.1} MiB with its {listeners} listeners, {:.1} MiB at the end, {:.1} MiB at most; slope {:+.1} MiB/h over its last {minutes:.0} min{}",
+            "replica {} RSS {:.1} MiB at the start, {:.1} MiB with its {listeners} listeners, {:.1} MiB at the end, {:.1} MiB at most",
             REPLICAS[replica],
             mib(rss_start[replica]),
             mib(rss_listening[replica]),
             mib(rss_end[replica]),
             mib(max),
+        ));
+        result(&format!(
+            "replica {} RSS slope {:+.1} MiB/h over {:.0} min{}, {:+.1} MiB/h over the last half of them",
+            REPLICAS[replica],
             slope_per_hour(&steady),
-            if replica == 1 { " (since its last restart)" } else { "" },
+            span / 60.0,
+            if replica == 0 {
+                " with its listeners"
+            } else {
+                " since its last restart"
+            },
+            slope_per_hour(&second_half),
         ));
     }
     result(&format!(
-        "memory per listener {:.1} KiB (a {:.1}, b {:.1})",
+        "memory per listener once connected {:.1} KiB (a {:.1}, b {:.1})",
         (per_listener[0] + per_listener[1]) / 2.0,
         per_listener[0],
         per_listener[1]
+    ));
+    let listeners_a = options.listeners.div_ceil(2);
+    result(&format!(
+        "memory per listener at the end {:.1} KiB (replica a, its RSS at the end less at the start, over its {listeners_a} listeners)",
+        rss_end[0].saturating_sub(rss_start[0]) as f64 / listeners_a as f64 / 1024.0,
     ));
 
     // The verdict.

@@ -207,7 +207,7 @@ impl Heard {
 
 /// The clients' process, seen from the bench: it is ended when this is dropped.
 pub struct ListeningClients {
-    child: Child,
+    _child: Child,
     lines: Lines<BufReader<ChildStdout>>,
 }
 
@@ -224,17 +224,16 @@ impl ListeningClients {
             .spawn()
             .expect("the clients' process");
         let lines = BufReader::new(child.stdout.take().expect("its stdout")).lines();
-        Self { child, lines }
+        Self {
+            _child: child,
+            lines,
+        }
     }
 
     /// The next thing the clients tell; `None` once their process has ended.
     pub async fn heard(&mut self) -> Option<Heard> {
         let line = self.lines.next_line().await.ok()??;
         Some(Heard::parse(&line).unwrap_or_else(|| panic!("a line from the clients: {line:?}")))
-    }
-
-    pub fn pid(&self) -> Option<u32> {
-        self.child.id()
     }
 }
 
