@@ -23,6 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tower_service::Service as _;
 
 use crate::config::{Limits, TlsConfig};
+use crate::long_streams::{self, FirstRequest, Rewind};
 
 /// How long a refused connection is given to send its request head before the 503.
 const REFUSAL_READ_TIMEOUT: Duration = Duration::from_secs(5);
@@ -297,6 +298,9 @@ impl Connected<Peer> for Peer {
 /// finish the request it is answering, and returns once all have closed (as `axum::serve` with
 /// graceful shutdown does).
 ///
+/// A connection whose first request asks for one of `stream_paths` is answered by
+/// [`long_streams`], without hyper's buffers; every other by hyper.
+///
 /// HTTP/1.1 only, as the TLS side's ALPN offers. `axum::serve` first reads up to 24 bytes to
 /// tell HTTP/2's preface from HTTP/1, and hyper, handed those bytes apart from the rest of the
 /// request, then grows its 8 KiB read buffer to 16 KiB to read the rest: 8 KiB more on every
@@ -304,6 +308,7 @@ impl Connected<Peer> for Peer {
 pub async fn serve_http1<L>(
     mut listener: L,
     router: Router,
+    stream_paths: &'static [&'static str],
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
 where
@@ -332,16 +337,40 @@ where
         let mut shutting_down = shutting_down.clone();
         let open = open.clone();
         tokio::spawn(async move {
-            let builder = Builder::new(TokioExecutor::new()).http1_only();
-            let connection =
-                builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
-            let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                _ = shutting_down.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
+            let mut io = io;
+            match long_streams::read_first_request(&mut io, stream_paths).await {
+                FirstRequest::Stream(request) => {
+                    let mut service = service;
+                    std::future::poll_fn(|cx| {
+                        tower_service::Service::<axum::extract::Request>::poll_ready(
+                            &mut service,
+                            cx,
+                        )
+                    })
+                    .await
+                    .unwrap_or_else(|never| match never {});
+                    let response = tower_service::Service::call(&mut service, *request)
+                        .await
+                        .unwrap_or_else(|never| match never {});
+                    long_streams::answer(io, response, shutting_down).await;
                 }
+                FirstRequest::Refuse(status) => long_streams::refuse(io, status).await,
+                FirstRequest::Other(read) => {
+                    let builder = Builder::new(TokioExecutor::new()).http1_only();
+                    let connection = builder.serve_connection(
+                        TokioIo::new(Rewind::new(read, io)),
+                        TowerToHyperService::new(service),
+                    );
+                    let mut connection = std::pin::pin!(connection);
+                    tokio::select! {
+                        _ = connection.as_mut() => {}
+                        _ = shutting_down.changed() => {
+                            connection.as_mut().graceful_shutdown();
+                            let _ = connection.await;
+                        }
+                    }
+                }
+                FirstRequest::Gone => {}
             }
             drop(open);
         });

@@ -33,6 +33,7 @@ pub mod dpop_nonce;
 pub mod handle;
 pub mod listeners;
 pub mod logout_token;
+mod long_streams;
 pub mod metrics;
 pub mod proof;
 pub mod rate_limit;

@@ -154,7 +154,7 @@ async fn well_known(State(broker): State<Arc<Broker>>) -> Response {
         "client_id": config.provider.client_id,
         "token_endpoint": internal.url_for("/token"),
         "session_status_endpoint": internal.url_for("/sessions/status"),
-        "session_events_endpoint": internal.url_for("/sessions/events"),
+        "session_events_endpoint": internal.url_for(crate::server::SESSION_EVENTS),
         "jwks_uri": config.public.url_for("/jwks"),
         "redirect_uris": config.clients.redirect_uris,
     });

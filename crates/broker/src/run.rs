@@ -252,5 +252,5 @@ pub async fn serve_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = TlsListener::new(listener, acceptor, broker.caps(side))?;
-    serve_http1(listener, side.router(broker), shutdown).await
+    serve_http1(listener, side.router(broker), side.stream_paths(), shutdown).await
 }

@@ -202,7 +202,7 @@ pub fn internal_router(broker: Arc<Broker>) -> Router {
     );
     let session_routes = Router::new()
         .route("/sessions/status", get(listeners::status))
-        .route("/sessions/events", get(listeners::events))
+        .route(SESSION_EVENTS, get(listeners::events))
         .route_layer(from_fn_with_state(sessions, limit_requests));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -212,6 +212,9 @@ pub fn internal_router(broker: Arc<Broker>) -> Router {
         .merge(session_routes)
         .with_state(broker)
 }
+
+/// The listeners' event stream: long-lived, so served without hyper (`long_streams`).
+pub(crate) const SESSION_EVENTS: &str = "/sessions/events";
 
 /// Which of the broker's listeners.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +228,14 @@ impl Side {
         match self {
             Side::Public => public_router(broker),
             Side::Internal => internal_router(broker),
+        }
+    }
+
+    /// The paths whose answers are long-lived streams, served apart (`connections::serve_http1`).
+    pub fn stream_paths(self) -> &'static [&'static str] {
+        match self {
+            Side::Public => &[],
+            Side::Internal => &[SESSION_EVENTS],
         }
     }
 
@@ -248,6 +259,7 @@ pub async fn serve(
     serve_http1(
         PlainListener::new(listener, caps),
         side.router(broker),
+        side.stream_paths(),
         shutdown,
     )
     .await

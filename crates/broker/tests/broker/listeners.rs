@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    broker_config, client_secret_file, mock_delivering_logout_to, new_broker, redis_url, serve,
-    sign_in, Sides, TwoReplicas, CLIENT, EMBEDDED_STORE, NURSE,
+    broker_config, client_secret_file, mock_delivering_logout_to, new_broker, redis_url,
+    serve_until, sign_in, Sides, TwoReplicas, CLIENT, EMBEDDED_STORE, NURSE,
 };
 use careid_broker::server::Broker;
 use careid_broker::{BrokerConfig, EmbeddedStore, EndId, Store};
@@ -52,7 +52,18 @@ impl RunningBroker {
 }
 
 /// A broker for `issuer` on `sides`, with `limits` (TOML lines) in its configuration.
-async fn broker_on(mut sides: Sides, issuer: &str, limits: &str) -> RunningBroker {
+async fn broker_on(sides: Sides, issuer: &str, limits: &str) -> RunningBroker {
+    broker_serving(sides, issuer, limits, KEEP_ALIVE, std::future::pending()).await
+}
+
+/// [`broker_on`] with its listeners' `keep_alive`, serving until `shutdown` completes.
+async fn broker_serving(
+    mut sides: Sides,
+    issuer: &str,
+    limits: &str,
+    keep_alive: Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> RunningBroker {
     let dir = tempfile::tempdir().unwrap();
     let config = broker_config(
         &sides,
@@ -62,9 +73,9 @@ async fn broker_on(mut sides: Sides, issuer: &str, limits: &str) -> RunningBroke
         &format!("[limits]\nrequests_per_minute_per_source = 60\n{limits}"),
     );
     let broker = Arc::new(
-        new_broker(config, Store::Embedded(EmbeddedStore::open(None))).with_keep_alive(KEEP_ALIVE),
+        new_broker(config, Store::Embedded(EmbeddedStore::open(None))).with_keep_alive(keep_alive),
     );
-    serve(broker.clone(), &mut sides);
+    serve_until(broker.clone(), &mut sides, shutdown);
     RunningBroker {
         _dir: dir,
         url: sides.internal_url,
@@ -169,7 +180,14 @@ impl OwnWorld {
 /// A provider of the test's own (discovery and JWKS over HTTP, advertising HS256 and `none` as
 /// well, which the broker must refuse regardless) and a broker for it, with `limits`.
 async fn own_world(limits: &str) -> OwnWorld {
-    let provider = TestProvider::start(
+    let provider = own_provider().await;
+    let broker = broker_on(Sides::bind().await, &provider.issuer, limits).await;
+    OwnWorld { provider, broker }
+}
+
+/// The provider of [`own_world`].
+async fn own_provider() -> TestProvider {
+    TestProvider::start(
         |issuer| {
             let mut document = provider_document(issuer, &["RS256", "HS256", "none"]);
             document["backchannel_logout_supported"] = json!(true);
@@ -178,9 +196,7 @@ async fn own_world(limits: &str) -> OwnWorld {
         },
         json!({ "keys": [jwk(&generated_rsa_keys().0, "first")] }),
     )
-    .await;
-    let broker = broker_on(Sides::bind().await, &provider.issuer, limits).await;
-    OwnWorld { provider, broker }
+    .await
 }
 
 // ── A client of the broker ────────────────────────────────────────────────────────────────
@@ -367,6 +383,143 @@ async fn a_listener_hears_the_end_within_two_seconds_then_the_stream_closes() {
         "the stream closes after the event"
     );
     assert_eq!(world.broker.broker.listeners().count(), 0);
+}
+
+// ── The stream's connection (served without hyper: `long_streams`) ───────────────────────
+
+/// An [`own_world`] whose listeners' keep-alive is a minute, so that nothing but the connection
+/// itself tells the broker a client has gone; it shuts down when the sender is used.
+async fn quiet_world() -> (OwnWorld, tokio::sync::oneshot::Sender<()>) {
+    let provider = own_provider().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let until_stopped = async move {
+        let _ = stopped.await;
+    };
+    let broker = broker_serving(
+        Sides::bind().await,
+        &provider.issuer,
+        "",
+        Duration::from_secs(60),
+        until_stopped,
+    )
+    .await;
+    (OwnWorld { provider, broker }, stop)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_hangs_up_is_let_go_at_once_not_at_the_next_keep_alive() {
+    let (world, _stop) = quiet_world().await;
+    let id_token = world.id_token("s", now() - 60, json!({}));
+    let listener = Listener::open(&world.broker.url, &id_token).await;
+    assert_eq!(world.broker.broker.listeners().count(), 1);
+    drop(listener);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while world.broker.broker.listeners().count() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the broker let the listener go when its client closed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_shutting_down_ends_its_listeners_streams_cleanly() {
+    let (world, stop) = quiet_world().await;
+    let id_token = world.id_token("s", now() - 60, json!({}));
+    let mut listener = Listener::open(&world.broker.url, &id_token).await;
+    stop.send(()).unwrap();
+    // A clean end (the last chunk), which a client reads as "ask again", not a cut connection.
+    assert_eq!(listener.next(Duration::from_secs(5)).await, None);
+}
+
+/// Sends `request` on a new connection to `base` and reads the answer's head.
+async fn raw_answer_head(base: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut connection = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    connection.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        let mut chunk = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let read = connection.read(&mut chunk).await.unwrap();
+            assert!(read > 0, "closed before an answer: {head:?}");
+            head.extend_from_slice(&chunk[..read]);
+        }
+    })
+    .await
+    .expect("an answer in time");
+    String::from_utf8_lossy(&head).to_lowercase()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_request_is_answered_whatever_its_framing() {
+    let world = own_world("").await;
+    let id_token = world.id_token("s", now() - 60, json!({}));
+    let url = &world.broker.url;
+
+    let streaming = raw_answer_head(
+        url,
+        &format!(
+            "GET /sessions/events HTTP/1.1\r\nHost: b\r\nAuthorization: Bearer {id_token}\r\n\r\n"
+        ),
+    )
+    .await;
+    assert!(streaming.starts_with("http/1.1 200 ok\r\n"), "{streaming}");
+    for line in [
+        "content-type: text/event-stream",
+        "transfer-encoding: chunked",
+        "cache-control: no-store",
+    ] {
+        assert!(streaming.contains(line), "{line} in {streaming}");
+    }
+
+    for (request, status, what) in [
+        (
+            "GET /sessions/events HTTP/1.1\r\nHost: b\r\n\r\n",
+            "401",
+            "no token",
+        ),
+        (
+            "GET /sessions/events?x=1 HTTP/1.1\r\nHost: b\r\n\r\n",
+            "401",
+            "a query",
+        ),
+        (
+            "GET /sessions/events HTTP/1.1\r\nHost: b\r\nContent-Length: 3\r\n\r\nabc",
+            "401",
+            "a body (hyper's to read)",
+        ),
+        (
+            "GET /sessions/events HTTP/1.0\r\nHost: b\r\n\r\n",
+            "401",
+            "HTTP/1.0 (hyper's)",
+        ),
+        (
+            "GET /sessions/events HTTP/1.1\r\nBad Name: x\r\n\r\n",
+            "400",
+            "a malformed head",
+        ),
+        (
+            "GET /sessions/status HTTP/1.1\r\nHost: b\r\n\r\n",
+            "401",
+            "another path",
+        ),
+    ] {
+        let head = raw_answer_head(url, request).await;
+        assert!(
+            head.starts_with(&format!("http/1.1 {status} "))
+                || head.starts_with(&format!("http/1.0 {status} ")),
+            "{what}: {head}"
+        );
+    }
+    assert_eq!(
+        world.broker.broker.listeners().count(),
+        0,
+        "none was let listen"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -249,6 +249,15 @@ impl Sides {
 
 /// Serves both sides of `broker` on `sides`' listeners over real HTTP, as `serve` does.
 pub fn serve(broker: Arc<Broker>, sides: &mut Sides) -> tokio::task::JoinHandle<()> {
+    serve_until(broker, sides, std::future::pending())
+}
+
+/// [`serve`] until `shutdown` completes, then as `serve` shuts down.
+pub fn serve_until(
+    broker: Arc<Broker>,
+    sides: &mut Sides,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
     let listeners = vec![
         SideListener::plain(Side::Public, sides.public.take().expect("not yet served")),
         SideListener::plain(
@@ -257,7 +266,7 @@ pub fn serve(broker: Arc<Broker>, sides: &mut Sides) -> tokio::task::JoinHandle<
         ),
     ];
     tokio::spawn(async move {
-        let _ = serve_broker(broker, listeners, std::future::pending()).await;
+        let _ = serve_broker(broker, listeners, shutdown).await;
     })
 }
 
