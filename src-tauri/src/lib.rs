@@ -258,9 +258,8 @@ mod tests {
                 move |url| {
                     opened.lock().unwrap().push(url.to_owned());
                     if follow {
-                        // The sign-in is handed over as a private page that redirects.
-                        let url = careid_core::launch_page::read_target(url)
-                            .unwrap_or_else(|| url.to_owned());
+                        // A one-time loopback link that redirects to the provider.
+                        let url = url.to_owned();
                         std::thread::spawn(move || {
                             let _ = ureq::get(&url).call();
                         });
@@ -403,9 +402,9 @@ mod tests {
         assert_eq!(view["role"]["name"], "Nurse Access Role");
         assert_eq!(view["assuranceLevel"], 3);
         assert_eq!(state["tester"]["acr"], "AAL3_ANY");
-        // The browser is given a private page, never the authorization URL itself.
+        // The browser is given a one-time loopback link, never the authorization URL itself.
         let first = shell.opened.lock().unwrap()[0].clone();
-        assert!(first.starts_with("file:///"), "{first}");
+        assert!(first.starts_with("http://127.0.0.1:"), "{first}");
         assert!(!first.contains("state="), "{first}");
         // No token crosses to the UI: nothing JWT-shaped anywhere in the state.
         assert!(!state.to_string().contains("eyJ"), "{state}");
@@ -416,18 +415,30 @@ mod tests {
         let state = shell.wait_for_screen("home");
         assert_eq!(state["notice"]["code"], "signed_out");
         let opened = shell.opened.lock().unwrap();
-        // The end-session URL carries the ID token as a hint: the browser is given a private
-        // page that leads to it, never the URL on its command line.
+        // The end-session URL carries the ID token as a hint: the browser is given a one-time
+        // loopback link that leads to it, never the URL on its command line.
         let given = opened.last().unwrap().clone();
         drop(opened);
-        assert!(given.starts_with("file:///"), "{given}");
+        assert!(given.starts_with("http://127.0.0.1:"), "{given}");
         assert!(
             !given.contains("id_token_hint") && !given.contains("eyJ"),
             "{given}"
         );
-        let target = careid_core::launch_page::read_target(&given).expect("the page is there");
+        let browser: ureq::Agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let answer = browser.get(&given).call().expect("the link is answered");
+        assert_eq!(answer.status(), 303);
+        let target = answer.headers()["location"].to_str().unwrap().to_owned();
         assert!(target.contains("/connect/endSession?"), "{target}");
         assert!(target.contains("&id_token_hint=eyJ"), "{target}");
+        let again = browser.get(&given).call();
+        assert!(
+            again.is_err() || again.is_ok_and(|answer| answer.status() != 303),
+            "the link works once"
+        );
         shell.ok("dismiss_notice", json!({}));
         assert_eq!(shell.state()["notice"], Value::Null);
     }

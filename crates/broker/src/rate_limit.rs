@@ -29,7 +29,7 @@ pub const FORWARDED_FOR_HEADER: &str = "x-forwarded-for";
 /// A rate limit's window.
 const WINDOW: Duration = Duration::from_secs(60);
 /// The most sources remembered at once: past it the oldest windows are forgotten.
-const MAX_SOURCES: usize = 100_000;
+pub const MAX_SOURCES: usize = 100_000;
 
 /// One route group's limit: its own budget per source, and how a source is told.
 #[derive(Debug)]

@@ -13,8 +13,8 @@
 //!   namespaced by build kind, with values split across entries where a platform limits size.
 //! - [`LoopbackListener`]: the redirect listener on `127.0.0.1` that takes one valid callback,
 //!   from this OS user only.
-//! - [`LaunchPage`]: the private redirect page the browser is opened on, so the authorization
-//!   URL is never on a command line other users can read.
+//! - [`LaunchLinks`] and [`SignOutLaunch`]: the one-time loopback links the browser is opened
+//!   on, so the authorization URL and the ID token are never on a command line others can read.
 //! - [`Profiles`]: the built-in environments (`mock`, `int`, `dep`, `live`) and custom ones.
 //! - [`Identity`] and [`choose_role`]: CIS2's claims from UserInfo, its national RBAC roles, the
 //!   role to sign in with, and the assurance level checks for the ID token.
@@ -41,7 +41,6 @@ pub mod doctor;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod keychain;
-pub mod launch_page;
 pub mod loopback;
 pub mod profile;
 pub mod session;
@@ -77,8 +76,10 @@ pub use careid_oidc::{
 };
 pub use doctor::{diagnose, CheckStatus, DoctorCheck, DoctorReport};
 pub use keychain::{BuildKind, Keychain, KeychainError};
-pub use launch_page::LaunchPage;
-pub use loopback::{AuthorizationResponse, CallbackChecks, LoopbackError, LoopbackListener};
+pub use loopback::{
+    AuthorizationResponse, CallbackChecks, LaunchLinks, LoopbackError, LoopbackListener,
+    SignOutLaunch,
+};
 pub use profile::{
     IssuerSource, Profile, ProfileEntry, ProfileError, Profiles, RedirectHost,
     RedirectRegistration, RoleSelection, SessionPolicy, CIS2_REDIRECT_PORTS,

@@ -14,7 +14,10 @@
 //! oldest one that has not sent a request is dropped to make room, each has a few seconds to
 //! send its request, and a failing `accept` (out of file descriptors) pauses instead of spinning.
 
+mod launch;
 mod peer;
+
+pub use launch::{LaunchLinks, SignOutLaunch};
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -32,11 +35,12 @@ use peer::{peer_owner, PeerOwner};
 use crate::secret::{AuthorizationCode, CsrfState};
 use crate::values::{IssuerUrl, RedirectUri};
 use crate::RedirectHost;
+use crate::SecretString;
 
 /// The largest request head accepted: a callback URL is far smaller.
 const MAX_REQUEST_BYTES: usize = 8 * 1024;
 /// How long one connection may take to send its request head.
-const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest `error_description` passed on, so a hostile provider cannot flood the UI.
 const MAX_DESCRIPTION_CHARS: usize = 300;
 /// The most connections served at once; a browser opens a handful.
@@ -160,6 +164,8 @@ pub struct LoopbackListener {
     ipv6: Option<TcpListener>,
     path: String,
     redirect_uri: RedirectUri,
+    /// The one-time links the browser is opened on, answered here while the sign-in waits.
+    links: Option<Arc<LaunchLinks>>,
 }
 
 /// Binds `127.0.0.1` on `port` (0: any free one) and, for `localhost`, `[::1]` on the same port.
@@ -245,7 +251,16 @@ impl LoopbackListener {
             ipv6,
             path,
             redirect_uri,
+            links: None,
         })
+    }
+
+    /// One-time links to `target` (the authorization URL) that this listener answers while it
+    /// waits: what the browser is opened on ([`launch`]).
+    pub fn launch_links(&mut self, target: SecretString) -> Arc<LaunchLinks> {
+        let links = LaunchLinks::new(self.local_addr().port(), target);
+        self.links = Some(Arc::clone(&links));
+        links
     }
 
     /// The next connection on either address.
@@ -299,16 +314,18 @@ impl LoopbackListener {
                             continue;
                         }
                         let busy = Arc::new(AtomicBool::new(false));
-                        let (path, checks, sender, flag, strays) = (
+                        let (path, checks, sender, flag, strays, links) = (
                             self.path.clone(),
                             Arc::clone(&checks),
                             outcome_sender.clone(),
                             Arc::clone(&busy),
                             Arc::clone(&strays),
+                            self.links.clone(),
                         );
                         let handle = connections.spawn(async move {
+                            let expected = Expected { path: &path, checks: &checks, links: links.as_deref() };
                             if let Some(outcome) =
-                                serve(stream, &path, &checks, &flag, &strays).await
+                                serve(stream, &expected, &flag, &strays).await
                             {
                                 let _ = sender.send(outcome).await;
                             }
@@ -374,12 +391,19 @@ async fn sleep_until(until: Option<tokio::time::Instant>) {
     }
 }
 
+/// What a connection's request may be: the callback to `path`, passing `checks`, or one of the
+/// launch `links`.
+struct Expected<'a> {
+    path: &'a str,
+    checks: &'a CallbackChecks,
+    links: Option<&'a LaunchLinks>,
+}
+
 /// Answers one connection. `None` when it was not the callback (the wait goes on). `busy` is set
 /// once a whole request has arrived, so the connection is no longer the first to be dropped.
 async fn serve(
     mut stream: TcpStream,
-    path: &str,
-    checks: &CallbackChecks,
+    expected: &Expected<'_>,
     busy: &AtomicBool,
     strays: &AtomicU32,
 ) -> Option<Result<AuthorizationResponse, LoopbackError>> {
@@ -409,7 +433,14 @@ async fn serve(
         Ok(Err(HeadError::Closed)) | Err(_) => return None,
     };
     busy.store(true, Ordering::Release);
-    let route = route(&head, path, checks);
+    if let Some(links) = expected.links {
+        let (method, path) = launch::method_and_path(&head);
+        if let Some(launched) = links.answer(method, path, host_is_loopback(head.lines().skip(1))) {
+            launch::respond_launch(&mut stream, launched).await;
+            return None;
+        }
+    }
+    let route = route(&head, expected.path, expected.checks);
     if matches!(route, Route::Stray) {
         let count = strays.fetch_add(1, Ordering::AcqRel).saturating_add(1);
         tracing::warn!(
@@ -473,7 +504,7 @@ pub(crate) enum Checked {
 /// Whether the request head's header `lines` hold exactly one `Host`, naming this machine's
 /// loopback as a redirect URI can (`127.0.0.1` or `localhost`, any port). A browser sends the
 /// name it resolved: under DNS rebinding, the attacker's own.
-fn host_is_loopback<'a>(lines: impl Iterator<Item = &'a str>) -> bool {
+pub(crate) fn host_is_loopback<'a>(lines: impl Iterator<Item = &'a str>) -> bool {
     let mut hosts = lines.filter_map(|line| {
         let (name, value) = line.split_once(':')?;
         name.eq_ignore_ascii_case("host").then(|| value.trim())
@@ -514,7 +545,7 @@ pub(crate) fn answer(
 
 /// Whether the other end of `stream` belongs to this OS user. Refusals are logged without
 /// anything the connection sent, which is never read.
-fn same_user(stream: &TcpStream) -> bool {
+pub(crate) fn same_user(stream: &TcpStream) -> bool {
     let (Ok(local), Ok(peer)) = (stream.local_addr(), stream.peer_addr()) else {
         return false;
     };
@@ -591,7 +622,7 @@ fn check_callback(query: &str, checks: &CallbackChecks) -> Result<AuthorizationR
 
 /// Compares without an early exit, so the time taken does not reveal how much of a guess was
 /// right. Only the length can differ in time, and the state's length is not secret.
-fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
     left.len() == right.len()
         && left
             .iter()
@@ -614,7 +645,7 @@ pub(crate) enum HeadError {
     Closed,
 }
 
-async fn read_head(stream: &mut TcpStream) -> Result<String, HeadError> {
+pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<String, HeadError> {
     let mut head = Vec::with_capacity(1024);
     let mut buffer = [0u8; 1024];
     loop {
@@ -644,17 +675,21 @@ pub(crate) fn complete_head(received: &[u8]) -> Result<Option<String>, HeadError
     Ok(None)
 }
 
-enum Page<'a> {
+pub(crate) enum Page<'a> {
     Success,
     Failure(&'a LoopbackError),
     /// A callback with another `state`.
     Stray,
     NotFound,
     Forbidden,
+    /// A launch link's redirect, for a browser that does not follow it.
+    Continue,
+    /// A launch link used already or lapsed.
+    LinkSpent,
 }
 
 /// An accessible page for the browser tab: a title, one heading, plain words.
-fn page(kind: Page<'_>) -> String {
+pub(crate) fn page(kind: Page<'_>) -> String {
     let (title, message) = match kind {
         Page::Success => (
             "Signed in".to_owned(),
@@ -681,6 +716,16 @@ fn page(kind: Page<'_>) -> String {
             "Not your sign-in".to_owned(),
             "This address belongs to another person's careid sign-in on this computer.".to_owned(),
         ),
+        Page::Continue => (
+            "Continue to your Care Identity".to_owned(),
+            "Your browser should go on to the sign-in page at once.".to_owned(),
+        ),
+        Page::LinkSpent => (
+            "This link has been used".to_owned(),
+            "Each link careid opens works once. If you still need to sign in or out, go back to \
+             careid and start again there."
+                .to_owned(),
+        ),
     };
     format!(
         "<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\">\
@@ -699,7 +744,7 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-async fn respond(stream: &mut TcpStream, status: &str, body: &str) {
+pub(crate) async fn respond(stream: &mut TcpStream, status: &str, body: &str) {
     // The callback URL holds the code: no referrer may carry it on, and nothing may be cached.
     let response = format!(
         "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\

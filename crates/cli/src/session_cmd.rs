@@ -9,8 +9,9 @@ use crate::context::Context;
 use crate::json::{self, EndedJson, SignedOutStatus};
 use crate::output::{print_session, utc};
 
-/// How long `logout --browser` keeps the sign-out page for a browser that is slow to start.
-const SIGN_OUT_PAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long `logout --browser` answers its sign-out link, for a browser slow to start; it ends
+/// as soon as the browser has come.
+const SIGN_OUT_LINK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, clap::Args)]
 pub struct TokenArgs {
@@ -237,13 +238,14 @@ pub fn logout(context: &Context, args: &LogoutArgs) -> anyhow::Result<()> {
             }
         }
         if args.browser {
-            match client.end_session_page(&outcome)? {
-                Some(page) => match webbrowser::open(page.file_url()) {
-                    // The page holds the ID token: it goes once the browser has read it.
+            match client
+                .end_session_launch(&outcome, SIGN_OUT_LINK_WAIT)
+                .await?
+            {
+                // The link leads to the ID token: careid answers it until the browser has come.
+                Some(launch) => match webbrowser::open(launch.url()) {
                     Ok(()) => {
-                        careid_core::signin::blocking(|| {
-                            page.wait_until_read(SIGN_OUT_PAGE_WAIT)
-                        });
+                        launch.wait_until_read(SIGN_OUT_LINK_WAIT).await;
                     }
                     Err(error) => eprintln!("careid: could not open a browser: {error}"),
                 },

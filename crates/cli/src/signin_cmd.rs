@@ -129,9 +129,13 @@ async fn browser_sign_in(
     if args.no_browser {
         eprintln!("careid: open this URL in a browser to sign in:\n{url}");
     } else {
-        // The browser gets a private page's path, not the URL: other users of a shared machine
-        // can read every command line. The URL on stderr is for the user's own terminal.
-        match webbrowser::open(pending.browser_url()) {
+        // The browser gets a one-time loopback link, not the URL: other users of a shared
+        // machine can read every command line. The URL on stderr is for the user's own terminal.
+        let link = pending
+            .launch_links()
+            .issue()
+            .map_err(careid_core::signin::SignInError::Launch)?;
+        match webbrowser::open(&link) {
             // A launcher can succeed and still show nothing (no display, a browser that fails
             // to start), so the URL is always there to open by hand.
             Ok(()) => eprintln!(

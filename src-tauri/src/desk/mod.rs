@@ -87,9 +87,9 @@ struct Waiting {
     view: WaitingView,
     /// The authorization URL: kept in Rust, for "copy the link".
     url: SecretString,
-    /// The private page that redirects to it, what the browser is given (also for "open
-    /// again"): a command line shows only its path.
-    browser_url: String,
+    /// One-time loopback links to it, what the browser is given (a new one for "open again"):
+    /// a command line shows only the link.
+    launch_links: Arc<careid_core::LaunchLinks>,
     cancel: Option<oneshot::Sender<()>>,
 }
 

@@ -63,7 +63,7 @@ impl Desk {
             }
         };
         let url = SecretString::new(pending.authorization_url().to_owned());
-        let browser_url = pending.browser_url().to_owned();
+        let launch_links = pending.launch_links();
         let started = SystemTime::now();
         let timeout = self.settings.sign_in_timeout;
         let (cancel, cancelled) = oneshot::channel::<()>();
@@ -78,7 +78,7 @@ impl Desk {
                 changing_role: change_role,
             },
             url,
-            browser_url,
+            launch_links,
             cancel: Some(cancel),
         });
         let desk = Arc::clone(self);
@@ -98,7 +98,7 @@ impl Desk {
         });
         self.publish(&inner);
         if let Phase::Waiting(waiting) = &inner.phase {
-            if let Err(error) = (self.hooks.open_browser)(&waiting.browser_url) {
+            if let Err(error) = self.open_launch_link(waiting) {
                 // The link is still there to copy; the wait goes on.
                 tracing::warn!("could not open the browser: {error}");
             }
@@ -175,8 +175,17 @@ impl Desk {
         let Phase::Waiting(waiting) = &inner.phase else {
             return Err(not_waiting());
         };
-        (self.hooks.open_browser)(&waiting.browser_url)
+        self.open_launch_link(waiting)
             .map_err(|error| CommandError::new("browser_failed", NoticeClass::Other, &error))
+    }
+
+    /// Opens the browser on a new one-time link to the sign-in (each link works once).
+    fn open_launch_link(&self, waiting: &Waiting) -> Result<(), String> {
+        let link = waiting
+            .launch_links
+            .issue()
+            .map_err(|error| error.to_string())?;
+        (self.hooks.open_browser)(&link)
     }
 
     /// The authorization URL, for the clipboard (never for the UI).

@@ -5,8 +5,8 @@ use std::time::Duration;
 use super::{Desk, Outcome, Phase};
 use crate::error::{info, notice_of};
 
-/// How long the private sign-out page (it holds the ID token) is kept for the browser.
-const SIGN_OUT_PAGE_KEPT: Duration = Duration::from_secs(60);
+/// How long the one-time sign-out link (it leads to the ID token) is answered for the browser.
+const SIGN_OUT_LINK_KEPT: Duration = Duration::from_secs(60);
 
 impl Desk {
     /// Signs out: revokes and deletes the session, and opens the provider's end-session page
@@ -38,25 +38,29 @@ impl Desk {
         match outcome {
             Ok(outcome) => {
                 inner.notice = Some(info("signed_out"));
-                let page = inner
-                    .connection
-                    .as_ref()
-                    .map(|connection| connection.client.end_session_page(&outcome));
-                match page {
-                    Some(Ok(Some(page))) => {
-                        if let Err(error) = (self.hooks.open_browser)(page.file_url()) {
-                            tracing::warn!("could not open the end-session page: {error}");
+                let launch = match inner.connection.as_ref() {
+                    Some(connection) => {
+                        connection
+                            .client
+                            .end_session_launch(&outcome, SIGN_OUT_LINK_KEPT)
+                            .await
+                    }
+                    None => Ok(None),
+                };
+                match launch {
+                    Ok(Some(launch)) => {
+                        if let Err(error) = (self.hooks.open_browser)(launch.url()) {
+                            tracing::warn!("could not open the end-session link: {error}");
                         }
-                        // The browser reads it at once; then it goes.
+                        // Answered until the browser has come for it, for at most a minute.
                         tokio::spawn(async move {
-                            tokio::time::sleep(SIGN_OUT_PAGE_KEPT).await;
-                            drop(page);
+                            launch.wait_until_read(SIGN_OUT_LINK_KEPT).await;
                         });
                     }
-                    Some(Err(error)) => {
-                        tracing::warn!("could not write the end-session page: {error}")
+                    Err(error) => {
+                        tracing::warn!("could not make the end-session link: {error}")
                     }
-                    _ => {}
+                    Ok(None) => {}
                 }
             }
             Err(error) => inner.notice = Some(notice_of(&error)),

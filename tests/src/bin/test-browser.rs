@@ -15,9 +15,10 @@
 //!   `localhost` page, not `127.0.0.1`). The visit ends when the page's address starts with
 //!   `CAREID_TEST_BROWSER_UNTIL` (default `http://127.0.0.1:`, the app's loopback listener).
 //!
-//! careid gives the browser a private page that redirects (a `file://` address): it is followed
-//! by reading its meta refresh. `CAREID_TEST_BROWSER_LOG`, when set, names a file that gets each
-//! opened URL (after such a page) on a line, so a test can check what the app opened, and
+//! careid gives the browser a one-time link on its loopback listener that redirects to the
+//! provider. Like a snap or flatpak browser, this one opens no local (`file:`) page.
+//! `CAREID_TEST_BROWSER_LOG`, when set, names a file that gets each opened URL on a line (for
+//! the HTTP client, where the link led), so a test can check what the app opened, and
 //! `<log>.argv` gets what was on the command line. The final URL and status go to stderr.
 
 use std::io::Write;
@@ -42,12 +43,18 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<()> {
     let given = std::env::args().nth(1).context("usage: test-browser URL")?;
-    // careid hands the sign-in over as a private page that redirects (a `file://` address, so
-    // the URL is not on the command line): read where it goes, as a browser would.
-    let url = if given.starts_with("file:") {
-        meta_refresh_target(&given).with_context(|| format!("no redirecting page at {given}"))?
-    } else {
-        given.clone()
+    // As a snap or flatpak browser (Firefox on Ubuntu is a snap), no local file is opened: such
+    // browsers cannot read hidden folders, where a page for the browser would have to be.
+    if given.starts_with("file:") {
+        bail!("cannot open {given}: this browser, like a confined one, opens no local files");
+    }
+    let mode = std::env::var("CAREID_TEST_BROWSER").unwrap_or_else(|_| "http".to_owned());
+    // careid hands the sign-in over as a one-time link on its loopback listener, which answers
+    // with a redirect to the provider. The HTTP client follows it here, so the log names where
+    // it led; Chromium follows it itself, so its log names the link.
+    let url = match mode.as_str() {
+        "http" => launch_target(&given)?.unwrap_or_else(|| given.clone()),
+        _ => given.clone(),
     };
     if let Some(log) = std::env::var_os("CAREID_TEST_BROWSER_LOG") {
         let mut file = std::fs::OpenOptions::new()
@@ -64,7 +71,6 @@ fn run() -> anyhow::Result<()> {
             .open(argv_log)?;
         writeln!(file, "{given}")?;
     }
-    let mode = std::env::var("CAREID_TEST_BROWSER").unwrap_or_else(|_| "http".to_owned());
     match mode.as_str() {
         "http" => visit_with_http_client(&url),
         "chromium" => visit_with_chromium(&url),
@@ -72,32 +78,32 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
-/// Where a local page's `<meta http-equiv="refresh" content="0; url=...">` sends a browser: read
-/// here as a browser does, independently of the code in careid that writes the page.
-fn meta_refresh_target(file_url: &str) -> anyhow::Result<String> {
-    let path = url::Url::parse(file_url)?
-        .to_file_path()
-        .map_err(|()| anyhow::anyhow!("not a local file"))?;
-    let page = std::fs::read_to_string(path)?;
-    let lower = page.to_ascii_lowercase();
-    let meta = lower
-        .find("http-equiv=\"refresh\"")
-        .context("no meta refresh")?;
-    let content = meta + lower[meta..].find("content=\"").context("no content")? + 9;
-    let end = content
-        + page[content..]
-            .find('"')
-            .context("an unterminated content")?;
-    let target = page[content..end]
-        .split_once("url=")
-        .map(|(_, url)| url.trim())
-        .context("no url in the meta refresh")?;
-    Ok(target
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&"))
+/// Where a link on a loopback address redirects (careid's one-time launch link), visited once
+/// as a browser would: `None` for any other address, or one that does not redirect.
+fn launch_target(given: &str) -> anyhow::Result<Option<String>> {
+    let url = url::Url::parse(given)?;
+    if url.scheme() != "http" || url.host_str() != Some("127.0.0.1") {
+        return Ok(None);
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let answer = agent
+        .get(given)
+        .call()
+        .with_context(|| format!("visiting {given}"))?;
+    if !answer.status().is_redirection() {
+        bail!("{given} answered {}, not a redirect", answer.status());
+    }
+    let location = answer
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .context("a redirect without a Location")?;
+    Ok(Some(url.join(location)?.to_string()))
 }
 
 /// Misbehaves at the app's loopback listener just before the real callback, as a stray local

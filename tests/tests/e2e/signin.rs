@@ -718,8 +718,9 @@ fn profiles_are_added_shown_and_removed_with_their_secrets() {
 }
 
 /// Shared machines: other users can read every process's command line. The browser is started
-/// with the path of a private page, never the authorization URL; the page is gone once the
-/// sign-in ends. Without pushed requests too, and with them the URL the user sees is short.
+/// with a one-time link on the sign-in's loopback listener, never the authorization URL; it is
+/// not answered again once used. Without pushed requests too, and with them the URL the user
+/// sees is short.
 #[test]
 fn the_browsers_command_line_never_holds_the_authorization_url() {
     for pushed in [PushedRequests::Offered, PushedRequests::Off] {
@@ -736,8 +737,10 @@ fn the_browsers_command_line_never_holds_the_authorization_url() {
         argv.push(".argv");
         let argv = std::fs::read_to_string(argv).expect("the browser's command line");
         let given = argv.trim();
-        assert!(given.starts_with("file:///"), "{pushed:?}: {given}");
-        // The page's path is under the state folder: look for parameters, not words.
+        assert!(
+            given.starts_with("http://127.0.0.1:"),
+            "{pushed:?}: {given}"
+        );
         for part in [
             "?",
             "state=",
@@ -748,11 +751,12 @@ fn the_browsers_command_line_never_holds_the_authorization_url() {
         ] {
             assert!(!given.contains(part), "{pushed:?}: {part} in {given}");
         }
-        let page = url::Url::parse(given)
-            .expect("URL")
-            .to_file_path()
-            .expect("path");
-        assert!(!page.exists(), "{pushed:?}: the page was removed");
+        // The sign-in's listener closed with it: the link leads nowhere now.
+        let again = ureq::get(given).config().max_redirects(0).build().call();
+        assert!(
+            !matches!(&again, Ok(answer) if answer.status().is_redirection()),
+            "{pushed:?}: {again:?}"
+        );
         let opened = std::fs::read_to_string(world.browser_log()).expect("browser log");
         let url = opened.lines().next().expect("one URL");
         // The user's own terminal still gets the URL to open by hand.

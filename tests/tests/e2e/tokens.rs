@@ -392,11 +392,11 @@ fn logout_prints_no_id_token_in_text_or_json() {
     }
 }
 
-/// `logout --browser` gives the browser a private `file://` page (nothing on its command line
-/// but a path), the page leads to the end-session URL with the ID token as `id_token_hint`,
-/// and it is removed once read.
+/// `logout --browser` gives the browser a one-time link on a loopback listener of careid's
+/// (nothing on its command line but the link), which leads to the end-session URL with the ID
+/// token as `id_token_hint`, and is answered no more once the browser has come.
 #[test]
-fn logout_browser_hands_the_hint_over_through_a_private_page() {
+fn logout_browser_hands_the_hint_over_through_a_one_time_link() {
     let mock = mock_with(MockCis2::new());
     let world = world_for(&mock);
     world.ok(&["--profile", "t", "login"]);
@@ -413,22 +413,22 @@ fn logout_browser_hands_the_hint_over_through_a_private_page() {
     assert!(!logout.text().contains(id_token), "{}", logout.text());
     assert!(
         started.elapsed() < Duration::from_secs(9),
-        "the page was seen read, not waited out: {:?}",
+        "the link was seen used, not waited out: {:?}",
         started.elapsed()
     );
     let argv = read(&argv_log);
     let given: Vec<&str> = argv.lines().skip(argv_before).collect();
     assert_eq!(given.len(), 1, "{given:?}");
-    assert!(given[0].starts_with("file:///"), "{given:?}");
+    assert!(given[0].starts_with("http://127.0.0.1:"), "{given:?}");
     assert!(
         !given[0].contains('?') && !given[0].contains("eyJ"),
         "{given:?}"
     );
-    let page = url::Url::parse(given[0])
-        .expect("URL")
-        .to_file_path()
-        .expect("path");
-    assert!(!page.exists(), "the page holding the ID token was removed");
+    let again = ureq::get(given[0]).config().max_redirects(0).build().call();
+    assert!(
+        !matches!(&again, Ok(answer) if answer.status().is_redirection()),
+        "the link to the ID token works once: {again:?}"
+    );
 
     let opened = read(world.browser_log().as_os_str());
     let opened: Vec<&str> = opened.lines().skip(opened_before).collect();

@@ -259,10 +259,12 @@ pub(super) fn replica(
             REDIRECT,
         )
     };
-    // Every client, the relays and the logouts come from 127.0.0.1: one source, one address.
+    // Every client, the relays and the logouts come from 127.0.0.1: one source, one address;
+    // and every relay chain refreshes for the one user the bench's provider signs in.
     let tables = format!(
         "[store]\nkind = \"redis\"\nurl = \"{redis_url}\"\nprefix = \"{PREFIX}\"\n\
          [limits]\nrequests_per_minute_per_source = 1000000\n\
+         requests_per_minute_per_user = 1000000\n\
          session_requests_per_minute_per_source = 1000000\n\
          logouts_per_minute_per_source = 1000000\n\
          max_connections_per_address = {}\nmax_listeners = {}\n",

@@ -2,9 +2,11 @@
 //! which knows the broker as a `private_key_jwt` client with a `jwks_uri` at the broker. The
 //! broker holds the key; the client sends none.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use crate::support::relay_world::{
     authorization_code, code_exchange, exchange, no_redirects, relay, world, REDIRECT, VERIFIER,
@@ -350,6 +352,130 @@ async fn a_flood_from_one_source_is_limited_while_another_source_passes() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 200);
+}
+
+/// More made-up sources than the rate limits remember, one request each, pipelined through the
+/// trusted proxy (loopback): none is refused for being new, and afterwards a source seen before
+/// the flood and a new one both still sign in, while a source past its budget is still stopped.
+/// (A full table forgets its oldest windows rather than refuse a newcomer.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_new_sources_locks_out_no_one() {
+    let world = world(5).await;
+    let http = no_redirects();
+    let sign_in_from = |source: &'static str| {
+        let (http, world) = (&http, &world);
+        async move {
+            let code = authorization_code(&world.mock, http).await;
+            code_exchange(http, &world.token_url(), world.mock.issuer(), &code)
+                .header("X-Forwarded-For", source)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(sign_in_from("192.0.2.1").await, 200, "before the flood");
+
+    let sources = careid_broker::rate_limit::MAX_SOURCES + 5_000;
+    let statuses = pipelined_flood(&world.token_url(), world.mock.issuer(), sources).await;
+    assert_eq!(statuses.values().sum::<usize>(), sources, "{statuses:?}");
+    assert!(
+        !statuses.contains_key(&429) && !statuses.keys().any(|status| *status >= 500),
+        "no made-up source was refused for being one too many: {statuses:?}"
+    );
+
+    assert_eq!(
+        sign_in_from("192.0.2.1").await,
+        200,
+        "known before the flood"
+    );
+    assert_eq!(sign_in_from("192.0.2.2").await, 200, "new after it");
+    let mut last = 0;
+    for _ in 0..6 {
+        last = sign_in_from("192.0.2.3").await.as_u16();
+    }
+    assert_eq!(last, 429, "a source past its budget is still stopped");
+}
+
+/// Sends one refused relay (no DPoP proof) from each of `sources` made-up addresses in 10/8,
+/// named in `X-Forwarded-For`, pipelined on a few connections: how many answers had each status.
+async fn pipelined_flood(token_url: &str, issuer: &str, sources: usize) -> BTreeMap<u16, usize> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    const CONNECTIONS: usize = 4;
+    let url = url::Url::parse(token_url).unwrap();
+    let address = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let mut connections = tokio::task::JoinSet::new();
+    for connection in 0..CONNECTIONS {
+        let (address, path, issuer) = (address.clone(), url.path().to_owned(), issuer.to_owned());
+        let share: Vec<u32> = (connection..sources)
+            .step_by(CONNECTIONS)
+            .map(|n| u32::try_from(n).unwrap())
+            .collect();
+        connections.spawn(async move {
+            let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+            let (mut reader, mut writer) = stream.into_split();
+            let expected = share.len();
+            let writing = tokio::spawn(async move {
+                let body = "grant_type=authorization_code&code=x";
+                let mut batch = Vec::new();
+                for n in share {
+                    let source = std::net::Ipv4Addr::from(0x0a00_0000 + n);
+                    write!(
+                        batch,
+                        "POST {path} HTTP/1.1\r\nHost: {address}\r\nCareID-Issuer: {issuer}\r\n\
+                         X-Forwarded-For: {source}\r\n\
+                         Content-Type: application/x-www-form-urlencoded\r\n\
+                         Content-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .unwrap();
+                    if batch.len() >= 64 * 1024 {
+                        writer.write_all(&batch).await.unwrap();
+                        batch.clear();
+                    }
+                }
+                writer.write_all(&batch).await.unwrap();
+                writer
+            });
+            let mut statuses = BTreeMap::new();
+            let (mut seen, mut unread, mut chunk) = (0, Vec::new(), vec![0u8; 64 * 1024]);
+            const STATUS_LINE: &[u8] = b"HTTP/1.1 ";
+            while seen < expected {
+                let read = tokio::time::timeout(Duration::from_secs(60), reader.read(&mut chunk))
+                    .await
+                    .expect("answers keep coming")
+                    .unwrap();
+                assert!(read > 0, "closed after {seen} of {expected} answers");
+                unread.extend_from_slice(&chunk[..read]);
+                let mut scanned = 0;
+                while let Some(at) = unread[scanned..]
+                    .windows(STATUS_LINE.len())
+                    .position(|window| window == STATUS_LINE)
+                {
+                    let code_at = scanned + at + STATUS_LINE.len();
+                    let Some(code) = unread.get(code_at..code_at + 3) else {
+                        break;
+                    };
+                    let code: u16 = std::str::from_utf8(code).unwrap().parse().unwrap();
+                    *statuses.entry(code).or_insert(0) += 1;
+                    seen += 1;
+                    scanned = code_at + 3;
+                }
+                // Keep what could be the start of a status line cut by the read.
+                let keep_from = scanned.max(unread.len().saturating_sub(STATUS_LINE.len() + 3));
+                unread.drain(..keep_from);
+            }
+            drop(writing.await.unwrap());
+            statuses
+        });
+    }
+    let mut statuses = BTreeMap::new();
+    while let Some(counted) = connections.join_next().await {
+        for (status, count) in counted.unwrap() {
+            *statuses.entry(status).or_insert(0) += count;
+        }
+    }
+    statuses
 }
 
 /// Everything logged in this process, by the broker and careid-oidc, at every level.

@@ -157,9 +157,9 @@ pub enum SignInError {
         #[source]
         source: Box<SignInError>,
     },
-    /// The page that hands the sign-in address to the browser could not be written.
-    #[error("cannot write the sign-in page for the browser: {0}")]
-    LaunchPage(#[source] std::io::Error),
+    /// The one-time link that hands the provider's address to the browser could not be made.
+    #[error("cannot make the link to open the browser on: {0}")]
+    Launch(#[source] std::io::Error),
 }
 
 fn describe(description: &Option<String>) -> String {
@@ -202,7 +202,7 @@ impl SignInError {
             SignInError::NotSignedIn { .. }
             | SignInError::SessionEnded { .. }
             | SignInError::RefreshRejected { .. } => ErrorClass::NotSignedIn,
-            SignInError::LaunchPage(_) => ErrorClass::Other,
+            SignInError::Launch(_) => ErrorClass::Other,
             SignInError::Broker(error) if error.is_transient() => ErrorClass::Unreachable,
             SignInError::Broker(_) => ErrorClass::Rejected,
             SignInError::EndedByProvider { .. } => ErrorClass::NotSignedIn,
@@ -234,7 +234,7 @@ impl SignInError {
             SignInError::RefreshRejected { .. } => "refresh_rejected",
             SignInError::UnknownRole(_) => "unknown_role",
             SignInError::NoRefreshToken { .. } => "no_refresh_token",
-            SignInError::LaunchPage(_) => "launch_page_failed",
+            SignInError::Launch(_) => "launch_failed",
             SignInError::Broker(error) => error.code(),
             SignInError::EndedByProvider { .. } => "ended_by_provider",
             SignInError::Ended { source, .. } => source.code(),

@@ -19,7 +19,7 @@ use crate::signin::{blocking, with_query, Client, Session, SignInError, Timing, 
 use crate::time::unix_seconds;
 use crate::values::{AcrValues, RedirectUri};
 use crate::{
-    assurance_level, choose_role, CallbackChecks, LaunchPage, LoopbackListener, RoleChoice,
+    assurance_level, choose_role, CallbackChecks, LaunchLinks, LoopbackListener, RoleChoice,
     RoleSelection, SecretString, SessionState,
 };
 
@@ -47,7 +47,7 @@ pub const REDIRECT_HINT_AFTER: Duration = Duration::from_secs(25);
 /// A sign-in waiting for the browser. Dropping it closes the listener.
 pub struct PendingLogin {
     authorization_url: String,
-    launch_page: LaunchPage,
+    launch_links: Arc<LaunchLinks>,
     redirect_uri: RedirectUri,
     /// The request was pushed (RFC 9126), so the provider has accepted the redirect URI already.
     redirect_uri_accepted: bool,
@@ -83,11 +83,11 @@ impl PendingLogin {
         &self.authorization_url
     }
 
-    /// What to give the browser: the `file://` address of a private page that redirects to the
-    /// authorization URL, so the URL itself is never on a command line other users can read.
-    /// The page is removed when the sign-in ends.
-    pub fn browser_url(&self) -> &str {
-        self.launch_page.file_url()
+    /// The one-time links to the authorization URL that the sign-in's listener answers while it
+    /// waits: what to open the browser on ([`LaunchLinks::issue`], a new one each time), so the
+    /// URL itself is never on a command line other users can read.
+    pub fn launch_links(&self) -> Arc<LaunchLinks> {
+        Arc::clone(&self.launch_links)
     }
 
     pub fn redirect_uri(&self) -> &RedirectUri {
@@ -305,13 +305,15 @@ impl Client {
             }
             None => with_query(&metadata.authorization_endpoint, &encode(&parameters)),
         };
-        let launch_pages = self.store.state_dir().join("sign-in-pages");
-        let launch_page = blocking(|| LaunchPage::write(&launch_pages, &authorization_url))
-            .map_err(SignInError::LaunchPage)
-            .inspect_err(|_| jwks.abort())?;
+        let mut listener = listener;
+        let launch_links = listener.launch_links(SecretString::new(authorization_url.clone()));
+        // Pages an earlier careid wrote for the browser (they held authorization URLs and ID
+        // tokens): launch links need none.
+        let left_over = self.store.state_dir().join("sign-in-pages");
+        blocking(|| drop(std::fs::remove_dir_all(left_over)));
         Ok(PendingLogin {
             authorization_url,
-            launch_page,
+            launch_links,
             redirect_uri,
             redirect_uri_accepted: pushed,
             listener,
@@ -390,7 +392,6 @@ impl Client {
     ) -> Result<Session, SignInError> {
         let PendingLogin {
             redirect_uri,
-            launch_page,
             listener,
             state,
             nonce,
@@ -410,8 +411,6 @@ impl Client {
             iss_required: metadata.authorization_response_iss_parameter_supported,
         };
         let waited = listener.wait(checks, timeout, cancel).await;
-        // The browser has been and gone (or never will): its page is not needed any more.
-        blocking(|| drop(launch_page));
         // The prefetch is not needed after a failed callback; do not leave it running.
         let response = match waited {
             Ok(response) => response,

@@ -1,13 +1,16 @@
 //! Signing out here: revocation (RFC 7009), the session deleted whatever the provider says, and
 //! the provider's end-session URL (OpenID Connect RP-Initiated Logout).
 
+use std::time::Duration;
+
 use serde::Serialize;
 
+use crate::loopback::SignOutLaunch;
 use crate::secret::IdToken;
 use crate::session::EndReason;
 use crate::signin::token::Revocable;
 use crate::signin::{blocking, with_query, Client, SignInError};
-use crate::{LaunchPage, Restored, SecretString};
+use crate::{Restored, SecretString};
 
 /// How a sign-out went.
 #[derive(Debug, Clone, Serialize)]
@@ -143,23 +146,24 @@ impl Client {
         Ok(outcome)
     }
 
-    /// The private page that opens the provider's end-session URL of `outcome`, with
-    /// `id_token_hint` when there was one: what a browser is given, so the ID token is never
-    /// on a command line. `None` when the provider publishes no end-session endpoint. The page
-    /// is removed when dropped: keep it until the browser has read it
-    /// ([`LaunchPage::wait_until_read`]).
-    pub fn end_session_page(
+    /// A one-time loopback link to the provider's end-session URL of `outcome`, with
+    /// `id_token_hint` when there was one: what a browser is given, so the ID token is never on
+    /// a command line. `None` when the provider publishes no end-session endpoint. Its listener
+    /// stops once the browser has come for it, after `within`, or when it is dropped: keep it
+    /// until then ([`SignOutLaunch::wait_until_read`]).
+    pub async fn end_session_launch(
         &self,
         outcome: &LogoutOutcome,
-    ) -> Result<Option<LaunchPage>, SignInError> {
+        within: Duration,
+    ) -> Result<Option<SignOutLaunch>, SignInError> {
         let url = match (&outcome.end_session_with_hint, &outcome.end_session_url) {
-            (Some(hinted), _) => hinted.expose_secret(),
-            (None, Some(plain)) => plain.as_str(),
+            (Some(hinted), _) => hinted.clone(),
+            (None, Some(plain)) => SecretString::new(plain.clone()),
             (None, None) => return Ok(None),
         };
-        let pages = self.store.state_dir().join("sign-in-pages");
-        blocking(|| LaunchPage::write_sign_out(&pages, url))
+        SignOutLaunch::start(url, within)
+            .await
             .map(Some)
-            .map_err(SignInError::LaunchPage)
+            .map_err(SignInError::Launch)
     }
 }

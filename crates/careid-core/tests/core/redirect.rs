@@ -80,9 +80,8 @@ fn client_for(mock: &RunningMock, port: u16, host: RedirectHost) -> Fixture {
     Fixture { client, _dir: dir }
 }
 
-/// The browser: the page careid hands over, the authorization URL, the provider's redirect.
+/// The browser: the link careid hands over, the authorization URL, the provider's redirect.
 async fn browse(url: &str) {
-    let url = careid_core::launch_page::read_target(url).expect("the sign-in page is there");
     let browser = crate::http()
         .redirect(reqwest::redirect::Policy::limited(10))
         .build()
@@ -113,7 +112,7 @@ async fn a_localhost_redirect_uri_registered_exactly_signs_in_on_127_0_0_1() {
             bound.is_err(),
             "{pushed:?}: the listener holds 127.0.0.1:{port}"
         );
-        let address = pending.browser_url().to_owned();
+        let address = pending.launch_links().issue().expect("a link");
         let browser = tokio::spawn(async move { browse(&address).await });
         let session = pending
             .finish(

@@ -113,14 +113,9 @@ async fn fixture_of(
     }
 }
 
-/// The browser's part: open the page careid hands over, visit the authorization URL it leads to
-/// (the mock signs in without a page) and follow its redirect to the loopback listener.
+/// The browser's part: open the link careid hands over, follow it to the authorization URL (the
+/// mock signs in without a page) and follow the provider's redirect to the loopback listener.
 async fn browse(url: &str) {
-    let url = if url.starts_with("file:") {
-        careid_core::launch_page::read_target(url).expect("the sign-in page is there")
-    } else {
-        url.to_owned()
-    };
     let browser = crate::http()
         .redirect(reqwest::redirect::Policy::limited(10))
         .build()
@@ -134,7 +129,7 @@ async fn sign_in(fixture: &Fixture) -> Result<careid_core::signin::Session, Sign
         .begin_login(LoginOptions::default())
         .await
         .expect("begin");
-    let url = pending.browser_url().to_owned();
+    let url = pending.launch_links().issue().expect("a link");
     let browser = tokio::spawn(async move { browse(&url).await });
     let session = pending
         .finish(
@@ -694,7 +689,7 @@ async fn a_provider_clock_ahead_of_ours_keeps_the_session_restorable() {
 
 /// RFC 9126: when discovery advertises a pushed authorization request endpoint, the parameters
 /// go there with client authentication, and the browser's address holds only `client_id` and
-/// `request_uri`. The browser itself is given a private page's path, removed at the end.
+/// `request_uri`. The browser itself is given a one-time link on the sign-in's loopback listener.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushed_request_keeps_the_parameters_off_the_browsers_address() {
     for (name, pushed, expect_pushed) in [
@@ -721,20 +716,37 @@ async fn pushed_request_keeps_the_parameters_off_the_browsers_address() {
                 "{name}: {names:?}"
             );
         }
-        let page = url::Url::parse(pending.browser_url())
-            .expect("file URL")
-            .to_file_path()
-            .expect("a path");
-        // The page's path is under the state folder: look for parameters, not words.
-        for part in ["state=", "nonce=", "code_challenge=", "request_uri=", "?"] {
-            assert!(!pending.browser_url().contains(part), "{name}: {part}");
-        }
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(&page).expect("page").permissions().mode();
-            assert_eq!(mode & 0o777, 0o600, "{name}");
-        }
-        let address = pending.browser_url().to_owned();
+        // The browser gets a one-time loopback link: no parameter of the sign-in in it.
+        let link = pending.launch_links().issue().expect("a link");
+        let parsed = url::Url::parse(&link).expect("a URL");
+        assert_eq!(parsed.host_str(), Some("127.0.0.1"), "{name}");
+        let redirect = url::Url::parse(pending.redirect_uri().as_str()).expect("a URL");
+        assert_eq!(
+            parsed.port(),
+            redirect.port(),
+            "{name}: the sign-in's own listener"
+        );
+        assert!(parsed.path().starts_with("/launch/"), "{name}: {link}");
+        assert_eq!(parsed.query(), None, "{name}: {link}");
+        // The link leads to the authorization URL, once.
+        let no_redirects = crate::http()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let answer = no_redirects.get(&link).send().await.expect("answered");
+        assert_eq!(answer.status(), 303, "{name}");
+        assert_eq!(
+            answer.headers()["location"],
+            pending.authorization_url(),
+            "{name}"
+        );
+        assert_eq!(answer.headers()["cache-control"], "no-store", "{name}");
+        assert_eq!(answer.headers()["referrer-policy"], "no-referrer", "{name}");
+        let again = no_redirects.get(&link).send().await.expect("answered");
+        assert_eq!(again.status(), 410, "{name}: the link works once");
+        // "Open the browser again" takes a new link, and the sign-in completes through it.
+        let address = pending.launch_links().issue().expect("another link");
+        assert_ne!(address, link, "{name}");
         let browser = tokio::spawn(async move { browse(&address).await });
         pending
             .finish(
@@ -745,10 +757,6 @@ async fn pushed_request_keeps_the_parameters_off_the_browsers_address() {
             .await
             .unwrap_or_else(|error| panic!("{name}: {error}"));
         browser.await.expect("browser");
-        assert!(
-            !page.exists(),
-            "{name}: the page is removed when the sign-in ends"
-        );
         let pushes = fixture
             .mock
             .request_log()
