@@ -32,8 +32,9 @@ usage: cargo xtask <command>
 
 commands:
   run [--release]   install what is missing, build the UI and the app, open the careid window
-  test [FILTER...]  install what is missing, then run every check (fmt, clippy, Rust tests,
-                    UI type check and tests, desktop end-to-end suite, the installed .deb);
+  test [FILTER...]  install what is missing, then run every check (fmt, clippy, clippy for
+                    Windows, Rust tests, UI type check and tests, desktop end-to-end suite,
+                    the installed .deb);
                     with nextest filters, only the Rust tests they select, in the same
                     isolated environment
   bundle [--test [--deb PATH --broker-deb PATH]]

@@ -1,6 +1,6 @@
-//! Installing what is missing: system packages (apt), `tauri-driver`, `cargo-nextest`, the UI's
-//! npm packages, the test OpenID provider's npm packages, and the built UI. Each step checks
-//! first, so a second run skips them in seconds.
+//! Installing what is missing: system packages (apt), `tauri-driver`, `cargo-nextest`, the Windows
+//! target for the cross-check, the UI's npm packages, the test OpenID provider's npm packages, and
+//! the built UI. Each step checks first, so a second run skips them in seconds.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -48,6 +48,14 @@ const TEST_PACKAGES: &[&str] = &[
     "systemd",
 ];
 
+/// The target `cargo xtask test` cross-checks the app and the CLI for: the GNU one, since its
+/// linker and C compiler come from apt, where the MSVC one needs Microsoft's build tools.
+pub const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
+
+/// Debian packages for that cross-check: MinGW-w64's C compiler and `windres` for the build
+/// scripts (aws-lc-rs, ring, the app's Windows resources), and NASM for aws-lc's Windows assembly.
+const WINDOWS_CHECK_PACKAGES: &[&str] = &["gcc-mingw-w64-x86-64", "nasm"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
     /// Building and running the app.
@@ -59,16 +67,32 @@ pub enum Needs {
     Bench,
 }
 
+/// Whether the Windows target is installed, or why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WindowsTarget {
+    Installed,
+    Unavailable(String),
+}
+
+/// What set-up could not install without failing: the checks that need it are skipped.
+#[derive(Debug)]
+pub struct Prepared {
+    pub windows_target: WindowsTarget,
+}
+
 /// Makes sure everything the command needs is installed.
-pub fn prepare(needs: Needs) -> anyhow::Result<()> {
+pub fn prepare(needs: Needs) -> anyhow::Result<Prepared> {
     let started = std::time::Instant::now();
+    let mut prepared = Prepared {
+        windows_target: WindowsTarget::Unavailable("set up by `cargo xtask test` only".to_owned()),
+    };
     system_packages(needs)?;
     if needs == Needs::Bench {
         println!(
             "xtask: set-up checked in {:.1}s",
             started.elapsed().as_secs_f64()
         );
-        return Ok(());
+        return Ok(prepared);
     }
     require_node()?;
     npm_packages("ui", "the UI's npm packages")?;
@@ -79,12 +103,13 @@ pub fn prepare(needs: Needs) -> anyhow::Result<()> {
         )?;
         cargo_tool("tauri-driver", "tauri-driver")?;
         cargo_tool("cargo-nextest", "cargo-nextest")?;
+        prepared.windows_target = windows_target();
     }
     println!(
         "xtask: set-up checked in {:.1}s",
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(prepared)
 }
 
 /// The Tauri CLI, pinned in its own folder, for `cargo xtask bundle`.
@@ -118,6 +143,9 @@ fn system_packages(needs: Needs) -> anyhow::Result<()> {
     let mut wanted: Vec<&str> = APP_PACKAGES.to_vec();
     if needs != Needs::App {
         wanted.extend_from_slice(TEST_PACKAGES);
+    }
+    if needs == Needs::Tests {
+        wanted.extend_from_slice(WINDOWS_CHECK_PACKAGES);
     }
     if shell::find_program("dpkg-query").is_none() || shell::find_program("apt-get").is_none() {
         println!(
@@ -255,6 +283,87 @@ fn cargo_tool(program: &str, crate_name: &str) -> anyhow::Result<()> {
     shell::run_checked(shell::cargo().args(["install", crate_name, "--locked"]))
 }
 
+/// `rustup target add` of the Windows target when rustup does not list it as installed. A target
+/// rustup cannot fetch does not fail set-up: one line says so, and the cross-check is skipped.
+fn windows_target() -> WindowsTarget {
+    if !cfg!(target_os = "linux") {
+        return WindowsTarget::Unavailable(
+            "it runs on Linux (on Windows, the workspace's clippy checks the Windows build)"
+                .to_owned(),
+        );
+    }
+    let rustup = || {
+        let mut command = Command::new("rustup");
+        // In the workspace, so a toolchain file or override there picks the toolchain.
+        command.current_dir(crate::root());
+        command
+    };
+    let listed = rustup()
+        .args(["target", "list", "--installed"])
+        .stderr(Stdio::null())
+        .output();
+    match listed {
+        Ok(output)
+            if output.status.success()
+                && String::from_utf8_lossy(&output.stdout)
+                    .lines()
+                    .any(|line| line.trim() == WINDOWS_TARGET) =>
+        {
+            return WindowsTarget::Installed;
+        }
+        Ok(_) => {}
+        Err(error) => return unavailable(&not_run(&error)),
+    }
+    println!("xtask: installing the Windows target {WINDOWS_TARGET} (rustup)");
+    let added = rustup()
+        .args(["target", "add", WINDOWS_TARGET])
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::piped())
+        .output();
+    match added {
+        Ok(output) if output.status.success() => WindowsTarget::Installed,
+        Ok(output) => unavailable(&format!(
+            "rustup: {}",
+            rustup_error(&String::from_utf8_lossy(&output.stderr))
+                .unwrap_or_else(|| output.status.to_string())
+        )),
+        Err(error) => unavailable(&not_run(&error)),
+    }
+}
+
+fn not_run(error: &std::io::Error) -> String {
+    if error.kind() == std::io::ErrorKind::NotFound {
+        "rustup not found".to_owned()
+    } else {
+        format!("rustup could not be run: {error}")
+    }
+}
+
+/// Prints the one line saying the Windows target is missing and why.
+fn unavailable(why: &str) -> WindowsTarget {
+    let reason = format!("the Windows target {WINDOWS_TARGET} could not be installed ({why})");
+    println!(
+        "xtask: {reason}; the Windows cross-check is skipped: it is not verified on this machine"
+    );
+    WindowsTarget::Unavailable(reason)
+}
+
+/// The first line of rustup's error (`error: ...`, without the prefix), or else its last line:
+/// what went wrong, without the `info:` lines of what it tried before.
+fn rustup_error(stderr: &str) -> Option<String> {
+    let lines = || {
+        stderr
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+    };
+    lines()
+        .find_map(|line| line.strip_prefix("error:"))
+        .map(str::trim)
+        .or_else(|| lines().next_back())
+        .map(str::to_owned)
+}
+
 /// Builds `ui/dist` when any of the UI's sources is newer than it.
 pub fn build_ui() -> anyhow::Result<()> {
     let ui = crate::root().join("ui");
@@ -295,4 +404,30 @@ fn newest_in(path: &Path) -> anyhow::Result<SystemTime> {
         }
     }
     Ok(newest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rustup_error_is_its_first_error_line() {
+        let stderr = "info: downloading component 'rust-std'\n\
+                      error: component download failed for rust-std-x86_64-pc-windows-gnu\n\
+                      Caused by:\n\
+                      error: could not download file from 'https://static.rust-lang.org/...'\n";
+        assert_eq!(
+            rustup_error(stderr).as_deref(),
+            Some("component download failed for rust-std-x86_64-pc-windows-gnu")
+        );
+    }
+
+    #[test]
+    fn rustup_error_without_an_error_line_is_its_last_line() {
+        assert_eq!(
+            rustup_error("info: syncing channel updates\n  network unreachable  \n\n").as_deref(),
+            Some("network unreachable")
+        );
+        assert_eq!(rustup_error(" \n"), None);
+    }
 }

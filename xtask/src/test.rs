@@ -1,7 +1,10 @@
-//! `cargo xtask test`: every check, then one summary line `N passed, N failed`.
+//! `cargo xtask test`: every check, then one summary line `N passed, N failed` (and `, N skipped`
+//! when a check was skipped).
 //!
 //! Each check counts once; the UI's and Rust's test suites count each test, read from their
-//! reports (vitest JSON, nextest JUnit). A check that cannot run counts as failed.
+//! reports (vitest JSON, nextest JUnit). A check that cannot run counts as failed, except the
+//! Windows cross-check where set-up could not install the target: it is skipped, with the reason
+//! (failed with `CAREID_REQUIRE_WINDOWS_CHECK=1`).
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -15,6 +18,7 @@ struct Tally {
     passed: usize,
     failed: usize,
     failures: Vec<String>,
+    skipped: Vec<String>,
 }
 
 impl Tally {
@@ -46,6 +50,12 @@ impl Tally {
         }
     }
 
+    fn skip(&mut self, name: &str, reason: &str) {
+        println!("xtask: ── {name}");
+        println!("xtask: skipped {name}: {reason}");
+        self.skipped.push(format!("{name}: {reason}"));
+    }
+
     /// Adds a test suite's own counts; a suite that did not complete, or left no report,
     /// also counts as one failure, so a crash can never read as success.
     fn suite(&mut self, name: &str, completed: bool, counts: Option<(usize, usize)>) {
@@ -64,10 +74,10 @@ impl Tally {
 /// isolated environment, for a quick loop while working on one test.
 pub fn run(filters: &[String]) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    setup::prepare(setup::Needs::Tests)?;
+    let prepared = setup::prepare(setup::Needs::Tests)?;
     let mut tally = Tally::default();
     if filters.is_empty() {
-        static_checks(&mut tally)?;
+        static_checks(&mut tally, &prepared.windows_target)?;
     } else {
         tally.count("UI build", setup::build_ui().is_ok());
     }
@@ -85,11 +95,18 @@ pub fn run(filters: &[String]) -> anyhow::Result<ExitCode> {
     }
 
     println!();
+    for skipped in &tally.skipped {
+        println!("xtask: skipped: {skipped}");
+    }
     for failure in &tally.failures {
         println!("xtask: failed: {failure}");
     }
+    let skipped = match tally.skipped.len() {
+        0 => String::new(),
+        count => format!(", {count} skipped"),
+    };
     println!(
-        "{} passed, {} failed ({:.0}s)",
+        "{} passed, {} failed{skipped} ({:.0}s)",
         tally.passed,
         tally.failed,
         started.elapsed().as_secs_f64()
@@ -101,8 +118,9 @@ pub fn run(filters: &[String]) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Formatting, the UI's type check, tests and build, clippy, and a short run of each fuzz target.
-fn static_checks(tally: &mut Tally) -> anyhow::Result<()> {
+/// Formatting, the UI's type check, tests and build, clippy (and for Windows), and a short run of
+/// each fuzz target.
+fn static_checks(tally: &mut Tally, windows_target: &setup::WindowsTarget) -> anyhow::Result<()> {
     let reports = crate::root().join("target/xtask");
     std::fs::create_dir_all(&reports)?;
     tally.check(
@@ -140,6 +158,7 @@ fn static_checks(tally: &mut Tally) -> anyhow::Result<()> {
             "warnings",
         ]),
     );
+    windows_clippy(tally, windows_target);
 
     // Each fuzz target for a short while: a crash fails the run and names the saved input.
     let started = Instant::now();
@@ -155,6 +174,73 @@ fn static_checks(tally: &mut Tally) -> anyhow::Result<()> {
     );
     tally.count(&name, fuzzed);
     Ok(())
+}
+
+/// What to do with the Windows cross-check.
+#[derive(Debug, PartialEq, Eq)]
+enum WindowsCheck<'a> {
+    Run,
+    Skip(&'a str),
+    Fail(&'a str),
+}
+
+/// Runs when the target is installed; otherwise skipped, or failed when the run requires it
+/// (`CAREID_REQUIRE_WINDOWS_CHECK=1`, for a CI that can fetch the target).
+fn windows_check(target: &setup::WindowsTarget, required: bool) -> WindowsCheck<'_> {
+    match target {
+        setup::WindowsTarget::Installed => WindowsCheck::Run,
+        setup::WindowsTarget::Unavailable(reason) if required => WindowsCheck::Fail(reason),
+        setup::WindowsTarget::Unavailable(reason) => WindowsCheck::Skip(reason),
+    }
+}
+
+/// Whether `CAREID_REQUIRE_WINDOWS_CHECK` asks for the Windows cross-check.
+fn windows_check_required(value: Option<&str>) -> bool {
+    value == Some("1")
+}
+
+/// The app and the CLI linted for Windows, so a change that breaks their Windows build fails here.
+fn windows_clippy(tally: &mut Tally, target: &setup::WindowsTarget) {
+    let name = format!("cargo clippy --target {}", setup::WINDOWS_TARGET);
+    let required = windows_check_required(
+        std::env::var("CAREID_REQUIRE_WINDOWS_CHECK")
+            .ok()
+            .as_deref(),
+    );
+    match windows_check(target, required) {
+        // `--all-targets`: both packages' dev-dependencies build for Windows (Tauri's `test`
+        // feature, tempfile, ureq; careid-test-fixtures' aws-lc-rs, axum, reqwest, rustls,
+        // tokio), and their Unix-only tests and helpers are behind `cfg(unix)`. Cross builds live
+        // in the same target folder, under `x86_64-pc-windows-gnu/`.
+        WindowsCheck::Run => {
+            tally.check(
+                &name,
+                shell::cargo().args([
+                    "clippy",
+                    "--target",
+                    setup::WINDOWS_TARGET,
+                    "--package",
+                    "careid-desktop",
+                    "--package",
+                    "careid-cli",
+                    "--all-targets",
+                    "--locked",
+                    "--",
+                    "-D",
+                    "warnings",
+                ]),
+            );
+        }
+        WindowsCheck::Skip(reason) => tally.skip(&name, reason),
+        WindowsCheck::Fail(reason) => {
+            println!("xtask: ── {name}");
+            println!("xtask: FAILED {name}: {reason}; CAREID_REQUIRE_WINDOWS_CHECK=1 requires it");
+            tally.count(
+                &format!("{name} ({reason}; CAREID_REQUIRE_WINDOWS_CHECK=1)"),
+                false,
+            );
+        }
+    }
 }
 
 /// The installers (`bundle.rs`): the release `.deb`s (the app's, built with the Tauri bundler,
@@ -265,6 +351,46 @@ mod tests {
         let path = write("junit.xml", xml);
         assert_eq!(junit_counts(&path), Some((2, 1)));
         let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn windows_check_runs_skips_or_fails() {
+        let missing = setup::WindowsTarget::Unavailable("no rust-std".to_owned());
+        assert_eq!(
+            windows_check(&setup::WindowsTarget::Installed, false),
+            WindowsCheck::Run
+        );
+        assert_eq!(
+            windows_check(&setup::WindowsTarget::Installed, true),
+            WindowsCheck::Run
+        );
+        assert_eq!(
+            windows_check(&missing, false),
+            WindowsCheck::Skip("no rust-std")
+        );
+        assert_eq!(
+            windows_check(&missing, true),
+            WindowsCheck::Fail("no rust-std")
+        );
+    }
+
+    #[test]
+    fn only_1_requires_the_windows_check() {
+        assert!(windows_check_required(Some("1")));
+        assert!(!windows_check_required(Some("0")));
+        assert!(!windows_check_required(Some("")));
+        assert!(!windows_check_required(None));
+    }
+
+    #[test]
+    fn a_skipped_check_is_neither_passed_nor_failed() {
+        let mut tally = Tally::default();
+        tally.skip("cargo clippy --target x86_64-pc-windows-gnu", "no target");
+        assert_eq!((tally.passed, tally.failed), (0, 0));
+        assert_eq!(
+            tally.skipped,
+            ["cargo clippy --target x86_64-pc-windows-gnu: no target"]
+        );
     }
 
     #[test]
