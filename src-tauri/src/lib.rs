@@ -211,6 +211,8 @@ mod tests {
         _app: tauri::App<tauri::test::MockRuntime>,
         window: tauri::WebviewWindow<tauri::test::MockRuntime>,
         opened: Arc<Mutex<Vec<String>>>,
+        /// Where each opened link redirected, as the browser followed it.
+        led_to: Arc<Mutex<Vec<String>>>,
         published: Arc<Mutex<usize>>,
         host: Host,
         _config: tempfile::TempDir,
@@ -246,6 +248,7 @@ mod tests {
             preferences_path: config.path().join("desktop.json"),
         };
         let opened = Arc::new(Mutex::new(Vec::new()));
+        let led_to = Arc::new(Mutex::new(Vec::new()));
         let published = Arc::new(Mutex::new(0));
         let hooks = Hooks {
             publish: Box::new({
@@ -254,14 +257,32 @@ mod tests {
             }),
             bring_to_front: Box::new(|| {}),
             open_browser: Box::new({
-                let opened = Arc::clone(&opened);
+                let (opened, led_to) = (Arc::clone(&opened), Arc::clone(&led_to));
                 move |url| {
                     opened.lock().unwrap().push(url.to_owned());
                     if follow {
-                        // A one-time loopback link that redirects to the provider.
-                        let url = url.to_owned();
+                        // A one-time loopback link that redirects to the provider: noted, then
+                        // followed on.
+                        let (url, led_to) = (url.to_owned(), Arc::clone(&led_to));
                         std::thread::spawn(move || {
-                            let _ = ureq::get(&url).call();
+                            let link: ureq::Agent = ureq::Agent::config_builder()
+                                .max_redirects(0)
+                                .http_status_as_error(false)
+                                .build()
+                                .into();
+                            let Ok(answer) = link.get(&url).call() else {
+                                return;
+                            };
+                            let Some(location) = answer
+                                .headers()
+                                .get("location")
+                                .and_then(|value| value.to_str().ok())
+                                .map(str::to_owned)
+                            else {
+                                return;
+                            };
+                            led_to.lock().unwrap().push(location.clone());
+                            let _ = ureq::get(&location).call();
                         });
                     }
                     Ok(())
@@ -284,6 +305,7 @@ mod tests {
             _app: app,
             window,
             opened,
+            led_to,
             published,
             host: Host::new(options).expect("a second look at the same folders"),
             _config: config,
@@ -424,20 +446,24 @@ mod tests {
             !given.contains("id_token_hint") && !given.contains("eyJ"),
             "{given}"
         );
-        let browser: ureq::Agent = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let answer = browser.get(&given).call().expect("the link is answered");
-        assert_eq!(answer.status(), 303);
-        let target = answer.headers()["location"].to_str().unwrap().to_owned();
-        assert!(target.contains("/connect/endSession?"), "{target}");
+        // The browser followed the link to the end-session URL with the ID token as its hint.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let target = loop {
+            let led_to = shell.led_to.lock().unwrap().clone();
+            if let Some(target) = led_to
+                .iter()
+                .find(|url| url.contains("/connect/endSession?"))
+            {
+                break target.clone();
+            }
+            assert!(std::time::Instant::now() < deadline, "{led_to:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
         assert!(target.contains("&id_token_hint=eyJ"), "{target}");
-        let again = browser.get(&given).call();
+        let again = ureq::get(&given).config().max_redirects(0).build().call();
         assert!(
-            again.is_err() || again.is_ok_and(|answer| answer.status() != 303),
-            "the link works once"
+            !matches!(&again, Ok(answer) if answer.status().is_redirection()),
+            "the link works once: {again:?}"
         );
         shell.ok("dismiss_notice", json!({}));
         assert_eq!(shell.state()["notice"], Value::Null);

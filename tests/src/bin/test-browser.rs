@@ -13,7 +13,8 @@
 //! - `chromium`: headless Chromium through chromedriver, for real pages; with
 //!   `CAREID_TEST_BROWSER_WEBAUTHN=1` it also has a virtual WebAuthn authenticator (which needs a
 //!   `localhost` page, not `127.0.0.1`). The visit ends when the page's address starts with
-//!   `CAREID_TEST_BROWSER_UNTIL` (default `http://127.0.0.1:`, the app's loopback listener).
+//!   `CAREID_TEST_BROWSER_UNTIL`, by default when it is the provider's answer at the app's
+//!   loopback listener (`127.0.0.1` with a `code`, `state` or `error`).
 //!
 //! careid gives the browser a one-time link on its loopback listener that redirects to the
 //! provider. Like a snap or flatpak browser, this one opens no local (`file:`) page.
@@ -346,9 +347,9 @@ fn visit_with_chromium(url: &str) -> anyhow::Result<()> {
         agent
             .post(format!("{session_url}/url"))
             .send_json(json!({ "url": url }))?;
-        // The visit is over when the page reaches the app's loopback listener.
-        let until = std::env::var("CAREID_TEST_BROWSER_UNTIL")
-            .unwrap_or_else(|_| "http://127.0.0.1:".to_owned());
+        // The visit is over when the page reaches the app's loopback listener with the
+        // provider's answer (the launch link the visit began on is there too, but is no answer).
+        let until = std::env::var("CAREID_TEST_BROWSER_UNTIL").ok();
         let mut current = String::new();
         let arrived = wait_for(wait_limit(), || {
             let answer: Value = agent
@@ -357,10 +358,14 @@ fn visit_with_chromium(url: &str) -> anyhow::Result<()> {
                 .body_mut()
                 .read_json()?;
             current = answer["value"].as_str().unwrap_or_default().to_owned();
-            Ok(current.starts_with(&until))
+            Ok(match &until {
+                Some(until) => current.starts_with(until),
+                None => url::Url::parse(&current).is_ok_and(|url| is_callback(&url)),
+            })
         });
         eprintln!("test-browser: chromium at {current}");
-        arrived.with_context(|| format!("waiting for a page under {until}, last at {current}"))
+        let waited_for = until.as_deref().unwrap_or("the app's loopback listener");
+        arrived.with_context(|| format!("waiting for a page under {waited_for}, last at {current}"))
     })();
     let _ = agent.delete(&session_url).call();
     drop(driver);

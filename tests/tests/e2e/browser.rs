@@ -97,3 +97,21 @@ fn unknown_browser_mode_is_refused() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown CAREID_TEST_BROWSER"));
 }
+
+/// Like a snap or flatpak browser, which cannot read hidden folders, the test browser opens no
+/// local page: careid must hand every browser an address it can open.
+#[test]
+fn no_local_page_is_opened() {
+    let page = tempfile::NamedTempFile::new().expect("a page");
+    let url = url::Url::from_file_path(page.path()).expect("a file URL");
+    let output = Command::new(env!("CARGO_BIN_EXE_test-browser"))
+        .arg(url.as_str())
+        .output()
+        .expect("test-browser runs");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("opens no local files"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

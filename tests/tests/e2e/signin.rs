@@ -769,6 +769,26 @@ fn the_browsers_command_line_never_holds_the_authorization_url() {
     }
 }
 
+/// A sign-in completes in real Chromium through the one-time loopback link: the browser is
+/// handed only the link, follows its redirect to the provider and the provider's back to the
+/// sign-in's listener. (The test browser, like a snap or flatpak one, opens no local file.)
+#[test]
+fn a_sign_in_completes_in_chromium_through_the_one_time_link() {
+    let auto_login: AutoLogin = NURSE.parse().expect("auto-login");
+    let mock = MockHost::start(MockCis2::new().auto_login(auto_login)).expect("mock");
+    let mut world = world_for(&mock, &[]);
+    world.set_env("CAREID_TEST_BROWSER", "chromium");
+    world.ok(&["--profile", "t", "login"]);
+    let mut argv = world.browser_log().into_os_string();
+    argv.push(".argv");
+    let argv = std::fs::read_to_string(argv).expect("the browser's command line");
+    let given = url::Url::parse(argv.trim()).expect("a URL");
+    assert_eq!(given.host_str(), Some("127.0.0.1"), "{given}");
+    assert!(given.path().starts_with("/launch/"), "{given}");
+    let status = world.ok(&["--profile", "t", "status", "--json"]).json();
+    assert_eq!(status["sub"], NURSE, "{status}");
+}
+
 /// A provider whose revocation endpoint takes only the client secret, though the client signs
 /// JWT assertions at the token endpoint (`revocation_endpoint_auth_methods_supported`): careid
 /// revokes with the secret, and the session's tokens are gone at the provider.

@@ -717,7 +717,8 @@ async fn pushed_request_keeps_the_parameters_off_the_browsers_address() {
             );
         }
         // The browser gets a one-time loopback link: no parameter of the sign-in in it.
-        let link = pending.launch_links().issue().expect("a link");
+        let links = pending.launch_links();
+        let link = links.issue().expect("a link");
         let parsed = url::Url::parse(&link).expect("a URL");
         assert_eq!(parsed.host_str(), Some("127.0.0.1"), "{name}");
         let redirect = url::Url::parse(pending.redirect_uri().as_str()).expect("a URL");
@@ -728,6 +729,14 @@ async fn pushed_request_keeps_the_parameters_off_the_browsers_address() {
         );
         assert!(parsed.path().starts_with("/launch/"), "{name}: {link}");
         assert_eq!(parsed.query(), None, "{name}: {link}");
+        let authorization_url = pending.authorization_url().to_owned();
+        // The listener answers while the sign-in waits.
+        let client = Arc::clone(&fixture.client);
+        let waiting = tokio::spawn(async move {
+            pending
+                .finish(&client, Duration::from_secs(20), std::future::pending())
+                .await
+        });
         // The link leads to the authorization URL, once.
         let no_redirects = crate::http()
             .redirect(reqwest::redirect::Policy::none())
@@ -737,7 +746,7 @@ async fn pushed_request_keeps_the_parameters_off_the_browsers_address() {
         assert_eq!(answer.status(), 303, "{name}");
         assert_eq!(
             answer.headers()["location"],
-            pending.authorization_url(),
+            authorization_url.as_str(),
             "{name}"
         );
         assert_eq!(answer.headers()["cache-control"], "no-store", "{name}");
@@ -745,18 +754,13 @@ async fn pushed_request_keeps_the_parameters_off_the_browsers_address() {
         let again = no_redirects.get(&link).send().await.expect("answered");
         assert_eq!(again.status(), 410, "{name}: the link works once");
         // "Open the browser again" takes a new link, and the sign-in completes through it.
-        let address = pending.launch_links().issue().expect("another link");
+        let address = links.issue().expect("another link");
         assert_ne!(address, link, "{name}");
-        let browser = tokio::spawn(async move { browse(&address).await });
-        pending
-            .finish(
-                &fixture.client,
-                Duration::from_secs(20),
-                std::future::pending(),
-            )
+        browse(&address).await;
+        waiting
             .await
+            .expect("the sign-in's task")
             .unwrap_or_else(|error| panic!("{name}: {error}"));
-        browser.await.expect("browser");
         let pushes = fixture
             .mock
             .request_log()
