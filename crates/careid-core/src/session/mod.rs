@@ -50,9 +50,9 @@ pub use store::{
 pub const ACTIVITY_WRITE_EVERY: Duration = Duration::from_secs(20);
 
 /// What careid remembers of a session apart from its tokens. Nothing here is secret: it is
-/// written to a state file in plain JSON.
+/// written to a state file in plain JSON. A newer careid's fields beside these in the file are
+/// ignored here and kept by the store (see `store.rs`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SessionFacts {
     /// The profile the session belongs to.
     pub profile: String,
@@ -74,9 +74,9 @@ pub struct SessionFacts {
 
 /// What the sign-in settled that every refresh of its session is held to (OIDC Core §12.2): the
 /// original ID token's identity and the `acr_values` the sign-in asked for, so a refresh is
-/// checked against what was used, not against the profile as it is now.
+/// checked against what was used, not against the profile as it is now. The state file keeps it
+/// as the store's `StoredSignIn`, with a newer careid's fields beside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SignInRecord {
     pub id_token: OriginalIdToken,
     pub acr_values: Option<AcrValues>,
@@ -98,9 +98,11 @@ pub enum SignedOutReason {
     Ended(SessionEnd),
     /// The state file exists but could not be read.
     Unreadable { kind: std::io::ErrorKind },
-    /// The state file is not valid JSON of the expected shape.
+    /// The state file is not valid JSON of the expected shape, or has a field this careid does
+    /// not know that may hold a secret.
     Corrupt { line: usize, column: usize },
-    /// The state file was written by a different version of careid.
+    /// The state file was written by a newer careid in a format it says older ones must not
+    /// read (its `compatible_with` is newer than this careid's format). `version` is its format.
     UnknownVersion { version: u64 },
     /// The state file names another profile (copied or renamed by hand).
     OtherProfile,
@@ -142,7 +144,7 @@ impl fmt::Display for SignedOutReason {
             ),
             SignedOutReason::UnknownVersion { version } => write!(
                 f,
-                "the session state file has version {version}, which this careid does not know"
+                "the session state file is in format {version}, which only a newer careid can read"
             ),
             SignedOutReason::OtherProfile => {
                 f.write_str("the session state file belongs to another profile")

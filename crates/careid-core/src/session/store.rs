@@ -6,8 +6,12 @@
 //! expiry is not secret: the state file keeps it (`access_token_expires_at`), and it is there
 //! exactly when the access token is kept.
 //!
-//! A state file that is missing, unreadable, damaged or of another version means "signed out",
-//! never an error that stops the app: the user signs in again and the next save replaces it.
+//! A state file that is missing, unreadable or damaged means "signed out", never an error that
+//! stops the app: the user signs in again and the next save replaces it. A file written by a
+//! newer careid is read, not called damaged: the fields this careid knows are used, the others
+//! are kept as they were when it rewrites the file, and only a newer format that says older
+//! careids must not read it signs out (the rule is at [`STATE_VERSION`]). A field it does not
+//! know that could hold a secret makes the file damaged ([`refuse_secrets`]).
 //!
 //! When careid ends a session ([`SessionStore::end`], or a refresh token gone from the keychain),
 //! it keeps why in `<profile>.ended.json` ([`SessionEnd`]) until the next sign-in, so a process
@@ -16,42 +20,238 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 
+use crate::id_token::OriginalIdToken;
 use crate::secret::{AccessToken, IdToken, RefreshToken, SecretString};
 use crate::session::{
     check_profile_name, EndReason, SessionEnd, SessionError, SessionFacts, SessionLock,
     SignInRecord, SignedOutReason,
 };
 use crate::time::unix_seconds;
+use crate::values::AcrValues;
 use crate::{Keychain, KeychainError};
 
-/// The state file format this careid writes and reads. A file of any other version is treated as
-/// signed out rather than guessed at.
-const STATE_VERSION: u64 = 1;
+/// The format of the state files this careid writes: `<profile>.json` and
+/// `<profile>.ended.json`. The rule for reading a file of another careid:
+///
+/// - `version` is the format of the careid that wrote the file. A file of this format or a newer
+///   one is read: the fields this careid knows must be valid (one of the wrong type is a damaged
+///   file), and the fields it does not know, a newer careid's, are ignored for reading, kept
+///   as they were when it rewrites the file ([`Unknown`]), and the higher of the two versions
+///   is written, so the newer careid finds its fields intact. A version of 0, or none in a state
+///   file, is damaged.
+/// - `compatible_with`, when there, is the oldest format that can read and rewrite the file; it
+///   is 1 when absent, and this careid never writes it. A newer careid writes it only with a
+///   change an older one must not read or rewrite (a known field that changed its meaning, or
+///   one that would be wrong when its own new fields were left as they were): a file whose
+///   `compatible_with` is newer than this format reads as signed out
+///   ([`SignedOutReason::UnknownVersion`]), and the next sign-in here replaces it.
+const STATE_VERSION: FormatVersion = FormatVersion(1);
+
+/// A format number: 1 or more (0 is no careid's, so a file that says 0 is damaged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "u64", into = "u64")]
+struct FormatVersion(u64);
+
+impl TryFrom<u64> for FormatVersion {
+    type Error = &'static str;
+
+    fn try_from(version: u64) -> Result<Self, Self::Error> {
+        if version == 0 {
+            Err("no careid writes format 0")
+        } else {
+            Ok(Self(version))
+        }
+    }
+}
+
+impl From<FormatVersion> for u64 {
+    fn from(version: FormatVersion) -> u64 {
+        version.0
+    }
+}
+
+impl FormatVersion {
+    /// Whether this careid may read, and rewrite, a file that formats from `compatible_with` on
+    /// can read (see [`STATE_VERSION`]).
+    fn readable(compatible_with: Option<FormatVersion>) -> bool {
+        compatible_with.is_none_or(|oldest| oldest <= STATE_VERSION)
+    }
+
+    /// The format of an end record written before careid wrote one: the first.
+    fn first() -> Self {
+        Self(1)
+    }
+}
 
 /// The state file: the facts, and whether a refresh token should be in the keychain, so a token
 /// that vanished from the keychain reads as signed out rather than as a session that cannot
-/// refresh.
+/// refresh. Each object keeps the fields a newer careid wrote beside the ones this careid knows.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct StateFile {
-    version: u64,
+    version: FormatVersion,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    compatible_with: Option<FormatVersion>,
     refresh_token_stored: bool,
-    facts: SessionFacts,
+    facts: Kept<SessionFacts>,
     /// Absent in files written before careid kept it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    sign_in: Option<SignInRecord>,
+    sign_in: Option<StoredSignIn>,
     /// When the access token kept in the keychain expires (seconds since the epoch); absent
     /// when none is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     access_token_expires_at: Option<u64>,
+    #[serde(flatten)]
+    unknown: Unknown,
 }
 
-/// Read first, so a file from another version is told apart from a damaged one.
+/// Read first, so a file that only a newer careid can read is told apart from a damaged one.
 #[derive(Deserialize)]
-struct VersionOnly {
-    version: u64,
+struct FormatOnly {
+    version: FormatVersion,
+    #[serde(default)]
+    compatible_with: Option<FormatVersion>,
+}
+
+/// An object of a state file as this careid knows it (`known`), with the fields of a newer
+/// careid beside it, kept as they were.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Kept<T> {
+    // Before `unknown`: the known fields are taken out first, and `unknown` has the rest.
+    #[serde(flatten)]
+    known: T,
+    #[serde(flatten)]
+    unknown: Unknown,
+}
+
+impl<T> Kept<T> {
+    /// `known` with no fields of a newer careid: what this careid writes of its own.
+    fn new(known: T) -> Self {
+        Self {
+            known,
+            unknown: Unknown::default(),
+        }
+    }
+}
+
+/// A [`SignInRecord`] as the state file keeps it: the same fields, written the same way, and at
+/// each level the fields of a newer careid (its [`OriginalIdToken`] is an object of its own).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct StoredSignIn {
+    id_token: Kept<OriginalIdToken>,
+    acr_values: Option<AcrValues>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min_id_assurance_level: Option<u8>,
+    #[serde(flatten)]
+    unknown: Unknown,
+}
+
+impl StoredSignIn {
+    fn new(record: &SignInRecord) -> Self {
+        // Every field named, so a field added to the record cannot be forgotten here.
+        let SignInRecord {
+            id_token,
+            acr_values,
+            min_id_assurance_level,
+        } = record.clone();
+        Self {
+            id_token: Kept::new(id_token),
+            acr_values,
+            min_id_assurance_level,
+            unknown: Unknown::default(),
+        }
+    }
+
+    fn record(&self) -> SignInRecord {
+        SignInRecord {
+            id_token: self.id_token.known.clone(),
+            acr_values: self.acr_values.clone(),
+            min_id_assurance_level: self.min_id_assurance_level,
+        }
+    }
+}
+
+/// `<profile>.ended.json`: a [`SessionEnd`] under the same format rule as the state file
+/// ([`STATE_VERSION`]). careid writes it whole and never rewrites it, so a newer careid's fields
+/// in it are only read, to be refused when one may hold a secret.
+#[derive(Debug, Serialize, Deserialize)]
+struct EndFile {
+    /// Absent from the records of careids that did not write one: those are format 1.
+    #[serde(default = "FormatVersion::first")]
+    version: FormatVersion,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    compatible_with: Option<FormatVersion>,
+    #[serde(flatten)]
+    end: SessionEnd,
+    #[serde(flatten)]
+    unknown: Unknown,
+}
+
+/// The fields of one object of a state file that this careid does not know: a newer careid's.
+/// Reading them refuses any that may hold a secret ([`refuse_secrets`]), so a file that has one
+/// reads as damaged and is never written back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+struct Unknown(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for Unknown {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = Map::deserialize(deserializer)?;
+        refuse_secrets(&fields).map_err(serde::de::Error::custom)?;
+        Ok(Self(fields))
+    }
+}
+
+/// Refuses the fields of a state file this careid does not know when any may hold a secret.
+///
+/// A state file never holds a token or a secret: those are in the keychain alone, and the
+/// state file is plain JSON that backups, sync tools and support bundles copy. This careid
+/// writes only the fields it knows, but it keeps a newer careid's fields as they were; so that
+/// keeping them can never carry a token into a file (put there by a bug, a hand or another
+/// program), a field it does not know is refused, at any depth, when its name looks like a
+/// secret's (it has `token`, `secret`, `password` or `private_key` in it, in any case, `-` or
+/// `_`), or when a string in it (or a name) looks like a JWT. The file then reads as damaged,
+/// signed out, and nothing of it is written back. The fields this careid knows are not judged
+/// here: `access_token_expires_at` and `refresh_token_stored` are not secret. A newer careid
+/// must therefore name its own fields otherwise. The error names nothing of the field.
+fn refuse_secrets(fields: &Map<String, Value>) -> Result<(), &'static str> {
+    fn name_may_be_secret(name: &str) -> bool {
+        let lower = name.to_lowercase().replace('-', "_");
+        ["token", "secret", "password", "private_key", "privatekey"]
+            .iter()
+            .any(|word| lower.contains(word))
+            || looks_like_jwt(name)
+    }
+    fn may_be_secret(value: &Value) -> bool {
+        match value {
+            Value::String(text) => looks_like_jwt(text),
+            Value::Array(items) => items.iter().any(may_be_secret),
+            Value::Object(fields) => fields
+                .iter()
+                .any(|(name, value)| name_may_be_secret(name) || may_be_secret(value)),
+            Value::Null | Value::Bool(_) | Value::Number(_) => false,
+        }
+    }
+    if fields
+        .iter()
+        .any(|(name, value)| name_may_be_secret(name) || may_be_secret(value))
+    {
+        Err("a field this careid does not know may hold a secret")
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `text` has what looks like a JWT in it: `eyJ` (a base64url JSON header), then two
+/// dots in the same run of base64url characters and dots.
+fn looks_like_jwt(text: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .any(|run| {
+            run.find("eyJ")
+                .is_some_and(|at| run[at..].matches('.').count() >= 2)
+        })
 }
 
 /// A stored session.
@@ -125,10 +325,11 @@ impl SessionStore {
     }
 
     /// Why careid ended `profile`'s last session, if it did and has had no sign-in since. A
-    /// record that cannot be read is no record.
+    /// record that cannot be read is no record, and so is one only a newer careid can read
+    /// (the state file's format rule, at `STATE_VERSION`).
     pub fn last_end(&self, profile: &str) -> Option<SessionEnd> {
         let text = std::fs::read(self.ended_path(profile).ok()?).ok()?;
-        serde_json::from_slice(&text).ok()
+        parse_end(&text)
     }
 
     /// Stores a new session, replacing the profile's previous one: the refresh token (or the
@@ -159,13 +360,16 @@ impl SessionStore {
         // A readable state file names the previous session, whose token goes if it is another
         // user's. Without one, earlier tokens may be in the keychain that nothing names.
         let previous_named = match read_state(&path, &facts.profile) {
-            Ok(previous) => {
-                if previous.facts.sub != facts.sub {
-                    self.keychain
-                        .delete(&refresh_token_account(&previous.facts))?;
-                    self.keychain.delete(&id_token_account(&previous.facts))?;
-                    self.keychain
-                        .delete(&access_token_account(&previous.facts))?;
+            Ok(StateFile {
+                facts: Kept {
+                    known: previous, ..
+                },
+                ..
+            }) => {
+                if previous.sub != facts.sub {
+                    self.keychain.delete(&refresh_token_account(&previous))?;
+                    self.keychain.delete(&id_token_account(&previous))?;
+                    self.keychain.delete(&access_token_account(&previous))?;
                 }
                 true
             }
@@ -206,12 +410,16 @@ impl SessionStore {
             None if previous_named => self.keychain.delete(&access_account)?,
             None => {}
         }
+        // A new session's file is this careid's own: a newer careid's fields in the file it
+        // replaces were about the session before.
         let state = StateFile {
             version: STATE_VERSION,
+            compatible_with: None,
             refresh_token_stored: refresh_token.is_some(),
-            facts: facts.clone(),
-            sign_in: sign_in.cloned(),
+            facts: Kept::new(facts.clone()),
+            sign_in: sign_in.map(StoredSignIn::new),
             access_token_expires_at: access_token.map(|kept| kept.expires_at),
+            unknown: Unknown::default(),
         };
         if let Err(error) = write_state(&path, &state) {
             // Without its facts the tokens could never be found again: do not leave them.
@@ -257,10 +465,10 @@ impl SessionStore {
         let path = self.state_path(profile)?;
         Ok(match read_state(&path, profile) {
             Ok(state) => Restored::Session(Loaded {
-                facts: state.facts,
+                sign_in: state.sign_in.map(|stored| Box::new(stored.record())),
+                facts: state.facts.known,
                 refresh_token: None,
                 refresh_token_stored: state.refresh_token_stored,
-                sign_in: state.sign_in.map(Box::new),
                 access_token_expires_at: state.access_token_expires_at,
             }),
             Err(SignedOutReason::NoSession) => Restored::SignedOut(
@@ -435,7 +643,8 @@ impl SessionStore {
     }
 
     /// Changes the stored facts of `lock`'s profile where they are: read, changed by `change`,
-    /// written back whole. Changing one fact this way never writes stale copies of the others.
+    /// written back whole. Changing one fact this way never writes stale copies of the others,
+    /// and the fields of a newer careid in the file are written back as they were.
     /// With `sub`, the session must still be that user's (another may have signed in since).
     /// Returns the facts as written.
     pub fn change_facts(
@@ -444,7 +653,7 @@ impl SessionStore {
         sub: Option<&str>,
         change: impl FnOnce(&mut SessionFacts),
     ) -> Result<SessionFacts, SessionError> {
-        self.change_state(lock, sub, |state| change(&mut state.facts))
+        self.change_state(lock, sub, |state| change(&mut state.facts.known))
     }
 
     /// [`SessionStore::change_facts`] for the whole state file.
@@ -461,12 +670,15 @@ impl SessionStore {
             reason,
         };
         let mut state = read_state(&path, profile).map_err(signed_out)?;
-        if sub.is_some_and(|sub| sub != state.facts.sub) {
+        if sub.is_some_and(|sub| sub != state.facts.known.sub) {
             return Err(signed_out(SignedOutReason::NoSession));
         }
         change(&mut state);
+        // The higher of the file's format and this careid's: a newer careid's file stays its
+        // format, with its fields as they were.
+        state.version = state.version.max(STATE_VERSION);
         write_state(&path, &state)?;
-        Ok(state.facts)
+        Ok(state.facts.known)
     }
 
     /// Ends the session of the profile `lock` is for: deletes it ([`SessionStore::clear`]) and
@@ -482,7 +694,13 @@ impl SessionStore {
             path: path.clone(),
             source,
         };
-        let text = serde_json::to_vec_pretty(end).map_err(|e| file_error(e.into()))?;
+        let file = EndFile {
+            version: STATE_VERSION,
+            compatible_with: None,
+            end: end.clone(),
+            unknown: Unknown::default(),
+        };
+        let text = serde_json::to_vec_pretty(&file).map_err(|e| file_error(e.into()))?;
         crate::files::write_atomically(&path, &text).map_err(file_error)
     }
 
@@ -492,8 +710,9 @@ impl SessionStore {
     pub fn clear(&self, lock: &SessionLock) -> Result<(), SessionError> {
         let profile = lock.profile();
         let path = self.state_path(profile)?;
-        // The user id is needed to find the keychain entry; read it even from a file of another
-        // version, so signing out never leaves a refresh token behind that it could have found.
+        // The user id is needed to find the keychain entry; read it even from a file only a
+        // newer careid can read, or a damaged one, so signing out never leaves a refresh token
+        // behind that it could have found.
         if let Some(sub) = readable_sub(&path) {
             self.keychain.delete(&account(profile, &sub))?;
             for suffix in [ID_TOKEN_SUFFIX, ACCESS_TOKEN_SUFFIX] {
@@ -611,18 +830,27 @@ fn parse_state(text: &[u8], profile: &str) -> Result<StateFile, SignedOutReason>
         line: error.line(),
         column: error.column(),
     };
-    let VersionOnly { version } = serde_json::from_slice(text).map_err(corrupt)?;
-    if version != STATE_VERSION {
-        return Err(SignedOutReason::UnknownVersion { version });
+    let format: FormatOnly = serde_json::from_slice(text).map_err(corrupt)?;
+    if !FormatVersion::readable(format.compatible_with) {
+        return Err(SignedOutReason::UnknownVersion {
+            version: format.version.into(),
+        });
     }
     let state: StateFile = serde_json::from_slice(text).map_err(corrupt)?;
-    if state.facts.profile != profile {
+    if state.facts.known.profile != profile {
         return Err(SignedOutReason::OtherProfile);
     }
     Ok(state)
 }
 
-/// The user id in a state file of any version that keeps it where version 1 does.
+/// The end in an end record, under the state file's format rule: none when it is damaged or
+/// only a newer careid can read it.
+fn parse_end(text: &[u8]) -> Option<SessionEnd> {
+    let file: EndFile = serde_json::from_slice(text).ok()?;
+    FormatVersion::readable(file.compatible_with).then_some(file.end)
+}
+
+/// The user id in a state file of any format that keeps it where format 1 does.
 fn readable_sub(path: &Path) -> Option<String> {
     let text = std::fs::read(path).ok()?;
     let value: serde_json::Value = serde_json::from_slice(&text).ok()?;
@@ -670,10 +898,12 @@ mod tests {
     fn state_text() -> String {
         serde_json::to_string(&StateFile {
             version: STATE_VERSION,
+            compatible_with: None,
             refresh_token_stored: true,
-            facts: facts(),
+            facts: Kept::new(facts()),
             sign_in: None,
             access_token_expires_at: None,
+            unknown: Unknown::default(),
         })
         .expect("serialises")
     }
@@ -717,12 +947,27 @@ mod tests {
             (
                 "a newer version",
                 good.replace(r#""version":1"#, r#""version":2"#),
+                Ok(()),
+            ),
+            (
+                "a newer version only newer careids may read",
+                good.replace(r#""version":1"#, r#""version":3,"compatible_with":2"#),
                 Err("state_unknown_version"),
             ),
             (
+                "a newer version this careid may read",
+                good.replace(r#""version":1"#, r#""version":3,"compatible_with":1"#),
+                Ok(()),
+            ),
+            (
                 "version 0",
-                r#"{"version":0}"#.to_owned(),
-                Err("state_unknown_version"),
+                good.replace(r#""version":1"#, r#""version":0"#),
+                Err("state_corrupt"),
+            ),
+            (
+                "compatible with 0",
+                good.replace(r#""version":1"#, r#""version":1,"compatible_with":0"#),
+                Err("state_corrupt"),
             ),
             (
                 "another profile's file",
@@ -732,12 +977,17 @@ mod tests {
         ];
         for (name, text, expect) in cases {
             let got = parse_state(text.as_bytes(), "mock")
-                .map(|state| assert_eq!(state.facts, facts(), "{name}"))
+                .map(|state| assert_eq!(state.facts.known, facts(), "{name}"))
                 .map_err(|reason| reason.code());
             assert_eq!(&got, expect, "{name}");
         }
+        // Only newer careids may read it, so its other fields are not judged.
         assert_eq!(
-            parse_state(br#"{"version":7,"facts":"anything"}"#, "mock").map(|_| ()),
+            parse_state(
+                br#"{"version":7,"compatible_with":7,"facts":"anything"}"#,
+                "mock"
+            )
+            .map(|_| ()),
             Err(SignedOutReason::UnknownVersion { version: 7 })
         );
     }
@@ -803,15 +1053,17 @@ mod tests {
         let path = state_dir.join("mock.json");
         let state = StateFile {
             version: STATE_VERSION,
+            compatible_with: None,
             refresh_token_stored: false,
-            facts: facts(),
+            facts: Kept::new(facts()),
             sign_in: None,
             access_token_expires_at: Some(1_750_003_600),
+            unknown: Unknown::default(),
         };
         write_state(&path, &state).expect("written");
         write_state(&path, &state).expect("written over");
         let read = read_state(&path, "mock").expect("reads back");
-        assert_eq!(read.facts, facts());
+        assert_eq!(read.facts.known, facts());
         assert!(!read.refresh_token_stored);
         assert_eq!(read.access_token_expires_at, Some(1_750_003_600));
         let names: Vec<_> = std::fs::read_dir(&state_dir)
@@ -826,5 +1078,333 @@ mod tests {
             assert_eq!(mode(&path), 0o600);
             assert_eq!(mode(&state_dir), 0o700);
         }
+    }
+
+    fn sign_in() -> SignInRecord {
+        serde_json::from_value(serde_json::json!({
+            "id_token": {
+                "iss": "https://cis2.example/realm",
+                "sub": "555000000001",
+                "aud": ["careid"],
+                "azp": "careid",
+                "auth_time": 1_750_000_000,
+                "nonce": "nonce-1"
+            },
+            "acr_values": "AAL3_ANY",
+            "min_id_assurance_level": 3
+        }))
+        .expect("a sign-in record")
+    }
+
+    /// A state file of this careid's format, with a sign-in record and a kept access token.
+    fn this_state() -> StateFile {
+        StateFile {
+            version: STATE_VERSION,
+            compatible_with: None,
+            refresh_token_stored: true,
+            facts: Kept::new(facts()),
+            sign_in: Some(StoredSignIn::new(&sign_in())),
+            access_token_expires_at: Some(1_750_003_600),
+            unknown: Unknown::default(),
+        }
+    }
+
+    fn this_format() -> Value {
+        serde_json::to_value(this_state()).expect("serialises")
+    }
+
+    /// What a newer careid (format 2) might write: fields this careid does not know at the top,
+    /// in `facts`, in `sign_in` and in its ID token.
+    fn newer_format() -> Value {
+        let mut file = this_format();
+        file["version"] = 2.into();
+        file["device"] = serde_json::json!({"name": "ward-3-pc", "slots": [1, 2]});
+        file["facts"]["role_name"] = "Clinical Practitioner".into();
+        file["facts"]["org_code"] = "RX1".into();
+        file["sign_in"]["amr"] = serde_json::json!(["pwd", "otp"]);
+        file["sign_in"]["id_token"]["acr"] = "AAL3_ANY".into();
+        file
+    }
+
+    /// A store over a temporary folder. Its keychain is never opened: the state file is all
+    /// these tests read and write.
+    fn store_with(file: &Value) -> (tempfile::TempDir, SessionStore) {
+        store_with_text(&serde_json::to_vec_pretty(file).expect("serialises"))
+    }
+
+    fn store_with_text(text: &[u8]) -> (tempfile::TempDir, SessionStore) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SessionStore::new(
+            Keychain::with_service("careid-unit-never-opened"),
+            dir.path().join("state"),
+        );
+        std::fs::create_dir_all(store.state_dir()).expect("state folder");
+        std::fs::write(store.state_path("mock").expect("path"), text).expect("written");
+        (dir, store)
+    }
+
+    fn file_of(store: &SessionStore) -> Value {
+        let text = std::fs::read(store.state_path("mock").expect("path")).expect("state file");
+        serde_json::from_slice(&text).expect("JSON")
+    }
+
+    fn lock(store: &SessionStore) -> SessionLock {
+        SessionLock::acquire(store.state_dir(), "mock", Duration::from_secs(5)).expect("lock")
+    }
+
+    #[test]
+    fn a_newer_state_file_with_fields_this_careid_does_not_know_is_signed_in() {
+        let (_dir, store) = store_with(&newer_format());
+        let Ok(Restored::Session(loaded)) = store.load_state("mock") else {
+            panic!("a newer file reads as signed in");
+        };
+        assert_eq!(loaded.facts, facts());
+        assert_eq!(loaded.sign_in, Some(Box::new(sign_in())));
+        assert!(loaded.refresh_token_stored);
+        assert_eq!(loaded.access_token_expires_at, Some(1_750_003_600));
+    }
+
+    #[test]
+    fn a_rewrite_keeps_a_newer_careids_fields_and_version() {
+        let (_dir, store) = store_with(&newer_format());
+        let held = lock(&store);
+        let active = SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_500);
+        let mut facts = store.record_activity(&held, active).expect("recorded");
+        assert_eq!(facts.last_activity, 1_750_000_500);
+        facts.selected_role_id = Some("555254242107".into());
+        store.update_facts(&held, &facts).expect("updated");
+        drop(held);
+
+        let mut expected = newer_format();
+        expected["facts"]["last_activity"] = 1_750_000_500_u64.into();
+        expected["facts"]["selected_role_id"] = "555254242107".into();
+        assert_eq!(file_of(&store), expected, "only the changed facts differ");
+
+        // The newer careid's `compatible_with` is kept with the rest.
+        let mut compatible = newer_format();
+        compatible["version"] = 3.into();
+        compatible["compatible_with"] = 1.into();
+        let (_dir, store) = store_with(&compatible);
+        store
+            .record_activity(&lock(&store), active)
+            .expect("recorded");
+        let written = file_of(&store);
+        assert_eq!(written["version"], 3);
+        assert_eq!(written["compatible_with"], 1);
+        assert_eq!(written["facts"]["role_name"], "Clinical Practitioner");
+    }
+
+    #[test]
+    fn a_file_of_this_format_is_written_back_as_it_was() {
+        // Format 1 as careid wrote it before it kept a newer careid's fields.
+        let format_1 = r#"{
+  "version": 1,
+  "refresh_token_stored": true,
+  "facts": {
+    "profile": "mock",
+    "sub": "555000000001",
+    "auth_time": 1750000000,
+    "last_activity": 1750000100,
+    "selected_role_id": "555254242106",
+    "sid": "sid-1",
+    "assurance_level": 3,
+    "stored_at": 1750000000
+  },
+  "sign_in": {
+    "id_token": {
+      "iss": "https://cis2.example/realm",
+      "sub": "555000000001",
+      "aud": [
+        "careid"
+      ],
+      "azp": "careid",
+      "auth_time": 1750000000,
+      "nonce": "nonce-1"
+    },
+    "acr_values": "AAL3_ANY",
+    "min_id_assurance_level": 3
+  },
+  "access_token_expires_at": 1750003600
+}"#;
+        let written = serde_json::to_vec_pretty(&this_state()).expect("serialises");
+        assert_eq!(String::from_utf8_lossy(&written), format_1);
+        let (_dir, store) = store_with_text(format_1.as_bytes());
+        let path = store.state_path("mock").expect("path");
+        let state = read_state(&path, "mock").expect("reads");
+        write_state(&path, &state).expect("written");
+        let text = std::fs::read(&path).expect("state file");
+        assert_eq!(String::from_utf8_lossy(&text), format_1);
+        // A change writes this careid's format, and nothing it does not know.
+        let active = SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_500);
+        store
+            .record_activity(&lock(&store), active)
+            .expect("recorded");
+        let mut expected = this_format();
+        expected["facts"]["last_activity"] = 1_750_000_500_u64.into();
+        assert_eq!(file_of(&store), expected);
+        assert_eq!(file_of(&store)["version"], 1);
+    }
+
+    /// The state file keeps a sign-in record through its own mirror of it: the two are written
+    /// alike, so files of careids before and after read the same.
+    #[test]
+    fn a_stored_sign_in_is_written_as_the_record_is() {
+        let mut record = sign_in();
+        for _ in 0..2 {
+            assert_eq!(
+                serde_json::to_value(StoredSignIn::new(&record)).expect("serialises"),
+                serde_json::to_value(&record).expect("serialises")
+            );
+            assert_eq!(StoredSignIn::new(&record).record(), record);
+            record.acr_values = None;
+            record.min_id_assurance_level = None;
+            record.id_token.azp = None;
+        }
+    }
+
+    /// `file` with `value` at `pointer` (a JSON pointer whose last step may be a new field).
+    fn with_at(mut file: Value, pointer: &str, value: Value) -> Value {
+        let (parent, name) = pointer.rsplit_once('/').expect("a pointer");
+        file.pointer_mut(parent)
+            .and_then(Value::as_object_mut)
+            .expect("an object")
+            .insert(name.to_owned(), value);
+        file
+    }
+
+    #[test]
+    fn a_known_field_of_the_wrong_type_in_a_newer_file_is_damaged() {
+        use serde_json::json;
+        for (pointer, value) in [
+            ("/facts/auth_time", json!("soon")),
+            ("/facts/sub", json!(555)),
+            ("/refresh_token_stored", json!("yes")),
+            ("/sign_in/id_token/aud", json!("careid")),
+            ("/access_token_expires_at", json!(-1)),
+            ("/compatible_with", json!("1")),
+        ] {
+            let file = with_at(newer_format(), pointer, value);
+            let text = serde_json::to_vec(&file).expect("serialises");
+            assert_eq!(
+                parse_state(&text, "mock").map(|_| ()).map_err(|r| r.code()),
+                Err("state_corrupt"),
+                "{pointer}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_field_this_careid_does_not_know_that_may_hold_a_secret_is_refused() {
+        use serde_json::json;
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI1NTUwMDAwMDAwMDEifQ.c2lnbmF0dXJl";
+        for (pointer, value) in [
+            ("/access_token", json!("opaque")),
+            ("/facts/refresh_token", json!("opaque")),
+            ("/sign_in/id_token/id_token", json!("opaque")),
+            ("/sign_in/Session-Token", json!("opaque")),
+            ("/device", json!({"auth": [{"client_secret": "s"}]})),
+            ("/facts/password", json!("p")),
+            ("/privateKey", json!({"d": "x"})),
+            ("/token_kept", Value::Null),
+            // A JWT under an innocent name, in a sentence, in a list.
+            ("/note", json!(jwt)),
+            ("/facts/header", json!(format!("Bearer {jwt}"))),
+            ("/sign_in/amr", json!(["pwd", jwt])),
+        ] {
+            for file in [newer_format(), this_format()] {
+                let file = with_at(file, pointer, value.clone());
+                let text = serde_json::to_vec(&file).expect("serialises");
+                assert_eq!(
+                    parse_state(&text, "mock").map(|_| ()).map_err(|r| r.code()),
+                    Err("state_corrupt"),
+                    "{pointer}"
+                );
+            }
+        }
+
+        // Through the store: signed out, and nothing is written back.
+        let mut file = newer_format();
+        file["note"] = jwt.into();
+        let (_dir, store) = store_with(&file);
+        let before = std::fs::read(store.state_path("mock").expect("path")).expect("file");
+        let Ok(Restored::SignedOut(reason)) = store.load_state("mock") else {
+            panic!("a file with a JWT in it reads as signed out");
+        };
+        assert_eq!(reason.code(), "state_corrupt");
+        let error = store
+            .record_activity(&lock(&store), SystemTime::now())
+            .expect_err("signed out");
+        assert_eq!(error.code(), "session_signed_out");
+        let after = std::fs::read(store.state_path("mock").expect("path")).expect("file");
+        assert_eq!(after, before, "the file is left as it was");
+
+        // Fields that look like nothing secret are read.
+        let mut file = newer_format();
+        file["note"] = "version 1.2.3 of eyJ-less text. Two dots.".into();
+        file["facts"]["eyJ"] = "eyJ".into();
+        file["facts"]["expires"] = "2026.01.02".into();
+        assert!(parse_state(&serde_json::to_vec(&file).expect("JSON"), "mock").is_ok());
+    }
+
+    #[test]
+    fn end_records_follow_the_state_file_format_rule() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SessionStore::new(
+            Keychain::with_service("careid-unit-never-opened"),
+            dir.path().join("state"),
+        );
+        let end = SessionEnd::new(
+            EndReason::Inactivity,
+            &facts(),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_001_000),
+        );
+        store.write_end("mock", &end).expect("written");
+        assert_eq!(store.last_end("mock"), Some(end.clone()));
+        let path = store.ended_path("mock").expect("path");
+        let written: Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("record")).expect("JSON");
+        assert_eq!(written["version"], 1);
+        assert_eq!(written["reason"], "inactivity");
+
+        let with = |change: fn(&mut Value)| {
+            let mut record = written.clone();
+            change(&mut record);
+            parse_end(&serde_json::to_vec(&record).expect("JSON"))
+        };
+        // An earlier careid's record, with no version.
+        assert_eq!(
+            with(|record| {
+                record.as_object_mut().expect("object").remove("version");
+            }),
+            Some(end.clone())
+        );
+        // A newer careid's, with fields this one does not know.
+        assert_eq!(
+            with(|record| {
+                record["version"] = 2.into();
+                record["ended_by_device"] = "ward-3-pc".into();
+            }),
+            Some(end.clone())
+        );
+        // One only newer careids may read, a damaged one, and one that may hold a secret.
+        assert_eq!(
+            with(|record| {
+                record["version"] = 2.into();
+                record["compatible_with"] = 2.into();
+            }),
+            None
+        );
+        assert_eq!(with(|record| record["version"] = 0.into()), None);
+        assert_eq!(with(|record| record["at"] = "then".into()), None);
+        assert_eq!(
+            with(|record| record["access_token"] = "opaque".into()),
+            None
+        );
+        assert_eq!(
+            with(|record| {
+                record["why"] = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.".into();
+            }),
+            None
+        );
     }
 }

@@ -371,7 +371,11 @@ fn a_damaged_state_file_signs_out_without_an_error() {
     let path = t.store.state_path("mock").expect("path");
     for (text, code) in [
         ("{\"version\":1,", "state_corrupt"),
-        ("{\"version\":99}", "state_unknown_version"),
+        ("{\"version\":99}", "state_corrupt"),
+        (
+            "{\"version\":99,\"compatible_with\":99}",
+            "state_unknown_version",
+        ),
     ] {
         std::fs::write(&path, text).expect("damaged");
         assert_eq!(
