@@ -16,6 +16,7 @@ pub mod ipc;
 mod logging;
 mod preferences;
 mod session_events;
+mod startup_fault;
 mod views;
 mod window_state;
 
@@ -114,10 +115,12 @@ pub fn settings_from_env(host: &Host) -> DeskSettings {
 
 /// Starts the desktop app and blocks until it exits.
 pub fn run() {
+    let context = tauri::generate_context!();
     let host = match Host::new(HostOptions::from_env()) {
         Ok(host) => host,
         Err(error) => {
             eprintln!("careid: the desktop app could not start: {error}");
+            show_startup_fault(context, &error);
             std::process::exit(1);
         }
     };
@@ -136,7 +139,6 @@ pub fn run() {
         .plugin(window_state::plugin())
         .on_window_event(window_state::on_window_event);
 
-    let context = tauri::generate_context!();
     let settings = settings_from_env(&host);
     let app = match run_app(builder, context, host, settings, None) {
         Ok(app) => app,
@@ -160,6 +162,18 @@ pub fn run() {
             start_desk(handle);
         }
     });
+}
+
+/// Shows why careid could not start in its window until the user closes it (a desktop user sees
+/// no stderr).
+fn show_startup_fault(context: tauri::Context<tauri::Wry>, error: &careid_host::HostError) {
+    let fault = startup_fault::StartupFault::new(error);
+    match startup_fault::app(tauri::Builder::default(), context, fault) {
+        Ok(app) => {
+            app.run_return(|_, _| {});
+        }
+        Err(error) => eprintln!("careid: the window could not open either: {error}"),
+    }
 }
 
 /// The single-instance name (a D-Bus name on Linux; the plugin uses the app identifier elsewhere):
@@ -314,21 +328,30 @@ mod tests {
         shell
     }
 
+    /// `command` with `args` through the IPC of `window`, as the UI calls it.
+    fn invoke_on(
+        window: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+        command: &str,
+        args: Value,
+    ) -> Result<Value, Value> {
+        get_ipc_response(
+            window,
+            InvokeRequest {
+                cmd: command.into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                url: "tauri://localhost".parse().expect("valid url"),
+                body: tauri::ipc::InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().expect("json body"))
+    }
+
     impl Shell {
         fn invoke(&self, command: &str, args: Value) -> Result<Value, Value> {
-            get_ipc_response(
-                &self.window,
-                InvokeRequest {
-                    cmd: command.into(),
-                    callback: tauri::ipc::CallbackFn(0),
-                    error: tauri::ipc::CallbackFn(1),
-                    url: "tauri://localhost".parse().expect("valid url"),
-                    body: tauri::ipc::InvokeBody::Json(args),
-                    headers: Default::default(),
-                    invoke_key: INVOKE_KEY.to_string(),
-                },
-            )
-            .map(|body| body.deserialize::<Value>().expect("json body"))
+            invoke_on(&self.window, command, args)
         }
 
         fn ok(&self, command: &str, args: Value) -> Value {
@@ -412,6 +435,38 @@ mod tests {
             *shell.published.lock().unwrap() >= 1,
             "the state was published"
         );
+    }
+
+    /// A folder other users can write to stops careid at start: the window is told why, with
+    /// what to do in the technical detail, instead of a stderr line no desktop user sees.
+    #[test]
+    fn a_start_up_fault_is_what_the_window_is_told() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let folder = tempfile::tempdir().expect("temporary folder");
+        std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(0o777))
+            .expect("made writable by others");
+        let error = Host::new(HostOptions {
+            config_dir: Some(folder.path().to_owned()),
+            ..HostOptions::default()
+        })
+        .expect_err("a folder others can write is refused");
+        let fault = startup_fault::StartupFault::new(&error);
+        let app = startup_fault::app(mock_builder(), mock_context(noop_assets()), fault)
+            .expect("the app builds");
+        let window = WebviewWindowBuilder::new(&app, MAIN_WINDOW, Default::default())
+            .build()
+            .expect("window builds");
+        let answer =
+            invoke_on(&window, "current_state", json!({})).expect_err("the state is the fault");
+        assert_eq!(answer["code"], "folder_writable_by_others", "{answer}");
+        let message = answer["message"].as_str().expect("a message");
+        assert!(message.contains("chmod go-w"), "{message}");
+        assert!(
+            message.contains(&folder.path().display().to_string()),
+            "{message}"
+        );
+        // Nothing else is there to call.
+        assert!(invoke_on(&window, "sign_in", json!({ "overrides": null })).is_err());
     }
 
     #[test]

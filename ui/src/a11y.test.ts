@@ -4,6 +4,8 @@ import axe from 'axe-core';
 import type { AppState } from './generated/ipc';
 import * as F from './fixtures';
 import { mount } from './test-support';
+import { ApiError } from './api';
+import { renderStartFailure } from './start-failure';
 
 vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn(() => Promise.resolve(null)) }));
 vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn() }));
@@ -83,5 +85,17 @@ describe('axe', () => {
 
   it('help page has no violations', async () => {
     expect(await violations(F.HOME, (_root, app) => app.go('help'))).toEqual([]);
+  });
+
+  it('the page for a fault at start has no violations', async () => {
+    expect(
+      await violations(F.HOME, (root) => {
+        renderStartFailure(
+          root,
+          new ApiError('folder_writable_by_others', 'careid will not use /x: run `chmod go-w /x`', 'other'),
+        );
+        root.querySelectorAll('details').forEach((d) => (d.open = true));
+      }),
+    ).toEqual([]);
   });
 });

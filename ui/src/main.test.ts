@@ -66,6 +66,27 @@ describe('start', () => {
     expect(alert?.textContent).not.toContain('not found');
   });
 
+  it('shows a fault that stopped careid at start with what to do and the technical detail', async () => {
+    invokeMock.mockRejectedValue({
+      code: 'folder_writable_by_others',
+      class: 'other',
+      message: 'careid will not use /home/flo/.config/careid: other users can write to it (mode 777); run `chmod go-w /home/flo/.config/careid`',
+    });
+
+    await start(root);
+
+    expect(screenOf()).toBe('error');
+    expect(root.querySelector('h1')?.textContent).toBe('careid could not start');
+    expect(root.querySelector('[data-testid="app-error"]')?.textContent).toContain('other people who use this computer can change');
+    expect(root.querySelector('[data-testid="app-error-to-do"]')?.textContent).toContain('IT service desk');
+    const detail = root.querySelector('[data-testid="app-error-detail"]');
+    expect(detail?.tagName).toBe('DETAILS');
+    expect(detail?.textContent).toContain('folder_writable_by_others');
+    expect(detail?.textContent).toContain('chmod go-w /home/flo/.config/careid');
+    // The plain words never carry the technical ones.
+    expect(root.querySelector('[data-testid="app-error"]')?.textContent).not.toContain('chmod');
+  });
+
   it('reports activity while signed in, at most once every 15 seconds', async () => {
     vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
     vi.setSystemTime(F.NOW * 1000);

@@ -1,11 +1,10 @@
 // Entry point: loads the styles, subscribes to Rust's state and draws every change.
 import './styles.css';
 import * as api from './api';
-import { describeError } from './api';
 import type { AppState } from './generated/ipc';
 import { ActivityReporter } from './activity';
 import { App } from './render';
-import { h } from './dom';
+import { renderStartFailure } from './start-failure';
 
 /** Renders the window into `root` from Rust's state, now and on every `state-changed` event. */
 export async function start(root: HTMLElement): Promise<App | null> {
@@ -43,27 +42,6 @@ export async function start(root: HTMLElement): Promise<App | null> {
   }
   app.addDisposer(activity.listen(document));
   return app;
-}
-
-function renderStartFailure(root: HTMLElement, error: unknown): void {
-  const heading = h('h1', { tabindex: -1 }, 'careid could not start');
-  root.replaceChildren(
-    h(
-      'div',
-      { class: 'careid-page__body' },
-      h(
-        'div',
-        { class: 'nhsuk-width-container' },
-        h(
-          'main',
-          { class: 'nhsuk-main-wrapper', id: 'maincontent', 'data-testid': 'screen', 'data-screen': 'error' },
-          heading,
-          h('p', { class: 'nhsuk-error-message', role: 'alert', 'data-testid': 'app-error' }, describeError(error)),
-        ),
-      ),
-    ),
-  );
-  heading.focus();
 }
 
 const root = document.getElementById('app');

@@ -13,12 +13,6 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-/// The program's allocator. Listeners' connections come and go by the thousand, allocated on
-/// one runtime thread and freed on another; glibc's per-thread arenas kept the holes, so the
-/// broker's memory crept up under churn while its live heap stayed flat.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The careid broker: the service an organisation runs to hold the CIS2 client credential.
 #[derive(Debug, Parser)]
 #[command(name = "careid-broker", version, about)]

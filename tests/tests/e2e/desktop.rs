@@ -24,6 +24,40 @@ async fn home_screen_shows_the_version_reported_by_rust() -> anyhow::Result<()> 
     Ok(())
 }
 
+/// A fault that stops careid at start (its folder can be changed by other users of the
+/// computer) is shown in its window, with what to do and the technical detail, not only on a
+/// stderr no desktop user sees.
+#[tokio::test]
+async fn a_fault_at_start_is_shown_in_the_window_with_what_to_do() -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let home = careid_e2e::TestHome::new()?;
+    std::fs::create_dir_all(home.config_dir())?;
+    std::fs::set_permissions(home.config_dir(), std::fs::Permissions::from_mode(0o777))?;
+    let app = Desktop::launch(DesktopOptions {
+        home: Some(home.clone()),
+        ..DesktopOptions::default()
+    })
+    .await?;
+    app.wait_for_screen("error").await?;
+    assert_eq!(app.text("h1").await?, "careid could not start");
+    let happened = app.text("[data-testid=app-error]").await?;
+    assert!(
+        happened.contains("other people who use this computer"),
+        "{happened}"
+    );
+    let to_do = app.text("[data-testid=app-error-to-do]").await?;
+    assert!(to_do.contains("IT service desk"), "{to_do}");
+    app.click("[data-testid=app-error-detail] summary").await?;
+    let detail = app.text("[data-testid=app-error-detail]").await?;
+    assert!(detail.contains("chmod go-w"), "{detail}");
+    assert!(
+        detail.contains(&home.config_dir().display().to_string()),
+        "{detail}"
+    );
+    app.close().await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn second_launch_focuses_the_first_window_instead_of_opening_another() -> anyhow::Result<()> {
     let app = Desktop::launch(DesktopOptions::default()).await?;

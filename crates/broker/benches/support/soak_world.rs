@@ -169,6 +169,8 @@ impl Replica {
             .args(["serve", "--config"])
             .arg(&self.config)
             .env("RUST_LOG", "info")
+            // As the systemd unit runs it (packaging/careid-broker.service).
+            .env("MALLOC_ARENA_MAX", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
             .kill_on_drop(true)
@@ -260,11 +262,13 @@ pub(super) fn replica(
         )
     };
     // Every client, the relays and the logouts come from 127.0.0.1: one source, one address;
-    // and every relay chain refreshes for the one user the bench's provider signs in.
+    // every relay chain refreshes for the one user the bench's provider signs in, and each
+    // chain's key refreshes once a second, past a real install's 30 a minute.
     let tables = format!(
         "[store]\nkind = \"redis\"\nurl = \"{redis_url}\"\nprefix = \"{PREFIX}\"\n\
          [limits]\nrequests_per_minute_per_source = 1000000\n\
          requests_per_minute_per_user = 1000000\n\
+         requests_per_minute_per_key = 1000000\n\
          session_requests_per_minute_per_source = 1000000\n\
          logouts_per_minute_per_source = 1000000\n\
          max_connections_per_address = {}\nmax_listeners = {}\n",
