@@ -7,7 +7,7 @@ use std::sync::Arc;
 use careid_core::SecretString;
 use tauri::State;
 
-use crate::clipboard::Clipboard;
+use crate::clipboard::{Clipboard, Copied};
 use crate::desk::Desk;
 use crate::ipc::{AppState, CommandError, DoctorLine, LoginOverrides, ProfileInput, Screen};
 
@@ -66,7 +66,7 @@ pub async fn open_sign_in_page_again(desk: DeskState<'_>) -> Outcome {
 /// The sign-in link goes to the clipboard from Rust: it never enters the webview.
 #[tauri::command]
 pub async fn copy_sign_in_link(desk: DeskState<'_>, clipboard: State<'_, Clipboard>) -> Outcome {
-    clipboard.write(&desk.sign_in_link().await?)
+    clipboard.write(&desk.sign_in_link().await?, Copied::Link)
 }
 
 #[tauri::command]
@@ -117,7 +117,7 @@ pub async fn dismiss_notice(desk: DeskState<'_>) -> Outcome {
 /// Only on the user's explicit click, and only to the clipboard, from Rust.
 #[tauri::command]
 pub async fn copy_access_token(desk: DeskState<'_>, clipboard: State<'_, Clipboard>) -> Outcome {
-    clipboard.write(desk.access_token().await?.as_secret())
+    clipboard.write(desk.access_token().await?.as_secret(), Copied::Secret)
 }
 
 /// Writes the sign-in record (claims and timings, no token) to a file the user chooses; the

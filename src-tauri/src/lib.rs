@@ -52,9 +52,10 @@ pub fn run_app<R: Runtime>(
         .invoke_handler(commands::handler())
         .build(context)?;
     let hooks = hooks.unwrap_or_else(|| real_hooks(app.handle().clone()));
+    let clipboard = clipboard::Clipboard::keeping_secrets_for(settings.secret_on_clipboard_for);
     let desk = Desk::new(host, settings, hooks);
     app.manage(Arc::clone(&desk));
-    app.manage(clipboard::Clipboard::default());
+    app.manage(clipboard);
     Ok(app)
 }
 
@@ -110,6 +111,7 @@ pub fn settings_from_env(host: &Host) -> DeskSettings {
         sign_in_timeout,
         mock_auto_login,
         preferences_path: host.config_dir().join("desktop.json"),
+        secret_on_clipboard_for: clipboard::SECRET_KEPT_FOR,
     }
 }
 
@@ -232,6 +234,9 @@ mod tests {
         _config: tempfile::TempDir,
     }
 
+    /// How long a copied access token stays on the clipboard in these tests.
+    const SHELL_SECRET_ON_CLIPBOARD_FOR: Duration = Duration::from_millis(500);
+
     /// The app on the mock runtime. With `auto_login`, the mock signs that user in without a
     /// page and the browser hook completes the visit; without, the browser hook only records.
     fn shell(auto_login: Option<&str>) -> Shell {
@@ -260,6 +265,7 @@ mod tests {
             sign_in_timeout: Duration::from_secs(30),
             mock_auto_login: auto_login.map(|user| user.parse().expect("auto-login")),
             preferences_path: config.path().join("desktop.json"),
+            secret_on_clipboard_for: SHELL_SECRET_ON_CLIPBOARD_FOR,
         };
         let opened = Arc::new(Mutex::new(Vec::new()));
         let led_to = Arc::new(Mutex::new(Vec::new()));
@@ -556,6 +562,38 @@ mod tests {
         assert_eq!(state["screen"]["changing"], false);
         shell.ok("choose_role", json!({ "roleId": "555057900304" }));
         shell.wait_for_screen("signedIn");
+    }
+
+    /// A copied access token stays on the clipboard for a while only; what the user copies
+    /// after it is left alone. (Under the tests' X server; the history exclusions are each
+    /// platform's clipboard format, `clipboard::without_history`.)
+    #[test]
+    fn a_copied_access_token_is_cleared_from_the_clipboard_unless_replaced() {
+        let shell = shell(Some("555057896106"));
+        shell.ok("sign_in", json!({ "overrides": null }));
+        shell.wait_for_screen("signedIn");
+        let mut clipboard = arboard::Clipboard::new().expect("the test display's clipboard");
+        shell.ok("copy_access_token", json!({}));
+        let copied = clipboard.get_text().expect("text on the clipboard");
+        assert!(
+            copied.starts_with("eyJ") && copied.matches('.').count() == 2,
+            "an access token"
+        );
+        let deadline = Instant::now() + SHELL_SECRET_ON_CLIPBOARD_FOR * 10;
+        while clipboard.get_text().is_ok_and(|text| !text.is_empty()) {
+            assert!(Instant::now() < deadline, "the token was cleared in time");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+
+        shell.ok("copy_access_token", json!({}));
+        clipboard
+            .set_text("the user's own words")
+            .expect("copied over");
+        std::thread::sleep(SHELL_SECRET_ON_CLIPBOARD_FOR * 3);
+        assert_eq!(
+            clipboard.get_text().expect("still there"),
+            "the user's own words"
+        );
     }
 
     #[test]

@@ -428,7 +428,10 @@ describe('testers’ view', () => {
     byTestId(root, 'copy-access-token').click();
     await settle();
     expect(calls('copy_access_token')).toHaveLength(1);
-    expect(text(root, 'copy-confirmation')).toBe('Access token copied');
+    expect(text(root, 'copy-confirmation')).toBe('Access token copied: it is cleared from the clipboard in 30 seconds');
+    // What happens to it is said beside the button, before it is pressed too.
+    expect(text(root, 'copy-care')).toContain('after 30 seconds');
+    expect(text(root, 'copy-care')).toContain('clipboard history');
 
     invokeMock.mockResolvedValueOnce('/home/flo/careid-sign-in.json');
     byTestId(root, 'export-record').click();

@@ -73,6 +73,8 @@ pub struct DeskSettings {
     pub mock_auto_login: Option<AutoLogin>,
     /// Where the desktop's preferences live.
     pub preferences_path: PathBuf,
+    /// How long a copied access token stays on the clipboard.
+    pub secret_on_clipboard_for: Duration,
 }
 
 /// Where the sign-in stands.

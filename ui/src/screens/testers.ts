@@ -137,7 +137,16 @@ function renderCopyAndExport(ctx: Ctx): HTMLElement {
         'secondary',
       ),
     ),
-    h('p', { class: 'nhsuk-body', role: 'status', 'data-testid': 'copy-confirmation' }, ui.tokenCopied ? 'Access token copied' : ''),
+    h(
+      'p',
+      { class: 'nhsuk-hint', 'data-testid': 'copy-care' },
+      'careid clears the access token from the clipboard after 30 seconds, and asks your system to keep it out of clipboard history and cloud clipboard.',
+    ),
+    h(
+      'p',
+      { class: 'nhsuk-body', role: 'status', 'data-testid': 'copy-confirmation' },
+      ui.tokenCopied ? 'Access token copied: it is cleared from the clipboard in 30 seconds' : '',
+    ),
     h('p', { class: 'nhsuk-body careid-wrap', role: 'status', 'data-testid': 'export-result' }, exportText),
   );
 }
