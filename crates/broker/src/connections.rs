@@ -23,7 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tower_service::Service as _;
 
 use crate::config::{Limits, TlsConfig};
-use crate::long_streams::{self, FirstRequest, Rewind};
+use crate::long_streams::{self, FirstRequest};
 
 /// How long a refused connection is given to send its request head before the 503.
 const REFUSAL_READ_TIMEOUT: Duration = Duration::from_secs(5);
@@ -157,20 +157,32 @@ impl Caps {
 #[derive(Debug)]
 pub struct Refused;
 
-/// A connection holding its address's slot until it closes.
+/// A connection holding its address's slot until it closes, with any bytes read from it
+/// already put back in front (`long_streams` reads the first request's start before hyper).
 #[derive(Debug)]
 pub struct Counted<S> {
     inner: S,
     _slot: Option<AddressSlot>,
+    /// Bytes put back, and how many of them have been read again.
+    put_back: Option<(Vec<u8>, usize)>,
 }
 
 impl<S> Counted<S> {
     pub fn new(inner: S, slot: Option<AddressSlot>) -> Self {
-        Self { inner, _slot: slot }
+        Self {
+            inner,
+            _slot: slot,
+            put_back: None,
+        }
     }
 
     pub fn get_ref(&self) -> &S {
         &self.inner
+    }
+
+    /// Puts `read` back: the next reads return it before anything more from the connection.
+    pub fn put_back(&mut self, read: Vec<u8>) {
+        self.put_back = (!read.is_empty()).then_some((read, 0));
     }
 }
 
@@ -180,6 +192,16 @@ impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
+        if let Some((read, at)) = &mut self.put_back {
+            let count = buf.remaining().min(read.len() - *at);
+            buf.put_slice(&read[*at..*at + count]);
+            *at += count;
+            if *at == read.len() {
+                // Freed once hyper has it all.
+                self.put_back = None;
+            }
+            return Poll::Ready(Ok(()));
+        }
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
@@ -305,14 +327,15 @@ impl Connected<Peer> for Peer {
 /// tell HTTP/2's preface from HTTP/1, and hyper, handed those bytes apart from the rest of the
 /// request, then grows its 8 KiB read buffer to 16 KiB to read the rest: 8 KiB more on every
 /// connection, which a broker holding thousands of listeners' connections keeps for each.
-pub async fn serve_http1<L>(
+pub async fn serve_http1<L, S>(
     mut listener: L,
     router: Router,
     stream_paths: &'static [&'static str],
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
 where
-    L: Listener<Addr = Peer>,
+    L: Listener<Addr = Peer, Io = Counted<S>>,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut make_service = router.into_make_service_with_connect_info::<Peer>();
     // Closed (dropped) once shutdown begins: every connection then finishes and closes.
@@ -356,11 +379,10 @@ where
                 }
                 FirstRequest::Refuse(status) => long_streams::refuse(io, status).await,
                 FirstRequest::Other(read) => {
+                    io.put_back(read);
                     let builder = Builder::new(TokioExecutor::new()).http1_only();
-                    let connection = builder.serve_connection(
-                        TokioIo::new(Rewind::new(read, io)),
-                        TowerToHyperService::new(service),
-                    );
+                    let connection = builder
+                        .serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
                     let mut connection = std::pin::pin!(connection);
                     tokio::select! {
                         _ = connection.as_mut() => {}
@@ -448,5 +470,18 @@ mod tests {
         let other: IpAddr = "192.0.2.9".parse().unwrap();
         let _slot = caps.admit_connection(other).unwrap();
         assert!(caps.admit_connection(other).is_err());
+    }
+
+    #[tokio::test]
+    async fn bytes_put_back_are_read_first() {
+        use tokio::io::AsyncReadExt as _;
+        let (mut client, server) = tokio::io::duplex(64);
+        client.write_all(b" world").await.unwrap();
+        drop(client);
+        let mut connection = Counted::new(server, None);
+        connection.put_back(b"hello".to_vec());
+        let mut all = String::new();
+        connection.read_to_string(&mut all).await.unwrap();
+        assert_eq!(all, "hello world");
     }
 }

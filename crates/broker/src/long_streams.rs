@@ -15,14 +15,12 @@
 //! stream ends, when its client closes, when a write stalls, or when the broker shuts down (the
 //! stream then ends cleanly, and the client asks again, of another replica).
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, HttpBody as _};
 use axum::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
 use futures_util::StreamExt as _;
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
 /// How long a new connection may take to send its first request head (against slow-loris
 /// connections, which would otherwise hold their address's connection slots).
@@ -41,7 +39,7 @@ pub enum FirstRequest {
     Stream(Box<Request<Body>>),
     /// A stream request this side will not read (head too large, malformed): answer and close.
     Refuse(StatusCode),
-    /// Anything else: for hyper, with the bytes read so far.
+    /// Anything else: for hyper, with the bytes read so far (to put back).
     Other(Vec<u8>),
     /// Closed, failed or silent before its head was complete.
     Gone,
@@ -269,72 +267,6 @@ async fn write<S: AsyncWrite + Unpin>(io: &mut S, bytes: &[u8]) -> std::io::Resu
     .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
 }
 
-/// A connection with bytes already read from it in front, for hyper.
-#[derive(Debug)]
-pub struct Rewind<S> {
-    read: Option<(Vec<u8>, usize)>,
-    inner: S,
-}
-
-impl<S> Rewind<S> {
-    pub fn new(read: Vec<u8>, inner: S) -> Self {
-        Self {
-            read: (!read.is_empty()).then_some((read, 0)),
-            inner,
-        }
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Rewind<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        if let Some((read, at)) = &mut self.read {
-            let count = buf.remaining().min(read.len() - *at);
-            buf.put_slice(&read[*at..*at + count]);
-            *at += count;
-            if *at == read.len() {
-                // Freed once hyper has it all.
-                self.read = None;
-            }
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Rewind<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,16 +331,5 @@ mod tests {
             parse_head(many.as_bytes()),
             Parsed::Invalid(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
         ));
-    }
-
-    #[tokio::test]
-    async fn hyper_reads_the_bytes_already_read_first() {
-        let (mut client, server) = tokio::io::duplex(64);
-        client.write_all(b" world").await.unwrap();
-        drop(client);
-        let mut rewound = Rewind::new(b"hello".to_vec(), server);
-        let mut all = String::new();
-        rewound.read_to_string(&mut all).await.unwrap();
-        assert_eq!(all, "hello world");
     }
 }

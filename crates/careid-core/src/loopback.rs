@@ -745,9 +745,14 @@ fn escape(text: &str) -> String {
 }
 
 pub(crate) async fn respond(stream: &mut TcpStream, status: &str, body: &str) {
+    respond_with(stream, status, "", body).await;
+}
+
+/// [`respond`] with `headers` (whole lines, each ending in CRLF) as well.
+pub(crate) async fn respond_with(stream: &mut TcpStream, status: &str, headers: &str, body: &str) {
     // The callback URL holds the code: no referrer may carry it on, and nothing may be cached.
     let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+        "HTTP/1.1 {status}\r\n{headers}Content-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
          Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
          Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
          X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n{body}",

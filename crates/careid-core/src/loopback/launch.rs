@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use super::{
-    constant_time_eq, host_is_loopback, page, read_head, respond, same_user, Page,
+    constant_time_eq, host_is_loopback, page, read_head, respond, respond_with, same_user, Page,
     REQUEST_READ_TIMEOUT,
 };
 use crate::SecretString;
@@ -139,20 +139,11 @@ pub(crate) enum Launched {
 /// Answers a launch request on `stream`.
 pub(crate) async fn respond_launch(stream: &mut TcpStream, launched: Launched) {
     match launched {
+        // `no-store` and `no-referrer` (as every answer here): the target is in neither a
+        // cache nor the next page.
         Launched::Redirect(target) => {
-            use tokio::io::AsyncWriteExt as _;
-            let body = page(Page::Continue);
-            // `no-store` and `no-referrer`: the target is in neither a cache nor the next page.
-            let response = format!(
-                "HTTP/1.1 303 See Other\r\nLocation: {target}\r\n\
-                 Content-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
-                 Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
-                 Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
-                 X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(response.as_bytes()).await;
-            let _ = stream.shutdown().await;
+            let location = format!("Location: {target}\r\n");
+            respond_with(stream, "303 See Other", &location, &page(Page::Continue)).await;
         }
         Launched::Spent => respond(stream, "410 Gone", &page(Page::LinkSpent)).await,
     }
