@@ -25,6 +25,14 @@ const BENCHES: &[(&str, &str)] = &[
     ("careid-broker", "broker-soak"),
 ];
 
+/// Features a package's benches are built with: the broker program counts the bytes it holds,
+/// for the soak's leak check (`count-heap`; it changes nothing the other broker benches measure,
+/// which serve the broker in their own process). The same for every bench of a package, so one
+/// build serves them all.
+fn bench_features(package: &str) -> Option<&'static str> {
+    (package == "careid-broker").then_some("careid-broker/count-heap")
+}
+
 /// The desktop app's launch time and memory against a bare Tauri window, run by xtask itself.
 const DESKTOP: &str = "desktop";
 
@@ -54,6 +62,9 @@ pub fn run(names: &[String]) -> anyhow::Result<ExitCode> {
         build.args(["bench", "--locked", "--no-run"]);
         for (package, bench) in &selected {
             build.args(["--package", package, "--bench", bench]);
+            if let Some(features) = bench_features(package) {
+                build.args(["--features", features]);
+            }
         }
         shell::run_checked(&mut build)?;
     }
@@ -84,6 +95,9 @@ pub fn run(names: &[String]) -> anyhow::Result<ExitCode> {
             ])
             .current_dir(crate::root())
             .stdout(Stdio::piped());
+        if let Some(features) = bench_features(package) {
+            command.args(["--features", features]);
+        }
         environment.apply(&mut command);
         let mut child = command
             .spawn()

@@ -13,6 +13,11 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+/// The soak's build counts the bytes the program holds (`count-heap`): see `/metrics`.
+#[cfg(feature = "count-heap")]
+#[global_allocator]
+static HEAP: heap_count::CountingAllocator = heap_count::CountingAllocator;
+
 /// The careid broker: the service an organisation runs to hold the CIS2 client credential.
 #[derive(Debug, Parser)]
 #[command(name = "careid-broker", version, about)]
@@ -55,6 +60,8 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<()> {
     let Command::Serve(args) = command;
+    #[cfg(feature = "count-heap")]
+    careid_broker::metrics::report_live_heap(heap_count::live_bytes);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -7,13 +7,22 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 /// The provider's latency buckets, in seconds.
 const LATENCY_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+
+/// Reads the bytes the program holds, when it counts them (the soak's build, `count-heap`).
+static LIVE_HEAP: OnceLock<fn() -> usize> = OnceLock::new();
+
+/// Shows the bytes the program holds in `/metrics` (`careid_broker_heap_bytes`), read by `read`:
+/// for a build that counts them (the soak's), so a leak is told from an allocator keeping memory.
+pub fn report_live_heap(read: fn() -> usize) {
+    let _ = LIVE_HEAP.set(read);
+}
 
 /// The broker's metrics.
 #[derive(Debug, Default)]
@@ -196,6 +205,15 @@ impl Metrics {
              careid_broker_open_listeners {open_listeners}",
             self.ends_delivered.load(Ordering::Relaxed)
         );
+        if let Some(read) = LIVE_HEAP.get() {
+            let _ = writeln!(
+                out,
+                "# HELP careid_broker_heap_bytes Bytes the broker holds (a build that counts them).\n\
+                 # TYPE careid_broker_heap_bytes gauge\n\
+                 careid_broker_heap_bytes {}",
+                read()
+            );
+        }
         out
     }
 }
@@ -238,5 +256,17 @@ mod tests {
             );
         }
         assert!(text.contains("# TYPE careid_broker_provider_latency_seconds histogram"));
+    }
+
+    #[test]
+    fn a_build_that_counts_its_heap_shows_it() {
+        report_live_heap(|| 12_345);
+        let text = Metrics::default().render(0);
+        assert!(
+            text.lines()
+                .any(|line| line == "careid_broker_heap_bytes 12345"),
+            "{text}"
+        );
+        assert!(text.ends_with('\n'));
     }
 }
