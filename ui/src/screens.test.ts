@@ -68,14 +68,64 @@ describe('page frame', () => {
     expect(document.activeElement?.getAttribute('tabindex')).toBe('-1');
   });
 
-  it('shows the account area with the name and a sign-out control only when signed in', async () => {
+  it('shows the header’s account section with name, role and organisation, and no sign-out in it', () => {
     expect(show(F.HOME).querySelector('.nhsuk-header__account')).toBeNull();
     app?.dispose();
     const root = show(F.SIGNED_IN);
-    expect(root.querySelector('.nhsuk-header__account')?.textContent).toContain('Flo Nurse');
-    byTestId(root, 'header-sign-out').click();
-    await settle();
-    expect(calls('sign_out')).toHaveLength(1);
+    const account = root.querySelector<HTMLElement>('header .nhsuk-header__account')!;
+    expect(account.getAttribute('aria-label')).toBe('Account');
+    expect(text(account, 'header-user-name')).toBe('Flo Nurse');
+    expect(text(account, 'header-role')).toBe('Nurse Access Role');
+    expect(text(account, 'header-organisation')).toBe('NHSID DEV (A9A5A)');
+    expect(account.querySelector('button, a')).toBeNull();
+  });
+
+  it('names the user in the header while a role is still to be chosen, and says when none is selected', () => {
+    const roles = show(F.ALEX_ROLES);
+    expect(text(roles, 'header-user-name')).toBe('Alex Locum');
+    expect(roles.querySelector('[data-testid="header-role"]')).toBeNull();
+    app?.dispose();
+    expect(text(show(F.NO_ROLES), 'header-user-name')).toBe('Noel Roles');
+    app?.dispose();
+    const noRole = show(F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN, role: null }));
+    expect(text(noRole, 'header-role')).toBe('No role selected');
+  });
+
+  it.each([
+    ['restoring', F.RESTORING, 'main'],
+    ['home', F.HOME, 'main'],
+    ['waiting', F.WAITING_STATE, 'main'],
+    ['choose role', F.ALEX_ROLES, 'main'],
+    ['no roles', F.NO_ROLES, 'main'],
+    ['signed in', F.SIGNED_IN, 'main'],
+    ['signed in, testers’ tab', F.SIGNED_IN_TESTERS, 'testers'],
+    ['profiles', F.HOME, 'profiles'],
+    ['help', F.HOME, 'help'],
+  ] as const)('shows the environment’s tag in the header on the %s screen', (_name, state, where) => {
+    const root = show(state);
+    if (where === 'profiles' || where === 'help') app?.go(where);
+    if (where === 'testers') byTestId(root, 'tab-testers').click();
+    const tags = allByTestId(root, 'environment-tag');
+    expect(tags).toHaveLength(1);
+    expect(tags[0]?.closest('header')).not.toBeNull();
+    expect(tags[0]?.textContent).toBe('Environment: Mock – not real');
+  });
+
+  it.each([
+    ['Mock – not real', F.MOCK_PROFILE, 'nhsuk-tag--yellow'],
+    ['INT', { ...F.INT_PROFILE }, 'nhsuk-tag--blue'],
+    ['DEP', { ...F.INT_PROFILE, name: 'dep', description: 'CIS2 deployment environment (DEP)' }, 'nhsuk-tag--purple'],
+    ['Live', { ...F.INT_PROFILE, name: 'live', description: 'CIS2 live' }, 'nhsuk-tag--red'],
+    ['Custom: ward-test', F.CUSTOM_PROFILE, 'nhsuk-tag--grey'],
+    // Only the built-in profiles are the environments their names say.
+    ['Custom: live', { ...F.CUSTOM_PROFILE, name: 'live' }, 'nhsuk-tag--grey'],
+  ])('tags the environment "%s" from the profile in use', (label, profile, colour) => {
+    const root = show(F.state({ kind: 'home' }, { profile }));
+    const tag = byTestId(root, 'environment-tag');
+    expect(tag.textContent).toBe(`Environment: ${label}`);
+    expect(tag.classList.contains('nhsuk-tag')).toBe(true);
+    expect(tag.classList.contains(colour)).toBe(true);
+    expect(tag.querySelector('.nhsuk-u-visually-hidden')?.textContent).toBe('Environment: ');
   });
 });
 
