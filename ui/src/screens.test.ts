@@ -30,6 +30,8 @@ function show(state: Parameters<typeof mount>[0]) {
 const screenOf = (root: HTMLElement) => root.querySelector('main')?.dataset.screen;
 const text = (root: HTMLElement, id: string) => byTestId(root, id).textContent?.replace(/\s+/g, ' ').trim();
 const calls = (command: string) => invokeMock.mock.calls.filter((c) => c[0] === command).map((c) => c[1]);
+const signOutButtons = (root: HTMLElement) =>
+  [...root.querySelectorAll<HTMLElement>('button, a')].filter((el) => /sign out|log out/i.test(el.textContent ?? ''));
 
 describe('page frame', () => {
   it('has one h1, the screen hooks, the version and links to Help and Profiles', () => {
@@ -403,6 +405,52 @@ describe('signed in', () => {
     byTestId(root, 'sign-out').click();
     await settle();
     expect(invokeMock.mock.calls.map((c) => c[0])).toEqual(['change_role', 'sign_out']);
+  });
+
+  it.each([
+    ['session', F.SIGNED_IN],
+    ['testers’ view', F.SIGNED_IN_TESTERS],
+  ])('has exactly one Sign out on the %s tab: secondary, near the top, saying the browser opens', (_tab, state) => {
+    const root = show(state);
+    if (state.preferences.testersView) byTestId(root, 'tab-testers').click();
+    const signOut = byTestId(root, 'sign-out');
+    expect(signOutButtons(root)).toEqual([signOut]);
+    expect(signOut.classList.contains('nhsuk-button')).toBe(true);
+    expect(signOut.classList.contains('nhsuk-button--secondary')).toBe(true);
+    expect(signOut.classList.contains('nhsuk-button--warning')).toBe(false);
+    expect(document.getElementById(signOut.getAttribute('aria-describedby') ?? '')?.textContent).toBe(
+      'Your browser opens to end your Care Identity session',
+    );
+    expect(root.querySelector('header [data-testid="header-sign-out"], header button')).toBeNull();
+    // Straight after the heading: before the details and the tabs, so it is in view unscrolled.
+    const main = root.querySelector('main')!;
+    expect(main.querySelector('h1')?.nextElementSibling?.contains(signOut)).toBe(true);
+    const following = (el: Element | null) => !!el && (signOut.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+    expect(following(main.querySelector('.nhsuk-summary-list, [role="tablist"]'))).toBe(true);
+  });
+
+  it('offers to change role as the Role row’s "Change" link, second in the list', () => {
+    const root = show(F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN, canChangeRole: true }));
+    const change = byTestId<HTMLAnchorElement>(root, 'change-role');
+    expect(change.tagName).toBe('A');
+    expect(change.textContent).toBe('Change role');
+    expect(change.querySelector('.nhsuk-u-visually-hidden')?.textContent).toBe(' role');
+    expect(change.classList.contains('careid-target')).toBe(true);
+    const row = change.closest('.nhsuk-summary-list__row')!;
+    expect(change.parentElement?.classList.contains('nhsuk-summary-list__actions')).toBe(true);
+    expect(row.querySelector('dt')?.textContent).toBe('Role');
+    const rows = [...root.querySelectorAll('.nhsuk-summary-list__row')];
+    expect(rows.indexOf(row)).toBe(1);
+    // Rows without a link keep the columns lined up, as NHS.UK frontend asks.
+    expect(rows.filter((r) => r !== row).every((r) => r.classList.contains('nhsuk-summary-list__row--no-actions'))).toBe(true);
+  });
+
+  it('draws the testers’ tabs as NHS tabs: each tab one list item with a plain button', () => {
+    const root = show(F.SIGNED_IN_TESTERS);
+    for (const tab of [byTestId(root, 'tab-session'), byTestId(root, 'tab-testers')]) {
+      expect(tab.parentElement?.classList.contains('nhsuk-tabs__list-item')).toBe(true);
+      expect(tab.className).toBe('nhsuk-tabs__tab careid-tabs__tab');
+    }
   });
 
   it('warns before the inactivity sign-out with a countdown and a way to stay', async () => {
