@@ -281,8 +281,51 @@ describe('choose your role', () => {
     const label = root.querySelector(`label[for="${pharmacist?.id}"]`);
     expect(label?.textContent).toBe('Pharmacist');
     const hint = document.getElementById(pharmacist?.getAttribute('aria-describedby') ?? '');
-    expect(hint?.textContent).toContain('S8000:G8000:R8003 · R8003');
-    expect(hint?.textContent).toContain('Dispense Prescriptions');
+    expect(hint?.textContent).toBe('S8000:G8000:R8003');
+  });
+
+  it('shows each role’s code once and folds its activities into "Activities (N)"', () => {
+    const root = show(F.ALEX_ROLES);
+    const items = [...root.querySelectorAll<HTMLElement>('.nhsuk-radios__item')];
+    expect(items).toHaveLength(7);
+    for (const item of items) {
+      const code = item.querySelector('[data-testid="role-option-code"]')?.textContent ?? '';
+      const jobRole = code.split(':').pop() ?? '';
+      expect(item.textContent?.split(jobRole)).toHaveLength(2);
+    }
+    const pharmacist = root.querySelector<HTMLInputElement>('input[name="role"][value="555254253100"]')!;
+    const item = pharmacist.closest<HTMLElement>('.nhsuk-radios__item')!;
+    const activities = item.querySelector<HTMLDetailsElement>('details[data-testid="role-activities"]')!;
+    expect(activities.classList.contains('nhsuk-details')).toBe(true);
+    expect(activities.open).toBe(false);
+    expect(activities.querySelector('summary')?.textContent).toBe('Activities (2)');
+    expect([...activities.querySelectorAll('li')].map((li) => li.textContent)).toEqual(['Dispense Prescriptions', 'Access Summary Care Record']);
+    // A role with no activities has nothing to fold.
+    const receptionist = root.querySelector<HTMLInputElement>('input[name="role"][value="555254256103"]')!;
+    expect(receptionist.closest('.nhsuk-radios__item')?.querySelector('details')).toBeNull();
+  });
+
+  it('tags the role chosen last time "Last used", and only that one', () => {
+    const root = show(F.state({ kind: 'chooseRole', ...F.ALEX_CHOICE, preselected: '555254253100' }));
+    const tags = allByTestId(root, 'role-tag');
+    expect(tags).toHaveLength(1);
+    expect(tags[0]?.textContent).toBe('Last used');
+    expect(tags[0]?.classList.contains('nhsuk-tag')).toBe(true);
+    const label = tags[0]?.closest('label');
+    expect(label?.getAttribute('for')).toBe(root.querySelector('input[name="role"][value="555254253100"]')?.id);
+    app?.dispose();
+    expect(allByTestId(show(F.ALEX_ROLES), 'role-tag')).toHaveLength(0);
+  });
+
+  it('tags the session’s role "Current role" when changing role', () => {
+    const root = show(F.FLO_ROLES);
+    expect(allByTestId(root, 'role-tag').map((t) => t.textContent)).toEqual(['Current role']);
+  });
+
+  it('sets each organisation’s roles apart in a fieldset of its own', () => {
+    const root = show(F.ALEX_ROLES);
+    const groups = allByTestId(root, 'role-group');
+    expect(groups.every((g) => g.tagName === 'FIELDSET' && g.classList.contains('careid-role-group'))).toBe(true);
   });
 
   it('filters by role name, code, organisation or activity and says how many match', () => {
