@@ -408,13 +408,30 @@ describe('choose your role', () => {
 });
 
 describe('no roles', () => {
-  it('explains what to do and signs out', async () => {
+  it('explains what to do and signs out with the one secondary Sign out', async () => {
     const root = show(F.NO_ROLES);
     expect(root.querySelector('h1')?.textContent).toBe('You do not have a role in the Care Identity Service');
     expect(root.textContent).toContain('Registration Authority (RA)');
-    byTestId(root, 'no-roles-sign-out').click();
+    const signOut = byTestId(root, 'no-roles-sign-out');
+    expect(signOutButtons(root)).toEqual([signOut]);
+    expect(signOut.classList.contains('nhsuk-button--secondary')).toBe(true);
+    expect(document.getElementById(signOut.getAttribute('aria-describedby') ?? '')?.textContent).toBe(
+      'Your browser opens to end your Care Identity session',
+    );
+    signOut.click();
     await settle();
     expect(calls('sign_out')).toHaveLength(1);
+  });
+
+  it('offers "Check again", which signs in afresh so CIS2 sends the roles again', async () => {
+    const root = show(F.NO_ROLES);
+    const check = byTestId<HTMLButtonElement>(root, 'check-again');
+    expect(check.textContent).toBe('Check again');
+    expect(check.classList.contains('nhsuk-button--secondary')).toBe(false);
+    expect(document.getElementById(check.getAttribute('aria-describedby') ?? '')?.textContent).toContain('Your browser opens');
+    check.click();
+    await settle();
+    expect(calls('sign_in')).toEqual([{ overrides: null }]);
   });
 });
 
