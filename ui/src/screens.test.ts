@@ -698,7 +698,11 @@ describe('profiles page', () => {
         },
       },
     ]);
-    expect(text(root, 'profile-saved')).toContain('int');
+    expect(text(root, 'profile-saved')).toBe('Profile “int” saved');
+    const banner = byTestId(root, 'profile-saved-banner');
+    expect(banner.classList.contains('nhsuk-notification-banner--success')).toBe(true);
+    expect(banner.getAttribute('role')).toBe('alert');
+    expect(root.querySelector('.nhsuk-error-summary')).toBeNull();
   });
 
   it('refuses a form with no name or bad ports, with an error summary', async () => {
