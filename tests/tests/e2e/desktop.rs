@@ -190,13 +190,41 @@ async fn assert_reflows(app: &Desktop, width: u32, screen: &str) -> anyhow::Resu
         .await?;
     let inner = measured["width"].as_u64().unwrap_or(u64::MAX);
     assert!(
-        inner <= u64::from(width),
+        inner > 0 && inner <= u64::from(width),
         "the {screen} screen is {inner} px wide, not at most {width}: the resize did not take"
     );
     assert_eq!(
         measured["problems"],
         serde_json::json!([]),
         "the {screen} screen at {width} px"
+    );
+    Ok(())
+}
+
+/// The measure catches a page that is too wide: a planted unbreakable word widens it, so a pass
+/// means something.
+async fn assert_a_planted_overflow_is_caught(app: &Desktop) -> anyhow::Result<()> {
+    let planted = app
+        .within(
+            "plant an unbreakable word and measure",
+            app.client().execute(
+                &format!(
+                    "const word = document.createElement('p');
+                     word.id = 'planted';
+                     word.textContent = 'x'.repeat(400);
+                     document.querySelector('main').append(word);
+                     const measured = (() => {{ {OVERFLOW_SCRIPT} }})();
+                     word.remove();
+                     return measured;"
+                ),
+                vec![],
+            ),
+        )
+        .await?;
+    let problems = planted["problems"].to_string();
+    assert!(
+        problems.contains("the document is"),
+        "the planted word was not caught: {planted}"
     );
     Ok(())
 }
@@ -222,6 +250,7 @@ async fn every_screen_reflows_at(width: u32) -> anyhow::Result<()> {
     let home = TestHome::new()?;
 
     let app = launch_at(&home, None, width).await?;
+    assert_a_planted_overflow_is_caught(&app).await?;
     assert_reflows(&app, width, "home").await?;
     app.click("[data-testid=help-link]").await?;
     assert_reflows(&app, width, "help").await?;
