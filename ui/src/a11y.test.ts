@@ -43,6 +43,11 @@ const screens: Array<[string, AppState]> = [
   ['signed in', F.SIGNED_IN],
   ['signed in with inactivity warning', F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN, inactivityWarning: true })],
   ['signed in, testers tab', F.SIGNED_IN_TESTERS],
+  ['signed in, can change role (Change link)', F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN, canChangeRole: true })],
+  ['signed in, no role selected', F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN, role: null })],
+  ['choose role with a last-used role', F.state({ kind: 'chooseRole', ...F.ALEX_CHOICE, preselected: '555254253100' })],
+  ['home on INT', F.state({ kind: 'home' }, { profile: F.INT_PROFILE })],
+  ['home on a custom profile', F.state({ kind: 'home' }, { profile: F.CUSTOM_PROFILE })],
 ];
 
 describe('axe', () => {
@@ -68,10 +73,12 @@ describe('axe', () => {
           { name: 'discovery', status: 'pass', detail: 'ok' },
           { name: 'jwks', status: 'warn', detail: 'slow' },
         ];
-        app.ui.confirmRemove = 'ward-test';
         app.ui.formErrors = { name: 'Enter a name for the profile' };
         app.go('profiles');
-        void root;
+        // Set after the page change, which forgets the last page's confirmations.
+        app.ui.confirmRemove = 'ward-test';
+        app.rerender();
+        if (!root.querySelector('[data-testid="confirm-remove-box"]')) throw new Error('no confirmation drawn');
       }),
     ).toEqual([]);
   });
@@ -81,6 +88,19 @@ describe('axe', () => {
       root.querySelector('main')?.append(document.createElement('input'));
     });
     expect(found.some((v) => v.startsWith('label'))).toBe(true);
+  });
+
+  it('profiles page after a save (success banner) has no violations', async () => {
+    expect(
+      await violations(F.HOME, (_root, app) => {
+        app.go('profiles');
+        // Set after the page change, which forgets the last page's confirmations.
+        app.ui.profileSaved = 'int';
+        app.ui.editing = 'int';
+        app.rerender();
+        if (!document.querySelector('[data-testid="profile-saved-banner"]')) throw new Error('no banner drawn');
+      }),
+    ).toEqual([]);
   });
 
   it('help page has no violations', async () => {

@@ -51,14 +51,26 @@ export function navLink(label: string, onClick: () => void, attrs: Attrs = {}): 
   return el;
 }
 
-/** A row of an NHS summary list; `testId` marks the value cell. */
-export function summaryRow(key: string, value: Child | Child[], testId?: string): HTMLDivElement {
+/** A row of an NHS summary list; `testId` marks the value cell; `action` (a "Change" link) goes in its actions cell. */
+export function summaryRow(key: string, value: Child | Child[], testId?: string, action?: HTMLElement): HTMLDivElement {
   const dd = h('dd', { class: 'nhsuk-summary-list__value', 'data-testid': testId });
   append(dd, ...(Array.isArray(value) ? value : [value]));
-  return h('div', { class: 'nhsuk-summary-list__row' }, h('dt', { class: 'nhsuk-summary-list__key' }, key), dd);
+  return h(
+    'div',
+    { class: 'nhsuk-summary-list__row' },
+    h('dt', { class: 'nhsuk-summary-list__key' }, key),
+    dd,
+    action ? h('dd', { class: 'nhsuk-summary-list__actions' }, action) : null,
+  );
 }
 
+/** An NHS summary list; when some rows have an action, the others are marked so the columns line up. */
 export function summaryList(...rows: HTMLElement[]): HTMLDListElement {
+  if (rows.some((row) => row.querySelector('.nhsuk-summary-list__actions'))) {
+    for (const row of rows) {
+      if (!row.querySelector('.nhsuk-summary-list__actions')) row.classList.add('nhsuk-summary-list__row--no-actions');
+    }
+  }
   return h('dl', { class: 'nhsuk-summary-list' }, ...rows);
 }
 

@@ -1,9 +1,10 @@
 // Draws the whole window from the latest AppState: page frame, screen dispatch, focus and the 1-second timer.
-import type { AppState, Notice } from './generated/ipc';
+import type { AppState, Notice, Screen } from './generated/ipc';
 import * as api from './api';
 import { ApiError, UI_ERROR_CODES } from './api';
 import { type Ctx, type Page, type Tab, type UiMemory, initialUiMemory } from './context';
 import { append, h, navLink } from './dom';
+import { environmentTag } from './environment';
 import { renderNotice } from './notices';
 import { renderHelp } from './screens/help';
 import { renderHome } from './screens/home';
@@ -197,36 +198,22 @@ export class App implements Ctx {
     return box;
   }
 
+  // NHS header: the service name with the environment's tag on every screen, and, once CIS2 knows
+  // who the user is, the account section with their name, role and organisation. Signing out is
+  // on the screen itself, once, where it can say that the browser opens.
   private header(state: AppState): HTMLElement {
     const container = h(
       'div',
       { class: 'nhsuk-header__container nhsuk-width-container' },
-      h('div', { class: 'nhsuk-header__service' }, h('span', { class: 'nhsuk-header__service-name' }, 'careid')),
+      h(
+        'div',
+        { class: 'nhsuk-header__service careid-header__service' },
+        h('span', { class: 'nhsuk-header__service-name' }, 'careid'),
+        environmentTag(state.profile),
+      ),
     );
-    if (state.screen.kind === 'signedIn') {
-      const signOut = h(
-        'button',
-        { type: 'button', class: 'nhsuk-header__account-button', 'data-testid': 'header-sign-out' },
-        'Sign out',
-      );
-      signOut.addEventListener('click', () => this.run(() => api.signOut()));
-      container.append(
-        h(
-          'nav',
-          { class: 'nhsuk-header__account', 'aria-label': 'Account' },
-          h(
-            'ul',
-            { class: 'nhsuk-header__account-list' },
-            h(
-              'li',
-              { class: 'nhsuk-header__account-item' },
-              h('span', { class: 'nhsuk-header__account-text', 'data-testid': 'header-user-name' }, state.screen.user.name),
-            ),
-            h('li', { class: 'nhsuk-header__account-item' }, signOut),
-          ),
-        ),
-      );
-    }
+    const account = accountSection(state.screen);
+    if (account) container.append(account);
     return h('header', { class: 'nhsuk-header', role: 'banner' }, container);
   }
 
@@ -301,6 +288,65 @@ export class App implements Ctx {
       }
     }
   }
+}
+
+/** The header's account section: who CIS2 signed in, and the role they work in (none before one is chosen). */
+function accountSection(screen: Screen): HTMLElement | null {
+  if (screen.kind !== 'signedIn' && screen.kind !== 'chooseRole' && screen.kind !== 'noRoles') return null;
+  const items = [
+    h(
+      'li',
+      { class: 'nhsuk-header__account-item' },
+      userIcon(),
+      h('span', { 'data-testid': 'header-user-name' }, screen.user.name),
+    ),
+  ];
+  if (screen.kind === 'signedIn') {
+    const role = screen.role;
+    items.push(
+      h(
+        'li',
+        { class: 'nhsuk-header__account-item', 'data-testid': 'header-role-item' },
+        role
+          ? h(
+              'span',
+              {},
+              h('span', { 'data-testid': 'header-role' }, role.name),
+              ', ',
+              h('span', { 'data-testid': 'header-organisation' }, `${role.organisation.name} (${role.organisation.code})`),
+            )
+          : h('span', { 'data-testid': 'header-role' }, 'No role selected'),
+      ),
+    );
+  }
+  return h(
+    'nav',
+    { class: 'nhsuk-header__account careid-account', 'aria-label': 'Account' },
+    h('ul', { class: 'nhsuk-header__account-list' }, ...items),
+  );
+}
+
+// NHS.UK frontend's "user" icon, drawn here because its macros are Nunjucks.
+function userIcon(): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  for (const [k, v] of Object.entries({
+    class: 'nhsuk-icon nhsuk-icon--user',
+    viewBox: '0 0 24 24',
+    width: '16',
+    height: '16',
+    focusable: 'false',
+    'aria-hidden': 'true',
+  })) {
+    svg.setAttribute(k, v);
+  }
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute(
+    'd',
+    'M12 1a11 11 0 1 1 0 22 11 11 0 0 1 0-22Zm0 2a9 9 0 0 0-5 16.5V18a4 4 0 0 1 4-4h2a4 4 0 0 1 4 4v1.5A9 9 0 0 0 12 3Zm0 3a3.5 3.5 0 1 1-3.5 3.5A3.4 3.4 0 0 1 12 6Z',
+  );
+  svg.append(path);
+  return svg;
 }
 
 interface LiveState {

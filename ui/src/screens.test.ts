@@ -30,6 +30,8 @@ function show(state: Parameters<typeof mount>[0]) {
 const screenOf = (root: HTMLElement) => root.querySelector('main')?.dataset.screen;
 const text = (root: HTMLElement, id: string) => byTestId(root, id).textContent?.replace(/\s+/g, ' ').trim();
 const calls = (command: string) => invokeMock.mock.calls.filter((c) => c[0] === command).map((c) => c[1]);
+const signOutButtons = (root: HTMLElement) =>
+  [...root.querySelectorAll<HTMLElement>('button, a')].filter((el) => /sign out|log out/i.test(el.textContent ?? ''));
 
 describe('page frame', () => {
   it('has one h1, the screen hooks, the version and links to Help and Profiles', () => {
@@ -68,14 +70,64 @@ describe('page frame', () => {
     expect(document.activeElement?.getAttribute('tabindex')).toBe('-1');
   });
 
-  it('shows the account area with the name and a sign-out control only when signed in', async () => {
+  it('shows the header’s account section with name, role and organisation, and no sign-out in it', () => {
     expect(show(F.HOME).querySelector('.nhsuk-header__account')).toBeNull();
     app?.dispose();
     const root = show(F.SIGNED_IN);
-    expect(root.querySelector('.nhsuk-header__account')?.textContent).toContain('Flo Nurse');
-    byTestId(root, 'header-sign-out').click();
-    await settle();
-    expect(calls('sign_out')).toHaveLength(1);
+    const account = root.querySelector<HTMLElement>('header .nhsuk-header__account')!;
+    expect(account.getAttribute('aria-label')).toBe('Account');
+    expect(text(account, 'header-user-name')).toBe('Flo Nurse');
+    expect(text(account, 'header-role')).toBe('Nurse Access Role');
+    expect(text(account, 'header-organisation')).toBe('NHSID DEV (A9A5A)');
+    expect(account.querySelector('button, a')).toBeNull();
+  });
+
+  it('names the user in the header while a role is still to be chosen, and says when none is selected', () => {
+    const roles = show(F.ALEX_ROLES);
+    expect(text(roles, 'header-user-name')).toBe('Alex Locum');
+    expect(roles.querySelector('[data-testid="header-role"]')).toBeNull();
+    app?.dispose();
+    expect(text(show(F.NO_ROLES), 'header-user-name')).toBe('Noel Roles');
+    app?.dispose();
+    const noRole = show(F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN, role: null }));
+    expect(text(noRole, 'header-role')).toBe('No role selected');
+  });
+
+  it.each([
+    ['restoring', F.RESTORING, 'main'],
+    ['home', F.HOME, 'main'],
+    ['waiting', F.WAITING_STATE, 'main'],
+    ['choose role', F.ALEX_ROLES, 'main'],
+    ['no roles', F.NO_ROLES, 'main'],
+    ['signed in', F.SIGNED_IN, 'main'],
+    ['signed in, testers’ tab', F.SIGNED_IN_TESTERS, 'testers'],
+    ['profiles', F.HOME, 'profiles'],
+    ['help', F.HOME, 'help'],
+  ] as const)('shows the environment’s tag in the header on the %s screen', (_name, state, where) => {
+    const root = show(state);
+    if (where === 'profiles' || where === 'help') app?.go(where);
+    if (where === 'testers') byTestId(root, 'tab-testers').click();
+    const tags = allByTestId(root, 'environment-tag');
+    expect(tags).toHaveLength(1);
+    expect(tags[0]?.closest('header')).not.toBeNull();
+    expect(tags[0]?.textContent).toBe('Environment: Mock – not real');
+  });
+
+  it.each([
+    ['Mock – not real', F.MOCK_PROFILE, 'nhsuk-tag--yellow'],
+    ['INT', { ...F.INT_PROFILE }, 'nhsuk-tag--blue'],
+    ['DEP', { ...F.INT_PROFILE, name: 'dep', description: 'CIS2 deployment environment (DEP)' }, 'nhsuk-tag--purple'],
+    ['Live', { ...F.INT_PROFILE, name: 'live', description: 'CIS2 live' }, 'nhsuk-tag--red'],
+    ['Custom: ward-test', F.CUSTOM_PROFILE, 'nhsuk-tag--grey'],
+    // Only the built-in profiles are the environments their names say.
+    ['Custom: live', { ...F.CUSTOM_PROFILE, name: 'live' }, 'nhsuk-tag--grey'],
+  ])('tags the environment "%s" from the profile in use', (label, profile, colour) => {
+    const root = show(F.state({ kind: 'home' }, { profile }));
+    const tag = byTestId(root, 'environment-tag');
+    expect(tag.textContent).toBe(`Environment: ${label}`);
+    expect(tag.classList.contains('nhsuk-tag')).toBe(true);
+    expect(tag.classList.contains(colour)).toBe(true);
+    expect(tag.querySelector('.nhsuk-u-visually-hidden')?.textContent).toBe('Environment: ');
   });
 });
 
@@ -229,8 +281,51 @@ describe('choose your role', () => {
     const label = root.querySelector(`label[for="${pharmacist?.id}"]`);
     expect(label?.textContent).toBe('Pharmacist');
     const hint = document.getElementById(pharmacist?.getAttribute('aria-describedby') ?? '');
-    expect(hint?.textContent).toContain('S8000:G8000:R8003 · R8003');
-    expect(hint?.textContent).toContain('Dispense Prescriptions');
+    expect(hint?.textContent).toBe('S8000:G8000:R8003');
+  });
+
+  it('shows each role’s code once and folds its activities into "Activities (N)"', () => {
+    const root = show(F.ALEX_ROLES);
+    const items = [...root.querySelectorAll<HTMLElement>('.nhsuk-radios__item')];
+    expect(items).toHaveLength(7);
+    for (const item of items) {
+      const code = item.querySelector('[data-testid="role-option-code"]')?.textContent ?? '';
+      const jobRole = code.split(':').pop() ?? '';
+      expect(item.textContent?.split(jobRole)).toHaveLength(2);
+    }
+    const pharmacist = root.querySelector<HTMLInputElement>('input[name="role"][value="555254253100"]')!;
+    const item = pharmacist.closest<HTMLElement>('.nhsuk-radios__item')!;
+    const activities = item.querySelector<HTMLDetailsElement>('details[data-testid="role-activities"]')!;
+    expect(activities.classList.contains('nhsuk-details')).toBe(true);
+    expect(activities.open).toBe(false);
+    expect(activities.querySelector('summary')?.textContent).toBe('Activities (2)');
+    expect([...activities.querySelectorAll('li')].map((li) => li.textContent)).toEqual(['Dispense Prescriptions', 'Access Summary Care Record']);
+    // A role with no activities has nothing to fold.
+    const receptionist = root.querySelector<HTMLInputElement>('input[name="role"][value="555254256103"]')!;
+    expect(receptionist.closest('.nhsuk-radios__item')?.querySelector('details')).toBeNull();
+  });
+
+  it('tags the role chosen last time "Last used", and only that one', () => {
+    const root = show(F.state({ kind: 'chooseRole', ...F.ALEX_CHOICE, preselected: '555254253100' }));
+    const tags = allByTestId(root, 'role-tag');
+    expect(tags).toHaveLength(1);
+    expect(tags[0]?.textContent).toBe('Last used');
+    expect(tags[0]?.classList.contains('nhsuk-tag')).toBe(true);
+    const label = tags[0]?.closest('label');
+    expect(label?.getAttribute('for')).toBe(root.querySelector('input[name="role"][value="555254253100"]')?.id);
+    app?.dispose();
+    expect(allByTestId(show(F.ALEX_ROLES), 'role-tag')).toHaveLength(0);
+  });
+
+  it('tags the session’s role "Current role" when changing role', () => {
+    const root = show(F.FLO_ROLES);
+    expect(allByTestId(root, 'role-tag').map((t) => t.textContent)).toEqual(['Current role']);
+  });
+
+  it('sets each organisation’s roles apart in a fieldset of its own', () => {
+    const root = show(F.ALEX_ROLES);
+    const groups = allByTestId(root, 'role-group');
+    expect(groups.every((g) => g.tagName === 'FIELDSET' && g.classList.contains('careid-role-group'))).toBe(true);
   });
 
   it('filters by role name, code, organisation or activity and says how many match', () => {
@@ -313,13 +408,30 @@ describe('choose your role', () => {
 });
 
 describe('no roles', () => {
-  it('explains what to do and signs out', async () => {
+  it('explains what to do and signs out with the one secondary Sign out', async () => {
     const root = show(F.NO_ROLES);
     expect(root.querySelector('h1')?.textContent).toBe('You do not have a role in the Care Identity Service');
     expect(root.textContent).toContain('Registration Authority (RA)');
-    byTestId(root, 'no-roles-sign-out').click();
+    const signOut = byTestId(root, 'no-roles-sign-out');
+    expect(signOutButtons(root)).toEqual([signOut]);
+    expect(signOut.classList.contains('nhsuk-button--secondary')).toBe(true);
+    expect(document.getElementById(signOut.getAttribute('aria-describedby') ?? '')?.textContent).toBe(
+      'Your browser opens to end your Care Identity session',
+    );
+    signOut.click();
     await settle();
     expect(calls('sign_out')).toHaveLength(1);
+  });
+
+  it('offers "Check again", which signs in afresh so CIS2 sends the roles again', async () => {
+    const root = show(F.NO_ROLES);
+    const check = byTestId<HTMLButtonElement>(root, 'check-again');
+    expect(check.textContent).toBe('Check again');
+    expect(check.classList.contains('nhsuk-button--secondary')).toBe(false);
+    expect(document.getElementById(check.getAttribute('aria-describedby') ?? '')?.textContent).toContain('Your browser opens');
+    check.click();
+    await settle();
+    expect(calls('sign_in')).toEqual([{ overrides: null }]);
   });
 });
 
@@ -353,6 +465,52 @@ describe('signed in', () => {
     byTestId(root, 'sign-out').click();
     await settle();
     expect(invokeMock.mock.calls.map((c) => c[0])).toEqual(['change_role', 'sign_out']);
+  });
+
+  it.each([
+    ['session', F.SIGNED_IN],
+    ['testers’ view', F.SIGNED_IN_TESTERS],
+  ])('has exactly one Sign out on the %s tab: secondary, near the top, saying the browser opens', (_tab, state) => {
+    const root = show(state);
+    if (state.preferences.testersView) byTestId(root, 'tab-testers').click();
+    const signOut = byTestId(root, 'sign-out');
+    expect(signOutButtons(root)).toEqual([signOut]);
+    expect(signOut.classList.contains('nhsuk-button')).toBe(true);
+    expect(signOut.classList.contains('nhsuk-button--secondary')).toBe(true);
+    expect(signOut.classList.contains('nhsuk-button--warning')).toBe(false);
+    expect(document.getElementById(signOut.getAttribute('aria-describedby') ?? '')?.textContent).toBe(
+      'Your browser opens to end your Care Identity session',
+    );
+    expect(root.querySelector('header [data-testid="header-sign-out"], header button')).toBeNull();
+    // Straight after the heading: before the details and the tabs, so it is in view unscrolled.
+    const main = root.querySelector('main')!;
+    expect(main.querySelector('h1')?.nextElementSibling?.contains(signOut)).toBe(true);
+    const following = (el: Element | null) => !!el && (signOut.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+    expect(following(main.querySelector('.nhsuk-summary-list, [role="tablist"]'))).toBe(true);
+  });
+
+  it('offers to change role as the Role row’s "Change" link, second in the list', () => {
+    const root = show(F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN, canChangeRole: true }));
+    const change = byTestId<HTMLAnchorElement>(root, 'change-role');
+    expect(change.tagName).toBe('A');
+    expect(change.textContent).toBe('Change role');
+    expect(change.querySelector('.nhsuk-u-visually-hidden')?.textContent).toBe(' role');
+    expect(change.classList.contains('careid-target')).toBe(true);
+    const row = change.closest('.nhsuk-summary-list__row')!;
+    expect(change.parentElement?.classList.contains('nhsuk-summary-list__actions')).toBe(true);
+    expect(row.querySelector('dt')?.textContent).toBe('Role');
+    const rows = [...root.querySelectorAll('.nhsuk-summary-list__row')];
+    expect(rows.indexOf(row)).toBe(1);
+    // Rows without a link keep the columns lined up, as NHS.UK frontend asks.
+    expect(rows.filter((r) => r !== row).every((r) => r.classList.contains('nhsuk-summary-list__row--no-actions'))).toBe(true);
+  });
+
+  it('draws the testers’ tabs as NHS tabs: each tab one list item with a plain button', () => {
+    const root = show(F.SIGNED_IN_TESTERS);
+    for (const tab of [byTestId(root, 'tab-session'), byTestId(root, 'tab-testers')]) {
+      expect(tab.parentElement?.classList.contains('nhsuk-tabs__list-item')).toBe(true);
+      expect(tab.className).toBe('nhsuk-tabs__tab careid-tabs__tab');
+    }
   });
 
   it('warns before the inactivity sign-out with a countdown and a way to stay', async () => {
@@ -543,7 +701,11 @@ describe('profiles page', () => {
         },
       },
     ]);
-    expect(text(root, 'profile-saved')).toContain('int');
+    expect(text(root, 'profile-saved')).toBe('Profile “int” saved');
+    const banner = byTestId(root, 'profile-saved-banner');
+    expect(banner.classList.contains('nhsuk-notification-banner--success')).toBe(true);
+    expect(banner.getAttribute('role')).toBe('alert');
+    expect(root.querySelector('.nhsuk-error-summary')).toBeNull();
   });
 
   it('refuses a form with no name or bad ports, with an error summary', async () => {

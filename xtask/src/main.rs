@@ -104,8 +104,7 @@ fn run(release: bool) -> anyhow::Result<ExitCode> {
         build.arg("--all-targets");
     }
     shell::run_checked(&mut build)?;
-    let binary = root()
-        .join("target")
+    let binary = shell::target_dir()
         .join(if release { "release" } else { "debug" })
         .join(format!("careid-desktop{}", std::env::consts::EXE_SUFFIX));
     if cfg!(target_os = "linux")
@@ -141,7 +140,11 @@ fn screenshot() -> anyhow::Result<ExitCode> {
     // left WebKitWebDriver unable to answer the next window resize.
     for size in ["desktop", "tablet"] {
         let environment = isolation::TestEnvironment::start()?;
-        let mut capture = std::process::Command::new(root().join("target/debug/screenshot"));
+        let mut capture = std::process::Command::new(
+            shell::target_dir()
+                .join("debug")
+                .join(format!("screenshot{}", std::env::consts::EXE_SUFFIX)),
+        );
         capture.arg(&out_dir).arg(size);
         environment.apply(&mut capture);
         let status = capture.status()?;

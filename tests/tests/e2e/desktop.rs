@@ -1,6 +1,6 @@
 //! The desktop app, driven through tauri-driver and WebKitWebDriver.
 
-use careid_e2e::{Desktop, DesktopOptions};
+use careid_e2e::{Desktop, DesktopOptions, TestHome};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const APP_VERSION: &str = "[data-testid=app-version]";
@@ -183,4 +183,155 @@ async fn webview_is_locked_down_by_csp_and_capability() -> anyhow::Result<()> {
     );
     app.close().await?;
     Ok(())
+}
+
+/// Test users of the built-in mock: one with no roles, and Sam Clinician, with three.
+const NO_ROLES: &str = "555057920109";
+const THREE_ROLES: &str = "555057900101";
+const SAM_PRIVACY_OFFICER: &str = "555057900304";
+
+/// The window's width in CSS pixels, what sticks out past it, and the document's and body's
+/// widths, with every expander opened first so what it holds is measured too. A data table may
+/// scroll inside its own box (WCAG 1.4.10 allows it); the page itself may not.
+const OVERFLOW_SCRIPT: &str = "
+    document.querySelectorAll('details').forEach((d) => { d.open = true; });
+    const width = window.innerWidth;
+    const problems = [];
+    const documentWidth = document.documentElement.scrollWidth;
+    const bodyWidth = document.body.scrollWidth;
+    if (documentWidth > width) problems.push('the document is ' + documentWidth + ' px wide');
+    if (bodyWidth > width) problems.push('the body is ' + bodyWidth + ' px wide');
+    for (const el of document.querySelectorAll('body *')) {
+      if (el.closest('.careid-table-scroll') || el.closest('.nhsuk-u-visually-hidden')) continue;
+      const box = el.getBoundingClientRect();
+      if (box.width > 0 && box.right > width + 1) {
+        problems.push((el.dataset.testid || el.tagName.toLowerCase() + '.' + el.className)
+          + ' ends at ' + Math.round(box.right) + ' px');
+        if (problems.length > 12) break;
+      }
+    }
+    return { width, problems };";
+
+/// Measures the screen shown: the window is at most `width` CSS pixels wide (so the resize took)
+/// and nothing makes the page scroll sideways.
+async fn assert_reflows(app: &Desktop, width: u32, screen: &str) -> anyhow::Result<()> {
+    app.wait_for_screen(screen).await?;
+    let measured = app
+        .within(
+            "measure the page's width",
+            app.client().execute(OVERFLOW_SCRIPT, vec![]),
+        )
+        .await?;
+    let inner = measured["width"].as_u64().unwrap_or(u64::MAX);
+    assert!(
+        inner > 0 && inner <= u64::from(width),
+        "the {screen} screen is {inner} px wide, not at most {width}: the resize did not take"
+    );
+    assert_eq!(
+        measured["problems"],
+        serde_json::json!([]),
+        "the {screen} screen at {width} px"
+    );
+    Ok(())
+}
+
+/// The measure catches a page that is too wide: a planted unbreakable word widens it, so a pass
+/// means something.
+async fn assert_a_planted_overflow_is_caught(app: &Desktop) -> anyhow::Result<()> {
+    let planted = app
+        .within(
+            "plant an unbreakable word and measure",
+            app.client().execute(
+                &format!(
+                    "const word = document.createElement('p');
+                     word.id = 'planted';
+                     word.textContent = 'x'.repeat(400);
+                     document.querySelector('main').append(word);
+                     const measured = (() => {{ {OVERFLOW_SCRIPT} }})();
+                     word.remove();
+                     return measured;"
+                ),
+                vec![],
+            ),
+        )
+        .await?;
+    let problems = planted["problems"].to_string();
+    assert!(
+        problems.contains("the document is"),
+        "the planted word was not caught: {planted}"
+    );
+    Ok(())
+}
+
+/// Launches the app on the built-in mock in `home` (signing `user` in without a page, if given)
+/// with its window `width` px wide, on the home screen.
+async fn launch_at(home: &TestHome, user: Option<&str>, width: u32) -> anyhow::Result<Desktop> {
+    let app = careid_e2e::desktop::launch_resized(
+        || Desktop::launch_on_mock(home.clone(), user, &[]),
+        width,
+        800,
+    )
+    .await?;
+    app.wait_for_screen("home").await?;
+    Ok(app)
+}
+
+/// WCAG 1.4.10 in the real webview (jsdom has no layout): every screen the built-in mock reaches
+/// fits `width` px with no sideways scroll. One home across three launches: signed out (home,
+/// help, profiles with the testers' view switched on, waiting), a user with no roles, and one
+/// with three (choose role, signed in, the testers' tab).
+async fn every_screen_reflows_at(width: u32) -> anyhow::Result<()> {
+    let home = TestHome::new()?;
+
+    let app = launch_at(&home, None, width).await?;
+    assert_a_planted_overflow_is_caught(&app).await?;
+    assert_reflows(&app, width, "home").await?;
+    app.click("[data-testid=help-link]").await?;
+    assert_reflows(&app, width, "help").await?;
+    app.click("[data-testid=back-link]").await?;
+    app.click("[data-testid=profiles-link]").await?;
+    assert_reflows(&app, width, "profiles").await?;
+    app.click("[data-testid=testers-view-toggle]").await?;
+    app.wait_for("#testers-view:checked").await?;
+    app.click("[data-testid=back-link]").await?;
+    // The testers' overrides form is on the home screen now.
+    app.wait_for("[data-testid=override-acr]").await?;
+    assert_reflows(&app, width, "home").await?;
+    // Without auto-login the mock shows its page, where the test browser stops: the app waits.
+    app.click("[data-testid=sign-in-button]").await?;
+    assert_reflows(&app, width, "waiting").await?;
+    app.click("[data-testid=cancel-sign-in]").await?;
+    app.wait_for_screen("home").await?;
+    let home = app.close().await?;
+
+    let app = launch_at(&home, Some(NO_ROLES), width).await?;
+    app.click("[data-testid=sign-in-button]").await?;
+    assert_reflows(&app, width, "noRoles").await?;
+    app.click("[data-testid=no-roles-sign-out]").await?;
+    app.wait_for_screen("home").await?;
+    let home = app.close().await?;
+
+    let app = launch_at(&home, Some(THREE_ROLES), width).await?;
+    app.click("[data-testid=sign-in-button]").await?;
+    assert_reflows(&app, width, "chooseRole").await?;
+    app.click(&format!("input[name=role][value='{SAM_PRIVACY_OFFICER}']"))
+        .await?;
+    app.click("[data-testid=choose-role-submit]").await?;
+    assert_reflows(&app, width, "signedIn").await?;
+    app.click("[data-testid=tab-testers]").await?;
+    app.wait_for("[data-testid=tester-acr]").await?;
+    assert_reflows(&app, width, "signedIn").await?;
+    app.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_screen_reflows_at_320_px_wide() -> anyhow::Result<()> {
+    every_screen_reflows_at(320).await
+}
+
+/// A pharmacist's tablet in portrait.
+#[tokio::test]
+async fn every_screen_reflows_at_600_px_wide() -> anyhow::Result<()> {
+    every_screen_reflows_at(600).await
 }

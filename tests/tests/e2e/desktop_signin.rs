@@ -178,11 +178,29 @@ async fn more_than_five_roles_can_be_searched() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Check again signs in afresh (careid learns the roles from UserInfo at sign-in): the browser
+/// opens a second time and the page comes back, the RA not having added a role.
 #[tokio::test]
-async fn a_user_without_roles_gets_a_clear_page_and_can_sign_out() -> anyhow::Result<()> {
+async fn a_user_without_roles_gets_a_clear_page_checks_again_and_signs_out() -> anyhow::Result<()> {
     let app = launch(TestHome::new()?, Some(NO_ROLES), &[]).await?;
     sign_in(&app, "noRoles").await?;
     assert!(app.text(SCREEN).await?.contains("Registration Authority"));
+    let browser_log = app.home().path().join("browser.log");
+    let sign_ins = || -> anyhow::Result<usize> {
+        Ok(std::fs::read_to_string(&browser_log)?
+            .matches("/authorize?")
+            .count())
+    };
+    assert_eq!(sign_ins()?, 1);
+    app.click("[data-testid=check-again]").await?;
+    careid_e2e::wait::until(Duration::from_secs(30), "a second sign-in", || {
+        let count = sign_ins();
+        async move { Ok(count? == 2) }
+    })
+    .await?;
+    app.wait_for_screen("noRoles").await?;
+    app.wait_for_text("[data-testid=header-user-name]", "Pat Noroles")
+        .await?;
     app.click("[data-testid=no-roles-sign-out]").await?;
     app.wait_for_screen("home").await?;
     assert!(app.text(NOTICE).await?.contains("signed out"));

@@ -9,19 +9,36 @@ const ALGORITHMS = ['', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'E
 
 export function renderProfiles(ctx: Ctx): Node[] {
   const { state, ui } = ctx;
-  const nodes: Node[] = [
-    navLink('Back', () => ctx.go('main'), { class: 'nhsuk-back-link careid-target', 'data-testid': 'back-link' }),
+  const nodes: Node[] = [navLink('Back', () => ctx.go('main'), { class: 'nhsuk-back-link careid-target', 'data-testid': 'back-link' })];
+  if (ui.profileSaved) nodes.push(savedBanner(ui.profileSaved));
+  nodes.push(
     heading1('Profiles'),
     h('p', { class: 'nhsuk-body' }, 'A profile says which sign-in service careid uses and how. Profile in use: ', h('strong', {}, state.profile.name), '.'),
-  ];
-  if (ui.profileSaved) {
-    nodes.push(h('div', { class: 'nhsuk-inset-text', role: 'status', 'data-testid': 'profile-saved' }, h('p', {}, `Profile “${ui.profileSaved}” saved.`)));
-  }
+  );
   nodes.push(h('ul', { class: 'nhsuk-list careid-profile-list' }, ...state.profiles.map((p) => renderProfileRow(ctx, p))));
   nodes.push(renderForm(ctx));
   nodes.push(renderCredential(ctx));
   nodes.push(renderSettings(ctx));
   return nodes;
+}
+
+// NHS notification banner (success): news about the user's own action, not an error.
+function savedBanner(name: string): HTMLElement {
+  return h(
+    'div',
+    {
+      class: 'nhsuk-notification-banner nhsuk-notification-banner--success',
+      role: 'alert',
+      'aria-labelledby': 'profile-saved-title',
+      'data-testid': 'profile-saved-banner',
+    },
+    h('div', { class: 'nhsuk-notification-banner__header' }, h('h2', { class: 'nhsuk-notification-banner__title', id: 'profile-saved-title' }, 'Success')),
+    h(
+      'div',
+      { class: 'nhsuk-notification-banner__content' },
+      h('p', { class: 'nhsuk-notification-banner__heading careid-wrap', 'data-testid': 'profile-saved' }, `Profile “${name}” saved`),
+    ),
+  );
 }
 
 function credentialWords(credential: string): string {
@@ -78,7 +95,7 @@ function renderProfileRow(ctx: Ctx, p: ProfileView): HTMLElement {
       { class: 'nhsuk-card__content' },
       h(
         'h2',
-        { class: 'nhsuk-card__heading nhsuk-heading-m', id: headingId },
+        { class: 'nhsuk-card__heading nhsuk-heading-m careid-wrap', id: headingId },
         p.name,
         inUse ? h('strong', { class: 'nhsuk-tag nhsuk-tag--green careid-tag' }, 'In use') : null,
         p.builtIn ? h('strong', { class: 'nhsuk-tag nhsuk-tag--grey careid-tag' }, 'Built in') : null,
@@ -277,7 +294,8 @@ function renderForm(ctx: Ctx): HTMLElement {
       'div',
       { class: error ? 'nhsuk-form-group nhsuk-form-group--error' : 'nhsuk-form-group' },
       h('label', { class: 'nhsuk-label', for: id(key) }, label),
-      hint ? h('div', { class: 'nhsuk-hint', id: `${id(key)}-hint` }, hint) : null,
+      // Hints may hold an issuer URL, which must wrap rather than widen the page (WCAG 1.4.10).
+      hint ? h('div', { class: 'nhsuk-hint careid-wrap', id: `${id(key)}-hint` }, hint) : null,
       error
         ? h('span', { class: 'nhsuk-error-message', id: `${id(key)}-error` }, h('span', { class: 'nhsuk-u-visually-hidden' }, 'Error: '), error)
         : null,

@@ -2,7 +2,7 @@
 import type { RoleChoiceView, RoleView } from '../generated/ipc';
 import type { Ctx } from '../context';
 import * as api from '../api';
-import { button, h, heading1 } from '../dom';
+import { button, details, h, heading1 } from '../dom';
 
 /** With more roles than this, finding one by eye gets slow, so a search box appears. */
 export const SEARCH_THRESHOLD = 5;
@@ -46,19 +46,30 @@ export function renderChooseRole(ctx: Ctx, view: RoleChoiceView): Node[] {
       input.addEventListener('change', () => {
         ui.roleChoice = role.id;
       });
+      const tag = role.id === view.preselected ? (view.changing ? 'Current role' : 'Last used') : null;
       const item = h(
         'div',
         { class: 'nhsuk-radios__item' },
         input,
-        h('label', { class: 'nhsuk-label nhsuk-radios__label', for: id }, role.name),
         h(
-          'div',
-          { class: 'nhsuk-hint nhsuk-radios__hint', id: `${id}-hint` },
-          h('span', { class: 'careid-wrap' }, `${role.code} · ${role.jobRoleCode}`),
-          role.activities.length > 0
-            ? h('ul', { class: 'nhsuk-list nhsuk-list--bullet careid-activities' }, ...role.activities.map((a) => h('li', {}, a)))
-            : null,
+          'label',
+          { class: 'nhsuk-label nhsuk-radios__label', for: id },
+          role.name,
+          tag ? h('strong', { class: 'nhsuk-tag nhsuk-tag--blue careid-tag', 'data-testid': 'role-tag' }, tag) : null,
         ),
+        // The role code holds the job role's R-code already: it is shown once.
+        h('div', { class: 'nhsuk-hint nhsuk-radios__hint', id: `${id}-hint` }, h('span', { class: 'careid-wrap', 'data-testid': 'role-option-code' }, role.code)),
+        role.activities.length > 0
+          ? h(
+              'div',
+              { class: 'careid-radios__more' },
+              details(
+                `Activities (${role.activities.length})`,
+                h('ul', { class: 'nhsuk-list nhsuk-list--bullet careid-activities' }, ...role.activities.map((a) => h('li', {}, a))),
+                { id: `${id}-activities`, 'data-testid': 'role-activities' },
+              ),
+            )
+          : null,
       );
       items.push({ role, item });
       members.push(item);
@@ -66,7 +77,7 @@ export function renderChooseRole(ctx: Ctx, view: RoleChoiceView): Node[] {
     }
     const fieldset = h(
       'fieldset',
-      { class: 'nhsuk-fieldset', 'data-testid': 'role-group', 'aria-describedby': ui.roleError ? ERROR_ID : null },
+      { class: 'nhsuk-fieldset careid-role-group', 'data-testid': 'role-group', 'aria-describedby': ui.roleError ? ERROR_ID : null },
       h(
         'legend',
         { class: 'nhsuk-fieldset__legend nhsuk-fieldset__legend--s' },

@@ -2,14 +2,15 @@
 import type { SignedInView } from '../generated/ipc';
 import type { Ctx, Tab } from '../context';
 import * as api from '../api';
-import { button, h, heading1, summaryList, summaryRow } from '../dom';
+import { button, h, heading1, navLink, summaryList, summaryRow } from '../dom';
+import { signOutControl } from './sign-out';
 import { assuranceInWords, formatClock, formatDateTime, formatDuration, plural } from '../time';
 import { renderTesters } from './testers';
 
 export function renderSignedIn(ctx: Ctx, view: SignedInView): Node[] {
   const nodes: Node[] = [];
   if (view.inactivityWarning) nodes.push(renderInactivityWarning(ctx, view));
-  nodes.push(heading1('You are signed in'));
+  nodes.push(heading1('You are signed in'), signOutControl(ctx, 'sign-out'));
 
   const showTabs = ctx.state.preferences.testersView;
   const tab: Tab = showTabs ? ctx.ui.tab : 'session';
@@ -22,18 +23,25 @@ export function renderSignedIn(ctx: Ctx, view: SignedInView): Node[] {
   return nodes;
 }
 
+// Who and in which role first, so the role's "Change" link is in view without scrolling.
 function renderSession(ctx: Ctx, view: SignedInView): Node[] {
   const role = view.role;
+  const change = view.canChangeRole
+    ? navLink('Change', () => ctx.run(() => api.changeRole()), { class: 'careid-target', 'data-testid': 'change-role' })
+    : undefined;
+  change?.append(h('span', { class: 'nhsuk-u-visually-hidden' }, ' role'));
   const rows = [
     summaryRow('Name', view.user.name, 'user-name'),
-    summaryRow('User ID', view.user.userId, 'user-id'),
     summaryRow(
       'Role',
       role
         ? [h('span', { 'data-testid': 'role-name' }, role.name), ' ', h('span', { class: 'careid-wrap', 'data-testid': 'role-code' }, `(${role.code})`)]
         : h('span', { 'data-testid': 'role-name' }, 'No role selected'),
+      undefined,
+      change,
     ),
     summaryRow('Organisation', role ? `${role.organisation.name} (${role.organisation.code})` : 'None', 'role-org'),
+    summaryRow('User ID', view.user.userId, 'user-id'),
     summaryRow('Assurance level', assuranceInWords(view.assuranceLevel), 'assurance'),
     summaryRow(
       'Session ends',
@@ -46,17 +54,7 @@ function renderSession(ctx: Ctx, view: SignedInView): Node[] {
       'inactivity-limit',
     ),
   ];
-  return [
-    summaryList(...rows),
-    h(
-      'div',
-      { class: 'nhsuk-button-group' },
-      view.canChangeRole
-        ? button('Change role', () => ctx.run(() => api.changeRole()), { 'data-testid': 'change-role' }, 'secondary')
-        : null,
-      button('Sign out', () => ctx.run(() => api.signOut()), { 'data-testid': 'sign-out' }, 'warning'),
-    ),
-  ];
+  return [summaryList(...rows)];
 }
 
 function renderInactivityWarning(ctx: Ctx, view: SignedInView): HTMLElement {
