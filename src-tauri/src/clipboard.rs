@@ -1,6 +1,8 @@
 //! The system clipboard, written from Rust so that a token or the sign-in link never passes
-//! through the webview. On X11 the clipboard's content is served by the process that set it, so
-//! one handle lives as long as the app.
+//! through the webview, and the webview needs no clipboard permission of its own (a notice's
+//! technical detail, which is no secret, comes to Rust to be copied too). On X11 the
+//! clipboard's content is served by the process that set it, so one handle lives as long as
+//! the app.
 
 use std::sync::Mutex;
 
@@ -21,6 +23,11 @@ impl std::fmt::Debug for Clipboard {
 
 impl Clipboard {
     pub fn write(&self, value: &SecretString) -> Result<(), CommandError> {
+        self.write_text(value.expose_secret())
+    }
+
+    /// Text that is no secret (a notice's technical detail).
+    pub fn write_text(&self, text: &str) -> Result<(), CommandError> {
         let failed = |error: arboard::Error| {
             // arboard's errors describe the clipboard, never the text.
             CommandError::new(
@@ -39,7 +46,7 @@ impl Clipboard {
         handle
             .as_mut()
             .expect("made above")
-            .set_text(value.expose_secret())
+            .set_text(text)
             .map_err(failed)
     }
 }

@@ -114,6 +114,20 @@ pub async fn dismiss_notice(desk: DeskState<'_>) -> Outcome {
     desk.dismiss_notice().await
 }
 
+/// The most of a notice's technical detail the clipboard is given: far more than a notice has.
+const NOTICE_DETAILS_MAX: usize = 16 * 1024;
+
+/// "Copy details" on a notice: its technical detail as the UI shows it (a reference, times,
+/// codes and CIS2's words; the UI never holds a token), written from Rust as every copy is.
+#[tauri::command]
+pub async fn copy_notice_details(clipboard: State<'_, Clipboard>, text: String) -> Outcome {
+    let mut end = text.len().min(NOTICE_DETAILS_MAX);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    clipboard.write_text(&text[..end])
+}
+
 /// Only on the user's explicit click, and only to the clipboard, from Rust.
 #[tauri::command]
 pub async fn copy_access_token(desk: DeskState<'_>, clipboard: State<'_, Clipboard>) -> Outcome {

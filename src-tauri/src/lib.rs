@@ -887,6 +887,54 @@ mod tests {
         ));
     }
 
+    /// CIS2's refusal reaches the UI with what the words and the technical detail need: CIS2's
+    /// own code and words, the `acr_values` asked for, a reference and the time.
+    #[test]
+    fn a_refusal_carries_cis2s_words_what_was_asked_and_a_reference() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (running, shell) = shell_on_a_shared_mock(&runtime);
+        running.arm_fault("authorize_access_denied".parse().unwrap(), Some(1));
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        shell.ok(
+            "sign_in",
+            json!({ "overrides": { "acrValues": "AAL3_ANY", "prompt": null, "maxAge": null, "scopes": null } }),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let notice = loop {
+            let state = shell.state();
+            if state["screen"]["kind"] == "home" && !state["notice"].is_null() {
+                break state["notice"].clone();
+            }
+            assert!(Instant::now() < deadline, "no refusal: {state:#}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(notice["code"], "provider_error", "{notice:#}");
+        assert_eq!(notice["providerError"], "access_denied", "{notice:#}");
+        assert!(notice["providerDescription"].is_string(), "{notice:#}");
+        assert_eq!(notice["acrValues"], "AAL3_ANY", "{notice:#}");
+        let reference = notice["reference"].as_str().unwrap();
+        assert_eq!(reference.len(), 8, "{reference}");
+        assert!(
+            u128::from(notice["at"].as_u64().unwrap()) >= before,
+            "{notice:#}"
+        );
+        drop(shell);
+        runtime.block_on(running.shutdown());
+    }
+
+    /// "Copy details" writes the text the UI shows to the system clipboard, from Rust.
+    #[test]
+    fn notice_details_are_copied_from_rust() {
+        let shell = shell(None);
+        let text = "Reference: 7KQ2M9XD\nCIS2 error: access_denied\n";
+        shell.ok("copy_notice_details", json!({ "text": text }));
+        let copied = arboard::Clipboard::new().unwrap().get_text().unwrap();
+        assert_eq!(copied, text);
+    }
+
     #[test]
     fn commands_outside_the_app_are_refused() {
         let shell = shell(None);

@@ -1,7 +1,7 @@
 // Entry point: loads the styles, subscribes to Rust's state and draws every change.
 import './styles.css';
 import * as api from './api';
-import { describeError } from './api';
+import { describeError } from './notices';
 import type { AppState } from './generated/ipc';
 import { ActivityReporter } from './activity';
 import { App } from './render';

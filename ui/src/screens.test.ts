@@ -158,7 +158,9 @@ describe('home', () => {
     byTestId(root, 'sign-in-button').click();
     await settle();
     expect(text(root, 'notice')).toContain('every port this profile allows is in use');
-    expect(text(root, 'notice')).not.toContain('all ports busy');
+    // The message is Rust's technical detail: folded away, never the words.
+    expect(root.querySelector('[role="alert"]')?.textContent).not.toContain('all ports busy');
+    expect(text(root, 'notice-technical')).toContain('all ports busy');
     expect(document.activeElement).toBe(byTestId(root, 'notice'));
   });
 });
