@@ -24,7 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use careid_host::{Host, HostOptions};
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime, UserAttentionType};
+use tauri_plugin_notification::NotificationExt;
 
 pub use desk::{Desk, DeskSettings, Hooks};
 
@@ -48,6 +49,8 @@ pub fn run_app<R: Runtime>(
 ) -> tauri::Result<tauri::App<R>> {
     let app = builder
         .plugin(tauri_plugin_dialog::init())
+        // Sent from Rust only (the inactivity warning, when the window is not in front).
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(commands::handler())
         .build(context)?;
     let hooks = hooks.unwrap_or_else(|| real_hooks(app.handle().clone()));
@@ -64,9 +67,11 @@ pub fn start_desk<R: Runtime>(app: &AppHandle<R>) {
     app.state::<Arc<Desk>>().start();
 }
 
-/// The window, the event and the system browser (`webbrowser`, which honours `BROWSER`).
+/// The window, the event, the system browser (`webbrowser`, which honours `BROWSER`) and the
+/// system's notifications.
 fn real_hooks<R: Runtime>(app: AppHandle<R>) -> Hooks {
     let front = app.clone();
+    let attention = app.clone();
     let home_published = AtomicBool::new(false);
     Hooks {
         publish: Box::new(move |state| {
@@ -82,6 +87,7 @@ fn real_hooks<R: Runtime>(app: AppHandle<R>) -> Hooks {
             }
         }),
         bring_to_front: Box::new(move || focus_main_window(&front)),
+        attention: Box::new(move |message| ask_for_attention(&attention, message)),
         open_browser: Box::new(|url| webbrowser::open(url).map_err(|error| error.to_string())),
     }
 }
@@ -190,6 +196,35 @@ fn focus_main_window<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
+/// The inactivity warning has started. A clinician is usually in their clinical system, not in
+/// careid's window: when the window is not in front, it asks for attention (the taskbar button
+/// flashes on Windows, the window is marked urgent on Linux) and a system notification says
+/// why. Each is best effort.
+fn ask_for_attention<R: Runtime>(app: &AppHandle<R>, message: &str) {
+    let Some(window) = app.get_webview_window(MAIN_WINDOW) else {
+        return;
+    };
+    let in_front = window.is_focused().unwrap_or(false)
+        && !window.is_minimized().unwrap_or(false)
+        && window.is_visible().unwrap_or(true);
+    if in_front {
+        return;
+    }
+    if let Err(error) = window.request_user_attention(Some(UserAttentionType::Critical)) {
+        tracing::warn!("could not ask for attention: {error}");
+    }
+    if let Err(error) = app
+        .notification()
+        .builder()
+        .title("careid")
+        .body(message)
+        .show()
+    {
+        tracing::warn!("could not show a notification: {error}");
+    }
+    tracing::info!("inactivity warning: asked for attention");
+}
+
 #[cfg(test)]
 mod tests {
     //! Every command through Tauri's IPC on the mock runtime, against the real desk: a real
@@ -214,6 +249,8 @@ mod tests {
         /// Where each opened link redirected, as the browser followed it.
         led_to: Arc<Mutex<Vec<String>>>,
         published: Arc<Mutex<usize>>,
+        /// Each time the desk asked for the user's attention, with what it would say.
+        attention: Arc<Mutex<Vec<String>>>,
         host: Host,
         _config: tempfile::TempDir,
     }
@@ -250,12 +287,17 @@ mod tests {
         let opened = Arc::new(Mutex::new(Vec::new()));
         let led_to = Arc::new(Mutex::new(Vec::new()));
         let published = Arc::new(Mutex::new(0));
+        let attention = Arc::new(Mutex::new(Vec::new()));
         let hooks = Hooks {
             publish: Box::new({
                 let published = Arc::clone(&published);
                 move |_| *published.lock().unwrap() += 1
             }),
             bring_to_front: Box::new(|| {}),
+            attention: Box::new({
+                let attention = Arc::clone(&attention);
+                move |message| attention.lock().unwrap().push(message.to_owned())
+            }),
             open_browser: Box::new({
                 let (opened, led_to) = (Arc::clone(&opened), Arc::clone(&led_to));
                 move |url| {
@@ -307,6 +349,7 @@ mod tests {
             opened,
             led_to,
             published,
+            attention,
             host: Host::new(options).expect("a second look at the same folders"),
             _config: config,
         };
@@ -809,6 +852,57 @@ mod tests {
             .unwrap()
             .unwrap_or_default();
         assert!(session_entries.is_empty(), "{session_entries:?}");
+    }
+
+    /// The inactivity warning asks for the user's attention (who may be in another application)
+    /// once, when it starts: not again with each second it shows. A one-minute limit warns from
+    /// the sign-in on.
+    #[test]
+    fn the_inactivity_warning_asks_for_attention_once_when_it_starts() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let running = runtime
+            .block_on(
+                mock_cis2::MockCis2::new()
+                    .auto_login("555057896106".parse().unwrap())
+                    .start(),
+            )
+            .unwrap();
+        let shell = shell_with(tempfile::tempdir().unwrap(), None, true);
+        shell.ok(
+            "save_profile",
+            json!({ "profile": {
+                "name": "brief", "issuer": running.issuer(),
+                "clientId": "555000000007.apps.local",
+                "clientAuth": "client_secret_basic", "assertionAlgorithm": null, "scopes": null,
+                "acrValues": null, "prompt": null, "maxAge": null, "roleSelection": null,
+                "redirectPorts": null, "inactivityMinutes": 1, "absoluteHours": null
+            } }),
+        );
+        shell.ok(
+            "store_credential",
+            json!({ "name": "brief", "value": "0d7c4b2a-9e1f-4a63-b8d5-3c2e1f0a9b87" }),
+        );
+        shell.ok("use_profile", json!({ "name": "brief" }));
+        shell.wait_for_screen("home");
+        assert!(shell.attention.lock().unwrap().is_empty());
+        shell.ok("sign_in", json!({}));
+        shell.wait_for_screen("signedIn");
+
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while shell.attention.lock().unwrap().is_empty() {
+            assert!(Instant::now() < deadline, "no call for attention");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let state = shell.state();
+        assert_eq!(state["screen"]["inactivityWarning"], true, "{state:#}");
+        // Three more ticks of the warning showing: no more calls.
+        std::thread::sleep(Duration::from_millis(3_200));
+        let calls = shell.attention.lock().unwrap().clone();
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        assert!(calls[0].contains("signed out of careid"), "{calls:?}");
+        assert_eq!(shell.state()["screen"]["inactivityWarning"], true);
+        drop(shell);
+        runtime.block_on(running.shutdown());
     }
 
     /// A profile `name` on an unreachable provider with a stored session, signed in

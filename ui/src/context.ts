@@ -46,6 +46,8 @@ export interface UiMemory {
   localError: { code: string; class: ErrorClass; message: string; reference: string; at: number } | null;
   /** The reference of the notice whose technical detail "Copy details" just copied. */
   detailsCopied: string | null;
+  /** The inactivity warning's last announcement (seconds left), for the warning that ends at `idleEndsAt`. */
+  inactivityAnnounced: { idleEndsAt: number; at: number } | null;
   /** The profile the form edits; null adds a new one. */
   editing: string | null;
   draft: ProfileDraft;
@@ -102,6 +104,7 @@ export function initialUiMemory(): UiMemory {
     exportResult: undefined,
     localError: null,
     detailsCopied: null,
+    inactivityAnnounced: null,
     editing: null,
     draft: emptyProfileDraft(),
     formErrors: {},
