@@ -239,7 +239,7 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
   },
   listener_failed: { sentence: 'careid could not listen for the browser’s answer on this computer.', next: TRY_AGAIN },
   launch_failed: { sentence: 'careid could not prepare the link that opens the sign-in page in your browser.', next: TRY_AGAIN },
-  browser_failed: { sentence: 'careid could not open your web browser.', next: 'Use “Copy link” and paste the link into your browser.' },
+  browser_failed: { sentence: 'careid could not open your web browser.', next: 'Use “Copy sign-in link” and paste the link into your browser.' },
   sign_in_under_way: { sentence: 'A sign-in is already waiting for the browser.', next: 'Finish it in the browser, or cancel it first.' },
   not_waiting: { sentence: 'No sign-in is waiting for the browser now.', next: 'Start the sign-in again.' },
   issuer_mismatch: {
