@@ -1,6 +1,8 @@
 //! The system clipboard, written from Rust so that a token or the sign-in link never passes
-//! through the webview. On X11 the clipboard's content is served by the process that set it, so
-//! one handle lives as long as the app.
+//! through the webview, and the webview needs no clipboard permission of its own (a notice's
+//! technical detail, which is no secret, comes to Rust to be copied too). On X11 the
+//! clipboard's content is served by the process that set it, so one handle lives as long as the
+//! app.
 //!
 //! A copied access token is handled with care: it is marked for clipboard managers to leave out
 //! of their history (Windows: clipboard history, cloud clipboard and monitoring; KDE and others
@@ -46,6 +48,8 @@ pub enum Copied {
     Secret,
     /// Something to paste into a browser (the sign-in link): out of clipboard history, kept.
     Link,
+    /// No secret (a notice's technical detail, for the service desk): copied as it is.
+    Text,
 }
 
 impl Clipboard {
@@ -65,9 +69,11 @@ impl Clipboard {
                 *handle = Some(arboard::Clipboard::new().map_err(failed)?);
             }
             let clipboard = handle.as_mut().expect("made above");
-            without_history(clipboard.set())
-                .text(value.expose_secret())
-                .map_err(failed)?;
+            let set = match copied {
+                Copied::Secret | Copied::Link => without_history(clipboard.set()),
+                Copied::Text => clipboard.set(),
+            };
+            set.text(value.expose_secret()).map_err(failed)?;
             self.copies.fetch_add(1, Ordering::AcqRel) + 1
         };
         if copied == Copied::Secret {
@@ -83,6 +89,13 @@ impl Clipboard {
             });
         }
         Ok(())
+    }
+}
+
+impl Clipboard {
+    /// Text that is no secret (a notice's technical detail).
+    pub fn write_text(&self, text: &str) -> Result<(), CommandError> {
+        self.write(&SecretString::new(text.to_owned()), Copied::Text)
     }
 }
 

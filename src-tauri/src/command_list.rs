@@ -16,6 +16,7 @@ app_commands![
     use_profile,
     set_testers_view,
     dismiss_notice,
+    copy_notice_details,
     copy_access_token,
     export_sign_in_record,
     save_profile,

@@ -114,6 +114,20 @@ pub async fn dismiss_notice(desk: DeskState<'_>) -> Outcome {
     desk.dismiss_notice().await
 }
 
+/// The most of a notice's technical detail the clipboard is given: far more than a notice has.
+const NOTICE_DETAILS_MAX: usize = 16 * 1024;
+
+/// "Copy details" on a notice: its technical detail as the UI shows it (a reference, times,
+/// codes and CIS2's words; the UI never holds a token), written from Rust as every copy is.
+#[tauri::command]
+pub async fn copy_notice_details(clipboard: State<'_, Clipboard>, text: String) -> Outcome {
+    let mut end = text.len().min(NOTICE_DETAILS_MAX);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    clipboard.write_text(&text[..end])
+}
+
 /// Only on the user's explicit click, and only to the clipboard, from Rust.
 #[tauri::command]
 pub async fn copy_access_token(desk: DeskState<'_>, clipboard: State<'_, Clipboard>) -> Outcome {
@@ -163,7 +177,9 @@ mod tests {
     use super::COMMANDS;
 
     /// The capability grants exactly the registered commands, besides listening to the state
-    /// event; the permissions `build.rs` wrote are those commands', none left from an old one.
+    /// event and letting the notification plugin's page script ask whether notifications are
+    /// allowed (they are sent from Rust, never from the page); the permissions `build.rs` wrote
+    /// are those commands', none left from an old one.
     #[test]
     fn the_capability_grants_exactly_the_registered_commands() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -175,10 +191,14 @@ mod tests {
             .expect("a permission list")
             .iter()
             .map(|permission| permission.as_str().expect("a plain permission name"))
-            .partition(|permission| permission.starts_with("core:"));
+            .partition(|permission| permission.contains(':'));
         assert_eq!(
             core,
-            BTreeSet::from(["core:event:allow-listen", "core:event:allow-unlisten"])
+            BTreeSet::from([
+                "core:event:allow-listen",
+                "core:event:allow-unlisten",
+                "notification:allow-is-permission-granted",
+            ])
         );
         let expected: BTreeSet<String> = COMMANDS
             .iter()

@@ -175,7 +175,8 @@ pub struct SignedInView {
 }
 
 /// Something to tell the user. The UI chooses its sentence by `code` (and `class` when it does
-/// not know the code); `detail` is technical and shown folded away. It never holds a token.
+/// not know the code), and by `provider_error` when the provider refused; `detail` is technical
+/// and shown folded away with the reference and the time. It never holds a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Notice {
@@ -186,6 +187,14 @@ pub struct Notice {
     pub provider_error: Option<String>,
     /// The provider's own words (`error_description`), cleaned and capped; shown as its words.
     pub provider_description: Option<String>,
+    /// The `acr_values` the failed sign-in asked for, when the notice is about a sign-in: which
+    /// authenticators the words suggest, and what the technical detail says was asked.
+    pub acr_values: Option<String>,
+    /// A short reference for the service desk, made once for this notice and logged with it.
+    pub reference: String,
+    /// When it happened, in Unix milliseconds.
+    #[ts(type = "number")]
+    pub at: u64,
 }
 
 /// What kind of thing a notice tells: a failure's class (the core's `ErrorClass`), or `info` for
@@ -441,6 +450,17 @@ mod tests {
             "\n/**\n * Every command the shell registers (src-tauri/src/command_list.rs).\n */\n\
              export type Command = {};\n",
             names.join(" | ")
+        ));
+        let codes: Vec<String> = crate::error::codes::all()
+            .iter()
+            .map(|code| format!("  \"{code}\",\n"))
+            .collect();
+        text.push_str(&format!(
+            "\n/**\n * Every code the shell can put in a Notice or a CommandError (src-tauri/src/error.rs,\n \
+             * `codes::all`): each needs its words in ui/src/notices.ts.\n */\n\
+             export const NOTICE_CODES = [\n{}] as const;\n\n\
+             export type NoticeCode = (typeof NOTICE_CODES)[number];\n",
+            codes.concat()
         ));
         text
     }

@@ -25,7 +25,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use careid_host::{Host, HostOptions};
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime, UserAttentionType};
+use tauri_plugin_notification::NotificationExt;
 
 pub use desk::{Desk, DeskSettings, Hooks};
 
@@ -49,6 +50,8 @@ pub fn run_app<R: Runtime>(
 ) -> tauri::Result<tauri::App<R>> {
     let app = builder
         .plugin(tauri_plugin_dialog::init())
+        // Sent from Rust only (the inactivity warning, when the window is not in front).
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(commands::handler())
         .build(context)?;
     let hooks = hooks.unwrap_or_else(|| real_hooks(app.handle().clone()));
@@ -66,9 +69,11 @@ pub fn start_desk<R: Runtime>(app: &AppHandle<R>) {
     app.state::<Arc<Desk>>().start();
 }
 
-/// The window, the event and the system browser (`webbrowser`, which honours `BROWSER`).
+/// The window, the event, the system browser (`webbrowser`, which honours `BROWSER`) and the
+/// system's notifications.
 fn real_hooks<R: Runtime>(app: AppHandle<R>) -> Hooks {
     let front = app.clone();
+    let attention = app.clone();
     let home_published = AtomicBool::new(false);
     Hooks {
         publish: Box::new(move |state| {
@@ -84,6 +89,7 @@ fn real_hooks<R: Runtime>(app: AppHandle<R>) -> Hooks {
             }
         }),
         bring_to_front: Box::new(move || focus_main_window(&front)),
+        attention: Box::new(move |message| ask_for_attention(&attention, message)),
         open_browser: Box::new(|url| webbrowser::open(url).map_err(|error| error.to_string())),
     }
 }
@@ -206,6 +212,35 @@ fn focus_main_window<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
+/// The inactivity warning has started. A clinician is usually in their clinical system, not in
+/// careid's window: when the window is not in front, it asks for attention (the taskbar button
+/// flashes on Windows, the window is marked urgent on Linux) and a system notification says
+/// why. Each is best effort.
+fn ask_for_attention<R: Runtime>(app: &AppHandle<R>, message: &str) {
+    let Some(window) = app.get_webview_window(MAIN_WINDOW) else {
+        return;
+    };
+    let in_front = window.is_focused().unwrap_or(false)
+        && !window.is_minimized().unwrap_or(false)
+        && window.is_visible().unwrap_or(true);
+    if in_front {
+        return;
+    }
+    if let Err(error) = window.request_user_attention(Some(UserAttentionType::Critical)) {
+        tracing::warn!("could not ask for attention: {error}");
+    }
+    if let Err(error) = app
+        .notification()
+        .builder()
+        .title("careid")
+        .body(message)
+        .show()
+    {
+        tracing::warn!("could not show a notification: {error}");
+    }
+    tracing::info!("inactivity warning: asked for attention");
+}
+
 #[cfg(test)]
 mod tests {
     //! Every command through Tauri's IPC on the mock runtime, against the real desk: a real
@@ -230,6 +265,8 @@ mod tests {
         /// Where each opened link redirected, as the browser followed it.
         led_to: Arc<Mutex<Vec<String>>>,
         published: Arc<Mutex<usize>>,
+        /// Each time the desk asked for the user's attention, with what it would say.
+        attention: Arc<Mutex<Vec<String>>>,
         host: Host,
         _config: tempfile::TempDir,
     }
@@ -270,12 +307,17 @@ mod tests {
         let opened = Arc::new(Mutex::new(Vec::new()));
         let led_to = Arc::new(Mutex::new(Vec::new()));
         let published = Arc::new(Mutex::new(0));
+        let attention = Arc::new(Mutex::new(Vec::new()));
         let hooks = Hooks {
             publish: Box::new({
                 let published = Arc::clone(&published);
                 move |_| *published.lock().unwrap() += 1
             }),
             bring_to_front: Box::new(|| {}),
+            attention: Box::new({
+                let attention = Arc::clone(&attention);
+                move |message| attention.lock().unwrap().push(message.to_owned())
+            }),
             open_browser: Box::new({
                 let (opened, led_to) = (Arc::clone(&opened), Arc::clone(&led_to));
                 move |url| {
@@ -327,6 +369,7 @@ mod tests {
             opened,
             led_to,
             published,
+            attention,
             host: Host::new(options).expect("a second look at the same folders"),
             _config: config,
         };
@@ -904,6 +947,57 @@ mod tests {
         assert!(session_entries.is_empty(), "{session_entries:?}");
     }
 
+    /// The inactivity warning asks for the user's attention (who may be in another application)
+    /// once, when it starts: not again with each second it shows. A one-minute limit warns from
+    /// the sign-in on.
+    #[test]
+    fn the_inactivity_warning_asks_for_attention_once_when_it_starts() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let running = runtime
+            .block_on(
+                mock_cis2::MockCis2::new()
+                    .auto_login("555057896106".parse().unwrap())
+                    .start(),
+            )
+            .unwrap();
+        let shell = shell_with(tempfile::tempdir().unwrap(), None, true);
+        shell.ok(
+            "save_profile",
+            json!({ "profile": {
+                "name": "brief", "issuer": running.issuer(),
+                "clientId": "555000000007.apps.local",
+                "clientAuth": "client_secret_basic", "assertionAlgorithm": null, "scopes": null,
+                "acrValues": null, "prompt": null, "maxAge": null, "roleSelection": null,
+                "redirectPorts": null, "inactivityMinutes": 1, "absoluteHours": null
+            } }),
+        );
+        shell.ok(
+            "store_credential",
+            json!({ "name": "brief", "value": "0d7c4b2a-9e1f-4a63-b8d5-3c2e1f0a9b87" }),
+        );
+        shell.ok("use_profile", json!({ "name": "brief" }));
+        shell.wait_for_screen("home");
+        assert!(shell.attention.lock().unwrap().is_empty());
+        shell.ok("sign_in", json!({}));
+        shell.wait_for_screen("signedIn");
+
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while shell.attention.lock().unwrap().is_empty() {
+            assert!(Instant::now() < deadline, "no call for attention");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let state = shell.state();
+        assert_eq!(state["screen"]["inactivityWarning"], true, "{state:#}");
+        // Three more ticks of the warning showing: no more calls.
+        std::thread::sleep(Duration::from_millis(3_200));
+        let calls = shell.attention.lock().unwrap().clone();
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        assert!(calls[0].contains("signed out of careid"), "{calls:?}");
+        assert_eq!(shell.state()["screen"]["inactivityWarning"], true);
+        drop(shell);
+        runtime.block_on(running.shutdown());
+    }
+
     /// A profile `name` on an unreachable provider with a stored session, signed in
     /// `signed_in_ago` seconds ago and last active `idle_for` seconds ago.
     fn stored_session(
@@ -978,6 +1072,54 @@ mod tests {
             store.load("idle").unwrap(),
             careid_core::Restored::SignedOut(_)
         ));
+    }
+
+    /// CIS2's refusal reaches the UI with what the words and the technical detail need: CIS2's
+    /// own code and words, the `acr_values` asked for, a reference and the time.
+    #[test]
+    fn a_refusal_carries_cis2s_words_what_was_asked_and_a_reference() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (running, shell) = shell_on_a_shared_mock(&runtime);
+        running.arm_fault("authorize_access_denied".parse().unwrap(), Some(1));
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        shell.ok(
+            "sign_in",
+            json!({ "overrides": { "acrValues": "AAL3_ANY", "prompt": null, "maxAge": null, "scopes": null } }),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let notice = loop {
+            let state = shell.state();
+            if state["screen"]["kind"] == "home" && !state["notice"].is_null() {
+                break state["notice"].clone();
+            }
+            assert!(Instant::now() < deadline, "no refusal: {state:#}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(notice["code"], "provider_error", "{notice:#}");
+        assert_eq!(notice["providerError"], "access_denied", "{notice:#}");
+        assert!(notice["providerDescription"].is_string(), "{notice:#}");
+        assert_eq!(notice["acrValues"], "AAL3_ANY", "{notice:#}");
+        let reference = notice["reference"].as_str().unwrap();
+        assert_eq!(reference.len(), 8, "{reference}");
+        assert!(
+            u128::from(notice["at"].as_u64().unwrap()) >= before,
+            "{notice:#}"
+        );
+        drop(shell);
+        runtime.block_on(running.shutdown());
+    }
+
+    /// "Copy details" writes the text the UI shows to the system clipboard, from Rust.
+    #[test]
+    fn notice_details_are_copied_from_rust() {
+        let shell = shell(None);
+        let text = "Reference: 7KQ2M9XD\nCIS2 error: access_denied\n";
+        shell.ok("copy_notice_details", json!({ "text": text }));
+        let copied = arboard::Clipboard::new().unwrap().get_text().unwrap();
+        assert_eq!(copied, text);
     }
 
     #[test]

@@ -15,13 +15,7 @@ pub fn end_notice(reason: EndReason, detail: Option<String>) -> Notice {
         EndReason::ResponseRejected => NoticeClass::Rejected,
         _ => NoticeClass::Info,
     };
-    Notice {
-        code: reason.code().to_owned(),
-        class,
-        detail,
-        provider_error: None,
-        provider_description: None,
-    }
+    Notice::new(reason.code(), class, detail).logged()
 }
 
 /// The notice for `end`, with its words as the technical detail.

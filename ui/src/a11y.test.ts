@@ -36,6 +36,7 @@ const screens: Array<[string, AppState]> = [
   ['home, profile not ready, testers view', F.state({ kind: 'home' }, { profile: F.INT_PROFILE, preferences: { testersView: true } })],
   ['home with an error notice', F.state({ kind: 'home' }, { notice: F.notice('provider_error', 'provider', { providerError: 'access_denied', providerDescription: 'Authenticator below AAL3', detail: 'error=access_denied' }) })],
   ['home with an info notice', F.state({ kind: 'home' }, { notice: F.notice('signed_out', 'info') })],
+  ['home with a session end and its technical detail', F.state({ kind: 'home' }, { notice: F.notice('inactivity', 'info', { detail: 'inactive for 15 minutes' }) })],
   ['waiting', F.WAITING_STATE],
   ['choose role (7 roles, search)', F.ALEX_ROLES],
   ['change role (1 role)', F.FLO_ROLES],

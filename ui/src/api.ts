@@ -31,21 +31,6 @@ export class ApiError extends Error {
   }
 }
 
-const GENERIC_SENTENCE =
-  'Sorry, something went wrong in careid. Try again. If it keeps happening, contact your IT service desk.';
-
-const SENTENCES: Readonly<Record<string, string>> = {
-  [UI_ERROR_CODES.ipcFailed]: 'Sorry, this screen could not talk to careid. Close careid and open it again.',
-  [UI_ERROR_CODES.badResponse]:
-    'Sorry, careid gave an answer this screen does not understand. Contact your IT service desk.',
-};
-
-/** A sentence fit to show a member of staff, chosen by error code, never by message text. */
-export function describeError(error: unknown): string {
-  if (error instanceof ApiError) return SENTENCES[error.code] ?? GENERIC_SENTENCE;
-  return GENERIC_SENTENCE;
-}
-
 /** The state to render at start; afterwards `onStateChanged` delivers every change. */
 export async function currentState(): Promise<AppState> {
   const state = await call('current_state');
@@ -121,6 +106,11 @@ export async function setTestersView(enabled: boolean): Promise<void> {
 
 export async function dismissNotice(): Promise<void> {
   await call('dismiss_notice');
+}
+
+/** A notice's technical detail (never a token: the UI holds none) to the clipboard; Rust writes it. */
+export async function copyNoticeDetails(text: string): Promise<void> {
+  await call('copy_notice_details', { text });
 }
 
 /** Rust writes the clipboard: the token never reaches the UI. */

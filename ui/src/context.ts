@@ -42,8 +42,12 @@ export interface UiMemory {
   tokenCopied: boolean;
   /** undefined: nothing exported yet; null: the user cancelled the save dialog. */
   exportResult: string | null | undefined;
-  /** A command's rejection, shown like a notice until dismissed or the screen changes. */
-  localError: { code: string; class: ErrorClass } | null;
+  /** A command's rejection, shown like a notice until dismissed or the screen changes; its reference and time made here. */
+  localError: { code: string; class: ErrorClass; message: string; reference: string; at: number } | null;
+  /** The reference of the notice whose technical detail "Copy details" just copied. */
+  detailsCopied: string | null;
+  /** The inactivity warning's last announcement (seconds left), for the warning that ends at `idleEndsAt`. */
+  inactivityAnnounced: { idleEndsAt: number; at: number } | null;
   /** The profile the form edits; null adds a new one. */
   editing: string | null;
   draft: ProfileDraft;
@@ -99,6 +103,8 @@ export function initialUiMemory(): UiMemory {
     tokenCopied: false,
     exportResult: undefined,
     localError: null,
+    detailsCopied: null,
+    inactivityAnnounced: null,
     editing: null,
     draft: emptyProfileDraft(),
     formErrors: {},

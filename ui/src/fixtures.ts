@@ -198,7 +198,17 @@ export function state(screen: Screen, extra: Partial<AppState> = {}): AppState {
 }
 
 export function notice(code: string, cls: NoticeClass, more: Partial<Notice> = {}): Notice {
-  return { code, class: cls, detail: null, providerError: null, providerDescription: null, ...more };
+  return {
+    code,
+    class: cls,
+    detail: null,
+    providerError: null,
+    providerDescription: null,
+    acrValues: null,
+    reference: 'K7M2Q9XD',
+    at: NOW * 1000 + 5_000,
+    ...more,
+  };
 }
 
 export const HOME = state({ kind: 'home' });

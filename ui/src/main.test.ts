@@ -77,7 +77,7 @@ describe('start', () => {
 
     expect(screenOf()).toBe('error');
     expect(root.querySelector('h1')?.textContent).toBe('careid could not start');
-    expect(root.querySelector('[data-testid="app-error"]')?.textContent).toContain('other people who use this computer can change');
+    expect(root.querySelector('[data-testid="app-error"]')?.textContent).toContain('Other people on this computer can change');
     expect(root.querySelector('[data-testid="app-error-to-do"]')?.textContent).toContain('IT service desk');
     const detail = root.querySelector('[data-testid="app-error-detail"]');
     expect(detail?.tagName).toBe('DETAILS');

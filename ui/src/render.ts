@@ -5,7 +5,7 @@ import { ApiError, UI_ERROR_CODES } from './api';
 import { type Ctx, type Page, type Tab, type UiMemory, initialUiMemory } from './context';
 import { append, h, navLink } from './dom';
 import { environmentTag } from './environment';
-import { renderNotice } from './notices';
+import { newReference, renderNotice } from './notices';
 import { renderHelp } from './screens/help';
 import { renderHome } from './screens/home';
 import { renderNoRoles } from './screens/no-roles';
@@ -59,7 +59,13 @@ export class App implements Ctx {
       (value) => onDone?.(value),
       (e: unknown) => {
         const error = e instanceof ApiError ? e : new ApiError(UI_ERROR_CODES.ipcFailed, String(e));
-        this.ui.localError = { code: error.code, class: error.errorClass };
+        this.ui.localError = {
+          code: error.code,
+          class: error.errorClass,
+          message: error.message,
+          reference: newReference(),
+          at: Date.now(),
+        };
         this.rerender();
       },
     );
@@ -177,24 +183,39 @@ export class App implements Ctx {
 
   private noticeBox(state: AppState): HTMLElement | null {
     const local = this.ui.localError;
-    if (local) {
-      const notice: Notice = {
-        code: local.code,
-        class: local.class === 'ipc' ? 'other' : local.class,
-        detail: null,
-        providerError: null,
-        providerDescription: null,
-      };
-      const box = renderNotice(notice, state.profile, () => {
-        this.ui.localError = null;
-        this.rerender();
-      });
-      box.dataset.noticeSource = 'ui';
-      return box;
-    }
-    if (!state.notice) return null;
-    const box = renderNotice(state.notice, state.profile, () => this.run(() => api.dismissNotice()));
-    box.dataset.noticeSource = `rust:${state.notice.detail ?? ''}`;
+    const notice: Notice | null = local
+      ? {
+          code: local.code,
+          class: local.class === 'ipc' ? 'other' : local.class,
+          detail: local.message || null,
+          providerError: null,
+          providerDescription: null,
+          acrValues: null,
+          reference: local.reference,
+          at: local.at,
+        }
+      : state.notice;
+    if (!notice) return null;
+    const box = renderNotice(notice, state.profile, {
+      app: state.app,
+      onDismiss: local
+        ? () => {
+            this.ui.localError = null;
+            this.rerender();
+          }
+        : () => this.run(() => api.dismissNotice()),
+      onCopy: (text) =>
+        this.run(
+          () => api.copyNoticeDetails(text),
+          () => {
+            this.ui.detailsCopied = notice.reference;
+            this.rerender();
+          },
+        ),
+      copied: this.ui.detailsCopied === notice.reference,
+    });
+    // Each notice has its own reference, so the same error twice is still news.
+    box.dataset.noticeSource = `${local ? 'ui' : 'rust'}:${notice.reference}`;
     return box;
   }
 

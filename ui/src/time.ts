@@ -27,6 +27,19 @@ export function formatDateTime(unixSeconds: number): string {
   return `${day} at ${formatClock(unixSeconds)}`;
 }
 
+/** A moment in Unix milliseconds as local date and time to the second, e.g. "29 November 2026 at 14:05:09 GMT". */
+export function formatMoment(unixMillis: number): string {
+  const date = new Date(unixMillis);
+  const day = date.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric' });
+  const time = date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
+  return `${day} at ${time}`;
+}
+
+/** A moment in Unix milliseconds in UTC, ISO 8601 to the second: "2026-11-29T14:05:09Z". */
+export function formatUtc(unixMillis: number): string {
+  return new Date(unixMillis).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** CIS2's authentication assurance level as staff would say it. */
 export function assuranceInWords(level: number | null): string {
   if (level === 3) return 'very high confidence (AAL3)';

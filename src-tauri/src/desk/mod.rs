@@ -5,8 +5,8 @@
 //! expiry, the limits, changes and ends made elsewhere, the broker's end) and says what happened;
 //! the desk applies each [`SessionEvent`](careid_core::signin::SessionEvent)
 //! ([`Desk::on_session_event`]), every end told through [`session_events`](crate::session_events).
-//! A ticker records the user's activity, shows the inactivity warning and, from the home screen,
-//! takes up a session the CLI started.
+//! A ticker records the user's activity, shows the inactivity warning (and asks for the user's
+//! attention when it starts) and, from the home screen, takes up a session the CLI started.
 //!
 //! It knows nothing of Tauri: the window, the browser and the event are [`Hooks`], so the
 //! shell's tests drive it on Tauri's mock runtime with hooks of their own.
@@ -54,6 +54,9 @@ pub struct Hooks {
     pub publish: Box<dyn Fn(&AppState) + Send + Sync>,
     /// Brings the window to the front (best effort: never fails a sign-in).
     pub bring_to_front: Box<dyn Fn() + Send + Sync>,
+    /// The inactivity warning has started: asks the user's attention with `message` if the
+    /// window is not in front (best effort).
+    pub attention: Box<dyn Fn(&str) + Send + Sync>,
     /// Opens a URL in the system browser.
     pub open_browser: OpenBrowser,
 }
@@ -104,6 +107,8 @@ struct Live {
     /// The role screen is up: `Some(true)` when changing the role of a working session.
     choosing: Option<bool>,
     tester: TesterRecord,
+    /// The inactivity warning is showing, as last published.
+    warned: bool,
 }
 
 struct Inner {
@@ -275,6 +280,7 @@ impl Desk {
             serial: self.serials.fetch_add(1, Ordering::Relaxed),
             choosing,
             tester,
+            warned: false,
         }
     }
 

@@ -149,10 +149,14 @@ impl Desk {
             }
             Err(error) => {
                 self.go_home(&mut inner);
-                inner.notice = Some(match &error {
+                let mut notice = match &error {
                     SignInError::Loopback(LoopbackError::Cancelled) => info("cancelled"),
                     _ => notice_of(&error),
-                });
+                };
+                // What was asked decides which authenticators the words suggest, and tells a
+                // tester what CIS2 was refusing.
+                notice.acr_values = requested.acr_values;
+                inner.notice = Some(notice);
             }
         }
         self.publish(&inner);

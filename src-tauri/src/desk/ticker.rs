@@ -1,5 +1,6 @@
 //! The once-a-second ticker: a session another process started, a restore tried again, the
-//! user's activity written to the session and the inactivity warning.
+//! user's activity written to the session and the inactivity warning, whose start asks for the
+//! user's attention ([`Hooks::attention`](super::Hooks)).
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -9,6 +10,12 @@ use careid_core::time::unix_seconds;
 use super::{lock, Desk, Inner, Live, Outcome, Phase};
 use crate::activity;
 use crate::ipc::Screen;
+
+/// What the system notification says when the inactivity warning starts and careid's window is
+/// not in front.
+pub(crate) const INACTIVITY_ATTENTION: &str = "You will be signed out of careid in about a minute \
+     because this device has not been used. Open careid and choose \u{201c}Stay signed in\u{201d} \
+     to carry on.";
 
 impl Desk {
     /// Once a second: from the home screen, a session another process started (or a restore to
@@ -30,18 +37,26 @@ impl Desk {
             }
             return;
         }
-        let Phase::Live(live) = &inner.phase else {
+        if !matches!(inner.phase, Phase::Live(_)) {
             return;
-        };
-        let warned_before = self.inactivity_warning(live);
-
+        }
         // The user's input on the device, or in this window, is activity.
         self.write_activity_if_due(&mut inner).await;
 
-        if let Phase::Live(live) = &inner.phase {
-            if self.inactivity_warning(live) != warned_before {
-                self.publish(&inner);
-            }
+        // The warning comes and goes with time and activity: each change is published, and its
+        // start asks for the user's attention, who may be working in another application.
+        let Phase::Live(live) = &mut inner.phase else {
+            return;
+        };
+        let warning = self.inactivity_warning(live);
+        if warning == live.warned {
+            return;
+        }
+        live.warned = warning;
+        self.publish(&inner);
+        drop(inner);
+        if warning {
+            (self.hooks.attention)(INACTIVITY_ATTENTION);
         }
     }
 

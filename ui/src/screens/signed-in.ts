@@ -1,4 +1,5 @@
-// The signed-in screen: who, which role, how sure, when it ends; the inactivity warning; the testers' tab.
+// The signed-in screen: who, which role, how sure, when it ends; the inactivity warning (read out at 60, 30 and
+// 10 seconds only, with Stay signed in and Sign out now); the testers' tab.
 import type { SignedInView } from '../generated/ipc';
 import type { Ctx, Tab } from '../context';
 import * as api from '../api';
@@ -57,23 +58,73 @@ function renderSession(ctx: Ctx, view: SignedInView): Node[] {
   return [summaryList(...rows)];
 }
 
+/** When the warning is read out (seconds left), and how long the words stay in the live region. */
+const ANNOUNCE_AT = [60, 30, 10] as const;
+const ANNOUNCE_FOR = 5;
+
+/**
+ * The inactivity warning. The countdown is plain text, not a live region: a screen reader would read it every
+ * second. A visually hidden live region beside it gets words only at 60, 30 and 10 seconds left, and is empty
+ * in between.
+ */
 function renderInactivityWarning(ctx: Ctx, view: SignedInView): HTMLElement {
   const countdown = h('p', { class: 'nhsuk-body careid-countdown', 'data-testid': 'inactivity-countdown' });
+  const announcer = h('p', {
+    class: 'nhsuk-u-visually-hidden',
+    'aria-live': 'assertive',
+    'aria-atomic': 'true',
+    'data-testid': 'inactivity-announcement',
+  });
+  let ticks = 0;
+  let shownAt: number | null = null;
   ctx.onTick((now) => {
-    countdown.textContent = `Time left: ${formatDuration(view.idleEndsAt - now)}`;
+    const left = view.idleEndsAt - now;
+    countdown.textContent = `Time left: ${formatDuration(left)}`;
+    ticks += 1;
+    if (shownAt !== null && now - shownAt >= ANNOUNCE_FOR) {
+      announcer.textContent = '';
+      shownAt = null;
+    }
+    // The first tick comes as the warning is drawn: a live region must be on the page before its words
+    // change, or it may not be read out.
+    if (ticks === 1) return;
+    const due = ANNOUNCE_AT.filter((at) => left <= at).pop();
+    if (due === undefined) return;
+    // Remembered across redraws, so a warning drawn again is not read out again.
+    const last = ctx.ui.inactivityAnnounced;
+    if (last && last.idleEndsAt === view.idleEndsAt && last.at <= due) return;
+    ctx.ui.inactivityAnnounced = { idleEndsAt: view.idleEndsAt, at: due };
+    announcer.textContent = announcement(due, left);
+    shownAt = now;
   });
   return h(
     'div',
-    { class: 'nhsuk-card nhsuk-card--warning careid-inactivity', role: 'alert', 'data-testid': 'inactivity-warning' },
+    { class: 'nhsuk-card nhsuk-card--warning careid-inactivity', 'data-testid': 'inactivity-warning' },
     h(
       'div',
       { class: 'nhsuk-card__content' },
       h('h2', { class: 'nhsuk-card__heading' }, 'You will be signed out soon'),
       h('p', { class: 'nhsuk-card__description' }, 'You will be signed out in about a minute because you have not used this device.'),
       countdown,
-      button('Stay signed in', () => ctx.run(() => api.staySignedIn()), { 'data-testid': 'stay-signed-in' }),
+      announcer,
+      h(
+        'div',
+        { class: 'nhsuk-button-group' },
+        button('Stay signed in', () => ctx.run(() => api.staySignedIn()), { 'data-testid': 'stay-signed-in' }),
+        button('Sign out now', () => ctx.run(() => api.signOut()), { 'data-testid': 'sign-out-now' }, 'secondary'),
+      ),
     ),
   );
+}
+
+/** What the live region says at `due` seconds left (the time left itself, when the warning came late). */
+function announcement(due: number, left: number): string {
+  const seconds = left > due - ANNOUNCE_FOR ? due : Math.max(1, Math.ceil(left));
+  const when = seconds >= 60 ? '1 minute' : plural(seconds, 'second', 'seconds');
+  if (due === 60) {
+    return `You will be signed out of careid in ${when} because you have not used this device. Choose Stay signed in to carry on.`;
+  }
+  return `You will be signed out of careid in ${when}.`;
 }
 
 const TABS: Array<{ id: Tab; label: string; testId: string }> = [
