@@ -42,7 +42,7 @@ async fn a_fault_at_start_is_shown_in_the_window_with_what_to_do() -> anyhow::Re
     assert_eq!(app.text("h1").await?, "careid could not start");
     let happened = app.text("[data-testid=app-error]").await?;
     assert!(
-        happened.contains("other people who use this computer"),
+        happened.contains("Other people on this computer can change"),
         "{happened}"
     );
     let to_do = app.text("[data-testid=app-error-to-do]").await?;
