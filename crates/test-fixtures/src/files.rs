@@ -13,8 +13,17 @@ pub fn file_with_mode(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf 
     path
 }
 
-/// `text` in `dir/name`, owner-only (0600), as a credential file must be.
-#[cfg(unix)]
+/// `text` in `dir/name`, owner-only, as a credential file must be: mode 0600 on Unix; on Windows
+/// as written (the user's folders are private by their inherited ACLs).
 pub fn owner_only_file(dir: &Path, name: &str, text: &str) -> PathBuf {
-    file_with_mode(dir, name, text, 0o600)
+    #[cfg(unix)]
+    {
+        file_with_mode(dir, name, text, 0o600)
+    }
+    #[cfg(not(unix))]
+    {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("the file written");
+        path
+    }
 }
