@@ -79,11 +79,14 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
-/// Where a link on a loopback address redirects (careid's one-time launch link), visited once
-/// as a browser would: `None` for any other address, or one that does not redirect.
+/// Where careid's one-time launch link (`http://127.0.0.1:PORT/launch/...`) redirects, visited
+/// once as a browser would: `None` for any other address (a provider on loopback included).
 fn launch_target(given: &str) -> anyhow::Result<Option<String>> {
     let url = url::Url::parse(given)?;
-    if url.scheme() != "http" || url.host_str() != Some("127.0.0.1") {
+    if url.scheme() != "http"
+        || url.host_str() != Some("127.0.0.1")
+        || !url.path().starts_with("/launch/")
+    {
         return Ok(None);
     }
     let agent: ureq::Agent = ureq::Agent::config_builder()
