@@ -169,8 +169,6 @@ impl Replica {
             .args(["serve", "--config"])
             .arg(&self.config)
             .env("RUST_LOG", "info")
-            // As the systemd unit runs it (packaging/careid-broker.service).
-            .env("MALLOC_ARENA_MAX", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
             .kill_on_drop(true)
