@@ -878,36 +878,47 @@ mod tests {
         }
     }
 
-    /// A session the provider gave no refresh token is never refreshed: when its tokens
-    /// expire the desk ends it through the core (nothing kept) and the home screen says why.
-    #[test]
-    fn a_session_without_a_refresh_token_ends_when_its_tokens_expire() {
+    /// The shell on `mock` (the nurse signed in without a page), with a profile `name` of its own
+    /// for it (`inactivity_minutes` its limit), in use on the home screen. The runtime and the
+    /// mock are returned to be kept for the test.
+    fn shell_on_a_mock_of_its_own(
+        mock: mock_cis2::MockCis2,
+        name: &str,
+        inactivity_minutes: Option<u32>,
+    ) -> (tokio::runtime::Runtime, mock_cis2::RunningMock, Shell) {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let running = runtime
-            .block_on(
-                mock_cis2::MockCis2::new()
-                    .token_lifetime(Duration::from_secs(4))
-                    .auto_login("555057896106".parse().unwrap())
-                    .start(),
-            )
+            .block_on(mock.auto_login("555057896106".parse().unwrap()).start())
             .unwrap();
         let shell = shell_with(tempfile::tempdir().unwrap(), None, true);
         shell.ok(
             "save_profile",
             json!({ "profile": {
-                "name": "norefresh", "issuer": running.issuer(),
+                "name": name, "issuer": running.issuer(),
                 "clientId": "555000000007.apps.local",
                 "clientAuth": "client_secret_basic", "assertionAlgorithm": null, "scopes": null,
                 "acrValues": null, "prompt": null, "maxAge": null, "roleSelection": null,
-                "redirectPorts": null, "inactivityMinutes": null, "absoluteHours": null
+                "redirectPorts": null, "inactivityMinutes": inactivity_minutes, "absoluteHours": null
             } }),
         );
         shell.ok(
             "store_credential",
-            json!({ "name": "norefresh", "value": "0d7c4b2a-9e1f-4a63-b8d5-3c2e1f0a9b87" }),
+            json!({ "name": name, "value": "0d7c4b2a-9e1f-4a63-b8d5-3c2e1f0a9b87" }),
         );
-        shell.ok("use_profile", json!({ "name": "norefresh" }));
+        shell.ok("use_profile", json!({ "name": name }));
         shell.wait_for_screen("home");
+        (runtime, running, shell)
+    }
+
+    /// A session the provider gave no refresh token is never refreshed: when its tokens
+    /// expire the desk ends it through the core (nothing kept) and the home screen says why.
+    #[test]
+    fn a_session_without_a_refresh_token_ends_when_its_tokens_expire() {
+        let (_runtime, running, shell) = shell_on_a_mock_of_its_own(
+            mock_cis2::MockCis2::new().token_lifetime(Duration::from_secs(4)),
+            "norefresh",
+            None,
+        );
         shell.ok("sign_in", json!({}));
         shell.wait_for_screen("signedIn");
         let store = shell.host.session_store();
@@ -954,31 +965,8 @@ mod tests {
     /// the sign-in on.
     #[test]
     fn the_inactivity_warning_asks_for_attention_once_when_it_starts() {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let running = runtime
-            .block_on(
-                mock_cis2::MockCis2::new()
-                    .auto_login("555057896106".parse().unwrap())
-                    .start(),
-            )
-            .unwrap();
-        let shell = shell_with(tempfile::tempdir().unwrap(), None, true);
-        shell.ok(
-            "save_profile",
-            json!({ "profile": {
-                "name": "brief", "issuer": running.issuer(),
-                "clientId": "555000000007.apps.local",
-                "clientAuth": "client_secret_basic", "assertionAlgorithm": null, "scopes": null,
-                "acrValues": null, "prompt": null, "maxAge": null, "roleSelection": null,
-                "redirectPorts": null, "inactivityMinutes": 1, "absoluteHours": null
-            } }),
-        );
-        shell.ok(
-            "store_credential",
-            json!({ "name": "brief", "value": "0d7c4b2a-9e1f-4a63-b8d5-3c2e1f0a9b87" }),
-        );
-        shell.ok("use_profile", json!({ "name": "brief" }));
-        shell.wait_for_screen("home");
+        let (runtime, running, shell) =
+            shell_on_a_mock_of_its_own(mock_cis2::MockCis2::new(), "brief", Some(1));
         assert!(shell.attention.lock().unwrap().is_empty());
         shell.ok("sign_in", json!({}));
         shell.wait_for_screen("signedIn");
