@@ -97,9 +97,9 @@ pub async fn check_proof(
     if values.next().is_some() {
         return Err(ProofRefusal::Several);
     }
-    let proof = proof
-        .to_str()
-        .map_err(|_| ProofRefusal::Invalid(DpopError::TooLarge))?;
+    // Not visible ASCII cannot be a compact JWS: checked as the empty proof it then is, so it is
+    // refused as malformed, like any other proof that is not a JWS.
+    let proof = proof.to_str().unwrap_or_default();
     let url = broker.config.internal.url_for(path);
     let check = ProofCheck {
         method: "POST",

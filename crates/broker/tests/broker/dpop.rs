@@ -212,6 +212,7 @@ async fn every_proof_rule_holds_before_the_provider_is_asked() {
             "use_dpop_nonce",
         ),
         ("not a JWT", "not.a.jwt".to_owned(), "invalid_dpop_proof"),
+        ("not ASCII", "é.é.é".to_owned(), "invalid_dpop_proof"),
     ] {
         let (status, headers, body) = token(&world, Some(dpop), &code_form("x")).await;
         assert_eq!(
@@ -239,6 +240,20 @@ async fn every_proof_rule_holds_before_the_provider_is_asked() {
         1,
         "no refused proof reached the provider"
     );
+    // What is not a JWS is counted as malformed, whatever its bytes.
+    let metrics = no_redirects()
+        .get(format!("{}/metrics", world.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("careid_broker_dpop_refusals_total{reason=\"malformed\"} 2"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("reason=\"too_large\""), "{metrics}");
 }
 
 /// RFC 9449 §10: the pushed request names the key (`dpop_jkt`), which must be the proof's; the
