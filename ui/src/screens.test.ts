@@ -247,6 +247,9 @@ describe('waiting', () => {
     expect(byTestId(root, 'waiting-hint-redirect').textContent).toContain(
       'error about the redirect URI: ask for http://127.0.0.1:53682/callback to be registered with CIS2',
     );
+    // It comes after the actions, so Cancel stays where it was, above the fold.
+    const cancel = byTestId(root, 'cancel-sign-in');
+    expect(cancel.compareDocumentPosition(hint) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
   });
 
   it('leaves the redirect URI out of the hint when a pushed request had it accepted', () => {

@@ -31,7 +31,8 @@ export function renderWaiting(ctx: Ctx, view: WaitingView): Node[] {
     ),
     elapsed,
     remaining,
-    hint,
+    // The actions before the hint that comes after a while, so it never pushes Cancel below the
+    // fold (1024 by 768, or a tablet).
     h(
       'div',
       { class: 'nhsuk-button-group' },
@@ -52,6 +53,7 @@ export function renderWaiting(ctx: Ctx, view: WaitingView): Node[] {
       button('Cancel', () => ctx.run(() => api.cancelSignIn()), { 'data-testid': 'cancel-sign-in' }, 'secondary'),
     ),
     copied,
+    hint,
   ];
 }
 
