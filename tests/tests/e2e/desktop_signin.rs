@@ -422,8 +422,20 @@ async fn testers_view_shows_the_claims_and_exports_no_token() -> anyhow::Result<
         },
     )
     .await?;
-    app.click("[data-testid=back-link]").await?;
-    app.wait_for_screen("home").await?;
+    // The page may still be drawn again as the saved setting settles (the Back link moving
+    // under the click): clicked until the home screen is there.
+    careid_e2e::wait::until(
+        Duration::from_secs(20),
+        "the home screen after Back",
+        || async {
+            app.click("[data-testid=back-link]").await.ok();
+            Ok(app
+                .wait_for_screen_within("home", Duration::from_secs(2))
+                .await
+                .is_ok())
+        },
+    )
+    .await?;
     sign_in(&app, "signedIn").await?;
     app.click("[data-testid=tab-testers]").await?;
     assert_eq!(app.text("[data-testid=tester-acr]").await?, "AAL3_ANY");
