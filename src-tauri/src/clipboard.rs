@@ -62,6 +62,11 @@ impl Clipboard {
         }
     }
 
+    /// Text that is no secret (a notice's technical detail).
+    pub fn write_text(&self, text: &str) -> Result<(), CommandError> {
+        self.write(&SecretString::new(text.to_owned()), Copied::Text)
+    }
+
     pub fn write(&self, value: &SecretString, copied: Copied) -> Result<(), CommandError> {
         let copy = {
             let mut handle = self.handle.lock().unwrap_or_else(PoisonError::into_inner);
@@ -89,13 +94,6 @@ impl Clipboard {
             });
         }
         Ok(())
-    }
-}
-
-impl Clipboard {
-    /// Text that is no secret (a notice's technical detail).
-    pub fn write_text(&self, text: &str) -> Result<(), CommandError> {
-        self.write(&SecretString::new(text.to_owned()), Copied::Text)
     }
 }
 
