@@ -361,7 +361,8 @@ where
         let open = open.clone();
         tokio::spawn(async move {
             let mut io = io;
-            match long_streams::read_first_request(&mut io, stream_paths).await {
+            match long_streams::read_first_request(&mut io, stream_paths, &mut shutting_down).await
+            {
                 FirstRequest::Stream(request) => {
                     let mut service = service;
                     std::future::poll_fn(|cx| {

@@ -47,19 +47,31 @@ pub enum FirstRequest {
 
 /// Reads as much of the first request on `io` as it takes to tell whether it asks for one of
 /// `stream_paths`, and if so all of its head. With no stream paths nothing is read.
-pub async fn read_first_request<S>(io: &mut S, stream_paths: &[&str]) -> FirstRequest
+///
+/// A connection that has sent nothing when `shutting_down` fires is closed, as hyper's graceful
+/// shutdown closes an idle one: HTTP clients open connections they never use (a pool racing a
+/// new connection against one coming back), and the broker must not wait for them to stop.
+pub async fn read_first_request<S>(
+    io: &mut S,
+    stream_paths: &[&str],
+    shutting_down: &mut tokio::sync::watch::Receiver<()>,
+) -> FirstRequest
 where
     S: AsyncRead + Unpin,
 {
     if stream_paths.is_empty() {
         return FirstRequest::Other(Vec::new());
     }
-    tokio::time::timeout(HEAD_TIMEOUT, read_head(io, stream_paths))
+    tokio::time::timeout(HEAD_TIMEOUT, read_head(io, stream_paths, shutting_down))
         .await
         .unwrap_or(FirstRequest::Gone)
 }
 
-async fn read_head<S>(io: &mut S, stream_paths: &[&str]) -> FirstRequest
+async fn read_head<S>(
+    io: &mut S,
+    stream_paths: &[&str],
+    shutting_down: &mut tokio::sync::watch::Receiver<()>,
+) -> FirstRequest
 where
     S: AsyncRead + Unpin,
 {
@@ -68,7 +80,16 @@ where
         if head.len() == head.capacity() {
             head.reserve(1024);
         }
-        match io.read_buf(&mut head).await {
+        let read = if head.is_empty() {
+            tokio::select! {
+                read = io.read_buf(&mut head) => read,
+                _ = shutting_down.changed() => return FirstRequest::Gone,
+            }
+        } else {
+            // A request begun is read to its end (within HEAD_TIMEOUT) and answered.
+            io.read_buf(&mut head).await
+        };
+        match read {
             Ok(0) | Err(_) => return FirstRequest::Gone,
             Ok(_) => {}
         }

@@ -43,6 +43,8 @@ struct RunningBroker {
     /// The public listener's URL: the provider's logout.
     public_url: String,
     broker: Arc<Broker>,
+    /// Ends once the broker has stopped serving.
+    server: tokio::task::JoinHandle<()>,
 }
 
 impl RunningBroker {
@@ -75,8 +77,9 @@ async fn broker_serving(
     let broker = Arc::new(
         new_broker(config, Store::Embedded(EmbeddedStore::open(None))).with_keep_alive(keep_alive),
     );
-    serve_until(broker.clone(), &mut sides, shutdown);
+    let server = serve_until(broker.clone(), &mut sides, shutdown);
     RunningBroker {
+        server,
         _dir: dir,
         url: sides.internal_url,
         public_url: sides.public_url,
@@ -431,6 +434,44 @@ async fn a_broker_shutting_down_ends_its_listeners_streams_cleanly() {
     stop.send(()).unwrap();
     // A clean end (the last chunk), which a client reads as "ask again", not a cut connection.
     assert_eq!(listener.next(Duration::from_secs(5)).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_never_sent_a_request_do_not_hold_up_a_shutdown() {
+    let (world, stop) = quiet_world().await;
+    // HTTP clients open connections they never use: a pool racing a new connection against
+    // one coming back keeps the loser, idle, to the end. One on each side, and one that has
+    // begun its request (which is read to its end and answered before the broker stops).
+    let mut unused = Vec::new();
+    for base in [&world.broker.url, &world.broker.public_url] {
+        let address = base.trim_start_matches("http://");
+        unused.push(tokio::net::TcpStream::connect(address).await.unwrap());
+    }
+    let mut begun = tokio::net::TcpStream::connect(world.broker.url.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    {
+        use tokio::io::AsyncWriteExt as _;
+        begun.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        // Let the broker read the start of the request before it is asked to stop.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.send(()).unwrap();
+        begun.write_all(b"Host: b\r\n\r\n").await.unwrap();
+    }
+    let mut answer = String::new();
+    {
+        use tokio::io::AsyncReadExt as _;
+        tokio::time::timeout(Duration::from_secs(5), begun.read_to_string(&mut answer))
+            .await
+            .expect("the begun request is answered, then closed")
+            .unwrap();
+    }
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    tokio::time::timeout(Duration::from_secs(5), world.broker.server)
+        .await
+        .expect("the broker stopped with unused connections open")
+        .unwrap();
+    drop(unused);
 }
 
 /// Sends `request` on a new connection to `base` and reads the answer's head.
