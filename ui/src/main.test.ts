@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { start } from './main';
+import { App } from './render';
 import * as F from './fixtures';
 import type { AppState } from './generated/ipc';
 
@@ -51,6 +52,55 @@ describe('start', () => {
     const app = await start(root);
 
     expect(screenOf()).toBe('signedIn');
+    app?.dispose();
+  });
+
+  it('asks for the state without waiting for the listener, and draws the answer at once', async () => {
+    let registered: (() => void) | null = null;
+    listenMock.mockImplementation(
+      (_event, handler) =>
+        new Promise((resolve) => {
+          emit = (payload) => handler({ event: 'state-changed', id: 1, payload });
+          registered = () => resolve(() => undefined);
+        }),
+    );
+    invokeMock.mockResolvedValue(F.HOME);
+
+    const started = start(root);
+    await vi.waitFor(() => expect(screenOf()).toBe('home'));
+    expect(registered).not.toBeNull();
+    registered!();
+    const app = await started;
+    app?.dispose();
+  });
+
+  it('draws a change published after the first answer but before the listener was registered', async () => {
+    let registered: (() => void) | null = null;
+    listenMock.mockImplementation(
+      (_event, handler) =>
+        new Promise((resolve) => {
+          emit = (payload) => handler({ event: 'state-changed', id: 1, payload });
+          registered = () => resolve(() => undefined);
+        }),
+    );
+    invokeMock.mockResolvedValueOnce(F.RESTORING).mockResolvedValueOnce(F.HOME);
+
+    const started = start(root);
+    await vi.waitFor(() => expect(screenOf()).toBe('restoring'));
+    registered!();
+    const app = await started;
+    expect(screenOf()).toBe('home');
+    expect(invokeMock.mock.calls.filter((c) => c[0] === 'current_state')).toHaveLength(2);
+    app?.dispose();
+  });
+
+  it('does not draw again when the second answer is the same (the focus stays where it is)', async () => {
+    invokeMock.mockResolvedValue(F.HOME);
+    const drawn = vi.spyOn(App.prototype, 'render');
+    const app = await start(root);
+    expect(invokeMock.mock.calls.filter((c) => c[0] === 'current_state')).toHaveLength(2);
+    expect(drawn).toHaveBeenCalledTimes(1);
+    drawn.mockRestore();
     app?.dispose();
   });
 

@@ -23,18 +23,29 @@ export async function start(root: HTMLElement): Promise<App | null> {
     },
   );
 
+  // Both asked at once, so the first screen is drawn after one round trip, not two.
+  const listening = api.onStateChanged((state) => {
+    eventSeen = true;
+    latest = state;
+    app.render(state);
+  });
+  listening.catch(() => undefined); // awaited below; a failure is reported there
   try {
-    const unlisten = await api.onStateChanged((state) => {
-      eventSeen = true;
-      latest = state;
-      app.render(state);
-    });
-    app.addDisposer(unlisten);
     const initial = await api.currentState();
     // An event that arrived while current_state was in flight is newer than its answer.
     if (!eventSeen) {
       latest = initial;
       app.render(initial);
+    }
+    app.addDisposer(await listening);
+    // A change published after that answer but before the listener was registered reached no
+    // one: ask once more, and draw only what differs (a redraw would move the focus).
+    if (!eventSeen) {
+      const settled = await api.currentState();
+      if (!eventSeen && JSON.stringify(settled) !== JSON.stringify(latest)) {
+        latest = settled;
+        app.render(settled);
+      }
     }
   } catch (e) {
     renderStartFailure(root, e);
