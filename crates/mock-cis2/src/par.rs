@@ -4,7 +4,8 @@
 //! parameters pass the same checks as a request made at the authorization endpoint.
 //!
 //! CIS2 does not publish this endpoint (REFERENCE §1): the mock offers it to prove that careid
-//! uses it whenever a provider does; `MockCis2::pushed_requests` turns it off or requires it.
+//! uses it whenever a provider does; `MockCis2::pushed_requests` turns it off or requires it, and
+//! the `lean_discovery` mode turns it off.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -66,7 +67,7 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if provider.settings.pushed_requests == PushedRequests::Off {
+    if crate::modes::pushed_requests(&provider) == PushedRequests::Off {
         return StatusCode::NOT_FOUND.into_response();
     }
     let form = FormParameters::parse(&body);
