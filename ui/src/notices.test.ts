@@ -205,6 +205,13 @@ describe('noticeText', () => {
     }
   });
 
+  it('gives a refusal without CIS2’s mark the same words, saying careid could not confirm it came from CIS2', () => {
+    const unverified = say('provider_error_unverified', 'provider', { providerError: 'login_required' });
+    const verified = say('provider_error', 'provider', { providerError: 'login_required' });
+    expect(unverified.sentence).toBe(`${verified.sentence} careid could not confirm that this answer came from CIS2.`);
+    expect(unverified.next).toBe(verified.next);
+  });
+
   it('says which set-up problems are not the clinician’s to fix', () => {
     for (const code of ['invalid_request', 'invalid_scope', 'unauthorized_client', 'invalid_client', 'request_not_supported']) {
       expect(say('provider_error', 'provider', { providerError: code }).next).toContain('not something you did');

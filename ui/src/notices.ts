@@ -185,6 +185,18 @@ function providerWords(situation: Situation): Entry {
   return PROVIDER_GENERIC;
 }
 
+/**
+ * The same words, for a refusal that lacked the mark CIS2 puts on its answers (RFC 9207's `iss`): anything on this
+ * computer could have sent it, so careid says it could not confirm where it came from.
+ */
+function unverifiedProviderWords(situation: Situation): Entry {
+  const words = providerWords(situation);
+  return {
+    sentence: `${words.sentence} careid could not confirm that this answer came from CIS2.`,
+    next: words.next,
+  };
+}
+
 function isCis2ErrorCode(code: string): code is Cis2ErrorCode {
   return (CIS2_ERROR_CODES as readonly string[]).includes(code);
 }
@@ -254,6 +266,7 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
 
   // CIS2 refused: the words follow CIS2's own code.
   provider_error: providerWords,
+  provider_error_unverified: unverifiedProviderWords,
   oauth_error: providerWords,
   redirect_uri_refused: {
     sentence: 'CIS2 refused the address on this computer that it sends you back to (the redirect URI).',

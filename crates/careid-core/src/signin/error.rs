@@ -185,7 +185,9 @@ impl SignInError {
             SignInError::Http { .. } => ErrorClass::Rejected,
             SignInError::Loopback(error) => match error {
                 LoopbackError::TimedOut { .. } | LoopbackError::Cancelled => ErrorClass::Cancelled,
-                LoopbackError::Provider { .. } => ErrorClass::Provider,
+                LoopbackError::Provider { .. } | LoopbackError::UnverifiedProvider { .. } => {
+                    ErrorClass::Provider
+                }
                 LoopbackError::PortsTaken { .. } | LoopbackError::Bind(_) => ErrorClass::Other,
                 _ => ErrorClass::Rejected,
             },
