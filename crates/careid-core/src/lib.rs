@@ -81,7 +81,7 @@ pub use loopback::{
     SignOutLaunch,
 };
 pub use profile::{
-    IssuerSource, Profile, ProfileEntry, ProfileError, Profiles, RedirectHost,
+    IssuerSource, Profile, ProfileEntry, ProfileError, Profiles, PushedRequests, RedirectHost,
     RedirectRegistration, RoleSelection, SessionPolicy, CIS2_REDIRECT_PORTS,
 };
 pub use session::{

@@ -823,16 +823,8 @@ mod tests {
                 false,
                 Err("provider_error"),
             ),
-            (
-                "error without iss and another state",
-                true,
-                Err("stray"),
-            ),
-            (
-                "error with another issuer",
-                true,
-                Err("issuer_mismatch"),
-            ),
+            ("error without iss and another state", true, Err("stray")),
+            ("error with another issuer", true, Err("issuer_mismatch")),
         ];
         let queries = [
             format!("code=c-1&state=s-123&{iss}"),

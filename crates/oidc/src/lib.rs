@@ -39,10 +39,10 @@ pub use claims::{
     RoleGroup, RoleNamed,
 };
 pub use client_auth::{
-    authenticate, authenticate_with, check_assertion_algorithm, ClientAuth, ClientAuthError,
-    ClientAuthentication, ClientCredential, Credential, FormValue, HmacAlgorithm, PrivateKey,
-    SigningAlgorithm, UnknownClientAuth, ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS,
-    CLIENT_ASSERTION_TYPE,
+    authenticate, authenticate_with, check_assertion_algorithm, check_token_endpoint_method,
+    token_endpoint_methods, ClientAuth, ClientAuthError, ClientAuthentication, ClientCredential,
+    Credential, FormValue, HmacAlgorithm, MethodNotOffered, PrivateKey, SigningAlgorithm,
+    UnknownClientAuth, ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS, CLIENT_ASSERTION_TYPE,
 };
 pub use discovery::{
     discovery_url, is_secure, is_secure_url, DiscoveryError, DocumentShelf, IssuerKind, KeyedError,

@@ -189,8 +189,10 @@ impl Client {
         let mut timings = Vec::new();
         let started = Instant::now();
         let metadata = self.metadata().await?;
-        // A broker of another issuer or client is refused before the browser opens.
+        // A broker of another issuer or client, or a client authentication the provider does not
+        // take, is refused before the browser opens.
         self.broker().await?;
+        self.check_client_auth(&metadata)?;
         timings.push(Timing::since("discovery", started));
         if metadata
             .response_types_supported
