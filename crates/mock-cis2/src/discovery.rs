@@ -101,6 +101,10 @@ pub(crate) async fn handle(State(provider): State<Arc<Provider>>) -> Json<Value>
             }
         }
     }
+    if let Some(methods) = &provider.settings.token_auth_methods {
+        document["token_endpoint_auth_methods_supported"] =
+            methods.iter().map(|method| method.as_str()).collect();
+    }
     if let Some(methods) = &provider.settings.revocation_auth_methods {
         document["revocation_endpoint_auth_methods_supported"] =
             methods.iter().map(|method| method.as_str()).collect();

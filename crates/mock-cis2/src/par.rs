@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::client_auth::{authenticate_form, FormParameters};
+use crate::client_auth::{authenticate_form_with, FormParameters};
 use crate::error::OAuthError;
 use crate::provider::{now, Provider, PushedRequests};
 use crate::store::UnixTime;
@@ -71,7 +71,8 @@ pub(crate) async fn handle(
         return StatusCode::NOT_FOUND.into_response();
     }
     let form = FormParameters::parse(&body);
-    let client = match authenticate_form(&provider, &headers, &form).await {
+    let methods = provider.settings.token_auth_methods.as_deref();
+    let client = match authenticate_form_with(&provider, &headers, &form, methods).await {
         Ok(client) => client,
         Err(error) => return error.into_response(),
     };

@@ -41,6 +41,8 @@ pub(crate) struct Settings {
     pub pushed_requests: PushedRequests,
     /// The methods the revocation endpoint takes, when they differ from the token endpoint's.
     pub revocation_auth_methods: Option<Vec<crate::clients::ClientAuthMethod>>,
+    /// The methods the token and PAR endpoints take, when narrowed from every client's own.
+    pub token_auth_methods: Option<Vec<crate::clients::ClientAuthMethod>>,
 }
 
 /// Whether the provider offers pushed authorization requests.

@@ -54,6 +54,7 @@ pub struct MockCis2 {
     state_file: Option<PathBuf>,
     pushed_requests: PushedRequests,
     revocation_auth_methods: Option<Vec<ClientAuthMethod>>,
+    token_auth_methods: Option<Vec<ClientAuthMethod>>,
     broker: Option<String>,
 }
 
@@ -76,6 +77,7 @@ impl Default for MockCis2 {
             state_file: None,
             pushed_requests: PushedRequests::default(),
             revocation_auth_methods: None,
+            token_auth_methods: None,
             broker: None,
         }
     }
@@ -132,6 +134,15 @@ impl MockCis2 {
     /// token endpoint method, and discovery says nothing.
     pub fn revocation_auth_methods(mut self, methods: &[ClientAuthMethod]) -> Self {
         self.revocation_auth_methods = Some(methods.to_vec());
+        self
+    }
+
+    /// Publishes `token_endpoint_auth_methods_supported` as `methods` alone and holds the token
+    /// and PAR endpoints to them: a provider that takes, say, `private_key_jwt` only, where a
+    /// client registered with another method is answered `invalid_client`. By default the list is
+    /// CIS2's four methods and `none`, and each client uses its registered method.
+    pub fn token_endpoint_auth_methods(mut self, methods: &[ClientAuthMethod]) -> Self {
+        self.token_auth_methods = Some(methods.to_vec());
         self
     }
 
@@ -272,6 +283,7 @@ impl MockCis2 {
             session_lifetime: self.session_lifetime.as_secs().max(1),
             pushed_requests: self.pushed_requests,
             revocation_auth_methods: self.revocation_auth_methods,
+            token_auth_methods: self.token_auth_methods,
         };
         let clients = match &self.broker {
             Some(broker) => self.clients.with(crate::clients::broker_client(broker)),

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
 use crate::activity::TokenKind;
-use crate::client_auth::{authenticate_form, FormParameters};
+use crate::client_auth::{authenticate_form_with, FormParameters};
 use crate::clients::RegisteredClient;
 use crate::error::{ErrorCode, OAuthError};
 use crate::keys::SigningAlgorithm;
@@ -48,7 +48,8 @@ async fn exchange(
     headers: &HeaderMap,
     form: &FormParameters,
 ) -> Result<Value, OAuthError> {
-    let client = authenticate_form(provider, headers, form).await?;
+    let methods = provider.settings.token_auth_methods.as_deref();
+    let client = authenticate_form_with(provider, headers, form, methods).await?;
     // Faults hook: token endpoint errors.
     if let Some(error) = crate::faults::token_error(provider, form.get("grant_type")) {
         return Err(error);
