@@ -203,6 +203,7 @@ mod tests {
         SessionFacts {
             profile: "mock".into(),
             sub: "555057896106".into(),
+            name: None,
             auth_time: 1_750_000_000,
             last_activity: 1_750_000_000,
             selected_role_id: None,

@@ -399,6 +399,14 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
     next: `Sign in again and choose your role. If it keeps happening, ${DESK}.`,
   },
   unknown_role: { sentence: 'That role is not one of yours.', next: 'Choose a role from the list, or sign in again.' },
+  selected_role_incomplete: {
+    sentence: 'CIS2 sent the role you chose without details careid needs to show it, such as its organisation.',
+    next: `Sign in again and choose your role. If it keeps happening, ${DESK}.`,
+  },
+  roles_incomplete: {
+    sentence: 'CIS2 sent your roles without details careid needs to show them, such as their organisations.',
+    next: `Try again. If it keeps happening, ${DESK}.`,
+  },
 
   // The keychain and careid's own files on this computer.
   keychain_unavailable: { sentence: 'careid could not open this computer’s keychain.', next: KEYCHAIN_NEXT },
@@ -442,6 +450,18 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
   signing_algorithm_unknown: { sentence: 'This profile names a signing algorithm careid does not know.', next: PROFILES },
   signing_algorithm_not_for_cis2: { sentence: 'This profile’s signing algorithm is not one CIS2 accepts.', next: PROFILES },
   token_endpoint_missing: { sentence: 'The sign-in service did not publish where careid finishes a sign-in.', next: NOT_YOU },
+  client_auth_not_offered: {
+    sentence: 'The sign-in service does not accept the way this profile proves careid is a registered service (its client authentication).',
+    next: PROFILES,
+  },
+  par_not_offered: {
+    sentence: 'This profile is set to send its sign-in requests to the sign-in service first, and the sign-in service does not take them that way.',
+    next: PROFILES,
+  },
+  par_required: {
+    sentence: 'The sign-in service takes sign-in requests only when they are sent to it first, and this profile is set never to do so.',
+    next: PROFILES,
+  },
   signing_failed: { sentence: 'careid could not sign its request to the sign-in service.', next: TRY_AGAIN },
   credential_not_needed: { sentence: 'This profile needs no client secret or private key.', next: 'Nothing needs storing for it.' },
   credential_held_by_broker: {

@@ -45,6 +45,7 @@ pub mod loopback;
 pub mod profile;
 pub mod session;
 pub mod signin;
+pub mod user_name;
 
 // The one way files are written, from careid-files.
 pub use careid_files as files;
@@ -88,3 +89,4 @@ pub use session::{
     EndReason, Loaded, Restored, SessionEnd, SessionError, SessionFacts, SessionLock, SessionStore,
     SignInRecord, SignedOutReason, Verdict, ACTIVITY_WRITE_EVERY,
 };
+pub use user_name::{person_name, UserName};

@@ -60,7 +60,7 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
         }
         let broker = status.broker.describe();
         let facts = &status.facts;
-        println!("Signed in to profile {} as {}", facts.profile, facts.sub);
+        println!("Signed in to profile {} as {}", facts.profile, facts.user());
         println!(
             "role:            {}",
             facts.selected_role_id.as_deref().unwrap_or("none chosen")

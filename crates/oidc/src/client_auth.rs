@@ -693,7 +693,9 @@ mod token_endpoint_method_tests {
     fn a_method_the_token_endpoint_does_not_take_is_named_with_those_it_does() {
         let listed = |names: &[&str]| names.iter().map(|&n| n.to_owned()).collect::<Vec<_>>();
         let cis2 = listed(&["client_secret_basic", "private_key_jwt"]);
-        let cases: [(ClientAuth, Option<&[String]>, Result<(), &str>); 6] = [
+        // The method, what discovery lists, and the words of the refusal.
+        type Case<'a> = (ClientAuth, Option<&'a [String]>, Result<(), &'a str>);
+        let cases: [Case<'_>; 6] = [
             (ClientAuth::PrivateKeyJwt, Some(&cis2), Ok(())),
             (
                 ClientAuth::ClientSecretPost,

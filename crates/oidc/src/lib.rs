@@ -35,8 +35,8 @@ pub mod values;
 
 pub use claims::{
     assurance_level, check_assurance, check_id_assurance, check_requested_role, choose_role,
-    requested_level, ClaimsError, Identity, NrbacRole, OrgMembership, Organisation, RoleChoice,
-    RoleGroup, RoleNamed,
+    requested_level, ClaimsError, Identity, IncompleteRole, NrbacRole, OrgMembership, Organisation,
+    RoleChoice, RoleGroup, RoleNamed,
 };
 pub use client_auth::{
     authenticate, authenticate_with, check_assertion_algorithm, check_token_endpoint_method,

@@ -504,6 +504,7 @@ impl Client {
         let facts = SessionFacts {
             profile: self.profile.name.clone(),
             sub: claims.sub.clone(),
+            name: crate::person_name(&identity),
             // As the provider said it: the ID token check refused one later than the token or
             // now (beyond the skew), or already past the absolute limit.
             auth_time: claims.auth_time.unwrap_or(claims.iat),
