@@ -110,6 +110,7 @@ describe('the table', () => {
 describe('noticeText', () => {
   it.each([
     ['signed_out', 'You have signed out of careid.', 'close that tab, or sign out there'],
+    ['signed_out_not_revoked', 'stays valid at CIS2 until it runs out', 'close that tab, or sign out there'],
     ['cancelled', 'You cancelled the sign-in', 'when you are ready'],
   ])('info %s', (code, sentence, next) => {
     const text = say(code, 'info');

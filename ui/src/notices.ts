@@ -211,6 +211,10 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
     sentence: 'You have signed out of careid.',
     next: 'Your CIS2 session in the browser ends in the browser tab that opened; close that tab, or sign out there, if you share this computer.',
   },
+  signed_out_not_revoked: {
+    sentence: 'You have signed out of careid. CIS2 offers careid no way to cancel this sign-in there, so it stays valid at CIS2 until it runs out.',
+    next: 'Your CIS2 session in the browser ends in the browser tab that opened; close that tab, or sign out there, if you share this computer.',
+  },
   cancelled: { sentence: 'You cancelled the sign-in.', next: 'Sign in again when you are ready.' },
 
   // Why a session ended: one code per end (the core's EndReason), however the app learnt it.

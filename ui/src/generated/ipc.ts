@@ -379,6 +379,7 @@ export const NOTICE_CODES = [
   "sign_in_under_way",
   "signed_out",
   "signed_out_here",
+  "signed_out_not_revoked",
   "signing_algorithm_mismatch",
   "signing_algorithm_not_for_cis2",
   "signing_algorithm_unknown",
