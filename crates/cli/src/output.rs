@@ -4,6 +4,7 @@
 use std::fmt;
 
 use careid_core::discovery::DiscoveryError;
+use careid_core::time::utc_text;
 use careid_core::http::HttpError;
 use careid_core::signin::{ErrorClass, SignInError};
 use careid_core::{KeychainError, ProfileError, SessionError};
@@ -275,31 +276,10 @@ pub fn print_session(
             println!("amr: {}", claims.amr.join(", "));
         }
     }
-    println!("Signed in at: {}", utc(session.facts.auth_time));
+    println!("Signed in at: {}", utc_text(session.facts.auth_time));
     Ok(())
 }
 
-/// Seconds since the epoch as an ISO 8601 UTC time, without a date library.
-pub fn utc(seconds: u64) -> String {
-    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
-    let rest = seconds % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3_600,
-        rest % 3_600 / 60,
-        rest % 60
-    )
-}
 
 #[cfg(test)]
 mod tests {
@@ -391,12 +371,5 @@ mod tests {
                 "{name} behind context"
             );
         }
-    }
-
-    #[test]
-    fn utc_formats_known_instants() {
-        assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::utc(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(super::utc(1_795_000_000), "2026-11-18T11:06:40Z");
     }
 }
