@@ -40,6 +40,7 @@ pub mod doctor;
 /// Entry points for the fuzz targets in `fuzz/`; not part of careid's API.
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod history;
 pub mod keychain;
 pub mod loopback;
 pub mod profile;

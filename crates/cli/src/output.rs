@@ -4,9 +4,9 @@
 use std::fmt;
 
 use careid_core::discovery::DiscoveryError;
-use careid_core::time::utc_text;
 use careid_core::http::HttpError;
 use careid_core::signin::{ErrorClass, SignInError};
+use careid_core::time::utc_text;
 use careid_core::{KeychainError, ProfileError, SessionError};
 use careid_host::HostError;
 
@@ -279,7 +279,6 @@ pub fn print_session(
     println!("Signed in at: {}", utc_text(session.facts.auth_time));
     Ok(())
 }
-
 
 #[cfg(test)]
 mod tests {

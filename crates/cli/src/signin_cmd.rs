@@ -42,6 +42,9 @@ pub struct LoginArgs {
     /// login_hint to send.
     #[arg(long, value_name = "HINT")]
     login_hint: Option<String>,
+    /// A label for this attempt's record in the history (`careid history`).
+    #[arg(long, value_name = "TEXT")]
+    label: Option<String>,
     #[command(flatten)]
     mock: MockArgs,
 }
@@ -55,6 +58,7 @@ pub fn login(context: &Context, args: LoginArgs) -> anyhow::Result<()> {
         login_hint: args.login_hint.clone(),
         change_role: false,
         role: args.role.clone(),
+        label: args.label.clone(),
     };
     runtime()?.block_on(async {
         let connection = crate::connect::open(context, &args.mock).await?;
@@ -98,6 +102,7 @@ pub fn select_role(context: &Context, args: SelectArgs) -> anyhow::Result<()> {
                 max_age: None,
                 scopes: Vec::new(),
                 login_hint: None,
+                label: None,
                 mock: args.mock.clone(),
             };
             // The role chosen on CIS2's picker must be the one asked for; otherwise the change

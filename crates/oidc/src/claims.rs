@@ -605,7 +605,10 @@ pub fn amr_meaning(value: &str) -> AmrMeaning {
         "N3_SMARTCARD" => (Some("Smartcard"), true),
         "pwd" => (Some("Password"), true),
         "CIS2_SMARTCARD" | "SMARTCARD" => (Some("Smartcard"), false),
-        "FIDO2" => (Some("FIDO2 security key or Windows Hello for Business"), false),
+        "FIDO2" => (
+            Some("FIDO2 security key or Windows Hello for Business"),
+            false,
+        ),
         "IOS" => (Some("NHS CIS2 Authentication iPad app"), false),
         "TOTP" => (Some("Authenticator app"), false),
         "NHSMAIL" => (Some("NHSmail"), false),

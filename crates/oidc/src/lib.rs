@@ -35,8 +35,8 @@ pub mod values;
 
 pub use claims::{
     amr_meaning, assurance_level, check_assurance, check_id_assurance, check_requested_role,
-    choose_role, requested_level, AmrMeaning, ClaimsError, Identity, NrbacRole, OrgMembership, Organisation, RoleChoice,
-    RoleGroup, RoleNamed,
+    choose_role, requested_level, AmrMeaning, ClaimsError, Identity, NrbacRole, OrgMembership,
+    Organisation, RoleChoice, RoleGroup, RoleNamed,
 };
 pub use client_auth::{
     authenticate, authenticate_with, check_assertion_algorithm, ClientAuth, ClientAuthError,
@@ -57,8 +57,8 @@ pub use http::{
 };
 pub use id_token::{
     validate_id_token, validate_refreshed_id_token, validate_session_proof, verify_signed_userinfo,
-    IdTokenCheck, IdTokenClaims, IdTokenError, IdTokenRule, OriginalIdToken, SessionProofCheck, SignedDocument,
-    DEFAULT_CLOCK_SKEW, ID_TOKEN_RULES,
+    IdTokenCheck, IdTokenClaims, IdTokenError, IdTokenRule, OriginalIdToken, SessionProofCheck,
+    SignedDocument, DEFAULT_CLOCK_SKEW, ID_TOKEN_RULES,
 };
 pub use jose::{
     allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, HmacKey, JoseError, JsonWebKeySet,

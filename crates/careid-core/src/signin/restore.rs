@@ -371,6 +371,7 @@ impl Client {
             refreshable: true,
             timings,
             stray_callbacks: 0,
+            attempt_id: None,
         })
     }
 
@@ -424,6 +425,7 @@ impl Client {
             refreshable: loaded.refresh_token_stored,
             timings,
             stray_callbacks: 0,
+            attempt_id: None,
         })
     }
 

@@ -513,6 +513,7 @@ mod tests {
                 millis: 12,
             }],
             stray_callbacks: 0,
+            attempt_id: None,
         }
     }
 

@@ -735,14 +735,46 @@ fn rules_are_checked_in_the_order_reports_list_them() {
     let mut claims = base();
     let mut unknown_kid = true;
     let breaks: Vec<(IdTokenRule, Value, Value)> = vec![
-        (IdTokenRule::Claims, json!({ "sub": null }), json!({ "sub": "555057896106" })),
-        (IdTokenRule::Issuer, json!({ "iss": "https://other.example" }), json!({ "iss": ISSUER })),
-        (IdTokenRule::Audience, json!({ "aud": "someone-else" }), json!({ "aud": CLIENT })),
-        (IdTokenRule::AuthorizedParty, json!({ "azp": "someone-else" }), json!({ "azp": CLIENT })),
-        (IdTokenRule::Expiry, json!({ "exp": NOW - 3600 }), json!({ "exp": NOW + 3600 })),
-        (IdTokenRule::NotInFuture, json!({ "iat": NOW + 3600 }), json!({ "iat": NOW })),
-        (IdTokenRule::AccessTokenHash, json!({ "at_hash": "wrong" }), json!({ "at_hash": null })),
-        (IdTokenRule::CodeHash, json!({ "c_hash": "wrong" }), json!({ "c_hash": null })),
+        (
+            IdTokenRule::Claims,
+            json!({ "sub": null }),
+            json!({ "sub": "555057896106" }),
+        ),
+        (
+            IdTokenRule::Issuer,
+            json!({ "iss": "https://other.example" }),
+            json!({ "iss": ISSUER }),
+        ),
+        (
+            IdTokenRule::Audience,
+            json!({ "aud": "someone-else" }),
+            json!({ "aud": CLIENT }),
+        ),
+        (
+            IdTokenRule::AuthorizedParty,
+            json!({ "azp": "someone-else" }),
+            json!({ "azp": CLIENT }),
+        ),
+        (
+            IdTokenRule::Expiry,
+            json!({ "exp": NOW - 3600 }),
+            json!({ "exp": NOW + 3600 }),
+        ),
+        (
+            IdTokenRule::NotInFuture,
+            json!({ "iat": NOW + 3600 }),
+            json!({ "iat": NOW }),
+        ),
+        (
+            IdTokenRule::AccessTokenHash,
+            json!({ "at_hash": "wrong" }),
+            json!({ "at_hash": null }),
+        ),
+        (
+            IdTokenRule::CodeHash,
+            json!({ "c_hash": "wrong" }),
+            json!({ "c_hash": null }),
+        ),
         (
             IdTokenRule::AssuranceLevel,
             json!({ "authentication_assurance_level": "2" }),
@@ -753,13 +785,21 @@ fn rules_are_checked_in_the_order_reports_list_them() {
             json!({ "id_assurance_level": 1 }),
             json!({ "id_assurance_level": 3 }),
         ),
-        (IdTokenRule::Nonce, json!({ "nonce": "other" }), json!({ "nonce": "nonce-1" })),
+        (
+            IdTokenRule::Nonce,
+            json!({ "nonce": "other" }),
+            json!({ "nonce": "nonce-1" }),
+        ),
         (
             IdTokenRule::SessionLimit,
             json!({ "auth_time": NOW - 13 * 3600 }),
             json!({ "auth_time": NOW - 600 }),
         ),
-        (IdTokenRule::MaxAge, json!({}), json!({ "auth_time": NOW - 5 })),
+        (
+            IdTokenRule::MaxAge,
+            json!({}),
+            json!({ "auth_time": NOW - 5 }),
+        ),
     ];
     let apply = |claims: &mut Value, changes: &Value| {
         for (name, value) in changes.as_object().unwrap() {
@@ -774,7 +814,11 @@ fn rules_are_checked_in_the_order_reports_list_them() {
         apply(&mut claims, broken);
     }
     let signed = |claims: &Value, unknown_kid: bool| {
-        let kid = if unknown_kid { "not-in-the-set" } else { RSA_KID };
+        let kid = if unknown_kid {
+            "not-in-the-set"
+        } else {
+            RSA_KID
+        };
         sign(&json!({ "alg": "RS256", "kid": kid, "typ": "JWT" }), claims)
     };
     let mut expected = vec![IdTokenRule::Signature];

@@ -1,0 +1,582 @@
+//! Every sign-in attempt, success or failure, as a record in the state folder (`history/`, one
+//! file each), for testers: what was asked beside what came back, each check and how it came
+//! out, the tokens' headers and claims, the steps' timings and, once signed in, the session's
+//! timeline. Never a token, code or secret: claims are decoded, tokens are not kept.
+//!
+//! Each record carries [`FORMAT`]; a record from a newer careid is read for what this one knows.
+//! The newest [`History::keep`] records are kept (the tester sets how many).
+
+pub mod checks;
+mod export;
+mod recorder;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use checks::{Check, CheckList, CheckOutcome, Rule};
+pub use export::{export_file_name, to_html, to_json, ExportFormat};
+pub use recorder::{AttemptLog, IdTokenHeld, Verdict};
+
+use crate::time::utc_text;
+
+/// The records' format. A newer careid's extra fields are ignored when read.
+pub const FORMAT: u32 = 1;
+/// How many records are kept until the tester says otherwise.
+pub const DEFAULT_KEEP: usize = 200;
+/// The most records a tester may ask to keep.
+pub const MAX_KEEP: usize = 100_000;
+
+/// A record's id: when the attempt began (UTC, to the millisecond) and four random hex digits,
+/// so ids sort by time and are safe as file names on every system.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AttemptId(String);
+
+impl AttemptId {
+    pub fn new(now: std::time::SystemTime) -> Self {
+        let since = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let text = utc_text(since.as_secs()).replace(':', "");
+        let mut random = [0u8; 2];
+        // An id only needs to differ from one made in the same millisecond.
+        let _ =
+            aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut random);
+        Self(format!(
+            "{}.{:03}Z-{:02x}{:02x}",
+            text.trim_end_matches('Z'),
+            since.subsec_millis(),
+            random[0],
+            random[1]
+        ))
+    }
+
+    /// An id as a user typed it: refused unless it has only the characters ids are made of (it
+    /// names a file).
+    pub fn parse(text: &str) -> Option<Self> {
+        let fits = !text.is_empty()
+            && text.len() <= 64
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+            && !text.starts_with('.');
+        fits.then(|| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for AttemptId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One sign-in attempt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Attempt {
+    pub format: u32,
+    pub id: AttemptId,
+    pub careid_version: String,
+    /// A tester's label (a run's name and case), if any.
+    #[serde(default)]
+    pub label: Option<String>,
+    pub started_at: Time,
+    pub finished_at: Time,
+    pub profile: ProfileSnapshot,
+    pub asked: Asked,
+    pub verdict: Verdict,
+    #[serde(default)]
+    pub error: Option<AttemptError>,
+    #[serde(default)]
+    pub returned: Option<Returned>,
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    /// The JOSE headers of the tokens and signed documents that came back.
+    #[serde(default)]
+    pub headers: Vec<TokenHeader>,
+    /// Every time claim, as a number and in UTC.
+    #[serde(default)]
+    pub times: Vec<TimeClaim>,
+    #[serde(default)]
+    pub timings: Vec<StepTiming>,
+    #[serde(default)]
+    pub claims: ClaimSets,
+    /// Callbacks with another `state` refused while the sign-in waited.
+    #[serde(default)]
+    pub stray_callbacks: u32,
+    /// Once signed in: refreshes, role changes, the end.
+    #[serde(default)]
+    pub timeline: Vec<TimelineEvent>,
+}
+
+/// A moment: seconds since the epoch, written with the same in UTC for people (`utc`, which
+/// follows from the number and is not read back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Time {
+    pub unix: u64,
+}
+
+impl Serialize for Time {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut out = serializer.serialize_struct("Time", 2)?;
+        out.serialize_field("unix", &self.unix)?;
+        out.serialize_field("utc", &utc_text(self.unix))?;
+        out.end()
+    }
+}
+
+impl Time {
+    pub fn at(unix: u64) -> Self {
+        Self { unix }
+    }
+
+    pub fn text(&self) -> String {
+        utc_text(self.unix)
+    }
+}
+
+/// The profile as the attempt used it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProfileSnapshot {
+    pub name: String,
+    pub issuer: String,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    pub client_auth: String,
+    #[serde(default)]
+    pub broker: Option<String>,
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    pub role_selection: String,
+    #[serde(default)]
+    pub min_id_assurance_level: Option<u8>,
+}
+
+/// Where a value the request carried came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The profile's own setting.
+    Profile,
+    /// Changed for this attempt (the testers' view, a flag, a run's case).
+    Overridden,
+    /// Set by careid itself (`prompt=login` to change role, CIS2's role scopes).
+    Careid,
+    /// Not in the request.
+    NotSent,
+}
+
+/// One value of the request and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AskedValue {
+    #[serde(default)]
+    pub value: Option<String>,
+    pub source: Source,
+}
+
+impl AskedValue {
+    /// The override if there is one, else the profile's, else nothing sent. An override of
+    /// nothing (`Some(None)`) sends nothing.
+    pub fn chosen(overridden: Option<Option<String>>, profile: Option<String>) -> Self {
+        match (overridden, profile) {
+            (Some(value), _) => Self {
+                value,
+                source: Source::Overridden,
+            },
+            (None, Some(value)) => Self {
+                value: Some(value),
+                source: Source::Profile,
+            },
+            (None, None) => Self::not_sent(),
+        }
+    }
+
+    pub fn not_sent() -> Self {
+        Self {
+            value: None,
+            source: Source::NotSent,
+        }
+    }
+}
+
+/// What the request asked for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Asked {
+    pub acr_values: AskedValue,
+    pub prompt: AskedValue,
+    pub max_age: AskedValue,
+    pub scope: AskedValue,
+    /// The role the user named for this sign-in.
+    pub role: AskedValue,
+    #[serde(default)]
+    pub login_hint: Option<AskedValue>,
+    /// Whether the request was pushed (RFC 9126).
+    #[serde(default)]
+    pub pushed: bool,
+}
+
+impl Asked {
+    /// A request that sent none of these values.
+    pub fn nothing() -> Self {
+        Self {
+            acr_values: AskedValue::not_sent(),
+            prompt: AskedValue::not_sent(),
+            max_age: AskedValue::not_sent(),
+            scope: AskedValue::not_sent(),
+            role: AskedValue::not_sent(),
+            login_hint: None,
+            pushed: false,
+        }
+    }
+}
+
+/// How the attempt failed, in careid's codes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttemptError {
+    pub code: String,
+    pub class: String,
+    pub message: String,
+}
+
+/// What came back, from the ID token (verified, unless the record says otherwise) and UserInfo.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Returned {
+    #[serde(default)]
+    pub sub: Option<String>,
+    #[serde(default)]
+    pub acr: Option<String>,
+    #[serde(default)]
+    pub amr: Vec<AmrValue>,
+    /// `authentication_assurance_level` as it arrived (a string or a number in CIS2).
+    #[serde(default)]
+    pub authentication_assurance_level: Option<String>,
+    #[serde(default)]
+    pub id_assurance_level: Option<String>,
+    #[serde(default)]
+    pub auth_time: Option<Time>,
+    /// `auth_time` against the previous sign-in's of the same user on the same profile.
+    #[serde(default)]
+    pub auth_time_change: Option<AuthTimeChange>,
+    #[serde(default)]
+    pub sid: Option<String>,
+    #[serde(default)]
+    pub selected_roleid: Option<String>,
+    #[serde(default)]
+    pub role: Option<RoleTaken>,
+}
+
+/// One `amr` value, named where careid knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmrValue {
+    pub value: String,
+    /// The authenticator in words; `None` for a value careid does not know (flagged).
+    #[serde(default)]
+    pub authenticator: Option<String>,
+    /// Seen in real CIS2 tokens; the others' meaning is unverified.
+    #[serde(default)]
+    pub seen_from_cis2: bool,
+}
+
+impl AmrValue {
+    pub fn of(value: &str) -> Self {
+        let meaning = crate::claims::amr_meaning(value);
+        Self {
+            value: value.to_owned(),
+            authenticator: meaning.authenticator.map(str::to_owned),
+            seen_from_cis2: meaning.seen_from_cis2,
+        }
+    }
+}
+
+/// How `auth_time` moved since the previous sign-in (`prompt=login` and `max_age` must move it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthTimeChange {
+    pub previous_attempt: AttemptId,
+    pub previous: Time,
+    /// Seconds later (negative: earlier) than the previous sign-in's.
+    pub seconds: i64,
+    pub moved: bool,
+}
+
+/// The role the sign-in settled on, and how.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleTaken {
+    pub person_roleid: String,
+    pub name: String,
+    pub org_code: String,
+    /// `selected` (CIS2's picker), `automatic`, `requested`, `remembered` or `chosen`.
+    pub how: String,
+}
+
+/// A token's JOSE header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenHeader {
+    /// `id_token`, `access_token` or `userinfo`.
+    pub token: String,
+    pub alg: String,
+    #[serde(default)]
+    pub kid: Option<String>,
+    #[serde(default)]
+    pub typ: Option<String>,
+}
+
+/// A time claim, as the token has it and in UTC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeClaim {
+    pub token: String,
+    pub claim: String,
+    pub at: Time,
+}
+
+/// How long one step took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepTiming {
+    pub step: String,
+    pub millis: u64,
+}
+
+/// The claims that came back. Signatures and the tokens themselves are never kept.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClaimSets {
+    #[serde(default)]
+    pub id_token: Option<Value>,
+    /// Whether the ID token's claims passed every check; `false` when they are shown from a
+    /// token that was refused.
+    #[serde(default)]
+    pub id_token_verified: bool,
+    /// The access token's claims when it is a JWT (CIS2's are); not verified (it is not for us).
+    #[serde(default)]
+    pub access_token: Option<Value>,
+    #[serde(default)]
+    pub userinfo: Option<Value>,
+}
+
+/// Something that happened to a signed-in session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub at: Time,
+    /// `refreshed`, `role_changed` or `ended`.
+    pub kind: String,
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// The history folder of a state folder.
+#[derive(Debug, Clone)]
+pub struct History {
+    dir: PathBuf,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Settings {
+    #[serde(default)]
+    keep: Option<usize>,
+}
+
+impl History {
+    pub fn in_state_dir(state_dir: &Path) -> Self {
+        Self {
+            dir: state_dir.join("history"),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, id: &AttemptId) -> PathBuf {
+        self.dir.join(format!("{id}.json"))
+    }
+
+    /// Writes `attempt` (whole or not at all), then removes the oldest past [`Self::keep`].
+    pub fn save(&self, attempt: &Attempt) -> std::io::Result<()> {
+        careid_files::create_private_dir(&self.dir)?;
+        let json = serde_json::to_vec_pretty(attempt).map_err(std::io::Error::other)?;
+        careid_files::write_atomically(&self.path(&attempt.id), &json)?;
+        self.prune()
+    }
+
+    /// How many records are kept.
+    pub fn keep(&self) -> usize {
+        std::fs::read(self.dir.join("settings.json"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Settings>(&bytes).ok())
+            .and_then(|settings| settings.keep)
+            .map_or(DEFAULT_KEEP, |keep| keep.clamp(1, MAX_KEEP))
+    }
+
+    /// Keeps the newest `keep` records from now on (and removes older ones at once).
+    pub fn set_keep(&self, keep: usize) -> Result<(), HistoryError> {
+        if !(1..=MAX_KEEP).contains(&keep) {
+            return Err(HistoryError::KeepOutOfRange { keep });
+        }
+        careid_files::create_private_dir(&self.dir).map_err(HistoryError::Io)?;
+        let json =
+            serde_json::to_vec(&Settings { keep: Some(keep) }).map_err(std::io::Error::other);
+        careid_files::write_atomically(
+            &self.dir.join("settings.json"),
+            &json.map_err(HistoryError::Io)?,
+        )
+        .map_err(HistoryError::Io)?;
+        self.prune().map_err(HistoryError::Io)
+    }
+
+    /// The records' ids, newest first.
+    fn ids(&self) -> Vec<AttemptId> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<AttemptId> = entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                AttemptId::parse(name.strip_suffix(".json")?)
+            })
+            .filter(|id| id.as_str() != "settings")
+            .collect();
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids
+    }
+
+    fn prune(&self) -> std::io::Result<()> {
+        for old in self.ids().into_iter().skip(self.keep()) {
+            match std::fs::remove_file(self.path(&old)) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Every readable record, newest first; a damaged file is skipped (and counted).
+    pub fn list(&self) -> (Vec<Attempt>, usize) {
+        let mut damaged = 0;
+        let attempts = self
+            .ids()
+            .into_iter()
+            .filter_map(|id| match self.get(&id) {
+                Ok(attempt) => Some(attempt),
+                Err(_) => {
+                    damaged += 1;
+                    None
+                }
+            })
+            .collect();
+        (attempts, damaged)
+    }
+
+    pub fn get(&self, id: &AttemptId) -> Result<Attempt, HistoryError> {
+        let bytes = std::fs::read(self.path(id)).map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => HistoryError::NotFound { id: id.clone() },
+            _ => HistoryError::Io(error),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|error| HistoryError::Damaged {
+            id: id.clone(),
+            line: error.line(),
+        })
+    }
+
+    /// The newest successful sign-in of `sub` on `profile` before `before`.
+    pub fn previous_sign_in(
+        &self,
+        profile: &str,
+        sub: &str,
+        before: &AttemptId,
+    ) -> Option<Attempt> {
+        self.ids()
+            .into_iter()
+            .filter(|id| id < before)
+            .filter_map(|id| self.get(&id).ok())
+            .find(|attempt| attempt.is_sign_in_of(profile, sub))
+    }
+
+    /// Adds `event` to the timeline of the newest successful sign-in of `sub` on `profile` (the
+    /// session it happened to). Nothing to add to is no error: the record may have been pruned.
+    pub fn add_to_timeline(
+        &self,
+        profile: &str,
+        sub: &str,
+        event: TimelineEvent,
+    ) -> std::io::Result<()> {
+        let newest = self
+            .ids()
+            .into_iter()
+            .filter_map(|id| self.get(&id).ok())
+            .find(|attempt| attempt.is_sign_in_of(profile, sub));
+        match newest {
+            Some(mut attempt) => {
+                attempt.timeline.push(event);
+                careid_files::write_atomically(
+                    &self.path(&attempt.id),
+                    &serde_json::to_vec_pretty(&attempt).map_err(std::io::Error::other)?,
+                )
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Attempt {
+    /// Notes how `auth_time` moved since `previous`, the same user's sign-in before this one.
+    pub fn note_previous(&mut self, previous: Option<Attempt>) {
+        let Some(previous) = previous else { return };
+        let before = previous
+            .returned
+            .as_ref()
+            .and_then(|returned| returned.auth_time);
+        let Some(returned) = self.returned.as_mut() else {
+            return;
+        };
+        if let (Some(before), Some(now)) = (before, returned.auth_time) {
+            let seconds = i64::try_from(now.unix)
+                .unwrap_or(i64::MAX)
+                .saturating_sub(i64::try_from(before.unix).unwrap_or(i64::MAX));
+            returned.auth_time_change = Some(AuthTimeChange {
+                previous_attempt: previous.id,
+                previous: before,
+                seconds,
+                moved: seconds != 0,
+            });
+        }
+    }
+
+    fn is_sign_in_of(&self, profile: &str, sub: &str) -> bool {
+        self.profile.name == profile
+            && self.verdict.signed_in()
+            && self
+                .returned
+                .as_ref()
+                .and_then(|returned| returned.sub.as_deref())
+                == Some(sub)
+    }
+}
+
+/// A history that could not be read or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("no attempt {id} in the history (`careid history` lists them)")]
+    NotFound { id: AttemptId },
+    #[error("the record of attempt {id} is damaged (line {line})")]
+    Damaged { id: AttemptId, line: usize },
+    #[error("keep must be between 1 and {MAX_KEEP} records, not {keep}")]
+    KeepOutOfRange { keep: usize },
+    #[error("the history folder: {0}")]
+    Io(#[source] std::io::Error),
+}
+
+impl HistoryError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            HistoryError::NotFound { .. } => "attempt_not_found",
+            HistoryError::Damaged { .. } => "attempt_damaged",
+            HistoryError::KeepOutOfRange { .. } => "history_keep_out_of_range",
+            HistoryError::Io(_) => "history_io",
+        }
+    }
+}
