@@ -35,19 +35,33 @@ pub const MAX_KEEP: usize = 100_000;
 pub struct AttemptId(String);
 
 impl AttemptId {
-    pub fn new(now: std::time::SystemTime) -> Self {
-        let since = now
+    /// A new id, later than any this process made before: from the system's clock (not a
+    /// test's), to the millisecond, one millisecond on from the last when the clock has not moved.
+    pub fn new() -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static LAST: AtomicU64 = AtomicU64::new(0);
+        let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let text = utc_text(since.as_secs()).replace(':', "");
+            .map_or(0, |since| {
+                u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+            });
+        let mut last = LAST.load(Ordering::SeqCst);
+        let millis = loop {
+            let next = now.max(last.saturating_add(1));
+            match LAST.compare_exchange(last, next, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => break next,
+                Err(seen) => last = seen,
+            }
+        };
+        let text = utc_text(millis / 1000).replace(':', "");
         let mut random = [0u8; 2];
-        // An id only needs to differ from one made in the same millisecond.
+        // Only to tell apart ids two processes make in the same millisecond.
         let _ =
             aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut random);
         Self(format!(
             "{}.{:03}Z-{:02x}{:02x}",
             text.trim_end_matches('Z'),
-            since.subsec_millis(),
+            millis % 1000,
             random[0],
             random[1]
         ))
@@ -578,5 +592,108 @@ impl HistoryError {
             HistoryError::KeepOutOfRange { .. } => "history_keep_out_of_range",
             HistoryError::Io(_) => "history_io",
         }
+    }
+}
+
+impl Default for AttemptId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(verdict: Verdict) -> Attempt {
+        let log = AttemptLog::begin(
+            std::time::SystemTime::now(),
+            ProfileSnapshot {
+                name: "mock".to_owned(),
+                ..ProfileSnapshot::default()
+            },
+            Asked::nothing(),
+            None,
+        );
+        let mut attempt = log.finish(Ok(false), &[], std::time::SystemTime::now());
+        attempt.verdict = verdict;
+        attempt
+    }
+
+    #[test]
+    fn ids_sort_by_creation_even_within_one_millisecond() {
+        let ids: Vec<AttemptId> = (0..50).map(|_| AttemptId::new()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        assert!(ids.iter().all(|id| AttemptId::parse(id.as_str()).is_some()));
+    }
+
+    #[test]
+    fn an_id_that_could_name_another_file_is_refused() {
+        for text in ["../state", "a/b", "", ".hidden", "x\\y", "a b"] {
+            assert!(AttemptId::parse(text).is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_newest_records_are_kept_up_to_the_testers_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::in_state_dir(dir.path());
+        assert_eq!(history.keep(), DEFAULT_KEEP);
+        let saved: Vec<Attempt> = (0..4).map(|_| attempt(Verdict::Failed)).collect();
+        for one in &saved {
+            history.save(one).unwrap();
+        }
+        assert_eq!(history.list().0.len(), 4);
+        history.set_keep(2).unwrap();
+        let kept: Vec<AttemptId> = history.list().0.into_iter().map(|a| a.id).collect();
+        assert_eq!(kept, [saved[3].id.clone(), saved[2].id.clone()]);
+        assert_eq!(history.keep(), 2);
+        assert!(matches!(
+            history.set_keep(0),
+            Err(HistoryError::KeepOutOfRange { keep: 0 })
+        ));
+    }
+
+    #[test]
+    fn a_newer_record_is_read_and_a_damaged_one_skipped_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::in_state_dir(dir.path());
+        let one = attempt(Verdict::SignedIn);
+        history.save(&one).unwrap();
+        let mut newer = serde_json::to_value(attempt(Verdict::Refused)).unwrap();
+        newer["format"] = 7.into();
+        newer["something_new"] = serde_json::json!({ "a": 1 });
+        newer["checks"] = serde_json::json!([{
+            "rule": "a_rule_from_later", "description": "d", "outcome": "passed"
+        }]);
+        let newer_id = newer["id"].as_str().unwrap().to_owned();
+        std::fs::write(
+            history.dir().join(format!("{newer_id}.json")),
+            serde_json::to_vec(&newer).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            history.dir().join("2000-01-01T000000.000Z-0000.json"),
+            b"{ not json",
+        )
+        .unwrap();
+        let (attempts, damaged) = history.list();
+        assert_eq!(damaged, 1);
+        assert_eq!(attempts.len(), 2);
+        assert_eq!(attempts[0].id.as_str(), newer_id);
+        assert_eq!(attempts[0].checks[0].rule, "a_rule_from_later");
+    }
+
+    #[test]
+    fn times_are_written_with_their_utc_text() {
+        let json = serde_json::to_value(Time::at(0)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({ "unix": 0, "utc": "1970-01-01T00:00:00Z" })
+        );
+        let back: Time = serde_json::from_value(json).unwrap();
+        assert_eq!(back, Time::at(0));
     }
 }

@@ -88,7 +88,7 @@ impl AttemptLog {
         label: Option<String>,
     ) -> Self {
         Self {
-            id: AttemptId::new(now),
+            id: AttemptId::new(),
             started_at: crate::time::unix_seconds(now),
             started: std::time::Instant::now(),
             profile,

@@ -4,6 +4,7 @@ mod claims;
 mod client_auth;
 mod discovery;
 mod doctor;
+mod history;
 mod id_token;
 mod loopback;
 mod profiles;
