@@ -7,6 +7,7 @@ mod broker_cmd;
 mod connect;
 mod context;
 mod doctor_cmd;
+mod history_cmd;
 mod json;
 mod keychain_check;
 mod mock_serve;
@@ -74,6 +75,9 @@ enum Command {
     Logout(session_cmd::LogoutArgs),
     /// Check a provider's discovery document and keys against what careid and CIS2 expect.
     Doctor(doctor_cmd::DoctorArgs),
+    /// Every sign-in attempt, success or failure, with each check it made: list, show one,
+    /// export as JSON or HTML, or say how many to keep.
+    History(history_cmd::HistoryArgs),
     /// Profiles: the environments careid signs in to, and their client credentials.
     #[command(subcommand)]
     Profile(profile_cmd::ProfileCommand),
@@ -142,6 +146,7 @@ fn run(context: &context::Context, command: Command) -> anyhow::Result<()> {
         Command::Role(RoleCommand::Select(args)) => signin_cmd::select_role(context, args),
         Command::Logout(args) => session_cmd::logout(context, &args),
         Command::Doctor(args) => doctor_cmd::run(context, &args),
+        Command::History(args) => history_cmd::run(context, args),
         Command::Keychain(_) | Command::Mock(_) | Command::Broker(_) => {
             unreachable!("handled before a context is made")
         }

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use careid_core::discovery::DiscoveryError;
+use careid_core::history::HistoryError;
 use careid_core::http::HttpError;
 use careid_core::signin::{ErrorClass, SignInError};
 use careid_core::time::utc_text;
@@ -126,6 +127,7 @@ fn outcome_of(cause: &(dyn std::error::Error + 'static)) -> Option<ErrorClass> {
         of::<SessionError>,
         of::<UsageError>,
         of::<DoctorFailed>,
+        of::<HistoryError>,
         of::<mock_cis2::DataError>,
         of::<mock_cis2::UnknownFault>,
         of::<mock_cis2::StartError>,
@@ -189,6 +191,17 @@ impl Outcome for ProfileError {
 impl Outcome for SessionError {
     fn outcome(&self) -> ErrorClass {
         self.class()
+    }
+}
+
+impl Outcome for HistoryError {
+    fn outcome(&self) -> ErrorClass {
+        match self {
+            HistoryError::NotFound { .. } | HistoryError::KeepOutOfRange { .. } => {
+                ErrorClass::Usage
+            }
+            HistoryError::Damaged { .. } | HistoryError::Io(_) => ErrorClass::Other,
+        }
     }
 }
 

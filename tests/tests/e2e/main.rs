@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod desktop;
 mod desktop_signin;
+mod history;
 mod interop;
 mod keychain;
 mod mock_serve;
