@@ -10,7 +10,11 @@ use crate::context::Context;
 use crate::output::UsageError;
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct HistoryArgs {
+    /// List at most this many (the newest).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
     #[command(subcommand)]
     command: Option<HistoryCommand>,
 }
@@ -19,7 +23,7 @@ pub struct HistoryArgs {
 enum HistoryCommand {
     /// List the attempts, newest first (the default).
     List {
-        /// Show at most this many.
+        /// List at most this many (the newest).
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
     },
@@ -56,7 +60,10 @@ enum Format {
 
 pub fn run(context: &Context, args: HistoryArgs) -> anyhow::Result<()> {
     let history = History::in_state_dir(context.host.state_dir());
-    match args.command.unwrap_or(HistoryCommand::List { limit: None }) {
+    match args
+        .command
+        .unwrap_or(HistoryCommand::List { limit: args.limit })
+    {
         HistoryCommand::List { limit } => list(context, &history, limit),
         HistoryCommand::Show { id } => {
             let attempt = history.get(&parse(&id)?)?;

@@ -15,17 +15,17 @@ fn attempts_are_listed_shown_exported_and_pruned() {
         "--acr",
         "AAL3_ANY",
     ]);
-    // A password is below AAL3: the mock refuses at its page, as CIS2 would.
+    // An authenticator app is AAL2, below the AAL3 asked for: the mock refuses, as CIS2 would.
     let refused = world
         .run(&[
             "login",
             "--mock-auto-login",
-            "555057896106:password",
+            "555057930104:authenticator_app",
             "--acr",
             "AAL3_ANY",
         ])
         .expect("runs");
-    assert_ne!(refused.code, Some(0), "{}", refused.text());
+    assert_eq!(refused.code, Some(4), "{}", refused.text());
 
     let listed = world.ok(&["history", "--json"]).json();
     let listed = listed.as_array().expect("a list");
