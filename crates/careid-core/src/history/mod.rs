@@ -510,6 +510,14 @@ impl History {
             .find(|attempt| attempt.is_sign_in_of(profile, sub))
     }
 
+    /// [`Self::add_to_timeline`], logging a failure: a timeline that cannot be written never
+    /// stops what happened to the session.
+    pub fn note(&self, profile: &str, sub: &str, event: TimelineEvent) {
+        if let Err(error) = self.add_to_timeline(profile, sub, event) {
+            tracing::warn!("could not add to the sign-in's timeline in the history: {error}");
+        }
+    }
+
     /// Adds `event` to the timeline of the newest successful sign-in of `sub` on `profile` (the
     /// session it happened to). Nothing to add to is no error: the record may have been pruned.
     pub fn add_to_timeline(

@@ -768,6 +768,17 @@ impl Client {
         History::in_state_dir(self.store.state_dir())
     }
 
+    /// Adds what happened to `sub`'s session to its sign-in's record.
+    pub(crate) fn note_on_timeline(&self, sub: &str, kind: &str, detail: &str) {
+        let event = crate::history::TimelineEvent {
+            at: crate::history::Time::at(unix_seconds(self.clock.now())),
+            kind: kind.to_owned(),
+            detail: Some(detail.to_owned()),
+        };
+        let history = self.history();
+        blocking(|| history.note(&self.profile.name, sub, event));
+    }
+
     /// Writes the attempt's record. A record that cannot be written is logged, never a reason
     /// for the sign-in to fail.
     fn record(&self, log: AttemptLog, outcome: Result<bool, &SignInError>, timings: &[Timing]) {

@@ -266,3 +266,49 @@ async fn a_second_sign_in_says_how_auth_time_moved_since_the_first() {
         .as_ref()
         .is_some_and(|returned| returned.auth_time_change.is_none()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sessions_refreshes_role_changes_and_end_go_on_its_sign_ins_timeline() {
+    let fixture = fixture("555057896106").await;
+    let session = attempt(&fixture, LoginOptions::default())
+        .await
+        .expect("signed in");
+    fixture
+        .client
+        .fresh_tokens_for_use()
+        .await
+        .expect("refreshed");
+    let role = session
+        .identity
+        .as_ref()
+        .and_then(|identity| identity.roles.last())
+        .map(|role| role.person_roleid.clone())
+        .expect("a role");
+    fixture
+        .client
+        .select_role(&role)
+        .await
+        .expect("role changed");
+    fixture.client.logout(None).await.expect("signed out");
+
+    let record = &records(&fixture)[0];
+    let kinds: Vec<&str> = record
+        .timeline
+        .iter()
+        .map(|event| event.kind.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["refreshed", "role_changed", "ended"],
+        "{:#?}",
+        record.timeline
+    );
+    assert!(record.timeline[1]
+        .detail
+        .as_deref()
+        .is_some_and(|detail| detail.contains(&role)));
+    assert!(record.timeline[2]
+        .detail
+        .as_deref()
+        .is_some_and(|detail| detail.starts_with("signed_out")));
+}
