@@ -213,10 +213,7 @@ fn print_attempt(attempt: &Attempt) {
         println!(
             "  {name:<12} {} ({})",
             value.value.as_deref().unwrap_or("-"),
-            serde_json::to_value(value.source)
-                .ok()
-                .and_then(|source| source.as_str().map(str::to_owned))
-                .unwrap_or_default()
+            value.source.code()
         );
     }
     if let Some(returned) = &attempt.returned {
@@ -224,12 +221,7 @@ fn print_attempt(attempt: &Attempt) {
         let shown = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".to_owned());
         println!("  acr          {}", shown(&returned.acr));
         for amr in &returned.amr {
-            let meaning = match (&amr.authenticator, amr.seen_from_cis2) {
-                (Some(name), true) => name.clone(),
-                (Some(name), false) => format!("{name}, unverified"),
-                (None, _) => "unknown to careid".to_owned(),
-            };
-            println!("  amr          {} ({meaning})", amr.value);
+            println!("  amr          {}", amr.described());
         }
         println!(
             "  level        {}",

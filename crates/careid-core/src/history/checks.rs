@@ -118,6 +118,17 @@ pub enum CheckOutcome {
     NotRun,
 }
 
+impl CheckOutcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            CheckOutcome::Passed => "passed",
+            CheckOutcome::Failed => "failed",
+            CheckOutcome::NotApplicable => "not_applicable",
+            CheckOutcome::NotRun => "not_run",
+        }
+    }
+}
+
 /// One check of a sign-in as its record keeps it: the rule by name and in words (so a record
 /// reads the same in any careid, and one from a newer careid keeps rules this one lacks).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

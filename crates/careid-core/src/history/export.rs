@@ -125,7 +125,7 @@ fn attempt_section(page: &mut String, attempt: &Attempt) {
         vec![
             name.to_owned(),
             shown(&value.value),
-            format!("{:?}", value.source).to_lowercase(),
+            value.source.code().to_owned(),
         ]
     });
     table(
@@ -138,21 +138,10 @@ fn attempt_section(page: &mut String, attempt: &Attempt) {
     let amr = returned
         .amr
         .iter()
-        .map(|amr| match &amr.authenticator {
-            Some(name) if amr.seen_from_cis2 => format!("{} ({name})", amr.value),
-            Some(name) => format!("{} ({name}, unverified)", amr.value),
-            None => format!("{} (unknown)", amr.value),
-        })
+        .map(super::AmrValue::described)
         .collect::<Vec<_>>()
         .join(", ");
-    let auth_time = returned.auth_time.map(|time| {
-        let change = returned
-            .auth_time_change
-            .as_ref()
-            .map(|change| format!("; {:+} s since the previous sign-in", change.seconds))
-            .unwrap_or_default();
-        format!("{} ({}){change}", time.text(), time.unix)
-    });
+    let auth_time = returned.auth_time_text();
     let returned_rows = [
         ("acr", shown(&returned.acr)),
         ("amr", amr),

@@ -186,6 +186,17 @@ pub enum Source {
     NotSent,
 }
 
+impl Source {
+    pub fn code(self) -> &'static str {
+        match self {
+            Source::Profile => "profile",
+            Source::Overridden => "overridden",
+            Source::Careid => "careid",
+            Source::NotSent => "not_sent",
+        }
+    }
+}
+
 /// One value of the request and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AskedValue {
@@ -298,6 +309,15 @@ pub struct AmrValue {
 }
 
 impl AmrValue {
+    /// For people: `Smartcard (N3_SMARTCARD)`, flagged when unverified or unknown.
+    pub fn described(&self) -> String {
+        match &self.authenticator {
+            Some(name) if self.seen_from_cis2 => format!("{name} ({})", self.value),
+            Some(name) => format!("{name} ({}, unverified)", self.value),
+            None => format!("{} (unknown to careid)", self.value),
+        }
+    }
+
     pub fn of(value: &str) -> Self {
         let meaning = crate::claims::amr_meaning(value);
         Self {
@@ -316,6 +336,29 @@ pub struct AuthTimeChange {
     /// Seconds later (negative: earlier) than the previous sign-in's.
     pub seconds: i64,
     pub moved: bool,
+}
+
+impl Returned {
+    /// `auth_time` in UTC and as the number, with how it moved since the previous sign-in.
+    pub fn auth_time_text(&self) -> Option<String> {
+        let auth_time = self.auth_time?;
+        let change = self
+            .auth_time_change
+            .as_ref()
+            .map(|change| format!("; {:+} s since the previous sign-in", change.seconds))
+            .unwrap_or_default();
+        Some(format!("{} ({}){change}", auth_time.text(), auth_time.unix))
+    }
+}
+
+impl RoleTaken {
+    /// `Nurse Access Role (555057898108, RX1, selected)`.
+    pub fn described(&self) -> String {
+        format!(
+            "{} ({}, {}, {})",
+            self.name, self.person_roleid, self.org_code, self.how
+        )
+    }
 }
 
 /// The role the sign-in settled on, and how.
