@@ -124,10 +124,7 @@ pub fn tester_record(
         timings: session
             .timings
             .iter()
-            .map(|timing| TimingView {
-                step: timing.step.to_owned(),
-                millis: u32::try_from(timing.millis).unwrap_or(u32::MAX),
-            })
+            .map(|timing| timing_view(timing.step, timing.millis))
             .collect(),
         stray_callbacks: session.stray_callbacks,
     }
@@ -275,6 +272,13 @@ pub fn mock_guide() -> MockGuide {
     }
 }
 
+fn timing_view(step: &str, millis: u64) -> TimingView {
+    TimingView {
+        step: step.to_owned(),
+        millis: u32::try_from(millis).unwrap_or(u32::MAX),
+    }
+}
+
 /// An attempt as the history's list shows it.
 pub fn attempt_summary(attempt: &Attempt) -> crate::ipc::AttemptSummaryView {
     let returned = attempt.returned.as_ref();
@@ -300,26 +304,21 @@ pub fn attempt_summary(attempt: &Attempt) -> crate::ipc::AttemptSummaryView {
 
 /// An attempt in full, for its page in the testers' view.
 pub fn attempt_view(attempt: &Attempt) -> crate::ipc::AttemptView {
-    use crate::ipc::{AskedView, CheckView, NamedValue, TimingView};
+    use crate::ipc::{AskedView, CheckView, NamedValue};
     let named = |name: &str, value: String| NamedValue {
         name: name.to_owned(),
         value,
     };
     let asked = &attempt.asked;
-    let asked_rows = [
-        ("acr_values", &asked.acr_values),
-        ("prompt", &asked.prompt),
-        ("max_age", &asked.max_age),
-        ("scope", &asked.scope),
-        ("role", &asked.role),
-    ]
-    .into_iter()
-    .map(|(name, value)| AskedView {
-        name: name.to_owned(),
-        value: value.value.clone(),
-        source: value.source.code().to_owned(),
-    })
-    .collect();
+    let asked_rows = asked
+        .rows()
+        .into_iter()
+        .map(|(name, value)| AskedView {
+            name: name.to_owned(),
+            value: value.value.clone(),
+            source: value.source.code().to_owned(),
+        })
+        .collect();
     let mut returned_rows = Vec::new();
     if let Some(returned) = &attempt.returned {
         let shown = |value: &Option<String>| value.clone().unwrap_or_else(|| "not sent".to_owned());
@@ -390,10 +389,7 @@ pub fn attempt_view(attempt: &Attempt) -> crate::ipc::AttemptView {
         timings: attempt
             .timings
             .iter()
-            .map(|timing| TimingView {
-                step: timing.step.clone(),
-                millis: u32::try_from(timing.millis).unwrap_or(u32::MAX),
-            })
+            .map(|timing| timing_view(&timing.step, timing.millis))
             .collect(),
         timeline: attempt
             .timeline

@@ -203,13 +203,7 @@ fn print_attempt(attempt: &Attempt) {
     }
     println!("Asked");
     let asked = &attempt.asked;
-    for (name, value) in [
-        ("acr_values", &asked.acr_values),
-        ("prompt", &asked.prompt),
-        ("max_age", &asked.max_age),
-        ("scope", &asked.scope),
-        ("role", &asked.role),
-    ] {
+    for (name, value) in asked.rows() {
         println!(
             "  {name:<12} {} ({})",
             value.value.as_deref().unwrap_or("-"),

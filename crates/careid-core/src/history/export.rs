@@ -114,14 +114,7 @@ fn attempt_section(page: &mut String, attempt: &Attempt) {
     let asked = &attempt.asked;
     let returned = attempt.returned.clone().unwrap_or_default();
     let shown = |value: &Option<String>| value.clone().unwrap_or_else(|| "—".to_owned());
-    let asked_rows = [
-        ("acr_values", &asked.acr_values),
-        ("prompt", &asked.prompt),
-        ("max_age", &asked.max_age),
-        ("scope", &asked.scope),
-        ("role", &asked.role),
-    ]
-    .map(|(name, value)| {
+    let asked_rows = asked.rows().map(|(name, value)| {
         vec![
             name.to_owned(),
             shown(&value.value),

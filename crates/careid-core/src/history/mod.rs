@@ -247,6 +247,17 @@ pub struct Asked {
 }
 
 impl Asked {
+    /// Each value by its parameter's name, in the order reports list them.
+    pub fn rows(&self) -> [(&'static str, &AskedValue); 5] {
+        [
+            ("acr_values", &self.acr_values),
+            ("prompt", &self.prompt),
+            ("max_age", &self.max_age),
+            ("scope", &self.scope),
+            ("role", &self.role),
+        ]
+    }
+
     /// A request that sent none of these values.
     pub fn nothing() -> Self {
         Self {

@@ -5,25 +5,10 @@
 use std::time::Duration;
 
 use careid_core::history::{Attempt, CheckOutcome, Source, Verdict};
-use careid_core::signin::{LoginOptions, Session, SignInError};
+use careid_core::signin::LoginOptions;
 use careid_core::AcrValues;
 
-use crate::signin::{browse, fixture, Fixture};
-
-async fn attempt(fixture: &Fixture, options: LoginOptions) -> Result<Session, SignInError> {
-    let pending = fixture.client.begin_login(options).await?;
-    let url = pending.launch_links().issue().expect("a link");
-    let browser = tokio::spawn(async move { browse(&url).await });
-    let session = pending
-        .finish(
-            &fixture.client,
-            Duration::from_secs(20),
-            std::future::pending(),
-        )
-        .await;
-    browser.await.expect("browser");
-    session
-}
+use crate::signin::{fixture, sign_in_with as attempt, Fixture};
 
 fn records(fixture: &Fixture) -> Vec<Attempt> {
     let (attempts, damaged) = fixture.client.history().list();
