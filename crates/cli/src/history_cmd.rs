@@ -92,7 +92,8 @@ pub fn run(context: &Context, args: HistoryArgs) -> anyhow::Result<()> {
     }
 }
 
-fn parse(id: &str) -> anyhow::Result<AttemptId> {
+/// An attempt id as typed; a usage error when it cannot be one.
+pub fn parse(id: &str) -> anyhow::Result<AttemptId> {
     AttemptId::parse(id).ok_or_else(|| {
         UsageError(format!(
             "{id:?} is not an attempt id (`careid history` lists them)"

@@ -70,20 +70,14 @@ impl Desk {
         if self.inner.lock().await.profile != attempt.profile.name {
             self.use_profile(attempt.profile.name.clone()).await?;
         }
-        let asked = &attempt.asked;
+        // The core's one rule for what a repeat sends; an acr_values not sent stays unsent
+        // only where the profile asks for none too (the overrides cannot send "none").
+        let options = careid_core::signin::LoginOptions::repeating(&attempt.asked);
         let overrides = LoginOverrides {
-            acr_values: asked.acr_values.value.clone(),
-            prompt: asked.prompt.value.clone(),
-            max_age: asked
-                .max_age
-                .value
-                .as_deref()
-                .and_then(|text| text.parse().ok()),
-            scopes: asked
-                .scope
-                .value
-                .as_deref()
-                .map(|scope| scope.split(' ').map(str::to_owned).collect()),
+            acr_values: options.acr_values.map(String::from),
+            prompt: options.prompt,
+            max_age: options.max_age,
+            scopes: options.scopes,
         };
         self.sign_in(Some(overrides)).await
     }

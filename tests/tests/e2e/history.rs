@@ -90,10 +90,30 @@ fn attempts_are_listed_shown_exported_and_pruned() {
         assert!(!text.contains("eyJ"), "no token in an export");
     }
 
+    // The signed-in attempt again: the same acr_values, and its label.
+    world.ok(&[
+        "login",
+        "--again",
+        &signed_in,
+        "--mock-auto-login",
+        "555057896106",
+    ]);
+    let again = world
+        .ok(&["history", "show", "--json", &listed_newest(&world)])
+        .json();
+    assert_eq!(again["asked"]["acr_values"]["value"], "AAL3_ANY");
+    assert_eq!(again["label"], "smartcard at AAL3");
+    assert_eq!(again["verdict"], "signed_in");
+    // A second sign-in of the same user says how auth_time moved.
+    assert!(
+        again["returned"]["auth_time_change"]["previous_attempt"].is_string(),
+        "{again}"
+    );
+
     world.ok(&["history", "keep", "1"]);
     let listed = world.ok(&["history", "--json"]).json();
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
-    assert_eq!(listed[0]["id"], denied.as_str());
+    assert_ne!(listed[0]["id"], denied.as_str(), "the newest is kept");
 
     for bad in [
         vec!["history", "show", "../profiles"],
@@ -102,4 +122,9 @@ fn attempts_are_listed_shown_exported_and_pruned() {
         let run = world.run(&bad).expect("runs");
         assert_eq!(run.code, Some(2), "{bad:?}: {}", run.text());
     }
+}
+
+fn listed_newest(world: &CliWorld) -> String {
+    let listed = world.ok(&["history", "--json", "--limit", "1"]).json();
+    listed[0]["id"].as_str().expect("an id").to_owned()
 }

@@ -44,6 +44,41 @@ pub struct LoginOptions {
     pub label: Option<String>,
 }
 
+impl LoginOptions {
+    /// What an earlier attempt sent, to sign in again the same way ("Sign in again with these
+    /// settings"): each value it sent, whether from its profile or changed for it. A value it
+    /// did not send is left to the profile (an `acr_values` it did not send asks for none).
+    pub fn repeating(asked: &Asked) -> Self {
+        Self {
+            acr_values: Some(AcrValues::new(
+                asked.acr_values.value.as_deref().unwrap_or_default(),
+            )),
+            prompt: asked
+                .prompt
+                .value
+                .clone()
+                .filter(|_| asked.prompt.source != Source::Careid),
+            max_age: asked
+                .max_age
+                .value
+                .as_deref()
+                .and_then(|text| text.parse().ok()),
+            scopes: asked
+                .scope
+                .value
+                .as_deref()
+                .map(|scope| scope.split_whitespace().map(str::to_owned).collect()),
+            login_hint: asked
+                .login_hint
+                .as_ref()
+                .and_then(|hint| hint.value.clone()),
+            change_role: false,
+            role: asked.role.value.clone(),
+            label: None,
+        }
+    }
+}
+
 /// How long a sign-in waits for the browser before the front ends say what to check: a provider
 /// that refuses the redirect URI shows its error in the browser and never redirects, so without a
 /// word careid would wait out its whole timeout. Callers may choose another delay (tests do).
