@@ -114,9 +114,10 @@ pub fn notice_of(error: &SignInError) -> Notice {
         return session_events::end_notice(reason, Some(detail));
     }
     let (provider_error, provider_description) = match error {
-        SignInError::Loopback(LoopbackError::Provider { error, description }) => {
-            (Some(error.clone()), description.clone())
-        }
+        SignInError::Loopback(
+            LoopbackError::Provider { error, description }
+            | LoopbackError::UnverifiedProvider { error, description },
+        ) => (Some(error.clone()), description.clone()),
         SignInError::OAuth {
             error, description, ..
         }
@@ -202,6 +203,7 @@ mod tests {
         SessionFacts {
             profile: "mock".into(),
             sub: "555057896106".into(),
+            name: None,
             auth_time: 1_750_000_000,
             last_activity: 1_750_000_000,
             selected_role_id: None,
@@ -302,6 +304,16 @@ mod tests {
             Some("the user cancelled the sign-in")
         );
         assert_eq!(refused.reference.len(), REFERENCE_LENGTH);
+        // Without the iss the provider always sends, the same words, under a code of their own.
+        let unverified = notice_of(&SignInError::Loopback(
+            careid_core::LoopbackError::UnverifiedProvider {
+                error: "access_denied".into(),
+                description: None,
+            },
+        ));
+        assert_eq!(unverified.code, "provider_error_unverified");
+        assert_eq!(unverified.class, NoticeClass::Provider);
+        assert_eq!(unverified.provider_error.as_deref(), Some("access_denied"));
     }
 
     /// The list of codes is what the sources say: a sample of each kind is in it, and nothing

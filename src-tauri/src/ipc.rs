@@ -96,12 +96,17 @@ pub struct WaitingView {
     pub changing_role: bool,
 }
 
+/// Who is signed in. `label` is how careid names the user to people everywhere (the CLI's
+/// `login` and `status` too): "Flo Nurse (555057896106)", or the user id alone without a name.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
-    pub name: String,
+    /// The person's name, when the provider gave one.
+    pub name: Option<String>,
     /// The 12-digit CIS2 user id (UUID).
     pub user_id: String,
+    /// The name and id together, as careid names the user in sentences and the header.
+    pub label: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -766,6 +766,7 @@ fn stored_session(
     let facts = careid_core::SessionFacts {
         profile: name.into(),
         sub: "555057896106".into(),
+        name: None,
         auth_time: now - signed_in_ago,
         last_activity: now - idle_for,
         selected_role_id: None,

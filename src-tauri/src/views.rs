@@ -16,25 +16,13 @@ use crate::ipc::{
     RoleView, TesterRecord, TimingView, UserView,
 };
 
+/// The user as careid names them everywhere ([`careid_core::UserName`]).
 pub fn user(session: &Session) -> UserView {
-    let identity = session.identity.as_ref();
-    let name = identity
-        .and_then(|identity| {
-            identity
-                .display_name
-                .clone()
-                .or_else(|| identity.name.clone())
-        })
-        .or_else(|| {
-            session
-                .userinfo
-                .as_ref()
-                .and_then(|claims| claims.get("name")?.as_str().map(str::to_owned))
-        })
-        .unwrap_or_else(|| session.facts.sub.clone());
+    let user = session.facts.user();
     UserView {
-        name,
-        user_id: session.facts.sub.clone(),
+        label: user.to_string(),
+        name: user.name,
+        user_id: user.user_id,
     }
 }
 

@@ -78,8 +78,8 @@ export const NURSE_ROLE: RoleView = {
   activities: ['Access Summary Care Record', 'Manage Pending Registrations'],
 };
 
-export const FLO = { name: 'Flo Nurse', userId: '555057896106' };
-export const ALEX = { name: 'Alex Locum', userId: '555057910105' };
+export const FLO = { name: 'Flo Nurse', userId: '555057896106', label: 'Flo Nurse (555057896106)' };
+export const ALEX = { name: 'Alex Locum', userId: '555057910105', label: 'Alex Locum (555057910105)' };
 
 function role(id: string, name: string, code: string, org: { name: string; code: string }, activities: string[]): RoleView {
   return { id, name, code, jobRoleCode: code.split(':').pop() ?? code, organisation: org, activities };
@@ -218,7 +218,7 @@ export const RESTORING = state({ kind: 'restoring' });
 export const WAITING_STATE = state({ kind: 'waiting', ...WAITING });
 export const ALEX_ROLES = state({ kind: 'chooseRole', ...ALEX_CHOICE });
 export const FLO_ROLES = state({ kind: 'chooseRole', ...FLO_CHOICE });
-export const NO_ROLES = state({ kind: 'noRoles', user: { name: 'Noel Roles', userId: '555057920106' } });
+export const NO_ROLES = state({ kind: 'noRoles', user: { name: 'Noel Roles', userId: '555057920106', label: 'Noel Roles (555057920106)' } });
 export const SIGNED_IN = state({ kind: 'signedIn', ...FLO_SIGNED_IN });
 export const SIGNED_IN_TESTERS = state(
   { kind: 'signedIn', ...FLO_SIGNED_IN, canChangeRole: true },

@@ -110,6 +110,7 @@ describe('the table', () => {
 describe('noticeText', () => {
   it.each([
     ['signed_out', 'You have signed out of careid.', 'close that tab, or sign out there'],
+    ['signed_out_not_revoked', 'stays valid at CIS2 until it runs out', 'close that tab, or sign out there'],
     ['cancelled', 'You cancelled the sign-in', 'when you are ready'],
   ])('info %s', (code, sentence, next) => {
     const text = say(code, 'info');
@@ -203,6 +204,13 @@ describe('noticeText', () => {
       expect(`${text.sentence} ${text.next}`).toContain(words);
       expect(say('oauth_error', 'provider', { providerError: code })).toEqual(text);
     }
+  });
+
+  it('gives a refusal without CIS2’s mark the same words, saying careid could not confirm it came from CIS2', () => {
+    const unverified = say('provider_error_unverified', 'provider', { providerError: 'login_required' });
+    const verified = say('provider_error', 'provider', { providerError: 'login_required' });
+    expect(unverified.sentence).toBe(`${verified.sentence} careid could not confirm that this answer came from CIS2.`);
+    expect(unverified.next).toBe(verified.next);
   });
 
   it('says which set-up problems are not the clinician’s to fix', () => {

@@ -185,6 +185,18 @@ function providerWords(situation: Situation): Entry {
   return PROVIDER_GENERIC;
 }
 
+/**
+ * The same words, for a refusal that lacked the mark CIS2 puts on its answers (RFC 9207's `iss`): anything on this
+ * computer could have sent it, so careid says it could not confirm where it came from.
+ */
+function unverifiedProviderWords(situation: Situation): Entry {
+  const words = providerWords(situation);
+  return {
+    sentence: `${words.sentence} careid could not confirm that this answer came from CIS2.`,
+    next: words.next,
+  };
+}
+
 function isCis2ErrorCode(code: string): code is Cis2ErrorCode {
   return (CIS2_ERROR_CODES as readonly string[]).includes(code);
 }
@@ -197,6 +209,10 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
   // News that is not a failure.
   signed_out: {
     sentence: 'You have signed out of careid.',
+    next: 'Your CIS2 session in the browser ends in the browser tab that opened; close that tab, or sign out there, if you share this computer.',
+  },
+  signed_out_not_revoked: {
+    sentence: 'You have signed out of careid. CIS2 offers careid no way to cancel this sign-in there, so it stays valid at CIS2 until it runs out.',
     next: 'Your CIS2 session in the browser ends in the browser tab that opened; close that tab, or sign out there, if you share this computer.',
   },
   cancelled: { sentence: 'You cancelled the sign-in.', next: 'Sign in again when you are ready.' },
@@ -254,6 +270,7 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
 
   // CIS2 refused: the words follow CIS2's own code.
   provider_error: providerWords,
+  provider_error_unverified: unverifiedProviderWords,
   oauth_error: providerWords,
   redirect_uri_refused: {
     sentence: 'CIS2 refused the address on this computer that it sends you back to (the redirect URI).',
@@ -386,6 +403,14 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
     next: `Sign in again and choose your role. If it keeps happening, ${DESK}.`,
   },
   unknown_role: { sentence: 'That role is not one of yours.', next: 'Choose a role from the list, or sign in again.' },
+  selected_role_incomplete: {
+    sentence: 'CIS2 sent the role you chose without details careid needs to show it, such as its organisation.',
+    next: `Sign in again and choose your role. If it keeps happening, ${DESK}.`,
+  },
+  roles_incomplete: {
+    sentence: 'CIS2 sent your roles without details careid needs to show them, such as their organisations.',
+    next: `Try again. If it keeps happening, ${DESK}.`,
+  },
 
   // The keychain and careid's own files on this computer.
   keychain_unavailable: { sentence: 'careid could not open this computer’s keychain.', next: KEYCHAIN_NEXT },
@@ -435,6 +460,18 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
   signing_algorithm_unknown: { sentence: 'This profile names a signing algorithm careid does not know.', next: PROFILES },
   signing_algorithm_not_for_cis2: { sentence: 'This profile’s signing algorithm is not one CIS2 accepts.', next: PROFILES },
   token_endpoint_missing: { sentence: 'The sign-in service did not publish where careid finishes a sign-in.', next: NOT_YOU },
+  client_auth_not_offered: {
+    sentence: 'The sign-in service does not accept the way this profile proves careid is a registered service (its client authentication).',
+    next: PROFILES,
+  },
+  par_not_offered: {
+    sentence: 'This profile is set to send its sign-in requests to the sign-in service first, and the sign-in service does not take them that way.',
+    next: PROFILES,
+  },
+  par_required: {
+    sentence: 'The sign-in service takes sign-in requests only when they are sent to it first, and this profile is set never to do so.',
+    next: PROFILES,
+  },
   signing_failed: { sentence: 'careid could not sign its request to the sign-in service.', next: TRY_AGAIN },
   credential_not_needed: { sentence: 'This profile needs no client secret or private key.', next: 'Nothing needs storing for it.' },
   credential_held_by_broker: {

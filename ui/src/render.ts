@@ -330,7 +330,7 @@ function accountSection(screen: Screen): HTMLElement | null {
       'li',
       { class: 'nhsuk-header__account-item' },
       userIcon(),
-      h('span', { 'data-testid': 'header-user-name' }, screen.user.name),
+      h('span', { 'data-testid': 'header-user-name' }, screen.user.label),
     ),
   ];
   if (screen.kind === 'signedIn') {

@@ -57,7 +57,7 @@ describe('page frame', () => {
   });
 
   it('treats text from Rust as text, not HTML', () => {
-    const root = show(F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN, user: { name: '<img src=x>', userId: '1' } }));
+    const root = show(F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN, user: { name: '<img src=x>', userId: '1', label: '<img src=x> (1)' } }));
     expect(root.querySelector('img')).toBeNull();
     expect(text(root, 'user-name')).toBe('<img src=x>');
   });
@@ -76,7 +76,7 @@ describe('page frame', () => {
     const root = show(F.SIGNED_IN);
     const account = root.querySelector<HTMLElement>('header .nhsuk-header__account')!;
     expect(account.getAttribute('aria-label')).toBe('Account');
-    expect(text(account, 'header-user-name')).toBe('Flo Nurse');
+    expect(text(account, 'header-user-name')).toBe('Flo Nurse (555057896106)');
     expect(text(account, 'header-role')).toBe('Nurse Access Role');
     expect(text(account, 'header-organisation')).toBe('NHSID DEV (A9A5A)');
     expect(account.querySelector('button, a')).toBeNull();
@@ -84,10 +84,15 @@ describe('page frame', () => {
 
   it('names the user in the header while a role is still to be chosen, and says when none is selected', () => {
     const roles = show(F.ALEX_ROLES);
-    expect(text(roles, 'header-user-name')).toBe('Alex Locum');
+    expect(text(roles, 'header-user-name')).toBe('Alex Locum (555057910105)');
     expect(roles.querySelector('[data-testid="header-role"]')).toBeNull();
     app?.dispose();
-    expect(text(show(F.NO_ROLES), 'header-user-name')).toBe('Noel Roles');
+    expect(text(show(F.NO_ROLES), 'header-user-name')).toBe('Noel Roles (555057920106)');
+    app?.dispose();
+    // Without a name from CIS2, the user id alone, never the id twice.
+    const nameless = show(F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN, user: { name: null, userId: '555057896106', label: '555057896106' } }));
+    expect(text(nameless, 'header-user-name')).toBe('555057896106');
+    expect(text(nameless, 'user-name')).toBe('Not given by CIS2');
     app?.dispose();
     const noRole = show(F.state({ kind: 'signedIn', ...F.FLO_SIGNED_IN, role: null }));
     expect(text(noRole, 'header-role')).toBe('No role selected');

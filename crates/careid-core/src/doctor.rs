@@ -1,6 +1,10 @@
 //! `careid doctor`: a provider's metadata and keys compared, line by line, with what careid needs
-//! and what CIS2 publishes (see the project's CIS2 reference). A `Fail` means sign-in cannot
-//! work or would be unsafe; a `Warn` means something CIS2 has is missing or unverified.
+//! and what CIS2 publishes (see the project's CIS2 reference), and for a profile, whether the
+//! provider takes its client authentication. A `Fail` means sign-in cannot work or would be
+//! unsafe, so a provider careid can sign in with never fails: what careid leaves aside (an
+//! algorithm it refuses beside ones it takes, a key it cannot use beside one it can) is a `Warn`
+//! that says what careid uses instead. A `Warn` also means something CIS2 has is missing or
+//! unverified.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -10,11 +14,12 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::client_auth::{check_token_endpoint_method, ClientAuth};
 use crate::discovery::{is_secure_url, ProviderMetadata};
 use crate::http::{clean_text, display_url};
-use crate::jose::{allowed_algorithms, HmacKey, JwsAlgorithm};
-use crate::profile::RedirectRegistration;
-use crate::values::IssuerUrl;
+use crate::jose::{allowed_algorithms, HmacKey, JwsAlgorithm, MIN_RSA_BITS};
+use crate::profile::{Profile, RedirectRegistration};
+use crate::values::{AssertionAlgorithm, IssuerUrl};
 
 /// The client authentication methods careid implements.
 const CAREID_AUTH_METHODS: [&str; 5] = [
@@ -52,7 +57,6 @@ const CIS2_CLAIMS: [&str; 9] = [
 ];
 /// CIS2's `acr` values that admit an AAL2 or AAL3 authenticator.
 const CIS2_ACR_VALUES: [&str; 3] = ["AAL3_ANY", "AAL2_OR_AAL3_ANY", "AAL2_ANY"];
-const MIN_RSA_BITS: usize = 2048;
 /// Members that only a private or symmetric key has: a key set must never publish them.
 const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
 /// The most values of one list quoted in a detail.
@@ -113,6 +117,17 @@ impl DoctorReport {
             detail: registration.advice(),
         });
         self.redirect = Some(registration);
+    }
+
+    /// Adds the checks of a profile against this provider: whether the provider takes its client
+    /// authentication, and which assertion algorithm careid will sign with.
+    pub fn add_profile_checks(&mut self, profile: &Profile, metadata: &ProviderMetadata) {
+        let (status, detail) = check_client_auth(profile, metadata);
+        self.checks.push(DoctorCheck {
+            name: "Client authentication",
+            status,
+            detail,
+        });
     }
 
     /// The check of that name.
@@ -365,12 +380,6 @@ fn check_assertion_algs(metadata: &ProviderMetadata) -> Outcome {
     let Some(algs) = &metadata.token_endpoint_auth_signing_alg_values_supported else {
         return warn("token_endpoint_auth_signing_alg_values_supported not advertised: careid signs with RS256/RS512 (private_key_jwt) or HS256/HS512 (client_secret_jwt), unverified");
     };
-    if has(algs, "none") {
-        return fail(format!(
-            "{}: none would accept unsigned client assertions",
-            list(algs)
-        ));
-    }
     let mut problems = Vec::new();
     if private_key && !PRIVATE_KEY_JWT_ALGS.iter().any(|alg| has(algs, alg)) {
         problems.push("private_key_jwt without RS256, RS512 or ES256");
@@ -378,10 +387,68 @@ fn check_assertion_algs(metadata: &ProviderMetadata) -> Outcome {
     if secret_jwt && !CLIENT_SECRET_JWT_ALGS.iter().any(|alg| has(algs, alg)) {
         problems.push("client_secret_jwt without HS256 or HS512");
     }
+    if has(algs, "none") {
+        // careid never sends an unsigned assertion, so it can sign in; the provider would take
+        // one from anyone, which is the provider's weakness, not a reason to stop.
+        problems.push(
+            "none is listed too, so the provider would take unsigned assertions from anyone; careid \
+             never sends one: it signs RS256 or RS512 (private_key_jwt, ES256 outside CIS2) or \
+             HS256 or HS512 (client_secret_jwt)",
+        );
+    }
     if problems.is_empty() {
         pass(format!("{} (CIS2 registers RS256 or RS512)", list(algs)))
     } else {
         warn(format!("{}: {}", list(algs), problems.join("; ")))
+    }
+}
+
+/// A profile's client authentication against the provider: a method the provider does not take
+/// fails (careid refuses to sign in with it, [`check_token_endpoint_method`]); for a JWT
+/// assertion, the algorithm careid signs with, and whether the provider lists it.
+fn check_client_auth(profile: &Profile, metadata: &ProviderMetadata) -> Outcome {
+    if let Some(broker) = &profile.broker {
+        return info(format!(
+            "through the broker {}, which authenticates the client with a method of its own",
+            display_url(broker)
+        ));
+    }
+    let method = profile.client_auth;
+    if let Err(refused) = check_token_endpoint_method(
+        method,
+        metadata.token_endpoint_auth_methods_supported.as_deref(),
+    ) {
+        return fail(format!("careid will not sign in: {refused}"));
+    }
+    let algorithm = match (method, profile.assertion_algorithm) {
+        (ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt, Some(algorithm)) => {
+            Some(algorithm.as_str().to_owned())
+        }
+        (ClientAuth::PrivateKeyJwt, None) => None,
+        (ClientAuth::ClientSecretJwt, None) => Some(
+            AssertionAlgorithm::Hmac(Default::default())
+                .as_str()
+                .to_owned(),
+        ),
+        _ => return pass(format!("{}, which the provider takes", method.as_str())),
+    };
+    let listed = metadata
+        .token_endpoint_auth_signing_alg_values_supported
+        .as_deref();
+    match (algorithm, listed) {
+        (None, _) => pass(format!(
+            "{}, which the provider takes; careid signs with the key's algorithm (RS256 for an RSA key, ES256 for an EC key)",
+            method.as_str()
+        )),
+        (Some(algorithm), Some(listed)) if !has(listed, &algorithm) => warn(format!(
+            "{}, which the provider takes; careid signs its assertions {algorithm}, which token_endpoint_auth_signing_alg_values_supported does not list ({})",
+            method.as_str(),
+            list(listed)
+        )),
+        (Some(algorithm), _) => pass(format!(
+            "{}, which the provider takes; careid signs its assertions {algorithm}",
+            method.as_str()
+        )),
     }
 }
 
@@ -398,19 +465,27 @@ fn check_id_token_algs(metadata: &ProviderMetadata) -> Outcome {
     let Some(algs) = &metadata.id_token_signing_alg_values_supported else {
         return warn("id_token_signing_alg_values_supported not advertised (required): careid expects RS256, the default");
     };
+    let usable = allowed_algorithms(algs, HmacKey::None);
+    let usable_names: Vec<String> = usable.iter().map(|alg| alg.as_str().to_owned()).collect();
     if has(algs, "none") {
-        return fail(format!(
-            "{}: none offers unsigned ID tokens, which careid refuses",
-            list(algs)
+        if usable.is_empty() {
+            return fail(format!(
+                "{}: none offers unsigned ID tokens, which careid refuses, and careid verifies {} only",
+                list(algs),
+                verified()
+            ));
+        }
+        return warn(format!(
+            "{}: none (unsigned ID tokens) is offered too, which careid always refuses; careid verifies {}",
+            list(algs),
+            list(&usable_names)
         ));
     }
-    let usable = allowed_algorithms(algs, HmacKey::None);
     if !usable.is_empty() {
-        let usable: Vec<String> = usable.iter().map(|alg| alg.as_str().to_owned()).collect();
         return pass(format!(
             "{} (careid verifies {})",
             list(algs),
-            list(&usable)
+            list(&usable_names)
         ));
     }
     if !algs.is_empty() && algs.iter().all(|alg| alg.starts_with("HS")) {
@@ -492,7 +567,11 @@ fn check_scopes(metadata: &ProviderMetadata) -> Outcome {
         return warn("scopes_supported not advertised: CIS2's scopes unverified");
     };
     if !has(scopes, "openid") {
-        return fail(format!("{}: no openid", list(scopes)));
+        // A provider may list only some of its scopes; careid asks for openid regardless.
+        return warn(format!(
+            "{}: openid is not listed (OpenID Connect Discovery says it must be supported); careid asks for it regardless",
+            list(scopes)
+        ));
     }
     let absent = missing(scopes, &CIS2_SCOPES);
     if absent.is_empty() {
@@ -583,15 +662,26 @@ fn check_jwks(jwks: Option<&Value>, metadata: &ProviderMetadata) -> Outcome {
             None => {}
         }
         let mut description = kty.clone();
+        // A key careid leaves out of the set it verifies with (as jose does): a warning while
+        // another key serves, a failure when none does.
+        let mut left_out = false;
         if kty == "RSA" {
             match rsa_bits(key) {
                 Some(bits) => {
                     let _ = write!(description, " {bits}");
                     if bits < MIN_RSA_BITS {
-                        problems.push(format!("{name} is only {bits} bits"));
+                        left_out = true;
+                        warnings.push(format!(
+                            "{name} is only {bits} bits, so careid leaves it out"
+                        ));
                     }
                 }
-                None => problems.push(format!("{name} has no readable modulus")),
+                None => {
+                    left_out = true;
+                    warnings.push(format!(
+                        "{name} has no readable modulus, so careid leaves it out"
+                    ));
+                }
             }
         }
         if let Some(alg) = &alg {
@@ -614,7 +704,7 @@ fn check_jwks(jwks: Option<&Value>, metadata: &ProviderMetadata) -> Outcome {
                     && alg.as_deref().is_none_or(|alg| alg == name)
             })
         });
-        if signs && verifiable {
+        if signs && verifiable && !left_out {
             usable += 1;
         }
         described.push(format!("{name} ({description})"));
@@ -635,6 +725,7 @@ fn check_jwks(jwks: Option<&Value>, metadata: &ProviderMetadata) -> Outcome {
     );
     if usable == 0 {
         let wanted: Vec<&str> = wanted.iter().map(|alg| alg.as_str()).collect();
+        problems.append(&mut warnings);
         problems.push(format!(
             "no signing key for the ID token algorithms careid takes from this provider ({})",
             list(&wanted)

@@ -46,6 +46,7 @@ pub mod loopback;
 pub mod profile;
 pub mod session;
 pub mod signin;
+pub mod user_name;
 
 // The one way files are written, from careid-files.
 pub use careid_files as files;
@@ -82,10 +83,11 @@ pub use loopback::{
     SignOutLaunch,
 };
 pub use profile::{
-    IssuerSource, Profile, ProfileEntry, ProfileError, Profiles, RedirectHost,
+    IssuerSource, Profile, ProfileEntry, ProfileError, Profiles, PushedRequests, RedirectHost,
     RedirectRegistration, RoleSelection, SessionPolicy, CIS2_REDIRECT_PORTS,
 };
 pub use session::{
     EndReason, Loaded, Restored, SessionEnd, SessionError, SessionFacts, SessionLock, SessionStore,
     SignInRecord, SignedOutReason, Verdict, ACTIVITY_WRITE_EVERY,
 };
+pub use user_name::{person_name, UserName};

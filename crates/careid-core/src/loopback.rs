@@ -91,6 +91,19 @@ pub enum LoopbackError {
         error: String,
         description: Option<String>,
     },
+    /// An OAuth error without the `iss` the provider advertises (RFC 9207 §2.4): its words are
+    /// passed on, since they are all there is to go on, but marked unverified, because anything
+    /// that can reach the listener could have sent them. It is a failure all the same.
+    #[error(
+        "the provider refused the sign-in: {error}{} (unverified: the response has no iss \
+         parameter, which this provider always sends, so careid cannot tell that the provider \
+         sent it)",
+        describe(.description)
+    )]
+    UnverifiedProvider {
+        error: String,
+        description: Option<String>,
+    },
 }
 
 impl LoopbackError {
@@ -105,6 +118,7 @@ impl LoopbackError {
             LoopbackError::IssuerMissing => "issuer_missing",
             LoopbackError::CodeMissing => "code_missing",
             LoopbackError::Provider { .. } => "provider_error",
+            LoopbackError::UnverifiedProvider { .. } => "provider_error_unverified",
         }
     }
 }
@@ -595,20 +609,27 @@ fn check_callback(query: &str, checks: &CallbackChecks) -> Result<AuthorizationR
         return Err(Checked::Stray);
     }
     let failed = |error| Err(Checked::Failed(error));
-    match iss.as_deref() {
-        Some(received) if !checks.issuer.matches(received) => {
+    if let Some(received) = iss.as_deref() {
+        if !checks.issuer.matches(received) {
             return failed(LoopbackError::IssuerMismatch {
                 received: printable(received, 200),
-            })
+            });
         }
-        None if checks.iss_required => return failed(LoopbackError::IssuerMissing),
-        _ => {}
     }
+    let iss_missing = iss.is_none() && checks.iss_required;
     if let Some(error) = error {
-        return failed(LoopbackError::Provider {
-            error: printable(&error, 64),
-            description: description.map(|text| printable(&text, MAX_DESCRIPTION_CHARS)),
+        let error = printable(&error, 64);
+        let description = description.map(|text| printable(&text, MAX_DESCRIPTION_CHARS));
+        // Some providers leave `iss` out of their errors: the error is passed on, unverified.
+        return failed(if iss_missing {
+            LoopbackError::UnverifiedProvider { error, description }
+        } else {
+            LoopbackError::Provider { error, description }
         });
+    }
+    // A code without the `iss` the provider always sends is never redeemed.
+    if iss_missing {
+        return failed(LoopbackError::IssuerMissing);
     }
     match code.filter(|code| !code.is_empty()) {
         Some(code) => Ok(AuthorizationResponse {
@@ -792,6 +813,18 @@ mod tests {
             ("state checked before error", true, Err("stray")),
             ("provider error", true, Err("provider_error")),
             ("no code", true, Err("code_missing")),
+            (
+                "provider error without iss when required",
+                true,
+                Err("provider_error_unverified"),
+            ),
+            (
+                "provider error without iss when not required",
+                false,
+                Err("provider_error"),
+            ),
+            ("error without iss and another state", true, Err("stray")),
+            ("error with another issuer", true, Err("issuer_mismatch")),
         ];
         let queries = [
             format!("code=c-1&state=s-123&{iss}"),
@@ -804,6 +837,10 @@ mod tests {
             format!("error=access_denied&state=bad&{iss}"),
             format!("error=access_denied&error_description=User+cancelled&state=s-123&{iss}"),
             format!("state=s-123&{iss}"),
+            "error=access_denied&error_description=User+cancelled&state=s-123".to_owned(),
+            "error=access_denied&state=s-123".to_owned(),
+            "error=access_denied&state=s-124".to_owned(),
+            "error=access_denied&state=s-123&iss=https%3A%2F%2Fevil.example".to_owned(),
         ];
         for ((name, required, expected), query) in cases.iter().zip(queries) {
             let outcome = check_callback(&query, &checks(*required));
@@ -872,6 +909,26 @@ mod tests {
             "{text}"
         );
         assert!(text.len() < 400 && !text.contains('\n') && !text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn an_error_without_iss_keeps_the_providers_words_marked_unverified() {
+        let query = "error=access_denied&error_description=Authenticator+below+AAL3&state=s-123";
+        let Err(Checked::Failed(error)) = check_callback(query, &checks(true)) else {
+            panic!("an error response");
+        };
+        let text = error.to_string();
+        assert!(
+            text.starts_with(
+                "the provider refused the sign-in: access_denied (Authenticator below AAL3) (unverified"
+            ),
+            "{text}"
+        );
+        let LoopbackError::UnverifiedProvider { error, description } = error else {
+            panic!("unverified: {error:?}");
+        };
+        assert_eq!(error, "access_denied");
+        assert_eq!(description.as_deref(), Some("Authenticator below AAL3"));
     }
 
     #[test]

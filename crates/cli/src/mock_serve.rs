@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use mock_cis2::{ArmedFault, AutoLogin, ClientRegistry, Directory, MockCis2, RunningMock};
+use mock_cis2::{ArmedFault, AutoLogin, ClientRegistry, Directory, MockCis2, Mode, RunningMock};
 
 #[derive(Debug, Subcommand)]
 pub enum MockCommand {
@@ -30,9 +30,16 @@ pub struct ServeArgs {
     /// Issuer string, used exactly as written; `{port}` stands for the bound port.
     #[arg(long, value_name = "STRING")]
     issuer: Option<String>,
-    /// Emit the assurance level claims as numbers instead of strings.
+    /// Emit the assurance level claims as numbers instead of strings (the same as
+    /// --mode assurance_levels_as_numbers).
     #[arg(long)]
     assurance_levels_as_numbers: bool,
+    /// Switch on a mode that shows CIS2 as it may really be; repeatable. Names are listed in
+    /// crates/mock-cis2/MODES.md: lean_discovery, errors_without_iss, amr_as_string,
+    /// roles_as_object, role_ids_as_numbers, role_fields_missing[=FIELD,...],
+    /// assurance_levels_as_numbers, clock_skew=SECONDS.
+    #[arg(long, value_name = "NAME[=VALUE]", value_parser = parse_mode)]
+    mode: Vec<Mode>,
     /// Arm a fault for negative testing, for COUNT requests or until cleared; repeatable.
     /// Names are listed in crates/mock-cis2/FAULTS.md (e.g. wrong_issuer, http_503@token:2).
     #[arg(long, value_name = "NAME[:COUNT]", value_parser = parse_fault)]
@@ -47,6 +54,11 @@ pub struct ServeArgs {
 fn parse_fault(text: &str) -> Result<ArmedFault, String> {
     text.parse()
         .map_err(|error: mock_cis2::UnknownFault| error.to_string())
+}
+
+fn parse_mode(text: &str) -> Result<Mode, String> {
+    text.parse()
+        .map_err(|error: mock_cis2::UnknownMode| error.to_string())
 }
 
 fn parse_auto_login(text: &str) -> Result<AutoLogin, String> {
@@ -75,6 +87,9 @@ pub fn run(command: MockCommand) -> anyhow::Result<()> {
     }
     for fault in args.fault {
         mock = mock.fault(fault);
+    }
+    for mode in args.mode {
+        mock = mock.mode(mode);
     }
     // The rest of the CLI is synchronous; the mock alone needs a runtime.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -121,6 +136,10 @@ fn print_banner(running: &RunningMock, auto_login: Option<&AutoLogin>) {
         .collect();
     if !faults.is_empty() {
         println!("FAULTS:    {}", faults.join(", "));
+    }
+    let modes: Vec<String> = running.modes().iter().map(ToString::to_string).collect();
+    if !modes.is_empty() {
+        println!("modes:     {}", modes.join(", "));
     }
     match auto_login {
         Some(auto_login) => println!("auto-login: {auto_login}"),

@@ -254,12 +254,10 @@ pub fn print_session(
     }
     let identity = session.identity.as_ref();
     let role = session.role.as_ref().and_then(RoleChoice::role);
-    let name = identity
-        .and_then(|i| i.name.clone().or_else(|| i.display_name.clone()))
-        .unwrap_or_else(|| session.facts.sub.clone());
     println!(
-        "{headline} to profile {} as {name} ({})",
-        session.profile, session.facts.sub
+        "{headline} to profile {} as {}",
+        session.profile,
+        session.facts.user()
     );
     match (&session.role, role) {
         (_, Some(role)) => {

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use careid_core::{
-    ClientAuth, Profile, ProfileEntry, RedirectHost, RoleSelection, SecretString, SessionPolicy,
+    ClientAuth, Profile, ProfileEntry, PushedRequests, RedirectHost, RoleSelection, SecretString,
+    SessionPolicy,
 };
 use clap::Subcommand;
 
@@ -104,6 +105,10 @@ pub struct AddArgs {
     /// Ask for UserInfo as a signed JWT.
     #[arg(long)]
     userinfo_signed: bool,
+    /// Push the authorization request (RFC 9126): auto (the default) when the provider offers
+    /// it, always (refuse to sign in without it) or never.
+    #[arg(long, value_name = "auto|always|never")]
+    par: Option<PushedRequests>,
     #[arg(long)]
     description: Option<String>,
     /// Minutes of inactivity that end a session (default 15).
@@ -231,6 +236,7 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
         min_id_assurance_level: args.min_id_assurance_level,
         role_selection: args.role_selection,
         userinfo_signed: args.userinfo_signed.then_some(true),
+        par: args.par,
         session,
         trusted_audiences: (!args.trusted_audiences.is_empty()).then_some(args.trusted_audiences),
         broker: args.broker,

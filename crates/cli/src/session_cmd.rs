@@ -62,7 +62,7 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
         }
         let broker = status.broker.describe();
         let facts = &status.facts;
-        println!("Signed in to profile {} as {}", facts.profile, facts.sub);
+        println!("Signed in to profile {} as {}", facts.profile, facts.user());
         println!(
             "role:            {}",
             facts.selected_role_id.as_deref().unwrap_or("none chosen")
@@ -221,9 +221,10 @@ pub fn logout(context: &Context, args: &LogoutArgs) -> anyhow::Result<()> {
             }
             match outcome.revocation {
                 "revoked" => println!("The session's tokens were revoked at the provider."),
-                "not_advertised" => {
-                    println!("The provider offers no revocation; the refresh token was deleted.")
-                }
+                "not_advertised" => println!(
+                    "The provider offers no revocation: the session was ended here, and its \
+                     tokens stay valid at the provider until they expire."
+                ),
                 "failed" => println!(
                     "The provider could not revoke the refresh token ({}); it was deleted here.",
                     outcome.revocation_error.as_deref().unwrap_or("unknown")

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use careid_core::discovery::ProviderCache;
+use careid_core::discovery::{ProviderCache, ProviderMetadata};
 use careid_core::http::{HttpClient, HttpSettings};
 use careid_core::signin::{Client, CredentialSource, SignInError};
 use careid_core::{
@@ -278,7 +278,8 @@ impl Host {
     pub async fn diagnose_profile(&self, profile: &Profile) -> Result<Diagnosis, HostError> {
         // The built-in mock runs for as long as the check does.
         let (issuer, _mock) = self.issuer_of(profile).await?;
-        let mut diagnosis = self.diagnose(&issuer).await?;
+        let (mut diagnosis, metadata) = self.diagnose_issuer(&issuer).await?;
+        diagnosis.report.add_profile_checks(profile, &metadata);
         diagnosis
             .report
             .add_redirect_registration(profile.redirect_registration());
@@ -295,6 +296,14 @@ impl Host {
     /// Compares the provider's discovery document and keys with what careid and CIS2 expect,
     /// always fetched afresh: the point is to see the provider as it is now.
     pub async fn diagnose(&self, issuer: &IssuerUrl) -> Result<Diagnosis, HostError> {
+        Ok(self.diagnose_issuer(issuer).await?.0)
+    }
+
+    /// [`Self::diagnose`], with the discovery document it read.
+    async fn diagnose_issuer(
+        &self,
+        issuer: &IssuerUrl,
+    ) -> Result<(Diagnosis, Arc<ProviderMetadata>), HostError> {
         let providers = ProviderCache::new(PROVIDER_CACHE_AGE);
         let now = std::time::SystemTime::now();
         let metadata = providers
@@ -307,11 +316,12 @@ impl Host {
             &metadata,
             jwks.as_ref().ok().map(|jwks| jwks.as_ref()),
         );
-        Ok(Diagnosis {
+        let diagnosis = Diagnosis {
             issuer: issuer.clone(),
             report,
             jwks_error: jwks.err().map(|error| error.to_string()),
-        })
+        };
+        Ok((diagnosis, metadata))
     }
 }
 

@@ -1,6 +1,7 @@
-//! The admin page for testers at `{issuer}/admin`: SSO sessions, signing keys, faults, issued
-//! tokens' claims and the request log, with forms to end a session, rotate or retire keys and arm
-//! or clear faults. Loopback peers only, server-rendered, no JavaScript.
+//! The admin page for testers at `{issuer}/admin`: SSO sessions, signing keys, faults, modes,
+//! issued tokens' claims and the request log, with forms to end a session, rotate or retire keys,
+//! arm or clear faults and switch modes on or off. Loopback peers only, server-rendered, no
+//! JavaScript.
 //!
 //! CSRF defence: every form carries a random token made once per process and compared in
 //! constant time. Another site's page can make a browser POST here but cannot read the admin
@@ -21,6 +22,7 @@ use crate::error::StartError;
 use crate::faults::{admin_peer_allowed, ArmedFault, Fault, FAULT_NAMES};
 use crate::keys::NewKeys;
 use crate::logout::SessionEndReason;
+use crate::modes::{is_mode_name, Mode, MODE_NAMES};
 use crate::pages::{escape, page};
 use crate::provider::{now, Provider};
 use crate::sessions::SessionInfo;
@@ -65,6 +67,8 @@ const CONFIRMATIONS: &[(&str, &str)] = &[
     ),
     ("fault-armed", "The fault is armed."),
     ("faults-cleared", "Every fault was cleared."),
+    ("mode-on", "The mode is on."),
+    ("mode-off", "The mode is off."),
 ];
 
 fn refused(status: StatusCode, message: &str) -> Response {
@@ -262,6 +266,55 @@ pub(crate) async fn clear_faults(
     }
     provider.faults.clear();
     back_to_page(&provider, "faults-cleared")
+}
+
+/// `POST {issuer}/admin/modes/on` with `name` (the `NAME[=VALUE]` syntax). A wrong name or
+/// value shows the page again with the error.
+pub(crate) async fn switch_mode_on(
+    State(provider): State<Arc<Provider>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Response {
+    let form = AdminForm::parse(&body);
+    if let Some(refusal) = refusal(&provider, peer, &form) {
+        return refusal;
+    }
+    match form.name.trim().parse::<Mode>() {
+        Ok(mode) => {
+            provider.modes.switch_on(mode);
+            back_to_page(&provider, "mode-on")
+        }
+        Err(_) => render(
+            &provider,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some((
+                "mode-name",
+                "Enter a mode from the list, with its value where it takes one",
+            )),
+        ),
+    }
+}
+
+/// `POST {issuer}/admin/modes/off` with `name`, a mode's name without its value.
+pub(crate) async fn switch_mode_off(
+    State(provider): State<Arc<Provider>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Response {
+    let form = AdminForm::parse(&body);
+    if let Some(refusal) = refusal(&provider, peer, &form) {
+        return refusal;
+    }
+    let name = form.name.trim();
+    if !is_mode_name(name) {
+        return refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "There is no mode of that name.",
+        );
+    }
+    provider.modes.switch_off(name);
+    back_to_page(&provider, "mode-off")
 }
 
 /// A POST form with the token and one button.
@@ -470,6 +523,70 @@ fn faults_section(provider: &Provider, error: Option<(&str, &str)>) -> String {
     )
 }
 
+fn modes_section(provider: &Provider, error: Option<(&str, &str)>) -> String {
+    let on = provider.modes.list();
+    let rows: Vec<String> = MODE_NAMES
+        .iter()
+        .map(|(listed, about)| {
+            let name = listed.split(['=', '[']).next().unwrap_or(listed);
+            let (state, action) = match on.iter().find(|mode| mode.name() == name) {
+                Some(mode) => (
+                    format!("On: <code>{}</code>", escape(&mode.to_string())),
+                    action_form(
+                        provider,
+                        "/admin/modes/off",
+                        &[("name", name)],
+                        "Switch off",
+                        true,
+                    ),
+                ),
+                None => ("Off".to_owned(), String::new()),
+            };
+            format!(
+                "<tr><td><code>{}</code></td><td>{}</td><td>{state}</td><td>{action}</td></tr>",
+                escape(listed),
+                escape(about),
+            )
+        })
+        .collect();
+    let (group, message) = match error.filter(|(field, _)| *field == "mode-name") {
+        Some((_, message)) => (
+            "nhsuk-form-group nhsuk-form-group--error",
+            format!(
+                "<span class=\"nhsuk-error-message\" id=\"mode-name-error\">\
+                 <span class=\"nhsuk-u-visually-hidden\">Error:</span> {}</span>",
+                escape(message)
+            ),
+        ),
+        None => ("nhsuk-form-group", String::new()),
+    };
+    let options: String = MODE_NAMES
+        .iter()
+        .map(|(name, _)| format!("<option value=\"{}\">", escape(name)))
+        .collect();
+    format!(
+        "<h2 id=\"modes\">Modes: CIS2 as it may really be</h2>\
+         <p>Each mode changes what the provider answers until it is switched off (MODES.md).</p>{table}\
+         <form method=\"post\" action=\"{on}\" novalidate>\
+         <input type=\"hidden\" name=\"form_token\" value=\"{token}\">\
+         <div class=\"{group}\"><label class=\"nhsuk-label\" for=\"mode-name\">Mode</label>\
+         <div class=\"nhsuk-hint\" id=\"mode-name-hint\">A name from the table, with its value where it takes one, as \
+         <code>clock_skew=300</code> or <code>role_fields_missing=org_code</code></div>{message}\
+         <input class=\"nhsuk-input nhsuk-input--width-20\" id=\"mode-name\" name=\"name\" type=\"text\" \
+         list=\"mode-names\" aria-describedby=\"mode-name-hint\" autocomplete=\"off\" spellcheck=\"false\">\
+         <datalist id=\"mode-names\">{options}</datalist></div>\
+         <button class=\"nhsuk-button\" type=\"submit\">Switch mode on</button></form>",
+        table = table(
+            "modes-table",
+            "Modes, and which are on",
+            &["Mode", "What the provider does", "State", "Action"],
+            &rows
+        ),
+        on = escape(&format!("{}/admin/modes/on", provider.base_path)),
+        token = escape(&provider.admin_form_token),
+    )
+}
+
 fn tokens_section(tokens: &[IssuedToken]) -> String {
     let mut items = String::new();
     for token in tokens.iter().rev() {
@@ -549,12 +666,14 @@ fn render(
         "{summary}{banner}<p>Issuer: <code>{issuer}</code></p>\
          <nav aria-label=\"Sections\"><ul><li><a href=\"#sessions\">SSO sessions</a></li>\
          <li><a href=\"#keys\">Signing keys</a></li><li><a href=\"#faults\">Faults</a></li>\
+         <li><a href=\"#modes\">Modes</a></li>\
          <li><a href=\"#tokens\">Issued tokens</a></li><li><a href=\"#requests\">Request log</a></li></ul></nav>\
-         {sessions}{keys}{faults}{tokens}{requests}",
+         {sessions}{keys}{faults}{modes}{tokens}{requests}",
         issuer = escape(provider.issuer.as_str()),
         sessions = sessions_section(provider, &provider.sessions.list(now())),
         keys = keys_section(provider),
         faults = faults_section(provider, error),
+        modes = modes_section(provider, error),
         tokens = tokens_section(&provider.activity.tokens()),
         requests = requests_section(&provider.activity.requests()),
     );

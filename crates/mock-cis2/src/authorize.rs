@@ -90,15 +90,16 @@ fn pushed_parameters(
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     };
+    let pushed_requests = crate::modes::pushed_requests(provider);
     let Some(request_uri) = get("request_uri") else {
-        if provider.settings.pushed_requests == PushedRequests::Required {
+        if pushed_requests == PushedRequests::Required {
             return Err(OAuthError::invalid_request(
                 "this provider requires pushed authorization requests (RFC 9126)",
             ));
         }
         return Ok(parameters);
     };
-    if provider.settings.pushed_requests == PushedRequests::Off {
+    if pushed_requests == PushedRequests::Off {
         return Err(OAuthError::invalid_request(
             "the request_uri parameter is not supported",
         ));

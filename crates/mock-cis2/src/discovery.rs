@@ -7,8 +7,7 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::provider::Provider;
-use crate::provider::PushedRequests;
+use crate::provider::{Provider, PushedRequests};
 
 /// The path of CIS2's Healthcare realm under the host, as in every CIS2 issuer.
 pub const CIS2_REALM_PATH: &str = "/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
@@ -91,7 +90,7 @@ impl Issuer {
 /// The discovery endpoint: `{issuer}/.well-known/openid-configuration`.
 pub(crate) async fn handle(State(provider): State<Arc<Provider>>) -> Json<Value> {
     let mut document = provider.issuer.discovery_document();
-    match provider.settings.pushed_requests {
+    match crate::modes::pushed_requests(&provider) {
         PushedRequests::Offered => {}
         PushedRequests::Required => {
             document["require_pushed_authorization_requests"] = Value::Bool(true);
@@ -102,10 +101,15 @@ pub(crate) async fn handle(State(provider): State<Arc<Provider>>) -> Json<Value>
             }
         }
     }
+    if let Some(methods) = &provider.settings.token_auth_methods {
+        document["token_endpoint_auth_methods_supported"] =
+            methods.iter().map(|method| method.as_str()).collect();
+    }
     if let Some(methods) = &provider.settings.revocation_auth_methods {
         document["revocation_endpoint_auth_methods_supported"] =
             methods.iter().map(|method| method.as_str()).collect();
     }
+    crate::modes::discovery(&provider, &mut document);
     Json(document)
 }
 

@@ -25,8 +25,8 @@
 //! (user, authenticator and its step, CIS2's role picker) and keeps an SSO session in a cookie,
 //! listed by [`RunningMock::sessions`] and ended by [`RunningMock::end_session`]; every end of a
 //! session sends back-channel logout tokens, listed by [`RunningMock::backchannel_deliveries`].
-//! Faults on demand for negative testing (`FAULTS.md`) and key rotation are on the running
-//! handle.
+//! Faults on demand for negative testing (`FAULTS.md`), modes that show CIS2 as it may really be
+//! (`MODES.md`) and key rotation are on the running handle.
 //! [`RunningMock::request_log`] and [`RunningMock::issued_tokens`] say what the provider answered
 //! and issued, and the loopback-only admin page at [`RunningMock::admin_url`] shows all of it to
 //! testers.
@@ -46,6 +46,7 @@ mod introspect;
 mod jwks;
 mod keys;
 mod logout;
+mod modes;
 mod pages;
 mod par;
 mod provider;
@@ -73,6 +74,10 @@ pub use error::{DataError, ErrorCode, OAuthError, StartError};
 pub use faults::{ArmedFault, Endpoint, Fault, UnknownFault, FAULT_NAMES};
 pub use keys::SigningAlgorithm;
 pub use logout::{BackchannelDelivery, DeliveryOutcome, SessionEndReason};
+pub use modes::{
+    Mode, UnknownMode, MAX_CLOCK_SKEW_SECONDS, MODE_NAMES, OPTIONAL_ROLE_FIELDS,
+    REQUIRED_ROLE_FIELDS,
+};
 pub use provider::PushedRequests;
 pub use server::{MockCis2, RunningMock, PORT_PLACEHOLDER};
 pub use sessions::SessionInfo;

@@ -218,7 +218,7 @@ impl Provider {
     /// A logout token (§2.4): RS256 with the current key, `typ` `logout+jwt` (§2.4 and RFC 8725
     /// §3.11, so it cannot pass for an ID token), the event, and never a `nonce` (§2.4).
     fn logout_token(&self, client_id: &str, sub: &str, sid: &str) -> String {
-        let now = now();
+        let now = crate::modes::provider_time(self, now());
         let claims = json!({
             "iss": self.issuer.as_str(),
             "aud": client_id,

@@ -4,7 +4,8 @@
 //! parameters pass the same checks as a request made at the authorization endpoint.
 //!
 //! CIS2 does not publish this endpoint (REFERENCE §1): the mock offers it to prove that careid
-//! uses it whenever a provider does; `MockCis2::pushed_requests` turns it off or requires it.
+//! uses it whenever a provider does; `MockCis2::pushed_requests` turns it off or requires it, and
+//! the `lean_discovery` mode turns it off.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::client_auth::{authenticate_form, FormParameters};
+use crate::client_auth::{authenticate_form_with, FormParameters};
 use crate::error::OAuthError;
 use crate::provider::{now, Provider, PushedRequests};
 use crate::store::UnixTime;
@@ -66,11 +67,12 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if provider.settings.pushed_requests == PushedRequests::Off {
+    if crate::modes::pushed_requests(&provider) == PushedRequests::Off {
         return StatusCode::NOT_FOUND.into_response();
     }
     let form = FormParameters::parse(&body);
-    let client = match authenticate_form(&provider, &headers, &form).await {
+    let methods = provider.settings.token_auth_methods.as_deref();
+    let client = match authenticate_form_with(&provider, &headers, &form, methods).await {
         Ok(client) => client,
         Err(error) => return error.into_response(),
     };

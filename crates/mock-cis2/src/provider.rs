@@ -15,6 +15,7 @@ use crate::discovery::Issuer;
 use crate::faults::Faults;
 use crate::keys::SigningKeys;
 use crate::logout::Backchannel;
+use crate::modes::Modes;
 use crate::sessions::Sessions;
 use crate::sign_in::AutoLogin;
 use crate::state_file::Persistence;
@@ -24,9 +25,6 @@ use crate::users::Directory;
 /// Lifetimes and claim spellings chosen at start.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
-    /// CIS2 emits the two assurance level claims as strings in some tokens and as numbers in
-    /// others; this picks numbers.
-    pub assurance_levels_as_numbers: bool,
     /// Access and ID tokens: about an hour in CIS2 fixtures.
     pub token_lifetime: u64,
     /// Refresh tokens, and the grant behind them.
@@ -43,6 +41,8 @@ pub(crate) struct Settings {
     pub pushed_requests: PushedRequests,
     /// The methods the revocation endpoint takes, when they differ from the token endpoint's.
     pub revocation_auth_methods: Option<Vec<crate::clients::ClientAuthMethod>>,
+    /// The methods the token and PAR endpoints take, when narrowed from every client's own.
+    pub token_auth_methods: Option<Vec<crate::clients::ClientAuthMethod>>,
 }
 
 /// Whether the provider offers pushed authorization requests.
@@ -76,6 +76,8 @@ pub(crate) struct Provider {
     pub seen_jtis: SeenJtis,
     /// Faults armed for negative testing.
     pub faults: Faults,
+    /// Modes switched on: CIS2 as it may really be.
+    pub modes: Modes,
     /// Fetches `private_key_jwt` clients' `jwks_uri`.
     pub http: reqwest::Client,
     /// Sends back-channel logout tokens and remembers what became of them.
@@ -130,6 +132,7 @@ impl Provider {
             auto_login,
             seen_jtis: SeenJtis::default(),
             faults: Faults::default(),
+            modes: Modes::default(),
             http: http_client().build().expect("an HTTP client"),
             backchannel: Backchannel::default(),
             activity: Activity::default(),

@@ -17,6 +17,10 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Under lean discovery the provider publishes no revocation endpoint, and has none.
+    if !crate::modes::revocation_offered(&provider) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let form = FormParameters::parse(&body);
     let methods = provider.settings.revocation_auth_methods.as_deref();
     let client = match authenticate_form_with(&provider, &headers, &form, methods).await {

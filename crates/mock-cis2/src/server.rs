@@ -20,6 +20,7 @@ use crate::error::StartError;
 use crate::faults::{ArmedFault, Fault};
 use crate::keys::SigningKeys;
 use crate::logout::{BackchannelDelivery, SessionEndReason};
+use crate::modes::Mode;
 use crate::provider::PushedRequests;
 use crate::provider::{now, Provider, Settings};
 use crate::sessions::SessionInfo;
@@ -27,7 +28,7 @@ use crate::sign_in::AutoLogin;
 use crate::state_file::{self, Persistence};
 use crate::store::StoreCounts;
 use crate::users::Directory;
-use crate::{activity, admin};
+use crate::{activity, admin, modes};
 use crate::{authorize, discovery, faults, jwks, revoke, sign_in, token, userinfo};
 use crate::{end_session, introspect, par};
 
@@ -42,7 +43,6 @@ pub struct MockCis2 {
     users: Directory,
     clients: ClientRegistry,
     auto_login: Option<AutoLogin>,
-    assurance_levels_as_numbers: bool,
     token_lifetime: Duration,
     refresh_token_lifetime: Duration,
     refresh_token_bytes: usize,
@@ -50,9 +50,11 @@ pub struct MockCis2 {
     session_lifetime: Duration,
     sweep_interval: Duration,
     faults: Vec<ArmedFault>,
+    modes: Vec<Mode>,
     state_file: Option<PathBuf>,
     pushed_requests: PushedRequests,
     revocation_auth_methods: Option<Vec<ClientAuthMethod>>,
+    token_auth_methods: Option<Vec<ClientAuthMethod>>,
     broker: Option<String>,
 }
 
@@ -64,7 +66,6 @@ impl Default for MockCis2 {
             users: Directory::builtin(),
             clients: ClientRegistry::builtin(),
             auto_login: None,
-            assurance_levels_as_numbers: false,
             token_lifetime: Duration::from_secs(3600),
             refresh_token_lifetime: Duration::from_secs(12 * 3600),
             refresh_token_bytes: 32,
@@ -72,9 +73,11 @@ impl Default for MockCis2 {
             session_lifetime: Duration::from_secs(12 * 3600),
             sweep_interval: Duration::from_secs(5),
             faults: Vec::new(),
+            modes: Vec::new(),
             state_file: None,
             pushed_requests: PushedRequests::default(),
             revocation_auth_methods: None,
+            token_auth_methods: None,
             broker: None,
         }
     }
@@ -134,6 +137,15 @@ impl MockCis2 {
         self
     }
 
+    /// Publishes `token_endpoint_auth_methods_supported` as `methods` alone and holds the token
+    /// and PAR endpoints to them: a provider that takes, say, `private_key_jwt` only, where a
+    /// client registered with another method is answered `invalid_client`. By default the list is
+    /// CIS2's four methods and `none`, and each client uses its registered method.
+    pub fn token_endpoint_auth_methods(mut self, methods: &[ClientAuthMethod]) -> Self {
+        self.token_auth_methods = Some(methods.to_vec());
+        self
+    }
+
     /// Signs this user in without a page.
     pub fn auto_login(mut self, auto_login: AutoLogin) -> Self {
         self.auto_login = Some(auto_login);
@@ -141,9 +153,20 @@ impl MockCis2 {
     }
 
     /// Emits `id_assurance_level` and `authentication_assurance_level` as numbers instead of
-    /// CIS2's more common strings.
+    /// CIS2's more common strings: the mode [`Mode::AssuranceLevelsAsNumbers`].
     pub fn assurance_levels_as_numbers(mut self, numbers: bool) -> Self {
-        self.assurance_levels_as_numbers = numbers;
+        self.modes
+            .retain(|mode| *mode != Mode::AssuranceLevelsAsNumbers);
+        if numbers {
+            self.modes.push(Mode::AssuranceLevelsAsNumbers);
+        }
+        self
+    }
+
+    /// Switches a mode on from the start (see `MODES.md`); a later mode of the same name
+    /// replaces an earlier one.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.modes.push(mode);
         self
     }
 
@@ -252,7 +275,6 @@ impl MockCis2 {
         );
 
         let settings = Settings {
-            assurance_levels_as_numbers: self.assurance_levels_as_numbers,
             token_lifetime: self.token_lifetime.as_secs().max(1),
             refresh_token_lifetime: self.refresh_token_lifetime.as_secs().max(1),
             refresh_token_bytes: self.refresh_token_bytes,
@@ -261,6 +283,7 @@ impl MockCis2 {
             session_lifetime: self.session_lifetime.as_secs().max(1),
             pushed_requests: self.pushed_requests,
             revocation_auth_methods: self.revocation_auth_methods,
+            token_auth_methods: self.token_auth_methods,
         };
         let clients = match &self.broker {
             Some(broker) => self.clients.with(crate::clients::broker_client(broker)),
@@ -292,6 +315,9 @@ impl MockCis2 {
         provider.save_state();
         for fault in self.faults {
             provider.faults.arm(fault);
+        }
+        for mode in self.modes {
+            provider.modes.switch_on(mode);
         }
         let app = router(&base_path, provider.clone());
 
@@ -432,12 +458,20 @@ fn router(base_path: &str, provider: Arc<Provider>) -> Router {
                 .post(faults::admin_arm)
                 .delete(faults::admin_clear),
         )
+        .route(
+            "/admin/modes",
+            get(modes::admin_list)
+                .post(modes::admin_set)
+                .delete(modes::admin_switch_off_all),
+        )
         .route("/admin", get(admin::show))
         .route("/admin/sessions/end", post(admin::end_session))
         .route("/admin/keys/rotate", post(admin::rotate_keys))
         .route("/admin/keys/retire", post(admin::retire_keys))
         .route("/admin/faults/arm", post(admin::arm_fault))
         .route("/admin/faults/clear", post(admin::clear_faults))
+        .route("/admin/modes/on", post(admin::switch_mode_on))
+        .route("/admin/modes/off", post(admin::switch_mode_off))
         // Outermost: what a request changed is on disk before its answer is sent.
         .layer(middleware::from_fn_with_state(
             provider.clone(),
@@ -551,7 +585,34 @@ impl RunningMock {
         self.provider.faults.list()
     }
 
-    /// The URL of the loopback-only admin page: sessions, keys, faults, tokens, request log.
+    /// Switches a mode on, replacing the mode of the same name if it is on.
+    pub fn switch_on(&self, mode: Mode) {
+        self.provider.modes.switch_on(mode);
+    }
+
+    /// Switches off the mode of this name (a [`Mode::name`], without a value); `false` when it
+    /// was not on.
+    pub fn switch_off(&self, name: &str) -> bool {
+        self.provider.modes.switch_off(name)
+    }
+
+    /// Switches every mode off.
+    pub fn switch_off_modes(&self) {
+        self.provider.modes.switch_off_all();
+    }
+
+    /// The modes switched on.
+    pub fn modes(&self) -> Vec<Mode> {
+        self.provider.modes.list()
+    }
+
+    /// The URL of the loopback-only admin endpoint for modes.
+    pub fn admin_modes_url(&self) -> String {
+        self.issuer.endpoint("/admin/modes")
+    }
+
+    /// The URL of the loopback-only admin page: sessions, keys, faults, modes, tokens, request
+    /// log.
     pub fn admin_url(&self) -> String {
         self.issuer.endpoint("/admin")
     }

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
 use crate::activity::TokenKind;
-use crate::client_auth::{authenticate_form, FormParameters};
+use crate::client_auth::{authenticate_form_with, FormParameters};
 use crate::clients::RegisteredClient;
 use crate::error::{ErrorCode, OAuthError};
 use crate::keys::SigningAlgorithm;
@@ -48,7 +48,8 @@ async fn exchange(
     headers: &HeaderMap,
     form: &FormParameters,
 ) -> Result<Value, OAuthError> {
-    let client = authenticate_form(provider, headers, form).await?;
+    let methods = provider.settings.token_auth_methods.as_deref();
+    let client = authenticate_form_with(provider, headers, form, methods).await?;
     // Faults hook: token endpoint errors.
     if let Some(error) = crate::faults::token_error(provider, form.get("grant_type")) {
         return Err(error);
@@ -96,7 +97,7 @@ fn authorization_code(
     }
     check_verifier(request.code_challenge.as_deref(), form.get("code_verifier"))?;
 
-    let lifetime = if client.refresh_tokens {
+    let lifetime = if crate::modes::refresh_tokens(provider, client) {
         provider.settings.refresh_token_lifetime
     } else {
         provider.settings.token_lifetime
@@ -150,7 +151,7 @@ fn refresh(
     client: &RegisteredClient,
     form: &FormParameters,
 ) -> Result<Value, OAuthError> {
-    if !client.refresh_tokens {
+    if !crate::modes::refresh_tokens(provider, client) {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
             "this client is not issued refresh tokens",
@@ -239,7 +240,7 @@ fn issue(
         body["nonce"] = json!(nonce);
     }
     crate::faults::token_response(provider, &mut body, code.is_none());
-    if client.refresh_tokens {
+    if crate::modes::refresh_tokens(provider, client) {
         let refresh_token = provider.random(settings.refresh_token_bytes);
         provider.store.insert_refresh_token(
             refresh_token.clone(),
@@ -261,7 +262,7 @@ fn access_token(
     now: u64,
     expires_at: u64,
 ) -> String {
-    let claims = json!({
+    let mut claims = json!({
         "iss": provider.issuer.as_str(),
         "sub": sign_in.user_id,
         "subname": sign_in.user_id,
@@ -278,6 +279,9 @@ fn access_token(
         "token_type": "Bearer",
         "realm": AM_REALM,
     });
+    if let Some(claims) = claims.as_object_mut() {
+        crate::modes::token_times(provider, claims);
+    }
     provider.keys.sign(SigningAlgorithm::RS256, "JWT", &claims)
 }
 
@@ -297,7 +301,7 @@ fn id_token(
         .get(&sign_in.user_id)
         .map_or(3, |user| user.id_assurance_level());
     let level = |value: u8| {
-        if provider.settings.assurance_levels_as_numbers {
+        if crate::modes::assurance_levels_as_numbers(provider) {
             json!(value)
         } else {
             json!(value.to_string())
@@ -344,7 +348,8 @@ fn id_token(
         "org.forgerock.openidconnect.ops",
         json!(provider.random(16)),
     );
-    // Faults hook: the one place ID tokens are minted.
+    // Modes, then faults: the one place ID tokens are minted.
+    crate::modes::id_token(provider, &mut claims);
     crate::faults::mint_id_token(provider, alg, claims)
 }
 

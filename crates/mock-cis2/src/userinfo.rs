@@ -76,7 +76,8 @@ fn answer(provider: &Provider, headers: &HeaderMap) -> Result<Response, OAuthErr
         }
     }
 
-    // Faults hook: the one place UserInfo claims are answered.
+    // Modes, then faults: the one place UserInfo claims are answered.
+    crate::modes::userinfo(provider, &mut claims);
     crate::faults::userinfo(provider, &mut claims);
 
     let signing = provider

@@ -106,6 +106,28 @@ pub struct Identity {
     /// Professional registration ids as sent, e.g. `gmc_id` → `7654321`.
     pub professional_memberships: BTreeMap<String, String>,
     warnings: Vec<String>,
+    /// The roles set aside for lacking a required field: the role choice refuses a sign-in
+    /// that is left with none of the user's roles, or whose role CIS2 chose is one of them.
+    #[serde(skip)]
+    incomplete_roles: Vec<IncompleteRole>,
+}
+
+/// A role of `nhsid_nrbac_roles` without a field careid needs to show it or act as it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncompleteRole {
+    /// Its `person_roleid`, when it has one.
+    pub person_roleid: Option<String>,
+    /// The required fields it lacks.
+    pub missing: Vec<&'static str>,
+}
+
+impl std::fmt::Display for IncompleteRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.person_roleid {
+            Some(id) => write!(f, "role {id} lacks {}", self.missing.join(", ")),
+            None => write!(f, "a role lacks {}", self.missing.join(", ")),
+        }
+    }
 }
 
 impl Identity {
@@ -127,6 +149,7 @@ impl Identity {
         let mut reader = Reader {
             claims,
             warnings: Vec::new(),
+            incomplete_roles: Vec::new(),
         };
         let id_assurance_level = reader.level("idassurancelevel");
         let organisations = reader.organisations();
@@ -152,7 +175,13 @@ impl Identity {
             org_memberships,
             professional_memberships,
             warnings: reader.warnings,
+            incomplete_roles: reader.incomplete_roles,
         })
+    }
+
+    /// The roles set aside for lacking a required field (each also in [`Identity::warnings`]).
+    pub fn incomplete_roles(&self) -> &[IncompleteRole] {
+        &self.incomplete_roles
     }
 
     /// What was set aside while reading, one sentence each.
@@ -263,10 +292,18 @@ pub fn choose_role(
     let requested = requested.filter(|id| !id.trim().is_empty());
     if let Some(selected) = selected_roleid.filter(|id| !id.trim().is_empty()) {
         // The ID token and UserInfo disagree: trusting either alone would act as a role the user
-        // may not hold, so this fails rather than falling back to asking.
-        let role = identity
-            .role(selected)
-            .ok_or_else(|| ClaimsError::SelectedRoleUnknown(selected.to_owned()))?;
+        // may not hold, so this fails rather than falling back to asking. A role UserInfo lists
+        // without a field careid needs is said as such.
+        let role = identity.role(selected).ok_or_else(|| {
+            match identity
+                .incomplete_roles
+                .iter()
+                .find(|role| role.person_roleid.as_deref() == Some(selected))
+            {
+                Some(incomplete) => ClaimsError::SelectedRoleIncomplete(incomplete.clone()),
+                None => ClaimsError::SelectedRoleUnknown(selected.to_owned()),
+            }
+        })?;
         if let Some(requested) = requested {
             check_requested_role(identity, selected, requested)?;
         }
@@ -279,6 +316,10 @@ pub fn choose_role(
             .ok_or_else(|| ClaimsError::RequestedRoleUnknown(requested.to_owned()));
     }
     match identity.roles.as_slice() {
+        // CIS2 sent roles and none can be used: signing in "with no roles" would be untrue.
+        [] if !identity.incomplete_roles.is_empty() => Err(ClaimsError::RolesIncomplete(
+            identity.incomplete_roles.clone(),
+        )),
         [] => Ok(RoleChoice::NoRoles),
         [only] => Ok(RoleChoice::Automatic(only.clone())),
         _ => Ok(match remembered.and_then(|id| identity.role(id)) {
@@ -404,6 +445,7 @@ pub fn check_id_assurance(
 struct Reader<'a> {
     claims: &'a Map<String, Value>,
     warnings: Vec<String>,
+    incomplete_roles: Vec<IncompleteRole>,
 }
 
 impl<'a> Reader<'a> {
@@ -500,13 +542,19 @@ impl<'a> Reader<'a> {
             let role = match role_of(item) {
                 Ok(role) => role,
                 Err(missing) => {
-                    let id = field(item, "person_roleid")
+                    let person_roleid = field(item, "person_roleid");
+                    let id = person_roleid
+                        .as_ref()
                         .map(|id| format!(" ({id})"))
                         .unwrap_or_default();
                     self.warn(format!(
                         "role {index}{id} of nhsid_nrbac_roles lacks {} and was skipped",
                         missing.join(", ")
                     ));
+                    self.incomplete_roles.push(IncompleteRole {
+                        person_roleid,
+                        missing,
+                    });
                     continue;
                 }
             };
@@ -620,6 +668,15 @@ pub fn amr_meaning(value: &str) -> AmrMeaning {
     }
 }
 
+/// The incomplete roles in words, at most a few: `role 555057898108 lacks org_code; ...`.
+fn incomplete_list(roles: &[IncompleteRole]) -> String {
+    let mut shown: Vec<String> = roles.iter().take(5).map(ToString::to_string).collect();
+    if roles.len() > 5 {
+        shown.push(format!("and {} more", roles.len() - 5));
+    }
+    shown.join("; ")
+}
+
 /// Why claims could not be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -636,6 +693,12 @@ pub enum ClaimsError {
     /// The ID token's `selected_roleid` names a role UserInfo does not list.
     #[error("cis2 selected role {0} is not among the user's roles in userinfo")]
     SelectedRoleUnknown(String),
+    /// The ID token's `selected_roleid` names a role UserInfo lists without a required field.
+    #[error("cis2 selected role {}, but userinfo lists it without {}: careid cannot show or act as a role without them", .0.person_roleid.as_deref().unwrap_or("?"), .0.missing.join(", "))]
+    SelectedRoleIncomplete(IncompleteRole),
+    /// UserInfo lists roles, and every one lacks a required field: none can be used.
+    #[error("none of the user's roles in userinfo can be used, since each lacks a field careid needs ({})", incomplete_list(.0))]
+    RolesIncomplete(Vec<IncompleteRole>),
     /// The user asked for a role other than the one chosen on CIS2's role picker.
     #[error("role {requested} was asked for but CIS2's role picker chose role {selected}: the role chosen in CIS2 is the session's role, so choose the role there")]
     SelectedRoleConflict {
@@ -683,6 +746,8 @@ impl ClaimsError {
             ClaimsError::NotAnObject => "userinfo_not_object",
             ClaimsError::MissingSub => "userinfo_sub_missing",
             ClaimsError::SelectedRoleUnknown(_) => "selected_role_unknown",
+            ClaimsError::SelectedRoleIncomplete(_) => "selected_role_incomplete",
+            ClaimsError::RolesIncomplete(_) => "roles_incomplete",
             ClaimsError::SelectedRoleConflict { .. } => "selected_role_conflict",
             ClaimsError::RequestedRoleUnknown(_) => "unknown_role",
             ClaimsError::AssuranceMissing { .. } => "assurance_missing",
@@ -734,6 +799,45 @@ mod tests {
         assert_eq!(
             identity.warnings(),
             ["role 0 (8) of nhsid_nrbac_roles lacks role_code and was skipped"]
+        );
+    }
+
+    #[test]
+    fn roles_without_a_required_field_refuse_when_none_is_left_or_cis2_chose_one() {
+        let mut incomplete = role("8", "X26");
+        incomplete
+            .as_object_mut()
+            .expect("object")
+            .remove("org_code");
+        let only_incomplete =
+            Identity::from_userinfo(&json!({"sub": "1", "nhsid_nrbac_roles": incomplete.clone()}))
+                .expect("reads");
+        let error = choose_role(&only_incomplete, None, None, None).expect_err("refused");
+        assert_eq!(error.code(), "roles_incomplete");
+        assert!(
+            error.to_string().contains("role 8 lacks org_code"),
+            "{error}"
+        );
+
+        let with_another = Identity::from_userinfo(
+            &json!({"sub": "1", "nhsid_nrbac_roles": [incomplete, role("9", "X26")]}),
+        )
+        .expect("reads");
+        let chosen = choose_role(&with_another, None, None, None).expect("the complete role");
+        assert_eq!(
+            chosen.role().map(|role| role.person_roleid.as_str()),
+            Some("9")
+        );
+        let error = choose_role(&with_another, Some("8"), None, None).expect_err("refused");
+        assert_eq!(error.code(), "selected_role_incomplete");
+        assert!(error.to_string().contains("without org_code"), "{error}");
+        let error = choose_role(&with_another, Some("7"), None, None).expect_err("refused");
+        assert_eq!(error.code(), "selected_role_unknown");
+
+        let no_roles = Identity::from_userinfo(&json!({"sub": "1"})).expect("reads");
+        assert_eq!(
+            choose_role(&no_roles, None, None, None).expect("no roles"),
+            RoleChoice::NoRoles
         );
     }
 

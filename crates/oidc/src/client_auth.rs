@@ -255,6 +255,71 @@ impl ClientAuthentication {
     }
 }
 
+/// The methods a provider takes at its token endpoint: what its discovery lists in
+/// `token_endpoint_auth_methods_supported`, or `client_secret_basic` alone when it lists none
+/// (the default of OpenID Connect Discovery 1.0 §3).
+pub fn token_endpoint_methods(advertised: Option<&[String]>) -> Vec<String> {
+    advertised.map_or_else(
+        || vec![ClientAuth::ClientSecretBasic.as_str().to_owned()],
+        <[String]>::to_vec,
+    )
+}
+
+/// `method` is one the provider takes at its token endpoint ([`token_endpoint_methods`]), so a
+/// sign-in with another is refused before the user signs in, not answered `invalid_client`
+/// after.
+pub fn check_token_endpoint_method(
+    method: ClientAuth,
+    advertised: Option<&[String]>,
+) -> Result<(), MethodNotOffered> {
+    let offered = token_endpoint_methods(advertised);
+    if offered.iter().any(|name| name == method.as_str()) {
+        return Ok(());
+    }
+    Err(MethodNotOffered {
+        method,
+        offered,
+        listed: advertised.is_some(),
+    })
+}
+
+/// The profile's client authentication method is not one the provider takes at its token
+/// endpoint. The message names what it takes, cleaned and capped (they are the provider's words).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the provider does not take {} at its token endpoint: {}; choose one of those as the \
+     profile's client authentication",
+    .method.as_str(),
+    offered_words(.offered, *.listed)
+)]
+pub struct MethodNotOffered {
+    pub method: ClientAuth,
+    /// What the provider takes, as its discovery lists it (or the default).
+    pub offered: Vec<String>,
+    /// Whether discovery lists the methods; when not, the default applies.
+    pub listed: bool,
+}
+
+fn offered_words(offered: &[String], listed: bool) -> String {
+    if !listed {
+        return "its discovery lists no token_endpoint_auth_methods_supported, which means \
+                client_secret_basic only (OpenID Connect Discovery 1.0)"
+            .to_owned();
+    }
+    if offered.is_empty() {
+        return "its discovery lists no method in token_endpoint_auth_methods_supported".to_owned();
+    }
+    let shown: Vec<String> = offered
+        .iter()
+        .take(10)
+        .map(|name| crate::http::clean_text(name, 40))
+        .collect();
+    format!(
+        "its discovery lists {} (token_endpoint_auth_methods_supported)",
+        shown.join(", ")
+    )
+}
+
 /// The method for an endpoint that publishes its own list (RFC 8414's
 /// `revocation_endpoint_auth_methods_supported`): the profile's own when the list names it or
 /// when there is no list; else the first the profile's credential can do (a client secret serves
@@ -616,6 +681,55 @@ mod endpoint_method_tests {
                 *expected,
                 "{configured:?} with {advertised:?}"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod token_endpoint_method_tests {
+    use super::*;
+
+    #[test]
+    fn a_method_the_token_endpoint_does_not_take_is_named_with_those_it_does() {
+        let listed = |names: &[&str]| names.iter().map(|&n| n.to_owned()).collect::<Vec<_>>();
+        let cis2 = listed(&["client_secret_basic", "private_key_jwt"]);
+        // The method, what discovery lists, and the words of the refusal.
+        type Case<'a> = (ClientAuth, Option<&'a [String]>, Result<(), &'a str>);
+        let cases: [Case<'_>; 6] = [
+            (ClientAuth::PrivateKeyJwt, Some(&cis2), Ok(())),
+            (
+                ClientAuth::ClientSecretPost,
+                Some(&cis2),
+                Err("does not take client_secret_post at its token endpoint: its discovery lists client_secret_basic, private_key_jwt"),
+            ),
+            (
+                ClientAuth::None,
+                Some(&cis2),
+                Err("does not take none"),
+            ),
+            (ClientAuth::ClientSecretBasic, None, Ok(())),
+            (
+                ClientAuth::PrivateKeyJwt,
+                None,
+                Err("lists no token_endpoint_auth_methods_supported, which means client_secret_basic only"),
+            ),
+            (
+                ClientAuth::ClientSecretBasic,
+                Some(&[]),
+                Err("lists no method"),
+            ),
+        ];
+        for (method, advertised, expected) in cases {
+            let outcome = check_token_endpoint_method(method, advertised);
+            match (expected, outcome) {
+                (Ok(()), Ok(())) => {}
+                (Err(words), Err(error)) => {
+                    assert!(error.to_string().contains(words), "{method:?}: {error}")
+                }
+                (expected, outcome) => {
+                    panic!("{method:?} {advertised:?}: {expected:?} {outcome:?}")
+                }
+            }
         }
     }
 }

@@ -738,9 +738,9 @@ pub enum IdTokenError {
     WrongAzp { azp: String, client_id: String },
     #[error("the ID token's nonce does not match the sign-in request")]
     WrongNonce,
-    #[error("the ID token has expired (exp {exp}, now {now}, {skew} s of clock skew allowed)")]
+    #[error("the ID token has expired (exp {exp}, now {now}, {skew} s of clock skew allowed); one that has just been issued means the provider's clock and this computer's differ by more than that")]
     Expired { exp: u64, now: u64, skew: u64 },
-    #[error("the ID token was issued in the future (iat {iat}, now {now}, {skew} s of clock skew allowed); check this computer's clock")]
+    #[error("the ID token was issued in the future (iat {iat}, now {now}, {skew} s of clock skew allowed): the provider's clock and this computer's differ by more than that; check this computer's clock")]
     IssuedInFuture { iat: u64, now: u64, skew: u64 },
     #[error("the ID token is not valid yet (nbf {nbf}, now {now}, {skew} s of clock skew allowed); check this computer's clock")]
     NotYetValid { nbf: u64, now: u64, skew: u64 },

@@ -35,14 +35,14 @@ pub mod values;
 
 pub use claims::{
     amr_meaning, assurance_level, check_assurance, check_id_assurance, check_requested_role,
-    choose_role, requested_level, AmrMeaning, ClaimsError, Identity, NrbacRole, OrgMembership,
-    Organisation, RoleChoice, RoleGroup, RoleNamed,
+    choose_role, requested_level, AmrMeaning, ClaimsError, Identity, IncompleteRole, NrbacRole,
+    OrgMembership, Organisation, RoleChoice, RoleGroup, RoleNamed,
 };
 pub use client_auth::{
-    authenticate, authenticate_with, check_assertion_algorithm, ClientAuth, ClientAuthError,
-    ClientAuthentication, ClientCredential, Credential, FormValue, HmacAlgorithm, PrivateKey,
-    SigningAlgorithm, UnknownClientAuth, ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS,
-    CLIENT_ASSERTION_TYPE,
+    authenticate, authenticate_with, check_assertion_algorithm, check_token_endpoint_method,
+    token_endpoint_methods, ClientAuth, ClientAuthError, ClientAuthentication, ClientCredential,
+    Credential, FormValue, HmacAlgorithm, MethodNotOffered, PrivateKey, SigningAlgorithm,
+    UnknownClientAuth, ASSERTION_LIFETIME, CIS2_ASSERTION_ALGORITHMS, CLIENT_ASSERTION_TYPE,
 };
 pub use discovery::{
     discovery_url, is_secure, is_secure_url, DiscoveryError, DocumentShelf, IssuerKind, KeyedError,

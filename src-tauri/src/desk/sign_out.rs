@@ -37,7 +37,12 @@ impl Desk {
         self.go_home(&mut inner);
         match outcome {
             Ok(outcome) => {
-                inner.notice = Some(info("signed_out"));
+                // Signed out here either way; a provider without revocation keeps the session's
+                // tokens valid until they expire, and the user is told so.
+                inner.notice = Some(match outcome.revocation {
+                    "not_advertised" => info("signed_out_not_revoked"),
+                    _ => info("signed_out"),
+                });
                 let launch = match inner.connection.as_ref() {
                     Some(connection) => {
                         connection

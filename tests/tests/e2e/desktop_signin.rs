@@ -199,8 +199,12 @@ async fn a_user_without_roles_gets_a_clear_page_checks_again_and_signs_out() -> 
     })
     .await?;
     app.wait_for_screen("noRoles").await?;
-    app.wait_for_text("[data-testid=header-user-name]", "Pat Noroles")
-        .await?;
+    // Named as `careid login` and `careid status` name the user.
+    app.wait_for_text(
+        "[data-testid=header-user-name]",
+        &format!("Pat Noroles ({NO_ROLES})"),
+    )
+    .await?;
     app.click("[data-testid=no-roles-sign-out]").await?;
     app.wait_for_screen("home").await?;
     assert!(app.text(NOTICE).await?.contains("signed out"));

@@ -308,3 +308,49 @@ fn mock_serve_arms_faults_from_the_command_line() {
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("no_such_fault"));
 }
+
+#[test]
+fn mock_serve_switches_modes_on_from_the_command_line() {
+    let serve = Serve::start(&[
+        "--port",
+        "0",
+        "--mode",
+        "lean_discovery",
+        "--mode",
+        "clock_skew=-30",
+    ]);
+    assert_eq!(
+        serve.value("modes:"),
+        "lean_discovery, clock_skew=-30",
+        "{:#?}",
+        serve.banner
+    );
+    let discovery = format!(
+        "{}/.well-known/openid-configuration",
+        serve.value("issuer:")
+    );
+    let document: serde_json::Value = ureq::get(&discovery)
+        .call()
+        .expect("answers")
+        .body_mut()
+        .read_json()
+        .expect("JSON");
+    assert!(
+        document
+            .get("pushed_authorization_request_endpoint")
+            .is_none()
+            && document.get("revocation_endpoint").is_none(),
+        "{document:#}"
+    );
+
+    let output = Command::new(binaries::cli().expect("careid is built"))
+        .args(["mock", "serve", "--port", "0", "--mode", "clock_skew=soon"])
+        .output()
+        .expect("careid runs");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an unknown mode is a usage error"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("clock_skew=soon"));
+}

@@ -1,6 +1,7 @@
-//! Every fault the mock offers and every loopback listener rule, as one table: each case runs
-//! the real `careid` binary and checks its exit code, the words of its error, and what is left
-//! in the real keychain afterwards.
+//! Every fault the mock offers, every mode that shows CIS2 as it may really be (careid's answer
+//! to each: signed in, or refused with its code), and every loopback listener rule, as one
+//! table: each case runs the real `careid` binary and checks its exit code, the words of its
+//! error, and what is left in the real keychain afterwards.
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -21,6 +22,8 @@ enum Phase {
     /// `careid logout` after a clean sign-in and a `careid token --refresh`, both with the
     /// fault armed.
     Logout,
+    /// `careid logout` after a clean sign-in, with nothing in between.
+    SignOut,
 }
 
 /// A case that needs a mock of its own: another test user, or profile settings.
@@ -37,6 +40,9 @@ struct Case {
     name: &'static str,
     /// Mock faults, `+` between several, armed until cleared after the case.
     fault: Option<&'static str>,
+    /// Mock modes (MODES.md), `+` between several, on from before the sign-in until the case
+    /// ends.
+    modes: Option<&'static str>,
     /// A mock and profile of the case's own; the nurse's shared one when `None`.
     setup: Option<Setup>,
     phase: Phase,
@@ -55,6 +61,28 @@ const fn login(name: &'static str, fault: &'static str, code: i32, says: &'stati
     Case {
         name,
         fault: Some(fault),
+        modes: None,
+        setup: None,
+        phase: Phase::Login,
+        args: &[],
+        env: &[],
+        code,
+        says,
+        stored: code == 0,
+    }
+}
+
+/// A sign-in with these modes on (and no fault).
+const fn with_modes(
+    name: &'static str,
+    modes: &'static str,
+    code: i32,
+    says: &'static str,
+) -> Case {
+    Case {
+        name,
+        fault: None,
+        modes: Some(modes),
         setup: None,
         phase: Phase::Login,
         args: &[],
@@ -75,6 +103,7 @@ const fn refresh(
     Case {
         name,
         fault: Some(fault),
+        modes: None,
         setup: None,
         phase: Phase::Refresh,
         args: &[],
@@ -163,6 +192,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "a selected_roleid that is not one of the user's roles",
             fault: Some("unknown_selected_role"),
+            modes: None,
             setup: Some(Setup {
                 auto_login: "555057900101:smartcard:555057900304",
                 profile: &["--role-selection", "cis2"],
@@ -177,6 +207,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "an identity assurance level below the profile's minimum",
             fault: None,
+            modes: None,
             setup: Some(Setup {
                 // IAL1 in users.json; signs in with a password (AAL1, development only).
                 auto_login: "656005750110",
@@ -246,6 +277,7 @@ fn cases() -> Vec<Case> {
             // omits it only when it holds one.
             name: "sign-out after a refresh without an ID token still has the hint",
             fault: Some("no_id_token_on_refresh"),
+            modes: None,
             setup: None,
             phase: Phase::Logout,
             args: &[],
@@ -274,6 +306,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "wrong state",
             fault: Some("wrong_state"),
+            modes: None,
             setup: None,
             phase: Phase::Login,
             args: &["--timeout", "3"],
@@ -360,6 +393,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "revocation fails at logout",
             fault: Some("http_500@revocation"),
+            modes: None,
             setup: None,
             phase: Phase::Logout,
             args: &[],
@@ -369,6 +403,148 @@ fn cases() -> Vec<Case> {
             stored: false,
         },
     ];
+    // CIS2 as it may really be (MODES.md): signed in where the shape is CIS2's to choose,
+    // refused with a code of its own where it cannot be used.
+    cases.extend([
+        with_modes(
+            "lean discovery: a plain authorization request, no refresh token",
+            "lean_discovery",
+            0,
+            "Signed in to profile",
+        ),
+        Case {
+            name: "lean discovery with par = always is refused before the browser",
+            fault: None,
+            modes: Some("lean_discovery"),
+            setup: Some(Setup {
+                auto_login: "555057896106",
+                profile: &["--par", "always"],
+            }),
+            phase: Phase::Login,
+            args: &[],
+            env: &[],
+            code: 2,
+            says: "says par = \"always\", and the provider publishes no pushed_authorization_request_endpoint",
+            stored: false,
+        },
+        Case {
+            phase: Phase::Refresh,
+            stored: true,
+            ..with_modes(
+                "lean discovery: a refresh asked for is a usage error, the session stays",
+                "lean_discovery",
+                2,
+                "has no refresh token",
+            )
+        },
+        Case {
+            phase: Phase::SignOut,
+            stored: false,
+            ..with_modes(
+                "lean discovery: sign-out ends the session here and says so",
+                "lean_discovery",
+                0,
+                "offers no revocation: the session was ended here",
+            )
+        },
+        Case {
+            fault: Some("authorize_access_denied"),
+            ..with_modes(
+                "an error redirect without iss shows the provider's error, unverified",
+                "errors_without_iss",
+                4,
+                "access_denied (fault injected by the mock) (unverified",
+            )
+        },
+        with_modes("amr as one string", "amr_as_string", 0, "amr: N3_SMARTCARD"),
+        with_modes(
+            "one role as the object itself",
+            "roles_as_object",
+            0,
+            "Nurse Access Role\" [555057898108]",
+        ),
+        with_modes(
+            "role ids as numbers",
+            "role_ids_as_numbers",
+            0,
+            "[555057898108] at NHSID DEV",
+        ),
+        with_modes(
+            "roles without their optional fields",
+            "role_fields_missing",
+            0,
+            "Nurse Access Role",
+        ),
+        with_modes(
+            "roles without a required field",
+            "role_fields_missing=org_code",
+            3,
+            "role 555057898108 lacks org_code",
+        ),
+        Case {
+            name: "CIS2's chosen role without a required field",
+            fault: None,
+            modes: Some("role_fields_missing=role_name"),
+            setup: Some(Setup {
+                auto_login: "555057900101:smartcard:555057900304",
+                profile: &["--role-selection", "cis2"],
+            }),
+            phase: Phase::Login,
+            args: &[],
+            env: &[],
+            code: 3,
+            says: "cis2 selected role 555057900304, but userinfo lists it without role_name",
+            stored: false,
+        },
+        Case {
+            name: "CIS2's chosen role with numeric ids",
+            fault: None,
+            modes: Some("role_ids_as_numbers"),
+            setup: Some(Setup {
+                auto_login: "555057900101:smartcard:555057900304",
+                profile: &["--role-selection", "cis2"],
+            }),
+            phase: Phase::Login,
+            args: &[],
+            env: &[],
+            code: 0,
+            says: "[555057900304]",
+            stored: true,
+        },
+        Case {
+            args: &["--acr", "AAL3_ANY"],
+            ..with_modes(
+                "assurance levels as numbers",
+                "assurance_levels_as_numbers",
+                0,
+                "Authentication assurance level: 3",
+            )
+        },
+        with_modes(
+            "the provider's clock 90 s ahead, within the 120 s allowed",
+            "clock_skew=90",
+            0,
+            "Signed in to profile",
+        ),
+        with_modes(
+            "the provider's clock 90 s behind",
+            "clock_skew=-90",
+            0,
+            "Signed in to profile",
+        ),
+        with_modes(
+            "the provider's clock 5 minutes ahead, beyond the 120 s allowed",
+            "clock_skew=300",
+            3,
+            "the provider's clock and this computer's differ by more than that",
+        ),
+        with_modes(
+            "the provider's clock two hours behind",
+            "clock_skew=-7200",
+            3,
+            "the ID token has expired",
+        ),
+    ]);
     // Any endpoint: server errors, broken and oversized bodies, slowness.
     for (endpoint, name_500, name_503, name_json, name_big, name_slow) in [
         (
@@ -426,6 +602,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "no callback before the timeout",
             fault: None,
+            modes: None,
             setup: None,
             phase: Phase::Login,
             args: &["--timeout", "1"],
@@ -437,6 +614,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "a request to the wrong path does not end the wait",
             fault: None,
+            modes: None,
             setup: None,
             phase: Phase::Login,
             args: &[],
@@ -448,6 +626,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "an oversized request does not end the wait",
             fault: None,
+            modes: None,
             setup: None,
             phase: Phase::Login,
             args: &[],
@@ -459,6 +638,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "a slow request does not end the wait",
             fault: None,
+            modes: None,
             setup: None,
             phase: Phase::Login,
             args: &[],
@@ -472,6 +652,7 @@ fn cases() -> Vec<Case> {
             // public): refused with 400, and the browser's real callback still signs in.
             name: "a forged callback with another state does not end the wait",
             fault: None,
+            modes: None,
             setup: None,
             phase: Phase::Login,
             args: &[],
@@ -485,6 +666,7 @@ fn cases() -> Vec<Case> {
             // name: refused with 421, and the browser's real callback still signs in.
             name: "a callback under another host name does not end the wait",
             fault: None,
+            modes: None,
             setup: None,
             phase: Phase::Login,
             args: &[],
@@ -505,7 +687,7 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
     world.add_mock_profile("t", &mock.issuer(), &[]);
     let cache = world.home().config_dir().join("cache");
     let cases = cases();
-    assert!(cases.len() >= 45, "{} cases", cases.len());
+    assert!(cases.len() >= 60, "{} cases", cases.len());
     let mut failures = Vec::new();
     let mut last_attempt = serde_json::Value::Null;
     // Cases with a setup of their own get their own mock and profile, started on first use.
@@ -525,6 +707,10 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
             }
         };
         mock.mock().clear_faults();
+        mock.mock().switch_off_modes();
+        for mode in case.modes.into_iter().flat_map(|modes| modes.split('+')) {
+            mock.mock().switch_on(mode.parse().expect("a known mode"));
+        }
         // Discovery and JWKS faults must be met, not skipped by the cache.
         let _ = std::fs::remove_dir_all(&cache);
         if case.phase != Phase::Login {
@@ -544,7 +730,7 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
         let command: &[&str] = match case.phase {
             Phase::Login => &["login"],
             Phase::Refresh => &["token", "--refresh"],
-            Phase::Logout => &["logout"],
+            Phase::Logout | Phase::SignOut => &["logout"],
         };
         let mut args = vec!["--profile", profile.as_str()];
         args.extend_from_slice(command);
@@ -556,6 +742,7 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
         let started = Instant::now();
         let output = run_world.output().expect("careid runs");
         mock.mock().clear_faults();
+        mock.mock().switch_off_modes();
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&output.stdout),

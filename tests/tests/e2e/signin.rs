@@ -905,3 +905,159 @@ fn profile_jwks_prints_the_public_key_only() {
         basic.text()
     );
 }
+
+/// A discovery document as lean as CIS2's may be (MODES.md `lean_discovery`: no PAR, no
+/// revocation, no RFC 9207 `iss`, no refresh grant): with `par = "auto"` careid sends a plain
+/// authorization request, keeps a session without a refresh token, and signs out here, saying
+/// the provider could not revoke.
+#[test]
+fn a_lean_discovery_signs_in_without_par_refresh_or_revocation() {
+    let auto_login: AutoLogin = NURSE.parse().expect("auto-login syntax");
+    let mock = MockHost::start(
+        MockCis2::new()
+            .auto_login(auto_login)
+            .mode(mock_cis2::Mode::LeanDiscovery),
+    )
+    .expect("the mock starts");
+    let world = world_for(&mock, &[]);
+
+    let login = world.ok(&["--profile", "t", "login"]);
+    assert!(
+        login
+            .stdout
+            .contains("Signed in to profile t as Flo Nurse (555057896106)"),
+        "{}",
+        login.text()
+    );
+    let opened = std::fs::read_to_string(world.browser_log()).expect("the browser was opened");
+    assert!(
+        opened.contains("state=")
+            && opened.contains("code_challenge=")
+            && !opened.contains("request_uri"),
+        "a plain authorization request: {opened}"
+    );
+    let mut stored = world.stored_sessions();
+    stored.sort();
+    assert_eq!(
+        stored,
+        [
+            format!("session/t/{NURSE}/access-token"),
+            format!("session/t/{NURSE}/id-token"),
+        ],
+        "no refresh token to keep"
+    );
+    let status = world.ok(&["--profile", "t", "status", "--json"]).json();
+    assert_eq!(status["refreshable"], false);
+    assert!(status["tokens_end_at"].is_u64(), "{status}");
+
+    let logout = world.ok(&["--profile", "t", "logout"]);
+    assert!(
+        logout
+            .stdout
+            .contains("offers no revocation: the session was ended here"),
+        "{}",
+        logout.text()
+    );
+    assert!(world.stored_sessions().is_empty());
+    let asked = endpoints_since(&mock, 0);
+    assert!(
+        !asked
+            .iter()
+            .any(|endpoint| endpoint == "/par" || endpoint == "/token/revoke"),
+        "{asked:?}"
+    );
+}
+
+/// Each shape CIS2 may send its claims in (MODES.md) signs in to what the usual shape gives:
+/// the same `amr`, role, organisation and assurance level.
+#[test]
+fn each_cis2_claim_shape_signs_in_as_the_usual_one_does() {
+    let mock = mock_signing_in(NURSE);
+    let world = world_for(&mock, &[]);
+    let usual = world.ok(&["--profile", "t", "login", "--json"]).json();
+    world.ok(&["--profile", "t", "logout"]);
+    let same = |session: &Value| {
+        [
+            "/sub",
+            "/amr",
+            "/authentication_assurance_level",
+            "/id_assurance_level",
+            "/selected_role/person_roleid",
+            "/selected_role/org_code",
+            "/selected_role/role_code",
+            "/role_choice",
+        ]
+        .into_iter()
+        .filter(|pointer| session.pointer(pointer) != usual.pointer(pointer))
+        .collect::<Vec<_>>()
+    };
+    for mode in [
+        "amr_as_string",
+        "roles_as_object",
+        "role_ids_as_numbers",
+        "role_fields_missing",
+        "assurance_levels_as_numbers",
+        "clock_skew=90",
+        "clock_skew=-90",
+    ] {
+        let mode: mock_cis2::Mode = mode.parse().expect("a mode");
+        mock.mock().switch_on(mode.clone());
+        let session = world.ok(&["--profile", "t", "login", "--json"]).json();
+        assert_eq!(same(&session), Vec::<&str>::new(), "{mode}: {session:#}");
+        assert_eq!(
+            session["amr"],
+            serde_json::json!(["N3_SMARTCARD"]),
+            "{mode}"
+        );
+        world.ok(&["--profile", "t", "logout"]);
+        mock.mock().switch_off(mode.name());
+    }
+}
+
+/// `careid login`, `careid status` and the app (`views::user`) name the user one way.
+#[test]
+fn login_and_status_name_the_user_the_same_way() {
+    let mock = mock_signing_in(NURSE);
+    let world = world_for(&mock, &[]);
+    let named = format!("as Flo Nurse ({NURSE})");
+    let login = world.ok(&["--profile", "t", "login"]);
+    assert!(login.stdout.contains(&named), "{}", login.text());
+    let status = world.ok(&["--profile", "t", "status"]);
+    assert!(status.stdout.contains(&named), "{}", status.text());
+}
+
+/// A client authentication the provider's discovery does not list is refused before the
+/// browser opens, naming the methods it lists (without the check, the tester would sign in and
+/// then meet `invalid_client`).
+#[test]
+fn a_client_authentication_the_provider_does_not_list_is_refused_before_the_browser_opens() {
+    use mock_cis2::ClientAuthMethod;
+    let auto_login: AutoLogin = NURSE.parse().expect("auto-login syntax");
+    let mock = MockHost::start(
+        MockCis2::new()
+            .auto_login(auto_login)
+            .token_endpoint_auth_methods(&[
+                ClientAuthMethod::PrivateKeyJwt,
+                ClientAuthMethod::ClientSecretJwt,
+            ]),
+    )
+    .expect("the mock starts");
+    // The profile's client authenticates with client_secret_basic.
+    let world = world_for(&mock, &[]);
+    let login = world.run(&["--profile", "t", "login"]).expect("runs");
+    assert_eq!(login.code, Some(2), "{}", login.text());
+    assert!(
+        login.stderr.contains(
+            "the provider does not take client_secret_basic at its token endpoint: its discovery \
+             lists private_key_jwt, client_secret_jwt"
+        ),
+        "{}",
+        login.text()
+    );
+    assert!(!world.browser_log().exists(), "the browser was not opened");
+    assert_eq!(
+        endpoints_since(&mock, 0),
+        ["/.well-known/openid-configuration"]
+    );
+    assert!(world.stored_sessions().is_empty());
+}

@@ -56,11 +56,19 @@ redirectUriAccepted: boolean,
  */
 changingRole: boolean, };
 
-export type UserView = { name: string, 
+export type UserView = { 
+/**
+ * The person's name, when the provider gave one.
+ */
+name: string | null, 
 /**
  * The 12-digit CIS2 user id (UUID).
  */
-userId: string, };
+userId: string, 
+/**
+ * The name and id together, as careid names the user in sentences and the header.
+ */
+label: string, };
 
 export type OrganisationView = { name: string, 
 /**
@@ -289,6 +297,7 @@ export const NOTICE_CODES = [
   "broker_unreachable",
   "browser_failed",
   "cancelled",
+  "client_auth_not_offered",
   "client_credential_mismatch",
   "client_credential_missing",
   "clipboard_failed",
@@ -372,6 +381,8 @@ export const NOTICE_CODES = [
   "not_signed_in",
   "not_waiting",
   "oauth_error",
+  "par_not_offered",
+  "par_required",
   "ports_taken",
   "private_key_encrypted",
   "private_key_malformed",
@@ -385,11 +396,14 @@ export const NOTICE_CODES = [
   "profile_not_found",
   "profile_not_ready",
   "provider_error",
+  "provider_error_unverified",
   "provider_unavailable",
   "redirect_uri_refused",
   "refresh_rejected",
   "response_rejected",
+  "roles_incomplete",
   "selected_role_conflict",
+  "selected_role_incomplete",
   "selected_role_unknown",
   "session_ended",
   "session_invalid_profile",
@@ -401,6 +415,7 @@ export const NOTICE_CODES = [
   "sign_in_under_way",
   "signed_out",
   "signed_out_here",
+  "signed_out_not_revoked",
   "signing_algorithm_mismatch",
   "signing_algorithm_not_for_cis2",
   "signing_algorithm_unknown",

@@ -14,7 +14,7 @@ export function renderNoRoles(ctx: Ctx, view: NoRolesView): Node[] {
   });
   return [
     heading1('You do not have a role in the Care Identity Service'),
-    h('p', { class: 'nhsuk-body' }, `You signed in as ${view.user.name} (${view.user.userId}), but your Care Identity has no role to work in.`),
+    h('p', { class: 'nhsuk-body' }, `You signed in as ${view.user.label}, but your Care Identity has no role to work in.`),
     h('h2', { class: 'nhsuk-heading-m' }, 'What to do'),
     h(
       'ol',

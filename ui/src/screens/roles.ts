@@ -110,7 +110,7 @@ export function renderChooseRole(ctx: Ctx, view: RoleChoiceView): Node[] {
 
   nodes.push(
     heading1(view.changing ? 'Change your role' : 'Choose your role'),
-    h('p', { class: 'nhsuk-body' }, `Signed in as ${view.user.name} (${view.user.userId}). Choose the role you are working in today.`),
+    h('p', { class: 'nhsuk-body' }, `Signed in as ${view.user.label}. Choose the role you are working in today.`),
   );
 
   const form = h('form', { novalidate: true, 'aria-labelledby': 'roles-form-label' });

@@ -32,7 +32,7 @@ function renderSession(ctx: Ctx, view: SignedInView): Node[] {
     : undefined;
   change?.append(h('span', { class: 'nhsuk-u-visually-hidden' }, ' role'));
   const rows = [
-    summaryRow('Name', view.user.name, 'user-name'),
+    summaryRow('Name', view.user.name ?? 'Not given by CIS2', 'user-name'),
     summaryRow(
       'Role',
       role

@@ -4,7 +4,7 @@
 use crate::client_auth::ClientAuth;
 use crate::values::{AcrValues, ClientId, IssuerUrl};
 
-use super::{IssuerSource, Profile, RedirectHost, RoleSelection, SessionPolicy};
+use super::{IssuerSource, Profile, PushedRequests, RedirectHost, RoleSelection, SessionPolicy};
 
 /// CIS2's realm path, the same in every environment.
 const CIS2_REALM: &str = "/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
@@ -97,6 +97,7 @@ pub(super) fn built_in_profiles() -> Vec<Profile> {
         userinfo_signed: false,
         session: SessionPolicy::default(),
         trusted_audiences: Vec::new(),
+        par: PushedRequests::Auto,
         broker: None,
         built_in: true,
     };

@@ -47,6 +47,44 @@ impl FromStr for RoleSelection {
     }
 }
 
+/// Whether the authorization request is pushed (RFC 9126) before the browser opens: `auto` when
+/// the provider publishes a `pushed_authorization_request_endpoint` (CIS2 publishes none today),
+/// `always` refuses to sign in without one, `never` sends the parameters in the authorization URL
+/// even when one is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushedRequests {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl PushedRequests {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PushedRequests::Auto => "auto",
+            PushedRequests::Always => "always",
+            PushedRequests::Never => "never",
+        }
+    }
+}
+
+impl FromStr for PushedRequests {
+    type Err = ProfileError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(PushedRequests::Auto),
+            "always" => Ok(PushedRequests::Always),
+            "never" => Ok(PushedRequests::Never),
+            other => Err(ProfileError::Invalid(format!(
+                "unknown par setting {other:?}; use auto, always or never"
+            ))),
+        }
+    }
+}
+
 /// The host written in the redirect URI. The listener binds `127.0.0.1` either way: `localhost`
 /// is only for a provider where that is what was registered (RFC 8252 §8.3 prefers the IP
 /// literal, which no hosts file or DNS can point elsewhere).
@@ -180,6 +218,8 @@ pub struct Profile {
     pub min_id_assurance_level: Option<u8>,
     pub role_selection: RoleSelection,
     pub userinfo_signed: bool,
+    /// Whether the authorization request is pushed (RFC 9126): `auto` when the provider offers it.
+    pub par: PushedRequests,
     pub session: SessionPolicy,
     /// Audiences besides the client id that an ID token may also name (OIDC Core §3.1.3.7
     /// step 3); any other audience is refused. Empty unless the profile says otherwise.
@@ -427,6 +467,9 @@ pub struct ProfileEntry {
     pub role_selection: Option<RoleSelection>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub userinfo_signed: Option<bool>,
+    /// `auto` (the default: when the provider offers it), `always` or `never`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub par: Option<PushedRequests>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<SessionPolicy>,
     /// Audiences besides the client id that ID tokens may also name; none by default.
@@ -511,6 +554,7 @@ impl ProfileEntry {
             .or(profile.min_id_assurance_level);
         profile.role_selection = self.role_selection.unwrap_or(profile.role_selection);
         profile.userinfo_signed = self.userinfo_signed.unwrap_or(profile.userinfo_signed);
+        profile.par = self.par.unwrap_or(profile.par);
         profile.session = self.session.unwrap_or(profile.session);
         if let Some(audiences) = &self.trusted_audiences {
             profile.trusted_audiences.clone_from(audiences);
@@ -649,6 +693,7 @@ impl Profiles {
                     min_id_assurance_level: None,
                     role_selection: RoleSelection::App,
                     userinfo_signed: false,
+                    par: PushedRequests::Auto,
                     session: SessionPolicy::default(),
                     trusted_audiences: Vec::new(),
                     broker: None,

@@ -58,6 +58,11 @@ pub struct SessionFacts {
     pub profile: String,
     /// The user's id (`sub` of the ID token; the UUID in CIS2).
     pub sub: String,
+    /// The user's name for people ([`crate::user_name::person_name`]), from UserInfo at sign-in
+    /// and at each restore that reads it; absent when UserInfo gave none, and in files written
+    /// before careid kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// When the user authenticated (`auth_time`): the absolute limit runs from here.
     pub auth_time: u64,
     /// The last activity the caller recorded: the inactivity limit runs from here.
@@ -70,6 +75,16 @@ pub struct SessionFacts {
     pub assurance_level: Option<u8>,
     /// When these facts were written.
     pub stored_at: u64,
+}
+
+impl SessionFacts {
+    /// The user as people are told who is signed in: "Flo Nurse (555057896106)".
+    pub fn user(&self) -> crate::UserName {
+        crate::UserName {
+            name: self.name.clone(),
+            user_id: self.sub.clone(),
+        }
+    }
 }
 
 /// What the sign-in settled that every refresh of its session is held to (OIDC Core §12.2): the

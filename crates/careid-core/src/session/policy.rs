@@ -127,6 +127,7 @@ mod tests {
             let facts = SessionFacts {
                 profile: "mock".into(),
                 sub: "555000000001".into(),
+                name: None,
                 auth_time: SIGNED_IN,
                 last_activity: SIGNED_IN + case.last_activity,
                 selected_role_id: Some("555254242106".into()),
@@ -284,6 +285,7 @@ mod tests {
         let facts = SessionFacts {
             profile: "mock".into(),
             sub: "555000000001".into(),
+            name: None,
             auth_time: SIGNED_IN,
             // Recorded an hour after sign-in; the clock then went back to 10 minutes after.
             last_activity: SIGNED_IN + HOUR,
@@ -359,6 +361,7 @@ mod tests {
             let facts = SessionFacts {
                 profile: "mock".into(),
                 sub: "1".into(),
+                name: None,
                 auth_time: *auth_time,
                 last_activity: *last_activity,
                 selected_role_id: None,
@@ -373,6 +376,7 @@ mod tests {
         let facts = SessionFacts {
             profile: "mock".into(),
             sub: "1".into(),
+            name: None,
             auth_time: u64::MAX,
             last_activity: u64::MAX,
             selected_role_id: None,
@@ -392,6 +396,7 @@ mod tests {
         let facts = SessionFacts {
             profile: "mock".into(),
             sub: "1".into(),
+            name: None,
             auth_time: 0,
             last_activity: 0,
             selected_role_id: None,

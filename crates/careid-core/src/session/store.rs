@@ -898,6 +898,7 @@ mod tests {
         SessionFacts {
             profile: "mock".into(),
             sub: "555000000001".into(),
+            name: None,
             auth_time: 1_750_000_000,
             last_activity: 1_750_000_100,
             selected_role_id: Some("555254242106".into()),

@@ -1,6 +1,7 @@
 //! What can go wrong signing in or using a session, and which of the documented outcomes it is.
 
 use crate::broker::BrokerError;
+use crate::client_auth::MethodNotOffered;
 use crate::discovery::{DiscoveryError, KeyedError};
 use crate::http::HttpError;
 use crate::id_token::IdTokenError;
@@ -157,6 +158,28 @@ pub enum SignInError {
         #[source]
         source: Box<SignInError>,
     },
+    /// The profile's client authentication is not one the provider takes at its token endpoint.
+    #[error("profile {profile:?} cannot sign in: {source}")]
+    ClientAuthNotOffered {
+        profile: String,
+        #[source]
+        source: MethodNotOffered,
+    },
+    /// The profile says `par = "always"` and pushed authorization requests are not offered.
+    #[error(
+        "profile {profile:?} says par = \"always\", and {missing} (RFC 9126): set par = \"auto\" \
+         to send the request in the authorization URL when the provider offers no pushed requests"
+    )]
+    ParNotOffered {
+        profile: String,
+        missing: &'static str,
+    },
+    /// The profile says `par = "never"` and the provider requires pushed authorization requests.
+    #[error(
+        "the provider requires pushed authorization requests (require_pushed_authorization_requests, \
+         RFC 9126), and profile {profile:?} says par = \"never\": set par = \"auto\""
+    )]
+    ParRequired { profile: String },
     /// The one-time link that hands the provider's address to the browser could not be made.
     #[error("cannot make the link to open the browser on: {0}")]
     Launch(#[source] std::io::Error),
@@ -176,7 +199,10 @@ impl SignInError {
             | SignInError::CredentialMissing { .. }
             | SignInError::Credential { .. }
             | SignInError::UnknownRole(_)
-            | SignInError::NoRefreshToken { .. } => ErrorClass::Usage,
+            | SignInError::NoRefreshToken { .. }
+            | SignInError::ClientAuthNotOffered { .. }
+            | SignInError::ParNotOffered { .. }
+            | SignInError::ParRequired { .. } => ErrorClass::Usage,
             SignInError::Keychain(_) => ErrorClass::Keychain,
             SignInError::Session(error) => error.class(),
             SignInError::Discovery(error) if error.is_transient() => ErrorClass::Unreachable,
@@ -185,7 +211,9 @@ impl SignInError {
             SignInError::Http { .. } => ErrorClass::Rejected,
             SignInError::Loopback(error) => match error {
                 LoopbackError::TimedOut { .. } | LoopbackError::Cancelled => ErrorClass::Cancelled,
-                LoopbackError::Provider { .. } => ErrorClass::Provider,
+                LoopbackError::Provider { .. } | LoopbackError::UnverifiedProvider { .. } => {
+                    ErrorClass::Provider
+                }
                 LoopbackError::PortsTaken { .. } | LoopbackError::Bind(_) => ErrorClass::Other,
                 _ => ErrorClass::Rejected,
             },
@@ -235,6 +263,9 @@ impl SignInError {
             SignInError::UnknownRole(_) => "unknown_role",
             SignInError::NoRefreshToken { .. } => "no_refresh_token",
             SignInError::Launch(_) => "launch_failed",
+            SignInError::ClientAuthNotOffered { .. } => "client_auth_not_offered",
+            SignInError::ParNotOffered { .. } => "par_not_offered",
+            SignInError::ParRequired { .. } => "par_required",
             SignInError::Broker(error) => error.code(),
             SignInError::EndedByProvider { .. } => "ended_by_provider",
             SignInError::Ended { source, .. } => source.code(),

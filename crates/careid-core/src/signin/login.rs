@@ -267,8 +267,10 @@ impl Client {
         self.credential()?;
         let started = Instant::now();
         let metadata = self.metadata().await?;
-        // A broker of another issuer or client is refused before the browser opens.
+        // A broker of another issuer or client, or a client authentication the provider does not
+        // take, is refused before the browser opens.
         self.broker().await?;
+        self.check_client_auth(&metadata)?;
         timings.push(Timing::since("discovery", started));
         if metadata
             .response_types_supported
@@ -643,6 +645,7 @@ impl Client {
             let facts = SessionFacts {
                 profile: self.profile.name.clone(),
                 sub: claims.sub.clone(),
+                name: crate::person_name(&identity),
                 // As the provider said it: the ID token check refused one later than the token or
                 // now (beyond the skew), or already past the absolute limit.
                 auth_time: claims.auth_time.unwrap_or(claims.iat),

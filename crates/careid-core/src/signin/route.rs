@@ -1,5 +1,5 @@
 //! Where a request to the token, PAR and revocation endpoints goes, and with what client
-//! authentication: the one home of that choice. Without a broker, the provider's endpoint with
+//! authentication: the one home of that choice, the profile's `par` setting included. Without a broker, the provider's endpoint with
 //! the profile's method; with one, the broker's endpoint from its document, no client
 //! authentication (the broker adds its own) and the `CareID-Issuer` header. Discovery, the
 //! JWKS, the authorization URL, UserInfo and every ID token check stay with the provider.
@@ -12,15 +12,15 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::broker::{self, BrokerError, BrokerMetadata, SessionState};
-use crate::client_auth::method_for_endpoint;
 use crate::client_auth::ClientAuth;
+use crate::client_auth::{check_token_endpoint_method, method_for_endpoint};
 use crate::discovery::ProviderMetadata;
 use crate::http::HttpClient;
 use crate::secret::IdToken;
 use crate::session::{EndReason, SessionEnd, SessionFacts};
 use crate::signin::{blocking, Client, SignInError};
 use crate::values::IssuerUrl;
-use crate::{Restored, SecretString};
+use crate::{PushedRequests, Restored, SecretString};
 
 /// The endpoints a request can be for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,8 +94,38 @@ impl Client {
     }
 
     /// Where a request to `endpoint` goes: `None` when the provider offers no such endpoint
-    /// (or, for PAR, when the broker relays none).
+    /// (or, for PAR, when the broker relays none, or the profile says `par = "never"`). A PAR
+    /// the profile requires and is not offered, or refuses and the provider requires, is an
+    /// error.
     pub(crate) async fn route(
+        &self,
+        metadata: &ProviderMetadata,
+        endpoint: Endpoint,
+    ) -> Result<Option<Route>, SignInError> {
+        let offered = self.offered_route(metadata, endpoint).await?;
+        if endpoint != Endpoint::PushedAuthorization {
+            return Ok(offered);
+        }
+        let profile = || self.profile.name.clone();
+        match (self.profile.par, offered) {
+            (PushedRequests::Never, _) if metadata.require_pushed_authorization_requests => {
+                Err(SignInError::ParRequired { profile: profile() })
+            }
+            (PushedRequests::Never, _) => Ok(None),
+            (PushedRequests::Always, None) => Err(SignInError::ParNotOffered {
+                profile: profile(),
+                missing: if metadata.pushed_authorization_request_endpoint.is_some() {
+                    "the profile's broker relays none"
+                } else {
+                    "the provider publishes no pushed_authorization_request_endpoint"
+                },
+            }),
+            (_, offered) => Ok(offered),
+        }
+    }
+
+    /// Where a request to `endpoint` goes as the provider (and broker) offer it.
+    async fn offered_route(
         &self,
         metadata: &ProviderMetadata,
         endpoint: Endpoint,
@@ -143,6 +173,24 @@ impl Client {
                 ),
                 broker_issuer: None,
             }),
+        })
+    }
+
+    /// The profile's client authentication is one the provider takes at its token endpoint
+    /// ([`check_token_endpoint_method`]): asked before the browser opens, so a profile the
+    /// provider would answer `invalid_client` is refused before the user signs in. Through a
+    /// broker the broker authenticates, with a method of its own.
+    pub(crate) fn check_client_auth(&self, metadata: &ProviderMetadata) -> Result<(), SignInError> {
+        if self.profile.broker.is_some() {
+            return Ok(());
+        }
+        check_token_endpoint_method(
+            self.profile.client_auth,
+            metadata.token_endpoint_auth_methods_supported.as_deref(),
+        )
+        .map_err(|source| SignInError::ClientAuthNotOffered {
+            profile: self.profile.name.clone(),
+            source,
         })
     }
 

@@ -102,8 +102,10 @@ fn cis2_int_as_published_passes_and_its_port_is_noted() {
     assert!(detail(&report, "JWKS").starts_with("2 keys: k1 (RSA 2048 RS256 sig), k2 (RSA 4096"));
 }
 
+/// careid doctor never fails a provider careid can sign in with: `none` beside algorithms careid
+/// takes is a warning that says which careid uses; `none` alone fails.
 #[test]
-fn a_document_without_pkce_or_iss_warns_and_one_offering_none_fails() {
+fn a_document_without_pkce_or_iss_warns_and_one_offering_none_beside_rs256_warns() {
     let mut document = int_document();
     let object = document.as_object_mut().unwrap();
     object.remove("code_challenge_methods_supported");
@@ -126,15 +128,111 @@ fn a_document_without_pkce_or_iss_warns_and_one_offering_none_fails() {
     );
     assert_eq!(
         status(&report, "ID token signing"),
-        CheckStatus::Fail,
+        CheckStatus::Warn,
         "{text}"
     );
+    assert!(
+        detail(&report, "ID token signing").contains("careid verifies RS256"),
+        "{text}"
+    );
+    assert!(report.passed(), "{text}");
+
+    let mut document = int_document();
+    document["id_token_signing_alg_values_supported"] = json!(["none"]);
+    let report = diagnose(&issuer_url(INT_ISSUER), &metadata(document), None);
+    let text = report.render_text();
     assert!(!report.passed());
     assert!(
         text.lines()
             .any(|line| line.starts_with("FAIL  ID token signing")),
         "{text}"
     );
+}
+
+#[test]
+fn unsigned_client_assertions_offered_beside_signed_ones_warn_naming_careids() {
+    let mut document = int_document();
+    document["token_endpoint_auth_signing_alg_values_supported"] =
+        json!(["RS256", "RS512", "none"]);
+    let report = diagnose(&issuer_url(INT_ISSUER), &metadata(document), None);
+    let text = report.render_text();
+    assert_eq!(
+        status(&report, "Assertion signing algs"),
+        CheckStatus::Warn,
+        "{text}"
+    );
+    assert!(
+        detail(&report, "Assertion signing algs")
+            .contains("careid never sends one: it signs RS256 or RS512"),
+        "{text}"
+    );
+    assert!(report.passed(), "{text}");
+}
+
+/// A profile's client authentication against the provider: one it does not take fails, naming
+/// those it does (careid refuses to sign in with it); otherwise the algorithm careid signs with.
+#[test]
+fn a_profiles_client_authentication_is_checked_against_discovery() {
+    use careid_core::{AssertionAlgorithm, ClientAuth, Profile};
+    let profile = |method: ClientAuth, algorithm: Option<&str>| Profile {
+        client_auth: method,
+        assertion_algorithm: algorithm.map(|alg| alg.parse::<AssertionAlgorithm>().unwrap()),
+        ..careid_core::profile::built_in_mock()
+    };
+    let mut narrow = int_document();
+    narrow["token_endpoint_auth_methods_supported"] = json!(["private_key_jwt"]);
+    narrow["token_endpoint_auth_signing_alg_values_supported"] = json!(["RS256"]);
+    let mut silent = int_document();
+    silent
+        .as_object_mut()
+        .unwrap()
+        .remove("token_endpoint_auth_methods_supported");
+    let cases = [
+        (
+            profile(ClientAuth::ClientSecretBasic, None),
+            int_document(),
+            CheckStatus::Pass,
+            "client_secret_basic, which the provider takes",
+        ),
+        (
+            profile(ClientAuth::ClientSecretPost, None),
+            narrow.clone(),
+            CheckStatus::Fail,
+            "careid will not sign in: the provider does not take client_secret_post at its token endpoint: its discovery lists private_key_jwt",
+        ),
+        (
+            profile(ClientAuth::PrivateKeyJwt, Some("RS512")),
+            narrow.clone(),
+            CheckStatus::Warn,
+            "careid signs its assertions RS512, which token_endpoint_auth_signing_alg_values_supported does not list (RS256)",
+        ),
+        (
+            profile(ClientAuth::PrivateKeyJwt, Some("RS256")),
+            narrow,
+            CheckStatus::Pass,
+            "careid signs its assertions RS256",
+        ),
+        (
+            profile(ClientAuth::ClientSecretJwt, None),
+            int_document(),
+            CheckStatus::Pass,
+            "careid signs its assertions HS256",
+        ),
+        (
+            profile(ClientAuth::PrivateKeyJwt, None),
+            silent,
+            CheckStatus::Fail,
+            "which means client_secret_basic only",
+        ),
+    ];
+    for (profile, document, expected, words) in cases {
+        let document = metadata(document);
+        let mut report = diagnose(&issuer_url(INT_ISSUER), &document, None);
+        report.add_profile_checks(&profile, &document);
+        let check = report.check("Client authentication").expect("the check");
+        assert_eq!(check.status, expected, "{}", check.detail);
+        assert!(check.detail.contains(words), "{}", check.detail);
+    }
 }
 
 #[test]
@@ -160,11 +258,12 @@ fn what_careid_cannot_use_fails() {
         "Query response mode",
         "PKCE S256",
         "Token endpoint auth",
-        "Scopes",
         "Transport security",
     ] {
         assert_eq!(status(&report, name), CheckStatus::Fail, "{name}:\n{text}");
     }
+    // A provider may list only some of its scopes: careid asks for openid regardless.
+    assert_eq!(status(&report, "Scopes"), CheckStatus::Warn, "{text}");
     assert!(
         detail(&report, "Transport security").contains("userinfo_endpoint"),
         "{text}"
@@ -267,6 +366,20 @@ fn a_wrong_issuer_and_bad_key_sets_fail() {
         detail(&report, "ID token signing").contains("careid verifies RS256, PS256, ES256"),
         "{}",
         detail(&report, "ID token signing")
+    );
+
+    // A key careid leaves out, beside one it verifies with: a warning that says so.
+    let short_beside = json!({"keys": [rsa_key("small", 1024), rsa_key("k1", 2048)]});
+    let report = diagnose(
+        &issuer_url(INT_ISSUER),
+        &metadata(int_document()),
+        Some(&short_beside),
+    );
+    assert_eq!(status(&report, "JWKS"), CheckStatus::Warn);
+    assert!(
+        detail(&report, "JWKS").contains("small is only 1024 bits, so careid leaves it out"),
+        "{}",
+        detail(&report, "JWKS")
     );
 
     let twice = json!({"keys": [rsa_key("same", 2048), rsa_key("same", 2048)]});

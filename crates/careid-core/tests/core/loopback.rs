@@ -174,6 +174,11 @@ async fn a_callback_that_fails_a_check_ends_the_wait_with_the_reason() {
             "/callback?error=access_denied&state=state-abc&iss=http%3A%2F%2Flocalhost%3A9%2Frealm",
             "provider_error",
         ),
+        (
+            "provider error without iss",
+            "/callback?error=access_denied&error_description=Cancelled&state=state-abc",
+            "provider_error_unverified",
+        ),
     ];
     for (name, target, code) in cases {
         let listener = LoopbackListener::bind(&[], "/callback")

@@ -81,6 +81,7 @@ fn facts(sub: &str) -> SessionFacts {
     SessionFacts {
         profile: "mock".into(),
         sub: sub.into(),
+        name: None,
         auth_time: 1_750_000_000,
         last_activity: 1_750_000_000,
         selected_role_id: Some("555254242106".into()),

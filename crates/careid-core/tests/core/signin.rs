@@ -775,6 +775,114 @@ async fn pushed_request_keeps_the_parameters_off_the_browsers_address() {
     }
 }
 
+/// The profile's `par` against what the provider offers: `auto` pushes when PAR is offered and
+/// not otherwise (CIS2 today, or lean discovery), `always` refuses a provider without it and
+/// `never` sends the request in the URL, refused by a provider that requires PAR. Each refusal
+/// comes before the browser opens.
+#[tokio::test]
+async fn the_profiles_par_setting_meets_what_the_provider_offers() {
+    use careid_core::PushedRequests as Par;
+    use mock_cis2::Mode;
+    let cases = [
+        (Par::Auto, PushedRequests::Offered, None, Ok(true)),
+        (Par::Auto, PushedRequests::Off, None, Ok(false)),
+        (
+            Par::Auto,
+            PushedRequests::Offered,
+            Some(Mode::LeanDiscovery),
+            Ok(false),
+        ),
+        (Par::Always, PushedRequests::Offered, None, Ok(true)),
+        (
+            Par::Always,
+            PushedRequests::Off,
+            None,
+            Err("par_not_offered"),
+        ),
+        (
+            Par::Always,
+            PushedRequests::Offered,
+            Some(Mode::LeanDiscovery),
+            Err("par_not_offered"),
+        ),
+        (Par::Never, PushedRequests::Offered, None, Ok(false)),
+        (
+            Par::Never,
+            PushedRequests::Required,
+            None,
+            Err("par_required"),
+        ),
+    ];
+    for (setting, offer, mode, expected) in cases {
+        let name = format!("par = {} with {offer:?} {mode:?}", setting.as_str());
+        let mut mock = MockCis2::new()
+            .auto_login("555057896106".parse().expect("auto-login"))
+            .pushed_requests(offer);
+        if let Some(mode) = mode {
+            mock = mock.mode(mode);
+        }
+        let fixture = fixture_of(mock, |profile| profile.par = setting, MOCK_SECRET).await;
+        let begun = fixture.client.begin_login(LoginOptions::default()).await;
+        let pushes = fixture
+            .mock
+            .request_log()
+            .iter()
+            .filter(|request| request.endpoint == "/par")
+            .count();
+        match (expected, begun) {
+            (Ok(pushed), Ok(pending)) => {
+                let url = url::Url::parse(pending.authorization_url()).expect("URL");
+                let by_reference = url.query_pairs().any(|(name, _)| name == "request_uri");
+                assert_eq!(by_reference, pushed, "{name}");
+                assert_eq!(pushes, usize::from(pushed), "{name}");
+            }
+            (Err(code), Err(error)) => {
+                assert_eq!(error.code(), code, "{name}: {error}");
+                assert_eq!(error.class(), ErrorClass::Usage, "{name}");
+                assert!(error.to_string().contains("par = "), "{name}: {error}");
+                assert_eq!(pushes, 0, "{name}");
+            }
+            (expected, Ok(_)) => panic!("{name}: expected {expected:?}, began"),
+            (expected, Err(error)) => panic!("{name}: expected {expected:?}, got {error}"),
+        }
+    }
+}
+
+/// A client authentication the provider's discovery does not list is refused before the
+/// browser opens, naming the methods it lists: not after the user signed in, as the provider's
+/// `invalid_client` would be.
+#[tokio::test]
+async fn a_client_authentication_the_provider_does_not_take_is_refused_before_the_browser() {
+    use mock_cis2::ClientAuthMethod;
+    let mock = MockCis2::new()
+        .auto_login("555057896106".parse().expect("auto-login"))
+        .token_endpoint_auth_methods(&[
+            ClientAuthMethod::PrivateKeyJwt,
+            ClientAuthMethod::ClientSecretJwt,
+        ]);
+    // The mock profile's client authenticates with client_secret_basic.
+    let fixture = fixture_of(mock, |_| {}, MOCK_SECRET).await;
+    let error = fixture
+        .client
+        .begin_login(LoginOptions::default())
+        .await
+        .expect_err("refused");
+    assert_eq!(error.code(), "client_auth_not_offered", "{error}");
+    assert_eq!(error.class(), ErrorClass::Usage);
+    let message = error.to_string();
+    assert!(
+        message.contains("does not take client_secret_basic")
+            && message.contains("lists private_key_jwt, client_secret_jwt"),
+        "{message}"
+    );
+    let asked: Vec<String> = endpoints_since(&fixture.mock, 0);
+    assert_eq!(
+        asked,
+        ["/.well-known/openid-configuration"],
+        "nothing after discovery"
+    );
+}
+
 /// An empty `acr_values` (how a profile turns off a built-in's default level) asks for no level:
 /// the parameter is left out rather than sent empty.
 #[tokio::test]

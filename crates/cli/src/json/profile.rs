@@ -43,6 +43,8 @@ pub struct ProfileJson {
     /// What the profile needs before it can sign in, such as `a client id`; empty when ready.
     pub missing: Vec<&'static str>,
     pub name: String,
+    /// Whether the authorization request is pushed (RFC 9126): `auto`, `always` or `never`.
+    pub par: &'static str,
     /// `prompt` sent; null for none.
     pub prompt: Option<String>,
     /// careid listens on any free port (`redirect_uris` is then empty).
@@ -91,6 +93,7 @@ impl ProfileJson {
             min_id_assurance_level: profile.min_id_assurance_level,
             missing: profile.missing(),
             name: profile.name.clone(),
+            par: profile.par.as_str(),
             prompt: profile.prompt.clone(),
             redirect_any_port: redirect.any_port,
             redirect_host: profile.redirect_host.as_str(),

@@ -464,6 +464,7 @@ mod tests {
         SessionFacts {
             profile: "mock".to_owned(),
             sub: "555057896106".to_owned(),
+            name: None,
             auth_time: 1_796_617_127,
             last_activity: 1_796_617_200,
             selected_role_id: Some("555057898108".to_owned()),

@@ -591,7 +591,7 @@ pub(crate) fn userinfo(provider: &Provider, claims: &mut Map<String, Value>) {
 }
 
 /// The query of a redirect back to the client, with the callback faults applied: `params` and
-/// then `iss` (RFC 9207 §2) unless a fault removes or changes it.
+/// then `iss` (RFC 9207 §2) unless a fault or a mode removes it, or a fault changes it.
 pub(crate) fn callback(provider: &Provider, params: &[(&str, &str)]) -> Vec<(String, String)> {
     let taken = provider.faults.take(|fault| {
         matches!(
@@ -633,7 +633,10 @@ pub(crate) fn callback(provider: &Provider, params: &[(&str, &str)]) -> Vec<(Str
             }
         }
     }
-    if taken.contains(&Fault::MissingIssInCallback) {
+    let error = query.iter().any(|(name, _)| name == "error");
+    if taken.contains(&Fault::MissingIssInCallback)
+        || !crate::modes::iss_in_redirect(provider, error)
+    {
         return query;
     }
     let iss = if taken.contains(&Fault::WrongIssInCallback) {

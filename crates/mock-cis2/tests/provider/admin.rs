@@ -47,21 +47,21 @@ async fn full_flow(mock: &RunningMock, http: &reqwest::Client) -> Flow {
     }
 }
 
-async fn admin_page(mock: &RunningMock, http: &reqwest::Client) -> String {
+pub(crate) async fn admin_page(mock: &RunningMock, http: &reqwest::Client) -> String {
     let response = http.get(mock.admin_url()).send().await.unwrap();
     assert_eq!(response.status(), 200);
     response.text().await.unwrap()
 }
 
 /// The per-process form token, read from the page as a browser's form would carry it.
-fn form_token(html: &str) -> String {
+pub(crate) fn form_token(html: &str) -> String {
     let marker = "name=\"form_token\" value=\"";
     let start = html.find(marker).expect("a form token in the page") + marker.len();
     let end = start + html[start..].find('"').expect("the attribute ends");
     html[start..end].to_owned()
 }
 
-async fn post_admin(
+pub(crate) async fn post_admin(
     mock: &RunningMock,
     http: &reqwest::Client,
     action: &str,
@@ -75,7 +75,7 @@ async fn post_admin(
 }
 
 /// Posts with the page's form token and expects the redirect back with this confirmation.
-async fn post_with_token(
+pub(crate) async fn post_with_token(
     mock: &RunningMock,
     http: &reqwest::Client,
     action: &str,

@@ -18,7 +18,7 @@ use crate::support::*;
 
 /// What one flow produced at each step, recorded without judging it.
 #[derive(Debug, Default)]
-struct Flow {
+pub(crate) struct Flow {
     issuer: String,
     /// Status, body and duration per step: discovery, jwks, token, userinfo, refresh.
     steps: HashMap<&'static str, (u16, Vec<u8>, Duration)>,
@@ -28,11 +28,11 @@ struct Flow {
 }
 
 impl Flow {
-    fn status(&self, step: &str) -> u16 {
+    pub(crate) fn status(&self, step: &str) -> u16 {
         self.steps.get(step).map_or(0, |(status, _, _)| *status)
     }
 
-    fn json(&self, step: &str) -> Value {
+    pub(crate) fn json(&self, step: &str) -> Value {
         self.steps
             .get(step)
             .and_then(|(_, body, _)| serde_json::from_slice(body).ok())
@@ -49,11 +49,11 @@ impl Flow {
             .map_or(Duration::ZERO, |(_, _, took)| *took)
     }
 
-    fn id_token(&self) -> Option<String> {
+    pub(crate) fn id_token(&self) -> Option<String> {
         self.json("token")["id_token"].as_str().map(str::to_owned)
     }
 
-    fn id_claims(&self) -> Value {
+    pub(crate) fn id_claims(&self) -> Value {
         self.id_token()
             .map_or(Value::Null, |token| jwt_payload(&token))
     }
@@ -67,7 +67,7 @@ impl Flow {
             .unwrap_or(Value::Null)
     }
 
-    fn callback(&self, name: &str) -> Option<&str> {
+    pub(crate) fn callback(&self, name: &str) -> Option<&str> {
         param(&self.callback, name)
     }
 }
@@ -87,7 +87,7 @@ async fn step(
 }
 
 /// Runs one whole flow for the basic client and records every answer.
-async fn run_flow(mock: &RunningMock) -> Flow {
+pub(crate) async fn run_flow(mock: &RunningMock) -> Flow {
     let http = no_redirects();
     let issuer = mock.issuer();
     let mut flow = Flow {

@@ -11,6 +11,7 @@ mod introspection;
 mod issuer;
 mod load;
 mod logout;
+mod modes;
 mod plain_http;
 mod pushed_requests;
 mod refusals;

@@ -272,3 +272,33 @@ async fn json_error(response: reqwest::Response) -> Answer {
 fn leak(text: &str) -> &'static str {
     Box::leak(text.to_owned().into_boxed_str())
 }
+
+/// A provider that takes fewer methods at its token endpoint publishes them alone and answers a
+/// client that uses another `invalid_client`, as a real one would after the user signed in.
+#[tokio::test]
+async fn a_narrowed_token_endpoint_lists_its_methods_and_refuses_others() {
+    use mock_cis2::{ClientAuthMethod, MockCis2};
+    use serde_json::Value;
+    let mock = MockCis2::new()
+        .auto_login(NURSE.parse().unwrap())
+        .token_endpoint_auth_methods(&[ClientAuthMethod::PrivateKeyJwt])
+        .start()
+        .await
+        .unwrap();
+    let http = no_redirects();
+    let discovery = get_json(
+        &http,
+        &format!("{}/.well-known/openid-configuration", mock.issuer()),
+    )
+    .await;
+    assert_eq!(
+        discovery["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["private_key_jwt"])
+    );
+    let (code, verifier) = code_for_basic_client(&mock, &http).await;
+    let refused = exchange_code(&mock, &http, &code, &verifier, &secret(BASIC_CLIENT)).await;
+    assert_eq!(refused.status(), 401);
+    let answer: Value = refused.json().await.unwrap();
+    assert_eq!(answer["error"], "invalid_client");
+    mock.shutdown().await;
+}
