@@ -20,6 +20,7 @@ use crate::sign_in::AutoLogin;
 use crate::state_file::Persistence;
 use crate::store::{Store, UnixTime};
 use crate::users::Directory;
+use crate::webauthn::WebAuthn;
 
 /// Lifetimes and claim spellings chosen at start.
 #[derive(Debug, Clone)]
@@ -86,6 +87,8 @@ pub(crate) struct Provider {
     pub admin_form_token: String,
     /// The state file, when one is configured (`MockCis2::state_file`).
     pub persistence: Option<Persistence>,
+    /// The WebAuthn relying party: ceremonies under way and registered credentials.
+    pub webauthn: WebAuthn,
     rng: SystemRandom,
 }
 
@@ -117,6 +120,7 @@ impl Provider {
         auto_login: Option<AutoLogin>,
     ) -> Self {
         let rng = SystemRandom::new();
+        let webauthn = WebAuthn::for_issuer(issuer.as_str());
         Self {
             issuer,
             base_path,
@@ -135,6 +139,7 @@ impl Provider {
             activity: Activity::default(),
             admin_form_token: random_with(&rng, 32),
             persistence: None,
+            webauthn,
             rng,
         }
     }
