@@ -17,3 +17,4 @@ mod redirect;
 mod session_end;
 mod signin;
 mod tokens;
+mod webauthn;
