@@ -611,3 +611,6 @@ impl WebAuthn {
         self.credentials().generation
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -406,7 +406,7 @@ struct Driver<'a> {
 }
 
 /// WebDriver's key for an element reference in JSON (W3C WebDriver §12.1).
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f304d1c1c1c";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Driver<'_> {
     fn get(&self, command: &str) -> anyhow::Result<Value> {
@@ -581,13 +581,19 @@ impl VirtualAuthenticator {
 
 fn wait_for(limit: Duration, mut done: impl FnMut() -> anyhow::Result<bool>) -> anyhow::Result<()> {
     let deadline = Instant::now() + limit;
+    let mut last_error = None;
     while Instant::now() < deadline {
-        if done().unwrap_or(false) {
-            return Ok(());
+        match done() {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(error) => last_error = Some(error),
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    bail!("gave up after {limit:?}")
+    match last_error {
+        Some(error) => bail!("gave up after {limit:?} (last: {error:#})"),
+        None => bail!("gave up after {limit:?}"),
+    }
 }
 
 fn which(name: &str) -> Option<PathBuf> {
