@@ -485,7 +485,9 @@ pub(crate) async fn submit(
             authenticated(&provider, request, pending, progress, user, authenticator)
         }
         (step, Some(user)) if step.starts_with("webauthn-") => {
-            let Some(authenticator) = progress.authenticator.filter(|a| webauthn::has_ceremony(*a))
+            let Some(authenticator) = progress
+                .authenticator
+                .filter(|a| webauthn::has_ceremony(*a))
             else {
                 return sign_in_pages::authenticator_page(
                     &provider,
@@ -500,9 +502,11 @@ pub(crate) async fn submit(
                 pending,
                 user,
                 authenticator,
-                step,
-                form.credential.as_deref(),
-                form.webauthn_error.as_deref(),
+                webauthn_pages::Answer {
+                    step,
+                    credential: form.credential.as_deref(),
+                    browser_error: form.webauthn_error.as_deref(),
+                },
                 now,
             );
             match outcome {

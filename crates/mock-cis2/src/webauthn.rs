@@ -33,9 +33,9 @@ use webauthn_rp::response::auth::AuthenticatorData;
 use webauthn_rp::response::register::{CompressedPubKey, DynamicState, StaticState};
 use webauthn_rp::response::{AuthTransports, CredentialId};
 use webauthn_rp::{
-    AuthenticatedCredential, NonDiscoverableAuthentication, NonDiscoverableAuthenticationServerState,
-    NonDiscoverableCredentialRequestOptions, PublicKeyCredentialCreationOptions, Registration,
-    RegistrationServerState,
+    AuthenticatedCredential, NonDiscoverableAuthentication,
+    NonDiscoverableAuthenticationServerState, NonDiscoverableCredentialRequestOptions,
+    PublicKeyCredentialCreationOptions, Registration, RegistrationServerState,
 };
 
 use crate::authenticators::Authenticator;
@@ -298,7 +298,9 @@ impl WebAuthn {
     }
 
     fn ceremonies(&self) -> std::sync::MutexGuard<'_, HashMap<String, Ceremony>> {
-        self.ceremonies.lock().unwrap_or_else(PoisonError::into_inner)
+        self.ceremonies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Keeps `ceremony` for `pending`, replacing the one before (a page shown again starts
@@ -391,8 +393,11 @@ impl WebAuthn {
         let mut options =
             PublicKeyCredentialCreationOptions::second_factor(&party.rp_id, entity, exclude);
         options.authenticator_selection.user_verification = UserVerificationRequirement::Preferred;
+        // A passkey is a discoverable credential where the authenticator can make one; not
+        // required, since an authenticator that cannot verify the user may not store one, and
+        // at AAL2 such an authenticator is welcome.
         if authenticator == Authenticator::Passkey {
-            options.authenticator_selection.resident_key = ResidentKeyRequirement::Required;
+            options.authenticator_selection.resident_key = ResidentKeyRequirement::Preferred;
         }
         let (state, client) = options
             .start_ceremony()
@@ -433,8 +438,8 @@ impl WebAuthn {
         if user_id != user.id() {
             return Err(CeremonyError::NoCeremony);
         }
-        let registration =
-            Registration::from_json_relaxed(response.as_bytes()).map_err(|_| CeremonyError::Malformed)?;
+        let registration = Registration::from_json_relaxed(response.as_bytes())
+            .map_err(|_| CeremonyError::Malformed)?;
         let origins = [party.origin.as_str()];
         let verification = RegistrationVerificationOptions::<&str, &str> {
             allowed_origins: &origins,
@@ -499,7 +504,8 @@ impl WebAuthn {
         for descriptor in descriptors {
             allowed.push(descriptor.into());
         }
-        let Ok(mut options) = NonDiscoverableCredentialRequestOptions::second_factor(&party.rp_id, allowed)
+        let Ok(mut options) =
+            NonDiscoverableCredentialRequestOptions::second_factor(&party.rp_id, allowed)
         else {
             return Ok(None);
         };
@@ -543,10 +549,9 @@ impl WebAuthn {
         if user_id != user.id() {
             return Err(CeremonyError::NoCeremony);
         }
-        let assertion = NonDiscoverableAuthentication::<HANDLE_LEN>::from_json_relaxed(
-            response.as_bytes(),
-        )
-        .map_err(|_| CeremonyError::Malformed)?;
+        let assertion =
+            NonDiscoverableAuthentication::<HANDLE_LEN>::from_json_relaxed(response.as_bytes())
+                .map_err(|_| CeremonyError::Malformed)?;
         let raw_id = URL_SAFE_NO_PAD.encode(assertion.raw_id().as_ref());
         let mut credentials = self.credentials();
         let Some(stored) = credentials
@@ -584,12 +589,8 @@ impl WebAuthn {
         if authenticator.assurance_level() >= 3 && !verified {
             return Err(CeremonyError::NotVerified);
         }
-        stored.dynamic_state = URL_SAFE_NO_PAD.encode(
-            credential
-                .dynamic_state()
-                .encode()
-                .unwrap_or_default(),
-        );
+        stored.dynamic_state =
+            URL_SAFE_NO_PAD.encode(credential.dynamic_state().encode().unwrap_or_default());
         stored.last_used_at = Some(now);
         credentials.generation += 1;
         Ok(authenticator)

@@ -40,6 +40,17 @@ pub(crate) enum Offer {
     Register,
 }
 
+/// What a ceremony page's form posted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Answer<'a> {
+    /// [`STEP_REGISTER`], [`STEP_SIGN_IN`] or [`STEP_NEW`].
+    pub step: &'a str,
+    /// The browser's response as JSON, when the ceremony succeeded in the browser.
+    pub credential: Option<&'a str>,
+    /// The browser's error (`NotAllowedError: ...`), when it did not.
+    pub browser_error: Option<&'a str>,
+}
+
 /// What a posted ceremony led to.
 #[derive(Debug)]
 pub(crate) enum Outcome {
@@ -60,11 +71,11 @@ fn noun(authenticator: Authenticator) -> &'static str {
 
 fn instruction(authenticator: Authenticator) -> &'static str {
     match authenticator {
-        Authenticator::WindowsHello => {
-            "Windows Hello will ask for your face, fingerprint or PIN."
-        }
+        Authenticator::WindowsHello => "Windows Hello will ask for your face, fingerprint or PIN.",
         Authenticator::Passkey => "Your device will ask you to use your passkey.",
-        _ => "Insert your FIDO2 security key, enter its PIN if asked, and touch it when it flashes.",
+        _ => {
+            "Insert your FIDO2 security key, enter its PIN if asked, and touch it when it flashes."
+        }
     }
 }
 
@@ -175,7 +186,9 @@ pub(crate) fn ceremony_page(
                 format!("Use your {noun}"),
                 format!(
                     "<div class=\"nhsuk-inset-text\" id=\"webauthn-unavailable\"><p>{}</p></div>\n",
-                    escape(&format!("Real WebAuthn cannot run here ({reason}). Use the click-through below."))
+                    escape(&format!(
+                        "Real WebAuthn cannot run here ({reason}). Use the click-through below."
+                    ))
                 ),
             )
         }
@@ -242,11 +255,14 @@ pub(crate) fn submit(
     pending: &str,
     user: &TestUser,
     authenticator: Authenticator,
-    step: &str,
-    credential: Option<&str>,
-    browser_error: Option<&str>,
+    answer: Answer<'_>,
     now: UnixTime,
 ) -> Outcome {
+    let Answer {
+        step,
+        credential,
+        browser_error,
+    } = answer;
     let noun = noun(authenticator);
     let page = |offer, error: &str| {
         Outcome::Page(ceremony_page(

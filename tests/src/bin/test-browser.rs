@@ -436,7 +436,11 @@ impl Driver<'_> {
         let status = answer.status();
         let body: Value = answer.body_mut().read_json()?;
         if !status.is_success() {
-            bail!("{command}: {} {}", body["value"]["error"], body["value"]["message"]);
+            bail!(
+                "{command}: {} {}",
+                body["value"]["error"],
+                body["value"]["message"]
+            );
         }
         Ok(body["value"].clone())
     }
@@ -537,7 +541,9 @@ impl VirtualAuthenticator {
             "verified" => (true, true),
             "failing" => (true, false),
             "none" => (false, false),
-            other => bail!("unknown CAREID_TEST_BROWSER_WEBAUTHN_UV {other:?}: use verified, failing or none"),
+            other => bail!(
+                "unknown CAREID_TEST_BROWSER_WEBAUTHN_UV {other:?}: use verified, failing or none"
+            ),
         };
         let options = json!({
             "protocol": "ctap2", "transport": transport, "hasResidentKey": true,

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use careid_e2e::{CliWorld, MockHost, Run};
-use mock_cis2::{Authenticator, MockCis2, WebAuthnCredential};
+use mock_cis2::{Authenticator, MockCis2, TokenKind, WebAuthnCredential};
 use serde_json::{json, Value};
 
 const CLINICIAN: &str = "555057900101";
@@ -58,7 +58,12 @@ impl Bench {
         let world = &mut self.world;
         let user_radio = format!("#user-{user}");
         let authenticator_radio = format!("#authenticator-{authenticator}");
-        let mut all = vec![user_radio.as_str(), CONTINUE, &authenticator_radio, CONTINUE];
+        let mut all = vec![
+            user_radio.as_str(),
+            CONTINUE,
+            &authenticator_radio,
+            CONTINUE,
+        ];
         all.extend_from_slice(clicks);
         world.set_env("CAREID_TEST_BROWSER", "chromium");
         world.set_env("CAREID_TEST_BROWSER_WEBAUTHN", "1");
@@ -88,10 +93,21 @@ impl Bench {
         (run, pages)
     }
 
-    fn status(&self) -> Value {
-        self.world
+    /// careid's session, and the claims of the last ID token the mock issued.
+    fn signed_in(&self) -> (Value, Value) {
+        let status = self
+            .world
             .ok(&["--profile", "t", "status", "--json"])
-            .json()
+            .json();
+        let id_token = self
+            .mock
+            .mock()
+            .issued_tokens()
+            .into_iter()
+            .rev()
+            .find(|token| token.kind == TokenKind::IdToken)
+            .expect("an ID token");
+        (status, id_token.claims)
     }
 
     fn credentials(&self, user: &str) -> Vec<WebAuthnCredential> {
@@ -122,11 +138,12 @@ fn webauthn_registers_on_first_use_then_signs_in() {
         let (run, pages) = bench.login(user, authenticator, &key, &[START, START], &[]);
         assert_signed_in(&run, &pages);
         assert!(pages.contains("Register your"), "{authenticator}: {pages}");
-        let status = bench.status();
+        let (status, claims) = bench.signed_in();
         assert_eq!(status["sub"], user, "{status}");
-        assert_eq!(status["acr"], "AAL3_ANY", "{status}");
-        assert_eq!(status["amr"], json!(["FIDO2"]), "{status}");
-        assert_eq!(status["authentication_assurance_level"], 3, "{status}");
+        assert_eq!(status["assurance_level"], 3, "{status}");
+        assert_eq!(claims["acr"], "AAL3_ANY", "{claims}");
+        assert_eq!(claims["amr"], json!(["FIDO2"]), "{claims}");
+        assert_eq!(claims["authentication_assurance_level"], "3", "{claims}");
         let credentials = bench.credentials(user);
         assert_eq!(credentials.len(), 1, "{credentials:?}");
         assert_eq!(credentials[0].authenticator, kind);
@@ -179,9 +196,10 @@ fn webauthn_passkey_at_aal2_signs_in_without_user_verification() {
         &[("CAREID_TEST_BROWSER_WEBAUTHN_UV", "none")],
     );
     assert_signed_in(&run, &pages);
-    let status = bench.status();
-    assert_eq!(status["acr"], "AAL2_ANY", "{status}");
-    assert_eq!(status["authentication_assurance_level"], 2, "{status}");
+    let (status, claims) = bench.signed_in();
+    assert_eq!(status["assurance_level"], 2, "{status}");
+    assert_eq!(claims["acr"], "AAL2_ANY", "{claims}");
+    assert_eq!(claims["authentication_assurance_level"], "2", "{claims}");
     let credentials = bench.credentials(PHARMACIST);
     assert_eq!(credentials.len(), 1, "{credentials:?}");
     assert!(!credentials[0].user_verified, "{credentials:?}");

@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use super::*;
 use crate::users::Directory;
 
-const ISSUER: &str = "http://localhost:8765/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
+const ISSUER: &str =
+    "http://localhost:8765/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare";
 const ORIGIN: &str = "http://localhost:8765";
 const CLINICIAN: &str = "555057900101";
 const PHARMACIST: &str = "555057940108";
@@ -76,7 +77,9 @@ impl SoftKey {
 
     /// rpIdHash, flags (UP, UV when `verified`, AT when attested) and the counter (§6.1).
     fn authenticator_data(&mut self, verified: bool, attested: bool) -> Vec<u8> {
-        let mut data = digest::digest(&digest::SHA256, b"localhost").as_ref().to_vec();
+        let mut data = digest::digest(&digest::SHA256, b"localhost")
+            .as_ref()
+            .to_vec();
         let flags = 0x01 | if verified { 0x04 } else { 0 } | if attested { 0x40 } else { 0 };
         data.push(flags);
         self.sign_count += 1;
@@ -153,7 +156,10 @@ impl SoftKey {
 }
 
 fn user(id: &str) -> TestUser {
-    Directory::builtin().get(id).expect("a built-in user").clone()
+    Directory::builtin()
+        .get(id)
+        .expect("a built-in user")
+        .clone()
 }
 
 /// Registers `key` for `user_id`'s `authenticator` through a whole ceremony.
@@ -235,8 +241,14 @@ fn a_passkey_at_aal2_takes_an_unverified_user() {
     let party = WebAuthn::for_issuer(ISSUER);
     let mut key = SoftKey::new(1);
     let passkey = Authenticator::Passkey;
-    assert_eq!(register(&party, &mut key, PHARMACIST, passkey, false), Ok(passkey));
-    assert_eq!(sign_in(&party, &mut key, PHARMACIST, passkey, false), Ok(passkey));
+    assert_eq!(
+        register(&party, &mut key, PHARMACIST, passkey, false),
+        Ok(passkey)
+    );
+    assert_eq!(
+        sign_in(&party, &mut key, PHARMACIST, passkey, false),
+        Ok(passkey)
+    );
 }
 
 #[test]
@@ -251,11 +263,17 @@ fn a_second_key_registers_beside_the_first_and_a_stranger_is_not_recognised() {
         .begin_registration("pending", &user(CLINICIAN), security_key)
         .expect("options");
     let excluded: Value = serde_json::from_str(&options).expect("JSON");
-    assert_eq!(excluded["excludeCredentials"][0]["id"], b64(&first.credential_id));
+    assert_eq!(
+        excluded["excludeCredentials"][0]["id"],
+        b64(&first.credential_id)
+    );
     register(&party, &mut second, CLINICIAN, security_key, true).expect("second");
     assert_eq!(party.count(CLINICIAN, security_key), 2);
     for key in [&mut first, &mut second] {
-        assert_eq!(sign_in(&party, key, CLINICIAN, security_key, true), Ok(security_key));
+        assert_eq!(
+            sign_in(&party, key, CLINICIAN, security_key, true),
+            Ok(security_key)
+        );
     }
     // The same key twice is refused.
     assert_eq!(

@@ -18,3 +18,4 @@ mod role_picker;
 mod sso;
 mod state_file;
 mod support;
+mod webauthn_pages;
