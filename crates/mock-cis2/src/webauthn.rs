@@ -23,8 +23,7 @@ use serde::{Deserialize, Serialize};
 use webauthn_rp::bin::{Decode as _, Encode as _};
 use webauthn_rp::request::auth::{AllowedCredentials, AuthenticationVerificationOptions};
 use webauthn_rp::request::register::{
-    PublicKeyCredentialUserEntity, RegistrationVerificationOptions, ResidentKeyRequirement,
-    UserHandle,
+    PublicKeyCredentialUserEntity, RegistrationVerificationOptions, UserHandle,
 };
 use webauthn_rp::request::{
     AsciiDomain, Credentials as _, PublicKeyCredentialDescriptor, RpId, UserVerificationRequirement,
@@ -393,12 +392,9 @@ impl WebAuthn {
         let mut options =
             PublicKeyCredentialCreationOptions::second_factor(&party.rp_id, entity, exclude);
         options.authenticator_selection.user_verification = UserVerificationRequirement::Preferred;
-        // A passkey is a discoverable credential where the authenticator can make one; not
-        // required, since an authenticator that cannot verify the user may not store one, and
-        // at AAL2 such an authenticator is welcome.
-        if authenticator == Authenticator::Passkey {
-            options.authenticator_selection.resident_key = ResidentKeyRequirement::Preferred;
-        }
+        // No discoverable credential is asked for, not even for a passkey: the mock always
+        // names the user's credentials, and browsers refuse to store one on an authenticator
+        // that cannot verify the user, which AAL2 welcomes. Passkey providers store them anyway.
         let (state, client) = options
             .start_ceremony()
             .map_err(|error| CeremonyError::Refused(error.to_string()))?;
