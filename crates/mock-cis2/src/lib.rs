@@ -62,6 +62,8 @@ mod token;
 mod totp;
 mod userinfo;
 mod users;
+mod webauthn;
+mod webauthn_pages;
 
 pub use activity::{IssuedToken, LoggedRequest, TokenKind};
 pub use authenticators::{Authenticator, UnknownAuthenticator};
@@ -84,3 +86,4 @@ pub use sessions::SessionInfo;
 pub use sign_in::AutoLogin;
 pub use store::StoreCounts;
 pub use users::{Directory, NrbacRole, TestUser, BUILTIN_USERS_JSON};
+pub use webauthn::WebAuthnCredential;

@@ -21,6 +21,7 @@ use crate::sign_in::AutoLogin;
 use crate::state_file::Persistence;
 use crate::store::{Store, UnixTime};
 use crate::users::Directory;
+use crate::webauthn::WebAuthn;
 
 /// Lifetimes and claim spellings chosen at start.
 #[derive(Debug, Clone)]
@@ -88,6 +89,8 @@ pub(crate) struct Provider {
     pub admin_form_token: String,
     /// The state file, when one is configured (`MockCis2::state_file`).
     pub persistence: Option<Persistence>,
+    /// The WebAuthn relying party: ceremonies under way and registered credentials.
+    pub webauthn: WebAuthn,
     rng: SystemRandom,
 }
 
@@ -119,6 +122,7 @@ impl Provider {
         auto_login: Option<AutoLogin>,
     ) -> Self {
         let rng = SystemRandom::new();
+        let webauthn = WebAuthn::for_issuer(issuer.as_str());
         Self {
             issuer,
             base_path,
@@ -138,6 +142,7 @@ impl Provider {
             activity: Activity::default(),
             admin_form_token: random_with(&rng, 32),
             persistence: None,
+            webauthn,
             rng,
         }
     }

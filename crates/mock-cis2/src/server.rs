@@ -28,6 +28,7 @@ use crate::sign_in::AutoLogin;
 use crate::state_file::{self, Persistence};
 use crate::store::StoreCounts;
 use crate::users::Directory;
+use crate::webauthn::WebAuthnCredential;
 use crate::{activity, admin, modes};
 use crate::{authorize, discovery, faults, jwks, revoke, sign_in, token, userinfo};
 use crate::{end_session, introspect, par};
@@ -303,6 +304,7 @@ impl MockCis2 {
                 Some(restored) => {
                     provider.store.restore(restored.store, now());
                     provider.sessions.restore(restored.sessions, now());
+                    provider.webauthn.restore(restored.webauthn);
                     restored.issuers
                 }
                 None => Vec::new(),
@@ -433,6 +435,7 @@ fn router(base_path: &str, provider: Arc<Provider>) -> Router {
             "/authorize/sign-in",
             get(sign_in::show).post(sign_in::submit),
         )
+        .route("/authorize/webauthn.js", get(crate::webauthn_pages::script))
         .route("/access_token", post(token::handle))
         .route("/userinfo", get(userinfo::handle).post(userinfo::handle))
         .route("/token/revoke", post(revoke::handle))
@@ -565,6 +568,20 @@ impl RunningMock {
     /// Sends are asynchronous, so a delivery appears shortly after the session ends.
     pub fn backchannel_deliveries(&self) -> Vec<BackchannelDelivery> {
         self.provider.backchannel.deliveries()
+    }
+
+    /// The WebAuthn credentials test users have registered (security key, Windows Hello,
+    /// passkey), oldest first: never their keys, and only the start of their ids.
+    pub fn webauthn_credentials(&self) -> Vec<WebAuthnCredential> {
+        self.provider.webauthn.list()
+    }
+
+    /// Forgets `user_id`'s WebAuthn credentials, so the next real ceremony registers anew;
+    /// how many there were.
+    pub fn remove_webauthn_credentials(&self, user_id: &str) -> usize {
+        let removed = self.provider.webauthn.remove(user_id, None);
+        self.provider.save_state();
+        removed
     }
 
     /// Arms a fault for `count` requests, or until cleared when `None`.

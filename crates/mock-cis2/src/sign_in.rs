@@ -23,6 +23,7 @@ use crate::sign_in_pages;
 use crate::store::{AuthorizationRequest, Progress, SignIn, UnixTime};
 use crate::totp;
 use crate::users::{Directory, TestUser};
+use crate::{webauthn, webauthn_pages};
 
 /// `USER_ID[:AUTHENTICATOR[:ROLE_ID[:CHANGED_ROLE_ID]]]`: sign this user in without a page, so
 /// that a plain HTTP client following redirects completes the flow.
@@ -402,6 +403,10 @@ pub(crate) struct StepForm {
     password: Option<String>,
     confirm: Option<String>,
     role: Option<String>,
+    /// A WebAuthn ceremony's answer (`RegistrationResponseJSON` or
+    /// `AuthenticationResponseJSON`), or the browser's error in its place.
+    credential: Option<String>,
+    webauthn_error: Option<String>,
 }
 
 /// The sign-in pages' forms. Each step re-checks everything on the server: the pages only
@@ -477,11 +482,39 @@ pub(crate) async fn submit(
                     Some(error),
                 );
             }
-            let (session, cookie) = start_session(&provider, user, authenticator);
-            progress.sid = Some(session.sid.clone());
-            provider.store.set_progress(pending, progress);
-            let response = choose_role(&provider, request, session, Some(pending), None, true);
-            with_cookie(&provider, response, &cookie)
+            authenticated(&provider, request, pending, progress, user, authenticator)
+        }
+        (step, Some(user)) if step.starts_with("webauthn-") => {
+            let Some(authenticator) = progress
+                .authenticator
+                .filter(|a| webauthn::has_ceremony(*a))
+            else {
+                return sign_in_pages::authenticator_page(
+                    &provider,
+                    pending,
+                    &request,
+                    user,
+                    Some("Select how to sign in"),
+                );
+            };
+            let outcome = webauthn_pages::submit(
+                &provider,
+                pending,
+                user,
+                authenticator,
+                webauthn_pages::Answer {
+                    step,
+                    credential: form.credential.as_deref(),
+                    browser_error: form.webauthn_error.as_deref(),
+                },
+                now,
+            );
+            match outcome {
+                webauthn_pages::Outcome::SignedIn(authenticator) => {
+                    authenticated(&provider, request, pending, progress, user, authenticator)
+                }
+                webauthn_pages::Outcome::Page(page) => page,
+            }
         }
         ("role", Some(user)) => {
             let Some(session) = progress
@@ -532,6 +565,23 @@ pub(crate) async fn submit(
             }
         }
     }
+}
+
+/// The user has passed the authenticator's step: a new SSO session, then the role picker or
+/// the code.
+fn authenticated(
+    provider: &Provider,
+    request: AuthorizationRequest,
+    pending: &str,
+    mut progress: Progress,
+    user: &TestUser,
+    authenticator: Authenticator,
+) -> Response {
+    let (session, cookie) = start_session(provider, user, authenticator);
+    progress.sid = Some(session.sid.clone());
+    provider.store.set_progress(pending, progress);
+    let response = choose_role(provider, request, session, Some(pending), None, true);
+    with_cookie(provider, response, &cookie)
 }
 
 /// The authenticator's own step: the smartcard PIN, the app's current code, the development

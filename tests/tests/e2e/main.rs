@@ -18,3 +18,4 @@ mod redirect;
 mod session_end;
 mod signin;
 mod tokens;
+mod webauthn;

@@ -19,3 +19,4 @@ mod role_picker;
 mod sso;
 mod state_file;
 mod support;
+mod webauthn_pages;
