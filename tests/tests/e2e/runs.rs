@@ -39,6 +39,11 @@ check = "acr"
 comment = "the mock answers with the acr asked for, not the level reached"
 
 [[expected_failure]]
+case = "authenticator_app-AAL2_OR_AAL3_ANY-login"
+check = "amr"
+comment = "an entry whose failure does not happen: the authenticator app gives TOTP"
+
+[[expected_failure]]
 case = "passkey-*"
 check = "amr"
 comment = "no passkey case in this plan"
@@ -65,7 +70,8 @@ fn check<'a>(case: &'a Value, aspect: &str) -> &'a Value {
 }
 
 #[test]
-fn a_plan_runs_unattended_on_the_mock_and_an_unused_expected_failure_fails_it() {
+fn a_plan_runs_unattended_on_the_mock_and_expected_failures_that_do_not_happen_or_are_unused_fail_it(
+) {
     let world = CliWorld::new().expect("a test home");
     let files = tempfile::tempdir().expect("a folder");
     let plan = write(files.path(), "plan.toml", PLAN);
@@ -83,10 +89,16 @@ fn a_plan_runs_unattended_on_the_mock_and_an_unused_expected_failure_fails_it() 
             "nightly & <e2e>",
         ])
         .expect("careid runs");
-    // The unused entry fails the run, by name.
+    // The unused entry fails the run, by name, and so does the one whose failure did not happen.
     assert_eq!(run.code, Some(9), "{}", run.text());
     assert!(
         run.stderr.contains("passkey-*") && run.stderr.contains("never used"),
+        "{}",
+        run.text()
+    );
+    assert!(
+        run.stderr
+            .contains("authenticator_app-AAL2_OR_AAL3_ANY-login: amr was expected to fail"),
         "{}",
         run.text()
     );
@@ -112,13 +124,24 @@ fn a_plan_runs_unattended_on_the_mock_and_an_unused_expected_failure_fails_it() 
     assert_eq!(report["cases"].as_array().map(Vec::len), Some(6));
 
     // Each authenticator the clinician holds signs in at its level, with its amr.
-    for (id, level, amr) in [
-        ("smartcard-AAL3_ANY-login", "3", "N3_SMARTCARD"),
-        ("authenticator_app-AAL2_OR_AAL3_ANY-login", "2", "TOTP"),
-        ("security_key-AAL2_OR_AAL3_ANY-login", "3", "FIDO2"),
+    for (id, level, amr, status) in [
+        ("smartcard-AAL3_ANY-login", "3", "N3_SMARTCARD", "passed"),
+        (
+            "security_key-AAL2_OR_AAL3_ANY-login",
+            "3",
+            "FIDO2",
+            "passed",
+        ),
+        // Expected to fail by the file, but the amr is right: the case fails.
+        (
+            "authenticator_app-AAL2_OR_AAL3_ANY-login",
+            "2",
+            "TOTP",
+            "failed",
+        ),
     ] {
         let case = case(&report, id);
-        assert_eq!(case["status"], "passed", "{case}");
+        assert_eq!(case["status"], status, "{case}");
         assert_eq!(case["verdict"], "signed_in");
         assert_eq!(case["unattended"], true);
         assert_eq!(
@@ -155,9 +178,18 @@ fn a_plan_runs_unattended_on_the_mock_and_an_unused_expected_failure_fails_it() 
     assert_eq!(reviewed["status"], "review", "{reviewed}");
     assert_eq!(check(reviewed, "review")["finding"], "review");
 
+    let unhappened = check(
+        case(&report, "authenticator_app-AAL2_OR_AAL3_ANY-login"),
+        "amr",
+    );
+    assert_eq!(unhappened["expected_failure"]["happened"], false);
     let entries = report["expected_failures"].as_array().expect("entries");
     assert_eq!(entries[0]["used_by"][0], "smartcard-AAL2_OR_AAL3_ANY-login");
-    assert_eq!(entries[1]["used_by"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        entries[1]["used_by"][0],
+        "authenticator_app-AAL2_OR_AAL3_ANY-login"
+    );
+    assert_eq!(entries[2]["used_by"].as_array().map(Vec::len), Some(0));
     assert!(report["problems"]
         .as_array()
         .unwrap()
@@ -185,15 +217,21 @@ fn a_plan_runs_unattended_on_the_mock_and_an_unused_expected_failure_fails_it() 
     let xml = std::fs::read_to_string(&written[1]).expect("XML");
     let junit = quick_junit::Report::deserialize_from_str(&xml).expect("JUnit XML");
     let suite = &junit.test_suites[0];
-    assert_eq!(suite.test_cases.len(), 6 + 2);
-    assert_eq!(suite.failures, 1, "{xml}");
+    assert_eq!(suite.test_cases.len(), 6 + 3);
+    assert_eq!(suite.failures, 2, "{xml}");
     let failed: Vec<&str> = suite
         .test_cases
         .iter()
         .filter(|test| !matches!(test.status, quick_junit::TestCaseStatus::Success { .. }))
         .map(|test| test.name.as_str())
         .collect();
-    assert_eq!(failed, ["expected failure: passkey-* amr"]);
+    assert_eq!(
+        failed,
+        [
+            "authenticator_app-AAL2_OR_AAL3_ANY-login",
+            "expected failure: passkey-* amr"
+        ]
+    );
 
     // HTML for people: self-contained, every value escaped.
     let html = std::fs::read_to_string(&written[2]).expect("HTML");

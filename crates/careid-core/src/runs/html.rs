@@ -8,7 +8,9 @@ use super::expect::Finding;
 use super::report::{CaseResult, CaseStatus, RunOutcome, RunReport};
 use crate::history::export::{escape, STYLE};
 
-const RUN_STYLE: &str = ".status{font-weight:bold}.PASSED{color:#007f3b}.WARNING{color:#8a5a00}\
+const RUN_STYLE: &str = ".status{font-weight:bold;white-space:nowrap}\
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:bold}dd{margin:0;\
+overflow-wrap:anywhere}.PASSED{color:#007f3b}.WARNING{color:#8a5a00}\
 .FAILED{color:#d5281b}.SKIPPED{color:#4c6272}.REVIEW{color:#005eb8}.expected{color:#4c6272;\
 font-style:italic}";
 
