@@ -3,8 +3,8 @@
 //! test run can sign each case's user and authenticator in without a page on a mock another
 //! process serves.
 //!
-//! Setting it takes `PUT` with `Content-Type: application/json`: a page on another site can make
-//! a browser send neither without a CORS preflight, which the mock never answers.
+//! A change takes `PUT` with `Content-Type: application/json`, or `DELETE`: a page on another
+//! site cannot make a browser send either without a CORS preflight, which the mock never answers.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};

@@ -865,6 +865,39 @@ skip = "no second key today"
     }
 
     #[test]
+    fn the_example_plans_and_expected_failures_are_valid() {
+        let mock = Plan::parse(
+            include_str!("../../../../docs/examples/runs/mock.toml"),
+            "mock.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            mock.mock.as_ref().map(|mock| mock.user.as_str()),
+            Some("555057900101")
+        );
+        assert_eq!(mock.cases.len(), 16);
+        let int = Plan::parse(
+            include_str!("../../../../docs/examples/runs/int.toml"),
+            "int.toml",
+        )
+        .unwrap();
+        assert_eq!(int.profile, "int");
+        assert!(int
+            .cases
+            .iter()
+            .any(|case| case.id.as_str() == "security_key-AAL3_ANY-login-300"));
+        let known = super::super::ExpectedFailures::parse(
+            include_str!("../../../../docs/examples/runs/int-known.toml"),
+            "int-known.toml",
+        )
+        .unwrap();
+        assert!(known
+            .entries
+            .iter()
+            .all(|entry| int.cases.iter().any(|case| entry.case.matches(&case.id))));
+    }
+
+    #[test]
     fn a_matrix_too_large_is_refused() {
         let many: Vec<String> = (0..40).map(|age| age.to_string()).collect();
         let text = format!(
