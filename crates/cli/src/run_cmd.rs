@@ -93,6 +93,7 @@ pub fn run(context: &Context, args: &RunArgs) -> anyhow::Result<()> {
             replaced_auto_login: None,
             no_browser: args.no_browser,
             ask: terminal && !args.no_review,
+            cancel: cancel.clone(),
         };
         eprintln!(
             "careid: running plan {:?} ({} cases) on profile {}",
@@ -183,6 +184,8 @@ struct CliDriver<'a> {
     no_browser: bool,
     /// Ask the tester to confirm steps (a terminal, and not `--no-review`).
     ask: bool,
+    /// Ends a question unanswered when the run is cancelled.
+    cancel: RunCancel,
 }
 
 impl CliDriver<'_> {
@@ -284,18 +287,23 @@ impl RunDriver for CliDriver<'_> {
             "careid: {}: did this happen? {step} [y/n, Enter to leave for review] ",
             case.id
         );
-        let answer = tokio::task::spawn_blocking(move || {
+        // A thread of its own, not the runtime's blocking pool: a read still waiting when the
+        // run is cancelled must not hold up the runtime's shutdown.
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
             eprint!("{question}");
             let _ = std::io::stderr().flush();
             let mut line = String::new();
-            match std::io::stdin().lock().read_line(&mut line) {
+            let answer = match std::io::stdin().lock().read_line(&mut line) {
                 Ok(0) | Err(_) => None,
                 Ok(_) => Some(line.trim().to_ascii_lowercase()),
-            }
-        })
-        .await
-        .ok()
-        .flatten();
+            };
+            let _ = sender.send(answer);
+        });
+        let answer = tokio::select! {
+            answer = receiver => answer.ok().flatten(),
+            () = self.cancel.cancelled() => None,
+        };
         match answer.as_deref() {
             Some("y" | "yes") => ReviewAnswer::Confirmed,
             Some("n" | "no") => ReviewAnswer::Denied,

@@ -89,24 +89,23 @@ impl ExpectedFailures {
             if !entry.case.matches(id) {
                 continue;
             }
-            let mut named = checks
-                .iter_mut()
-                .filter(|check| check.aspect == entry.check && check.expected_failure.is_none())
-                .peekable();
-            if named.peek().is_none() {
-                continue;
-            }
-            used.push(index);
+            // A check not applicable, or a step nobody has reviewed yet, has neither failed nor
+            // passed: the entry is not exercised by it.
+            let named = checks.iter_mut().filter(|check| {
+                check.aspect == entry.check
+                    && check.expected_failure.is_none()
+                    && !matches!(check.finding, Finding::NotApplicable | Finding::Review)
+            });
+            let mut exercised = false;
             for check in named {
-                let happened = matches!(check.finding, Finding::Failed | Finding::Warning);
-                // A step nobody has reviewed yet has neither failed nor passed.
-                if check.finding == Finding::Review || check.finding == Finding::NotApplicable {
-                    continue;
-                }
+                exercised = true;
                 check.expected_failure = Some(ExpectedFailureMark {
                     comment: entry.comment.clone(),
-                    happened,
+                    happened: matches!(check.finding, Finding::Failed | Finding::Warning),
                 });
+            }
+            if exercised {
+                used.push(index);
             }
         }
         used
@@ -179,6 +178,15 @@ mod tests {
         ];
         let id = CaseId::from_parts(&["a", "1"]);
         assert_eq!(failures.apply(&id, &mut checks), [0, 1]);
+        // A check with nothing to hold, or a step still for review, uses no entry.
+        let mut unexercised = vec![
+            failed(Aspect::Amr, Finding::NotApplicable),
+            failed(Aspect::Acr, Finding::Review),
+        ];
+        assert!(failures.apply(&id, &mut unexercised).is_empty());
+        assert!(unexercised
+            .iter()
+            .all(|check| check.expected_failure.is_none()));
         assert!(!checks[0].fails_case(), "an expected failure");
         assert_eq!(
             checks[0]

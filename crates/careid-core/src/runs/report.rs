@@ -312,35 +312,22 @@ impl RunReport {
             if case.expected_failures().next().is_some() {
                 counts.expected_failures += 1;
             }
-            for check in &case.checks {
-                if let Some(mark) = check
-                    .expected_failure
-                    .as_ref()
-                    .filter(|mark| !mark.happened)
-                {
-                    problems.push(format!(
+            if case.status != CaseStatus::Failed {
+                continue;
+            }
+            if let Some(note) = &case.note {
+                problems.push(format!("{}: {note}", case.id));
+            }
+            for check in case.checks.iter().filter(|check| check.fails_case()) {
+                problems.push(match &check.expected_failure {
+                    Some(mark) => format!(
                         "{}: {} was expected to fail ({}) but did not",
                         case.id, check.aspect, mark.comment
-                    ));
-                }
-            }
-            if case.status == CaseStatus::Failed
-                && !case.checks.iter().any(|check| {
-                    check
-                        .expected_failure
-                        .as_ref()
-                        .is_some_and(|mark| !mark.happened)
-                })
-            {
-                let failed: Vec<String> = case
-                    .checks
-                    .iter()
-                    .filter(|check| check.fails_case())
-                    .map(|check| check.aspect.to_string())
-                    .collect();
-                problems.push(match &case.note {
-                    Some(note) => format!("{}: {note}", case.id),
-                    None => format!("{}: failed {}", case.id, failed.join(", ")),
+                    ),
+                    None => format!(
+                        "{}: {} failed: expected {}, got {}",
+                        case.id, check.aspect, check.expected, check.actual
+                    ),
                 });
             }
         }

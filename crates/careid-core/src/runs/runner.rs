@@ -236,6 +236,12 @@ impl Run<'_> {
                 let _ = pending
                     .finish(&client, self.plan.timeout, cancel.cancelled())
                     .await;
+                if cancel.is_cancelled() {
+                    let mut result =
+                        CaseResult::skipped(case, "the run was cancelled during this case");
+                    result.attempt = Some(id);
+                    return result;
+                }
                 Some(id)
             }
             // Recorded by `begin_login` under an id it did not hand out.
