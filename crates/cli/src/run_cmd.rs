@@ -214,16 +214,8 @@ impl CliDriver<'_> {
         let (Some(mock), Some(sign_in)) = (&self.mock, &self.plan.mock) else {
             return Ok(false);
         };
-        let auto_login: AutoLogin = format!(
-            "{}:{}:{}",
-            sign_in.user,
-            case.authenticator.name(),
-            sign_in.role.as_deref().unwrap_or_default()
-        )
-        .parse()
-        .map_err(|problem| UsageError(format!("[mock] user {problem}")))?;
         let before = mock
-            .set_auto_login(self.context.host.http(), Some(&auto_login))
+            .sign_in_case(self.context.host.http(), sign_in, case)
             .await?;
         if self.replaced_auto_login.is_none() {
             self.replaced_auto_login = Some(before);

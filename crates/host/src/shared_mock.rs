@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use careid_core::http::HttpClient;
+use careid_core::runs::{Case, MockSignIn};
 use careid_core::IssuerUrl;
 use mock_cis2::{AutoLogin, ClientRegistry, MockCis2, RunningMock};
 use serde::{Deserialize, Serialize};
@@ -190,6 +191,30 @@ impl SharedMock {
             return Err(refused(detail, after.status == 400));
         }
         Ok(previous)
+    }
+
+    /// For a run's case on this mock (a plan with `[mock] user`): signs the plan's user in
+    /// without a page with the case's authenticator, and the plan's role on CIS2's picker.
+    /// Returns the auto-login it replaced, as [`Self::set_auto_login`] does.
+    pub async fn sign_in_case(
+        &self,
+        http: &HttpClient,
+        sign_in: &MockSignIn,
+        case: &Case,
+    ) -> Result<Option<AutoLogin>, SharedMockError> {
+        let auto_login = AutoLogin {
+            user_id: sign_in.user.clone(),
+            authenticator: Some(case.authenticator.name().parse().map_err(
+                |error: mock_cis2::UnknownAuthenticator| SharedMockError::AutoLoginRefused {
+                    pid: self.pid,
+                    detail: error.to_string(),
+                    usage: true,
+                },
+            )?),
+            role_id: sign_in.role.clone(),
+            changed_role_id: None,
+        };
+        self.set_auto_login(http, Some(&auto_login)).await
     }
 
     /// The registered test client's secret. The mock's clients are its built-in registry
@@ -466,6 +491,24 @@ mod tests {
         assert_eq!(
             here.set_auto_login(&http(), None).await.unwrap(),
             Some(nurse.clone())
+        );
+        // A run's case: the plan's user and role, the case's authenticator.
+        let plan = careid_core::runs::Plan::parse(
+            "name = \"p\"\nprofile = \"mock\"\n[mock]\nuser = \"555057900101\"\n\
+             role = \"555057900303\"\n[matrix]\nauthenticator = [\"security_key\"]\n",
+            "p.toml",
+        )
+        .unwrap();
+        let sign_in = plan.mock.as_ref().unwrap();
+        here.sign_in_case(&http(), sign_in, &plan.cases[0])
+            .await
+            .unwrap();
+        assert_eq!(
+            here.running()
+                .unwrap()
+                .auto_login()
+                .map(|auto| auto.to_string()),
+            Some("555057900101:security_key:555057900303".to_owned())
         );
 
         // Served by another process: through its admin endpoint.
