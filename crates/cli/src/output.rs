@@ -35,6 +35,29 @@ impl std::fmt::Display for DoctorFailed {
 
 impl std::error::Error for DoctorFailed {}
 
+/// `careid run` ran and the run failed: a case failed, or an expected failure did not happen or
+/// was never used (exit 9, apart from failing to run at all).
+#[derive(Debug)]
+pub struct RunFailed {
+    pub problems: usize,
+}
+
+impl fmt::Display for RunFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the run failed ({} problem{}; see the report)",
+            self.problems,
+            if self.problems == 1 { "" } else { "s" }
+        )
+    }
+}
+
+impl std::error::Error for RunFailed {}
+
+/// The exit code of a run that failed.
+pub const RUN_FAILED: u8 = 9;
+
 /// The error and its causes on one line, each cause once (many errors already name their
 /// cause in their own message), and what to run next when a command fixes it.
 pub fn describe(error: &anyhow::Error, profile: &str) -> String {
@@ -89,6 +112,10 @@ fn sign_in_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
 /// The documented exit code for an error, chosen by its type, never by its text: the first
 /// cause in its chain that says its [`Outcome`], by the one table of exit codes.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
+    // Not a class of error but an outcome of its own: the run ran, and what it tested failed.
+    if error.chain().any(|cause| cause.is::<RunFailed>()) {
+        return RUN_FAILED;
+    }
     match error
         .chain()
         .find_map(outcome_of)

@@ -36,6 +36,7 @@ mod admin;
 mod assertion;
 mod authenticators;
 mod authorize;
+mod auto_login_admin;
 mod client_auth;
 mod clients;
 pub mod discovery;

@@ -10,6 +10,7 @@ use base64::Engine as _;
 
 use crate::activity::Activity;
 use crate::assertion::SeenJtis;
+use crate::auto_login_admin::AutoLoginSetting;
 use crate::clients::ClientRegistry;
 use crate::discovery::Issuer;
 use crate::faults::Faults;
@@ -72,7 +73,8 @@ pub(crate) struct Provider {
     pub pushed: crate::par::PushedStore,
     pub sessions: Sessions,
     pub settings: Settings,
-    pub auto_login: Option<AutoLogin>,
+    /// Who is signed in without a page, if anyone; changed at run time by the admin endpoint.
+    pub auto_login: AutoLoginSetting,
     /// Client assertion `jti`s already accepted (RFC 7523 §3 item 7), swept with the store.
     pub seen_jtis: SeenJtis,
     /// Faults armed for negative testing.
@@ -133,7 +135,7 @@ impl Provider {
             pushed: crate::par::PushedStore::default(),
             sessions: Sessions::default(),
             settings,
-            auto_login,
+            auto_login: AutoLoginSetting::new(auto_login),
             seen_jtis: SeenJtis::default(),
             faults: Faults::default(),
             modes: Modes::default(),

@@ -29,7 +29,7 @@ use crate::state_file::{self, Persistence};
 use crate::store::StoreCounts;
 use crate::users::Directory;
 use crate::webauthn::WebAuthnCredential;
-use crate::{activity, admin, modes};
+use crate::{activity, admin, auto_login_admin, modes};
 use crate::{authorize, discovery, faults, jwks, revoke, sign_in, token, userinfo};
 use crate::{end_session, introspect, par};
 
@@ -467,6 +467,12 @@ fn router(base_path: &str, provider: Arc<Provider>) -> Router {
                 .post(modes::admin_set)
                 .delete(modes::admin_switch_off_all),
         )
+        .route(
+            "/admin/auto-login",
+            get(auto_login_admin::show)
+                .put(auto_login_admin::set)
+                .delete(auto_login_admin::clear),
+        )
         .route("/admin", get(admin::show))
         .route("/admin/sessions/end", post(admin::end_session))
         .route("/admin/keys/rotate", post(admin::rotate_keys))
@@ -643,6 +649,28 @@ impl RunningMock {
     /// The claims of the last 200 ID and access tokens issued, oldest first; never the tokens.
     pub fn issued_tokens(&self) -> Vec<IssuedToken> {
         self.provider.activity.tokens()
+    }
+
+    /// Signs this user in without a page from the next authorization request on (`None`: the
+    /// sign-in pages again); refused when it names an unknown user, authenticator or role.
+    /// Returns the auto-login it replaced.
+    pub fn set_auto_login(
+        &self,
+        auto_login: Option<AutoLogin>,
+    ) -> Result<Option<AutoLogin>, StartError> {
+        self.provider
+            .auto_login
+            .set(auto_login, &self.provider.users)
+    }
+
+    /// The auto-login in force.
+    pub fn auto_login(&self) -> Option<AutoLogin> {
+        self.provider.auto_login.current()
+    }
+
+    /// The URL of the loopback-only admin endpoint for auto-login (`GET`, `PUT`, `DELETE`).
+    pub fn admin_auto_login_url(&self) -> String {
+        self.issuer.endpoint("/admin/auto-login")
     }
 
     /// The URL of the loopback-only admin endpoint for faults.

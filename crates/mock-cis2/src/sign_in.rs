@@ -138,13 +138,14 @@ pub(crate) fn begin(
     let session = sessions::cookie_in(headers)
         .and_then(|cookie| provider.sessions.by_cookie(&cookie, now))
         .filter(|session| reusable(session, &request, now));
-    let auto_role = provider
-        .auto_login
+    // Read once: the admin endpoint may change it while this request is answered.
+    let auto_login = provider.auto_login.current();
+    let auto_role = auto_login
         .as_ref()
         .and_then(|auto_login| auto_login.role_for(&request))
         .map(str::to_owned);
     if let Some(session) = session {
-        let interactive = provider.auto_login.is_none();
+        let interactive = auto_login.is_none();
         return choose_role(
             provider,
             request,
@@ -154,7 +155,7 @@ pub(crate) fn begin(
             interactive,
         );
     }
-    if let Some(auto_login) = &provider.auto_login {
+    if let Some(auto_login) = &auto_login {
         return auto_sign_in(provider, request, auto_login);
     }
     if request.has_prompt("none") {

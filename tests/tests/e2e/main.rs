@@ -15,6 +15,7 @@ mod mock_serve;
 mod negative;
 mod oidc_provider;
 mod redirect;
+mod runs;
 mod session_end;
 mod signin;
 mod tokens;

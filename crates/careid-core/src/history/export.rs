@@ -74,7 +74,8 @@ pub fn to_html(attempts: &[Attempt], title: &str) -> String {
     page
 }
 
-const STYLE: &str = "body{font-family:Arial,sans-serif;margin:0;color:#212b32;background:#f0f4f5}\
+/// The reports' one style sheet (history exports and run reports), inline.
+pub(crate) const STYLE: &str = "body{font-family:Arial,sans-serif;margin:0;color:#212b32;background:#f0f4f5}\
 main{max-width:60rem;margin:0 auto;padding:1rem}section{background:#fff;padding:1rem;margin:1rem 0}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:.3rem;\
 border-bottom:1px solid #d8dde0;overflow-wrap:anywhere}.passed{color:#007f3b}.failed{color:#d5281b;\
@@ -295,7 +296,7 @@ fn table(page: &mut String, caption: &str, head: &[&str], rows: impl Iterator<It
 }
 
 /// Text made safe inside HTML elements and attribute values.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

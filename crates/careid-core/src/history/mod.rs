@@ -7,7 +7,7 @@
 //! The newest [`History::keep`] records are kept (the tester sets how many).
 
 pub mod checks;
-mod export;
+pub(crate) mod export;
 mod recorder;
 
 use std::path::{Path, PathBuf};
@@ -278,6 +278,9 @@ pub struct AttemptError {
     pub code: String,
     pub class: String,
     pub message: String,
+    /// The provider's OAuth error (`access_denied`), when the provider answered with one.
+    #[serde(default)]
+    pub provider_error: Option<String>,
 }
 
 /// What came back, from the ID token (verified, unless the record says otherwise) and UserInfo.

@@ -317,6 +317,7 @@ impl AttemptLog {
                         code: error.code().to_owned(),
                         class: error.class().as_str().to_owned(),
                         message,
+                        provider_error: provider_error(error),
                     }),
                 )
             }
@@ -400,6 +401,18 @@ fn returned_of(claims: Option<&Value>) -> Returned {
         sid: text("sid"),
         selected_roleid: text("selected_roleid"),
         role: None,
+    }
+}
+
+/// The provider's OAuth error code, when the provider answered with one (at the callback, the
+/// token or PAR endpoint).
+fn provider_error(error: &SignInError) -> Option<String> {
+    match error {
+        SignInError::Ended { source, .. } => provider_error(source),
+        SignInError::Loopback(LoopbackError::Provider { error, .. })
+        | SignInError::OAuth { error, .. }
+        | SignInError::RedirectUriRefused { error, .. } => Some(error.clone()),
+        _ => None,
     }
 }
 

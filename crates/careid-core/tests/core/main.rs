@@ -9,6 +9,7 @@ mod id_token;
 mod loopback;
 mod profiles;
 mod redirect;
+mod runs;
 mod session;
 mod signin;
 

@@ -115,7 +115,7 @@ async fn fixture_of(
 
 /// The browser's part: open the link careid hands over, follow it to the authorization URL (the
 /// mock signs in without a page) and follow the provider's redirect to the loopback listener.
-async fn browse(url: &str) {
+pub(crate) async fn browse(url: &str) {
     let browser = crate::http()
         .redirect(reqwest::redirect::Policy::limited(10))
         .build()

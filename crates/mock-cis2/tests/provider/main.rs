@@ -3,6 +3,7 @@
 
 mod admin;
 mod authenticator_pages;
+mod auto_login;
 mod browser;
 mod client_assertions;
 mod faults;
