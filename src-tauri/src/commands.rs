@@ -9,7 +9,10 @@ use tauri::State;
 
 use crate::clipboard::{Clipboard, Copied};
 use crate::desk::Desk;
-use crate::ipc::{AppState, CommandError, DoctorLine, LoginOverrides, ProfileInput, Screen};
+use crate::ipc::{
+    AppState, AttemptSummaryView, AttemptView, CommandError, DoctorLine, ExportKind,
+    LoginOverrides, NoticeClass, ProfileInput, Screen,
+};
 
 /// Defines, from the one list in `command_list.rs`, [`COMMANDS`] (the names) and [`handler`]
 /// (what `run_app` registers), so the two cannot differ.
@@ -142,7 +145,64 @@ pub async fn export_sign_in_record<R: tauri::Runtime>(
     desk: DeskState<'_>,
 ) -> Result<Option<String>, CommandError> {
     let record = desk.sign_in_record().await?;
-    crate::export::save(&app, &record).await
+    let bytes = serde_json::to_vec_pretty(&record).map_err(|error| {
+        CommandError::new("export_failed", NoticeClass::Other, &error.to_string())
+    })?;
+    let export = crate::export::Export {
+        title: "Export sign-in record",
+        file_name: "careid-sign-in.json",
+        kind: ("JSON", "json"),
+        bytes: &bytes,
+    };
+    crate::export::save(&app, export).await
+}
+
+/// Every sign-in attempt, newest first (claims and checks, never a token).
+#[tauri::command]
+pub fn list_attempts(desk: DeskState<'_>) -> Vec<AttemptSummaryView> {
+    desk.attempts()
+}
+
+#[tauri::command]
+pub fn attempt_details(desk: DeskState<'_>, id: String) -> Result<AttemptView, CommandError> {
+    desk.attempt(&id)
+}
+
+/// Writes the chosen attempts as JSON or as a self-contained HTML page, where the user chooses.
+#[tauri::command]
+pub async fn export_attempts<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    desk: DeskState<'_>,
+    ids: Vec<String>,
+    kind: ExportKind,
+) -> Result<Option<String>, CommandError> {
+    use careid_core::history::{export_file_name, to_html, to_json, ExportFormat};
+    let attempts = ids
+        .iter()
+        .map(|id| desk.attempt_record(id))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (format, text, kind_name) = match kind {
+        ExportKind::Json => (ExportFormat::Json, to_json(&attempts), "JSON"),
+        ExportKind::Html => (
+            ExportFormat::Html,
+            to_html(&attempts, "careid sign-in attempts"),
+            "Web page",
+        ),
+    };
+    let file_name = export_file_name(&attempts, format);
+    let export = crate::export::Export {
+        title: "Export sign-in attempts",
+        file_name: &file_name,
+        kind: (kind_name, format.extension()),
+        bytes: text.as_bytes(),
+    };
+    crate::export::save(&app, export).await
+}
+
+/// "Sign in again with these settings": the attempt's profile and what it sent.
+#[tauri::command]
+pub async fn sign_in_again(desk: DeskState<'_>, id: String) -> Outcome {
+    desk.sign_in_again(&id).await
 }
 
 #[tauri::command]

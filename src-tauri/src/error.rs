@@ -398,6 +398,7 @@ pub(crate) mod codes {
         ("crates/host/src/lib.rs", "CredentialError"),
         ("crates/host/src/shared_mock.rs", "SharedMockError"),
         ("crates/files/src/lib.rs", "NotPrivate"),
+        ("crates/careid-core/src/history/mod.rs", "HistoryError"),
     ];
 
     /// Sorted, each once.

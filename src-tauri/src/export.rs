@@ -1,17 +1,28 @@
-//! "Export sign-in record": the testers' record (claims and timings, never a token) as JSON, to
-//! a file the user chooses in the platform's save dialog. `CAREID_EXPORT_PATH` names the file
-//! instead, for automation that cannot drive a native dialog.
+//! Files the testers' view writes where the user chooses in the platform's save dialog: the
+//! sign-in record and the history's attempts (claims and timings, never a token).
+//! `CAREID_EXPORT_PATH` names the file instead, for automation that cannot drive a native
+//! dialog.
 
 use std::path::PathBuf;
 
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::ipc::{CommandError, NoticeClass, TesterRecord};
+use crate::ipc::{CommandError, NoticeClass};
 
+/// What to save and how the dialog offers it.
+pub struct Export<'a> {
+    pub title: &'a str,
+    pub file_name: &'a str,
+    /// The filter's name and extension (`JSON`, `json`).
+    pub kind: (&'a str, &'a str),
+    pub bytes: &'a [u8],
+}
+
+/// Writes `export` to the file the user chooses: the path written, or `None` when they cancelled.
 pub async fn save<R: Runtime>(
     app: &AppHandle<R>,
-    record: &TesterRecord,
+    export: Export<'_>,
 ) -> Result<Option<String>, CommandError> {
     let chosen = match std::env::var_os("CAREID_EXPORT_PATH").filter(|path| !path.is_empty()) {
         Some(path) => Some(PathBuf::from(path)),
@@ -19,9 +30,9 @@ pub async fn save<R: Runtime>(
             let dialog = app
                 .dialog()
                 .file()
-                .set_title("Export sign-in record")
-                .set_file_name("careid-sign-in.json")
-                .add_filter("JSON", &["json"]);
+                .set_title(export.title)
+                .set_file_name(export.file_name)
+                .add_filter(export.kind.0, &[export.kind.1]);
             // The dialog waits for the user: off the async threads.
             tokio::task::spawn_blocking(move || dialog.blocking_save_file())
                 .await
@@ -34,14 +45,12 @@ pub async fn save<R: Runtime>(
     let Some(path) = chosen else {
         return Ok(None);
     };
-    let failed = |error: std::io::Error| {
+    careid_core::files::write_atomically(&path, export.bytes).map_err(|error| {
         CommandError::new(
             "export_failed",
             NoticeClass::Other,
             &format!("cannot write {}: {error}", path.display()),
         )
-    };
-    let bytes = serde_json::to_vec_pretty(record).map_err(|error| failed(error.into()))?;
-    careid_core::files::write_atomically(&path, &bytes).map_err(failed)?;
+    })?;
     Ok(Some(path.display().to_string()))
 }

@@ -341,6 +341,79 @@ pub struct TesterRecord {
     pub stray_callbacks: u32,
 }
 
+/// One attempt in the history's list (the testers' view).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptSummaryView {
+    pub id: String,
+    #[ts(type = "number")]
+    pub started_at: u64,
+    pub profile: String,
+    pub label: Option<String>,
+    /// `signed_in`, `no_roles`, `refused`, `provider_error`, `cancelled`, `timed_out`, `failed`.
+    pub verdict: String,
+    pub error_code: Option<String>,
+    /// `authentication_assurance_level` as it came back.
+    pub level: Option<String>,
+    /// The `amr` values, named where careid knows them.
+    pub authenticators: Vec<String>,
+    /// The rules of the checks that failed.
+    pub failed_checks: Vec<String>,
+}
+
+/// One attempt in full: what was asked beside what came back, each check, the steps.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptView {
+    pub summary: AttemptSummaryView,
+    pub error_message: Option<String>,
+    pub asked: Vec<AskedView>,
+    pub returned: Vec<NamedValue>,
+    pub checks: Vec<CheckView>,
+    pub headers: Vec<NamedValue>,
+    pub times: Vec<NamedValue>,
+    pub timings: Vec<TimingView>,
+    pub timeline: Vec<NamedValue>,
+    /// The record as exported (claims, no token).
+    #[ts(type = "Record<string, unknown>")]
+    pub record: serde_json::Value,
+}
+
+/// A value the request carried and where it came from (`profile`, `overridden`, `careid`,
+/// `not_sent`).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AskedView {
+    pub name: String,
+    pub value: Option<String>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedValue {
+    pub name: String,
+    pub value: String,
+}
+
+/// One check and its outcome: `passed`, `failed`, `not_applicable` or `not_run`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckView {
+    pub rule: String,
+    pub description: String,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+/// How attempts are exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ExportKind {
+    Json,
+    Html,
+}
+
 /// The built-in mock's users and authenticators, for the home screen's help.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -431,6 +504,12 @@ mod tests {
             LoginOverrides::decl(&config),
             TimingView::decl(&config),
             TesterRecord::decl(&config),
+            AttemptSummaryView::decl(&config),
+            AttemptView::decl(&config),
+            AskedView::decl(&config),
+            NamedValue::decl(&config),
+            CheckView::decl(&config),
+            ExportKind::decl(&config),
             MockGuide::decl(&config),
             MockUserView::decl(&config),
             MockAuthenticatorView::decl(&config),

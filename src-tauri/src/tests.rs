@@ -875,3 +875,76 @@ fn commands_outside_the_app_are_refused() {
         .unwrap_err();
     assert_eq!(export["code"], "not_signed_in");
 }
+
+#[test]
+fn the_history_lists_opens_exports_and_repeats_each_attempt() {
+    let shell = shell(Some("555057896106"));
+    shell.ok(
+        "sign_in",
+        json!({ "overrides": { "acrValues": "AAL3_ANY", "prompt": null, "maxAge": 600, "scopes": null } }),
+    );
+    shell.wait_for_screen("signedIn");
+    shell.ok("sign_out", json!({}));
+    shell.wait_for_screen("home");
+
+    let listed = shell.invoke("list_attempts", json!({})).expect("listed");
+    let listed = listed.as_array().expect("a list").clone();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["verdict"], "signed_in");
+    let id = listed[0]["id"].as_str().expect("an id").to_owned();
+
+    let view = shell
+        .invoke("attempt_details", json!({ "id": id }))
+        .expect("details");
+    let asked: Vec<(&str, &str)> = view["asked"]
+        .as_array()
+        .expect("asked")
+        .iter()
+        .filter_map(|row| Some((row["name"].as_str()?, row["source"].as_str()?)))
+        .collect();
+    assert!(asked.contains(&("acr_values", "overridden")), "{asked:?}");
+    assert!(asked.contains(&("max_age", "overridden")), "{asked:?}");
+    let outcome = |rule: &str| {
+        view["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|check| check["rule"] == rule)
+            .map(|check| check["outcome"].clone())
+    };
+    assert_eq!(outcome("max_age"), Some(json!("passed")));
+    assert_eq!(outcome("assurance_level"), Some(json!("passed")));
+    // The sign-out reached the sign-in's timeline.
+    assert!(view["timeline"].to_string().contains("ended"), "{view}");
+    assert!(
+        !view.to_string().contains("eyJ"),
+        "no token crosses to the UI"
+    );
+
+    let folder = tempfile::tempdir().expect("a folder");
+    let path = folder.path().join("attempts.html");
+    std::env::set_var("CAREID_EXPORT_PATH", &path);
+    let saved = shell
+        .invoke("export_attempts", json!({ "ids": [id], "kind": "html" }))
+        .expect("exported");
+    std::env::remove_var("CAREID_EXPORT_PATH");
+    assert_eq!(saved, json!(path.display().to_string()));
+    let page = std::fs::read_to_string(&path).expect("the page");
+    assert!(page.contains(&id) && !page.contains("eyJ"));
+    let unknown = shell
+        .invoke("attempt_details", json!({ "id": "../profiles" }))
+        .expect_err("not an attempt");
+    assert_eq!(unknown["code"], "attempt_not_found");
+
+    // "Sign in again with these settings" sends what the attempt sent.
+    shell.ok("sign_in_again", json!({ "id": id }));
+    shell.wait_for_screen("signedIn");
+    let listed = shell.invoke("list_attempts", json!({})).expect("listed");
+    let again = &listed[0];
+    assert_ne!(again["id"], json!(id));
+    let again = shell
+        .invoke("attempt_details", json!({ "id": again["id"] }))
+        .expect("details");
+    assert_eq!(again["record"]["asked"]["acr_values"]["value"], "AAL3_ANY");
+    assert_eq!(again["record"]["asked"]["max_age"]["value"], "600");
+}

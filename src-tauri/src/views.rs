@@ -2,6 +2,7 @@
 //! one place that decides what of a session crosses to the UI: names, ids, roles and claims,
 //! never a token.
 
+use careid_core::history::{AmrValue, Attempt, CheckOutcome};
 use careid_core::signin::Session;
 use careid_core::{
     CheckStatus, ClientAuth, DoctorReport, Identity, IssuerSource, NrbacRole, Organisation,
@@ -111,10 +112,7 @@ pub fn tester_record(
         timings: session
             .timings
             .iter()
-            .map(|timing| TimingView {
-                step: timing.step.to_owned(),
-                millis: u32::try_from(timing.millis).unwrap_or(u32::MAX),
-            })
+            .map(|timing| timing_view(timing.step, timing.millis))
             .collect(),
         stray_callbacks: session.stray_callbacks,
     }
@@ -259,5 +257,146 @@ pub fn mock_guide() -> MockGuide {
                 amr: authenticator.amr().to_owned(),
             })
             .collect(),
+    }
+}
+
+fn timing_view(step: &str, millis: u64) -> TimingView {
+    TimingView {
+        step: step.to_owned(),
+        millis: u32::try_from(millis).unwrap_or(u32::MAX),
+    }
+}
+
+/// An attempt as the history's list shows it.
+pub fn attempt_summary(attempt: &Attempt) -> crate::ipc::AttemptSummaryView {
+    let returned = attempt.returned.as_ref();
+    crate::ipc::AttemptSummaryView {
+        id: attempt.id.to_string(),
+        started_at: attempt.started_at.unix,
+        profile: attempt.profile.name.clone(),
+        label: attempt.label.clone(),
+        verdict: attempt.verdict.code().to_owned(),
+        error_code: attempt.error.as_ref().map(|error| error.code.clone()),
+        level: returned.and_then(|returned| returned.authentication_assurance_level.clone()),
+        authenticators: returned
+            .map(|returned| returned.amr.iter().map(AmrValue::described).collect())
+            .unwrap_or_default(),
+        failed_checks: attempt
+            .checks
+            .iter()
+            .filter(|check| check.outcome == CheckOutcome::Failed)
+            .map(|check| check.rule.clone())
+            .collect(),
+    }
+}
+
+/// An attempt in full, for its page in the testers' view.
+pub fn attempt_view(attempt: &Attempt) -> crate::ipc::AttemptView {
+    use crate::ipc::{AskedView, CheckView, NamedValue};
+    let named = |name: &str, value: String| NamedValue {
+        name: name.to_owned(),
+        value,
+    };
+    let asked = &attempt.asked;
+    let asked_rows = asked
+        .rows()
+        .into_iter()
+        .map(|(name, value)| AskedView {
+            name: name.to_owned(),
+            value: value.value.clone(),
+            source: value.source.code().to_owned(),
+        })
+        .collect();
+    let mut returned_rows = Vec::new();
+    if let Some(returned) = &attempt.returned {
+        let shown = |value: &Option<String>| value.clone().unwrap_or_else(|| "not sent".to_owned());
+        returned_rows.push(named("acr", shown(&returned.acr)));
+        returned_rows.push(named(
+            "amr",
+            if returned.amr.is_empty() {
+                "not sent".to_owned()
+            } else {
+                attempt_summary(attempt).authenticators.join(", ")
+            },
+        ));
+        returned_rows.push(named(
+            "Authentication assurance level",
+            shown(&returned.authentication_assurance_level),
+        ));
+        returned_rows.push(named(
+            "Identity assurance level",
+            shown(&returned.id_assurance_level),
+        ));
+        if let Some(auth_time) = returned.auth_time_text() {
+            returned_rows.push(named("auth_time", auth_time));
+        }
+        if let Some(role) = &returned.role {
+            returned_rows.push(named("Role", role.described()));
+        }
+    }
+    crate::ipc::AttemptView {
+        summary: attempt_summary(attempt),
+        error_message: attempt.error.as_ref().map(|error| error.message.clone()),
+        asked: asked_rows,
+        returned: returned_rows,
+        checks: attempt
+            .checks
+            .iter()
+            .map(|check| CheckView {
+                rule: check.rule.clone(),
+                description: check.description.clone(),
+                outcome: check.outcome.code().to_owned(),
+                detail: check.detail.clone(),
+            })
+            .collect(),
+        headers: attempt
+            .headers
+            .iter()
+            .map(|header| {
+                named(
+                    &header.token,
+                    format!(
+                        "alg {}, kid {}, typ {}",
+                        header.alg,
+                        header.kid.as_deref().unwrap_or("none"),
+                        header.typ.as_deref().unwrap_or("none")
+                    ),
+                )
+            })
+            .collect(),
+        times: attempt
+            .times
+            .iter()
+            .map(|time| {
+                named(
+                    &format!("{} {}", time.token, time.claim),
+                    format!("{} ({})", time.at.text(), time.at.unix),
+                )
+            })
+            .collect(),
+        timings: attempt
+            .timings
+            .iter()
+            .map(|timing| timing_view(&timing.step, timing.millis))
+            .collect(),
+        timeline: attempt
+            .timeline
+            .iter()
+            .map(|event| {
+                named(
+                    &event.kind,
+                    format!(
+                        "{}{}",
+                        event.at.text(),
+                        event
+                            .detail
+                            .as_deref()
+                            .map(|detail| format!(": {detail}"))
+                            .unwrap_or_default()
+                    ),
+                )
+            })
+            .collect(),
+        record: serde_json::to_value(attempt).unwrap_or_default(),
     }
 }

@@ -104,6 +104,27 @@ describe('axe', () => {
     ).toEqual([]);
   });
 
+  it('history page has no violations, listed and with one attempt open', async () => {
+    const testers = F.state({ kind: 'home' }, { preferences: { testersView: true } });
+    expect(
+      await violations(testers, (_root, app) => {
+        app.go('history');
+        app.ui.history.list = F.ATTEMPTS;
+        app.rerender();
+        if (!document.querySelector('[data-testid="history-table"]')) throw new Error('no list drawn');
+      }),
+    ).toEqual([]);
+    dispose?.();
+    expect(
+      await violations(testers, (_root, app) => {
+        app.go('history');
+        app.ui.history.open = F.ATTEMPT;
+        app.rerender();
+        if (!document.querySelector('[data-testid="attempt-checks"]')) throw new Error('no attempt drawn');
+      }),
+    ).toEqual([]);
+  });
+
   it('help page has no violations', async () => {
     expect(await violations(F.HOME, (_root, app) => app.go('help'))).toEqual([]);
   });

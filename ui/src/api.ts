@@ -1,7 +1,17 @@
 // The only module that talks to the Rust side: typed wrappers around Tauri's invoke and the state event.
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import type { AppState, Command, DoctorLine, LoginOverrides, NoticeClass, ProfileInput } from './generated/ipc';
+import type {
+  AppState,
+  AttemptSummaryView,
+  AttemptView,
+  Command,
+  DoctorLine,
+  ExportKind,
+  LoginOverrides,
+  NoticeClass,
+  ProfileInput,
+} from './generated/ipc';
 
 /** A failure's class: Rust's (`NoticeClass`), or `ipc` for a failure on this side of the bridge. */
 export type ErrorClass = NoticeClass | 'ipc';
@@ -119,12 +129,40 @@ export async function copyAccessToken(): Promise<void> {
 }
 
 /** The path written, or null when the user cancelled the save dialog. */
-export async function exportSignInRecord(): Promise<string | null> {
-  const path = await call('export_sign_in_record');
+/** Every sign-in attempt, newest first (claims and checks, never a token). */
+export async function listAttempts(): Promise<AttemptSummaryView[]> {
+  const list = await call('list_attempts');
+  if (!Array.isArray(list)) throw new ApiError(UI_ERROR_CODES.badResponse, 'list_attempts returned an unexpected shape');
+  return list as AttemptSummaryView[];
+}
+
+export async function attemptDetails(id: string): Promise<AttemptView> {
+  const view = await call('attempt_details', { id });
+  if (typeof view !== 'object' || view === null || !('checks' in view)) {
+    throw new ApiError(UI_ERROR_CODES.badResponse, 'attempt_details returned an unexpected shape');
+  }
+  return view as AttemptView;
+}
+
+/** Saves the attempts where the user chooses; the path, or null when they cancelled. */
+export async function exportAttempts(ids: string[], kind: ExportKind): Promise<string | null> {
+  return savedPath(await call('export_attempts', { ids, kind }), 'export_attempts');
+}
+
+/** Signs in again on the attempt's profile with what it sent. */
+export async function signInAgain(id: string): Promise<void> {
+  await call('sign_in_again', { id });
+}
+
+function savedPath(path: unknown, command: string): string | null {
   if (path !== null && typeof path !== 'string') {
-    throw new ApiError(UI_ERROR_CODES.badResponse, 'export_sign_in_record returned an unexpected shape');
+    throw new ApiError(UI_ERROR_CODES.badResponse, `${command} returned an unexpected shape`);
   }
   return path;
+}
+
+export async function exportSignInRecord(): Promise<string | null> {
+  return savedPath(await call('export_sign_in_record'), 'export_sign_in_record');
 }
 
 export async function saveProfile(profile: ProfileInput): Promise<void> {

@@ -1,8 +1,8 @@
 // What every screen receives: the latest AppState, the UI's own memory, and the ways to act on both.
-import type { AppState, DoctorLine } from './generated/ipc';
+import type { AppState, AttemptSummaryView, AttemptView, DoctorLine } from './generated/ipc';
 import type { ErrorClass } from './api';
 
-export type Page = 'main' | 'profiles' | 'help';
+export type Page = 'main' | 'profiles' | 'help' | 'history';
 export type Tab = 'session' | 'testers';
 
 /** The testers' overrides as typed, kept as strings so half-typed values survive a re-render. */
@@ -58,6 +58,19 @@ export interface UiMemory {
   /** Set after a successful store so the secret field comes back empty. */
   clearCredential: boolean;
   profileSaved: string | null;
+  /** The history page: the list as last fetched (null until it comes), the attempt open, the last export. */
+  history: HistoryMemory;
+}
+
+export interface HistoryMemory {
+  list: AttemptSummaryView[] | null;
+  open: AttemptView | null;
+  /** undefined: nothing exported yet; null: the user cancelled the save dialog. */
+  exported: string | null | undefined;
+}
+
+export function emptyHistoryMemory(): HistoryMemory {
+  return { list: null, open: null, exported: undefined };
 }
 
 export interface Ctx {
@@ -113,5 +126,6 @@ export function initialUiMemory(): UiMemory {
     credentialStoredFor: null,
     clearCredential: false,
     profileSaved: null,
+    history: emptyHistoryMemory(),
   };
 }

@@ -1,6 +1,8 @@
 // Realistic AppState samples for tests: CIS2-shaped users, roles and records from the mock's test users.
 import type {
   AppState,
+  AttemptSummaryView,
+  AttemptView,
   Notice,
   ProfileView,
   RoleChoiceView,
@@ -222,3 +224,63 @@ export const SIGNED_IN_TESTERS = state(
   { kind: 'signedIn', ...FLO_SIGNED_IN, canChangeRole: true },
   { preferences: { testersView: true }, tester: FLO_RECORD },
 );
+
+/** A refused attempt in the history. */
+export const REFUSED_ATTEMPT: AttemptSummaryView = {
+  id: '2026-12-07T143916.123Z-ab12',
+  startedAt: NOW - 60,
+  profile: 'mock',
+  label: null,
+  verdict: 'refused',
+  errorCode: 'id_token_wrong_nonce',
+  level: '3',
+  authenticators: ['Smartcard (N3_SMARTCARD)'],
+  failedChecks: ['id_token_nonce'],
+};
+
+/** Two attempts in the history: a refused one (newest) and a sign-in. */
+export const ATTEMPTS: AttemptSummaryView[] = [
+  REFUSED_ATTEMPT,
+  {
+    id: '2026-12-07T143800.004Z-0f3e',
+    startedAt: NOW - 180,
+    profile: 'mock',
+    label: 'smartcard at AAL3',
+    verdict: 'signed_in',
+    errorCode: null,
+    level: '3',
+    authenticators: ['Smartcard (N3_SMARTCARD)'],
+    failedChecks: [],
+  },
+];
+
+export const ATTEMPT: AttemptView = {
+  summary: REFUSED_ATTEMPT,
+  errorMessage: 'the ID token was rejected: the ID token\u2019s nonce does not match the sign-in request',
+  asked: [
+    { name: 'acr_values', value: 'AAL3_ANY', source: 'overridden' },
+    { name: 'prompt', value: null, source: 'not_sent' },
+    { name: 'max_age', value: null, source: 'not_sent' },
+    { name: 'scope', value: 'openid profile email nationalrbacaccess', source: 'profile' },
+    { name: 'role', value: null, source: 'not_sent' },
+  ],
+  returned: [
+    { name: 'acr', value: 'AAL3_ANY' },
+    { name: 'amr', value: 'Smartcard (N3_SMARTCARD)' },
+    { name: 'Authentication assurance level', value: '3' },
+  ],
+  checks: [
+    { rule: 'state', description: 'The callback\u2019s state is the one this sign-in sent (RFC 6749 §10.12)', outcome: 'passed', detail: null },
+    { rule: 'pushed_request', description: 'The authorization request is pushed first', outcome: 'not_applicable', detail: 'the provider offers no pushed requests' },
+    { rule: 'id_token_nonce', description: 'nonce is the one this sign-in sent', outcome: 'failed', detail: 'the nonce differs' },
+    { rule: 'max_age', description: 'auth_time is within the request\u2019s max_age', outcome: 'not_run', detail: null },
+  ],
+  headers: [{ name: 'id_token', value: 'alg RS256, kid mock-rs256-1, typ JWT' }],
+  times: [{ name: 'id_token exp', value: '2026-12-07T15:39:16Z (1796658356)' }],
+  timings: [
+    { step: 'discovery', millis: 12 },
+    { step: 'total', millis: 420 },
+  ],
+  timeline: [{ name: 'ended', value: '2026-12-07T15:00:00Z: signed_out: signed out' }],
+  record: { id: '2026-12-07T143916.123Z-ab12', verdict: 'refused' },
+};

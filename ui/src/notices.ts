@@ -434,7 +434,13 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
   folder_writable_by_others: { sentence: 'Other people on this computer can change careid’s folder, so careid will not use it.', next: NOT_YOU },
   folder_uncheckable: { sentence: 'careid could not check who can change its folder on this computer.', next: NOT_YOU },
   clipboard_failed: { sentence: 'careid could not copy to the clipboard.', next: 'Try again.' },
-  export_failed: { sentence: 'careid could not save the sign-in record.', next: 'Choose another folder and try again.' },
+  export_failed: { sentence: 'careid could not save the file.', next: 'Choose another folder and try again.' },
+
+  // The testers' sign-in history.
+  attempt_not_found: { sentence: 'That sign-in attempt is no longer in the history.', next: 'Go back to the history: older attempts are removed as new ones come.' },
+  attempt_damaged: { sentence: 'The record of that sign-in attempt is damaged.', next: 'Choose another attempt. The technical detail names the file.' },
+  history_keep_out_of_range: { sentence: 'The history cannot keep that many attempts.', next: 'Choose a number from 1 to 100,000.' },
+  history_io: { sentence: 'careid could not read or write its sign-in history.', next: 'Check that the careid folder is yours and not full, then try again.' },
 
   // Profiles and their credentials (set up by whoever runs careid).
   profile_not_ready: { sentence: 'This profile is not ready to sign in with.', next: 'Go to Profiles to see what it needs.' },

@@ -2,11 +2,12 @@
 import type { AppState, Notice, Screen } from './generated/ipc';
 import * as api from './api';
 import { ApiError, UI_ERROR_CODES } from './api';
-import { type Ctx, type Page, type Tab, type UiMemory, initialUiMemory } from './context';
+import { type Ctx, type Page, type Tab, type UiMemory, emptyHistoryMemory, initialUiMemory } from './context';
 import { append, h, navLink } from './dom';
 import { environmentTag } from './environment';
 import { newReference, renderNotice } from './notices';
 import { renderHelp } from './screens/help';
+import { renderHistory } from './screens/history';
 import { renderHome } from './screens/home';
 import { renderNoRoles } from './screens/no-roles';
 import { renderProfiles } from './screens/profiles';
@@ -45,6 +46,8 @@ export class App implements Ctx {
 
   go(page: Page): void {
     this.ui.page = page;
+    // The history is read afresh each time its page opens.
+    if (page === 'history') this.ui.history = emptyHistoryMemory();
     this.ui.confirmRemove = null;
     this.rerender();
   }
@@ -164,6 +167,7 @@ export class App implements Ctx {
   private screen(state: AppState): Node[] {
     if (this.ui.page === 'profiles') return renderProfiles(this);
     if (this.ui.page === 'help') return renderHelp(this);
+    if (this.ui.page === 'history') return renderHistory(this);
     const screen = state.screen;
     switch (screen.kind) {
       case 'restoring':
@@ -255,7 +259,14 @@ export class App implements Ctx {
           'div',
           { class: 'nhsuk-footer__meta' },
           h('h2', { class: 'nhsuk-u-visually-hidden' }, 'Support links'),
-          h('ul', { class: 'nhsuk-footer__list' }, link('Help', 'help', 'help-link'), link('Profiles', 'profiles', 'profiles-link')),
+          h(
+            'ul',
+            { class: 'nhsuk-footer__list' },
+            link('Help', 'help', 'help-link'),
+            link('Profiles', 'profiles', 'profiles-link'),
+            // For testers: every attempt, success or failure.
+            state.preferences.testersView ? link('Sign-in history', 'history', 'history-link') : null,
+          ),
           h(
             'p',
             { class: 'nhsuk-body-s', id: 'app-version', 'data-testid': 'app-version' },

@@ -31,6 +31,8 @@
 //!   included) and the provider's JWKS, validated and cached for at most an hour.
 //! - [`broker`]: careid with a broker that holds the client credential: its document, the
 //!   session's end asked or listened for.
+//! - [`runs`]: a tester's plan of sign-ins across authenticators and levels, each judged from
+//!   its record in the [`history`], reported as JSON, JUnit XML and HTML.
 //! - [`diagnose`]: the `doctor` report comparing a provider's metadata and keys with what careid
 //!   and CIS2 expect.
 
@@ -40,9 +42,11 @@ pub mod doctor;
 /// Entry points for the fuzz targets in `fuzz/`; not part of careid's API.
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod history;
 pub mod keychain;
 pub mod loopback;
 pub mod profile;
+pub mod runs;
 pub mod session;
 pub mod signin;
 pub mod user_name;

@@ -7,11 +7,13 @@ mod broker_cmd;
 mod connect;
 mod context;
 mod doctor_cmd;
+mod history_cmd;
 mod json;
 mod keychain_check;
 mod mock_serve;
 mod output;
 mod profile_cmd;
+mod run_cmd;
 mod session_cmd;
 mod signin_cmd;
 
@@ -31,6 +33,8 @@ Exit codes:
   6  cancelled or timed out
   7  the OS keychain is unavailable or failing
   8  not signed in, or the session ended
+  9  careid run: the run failed (a case failed, or an expected failure did not
+     happen or was never used)
 
 Logging goes to stderr; set RUST_LOG (for example RUST_LOG=debug) for more.";
 
@@ -74,6 +78,12 @@ enum Command {
     Logout(session_cmd::LogoutArgs),
     /// Check a provider's discovery document and keys against what careid and CIS2 expect.
     Doctor(doctor_cmd::DoctorArgs),
+    /// Every sign-in attempt, success or failure, with each check it made: list, show one,
+    /// export as JSON or HTML, or say how many to keep.
+    History(history_cmd::HistoryArgs),
+    /// Run a test plan: each case a sign-in through the browser (unattended on the built-in
+    /// mock with [mock] user), judged against its expectation; reports as JSON, JUnit XML, HTML.
+    Run(run_cmd::RunArgs),
     /// Profiles: the environments careid signs in to, and their client credentials.
     #[command(subcommand)]
     Profile(profile_cmd::ProfileCommand),
@@ -142,6 +152,8 @@ fn run(context: &context::Context, command: Command) -> anyhow::Result<()> {
         Command::Role(RoleCommand::Select(args)) => signin_cmd::select_role(context, args),
         Command::Logout(args) => session_cmd::logout(context, &args),
         Command::Doctor(args) => doctor_cmd::run(context, &args),
+        Command::History(args) => history_cmd::run(context, args),
+        Command::Run(args) => run_cmd::run(context, &args),
         Command::Keychain(_) | Command::Mock(_) | Command::Broker(_) => {
             unreachable!("handled before a context is made")
         }

@@ -4,8 +4,10 @@
 use std::fmt;
 
 use careid_core::discovery::DiscoveryError;
+use careid_core::history::HistoryError;
 use careid_core::http::HttpError;
 use careid_core::signin::{ErrorClass, SignInError};
+use careid_core::time::utc_text;
 use careid_core::{KeychainError, ProfileError, SessionError};
 use careid_host::HostError;
 
@@ -32,6 +34,29 @@ impl std::fmt::Display for DoctorFailed {
 }
 
 impl std::error::Error for DoctorFailed {}
+
+/// `careid run` ran and the run failed: a case failed, or an expected failure did not happen or
+/// was never used (exit 9, apart from failing to run at all).
+#[derive(Debug)]
+pub struct RunFailed {
+    pub problems: usize,
+}
+
+impl fmt::Display for RunFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the run failed ({} problem{}; see the report)",
+            self.problems,
+            if self.problems == 1 { "" } else { "s" }
+        )
+    }
+}
+
+impl std::error::Error for RunFailed {}
+
+/// The exit code of a run that failed.
+pub const RUN_FAILED: u8 = 9;
 
 /// The error and its causes on one line, each cause once (many errors already name their
 /// cause in their own message), and what to run next when a command fixes it.
@@ -87,6 +112,10 @@ fn sign_in_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a
 /// The documented exit code for an error, chosen by its type, never by its text: the first
 /// cause in its chain that says its [`Outcome`], by the one table of exit codes.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
+    // Not a class of error but an outcome of its own: the run ran, and what it tested failed.
+    if error.chain().any(|cause| cause.is::<RunFailed>()) {
+        return RUN_FAILED;
+    }
     match error
         .chain()
         .find_map(outcome_of)
@@ -125,6 +154,7 @@ fn outcome_of(cause: &(dyn std::error::Error + 'static)) -> Option<ErrorClass> {
         of::<SessionError>,
         of::<UsageError>,
         of::<DoctorFailed>,
+        of::<HistoryError>,
         of::<mock_cis2::DataError>,
         of::<mock_cis2::UnknownFault>,
         of::<mock_cis2::StartError>,
@@ -188,6 +218,17 @@ impl Outcome for ProfileError {
 impl Outcome for SessionError {
     fn outcome(&self) -> ErrorClass {
         self.class()
+    }
+}
+
+impl Outcome for HistoryError {
+    fn outcome(&self) -> ErrorClass {
+        match self {
+            HistoryError::NotFound { .. } | HistoryError::KeepOutOfRange { .. } => {
+                ErrorClass::Usage
+            }
+            HistoryError::Damaged { .. } | HistoryError::Io(_) => ErrorClass::Other,
+        }
     }
 }
 
@@ -273,30 +314,8 @@ pub fn print_session(
             println!("amr: {}", claims.amr.join(", "));
         }
     }
-    println!("Signed in at: {}", utc(session.facts.auth_time));
+    println!("Signed in at: {}", utc_text(session.facts.auth_time));
     Ok(())
-}
-
-/// Seconds since the epoch as an ISO 8601 UTC time, without a date library.
-pub fn utc(seconds: u64) -> String {
-    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
-    let rest = seconds % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3_600,
-        rest % 3_600 / 60,
-        rest % 60
-    )
 }
 
 #[cfg(test)]
@@ -389,12 +408,5 @@ mod tests {
                 "{name} behind context"
             );
         }
-    }
-
-    #[test]
-    fn utc_formats_known_instants() {
-        assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::utc(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(super::utc(1_795_000_000), "2026-11-18T11:06:40Z");
     }
 }

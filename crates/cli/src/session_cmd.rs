@@ -7,7 +7,9 @@ use crate::connect::MockArgs;
 use crate::context::runtime;
 use crate::context::Context;
 use crate::json::{self, EndedJson, SignedOutStatus};
-use crate::output::{print_session, utc};
+use careid_core::time::utc_text;
+
+use crate::output::print_session;
 
 /// How long `logout --browser` answers its sign-out link, for a browser slow to start; it ends
 /// as soon as the browser has come.
@@ -68,17 +70,17 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
         if let Some(level) = facts.assurance_level {
             println!("assurance level: {level}");
         }
-        println!("signed in at:    {}", utc(facts.auth_time));
-        println!("last activity:   {}", utc(facts.last_activity));
+        println!("signed in at:    {}", utc_text(facts.auth_time));
+        println!("last activity:   {}", utc_text(facts.last_activity));
         println!(
             "session ends:    {} (or at {} without activity)",
-            utc(status.ends_at),
-            utc(status.idle_ends_at)
+            utc_text(status.ends_at),
+            utc_text(status.idle_ends_at)
         );
         if let Some(tokens_end_at) = status.tokens_end_at {
             println!(
                 "refresh token:   none; the session ends at {} when its tokens expire",
-                utc(tokens_end_at)
+                utc_text(tokens_end_at)
             );
         }
         if let Some(broker) = broker {

@@ -42,26 +42,58 @@ pub struct LoginArgs {
     /// login_hint to send.
     #[arg(long, value_name = "HINT")]
     login_hint: Option<String>,
+    /// A label for this attempt's record in the history (`careid history`).
+    #[arg(long, value_name = "TEXT")]
+    label: Option<String>,
+    /// Sign in again as an earlier attempt did: its profile, and the acr_values, prompt,
+    /// max_age, scopes and role it sent (`careid history` lists the attempts).
+    #[arg(long, value_name = "ATTEMPT_ID", conflicts_with_all = ["role", "acr_values", "prompt", "max_age", "scopes", "login_hint"])]
+    again: Option<String>,
     #[command(flatten)]
     mock: MockArgs,
 }
 
 pub fn login(context: &Context, args: LoginArgs) -> anyhow::Result<()> {
-    let options = LoginOptions {
-        acr_values: args.acr_values.clone(),
-        prompt: args.prompt.clone(),
-        max_age: args.max_age,
-        scopes: (!args.scopes.is_empty()).then(|| args.scopes.clone()),
-        login_hint: args.login_hint.clone(),
-        change_role: false,
-        role: args.role.clone(),
+    let (profile, options) = match &args.again {
+        Some(id) => {
+            let attempt = earlier_attempt(context, id)?;
+            let mut options = LoginOptions::repeating(&attempt.asked);
+            options.label = args.label.clone().or(attempt.label);
+            eprintln!(
+                "Signing in again as attempt {id} did, on profile {}.",
+                attempt.profile.name
+            );
+            (context.host.profile(&attempt.profile.name)?, options)
+        }
+        None => (
+            context.profile()?,
+            LoginOptions {
+                acr_values: args.acr_values.clone(),
+                prompt: args.prompt.clone(),
+                max_age: args.max_age,
+                scopes: (!args.scopes.is_empty()).then(|| args.scopes.clone()),
+                login_hint: args.login_hint.clone(),
+                change_role: false,
+                role: args.role.clone(),
+                label: args.label.clone(),
+            },
+        ),
     };
     runtime()?.block_on(async {
-        let connection = crate::connect::open(context, &args.mock).await?;
+        let connection = crate::connect::open_profile(context, profile, &args.mock).await?;
         let mut session = browser_sign_in(&connection.client, options, &args).await?;
         settle_role(&connection.client, &mut session).await?;
         print_session(context, &session, "Signed in")
     })
+}
+
+fn earlier_attempt(context: &Context, id: &str) -> anyhow::Result<careid_core::history::Attempt> {
+    let id = careid_core::history::AttemptId::parse(id).ok_or_else(|| {
+        crate::output::UsageError(format!(
+            "{id:?} is not an attempt id (`careid history` lists them)"
+        ))
+    })?;
+    Ok(careid_core::history::History::in_state_dir(context.host.state_dir()).get(&id)?)
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,6 +130,8 @@ pub fn select_role(context: &Context, args: SelectArgs) -> anyhow::Result<()> {
                 max_age: None,
                 scopes: Vec::new(),
                 login_hint: None,
+                label: None,
+                again: None,
                 mock: args.mock.clone(),
             };
             // The role chosen on CIS2's picker must be the one asked for; otherwise the change

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use careid_core::http::HttpClient;
+use careid_core::runs::{Case, MockSignIn};
 use careid_core::IssuerUrl;
 use mock_cis2::{AutoLogin, ClientRegistry, MockCis2, RunningMock};
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,13 @@ pub enum SharedMockError {
     },
     #[error("another careid process took more than {0:?} to start the built-in mock provider")]
     LockTimeout(Duration),
+    #[error("the built-in mock provider (pid {pid}) could not change its auto-login: {detail}")]
+    AutoLoginRefused {
+        pid: u32,
+        detail: String,
+        /// Refused for what was asked (an unknown user, authenticator or role), not a fault.
+        usage: bool,
+    },
     #[error(
         "the built-in mock provider is already running in another careid process (pid {pid}) \
          {running}; it cannot also sign {requested} in without a page"
@@ -64,6 +72,7 @@ impl SharedMockError {
             SharedMockError::Record { .. } => "mock_record_failed",
             SharedMockError::LockTimeout(_) => "mock_lock_timeout",
             SharedMockError::AutoLoginMismatch { .. } => "mock_auto_login_mismatch",
+            SharedMockError::AutoLoginRefused { .. } => "mock_auto_login_refused",
         }
     }
 
@@ -72,6 +81,7 @@ impl SharedMockError {
         matches!(
             self,
             SharedMockError::AutoLoginMismatch { .. }
+                | SharedMockError::AutoLoginRefused { usage: true, .. }
                 | SharedMockError::Start(
                     mock_cis2::StartError::AutoLogin(_)
                         | mock_cis2::StartError::Data(_)
@@ -118,6 +128,93 @@ impl SharedMock {
     /// The running mock, when this process serves it (tests arm faults through it).
     pub fn running(&self) -> Option<&RunningMock> {
         self.hosted.as_deref()
+    }
+
+    /// Signs `auto_login` in without a page from the next sign-in on (`None`: the sign-in pages
+    /// again), whichever process serves the mock: through its admin endpoint when another does.
+    /// Returns the auto-login it replaced, for the caller to put back. Every process using this
+    /// mock signs in that way meanwhile: it is one provider.
+    pub async fn set_auto_login(
+        &self,
+        http: &HttpClient,
+        auto_login: Option<&AutoLogin>,
+    ) -> Result<Option<AutoLogin>, SharedMockError> {
+        let refused = |detail: String, usage: bool| SharedMockError::AutoLoginRefused {
+            pid: self.pid,
+            detail,
+            usage,
+        };
+        if let Some(running) = &self.hosted {
+            return running
+                .set_auto_login(auto_login.cloned())
+                .map_err(|error| refused(error.to_string(), true));
+        }
+        #[derive(Deserialize)]
+        struct Setting {
+            auto_login: Option<String>,
+        }
+        let url = format!(
+            "{}/admin/auto-login",
+            self.issuer.as_str().trim_end_matches('/')
+        );
+        let read = |response: &careid_core::http::HttpResponse| -> Result<Option<AutoLogin>, SharedMockError> {
+            let setting: Setting = response
+                .json()
+                .map_err(|error| refused(error.to_string(), false))?;
+            setting
+                .auto_login
+                .map(|text| text.parse::<AutoLogin>())
+                .transpose()
+                .map_err(|problem| refused(format!("it answered an auto-login that {problem}"), false))
+        };
+        let before = http
+            .get(&url, "application/json")
+            .await
+            .map_err(|error| refused(error.to_string(), false))?;
+        if !before.is_success() {
+            return Err(refused(
+                format!("its admin endpoint answered {}", before.status),
+                false,
+            ));
+        }
+        let previous = read(&before)?;
+        let body = serde_json::json!({ "auto_login": auto_login.map(ToString::to_string) });
+        let after = http
+            .put_json(&url, &body, "application/json")
+            .await
+            .map_err(|error| refused(error.to_string(), false))?;
+        if !after.is_success() {
+            let detail = careid_core::oauth_error(&after).map_or_else(
+                || format!("its admin endpoint answered {}", after.status),
+                |error| error.error_description.unwrap_or(error.error),
+            );
+            return Err(refused(detail, after.status == 400));
+        }
+        Ok(previous)
+    }
+
+    /// For a run's case on this mock (a plan with `[mock] user`): signs the plan's user in
+    /// without a page with the case's authenticator, and the plan's role on CIS2's picker.
+    /// Returns the auto-login it replaced, as [`Self::set_auto_login`] does.
+    pub async fn sign_in_case(
+        &self,
+        http: &HttpClient,
+        sign_in: &MockSignIn,
+        case: &Case,
+    ) -> Result<Option<AutoLogin>, SharedMockError> {
+        let auto_login = AutoLogin {
+            user_id: sign_in.user.clone(),
+            authenticator: Some(case.authenticator.name().parse().map_err(
+                |error: mock_cis2::UnknownAuthenticator| SharedMockError::AutoLoginRefused {
+                    pid: self.pid,
+                    detail: error.to_string(),
+                    usage: true,
+                },
+            )?),
+            role_id: sign_in.role.clone(),
+            changed_role_id: None,
+        };
+        self.set_auto_login(http, Some(&auto_login)).await
     }
 
     /// The registered test client's secret. The mock's clients are its built-in registry
@@ -374,6 +471,79 @@ mod tests {
         assert!(refused.to_string().contains("555057896106"), "{refused}");
         drop(host);
         assert_eq!(record_at(dir.path()), Some(other), "not ours to remove");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn auto_login_is_changed_on_the_mock_whichever_process_serves_it() {
+        let nurse: AutoLogin = "555057896106:smartcard".parse().unwrap();
+        let app_user: AutoLogin = "555057930104:authenticator_app".parse().unwrap();
+        let unknown: AutoLogin = "999999999999".parse().unwrap();
+
+        // Served here: changed on the running mock itself.
+        let dir = tempfile::tempdir().unwrap();
+        let host = MockHost::new(dir.path().to_owned());
+        let here = host.resolve(&http(), None).await.unwrap();
+        assert_eq!(
+            here.set_auto_login(&http(), Some(&nurse)).await.unwrap(),
+            None
+        );
+        assert_eq!(here.running().unwrap().auto_login(), Some(nurse.clone()));
+        assert_eq!(
+            here.set_auto_login(&http(), None).await.unwrap(),
+            Some(nurse.clone())
+        );
+        // A run's case: the plan's user and role, the case's authenticator.
+        let plan = careid_core::runs::Plan::parse(
+            "name = \"p\"\nprofile = \"mock\"\n[mock]\nuser = \"555057900101\"\n\
+             role = \"555057900303\"\n[matrix]\nauthenticator = [\"security_key\"]\n",
+            "p.toml",
+        )
+        .unwrap();
+        let sign_in = plan.mock.as_ref().unwrap();
+        here.sign_in_case(&http(), sign_in, &plan.cases[0])
+            .await
+            .unwrap();
+        assert_eq!(
+            here.running()
+                .unwrap()
+                .auto_login()
+                .map(|auto| auto.to_string()),
+            Some("555057900101:security_key:555057900303".to_owned())
+        );
+
+        // Served by another process: through its admin endpoint.
+        let running = MockCis2::new().start().await.unwrap();
+        let other = tempfile::tempdir().unwrap();
+        let record = Record {
+            pid: std::process::id().wrapping_add(1),
+            issuer: running.issuer().to_owned(),
+            auto_login: None,
+        };
+        write_record(&other.path().join(RECORD_FILE), &record).unwrap();
+        let host = MockHost::new(other.path().to_owned());
+        let there = host.resolve(&http(), None).await.unwrap();
+        assert!(!there.is_hosted_here());
+        assert_eq!(
+            there
+                .set_auto_login(&http(), Some(&app_user))
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(running.auto_login(), Some(app_user.clone()));
+        let refused = there
+            .set_auto_login(&http(), Some(&unknown))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), "mock_auto_login_refused");
+        assert!(refused.is_usage(), "{refused}");
+        assert!(refused.to_string().contains("999999999999"), "{refused}");
+        assert_eq!(running.auto_login(), Some(app_user.clone()), "unchanged");
+        assert_eq!(
+            there.set_auto_login(&http(), None).await.unwrap(),
+            Some(app_user)
+        );
+        assert_eq!(running.auto_login(), None);
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -22,7 +22,7 @@ pub(crate) fn escape(text: &str) -> String {
 
 /// A small subset of the NHS.UK frontend's look, inlined so the pages need no other request
 /// and no script: colours, type, focus, buttons, radios, inputs and the error summary.
-const STYLE: &str = "\
+pub(crate) const STYLE: &str = "\
 body{margin:0;font-family:Frutiger W01,Arial,sans-serif;font-size:19px;line-height:1.47;color:#212b32;background:#f0f4f5}\
 .nhsuk-header{background:#005eb8;color:#fff;padding:16px}.nhsuk-header strong{font-size:24px}\
 .nhsuk-width-container{max-width:960px;margin:0 16px}main{padding:24px 0 48px}\

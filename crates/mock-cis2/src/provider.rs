@@ -10,6 +10,7 @@ use base64::Engine as _;
 
 use crate::activity::Activity;
 use crate::assertion::SeenJtis;
+use crate::auto_login_admin::AutoLoginSetting;
 use crate::clients::ClientRegistry;
 use crate::discovery::Issuer;
 use crate::faults::Faults;
@@ -21,6 +22,7 @@ use crate::sign_in::AutoLogin;
 use crate::state_file::Persistence;
 use crate::store::{Store, UnixTime};
 use crate::users::Directory;
+use crate::webauthn::WebAuthn;
 
 /// Lifetimes and claim spellings chosen at start.
 #[derive(Debug, Clone)]
@@ -71,7 +73,8 @@ pub(crate) struct Provider {
     pub pushed: crate::par::PushedStore,
     pub sessions: Sessions,
     pub settings: Settings,
-    pub auto_login: Option<AutoLogin>,
+    /// Who is signed in without a page, if anyone; changed at run time by the admin endpoint.
+    pub auto_login: AutoLoginSetting,
     /// Client assertion `jti`s already accepted (RFC 7523 §3 item 7), swept with the store.
     pub seen_jtis: SeenJtis,
     /// Faults armed for negative testing.
@@ -88,6 +91,8 @@ pub(crate) struct Provider {
     pub admin_form_token: String,
     /// The state file, when one is configured (`MockCis2::state_file`).
     pub persistence: Option<Persistence>,
+    /// The WebAuthn relying party: ceremonies under way and registered credentials.
+    pub webauthn: WebAuthn,
     rng: SystemRandom,
 }
 
@@ -119,6 +124,7 @@ impl Provider {
         auto_login: Option<AutoLogin>,
     ) -> Self {
         let rng = SystemRandom::new();
+        let webauthn = WebAuthn::for_issuer(issuer.as_str());
         Self {
             issuer,
             base_path,
@@ -129,7 +135,7 @@ impl Provider {
             pushed: crate::par::PushedStore::default(),
             sessions: Sessions::default(),
             settings,
-            auto_login,
+            auto_login: AutoLoginSetting::new(auto_login),
             seen_jtis: SeenJtis::default(),
             faults: Faults::default(),
             modes: Modes::default(),
@@ -138,6 +144,7 @@ impl Provider {
             activity: Activity::default(),
             admin_form_token: random_with(&rng, 32),
             persistence: None,
+            webauthn,
             rng,
         }
     }

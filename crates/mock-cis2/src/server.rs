@@ -28,7 +28,8 @@ use crate::sign_in::AutoLogin;
 use crate::state_file::{self, Persistence};
 use crate::store::StoreCounts;
 use crate::users::Directory;
-use crate::{activity, admin, modes};
+use crate::webauthn::WebAuthnCredential;
+use crate::{activity, admin, auto_login_admin, modes};
 use crate::{authorize, discovery, faults, jwks, revoke, sign_in, token, userinfo};
 use crate::{end_session, introspect, par};
 
@@ -303,6 +304,7 @@ impl MockCis2 {
                 Some(restored) => {
                     provider.store.restore(restored.store, now());
                     provider.sessions.restore(restored.sessions, now());
+                    provider.webauthn.restore(restored.webauthn);
                     restored.issuers
                 }
                 None => Vec::new(),
@@ -433,6 +435,7 @@ fn router(base_path: &str, provider: Arc<Provider>) -> Router {
             "/authorize/sign-in",
             get(sign_in::show).post(sign_in::submit),
         )
+        .route("/authorize/webauthn.js", get(crate::webauthn_pages::script))
         .route("/access_token", post(token::handle))
         .route("/userinfo", get(userinfo::handle).post(userinfo::handle))
         .route("/token/revoke", post(revoke::handle))
@@ -463,6 +466,12 @@ fn router(base_path: &str, provider: Arc<Provider>) -> Router {
             get(modes::admin_list)
                 .post(modes::admin_set)
                 .delete(modes::admin_switch_off_all),
+        )
+        .route(
+            "/admin/auto-login",
+            get(auto_login_admin::show)
+                .put(auto_login_admin::set)
+                .delete(auto_login_admin::clear),
         )
         .route("/admin", get(admin::show))
         .route("/admin/sessions/end", post(admin::end_session))
@@ -567,6 +576,20 @@ impl RunningMock {
         self.provider.backchannel.deliveries()
     }
 
+    /// The WebAuthn credentials test users have registered (security key, Windows Hello,
+    /// passkey), oldest first: never their keys, and only the start of their ids.
+    pub fn webauthn_credentials(&self) -> Vec<WebAuthnCredential> {
+        self.provider.webauthn.list()
+    }
+
+    /// Forgets `user_id`'s WebAuthn credentials, so the next real ceremony registers anew;
+    /// how many there were.
+    pub fn remove_webauthn_credentials(&self, user_id: &str) -> usize {
+        let removed = self.provider.webauthn.remove(user_id, None);
+        self.provider.save_state();
+        removed
+    }
+
     /// Arms a fault for `count` requests, or until cleared when `None`.
     pub fn arm_fault(&self, fault: Fault, count: Option<u32>) {
         self.provider.faults.arm(ArmedFault {
@@ -626,6 +649,28 @@ impl RunningMock {
     /// The claims of the last 200 ID and access tokens issued, oldest first; never the tokens.
     pub fn issued_tokens(&self) -> Vec<IssuedToken> {
         self.provider.activity.tokens()
+    }
+
+    /// Signs this user in without a page from the next authorization request on (`None`: the
+    /// sign-in pages again); refused when it names an unknown user, authenticator or role.
+    /// Returns the auto-login it replaced.
+    pub fn set_auto_login(
+        &self,
+        auto_login: Option<AutoLogin>,
+    ) -> Result<Option<AutoLogin>, StartError> {
+        self.provider
+            .auto_login
+            .set(auto_login, &self.provider.users)
+    }
+
+    /// The auto-login in force.
+    pub fn auto_login(&self) -> Option<AutoLogin> {
+        self.provider.auto_login.current()
+    }
+
+    /// The URL of the loopback-only admin endpoint for auto-login (`GET`, `PUT`, `DELETE`).
+    pub fn admin_auto_login_url(&self) -> String {
+        self.issuer.endpoint("/admin/auto-login")
     }
 
     /// The URL of the loopback-only admin endpoint for faults.

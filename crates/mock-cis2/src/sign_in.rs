@@ -23,6 +23,7 @@ use crate::sign_in_pages;
 use crate::store::{AuthorizationRequest, Progress, SignIn, UnixTime};
 use crate::totp;
 use crate::users::{Directory, TestUser};
+use crate::{webauthn, webauthn_pages};
 
 /// `USER_ID[:AUTHENTICATOR[:ROLE_ID[:CHANGED_ROLE_ID]]]`: sign this user in without a page, so
 /// that a plain HTTP client following redirects completes the flow.
@@ -137,13 +138,14 @@ pub(crate) fn begin(
     let session = sessions::cookie_in(headers)
         .and_then(|cookie| provider.sessions.by_cookie(&cookie, now))
         .filter(|session| reusable(session, &request, now));
-    let auto_role = provider
-        .auto_login
+    // Read once: the admin endpoint may change it while this request is answered.
+    let auto_login = provider.auto_login.current();
+    let auto_role = auto_login
         .as_ref()
         .and_then(|auto_login| auto_login.role_for(&request))
         .map(str::to_owned);
     if let Some(session) = session {
-        let interactive = provider.auto_login.is_none();
+        let interactive = auto_login.is_none();
         return choose_role(
             provider,
             request,
@@ -153,7 +155,7 @@ pub(crate) fn begin(
             interactive,
         );
     }
-    if let Some(auto_login) = &provider.auto_login {
+    if let Some(auto_login) = &auto_login {
         return auto_sign_in(provider, request, auto_login);
     }
     if request.has_prompt("none") {
@@ -402,6 +404,10 @@ pub(crate) struct StepForm {
     password: Option<String>,
     confirm: Option<String>,
     role: Option<String>,
+    /// A WebAuthn ceremony's answer (`RegistrationResponseJSON` or
+    /// `AuthenticationResponseJSON`), or the browser's error in its place.
+    credential: Option<String>,
+    webauthn_error: Option<String>,
 }
 
 /// The sign-in pages' forms. Each step re-checks everything on the server: the pages only
@@ -477,11 +483,39 @@ pub(crate) async fn submit(
                     Some(error),
                 );
             }
-            let (session, cookie) = start_session(&provider, user, authenticator);
-            progress.sid = Some(session.sid.clone());
-            provider.store.set_progress(pending, progress);
-            let response = choose_role(&provider, request, session, Some(pending), None, true);
-            with_cookie(&provider, response, &cookie)
+            authenticated(&provider, request, pending, progress, user, authenticator)
+        }
+        (step, Some(user)) if step.starts_with("webauthn-") => {
+            let Some(authenticator) = progress
+                .authenticator
+                .filter(|a| webauthn::has_ceremony(*a))
+            else {
+                return sign_in_pages::authenticator_page(
+                    &provider,
+                    pending,
+                    &request,
+                    user,
+                    Some("Select how to sign in"),
+                );
+            };
+            let outcome = webauthn_pages::submit(
+                &provider,
+                pending,
+                user,
+                authenticator,
+                webauthn_pages::Answer {
+                    step,
+                    credential: form.credential.as_deref(),
+                    browser_error: form.webauthn_error.as_deref(),
+                },
+                now,
+            );
+            match outcome {
+                webauthn_pages::Outcome::SignedIn(authenticator) => {
+                    authenticated(&provider, request, pending, progress, user, authenticator)
+                }
+                webauthn_pages::Outcome::Page(page) => page,
+            }
         }
         ("role", Some(user)) => {
             let Some(session) = progress
@@ -532,6 +566,23 @@ pub(crate) async fn submit(
             }
         }
     }
+}
+
+/// The user has passed the authenticator's step: a new SSO session, then the role picker or
+/// the code.
+fn authenticated(
+    provider: &Provider,
+    request: AuthorizationRequest,
+    pending: &str,
+    mut progress: Progress,
+    user: &TestUser,
+    authenticator: Authenticator,
+) -> Response {
+    let (session, cookie) = start_session(provider, user, authenticator);
+    progress.sid = Some(session.sid.clone());
+    provider.store.set_progress(pending, progress);
+    let response = choose_role(provider, request, session, Some(pending), None, true);
+    with_cookie(provider, response, &cookie)
 }
 
 /// The authenticator's own step: the smartcard PIN, the app's current code, the development

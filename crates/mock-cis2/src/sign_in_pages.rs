@@ -11,12 +11,13 @@ use crate::pages::{escape, page};
 use crate::provider::Provider;
 use crate::store::AuthorizationRequest;
 use crate::users::TestUser;
+use crate::{webauthn, webauthn_pages};
 
 /// More roles than this get a search box, as CIS2's picker does.
 const ROLES_WITHOUT_SEARCH: usize = 5;
 
 /// 422 when the page comes back with an error, so the status tells a test what happened.
-fn status(error: Option<&str>) -> StatusCode {
+pub(crate) fn status(error: Option<&str>) -> StatusCode {
     if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -25,7 +26,7 @@ fn status(error: Option<&str>) -> StatusCode {
 }
 
 /// The NHS.UK error summary: first in the page and focused, linking to the field at fault.
-fn error_summary(error: Option<&str>, field: &str) -> String {
+pub(crate) fn error_summary(error: Option<&str>, field: &str) -> String {
     match error {
         None => String::new(),
         Some(error) => format!(
@@ -53,7 +54,7 @@ fn error_message(error: Option<&str>, id: &str) -> String {
 
 /// A step's form: the pending sign-in, the step, its fields, then the primary button before
 /// Cancel so that Enter and the focus order both reach the primary action first.
-fn form(
+pub(crate) fn form(
     provider: &Provider,
     pending: &str,
     step: &str,
@@ -78,7 +79,7 @@ fn form(
     )
 }
 
-fn signed_in_as(user: &TestUser) -> String {
+pub(crate) fn signed_in_as(user: &TestUser) -> String {
     format!(
         "<p class=\"nhsuk-body\">Signing in as <strong>{}</strong> (<code>{}</code>).</p>\n",
         escape(user.display_name()),
@@ -219,7 +220,7 @@ fn input(id: &str, label: &str, hint: &str, attributes: &str, error: Option<&str
     )
 }
 
-/// The authenticator's own step.
+/// The authenticator's own step; for a WebAuthn-capable one, its ceremony page.
 pub(crate) fn step_page(
     provider: &Provider,
     pending: &str,
@@ -227,6 +228,10 @@ pub(crate) fn step_page(
     authenticator: Authenticator,
     error: Option<&str>,
 ) -> Response {
+    if webauthn::has_ceremony(authenticator) {
+        let offer = webauthn_pages::Offer::SignInOrRegister;
+        return webauthn_pages::ceremony_page(provider, pending, user, authenticator, offer, error);
+    }
     let (title, field, fields, primary, primary_name) = match authenticator {
         Authenticator::Smartcard => (
             "Enter your smartcard PIN",

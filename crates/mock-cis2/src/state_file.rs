@@ -25,6 +25,7 @@ use crate::keys::{SigningKeys, StoredKey};
 use crate::provider::{now, Provider};
 use crate::sessions::StoredSession;
 use crate::store::StoreSnapshot;
+use crate::webauthn::StoredCredential;
 
 /// The format's version. A file of another version is ignored, and replaced at the first write.
 pub(crate) const VERSION: u32 = 1;
@@ -41,6 +42,9 @@ struct StateFile {
     keys: Vec<StoredKey>,
     store: StoreSnapshot,
     sessions: Vec<StoredSession>,
+    /// The WebAuthn credentials test users registered; absent from files written before them.
+    #[serde(default)]
+    webauthn: Vec<StoredCredential>,
 }
 
 /// Read first, so a file of another version is told apart from a damaged one.
@@ -55,6 +59,7 @@ pub(crate) struct Restored {
     pub issuers: Vec<String>,
     pub store: StoreSnapshot,
     pub sessions: Vec<StoredSession>,
+    pub webauthn: Vec<StoredCredential>,
 }
 
 /// Reads the state file at `path`. `None` when there is none, and, with a warning, when it
@@ -102,6 +107,7 @@ fn parse(bytes: &[u8]) -> Result<(SigningKeys, Restored), String> {
             issuers: file.issuers,
             store: file.store,
             sessions: file.sessions,
+            webauthn: file.webauthn,
         },
     ))
 }
@@ -161,7 +167,8 @@ impl Provider {
             .store
             .generation()
             .wrapping_add(self.sessions.generation())
-            .wrapping_add(self.keys.generation());
+            .wrapping_add(self.keys.generation())
+            .wrapping_add(self.webauthn.generation());
         if *written == Some(generation) {
             return;
         }
@@ -172,6 +179,7 @@ impl Provider {
             keys: self.keys.export(),
             store: self.store.snapshot(now),
             sessions: self.sessions.snapshot(now),
+            webauthn: self.webauthn.snapshot(),
         };
         let result = serde_json::to_vec(&file)
             .map_err(io::Error::from)

@@ -636,6 +636,38 @@ fn text_of(value: &Value) -> Option<String> {
     }
 }
 
+/// What an `amr` value says about how the user authenticated, for people reading a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct AmrMeaning {
+    /// The authenticator in words; `None` for a value careid does not know.
+    pub authenticator: Option<&'static str>,
+    /// Seen in real CIS2 tokens (`N3_SMARTCARD`, `pwd`); the others follow the `acr` values'
+    /// naming and are unverified (REFERENCE §5).
+    pub seen_from_cis2: bool,
+}
+
+/// The one table of `amr` values careid can name. Whatever arrives is shown; an unknown value
+/// is flagged, not refused.
+pub fn amr_meaning(value: &str) -> AmrMeaning {
+    let (authenticator, seen_from_cis2) = match value {
+        "N3_SMARTCARD" => (Some("Smartcard"), true),
+        "pwd" => (Some("Password"), true),
+        "CIS2_SMARTCARD" | "SMARTCARD" => (Some("Smartcard"), false),
+        "FIDO2" => (
+            Some("FIDO2 security key or Windows Hello for Business"),
+            false,
+        ),
+        "IOS" => (Some("NHS CIS2 Authentication iPad app"), false),
+        "TOTP" => (Some("Authenticator app"), false),
+        "NHSMAIL" => (Some("NHSmail"), false),
+        _ => (None, false),
+    };
+    AmrMeaning {
+        authenticator,
+        seen_from_cis2,
+    }
+}
+
 /// The incomplete roles in words, at most a few: `role 555057898108 lacks org_code; ...`.
 fn incomplete_list(roles: &[IncompleteRole]) -> String {
     let mut shown: Vec<String> = roles.iter().take(5).map(ToString::to_string).collect();

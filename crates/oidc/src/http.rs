@@ -330,6 +330,22 @@ impl HttpClient {
         self.send(url, request).await
     }
 
+    /// A PUT of a JSON body asking for `accept` (the built-in mock's admin endpoint).
+    pub async fn put_json(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+        accept: &str,
+    ) -> Result<HttpResponse, HttpError> {
+        let parsed = parse_url(url)?;
+        let request = self
+            .client
+            .put(parsed)
+            .header(header::ACCEPT, accept)
+            .json(body);
+        self.send(url, request).await
+    }
+
     /// A GET with an `Authorization` value (`Bearer ...` for UserInfo), marked sensitive.
     pub async fn get_authorized(
         &self,

@@ -29,6 +29,51 @@ pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
 /// The longest token-supplied value (an issuer, an audience) repeated in an error message.
 const SHOWN_CHARS: usize = 200;
 
+/// One rule [`validate_id_token`] holds a first ID token to, for reports that list each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdTokenRule {
+    /// The signature, by an allowed algorithm and a key of the provider's set; the token's form.
+    Signature,
+    /// The claims careid reads have their types (`sub` among them).
+    Claims,
+    Issuer,
+    Audience,
+    /// `azp` names the client (required with several audiences).
+    AuthorizedParty,
+    Expiry,
+    /// `iat`, `nbf` and `auth_time` not in the future beyond the skew.
+    NotInFuture,
+    AccessTokenHash,
+    CodeHash,
+    /// `authentication_assurance_level` meets the level `acr_values` asked for.
+    AssuranceLevel,
+    IdAssuranceLevel,
+    Nonce,
+    SessionLimit,
+    /// `auth_time` within the request's `max_age`.
+    MaxAge,
+}
+
+/// [`validate_id_token`]'s rules in the order it checks them: when one fails, those before it
+/// passed and those after it were not checked. Keep it in step with the function.
+pub const ID_TOKEN_RULES: [IdTokenRule; 14] = [
+    IdTokenRule::Signature,
+    IdTokenRule::Claims,
+    IdTokenRule::Issuer,
+    IdTokenRule::Audience,
+    IdTokenRule::AuthorizedParty,
+    IdTokenRule::Expiry,
+    IdTokenRule::NotInFuture,
+    IdTokenRule::AccessTokenHash,
+    IdTokenRule::CodeHash,
+    IdTokenRule::AssuranceLevel,
+    IdTokenRule::IdAssuranceLevel,
+    IdTokenRule::Nonce,
+    IdTokenRule::SessionLimit,
+    IdTokenRule::MaxAge,
+];
+
 /// What an ID token is checked against: the provider, this client, and the sign-in request.
 #[derive(Debug, Clone)]
 pub struct IdTokenCheck<'a> {
@@ -758,6 +803,47 @@ impl IdTokenError {
             IdTokenError::Assurance(error) => error.code(),
             IdTokenError::ClockBeforeEpoch => "clock_invalid",
         }
+    }
+
+    /// Which of [`ID_TOKEN_RULES`] failed; `None` for a failure that is no rule of a first ID
+    /// token's (a refreshed token's changed claim, a clock before 1970).
+    pub fn rule(&self) -> Option<IdTokenRule> {
+        Some(match self {
+            IdTokenError::Signature { .. } => IdTokenRule::Signature,
+            IdTokenError::InvalidClaim { claim: "alg", .. } => IdTokenRule::Signature,
+            IdTokenError::InvalidClaim { .. } | IdTokenError::MissingSub => IdTokenRule::Claims,
+            IdTokenError::WrongIssuer { .. } => IdTokenRule::Issuer,
+            IdTokenError::WrongAudience { .. } | IdTokenError::UntrustedAudience { .. } => {
+                IdTokenRule::Audience
+            }
+            IdTokenError::MissingAzp | IdTokenError::WrongAzp { .. } => {
+                IdTokenRule::AuthorizedParty
+            }
+            IdTokenError::Expired { .. } => IdTokenRule::Expiry,
+            IdTokenError::IssuedInFuture { .. }
+            | IdTokenError::NotYetValid { .. }
+            | IdTokenError::AuthTimeInFuture { .. } => IdTokenRule::NotInFuture,
+            IdTokenError::WrongTokenHash { claim: "c_hash" } => IdTokenRule::CodeHash,
+            IdTokenError::WrongTokenHash { .. } => IdTokenRule::AccessTokenHash,
+            IdTokenError::Assurance(
+                ClaimsError::AssuranceMissing { .. }
+                | ClaimsError::AssuranceInvalid(_)
+                | ClaimsError::AssuranceTooLow { .. },
+            ) => IdTokenRule::AssuranceLevel,
+            IdTokenError::Assurance(
+                ClaimsError::IdAssuranceMissing { .. }
+                | ClaimsError::IdAssuranceInvalid(_)
+                | ClaimsError::IdAssuranceTooLow { .. },
+            ) => IdTokenRule::IdAssuranceLevel,
+            IdTokenError::WrongNonce => IdTokenRule::Nonce,
+            IdTokenError::PastSessionLimit { .. } => IdTokenRule::SessionLimit,
+            IdTokenError::MissingAuthTime | IdTokenError::AuthTimeTooOld { .. } => {
+                IdTokenRule::MaxAge
+            }
+            IdTokenError::Assurance(_)
+            | IdTokenError::RefreshedClaimChanged { .. }
+            | IdTokenError::ClockBeforeEpoch => return None,
+        })
     }
 
     /// The signature error, if that is what failed.

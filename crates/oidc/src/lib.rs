@@ -34,9 +34,9 @@ pub mod time;
 pub mod values;
 
 pub use claims::{
-    assurance_level, check_assurance, check_id_assurance, check_requested_role, choose_role,
-    requested_level, ClaimsError, Identity, IncompleteRole, NrbacRole, OrgMembership, Organisation,
-    RoleChoice, RoleGroup, RoleNamed,
+    amr_meaning, assurance_level, check_assurance, check_id_assurance, check_requested_role,
+    choose_role, requested_level, AmrMeaning, ClaimsError, Identity, IncompleteRole, NrbacRole,
+    OrgMembership, Organisation, RoleChoice, RoleGroup, RoleNamed,
 };
 pub use client_auth::{
     authenticate, authenticate_with, check_assertion_algorithm, check_token_endpoint_method,
@@ -57,8 +57,8 @@ pub use http::{
 };
 pub use id_token::{
     validate_id_token, validate_refreshed_id_token, validate_session_proof, verify_signed_userinfo,
-    IdTokenCheck, IdTokenClaims, IdTokenError, OriginalIdToken, SessionProofCheck, SignedDocument,
-    DEFAULT_CLOCK_SKEW,
+    IdTokenCheck, IdTokenClaims, IdTokenError, IdTokenRule, OriginalIdToken, SessionProofCheck,
+    SignedDocument, DEFAULT_CLOCK_SKEW, ID_TOKEN_RULES,
 };
 pub use jose::{
     allowed_algorithms, allowed_userinfo_algorithms, DecodedJwt, HmacKey, JoseError, JsonWebKeySet,
@@ -69,5 +69,5 @@ pub use secret::{
     PkceVerifier, RefreshToken, SecretString,
 };
 pub use sse::{EventParser, ServerEvent};
-pub use time::unix_seconds;
+pub use time::{unix_seconds, utc_text};
 pub use values::{AcrValues, AssertionAlgorithm, ClientId, InvalidIssuer, IssuerUrl, RedirectUri};

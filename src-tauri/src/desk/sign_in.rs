@@ -45,6 +45,7 @@ impl Desk {
             login_hint: None,
             change_role,
             role: None,
+            label: None,
         };
         let pending = match self.connection(&mut inner).await {
             Ok(connection) => connection.client.begin_login(options).await,

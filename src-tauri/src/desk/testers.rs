@@ -1,11 +1,16 @@
-//! The testers' view: its setting, and what it copies or exports (the access token, the
-//! sign-in record).
+//! The testers' view: its setting, what it copies or exports (the access token, the sign-in
+//! record), and the history of every attempt.
 
+use std::sync::Arc;
+
+use careid_core::history::{Attempt, AttemptId, History, HistoryError};
 use careid_core::AccessToken;
 
 use super::{Desk, Outcome, Phase};
 use crate::error::not_signed_in;
-use crate::ipc::{CommandError, TesterRecord};
+use crate::ipc::{
+    AttemptSummaryView, AttemptView, CommandError, LoginOverrides, NoticeClass, TesterRecord,
+};
 
 impl Desk {
     pub async fn set_testers_view(&self, enabled: bool) -> Outcome {
@@ -33,4 +38,51 @@ impl Desk {
             _ => Err(not_signed_in()),
         }
     }
+
+    fn history(&self) -> History {
+        History::in_state_dir(self.host.state_dir())
+    }
+
+    /// Every attempt, newest first.
+    pub fn attempts(&self) -> Vec<AttemptSummaryView> {
+        let history = self.history();
+        careid_core::signin::blocking(|| history.list().0)
+            .iter()
+            .map(crate::views::attempt_summary)
+            .collect()
+    }
+
+    pub fn attempt(&self, id: &str) -> Result<AttemptView, CommandError> {
+        Ok(crate::views::attempt_view(&self.attempt_record(id)?))
+    }
+
+    pub fn attempt_record(&self, id: &str) -> Result<Attempt, CommandError> {
+        let id = AttemptId::parse(id).ok_or_else(|| {
+            CommandError::new("attempt_not_found", NoticeClass::Other, "not an attempt id")
+        })?;
+        let history = self.history();
+        careid_core::signin::blocking(|| history.get(&id)).map_err(|error| history_error(&error))
+    }
+
+    /// "Sign in again with these settings": the attempt's profile, with what it sent.
+    pub async fn sign_in_again(self: &Arc<Self>, id: &str) -> Outcome {
+        let attempt = self.attempt_record(id)?;
+        if self.inner.lock().await.profile != attempt.profile.name {
+            self.use_profile(attempt.profile.name.clone()).await?;
+        }
+        // The core's one rule for what a repeat sends; an acr_values not sent stays unsent
+        // only where the profile asks for none too (the overrides cannot send "none").
+        let options = careid_core::signin::LoginOptions::repeating(&attempt.asked);
+        let overrides = LoginOverrides {
+            acr_values: options.acr_values.map(String::from),
+            prompt: options.prompt,
+            max_age: options.max_age,
+            scopes: options.scopes,
+        };
+        self.sign_in(Some(overrides)).await
+    }
+}
+
+fn history_error(error: &HistoryError) -> CommandError {
+    CommandError::new(error.code(), NoticeClass::Other, &error.to_string())
 }

@@ -48,7 +48,8 @@ async fn capture_all(out: &Path, size: &str, width: u32, height: u32) -> anyhow:
         }
     };
 
-    // Home, its help and the profiles page; then a one-role sign-in and the testers' view.
+    // Home, its help and the profiles page; then a one-role sign-in, the testers' view and the
+    // sign-in history.
     let app = launch(TestHome::new()?, Some("555057896106"), &[], (width, height)).await?;
     shoot(&app, "home").await?;
     app.click("[data-testid=help-link]").await?;
@@ -65,6 +66,13 @@ async fn capture_all(out: &Path, size: &str, width: u32, height: u32) -> anyhow:
     shoot(&app, "signed-in").await?;
     app.click("[data-testid=tab-testers]").await?;
     shoot(&app, "testers-view").await?;
+    // The sign-in history, and the attempt just made with each of its checks.
+    app.click("[data-testid=testers-history-link]").await?;
+    app.wait_for("[data-testid=history-open]").await?;
+    shoot(&app, "history").await?;
+    app.click("[data-testid=history-open]").await?;
+    app.wait_for("[data-testid=attempt-checks]").await?;
+    shoot(&app, "history-attempt").await?;
     app.close().await?;
 
     // Waiting for the browser: the mock's page is not completed by the stand-in browser.

@@ -10,11 +10,26 @@
 //!   `CAREID_TEST_BROWSER_PASSWORD` (default `password`); a consent form (hidden `prompt`) and
 //!   the sign-out forms (hidden `xsrf`) are submitted with their first button. The visit ends on a page
 //!   without such a form, or on an address starting with `CAREID_TEST_BROWSER_UNTIL` when set;
-//! - `chromium`: headless Chromium through chromedriver, for real pages; with
-//!   `CAREID_TEST_BROWSER_WEBAUTHN=1` it also has a virtual WebAuthn authenticator (which needs a
-//!   `localhost` page, not `127.0.0.1`). The visit ends when the page's address starts with
-//!   `CAREID_TEST_BROWSER_UNTIL`, by default when it is the provider's answer at the app's
-//!   loopback listener (`127.0.0.1` with a `code`, `state` or `error`).
+//! - `chromium`: headless Chromium through chromedriver, for real pages. It clicks, in order,
+//!   the elements `CAREID_TEST_BROWSER_CLICKS` names (CSS selectors separated by `;`), each once
+//!   it is there and enabled; after a click on a button it waits for the page to be replaced.
+//!   Each page it clicks on or ends on is appended to `<log>.pages` (title and error summary).
+//!   The visit ends when the page's address starts with `CAREID_TEST_BROWSER_UNTIL`, when an
+//!   element matching `CAREID_TEST_BROWSER_UNTIL_ELEMENT` is there, or by default when it is the
+//!   provider's answer at the app's loopback listener (`127.0.0.1` with a `code`, `state` or
+//!   `error`).
+//!
+//!   With `CAREID_TEST_BROWSER_WEBAUTHN=1` it also has a virtual WebAuthn authenticator (W3C
+//!   WebAuthn §11, the WebDriver extension chromedriver implements; it needs a `localhost` page,
+//!   not `127.0.0.1`): CTAP2, transport `CAREID_TEST_BROWSER_WEBAUTHN_TRANSPORT` (default
+//!   `internal`, a platform authenticator such as Windows Hello; `usb` for a security key), and
+//!   user verification as `CAREID_TEST_BROWSER_WEBAUTHN_UV` says: `verified` (default),
+//!   `failing` (the authenticator can verify, and the user fails) or `none` (it cannot: a key
+//!   without a PIN). `CAREID_TEST_BROWSER_WEBAUTHN_CREDENTIALS` names a file holding the
+//!   authenticator's credentials (private keys included: test keys only), loaded before the
+//!   visit and written after, so that one key can be used again in a later visit and two files
+//!   are two keys. `CAREID_TEST_BROWSER_WEBAUTHN_REMOVE=1` removes every credential from the
+//!   authenticator before the visit, as a user deleting them from the key.
 //!
 //! careid gives the browser a one-time link on its loopback listener that redirects to the
 //! provider. Like a snap or flatpak browser, this one opens no local (`file:`) page.
@@ -301,7 +316,7 @@ fn visit_with_chromium(url: &str) -> anyhow::Result<()> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    let driver = KillOnDrop(driver);
+    let chromedriver_process = KillOnDrop(driver);
     let base = format!("http://127.0.0.1:{port}");
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(60)))
@@ -337,53 +352,254 @@ fn visit_with_chromium(url: &str) -> anyhow::Result<()> {
         .context("no session id from chromedriver")?;
     let session_url = format!("{base}/session/{id}");
 
+    let driver = Driver {
+        agent: &agent,
+        session: &session_url,
+    };
     let visited = (|| {
-        if std::env::var("CAREID_TEST_BROWSER_WEBAUTHN").as_deref() == Ok("1") {
-            let authenticator = json!({
-                "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
-                "hasUserVerification": true, "isUserVerified": true,
-            });
-            agent
-                .post(format!("{session_url}/webauthn/authenticator"))
-                .send_json(&authenticator)?;
+        let authenticator = if std::env::var("CAREID_TEST_BROWSER_WEBAUTHN").as_deref() == Ok("1") {
+            Some(VirtualAuthenticator::add(&driver)?)
+        } else {
+            None
+        };
+        driver.post("url", json!({ "url": url }))?;
+        let clicks = std::env::var("CAREID_TEST_BROWSER_CLICKS").unwrap_or_default();
+        for selector in clicks.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            driver.click(selector)?;
         }
-        agent
-            .post(format!("{session_url}/url"))
-            .send_json(json!({ "url": url }))?;
         // The visit is over when the page reaches the app's loopback listener with the
         // provider's answer (the launch link the visit began on is there too, but is no answer).
         let until = std::env::var("CAREID_TEST_BROWSER_UNTIL").ok();
+        let until_element = std::env::var("CAREID_TEST_BROWSER_UNTIL_ELEMENT").ok();
         let mut current = String::new();
         let arrived = wait_for(wait_limit(), || {
-            let answer: Value = agent
-                .get(format!("{session_url}/url"))
-                .call()?
-                .body_mut()
-                .read_json()?;
-            current = answer["value"].as_str().unwrap_or_default().to_owned();
+            if let Some(selector) = &until_element {
+                return Ok(driver.find(selector)?.is_some());
+            }
+            current = driver.get("url")?.as_str().unwrap_or_default().to_owned();
             Ok(match &until {
                 Some(until) => current.starts_with(until),
                 None => url::Url::parse(&current).is_ok_and(|url| is_callback(&url)),
             })
         });
         eprintln!("test-browser: chromium at {current}");
-        let waited_for = until.as_deref().unwrap_or("the app's loopback listener");
-        arrived.with_context(|| format!("waiting for a page under {waited_for}, last at {current}"))
+        if until_element.is_some() {
+            driver.record_page();
+        }
+        if let Some(authenticator) = authenticator {
+            authenticator.keep(&driver)?;
+        }
+        let waited_for = until_element
+            .or(until)
+            .unwrap_or_else(|| "the app's loopback listener".to_owned());
+        arrived.with_context(|| format!("waiting for {waited_for}, last at {current}"))
     })();
     let _ = agent.delete(&session_url).call();
-    drop(driver);
+    drop(chromedriver_process);
     visited
+}
+
+/// One WebDriver session of chromedriver's.
+struct Driver<'a> {
+    agent: &'a ureq::Agent,
+    session: &'a str,
+}
+
+/// WebDriver's key for an element reference in JSON (W3C WebDriver §12.1).
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Driver<'_> {
+    fn get(&self, command: &str) -> anyhow::Result<Value> {
+        let mut answer = self
+            .agent
+            .get(format!("{}/{command}", self.session))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()?;
+        let status = answer.status();
+        let body: Value = answer.body_mut().read_json()?;
+        if !status.is_success() {
+            bail!("{command}: {}", body["value"]["error"]);
+        }
+        Ok(body["value"].clone())
+    }
+
+    fn post(&self, command: &str, body: Value) -> anyhow::Result<Value> {
+        let mut answer = self
+            .agent
+            .post(format!("{}/{command}", self.session))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .send_json(&body)?;
+        let status = answer.status();
+        let body: Value = answer.body_mut().read_json()?;
+        if !status.is_success() {
+            bail!(
+                "{command}: {} {}",
+                body["value"]["error"],
+                body["value"]["message"]
+            );
+        }
+        Ok(body["value"].clone())
+    }
+
+    fn delete(&self, command: &str) -> anyhow::Result<()> {
+        self.agent
+            .delete(format!("{}/{command}", self.session))
+            .call()?;
+        Ok(())
+    }
+
+    /// The first element `selector` matches, when there is one.
+    fn find(&self, selector: &str) -> anyhow::Result<Option<String>> {
+        let found = self.post(
+            "elements",
+            json!({ "using": "css selector", "value": selector }),
+        )?;
+        Ok(found
+            .as_array()
+            .and_then(|elements| elements.first())
+            .and_then(|element| element[ELEMENT_KEY].as_str())
+            .map(str::to_owned))
+    }
+
+    /// Waits for an enabled element `selector` matches, records the page and clicks it; after
+    /// a button, waits until the page it was on is gone (a form sent, a ceremony finished).
+    fn click(&self, selector: &str) -> anyhow::Result<()> {
+        let mut element = None;
+        wait_for(wait_limit(), || {
+            element = self.find(selector)?;
+            Ok(match &element {
+                Some(id) => self.get(&format!("element/{id}/enabled"))? == json!(true),
+                None => false,
+            })
+        })
+        .with_context(|| format!("waiting for {selector:?} on {}", self.describe()))?;
+        let id = element.context("an element")?;
+        self.record_page();
+        let tag = self.get(&format!("element/{id}/name"))?;
+        eprintln!("test-browser: clicking {selector}");
+        self.post(&format!("element/{id}/click"), json!({}))?;
+        if tag == json!("button") {
+            // A stale element (an error answer) means the page was replaced.
+            wait_for(wait_limit(), || {
+                Ok(self.get(&format!("element/{id}/name")).is_err())
+            })
+            .with_context(|| format!("waiting for the page to change after {selector:?}"))?;
+        }
+        Ok(())
+    }
+
+    /// The page's title and its error summary, if any.
+    fn describe(&self) -> String {
+        let title = self.get("title").unwrap_or_default();
+        let error = self
+            .find(".nhsuk-error-summary")
+            .ok()
+            .flatten()
+            .and_then(|id| self.get(&format!("element/{id}/text")).ok())
+            .and_then(|text| text.as_str().map(|text| text.replace('\n', " ")));
+        match error {
+            Some(error) => format!("{} [{error}]", title.as_str().unwrap_or_default()),
+            None => title.as_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// Appends the page's description to `<log>.pages`, for a test to read what was shown.
+    fn record_page(&self) {
+        let page = self.describe();
+        eprintln!("test-browser: page: {page}");
+        if let Some(log) = std::env::var_os("CAREID_TEST_BROWSER_LOG") {
+            let mut pages = log;
+            pages.push(".pages");
+            if let Ok(mut file) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(pages)
+            {
+                let _ = writeln!(file, "{page}");
+            }
+        }
+    }
+}
+
+/// A virtual WebAuthn authenticator (WebAuthn §11.2), with its credentials file when set.
+struct VirtualAuthenticator {
+    id: String,
+    file: Option<PathBuf>,
+}
+
+impl VirtualAuthenticator {
+    fn add(driver: &Driver<'_>) -> anyhow::Result<Self> {
+        let transport = std::env::var("CAREID_TEST_BROWSER_WEBAUTHN_TRANSPORT")
+            .unwrap_or_else(|_| "internal".to_owned());
+        let uv = std::env::var("CAREID_TEST_BROWSER_WEBAUTHN_UV")
+            .unwrap_or_else(|_| "verified".to_owned());
+        let (has_uv, verified) = match uv.as_str() {
+            "verified" => (true, true),
+            "failing" => (true, false),
+            "none" => (false, false),
+            other => bail!(
+                "unknown CAREID_TEST_BROWSER_WEBAUTHN_UV {other:?}: use verified, failing or none"
+            ),
+        };
+        let options = json!({
+            "protocol": "ctap2", "transport": transport, "hasResidentKey": true,
+            "hasUserVerification": has_uv, "isUserVerified": verified,
+            "isUserConsenting": true,
+        });
+        let id = driver
+            .post("webauthn/authenticator", options)?
+            .as_str()
+            .context("no authenticator id from chromedriver")?
+            .to_owned();
+        let file = std::env::var_os("CAREID_TEST_BROWSER_WEBAUTHN_CREDENTIALS").map(PathBuf::from);
+        let authenticator = Self { id, file };
+        if let Some(file) = authenticator.file.as_ref().filter(|file| file.exists()) {
+            let kept: Vec<Value> = serde_json::from_slice(&std::fs::read(file)?)
+                .with_context(|| format!("the credentials in {}", file.display()))?;
+            for credential in kept {
+                driver.post(&authenticator.command("credential"), credential)?;
+            }
+        }
+        if std::env::var("CAREID_TEST_BROWSER_WEBAUTHN_REMOVE").as_deref() == Ok("1") {
+            driver.delete(&authenticator.command("credentials"))?;
+        }
+        Ok(authenticator)
+    }
+
+    fn command(&self, command: &str) -> String {
+        format!("webauthn/authenticator/{}/{command}", self.id)
+    }
+
+    /// Writes the authenticator's credentials to its file, for the next visit.
+    fn keep(&self, driver: &Driver<'_>) -> anyhow::Result<()> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let credentials = driver.get(&self.command("credentials"))?;
+        std::fs::write(file, serde_json::to_vec(&credentials)?)?;
+        Ok(())
+    }
 }
 
 fn wait_for(limit: Duration, mut done: impl FnMut() -> anyhow::Result<bool>) -> anyhow::Result<()> {
     let deadline = Instant::now() + limit;
+    let mut last_error = None;
     while Instant::now() < deadline {
-        if done().unwrap_or(false) {
-            return Ok(());
+        match done() {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(error) => last_error = Some(error),
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    bail!("gave up after {limit:?}")
+    match last_error {
+        Some(error) => bail!("gave up after {limit:?} (last: {error:#})"),
+        None => bail!("gave up after {limit:?}"),
+    }
 }
 
 fn which(name: &str) -> Option<PathBuf> {

@@ -390,8 +390,8 @@ async fn inactivity_ends_the_session_and_says_so() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The testers' view: the claims the mock issued, the export (claims, no token), and "copy
-/// access token", after which no token is anywhere in the webview.
+/// The testers' view: the claims the mock issued, the export (claims, no token), "copy access
+/// token", after which no token is anywhere in the webview, and the sign-in in the history.
 #[tokio::test]
 async fn testers_view_shows_the_claims_and_exports_no_token() -> anyhow::Result<()> {
     let home = TestHome::new()?;
@@ -468,6 +468,24 @@ async fn testers_view_shows_the_claims_and_exports_no_token() -> anyhow::Result<
     assert_eq!(record["acr"], json!("AAL3_ANY"));
     assert_eq!(record["idTokenClaims"]["sub"], json!(ONE_ROLE));
     assert!(!written.contains("eyJ"), "no token in the export");
+
+    // The same sign-in in the history, with each of its checks, and its export.
+    app.click("[data-testid=testers-history-link]").await?;
+    app.wait_for_screen("history").await?;
+    app.click("[data-testid=history-open]").await?;
+    app.wait_for("[data-testid=attempt-checks] [data-rule=state][data-outcome=passed]")
+        .await?;
+    app.wait_for("[data-rule=id_token_signature][data-outcome=passed]")
+        .await?;
+    app.click("[data-testid=export-json]").await?;
+    app.wait_for_text("[data-testid=history-export-result]", "record.json")
+        .await?;
+    let written = std::fs::read_to_string(&export)?;
+    let attempt: serde_json::Value = serde_json::from_str(&written)?;
+    assert_eq!(attempt["verdict"], json!("signed_in"));
+    assert_eq!(attempt["returned"]["sub"], json!(ONE_ROLE));
+    assert!(!written.contains("eyJ"), "no token in the attempt's export");
+    assert!(jwt_shaped_strings_in_webview(&app).await?.is_empty());
     let home = app.close().await?;
 
     // The tab is remembered.

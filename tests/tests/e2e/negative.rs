@@ -689,6 +689,7 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
     let cases = cases();
     assert!(cases.len() >= 60, "{} cases", cases.len());
     let mut failures = Vec::new();
+    let mut last_attempt = serde_json::Value::Null;
     // Cases with a setup of their own get their own mock and profile, started on first use.
     let mut own: Vec<(String, MockHost)> = Vec::new();
     for case in &cases {
@@ -765,6 +766,9 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
         if started.elapsed() > Duration::from_secs(20) {
             problems.push(format!("took {:?}", started.elapsed()));
         }
+        if case.phase == Phase::Login {
+            problems.extend(recorded_problem(&world, stored, &mut last_attempt));
+        }
         if !problems.is_empty() {
             failures.push(format!("{}: {}\n{text}", case.name, problems.join("; ")));
         }
@@ -777,6 +781,43 @@ fn every_fault_and_listener_rule_gives_its_exit_code_and_leaves_nothing_stored()
         failures.len(),
         failures.join("\n\n")
     );
+    // Every refused answer above is in the history as claims and checks, never as a token.
+    let history = world.state_dir().join("history");
+    for entry in std::fs::read_dir(&history).expect("the history folder") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("a record");
+        assert!(!text.contains("eyJ"), "a JWT in the history: {text}");
+    }
+}
+
+/// What is wrong with the history's newest attempt after a login case: it must be new, signed
+/// in exactly when a session was stored, and a refusal must name its error and, for an ID token
+/// refused, the check that failed.
+fn recorded_problem(
+    world: &CliWorld,
+    stored: bool,
+    last: &mut serde_json::Value,
+) -> Option<String> {
+    let listed = world.ok(&["history", "--json", "--limit", "1"]).json();
+    let newest = listed.get(0).cloned().unwrap_or_default();
+    let problem = if newest["id"] == last["id"] {
+        Some("no new attempt in the history".to_owned())
+    } else {
+        let verdict = newest["verdict"].as_str().unwrap_or_default();
+        let signed_in = matches!(verdict, "signed_in" | "no_roles");
+        let code = newest["error_code"].as_str().unwrap_or_default();
+        let failed_checks = newest["failed_checks"].as_array().map_or(0, Vec::len);
+        if signed_in != stored {
+            Some(format!("history verdict {verdict}, stored {stored}"))
+        } else if !signed_in && code.is_empty() {
+            Some("a failed attempt without its error code".to_owned())
+        } else if code.starts_with("id_token_") && failed_checks == 0 {
+            Some(format!("{code} recorded without a failed check"))
+        } else {
+            None
+        }
+    };
+    *last = newest;
+    problem
 }
 
 #[test]

@@ -221,6 +221,38 @@ accessTokenClaims: Record<string, unknown> | null, userinfo: Record<string, unkn
  */
 strayCallbacks: number, };
 
+export type AttemptSummaryView = { id: string, startedAt: number, profile: string, label: string | null, 
+/**
+ * `signed_in`, `no_roles`, `refused`, `provider_error`, `cancelled`, `timed_out`, `failed`.
+ */
+verdict: string, errorCode: string | null, 
+/**
+ * `authentication_assurance_level` as it came back.
+ */
+level: string | null, 
+/**
+ * The `amr` values, named where careid knows them.
+ */
+authenticators: Array<string>, 
+/**
+ * The rules of the checks that failed.
+ */
+failedChecks: Array<string>, };
+
+export type AttemptView = { summary: AttemptSummaryView, errorMessage: string | null, asked: Array<AskedView>, returned: Array<NamedValue>, checks: Array<CheckView>, headers: Array<NamedValue>, times: Array<NamedValue>, timings: Array<TimingView>, timeline: Array<NamedValue>, 
+/**
+ * The record as exported (claims, no token).
+ */
+record: Record<string, unknown>, };
+
+export type AskedView = { name: string, value: string | null, source: string, };
+
+export type NamedValue = { name: string, value: string, };
+
+export type CheckView = { rule: string, description: string, outcome: string, detail: string | null, };
+
+export type ExportKind = "json" | "html";
+
 export type MockGuide = { users: Array<MockUserView>, authenticators: Array<MockAuthenticatorView>, };
 
 export type MockUserView = { id: string, name: string, description: string, roles: number, 
@@ -244,7 +276,7 @@ message: string, };
 /**
  * Every command the shell registers (src-tauri/src/command_list.rs).
  */
-export type Command = "current_state" | "sign_in" | "cancel_sign_in" | "open_sign_in_page_again" | "copy_sign_in_link" | "choose_role" | "change_role" | "keep_current_role" | "sign_out" | "stay_signed_in" | "note_activity" | "use_profile" | "set_testers_view" | "dismiss_notice" | "copy_notice_details" | "copy_access_token" | "export_sign_in_record" | "save_profile" | "remove_profile" | "store_credential" | "check_profile";
+export type Command = "current_state" | "sign_in" | "cancel_sign_in" | "open_sign_in_page_again" | "copy_sign_in_link" | "choose_role" | "change_role" | "keep_current_role" | "sign_out" | "stay_signed_in" | "note_activity" | "use_profile" | "set_testers_view" | "dismiss_notice" | "copy_notice_details" | "copy_access_token" | "export_sign_in_record" | "list_attempts" | "attempt_details" | "export_attempts" | "sign_in_again" | "save_profile" | "remove_profile" | "store_credential" | "check_profile";
 
 /**
  * Every code the shell can put in a Notice or a CommandError (src-tauri/src/error.rs,
@@ -255,6 +287,8 @@ export const NOTICE_CODES = [
   "assurance_invalid",
   "assurance_missing",
   "assurance_too_low",
+  "attempt_damaged",
+  "attempt_not_found",
   "broker_invalid",
   "broker_mismatch",
   "broker_proof_refused",
@@ -281,6 +315,8 @@ export const NOTICE_CODES = [
   "folder_other_owner",
   "folder_uncheckable",
   "folder_writable_by_others",
+  "history_io",
+  "history_keep_out_of_range",
   "http_client",
   "http_status",
   "id_assurance_invalid",

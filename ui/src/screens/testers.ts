@@ -2,7 +2,7 @@
 import type { LoginOverrides, TesterRecord } from '../generated/ipc';
 import type { Ctx } from '../context';
 import * as api from '../api';
-import { button, details, h, jsonBlock, summaryList, summaryRow } from '../dom';
+import { button, details, h, jsonBlock, navLink, summaryList, summaryRow } from '../dom';
 import { formatDateTime } from '../time';
 import { renderOverridesForm } from './overrides';
 
@@ -12,6 +12,7 @@ export function renderTesters(ctx: Ctx): Node[] {
     return [
       h('h2', { class: 'nhsuk-heading-l' }, 'Testers’ view'),
       h('p', { class: 'nhsuk-body' }, 'There is no sign-in record yet. Sign in to see what came back.'),
+      historyLink(ctx),
       renderOverridesForm(ctx),
     ];
   }
@@ -57,8 +58,19 @@ export function renderTesters(ctx: Ctx): Node[] {
     ),
     details('Discovery document', jsonBlock(record.discovery), { id: 'tester-discovery', 'data-testid': 'tester-discovery' }),
     renderCopyAndExport(ctx),
+    historyLink(ctx),
     renderOverridesForm(ctx),
   ];
+}
+
+/** Every attempt, failures included, lives on the history page. */
+function historyLink(ctx: Ctx): HTMLElement {
+  return h(
+    'p',
+    { class: 'nhsuk-body' },
+    navLink('Sign-in history', () => ctx.go('history'), { class: 'careid-target', 'data-testid': 'testers-history-link' }),
+    ': every attempt, failed ones too, with each check it made.',
+  );
 }
 
 function renderRequested(requested: LoginOverrides): HTMLElement {

@@ -9,6 +9,8 @@
 //!   the UI's first `current_state` (the UI draws that answer at once), and when it first publishes
 //!   the home screen. If the answer was the home screen, that is the moment; if it was "restoring"
 //!   (the built-in mock still starting), the home screen reaches the listening UI when published;
+//! - for the bare window, exec → its one-line page loaded (it prints that on stderr): the soonest
+//!   WebKit shows any page, against which careid's first usable screen is also given;
 //! - settled memory: 3 s after both, the proportional set size (PSS) of the app and every process
 //!   below it (WebKit's web and network processes), from `/proc/PID/smaps_rollup`.
 //!
@@ -45,6 +47,8 @@ const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
 const FIRST_STATE_LINE: &str = "first state answered";
 /// What careid logs when it first publishes the home screen (`src-tauri/src/lib.rs`).
 const HOME_LINE: &str = "home screen published";
+/// What the bare window prints once its page has loaded (`benches/bare-window`).
+const BARE_PAGE_LINE: &str = "bare window: page loaded";
 /// What careid logs once the app is built, logging is set up and the window is shown.
 const STARTED_LINE: &str = "careid started";
 const TARGET_LAUNCH: f64 = 1.2;
@@ -109,6 +113,8 @@ struct Run {
     home_published: Option<Duration>,
     /// careid: exec → `careid started` on stderr.
     started_line: Option<Duration>,
+    /// The bare window: exec → its one-line page loaded.
+    page_loaded: Option<Duration>,
     /// (process name, PSS in KiB) of every process in the tree.
     processes: Vec<(String, u64)>,
 }
@@ -234,6 +240,24 @@ fn report(careid: &[Run], bare: &[Run], variant: Variant) -> Vec<String> {
             .filter_map(|(a, b)| Some(a.usable?.as_secs_f64() / b.mapped.as_secs_f64()))
             .collect(),
     );
+    let (page, page_min, page_max) = spread(
+        bare.iter()
+            .filter_map(|run| run.page_loaded)
+            .map(ms)
+            .collect(),
+    );
+    let page_of_map = median(
+        bare.iter()
+            .filter_map(|run| Some(run.page_loaded?.as_secs_f64() / run.mapped.as_secs_f64()))
+            .collect(),
+    );
+    let usable_of_page = median(
+        careid
+            .iter()
+            .zip(bare)
+            .filter_map(|(a, b)| Some(a.usable?.as_secs_f64() / b.page_loaded?.as_secs_f64()))
+            .collect(),
+    );
     let label = variant.label();
     let verdict = |ratio: f64, target: f64| if ratio <= target { "within" } else { "over" };
 
@@ -250,6 +274,11 @@ fn report(careid: &[Run], bare: &[Run], variant: Variant) -> Vec<String> {
              {usable:.0} ms ({usable_min:.0}–{usable_max:.0}): {usable_ratio:.2}x the bare window's \
              map, {} the {TARGET_USABLE}x target",
             verdict(usable_ratio, TARGET_USABLE),
+        ),
+        format!(
+            "desktop page loaded {label} (exec → the bare window's one-line page loaded): bare window \
+             median {page:.0} ms ({page_min:.0}–{page_max:.0}), {page_of_map:.2}x its own map; careid's \
+             first usable screen is {usable_of_page:.2}x it",
         ),
         format!(
             "desktop memory {label} (settled PSS, whole process tree): careid median {careid_pss:.0} MiB \
@@ -425,6 +454,18 @@ impl Launcher<'_> {
                 }
             }
             ready = ready.max(started + log.usable().expect("just seen"));
+        } else {
+            while log.page_loaded.is_none() {
+                anyhow::ensure!(
+                    started.elapsed() < LAUNCH_TIMEOUT,
+                    "its page did not load in {LAUNCH_TIMEOUT:?}; its last output:\n{}",
+                    log.tail()
+                );
+                if let Ok((at, line)) = lines.recv_timeout(Duration::from_millis(100)) {
+                    log.add(at, line, started);
+                }
+            }
+            ready = ready.max(started + log.page_loaded.expect("just seen"));
         }
         std::thread::sleep((ready + SETTLE).saturating_duration_since(Instant::now()));
         log.drain(lines, started);
@@ -438,6 +479,7 @@ impl Launcher<'_> {
             first_state: log.first_state,
             home_published: log.home_published,
             started_line: log.started,
+            page_loaded: log.page_loaded,
             processes,
         })
     }
@@ -451,6 +493,7 @@ struct Log {
     first_state: Option<(Duration, bool)>,
     home_published: Option<Duration>,
     started: Option<Duration>,
+    page_loaded: Option<Duration>,
 }
 
 impl Log {
@@ -473,6 +516,9 @@ impl Log {
         }
         if self.started.is_none() && line.contains(STARTED_LINE) {
             self.started = Some(since);
+        }
+        if self.page_loaded.is_none() && line.contains(BARE_PAGE_LINE) {
+            self.page_loaded = Some(since);
         }
         self.lines.push(line);
     }

@@ -683,9 +683,21 @@ impl SessionStore {
 
     /// Ends the session of the profile `lock` is for: deletes it ([`SessionStore::clear`]) and
     /// keeps `end`, why, for whoever looks next ([`SessionStore::last_end`]).
+    /// The end is added to the timeline of the sign-in's record in the history.
     pub fn end(&self, lock: &SessionLock, end: &SessionEnd) -> Result<(), SessionError> {
         self.clear(lock)?;
-        self.write_end(lock.profile(), end)
+        self.write_end(lock.profile(), end)?;
+        let event = crate::history::TimelineEvent {
+            at: crate::history::Time::at(end.at),
+            kind: "ended".to_owned(),
+            detail: Some(format!("{}: {}", end.reason.code(), end.detail)),
+        };
+        crate::history::History::in_state_dir(&self.state_dir).note(
+            lock.profile(),
+            &end.sub,
+            event,
+        );
+        Ok(())
     }
 
     fn write_end(&self, profile: &str, end: &SessionEnd) -> Result<(), SessionError> {

@@ -11,6 +11,9 @@ use base64::Engine;
 use tokio::task::JoinHandle;
 
 use crate::discovery::{DiscoveryError, ProviderMetadata};
+use crate::history::{
+    Asked, AskedValue, AttemptId, AttemptLog, History, IdTokenHeld, ProfileSnapshot, Rule, Source,
+};
 use crate::id_token::{IdTokenClaims, OriginalIdToken};
 use crate::secret::{AccessToken, AuthorizationCode, CsrfState, IdToken, Nonce, PkceVerifier};
 use crate::session::{SessionFacts, SignInRecord};
@@ -37,6 +40,43 @@ pub struct LoginOptions {
     /// The role the user names for this sign-in (a `person_roleid`). When CIS2's picker chose
     /// another (`selected_roleid`), the sign-in is refused naming both and nothing is stored.
     pub role: Option<String>,
+    /// A label for the attempt's record (a run's name and case).
+    pub label: Option<String>,
+}
+
+impl LoginOptions {
+    /// What an earlier attempt sent, to sign in again the same way ("Sign in again with these
+    /// settings"): each value it sent, whether from its profile or changed for it. A value it
+    /// did not send is left to the profile (an `acr_values` it did not send asks for none).
+    pub fn repeating(asked: &Asked) -> Self {
+        Self {
+            acr_values: Some(AcrValues::new(
+                asked.acr_values.value.as_deref().unwrap_or_default(),
+            )),
+            prompt: asked
+                .prompt
+                .value
+                .clone()
+                .filter(|_| asked.prompt.source != Source::Careid),
+            max_age: asked
+                .max_age
+                .value
+                .as_deref()
+                .and_then(|text| text.parse().ok()),
+            scopes: asked
+                .scope
+                .value
+                .as_deref()
+                .map(|scope| scope.split_whitespace().map(str::to_owned).collect()),
+            login_hint: asked
+                .login_hint
+                .as_ref()
+                .and_then(|hint| hint.value.clone()),
+            change_role: false,
+            role: asked.role.value.clone(),
+            label: None,
+        }
+    }
 }
 
 /// How long a sign-in waits for the browser before the front ends say what to check: a provider
@@ -60,6 +100,8 @@ pub struct PendingLogin {
     role: Option<String>,
     metadata: Arc<ProviderMetadata>,
     jwks: JoinHandle<Result<Arc<serde_json::Value>, DiscoveryError>>,
+    /// The attempt's record so far, with the steps' timings.
+    log: AttemptLog,
     timings: Vec<Timing>,
 }
 
@@ -92,6 +134,11 @@ impl PendingLogin {
 
     pub fn redirect_uri(&self) -> &RedirectUri {
         &self.redirect_uri
+    }
+
+    /// The id this attempt's record will have in the history.
+    pub fn attempt_id(&self) -> &AttemptId {
+        self.log.id()
     }
 
     /// Whether the provider has already accepted [`Self::redirect_uri`]: true when the request
@@ -183,10 +230,41 @@ fn random_value() -> String {
 impl Client {
     /// Steps 2 and 3: discovery, the listener and the authorization URL. The JWKS is fetched in
     /// the background from here on.
+    ///
+    /// Every attempt is recorded in the history ([`crate::history`]): one that fails here is
+    /// recorded now, one that gets this far when [`PendingLogin::finish`] ends it.
     pub async fn begin_login(&self, options: LoginOptions) -> Result<PendingLogin, SignInError> {
+        let mut log = AttemptLog::begin(
+            self.clock.now(),
+            self.profile_snapshot(),
+            self.asked(&options),
+            options.label.clone(),
+        );
+        let mut timings = Vec::new();
+        match self
+            .begin_login_steps(options, &mut log, &mut timings)
+            .await
+        {
+            Ok(mut pending) => {
+                pending.log = log;
+                pending.timings = timings;
+                Ok(pending)
+            }
+            Err(error) => {
+                self.record(log, Err(&error), &timings);
+                Err(error)
+            }
+        }
+    }
+
+    async fn begin_login_steps(
+        &self,
+        options: LoginOptions,
+        log: &mut AttemptLog,
+        timings: &mut Vec<Timing>,
+    ) -> Result<PendingLogin, SignInError> {
         // A missing secret or key is said before the browser opens, not after the user signed in.
         self.credential()?;
-        let mut timings = Vec::new();
         let started = Instant::now();
         let metadata = self.metadata().await?;
         // A broker of another issuer or client, or a client authentication the provider does not
@@ -211,6 +289,7 @@ impl Client {
         )
         .await?;
         let redirect_uri = listener.redirect_uri().to_owned();
+        log.redirect_uri(redirect_uri.as_str());
 
         let jwks = {
             let (providers, http, metadata, now) = (
@@ -282,6 +361,13 @@ impl Client {
             .await
             .inspect_err(|_| jwks.abort())?;
         let pushed = par.is_some();
+        log.pushed(pushed);
+        if !pushed {
+            log.checks.not_applicable(
+                Rule::PushedRequest,
+                "the provider offers no pushed requests",
+            );
+        }
         let authorization_url = match &par {
             Some(route) => {
                 let pushed = self
@@ -290,6 +376,10 @@ impl Client {
                 // A refused push ends the sign-in: the key prefetch is not needed.
                 let request_uri = pushed.inspect_err(|_| jwks.abort())?;
                 timings.push(Timing::since("par", started));
+                log.checks.passed(
+                    Rule::PushedRequest,
+                    Some("pushed; a request_uri came back".to_owned()),
+                );
                 let reference = [
                     ("client_id", self.client_id.as_str()),
                     ("request_uri", &request_uri),
@@ -327,7 +417,14 @@ impl Client {
             role: options.role,
             metadata,
             jwks,
-            timings,
+            // Filled by `begin_login` from what this sign-in noted.
+            log: AttemptLog::begin(
+                self.clock.now(),
+                ProfileSnapshot::default(),
+                Asked::nothing(),
+                None,
+            ),
+            timings: Vec::new(),
         })
     }
 
@@ -403,165 +500,344 @@ impl Client {
             role: requested_role,
             metadata,
             jwks,
+            mut log,
             mut timings,
             ..
         } = pending;
-        let started = Instant::now();
-        let checks = CallbackChecks {
-            state,
-            issuer: metadata.issuer.clone(),
-            iss_required: metadata.authorization_response_iss_parameter_supported,
-        };
-        let waited = listener.wait(checks, timeout, cancel).await;
-        // The prefetch is not needed after a failed callback; do not leave it running.
-        let response = match waited {
-            Ok(response) => response,
-            Err(error) => {
-                jwks.abort();
-                return Err(error.into());
+        // Everything below may stop at a `?`: the record is written whatever the outcome.
+        let outcome = async {
+            let started = Instant::now();
+            let checks = CallbackChecks {
+                state,
+                issuer: metadata.issuer.clone(),
+                iss_required: metadata.authorization_response_iss_parameter_supported,
+            };
+            let waited = listener.wait(checks, timeout, cancel).await;
+            // The prefetch is not needed after a failed callback; do not leave it running.
+            let response = match waited {
+                Ok(response) => response,
+                Err(error) => {
+                    jwks.abort();
+                    return Err(error.into());
+                }
+            };
+            timings.push(Timing::since("browser", started));
+            let stray_callbacks = response.stray_callbacks;
+            log.stray_callbacks(stray_callbacks);
+            log.checks.passed(
+                Rule::State,
+                Some(format!(
+                    "the request's, compared in constant time; {stray_callbacks} callback(s) with another state refused"
+                )),
+            );
+            match &response.iss {
+                Some(iss) => log.checks.passed(Rule::CallbackIssuer, Some(format!("iss {iss}"))),
+                None => log.checks.not_applicable(
+                    Rule::CallbackIssuer,
+                    "no iss sent, and the provider does not say it sends one",
+                ),
             }
-        };
-        timings.push(Timing::since("browser", started));
-        let stray_callbacks = response.stray_callbacks;
 
-        let started = Instant::now();
-        let tokens = self
-            .token_request(
-                &metadata,
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", response.code.expose_secret()),
-                    ("redirect_uri", redirect_uri.as_str()),
-                    ("code_verifier", code_verifier.expose_secret()),
-                ],
-            )
-            .await?;
-        timings.push(Timing::since("token", started));
-
-        let started = Instant::now();
-        let jwks = match jwks.await {
-            Ok(Ok(jwks)) => jwks,
-            // The prefetch failed (or panicked): one more try now, so a passing network hiccup
-            // during the browser step does not fail the sign-in.
-            _ => {
-                self.providers
-                    .jwks(&self.http, &metadata, self.clock.now())
-                    .await?
+            let started = Instant::now();
+            let tokens = self
+                .token_request(
+                    &metadata,
+                    &[
+                        ("grant_type", "authorization_code"),
+                        ("code", response.code.expose_secret()),
+                        ("redirect_uri", redirect_uri.as_str()),
+                        ("code_verifier", code_verifier.expose_secret()),
+                    ],
+                )
+                .await?;
+            timings.push(Timing::since("token", started));
+            log.checks.passed(
+                Rule::Pkce,
+                Some("S256; the provider redeemed the code with the verifier".to_owned()),
+            );
+            log.token_seen("access_token", tokens.access_token.expose_secret());
+            if let Some(id_token) = &tokens.id_token {
+                log.token_seen("id_token", id_token.expose_secret());
             }
-        };
-        let id_token = tokens
-            .id_token
-            .as_ref()
-            .ok_or_else(|| SignInError::InvalidResponse {
-                endpoint: "token",
-                problem: "no ID token: the openid scope was not honoured".into(),
-            })?;
-        let claims = self
-            .validate_id_token(
-                &metadata,
-                jwks,
-                id_token,
-                &tokens.access_token,
-                Assurance {
-                    acr_values: acr_values.as_ref(),
+
+            let started = Instant::now();
+            let jwks = match jwks.await {
+                Ok(Ok(jwks)) => jwks,
+                // The prefetch failed (or panicked): one more try now, so a passing network hiccup
+                // during the browser step does not fail the sign-in.
+                _ => {
+                    self.providers
+                        .jwks(&self.http, &metadata, self.clock.now())
+                        .await?
+                }
+            };
+            timings.push(Timing::since("jwks", started));
+            let started = Instant::now();
+            let id_token =
+                tokens
+                    .id_token
+                    .as_ref()
+                    .ok_or_else(|| SignInError::InvalidResponse {
+                        endpoint: "token",
+                        problem: "no ID token: the openid scope was not honoured".into(),
+                    })?;
+            let claims = self
+                .validate_id_token(
+                    &metadata,
+                    jwks,
+                    id_token,
+                    &tokens.access_token,
+                    Assurance {
+                        acr_values: acr_values.as_ref(),
+                        min_id_assurance_level: self.profile.min_id_assurance_level,
+                    },
+                    IdTokenFrom::SignIn {
+                        nonce: &nonce,
+                        max_age,
+                        code: &response.code,
+                    },
+                )
+                .await?;
+            timings.push(Timing::since("checks", started));
+            log.id_token_passed(
+                &claims,
+                &IdTokenHeld {
+                    skew_seconds: u64::from(self.profile.session.clock_skew_seconds),
+                    absolute_limit_hours: self.profile.session.absolute_hours,
+                    max_age,
+                    asked_level: acr_values.as_ref().and_then(crate::claims::requested_level),
                     min_id_assurance_level: self.profile.min_id_assurance_level,
                 },
-                IdTokenFrom::SignIn {
-                    nonce: &nonce,
-                    max_age,
-                    code: &response.code,
-                },
-            )
-            .await?;
-        timings.push(Timing::since("id_token", started));
+            );
 
-        // Through a broker: a session the provider has already ended is not kept. A broker
-        // that cannot be asked is no end; careid asks again at each refresh.
-        match self.broker_session_state(id_token).await {
-            Ok(Some(SessionState::Ended { .. })) => return Err(self.ended_by_provider()),
-            Ok(_) => {}
-            Err(error) => tracing::warn!("could not ask the broker about the new session: {error}"),
-        }
+            // Through a broker: a session the provider has already ended is not kept. A broker
+            // that cannot be asked is no end; careid asks again at each refresh.
+            match self.broker_session_state(id_token).await {
+                Ok(Some(SessionState::Ended { .. })) => return Err(self.ended_by_provider()),
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!("could not ask the broker about the new session: {error}")
+                }
+            }
 
-        let started = Instant::now();
-        let userinfo = self
-            .userinfo(&metadata, &tokens.access_token, &claims.sub)
-            .await?;
-        timings.push(Timing::since("userinfo", started));
+            let started = Instant::now();
+            let userinfo = self
+                .userinfo(&metadata, &tokens.access_token, &claims.sub)
+                .await?;
+            timings.push(Timing::since("userinfo", started));
+            log.userinfo(&userinfo);
+            log.checks.passed(Rule::UserinfoSubject, Some(format!("sub {}", claims.sub)));
 
-        let identity =
-            crate::Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;
-        let remembered = blocking(|| self.remembered_roles().get(&self.profile.name, &claims.sub));
-        // CIS2's choice is the role: a requested one that differs refuses the sign-in here,
-        // before anything is stored.
-        let role = choose_role(
-            &identity,
-            claims.selected_roleid.as_deref(),
-            requested_role.as_deref(),
-            remembered.as_deref(),
-        )?;
-        let now = unix_seconds(self.clock.now());
-        let facts = SessionFacts {
-            profile: self.profile.name.clone(),
-            sub: claims.sub.clone(),
-            name: crate::person_name(&identity),
-            // As the provider said it: the ID token check refused one later than the token or
-            // now (beyond the skew), or already past the absolute limit.
-            auth_time: claims.auth_time.unwrap_or(claims.iat),
-            last_activity: now,
-            selected_role_id: role.role().map(|role| role.person_roleid.clone()),
-            sid: claims.sid.clone(),
-            assurance_level: claims
-                .claims
-                .get("authentication_assurance_level")
-                .and_then(assurance_level),
-            stored_at: now,
-        };
-        // Only now, with every answer checked, is anything stored: under the session lock, so
-        // a refresh or sign-out in another process cannot interleave with the new session.
-        let lock = self.session_lock().await?;
-        let record = SignInRecord {
-            id_token: OriginalIdToken::from(&claims),
-            acr_values: acr_values.clone(),
-            min_id_assurance_level: self.profile.min_id_assurance_level,
-        };
-        let mut tokens = tokens;
-        let refresh_token = tokens.refresh_token.take();
-        let tokens = Tokens::from_response(tokens, self.clock.now()).expiring_with(Some(&claims));
-        blocking(|| {
-            self.store.save_sign_in(
-                &lock,
-                &facts,
-                refresh_token.as_ref(),
-                Some(&record),
-                tokens.id_token.as_ref(),
-                tokens.kept(),
-            )
-        })?;
-        if let RoleChoice::Automatic(role)
-        | RoleChoice::Selected(role)
-        | RoleChoice::Requested(role) = &role
-        {
+            let identity =
+                crate::Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;
+            let remembered =
+                blocking(|| self.remembered_roles().get(&self.profile.name, &claims.sub));
+            // CIS2's choice is the role: a requested one that differs refuses the sign-in here,
+            // before anything is stored.
+            let role = choose_role(
+                &identity,
+                claims.selected_roleid.as_deref(),
+                requested_role.as_deref(),
+                remembered.as_deref(),
+            )?;
+            log.role(&role);
+            let now = unix_seconds(self.clock.now());
+            let facts = SessionFacts {
+                profile: self.profile.name.clone(),
+                sub: claims.sub.clone(),
+                name: crate::person_name(&identity),
+                // As the provider said it: the ID token check refused one later than the token or
+                // now (beyond the skew), or already past the absolute limit.
+                auth_time: claims.auth_time.unwrap_or(claims.iat),
+                last_activity: now,
+                selected_role_id: role.role().map(|role| role.person_roleid.clone()),
+                sid: claims.sid.clone(),
+                assurance_level: claims
+                    .claims
+                    .get("authentication_assurance_level")
+                    .and_then(assurance_level),
+                stored_at: now,
+            };
+            // Only now, with every answer checked, is anything stored: under the session lock, so
+            // a refresh or sign-out in another process cannot interleave with the new session.
+            let lock = self.session_lock().await?;
+            let record = SignInRecord {
+                id_token: OriginalIdToken::from(&claims),
+                acr_values: acr_values.clone(),
+                min_id_assurance_level: self.profile.min_id_assurance_level,
+            };
+            let mut tokens = tokens;
+            let refresh_token = tokens.refresh_token.take();
+            let tokens =
+                Tokens::from_response(tokens, self.clock.now()).expiring_with(Some(&claims));
             blocking(|| {
-                self.remembered_roles()
-                    .set(&lock, &claims.sub, &role.person_roleid)
-            });
+                self.store.save_sign_in(
+                    &lock,
+                    &facts,
+                    refresh_token.as_ref(),
+                    Some(&record),
+                    tokens.id_token.as_ref(),
+                    tokens.kept(),
+                )
+            })?;
+            if let RoleChoice::Automatic(role)
+            | RoleChoice::Selected(role)
+            | RoleChoice::Requested(role) = &role
+            {
+                blocking(|| {
+                    self.remembered_roles()
+                        .set(&lock, &claims.sub, &role.person_roleid)
+                });
+            }
+            drop(lock);
+            let refreshable = refresh_token.is_some();
+            Ok(Session {
+                profile: self.profile.name.clone(),
+                issuer: metadata.issuer.clone(),
+                tokens,
+                id_token: Some(claims),
+                userinfo: Some(userinfo),
+                identity: Some(identity),
+                role: Some(role),
+                facts,
+                refreshable,
+                timings: timings.clone(),
+                stray_callbacks,
+                attempt_id: Some(log.id().clone()),
+            })
         }
-        drop(lock);
-        let refreshable = refresh_token.is_some();
-        Ok(Session {
-            profile: self.profile.name.clone(),
-            issuer: metadata.issuer.clone(),
-            tokens,
-            id_token: Some(claims),
-            userinfo: Some(userinfo),
-            identity: Some(identity),
-            role: Some(role),
-            facts,
-            refreshable,
-            timings,
-            stray_callbacks,
-        })
+        .await;
+        let no_roles = outcome
+            .as_ref()
+            .map(|session| matches!(session.role, Some(RoleChoice::NoRoles)));
+        self.record(log, no_roles, &timings);
+        outcome
+    }
+
+    /// The profile as this attempt uses it, for its record.
+    fn profile_snapshot(&self) -> ProfileSnapshot {
+        let profile = &self.profile;
+        ProfileSnapshot {
+            name: profile.name.clone(),
+            issuer: match &profile.issuer {
+                crate::profile::IssuerSource::Url(issuer) => issuer.to_string(),
+                crate::profile::IssuerSource::BuiltInMock => "the built-in mock".to_owned(),
+            },
+            client_id: Some(self.client_id.as_str().to_owned()),
+            client_auth: profile.client_auth.as_str().to_owned(),
+            broker: profile.broker.clone(),
+            redirect_uri: None,
+            role_selection: match profile.role_selection {
+                RoleSelection::App => "app",
+                RoleSelection::Cis2 => "cis2",
+            }
+            .to_owned(),
+            min_id_assurance_level: profile.min_id_assurance_level,
+        }
+    }
+
+    /// What `options` and the profile ask for, each with where it comes from: the same
+    /// choices [`Self::begin_login`] makes for the request.
+    fn asked(&self, options: &LoginOptions) -> Asked {
+        let profile = &self.profile;
+        let acr_values = AskedValue::chosen(
+            options
+                .acr_values
+                .as_ref()
+                .map(|values| (!values.asks_for_none()).then(|| values.as_str().to_owned())),
+            profile
+                .acr_values
+                .as_ref()
+                .filter(|values| !values.asks_for_none())
+                .map(|values| values.as_str().to_owned()),
+        );
+        let prompt = if profile.role_selection == RoleSelection::Cis2 && options.change_role {
+            AskedValue {
+                value: Some("login".to_owned()),
+                source: Source::Careid,
+            }
+        } else {
+            AskedValue::chosen(options.prompt.clone().map(Some), profile.prompt.clone())
+        };
+        let mut scope = AskedValue::chosen(
+            options.scopes.as_ref().map(|scopes| Some(scopes.join(" "))),
+            Some(profile.scopes.join(" ")),
+        );
+        if profile.role_selection == RoleSelection::Cis2 {
+            // CIS2's own role picker's scope is careid's to add.
+            let extra = if options.change_role {
+                "changedrole"
+            } else {
+                "selectedrole"
+            };
+            let base = scope.value.take().unwrap_or_default();
+            let kept: Vec<&str> = base
+                .split(' ')
+                .filter(|scope| {
+                    !scope.is_empty() && *scope != "selectedrole" && *scope != "changedrole"
+                })
+                .collect();
+            scope.value = Some(
+                [kept.join(" "), extra.to_owned()]
+                    .join(" ")
+                    .trim()
+                    .to_owned(),
+            );
+        }
+        Asked {
+            acr_values,
+            prompt,
+            max_age: AskedValue::chosen(
+                options.max_age.map(|seconds| Some(seconds.to_string())),
+                profile.max_age.map(|seconds| seconds.to_string()),
+            ),
+            scope,
+            role: AskedValue::chosen(options.role.clone().map(Some), None),
+            login_hint: options.login_hint.clone().map(|hint| AskedValue {
+                value: Some(hint),
+                source: Source::Overridden,
+            }),
+            pushed: false,
+        }
+    }
+
+    /// The history this profile's attempts are recorded in.
+    pub fn history(&self) -> History {
+        History::in_state_dir(self.store.state_dir())
+    }
+
+    /// Adds what happened to `sub`'s session to its sign-in's record.
+    pub(crate) fn note_on_timeline(&self, sub: &str, kind: &str, detail: &str) {
+        let event = crate::history::TimelineEvent {
+            at: crate::history::Time::at(unix_seconds(self.clock.now())),
+            kind: kind.to_owned(),
+            detail: Some(detail.to_owned()),
+        };
+        let history = self.history();
+        blocking(|| history.note(&self.profile.name, sub, event));
+    }
+
+    /// Writes the attempt's record. A record that cannot be written is logged, never a reason
+    /// for the sign-in to fail.
+    fn record(&self, log: AttemptLog, outcome: Result<bool, &SignInError>, timings: &[Timing]) {
+        let mut attempt = log.finish(outcome, timings, self.clock.now());
+        let history = self.history();
+        blocking(|| {
+            if let Some(sub) = attempt
+                .returned
+                .as_ref()
+                .and_then(|returned| returned.sub.clone())
+            {
+                attempt.note_previous(history.previous_sign_in(
+                    &self.profile.name,
+                    &sub,
+                    &attempt.id,
+                ));
+            }
+            if let Err(error) = history.save(&attempt) {
+                tracing::warn!("could not write the attempt's record to the history: {error}");
+            }
+        });
     }
 
     /// Validates an ID token against the JWKS, fetching the JWKS again once if the token names

@@ -349,6 +349,8 @@ pub struct Session {
     /// Callbacks with another `state` the listener refused while this sign-in waited (a page
     /// firing them, an older sign-in's tab); 0 for a restore or a refresh.
     pub stray_callbacks: u32,
+    /// The sign-in's record in the history; `None` for a restore or a refresh.
+    pub attempt_id: Option<crate::history::AttemptId>,
 }
 
 #[cfg(test)]

@@ -228,11 +228,23 @@ impl Client {
         }
         timings.push(Timing::since("refresh", started));
         let facts = loaded.facts.clone();
+        let rotated = tokens.refresh_token.is_some();
         match self
             .complete_restore(&lock, &metadata, loaded, tokens, parts, timings)
             .await
         {
-            Ok(session) => Ok(session),
+            Ok(session) => {
+                self.note_on_timeline(
+                    &facts.sub,
+                    "refreshed",
+                    if rotated {
+                        "a new refresh token replaced the old one (rotation)"
+                    } else {
+                        "the refresh token was kept"
+                    },
+                );
+                Ok(session)
+            }
             // A rejected answer is never kept, and neither is the refresh token that came with
             // it.
             Err(error) => Err(self.end_on_rejection(&lock, &facts, error)),
@@ -371,6 +383,7 @@ impl Client {
             refreshable: true,
             timings,
             stray_callbacks: 0,
+            attempt_id: None,
         })
     }
 
@@ -424,6 +437,7 @@ impl Client {
             refreshable: loaded.refresh_token_stored,
             timings,
             stray_callbacks: 0,
+            attempt_id: None,
         })
     }
 

@@ -111,6 +111,16 @@ impl Client {
                 .set(&lock, &session.facts.sub, &role.person_roleid)
         });
         drop(lock);
+        self.note_on_timeline(
+            &session.facts.sub,
+            "role_changed",
+            &format!(
+                "{} ({}, {})",
+                role.job_role_name(),
+                role.person_roleid,
+                role.org_code
+            ),
+        );
         session.role = Some(crate::RoleChoice::Selected(role));
         Ok(())
     }

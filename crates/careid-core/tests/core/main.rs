@@ -4,10 +4,12 @@ mod claims;
 mod client_auth;
 mod discovery;
 mod doctor;
+mod history;
 mod id_token;
 mod loopback;
 mod profiles;
 mod redirect;
+mod runs;
 mod session;
 mod signin;
 

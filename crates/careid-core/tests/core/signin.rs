@@ -46,16 +46,16 @@ impl Clock for TestClock {
     }
 }
 
-struct Fixture {
-    mock: RunningMock,
-    client: Arc<Client>,
+pub(crate) struct Fixture {
+    pub(crate) mock: RunningMock,
+    pub(crate) client: Arc<Client>,
     clock: Arc<TestClock>,
-    store: SessionStore,
+    pub(crate) store: SessionStore,
     keychain: Keychain,
     _dir: tempfile::TempDir,
 }
 
-async fn fixture(user: &str) -> Fixture {
+pub(crate) async fn fixture(user: &str) -> Fixture {
     fixture_with(user, PushedRequests::Offered).await
 }
 
@@ -115,7 +115,7 @@ async fn fixture_of(
 
 /// The browser's part: open the link careid hands over, follow it to the authorization URL (the
 /// mock signs in without a page) and follow the provider's redirect to the loopback listener.
-async fn browse(url: &str) {
+pub(crate) async fn browse(url: &str) {
     let browser = crate::http()
         .redirect(reqwest::redirect::Policy::limited(10))
         .build()
@@ -124,11 +124,15 @@ async fn browse(url: &str) {
 }
 
 async fn sign_in(fixture: &Fixture) -> Result<careid_core::signin::Session, SignInError> {
-    let pending = fixture
-        .client
-        .begin_login(LoginOptions::default())
-        .await
-        .expect("begin");
+    sign_in_with(fixture, LoginOptions::default()).await
+}
+
+/// A sign-in with `options`, the browser's part played by [`browse`].
+pub(crate) async fn sign_in_with(
+    fixture: &Fixture,
+    options: LoginOptions,
+) -> Result<careid_core::signin::Session, SignInError> {
+    let pending = fixture.client.begin_login(options).await?;
     let url = pending.launch_links().issue().expect("a link");
     let browser = tokio::spawn(async move { browse(&url).await });
     let session = pending

@@ -514,6 +514,7 @@ mod tests {
                 millis: 12,
             }],
             stray_callbacks: 0,
+            attempt_id: None,
         }
     }
 

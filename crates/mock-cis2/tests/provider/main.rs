@@ -3,6 +3,7 @@
 
 mod admin;
 mod authenticator_pages;
+mod auto_login;
 mod browser;
 mod client_assertions;
 mod faults;
@@ -19,3 +20,4 @@ mod role_picker;
 mod sso;
 mod state_file;
 mod support;
+mod webauthn_pages;

@@ -716,3 +716,121 @@ fn a_session_proof_has_the_sign_ins_audience_and_azp_rules() {
     .unwrap();
     session_proof(&with(json!({ "azp": CLIENT }))).unwrap();
 }
+
+/// `ID_TOKEN_RULES` is the order `validate_id_token` checks in: with every rule broken at once,
+/// the error names the first still broken, each time one more is mended.
+#[test]
+fn rules_are_checked_in_the_order_reports_list_them() {
+    let access_token = AccessToken::new("access".to_owned());
+    let code = AuthorizationCode::new("code".to_owned());
+    let check = IdTokenCheck {
+        acr_values: Some(acr("AAL3_ANY")),
+        min_id_assurance_level: Some(3),
+        max_age: Some(10),
+        absolute_limit: Some(Duration::from_secs(12 * 3600)),
+        access_token: Some(&access_token),
+        code: Some(&code),
+        ..check()
+    };
+    let mut claims = base();
+    let mut unknown_kid = true;
+    let breaks: Vec<(IdTokenRule, Value, Value)> = vec![
+        (
+            IdTokenRule::Claims,
+            json!({ "sub": null }),
+            json!({ "sub": "555057896106" }),
+        ),
+        (
+            IdTokenRule::Issuer,
+            json!({ "iss": "https://other.example" }),
+            json!({ "iss": ISSUER }),
+        ),
+        (
+            IdTokenRule::Audience,
+            json!({ "aud": "someone-else" }),
+            json!({ "aud": CLIENT }),
+        ),
+        (
+            IdTokenRule::AuthorizedParty,
+            json!({ "azp": "someone-else" }),
+            json!({ "azp": CLIENT }),
+        ),
+        (
+            IdTokenRule::Expiry,
+            json!({ "exp": NOW - 3600 }),
+            json!({ "exp": NOW + 3600 }),
+        ),
+        (
+            IdTokenRule::NotInFuture,
+            json!({ "iat": NOW + 3600 }),
+            json!({ "iat": NOW }),
+        ),
+        (
+            IdTokenRule::AccessTokenHash,
+            json!({ "at_hash": "wrong" }),
+            json!({ "at_hash": null }),
+        ),
+        (
+            IdTokenRule::CodeHash,
+            json!({ "c_hash": "wrong" }),
+            json!({ "c_hash": null }),
+        ),
+        (
+            IdTokenRule::AssuranceLevel,
+            json!({ "authentication_assurance_level": "2" }),
+            json!({ "authentication_assurance_level": "3" }),
+        ),
+        (
+            IdTokenRule::IdAssuranceLevel,
+            json!({ "id_assurance_level": 1 }),
+            json!({ "id_assurance_level": 3 }),
+        ),
+        (
+            IdTokenRule::Nonce,
+            json!({ "nonce": "other" }),
+            json!({ "nonce": "nonce-1" }),
+        ),
+        (
+            IdTokenRule::SessionLimit,
+            json!({ "auth_time": NOW - 13 * 3600 }),
+            json!({ "auth_time": NOW - 600 }),
+        ),
+        (
+            IdTokenRule::MaxAge,
+            json!({}),
+            json!({ "auth_time": NOW - 5 }),
+        ),
+    ];
+    let apply = |claims: &mut Value, changes: &Value| {
+        for (name, value) in changes.as_object().unwrap() {
+            if value.is_null() {
+                claims.as_object_mut().unwrap().remove(name);
+            } else {
+                claims[name] = value.clone();
+            }
+        }
+    };
+    for (_, broken, _) in &breaks {
+        apply(&mut claims, broken);
+    }
+    let signed = |claims: &Value, unknown_kid: bool| {
+        let kid = if unknown_kid {
+            "not-in-the-set"
+        } else {
+            RSA_KID
+        };
+        sign(&json!({ "alg": "RS256", "kid": kid, "typ": "JWT" }), claims)
+    };
+    let mut expected = vec![IdTokenRule::Signature];
+    expected.extend(breaks.iter().map(|(rule, _, _)| *rule));
+    assert_eq!(expected, ID_TOKEN_RULES, "one break per rule, in order");
+    for rule in ID_TOKEN_RULES {
+        let error = validate(&signed(&claims, unknown_kid), &check).expect_err("still broken");
+        assert_eq!(error.rule(), Some(rule), "{error}");
+        match breaks.iter().find(|(broken, _, _)| *broken == rule) {
+            Some((_, _, mended)) => apply(&mut claims, mended),
+            None => unknown_kid = false,
+        }
+    }
+    validate(&signed(&claims, unknown_kid), &check).expect("every rule mended");
+}
