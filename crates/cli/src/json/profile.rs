@@ -186,6 +186,7 @@ mod tests {
   "min_id_assurance_level": null,
   "missing": [],
   "name": "mock",
+  "par": "auto",
   "prompt": "login",
   "redirect_any_port": true,
   "redirect_host": "127.0.0.1",
@@ -258,6 +259,7 @@ mod tests {
     "a client id"
   ],
   "name": "own",
+  "par": "auto",
   "prompt": null,
   "redirect_any_port": false,
   "redirect_host": "localhost",
