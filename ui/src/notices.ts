@@ -515,6 +515,10 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
     sentence: 'The built-in test sign-in service (mock) is already running for another careid, which signs a different test user in automatically.',
     next: 'Close the other careid, or use the same automatic test user.',
   },
+  mock_auto_login_refused: {
+    sentence: 'The built-in test sign-in service (mock) does not know that test user or authenticator.',
+    next: 'Choose one of the test users and authenticators the mock lists under Help.',
+  },
 
   // This screen's own.
   [UI_ERROR_CODES.ipcFailed]: { sentence: 'Sorry, this screen could not talk to careid.', next: 'Close careid and open it again.' },

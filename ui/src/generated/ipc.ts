@@ -373,6 +373,7 @@ export const NOTICE_CODES = [
   "launch_failed",
   "listener_failed",
   "mock_auto_login_mismatch",
+  "mock_auto_login_refused",
   "mock_lock_timeout",
   "mock_record_failed",
   "mock_start_failed",
