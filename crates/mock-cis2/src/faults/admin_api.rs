@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -17,6 +17,18 @@ use crate::provider::Provider;
 /// must not be reachable from another machine even if the mock is exposed by a proxy.
 pub(crate) fn admin_peer_allowed(peer: IpAddr) -> bool {
     peer.to_canonical().is_loopback()
+}
+
+/// Whether a request declares a JSON body. The admin endpoints that change the mock take only
+/// that: a web page the tester has open can send a cross-site `text/plain` or form POST to
+/// 127.0.0.1 without asking, but not `application/json` (the browser's CORS preflight, which the
+/// mock never grants, stops it first).
+pub(crate) fn declares_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// The admin request body: `{"name": "...", "count": N}`.
@@ -50,10 +62,18 @@ fn forbidden() -> Response {
 pub(crate) async fn admin_arm(
     State(provider): State<Arc<Provider>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     if !admin_peer_allowed(peer.ip()) {
         return forbidden();
+    }
+    if !declares_json(&headers) {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Json(json!({ "error": "invalid_request", "error_description": "send the fault as application/json" })),
+        )
+            .into_response();
     }
     let request: ArmRequest =
         match serde_json::from_slice(&body) {

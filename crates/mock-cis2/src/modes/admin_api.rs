@@ -59,10 +59,18 @@ fn forbidden() -> Response {
 pub(crate) async fn admin_set(
     State(provider): State<Arc<Provider>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     if !admin_peer_allowed(peer.ip()) {
         return forbidden();
+    }
+    if !crate::faults::declares_json(&headers) {
+        return refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request",
+            "send the mode as application/json".to_owned(),
+        );
     }
     let request: SetRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,

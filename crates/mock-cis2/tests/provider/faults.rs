@@ -356,6 +356,31 @@ async fn the_admin_endpoint_arms_and_clears_faults_from_loopback() {
     mock.shutdown().await;
 }
 
+/// A web page the tester has open can POST to 127.0.0.1 without asking the mock, but only as
+/// a "simple" request (text/plain, a form): the admin endpoints that change the mock take JSON
+/// alone, so such a page can arm no fault and switch on no mode.
+#[tokio::test]
+async fn a_cross_site_simple_post_changes_nothing() {
+    let mock = start_auto_login(NURSE).await;
+    let http = no_redirects();
+    for (url, body) in [
+        (mock.admin_faults_url(), r#"{"name": "wrong_issuer"}"#),
+        (mock.admin_modes_url(), r#"{"name": "amr_as_string"}"#),
+    ] {
+        for kind in ["text/plain", "application/x-www-form-urlencoded", ""] {
+            let mut request = http.post(&url).body(body);
+            if !kind.is_empty() {
+                request = request.header("content-type", kind);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 415, "{url} as {kind:?}");
+        }
+    }
+    assert!(mock.armed_faults().is_empty());
+    assert!(mock.modes().is_empty(), "{:?}", mock.modes());
+    mock.shutdown().await;
+}
+
 #[tokio::test]
 async fn faults_armed_at_start_apply_from_the_first_request() {
     let mock = MockCis2::new()
