@@ -20,6 +20,8 @@ app_commands![
     copy_access_token,
     export_sign_in_record,
     list_attempts,
+    history_keep,
+    set_history_keep,
     attempt_details,
     export_attempts,
     sign_in_again,

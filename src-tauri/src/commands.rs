@@ -163,6 +163,17 @@ pub fn list_attempts(desk: DeskState<'_>) -> Vec<AttemptSummaryView> {
     desk.attempts()
 }
 
+/// How many attempts the history keeps (200 until the tester says).
+#[tauri::command]
+pub fn history_keep(desk: DeskState<'_>) -> u32 {
+    desk.history_keep()
+}
+
+#[tauri::command]
+pub fn set_history_keep(desk: DeskState<'_>, keep: u32) -> Outcome {
+    desk.set_history_keep(keep)
+}
+
 #[tauri::command]
 pub fn attempt_details(desk: DeskState<'_>, id: String) -> Result<AttemptView, CommandError> {
     desk.attempt(&id)

@@ -936,6 +936,21 @@ fn the_history_lists_opens_exports_and_repeats_each_attempt() {
         .expect_err("not an attempt");
     assert_eq!(unknown["code"], "attempt_not_found");
 
+    // How many are kept: 200 until the tester says, then theirs; out of range is refused.
+    assert_eq!(
+        shell.invoke("history_keep", json!({})).expect("keep"),
+        json!(200)
+    );
+    shell.ok("set_history_keep", json!({ "keep": 5 }));
+    assert_eq!(
+        shell.invoke("history_keep", json!({})).expect("keep"),
+        json!(5)
+    );
+    let refused = shell
+        .invoke("set_history_keep", json!({ "keep": 0 }))
+        .expect_err("out of range");
+    assert_eq!(refused["code"], "history_keep_out_of_range");
+
     // "Sign in again with these settings" sends what the attempt sent.
     shell.ok("sign_in_again", json!({ "id": id }));
     shell.wait_for_screen("signedIn");

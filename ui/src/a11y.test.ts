@@ -110,6 +110,8 @@ describe('axe', () => {
       await violations(testers, (_root, app) => {
         app.go('history');
         app.ui.history.list = F.ATTEMPTS;
+        app.ui.history.selected = [F.REFUSED_ATTEMPT.id];
+        app.ui.history.keepError = 'Enter a number from 1 to 100,000';
         app.rerender();
         if (!document.querySelector('[data-testid="history-table"]')) throw new Error('no list drawn');
       }),

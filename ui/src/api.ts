@@ -136,6 +136,17 @@ export async function listAttempts(): Promise<AttemptSummaryView[]> {
   return list as AttemptSummaryView[];
 }
 
+/** How many attempts the history keeps. */
+export async function historyKeep(): Promise<number> {
+  const keep = await call('history_keep');
+  if (typeof keep !== 'number') throw new ApiError(UI_ERROR_CODES.badResponse, 'history_keep returned an unexpected shape');
+  return keep;
+}
+
+export async function setHistoryKeep(keep: number): Promise<void> {
+  await call('set_history_keep', { keep });
+}
+
 export async function attemptDetails(id: string): Promise<AttemptView> {
   const view = await call('attempt_details', { id });
   if (typeof view !== 'object' || view === null || !('checks' in view)) {

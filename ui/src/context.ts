@@ -67,10 +67,17 @@ export interface HistoryMemory {
   open: AttemptView | null;
   /** undefined: nothing exported yet; null: the user cancelled the save dialog. */
   exported: string | null | undefined;
+  /** The attempts ticked for export. */
+  selected: string[];
+  /** How many attempts are kept, as read; the field as typed; whether it was just saved. */
+  keep: number | null;
+  keepDraft: string;
+  keepError: string | null;
+  keepSaved: boolean;
 }
 
 export function emptyHistoryMemory(): HistoryMemory {
-  return { list: null, open: null, exported: undefined };
+  return { list: null, open: null, exported: undefined, selected: [], keep: null, keepDraft: '', keepError: null, keepSaved: false };
 }
 
 export interface Ctx {

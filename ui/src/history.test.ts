@@ -21,6 +21,8 @@ beforeEach(() => {
         return F.ATTEMPT;
       case 'export_attempts':
         return '/home/tester/careid-attempt.html';
+      case 'history_keep':
+        return 200;
       default:
         return null;
     }
@@ -73,8 +75,46 @@ describe('the history page', () => {
     await vi.waitFor(() => expect(app.ui.page).toBe('main'));
   });
 
+  it('exports the attempts ticked, and only those', async () => {
+    const { root, app } = mount(TESTERS);
+    dispose = () => app.dispose();
+    app.go('history');
+    await vi.waitFor(() => expect(root.querySelectorAll('[data-testid="history-select"]')).toHaveLength(2));
+    const second = root.querySelectorAll<HTMLInputElement>('[data-testid="history-select"]')[1];
+    second!.click();
+    expect(byTestId(root, 'export-json').textContent).toBe('Export the 1 selected as JSON');
+    byTestId(root, 'export-json').click();
+    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith('export_attempts', { ids: [F.ATTEMPTS[1]!.id], kind: 'json' }));
+  });
+
+  it('keeps the number of attempts the tester sets, and refuses one out of range', async () => {
+    let kept = 200;
+    invokeMock.mockImplementation(async (command: string, args?: unknown) => {
+      if (command === 'history_keep') return kept;
+      if (command === 'set_history_keep') kept = (args as { keep: number }).keep;
+      if (command === 'list_attempts') return F.ATTEMPTS;
+      return null;
+    });
+    const { root, app } = mount(TESTERS);
+    dispose = () => app.dispose();
+    app.go('history');
+    await vi.waitFor(() => expect(byTestId<HTMLInputElement>(root, 'history-keep').value).toBe('200'));
+    const field = byTestId<HTMLInputElement>(root, 'history-keep');
+    field.value = '0';
+    field.dispatchEvent(new Event('input'));
+    byTestId(root, 'history-keep-save').click();
+    expect(root.querySelector('#history-keep-error')?.textContent).toContain('from 1 to 100,000');
+    expect(invokeMock).not.toHaveBeenCalledWith('set_history_keep', expect.anything());
+    const again = byTestId<HTMLInputElement>(root, 'history-keep');
+    again.value = '50';
+    again.dispatchEvent(new Event('input'));
+    byTestId(root, 'history-keep-save').click();
+    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith('set_history_keep', { keep: 50 }));
+    await vi.waitFor(() => expect(byTestId(root, 'history-keep-saved').textContent).toBe('careid keeps the newest 50 attempts.'));
+  });
+
   it('says so when there is nothing yet', async () => {
-    invokeMock.mockImplementation(async () => []);
+    invokeMock.mockImplementation(async (command: string) => (command === 'history_keep' ? 200 : []));
     const { root, app } = mount(TESTERS);
     dispose = () => app.dispose();
     app.go('history');

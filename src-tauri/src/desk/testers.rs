@@ -52,6 +52,18 @@ impl Desk {
             .collect()
     }
 
+    /// How many attempts the history keeps.
+    pub fn history_keep(&self) -> u32 {
+        u32::try_from(self.history().keep()).unwrap_or(u32::MAX)
+    }
+
+    /// Keeps the newest `keep` attempts from now on (older ones go at once).
+    pub fn set_history_keep(&self, keep: u32) -> Outcome {
+        let history = self.history();
+        careid_core::signin::blocking(|| history.set_keep(keep as usize))
+            .map_err(|error| history_error(&error))
+    }
+
     pub fn attempt(&self, id: &str) -> Result<AttemptView, CommandError> {
         Ok(crate::views::attempt_view(&self.attempt_record(id)?))
     }

@@ -276,7 +276,7 @@ message: string, };
 /**
  * Every command the shell registers (src-tauri/src/command_list.rs).
  */
-export type Command = "current_state" | "sign_in" | "cancel_sign_in" | "open_sign_in_page_again" | "copy_sign_in_link" | "choose_role" | "change_role" | "keep_current_role" | "sign_out" | "stay_signed_in" | "note_activity" | "use_profile" | "set_testers_view" | "dismiss_notice" | "copy_notice_details" | "copy_access_token" | "export_sign_in_record" | "list_attempts" | "attempt_details" | "export_attempts" | "sign_in_again" | "save_profile" | "remove_profile" | "store_credential" | "check_profile";
+export type Command = "current_state" | "sign_in" | "cancel_sign_in" | "open_sign_in_page_again" | "copy_sign_in_link" | "choose_role" | "change_role" | "keep_current_role" | "sign_out" | "stay_signed_in" | "note_activity" | "use_profile" | "set_testers_view" | "dismiss_notice" | "copy_notice_details" | "copy_access_token" | "export_sign_in_record" | "list_attempts" | "history_keep" | "set_history_keep" | "attempt_details" | "export_attempts" | "sign_in_again" | "save_profile" | "remove_profile" | "store_credential" | "check_profile";
 
 /**
  * Every code the shell can put in a Notice or a CommandError (src-tauri/src/error.rs,

@@ -35,9 +35,11 @@ export function renderHistory(ctx: Ctx): Node[] {
   const back = navLink('Back', () => ctx.go('main'), { class: 'nhsuk-back-link careid-target', 'data-testid': 'back-link' });
   if (memory.list === null) {
     ctx.run(
-      () => api.listAttempts(),
-      (list) => {
+      () => Promise.all([api.listAttempts(), api.historyKeep()]),
+      ([list, keep]) => {
         memory.list = list;
+        memory.keep = keep;
+        memory.keepDraft = String(keep);
         ctx.rerender();
       },
     );
@@ -49,6 +51,7 @@ export function renderHistory(ctx: Ctx): Node[] {
       back,
       heading1('Sign-in history'),
       h('p', { class: 'nhsuk-body', 'data-testid': 'history-empty' }, 'No sign-in attempts yet. Each one, whether it succeeds or fails, is kept here.'),
+      keepForm(ctx),
     ];
   }
   return [
@@ -69,6 +72,7 @@ export function renderHistory(ctx: Ctx): Node[] {
         h(
           'tr',
           { class: 'nhsuk-table__row' },
+          h('th', { class: 'nhsuk-table__header', scope: 'col' }, h('span', { class: 'nhsuk-u-visually-hidden' }, 'Export')),
           ...['Started', 'Outcome', 'Profile', 'Level', 'Detail'].map((name) => h('th', { class: 'nhsuk-table__header', scope: 'col' }, name)),
         ),
       ),
@@ -76,10 +80,62 @@ export function renderHistory(ctx: Ctx): Node[] {
     ),
     exportButtons(
       ctx,
-      list.map((attempt) => attempt.id),
-      'all',
+      memory.selected.length > 0 ? memory.selected : list.map((attempt) => attempt.id),
+      memory.selected.length > 0 ? 'selected' : 'all',
     ),
+    keepForm(ctx),
   ];
+}
+
+/** "Keep the newest N attempts": older ones go as new ones come. */
+function keepForm(ctx: Ctx): HTMLElement {
+  const memory = ctx.ui.history;
+  const input = h('input', {
+    class: `nhsuk-input nhsuk-input--width-5${memory.keepError ? ' nhsuk-input--error' : ''}`,
+    id: 'history-keep',
+    name: 'history-keep',
+    type: 'text',
+    inputmode: 'numeric',
+    pattern: '[0-9]*',
+    value: memory.keepDraft,
+    autocomplete: 'off',
+    'aria-describedby': memory.keepError ? 'history-keep-hint history-keep-error' : 'history-keep-hint',
+    'data-testid': 'history-keep',
+  });
+  input.addEventListener('input', () => {
+    memory.keepDraft = input.value;
+    memory.keepSaved = false;
+  });
+  const save = () => {
+    const keep = Number(memory.keepDraft.trim());
+    if (!/^[0-9]+$/.test(memory.keepDraft.trim()) || keep < 1 || keep > 100_000) {
+      memory.keepError = 'Enter a number from 1 to 100,000';
+      ctx.rerender();
+      return;
+    }
+    memory.keepError = null;
+    ctx.run(
+      () => api.setHistoryKeep(keep),
+      () => {
+        memory.keep = keep;
+        memory.keepSaved = true;
+        // The oldest beyond the new number are gone: read the list again.
+        memory.list = null;
+        memory.selected = [];
+        ctx.rerender();
+      },
+    );
+  };
+  return h(
+    'div',
+    { class: `nhsuk-form-group${memory.keepError ? ' nhsuk-form-group--error' : ''}` },
+    h('label', { class: 'nhsuk-label', for: 'history-keep' }, 'How many attempts to keep'),
+    h('div', { class: 'nhsuk-hint', id: 'history-keep-hint' }, 'The newest are kept; older ones are removed as new ones come. 200 unless you change it.'),
+    memory.keepError ? h('span', { class: 'nhsuk-error-message', id: 'history-keep-error' }, h('span', { class: 'nhsuk-u-visually-hidden' }, 'Error: '), memory.keepError) : null,
+    input,
+    h('div', { class: 'nhsuk-button-group' }, button('Save', save, { 'data-testid': 'history-keep-save' }, 'secondary')),
+    h('p', { class: 'nhsuk-body', role: 'status', 'data-testid': 'history-keep-saved' }, memory.keepSaved && memory.keep !== null ? `careid keeps the newest ${memory.keep} attempts.` : ''),
+  );
 }
 
 function attemptRow(ctx: Ctx, attempt: AttemptSummaryView): HTMLElement {
@@ -97,9 +153,32 @@ function attemptRow(ctx: Ctx, attempt: AttemptSummaryView): HTMLElement {
       ),
     { class: 'careid-target', 'data-testid': 'history-open', 'data-attempt': attempt.id },
   );
+  const memory = ctx.ui.history;
+  const box = h('input', {
+    class: 'nhsuk-checkboxes__input',
+    id: `select-${attempt.id}`,
+    type: 'checkbox',
+    checked: memory.selected.includes(attempt.id),
+    'data-testid': 'history-select',
+  });
+  box.addEventListener('change', () => {
+    memory.selected = box.checked ? [...memory.selected, attempt.id] : memory.selected.filter((id) => id !== attempt.id);
+    ctx.rerender();
+  });
+  const choose = h(
+    'div',
+    { class: 'nhsuk-checkboxes nhsuk-checkboxes--small' },
+    h(
+      'div',
+      { class: 'nhsuk-checkboxes__item' },
+      box,
+      h('label', { class: 'nhsuk-label nhsuk-checkboxes__label', for: `select-${attempt.id}` }, h('span', { class: 'nhsuk-u-visually-hidden' }, `Export the attempt of ${formatDateTime(attempt.startedAt)}`)),
+    ),
+  );
   return h(
     'tr',
     { class: 'nhsuk-table__row', 'data-testid': 'history-row', 'data-verdict': attempt.verdict },
+    h('td', { class: 'nhsuk-table__cell' }, choose),
     h('td', { class: 'nhsuk-table__cell' }, open),
     h('td', { class: 'nhsuk-table__cell' }, tag(VERDICTS, attempt.verdict)),
     h('td', { class: 'nhsuk-table__cell careid-wrap' }, attempt.profile),
@@ -242,7 +321,7 @@ function table(caption: string, head: string[], rows: string[][], testId: string
   );
 }
 
-function exportButtons(ctx: Ctx, ids: string[], which: 'all' | 'one'): HTMLElement {
+function exportButtons(ctx: Ctx, ids: string[], which: 'all' | 'selected' | 'one'): HTMLElement {
   const memory = ctx.ui.history;
   const save = (kind: ExportKind) => () =>
     ctx.run(
@@ -252,7 +331,7 @@ function exportButtons(ctx: Ctx, ids: string[], which: 'all' | 'one'): HTMLEleme
         ctx.rerender();
       },
     );
-  const what = which === 'all' ? 'all' : 'this attempt';
+  const what = which === 'all' ? 'all' : which === 'selected' ? `the ${ids.length} selected` : 'this attempt';
   const result =
     memory.exported === undefined ? '' : memory.exported === null ? 'Not saved: the save was cancelled.' : `Saved to ${memory.exported}`;
   return h(
