@@ -75,7 +75,7 @@ pub(crate) async fn show(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
     if !admin_peer_allowed(peer.ip()) {
-        return forbidden();
+        return crate::faults::forbidden();
     }
     current(&provider)
 }
@@ -88,7 +88,7 @@ pub(crate) async fn set(
     body: axum::body::Bytes,
 ) -> Response {
     if !admin_peer_allowed(peer.ip()) {
-        return forbidden();
+        return crate::faults::forbidden();
     }
     if !crate::faults::declares_json(&headers) {
         return answer(
@@ -130,17 +130,9 @@ pub(crate) async fn clear(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
     if !admin_peer_allowed(peer.ip()) {
-        return forbidden();
+        return crate::faults::forbidden();
     }
     // Clearing needs no check of the users.
     let _ = provider.auto_login.set(None, &provider.users);
     current(&provider)
-}
-
-fn forbidden() -> Response {
-    answer(
-        StatusCode::FORBIDDEN,
-        "access_denied",
-        "the admin endpoint answers loopback peers only",
-    )
 }

@@ -50,7 +50,8 @@ fn listing(provider: &Provider) -> Json<Value> {
     Json(json!({ "faults": faults }))
 }
 
-fn forbidden() -> Response {
+/// The answer to an admin request from a peer that is not loopback (every admin endpoint's).
+pub(crate) fn forbidden() -> Response {
     (
         StatusCode::FORBIDDEN,
         Json(json!({ "error": "access_denied", "error_description": "the admin endpoint answers loopback peers only" })),

@@ -27,7 +27,9 @@ use crate::provider::{now, Provider};
 
 mod admin_api;
 
-pub(crate) use admin_api::{admin_arm, admin_clear, admin_list, admin_peer_allowed, declares_json};
+pub(crate) use admin_api::{
+    admin_arm, admin_clear, admin_list, admin_peer_allowed, declares_json, forbidden,
+};
 
 /// An endpoint that the per-endpoint faults can target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

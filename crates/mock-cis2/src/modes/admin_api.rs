@@ -47,14 +47,6 @@ fn refused(status: StatusCode, error: &str, description: String) -> Response {
         .into_response()
 }
 
-fn forbidden() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        Json(json!({ "error": "access_denied", "error_description": "the admin endpoint answers loopback peers only" })),
-    )
-        .into_response()
-}
-
 /// `POST {issuer}/admin/modes`: switches a mode on or off.
 pub(crate) async fn admin_set(
     State(provider): State<Arc<Provider>>,
@@ -63,7 +55,7 @@ pub(crate) async fn admin_set(
     body: axum::body::Bytes,
 ) -> Response {
     if !admin_peer_allowed(peer.ip()) {
-        return forbidden();
+        return crate::faults::forbidden();
     }
     if !crate::faults::declares_json(&headers) {
         return refused(
@@ -108,7 +100,7 @@ pub(crate) async fn admin_switch_off_all(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
     if !admin_peer_allowed(peer.ip()) {
-        return forbidden();
+        return crate::faults::forbidden();
     }
     provider.modes.switch_off_all();
     listing(&provider).into_response()
@@ -120,7 +112,7 @@ pub(crate) async fn admin_list(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
     if !admin_peer_allowed(peer.ip()) {
-        return forbidden();
+        return crate::faults::forbidden();
     }
     listing(&provider).into_response()
 }
