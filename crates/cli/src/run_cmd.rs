@@ -5,17 +5,13 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use careid_core::profile::IssuerSource;
 use careid_core::runs::{
-    Case, CaseStatus, ExpectedFailures, Finding, Plan, Preparation, Prepared, ReviewAnswer, Run,
-    RunCancel, RunDriver, RunEvent, RunOutcome, RunReport,
+    read_plan, Case, CaseStatus, Finding, PlanFiles, Preparation, ReviewAnswer, Run, RunCancel,
+    RunDriver, RunEvent, RunOutcome, RunReport,
 };
-use careid_core::signin::{Client, PendingLogin};
-use careid_core::{Profile, RoleSelection};
-use careid_host::shared_mock::SharedMock;
-use mock_cis2::AutoLogin;
+use careid_core::signin::PendingLogin;
+use careid_host::run_cases::{CaseClients, RunSetupError};
 
 use crate::context::{runtime, Context};
 use crate::output::{RunFailed, UsageError};
@@ -24,8 +20,8 @@ use crate::output::{RunFailed, UsageError};
 pub struct RunArgs {
     /// The plan: a TOML file naming a profile and a matrix of cases (docs/runs.md).
     plan: PathBuf,
-    /// Known deviations (TOML, a comment for each), turned into passes. The run fails when one
-    /// does not happen or is never used.
+    /// Known deviations (TOML, a comment for each), turned into passes, instead of the plan's
+    /// own `expected_failures`. The run fails when one does not happen or is never used.
     #[arg(long, value_name = "FILE")]
     expected_failures: Option<PathBuf>,
     /// The folder to write the reports into (JSON, JUnit XML and HTML).
@@ -43,25 +39,16 @@ pub struct RunArgs {
 }
 
 pub fn run(context: &Context, args: &RunArgs) -> anyhow::Result<()> {
-    let plan = read_plan(&args.plan)?;
-    let expected_failures = match &args.expected_failures {
-        Some(path) => {
-            let text = read_text(path, "expected-failures file")?;
-            ExpectedFailures::parse(&text, &path.display().to_string())
-                .map_err(|error| UsageError(error.to_string()))?
-        }
-        None => ExpectedFailures::default(),
-    };
-    let profile = context.host.profile(&plan.profile)?;
-    let on_mock = profile.issuer == IssuerSource::BuiltInMock;
-    if plan.mock.is_some() && !on_mock {
-        return Err(UsageError(format!(
-            "the plan's [mock] section is for the built-in mock, but its profile {:?} is another \
-             provider: remove [mock], or use profile \"mock\"",
-            plan.profile
-        ))
-        .into());
-    }
+    let PlanFiles {
+        plan,
+        expected_failures,
+        ..
+    } = read_plan(&args.plan, args.expected_failures.as_deref())
+        .map_err(|error| UsageError(error.to_string()))?;
+    let mut clients = CaseClients::new(&context.host, &plan).map_err(|error| match error {
+        RunSetupError::Profile(error) => anyhow::Error::from(error),
+        other => UsageError(other.to_string()).into(),
+    })?;
     // Reports are written at the end: a folder that cannot take them is said before any case.
     careid_core::files::create_private_dir(&args.out)
         .map_err(|error| UsageError(format!("cannot use {}: {error}", args.out.display())))?;
@@ -85,12 +72,7 @@ pub fn run(context: &Context, args: &RunArgs) -> anyhow::Result<()> {
         });
         let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         let mut driver = CliDriver {
-            context,
-            profile,
-            plan: &plan,
-            clients: Vec::new(),
-            mock: None,
-            replaced_auto_login: None,
+            clients: &mut clients,
             no_browser: args.no_browser,
             ask: terminal && !args.no_review,
             cancel: cancel.clone(),
@@ -107,7 +89,9 @@ pub fn run(context: &Context, args: &RunArgs) -> anyhow::Result<()> {
             label,
         };
         let report = run.run(&mut driver, &cancel).await;
-        driver.restore_mock().await;
+        if let Err(error) = clients.restore_mock().await {
+            eprintln!("careid: could not put the mock's auto-login back: {error}");
+        }
         interrupt.abort();
         report
     });
@@ -137,22 +121,6 @@ pub fn run(context: &Context, args: &RunArgs) -> anyhow::Result<()> {
     }
 }
 
-fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).map_err(|error| {
-        UsageError(format!(
-            "cannot read the {what} {}: {error}",
-            path.display()
-        ))
-        .into()
-    })
-}
-
-fn read_plan(path: &Path) -> anyhow::Result<Plan> {
-    let text = read_text(path, "plan")?;
-    Ok(Plan::parse(&text, &path.display().to_string())
-        .map_err(|error| UsageError(error.to_string()))?)
-}
-
 /// The three reports, one name stem, into `out`.
 fn write_reports(report: &RunReport, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
@@ -170,17 +138,8 @@ fn write_reports(report: &RunReport, out: &Path) -> anyhow::Result<Vec<PathBuf>>
 }
 
 /// The CLI as a run's front end.
-struct CliDriver<'a> {
-    context: &'a Context,
-    /// The plan's profile; each case may change its role selection.
-    profile: Profile,
-    plan: &'a Plan,
-    /// One client per role selection, made when first needed.
-    clients: Vec<(RoleSelection, Arc<Client>)>,
-    /// The built-in mock, once connected.
-    mock: Option<SharedMock>,
-    /// The mock's auto-login before the run changed it, to put back: `Some(before)` once changed.
-    replaced_auto_login: Option<Option<AutoLogin>>,
+struct CliDriver<'c, 'h> {
+    clients: &'c mut CaseClients<'h>,
     no_browser: bool,
     /// Ask the tester to confirm steps (a terminal, and not `--no-review`).
     ask: bool,
@@ -188,66 +147,13 @@ struct CliDriver<'a> {
     cancel: RunCancel,
 }
 
-impl CliDriver<'_> {
-    async fn client(&mut self, case: &Case) -> anyhow::Result<Arc<Client>> {
-        let selection = case.role_selection.unwrap_or(self.profile.role_selection);
-        if let Some((_, client)) = self
-            .clients
-            .iter()
-            .find(|(made_for, _)| *made_for == selection)
-        {
-            return Ok(Arc::clone(client));
-        }
-        let mut profile = self.profile.clone();
-        profile.role_selection = selection;
-        let connection = self.context.host.connect(profile, None).await?;
-        if let Some(mock) = connection.mock() {
-            self.mock = Some(mock.clone());
-        }
-        self.clients
-            .push((selection, Arc::clone(&connection.client)));
-        Ok(connection.client)
-    }
-
-    /// On the built-in mock with `[mock] user`: sign the case's user in with its authenticator.
-    async fn sign_in_without_page(&mut self, case: &Case) -> anyhow::Result<bool> {
-        let (Some(mock), Some(sign_in)) = (&self.mock, &self.plan.mock) else {
-            return Ok(false);
-        };
-        let before = mock
-            .sign_in_case(self.context.host.http(), sign_in, case)
-            .await?;
-        if self.replaced_auto_login.is_none() {
-            self.replaced_auto_login = Some(before);
-        }
-        Ok(true)
-    }
-
-    /// Puts the mock's auto-login back as it was before the run.
-    async fn restore_mock(&mut self) {
-        let (Some(mock), Some(before)) = (&self.mock, self.replaced_auto_login.take()) else {
-            return;
-        };
-        if let Err(error) = mock
-            .set_auto_login(self.context.host.http(), before.as_ref())
-            .await
-        {
-            eprintln!("careid: could not put the mock's auto-login back: {error}");
-        }
-    }
-}
-
-impl RunDriver for CliDriver<'_> {
+impl RunDriver for CliDriver<'_, '_> {
     async fn prepare(&mut self, case: &Case) -> Result<Preparation, String> {
-        let client = self
-            .client(case)
+        self.clients
+            .prepare(case)
             .await
-            .map_err(|error| format!("{error:#}"))?;
-        let unattended = self
-            .sign_in_without_page(case)
-            .await
-            .map_err(|error| format!("{error:#}"))?;
-        Ok(Preparation::Ready(Prepared { client, unattended }))
+            .map(Preparation::Ready)
+            .map_err(|error| format!("{error:#}"))
     }
 
     fn open_browser(&mut self, _case: &Case, pending: &PendingLogin) {

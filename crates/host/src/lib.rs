@@ -7,6 +7,7 @@
 //! (`CAREID_CONFIG_DIR`, `CAREID_KEYCHAIN_SERVICE`) and the build kind. `careid-core` stays free
 //! of all of it.
 
+pub mod run_cases;
 pub mod shared_mock;
 
 use std::path::{Path, PathBuf};

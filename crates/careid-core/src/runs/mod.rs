@@ -7,12 +7,14 @@
 //! - [`Plan`]: the plan file, checked whole, its matrix expanded into [`Case`]s with stable ids.
 //! - [`Authenticator`]: the one table of authenticators: names, instructions, levels, `amr`.
 //! - [`Expectation`]: what a case should give, and [`Expectation::judge`] of its record.
-//! - [`ExpectedFailures`]: known deviations, each with its comment.
+//! - [`ExpectedFailures`]: known deviations, each with its comment; [`read_plan`] reads a plan
+//!   with its own or the named ones.
 //! - [`Run`] with a [`RunDriver`] (the front end): runs the cases and makes the [`RunReport`].
 
 mod authenticators;
 mod expect;
 mod expected_failures;
+mod files;
 mod html;
 mod junit;
 mod plan;
@@ -24,6 +26,7 @@ pub use expect::{
     Aspect, AuthTimeExpectation, CaseCheck, Expectation, ExpectedFailureMark, Finding, Sent,
 };
 pub use expected_failures::{ExpectedFailure, ExpectedFailures};
+pub use files::{read_plan, PlanFiles, PlanReadError};
 pub use plan::{
     Case, CaseId, CasePattern, ExpectationOverrides, MockSignIn, Plan, PlanError,
     DEFAULT_CASE_TIMEOUT, MAX_CASES,

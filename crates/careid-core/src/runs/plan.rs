@@ -164,6 +164,9 @@ pub struct Plan {
     pub scopes: Option<Vec<String>>,
     pub login_hint: Option<String>,
     pub mock: Option<MockSignIn>,
+    /// The plan's own expected-failures file, as written: a path from the plan's folder
+    /// ([`super::read_plan`] reads it).
+    pub expected_failures: Option<String>,
     pub cases: Vec<Case>,
 }
 
@@ -188,6 +191,8 @@ struct PlanFile {
     login_hint: Option<String>,
     #[serde(default)]
     mock: Option<MockFile>,
+    #[serde(default)]
+    expected_failures: Option<Spanned<String>>,
     matrix: MatrixFile,
     #[serde(default)]
     expect: Option<Spanned<OverridesFile>>,
@@ -394,6 +399,13 @@ impl Plan {
             }),
             None => None,
         };
+        let expected_failures = match file.expected_failures {
+            Some(path) if path.get_ref().trim().is_empty() => {
+                return Err(located.at(&path, "expected_failures names no file"))
+            }
+            Some(path) => Some(path.into_inner().trim().to_owned()),
+            None => None,
+        };
 
         let axes = Axes::check(&file.matrix, located)?;
         let count = axes.count();
@@ -450,6 +462,7 @@ impl Plan {
             scopes: file.scopes.map(Spanned::into_inner),
             login_hint: file.login_hint,
             mock,
+            expected_failures,
             cases,
         })
     }
