@@ -11,7 +11,8 @@ use crate::clipboard::{Clipboard, Copied};
 use crate::desk::Desk;
 use crate::ipc::{
     AppState, AttemptSummaryView, AttemptView, CommandError, DoctorLine, ExportKind,
-    LoginOverrides, NoticeClass, ProfileInput, Screen,
+    LoginOverrides, NoticeClass, ProfileInput, RunAnswer, RunPlanView, RunPlansView, RunReportKind,
+    Screen,
 };
 
 /// Defines, from the one list in `command_list.rs`, [`COMMANDS`] (the names) and [`handler`]
@@ -214,6 +215,67 @@ pub async fn export_attempts<R: tauri::Runtime>(
 #[tauri::command]
 pub async fn sign_in_again(desk: DeskState<'_>, id: String) -> Outcome {
     desk.sign_in_again(&id).await
+}
+
+/// The plans the Runs screen offers: the examples, the plans folder's, the ones opened.
+#[tauri::command]
+pub async fn list_run_plans(desk: DeskState<'_>) -> Result<RunPlansView, CommandError> {
+    Ok(desk.run_plans().await)
+}
+
+/// Adds a plan file the user chooses in the platform's open dialog; `None` when they cancelled.
+#[tauri::command]
+pub async fn open_run_plan<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    desk: DeskState<'_>,
+) -> Result<Option<RunPlanView>, CommandError> {
+    let chosen = crate::export::open(&app, "Open a run plan", ("Run plan", "toml")).await?;
+    Ok(chosen.map(|path| desk.open_run_plan(path)))
+}
+
+/// Runs a listed plan; its progress arrives with the state.
+#[tauri::command]
+pub async fn start_run(desk: DeskState<'_>, plan: String, label: Option<String>) -> Outcome {
+    desk.start_run(&plan, label).await
+}
+
+#[tauri::command]
+pub async fn answer_run_step(desk: DeskState<'_>, answer: RunAnswer) -> Outcome {
+    desk.answer_run_step(answer).await
+}
+
+#[tauri::command]
+pub fn cancel_run(desk: DeskState<'_>) -> Outcome {
+    desk.cancel_run()
+}
+
+/// Back to the plans once the run has finished.
+#[tauri::command]
+pub async fn close_run(desk: DeskState<'_>) -> Outcome {
+    desk.close_run().await
+}
+
+/// Writes the finished run's report (JSON, JUnit XML or a web page; no token) where the user
+/// chooses.
+#[tauri::command]
+pub async fn export_run_report<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    desk: DeskState<'_>,
+    kind: RunReportKind,
+) -> Result<Option<String>, CommandError> {
+    let (text, file_name) = desk.run_report(kind)?;
+    let kind = match kind {
+        RunReportKind::Json => ("JSON", "json"),
+        RunReportKind::Junit => ("JUnit XML", "xml"),
+        RunReportKind::Html => ("Web page", "html"),
+    };
+    let export = crate::export::Export {
+        title: "Export the run's report",
+        file_name: &file_name,
+        kind,
+        bytes: text.as_bytes(),
+    };
+    crate::export::save(&app, export).await
 }
 
 #[tauri::command]

@@ -399,6 +399,8 @@ pub(crate) mod codes {
         ("crates/host/src/shared_mock.rs", "SharedMockError"),
         ("crates/files/src/lib.rs", "NotPrivate"),
         ("crates/careid-core/src/history/mod.rs", "HistoryError"),
+        ("crates/careid-core/src/runs/files.rs", "PlanReadError"),
+        ("crates/host/src/run_cases.rs", "RunSetupError"),
     ];
 
     /// Sorted, each once.

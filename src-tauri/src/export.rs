@@ -1,7 +1,7 @@
 //! Files the testers' view writes where the user chooses in the platform's save dialog: the
-//! sign-in record and the history's attempts (claims and timings, never a token).
-//! `CAREID_EXPORT_PATH` names the file instead, for automation that cannot drive a native
-//! dialog.
+//! sign-in record, the history's attempts and a run's reports (claims and timings, never a
+//! token); and the plan file a tester opens. `CAREID_EXPORT_PATH` and `CAREID_OPEN_PATH` name
+//! the file instead, for automation that cannot drive a native dialog.
 
 use std::path::PathBuf;
 
@@ -53,4 +53,30 @@ pub async fn save<R: Runtime>(
         )
     })?;
     Ok(Some(path.display().to_string()))
+}
+
+/// The file the user chooses to open, with `filter` (name, extension); `None` when they
+/// cancelled.
+pub async fn open<R: Runtime>(
+    app: &AppHandle<R>,
+    title: &str,
+    filter: (&str, &str),
+) -> Result<Option<PathBuf>, CommandError> {
+    if let Some(path) = std::env::var_os("CAREID_OPEN_PATH").filter(|path| !path.is_empty()) {
+        return Ok(Some(PathBuf::from(path)));
+    }
+    let dialog = app
+        .dialog()
+        .file()
+        .set_title(title)
+        .add_filter(filter.0, &[filter.1]);
+    // The dialog waits for the user: off the async threads.
+    Ok(
+        tokio::task::spawn_blocking(move || dialog.blocking_pick_file())
+            .await
+            .map_err(|error| {
+                CommandError::new("open_failed", NoticeClass::Other, &error.to_string())
+            })?
+            .and_then(|path| path.into_path().ok()),
+    )
 }

@@ -50,6 +50,8 @@ pub struct AppState {
     pub tester: Option<TesterRecord>,
     /// The built-in mock's test users and authenticators, for the home screen's help.
     pub mock_guide: MockGuide,
+    /// The run under way or last finished (the Runs screen).
+    pub run: Option<RunView>,
 }
 
 /// Settings remembered across launches.
@@ -414,6 +416,115 @@ pub enum ExportKind {
     Html,
 }
 
+/// The plans the Runs screen offers: the examples careid ships, the plan files in the plans
+/// folder, and any the tester opened this time.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RunPlansView {
+    /// Where careid looks for plan files (`*.toml`).
+    pub folder: String,
+    pub plans: Vec<RunPlanView>,
+}
+
+/// A plan, read (or not) from its file.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RunPlanView {
+    /// What `start_run` takes: only plans listed here can run.
+    pub id: String,
+    /// `example`, `folder` or `opened`.
+    pub origin: String,
+    /// The file's name (an example's: its name in the docs).
+    pub file: String,
+    /// `None` when the plan cannot be read (then `problem` says why).
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub profile: Option<String>,
+    pub cases: u32,
+    /// The built-in mock signs each case in without a page.
+    pub unattended: bool,
+    /// How many known deviations its expected-failures file lists.
+    pub expected_failures: u32,
+    pub problem: Option<String>,
+}
+
+/// The run under way or last finished.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RunView {
+    pub plan: String,
+    pub profile: String,
+    pub label: String,
+    /// `running`, `passed`, `failed` or `cancelled`.
+    pub state: String,
+    /// The case under way, from 1.
+    pub current: Option<u32>,
+    /// What the tester uses for the case under way ("Use your FIDO2 security key").
+    pub instruction: Option<String>,
+    /// A step only a person can confirm, waiting for the tester's answer.
+    pub question: Option<RunQuestionView>,
+    pub cases: Vec<RunCaseView>,
+    /// "2 passed, 1 failed ..." once finished.
+    pub summary: Option<String>,
+    /// Why the run failed, in words.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RunQuestionView {
+    pub case: String,
+    pub step: String,
+}
+
+/// One case of a run.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RunCaseView {
+    pub id: String,
+    /// The authenticator's name in words.
+    pub authenticator: String,
+    /// `pending`, `running`, or the result: `passed`, `warning`, `failed`, `skipped`, `review`.
+    pub status: String,
+    /// The attempt's verdict (`signed_in`, `refused` ...), once run.
+    pub verdict: Option<String>,
+    pub note: Option<String>,
+    /// The attempt in the history, to open it.
+    pub attempt: Option<String>,
+    /// Each failure, warning, step left for review and expected failure.
+    pub findings: Vec<RunFindingView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RunFindingView {
+    pub aspect: String,
+    /// How it reads: `FAILED`, `WARNING`, `REVIEW`, `expected failure (why)`.
+    pub shown: String,
+    pub expected: String,
+    pub actual: String,
+    pub detail: Option<String>,
+}
+
+/// The tester's answer to a step only a person can confirm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum RunAnswer {
+    Confirmed,
+    Denied,
+    /// Leave it for review.
+    Later,
+}
+
+/// A run's report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum RunReportKind {
+    Json,
+    Junit,
+    Html,
+}
+
 /// The built-in mock's users and authenticators, for the home screen's help.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -510,6 +621,14 @@ mod tests {
             NamedValue::decl(&config),
             CheckView::decl(&config),
             ExportKind::decl(&config),
+            RunPlansView::decl(&config),
+            RunPlanView::decl(&config),
+            RunView::decl(&config),
+            RunQuestionView::decl(&config),
+            RunCaseView::decl(&config),
+            RunFindingView::decl(&config),
+            RunAnswer::decl(&config),
+            RunReportKind::decl(&config),
             MockGuide::decl(&config),
             MockUserView::decl(&config),
             MockAuthenticatorView::decl(&config),

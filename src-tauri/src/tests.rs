@@ -963,3 +963,217 @@ fn the_history_lists_opens_exports_and_repeats_each_attempt() {
     assert_eq!(again["record"]["asked"]["acr_values"]["value"], "AAL3_ANY");
     assert_eq!(again["record"]["asked"]["max_age"]["value"], "600");
 }
+
+/// Waits for the state's run to satisfy `done`.
+fn wait_for_run(shell: &Shell, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let run = shell.state()["run"].clone();
+        if done(&run) {
+            return run;
+        }
+        assert!(Instant::now() < deadline, "{what}; the run: {run:#}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The Runs screen plays a plan from the plans folder on the built-in mock, unattended: a step
+/// for a person is asked and answered, an expected failure (from the plan's own file) turns a
+/// known deviation into a pass, each case names its attempt in the history, and the reports
+/// are exported with no token in them. Only listed plans run, and not over a session.
+#[test]
+fn a_run_plays_a_listed_plan_asks_its_steps_and_exports_its_reports() {
+    let config = tempfile::tempdir().expect("temporary folder");
+    let plans = config.path().join("plans");
+    std::fs::create_dir_all(&plans).expect("the plans folder");
+    std::fs::write(
+        plans.join("quick.toml"),
+        r#"
+name = "Quick"
+profile = "mock"
+expected_failures = "known.toml"
+
+[mock]
+user = "555057900101"
+
+[matrix]
+authenticator = ["smartcard", "authenticator_app"]
+acr_values = ["AAL3_ANY"]
+
+[[case]]
+match = "smartcard-*"
+acr = "AAL3_SOMETHING_ELSE"
+review = ["The reader's light went green"]
+"#,
+    )
+    .expect("the plan");
+    std::fs::write(
+        plans.join("known.toml"),
+        "[[expected_failure]]\ncase = \"smartcard-*\"\ncheck = \"acr\"\n\
+         comment = \"a deviation this plan knows\"\n",
+    )
+    .expect("the expected failures");
+    std::fs::write(
+        plans.join("broken.toml"),
+        "name = \"Broken\"\nprofile = 3\n",
+    )
+    .expect("a broken plan");
+    let shell = shell_with(config, None, true);
+
+    let listed = shell.ok("list_run_plans", json!({}));
+    assert_eq!(listed["folder"], json!(plans.display().to_string()));
+    let ids: Vec<&str> = listed["plans"]
+        .as_array()
+        .expect("plans")
+        .iter()
+        .filter_map(|plan| plan["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "example:mock.toml",
+            "folder:broken.toml",
+            "folder:quick.toml"
+        ],
+        "the expected-failures file is no plan: {listed:#}"
+    );
+    let plan = |id: &str| {
+        listed["plans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|plan| plan["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(plan("example:mock.toml")["unattended"], true);
+    assert_eq!(plan("folder:quick.toml")["cases"], 2);
+    assert_eq!(plan("folder:quick.toml")["expectedFailures"], 1);
+    let problem = plan("folder:broken.toml")["problem"].clone();
+    assert!(problem.to_string().contains("broken.toml:2"), "{problem}");
+
+    let unknown = shell
+        .invoke(
+            "start_run",
+            json!({ "plan": "folder:../profiles.toml", "label": null }),
+        )
+        .expect_err("not a listed plan");
+    assert_eq!(unknown["code"], "run_plan_unknown");
+    let broken = shell
+        .invoke(
+            "start_run",
+            json!({ "plan": "folder:broken.toml", "label": null }),
+        )
+        .expect_err("a broken plan");
+    assert_eq!(broken["code"], "run_plan_invalid");
+
+    shell.ok(
+        "start_run",
+        json!({ "plan": "folder:quick.toml", "label": "Tuesday" }),
+    );
+    let asked = wait_for_run(&shell, "no step asked", |run| !run["question"].is_null());
+    assert_eq!(asked["label"], "Tuesday");
+    assert_eq!(asked["state"], "running");
+    assert_eq!(asked["question"]["step"], "The reader's light went green");
+    let again = shell
+        .invoke(
+            "start_run",
+            json!({ "plan": "folder:quick.toml", "label": null }),
+        )
+        .expect_err("one run at a time");
+    assert_eq!(again["code"], "run_in_progress");
+    shell.ok("answer_run_step", json!({ "answer": "confirmed" }));
+
+    let run = wait_for_run(&shell, "the run did not finish", |run| {
+        run["state"] != "running"
+    });
+    assert_eq!(run["state"], "passed", "{run:#}");
+    assert!(
+        run["summary"].as_str().unwrap().starts_with("run passed"),
+        "{run:#}"
+    );
+    let cases = run["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 2);
+    let smartcard = &cases[0];
+    assert_eq!(smartcard["status"], "passed", "{smartcard:#}");
+    assert_eq!(smartcard["verdict"], "signed_in");
+    assert!(
+        smartcard["findings"]
+            .to_string()
+            .contains("expected failure (a deviation this plan knows)"),
+        "{smartcard:#}"
+    );
+    let app = &cases[1];
+    assert_eq!(app["status"], "passed", "{app:#}");
+    assert_eq!(app["verdict"], "provider_error", "refused at AAL3: {app:#}");
+    let attempt = smartcard["attempt"].as_str().expect("an attempt");
+    let details = shell.ok("attempt_details", json!({ "id": attempt }));
+    assert_eq!(details["summary"]["label"], "Quick / smartcard-AAL3_ANY");
+
+    let folder = tempfile::tempdir().expect("a folder");
+    for (kind, file, mark) in [
+        ("json", "run.json", "\"outcome\": \"passed\""),
+        ("junit", "run.xml", "<testsuites"),
+        ("html", "run.html", "<!doctype html>"),
+    ] {
+        let path = folder.path().join(file);
+        std::env::set_var("CAREID_EXPORT_PATH", &path);
+        let saved = shell.invoke("export_run_report", json!({ "kind": kind }));
+        std::env::remove_var("CAREID_EXPORT_PATH");
+        assert_eq!(saved.expect("exported"), json!(path.display().to_string()));
+        let text = std::fs::read_to_string(&path).expect("the report");
+        assert!(text.contains(mark), "{kind}: {text}");
+        assert!(text.contains("Tuesday"), "{kind}: the label");
+        assert!(!text.contains("eyJ"), "{kind}: no token in a report");
+    }
+    assert!(
+        !shell.state().to_string().contains("eyJ"),
+        "no token crosses to the UI"
+    );
+
+    // The run over, the app takes up the session its last signed-in case left (the user holds
+    // several roles: it asks which); a run is not started over it.
+    shell.wait_for_screen("chooseRole");
+    let over_session = shell
+        .invoke(
+            "start_run",
+            json!({ "plan": "folder:quick.toml", "label": null }),
+        )
+        .expect_err("signed in");
+    assert_eq!(over_session["code"], "run_needs_sign_out");
+    shell.ok("close_run", json!({}));
+    assert!(shell.state()["run"].is_null());
+}
+
+/// A run cancelled while a step waits for the tester: the rest is skipped, and the run says
+/// it was cancelled.
+#[test]
+fn a_cancelled_run_skips_the_rest() {
+    let config = tempfile::tempdir().expect("temporary folder");
+    let plans = config.path().join("plans");
+    std::fs::create_dir_all(&plans).expect("the plans folder");
+    std::fs::write(
+        plans.join("two.toml"),
+        "name = \"Two\"\nprofile = \"mock\"\n[mock]\nuser = \"555057900101\"\n\
+         [matrix]\nauthenticator = [\"smartcard\", \"security_key\"]\n\
+         [[case]]\nmatch = \"smartcard\"\nreview = [\"Something a person sees\"]\n",
+    )
+    .expect("the plan");
+    let shell = shell_with(config, None, true);
+    shell.ok(
+        "start_run",
+        json!({ "plan": "folder:two.toml", "label": null }),
+    );
+    wait_for_run(&shell, "no step asked", |run| !run["question"].is_null());
+    let none = shell.invoke("close_run", json!({})).expect_err("running");
+    assert_eq!(none["code"], "run_in_progress");
+    shell.ok("cancel_run", json!({}));
+    let run = wait_for_run(&shell, "not cancelled", |run| run["state"] != "running");
+    assert_eq!(run["state"], "cancelled", "{run:#}");
+    assert_eq!(run["cases"][1]["status"], "skipped", "{run:#}");
+    assert!(run["question"].is_null());
+    let no_question = shell
+        .invoke("answer_run_step", json!({ "answer": "later" }))
+        .expect_err("nothing asked");
+    assert_eq!(no_question["code"], "run_no_question");
+}

@@ -183,6 +183,7 @@ export function state(screen: Screen, extra: Partial<AppState> = {}): AppState {
     notice: null,
     preferences: { testersView: false },
     tester: null,
+    run: null,
     mockGuide: {
       users: [
         { id: FLO.userId, name: FLO.name, description: 'One role, smartcard', roles: 1, authenticators: ['smartcard', 'windows_hello'] },

@@ -442,6 +442,17 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
   history_keep_out_of_range: { sentence: 'The history cannot keep that many attempts.', next: 'Choose a number from 1 to 100,000.' },
   history_io: { sentence: 'careid could not read or write its sign-in history.', next: 'Check that the careid folder is yours and not full, then try again.' },
 
+  // The testers' runs.
+  run_needs_sign_out: { sentence: 'A run cannot start while you are signed in or signing in.', next: 'Sign out first: each case of a run signs in afresh and would replace your session.' },
+  run_in_progress: { sentence: 'A run is already under way.', next: 'Wait for it to finish, or cancel it.' },
+  run_no_question: { sentence: 'That step is no longer waiting for an answer.', next: 'The run has moved on; nothing was lost.' },
+  run_not_found: { sentence: 'There is no run to do that with.', next: 'Choose a plan and start a run.' },
+  run_plan_unknown: { sentence: 'That plan is no longer in the list.', next: 'Go back to the plans: the list is read afresh.' },
+  run_plan_unreadable: { sentence: 'careid could not read that plan, or the expected-failures file it names.', next: 'Check that the file is there and yours. The technical detail names it.' },
+  run_plan_invalid: { sentence: 'That plan, or its expected-failures file, has a mistake.', next: 'The technical detail gives the file, line and what is wrong. docs/runs.md describes plans.' },
+  plan_mock_on_other_provider: { sentence: 'The plan signs in without a page on the built-in mock, but its profile is another provider.', next: 'Remove the plan’s [mock] section, or use the profile “mock”.' },
+  open_failed: { sentence: 'careid could not show the file chooser.', next: 'Put the plan in the plans folder instead: the list shows where it is.' },
+
   // Profiles and their credentials (set up by whoever runs careid).
   profile_not_ready: { sentence: 'This profile is not ready to sign in with.', next: 'Go to Profiles to see what it needs.' },
   credential_missing: {

@@ -7,8 +7,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use careid_core::runs::{
-    read_plan, Case, CaseStatus, Finding, PlanFiles, Preparation, ReviewAnswer, Run, RunCancel,
-    RunDriver, RunEvent, RunOutcome, RunReport,
+    read_plan, Case, PlanFiles, Preparation, ReviewAnswer, Run, RunCancel, RunDriver, RunEvent,
+    RunOutcome, RunReport,
 };
 use careid_core::signin::PendingLogin;
 use careid_host::run_cases::{CaseClients, RunSetupError};
@@ -242,19 +242,7 @@ impl RunDriver for CliDriver<'_, '_> {
                 if let Some(note) = &result.note {
                     eprintln!("careid:   {note}");
                 }
-                for check in &result.checks {
-                    let shown = match (&check.expected_failure, check.finding) {
-                        (Some(mark), _) if mark.happened => {
-                            format!("expected failure ({})", mark.comment)
-                        }
-                        (Some(_), _) => "FAILED: expected to fail, but did not".to_owned(),
-                        (None, Finding::Failed) => "FAILED".to_owned(),
-                        (None, Finding::Warning) => "WARNING".to_owned(),
-                        (None, Finding::Review) if result.status == CaseStatus::Review => {
-                            "REVIEW".to_owned()
-                        }
-                        _ => continue,
-                    };
+                for (check, shown) in result.notable_checks() {
                     let detail = check
                         .detail
                         .as_ref()

@@ -20,6 +20,7 @@ mod profiles;
 mod render;
 mod restore;
 mod roles;
+mod runs;
 mod sign_in;
 mod sign_out;
 mod testers;
@@ -141,6 +142,8 @@ pub struct Desk {
     mock_guide: crate::ipc::MockGuide,
     /// The next live session's serial.
     serials: AtomicU64,
+    /// The Runs screen: plans opened, the run under way or last finished.
+    runs: Mutex<runs::RunBoard>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -178,6 +181,7 @@ impl Desk {
             last_activity_write: Mutex::new(Instant::now()),
             mock_guide: views::mock_guide(),
             serials: AtomicU64::new(1),
+            runs: Mutex::default(),
             settings,
         })
     }

@@ -43,6 +43,7 @@ impl Desk {
             preferences: inner.preferences.clone(),
             tester,
             mock_guide: self.mock_guide.clone(),
+            run: super::lock(&self.runs).view(),
         }
     }
 

@@ -24,6 +24,11 @@ impl Desk {
     pub(super) async fn tick(&self) {
         let mut inner = self.inner.lock().await;
         if matches!(inner.phase, Phase::Home) {
+            // A run's cases sign in one after another: its sessions are the run's, not the
+            // app's, until it ends.
+            if super::lock(&self.runs).running() {
+                return;
+            }
             let seen = self.state_file_time(&inner.profile);
             // A session appeared (the CLI signed in), or the provider may be back.
             let appeared = seen.is_some() && seen != inner.home_seen;

@@ -23,7 +23,11 @@ tester: TesterRecord | null,
 /**
  * The built-in mock's test users and authenticators, for the home screen's help.
  */
-mockGuide: MockGuide, };
+mockGuide: MockGuide, 
+/**
+ * The run under way or last finished (the Runs screen).
+ */
+run: RunView | null, };
 
 export type Preferences = { 
 /**
@@ -253,6 +257,98 @@ export type CheckView = { rule: string, description: string, outcome: string, de
 
 export type ExportKind = "json" | "html";
 
+export type RunPlansView = { 
+/**
+ * Where careid looks for plan files (`*.toml`).
+ */
+folder: string, plans: Array<RunPlanView>, };
+
+export type RunPlanView = { 
+/**
+ * What `start_run` takes: only plans listed here can run.
+ */
+id: string, 
+/**
+ * `example`, `folder` or `opened`.
+ */
+origin: string, 
+/**
+ * The file's name (an example's: its name in the docs).
+ */
+file: string, 
+/**
+ * `None` when the plan cannot be read (then `problem` says why).
+ */
+name: string | null, description: string | null, profile: string | null, cases: number, 
+/**
+ * The built-in mock signs each case in without a page.
+ */
+unattended: boolean, 
+/**
+ * How many known deviations its expected-failures file lists.
+ */
+expectedFailures: number, problem: string | null, };
+
+export type RunView = { plan: string, profile: string, label: string, 
+/**
+ * `running`, `passed`, `failed` or `cancelled`.
+ */
+state: string, 
+/**
+ * The case under way, from 1.
+ */
+current: number | null, 
+/**
+ * What the tester uses for the case under way ("Use your FIDO2 security key").
+ */
+instruction: string | null, 
+/**
+ * A step only a person can confirm, waiting for the tester's answer.
+ */
+question: RunQuestionView | null, cases: Array<RunCaseView>, 
+/**
+ * "2 passed, 1 failed ..." once finished.
+ */
+summary: string | null, 
+/**
+ * Why the run failed, in words.
+ */
+problems: Array<string>, };
+
+export type RunQuestionView = { case: string, step: string, };
+
+export type RunCaseView = { id: string, 
+/**
+ * The authenticator's name in words.
+ */
+authenticator: string, 
+/**
+ * `pending`, `running`, or the result: `passed`, `warning`, `failed`, `skipped`, `review`.
+ */
+status: string, 
+/**
+ * The attempt's verdict (`signed_in`, `refused` ...), once run.
+ */
+verdict: string | null, note: string | null, 
+/**
+ * The attempt in the history, to open it.
+ */
+attempt: string | null, 
+/**
+ * Each failure, warning, step left for review and expected failure.
+ */
+findings: Array<RunFindingView>, };
+
+export type RunFindingView = { aspect: string, 
+/**
+ * How it reads: `FAILED`, `WARNING`, `REVIEW`, `expected failure (why)`.
+ */
+shown: string, expected: string, actual: string, detail: string | null, };
+
+export type RunAnswer = "confirmed" | "denied" | "later";
+
+export type RunReportKind = "json" | "junit" | "html";
+
 export type MockGuide = { users: Array<MockUserView>, authenticators: Array<MockAuthenticatorView>, };
 
 export type MockUserView = { id: string, name: string, description: string, roles: number, 
@@ -276,7 +372,7 @@ message: string, };
 /**
  * Every command the shell registers (src-tauri/src/command_list.rs).
  */
-export type Command = "current_state" | "sign_in" | "cancel_sign_in" | "open_sign_in_page_again" | "copy_sign_in_link" | "choose_role" | "change_role" | "keep_current_role" | "sign_out" | "stay_signed_in" | "note_activity" | "use_profile" | "set_testers_view" | "dismiss_notice" | "copy_notice_details" | "copy_access_token" | "export_sign_in_record" | "list_attempts" | "history_keep" | "set_history_keep" | "attempt_details" | "export_attempts" | "sign_in_again" | "save_profile" | "remove_profile" | "store_credential" | "check_profile";
+export type Command = "current_state" | "sign_in" | "cancel_sign_in" | "open_sign_in_page_again" | "copy_sign_in_link" | "choose_role" | "change_role" | "keep_current_role" | "sign_out" | "stay_signed_in" | "note_activity" | "use_profile" | "set_testers_view" | "dismiss_notice" | "copy_notice_details" | "copy_access_token" | "export_sign_in_record" | "list_attempts" | "history_keep" | "set_history_keep" | "attempt_details" | "export_attempts" | "sign_in_again" | "list_run_plans" | "open_run_plan" | "start_run" | "answer_run_step" | "cancel_run" | "close_run" | "export_run_report" | "save_profile" | "remove_profile" | "store_credential" | "check_profile";
 
 /**
  * Every code the shell can put in a Notice or a CommandError (src-tauri/src/error.rs,
@@ -382,8 +478,10 @@ export const NOTICE_CODES = [
   "not_signed_in",
   "not_waiting",
   "oauth_error",
+  "open_failed",
   "par_not_offered",
   "par_required",
+  "plan_mock_on_other_provider",
   "ports_taken",
   "private_key_encrypted",
   "private_key_malformed",
@@ -403,6 +501,13 @@ export const NOTICE_CODES = [
   "refresh_rejected",
   "response_rejected",
   "roles_incomplete",
+  "run_in_progress",
+  "run_needs_sign_out",
+  "run_no_question",
+  "run_not_found",
+  "run_plan_invalid",
+  "run_plan_unknown",
+  "run_plan_unreadable",
   "selected_role_conflict",
   "selected_role_incomplete",
   "selected_role_unknown",

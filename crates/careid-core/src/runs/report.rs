@@ -216,6 +216,26 @@ impl CaseResult {
         }
     }
 
+    /// The checks worth a line of their own when a case is shown: each failure, warning, step
+    /// left for review and expected failure, with how it reads ("FAILED", "expected failure
+    /// (why)"). Passes are not listed.
+    pub fn notable_checks(&self) -> impl Iterator<Item = (&CaseCheck, String)> {
+        let review = self.status == CaseStatus::Review;
+        self.checks.iter().filter_map(move |check| {
+            let shown = match (&check.expected_failure, check.finding) {
+                (Some(mark), _) if mark.happened => {
+                    format!("expected failure ({})", mark.comment)
+                }
+                (Some(_), _) => "FAILED: expected to fail, but did not".to_owned(),
+                (None, Finding::Failed) => "FAILED".to_owned(),
+                (None, Finding::Warning) => "WARNING".to_owned(),
+                (None, Finding::Review) if review => "REVIEW".to_owned(),
+                _ => return None,
+            };
+            Some((check, shown))
+        })
+    }
+
     /// The checks an expected failure turned into passes.
     pub fn expected_failures(&self) -> impl Iterator<Item = &CaseCheck> {
         self.checks.iter().filter(|check| {
