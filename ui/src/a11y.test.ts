@@ -127,6 +127,20 @@ describe('axe', () => {
     ).toEqual([]);
   });
 
+  it('runs page has no violations: the plans, a run under way with a step asked, a finished run', async () => {
+    for (const run of [null, F.RUN_UNDER_WAY, F.RUN_FINISHED]) {
+      const found = await violations(F.state({ kind: 'home' }, { run, preferences: { testersView: true } }), (_root, app) => {
+        app.go('runs');
+        app.ui.runs.plans = F.RUN_PLANS;
+        app.rerender();
+        if (!document.querySelector('h1')?.textContent?.startsWith('Run')) throw new Error('no runs page drawn');
+      });
+      expect(found).toEqual([]);
+      dispose?.();
+      dispose = null;
+    }
+  });
+
   it('help page has no violations', async () => {
     expect(await violations(F.HOME, (_root, app) => app.go('help'))).toEqual([]);
   });

@@ -11,6 +11,10 @@ import type {
   LoginOverrides,
   NoticeClass,
   ProfileInput,
+  RunAnswer,
+  RunPlansView,
+  RunPlanView,
+  RunReportKind,
 } from './generated/ipc';
 
 /** A failure's class: Rust's (`NoticeClass`), or `ipc` for a failure on this side of the bridge. */
@@ -153,6 +157,46 @@ export async function attemptDetails(id: string): Promise<AttemptView> {
     throw new ApiError(UI_ERROR_CODES.badResponse, 'attempt_details returned an unexpected shape');
   }
   return view as AttemptView;
+}
+
+/** The plans the Runs screen offers: the examples, the plans folder's, the ones opened. */
+export async function listRunPlans(): Promise<RunPlansView> {
+  const plans = await call('list_run_plans');
+  if (typeof plans !== 'object' || plans === null || !('plans' in plans)) {
+    throw new ApiError(UI_ERROR_CODES.badResponse, 'list_run_plans returned an unexpected shape');
+  }
+  return plans as RunPlansView;
+}
+
+/** A plan file the user chooses in the open dialog; null when they cancelled. */
+export async function openRunPlan(): Promise<RunPlanView | null> {
+  const plan = await call('open_run_plan');
+  if (plan !== null && (typeof plan !== 'object' || !('id' in plan))) {
+    throw new ApiError(UI_ERROR_CODES.badResponse, 'open_run_plan returned an unexpected shape');
+  }
+  return plan as RunPlanView | null;
+}
+
+/** Runs a listed plan; its progress comes with the state. */
+export async function startRun(plan: string, label: string | null): Promise<void> {
+  await call('start_run', { plan, label });
+}
+
+export async function answerRunStep(answer: RunAnswer): Promise<void> {
+  await call('answer_run_step', { answer });
+}
+
+export async function cancelRun(): Promise<void> {
+  await call('cancel_run');
+}
+
+export async function closeRun(): Promise<void> {
+  await call('close_run');
+}
+
+/** Saves the finished run's report where the user chooses; the path, or null when they cancelled. */
+export async function exportRunReport(kind: RunReportKind): Promise<string | null> {
+  return savedPath(await call('export_run_report', { kind }), 'export_run_report');
 }
 
 /** Saves the attempts where the user chooses; the path, or null when they cancelled. */

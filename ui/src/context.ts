@@ -1,8 +1,8 @@
 // What every screen receives: the latest AppState, the UI's own memory, and the ways to act on both.
-import type { AppState, AttemptSummaryView, AttemptView, DoctorLine } from './generated/ipc';
+import type { AppState, AttemptSummaryView, AttemptView, DoctorLine, RunPlansView } from './generated/ipc';
 import type { ErrorClass } from './api';
 
-export type Page = 'main' | 'profiles' | 'help' | 'history';
+export type Page = 'main' | 'profiles' | 'help' | 'history' | 'runs';
 export type Tab = 'session' | 'testers';
 
 /** The testers' overrides as typed, kept as strings so half-typed values survive a re-render. */
@@ -60,6 +60,8 @@ export interface UiMemory {
   profileSaved: string | null;
   /** The history page: the list as last fetched (null until it comes), the attempt open, the last export. */
   history: HistoryMemory;
+  /** The Runs page: the plans as last fetched (null until they come), the label typed, the last export. */
+  runs: RunsMemory;
 }
 
 export interface HistoryMemory {
@@ -78,6 +80,17 @@ export interface HistoryMemory {
 
 export function emptyHistoryMemory(): HistoryMemory {
   return { list: null, open: null, exported: undefined, selected: [], keep: null, keepDraft: '', keepError: null, keepSaved: false };
+}
+
+export interface RunsMemory {
+  plans: RunPlansView | null;
+  label: string;
+  /** undefined: nothing exported yet; null: the user cancelled the save dialog. */
+  exported: string | null | undefined;
+}
+
+export function emptyRunsMemory(): RunsMemory {
+  return { plans: null, label: '', exported: undefined };
 }
 
 export interface Ctx {
@@ -134,5 +147,6 @@ export function initialUiMemory(): UiMemory {
     clearCredential: false,
     profileSaved: null,
     history: emptyHistoryMemory(),
+    runs: emptyRunsMemory(),
   };
 }

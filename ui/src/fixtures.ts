@@ -1,5 +1,8 @@
 // Realistic AppState samples for tests: CIS2-shaped users, roles and records from the mock's test users.
 import type {
+  RunCaseView,
+  RunPlansView,
+  RunView,
   AppState,
   AttemptSummaryView,
   AttemptView,
@@ -284,4 +287,104 @@ export const ATTEMPT: AttemptView = {
   ],
   timeline: [{ name: 'ended', value: '2026-12-07T15:00:00Z: signed_out: signed out' }],
   record: { id: '2026-12-07T143916.123Z-ab12', verdict: 'refused' },
+};
+
+/** The Runs page's plans: the example, one from the folder, and one that cannot be read. */
+export const RUN_PLANS: RunPlansView = {
+  folder: '/home/tester/.config/careid/plans',
+  plans: [
+    {
+      id: 'example:mock.toml',
+      origin: 'example',
+      file: 'docs/examples/runs/mock.toml',
+      name: 'Authenticators on the built-in mock',
+      description: 'Each of a clinician’s authenticators at AAL3 and AAL2, in both role modes',
+      profile: 'mock',
+      cases: 16,
+      unattended: true,
+      expectedFailures: 0,
+      problem: null,
+    },
+    {
+      id: 'folder:int-smartcards.toml',
+      origin: 'folder',
+      file: 'int-smartcards.toml',
+      name: 'Smartcards on INT',
+      description: null,
+      profile: 'int',
+      cases: 4,
+      unattended: false,
+      expectedFailures: 1,
+      problem: null,
+    },
+    {
+      id: 'folder:draft.toml',
+      origin: 'folder',
+      file: 'draft.toml',
+      name: null,
+      description: null,
+      profile: null,
+      cases: 0,
+      unattended: false,
+      expectedFailures: 0,
+      problem: '/home/tester/.config/careid/plans/draft.toml:3:11: profile: invalid type: integer `3`, expected a string',
+    },
+  ],
+};
+
+const RUN_CASES: RunCaseView[] = [
+  {
+    id: 'smartcard-AAL3_ANY-login',
+    authenticator: 'smartcard',
+    status: 'passed',
+    verdict: 'signed_in',
+    note: null,
+    attempt: '2026-12-07T143900.001Z-7a1c',
+    findings: [{ aspect: 'acr', shown: 'expected failure (INT answers AAL3_ANY for both)', expected: 'AAL2_OR_AAL3_ANY', actual: 'AAL3_ANY', detail: null }],
+  },
+  {
+    id: 'security_key-AAL3_ANY-login',
+    authenticator: 'FIDO2 security key',
+    status: 'review',
+    verdict: 'signed_in',
+    note: null,
+    attempt: '2026-12-07T144000.002Z-1b2d',
+    findings: [{ aspect: 'review', shown: 'REVIEW', expected: 'The key asked for its PIN', actual: 'for a person to confirm', detail: null }],
+  },
+  {
+    id: 'authenticator_app-AAL3_ANY-login',
+    authenticator: 'authenticator app (such as Microsoft Authenticator)',
+    status: 'failed',
+    verdict: 'signed_in',
+    note: null,
+    attempt: '2026-12-07T144100.003Z-9c4e',
+    findings: [{ aspect: 'outcome', shown: 'FAILED', expected: 'provider_error', actual: 'signed_in', detail: 'an AAL2 authenticator signed in at AAL3_ANY' }],
+  },
+  { id: 'ipad-AAL3_ANY-login', authenticator: 'NHS CIS2 Authentication iPad app', status: 'skipped', verdict: null, note: 'no iPad in the lab this week', attempt: null, findings: [] },
+];
+
+/** A run under way: case 2 of 4, a step asked. */
+export const RUN_UNDER_WAY: RunView = {
+  plan: 'Smartcards on INT',
+  profile: 'int',
+  label: 'INT, Tuesday’s build',
+  state: 'running',
+  current: 2,
+  instruction: 'Use your FIDO2 security key',
+  question: { case: 'security_key-AAL3_ANY-login', step: 'The key asked for its PIN' },
+  cases: [RUN_CASES[0]!, { ...RUN_CASES[1]!, status: 'running', verdict: null, attempt: null, findings: [] }, { ...RUN_CASES[2]!, status: 'pending', verdict: null, attempt: null, findings: [] }, { ...RUN_CASES[3]!, status: 'pending', note: null }],
+  summary: null,
+  problems: [],
+};
+
+/** The same run finished, failed. */
+export const RUN_FINISHED: RunView = {
+  ...RUN_UNDER_WAY,
+  state: 'failed',
+  current: null,
+  instruction: null,
+  question: null,
+  cases: RUN_CASES,
+  summary: 'run FAILED: 4 cases; 1 passed, 1 to review, 1 failed, 1 skipped, 1 through expected failures',
+  problems: ['authenticator_app-AAL3_ANY-login: outcome expected provider_error, got signed_in'],
 };

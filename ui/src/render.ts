@@ -2,12 +2,13 @@
 import type { AppState, Notice, Screen } from './generated/ipc';
 import * as api from './api';
 import { ApiError, UI_ERROR_CODES } from './api';
-import { type Ctx, type Page, type Tab, type UiMemory, emptyHistoryMemory, initialUiMemory } from './context';
+import { type Ctx, type Page, type Tab, type UiMemory, emptyHistoryMemory, emptyRunsMemory, initialUiMemory } from './context';
 import { append, h, navLink } from './dom';
 import { environmentTag } from './environment';
 import { newReference, renderNotice } from './notices';
 import { renderHelp } from './screens/help';
 import { renderHistory } from './screens/history';
+import { renderRuns } from './screens/runs';
 import { renderHome } from './screens/home';
 import { renderNoRoles } from './screens/no-roles';
 import { renderProfiles } from './screens/profiles';
@@ -48,6 +49,8 @@ export class App implements Ctx {
     this.ui.page = page;
     // The history is read afresh each time its page opens.
     if (page === 'history') this.ui.history = emptyHistoryMemory();
+    // So are the plans, each time the Runs page opens.
+    if (page === 'runs') this.ui.runs = emptyRunsMemory();
     this.ui.confirmRemove = null;
     this.rerender();
   }
@@ -168,6 +171,7 @@ export class App implements Ctx {
     if (this.ui.page === 'profiles') return renderProfiles(this);
     if (this.ui.page === 'help') return renderHelp(this);
     if (this.ui.page === 'history') return renderHistory(this);
+    if (this.ui.page === 'runs') return renderRuns(this);
     const screen = state.screen;
     switch (screen.kind) {
       case 'restoring':
@@ -266,6 +270,8 @@ export class App implements Ctx {
             link('Profiles', 'profiles', 'profiles-link'),
             // For testers: every attempt, success or failure.
             state.preferences.testersView ? link('Sign-in history', 'history', 'history-link') : null,
+            // A run stays reachable while it is under way, whatever the view.
+            state.preferences.testersView || state.run ? link('Runs', 'runs', 'runs-link') : null,
           ),
           h(
             'p',

@@ -69,7 +69,9 @@ function historyLink(ctx: Ctx): HTMLElement {
     'p',
     { class: 'nhsuk-body' },
     navLink('Sign-in history', () => ctx.go('history'), { class: 'careid-target', 'data-testid': 'testers-history-link' }),
-    ': every attempt, failed ones too, with each check it made.',
+    ': every attempt, failed ones too, with each check it made. ',
+    navLink('Runs', () => ctx.go('runs'), { class: 'careid-target', 'data-testid': 'testers-runs-link' }),
+    ': a plan of sign-ins, each judged against what it should give, with reports.',
   );
 }
 
