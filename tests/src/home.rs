@@ -66,3 +66,45 @@ impl TestHome {
         root.join(".local/share/org.careid.desktop/logs")
     }
 }
+
+/// A run plan in `home`'s plans folder (`plans/authenticators.toml`) for the app's Runs page:
+/// three cases on the built-in mock signed in without a page, the second with a step only a
+/// person can confirm, the third refused (an AAL2 authenticator at AAL3) as careid expects;
+/// and the testers' view switched on, where the page is linked.
+pub fn add_demo_run_plan(home: &TestHome) -> anyhow::Result<()> {
+    let config = home.config_dir();
+    std::fs::create_dir_all(config.join("plans"))?;
+    std::fs::write(
+        config.join("plans/authenticators.toml"),
+        r#"name = "Authenticators at AAL3"
+description = "A clinician's smartcard, security key and authenticator app, each asked for AAL3"
+profile = "mock"
+expected_failures = "known.toml"
+
+[mock]
+user = "555057900101"
+
+[matrix]
+authenticator = ["smartcard", "security_key", "authenticator_app"]
+acr_values = ["AAL3_ANY"]
+
+[[case]]
+match = "smartcard-*"
+amr = ["SCARD"]
+
+[[case]]
+match = "security_key-*"
+review = ["The security key asked for its PIN"]
+"#,
+    )?;
+    std::fs::write(
+        config.join("plans/known.toml"),
+        r#"[[expected_failure]]
+case = "smartcard-*"
+check = "amr"
+comment = "CIS2 says N3_SMARTCARD, not SCARD, for a smartcard"
+"#,
+    )?;
+    std::fs::write(config.join("desktop.json"), r#"{ "testersView": true }"#)?;
+    Ok(())
+}

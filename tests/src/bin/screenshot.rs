@@ -75,6 +75,24 @@ async fn capture_all(out: &Path, size: &str, width: u32, height: u32) -> anyhow:
     shoot(&app, "history-attempt").await?;
     app.close().await?;
 
+    // The Runs page: its plans, a run under way asking the tester to confirm a step, and the
+    // run finished (the step denied, so it failed) with its reports.
+    let home = TestHome::new()?;
+    careid_e2e::home::add_demo_run_plan(&home)?;
+    let app = launch(home, None, &[], (width, height)).await?;
+    app.click("[data-testid=runs-link]").await?;
+    app.wait_for("[data-plan='folder:authenticators.toml'] [data-testid=start-run]")
+        .await?;
+    shoot(&app, "runs").await?;
+    app.click("[data-plan='folder:authenticators.toml'] [data-testid=start-run]")
+        .await?;
+    app.wait_for("[data-testid=run-question]").await?;
+    shoot(&app, "run-under-way").await?;
+    app.click("[data-testid=run-answer-no]").await?;
+    app.wait_for("[data-testid=run-export-json]").await?;
+    shoot(&app, "run-finished").await?;
+    app.close().await?;
+
     // Waiting for the browser: the mock's page is not completed by the stand-in browser.
     let app = launch(TestHome::new()?, None, &[], (width, height)).await?;
     app.click("[data-testid=sign-in-button]").await?;

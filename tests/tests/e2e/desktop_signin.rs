@@ -629,3 +629,50 @@ async fn works_at_600_px_wide_with_touch_sized_targets() -> anyhow::Result<()> {
     app.close().await?;
     Ok(())
 }
+
+/// The Runs page in the real window: a plan from the plans folder runs on the built-in mock
+/// without a page, the window asks the tester to confirm a step and takes the answer, the
+/// finished run shows each case, and its JUnit report is exported with no token in it.
+#[tokio::test]
+async fn the_runs_page_plays_a_plan_and_exports_its_report() -> anyhow::Result<()> {
+    let home = TestHome::new()?;
+    careid_e2e::home::add_demo_run_plan(&home)?;
+    let report = home.path().join("run.xml");
+    let report_text = report.display().to_string();
+    let app = launch(home, None, &[("CAREID_EXPORT_PATH", &report_text)]).await?;
+    app.click("[data-testid=runs-link]").await?;
+    let start = "[data-plan='folder:authenticators.toml'] [data-testid=start-run]";
+    app.wait_for(start).await?;
+    app.click(start).await?;
+    app.wait_for_text(
+        "[data-testid=run-question-step]",
+        "The security key asked for its PIN",
+    )
+    .await?;
+    app.click("[data-testid=run-answer-yes]").await?;
+    app.wait_for_text("[data-testid=run-summary]", "run passed")
+        .await?;
+    let statuses = app
+        .client()
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=run-case]')]
+                .map((row) => row.dataset.status);",
+            vec![],
+        )
+        .await?;
+    assert_eq!(statuses, json!(["passed", "passed", "passed"]));
+    assert!(app
+        .text("[data-testid=run-cases]")
+        .await?
+        .contains("expected failure (CIS2 says N3_SMARTCARD"));
+    assert!(jwt_shaped_strings_in_webview(&app).await?.is_empty());
+
+    app.click("[data-testid=run-export-junit]").await?;
+    app.wait_for_text("[data-testid=run-export-result]", "run.xml")
+        .await?;
+    let junit = std::fs::read_to_string(&report)?;
+    assert!(junit.contains("<testsuites") && junit.contains("security_key-AAL3_ANY"));
+    assert!(!junit.contains("eyJ"), "no token in the report");
+    app.close().await?;
+    Ok(())
+}
