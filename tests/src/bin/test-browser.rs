@@ -31,6 +31,12 @@
 //!   are two keys. `CAREID_TEST_BROWSER_WEBAUTHN_REMOVE=1` removes every credential from the
 //!   authenticator before the visit, as a user deleting them from the key.
 //!
+//! `CAREID_TEST_BROWSER_VISITS` names a file with one line per visit, each a JSON object of the
+//! settings above for that visit alone (`{"CAREID_TEST_BROWSER_CLICKS": "...",
+//! "CAREID_TEST_BROWSER_WEBAUTHN_UV": "none"}`): a run of sign-ins, one visit each, with the
+//! clicks and authenticator each case needs. Each visit takes (and removes) the first line;
+//! with none left, a visit has the environment's settings.
+//!
 //! careid gives the browser a one-time link on its loopback listener that redirects to the
 //! provider. Like a snap or flatpak browser, this one opens no local (`file:`) page.
 //! `CAREID_TEST_BROWSER_LOG`, when set, names a file that gets each opened URL on a line (for
@@ -57,7 +63,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// This visit's line of `CAREID_TEST_BROWSER_VISITS`, its settings set for this process.
+fn take_visit_settings() -> anyhow::Result<()> {
+    let Some(file) = std::env::var_os("CAREID_TEST_BROWSER_VISITS") else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&file).context("reading the visits file")?;
+    let mut lines = text.lines().filter(|line| !line.trim().is_empty());
+    let Some(first) = lines.next() else {
+        return Ok(());
+    };
+    let settings: serde_json::Map<String, Value> =
+        serde_json::from_str(first).with_context(|| format!("a visit's settings: {first}"))?;
+    let rest: Vec<&str> = lines.collect();
+    std::fs::write(&file, rest.join("\n")).context("writing the visits file")?;
+    for (name, value) in settings {
+        let value = value
+            .as_str()
+            .with_context(|| format!("{name}: a visit's setting is a string"))?;
+        std::env::set_var(name, value);
+    }
+    Ok(())
+}
+
 fn run() -> anyhow::Result<()> {
+    take_visit_settings()?;
     let given = std::env::args().nth(1).context("usage: test-browser URL")?;
     // As a snap or flatpak browser (Firefox on Ubuntu is a snap), no local file is opened: such
     // browsers cannot read hidden folders, where a page for the browser would have to be.

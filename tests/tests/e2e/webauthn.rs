@@ -261,3 +261,164 @@ fn webauthn_a_second_authenticator_registers_and_both_sign_in() {
         "{credentials:?}"
     );
 }
+
+/// A whole plan on the mock's own sign-in pages (no `[mock] user`: the mock signs nobody in
+/// without a page), run unattended by Chromium with a virtual authenticator, one visit per
+/// case: the iPad app clicked through, a security key that cannot verify the user refused at
+/// AAL3 (as the plan expects), the same key with its PIN registering on first use and signing
+/// in, and an expected failure among them. The run passes; its JSON, JUnit XML and HTML reports
+/// say so, case by case, with no token in any of them.
+#[test]
+fn webauthn_a_plan_runs_on_the_mocks_pages_with_a_virtual_authenticator() {
+    let mut bench = Bench::new();
+    let files = tempfile::tempdir().expect("a folder");
+    let plan = files.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        r#"name = "WebAuthn on the mock's pages"
+profile = "t"
+expected_failures = "known.toml"
+
+[matrix]
+authenticator = ["ipad", "security_key"]
+acr_values = ["AAL3_ANY", "AAL2_OR_AAL3_ANY"]
+
+[[case]]
+match = "ipad-AAL3_ANY"
+acr = "AAL2_ANY"
+
+[[case]]
+match = "security_key-AAL3_ANY"
+outcome = "provider_error"
+provider_error = "access_denied"
+"#,
+    )
+    .expect("the plan");
+    std::fs::write(
+        files.path().join("known.toml"),
+        "[[expected_failure]]\ncase = \"ipad-AAL3_ANY\"\ncheck = \"acr\"\n\
+         comment = \"a deviation the plan knows\"\n",
+    )
+    .expect("the expected failures");
+
+    // One visit per case, in the plan's order: who and what to click, and the key's settings.
+    let visit = |authenticator: &str, clicks: &[&str], uv: &str| {
+        let user = format!("#user-{CLINICIAN}");
+        let choice = format!("#authenticator-{authenticator}");
+        let mut all = vec![user.as_str(), CONTINUE, choice.as_str(), CONTINUE];
+        all.extend_from_slice(clicks);
+        json!({
+            "CAREID_TEST_BROWSER_CLICKS": all.join(";"),
+            "CAREID_TEST_BROWSER_WEBAUTHN_UV": uv,
+        })
+        .to_string()
+    };
+    let visits = files.path().join("visits.jsonl");
+    std::fs::write(
+        &visits,
+        [
+            visit("ipad", &[CONTINUE], "verified"),
+            visit("ipad", &[CONTINUE], "verified"),
+            visit("security_key", &[START, CANCEL], "none"),
+            visit("security_key", &[START, START], "verified"),
+        ]
+        .join("\n"),
+    )
+    .expect("the visits");
+    let key = bench.key("key");
+    let world = &mut bench.world;
+    world.set_env("CAREID_TEST_BROWSER", "chromium");
+    world.set_env("CAREID_TEST_BROWSER_WEBAUTHN", "1");
+    world.set_env("CAREID_TEST_BROWSER_WEBAUTHN_TRANSPORT", "usb");
+    world.set_env("CAREID_TEST_BROWSER_WEBAUTHN_REMOVE", "0");
+    world.set_env(
+        "CAREID_TEST_BROWSER_WEBAUTHN_CREDENTIALS",
+        key.display().to_string(),
+    );
+    world.set_env("CAREID_TEST_BROWSER_VISITS", visits.display().to_string());
+    let out = files.path().join("reports");
+    let run = world
+        .run(&[
+            "run",
+            plan.to_str().expect("utf-8"),
+            "--out",
+            out.to_str().expect("utf-8"),
+        ])
+        .expect("careid runs");
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    // Not unattended: each case said what to use.
+    assert!(
+        run.stderr
+            .contains("Use your NHS CIS2 Authentication iPad app")
+            && run.stderr.contains("Use your FIDO2 security key"),
+        "{}",
+        run.text()
+    );
+
+    let written: Vec<std::path::PathBuf> = run.stdout.lines().map(Into::into).collect();
+    assert_eq!(written.len(), 3, "{}", run.text());
+    let text = |extension: &str| {
+        let path = written
+            .iter()
+            .find(|path| path.extension().is_some_and(|ext| ext == extension))
+            .unwrap_or_else(|| panic!("a .{extension} report"));
+        let text = std::fs::read_to_string(path).expect("the report");
+        assert!(!text.contains("eyJ"), ".{extension}: no token in a report");
+        text
+    };
+    let report: Value = serde_json::from_str(&text("json")).expect("JSON");
+    assert_eq!(report["outcome"], "passed", "{report:#}");
+    let case = |id: &str| {
+        report["cases"]
+            .as_array()
+            .and_then(|cases| cases.iter().find(|case| case["id"] == id))
+            .unwrap_or_else(|| panic!("case {id}: {report:#}"))
+            .clone()
+    };
+    let aspect = |case: &Value, aspect: &str| {
+        case["checks"]
+            .as_array()
+            .and_then(|checks| checks.iter().find(|check| check["aspect"] == aspect))
+            .unwrap_or_else(|| panic!("{aspect} in {case:#}"))
+            .clone()
+    };
+    // A person was not there to confirm the authenticators' own steps: REVIEW, not a failure.
+    for id in [
+        "ipad-AAL3_ANY",
+        "ipad-AAL2_OR_AAL3_ANY",
+        "security_key-AAL2_OR_AAL3_ANY",
+    ] {
+        let case = case(id);
+        assert_eq!(case["verdict"], "signed_in", "{case:#}");
+        assert_eq!(case["unattended"], false);
+        assert!(
+            ["passed", "review"].contains(&case["status"].as_str().unwrap()),
+            "{case:#}"
+        );
+    }
+    let deviation = aspect(&case("ipad-AAL3_ANY"), "acr");
+    assert_eq!(
+        deviation["expected_failure"]["happened"], true,
+        "{deviation}"
+    );
+    let refused = case("security_key-AAL3_ANY");
+    assert_eq!(refused["verdict"], "provider_error", "{refused:#}");
+    assert_eq!(
+        aspect(&refused, "provider_error")["actual"],
+        "access_denied"
+    );
+    assert_ne!(refused["status"], "failed", "{refused:#}");
+    let registered = case("security_key-AAL2_OR_AAL3_ANY");
+    assert!(aspect(&registered, "amr")["actual"]
+        .as_str()
+        .unwrap()
+        .contains("FIDO2"));
+    let credentials = bench.credentials(CLINICIAN);
+    assert_eq!(credentials.len(), 1, "only the verifying key registered");
+
+    let junit = text("xml");
+    assert!(junit.contains("<testsuites") && junit.contains("security_key-AAL3_ANY"));
+    assert!(!junit.contains("<failure"), "{junit}");
+    let html = text("html");
+    assert!(html.contains("ipad-AAL2_OR_AAL3_ANY") && html.contains("a deviation the plan knows"));
+}
