@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::client_auth::{check_token_endpoint_method, ClientAuth};
-use crate::discovery::{is_secure_url, ProviderMetadata};
+use crate::discovery::{is_secure_url, DiscoveryError, ProviderMetadata};
 use crate::http::{clean_text, display_url};
 use crate::jose::{allowed_algorithms, HmacKey, JwsAlgorithm, MIN_RSA_BITS};
 use crate::profile::{Profile, RedirectRegistration};
@@ -106,6 +106,36 @@ impl DoctorReport {
         self.checks
             .iter()
             .all(|check| check.status != CheckStatus::Fail)
+    }
+
+    /// The report when the discovery document could not be used: one FAIL row saying why
+    /// (the issuer it names, when that is the trouble), and an INFO row that the rest was not
+    /// checked. So the report has its rows whatever happened.
+    pub fn discovery_failed(issuer: &IssuerUrl, error: &DiscoveryError) -> Self {
+        let failed = match error {
+            DiscoveryError::IssuerMismatch { found, .. } => DoctorCheck {
+                name: "Issuer",
+                status: CheckStatus::Fail,
+                detail: issuer_mismatch(issuer, found),
+            },
+            other => DoctorCheck {
+                name: "Discovery",
+                status: CheckStatus::Fail,
+                detail: other.to_string(),
+            },
+        };
+        Self {
+            issuer: issuer.clone(),
+            checks: vec![
+                failed,
+                DoctorCheck {
+                    name: "Other checks",
+                    status: CheckStatus::Info,
+                    detail: "not made: they need the provider's discovery document".to_owned(),
+                },
+            ],
+            redirect: None,
+        }
     }
 
     /// Adds what a profile's client must have registered: a line saying which redirect URIs,
@@ -235,17 +265,22 @@ fn has(values: &[String], wanted: &str) -> bool {
 
 fn check_issuer(issuer: &IssuerUrl, metadata: &ProviderMetadata) -> Outcome {
     if !issuer.matches(metadata.issuer.as_str()) {
-        return fail(format!(
-            "discovery says {:?}, configured {:?}: they must match exactly",
-            clean_text(metadata.issuer.as_str(), 200),
-            issuer.as_str()
-        ));
+        return fail(issuer_mismatch(issuer, metadata.issuer.as_str()));
     }
     if issuer.as_str().contains(":443/") || issuer.as_str().ends_with(":443") {
         pass("matches exactly, :443 included (as CIS2 writes its issuer)")
     } else {
         pass("matches exactly")
     }
+}
+
+/// An issuer the provider does not call itself, in words.
+fn issuer_mismatch(issuer: &IssuerUrl, found: &str) -> String {
+    format!(
+        "discovery says {:?}, configured {:?}: they must match exactly",
+        clean_text(found, 200),
+        issuer.as_str()
+    )
 }
 
 fn check_transport(metadata: &ProviderMetadata) -> Outcome {

@@ -3,7 +3,6 @@
 
 use careid_core::discovery::DiscoveryError;
 use careid_core::http::display_url;
-use careid_core::signin::SignInError;
 use careid_core::{InvalidIssuer, IssuerUrl};
 
 use crate::context::runtime;
@@ -35,6 +34,10 @@ pub fn run(context: &Context, args: &DoctorArgs) -> anyhow::Result<()> {
         } else {
             print!("{}", report.render_text());
         }
+        // The rows said why; the outcome is the discovery's (unreachable, or unsafe).
+        if let Some(error) = diagnosis.discovery_error {
+            return Err(error.into());
+        }
         if report.passed() {
             Ok(())
         } else {
@@ -43,17 +46,20 @@ pub fn run(context: &Context, args: &DoctorArgs) -> anyhow::Result<()> {
     })
 }
 
-/// The `--issuer` given, as an issuer. One careid could not fetch from (not a URL, or plain http
-/// off loopback) is refused as discovery refuses such an issuer; one with a query or fragment is
-/// not an issuer at all.
+/// The `--issuer` given, as an issuer: one careid cannot fetch from (not a URL, or plain http off
+/// loopback) or with a query or fragment is a mistake on the command line (exit 2), said as
+/// discovery would refuse it.
 fn issuer_url(issuer: &str) -> anyhow::Result<IssuerUrl> {
-    IssuerUrl::new(issuer).map_err(|error| match error {
-        InvalidIssuer::QueryOrFragment { .. } => UsageError(error.to_string()).into(),
-        _ => SignInError::from(DiscoveryError::InsecureEndpoint {
-            member: "issuer",
-            url: display_url(issuer),
-        })
-        .into(),
+    IssuerUrl::new(issuer).map_err(|error| {
+        let problem = match error {
+            InvalidIssuer::QueryOrFragment { .. } => error.to_string(),
+            _ => DiscoveryError::InsecureEndpoint {
+                member: "issuer",
+                url: display_url(issuer),
+            }
+            .to_string(),
+        };
+        UsageError(format!("--issuer {problem}")).into()
     })
 }
 
@@ -61,28 +67,26 @@ fn issuer_url(issuer: &str) -> anyhow::Result<IssuerUrl> {
 mod tests {
     use super::*;
 
-    /// `--issuer` is refused as before for an address careid cannot fetch from, and as a usage
-    /// error when it has a query or fragment.
+    /// An `--issuer` careid cannot fetch from, or with a query or fragment, is a usage error
+    /// (exit 2) saying why.
     #[test]
-    fn an_issuer_flag_that_is_no_issuer_is_refused_by_kind() {
+    fn an_issuer_flag_that_is_no_issuer_is_a_usage_error() {
         for (issuer, refusal) in [
             ("https://am.example.nhs.uk:443/realm", None),
             ("http://127.0.0.1:8080/realm", None),
-            ("http://am.example.nhs.uk/realm", Some("insecure_endpoint")),
-            ("am.example.nhs.uk", Some("insecure_endpoint")),
-            ("https://am.example.nhs.uk/realm?x=1", Some("usage")),
+            ("http://am.example.nhs.uk/realm", Some("is not https")),
+            ("foo", Some("is not https")),
+            ("https://am.example.nhs.uk/realm?x=1", Some("query")),
         ] {
             let refused = issuer_url(issuer).err().map(|error| {
-                if error.downcast_ref::<UsageError>().is_some() {
-                    "usage"
-                } else {
-                    error
-                        .downcast_ref::<SignInError>()
-                        .expect("a sign-in error")
-                        .code()
-                }
+                assert_eq!(crate::output::exit_code(&error), 2, "{issuer}");
+                error.to_string()
             });
-            assert_eq!(refused, refusal, "{issuer}");
+            match (refused, refusal) {
+                (None, None) => {}
+                (Some(text), Some(words)) => assert!(text.contains(words), "{issuer}: {text}"),
+                (refused, _) => panic!("{issuer}: {refused:?}"),
+            }
         }
     }
 }

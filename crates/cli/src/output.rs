@@ -78,8 +78,30 @@ pub fn describe(error: &anyhow::Error, profile: &str) -> String {
     text
 }
 
+/// What to do when the keychain cannot keep a session.
+const KEYCHAIN_FIX: &str = if cfg!(target_os = "linux") {
+    "careid keeps a session's tokens in the OS keychain: on Linux that needs a D-Bus session \
+     bus (DBUS_SESSION_BUS_ADDRESS) and a Secret Service such as gnome-keyring or KWallet, \
+     unlocked; `careid keychain check` tests it"
+} else {
+    "careid keeps a session's tokens in the OS keychain; `careid keychain check` tests it"
+};
+
 /// What to run next, for the errors a command line can fix.
 fn hint(error: &anyhow::Error, profile: &str) -> Option<String> {
+    if error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<KeychainError>(),
+            Some(KeychainError::Unavailable(_) | KeychainError::Failed(_))
+        ) || matches!(
+            sign_in_error(cause),
+            Some(SignInError::Keychain(
+                KeychainError::Unavailable(_) | KeychainError::Failed(_)
+            ))
+        )
+    }) {
+        return Some(KEYCHAIN_FIX.to_owned());
+    }
     let error = error.chain().find_map(sign_in_error)?;
     match error {
         SignInError::NotSignedIn { .. } | SignInError::EndedByProvider { .. } => {

@@ -256,6 +256,9 @@ pub struct Diagnosis {
     pub issuer: IssuerUrl,
     pub report: careid_core::DoctorReport,
     pub jwks_error: Option<String>,
+    /// Why the discovery document could not be used, when it could not: the report then says
+    /// so in its rows, and this is the outcome (unreachable, or unsafe).
+    pub discovery_error: Option<SignInError>,
 }
 
 impl Host {
@@ -280,7 +283,9 @@ impl Host {
         // The built-in mock runs for as long as the check does.
         let (issuer, _mock) = self.issuer_of(profile).await?;
         let (mut diagnosis, metadata) = self.diagnose_issuer(&issuer).await?;
-        diagnosis.report.add_profile_checks(profile, &metadata);
+        if let Some(metadata) = &metadata {
+            diagnosis.report.add_profile_checks(profile, metadata);
+        }
         diagnosis
             .report
             .add_redirect_registration(profile.redirect_registration());
@@ -304,13 +309,21 @@ impl Host {
     async fn diagnose_issuer(
         &self,
         issuer: &IssuerUrl,
-    ) -> Result<(Diagnosis, Arc<ProviderMetadata>), HostError> {
+    ) -> Result<(Diagnosis, Option<Arc<ProviderMetadata>>), HostError> {
         let providers = ProviderCache::new(PROVIDER_CACHE_AGE);
         let now = std::time::SystemTime::now();
-        let metadata = providers
-            .metadata(&self.http, issuer, now)
-            .await
-            .map_err(SignInError::from)?;
+        let metadata = match providers.metadata(&self.http, issuer, now).await {
+            Ok(metadata) => metadata,
+            Err(error) => {
+                let diagnosis = Diagnosis {
+                    issuer: issuer.clone(),
+                    report: careid_core::DoctorReport::discovery_failed(issuer, &error),
+                    jwks_error: None,
+                    discovery_error: Some(SignInError::from(error)),
+                };
+                return Ok((diagnosis, None));
+            }
+        };
         let jwks = providers.jwks(&self.http, &metadata, now).await;
         let report = careid_core::diagnose(
             issuer,
@@ -321,8 +334,9 @@ impl Host {
             issuer: issuer.clone(),
             report,
             jwks_error: jwks.err().map(|error| error.to_string()),
+            discovery_error: None,
         };
-        Ok((diagnosis, metadata))
+        Ok((diagnosis, Some(metadata)))
     }
 }
 

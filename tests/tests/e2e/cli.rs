@@ -76,3 +76,73 @@ fn a_usage_error_exits_2() -> anyhow::Result<()> {
     assert_eq!(output.status.code(), Some(2));
     Ok(())
 }
+
+/// `doctor` has its rows whatever happens to discovery, in text and JSON: an issuer the provider
+/// does not call itself is a FAIL row (exit 3), a provider that cannot be reached a FAIL row
+/// (exit 5); an `--issuer` that is no https URL is a mistake on the command line (exit 2).
+#[test]
+fn doctor_reports_rows_when_discovery_fails_and_a_mistyped_issuer_is_a_usage_error() {
+    let mock = careid_e2e::MockHost::start(mock_cis2::MockCis2::new()).expect("the mock starts");
+    let world = careid_e2e::CliWorld::new().expect("a test home");
+    let issuer = mock.issuer();
+    let other_name = if issuer.contains("localhost") {
+        issuer.replace("localhost", "127.0.0.1")
+    } else {
+        issuer.replace("127.0.0.1", "localhost")
+    };
+    let mismatch = world
+        .run(&["--json", "doctor", "--issuer", &other_name])
+        .expect("careid runs");
+    assert_eq!(mismatch.code, Some(3), "{}", mismatch.text());
+    let report = mismatch.json();
+    assert_eq!(report["checks"][0]["name"], "Issuer", "{report:#}");
+    assert_eq!(report["checks"][0]["status"], "fail");
+    assert!(report["checks"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("must match exactly"));
+    let text = world
+        .run(&["doctor", "--issuer", &other_name])
+        .expect("careid runs");
+    assert_eq!(text.code, Some(3), "{}", text.text());
+    assert!(text.stdout.starts_with("FAIL  Issuer"), "{}", text.text());
+
+    let unreachable = world
+        .run(&["--json", "doctor", "--issuer", "http://127.0.0.1:9/nothing"])
+        .expect("careid runs");
+    assert_eq!(unreachable.code, Some(5), "{}", unreachable.text());
+    assert_eq!(unreachable.json()["checks"][0]["name"], "Discovery");
+
+    let mistyped = world
+        .run(&["doctor", "--issuer", "foo"])
+        .expect("careid runs");
+    assert_eq!(mistyped.code, Some(2), "{}", mistyped.text());
+    assert!(mistyped.stderr.contains("--issuer"), "{}", mistyped.text());
+}
+
+/// With no keychain to keep the session, `login` says so, and how to fix it, before the
+/// browser opens (exit 7): the user does not sign in for nothing.
+#[test]
+fn login_without_a_keychain_fails_before_the_browser_opens() {
+    let mut world = careid_e2e::CliWorld::new().expect("a test home");
+    world.set_env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/careid-test-bus",
+    );
+    let run = world
+        .run(&["login", "--mock-auto-login", "555057896106"])
+        .expect("careid runs");
+    assert_eq!(run.code, Some(7), "{}", run.text());
+    assert!(
+        run.stderr.contains("careid keychain check") && run.stderr.contains("D-Bus"),
+        "{}",
+        run.text()
+    );
+    assert!(
+        std::fs::read_to_string(world.browser_log())
+            .unwrap_or_default()
+            .is_empty(),
+        "the browser was opened: {}",
+        run.text()
+    );
+}

@@ -378,6 +378,24 @@ impl Keychain {
         self.backend.delete(&self.service, account)
     }
 
+    /// Whether the keychain can keep a secret now: a small one stored and deleted under an
+    /// account of its own. A sign-in asks before the browser opens, so a keychain that cannot
+    /// keep the session is said before the user signs in, not after.
+    pub fn probe(&self) -> Result<(), KeychainError> {
+        let account = format!(
+            "probe/{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos()
+        );
+        let stored = self.store(&account, &SecretString::new("probe".to_owned()));
+        // Deleted whatever the store said, so a half-made entry is not left behind.
+        let deleted = self.delete(&account);
+        stored.and(deleted)
+    }
+
     /// Deletes every entry whose account starts with `prefix`, heads and parts alike, including
     /// parts no head names any more (left by a store that failed half way), except the account
     /// `keep` and its parts. Returns how many were deleted, or `None` where the platform's

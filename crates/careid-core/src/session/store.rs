@@ -296,6 +296,11 @@ impl SessionStore {
     /// A store over `keychain` (already namespaced by build kind) and `state_dir`, the folder
     /// that holds the state and lock files (for example `<data dir>/state`). The folder is
     /// created on the first save.
+    /// Whether the keychain can keep a session's tokens now ([`Keychain::probe`]).
+    pub fn check_keychain(&self) -> Result<(), KeychainError> {
+        self.keychain.probe()
+    }
+
     pub fn new(keychain: Keychain, state_dir: impl Into<PathBuf>) -> Self {
         Self {
             keychain,

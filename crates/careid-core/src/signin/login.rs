@@ -263,8 +263,10 @@ impl Client {
         log: &mut AttemptLog,
         timings: &mut Vec<Timing>,
     ) -> Result<PendingLogin, SignInError> {
-        // A missing secret or key is said before the browser opens, not after the user signed in.
+        // A missing secret or key, or a keychain that cannot keep the session, is said before
+        // the browser opens, not after the user signed in.
         self.credential()?;
+        crate::signin::blocking(|| self.store().check_keychain())?;
         let started = Instant::now();
         let metadata = self.metadata().await?;
         // A broker of another issuer or client, or a client authentication the provider does not
