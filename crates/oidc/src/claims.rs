@@ -313,7 +313,17 @@ pub fn choose_role(
         return identity
             .role(requested)
             .map(|role| RoleChoice::Requested(role.clone()))
-            .ok_or_else(|| ClaimsError::RequestedRoleUnknown(requested.to_owned()));
+            .ok_or_else(|| ClaimsError::RequestedRoleUnknown {
+                requested: requested.to_owned(),
+                held: identity
+                    .roles
+                    .iter()
+                    .map(|role| RoleNamed {
+                        id: role.person_roleid.clone(),
+                        name: Some(role.job_role_name().to_owned()),
+                    })
+                    .collect(),
+            });
     }
     match identity.roles.as_slice() {
         // CIS2 sent roles and none can be used: signing in "with no roles" would be untrue.
@@ -669,6 +679,21 @@ pub fn amr_meaning(value: &str) -> AmrMeaning {
 }
 
 /// The incomplete roles in words, at most a few: `role 555057898108 lacks org_code; ...`.
+/// The roles a user holds, for a message: the first ten, each id with its job role.
+fn held_list(held: &[RoleNamed]) -> String {
+    if held.is_empty() {
+        return "you hold no roles".to_owned();
+    }
+    let mut shown: Vec<String> = held.iter().take(10).map(ToString::to_string).collect();
+    if held.len() > 10 {
+        shown.push(format!(
+            "and {} more (`careid roles` lists them)",
+            held.len() - 10
+        ));
+    }
+    format!("your roles are {}", shown.join(", "))
+}
+
 fn incomplete_list(roles: &[IncompleteRole]) -> String {
     let mut shown: Vec<String> = roles.iter().take(5).map(ToString::to_string).collect();
     if roles.len() > 5 {
@@ -705,9 +730,15 @@ pub enum ClaimsError {
         selected: RoleNamed,
         requested: RoleNamed,
     },
-    /// The user asked for a role they do not hold.
-    #[error("role {0:?} is not one of the signed-in user's roles")]
-    RequestedRoleUnknown(String),
+    /// The user asked for a role they do not hold: said with the roles they do hold.
+    #[error(
+        "you do not hold role {requested:?}; {}; sign in without --role to choose, or give one of these",
+        held_list(held)
+    )]
+    RequestedRoleUnknown {
+        requested: String,
+        held: Vec<RoleNamed>,
+    },
     /// An assurance level was asked for and the ID token states none.
     #[error("the id token has no authentication_assurance_level and AAL{requested} was requested")]
     AssuranceMissing { requested: u8 },
@@ -736,7 +767,7 @@ impl ClaimsError {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            ClaimsError::SelectedRoleConflict { .. } | ClaimsError::RequestedRoleUnknown(_)
+            ClaimsError::SelectedRoleConflict { .. } | ClaimsError::RequestedRoleUnknown { .. }
         )
     }
 
@@ -749,7 +780,7 @@ impl ClaimsError {
             ClaimsError::SelectedRoleIncomplete(_) => "selected_role_incomplete",
             ClaimsError::RolesIncomplete(_) => "roles_incomplete",
             ClaimsError::SelectedRoleConflict { .. } => "selected_role_conflict",
-            ClaimsError::RequestedRoleUnknown(_) => "unknown_role",
+            ClaimsError::RequestedRoleUnknown { .. } => "unknown_role",
             ClaimsError::AssuranceMissing { .. } => "assurance_missing",
             ClaimsError::AssuranceInvalid(_) => "assurance_invalid",
             ClaimsError::AssuranceTooLow { .. } => "assurance_too_low",

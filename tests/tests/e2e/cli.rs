@@ -146,3 +146,33 @@ fn login_without_a_keychain_fails_before_the_browser_opens() {
         run.text()
     );
 }
+
+/// A role the user does not hold is said plainly once the user is known, with the roles they
+/// do hold, as a usage error (exit 2); no session is kept.
+#[test]
+fn login_with_a_role_the_user_does_not_hold_names_the_roles_they_do() {
+    let world = careid_e2e::CliWorld::new().expect("a test home");
+    let run = world
+        .run(&[
+            "login",
+            "--mock-auto-login",
+            "555057896106",
+            "--role",
+            "999999999999",
+        ])
+        .expect("careid runs");
+    assert_eq!(run.code, Some(2), "{}", run.text());
+    assert!(
+        run.stderr.contains("you do not hold role \"999999999999\"")
+            && run.stderr.contains("your roles are 555057898108 ("),
+        "{}",
+        run.text()
+    );
+    assert!(
+        !run.stderr.contains("claims were rejected"),
+        "{}",
+        run.text()
+    );
+    let status = world.run(&["status"]).expect("careid runs");
+    assert_eq!(status.code, Some(8), "no session kept: {}", status.text());
+}

@@ -435,7 +435,7 @@ fn failed_rule(error: &SignInError) -> Option<Rule> {
         SignInError::Claims(
             ClaimsError::SelectedRoleUnknown(_)
             | ClaimsError::SelectedRoleConflict { .. }
-            | ClaimsError::RequestedRoleUnknown(_),
+            | ClaimsError::RequestedRoleUnknown { .. },
         )
         | SignInError::UnknownRole(_) => Some(Rule::Role),
         SignInError::Claims(

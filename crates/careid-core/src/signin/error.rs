@@ -121,7 +121,8 @@ pub enum SignInError {
     IdToken(#[from] IdTokenError),
     #[error("the UserInfo response was rejected: {0}")]
     UserInfo(String),
-    #[error("the claims were rejected: {0}")]
+    /// A role the user asked for is said as it is; other claims as rejected.
+    #[error("{}{}", claims_prefix(.0), .0)]
     Claims(#[from] ClaimsError),
     #[error("not signed in to profile {profile:?} ({reason})")]
     NotSignedIn {
@@ -305,5 +306,14 @@ impl SessionError {
             SessionError::LockTimeout { .. } => ErrorClass::Cancelled,
             _ => ErrorClass::Other,
         }
+    }
+}
+
+/// How a claims error begins: one about what the user asked for is said as it is.
+fn claims_prefix(error: &ClaimsError) -> &'static str {
+    if error.is_usage() {
+        ""
+    } else {
+        "the claims were rejected: "
     }
 }
