@@ -207,6 +207,7 @@ mod tests {
             auth_time: 1_750_000_000,
             last_activity: 1_750_000_000,
             selected_role_id: None,
+            role: None,
             sid: None,
             assurance_level: Some(3),
             stored_at: 1_750_000_000,

@@ -770,6 +770,7 @@ fn stored_session(
         auth_time: now - signed_in_ago,
         last_activity: now - idle_for,
         selected_role_id: None,
+        role: None,
         sid: None,
         assurance_level: Some(3),
         stored_at: now - idle_for,

@@ -93,4 +93,4 @@ pub use session::{
     EndReason, Loaded, Restored, SessionEnd, SessionError, SessionFacts, SessionLock, SessionStore,
     SignInRecord, SignedOutReason, Verdict, ACTIVITY_WRITE_EVERY,
 };
-pub use user_name::{person_name, UserName};
+pub use user_name::{person_name, RoleLabel, UserName};

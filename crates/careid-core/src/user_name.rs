@@ -1,11 +1,13 @@
-//! How careid names the signed-in user to people, one way everywhere: `careid login`, `careid
-//! status` and the app all say "Flo Nurse (555057896106)", or the user id alone when the
-//! provider gave no name.
+//! How careid names the signed-in user and their role to people, one way everywhere: `careid
+//! login`, `careid status` and the app all say "Flo Nurse (555057896106)" (or the user id alone
+//! when the provider gave no name) and "Nurse Access Role at NHSID DEV (A9A5A), code R8001".
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::http::clean_text;
-use crate::Identity;
+use crate::{Identity, NrbacRole};
 
 /// The longest name shown: a provider's text, so it is bounded and cleaned.
 const MAX_NAME_CHARS: usize = 100;
@@ -25,6 +27,43 @@ impl fmt::Display for UserName {
             Some(name) => write!(f, "{name} ({})", self.user_id),
             None => f.write_str(&self.user_id),
         }
+    }
+}
+
+/// A role as people read it: the last part of CIS2's role name (what people call it, "Nurse
+/// Access Role"), its organisation's name and ODS code, and the role code. Kept with the session's
+/// facts, so a command that makes no request can still name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleLabel {
+    pub job_role: String,
+    pub organisation: String,
+    pub org_code: String,
+    pub role_code: String,
+}
+
+impl RoleLabel {
+    pub fn of(role: &NrbacRole, identity: &Identity) -> Self {
+        Self {
+            job_role: clean_text(role.job_role_name(), MAX_NAME_CHARS),
+            organisation: clean_text(&identity.organisation(&role.org_code).name, MAX_NAME_CHARS),
+            org_code: clean_text(&role.org_code, MAX_NAME_CHARS),
+            role_code: clean_text(&role.role_code, MAX_NAME_CHARS),
+        }
+    }
+}
+
+impl fmt::Display for RoleLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let organisation = if self.organisation.is_empty() || self.organisation == self.org_code {
+            self.org_code.clone()
+        } else {
+            format!("{} ({})", self.organisation, self.org_code)
+        };
+        write!(f, "{} at {organisation}", self.job_role)?;
+        if !self.role_code.is_empty() {
+            write!(f, ", code {}", self.role_code)?;
+        }
+        Ok(())
     }
 }
 

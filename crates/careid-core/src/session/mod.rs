@@ -69,6 +69,10 @@ pub struct SessionFacts {
     pub last_activity: u64,
     /// The selected role's id (`selected_roleid`, a `person_roleid`), once a role is chosen.
     pub selected_role_id: Option<String>,
+    /// The selected role as people read it ([`Self::set_role`]); absent in files written before
+    /// careid kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<crate::RoleLabel>,
     /// The provider's session id (`sid`), to match back-channel logout tokens.
     pub sid: Option<String>,
     /// The authentication assurance level (2 or 3 in CIS2), when the provider said.
@@ -78,6 +82,12 @@ pub struct SessionFacts {
 }
 
 impl SessionFacts {
+    /// The session's role from now on: its id and how people read it, set together.
+    pub fn set_role(&mut self, role: Option<&crate::NrbacRole>, identity: &crate::Identity) {
+        self.selected_role_id = role.map(|role| role.person_roleid.clone());
+        self.role = role.map(|role| crate::RoleLabel::of(role, identity));
+    }
+
     /// The user as people are told who is signed in: "Flo Nurse (555057896106)".
     pub fn user(&self) -> crate::UserName {
         crate::UserName {

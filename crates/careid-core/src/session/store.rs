@@ -907,6 +907,7 @@ mod tests {
             auth_time: 1_750_000_000,
             last_activity: 1_750_000_100,
             selected_role_id: Some("555254242106".into()),
+            role: None,
             sid: Some("sid-1".into()),
             assurance_level: Some(3),
             stored_at: 1_750_000_000,

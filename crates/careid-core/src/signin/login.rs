@@ -644,7 +644,7 @@ impl Client {
             )?;
             log.role(&role);
             let now = unix_seconds(self.clock.now());
-            let facts = SessionFacts {
+            let mut facts = SessionFacts {
                 profile: self.profile.name.clone(),
                 sub: claims.sub.clone(),
                 name: crate::person_name(&identity),
@@ -652,7 +652,8 @@ impl Client {
                 // now (beyond the skew), or already past the absolute limit.
                 auth_time: claims.auth_time.unwrap_or(claims.iat),
                 last_activity: now,
-                selected_role_id: role.role().map(|role| role.person_roleid.clone()),
+                selected_role_id: None,
+                role: None,
                 sid: claims.sid.clone(),
                 assurance_level: claims
                     .claims
@@ -660,6 +661,7 @@ impl Client {
                     .and_then(assurance_level),
                 stored_at: now,
             };
+            facts.set_role(role.role(), &identity);
             // Only now, with every answer checked, is anything stored: under the session lock, so
             // a refresh or sign-out in another process cannot interleave with the new session.
             let lock = self.session_lock().await?;

@@ -463,7 +463,7 @@ impl Client {
         timings.push(Timing::since("userinfo", started));
         let identity = Identity::from_userinfo(&serde_json::Value::Object(userinfo.clone()))?;
         let role = choose_role(&identity, selected, None, facts.selected_role_id.as_deref())?;
-        facts.selected_role_id = role.role().map(|role| role.person_roleid.clone());
+        facts.set_role(role.role(), &identity);
         facts.name = crate::person_name(&identity);
         Ok((userinfo, identity, role))
     }

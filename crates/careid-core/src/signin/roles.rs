@@ -93,17 +93,19 @@ impl Client {
         ) {
             crate::check_requested_role(identity, selected, role_id)?;
         }
-        let role = session
+        let identity = session
             .identity
-            .as_ref()
-            .and_then(|identity| identity.role(role_id))
+            .clone()
+            .ok_or_else(|| SignInError::UnknownRole(role_id.to_owned()))?;
+        let role = identity
+            .role(role_id)
             .cloned()
             .ok_or_else(|| SignInError::UnknownRole(role_id.to_owned()))?;
         let lock = self.session_lock().await?;
         session.facts = blocking(|| {
             self.store
                 .change_facts(&lock, Some(&session.facts.sub), |facts| {
-                    facts.selected_role_id = Some(role.person_roleid.clone())
+                    facts.set_role(Some(&role), &identity)
                 })
         })?;
         blocking(|| {

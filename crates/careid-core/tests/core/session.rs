@@ -85,6 +85,7 @@ fn facts(sub: &str) -> SessionFacts {
         auth_time: 1_750_000_000,
         last_activity: 1_750_000_000,
         selected_role_id: Some("555254242106".into()),
+        role: None,
         sid: Some("b2e1c3d4-sid".into()),
         assurance_level: Some(3),
         stored_at: 1_750_000_000,

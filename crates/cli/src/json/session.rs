@@ -468,6 +468,7 @@ mod tests {
             auth_time: 1_796_617_127,
             last_activity: 1_796_617_200,
             selected_role_id: Some("555057898108".to_owned()),
+            role: None,
             sid: Some("sid-1".to_owned()),
             assurance_level: Some(3),
             stored_at: 1_796_617_200,
