@@ -36,7 +36,7 @@ function renderSession(ctx: Ctx, view: SignedInView): Node[] {
     summaryRow(
       'Role',
       role
-        ? [h('span', { 'data-testid': 'role-name' }, role.name), ' ', h('span', { class: 'careid-wrap', 'data-testid': 'role-code' }, `(${role.code})`)]
+        ? [h('span', { 'data-testid': 'role-name' }, role.name), ', ', h('span', { class: 'careid-wrap', 'data-testid': 'role-code' }, `code ${role.code}`)]
         : h('span', { 'data-testid': 'role-name' }, 'No role selected'),
       undefined,
       change,
