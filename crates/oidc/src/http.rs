@@ -1,10 +1,13 @@
 //! The one HTTP client every provider call goes through: no redirects (a redirected token request
 //! would carry its credentials to wherever the `Location` points), a timeout on every request,
 //! a hard limit on what is read, errors that never hold a body, a query string or a header, and
-//! TLS on aws-lc-rs whatever the process's rustls default.
+//! TLS on aws-lc-rs whatever the process's rustls default. A client may be given a [`Revival`]:
+//! what brings its server back when a request finds nobody there, before the one retry.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -291,11 +294,53 @@ fn sensitive(url: &str, value: &SecretString) -> Result<HeaderValue, HttpError> 
     Ok(header)
 }
 
+/// What brings a server back when a request to it got no answer at all (nothing listening, or
+/// the connection closed before an answer began): for requests to one origin, it answers `Ok`
+/// when the server is there again, so the request is sent once more, or why not, which the
+/// error then carries. A request that got no answer was not acted on by a server that finishes
+/// what it started before it stops, so sending it again is safe; one that timed out or whose
+/// answer broke off is never sent again.
+#[derive(Clone)]
+pub struct Revival {
+    /// `scheme://host:port`, as [`url::Origin::ascii_serialization`] writes it.
+    origin: String,
+    revive: Arc<ReviveFn>,
+}
+
+type ReviveFn = dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync;
+
+impl Revival {
+    /// `revive` for requests to the origin of `base` (an http(s) URL).
+    pub fn new<F, Fut>(base: &str, revive: F) -> Result<Self, HttpError>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        Ok(Self {
+            origin: parse_url(base)?.origin().ascii_serialization(),
+            revive: Arc::new(move || Box::pin(revive())),
+        })
+    }
+
+    fn covers(&self, url: &str) -> bool {
+        url::Url::parse(url).is_ok_and(|url| url.origin().ascii_serialization() == self.origin)
+    }
+}
+
+impl fmt::Debug for Revival {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Revival")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The HTTP client. Cheap to clone: clones share one connection pool.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
     settings: HttpSettings,
+    revival: Option<Revival>,
 }
 
 impl HttpClient {
@@ -316,11 +361,24 @@ impl HttpClient {
             .map_err(|error| HttpError::Client {
                 detail: root_cause(&error),
             })?;
-        Ok(Self { client, settings })
+        Ok(Self {
+            client,
+            settings,
+            revival: None,
+        })
     }
 
     pub fn settings(&self) -> &HttpSettings {
         &self.settings
+    }
+
+    /// This client (the same connection pool) with `revival` called when a request gets no
+    /// answer, and the request sent once more if it brings the server back.
+    pub fn reviving(&self, revival: Revival) -> Self {
+        Self {
+            revival: Some(revival),
+            ..self.clone()
+        }
     }
 
     /// A GET asking for `accept`.
@@ -444,6 +502,30 @@ impl HttpClient {
     }
 
     async fn send(
+        &self,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<HttpResponse, HttpError> {
+        let Some(revival) = self.revival.as_ref().filter(|revival| revival.covers(url)) else {
+            return self.send_once(url, request).await;
+        };
+        // Form and JSON bodies are bytes, so a request can always be copied.
+        let again = request.try_clone();
+        match (self.send_once(url, request).await, again) {
+            (Err(HttpError::Unreachable { url: shown, detail }), Some(again)) => {
+                match (revival.revive)().await {
+                    Ok(()) => self.send_once(url, again).await,
+                    Err(why) => Err(HttpError::Unreachable {
+                        url: shown,
+                        detail: format!("{detail}; {why}"),
+                    }),
+                }
+            }
+            (result, _) => result,
+        }
+    }
+
+    async fn send_once(
         &self,
         url: &str,
         request: reqwest::RequestBuilder,
