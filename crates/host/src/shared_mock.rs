@@ -505,7 +505,9 @@ impl Hosted {
             let _ = stop.send(());
         }
         if self.stopped.recv_timeout(DRAIN_TIMEOUT).is_err() {
-            tracing::warn!("the built-in mock provider's requests under way did not finish in time");
+            tracing::warn!(
+                "the built-in mock provider's requests under way did not finish in time"
+            );
         }
     }
 }
@@ -604,11 +606,137 @@ mod tests {
         let again = host.resolve(&http(), None).await.unwrap();
         assert_eq!(again.issuer(), first.issuer(), "one mock per process too");
         assert!(first.client_secret("555000000001.apps.local").is_some());
+        let issuer = first.issuer().clone();
         drop((first, again));
         drop(host);
+        assert_eq!(
+            record_at(dir.path()).map(|record| record.issuer),
+            Some(issuer.as_str().to_owned()),
+            "the record stays: its issuer is where the mock is found again"
+        );
+        assert!(!answers(&http(), &issuer).await, "handed over: stopped");
+    }
+
+    /// Another process's view of the user's mock: its own host, and an HTTP client that takes
+    /// the mock over when it finds it gone.
+    async fn other_process(dir: &Path, issuer: &IssuerUrl) -> (Arc<MockHost>, HttpClient) {
+        let host = Arc::new(MockHost::new(dir.to_owned()));
+        let http = http().reviving(host.revival(&http(), issuer));
+        (host, http)
+    }
+
+    async fn discovery_issuer(http: &HttpClient, issuer: &IssuerUrl) -> Result<String, String> {
+        let response = http
+            .get(&careid_core::discovery_url(issuer), "application/json")
+            .await
+            .map_err(|error| error.to_string())?;
+        assert!(response.is_success(), "{}", response.status);
+        let document: serde_json::Value = response.json().map_err(|error| error.to_string())?;
+        Ok(document["issuer"].as_str().unwrap_or_default().to_owned())
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_request_that_finds_the_mock_gone_takes_it_over_on_the_same_port_and_is_sent_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = MockHost::new(dir.path().to_owned());
+        let served = first.resolve(&http(), None).await.unwrap();
+        let issuer = served.issuer().clone();
+        let keys = served.running().unwrap().jwks();
+        let (second, second_http) = other_process(dir.path(), &issuer).await;
+        let (third, third_http) = other_process(dir.path(), &issuer).await;
+        assert!(!second
+            .resolve(&http(), None)
+            .await
+            .unwrap()
+            .is_hosted_here());
+        drop(served);
+        drop(first); // the process that served it ends
+
+        // Both find it gone at once: one takes it over, the other finds it answering again.
+        let (from_second, from_third) = tokio::join!(
+            discovery_issuer(&second_http, &issuer),
+            discovery_issuer(&third_http, &issuer)
+        );
+        assert_eq!(from_second.as_deref(), Ok(issuer.as_str()));
+        assert_eq!(from_third.as_deref(), Ok(issuer.as_str()));
+        let now = [
+            second.resolve(&http(), None).await.unwrap(),
+            third.resolve(&http(), None).await.unwrap(),
+        ];
+        assert_eq!(
+            now.iter().filter(|mock| mock.is_hosted_here()).count(),
+            1,
+            "served by one of them"
+        );
+        let serving = now.iter().find(|mock| mock.is_hosted_here()).unwrap();
+        assert_eq!(
+            serving.issuer(),
+            &issuer,
+            "the same port, so the same issuer"
+        );
+        assert_eq!(
+            serving.running().unwrap().jwks(),
+            keys,
+            "reloaded from the state file"
+        );
+        assert_eq!(record_at(dir.path()).unwrap().issuer, issuer.as_str());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_process_that_ends_answers_the_requests_under_way_before_it_hands_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = MockHost::new(dir.path().to_owned());
+        let served = first.resolve(&http(), None).await.unwrap();
+        let issuer = served.issuer().clone();
+        served
+            .running()
+            .unwrap()
+            .arm_fault("slow_endpoint@discovery=1000".parse().unwrap(), Some(1));
+        let (_second, second_http) = other_process(dir.path(), &issuer).await;
+        let under_way = tokio::spawn({
+            let (http, issuer) = (second_http.clone(), issuer.clone());
+            async move { discovery_issuer(&http, &issuer).await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await; // the request is under way
+        let started = std::time::Instant::now();
+        drop(served);
+        tokio::task::spawn_blocking(move || drop(first))
+            .await
+            .unwrap();
         assert!(
-            record_at(dir.path()).is_none(),
-            "the record goes with the process"
+            started.elapsed() >= Duration::from_millis(500),
+            "the hand-over waited for the request"
+        );
+        assert_eq!(
+            under_way.await.unwrap().as_deref(),
+            Ok(issuer.as_str()),
+            "answered, not cut off"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_port_another_program_took_meanwhile_is_a_clear_error_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = MockHost::new(dir.path().to_owned());
+        let served = first.resolve(&http(), None).await.unwrap();
+        let (issuer, port) = (served.issuer().clone(), served.running().unwrap().port());
+        drop((served, first));
+        // Another program: it takes connections and never answers.
+        let _taken = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+
+        let second = MockHost::new(dir.path().to_owned());
+        let started = std::time::Instant::now();
+        let refused = second.resolve(&http(), None).await.unwrap_err();
+        assert_eq!(refused.code(), "mock_port_taken", "{refused}");
+        let message = refused.to_string();
+        assert!(message.contains(&port.to_string()), "{message}");
+        assert!(message.contains(STATE_FILE), "the way out: {message}");
+        let refused = second.take_over(&http(), &issuer).await.unwrap_err();
+        assert_eq!(refused.code(), "mock_port_taken", "{refused}");
+        assert!(
+            started.elapsed() < PROBE_TIMEOUT * 3,
+            "no hang: {:?}",
+            started.elapsed()
         );
     }
 

@@ -786,4 +786,162 @@ mod tests {
             assert_eq!(answer.is_json(), json, "{value}");
         }
     }
+
+    /// A port nobody listens on (bound, then let go).
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    /// Serves one request on `port`: answers 200 with the request's body, and hands it back.
+    async fn answer_once(port: u16) -> tokio::sync::oneshot::Receiver<String> {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let (seen, received) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buffer = [0; 4096];
+            let body = loop {
+                let read = socket.read(&mut buffer).await.unwrap();
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|line| {
+                            line.to_ascii_lowercase()
+                                .strip_prefix("content-length: ")
+                                .map(str::to_owned)
+                        })
+                        .map_or(0, |length| length.trim().parse::<usize>().unwrap());
+                    if body.len() >= length {
+                        break body.to_owned();
+                    }
+                }
+            };
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(answer.as_bytes()).await.unwrap();
+            let _ = seen.send(body);
+        });
+        received
+    }
+
+    fn client() -> HttpClient {
+        HttpClient::new(HttpSettings::default()).unwrap()
+    }
+
+    /// A revival that counts its calls and answers `outcome` after `before` has run.
+    fn counting<F, Fut>(
+        base: &str,
+        before: F,
+        outcome: Result<(), String>,
+    ) -> (Revival, Arc<std::sync::atomic::AtomicUsize>)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let before = Arc::new(before);
+        let revival = Revival::new(base, move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let (before, outcome) = (Arc::clone(&before), outcome.clone());
+            async move {
+                before().await;
+                outcome
+            }
+        })
+        .unwrap();
+        (revival, calls)
+    }
+
+    #[tokio::test]
+    async fn a_request_that_finds_nobody_is_sent_once_more_after_the_server_is_revived() {
+        let port = closed_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let (seen_tx, seen_rx) = std::sync::mpsc::channel();
+        let (revival, calls) = counting(
+            &base,
+            move || {
+                let seen_tx = seen_tx.clone();
+                async move { seen_tx.send(answer_once(port).await).unwrap() }
+            },
+            Ok(()),
+        );
+        let http = client().reviving(revival);
+        let response = http
+            .post_form(
+                &format!("{base}/token"),
+                &[("grant_type", "refresh_token")],
+                None,
+                "application/json",
+            )
+            .await
+            .expect("answered by the revived server");
+        assert_eq!(response.status, 200);
+        assert_eq!(
+            response.text(),
+            "grant_type=refresh_token",
+            "the same body, sent again"
+        );
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(
+            seen_rx.recv().unwrap().await.unwrap(),
+            "grant_type=refresh_token"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_is_sent_again_once_only_and_says_why_the_server_did_not_come_back() {
+        let port = closed_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let cases = [
+            (Ok(()), None),
+            (
+                Err("the port is taken".to_owned()),
+                Some("the port is taken"),
+            ),
+        ];
+        for (outcome, why) in cases {
+            let (revival, calls) = counting(&base, || async {}, outcome);
+            let error = client()
+                .reviving(revival)
+                .get(&format!("{base}/x"), "application/json")
+                .await
+                .unwrap_err();
+            assert_eq!(error.code(), "unreachable", "{error}");
+            assert_eq!(
+                calls.load(std::sync::atomic::Ordering::SeqCst),
+                1,
+                "{error}"
+            );
+            if let Some(why) = why {
+                assert!(error.to_string().ends_with(why), "{error}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_elsewhere_are_not_revived() {
+        let port = closed_port();
+        let other = closed_port();
+        let (revival, calls) = counting(
+            &format!("http://127.0.0.1:{port}/realm"),
+            || async {},
+            Ok(()),
+        );
+        let error = client()
+            .reviving(revival)
+            .get(&format!("http://127.0.0.1:{other}/x"), "application/json")
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "unreachable");
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
 }
