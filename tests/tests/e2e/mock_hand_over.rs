@@ -58,7 +58,11 @@ fn parallel_commands_never_fail_while_the_process_serving_the_mock_exits() {
         servers.insert(pid);
     }
     // Every round's mock was served by one of that round's processes, which all exited.
-    assert_eq!(servers.len(), ROUNDS, "a new server each round: {servers:?}");
+    assert_eq!(
+        servers.len(),
+        ROUNDS,
+        "a new server each round: {servers:?}"
+    );
     // No refresh token was lost or reused on the way: the session still refreshes.
     world.ok(&["token", "--refresh"]);
 }
