@@ -96,10 +96,9 @@ pub enum SharedMockError {
 impl SharedMockError {
     pub fn code(&self) -> &'static str {
         match self {
-            SharedMockError::Start(_) => "mock_start_failed",
+            SharedMockError::Start(_) | SharedMockError::Thread(_) => "mock_start_failed",
             SharedMockError::PortTaken { .. } => "mock_port_taken",
             SharedMockError::Moved { .. } => "mock_moved",
-            SharedMockError::Thread(_) => "mock_thread_failed",
             SharedMockError::Record { .. } => "mock_record_failed",
             SharedMockError::LockTimeout(_) => "mock_lock_timeout",
             SharedMockError::AutoLoginMismatch { .. } => "mock_auto_login_mismatch",
