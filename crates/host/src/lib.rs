@@ -249,9 +249,7 @@ impl Host {
             mock,
         })
     }
-}
 
-impl Host {
     /// The HTTP client for requests to the user's mock at `issuer`: when one finds the mock
     /// gone (the process that served it ended), this process takes it over and sends the
     /// request once more, so no command needs to know.
