@@ -518,6 +518,15 @@ const WORDS: Readonly<Record<NoticeCode | Cis2ErrorCode | UiCode, Words>> = {
     sentence: 'careid could not note where its built-in test sign-in service (mock) runs.',
     next: 'Close careid and open it again.',
   },
+  mock_port_taken: {
+    sentence:
+      'Another program is using the port of the built-in test sign-in service (mock), so careid cannot run it there.',
+    next: 'Close that program and try again. The details say how to start the mock afresh instead.',
+  },
+  mock_moved: {
+    sentence: 'The built-in test sign-in service (mock) lost what it knew, so its sessions have ended.',
+    next: 'Sign in again.',
+  },
   mock_lock_timeout: {
     sentence: 'Another careid is starting the built-in test sign-in service (mock).',
     next: 'Wait a moment, then try again.',

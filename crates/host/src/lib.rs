@@ -105,7 +105,7 @@ pub struct Host {
     keychain: Keychain,
     http: HttpClient,
     providers: Arc<ProviderCache>,
-    mock: MockHost,
+    mock: Arc<MockHost>,
 }
 
 impl Host {
@@ -148,7 +148,7 @@ impl Host {
         let providers = Arc::new(
             careid_core::CacheFolder::new(cache_dir.clone()).provider_cache(PROVIDER_CACHE_AGE),
         );
-        let mock = MockHost::new(state_dir.clone());
+        let mock = Arc::new(MockHost::new(state_dir.clone()));
         Ok(Self {
             config_dir,
             state_dir,
@@ -217,12 +217,13 @@ impl Host {
             }
             .into());
         }
-        let (issuer, credential, mock) = match &profile.issuer {
+        let (issuer, credential, mock, http) = match &profile.issuer {
             // Read when a request first needs it: most uses of a kept session make none.
             IssuerSource::Url(issuer) => (
                 issuer.clone(),
                 CredentialSource::Keychain(self.keychain.clone()),
                 None,
+                self.http.clone(),
             ),
             IssuerSource::BuiltInMock => {
                 let mock = self.mock.resolve(&self.http, auto_login).await?;
@@ -232,14 +233,15 @@ impl Host {
                         ClientCredential::Secret(careid_core::secret::ClientSecret::new(secret))
                     })
                     .into();
-                (mock.issuer().clone(), credential, Some(mock))
+                let http = self.mock_http(mock.issuer());
+                (mock.issuer().clone(), credential, Some(mock), http)
             }
         };
         let client = Client::new(
             profile,
             issuer,
             credential,
-            self.http.clone(),
+            http,
             Arc::clone(&self.providers),
             self.session_store(),
         )?;
@@ -247,6 +249,13 @@ impl Host {
             client: Arc::new(client),
             mock,
         })
+    }
+
+    /// The HTTP client for requests to the user's mock at `issuer`: when one finds the mock
+    /// gone (the process that served it ended), this process takes it over and sends the
+    /// request once more, so no command needs to know.
+    fn mock_http(&self, issuer: &IssuerUrl) -> HttpClient {
+        self.http.reviving(self.mock.revival(&self.http, issuer))
     }
 }
 
@@ -262,8 +271,8 @@ pub struct Diagnosis {
 }
 
 impl Host {
-    /// The issuer a profile signs in at: its own, or the address of the user's mock (held in
-    /// the returned handle, so a mock served here lives while it is needed).
+    /// The issuer a profile signs in at: its own, or the address of the user's mock (found or
+    /// started now, and returned).
     pub async fn issuer_of(
         &self,
         profile: &Profile,
@@ -280,9 +289,12 @@ impl Host {
     /// [`Self::diagnose`] for a profile's provider, with the redirect URIs its client must have
     /// registered (`careid doctor` without `--issuer`, the app's "Check provider").
     pub async fn diagnose_profile(&self, profile: &Profile) -> Result<Diagnosis, HostError> {
-        // The built-in mock runs for as long as the check does.
-        let (issuer, _mock) = self.issuer_of(profile).await?;
-        let (mut diagnosis, metadata) = self.diagnose_issuer(&issuer).await?;
+        let (issuer, mock) = self.issuer_of(profile).await?;
+        let http = match mock {
+            Some(_) => self.mock_http(&issuer),
+            None => self.http.clone(),
+        };
+        let (mut diagnosis, metadata) = self.diagnose_issuer(&http, &issuer).await?;
         if let Some(metadata) = &metadata {
             diagnosis.report.add_profile_checks(profile, metadata);
         }
@@ -302,17 +314,18 @@ impl Host {
     /// Compares the provider's discovery document and keys with what careid and CIS2 expect,
     /// always fetched afresh: the point is to see the provider as it is now.
     pub async fn diagnose(&self, issuer: &IssuerUrl) -> Result<Diagnosis, HostError> {
-        Ok(self.diagnose_issuer(issuer).await?.0)
+        Ok(self.diagnose_issuer(&self.http, issuer).await?.0)
     }
 
-    /// [`Self::diagnose`], with the discovery document it read.
+    /// [`Self::diagnose`] through `http`, with the discovery document it read.
     async fn diagnose_issuer(
         &self,
+        http: &HttpClient,
         issuer: &IssuerUrl,
     ) -> Result<(Diagnosis, Option<Arc<ProviderMetadata>>), HostError> {
         let providers = ProviderCache::new(PROVIDER_CACHE_AGE);
         let now = std::time::SystemTime::now();
-        let metadata = match providers.metadata(&self.http, issuer, now).await {
+        let metadata = match providers.metadata(http, issuer, now).await {
             Ok(metadata) => metadata,
             Err(error) => {
                 let diagnosis = Diagnosis {
@@ -324,7 +337,7 @@ impl Host {
                 return Ok((diagnosis, None));
             }
         };
-        let jwks = providers.jwks(&self.http, &metadata, now).await;
+        let jwks = providers.jwks(http, &metadata, now).await;
         let report = careid_core::diagnose(
             issuer,
             &metadata,
@@ -530,7 +543,7 @@ impl Host {
 }
 
 /// A profile's client, and the mock provider it talks to when the profile is the built-in mock
-/// (held so that a mock this process hosts serves for as long as the client needs it). The
+/// (whose client takes the mock over when the process serving it has ended). The
 /// client is shared, so work that must not be cut short (a session watcher's refresh) can run
 /// as a task of its own.
 #[derive(Debug)]

@@ -1,20 +1,28 @@
-//! The built-in mock provider, one per user rather than one per process.
+//! The built-in mock provider, one per user rather than one per process, and one that outlives
+//! whichever process started it.
 //!
 //! A mock provider holds live state: grants, rotated refresh tokens and the reuse detection that
 //! revokes a grant whose old refresh token comes back. Two processes each running a mock from a
 //! state file read once would drift apart, and one could revoke the other's live session. So the
-//! first careid process that needs the mock (the app, or a CLI command) starts it in-process and
-//! records its address in the state folder (`mock-provider.run.json`, under the
-//! `mock-provider.lock` file lock); every other process connects to that one. A record whose
-//! provider no longer answers (its process ended) is replaced by the next process that needs it,
-//! which starts the mock again from its state file (`mock-provider.json`), so sessions carry on.
+//! first careid process that needs the mock (the app, or a CLI command) serves it, on a thread
+//! of its own, and records its address in the state folder (`mock-provider.run.json`, under the
+//! `mock-provider.lock` file lock); every other process connects to that one.
+//!
+//! The hand-over: a process that serves the mock and ends takes the lock, stops listening,
+//! finishes the requests under way (each writes the state file, `mock-provider.json`, before it
+//! answers), and only then lets the lock go. A request to the mock that then finds nobody there
+//! ([`MockHost::take_over`], the [`Revival`] every mock connection's HTTP client has) takes the
+//! lock, serves the mock in its own process on the same port from that state file, so the
+//! issuer, grants and sessions carry on, and is sent once more. Whoever of several got the lock
+//! first serves it; the others find it answering. A port another program has taken meanwhile is
+//! a clear error ([`SharedMockError::PortTaken`]), never a move to another issuer.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use careid_core::http::HttpClient;
+use careid_core::http::{HttpClient, Revival};
 use careid_core::runs::{Case, MockSignIn};
 use careid_core::IssuerUrl;
 use mock_cis2::{AutoLogin, ClientRegistry, MockCis2, RunningMock};
@@ -30,8 +38,11 @@ const STATE_FILE: &str = "mock-provider.json";
 /// How long a running mock may take to answer its discovery document before it is taken for
 /// gone: it is on loopback, so a live one answers in milliseconds.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long to wait for another process that is starting the mock.
+/// How long to wait for another process that is starting the mock, or handing it over.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest a process that ends waits for the mock's requests under way to finish; well
+/// within [`LOCK_TIMEOUT`], so the process taking over is still waiting.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why the user's mock provider could not be had.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +50,23 @@ const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum SharedMockError {
     #[error("the built-in mock provider did not start: {0}")]
     Start(#[from] mock_cis2::StartError),
+    #[error(
+        "the built-in mock provider's port {port} is in use by another program, so its issuer \
+         {issuer} cannot be served again; stop that program, or delete {state_file} to start the \
+         mock afresh on another port (its sessions end)"
+    )]
+    PortTaken {
+        port: u16,
+        issuer: String,
+        state_file: PathBuf,
+    },
+    #[error(
+        "the built-in mock provider came back at {now}, not {was}: its state was lost, so its \
+         sessions are gone; sign in again"
+    )]
+    Moved { was: String, now: String },
+    #[error("the built-in mock provider's thread could not run: {0}")]
+    Thread(String),
     #[error("cannot keep the built-in mock provider's record in {path}: {source}")]
     Record {
         path: PathBuf,
@@ -68,7 +96,9 @@ pub enum SharedMockError {
 impl SharedMockError {
     pub fn code(&self) -> &'static str {
         match self {
-            SharedMockError::Start(_) => "mock_start_failed",
+            SharedMockError::Start(_) | SharedMockError::Thread(_) => "mock_start_failed",
+            SharedMockError::PortTaken { .. } => "mock_port_taken",
+            SharedMockError::Moved { .. } => "mock_moved",
             SharedMockError::Record { .. } => "mock_record_failed",
             SharedMockError::LockTimeout(_) => "mock_lock_timeout",
             SharedMockError::AutoLoginMismatch { .. } => "mock_auto_login_mismatch",
@@ -106,7 +136,7 @@ struct Record {
 pub struct SharedMock {
     issuer: IssuerUrl,
     pid: u32,
-    /// Set when this process serves it: the mock lives while any clone of this does.
+    /// Set when this process serves it (its [`MockHost`] keeps it running).
     hosted: Option<Arc<RunningMock>>,
 }
 
@@ -231,12 +261,12 @@ impl SharedMock {
     }
 }
 
-/// Finds or starts the user's mock provider; holds the one this process serves.
+/// Finds, starts or takes over the user's mock provider; holds the one this process serves, and
+/// hands it over when dropped.
 #[derive(Debug)]
 pub struct MockHost {
     state_dir: PathBuf,
-    hosted: tokio::sync::Mutex<Option<Arc<RunningMock>>>,
-    hosted_auto_login: std::sync::Mutex<Option<String>>,
+    hosted: tokio::sync::Mutex<Option<Hosted>>,
 }
 
 impl MockHost {
@@ -244,7 +274,6 @@ impl MockHost {
         Self {
             state_dir,
             hosted: tokio::sync::Mutex::new(None),
-            hosted_auto_login: std::sync::Mutex::new(None),
         }
     }
 
@@ -257,82 +286,227 @@ impl MockHost {
     ) -> Result<SharedMock, SharedMockError> {
         let mut hosted = self.hosted.lock().await;
         let requested = auto_login.map(ToString::to_string);
-        if let Some(running) = hosted.as_ref() {
-            let running_auto_login = self.hosted_auto_login();
-            check_auto_login(std::process::id(), &running_auto_login, &requested)?;
+        if let Some(here) = hosted.as_ref() {
+            check_auto_login(std::process::id(), &here.auto_login, &requested)?;
+            return Ok(here.shared());
+        }
+        let _lock = self.lock_record().await?;
+        if let Some((issuer, record)) = self.live_record(http).await {
+            check_auto_login(record.pid, &record.auto_login, &requested)?;
             return Ok(SharedMock {
-                issuer: issuer_of(running),
-                pid: std::process::id(),
-                hosted: Some(Arc::clone(running)),
+                issuer,
+                pid: record.pid,
+                hosted: None,
             });
         }
-        let lock = {
-            let state_dir = self.state_dir.clone();
-            tokio::task::spawn_blocking(move || lock_record(&state_dir))
-                .await
-                .map_err(|error| SharedMockError::Record {
-                    path: self.state_dir.join(LOCK_FILE),
-                    source: std::io::Error::other(error.to_string()),
-                })??
-        };
-        let record_path = self.state_dir.join(RECORD_FILE);
-        // A record naming no issuer is damaged, and replaced like one whose mock is gone.
-        let recorded = read_record(&record_path)
-            .and_then(|record| Some((IssuerUrl::new(record.issuer.as_str()).ok()?, record)));
-        if let Some((issuer, record)) = recorded {
-            if record.pid != std::process::id() && answers(http, &issuer).await {
-                check_auto_login(record.pid, &record.auto_login, &requested)?;
-                return Ok(SharedMock {
-                    issuer,
-                    pid: record.pid,
-                    hosted: None,
-                });
+        self.serve_here(&mut hosted, auto_login).await
+    }
+
+    /// A request to the mock at `gone` found nobody there: the process that served it has
+    /// ended. Serves it here, on the same port from its state file and with the auto-login it
+    /// had, unless another process has taken it over meanwhile. `Ok` when the mock answers at
+    /// `gone` again.
+    pub async fn take_over(
+        &self,
+        http: &HttpClient,
+        gone: &IssuerUrl,
+    ) -> Result<(), SharedMockError> {
+        let mut hosted = self.hosted.lock().await;
+        let shared = match hosted.as_ref() {
+            Some(here) => here.shared(),
+            None => {
+                let _lock = self.lock_record().await?;
+                let recorded = read_record(&self.state_dir.join(RECORD_FILE));
+                match self.live_record(http).await {
+                    Some((issuer, record)) => SharedMock {
+                        issuer,
+                        pid: record.pid,
+                        hosted: None,
+                    },
+                    None => {
+                        // The mock as it was: a sign-in under way with an auto-login carries on.
+                        let auto_login = recorded
+                            .and_then(|record| record.auto_login)
+                            .and_then(|text| text.parse::<AutoLogin>().ok());
+                        let shared = self.serve_here(&mut hosted, auto_login.as_ref()).await?;
+                        tracing::info!(issuer = %shared.issuer.as_str(), "took over the built-in mock provider from a careid process that ended");
+                        shared
+                    }
+                }
             }
+        };
+        if shared.issuer.matches(gone.as_str()) {
+            Ok(())
+        } else {
+            Err(SharedMockError::Moved {
+                was: gone.as_str().to_owned(),
+                now: shared.issuer.as_str().to_owned(),
+            })
         }
-        let mut mock = MockCis2::new().state_file(self.state_dir.join(STATE_FILE));
+    }
+
+    /// What a connection to the mock at `issuer` does when a request finds nobody there:
+    /// [`Self::take_over`], then the request once more.
+    pub fn revival(self: &Arc<Self>, http: &HttpClient, issuer: &IssuerUrl) -> Revival {
+        let (host, http, gone) = (Arc::clone(self), http.clone(), issuer.clone());
+        Revival::new(issuer.as_str(), move || {
+            let (host, http, gone) = (Arc::clone(&host), http.clone(), gone.clone());
+            async move {
+                host.take_over(&http, &gone)
+                    .await
+                    .map_err(|error| error.to_string())
+            }
+        })
+        .expect("the mock's issuer is an http URL")
+    }
+
+    /// The recorded mock, if it answers (from this process or another).
+    async fn live_record(&self, http: &HttpClient) -> Option<(IssuerUrl, Record)> {
+        // A record naming no issuer is damaged, and replaced like one whose mock is gone.
+        let record = read_record(&self.state_dir.join(RECORD_FILE))?;
+        let issuer = IssuerUrl::new(record.issuer.as_str()).ok()?;
+        answers(http, &issuer).await.then_some((issuer, record))
+    }
+
+    /// Starts the mock in this process from its state file (on its last port, if it had one)
+    /// and records it. Called with the record's lock held.
+    async fn serve_here(
+        &self,
+        hosted: &mut Option<Hosted>,
+        auto_login: Option<&AutoLogin>,
+    ) -> Result<SharedMock, SharedMockError> {
+        let state_file = self.state_dir.join(STATE_FILE);
+        let mut mock = MockCis2::new().state_file(&state_file);
         if let Some(auto_login) = auto_login {
             mock = mock.auto_login(auto_login.clone());
         }
-        let running = Arc::new(mock.start().await?);
+        let auto_login = auto_login.map(ToString::to_string);
+        let here = Hosted::start(mock, auto_login.clone())
+            .await
+            .map_err(|error| match error {
+                SharedMockError::Start(mock_cis2::StartError::PortTaken { port }) => {
+                    SharedMockError::PortTaken {
+                        port,
+                        issuer: format!("http://127.0.0.1:{port}"),
+                        state_file,
+                    }
+                }
+                error => error,
+            })?;
         let record = Record {
             pid: std::process::id(),
-            issuer: running.issuer().to_owned(),
-            auto_login: requested.clone(),
+            issuer: here.running.issuer().to_owned(),
+            auto_login,
         };
-        write_record(&record_path, &record)?;
-        drop(lock);
+        write_record(&self.state_dir.join(RECORD_FILE), &record)?;
         tracing::info!(issuer = %record.issuer, "serving the built-in mock provider for this user");
-        *hosted = Some(Arc::clone(&running));
-        *self
-            .hosted_auto_login
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = requested;
-        Ok(SharedMock {
-            issuer: issuer_of(&running),
-            pid: record.pid,
-            hosted: Some(running),
-        })
+        let shared = here.shared();
+        *hosted = Some(here);
+        Ok(shared)
     }
 
-    fn hosted_auto_login(&self) -> Option<String> {
-        self.hosted_auto_login
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+    async fn lock_record(&self) -> Result<File, SharedMockError> {
+        let state_dir = self.state_dir.clone();
+        tokio::task::spawn_blocking(move || lock_record(&state_dir))
+            .await
+            .map_err(|error| SharedMockError::Thread(error.to_string()))?
     }
 }
 
 impl Drop for MockHost {
-    /// A process that served the mock removes its record as it ends, so the next process starts
-    /// one at once rather than probing a dead port first. (A crash leaves the record; the probe
-    /// then finds it stale.)
+    /// The hand-over: the mock served here stops under the record's lock, after the requests
+    /// under way are answered and its state written, so whoever takes it over next carries on
+    /// from exactly that state. (A crash skips this; the next request then finds the port
+    /// closed and takes over from the state last written.) The record stays: its issuer is
+    /// where the mock is found again.
     fn drop(&mut self) {
-        if self.hosted.get_mut().is_none() {
+        let Some(mut here) = self.hosted.get_mut().take() else {
             return;
+        };
+        let lock = lock_record(&self.state_dir);
+        if let Err(error) = &lock {
+            tracing::warn!(%error, "handing the built-in mock provider over without its lock");
         }
-        let path = self.state_dir.join(RECORD_FILE);
-        if read_record(&path).is_some_and(|record| record.pid == std::process::id()) {
-            let _ = fs::remove_file(path);
+        here.stop();
+        drop(lock);
+    }
+}
+
+/// The mock served by this process, on a thread with a runtime of its own: it outlives the
+/// runtime of the command that started it, and stops only when handed over.
+#[derive(Debug)]
+struct Hosted {
+    running: Arc<RunningMock>,
+    /// The auto-login it was started with (`USER[:AUTHENTICATOR[:ROLE]]`), if any.
+    auto_login: Option<String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stopped: std::sync::mpsc::Receiver<()>,
+}
+
+impl Hosted {
+    async fn start(mock: MockCis2, auto_login: Option<String>) -> Result<Self, SharedMockError> {
+        let (ready, started) = tokio::sync::oneshot::channel();
+        let (stop, stop_asked) = tokio::sync::oneshot::channel::<()>();
+        let (done, stopped) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("careid-mock".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        let _ = ready.send(Err(SharedMockError::Thread(error.to_string())));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let running = match mock.start().await {
+                        Ok(running) => Arc::new(running),
+                        Err(error) => {
+                            let _ = ready.send(Err(error.into()));
+                            return;
+                        }
+                    };
+                    if ready.send(Ok(Arc::clone(&running))).is_ok() {
+                        // Asked, or the handle dropped.
+                        let _ = stop_asked.await;
+                    }
+                    running.stop().await;
+                });
+                let _ = done.send(());
+            })
+            .map_err(|error| SharedMockError::Thread(error.to_string()))?;
+        let running = started
+            .await
+            .map_err(|_| SharedMockError::Thread("it ended before the mock started".into()))??;
+        Ok(Self {
+            running,
+            auto_login,
+            stop: Some(stop),
+            stopped,
+        })
+    }
+
+    fn shared(&self) -> SharedMock {
+        SharedMock {
+            issuer: issuer_of(&self.running),
+            pid: std::process::id(),
+            hosted: Some(Arc::clone(&self.running)),
+        }
+    }
+
+    /// Stops listening, lets the requests under way finish (for at most [`DRAIN_TIMEOUT`]) and
+    /// writes the state.
+    fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if self.stopped.recv_timeout(DRAIN_TIMEOUT).is_err() {
+            tracing::warn!(
+                "the built-in mock provider's requests under way did not finish in time"
+            );
         }
     }
 }
@@ -431,11 +605,137 @@ mod tests {
         let again = host.resolve(&http(), None).await.unwrap();
         assert_eq!(again.issuer(), first.issuer(), "one mock per process too");
         assert!(first.client_secret("555000000001.apps.local").is_some());
+        let issuer = first.issuer().clone();
         drop((first, again));
         drop(host);
+        assert_eq!(
+            record_at(dir.path()).map(|record| record.issuer),
+            Some(issuer.as_str().to_owned()),
+            "the record stays: its issuer is where the mock is found again"
+        );
+        assert!(!answers(&http(), &issuer).await, "handed over: stopped");
+    }
+
+    /// Another process's view of the user's mock: its own host, and an HTTP client that takes
+    /// the mock over when it finds it gone.
+    async fn other_process(dir: &Path, issuer: &IssuerUrl) -> (Arc<MockHost>, HttpClient) {
+        let host = Arc::new(MockHost::new(dir.to_owned()));
+        let http = http().reviving(host.revival(&http(), issuer));
+        (host, http)
+    }
+
+    async fn discovery_issuer(http: &HttpClient, issuer: &IssuerUrl) -> Result<String, String> {
+        let response = http
+            .get(&careid_core::discovery_url(issuer), "application/json")
+            .await
+            .map_err(|error| error.to_string())?;
+        assert!(response.is_success(), "{}", response.status);
+        let document: serde_json::Value = response.json().map_err(|error| error.to_string())?;
+        Ok(document["issuer"].as_str().unwrap_or_default().to_owned())
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_request_that_finds_the_mock_gone_takes_it_over_on_the_same_port_and_is_sent_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = MockHost::new(dir.path().to_owned());
+        let served = first.resolve(&http(), None).await.unwrap();
+        let issuer = served.issuer().clone();
+        let keys = served.running().unwrap().jwks();
+        let (second, second_http) = other_process(dir.path(), &issuer).await;
+        let (third, third_http) = other_process(dir.path(), &issuer).await;
+        assert!(!second
+            .resolve(&http(), None)
+            .await
+            .unwrap()
+            .is_hosted_here());
+        drop(served);
+        drop(first); // the process that served it ends
+
+        // Both find it gone at once: one takes it over, the other finds it answering again.
+        let (from_second, from_third) = tokio::join!(
+            discovery_issuer(&second_http, &issuer),
+            discovery_issuer(&third_http, &issuer)
+        );
+        assert_eq!(from_second.as_deref(), Ok(issuer.as_str()));
+        assert_eq!(from_third.as_deref(), Ok(issuer.as_str()));
+        let now = [
+            second.resolve(&http(), None).await.unwrap(),
+            third.resolve(&http(), None).await.unwrap(),
+        ];
+        assert_eq!(
+            now.iter().filter(|mock| mock.is_hosted_here()).count(),
+            1,
+            "served by one of them"
+        );
+        let serving = now.iter().find(|mock| mock.is_hosted_here()).unwrap();
+        assert_eq!(
+            serving.issuer(),
+            &issuer,
+            "the same port, so the same issuer"
+        );
+        assert_eq!(
+            serving.running().unwrap().jwks(),
+            keys,
+            "reloaded from the state file"
+        );
+        assert_eq!(record_at(dir.path()).unwrap().issuer, issuer.as_str());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_process_that_ends_answers_the_requests_under_way_before_it_hands_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = MockHost::new(dir.path().to_owned());
+        let served = first.resolve(&http(), None).await.unwrap();
+        let issuer = served.issuer().clone();
+        served
+            .running()
+            .unwrap()
+            .arm_fault("slow_endpoint@discovery=1000".parse().unwrap(), Some(1));
+        let (_second, second_http) = other_process(dir.path(), &issuer).await;
+        let under_way = tokio::spawn({
+            let (http, issuer) = (second_http.clone(), issuer.clone());
+            async move { discovery_issuer(&http, &issuer).await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await; // the request is under way
+        let started = std::time::Instant::now();
+        drop(served);
+        tokio::task::spawn_blocking(move || drop(first))
+            .await
+            .unwrap();
         assert!(
-            record_at(dir.path()).is_none(),
-            "the record goes with the process"
+            started.elapsed() >= Duration::from_millis(500),
+            "the hand-over waited for the request"
+        );
+        assert_eq!(
+            under_way.await.unwrap().as_deref(),
+            Ok(issuer.as_str()),
+            "answered, not cut off"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_port_another_program_took_meanwhile_is_a_clear_error_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = MockHost::new(dir.path().to_owned());
+        let served = first.resolve(&http(), None).await.unwrap();
+        let (issuer, port) = (served.issuer().clone(), served.running().unwrap().port());
+        drop((served, first));
+        // Another program: it takes connections and never answers.
+        let _taken = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+
+        let second = MockHost::new(dir.path().to_owned());
+        let started = std::time::Instant::now();
+        let refused = second.resolve(&http(), None).await.unwrap_err();
+        assert_eq!(refused.code(), "mock_port_taken", "{refused}");
+        let message = refused.to_string();
+        assert!(message.contains(&port.to_string()), "{message}");
+        assert!(message.contains(STATE_FILE), "the way out: {message}");
+        let refused = second.take_over(&http(), &issuer).await.unwrap_err();
+        assert_eq!(refused.code(), "mock_port_taken", "{refused}");
+        assert!(
+            started.elapsed() < PROBE_TIMEOUT * 3,
+            "no hang: {:?}",
+            started.elapsed()
         );
     }
 

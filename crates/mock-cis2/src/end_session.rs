@@ -63,7 +63,8 @@ fn check(provider: &Provider, form: &FormParameters) -> Result<EndSessionRequest
         .verify(hint)
         .ok_or("id_token_hint is not a token this provider signed")?;
     // §2: the provider must have issued it; an expired hint is still fine, so `exp` is ignored.
-    // An earlier issuer of restored state (another port before a restart) is this provider too.
+    // An earlier issuer of restored state (configured otherwise before a restart) is this
+    // provider too.
     if !claims["iss"]
         .as_str()
         .is_some_and(|iss| provider.issued_here(iss))

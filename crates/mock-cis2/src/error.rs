@@ -228,6 +228,10 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    /// The port of a restored state's issuer is in use by another program: starting elsewhere
+    /// would change the issuer its sessions' tokens carry.
+    #[error("port {port}, where this mock's issuer is, is in use by another program")]
+    PortTaken { port: u16 },
     #[error("the issuer {issuer:?} is not an absolute http(s) URL without query or fragment")]
     InvalidIssuer { issuer: String },
     #[error("cannot generate the development signing keys")]
@@ -242,6 +246,7 @@ impl StartError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Bind { .. } => "bind_failed",
+            Self::PortTaken { .. } => "port_taken",
             Self::InvalidIssuer { .. } => "invalid_issuer",
             Self::KeyGeneration => "key_generation_failed",
             Self::AutoLogin(_) => "invalid_auto_login",

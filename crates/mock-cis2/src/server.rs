@@ -215,9 +215,11 @@ impl MockCis2 {
     /// access and refresh tokens (rotation and revocation included) and SSO sessions. `start`
     /// loads it when it exists (a damaged or other-version file is logged and ignored), and it is
     /// rewritten atomically, mode 0600 on Unix, after every request that changed it, before the
-    /// response is sent. Expired entries are dropped. Tokens minted after a restart carry the new
-    /// issuer; the keys are the same, so earlier tokens still verify. The file holds private keys
-    /// and live tokens of this mock: keep it out of shared places.
+    /// response is sent. Expired entries are dropped. Started again on the file with no port
+    /// chosen, the provider comes back on its last port, so its issuer stays what its sessions'
+    /// tokens carry; when another program has that port, `start` fails with
+    /// [`StartError::PortTaken`] rather than move. The file holds private keys and live tokens of
+    /// this mock: keep it out of shared places.
     pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.state_file = Some(path.into());
         self
@@ -246,22 +248,13 @@ impl MockCis2 {
         .await
         .map_err(|_| StartError::KeyGeneration)??;
         // A restored provider comes back where it was, so the issuer its sessions' tokens carry
-        // stays the same; only when that port is taken does it move to a new one.
+        // stays the same; when another program has that port, it does not start at all.
         let last_port = restored
             .as_ref()
             .and_then(|restored| restored.issuers.last())
             .and_then(|issuer| url::Url::parse(issuer).ok()?.port_or_known_default());
         let (listeners, port) = match (self.port, last_port) {
-            (0, Some(last)) => match bind_both(last).await {
-                Some(bound) => bound,
-                None => {
-                    tracing::warn!(
-                        port = last,
-                        "the mock CIS2's last port is taken: starting on a new one, so its issuer changes"
-                    );
-                    bind(0).await?
-                }
-            },
+            (0, Some(last)) => bind_both(last).await?,
             _ => bind(self.port).await?,
         };
         let issuer = match &self.issuer {
@@ -362,7 +355,7 @@ impl MockCis2 {
             addresses,
             provider,
             shutdown,
-            tasks,
+            tasks: std::sync::Mutex::new(tasks),
         })
     }
 }
@@ -397,15 +390,29 @@ async fn bind(port: u16) -> Result<(Vec<TcpListener>, u16), StartError> {
 
 /// Binds `port` on both loopback addresses, or nothing: a port that is half taken would send a
 /// browser that resolves `localhost` to `::1` to another program.
-async fn bind_both(port: u16) -> Option<(Vec<TcpListener>, u16)> {
-    let v4 = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+async fn bind_both(port: u16) -> Result<(Vec<TcpListener>, u16), StartError> {
+    let taken = |address: SocketAddr, source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            StartError::PortTaken { port }
+        } else {
+            StartError::Bind {
+                address: address.to_string(),
+                source,
+            }
+        }
+    };
+    let v4_address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let v4 = TcpListener::bind(v4_address)
         .await
-        .ok()?;
-    match TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
-        Ok(v6) => Some((vec![v4, v6], port)),
-        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => None,
+        .map_err(|source| taken(v4_address, source))?;
+    let v6_address = SocketAddr::from((Ipv6Addr::LOCALHOST, port));
+    match TcpListener::bind(v6_address).await {
+        Ok(v6) => Ok((vec![v4, v6], port)),
+        Err(source) if source.kind() == std::io::ErrorKind::AddrInUse => {
+            Err(taken(v6_address, source))
+        }
         // No IPv6 loopback on this machine: nobody else can have it either.
-        Err(_) => Some((vec![v4], port)),
+        Err(_) => Ok((vec![v4], port)),
     }
 }
 
@@ -520,7 +527,7 @@ pub struct RunningMock {
     addresses: Vec<SocketAddr>,
     provider: Arc<Provider>,
     shutdown: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl RunningMock {
@@ -703,9 +710,23 @@ impl RunningMock {
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits for the tasks.
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(self) {
+        self.stop().await;
+    }
+
+    /// [`Self::shutdown`] through a shared handle: stops listening at once, finishes the
+    /// requests under way (each writes the state file before it answers), then writes the state
+    /// file. Once it returns, another provider may start on the same port and state file and
+    /// carry on exactly where this one stopped.
+    pub async fn stop(&self) {
         let _ = self.shutdown.send(true);
-        for task in std::mem::take(&mut self.tasks) {
+        let tasks = std::mem::take(
+            &mut *self
+                .tasks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for task in tasks {
             let _ = task.await;
         }
         // Everything is written as it changes; this catches a change made outside a request.

@@ -30,7 +30,7 @@ use crate::webauthn::StoredCredential;
 /// The format's version. A file of another version is ignored, and replaced at the first write.
 pub(crate) const VERSION: u32 = 1;
 
-/// How many issuers are remembered: the port, and so the issuer, may change at every start.
+/// How many issuers are remembered: a state may be served under another configured issuer.
 const MAX_ISSUERS: usize = 16;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -116,8 +116,9 @@ fn parse(bytes: &[u8]) -> Result<(SigningKeys, Restored), String> {
 #[derive(Debug)]
 pub(crate) struct Persistence {
     path: PathBuf,
-    /// Every issuer of the state, the current one last: an ID token minted before a restart on
-    /// another port is still this provider's (end-session's `id_token_hint`).
+    /// Every issuer of the state, the current one last (its port is where a restart binds): an
+    /// ID token minted under an earlier configured issuer is still this provider's
+    /// (end-session's `id_token_hint`).
     issuers: Vec<String>,
     /// The change count last written; locked for the whole write, so writes never interleave.
     written: Mutex<Option<u64>>,

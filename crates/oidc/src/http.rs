@@ -1,10 +1,13 @@
 //! The one HTTP client every provider call goes through: no redirects (a redirected token request
 //! would carry its credentials to wherever the `Location` points), a timeout on every request,
 //! a hard limit on what is read, errors that never hold a body, a query string or a header, and
-//! TLS on aws-lc-rs whatever the process's rustls default.
+//! TLS on aws-lc-rs whatever the process's rustls default. A client may be given a [`Revival`]:
+//! what brings its server back when a request finds nobody there, before the one retry.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -291,11 +294,53 @@ fn sensitive(url: &str, value: &SecretString) -> Result<HeaderValue, HttpError> 
     Ok(header)
 }
 
+/// What brings a server back when a request to it got no answer at all (nothing listening, or
+/// the connection closed before an answer began): for requests to one origin, it answers `Ok`
+/// when the server is there again, so the request is sent once more, or why not, which the
+/// error then carries. A request that got no answer was not acted on by a server that finishes
+/// what it started before it stops, so sending it again is safe; one that timed out or whose
+/// answer broke off is never sent again.
+#[derive(Clone)]
+pub struct Revival {
+    /// `scheme://host:port`, as [`url::Origin::ascii_serialization`] writes it.
+    origin: String,
+    revive: Arc<ReviveFn>,
+}
+
+type ReviveFn = dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync;
+
+impl Revival {
+    /// `revive` for requests to the origin of `base` (an http(s) URL).
+    pub fn new<F, Fut>(base: &str, revive: F) -> Result<Self, HttpError>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        Ok(Self {
+            origin: parse_url(base)?.origin().ascii_serialization(),
+            revive: Arc::new(move || Box::pin(revive())),
+        })
+    }
+
+    fn covers(&self, url: &str) -> bool {
+        url::Url::parse(url).is_ok_and(|url| url.origin().ascii_serialization() == self.origin)
+    }
+}
+
+impl fmt::Debug for Revival {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Revival")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The HTTP client. Cheap to clone: clones share one connection pool.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
     settings: HttpSettings,
+    revival: Option<Revival>,
 }
 
 impl HttpClient {
@@ -316,11 +361,24 @@ impl HttpClient {
             .map_err(|error| HttpError::Client {
                 detail: root_cause(&error),
             })?;
-        Ok(Self { client, settings })
+        Ok(Self {
+            client,
+            settings,
+            revival: None,
+        })
     }
 
     pub fn settings(&self) -> &HttpSettings {
         &self.settings
+    }
+
+    /// This client (the same connection pool) with `revival` called when a request gets no
+    /// answer, and the request sent once more if it brings the server back.
+    pub fn reviving(&self, revival: Revival) -> Self {
+        Self {
+            revival: Some(revival),
+            ..self.clone()
+        }
     }
 
     /// A GET asking for `accept`.
@@ -444,6 +502,30 @@ impl HttpClient {
     }
 
     async fn send(
+        &self,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<HttpResponse, HttpError> {
+        let Some(revival) = self.revival.as_ref().filter(|revival| revival.covers(url)) else {
+            return self.send_once(url, request).await;
+        };
+        // Form and JSON bodies are bytes, so a request can always be copied.
+        let again = request.try_clone();
+        match (self.send_once(url, request).await, again) {
+            (Err(HttpError::Unreachable { url: shown, detail }), Some(again)) => {
+                match (revival.revive)().await {
+                    Ok(()) => self.send_once(url, again).await,
+                    Err(why) => Err(HttpError::Unreachable {
+                        url: shown,
+                        detail: format!("{detail}; {why}"),
+                    }),
+                }
+            }
+            (result, _) => result,
+        }
+    }
+
+    async fn send_once(
         &self,
         url: &str,
         request: reqwest::RequestBuilder,
@@ -703,5 +785,163 @@ mod tests {
             answer.content_type = Some(value.into());
             assert_eq!(answer.is_json(), json, "{value}");
         }
+    }
+
+    /// A port nobody listens on (bound, then let go).
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    /// Serves one request on `port`: answers 200 with the request's body, and hands it back.
+    async fn answer_once(port: u16) -> tokio::sync::oneshot::Receiver<String> {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let (seen, received) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buffer = [0; 4096];
+            let body = loop {
+                let read = socket.read(&mut buffer).await.unwrap();
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|line| {
+                            line.to_ascii_lowercase()
+                                .strip_prefix("content-length: ")
+                                .map(str::to_owned)
+                        })
+                        .map_or(0, |length| length.trim().parse::<usize>().unwrap());
+                    if body.len() >= length {
+                        break body.to_owned();
+                    }
+                }
+            };
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(answer.as_bytes()).await.unwrap();
+            let _ = seen.send(body);
+        });
+        received
+    }
+
+    fn client() -> HttpClient {
+        HttpClient::new(HttpSettings::default()).unwrap()
+    }
+
+    /// A revival that counts its calls and answers `outcome` after `before` has run.
+    fn counting<F, Fut>(
+        base: &str,
+        before: F,
+        outcome: Result<(), String>,
+    ) -> (Revival, Arc<std::sync::atomic::AtomicUsize>)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let before = Arc::new(before);
+        let revival = Revival::new(base, move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let (before, outcome) = (Arc::clone(&before), outcome.clone());
+            async move {
+                before().await;
+                outcome
+            }
+        })
+        .unwrap();
+        (revival, calls)
+    }
+
+    #[tokio::test]
+    async fn a_request_that_finds_nobody_is_sent_once_more_after_the_server_is_revived() {
+        let port = closed_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let (seen_tx, seen_rx) = std::sync::mpsc::channel();
+        let (revival, calls) = counting(
+            &base,
+            move || {
+                let seen_tx = seen_tx.clone();
+                async move { seen_tx.send(answer_once(port).await).unwrap() }
+            },
+            Ok(()),
+        );
+        let http = client().reviving(revival);
+        let response = http
+            .post_form(
+                &format!("{base}/token"),
+                &[("grant_type", "refresh_token")],
+                None,
+                "application/json",
+            )
+            .await
+            .expect("answered by the revived server");
+        assert_eq!(response.status, 200);
+        assert_eq!(
+            response.text(),
+            "grant_type=refresh_token",
+            "the same body, sent again"
+        );
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(
+            seen_rx.recv().unwrap().await.unwrap(),
+            "grant_type=refresh_token"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_is_sent_again_once_only_and_says_why_the_server_did_not_come_back() {
+        let port = closed_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let cases = [
+            (Ok(()), None),
+            (
+                Err("the port is taken".to_owned()),
+                Some("the port is taken"),
+            ),
+        ];
+        for (outcome, why) in cases {
+            let (revival, calls) = counting(&base, || async {}, outcome);
+            let error = client()
+                .reviving(revival)
+                .get(&format!("{base}/x"), "application/json")
+                .await
+                .unwrap_err();
+            assert_eq!(error.code(), "unreachable", "{error}");
+            assert_eq!(
+                calls.load(std::sync::atomic::Ordering::SeqCst),
+                1,
+                "{error}"
+            );
+            if let Some(why) = why {
+                assert!(error.to_string().ends_with(why), "{error}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_elsewhere_are_not_revived() {
+        let port = closed_port();
+        let other = closed_port();
+        let (revival, calls) = counting(
+            &format!("http://127.0.0.1:{port}/realm"),
+            || async {},
+            Ok(()),
+        );
+        let error = client()
+            .reviving(revival)
+            .get(&format!("http://127.0.0.1:{other}/x"), "application/json")
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "unreachable");
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 }

@@ -216,15 +216,13 @@ impl Desk {
         *lock(&self.published) = Some(state);
     }
 
-    /// The connection to the profile in use, made now if there is none. For the built-in mock
-    /// it is made again when the mock it used has gone (another careid process served it).
+    /// The connection to the profile in use, made now if there is none. (The built-in mock's
+    /// connection stays good when the process that served it ends: it takes the mock over.)
     async fn connection<'a>(&self, inner: &'a mut Inner) -> Result<&'a Connection, CommandError> {
-        let stale = inner.connection.as_ref().is_some_and(|connection| {
-            connection.client.profile().name != inner.profile
-                || connection
-                    .mock()
-                    .is_some_and(|mock| !mock.is_hosted_here() && !process_alive(mock.pid()))
-        });
+        let stale = inner
+            .connection
+            .as_ref()
+            .is_some_and(|connection| connection.client.profile().name != inner.profile);
         if stale {
             inner.connection = None;
         }
@@ -332,14 +330,4 @@ impl Desk {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Whether a process still runs. Only used to notice that the process serving the shared mock
-/// has gone; where it cannot be told, the connection is kept until a request fails.
-fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        std::path::Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
-    }
 }

@@ -11,6 +11,7 @@ mod desktop_signin;
 mod history;
 mod interop;
 mod keychain;
+mod mock_hand_over;
 mod mock_serve;
 mod negative;
 mod oidc_provider;

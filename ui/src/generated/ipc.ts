@@ -471,6 +471,8 @@ export const NOTICE_CODES = [
   "mock_auto_login_mismatch",
   "mock_auto_login_refused",
   "mock_lock_timeout",
+  "mock_moved",
+  "mock_port_taken",
   "mock_record_failed",
   "mock_start_failed",
   "no_config_folder",

@@ -1,5 +1,5 @@
-//! The state file (`MockCis2::state_file`): a provider started later on the same file, on
-//! another port and issuer, carries on where the first stopped, as the CLI's `careid login`
+//! The state file (`MockCis2::state_file`): a provider started later on the same file (on its
+//! last port, or under another configured issuer) carries on where the first stopped, as the CLI's `careid login`
 //! and a later `careid token` need. Refresh rotation, reuse detection, revocation, sessions
 //! and signing keys all survive the restart.
 
@@ -393,7 +393,7 @@ async fn end_session_after_a_restart_takes_the_earlier_id_token() {
 }
 
 #[tokio::test]
-async fn a_restart_comes_back_on_its_last_port_and_issuer_unless_the_port_is_taken() {
+async fn a_restart_comes_back_on_its_last_port_and_issuer_or_refuses_to_move() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
 
@@ -410,11 +410,21 @@ async fn a_restart_comes_back_on_its_last_port_and_issuer_unless_the_port_is_tak
     );
     second.shutdown().await;
 
-    // Another program has the port now (on either loopback address): a new port, a new issuer.
-    let taken = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-    let third = start_on(&path).await;
-    assert_ne!(third.port(), port);
-    assert_ne!(third.issuer(), issuer);
-    third.shutdown().await;
-    drop(taken);
+    // Another program has the port now (on either loopback address): moving would change the
+    // issuer its tokens carry, so it does not start, and says why.
+    for address in [
+        std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)),
+        std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)),
+    ] {
+        let Ok(taken) = std::net::TcpListener::bind(address) else {
+            continue; // no IPv6 loopback here
+        };
+        let refused = with_state(&path).start().await.unwrap_err();
+        assert_eq!(refused.code(), "port_taken", "{address}: {refused}");
+        assert!(refused.to_string().contains(&port.to_string()), "{refused}");
+        drop(taken);
+    }
+    let fourth = start_on(&path).await;
+    assert_eq!(fourth.issuer(), issuer, "once the port is free again");
+    fourth.shutdown().await;
 }
