@@ -49,7 +49,7 @@ impl Global {
         })
     }
 
-    fn long(self) -> &'static str {
+    pub fn long(self) -> &'static str {
         match self {
             Global::Profile => "profile",
             Global::ConfigDir => "config-dir",

@@ -28,7 +28,6 @@ use tracing_subscriber::EnvFilter;
 #[command(
     name = "careid",
     version,
-    about,
     after_help = EXAMPLES_AND_EXIT_CODES
 )]
 struct Cli {
@@ -144,7 +143,11 @@ enum Command {
   careid completions fish > ~/.config/fish/completions/careid.fish")]
     Completions(program_cmd::CompletionsArgs),
     /// Write careid's man pages (careid.1, and one per command) into a folder.
-    #[command(hide = true)]
+    #[command(
+        hide = true,
+        after_help = "Examples:
+  careid man --out target/man"
+    )]
     Man(program_cmd::ManArgs),
 }
 
@@ -258,4 +261,173 @@ fn run(context: &context::Context, command: Command) -> anyhow::Result<()> {
 fn colour_on_stderr() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use context::Global;
+
+    /// Every command, as a path of names from `careid`, with its definition; clap's own
+    /// `help` subcommand left out.
+    fn every_command() -> Vec<(String, clap::Command)> {
+        fn walk(path: String, command: &clap::Command, found: &mut Vec<(String, clap::Command)>) {
+            for sub in command
+                .get_subcommands()
+                .filter(|sub| sub.get_name() != "help")
+            {
+                walk(format!("{path} {}", sub.get_name()), sub, found);
+            }
+            found.push((path, command.clone()));
+        }
+        let mut command = cli_command();
+        command.build();
+        let mut found = Vec::new();
+        walk("careid".into(), &command, &mut found);
+        found
+    }
+
+    #[test]
+    fn the_command_line_passes_clap_checks() {
+        cli_command().debug_assert();
+    }
+
+    /// Every command says what it does and shows an example; every option and argument says
+    /// what it is for, starting as a sentence does.
+    #[test]
+    fn every_command_and_option_is_described_with_an_example() {
+        let mut missing = Vec::new();
+        let sentence = |text: Option<String>| {
+            text.is_some_and(|text| text.starts_with(|c: char| c.is_uppercase()))
+        };
+        for (path, command) in every_command() {
+            if !sentence(command.get_about().map(ToString::to_string)) {
+                missing.push(format!("`{path}`: no description"));
+            }
+            let leaf = command.get_subcommands().next().is_none();
+            let example = command
+                .get_after_help()
+                .is_some_and(|text| text.to_string().contains("Examples:\n  "));
+            if (leaf || path == "careid") && !example {
+                missing.push(format!("`{path}`: no example"));
+            }
+            for arg in command.get_arguments() {
+                let help = arg.get_long_help().or(arg.get_help());
+                if !sentence(help.map(ToString::to_string)) {
+                    missing.push(format!("`{path}`: {} has no description", arg.get_id()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{}", missing.join("\n"));
+    }
+
+    /// The global options are offered by the commands in [`Global::taken_by`] alone, under
+    /// their heading, and `--mock-auto-login` only by the commands that sign in.
+    #[test]
+    fn options_are_offered_only_where_they_mean_something() {
+        let long_names = |command: &clap::Command| -> Vec<String> {
+            command
+                .get_arguments()
+                .filter_map(|arg| arg.get_long().map(str::to_owned))
+                .collect()
+        };
+        for (path, command) in every_command() {
+            let mut words = path.split(' ').skip(1);
+            let Some(top) = words.next() else { continue };
+            let taken = Global::taken_by(top)
+                .unwrap_or_else(|| panic!("`careid {top}` is not in Global::taken_by"));
+            let names = long_names(&command);
+            for global in Global::ALL {
+                let long = global.long();
+                assert_eq!(
+                    names.iter().any(|name| name == long),
+                    taken.contains(&global),
+                    "`{path}` and --{long}"
+                );
+            }
+            for arg in command.get_arguments() {
+                if arg.is_global_set() {
+                    assert_eq!(arg.get_help_heading(), Some("Global options"), "`{path}`");
+                }
+            }
+            let signs_in = ["careid login", "careid role select"].contains(&path.as_str());
+            assert_eq!(
+                names.iter().any(|name| name == "mock-auto-login"),
+                signs_in,
+                "`{path}` and --mock-auto-login"
+            );
+        }
+        let serve = every_command()
+            .into_iter()
+            .find(|(path, _)| path == "careid mock serve")
+            .expect("mock serve")
+            .1;
+        assert!(!long_names(&serve).contains(&"profile".to_owned()));
+    }
+
+    /// Given after the command, an option wins over the same before it and over the
+    /// environment; given before a command that does not take it, it is refused.
+    #[test]
+    fn global_options_are_read_before_and_after_the_command() {
+        let parse = |args: &[&str]| {
+            let matches = cli_command().try_get_matches_from(args).expect("parses");
+            context::GlobalArgs::from_matches(&matches)
+        };
+        let before = parse(&["careid", "--profile", "int", "--json", "status"]).expect("ok");
+        assert_eq!(before.profile_given.as_deref(), Some("int"));
+        assert!(before.json);
+        assert_eq!(before.http_timeout, 30);
+        let after = parse(&[
+            "careid",
+            "--profile",
+            "int",
+            "role",
+            "select",
+            "R1",
+            "--profile",
+            "dep",
+            "--http-timeout",
+            "5",
+        ])
+        .expect("ok");
+        assert_eq!(after.profile_given.as_deref(), Some("dep"));
+        assert_eq!(after.http_timeout, 5);
+        assert!(!after.json);
+        let refused = parse(&["careid", "--profile", "int", "mock", "serve"]).expect_err("refused");
+        assert!(refused.contains("--profile"), "{refused}");
+        assert!(cli_command()
+            .try_get_matches_from(["careid", "mock", "serve", "--profile", "int"])
+            .is_err());
+        assert!(cli_command()
+            .try_get_matches_from(["careid", "status", "--mock-auto-login", "555057896106"])
+            .is_err());
+    }
+
+    /// The man pages are made from the same definitions: one per command, with its options
+    /// and examples.
+    #[test]
+    fn man_pages_are_written_for_every_command() {
+        let out = tempfile::tempdir().expect("dir");
+        program_cmd::man_pages(
+            &program_cmd::ManArgs {
+                out: out.path().to_owned(),
+            },
+            cli_command(),
+        )
+        .expect("written");
+        for (path, _) in every_command()
+            .into_iter()
+            .filter(|(_, command)| !command.is_hide_set())
+        {
+            let file = out.path().join(format!("{}.1", path.replace(' ', "-")));
+            let page = std::fs::read_to_string(&file)
+                .unwrap_or_else(|error| panic!("{}: {error}", file.display()));
+            assert!(page.starts_with(".ie"), "{}", file.display());
+        }
+        let set = std::fs::read_to_string(out.path().join("careid-profile-set.1")).expect("page");
+        assert!(
+            set.contains("unset") && set.contains("careid profile set int"),
+            "{set}"
+        );
+    }
 }

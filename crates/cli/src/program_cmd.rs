@@ -21,7 +21,7 @@ pub struct CompletionsArgs {
 pub struct ManArgs {
     /// The folder to write the pages into (careid.1, careid-login.1, ...).
     #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
 }
 
 pub fn version(as_json: bool) -> anyhow::Result<()> {
