@@ -223,13 +223,9 @@ impl Context {
             ..HostOptions::from_env()
         };
         let host = Host::new(options)?;
-        // A profiles file that cannot be read is reported by the command that reads it.
         args.profile = match &args.profile_given {
             Some(name) => name.clone(),
-            None => host.profiles().map_or_else(
-                |_| careid_core::profile::built_in_mock().name,
-                |profiles| profiles.default_name(),
-            ),
+            None => host.default_profile_name(),
         };
         Ok(Self { host, args })
     }

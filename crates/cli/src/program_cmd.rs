@@ -66,8 +66,13 @@ pub fn paths(context: &Context) -> anyhow::Result<()> {
 }
 
 pub fn completions(args: &CompletionsArgs, mut command: clap::Command) -> anyhow::Result<()> {
-    clap_complete::generate(args.shell, &mut command, "careid", &mut std::io::stdout());
-    Ok(())
+    use std::io::Write as _;
+    // Made whole first: the generator panics on a write error, such as a closed pipe.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "careid", &mut script);
+    std::io::stdout()
+        .write_all(&script)
+        .context("cannot write the completion script")
 }
 
 /// careid.1 and a page per command (careid-profile-set.1, ...), each as `--help` has it,

@@ -31,13 +31,13 @@ pub struct LoginArgs {
     #[arg(long = "acr", value_name = "VALUES")]
     acr_values: Option<AcrValues>,
     /// The prompt to send for this sign-in only: login, none, consent or select_account.
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "PROMPT")]
     prompt: Option<String>,
     /// The max_age to send for this sign-in only, in seconds.
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "SECONDS")]
     max_age: Option<u32>,
     /// A scope to request for this sign-in only; repeat for several.
-    #[arg(long = "scope", value_name = "S")]
+    #[arg(long = "scope", value_name = "SCOPE")]
     scopes: Vec<String>,
     /// The login_hint to send.
     #[arg(long, value_name = "HINT")]

@@ -624,8 +624,8 @@ impl ProfileError {
         match self {
             ProfileError::NotFound(_) => "profile_not_found",
             ProfileError::Exists(_) => "profile_exists",
-            ProfileError::BuiltIn(_) => "profile_built_in",
-            ProfileError::BuiltInMock(_) => "profile_built_in_mock",
+            // The app's words for both: built-ins cannot be changed, add one of your own.
+            ProfileError::BuiltIn(_) | ProfileError::BuiltInMock(_) => "profile_built_in",
             ProfileError::Invalid(_) => "profile_invalid",
             ProfileError::File { .. } => "profile_file",
             ProfileError::Parse { .. } => "profile_file_invalid",
@@ -1001,7 +1001,8 @@ mod tests {
             profiles.remove("mock").expect_err("remove"),
         ];
         for error in refusals {
-            assert_eq!(error.code(), "profile_built_in_mock", "{error}");
+            assert!(matches!(error, ProfileError::BuiltInMock(_)), "{error}");
+            assert_eq!(error.code(), "profile_built_in", "{error}");
             assert!(error.to_string().contains("built-in mock"), "{error}");
         }
         assert_eq!(profiles.to_text().expect("text"), before);
