@@ -74,26 +74,23 @@ impl Global {
         let arg = Arg::new(self.id(after_command))
             .long(self.long())
             .help_heading(HEADING);
-        // Before the command the environment is read too; after it, a value given there wins
-        // over both.
+        // A value given after the command wins over one before it and over the environment.
         let arg = match self {
-            Global::Profile => arg
+            Global::Profile => with_env(arg, after_command, "CAREID_PROFILE")
                 .value_name("NAME")
                 .help(
                     "The profile to sign in with: mock (the built-in mock provider), int, dep, \
                      live or one of your own. Without it, CAREID_PROFILE, else the default set \
                      by `careid profile use`, else mock.",
-                )
-                .env_if(after_command, "CAREID_PROFILE"),
-            Global::ConfigDir => arg
+                ),
+            Global::ConfigDir => with_env(arg, after_command, "CAREID_CONFIG_DIR")
                 .value_name("DIR")
                 .value_parser(clap::value_parser!(PathBuf))
                 .help(
                     "Keep profiles, session state and cache in DIR instead of the platform's \
                      folders (`careid config paths` shows them). Also read from \
                      CAREID_CONFIG_DIR.",
-                )
-                .env_if(after_command, "CAREID_CONFIG_DIR"),
+                ),
             Global::Json => arg
                 .action(ArgAction::SetTrue)
                 .help("Print data as JSON on stdout; progress and errors still go to stderr."),
@@ -110,16 +107,12 @@ impl Global {
     }
 }
 
-trait EnvIf {
-    fn env_if(self, after_command: bool, name: &'static str) -> Self;
-}
-
-impl EnvIf for Arg {
-    fn env_if(self, after_command: bool, name: &'static str) -> Self {
-        match after_command {
-            false => self.env(name).hide_env(true),
-            true => self,
-        }
+/// Before the command the environment is read too (shown in the option's words, not twice);
+/// after it, only the command line.
+fn with_env(arg: Arg, after_command: bool, name: &'static str) -> Arg {
+    match after_command {
+        false => arg.env(name).hide_env(true),
+        true => arg,
     }
 }
 
