@@ -81,7 +81,7 @@ impl Global {
                 .help(
                     "The profile to sign in with: mock (the built-in mock provider), int, dep, \
                      live or one of your own. Without it, CAREID_PROFILE, else the default set \
-                     by `careid profile use`, else mock.",
+                     by `careid profile use`, else mock",
                 ),
             Global::ConfigDir => with_env(arg, after_command, "CAREID_CONFIG_DIR")
                 .value_name("DIR")
@@ -89,15 +89,15 @@ impl Global {
                 .help(
                     "Keep profiles, session state and cache in DIR instead of the platform's \
                      folders (`careid config paths` shows them). Also read from \
-                     CAREID_CONFIG_DIR.",
+                     CAREID_CONFIG_DIR",
                 ),
             Global::Json => arg
                 .action(ArgAction::SetTrue)
-                .help("Print data as JSON on stdout; progress and errors still go to stderr."),
+                .help("Print data as JSON on stdout; progress and errors still go to stderr"),
             Global::HttpTimeout => arg
                 .value_name("SECONDS")
                 .value_parser(clap::value_parser!(u64).range(1..))
-                .help("Give up on a request to the provider after this many seconds (default 30)."),
+                .help("Give up on a request to the provider after this many seconds (default 30)"),
         };
         match after_command {
             // Given after a command, it applies to that command's subcommands too.
