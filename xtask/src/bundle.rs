@@ -12,7 +12,9 @@
 //!
 //! `--test` (and `cargo xtask test`, as a step of its own) installs both `.deb`s with apt into a
 //! fresh Debian root made by `mmdebstrap` (only `minbase` and what the packages depend on), then
-//! runs the installed `careid --version` and `careid-broker --version`, checks that every
+//! runs the installed `careid --version` and `careid-broker --version`, the bash completion
+//! script and `man careid` (the CLI's completion scripts and man pages are made at bundle time by
+//! the built `careid` from its own definitions), checks that every
 //! installed binary's libraries resolve in that root, that `careid broker serve` reaches the
 //! installed broker, verifies the installed systemd unit, and starts the installed app in it
 //! under the tests' Xvfb display: the window must map and the UI must reach the app.
@@ -147,10 +149,12 @@ pub fn build() -> anyhow::Result<Bundles> {
         .current_dir(root.join("src-tauri"))
         .args(["build", "--ci", "--bundles"])
         .arg(targets.join(","));
-    if cfg!(target_os = "linux") && release != root.join("target/release") {
-        // tauri.conf.json names the CLI under target/; follow CARGO_TARGET_DIR.
-        let files = files_override(&release.join("careid"));
-        tauri.args(["--config", &files]);
+    if cfg!(target_os = "linux") {
+        // tauri.conf.json names the CLI under target/; follow CARGO_TARGET_DIR, and add what
+        // the built CLI made of its own definitions.
+        let mut files = vec![("/usr/bin/careid".to_owned(), release.join("careid"))];
+        files.extend(cli_extras(&release)?);
+        tauri.args(["--config", &files_override(&files)]);
     }
     tauri.args(["--", "--locked"]);
     shell::run_checked(&mut tauri)?;
@@ -213,14 +217,78 @@ fn tauri_cli() -> PathBuf {
         .join(if cfg!(windows) { "tauri.cmd" } else { "tauri" })
 }
 
-/// A `--config` merge that points `/usr/bin/careid` at another build of the CLI.
-fn files_override(cli: &Path) -> String {
-    let path = cli
-        .display()
-        .to_string()
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"");
-    format!(r#"{{"bundle":{{"linux":{{"deb":{{"files":{{"/usr/bin/careid":"{path}"}}}}}}}}}}"#)
+/// A `--config` merge that sets files of the `.deb`: where each is installed, and the file.
+fn files_override(files: &[(String, PathBuf)]) -> String {
+    let quoted = |text: &str| text.replace('\\', "\\\\").replace('"', "\\\"");
+    let entries: Vec<String> = files
+        .iter()
+        .map(|(installed, file)| {
+            format!(
+                r#""{}":"{}""#,
+                quoted(installed),
+                quoted(&file.display().to_string())
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"bundle":{{"linux":{{"deb":{{"files":{{{}}}}}}}}}}}"#,
+        entries.join(",")
+    )
+}
+
+/// Where the `.deb` installs the CLI's completion scripts, by shell.
+const COMPLETIONS: [(&str, &str); 3] = [
+    ("bash", "/usr/share/bash-completion/completions/careid"),
+    ("zsh", "/usr/share/zsh/vendor-completions/_careid"),
+    ("fish", "/usr/share/fish/vendor_completions.d/careid.fish"),
+];
+
+/// Where the `.deb` installs the CLI's man pages.
+const MAN_DIR: &str = "/usr/share/man/man1";
+
+/// The CLI's completion scripts and man pages, made by the built `careid` from the same
+/// definitions as its `--help` (`careid completions`, `careid man`), each with where the
+/// `.deb` installs it. Man pages are compressed, as Debian installs them.
+fn cli_extras(release: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let cli = release.join("careid");
+    let out = release.join("careid-extras");
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    std::fs::create_dir_all(&out)?;
+    let mut files = Vec::new();
+    for (shell, installed) in COMPLETIONS {
+        let output = Command::new(&cli).args(["completions", shell]).output()?;
+        anyhow::ensure!(
+            output.status.success() && !output.stdout.is_empty(),
+            "`careid completions {shell}` failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let file = out.join(format!("careid.{shell}"));
+        std::fs::write(&file, output.stdout)?;
+        files.push((installed.to_owned(), file));
+    }
+    let pages = out.join("man");
+    shell::run_checked(Command::new(&cli).arg("man").arg("--out").arg(&pages))?;
+    let mut names: Vec<String> = std::fs::read_dir(&pages)?
+        .map(|entry| Ok(entry?.file_name().to_string_lossy().into_owned()))
+        .collect::<anyhow::Result<_>>()?;
+    names.sort();
+    for name in names {
+        // -n: no name or time inside, so the same pages make the same bytes.
+        shell::run_checked(Command::new("gzip").args(["-9nf"]).arg(pages.join(&name)))?;
+        files.push((
+            format!("{MAN_DIR}/{name}.gz"),
+            pages.join(format!("{name}.gz")),
+        ));
+    }
+    // careid writes its files owner-only; what the package installs is for every user.
+    #[cfg(unix)]
+    for (_, file) in &files[..] {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644))?;
+    }
+    Ok(files)
 }
 
 /// Where the Tauri bundler keeps (and looks for) its downloaded tools on Linux.
@@ -273,7 +341,7 @@ mod installed {
     use anyhow::{bail, ensure, Context};
 
     use super::broker_deb::{self, INSTALLED_SYSUSERS, INSTALLED_UNIT};
-    use super::{tauri_tools_dir, UI_REACHED_APP_LINE};
+    use super::{tauri_tools_dir, COMPLETIONS, MAN_DIR, UI_REACHED_APP_LINE};
     use crate::isolation::TestEnvironment;
     use crate::{setup, shell};
 
@@ -293,6 +361,7 @@ mod installed {
         let fresh = FreshRoot::install(&[&deb, &broker_deb])?;
         let root = fresh.path();
         check_files(root)?;
+        check_completions_and_man_pages(root)?;
         check_broker_files(root)?;
         for program in ["careid", "careid-broker"] {
             let printed = chroot_output(root, &[&format!("/usr/bin/{program}"), "--version"])?;
@@ -551,6 +620,58 @@ mod installed {
         Ok(())
     }
 
+    /// The CLI's completion scripts and man pages, as installed: readable by every user, the
+    /// bash script completing careid's commands in the root's own bash, and `man careid`
+    /// (man-db, put into the root for this) showing the pages.
+    fn check_completions_and_man_pages(root: &Path) -> anyhow::Result<()> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let man_dir = Path::new(MAN_DIR);
+        let installed = COMPLETIONS
+            .iter()
+            .map(|(_, path)| Path::new(path).to_owned())
+            .chain(["careid.1.gz", "careid-profile-set.1.gz"].map(|page| man_dir.join(page)));
+        for file in installed {
+            let in_root = root.join(file.strip_prefix("/")?);
+            let mode = std::fs::metadata(&in_root)
+                .with_context(|| format!("the package installed no {}", file.display()))?
+                .permissions()
+                .mode();
+            ensure!(
+                mode & 0o444 == 0o444,
+                "{} is installed as {mode:o}, not readable by every user",
+                file.display()
+            );
+        }
+        let completed = chroot_output(
+            root,
+            &[
+                "bash",
+                "-c",
+                ". /usr/share/bash-completion/completions/careid; \
+                 COMP_WORDS=(careid profile s); COMP_CWORD=2; _careid careid s profile; \
+                 printf '%s\\n' \"${COMPREPLY[@]}\"",
+            ],
+        )?;
+        let mut offered: Vec<&str> = completed.lines().collect();
+        offered.sort_unstable();
+        ensure!(
+            offered == ["secret", "set", "show"],
+            "the installed bash completion offered {offered:?} after `careid profile s`"
+        );
+        let page = chroot_output(root, &["man", "careid"])?;
+        ensure!(
+            page.contains("Sign in to NHS CIS2 Authentication") && page.contains("Exit codes:"),
+            "`man careid` showed:\n{page}"
+        );
+        let page = chroot_output(root, &["man", "careid-profile-set"])?;
+        ensure!(
+            page.contains("--unset") && page.contains("careid profile set int"),
+            "`man careid-profile-set` showed:\n{page}"
+        );
+        println!("xtask: the installed completion script and man pages work");
+        Ok(())
+    }
+
     /// A fresh Debian root (the host's release and mirrors) with the packages installed by apt,
     /// removed on drop.
     struct FreshRoot {
@@ -586,6 +707,8 @@ mod installed {
                     debs.iter()
                         .map(|deb| format!("--include={}", deb.display())),
                 )
+                // `man`, so the test reads the installed pages as a user would.
+                .arg("--include=man-db")
                 .arg("--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount")
                 .arg(r#"--setup-hook=mkdir -p "$1/var/cache/apt/archives""#)
                 .arg(format!(
@@ -888,10 +1011,19 @@ mod tests {
 
     #[test]
     fn the_override_points_the_cli_at_another_target_folder() {
-        let json = files_override(Path::new("/tmp/t \"x\"/release/careid"));
+        let json = files_override(&[
+            (
+                "/usr/bin/careid".into(),
+                "/tmp/t \"x\"/release/careid".into(),
+            ),
+            (
+                "/usr/share/man/man1/careid.1.gz".into(),
+                "/tmp/r/careid.1.gz".into(),
+            ),
+        ]);
         assert_eq!(
             json,
-            r#"{"bundle":{"linux":{"deb":{"files":{"/usr/bin/careid":"/tmp/t \"x\"/release/careid"}}}}}"#
+            r#"{"bundle":{"linux":{"deb":{"files":{"/usr/bin/careid":"/tmp/t \"x\"/release/careid","/usr/share/man/man1/careid.1.gz":"/tmp/r/careid.1.gz"}}}}}"#
         );
     }
 }

@@ -17,6 +17,8 @@ pub const BROKER_PROGRAM: &str = "careid-broker";
 pub enum BrokerCommand {
     /// Run the broker until SIGTERM or Ctrl-C (runs `careid-broker serve`, installed beside
     /// careid by the careid-broker package). Logs are JSON lines on stderr.
+    #[command(after_help = "Examples:
+  careid broker serve --config /etc/careid-broker/broker.toml")]
     Serve(ServeArgs),
 }
 

@@ -10,8 +10,14 @@ use crate::context::Context;
 /// Options for the built-in mock, which only the `mock` profile uses.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct MockArgs {
-    /// With the built-in mock: sign this user in without a page, USER_ID[:AUTHENTICATOR[:ROLE_ID]].
-    #[arg(long, env = "CAREID_MOCK_AUTO_LOGIN", value_name = "USER[:AUTH[:ROLE]]", value_parser = parse_auto_login)]
+    /// With the built-in mock, sign this test user in without a page: the authenticator and
+    /// role as named, else the user's first (crates/mock-cis2/README.md).
+    #[arg(
+        long,
+        env = "CAREID_MOCK_AUTO_LOGIN",
+        value_name = "USER_ID[:AUTHENTICATOR[:ROLE_ID[:CHANGED_ROLE_ID]]]",
+        value_parser = parse_auto_login
+    )]
     pub mock_auto_login: Option<AutoLogin>,
 }
 

@@ -22,23 +22,34 @@ pub struct HistoryArgs {
 #[derive(Debug, clap::Subcommand)]
 enum HistoryCommand {
     /// List the attempts, newest first (the default).
+    #[command(after_help = "Examples:
+  careid history list --limit 10
+  careid history list --json")]
     List {
         /// List at most this many (the newest).
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
     },
     /// One attempt in full: what was asked and what came back, each check, headers, times.
+    #[command(after_help = "Examples:
+  careid history show ATTEMPT_ID
+  careid history show ATTEMPT_ID --json")]
     Show {
         /// The attempt's id, as `careid history` lists it.
         id: String,
     },
     /// Write attempts to a file: JSON for machines, or a self-contained HTML page for people.
+    #[command(after_help = "Examples:
+  careid history export
+  careid history export ATTEMPT_ID --format json --out reports/
+  careid history export --all --out reports/")]
     Export {
         /// The attempts' ids; with none, the newest.
         ids: Vec<String>,
         /// Every attempt in the history.
         #[arg(long, conflicts_with = "ids")]
         all: bool,
+        /// The file's format: html, a page for people, or json, for machines.
         #[arg(long, value_enum, default_value = "html")]
         format: Format,
         /// The folder to write into.
@@ -46,7 +57,10 @@ enum HistoryCommand {
         out: PathBuf,
     },
     /// Keep the newest N attempts (200 unless set); older ones are removed at once.
+    #[command(after_help = "Examples:
+  careid history keep 500")]
     Keep {
+        /// How many attempts to keep, from 1 to 100,000.
         #[arg(value_name = "N")]
         count: usize,
     },

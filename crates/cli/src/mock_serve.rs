@@ -9,25 +9,33 @@ use mock_cis2::{ArmedFault, AutoLogin, ClientRegistry, Directory, MockCis2, Mode
 
 #[derive(Debug, Subcommand)]
 pub enum MockCommand {
-    /// Run the mock provider until Ctrl-C.
+    /// Run the mock provider until Ctrl-C, printing its issuer, clients and secrets.
+    #[command(after_help = "Examples:
+  careid mock serve --port 9000 --auto-login 555057896106
+  careid mock serve --fault wrong_issuer --fault http_503@token:2")]
     Serve(ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Port on 127.0.0.1 and ::1; 0 picks a free one.
+    /// The port to listen on, on 127.0.0.1 and ::1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// Sign this user in without a page: USER_ID[:AUTHENTICATOR[:ROLE_ID]].
-    #[arg(long, value_name = "USER[:AUTH[:ROLE]]", value_parser = parse_auto_login)]
+    /// Sign this test user in without a page: the authenticator and role as named, else the
+    /// user's first (crates/mock-cis2/README.md).
+    #[arg(
+        long,
+        value_name = "USER_ID[:AUTHENTICATOR[:ROLE_ID[:CHANGED_ROLE_ID]]]",
+        value_parser = parse_auto_login
+    )]
     auto_login: Option<AutoLogin>,
-    /// Test users file, shaped like the built-in data/users.json.
+    /// A file of test users, shaped like the built-in data/users.json.
     #[arg(long, value_name = "FILE")]
     users: Option<PathBuf>,
-    /// Registered clients file, shaped like the built-in data/clients.json.
+    /// A file of registered clients, shaped like the built-in data/clients.json.
     #[arg(long, value_name = "FILE")]
     clients: Option<PathBuf>,
-    /// Issuer string, used exactly as written; `{port}` stands for the bound port.
+    /// The issuer string, used exactly as written; `{port}` stands for the bound port.
     #[arg(long, value_name = "STRING")]
     issuer: Option<String>,
     /// Emit the assurance level claims as numbers instead of strings (the same as
@@ -40,9 +48,14 @@ pub struct ServeArgs {
     /// assurance_levels_as_numbers, clock_skew=SECONDS.
     #[arg(long, value_name = "NAME[=VALUE]", value_parser = parse_mode)]
     mode: Vec<Mode>,
-    /// Arm a fault for negative testing, for COUNT requests or until cleared; repeatable.
-    /// Names are listed in crates/mock-cis2/FAULTS.md (e.g. wrong_issuer, http_503@token:2).
-    #[arg(long, value_name = "NAME[:COUNT]", value_parser = parse_fault)]
+    /// Arm a fault for negative testing, at one endpoint or all, for COUNT requests or until
+    /// cleared; repeatable. The names are listed in crates/mock-cis2/FAULTS.md (for example
+    /// wrong_issuer, or http_503@token:2).
+    #[arg(
+        long,
+        value_name = "NAME[@ENDPOINT][=MILLISECONDS][:COUNT]",
+        value_parser = parse_fault
+    )]
     fault: Vec<ArmedFault>,
     /// Register a careid broker at this public URL as CIS2 would: a private_key_jwt client
     /// (555000000008.apps.national) with jwks_uri URL/jwks and back-channel logout to

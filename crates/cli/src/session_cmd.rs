@@ -23,8 +23,6 @@ pub struct TokenArgs {
     /// Refresh now, even though the kept access token is still valid.
     #[arg(long)]
     refresh: bool,
-    #[command(flatten)]
-    mock: MockArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -34,8 +32,6 @@ pub struct LogoutArgs {
     /// the token is never on a command line).
     #[arg(long)]
     browser: bool,
-    #[command(flatten)]
-    mock: MockArgs,
 }
 
 /// The stored session, from the state file and the policy alone: no request is made unless a
@@ -116,7 +112,7 @@ fn signed_out(client: &Client, error: &SignInError) -> Option<SignedOutStatus> {
 /// clock skew, with no request to the provider; else, or with `--refresh`, refreshed.
 pub fn token(context: &Context, args: &TokenArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let connection = crate::connect::open(context, &args.mock).await?;
+        let connection = crate::connect::open(context, &MockArgs::default()).await?;
         let client = &connection.client;
         let session = if args.refresh {
             client.fresh_tokens_for_use().await?
@@ -206,7 +202,7 @@ pub fn roles(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
 /// Revokes and deletes the session, and gives the end-session URL.
 pub fn logout(context: &Context, args: &LogoutArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let connection = crate::connect::open(context, &args.mock).await?;
+        let connection = crate::connect::open(context, &MockArgs::default()).await?;
         let client = &connection.client;
         // The end-session endpoint wants the ID token as a hint (CIS2 and the mock require
         // it): the core uses the one kept in the keychain, and only the page opened with

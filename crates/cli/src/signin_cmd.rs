@@ -27,19 +27,19 @@ pub struct LoginArgs {
     /// role picker the role chosen there is the role: a different one is refused.
     #[arg(long, value_name = "ID")]
     role: Option<String>,
-    /// acr_values for this sign-in only, e.g. AAL3_ANY.
+    /// The acr_values to request for this sign-in only, for example AAL3_ANY.
     #[arg(long = "acr", value_name = "VALUES")]
     acr_values: Option<AcrValues>,
-    /// prompt for this sign-in only.
-    #[arg(long, value_name = "P")]
+    /// The prompt to send for this sign-in only: login, none, consent or select_account.
+    #[arg(long, value_name = "PROMPT")]
     prompt: Option<String>,
-    /// max_age in seconds for this sign-in only.
-    #[arg(long, value_name = "S")]
+    /// The max_age to send for this sign-in only, in seconds.
+    #[arg(long, value_name = "SECONDS")]
     max_age: Option<u32>,
-    /// Scopes for this sign-in only; repeat for several.
-    #[arg(long = "scope", value_name = "S")]
+    /// A scope to request for this sign-in only; repeat for several.
+    #[arg(long = "scope", value_name = "SCOPE")]
     scopes: Vec<String>,
-    /// login_hint to send.
+    /// The login_hint to send.
     #[arg(long, value_name = "HINT")]
     login_hint: Option<String>,
     /// A label for this attempt's record in the history (`careid history`).
@@ -100,11 +100,14 @@ fn earlier_attempt(context: &Context, id: &str) -> anyhow::Result<careid_core::h
 pub struct SelectArgs {
     /// The role's id (person_roleid), as `careid roles` lists it.
     role_id: String,
-    /// With CIS2-hosted role selection, print the URL instead of opening the browser.
+    /// With CIS2-hosted role selection, print the sign-in URL instead of opening the browser.
     #[arg(long)]
     no_browser: bool,
+    /// Give up waiting for the browser after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     timeout: u64,
+    /// Say what to check (such as an unregistered redirect URI) when the browser has not come
+    /// back after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = REDIRECT_HINT_AFTER.as_secs())]
     hint_after: u64,
     #[command(flatten)]

@@ -194,6 +194,16 @@ impl Host {
         self.profiles()?.get(name)
     }
 
+    /// The profile to use when none is chosen: the default set by `careid profile use`, else
+    /// the built-in mock (also when the profiles file cannot be read: using the profile then
+    /// says why).
+    pub fn default_profile_name(&self) -> String {
+        self.profiles().map_or_else(
+            |_| careid_core::profile::built_in_mock().name,
+            |profiles| profiles.default_name(),
+        )
+    }
+
     pub fn session_store(&self) -> SessionStore {
         SessionStore::new(self.keychain.clone(), self.state_dir.clone())
     }

@@ -162,7 +162,7 @@ impl Desk {
             .profile
             .clone()
             .filter(|name| host.profile(name).is_ok())
-            .unwrap_or_else(|| "mock".to_owned());
+            .unwrap_or_else(|| host.default_profile_name());
         Arc::new(Self {
             host,
             hooks,

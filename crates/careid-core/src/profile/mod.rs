@@ -390,6 +390,21 @@ impl Profile {
     }
 }
 
+fn is_built_in(name: &str) -> bool {
+    built_in_profiles()
+        .iter()
+        .any(|profile| profile.name == name)
+}
+
+/// The built-in mock is whole as it is: its client, issuer and users are the mock's own, so a
+/// setting from the command line could only break it.
+fn refuse_built_in_mock(name: &str) -> Result<(), ProfileError> {
+    if name == built_in_mock().name {
+        return Err(ProfileError::BuiltInMock(name.to_owned()));
+    }
+    Ok(())
+}
+
 /// Why an assertion algorithm cannot be used with `method`: an unknown name, or one for the
 /// other kind of assertion.
 fn does_not_fit(algorithm: &str, method: ClientAuth) -> String {
@@ -567,6 +582,9 @@ impl ProfileEntry {
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProfilesFile {
+    /// The profile used when a command names none (`careid profile use`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    default_profile: Option<String>,
     #[serde(default)]
     profiles: BTreeMap<String, ProfileEntry>,
 }
@@ -581,6 +599,8 @@ pub enum ProfileError {
     Exists(String),
     #[error("{0:?} is a built-in profile and cannot be removed (its settings in the file can be)")]
     BuiltIn(String),
+    #[error("{0:?} is the built-in mock provider and cannot be changed or removed; add a profile of your own for another provider")]
+    BuiltInMock(String),
     #[error("{0}")]
     Invalid(String),
     #[error("cannot read or write {path}: {source}")]
@@ -604,7 +624,8 @@ impl ProfileError {
         match self {
             ProfileError::NotFound(_) => "profile_not_found",
             ProfileError::Exists(_) => "profile_exists",
-            ProfileError::BuiltIn(_) => "profile_built_in",
+            // The app's words for both: built-ins cannot be changed, add one of your own.
+            ProfileError::BuiltIn(_) | ProfileError::BuiltInMock(_) => "profile_built_in",
             ProfileError::Invalid(_) => "profile_invalid",
             ProfileError::File { .. } => "profile_file",
             ProfileError::Parse { .. } => "profile_file_invalid",
@@ -727,11 +748,40 @@ impl Profiles {
                 "profile name {name:?} must be 1 to 64 letters, digits, - or _"
             )));
         }
-        let built_in = built_in_profiles().iter().any(|p| p.name == name);
+        refuse_built_in_mock(name)?;
         if self.file.profiles.contains_key(name) {
             return Err(ProfileError::Exists(name.to_owned()));
         }
-        if !built_in && (entry.issuer.is_none() || entry.client_id.is_none()) {
+        self.put(name, entry, None)
+    }
+
+    /// Changes a profile in place: `edit` is given its entry in the file (empty for a built-in
+    /// with no settings yet), and the result is held to the same rules as [`Profiles::add`].
+    /// Its keychain entries and session are not touched.
+    pub fn change(
+        &mut self,
+        name: &str,
+        edit: impl FnOnce(&mut ProfileEntry),
+    ) -> Result<Profile, ProfileError> {
+        refuse_built_in_mock(name)?;
+        let before = self.file.profiles.get(name).cloned();
+        if before.is_none() && !is_built_in(name) {
+            return Err(ProfileError::NotFound(name.to_owned()));
+        }
+        let mut entry = before.clone().unwrap_or_default();
+        edit(&mut entry);
+        self.put(name, entry, before)
+    }
+
+    /// Writes `entry` as profile `name` if it makes a valid profile; otherwise puts `before`
+    /// back (or nothing).
+    fn put(
+        &mut self,
+        name: &str,
+        entry: ProfileEntry,
+        before: Option<ProfileEntry>,
+    ) -> Result<Profile, ProfileError> {
+        if !is_built_in(name) && (entry.issuer.is_none() || entry.client_id.is_none()) {
             return Err(ProfileError::Invalid(format!(
                 "profile {name:?} needs an issuer and a client id"
             )));
@@ -740,21 +790,46 @@ impl Profiles {
         match self.get(name) {
             Ok(profile) => Ok(profile),
             Err(error) => {
-                self.file.profiles.remove(name);
+                match before {
+                    Some(before) => self.file.profiles.insert(name.to_owned(), before),
+                    None => self.file.profiles.remove(name),
+                };
                 Err(error)
             }
         }
     }
 
-    /// Removes a custom profile, or a built-in one's settings from the file.
+    /// Removes a custom profile, or a built-in one's settings from the file. The default
+    /// returns to the built-in mock when it was this profile.
     pub fn remove(&mut self, name: &str) -> Result<(), ProfileError> {
+        refuse_built_in_mock(name)?;
         if self.file.profiles.remove(name).is_some() {
+            if self.file.default_profile.as_deref() == Some(name) && !is_built_in(name) {
+                self.file.default_profile = None;
+            }
             return Ok(());
         }
-        if built_in_profiles().iter().any(|p| p.name == name) {
+        if is_built_in(name) {
             return Err(ProfileError::BuiltIn(name.to_owned()));
         }
         Err(ProfileError::NotFound(name.to_owned()))
+    }
+
+    /// The profile a command uses when it names none: the one set by [`Profiles::set_default`]
+    /// while it exists, the built-in mock otherwise.
+    pub fn default_name(&self) -> String {
+        self.file
+            .default_profile
+            .clone()
+            .filter(|name| self.get(name).is_ok())
+            .unwrap_or_else(|| built_in_mock().name)
+    }
+
+    /// Makes `name`, which must be a profile, the default.
+    pub fn set_default(&mut self, name: &str) -> Result<Profile, ProfileError> {
+        let profile = self.get(name)?;
+        self.file.default_profile = Some(profile.name.clone());
+        Ok(profile)
     }
 
     /// Writes the file: to a temporary file first, then renamed over, so a crash never leaves
@@ -905,6 +980,123 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    /// The built-in mock is refused whole by add, change and remove, with its own code, and
+    /// the refusal leaves the file as it was.
+    #[test]
+    fn the_built_in_mock_cannot_be_added_changed_or_removed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut profiles = Profiles::load(dir.path()).expect("loads");
+        let before = profiles.to_text().expect("text");
+        let client = ProfileEntry {
+            client_id: Some("1.apps.local".into()),
+            ..ProfileEntry::default()
+        };
+        let refusals = [
+            profiles.add("mock", client.clone()).expect_err("add"),
+            profiles
+                .change("mock", |entry| entry.prompt = Some("none".into()))
+                .expect_err("change"),
+            profiles.remove("mock").expect_err("remove"),
+        ];
+        for error in refusals {
+            assert!(matches!(error, ProfileError::BuiltInMock(_)), "{error}");
+            assert_eq!(error.code(), "profile_built_in", "{error}");
+            assert!(error.to_string().contains("built-in mock"), "{error}");
+        }
+        assert_eq!(profiles.to_text().expect("text"), before);
+        assert_eq!(profiles.get("mock").expect("mock"), built_in_mock());
+    }
+
+    /// A change keeps what it does not name, is held to the rules a new profile is, and a
+    /// refused change leaves the profile as it was.
+    #[test]
+    fn a_change_keeps_the_rest_and_is_held_to_the_same_rules() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut profiles = Profiles::load(dir.path()).expect("loads");
+        let added = profiles
+            .add(
+                "trust",
+                ProfileEntry {
+                    issuer: Some("https://am.example.nhs.uk:443/realm".into()),
+                    client_id: Some("1.apps.local".into()),
+                    prompt: Some("login".into()),
+                    ..ProfileEntry::default()
+                },
+            )
+            .expect("added");
+        let changed = profiles
+            .change("trust", |entry| entry.max_age = Some(300))
+            .expect("changed");
+        assert_eq!(changed.max_age, Some(300));
+        assert_eq!(changed.prompt, added.prompt);
+        assert_eq!(changed.issuer, added.issuer);
+
+        for (what, edit) in [
+            (
+                "no issuer",
+                (|e: &mut ProfileEntry| e.issuer = None) as fn(&mut ProfileEntry),
+            ),
+            ("no client id", |e| e.client_id = None),
+            ("a bad prompt", |e| e.prompt = Some("always".into())),
+            ("no openid scope", |e| {
+                e.scopes = Some(vec!["profile".into()])
+            }),
+        ] {
+            let error = profiles.change("trust", edit).expect_err(what);
+            assert_eq!(error.code(), "profile_invalid", "{what}: {error}");
+            assert_eq!(profiles.get("trust").expect("kept"), changed, "{what}");
+        }
+        let error = profiles
+            .change("nobody", |e| e.max_age = Some(1))
+            .expect_err("unknown");
+        assert_eq!(error.code(), "profile_not_found");
+
+        // A built-in with no settings yet gets its first ones.
+        let int = profiles
+            .change("int", |e| e.client_id = Some("2.apps.local".into()))
+            .expect("int completed");
+        assert_eq!(
+            int.client_id.map(String::from).as_deref(),
+            Some("2.apps.local")
+        );
+        profiles.save().expect("saved");
+        let reloaded = Profiles::load(dir.path()).expect("reloads");
+        assert_eq!(reloaded.get("trust").expect("trust"), changed);
+    }
+
+    /// The default profile is kept in the file; a removed or unknown one falls back to the
+    /// built-in mock.
+    #[test]
+    fn the_default_profile_is_kept_and_falls_back_to_the_mock() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut profiles = Profiles::load(dir.path()).expect("loads");
+        assert_eq!(profiles.default_name(), "mock");
+        profiles
+            .add(
+                "trust",
+                ProfileEntry {
+                    issuer: Some("https://am.example.nhs.uk:443/realm".into()),
+                    client_id: Some("1.apps.local".into()),
+                    ..ProfileEntry::default()
+                },
+            )
+            .expect("added");
+        assert_eq!(
+            profiles.set_default("nobody").expect_err("unknown").code(),
+            "profile_not_found"
+        );
+        profiles.set_default("trust").expect("default");
+        profiles.save().expect("saved");
+        let mut reloaded = Profiles::load(dir.path()).expect("reloads");
+        assert_eq!(reloaded.default_name(), "trust");
+        reloaded.remove("trust").expect("removed");
+        assert_eq!(reloaded.default_name(), "mock");
+        assert!(!reloaded
+            .to_text()
+            .expect("text")
+            .contains("default_profile"));
     }
 
     #[test]

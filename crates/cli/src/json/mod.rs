@@ -8,10 +8,12 @@
 //! The fields of the objects that have always come out with their keys sorted (every output
 //! but `logout` and `doctor`) are declared in alphabetical order, so they still do.
 
+mod about;
 mod doctor;
 mod profile;
 mod session;
 
+pub use about::{PathsJson, VersionJson};
 pub use doctor::DoctorJson;
 pub use profile::{client_auth_text, credential_words, issuer_text, ProfileJson};
 pub use session::{

@@ -29,6 +29,8 @@ pub struct ProfileJson {
     /// Whether that credential is in the keychain; null when there is none to keep or the
     /// keychain could not be read.
     pub credential_stored: Option<bool>,
+    /// The profile used when a command is given no `--profile` (`careid profile use`).
+    pub default: bool,
     pub description: String,
     /// Minutes of inactivity that end a session.
     pub inactivity_minutes: u32,
@@ -70,7 +72,7 @@ pub struct ProfileJson {
 impl ProfileJson {
     /// `profile`, with whether its credential is stored, as the keychain said (`None` when it
     /// keeps none or could not be read).
-    pub fn new(profile: &Profile, credential_stored: Option<bool>) -> Self {
+    pub fn new(profile: &Profile, credential_stored: Option<bool>, default: bool) -> Self {
         let redirect = profile.redirect_registration();
         Self {
             absolute_hours: profile.session.absolute_hours,
@@ -85,6 +87,7 @@ impl ProfileJson {
                 .credential_account()
                 .map(|_| credential_words(profile)),
             credential_stored,
+            default,
             description: profile.description.clone(),
             inactivity_minutes: profile.session.inactivity_minutes,
             issuer: issuer_text(profile),
@@ -165,7 +168,7 @@ mod tests {
     #[test]
     fn the_built_in_mock_prints_its_fields_sorted() {
         assert_json(
-            &ProfileJson::new(&built_in_mock(), None),
+            &ProfileJson::new(&built_in_mock(), None, true),
             r#"
 {
   "absolute_hours": 12,
@@ -178,6 +181,7 @@ mod tests {
   "clock_skew_seconds": 120,
   "credential": null,
   "credential_stored": null,
+  "default": true,
   "description": "The built-in mock CIS2 provider (no network)",
   "inactivity_minutes": 15,
   "issuer": "(built-in mock, started when needed)",
@@ -236,7 +240,7 @@ mod tests {
         profile.session.clock_skew_seconds = 30;
         profile.trusted_audiences = vec!["other".to_owned()];
         assert_json(
-            &ProfileJson::new(&profile, Some(false)),
+            &ProfileJson::new(&profile, Some(false), false),
             r#"
 {
   "absolute_hours": 2,
@@ -249,6 +253,7 @@ mod tests {
   "clock_skew_seconds": 30,
   "credential": "private key",
   "credential_stored": false,
+  "default": false,
   "description": "",
   "inactivity_minutes": 5,
   "issuer": "https://provider.example/realm",
@@ -293,7 +298,7 @@ mod tests {
             careid_core::IssuerUrl::new("https://provider.example/realm").unwrap(),
         );
         profile.broker = Some("https://broker.example".to_owned());
-        let shown = ProfileJson::new(&profile, None);
+        let shown = ProfileJson::new(&profile, None, false);
         assert_eq!(shown.client_auth, "by the broker");
         assert_eq!(shown.credential, None);
         assert_eq!(shown.broker.as_deref(), Some("https://broker.example"));
