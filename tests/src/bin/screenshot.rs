@@ -116,7 +116,7 @@ async fn capture_all(out: &Path, size: &str, width: u32, height: u32) -> anyhow:
 
     // An AAL3 profile refusing an AAL2-only user: an error with the provider's words.
     let home = TestHome::new()?;
-    CliWorld::in_home(home.clone()).ok(&["profile", "add", "mock", "--acr", "AAL3_ANY"]);
+    CliWorld::in_home(home.clone()).ok(&["profile", "set", "mock", "--acr", "AAL3_ANY"]);
     let app = launch(home, Some("555057930104"), &[], (width, height)).await?;
     app.click("[data-testid=sign-in-button]").await?;
     app.wait_for_text("[data-testid=notice]", "refused").await?;
@@ -125,7 +125,7 @@ async fn capture_all(out: &Path, size: &str, width: u32, height: u32) -> anyhow:
 
     // A one-minute inactivity limit shows the warning at once.
     let home = TestHome::new()?;
-    CliWorld::in_home(home.clone()).ok(&["profile", "add", "mock", "--inactivity-minutes", "1"]);
+    CliWorld::in_home(home.clone()).ok(&["profile", "set", "mock", "--inactivity-minutes", "1"]);
     let app = launch(home, Some("555057896106"), &[], (width, height)).await?;
     app.click("[data-testid=sign-in-button]").await?;
     app.wait_for("[data-testid=inactivity-warning]").await?;

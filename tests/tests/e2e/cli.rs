@@ -434,15 +434,15 @@ fn profile_set_changes_in_place_and_use_makes_the_default() -> anyhow::Result<()
     Ok(())
 }
 
-/// The built-in mock is refused whole: adding, changing or removing it exits 2 and says why,
-/// and it stays as it was.
+/// The built-in mock cannot be added, removed or made another provider or client: each exits 2
+/// and says why, and it stays as it was. How it signs in can be changed.
 #[test]
 fn the_built_in_mock_cannot_be_overwritten_or_removed() -> anyhow::Result<()> {
     let world = CliWorld::new()?;
     let before = world.ok(&["profile", "show", "mock", "--json"]).json();
     for attempt in [
         vec!["profile", "add", "mock", "--client-id", "someone-else"],
-        vec!["profile", "set", "mock", "--prompt", "none"],
+        vec!["profile", "set", "mock", "--client-id", "someone-else"],
         vec!["profile", "remove", "mock"],
     ] {
         let run = world.run(&attempt)?;
@@ -455,6 +455,10 @@ fn the_built_in_mock_cannot_be_overwritten_or_removed() -> anyhow::Result<()> {
         before
     );
     assert!(!world.home().config_dir().join("profiles.toml").exists());
+    world.ok(&["profile", "set", "mock", "--acr", "AAL3_ANY"]);
+    let changed = world.ok(&["profile", "show", "mock", "--json"]).json();
+    assert_eq!(changed["acr_values"], "AAL3_ANY", "{changed:#}");
+    assert_eq!(changed["client_id"], before["client_id"]);
     Ok(())
 }
 

@@ -36,10 +36,10 @@ async fn launch(
 }
 
 /// The app on the built-in mock whose profile the CLI first gave `settings` (as a tester would,
-/// with `careid profile add mock ...`).
+/// with `careid profile set mock ...`).
 async fn launch_with_settings(settings: &[&str], user: &str) -> anyhow::Result<Desktop> {
     let home = TestHome::new()?;
-    let mut args = vec!["profile", "add", "mock"];
+    let mut args = vec!["profile", "set", "mock"];
     args.extend_from_slice(settings);
     CliWorld::in_home(home.clone()).ok(&args);
     launch(home, Some(user), &[]).await

@@ -443,6 +443,37 @@ pub fn check_broker_url(url: &str) -> Result<(), String> {
     }
 }
 
+impl ProfileEntry {
+    /// Whether `other` names the same provider and client: issuer, client and its
+    /// authentication, keys, redirect address, audiences and broker. The rest is how it signs
+    /// in.
+    fn same_provider_and_client(&self, other: &ProfileEntry) -> bool {
+        (
+            &self.issuer,
+            &self.client_id,
+            &self.client_auth,
+            &self.assertion_algorithm,
+            &self.key_id,
+            &self.redirect_ports,
+            &self.redirect_host,
+            &self.redirect_path,
+            &self.trusted_audiences,
+            &self.broker,
+        ) == (
+            &other.issuer,
+            &other.client_id,
+            &other.client_auth,
+            &other.assertion_algorithm,
+            &other.key_id,
+            &other.redirect_ports,
+            &other.redirect_host,
+            &other.redirect_path,
+            &other.trusted_audiences,
+            &other.broker,
+        )
+    }
+}
+
 /// One profile as written in `profiles.toml`. For a built-in name every field is optional and
 /// completes or overrides the built-in; a custom profile needs an issuer and a client id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -599,7 +630,7 @@ pub enum ProfileError {
     Exists(String),
     #[error("{0:?} is a built-in profile and cannot be removed (its settings in the file can be)")]
     BuiltIn(String),
-    #[error("{0:?} is the built-in mock provider and cannot be changed or removed; add a profile of your own for another provider")]
+    #[error("{0:?} is the built-in mock provider: it cannot be added or removed, and its issuer, client and keys are the mock's own; `careid profile set {0} --acr ...` changes how it signs in (acr_values, prompt, max_age, scopes, role selection, PAR, session limits), and a profile of your own is for another provider")]
     BuiltInMock(String),
     #[error("{0}")]
     Invalid(String),
@@ -763,13 +794,18 @@ impl Profiles {
         name: &str,
         edit: impl FnOnce(&mut ProfileEntry),
     ) -> Result<Profile, ProfileError> {
-        refuse_built_in_mock(name)?;
         let before = self.file.profiles.get(name).cloned();
         if before.is_none() && !is_built_in(name) {
             return Err(ProfileError::NotFound(name.to_owned()));
         }
         let mut entry = before.clone().unwrap_or_default();
         edit(&mut entry);
+        // The built-in mock changes how it signs in, never who it is.
+        if name == built_in_mock().name
+            && !entry.same_provider_and_client(&before.clone().unwrap_or_default())
+        {
+            return Err(ProfileError::BuiltInMock(name.to_owned()));
+        }
         self.put(name, entry, before)
     }
 
@@ -982,10 +1018,11 @@ mod tests {
         }
     }
 
-    /// The built-in mock is refused whole by add, change and remove, with its own code, and
-    /// the refusal leaves the file as it was.
+    /// The built-in mock is refused by add and remove, and by a change of its provider or
+    /// client, with its own code, and the refusal leaves the file as it was; how it signs in
+    /// can change.
     #[test]
-    fn the_built_in_mock_cannot_be_added_changed_or_removed() {
+    fn the_built_in_mock_cannot_be_added_removed_or_made_another_provider() {
         let dir = tempfile::tempdir().expect("dir");
         let mut profiles = Profiles::load(dir.path()).expect("loads");
         let before = profiles.to_text().expect("text");
@@ -996,8 +1033,15 @@ mod tests {
         let refusals = [
             profiles.add("mock", client.clone()).expect_err("add"),
             profiles
-                .change("mock", |entry| entry.prompt = Some("none".into()))
-                .expect_err("change"),
+                .change("mock", |entry| {
+                    entry.client_id = Some("someone-else".into())
+                })
+                .expect_err("change its client"),
+            profiles
+                .change("mock", |entry| {
+                    entry.issuer = Some("https://x.example".into())
+                })
+                .expect_err("change its issuer"),
             profiles.remove("mock").expect_err("remove"),
         ];
         for error in refusals {
@@ -1007,6 +1051,16 @@ mod tests {
         }
         assert_eq!(profiles.to_text().expect("text"), before);
         assert_eq!(profiles.get("mock").expect("mock"), built_in_mock());
+
+        let changed = profiles
+            .change("mock", |entry| entry.acr_values = Some("AAL3_ANY".into()))
+            .expect("how it signs in can change");
+        assert_eq!(
+            changed.acr_values.map(String::from).as_deref(),
+            Some("AAL3_ANY")
+        );
+        assert_eq!(changed.issuer, built_in_mock().issuer);
+        assert_eq!(changed.client_id, built_in_mock().client_id);
     }
 
     /// A change keeps what it does not name, is held to the rules a new profile is, and a
