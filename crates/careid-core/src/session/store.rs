@@ -281,7 +281,8 @@ pub struct KeptAccessToken<'a> {
 /// What [`SessionStore::load`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Restored {
-    Session(Loaded),
+    /// Boxed: a session is far larger than a reason for none.
+    Session(Box<Loaded>),
     SignedOut(SignedOutReason),
 }
 
@@ -469,13 +470,13 @@ impl SessionStore {
     pub fn load_state(&self, profile: &str) -> Result<Restored, SessionError> {
         let path = self.state_path(profile)?;
         Ok(match read_state(&path, profile) {
-            Ok(state) => Restored::Session(Loaded {
+            Ok(state) => Restored::Session(Box::new(Loaded {
                 sign_in: state.sign_in.map(|stored| Box::new(stored.record())),
                 facts: state.facts.known,
                 refresh_token: None,
                 refresh_token_stored: state.refresh_token_stored,
                 access_token_expires_at: state.access_token_expires_at,
-            }),
+            })),
             Err(SignedOutReason::NoSession) => Restored::SignedOut(
                 self.last_end(profile)
                     .map_or(SignedOutReason::NoSession, SignedOutReason::Ended),

@@ -568,7 +568,7 @@ impl Client {
             loaded.access_token_expires_at,
             now,
         ) else {
-            return Ok(loaded);
+            return Ok(*loaded);
         };
         let end = SessionEnd::new(reason, &loaded.facts, now);
         let end = match reason {

@@ -104,7 +104,7 @@ fn token<T: From<SecretString>>(marker: &str, len: usize) -> T {
 
 fn loaded(restored: Restored) -> Loaded {
     match restored {
-        Restored::Session(loaded) => loaded,
+        Restored::Session(loaded) => *loaded,
         Restored::SignedOut(reason) => panic!("expected a session, signed out: {reason}"),
     }
 }
@@ -567,7 +567,7 @@ fn debug_of_every_type_holding_a_token_is_redacted() {
         sign_in: None,
         access_token_expires_at: Some(1_750_003_600),
     };
-    let restored = Restored::Session(loaded.clone());
+    let restored = Restored::Session(Box::new(loaded.clone()));
     let printed = format!("{refresh_token:?} {loaded:?} {loaded:#?} {restored:?} {restored:#?}");
     assert!(!printed.contains("debug-me"), "{printed}");
     assert!(printed.contains("[redacted]"), "{printed}");
