@@ -235,6 +235,11 @@ impl Context {
     pub fn profile(&self) -> anyhow::Result<Profile> {
         Ok(self.host.profile(&self.args.profile)?)
     }
+
+    /// The profile as given, for the commands a hint suggests.
+    pub fn given_profile(&self) -> crate::show::GivenProfile {
+        crate::show::GivenProfile(self.args.profile_given.clone())
+    }
 }
 
 /// The async runtime every command that talks to a provider runs on.

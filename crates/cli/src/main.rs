@@ -16,6 +16,7 @@ mod profile_cmd;
 mod program_cmd;
 mod run_cmd;
 mod session_cmd;
+mod show;
 mod signin_cmd;
 
 use std::process::ExitCode;
@@ -208,6 +209,7 @@ fn main() -> ExitCode {
         )
         .init();
 
+    let global_profile_given = global.profile_given.clone();
     let mut profile = global.profile_given.clone();
     let result = match cli.command {
         Command::Keychain(KeychainCommand::Check(args)) => keychain_check::run(&args),
@@ -225,7 +227,8 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let profile = profile.unwrap_or_else(|| careid_core::profile::built_in_mock().name);
-            eprintln!("careid: {}", output::describe(&error, &profile));
+            let given = show::GivenProfile(global_profile_given);
+            eprintln!("careid: {}", output::describe(&error, &profile, &given));
             ExitCode::from(output::exit_code(&error))
         }
     }

@@ -7,9 +7,10 @@ use careid_core::discovery::DiscoveryError;
 use careid_core::history::HistoryError;
 use careid_core::http::HttpError;
 use careid_core::signin::{ErrorClass, SignInError};
-use careid_core::time::utc_text;
 use careid_core::{KeychainError, ProfileError, SessionError};
 use careid_host::HostError;
+
+use crate::show::{self, GivenProfile};
 
 /// A mistake in the command line or in what the user supplied: exit code 2.
 #[derive(Debug)]
@@ -60,7 +61,7 @@ pub const RUN_FAILED: u8 = 9;
 
 /// The error and its causes on one line, each cause once (many errors already name their
 /// cause in their own message), and what to run next when a command fixes it.
-pub fn describe(error: &anyhow::Error, profile: &str) -> String {
+pub fn describe(error: &anyhow::Error, profile: &str, given: &GivenProfile) -> String {
     let mut text = String::new();
     for cause in error.chain() {
         let part = cause.to_string();
@@ -71,7 +72,7 @@ pub fn describe(error: &anyhow::Error, profile: &str) -> String {
             text += &part;
         }
     }
-    if let Some(hint) = hint(error, profile) {
+    if let Some(hint) = hint(error, profile, given) {
         text += "; ";
         text += &hint;
     }
@@ -88,7 +89,7 @@ const KEYCHAIN_FIX: &str = if cfg!(target_os = "linux") {
 };
 
 /// What to run next, for the errors a command line can fix.
-fn hint(error: &anyhow::Error, profile: &str) -> Option<String> {
+fn hint(error: &anyhow::Error, profile: &str, given: &GivenProfile) -> Option<String> {
     if error.chain().any(|cause| {
         matches!(
             cause.downcast_ref::<KeychainError>(),
@@ -105,19 +106,21 @@ fn hint(error: &anyhow::Error, profile: &str) -> Option<String> {
     let error = error.chain().find_map(sign_in_error)?;
     match error {
         SignInError::NotSignedIn { .. } | SignInError::EndedByProvider { .. } => {
-            Some("run `careid login`".into())
+            Some(format!("run {}", given.command("login")))
         }
         SignInError::CredentialMissing { profile, .. } => {
             Some(format!("run `careid profile secret set {profile}`"))
         }
         SignInError::ProfileNotReady { .. } => Some(format!(
-            "run `careid profile add {profile} --client-id ID ...`"
+            "run `careid profile set {profile} --client-id ID ...`"
         )),
-        SignInError::Claims(careid_core::ClaimsError::SelectedRoleConflict { .. }) => Some(
+        SignInError::Claims(careid_core::ClaimsError::SelectedRoleConflict { .. }) => {
+            Some(format!(
             "sign in without --role to work in the role chosen in CIS2, or choose another there \
-             with `careid role select ID`"
-                .into(),
-        ),
+             with {}",
+            given.command("role select ID")
+        ))
+        }
         _ => None,
     }
 }
@@ -290,53 +293,67 @@ impl Outcome for mock_cis2::StartError {
     }
 }
 
+/// What just happened to the session a command prints.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionNews {
+    SignedIn,
+    RoleChanged,
+    /// Nothing: the session as it is (`userinfo`).
+    AsItIs,
+}
+
 /// A signed-in session for people, or as JSON with `--json`. Never a token.
 pub fn print_session(
     context: &crate::context::Context,
     session: &careid_core::signin::Session,
-    headline: &str,
+    news: SessionNews,
 ) -> anyhow::Result<()> {
     use careid_core::RoleChoice;
 
     if context.args.json {
         return crate::json::print(&crate::json::SessionJson::from(session));
     }
-    let identity = session.identity.as_ref();
-    let role = session.role.as_ref().and_then(RoleChoice::role);
+    let user = session.facts.user();
+    let profile = &session.profile;
     println!(
-        "{headline} to profile {} as {}",
-        session.profile,
-        session.facts.user()
-    );
-    match (&session.role, role) {
-        (_, Some(role)) => {
-            let organisation = identity
-                .map(|i| i.organisation(&role.org_code).name)
-                .unwrap_or_else(|| role.org_code.clone());
-            println!(
-                "Role: {} [{}] at {organisation} ({})",
-                role.role_name, role.person_roleid, role.org_code
-            );
+        "{}",
+        match news {
+            SessionNews::SignedIn => format!("Signed in to profile {profile} as {user}"),
+            SessionNews::RoleChanged => format!("Role changed for {user} on profile {profile}"),
+            SessionNews::AsItIs => format!("Signed in to profile {profile} as {user}"),
         }
-        (Some(RoleChoice::NoRoles), _) => println!(
-            "Role: none. Your Care Identity holds no roles, so you are signed in with nothing to act as; \
-             ask your registration authority if you expected one."
-        ),
-        (Some(RoleChoice::Ask(_)), _) => println!("Role: not chosen yet (careid roles)"),
-        _ => {}
-    }
+    );
+    let role = match (&session.role, session.identity.as_ref()) {
+        (Some(choice), Some(identity)) => match choice.role() {
+            Some(role) => show::role(role, identity),
+            None if matches!(choice, RoleChoice::NoRoles) => "none: your Care Identity holds no \
+                roles, so you are signed in with nothing to act as; ask your registration \
+                authority if you expected one"
+                .to_owned(),
+            None => format!(
+                "not chosen yet: {} lists them, {} chooses",
+                context.given_profile().command("roles"),
+                context.given_profile().command("role select ID")
+            ),
+        },
+        _ => "none chosen".to_owned(),
+    };
+    println!("{}", show::line("Role", role));
     if let Some(level) = session.facts.assurance_level {
-        println!("Authentication assurance level: {level}");
+        println!("{}", show::line("Assurance level", show::level(level)));
     }
     if let Some(claims) = &session.id_token {
         if let Some(acr) = &claims.acr {
-            println!("acr: {acr}");
+            println!("{}", show::line("acr", acr));
         }
         if !claims.amr.is_empty() {
-            println!("amr: {}", claims.amr.join(", "));
+            println!("{}", show::line("amr", claims.amr.join(", ")));
         }
     }
-    println!("Signed in at: {}", utc_text(session.facts.auth_time));
+    println!(
+        "{}",
+        show::line("Signed in at", show::time(session.facts.auth_time))
+    );
     Ok(())
 }
 
@@ -368,7 +385,7 @@ mod tests {
         ];
         for (name, error) in cases {
             assert_eq!(super::exit_code(&error), 7, "{name}");
-            let text = super::describe(&error, "mock");
+            let text = super::describe(&error, "mock", &crate::show::GivenProfile::default());
             assert!(text.contains("try again"), "{name}: {text}");
         }
     }

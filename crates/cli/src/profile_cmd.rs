@@ -483,19 +483,34 @@ fn delete_secret(context: &Context, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The secret from stdin. At a terminal it is read with echo off, so it is never shown on the
+/// screen (or in a terminal's scrollback): a client secret as one line, a PEM private key line
+/// by line to its `-----END` line.
 fn read_stdin(profile: &Profile) -> anyhow::Result<String> {
     let mut stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprintln!(
-            "careid: paste the {} for profile {:?}, then press Ctrl-D",
-            credential_words(profile),
-            profile.name
-        );
+    if !stdin.is_terminal() {
+        let mut text = String::new();
+        stdin
+            .read_to_string(&mut text)
+            .context("cannot read the secret from stdin")?;
+        return Ok(text);
     }
+    let words = credential_words(profile);
+    eprintln!(
+        "careid: paste the {words} for profile {:?} (it is not shown as you paste)",
+        profile.name
+    );
     let mut text = String::new();
-    stdin
-        .read_to_string(&mut text)
-        .context("cannot read the secret from stdin")?;
+    loop {
+        let line = rpassword::read_password().context("cannot read the secret at the terminal")?;
+        text.push_str(&line);
+        text.push('\n');
+        // A client secret is one line; a key ends at its END line.
+        if !text.trim_start().starts_with("-----BEGIN") || line.trim_start().starts_with("-----END")
+        {
+            break;
+        }
+    }
     Ok(text)
 }
 

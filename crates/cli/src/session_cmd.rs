@@ -7,9 +7,9 @@ use crate::connect::MockArgs;
 use crate::context::runtime;
 use crate::context::Context;
 use crate::json::{self, EndedJson, SignedOutStatus};
-use careid_core::time::utc_text;
 
-use crate::output::print_session;
+use crate::output::{print_session, SessionNews};
+use crate::show;
 
 /// How long `logout --browser` answers its sign-out link, for a browser slow to start; it ends
 /// as soon as the browser has come.
@@ -59,28 +59,53 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
         let broker = status.broker.describe();
         let facts = &status.facts;
         println!("Signed in to profile {} as {}", facts.profile, facts.user());
-        println!(
-            "role:            {}",
-            facts.selected_role_id.as_deref().unwrap_or("none chosen")
-        );
+        // Named from the state file (no request): a file from before careid kept the role's
+        // name gives its id.
+        let role = match (&facts.role, &facts.selected_role_id) {
+            (Some(label), _) => label.to_string(),
+            (None, Some(id)) => format!("id {id}"),
+            (None, None) => format!(
+                "none chosen ({} chooses one)",
+                context.given_profile().command("role select ID")
+            ),
+        };
+        println!("{}", show::line("Role", role));
         if let Some(level) = facts.assurance_level {
-            println!("assurance level: {level}");
+            println!("{}", show::line("Assurance level", show::level(level)));
         }
-        println!("signed in at:    {}", utc_text(facts.auth_time));
-        println!("last activity:   {}", utc_text(facts.last_activity));
         println!(
-            "session ends:    {} (or at {} without activity)",
-            utc_text(status.ends_at),
-            utc_text(status.idle_ends_at)
+            "{}",
+            show::line("Signed in at", show::time(facts.auth_time))
+        );
+        println!(
+            "{}",
+            show::line("Last activity", show::time(facts.last_activity))
+        );
+        println!(
+            "{}",
+            show::line(
+                "Session ends",
+                format!(
+                    "{} (or at {} without activity)",
+                    show::time(status.ends_at),
+                    show::time(status.idle_ends_at)
+                )
+            )
         );
         if let Some(tokens_end_at) = status.tokens_end_at {
             println!(
-                "refresh token:   none; the session ends at {} when its tokens expire",
-                utc_text(tokens_end_at)
+                "{}",
+                show::line(
+                    "Refresh token",
+                    format!(
+                        "none; the session ends at {} when its tokens expire",
+                        show::time(tokens_end_at)
+                    )
+                )
             );
         }
         if let Some(broker) = broker {
-            println!("broker:          {broker}");
+            println!("{}", show::line("Broker", broker));
         }
         Ok(())
     })
@@ -146,7 +171,7 @@ pub fn userinfo(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
         if context.args.json {
             return json::print(&userinfo);
         }
-        print_session(context, &session, "Signed in")?;
+        print_session(context, &session, SessionNews::AsItIs)?;
         println!();
         println!(
             "{}",
@@ -175,25 +200,23 @@ pub fn roles(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
             );
             return Ok(());
         }
-        for group in identity.role_groups() {
-            println!("{} ({})", group.organisation.name, group.organisation.code);
-            for role in &group.roles {
-                let mark = if Some(role.person_roleid.as_str()) == selected {
-                    "*"
-                } else {
-                    " "
-                };
-                println!(
-                    " {mark} {}  {} [{}]",
-                    role.person_roleid, role.role_name, role.role_code
-                );
-                if !role.activities.is_empty() {
-                    println!("      activities: {}", role.activities.join(", "));
-                }
+        // Each role as every command names it, its id first: what `role select` takes.
+        for role in identity.role_groups().iter().flat_map(|group| &group.roles) {
+            let mark = if Some(role.person_roleid.as_str()) == selected {
+                "*"
+            } else {
+                " "
+            };
+            println!("{mark} {}", show::role_to_choose(role, identity));
+            if !role.activities.is_empty() {
+                println!("    activities: {}", role.activities.join(", "));
             }
         }
         if matches!(session.role, Some(RoleChoice::Ask(_))) {
-            println!("\nNo role chosen yet: careid role select ID");
+            println!(
+                "\nNo role chosen yet: {}",
+                context.given_profile().command("role select ID")
+            );
         }
         Ok(())
     })
@@ -211,8 +234,8 @@ pub fn logout(context: &Context, args: &LogoutArgs) -> anyhow::Result<()> {
         if context.args.json {
             json::print(&json::LogoutJson::from(&outcome))?;
         } else {
-            match &outcome.signed_out {
-                Some(sub) => println!("Signed out {sub} from profile {}", context.args.profile),
+            match &outcome.user {
+                Some(user) => println!("Signed out {user} from profile {}", context.args.profile),
                 None => println!("No session was stored for profile {}", context.args.profile),
             }
             match outcome.revocation {

@@ -9,15 +9,23 @@ use careid_core::{AcrValues, RedirectUri, RoleChoice, RoleSelection};
 
 use crate::connect::MockArgs;
 use crate::context::{runtime, Context};
-use crate::output::print_session;
+use crate::output::{print_session, SessionNews};
+
+/// The longest wait for the browser: a day. A zero wait would give up before anyone could sign in.
+const MAX_BROWSER_WAIT_SECONDS: u64 = 86_400;
 
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
     /// Print the sign-in URL instead of opening the browser.
     #[arg(long)]
     no_browser: bool,
-    /// Give up waiting for the browser after this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    /// Give up waiting for the browser after this many seconds (1 to 86400).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_BROWSER_WAIT_SECONDS)
+    )]
     timeout: u64,
     /// Say what to check (such as an unregistered redirect URI) when the browser has not come
     /// back after this many seconds.
@@ -82,8 +90,8 @@ pub fn login(context: &Context, args: LoginArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let connection = crate::connect::open_profile(context, profile, &args.mock).await?;
         let mut session = browser_sign_in(&connection.client, options, &args).await?;
-        settle_role(&connection.client, &mut session).await?;
-        print_session(context, &session, "Signed in")
+        settle_role(&connection.client, &mut session, &context.given_profile()).await?;
+        print_session(context, &session, SessionNews::SignedIn)
     })
 }
 
@@ -103,8 +111,13 @@ pub struct SelectArgs {
     /// With CIS2-hosted role selection, print the sign-in URL instead of opening the browser.
     #[arg(long)]
     no_browser: bool,
-    /// Give up waiting for the browser after this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    /// Give up waiting for the browser after this many seconds (1 to 86400).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_BROWSER_WAIT_SECONDS)
+    )]
     timeout: u64,
     /// Say what to check (such as an unregistered redirect URI) when the browser has not come
     /// back after this many seconds.
@@ -148,7 +161,7 @@ pub fn select_role(context: &Context, args: SelectArgs) -> anyhow::Result<()> {
         } else {
             client.select_role(&args.role_id).await?
         };
-        print_session(context, &session, "Role changed")
+        print_session(context, &session, SessionNews::RoleChanged)
     })
 }
 
@@ -271,8 +284,12 @@ async fn show_progress(timeout: Duration) {
 
 /// The role after sign-in (a `--role` was settled by the sign-in itself): when the user must
 /// choose, a question on a terminal, or an explanation of how to choose later.
-async fn settle_role(client: &Client, session: &mut Session) -> anyhow::Result<()> {
-    let Some(RoleChoice::Ask(groups)) = &session.role else {
+async fn settle_role(
+    client: &Client,
+    session: &mut Session,
+    given: &crate::show::GivenProfile,
+) -> anyhow::Result<()> {
+    let (Some(RoleChoice::Ask(groups)), Some(identity)) = (&session.role, &session.identity) else {
         return Ok(());
     };
     let roles: Vec<_> = groups
@@ -282,29 +299,27 @@ async fn settle_role(client: &Client, session: &mut Session) -> anyhow::Result<(
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !interactive {
         eprintln!(
-            "careid: you hold {} roles; choose one with `careid role select ID` (see `careid roles`)",
-            roles.len()
+            "careid: you hold {} roles; choose one with {} (see {})",
+            roles.len(),
+            given.command("role select ID"),
+            given.command("roles")
         );
         return Ok(());
     }
     eprintln!("Choose the role to work in:");
-    let mut number = 0;
-    for group in groups {
-        eprintln!(
-            "  {} ({})",
-            group.organisation.name, group.organisation.code
-        );
-        for role in &group.roles {
-            number += 1;
-            eprintln!("    {number}. {} [{}]", role.role_name, role.person_roleid);
-        }
+    for (index, role) in roles.iter().enumerate() {
+        eprintln!("  {}. {}", index + 1, crate::show::role(role, identity));
     }
+    let number = roles.len();
     loop {
         eprint!("Role number (1-{number}): ");
         std::io::stderr().flush()?;
         let mut answer = String::new();
         if std::io::stdin().lock().read_line(&mut answer)? == 0 {
-            eprintln!("careid: no role chosen; choose later with `careid role select ID`");
+            eprintln!(
+                "careid: no role chosen; choose later with {}",
+                given.command("role select ID")
+            );
             return Ok(());
         }
         if let Some(role) = answer

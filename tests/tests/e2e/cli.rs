@@ -552,3 +552,108 @@ fn completion_scripts_complete_commands() -> anyhow::Result<()> {
     assert_eq!(world.run(&["completions", "tcsh"])?.code, Some(2));
     Ok(())
 }
+
+/// A secret typed or pasted at a terminal is not echoed: the terminal's output never shows it,
+/// and it is stored.
+#[test]
+fn a_secret_given_at_a_terminal_is_not_shown() -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let world = CliWorld::new()?;
+    world.ok(&[
+        "profile",
+        "add",
+        "p",
+        "--issuer",
+        "https://am.example.nhs.uk/realm",
+        "--client-id",
+        "c",
+        "--client-auth",
+        "client_secret_basic",
+    ]);
+    let careid = world.command(&["profile", "secret", "set", "p"])?;
+    // `script` gives careid a terminal, fed from the pipe below, and copies the terminal's
+    // output (with any echo) to its own stdout.
+    let mut script = Command::new("script");
+    script.args([
+        "-qec",
+        &format!(
+            "'{}' profile secret set p",
+            careid.get_program().to_string_lossy()
+        ),
+        "/dev/null",
+    ]);
+    for (name, value) in careid.get_envs() {
+        match value {
+            Some(value) => script.env(name, value),
+            None => script.env_remove(name),
+        };
+    }
+    let mut child = script
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    // Given once careid has turned echo off (it says so first).
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"terminal-secret-value\n")?;
+    let output = child.wait_with_output()?;
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{shown}");
+    assert!(shown.contains("not shown"), "{shown}");
+    assert!(!shown.contains("terminal-secret-value"), "echoed: {shown}");
+    let profile = world.ok(&["profile", "show", "p", "--json"]).json();
+    assert_eq!(profile["credential_stored"], true, "{profile:#}");
+    Ok(())
+}
+
+/// The user and the role read the same in `login`, `status`, `roles` and `logout`: the user by
+/// name and id, the role by its job role, organisation and code (its id where it is chosen).
+#[test]
+fn the_user_and_role_read_the_same_in_every_command() {
+    let world = CliWorld::new().expect("a test home");
+    let login = world.ok(&["login", "--mock-auto-login", "555057896106"]);
+    let role_line = |text: &str| {
+        text.lines()
+            .find(|line| line.starts_with("Role:"))
+            .unwrap_or_else(|| panic!("no role line in {text}"))
+            .trim_start_matches("Role:")
+            .trim()
+            .to_owned()
+    };
+    assert!(
+        login
+            .stdout
+            .starts_with("Signed in to profile mock as Flo Nurse (555057896106)"),
+        "{}",
+        login.text()
+    );
+    let role = role_line(&login.stdout);
+    assert!(
+        role.contains(" at ") && role.contains(", code S"),
+        "the role by name, organisation and code: {role}"
+    );
+    assert!(!role.contains('"'), "not CIS2's raw role name: {role}");
+
+    let status = world.ok(&["status"]);
+    assert!(status
+        .stdout
+        .starts_with("Signed in to profile mock as Flo Nurse (555057896106)"));
+    assert_eq!(role_line(&status.stdout), role);
+    let roles = world.ok(&["roles"]);
+    assert!(
+        roles.stdout.contains(&format!("* 555057898108  {role}")),
+        "{}",
+        roles.text()
+    );
+    let logout = world.ok(&["logout"]);
+    assert!(
+        logout
+            .stdout
+            .starts_with("Signed out Flo Nurse (555057896106) from profile mock"),
+        "{}",
+        logout.text()
+    );
+}

@@ -294,8 +294,9 @@ fn several_roles_are_chosen_then_remembered() {
     let world = world_for(&mock, &[]);
     let login = world.ok(&["--profile", "t", "login", "--json"]);
     assert_eq!(login.json()["role_choice"], "ask", "{}", login.text());
+    // The hint keeps the profile given.
     assert!(
-        login.stderr.contains("careid role select"),
+        login.stderr.contains("`careid --profile t role select ID`"),
         "{}",
         login.text()
     );

@@ -17,6 +17,9 @@ use crate::{Restored, SecretString};
 pub struct LogoutOutcome {
     /// The user id of the session that was ended, if there was one.
     pub signed_out: Option<String>,
+    /// That user as people are told who it was.
+    #[serde(skip)]
+    pub user: Option<crate::UserName>,
     /// `revoked`, `not_advertised`, `no_refresh_token`, `no_session` or `failed`.
     pub revocation: &'static str,
     /// Why revocation failed, in words (the local session is deleted regardless).
@@ -50,45 +53,49 @@ impl Client {
         let end;
         // What to revoke: the refresh tokens (their grants take the access tokens with them,
         // RFC 7009 §2.1), or, for a session without one, its kept access token.
-        let (signed_out, revocable): (Option<String>, Vec<Revocable>) = match blocking(|| {
-            self.store.load(&self.profile.name)
-        })? {
-            Restored::Session(loaded) => {
-                end = Some(self.end_now(EndReason::SignedOutHere, &loaded.facts));
-                if hint.is_none() {
-                    // The last valid ID token, kept for this (a session without a refresh
-                    // token included); one that cannot be read only loses the hint.
-                    hint = blocking(|| self.store.load_id_token(&loaded.facts)).unwrap_or_else(
-                        |error| {
-                            tracing::warn!("could not read the session's ID token: {error}");
-                            None
-                        },
-                    );
+        let (signed_out, revocable): (Option<crate::UserName>, Vec<Revocable>) =
+            match blocking(|| self.store.load(&self.profile.name))? {
+                Restored::Session(loaded) => {
+                    end = Some(self.end_now(EndReason::SignedOutHere, &loaded.facts));
+                    if hint.is_none() {
+                        // The last valid ID token, kept for this (a session without a refresh
+                        // token included); one that cannot be read only loses the hint.
+                        hint = blocking(|| self.store.load_id_token(&loaded.facts)).unwrap_or_else(
+                            |error| {
+                                tracing::warn!("could not read the session's ID token: {error}");
+                                None
+                            },
+                        );
+                    }
+                    let revocable = match loaded.refresh_token {
+                        Some(refresh_token) => vec![Revocable::Refresh(refresh_token)],
+                        None => blocking(|| self.store.load_access_token(&loaded))
+                            .unwrap_or_else(|error| {
+                                tracing::warn!(
+                                    "could not read the session's access token: {error}"
+                                );
+                                None
+                            })
+                            .map(Revocable::Access)
+                            .into_iter()
+                            .collect(),
+                    };
+                    (Some(loaded.facts.user()), revocable)
                 }
-                let revocable = match loaded.refresh_token {
-                    Some(refresh_token) => vec![Revocable::Refresh(refresh_token)],
-                    None => blocking(|| self.store.load_access_token(&loaded))
-                        .unwrap_or_else(|error| {
-                            tracing::warn!("could not read the session's access token: {error}");
-                            None
-                        })
-                        .map(Revocable::Access)
+                Restored::SignedOut(reason) => {
+                    end = reason.end().cloned();
+                    let orphans = blocking(|| self.store.orphaned_refresh_tokens(&lock))?;
+                    let user = orphans.first().map(|(sub, _)| crate::UserName {
+                        name: None,
+                        user_id: sub.clone(),
+                    });
+                    let revocable = orphans
                         .into_iter()
-                        .collect(),
-                };
-                (Some(loaded.facts.sub), revocable)
-            }
-            Restored::SignedOut(reason) => {
-                end = reason.end().cloned();
-                let orphans = blocking(|| self.store.orphaned_refresh_tokens(&lock))?;
-                let sub = orphans.first().map(|(sub, _)| sub.clone());
-                let revocable = orphans
-                    .into_iter()
-                    .map(|(_, token)| Revocable::Refresh(token))
-                    .collect();
-                (sub, revocable)
-            }
-        };
+                        .map(|(_, token)| Revocable::Refresh(token))
+                        .collect();
+                    (user, revocable)
+                }
+            };
         let metadata = self.metadata().await;
         let mut outcome = LogoutOutcome {
             revocation: match (&signed_out, revocable.is_empty()) {
@@ -96,7 +103,8 @@ impl Client {
                 (Some(_), true) => "no_refresh_token",
                 (Some(_), false) => "revoked",
             },
-            signed_out,
+            signed_out: signed_out.as_ref().map(|user| user.user_id.clone()),
+            user: signed_out,
             revocation_error: None,
             end_session_url: None,
             id_token_hint: false,

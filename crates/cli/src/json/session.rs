@@ -860,6 +860,7 @@ mod tests {
     fn a_logout_prints_the_url_without_the_hint() {
         let outcome = LogoutOutcome {
             signed_out: Some("555057896106".to_owned()),
+            user: None,
             revocation: "failed",
             revocation_error: Some("the provider answered 503".to_owned()),
             end_session_url: Some("https://provider.example/end?client_id=c".to_owned()),
