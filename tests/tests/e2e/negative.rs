@@ -456,18 +456,23 @@ fn cases() -> Vec<Case> {
                 "access_denied (fault injected by the mock) (unverified",
             )
         },
-        with_modes("amr as one string", "amr_as_string", 0, "amr: N3_SMARTCARD"),
+        with_modes(
+            "amr as one string",
+            "amr_as_string",
+            0,
+            "amr:             N3_SMARTCARD",
+        ),
         with_modes(
             "one role as the object itself",
             "roles_as_object",
             0,
-            "Nurse Access Role\" [555057898108]",
+            "Role:            Nurse Access Role at NHSID DEV (A9A5A)",
         ),
         with_modes(
             "role ids as numbers",
             "role_ids_as_numbers",
             0,
-            "[555057898108] at NHSID DEV",
+            "Role:            Nurse Access Role at NHSID DEV (A9A5A), code S8000:G8000:R8001",
         ),
         with_modes(
             "roles without their optional fields",
@@ -508,7 +513,7 @@ fn cases() -> Vec<Case> {
             args: &[],
             env: &[],
             code: 0,
-            says: "[555057900304]",
+            says: "Role:            Privacy Officer at ",
             stored: true,
         },
         Case {
@@ -517,7 +522,7 @@ fn cases() -> Vec<Case> {
                 "assurance levels as numbers",
                 "assurance_levels_as_numbers",
                 0,
-                "Authentication assurance level: 3",
+                "Assurance level: AAL3",
             )
         },
         with_modes(

@@ -257,7 +257,7 @@ fn a_session_without_a_refresh_token_lives_as_long_as_its_tokens() {
     assert!(
         status
             .stdout
-            .contains("refresh token:   none; the session ends at"),
+            .contains("Refresh token:   none; the session ends at"),
         "{}",
         status.text()
     );
