@@ -90,17 +90,8 @@ const KEYCHAIN_FIX: &str = if cfg!(target_os = "linux") {
 
 /// What to run next, for the errors a command line can fix.
 fn hint(error: &anyhow::Error, profile: &str, given: &GivenProfile) -> Option<String> {
-    if error.chain().any(|cause| {
-        matches!(
-            cause.downcast_ref::<KeychainError>(),
-            Some(KeychainError::Unavailable(_) | KeychainError::Failed(_))
-        ) || matches!(
-            sign_in_error(cause),
-            Some(SignInError::Keychain(
-                KeychainError::Unavailable(_) | KeychainError::Failed(_)
-            ))
-        )
-    }) {
+    // However the keychain's failure reached here (exit 7), how to mend it.
+    if error.chain().find_map(outcome_of) == Some(ErrorClass::Keychain) {
         return Some(KEYCHAIN_FIX.to_owned());
     }
     let error = error.chain().find_map(sign_in_error)?;

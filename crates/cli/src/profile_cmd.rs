@@ -448,8 +448,13 @@ fn remove(context: &Context, name: &str) -> anyhow::Result<()> {
 fn set_secret(context: &Context, name: &str, from_file: Option<PathBuf>) -> anyhow::Result<()> {
     let profile = context.profiles()?.get(name)?;
     let text = match &from_file {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?,
+        // A file the user named that cannot be read is a mistake on the command line.
+        Some(path) => std::fs::read_to_string(path).map_err(|error| {
+            UsageError(format!(
+                "cannot read --from-file {}: {error}",
+                path.display()
+            ))
+        })?,
         None if profile.credential_account().is_some() => read_stdin(&profile)?,
         None => String::new(),
     };

@@ -501,12 +501,14 @@ impl Host {
             )
         })
         .map_err(SignInError::from)?;
-        profiles.save()?;
+        // The session and secret go first: a keychain that cannot delete them leaves the
+        // profile as it was, not a profile gone with its secret left behind.
         blocking(|| store.clear(&lock)).map_err(SignInError::from)?;
-        drop(lock);
         if let Some(account) = profile.as_ref().and_then(Profile::credential_account) {
             blocking(|| self.keychain.delete(&account)).map_err(SignInError::from)?;
         }
+        profiles.save()?;
+        drop(lock);
         Ok(())
     }
 

@@ -657,3 +657,52 @@ fn the_user_and_role_read_the_same_in_every_command() {
         logout.text()
     );
 }
+
+/// Exit codes as the table says: a secret file that is not there is a usage error (2); with no
+/// keychain, `profile remove` fails (7) and leaves the profile, its secret and session as they
+/// were, rather than removing the profile and failing.
+#[test]
+fn a_missing_secret_file_is_2_and_a_remove_without_a_keychain_removes_nothing() {
+    let mut world = CliWorld::new().expect("a test home");
+    world.ok(&[
+        "profile",
+        "add",
+        "p",
+        "--issuer",
+        "https://am.example.nhs.uk/realm",
+        "--client-id",
+        "c",
+        "--client-auth",
+        "client_secret_basic",
+    ]);
+    let missing = world
+        .run(&[
+            "profile",
+            "secret",
+            "set",
+            "p",
+            "--from-file",
+            "/nonexistent/secret",
+        ])
+        .expect("careid runs");
+    assert_eq!(missing.code, Some(2), "{}", missing.text());
+    assert!(missing.stderr.contains("--from-file"), "{}", missing.text());
+
+    world.set_env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/careid-test-bus",
+    );
+    let remove = world.run(&["profile", "remove", "p"]).expect("careid runs");
+    assert_eq!(remove.code, Some(7), "{}", remove.text());
+    assert!(
+        remove.stderr.contains("careid keychain check"),
+        "{}",
+        remove.text()
+    );
+    let listed = world.ok(&["profile", "list"]);
+    assert!(
+        listed.stdout.contains("p "),
+        "the profile stays: {}",
+        listed.text()
+    );
+}
