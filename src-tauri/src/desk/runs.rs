@@ -157,11 +157,7 @@ impl Desk {
             }
         }
         if lock(&self.runs).running() {
-            return Err(CommandError::new(
-                "run_in_progress",
-                NoticeClass::Usage,
-                "a run is under way",
-            ));
+            return Err(run_in_progress());
         }
         let folder = self.plans_folder();
         let opened = lock(&self.runs).opened.clone();
@@ -198,11 +194,7 @@ impl Desk {
         {
             let mut board = lock(&self.runs);
             if board.running() {
-                return Err(CommandError::new(
-                    "run_in_progress",
-                    NoticeClass::Usage,
-                    "a run is under way",
-                ));
+                return Err(run_in_progress());
             }
             board.run = Some(RunUnderWay {
                 view: starting_view(&files.plan, &label),
@@ -302,11 +294,7 @@ impl Desk {
         {
             let mut board = lock(&self.runs);
             if board.running() {
-                return Err(CommandError::new(
-                    "run_in_progress",
-                    NoticeClass::Usage,
-                    "a run is under way",
-                ));
+                return Err(run_in_progress());
             }
             board.run = None;
         }
@@ -341,6 +329,10 @@ impl Desk {
             change(run);
         }
     }
+}
+
+fn run_in_progress() -> CommandError {
+    CommandError::new("run_in_progress", NoticeClass::Usage, "a run is under way")
 }
 
 fn no_run() -> CommandError {

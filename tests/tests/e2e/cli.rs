@@ -559,17 +559,7 @@ fn completion_scripts_complete_commands() -> anyhow::Result<()> {
 fn a_secret_given_at_a_terminal_is_not_shown() -> anyhow::Result<()> {
     use std::io::Write as _;
     let world = CliWorld::new()?;
-    world.ok(&[
-        "profile",
-        "add",
-        "p",
-        "--issuer",
-        "https://am.example.nhs.uk/realm",
-        "--client-id",
-        "c",
-        "--client-auth",
-        "client_secret_basic",
-    ]);
+    add_secret_profile(&world);
     let careid = world.command(&["profile", "secret", "set", "p"])?;
     // `script` gives careid a terminal, fed from the pipe below, and copies the terminal's
     // output (with any echo) to its own stdout.
@@ -664,17 +654,7 @@ fn the_user_and_role_read_the_same_in_every_command() {
 #[test]
 fn a_missing_secret_file_is_2_and_a_remove_without_a_keychain_removes_nothing() {
     let mut world = CliWorld::new().expect("a test home");
-    world.ok(&[
-        "profile",
-        "add",
-        "p",
-        "--issuer",
-        "https://am.example.nhs.uk/realm",
-        "--client-id",
-        "c",
-        "--client-auth",
-        "client_secret_basic",
-    ]);
+    add_secret_profile(&world);
     let missing = world
         .run(&[
             "profile",
@@ -705,4 +685,19 @@ fn a_missing_secret_file_is_2_and_a_remove_without_a_keychain_removes_nothing() 
         "the profile stays: {}",
         listed.text()
     );
+}
+
+/// A profile `p` whose client authenticates with a secret (not stored yet).
+fn add_secret_profile(world: &CliWorld) {
+    world.ok(&[
+        "profile",
+        "add",
+        "p",
+        "--issuer",
+        "https://am.example.nhs.uk/realm",
+        "--client-id",
+        "c",
+        "--client-auth",
+        "client_secret_basic",
+    ]);
 }
