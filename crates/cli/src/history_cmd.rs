@@ -182,7 +182,8 @@ fn summary(attempt: &Attempt) -> serde_json::Value {
     let returned = attempt.returned.as_ref();
     serde_json::json!({
         "id": attempt.id,
-        "started_at": attempt.started_at,
+        "started_at": careid_core::time::utc_text(attempt.started_at.unix),
+        "started_at_unix": attempt.started_at.unix,
         "profile": attempt.profile.name,
         "label": attempt.label,
         "verdict": attempt.verdict,
