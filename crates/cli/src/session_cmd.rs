@@ -136,10 +136,8 @@ pub fn token(context: &Context, args: &TokenArgs) -> anyhow::Result<()> {
         // The one place a token is printed: the user asked for it, on stdout only.
         if context.args.json {
             let (kind, expires_at) = if args.id {
-                (
-                    "id_token",
-                    session.id_token.as_ref().map(|claims| claims.exp),
-                )
+                let claims = session.id_token.as_ref().map(|claims| claims.exp);
+                ("id_token", claims.or_else(|| id_token_expiry(token)))
             } else {
                 ("access_token", session.tokens.expires_at.map(unix_seconds))
             };
@@ -148,6 +146,20 @@ pub fn token(context: &Context, args: &TokenArgs) -> anyhow::Result<()> {
         println!("{token}");
         Ok(())
     })
+}
+
+/// The `exp` of a kept ID token, read from its payload: it was verified when it was issued,
+/// and is read again only to say when it expires.
+fn id_token_expiry(token: &str) -> Option<u64> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()?
+        .get("exp")?
+        .as_u64()
 }
 
 /// UserInfo's claims, fetched now from the restored session.
