@@ -11,12 +11,14 @@
 
 mod about;
 mod doctor;
+mod history;
 mod profile;
 mod session;
 pub mod shared;
 
 pub use about::{PathsJson, VersionJson};
 pub use doctor::DoctorJson;
+pub use history::{AttemptSummaryJson, ExportJson, KeepJson};
 pub use profile::{
     client_auth_text, credential_words, issuer_text, ProfileJson, ProfileRemovedJson, SecretJson,
 };
