@@ -11,6 +11,8 @@ use crate::{Identity, NrbacRole};
 
 /// The longest name shown: a provider's text, so it is bounded and cleaned.
 const MAX_NAME_CHARS: usize = 100;
+/// CIS2's whole role name holds three names.
+const MAX_ROLE_NAME_CHARS: usize = 3 * MAX_NAME_CHARS;
 
 /// The signed-in user as people are told who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +41,10 @@ pub struct RoleLabel {
     pub organisation: String,
     pub org_code: String,
     pub role_code: String,
+    /// CIS2's whole role name (`role_name`, three quoted names); absent in files written before
+    /// careid kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
 }
 
 impl RoleLabel {
@@ -48,6 +54,7 @@ impl RoleLabel {
             organisation: clean_text(&identity.organisation(&role.org_code).name, MAX_NAME_CHARS),
             org_code: clean_text(&role.org_code, MAX_NAME_CHARS),
             role_code: clean_text(&role.role_code, MAX_NAME_CHARS),
+            role_name: Some(clean_text(&role.role_name, MAX_ROLE_NAME_CHARS)),
         }
     }
 }

@@ -7,6 +7,7 @@ use careid_core::history::{
 };
 
 use crate::context::Context;
+use crate::json;
 use crate::output::UsageError;
 
 #[derive(Debug, clap::Args)]
@@ -97,7 +98,7 @@ pub fn run(context: &Context, args: HistoryArgs) -> anyhow::Result<()> {
         HistoryCommand::Keep { count } => {
             history.set_keep(count)?;
             if context.args.json {
-                println!("{}", serde_json::json!({ "keep": count }));
+                json::print(&json::KeepJson { keep: count })?;
             } else {
                 eprintln!("careid keeps the newest {count} attempts.");
             }
@@ -128,9 +129,8 @@ fn list(context: &Context, history: &History, limit: Option<usize>) -> anyhow::R
         );
     }
     if context.args.json {
-        let summaries: Vec<serde_json::Value> = attempts.iter().map(summary).collect();
-        println!("{}", serde_json::to_string_pretty(&summaries)?);
-        return Ok(());
+        let summaries: Vec<json::AttemptSummaryJson> = attempts.iter().map(Into::into).collect();
+        return json::print(&summaries);
     }
     if attempts.is_empty() {
         eprintln!("No sign-in attempts yet: `careid login` records each one.");
@@ -175,29 +175,6 @@ fn list(context: &Context, history: &History, limit: Option<usize>) -> anyhow::R
         );
     }
     Ok(())
-}
-
-/// A listed attempt in JSON: enough to choose one; `careid history show ID --json` has it all.
-fn summary(attempt: &Attempt) -> serde_json::Value {
-    let returned = attempt.returned.as_ref();
-    serde_json::json!({
-        "id": attempt.id,
-        "started_at": attempt.started_at,
-        "profile": attempt.profile.name,
-        "label": attempt.label,
-        "verdict": attempt.verdict,
-        "error_code": attempt.error.as_ref().map(|error| &error.code),
-        "acr": returned.and_then(|returned| returned.acr.as_ref()),
-        "authentication_assurance_level":
-            returned.and_then(|returned| returned.authentication_assurance_level.as_ref()),
-        "amr": returned.map(|returned| &returned.amr),
-        "failed_checks": attempt
-            .checks
-            .iter()
-            .filter(|check| check.outcome == CheckOutcome::Failed)
-            .map(|check| &check.rule)
-            .collect::<Vec<_>>(),
-    })
 }
 
 fn print_attempt(attempt: &Attempt) {
@@ -362,10 +339,10 @@ fn export(
     careid_core::files::write_atomically(&path, text.as_bytes())
         .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", path.display()))?;
     if context.args.json {
-        println!(
-            "{}",
-            serde_json::json!({ "path": path, "attempts": attempts.len() })
-        );
+        json::print(&json::ExportJson {
+            path: path.display().to_string(),
+            attempts: attempts.len(),
+        })?;
     } else {
         println!("{}", path.display());
     }

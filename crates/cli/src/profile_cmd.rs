@@ -398,7 +398,7 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
     profiles.save()?;
     eprintln!("careid: profile {:?} saved", profile.name);
     secret_hint(context, &profile);
-    Ok(())
+    print_changed(context, &profiles, &profile)
 }
 
 fn set(context: &Context, args: SetArgs) -> anyhow::Result<()> {
@@ -412,7 +412,7 @@ fn set(context: &Context, args: SetArgs) -> anyhow::Result<()> {
     profiles.save()?;
     eprintln!("careid: profile {:?} changed", profile.name);
     secret_hint(context, &profile);
-    Ok(())
+    print_changed(context, &profiles, &profile)
 }
 
 /// A hint only: a keychain that cannot be read now is reported when the secret is set.
@@ -436,12 +436,27 @@ fn use_default(context: &Context, name: &str) -> anyhow::Result<()> {
         "careid: profile {:?} is the default now (--profile and CAREID_PROFILE still choose another)",
         profile.name
     );
+    print_changed(context, &profiles, &profile)
+}
+
+/// With `--json`, the profile as it is now, as `profile show` prints it.
+fn print_changed(
+    context: &Context,
+    profiles: &careid_core::Profiles,
+    profile: &Profile,
+) -> anyhow::Result<()> {
+    if context.args.json {
+        json::print(&profile_json(context, profile, &profiles.default_name()))?;
+    }
     Ok(())
 }
 
 fn remove(context: &Context, name: &str) -> anyhow::Result<()> {
     context.host.remove_profile(name)?;
     eprintln!("careid: profile {name:?} removed");
+    if context.args.json {
+        json::print(&json::ProfileRemovedJson::new(name))?;
+    }
     Ok(())
 }
 
@@ -468,6 +483,14 @@ fn set_secret(context: &Context, name: &str, from_file: Option<PathBuf>) -> anyh
         "careid: {} for profile {name:?} stored in the keychain",
         credential_words(&profile)
     );
+    print_secret(context, &profile, true)
+}
+
+/// With `--json`, whether the profile's credential is in the keychain now.
+fn print_secret(context: &Context, profile: &Profile, stored: bool) -> anyhow::Result<()> {
+    if context.args.json {
+        json::print(&json::SecretJson::new(profile, stored))?;
+    }
     Ok(())
 }
 
@@ -485,7 +508,7 @@ fn delete_secret(context: &Context, name: &str) -> anyhow::Result<()> {
         context.keychain().delete(&account)?;
     }
     eprintln!("careid: no secret is stored for profile {name:?} now");
-    Ok(())
+    print_secret(context, &profile, false)
 }
 
 /// The secret from stdin. At a terminal it is read with echo off, so it is never shown on the

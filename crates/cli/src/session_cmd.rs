@@ -1,12 +1,14 @@
 //! `careid status | token | userinfo | roles | logout`: using the stored session.
 
-use careid_core::signin::{Client, SignInError};
+use careid_core::signin::{Client, ErrorClass, SignInError};
+use careid_core::Restored;
 use careid_core::RoleChoice;
 
 use crate::connect::MockArgs;
 use crate::context::runtime;
 use crate::context::Context;
 use crate::json::{self, EndedJson, SignedOutStatus};
+use careid_core::time::unix_seconds;
 
 use crate::output::{print_session, SessionNews};
 use crate::show;
@@ -111,14 +113,15 @@ pub fn status(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
     })
 }
 
-/// `status --json` when there is no session: why, and the end if careid ended it (the record
-/// it kept, or only the reason when the record is of another end). `None` for a failure that
-/// says nothing of the session (the keychain, the network).
+/// `status --json` when there is no session (every error of the class that exits 8): why, and
+/// the end if careid ended it (the record it kept, or only the reason when the record is of
+/// another end). `None` for a failure that says nothing of the session (the keychain, the
+/// network).
 fn signed_out(client: &Client, error: &SignInError) -> Option<SignedOutStatus> {
-    let reason = error.end_reason();
-    if reason.is_none() && !matches!(error, SignInError::NotSignedIn { .. }) {
+    if error.class() != ErrorClass::NotSignedIn {
         return None;
     }
+    let reason = error.end_reason();
     let ended = match (error, reason) {
         (SignInError::SessionEnded { end, .. }, _) => Some(EndedJson::from(end)),
         (_, Some(reason)) => Some(
@@ -157,9 +160,32 @@ pub fn token(context: &Context, args: &TokenArgs) -> anyhow::Result<()> {
             session.tokens.access_token.expose_secret()
         };
         // The one place a token is printed: the user asked for it, on stdout only.
+        if context.args.json {
+            let (kind, expires_at) = if args.id {
+                let claims = session.id_token.as_ref().map(|claims| claims.exp);
+                ("id_token", claims.or_else(|| id_token_expiry(token)))
+            } else {
+                ("access_token", session.tokens.expires_at.map(unix_seconds))
+            };
+            return json::print(&json::TokenJson::new(token, kind, expires_at));
+        }
         println!("{token}");
         Ok(())
     })
+}
+
+/// The `exp` of a kept ID token, read from its payload: it was verified when it was issued,
+/// and is read again only to say when it expires.
+fn id_token_expiry(token: &str) -> Option<u64> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()?
+        .get("exp")?
+        .as_u64()
 }
 
 /// UserInfo's claims, fetched now from the restored session.
@@ -190,10 +216,10 @@ pub fn roles(context: &Context, mock: &MockArgs) -> anyhow::Result<()> {
             .identity
             .as_ref()
             .expect("restore with UserInfo has an identity");
-        let selected = session.facts.selected_role_id.as_deref();
         if context.args.json {
-            return json::print(&json::RolesJson::new(identity, selected));
+            return json::print(&json::RolesJson::new(&session, identity));
         }
+        let selected = session.facts.selected_role_id.as_deref();
         if identity.roles.is_empty() {
             println!(
                 "You hold no roles (nhsid_nrbac_roles is empty): you are signed in, with nothing to act as."
@@ -227,12 +253,21 @@ pub fn logout(context: &Context, args: &LogoutArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let connection = crate::connect::open(context, &MockArgs::default()).await?;
         let client = &connection.client;
+        // What the session kept, read before it is ended, to name its user and role in JSON.
+        let before = match client.store().load_state(&client.profile().name) {
+            Ok(Restored::Session(loaded)) if context.args.json => Some(loaded.facts),
+            _ => None,
+        };
         // The end-session endpoint wants the ID token as a hint (CIS2 and the mock require
         // it): the core uses the one kept in the keychain, and only the page opened with
         // `--browser` carries it. Nothing printed here holds it.
         let outcome = client.logout(None).await?;
         if context.args.json {
-            json::print(&json::LogoutJson::from(&outcome))?;
+            json::print(&json::LogoutJson::new(
+                &client.profile().name,
+                &outcome,
+                before.as_ref(),
+            ))?;
         } else {
             match &outcome.user {
                 Some(user) => println!("Signed out {user} from profile {}", context.args.profile),

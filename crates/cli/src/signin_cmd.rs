@@ -161,6 +161,10 @@ pub fn select_role(context: &Context, args: SelectArgs) -> anyhow::Result<()> {
         } else {
             client.select_role(&args.role_id).await?
         };
+        if context.args.json {
+            let selection = client.profile().role_selection;
+            return crate::json::print(&crate::json::RoleChangeJson::new(&session, selection));
+        }
         print_session(context, &session, SessionNews::RoleChanged)
     })
 }

@@ -162,7 +162,7 @@ fn signin_accepts_userinfo_signed_rs512() {
 
     let login = world.ok(&["--profile", "t", "login", "--json"]);
     let session = login.json();
-    assert_eq!(session["sub"], NURSE, "{session:#}");
+    assert_eq!(session["user"]["id"], NURSE, "{session:#}");
     assert_eq!(session["userinfo"]["sub"], NURSE, "{session:#}");
 
     let issued = mock.mock().issued_tokens();

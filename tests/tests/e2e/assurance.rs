@@ -109,7 +109,7 @@ fn an_issuer_with_an_explicit_default_port_and_numeric_levels_signs_in() {
     ]);
     let login = world.ok(&["--profile", "p", "login", "--json"]).json();
     assert_eq!(login["issuer"], issuer.as_str(), "kept with its :80");
-    assert_eq!(login["sub"], NURSE);
+    assert_eq!(login["user"]["id"], NURSE);
     assert_eq!(login["authentication_assurance_level"], 3);
     assert_eq!(login["id_assurance_level"], 3);
     let issued = id_tokens(&mock);

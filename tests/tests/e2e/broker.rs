@@ -216,7 +216,7 @@ fn signs_in_refreshes_and_restores_through_the_broker_holding_no_credential() {
     assert_eq!(profile["client_auth"], json!("by the broker"));
 
     let login = broker.ok(&["login", "--json"]).json();
-    assert_eq!(login["sub"], json!(NURSE));
+    assert_eq!(login["user"]["id"], json!(NURSE));
     let accounts = broker.world.keychain_accounts();
     assert!(
         !accounts.is_empty()

@@ -339,7 +339,7 @@ async fn the_app_and_the_cli_share_one_session() -> anyhow::Result<()> {
     sign_in(&app, "signedIn").await?;
     let served_by = record()?;
     let status = cli.ok(&["status", "--json"]).json();
-    assert_eq!(status["sub"], json!(ONE_ROLE));
+    assert_eq!(status["user"]["id"], json!(ONE_ROLE));
     let token = cli.ok(&["token"]);
     assert!(token.stdout.trim().starts_with("eyJ"), "an access token");
     cli.ok(&["logout"]);

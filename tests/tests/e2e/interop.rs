@@ -115,14 +115,14 @@ fn sign_in_use_and_sign_out_signed(
         .expect("careid runs");
     assert_eq!(login.code, Some(0), "{name}: login:\n{}", login.text());
     let session = login.json();
-    assert_eq!(session["sub"], LOGIN, "{name}: {session:#}");
+    assert_eq!(session["user"]["id"], LOGIN, "{name}: {session:#}");
     assert_eq!(session["issuer"], provider.issuer(), "{name}");
     assert_eq!(
         session["refreshable"], true,
         "{name}: a refresh token was kept"
     );
     assert_eq!(session["role_choice"], "automatic", "{name}: {session:#}");
-    assert_eq!(session["selected_role"]["person_roleid"], ROLE, "{name}");
+    assert_eq!(session["role"]["id"], ROLE, "{name}");
     assert_eq!(session["userinfo"]["nhsid_useruid"], LOGIN, "{name}");
     // oidc-provider offers pushed authorization requests (RFC 9126): careid pushed the
     // parameters and the browser was given only the client id and the reference.
@@ -146,9 +146,9 @@ fn sign_in_use_and_sign_out_signed(
 
     let status = world.ok(&["--profile", name, "status", "--json"]).json();
     assert_eq!(status["signed_in"], true, "{name}: {status:#}");
-    assert_eq!(status["sub"], LOGIN, "{name}: {status:#}");
+    assert_eq!(status["user"]["id"], LOGIN, "{name}: {status:#}");
     assert_eq!(status["refreshable"], true, "{name}: {status:#}");
-    assert_eq!(status["selected_role_id"], ROLE, "{name}: {status:#}");
+    assert_eq!(status["role"]["id"], ROLE, "{name}: {status:#}");
 
     // oidc-provider rotates the refresh token on every use and revokes the grant when a spent
     // one comes back: a second and a third refresh work only if careid kept each rotated one.

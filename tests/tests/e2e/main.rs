@@ -10,6 +10,7 @@ mod desktop;
 mod desktop_signin;
 mod history;
 mod interop;
+mod json_shapes;
 mod keychain;
 mod mock_hand_over;
 mod mock_serve;

@@ -55,7 +55,7 @@ fn redirect_host_localhost_signs_in_against_an_exact_localhost_registration() {
         let shown = world.ok(&["profile", "show", "t", "--json"]).json();
         assert_eq!(shown["redirect_uris"], serde_json::json!([registered]));
         let login = world.ok(&["--profile", "t", "login", "--json"]);
-        assert_eq!(login.json()["sub"], "555057896106", "{pushed:?}");
+        assert_eq!(login.json()["user"]["id"], "555057896106", "{pushed:?}");
         // The refresh, ID and access tokens.
         assert_eq!(world.stored_sessions().len(), 3, "{pushed:?}");
     }

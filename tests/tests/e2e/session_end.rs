@@ -56,8 +56,8 @@ fn ended(world: &CliWorld, reason: &str) -> Value {
     assert_eq!(status["profile"], json!("t"), "{status:#}");
     assert_eq!(status["ended"]["reason"], json!(reason), "{status:#}");
     assert_eq!(status["reason"], json!(reason), "{status:#}");
-    assert_eq!(status["ended"]["sub"], json!(NURSE), "{status:#}");
-    assert!(status["ended"]["at"].is_u64(), "{status:#}");
+    assert_eq!(status["ended"]["user"]["id"], json!(NURSE), "{status:#}");
+    assert!(status["ended"]["at_unix"].is_u64(), "{status:#}");
     assert!(
         !status["message"].as_str().unwrap_or_default().is_empty(),
         "{status:#}"

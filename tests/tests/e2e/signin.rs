@@ -89,8 +89,8 @@ fn login_then_token_status_and_logout_with_client_secret_basic() {
     );
 
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
-    assert_eq!(status["sub"], NURSE);
-    assert_eq!(status["selected_role_id"], NURSE_ROLE);
+    assert_eq!(status["user"]["id"], NURSE);
+    assert_eq!(status["role"]["id"], NURSE_ROLE);
     assert_eq!(status["refreshable"], true);
 
     let token = world.ok(&["--profile", "t", "token"]);
@@ -192,7 +192,7 @@ fn every_client_authentication_method_signs_in() {
             .expect("runs");
         assert_eq!(login.code, Some(0), "{method}: {}", login.text());
         let session = login.json();
-        assert_eq!(session["sub"], NURSE, "{method}");
+        assert_eq!(session["user"]["id"], NURSE, "{method}");
         let refreshable = session["refreshable"] == Value::Bool(true);
         assert_eq!(
             refreshable,
@@ -285,7 +285,7 @@ fn one_role_is_chosen_automatically() {
     let world = world_for(&mock, &[]);
     let login = world.ok(&["--profile", "t", "login", "--json"]).json();
     assert_eq!(login["role_choice"], "automatic");
-    assert_eq!(login["selected_role"]["person_roleid"], NURSE_ROLE);
+    assert_eq!(login["role"]["id"], NURSE_ROLE);
 }
 
 #[test]
@@ -318,12 +318,12 @@ fn several_roles_are_chosen_then_remembered() {
 
     world.ok(&["--profile", "t", "role", "select", "555057900303"]);
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
-    assert_eq!(status["selected_role_id"], "555057900303");
+    assert_eq!(status["role"]["id"], "555057900303");
 
     world.ok(&["--profile", "t", "logout"]);
     let again = world.ok(&["--profile", "t", "login", "--json"]).json();
     assert_eq!(again["role_choice"], "remembered");
-    assert_eq!(again["selected_role"]["person_roleid"], "555057900303");
+    assert_eq!(again["role"]["id"], "555057900303");
 }
 
 #[test]
@@ -340,7 +340,7 @@ fn a_role_given_on_the_command_line_is_used() {
             "--json",
         ])
         .json();
-    assert_eq!(login["selected_role"]["person_roleid"], "555057900304");
+    assert_eq!(login["role"]["id"], "555057900304");
 }
 
 #[test]
@@ -393,7 +393,7 @@ fn cis2_role_selection_uses_selected_roleid_and_changedrole_changes_it() {
         login["role_choice"], "selected",
         "from the ID token's selected_roleid"
     );
-    assert_eq!(login["selected_role"]["person_roleid"], PRIVACY_OFFICER);
+    assert_eq!(login["role"]["id"], PRIVACY_OFFICER);
     let opened = std::fs::read_to_string(world.browser_log()).expect("browser log");
     assert!(opened.contains("selectedrole"), "{opened}");
 
@@ -413,18 +413,15 @@ fn cis2_role_selection_uses_selected_roleid_and_changedrole_changes_it() {
     assert!(change.contains("prompt=login"), "{change}");
     // CIS2's picker chose another role, and that is the session's role now.
     assert_eq!(last_selected_roleid(&mock), SYSTEMS_SUPPORT);
-    assert_eq!(changed["role_choice"], "selected");
-    assert_eq!(changed["selected_role"]["person_roleid"], SYSTEMS_SUPPORT);
+    assert_eq!(changed["chosen_in"], "cis2");
+    assert_eq!(changed["role"]["id"], SYSTEMS_SUPPORT);
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
-    assert_ne!(
-        status["selected_role_id"], PRIVACY_OFFICER,
-        "the role changed"
-    );
-    assert_eq!(status["selected_role_id"], SYSTEMS_SUPPORT);
+    assert_ne!(status["role"]["id"], PRIVACY_OFFICER, "the role changed");
+    assert_eq!(status["role"]["id"], SYSTEMS_SUPPORT);
     // A refresh keeps CIS2's new choice.
     world.ok(&["--profile", "t", "token", "--refresh"]);
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
-    assert_eq!(status["selected_role_id"], SYSTEMS_SUPPORT);
+    assert_eq!(status["role"]["id"], SYSTEMS_SUPPORT);
 }
 
 /// The role CIS2's picker chose is the role: a `--role` (or a role change) naming another is
@@ -465,7 +462,7 @@ fn a_role_other_than_the_one_cis2_chose_is_refused_naming_both() {
             "--json",
         ])
         .json();
-    assert_eq!(login["selected_role"]["person_roleid"], PRIVACY_OFFICER);
+    assert_eq!(login["role"]["id"], PRIVACY_OFFICER);
 
     // A role change where CIS2's picker chose another role than the one named: refused, and the
     // session keeps its role.
@@ -480,7 +477,7 @@ fn a_role_other_than_the_one_cis2_chose_is_refused_naming_both() {
         change.text()
     );
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
-    assert_eq!(status["selected_role_id"], PRIVACY_OFFICER);
+    assert_eq!(status["role"]["id"], PRIVACY_OFFICER);
     assert_eq!(
         world.keychain_secrets(),
         stored,
@@ -787,7 +784,7 @@ fn a_sign_in_completes_in_chromium_through_the_one_time_link() {
     assert_eq!(given.host_str(), Some("127.0.0.1"), "{given}");
     assert!(given.path().starts_with("/launch/"), "{given}");
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
-    assert_eq!(status["sub"], NURSE, "{status}");
+    assert_eq!(status["user"]["id"], NURSE, "{status}");
 }
 
 /// A provider whose revocation endpoint takes only the client secret, though the client signs
@@ -949,7 +946,7 @@ fn a_lean_discovery_signs_in_without_par_refresh_or_revocation() {
     );
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
     assert_eq!(status["refreshable"], false);
-    assert!(status["tokens_end_at"].is_u64(), "{status}");
+    assert!(status["tokens_end_at_unix"].is_u64(), "{status}");
 
     let logout = world.ok(&["--profile", "t", "logout"]);
     assert!(
@@ -979,13 +976,13 @@ fn each_cis2_claim_shape_signs_in_as_the_usual_one_does() {
     world.ok(&["--profile", "t", "logout"]);
     let same = |session: &Value| {
         [
-            "/sub",
+            "/user/id",
             "/amr",
             "/authentication_assurance_level",
             "/id_assurance_level",
-            "/selected_role/person_roleid",
-            "/selected_role/org_code",
-            "/selected_role/role_code",
+            "/role/id",
+            "/role/organisation/code",
+            "/role/role_code",
             "/role_choice",
         ]
         .into_iter()

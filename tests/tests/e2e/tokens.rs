@@ -262,7 +262,7 @@ fn a_session_without_a_refresh_token_lives_as_long_as_its_tokens() {
         status.text()
     );
     let status = world.ok(&["--profile", "t", "status", "--json"]).json();
-    assert!(status["tokens_end_at"].as_u64().is_some(), "{status}");
+    assert!(status["tokens_end_at_unix"].as_u64().is_some(), "{status}");
 
     let from = mock.mock().request_log().len();
     let token = world.ok(&["--profile", "t", "token"]).stdout;
@@ -379,7 +379,7 @@ fn logout_prints_no_id_token_in_text_or_json() {
         assert!(text.contains(&end_session), "{text}");
         if json {
             let outcome = logout.json();
-            assert_eq!(outcome["id_token_hint"], true);
+            assert_eq!(outcome["browser_sends_id_token_hint"], true);
         } else {
             assert!(
                 logout.stdout.contains(

@@ -139,8 +139,8 @@ fn webauthn_registers_on_first_use_then_signs_in() {
         assert_signed_in(&run, &pages);
         assert!(pages.contains("Register your"), "{authenticator}: {pages}");
         let (status, claims) = bench.signed_in();
-        assert_eq!(status["sub"], user, "{status}");
-        assert_eq!(status["assurance_level"], 3, "{status}");
+        assert_eq!(status["user"]["id"], user, "{status}");
+        assert_eq!(status["authentication_assurance_level"], 3, "{status}");
         assert_eq!(claims["acr"], "AAL3_ANY", "{claims}");
         assert_eq!(claims["amr"], json!(["FIDO2"]), "{claims}");
         assert_eq!(claims["authentication_assurance_level"], "3", "{claims}");
@@ -197,7 +197,7 @@ fn webauthn_passkey_at_aal2_signs_in_without_user_verification() {
     );
     assert_signed_in(&run, &pages);
     let (status, claims) = bench.signed_in();
-    assert_eq!(status["assurance_level"], 2, "{status}");
+    assert_eq!(status["authentication_assurance_level"], 2, "{status}");
     assert_eq!(claims["acr"], "AAL2_ANY", "{claims}");
     assert_eq!(claims["authentication_assurance_level"], "2", "{claims}");
     let credentials = bench.credentials(PHARMACIST);

@@ -29,7 +29,8 @@ pub struct SessionStatus {
 /// nothing ([`Client::session_status`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoredStatus {
-    Session(StoredSession),
+    /// Boxed: a session is far larger than a reason for none.
+    Session(Box<StoredSession>),
     /// No session; [`SignedOutReason::Ended`] when careid ended the last one, and why.
     SignedOut(SignedOutReason),
 }
@@ -61,12 +62,12 @@ impl Client {
             loaded.access_token_expires_at,
             self.clock.now(),
         );
-        Ok(StoredStatus::Session(StoredSession {
+        Ok(StoredStatus::Session(Box::new(StoredSession {
             facts: loaded.facts,
             refreshable: loaded.refresh_token_stored,
             access_token_expires_at: loaded.access_token_expires_at,
             due,
-        }))
+        })))
     }
 
     /// Ends the stored session if it must end, and says why; otherwise its status and limits.

@@ -157,6 +157,45 @@ pub fn issuer_text(profile: &Profile) -> String {
     }
 }
 
+/// `profile remove`: which profile is gone.
+#[derive(Debug, Serialize)]
+pub struct ProfileRemovedJson {
+    pub profile: String,
+    /// Always true: a profile that cannot be removed is an error (exit 2).
+    pub removed: bool,
+}
+
+impl ProfileRemovedJson {
+    pub fn new(name: &str) -> Self {
+        Self {
+            profile: name.to_owned(),
+            removed: true,
+        }
+    }
+}
+
+/// `profile secret set` and `delete`: whether the profile's credential is in the keychain now.
+/// Never the credential.
+#[derive(Debug, Serialize)]
+pub struct SecretJson {
+    pub profile: String,
+    /// `client secret` or `private key`; null when the profile keeps none.
+    pub credential: Option<&'static str>,
+    pub stored: bool,
+}
+
+impl SecretJson {
+    pub fn new(profile: &Profile, stored: bool) -> Self {
+        Self {
+            profile: profile.name.clone(),
+            credential: profile
+                .credential_account()
+                .map(|_| credential_words(profile)),
+            stored,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use careid_core::profile::built_in_mock;
