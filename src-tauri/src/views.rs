@@ -2,7 +2,7 @@
 //! one place that decides what of a session crosses to the UI: names, ids, roles and claims,
 //! never a token.
 
-use careid_core::history::{AmrValue, Attempt, CheckOutcome};
+use careid_core::history::{AmrValue, Attempt};
 use careid_core::signin::Session;
 use careid_core::{
     CheckStatus, ClientAuth, DoctorReport, Identity, IssuerSource, NrbacRole, Organisation,
@@ -281,12 +281,7 @@ pub fn attempt_summary(attempt: &Attempt) -> crate::ipc::AttemptSummaryView {
         authenticators: returned
             .map(|returned| returned.amr.iter().map(AmrValue::described).collect())
             .unwrap_or_default(),
-        failed_checks: attempt
-            .checks
-            .iter()
-            .filter(|check| check.outcome == CheckOutcome::Failed)
-            .map(|check| check.rule.clone())
-            .collect(),
+        failed_checks: attempt.failed_rules(),
     }
 }
 

@@ -602,6 +602,16 @@ impl History {
 }
 
 impl Attempt {
+    /// The rules of the checks that failed, in the order they ran: what a list of attempts
+    /// shows of each.
+    pub fn failed_rules(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .filter(|check| check.outcome == CheckOutcome::Failed)
+            .map(|check| check.rule.clone())
+            .collect()
+    }
+
     /// Notes how `auth_time` moved since `previous`, the same user's sign-in before this one.
     pub fn note_previous(&mut self, previous: Option<Attempt>) {
         let Some(previous) = previous else { return };

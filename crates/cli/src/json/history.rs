@@ -1,7 +1,7 @@
 //! The history as JSON: `history [list]`, `history keep` and `history export`. `history show`
 //! prints the attempt's record as the history exports it (the core's file format).
 
-use careid_core::history::{AmrValue, Attempt, CheckOutcome};
+use careid_core::history::{AmrValue, Attempt};
 use serde::Serialize;
 
 use super::shared::utc;
@@ -45,12 +45,7 @@ impl From<&Attempt> for AttemptSummaryJson {
             authentication_assurance_level: returned
                 .and_then(|returned| returned.authentication_assurance_level.clone()),
             amr: returned.map(|returned| returned.amr.iter().map(Into::into).collect()),
-            failed_checks: attempt
-                .checks
-                .iter()
-                .filter(|check| check.outcome == CheckOutcome::Failed)
-                .map(|check| check.rule.clone())
-                .collect(),
+            failed_checks: attempt.failed_rules(),
         }
     }
 }
