@@ -355,6 +355,30 @@ async fn the_app_and_the_cli_share_one_session() -> anyhow::Result<()> {
     app.wait_for_screen_within("signedIn", Duration::from_secs(10))
         .await?;
     assert_eq!(app.text("[data-testid=user-name]").await?, "Flo Nurse");
+    // The user and the role read in the app as the CLI's text says them.
+    let status = cli.ok(&["status"]);
+    assert!(
+        status
+            .stdout
+            .contains(&format!("as Flo Nurse ({ONE_ROLE})")),
+        "{}",
+        status.text()
+    );
+    let role_line = status
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("Role:"))
+        .expect("a role line")
+        .to_owned();
+    let (name, organisation, code) = (
+        app.text("[data-testid=role-name]").await?,
+        app.text("[data-testid=role-org]").await?,
+        app.text("[data-testid=role-code]").await?,
+    );
+    assert!(
+        role_line.ends_with(&format!("{name} at {organisation}, {code}")),
+        "the CLI: {role_line}; the app: {name} / {organisation} / {code}"
+    );
     assert_eq!(record()?, served_by, "one mock for the user, the app's");
     cli.ok(&["logout"]);
     app.wait_for_screen_within("home", Duration::from_secs(10))
