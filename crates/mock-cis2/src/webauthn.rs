@@ -159,6 +159,12 @@ impl Ceremony {
             Self::Registration { started, .. } | Self::SignIn { started, .. } => *started,
         }
     }
+
+    fn user_id(&self) -> &str {
+        match self {
+            Self::Registration { user_id, .. } | Self::SignIn { user_id, .. } => user_id,
+        }
+    }
 }
 
 /// A registered credential as the state file keeps it: the relying party's public data only
@@ -319,10 +325,14 @@ impl WebAuthn {
         ceremonies.insert(pending.to_owned(), ceremony);
     }
 
-    fn take(&self, pending: &str) -> Option<Ceremony> {
+    /// The ceremony `pending` started for `user`, used up: one that expired, or was started
+    /// for another user, is none.
+    fn take(&self, pending: &str, user: &TestUser) -> Result<Ceremony, CeremonyError> {
         self.ceremonies()
             .remove(pending)
             .filter(|ceremony| ceremony.started().elapsed() < CEREMONY_LIFETIME)
+            .filter(|ceremony| ceremony.user_id() == user.id())
+            .ok_or(CeremonyError::NoCeremony)
     }
 
     /// How many credentials `user` has registered for `authenticator`.
@@ -422,18 +432,14 @@ impl WebAuthn {
         now: UnixTime,
     ) -> Result<Authenticator, CeremonyError> {
         let party = self.party()?;
-        let Some(Ceremony::Registration {
-            user_id,
+        let Ceremony::Registration {
             authenticator,
             state,
             ..
-        }) = self.take(pending)
+        } = self.take(pending, user)?
         else {
             return Err(CeremonyError::NoCeremony);
         };
-        if user_id != user.id() {
-            return Err(CeremonyError::NoCeremony);
-        }
         let registration = Registration::from_json_relaxed(response.as_bytes())
             .map_err(|_| CeremonyError::Malformed)?;
         let origins = [party.origin.as_str()];
@@ -451,7 +457,7 @@ impl WebAuthn {
         let encode = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
         let credential_id = encode(id.as_ref());
         let stored = StoredCredential {
-            user_id,
+            user_id: user.id().to_owned(),
             authenticator,
             credential_id: credential_id.clone(),
             user_handle: encode(handle.as_ref()),
@@ -533,18 +539,14 @@ impl WebAuthn {
         now: UnixTime,
     ) -> Result<Authenticator, CeremonyError> {
         let party = self.party()?;
-        let Some(Ceremony::SignIn {
-            user_id,
+        let Ceremony::SignIn {
             authenticator,
             state,
             ..
-        }) = self.take(pending)
+        } = self.take(pending, user)?
         else {
             return Err(CeremonyError::NoCeremony);
         };
-        if user_id != user.id() {
-            return Err(CeremonyError::NoCeremony);
-        }
         let assertion =
             NonDiscoverableAuthentication::<HANDLE_LEN>::from_json_relaxed(response.as_bytes())
                 .map_err(|_| CeremonyError::Malformed)?;
@@ -553,7 +555,7 @@ impl WebAuthn {
         let Some(stored) = credentials
             .list
             .iter_mut()
-            .find(|kept| kept.credential_id == raw_id && kept.belongs_to(&user_id, authenticator))
+            .find(|kept| kept.credential_id == raw_id && kept.belongs_to(user.id(), authenticator))
         else {
             return Err(CeremonyError::UnknownCredential);
         };

@@ -101,16 +101,7 @@ impl RunReport {
                  <th scope=\"col\">Used by</th></tr></thead>\n<tbody>\n",
             );
             for entry in &self.expected_failures {
-                let used = if entry.used_by.is_empty() {
-                    "never used".to_owned()
-                } else {
-                    entry
-                        .used_by
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
+                let used = entry.used_by_text();
                 let _ = writeln!(
                     page,
                     "<tr><td>{}</td><td>{}</td><td>{} ({})</td><td>{}</td></tr>",

@@ -51,12 +51,7 @@ impl RunReport {
                 .set_system_out(format!(
                     "{}\nused by: {}",
                     entry.entry.comment,
-                    entry
-                        .used_by
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    entry.used_by_text()
                 ));
             suite.add_test_case(test);
         }

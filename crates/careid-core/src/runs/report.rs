@@ -255,6 +255,20 @@ pub struct EntryUse {
     pub used_by: Vec<CaseId>,
 }
 
+impl EntryUse {
+    /// The cases that used it, for people: "never used" when none did.
+    pub fn used_by_text(&self) -> String {
+        if self.used_by.is_empty() {
+            return "never used".to_owned();
+        }
+        self.used_by
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Whether the run passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
