@@ -15,6 +15,7 @@ pub mod oidc_provider;
 pub mod process;
 pub mod wait;
 
+pub use careid_test_fixtures::jwt::jwt_shaped;
 pub use cli_world::{CliWorld, MockHost, Run};
 pub use desktop::{Desktop, DesktopOptions};
 pub use home::TestHome;

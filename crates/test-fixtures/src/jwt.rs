@@ -77,3 +77,43 @@ pub fn claims(jwt: &str) -> Value {
     let json = URL_SAFE_NO_PAD.decode(payload).expect("base64url claims");
     serde_json::from_slice(&json).expect("JSON claims")
 }
+
+/// The JWT-shaped runs in `text`: `eyJ` and at least 8 more base64url characters (a header),
+/// a dot, and at least 8 base64url characters (a payload). Tests that no token reached an output
+/// look for this shape, not for `eyJ`: a random value (a `jti`, a nonce) can hold those three
+/// letters by chance.
+pub fn jwt_shaped(text: &str) -> Vec<&str> {
+    let base64url = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut found = Vec::new();
+    for (start, _) in text.match_indices("eyJ") {
+        let rest = &text[start..];
+        let header = rest.find(|c: char| !base64url(c)).unwrap_or(rest.len());
+        if header < 11 || !rest[header..].starts_with('.') {
+            continue;
+        }
+        let payload_text = &rest[header + 1..];
+        let payload = payload_text
+            .find(|c: char| !base64url(c))
+            .unwrap_or(payload_text.len());
+        if payload >= 8 {
+            found.push(&rest[..header + 1 + payload]);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jwt_shaped;
+
+    #[test]
+    fn a_jwt_is_found_and_a_random_eyj_is_not() {
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2ln";
+        assert_eq!(
+            jwt_shaped(&format!("token: {jwt}\n")),
+            ["eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ"]
+        );
+        assert!(jwt_shaped(r#""jti": "SMkvHXnHzTHvy0r_eyJKeg""#).is_empty());
+        assert!(jwt_shaped("eyJ. eyJabc.def").is_empty());
+    }
+}

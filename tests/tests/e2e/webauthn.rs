@@ -363,7 +363,10 @@ provider_error = "access_denied"
             .find(|path| path.extension().is_some_and(|ext| ext == extension))
             .unwrap_or_else(|| panic!("a .{extension} report"));
         let text = std::fs::read_to_string(path).expect("the report");
-        assert!(!text.contains("eyJ"), ".{extension}: no token in a report");
+        assert!(
+            careid_e2e::jwt_shaped(&text).is_empty(),
+            ".{extension}: no token in a report"
+        );
         text
     };
     let report: Value = serde_json::from_str(&text("json")).expect("JSON");
